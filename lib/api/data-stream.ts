@@ -1,0 +1,174 @@
+import type { Observable, OperatorFunction } from 'rxjs'
+import { ConfigError } from '../errors.js'
+import type { Key } from '../state/key-groups.js'
+import type { OutputTag } from '../runtime/output-tag.js'
+import type { Sink } from '../runtime/sink.js'
+import type { StreamOperator } from '../runtime/stream-operator.js'
+import { applyStage } from './engine-operator.js'
+import type { StreamEnvironment } from './stream-environment.js'
+import type { OperatorOptions, Partitioning, Transformation } from './transformation.js'
+import { validateOperatorOptions } from './validate-options.js'
+
+/**
+ * A stream of records in a job under construction (Flink's DataStream). Compose it with RxJS `pipe`
+ * syntax; engine operators become nodes of the job, plain RxJS operators run inside one subtask.
+ *
+ * @example
+ * env.fromCollection(['a b', 'b']).pipe(flatMap((l) => l.split(' ')), keyBy((w) => w), reduce(...)).print()
+ */
+export class DataStream<T> {
+  constructor(readonly env: StreamEnvironment, readonly transformation: Transformation) {}
+
+  pipe(): DataStream<T>
+  pipe<A>(op1: OperatorFunction<T, A>): DataStream<A>
+  pipe<A, B>(op1: OperatorFunction<T, A>, op2: OperatorFunction<A, B>): DataStream<B>
+  pipe<A, B, C>(op1: OperatorFunction<T, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>): DataStream<C>
+  pipe<A, B, C, D>(op1: OperatorFunction<T, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>): DataStream<D>
+  pipe<A, B, C, D, E>(op1: OperatorFunction<T, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>, op5: OperatorFunction<D, E>): DataStream<E>
+  pipe<A, B, C, D, E, F>(op1: OperatorFunction<T, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>, op5: OperatorFunction<D, E>, op6: OperatorFunction<E, F>): DataStream<F>
+  pipe<A, B, C, D, E, F, G>(op1: OperatorFunction<T, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>, op5: OperatorFunction<D, E>, op6: OperatorFunction<E, F>, op7: OperatorFunction<F, G>): DataStream<G>
+  pipe<A, B, C, D, E, F, G, H>(op1: OperatorFunction<T, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>, op5: OperatorFunction<D, E>, op6: OperatorFunction<E, F>, op7: OperatorFunction<F, G>, op8: OperatorFunction<G, H>): DataStream<H>
+  pipe(...ops: OperatorFunction<any, any>[]): DataStream<any>
+  pipe(...ops: OperatorFunction<any, any>[]): DataStream<any> {
+    let current: unknown = this
+    for (const op of ops) current = applyStage(current, op)
+    if (!(current instanceof DataStream)) {
+      throw new ConfigError('pipe', (current as object).constructor.name, 'a pipe that ends in a stream: follow window(...) with reduce, aggregate or process')
+    }
+    return current
+  }
+
+  /**
+   * Adds an operator after this stream; what every engine operator is built on.
+   *
+   * @example
+   * stream.transform('double', () => new DoubleOperator(), { parallelism: 2 })
+   */
+  transform<R>(defaultName: string, createOperator: () => StreamOperator<T, R>, options: OperatorOptions = {}, extraInputs: DataStream<unknown>[] = []): DataStream<R> {
+    validateOperatorOptions(defaultName, options)
+    return new DataStream<R>(this.env, this.env.addTransformation({
+      kind: 'operator',
+      name: options.name ?? defaultName,
+      uid: options.uid,
+      parallelism: options.parallelism,
+      inputs: [this.transformation, ...extraInputs.map((s) => s.transformation)],
+      createOperator,
+      errorPolicy: options.onError ?? 'escalate',
+      chaining: options.chaining ?? 'default',
+      isSink: false,
+      maxParallelism: undefined,
+    }))
+  }
+
+  /**
+   * The records this stream's operator sent to a side output.
+   *
+   * @example
+   * const late = windowed.getSideOutput(lateTag)
+   */
+  getSideOutput<X>(tag: OutputTag<X>): DataStream<X> {
+    return new DataStream<X>(this.env, this.env.addTransformation({ kind: 'side-output', name: `side:${tag.id}`, uid: undefined, parallelism: undefined, input: this.transformation, tag }))
+  }
+
+  /** Reads this stream and the others as one. */
+  union(...others: DataStream<T>[]): DataStream<T> {
+    for (const other of others) if (other.env !== this.env) throw new ConfigError('union', 'a stream of another environment', 'streams of the same environment')
+    return new DataStream<T>(this.env, this.env.addTransformation({ kind: 'union', name: 'union', uid: undefined, parallelism: undefined, inputs: [this.transformation, ...others.map((o) => o.transformation)] }))
+  }
+
+  /**
+   * Partitions by key: each key's records go to one subtask, chosen by its key group.
+   *
+   * @example
+   * orders.keyBy((o) => o.customerId)
+   */
+  keyBy(keySelector: (value: T) => Key): KeyedStream<T> {
+    if (typeof keySelector !== 'function') throw new ConfigError('keyBy', keySelector, 'a function value => key')
+    return new KeyedStream<T>(this.env, this.partition({ kind: 'hash', keySelector }), keySelector)
+  }
+
+  /** Spreads records round-robin over all subtasks downstream. */
+  rebalance(): DataStream<T> {
+    return new DataStream<T>(this.env, this.partition({ kind: 'rebalance' }))
+  }
+
+  /** Spreads records round-robin over a local group of subtasks downstream. */
+  rescale(): DataStream<T> {
+    return new DataStream<T>(this.env, this.partition({ kind: 'rescale' }))
+  }
+
+  /** Sends every record to every subtask downstream. */
+  broadcast(): DataStream<T> {
+    return new DataStream<T>(this.env, this.partition({ kind: 'broadcast' }))
+  }
+
+  /** Sends every record to subtask 0 downstream. */
+  global(): DataStream<T> {
+    return new DataStream<T>(this.env, this.partition({ kind: 'global' }))
+  }
+
+  /** Keeps records on the same subtask index downstream (needs equal parallelism). */
+  forward(): DataStream<T> {
+    return new DataStream<T>(this.env, this.partition({ kind: 'forward' }))
+  }
+
+  /**
+   * Writes this stream to a sink.
+   *
+   * @example
+   * stream.sinkTo(fileSink, { name: 'archive', parallelism: 2 })
+   */
+  sinkTo(sink: Sink<T>, options: OperatorOptions = {}): this {
+    validateOperatorOptions(sink.name, options)
+    this.env.addSink(this.env.addTransformation({
+      kind: 'operator',
+      name: options.name ?? sink.name,
+      uid: options.uid,
+      parallelism: options.parallelism ?? (sink.maxParallelism === 1 ? 1 : undefined),
+      inputs: [this.transformation],
+      createOperator: () => this.env.createSinkOperator(sink),
+      errorPolicy: options.onError ?? 'escalate',
+      chaining: options.chaining ?? 'default',
+      isSink: true,
+      maxParallelism: sink.maxParallelism,
+    }))
+    return this
+  }
+
+  /**
+   * Runs a job of this stream's lineage for each subscription and emits its records; unsubscribing
+   * cancels the job. The way to embed a job in a reactive service.
+   *
+   * @example
+   * stream.toObservable().subscribe((v) => console.log(v))
+   */
+  toObservable(): Observable<T> {
+    return this.env.observe(this)
+  }
+
+  /**
+   * Runs a job of this stream's lineage and resolves with every record it produced.
+   *
+   * @example
+   * const words = await env.fromElements('a', 'b').executeAndCollect()
+   */
+  executeAndCollect(): Promise<T[]> {
+    return this.env.collect(this)
+  }
+
+  private partition(partitioning: Partitioning): Transformation {
+    return this.env.addTransformation({ kind: 'partition', name: partitioning.kind, uid: undefined, parallelism: undefined, input: this.transformation, partitioning })
+  }
+}
+
+/**
+ * A stream partitioned by key; keyed operators (reduce, aggregate, process with state, windows) need one.
+ *
+ * @example
+ * const byUser = events.keyBy((e) => e.user)
+ */
+export class KeyedStream<T> extends DataStream<T> {
+  constructor(env: StreamEnvironment, transformation: Transformation, readonly keySelector: (value: T) => Key) {
+    super(env, transformation)
+  }
+}

@@ -1,0 +1,69 @@
+import { ConfigError } from '../errors.js'
+import { type Logger, type LogLevel, createLogger } from '../logging.js'
+import { DEFAULT_MAX_PARALLELISM, validateParallelism } from '../state/key-groups.js'
+import { type RestartStrategy, validateRestartStrategy } from '../runtime/restart-strategy.js'
+
+/** Settings of a {@link StreamEnvironment}; every one has a default. */
+export interface EnvironmentConfig {
+  /** Subtasks per operator unless the operator says otherwise; default 1. */
+  parallelism?: number
+  /** Number of key groups: the most subtasks a keyed operator can ever have; default 128. */
+  maxParallelism?: number
+  /** Records per network batch between subtasks; default 512. */
+  batchSize?: number
+  /** Batches a channel may have in flight (its credits); default 4. In-flight records per channel ≤ batchSize × channelCredits. */
+  channelCredits?: number
+  /** How often watermark generators emit, in ms of processing time; default 200. */
+  autoWatermarkIntervalMs?: number
+  /** What the job does when it fails; default { kind: 'none' }. */
+  restartStrategy?: RestartStrategy
+  /** Fuse forward-connected operators into one subtask; default true. */
+  chaining?: boolean
+  /** Structured log lines; default the SLUICE_LOG_LEVEL environment variable, else 'warn'. */
+  logLevel?: LogLevel
+  logger?: Logger
+}
+
+/** The settled configuration: every default filled in and checked. */
+export interface ResolvedConfig {
+  readonly parallelism: number
+  readonly maxParallelism: number
+  readonly batchSize: number
+  readonly channelCredits: number
+  readonly autoWatermarkIntervalMs: number
+  readonly restartStrategy: RestartStrategy
+  readonly chaining: boolean
+  readonly logger: Logger
+}
+
+/**
+ * Fills in defaults and checks every setting; the error names the option and the bad value.
+ *
+ * @example
+ * resolveConfig({ parallelism: 4 }).batchSize // 512
+ */
+export function resolveConfig(config: EnvironmentConfig): ResolvedConfig {
+  if (config === null || typeof config !== 'object') throw new ConfigError('environment config', config, 'an object')
+  const parallelism = config.parallelism ?? 1
+  const maxParallelism = config.maxParallelism ?? DEFAULT_MAX_PARALLELISM
+  validateParallelism(parallelism, maxParallelism)
+  const batchSize = positiveInteger('batchSize', config.batchSize ?? 512)
+  const channelCredits = positiveInteger('channelCredits', config.channelCredits ?? 4)
+  const autoWatermarkIntervalMs = positiveInteger('autoWatermarkIntervalMs', config.autoWatermarkIntervalMs ?? 200)
+  const restartStrategy = config.restartStrategy ?? { kind: 'none' }
+  validateRestartStrategy(restartStrategy)
+  if (config.chaining !== undefined && typeof config.chaining !== 'boolean') throw new ConfigError('chaining', config.chaining, 'true or false')
+  const logger = config.logger ?? createLogger(config.logLevel === undefined ? {} : { level: config.logLevel })
+  return { parallelism, maxParallelism, batchSize, channelCredits, autoWatermarkIntervalMs, restartStrategy, chaining: config.chaining ?? true, logger }
+}
+
+/**
+ * Checks a whole number of at least 1 (or `min`), naming the option.
+ *
+ * @example
+ * positiveInteger('batchSize', 0) // throws ConfigError: invalid option batchSize: 0 (expected a whole number of at least 1)
+ */
+export function positiveInteger(option: string, value: unknown, min = 1): number {
+  if (!Number.isInteger(value) || (value as number) < min) throw new ConfigError(option, value, `a whole number of at least ${min}`)
+  return value as number
+}

@@ -1,0 +1,199 @@
+import { Observable } from 'rxjs'
+import { AsyncIterableSource, type AsyncIterableOptions } from '../connectors/collections/async-iterable-source.js'
+import { CallbackSink } from '../connectors/collections/callback-sink.js'
+import { CollectionSource } from '../connectors/collections/collection-source.js'
+import { IteratorSource } from '../connectors/collections/iterator-source.js'
+import { ObservableSource, type ObservableSourceOptions } from '../connectors/collections/observable-source.js'
+import { SequenceSource } from '../connectors/collections/sequence-source.js'
+import { ConfigError } from '../errors.js'
+import { JobHandle, type JobResult } from '../runtime/job-handle.js'
+import type { Sink } from '../runtime/sink.js'
+import { SinkOperator } from '../runtime/sink-operator.js'
+import type { Source } from '../runtime/source.js'
+import { StreamGraph } from '../runtime/stream-graph.js'
+import { DataStream } from './data-stream.js'
+import { type EnvironmentConfig, type ResolvedConfig, resolveConfig } from './environment-config.js'
+import type { Transformation } from './transformation.js'
+import { validateOperatorOptions } from './validate-options.js'
+
+type NewTransformation = Transformation extends infer T ? (T extends Transformation ? Omit<T, 'id'> : never) : never
+
+/** Options of a source node. */
+export interface SourceOptions {
+  name?: string
+  uid?: string
+  parallelism?: number
+}
+
+/**
+ * Where a job is put together and run (Flink's StreamExecutionEnvironment): sources come from here,
+ * `executeAsync()` runs every sink's lineage as one job.
+ *
+ * @example
+ * const env = StreamEnvironment.create({ parallelism: 2 })
+ * env.fromSequence(1, 100).pipe(map((x) => x * x)).print()
+ * await env.execute('squares')
+ */
+export class StreamEnvironment {
+  readonly config: ResolvedConfig
+  private readonly transformations: Transformation[] = []
+  private readonly sinks: Transformation[] = []
+
+  private constructor(config: EnvironmentConfig) {
+    this.config = resolveConfig(config)
+  }
+
+  /** A new environment; every setting is checked here. */
+  static create(config: EnvironmentConfig = {}): StreamEnvironment {
+    return new StreamEnvironment(config)
+  }
+
+  /**
+   * A stream from any source.
+   *
+   * @example
+   * env.fromSource(new SequenceSource(1, 10), { parallelism: 2 })
+   */
+  fromSource<T>(source: Source<T>, options: SourceOptions = {}): DataStream<T> {
+    if (source === null || typeof source !== 'object' || typeof source.createReader !== 'function') throw new ConfigError('fromSource', source, 'a Source with createReader')
+    validateOperatorOptions(source.name, options)
+    const t = this.addTransformation({ kind: 'source', name: options.name ?? source.name, uid: options.uid, parallelism: options.parallelism, source: source as Source<unknown> })
+    return new DataStream<T>(this, t)
+  }
+
+  /**
+   * The elements of an array, in order, from one subtask.
+   *
+   * @example
+   * env.fromCollection([{ user: 'a', n: 1 }])
+   */
+  fromCollection<T>(items: readonly T[], options?: SourceOptions): DataStream<T> {
+    if (!Array.isArray(items)) throw new ConfigError('fromCollection', items, 'an array')
+    return this.fromSource(new CollectionSource(items), options)
+  }
+
+  /**
+   * The given elements, in order.
+   *
+   * @example
+   * env.fromElements('to', 'be', 'or')
+   */
+  fromElements<T>(...items: T[]): DataStream<T> {
+    return this.fromCollection(items)
+  }
+
+  /**
+   * The numbers from `from` to `to` inclusive, split over the source's subtasks.
+   *
+   * @example
+   * env.fromSequence(1, 1_000_000, { parallelism: 4 })
+   */
+  fromSequence(from: number, to: number, options?: SourceOptions): DataStream<number> {
+    return this.fromSource(new SequenceSource(from, to), options)
+  }
+
+  /**
+   * The elements of an iterable or generator; pass a function that makes it for exactly-once restores.
+   *
+   * @example
+   * env.fromIterable(function* () { for (let i = 0; i < 10; i++) yield i })
+   */
+  fromIterable<T>(iterable: Iterable<T> | (() => Iterable<T>), options?: SourceOptions): DataStream<T> {
+    if (typeof iterable !== 'function' && typeof (iterable as Iterable<T>)?.[Symbol.iterator] !== 'function') throw new ConfigError('fromIterable', iterable, 'an iterable or a function returning one')
+    return this.fromSource(new IteratorSource(iterable), options)
+  }
+
+  /**
+   * The elements of an async iterable, read with demand.
+   *
+   * @example
+   * env.fromAsyncIterable(() => fs.createReadStream('x.log').pipe(split()))
+   */
+  fromAsyncIterable<T>(iterable: AsyncIterable<T> | (() => AsyncIterable<T>), options: SourceOptions & AsyncIterableOptions = {}): DataStream<T> {
+    if (typeof iterable !== 'function' && typeof (iterable as AsyncIterable<T>)?.[Symbol.asyncIterator] !== 'function') throw new ConfigError('fromAsyncIterable', iterable, 'an async iterable or a function returning one')
+    const { prefetch, ...sourceOptions } = options
+    return this.fromSource(new AsyncIterableSource(iterable, prefetch === undefined ? {} : { prefetch }), sourceOptions)
+  }
+
+  /**
+   * What an Observable emits (bounded buffer: see {@link ObservableSourceOptions}).
+   *
+   * @example
+   * env.fromObservable(fromEvent(emitter, 'order'))
+   */
+  fromObservable<T>(observable: Observable<T>, options: SourceOptions & ObservableSourceOptions = {}): DataStream<T> {
+    const { bufferSize, overflow, ...sourceOptions } = options
+    return this.fromSource(new ObservableSource(observable, { ...(bufferSize === undefined ? {} : { bufferSize }), ...(overflow === undefined ? {} : { overflow }) }), sourceOptions)
+  }
+
+  /**
+   * Runs every sink's lineage as one job and returns its handle at once.
+   *
+   * @example
+   * const job = env.executeAsync('orders'); setTimeout(() => job.cancel(), 60_000); await job.result
+   */
+  executeAsync(name = 'sluice job'): JobHandle {
+    return JobHandle.start(name, this.graphOf(this.sinks), this.config)
+  }
+
+  /**
+   * Runs the job and resolves when it has finished (a bounded job) with its final metrics.
+   *
+   * @example
+   * const { metrics } = await env.execute('word count')
+   */
+  execute(name?: string): Promise<JobResult> {
+    return this.executeAsync(name).result
+  }
+
+  /** @internal Registers a node and gives it its id. */
+  addTransformation<T extends NewTransformation>(transformation: T): T & { id: number } {
+    const t = { ...transformation, id: this.transformations.length + 1 } as T & { id: number }
+    this.transformations.push(t as unknown as Transformation)
+    return t
+  }
+
+  /** @internal Marks a node as a sink: `execute` runs it. */
+  addSink(transformation: Transformation): void {
+    this.sinks.push(transformation)
+  }
+
+  /** @internal The sinks registered so far. */
+  sinkTransformations(): readonly Transformation[] {
+    return this.sinks
+  }
+
+  /** @internal */
+  createSinkOperator<T>(sink: Sink<T>): SinkOperator<T> {
+    return new SinkOperator(sink)
+  }
+
+  /** @internal A cold Observable that runs `stream`'s lineage as a job per subscription. */
+  observe<T>(stream: DataStream<T>): Observable<T> {
+    return new Observable<T>((subscriber) => {
+      const sinkT = this.detachedSink(stream, new CallbackSink<T>((value) => subscriber.next(value)))
+      const job = JobHandle.start('observable job', this.graphOf([sinkT]), this.config)
+      job.result.then(() => subscriber.complete(), (error) => subscriber.error(error))
+      return () => void job.cancel()
+    })
+  }
+
+  /** @internal Runs `stream`'s lineage and collects its records. */
+  async collect<T>(stream: DataStream<T>): Promise<T[]> {
+    const out: T[] = []
+    const sinkT = this.detachedSink(stream, new CallbackSink<T>((value) => out.push(value)))
+    await JobHandle.start('collect job', this.graphOf([sinkT]), this.config).result
+    return out
+  }
+
+  private detachedSink<T>(stream: DataStream<T>, sink: Sink<T>): Transformation {
+    return this.addTransformation({
+      kind: 'operator', name: sink.name, uid: undefined, parallelism: undefined, inputs: [stream.transformation],
+      createOperator: () => new SinkOperator(sink), errorPolicy: 'escalate', chaining: 'default', isSink: true, maxParallelism: undefined,
+    })
+  }
+
+  private graphOf(sinks: readonly Transformation[]): StreamGraph {
+    return StreamGraph.build(sinks, { parallelism: this.config.parallelism, maxParallelism: this.config.maxParallelism })
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The typed error hierarchy. Every error sluice throws is a {@link SluiceError} with a stable `code`,
+ * a `retriable` flag and an optional `cause`; code branches on `code`, never on message text.
+ *
+ * @example
+ * try { env.fromCollection([]).pipe(map(null as any)) }
+ * catch (e) { if (e instanceof SluiceError && e.code === 'ERR_CONFIG') console.error(e.message) }
+ */
+export class SluiceError extends Error {
+  readonly code: string
+  readonly retriable: boolean
+
+  constructor(code: string, message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.code = code
+    this.retriable = options.retriable ?? false
+  }
+}
+
+/**
+ * An option had a bad value; thrown when the job is built, naming the option and the value.
+ *
+ * @example
+ * throw new ConfigError('parallelism', 0, 'a whole number of at least 1')
+ */
+export class ConfigError extends SluiceError {
+  readonly option: string
+  readonly value: unknown
+
+  constructor(option: string, value: unknown, expected: string) {
+    super('ERR_CONFIG', `invalid option ${option}: ${describeValue(value)} (expected ${expected})`)
+    this.option = option
+    this.value = value
+  }
+}
+
+/**
+ * A user function threw while processing a record. Names the operator, the subtask and the record.
+ *
+ * @example
+ * new UserFunctionError('map', 0, { id: 1 }, new Error('boom')).message
+ * // "operator map (subtask 0) failed on record {"id":1}: boom"
+ */
+export class UserFunctionError extends SluiceError {
+  readonly operator: string
+  readonly subtask: number
+  readonly record: string
+
+  constructor(operator: string, subtask: number, record: unknown, cause: unknown) {
+    const text = describeValue(record)
+    super('ERR_USER_FUNCTION', `operator ${operator} (subtask ${subtask}) failed on record ${text}: ${messageOf(cause)}`, { cause })
+    this.operator = operator
+    this.subtask = subtask
+    this.record = text
+  }
+}
+
+/**
+ * A failure in the actor runtime: an ask that timed out, a message to a stopped actor, an escalated failure.
+ *
+ * @example
+ * new ActorError('ERR_ASK_TIMEOUT', 'ask to /user/a timed out after 100 ms', { retriable: true })
+ */
+export class ActorError extends SluiceError {}
+
+/**
+ * A failure of state or checkpoints: a corrupt snapshot, state no operator claims, a failed snapshot write.
+ *
+ * @example
+ * new StateError('ERR_STATE_UNCLAIMED', 'state of uid "counter" is claimed by no operator')
+ */
+export class StateError extends SluiceError {}
+
+/**
+ * A connector could not reach or talk to its external system.
+ *
+ * @example
+ * new ConnectorError('ERR_CONNECT', 'socket 127.0.0.1:9999 unreachable after 5 attempts', { retriable: true })
+ */
+export class ConnectorError extends SluiceError {}
+
+/**
+ * A record could not be decoded; carried to the dead-letter output together with the raw input.
+ *
+ * @example
+ * new DecodeError('line 3 is not JSON: Unexpected token', '{oops')
+ */
+export class DecodeError extends SluiceError {
+  readonly raw: unknown
+
+  constructor(reason: string, raw: unknown, cause?: unknown) {
+    super('ERR_DECODE', reason, { cause })
+    this.raw = raw
+  }
+}
+
+/** The job was cancelled by its handle. */
+export class CancelledError extends SluiceError {
+  constructor(message = 'job cancelled') {
+    super('ERR_CANCELLED', message)
+  }
+}
+
+const MAX_RECORD_TEXT = 200
+
+/**
+ * A short, printable description of any value, truncated to 200 characters, for error messages.
+ *
+ * @example
+ * describeValue({ a: 1 }) // '{"a":1}'
+ */
+export function describeValue(value: unknown): string {
+  let text: string
+  if (typeof value === 'string') text = JSON.stringify(value)
+  else if (typeof value === 'bigint') text = `${value}n`
+  else if (typeof value === 'function') text = `[function ${value.name || 'anonymous'}]`
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value)
+    } catch {
+      text = String(value)
+    }
+  }
+  return text.length > MAX_RECORD_TEXT ? `${text.slice(0, MAX_RECORD_TEXT)}…` : text
+}
+
+/**
+ * The message of anything thrown.
+ *
+ * @example
+ * messageOf(new Error('x')) // 'x'
+ */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

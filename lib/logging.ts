@@ -1,0 +1,54 @@
+/** Severity of a log line; `silent` writes nothing. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
+
+/** A structured logger: every line is one JSON object with time, level, message and fields. */
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void
+  info(message: string, fields?: Record<string, unknown>): void
+  warn(message: string, fields?: Record<string, unknown>): void
+  error(message: string, fields?: Record<string, unknown>): void
+  /** A logger that adds these fields to every line. */
+  child(fields: Record<string, unknown>): Logger
+}
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 }
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  /** Default: the SLUICE_LOG_LEVEL environment variable, else 'warn'. */
+  level?: LogLevel
+  /** Where lines go; default standard error. */
+  write?: (line: string) => void
+  fields?: Record<string, unknown>
+}
+
+/**
+ * A JSON-lines logger.
+ *
+ * @example
+ * const log = createLogger({ level: 'info' }).child({ job: 'word-count' })
+ * log.info('job finished', { records: 1000 }) // {"time":"…","level":"info","msg":"job finished","job":"word-count","records":1000}
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? (process.env.SLUICE_LOG_LEVEL as LogLevel | undefined) ?? 'warn'
+  const threshold = RANK[level] ?? RANK.warn
+  const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`))
+  const base = options.fields ?? {}
+  const emit = (lineLevel: LogLevel, message: string, fields?: Record<string, unknown>): void => {
+    if (RANK[lineLevel] < threshold) return
+    write(JSON.stringify({ time: new Date().toISOString(), level: lineLevel, msg: message, ...base, ...fields }, replaceErrors))
+  }
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    child: (fields) => createLogger({ level, write, fields: { ...base, ...fields } }),
+  }
+}
+
+function replaceErrors(_key: string, value: unknown): unknown {
+  if (value instanceof Error) return { name: value.name, message: value.message, code: (value as { code?: unknown }).code }
+  if (typeof value === 'bigint') return value.toString()
+  return value
+}

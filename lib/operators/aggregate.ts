@@ -1,0 +1,46 @@
+import { KeyedStream } from '../api/data-stream.js'
+import { engineOperator, type EngineOperator, requireStream } from '../api/engine-operator.js'
+import type { OperatorOptions } from '../api/transformation.js'
+import { WindowedStream } from '../api/windowed-stream.js'
+import { ConfigError } from '../errors.js'
+import { type AggregateFunction, ValueStateDescriptor } from '../state/descriptors.js'
+import type { ValueState } from '../state/value-state.js'
+import { StreamOperator } from '../runtime/stream-operator.js'
+
+/**
+ * On a keyed stream: a rolling aggregate (an accumulator per key) that emits the key's current result
+ * for every record. After `window(...)`: one result per key and window.
+ *
+ * @example
+ * const average = { createAccumulator: () => [0, 0], add: (v, [s, n]) => [s + v, n + 1], getResult: ([s, n]) => s / n }
+ * readings.pipe(keyBy((r) => r.sensor), map((r) => r.value), aggregate(average))
+ */
+export function aggregate<IN, ACC, OUT>(fn: AggregateFunction<IN, ACC, OUT>, options: OperatorOptions = {}): EngineOperator<IN, OUT> {
+  if (typeof fn?.createAccumulator !== 'function' || typeof fn.add !== 'function' || typeof fn.getResult !== 'function') {
+    throw new ConfigError('aggregate', fn, 'an AggregateFunction with createAccumulator, add and getResult')
+  }
+  return engineOperator((input) => {
+    if (input instanceof WindowedStream) return input.aggregate(fn, options)
+    const stream = requireStream(input, 'aggregate')
+    if (!(stream instanceof KeyedStream)) throw new ConfigError('aggregate', 'an unkeyed stream', 'a keyed stream: put keyBy before aggregate')
+    return stream.transform('aggregate', () => new AggregateOperator(fn), options)
+  })
+}
+
+class AggregateOperator<IN, ACC, OUT> extends StreamOperator<IN, OUT> {
+  private state!: ValueState<ACC>
+
+  constructor(private readonly fn: AggregateFunction<IN, ACC, OUT>) {
+    super()
+  }
+
+  override open(): void {
+    this.state = this.keyedState!.getState(new ValueStateDescriptor<ACC>('aggregate'))
+  }
+
+  processRecord(value: IN, timestamp: number | undefined): void {
+    const accumulator = this.fn.add(value, this.state.value() ?? this.fn.createAccumulator())
+    this.state.update(accumulator)
+    this.output.collect(this.fn.getResult(accumulator), timestamp)
+  }
+}

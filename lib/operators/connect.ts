@@ -1,0 +1,94 @@
+import type { Observable } from 'rxjs'
+import { DataStream, KeyedStream } from '../api/data-stream.js'
+import { engineOperator, type EngineOperator, requireStream } from '../api/engine-operator.js'
+import type { OperatorOptions } from '../api/transformation.js'
+import { ConfigError } from '../errors.js'
+import type { Key } from '../state/key-groups.js'
+import type { Timer } from '../time/timer-heap.js'
+import { StreamOperator } from '../runtime/stream-operator.js'
+import { type Collector, OperatorProcessContext, operatorRuntimeContext, type ProcessContext, type RuntimeContext } from './process-function.js'
+
+/**
+ * A function over two inputs that share state (Flink's CoProcessFunction): control and data streams,
+ * joins, enrichment from a changelog.
+ */
+export interface CoProcessFunction<A, B, OUT> {
+  open?(runtime: RuntimeContext): void
+  processElement1(value: A, ctx: ProcessContext, out: Collector<OUT>): void
+  processElement2(value: B, ctx: ProcessContext, out: Collector<OUT>): void
+  onTimer?(timestamp: number, ctx: ProcessContext, out: Collector<OUT>): void
+  close?(): void
+  [extra: string]: unknown
+}
+
+/** Options of {@link connect}. */
+export interface ConnectOptions<B> extends OperatorOptions {
+  /** Keys the second input; needed when the first is keyed and the second is not yet. */
+  key2?: (value: B) => Key
+}
+
+/**
+ * Connects a second stream; one function sees both inputs and, when both are keyed, shares keyed
+ * state and timers per key between them. The watermark is the minimum of both inputs.
+ *
+ * @example
+ * orders.pipe(keyBy((o) => o.sku), connect(prices, {
+ *   processElement1(order, ctx, out) { out.collect({ ...order, price: this.price.value() }) },
+ *   processElement2(p) { this.price.update(p.amount) },
+ * }, { key2: (p) => p.sku }))
+ */
+export function connect<A, B, OUT>(other: DataStream<B> | Observable<B>, fn: CoProcessFunction<A, B, OUT>, options: ConnectOptions<B> = {}): EngineOperator<A, OUT> {
+  if (typeof fn?.processElement1 !== 'function' || typeof fn.processElement2 !== 'function') {
+    throw new ConfigError('connect', fn, 'an object with processElement1 and processElement2')
+  }
+  const { key2, ...operatorOptions } = options
+  return engineOperator((input) => {
+    const first = requireStream(input, 'connect') as DataStream<A>
+    let second: DataStream<B> = other instanceof DataStream ? other : first.env.fromObservable(other)
+    if (key2 !== undefined) second = second.keyBy(key2)
+    if (first instanceof KeyedStream !== second instanceof KeyedStream) {
+      throw new ConfigError('connect', 'one keyed and one unkeyed input', 'both inputs keyed (keyBy before connect and the key2 option) or neither')
+    }
+    return first.transform('connect', () => new CoProcessOperator(Object.assign(Object.create(Object.getPrototypeOf(fn)), fn)), operatorOptions, [second as DataStream<unknown>])
+  })
+}
+
+class CoProcessOperator<A, B, OUT> extends StreamOperator<A, OUT> implements Collector<OUT> {
+  private ctx!: OperatorProcessContext
+
+  constructor(private readonly fn: CoProcessFunction<A, B, OUT>) {
+    super()
+  }
+
+  override open(): void {
+    this.ctx = new OperatorProcessContext(this, (tag, value, ts) => this.output.emitSide(tag, value, ts))
+    this.fn.open?.(operatorRuntimeContext(this, this.setupInfo.parallelism))
+  }
+
+  processRecord(value: A, timestamp: number | undefined): void {
+    this.ctx.timestamp = timestamp
+    this.ctx.timeDomain = undefined
+    this.fn.processElement1(value, this.ctx, this)
+  }
+
+  override processRecord2(value: unknown, timestamp: number | undefined): void {
+    this.ctx.timestamp = timestamp
+    this.ctx.timeDomain = undefined
+    this.fn.processElement2(value as B, this.ctx, this)
+  }
+
+  collect(value: OUT): void {
+    this.output.collect(value, this.ctx.timestamp)
+  }
+
+  override onTimer(timer: Timer, domain: 'event-time' | 'processing-time'): void {
+    this.ctx.timestamp = domain === 'event-time' ? timer.timestamp : undefined
+    this.ctx.timeDomain = domain
+    this.fn.onTimer?.(timer.timestamp, this.ctx, this)
+  }
+
+  override close(): void {
+    super.close()
+    this.fn.close?.()
+  }
+}

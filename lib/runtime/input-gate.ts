@@ -1,0 +1,82 @@
+import type { ChannelElement } from './record-batch.js'
+
+/**
+ * The receiving end of a subtask's input channels (Flink's InputGate): a queue per channel, handed out
+ * round-robin across the channels that have data, and the count of consumed elements per channel
+ * that are owed back to the senders as credits.
+ *
+ * @example
+ * gate.enqueue(2, element); const next = gate.poll() // { channel: 2, element }
+ */
+export class InputGate {
+  private readonly queues: ChannelElement[][]
+  private readonly heads: number[]
+  private readonly consumed: number[]
+  private readonly listed: boolean[]
+  private readonly available: number[] = []
+  private availableHead = 0
+  /** Records waiting in the queues now, and the most there ever were. */
+  queuedRecords = 0
+  maxQueuedRecords = 0
+
+  constructor(readonly channels: number) {
+    this.queues = Array.from({ length: channels }, () => [])
+    this.heads = new Array<number>(channels).fill(0)
+    this.consumed = new Array<number>(channels).fill(0)
+    this.listed = new Array<boolean>(channels).fill(false)
+  }
+
+  enqueue(channel: number, element: ChannelElement): void {
+    this.queues[channel]!.push(element)
+    if (element.kind === 'batch') {
+      this.queuedRecords += element.batch.values.length
+      if (this.queuedRecords > this.maxQueuedRecords) this.maxQueuedRecords = this.queuedRecords
+    }
+    if (!this.listed[channel]) {
+      this.listed[channel] = true
+      this.available.push(channel)
+    }
+  }
+
+  /** Whether some channel has an element to hand out. */
+  get hasData(): boolean {
+    return this.availableHead < this.available.length
+  }
+
+  /** The next element of the next channel with data, or undefined. The channel of the last element is in `lastChannel`. */
+  poll(): ChannelElement | undefined {
+    if (this.availableHead >= this.available.length) return undefined
+    const channel = this.available[this.availableHead++]!
+    if (this.availableHead > 1024 && this.availableHead * 2 > this.available.length) {
+      this.available.splice(0, this.availableHead)
+      this.availableHead = 0
+    }
+    const queue = this.queues[channel]!
+    const element = queue[this.heads[channel]!]!
+    queue[this.heads[channel]!] = undefined as unknown as ChannelElement
+    if (++this.heads[channel]! === queue.length) {
+      queue.length = 0
+      this.heads[channel] = 0
+      this.listed[channel] = false
+    } else {
+      this.available.push(channel)
+    }
+    this.consumed[channel]!++
+    if (element.kind === 'batch') this.queuedRecords -= element.batch.values.length
+    this.lastChannel = channel
+    return element
+  }
+
+  lastChannel = -1
+
+  /** Hands the owed credits to `send`, per channel, and clears them. */
+  returnCredits(send: (channel: number, credits: number) => void): void {
+    for (let c = 0; c < this.channels; c++) {
+      const n = this.consumed[c]!
+      if (n > 0) {
+        this.consumed[c] = 0
+        send(c, n)
+      }
+    }
+  }
+}

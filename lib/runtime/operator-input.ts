@@ -1,0 +1,41 @@
+import type { Output } from './output.js'
+import type { OutputTag } from './output-tag.js'
+import { handleUserError, type StreamOperator } from './stream-operator.js'
+
+/**
+ * The way into an operator (Flink's ChainingOutput): the upstream operator's output calls it
+ * synchronously, with no hop. It counts the operator's input and applies its error policy to failures.
+ *
+ * @example
+ * const input = new OperatorInput(mapOperator, 1)
+ * input.collect('record', undefined)
+ */
+export class OperatorInput<IN> implements Output<IN> {
+  constructor(
+    private readonly operator: StreamOperator<IN, unknown>,
+    private readonly input: 1 | 2,
+    private readonly counter: { recordsIn: number },
+  ) {}
+
+  collect(value: IN, timestamp: number | undefined): void {
+    this.counter.recordsIn++
+    try {
+      if (this.input === 1) this.operator.processRecord(value, timestamp)
+      else this.operator.processRecord2(value, timestamp)
+    } catch (error) {
+      handleUserError(this.operator, value, error)
+    }
+  }
+
+  emitWatermark(watermark: number): void {
+    this.operator.processWatermark(watermark)
+  }
+
+  emitWatermarkStatus(idle: boolean): void {
+    this.operator.processWatermarkStatus(idle)
+  }
+
+  emitSide<X>(_tag: OutputTag<X>, _value: X): void {
+    throw new Error('side outputs are routed by the producing operator')
+  }
+}

@@ -1,0 +1,39 @@
+import type { ProcessingTimeService } from '../time/processing-time.js'
+
+/** What a sink promises about each record, under its documented settings. */
+export type DeliveryGuarantee = 'at-most-once' | 'at-least-once' | 'exactly-once'
+
+/** What a writer knows of where it runs. */
+export interface SinkWriterContext {
+  readonly subtask: number
+  readonly parallelism: number
+  readonly processingTime: ProcessingTimeService
+}
+
+/**
+ * Writes the records of one sink subtask (Flink's SinkWriter). `write` is synchronous and buffers; a
+ * writer that wants the runtime to stop handing it records returns a promise from `ready()`.
+ */
+export interface SinkWriter<T> {
+  write(value: T, timestamp: number | undefined): void
+  /** A promise while the writer cannot take more (its buffer is full); undefined when it can. */
+  ready?(): Promise<void> | undefined
+  /** Writes out everything buffered: on a checkpoint barrier, and at the end of input. */
+  flush?(endOfInput: boolean): void | Promise<void>
+  close(): void | Promise<void>
+}
+
+/**
+ * A sink: its guarantee and how each subtask writes.
+ *
+ * @example
+ * const logSink: Sink<string> = { name: 'log', guarantee: 'at-least-once',
+ *   createWriter: () => ({ write: (v) => console.log(v), close() {} }) }
+ */
+export interface Sink<T> {
+  readonly name: string
+  readonly guarantee: DeliveryGuarantee
+  /** 1 for sinks that one subtask must write alone (a single output file). */
+  readonly maxParallelism?: number
+  createWriter(context: SinkWriterContext): SinkWriter<T>
+}

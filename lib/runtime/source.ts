@@ -1,0 +1,56 @@
+import type { ProcessingTimeService } from '../time/processing-time.js'
+
+/** What one call of {@link SourceReader.pollNext} left behind (Flink's InputStatus). */
+export type InputStatus = 'more' | 'nothing-available' | 'end'
+
+/** Where a source reader emits. Records carry an event timestamp when the source knows one. */
+export interface SourceOutput<T> {
+  collect(value: T, timestamp?: number): void
+  emitWatermark(watermark: number): void
+  /** The reader has nothing to read for now: downstream watermarks stop waiting for it. */
+  markIdle(): void
+}
+
+/** What a reader knows of where it runs. */
+export interface SourceReaderContext {
+  readonly subtask: number
+  readonly parallelism: number
+  readonly processingTime: ProcessingTimeService
+}
+
+/**
+ * Reads a share of a source with demand (Flink's FLIP-27 SourceReader). The runtime calls `pollNext`
+ * only while downstream has credit; a reader with nothing to hand out returns 'nothing-available' and
+ * resolves `isAvailable()` when it has. A reader buffers at most a bounded amount.
+ */
+export interface SourceReader<T, Split = unknown> {
+  /** Opens connections or files; the first `pollNext` comes after it settles. */
+  start(): void | Promise<void>
+  /** Emits what is ready (usually one record) and tells whether more is. */
+  pollNext(output: SourceOutput<T>): InputStatus
+  /** Resolves when `pollNext` has something to hand out again. */
+  isAvailable(): Promise<void>
+  /** The reader's position as splits, each serialisable, for a checkpoint. */
+  snapshotState(checkpointId: number): Split[]
+  /** A checkpoint that covers everything emitted before it is complete (acknowledge upstream here). */
+  notifyCheckpointComplete?(checkpointId: number): void | Promise<void>
+  close(): void | Promise<void>
+}
+
+/**
+ * A source: bounded or not, how many subtasks may read it, and how each reads its share.
+ *
+ * @example
+ * const numbers: Source<number> = {
+ *   name: 'numbers', bounded: true,
+ *   createReader: (ctx) => new IteratorReader([1, 2, 3][Symbol.iterator]()),
+ * }
+ */
+export interface Source<T, Split = unknown> {
+  readonly name: string
+  readonly bounded: boolean
+  /** 1 for sources that cannot be split, as Flink's non-parallel sources. */
+  readonly maxParallelism?: number
+  /** Creates the reader of one subtask; `restored` holds the splits given back from a checkpoint. */
+  createReader(context: SourceReaderContext, restored?: Split[]): SourceReader<T, Split>
+}

@@ -1,0 +1,144 @@
+import { UserFunctionError, messageOf } from '../errors.js'
+import { KeyedStateBackend } from '../state/keyed-state-backend.js'
+import type { KeyGroupRange } from '../state/key-groups.js'
+import type { ProcessingTimeService } from '../time/processing-time.js'
+import type { Timer } from '../time/timer-heap.js'
+import { TimerService } from '../time/timer-service.js'
+import type { Output } from './output.js'
+import { DEAD_LETTERS, type DeadLetter } from './output-tag.js'
+
+/**
+ * What an operator does with a record its user function failed on. `escalate` (default, as Flink) fails
+ * the job and the job's restart strategy applies; `restart` restarts the job from its latest checkpoint
+ * whatever the job strategy says; `resume` sends the record to the dead-letter output and goes on with
+ * the state as it was.
+ */
+export type ErrorPolicy = 'escalate' | 'restart' | 'resume'
+
+/** What the runtime hands an operator subtask before it opens. */
+export interface OperatorSetup {
+  readonly name: string
+  readonly uid: string
+  readonly subtask: number
+  readonly parallelism: number
+  readonly maxParallelism: number
+  /** The key groups this subtask owns; present when the operator's input is keyed. */
+  readonly keyGroups: KeyGroupRange | undefined
+  readonly processingTime: ProcessingTimeService
+  readonly errorPolicy: ErrorPolicy
+}
+
+/**
+ * The base of every operator (Flink's AbstractStreamOperator): holds the output, and for keyed inputs
+ * the keyed state backend and timer service. Subclasses implement `processRecord`; watermarks fire due
+ * event-time timers, then move on downstream.
+ *
+ * @example
+ * class Doubler extends StreamOperator<number, number> {
+ *   processRecord(v: number, ts: number | undefined) { this.output.collect(v * 2, ts) }
+ * }
+ */
+export abstract class StreamOperator<IN, OUT> {
+  protected output!: Output<OUT>
+  protected setupInfo!: OperatorSetup
+  /** Present when the input is keyed. */
+  keyedState: KeyedStateBackend | undefined
+  timers: TimerService | undefined
+
+  get name(): string {
+    return this.setupInfo.name
+  }
+
+  get subtask(): number {
+    return this.setupInfo.subtask
+  }
+
+  get errorPolicy(): ErrorPolicy {
+    return this.setupInfo.errorPolicy
+  }
+
+  setup(setup: OperatorSetup, output: Output<OUT>): void {
+    this.setupInfo = setup
+    this.output = output
+    if (setup.keyGroups !== undefined) {
+      const clock = setup.processingTime
+      this.keyedState = new KeyedStateBackend(setup.keyGroups, () => clock.now())
+      this.timers = new TimerService(this.keyedState.keyContext, clock, {
+        onEventTime: (timer) => this.fire(timer, 'event-time'),
+        onProcessingTime: (timer) => this.fire(timer, 'processing-time'),
+      })
+    }
+  }
+
+  /** Called once after setup and state restore, before the first record. */
+  open(): void {}
+
+  abstract processRecord(value: IN, timestamp: number | undefined): void
+
+  /** The second input of a two-input operator. */
+  processRecord2(_value: unknown, _timestamp: number | undefined): void {
+    throw new Error(`operator ${this.name} has one input`)
+  }
+
+  processWatermark(watermark: number): void {
+    this.timers?.advanceWatermark(watermark)
+    this.output.emitWatermark(watermark)
+  }
+
+  processWatermarkStatus(idle: boolean): void {
+    this.output.emitWatermarkStatus(idle)
+  }
+
+  /** Called when a timer of the current key is due. */
+  onTimer(_timer: Timer, _domain: 'event-time' | 'processing-time'): void {}
+
+  /** All input has been read (a bounded job ends). Emit what is still held. */
+  endInput(): void {}
+
+  /** Sends a record this operator cannot process to the dead-letter output, with the reason. */
+  sendToDeadLetters(record: unknown, reason: string, error?: unknown): void {
+    const letter: DeadLetter = { operator: this.name, subtask: this.subtask, reason, record, error, at: Date.now() }
+    this.output.emitSide(DEAD_LETTERS, letter, undefined)
+  }
+
+  /** Releases resources; may finish asynchronously (sinks flush here). */
+  close(): void | Promise<void> {
+    this.timers?.close()
+  }
+
+  private fire(timer: Timer, domain: 'event-time' | 'processing-time'): void {
+    guardUserCall(this, timer, () => this.onTimer(timer, domain))
+  }
+}
+
+/**
+ * Runs a user-facing call of an operator and applies its error policy: under `resume` the failing record
+ * goes to the dead-letter output; otherwise the error, wrapped to name the operator, subtask and record,
+ * is thrown on. Errors already wrapped by an operator downstream are thrown on untouched.
+ *
+ * @example
+ * guardUserCall(op, record, () => op.processRecord(record, ts))
+ */
+export function guardUserCall(op: StreamOperator<any, any>, record: unknown, call: () => void): void {
+  try {
+    call()
+  } catch (error) {
+    handleUserError(op, record, error)
+  }
+}
+
+/**
+ * The error policy applied to one failure of `op` on `record`.
+ *
+ * @example
+ * try { op.processRecord(v, ts) } catch (e) { handleUserError(op, v, e) }
+ */
+export function handleUserError(op: StreamOperator<any, any>, record: unknown, error: unknown): void {
+  if (error instanceof UserFunctionError) throw error
+  const wrapped = new UserFunctionError(op.name, op.subtask, record, error)
+  if (op.errorPolicy === 'resume') {
+    op.sendToDeadLetters(record, messageOf(error), wrapped)
+    return
+  }
+  throw wrapped
+}

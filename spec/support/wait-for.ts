@@ -1,0 +1,47 @@
+/** Options of {@link waitFor}. */
+export interface WaitForOptions {
+  /** Give up after this long; default 2000 ms. */
+  readonly timeoutMs?: number
+  /** Poll this often; default 2 ms. */
+  readonly intervalMs?: number
+  /** Said in the timeout error, so a failing test names what it waited for. */
+  readonly description?: string
+}
+
+/**
+ * Resolves as soon as `predicate` returns true (polled every `intervalMs`), rejects when `timeoutMs`
+ * passes first. Tests wait for conditions with this, never with bare sleeps: a sleep is either too short
+ * (flaky) or too long (slow).
+ *
+ * @example
+ * await waitFor(() => received.length === 3, { description: '3 messages received' })
+ */
+export async function waitFor(predicate: () => boolean, options: WaitForOptions = {}): Promise<void> {
+  const { timeoutMs = 2000, intervalMs = 2, description = predicate.toString() } = options
+  const deadline = performance.now() + timeoutMs
+  while (!predicate()) {
+    if (performance.now() >= deadline) throw new Error(`waitFor: not true within ${timeoutMs} ms: ${description}`)
+    await new Promise((resolve) => setTimeout(resolve, intervalMs))
+  }
+}
+
+/**
+ * Resolves with `promise`, or rejects if it has not settled within `timeoutMs` (default 2000). Use it on
+ * promises a bug could leave pending forever (`ref.terminated`, `system.terminate()`): without a pending
+ * timer, Node would exit silently mid-test instead of reporting a failure.
+ *
+ * @example
+ * await settlesWithin(ref.terminated, { description: 'actor stopped after the failure' })
+ */
+export async function settlesWithin<T>(promise: Promise<T>, options: Omit<WaitForOptions, 'intervalMs'> = {}): Promise<T> {
+  const { timeoutMs = 2000, description = 'promise settled' } = options
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`settlesWithin: not settled within ${timeoutMs} ms: ${description}`)), timeoutMs)
+  })
+  try {
+    return await Promise.race([promise, deadline])
+  } finally {
+    clearTimeout(timer)
+  }
+}
