@@ -46,13 +46,16 @@ export class UserFunctionError extends SluiceError {
   readonly operator: string
   readonly subtask: number
   readonly record: string
+  /** The failing operator asked for a restart from the latest checkpoint (its error policy is `restart`). */
+  readonly restartRequested: boolean
 
-  constructor(operator: string, subtask: number, record: unknown, cause: unknown) {
+  constructor(operator: string, subtask: number, record: unknown, cause: unknown, restartRequested = false) {
     const text = describeValue(record)
-    super('ERR_USER_FUNCTION', `operator ${operator} (subtask ${subtask}) failed on record ${text}: ${messageOf(cause)}`, { cause })
+    super('ERR_USER_FUNCTION', `operator ${operator} (subtask ${subtask}) failed on record ${text}: ${messageOf(cause)}`, { cause, retriable: restartRequested })
     this.operator = operator
     this.subtask = subtask
     this.record = text
+    this.restartRequested = restartRequested
   }
 }
 

@@ -34,7 +34,7 @@ export class OperatorChain {
   readonly sourceOutputs = new Map<number, Output<unknown>>()
 
   constructor(readonly nodes: readonly StreamNode[], context: ChainContext) {
-    for (const node of nodes) this.metrics.set(node.id, new OperatorMetrics(node.name, context.subtask))
+    for (const node of nodes) this.metrics.set(node.id, new OperatorMetrics(node.uid, context.subtask))
     for (let i = nodes.length - 1; i >= 0; i--) {
       const node = nodes[i]!
       const output = this.outputOf(node, context)
@@ -75,6 +75,11 @@ export class OperatorChain {
   /** Closes every operator, the first first, waiting for each (sinks flush here). */
   async close(): Promise<void> {
     for (const node of this.nodes) await this.operators.get(node.id)?.close()
+  }
+
+  /** Aborts every operator after a failure or cancel; errors are only logged by the caller. */
+  async abort(): Promise<void> {
+    for (const node of this.nodes) await this.operators.get(node.id)?.abort()
   }
 
   private outputOf(node: StreamNode, context: ChainContext): Output<unknown> {

@@ -97,6 +97,11 @@ export class RecordWriter implements Output<unknown> {
     throw new Error('side outputs are routed by the producing operator')
   }
 
+  /** The receiver on downstream subtask `target` returned `n` credits. */
+  grant(target: number, n: number): void {
+    this.channels[target]!.grant(n)
+  }
+
   endOfInput(): void {
     for (const channel of this.connected) channel.control({ kind: 'end-of-input' })
   }

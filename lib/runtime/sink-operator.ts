@@ -30,6 +30,11 @@ export class SinkOperator<T> extends StreamOperator<T, never> {
     return this.writer.ready?.()
   }
 
+  override async abort(): Promise<void> {
+    super.abort()
+    await this.writer?.close()
+  }
+
   override async close(): Promise<void> {
     super.close()
     await this.writer?.flush?.(true)

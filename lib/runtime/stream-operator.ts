@@ -101,8 +101,13 @@ export abstract class StreamOperator<IN, OUT> {
     this.output.emitSide(DEAD_LETTERS, letter, undefined)
   }
 
-  /** Releases resources; may finish asynchronously (sinks flush here). */
+  /** Releases resources after a clean end; may finish asynchronously (sinks flush here). */
   close(): void | Promise<void> {
+    this.timers?.close()
+  }
+
+  /** Releases resources when the job is cancelled or failed: nothing more is emitted or written. */
+  abort(): void | Promise<void> {
     this.timers?.close()
   }
 
@@ -135,7 +140,7 @@ export function guardUserCall(op: StreamOperator<any, any>, record: unknown, cal
  */
 export function handleUserError(op: StreamOperator<any, any>, record: unknown, error: unknown): void {
   if (error instanceof UserFunctionError) throw error
-  const wrapped = new UserFunctionError(op.name, op.subtask, record, error)
+  const wrapped = new UserFunctionError(op.name, op.subtask, record, error, op.errorPolicy === 'restart')
   if (op.errorPolicy === 'resume') {
     op.sendToDeadLetters(record, messageOf(error), wrapped)
     return

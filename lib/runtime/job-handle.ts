@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto'
+import { Observable, Subject, interval, map as rxMap, takeUntil } from 'rxjs'
+import { ActorSystem } from '../actors/actor-system.js'
+import type { ActorRef } from '../actors/actor-ref.js'
+import { Supervision, type SupervisorStrategy } from '../actors/supervision.js'
+import type { ResolvedConfig } from '../api/environment-config.js'
+import { SluiceError, UserFunctionError } from '../errors.js'
+import { buildJobGraph } from './job-graph.js'
+import { type JobMasterMessage, type JobRuntime, jobMasterBehavior } from './job-master.js'
+import { type JobMetricsSnapshot, MetricsRegistry } from './job-metrics.js'
+import type { DeadLetter } from './output-tag.js'
+import { decideRestart } from './restart-strategy.js'
+import type { StreamGraph } from './stream-graph.js'
+
+/** How a job ended, when it did not fail. */
+export interface JobResult {
+  readonly status: 'finished' | 'cancelled'
+  readonly durationMs: number
+  readonly metrics: JobMetricsSnapshot
+}
+
+/** Restarts a failing operator with the `restart` policy may cause within a minute, whatever the job strategy. */
+const OPERATOR_RESTARTS_PER_MINUTE = 3
+
+/**
+ * A running job: its result, its live metrics, its dead letters, and `cancel()`.
+ *
+ * @example
+ * const job = env.executeAsync('clicks')
+ * job.progress(1000).subscribe((m) => console.log(m.operators))
+ * const { status } = await job.result
+ */
+export class JobHandle {
+  readonly id = randomUUID()
+  readonly result: Promise<JobResult>
+  private readonly deadLetterSubject = new Subject<DeadLetter>()
+  private readonly ended = new Subject<void>()
+  private readonly runtime: JobRuntime
+  private readonly system: ActorSystem
+  private readonly master: ActorRef<JobMasterMessage>
+  private settle!: { resolve: (r: JobResult) => void; reject: (e: unknown) => void }
+  private done = false
+
+  private constructor(readonly name: string, graph: StreamGraph, config: ResolvedConfig) {
+    this.result = new Promise<JobResult>((resolve, reject) => {
+      this.settle = { resolve, reject }
+    })
+    const log = config.logger.child({ job: name, jobId: this.id })
+    const startedAt = Date.now()
+    this.runtime = {
+      name,
+      vertices: buildJobGraph(graph, config.chaining),
+      config,
+      log,
+      metrics: new MetricsRegistry(startedAt),
+      startedAt,
+      restarts: 0,
+      deadLetter: (letter) => {
+        this.runtime.metrics.deadLetters++
+        log.warn('dead letter', { operator: letter.operator, subtask: letter.subtask, reason: letter.reason })
+        this.deadLetterSubject.next(letter)
+      },
+      onFinished: () => void this.end('finished'),
+    }
+    this.system = new ActorSystem({ name: `job-${this.id}` })
+    this.system.failures.subscribe(({ error }) => this.fail(rootCause(error)))
+    log.info('job starting', { vertices: this.runtime.vertices.map((v) => `${v.name} ×${v.parallelism}`) })
+    this.master = this.system.spawn(jobMasterBehavior(this.runtime), { name: 'job-master', supervision: this.restartSupervision() })
+  }
+
+  /** @internal Use `env.executeAsync()`. */
+  static start(name: string, graph: StreamGraph, config: ResolvedConfig): JobHandle {
+    return new JobHandle(name, graph, config)
+  }
+
+  /** Records that failed under the `resume` policy or could not be decoded, and that no stream reads. */
+  get deadLetters(): Observable<DeadLetter> {
+    return this.deadLetterSubject.asObservable()
+  }
+
+  /** Counters of the job now: records per operator, backpressure, queue fill. */
+  metrics(): JobMetricsSnapshot {
+    return this.runtime.metrics.snapshot()
+  }
+
+  /**
+   * The metrics every `intervalMs` while the job runs: the progress of long work.
+   *
+   * @example
+   * job.progress(500).subscribe((m) => process.stderr.write(`${m.operators[0]?.recordsOut} records\r`))
+   */
+  progress(intervalMs = 1000): Observable<JobMetricsSnapshot> {
+    return interval(intervalMs).pipe(rxMap(() => this.metrics()), takeUntil(this.ended))
+  }
+
+  /**
+   * Stops the job at once: sources stop reading, operators emit nothing more, sinks close without a
+   * final flush. `result` resolves with status 'cancelled'.
+   *
+   * @example
+   * await job.cancel()
+   */
+  async cancel(): Promise<void> {
+    if (this.done) return
+    this.master.tell({ t: 'cancel' })
+    await this.end('cancelled')
+  }
+
+  private async end(status: JobResult['status']): Promise<void> {
+    if (this.done) return
+    this.done = true
+    const metrics = this.metrics()
+    await this.system.terminate()
+    this.ended.next()
+    this.deadLetterSubject.complete()
+    this.runtime.log.info(`job ${status}`, { durationMs: metrics.elapsedMs, restarts: metrics.restarts })
+    this.settle.resolve({ status, durationMs: metrics.elapsedMs, metrics })
+  }
+
+  private fail(error: unknown): void {
+    if (this.done) return
+    this.done = true
+    this.runtime.log.error('job failed', { error })
+    this.ended.next()
+    this.deadLetterSubject.complete()
+    void this.system.terminate().finally(() => this.settle.reject(error))
+  }
+
+  /** The job's restart strategy as the job master's supervisor. */
+  private restartSupervision(): SupervisorStrategy {
+    const failures: number[] = []
+    const operatorRestarts: number[] = []
+    return Supervision.decide((error) => {
+      const cause = rootCause(error)
+      const now = Date.now()
+      let decision = decideRestart(this.runtime.config.restartStrategy, [...failures, now])
+      if (cause instanceof UserFunctionError && cause.restartRequested) {
+        operatorRestarts.push(now)
+        const recent = operatorRestarts.filter((t) => now - t < 60_000).length
+        if (recent <= OPERATOR_RESTARTS_PER_MINUTE) decision = { restart: true, delayMs: 0 }
+      } else failures.push(now)
+      if (!decision.restart || this.done) return Supervision.stop()
+      this.runtime.restarts++
+      this.runtime.log.warn('job restarting', { attempt: this.runtime.restarts, delayMs: decision.delayMs, error: cause })
+      return Supervision.restart({ backoff: { minMs: decision.delayMs, maxMs: decision.delayMs } })
+    })
+  }
+}
+
+/** The error that started a chain of escalations. */
+function rootCause(error: unknown): unknown {
+  let e = error
+  while (e instanceof SluiceError && (e.code === 'ERR_ESCALATED' || e.code === 'ERR_RESTARTS_EXHAUSTED') && e.cause !== undefined) e = e.cause
+  return e
+}

@@ -1,0 +1,357 @@
+import type { ActorRef } from '../actors/actor-ref.js'
+import type { Behavior, BehaviorFactory } from '../actors/behavior.js'
+import type { ResolvedConfig } from '../api/environment-config.js'
+import type { Logger } from '../logging.js'
+import type { KeyContext } from '../state/key-context.js'
+import type { ProcessingTimeService } from '../time/processing-time.js'
+import { ChannelWriter } from './channel-writer.js'
+import { InputGate } from './input-gate.js'
+import type { JobVertex } from './job-graph.js'
+import type { SubtaskMetrics } from './job-metrics.js'
+import { OperatorChain } from './operator-chain.js'
+import type { OperatorInput } from './operator-input.js'
+import type { Output } from './output.js'
+import type { DeadLetter } from './output-tag.js'
+import type { RecordBatch } from './record-batch.js'
+import { RecordWriter } from './record-writer.js'
+import { SinkOperator } from './sink-operator.js'
+import type { InputStatus, SourceOutput, SourceReader } from './source.js'
+import type { SubtaskMessage } from './subtask-message.js'
+import { WatermarkValve } from './watermark-valve.js'
+
+/** One input channel of a subtask: which input of the head it feeds and whom to give credits back. */
+export interface InputChannelSpec {
+  readonly input: 1 | 2
+  readonly upstream: () => ActorRef<SubtaskMessage>
+  /** The sender's writer index and the receiver's index among that writer's targets. */
+  readonly writer: number
+  readonly target: number
+}
+
+/** One channel of an output writer: the receiving actor and its channel index there. */
+export interface OutputChannelSpec {
+  readonly receiver: () => ActorRef<SubtaskMessage>
+  readonly channel: number
+}
+
+/** Everything one subtask needs to run; built by the job master for each deployment. */
+export interface SubtaskDeployment {
+  readonly vertex: JobVertex
+  readonly subtask: number
+  readonly config: ResolvedConfig
+  readonly inputs: readonly InputChannelSpec[]
+  /** Per output edge of the vertex: per downstream subtask, the channel (undefined where not connected). */
+  readonly outputs: ReadonlyArray<ReadonlyArray<OutputChannelSpec | undefined>>
+  readonly createMetrics: (operators: OperatorChain) => SubtaskMetrics
+  readonly attempt: { cancelled: boolean }
+  readonly log: Logger
+  readonly deadLetter: (letter: DeadLetter) => void
+  readonly finished: () => void
+}
+
+/**
+ * The actor that runs one subtask of a vertex: a source reader or an input gate feeding the operator
+ * chain, and record writers towards the next vertices. Everything happens in `receive`, one message at
+ * a time (Flink's mailbox model); records move in batches, only while downstream gives credit.
+ *
+ * @example
+ * ctx.spawn(subtaskBehavior(deployment), { name: 'map-0', mailboxCapacity: subtaskMailboxCapacity(deployment) })
+ */
+export function subtaskBehavior(deployment: SubtaskDeployment): BehaviorFactory<SubtaskMessage> {
+  return (ctx) => new Subtask(deployment, ctx.self)
+}
+
+/**
+ * Mailbox slots a subtask can ever need: one per credit of each input channel, one per credit its
+ * output channels can hand back, and a few for its own control messages.
+ *
+ * @example
+ * subtaskMailboxCapacity(deployment) // 2 inputs × 4 credits + 3 outputs × 4 credits + 16
+ */
+export function subtaskMailboxCapacity(d: Pick<SubtaskDeployment, 'inputs' | 'outputs' | 'config'>): number {
+  const outputChannels = d.outputs.reduce((n, targets) => n + targets.filter((t) => t !== undefined).length, 0)
+  return (d.inputs.length + outputChannels) * d.config.channelCredits + 16
+}
+
+class Subtask implements Behavior<SubtaskMessage> {
+  private readonly chain: OperatorChain
+  private readonly writers: RecordWriter[]
+  private readonly gate: InputGate
+  private readonly valve: WatermarkValve
+  private readonly channelInputs: OperatorInput<unknown>[]
+  private readonly keyContext: KeyContext | undefined
+  private readonly sinks: SinkOperator<unknown>[]
+  private readonly metrics: SubtaskMetrics
+  private readonly sourceOutput: SourceOutputAdapter | undefined
+  private readonly budget: number
+  private reader: SourceReader<unknown> | undefined
+  private state: 'created' | 'running' | 'finishing' | 'finished' | 'aborted' = 'created'
+  private runScheduled = false
+  private waitingForSink = false
+  private endedChannels = 0
+  private closed = false
+  private lastFlush = 0
+
+  constructor(private readonly d: SubtaskDeployment, private readonly self: ActorRef<SubtaskMessage>) {
+    const { vertex, config } = d
+    this.budget = config.batchSize * 8
+    this.writers = vertex.outputs.map((edge, w) => {
+      const channels = d.outputs[w]!.map((spec) =>
+        spec === undefined ? undefined : new ChannelWriter(config.batchSize, config.channelCredits, edge.partitioning.kind === 'hash', (element) => {
+          spec.receiver().tell({ t: 'input', channel: spec.channel, element })
+        }),
+      )
+      return new RecordWriter(edge.partitioning, channels, edge.to.maxParallelism, edge.from.name, d.subtask)
+    })
+    this.chain = new OperatorChain(vertex.nodes, {
+      subtask: d.subtask,
+      processingTime: this.processingTime(),
+      isChained: (edge) => vertex.chainedEdges.has(edge),
+      externalOutput: (edge) => this.writers[vertex.outputs.indexOf(edge)]!,
+      unreadDeadLetter: d.deadLetter,
+    })
+    const head = vertex.head
+    const headOperator = this.chain.operators.get(head.id)
+    this.keyContext = headOperator?.keyedState?.keyContext
+    this.channelInputs = d.inputs.map((spec) => this.chain.input(head, spec.input))
+    this.gate = new InputGate(d.inputs.length)
+    this.valve = new WatermarkValve(d.inputs.length, (wm) => headOperator!.processWatermark(wm), (idle) => headOperator!.processWatermarkStatus(idle))
+    this.sinks = [...this.chain.operators.values()].filter((op): op is SinkOperator<unknown> => op instanceof SinkOperator)
+    this.sourceOutput = head.source !== undefined ? new SourceOutputAdapter(this.chain.sourceOutputs.get(head.id)!) : undefined
+    this.metrics = d.createMetrics(this.chain)
+    this.metrics.queuedRecords = () => this.gate.queuedRecords
+    this.metrics.maxQueuedRecords = () => this.gate.maxQueuedRecords
+    this.metrics.bufferedRecords = () => this.writers.reduce((n, w) => n + w.bufferedRecords, 0)
+    this.metrics.mailboxSize = () => this.self.mailboxSize
+  }
+
+  receive(message: SubtaskMessage): void {
+    if (this.d.attempt.cancelled || this.state === 'aborted') return
+    switch (message.t) {
+      case 'start':
+        return this.start()
+      case 'input':
+        this.gate.enqueue(message.channel, message.element)
+        return this.scheduleRun()
+      case 'credit':
+        this.writers[message.writer]!.grant(message.target, message.n)
+        return this.afterWork()
+      case 'run':
+        this.runScheduled = false
+        return this.run()
+      case 'call':
+        message.fn()
+        return this.afterWork()
+      case 'fail':
+        throw message.error
+    }
+  }
+
+  async postStop(): Promise<void> {
+    if (this.state === 'finished') return
+    this.state = 'aborted'
+    this.metrics.status = 'cancelled'
+    try {
+      await this.reader?.close()
+      await this.chain.abort()
+    } catch (error) {
+      this.d.log.warn('error while aborting a subtask', { vertex: this.d.vertex.name, subtask: this.d.subtask, error })
+    }
+  }
+
+  private start(): void {
+    this.chain.open()
+    this.state = 'running'
+    this.metrics.status = 'running'
+    const source = this.d.vertex.head.source
+    if (source === undefined) return this.scheduleRun()
+    this.reader = source.createReader({ subtask: this.d.subtask, parallelism: this.d.vertex.parallelism, processingTime: this.processingTime() })
+    this.later(Promise.resolve(this.reader.start()), () => this.scheduleRun())
+  }
+
+  private run(): void {
+    if (this.state !== 'running') return
+    if (this.reader !== undefined) this.runSource(this.reader)
+    else this.runInputs()
+  }
+
+  private runSource(reader: SourceReader<unknown>): void {
+    let budget = this.budget
+    let status: InputStatus = 'more'
+    while (status === 'more' && budget-- > 0 && !this.blocked()) status = reader.pollNext(this.sourceOutput!)
+    this.checkSinks()
+    if (status === 'end') {
+      this.sourceOutput!.emitWatermark(Infinity)
+      return this.finish()
+    }
+    if (status === 'nothing-available') {
+      this.flush()
+      return this.later(reader.isAvailable(), () => this.scheduleRun())
+    }
+    this.afterWork()
+  }
+
+  private runInputs(): void {
+    let budget = this.budget
+    while (budget > 0 && !this.blocked()) {
+      const element = this.gate.poll()
+      if (element === undefined) break
+      const channel = this.gate.lastChannel
+      switch (element.kind) {
+        case 'batch':
+          this.processBatch(channel, element.batch)
+          budget -= element.batch.values.length
+          this.checkSinks()
+          break
+        case 'watermark':
+          this.valve.inputWatermark(channel, element.timestamp)
+          budget--
+          break
+        case 'watermark-status':
+          this.valve.inputStatus(channel, element.idle)
+          break
+        case 'end-of-input':
+          this.valve.inputEnded(channel)
+          if (++this.endedChannels === this.gate.channels) this.finish()
+          break
+      }
+      if (this.state !== 'running') break
+    }
+    this.returnCredits()
+    if (this.state === 'running') this.afterWork()
+  }
+
+  private processBatch(channel: number, batch: RecordBatch): void {
+    const input = this.channelInputs[channel]!
+    const { values, timestamps, keys } = batch
+    const n = values.length
+    if (keys !== undefined && this.keyContext !== undefined) {
+      const keyGroups = batch.keyGroups!
+      const ks = this.keyContext
+      for (let i = 0; i < n; i++) {
+        ks.set(keys[i]!, keyGroups[i]!)
+        input.collect(values[i], timestamps === undefined ? undefined : timestamps[i])
+      }
+    } else if (timestamps !== undefined) {
+      for (let i = 0; i < n; i++) input.collect(values[i], timestamps[i])
+    } else {
+      for (let i = 0; i < n; i++) input.collect(values[i], undefined)
+    }
+  }
+
+  /** Decides what comes next after any piece of work: more input, a flush, or waiting. */
+  private afterWork(): void {
+    if (this.state === 'finishing') return this.checkFinished()
+    if (this.state !== 'running') return
+    if (this.blocked()) {
+      this.metrics.startBlocked(Date.now())
+      return
+    }
+    this.metrics.endBlocked(Date.now())
+    if (this.reader !== undefined || this.gate.hasData) {
+      if (this.reader !== undefined && Date.now() - this.lastFlush >= 50) this.flush()
+      this.scheduleRun()
+    } else this.flush()
+  }
+
+  private finish(): void {
+    this.state = 'finishing'
+    this.metrics.status = 'finishing'
+    this.chain.endInput()
+    for (const writer of this.writers) writer.endOfInput()
+    this.later(this.chain.close(), () => {
+      this.closed = true
+    })
+  }
+
+  private checkFinished(): void {
+    if (!this.closed || this.writers.some((w) => w.blocked)) return
+    this.state = 'finished'
+    this.metrics.status = 'finished'
+    this.metrics.endBlocked(Date.now())
+    this.d.finished()
+  }
+
+  private blocked(): boolean {
+    if (this.waitingForSink) return true
+    for (let i = 0; i < this.writers.length; i++) if (this.writers[i]!.blocked) return true
+    return false
+  }
+
+  private checkSinks(): void {
+    if (this.waitingForSink) return
+    for (const sink of this.sinks) {
+      const ready = sink.ready()
+      if (ready === undefined) continue
+      this.waitingForSink = true
+      this.metrics.startBlocked(Date.now())
+      return this.later(ready, () => {
+        this.waitingForSink = false
+      })
+    }
+  }
+
+  private flush(): void {
+    this.lastFlush = Date.now()
+    for (const writer of this.writers) writer.flush()
+  }
+
+  private returnCredits(): void {
+    this.gate.returnCredits((channel, n) => {
+      const spec = this.d.inputs[channel]!
+      spec.upstream().tell({ t: 'credit', writer: spec.writer, target: spec.target, n })
+    })
+  }
+
+  private scheduleRun(): void {
+    if (this.runScheduled || this.state !== 'running') return
+    this.runScheduled = true
+    this.self.tell({ t: 'run' })
+  }
+
+  /** Runs `then` inside the actor once `work` settles; a rejection fails the subtask. */
+  private later(work: Promise<unknown>, then: () => void): void {
+    work.then(
+      () => this.self.tell({ t: 'call', fn: then }),
+      (error) => this.self.tell({ t: 'fail', error }),
+    )
+  }
+
+  private processingTime(): ProcessingTimeService {
+    const { attempt } = this.d
+    return {
+      now: () => Date.now(),
+      scheduleAt: (timestamp, callback) => {
+        const handle = setTimeout(() => {
+          if (!attempt.cancelled) this.self.tell({ t: 'call', fn: callback })
+        }, Math.max(0, timestamp - Date.now()))
+        return () => clearTimeout(handle)
+      },
+    }
+  }
+}
+
+/** Presents the source node's output to a reader, and turns its idleness into watermark status. */
+class SourceOutputAdapter implements SourceOutput<unknown> {
+  private idle = false
+
+  constructor(private readonly output: Output<unknown>) {}
+
+  collect(value: unknown, timestamp?: number): void {
+    if (this.idle) {
+      this.idle = false
+      this.output.emitWatermarkStatus(false)
+    }
+    this.output.collect(value, timestamp)
+  }
+
+  emitWatermark(watermark: number): void {
+    this.output.emitWatermark(watermark)
+  }
+
+  markIdle(): void {
+    if (this.idle) return
+    this.idle = true
+    this.output.emitWatermarkStatus(true)
+  }
+}
