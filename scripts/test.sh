@@ -17,9 +17,10 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 node --import tsx node_modules/uvu/bin.js spec '\.spec\.ts$' 2>&1 | tee "$log" || status=$?
-total=$(grep -E '^\s*Total:' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
-passed=$(grep -E '^\s*Passed:' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
-skipped=$(grep -E '^\s*Skipped:' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+plain=$(sed -E 's/\x1b\[[0-9;]*m//g' "$log")
+count() { echo "$plain" | grep -E "^\s*$1:" | tail -1 | grep -oE '[0-9]+' | head -1 || true; }
+total=$(count Total); passed=$(count Passed); skipped=$(count Skipped)
+total=${total:-0}; passed=${passed:-0}; skipped=${skipped:-0}
 failed=$((total - passed - skipped))
 echo "$passed passed, $failed failed, $skipped skipped"
 if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$total" -eq 0 ]; then exit 1; fi

@@ -18,7 +18,6 @@ export interface CoProcessFunction<A, B, OUT> {
   processElement2(value: B, ctx: ProcessContext, out: Collector<OUT>): void
   onTimer?(timestamp: number, ctx: ProcessContext, out: Collector<OUT>): void
   close?(): void
-  [extra: string]: unknown
 }
 
 /** Options of {@link connect}. */

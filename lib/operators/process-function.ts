@@ -59,17 +59,20 @@ export interface ProcessContext {
  * A function with access to state, timers and side outputs (Flink's (Keyed)ProcessFunction).
  *
  * @example
- * const countPerKey: ProcessFunction<string, [string, number]> = {
- *   open(rt) { this.count = rt.getState(new ValueStateDescriptor('count', { defaultValue: 0 })) },
- *   processElement(word, ctx, out) { const n = this.count.value() + 1; this.count.update(n); out.collect([word, n]) },
+ * class CountPerKey implements ProcessFunction<string, [string, number]> {
+ *   private count!: ValueState<number>
+ *   open(rt: RuntimeContext) { this.count = rt.getState(new ValueStateDescriptor('count', { defaultValue: 0 })) }
+ *   processElement(word: string, ctx: ProcessContext, out: Collector<[string, number]>) {
+ *     const n = this.count.value()! + 1; this.count.update(n); out.collect([word, n])
+ *   }
  * }
+ * words.pipe(keyBy((w) => w), process(new CountPerKey()))
  */
 export interface ProcessFunction<IN, OUT> {
   open?(runtime: RuntimeContext): void
   processElement(value: IN, ctx: ProcessContext, out: Collector<OUT>): void
   onTimer?(timestamp: number, ctx: ProcessContext, out: Collector<OUT>): void
   close?(): void
-  [extra: string]: unknown
 }
 
 /**

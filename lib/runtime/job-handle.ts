@@ -33,6 +33,9 @@ const OPERATOR_RESTARTS_PER_MINUTE = 3
 export class JobHandle {
   readonly id = randomUUID()
   readonly result: Promise<JobResult>
+  /** Resolves when every subtask runs (sources started): a hot source may emit from then on. */
+  readonly running: Promise<void>
+  private markRunning!: () => void
   private readonly deadLetterSubject = new Subject<DeadLetter>()
   private readonly ended = new Subject<void>()
   private readonly runtime: JobRuntime
@@ -44,6 +47,9 @@ export class JobHandle {
   private constructor(readonly name: string, graph: StreamGraph, config: ResolvedConfig) {
     this.result = new Promise<JobResult>((resolve, reject) => {
       this.settle = { resolve, reject }
+    })
+    this.running = new Promise<void>((resolve) => {
+      this.markRunning = resolve
     })
     const log = config.logger.child({ job: name, jobId: this.id })
     const startedAt = Date.now()
@@ -61,6 +67,10 @@ export class JobHandle {
         this.deadLetterSubject.next(letter)
       },
       onFinished: () => void this.end('finished'),
+      onRunning: () => {
+        log.info('job running', { restarts: this.runtime.restarts })
+        this.markRunning()
+      },
     }
     this.system = new ActorSystem({ name: `job-${this.id}` })
     this.system.failures.subscribe(({ error }) => this.fail(rootCause(error)))

@@ -14,7 +14,7 @@ import { type InputChannelSpec, type OutputChannelSpec, subtaskBehavior, subtask
 import type { SubtaskMessage } from './subtask-message.js'
 
 /** What the job master is told. */
-export type JobMasterMessage = { readonly t: 'subtask-finished' } | { readonly t: 'cancel' }
+export type JobMasterMessage = { readonly t: 'subtask-running' } | { readonly t: 'subtask-finished' } | { readonly t: 'cancel' }
 
 /** The job as the master runs it, across restarts; the handle reads and reacts through it. */
 export interface JobRuntime {
@@ -28,6 +28,8 @@ export interface JobRuntime {
   restarts: number
   readonly deadLetter: (letter: DeadLetter) => void
   readonly onFinished: () => void
+  /** Every subtask of the current deployment is running. */
+  readonly onRunning: () => void
 }
 
 /**
@@ -44,14 +46,22 @@ export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMes
     const metrics = new MetricsRegistry(job.startedAt)
     metrics.restarts = job.restarts
     job.metrics = metrics
-    let running = deploy(ctx, job, attempt, metrics)
+    const subtasks = deploy(ctx, job, attempt, metrics)
+    let starting = subtasks
+    let running = subtasks
     const behavior: Behavior<JobMasterMessage> = {
       receive(message) {
-        if (message.t === 'cancel') {
-          attempt.cancelled = true
-          return
+        if (attempt.cancelled) return
+        switch (message.t) {
+          case 'cancel':
+            attempt.cancelled = true
+            return
+          case 'subtask-running':
+            if (--starting === 0) job.onRunning()
+            return
+          case 'subtask-finished':
+            if (--running === 0) job.onFinished()
         }
-        if (--running === 0 && !attempt.cancelled) job.onFinished()
       },
       preRestart() {
         attempt.cancelled = true
@@ -110,6 +120,7 @@ function deploy(ctx: ActorContext<JobMasterMessage>, job: JobRuntime, attempt: {
         log: job.log,
         deadLetter: job.deadLetter,
         finished: () => ctx.self.tell({ t: 'subtask-finished' }),
+        running: () => ctx.self.tell({ t: 'subtask-running' }),
         createMetrics: (chain: OperatorChain) => {
           const m = new SubtaskMetrics(v.name, i, [...chain.metrics.values()], inputs[v.id]![i]!.length * config.channelCredits * config.batchSize, capacity)
           metrics.subtasks.push(m)

@@ -47,6 +47,8 @@ export interface SubtaskDeployment {
   readonly log: Logger
   readonly deadLetter: (letter: DeadLetter) => void
   readonly finished: () => void
+  /** The subtask has opened its operators and (for sources) started its reader. */
+  readonly running: () => void
 }
 
 /**
@@ -164,9 +166,15 @@ class Subtask implements Behavior<SubtaskMessage> {
     this.state = 'running'
     this.metrics.status = 'running'
     const source = this.d.vertex.head.source
-    if (source === undefined) return this.scheduleRun()
+    if (source === undefined) {
+      this.d.running()
+      return this.scheduleRun()
+    }
     this.reader = source.createReader({ subtask: this.d.subtask, parallelism: this.d.vertex.parallelism, processingTime: this.processingTime() })
-    this.later(Promise.resolve(this.reader.start()), () => this.scheduleRun())
+    this.later(Promise.resolve(this.reader.start()), () => {
+      this.d.running()
+      this.scheduleRun()
+    })
   }
 
   private run(): void {

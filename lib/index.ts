@@ -1,0 +1,57 @@
+/**
+ * sluice: a streaming engine for Node.js on RxJS. This is the public entry: the environment and
+ * streams, the operators, state descriptors, time and windows, and the built-in sources and sinks.
+ */
+export { StreamEnvironment, type SourceOptions } from './api/stream-environment.js'
+export type { EnvironmentConfig } from './api/environment-config.js'
+export { DataStream, KeyedStream } from './api/data-stream.js'
+export { EmbeddedStream } from './api/embedded-stream.js'
+export { engineOperator, type EngineOperator } from './api/engine-operator.js'
+export type { OperatorOptions, Partitioning, ChainingStrategy } from './api/transformation.js'
+
+export { map } from './operators/map.js'
+export { filter } from './operators/filter.js'
+export { flatMap } from './operators/flat-map.js'
+export { keyBy } from './operators/key-by.js'
+export { reduce } from './operators/reduce.js'
+export { aggregate } from './operators/aggregate.js'
+export { process } from './operators/process.js'
+export { union, merge } from './operators/union.js'
+export { connect, type CoProcessFunction, type ConnectOptions } from './operators/connect.js'
+export { rebalance, broadcast, global, rescale } from './operators/partitioning.js'
+export type { Collector, ProcessContext, ProcessFunction, RuntimeContext, TimerAccess } from './operators/process-function.js'
+
+export {
+  ValueStateDescriptor,
+  ListStateDescriptor,
+  MapStateDescriptor,
+  ReducingStateDescriptor,
+  AggregatingStateDescriptor,
+  type AggregateFunction,
+  type StateTtl,
+  type StateOptions,
+} from './state/descriptors.js'
+export type { ValueState } from './state/value-state.js'
+export type { ListState } from './state/list-state.js'
+export type { MapState } from './state/map-state.js'
+export type { ReducingState } from './state/reducing-state.js'
+export type { AggregatingState } from './state/aggregating-state.js'
+export { type Key, KeyGroupRange, keyGroupOf, DEFAULT_MAX_PARALLELISM } from './state/key-groups.js'
+
+export { OutputTag, DEAD_LETTERS, type DeadLetter } from './runtime/output-tag.js'
+export { StreamOperator, type ErrorPolicy } from './runtime/stream-operator.js'
+export type { Source, SourceReader, SourceOutput, InputStatus, SourceReaderContext } from './runtime/source.js'
+export type { Sink, SinkWriter, DeliveryGuarantee, SinkWriterContext } from './runtime/sink.js'
+export type { JobHandle, JobResult } from './runtime/job-handle.js'
+export type { JobMetricsSnapshot, OperatorMetricsSnapshot, SubtaskMetricsSnapshot } from './runtime/job-metrics.js'
+export type { RestartStrategy } from './runtime/restart-strategy.js'
+
+export { CollectionSource } from './connectors/collections/collection-source.js'
+export { SequenceSource } from './connectors/collections/sequence-source.js'
+export { IteratorSource } from './connectors/collections/iterator-source.js'
+export { AsyncIterableSource } from './connectors/collections/async-iterable-source.js'
+export { ObservableSource } from './connectors/collections/observable-source.js'
+export { CallbackSink } from './connectors/collections/callback-sink.js'
+
+export * from './errors.js'
+export { createLogger, type Logger, type LogLevel } from './logging.js'

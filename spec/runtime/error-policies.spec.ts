@@ -1,0 +1,98 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { DEAD_LETTERS, StreamEnvironment, map, type DeadLetter } from '../../lib/index.js'
+import { UserFunctionError } from '../../lib/errors.js'
+import { CallbackSink } from '../../lib/connectors/collections/callback-sink.js'
+import { runEmbedded } from '../support/modes.js'
+
+const lines = ['{"a":1}', 'not json', '{"a":3}']
+
+test('escalate (default) fails the job with an error naming operator, subtask and record', async () => {
+  const env = StreamEnvironment.create({ logLevel: 'silent' })
+  try {
+    await env.fromCollection(lines).pipe(map((l: string) => JSON.parse(l), { name: 'parse' })).executeAndCollect()
+    assert.unreachable('job should fail')
+  } catch (error) {
+    assert.instance(error, UserFunctionError)
+    const e = error as UserFunctionError
+    assert.is(e.operator, 'parse')
+    assert.is(e.subtask, 0)
+    assert.is(e.record, '"not json"')
+    assert.match(e.message, /operator parse \(subtask 0\) failed on record "not json"/)
+  }
+})
+
+test('resume sends the failing record to the dead-letter side output with the reason and keeps going', async () => {
+  const env = StreamEnvironment.create({ logLevel: 'silent' })
+  const parsed = env.fromCollection(lines).pipe(map((l: string) => JSON.parse(l), { onError: 'resume', name: 'parse' }))
+  const letters: DeadLetter[] = []
+  parsed.getSideOutput(DEAD_LETTERS).sinkTo(new CallbackSink((l: DeadLetter) => letters.push(l)))
+  const good: unknown[] = []
+  parsed.sinkTo(new CallbackSink((v) => good.push(v)))
+  await env.execute()
+  assert.equal(good, [{ a: 1 }, { a: 3 }])
+  assert.is(letters.length, 1)
+  assert.is(letters[0]!.record, 'not json')
+  assert.is(letters[0]!.operator, 'parse')
+  assert.match(letters[0]!.reason, /JSON/)
+})
+
+test('dead letters no stream reads reach the job handle and the metrics', async () => {
+  const env = StreamEnvironment.create({ logLevel: 'silent' })
+  env.fromCollection(lines).pipe(map((l: string) => JSON.parse(l), { onError: 'resume' })).sinkTo(new CallbackSink(() => {}))
+  const job = env.executeAsync()
+  const letters: DeadLetter[] = []
+  job.deadLetters.subscribe((l) => letters.push(l))
+  const result = await job.result
+  assert.is(letters.length, 1)
+  assert.is(result.metrics.deadLetters, 1)
+})
+
+test('resume works in embedded mode too', async () => {
+  assert.equal(await runEmbedded(lines, map((l: string) => JSON.parse(l).a, { onError: 'resume' })), [1, 3])
+})
+
+test('a fixed-delay restart strategy restarts a failed job from the start and it then finishes', async () => {
+  let failuresLeft = 2
+  const env = StreamEnvironment.create({ logLevel: 'silent', restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 10 } })
+  const out = await env.fromCollection([1, 2, 3]).pipe(map((x: number) => {
+    if (x === 2 && failuresLeft-- > 0) throw new Error('transient')
+    return x
+  })).executeAndCollect()
+  // no checkpoints yet: each attempt starts over, so records before the failure repeat
+  assert.equal(out.slice(-3), [1, 2, 3])
+  assert.is(failuresLeft, -1)
+})
+
+test('when restarts are exhausted the job fails with the last error', async () => {
+  const env = StreamEnvironment.create({ logLevel: 'silent', restartStrategy: { kind: 'fixed-delay', attempts: 1, delayMs: 1 } })
+  let calls = 0
+  try {
+    await env.fromCollection([1]).pipe(map(() => {
+      calls++
+      throw new Error('always')
+    })).executeAndCollect()
+    assert.unreachable()
+  } catch (error) {
+    assert.instance(error, UserFunctionError)
+    assert.is(calls, 2)
+  }
+})
+
+test('the restart policy restarts even when the job strategy is none, a bounded number of times', async () => {
+  let calls = 0
+  const env = StreamEnvironment.create({ logLevel: 'silent' })
+  const out = await env.fromCollection([1, 2]).pipe(map((x: number) => {
+    if (x === 2 && calls++ === 0) throw new Error('once')
+    return x
+  }, { onError: 'restart' })).executeAndCollect()
+  assert.equal(out.slice(-2), [1, 2])
+  calls = 0
+  await env.fromCollection([1]).pipe(map(() => { calls++; throw new Error('always') }, { onError: 'restart' })).executeAndCollect().then(
+    () => assert.unreachable(),
+    (e) => assert.instance(e, UserFunctionError),
+  )
+  assert.is(calls, 4)
+})
+
+test.run()

@@ -1,0 +1,76 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { Subject, take, toArray, lastValueFrom } from 'rxjs'
+import { StreamEnvironment, map } from '../../lib/index.js'
+import { ConfigError } from '../../lib/errors.js'
+import { CallbackSink } from '../../lib/connectors/collections/callback-sink.js'
+import { waitFor } from '../support/wait-for.js'
+
+test('a job output is an Observable; unsubscribing cancels the job', async () => {
+  const env = StreamEnvironment.create({ logLevel: 'silent' })
+  const firstFive = await lastValueFrom(env.fromSequence(1, 1_000_000_000).pipe(map((x: number) => x * 2)).toObservable().pipe(take(5), toArray()))
+  assert.equal(firstFive, [2, 4, 6, 8, 10])
+})
+
+test('cancel stops an unbounded job and resolves its result as cancelled', async () => {
+  const env = StreamEnvironment.create({ logLevel: 'silent' })
+  const source = new Subject<number>()
+  const seen: number[] = []
+  env.fromObservable(source).sinkTo(new CallbackSink((v: number) => seen.push(v)))
+  const job = env.executeAsync('endless')
+  await job.running
+  source.next(1)
+  await waitFor(() => seen.length === 1)
+  await job.cancel()
+  const result = await job.result
+  assert.is(result.status, 'cancelled')
+  source.next(2)
+  assert.equal(seen, [1])
+})
+
+test('metrics count records per operator and report flow control', async () => {
+  const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
+  env.fromSequence(1, 10_000).pipe(map((x: number) => x, { name: 'identity', uid: 'identity' })).sinkTo(new CallbackSink(() => {}), { uid: 'sink' })
+  const { metrics } = await env.execute()
+  const identity = metrics.operators.find((o) => o.operator === 'identity')!
+  assert.is(identity.recordsIn, 10_000)
+  assert.is(identity.recordsOut, 10_000)
+  assert.is(metrics.operators.find((o) => o.operator === 'sink')!.recordsIn, 10_000)
+  assert.is(metrics.subtasks.length, 2)
+  for (const s of metrics.subtasks) assert.is(s.status, 'finished')
+})
+
+test('progress emits metrics snapshots while the job runs', async () => {
+  const env = StreamEnvironment.create({ logLevel: 'silent' })
+  const source = new Subject<number>()
+  env.fromObservable(source).sinkTo(new CallbackSink(() => {}))
+  const job = env.executeAsync()
+  await job.running
+  const snapshots = lastValueFrom(job.progress(10).pipe(take(2), toArray()))
+  source.next(1)
+  assert.is((await snapshots).length, 2)
+  source.complete()
+  await job.result
+})
+
+test('invalid environment options fail at create time, naming the option and value', () => {
+  assert.throws(() => StreamEnvironment.create({ parallelism: 0 }), (e: unknown) => e instanceof ConfigError && e.option === 'parallelism' && /0/.test(e.message))
+  assert.throws(() => StreamEnvironment.create({ parallelism: 300 }), (e: unknown) => e instanceof ConfigError && e.option === 'parallelism')
+  assert.throws(() => StreamEnvironment.create({ batchSize: 1.5 }), (e: unknown) => e instanceof ConfigError && e.option === 'batchSize')
+  assert.throws(() => StreamEnvironment.create({ restartStrategy: { kind: 'fixed-delay', attempts: -1, delayMs: 0 } }), (e: unknown) => e instanceof ConfigError && e.option === 'restartStrategy.attempts')
+  assert.throws(() => StreamEnvironment.create({ restartStrategy: { kind: 'sometimes' } as never }), (e: unknown) => e instanceof ConfigError && e.option === 'restartStrategy.kind')
+})
+
+test('a job without sinks fails when built', () => {
+  const env = StreamEnvironment.create({ logLevel: 'silent' })
+  env.fromElements(1)
+  assert.throws(() => env.executeAsync(), (e: unknown) => e instanceof ConfigError && /sink/.test(e.message))
+})
+
+test('duplicate uids fail when the job is built', () => {
+  const env = StreamEnvironment.create({ logLevel: 'silent' })
+  env.fromElements(1).pipe(map((x: number) => x, { uid: 'same' }), map((x: number) => x, { uid: 'same' })).sinkTo(new CallbackSink(() => {}))
+  assert.throws(() => env.executeAsync(), (e: unknown) => e instanceof ConfigError && /uid/.test(e.message))
+})
+
+test.run()

@@ -1,0 +1,84 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { KeyedStateBackend } from '../../lib/state/keyed-state-backend.js'
+import { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, ValueStateDescriptor } from '../../lib/state/descriptors.js'
+import { KeyGroupRange, keyGroupOf, subtaskForKeyGroup } from '../../lib/state/key-groups.js'
+import { ConfigError, StateError } from '../../lib/errors.js'
+
+function backend(clock = () => 0) {
+  const b = new KeyedStateBackend(new KeyGroupRange(0, 127), clock)
+  const use = (key: string) => b.keyContext.set(key, keyGroupOf(key, 128))
+  return { b, use }
+}
+
+test('value state is scoped to the current key and gives the default', () => {
+  const { b, use } = backend()
+  const count = b.getState(new ValueStateDescriptor<number>('count', { defaultValue: 0 }))
+  use('a'); count.update(count.value()! + 5)
+  use('b'); assert.is(count.value(), 0)
+  use('a'); assert.is(count.value(), 5)
+  count.clear(); assert.is(count.value(), 0)
+})
+
+test('list, map, reducing and aggregating state', () => {
+  const { b, use } = backend()
+  use('k')
+  const list = b.getListState(new ListStateDescriptor<number>('l'))
+  list.add(1); list.addAll([2, 3]); assert.equal(list.get(), [1, 2, 3])
+  list.update([]); assert.equal(list.get(), [])
+  const map = b.getMapState(new MapStateDescriptor<string, number>('m'))
+  map.put('x', 1); map.put('y', 2); map.remove('x')
+  assert.equal([...map.entries()], [['y', 2]]); assert.ok(map.contains('y')); assert.not.ok(map.isEmpty())
+  const sum = b.getReducingState(new ReducingStateDescriptor<number>('r', (a, c) => a + c))
+  sum.add(3); sum.add(4); assert.is(sum.get(), 7)
+  const avg = b.getAggregatingState(new AggregatingStateDescriptor('avg', {
+    createAccumulator: () => [0, 0] as [number, number],
+    add: (v: number, [s, n]: [number, number]) => [s + v, n + 1] as [number, number],
+    getResult: ([s, n]: [number, number]) => s / n,
+  }))
+  avg.add(2); avg.add(4); assert.is(avg.get(), 3)
+})
+
+test('state entries live in the table of their key group', () => {
+  const { b, use } = backend()
+  const v = b.getState(new ValueStateDescriptor<string>('v'))
+  use('alpha'); v.update('A')
+  const table = b.table('v')!
+  assert.equal([...table.entries(keyGroupOf('alpha', 128))], [['alpha', 'A']])
+  assert.is(table.size, 1)
+})
+
+test('a TTL expires entries after ttlMs of processing time, on write or on read and write', () => {
+  let now = 0
+  const { b, use } = backend(() => now)
+  const onWrite = b.getState(new ValueStateDescriptor<number>('w', { ttl: { ttlMs: 100 } }))
+  const onRead = b.getState(new ValueStateDescriptor<number>('r', { ttl: { ttlMs: 100, updateOn: 'read-and-write' } }))
+  use('k'); onWrite.update(1); onRead.update(1)
+  now = 60; assert.is(onWrite.value(), 1); assert.is(onRead.value(), 1)
+  now = 120; assert.is(onWrite.value(), undefined, 'expired 100 ms after the write'); assert.is(onRead.value(), 1, 'the read at 60 restarted its clock')
+  now = 300; assert.is(onRead.value(), undefined)
+})
+
+test('declaring one name as two kinds of state fails clearly', () => {
+  const { b } = backend()
+  b.getState(new ValueStateDescriptor('x'))
+  assert.throws(() => b.getListState(new ListStateDescriptor('x')), (e: unknown) => e instanceof StateError && /value state/.test((e as Error).message))
+  assert.throws(() => new ValueStateDescriptor(''), (e: unknown) => e instanceof ConfigError)
+})
+
+test('key group ranges cover all groups exactly once and agree with the owner function', () => {
+  for (const parallelism of [1, 2, 3, 7, 128]) {
+    let next = 0
+    for (let s = 0; s < parallelism; s++) {
+      const r = KeyGroupRange.forSubtask(128, parallelism, s)
+      assert.is(r.start, next)
+      for (let g = r.start; g <= r.end; g++) assert.is(subtaskForKeyGroup(128, parallelism, g), s)
+      next = r.end + 1
+    }
+    assert.is(next, 128)
+  }
+  assert.is(keyGroupOf('user-1', 128), keyGroupOf('user-1', 128))
+  assert.throws(() => keyGroupOf({} as never, 128), (e: unknown) => e instanceof ConfigError)
+})
+
+test.run()
