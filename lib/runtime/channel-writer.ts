@@ -20,11 +20,16 @@ export class ChannelWriter {
   /** Records sitting in this end: the open batch and batches waiting for credit. */
   bufferedRecords = 0
 
+  /**
+   * `blockage` is shared by all channels of a subtask: its count of blocked channels, so the subtask
+   * checks for backpressure in O(1) per record.
+   */
   constructor(
     private readonly batchSize: number,
     private credits: number,
     private readonly keyed: boolean,
     private readonly send: ChannelSend,
+    private readonly blockage: { blockedChannels: number } = { blockedChannels: 0 },
   ) {
     this.buffer = newBatch(keyed)
   }
@@ -67,12 +72,14 @@ export class ChannelWriter {
   /** The receiver returned credits: send what waited for them. */
   grant(n: number): void {
     this.credits += n
+    if (this.waiting.length === 0) return
     while (this.credits > 0 && this.waiting.length > 0) this.transmit(this.waiting.shift()!)
+    if (this.waiting.length === 0) this.blockage.blockedChannels--
   }
 
   private enqueue(element: ChannelElement): void {
     if (this.credits > 0 && this.waiting.length === 0) this.transmit(element)
-    else this.waiting.push(element)
+    else if (this.waiting.push(element) === 1) this.blockage.blockedChannels++
   }
 
   private transmit(element: ChannelElement): void {

@@ -12,9 +12,9 @@ import { handleUserError, type StreamOperator } from './stream-operator.js'
  */
 export class OperatorInput<IN> implements Output<IN> {
   constructor(
-    private readonly operator: StreamOperator<IN, unknown>,
-    private readonly input: 1 | 2,
-    private readonly counter: { recordsIn: number },
+    readonly operator: StreamOperator<IN, unknown>,
+    readonly input: 1 | 2,
+    readonly counter: { recordsIn: number },
   ) {}
 
   collect(value: IN, timestamp: number | undefined): void {

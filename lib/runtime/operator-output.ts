@@ -1,6 +1,8 @@
+import { OperatorInput } from './operator-input.js'
 import type { Output } from './output.js'
 import { OperatorMetrics } from './output.js'
 import { DEAD_LETTERS, type DeadLetter, type OutputTag } from './output-tag.js'
+import { handleUserError, type StreamOperator } from './stream-operator.js'
 
 /**
  * The output an operator writes to: counts its records, hands them to every main target (chained
@@ -13,6 +15,9 @@ import { DEAD_LETTERS, type DeadLetter, type OutputTag } from './output-tag.js'
  */
 export class OperatorOutput<T> implements Output<T> {
   private readonly single: Output<T> | undefined
+  /** The one chained operator this output feeds, called without the OperatorInput hop. */
+  private readonly direct: StreamOperator<T, unknown> | undefined
+  private readonly directCounter: { recordsIn: number }
 
   constructor(
     readonly metrics: OperatorMetrics,
@@ -21,11 +26,22 @@ export class OperatorOutput<T> implements Output<T> {
     private readonly unreadDeadLetter: (letter: DeadLetter) => void,
   ) {
     this.single = main.length === 1 ? main[0] : undefined
+    const input = this.single instanceof OperatorInput && this.single.input === 1 ? this.single : undefined
+    this.direct = input?.operator as StreamOperator<T, unknown> | undefined
+    this.directCounter = input?.counter ?? { recordsIn: 0 }
   }
 
   collect(value: T, timestamp: number | undefined): void {
     this.metrics.recordsOut++
-    if (this.single !== undefined) this.single.collect(value, timestamp)
+    const direct = this.direct
+    if (direct !== undefined) {
+      this.directCounter.recordsIn++
+      try {
+        direct.processRecord(value, timestamp)
+      } catch (error) {
+        handleUserError(direct, value, error)
+      }
+    } else if (this.single !== undefined) this.single.collect(value, timestamp)
     else for (let i = 0; i < this.main.length; i++) this.main[i]!.collect(value, timestamp)
   }
 

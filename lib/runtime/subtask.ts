@@ -93,6 +93,8 @@ class Subtask implements Behavior<SubtaskMessage> {
   private endedChannels = 0
   private closed = false
   private lastFlush = 0
+  /** Count of output channels waiting for credit, kept by the channel writers. */
+  private readonly blockage = { blockedChannels: 0 }
 
   constructor(private readonly d: SubtaskDeployment, private readonly self: ActorRef<SubtaskMessage>) {
     const { vertex, config } = d
@@ -101,7 +103,7 @@ class Subtask implements Behavior<SubtaskMessage> {
       const channels = d.outputs[w]!.map((spec) =>
         spec === undefined ? undefined : new ChannelWriter(config.batchSize, config.channelCredits, edge.partitioning.kind === 'hash', (element) => {
           spec.receiver().tell({ t: 'input', channel: spec.channel, element })
-        }),
+        }, this.blockage),
       )
       return new RecordWriter(edge.partitioning, channels, edge.to.maxParallelism, edge.from.name, d.subtask)
     })
@@ -273,7 +275,7 @@ class Subtask implements Behavior<SubtaskMessage> {
   }
 
   private checkFinished(): void {
-    if (!this.closed || this.writers.some((w) => w.blocked)) return
+    if (!this.closed || this.blockage.blockedChannels > 0) return
     this.state = 'finished'
     this.metrics.status = 'finished'
     this.metrics.endBlocked(Date.now())
@@ -281,9 +283,7 @@ class Subtask implements Behavior<SubtaskMessage> {
   }
 
   private blocked(): boolean {
-    if (this.waitingForSink) return true
-    for (let i = 0; i < this.writers.length; i++) if (this.writers[i]!.blocked) return true
-    return false
+    return this.waitingForSink || this.blockage.blockedChannels > 0
   }
 
   private checkSinks(): void {

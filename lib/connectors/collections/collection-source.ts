@@ -1,5 +1,7 @@
 import type { InputStatus, Source, SourceOutput, SourceReader } from '../../runtime/source.js'
 
+const RUN = 64
+
 /** Position in a collection: the index of the next element. */
 export interface CollectionSplit {
   next: number
@@ -29,10 +31,12 @@ class CollectionReader<T> implements SourceReader<T, CollectionSplit> {
 
   start(): void {}
 
+  /** Emits a short run of elements per call: the runtime checks for backpressure between calls. */
   pollNext(output: SourceOutput<T>): InputStatus {
-    if (this.next >= this.items.length) return 'end'
-    output.collect(this.items[this.next++]!)
-    return this.next < this.items.length ? 'more' : 'end'
+    const items = this.items
+    const end = Math.min(items.length, this.next + RUN)
+    while (this.next < end) output.collect(items[this.next++]!)
+    return this.next < items.length ? 'more' : 'end'
   }
 
   isAvailable(): Promise<void> {

@@ -1,6 +1,8 @@
 import { ConfigError } from '../../errors.js'
 import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
 
+const RUN = 64
+
 /** A range still to emit: `next` up to and including `end`. */
 export interface SequenceSplit {
   next: number
@@ -45,7 +47,8 @@ class SequenceReader implements SourceReader<number, SequenceSplit> {
   pollNext(output: SourceOutput<number>): InputStatus {
     const split = this.current
     if (split === undefined) return 'end'
-    output.collect(split.next++)
+    const last = Math.min(split.end, split.next + RUN - 1)
+    while (split.next <= last) output.collect(split.next++)
     if (split.next > split.end) {
       this.current = this.splits.find((s) => s.next <= s.end)
       if (this.current === undefined) return 'end'
