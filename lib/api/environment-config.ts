@@ -2,6 +2,7 @@ import { ConfigError } from '../errors.js'
 import { type Logger, type LogLevel, createLogger } from '../logging.js'
 import { DEFAULT_MAX_PARALLELISM, validateParallelism } from '../state/key-groups.js'
 import { type RestartStrategy, validateRestartStrategy } from '../runtime/restart-strategy.js'
+import { type CheckpointConfig, type ResolvedCheckpointConfig, resolveCheckpointConfig } from '../checkpoint/checkpoint-config.js'
 
 /** Settings of a {@link StreamEnvironment}; every one has a default. */
 export interface EnvironmentConfig {
@@ -22,6 +23,12 @@ export interface EnvironmentConfig {
   /** Structured log lines; default the SLUICE_LOG_LEVEL environment variable, else 'warn'. */
   logLevel?: LogLevel
   logger?: Logger
+  /** Periodic checkpoints; off unless given. */
+  checkpointing?: CheckpointConfig
+  /** Start from this savepoint (or retained checkpoint `chk-<id>`) directory. */
+  restoreFrom?: string
+  /** Start even when the savepoint holds state of an operator uid that this job does not have. */
+  allowNonRestoredState?: boolean
 }
 
 /** The settled configuration: every default filled in and checked. */
@@ -34,6 +41,9 @@ export interface ResolvedConfig {
   readonly restartStrategy: RestartStrategy
   readonly chaining: boolean
   readonly logger: Logger
+  readonly checkpointing: ResolvedCheckpointConfig | undefined
+  readonly restoreFrom: string | undefined
+  readonly allowNonRestoredState: boolean
 }
 
 /**
@@ -54,7 +64,12 @@ export function resolveConfig(config: EnvironmentConfig): ResolvedConfig {
   validateRestartStrategy(restartStrategy)
   if (config.chaining !== undefined && typeof config.chaining !== 'boolean') throw new ConfigError('chaining', config.chaining, 'true or false')
   const logger = config.logger ?? createLogger(config.logLevel === undefined ? {} : { level: config.logLevel })
-  return { parallelism, maxParallelism, batchSize, channelCredits, autoWatermarkIntervalMs, restartStrategy, chaining: config.chaining ?? true, logger }
+  const checkpointing = config.checkpointing === undefined ? undefined : resolveCheckpointConfig(config.checkpointing)
+  if (config.restoreFrom !== undefined && (typeof config.restoreFrom !== 'string' || config.restoreFrom === '')) throw new ConfigError('restoreFrom', config.restoreFrom, 'a savepoint directory')
+  return {
+    parallelism, maxParallelism, batchSize, channelCredits, autoWatermarkIntervalMs, restartStrategy, chaining: config.chaining ?? true, logger,
+    checkpointing, restoreFrom: config.restoreFrom, allowNonRestoredState: config.allowNonRestoredState ?? false,
+  }
 }
 
 /**

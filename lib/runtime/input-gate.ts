@@ -13,6 +13,8 @@ export class InputGate {
   private readonly heads: number[]
   private readonly consumed: number[]
   private readonly listed: boolean[]
+  /** Channels held back while barriers align: their elements stay queued. */
+  private readonly blocked: boolean[]
   private readonly available: number[] = []
   private availableHead = 0
   /** Records waiting in the queues now, and the most there ever were. */
@@ -24,6 +26,23 @@ export class InputGate {
     this.heads = new Array<number>(channels).fill(0)
     this.consumed = new Array<number>(channels).fill(0)
     this.listed = new Array<boolean>(channels).fill(false)
+    this.blocked = new Array<boolean>(channels).fill(false)
+  }
+
+  /** Stops handing out a channel's elements until {@link unblockAll} (barrier alignment). */
+  block(channel: number): void {
+    this.blocked[channel] = true
+  }
+
+  unblockAll(): void {
+    for (let c = 0; c < this.channels; c++) {
+      if (!this.blocked[c]) continue
+      this.blocked[c] = false
+      if (!this.listed[c] && this.heads[c]! < this.queues[c]!.length) {
+        this.listed[c] = true
+        this.available.push(c)
+      }
+    }
   }
 
   enqueue(channel: number, element: ChannelElement): void {
@@ -32,21 +51,29 @@ export class InputGate {
       this.queuedRecords += element.batch.values.length
       if (this.queuedRecords > this.maxQueuedRecords) this.maxQueuedRecords = this.queuedRecords
     }
-    if (!this.listed[channel]) {
+    if (!this.listed[channel] && !this.blocked[channel]) {
       this.listed[channel] = true
       this.available.push(channel)
     }
   }
 
-  /** Whether some channel has an element to hand out. */
+  /** Whether some channel may have an element to hand out (a blocked one is skipped by `poll`). */
   get hasData(): boolean {
+    while (this.availableHead < this.available.length && this.blocked[this.available[this.availableHead]!]) {
+      this.listed[this.available[this.availableHead++]!] = false
+    }
     return this.availableHead < this.available.length
   }
 
   /** The next element of the next channel with data, or undefined. The channel of the last element is in `lastChannel`. */
   poll(): ChannelElement | undefined {
-    if (this.availableHead >= this.available.length) return undefined
-    const channel = this.available[this.availableHead++]!
+    let channel: number
+    for (;;) {
+      if (this.availableHead >= this.available.length) return undefined
+      channel = this.available[this.availableHead++]!
+      if (!this.blocked[channel]) break
+      this.listed[channel] = false
+    }
     if (this.availableHead > 1024 && this.availableHead * 2 > this.available.length) {
       this.available.splice(0, this.availableHead)
       this.availableHead = 0

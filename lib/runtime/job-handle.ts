@@ -4,12 +4,18 @@ import { ActorSystem } from '../actors/actor-system.js'
 import type { ActorRef } from '../actors/actor-ref.js'
 import { Supervision, type SupervisorStrategy } from '../actors/supervision.js'
 import type { ResolvedConfig } from '../api/environment-config.js'
-import { SluiceError, UserFunctionError } from '../errors.js'
+import { SluiceError, StateError, UserFunctionError } from '../errors.js'
+import type { CheckpointMetadata } from '../checkpoint/checkpoint-types.js'
 import { buildJobGraph } from './job-graph.js'
 import { type JobMasterMessage, type JobRuntime, jobMasterBehavior } from './job-master.js'
 import { type JobMetricsSnapshot, MetricsRegistry } from './job-metrics.js'
 import type { DeadLetter } from './output-tag.js'
 import { decideRestart } from './restart-strategy.js'
+import { CheckpointCoordinator } from '../checkpoint/checkpoint-coordinator.js'
+import type { CheckpointStats } from '../checkpoint/checkpoint-types.js'
+import { DirectoryStorage } from '../checkpoint/directory-storage.js'
+import { MemoryStorage } from '../checkpoint/memory-storage.js'
+import { checkClaims, type RestoreSource } from '../checkpoint/state-assignment.js'
 import type { StreamGraph } from './stream-graph.js'
 
 /** How a job ended, when it did not fail. */
@@ -40,7 +46,7 @@ export class JobHandle {
   private readonly ended = new Subject<void>()
   private readonly runtime: JobRuntime
   private readonly system: ActorSystem
-  private readonly master: ActorRef<JobMasterMessage>
+  private master: ActorRef<JobMasterMessage> | undefined
   private settle!: { resolve: (r: JobResult) => void; reject: (e: unknown) => void }
   private done = false
 
@@ -53,9 +59,22 @@ export class JobHandle {
     })
     const log = config.logger.child({ job: name, jobId: this.id })
     const startedAt = Date.now()
+    const vertices = buildJobGraph(graph, config.chaining)
+    const checkpointing = config.checkpointing
+    const coordinator = checkpointing === undefined ? undefined : new CheckpointCoordinator(
+      name,
+      graph.nodes.map((n) => ({ uid: n.uid, parallelism: n.parallelism, maxParallelism: n.maxParallelism })),
+      vertices.flatMap((v) => Array.from({ length: v.parallelism }, (_, i) => `${v.id}-${i}`)),
+      checkpointing.storage ?? new MemoryStorage(),
+      checkpointing,
+      log,
+    )
     this.runtime = {
       name,
-      vertices: buildJobGraph(graph, config.chaining),
+      vertices,
+      checkpointing,
+      coordinator,
+      restore: undefined,
       config,
       log,
       metrics: new MetricsRegistry(startedAt),
@@ -74,6 +93,25 @@ export class JobHandle {
     }
     this.system = new ActorSystem({ name: `job-${this.id}` })
     this.system.failures.subscribe(({ error }) => this.fail(rootCause(error)))
+    this.boot(graph).catch((error) => this.fail(error))
+  }
+
+  /** Finds what to restore (a savepoint, or the newest checkpoint in storage), checks it, deploys. */
+  private async boot(graph: StreamGraph): Promise<void> {
+    const { config, coordinator, log } = this.runtime
+    let restore: RestoreSource | undefined
+    if (config.restoreFrom !== undefined) restore = await DirectoryStorage.openSavepoint(config.restoreFrom)
+    else if (coordinator !== undefined && config.checkpointing!.resume) {
+      const metadata = await coordinator.storage.latest()
+      if (metadata !== undefined) restore = { metadata, read: (handle) => coordinator.storage.readState(handle) }
+    }
+    if (restore !== undefined) {
+      checkClaims(restore.metadata, new Map(graph.nodes.map((n) => [n.uid, n.maxParallelism])), config.allowNonRestoredState)
+      coordinator?.restoredFrom(restore.metadata)
+      log.info('job restoring', { checkpoint: restore.metadata.id, savepoint: restore.metadata.savepoint })
+    }
+    this.runtime.restore = restore
+    if (this.done) return
     log.info('job starting', { vertices: this.runtime.vertices.map((v) => `${v.name} ×${v.parallelism}`) })
     this.master = this.system.spawn(jobMasterBehavior(this.runtime), { name: 'job-master', supervision: this.restartSupervision() })
   }
@@ -112,8 +150,45 @@ export class JobHandle {
    */
   async cancel(): Promise<void> {
     if (this.done) return
-    this.master.tell({ t: 'cancel' })
+    this.master?.tell({ t: 'cancel' })
     await this.end('cancelled')
+  }
+
+  /**
+   * Takes a savepoint of the running job into `directory` and resolves with it; start a job from it
+   * with `restoreFrom`, also at another parallelism.
+   *
+   * @example
+   * const dir = await job.triggerSavepoint('/savepoints/orders-1')
+   */
+  async triggerSavepoint(directory: string): Promise<string> {
+    const coordinator = this.runtime.coordinator
+    if (coordinator === undefined) throw new StateError('ERR_CHECKPOINTING_DISABLED', 'savepoints need checkpointing: set checkpointing.intervalMs')
+    await this.running
+    const metadata = await new Promise<CheckpointMetadata>((resolve, reject) => {
+      if (this.master === undefined || this.done) return reject(new StateError('ERR_JOB_NOT_RUNNING', 'the job is not running'))
+      this.master.tell({ t: 'trigger-checkpoint', savepoint: { resolve, reject } })
+    })
+    const path = await coordinator.storage.saveSavepoint(metadata, directory)
+    this.runtime.log.info('savepoint written', { checkpoint: metadata.id, directory: path })
+    return path
+  }
+
+  /**
+   * Takes a savepoint, then cancels the job: nothing after the savepoint is committed.
+   *
+   * @example
+   * const dir = await job.stopWithSavepoint('/savepoints/before-upgrade')
+   */
+  async stopWithSavepoint(directory: string): Promise<string> {
+    const path = await this.triggerSavepoint(directory)
+    await this.cancel()
+    return path
+  }
+
+  /** Id, duration, size, alignment time and outcome of the recent checkpoints. */
+  checkpoints(): CheckpointStats[] {
+    return [...(this.runtime.coordinator?.history ?? [])]
   }
 
   private async end(status: JobResult['status']): Promise<void> {

@@ -1,8 +1,12 @@
-import type { ActorContext } from '../actors/behavior.js'
+import type { ActorContext, Behavior, BehaviorFactory } from '../actors/behavior.js'
 import type { ActorRef } from '../actors/actor-ref.js'
-import type { Behavior, BehaviorFactory } from '../actors/behavior.js'
 import { Supervision } from '../actors/supervision.js'
 import type { ResolvedConfig } from '../api/environment-config.js'
+import type { ResolvedCheckpointConfig } from '../checkpoint/checkpoint-config.js'
+import type { CheckpointAck, CheckpointCoordinator } from '../checkpoint/checkpoint-coordinator.js'
+import type { CheckpointMetadata } from '../checkpoint/checkpoint-types.js'
+import type { RestoreSource } from '../checkpoint/state-assignment.js'
+import { StateError } from '../errors.js'
 import type { Logger } from '../logging.js'
 import type { JobVertex } from './job-graph.js'
 import { MetricsRegistry, SubtaskMetrics } from './job-metrics.js'
@@ -13,8 +17,22 @@ import type { StreamNode } from './stream-graph.js'
 import { type InputChannelSpec, type OutputChannelSpec, subtaskBehavior, subtaskMailboxCapacity } from './subtask.js'
 import type { SubtaskMessage } from './subtask-message.js'
 
+/** A savepoint someone waits for. */
+export interface SavepointRequest {
+  readonly resolve: (metadata: CheckpointMetadata) => void
+  readonly reject: (error: unknown) => void
+}
+
 /** What the job master is told. */
-export type JobMasterMessage = { readonly t: 'subtask-running' } | { readonly t: 'subtask-finished' } | { readonly t: 'cancel' }
+export type JobMasterMessage =
+  | { readonly t: 'subtask-running' }
+  | { readonly t: 'subtask-ended'; readonly key: string }
+  | { readonly t: 'subtask-finished' }
+  | { readonly t: 'cancel' }
+  | { readonly t: 'trigger-checkpoint'; readonly savepoint?: SavepointRequest }
+  | { readonly t: 'ack'; readonly ack: CheckpointAck }
+  | { readonly t: 'checkpoint-completed'; readonly metadata: CheckpointMetadata }
+  | { readonly t: 'decline'; readonly checkpointId: number; readonly reason: string }
 
 /** The job as the master runs it, across restarts; the handle reads and reacts through it. */
 export interface JobRuntime {
@@ -30,15 +48,21 @@ export interface JobRuntime {
   readonly onFinished: () => void
   /** Every subtask of the current deployment is running. */
   readonly onRunning: () => void
+  readonly checkpointing: ResolvedCheckpointConfig | undefined
+  readonly coordinator: CheckpointCoordinator | undefined
+  /** What the next deployment restores: the latest complete checkpoint, or the savepoint to start from. */
+  restore: RestoreSource | undefined
 }
 
 /**
  * The job master (an actor): deploys one actor per subtask as its children, wires their channels,
- * and reports when every subtask has finished. A subtask failure escalates to it; its supervisor
- * (the job's restart strategy) then restarts it, which stops the old subtasks and deploys anew.
+ * runs the checkpoint protocol with the coordinator (triggers, acknowledgements, completion notices,
+ * the final checkpoint once all input has ended), and reports when every subtask has finished. A
+ * subtask failure escalates to it; its supervisor (the job's restart strategy) restarts it, which stops
+ * the old subtasks and deploys anew from the latest complete checkpoint.
  *
  * @example
- * system.spawn(jobMasterBehavior(runtime), { name: 'job', supervision: restartSupervision(runtime) })
+ * system.spawn(jobMasterBehavior(runtime), { name: 'job-master', supervision: restartSupervision })
  */
 export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMessage> {
   return (ctx) => {
@@ -46,39 +70,121 @@ export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMes
     const metrics = new MetricsRegistry(job.startedAt)
     metrics.restarts = job.restarts
     job.metrics = metrics
-    const subtasks = deploy(ctx, job, attempt, metrics)
-    let starting = subtasks
-    let running = subtasks
+    const { refs, sources, keys } = deploy(ctx, job, attempt, metrics)
+    const coordinator = job.coordinator
+    const all = refs.flat()
+    const ended = new Set<string>()
+    const savepoints = new Map<number, SavepointRequest>()
+    const timers: NodeJS.Timeout[] = []
+    let starting = all.length
+    let running = all.length
+    let finalCheckpoint: number | undefined
+    let finalRequested = false
+
+    const trigger = (savepoint?: SavepointRequest, final = false): void => {
+      if (coordinator === undefined) {
+        savepoint?.reject(new StateError('ERR_CHECKPOINTING_DISABLED', 'savepoints need checkpointing: set checkpointing.intervalMs'))
+        return
+      }
+      const barrier = coordinator.trigger(savepoint !== undefined || final, Date.now())
+      if (barrier === undefined) return
+      if (savepoint !== undefined) savepoints.set(barrier.id, savepoint)
+      if (final) finalCheckpoint = barrier.id
+      for (const key of new Set([...sources, ...ended])) keys.get(key)!.tell({ t: 'trigger-checkpoint', barrier })
+      const timeout = setTimeout(() => ctx.self.tell({ t: 'decline', checkpointId: barrier.id, reason: `timed out after ${job.checkpointing!.timeoutMs} ms` }), job.checkpointing!.timeoutMs)
+      timers.push(timeout)
+    }
+    const maybeFinal = (): void => {
+      if (finalRequested && coordinator!.inProgress === 0 && finalCheckpoint === undefined) trigger(undefined, true)
+    }
+    const stopTimers = (): void => {
+      attempt.cancelled = true
+      for (const t of timers) clearTimeout(t)
+      for (const [, request] of savepoints) request.reject(new StateError('ERR_CHECKPOINT_ABORTED', 'the job stopped before the savepoint completed'))
+      savepoints.clear()
+    }
+    if (job.checkpointing !== undefined) {
+      const interval = setInterval(() => ctx.self.tell({ t: 'trigger-checkpoint' }), job.checkpointing.intervalMs)
+      timers.push(interval as unknown as NodeJS.Timeout)
+    }
+
     const behavior: Behavior<JobMasterMessage> = {
       receive(message) {
         if (attempt.cancelled) return
         switch (message.t) {
           case 'cancel':
-            attempt.cancelled = true
-            return
+            return stopTimers()
           case 'subtask-running':
             if (--starting === 0) job.onRunning()
             return
           case 'subtask-finished':
             if (--running === 0) job.onFinished()
+            return
+          case 'subtask-ended': {
+            ended.add(message.key)
+            for (const barrier of coordinator?.pendingFor(message.key) ?? []) keys.get(message.key)!.tell({ t: 'trigger-checkpoint', barrier })
+            if (ended.size === all.length) {
+              finalRequested = true
+              maybeFinal()
+            }
+            return
+          }
+          case 'trigger-checkpoint':
+            if (starting > 0 && message.savepoint === undefined) return
+            return trigger(message.savepoint)
+          case 'ack':
+            void coordinator!.acknowledge(message.ack).then(
+              (metadata) => metadata !== undefined && ctx.self.tell({ t: 'checkpoint-completed', metadata }),
+              (error) => ctx.self.tell({ t: 'decline', checkpointId: message.ack.checkpointId, reason: `metadata could not be written: ${(error as Error)?.message}` }),
+            )
+            return
+          case 'checkpoint-completed': {
+            const { metadata } = message
+            job.restore = { metadata, read: (handle) => coordinator!.storage.readState(handle) }
+            for (const ref of all) ref.tell({ t: 'checkpoint-complete', checkpointId: metadata.id })
+            savepoints.get(metadata.id)?.resolve(metadata)
+            savepoints.delete(metadata.id)
+            if (metadata.id === finalCheckpoint) for (const ref of all) ref.tell({ t: 'finish' })
+            else maybeFinal()
+            return
+          }
+          case 'decline': {
+            const tooMany = coordinator!.abort(message.checkpointId, message.reason, true)
+            for (const ref of all) ref.tell({ t: 'checkpoint-abort', checkpointId: message.checkpointId })
+            savepoints.get(message.checkpointId)?.reject(new StateError('ERR_CHECKPOINT_ABORTED', `savepoint ${message.checkpointId} failed: ${message.reason}`))
+            savepoints.delete(message.checkpointId)
+            if (message.checkpointId === finalCheckpoint) finalCheckpoint = undefined
+            if (tooMany) throw new StateError('ERR_CHECKPOINT_FAILURES', `checkpoint ${message.checkpointId} failed (${message.reason}) and failures in a row now exceed checkpointing.tolerableFailures`, { retriable: true })
+            maybeFinal()
+          }
         }
       },
       preRestart() {
-        attempt.cancelled = true
+        stopTimers()
+        coordinator?.abortAll('the job is restarting')
       },
       postStop() {
-        attempt.cancelled = true
+        stopTimers()
       },
     }
     return behavior
   }
 }
 
-function deploy(ctx: ActorContext<JobMasterMessage>, job: JobRuntime, attempt: { cancelled: boolean }, metrics: MetricsRegistry): number {
+interface Deployed {
+  readonly refs: ActorRef<SubtaskMessage>[][]
+  /** Keys of the subtasks that run a source. */
+  readonly sources: readonly string[]
+  readonly keys: ReadonlyMap<string, ActorRef<SubtaskMessage>>
+}
+
+function deploy(ctx: ActorContext<JobMasterMessage>, job: JobRuntime, attempt: { cancelled: boolean }, metrics: MetricsRegistry): Deployed {
   const { vertices, config } = job
   const vertexOf = new Map<StreamNode, JobVertex>()
   for (const v of vertices) for (const n of v.nodes) vertexOf.set(n, v)
   const refs: ActorRef<SubtaskMessage>[][] = vertices.map(() => [])
+  const keys = new Map<string, ActorRef<SubtaskMessage>>()
+  const sources: string[] = []
 
   const channelIndex = new Map<string, number>()
   const inputs = vertices.map((v) =>
@@ -107,9 +213,10 @@ function deploy(ctx: ActorContext<JobMasterMessage>, job: JobRuntime, attempt: {
       return targets
     })
 
-  let subtasks = 0
+  const checkpointing = job.checkpointing
   for (const v of vertices) {
     for (let i = 0; i < v.parallelism; i++) {
+      const key = `${v.id}-${i}`
       const deployment = {
         vertex: v,
         subtask: i,
@@ -121,6 +228,15 @@ function deploy(ctx: ActorContext<JobMasterMessage>, job: JobRuntime, attempt: {
         deadLetter: job.deadLetter,
         finished: () => ctx.self.tell({ t: 'subtask-finished' }),
         running: () => ctx.self.tell({ t: 'subtask-running' }),
+        ended: () => ctx.self.tell({ t: 'subtask-ended', key }),
+        restore: job.restore,
+        checkpointing: checkpointing === undefined ? undefined : {
+          mode: checkpointing.mode,
+          storage: job.coordinator!.storage,
+          subtaskKey: key,
+          ack: (ack: CheckpointAck) => ctx.self.tell({ t: 'ack', ack }),
+          decline: (checkpointId: number, reason: string) => ctx.self.tell({ t: 'decline', checkpointId, reason }),
+        },
         createMetrics: (chain: OperatorChain) => {
           const m = new SubtaskMetrics(v.name, i, [...chain.metrics.values()], inputs[v.id]![i]!.length * config.channelCredits * config.batchSize, capacity)
           metrics.subtasks.push(m)
@@ -128,10 +244,12 @@ function deploy(ctx: ActorContext<JobMasterMessage>, job: JobRuntime, attempt: {
         },
       }
       const capacity = subtaskMailboxCapacity(deployment)
-      refs[v.id]![i] = ctx.spawn(subtaskBehavior(deployment), { name: `${v.id}-${i}`, mailboxCapacity: capacity, supervision: Supervision.escalate() })
-      subtasks++
+      const ref = ctx.spawn(subtaskBehavior(deployment), { name: key, mailboxCapacity: capacity, supervision: Supervision.escalate() })
+      refs[v.id]![i] = ref
+      keys.set(key, ref)
+      if (v.head.source !== undefined) sources.push(key)
     }
   }
   for (const row of refs) for (const ref of row) ref.tell({ t: 'start' })
-  return subtasks
+  return { refs, sources, keys }
 }

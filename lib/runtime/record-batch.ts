@@ -1,3 +1,4 @@
+import type { CheckpointBarrier } from '../checkpoint/checkpoint-types.js'
 import type { Key } from '../state/key-groups.js'
 
 /**
@@ -17,6 +18,7 @@ export type ControlElement =
   | { readonly kind: 'watermark'; readonly timestamp: number }
   | { readonly kind: 'watermark-status'; readonly idle: boolean }
   | { readonly kind: 'end-of-input' }
+  | CheckpointBarrier
 
 /** What a channel carries. */
 export type ChannelElement = { readonly kind: 'batch'; readonly batch: RecordBatch } | ControlElement

@@ -2,6 +2,7 @@ import type { Partitioning } from '../api/transformation.js'
 import { UserFunctionError } from '../errors.js'
 import { type Key, keyGroupOf, subtaskForKeyGroup } from '../state/key-groups.js'
 import type { ChannelWriter } from './channel-writer.js'
+import type { ControlElement } from './record-batch.js'
 import type { Output } from './output.js'
 import type { OutputTag } from './output-tag.js'
 
@@ -102,8 +103,9 @@ export class RecordWriter implements Output<unknown> {
     this.channels[target]!.grant(n)
   }
 
-  endOfInput(): void {
-    for (const channel of this.connected) channel.control({ kind: 'end-of-input' })
+  /** Sends a control element (end of input, a barrier) on every channel, after what was added before. */
+  broadcast(element: ControlElement): void {
+    for (const channel of this.connected) channel.control(element)
   }
 
   flush(): void {

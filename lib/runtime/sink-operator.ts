@@ -1,5 +1,5 @@
 import type { Sink, SinkWriter } from './sink.js'
-import { StreamOperator } from './stream-operator.js'
+import { type OperatorStateEntries, StreamOperator } from './stream-operator.js'
 
 /**
  * Hands records to a sink's writer. It has no output; at the end of input and on close the writer
@@ -10,13 +10,28 @@ import { StreamOperator } from './stream-operator.js'
  */
 export class SinkOperator<T> extends StreamOperator<T, never> {
   writer!: SinkWriter<T>
+  private restored: readonly unknown[] | undefined
 
   constructor(readonly sink: Sink<T>) {
     super()
   }
 
   override open(): void {
-    this.writer = this.sink.createWriter({ subtask: this.subtask, parallelism: this.setupInfo.parallelism, processingTime: this.setupInfo.processingTime })
+    this.writer = this.sink.createWriter({ subtask: this.subtask, parallelism: this.setupInfo.parallelism, processingTime: this.setupInfo.processingTime }, this.restored)
+  }
+
+  protected override restoreOperatorState(split: readonly unknown[]): void {
+    this.restored = split
+  }
+
+  override snapshotOperatorState(checkpointId: number): OperatorStateEntries | Promise<OperatorStateEntries> | undefined {
+    const state = this.writer.snapshotState?.(checkpointId) ?? this.writer.flush?.(false)
+    if (state instanceof Promise) return state.then((split) => ({ split: Array.isArray(split) ? split : [] }))
+    return { split: Array.isArray(state) ? state : [] }
+  }
+
+  override notifyCheckpointComplete(checkpointId: number): void | Promise<void> {
+    return this.writer.notifyCheckpointComplete?.(checkpointId)
   }
 
   processRecord(value: T, timestamp: number | undefined): void {

@@ -20,6 +20,14 @@ export interface SinkWriter<T> {
   ready?(): Promise<void> | undefined
   /** Writes out everything buffered: on a checkpoint barrier, and at the end of input. */
   flush?(endOfInput: boolean): void | Promise<void>
+  /**
+   * On a checkpoint barrier, after everything before it was written: flush (at-least-once) or
+   * pre-commit (exactly-once), and return what must be in the checkpoint (pending transactions). The
+   * subtask takes no more records until the promise settles.
+   */
+  snapshotState?(checkpointId: number): unknown[] | Promise<unknown[]>
+  /** The checkpoint is complete: commit what was pre-committed for it and earlier. Commits are idempotent. */
+  notifyCheckpointComplete?(checkpointId: number): void | Promise<void>
   close(): void | Promise<void>
 }
 
@@ -35,5 +43,6 @@ export interface Sink<T> {
   readonly guarantee: DeliveryGuarantee
   /** 1 for sinks that one subtask must write alone (a single output file). */
   readonly maxParallelism?: number
-  createWriter(context: SinkWriterContext): SinkWriter<T>
+  /** `restored`: the writer states of a checkpoint dealt to this subtask (recommit or abort them). */
+  createWriter(context: SinkWriterContext, restored?: readonly unknown[]): SinkWriter<T>
 }

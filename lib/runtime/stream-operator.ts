@@ -4,6 +4,8 @@ import type { KeyGroupRange } from '../state/key-groups.js'
 import type { ProcessingTimeService } from '../time/processing-time.js'
 import type { Timer } from '../time/timer-heap.js'
 import { TimerService } from '../time/timer-service.js'
+import type { OperatorRestore } from '../checkpoint/state-assignment.js'
+import { restoreKeyedState } from '../state/keyed-snapshot.js'
 import type { Output } from './output.js'
 import { DEAD_LETTERS, type DeadLetter } from './output-tag.js'
 
@@ -14,6 +16,12 @@ import { DEAD_LETTERS, type DeadLetter } from './output-tag.js'
  * the state as it was.
  */
 export type ErrorPolicy = 'escalate' | 'restart' | 'resume'
+
+/** Operator state of one subtask for a checkpoint. */
+export interface OperatorStateEntries {
+  readonly split?: readonly unknown[]
+  readonly union?: readonly unknown[]
+}
 
 /** What the runtime hands an operator subtask before it opens. */
 export interface OperatorSetup {
@@ -69,6 +77,36 @@ export abstract class StreamOperator<IN, OUT> {
       })
     }
   }
+
+  /**
+   * Takes back the state of a checkpoint, before `open`: keyed state and timers for the key groups this
+   * subtask owns, and the operator state dealt to it.
+   */
+  initializeState(restore: OperatorRestore): void {
+    if (this.keyedState !== undefined) {
+      restoreKeyedState(this.keyedState, this.timers, restore.keyed)
+      this.timers?.rearm()
+    }
+    this.restoreOperatorState(restore.split, restore.union)
+  }
+
+  /** Operator (non-keyed) state handed back on restore; see {@link snapshotOperatorState}. */
+  protected restoreOperatorState(_split: readonly unknown[], _union: readonly unknown[]): void {}
+
+  /**
+   * Operator state for checkpoint `checkpointId`, taken when its barrier passes: `split` entries are dealt
+   * round-robin over the subtasks on restore, `union` entries go to all. A promise holds the subtask's
+   * input until it settles (a sink's flush or pre-commit).
+   */
+  snapshotOperatorState(_checkpointId: number): OperatorStateEntries | Promise<OperatorStateEntries> | undefined {
+    return undefined
+  }
+
+  /** Every subtask has its state of checkpoint `checkpointId` stored: commit what waited for it. */
+  notifyCheckpointComplete(_checkpointId: number): void | Promise<void> {}
+
+  /** Checkpoint `checkpointId` will not complete. */
+  notifyCheckpointAborted(_checkpointId: number): void {}
 
   /** Called once after setup and state restore, before the first record. */
   open(): void {}

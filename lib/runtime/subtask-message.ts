@@ -1,3 +1,4 @@
+import type { CheckpointBarrier } from '../checkpoint/checkpoint-types.js'
 import type { ChannelElement } from './record-batch.js'
 
 /** The messages a subtask actor handles. */
@@ -12,3 +13,9 @@ export type SubtaskMessage =
   /** Run a callback inside the actor: timers and finished async work. */
   | { readonly t: 'call'; readonly fn: () => void }
   | { readonly t: 'fail'; readonly error: unknown }
+  /** Snapshot now (sources, and subtasks whose input has ended): the barrier comes from the coordinator. */
+  | { readonly t: 'trigger-checkpoint'; readonly barrier: CheckpointBarrier }
+  | { readonly t: 'checkpoint-complete'; readonly checkpointId: number }
+  | { readonly t: 'checkpoint-abort'; readonly checkpointId: number }
+  /** The final checkpoint is complete: close and finish. */
+  | { readonly t: 'finish' }

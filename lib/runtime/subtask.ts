@@ -1,6 +1,8 @@
 import type { ActorRef } from '../actors/actor-ref.js'
 import type { Behavior, BehaviorFactory } from '../actors/behavior.js'
 import type { ResolvedConfig } from '../api/environment-config.js'
+import type { CheckpointBarrier } from '../checkpoint/checkpoint-types.js'
+import { loadOperatorRestore, type RestoreSource } from '../checkpoint/state-assignment.js'
 import type { Logger } from '../logging.js'
 import type { KeyContext } from '../state/key-context.js'
 import type { ProcessingTimeService } from '../time/processing-time.js'
@@ -16,6 +18,7 @@ import type { RecordBatch } from './record-batch.js'
 import { RecordWriter } from './record-writer.js'
 import { SinkOperator } from './sink-operator.js'
 import type { InputStatus, SourceOutput, SourceReader } from './source.js'
+import { type CheckpointSettings, SubtaskCheckpointer } from './subtask-checkpointer.js'
 import type { SubtaskMessage } from './subtask-message.js'
 import { WatermarkValve } from './watermark-valve.js'
 
@@ -49,6 +52,11 @@ export interface SubtaskDeployment {
   readonly finished: () => void
   /** The subtask has opened its operators and (for sources) started its reader. */
   readonly running: () => void
+  /** With checkpoints: the subtask's input has ended; it waits for the final checkpoint, then `finish`. */
+  readonly ended: () => void
+  readonly checkpointing: CheckpointSettings | undefined
+  /** The checkpoint or savepoint this deployment starts from. */
+  readonly restore: RestoreSource | undefined
 }
 
 /**
@@ -87,7 +95,10 @@ class Subtask implements Behavior<SubtaskMessage> {
   private readonly sourceOutput: SourceOutputAdapter | undefined
   private readonly budget: number
   private reader: SourceReader<unknown> | undefined
-  private state: 'created' | 'running' | 'finishing' | 'finished' | 'aborted' = 'created'
+  private readonly checkpointer: SubtaskCheckpointer | undefined
+  private readonly ended: boolean[]
+  private holds = 0
+  private state: 'created' | 'running' | 'ended' | 'finishing' | 'finished' | 'aborted' = 'created'
   private runScheduled = false
   private waitingForSink = false
   private endedChannels = 0
@@ -127,6 +138,25 @@ class Subtask implements Behavior<SubtaskMessage> {
     this.metrics.maxQueuedRecords = () => this.gate.maxQueuedRecords
     this.metrics.bufferedRecords = () => this.writers.reduce((n, w) => n + w.bufferedRecords, 0)
     this.metrics.mailboxSize = () => this.self.mailboxSize
+    this.ended = new Array<boolean>(d.inputs.length).fill(false)
+    this.checkpointer = d.checkpointing === undefined ? undefined : new SubtaskCheckpointer(d.checkpointing, {
+      subtask: d.subtask,
+      gate: this.gate,
+      chain: this.chain,
+      reader: () => this.reader,
+      channelEnded: (channel) => this.ended[channel]!,
+      forward: (barrier) => {
+        for (const writer of this.writers) writer.broadcast(barrier)
+      },
+      hold: (work) => {
+        this.holds++
+        this.later(work, () => {
+          this.holds--
+        })
+      },
+      later: (step) => void this.self.tell({ t: 'call', fn: step }),
+      fail: (error) => void this.self.tell({ t: 'fail', error }),
+    })
   }
 
   receive(message: SubtaskMessage): void {
@@ -148,6 +178,16 @@ class Subtask implements Behavior<SubtaskMessage> {
         return this.afterWork()
       case 'fail':
         throw message.error
+      case 'trigger-checkpoint':
+        this.checkpointer?.trigger(message.barrier)
+        return this.afterWork()
+      case 'checkpoint-complete':
+        return this.checkpointer?.notifyComplete(message.checkpointId)
+      case 'checkpoint-abort':
+        this.checkpointer?.abort(message.checkpointId)
+        return this.afterWork()
+      case 'finish':
+        return this.finish()
     }
   }
 
@@ -164,6 +204,23 @@ class Subtask implements Behavior<SubtaskMessage> {
   }
 
   private start(): void {
+    if (this.d.restore === undefined) return this.open(undefined)
+    const restore = this.d.restore
+    const loads = this.d.vertex.nodes.map((node) => loadOperatorRestore(restore, node.uid, node.parallelism, node.maxParallelism, this.d.subtask))
+    let restored: Awaited<(typeof loads)[number]>[] = []
+    this.later(Promise.all(loads).then((r) => void (restored = r)), () => {
+      let splits: unknown[] | undefined
+      this.d.vertex.nodes.forEach((node, i) => {
+        const r = restored[i]
+        if (r === undefined) return
+        if (node.source !== undefined) splits = [...r.split]
+        else this.chain.operators.get(node.id)!.initializeState(r)
+      })
+      this.open(splits)
+    })
+  }
+
+  private open(restoredSplits: unknown[] | undefined): void {
     this.chain.open()
     this.state = 'running'
     this.metrics.status = 'running'
@@ -172,7 +229,7 @@ class Subtask implements Behavior<SubtaskMessage> {
       this.d.running()
       return this.scheduleRun()
     }
-    this.reader = source.createReader({ subtask: this.d.subtask, parallelism: this.d.vertex.parallelism, processingTime: this.processingTime() })
+    this.reader = source.createReader({ subtask: this.d.subtask, parallelism: this.d.vertex.parallelism, processingTime: this.processingTime() }, restoredSplits)
     this.later(Promise.resolve(this.reader.start()), () => {
       this.d.running()
       this.scheduleRun()
@@ -192,7 +249,7 @@ class Subtask implements Behavior<SubtaskMessage> {
     this.checkSinks()
     if (status === 'end') {
       this.sourceOutput!.emitWatermark(Infinity)
-      return this.finish()
+      return this.endInput()
     }
     if (status === 'nothing-available') {
       this.flush()
@@ -220,9 +277,14 @@ class Subtask implements Behavior<SubtaskMessage> {
         case 'watermark-status':
           this.valve.inputStatus(channel, element.idle)
           break
+        case 'barrier':
+          this.checkpointer?.onBarrier(channel, element)
+          break
         case 'end-of-input':
+          this.ended[channel] = true
           this.valve.inputEnded(channel)
-          if (++this.endedChannels === this.gate.channels) this.finish()
+          this.checkpointer?.onChannelEnded()
+          if (++this.endedChannels === this.gate.channels) this.endInput()
           break
       }
       if (this.state !== 'running') break
@@ -252,6 +314,7 @@ class Subtask implements Behavior<SubtaskMessage> {
   /** Decides what comes next after any piece of work: more input, a flush, or waiting. */
   private afterWork(): void {
     if (this.state === 'finishing') return this.checkFinished()
+    if (this.state === 'ended') return this.flush()
     if (this.state !== 'running') return
     if (this.blocked()) {
       this.metrics.startBlocked(Date.now())
@@ -264,12 +327,24 @@ class Subtask implements Behavior<SubtaskMessage> {
     } else this.flush()
   }
 
+  /** All input is read: operators emit what they hold, and downstream is told. */
+  private endInput(): void {
+    this.chain.endInput()
+    for (const writer of this.writers) writer.broadcast({ kind: 'end-of-input' })
+    if (this.checkpointer === undefined) return this.finish()
+    this.state = 'ended'
+    this.metrics.status = 'finishing'
+    this.flush()
+    this.d.ended()
+  }
+
+  /** Closes the operators (sinks flush) once commits have settled, then reports the subtask finished. */
   private finish(): void {
+    if (this.state === 'finishing' || this.state === 'finished') return
     this.state = 'finishing'
     this.metrics.status = 'finishing'
-    this.chain.endInput()
-    for (const writer of this.writers) writer.endOfInput()
-    this.later(this.chain.close(), () => {
+    const commits = this.checkpointer?.settled() ?? Promise.resolve()
+    this.later(commits.then(() => this.chain.close()), () => {
       this.closed = true
     })
   }
@@ -283,7 +358,7 @@ class Subtask implements Behavior<SubtaskMessage> {
   }
 
   private blocked(): boolean {
-    return this.waitingForSink || this.blockage.blockedChannels > 0
+    return this.waitingForSink || this.holds > 0 || this.blockage.blockedChannels > 0
   }
 
   private checkSinks(): void {

@@ -1,3 +1,5 @@
+import { jsonSerializer } from './serializers/json-serializer.js'
+import type { StateSerializer } from './serializers/serializer.js'
 import { ConfigError } from '../errors.js'
 
 /**
@@ -17,6 +19,8 @@ export interface StateTtl {
 /** Options every state descriptor takes. */
 export interface StateOptions {
   ttl?: StateTtl
+  /** How the state is written into checkpoints; default {@link jsonSerializer}. */
+  serializer?: StateSerializer<unknown>
   /** Serve this state by key through the queryable-state server under this name. */
   queryable?: string
 }
@@ -34,6 +38,7 @@ abstract class StateDescriptor<K extends string> {
   abstract readonly kind: K
   readonly ttl: StateTtl | undefined
   readonly queryable: string | undefined
+  readonly serializer: StateSerializer<unknown>
 
   constructor(readonly name: string, options: StateOptions = {}) {
     if (typeof name !== 'string' || name.length === 0) throw new ConfigError('state name', name, 'a non-empty string')
@@ -42,6 +47,7 @@ abstract class StateDescriptor<K extends string> {
     }
     this.ttl = options.ttl
     this.queryable = options.queryable
+    this.serializer = options.serializer ?? jsonSerializer
   }
 }
 

@@ -9,6 +9,7 @@ import type {
   ValueStateDescriptor,
 } from './descriptors.js'
 import { KeyContext } from './key-context.js'
+import { decodeKey } from './keyed-snapshot.js'
 import type { KeyGroupRange } from './key-groups.js'
 import { ListState } from './list-state.js'
 import { MapState } from './map-state.js'
@@ -35,6 +36,8 @@ interface RegisteredState {
 export class KeyedStateBackend {
   readonly keyContext = new KeyContext()
   private readonly states = new Map<string, RegisteredState>()
+  /** Restored entries of states the operator has not declared yet, by state name. */
+  private readonly staged = new Map<string, { meta: StagedMeta; groups: Array<[number, unknown[][]]> }>()
 
   constructor(readonly range: KeyGroupRange, private readonly clock: () => number) {}
 
@@ -68,6 +71,21 @@ export class KeyedStateBackend {
     return [...this.states.values()].map((s) => s.descriptor)
   }
 
+  /** @internal Holds restored entries until the operator declares their state. */
+  stageRestore(name: string, meta: StagedMeta, keyGroup: number, entries: unknown[][]): void {
+    let staged = this.staged.get(name)
+    if (staged === undefined) {
+      staged = { meta, groups: [] }
+      this.staged.set(name, staged)
+    }
+    staged.groups.push([keyGroup, entries])
+  }
+
+  /** Names of restored states the operator has not declared (yet). */
+  unclaimedStates(): string[] {
+    return [...this.staged.keys()]
+  }
+
   private register<S>(descriptor: AnyStateDescriptor, create: (table: StateTable<unknown>) => S): S {
     const known = this.states.get(descriptor.name)
     if (known !== undefined) {
@@ -77,8 +95,38 @@ export class KeyedStateBackend {
       return known.state as S
     }
     const table = new StateTable<unknown>(this.range, descriptor.ttl, this.clock)
+    this.applyStaged(descriptor, table)
     const state = create(table)
     this.states.set(descriptor.name, { descriptor, table, state })
     return state
   }
+
+  private applyStaged(descriptor: AnyStateDescriptor, table: StateTable<unknown>): void {
+    const staged = this.staged.get(descriptor.name)
+    if (staged === undefined) return
+    this.staged.delete(descriptor.name)
+    const { meta } = staged
+    if (meta.kind !== descriptor.kind) {
+      throw new StateError('ERR_STATE_INCOMPATIBLE', `state ${descriptor.name} was checkpointed as ${meta.kind} state and is now declared as ${descriptor.kind} state`)
+    }
+    const serializer = descriptor.serializer
+    if (meta.serializer !== serializer.id) {
+      throw new StateError('ERR_STATE_INCOMPATIBLE', `state ${descriptor.name} was written by serializer ${meta.serializer} and is now declared with ${serializer.id}`)
+    }
+    const now = this.clock()
+    for (const [keyGroup, entries] of staged.groups) {
+      for (const [key, data, touchedAt] of entries) {
+        const value = serializer.deserialize(data, meta.version)
+        const stored = descriptor.ttl === undefined ? value : { value, touchedAt: (touchedAt as number | undefined) ?? now }
+        table.restoreEntry(decodeKey(key), keyGroup, stored)
+      }
+    }
+  }
+}
+
+/** What a snapshot says of one state. */
+export interface StagedMeta {
+  readonly kind: string
+  readonly serializer: string
+  readonly version: number
 }

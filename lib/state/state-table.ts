@@ -17,13 +17,21 @@ interface Expiring<V> {
  */
 export class StateTable<V> {
   readonly groups: Map<Key, unknown>[]
+  /**
+   * Set while a snapshot is being written: key groups marked 1 are not written yet, and any access to
+   * one writes it first (copy on access), so the snapshot sees the state as it was at the barrier.
+   */
+  guard: Uint8Array | undefined = undefined
+  onGuard: ((index: number) => void) | undefined = undefined
 
   constructor(readonly range: KeyGroupRange, readonly ttl: StateTtl | undefined, private readonly clock: () => number) {
     this.groups = Array.from({ length: range.size }, () => new Map())
   }
 
   get(key: Key, keyGroup: number): V | undefined {
-    const map = this.groups[keyGroup - this.range.start]!
+    const index = keyGroup - this.range.start
+    if (this.guard !== undefined && this.guard[index] === 1) this.onGuard!(index)
+    const map = this.groups[index]!
     if (this.ttl === undefined) return map.get(key) as V | undefined
     const entry = map.get(key) as Expiring<V> | undefined
     if (entry === undefined) return undefined
@@ -37,17 +45,33 @@ export class StateTable<V> {
   }
 
   put(key: Key, keyGroup: number, value: V): void {
-    const map = this.groups[keyGroup - this.range.start]!
+    const index = keyGroup - this.range.start
+    if (this.guard !== undefined && this.guard[index] === 1) this.onGuard!(index)
+    const map = this.groups[index]!
     map.set(key, this.ttl === undefined ? value : { value, touchedAt: this.clock() })
   }
 
   remove(key: Key, keyGroup: number): void {
-    this.groups[keyGroup - this.range.start]!.delete(key)
+    const index = keyGroup - this.range.start
+    if (this.guard !== undefined && this.guard[index] === 1) this.onGuard!(index)
+    this.groups[index]!.delete(key)
+  }
+
+  /** The raw entries of a key group as stored (with TTL timestamps), for snapshots. */
+  rawGroup(keyGroup: number): Map<Key, unknown> {
+    return this.groups[keyGroup - this.range.start]!
+  }
+
+  /** Puts a stored entry back as it was snapshotted (restore). */
+  restoreEntry(key: Key, keyGroup: number, stored: unknown): void {
+    this.groups[keyGroup - this.range.start]!.set(key, stored)
   }
 
   /** The live entries of one key group, without expired ones. */
   *entries(keyGroup: number): IterableIterator<[Key, V]> {
-    const map = this.groups[keyGroup - this.range.start]
+    const index = keyGroup - this.range.start
+    if (this.guard !== undefined && this.guard[index] === 1) this.onGuard!(index)
+    const map = this.groups[index]
     if (map === undefined) return
     if (this.ttl === undefined) {
       yield* map as Map<Key, V>

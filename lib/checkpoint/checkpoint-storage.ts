@@ -1,0 +1,21 @@
+import type { CheckpointMetadata, OperatorSubtaskState, StateHandle } from './checkpoint-types.js'
+
+/**
+ * Where checkpoints are kept (Flink's CheckpointStorage). Subtasks write their state; the coordinator
+ * completes a checkpoint by writing its metadata, which is the commit point: a checkpoint without
+ * readable metadata never completed and is skipped on restore.
+ */
+export interface CheckpointStorage {
+  /** Human-readable location for logs, e.g. the directory. */
+  readonly description: string
+  writeState(checkpointId: number, uid: string, subtask: number, state: OperatorSubtaskState): Promise<StateHandle>
+  readState(handle: StateHandle): Promise<OperatorSubtaskState>
+  /** Makes a checkpoint complete and drops the oldest beyond retention (savepoints are kept). */
+  complete(metadata: CheckpointMetadata): Promise<void>
+  /** Drops the state files of a checkpoint that did not complete. */
+  discard(checkpointId: number): Promise<void>
+  /** The newest complete, readable checkpoint; corrupted ones are skipped with a warning. */
+  latest(): Promise<CheckpointMetadata | undefined>
+  /** Writes a savepoint's metadata and state to `directory`, self-contained. */
+  saveSavepoint(metadata: CheckpointMetadata, directory: string): Promise<string>
+}

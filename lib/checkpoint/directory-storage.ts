@@ -1,0 +1,179 @@
+import { createHash } from 'node:crypto'
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { StateError, messageOf } from '../errors.js'
+import type { Logger } from '../logging.js'
+import { createLogger } from '../logging.js'
+import type { CheckpointStorage } from './checkpoint-storage.js'
+import type { CheckpointMetadata, OperatorSubtaskState, StateHandle } from './checkpoint-types.js'
+
+const METADATA = '_metadata'
+
+/**
+ * Checkpoints in a directory, written atomically: every file goes to a temporary name, is fsynced and
+ * renamed; a checkpoint is complete once its `_metadata` (with a checksum over its text) has been
+ * renamed into place. The last `retain` checkpoints are kept. On restore, checkpoints whose metadata
+ * or state files are missing, short or fail their checksum are skipped with a warning, and the newest
+ * intact one is used. A process killed at any point leaves at worst a checkpoint that is skipped.
+ *
+ * Layout: `<dir>/chk-<id>/<uid>-<subtask>.state` and `<dir>/chk-<id>/_metadata`.
+ *
+ * @example
+ * StreamEnvironment.create({ checkpointing: { intervalMs: 1000, storage: new DirectoryStorage('/var/lib/job/checkpoints', { retain: 3 }) } })
+ */
+export class DirectoryStorage implements CheckpointStorage {
+  readonly description: string
+  private readonly retain: number
+  private readonly log: Logger
+
+  constructor(readonly directory: string, options: { retain?: number; logger?: Logger } = {}) {
+    this.description = directory
+    this.retain = options.retain ?? 3
+    this.log = options.logger ?? createLogger()
+  }
+
+  async writeState(checkpointId: number, uid: string, subtask: number, state: OperatorSubtaskState): Promise<StateHandle> {
+    const dir = join(this.directory, `chk-${checkpointId}`)
+    await mkdir(dir, { recursive: true })
+    const location = `chk-${checkpointId}/${safeName(uid)}-${subtask}.state`
+    return writeAtomically(join(this.directory, location), JSON.stringify(state), location)
+  }
+
+  async readState(handle: StateHandle): Promise<OperatorSubtaskState> {
+    return readVerified(join(this.directory, handle.location), handle)
+  }
+
+  async complete(metadata: CheckpointMetadata): Promise<void> {
+    await writeMetadata(join(this.directory, `chk-${metadata.id}`), metadata)
+    const ids = (await this.checkpointIds()).filter((id) => id <= metadata.id)
+    for (const id of ids.slice(0, Math.max(0, ids.length - this.retain))) await this.discard(id)
+  }
+
+  async discard(checkpointId: number): Promise<void> {
+    await rm(join(this.directory, `chk-${checkpointId}`), { recursive: true, force: true })
+  }
+
+  async latest(): Promise<CheckpointMetadata | undefined> {
+    const ids = await this.checkpointIds()
+    for (const id of ids.reverse()) {
+      const dir = join(this.directory, `chk-${id}`)
+      try {
+        const metadata = await readMetadata(dir)
+        for (const operator of Object.values(metadata.operators)) {
+          for (const handle of operator.subtasks) if (handle !== null) await readVerified(join(this.directory, handle.location), handle)
+        }
+        return metadata
+      } catch (error) {
+        this.log.warn('skipping checkpoint that is incomplete or corrupted', { checkpoint: id, directory: dir, reason: messageOf(error) })
+      }
+    }
+    return undefined
+  }
+
+  async saveSavepoint(metadata: CheckpointMetadata, directory: string): Promise<string> {
+    return DirectoryStorage.exportSavepoint(metadata, directory, (handle) => this.readState(handle))
+  }
+
+  /**
+   * Writes a self-contained savepoint: every state copied into `directory`, then its metadata.
+   *
+   * @example
+   * await DirectoryStorage.exportSavepoint(metadata, '/savepoints/sp-1', (h) => storage.readState(h))
+   */
+  static async exportSavepoint(metadata: CheckpointMetadata, directory: string, read: (handle: StateHandle) => Promise<OperatorSubtaskState>): Promise<string> {
+    await mkdir(directory, { recursive: true })
+    const operators: Record<string, CheckpointMetadata['operators'][string]> = {}
+    for (const [uid, operator] of Object.entries(metadata.operators)) {
+      const subtasks: Array<StateHandle | null> = []
+      for (const [i, handle] of operator.subtasks.entries()) {
+        if (handle === null) subtasks.push(null)
+        else {
+          const location = `${safeName(uid)}-${i}.state`
+          subtasks.push(await writeAtomically(join(directory, location), JSON.stringify(await read(handle)), location))
+        }
+      }
+      operators[uid] = { ...operator, subtasks }
+    }
+    await writeMetadata(directory, { ...metadata, savepoint: true, operators })
+    return directory
+  }
+
+  /**
+   * Opens a savepoint (or a retained checkpoint directory `chk-<id>`) to start a job from it.
+   *
+   * @example
+   * const { metadata, read } = await DirectoryStorage.openSavepoint('/savepoints/sp-1')
+   */
+  static async openSavepoint(directory: string): Promise<{ metadata: CheckpointMetadata; read: (handle: StateHandle) => Promise<OperatorSubtaskState> }> {
+    const metadata = await readMetadata(directory)
+    const base = metadata.savepoint ? directory : join(directory, '..')
+    return { metadata, read: (handle) => readVerified(join(base, handle.location), handle) }
+  }
+
+  private async checkpointIds(): Promise<number[]> {
+    let names: string[]
+    try {
+      names = await readdir(this.directory)
+    } catch {
+      return []
+    }
+    return names.map((n) => /^chk-(\d+)$/.exec(n)?.[1]).filter((n): n is string => n !== undefined).map(Number).sort((a, b) => a - b)
+  }
+}
+
+async function writeAtomically(path: string, text: string, location: string): Promise<StateHandle> {
+  const temp = `${path}.${process.pid}.tmp`
+  const file = await open(temp, 'w')
+  try {
+    await file.writeFile(text)
+    await file.sync()
+  } finally {
+    await file.close()
+  }
+  await rename(temp, path)
+  return { location, bytes: Buffer.byteLength(text), checksum: sha256(text) }
+}
+
+async function writeMetadata(dir: string, metadata: CheckpointMetadata): Promise<void> {
+  await mkdir(dir, { recursive: true })
+  const body = JSON.stringify(metadata)
+  await writeAtomically(join(dir, METADATA), JSON.stringify({ checksum: sha256(body), body }), METADATA)
+  const handle = await open(dir, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+async function readMetadata(dir: string): Promise<CheckpointMetadata> {
+  const text = await readFile(join(dir, METADATA), 'utf8').catch((error) => {
+    throw new StateError('ERR_CHECKPOINT_INCOMPLETE', `no metadata in ${dir}: ${messageOf(error)}`)
+  })
+  let wrapper: { checksum: string; body: string }
+  try {
+    wrapper = JSON.parse(text)
+  } catch {
+    throw new StateError('ERR_STATE_CORRUPT', `metadata in ${dir} is not valid JSON`)
+  }
+  if (typeof wrapper?.body !== 'string' || sha256(wrapper.body) !== wrapper.checksum) throw new StateError('ERR_STATE_CORRUPT', `metadata in ${dir} fails its checksum`)
+  return JSON.parse(wrapper.body) as CheckpointMetadata
+}
+
+async function readVerified(path: string, handle: StateHandle): Promise<OperatorSubtaskState> {
+  const text = await readFile(path, 'utf8').catch((error) => {
+    throw new StateError('ERR_STATE_MISSING', `state file ${path} cannot be read: ${messageOf(error)}`)
+  })
+  if (Buffer.byteLength(text) !== handle.bytes || sha256(text) !== handle.checksum) {
+    throw new StateError('ERR_STATE_CORRUPT', `state file ${path} is ${Buffer.byteLength(text)} bytes and fails its checksum (expected ${handle.bytes} bytes)`)
+  }
+  return JSON.parse(text) as OperatorSubtaskState
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex')
+}
+
+function safeName(uid: string): string {
+  return uid.replace(/[^A-Za-z0-9._-]/g, '_')
+}

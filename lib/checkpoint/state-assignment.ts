@@ -1,0 +1,64 @@
+import { StateError } from '../errors.js'
+import type { KeyedStateSnapshot } from '../state/keyed-snapshot.js'
+import { KeyGroupRange } from '../state/key-groups.js'
+import type { CheckpointMetadata, OperatorSubtaskState, StateHandle } from './checkpoint-types.js'
+
+/** A checkpoint or savepoint to start from, and how to read its states. */
+export interface RestoreSource {
+  readonly metadata: CheckpointMetadata
+  readonly read: (handle: StateHandle) => Promise<OperatorSubtaskState>
+}
+
+/** What one operator subtask gets back from a checkpoint. */
+export interface OperatorRestore {
+  readonly keyed: readonly KeyedStateSnapshot[]
+  readonly split: readonly unknown[]
+  readonly union: readonly unknown[]
+}
+
+/**
+ * Checks that a checkpoint fits the job before anything is deployed: every operator state in it is
+ * claimed by an operator of the job with the same uid (unless dropping is allowed), and the number of
+ * key groups is unchanged.
+ *
+ * @example
+ * checkClaims(metadata, new Map([['counter', 128]]), false)
+ */
+export function checkClaims(metadata: CheckpointMetadata, operators: ReadonlyMap<string, number>, allowNonRestoredState: boolean): void {
+  for (const [uid, op] of Object.entries(metadata.operators)) {
+    const maxParallelism = operators.get(uid)
+    if (maxParallelism === undefined) {
+      if (allowNonRestoredState || op.subtasks.every((h) => h === null)) continue
+      throw new StateError('ERR_STATE_UNCLAIMED', `checkpoint ${metadata.id} has state of operator uid "${uid}" that no operator of this job claims; give that operator the same uid, or set allowNonRestoredState to drop it`)
+    }
+    if (maxParallelism !== op.maxParallelism) {
+      throw new StateError('ERR_STATE_INCOMPATIBLE', `operator "${uid}" was checkpointed with maxParallelism ${op.maxParallelism} and now has ${maxParallelism}: the number of key groups cannot change`)
+    }
+  }
+}
+
+/**
+ * Reads the state one subtask of an operator gets when the job restores, at any parallelism: keyed
+ * state from every old subtask whose key groups overlap this one's; split operator state dealt out
+ * round-robin (kept in place when the parallelism is unchanged); union state whole.
+ *
+ * @example
+ * const restore = await loadOperatorRestore(source, 'counter', 3, 128, 1)
+ */
+export async function loadOperatorRestore(source: RestoreSource, uid: string, parallelism: number, maxParallelism: number, subtask: number): Promise<OperatorRestore | undefined> {
+  const op = source.metadata.operators[uid]
+  if (op === undefined) return undefined
+  const mine = KeyGroupRange.forSubtask(maxParallelism, parallelism, subtask)
+  const states = await Promise.all(op.subtasks.map((handle) => (handle === null ? undefined : source.read(handle))))
+  const keyed: KeyedStateSnapshot[] = []
+  op.subtasks.forEach((_, old) => {
+    const theirs = KeyGroupRange.forSubtask(maxParallelism, op.parallelism, old)
+    const state = states[old]
+    if (state?.keyed !== undefined && theirs.start <= mine.end && mine.start <= theirs.end) keyed.push(state.keyed)
+  })
+  let split: unknown[]
+  if (op.parallelism === parallelism) split = [...(states[subtask]?.split ?? [])]
+  else split = states.flatMap((s) => s?.split ?? []).filter((_, i) => i % parallelism === subtask)
+  const union = states.flatMap((s) => s?.union ?? [])
+  return { keyed, split, union }
+}

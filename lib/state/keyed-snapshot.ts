@@ -1,0 +1,151 @@
+import { StateError } from '../errors.js'
+import type { TimerService } from '../time/timer-service.js'
+import type { AnyStateDescriptor } from './descriptors.js'
+import type { KeyedStateBackend } from './keyed-state-backend.js'
+import type { Key } from './key-groups.js'
+import { jsonSerializer } from './serializers/json-serializer.js'
+import type { StateTable } from './state-table.js'
+
+/** One key group of one operator subtask, as written into a checkpoint. */
+export interface KeyGroupSection {
+  /** Per state name: [key, value, touchedAt?] with keys and values serialized. */
+  readonly states: Record<string, unknown[][]>
+  /** [timestamp, key] of the group's event-time and processing-time timers. */
+  readonly eventTimers: unknown[][]
+  readonly processingTimers: unknown[][]
+}
+
+/** The keyed state of one operator subtask in a checkpoint, by key group. */
+export interface KeyedStateSnapshot {
+  readonly format: 1
+  /** Per state name: its kind and the serializer (id, version) that wrote its values. */
+  readonly states: Record<string, { kind: string; serializer: string; version: number; ttl: boolean }>
+  readonly groups: Record<number, KeyGroupSection>
+}
+
+/**
+ * Writes a keyed state backend into a {@link KeyedStateSnapshot} without stalling processing for more
+ * than one key group at a time: `begin` marks every group pending, `step` serializes some, and an
+ * access to a pending group serializes that group first (copy on access), so the snapshot is the state
+ * as of the barrier however records interleave. Timers are copied when it begins.
+ *
+ * @example
+ * const writer = new KeyedSnapshotWriter(backend, timers)
+ * while (!writer.step(5)) await nextTurn()
+ * const snapshot = writer.result()
+ */
+export class KeyedSnapshotWriter {
+  private readonly tables: Array<[AnyStateDescriptor, StateTable<unknown>]>
+  private readonly pending: Uint8Array
+  private readonly groups: Record<number, KeyGroupSection> = {}
+  private readonly timersByGroup = new Map<number, { event: unknown[][]; processing: unknown[][] }>()
+  private next = 0
+  private remaining: number
+
+  constructor(private readonly backend: KeyedStateBackend, timers: TimerService | undefined) {
+    const range = backend.range
+    this.pending = new Uint8Array(range.size).fill(1)
+    this.remaining = range.size
+    this.tables = backend.descriptors().map((d) => [d, backend.table(d.name)!])
+    for (const [, table] of this.tables) {
+      table.guard = this.pending
+      table.onGuard = (index) => this.writeGroup(index)
+    }
+    if (timers !== undefined) {
+      for (const t of timers.eventTimers.values()) this.timerGroup(t.keyGroup).event.push([t.timestamp, encodeKey(t.key)])
+      for (const t of timers.processingTimers.values()) this.timerGroup(t.keyGroup).processing.push([t.timestamp, encodeKey(t.key)])
+    }
+  }
+
+  /** Serializes pending key groups for about `budgetMs`; true when all are written. */
+  step(budgetMs: number): boolean {
+    const deadline = performance.now() + budgetMs
+    while (this.remaining > 0 && performance.now() < deadline) {
+      while (this.pending[this.next] === 0) this.next++
+      this.writeGroup(this.next)
+    }
+    if (this.remaining === 0) this.release()
+    return this.remaining === 0
+  }
+
+  result(): KeyedStateSnapshot {
+    if (this.remaining > 0) throw new Error('keyed snapshot not finished')
+    const states: KeyedStateSnapshot['states'] = {}
+    for (const [d] of this.tables) states[d.name] = { kind: d.kind, serializer: d.serializer.id, version: d.serializer.version, ttl: d.ttl !== undefined }
+    return { format: 1, states, groups: this.groups }
+  }
+
+  /** Stops guarding the tables (the snapshot was abandoned). */
+  release(): void {
+    for (const [, table] of this.tables) {
+      table.guard = undefined
+      table.onGuard = undefined
+    }
+  }
+
+  private writeGroup(index: number): void {
+    if (this.pending[index] === 0) return
+    this.pending[index] = 0
+    this.remaining--
+    const keyGroup = this.backend.range.start + index
+    const states: Record<string, unknown[][]> = {}
+    let any = false
+    for (const [descriptor, table] of this.tables) {
+      const raw = table.rawGroup(keyGroup)
+      if (raw.size === 0) continue
+      const out: unknown[][] = []
+      const serializer = descriptor.serializer
+      if (descriptor.ttl === undefined) for (const [key, value] of raw) out.push([encodeKey(key), serializer.serialize(value)])
+      else for (const [key, entry] of raw as Map<Key, { value: unknown; touchedAt: number }>) out.push([encodeKey(key), serializer.serialize(entry.value), entry.touchedAt])
+      states[descriptor.name] = out
+      any = true
+    }
+    const timers = this.timersByGroup.get(keyGroup)
+    if (any || timers !== undefined) this.groups[keyGroup] = { states, eventTimers: timers?.event ?? [], processingTimers: timers?.processing ?? [] }
+  }
+
+  private timerGroup(keyGroup: number): { event: unknown[][]; processing: unknown[][] } {
+    let group = this.timersByGroup.get(keyGroup)
+    if (group === undefined) {
+      group = { event: [], processing: [] }
+      this.timersByGroup.set(keyGroup, group)
+    }
+    return group
+  }
+}
+
+/**
+ * Restores the key groups a backend owns from snapshots of any subtasks of an earlier run (any
+ * parallelism): entries wait until the operator declares their state, then are decoded with its
+ * serializer; timers are registered at once.
+ *
+ * @example
+ * restoreKeyedState(backend, timers, snapshotsOfAllOldSubtasks)
+ */
+export function restoreKeyedState(backend: KeyedStateBackend, timers: TimerService | undefined, snapshots: readonly KeyedStateSnapshot[]): void {
+  const range = backend.range
+  for (const snapshot of snapshots) {
+    for (const [groupText, section] of Object.entries(snapshot.groups)) {
+      const keyGroup = Number(groupText)
+      if (!range.contains(keyGroup)) continue
+      for (const [name, entries] of Object.entries(section.states)) {
+        const meta = snapshot.states[name]
+        if (meta === undefined) throw new StateError('ERR_STATE_CORRUPT', `snapshot has entries of undeclared state ${name}`)
+        backend.stageRestore(name, meta, keyGroup, entries)
+      }
+      if (timers !== undefined) {
+        for (const [ts, key] of section.eventTimers) timers.restoreEventTimer(ts as number, decodeKey(key), keyGroup)
+        for (const [ts, key] of section.processingTimers) timers.restoreProcessingTimer(ts as number, decodeKey(key), keyGroup)
+      }
+    }
+  }
+}
+
+/** Keys are primitives; only bigints need a tag in JSON. */
+export function encodeKey(key: Key): unknown {
+  return typeof key === 'bigint' ? jsonSerializer.serialize(key) : key
+}
+
+export function decodeKey(data: unknown): Key {
+  return (typeof data === 'object' ? jsonSerializer.deserialize(data, 1) : data) as Key
+}
