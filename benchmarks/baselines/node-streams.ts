@@ -123,5 +123,5 @@ export async function slowSink(n: number, slowEvery: number, highWaterMark: numb
   const sampler = new RssSampler(50)
   await pipeline(Readable.from(sequence()), mapper((x: number) => x + 1), sink)
   const rss = sampler.stop()
-  return { records: n, output, checksum, extra: { maxRssGrowthMB: rss.maxGrowthMB } }
+  return { records: n, output, checksum, extra: { 'max RSS growth (MB)': rss.maxGrowthMB } }
 }
