@@ -1,4 +1,5 @@
 import type { KeyContext } from '../state/key-context.js'
+import type { Key } from '../state/key-groups.js'
 import type { ProcessingTimeService } from './processing-time.js'
 import { type Timer, TimerHeap } from './timer-heap.js'
 
@@ -51,6 +52,16 @@ export class TimerService {
 
   deleteProcessingTimeTimer(timestamp: number): void {
     this.processingTimers.remove(timestamp, this.keys.key)
+  }
+
+  /** @internal Puts back a timer from a checkpoint. */
+  restoreEventTimer(timestamp: number, key: Key, keyGroup: number): void {
+    this.eventTimers.add({ timestamp, key, keyGroup })
+  }
+
+  /** @internal Puts back a processing-time timer from a checkpoint; `rearm` schedules it. */
+  restoreProcessingTimer(timestamp: number, key: Key, keyGroup: number): void {
+    this.processingTimers.add({ timestamp, key, keyGroup })
   }
 
   /** Fires every event-time timer at or before `watermark`, in order. */
