@@ -12,6 +12,7 @@ export type { OperatorOptions, Partitioning, ChainingStrategy } from './api/tran
 export { map } from './operators/map.js'
 export { filter } from './operators/filter.js'
 export { flatMap } from './operators/flat-map.js'
+export { decode } from './operators/decode.js'
 export { keyBy } from './operators/key-by.js'
 export { reduce } from './operators/reduce.js'
 export { aggregate } from './operators/aggregate.js'

@@ -43,6 +43,14 @@ export function runInline(graph: StreamGraph, observer: { error(error: unknown):
   const chain = new OperatorChain(graph.nodes, {
     subtask: 0,
     processingTime,
+    runInMailbox: (fn) => {
+      if (finished) return
+      try {
+        fn()
+      } catch (error) {
+        fail(error)
+      }
+    },
     isChained: (edge) => edge.to.inEdges.length === 1 && edge.partitioning.kind !== 'hash',
     externalOutput: (edge, chain) => {
       const operator = chain.operators.get(edge.to.id)!

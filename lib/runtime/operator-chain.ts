@@ -11,6 +11,8 @@ import type { StreamEdge, StreamNode } from './stream-graph.js'
 export interface ChainContext {
   readonly subtask: number
   readonly processingTime: ProcessingTimeService
+  /** Runs a function inside the subtask between batches. */
+  readonly runInMailbox: (fn: () => void) => void
   /** Whether an edge between two nodes of the chain is a direct call. */
   isChained(edge: StreamEdge): boolean
   /** The output for an edge that is not a direct call: a network writer, or an inline adapter. */
@@ -52,6 +54,7 @@ export class OperatorChain {
         keyGroups: node.keyed ? KeyGroupRange.forSubtask(node.maxParallelism, node.parallelism, context.subtask) : undefined,
         processingTime: context.processingTime,
         errorPolicy: node.errorPolicy,
+        runInMailbox: context.runInMailbox,
       }, output)
       this.operators.set(node.id, operator)
     }

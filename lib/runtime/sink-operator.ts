@@ -41,7 +41,7 @@ export class SinkOperator<T> extends StreamOperator<T, never> {
   override processWatermark(): void {}
 
   /** A promise while the writer asks for no more records. */
-  ready(): Promise<void> | undefined {
+  override ready(): Promise<void> | undefined {
     return this.writer.ready?.()
   }
 

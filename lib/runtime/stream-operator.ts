@@ -34,6 +34,11 @@ export interface OperatorSetup {
   readonly keyGroups: KeyGroupRange | undefined
   readonly processingTime: ProcessingTimeService
   readonly errorPolicy: ErrorPolicy
+  /**
+   * Runs `fn` inside the subtask, between batches (the subtask's mailbox), for work that completes
+   * asynchronously: results of async calls are emitted from here, never from a bare callback.
+   */
+  readonly runInMailbox: (fn: () => void) => void
 }
 
 /**
@@ -110,6 +115,14 @@ export abstract class StreamOperator<IN, OUT> {
 
   /** Called once after setup and state restore, before the first record. */
   open(): void {}
+
+  /**
+   * A promise while the operator cannot take more records (a sink's buffer, async requests at
+   * capacity); the subtask then stops reading input until it settles, which backpressures upstream.
+   */
+  ready(): Promise<void> | undefined {
+    return undefined
+  }
 
   abstract processRecord(value: IN, timestamp: number | undefined): void
 

@@ -16,7 +16,7 @@ import type { Output } from './output.js'
 import type { DeadLetter } from './output-tag.js'
 import type { RecordBatch } from './record-batch.js'
 import { RecordWriter } from './record-writer.js'
-import { SinkOperator } from './sink-operator.js'
+import { StreamOperator } from './stream-operator.js'
 import type { InputStatus, SourceOutput, SourceReader } from './source.js'
 import { type CheckpointSettings, SubtaskCheckpointer } from './subtask-checkpointer.js'
 import type { SubtaskMessage } from './subtask-message.js'
@@ -90,7 +90,8 @@ class Subtask implements Behavior<SubtaskMessage> {
   private readonly valve: WatermarkValve
   private readonly channelInputs: OperatorInput<unknown>[]
   private readonly keyContext: KeyContext | undefined
-  private readonly sinks: SinkOperator<unknown>[]
+  /** Operators that may ask for a pause (sinks, async operators). */
+  private readonly pausable: StreamOperator<unknown, unknown>[]
   private readonly metrics: SubtaskMetrics
   private readonly sourceOutput: SourceOutputAdapter | undefined
   private readonly budget: number
@@ -100,7 +101,7 @@ class Subtask implements Behavior<SubtaskMessage> {
   private holds = 0
   private state: 'created' | 'running' | 'ended' | 'finishing' | 'finished' | 'aborted' = 'created'
   private runScheduled = false
-  private waitingForSink = false
+  private paused = false
   private endedChannels = 0
   private closed = false
   private lastFlush = 0
@@ -121,6 +122,7 @@ class Subtask implements Behavior<SubtaskMessage> {
     this.chain = new OperatorChain(vertex.nodes, {
       subtask: d.subtask,
       processingTime: this.processingTime(),
+      runInMailbox: (fn) => void this.self.tell({ t: 'call', fn }),
       isChained: (edge) => vertex.chainedEdges.has(edge),
       externalOutput: (edge) => this.writers[vertex.outputs.indexOf(edge)]!,
       unreadDeadLetter: d.deadLetter,
@@ -131,7 +133,7 @@ class Subtask implements Behavior<SubtaskMessage> {
     this.channelInputs = d.inputs.map((spec) => this.chain.input(head, spec.input))
     this.gate = new InputGate(d.inputs.length)
     this.valve = new WatermarkValve(d.inputs.length, (wm) => headOperator!.processWatermark(wm), (idle) => headOperator!.processWatermarkStatus(idle))
-    this.sinks = [...this.chain.operators.values()].filter((op): op is SinkOperator<unknown> => op instanceof SinkOperator)
+    this.pausable = [...this.chain.operators.values()].filter((op) => op.ready !== StreamOperator.prototype.ready)
     this.sourceOutput = head.source !== undefined ? new SourceOutputAdapter(this.chain.sourceOutputs.get(head.id)!) : undefined
     this.metrics = d.createMetrics(this.chain)
     this.metrics.queuedRecords = () => this.gate.queuedRecords
@@ -246,7 +248,7 @@ class Subtask implements Behavior<SubtaskMessage> {
     let budget = this.budget
     let status: InputStatus = 'more'
     while (status === 'more' && budget-- > 0 && !this.blocked()) status = reader.pollNext(this.sourceOutput!)
-    this.checkSinks()
+    this.checkPauses()
     if (status === 'end') {
       this.sourceOutput!.emitWatermark(Infinity)
       return this.endInput()
@@ -268,7 +270,7 @@ class Subtask implements Behavior<SubtaskMessage> {
         case 'batch':
           this.processBatch(channel, element.batch)
           budget -= element.batch.values.length
-          this.checkSinks()
+          this.checkPauses()
           break
         case 'watermark':
           this.valve.inputWatermark(channel, element.timestamp)
@@ -358,18 +360,18 @@ class Subtask implements Behavior<SubtaskMessage> {
   }
 
   private blocked(): boolean {
-    return this.waitingForSink || this.holds > 0 || this.blockage.blockedChannels > 0
+    return this.paused || this.holds > 0 || this.blockage.blockedChannels > 0
   }
 
-  private checkSinks(): void {
-    if (this.waitingForSink) return
-    for (const sink of this.sinks) {
-      const ready = sink.ready()
+  private checkPauses(): void {
+    if (this.paused) return
+    for (const op of this.pausable) {
+      const ready = op.ready()
       if (ready === undefined) continue
-      this.waitingForSink = true
+      this.paused = true
       this.metrics.startBlocked(Date.now())
       return this.later(ready, () => {
-        this.waitingForSink = false
+        this.paused = false
       })
     }
   }

@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { DEAD_LETTERS, StreamEnvironment, map, type DeadLetter } from '../../lib/index.js'
-import { UserFunctionError } from '../../lib/errors.js'
+import { DEAD_LETTERS, StreamEnvironment, decode, map, type DeadLetter } from '../../lib/index.js'
+import { DecodeError, UserFunctionError } from '../../lib/errors.js'
 import { CallbackSink } from '../../lib/connectors/collections/callback-sink.js'
 import { runEmbedded } from '../support/modes.js'
 
@@ -93,6 +93,22 @@ test('the restart policy restarts even when the job strategy is none, a bounded 
     (e) => assert.instance(e, UserFunctionError),
   )
   assert.is(calls, 4)
+})
+
+test('decode sends undecodable records to the dead-letter output with the reason, in both modes', async () => {
+  const env = StreamEnvironment.create({ logLevel: 'silent' })
+  const decoded = env.fromCollection(lines).pipe(decode((l: string) => JSON.parse(l) as { a: number }))
+  const letters: DeadLetter[] = []
+  decoded.getSideOutput(DEAD_LETTERS).sinkTo(new CallbackSink((l: DeadLetter) => letters.push(l)))
+  const good: unknown[] = []
+  decoded.sinkTo(new CallbackSink((v) => good.push(v)))
+  await env.execute()
+  assert.equal(good, [{ a: 1 }, { a: 3 }])
+  assert.is(letters.length, 1)
+  assert.is(letters[0]!.record, 'not json')
+  assert.match(letters[0]!.reason, /^cannot decode: .*JSON/)
+  assert.instance(letters[0]!.error, DecodeError)
+  assert.equal(await runEmbedded(lines, decode((l: string) => JSON.parse(l).a)), [1, 3])
 })
 
 test.run()
