@@ -3,6 +3,9 @@ import { ConfigError } from '../errors.js'
 import type { Key } from '../state/key-groups.js'
 import type { OutputTag } from '../runtime/output-tag.js'
 import type { Sink } from '../runtime/sink.js'
+import { csvFileSink, textFileSink, type CsvFileSinkOptions, type TextFileSinkOptions } from '../connectors/files/index.js'
+import { printSink } from '../connectors/print/index.js'
+import { socketSink, type SocketSinkOptions } from '../connectors/socket/index.js'
 import type { StreamOperator } from '../runtime/stream-operator.js'
 import { applyStage } from './engine-operator.js'
 import type { StreamEnvironment } from './stream-environment.js'
@@ -133,6 +136,57 @@ export class DataStream<T> {
       maxParallelism: sink.maxParallelism,
     }))
     return this
+  }
+
+  /**
+   * Prints each record to standard output, one line each; at parallelism > 1 prefixed with the subtask
+   * (`2> record`), as Flink's print().
+   *
+   * @example
+   * counts.print('counts') // counts:1> {"word":"to","n":2}
+   */
+  print(prefix?: string): this {
+    return this.sinkTo(printSink<T>({ target: 'stdout', ...(prefix === undefined ? {} : { prefix }) }), { name: 'print' })
+  }
+
+  /**
+   * Prints each record to standard error, as Flink's printToErr().
+   *
+   * @example
+   * errors.printToErr('errors')
+   */
+  printToErr(prefix?: string): this {
+    return this.sinkTo(printSink<T>({ target: 'stderr', ...(prefix === undefined ? {} : { prefix }) }), { name: 'printToErr' })
+  }
+
+  /**
+   * Writes each record as a line of text (a directory of files `1`, `2`, … at parallelism > 1).
+   *
+   * @example
+   * stream.writeAsText('/tmp/out.txt', { writeMode: 'overwrite' })
+   */
+  writeAsText(path: string, options?: TextFileSinkOptions<T>): this {
+    return this.sinkTo(textFileSink<T>(path, options), { name: 'writeAsText' })
+  }
+
+  /**
+   * Writes each record as a CSV row.
+   *
+   * @example
+   * stream.writeAsCsv('/tmp/out.csv', { fields: (o) => [o.id, o.total], header: ['id', 'total'] })
+   */
+  writeAsCsv(path: string, options?: CsvFileSinkOptions<T>): this {
+    return this.sinkTo(csvFileSink<T>(path, options), { name: 'writeAsCsv' })
+  }
+
+  /**
+   * Writes each record to a TCP server with a serializer.
+   *
+   * @example
+   * stream.writeToSocket('127.0.0.1', 9000, { serializer: (v) => JSON.stringify(v) + '\n' })
+   */
+  writeToSocket(host: string, port: number, options?: SocketSinkOptions<T>): this {
+    return this.sinkTo(socketSink<T>(host, port, options), { name: 'writeToSocket' })
   }
 
   /**

@@ -6,6 +6,8 @@ import { IteratorSource } from '../connectors/collections/iterator-source.js'
 import { ObservableSource, type ObservableSourceOptions } from '../connectors/collections/observable-source.js'
 import { SequenceSource } from '../connectors/collections/sequence-source.js'
 import { ConfigError } from '../errors.js'
+import { monitorDirectory, readTextFile, type DirectoryMonitorOptions, type TextFileSourceOptions } from '../connectors/files/index.js'
+import { socketTextStream, type SocketTextSourceOptions } from '../connectors/socket/index.js'
 import { JobHandle, type JobResult } from '../runtime/job-handle.js'
 import type { Sink } from '../runtime/sink.js'
 import { SinkOperator } from '../runtime/sink-operator.js'
@@ -15,6 +17,11 @@ import { DataStream } from './data-stream.js'
 import { type EnvironmentConfig, type ResolvedConfig, resolveConfig } from './environment-config.js'
 import type { Transformation } from './transformation.js'
 import { validateOperatorOptions } from './validate-options.js'
+
+function pickSourceOptions(options: SourceOptions | undefined): SourceOptions {
+  const { name, uid, parallelism } = options ?? {}
+  return { ...(name === undefined ? {} : { name }), ...(uid === undefined ? {} : { uid }), ...(parallelism === undefined ? {} : { parallelism }) }
+}
 
 type NewTransformation = Transformation extends infer T ? (T extends Transformation ? Omit<T, 'id'> : never) : never
 
@@ -39,7 +46,7 @@ export class StreamEnvironment {
   private readonly transformations: Transformation[] = []
   private readonly sinks: Transformation[] = []
 
-  private constructor(config: EnvironmentConfig) {
+  private constructor(config: EnvironmentConfig = {}) {
     this.config = resolveConfig(config)
   }
 
@@ -124,6 +131,37 @@ export class StreamEnvironment {
   fromObservable<T>(observable: Observable<T>, options: SourceOptions & ObservableSourceOptions = {}): DataStream<T> {
     const { bufferSize, overflow, ...sourceOptions } = options
     return this.fromSource(new ObservableSource(observable, { ...(bufferSize === undefined ? {} : { bufferSize }), ...(overflow === undefined ? {} : { overflow }) }), sourceOptions)
+  }
+
+  /**
+   * The lines of a text file, read with demand; its position is checkpointed.
+   *
+   * @example
+   * env.readTextFile('access.log').pipe(decode(parseLogLine))
+   */
+  readTextFile(path: string, options?: TextFileSourceOptions & SourceOptions): DataStream<string> {
+    return this.fromSource(readTextFile(path, options), pickSourceOptions(options))
+  }
+
+  /**
+   * New files and appended lines of a directory, scanned every `intervalMs`; positions per file are
+   * checkpointed.
+   *
+   * @example
+   * env.monitorDirectory('/var/spool/orders', { intervalMs: 1000 })
+   */
+  monitorDirectory(directory: string, options?: DirectoryMonitorOptions & SourceOptions): DataStream<string> {
+    return this.fromSource(monitorDirectory(directory, options), pickSourceOptions(options))
+  }
+
+  /**
+   * Lines from a TCP server, reconnecting with bounded retries; at-most-once across a restore.
+   *
+   * @example
+   * env.socketTextStream('127.0.0.1', 9999, { delimiter: '\n', maxRetries: 5 })
+   */
+  socketTextStream(host: string, port: number, options?: SocketTextSourceOptions & SourceOptions): DataStream<string> {
+    return this.fromSource(socketTextStream(host, port, options), pickSourceOptions(options))
   }
 
   /**

@@ -40,12 +40,13 @@ export function checkClaims(metadata: CheckpointMetadata, operators: ReadonlyMap
 /**
  * Reads the state one subtask of an operator gets when the job restores, at any parallelism: keyed
  * state from every old subtask whose key groups overlap this one's; split operator state dealt out
- * round-robin (kept in place when the parallelism is unchanged); union state whole.
+ * round-robin, or all of it with `splitsToAll` (kept in place when the parallelism is unchanged);
+ * union state whole.
  *
  * @example
  * const restore = await loadOperatorRestore(source, 'counter', 3, 128, 1)
  */
-export async function loadOperatorRestore(source: RestoreSource, uid: string, parallelism: number, maxParallelism: number, subtask: number): Promise<OperatorRestore | undefined> {
+export async function loadOperatorRestore(source: RestoreSource, uid: string, parallelism: number, maxParallelism: number, subtask: number, splitsToAll = false): Promise<OperatorRestore | undefined> {
   const op = source.metadata.operators[uid]
   if (op === undefined) return undefined
   const mine = KeyGroupRange.forSubtask(maxParallelism, parallelism, subtask)
@@ -58,6 +59,7 @@ export async function loadOperatorRestore(source: RestoreSource, uid: string, pa
   })
   let split: unknown[]
   if (op.parallelism === parallelism) split = [...(states[subtask]?.split ?? [])]
+  else if (splitsToAll) split = states.flatMap((s) => s?.split ?? [])
   else split = states.flatMap((s) => s?.split ?? []).filter((_, i) => i % parallelism === subtask)
   const union = states.flatMap((s) => s?.union ?? [])
   return { keyed, split, union }

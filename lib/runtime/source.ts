@@ -51,6 +51,12 @@ export interface Source<T, Split = unknown> {
   readonly bounded: boolean
   /** 1 for sources that cannot be split, as Flink's non-parallel sources. */
   readonly maxParallelism?: number
+  /**
+   * How splits are handed back when a job restores at another parallelism: 'deal' (default) spreads
+   * them round-robin; 'all' gives every reader every split, for readers that keep only the splits they
+   * own (files assigned by name).
+   */
+  readonly restoredSplits?: 'deal' | 'all'
   /** Creates the reader of one subtask; `restored` holds the splits given back from a checkpoint. */
   createReader(context: SourceReaderContext, restored?: Split[]): SourceReader<T, Split>
 }

@@ -208,7 +208,7 @@ class Subtask implements Behavior<SubtaskMessage> {
   private start(): void {
     if (this.d.restore === undefined) return this.open(undefined)
     const restore = this.d.restore
-    const loads = this.d.vertex.nodes.map((node) => loadOperatorRestore(restore, node.uid, node.parallelism, node.maxParallelism, this.d.subtask))
+    const loads = this.d.vertex.nodes.map((node) => loadOperatorRestore(restore, node.uid, node.parallelism, node.maxParallelism, this.d.subtask, node.source?.restoredSplits === 'all'))
     let restored: Awaited<(typeof loads)[number]>[] = []
     this.later(Promise.all(loads).then((r) => void (restored = r)), () => {
       let splits: unknown[] | undefined

@@ -1,4 +1,3 @@
-import { fstatSync } from 'node:fs'
 import { ConfigError } from '../../errors.js'
 import type { Sink, SinkWriterContext } from '../../runtime/sink.js'
 import { csvRow } from './csv-format.js'
@@ -13,8 +12,9 @@ import { OutputFiles } from './output-files.js'
  * row, a plain object gives its values (in `header` order with a header), and any other value is one
  * field. A `header` is written as the first row of every output file.
  *
- * Paths, write modes, backpressure and the at-least-once guarantee are those of {@link TextFileSink}:
- * `path` is the file at parallelism 1 and a directory of files `1`, `2`, … above.
+ * Paths, write modes, backpressure and the exactly-once guarantee (a restore cuts each file back to
+ * its checkpointed length) are those of {@link TextFileSink}: `path` is the file at parallelism 1 and a
+ * directory of files `1`, `2`, … above.
  *
  * @example
  * counts.sinkTo(new CsvFileSink('/tmp/counts.csv', { header: ['word', 'count'], writeMode: 'overwrite' }))
@@ -23,7 +23,7 @@ import { OutputFiles } from './output-files.js'
  */
 export class CsvFileSink<T> implements Sink<T> {
   readonly name = 'csv-file'
-  readonly guarantee = 'at-least-once'
+  readonly guarantee = 'exactly-once'
   readonly writeMode: WriteMode
   readonly fieldDelimiter: string
   readonly rowDelimiter: string
@@ -59,17 +59,16 @@ export class CsvFileSink<T> implements Sink<T> {
   }
 
   /**
-   * Opens the subtask's file and writes the header unless the file already has content (a restart
-   * appending to its own file).
+   * Opens the subtask's file and writes the header, unless a restore continues a file that has it.
    *
    * @example
    * const writer = sink.createWriter({ subtask: 0, parallelism: 1, processingTime: systemProcessingTime })
    */
-  createWriter(context: SinkWriterContext): FileSinkWriter<T> {
+  createWriter(context: SinkWriterContext, restored?: readonly unknown[]): FileSinkWriter<T> {
     const { fieldDelimiter, rowDelimiter, fields } = this
-    const output = this.outputs.open(context.subtask, context.parallelism)
+    const output = this.outputs.open(context.subtask, context.parallelism, restored)
     const writer = new FileSinkWriter<T>(output, (value) => csvRow(fields(value), fieldDelimiter, rowDelimiter), this.batchSize, 'csvFileSink')
-    if (this.header !== undefined && !(output.appending && fstatSync(output.fd).size > 0)) writer.writeText(csvRow(this.header, fieldDelimiter, rowDelimiter))
+    if (this.header !== undefined && output.length === 0) writer.writeText(csvRow(this.header, fieldDelimiter, rowDelimiter))
     return writer
   }
 }

@@ -32,6 +32,8 @@ import { validateEncoding, validateOptionsObject, validatePath, validateWholeNum
  */
 export class DirectoryMonitorSource implements Source<string, FileSplit> {
   readonly name = 'directory-monitor'
+  /** Readers keep only the files they own, so after rescaling each gets every split. */
+  readonly restoredSplits = 'all' as const
   readonly bounded: boolean
   readonly dir: string
   readonly intervalMs: number

@@ -73,6 +73,8 @@ export class FileLinesReader implements SourceReader<string, FileSplit> {
   private running: Promise<void> | undefined
   private wake: (() => void) | undefined
   private readonly available = new Availability()
+  /** How many directory scans (or file checks) were completed. */
+  scans = 0
 
   constructor(private readonly settings: FileLinesReaderSettings, restored: readonly FileSplit[]) {
     for (const split of restored) this.files.set(split.path, { offset: split.offset, readTo: split.offset, ino: undefined })
@@ -97,9 +99,11 @@ export class FileLinesReader implements SourceReader<string, FileSplit> {
     if (cursor !== undefined && cursor.hasLine()) {
       output.collect(cursor.nextLine()!)
       if (cursor.hasLine()) return 'more'
+    } else {
+      // Lines read before a failure were handed out first; the failure surfaces once they are gone.
+      if (this.failure !== undefined) throw this.failure
+      if (this.ended) return 'end'
     }
-    if (this.failure !== undefined) throw this.failure
-    if (this.ended) return 'end'
     this.pump()
     return 'nothing-available'
   }
@@ -170,6 +174,7 @@ export class FileLinesReader implements SourceReader<string, FileSplit> {
       this.nextScanAt = this.settings.processingTime.now() + this.settings.intervalMs
       await this.scan()
       this.scanned = true
+      this.scans++
     }
   }
 

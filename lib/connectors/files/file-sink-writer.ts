@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs'
 import { ConnectorError, messageOf } from '../../errors.js'
 import type { SinkWriter } from '../../runtime/sink.js'
-import type { OpenedOutput } from './output-files.js'
+import type { FileSinkState, OpenedOutput } from './output-files.js'
 
 /**
  * Writes formatted records to one output file through an `fs.WriteStream`. Records are gathered into
@@ -10,8 +10,9 @@ import type { OpenedOutput } from './output-files.js'
  * false) `ready()` returns a promise that resolves on 'drain': the runtime stops handing records, and a
  * slow disk slows the job instead of filling memory.
  *
- * `flush()` writes out the gathered text and resolves once everything is in the file (on a checkpoint
- * barrier and at the end of input); `close()` flushes, ends the stream and resolves once it is finished
+ * `flush()` writes out the gathered text and resolves once everything is in the file (at the end of
+ * input); `snapshotState()` flushes too and returns the file's length, which a restore cuts the file
+ * back to (see {@link OutputFiles}). `close()` flushes, ends the stream and resolves once it is finished
  * and its descriptor closed. A write error fails the next call with ConnectorError 'ERR_FILE_WRITE'.
  *
  * @example
@@ -21,6 +22,8 @@ import type { OpenedOutput } from './output-files.js'
  */
 export class FileSinkWriter<T> implements SinkWriter<T> {
   readonly path: string
+  /** Bytes of the file that are this writer's, kept ones included; what a checkpoint records. */
+  private length: number
   private readonly stream: WriteStream
   private gathered = ''
   private draining: Promise<void> | undefined
@@ -36,6 +39,7 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
     highWaterMark = 65_536,
   ) {
     this.path = output.path
+    this.length = output.length
     this.stream = createWriteStream(output.path, { fd: output.fd, highWaterMark })
     this.stream.on('error', (error) => {
       this.failure ??= new ConnectorError('ERR_FILE_WRITE', `${sinkName}: cannot write ${this.path}: ${messageOf(error)}`, { cause: error, retriable: true })
@@ -47,7 +51,7 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
     this.gathered += text
   }
 
-  write(value: T): void {
+  write(value: T, _timestamp?: number): void {
     if (this.failure !== undefined) throw this.failure
     this.gathered += this.format(value)
     if (this.gathered.length >= this.batchSize) this.writeGathered()
@@ -62,6 +66,12 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
     this.writeGathered()
     await this.lastWrite
     if (this.failure !== undefined) throw this.failure
+  }
+
+  /** Flushes, then returns how long the file is: everything before the barrier is in it. */
+  async snapshotState(): Promise<FileSinkState[]> {
+    await this.flush()
+    return [{ version: 1, path: this.path, length: this.length }]
   }
 
   close(): Promise<void> {
@@ -87,6 +97,7 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
     if (this.gathered === '' || this.stream.destroyed) return
     const chunk = this.gathered
     this.gathered = ''
+    this.length += Buffer.byteLength(chunk)
     // Write callbacks run in order, so the last one settling means every earlier write is in the file.
     this.lastWrite = new Promise<void>((resolve) => {
       if (!this.stream.write(chunk, () => resolve())) this.awaitDrain()

@@ -69,7 +69,12 @@ export interface CsvFileSinkOptions<T> extends FileSinkOptions {
   fields?: (value: T) => unknown[]
 }
 
-/** Throws a ConfigError unless `encoding` is one the line readers can position in. */
+/**
+ * Throws a ConfigError unless `encoding` is one the line readers can position in; returns it or 'utf8'.
+ *
+ * @example
+ * validateEncoding('readTextFile.encoding', 'latin1') // 'latin1'
+ */
 export function validateEncoding(option: string, encoding: unknown): LineEncoding {
   if (encoding === undefined) return 'utf8'
   if (typeof encoding !== 'string' || !LINE_ENCODINGS.includes(encoding)) {
@@ -78,27 +83,47 @@ export function validateEncoding(option: string, encoding: unknown): LineEncodin
   return encoding as LineEncoding
 }
 
-/** Throws a ConfigError unless `value` is a whole number of at least `min`; returns it or the default. */
+/**
+ * Throws a ConfigError unless `value` is a whole number of at least `min`; returns it or the default.
+ *
+ * @example
+ * validateWholeNumber('monitorDirectory.intervalMs', undefined, 1000, 1) // 1000
+ */
 export function validateWholeNumber(option: string, value: unknown, fallback: number, min: number): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw new ConfigError(option, value, `a whole number of at least ${min}`)
   return value
 }
 
-/** Throws a ConfigError unless `value` is a non-empty string. */
+/**
+ * Throws a ConfigError unless `value` is a non-empty string.
+ *
+ * @example
+ * validatePath('textFileSink.path', '/tmp/out.txt')
+ */
 export function validatePath(option: string, value: unknown): string {
   if (typeof value !== 'string' || value === '') throw new ConfigError(option, value, 'a non-empty path')
   return value
 }
 
-/** Throws a ConfigError unless `mode` is a {@link WriteMode}; returns it or the default. */
+/**
+ * Throws a ConfigError unless `mode` is a {@link WriteMode}; returns it or 'fail-if-exists'.
+ *
+ * @example
+ * validateWriteMode('csvFileSink.writeMode', undefined) // 'fail-if-exists'
+ */
 export function validateWriteMode(option: string, mode: unknown): WriteMode {
   if (mode === undefined) return 'fail-if-exists'
   if (mode !== 'overwrite' && mode !== 'fail-if-exists') throw new ConfigError(option, mode, "'overwrite' | 'fail-if-exists'")
   return mode
 }
 
-/** Throws a ConfigError unless `options` is an object (or absent). */
+/**
+ * Throws a ConfigError unless `options` is an object (or absent).
+ *
+ * @example
+ * validateOptionsObject('readTextFile options', undefined) // {}
+ */
 export function validateOptionsObject<O extends object>(option: string, options: O | undefined): O {
   if (options === undefined) return {} as O
   if (options === null || typeof options !== 'object') throw new ConfigError(option, options, 'an options object')

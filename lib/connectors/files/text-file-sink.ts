@@ -10,12 +10,14 @@ import { OutputFiles } from './output-files.js'
  * values as JSON, unless `serializer` says otherwise. At parallelism 1 `path` is the file; at a higher
  * parallelism it is a directory with one file per subtask, named `1`, `2`, … as in Flink.
  *
- * `writeMode` 'fail-if-exists' (the default) refuses an existing path when the sink is built
- * (ConfigError naming `textFileSink.path`) and when a file is opened (ConnectorError 'ERR_FILE_EXISTS');
- * 'overwrite' replaces it. Writes are batched and backpressured: `ready()` waits while the file stream
- * is over its buffer. Guarantee: at-least-once — every record before a checkpoint is in the file when
- * the checkpoint completes (flush on the barrier), and a restarted job appends to the files it wrote,
- * so records after the restored checkpoint may appear twice.
+ * `writeMode` 'fail-if-exists' (the default) refuses an existing file when it is opened, with
+ * ConnectorError 'ERR_FILE_EXISTS' naming the path; 'overwrite' replaces it. Writes are batched and
+ * backpressured: `ready()` waits while the file stream is over its buffer.
+ *
+ * Guarantee: exactly-once for the file's content, with checkpointing and replayable sources. On a
+ * barrier the writer flushes and records the file's length; a restore cuts the file back to that length
+ * before the rewound job writes on, and a restart without checkpoint starts the file again. A reader
+ * tailing the file while the job runs may see lines that such a restore then removes.
  *
  * @example
  * stream.sinkTo(new TextFileSink('/tmp/out.txt', { writeMode: 'overwrite' }))
@@ -23,7 +25,7 @@ import { OutputFiles } from './output-files.js'
  */
 export class TextFileSink<T> implements Sink<T> {
   readonly name = 'text-file'
-  readonly guarantee = 'at-least-once'
+  readonly guarantee = 'exactly-once'
   readonly writeMode: WriteMode
   readonly batchSize: number
   private readonly serializer: (value: T) => string
@@ -45,13 +47,15 @@ export class TextFileSink<T> implements Sink<T> {
   }
 
   /**
-   * Opens the subtask's file; throws ConnectorError naming the path when it cannot.
+   * Opens the subtask's file (cut back to its checkpointed length when `restored` holds its state);
+   * throws ConnectorError naming the path when it cannot.
    *
    * @example
    * const writer = sink.createWriter({ subtask: 0, parallelism: 1, processingTime: systemProcessingTime })
    */
-  createWriter(context: SinkWriterContext): FileSinkWriter<T> {
+  createWriter(context: SinkWriterContext, restored?: readonly unknown[]): FileSinkWriter<T> {
     const serializer = this.serializer
-    return new FileSinkWriter<T>(this.outputs.open(context.subtask, context.parallelism), (value) => `${serializer(value)}\n`, this.batchSize, 'textFileSink')
+    const output = this.outputs.open(context.subtask, context.parallelism, restored)
+    return new FileSinkWriter<T>(output, (value) => `${serializer(value)}\n`, this.batchSize, 'textFileSink')
   }
 }

@@ -27,6 +27,8 @@ import { validateEncoding, validateOptionsObject, validatePath, validateWholeNum
  */
 export class TextFileSource implements Source<string, FileSplit> {
   readonly name = 'text-file'
+  /** Readers keep only the files they own, so after rescaling each gets every split. */
+  readonly restoredSplits = 'all' as const
   readonly bounded = true
   readonly maxParallelism: number | undefined
   readonly path: string

@@ -1,0 +1,239 @@
+import { connect, type Socket } from 'node:net'
+import { backoffDelay } from '../../actors/backoff.js'
+import { ConfigError, ConnectorError, messageOf } from '../../errors.js'
+import type { Sink, SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
+import type { ProcessingTimeService } from '../../time/processing-time.js'
+import { validateHost, validateOptionsObject, validatePort, validateRetry, type RetrySettings, type SocketSinkOptions } from './options.js'
+
+/**
+ * Writes every record to a TCP server (Flink's writeToSocket), by default as `String(value) + '\n'`.
+ * Each subtask opens its own connection.
+ *
+ * Backpressure: while `socket.write()` returned false, and while (re)connecting, `ready()` returns a
+ * promise that resolves on 'drain' (or on the connection), so the job slows to the server's pace.
+ * A dropped or refused connection is retried `maxRetries` times with a doubling delay; the retries are
+ * counted afresh after each successful connection, and when they are used up the next `write`,
+ * `ready`, `flush` or `close` fails with ConnectorError 'ERR_CONNECT' naming host:port.
+ *
+ * Guarantee: **at-most-once**. Records the socket had not yet handed to the operating system when the
+ * connection dropped are sent again on the next connection; records the OS had accepted but the server
+ * never read are lost, as TCP gives no acknowledgement a sender can see. `flush()` resolves when every
+ * record written so far was handed to the OS.
+ *
+ * @example
+ * // nc -lk 9999
+ * stream.sinkTo(new SocketSink('localhost', 9999, { serializer: (e: Event) => JSON.stringify(e) + '\n' }))
+ */
+export class SocketSink<T> implements Sink<T> {
+  readonly name = 'socket'
+  readonly guarantee = 'at-most-once'
+  readonly host: string
+  readonly port: number
+  readonly serializer: (value: T) => string | Buffer
+  readonly retry: RetrySettings
+
+  constructor(host: string, port: number, options: SocketSinkOptions<T> = {}) {
+    this.host = validateHost('socketSink.host', host)
+    this.port = validatePort('socketSink.port', port)
+    validateOptionsObject('socketSink options', options)
+    if (options.serializer !== undefined && typeof options.serializer !== 'function') throw new ConfigError('socketSink.serializer', options.serializer, 'a function (value) => string | Buffer')
+    this.serializer = options.serializer ?? ((value: T) => `${String(value)}\n`)
+    this.retry = validateRetry('socketSink', options)
+  }
+
+  /**
+   * The writer of one subtask; it starts connecting at once, and `ready()` waits for the connection.
+   *
+   * @example
+   * const writer = sink.createWriter({ subtask: 0, parallelism: 1, processingTime: systemProcessingTime })
+   */
+  createWriter(context: SinkWriterContext): SocketSinkWriter<T> {
+    return new SocketSinkWriter(this, context.processingTime)
+  }
+}
+
+interface Waiter {
+  resolve(): void
+  reject(error: Error): void
+}
+
+/**
+ * The writer of {@link SocketSink}: one connection, records not yet handed to the OS kept for a resend,
+ * and promises for `ready()` and `flush()`.
+ *
+ * @example
+ * const writer = new SocketSink<string>('127.0.0.1', 9999).createWriter(context)
+ * writer.write('hello', undefined)
+ * await writer.close()
+ */
+export class SocketSinkWriter<T> implements SinkWriter<T> {
+  private socket: Socket | undefined
+  private connected = false
+  /** Written to the socket, not yet confirmed handed to the OS: sent again after a reconnection. */
+  private unconfirmed: Array<string | Buffer> = []
+  /** How many of `unconfirmed`, from its start, were confirmed since (dropped in batches, not one by one). */
+  private confirmed = 0
+  /** Written while there was no connection, oldest first. */
+  private waiting: Array<string | Buffer> = []
+  private draining: Promise<void> | undefined
+  private connecting: Promise<void> | undefined
+  private connectWaiters: Waiter[] = []
+  private flushWaiters: Waiter[] = []
+  private retriesLeft: number
+  private retriesUsed = 0
+  private attempts = 0
+  private lastError: Error | undefined
+  private cancelRetry: (() => void) | undefined
+  private failure: ConnectorError | undefined
+  private closing: Promise<void> | undefined
+  /** How many connections were established. */
+  connections = 0
+
+  constructor(private readonly sink: SocketSink<T>, private readonly processingTime: ProcessingTimeService) {
+    this.retriesLeft = sink.retry.maxRetries
+    this.connect()
+  }
+
+  /** Whether a connection is open now. */
+  get isConnected(): boolean {
+    return this.connected
+  }
+
+  write(value: T, _timestamp?: number): void {
+    if (this.failure !== undefined) throw this.failure
+    const chunk = this.sink.serializer(value)
+    if (this.connected) this.send(chunk)
+    else this.waiting.push(chunk)
+  }
+
+  ready(): Promise<void> | undefined {
+    if (this.failure !== undefined) return Promise.reject(this.failure)
+    if (!this.connected) {
+      this.connecting ??= new Promise<void>((resolve, reject) => this.connectWaiters.push({ resolve, reject }))
+      return this.connecting
+    }
+    return this.draining
+  }
+
+  flush(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure)
+    if (this.confirmed === this.unconfirmed.length && this.waiting.length === 0) return Promise.resolve()
+    return new Promise<void>((resolve, reject) => this.flushWaiters.push({ resolve, reject }))
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.finish()
+    return this.closing
+  }
+
+  private async finish(): Promise<void> {
+    try {
+      await this.flush()
+    } finally {
+      this.cancelRetry?.()
+      const socket = this.socket
+      this.socket = undefined
+      if (socket !== undefined && !socket.destroyed) {
+        await new Promise<void>((resolve) => {
+          socket.once('close', () => resolve())
+          socket.end()
+        })
+      }
+    }
+  }
+
+  private connect(): void {
+    this.cancelRetry = undefined
+    this.attempts++
+    const { host, port } = this.sink
+    const socket = connect({ host, port })
+    this.socket = socket
+    socket.setTimeout(this.sink.retry.connectTimeoutMs, () => {
+      if (!this.connected) socket.destroy(new Error(`connection not established within ${this.sink.retry.connectTimeoutMs} ms`))
+    })
+    socket.once('connect', () => {
+      socket.setTimeout(0)
+      this.connected = true
+      this.connections++
+      this.attempts = 0
+      this.retriesUsed = 0
+      this.retriesLeft = this.sink.retry.maxRetries
+      const waiting = this.waiting
+      this.waiting = []
+      for (const chunk of waiting) this.send(chunk)
+      this.connecting = undefined
+      settle(this.connectWaiters.splice(0))
+    })
+    // Read and discard what the server sends: reading is how a closed connection ('end') is noticed.
+    socket.resume()
+    socket.on('error', (error) => {
+      this.lastError = error
+    })
+    socket.once('close', () => this.onClose(socket))
+  }
+
+  private send(chunk: string | Buffer): void {
+    const socket = this.socket!
+    this.unconfirmed.push(chunk)
+    const accepted = socket.write(chunk, (error) => {
+      // Callbacks of a dropped socket report errors; its chunks were moved to `waiting` already.
+      if (error !== undefined && error !== null) return
+      if (socket !== this.socket) return
+      if (++this.confirmed === this.unconfirmed.length) {
+        this.unconfirmed = []
+        this.confirmed = 0
+        if (this.waiting.length === 0) settle(this.flushWaiters.splice(0))
+      } else if (this.confirmed >= 1024 && this.confirmed * 2 >= this.unconfirmed.length) {
+        this.unconfirmed = this.unconfirmed.slice(this.confirmed)
+        this.confirmed = 0
+      }
+    })
+    if (!accepted) this.awaitDrain(socket)
+  }
+
+  private awaitDrain(socket: Socket): void {
+    this.draining ??= new Promise<void>((resolve) => {
+      const done = (): void => {
+        socket.off('drain', done)
+        socket.off('close', done)
+        this.draining = undefined
+        resolve()
+      }
+      // 'close' too: a dropped socket never drains, and ready() then waits for the reconnection.
+      socket.on('drain', done)
+      socket.on('close', done)
+    })
+  }
+
+  private onClose(socket: Socket): void {
+    if (socket !== this.socket) return
+    this.connected = false
+    // Resend what this connection may not have delivered, ahead of what was written since.
+    this.waiting = this.unconfirmed.slice(this.confirmed).concat(this.waiting)
+    this.unconfirmed = []
+    this.confirmed = 0
+    if (this.retriesLeft === 0) {
+      const reason = this.lastError === undefined ? 'connection closed by the server' : messageOf(this.lastError)
+      this.failure = new ConnectorError(
+        'ERR_CONNECT',
+        `socketSink ${this.sink.host}:${this.sink.port}: no connection after ${Math.max(1, this.attempts)} attempt${this.attempts === 1 ? '' : 's'} (maxRetries ${this.sink.retry.maxRetries}): ${reason}`,
+        { cause: this.lastError, retriable: true },
+      )
+      this.socket = undefined
+      settle(this.connectWaiters.splice(0), this.failure)
+      settle(this.flushWaiters.splice(0), this.failure)
+      return
+    }
+    this.retriesLeft--
+    const { retryDelayMs, maxRetryDelayMs } = this.sink.retry
+    const delay = backoffDelay(this.retriesUsed++, { minMs: retryDelayMs, maxMs: maxRetryDelayMs })
+    this.cancelRetry = this.processingTime.scheduleAt(this.processingTime.now() + delay, () => this.connect())
+  }
+}
+
+function settle(waiters: Waiter[], error?: Error): void {
+  for (const waiter of waiters) {
+    if (error === undefined) waiter.resolve()
+    else waiter.reject(error)
+  }
+}
