@@ -42,7 +42,7 @@ export class TimestampsAndWatermarksOperator<T> extends StreamOperator<T, T> imp
 
   processRecord(value: T, previousTimestamp: number | undefined): void {
     const timestamp = this.strategy.timestampAssigner(value, previousTimestamp)
-    if (!Number.isFinite(timestamp)) throw new TypeError(`timestamp assigner returned ${describeValue(timestamp)}, not a finite number of milliseconds`)
+    if (!Number.isFinite(timestamp)) throw new TypeError(`timestamp assigner returned ${typeof timestamp === 'number' ? timestamp : describeValue(timestamp)}, not a finite number of milliseconds`)
     this.markActive()
     // The record goes first, as in Flink, so a punctuated watermark emitted in onEvent follows the record it was derived from.
     this.output.collect(value, timestamp)

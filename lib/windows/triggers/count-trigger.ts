@@ -36,11 +36,11 @@ export class CountTrigger implements Trigger<unknown, Window> {
     return TriggerResult.CONTINUE
   }
 
-  onEventTime(): TriggerResult {
+  onEventTime(_time: number, _window: Window, _ctx: TriggerContext): TriggerResult {
     return TriggerResult.CONTINUE
   }
 
-  onProcessingTime(): TriggerResult {
+  onProcessingTime(_time: number, _window: Window, _ctx: TriggerContext): TriggerResult {
     return TriggerResult.CONTINUE
   }
 

@@ -1,5 +1,5 @@
 import type { Window } from '../window.js'
-import { type Trigger, TriggerResult } from './trigger.js'
+import { type OnMergeContext, type Trigger, type TriggerContext, TriggerResult } from './trigger.js'
 
 /**
  * Never fires (Flink's GlobalWindows.NeverTrigger): the default trigger of global windows, which have
@@ -17,19 +17,19 @@ export class NeverTrigger implements Trigger<unknown, Window> {
     return NeverTrigger.shared
   }
 
-  onElement(): TriggerResult {
+  onElement(_element: unknown, _timestamp: number | undefined, _window: Window, _ctx: TriggerContext): TriggerResult {
     return TriggerResult.CONTINUE
   }
 
-  onEventTime(): TriggerResult {
+  onEventTime(_time: number, _window: Window, _ctx: TriggerContext): TriggerResult {
     return TriggerResult.CONTINUE
   }
 
-  onProcessingTime(): TriggerResult {
+  onProcessingTime(_time: number, _window: Window, _ctx: TriggerContext): TriggerResult {
     return TriggerResult.CONTINUE
   }
 
-  onMerge(): void {}
+  onMerge(_window: Window, _ctx: OnMergeContext<Window>): void {}
 
-  clear(): void {}
+  clear(_window: Window, _ctx: TriggerContext): void {}
 }

@@ -22,11 +22,11 @@ export class ProcessingTimeTrigger implements Trigger<unknown, Window> {
     return TriggerResult.CONTINUE
   }
 
-  onEventTime(): TriggerResult {
+  onEventTime(_time: number, _window: Window, _ctx: TriggerContext): TriggerResult {
     return TriggerResult.CONTINUE
   }
 
-  onProcessingTime(): TriggerResult {
+  onProcessingTime(_time: number, _window: Window, _ctx: TriggerContext): TriggerResult {
     return TriggerResult.FIRE
   }
 

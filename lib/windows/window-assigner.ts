@@ -1,0 +1,49 @@
+import type { Trigger } from './triggers/trigger.js'
+import type { Window } from './window.js'
+
+/** What an assigner can read besides the record. */
+export interface WindowAssignerContext {
+  currentProcessingTime(): number
+}
+
+/**
+ * Puts each record into zero or more windows (Flink's WindowAssigner) and names the trigger that fires
+ * them unless the user gives another. Assigners are shared by all keys and subtasks: no mutable fields.
+ *
+ * @example
+ * const hourly: WindowAssigner<unknown, TimeWindow> = tumblingEventTimeWindows(3_600_000)
+ */
+export interface WindowAssigner<T, W extends Window> {
+  /** Shown in the window operator's name, e.g. `TumblingEventTimeWindows(1000)`. */
+  readonly name: string
+  /**
+   * Which clock bounds the windows: `event-time` windows use record timestamps, watermarks and allowed
+   * lateness; `processing-time` windows use the wall clock and fire what is left at the end of input;
+   * `undefined` for windows no clock ends (global windows).
+   */
+  readonly timeDomain: 'event-time' | 'processing-time' | undefined
+  /** The windows of one record; `timestamp` is defined for event-time assigners. */
+  assignWindows(value: T, timestamp: number | undefined, ctx: WindowAssignerContext): readonly W[]
+  defaultTrigger(): Trigger<T, W>
+}
+
+/**
+ * An assigner whose windows grow together (sessions; Flink's MergingWindowAssigner).
+ *
+ * @example
+ * const sessions: MergingWindowAssigner<unknown, TimeWindow> = eventTimeSessionWindows(30 * 60_000)
+ */
+export interface MergingWindowAssigner<T, W extends Window> extends WindowAssigner<T, W> {
+  /** Calls `merge` once per group of windows that become one, with the window they become. */
+  mergeWindows(windows: readonly W[], merge: (toBeMerged: W[], mergeResult: W) => void): void
+}
+
+/**
+ * Whether an assigner merges windows.
+ *
+ * @example
+ * isMergingAssigner(eventTimeSessionWindows(1_000)) // true
+ */
+export function isMergingAssigner<T, W extends Window>(assigner: WindowAssigner<T, W>): assigner is MergingWindowAssigner<T, W> {
+  return typeof (assigner as Partial<MergingWindowAssigner<T, W>>).mergeWindows === 'function'
+}
