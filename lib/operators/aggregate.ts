@@ -1,7 +1,8 @@
 import { KeyedStream } from '../api/data-stream.js'
 import { engineOperator, type EngineOperator, requireStream } from '../api/engine-operator.js'
 import type { OperatorOptions } from '../api/transformation.js'
-import { WindowedStream } from '../api/windowed-stream.js'
+import { WindowedStream, type WindowFunctionOptions } from '../api/windowed-stream.js'
+import type { WindowFunction } from '../windows/process-window-function.js'
 import { ConfigError } from '../errors.js'
 import { type AggregateFunction, ValueStateDescriptor } from '../state/descriptors.js'
 import type { ValueState } from '../state/value-state.js'
@@ -15,7 +16,9 @@ import { StreamOperator } from '../runtime/stream-operator.js'
  * const average = { createAccumulator: () => [0, 0], add: (v, [s, n]) => [s + v, n + 1], getResult: ([s, n]) => s / n }
  * readings.pipe(keyBy((r) => r.sensor), map((r) => r.value), aggregate(average))
  */
-export function aggregate<IN, ACC, OUT>(fn: AggregateFunction<IN, ACC, OUT>, options: OperatorOptions = {}): EngineOperator<IN, OUT> {
+export function aggregate<IN, ACC, OUT>(fn: AggregateFunction<IN, ACC, OUT>, options?: OperatorOptions): EngineOperator<IN, OUT>
+export function aggregate<IN, ACC, R, OUT>(fn: AggregateFunction<IN, ACC, R>, options: WindowFunctionOptions<R, OUT, any> & { windowFunction: WindowFunction<R, OUT, any> }): EngineOperator<IN, OUT>
+export function aggregate<IN, ACC, OUT>(fn: AggregateFunction<IN, ACC, OUT>, options: WindowFunctionOptions<OUT, unknown, any> = {}): EngineOperator<IN, unknown> {
   if (typeof fn?.createAccumulator !== 'function' || typeof fn.add !== 'function' || typeof fn.getResult !== 'function') {
     throw new ConfigError('aggregate', fn, 'an AggregateFunction with createAccumulator, add and getResult')
   }
@@ -23,6 +26,7 @@ export function aggregate<IN, ACC, OUT>(fn: AggregateFunction<IN, ACC, OUT>, opt
     if (input instanceof WindowedStream) return input.aggregate(fn, options)
     const stream = requireStream(input, 'aggregate')
     if (!(stream instanceof KeyedStream)) throw new ConfigError('aggregate', 'an unkeyed stream', 'a keyed stream: put keyBy before aggregate')
+    if (options.windowFunction !== undefined) throw new ConfigError('aggregate.windowFunction', 'outside a window', 'window(...) before aggregate')
     return stream.transform('aggregate', () => new AggregateOperator(fn), options)
   })
 }

@@ -33,8 +33,8 @@ export function assignTimestampsAndWatermarks<T>(strategy: WatermarkStrategy<T>,
   if (strategy.idlenessMs !== undefined && !(Number.isFinite(strategy.idlenessMs) && strategy.idlenessMs > 0)) {
     throw new ConfigError('assignTimestampsAndWatermarks: strategy.idlenessMs', strategy.idlenessMs, 'a positive number of milliseconds')
   }
-  const { intervalMs = 200, ...operatorOptions } = options ?? {}
-  if (!Number.isFinite(intervalMs) || intervalMs <= 0) throw new ConfigError('assignTimestampsAndWatermarks.intervalMs', intervalMs, 'a positive number of milliseconds')
+  const { intervalMs, ...operatorOptions } = options ?? {}
+  if (intervalMs !== undefined && (!Number.isFinite(intervalMs) || intervalMs <= 0)) throw new ConfigError('assignTimestampsAndWatermarks.intervalMs', intervalMs, 'a positive number of milliseconds')
   return engineOperator((input) =>
     requireStream(input, 'assignTimestampsAndWatermarks').transform('assignTimestampsAndWatermarks', () => new TimestampsAndWatermarksOperator<T>(strategy, intervalMs), operatorOptions),
   )

@@ -131,7 +131,7 @@ export class OperatorProcessContext implements ProcessContext, TimerAccess {
   }
 
   currentProcessingTime(): number {
-    return Date.now()
+    return this.op.timers?.currentProcessingTime() ?? Date.now()
   }
 
   registerEventTimeTimer(timestamp: number): void {

@@ -18,7 +18,7 @@ import { WatermarkValve } from './watermark-valve.js'
  * @example
  * const stop = runInline(graph, { error: (e) => sub.error(e), complete: () => sub.complete() }, log)
  */
-export function runInline(graph: StreamGraph, observer: { error(error: unknown): void; complete(): void }, log: Logger): () => void {
+export function runInline(graph: StreamGraph, observer: { error(error: unknown): void; complete(): void }, log: Logger, autoWatermarkIntervalMs = 200): () => void {
   let finished = false
   const teardown: (() => void)[] = []
   const fail = (error: unknown): void => {
@@ -43,6 +43,7 @@ export function runInline(graph: StreamGraph, observer: { error(error: unknown):
   const chain = new OperatorChain(graph.nodes, {
     subtask: 0,
     processingTime,
+    autoWatermarkIntervalMs,
     runInMailbox: (fn) => {
       if (finished) return
       try {

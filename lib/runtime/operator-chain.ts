@@ -13,6 +13,7 @@ export interface ChainContext {
   readonly processingTime: ProcessingTimeService
   /** Runs a function inside the subtask between batches. */
   readonly runInMailbox: (fn: () => void) => void
+  readonly autoWatermarkIntervalMs: number
   /** Whether an edge between two nodes of the chain is a direct call. */
   isChained(edge: StreamEdge): boolean
   /** The output for an edge that is not a direct call: a network writer, or an inline adapter. */
@@ -55,6 +56,7 @@ export class OperatorChain {
         processingTime: context.processingTime,
         errorPolicy: node.errorPolicy,
         runInMailbox: context.runInMailbox,
+        autoWatermarkIntervalMs: context.autoWatermarkIntervalMs,
       }, output)
       this.operators.set(node.id, operator)
     }

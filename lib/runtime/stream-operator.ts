@@ -39,6 +39,8 @@ export interface OperatorSetup {
    * asynchronously: results of async calls are emitted from here, never from a bare callback.
    */
   readonly runInMailbox: (fn: () => void) => void
+  /** The environment's watermark interval, for watermark generators that have none of their own. */
+  readonly autoWatermarkIntervalMs: number
 }
 
 /**

@@ -123,6 +123,7 @@ class Subtask implements Behavior<SubtaskMessage> {
       subtask: d.subtask,
       processingTime: this.processingTime(),
       runInMailbox: (fn) => void this.self.tell({ t: 'call', fn }),
+      autoWatermarkIntervalMs: config.autoWatermarkIntervalMs,
       isChained: (edge) => vertex.chainedEdges.has(edge),
       externalOutput: (edge) => this.writers[vertex.outputs.indexOf(edge)]!,
       unreadDeadLetter: d.deadLetter,

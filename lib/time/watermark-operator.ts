@@ -23,7 +23,12 @@ export class TimestampsAndWatermarksOperator<T> extends StreamOperator<T, T> imp
   private cancelTick: (() => void) | undefined = undefined
   private ticking = false
 
-  constructor(private readonly strategy: WatermarkStrategy<T>, readonly intervalMs: number) {
+  /** The operator's own interval, else the environment's autoWatermarkIntervalMs. */
+  get intervalMs(): number {
+    return this.ownIntervalMs ?? this.setupInfo.autoWatermarkIntervalMs
+  }
+
+  constructor(private readonly strategy: WatermarkStrategy<T>, private readonly ownIntervalMs: number | undefined) {
     super()
   }
 

@@ -67,6 +67,7 @@ export class OperatorHarness<IN, OUT> {
       processingTime: clock,
       errorPolicy: 'escalate',
       runInMailbox: (fn) => fn(),
+      autoWatermarkIntervalMs: 200,
     }, this.output)
     if (restore !== undefined) operator.initializeState(restore)
     operator.open()
