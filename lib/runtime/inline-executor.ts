@@ -103,9 +103,12 @@ export function runInline(graph: StreamGraph, observer: { error(error: unknown):
   }
 
   function finish(): void {
-    chain.endInput()
-    finished = true
-    chain.close().then(() => observer.complete(), (error) => observer.error(error))
+    Promise.resolve(chain.endInput())
+      .then(() => {
+        finished = true
+        return chain.close()
+      })
+      .then(() => observer.complete(), fail)
   }
 
   return () => {

@@ -72,9 +72,16 @@ export class OperatorChain {
     for (let i = this.nodes.length - 1; i >= 0; i--) this.operators.get(this.nodes[i]!.id)?.open()
   }
 
-  /** Tells every operator, the first first, that its input has ended. */
-  endInput(): void {
-    for (const node of this.nodes) this.operators.get(node.id)?.endInput()
+  /** Tells every operator, the first first, that its input has ended; waits for those still working. */
+  endInput(): void | Promise<void> {
+    for (let i = 0; i < this.nodes.length; i++) {
+      const pending = this.operators.get(this.nodes[i]!.id)?.endInput()
+      if (pending instanceof Promise) return pending.then(() => this.endInputFrom(i + 1))
+    }
+  }
+
+  private async endInputFrom(first: number): Promise<void> {
+    for (let i = first; i < this.nodes.length; i++) await this.operators.get(this.nodes[i]!.id)?.endInput()
   }
 
   /** Closes every operator, the first first, waiting for each (sinks flush here). */

@@ -145,8 +145,11 @@ export abstract class StreamOperator<IN, OUT> {
   /** Called when a timer of the current key is due. */
   onTimer(_timer: Timer, _domain: 'event-time' | 'processing-time'): void {}
 
-  /** All input has been read (a bounded job ends). Emit what is still held. */
-  endInput(): void {}
+  /**
+   * All input has been read (a bounded job ends). Emit what is still held; an operator with work in
+   * flight returns a promise, and downstream hears of the end only after it settles.
+   */
+  endInput(): void | Promise<void> {}
 
   /** Sends a record this operator cannot process to the dead-letter output, with the reason. */
   sendToDeadLetters(record: unknown, reason: string, error?: unknown): void {

@@ -99,7 +99,7 @@ class Subtask implements Behavior<SubtaskMessage> {
   private readonly checkpointer: SubtaskCheckpointer | undefined
   private readonly ended: boolean[]
   private holds = 0
-  private state: 'created' | 'running' | 'ended' | 'finishing' | 'finished' | 'aborted' = 'created'
+  private state: 'created' | 'running' | 'ending' | 'ended' | 'finishing' | 'finished' | 'aborted' = 'created'
   private runScheduled = false
   private paused = false
   private endedChannels = 0
@@ -317,7 +317,7 @@ class Subtask implements Behavior<SubtaskMessage> {
   /** Decides what comes next after any piece of work: more input, a flush, or waiting. */
   private afterWork(): void {
     if (this.state === 'finishing') return this.checkFinished()
-    if (this.state === 'ended') return this.flush()
+    if (this.state === 'ended' || this.state === 'ending') return this.flush()
     if (this.state !== 'running') return
     if (this.blocked()) {
       this.metrics.startBlocked(Date.now())
@@ -332,7 +332,13 @@ class Subtask implements Behavior<SubtaskMessage> {
 
   /** All input is read: operators emit what they hold, and downstream is told. */
   private endInput(): void {
-    this.chain.endInput()
+    const pending = this.chain.endInput()
+    if (pending === undefined) return this.inputEnded()
+    this.state = 'ending'
+    this.later(pending, () => this.inputEnded())
+  }
+
+  private inputEnded(): void {
     for (const writer of this.writers) writer.broadcast({ kind: 'end-of-input' })
     if (this.checkpointer === undefined) return this.finish()
     this.state = 'ended'
