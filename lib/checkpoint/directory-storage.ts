@@ -6,6 +6,7 @@ import type { Logger } from '../logging.js'
 import { createLogger } from '../logging.js'
 import type { CheckpointStorage } from './checkpoint-storage.js'
 import type { CheckpointMetadata, OperatorSubtaskState, StateHandle } from './checkpoint-types.js'
+import { stateChunks } from './state-text.js'
 
 const METADATA = '_metadata'
 
@@ -36,7 +37,7 @@ export class DirectoryStorage implements CheckpointStorage {
     const dir = join(this.directory, `chk-${checkpointId}`)
     await mkdir(dir, { recursive: true })
     const location = `chk-${checkpointId}/${safeName(uid)}-${subtask}.state`
-    return writeAtomically(join(this.directory, location), JSON.stringify(state), location)
+    return writeAtomically(join(this.directory, location), stateChunks(state), location)
   }
 
   async readState(handle: StateHandle): Promise<OperatorSubtaskState> {
@@ -89,7 +90,7 @@ export class DirectoryStorage implements CheckpointStorage {
         if (handle === null) subtasks.push(null)
         else {
           const location = `${safeName(uid)}-${i}.state`
-          subtasks.push(await writeAtomically(join(directory, location), JSON.stringify(await read(handle)), location))
+          subtasks.push(await writeAtomically(join(directory, location), stateChunks(await read(handle)), location))
         }
       }
       operators[uid] = { ...operator, subtasks }
@@ -121,23 +122,31 @@ export class DirectoryStorage implements CheckpointStorage {
   }
 }
 
-async function writeAtomically(path: string, text: string, location: string): Promise<StateHandle> {
+/** Writes the chunks one at a time (hashing as it goes, yielding between them), fsyncs, renames. */
+async function writeAtomically(path: string, chunks: readonly string[], location: string): Promise<StateHandle> {
   const temp = `${path}.${process.pid}.tmp`
   const file = await open(temp, 'w')
+  const hash = createHash('sha256')
+  let bytes = 0
   try {
-    await file.writeFile(text)
+    for (const chunk of chunks) {
+      const buffer = Buffer.from(chunk)
+      hash.update(buffer)
+      bytes += buffer.length
+      await file.write(buffer)
+    }
     await file.sync()
   } finally {
     await file.close()
   }
   await rename(temp, path)
-  return { location, bytes: Buffer.byteLength(text), checksum: sha256(text) }
+  return { location, bytes, checksum: hash.digest('hex') }
 }
 
 async function writeMetadata(dir: string, metadata: CheckpointMetadata): Promise<void> {
   await mkdir(dir, { recursive: true })
   const body = JSON.stringify(metadata)
-  await writeAtomically(join(dir, METADATA), JSON.stringify({ checksum: sha256(body), body }), METADATA)
+  await writeAtomically(join(dir, METADATA), [JSON.stringify({ checksum: sha256(body), body })], METADATA)
   const handle = await open(dir, 'r')
   try {
     await handle.sync()

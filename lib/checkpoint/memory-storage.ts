@@ -3,6 +3,7 @@ import { StateError } from '../errors.js'
 import type { CheckpointStorage } from './checkpoint-storage.js'
 import type { CheckpointMetadata, OperatorSubtaskState, StateHandle } from './checkpoint-types.js'
 import { DirectoryStorage } from './directory-storage.js'
+import { stateChunks } from './state-text.js'
 
 /**
  * Checkpoints held in this process's memory: for tests and for jobs that only need to survive a
@@ -20,7 +21,7 @@ export class MemoryStorage implements CheckpointStorage {
   constructor(private readonly retain = 3) {}
 
   async writeState(checkpointId: number, uid: string, subtask: number, state: OperatorSubtaskState): Promise<StateHandle> {
-    const text = JSON.stringify(state)
+    const text = stateChunks(state).join('')
     const location = `memory:chk-${checkpointId}/${uid}/${subtask}`
     this.states.set(location, text)
     return { location, bytes: Buffer.byteLength(text), checksum: createHash('sha256').update(text).digest('hex') }

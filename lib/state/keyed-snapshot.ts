@@ -20,7 +20,11 @@ export interface KeyedStateSnapshot {
   readonly format: 1
   /** Per state name: its kind and the serializer (id, version) that wrote its values. */
   readonly states: Record<string, { kind: string; serializer: string; version: number; ttl: boolean }>
-  readonly groups: Record<number, KeyGroupSection>
+  /**
+   * Per key group its section: as JSON text when just written (each group is serialized during the
+   * snapshot's steps, so storing the state is a concatenation), as objects when read back.
+   */
+  readonly groups: Record<number, KeyGroupSection | string>
 }
 
 /**
@@ -37,7 +41,7 @@ export interface KeyedStateSnapshot {
 export class KeyedSnapshotWriter {
   private readonly tables: Array<[AnyStateDescriptor, StateTable<unknown>]>
   private readonly pending: Uint8Array
-  private readonly groups: Record<number, KeyGroupSection> = {}
+  private readonly groups: Record<number, string> = {}
   private readonly timersByGroup = new Map<number, { event: unknown[][]; processing: unknown[][] }>()
   private next = 0
   private remaining: number
@@ -101,7 +105,7 @@ export class KeyedSnapshotWriter {
       any = true
     }
     const timers = this.timersByGroup.get(keyGroup)
-    if (any || timers !== undefined) this.groups[keyGroup] = { states, eventTimers: timers?.event ?? [], processingTimers: timers?.processing ?? [] }
+    if (any || timers !== undefined) this.groups[keyGroup] = JSON.stringify({ states, eventTimers: timers?.event ?? [], processingTimers: timers?.processing ?? [] })
   }
 
   private timerGroup(keyGroup: number): { event: unknown[][]; processing: unknown[][] } {
@@ -125,9 +129,10 @@ export class KeyedSnapshotWriter {
 export function restoreKeyedState(backend: KeyedStateBackend, timers: TimerService | undefined, snapshots: readonly KeyedStateSnapshot[]): void {
   const range = backend.range
   for (const snapshot of snapshots) {
-    for (const [groupText, section] of Object.entries(snapshot.groups)) {
+    for (const [groupText, stored] of Object.entries(snapshot.groups)) {
       const keyGroup = Number(groupText)
       if (!range.contains(keyGroup)) continue
+      const section: KeyGroupSection = typeof stored === 'string' ? JSON.parse(stored) : stored
       for (const [name, entries] of Object.entries(section.states)) {
         const meta = snapshot.states[name]
         if (meta === undefined) throw new StateError('ERR_STATE_CORRUPT', `snapshot has entries of undeclared state ${name}`)
