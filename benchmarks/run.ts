@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { actorsCase } from './cases/actors.js'
 import { backpressureCase } from './cases/backpressure.js'
+import { checkpointCase } from './cases/checkpoint.js'
 import { keyedCase } from './cases/keyed.js'
 import { statelessCase } from './cases/stateless.js'
 import { windowCase } from './cases/window.js'
@@ -35,8 +36,8 @@ import {
   timeRun,
 } from './measure.js'
 
-const CASES: readonly BenchCase[] = [statelessCase, keyedCase, windowCase, backpressureCase, actorsCase]
-const ALIASES: Readonly<Record<string, string>> = { a: 'stateless', b: 'keyed', c: 'window', d: 'backpressure' }
+const CASES: readonly BenchCase[] = [statelessCase, keyedCase, windowCase, backpressureCase, checkpointCase, actorsCase]
+const ALIASES: Readonly<Record<string, string>> = { a: 'stateless', b: 'keyed', c: 'window', d: 'backpressure', e: 'checkpoint' }
 
 const { values: args } = parseArgs({
   options: {

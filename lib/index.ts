@@ -64,6 +64,9 @@ export type { CheckpointConfig } from './checkpoint/checkpoint-config.js'
 export type { CheckpointStats, CheckpointMetadata } from './checkpoint/checkpoint-types.js'
 export { TwoPhaseCommitSink, type CommitOutcome } from './checkpoint/two-phase-commit-sink.js'
 
+export { QueryableStateServer, type QueryableStateOptions, type ResultSerializer } from './queryable/queryable-state-server.js'
+export { QueryableStateClient, QueryableStateError } from './queryable/queryable-state-client.js'
+
 export { OutputTag, DEAD_LETTERS, type DeadLetter } from './runtime/output-tag.js'
 export { StreamOperator, type ErrorPolicy } from './runtime/stream-operator.js'
 export type { Source, SourceReader, SourceOutput, InputStatus, SourceReaderContext } from './runtime/source.js'

@@ -2,6 +2,7 @@ import { ConfigError } from '../errors.js'
 import { type Logger, type LogLevel, createLogger } from '../logging.js'
 import { DEFAULT_MAX_PARALLELISM, validateParallelism } from '../state/key-groups.js'
 import { type RestartStrategy, validateRestartStrategy } from '../runtime/restart-strategy.js'
+import type { QueryableStateOptions, QueryableStateServer } from '../queryable/queryable-state-server.js'
 import { type CheckpointConfig, type ResolvedCheckpointConfig, resolveCheckpointConfig } from '../checkpoint/checkpoint-config.js'
 
 /** Settings of a {@link StreamEnvironment}; every one has a default. */
@@ -29,6 +30,8 @@ export interface EnvironmentConfig {
   restoreFrom?: string
   /** Start even when the savepoint holds state of an operator uid that this job does not have. */
   allowNonRestoredState?: boolean
+  /** Serve queryable state: options for a server of the job's own (stopped with it), or a shared server. */
+  queryableState?: QueryableStateOptions | QueryableStateServer
 }
 
 /** The settled configuration: every default filled in and checked. */
@@ -44,6 +47,7 @@ export interface ResolvedConfig {
   readonly checkpointing: ResolvedCheckpointConfig | undefined
   readonly restoreFrom: string | undefined
   readonly allowNonRestoredState: boolean
+  readonly queryableState: QueryableStateOptions | QueryableStateServer | undefined
 }
 
 /**
@@ -69,6 +73,7 @@ export function resolveConfig(config: EnvironmentConfig): ResolvedConfig {
   return {
     parallelism, maxParallelism, batchSize, channelCredits, autoWatermarkIntervalMs, restartStrategy, chaining: config.chaining ?? true, logger,
     checkpointing, restoreFrom: config.restoreFrom, allowNonRestoredState: config.allowNonRestoredState ?? false,
+    queryableState: config.queryableState,
   }
 }
 

@@ -16,6 +16,8 @@ import type { CheckpointStats } from '../checkpoint/checkpoint-types.js'
 import { DirectoryStorage } from '../checkpoint/directory-storage.js'
 import { MemoryStorage } from '../checkpoint/memory-storage.js'
 import { checkClaims, type RestoreSource } from '../checkpoint/state-assignment.js'
+import { QueryableRegistry } from '../queryable/queryable-registry.js'
+import { QueryableStateServer } from '../queryable/queryable-state-server.js'
 import type { StreamGraph } from './stream-graph.js'
 
 /** How a job ended, when it did not fail. */
@@ -49,6 +51,8 @@ export class JobHandle {
   private master: ActorRef<JobMasterMessage> | undefined
   private settle!: { resolve: (r: JobResult) => void; reject: (e: unknown) => void }
   private done = false
+  private queryServer: QueryableStateServer | undefined
+  private ownsQueryServer = false
 
   private constructor(readonly name: string, graph: StreamGraph, config: ResolvedConfig) {
     this.result = new Promise<JobResult>((resolve, reject) => {
@@ -75,6 +79,7 @@ export class JobHandle {
       checkpointing,
       coordinator,
       restore: undefined,
+      queryables: new QueryableRegistry(),
       config,
       log,
       metrics: new MetricsRegistry(startedAt),
@@ -87,6 +92,7 @@ export class JobHandle {
       },
       onFinished: () => void this.end('finished'),
       onRunning: () => {
+        this.runtime.queryables.serving = true
         log.info('job running', { restarts: this.runtime.restarts })
         this.markRunning()
       },
@@ -111,6 +117,7 @@ export class JobHandle {
       log.info('job restoring', { checkpoint: restore.metadata.id, savepoint: restore.metadata.savepoint })
     }
     this.runtime.restore = restore
+    await this.serveQueries()
     if (this.done) return
     log.info('job starting', { vertices: this.runtime.vertices.map((v) => `${v.name} ×${v.parallelism}`) })
     this.master = this.system.spawn(jobMasterBehavior(this.runtime), { name: 'job-master', supervision: this.restartSupervision() })
@@ -119,6 +126,26 @@ export class JobHandle {
   /** @internal Use `env.executeAsync()`. */
   static start(name: string, graph: StreamGraph, config: ResolvedConfig): JobHandle {
     return new JobHandle(name, graph, config)
+  }
+
+  /** Where this job's queryable state is served, when `queryableState` is configured. */
+  get queryableStateUrl(): string | undefined {
+    return this.queryServer?.url
+  }
+
+  private async serveQueries(): Promise<void> {
+    const option = this.runtime.config.queryableState
+    if (option === undefined) return
+    this.ownsQueryServer = !(option instanceof QueryableStateServer)
+    this.queryServer = option instanceof QueryableStateServer ? option : await QueryableStateServer.start(option)
+    this.queryServer.register(this.id, this.name, this.runtime.queryables)
+    this.runtime.log.info('serving queryable state', { url: this.queryServer.url })
+  }
+
+  private async stopServingQueries(): Promise<void> {
+    this.runtime.queryables.clear()
+    this.queryServer?.unregister(this.id)
+    if (this.ownsQueryServer) await this.queryServer?.close()
   }
 
   /** Records that failed under the `resume` policy or could not be decoded, and that no stream reads. */
@@ -195,6 +222,7 @@ export class JobHandle {
     if (this.done) return
     this.done = true
     const metrics = this.metrics()
+    await this.stopServingQueries()
     await this.system.terminate()
     this.ended.next()
     this.deadLetterSubject.complete()
@@ -208,7 +236,9 @@ export class JobHandle {
     this.runtime.log.error('job failed', { error })
     this.ended.next()
     this.deadLetterSubject.complete()
-    void this.system.terminate().finally(() => this.settle.reject(error))
+    void this.stopServingQueries()
+      .then(() => this.system.terminate())
+      .finally(() => this.settle.reject(error))
   }
 
   /** The job's restart strategy as the job master's supervisor. */

@@ -14,6 +14,7 @@ import type { OperatorChain } from './operator-chain.js'
 import type { DeadLetter } from './output-tag.js'
 import { connectedTargets } from './record-writer.js'
 import type { StreamNode } from './stream-graph.js'
+import type { QueryableRegistry } from '../queryable/queryable-registry.js'
 import { type InputChannelSpec, type OutputChannelSpec, subtaskBehavior, subtaskMailboxCapacity } from './subtask.js'
 import type { SubtaskMessage } from './subtask-message.js'
 
@@ -52,6 +53,8 @@ export interface JobRuntime {
   readonly coordinator: CheckpointCoordinator | undefined
   /** What the next deployment restores: the latest complete checkpoint, or the savepoint to start from. */
   restore: RestoreSource | undefined
+  /** The queryable states the current deployment serves. */
+  readonly queryables: QueryableRegistry
 }
 
 /**
@@ -67,6 +70,7 @@ export interface JobRuntime {
 export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMessage> {
   return (ctx) => {
     const attempt = { cancelled: false }
+    job.queryables.clear()
     const metrics = new MetricsRegistry(job.startedAt)
     metrics.restarts = job.restarts
     job.metrics = metrics
@@ -160,6 +164,7 @@ export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMes
         }
       },
       preRestart() {
+        job.queryables.clear()
         stopTimers()
         coordinator?.abortAll('the job is restarting')
       },
@@ -230,6 +235,7 @@ function deploy(ctx: ActorContext<JobMasterMessage>, job: JobRuntime, attempt: {
         running: () => ctx.self.tell({ t: 'subtask-running' }),
         ended: () => ctx.self.tell({ t: 'subtask-ended', key }),
         restore: job.restore,
+        queryables: job.queryables,
         checkpointing: checkpointing === undefined ? undefined : {
           mode: checkpointing.mode,
           storage: job.coordinator!.storage,

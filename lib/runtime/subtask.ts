@@ -19,6 +19,7 @@ import { RecordWriter } from './record-writer.js'
 import { StreamOperator } from './stream-operator.js'
 import type { InputStatus, SourceOutput, SourceReader } from './source.js'
 import { type CheckpointSettings, SubtaskCheckpointer } from './subtask-checkpointer.js'
+import { type QueryableRegistry, readQueryable } from '../queryable/queryable-registry.js'
 import type { SubtaskMessage } from './subtask-message.js'
 import { WatermarkValve } from './watermark-valve.js'
 
@@ -57,6 +58,7 @@ export interface SubtaskDeployment {
   readonly checkpointing: CheckpointSettings | undefined
   /** The checkpoint or savepoint this deployment starts from. */
   readonly restore: RestoreSource | undefined
+  readonly queryables: QueryableRegistry | undefined
 }
 
 /**
@@ -71,16 +73,19 @@ export function subtaskBehavior(deployment: SubtaskDeployment): BehaviorFactory<
   return (ctx) => new Subtask(deployment, ctx.self)
 }
 
+/** Room for the subtask's own control messages and concurrent queryable-state lookups. */
+const QUERY_AND_CONTROL_SLOTS = 64
+
 /**
  * Mailbox slots a subtask can ever need: one per credit of each input channel, one per credit its
  * output channels can hand back, and a few for its own control messages.
  *
  * @example
- * subtaskMailboxCapacity(deployment) // 2 inputs × 4 credits + 3 outputs × 4 credits + 16
+ * subtaskMailboxCapacity(deployment) // 2 inputs × 4 credits + 3 outputs × 4 credits + 64
  */
 export function subtaskMailboxCapacity(d: Pick<SubtaskDeployment, 'inputs' | 'outputs' | 'config'>): number {
   const outputChannels = d.outputs.reduce((n, targets) => n + targets.filter((t) => t !== undefined).length, 0)
-  return (d.inputs.length + outputChannels) * d.config.channelCredits + 16
+  return (d.inputs.length + outputChannels) * d.config.channelCredits + QUERY_AND_CONTROL_SLOTS
 }
 
 class Subtask implements Behavior<SubtaskMessage> {
@@ -142,6 +147,7 @@ class Subtask implements Behavior<SubtaskMessage> {
     this.metrics.bufferedRecords = () => this.writers.reduce((n, w) => n + w.bufferedRecords, 0)
     this.metrics.mailboxSize = () => this.self.mailboxSize
     this.ended = new Array<boolean>(d.inputs.length).fill(false)
+    this.serveQueryableStates()
     this.checkpointer = d.checkpointing === undefined ? undefined : new SubtaskCheckpointer(d.checkpointing, {
       subtask: d.subtask,
       gate: this.gate,
@@ -203,6 +209,24 @@ class Subtask implements Behavior<SubtaskMessage> {
       await this.chain.abort()
     } catch (error) {
       this.d.log.warn('error while aborting a subtask', { vertex: this.d.vertex.name, subtask: this.d.subtask, error })
+    }
+  }
+
+  /** Registers each queryable state as its operator declares it; lookups run inside this actor. */
+  private serveQueryableStates(): void {
+    const registry = this.d.queryables
+    if (registry === undefined) return
+    for (const node of this.d.vertex.nodes) {
+      const backend = this.chain.operators.get(node.id)?.keyedState
+      if (backend === undefined) continue
+      backend.onDeclare = (descriptor, table) => {
+        if (descriptor.queryable === undefined) return
+        registry.register(descriptor.queryable, {
+          range: backend.range,
+          maxParallelism: node.maxParallelism,
+          lookup: (key) => this.self.ask((replyTo) => ({ t: 'call', fn: () => void replyTo.tell(readQueryable(descriptor, table, key, node.maxParallelism)) }), 2_000),
+        })
+      }
     }
   }
 

@@ -39,6 +39,9 @@ export class KeyedStateBackend {
   /** Restored entries of states the operator has not declared yet, by state name. */
   private readonly staged = new Map<string, { meta: StagedMeta; groups: Array<[number, unknown[][]]> }>()
 
+  /** Called when a state is declared (queryable state registers itself here). */
+  onDeclare: ((descriptor: AnyStateDescriptor, table: StateTable<unknown>) => void) | undefined = undefined
+
   constructor(readonly range: KeyGroupRange, private readonly clock: () => number) {}
 
   getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T> {
@@ -98,6 +101,7 @@ export class KeyedStateBackend {
     this.applyStaged(descriptor, table)
     const state = create(table)
     this.states.set(descriptor.name, { descriptor, table, state })
+    this.onDeclare?.(descriptor, table)
     return state
   }
 

@@ -1,0 +1,77 @@
+import type { AnyStateDescriptor } from '../state/descriptors.js'
+import { type Key, type KeyGroupRange, keyGroupOf } from '../state/key-groups.js'
+import type { StateTable } from '../state/state-table.js'
+
+/** Reads one key of a queryable state inside its subtask (between batches) and resolves with the value. */
+export type StateLookup = (key: Key) => Promise<{ found: boolean; value: unknown }>
+
+interface Served {
+  readonly range: KeyGroupRange
+  readonly maxParallelism: number
+  readonly lookup: StateLookup
+}
+
+/**
+ * The queryable states of one job's current deployment: per state name, the subtasks serving it and
+ * the key groups each owns. A deployment registers here as its operators declare queryable states;
+ * a restart clears it, so queries answer "restarting" until the new deployment serves again.
+ *
+ * @example
+ * registry.route('counts', 'user-1')?.lookup('user-1')
+ */
+export class QueryableRegistry {
+  private readonly states = new Map<string, Served[]>()
+  /** False between deployments (a restart) and after the job ended. */
+  serving = false
+
+  register(name: string, served: Served): void {
+    let list = this.states.get(name)
+    if (list === undefined) {
+      list = []
+      this.states.set(name, list)
+    }
+    list.push(served)
+  }
+
+  /** Forgets everything: a new deployment is coming (or none). */
+  clear(): void {
+    this.states.clear()
+    this.serving = false
+  }
+
+  names(): string[] {
+    return [...this.states.keys()].sort()
+  }
+
+  has(name: string): boolean {
+    return this.states.has(name)
+  }
+
+  /** The subtask that owns `key`'s key group for state `name`, if it is being served. */
+  route(name: string, key: Key): Served | undefined {
+    const list = this.states.get(name)
+    if (list === undefined || list.length === 0) return undefined
+    const group = keyGroupOf(key, list[0]!.maxParallelism)
+    return list.find((s) => s.range.contains(group))
+  }
+}
+
+/**
+ * Reads a key of a state table the way the state's kind presents it: a list as an array, a map as an
+ * object of entries, an aggregating state as its result.
+ *
+ * @example
+ * readQueryable(descriptor, table, 'user-1', 128) // { found: true, value: 42 }
+ */
+export function readQueryable(descriptor: AnyStateDescriptor, table: StateTable<unknown>, key: Key, maxParallelism: number): { found: boolean; value: unknown } {
+  const stored = table.get(key, keyGroupOf(key, maxParallelism))
+  if (stored === undefined) return { found: false, value: undefined }
+  switch (descriptor.kind) {
+    case 'map':
+      return { found: true, value: Object.fromEntries(stored as Map<unknown, unknown>) }
+    case 'aggregating':
+      return { found: true, value: descriptor.aggregate.getResult(stored) }
+    default:
+      return { found: true, value: stored }
+  }
+}
