@@ -133,6 +133,7 @@ export class DataStream<T> {
       errorPolicy: options.onError ?? 'escalate',
       chaining: options.chaining ?? 'default',
       isSink: true,
+      commitsOnCheckpoint: sink.guarantee === 'exactly-once',
       maxParallelism: sink.maxParallelism,
     }))
     return this

@@ -47,6 +47,8 @@ export interface OperatorTransformation extends Base {
   readonly errorPolicy: ErrorPolicy
   readonly chaining: ChainingStrategy
   readonly isSink: boolean
+  /** A sink (or source) that commits when a checkpoint completes: a bounded job takes a final checkpoint for it. */
+  readonly commitsOnCheckpoint?: boolean
   readonly maxParallelism: number | undefined
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
+import { access, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { StateError, messageOf } from '../errors.js'
 import type { Logger } from '../logging.js'
@@ -44,10 +44,16 @@ export class DirectoryStorage implements CheckpointStorage {
     return readVerified(join(this.directory, handle.location), handle)
   }
 
+  /** Writes the metadata, then drops older checkpoints beyond retention and older ones that never completed. */
   async complete(metadata: CheckpointMetadata): Promise<void> {
     await writeMetadata(join(this.directory, `chk-${metadata.id}`), metadata)
-    const ids = (await this.checkpointIds()).filter((id) => id <= metadata.id)
-    for (const id of ids.slice(0, Math.max(0, ids.length - this.retain))) await this.discard(id)
+    const complete: number[] = []
+    for (const id of await this.checkpointIds()) {
+      if (id > metadata.id) continue
+      if (id === metadata.id || (await exists(join(this.directory, `chk-${id}`, METADATA)))) complete.push(id)
+      else await this.discard(id)
+    }
+    for (const id of complete.slice(0, Math.max(0, complete.length - this.retain))) await this.discard(id)
   }
 
   async discard(checkpointId: number): Promise<void> {
@@ -177,6 +183,10 @@ async function readVerified(path: string, handle: StateHandle): Promise<Operator
     throw new StateError('ERR_STATE_CORRUPT', `state file ${path} is ${Buffer.byteLength(text)} bytes and fails its checksum (expected ${handle.bytes} bytes)`)
   }
   return JSON.parse(text) as OperatorSubtaskState
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false)
 }
 
 function sha256(text: string): string {

@@ -127,9 +127,13 @@ export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMes
           case 'subtask-ended': {
             ended.add(message.key)
             for (const barrier of coordinator?.pendingFor(message.key) ?? []) keys.get(message.key)!.tell({ t: 'trigger-checkpoint', barrier })
-            if (ended.size === all.length) {
+            if (ended.size < all.length) return
+            if (job.vertices.some((v) => v.nodes.some((n) => n.commitsOnCheckpoint))) {
               finalRequested = true
               maybeFinal()
+            } else {
+              coordinator?.abortAll('all input has ended and nothing waits for a final checkpoint')
+              for (const ref of all) ref.tell({ t: 'finish' })
             }
             return
           }

@@ -57,6 +57,8 @@ export interface Source<T, Split = unknown> {
    * own (files assigned by name).
    */
   readonly restoredSplits?: 'deal' | 'all'
+  /** The reader acknowledges upstream when a checkpoint completes: a bounded job takes a final checkpoint for it. */
+  readonly commitsOnCheckpoint?: boolean
   /** Creates the reader of one subtask; `restored` holds the splits given back from a checkpoint. */
   createReader(context: SourceReaderContext, restored?: Split[]): SourceReader<T, Split>
 }

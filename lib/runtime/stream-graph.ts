@@ -17,6 +17,8 @@ export interface StreamNode {
   readonly errorPolicy: ErrorPolicy
   readonly chaining: 'default' | 'new-chain' | 'never'
   readonly isSink: boolean
+  /** Commits when a checkpoint completes (exactly-once sinks, acknowledging sources). */
+  readonly commitsOnCheckpoint: boolean
   /** Its input is partitioned by key: it gets keyed state and timers. */
   readonly keyed: boolean
   readonly inEdges: StreamEdge[]
@@ -85,6 +87,7 @@ export class StreamGraph {
         errorPolicy: t.kind === 'operator' ? t.errorPolicy : 'escalate',
         chaining: t.kind === 'operator' ? t.chaining : 'default',
         isSink: t.kind === 'operator' && t.isSink,
+        commitsOnCheckpoint: t.kind === 'operator' ? t.commitsOnCheckpoint === true : t.source.commitsOnCheckpoint === true,
         keyed: keyedInputs.length > 0 && keyedInputs.every((k) => k),
         inEdges: [],
         outEdges: [],

@@ -10,7 +10,7 @@ import type {
 } from './descriptors.js'
 import { KeyContext } from './key-context.js'
 import { decodeKey } from './keyed-snapshot.js'
-import type { KeyGroupRange } from './key-groups.js'
+import type { Key, KeyGroupRange } from './key-groups.js'
 import { ListState } from './list-state.js'
 import { MapState } from './map-state.js'
 import { ReducingState } from './reducing-state.js'
@@ -37,7 +37,7 @@ export class KeyedStateBackend {
   readonly keyContext = new KeyContext()
   private readonly states = new Map<string, RegisteredState>()
   /** Restored entries of states the operator has not declared yet, by state name. */
-  private readonly staged = new Map<string, { meta: StagedMeta; groups: Array<[number, unknown[][]]> }>()
+  private readonly staged = new Map<string, { meta: StagedMeta; groups: Array<[number, unknown[]]> }>()
 
   /** Called when a state is declared (queryable state registers itself here). */
   onDeclare: ((descriptor: AnyStateDescriptor, table: StateTable<unknown>) => void) | undefined = undefined
@@ -75,7 +75,7 @@ export class KeyedStateBackend {
   }
 
   /** @internal Holds restored entries until the operator declares their state. */
-  stageRestore(name: string, meta: StagedMeta, keyGroup: number, entries: unknown[][]): void {
+  stageRestore(name: string, meta: StagedMeta, keyGroup: number, entries: unknown[]): void {
     let staged = this.staged.get(name)
     if (staged === undefined) {
       staged = { meta, groups: [] }
@@ -118,11 +118,12 @@ export class KeyedStateBackend {
       throw new StateError('ERR_STATE_INCOMPATIBLE', `state ${descriptor.name} was written by serializer ${meta.serializer} and is now declared with ${serializer.id}`)
     }
     const now = this.clock()
+    const stride = meta.ttl ? 3 : 2
     for (const [keyGroup, entries] of staged.groups) {
-      for (const [key, data, touchedAt] of entries) {
-        const value = serializer.deserialize(data, meta.version)
-        const stored = descriptor.ttl === undefined ? value : { value, touchedAt: (touchedAt as number | undefined) ?? now }
-        table.restoreEntry(decodeKey(key), keyGroup, stored)
+      for (let i = 0; i < entries.length; i += stride) {
+        const value = serializer.deserialize(entries[i + 1], meta.version)
+        const touchedAt = stride === 3 ? (entries[i + 2] as number) : now
+        table.restoreEntry(decodeKey(entries[i] as Key), keyGroup, descriptor.ttl === undefined ? value : { value, touchedAt })
       }
     }
   }
@@ -133,4 +134,6 @@ export interface StagedMeta {
   readonly kind: string
   readonly serializer: string
   readonly version: number
+  /** Entries carry a touched-at time: [key, value, touchedAt] triples. */
+  readonly ttl: boolean
 }
