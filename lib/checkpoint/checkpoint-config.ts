@@ -13,6 +13,12 @@ export interface CheckpointConfig {
   minPauseMs?: number
   /** Checkpoint failures in a row the job tolerates before it fails; default 0. */
   tolerableFailures?: number
+  /**
+   * Unaligned checkpoints (exactly-once only): barriers overtake records waiting in channels, and those
+   * records become part of the checkpoint, so checkpoints complete quickly under heavy backpressure.
+   * Restoring one needs the same parallelism. Default false.
+   */
+  unaligned?: boolean
   /** Where checkpoints go; default in memory. */
   storage?: CheckpointStorage
   /** Start from the storage's newest complete checkpoint if it has one; default true. */
@@ -36,6 +42,8 @@ export function resolveCheckpointConfig(config: CheckpointConfig): ResolvedCheck
   if (config === null || typeof config !== 'object') throw new ConfigError('checkpointing', config, 'an object with intervalMs')
   const mode = config.mode ?? 'exactly-once'
   if (mode !== 'exactly-once' && mode !== 'at-least-once') throw new ConfigError('checkpointing.mode', mode, "'exactly-once' | 'at-least-once'")
+  if (config.unaligned !== undefined && typeof config.unaligned !== 'boolean') throw new ConfigError('checkpointing.unaligned', config.unaligned, 'true or false')
+  if (config.unaligned === true && mode !== 'exactly-once') throw new ConfigError('checkpointing.unaligned', true, "mode 'exactly-once' (at-least-once does not align at all)")
   if (config.storage !== undefined && typeof config.storage?.writeState !== 'function') throw new ConfigError('checkpointing.storage', config.storage, 'a CheckpointStorage (MemoryStorage, DirectoryStorage)')
   return {
     intervalMs: number('intervalMs', config.intervalMs, 1),
@@ -45,5 +53,6 @@ export function resolveCheckpointConfig(config: CheckpointConfig): ResolvedCheck
     tolerableFailures: number('tolerableFailures', config.tolerableFailures ?? 0, 0),
     storage: config.storage,
     resume: config.resume ?? true,
+    unaligned: config.unaligned ?? false,
   }
 }

@@ -17,6 +17,11 @@ export interface OperatorSubtaskState {
   readonly split?: readonly unknown[]
   /** Operator state every subtask gets whole on restore. */
   readonly union?: readonly unknown[]
+  /**
+   * Unaligned checkpoints, on the chain head's state: records in flight when the barrier overtook them,
+   * per input channel (to process first on restore) and per output writer and target (to send first).
+   */
+  readonly channels?: { readonly inputs: unknown[][]; readonly outputs: unknown[][][] }
 }
 
 /** Where one subtask state of a checkpoint is kept. */

@@ -14,6 +14,8 @@ export interface OperatorRestore {
   readonly keyed: readonly KeyedStateSnapshot[]
   readonly split: readonly unknown[]
   readonly union: readonly unknown[]
+  /** In-flight records of an unaligned checkpoint (same parallelism only). */
+  readonly channels?: OperatorSubtaskState['channels']
 }
 
 /**
@@ -62,5 +64,9 @@ export async function loadOperatorRestore(source: RestoreSource, uid: string, pa
   else if (splitsToAll) split = states.flatMap((s) => s?.split ?? [])
   else split = states.flatMap((s) => s?.split ?? []).filter((_, i) => i % parallelism === subtask)
   const union = states.flatMap((s) => s?.union ?? [])
-  return { keyed, split, union }
+  const channels = states[subtask]?.channels
+  if (states.some((s) => s?.channels !== undefined) && op.parallelism !== parallelism) {
+    throw new StateError('ERR_STATE_INCOMPATIBLE', `checkpoint ${source.metadata.id} is unaligned (it holds records in flight) and cannot restore operator "${uid}" at parallelism ${parallelism} (it ran at ${op.parallelism}); take an aligned savepoint to rescale`)
+  }
+  return { keyed, split, union, ...(op.parallelism === parallelism && channels !== undefined ? { channels } : {}) }
 }

@@ -44,7 +44,7 @@ export class ChannelWriter {
     const n = batch.values.length
     batch.values.push(value)
     if (timestamp !== undefined) {
-      if (batch.timestamps === undefined) batch.timestamps = new Array(n)
+      if (batch.timestamps === undefined) batch.timestamps = new Array<number | undefined>(n).fill(undefined)
       batch.timestamps.push(timestamp)
     } else if (batch.timestamps !== undefined) batch.timestamps.push(undefined)
     if (this.keyed) {
@@ -67,6 +67,28 @@ export class ChannelWriter {
   control(element: ChannelElement): void {
     this.flush()
     this.enqueue(element)
+  }
+
+  /**
+   * Unaligned checkpoints: closes the open batch, then sends `element` at once, ahead of everything
+   * waiting for credit and without a credit of its own (the receiver keeps a slot for it). Returns the
+   * elements it overtook: they are in flight for the checkpoint, and still sent afterwards.
+   */
+  overtake(element: ChannelElement): ChannelElement[] {
+    this.flush()
+    const overtaken = [...this.waiting]
+    this.send(element)
+    return overtaken
+  }
+
+  /** Restore of an unaligned checkpoint: elements that were in flight are sent first. */
+  resend(elements: readonly ChannelElement[]): void {
+    if (elements.length === 0) return
+    const wasBlocked = this.waiting.length > 0
+    this.waiting.unshift(...elements)
+    for (const e of elements) if (e.kind === 'batch') this.bufferedRecords += e.batch.values.length
+    if (!wasBlocked) this.blockage.blockedChannels++
+    this.grant(0)
   }
 
   /** The receiver returned credits: send what waited for them. */

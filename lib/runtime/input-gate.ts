@@ -17,6 +17,8 @@ export class InputGate {
   private readonly blocked: boolean[]
   private readonly available: number[] = []
   private availableHead = 0
+  /** Elements at the head of each queue that came from a checkpoint, not a sender: no credit is owed for them. */
+  private readonly uncredited: number[]
   /** Records waiting in the queues now, and the most there ever were. */
   queuedRecords = 0
   maxQueuedRecords = 0
@@ -27,6 +29,26 @@ export class InputGate {
     this.consumed = new Array<number>(channels).fill(0)
     this.listed = new Array<boolean>(channels).fill(false)
     this.blocked = new Array<boolean>(channels).fill(false)
+    this.uncredited = new Array<number>(channels).fill(0)
+  }
+
+  /** Everything queued on each channel now (unaligned checkpoints store it as in-flight data). */
+  queued(): ChannelElement[][] {
+    return this.queues.map((queue, c) => queue.slice(this.heads[c]))
+  }
+
+  /** Restore of an unaligned checkpoint: in-flight elements go first, and owe no credit. */
+  prepend(channel: number, elements: readonly ChannelElement[]): void {
+    if (elements.length === 0) return
+    const queue = this.queues[channel]!
+    queue.splice(0, this.heads[channel]!, ...elements)
+    this.heads[channel] = 0
+    this.uncredited[channel]! += elements.length
+    for (const e of elements) if (e.kind === 'batch') this.queuedRecords += e.batch.values.length
+    if (!this.listed[channel] && !this.blocked[channel]) {
+      this.listed[channel] = true
+      this.available.push(channel)
+    }
   }
 
   /** Stops handing out a channel's elements until {@link unblockAll} (barrier alignment). */
@@ -88,7 +110,8 @@ export class InputGate {
     } else {
       this.available.push(channel)
     }
-    this.consumed[channel]!++
+    if (this.uncredited[channel]! > 0) this.uncredited[channel]!--
+    else this.consumed[channel]!++
     if (element.kind === 'batch') this.queuedRecords -= element.batch.values.length
     this.lastChannel = channel
     return element

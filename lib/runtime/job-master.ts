@@ -242,6 +242,7 @@ function deploy(ctx: ActorContext<JobMasterMessage>, job: JobRuntime, attempt: {
         queryables: job.queryables,
         checkpointing: checkpointing === undefined ? undefined : {
           mode: checkpointing.mode,
+          unaligned: checkpointing.unaligned,
           storage: job.coordinator!.storage,
           subtaskKey: key,
           ack: (ack: CheckpointAck) => ctx.self.tell({ t: 'ack', ack }),

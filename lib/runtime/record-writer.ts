@@ -2,7 +2,7 @@ import type { Partitioning } from '../api/transformation.js'
 import { UserFunctionError } from '../errors.js'
 import { type Key, keyGroupOf, subtaskForKeyGroup } from '../state/key-groups.js'
 import type { ChannelWriter } from './channel-writer.js'
-import type { ControlElement } from './record-batch.js'
+import type { ChannelElement, ControlElement } from './record-batch.js'
 import type { Output } from './output.js'
 import type { OutputTag } from './output-tag.js'
 
@@ -96,6 +96,18 @@ export class RecordWriter implements Output<unknown> {
 
   emitSide<X>(_tag: OutputTag<X>, _value: X): void {
     throw new Error('side outputs are routed by the producing operator')
+  }
+
+  /** Sends an unaligned barrier ahead of everything waiting; returns the overtaken elements per target subtask. */
+  overtake(element: ControlElement): Array<ChannelElement[] | undefined> {
+    return this.channels.map((channel) => channel?.overtake(element))
+  }
+
+  /** Re-sends restored in-flight elements per target subtask, before anything else. */
+  resend(perTarget: ReadonlyArray<ChannelElement[] | null | undefined>): void {
+    perTarget.forEach((elements, target) => {
+      if (elements !== undefined && elements !== null) this.channels[target]?.resend(elements)
+    })
   }
 
   /** The receiver on downstream subtask `target` returned `n` credits. */

@@ -2,7 +2,9 @@ import type { CheckpointAck } from '../checkpoint/checkpoint-coordinator.js'
 import type { CheckpointStorage } from '../checkpoint/checkpoint-storage.js'
 import type { CheckpointBarrier, OperatorSubtaskState, StateHandle } from '../checkpoint/checkpoint-types.js'
 import { KeyedSnapshotWriter } from '../state/keyed-snapshot.js'
+import { jsonSerializer } from '../state/serializers/json-serializer.js'
 import type { InputGate } from './input-gate.js'
+import type { ChannelElement } from './record-batch.js'
 import type { OperatorChain } from './operator-chain.js'
 import type { SourceReader } from './source.js'
 import type { OperatorStateEntries } from './stream-operator.js'
@@ -10,6 +12,8 @@ import type { OperatorStateEntries } from './stream-operator.js'
 /** How a subtask takes part in checkpoints. */
 export interface CheckpointSettings {
   readonly mode: 'exactly-once' | 'at-least-once'
+  /** Barriers overtake queued records, which are stored with the checkpoint. */
+  readonly unaligned: boolean
   readonly storage: CheckpointStorage
   readonly subtaskKey: string
   readonly ack: (ack: CheckpointAck) => void
@@ -25,6 +29,8 @@ export interface CheckpointHost {
   channelEnded(channel: number): boolean
   /** Sends the barrier downstream, after every record emitted before it. */
   forward(barrier: CheckpointBarrier): void
+  /** Sends the barrier downstream ahead of what waits for credit; returns the overtaken elements per writer and target. */
+  overtake(barrier: CheckpointBarrier): Array<Array<ChannelElement[] | undefined>>
   /** Takes no input until `work` settles; a rejection fails the subtask. */
   hold(work: Promise<unknown>): void
   /** Runs `step` in a later turn of the subtask's actor, so records flow in between. */
@@ -49,6 +55,8 @@ export class SubtaskCheckpointer {
   private lastTaken = 0
   private running: { id: number; writers: KeyedSnapshotWriter[]; finish: () => void } | undefined
   private notifications: Promise<void> = Promise.resolve()
+  /** Unaligned: records arriving on channels whose barrier has not come yet belong to the checkpoint. */
+  private capture: { id: number; seen: Set<number>; inputs: ChannelElement[][]; complete: () => void } | undefined
 
   constructor(private readonly settings: CheckpointSettings, private readonly host: CheckpointHost) {}
 
@@ -67,6 +75,30 @@ export class SubtaskCheckpointer {
   /** A channel ended: it no longer holds back an alignment. */
   onChannelEnded(): void {
     this.checkAligned()
+    this.checkCaptured()
+  }
+
+  /**
+   * Unaligned checkpoints: a barrier handled as it arrives, ahead of the records queued before it. The
+   * first barrier of a checkpoint snapshots at once, with every queued record as in-flight data.
+   */
+  onPriorityBarrier(channel: number, barrier: CheckpointBarrier): void {
+    if (this.capture?.id === barrier.id) {
+      this.capture.seen.add(channel)
+      return this.checkCaptured()
+    }
+    if (barrier.id <= this.lastTaken) return
+    if (this.capture !== undefined) {
+      this.settings.decline(this.capture.id, `barrier ${barrier.id} overtook it`)
+      this.capture = undefined
+    }
+    this.take(barrier, 0, channel)
+  }
+
+  /** Unaligned: an element arrived on `channel`; before that channel's barrier it is in flight for the checkpoint. */
+  onInput(channel: number, element: ChannelElement): void {
+    const capture = this.capture
+    if (capture !== undefined && !capture.seen.has(channel)) capture.inputs[channel]!.push(element)
   }
 
   /** Snapshots now, without alignment: for sources and for subtasks whose input has ended. */
@@ -115,7 +147,7 @@ export class SubtaskCheckpointer {
   }
 
   /** The synchronous part: positions, operator state, and the start of the keyed snapshots. */
-  private take(barrier: CheckpointBarrier, alignmentMs: number): void {
+  private take(barrier: CheckpointBarrier, alignmentMs: number, firstChannel?: number): void {
     this.running?.finish()
     this.lastTaken = barrier.id
     const id = barrier.id
@@ -134,7 +166,17 @@ export class SubtaskCheckpointer {
       if (keyed !== undefined) writers.push(keyed)
       states.set(node.uid, { keyed, entries })
     }
-    this.host.forward(barrier)
+    let inFlight: Promise<OperatorSubtaskState['channels']> | undefined
+    if (this.settings.unaligned) {
+      const outputs = this.host.overtake(barrier).map((targets) => targets.map((elements) => (elements === undefined ? null : elements.map(encodeElement))))
+      inFlight = new Promise((resolve) => {
+        const inputs = this.host.gate.queued()
+        const capture = { id, seen: new Set<number>(firstChannel === undefined ? [] : [firstChannel]), inputs, complete: () => resolve({ inputs: capture.inputs.map((list) => list.map(encodeElement)), outputs: outputs as unknown[][][] }) }
+        this.capture = capture
+        this.checkCaptured()
+      })
+    } else this.host.forward(barrier)
+    const headUid = chain.nodes[0]!.uid
 
     let finished = false
     const finish = (): void => {
@@ -142,7 +184,7 @@ export class SubtaskCheckpointer {
       finished = true
       for (const w of writers) while (!w.step(Infinity));
       if (this.running?.id === id) this.running = undefined
-      void this.store(id, states, alignmentMs)
+      void this.store(id, states, alignmentMs, inFlight, headUid)
     }
     this.running = { id, writers, finish }
     const step = (): void => {
@@ -155,13 +197,33 @@ export class SubtaskCheckpointer {
     step()
   }
 
-  private async store(id: number, states: Map<string, { keyed?: KeyedSnapshotWriter; entries?: OperatorStateEntries | Promise<OperatorStateEntries> }>, alignmentMs: number): Promise<void> {
+  private checkCaptured(): void {
+    const c = this.capture
+    if (c === undefined) return
+    for (let ch = 0; ch < this.host.gate.channels; ch++) if (!c.seen.has(ch) && !this.host.channelEnded(ch)) return
+    this.capture = undefined
+    c.complete()
+  }
+
+  private async store(
+    id: number,
+    states: Map<string, { keyed?: KeyedSnapshotWriter; entries?: OperatorStateEntries | Promise<OperatorStateEntries> }>,
+    alignmentMs: number,
+    inFlight: Promise<OperatorSubtaskState['channels']> | undefined,
+    headUid: string,
+  ): Promise<void> {
     try {
       const handles: CheckpointAck['states'] = {}
+      const channels = await inFlight
       await Promise.all([...states].map(async ([uid, { keyed, entries }]) => {
         const resolved = await entries
-        const state: OperatorSubtaskState = { ...(keyed ? { keyed: keyed.result() } : {}), ...(resolved?.split?.length ? { split: resolved.split } : {}), ...(resolved?.union?.length ? { union: resolved.union } : {}) }
-        const empty = state.keyed === undefined && state.split === undefined && state.union === undefined
+        const state: OperatorSubtaskState = {
+          ...(keyed ? { keyed: keyed.result() } : {}),
+          ...(resolved?.split?.length ? { split: resolved.split } : {}),
+          ...(resolved?.union?.length ? { union: resolved.union } : {}),
+          ...(uid === headUid && channels !== undefined ? { channels } : {}),
+        }
+        const empty = state.keyed === undefined && state.split === undefined && state.union === undefined && state.channels === undefined
         const handle: StateHandle | null = empty ? null : await this.settings.storage.writeState(id, uid, this.host.subtask, state)
         ;(handles as Record<string, { subtask: number; handle: StateHandle | null }>)[uid] = { subtask: this.host.subtask, handle }
       }))
@@ -170,4 +232,19 @@ export class SubtaskCheckpointer {
       this.settings.decline(id, `state could not be stored: ${(error as Error)?.message ?? error}`)
     }
   }
+}
+
+/** In-flight elements are stored with the JSON state serializer (records may hold Maps, bigints …). */
+function encodeElement(element: ChannelElement): unknown {
+  return jsonSerializer.serialize(element)
+}
+
+/**
+ * Reads back an in-flight element of an unaligned checkpoint.
+ *
+ * @example
+ * gate.prepend(channel, restored.map(decodeElement))
+ */
+export function decodeElement(data: unknown): ChannelElement {
+  return jsonSerializer.deserialize(data, 1) as ChannelElement
 }

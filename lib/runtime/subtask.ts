@@ -18,7 +18,7 @@ import type { RecordBatch } from './record-batch.js'
 import { RecordWriter } from './record-writer.js'
 import { StreamOperator } from './stream-operator.js'
 import type { InputStatus, SourceOutput, SourceReader } from './source.js'
-import { type CheckpointSettings, SubtaskCheckpointer } from './subtask-checkpointer.js'
+import { type CheckpointSettings, SubtaskCheckpointer, decodeElement } from './subtask-checkpointer.js'
 import { type QueryableRegistry, readQueryable } from '../queryable/queryable-registry.js'
 import type { SubtaskMessage } from './subtask-message.js'
 import { WatermarkValve } from './watermark-valve.js'
@@ -85,7 +85,8 @@ const QUERY_AND_CONTROL_SLOTS = 64
  */
 export function subtaskMailboxCapacity(d: Pick<SubtaskDeployment, 'inputs' | 'outputs' | 'config'>): number {
   const outputChannels = d.outputs.reduce((n, targets) => n + targets.filter((t) => t !== undefined).length, 0)
-  return (d.inputs.length + outputChannels) * d.config.channelCredits + QUERY_AND_CONTROL_SLOTS
+  // each input channel also keeps one slot for an unaligned barrier, which needs no credit
+  return (d.inputs.length + outputChannels) * d.config.channelCredits + d.inputs.length + QUERY_AND_CONTROL_SLOTS
 }
 
 class Subtask implements Behavior<SubtaskMessage> {
@@ -104,6 +105,9 @@ class Subtask implements Behavior<SubtaskMessage> {
   private readonly checkpointer: SubtaskCheckpointer | undefined
   private readonly ended: boolean[]
   private holds = 0
+  private readonly unaligned: boolean
+  /** In-flight records of an unaligned checkpoint, replayed before anything else. */
+  private restoredChannels: { inputs: unknown[][]; outputs: unknown[][][] } | undefined
   private state: 'created' | 'running' | 'ending' | 'ended' | 'finishing' | 'finished' | 'aborted' = 'created'
   private runScheduled = false
   private paused = false
@@ -147,6 +151,7 @@ class Subtask implements Behavior<SubtaskMessage> {
     this.metrics.bufferedRecords = () => this.writers.reduce((n, w) => n + w.bufferedRecords, 0)
     this.metrics.mailboxSize = () => this.self.mailboxSize
     this.ended = new Array<boolean>(d.inputs.length).fill(false)
+    this.unaligned = d.checkpointing?.unaligned === true
     this.serveQueryableStates()
     this.checkpointer = d.checkpointing === undefined ? undefined : new SubtaskCheckpointer(d.checkpointing, {
       subtask: d.subtask,
@@ -157,6 +162,7 @@ class Subtask implements Behavior<SubtaskMessage> {
       forward: (barrier) => {
         for (const writer of this.writers) writer.broadcast(barrier)
       },
+      overtake: (barrier) => this.writers.map((writer) => writer.overtake(barrier)),
       hold: (work) => {
         this.holds++
         this.later(work, () => {
@@ -174,6 +180,10 @@ class Subtask implements Behavior<SubtaskMessage> {
       case 'start':
         return this.start()
       case 'input':
+        if (this.unaligned) {
+          if (message.element.kind === 'barrier') return this.checkpointer!.onPriorityBarrier(message.channel, message.element)
+          this.checkpointer!.onInput(message.channel, message.element)
+        }
         this.gate.enqueue(message.channel, message.element)
         return this.scheduleRun()
       case 'credit':
@@ -242,6 +252,7 @@ class Subtask implements Behavior<SubtaskMessage> {
         if (r === undefined) return
         if (node.source !== undefined) splits = [...r.split]
         else this.chain.operators.get(node.id)!.initializeState(r)
+        if (node === this.d.vertex.head && r.channels !== undefined) this.restoredChannels = r.channels as typeof this.restoredChannels
       })
       this.open(splits)
     })
@@ -249,6 +260,12 @@ class Subtask implements Behavior<SubtaskMessage> {
 
   private open(restoredSplits: unknown[] | undefined): void {
     this.chain.open()
+    const channels = this.restoredChannels
+    if (channels !== undefined) {
+      channels.inputs.forEach((elements, c) => this.gate.prepend(c, elements.map(decodeElement)))
+      channels.outputs.forEach((targets, w) => this.writers[w]?.resend(targets.map((t) => (t === null ? undefined : (t as unknown[]).map(decodeElement)))))
+      this.restoredChannels = undefined
+    }
     this.state = 'running'
     this.metrics.status = 'running'
     const source = this.d.vertex.head.source
@@ -308,6 +325,7 @@ class Subtask implements Behavior<SubtaskMessage> {
           this.checkpointer?.onBarrier(channel, element)
           break
         case 'end-of-input':
+          if (this.ended[channel]) break
           this.ended[channel] = true
           this.valve.inputEnded(channel)
           this.checkpointer?.onChannelEnded()

@@ -1,0 +1,90 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { StreamEnvironment, keyBy, map, process, ValueStateDescriptor, MemoryStorage, type ValueState, type ProcessFunction, type RuntimeContext, type ProcessContext, type Collector } from '../../lib/index.js'
+import { StateError } from '../../lib/errors.js'
+import { Ledger, LedgerSink } from '../support/ledger-sink.js'
+
+class RunningCount implements ProcessFunction<number, string> {
+  private count!: ValueState<number>
+  open(rt: RuntimeContext) {
+    this.count = rt.getState(new ValueStateDescriptor<number>('count', { defaultValue: 0 }))
+  }
+  processElement(_x: number, ctx: ProcessContext, out: Collector<string>) {
+    const n = this.count.value()! + 1
+    this.count.update(n)
+    out.collect(`${ctx.currentKey}:${n}`)
+  }
+}
+
+/** A ledger sink that takes a while every few records: the job runs under backpressure. */
+class SlowLedgerSink<T> extends LedgerSink<T> {
+  private written = 0
+  protected override write(txn: { id: string; records: T[] }, value: T): void {
+    super.write(txn, value)
+    if (++this.written % 50 === 0) {
+      const end = performance.now() + 1
+      while (performance.now() < end);
+    }
+  }
+}
+
+function build(env: StreamEnvironment, ledger: Ledger<string>, failAt: number | undefined) {
+  let failed = false
+  env.fromSequence(1, 6_000, { uid: 'numbers' })
+    .pipe(
+      map((x: number) => {
+        if (failAt !== undefined && x === failAt && !failed) {
+          failed = true
+          throw new Error('injected')
+        }
+        return x
+      }, { uid: 'faulty' }),
+      keyBy((x: number) => x % 7),
+      process(new RunningCount(), { uid: 'count' }),
+    )
+    .sinkTo(new SlowLedgerSink(ledger), { uid: 'ledger' })
+  return () => failed
+}
+
+const expected: string[] = []
+for (let k = 0; k < 7; k++) for (let n = 1; n <= Math.floor(6_000 / 7) + (k !== 0 && k <= 6_000 % 7 ? 1 : 0); n++) expected.push(`${k}:${n}`)
+
+test('unaligned checkpoints complete under backpressure without alignment, and a restore replays the records in flight exactly once', async () => {
+  const ledger = new Ledger<string>()
+  const env = StreamEnvironment.create({
+    parallelism: 2, batchSize: 32, channelCredits: 2, logLevel: 'silent',
+    checkpointing: { intervalMs: 10, unaligned: true },
+    restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 },
+  })
+  const failed = build(env, ledger, 4_000)
+  const job = env.executeAsync()
+  const result = await job.result
+  assert.ok(failed(), 'the failure was injected')
+  assert.is(result.metrics.restarts, 1)
+  const completed = job.checkpoints().filter((c) => c.status === 'completed')
+  assert.ok(completed.length >= 2, `checkpoints completed: ${completed.length}`)
+  for (const c of completed) assert.is(c.alignmentMs, 0)
+  assert.is(ledger.committed.length, expected.length)
+  assert.equal([...ledger.committed].sort(), [...expected].sort())
+})
+
+test('an unaligned checkpoint cannot be restored at another parallelism', async () => {
+  const storage = new MemoryStorage()
+  const ledger = new Ledger<string>()
+  const first = StreamEnvironment.create({ parallelism: 2, batchSize: 32, channelCredits: 2, logLevel: 'silent', checkpointing: { intervalMs: 5, unaligned: true, storage } })
+  build(first, ledger, undefined)
+  const job = first.executeAsync()
+  await job.result
+  const latest = await storage.latest()
+  assert.ok(latest !== undefined)
+  const hasInFlight = await Promise.all(Object.values(latest!.operators).flatMap((op) => op.subtasks.filter((h) => h !== null).map((h) => storage.readState(h!)))).then((states) => states.some((s) => s.channels !== undefined))
+  assert.ok(hasInFlight, 'the checkpoint holds channel state')
+  const second = StreamEnvironment.create({ parallelism: 3, logLevel: 'silent', checkpointing: { intervalMs: 5, unaligned: true, storage } })
+  build(second, new Ledger<string>(), undefined)
+  await second.execute().then(() => assert.unreachable('restore at parallelism 3 should fail'), (e) => {
+    assert.instance(e, StateError)
+    assert.match((e as Error).message, /unaligned/)
+  })
+})
+
+test.run()
