@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { from } from 'rxjs'
+import { from, lastValueFrom, mergeMap, timer, toArray } from 'rxjs'
 import { StreamEnvironment, connect, keyBy, map, union, ValueStateDescriptor, type ValueState, type CoProcessFunction, type RuntimeContext, type ProcessContext, type Collector } from '../../lib/index.js'
 import { ConfigError } from '../../lib/errors.js'
 import { runEmbedded, sorted } from '../support/modes.js'
@@ -48,6 +48,14 @@ test('connect shares keyed state between two keyed inputs (engine, parallelism 2
   })
   const out = await orders.pipe(keyBy((o: Order) => o.sku), connect(prices, enrich, { key2: (p: Price) => p.sku })).executeAndCollect()
   assert.equal(sorted(out), ['x:6', 'y:5', 'z:unknown'])
+})
+
+test('connect works in embedded mode with an Observable as the second input', async () => {
+  const prices$ = from<Price[]>([{ sku: 'x', price: 3 }])
+  // orders come a little later than the price, so the price is known when they are enriched
+  const orders$ = timer(5).pipe(mergeMap(() => from<Order[]>([{ sku: 'x', qty: 2 }, { sku: 'q', qty: 1 }])))
+  const out = await lastValueFrom(orders$.pipe(keyBy((o: Order) => o.sku), connect(prices$, new Enrich(), { key2: (p: Price) => p.sku }), toArray()))
+  assert.equal(sorted(out), sorted(['x:6', 'q:unknown']))
 })
 
 test('connect of a keyed and an unkeyed input fails when the job is built', () => {
