@@ -20,6 +20,7 @@ import { actorsCase } from './cases/actors.js'
 import { backpressureCase } from './cases/backpressure.js'
 import { checkpointCase } from './cases/checkpoint.js'
 import { keyedCase } from './cases/keyed.js'
+import { queryableCase } from './cases/queryable.js'
 import { statelessCase } from './cases/stateless.js'
 import { windowCase } from './cases/window.js'
 import {
@@ -36,8 +37,8 @@ import {
   timeRun,
 } from './measure.js'
 
-const CASES: readonly BenchCase[] = [statelessCase, keyedCase, windowCase, backpressureCase, checkpointCase, actorsCase]
-const ALIASES: Readonly<Record<string, string>> = { a: 'stateless', b: 'keyed', c: 'window', d: 'backpressure', e: 'checkpoint' }
+const CASES: readonly BenchCase[] = [statelessCase, keyedCase, windowCase, backpressureCase, checkpointCase, queryableCase, actorsCase]
+const ALIASES: Readonly<Record<string, string>> = { a: 'stateless', b: 'keyed', c: 'window', d: 'backpressure', e: 'checkpoint', f: 'queryable' }
 
 const { values: args } = parseArgs({
   options: {

@@ -11,7 +11,7 @@ interface PendingEntry {
 }
 
 /** The writer state in a checkpoint: pre-committed transactions, and the one open at the barrier. */
-type WriterState = { readonly pending: PendingEntry } | { readonly open: unknown }
+export type TwoPhaseCommitWriterState = { readonly pending: PendingEntry } | { readonly open: unknown }
 
 /**
  * The base of exactly-once sinks (Flink's TwoPhaseCommitSinkFunction): records go into a transaction;
@@ -40,30 +40,45 @@ export abstract class TwoPhaseCommitSink<T, Txn> implements Sink<T> {
   protected abstract fromState(state: unknown): Txn
 
   createWriter(context: SinkWriterContext, restored?: readonly unknown[]): SinkWriter<T> {
-    return new TwoPhaseCommitWriter(this, context, (restored ?? []) as WriterState[])
+    return new TwoPhaseCommitWriter(this, context, (restored ?? []) as TwoPhaseCommitWriterState[])
   }
 
-  /** @internal The writer's access to the protocol steps. */
-  get steps() {
-    return {
-      begin: (c: SinkWriterContext) => this.beginTransaction(c),
-      write: (t: Txn, v: T, ts: number | undefined) => this.write(t, v, ts),
-      preCommit: (t: Txn) => this.preCommit(t),
-      commit: (t: Txn) => this.commit(t),
-      abort: (t: Txn) => this.abort(t),
-      toState: (t: Txn) => this.toState(t),
-      fromState: (s: unknown) => this.fromState(s),
+  /** @internal The writer's access to the protocol steps (built once: `write` is called per record). */
+  get steps(): TransactionSteps<T, Txn> {
+    this.cachedSteps ??= {
+      begin: (c) => this.beginTransaction(c),
+      write: (t, v, ts) => this.write(t, v, ts),
+      preCommit: (t) => this.preCommit(t),
+      commit: (t) => this.commit(t),
+      abort: (t) => this.abort(t),
+      toState: (t) => this.toState(t),
+      fromState: (s) => this.fromState(s),
     }
+    return this.cachedSteps
   }
+
+  private cachedSteps: TransactionSteps<T, Txn> | undefined
+}
+
+interface TransactionSteps<T, Txn> {
+  begin(context: SinkWriterContext): Txn
+  write(transaction: Txn, value: T, timestamp: number | undefined): void
+  preCommit(transaction: Txn): Promise<void> | void
+  commit(transaction: Txn): Promise<CommitOutcome> | CommitOutcome
+  abort(transaction: Txn): Promise<void> | void
+  toState(transaction: Txn): unknown
+  fromState(state: unknown): Txn
 }
 
 class TwoPhaseCommitWriter<T, Txn> implements SinkWriter<T> {
+  private readonly steps: TransactionSteps<T, Txn>
   private current: Txn
   private readonly pending: Array<{ checkpointId: number; transaction: Txn }> = []
   private recovery: Promise<void> | undefined
 
-  constructor(private readonly sink: TwoPhaseCommitSink<T, Txn>, private readonly context: SinkWriterContext, restored: WriterState[]) {
+  constructor(private readonly sink: TwoPhaseCommitSink<T, Txn>, private readonly context: SinkWriterContext, restored: TwoPhaseCommitWriterState[]) {
     const steps = sink.steps
+    this.steps = steps
     this.recovery = restored.length === 0 ? undefined : this.recover(restored).finally(() => {
       this.recovery = undefined
     })
@@ -71,7 +86,7 @@ class TwoPhaseCommitWriter<T, Txn> implements SinkWriter<T> {
   }
 
   write(value: T, timestamp: number | undefined): void {
-    this.sink.steps.write(this.current, value, timestamp)
+    this.steps.write(this.current, value, timestamp)
   }
 
   /** Holds records back until the transactions of the checkpoint restored from are settled. */
@@ -87,7 +102,7 @@ class TwoPhaseCommitWriter<T, Txn> implements SinkWriter<T> {
     await steps.preCommit(transaction)
     this.pending.push({ checkpointId, transaction })
     return [
-      ...this.pending.map((p): WriterState => ({ pending: { checkpointId: p.checkpointId, transaction: steps.toState(p.transaction) } })),
+      ...this.pending.map((p): TwoPhaseCommitWriterState => ({ pending: { checkpointId: p.checkpointId, transaction: steps.toState(p.transaction) } })),
       { open: steps.toState(this.current) },
     ]
   }
@@ -116,7 +131,7 @@ class TwoPhaseCommitWriter<T, Txn> implements SinkWriter<T> {
     await this.sink.steps.abort(this.current)
   }
 
-  private async recover(restored: WriterState[]): Promise<void> {
+  private async recover(restored: TwoPhaseCommitWriterState[]): Promise<void> {
     const steps = this.sink.steps
     for (const entry of restored) {
       if ('pending' in entry) await this.commitOrFail(steps.fromState(entry.pending.transaction))

@@ -44,6 +44,7 @@ export function runInline(graph: StreamGraph, observer: { error(error: unknown):
     subtask: 0,
     processingTime,
     autoWatermarkIntervalMs,
+    logger: log,
     runInMailbox: (fn) => {
       if (finished) return
       try {

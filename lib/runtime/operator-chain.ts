@@ -1,4 +1,5 @@
 import { KeyGroupRange } from '../state/key-groups.js'
+import type { Logger } from '../logging.js'
 import type { ProcessingTimeService } from '../time/processing-time.js'
 import { OperatorInput } from './operator-input.js'
 import { OperatorOutput } from './operator-output.js'
@@ -14,6 +15,7 @@ export interface ChainContext {
   /** Runs a function inside the subtask between batches. */
   readonly runInMailbox: (fn: () => void) => void
   readonly autoWatermarkIntervalMs: number
+  readonly logger: Logger
   /** Whether an edge between two nodes of the chain is a direct call. */
   isChained(edge: StreamEdge): boolean
   /** The output for an edge that is not a direct call: a network writer, or an inline adapter. */
@@ -57,6 +59,7 @@ export class OperatorChain {
         errorPolicy: node.errorPolicy,
         runInMailbox: context.runInMailbox,
         autoWatermarkIntervalMs: context.autoWatermarkIntervalMs,
+        logger: context.logger.child({ operator: node.name, subtask: context.subtask }),
       }, output)
       this.operators.set(node.id, operator)
     }

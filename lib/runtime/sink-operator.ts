@@ -17,7 +17,7 @@ export class SinkOperator<T> extends StreamOperator<T, never> {
   }
 
   override open(): void {
-    this.writer = this.sink.createWriter({ subtask: this.subtask, parallelism: this.setupInfo.parallelism, processingTime: this.setupInfo.processingTime }, this.restored)
+    this.writer = this.sink.createWriter({ subtask: this.subtask, parallelism: this.setupInfo.parallelism, processingTime: this.setupInfo.processingTime, logger: this.setupInfo.logger }, this.restored)
   }
 
   protected override restoreOperatorState(split: readonly unknown[]): void {

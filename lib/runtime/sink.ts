@@ -1,3 +1,4 @@
+import type { Logger } from '../logging.js'
 import type { ProcessingTimeService } from '../time/processing-time.js'
 
 /** What a sink promises about each record, under its documented settings. */
@@ -8,6 +9,8 @@ export interface SinkWriterContext {
   readonly subtask: number
   readonly parallelism: number
   readonly processingTime: ProcessingTimeService
+  /** The job's structured logger. */
+  readonly logger?: Logger
 }
 
 /**

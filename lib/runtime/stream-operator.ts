@@ -1,4 +1,5 @@
 import { UserFunctionError, messageOf } from '../errors.js'
+import type { Logger } from '../logging.js'
 import { KeyedStateBackend } from '../state/keyed-state-backend.js'
 import type { KeyGroupRange } from '../state/key-groups.js'
 import type { ProcessingTimeService } from '../time/processing-time.js'
@@ -41,6 +42,8 @@ export interface OperatorSetup {
   readonly runInMailbox: (fn: () => void) => void
   /** The environment's watermark interval, for watermark generators that have none of their own. */
   readonly autoWatermarkIntervalMs: number
+  /** The job's structured logger, with the operator and subtask in every line. */
+  readonly logger: Logger
 }
 
 /**

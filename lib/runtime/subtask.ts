@@ -133,6 +133,7 @@ class Subtask implements Behavior<SubtaskMessage> {
       processingTime: this.processingTime(),
       runInMailbox: (fn) => void this.self.tell({ t: 'call', fn }),
       autoWatermarkIntervalMs: config.autoWatermarkIntervalMs,
+      logger: d.log,
       isChained: (edge) => vertex.chainedEdges.has(edge),
       externalOutput: (edge) => this.writers[vertex.outputs.indexOf(edge)]!,
       unreadDeadLetter: d.deadLetter,
@@ -287,9 +288,10 @@ class Subtask implements Behavior<SubtaskMessage> {
   }
 
   private runSource(reader: SourceReader<unknown>): void {
-    let budget = this.budget
+    const output = this.sourceOutput!
+    const limit = output.emitted + this.budget
     let status: InputStatus = 'more'
-    while (status === 'more' && budget-- > 0 && !this.blocked()) status = reader.pollNext(this.sourceOutput!)
+    while (status === 'more' && output.emitted < limit && !this.blocked()) status = reader.pollNext(output)
     this.checkPauses()
     if (status === 'end') {
       this.sourceOutput!.emitWatermark(Infinity)
@@ -468,10 +470,13 @@ class Subtask implements Behavior<SubtaskMessage> {
 /** Presents the source node's output to a reader, and turns its idleness into watermark status. */
 class SourceOutputAdapter implements SourceOutput<unknown> {
   private idle = false
+  /** Records emitted so far: the subtask's turn ends after a budget of records, not of polls. */
+  emitted = 0
 
   constructor(private readonly output: Output<unknown>) {}
 
   collect(value: unknown, timestamp?: number): void {
+    this.emitted++
     if (this.idle) {
       this.idle = false
       this.output.emitWatermarkStatus(false)

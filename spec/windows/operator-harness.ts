@@ -1,3 +1,4 @@
+import { createLogger } from '../../lib/logging.js'
 import type { OperatorRestore } from '../../lib/checkpoint/state-assignment.js'
 import type { Output } from '../../lib/runtime/output.js'
 import type { OutputTag } from '../../lib/runtime/output-tag.js'
@@ -68,6 +69,7 @@ export class OperatorHarness<IN, OUT> {
       errorPolicy: 'escalate',
       runInMailbox: (fn) => fn(),
       autoWatermarkIntervalMs: 200,
+      logger: createLogger({ level: 'silent' }),
     }, this.output)
     if (restore !== undefined) operator.initializeState(restore)
     operator.open()
