@@ -1,0 +1,141 @@
+import { type CommitOutcome, TwoPhaseCommitSink } from '../../checkpoint/two-phase-commit-sink.js'
+import type { SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
+import { type BucketTransaction, partRefs, transactionFromState, transactionToState } from './bucket-transaction.js'
+import { BucketingFileWriter } from './bucketing-writer.js'
+import { type BucketingFileSinkOptions, resolveBucketingOptions } from './options.js'
+import { commitPartFiles, deleteInProgressFiles } from './part-file-committer.js'
+import { type BucketingSettings, SubtaskBuckets } from './subtask-buckets.js'
+import { type TransactionStateV1, isTransactionState } from './transaction-state.js'
+
+/**
+ * Writes records into part files under `basePath`, one directory per bucket, exactly once (Flink's
+ * StreamingFileSink / FileSink with row or bulk formats; Hadoop's BucketingSink).
+ *
+ * Life of a part file: each subtask has, per bucket, one **in-progress** part (hidden:
+ * `.part-<subtask>-<n>.inprogress.<uuid>`) taking records. It is closed — becomes **pending** — when
+ * the rolling policy says so (size, age, inactivity) or at the latest on the next checkpoint barrier,
+ * where every open part is flushed, fsynced and closed (the pre-commit). A pending part is renamed to its
+ * **finished** name `part-<subtask>-<n>` only when the checkpoint it was pre-committed for completes
+ * (the commit). A reader that skips hidden files therefore sees a record exactly once, and only once the
+ * checkpoint covering it is complete.
+ *
+ * Why every open part rolls on each checkpoint (unlike Flink's row formats, which keep a part open
+ * across checkpoints and on restore truncate it back to the checkpointed length): a part then belongs to
+ * exactly one transaction, so a restore never has to truncate or resume a file, which a store without
+ * truncate or append (S3) cannot do, and a gzip part is always a complete stream. The cost is at least
+ * one part file per bucket, subtask and checkpoint interval with data: choose a checkpoint interval that
+ * suits the file count you want.
+ *
+ * Guarantee: exactly-once with checkpointing and replayable sources. Restore: pending parts recorded in
+ * the checkpoint are committed (again; commits are idempotent), the transaction open at the checkpoint
+ * is aborted, and the subtask's other in-progress files — written after the checkpoint, so replayed —
+ * are deleted. Part counters continue after the checkpoint's and after any part name on the store.
+ * A restart without a checkpoint to restore (none completed yet) deletes the part files the failed
+ * attempt left uncommitted, as the job starts again from the beginning. Without checkpointing, parts
+ * roll by the policy and everything is committed at the end of input.
+ *
+ * @example
+ * const env = StreamEnvironment.create({ checkpointing: { intervalMs: 10_000 } })
+ * env.fromSource(events).sinkTo(new BucketingFileSink('/data/events', {
+ *   encoder: jsonLines(),
+ *   bucketAssigner: dateTimeBucketAssigner('yyyy-MM-dd--HH'),
+ *   rollingPolicy: new DefaultRollingPolicy({ partSizeBytes: 64 << 20 }),
+ *   outputFileConfig: { partSuffix: '.json' },
+ * }), { uid: 'events-archive' })
+ */
+export class BucketingFileSink<T> extends TwoPhaseCommitSink<T, BucketTransaction> {
+  readonly name = 'bucketing-file-sink'
+  readonly settings: BucketingSettings<T>
+  /** The buckets of each writer, found by the context object the writer was created with. */
+  private readonly subtasks = new WeakMap<SinkWriterContext, SubtaskBuckets<T>>()
+  /** The latest buckets of each subtask index in this process: what a restarted writer takes over from. */
+  private readonly latest = new Map<number, SubtaskBuckets<T>>()
+
+  constructor(basePath: string, options: BucketingFileSinkOptions<T> = {}) {
+    super()
+    this.settings = resolveBucketingOptions(basePath, options)
+  }
+
+  /** The directory the buckets are under (absolute on the local disk). */
+  get basePath(): string {
+    return this.settings.basePath
+  }
+
+  /**
+   * The writer of one subtask; `restored` is its share of a checkpoint's writer states.
+   *
+   * @example
+   * const writer = sink.createWriter({ subtask: 0, parallelism: 1, processingTime: systemProcessingTime }, restored)
+   */
+  override createWriter(context: SinkWriterContext, restored?: readonly unknown[]): SinkWriter<T> {
+    // A context object of its own, so that two writers made from one context (a test restoring in the
+    // same process) never share buckets.
+    const own: SinkWriterContext = { subtask: context.subtask, parallelism: context.parallelism, processingTime: context.processingTime }
+    const states = restoredStates(restored)
+    const buckets = new SubtaskBuckets<T>(this.settings, own, states.length > 0 ? states : undefined, this.latest.get(context.subtask))
+    this.subtasks.set(own, buckets)
+    this.latest.set(context.subtask, buckets)
+    return new BucketingFileWriter<T>(super.createWriter(own, restored), buckets)
+  }
+
+  protected beginTransaction(context: SinkWriterContext): BucketTransaction {
+    let buckets = this.subtasks.get(context)
+    if (buckets === undefined) {
+      buckets = new SubtaskBuckets<T>(this.settings, context, undefined)
+      this.subtasks.set(context, buckets)
+    }
+    return buckets.begin()
+  }
+
+  protected write(transaction: BucketTransaction, value: T, timestamp: number | undefined): void {
+    ;(transaction.owner as SubtaskBuckets<T>).write(transaction, value, timestamp)
+  }
+
+  protected async preCommit(transaction: BucketTransaction): Promise<void> {
+    await transaction.owner?.preCommit(transaction)
+  }
+
+  protected async commit(transaction: BucketTransaction): Promise<CommitOutcome> {
+    const outcome = await commitPartFiles(this.settings.fileSystem, this.settings.basePath, partRefs(transaction), this.settings.logger)
+    if (outcome !== 'retry-later') transaction.owner?.committed(transaction)
+    return outcome
+  }
+
+  protected async abort(transaction: BucketTransaction): Promise<void> {
+    if (transaction.owner !== undefined) await transaction.owner.abort(transaction)
+    else await deleteInProgressFiles(this.settings.fileSystem, this.settings.basePath, partRefs(transaction))
+  }
+
+  protected toState(transaction: BucketTransaction): TransactionStateV1 {
+    return transactionToState(transaction, transaction.owner?.nextPartCounter ?? transaction.restored?.nextCounter ?? 0)
+  }
+
+  protected fromState(state: unknown): BucketTransaction {
+    return transactionFromState(state)
+  }
+}
+
+/**
+ * The sink's transaction states among a subtask's restored writer states. The two-phase-commit writer
+ * keeps each transaction as `{ pending: { checkpointId, transaction } }` or `{ open: transaction }`;
+ * anything else is left for it to reject.
+ */
+function restoredStates(restored: readonly unknown[] | undefined): TransactionStateV1[] {
+  const states: TransactionStateV1[] = []
+  for (const entry of restored ?? []) {
+    const e = entry as { pending?: { transaction?: unknown }; open?: unknown } | null
+    const state = e?.pending?.transaction ?? e?.open
+    if (isTransactionState(state)) states.push(state)
+  }
+  return states
+}
+
+/**
+ * A {@link BucketingFileSink}: exactly-once part files under `basePath`, one directory per bucket.
+ *
+ * @example
+ * stream.sinkTo(bucketingFileSink('/data/out', { encoder: csv({ columns: ['id', 'total'], header: true }), bucketAssigner: keyBucketAssigner((o: Order) => o.country) }))
+ */
+export function bucketingFileSink<T>(basePath: string, options?: BucketingFileSinkOptions<T>): BucketingFileSink<T> {
+  return new BucketingFileSink<T>(basePath, options)
+}

@@ -1,0 +1,64 @@
+/** An entry of a directory listing. */
+export interface FileEntry {
+  /** The entry's name inside its directory. */
+  readonly name: string
+  /** The full path, as {@link FileSystem.join} builds it. */
+  readonly path: string
+  readonly isDirectory: boolean
+}
+
+/** How {@link FileSystem.create} treats an existing file. */
+export type CreateMode = 'create' | 'overwrite' | 'append'
+
+/**
+ * A file open for writing. Writes are ordered; nothing is promised durable until `sync()` resolves.
+ *
+ * @example
+ * const file = await fs.create('/out/.part-0-0.inprogress.1234', { mode: 'create' })
+ * await file.write(Buffer.from('a\n')); await file.sync(); await file.close()
+ */
+export interface WritableFile {
+  readonly path: string
+  /** Appends `data` whole (a short write is continued, never reported as done). */
+  write(data: Uint8Array): Promise<void>
+  /** Durable flush of the content written so far (fsync, or the store's equivalent: hflush/hsync). */
+  sync(): Promise<void>
+  close(): Promise<void>
+}
+
+/**
+ * What the bucketing file sink needs of a store, kept small so a store other than the local disk
+ * (HDFS over WebHDFS, S3) can be added as one class. Paths are the store's own strings; the sink only
+ * builds them with {@link FileSystem.join}.
+ *
+ * Contract the sink relies on:
+ * - `create(path, { mode: 'create' })` fails when `path` exists (the sink never overwrites a part file);
+ * - `rename` is atomic where the store allows. A store that can only copy and delete (S3) must make a
+ *   repeated rename of the same pair finish the job, because a commit can be repeated after a crash;
+ * - `list` of a missing directory is empty, and `delete` of a missing path is not an error.
+ *
+ * @example
+ * class WebHdfsFileSystem implements FileSystem { ... } // then bucketingFileSink('/data/out', { fileSystem: new WebHdfsFileSystem(url) })
+ */
+export interface FileSystem {
+  /** Names the store in errors and logs ('local', 'webhdfs://nn:9870', 's3://bucket'). */
+  readonly name: string
+  /** Opens `path` for writing; the parent directory must exist. */
+  create(path: string, options?: { mode?: CreateMode }): Promise<WritableFile>
+  /** Moves `from` to `to`, replacing `to` if the store does (callers check first when that matters). */
+  rename(from: string, to: string): Promise<void>
+  exists(path: string): Promise<boolean>
+  /** The entries of `directory`; empty when it does not exist. */
+  list(directory: string): Promise<FileEntry[]>
+  /** Removes a file, or a directory (its content too when `recursive`); false when nothing was there. */
+  delete(path: string, options?: { recursive?: boolean }): Promise<boolean>
+  /** Creates `path` and every missing parent; no error when it exists. */
+  mkdirs(path: string): Promise<void>
+  /**
+   * Makes the creation and renaming of entries in `directory` durable (fsync of the directory on a
+   * POSIX disk). Stores whose namespace operations are durable when they return omit it.
+   */
+  syncDirectory?(directory: string): Promise<void>
+  /** Joins path segments with the store's separator. */
+  join(...segments: string[]): string
+}

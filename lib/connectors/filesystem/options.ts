@@ -1,0 +1,92 @@
+import { resolve } from 'node:path'
+import { ConfigError } from '../../errors.js'
+import { type Logger, createLogger } from '../../logging.js'
+import { type BucketAssigner, type BucketFunction, toBucketAssigner } from './bucket-assigner.js'
+import { dateTimeBucketAssigner } from './bucket-assigners/date-time.js'
+import type { Encoder } from './encoders/encoder.js'
+import { textLines } from './encoders/text-lines.js'
+import type { FileSystem } from './file-system.js'
+import { LocalFileSystem } from './local-file-system.js'
+import { OutputFileConfig, type OutputFileConfigOptions } from './output-file-config.js'
+import { DefaultRollingPolicy } from './rolling-policies/default.js'
+import { OnCheckpointRollingPolicy } from './rolling-policies/on-checkpoint.js'
+import type { RollingPolicy } from './rolling-policy.js'
+import type { BucketingSettings } from './subtask-buckets.js'
+
+/** Options of {@link BucketingFileSink}; every one has a default. */
+export interface BucketingFileSinkOptions<T> {
+  /** How records become bytes; default `textLines()` (`String(value)` and '\n'). */
+  encoder?: Encoder<T>
+  /** Which directory each record goes to; default `dateTimeBucketAssigner()` (one per hour, UTC). */
+  bucketAssigner?: BucketAssigner<T> | BucketFunction<T>
+  /**
+   * When part files roll between checkpoints; default `new DefaultRollingPolicy()`, or
+   * `new OnCheckpointRollingPolicy()` for a bulk encoder (gzip), the only policy those accept.
+   */
+  rollingPolicy?: RollingPolicy
+  /** Part file prefix and suffix; default `part` and ''. */
+  outputFileConfig?: OutputFileConfig | OutputFileConfigOptions
+  /** The store; default the local disk ({@link LocalFileSystem}), where `basePath` is resolved to absolute. */
+  fileSystem?: FileSystem
+  /** How often open parts are checked against the rolling policy's time limits; default 60 000 ms, as Flink. */
+  bucketCheckIntervalMs?: number
+  /** Bytes held per part before they are written to its file; default 64 KiB. */
+  writeBufferBytes?: number
+  /** Bytes a subtask holds in memory before it pauses its input; default 16 MiB. */
+  maxBufferedBytes?: number
+  /** Where warnings go (stale files, retried commits); default the JSON-lines logger on standard error. */
+  logger?: Logger
+}
+
+const KNOWN = ['encoder', 'bucketAssigner', 'rollingPolicy', 'outputFileConfig', 'fileSystem', 'bucketCheckIntervalMs', 'writeBufferBytes', 'maxBufferedBytes', 'logger']
+
+/**
+ * Checks every option once, when the sink is built, and fills in the defaults; a ConfigError names the
+ * option (`bucketingFileSink.rollingPolicy`, …) and the bad value.
+ *
+ * @example
+ * const settings = resolveBucketingOptions('/data/out', { encoder: jsonLines() })
+ */
+export function resolveBucketingOptions<T>(basePath: string, options: BucketingFileSinkOptions<T>): BucketingSettings<T> {
+  if (typeof basePath !== 'string' || basePath === '') throw new ConfigError('bucketingFileSink.basePath', basePath, 'a directory path')
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new ConfigError('bucketingFileSink options', options, 'an options object')
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.includes(key)) throw new ConfigError(`bucketingFileSink.${key}`, (options as Record<string, unknown>)[key], `no such option (known: ${KNOWN.join(', ')})`)
+  }
+  const encoder = options.encoder ?? textLines<T>()
+  if (encoder === null || typeof encoder !== 'object' || typeof encoder.encode !== 'function' || typeof encoder.bulk !== 'boolean') {
+    throw new ConfigError('bucketingFileSink.encoder', encoder, 'an Encoder such as textLines(), jsonLines(), csv() or gzip(…)')
+  }
+  const rollingPolicy = options.rollingPolicy ?? (encoder.bulk ? new OnCheckpointRollingPolicy() : new DefaultRollingPolicy())
+  if (rollingPolicy === null || typeof rollingPolicy !== 'object' || typeof rollingPolicy.shouldRollOnEvent !== 'function' || typeof rollingPolicy.shouldRollOnProcessingTime !== 'function') {
+    throw new ConfigError('bucketingFileSink.rollingPolicy', rollingPolicy, 'a RollingPolicy such as new DefaultRollingPolicy() or new OnCheckpointRollingPolicy()')
+  }
+  if (encoder.bulk && !(rollingPolicy instanceof OnCheckpointRollingPolicy)) {
+    throw new ConfigError('bucketingFileSink.rollingPolicy', rollingPolicy.name, `new OnCheckpointRollingPolicy() with the bulk encoder ${encoder.name}: a compressed part is only whole once closed, so parts roll on checkpoints only`)
+  }
+  const outputFileConfig = options.outputFileConfig instanceof OutputFileConfig ? options.outputFileConfig : new OutputFileConfig(options.outputFileConfig ?? {})
+  const fileSystem = options.fileSystem ?? new LocalFileSystem()
+  for (const method of ['create', 'rename', 'exists', 'list', 'delete', 'mkdirs', 'join'] as const) {
+    if (typeof (fileSystem as Partial<FileSystem> | null)?.[method] !== 'function') throw new ConfigError('bucketingFileSink.fileSystem', fileSystem, `a FileSystem (it has no ${method}())`)
+  }
+  const logger = options.logger ?? createLogger()
+  if (typeof logger?.warn !== 'function' || typeof logger.child !== 'function') throw new ConfigError('bucketingFileSink.logger', logger, 'a Logger')
+  return {
+    basePath: fileSystem instanceof LocalFileSystem ? resolve(basePath) : basePath,
+    fileSystem,
+    encoder,
+    bucketAssigner: toBucketAssigner('bucketingFileSink.bucketAssigner', options.bucketAssigner ?? dateTimeBucketAssigner<T>()),
+    rollingPolicy,
+    outputFileConfig,
+    bucketCheckIntervalMs: wholeNumber('bucketCheckIntervalMs', options.bucketCheckIntervalMs, 60_000),
+    writeBufferBytes: wholeNumber('writeBufferBytes', options.writeBufferBytes, 64 * 1024),
+    maxBufferedBytes: wholeNumber('maxBufferedBytes', options.maxBufferedBytes, 16 * 1024 * 1024),
+    logger,
+  }
+}
+
+function wholeNumber(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new ConfigError(`bucketingFileSink.${name}`, value, 'a whole number of at least 1')
+  return value
+}

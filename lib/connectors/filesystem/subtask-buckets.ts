@@ -1,0 +1,304 @@
+import { randomUUID } from 'node:crypto'
+import { StateError, messageOf } from '../../errors.js'
+import type { Logger } from '../../logging.js'
+import type { SinkWriterContext } from '../../runtime/sink.js'
+import type { ProcessingTimeService } from '../../time/processing-time.js'
+import { type BucketAssigner, type BucketContext, checkBucketId } from './bucket-assigner.js'
+import { type BucketTransaction, openTransaction, partRefs } from './bucket-transaction.js'
+import type { Encoder, PartOutput } from './encoders/encoder.js'
+import type { FileSystem } from './file-system.js'
+import type { OutputFileConfig } from './output-file-config.js'
+import { bucketDirectory, deleteInProgressFiles } from './part-file-committer.js'
+import { type OpenedPart, PartFile, type PartFileHost } from './part-file.js'
+import { scanPartFiles } from './restore-scan.js'
+import type { RollingPolicy } from './rolling-policy.js'
+import type { PartFileRef, TransactionStateV1 } from './transaction-state.js'
+
+/** The sink's settled options, shared by its subtasks. */
+export interface BucketingSettings<T> {
+  readonly basePath: string
+  readonly fileSystem: FileSystem
+  readonly encoder: Encoder<T>
+  readonly bucketAssigner: BucketAssigner<T>
+  readonly rollingPolicy: RollingPolicy
+  readonly outputFileConfig: OutputFileConfig
+  readonly bucketCheckIntervalMs: number
+  readonly writeBufferBytes: number
+  readonly maxBufferedBytes: number
+  readonly logger: Logger
+}
+
+/** The assigner's context, reused for every record of a subtask. */
+interface MutableBucketContext extends BucketContext {
+  timestamp: number | undefined
+  currentProcessingTime: number
+}
+
+/**
+ * The buckets of one sink subtask (Flink's Buckets): routes each record to the in-progress part of its
+ * bucket in the current transaction, rolls parts as the rolling policy says (on a record, and on a
+ * periodic processing-time check), pre-commits and aborts transactions, and holds the subtask's part
+ * counter.
+ *
+ * When it starts it lists the base path once ({@link scanPartFiles}): the part counter continues after
+ * the highest one found, and — on a restore at unchanged parallelism — the subtask's in-progress files
+ * that the restored checkpoint does not name are deleted: they hold records written after that
+ * checkpoint, which the sources replay. After a rescale the restored transactions are dealt over the new
+ * subtasks in an order this subtask cannot see, so it could delete a file another subtask is about to
+ * commit: then nothing is deleted and a warning says so (the files stay hidden and are never read).
+ * Until the scan is done `ready()` holds records back; records written meanwhile wait in memory.
+ *
+ * A restart in the same process hands over from the subtask's previous buckets (`predecessor`): they
+ * are fenced first (they create no more files) and their I/O awaited. On a fresh start — no checkpoint
+ * to restore, so the sources replay everything — their uncommitted part files, pending ones included,
+ * can never be committed and are deleted. Files left by another process are not touched on a fresh
+ * start: they may belong to a savepoint that is still to be restored.
+ *
+ * Memory: records are held per part until `writeBufferBytes`, and at most about `maxBufferedBytes` per
+ * subtask before `ready()` asks the runtime to pause.
+ *
+ * @example
+ * const buckets = new SubtaskBuckets(settings, context, restoredStates)
+ * const txn = buckets.begin(); buckets.write(txn, 'a', undefined); await buckets.preCommit(txn)
+ */
+export class SubtaskBuckets<T> implements PartFileHost {
+  /** The transaction records go to now; the periodic check rolls its parts. */
+  current: BucketTransaction | undefined
+  readonly writeBufferBytes: number
+  private nextCounter: number
+  private started = false
+  private readonly initialized: Promise<void>
+  private bufferedBytes = 0
+  private waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = []
+  private failure: unknown
+  private cancelCheck: (() => void) | undefined
+  private closed = false
+  private fenced = false
+  private predecessor: SubtaskBuckets<T> | undefined
+  private readonly directories = new Set<string>()
+  private readonly unsettled = new Set<BucketTransaction>()
+  private readonly assignerContext: MutableBucketContext = { timestamp: undefined, currentProcessingTime: 0 }
+  private readonly processingTime: ProcessingTimeService
+  private readonly log: Logger
+
+  constructor(
+    private readonly settings: BucketingSettings<T>,
+    private readonly context: SinkWriterContext,
+    restored: readonly TransactionStateV1[] | undefined,
+    predecessor?: SubtaskBuckets<T>,
+  ) {
+    this.predecessor = predecessor
+    this.writeBufferBytes = settings.writeBufferBytes
+    this.processingTime = context.processingTime
+    this.log = settings.logger.child({ sink: 'bucketing-file-sink', subtask: context.subtask })
+    // The checkpoint's counter is a floor; the scan raises it past any name already on the store.
+    this.nextCounter = Math.max(0, ...(restored ?? []).filter((s) => s.subtask === context.subtask).map((s) => s.nextCounter))
+    this.initialized = this.initialize(restored).catch((error) => this.fail(error))
+    this.scheduleCheck()
+  }
+
+  /** The counter the next part file will get. */
+  get nextPartCounter(): number {
+    return this.nextCounter
+  }
+
+  /** Starts a transaction; records go to it from now on. */
+  begin(): BucketTransaction {
+    const txn = openTransaction(this as SubtaskBuckets<unknown>, this.context.subtask, this.context.parallelism)
+    this.current = txn
+    this.unsettled.add(txn)
+    return txn
+  }
+
+  /** Writes one record into `txn` (the hot path: no await, no allocation beyond the encoded bytes). */
+  write(txn: BucketTransaction, value: T, timestamp: number | undefined): void {
+    if (this.failure !== undefined) throw this.failure
+    const now = this.processingTime.now()
+    const context = this.assignerContext
+    context.timestamp = timestamp
+    context.currentProcessingTime = now
+    const bucketId = this.settings.bucketAssigner.getBucketId(value, context)
+    const policy = this.settings.rollingPolicy
+    let part = txn.active.get(bucketId)
+    if (part !== undefined && (policy.shouldRollOnEvent(part, value) || policy.shouldRollOnProcessingTime(part, now))) {
+      this.roll(txn, part)
+      part = undefined
+    }
+    // Encode before opening a part, so a record that cannot be encoded leaves no empty file behind.
+    const data = this.settings.encoder.encode(value)
+    if (part === undefined) {
+      part = new PartFile(checkBucketId(bucketId, value), now, this, this.settings.encoder.header)
+      txn.active.set(bucketId, part)
+      txn.parts.push(part)
+    }
+    part.append(data, now)
+  }
+
+  /** Rolls the parts of the current transaction whose processing-time limits have passed. */
+  checkProcessingTime(now = this.processingTime.now()): void {
+    const txn = this.current
+    if (txn === undefined) return
+    for (const part of [...txn.active.values()]) {
+      if (this.settings.rollingPolicy.shouldRollOnProcessingTime(part, now)) this.roll(txn, part)
+    }
+  }
+
+  /** Pre-commit: every part of `txn` is closed (flushed, fsynced) and its directory entry made durable. */
+  async preCommit(txn: BucketTransaction): Promise<void> {
+    for (const part of txn.active.values()) part.close()
+    txn.active.clear()
+    await Promise.all(txn.parts.map((part) => part.closed()))
+    if (this.failure !== undefined) throw this.failure
+    const fs = this.settings.fileSystem
+    if (fs.syncDirectory !== undefined) {
+      const directories = new Set(txn.parts.map((part) => bucketDirectory(fs, this.settings.basePath, part.bucketId)))
+      for (const directory of directories) await fs.syncDirectory(directory)
+    }
+  }
+
+  /** Abort: the parts of `txn` are dropped and their files deleted. */
+  async abort(txn: BucketTransaction): Promise<void> {
+    for (const part of txn.parts) part.abort()
+    txn.active.clear()
+    await Promise.all(txn.parts.map((part) => part.settled()))
+    await deleteInProgressFiles(this.settings.fileSystem, this.settings.basePath, partRefs(txn))
+    this.unsettled.delete(txn)
+  }
+
+  /** `txn` was committed: nothing of it runs any more. */
+  committed(txn: BucketTransaction): void {
+    for (const part of txn.parts) part.state = 'finished'
+    this.unsettled.delete(txn)
+  }
+
+  /** A promise while records must wait: the start-up scan runs, or too much is held in memory. */
+  ready(): Promise<void> | undefined {
+    if (this.failure !== undefined) return Promise.reject(this.failure)
+    if (!this.started) return this.initialized
+    if (this.bufferedBytes <= this.settings.maxBufferedBytes) return undefined
+    // Parts each under writeBufferBytes can together exceed the limit: write them all out now.
+    if (this.current !== undefined) for (const part of this.current.active.values()) part.flush()
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }))
+  }
+
+  /** Stops the periodic check and waits for every part's I/O to finish. */
+  async close(): Promise<void> {
+    this.closed = true
+    this.cancelCheck?.()
+    this.cancelCheck = undefined
+    await this.initialized
+    await Promise.all([...this.unsettled].flatMap((txn) => txn.parts.map((part) => part.settled())))
+  }
+
+  /**
+   * Hands over to a successor in this process: no file is created from now on, the periodic check
+   * stops, the open transaction's parts are dropped (records after the last barrier are replayed
+   * whatever the successor restores), and once every part's I/O has settled the parts not yet committed
+   * are returned.
+   */
+  async fence(): Promise<PartFileRef[]> {
+    this.fenced = true
+    this.closed = true
+    this.cancelCheck?.()
+    this.cancelCheck = undefined
+    if (this.current !== undefined) {
+      for (const part of this.current.parts) part.abort()
+      this.current.active.clear()
+    }
+    await this.initialized
+    const parts = [...this.unsettled].flatMap((txn) => txn.parts)
+    await Promise.all(parts.map((part) => part.settled()))
+    return parts.flatMap((part) => (part.ref === undefined || part.state === 'finished' ? [] : [part.ref]))
+  }
+
+  async createFile(part: PartFile): Promise<OpenedPart> {
+    await this.initialized
+    if (this.failure !== undefined) throw this.failure
+    if (this.fenced) {
+      throw new StateError('ERR_WRITER_FENCED', `bucketingFileSink subtask ${this.context.subtask}: another writer of this sink for the same subtask has taken over (a restart; or one sink instance passed to sinkTo twice, which is not supported)`)
+    }
+    const { fileSystem: fs, outputFileConfig: names, basePath, encoder } = this.settings
+    const name = names.partName(this.context.subtask, this.nextCounter++)
+    part.name = name
+    part.inProgressName = names.inProgressName(name, randomUUID())
+    const directory = bucketDirectory(fs, basePath, part.bucketId)
+    const path = fs.join(directory, part.inProgressName)
+    if (!this.directories.has(directory)) {
+      await fs.mkdirs(directory)
+      this.directories.add(directory)
+    }
+    let file
+    try {
+      file = await fs.create(path, { mode: 'create' })
+    } catch (error) {
+      // Consumers often move a bucket's directory away once it looks complete; late records for that
+      // bucket must still have somewhere to go.
+      if ((error as NodeJS.ErrnoException)?.code !== 'ENOENT') throw error
+      await fs.mkdirs(directory)
+      file = await fs.create(path, { mode: 'create' })
+    }
+    const plain: PartOutput = { write: (chunk) => file.write(chunk), end: async () => {} }
+    return { file, output: encoder.wrap === undefined ? plain : encoder.wrap(plain) }
+  }
+
+  buffered(bytes: number): void {
+    this.bufferedBytes += bytes
+  }
+
+  released(bytes: number): void {
+    this.bufferedBytes -= bytes
+    if (this.waiters.length > 0 && this.bufferedBytes <= this.settings.maxBufferedBytes / 2) {
+      for (const waiter of this.waiters.splice(0)) waiter.resolve()
+    }
+  }
+
+  fail(error: unknown): void {
+    if (this.failure !== undefined) return
+    this.failure = error
+    if (!this.fenced) this.log.error('bucketing file sink failed writing part files', { basePath: this.settings.basePath, reason: messageOf(error) })
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error)
+  }
+
+  private roll(txn: BucketTransaction, part: PartFile): void {
+    txn.active.delete(part.bucketId)
+    part.close()
+  }
+
+  private scheduleCheck(): void {
+    if (this.closed || !this.settings.rollingPolicy.rollsOnProcessingTime) return
+    const time = this.processingTime
+    this.cancelCheck = time.scheduleAt(time.now() + this.settings.bucketCheckIntervalMs, () => {
+      this.cancelCheck = undefined
+      if (this.closed) return
+      this.checkProcessingTime()
+      this.scheduleCheck()
+    })
+  }
+
+  private async initialize(restored: readonly TransactionStateV1[] | undefined): Promise<void> {
+    const { fileSystem: fs, basePath, outputFileConfig } = this.settings
+    const { subtask, parallelism } = this.context
+    const predecessor = this.predecessor
+    this.predecessor = undefined
+    if (predecessor !== undefined) {
+      const leftovers = await predecessor.fence()
+      if (restored === undefined && leftovers.length > 0) {
+        await deleteInProgressFiles(fs, basePath, leftovers)
+        this.log.info('fresh restart: deleted the uncommitted part files of the previous attempt', { basePath, files: leftovers.length })
+      }
+    }
+    const scan = await scanPartFiles(fs, basePath, outputFileConfig, subtask)
+    this.nextCounter = Math.max(this.nextCounter, scan.maxCounter + 1)
+    if (restored !== undefined && restored.length > 0 && scan.inProgress.length > 0) {
+      if (restored.some((s) => s.subtask !== subtask || s.parallelism !== parallelism)) {
+        this.log.warn('restored with another parallelism: stale in-progress part files are left in place (hidden, never committed)', { basePath, files: scan.inProgress.length })
+      } else {
+        const named = new Set(restored.flatMap((s) => s.parts.map((p) => `${p.bucket}/${p.inProgress}`)))
+        const stale = scan.inProgress.filter((f) => !named.has(`${f.bucket}/${f.name}`))
+        await Promise.all(stale.map((f) => fs.delete(f.path)))
+        if (stale.length > 0) this.log.info('deleted in-progress part files written after the restored checkpoint', { basePath, files: stale.length })
+      }
+    }
+    this.started = true
+  }
+}
