@@ -15,13 +15,15 @@ import type { BenchCase, RunResult } from '../measure.js'
 const KEYS = 10_000
 const CLIENTS = 32
 
-class CountPerKey extends StreamOperator<number, never> {
+class CountPerKey extends StreamOperator<number, number> {
   private count!: ValueState<number>
   override open(): void {
     this.count = this.keyedState!.getState(new ValueStateDescriptor<number>('count', { defaultValue: 0, queryable: 'count' }))
   }
-  processRecord(): void {
-    this.count.update(this.count.value()! + 1)
+  processRecord(x: number): void {
+    const n = this.count.value()! + 1
+    this.count.update(n)
+    if (n === 1) this.output.collect(x, undefined)
   }
 }
 
@@ -64,7 +66,7 @@ async function engine(ms: number): Promise<RunResult> {
   }).pipe(keyBy((x: number) => x)).transform('count', () => new CountPerKey(), { uid: 'count' }).sinkTo({ name: 'none', guarantee: 'at-least-once', createWriter: () => ({ write: () => void processed++, close() {} }) })
   const job = env.executeAsync('bench: queryable state')
   await job.running
-  while (processed === 0) await new Promise((r) => setTimeout(r, 5))
+  while (processed < KEYS) await new Promise((r) => setTimeout(r, 5))
   const warm = performance.now() + 200
   while (performance.now() < warm) await new Promise((r) => setTimeout(r, 10))
   const base = `${job.queryableStateUrl}/jobs/${job.id}/states/count?key=`
