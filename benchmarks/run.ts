@@ -5,7 +5,7 @@
 //
 // Options:
 //   --quick           500,000 records, 1 warm-up, 3 measured runs (default: 5,000,000, 2 and 5)
-//   --case a,b        only these cases: a|stateless, b|keyed, c|window, d|backpressure, actors
+//   --case a,b        only these cases: a|stateless, b|keyed, c|window, d|backpressure, e|checkpoint, f|queryable, g|async-io, actors
 //   --records N       input records per run        --reps N / --warmup N   measured / warm-up runs
 //   --only TEXT       only contenders whose name contains TEXT (for profiling); implies --no-write
 //   --out FILE        where to write the results (default benchmarks/RESULTS.md)   --no-write
@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { actorsCase } from './cases/actors.js'
 import { backpressureCase } from './cases/backpressure.js'
+import { asyncIoCase } from './cases/async-io.js'
 import { checkpointCase } from './cases/checkpoint.js'
 import { keyedCase } from './cases/keyed.js'
 import { queryableCase } from './cases/queryable.js'
@@ -37,8 +38,8 @@ import {
   timeRun,
 } from './measure.js'
 
-const CASES: readonly BenchCase[] = [statelessCase, keyedCase, windowCase, backpressureCase, checkpointCase, queryableCase, actorsCase]
-const ALIASES: Readonly<Record<string, string>> = { a: 'stateless', b: 'keyed', c: 'window', d: 'backpressure', e: 'checkpoint', f: 'queryable' }
+const CASES: readonly BenchCase[] = [statelessCase, keyedCase, windowCase, backpressureCase, checkpointCase, queryableCase, asyncIoCase, actorsCase]
+const ALIASES: Readonly<Record<string, string>> = { a: 'stateless', b: 'keyed', c: 'window', d: 'backpressure', e: 'checkpoint', f: 'queryable', g: 'async-io' }
 
 const { values: args } = parseArgs({
   options: {

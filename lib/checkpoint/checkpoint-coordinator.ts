@@ -64,11 +64,12 @@ export class CheckpointCoordinator {
   }
 
   /**
-   * Starts a checkpoint unless one is running or the minimum pause has not passed (a savepoint waits
-   * for neither). Returns its barrier, or undefined when it did not start.
+   * Starts a checkpoint unless one is running or the minimum pause has not passed (a savepoint, or a
+   * forced checkpoint such as the final one, waits for neither). Returns its barrier, or undefined when
+   * it did not start.
    */
-  trigger(savepoint: boolean, now: number): CheckpointBarrier | undefined {
-    if (!savepoint && (this.pending.size > 0 || now - this.lastCompletedAt < this.settings.minPauseMs)) return undefined
+  trigger(savepoint: boolean, now: number, force = false): CheckpointBarrier | undefined {
+    if (!savepoint && !force && (this.pending.size > 0 || now - this.lastCompletedAt < this.settings.minPauseMs)) return undefined
     const barrier: CheckpointBarrier = { kind: 'barrier', id: this.nextId++, timestamp: now, savepoint }
     this.pending.set(barrier.id, { barrier, waitingFor: new Set(this.subtaskKeys), acks: [], alignmentMs: 0, completing: false })
     this.history.push({ id: barrier.id, savepoint, triggeredAt: now, status: 'in-progress', durationMs: 0, bytes: 0, alignmentMs: 0 })

@@ -68,7 +68,7 @@ export function runInline(graph: StreamGraph, observer: { error(error: unknown):
     },
     unreadDeadLetter: (letter) => log.warn('dead letter', { operator: letter.operator, reason: letter.reason, record: letter.record }),
   })
-  teardown.push(() => void chain.close())
+  teardown.push(() => void chain.abort())
 
   const sources = graph.sources
   let running = sources.length

@@ -189,12 +189,16 @@ export class JobHandle {
    * const dir = await job.triggerSavepoint('/savepoints/orders-1')
    */
   async triggerSavepoint(directory: string): Promise<string> {
+    return this.savepoint(directory, false)
+  }
+
+  private async savepoint(directory: string, stop: boolean): Promise<string> {
     const coordinator = this.runtime.coordinator
     if (coordinator === undefined) throw new StateError('ERR_CHECKPOINTING_DISABLED', 'savepoints need checkpointing: set checkpointing.intervalMs')
     await this.running
     const metadata = await new Promise<CheckpointMetadata>((resolve, reject) => {
       if (this.master === undefined || this.done) return reject(new StateError('ERR_JOB_NOT_RUNNING', 'the job is not running'))
-      this.master.tell({ t: 'trigger-checkpoint', savepoint: { resolve, reject } })
+      this.master.tell({ t: 'trigger-checkpoint', savepoint: { resolve, reject, stop } })
     })
     const path = await coordinator.storage.saveSavepoint(metadata, directory)
     this.runtime.log.info('savepoint written', { checkpoint: metadata.id, directory: path })
@@ -202,14 +206,16 @@ export class JobHandle {
   }
 
   /**
-   * Takes a savepoint, then cancels the job: nothing after the savepoint is committed.
+   * Stops the job with a savepoint (Flink's stop without drain): sources emit nothing after its barrier,
+   * no checkpoint follows it; once it is complete, sinks commit and every subtask closes, and `result`
+   * resolves. A job started from the savepoint continues exactly where this one stopped.
    *
    * @example
    * const dir = await job.stopWithSavepoint('/savepoints/before-upgrade')
    */
   async stopWithSavepoint(directory: string): Promise<string> {
-    const path = await this.triggerSavepoint(directory)
-    await this.cancel()
+    const path = await this.savepoint(directory, true)
+    await this.result
     return path
   }
 

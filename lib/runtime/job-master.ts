@@ -22,6 +22,8 @@ import type { SubtaskMessage } from './subtask-message.js'
 export interface SavepointRequest {
   readonly resolve: (metadata: CheckpointMetadata) => void
   readonly reject: (error: unknown) => void
+  /** Stop with this savepoint: sources emit nothing after its barrier, and no checkpoint follows it. */
+  readonly stop: boolean
 }
 
 /** What the job master is told. */
@@ -84,17 +86,23 @@ export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMes
     let running = all.length
     let finalCheckpoint: number | undefined
     let finalRequested = false
+    let stopping = false
 
     const trigger = (savepoint?: SavepointRequest, final = false): void => {
       if (coordinator === undefined) {
         savepoint?.reject(new StateError('ERR_CHECKPOINTING_DISABLED', 'savepoints need checkpointing: set checkpointing.intervalMs'))
         return
       }
-      const barrier = coordinator.trigger(savepoint !== undefined || final, Date.now())
+      if (stopping) {
+        savepoint?.reject(new StateError('ERR_JOB_STOPPING', 'the job is stopping with a savepoint'))
+        return
+      }
+      const barrier = coordinator.trigger(savepoint !== undefined, Date.now(), final)
       if (barrier === undefined) return
       if (savepoint !== undefined) savepoints.set(barrier.id, savepoint)
       if (final) finalCheckpoint = barrier.id
-      for (const key of new Set([...sources, ...ended])) keys.get(key)!.tell({ t: 'trigger-checkpoint', barrier })
+      stopping = savepoint?.stop === true
+      for (const key of new Set([...sources, ...ended])) keys.get(key)!.tell({ t: 'trigger-checkpoint', barrier, stopSource: stopping })
       const timeout = setTimeout(() => ctx.self.tell({ t: 'decline', checkpointId: barrier.id, reason: `timed out after ${job.checkpointing!.timeoutMs} ms` }), job.checkpointing!.timeoutMs)
       timers.push(timeout)
     }
@@ -150,9 +158,11 @@ export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMes
             const { metadata } = message
             job.restore = { metadata, read: (handle) => coordinator!.storage.readState(handle) }
             for (const ref of all) ref.tell({ t: 'checkpoint-complete', checkpointId: metadata.id })
-            savepoints.get(metadata.id)?.resolve(metadata)
+            const request = savepoints.get(metadata.id)
+            request?.resolve(metadata)
             savepoints.delete(metadata.id)
-            if (metadata.id === finalCheckpoint) for (const ref of all) ref.tell({ t: 'finish' })
+            // the final checkpoint, or a stop-with-savepoint: commit (the notices above), then close
+            if (metadata.id === finalCheckpoint || request?.stop === true) for (const ref of all) ref.tell({ t: 'finish' })
             else maybeFinal()
             return
           }

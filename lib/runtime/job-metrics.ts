@@ -6,6 +6,8 @@ export class SubtaskMetrics {
   backpressuredMs = 0
   blockedSince: number | undefined = undefined
   status: 'deploying' | 'running' | 'finishing' | 'finished' | 'cancelled' | 'failed' = 'deploying'
+  /** Per operator of the chain, its own metrics (async I/O, late records), read when a snapshot is taken. */
+  details = (): Array<{ operator: string; metrics: Readonly<Record<string, unknown>> }> => []
   queuedRecords = () => 0
   maxQueuedRecords = () => 0
   bufferedRecords = () => 0
@@ -56,12 +58,20 @@ export interface SubtaskMetricsSnapshot {
   readonly mailboxCapacity: number
 }
 
+/** An operator subtask's own metrics (async I/O requests and latencies, late records dropped by windows). */
+export interface OperatorDetailSnapshot {
+  readonly operator: string
+  readonly subtask: number
+  readonly metrics: Readonly<Record<string, unknown>>
+}
+
 /** A point-in-time view of a running or finished job. */
 export interface JobMetricsSnapshot {
   readonly elapsedMs: number
   readonly restarts: number
   readonly operators: readonly OperatorMetricsSnapshot[]
   readonly subtasks: readonly SubtaskMetricsSnapshot[]
+  readonly details: readonly OperatorDetailSnapshot[]
   readonly deadLetters: number
 }
 
@@ -94,6 +104,7 @@ export class MetricsRegistry {
       restarts: this.restarts,
       deadLetters: this.deadLetters,
       operators: [...totals].map(([operator, t]) => ({ operator, ...t, recordsOutPerSecond: elapsedMs > 0 ? (t.recordsOut * 1000) / elapsedMs : 0 })),
+      details: this.subtasks.flatMap((s) => s.details().map((d) => ({ operator: d.operator, subtask: s.subtask, metrics: d.metrics }))),
       subtasks: this.subtasks.map((s) => ({
         vertex: s.vertex,
         subtask: s.subtask,

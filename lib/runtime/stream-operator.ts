@@ -121,6 +121,11 @@ export abstract class StreamOperator<IN, OUT> {
   /** Called once after setup and state restore, before the first record. */
   open(): void {}
 
+  /** Metrics of its own beyond records in and out (async requests, late records), for the job's snapshot. */
+  detailedMetrics(): Readonly<Record<string, unknown>> | undefined {
+    return undefined
+  }
+
   /**
    * A promise while the operator cannot take more records (a sink's buffer, async requests at
    * capacity); the subtask then stops reading input until it settles, which backpressures upstream.

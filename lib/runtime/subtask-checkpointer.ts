@@ -167,7 +167,7 @@ export class SubtaskCheckpointer {
       states.set(node.uid, { keyed, entries })
     }
     let inFlight: Promise<OperatorSubtaskState['channels']> | undefined
-    if (this.settings.unaligned) {
+    if (this.settings.unaligned && !barrier.savepoint) {
       const outputs = this.host.overtake(barrier).map((targets) => targets.map((elements) => (elements === undefined ? null : elements.map(encodeElement))))
       inFlight = new Promise((resolve) => {
         const inputs = this.host.gate.queued()

@@ -14,7 +14,7 @@ export type SubtaskMessage =
   | { readonly t: 'call'; readonly fn: () => void }
   | { readonly t: 'fail'; readonly error: unknown }
   /** Snapshot now (sources, and subtasks whose input has ended): the barrier comes from the coordinator. */
-  | { readonly t: 'trigger-checkpoint'; readonly barrier: CheckpointBarrier }
+  | { readonly t: 'trigger-checkpoint'; readonly barrier: CheckpointBarrier; readonly stopSource?: boolean }
   | { readonly t: 'checkpoint-complete'; readonly checkpointId: number }
   | { readonly t: 'checkpoint-abort'; readonly checkpointId: number }
   /** The final checkpoint is complete: close and finish. */

@@ -105,6 +105,7 @@ class Subtask implements Behavior<SubtaskMessage> {
   private readonly checkpointer: SubtaskCheckpointer | undefined
   private readonly ended: boolean[]
   private holds = 0
+  private sourceStopped = false
   private readonly unaligned: boolean
   /** In-flight records of an unaligned checkpoint, replayed before anything else. */
   private restoredChannels: { inputs: unknown[][]; outputs: unknown[][][] } | undefined
@@ -151,6 +152,11 @@ class Subtask implements Behavior<SubtaskMessage> {
     this.metrics.maxQueuedRecords = () => this.gate.maxQueuedRecords
     this.metrics.bufferedRecords = () => this.writers.reduce((n, w) => n + w.bufferedRecords, 0)
     this.metrics.mailboxSize = () => this.self.mailboxSize
+    this.metrics.details = () =>
+      vertex.nodes.flatMap((node) => {
+        const metrics = this.chain.operators.get(node.id)?.detailedMetrics()
+        return metrics === undefined ? [] : [{ operator: node.uid, metrics }]
+      })
     this.ended = new Array<boolean>(d.inputs.length).fill(false)
     this.unaligned = d.checkpointing?.unaligned === true
     this.serveQueryableStates()
@@ -182,7 +188,8 @@ class Subtask implements Behavior<SubtaskMessage> {
         return this.start()
       case 'input':
         if (this.unaligned) {
-          if (message.element.kind === 'barrier') return this.checkpointer!.onPriorityBarrier(message.channel, message.element)
+          // savepoints stay aligned, so that they can be restored at another parallelism
+          if (message.element.kind === 'barrier' && !message.element.savepoint) return this.checkpointer!.onPriorityBarrier(message.channel, message.element)
           this.checkpointer!.onInput(message.channel, message.element)
         }
         this.gate.enqueue(message.channel, message.element)
@@ -200,6 +207,8 @@ class Subtask implements Behavior<SubtaskMessage> {
         throw message.error
       case 'trigger-checkpoint':
         this.checkpointer?.trigger(message.barrier)
+        // stop with a savepoint: nothing leaves the source after the savepoint's barrier
+        if (message.stopSource === true && this.reader !== undefined) this.sourceStopped = true
         return this.afterWork()
       case 'checkpoint-complete':
         return this.checkpointer?.notifyComplete(message.checkpointId)
@@ -288,10 +297,19 @@ class Subtask implements Behavior<SubtaskMessage> {
   }
 
   private runSource(reader: SourceReader<unknown>): void {
+    if (this.sourceStopped) return this.flush()
     const output = this.sourceOutput!
     const limit = output.emitted + this.budget
     let status: InputStatus = 'more'
-    while (status === 'more' && output.emitted < limit && !this.blocked()) status = reader.pollNext(output)
+    if (this.pausable.length === 0) {
+      while (status === 'more' && output.emitted < limit && !this.blocked()) status = reader.pollNext(output)
+    } else {
+      // a chained sink or async operator may ask for a pause after any poll
+      while (status === 'more' && output.emitted < limit && !this.blocked()) {
+        status = reader.pollNext(output)
+        this.checkPauses()
+      }
+    }
     this.checkPauses()
     if (status === 'end') {
       this.sourceOutput!.emitWatermark(Infinity)
@@ -368,7 +386,7 @@ class Subtask implements Behavior<SubtaskMessage> {
       return
     }
     this.metrics.endBlocked(Date.now())
-    if (this.reader !== undefined || this.gate.hasData) {
+    if ((this.reader !== undefined && !this.sourceStopped) || this.gate.hasData) {
       if (this.reader !== undefined && Date.now() - this.lastFlush >= 50) this.flush()
       this.scheduleRun()
     } else this.flush()
@@ -397,7 +415,7 @@ class Subtask implements Behavior<SubtaskMessage> {
     this.state = 'finishing'
     this.metrics.status = 'finishing'
     const commits = this.checkpointer?.settled() ?? Promise.resolve()
-    this.later(commits.then(() => this.chain.close()), () => {
+    this.later(commits.then(() => this.reader?.close()).then(() => this.chain.close()), () => {
       this.closed = true
     })
   }

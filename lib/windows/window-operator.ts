@@ -132,6 +132,10 @@ export class WindowOperator<IN, ACC, OUT, W extends Window> extends StreamOperat
     for (const window of this.windowTimers.take(domain, timer.timestamp)) this.onWindowTimer(window, timer.timestamp, domain)
   }
 
+  override detailedMetrics(): Readonly<Record<string, unknown>> {
+    return { lateRecordsDropped: this.lateRecordsDropped }
+  }
+
   override endInput(): void {
     if (this.assigner.timeDomain !== 'processing-time') return
     const table = this.backend.table(CONTENTS)!

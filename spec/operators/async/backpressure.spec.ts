@@ -1,0 +1,94 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
+import { asyncMap, asyncMetrics, sharedLimiter } from '../../../lib/operators/async-map.js'
+import { runEmbedded, runEngine } from '../../support/modes.js'
+import { FakeService, seeded } from './async-support.js'
+
+const input = Array.from({ length: 500 }, (_, i) => i)
+
+function randomLatency(seed: number, maxMs: number): () => number {
+  const random = seeded(seed)
+  return () => random() * maxMs
+}
+
+test('calls in flight never exceed capacity, in embedded and engine mode, ordered and not', async () => {
+  for (const ordered of [true, false]) {
+    const embedded = new FakeService((x: number) => x, randomLatency(1, 4))
+    assert.equal((await runEmbedded<number>(input, asyncMap(embedded.call, { capacity: 7, ordered }))).length, input.length)
+    assert.is(embedded.maxActive, 7, `embedded (ordered: ${ordered}): at most 7 at once, and 7 reached`)
+
+    const engine = new FakeService((x: number) => x, randomLatency(2, 4))
+    const name = `capacity-${ordered}`
+    // batchSize 16 > capacity 7: each batch overflows the free slots, which must wait unstarted.
+    const out = await runEngine<number>(input, { batchSize: 16, channelCredits: 2 }, asyncMap(engine.call, { capacity: 7, ordered, name, chaining: 'new-chain' }))
+    assert.is(out.length, input.length)
+    assert.is(engine.maxActive, 7, `engine (ordered: ${ordered}): at most 7 at once, and 7 reached`)
+    const [m] = asyncMetrics(name)
+    assert.is(m!.maxInFlight, 7)
+    assert.ok(m!.maxHeld <= 7 - 1 + 16, `records held ${m!.maxHeld} ≤ capacity − 1 + one batch (22)`)
+  }
+})
+
+test('a slow service backpressures the source: it runs ahead of completed calls by at most capacity + one batch + the channel credits', async () => {
+  const capacity = 8
+  const batchSize = 16
+  const channelCredits = 2
+  const total = 1_500
+  const svc = new FakeService((x: number) => x, () => 1)
+  const env = StreamEnvironment.create({ logLevel: 'silent', batchSize, channelCredits })
+  const received: number[] = []
+  function* numbers() {
+    for (let i = 1; i <= total; i++) yield i
+  }
+  // One record per poll, so the source stops as soon as its channel is out of credit.
+  env.fromIterable(numbers, { uid: 'numbers' })
+    .pipe(asyncMap(svc.call, { capacity, name: 'slow-service', chaining: 'new-chain' }))
+    .sinkTo({ name: 'collect', guarantee: 'at-least-once', createWriter: () => ({ write: (v: number) => void received.push(v), close() {} }) })
+  const job = env.executeAsync()
+  let maxAhead = 0
+  let samples = 0
+  const sample = setInterval(() => {
+    const emitted = job.metrics().operators.find((o) => o.operator === 'numbers')?.recordsOut ?? 0
+    maxAhead = Math.max(maxAhead, emitted - svc.completed)
+    samples++
+  }, 2)
+  await job.result
+  clearInterval(sample)
+  assert.is(received.length, total)
+  // Held by the operator (capacity, plus an overflow of at most one batch), the async subtask's input
+  // channel (credits × batch), and the source's open output batch.
+  const bound = capacity + batchSize + channelCredits * batchSize + batchSize
+  assert.ok(samples > 20, `sampled while running (${samples})`)
+  assert.ok(maxAhead <= bound, `source ran ${maxAhead} records ahead of completed calls (bound ${bound})`)
+  assert.ok(maxAhead > capacity, `the source did run ahead (${maxAhead}), so the bound was exercised`)
+  assert.is(svc.maxActive, capacity)
+})
+
+test('a shared limiter caps the calls of every operator that uses it, across operators and jobs', async () => {
+  const limiter = sharedLimiter(3)
+  let active = 0
+  let maxActive = 0
+  const tracked = (svc: FakeService<number, number>) => async (x: number, signal: AbortSignal) => {
+    if (++active > maxActive) maxActive = active
+    try {
+      return await svc.call(x, signal)
+    } finally {
+      active--
+    }
+  }
+  const a = new FakeService((x: number) => x + 1, randomLatency(3, 3))
+  const b = new FakeService((x: number) => x * 2, randomLatency(4, 3))
+  const c = new FakeService((x: number) => x, randomLatency(5, 3))
+  const small = input.slice(0, 200)
+  const [one, two] = await Promise.all([
+    runEmbedded<number>(small, asyncMap(tracked(a), { capacity: 10, limiter }), asyncMap(tracked(b), { capacity: 10, limiter })),
+    runEngine<number>(small, {}, asyncMap(tracked(c), { capacity: 10, limiter })),
+  ])
+  assert.equal(one, small.map((x) => (x + 1) * 2))
+  assert.equal(two, small)
+  assert.is(maxActive, 3, 'three calls at most over both operators and both jobs, and three reached')
+  assert.is(limiter.activeCount + limiter.pendingCount, 0)
+})
+
+test.run()
