@@ -31,7 +31,7 @@ export class SinkOperator<T> extends StreamOperator<T, never> {
   }
 
   override notifyCheckpointComplete(checkpointId: number): void | Promise<void> {
-    return this.writer.notifyCheckpointComplete?.(checkpointId)
+    return this.writer?.notifyCheckpointComplete?.(checkpointId)
   }
 
   processRecord(value: T, timestamp: number | undefined): void {

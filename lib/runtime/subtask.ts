@@ -211,6 +211,9 @@ class Subtask implements Behavior<SubtaskMessage> {
         if (message.stopSource === true && this.reader !== undefined) this.sourceStopped = true
         return this.afterWork()
       case 'checkpoint-complete':
+        // a notice that reaches a subtask still restoring belongs to an earlier deployment: the
+        // restore itself commits what that checkpoint recorded
+        if (this.state === 'created') return
         return this.checkpointer?.notifyComplete(message.checkpointId)
       case 'checkpoint-abort':
         this.checkpointer?.abort(message.checkpointId)
