@@ -32,9 +32,9 @@ export interface KeyedStateSnapshot {
 
 /**
  * Writes a keyed state backend into a {@link KeyedStateSnapshot} without stalling processing for more
- * than one key group at a time: `begin` marks every group pending, `step` serializes some, and an
- * access to a pending group serializes that group first (copy on access), so the snapshot is the state
- * as of the barrier however records interleave. Timers are copied when it begins.
+ * than a key group at a time: every group starts pending, `step` serializes some between batches, and
+ * an access to a pending group serializes that group first, so the snapshot is the state as of the
+ * barrier however records interleave. Timers are copied when it begins.
  *
  * @example
  * const writer = new KeyedSnapshotWriter(backend, timers)
@@ -43,49 +43,63 @@ export interface KeyedStateSnapshot {
  */
 export class KeyedSnapshotWriter {
   private readonly tables: Array<[AnyStateDescriptor, StateTable<unknown>]>
+  private readonly pending: Uint8Array
   private readonly groups: Record<number, string> = {}
   private readonly timersByGroup = new Map<number, { event: unknown[][]; processing: unknown[][] }>()
   private next = 0
-  private released = false
+  private remaining: number
 
   constructor(private readonly backend: KeyedStateBackend, timers: TimerService | undefined) {
+    const range = backend.range
+    this.pending = new Uint8Array(range.size).fill(1)
+    this.remaining = range.size
     this.tables = backend.descriptors().map((d) => [d, backend.table(d.name)!])
-    for (const [, table] of this.tables) table.beginSnapshot()
+    for (const [, table] of this.tables) {
+      table.guard = this.pending
+      table.onGuard = (index) => this.writeGroup(index)
+    }
     if (timers !== undefined) {
       for (const t of timers.eventTimers.values()) this.timerGroup(t.keyGroup).event.push([t.timestamp, encodeKey(t.key)])
       for (const t of timers.processingTimers.values()) this.timerGroup(t.keyGroup).processing.push([t.timestamp, encodeKey(t.key)])
     }
   }
 
-  /** Serializes key groups for about `budgetMs`; true when all are written. */
+  /** Serializes pending key groups for about `budgetMs`; true when all are written. */
   step(budgetMs: number): boolean {
     const deadline = performance.now() + budgetMs
-    const size = this.backend.range.size
-    while (this.next < size && performance.now() < deadline) this.writeGroup(this.next++)
-    if (this.next === size) this.release()
-    return this.next === size
+    while (this.remaining > 0 && performance.now() < deadline) {
+      while (this.pending[this.next] === 0) this.next++
+      this.writeGroup(this.next)
+    }
+    if (this.remaining === 0) this.release()
+    return this.remaining === 0
   }
 
   result(): KeyedStateSnapshot {
-    if (this.next < this.backend.range.size) throw new Error('keyed snapshot not finished')
+    if (this.remaining > 0) throw new Error('keyed snapshot not finished')
     const states: KeyedStateSnapshot['states'] = {}
     for (const [d] of this.tables) states[d.name] = { kind: d.kind, serializer: d.serializer.id, version: d.serializer.version, ttl: d.ttl !== undefined }
     return { format: 1, states, groups: this.groups }
   }
 
-  /** Ends copy-on-write in the tables (the snapshot is written, or abandoned). */
+  /** Stops guarding the tables (the snapshot is written, or abandoned). */
   release(): void {
-    if (this.released) return
-    this.released = true
-    for (const [, table] of this.tables) table.endSnapshot()
+    for (const [, table] of this.tables) {
+      if (table.guard !== this.pending) continue
+      table.guard = undefined
+      table.onGuard = undefined
+    }
   }
 
   private writeGroup(index: number): void {
+    if (this.pending[index] === 0) return
+    this.pending[index] = 0
+    this.remaining--
     const keyGroup = this.backend.range.start + index
     const states: Record<string, unknown[]> = {}
     let any = false
     for (const [descriptor, table] of this.tables) {
-      const raw = table.takeForSnapshot(index)
+      const raw = table.rawGroup(keyGroup)
       if (raw.size === 0) continue
       states[descriptor.name] = flatten(raw, descriptor)
       any = true
