@@ -8,6 +8,7 @@ import { type WindowOptions, validateWindowOptions } from '../windows/window-opt
 import type { Window } from '../windows/window.js'
 import { type DataStream, KeyedStream } from './data-stream.js'
 import type { OperatorOptions } from './transformation.js'
+import { cloneFunction } from '../operators/function-operator.js'
 
 /**
  * Options of a windowed `reduce` or `aggregate`: the operator's options, and an optional window function
@@ -104,7 +105,7 @@ export class WindowedStream<T, W extends Window = Window> {
     const fnObject: ProcessWindowFunctionObject<T, OUT, W> | undefined = typeof fn === 'function' ? { process: fn } : fn
     if (typeof fnObject?.process !== 'function') throw new ConfigError('process', fn, 'a process window function: (key, context, elements, out) => void, or an object with process')
     // Each subtask gets its own copy, so fields a function sets in open() are per subtask.
-    return this.build('process', { kind: 'process', process: fnObject }, options, () => ({ kind: 'process', process: copyOf(fnObject) }))
+    return this.build('process', { kind: 'process', process: fnObject }, options, () => ({ kind: 'process', process: cloneFunction(fnObject) }))
   }
 
   private build<OUT>(kind: string, spec: WindowFunctionSpec<T, OUT, W>, options: OperatorOptions, specPerSubtask: () => WindowFunctionSpec<T, OUT, W> = () => spec): DataStream<OUT> {
@@ -130,6 +131,3 @@ function requireWindowFunction(windowFunction: unknown): void {
   if (windowFunction !== undefined && typeof windowFunction !== 'function') throw new ConfigError('windowFunction', windowFunction, 'a function (key, window, result) => output')
 }
 
-function copyOf<F extends object>(fn: F): F {
-  return Object.assign(Object.create(Object.getPrototypeOf(fn)), fn)
-}

@@ -4,9 +4,8 @@ import { engineOperator, type EngineOperator, requireStream } from '../api/engin
 import type { OperatorOptions } from '../api/transformation.js'
 import { ConfigError } from '../errors.js'
 import type { Key } from '../state/key-groups.js'
-import type { Timer } from '../time/timer-heap.js'
-import { StreamOperator } from '../runtime/stream-operator.js'
-import { type Collector, OperatorProcessContext, operatorRuntimeContext, type ProcessContext, type RuntimeContext } from './process-function.js'
+import { cloneFunction, FunctionOperator } from './function-operator.js'
+import type { Collector, ProcessContext, RuntimeContext } from './process-function.js'
 
 /**
  * A function over two inputs that share state (Flink's CoProcessFunction): control and data streams,
@@ -48,46 +47,18 @@ export function connect<A, B, OUT>(other: DataStream<B> | Observable<B>, fn: CoP
     if (first instanceof KeyedStream !== second instanceof KeyedStream) {
       throw new ConfigError('connect', 'one keyed and one unkeyed input', 'both inputs keyed (keyBy before connect and the key2 option) or neither')
     }
-    return first.transform('connect', () => new CoProcessOperator(Object.assign(Object.create(Object.getPrototypeOf(fn)), fn)), operatorOptions, [second as DataStream<unknown>])
+    return first.transform('connect', () => new CoProcessOperator(cloneFunction(fn)), operatorOptions, [second as DataStream<unknown>])
   })
 }
 
-class CoProcessOperator<A, B, OUT> extends StreamOperator<A, OUT> implements Collector<OUT> {
-  private ctx!: OperatorProcessContext
-
-  constructor(private readonly fn: CoProcessFunction<A, B, OUT>) {
-    super()
-  }
-
-  override open(): void {
-    this.ctx = new OperatorProcessContext(this, (tag, value, ts) => this.output.emitSide(tag, value, ts))
-    this.fn.open?.(operatorRuntimeContext(this, this.setupInfo.parallelism))
-  }
-
+class CoProcessOperator<A, B, OUT> extends FunctionOperator<A, OUT, CoProcessFunction<A, B, OUT>> {
   processRecord(value: A, timestamp: number | undefined): void {
-    this.ctx.timestamp = timestamp
-    this.ctx.timeDomain = undefined
+    this.begin(timestamp)
     this.fn.processElement1(value, this.ctx, this)
   }
 
   override processRecord2(value: unknown, timestamp: number | undefined): void {
-    this.ctx.timestamp = timestamp
-    this.ctx.timeDomain = undefined
+    this.begin(timestamp)
     this.fn.processElement2(value as B, this.ctx, this)
-  }
-
-  collect(value: OUT): void {
-    this.output.collect(value, this.ctx.timestamp)
-  }
-
-  override onTimer(timer: Timer, domain: 'event-time' | 'processing-time'): void {
-    this.ctx.timestamp = domain === 'event-time' ? timer.timestamp : undefined
-    this.ctx.timeDomain = domain
-    this.fn.onTimer?.(timer.timestamp, this.ctx, this)
-  }
-
-  override close(): void {
-    super.close()
-    this.fn.close?.()
   }
 }

@@ -1,9 +1,8 @@
 import { engineOperator, type EngineOperator, requireStream } from '../api/engine-operator.js'
 import type { OperatorOptions } from '../api/transformation.js'
 import { ConfigError } from '../errors.js'
-import type { Timer } from '../time/timer-heap.js'
-import { StreamOperator } from '../runtime/stream-operator.js'
-import { type Collector, OperatorProcessContext, operatorRuntimeContext, type ProcessContext, type ProcessFunction } from './process-function.js'
+import { cloneFunction, FunctionOperator } from './function-operator.js'
+import type { Collector, ProcessContext, ProcessFunction } from './process-function.js'
 import { WindowedStream } from '../api/windowed-stream.js'
 import type { ProcessWindowFunction } from '../windows/process-window-function.js'
 import type { Window } from '../windows/window.js'
@@ -30,41 +29,9 @@ export function process<IN, OUT>(fn: unknown, options: OperatorOptions = {}): En
   })
 }
 
-/** Each subtask gets its own copy of a stateful function object, so fields set in `open` are per subtask. */
-function cloneFunction<T extends object>(fn: T): T {
-  return Object.assign(Object.create(Object.getPrototypeOf(fn)), fn)
-}
-
-class ProcessOperator<IN, OUT> extends StreamOperator<IN, OUT> implements Collector<OUT> {
-  private ctx!: OperatorProcessContext
-
-  constructor(private readonly fn: ProcessFunction<IN, OUT>) {
-    super()
-  }
-
-  override open(): void {
-    this.ctx = new OperatorProcessContext(this, (tag, value, ts) => this.output.emitSide(tag, value, ts))
-    this.fn.open?.(operatorRuntimeContext(this, this.setupInfo.parallelism))
-  }
-
+class ProcessOperator<IN, OUT> extends FunctionOperator<IN, OUT, ProcessFunction<IN, OUT>> {
   processRecord(value: IN, timestamp: number | undefined): void {
-    this.ctx.timestamp = timestamp
-    this.ctx.timeDomain = undefined
+    this.begin(timestamp)
     this.fn.processElement(value, this.ctx, this)
-  }
-
-  collect(value: OUT): void {
-    this.output.collect(value, this.ctx.timestamp)
-  }
-
-  override onTimer(timer: Timer, domain: 'event-time' | 'processing-time'): void {
-    this.ctx.timestamp = domain === 'event-time' ? timer.timestamp : undefined
-    this.ctx.timeDomain = domain
-    this.fn.onTimer?.(timer.timestamp, this.ctx, this)
-  }
-
-  override close(): void {
-    super.close()
-    this.fn.close?.()
   }
 }

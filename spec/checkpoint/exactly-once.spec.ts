@@ -1,19 +1,9 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { StreamEnvironment, keyBy, map, process, ValueStateDescriptor, type ValueState, type ProcessFunction, type RuntimeContext, type ProcessContext, type Collector } from '../../lib/index.js'
+import { StreamEnvironment, keyBy, map, process } from '../../lib/index.js'
 import { Ledger, LedgerSink } from '../support/ledger-sink.js'
+import { RunningCount } from '../support/running-count.js'
 
-class RunningCount implements ProcessFunction<number, string> {
-  private count!: ValueState<number>
-  open(rt: RuntimeContext) {
-    this.count = rt.getState(new ValueStateDescriptor<number>('count', { defaultValue: 0 }))
-  }
-  processElement(_x: number, ctx: ProcessContext, out: Collector<string>) {
-    const n = this.count.value()! + 1
-    this.count.update(n)
-    out.collect(`${ctx.currentKey}:${n}`)
-  }
-}
 
 function busy(ms: number) {
   const end = performance.now() + ms

@@ -1,22 +1,12 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { StreamEnvironment, keyBy, map, process, ValueStateDescriptor, MemoryStorage, type ValueState, type ProcessFunction, type RuntimeContext, type ProcessContext, type Collector } from '../../lib/index.js'
+import { StreamEnvironment, keyBy, map, process, MemoryStorage } from '../../lib/index.js'
 import { StateError } from '../../lib/errors.js'
 import { Ledger, LedgerSink } from '../support/ledger-sink.js'
+import { RunningCount } from '../support/running-count.js'
 import { tempDir } from '../support/temp-dir.js'
 import { waitFor } from '../support/wait-for.js'
 
-class RunningCount implements ProcessFunction<number, string> {
-  private count!: ValueState<number>
-  open(rt: RuntimeContext) {
-    this.count = rt.getState(new ValueStateDescriptor<number>('count', { defaultValue: 0 }))
-  }
-  processElement(_x: number, ctx: ProcessContext, out: Collector<string>) {
-    const n = this.count.value()! + 1
-    this.count.update(n)
-    out.collect(`${ctx.currentKey}:${n}`)
-  }
-}
 
 /** A ledger sink that takes a while every few records: the job runs under backpressure. */
 class SlowLedgerSink<T> extends LedgerSink<T> {

@@ -5,7 +5,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ConfigError, ConnectorError } from '../../../lib/errors.js'
 import { createLogger } from '../../../lib/logging.js'
-import { basePathBucketAssigner, bucketingFileSink, csv, csvLine, DefaultRollingPolicy, gzip, jsonLines, OnCheckpointRollingPolicy, textLines, type PartOutput } from '../../../lib/connectors/filesystem/index.js'
+import { basePathBucketAssigner, bucketingFileSink, csv, csvRow, DefaultRollingPolicy, gzip, jsonLines, OnCheckpointRollingPolicy, textLines, type PartOutput } from '../../../lib/connectors/filesystem/index.js'
 import { tempDir, type TempDir } from '../../support/temp-dir.js'
 import { finishedFiles, manualClock, read, writerContext } from './support.js'
 
@@ -18,10 +18,10 @@ test.before.each(() => {
 test.after.each(() => dir.remove())
 
 test('CSV fields are quoted as RFC 4180 says', () => {
-  assert.is(csvLine(['a', 'b,c', 'say "hi"', null, undefined, 3, true], ',', '\n'), 'a,"b,c","say ""hi""",,,3,true\n')
-  assert.is(csvLine(['two\nlines', 'cr\rhere', ' spaced '], ',', '\r\n'), '"two\nlines","cr\rhere", spaced \r\n')
-  assert.is(csvLine(['a;b', 'a,b'], ';', '\n'), '"a;b";a,b\n', 'the delimiter in use decides')
-  assert.is(csvLine([new Date(Date.UTC(2024, 0, 2, 3, 4, 5)), { k: [1, 2] }], ',', '\n'), '2024-01-02T03:04:05.000Z,"{""k"":[1,2]}"\n')
+  assert.is(csvRow(['a', 'b,c', 'say "hi"', null, undefined, 3, true], ',', '\n'), 'a,"b,c","say ""hi""",,,3,true\n')
+  assert.is(csvRow(['two\nlines', 'cr\rhere', ' spaced '], ',', '\r\n'), '"two\nlines","cr\rhere", spaced \r\n')
+  assert.is(csvRow(['a;b', 'a,b'], ';', '\n'), '"a;b";a,b\n', 'the delimiter in use decides')
+  assert.is(csvRow([new Date(Date.UTC(2024, 0, 2, 3, 4, 5)), { k: [1, 2] }], ',', '\n'), '2024-01-02T03:04:05.000Z,"{""k"":[1,2]}"\n')
 })
 
 test('CSV records are arrays, picked columns, or a row function', () => {

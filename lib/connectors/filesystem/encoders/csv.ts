@@ -1,3 +1,4 @@
+import { csvRow } from '../../files/csv-format.js'
 import { ConfigError, ConnectorError, describeValue } from '../../../errors.js'
 import type { Encoder } from './encoder.js'
 
@@ -58,41 +59,7 @@ export function csv<T>(options: CsvEncoderOptions<T> = {}): Encoder<T> {
   return {
     name: 'csv',
     bulk: false,
-    header: headerNames === undefined ? undefined : csvLine(headerNames, delimiter, lineEnding),
-    encode: (value: T) => csvLine(fieldsOf(value), delimiter, lineEnding),
+    header: headerNames === undefined ? undefined : csvRow(headerNames, delimiter, lineEnding),
+    encode: (value: T) => csvRow(fieldsOf(value), delimiter, lineEnding),
   }
-}
-
-/**
- * One CSV line: RFC 4180 quoting (see {@link csv}).
- *
- * @example
- * csvLine(['a', 'b,c', 'say "hi"', null, 3], ',', '\n') // 'a,"b,c","say ""hi""",,3\n'
- */
-export function csvLine(fields: readonly unknown[], delimiter: string, lineEnding: string): string {
-  let line = ''
-  for (let i = 0; i < fields.length; i++) {
-    if (i > 0) line += delimiter
-    const text = fieldText(fields[i])
-    line += needsQuotes(text, delimiter) ? `"${text.replace(/"/g, '""')}"` : text
-  }
-  return line + lineEnding
-}
-
-function needsQuotes(text: string, delimiter: string): boolean {
-  return text.includes(delimiter) || text.includes('"') || text.includes('\n') || text.includes('\r')
-}
-
-function fieldText(value: unknown): string {
-  if (value === null || value === undefined) return ''
-  if (typeof value === 'string') return value
-  if (value instanceof Date) return value.toISOString()
-  if (typeof value === 'object') {
-    try {
-      return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? ''
-    } catch {
-      return String(value)
-    }
-  }
-  return String(value)
 }
