@@ -1,6 +1,6 @@
-import { connect, type Socket } from 'node:net'
-import { backoffDelay } from '../../actors/backoff.js'
-import { ConfigError, ConnectorError, messageOf } from '../../errors.js'
+import { ReconnectingConnection } from './reconnecting-connection.js'
+import type { Socket } from 'node:net'
+import { ConfigError, type ConnectorError } from '../../errors.js'
 import type { Sink, SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { validateHost, validateOptionsObject, validatePort, validateRetry, type RetrySettings, type SocketSinkOptions } from './options.js'
@@ -67,8 +67,6 @@ interface Waiter {
  * await writer.close()
  */
 export class SocketSinkWriter<T> implements SinkWriter<T> {
-  private socket: Socket | undefined
-  private connected = false
   /** Written to the socket, not yet confirmed handed to the OS: sent again after a reconnection. */
   private unconfirmed: Array<string | Buffer> = []
   /** How many of `unconfirmed`, from its start, were confirmed since (dropped in batches, not one by one). */
@@ -79,36 +77,57 @@ export class SocketSinkWriter<T> implements SinkWriter<T> {
   private connecting: Promise<void> | undefined
   private connectWaiters: Waiter[] = []
   private flushWaiters: Waiter[] = []
-  private retriesLeft: number
-  private retriesUsed = 0
-  private attempts = 0
-  private lastError: Error | undefined
-  private cancelRetry: (() => void) | undefined
+  private readonly connection: ReconnectingConnection
   private failure: ConnectorError | undefined
   private closing: Promise<void> | undefined
-  /** How many connections were established. */
-  connections = 0
 
-  constructor(private readonly sink: SocketSink<T>, private readonly processingTime: ProcessingTimeService) {
-    this.retriesLeft = sink.retry.maxRetries
-    this.connect()
+  constructor(private readonly sink: SocketSink<T>, processingTime: ProcessingTimeService) {
+    this.connection = new ReconnectingConnection(`socketSink ${sink.host}:${sink.port}`, sink.host, sink.port, sink.retry, processingTime, {
+      // Read and discard what the server sends: reading is how a closed connection ('end') is noticed.
+      created: (socket) => void socket.resume(),
+      opened: () => {
+        const waiting = this.waiting
+        this.waiting = []
+        for (const chunk of waiting) this.send(chunk)
+        this.connecting = undefined
+        settle(this.connectWaiters.splice(0))
+      },
+      closed: () => {
+        // Resend what this connection may not have delivered, ahead of what was written since.
+        this.waiting = this.unconfirmed.slice(this.confirmed).concat(this.waiting)
+        this.unconfirmed = []
+        this.confirmed = 0
+        return true
+      },
+      failed: (error) => {
+        this.failure = error
+        settle(this.connectWaiters.splice(0), error)
+        settle(this.flushWaiters.splice(0), error)
+      },
+    })
+    this.connection.open()
+  }
+
+  /** How many connections were established. */
+  get connections(): number {
+    return this.connection.connections
   }
 
   /** Whether a connection is open now. */
   get isConnected(): boolean {
-    return this.connected
+    return this.connection.connected
   }
 
   write(value: T, _timestamp?: number): void {
     if (this.failure !== undefined) throw this.failure
     const chunk = this.sink.serializer(value)
-    if (this.connected) this.send(chunk)
+    if (this.connection.connected) this.send(chunk)
     else this.waiting.push(chunk)
   }
 
   ready(): Promise<void> | undefined {
     if (this.failure !== undefined) return Promise.reject(this.failure)
-    if (!this.connected) {
+    if (!this.connection.connected) {
       this.connecting ??= new Promise<void>((resolve, reject) => this.connectWaiters.push({ resolve, reject }))
       return this.connecting
     }
@@ -130,55 +149,17 @@ export class SocketSinkWriter<T> implements SinkWriter<T> {
     try {
       await this.flush()
     } finally {
-      this.cancelRetry?.()
-      const socket = this.socket
-      this.socket = undefined
-      if (socket !== undefined && !socket.destroyed) {
-        await new Promise<void>((resolve) => {
-          socket.once('close', () => resolve())
-          socket.end()
-        })
-      }
+      await this.connection.close(true)
     }
   }
 
-  private connect(): void {
-    this.cancelRetry = undefined
-    this.attempts++
-    const { host, port } = this.sink
-    const socket = connect({ host, port })
-    this.socket = socket
-    socket.setTimeout(this.sink.retry.connectTimeoutMs, () => {
-      if (!this.connected) socket.destroy(new Error(`connection not established within ${this.sink.retry.connectTimeoutMs} ms`))
-    })
-    socket.once('connect', () => {
-      socket.setTimeout(0)
-      this.connected = true
-      this.connections++
-      this.attempts = 0
-      this.retriesUsed = 0
-      this.retriesLeft = this.sink.retry.maxRetries
-      const waiting = this.waiting
-      this.waiting = []
-      for (const chunk of waiting) this.send(chunk)
-      this.connecting = undefined
-      settle(this.connectWaiters.splice(0))
-    })
-    // Read and discard what the server sends: reading is how a closed connection ('end') is noticed.
-    socket.resume()
-    socket.on('error', (error) => {
-      this.lastError = error
-    })
-    socket.once('close', () => this.onClose(socket))
-  }
-
   private send(chunk: string | Buffer): void {
-    const socket = this.socket!
+    const socket = this.connection.socket!
     this.unconfirmed.push(chunk)
     const accepted = socket.write(chunk, (error) => {
       // Callbacks of a dropped socket report errors; its chunks were moved to `waiting` already.
       if (error !== undefined && error !== null) return
-      if (socket !== this.socket) return
+      if (socket !== this.connection.socket) return
       if (++this.confirmed === this.unconfirmed.length) {
         this.unconfirmed = []
         this.confirmed = 0
@@ -203,31 +184,6 @@ export class SocketSinkWriter<T> implements SinkWriter<T> {
       socket.on('drain', done)
       socket.on('close', done)
     })
-  }
-
-  private onClose(socket: Socket): void {
-    if (socket !== this.socket) return
-    this.connected = false
-    // Resend what this connection may not have delivered, ahead of what was written since.
-    this.waiting = this.unconfirmed.slice(this.confirmed).concat(this.waiting)
-    this.unconfirmed = []
-    this.confirmed = 0
-    if (this.retriesLeft === 0) {
-      const reason = this.lastError === undefined ? 'connection closed by the server' : messageOf(this.lastError)
-      this.failure = new ConnectorError(
-        'ERR_CONNECT',
-        `socketSink ${this.sink.host}:${this.sink.port}: no connection after ${Math.max(1, this.attempts)} attempt${this.attempts === 1 ? '' : 's'} (maxRetries ${this.sink.retry.maxRetries}): ${reason}`,
-        { cause: this.lastError, retriable: true },
-      )
-      this.socket = undefined
-      settle(this.connectWaiters.splice(0), this.failure)
-      settle(this.flushWaiters.splice(0), this.failure)
-      return
-    }
-    this.retriesLeft--
-    const { retryDelayMs, maxRetryDelayMs } = this.sink.retry
-    const delay = backoffDelay(this.retriesUsed++, { minMs: retryDelayMs, maxMs: maxRetryDelayMs })
-    this.cancelRetry = this.processingTime.scheduleAt(this.processingTime.now() + delay, () => this.connect())
   }
 }
 

@@ -1,7 +1,6 @@
-import { connect, type Socket } from 'node:net'
+import { ReconnectingConnection } from './reconnecting-connection.js'
 import { StringDecoder } from 'node:string_decoder'
-import { backoffDelay } from '../../actors/backoff.js'
-import { ConfigError, ConnectorError, messageOf } from '../../errors.js'
+import { ConfigError, ConnectorError } from '../../errors.js'
 import { Availability } from '../../runtime/availability.js'
 import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
@@ -84,27 +83,32 @@ export class SocketTextReader implements SourceReader<string, never> {
   private readonly lines: DelimitedLineBuffer
   private readonly available = new Availability()
   private decoder: StringDecoder
-  private socket: Socket | undefined
-  private connected = false
-  private retriesLeft: number
-  private retriesUsed = 0
-  /** Connection attempts since the last successful connection, for the error message. */
-  private attempts = 0
-  private lastError: Error | undefined
-  private cancelRetry: (() => void) | undefined
+  private readonly connection: ReconnectingConnection
   private ended = false
   private closed = false
   private failure: ConnectorError | undefined
   private pausedForBackpressure = false
   /** How often the socket was paused because the buffer was full. */
   pauseCount = 0
-  /** How many connections were established. */
-  connections = 0
-
-  constructor(private readonly source: SocketTextSource, private readonly processingTime: ProcessingTimeService) {
+  constructor(private readonly source: SocketTextSource, processingTime: ProcessingTimeService) {
     this.lines = new DelimitedLineBuffer(source.delimiter, source.maxBufferedLines, source.maxLineLength)
     this.decoder = new StringDecoder(source.encoding)
-    this.retriesLeft = source.retry.maxRetries
+    this.connection = new ReconnectingConnection(`socketTextStream ${this.address}`, source.host, source.port, source.retry, processingTime, {
+      created: (socket) => {
+        this.decoder = new StringDecoder(this.source.encoding)
+        // A paused reader stays paused across a reconnection: its buffer is still full.
+        if (this.pausedForBackpressure) socket.pause()
+        socket.on('data', (chunk: Buffer) => this.receive(this.decoder.write(chunk)))
+      },
+      opened: () => {},
+      closed: (wasConnected) => this.onClose(wasConnected),
+      failed: (error) => this.fail(error),
+    })
+  }
+
+  /** How many connections were established. */
+  get connections(): number {
+    return this.connection.connections
   }
 
   /** Lines received and not yet handed out; never more than `maxBufferedLines`. */
@@ -119,11 +123,11 @@ export class SocketTextReader implements SourceReader<string, never> {
 
   /** Whether a connection is open now. */
   get isConnected(): boolean {
-    return this.connected
+    return this.connection.connected
   }
 
   start(): void {
-    this.connect()
+    this.connection.open()
   }
 
   pollNext(output: SourceOutput<string>): InputStatus {
@@ -149,38 +153,7 @@ export class SocketTextReader implements SourceReader<string, never> {
 
   close(): void {
     this.closed = true
-    this.cancelRetry?.()
-    this.socket?.destroy()
-    this.socket = undefined
-  }
-
-  private connect(): void {
-    if (this.closed) return
-    this.cancelRetry = undefined
-    this.attempts++
-    const { host, port } = this.source
-    const socket = connect({ host, port })
-    this.socket = socket
-    this.connected = false
-    this.decoder = new StringDecoder(this.source.encoding)
-    // A paused reader stays paused across a reconnection: its buffer is still full.
-    if (this.pausedForBackpressure) socket.pause()
-    socket.setTimeout(this.source.retry.connectTimeoutMs, () => {
-      if (!this.connected) socket.destroy(new Error(`connection not established within ${this.source.retry.connectTimeoutMs} ms`))
-    })
-    socket.once('connect', () => {
-      socket.setTimeout(0)
-      this.connected = true
-      this.connections++
-      this.attempts = 0
-      this.retriesUsed = 0
-      this.retriesLeft = this.source.retry.maxRetries
-    })
-    socket.on('data', (chunk: Buffer) => this.receive(this.decoder.write(chunk)))
-    socket.on('error', (error) => {
-      this.lastError = error
-    })
-    socket.once('close', () => this.onClose(socket))
+    void this.connection.close()
   }
 
   private receive(text: string): void {
@@ -191,7 +164,7 @@ export class SocketTextReader implements SourceReader<string, never> {
       return
     }
     if (this.lines.full && !this.pausedForBackpressure) {
-      this.socket?.pause()
+      this.connection.socket?.pause()
       this.pausedForBackpressure = true
       this.pauseCount++
     }
@@ -206,14 +179,12 @@ export class SocketTextReader implements SourceReader<string, never> {
     }
     if (this.lines.full || !this.pausedForBackpressure) return
     this.pausedForBackpressure = false
-    this.socket?.resume()
+    this.connection.socket?.resume()
   }
 
-  private onClose(socket: Socket): void {
-    if (socket !== this.socket || this.closed || this.failure !== undefined) return
-    const wasConnected = this.connected
-    this.socket = undefined
-    this.connected = false
+  /** The connection closed: hand out its last line; end (no retries configured) or let it reconnect. */
+  private onClose(wasConnected: boolean): boolean {
+    if (this.closed || this.failure !== undefined) return false
     if (wasConnected) {
       const rest = this.decoder.end()
       if (rest !== '') this.receive(rest)
@@ -221,18 +192,10 @@ export class SocketTextReader implements SourceReader<string, never> {
       this.available.signal()
       if (this.source.retry.maxRetries === 0) {
         this.ended = true
-        return
+        return false
       }
     }
-    if (this.retriesLeft === 0) {
-      const reason = this.lastError === undefined ? 'connection closed' : messageOf(this.lastError)
-      this.fail(new ConnectorError('ERR_CONNECT', `socketTextStream ${this.address}: no connection after ${this.attempts} attempt${this.attempts === 1 ? '' : 's'} (maxRetries ${this.source.retry.maxRetries}): ${reason}`, { cause: this.lastError, retriable: true }))
-      return
-    }
-    this.retriesLeft--
-    const { retryDelayMs, maxRetryDelayMs } = this.source.retry
-    const delay = backoffDelay(this.retriesUsed++, { minMs: retryDelayMs, maxMs: maxRetryDelayMs })
-    this.cancelRetry = this.processingTime.scheduleAt(this.processingTime.now() + delay, () => this.connect())
+    return true
   }
 
   private failLineTooLong(): void {
@@ -241,7 +204,7 @@ export class SocketTextReader implements SourceReader<string, never> {
 
   private fail(error: ConnectorError): void {
     this.failure ??= error
-    this.socket?.destroy()
+    void this.connection.close()
     this.available.signal()
   }
 
