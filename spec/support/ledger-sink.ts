@@ -23,7 +23,7 @@ type Txn<T> = { id: string; records: T[] }
 export class LedgerSink<T> extends TwoPhaseCommitSink<T, Txn<T>> {
   readonly name = 'ledger'
 
-  constructor(private readonly ledger: Ledger<T>) {
+  constructor(protected readonly ledger: Ledger<T>) {
     super()
   }
 

@@ -1,0 +1,58 @@
+/**
+ * A job for process-kill tests, run as its own process:
+ *
+ *   node --import tsx spec/support/child-jobs/keyed-count-job.ts '<plan json>' <work dir>
+ *
+ * It runs the keyed count of a fault plan (spec/support/fault-jobs.ts) with its checkpoints in
+ * `<work dir>/checkpoints` (DirectoryStorage) and its output in the file ledger `<work dir>/ledger`.
+ * Started again with the same directory it resumes from the newest complete checkpoint there. It
+ * prints one line per event — `restoring <id>|fresh`, `running`, `checkpoint <id>`, `finished` — and
+ * exits 0 when the job finished, 1 when it failed.
+ */
+import { join } from 'node:path'
+import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
+import { DirectoryStorage } from '../../../lib/checkpoint/directory-storage.js'
+import type { FaultPlan } from '../fault-injection.js'
+import { buildCountJob } from '../fault-jobs.js'
+import { FileLedger, FileLedgerSink } from '../ledger-files.js'
+
+const [planText, workDir] = process.argv.slice(2)
+if (planText === undefined || workDir === undefined) {
+  process.stderr.write('usage: keyed-count-job.ts <plan json> <work dir>\n')
+  process.exit(2)
+}
+const plan = JSON.parse(planText) as FaultPlan
+const storage = new DirectoryStorage(join(workDir, 'checkpoints'))
+const say = (line: string): void => void process.stdout.write(`${line}\n`)
+
+const restored = await storage.latest()
+say(restored === undefined ? 'fresh' : `restoring ${restored.id}`)
+const env = StreamEnvironment.create({
+  parallelism: plan.parallelism,
+  batchSize: plan.batchSize,
+  channelCredits: plan.channelCredits,
+  logLevel: 'silent',
+  checkpointing: { intervalMs: plan.intervalMs, mode: plan.mode, storage },
+})
+buildCountJob(env, plan, undefined, new FileLedgerSink(new FileLedger(join(workDir, 'ledger'))))
+const job = env.executeAsync(`keyed count ${plan.seed}`)
+let reported = 0
+const progress = setInterval(() => {
+  for (const c of job.checkpoints()) {
+    if (c.status === 'completed' && c.id > reported) {
+      reported = c.id
+      say(`checkpoint ${c.id}`)
+    }
+  }
+}, 5)
+void job.running.then(() => say('running'))
+try {
+  await job.result
+  clearInterval(progress)
+  say('finished')
+  process.exit(0)
+} catch (error) {
+  clearInterval(progress)
+  process.stderr.write(`job failed: ${(error as Error)?.stack ?? String(error)}\n`)
+  process.exit(1)
+}

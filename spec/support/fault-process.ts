@@ -1,0 +1,103 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { FaultPlan, KillPoint } from './fault-injection.js'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+
+/** How one run of a job process ended. */
+export interface ProcessRun {
+  readonly killed: boolean
+  readonly code: number | null
+  readonly lines: readonly string[]
+  readonly stderr: string
+}
+
+/**
+ * Runs `node --import tsx <script> <args>` from the repository root and SIGKILLs it at `kill` (when
+ * given and the process is still alive then); resolves when the process has exited, with what it
+ * printed. Rejects when it neither exits nor is killed within `timeoutMs` (it is killed then).
+ *
+ * @example
+ * const run = await runJobProcess('spec/support/child-jobs/keyed-count-job.ts', [plan, dir], { after: 'running', delayMs: 20 })
+ */
+export function runJobProcess(script: string, args: readonly string[], kill: KillPoint | undefined, timeoutMs = 30_000): Promise<ProcessRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const lines: string[] = []
+    let stderr = ''
+    let partial = ''
+    let killed = false
+    let checkpoints = 0
+    let killTimer: NodeJS.Timeout | undefined
+    const killAfter = (delayMs: number): void => {
+      if (killTimer !== undefined) return
+      killTimer = setTimeout(() => {
+        if (child.exitCode === null && child.signalCode === null) {
+          killed = true
+          child.kill('SIGKILL')
+        }
+      }, delayMs)
+    }
+    const deadline = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`job process neither finished nor was killed within ${timeoutMs} ms; it printed: ${lines.join(' | ')}; stderr: ${stderr}`))
+    }, timeoutMs)
+    if (kill?.after === 'spawn') killAfter(kill.delayMs)
+    child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+      partial += text
+      const parts = partial.split('\n')
+      partial = parts.pop()!
+      for (const line of parts) {
+        lines.push(line)
+        if (kill?.after === 'running' && line === 'running') killAfter(kill.delayMs)
+        if (line.startsWith('checkpoint ') && kill?.after === 'checkpoint' && ++checkpoints >= (kill.checkpoints ?? 1)) killAfter(kill.delayMs)
+      }
+    })
+    child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+      stderr += text
+    })
+    child.on('error', (error) => {
+      clearTimeout(deadline)
+      reject(error)
+    })
+    child.on('exit', (code) => {
+      clearTimeout(deadline)
+      clearTimeout(killTimer)
+      resolve({ killed, code, lines, stderr })
+    })
+  })
+}
+
+/** What a kill schedule did: how many runs, how many were killed, and each run's printout. */
+export interface KillScheduleRun {
+  readonly runs: number
+  readonly kills: number
+  readonly log: string[]
+}
+
+/**
+ * Runs a job process with `plan` in `workDir` again and again, killing it at each of the plan's kill
+ * points in turn, then lets it run to its end. Rejects when a run fails on its own or the process
+ * does not finish within `maxRuns`.
+ *
+ * @example
+ * const { kills } = await runUntilFinished('spec/support/child-jobs/keyed-count-job.ts', plan, dir)
+ */
+export async function runUntilFinished(script: string, plan: FaultPlan, workDir: string, maxRuns = 20): Promise<KillScheduleRun> {
+  const fault = plan.faults.find((f) => f.kind === 'kill')
+  const points = fault?.kind === 'kill' ? fault.at : []
+  const log: string[] = []
+  let kills = 0
+  for (let run = 0; run < maxRuns; run++) {
+    const point = points[run]
+    const outcome = await runJobProcess(script, [JSON.stringify(plan), workDir], point)
+    log.push(`run ${run + 1}${point === undefined ? '' : ` (kill ${JSON.stringify(point)})`}: ${outcome.killed ? 'KILLED' : `exit ${outcome.code}`} after ${outcome.lines.join(', ')}`)
+    if (outcome.killed) {
+      kills++
+      continue
+    }
+    if (outcome.code === 0) return { runs: run + 1, kills, log }
+    throw new Error(`job process failed on its own (exit ${outcome.code}):\n${log.join('\n')}\n${outcome.stderr}`)
+  }
+  throw new Error(`job process did not finish within ${maxRuns} runs:\n${log.join('\n')}`)
+}
