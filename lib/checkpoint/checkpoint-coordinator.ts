@@ -43,6 +43,14 @@ export class CheckpointCoordinator {
   private consecutiveFailures = 0
   readonly history: CheckpointStats[] = []
   latest: CheckpointMetadata | undefined
+  /**
+   * Told as soon as a checkpoint's metadata is written: from then on it is what a restart restores, even
+   * if a failure aborts the checkpoint before its completion is announced (retention may already have
+   * dropped the one before it).
+   */
+  onDurable: ((metadata: CheckpointMetadata) => void) | undefined = undefined
+  /** The checkpoint the current deployment restored from: retention must not drop it. */
+  pinned: number | undefined = undefined
 
   constructor(
     private readonly job: string,
@@ -94,13 +102,17 @@ export class CheckpointCoordinator {
     p.completing = true
     const metadata = this.metadataOf(p)
     await this.storage.complete(metadata)
+    if (this.latest === undefined || metadata.id > this.latest.id) {
+      this.latest = metadata
+      this.onDurable?.(metadata)
+    }
+    await this.storage.prune(metadata.id, this.pinned === undefined ? [] : [this.pinned])
     if (!this.pending.has(p.barrier.id)) return undefined
     this.pending.delete(p.barrier.id)
     for (const [id] of this.pending) if (id < p.barrier.id) this.abort(id, `subsumed by checkpoint ${p.barrier.id}`)
     const now = Date.now()
     this.lastCompletedAt = now
     this.consecutiveFailures = 0
-    if (!metadata.savepoint || this.latest === undefined || metadata.id > this.latest.id) this.latest = metadata
     this.updateStats(p.barrier.id, { status: 'completed', durationMs: now - p.barrier.timestamp, bytes: metadata.bytes, alignmentMs: p.alignmentMs })
     this.log.info('checkpoint completed', { checkpoint: p.barrier.id, durationMs: now - p.barrier.timestamp, bytes: metadata.bytes, alignmentMs: p.alignmentMs })
     return metadata
@@ -115,7 +127,8 @@ export class CheckpointCoordinator {
     if (p === undefined) return false
     this.pending.delete(checkpointId)
     this.updateStats(checkpointId, { status: 'failed', durationMs: Date.now() - p.barrier.timestamp, failure: reason })
-    void this.storage.discard(checkpointId).catch(() => {})
+    // once its metadata is being written it may be durable (and restored from): retention drops it later
+    if (!p.completing) void this.storage.discard(checkpointId).catch(() => {})
     this.log.warn('checkpoint aborted', { checkpoint: checkpointId, reason })
     if (!countsAsFailure) return false
     this.consecutiveFailures++

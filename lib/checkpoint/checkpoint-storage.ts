@@ -10,8 +10,13 @@ export interface CheckpointStorage {
   readonly description: string
   writeState(checkpointId: number, uid: string, subtask: number, state: OperatorSubtaskState): Promise<StateHandle>
   readState(handle: StateHandle): Promise<OperatorSubtaskState>
-  /** Makes a checkpoint complete and drops the oldest beyond retention (savepoints are kept). */
+  /** Makes a checkpoint complete: its metadata is written, atomically. */
   complete(metadata: CheckpointMetadata): Promise<void>
+  /**
+   * Drops checkpoints older than `latestId` beyond retention, and ones that never completed; savepoints
+   * and the checkpoints in `keep` (a deployment may be restoring from them) stay.
+   */
+  prune(latestId: number, keep: readonly number[]): Promise<void>
   /** Drops the state files of a checkpoint that did not complete. */
   discard(checkpointId: number): Promise<void>
   /** The newest complete, readable checkpoint; corrupted ones are skipped with a warning. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { access, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { StateError, messageOf } from '../errors.js'
 import type { Logger } from '../logging.js'
 import { createLogger } from '../logging.js'
@@ -47,13 +47,21 @@ export class DirectoryStorage implements CheckpointStorage {
   /** Writes the metadata, then drops older checkpoints beyond retention and older ones that never completed. */
   async complete(metadata: CheckpointMetadata): Promise<void> {
     await writeMetadata(join(this.directory, `chk-${metadata.id}`), metadata)
-    const complete: number[] = []
+  }
+
+  async prune(latestId: number, keep: readonly number[]): Promise<void> {
+    const regular: number[] = []
     for (const id of await this.checkpointIds()) {
-      if (id > metadata.id) continue
-      if (id === metadata.id || (await exists(join(this.directory, `chk-${id}`, METADATA)))) complete.push(id)
-      else await this.discard(id)
+      if (id > latestId || keep.includes(id)) continue
+      const dir = join(this.directory, `chk-${id}`)
+      if (!(await exists(join(dir, METADATA)))) {
+        if (id < latestId) await this.discard(id)
+        continue
+      }
+      // savepoints are kept: retention counts only regular checkpoints
+      if (!(await readMetadata(dir).then((m) => m.savepoint, () => false))) regular.push(id)
     }
-    for (const id of complete.slice(0, Math.max(0, complete.length - this.retain))) await this.discard(id)
+    for (const id of regular.slice(0, Math.max(0, regular.length - this.retain))) await this.discard(id)
   }
 
   async discard(checkpointId: number): Promise<void> {
@@ -113,7 +121,9 @@ export class DirectoryStorage implements CheckpointStorage {
    */
   static async openSavepoint(directory: string): Promise<{ metadata: CheckpointMetadata; read: (handle: StateHandle) => Promise<OperatorSubtaskState> }> {
     const metadata = await readMetadata(directory)
-    const base = metadata.savepoint ? directory : join(directory, '..')
+    // an exported savepoint's locations are relative to its directory; a retained checkpoint's
+    // (`chk-<id>/…`, savepoint or not) to the storage root above it
+    const base = basename(directory) === `chk-${metadata.id}` ? dirname(directory) : directory
     return { metadata, read: (handle) => readVerified(join(base, handle.location), handle) }
   }
 

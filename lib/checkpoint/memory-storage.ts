@@ -35,7 +35,10 @@ export class MemoryStorage implements CheckpointStorage {
 
   async complete(metadata: CheckpointMetadata): Promise<void> {
     this.completed.push(metadata)
-    const regular = this.completed.filter((m) => !m.savepoint)
+  }
+
+  async prune(latestId: number, keep: readonly number[]): Promise<void> {
+    const regular = this.completed.filter((m) => !m.savepoint && m.id <= latestId && !keep.includes(m.id))
     for (const old of regular.slice(0, Math.max(0, regular.length - this.retain))) {
       this.completed.splice(this.completed.indexOf(old), 1)
       await this.discard(old.id)

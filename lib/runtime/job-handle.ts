@@ -80,6 +80,7 @@ export class JobHandle {
       coordinator,
       restore: undefined,
       queryables: new QueryableRegistry(),
+      deployments: 0,
       config,
       log,
       metrics: new MetricsRegistry(startedAt),
@@ -96,6 +97,9 @@ export class JobHandle {
         log.info('job running', { restarts: this.runtime.restarts })
         this.markRunning()
       },
+    }
+    if (coordinator !== undefined) coordinator.onDurable = (metadata) => {
+      this.runtime.restore = { metadata, read: (handle) => coordinator.storage.readState(handle) }
     }
     this.system = new ActorSystem({ name: `job-${this.id}` })
     this.system.failures.subscribe(({ error }) => this.fail(rootCause(error)))

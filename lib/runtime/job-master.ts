@@ -26,16 +26,19 @@ export interface SavepointRequest {
   readonly stop: boolean
 }
 
-/** What the job master is told. */
+/**
+ * What the job master is told. Messages from a deployment carry its `attempt`: a restart keeps the
+ * mailbox, and a message of an earlier deployment must not act on the new one.
+ */
 export type JobMasterMessage =
-  | { readonly t: 'subtask-running' }
-  | { readonly t: 'subtask-ended'; readonly key: string }
-  | { readonly t: 'subtask-finished' }
+  | { readonly t: 'subtask-running'; readonly attempt: number }
+  | { readonly t: 'subtask-ended'; readonly key: string; readonly attempt: number }
+  | { readonly t: 'subtask-finished'; readonly attempt: number }
   | { readonly t: 'cancel' }
-  | { readonly t: 'trigger-checkpoint'; readonly savepoint?: SavepointRequest }
-  | { readonly t: 'ack'; readonly ack: CheckpointAck }
-  | { readonly t: 'checkpoint-completed'; readonly metadata: CheckpointMetadata }
-  | { readonly t: 'decline'; readonly checkpointId: number; readonly reason: string }
+  | { readonly t: 'trigger-checkpoint'; readonly savepoint?: SavepointRequest; readonly attempt?: number }
+  | { readonly t: 'ack'; readonly ack: CheckpointAck; readonly attempt: number }
+  | { readonly t: 'checkpoint-completed'; readonly metadata: CheckpointMetadata; readonly attempt: number }
+  | { readonly t: 'decline'; readonly checkpointId: number; readonly reason: string; readonly attempt: number }
 
 /** The job as the master runs it, across restarts; the handle reads and reacts through it. */
 export interface JobRuntime {
@@ -57,6 +60,8 @@ export interface JobRuntime {
   restore: RestoreSource | undefined
   /** The queryable states the current deployment serves. */
   readonly queryables: QueryableRegistry
+  /** Deployments so far: the current one's number tags its messages. */
+  deployments: number
 }
 
 /**
@@ -71,8 +76,9 @@ export interface JobRuntime {
  */
 export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMessage> {
   return (ctx) => {
-    const attempt = { cancelled: false }
+    const attempt = { cancelled: false, number: ++job.deployments }
     job.queryables.clear()
+    if (job.coordinator !== undefined) job.coordinator.pinned = job.restore?.metadata.id
     const metrics = new MetricsRegistry(job.startedAt)
     metrics.restarts = job.restarts
     job.metrics = metrics
@@ -103,7 +109,7 @@ export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMes
       if (final) finalCheckpoint = barrier.id
       stopping = savepoint?.stop === true
       for (const key of new Set([...sources, ...ended])) keys.get(key)!.tell({ t: 'trigger-checkpoint', barrier, stopSource: stopping })
-      const timeout = setTimeout(() => ctx.self.tell({ t: 'decline', checkpointId: barrier.id, reason: `timed out after ${job.checkpointing!.timeoutMs} ms` }), job.checkpointing!.timeoutMs)
+      const timeout = setTimeout(() => ctx.self.tell({ t: 'decline', checkpointId: barrier.id, reason: `timed out after ${job.checkpointing!.timeoutMs} ms`, attempt: attempt.number }), job.checkpointing!.timeoutMs)
       timers.push(timeout)
     }
     const maybeFinal = (): void => {
@@ -116,13 +122,14 @@ export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMes
       savepoints.clear()
     }
     if (job.checkpointing !== undefined) {
-      const interval = setInterval(() => ctx.self.tell({ t: 'trigger-checkpoint' }), job.checkpointing.intervalMs)
+      const interval = setInterval(() => ctx.self.tell({ t: 'trigger-checkpoint', attempt: attempt.number }), job.checkpointing.intervalMs)
       timers.push(interval as unknown as NodeJS.Timeout)
     }
 
     const behavior: Behavior<JobMasterMessage> = {
       receive(message) {
         if (attempt.cancelled) return
+        if ('attempt' in message && message.attempt !== undefined && message.attempt !== attempt.number) return
         switch (message.t) {
           case 'cancel':
             return stopTimers()
@@ -146,17 +153,17 @@ export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMes
             return
           }
           case 'trigger-checkpoint':
-            if (starting > 0 && message.savepoint === undefined) return
+            // periodic triggers stop once the final checkpoint is requested
+            if ((starting > 0 || finalRequested) && message.savepoint === undefined) return
             return trigger(message.savepoint)
           case 'ack':
             void coordinator!.acknowledge(message.ack).then(
-              (metadata) => metadata !== undefined && ctx.self.tell({ t: 'checkpoint-completed', metadata }),
-              (error) => ctx.self.tell({ t: 'decline', checkpointId: message.ack.checkpointId, reason: `metadata could not be written: ${(error as Error)?.message}` }),
+              (metadata) => metadata !== undefined && ctx.self.tell({ t: 'checkpoint-completed', metadata, attempt: attempt.number }),
+              (error) => ctx.self.tell({ t: 'decline', checkpointId: message.ack.checkpointId, reason: `metadata could not be written: ${(error as Error)?.message}`, attempt: attempt.number }),
             )
             return
           case 'checkpoint-completed': {
             const { metadata } = message
-            job.restore = { metadata, read: (handle) => coordinator!.storage.readState(handle) }
             for (const ref of all) ref.tell({ t: 'checkpoint-complete', checkpointId: metadata.id })
             const request = savepoints.get(metadata.id)
             request?.resolve(metadata)
@@ -197,7 +204,7 @@ interface Deployed {
   readonly keys: ReadonlyMap<string, ActorRef<SubtaskMessage>>
 }
 
-function deploy(ctx: ActorContext<JobMasterMessage>, job: JobRuntime, attempt: { cancelled: boolean }, metrics: MetricsRegistry): Deployed {
+function deploy(ctx: ActorContext<JobMasterMessage>, job: JobRuntime, attempt: { cancelled: boolean; number: number }, metrics: MetricsRegistry): Deployed {
   const { vertices, config } = job
   const vertexOf = new Map<StreamNode, JobVertex>()
   for (const v of vertices) for (const n of v.nodes) vertexOf.set(n, v)
@@ -245,9 +252,9 @@ function deploy(ctx: ActorContext<JobMasterMessage>, job: JobRuntime, attempt: {
         attempt,
         log: job.log,
         deadLetter: job.deadLetter,
-        finished: () => ctx.self.tell({ t: 'subtask-finished' }),
-        running: () => ctx.self.tell({ t: 'subtask-running' }),
-        ended: () => ctx.self.tell({ t: 'subtask-ended', key }),
+        finished: () => ctx.self.tell({ t: 'subtask-finished', attempt: attempt.number }),
+        running: () => ctx.self.tell({ t: 'subtask-running', attempt: attempt.number }),
+        ended: () => ctx.self.tell({ t: 'subtask-ended', key, attempt: attempt.number }),
         restore: job.restore,
         queryables: job.queryables,
         checkpointing: checkpointing === undefined ? undefined : {
@@ -255,8 +262,8 @@ function deploy(ctx: ActorContext<JobMasterMessage>, job: JobRuntime, attempt: {
           unaligned: checkpointing.unaligned,
           storage: job.coordinator!.storage,
           subtaskKey: key,
-          ack: (ack: CheckpointAck) => ctx.self.tell({ t: 'ack', ack }),
-          decline: (checkpointId: number, reason: string) => ctx.self.tell({ t: 'decline', checkpointId, reason }),
+          ack: (ack: CheckpointAck) => ctx.self.tell({ t: 'ack', ack, attempt: attempt.number }),
+          decline: (checkpointId: number, reason: string) => ctx.self.tell({ t: 'decline', checkpointId, reason, attempt: attempt.number }),
         },
         createMetrics: (chain: OperatorChain) => {
           const m = new SubtaskMetrics(v.name, i, [...chain.metrics.values()], inputs[v.id]![i]!.length * config.channelCredits * config.batchSize, capacity)

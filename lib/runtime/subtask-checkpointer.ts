@@ -53,6 +53,8 @@ const STEP_MS = 4
 export class SubtaskCheckpointer {
   private aligning: { barrier: CheckpointBarrier; seen: Set<number>; startedAt: number } | undefined
   private lastTaken = 0
+  /** The newest checkpoint aborted: its barriers may still arrive on some channels. */
+  private lastAborted = 0
   private running: { id: number; writers: KeyedSnapshotWriter[]; finish: () => void } | undefined
   private notifications: Promise<void> = Promise.resolve()
   /** Unaligned: records arriving on channels whose barrier has not come yet belong to the checkpoint. */
@@ -61,7 +63,9 @@ export class SubtaskCheckpointer {
   constructor(private readonly settings: CheckpointSettings, private readonly host: CheckpointHost) {}
 
   onBarrier(channel: number, barrier: CheckpointBarrier): void {
-    if (barrier.id <= this.lastTaken) return
+    // a barrier of a checkpoint already taken, aborted, or older than the one aligning is late: ignore it
+    if (barrier.id <= this.lastTaken || barrier.id <= this.lastAborted) return
+    if (this.aligning !== undefined && barrier.id < this.aligning.barrier.id) return
     if (this.aligning !== undefined && this.aligning.barrier.id < barrier.id) {
       this.settings.decline(this.aligning.barrier.id, `barrier ${barrier.id} overtook it`)
       this.stopAligning()
@@ -87,7 +91,7 @@ export class SubtaskCheckpointer {
       this.capture.seen.add(channel)
       return this.checkCaptured()
     }
-    if (barrier.id <= this.lastTaken) return
+    if (barrier.id <= this.lastTaken || barrier.id <= this.lastAborted) return
     if (this.capture !== undefined) {
       this.settings.decline(this.capture.id, `barrier ${barrier.id} overtook it`)
       this.capture = undefined
@@ -103,12 +107,14 @@ export class SubtaskCheckpointer {
 
   /** Snapshots now, without alignment: for sources and for subtasks whose input has ended. */
   trigger(barrier: CheckpointBarrier): void {
-    if (barrier.id <= this.lastTaken) return
+    if (barrier.id <= this.lastTaken || barrier.id <= this.lastAborted) return
     this.take(barrier, 0)
   }
 
   abort(checkpointId: number): void {
+    this.lastAborted = Math.max(this.lastAborted, checkpointId)
     if (this.aligning?.barrier.id === checkpointId) this.stopAligning()
+    if (this.capture?.id === checkpointId) this.capture = undefined
     if (this.running?.id === checkpointId) {
       for (const w of this.running.writers) w.release()
       this.running = undefined

@@ -106,6 +106,8 @@ class Subtask implements Behavior<SubtaskMessage> {
   private readonly ended: boolean[]
   private holds = 0
   private sourceStopped = false
+  /** End of input was sent downstream: no element may follow it. */
+  private outputEnded = false
   private readonly unaligned: boolean
   /** In-flight records of an unaligned checkpoint, replayed before anything else. */
   private restoredChannels: { inputs: unknown[][]; outputs: unknown[][][] } | undefined
@@ -166,10 +168,12 @@ class Subtask implements Behavior<SubtaskMessage> {
       chain: this.chain,
       reader: () => this.reader,
       channelEnded: (channel) => this.ended[channel]!,
+      // after end of input nothing downstream reads a barrier any more (nor returns its credit)
       forward: (barrier) => {
+        if (this.outputEnded) return
         for (const writer of this.writers) writer.broadcast(barrier)
       },
-      overtake: (barrier) => this.writers.map((writer) => writer.overtake(barrier)),
+      overtake: (barrier) => (this.outputEnded ? [] : this.writers.map((writer) => writer.overtake(barrier))),
       hold: (work) => {
         this.holds++
         this.later(work, () => {
@@ -273,6 +277,8 @@ class Subtask implements Behavior<SubtaskMessage> {
 
   private open(restoredSplits: unknown[] | undefined): void {
     this.chain.open()
+    // a sink recovering transactions of the restored checkpoint holds input until that is settled (or fails)
+    this.checkPauses()
     const channels = this.restoredChannels
     if (channels !== undefined) {
       channels.inputs.forEach((elements, c) => this.gate.prepend(c, elements.map(decodeElement)))
@@ -404,6 +410,7 @@ class Subtask implements Behavior<SubtaskMessage> {
   }
 
   private inputEnded(): void {
+    this.outputEnded = true
     for (const writer of this.writers) writer.broadcast({ kind: 'end-of-input' })
     if (this.checkpointer === undefined) return this.finish()
     this.state = 'ended'

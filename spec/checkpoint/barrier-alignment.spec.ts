@@ -7,8 +7,6 @@ import { InputGate } from '../../lib/runtime/input-gate.js'
 import type { OperatorChain } from '../../lib/runtime/operator-chain.js'
 import { type CheckpointHost, SubtaskCheckpointer } from '../../lib/runtime/subtask-checkpointer.js'
 
-/** Tests of known engine bugs: skipped in `npm test`, run with RUN_BUGS=1 to see them fail (and pass once fixed). */
-const bug = process.env.RUN_BUGS === '1' ? test : test.skip
 
 const barrier = (id: number): CheckpointBarrier => ({ kind: 'barrier', id, timestamp: Date.now(), savepoint: false })
 
@@ -58,7 +56,7 @@ for (const mode of ['exactly-once', 'at-least-once'] as const) {
     assert.equal(forwarded, [2])
   })
 
-  // BUG (engine): SubtaskCheckpointer.onBarrier adds the channel of ANY barrier newer than the last
+  // Regression (an engine bug the fault injection found, now fixed): SubtaskCheckpointer.onBarrier adds the channel of ANY barrier newer than the last
   // checkpoint taken to the checkpoint being aligned, whatever its id. After checkpoint 2 is aborted
   // (declined elsewhere: a storage failure within tolerableFailures, a timeout), a late barrier 2 on
   // channel 1 counts as channel 1's barrier 3: the subtask snapshots checkpoint 3 before the records
@@ -66,7 +64,7 @@ for (const mode of ['exactly-once', 'at-least-once'] as const) {
   // covers them. Restoring checkpoint 3 loses them (fault-injection seeds 1075 and 1131). Fix: ignore a
   // barrier older than the one being aligned, and remember aborted ids (ignore barrier.id <= the
   // newest aborted id) — see the report.
-  bug(`BUG: ${mode}: a late barrier of an aborted checkpoint does not stand in for the next checkpoint's barrier`, () => {
+  test(`${mode}: a late barrier of an aborted checkpoint does not stand in for the next checkpoint's barrier`, () => {
     const { c, forwarded } = checkpointer(2, mode)
     c.onBarrier(0, barrier(2))
     c.abort(2) // checkpoint 2 was declined by another subtask

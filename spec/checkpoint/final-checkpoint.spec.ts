@@ -9,8 +9,6 @@ import { FaultyRunningCount } from '../support/fault-operators.js'
 import { Ledger, LedgerSink } from '../support/ledger-sink.js'
 import { settlesWithin } from '../support/wait-for.js'
 
-/** Tests of known engine bugs: skipped in `npm test`, run with RUN_BUGS=1 to see them fail (and pass once fixed). */
-const bug = process.env.RUN_BUGS === '1' ? test : test.skip
 
 /** A pass-through whose close takes a while (flushing a client, say). */
 class SlowClose extends StreamOperator<number, number> {
@@ -39,7 +37,7 @@ test('a bounded job with checkpoints every millisecond finishes, and its output 
   assert.equal(checkCounts(ledger.committed, 300, 3, 'exactly-once').problems, [])
 })
 
-// BUG (engine): after a subtask's input ended, the job master keeps sending it the barriers of every
+// Regression (an engine bug the fault injection found, now fixed): after a subtask's input ended, the job master keeps sending it the barriers of every
 // checkpoint (trigger() sends to sources ∪ ended; the periodic trigger is never stopped, not even after
 // the final checkpoint), and it forwards each one (SubtaskCheckpointer.take → host.forward) on channels
 // that already carried end-of-input. The downstream subtask has ended too and never reads them, so they
@@ -49,7 +47,7 @@ test('a bounded job with checkpoints every millisecond finishes, and its output 
 // Fix: do not forward barriers once end-of-input was sent (downstream subtasks that ended get theirs
 // from the master), and stop periodic checkpoints once the final checkpoint is requested — see the report.
 for (const credits of [1, 4]) {
-  bug(`BUG: a bounded job finishes although an operator closes slowly while checkpoints keep coming (${credits} credit${credits > 1 ? 's' : ''})`, async () => {
+  test(`a bounded job finishes although an operator closes slowly while checkpoints keep coming (${credits} credit${credits > 1 ? 's' : ''})`, async () => {
     const { ledger, job } = run(credits, true)
     try {
       await settlesWithin(job.result, { timeoutMs: 3000, description: 'the job finished' })

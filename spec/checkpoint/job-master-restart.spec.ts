@@ -14,8 +14,6 @@ import { runSchedule } from '../support/fault-jobs.js'
 import { Ledger, LedgerSink } from '../support/ledger-sink.js'
 import { settlesWithin } from '../support/wait-for.js'
 
-/** Tests of known engine bugs: skipped in `npm test`, run with RUN_BUGS=1 to see them fail (and pass once fixed). */
-const bug = process.env.RUN_BUGS === '1' ? test : test.skip
 
 /** A checkpoint storage that keeps a copy of every state written and the ids it completed. */
 class RecordingStorage extends MemoryStorage {
@@ -75,7 +73,7 @@ class SlowFailingTwice extends StreamOperator<number, number> {
   }
 }
 
-// BUG (engine): the job master's mailbox survives its restart (ActorCell.restart keeps queued messages),
+// Regression (an engine bug the fault injection found, now fixed): the job master's mailbox survives its restart (ActorCell.restart keeps queued messages),
 // and subtask messages carry no deployment: a 'subtask-ended' the old deployment sent just before the
 // failure is handled by the new deployment's master (lib/runtime/job-master.ts, case 'subtask-ended'),
 // which then sends checkpoint barriers straight to that — running — subtask (trigger() sends to
@@ -83,7 +81,7 @@ class SlowFailingTwice extends StreamOperator<number, number> {
 // barriers; restoring that checkpoint loses them. Fix: tag every message a deployment sends to the
 // master (subtask-running/-ended/-finished, ack, decline, and the master's own checkpoint-completed and
 // timeout declines) with the deployment's attempt, and ignore other attempts' messages — see the report.
-bug('BUG: after a restart, a subtask that ended in the failed attempt is not snapshotted without alignment (stale subtask-ended)', async () => {
+test('after a restart, a subtask that ended in the failed attempt is not snapshotted without alignment (stale subtask-ended)', async () => {
   const records = 2000
   for (let run = 1; run <= 5; run++) {
     const flags = { endFault: false, completedAfter: false, lateFault: false }
@@ -170,14 +168,14 @@ test('a failure while a checkpoint completes restores a retained checkpoint (ret
   assert.equal(checkCounts(ledger.committed, 6000, 5, 'exactly-once').problems, [])
 })
 
-// BUG (engine): CheckpointCoordinator.acknowledge awaits storage.complete(metadata) — which writes the
+// Regression (an engine bug the fault injection found, now fixed): CheckpointCoordinator.acknowledge awaits storage.complete(metadata) — which writes the
 // metadata and drops checkpoints beyond `retain` — and returns nothing when a restart aborted the
 // checkpoint meanwhile (`if (!this.pending.has(...)) return undefined`); the job master only updates
 // `job.restore` on 'checkpoint-completed'. With retain 1 the restart then restores the checkpoint that
 // storage.complete just deleted: ERR_STATE_MISSING on every attempt, and the job fails. Fix: the
 // coordinator records `latest` as soon as storage.complete resolved (the checkpoint is complete
 // whatever happens next), and each deployment restores `coordinator.latest` — see the report.
-bug('BUG: a failure while a checkpoint completes restores a retained checkpoint even with retain 1', async () => {
+test('a failure while a checkpoint completes restores a retained checkpoint even with retain 1', async () => {
   const { ledger, flags, result } = runWithSlowCompletion(1)
   const outcome = await settlesWithin(result.then((r) => r, (e: unknown) => e as Error), { timeoutMs: 20_000 })
   assert.ok(flags.failed, 'the failure was injected')

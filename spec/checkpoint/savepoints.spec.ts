@@ -12,8 +12,6 @@ import { Ledger, LedgerSink } from '../support/ledger-sink.js'
 import { tempDir } from '../support/temp-dir.js'
 import { settlesWithin, waitFor } from '../support/wait-for.js'
 
-/** Tests of known engine bugs: skipped in `npm test`, run with RUN_BUGS=1 to see them fail (and pass once fixed). */
-const bug = process.env.RUN_BUGS === '1' ? test : test.skip
 
 const RECORDS = 8000
 const KEYS = 9
@@ -53,14 +51,14 @@ test('stop-with-savepoint in a running job commits nothing after the savepoint: 
   }
 })
 
-// BUG (engine): a savepoint is also completed into the job's checkpoint storage as `chk-<id>` with
+// Regression (an engine bug the fault injection found, now fixed): a savepoint is also completed into the job's checkpoint storage as `chk-<id>` with
 // `savepoint: true` in its metadata, and DirectoryStorage.openSavepoint takes the state locations of
 // such metadata as relative to the directory itself (`metadata.savepoint ? directory : join(directory,
 // '..')`), while `complete()` wrote them relative to the storage root (`chk-<id>/<uid>-<n>.state`). So
 // `restoreFrom: '<dir>/chk-<id>'` — documented as allowed for retained checkpoints — fails for it with
 // ERR_STATE_MISSING ('<dir>/chk-<id>/chk-<id>/…'). Fix: resolve a handle's location against the storage
 // root when it starts with `chk-<id>/` (or record the layout in the metadata) — see the report.
-bug('BUG: restoreFrom a retained chk-<id> directory works when that checkpoint was a savepoint', async () => {
+test('restoreFrom a retained chk-<id> directory works when that checkpoint was a savepoint', async () => {
   const dir = tempDir('sluice-chk-savepoint-')
   try {
     const gate = new SequenceGate(0.5)
@@ -93,13 +91,13 @@ class SlowExportDirectory extends DirectoryStorage {
   }
 }
 
-// BUG (engine): CheckpointStorage.complete() promises to drop the oldest checkpoints beyond retention
+// Regression (an engine bug the fault injection found, now fixed): CheckpointStorage.complete() promises to drop the oldest checkpoints beyond retention
 // "(savepoints are kept)"; MemoryStorage keeps them, DirectoryStorage.complete() counts a savepoint's
 // chk-<id> among the retained ones and deletes it. JobHandle.triggerSavepoint exports the savepoint
 // from that directory after it completed, so when `retain` checkpoints complete during the export it
 // fails with ERR_STATE_MISSING. Fix: skip checkpoints whose metadata says savepoint in the retention
 // of DirectoryStorage.complete() (and drop them once exported) — see the report.
-bug('BUG: DirectoryStorage keeps a savepoint\'s checkpoint until it is exported, whatever the retention', async () => {
+test('DirectoryStorage keeps a savepoint\'s checkpoint until it is exported, whatever the retention', async () => {
   const dir = tempDir('sluice-retain-savepoint-')
   try {
     const ledger = new Ledger<string>()

@@ -9,8 +9,6 @@ import { Ledger, LedgerSink } from '../support/ledger-sink.js'
 import { tempDir } from '../support/temp-dir.js'
 import { settlesWithin, waitFor } from '../support/wait-for.js'
 
-/** Tests of known engine bugs: skipped in `npm test`, run with RUN_BUGS=1 to see them fail (and pass once fixed). */
-const bug = process.env.RUN_BUGS === '1' ? test : test.skip
 
 function plan(changes: Partial<FaultPlan>): FaultPlan {
   return {
@@ -50,14 +48,14 @@ class RecommitFailsOnce<T> extends LedgerSink<T> {
   }
 }
 
-// BUG (engine): TwoPhaseCommitWriter starts `recover()` in its constructor and keeps the promise only for
+// Regression (an engine bug the fault injection found, now fixed): TwoPhaseCommitWriter starts `recover()` in its constructor and keeps the promise only for
 // `ready()`, which the subtask asks after it processed a batch (Subtask.checkPauses). A restore whose
 // recommit fails before any record arrives leaves a rejected promise nobody handles: Node reports an
 // unhandled rejection (which ends a process run with default settings), the subtask does not fail,
 // the job goes on and never commits that transaction. Fix: Subtask.open() calls checkPauses() right
 // after chain.open(), so a restoring sink's recovery holds the input from the start and its rejection
 // fails the subtask through later(); see the report.
-bug('BUG: a recommit that fails during a restore fails the subtask (no unhandled rejection), and the retry commits it', async () => {
+test('a recommit that fails during a restore fails the subtask (no unhandled rejection), and the retry commits it', async () => {
   const unhandled: unknown[] = []
   const onUnhandled = (error: unknown): void => void unhandled.push(error)
   process.on('unhandledRejection', onUnhandled)

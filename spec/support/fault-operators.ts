@@ -120,6 +120,10 @@ export class FaultyStorage implements CheckpointStorage {
     return this.inner.complete(metadata)
   }
 
+  prune(latestId: number, keep: readonly number[]): Promise<void> {
+    return this.inner.prune(latestId, keep)
+  }
+
   discard(checkpointId: number): Promise<void> {
     return this.inner.discard(checkpointId)
   }

@@ -1,0 +1,151 @@
+import { Kafka, type KafkaConfig, logLevel } from 'kafkajs'
+import { ConfigError } from '../../errors.js'
+import type { WatermarkStrategy } from '../../time/watermark-strategy.js'
+import type { KafkaDeserializer, KafkaProducerRecord } from './kafka-record.js'
+import type { StartPosition } from './start-position.js'
+
+/** How the connector reaches Kafka: broker addresses, or a kafkajs configuration or client of your own. */
+export interface KafkaConnectionOptions {
+  /** Bootstrap brokers, 'host:port'. Needed unless `client` is given. */
+  brokers?: string[]
+  /** A kafkajs `Kafka` client or its configuration (TLS, SASL, timeouts); overrides `brokers`. */
+  client?: Kafka | KafkaConfig
+  /** Default 'sluice'. */
+  clientId?: string
+}
+
+/** Options of {@link KafkaSource} (Flink's KafkaSource builder). */
+export interface KafkaSourceOptions<T> extends KafkaConnectionOptions {
+  /** Topics to read; or use `topicPattern`. */
+  topics?: string | string[]
+  /** Read every topic whose name matches; topics created later are found by partition discovery. */
+  topicPattern?: RegExp
+  /** Where partitions without a checkpointed offset start; default 'earliest'. */
+  startFrom?: StartPosition
+  /**
+   * A consumer group: the group of `startFrom: { committed }`, where offsets are committed when a
+   * checkpoint completes (for monitoring), and the group that assigns partitions with
+   * `assignment: 'consumer-group'`.
+   */
+  groupId?: string
+  /**
+   * Who decides which subtask reads which partition. 'subtasks' (default): each subtask owns the
+   * partitions that hash to it, and the checkpoint alone holds the offsets. 'consumer-group': the
+   * subtasks of every process running this job join `groupId` and Kafka splits the partitions among
+   * them (scale-out across machines; see docs/connectors/kafka.md for the guarantee).
+   */
+  assignment?: 'subtasks' | 'consumer-group'
+  /** Commit the checkpointed offsets to `groupId` when a checkpoint completes; default true when `groupId` is set. */
+  commitOffsetsOnCheckpoint?: boolean
+  /** Look for new partitions and topics this often; 0 turns discovery off. Default 10,000 ms. */
+  partitionDiscoveryIntervalMs?: number
+  /** What a record becomes; default 'buffer' (a {@link KafkaRecord} with Buffers). */
+  deserializer?: KafkaDeserializer<T>
+  /** Per-partition watermarks: one generator per partition, the source's watermark is their minimum. */
+  watermarks?: WatermarkStrategy<T>
+  /** How often the per-partition generators emit; default 200 ms. */
+  watermarkIntervalMs?: number
+  /** Default 'read_committed': records of aborted transactions are skipped (on a broker that marks them). */
+  isolationLevel?: 'read_committed' | 'read_uncommitted'
+  /** Records fetched and not yet emitted before fetching pauses; default 10,000. */
+  maxBufferedRecords?: number
+  /** Most bytes one Fetch answer may carry; default 1 MiB. */
+  fetchMaxBytes?: number
+  /** Most bytes per partition in one Fetch answer; default 1 MiB. */
+  maxPartitionFetchBytes?: number
+  /** How long the broker may hold a Fetch while it has no new records; default 500 ms. */
+  fetchMaxWaitMs?: number
+  /** Stop at the end offsets found when each partition is first assigned: the source is bounded. */
+  stopAt?: 'latest'
+  /** A fetch position that no longer exists (retention deleted it): 'earliest' (default), 'latest' or 'fail'. */
+  onOffsetOutOfRange?: 'earliest' | 'latest' | 'fail'
+  /** Group session timeout with `assignment: 'consumer-group'`; default 10,000 ms. */
+  sessionTimeoutMs?: number
+}
+
+/** What the sink promises: with 'exactly-once' it writes in Kafka transactions. */
+export type KafkaSinkGuarantee = 'none' | 'at-least-once' | 'exactly-once'
+
+/** Chooses the partition of a record that has none of its own. */
+export type KafkaPartitioner<T> = 'default' | 'round-robin' | ((record: { topic: string; partitionCount: number; key: Buffer | string | null | undefined; value: T }) => number)
+
+/** Options of {@link kafkaSink} (Flink's KafkaSink builder). */
+export interface KafkaSinkOptions<T> extends KafkaConnectionOptions {
+  /** The topic of every record, or a function choosing it per value. */
+  topic: string | ((value: T) => string)
+  /** Key, value, headers (and optionally partition, timestamp) of a value; default: the value as text. */
+  serializer?: (value: T) => KafkaProducerRecord
+  /** 'default' (murmur2 of the key, as the Java client), 'round-robin', or a function. */
+  partitioner?: KafkaPartitioner<T>
+  /** Default 'at-least-once'. */
+  guarantee?: KafkaSinkGuarantee
+  /** Prefix of the transactional ids (`<prefix>-<subtask>-<checkpoint>`); needed for exactly-once, unique per job. */
+  transactionalIdPrefix?: string
+  /** The broker aborts a transaction open longer than this; default 60,000 ms (brokers cap it at 15 min). */
+  transactionTimeoutMs?: number
+  /** The longest a restart may take, for the transaction-timeout warning; default 30,000 ms. */
+  maxRestartMs?: number
+  /** The job's checkpoint interval, to warn at build time; measured at run time otherwise. */
+  checkpointIntervalMs?: number
+  /** Records per produce request; default 500. */
+  batchSize?: number
+  /** How long a partial batch waits for more records; default 5 ms. */
+  lingerMs?: number
+  /** Records written and not yet acknowledged before the writer stops taking more; default 10,000. */
+  maxInFlightRecords?: number
+  /** Acknowledgements the leader waits for: -1 all in-sync replicas (default), 1 the leader. */
+  acks?: -1 | 1
+}
+
+/**
+ * A kafkajs client from the connection options, logging nothing of its own (the connector logs).
+ *
+ * @example
+ * const kafka = kafkaClient('kafkaSource', { brokers: ['localhost:9092'] })
+ */
+export function kafkaClient(owner: string, options: KafkaConnectionOptions): Kafka {
+  const { client, brokers, clientId = 'sluice' } = options
+  if (client instanceof Kafka) return client
+  if (client !== undefined) {
+    if (client === null || typeof client !== 'object' || !('brokers' in client)) throw new ConfigError(`${owner}.client`, client, 'a kafkajs Kafka instance or KafkaConfig')
+    return new Kafka({ logLevel: logLevel.NOTHING, clientId, ...client })
+  }
+  if (!Array.isArray(brokers) || brokers.length === 0 || !brokers.every((b) => typeof b === 'string' && /^[^:]+:\d+$/.test(b))) {
+    throw new ConfigError(`${owner}.brokers`, brokers, "a non-empty list of 'host:port' (or a client)")
+  }
+  if (typeof clientId !== 'string' || clientId === '') throw new ConfigError(`${owner}.clientId`, clientId, 'a non-empty string')
+  return new Kafka({ brokers, clientId, logLevel: logLevel.NOTHING })
+}
+
+/**
+ * Throws a ConfigError unless `value` is a whole number ≥ `min`.
+ *
+ * @example
+ * positiveInteger('kafkaSource.maxBufferedRecords', 100, 1) // 100
+ */
+export function wholeNumber(option: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw new ConfigError(option, value, `a whole number of at least ${min}`)
+  return value
+}
+
+/**
+ * Throws a ConfigError unless `value` is one of `allowed`.
+ *
+ * @example
+ * oneOf('kafkaSink.guarantee', 'exactly-once', ['none', 'at-least-once', 'exactly-once'])
+ */
+export function oneOf<V extends string | number>(option: string, value: unknown, allowed: readonly V[]): V {
+  if (!allowed.includes(value as V)) throw new ConfigError(option, value, allowed.map((a) => JSON.stringify(a)).join(' | '))
+  return value as V
+}
+
+/**
+ * Throws a ConfigError unless `options` is an object.
+ *
+ * @example
+ * optionsObject('kafkaSource options', { topics: 'a' })
+ */
+export function optionsObject<O extends object>(option: string, options: O | undefined): O {
+  if (options === null || typeof options !== 'object') throw new ConfigError(option, options, 'an options object')
+  return options
+}

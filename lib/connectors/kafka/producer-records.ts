@@ -1,0 +1,93 @@
+import { type ICustomPartitioner, type Message, Partitioners } from 'kafkajs'
+import { ConfigError, describeValue } from '../../errors.js'
+import type { KafkaProducerRecord } from './kafka-record.js'
+import type { KafkaPartitioner, KafkaSinkOptions } from './options.js'
+
+/** Messages waiting to be sent, grouped by topic, in write order. */
+export class TopicMessages {
+  private readonly byTopic = new Map<string, Message[]>()
+  size = 0
+
+  add(topic: string, message: Message): void {
+    let list = this.byTopic.get(topic)
+    if (list === undefined) this.byTopic.set(topic, (list = []))
+    list.push(message)
+    this.size++
+  }
+
+  /** Takes everything out, as kafkajs's `sendBatch` wants it. */
+  drain(): Array<{ topic: string; messages: Message[] }> {
+    const result = [...this.byTopic].map(([topic, messages]) => ({ topic, messages }))
+    this.byTopic.clear()
+    this.size = 0
+    return result
+  }
+}
+
+/**
+ * Turns the values of a sink into Kafka messages: its topic, its serializer, and its partitioner (a
+ * custom partitioner sees the original value, kept next to the message until kafkajs asks).
+ *
+ * @example
+ * const records = new RecordSerializer(options); records.add(buffer, value, timestamp)
+ */
+export class RecordSerializer<T> {
+  private readonly topicOf: (value: T) => string
+  private readonly serialize: (value: T) => KafkaProducerRecord
+  private readonly values = new WeakMap<Message, T>()
+  readonly createPartitioner: ICustomPartitioner
+
+  constructor(owner: string, options: KafkaSinkOptions<T>) {
+    const { topic, serializer = defaultSerializer, partitioner = 'default' } = options
+    if (typeof topic === 'string') {
+      if (topic === '') throw new ConfigError(`${owner}.topic`, topic, 'a topic name or a function value → topic')
+      this.topicOf = () => topic
+    } else if (typeof topic === 'function') this.topicOf = topic
+    else throw new ConfigError(`${owner}.topic`, topic, 'a topic name or a function value → topic')
+    if (typeof serializer !== 'function') throw new ConfigError(`${owner}.serializer`, serializer, 'a function value → { key?, value, headers?, partition?, timestamp? }')
+    this.serialize = serializer
+    this.createPartitioner = this.partitionerFactory(owner, partitioner)
+  }
+
+  /** Serializes `value` and adds it to `into`; the record's timestamp is its event time when it has one. */
+  add(into: TopicMessages, value: T, timestamp: number | undefined): void {
+    const record = this.serialize(value)
+    if (record === null || typeof record !== 'object' || !('value' in record)) throw new TypeError(`kafka sink serializer returned ${describeValue(record)} for ${describeValue(value)}, not { value, key?, headers? }`)
+    const message: Message = { key: record.key, value: record.value, headers: record.headers as Message['headers'], partition: record.partition, timestamp: String(record.timestamp ?? timestamp ?? Date.now()) }
+    if (this.custom) this.values.set(message, value)
+    into.add(this.topicOf(value), message)
+  }
+
+  private custom = false
+
+  private partitionerFactory(owner: string, partitioner: KafkaPartitioner<T>): ICustomPartitioner {
+    if (partitioner === 'default') return Partitioners.DefaultPartitioner
+    if (partitioner === 'round-robin') {
+      return () => {
+        const next = new Map<string, number>()
+        return ({ topic, partitionMetadata, message }) => {
+          if (message.partition != null) return message.partition
+          const n = next.get(topic) ?? 0
+          next.set(topic, n + 1)
+          return partitionMetadata[n % partitionMetadata.length]!.partitionId
+        }
+      }
+    }
+    if (typeof partitioner !== 'function') throw new ConfigError(`${owner}.partitioner`, partitioner, "'default' | 'round-robin' | a function ({ topic, partitionCount, key, value }) => partition")
+    this.custom = true
+    return () => ({ topic, partitionMetadata, message }) => {
+      if (message.partition != null) return message.partition
+      const partition = partitioner({ topic, partitionCount: partitionMetadata.length, key: message.key, value: this.values.get(message) as T })
+      if (!Number.isInteger(partition) || partition < 0 || partition >= partitionMetadata.length) {
+        throw new RangeError(`kafka sink partitioner returned ${describeValue(partition)} for topic ${topic} with ${partitionMetadata.length} partitions`)
+      }
+      return partition
+    }
+  }
+}
+
+/** Strings and Buffers as they are, anything else as JSON. */
+function defaultSerializer(value: unknown): KafkaProducerRecord {
+  if (typeof value === 'string' || Buffer.isBuffer(value)) return { value }
+  return { value: JSON.stringify(value) ?? null }
+}

@@ -1,0 +1,386 @@
+import type { Admin, Kafka } from 'kafkajs'
+import { ConnectorError, DecodeError, messageOf } from '../../errors.js'
+import { createLogger, type Logger } from '../../logging.js'
+import { Availability } from '../../runtime/availability.js'
+import type { InputStatus, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
+import { GroupMembership } from './group-membership.js'
+import { type ClusterConnection, commitGroupOffsets, createCluster, type RawKafkaMessage } from './kafka-internals.js'
+import { toKafkaRecord } from './kafka-record.js'
+import { listPartitions, partitionOwner } from './partition-discovery.js'
+import { PartitionFetcher } from './partition-fetcher.js'
+import type { KafkaPartitionSplit, KafkaSource, KafkaSourceSettings } from './source.js'
+import { SplitWatermarks } from './split-watermarks.js'
+import { partitionKey, resolveStartOffsets, type TopicPartition } from './start-position.js'
+
+/** One owned partition: its buffered records and where fetching stands. */
+class OwnedPartition {
+  readonly chunks: RawKafkaMessage[][] = []
+  head = 0
+  buffered = 0
+  queued = false
+  fetchDone = false
+
+  constructor(readonly key: string, readonly topic: string, readonly partition: number, public fetchOffset: number, readonly stopOffset: number | undefined) {}
+
+  /** The offset of the next record to emit: the first buffered one, else the next to fetch. */
+  get position(): number {
+    return this.buffered > 0 ? Number(this.chunks[0]![this.head]!.offset) : this.fetchOffset
+  }
+
+  get finished(): boolean {
+    return this.fetchDone && this.buffered === 0
+  }
+}
+
+/**
+ * The reader of {@link KafkaSource} for one subtask. Fetching runs on its own (see
+ * {@link PartitionFetcher}); `pollNext` hands out one buffered record at a time, rotating over the
+ * partitions after each fetched chunk. `bufferedRecords`, `pauseCount` and `ownedPartitions` let a
+ * caller watch it.
+ *
+ * @example
+ * const reader = kafkaSource({ brokers, topics: 'orders' }).createReader(context)
+ * await reader.start()
+ */
+export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit> {
+  private readonly settings: KafkaSourceSettings<T>
+  private readonly kafka: Kafka
+  private readonly admin: Admin
+  private readonly cluster: ClusterConnection
+  private readonly fetcher: PartitionFetcher
+  private readonly owned = new Map<string, OwnedPartition>()
+  private readonly ready: OwnedPartition[] = []
+  /** Offsets from the checkpoint restored, for partitions this reader owns or may own later. */
+  private readonly restored = new Map<string, number>()
+  /** Partitions whose start offsets are being looked up. */
+  private readonly adding = new Set<string>()
+  private readonly pendingCommits = new Map<number, Array<{ topic: string; partition: number; offset: number }>>()
+  private readonly available = new Availability()
+  private readonly watermarks: SplitWatermarks<T> | undefined
+  private readonly log: Logger
+  private membership: GroupMembership | undefined
+  private buffered = 0
+  private pausedForRoom = false
+  private assigned = false
+  private closed = false
+  private failure: Error | undefined
+  private cancelDiscovery: (() => void) | undefined
+  private cancelTick: (() => void) | undefined
+  private discovering = false
+  /** How often fetching paused because the buffer was full. */
+  pauseCount = 0
+
+  constructor(source: KafkaSource<T>, private readonly context: SourceReaderContext, restored: KafkaPartitionSplit[] | undefined) {
+    this.settings = source.settings
+    this.kafka = source.client()
+    this.admin = this.kafka.admin()
+    this.cluster = createCluster(this.kafka, { isolationLevel: this.settings.isolationLevel })
+    this.log = createLogger().child({ connector: 'kafka-source', subtask: context.subtask })
+    this.restoring = restored !== undefined
+    for (const split of restored ?? []) this.restored.set(partitionKey(split.topic, split.partition), split.offset)
+    this.watermarks = this.settings.watermarks === undefined ? undefined : new SplitWatermarks(this.settings.watermarks, context.processingTime)
+    const s = this.settings
+    this.fetcher = new PartitionFetcher(
+      this.cluster,
+      { isolationLevel: s.isolationLevel, maxWaitMs: s.fetchMaxWaitMs, maxBytes: s.fetchMaxBytes, maxPartitionBytes: s.maxPartitionFetchBytes, maxRetries: 10 },
+      { onRecords: (key, messages, next) => this.receive(key, messages, next), onOffsetOutOfRange: (key) => this.outOfRange(key), onFailure: (error) => this.fail(error) },
+      () => this.hasRoom(),
+    )
+  }
+
+  private readonly restoring: boolean
+
+  /** Records fetched and not yet emitted. */
+  get bufferedRecords(): number {
+    return this.buffered
+  }
+
+  /** The partitions this reader reads now, as 'topic:partition'. */
+  get ownedPartitions(): string[] {
+    return [...this.owned.keys()].sort()
+  }
+
+  /** Fetch requests sent so far. */
+  get fetchRequests(): number {
+    return this.fetcher.requests
+  }
+
+  async start(): Promise<void> {
+    await this.admin.connect()
+    await this.cluster.connect()
+    if (this.settings.assignment === 'consumer-group') {
+      const topics = 'topics' in this.settings.selection ? this.settings.selection.topics : []
+      this.membership = new GroupMembership(this.kafka, this.settings.groupId!, topics, this.settings.sessionTimeoutMs, (partitions) => void this.reassign(partitions), (error) => this.fail(error))
+      await this.membership.start()
+    } else {
+      await this.discover(true)
+      this.scheduleDiscovery()
+    }
+    this.assigned = true
+    this.scheduleTick()
+    this.available.signal()
+  }
+
+  pollNext(output: SourceOutput<T>): InputStatus {
+    if (this.failure !== undefined) throw this.failure
+    if (this.watermarks?.pending) this.watermarks.emit(output)
+    const p = this.ready[0]
+    if (p === undefined) return this.idleStatus()
+    const chunk = p.chunks[0]!
+    const message = chunk[p.head++]!
+    if (p.head === chunk.length) {
+      p.chunks.shift()
+      p.head = 0
+      // Rotate after each fetched chunk so one busy partition does not starve the others.
+      this.ready.shift()
+      if (p.chunks.length > 0) this.ready.push(p)
+      else p.queued = false
+    }
+    p.buffered--
+    this.buffered--
+    const record = toKafkaRecord(p.topic, p.partition, message)
+    let value: T
+    try {
+      value = this.settings.deserialize(record)
+    } catch (cause) {
+      throw new DecodeError(`kafka record ${p.topic}/${p.partition}@${record.offset} cannot be deserialized: ${messageOf(cause)}`, record, cause)
+    }
+    if (this.watermarks === undefined) output.collect(value, record.timestamp)
+    else {
+      output.collect(value, this.watermarks.onRecord(p.key, value, record.timestamp))
+      if (this.watermarks.pending) this.watermarks.emit(output)
+    }
+    if (p.finished) this.partitionFinished(p, output)
+    if (this.pausedForRoom && this.buffered <= this.settings.maxBufferedRecords >> 1) {
+      this.pausedForRoom = false
+      this.fetcher.wake()
+    }
+    return this.buffered > 0 ? 'more' : this.idleStatus()
+  }
+
+  isAvailable(): Promise<void> {
+    return this.available.promise
+  }
+
+  snapshotState(checkpointId: number): KafkaPartitionSplit[] {
+    const splits: KafkaPartitionSplit[] = []
+    for (const p of this.owned.values()) splits.push({ v: 1, topic: p.topic, partition: p.partition, offset: p.position })
+    // Partitions still being added keep the offset they were restored with.
+    for (const key of this.adding) {
+      const offset = this.restored.get(key)
+      if (offset !== undefined && !this.owned.has(key)) splits.push({ v: 1, ...splitKey(key), offset })
+    }
+    if (this.settings.commitOffsets) this.pendingCommits.set(checkpointId, splits.map(({ topic, partition, offset }) => ({ topic, partition, offset })))
+    return splits
+  }
+
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    let offsets: Array<{ topic: string; partition: number; offset: number }> | undefined
+    for (const [id, o] of this.pendingCommits) {
+      if (id > checkpointId) continue
+      offsets = o
+      this.pendingCommits.delete(id)
+    }
+    if (offsets === undefined || this.closed) return
+    try {
+      // Commits are for monitoring and `startFrom: committed`; a failed one is retried by the next checkpoint.
+      if (this.membership !== undefined) await this.membership.commit(offsets.filter((o) => this.owned.has(partitionKey(o.topic, o.partition))))
+      else await commitGroupOffsets(this.cluster, this.settings.groupId!, offsets)
+    } catch (error) {
+      this.log.warn('committing offsets to the consumer group failed', { groupId: this.settings.groupId, checkpointId, error })
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    this.cancelDiscovery?.()
+    this.cancelTick?.()
+    this.fetcher.close()
+    await this.membership?.stop()
+    await Promise.allSettled([this.admin.disconnect(), this.cluster.disconnect()])
+  }
+
+  private idleStatus(): InputStatus {
+    if (this.settings.stopAtLatest && this.assigned && this.adding.size === 0 && [...this.owned.values()].every((p) => p.finished)) return 'end'
+    return 'nothing-available'
+  }
+
+  private hasRoom(): boolean {
+    if (this.buffered < this.settings.maxBufferedRecords) return true
+    if (!this.pausedForRoom) {
+      this.pausedForRoom = true
+      this.pauseCount++
+    }
+    return false
+  }
+
+  private receive(key: string, messages: RawKafkaMessage[], nextOffset: number): void {
+    const p = this.owned.get(key)
+    if (p === undefined || this.closed) return
+    let chunk = messages
+    if (p.stopOffset !== undefined && chunk.length > 0 && Number(chunk[chunk.length - 1]!.offset) >= p.stopOffset) chunk = chunk.filter((m) => Number(m.offset) < p.stopOffset!)
+    p.fetchOffset = nextOffset
+    if (chunk.length > 0) {
+      p.chunks.push(chunk)
+      p.buffered += chunk.length
+      this.buffered += chunk.length
+      if (!p.queued) {
+        p.queued = true
+        this.ready.push(p)
+      }
+    }
+    if (p.stopOffset !== undefined && nextOffset >= p.stopOffset) {
+      p.fetchDone = true
+      this.fetcher.hold(key)
+      if (p.finished) this.watermarks?.removeSplit(key)
+    }
+    this.available.signal()
+  }
+
+  private partitionFinished(p: OwnedPartition, output: SourceOutput<T>): void {
+    this.watermarks?.removeSplit(p.key)
+    if (this.watermarks?.pending) this.watermarks.emit(output)
+  }
+
+  /** Subtask mode: list the partitions, and take those that hash to this subtask and are new. */
+  private async discover(initial: boolean): Promise<void> {
+    if (this.discovering || this.closed) return
+    this.discovering = true
+    try {
+      const all = await listPartitions(this.admin, this.settings.selection)
+      const mine = all.filter((tp) => partitionOwner(tp.topic, tp.partition, this.context.parallelism) === this.context.subtask)
+      await this.add(mine.filter((tp) => !this.owned.has(partitionKey(tp.topic, tp.partition))), initial)
+    } finally {
+      this.discovering = false
+    }
+  }
+
+  /** Group mode: a new assignment after a rebalance. */
+  private async reassign(partitions: TopicPartition[]): Promise<void> {
+    const keys = new Set(partitions.map((tp) => partitionKey(tp.topic, tp.partition)))
+    for (const [key, p] of this.owned) {
+      if (keys.has(key)) continue
+      // Revoked: its buffered records are dropped; the new owner reads from the group's offset.
+      this.owned.delete(key)
+      this.fetcher.remove(key)
+      this.watermarks?.removeSplit(key)
+      this.buffered -= p.buffered
+      const i = this.ready.indexOf(p)
+      if (i >= 0) this.ready.splice(i, 1)
+    }
+    try {
+      await this.add(partitions.filter((tp) => !this.owned.has(partitionKey(tp.topic, tp.partition))), !this.assigned)
+    } catch (error) {
+      this.fail(new ConnectorError('ERR_ASSIGN', `kafka source: cannot start the assigned partitions: ${messageOf(error)}`, { cause: error, retriable: true }))
+    }
+  }
+
+  private async add(partitions: TopicPartition[], initial: boolean): Promise<void> {
+    if (partitions.length === 0) return
+    const keys = partitions.map((tp) => partitionKey(tp.topic, tp.partition))
+    for (const key of keys) this.adding.add(key)
+    try {
+      const starts = await this.startOffsets(partitions, initial)
+      const stops = this.settings.stopAtLatest ? await resolveStartOffsets(this.admin, { kind: 'latest' }, undefined, partitions) : undefined
+      for (const tp of partitions) {
+        const key = partitionKey(tp.topic, tp.partition)
+        if (this.closed || this.owned.has(key)) continue
+        const start = starts.get(key)!
+        const p = new OwnedPartition(key, tp.topic, tp.partition, start, stops?.get(key))
+        this.owned.set(key, p)
+        if (p.stopOffset !== undefined && start >= p.stopOffset) p.fetchDone = true
+        else {
+          this.watermarks?.addSplit(key)
+          this.fetcher.add(tp.topic, tp.partition, start)
+        }
+      }
+    } finally {
+      for (const key of keys) this.adding.delete(key)
+      this.available.signal()
+    }
+  }
+
+  /**
+   * The checkpoint's offset where there is one. Otherwise `startFrom` for the partitions of the first
+   * assignment of a fresh job, and the earliest offset for partitions found later (or not in the
+   * checkpoint restored), so no record of a new partition is missed. In group mode the group's
+   * committed offset counts too: the newest of it and the checkpoint's wins; without either, startFrom.
+   */
+  private async startOffsets(partitions: TopicPartition[], initial: boolean): Promise<Map<string, number>> {
+    const result = new Map<string, number>()
+    const group = this.membership !== undefined ? await this.committedOffsets(partitions) : undefined
+    const unresolved: TopicPartition[] = []
+    for (const tp of partitions) {
+      const key = partitionKey(tp.topic, tp.partition)
+      const candidates = [this.restored.get(key), group?.get(key)].filter((o): o is number => o !== undefined)
+      if (candidates.length > 0) result.set(key, Math.max(...candidates))
+      else unresolved.push(tp)
+    }
+    if (unresolved.length > 0) {
+      // In group mode a partition nobody has committed yet was started at startFrom by every owner so far.
+      const position = this.membership !== undefined || (initial && !this.restoring) ? this.settings.startFrom : { kind: 'earliest' as const }
+      for (const [key, offset] of await resolveStartOffsets(this.admin, position, this.settings.groupId, unresolved)) result.set(key, offset)
+    }
+    return result
+  }
+
+  private async committedOffsets(partitions: TopicPartition[]): Promise<Map<string, number>> {
+    const result = new Map<string, number>()
+    const topics = [...new Set(partitions.map((p) => p.topic))]
+    for (const entry of await this.admin.fetchOffsets({ groupId: this.settings.groupId!, topics })) {
+      for (const o of entry.partitions) if (Number(o.offset) >= 0) result.set(partitionKey(entry.topic, o.partition), Number(o.offset))
+    }
+    return result
+  }
+
+  private outOfRange(key: string): void {
+    const policy = this.settings.onOffsetOutOfRange
+    const p = this.owned.get(key)
+    if (p === undefined) return
+    if (policy === 'fail') return this.fail(new ConnectorError('ERR_OFFSET_OUT_OF_RANGE', `kafka source: offset ${p.fetchOffset} of ${p.topic}/${p.partition} no longer exists (onOffsetOutOfRange 'fail')`))
+    resolveStartOffsets(this.admin, { kind: policy }, undefined, [p]).then(
+      (offsets) => {
+        const offset = offsets.get(key)!
+        this.log.warn('fetch offset out of range; resetting', { topic: p.topic, partition: p.partition, from: p.fetchOffset, to: offset, policy })
+        p.fetchOffset = offset
+        this.fetcher.seek(key, offset)
+      },
+      (error) => this.fail(error),
+    )
+  }
+
+  private scheduleDiscovery(): void {
+    const interval = this.settings.discoveryIntervalMs
+    if (interval === 0 || this.closed) return
+    const clock = this.context.processingTime
+    this.cancelDiscovery = clock.scheduleAt(clock.now() + interval, () => {
+      this.discover(false).then(
+        () => this.scheduleDiscovery(),
+        (error) => {
+          this.log.warn('partition discovery failed; trying again at the next interval', { error })
+          this.scheduleDiscovery()
+        },
+      )
+    })
+  }
+
+  private scheduleTick(): void {
+    if (this.watermarks === undefined || this.closed) return
+    const clock = this.context.processingTime
+    this.cancelTick = clock.scheduleAt(clock.now() + this.settings.watermarkIntervalMs, () => {
+      this.watermarks!.tick()
+      if (this.watermarks!.pending) this.available.signal()
+      this.scheduleTick()
+    })
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error
+    this.available.signal()
+  }
+}
+
+function splitKey(key: string): { topic: string; partition: number } {
+  const i = key.lastIndexOf(':')
+  return { topic: key.slice(0, i), partition: Number(key.slice(i + 1)) }
+}

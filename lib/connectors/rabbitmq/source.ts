@@ -1,0 +1,292 @@
+import { type Channel, type ChannelModel, type ConsumeMessage, type Message, connect } from 'amqplib'
+import { ConnectorError } from '../../errors.js'
+import { Availability } from '../../runtime/availability.js'
+import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
+import type { ProcessingTimeService } from '../../time/processing-time.js'
+import { type AckStateV1, CheckpointAcks } from './checkpoint-acks.js'
+import { Fifo } from './fifo.js'
+import { type RabbitMQSourceOptions, type SourceSettings, sourceSettings } from './options.js'
+import { ReconnectLoop } from './reconnect.js'
+import { closeQuietly, isNotFound } from './session.js'
+
+/** A message as amqplib delivers it: `content` (a Buffer), `fields` (deliveryTag, redelivered, routingKey …) and `properties`. */
+export type RabbitMQMessage = ConsumeMessage
+
+/**
+ * Consumes a RabbitMQ queue (Flink's RMQSource), emitting amqplib's messages as they are: decode them
+ * downstream with `decode(...)`, whose dead-letter output takes payloads that do not decode.
+ *
+ * Flow control: the broker hands each subtask at most `prefetch` unacknowledged messages (basic.qos),
+ * and the reader keeps what it was handed until the runtime polls, so its buffer never holds more.
+ *
+ * Guarantees (option `guarantee`):
+ * - **at-least-once** (default): a message is acknowledged — one basic.ack with `multiple` up to the
+ *   last delivery tag — only when the checkpoint whose barrier followed it completes. After a failure,
+ *   everything unacknowledged is redelivered. Needs checkpointing: without it reading stops after
+ *   `prefetch` messages, and `prefetch` per checkpoint interval bounds the throughput.
+ * - **exactly-once**: the same, and each message's `correlationId` (or `messageId`) is remembered until
+ *   the broker has processed its acknowledgement (a queue.declare round trip after the basic.ack); the
+ *   remembered ids go into every checkpoint, and a redelivered message whose id is remembered is
+ *   acknowledged without being emitted. One subtask only (as Flink's RMQSource). Combine with an
+ *   exactly-once sink. Ids deduplicate redeliveries, not a producer that reuses ids later.
+ * - **at-most-once**: acknowledged when emitted, for jobs without checkpoints.
+ *
+ * Connections: a lost connection or channel (a broker restart, a closed connection) is reopened with a
+ * doubling delay; messages delivered on it and not yet acknowledged come again. After `maxRetries`
+ * failed attempts `pollNext` throws ConnectorError 'ERR_CONNECT'. A missing queue is 'ERR_NO_QUEUE' at
+ * once; a consumer the broker cancelled (queue deleted) is 'ERR_CONSUMER_CANCELLED'.
+ *
+ * @example
+ * env.enableCheckpointing(1000)
+ * env.fromSource(new RabbitMQSource({ queue: 'orders', guarantee: 'exactly-once' }), { uid: 'orders' })
+ *   .pipe(decode((m: RabbitMQMessage) => JSON.parse(m.content.toString()) as Order))
+ */
+export class RabbitMQSource implements Source<RabbitMQMessage, AckStateV1> {
+  readonly name = 'rabbitmq'
+  readonly bounded = false
+  readonly maxParallelism: number | undefined
+  readonly commitsOnCheckpoint: boolean
+  readonly settings: SourceSettings
+
+  constructor(options: RabbitMQSourceOptions) {
+    this.settings = sourceSettings(options)
+    this.maxParallelism = this.settings.guarantee === 'exactly-once' ? 1 : undefined
+    this.commitsOnCheckpoint = this.settings.guarantee !== 'at-most-once'
+  }
+
+  /**
+   * The reader of one subtask; it connects in `start()`. `restored` holds the remembered ids (exactly-once).
+   *
+   * @example
+   * const reader = source.createReader({ subtask: 0, parallelism: 1, processingTime: systemProcessingTime })
+   */
+  createReader(context: SourceReaderContext, restored?: AckStateV1[]): RabbitMQReader {
+    return new RabbitMQReader(this.settings, context.processingTime, restored ?? [])
+  }
+}
+
+interface Session {
+  readonly model: ChannelModel
+  readonly channel: Channel
+  lost: boolean
+}
+
+/**
+ * The reader of {@link RabbitMQSource}: one connection and channel, one consumer, a buffer bounded by
+ * the prefetch, and the acknowledge-on-checkpoint bookkeeping. Counters let tests watch it.
+ *
+ * @example
+ * const reader = new RabbitMQSource({ queue: 'q' }).createReader(context)
+ * await reader.start()
+ */
+export class RabbitMQReader implements SourceReader<RabbitMQMessage, AckStateV1> {
+  private readonly buffer = new Fifo<ConsumeMessage>()
+  private readonly available = new Availability()
+  private readonly acks: CheckpointAcks<number> | undefined
+  private readonly loop: ReconnectLoop<Session>
+  private readonly idProperty: 'correlationId' | 'messageId'
+  private session: Session | undefined
+  private failure: Error | undefined
+  private closed = false
+  private started: { resolve(): void; reject(error: Error): void } | undefined
+  /** At-most-once: emitted since the last basic.ack, and the last delivery tag emitted. */
+  private sinceAck = 0
+  private lastTag = 0
+  private readonly ackEvery: number
+  /** The most messages delivered and not yet acknowledged at any moment (buffered + emitted). */
+  maxUnacknowledged = 0
+  /** Redeliveries recognised by their id and not emitted (exactly-once). */
+  duplicates = 0
+  /** Messages without an id rejected to the queue's dead-letter exchange (exactly-once, onMissingId 'reject'). */
+  rejected = 0
+
+  constructor(private readonly settings: SourceSettings, processingTime: ProcessingTimeService, restored: readonly unknown[]) {
+    const { guarantee } = settings
+    this.acks = guarantee === 'at-most-once' ? undefined : new CheckpointAcks<number>(guarantee === 'exactly-once', settings.dedupRetentionMs, () => processingTime.now(), restored)
+    this.idProperty = settings.idProperty
+    this.ackEvery = Math.max(1, settings.prefetch >> 1)
+    this.loop = new ReconnectLoop<Session>(settings.retry, processingTime, settings.endpoint, () => this.open(), {
+      connected: (session) => {
+        if (session.lost) return this.loop.lost(new Error('connection closed while the consumer was set up'))
+        this.session = session
+        this.started?.resolve()
+        this.started = undefined
+      },
+      failed: (error) => this.fail(error),
+      discard: (session) => closeQuietly(session.model),
+    })
+  }
+
+  /** Connections made so far (reconnections included). */
+  get connections(): number {
+    return this.loop.connections
+  }
+
+  /** Delivered and not yet acknowledged now: buffered, plus emitted before a checkpoint completed. */
+  get unacknowledged(): number {
+    return this.buffer.size + (this.acks?.unacknowledged ?? 0)
+  }
+
+  /** Resolves once the consumer is registered; rejects when no connection could be made. */
+  start(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.started = { resolve, reject }
+      this.loop.start()
+    })
+  }
+
+  pollNext(output: SourceOutput<RabbitMQMessage>): InputStatus {
+    let message = this.buffer.shift()
+    while (message !== undefined) {
+      const tag = message.fields.deliveryTag
+      const acks = this.acks
+      if (acks === undefined) {
+        output.collect(message)
+        this.lastTag = tag
+        if (++this.sinceAck >= this.ackEvery || this.buffer.size === 0) this.ackEmitted()
+        break
+      }
+      if (!acks.dedup) {
+        acks.take(tag, undefined)
+        output.collect(message)
+        break
+      }
+      const raw = message.properties[this.idProperty] as unknown
+      if (raw === undefined || raw === null || raw === '') {
+        if (this.settings.onMissingId === 'fail') {
+          throw new ConnectorError('ERR_MISSING_ID', `${this.settings.endpoint}: exactly-once needs a ${this.idProperty} on every message; delivery ${tag} (routing key "${message.fields.routingKey}") has none (set onMissingId: 'reject' to dead-letter such messages)`)
+        }
+        try {
+          this.session?.channel.reject(message, false)
+          this.rejected++
+        } catch {
+          // the channel is closing: the message comes again and is rejected then
+        }
+      } else if (acks.take(tag, String(raw))) {
+        output.collect(message)
+        break
+      } else {
+        this.duplicates++
+      }
+      message = this.buffer.shift()
+    }
+    if (this.buffer.size > 0) return 'more'
+    if (this.failure !== undefined) throw this.failure
+    return 'nothing-available'
+  }
+
+  isAvailable(): Promise<void> {
+    return this.available.promise
+  }
+
+  snapshotState(checkpointId: number): AckStateV1[] {
+    return this.acks?.snapshot(checkpointId) ?? []
+  }
+
+  /** Acknowledges, with one basic.ack (`multiple`), everything the completed checkpoint covers. */
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    const acks = this.acks
+    if (acks === undefined) return
+    const done = acks.complete(checkpointId)
+    const session = this.session
+    if (done.count === 0 || session === undefined || session.lost) return
+    const last = done.handles[done.handles.length - 1]!
+    try {
+      session.channel.ack({ fields: { deliveryTag: last[last.length - 1]! } } as Message, true)
+    } catch {
+      return // the channel is closing: the broker delivers these messages again
+    }
+    if (!acks.dedup) return
+    try {
+      // The broker handles a channel's methods in order: its answer means the basic.ack was processed.
+      await session.channel.checkQueue(this.settings.queue)
+      done.confirm()
+    } catch {
+      // the channel closed: the ids stay remembered (as orphans) until the redeliveries come
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    this.loop.close()
+    this.started?.reject(new ConnectorError('ERR_CLOSED', `${this.settings.endpoint}: closed before it connected`))
+    this.started = undefined
+    const session = this.session
+    this.session = undefined
+    if (session !== undefined) {
+      session.lost = true
+      await closeQuietly(session.model)
+    }
+  }
+
+  private async open(): Promise<Session> {
+    const { settings } = this
+    const model = await connect(settings.url, { timeout: settings.retry.connectTimeoutMs, noDelay: true, clientProperties: { connection_name: settings.connectionName } })
+    const session: Session = { model, channel: undefined as unknown as Channel, lost: false }
+    // Without 'error' listeners a connection or channel error would be thrown as an uncaught exception.
+    model.on('error', () => {})
+    model.on('close', (error?: Error) => this.lost(session, error))
+    try {
+      const channel = await model.createChannel()
+      ;(session as { channel: Channel }).channel = channel
+      channel.on('error', () => {})
+      channel.on('close', () => this.lost(session, new Error('channel closed by the broker')))
+      if (settings.declareQueue !== undefined) await channel.assertQueue(settings.queue, settings.declareQueue)
+      else {
+        await channel.checkQueue(settings.queue).catch((error: unknown) => {
+          if (isNotFound(error)) throw new ConnectorError('ERR_NO_QUEUE', `${settings.endpoint}: the queue does not exist (create it, or set declareQueue)`, { cause: error })
+          throw error
+        })
+      }
+      await channel.prefetch(settings.prefetch, false)
+      await channel.consume(settings.queue, (message) => this.deliver(session, message), { noAck: false })
+      return session
+    } catch (error) {
+      session.lost = true
+      void closeQuietly(model)
+      throw error
+    }
+  }
+
+  private deliver(session: Session, message: ConsumeMessage | null): void {
+    if (session.lost || this.closed) return
+    if (message === null) {
+      this.fail(new ConnectorError('ERR_CONSUMER_CANCELLED', `${this.settings.endpoint}: the broker cancelled the consumer (queue deleted?)`))
+      return
+    }
+    this.buffer.push(message)
+    const unacknowledged = this.buffer.size + (this.acks?.unacknowledged ?? 0)
+    if (unacknowledged > this.maxUnacknowledged) this.maxUnacknowledged = unacknowledged
+    if (this.buffer.size === 1) this.available.signal()
+  }
+
+  /** The connection or channel of `session` is gone: its deliveries are void; connect again. */
+  private lost(session: Session, cause: Error | undefined): void {
+    if (session.lost) return
+    session.lost = true
+    if (this.closed) return
+    void closeQuietly(session.model)
+    if (this.session !== session) return
+    this.session = undefined
+    this.buffer.clear()
+    this.acks?.connectionLost()
+    this.sinceAck = 0
+    this.loop.lost(cause ?? new Error('connection closed'))
+  }
+
+  private ackEmitted(): void {
+    this.sinceAck = 0
+    try {
+      this.session?.channel.ack({ fields: { deliveryTag: this.lastTag } } as Message, true)
+    } catch {
+      // the channel is closing; at-most-once tolerates the redelivery that may follow
+    }
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error
+    this.started?.reject(error)
+    this.started = undefined
+    this.available.signal()
+  }
+}

@@ -1,0 +1,312 @@
+import { ConnectorError, messageOf } from '../../errors.js'
+import { Availability } from '../../runtime/availability.js'
+import type { InputStatus, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
+import { RedisLink } from './connection.js'
+import type { RedisStreamSettings } from './options.js'
+import type { RedisStreamEntry, RedisStreamSplit } from './stream-source.js'
+
+/** What the next read does: own pending entries from the cursor, claim idle ones, compare counts, or new entries. */
+type Step = 'pending' | 'claim' | 'check' | 'new'
+
+/** Ids per XACK command. */
+const ACK_CHUNK = 10_000
+
+/**
+ * The reader of {@link RedisStreamSource} for one subtask. Two connections: one for the blocking
+ * reads, one for XACK and the group commands (an XACK must not wait behind a BLOCK). One read at a
+ * time; each is sized by the room left in the buffer and under `maxUnacknowledged`.
+ *
+ * `unacknowledged` (entries read and not yet acknowledged) never exceeds `maxUnacknowledged`;
+ * `maxUnacknowledgedSeen` is its high-water mark, for tests and metrics.
+ *
+ * @example
+ * const reader = new RedisStreamSource({ stream: 's', group: 'g' }).createReader(context)
+ * await reader.start()
+ */
+export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisStreamSplit> {
+  readonly consumer: string
+  private readonly commands: RedisLink
+  private readonly reads: RedisLink
+  private readonly available = new Availability()
+  private buffer: (RedisStreamEntry | undefined)[] = []
+  private head = 0
+  /** Read and not acknowledged: buffered, emitted and waiting for a checkpoint, or being acknowledged. */
+  private readonly inFlight = new Set<string>()
+  private sinceBarrier: string[] = []
+  /** Ids emitted before each checkpoint's barrier, until that checkpoint (or a later one) completes. */
+  private readonly awaiting = new Map<number, string[]>()
+  /** Ids whose XACK was sent and not answered: still part of an exactly-once checkpoint. */
+  private readonly acking = new Set<string[]>()
+  private step: Step = 'pending'
+  private cursor = '0'
+  private reading = false
+  private started = false
+  private ended = false
+  private closed = false
+  private failure: ConnectorError | undefined
+  private lastCheckAt = 0
+  /** A reconnection happened during a read: rescan once it is done. */
+  private rescanRequested = false
+  /** Bounded: nothing new came; the next check decides whether the stream ended. */
+  private checkingForEnd = false
+  /** Entries read (pending, claimed, new), acknowledged, and claimed from other consumers. */
+  readonly counts = { read: 0, acknowledged: 0, claimed: 0, deleted: 0, restoredAcknowledged: 0, rescans: 0 }
+  /** The most entries ever read and not yet acknowledged at once. */
+  maxUnacknowledgedSeen = 0
+
+  constructor(private readonly settings: RedisStreamSettings, context: SourceReaderContext, private readonly restoredIds: readonly string[]) {
+    this.consumer = `${settings.consumer}-${context.subtask}`
+    this.commands = new RedisLink(settings.connection, settings.retry, 'redisStreamSource')
+    this.reads = this.commands.duplicate()
+    for (const link of [this.commands, this.reads]) link.onFailure((error) => this.fail(error))
+  }
+
+  /** Entries read and not acknowledged now. */
+  get unacknowledged(): number {
+    return this.inFlight.size
+  }
+
+  /** Entries read and not yet handed to the job. */
+  get buffered(): number {
+    return this.buffer.length - this.head
+  }
+
+  /** Connections made after the first ones (reconnections). */
+  get reconnections(): number {
+    return Math.max(0, this.commands.connections - 1) + Math.max(0, this.reads.connections - 1)
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.commands.ready(), this.reads.ready()])
+    const { stream, group, startId } = this.settings
+    try {
+      await this.commands.client.call('XGROUP', 'CREATE', stream, group, startId, 'MKSTREAM')
+    } catch (error) {
+      if (!/BUSYGROUP/.test(messageOf(error))) throw this.commandError('XGROUP CREATE', error)
+    }
+    // Exactly-once: what the restored checkpoint covers is done; acknowledge it before reading, so
+    // Redis does not hand it out again (XACK of an id no longer pending does nothing).
+    for (let i = 0; i < this.restoredIds.length; i += ACK_CHUNK) {
+      const chunk = this.restoredIds.slice(i, i + ACK_CHUNK)
+      this.counts.restoredAcknowledged += Number(await this.commands.client.call('XACK', stream, group, ...chunk))
+    }
+    // A reply lost with a dropped connection leaves entries pending here: look again from id 0.
+    this.reads.onReady(() => this.rescan())
+    this.started = true
+    this.lastCheckAt = Date.now()
+    this.pump()
+  }
+
+  pollNext(output: SourceOutput<RedisStreamEntry>): InputStatus {
+    if (this.head < this.buffer.length) {
+      const entry = this.buffer[this.head]!
+      this.buffer[this.head++] = undefined
+      if (this.head === this.buffer.length) {
+        this.buffer = []
+        this.head = 0
+      }
+      output.collect(entry)
+      this.sinceBarrier.push(entry.id)
+      if (!this.reading) this.pump()
+      if (this.head < this.buffer.length) return 'more'
+    }
+    if (this.failure !== undefined) throw this.failure
+    return this.ended && this.head === this.buffer.length ? 'end' : 'nothing-available'
+  }
+
+  isAvailable(): Promise<void> {
+    return this.available.promise
+  }
+
+  /** The ids emitted since the last barrier now wait for this checkpoint; exactly-once keeps every unacknowledged one. */
+  snapshotState(checkpointId: number): RedisStreamSplit[] {
+    if (this.sinceBarrier.length > 0) {
+      this.awaiting.set(checkpointId, this.sinceBarrier)
+      this.sinceBarrier = []
+    }
+    if (!this.settings.exactlyOnce) return []
+    const ids: string[] = []
+    for (const list of this.awaiting.values()) for (const id of list) ids.push(id)
+    for (const list of this.acking) for (const id of list) ids.push(id)
+    return [{ v: 1, stream: this.settings.stream, group: this.settings.group, ids }]
+  }
+
+  /** XACKs what this checkpoint and the earlier ones cover. */
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    const ids: string[] = []
+    for (const [id, list] of this.awaiting) {
+      if (id > checkpointId) continue
+      for (const entry of list) ids.push(entry)
+      this.awaiting.delete(id)
+    }
+    if (ids.length === 0 || this.closed) return
+    this.acking.add(ids)
+    try {
+      for (let i = 0; i < ids.length; i += ACK_CHUNK) {
+        const chunk = ids.slice(i, i + ACK_CHUNK)
+        await this.commands.client.call('XACK', this.settings.stream, this.settings.group, ...chunk)
+        for (const id of chunk) this.inFlight.delete(id)
+        this.counts.acknowledged += chunk.length
+      }
+    } catch (error) {
+      if (this.closed) return
+      throw this.commands.failure ?? this.commandError('XACK', error)
+    } finally {
+      this.acking.delete(ids)
+    }
+    this.pump()
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    await Promise.all([this.reads.close(), this.commands.close()])
+  }
+
+  /** Starts the next read when none runs and there is room. */
+  private pump(): void {
+    if (this.reading || !this.started || this.closed || this.ended || this.failure !== undefined) return
+    const { maxBuffered, maxUnacknowledged, batchSize, checkIntervalMs } = this.settings
+    const room = Math.min(maxBuffered - this.buffered, maxUnacknowledged - this.inFlight.size)
+    if (room <= 0) return
+    if (this.step === 'new' && Date.now() - this.lastCheckAt >= checkIntervalMs) this.step = 'check'
+    this.reading = true
+    const step = this.step
+    this.read(step, Math.min(batchSize, room)).then(
+      () => {
+        this.reading = false
+        if (this.rescanRequested) {
+          this.rescanRequested = false
+          this.rescan()
+        }
+        this.pump()
+      },
+      (error) => {
+        this.reading = false
+        if (!this.closed) this.fail(this.reads.failure ?? this.commands.failure ?? this.commandError(step === 'claim' ? 'XAUTOCLAIM' : step === 'check' ? 'XPENDING' : 'XREADGROUP', error))
+      },
+    )
+  }
+
+  private async read(step: Step, count: number): Promise<void> {
+    const { stream, group, blockMs, bounded, claimIdleMs } = this.settings
+    const client = this.reads.client
+    switch (step) {
+      case 'pending': {
+        const reply = await client.call('XREADGROUP', 'GROUP', group, this.consumer, 'COUNT', count, 'STREAMS', stream, this.cursor)
+        const entries = entriesOf(reply)
+        const deleted: string[] = []
+        for (const [id, fields] of entries) {
+          this.cursor = id
+          if (fields === null) deleted.push(id)
+          else if (!this.inFlight.has(id)) this.accept(id, fields)
+        }
+        if (deleted.length > 0) await this.acknowledgeDeleted(deleted)
+        if (entries.length < count) this.nextAfterPending()
+        return
+      }
+      case 'claim': {
+        const reply = (await client.call('XAUTOCLAIM', stream, group, this.consumer, claimIdleMs, this.cursor, 'COUNT', count)) as [string, unknown, string[]?]
+        for (const [id, fields] of entriesOf([[stream, reply[1]]])) {
+          if (fields === null) continue
+          if (this.inFlight.has(id)) continue
+          this.counts.claimed++
+          this.accept(id, fields)
+        }
+        this.counts.deleted += reply[2]?.length ?? 0
+        this.cursor = reply[0]
+        if (this.cursor === '0-0') {
+          this.step = 'new'
+          this.lastCheckAt = Date.now()
+        }
+        return
+      }
+      case 'check': {
+        // Entries pending for this consumer that it does not know of: a reply lost on a dropped
+        // connection, or a read of a crashed predecessor of the same name that landed late.
+        const reply = (await this.commands.client.call('XPENDING', stream, group)) as [number, unknown, unknown, [string, string][] | null]
+        const mine = Number(reply[3]?.find(([name]) => name === this.consumer)?.[1] ?? 0)
+        this.lastCheckAt = Date.now()
+        if (mine > this.inFlight.size) this.rescan()
+        else if (this.checkingForEnd) this.end()
+        else if (claimIdleMs > 0) this.claimNext()
+        else this.step = 'new'
+        return
+      }
+      case 'new': {
+        const args: (string | number)[] = ['GROUP', group, this.consumer, 'COUNT', count]
+        if (!bounded) args.push('BLOCK', blockMs)
+        const entries = entriesOf(await client.call('XREADGROUP', ...args, 'STREAMS', stream, '>'))
+        for (const [id, fields] of entries) if (fields !== null) this.accept(id, fields)
+        if (bounded && entries.length === 0) {
+          // nothing new: end once a check shows nothing of ours pending unseen
+          this.checkingForEnd = true
+          this.step = 'check'
+        }
+        return
+      }
+    }
+  }
+
+  private nextAfterPending(): void {
+    if (this.settings.claimIdleMs > 0) this.claimNext()
+    else this.step = 'new'
+  }
+
+  private claimNext(): void {
+    this.step = 'claim'
+    this.cursor = '0-0'
+  }
+
+  /** Reads this consumer's pending entries again from id 0 (skipping those in flight), after the read that runs. */
+  private rescan(): void {
+    if (!this.started) return
+    if (this.reading) {
+      this.rescanRequested = true
+      return
+    }
+    this.counts.rescans++
+    this.step = 'pending'
+    this.cursor = '0'
+    this.checkingForEnd = false
+  }
+
+  private end(): void {
+    this.ended = true
+    this.available.signal()
+  }
+
+  private accept(id: string, flat: string[]): void {
+    const fields: Record<string, string> = {}
+    for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!
+    this.buffer.push({ stream: this.settings.stream, id, fields })
+    this.inFlight.add(id)
+    this.counts.read++
+    if (this.inFlight.size > this.maxUnacknowledgedSeen) this.maxUnacknowledgedSeen = this.inFlight.size
+    this.available.signal()
+  }
+
+  /** Pending entries deleted from the stream (XDEL, trimming) cannot be emitted: acknowledge them away. */
+  private async acknowledgeDeleted(ids: string[]): Promise<void> {
+    await this.commands.client.call('XACK', this.settings.stream, this.settings.group, ...ids)
+    this.counts.deleted += ids.length
+  }
+
+  private commandError(command: string, error: unknown): ConnectorError {
+    const text = messageOf(error)
+    const hint = /NOGROUP/.test(text) ? ' (the group or stream is gone: was Redis restarted without persistence, or the group destroyed?)' : ''
+    return new ConnectorError('ERR_REDIS_COMMAND', `redisStreamSource ${this.commands.address}: ${command} on stream ${this.settings.stream}, group ${this.settings.group} failed: ${text}${hint}`, { cause: error })
+  }
+
+  private fail(error: ConnectorError): void {
+    if (this.closed) return
+    this.failure ??= error
+    this.available.signal()
+  }
+}
+
+/** The [id, fields] pairs of an XREADGROUP reply (null fields: an entry deleted while pending). */
+function entriesOf(reply: unknown): [string, string[] | null][] {
+  if (!Array.isArray(reply) || reply.length === 0) return []
+  const entries = (reply[0] as [string, unknown])[1]
+  return Array.isArray(entries) ? (entries as [string, string[] | null][]) : []
+}
