@@ -16,7 +16,7 @@ import type { Output } from './output.js'
 import type { DeadLetter } from './output-tag.js'
 import type { RecordBatch } from './record-batch.js'
 import { RecordWriter } from './record-writer.js'
-import { StreamOperator } from './stream-operator.js'
+import { StreamOperator, handleUserError } from './stream-operator.js'
 import type { InputStatus, SourceOutput, SourceReader } from './source.js'
 import { type CheckpointSettings, SubtaskCheckpointer, decodeElement } from './subtask-checkpointer.js'
 import { type QueryableRegistry, readQueryable } from '../queryable/queryable-registry.js'
@@ -367,21 +367,32 @@ class Subtask implements Behavior<SubtaskMessage> {
     if (this.state === 'running') this.afterWork()
   }
 
+  /**
+   * Feeds a batch to the chain head. The head operator is called directly, and one try block covers
+   * the batch: after a failure the error policy applies to that record and the loop goes on after it.
+   */
   private processBatch(channel: number, batch: RecordBatch): void {
     const input = this.channelInputs[channel]!
+    const op = input.operator
+    const second = input.input === 2
+    const counter = input.counter
     const { values, timestamps, keys } = batch
+    const keyGroups = batch.keyGroups
+    const ks = keys !== undefined ? this.keyContext : undefined
     const n = values.length
-    if (keys !== undefined && this.keyContext !== undefined) {
-      const keyGroups = batch.keyGroups!
-      const ks = this.keyContext
-      for (let i = 0; i < n; i++) {
-        ks.set(keys[i]!, keyGroups[i]!)
-        input.collect(values[i], timestamps === undefined ? undefined : timestamps[i])
+    let i = 0
+    while (i < n) {
+      try {
+        for (; i < n; i++) {
+          if (ks !== undefined) ks.set(keys![i]!, keyGroups![i]!)
+          counter.recordsIn++
+          if (second) op.processRecord2(values[i], timestamps === undefined ? undefined : timestamps[i])
+          else op.processRecord(values[i], timestamps === undefined ? undefined : timestamps[i])
+        }
+      } catch (error) {
+        handleUserError(op, values[i], error)
+        i++
       }
-    } else if (timestamps !== undefined) {
-      for (let i = 0; i < n; i++) input.collect(values[i], timestamps[i])
-    } else {
-      for (let i = 0; i < n; i++) input.collect(values[i], undefined)
     }
   }
 
