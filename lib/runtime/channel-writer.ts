@@ -16,6 +16,8 @@ export type ChannelSend = (element: ChannelElement) => void
  */
 export class ChannelWriter {
   private buffer: RecordBatch
+  /** Records in the open batch (its arrays are allocated at full size up front). */
+  private count = 0
   private readonly waiting: ChannelElement[] = []
   /** Records sitting in this end: the open batch and batches waiting for credit. */
   bufferedRecords = 0
@@ -31,7 +33,7 @@ export class ChannelWriter {
     private readonly send: ChannelSend,
     private readonly blockage: { blockedChannels: number } = { blockedChannels: 0 },
   ) {
-    this.buffer = newBatch(keyed)
+    this.buffer = newBatch(keyed, batchSize)
   }
 
   /** No credit is left and something is waiting for one. */
@@ -41,15 +43,15 @@ export class ChannelWriter {
 
   add(value: unknown, timestamp: number | undefined, key: Key | undefined, keyGroup: number): void {
     const batch = this.buffer
-    const n = batch.values.length
-    batch.values.push(value)
+    const n = this.count++
+    batch.values[n] = value
     if (timestamp !== undefined) {
-      if (batch.timestamps === undefined) batch.timestamps = new Array<number | undefined>(n).fill(undefined)
-      batch.timestamps.push(timestamp)
-    } else if (batch.timestamps !== undefined) batch.timestamps.push(undefined)
+      if (batch.timestamps === undefined) batch.timestamps = new Array<number | undefined>(this.batchSize).fill(undefined)
+      batch.timestamps[n] = timestamp
+    }
     if (this.keyed) {
-      batch.keys!.push(key!)
-      batch.keyGroups!.push(keyGroup)
+      batch.keys![n] = key!
+      batch.keyGroups![n] = keyGroup
     }
     this.bufferedRecords++
     if (n + 1 >= this.batchSize) this.flush()
@@ -57,9 +59,17 @@ export class ChannelWriter {
 
   /** Closes the open batch (if any) and sends or queues it. */
   flush(): void {
-    if (this.buffer.values.length === 0) return
+    const count = this.count
+    if (count === 0) return
     const batch = this.buffer
-    this.buffer = newBatch(this.keyed)
+    if (count < this.batchSize) {
+      batch.values.length = count
+      if (batch.timestamps !== undefined) batch.timestamps.length = count
+      if (batch.keys !== undefined) batch.keys.length = count
+      if (batch.keyGroups !== undefined) batch.keyGroups.length = count
+    }
+    this.count = 0
+    this.buffer = newBatch(this.keyed, this.batchSize)
     this.enqueue({ kind: 'batch', batch })
   }
 

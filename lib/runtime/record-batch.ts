@@ -27,8 +27,8 @@ export type ChannelElement = { readonly kind: 'batch'; readonly batch: RecordBat
  * An empty batch, with key arrays when the edge is keyed.
  *
  * @example
- * const batch = newBatch(true); batch.values.push(record); batch.keys!.push(key); batch.keyGroups!.push(kg)
+ * const batch = newBatch(true, 512) // arrays allocated at full size; the writer fills them by index
  */
-export function newBatch(keyed: boolean): RecordBatch {
-  return { values: [], timestamps: undefined, keys: keyed ? [] : undefined, keyGroups: keyed ? [] : undefined }
+export function newBatch(keyed: boolean, capacity = 0): RecordBatch {
+  return { values: new Array(capacity), timestamps: undefined, keys: keyed ? new Array(capacity) : undefined, keyGroups: keyed ? new Array<number>(capacity) : undefined }
 }
