@@ -1,6 +1,7 @@
 import type { AnyStateDescriptor } from '../state/descriptors.js'
 import { type Key, type KeyGroupRange, keyGroupOf } from '../state/key-groups.js'
 import type { StateTable } from '../state/state-table.js'
+import type { OperatorChain } from '../runtime/operator-chain.js'
 
 /** Reads one key of a queryable state inside its subtask (between batches) and resolves with the value. */
 export type StateLookup = (key: Key) => Promise<{ found: boolean; value: unknown }>
@@ -73,5 +74,27 @@ export function readQueryable(descriptor: AnyStateDescriptor, table: StateTable<
       return { found: true, value: descriptor.aggregate.getResult(stored) }
     default:
       return { found: true, value: stored }
+  }
+}
+
+/**
+ * Registers the queryable states of a chain as its operators declare them; `inside` runs a read inside
+ * the subtask (between batches) and resolves with its result.
+ *
+ * @example
+ * serveQueryableStates(registry, chain, (read) => self.ask((replyTo) => ({ t: 'call', fn: () => replyTo.tell(read()) }), 2_000))
+ */
+export function serveQueryableStates(registry: QueryableRegistry, chain: OperatorChain, inside: <R>(read: () => R) => Promise<R>): void {
+  for (const node of chain.nodes) {
+    const backend = chain.operators.get(node.id)?.keyedState
+    if (backend === undefined) continue
+    backend.onDeclare = (descriptor, table) => {
+      if (descriptor.queryable === undefined) return
+      registry.register(descriptor.queryable, {
+        range: backend.range,
+        maxParallelism: node.maxParallelism,
+        lookup: (key) => inside(() => readQueryable(descriptor, table, key, node.maxParallelism)),
+      })
+    }
   }
 }

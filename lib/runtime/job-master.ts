@@ -15,7 +15,8 @@ import type { DeadLetter } from './output-tag.js'
 import { connectedTargets } from './record-writer.js'
 import type { StreamNode } from './stream-graph.js'
 import type { QueryableRegistry } from '../queryable/queryable-registry.js'
-import { type InputChannelSpec, type OutputChannelSpec, subtaskBehavior, subtaskMailboxCapacity } from './subtask.js'
+import { subtaskBehavior } from './subtask.js'
+import { type InputChannelSpec, type OutputChannelSpec, subtaskMailboxCapacity } from './subtask-deployment.js'
 import type { SubtaskMessage } from './subtask-message.js'
 
 /** A savepoint someone waits for. */

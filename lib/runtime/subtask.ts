@@ -1,65 +1,23 @@
 import type { ActorRef } from '../actors/actor-ref.js'
 import type { Behavior, BehaviorFactory } from '../actors/behavior.js'
-import type { ResolvedConfig } from '../api/environment-config.js'
-import type { CheckpointBarrier } from '../checkpoint/checkpoint-types.js'
-import { loadOperatorRestore, type RestoreSource } from '../checkpoint/state-assignment.js'
-import type { Logger } from '../logging.js'
+import { loadOperatorRestore } from '../checkpoint/state-assignment.js'
+import { serveQueryableStates } from '../queryable/queryable-registry.js'
 import type { KeyContext } from '../state/key-context.js'
-import type { ProcessingTimeService } from '../time/processing-time.js'
+import { mailboxProcessingTime } from './mailbox-processing-time.js'
 import { ChannelWriter } from './channel-writer.js'
 import { InputGate } from './input-gate.js'
-import type { JobVertex } from './job-graph.js'
 import type { SubtaskMetrics } from './job-metrics.js'
 import { OperatorChain } from './operator-chain.js'
 import type { OperatorInput } from './operator-input.js'
-import type { Output } from './output.js'
-import type { DeadLetter } from './output-tag.js'
 import type { RecordBatch } from './record-batch.js'
 import { RecordWriter } from './record-writer.js'
+import { SourceOutputAdapter } from './source-output-adapter.js'
+import type { InputStatus, SourceReader } from './source.js'
 import { StreamOperator, handleUserError } from './stream-operator.js'
-import type { InputStatus, SourceOutput, SourceReader } from './source.js'
-import { type CheckpointSettings, SubtaskCheckpointer, decodeElement } from './subtask-checkpointer.js'
-import { type QueryableRegistry, readQueryable } from '../queryable/queryable-registry.js'
+import { SubtaskCheckpointer, decodeElement } from './subtask-checkpointer.js'
+import type { SubtaskDeployment } from './subtask-deployment.js'
 import type { SubtaskMessage } from './subtask-message.js'
 import { WatermarkValve } from './watermark-valve.js'
-
-/** One input channel of a subtask: which input of the head it feeds and whom to give credits back. */
-export interface InputChannelSpec {
-  readonly input: 1 | 2
-  readonly upstream: () => ActorRef<SubtaskMessage>
-  /** The sender's writer index and the receiver's index among that writer's targets. */
-  readonly writer: number
-  readonly target: number
-}
-
-/** One channel of an output writer: the receiving actor and its channel index there. */
-export interface OutputChannelSpec {
-  readonly receiver: () => ActorRef<SubtaskMessage>
-  readonly channel: number
-}
-
-/** Everything one subtask needs to run; built by the job master for each deployment. */
-export interface SubtaskDeployment {
-  readonly vertex: JobVertex
-  readonly subtask: number
-  readonly config: ResolvedConfig
-  readonly inputs: readonly InputChannelSpec[]
-  /** Per output edge of the vertex: per downstream subtask, the channel (undefined where not connected). */
-  readonly outputs: ReadonlyArray<ReadonlyArray<OutputChannelSpec | undefined>>
-  readonly createMetrics: (operators: OperatorChain) => SubtaskMetrics
-  readonly attempt: { cancelled: boolean }
-  readonly log: Logger
-  readonly deadLetter: (letter: DeadLetter) => void
-  readonly finished: () => void
-  /** The subtask has opened its operators and (for sources) started its reader. */
-  readonly running: () => void
-  /** With checkpoints: the subtask's input has ended; it waits for the final checkpoint, then `finish`. */
-  readonly ended: () => void
-  readonly checkpointing: CheckpointSettings | undefined
-  /** The checkpoint or savepoint this deployment starts from. */
-  readonly restore: RestoreSource | undefined
-  readonly queryables: QueryableRegistry | undefined
-}
 
 /**
  * The actor that runs one subtask of a vertex: a source reader or an input gate feeding the operator
@@ -71,22 +29,6 @@ export interface SubtaskDeployment {
  */
 export function subtaskBehavior(deployment: SubtaskDeployment): BehaviorFactory<SubtaskMessage> {
   return (ctx) => new Subtask(deployment, ctx.self)
-}
-
-/** Room for the subtask's own control messages and concurrent queryable-state lookups. */
-const QUERY_AND_CONTROL_SLOTS = 64
-
-/**
- * Mailbox slots a subtask can ever need: one per credit of each input channel, one per credit its
- * output channels can hand back, and a few for its own control messages.
- *
- * @example
- * subtaskMailboxCapacity(deployment) // 2 inputs × 4 credits + 3 outputs × 4 credits + 64
- */
-export function subtaskMailboxCapacity(d: Pick<SubtaskDeployment, 'inputs' | 'outputs' | 'config'>): number {
-  const outputChannels = d.outputs.reduce((n, targets) => n + targets.filter((t) => t !== undefined).length, 0)
-  // each input channel also keeps one slot for an unaligned barrier, which needs no credit
-  return (d.inputs.length + outputChannels) * d.config.channelCredits + d.inputs.length + QUERY_AND_CONTROL_SLOTS
 }
 
 class Subtask implements Behavior<SubtaskMessage> {
@@ -133,7 +75,7 @@ class Subtask implements Behavior<SubtaskMessage> {
     })
     this.chain = new OperatorChain(vertex.nodes, {
       subtask: d.subtask,
-      processingTime: this.processingTime(),
+      processingTime: mailboxProcessingTime(this.self, this.d.attempt),
       runInMailbox: (fn) => void this.self.tell({ t: 'call', fn }),
       autoWatermarkIntervalMs: config.autoWatermarkIntervalMs,
       logger: d.log,
@@ -161,7 +103,7 @@ class Subtask implements Behavior<SubtaskMessage> {
       })
     this.ended = new Array<boolean>(d.inputs.length).fill(false)
     this.unaligned = d.checkpointing?.unaligned === true
-    this.serveQueryableStates()
+    if (d.queryables !== undefined) serveQueryableStates(d.queryables, this.chain, (fn) => this.self.ask((replyTo) => ({ t: 'call', fn: () => void replyTo.tell(fn()) }), 2_000))
     this.checkpointer = d.checkpointing === undefined ? undefined : new SubtaskCheckpointer(d.checkpointing, {
       subtask: d.subtask,
       gate: this.gate,
@@ -239,24 +181,6 @@ class Subtask implements Behavior<SubtaskMessage> {
     }
   }
 
-  /** Registers each queryable state as its operator declares it; lookups run inside this actor. */
-  private serveQueryableStates(): void {
-    const registry = this.d.queryables
-    if (registry === undefined) return
-    for (const node of this.d.vertex.nodes) {
-      const backend = this.chain.operators.get(node.id)?.keyedState
-      if (backend === undefined) continue
-      backend.onDeclare = (descriptor, table) => {
-        if (descriptor.queryable === undefined) return
-        registry.register(descriptor.queryable, {
-          range: backend.range,
-          maxParallelism: node.maxParallelism,
-          lookup: (key) => this.self.ask((replyTo) => ({ t: 'call', fn: () => void replyTo.tell(readQueryable(descriptor, table, key, node.maxParallelism)) }), 2_000),
-        })
-      }
-    }
-  }
-
   private start(): void {
     if (this.d.restore === undefined) return this.open(undefined)
     const restore = this.d.restore
@@ -292,7 +216,7 @@ class Subtask implements Behavior<SubtaskMessage> {
       this.d.running()
       return this.scheduleRun()
     }
-    this.reader = source.createReader({ subtask: this.d.subtask, parallelism: this.d.vertex.parallelism, processingTime: this.processingTime() }, restoredSplits)
+    this.reader = source.createReader({ subtask: this.d.subtask, parallelism: this.d.vertex.parallelism, processingTime: mailboxProcessingTime(this.self, this.d.attempt) }, restoredSplits)
     this.later(Promise.resolve(this.reader.start()), () => {
       this.d.running()
       this.scheduleRun()
@@ -490,46 +414,5 @@ class Subtask implements Behavior<SubtaskMessage> {
       () => this.self.tell({ t: 'call', fn: then }),
       (error) => this.self.tell({ t: 'fail', error }),
     )
-  }
-
-  private processingTime(): ProcessingTimeService {
-    const { attempt } = this.d
-    return {
-      now: () => Date.now(),
-      scheduleAt: (timestamp, callback) => {
-        const handle = setTimeout(() => {
-          if (!attempt.cancelled) this.self.tell({ t: 'call', fn: callback })
-        }, Math.max(0, timestamp - Date.now()))
-        return () => clearTimeout(handle)
-      },
-    }
-  }
-}
-
-/** Presents the source node's output to a reader, and turns its idleness into watermark status. */
-class SourceOutputAdapter implements SourceOutput<unknown> {
-  private idle = false
-  /** Records emitted so far: the subtask's turn ends after a budget of records, not of polls. */
-  emitted = 0
-
-  constructor(private readonly output: Output<unknown>) {}
-
-  collect(value: unknown, timestamp?: number): void {
-    this.emitted++
-    if (this.idle) {
-      this.idle = false
-      this.output.emitWatermarkStatus(false)
-    }
-    this.output.collect(value, timestamp)
-  }
-
-  emitWatermark(watermark: number): void {
-    this.output.emitWatermark(watermark)
-  }
-
-  markIdle(): void {
-    if (this.idle) return
-    this.idle = true
-    this.output.emitWatermarkStatus(true)
   }
 }
