@@ -31,77 +31,62 @@ export interface KeyedStateSnapshot {
 }
 
 /**
- * Writes a keyed state backend into a {@link KeyedStateSnapshot} without stalling processing for more
- * than a key group at a time: every group starts pending, `step` serializes some between batches, and
- * an access to a pending group serializes that group first, so the snapshot is the state as of the
- * barrier however records interleave. Timers are copied when it begins.
+ * Writes a keyed state backend into a {@link KeyedStateSnapshot} without stalling processing: the
+ * tables keep barrier-time values of what records change meanwhile (copy on write, per entry), and
+ * `step` serializes a few key groups at a time between batches. Timers are copied when it begins.
  *
  * @example
  * const writer = new KeyedSnapshotWriter(backend, timers)
- * while (!writer.step(5)) await nextTurn()
+ * while (!writer.step(4)) await nextTurn()
  * const snapshot = writer.result()
  */
 export class KeyedSnapshotWriter {
   private readonly tables: Array<[AnyStateDescriptor, StateTable<unknown>]>
-  private readonly pending: Uint8Array
   private readonly groups: Record<number, string> = {}
   private readonly timersByGroup = new Map<number, { event: unknown[][]; processing: unknown[][] }>()
   private next = 0
-  private remaining: number
+  private released = false
 
   constructor(private readonly backend: KeyedStateBackend, timers: TimerService | undefined) {
-    const range = backend.range
-    this.pending = new Uint8Array(range.size).fill(1)
-    this.remaining = range.size
     this.tables = backend.descriptors().map((d) => [d, backend.table(d.name)!])
-    for (const [, table] of this.tables) {
-      table.guard = this.pending
-      table.onGuard = (index) => this.writeGroup(index)
-    }
+    for (const [, table] of this.tables) table.beginSnapshot()
     if (timers !== undefined) {
       for (const t of timers.eventTimers.values()) this.timerGroup(t.keyGroup).event.push([t.timestamp, encodeKey(t.key)])
       for (const t of timers.processingTimers.values()) this.timerGroup(t.keyGroup).processing.push([t.timestamp, encodeKey(t.key)])
     }
   }
 
-  /** Serializes pending key groups for about `budgetMs`; true when all are written. */
+  /** Serializes key groups for about `budgetMs`; true when all are written. */
   step(budgetMs: number): boolean {
     const deadline = performance.now() + budgetMs
-    while (this.remaining > 0 && performance.now() < deadline) {
-      while (this.pending[this.next] === 0) this.next++
-      this.writeGroup(this.next)
-    }
-    if (this.remaining === 0) this.release()
-    return this.remaining === 0
+    const size = this.backend.range.size
+    while (this.next < size && performance.now() < deadline) this.writeGroup(this.next++)
+    if (this.next === size) this.release()
+    return this.next === size
   }
 
   result(): KeyedStateSnapshot {
-    if (this.remaining > 0) throw new Error('keyed snapshot not finished')
+    if (this.next < this.backend.range.size) throw new Error('keyed snapshot not finished')
     const states: KeyedStateSnapshot['states'] = {}
     for (const [d] of this.tables) states[d.name] = { kind: d.kind, serializer: d.serializer.id, version: d.serializer.version, ttl: d.ttl !== undefined }
     return { format: 1, states, groups: this.groups }
   }
 
-  /** Stops guarding the tables (the snapshot is written, or abandoned). */
+  /** Ends copy-on-write in the tables (the snapshot is written, or abandoned). */
   release(): void {
-    for (const [, table] of this.tables) {
-      if (table.guard !== this.pending) continue
-      table.guard = undefined
-      table.onGuard = undefined
-    }
+    if (this.released) return
+    this.released = true
+    for (const [, table] of this.tables) table.endSnapshot()
   }
 
   private writeGroup(index: number): void {
-    if (this.pending[index] === 0) return
-    this.pending[index] = 0
-    this.remaining--
     const keyGroup = this.backend.range.start + index
     const states: Record<string, unknown[]> = {}
     let any = false
     for (const [descriptor, table] of this.tables) {
-      const raw = table.rawGroup(keyGroup)
-      if (raw.size === 0) continue
-      states[descriptor.name] = flatten(raw, descriptor)
+      const entries = flatten(table.takeForSnapshot(index), descriptor)
+      if (entries.length === 0) continue
+      states[descriptor.name] = entries
       any = true
     }
     const timers = this.timersByGroup.get(keyGroup)
@@ -147,14 +132,14 @@ export function restoreKeyedState(backend: KeyedStateBackend, timers: TimerServi
 }
 
 /** `[key, value, key, value …]` (with a TTL, touched-at times too); primitives skip the serializer. */
-function flatten(raw: Map<Key, unknown>, descriptor: AnyStateDescriptor): unknown[] {
+function flatten(raw: Iterable<[Key, unknown]>, descriptor: AnyStateDescriptor): unknown[] {
   const out: unknown[] = []
   const serializer = descriptor.serializer
   const plainJson = serializer === jsonSerializer
   if (descriptor.ttl === undefined) {
     for (const [key, value] of raw) out.push(typeof key === 'bigint' ? encodeKey(key) : key, plainJson && isPlain(value) ? value : serializer.serialize(value))
   } else {
-    for (const [key, entry] of raw as Map<Key, { value: unknown; touchedAt: number }>) {
+    for (const [key, entry] of raw as Iterable<[Key, { value: unknown; touchedAt: number }]>) {
       out.push(typeof key === 'bigint' ? encodeKey(key) : key, plainJson && isPlain(entry.value) ? entry.value : serializer.serialize(entry.value), entry.touchedAt)
     }
   }

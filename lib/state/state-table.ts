@@ -15,15 +15,20 @@ interface Expiring<V> {
  * const table = new StateTable<number>(new KeyGroupRange(0, 127), undefined, Date.now)
  * table.put('a', 5, 3); table.get('a', 5) // 3
  */
+/** Marks, in a snapshot overlay, a key that had no entry at the barrier. */
+const ABSENT = Symbol('absent at the barrier')
+
 export class StateTable<V> {
   readonly groups: Map<Key, unknown>[]
   /**
-   * Set while a snapshot is being written: key groups marked 1 are not written yet, and the first access
-   * to one writes it first (serialise on access: cheaper than copying it), so the snapshot holds the
-   * state as it was at the barrier however records interleave with the writing.
+   * Set while a snapshot is written (Flink's copy-on-write state map, per entry): groups marked 1 are
+   * not written yet. The first write of a key in such a group keeps its barrier-time value in the
+   * group's overlay; the first read of an object value keeps the original there and gives the live side
+   * a clone, so in-place changes never reach the snapshot. The snapshot reads live entries through the
+   * overlay, a group at a time, between batches: there is no burst of copying or writing.
    */
-  guard: Uint8Array | undefined = undefined
-  onGuard: ((index: number) => void) | undefined = undefined
+  private pending: Uint8Array | undefined = undefined
+  private overlays: Array<Map<Key, unknown> | undefined> = []
 
   constructor(readonly range: KeyGroupRange, readonly ttl: StateTtl | undefined, private readonly clock: () => number) {
     this.groups = Array.from({ length: range.size }, () => new Map())
@@ -31,14 +36,15 @@ export class StateTable<V> {
 
   get(key: Key, keyGroup: number): V | undefined {
     const index = keyGroup - this.range.start
-    if (this.guard !== undefined && this.guard[index] === 1) this.onGuard!(index)
     const map = this.groups[index]!
-    if (this.ttl === undefined) return map.get(key) as V | undefined
-    const entry = map.get(key) as Expiring<V> | undefined
+    let stored = map.get(key)
+    if (this.pending !== undefined && this.pending[index] === 1 && stored !== null && typeof stored === 'object') stored = this.privateCopy(index, map, key, stored)
+    if (this.ttl === undefined) return stored as V | undefined
+    const entry = stored as Expiring<V> | undefined
     if (entry === undefined) return undefined
     const now = this.clock()
     if (now - entry.touchedAt >= this.ttl.ttlMs) {
-      map.delete(key)
+      this.remove(key, keyGroup)
       return this.ttl.returnExpired ? entry.value : undefined
     }
     if (this.ttl.updateOn === 'read-and-write') entry.touchedAt = now
@@ -47,19 +53,67 @@ export class StateTable<V> {
 
   put(key: Key, keyGroup: number, value: V): void {
     const index = keyGroup - this.range.start
-    if (this.guard !== undefined && this.guard[index] === 1) this.onGuard!(index)
-    this.groups[index]!.set(key, this.ttl === undefined ? value : { value, touchedAt: this.clock() })
+    const map = this.groups[index]!
+    if (this.pending !== undefined && this.pending[index] === 1) this.keepForSnapshot(index, map, key)
+    map.set(key, this.ttl === undefined ? value : { value, touchedAt: this.clock() })
   }
 
   remove(key: Key, keyGroup: number): void {
     const index = keyGroup - this.range.start
-    if (this.guard !== undefined && this.guard[index] === 1) this.onGuard!(index)
-    this.groups[index]!.delete(key)
+    const map = this.groups[index]!
+    if (this.pending !== undefined && this.pending[index] === 1) this.keepForSnapshot(index, map, key)
+    map.delete(key)
   }
 
-  /** The raw entries of a key group as stored (with TTL timestamps), for snapshots. */
-  rawGroup(keyGroup: number): Map<Key, unknown> {
-    return this.groups[keyGroup - this.range.start]!
+  /** Starts a snapshot: from now on every group keeps its barrier-time entries until it is written. */
+  beginSnapshot(): void {
+    this.pending = new Uint8Array(this.range.size).fill(1)
+    this.overlays = new Array(this.range.size)
+  }
+
+  /** The entries of group `index` as they were at the barrier (stored form); the group is then released. */
+  *takeForSnapshot(index: number): IterableIterator<[Key, unknown]> {
+    const overlay = this.overlays[index]
+    const map = this.groups[index]!
+    if (overlay === undefined) yield* map
+    else {
+      for (const [key, live] of map) {
+        if (!overlay.has(key)) yield [key, live]
+        else if (overlay.get(key) !== ABSENT) yield [key, overlay.get(key)]
+      }
+      for (const [key, old] of overlay) if (old !== ABSENT && !map.has(key)) yield [key, old]
+    }
+    this.overlays[index] = undefined
+    if (this.pending !== undefined) this.pending[index] = 0
+  }
+
+  endSnapshot(): void {
+    this.pending = undefined
+    this.overlays = []
+  }
+
+  private overlay(index: number): Map<Key, unknown> {
+    let overlay = this.overlays[index]
+    if (overlay === undefined) {
+      overlay = new Map()
+      this.overlays[index] = overlay
+    }
+    return overlay
+  }
+
+  private keepForSnapshot(index: number, map: Map<Key, unknown>, key: Key): void {
+    const overlay = this.overlay(index)
+    if (!overlay.has(key)) overlay.set(key, map.has(key) ? map.get(key) : ABSENT)
+  }
+
+  /** An object value of a group still to be written: the snapshot keeps the original, the live side a clone. */
+  private privateCopy(index: number, map: Map<Key, unknown>, key: Key, stored: object): unknown {
+    const overlay = this.overlay(index)
+    if (overlay.has(key)) return stored
+    overlay.set(key, stored)
+    const copy = structuredClone(stored)
+    map.set(key, copy)
+    return copy
   }
 
   /** Puts a stored entry back as it was snapshotted (restore). */
@@ -69,9 +123,7 @@ export class StateTable<V> {
 
   /** The live entries of one key group, without expired ones. */
   *entries(keyGroup: number): IterableIterator<[Key, V]> {
-    const index = keyGroup - this.range.start
-    if (this.guard !== undefined && this.guard[index] === 1) this.onGuard!(index)
-    const map = this.groups[index]
+    const map = this.groups[keyGroup - this.range.start]
     if (map === undefined) return
     if (this.ttl === undefined) {
       yield* map as Map<Key, V>

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert'
 import { KeyedStateBackend } from '../../lib/state/keyed-state-backend.js'
 import { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, ValueStateDescriptor } from '../../lib/state/descriptors.js'
 import { KeyGroupRange, keyGroupOf, subtaskForKeyGroup } from '../../lib/state/key-groups.js'
+import { KeyedSnapshotWriter, restoreKeyedState } from '../../lib/state/keyed-snapshot.js'
 import { ConfigError, StateError } from '../../lib/errors.js'
 
 function backend(clock = () => 0) {
@@ -79,6 +80,44 @@ test('key group ranges cover all groups exactly once and agree with the owner fu
   }
   assert.is(keyGroupOf('user-1', 128), keyGroupOf('user-1', 128))
   assert.throws(() => keyGroupOf({} as never, 128), (e: unknown) => e instanceof ConfigError)
+})
+
+test('a snapshot holds the state as of its start while records change it (copy on write per entry)', () => {
+  const { b, use } = backend()
+  const count = b.getState(new ValueStateDescriptor<number>('count'))
+  const seen = b.getListState(new ListStateDescriptor<string>('seen'))
+  const keys = Array.from({ length: 300 }, (_, i) => `k${i}`)
+  for (const k of keys) {
+    use(k)
+    count.update(1)
+    seen.add('before')
+  }
+  const writer = new KeyedSnapshotWriter(b, undefined)
+  writer.step(0) // writes at least one group now, the rest later
+  for (const k of keys) {
+    use(k)
+    count.update(count.value()! + 1) // overwrite
+    seen.add('after') // in-place change of a list obtained during the snapshot
+  }
+  use('k0'); count.clear() // a removal
+  use('new'); count.update(99) // a key that did not exist at the start
+  while (!writer.step(1));
+  const snapshot = writer.result()
+  const restored = new KeyedStateBackend(new KeyGroupRange(0, 127), () => 0)
+  restoreKeyedState(restored, undefined, [JSON.parse(JSON.stringify({ ...snapshot, groups: Object.fromEntries(Object.entries(snapshot.groups).map(([g, t]) => [g, JSON.parse(t as string)])) }))])
+  const rCount = restored.getState(new ValueStateDescriptor<number>('count'))
+  const rSeen = restored.getListState(new ListStateDescriptor<string>('seen'))
+  for (const k of keys) {
+    restored.keyContext.set(k, keyGroupOf(k, 128))
+    assert.is(rCount.value(), 1, k)
+    assert.equal(rSeen.get(), ['before'], k)
+  }
+  restored.keyContext.set('new', keyGroupOf('new', 128))
+  assert.is(rCount.value(), undefined)
+  // and the live state has every change
+  use('k1'); assert.is(count.value(), 2); assert.equal(seen.get(), ['before', 'after'])
+  use('k0'); assert.is(count.value(), undefined)
+  use('new'); assert.is(count.value(), 99)
 })
 
 test.run()
