@@ -1,3 +1,4 @@
+import type { Logger } from '../logging.js'
 import type { ProcessingTimeService } from '../time/processing-time.js'
 
 /** What one call of {@link SourceReader.pollNext} left behind (Flink's InputStatus). */
@@ -16,6 +17,8 @@ export interface SourceReaderContext {
   readonly subtask: number
   readonly parallelism: number
   readonly processingTime: ProcessingTimeService
+  /** The job's structured logger. */
+  readonly logger?: Logger
 }
 
 /**

@@ -216,7 +216,7 @@ class Subtask implements Behavior<SubtaskMessage> {
       this.d.running()
       return this.scheduleRun()
     }
-    this.reader = source.createReader({ subtask: this.d.subtask, parallelism: this.d.vertex.parallelism, processingTime: mailboxProcessingTime(this.self, this.d.attempt) }, restoredSplits)
+    this.reader = source.createReader({ subtask: this.d.subtask, parallelism: this.d.vertex.parallelism, processingTime: mailboxProcessingTime(this.self, this.d.attempt), logger: this.d.log.child({ source: this.d.vertex.head.name, subtask: this.d.subtask }) }, restoredSplits)
     this.later(Promise.resolve(this.reader.start()), () => {
       this.d.running()
       this.scheduleRun()

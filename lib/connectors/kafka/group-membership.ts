@@ -27,7 +27,7 @@ export class GroupMembership {
     private readonly onAssignment: (partitions: TopicPartition[]) => void,
     private readonly onFailure: (error: ConnectorError) => void,
   ) {
-    this.consumer = kafka.consumer({ groupId, sessionTimeout: sessionTimeoutMs, heartbeatInterval: Math.max(100, Math.floor(sessionTimeoutMs / 3)), rebalanceTimeout: Math.max(sessionTimeoutMs, 10_000), maxWaitTimeInMs: 100, retry: { retries: 5 } })
+    this.consumer = kafka.consumer({ groupId, sessionTimeout: sessionTimeoutMs, heartbeatInterval: Math.max(100, Math.floor(sessionTimeoutMs / 3)), rebalanceTimeout: Math.max(sessionTimeoutMs, 10_000), maxWaitTimeInMs: 100, allowAutoTopicCreation: false, retry: { retries: 5 } })
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
       // Synchronous, inside kafkajs's join: the topics are paused before its first fetch.
       this.consumer.pause(this.topics.map((topic) => ({ topic })))

@@ -13,7 +13,7 @@ export { KafkaSink, KafkaSinkWriter } from './sink.js'
 export { KafkaSource, type KafkaPartitionSplit } from './source.js'
 export { KafkaTransactionalSink, type KafkaTransactionalSinkOptions } from './transactional-sink.js'
 export { KafkaSourceReader } from './source-reader.js'
-export { SplitWatermarks } from './split-watermarks.js'
+export { SplitWatermarks } from '../../time/split-watermarks.js'
 export { StartPositions, type StartPosition, type TopicPartition } from './start-position.js'
 
 /**

@@ -37,7 +37,6 @@ export interface TransactionContext {
   /** Resolves when lingering transactions are aborted; transactions open only after it. */
   readonly ready: Promise<void>
   readonly transactionTimeoutMs: number
-  readonly batchSize: number
   readonly acks: -1 | 1
   readonly createPartitioner: NonNullable<Parameters<Kafka['producer']>[0]>['createPartitioner']
   readonly listener: ((event: KafkaTransactionEvent) => void) | undefined
@@ -112,7 +111,7 @@ export class KafkaTransaction {
     })
   }
 
-  /** Resolves when fewer than `limit` records wait for acknowledgement (or on failure). */
+  /** Resolves when every record sent so far is acknowledged (or sending failed). */
   async drained(): Promise<void> {
     await this.chain
   }

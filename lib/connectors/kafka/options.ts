@@ -61,6 +61,8 @@ export interface KafkaSourceOptions<T> extends KafkaConnectionOptions {
   onOffsetOutOfRange?: 'earliest' | 'latest' | 'fail'
   /** Group session timeout with `assignment: 'consumer-group'`; default 10,000 ms. */
   sessionTimeoutMs?: number
+  /** Told the partitions ('topic:partition') a subtask reads, whenever they change (monitoring, tests). */
+  onPartitionsAssigned?: (event: { subtask: number; partitions: string[] }) => void
 }
 
 /** What the sink promises: with 'exactly-once' it writes in Kafka transactions. */

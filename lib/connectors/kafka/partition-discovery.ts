@@ -6,7 +6,7 @@ export type TopicSelection = { readonly topics: readonly string[] } | { readonly
 
 /**
  * Every partition of the selected topics, as the cluster's metadata has them now. Internal topics
- * (names starting with '__') never match a pattern.
+ * (names starting with '__') never match a pattern; a listed topic that does not exist has none.
  *
  * @example
  * await listPartitions(admin, { pattern: /^orders-/ }) // [{ topic: 'orders-eu', partition: 0 }, …]
@@ -18,7 +18,10 @@ export async function listPartitions(admin: Admin, selection: TopicSelection): P
     topics = (await admin.listTopics()).filter((t) => !t.startsWith('__') && testPattern(pattern, t)).sort()
     if (topics.length === 0) return []
   } else {
-    topics = [...selection.topics]
+    // A listed topic that does not exist yet has no partitions until it is created (and discovered).
+    const existing = new Set(await admin.listTopics())
+    topics = selection.topics.filter((t) => existing.has(t))
+    if (topics.length === 0) return []
   }
   const { topics: metadata } = await admin.fetchTopicMetadata({ topics })
   const result: TopicPartition[] = []

@@ -70,6 +70,8 @@ export class PartitionFetcher {
     const existing = this.partitions.get(key)
     if (existing !== undefined) return this.seek(key, offset)
     this.partitions.set(key, { topic, partition, offset, generation: 0, held: false })
+    // A new partition of a topic already known: the cluster's metadata may not have its leader yet.
+    if (this.topicsKnown.has(topic)) this.topicsKnown.delete(topic)
     this.wake()
   }
 
@@ -131,7 +133,7 @@ export class PartitionFetcher {
 
   private learnTopics(topics: string[]): void {
     if (this.metadataPending !== undefined) return
-    this.metadataPending = this.cluster.addMultipleTargetTopics(topics).then(
+    this.metadataPending = this.cluster.addMultipleTargetTopics(topics).then(() => this.cluster.refreshMetadata()).then(
       () => {
         this.metadataPending = undefined
         for (const t of topics) this.topicsKnown.add(t)

@@ -5,32 +5,13 @@ import { Availability } from '../../runtime/availability.js'
 import type { InputStatus, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
 import { GroupMembership } from './group-membership.js'
 import { type ClusterConnection, commitGroupOffsets, createCluster, type RawKafkaMessage } from './kafka-internals.js'
+import { OwnedPartition } from './owned-partition.js'
 import { toKafkaRecord } from './kafka-record.js'
 import { listPartitions, partitionOwner } from './partition-discovery.js'
 import { PartitionFetcher } from './partition-fetcher.js'
 import type { KafkaPartitionSplit, KafkaSource, KafkaSourceSettings } from './source.js'
-import { SplitWatermarks } from './split-watermarks.js'
-import { partitionKey, resolveStartOffsets, type TopicPartition } from './start-position.js'
-
-/** One owned partition: its buffered records and where fetching stands. */
-class OwnedPartition {
-  readonly chunks: RawKafkaMessage[][] = []
-  head = 0
-  buffered = 0
-  queued = false
-  fetchDone = false
-
-  constructor(readonly key: string, readonly topic: string, readonly partition: number, public fetchOffset: number, readonly stopOffset: number | undefined) {}
-
-  /** The offset of the next record to emit: the first buffered one, else the next to fetch. */
-  get position(): number {
-    return this.buffered > 0 ? Number(this.chunks[0]![this.head]!.offset) : this.fetchOffset
-  }
-
-  get finished(): boolean {
-    return this.fetchDone && this.buffered === 0
-  }
-}
+import { SplitWatermarks } from '../../time/split-watermarks.js'
+import { partitionKey, resolvePartitionStarts, resolveStartOffsets, type TopicPartition } from './start-position.js'
 
 /**
  * The reader of {@link KafkaSource} for one subtask. Fetching runs on its own (see
@@ -52,6 +33,7 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
   private readonly ready: OwnedPartition[] = []
   /** Offsets from the checkpoint restored, for partitions this reader owns or may own later. */
   private readonly restored = new Map<string, number>()
+  private readonly restoring: boolean
   /** Partitions whose start offsets are being looked up. */
   private readonly adding = new Set<string>()
   private readonly pendingCommits = new Map<number, Array<{ topic: string; partition: number; offset: number }>>()
@@ -75,7 +57,7 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
     this.kafka = source.client()
     this.admin = this.kafka.admin()
     this.cluster = createCluster(this.kafka, { isolationLevel: this.settings.isolationLevel })
-    this.log = createLogger().child({ connector: 'kafka-source', subtask: context.subtask })
+    this.log = (context.logger ?? createLogger()).child({ connector: 'kafka-source', subtask: context.subtask })
     this.restoring = restored !== undefined
     for (const split of restored ?? []) this.restored.set(partitionKey(split.topic, split.partition), split.offset)
     this.watermarks = this.settings.watermarks === undefined ? undefined : new SplitWatermarks(this.settings.watermarks, context.processingTime)
@@ -87,8 +69,6 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
       () => this.hasRoom(),
     )
   }
-
-  private readonly restoring: boolean
 
   /** Records fetched and not yet emitted. */
   get bufferedRecords(): number {
@@ -269,7 +249,9 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
       if (i >= 0) this.ready.splice(i, 1)
     }
     try {
-      await this.add(partitions.filter((tp) => !this.owned.has(partitionKey(tp.topic, tp.partition))), !this.assigned)
+      const added = partitions.filter((tp) => !this.owned.has(partitionKey(tp.topic, tp.partition)))
+      await this.add(added, !this.assigned)
+      if (added.length === 0) this.reportAssignment()
     } catch (error) {
       this.fail(new ConnectorError('ERR_ASSIGN', `kafka source: cannot start the assigned partitions: ${messageOf(error)}`, { cause: error, retriable: true }))
     }
@@ -280,7 +262,9 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
     const keys = partitions.map((tp) => partitionKey(tp.topic, tp.partition))
     for (const key of keys) this.adding.add(key)
     try {
-      const starts = await this.startOffsets(partitions, initial)
+      // In group mode a partition nobody has committed yet was started at startFrom by every owner so far.
+      const position = this.membership !== undefined || (initial && !this.restoring) ? this.settings.startFrom : { kind: 'earliest' as const }
+      const starts = await resolvePartitionStarts(this.admin, partitions, { restored: this.restored, groupId: this.membership !== undefined ? this.settings.groupId : undefined, position, positionGroupId: this.settings.groupId })
       const stops = this.settings.stopAtLatest ? await resolveStartOffsets(this.admin, { kind: 'latest' }, undefined, partitions) : undefined
       for (const tp of partitions) {
         const key = partitionKey(tp.topic, tp.partition)
@@ -298,39 +282,11 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
       for (const key of keys) this.adding.delete(key)
       this.available.signal()
     }
+    this.reportAssignment()
   }
 
-  /**
-   * The checkpoint's offset where there is one. Otherwise `startFrom` for the partitions of the first
-   * assignment of a fresh job, and the earliest offset for partitions found later (or not in the
-   * checkpoint restored), so no record of a new partition is missed. In group mode the group's
-   * committed offset counts too: the newest of it and the checkpoint's wins; without either, startFrom.
-   */
-  private async startOffsets(partitions: TopicPartition[], initial: boolean): Promise<Map<string, number>> {
-    const result = new Map<string, number>()
-    const group = this.membership !== undefined ? await this.committedOffsets(partitions) : undefined
-    const unresolved: TopicPartition[] = []
-    for (const tp of partitions) {
-      const key = partitionKey(tp.topic, tp.partition)
-      const candidates = [this.restored.get(key), group?.get(key)].filter((o): o is number => o !== undefined)
-      if (candidates.length > 0) result.set(key, Math.max(...candidates))
-      else unresolved.push(tp)
-    }
-    if (unresolved.length > 0) {
-      // In group mode a partition nobody has committed yet was started at startFrom by every owner so far.
-      const position = this.membership !== undefined || (initial && !this.restoring) ? this.settings.startFrom : { kind: 'earliest' as const }
-      for (const [key, offset] of await resolveStartOffsets(this.admin, position, this.settings.groupId, unresolved)) result.set(key, offset)
-    }
-    return result
-  }
-
-  private async committedOffsets(partitions: TopicPartition[]): Promise<Map<string, number>> {
-    const result = new Map<string, number>()
-    const topics = [...new Set(partitions.map((p) => p.topic))]
-    for (const entry of await this.admin.fetchOffsets({ groupId: this.settings.groupId!, topics })) {
-      for (const o of entry.partitions) if (Number(o.offset) >= 0) result.set(partitionKey(entry.topic, o.partition), Number(o.offset))
-    }
-    return result
+  private reportAssignment(): void {
+    this.settings.onPartitionsAssigned?.({ subtask: this.context.subtask, partitions: this.ownedPartitions })
   }
 
   private outOfRange(key: string): void {

@@ -35,6 +35,7 @@ export interface KafkaSourceSettings<T> {
   readonly stopAtLatest: boolean
   readonly onOffsetOutOfRange: 'earliest' | 'latest' | 'fail'
   readonly sessionTimeoutMs: number
+  readonly onPartitionsAssigned: ((event: { subtask: number; partitions: string[] }) => void) | undefined
 }
 
 /**
@@ -115,7 +116,9 @@ export class KafkaSource<T = KafkaRecord> implements Source<T, KafkaPartitionSpl
       stopAtLatest: stopAt === 'latest',
       onOffsetOutOfRange: oneOf('kafkaSource.onOffsetOutOfRange', options.onOffsetOutOfRange ?? 'earliest', ['earliest', 'latest', 'fail']),
       sessionTimeoutMs: wholeNumber('kafkaSource.sessionTimeoutMs', options.sessionTimeoutMs ?? 10_000, 1_000),
+      onPartitionsAssigned: options.onPartitionsAssigned,
     }
+    if (options.onPartitionsAssigned !== undefined && typeof options.onPartitionsAssigned !== 'function') throw new ConfigError('kafkaSource.onPartitionsAssigned', options.onPartitionsAssigned, 'a function')
     this.bounded = stopAt !== undefined
     this.commitsOnCheckpoint = commitOffsets
   }

@@ -138,3 +138,37 @@ export async function resolveStartOffsets(admin: Admin, position: Normalized, gr
   for (const key of wanted) if (!result.has(key)) result.set(key, await fallbackFor(key, 'earliest'))
   return result
 }
+
+/**
+ * Where each partition starts when a reader takes it: the checkpoint's offset where there is one;
+ * with `groupId` (group mode) the group's committed offset counts too, the newer of the two winning;
+ * otherwise `position` — the reader passes `startFrom` for the first assignment of a fresh job (and in
+ * group mode), earliest for partitions found later or missing from the checkpoint restored, so no
+ * record of a new partition is missed.
+ *
+ * @example
+ * await resolvePartitionStarts(admin, [{ topic: 'orders', partition: 3 }], { restored, position: { kind: 'earliest' } })
+ */
+export async function resolvePartitionStarts(
+  admin: Admin,
+  partitions: readonly TopicPartition[],
+  options: { restored: ReadonlyMap<string, number>; groupId?: string; position: Normalized; positionGroupId?: string },
+): Promise<Map<string, number>> {
+  const result = new Map<string, number>()
+  const committed = new Map<string, number>()
+  if (options.groupId !== undefined) {
+    const topics = [...new Set(partitions.map((p) => p.topic))]
+    for (const entry of await admin.fetchOffsets({ groupId: options.groupId, topics })) {
+      for (const o of entry.partitions) if (Number(o.offset) >= 0) committed.set(partitionKey(entry.topic, o.partition), Number(o.offset))
+    }
+  }
+  const unresolved: TopicPartition[] = []
+  for (const tp of partitions) {
+    const key = partitionKey(tp.topic, tp.partition)
+    const candidates = [options.restored.get(key), committed.get(key)].filter((o): o is number => o !== undefined)
+    if (candidates.length > 0) result.set(key, Math.max(...candidates))
+    else unresolved.push(tp)
+  }
+  if (unresolved.length > 0) for (const [key, offset] of await resolveStartOffsets(admin, options.position, options.positionGroupId, unresolved)) result.set(key, offset)
+  return result
+}

@@ -82,7 +82,7 @@ export class KafkaTransactionalSink<T> extends TwoPhaseCommitSink<T, KafkaTransa
     this.warnAtBuild(log)
     const states = (restored ?? []).map(stateOf).filter((s): s is KafkaTransactionState => s !== undefined)
     const lastCheckpoint = states.reduce((max, s) => Math.max(max, s.checkpointId), 0)
-    const base = { kafka, identities: captureProducerIdentities(kafka), transactionTimeoutMs: this.transactionTimeoutMs, batchSize: this.settings.batchSize, acks: this.settings.acks, createPartitioner: this.records.createPartitioner, listener: this.options.transactionListener }
+    const base = { kafka, identities: captureProducerIdentities(kafka), transactionTimeoutMs: this.transactionTimeoutMs, acks: this.settings.acks, createPartitioner: this.records.createPartitioner, listener: this.options.transactionListener }
     const ready = this.abortLeftOpen(base, context, states, lastCheckpoint)
     ready.catch(() => undefined)
     const state: WriterState = { transactions: { ...base, ready, live: new Set(), checkpoint: () => state.lastCheckpoint }, lastCheckpoint, lastSnapshotAt: undefined, warned: false }
@@ -127,7 +127,7 @@ export class KafkaTransactionalSink<T> extends TwoPhaseCommitSink<T, KafkaTransa
     if (s === undefined) throw new ConfigError('kafka transactional sink state', state, 'a version 1 transaction state')
     const context: TransactionContext = {
       kafka: kafkaClient('kafkaSink', this.options), identities: new Map(), ready: Promise.resolve(), live: new Set(), checkpoint: () => s.checkpointId,
-      transactionTimeoutMs: this.transactionTimeoutMs, batchSize: this.settings.batchSize, acks: this.settings.acks, createPartitioner: this.records.createPartitioner, listener: this.options.transactionListener,
+      transactionTimeoutMs: this.transactionTimeoutMs, acks: this.settings.acks, createPartitioner: this.records.createPartitioner, listener: this.options.transactionListener,
     }
     return new KafkaTransaction(s.transactionalId, s.n, s.subtask, s.parallelism, context, s)
   }
@@ -188,7 +188,8 @@ class TransactionalWriter<T> implements SinkWriter<T> {
       this.log.warn('kafka sink: transactionTimeoutMs is shorter than the checkpoint interval measured + maxRestartMs; a transaction may be aborted by the broker before a restored job commits it, losing its records', { transactionTimeoutMs: this.timeoutMs, measuredIntervalMs: now - this.state.lastSnapshotAt, maxRestartMs: this.maxRestartMs })
     }
     this.state.lastSnapshotAt = now
-    this.state.lastCheckpoint = checkpointId
+    // Never back: after the end of input the number ran ahead of the checkpoint ids (see flush).
+    this.state.lastCheckpoint = Math.max(this.state.lastCheckpoint, checkpointId)
     return this.inner.snapshotState!(checkpointId)
   }
 
@@ -197,6 +198,8 @@ class TransactionalWriter<T> implements SinkWriter<T> {
   }
 
   flush(endOfInput: boolean): void | Promise<void> {
+    // At the end of input the base commits the open transaction and begins another: give it a new number.
+    if (endOfInput) this.state.lastCheckpoint++
     return this.inner.flush?.(endOfInput)
   }
 

@@ -1,8 +1,8 @@
-import type { SourceOutput } from '../../runtime/source.js'
-import type { ProcessingTimeService } from '../../time/processing-time.js'
-import type { WatermarkGenerator, WatermarkOutput } from '../../time/watermark-generator.js'
-import { WatermarksWithIdleness } from '../../time/watermark-idleness.js'
-import type { WatermarkStrategy } from '../../time/watermark-strategy.js'
+import type { SourceOutput } from '../runtime/source.js'
+import type { ProcessingTimeService } from './processing-time.js'
+import type { WatermarkGenerator, WatermarkOutput } from './watermark-generator.js'
+import { WatermarksWithIdleness } from './watermark-idleness.js'
+import type { WatermarkStrategy } from './watermark-strategy.js'
 
 class SplitOutput implements WatermarkOutput {
   watermark = -Infinity

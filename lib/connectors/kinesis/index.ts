@@ -1,0 +1,32 @@
+import type { KinesisRecord, KinesisSinkOptions, KinesisSourceOptions } from './options.js'
+import { KinesisSink } from './sink.js'
+import { KinesisSource } from './source.js'
+
+export { aggregate, deaggregate, type UserRecord } from './kpl-aggregation.js'
+export type { KinesisConnectionOptions, KinesisDeserializer, KinesisPutRecord, KinesisRecord, KinesisSinkOptions, KinesisSourceOptions, KinesisStartPosition } from './options.js'
+export type { ShardPosition } from './shard-fetcher.js'
+export { FinishedShards, parentsOf, shardOwner } from './shard-lineage.js'
+export { KinesisSink, KinesisSinkWriter } from './sink.js'
+export { KinesisSource, type KinesisShardSplit } from './source.js'
+export { KinesisSourceReader } from './source-reader.js'
+
+/**
+ * A Kinesis source: sequence numbers in the checkpoint, parents read before children across
+ * resharding, per-shard watermarks, throttling backoff, KPL de-aggregation.
+ *
+ * @example
+ * env.fromSource(kinesisSource({ stream: 'orders', region: 'eu-west-1', startFrom: 'TRIM_HORIZON' }), { uid: 'orders' })
+ */
+export function kinesisSource<T = KinesisRecord>(options: KinesisSourceOptions<T>): KinesisSource<T> {
+  return new KinesisSource<T>(options)
+}
+
+/**
+ * A Kinesis sink (at-least-once): PutRecords batches within the API's limits, failed entries retried.
+ *
+ * @example
+ * stream.sinkTo(kinesisSink({ stream: 'out', region: 'eu-west-1', serializer: (v) => ({ data: JSON.stringify(v), partitionKey: v.id }) }))
+ */
+export function kinesisSink<T>(options: KinesisSinkOptions<T>): KinesisSink<T> {
+  return new KinesisSink<T>(options)
+}

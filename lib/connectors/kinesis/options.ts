@@ -1,0 +1,139 @@
+import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis'
+import { NodeHttpHandler } from '@smithy/node-http-handler'
+import { ConfigError } from '../../errors.js'
+import type { WatermarkStrategy } from '../../time/watermark-strategy.js'
+
+/** How the connector reaches Kinesis: a client of your own, or its configuration. */
+export interface KinesisConnectionOptions {
+  /** A KinesisClient, or its configuration (region, credentials, endpoint). Default: the SDK's defaults. */
+  client?: KinesisClient | KinesisClientConfig
+  /** Shorthand for `client: { region }`. */
+  region?: string
+  /**
+   * Shorthand for `client: { endpoint }` — e.g. a local kinesalite. A plain `http://` endpoint gets an
+   * HTTP/1.1 handler (the SDK's default HTTP/2 fails against plain-HTTP servers).
+   */
+  endpoint?: string
+}
+
+/** Where a shard without a checkpointed position starts. */
+export type KinesisStartPosition = 'TRIM_HORIZON' | 'LATEST' | { readonly atTimestamp: number | Date }
+
+/** The record the source hands to its deserializer. */
+export interface KinesisRecord<D = Buffer> {
+  readonly stream: string
+  readonly shardId: string
+  readonly sequenceNumber: string
+  /** Index of the user record inside a KPL-aggregated record; undefined for an ordinary record. */
+  readonly subSequenceNumber: number | undefined
+  readonly partitionKey: string
+  readonly explicitHashKey: string | undefined
+  /** ApproximateArrivalTimestamp in ms: the record's event time unless `watermarks` assigns another. */
+  readonly arrivalTimestamp: number
+  readonly data: D
+}
+
+/**
+ * Turns a record into what the source emits: 'buffer' (default), 'string' (UTF-8 data), or a function.
+ * A function that throws fails the source with DecodeError 'ERR_DECODE' naming shard and sequence
+ * number; for payloads that may be malformed keep a built-in and `decode()` downstream, whose failures
+ * go to the dead-letter output.
+ */
+export type KinesisDeserializer<T> = 'buffer' | 'string' | ((record: KinesisRecord) => T)
+
+/** Options of {@link KinesisSource} (Flink's FlinkKinesisConsumer / KinesisStreamsSource). */
+export interface KinesisSourceOptions<T> extends KinesisConnectionOptions {
+  /** The stream's name. */
+  stream: string
+  /** Where shards without a checkpointed position start; default 'LATEST' (as Flink's consumer). */
+  startFrom?: KinesisStartPosition
+  /** Wait between GetRecords calls of one shard (Kinesis allows 5 per second per shard); default 200 ms. */
+  pollIntervalMs?: number
+  /** Records per GetRecords call (1..10,000); default 10,000. */
+  recordsPerFetch?: number
+  /** Look for new shards (resharding) this often; default 10,000 ms. */
+  shardDiscoveryIntervalMs?: number
+  /** Records fetched and not yet emitted before fetching pauses; default 10,000. */
+  maxBufferedRecords?: number
+  /** Throttled (ProvisionedThroughputExceeded) calls back off from this delay, doubling; default 200 ms. */
+  throttleBackoffMs?: number
+  /** Ceiling of the throttling backoff; default 5,000 ms. */
+  maxThrottleBackoffMs?: number
+  /** Other failed calls in a row before the source fails; default 10. */
+  maxRetries?: number
+  deserializer?: KinesisDeserializer<T>
+  /** Per-shard watermarks: one generator per shard, the source's watermark is their minimum. */
+  watermarks?: WatermarkStrategy<T>
+  /** How often the per-shard generators emit; default 200 ms. */
+  watermarkIntervalMs?: number
+}
+
+/** What the sink's serializer returns for one value (a PutRecords entry). */
+export interface KinesisPutRecord {
+  readonly data: Uint8Array | string
+  readonly partitionKey: string
+  /** Overrides the hash of the partition key: chooses the shard directly. */
+  readonly explicitHashKey?: string
+}
+
+/** Options of {@link KinesisSink} (Flink's KinesisStreamsSink). */
+export interface KinesisSinkOptions<T> extends KinesisConnectionOptions {
+  stream: string
+  /** Data, partition key and optional explicit hash key of a value. */
+  serializer: (value: T) => KinesisPutRecord
+  /** Records per PutRecords request, at most 500 (the API's limit); default 500. */
+  maxBatchRecords?: number
+  /** Bytes per PutRecords request, at most 5 MiB (the API's limit); default 5 MiB. */
+  maxBatchBytes?: number
+  /** How long a partial batch waits for more records; default 10 ms. */
+  lingerMs?: number
+  /** Records written and not yet accepted before the writer stops taking more; default 10,000. */
+  maxInFlightRecords?: number
+  /** Times a failed entry (or request) is retried before the job fails; default 10. */
+  maxRetries?: number
+  /** First retry delay, doubling; default 100 ms. */
+  retryBackoffMs?: number
+  /** Ceiling of the retry delay; default 5,000 ms. */
+  maxRetryBackoffMs?: number
+}
+
+/**
+ * The client of the connection options.
+ *
+ * @example
+ * kinesisClient('kinesisSource', { endpoint: 'http://127.0.0.1:4567', region: 'us-east-1' })
+ */
+export function kinesisClient(owner: string, options: KinesisConnectionOptions): KinesisClient {
+  const { client, region, endpoint } = options
+  if (client instanceof KinesisClient) return client
+  if (client !== undefined && (client === null || typeof client !== 'object')) throw new ConfigError(`${owner}.client`, client, 'a KinesisClient or its configuration')
+  if (region !== undefined && (typeof region !== 'string' || region === '')) throw new ConfigError(`${owner}.region`, region, 'a region name')
+  if (endpoint !== undefined && (typeof endpoint !== 'string' || !/^https?:\/\//.test(endpoint))) throw new ConfigError(`${owner}.endpoint`, endpoint, 'an http:// or https:// URL')
+  const config: KinesisClientConfig = { ...(client ?? {}) }
+  if (region !== undefined) config.region = region
+  if (endpoint !== undefined) config.endpoint = endpoint
+  if (typeof config.endpoint === 'string' && config.endpoint.startsWith('http://') && config.requestHandler === undefined) config.requestHandler = new NodeHttpHandler()
+  return new KinesisClient(config)
+}
+
+/**
+ * Throws a ConfigError unless `value` is a whole number from `min` to `max`.
+ *
+ * @example
+ * wholeNumber('kinesisSink.maxBatchRecords', 500, 1, 500)
+ */
+export function wholeNumber(option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) throw new ConfigError(option, value, `a whole number from ${min} to ${max}`)
+  return value
+}
+
+/**
+ * Throws a ConfigError unless `value` is a non-empty string.
+ *
+ * @example
+ * requireName('kinesisSource.stream', 'orders')
+ */
+export function requireName(option: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new ConfigError(option, value, 'a non-empty name')
+  return value
+}

@@ -1,0 +1,118 @@
+import type { KinesisClient } from '@aws-sdk/client-kinesis'
+import { ConfigError } from '../../errors.js'
+import type { Source, SourceReaderContext } from '../../runtime/source.js'
+import type { WatermarkStrategy } from '../../time/watermark-strategy.js'
+import { kinesisClient, type KinesisRecord, type KinesisSourceOptions, requireName, wholeNumber } from './options.js'
+import type { ShardFetchSettings, ShardPosition } from './shard-fetcher.js'
+import { FinishedShards } from './shard-lineage.js'
+import { KinesisSourceReader } from './source-reader.js'
+
+/** A shard's state in a checkpoint (version 1): where reading resumes, or that the shard is finished. */
+export interface KinesisShardSplit {
+  readonly v: 1
+  readonly shardId: string
+  readonly position: ShardPosition
+  readonly finished?: true
+}
+
+/** The source's settings after validation. */
+export interface KinesisSourceSettings<T> {
+  readonly stream: string
+  readonly startFrom: 'TRIM_HORIZON' | 'LATEST' | { readonly atTimestamp: number }
+  readonly fetch: ShardFetchSettings
+  readonly discoveryIntervalMs: number
+  readonly maxBufferedRecords: number
+  readonly deserialize: (record: KinesisRecord) => T
+  readonly watermarks: WatermarkStrategy<T> | undefined
+  readonly watermarkIntervalMs: number
+}
+
+/**
+ * Reads a Kinesis data stream (Flink's Kinesis consumer). Each subtask reads the shards whose starting
+ * hash key falls in its slice of the hash key space, polling GetRecords every `pollIntervalMs` for up
+ * to `recordsPerFetch` records, with a bounded buffer: a shard's polling waits while
+ * `maxBufferedRecords` records wait for downstream. Throttling backs off exponentially.
+ *
+ * **Sequence numbers are in the checkpoint**: each shard's last emitted sequence number (and
+ * sub-sequence number inside a KPL aggregate), so a restored job reads on right after it.
+ *
+ * **Resharding**: shards are discovered every `shardDiscoveryIntervalMs`. A child shard (of a split
+ * or a merge) is read only after all its parents have been read to their end and their records
+ * emitted — also when a parent belongs to another subtask (see {@link FinishedShards}) — so the records
+ * of one partition key leave the source in order. Shards found after the start are read from
+ * TRIM_HORIZON, so none of their records is missed.
+ *
+ * Records carry their ApproximateArrivalTimestamp as event time; with `watermarks` each shard has its
+ * own generator and the source emits the minimum over the shards that are not idle. KPL-aggregated
+ * records are split into their user records.
+ *
+ * Guarantee: exactly-once with checkpoints and an exactly-once sink.
+ *
+ * @example
+ * env.fromSource(kinesisSource({ stream: 'orders', region: 'eu-west-1', startFrom: 'TRIM_HORIZON', deserializer: 'string' }), { uid: 'orders' })
+ */
+export class KinesisSource<T = KinesisRecord> implements Source<T, KinesisShardSplit> {
+  readonly name = 'kinesis'
+  readonly bounded = false
+  readonly restoredSplits = 'all' as const
+  readonly settings: KinesisSourceSettings<T>
+  /** Which shards the readers of this source in this process have finished. */
+  readonly finishedShards = new FinishedShards()
+  private readonly options: KinesisSourceOptions<T>
+  private sharedClient: KinesisClient | undefined
+
+  constructor(options: KinesisSourceOptions<T>) {
+    if (options === null || typeof options !== 'object') throw new ConfigError('kinesisSource options', options, 'an options object')
+    this.options = options
+    kinesisClient('kinesisSource', options)
+    const { startFrom = 'LATEST', deserializer = 'buffer', watermarks } = options
+    let start: KinesisSourceSettings<T>['startFrom']
+    if (startFrom === 'LATEST' || startFrom === 'TRIM_HORIZON') start = startFrom
+    else if (startFrom !== null && typeof startFrom === 'object' && 'atTimestamp' in startFrom) {
+      const t = startFrom.atTimestamp instanceof Date ? startFrom.atTimestamp.getTime() : startFrom.atTimestamp
+      if (typeof t !== 'number' || !Number.isFinite(t)) throw new ConfigError('kinesisSource.startFrom.atTimestamp', startFrom.atTimestamp, 'a Date or ms since the epoch')
+      start = { atTimestamp: t }
+    } else throw new ConfigError('kinesisSource.startFrom', startFrom, "'TRIM_HORIZON' | 'LATEST' | { atTimestamp }")
+    let deserialize: (record: KinesisRecord) => T
+    if (deserializer === 'buffer') deserialize = (r) => r as T
+    else if (deserializer === 'string') deserialize = (r) => ({ ...r, data: r.data.toString('utf8') }) as T
+    else if (typeof deserializer === 'function') deserialize = deserializer
+    else throw new ConfigError('kinesisSource.deserializer', deserializer, "'buffer' | 'string' | a function (record) => value")
+    if (watermarks !== undefined && (typeof watermarks?.createGenerator !== 'function' || typeof watermarks.timestampAssigner !== 'function')) {
+      throw new ConfigError('kinesisSource.watermarks', watermarks, 'a WatermarkStrategy')
+    }
+    const throttleBackoffMs = wholeNumber('kinesisSource.throttleBackoffMs', options.throttleBackoffMs ?? 200, 1)
+    this.settings = {
+      stream: requireName('kinesisSource.stream', options.stream),
+      startFrom: start,
+      fetch: {
+        pollIntervalMs: wholeNumber('kinesisSource.pollIntervalMs', options.pollIntervalMs ?? 200, 0),
+        recordsPerFetch: wholeNumber('kinesisSource.recordsPerFetch', options.recordsPerFetch ?? 10_000, 1, 10_000),
+        throttleBackoffMs,
+        maxThrottleBackoffMs: wholeNumber('kinesisSource.maxThrottleBackoffMs', options.maxThrottleBackoffMs ?? 5_000, throttleBackoffMs),
+        maxRetries: wholeNumber('kinesisSource.maxRetries', options.maxRetries ?? 10, 0),
+      },
+      discoveryIntervalMs: wholeNumber('kinesisSource.shardDiscoveryIntervalMs', options.shardDiscoveryIntervalMs ?? 10_000, 1),
+      maxBufferedRecords: wholeNumber('kinesisSource.maxBufferedRecords', options.maxBufferedRecords ?? 10_000, 1),
+      deserialize,
+      watermarks,
+      watermarkIntervalMs: wholeNumber('kinesisSource.watermarkIntervalMs', options.watermarkIntervalMs ?? 200, 1),
+    }
+  }
+
+  /** The client the readers share (the SDK client pools its connections). */
+  client(): KinesisClient {
+    this.sharedClient ??= kinesisClient('kinesisSource', this.options)
+    return this.sharedClient
+  }
+
+  /**
+   * The reader of one subtask; `restored` holds every shard's checkpointed state ('all').
+   *
+   * @example
+   * const reader = source.createReader({ subtask: 0, parallelism: 1, processingTime: systemProcessingTime })
+   */
+  createReader(context: SourceReaderContext, restored?: KinesisShardSplit[]): KinesisSourceReader<T> {
+    return new KinesisSourceReader(this, context, restored)
+  }
+}

@@ -1,0 +1,91 @@
+import { Kafka, logLevel, type Message } from 'kafkajs'
+import { createCluster } from '../../../lib/connectors/kafka/kafka-internals.js'
+import type { SourceReaderContext } from '../../../lib/runtime/source.js'
+import { systemProcessingTime } from '../../../lib/time/processing-time.js'
+
+/** A kafkajs client that logs nothing. */
+export function client(brokers: string[]): Kafka {
+  return new Kafka({ brokers, clientId: 'spec', logLevel: logLevel.NOTHING })
+}
+
+/** Writes `messages` to `topic` (no transactions), `batch` at a time; each message may name its partition. */
+export async function produce(brokers: string[], topic: string, messages: Message[], batch = 500): Promise<void> {
+  const producer = client(brokers).producer({ allowAutoTopicCreation: false })
+  await producer.connect()
+  try {
+    for (let i = 0; i < messages.length; i += batch) await producer.send({ topic, messages: messages.slice(i, i + batch), acks: -1 })
+  } finally {
+    await producer.disconnect()
+  }
+}
+
+/** One record as it lies in the log, with the producer id of its record batch (-1 outside transactions). */
+export interface LoggedRecord {
+  readonly partition: number
+  readonly offset: number
+  readonly key: string | null
+  readonly value: string | null
+  readonly headers: Record<string, string>
+  readonly timestamp: number
+  readonly producerId: string
+}
+
+/**
+ * Every record in `topic`, read straight from the log (isolation read_uncommitted, control records
+ * skipped): the mock broker keeps no transaction markers, so tests attribute records to transactions
+ * by the producer id of their batch.
+ */
+export async function readLog(brokers: string[], topic: string): Promise<LoggedRecord[]> {
+  const cluster = createCluster(client(brokers), { isolationLevel: 0 })
+  await cluster.connect()
+  try {
+    await cluster.addMultipleTargetTopics([topic])
+    const admin = client(brokers).admin()
+    await admin.connect()
+    const ends = await admin.fetchTopicOffsets(topic)
+    await admin.disconnect()
+    const result: LoggedRecord[] = []
+    for (const { partition, high } of ends) {
+      const leader = Object.keys(cluster.findLeaderForPartitions(topic, [partition]))[0]!
+      const broker = await cluster.findBroker({ nodeId: leader })
+      let offset = 0
+      while (offset < Number(high)) {
+        const { responses } = await broker.fetch({ replicaId: -1, isolationLevel: 0, maxWaitTime: 10, minBytes: 1, maxBytes: 4 << 20, topics: [{ topic, partitions: [{ partition, fetchOffset: String(offset), maxBytes: 4 << 20 }] }] })
+        const messages = responses[0]?.partitions[0]?.messages ?? []
+        if (messages.length === 0) break
+        for (const m of messages as Array<{ offset: string; key: Buffer | null; value: Buffer | null; headers?: Record<string, Buffer>; timestamp: string; isControlRecord?: boolean; batchContext: { producerId: string } }>) {
+          if (Number(m.offset) < offset) continue
+          offset = Number(m.offset) + 1
+          if (m.isControlRecord) continue
+          const headers: Record<string, string> = {}
+          for (const [k, v] of Object.entries(m.headers ?? {})) headers[k] = String(v)
+          result.push({ partition, offset: Number(m.offset), key: m.key?.toString() ?? null, value: m.value?.toString() ?? null, headers, timestamp: Number(m.timestamp), producerId: m.batchContext.producerId })
+        }
+      }
+    }
+    return result
+  } finally {
+    await cluster.disconnect()
+  }
+}
+
+/** A reader context outside a job. */
+export function readerContext(subtask = 0, parallelism = 1): SourceReaderContext {
+  return { subtask, parallelism, processingTime: systemProcessingTime }
+}
+
+/** Spins the CPU for `ms` (slows a job down so checkpoints fall between records). */
+export function busy(ms: number): void {
+  const end = performance.now() + ms
+  while (performance.now() < end);
+}
+
+/** Sorted copy, numbers ascending. */
+export function ascending(values: number[]): number[] {
+  return [...values].sort((a, b) => a - b)
+}
+
+/** 0..n-1 */
+export function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i)
+}
