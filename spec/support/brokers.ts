@@ -107,7 +107,9 @@ abstract class PrivateBroker {
     if (child === undefined) return
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
     child.kill(signal)
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))])
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))])
+    clearTimeout(timer)
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL')
       await exited

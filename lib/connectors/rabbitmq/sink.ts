@@ -151,7 +151,7 @@ export class RabbitMQSinkWriter<T> implements SinkWriter<T> {
     this.session = undefined
     if (session !== undefined) {
       session.lost = true
-      await closeQuietly(session.model)
+      await closeQuietly(session.model, session.channel)
     }
   }
 

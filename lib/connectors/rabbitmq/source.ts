@@ -37,7 +37,7 @@ export type RabbitMQMessage = ConsumeMessage
  * once; a consumer the broker cancelled (queue deleted) is 'ERR_CONSUMER_CANCELLED'.
  *
  * @example
- * env.enableCheckpointing(1000)
+ * const env = StreamEnvironment.create({ checkpointing: { intervalMs: 1000 } })
  * env.fromSource(new RabbitMQSource({ queue: 'orders', guarantee: 'exactly-once' }), { uid: 'orders' })
  *   .pipe(decode((m: RabbitMQMessage) => JSON.parse(m.content.toString()) as Order))
  */
@@ -86,6 +86,8 @@ export class RabbitMQReader implements SourceReader<RabbitMQMessage, AckStateV1>
   private readonly loop: ReconnectLoop<Session>
   private readonly idProperty: 'correlationId' | 'messageId'
   private session: Session | undefined
+  /** The session deliveries come from: `session`, or one still being set up (its consumer may deliver first). */
+  private delivering: Session | undefined
   private failure: Error | undefined
   private closed = false
   private started: { resolve(): void; reject(error: Error): void } | undefined
@@ -107,7 +109,12 @@ export class RabbitMQReader implements SourceReader<RabbitMQMessage, AckStateV1>
     this.ackEvery = Math.max(1, settings.prefetch >> 1)
     this.loop = new ReconnectLoop<Session>(settings.retry, processingTime, settings.endpoint, () => this.open(), {
       connected: (session) => {
-        if (session.lost) return this.loop.lost(new Error('connection closed while the consumer was set up'))
+        if (session.lost) {
+          // what it delivered meanwhile is void
+          this.buffer.clear()
+          this.acks?.connectionLost()
+          return this.loop.lost(new Error('connection closed while the consumer was set up'))
+        }
         this.session = session
         this.started?.resolve()
         this.started = undefined
@@ -157,7 +164,7 @@ export class RabbitMQReader implements SourceReader<RabbitMQMessage, AckStateV1>
           throw new ConnectorError('ERR_MISSING_ID', `${this.settings.endpoint}: exactly-once needs a ${this.idProperty} on every message; delivery ${tag} (routing key "${message.fields.routingKey}") has none (set onMissingId: 'reject' to dead-letter such messages)`)
         }
         try {
-          this.session?.channel.reject(message, false)
+          this.delivering?.channel.reject(message, false)
           this.rejected++
         } catch {
           // the channel is closing: the message comes again and is rejected then
@@ -183,12 +190,16 @@ export class RabbitMQReader implements SourceReader<RabbitMQMessage, AckStateV1>
     return this.acks?.snapshot(checkpointId) ?? []
   }
 
-  /** Acknowledges, with one basic.ack (`multiple`), everything the completed checkpoint covers. */
-  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+  /**
+   * Acknowledges, with one basic.ack (`multiple`), everything the completed checkpoint and earlier ones
+   * cover (a lost notice is subsumed). Exactly-once: the ids are forgotten once the broker answered a
+   * queue.declare sent after the ack.
+   */
+  notifyCheckpointComplete(checkpointId: number): void {
     const acks = this.acks
     if (acks === undefined) return
     const done = acks.complete(checkpointId)
-    const session = this.session
+    const session = this.delivering
     if (done.count === 0 || session === undefined || session.lost) return
     const last = done.handles[done.handles.length - 1]!
     try {
@@ -197,13 +208,10 @@ export class RabbitMQReader implements SourceReader<RabbitMQMessage, AckStateV1>
       return // the channel is closing: the broker delivers these messages again
     }
     if (!acks.dedup) return
-    try {
-      // The broker handles a channel's methods in order: its answer means the basic.ack was processed.
-      await session.channel.checkQueue(this.settings.queue)
-      done.confirm()
-    } catch {
-      // the channel closed: the ids stay remembered (as orphans) until the redeliveries come
-    }
+    // The broker handles a channel's methods in order: its answer means the basic.ack was processed.
+    // Not awaited: later completions need not wait for this round trip (a closed channel rejects it,
+    // and the ids stay remembered as orphans until the redeliveries come).
+    session.channel.checkQueue(this.settings.queue).then(() => done.confirm(), () => {})
   }
 
   async close(): Promise<void> {
@@ -215,7 +223,7 @@ export class RabbitMQReader implements SourceReader<RabbitMQMessage, AckStateV1>
     this.session = undefined
     if (session !== undefined) {
       session.lost = true
-      await closeQuietly(session.model)
+      await closeQuietly(session.model, session.channel)
     }
   }
 
@@ -231,6 +239,7 @@ export class RabbitMQReader implements SourceReader<RabbitMQMessage, AckStateV1>
       ;(session as { channel: Channel }).channel = channel
       channel.on('error', () => {})
       channel.on('close', () => this.lost(session, new Error('channel closed by the broker')))
+      this.delivering = session
       if (settings.declareQueue !== undefined) await channel.assertQueue(settings.queue, settings.declareQueue)
       else {
         await channel.checkQueue(settings.queue).catch((error: unknown) => {
@@ -266,18 +275,21 @@ export class RabbitMQReader implements SourceReader<RabbitMQMessage, AckStateV1>
     session.lost = true
     if (this.closed) return
     void closeQuietly(session.model)
+    if (this.delivering === session) {
+      this.buffer.clear()
+      this.acks?.connectionLost()
+      this.sinceAck = 0
+    }
+    // A session still being set up fails its open(), and the loop retries.
     if (this.session !== session) return
     this.session = undefined
-    this.buffer.clear()
-    this.acks?.connectionLost()
-    this.sinceAck = 0
     this.loop.lost(cause ?? new Error('connection closed'))
   }
 
   private ackEmitted(): void {
     this.sinceAck = 0
     try {
-      this.session?.channel.ack({ fields: { deliveryTag: this.lastTag } } as Message, true)
+      this.delivering?.channel.ack({ fields: { deliveryTag: this.lastTag } } as Message, true)
     } catch {
       // the channel is closing; at-most-once tolerates the redelivery that may follow
     }

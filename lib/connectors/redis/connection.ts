@@ -89,18 +89,21 @@ export class RedisLink {
     return new RedisLink(this.connection, this.retry, owner)
   }
 
-  /** Closes the connection: QUIT when it is up (answers in flight arrive first), else at once. */
-  async close(): Promise<void> {
+  /**
+   * Closes the connection: QUIT when it is up, so answers in flight arrive first; `immediately` (a
+   * connection blocked in XREADGROUP, whose QUIT would wait for the block) drops it at once. Resolves
+   * once the socket is closed, so Redis has let go of a blocked read before anything else happens.
+   */
+  async close(immediately = false): Promise<void> {
     if (this.closing) return
     this.closing = true
-    if (this.client.status !== 'ready') {
-      this.client.disconnect()
-      return
-    }
-    const quit = this.client.quit().then(() => undefined, () => undefined)
-    const timeout = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())
-    await Promise.race([quit, timeout])
-    this.client.disconnect()
+    const client = this.client
+    if (client.status === 'end') return
+    const ended = new Promise<void>((resolve) => client.once('end', () => resolve()))
+    const limit = (ms: number): Promise<void> => new Promise<void>((resolve) => setTimeout(resolve, ms).unref())
+    if (!immediately && client.status === 'ready') await Promise.race([client.quit().then(() => undefined, () => undefined), limit(1000)])
+    client.disconnect()
+    await Promise.race([ended, limit(1000)])
   }
 }
 

@@ -45,6 +45,12 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
   private closed = false
   private failure: ConnectorError | undefined
   private lastCheckAt = 0
+  /**
+   * Ids acknowledged while a read of pending entries runs. The XACK goes on the other connection, so
+   * Redis may answer the read with an entry still pending and the XACK after it: the read must not
+   * take such an entry for a new one.
+   */
+  private ackedWhileReading: Set<string> | undefined
   /** A reconnection happened during a read: rescan once it is done. */
   private rescanRequested = false
   /** Bounded: nothing new came; the next check decides whether the stream ended. */
@@ -145,7 +151,10 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
       for (let i = 0; i < ids.length; i += ACK_CHUNK) {
         const chunk = ids.slice(i, i + ACK_CHUNK)
         await this.commands.client.call('XACK', this.settings.stream, this.settings.group, ...chunk)
-        for (const id of chunk) this.inFlight.delete(id)
+        for (const id of chunk) {
+          this.inFlight.delete(id)
+          this.ackedWhileReading?.add(id)
+        }
         this.counts.acknowledged += chunk.length
       }
     } catch (error) {
@@ -159,7 +168,7 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
 
   async close(): Promise<void> {
     this.closed = true
-    await Promise.all([this.reads.close(), this.commands.close()])
+    await Promise.all([this.reads.close(true), this.commands.close()])
   }
 
   /** Starts the next read when none runs and there is room. */
@@ -171,9 +180,11 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
     if (this.step === 'new' && Date.now() - this.lastCheckAt >= checkIntervalMs) this.step = 'check'
     this.reading = true
     const step = this.step
+    this.ackedWhileReading = step === 'new' ? undefined : new Set()
     this.read(step, Math.min(batchSize, room)).then(
       () => {
         this.reading = false
+        this.ackedWhileReading = undefined
         if (this.rescanRequested) {
           this.rescanRequested = false
           this.rescan()
@@ -198,7 +209,7 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
         for (const [id, fields] of entries) {
           this.cursor = id
           if (fields === null) deleted.push(id)
-          else if (!this.inFlight.has(id)) this.accept(id, fields)
+          else if (!this.known(id)) this.accept(id, fields)
         }
         if (deleted.length > 0) await this.acknowledgeDeleted(deleted)
         if (entries.length < count) this.nextAfterPending()
@@ -207,8 +218,7 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
       case 'claim': {
         const reply = (await client.call('XAUTOCLAIM', stream, group, this.consumer, claimIdleMs, this.cursor, 'COUNT', count)) as [string, unknown, string[]?]
         for (const [id, fields] of entriesOf([[stream, reply[1]]])) {
-          if (fields === null) continue
-          if (this.inFlight.has(id)) continue
+          if (fields === null || this.known(id)) continue
           this.counts.claimed++
           this.accept(id, fields)
         }
@@ -236,7 +246,8 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
         const args: (string | number)[] = ['GROUP', group, this.consumer, 'COUNT', count]
         if (!bounded) args.push('BLOCK', blockMs)
         const entries = entriesOf(await client.call('XREADGROUP', ...args, 'STREAMS', stream, '>'))
-        for (const [id, fields] of entries) if (fields !== null) this.accept(id, fields)
+        // an id in flight again: a Redis that lost its last deliveries (no fsync'd persistence) hands them out anew
+        for (const [id, fields] of entries) if (fields !== null && !this.inFlight.has(id)) this.accept(id, fields)
         if (bounded && entries.length === 0) {
           // nothing new: end once a check shows nothing of ours pending unseen
           this.checkingForEnd = true
@@ -245,6 +256,11 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
         return
       }
     }
+  }
+
+  /** Read and not yet acknowledged, or acknowledged while the current read ran. */
+  private known(id: string): boolean {
+    return this.inFlight.has(id) || this.ackedWhileReading?.has(id) === true
   }
 
   private nextAfterPending(): void {
@@ -304,9 +320,12 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
   }
 }
 
-/** The [id, fields] pairs of an XREADGROUP reply (null fields: an entry deleted while pending). */
+/**
+ * The [id, fields] pairs of the one stream in an XREADGROUP reply (null fields: an entry deleted while
+ * pending). RESP2 answers [[key, entries]]; ioredis flattens RESP3's map to [key, entries].
+ */
 function entriesOf(reply: unknown): [string, string[] | null][] {
   if (!Array.isArray(reply) || reply.length === 0) return []
-  const entries = (reply[0] as [string, unknown])[1]
+  const entries = Array.isArray(reply[0]) ? (reply[0] as unknown[])[1] : reply[1]
   return Array.isArray(entries) ? (entries as [string, string[] | null][]) : []
 }

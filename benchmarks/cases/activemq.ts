@@ -1,0 +1,217 @@
+// ActiveMQ cases over STOMP, on the machine's broker (127.0.0.1:61613; SLUICE_STOMP_HOST/PORT override),
+// same run, same broker:
+// - activemq-source: n persistent messages of SIZE bytes wait in a queue (sent before the timing starts);
+//   the engine reads them with ActiveMQSource (at-least-once: client-individual ACKs when a checkpoint
+//   completes, every CHECKPOINT_MS) into a counting sink and is timed until every message is acknowledged;
+//   the baseline is @stomp/stompjs alone subscribing with the same prefetch and ACKing each message.
+// - activemq-sink: the engine sends n records of SIZE bytes with ActiveMQSink (persistent, a receipt per
+//   message, every receipt awaited on each barrier and at the end); the baseline is stompjs alone sending
+//   the same messages with a receipt each and the same window of unreceipted messages.
+// Both contenders use the same STOMP connection setup (stompjs over @stomp/tcp-wrapper, Nagle off).
+// n is the case's own (60,000; 10,000 with --quick). Target (issue 6): engine ≥ 0.8 × the baseline.
+import type { IFrame, IMessage } from '@stomp/stompjs'
+import { StreamEnvironment } from '../../lib/api/stream-environment.js'
+import { ActiveMQSink, type ActiveMQMessage, type ActiveMQReader, ActiveMQSource } from '../../lib/connectors/activemq/index.js'
+import { closeStomp, openStomp, type StompSession } from '../../lib/connectors/activemq/stomp-session.js'
+import { retrySettings } from '../../lib/connectors/rabbitmq/reconnect.js'
+import type { Sink } from '../../lib/runtime/sink.js'
+import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'
+
+const HOST = process.env.SLUICE_STOMP_HOST ?? '127.0.0.1'
+const PORT = Number(process.env.SLUICE_STOMP_PORT ?? 61613)
+const SIZE = 128
+/** The source's default. */
+const PREFETCH = 1000
+const WINDOW = 1024
+const CHECKPOINT_MS = 10
+/** The sink waits for every receipt on each barrier: a second engine contender checkpoints less often. */
+const SINK_CHECKPOINT_MS = 100
+const TARGET = 0.8
+const DESTINATION = `/queue/sluice-bench-${process.pid}`
+const connection = { host: HOST, port: PORT }
+
+const payload = (i: number): string => String(i).padEnd(SIZE, '.')
+const numberOf = (body: Buffer | string): number => Number.parseInt(typeof body === 'string' ? body.slice(0, 12) : body.toString('latin1', 0, 12), 10)
+
+function session(): Promise<StompSession> {
+  return openStomp({ host: HOST, port: PORT, connectHeaders: {}, heartbeatMs: 0, retry: retrySettings('bench', { maxRetries: 0 }) })
+}
+
+/** Sends n messages with a receipt on each, at most WINDOW unreceipted: the baseline sink, and the filler. */
+async function send(s: StompSession, n: number): Promise<void> {
+  let receipted = 0
+  let wake: (() => void) | undefined
+  s.client.onUnhandledReceipt = (_frame: IFrame) => {
+    receipted++
+    wake?.()
+  }
+  let sent = 0
+  while (receipted < n) {
+    while (sent < n && sent - receipted < WINDOW) {
+      s.client.publish({ destination: DESTINATION, body: payload(sent), headers: { persistent: 'true', receipt: String(++sent) } })
+    }
+    await new Promise<void>((resolve) => {
+      wake = () => {
+        if (receipted === n || sent - receipted <= WINDOW >> 1) resolve()
+      }
+    })
+  }
+}
+
+/** Reads (and ACKs) n messages; returns their count and checksum. */
+async function read(s: StompSession, n: number): Promise<{ output: number; checksum: number }> {
+  let output = 0
+  let checksum = 0
+  let unsubscribe: (() => void) | undefined
+  await new Promise<void>((resolve) => {
+    if (n === 0) return resolve()
+    const sub = s.client.subscribe(DESTINATION, (m: IMessage) => {
+      output++
+      checksum += numberOf(m.body)
+      m.ack()
+      if (output === n) resolve()
+    }, { ack: 'client-individual', 'activemq.prefetchSize': String(PREFETCH) })
+    unsubscribe = () => sub.unsubscribe()
+  })
+  unsubscribe?.()
+  return { output, checksum }
+}
+
+async function withSession<T>(work: (s: StompSession) => Promise<T>): Promise<T> {
+  const s = await session()
+  try {
+    return await work(s)
+  } finally {
+    await closeStomp(s)
+  }
+}
+
+class CountingSink implements Sink<ActiveMQMessage> {
+  readonly name = 'count'
+  readonly guarantee = 'at-least-once' as const
+  output = 0
+  checksum = 0
+  createWriter() {
+    return {
+      write: (m: ActiveMQMessage) => {
+        this.output++
+        this.checksum += numberOf(m.body)
+      },
+      close() {},
+    }
+  }
+}
+
+async function engineSource(n: number): Promise<RunResult> {
+  await withSession((s) => send(s, n))
+  const sink = new CountingSink()
+  const readers: ActiveMQReader[] = []
+  const source = new ActiveMQSource({ ...connection, destination: DESTINATION, prefetch: PREFETCH })
+  const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: CHECKPOINT_MS } })
+  env.fromSource({ ...source, name: source.name, bounded: false, createReader: (c, r) => { const reader = source.createReader(c, r as never); readers.push(reader); return reader } }).sinkTo(sink)
+  const started = performance.now()
+  const job = env.executeAsync('bench: activemq source')
+  await until(() => sink.output >= n && readers[0]?.unacknowledged === 0)
+  const ms = performance.now() - started
+  await job.cancel()
+  return { records: n, output: sink.output, checksum: sink.checksum, ms, extra: { 'max unacknowledged': readers[0]!.maxUnacknowledged } }
+}
+
+async function rawSource(n: number): Promise<RunResult> {
+  await withSession((s) => send(s, n))
+  const started = performance.now()
+  const counted = await withSession((s) => read(s, n))
+  return { records: n, ...counted, ms: performance.now() - started }
+}
+
+async function engineSink(n: number, intervalMs: number): Promise<RunResult> {
+  const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs } })
+  env.fromSequence(0, n - 1).sinkTo(new ActiveMQSink<number>({ ...connection, destination: DESTINATION, serializer: payload, maxInFlight: WINDOW }))
+  const started = performance.now()
+  await env.execute('bench: activemq sink')
+  const ms = performance.now() - started
+  return { records: n, ...(await withSession((s) => read(s, n))), ms }
+}
+
+async function rawSink(n: number): Promise<RunResult> {
+  const started = performance.now()
+  await withSession((s) => send(s, n))
+  const ms = performance.now() - started
+  return { records: n, ...(await withSession((s) => read(s, n))), ms }
+}
+
+async function until(predicate: () => boolean): Promise<void> {
+  const deadline = performance.now() + 120_000
+  while (!predicate()) {
+    if (performance.now() > deadline) throw new Error('benchmark run did not finish within 120 s')
+    await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+}
+
+async function unavailable(): Promise<string | undefined> {
+  try {
+    const s = await Promise.race([session(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no CONNECTED within 5 s')), 5000))])
+    await closeStomp(s)
+    return undefined
+  } catch (error) {
+    return `no ActiveMQ STOMP at ${HOST}:${PORT}: ${(error as Error).message}`
+  }
+}
+
+function targets(s: ReadonlyMap<string, Summary>, label: string): TargetCheck[] {
+  const all = [...s.values()]
+  const out: TargetCheck[] = []
+  for (const engine of all.filter((x) => x.role === 'engine')) {
+    for (const base of all.filter((x) => x.role === 'baseline')) {
+      const ratio = engine.rate / base.rate
+      out.push({ label: `${label}: ${engine.name} ≥ ${TARGET} × ${base.name}`, pass: ratio >= TARGET, actual: `${ratio.toFixed(2)}×` })
+    }
+  }
+  return out
+}
+
+const notes = (n: number): string[] => [
+  `${formatInt(n)} messages of ${SIZE} bytes per run whatever --records says, persistent, one queue, broker stomp://${HOST}:${PORT}; each run's own timing (filling or reading back the queue is not timed).`,
+  `ActiveMQ pages a queue's messages in maxPageSize (200 by default) at a time and pages more as acknowledgements come; the engine acknowledges per checkpoint (every ${CHECKPOINT_MS} ms), the baseline per message. Both use the connector's STOMP connection setup (Nagle off on the client).`,
+]
+
+export const activemqSourceCase: BenchCase = {
+  id: 'activemq-source',
+  title: `ActiveMQ source (STOMP): consume-and-ack, client-individual, prefetch ${PREFETCH}, engine acknowledges per checkpoint (every ${CHECKPOINT_MS} ms)`,
+  unavailable,
+  prepare({ quick }) {
+    const n = quick ? 10_000 : 60_000
+    return {
+      reps: 5,
+      warmup: 1,
+      unit: 'messages',
+      contenders: [
+        { name: 'engine: ActiveMQSource (at-least-once)', role: 'engine', run: () => engineSource(n) },
+        { name: 'stompjs alone, ACK each message', role: 'baseline', run: () => rawSource(n) },
+      ],
+      notes: notes(n),
+      targets: (s) => targets(s, 'activemq source'),
+    }
+  },
+}
+
+export const activemqSinkCase: BenchCase = {
+  id: 'activemq-sink',
+  title: `ActiveMQ sink (STOMP): persistent SEND with a receipt each, ${WINDOW} unreceipted at most`,
+  unavailable,
+  prepare({ quick }) {
+    const n = quick ? 10_000 : 60_000
+    return {
+      reps: 5,
+      warmup: 1,
+      unit: 'messages',
+      contenders: [
+        { name: `engine: ActiveMQSink, checkpoint every ${CHECKPOINT_MS} ms`, role: 'engine', run: () => engineSink(n, CHECKPOINT_MS) },
+        { name: `engine: ActiveMQSink, checkpoint every ${SINK_CHECKPOINT_MS} ms`, role: 'engine', run: () => engineSink(n, SINK_CHECKPOINT_MS) },
+        { name: 'stompjs alone, receipt per message', role: 'baseline', run: () => rawSink(n) },
+      ],
+      notes: notes(n),
+      targets: (s) => targets(s, 'activemq sink'),
+    }
+  },
+}

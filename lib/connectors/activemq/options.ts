@@ -1,0 +1,175 @@
+import type { StompHeaders } from '@stomp/stompjs'
+import { ConfigError } from '../../errors.js'
+import type { SourceGuarantee } from '../rabbitmq/options.js'
+import { type ConnectionRetryOptions, type RetrySettings, retrySettings } from '../rabbitmq/reconnect.js'
+
+export type { SourceGuarantee } from '../rabbitmq/options.js'
+
+/** Where and how to connect over STOMP; shared by the ActiveMQ source and sink. */
+export interface ActiveMQConnectionOptions extends ConnectionRetryOptions {
+  /** Default '127.0.0.1'. */
+  host?: string
+  /** ActiveMQ's STOMP transport; default 61613. */
+  port?: number
+  /** Credentials, sent as the CONNECT frame's `login` and `passcode`. */
+  login?: string
+  passcode?: string
+  /** More CONNECT headers (`host` for a virtual host …). */
+  connectHeaders?: StompHeaders
+  /** STOMP heart-beats both ways, in ms; 0 turns them off. Default 10,000. */
+  heartbeatMs?: number
+}
+
+/** Options of {@link ActiveMQSource} (Bahir's AMQSource, over STOMP). */
+export interface ActiveMQSourceOptions extends ActiveMQConnectionOptions {
+  /** A STOMP destination: `/queue/<name>` or `/topic/<name>`. */
+  destination: string
+  /**
+   * A durable topic subscription's name (`activemq.subscriptionName`): the broker keeps the topic's
+   * messages for it while the job is down. Needs `clientId`. Required for a topic unless at-most-once.
+   */
+  subscriptionName?: string
+  /** The connection's client id (CONNECT `client-id`), which owns a durable subscription. */
+  clientId?: string
+  /**
+   * The most messages the broker dispatches to this subtask without acknowledgement
+   * (`activemq.prefetchSize`). Acknowledgements wait for checkpoints, so this bounds both the reader's
+   * buffer and what one checkpoint interval can read. Default 1000.
+   */
+  prefetch?: number
+  /**
+   * - 'at-least-once' (default): `client-individual` acknowledgement of each message when the checkpoint
+   *   that covers it completes; needs checkpointing.
+   * - 'exactly-once': the same, and redeliveries are recognised by their `message-id` across
+   *   reconnections and restores; one subtask only.
+   * - 'at-most-once': acknowledged when emitted; for jobs without checkpoints.
+   */
+  guarantee?: SourceGuarantee
+  /** Exactly-once: how long ids of messages whose acknowledgement was lost are kept; default 600,000 ms. */
+  dedupRetentionMs?: number
+}
+
+/** Options of {@link ActiveMQSink} (Bahir's AMQSink, over STOMP). */
+export interface ActiveMQSinkOptions<T> extends ActiveMQConnectionOptions {
+  /** A STOMP destination: `/queue/<name>` or `/topic/<name>`. */
+  destination: string
+  /** The message body; default: a Buffer or Uint8Array as is, a string as UTF-8 text, anything else as JSON. */
+  serializer?: (value: T) => string | Uint8Array
+  /** SEND headers per record (`correlation-id`, `type`, custom properties …). */
+  headers?: (value: T) => StompHeaders
+  /** `persistent: true` on every SEND (the broker stores the message before its receipt); default true. */
+  persistent?: boolean
+  /** Messages sent and not yet receipted before `ready()` makes the job wait; default 1024. */
+  maxInFlight?: number
+}
+
+/** Connection settings after validation. */
+export interface StompSettings {
+  readonly host: string
+  readonly port: number
+  readonly connectHeaders: StompHeaders
+  readonly heartbeatMs: number
+  readonly retry: RetrySettings
+}
+
+/** The source's options after validation, defaults applied. */
+export interface ActiveMQSourceSettings extends StompSettings {
+  readonly endpoint: string
+  readonly destination: string
+  readonly subscriptionName: string | undefined
+  readonly prefetch: number
+  readonly guarantee: SourceGuarantee
+  readonly dedupRetentionMs: number
+}
+
+/** The sink's options after validation, defaults applied. */
+export interface ActiveMQSinkSettings<T> extends StompSettings {
+  readonly endpoint: string
+  readonly destination: string
+  readonly serializer: (value: T) => string | Uint8Array
+  readonly headers: ((value: T) => StompHeaders) | undefined
+  readonly persistent: boolean
+  readonly maxInFlight: number
+}
+
+/**
+ * Validates the source options; the error names the option (`activemqSource.prefetch`).
+ *
+ * @example
+ * activemqSourceSettings({ destination: '/queue/orders' }).prefetch // 1000
+ */
+export function activemqSourceSettings(options: ActiveMQSourceOptions): ActiveMQSourceSettings {
+  const o = object('activemqSource options', options)
+  const destination = validDestination('activemqSource.destination', o.destination)
+  const { prefetch = 1000, guarantee = 'at-least-once', dedupRetentionMs = 600_000 } = o
+  if (!Number.isSafeInteger(prefetch) || prefetch < 1) throw new ConfigError('activemqSource.prefetch', prefetch, 'a whole number of at least 1')
+  if (guarantee !== 'at-most-once' && guarantee !== 'at-least-once' && guarantee !== 'exactly-once') {
+    throw new ConfigError('activemqSource.guarantee', guarantee, "'at-most-once', 'at-least-once', 'exactly-once'")
+  }
+  if (typeof dedupRetentionMs !== 'number' || !(dedupRetentionMs >= 0)) throw new ConfigError('activemqSource.dedupRetentionMs', dedupRetentionMs, 'a number ≥ 0')
+  if (o.subscriptionName !== undefined && (typeof o.subscriptionName !== 'string' || o.subscriptionName === '')) throw new ConfigError('activemqSource.subscriptionName', o.subscriptionName, 'a non-empty string')
+  if (o.clientId !== undefined && (typeof o.clientId !== 'string' || o.clientId === '')) throw new ConfigError('activemqSource.clientId', o.clientId, 'a non-empty string')
+  const topic = destination.startsWith('/topic/')
+  if (o.subscriptionName !== undefined && !topic) throw new ConfigError('activemqSource.subscriptionName', o.subscriptionName, 'only for a /topic/ destination')
+  if (o.subscriptionName !== undefined && o.clientId === undefined) throw new ConfigError('activemqSource.clientId', o.clientId, 'a client id that owns the durable subscription')
+  if (topic && o.subscriptionName === undefined && guarantee !== 'at-most-once') {
+    throw new ConfigError('activemqSource.subscriptionName', undefined, `a durable subscription name: a plain topic subscription loses what is published while the job is down (or guarantee 'at-most-once')`)
+  }
+  const connection = stompSettings('activemqSource', o)
+  return {
+    ...connection,
+    connectHeaders: o.clientId === undefined ? connection.connectHeaders : { ...connection.connectHeaders, 'client-id': o.clientId },
+    endpoint: `activemqSource stomp://${connection.host}:${connection.port} ${destination}${o.subscriptionName === undefined ? '' : ` (durable subscription "${o.subscriptionName}")`}`,
+    destination, subscriptionName: o.subscriptionName, prefetch, guarantee, dedupRetentionMs,
+  }
+}
+
+/**
+ * Validates the sink options; the error names the option (`activemqSink.destination`).
+ *
+ * @example
+ * activemqSinkSettings({ destination: '/queue/out' }).persistent // true
+ */
+export function activemqSinkSettings<T>(options: ActiveMQSinkOptions<T>): ActiveMQSinkSettings<T> {
+  const o = object('activemqSink options', options)
+  const destination = validDestination('activemqSink.destination', o.destination)
+  const { persistent = true, maxInFlight = 1024 } = o
+  for (const [name, fn] of [['serializer', o.serializer], ['headers', o.headers]] as const) {
+    if (fn !== undefined && typeof fn !== 'function') throw new ConfigError(`activemqSink.${name}`, fn, 'a function of the record')
+  }
+  if (typeof persistent !== 'boolean') throw new ConfigError('activemqSink.persistent', persistent, 'true or false')
+  if (!Number.isSafeInteger(maxInFlight) || maxInFlight < 1) throw new ConfigError('activemqSink.maxInFlight', maxInFlight, 'a whole number of at least 1')
+  const connection = stompSettings('activemqSink', o)
+  return {
+    ...connection,
+    endpoint: `activemqSink stomp://${connection.host}:${connection.port} ${destination}`,
+    destination, serializer: o.serializer ?? defaultSerializer, headers: o.headers, persistent, maxInFlight,
+  }
+}
+
+function stompSettings(owner: string, o: ActiveMQConnectionOptions): StompSettings {
+  const { host = '127.0.0.1', port = 61613, heartbeatMs = 10_000 } = o
+  if (typeof host !== 'string' || host === '') throw new ConfigError(`${owner}.host`, host, 'a non-empty host name or address')
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new ConfigError(`${owner}.port`, port, 'a whole number from 1 to 65535')
+  if (!Number.isSafeInteger(heartbeatMs) || heartbeatMs < 0) throw new ConfigError(`${owner}.heartbeatMs`, heartbeatMs, 'a whole number ≥ 0')
+  if (o.connectHeaders !== undefined && (o.connectHeaders === null || typeof o.connectHeaders !== 'object')) throw new ConfigError(`${owner}.connectHeaders`, o.connectHeaders, 'an object of header strings')
+  const connectHeaders: StompHeaders = { ...o.connectHeaders }
+  if (o.login !== undefined) connectHeaders.login = o.login
+  if (o.passcode !== undefined) connectHeaders.passcode = o.passcode
+  return { host, port, connectHeaders, heartbeatMs, retry: retrySettings(owner, o) }
+}
+
+function defaultSerializer(value: unknown): string | Uint8Array {
+  if (typeof value === 'string' || value instanceof Uint8Array) return value
+  return JSON.stringify(value) ?? 'null'
+}
+
+function validDestination(option: string, destination: unknown): string {
+  if (typeof destination !== 'string' || !/^\/(queue|topic)\/.+/.test(destination)) throw new ConfigError(option, destination, 'a STOMP destination /queue/<name> or /topic/<name>')
+  return destination
+}
+
+function object<O extends object>(option: string, options: O | undefined): O {
+  if (options === null || typeof options !== 'object') throw new ConfigError(option, options, 'an options object')
+  return options
+}

@@ -1,0 +1,88 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { FileLedger } from '../../support/ledger-files.js'
+import type { KillPoint } from '../../support/fault-injection.js'
+import { runJobProcess } from '../../support/fault-process.js'
+import { AMQP_URL, AmqpAdmin, uniqueName } from '../../support/amqp-broker.js'
+import { tempDir } from '../../support/temp-dir.js'
+
+/**
+ * SIGKILL mid-stream: a job process (spec/connectors/rabbitmq/kill-job.ts) with its checkpoints in a
+ * directory is killed at several moments and started again on the same directory, against the
+ * machine's RabbitMQ broker. The exactly-once source commits every message exactly once; the sink
+ * loses no record.
+ */
+const Kill = suite('rabbitmq process kill')
+const SCRIPT = 'spec/connectors/rabbitmq/kill-job.ts'
+const N = 20_000
+const KILLS: KillPoint[] = [
+  { after: 'checkpoint', checkpoints: 3, delayMs: 7 },
+  { after: 'running', delayMs: 250 },
+  { after: 'running', delayMs: 600 },
+]
+let admin: AmqpAdmin
+
+Kill.before(async () => {
+  admin = await AmqpAdmin.open()
+})
+Kill.after(async () => {
+  await admin?.close()
+})
+
+/** Runs the job process, killing it at each kill point in turn, then lets it finish; returns the log. */
+async function killAndRestart(args: object, workDir: string): Promise<{ kills: number; log: string[] }> {
+  const log: string[] = []
+  let kills = 0
+  for (let run = 0; run <= KILLS.length + 2; run++) {
+    const point = KILLS[run]
+    const outcome = await runJobProcess(SCRIPT, [JSON.stringify(args), workDir], point, 60_000)
+    const checkpoints = outcome.lines.filter((l) => l.startsWith('checkpoint '))
+    log.push(`run ${run + 1}: ${outcome.lines[0] ?? '(nothing printed)'}, ${checkpoints.length} checkpoints (last: ${checkpoints.at(-1) ?? 'none'}), ${outcome.killed ? 'SIGKILLed' : `exit ${outcome.code}`}${outcome.lines.filter((l) => l.startsWith('skipped')).map((l) => `, ${l}`).join('')}`)
+    if (outcome.killed) {
+      kills++
+      continue
+    }
+    if (outcome.code === 0) return { kills, log }
+    throw new Error(`job process failed on its own:\n${log.join('\n')}\n${outcome.stderr}`)
+  }
+  throw new Error(`job process did not finish:\n${log.join('\n')}`)
+}
+
+Kill(`exactly-once source: ${N} messages, SIGKILLed ${KILLS.length} times and restarted on its checkpoint directory; each committed exactly once`, async () => {
+  const queue = await admin.queue(uniqueName('kill-src'))
+  await admin.publish(queue, N, { properties: (i) => ({ correlationId: `c${i}` }) })
+  const dir = tempDir('sluice-rabbit-kill-')
+  try {
+    const { kills, log } = await killAndRestart({ mode: 'source', url: AMQP_URL, queue, count: N }, dir.path)
+    const where = `\n  ${log.join('\n  ')}`
+    assert.ok(kills >= 2, `killed at least twice mid-stream${where}`)
+    const committed = FileLedger.readCommitted<string>(`${dir.path}/ledger`)
+    const distinct = new Set(committed)
+    assert.is(distinct.size, N, `every message committed${where}`)
+    assert.is(committed.length, N, `no duplicate (${committed.length - distinct.size} duplicates)${where}`)
+    assert.is(await admin.count(queue), 0, 'every message acknowledged')
+    console.log(`  source kill:\n  ${log.join('\n  ')}`)
+  } finally {
+    dir.remove()
+  }
+})
+
+Kill(`sink: ${N} messages relayed queue to queue, SIGKILLed ${KILLS.length} times and restarted; every one reaches the output (at-least-once)`, async () => {
+  const input = await admin.queue(uniqueName('kill-sink-in'))
+  const queue = await admin.queue(uniqueName('kill-sink-out'))
+  await admin.publish(input, N)
+  const dir = tempDir('sluice-rabbit-kill-')
+  try {
+    const { kills, log } = await killAndRestart({ mode: 'sink', url: AMQP_URL, queue, input, count: N }, dir.path)
+    assert.ok(kills >= 2, `killed at least twice mid-stream\n  ${log.join('\n  ')}`)
+    const got = (await admin.drain(queue)).map((m) => m.content.toString())
+    const distinct = new Set(got)
+    assert.is(distinct.size, N, `nothing lost\n  ${log.join('\n  ')}`)
+    assert.ok(Array.from({ length: N }, (_, i) => `m${i}`).every((m) => distinct.has(m)))
+    console.log(`  sink kill: ${got.length - N} duplicate(s) after ${kills} kills\n  ${log.join('\n  ')}`)
+  } finally {
+    dir.remove()
+  }
+})
+
+Kill.run()

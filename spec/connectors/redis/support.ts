@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto'
+import { Redis } from 'ioredis'
+import { RedisStreamSource, type RedisStreamEntry } from '../../../lib/connectors/redis/index.js'
+import type { RedisStreamReader } from '../../../lib/connectors/redis/stream-reader.js'
+import type { SourceReaderContext } from '../../../lib/runtime/source.js'
+import type { Sink, SinkWriter } from '../../../lib/runtime/sink.js'
+import { systemProcessingTime } from '../../../lib/time/processing-time.js'
+
+/** Keys on a shared Redis, unique per test run, removed by `cleanup()`. */
+export class TestKeys {
+  readonly prefix = `sluice-spec:${randomUUID().slice(0, 8)}`
+  private readonly used = new Set<string>()
+
+  key(name: string): string {
+    const key = `${this.prefix}:${name}`
+    this.used.add(key)
+    return key
+  }
+
+  async cleanup(redis: Redis): Promise<void> {
+    if (this.used.size > 0) await redis.del(...this.used)
+  }
+}
+
+/**
+ * Appends `count` entries `{ n: '<i>', payload: '{"n":i}' }` (i from `from`) to a stream, pipelined.
+ *
+ * @example
+ * await fillStream(redis, key, 10_000)
+ */
+export async function fillStream(redis: Redis, stream: string, count: number, from = 0, payload = (n: number): string => JSON.stringify({ n })): Promise<void> {
+  for (let i = from; i < from + count; i += 1000) {
+    const pipeline = redis.pipeline()
+    for (let n = i; n < Math.min(i + 1000, from + count); n++) pipeline.xadd(stream, '*', 'n', String(n), 'payload', payload(n))
+    await pipeline.exec()
+  }
+}
+
+/** A stream source that keeps its readers, so a test can look at their counters. */
+export class WatchedStreamSource extends RedisStreamSource {
+  readonly readers: RedisStreamReader[] = []
+
+  override createReader(context: SourceReaderContext, restored?: Parameters<RedisStreamSource['createReader']>[1]): RedisStreamReader {
+    const reader = super.createReader(context, restored)
+    this.readers.push(reader)
+    return reader
+  }
+}
+
+/** Records through, waiting `delayMs` every `every` records (a sink slower than the source). */
+export class SlowSink<T> implements Sink<T> {
+  readonly name = 'slow'
+  readonly guarantee = 'at-least-once'
+  readonly received: T[] = []
+
+  constructor(private readonly every: number, private readonly delayMs: number) {}
+
+  createWriter(): SinkWriter<T> {
+    let since = 0
+    return {
+      write: (value) => {
+        this.received.push(value)
+        since++
+      },
+      ready: () => {
+        if (since < this.every) return undefined
+        since = 0
+        return new Promise<void>((resolve) => setTimeout(resolve, this.delayMs))
+      },
+      close() {},
+    }
+  }
+}
+
+/** The `n` field of an entry. */
+export const entryNumber = (entry: RedisStreamEntry): number => Number(entry.fields.n)
+
+/** 0 … count-1. */
+export const range = (count: number, from = 0): number[] => Array.from({ length: count }, (_, i) => from + i)
+
+/** A reader context for driving a reader by hand. */
+export function readerContext(subtask = 0, parallelism = 1): SourceReaderContext {
+  return { subtask, parallelism, processingTime: systemProcessingTime }
+}
+
+/** Spins the CPU for `ms` (a job slower than its input, without timers). */
+export function busy(ms: number): void {
+  const end = performance.now() + ms
+  while (performance.now() < end);
+}
+
+/** Duplicates and missing numbers of `received` against 0 … expected-1. */
+export function census(received: readonly number[], expected: number): { missing: number[]; duplicates: number } {
+  const seen = new Uint8Array(expected)
+  let duplicates = 0
+  for (const n of received) {
+    if (seen[n] === 1) duplicates++
+    seen[n] = 1
+  }
+  const missing: number[] = []
+  for (let i = 0; i < expected; i++) if (seen[i] === 0) missing.push(i)
+  return { missing, duplicates }
+}
