@@ -20,9 +20,13 @@ import { actorsCase } from './cases/actors.js'
 import { backpressureCase } from './cases/backpressure.js'
 import { asyncIoCase } from './cases/async-io.js'
 import { checkpointCase } from './cases/checkpoint.js'
+import { activemqSinkCase, activemqSourceCase } from './cases/activemq.js'
 import { kafkaSinkCase, kafkaSourceCase } from './cases/kafka.js'
 import { keyedCase } from './cases/keyed.js'
 import { kinesisSinkCase, kinesisSourceCase } from './cases/kinesis.js'
+import { mqttSinkCase, mqttSourceCase } from './cases/mqtt.js'
+import { rabbitmqSinkCase, rabbitmqSourceCase } from './cases/rabbitmq.js'
+import { redisSinkCase, redisSourceCase } from './cases/redis.js'
 import { queryableCase } from './cases/queryable.js'
 import { statelessCase } from './cases/stateless.js'
 import { windowCase } from './cases/window.js'
@@ -40,7 +44,7 @@ import {
   timeRun,
 } from './measure.js'
 
-const CASES: readonly BenchCase[] = [statelessCase, keyedCase, windowCase, backpressureCase, checkpointCase, queryableCase, asyncIoCase, kafkaSourceCase, kafkaSinkCase, kinesisSourceCase, kinesisSinkCase, actorsCase]
+const CASES: readonly BenchCase[] = [statelessCase, keyedCase, windowCase, backpressureCase, checkpointCase, queryableCase, asyncIoCase, kafkaSourceCase, kafkaSinkCase, kinesisSourceCase, kinesisSinkCase, rabbitmqSourceCase, rabbitmqSinkCase, mqttSourceCase, mqttSinkCase, activemqSourceCase, activemqSinkCase, redisSourceCase, redisSinkCase, actorsCase]
 const ALIASES: Readonly<Record<string, string>> = { a: 'stateless', b: 'keyed', c: 'window', d: 'backpressure', e: 'checkpoint', f: 'queryable', g: 'async-io' }
 
 const { values: args } = parseArgs({

@@ -1,0 +1,209 @@
+// MQTT cases, on a Mosquitto started by the case on a free loopback port (no queue limit: the machine's
+// Mosquitto keeps at most 1,000 queued messages per client and drops the rest), MQTT 5, same run, same broker:
+// - mqtt-source: n QoS 1 messages of SIZE bytes wait in a persistent session (published before the timing
+//   starts). The engine: MqttSource (PUBACK per completed checkpoint, every CHECKPOINT_MS; at most
+//   UNACKED unacknowledged, which is also its Receive Maximum) into a counting sink, timed until every
+//   message is acknowledged. The baseline: mqtt.js alone resuming the same kind of session and
+//   acknowledging each message as it arrives (its default), timed until the n-th message.
+// - mqtt-sink: n records of SIZE bytes published with QoS 1. The engine: MqttSink (at most WINDOW
+//   unacknowledged, every PUBACK awaited on each barrier and at the end). The baseline: mqtt.js alone
+//   publishing with the same window, timed until the last PUBACK.
+// n is the case's own (50,000; 10,000 with --quick). Target (issue 6): engine ≥ 0.8 × the baseline.
+import mqtt, { type MqttClient } from 'mqtt'
+import { StreamEnvironment } from '../../lib/api/stream-environment.js'
+import { MqttSink, MqttSource, type MqttMessage, type MqttReader } from '../../lib/connectors/mqtt/index.js'
+import type { Sink } from '../../lib/runtime/sink.js'
+import type { SourceReaderContext } from '../../lib/runtime/source.js'
+import { PrivateMosquitto } from '../../spec/support/brokers.js'
+import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'
+
+const SIZE = 100
+const UNACKED = 5000
+const WINDOW = 1000
+const CHECKPOINT_MS = 20
+const TARGET = 0.8
+const TOPIC = `sluice-bench/${process.pid}`
+
+/** Message i: its number, padded to SIZE bytes; the checksum is the sum of the numbers. */
+const payload = (i: number): Buffer => Buffer.from(String(i).padEnd(SIZE, '.'), 'latin1')
+const numberOf = (content: Buffer): number => Number.parseInt(content.toString('latin1', 0, 12), 10)
+
+let broker: PrivateMosquitto | undefined
+let sessions = 0
+
+async function url(): Promise<string> {
+  broker ??= await PrivateMosquitto.start()
+  return broker.url
+}
+
+/** Publishes n messages with QoS 1, at most WINDOW unacknowledged; resolves on the last PUBACK. */
+async function publishAll(client: MqttClient, topic: string, n: number): Promise<void> {
+  let inFlight = 0
+  let resume: (() => void) | undefined
+  let done: (() => void) | undefined
+  const finished = new Promise<void>((resolve) => (done = resolve))
+  let acked = 0
+  const onAck = (): void => {
+    inFlight--
+    if (++acked === n) done!()
+    if (resume !== undefined && inFlight <= WINDOW / 2) {
+      const r = resume
+      resume = undefined
+      r()
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    if (inFlight >= WINDOW) await new Promise<void>((resolve) => (resume = resolve))
+    inFlight++
+    client.publish(topic, payload(i), { qos: 1 }, onAck)
+  }
+  await finished
+}
+
+/** A persistent session subscribed to its own topic, with n messages queued in it (not timed). */
+async function queuedSession(n: number): Promise<{ clientId: string; topic: string }> {
+  const target = await url()
+  const clientId = `sluice-bench-${process.pid}-${++sessions}`
+  const topic = `${TOPIC}/${sessions}`
+  const consumer = await mqtt.connectAsync(target, { clientId, clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 3600 } })
+  await consumer.subscribeAsync(topic, { qos: 1 })
+  await consumer.endAsync()
+  const producer = await mqtt.connectAsync(target, { protocolVersion: 5 })
+  await publishAll(producer, topic, n)
+  await producer.endAsync()
+  return { clientId, topic }
+}
+
+class CountingSink implements Sink<MqttMessage> {
+  readonly name = 'count'
+  readonly guarantee = 'at-least-once' as const
+  output = 0
+  checksum = 0
+  reached: (() => void) | undefined
+  constructor(private readonly n: number) {}
+  createWriter() {
+    return {
+      write: (m: MqttMessage) => {
+        this.checksum += numberOf(m.payload)
+        if (++this.output === this.n) this.reached?.()
+      },
+      close() {},
+    }
+  }
+}
+
+async function engineSource(n: number): Promise<RunResult> {
+  const { clientId, topic } = await queuedSession(n)
+  const sink = new CountingSink(n)
+  const all = new Promise<void>((resolve) => (sink.reached = resolve))
+  let reader: MqttReader | undefined
+  const source = new MqttSource({ url: await url(), protocolVersion: 5, topics: topic, clientId, qos: 1, maxUnacknowledged: UNACKED, maxBuffered: 2048 })
+  const create = source.createReader.bind(source)
+  source.createReader = (context: SourceReaderContext) => (reader = create(context))
+  const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: CHECKPOINT_MS } })
+  env.fromSource(source, { uid: 'mqtt' }).sinkTo(sink)
+  const started = performance.now()
+  const job = env.executeAsync('bench: mqtt source')
+  await all
+  // consume-and-ack: the run ends when the broker has every acknowledgement
+  while (reader!.unacknowledged > 0) await new Promise((resolve) => setTimeout(resolve, 1))
+  const ms = performance.now() - started
+  await job.cancel()
+  return { records: n, output: sink.output, checksum: sink.checksum, ms }
+}
+
+async function rawSource(n: number): Promise<RunResult> {
+  const { clientId } = await queuedSession(n)
+  let output = 0
+  let checksum = 0
+  const started = performance.now()
+  const client = mqtt.connect(await url(), { clientId, clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 3600 } })
+  await new Promise<void>((resolve) => {
+    client.on('message', (_topic, message) => {
+      checksum += numberOf(message)
+      if (++output === n) resolve()
+    })
+  })
+  const ms = performance.now() - started
+  await client.endAsync()
+  return { records: n, output, checksum, ms }
+}
+
+async function engineSink(n: number): Promise<RunResult> {
+  const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: CHECKPOINT_MS } })
+  env.fromSequence(0, n - 1).sinkTo(new MqttSink<number>({ url: await url(), protocolVersion: 5, topic: `${TOPIC}/sink`, qos: 1, maxInFlight: WINDOW, serializer: payload }))
+  const started = performance.now()
+  await env.execute('bench: mqtt sink')
+  const ms = performance.now() - started
+  return { records: n, output: n, checksum: (n * (n - 1)) / 2, ms }
+}
+
+async function rawSink(n: number): Promise<RunResult> {
+  const client = await mqtt.connectAsync(await url(), { protocolVersion: 5 })
+  const started = performance.now()
+  await publishAll(client, `${TOPIC}/sink`, n)
+  const ms = performance.now() - started
+  await client.endAsync()
+  return { records: n, output: n, checksum: (n * (n - 1)) / 2, ms }
+}
+
+async function unavailable(): Promise<string | undefined> {
+  try {
+    await url()
+    return undefined
+  } catch (error) {
+    return `cannot start a private mosquitto: ${(error as Error).message}`
+  }
+}
+
+function targets(s: ReadonlyMap<string, Summary>, label: string): TargetCheck[] {
+  const engine = [...s.values()].find((x) => x.role === 'engine')!
+  const base = [...s.values()].find((x) => x.role === 'baseline')!
+  const ratio = engine.rate / base.rate
+  return [{ label: `${label}: engine ≥ ${TARGET} × ${base.name}`, pass: ratio >= TARGET, actual: `${ratio.toFixed(2)}× (${formatInt(engine.rate)} vs ${formatInt(base.rate)} messages/s)` }]
+}
+
+const size = (quick: boolean): number => (quick ? 10_000 : 50_000)
+const notes = (n: number): string[] => [
+  `${formatInt(n)} QoS 1 messages of ${SIZE} bytes per run whatever --records says, MQTT 5, a private Mosquitto on a free loopback port (no queue limit); each run's own timing (engine: job setup included; queueing the messages beforehand is not timed).`,
+]
+
+export const mqttSourceCase: BenchCase = {
+  id: 'mqtt-source',
+  title: `MQTT source: consume-and-ack QoS 1, engine acknowledges per checkpoint (every ${CHECKPOINT_MS} ms, ${formatInt(UNACKED)} unacknowledged at most)`,
+  unavailable,
+  prepare({ quick }) {
+    const n = size(quick)
+    return {
+      reps: 5,
+      warmup: 1,
+      unit: 'messages',
+      contenders: [
+        { name: 'engine: MqttSource (at-least-once)', role: 'engine', run: () => engineSource(n) },
+        { name: 'mqtt.js alone, PUBACK on arrival', role: 'baseline', run: () => rawSource(n) },
+      ],
+      notes: notes(n),
+      targets: (s) => targets(s, 'mqtt source'),
+    }
+  },
+}
+
+export const mqttSinkCase: BenchCase = {
+  id: 'mqtt-sink',
+  title: `MQTT sink: publish QoS 1 with acknowledgements, ${formatInt(WINDOW)} unacknowledged at most`,
+  unavailable,
+  prepare({ quick }) {
+    const n = size(quick)
+    return {
+      reps: 5,
+      warmup: 1,
+      unit: 'messages',
+      contenders: [
+        { name: 'engine: MqttSink (PUBACKs awaited per checkpoint)', role: 'engine', run: () => engineSink(n) },
+        { name: 'mqtt.js alone, same window', role: 'baseline', run: () => rawSink(n) },
+      ],
+      notes: notes(n),
+      targets: (s) => targets(s, 'mqtt sink'),
+    }
+  },
+}
