@@ -27,7 +27,8 @@ const CHECKPOINT_MS = 10
 /** The sink waits for every receipt on each barrier: a second engine contender checkpoints less often. */
 const SINK_CHECKPOINT_MS = 100
 const TARGET = 0.8
-const DESTINATION = `/queue/sluice-bench-${process.pid}`
+/** One fixed queue: every run reads back what it sent. */
+const DESTINATION = '/queue/sluice-bench-activemq'
 const connection = { host: HOST, port: PORT }
 
 const payload = (i: number): string => String(i).padEnd(SIZE, '.')

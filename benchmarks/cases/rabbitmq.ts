@@ -21,7 +21,8 @@ const PREFETCH = 2048
 const WINDOW = 2048
 const CHECKPOINT_MS = 20
 const TARGET = 0.8
-const QUEUE = `sluice-bench-${process.pid}`
+/** One fixed queue, purged before each run: an interrupted run leaves at most this one behind. */
+const QUEUE = 'sluice-bench-rabbitmq'
 
 /** Message i: its number, padded to SIZE bytes; the checksum is the sum of the numbers. */
 const payload = (i: number): Buffer => Buffer.from(String(i).padEnd(SIZE, '.'), 'latin1')
@@ -29,10 +30,13 @@ const numberOf = (content: Buffer): number => Number.parseInt(content.toString('
 
 async function withChannel<T>(work: (channel: import('amqplib').ConfirmChannel) => Promise<T>): Promise<T> {
   const model = await connect(URL)
+  let channel: import('amqplib').ConfirmChannel | undefined
   try {
-    const channel = await model.createConfirmChannel()
+    channel = await model.createConfirmChannel()
     return await work(channel)
   } finally {
+    // The channel first: a connection.close can overtake the channel's last basic.ack in amqplib.
+    await channel?.close().catch(() => {})
     await model.close().catch(() => {})
   }
 }

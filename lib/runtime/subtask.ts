@@ -31,6 +31,9 @@ export function subtaskBehavior(deployment: SubtaskDeployment): BehaviorFactory<
   return (ctx) => new Subtask(deployment, ctx.self)
 }
 
+/** The longest a subtask works in one turn before it lets other actors, timers and I/O run. */
+const TURN_MS = 5
+
 class Subtask implements Behavior<SubtaskMessage> {
   private readonly chain: OperatorChain
   private readonly writers: RecordWriter[]
@@ -48,6 +51,8 @@ class Subtask implements Behavior<SubtaskMessage> {
   private readonly ended: boolean[]
   private holds = 0
   private sourceStopped = false
+  /** The last turn ended because its time slice ran out. */
+  private overran = false
   /** End of input was sent downstream: no element may follow it. */
   private outputEnded = false
   private readonly unaligned: boolean
@@ -233,14 +238,16 @@ class Subtask implements Behavior<SubtaskMessage> {
     if (this.sourceStopped) return this.flush()
     const output = this.sourceOutput!
     const limit = output.emitted + this.budget
+    // a turn also ends after a time slice: slow user functions must not starve timers and checkpoints
+    const deadline = performance.now() + TURN_MS
     let status: InputStatus = 'more'
-    if (this.pausable.length === 0) {
-      while (status === 'more' && output.emitted < limit && !this.blocked()) status = reader.pollNext(output)
-    } else {
+    while (status === 'more' && output.emitted < limit && !this.blocked()) {
+      status = reader.pollNext(output)
       // a chained sink or async operator may ask for a pause after any poll
-      while (status === 'more' && output.emitted < limit && !this.blocked()) {
-        status = reader.pollNext(output)
-        this.checkPauses()
+      if (this.pausable.length > 0) this.checkPauses()
+      if (performance.now() > deadline) {
+        this.overran = true
+        break
       }
     }
     this.checkPauses()
@@ -257,7 +264,12 @@ class Subtask implements Behavior<SubtaskMessage> {
 
   private runInputs(): void {
     let budget = this.budget
+    const deadline = performance.now() + TURN_MS
     while (budget > 0 && !this.blocked()) {
+      if (performance.now() > deadline) {
+        this.overran = true
+        break
+      }
       const element = this.gate.poll()
       if (element === undefined) break
       const channel = this.gate.lastChannel
@@ -405,7 +417,10 @@ class Subtask implements Behavior<SubtaskMessage> {
   private scheduleRun(): void {
     if (this.runScheduled || this.state !== 'running') return
     this.runScheduled = true
-    this.self.tell({ t: 'run' })
+    if (!this.overran) return void this.self.tell({ t: 'run' })
+    // the last turn used up its time slice: let timers, I/O and checkpoint writes run first
+    this.overran = false
+    setImmediate(() => this.self.tell({ t: 'run' }))
   }
 
   /** Runs `then` inside the actor once `work` settles; a rejection fails the subtask. */
