@@ -11,10 +11,22 @@ import { tempDir, type TempDir } from './temp-dir.js'
  * Every broker still running when the process exits is killed.
  */
 
-const running = new Set<ChildProcess>()
-process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL')
-})
+/** Broker processes started and not yet exited, with their data directories. */
+const running = new Map<ChildProcess, TempDir>()
+const killAll = (): void => {
+  for (const [child, dir] of running) {
+    child.kill('SIGKILL')
+    dir.remove()
+  }
+}
+process.on('exit', killAll)
+// a run stopped by a signal emits no 'exit': kill the brokers, then die of the same signal
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    killAll()
+    process.kill(process.pid, signal)
+  })
+}
 
 /**
  * A TCP port nothing listens on now (the OS picks it, then it is released).
@@ -70,7 +82,7 @@ abstract class PrivateBroker {
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
     this.starts++
-    running.add(child)
+    running.set(child, this.dir)
     const keep = (chunk: Buffer): void => {
       this.output = (this.output + chunk.toString('utf8')).slice(-4000)
     }
@@ -94,6 +106,17 @@ abstract class PrivateBroker {
       }
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
+  }
+
+  /**
+   * Lets this process exit while the broker runs (it is still killed on exit): for a benchmark case,
+   * which has no teardown.
+   */
+  unref(): void {
+    const child = this.child
+    if (child === undefined) return
+    child.unref()
+    for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.()
   }
 
   /** Whether the process runs. */
@@ -134,6 +157,8 @@ abstract class PrivateBroker {
 export interface PrivateRedisOptions {
   /** Append-only file with fsync on every write, so a restart (even after SIGKILL) keeps what was acknowledged; default true. */
   appendOnly?: boolean
+  /** Further redis-server arguments (`['--cluster-enabled', 'yes']`). */
+  args?: string[]
 }
 
 /**
@@ -160,7 +185,7 @@ export class PrivateRedis extends PrivateBroker {
     const aof = this.options.appendOnly ?? true
     return {
       binary: findBinary('redis-server'),
-      args: ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir.path, '--appendonly', aof ? 'yes' : 'no', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'warning'],
+      args: ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir.path, '--appendonly', aof ? 'yes' : 'no', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'warning', ...(this.options.args ?? [])],
     }
   }
 
@@ -179,6 +204,111 @@ export class PrivateRedis extends PrivateBroker {
       socket.once('error', () => {})
     })
   }
+}
+
+/**
+ * A Redis Cluster of the test's own: `masters` redis-servers on free ports with cluster mode on, joined
+ * with `redis-cli --cluster create` (no replicas), ready when every node reports `cluster_state:ok`.
+ *
+ * @example
+ * const cluster = await PrivateRedisCluster.start(3)
+ * try { new Cluster(cluster.nodes) … } finally { await cluster.dispose() }
+ */
+export class PrivateRedisCluster {
+  private constructor(readonly servers: PrivateRedis[]) {}
+
+  static async start(masters = 3): Promise<PrivateRedisCluster> {
+    const servers: PrivateRedis[] = []
+    try {
+      for (let i = 0; i < masters; i++) servers.push(await PrivateRedis.start({ appendOnly: false, args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'] }))
+      const cluster = new PrivateRedisCluster(servers)
+      await run(findBinary('redis-cli'), ['--cluster', 'create', ...cluster.nodes.map((n) => `${n.host}:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'])
+      const deadline = performance.now() + 15_000
+      for (const node of cluster.nodes) {
+        while (!(await run(findBinary('redis-cli'), ['-p', String(node.port), 'cluster', 'info'])).includes('cluster_state:ok')) {
+          if (performance.now() > deadline) throw new Error(`the private cluster did not become ready (node ${node.port})`)
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+      }
+      return cluster
+    } catch (error) {
+      for (const server of servers) await server.dispose()
+      throw error
+    }
+  }
+
+  get nodes(): { host: string; port: number }[] {
+    return this.servers.map((s) => ({ host: '127.0.0.1', port: s.port }))
+  }
+
+  async dispose(): Promise<void> {
+    for (const server of this.servers) await server.dispose()
+  }
+}
+
+/**
+ * A Redis master with one Sentinel of the test's own monitoring it as `mymaster` (quorum 1).
+ *
+ * @example
+ * const sentinel = await PrivateRedisSentinel.start()
+ * try { new Redis({ sentinels: [sentinel.sentinel], name: 'mymaster' }) … } finally { await sentinel.dispose() }
+ */
+export class PrivateRedisSentinel extends PrivateBroker {
+  protected readonly label = 'private redis-sentinel'
+  readonly masterName = 'mymaster'
+
+  private constructor(port: number, dir: TempDir, readonly master: PrivateRedis) {
+    super(port, dir)
+  }
+
+  static async start(): Promise<PrivateRedisSentinel> {
+    const master = await PrivateRedis.start({ appendOnly: false })
+    const broker = new PrivateRedisSentinel(await freePort(), tempDir('sluice-sentinel-'), master)
+    try {
+      await broker.start()
+      const deadline = performance.now() + 15_000
+      while (!(await run(findBinary('redis-cli'), ['-p', String(broker.port), 'sentinel', 'get-master-addr-by-name', broker.masterName])).includes(String(master.port))) {
+        if (performance.now() > deadline) throw new Error('the sentinel does not know the master')
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    } catch (error) {
+      await broker.dispose()
+      throw error
+    }
+    return broker
+  }
+
+  /** The sentinel's address. */
+  get sentinel(): { host: string; port: number } {
+    return { host: '127.0.0.1', port: this.port }
+  }
+
+  protected command(): { binary: string; args: string[] } {
+    // Sentinel rewrites its configuration file: it lives in the temp directory
+    const conf = this.dir.file('sentinel.conf')
+    writeFileSync(conf, [`port ${this.port}`, 'bind 127.0.0.1', `dir ${this.dir.path}`, `sentinel monitor ${this.masterName} 127.0.0.1 ${this.master.port} 1`, ''].join('\n'))
+    return { binary: findBinary('redis-server'), args: [conf, '--sentinel'] }
+  }
+
+  protected answers(): Promise<boolean> {
+    return run(findBinary('redis-cli'), ['-p', String(this.port), 'ping']).then((out) => out.includes('PONG'), () => false)
+  }
+
+  override async dispose(): Promise<void> {
+    await super.dispose()
+    await this.master.dispose()
+  }
+}
+
+function run(binary: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')))
+    child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')))
+    child.once('error', reject)
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${binary} ${args.join(' ')} exited ${code}: ${out}`))))
+  })
 }
 
 /** Options of {@link PrivateMosquitto}. */
@@ -224,6 +354,8 @@ export class PrivateMosquitto extends PrivateBroker {
       'autosave_interval 1800',
       `max_inflight_messages ${this.options.maxInflightMessages ?? 0}`,
       `max_queued_messages ${this.options.maxQueuedMessages ?? 0}`,
+      // without it Nagle holds small packets (PUBACKs) back behind the client's delayed ACKs: ~40 ms each
+      'set_tcp_nodelay true',
       // started as root mosquitto would drop to user "mosquitto", who cannot write the temp directory
       `user ${userInfo().username}`,
       'log_dest stderr',

@@ -48,6 +48,9 @@ export class MqttConnection {
       this.lastError = error
     })
     this.client.on('connect', (connack) => {
+      // Nagle would hold the last small packets of a burst (the PUBACKs of a completed checkpoint, the
+      // publishes a barrier waits for) behind the broker's delayed ACK, up to ~40 ms each time
+      ;(this.client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true)
       this.connected = true
       this.connections++
       this.retriesUsed = 0

@@ -73,7 +73,8 @@ export class MqttSinkWriter<T> implements SinkWriter<T> {
       // mqtt.js fails publishes only when it gives them up (the client ended, the broker refused one)
       if (error !== undefined && error !== null) this.fail(this.connection.failure ?? new ConnectorError('ERR_PUBLISH', `mqttSink ${settings.url}: a publish failed: ${messageOf(error)}`, { cause: error }))
       else this.published++
-      if (this.slotWaiters.length > 0 && this.inFlight < this.settings.maxInFlight) this.wakeSlots()
+      // resume at half the window, not at every acknowledgement: each pause and resumption of the job costs a turn
+      if (this.slotWaiters.length > 0 && this.inFlight <= this.settings.maxInFlight / 2) this.wakeSlots()
       if (this.inFlight === 0 && this.drainWaiters.length > 0) this.wakeDrain()
     }
   }

@@ -264,9 +264,10 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
     this.available.signal()
   }
 
+  /** Takes the parked message once the buffer is down to half (not one by one: each resumption costs a turn of mqtt.js's packet loop). */
   private unpark(): void {
     const parked = this.parked!
-    if (this.full(parked.packet.qos)) return
+    if (this.buffered > this.settings.maxBuffered / 2 || this.full(parked.packet.qos)) return
     this.parked = undefined
     this.accept(parked.packet)
     parked.release()

@@ -2,6 +2,7 @@ import { ConnectorError, messageOf } from '../../errors.js'
 import { Availability } from '../../runtime/availability.js'
 import type { InputStatus, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
 import { RedisLink } from './connection.js'
+import { PendingEntries } from './pending-entries.js'
 import type { RedisStreamSettings } from './options.js'
 import type { RedisStreamEntry, RedisStreamSplit } from './stream-source.js'
 
@@ -30,13 +31,7 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
   private readonly available = new Availability()
   private buffer: (RedisStreamEntry | undefined)[] = []
   private head = 0
-  /** Read and not acknowledged: buffered, emitted and waiting for a checkpoint, or being acknowledged. */
-  private readonly inFlight = new Set<string>()
-  private sinceBarrier: string[] = []
-  /** Ids emitted before each checkpoint's barrier, until that checkpoint (or a later one) completes. */
-  private readonly awaiting = new Map<number, string[]>()
-  /** Ids whose XACK was sent and not answered: still part of an exactly-once checkpoint. */
-  private readonly acking = new Set<string[]>()
+  private readonly pending = new PendingEntries()
   private step: Step = 'pending'
   private cursor = '0'
   private reading = false
@@ -45,20 +40,12 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
   private closed = false
   private failure: ConnectorError | undefined
   private lastCheckAt = 0
-  /**
-   * Ids acknowledged while a read of pending entries runs. The XACK goes on the other connection, so
-   * Redis may answer the read with an entry still pending and the XACK after it: the read must not
-   * take such an entry for a new one.
-   */
-  private ackedWhileReading: Set<string> | undefined
   /** A reconnection happened during a read: rescan once it is done. */
   private rescanRequested = false
   /** Bounded: nothing new came; the next check decides whether the stream ended. */
   private checkingForEnd = false
   /** Entries read (pending, claimed, new), acknowledged, and claimed from other consumers. */
   readonly counts = { read: 0, acknowledged: 0, claimed: 0, deleted: 0, restoredAcknowledged: 0, rescans: 0 }
-  /** The most entries ever read and not yet acknowledged at once. */
-  maxUnacknowledgedSeen = 0
 
   constructor(private readonly settings: RedisStreamSettings, context: SourceReaderContext, private readonly restoredIds: readonly string[]) {
     this.consumer = `${settings.consumer}-${context.subtask}`
@@ -69,7 +56,12 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
 
   /** Entries read and not acknowledged now. */
   get unacknowledged(): number {
-    return this.inFlight.size
+    return this.pending.size
+  }
+
+  /** The most entries ever read and not yet acknowledged at once. */
+  get maxUnacknowledgedSeen(): number {
+    return this.pending.maxSize
   }
 
   /** Entries read and not yet handed to the job. */
@@ -112,7 +104,7 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
         this.head = 0
       }
       output.collect(entry)
-      this.sinceBarrier.push(entry.id)
+      this.pending.emitted(entry.id)
       if (!this.reading) this.pump()
       if (this.head < this.buffer.length) return 'more'
     }
@@ -126,42 +118,28 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
 
   /** The ids emitted since the last barrier now wait for this checkpoint; exactly-once keeps every unacknowledged one. */
   snapshotState(checkpointId: number): RedisStreamSplit[] {
-    if (this.sinceBarrier.length > 0) {
-      this.awaiting.set(checkpointId, this.sinceBarrier)
-      this.sinceBarrier = []
-    }
+    this.pending.barrier(checkpointId)
     if (!this.settings.exactlyOnce) return []
-    const ids: string[] = []
-    for (const list of this.awaiting.values()) for (const id of list) ids.push(id)
-    for (const list of this.acking) for (const id of list) ids.push(id)
-    return [{ v: 1, stream: this.settings.stream, group: this.settings.group, ids }]
+    return [{ v: 1, stream: this.settings.stream, group: this.settings.group, ids: this.pending.unacknowledgedEmitted() }]
   }
 
   /** XACKs what this checkpoint and the earlier ones cover. */
   async notifyCheckpointComplete(checkpointId: number): Promise<void> {
-    const ids: string[] = []
-    for (const [id, list] of this.awaiting) {
-      if (id > checkpointId) continue
-      for (const entry of list) ids.push(entry)
-      this.awaiting.delete(id)
-    }
-    if (ids.length === 0 || this.closed) return
-    this.acking.add(ids)
+    const ids = this.pending.completed(checkpointId)
+    if (ids.length === 0) return
     try {
       for (let i = 0; i < ids.length; i += ACK_CHUNK) {
+        if (this.closed) return
         const chunk = ids.slice(i, i + ACK_CHUNK)
         await this.commands.client.call('XACK', this.settings.stream, this.settings.group, ...chunk)
-        for (const id of chunk) {
-          this.inFlight.delete(id)
-          this.ackedWhileReading?.add(id)
-        }
+        this.pending.acknowledged(chunk)
         this.counts.acknowledged += chunk.length
       }
     } catch (error) {
       if (this.closed) return
       throw this.commands.failure ?? this.commandError('XACK', error)
     } finally {
-      this.acking.delete(ids)
+      this.pending.settled(ids)
     }
     this.pump()
   }
@@ -175,16 +153,16 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
   private pump(): void {
     if (this.reading || !this.started || this.closed || this.ended || this.failure !== undefined) return
     const { maxBuffered, maxUnacknowledged, batchSize, checkIntervalMs } = this.settings
-    const room = Math.min(maxBuffered - this.buffered, maxUnacknowledged - this.inFlight.size)
+    const room = Math.min(maxBuffered - this.buffered, maxUnacknowledged - this.pending.size)
     if (room <= 0) return
     if (this.step === 'new' && Date.now() - this.lastCheckAt >= checkIntervalMs) this.step = 'check'
     this.reading = true
     const step = this.step
-    this.ackedWhileReading = step === 'new' ? undefined : new Set()
+    this.pending.readingPending(step !== 'new')
     this.read(step, Math.min(batchSize, room)).then(
       () => {
         this.reading = false
-        this.ackedWhileReading = undefined
+        this.pending.readingPending(false)
         if (this.rescanRequested) {
           this.rescanRequested = false
           this.rescan()
@@ -193,6 +171,7 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
       },
       (error) => {
         this.reading = false
+        this.pending.readingPending(false)
         if (!this.closed) this.fail(this.reads.failure ?? this.commands.failure ?? this.commandError(step === 'claim' ? 'XAUTOCLAIM' : step === 'check' ? 'XPENDING' : 'XREADGROUP', error))
       },
     )
@@ -209,7 +188,7 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
         for (const [id, fields] of entries) {
           this.cursor = id
           if (fields === null) deleted.push(id)
-          else if (!this.known(id)) this.accept(id, fields)
+          else if (!this.pending.known(id)) this.accept(id, fields)
         }
         if (deleted.length > 0) await this.acknowledgeDeleted(deleted)
         if (entries.length < count) this.nextAfterPending()
@@ -218,7 +197,7 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
       case 'claim': {
         const reply = (await client.call('XAUTOCLAIM', stream, group, this.consumer, claimIdleMs, this.cursor, 'COUNT', count)) as [string, unknown, string[]?]
         for (const [id, fields] of entriesOf([[stream, reply[1]]])) {
-          if (fields === null || this.known(id)) continue
+          if (fields === null || this.pending.known(id)) continue
           this.counts.claimed++
           this.accept(id, fields)
         }
@@ -236,7 +215,7 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
         const reply = (await this.commands.client.call('XPENDING', stream, group)) as [number, unknown, unknown, [string, string][] | null]
         const mine = Number(reply[3]?.find(([name]) => name === this.consumer)?.[1] ?? 0)
         this.lastCheckAt = Date.now()
-        if (mine > this.inFlight.size) this.rescan()
+        if (mine > this.pending.size) this.rescan()
         else if (this.checkingForEnd) this.end()
         else if (claimIdleMs > 0) this.claimNext()
         else this.step = 'new'
@@ -247,7 +226,7 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
         if (!bounded) args.push('BLOCK', blockMs)
         const entries = entriesOf(await client.call('XREADGROUP', ...args, 'STREAMS', stream, '>'))
         // an id in flight again: a Redis that lost its last deliveries (no fsync'd persistence) hands them out anew
-        for (const [id, fields] of entries) if (fields !== null && !this.inFlight.has(id)) this.accept(id, fields)
+        for (const [id, fields] of entries) if (fields !== null && !this.pending.has(id)) this.accept(id, fields)
         if (bounded && entries.length === 0) {
           // nothing new: end once a check shows nothing of ours pending unseen
           this.checkingForEnd = true
@@ -256,11 +235,6 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
         return
       }
     }
-  }
-
-  /** Read and not yet acknowledged, or acknowledged while the current read ran. */
-  private known(id: string): boolean {
-    return this.inFlight.has(id) || this.ackedWhileReading?.has(id) === true
   }
 
   private nextAfterPending(): void {
@@ -295,9 +269,8 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
     const fields: Record<string, string> = {}
     for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!
     this.buffer.push({ stream: this.settings.stream, id, fields })
-    this.inFlight.add(id)
+    this.pending.add(id)
     this.counts.read++
-    if (this.inFlight.size > this.maxUnacknowledgedSeen) this.maxUnacknowledgedSeen = this.inFlight.size
     this.available.signal()
   }
 
