@@ -4,8 +4,8 @@ export interface WaitForOptions {
   readonly timeoutMs?: number
   /** Poll this often; default 2 ms. */
   readonly intervalMs?: number
-  /** Said in the timeout error, so a failing test names what it waited for. */
-  readonly description?: string
+  /** Said in the timeout error, so a failing test names what it waited for; a function is called then, to report the state at the timeout. */
+  readonly description?: string | (() => string)
 }
 
 /**
@@ -20,7 +20,7 @@ export async function waitFor(predicate: () => boolean, options: WaitForOptions 
   const { timeoutMs = 2000, intervalMs = 2, description = predicate.toString() } = options
   const deadline = performance.now() + timeoutMs
   while (!predicate()) {
-    if (performance.now() >= deadline) throw new Error(`waitFor: not true within ${timeoutMs} ms: ${description}`)
+    if (performance.now() >= deadline) throw new Error(`waitFor: not true within ${timeoutMs} ms: ${typeof description === 'function' ? description() : description}`)
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
 }
@@ -33,7 +33,7 @@ export async function waitFor(predicate: () => boolean, options: WaitForOptions 
  * @example
  * await settlesWithin(ref.terminated, { description: 'actor stopped after the failure' })
  */
-export async function settlesWithin<T>(promise: Promise<T>, options: Omit<WaitForOptions, 'intervalMs'> = {}): Promise<T> {
+export async function settlesWithin<T>(promise: Promise<T>, options: { readonly timeoutMs?: number; readonly description?: string } = {}): Promise<T> {
   const { timeoutMs = 2000, description = 'promise settled' } = options
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_, reject) => {

@@ -90,7 +90,7 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
     await this.cluster.connect()
     if (this.settings.assignment === 'consumer-group') {
       const topics = 'topics' in this.settings.selection ? this.settings.selection.topics : []
-      this.membership = new GroupMembership(this.kafka, this.settings.groupId!, topics, this.settings.sessionTimeoutMs, (partitions) => void this.reassign(partitions), (error) => this.fail(error))
+      this.membership = new GroupMembership(this.kafka, this.settings.groupId!, topics, this.settings.sessionTimeoutMs, this.log, { onAssignment: (partitions) => void this.reassign(partitions), onFailure: (error) => this.fail(error) })
       await this.membership.start()
     } else {
       await this.discover(true)
