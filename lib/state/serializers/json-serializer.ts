@@ -4,8 +4,8 @@ import type { StateSerializer } from './serializer.js'
 const TAG = '$sluice'
 
 /**
- * The default state serializer: JSON, extended so that `Map`, `Set`, `bigint`, `Date`, `undefined` in
- * arrays and non-finite numbers survive a round trip. Version 1.
+ * The default state serializer: JSON, extended so that `Map`, `Set`, `bigint`, `Date`, `Buffer` and
+ * `Uint8Array` (as base64), `undefined` in arrays and non-finite numbers survive a round trip. Version 1.
  *
  * @example
  * const s = jsonSerializer
@@ -35,6 +35,7 @@ function encode(value: unknown): unknown {
       if (value instanceof Map) return { [TAG]: 'map', v: [...value].map(([k, v]) => [encode(k), encode(v)]) }
       if (value instanceof Set) return { [TAG]: 'set', v: [...value].map(encode) }
       if (value instanceof Date) return { [TAG]: 'date', v: value.getTime() }
+      if (value instanceof Uint8Array) return { [TAG]: Buffer.isBuffer(value) ? 'buffer' : 'bytes', v: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') }
       const out: Record<string, unknown> = {}
       for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = encode(v)
       return out
@@ -66,6 +67,10 @@ function decode(data: unknown): unknown {
       return new Set((record.v as unknown[]).map(decode))
     case 'date':
       return new Date(record.v as number)
+    case 'buffer':
+      return Buffer.from(record.v as string, 'base64')
+    case 'bytes':
+      return new Uint8Array(Buffer.from(record.v as string, 'base64'))
     default:
       throw new StateError('ERR_STATE_CORRUPT', `unknown tag ${String(record[TAG])} in serialized state`)
   }
