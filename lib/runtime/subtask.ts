@@ -47,6 +47,8 @@ class Subtask implements Behavior<SubtaskMessage> {
   private readonly sourceOutput: SourceOutputAdapter | undefined
   private readonly budget: number
   private reader: SourceReader<unknown> | undefined
+  /** The reader's start() has settled: until then nothing polls it, whatever wakes the subtask. */
+  private readerStarted = false
   private readonly checkpointer: SubtaskCheckpointer | undefined
   private readonly ended: boolean[]
   private holds = 0
@@ -223,6 +225,7 @@ class Subtask implements Behavior<SubtaskMessage> {
     }
     this.reader = source.createReader({ subtask: this.d.subtask, parallelism: this.d.vertex.parallelism, processingTime: mailboxProcessingTime(this.self, this.d.attempt), logger: this.d.log.child({ source: this.d.vertex.head.name, subtask: this.d.subtask }) }, restoredSplits)
     this.later(Promise.resolve(this.reader.start()), () => {
+      this.readerStarted = true
       this.d.running()
       this.scheduleRun()
     })
@@ -230,8 +233,8 @@ class Subtask implements Behavior<SubtaskMessage> {
 
   private run(): void {
     if (this.state !== 'running') return
-    if (this.reader !== undefined) this.runSource(this.reader)
-    else this.runInputs()
+    if (this.reader === undefined) this.runInputs()
+    else if (this.readerStarted) this.runSource(this.reader)
   }
 
   private runSource(reader: SourceReader<unknown>): void {
