@@ -136,10 +136,12 @@ export class ActorCell<M> implements ActorRef<M>, ChildActor, Guardian, Runnable
     return this.terminated
   }
 
-  runTurn(budget: number): boolean {
+  runTurn(budget: number, deadline: number): boolean {
     const mailbox = this.mailbox
     for (let handled = 0; handled < budget && mailbox.size > 0 && this.lifecycle === 'running' && !this.busy; handled++) {
       this.invoke(mailbox.poll() as M)
+      // a message that sends itself another (a step of long work) must not keep the turn past the slice
+      if (performance.now() >= deadline) break
     }
     if (this.lifecycle === 'running' && !this.busy) {
       if (mailbox.size > 0) return true

@@ -4,10 +4,11 @@ import { RingBuffer } from './ring-buffer.js'
 /** Something the dispatcher can give a turn to: an actor with messages. */
 export interface Runnable {
   /**
-   * Handles up to `budget` messages. Returns true to stay in the run queue (more messages are ready),
-   * false when it has nothing runnable left; it then schedules itself again when that changes.
+   * Handles up to `budget` messages, and none after `deadline` (a `performance.now()` time) has passed.
+   * Returns true to stay in the run queue (more messages are ready), false when it has nothing runnable
+   * left; it then schedules itself again when that changes.
    */
-  runTurn(budget: number): boolean
+  runTurn(budget: number, deadline: number): boolean
 }
 
 /** Options of a {@link Dispatcher}. */
@@ -71,8 +72,7 @@ export class Dispatcher {
     try {
       while (queue.size > 0) {
         const runnable = queue.shift()!
-        if (runnable.runTurn(this.throughput)) queue.push(runnable)
-        // Checked per turn, not per message: one clock read per `throughput` messages.
+        if (runnable.runTurn(this.throughput, deadline)) queue.push(runnable)
         if (performance.now() >= deadline) break
       }
     } finally {

@@ -57,4 +57,29 @@ test('a timer runs while one actor works through 100k messages', async () => {
   await settlesWithin(system.terminate())
 })
 
+test('an actor whose slow messages send it more ends its turn after the time slice: a queued immediate runs in between', async () => {
+  const system = new ActorSystem({ timeSliceMs: 4 })
+  let steps = 0
+  let stepsWhenImmediateRan = -1
+  const spin = (ms: number) => {
+    const end = performance.now() + ms
+    while (performance.now() < end);
+  }
+  const worker = system.spawn<'step'>(
+    (ctx) => ({
+      receive() {
+        // A long job in steps, each queueing the next, as a checkpoint writes key groups.
+        if (steps === 0) setImmediate(() => (stepsWhenImmediateRan = steps))
+        spin(3)
+        if (++steps < 40) ctx.self.tell('step')
+      },
+    }),
+    { name: 'stepper' },
+  )
+  worker.tell('step')
+  await waitFor(() => steps === 40, { timeoutMs: 4_000 })
+  assert.ok(stepsWhenImmediateRan > 0 && stepsWhenImmediateRan <= 3, `the immediate ran after ${stepsWhenImmediateRan} of 40 steps (one turn is 64 messages)`)
+  await settlesWithin(system.terminate())
+})
+
 test.run()
