@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, webcrypto } from 'node:crypto'
 import { access, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { StateError, messageOf } from '../errors.js'
@@ -138,30 +138,39 @@ export class DirectoryStorage implements CheckpointStorage {
   }
 }
 
-/** Chunks written per system call: few enough awaits, small enough synchronous hashing per batch. */
-const CHUNKS_PER_WRITE = 32
+/** Bytes encoded between two writes: few awaits, and no long stretch of encoding on the event loop. */
+const BYTES_PER_WRITE = 1 << 20
 
-/** Writes the chunks in batches (hashing each batch, yielding between batches), fsyncs, renames. */
+/**
+ * Encodes the chunks into one buffer, a megabyte per write (yielding between writes), fsyncs, renames.
+ * The SHA-256 of that buffer is computed by WebCrypto on libuv's thread pool while the file syncs, not
+ * on the event loop (10 MB of state hash in about 25 ms, which processing would otherwise wait for).
+ */
 async function writeAtomically(path: string, chunks: readonly string[], location: string): Promise<StateHandle> {
   const temp = `${path}.${process.pid}.tmp`
   const file = await open(temp, 'w')
-  const hash = createHash('sha256')
   let bytes = 0
+  for (const chunk of chunks) bytes += Buffer.byteLength(chunk)
+  const buffer = Buffer.allocUnsafe(bytes)
+  let digest: Promise<ArrayBuffer>
   try {
-    for (let i = 0; i < chunks.length; i += CHUNKS_PER_WRITE) {
-      const buffers = chunks.slice(i, i + CHUNKS_PER_WRITE).map((chunk) => Buffer.from(chunk))
-      for (const buffer of buffers) {
-        hash.update(buffer)
-        bytes += buffer.length
-      }
-      await file.writev(buffers)
+    let encoded = 0
+    let flushed = 0
+    for (const chunk of chunks) {
+      encoded += buffer.write(chunk, encoded)
+      if (encoded - flushed < BYTES_PER_WRITE) continue
+      await file.write(buffer, flushed, encoded - flushed)
+      flushed = encoded
     }
+    if (flushed < encoded) await file.write(buffer, flushed, encoded - flushed)
+    digest = webcrypto.subtle.digest('SHA-256', buffer)
     await file.sync()
   } finally {
     await file.close()
   }
+  const checksum = Buffer.from(await digest).toString('hex')
   await rename(temp, path)
-  return { location, bytes, checksum: hash.digest('hex') }
+  return { location, bytes, checksum }
 }
 
 async function writeMetadata(dir: string, metadata: CheckpointMetadata): Promise<void> {

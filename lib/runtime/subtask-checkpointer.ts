@@ -198,7 +198,8 @@ export class SubtaskCheckpointer {
       let done = true
       for (const w of writers) done = w.step(STEP_MS) && done
       if (done) finish()
-      else this.host.later(step)
+      // the next step after the event loop has turned: input, timers and I/O get their share first
+      else setImmediate(() => this.host.later(step))
     }
     step()
   }

@@ -84,7 +84,7 @@ export class KeyedSnapshotWriter {
     const states: Record<string, unknown[]> = {}
     let any = false
     for (const [descriptor, table] of this.tables) {
-      const entries = flatten(table.takeForSnapshot(index), descriptor)
+      const entries = flatten(table, index, descriptor)
       if (entries.length === 0) continue
       states[descriptor.name] = entries
       any = true
@@ -131,17 +131,20 @@ export function restoreKeyedState(backend: KeyedStateBackend, timers: TimerServi
   }
 }
 
-/** `[key, value, key, value …]` (with a TTL, touched-at times too); primitives skip the serializer. */
-function flatten(raw: Iterable<[Key, unknown]>, descriptor: AnyStateDescriptor): unknown[] {
+/** `[key, value, key, value …]` (with a TTL, touched-at times too) of one group; primitives skip the serializer. */
+function flatten(table: StateTable<unknown>, index: number, descriptor: AnyStateDescriptor): unknown[] {
   const out: unknown[] = []
   const serializer = descriptor.serializer
   const plainJson = serializer === jsonSerializer
   if (descriptor.ttl === undefined) {
-    for (const [key, value] of raw) out.push(typeof key === 'bigint' ? encodeKey(key) : key, plainJson && isPlain(value) ? value : serializer.serialize(value))
+    table.forEachForSnapshot(index, (key, value) => {
+      out.push(typeof key === 'bigint' ? encodeKey(key) : key, plainJson && isPlain(value) ? value : serializer.serialize(value))
+    })
   } else {
-    for (const [key, entry] of raw as Iterable<[Key, { value: unknown; touchedAt: number }]>) {
+    table.forEachForSnapshot(index, (key, stored) => {
+      const entry = stored as { value: unknown; touchedAt: number }
       out.push(typeof key === 'bigint' ? encodeKey(key) : key, plainJson && isPlain(entry.value) ? entry.value : serializer.serialize(entry.value), entry.touchedAt)
-    }
+    })
   }
   return out
 }
