@@ -13,7 +13,7 @@ import type { IFrame, IMessage } from '@stomp/stompjs'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { ActiveMQSink, type ActiveMQMessage, type ActiveMQReader, ActiveMQSource } from '../../lib/connectors/activemq/index.js'
 import { closeStomp, openStomp, type StompSession } from '../../lib/connectors/activemq/stomp-session.js'
-import { retrySettings } from '../../lib/connectors/rabbitmq/reconnect.js'
+import { retrySettings } from '../../lib/connectors/common/reconnect.js'
 import type { Sink } from '../../lib/runtime/sink.js'
 import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'
 

@@ -1,9 +1,9 @@
 import type { Options } from 'amqplib'
 import { ConfigError } from '../../errors.js'
-import { type ConnectionRetryOptions, type RetrySettings, retrySettings } from './reconnect.js'
+import type { SourceGuarantee } from '../common/checkpoint-acks.js'
+import { type ConnectionRetryOptions, type RetrySettings, retrySettings } from '../common/reconnect.js'
 
-/** What a message-queue source promises about each message, and when it acknowledges. */
-export type SourceGuarantee = 'at-most-once' | 'at-least-once' | 'exactly-once'
+export type { SourceGuarantee } from '../common/checkpoint-acks.js'
 
 /** Where and how to connect; shared by the RabbitMQ source and sink. */
 export interface RabbitMQConnectionOptions extends ConnectionRetryOptions {

@@ -2,9 +2,9 @@ import { type ChannelModel, type ConfirmChannel, type Message, type Options, con
 import { ConnectorError } from '../../errors.js'
 import type { Sink, SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
-import { ConfirmWindow } from './confirm-window.js'
+import { ConfirmWindow } from '../common/confirm-window.js'
 import { type RabbitMQPublish, type RabbitMQSinkOptions, type SinkSettings, sinkSettings } from './options.js'
-import { ReconnectLoop } from './reconnect.js'
+import { ReconnectLoop } from '../common/reconnect.js'
 import { closeQuietly, isNotFound } from './session.js'
 
 /** The header that carries why a returned message was dead-lettered. */

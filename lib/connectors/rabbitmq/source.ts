@@ -3,10 +3,10 @@ import { ConnectorError } from '../../errors.js'
 import { Availability } from '../../runtime/availability.js'
 import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
-import { type AckStateV1, CheckpointAcks } from './checkpoint-acks.js'
-import { Fifo } from './fifo.js'
+import { type AckStateV1, CheckpointAcks } from '../common/checkpoint-acks.js'
+import { Fifo } from '../common/fifo.js'
 import { type RabbitMQSourceOptions, type SourceSettings, sourceSettings } from './options.js'
-import { ReconnectLoop } from './reconnect.js'
+import { ReconnectLoop } from '../common/reconnect.js'
 import { closeQuietly, isNotFound } from './session.js'
 
 /** A message as amqplib delivers it: `content` (a Buffer), `fields` (deliveryTag, redelivered, routingKey …) and `properties`. */

@@ -1,5 +1,8 @@
 import { StateError } from '../../errors.js'
 
+/** What a message-queue source promises about each message, and when it acknowledges. */
+export type SourceGuarantee = 'at-most-once' | 'at-least-once' | 'exactly-once'
+
 /**
  * A message-queue reader's checkpointed state in exactly-once mode (version 1): the ids of messages
  * that were emitted before the barrier and whose acknowledgement the broker has not yet confirmed,
