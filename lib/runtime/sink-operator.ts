@@ -30,6 +30,10 @@ export class SinkOperator<T> extends StreamOperator<T, never> {
     return { split: Array.isArray(state) ? state : [] }
   }
 
+  override snapshotHoldsInput(): boolean {
+    return this.writer.writesWhileSnapshotting !== true
+  }
+
   override notifyCheckpointComplete(checkpointId: number): void | Promise<void> {
     return this.writer?.notifyCheckpointComplete?.(checkpointId)
   }

@@ -29,6 +29,11 @@ export interface SinkWriter<T> {
    * subtask takes no more records until the promise settles.
    */
   snapshotState?(checkpointId: number): unknown[] | Promise<unknown[]>
+  /**
+   * True when the promise of `snapshotState` waits only for the records before the barrier (the writer
+   * tells them apart from later ones): the subtask then goes on writing while it settles.
+   */
+  readonly writesWhileSnapshotting?: boolean
   /** The checkpoint is complete: commit what was pre-committed for it and earlier. Commits are idempotent. */
   notifyCheckpointComplete?(checkpointId: number): void | Promise<void>
   close(): void | Promise<void>

@@ -115,6 +115,11 @@ export abstract class StreamOperator<IN, OUT> {
   /** Every subtask has its state of checkpoint `checkpointId` stored: commit what waited for it. */
   notifyCheckpointComplete(_checkpointId: number): void | Promise<void> {}
 
+  /** Whether a promise from `snapshotOperatorState` stops the subtask's input until it settles (default). */
+  snapshotHoldsInput(): boolean {
+    return true
+  }
+
   /** Checkpoint `checkpointId` will not complete. */
   notifyCheckpointAborted(_checkpointId: number): void {}
 

@@ -167,7 +167,11 @@ export class SubtaskCheckpointer {
       const op = chain.operators.get(node.id)
       if (op === undefined) continue
       const entries = op.snapshotOperatorState(id)
-      if (entries instanceof Promise) this.host.hold(entries)
+      if (entries instanceof Promise) {
+        if (op.snapshotHoldsInput()) this.host.hold(entries)
+        // not held: store() awaits it and declines the checkpoint if it fails
+        else entries.catch(() => undefined)
+      }
       const keyed = op.keyedState === undefined ? undefined : new KeyedSnapshotWriter(op.keyedState, op.timers)
       if (keyed !== undefined) writers.push(keyed)
       states.set(node.uid, { keyed, entries })

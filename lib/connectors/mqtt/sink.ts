@@ -9,8 +9,9 @@ import { type MqttSinkOptions, type MqttSinkSettings, validateSinkOptions } from
  * client (clean session).
  *
  * At most `maxInFlight` publishes wait for their acknowledgement (PUBACK for QoS 1, PUBCOMP for QoS 2;
- * the socket write for QoS 0) before `ready()` holds the job back. On every checkpoint barrier and at
- * the end of input the writer waits until every publish so far is acknowledged. After a dropped
+ * the socket write for QoS 0) before `ready()` holds the job back. A checkpoint completes once every
+ * publish before its barrier is acknowledged (the writer goes on publishing later records meanwhile);
+ * at the end of input the writer waits for every publish. After a dropped
  * connection it reconnects with backoff and mqtt.js sends the unacknowledged QoS 1/2 publishes again.
  *
  * Guarantee: **at-least-once** with QoS 1/2 (a checkpoint completes only when the broker acknowledged
@@ -44,7 +45,45 @@ export class MqttSink<T> implements Sink<T> {
 }
 
 /**
+ * The publishes between two barriers: how many still wait for their acknowledgement, and who waits for
+ * them all. One callback per epoch serves all its publishes (no closure per record).
+ */
+class AckEpoch {
+  pending = 0
+  private closed = false
+  private waiters: { resolve: () => void; reject: (error: Error) => void }[] = []
+
+  constructor(readonly done: (error?: Error) => void) {}
+
+  /** No more publishes join this epoch; resolves when the last of them is acknowledged. */
+  close(): Promise<void> {
+    this.closed = true
+    if (this.pending === 0) return Promise.resolve()
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }))
+  }
+
+  /** One of its publishes settled; the waiters resolve when it was the last of a closed epoch. */
+  settled(): void {
+    if (--this.pending === 0 && this.closed) this.settle((w) => w.resolve())
+  }
+
+  fail(error: Error): void {
+    this.settle((w) => w.reject(error))
+  }
+
+  private settle(action: (waiter: { resolve: () => void; reject: (error: Error) => void }) => void): void {
+    const waiters = this.waiters
+    this.waiters = []
+    for (const waiter of waiters) action(waiter)
+  }
+}
+
+/**
  * The writer of {@link MqttSink}. `published` counts acknowledged publishes, `inFlight` the others.
+ *
+ * A barrier closes the current epoch of publishes and the checkpoint waits for that epoch only: the
+ * writer goes on publishing the records after the barrier meanwhile, so a checkpoint does not drain the
+ * pipeline (a Flink at-least-once sink blocks in its flush instead).
  *
  * @example
  * const writer = new MqttSink<string>({ url, topic: 'out' }).createWriter(context)
@@ -53,6 +92,7 @@ export class MqttSink<T> implements Sink<T> {
  */
 export class MqttSinkWriter<T> implements SinkWriter<T> {
   readonly connection: MqttConnection
+  readonly writesWhileSnapshotting = true
   /** Publishes sent and not yet acknowledged. */
   inFlight = 0
   /** Publishes acknowledged. */
@@ -60,30 +100,23 @@ export class MqttSinkWriter<T> implements SinkWriter<T> {
   private failure: ConnectorError | undefined
   private slotWaiters: (() => void)[] = []
   private drainWaiters: { resolve: () => void; reject: (error: Error) => void }[] = []
-  private readonly done: (error?: Error) => void
+  private readonly open = new Set<AckEpoch>()
+  private epoch: AckEpoch
 
   constructor(private readonly settings: MqttSinkSettings<T>, context: SinkWriterContext) {
     const clientId = settings.clientId === undefined ? `sluice-sink-${randomUUID().slice(0, 8)}-${context.subtask}` : `${settings.clientId}-${context.subtask}`
     this.connection = new MqttConnection(settings, { clientId, clean: true, queueQoSZero: true }, 'mqttSink', context.processingTime)
     this.connection.onFailure((error) => this.fail(error))
     void this.connection.start().catch(() => {})
-    // one callback for every publish: no closure per record
-    this.done = (error?: Error) => {
-      this.inFlight--
-      // mqtt.js fails publishes only when it gives them up (the client ended, the broker refused one)
-      if (error !== undefined && error !== null) this.fail(this.connection.failure ?? new ConnectorError('ERR_PUBLISH', `mqttSink ${settings.url}: a publish failed: ${messageOf(error)}`, { cause: error }))
-      else this.published++
-      // resume at half the window, not at every acknowledgement: each pause and resumption of the job costs a turn
-      if (this.slotWaiters.length > 0 && this.inFlight <= this.settings.maxInFlight / 2) this.wakeSlots()
-      if (this.inFlight === 0 && this.drainWaiters.length > 0) this.wakeDrain()
-    }
+    this.epoch = this.newEpoch()
   }
 
   write(record: T, _timestamp?: number): void {
     if (this.failure !== undefined) throw this.failure
     const { topic, serializer, qos, retain } = this.settings
     this.inFlight++
-    this.connection.client.publish(topic(record), serializer(record), { qos, retain: retain(record) }, this.done)
+    this.epoch.pending++
+    this.connection.client.publish(topic(record), serializer(record), { qos, retain: retain(record) }, this.epoch.done)
   }
 
   ready(): Promise<void> | undefined {
@@ -99,9 +132,16 @@ export class MqttSinkWriter<T> implements SinkWriter<T> {
     return new Promise<void>((resolve, reject) => this.drainWaiters.push({ resolve, reject }))
   }
 
-  /** On a barrier: every publish before it acknowledged (at-least-once); no state to keep. */
+  /** On a barrier: resolves when every publish before it is acknowledged (at-least-once); no state to keep. */
   async snapshotState(): Promise<unknown[]> {
-    await this.flush()
+    if (this.failure !== undefined) throw this.failure
+    const closing = this.epoch
+    this.epoch = this.newEpoch()
+    try {
+      await closing.close()
+    } finally {
+      this.open.delete(closing)
+    }
     return []
   }
 
@@ -109,9 +149,26 @@ export class MqttSinkWriter<T> implements SinkWriter<T> {
     await this.connection.close()
   }
 
+  /** An epoch whose callback counts its own publishes and the writer's. */
+  private newEpoch(): AckEpoch {
+    const epoch: AckEpoch = new AckEpoch((error?: Error) => {
+      this.inFlight--
+      // mqtt.js fails publishes only when it gives them up (the client ended, the broker refused one)
+      if (error !== undefined && error !== null) this.fail(this.connection.failure ?? new ConnectorError('ERR_PUBLISH', `mqttSink ${this.settings.url}: a publish failed: ${messageOf(error)}`, { cause: error }))
+      else this.published++
+      epoch.settled()
+      // resume at half the window, not at every acknowledgement: each pause and resumption of the job costs a turn
+      if (this.slotWaiters.length > 0 && this.inFlight <= this.settings.maxInFlight / 2) this.wakeSlots()
+      if (this.inFlight === 0 && this.drainWaiters.length > 0) this.wakeDrain()
+    })
+    this.open.add(epoch)
+    return epoch
+  }
+
   private fail(error: ConnectorError): void {
     this.failure ??= error
     this.wakeSlots()
+    for (const epoch of this.open) epoch.fail(error)
     const waiters = this.drainWaiters
     this.drainWaiters = []
     for (const waiter of waiters) waiter.reject(error)

@@ -105,6 +105,33 @@ MqttSinkSuite('a barrier waits for every acknowledgement; ready() holds the job 
   }
 })
 
+MqttSinkSuite('a barrier waits for the publishes before it only; the writer goes on publishing meanwhile', async () => {
+  const url = mosquitto.urlOf(BROKERS[0]!)
+  const { topic } = unique('epochs')
+  const sub = await subscriber(url, topic, 5)
+  const writer = new MqttSink<number>({ url, topic, qos: 1, maxInFlight: 10_000, serializer: String, protocolVersion: 5 }).createWriter(context) as MqttSinkWriter<number>
+  try {
+    assert.ok(writer.writesWhileSnapshotting, 'the subtask need not hold its input during a snapshot')
+    for (let n = 0; n < 2_000; n++) writer.write(n)
+    let publishedAtFirst = -1
+    const first = writer.snapshotState().then(() => (publishedAtFirst = writer.published))
+    for (let n = 2_000; n < 6_000; n++) writer.write(n)
+    let publishedAtSecond = -1
+    const second = writer.snapshotState().then(() => (publishedAtSecond = writer.published))
+    for (let n = 6_000; n < 8_000; n++) writer.write(n)
+    await first
+    assert.ok(publishedAtFirst >= 2_000, `the first barrier passed with ${publishedAtFirst} of its 2,000 publishes acknowledged`)
+    await second
+    assert.ok(publishedAtSecond >= 6_000, `the second barrier passed with ${publishedAtSecond} of its 6,000 acknowledged`)
+    await writer.flush()
+    assert.is(writer.published, 8_000)
+    await waitFor(() => sub.payloads.length === 8_000, { timeoutMs: 5000 })
+  } finally {
+    await writer.close()
+    await sub.end()
+  }
+})
+
 for (const broker of [BROKERS[0]!, BROKERS[2]!]) {
   MqttSinkSuite(`${broker.name}: 5,000 records through an injected failure and a restore, every one delivered`, async () => {
     const url = mosquitto.urlOf(broker)

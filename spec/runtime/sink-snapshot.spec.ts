@@ -1,0 +1,52 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { StreamEnvironment } from '../../lib/index.js'
+import type { Sink, SinkWriter } from '../../lib/runtime/sink.js'
+import { waitFor } from '../support/wait-for.js'
+
+/** A writer whose first snapshot stays pending until the test releases it. */
+function sink(writesWhileSnapshotting: boolean) {
+  const probe = { written: 0, writtenAtSnapshot: -1, release: () => {} }
+  const released = new Promise<void>((resolve) => (probe.release = resolve))
+  const s: Sink<number> = {
+    name: 'probe',
+    guarantee: 'at-least-once',
+    createWriter: (): SinkWriter<number> => ({
+      writesWhileSnapshotting,
+      write: () => void probe.written++,
+      snapshotState: async () => {
+        if (probe.writtenAtSnapshot === -1) {
+          probe.writtenAtSnapshot = probe.written
+          await released
+        }
+        return []
+      },
+      close() {},
+    }),
+  }
+  return { sink: s, probe }
+}
+
+for (const writesWhileSnapshotting of [true, false]) {
+  test(`a sink writer's pending snapshot ${writesWhileSnapshotting ? 'lets records through (writesWhileSnapshotting)' : 'holds the input (default)'}`, async () => {
+    const { sink: s, probe } = sink(writesWhileSnapshotting)
+    const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 20 } })
+    env.fromSequence(0, 1e9).sinkTo(s)
+    const job = env.executeAsync('probe')
+    try {
+      await waitFor(() => probe.writtenAtSnapshot >= 0, { timeoutMs: 5_000 })
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      const during = probe.written - probe.writtenAtSnapshot
+      if (writesWhileSnapshotting) assert.ok(during > 1_000, `${during} records written while the snapshot was pending`)
+      else assert.is(during, 0, 'nothing written while the snapshot was pending')
+      probe.release()
+      const before = probe.written
+      await waitFor(() => probe.written > before + 1_000, { timeoutMs: 5_000, description: 'records flow after the snapshot settled' })
+    } finally {
+      probe.release()
+      await job.cancel()
+    }
+  })
+}
+
+test.run()
