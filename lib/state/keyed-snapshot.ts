@@ -133,19 +133,25 @@ export function restoreKeyedState(backend: KeyedStateBackend, timers: TimerServi
 
 /** `[key, value, key, value …]` (with a TTL, touched-at times too) of one group; primitives skip the serializer. */
 function flatten(table: StateTable<unknown>, index: number, descriptor: AnyStateDescriptor): unknown[] {
-  const out: unknown[] = []
   const serializer = descriptor.serializer
   const plainJson = serializer === jsonSerializer
+  // sized for the live entries (entries kept only in the snapshot overlay grow it): no regrowth copies
+  const out: unknown[] = new Array((descriptor.ttl === undefined ? 2 : 3) * table.groups[index]!.size)
+  let n = 0
   if (descriptor.ttl === undefined) {
     table.forEachForSnapshot(index, (key, value) => {
-      out.push(typeof key === 'bigint' ? encodeKey(key) : key, plainJson && isPlain(value) ? value : serializer.serialize(value))
+      out[n++] = typeof key === 'bigint' ? encodeKey(key) : key
+      out[n++] = plainJson && isPlain(value) ? value : serializer.serialize(value)
     })
   } else {
     table.forEachForSnapshot(index, (key, stored) => {
       const entry = stored as { value: unknown; touchedAt: number }
-      out.push(typeof key === 'bigint' ? encodeKey(key) : key, plainJson && isPlain(entry.value) ? entry.value : serializer.serialize(entry.value), entry.touchedAt)
+      out[n++] = typeof key === 'bigint' ? encodeKey(key) : key
+      out[n++] = plainJson && isPlain(entry.value) ? entry.value : serializer.serialize(entry.value)
+      out[n++] = entry.touchedAt
     })
   }
+  out.length = n
   return out
 }
 
