@@ -12,7 +12,8 @@ trap 'rm -f "$body"' EXIT
   for doc in docs/connectors/services.md docs/connectors/kafka.md docs/connectors/kinesis.md docs/connectors/rabbitmq.md docs/connectors/mqtt.md docs/connectors/activemq.md docs/connectors/redis.md; do
     [ -f "$doc" ] || continue
     echo
-    sed -E 's/^(#{1,5}) /#\1 /' "$doc"
+    # one heading level down; links relative to docs/connectors/ made relative to the repository root
+    sed -E -e 's/^(#{1,5}) /#\1 /' -e 's#\]\(\.\./\.\./#](#g' "$doc"
   done
   echo
   echo "$end"
