@@ -97,7 +97,7 @@ export const checkpointCase: BenchCase = {
   prepare({ quick }) {
     const records = quick ? 4_000_000 : 12_000_000
     return {
-      reps: quick ? 1 : 3,
+      reps: quick ? 1 : 5,
       warmup: 1,
       contenders: [
         { name: 'engine, no checkpoints', role: 'baseline', run: () => engine(records, false) },

@@ -25,10 +25,13 @@ export class StateTable<V> {
    * not written yet. The first write of a key in such a group keeps its barrier-time value in the
    * group's overlay; the first read of an object value keeps the original there and gives the live side
    * a clone, so in-place changes never reach the snapshot. The snapshot reads live entries through the
-   * overlay, a group at a time, between batches: there is no burst of copying or writing.
+   * overlay, a group at a time, between batches. Before a group falls back to its overlay, the snapshot
+   * may write it at once on its first change (see `beginSnapshot`).
    */
   private pending: Uint8Array | undefined = undefined
   private overlays: Array<Map<Key, unknown> | undefined> = []
+  /** Asked on the first change of a group still to be written; true when it wrote the group at once. */
+  private writeOnTouch: ((index: number) => boolean) | undefined = undefined
 
   constructor(readonly range: KeyGroupRange, readonly ttl: StateTtl | undefined, private readonly clock: () => number) {
     this.groups = Array.from({ length: range.size }, () => new Map())
@@ -38,7 +41,7 @@ export class StateTable<V> {
     const index = keyGroup - this.range.start
     const map = this.groups[index]!
     let stored = map.get(key)
-    if (this.pending !== undefined && this.pending[index] === 1 && stored !== null && typeof stored === 'object') stored = this.privateCopy(index, map, key, stored)
+    if (this.pending !== undefined && this.pending[index] === 1 && stored !== null && typeof stored === 'object' && !this.writeOnTouch!(index)) stored = this.privateCopy(index, map, key, stored)
     if (this.ttl === undefined) return stored as V | undefined
     const entry = stored as Expiring<V> | undefined
     if (entry === undefined) return undefined
@@ -54,21 +57,26 @@ export class StateTable<V> {
   put(key: Key, keyGroup: number, value: V): void {
     const index = keyGroup - this.range.start
     const map = this.groups[index]!
-    if (this.pending !== undefined && this.pending[index] === 1) this.keepForSnapshot(index, map, key)
+    if (this.pending !== undefined && this.pending[index] === 1 && !this.writeOnTouch!(index)) this.keepForSnapshot(index, map, key)
     map.set(key, this.ttl === undefined ? value : { value, touchedAt: this.clock() })
   }
 
   remove(key: Key, keyGroup: number): void {
     const index = keyGroup - this.range.start
     const map = this.groups[index]!
-    if (this.pending !== undefined && this.pending[index] === 1) this.keepForSnapshot(index, map, key)
+    if (this.pending !== undefined && this.pending[index] === 1 && !this.writeOnTouch!(index)) this.keepForSnapshot(index, map, key)
     map.delete(key)
   }
 
-  /** Starts a snapshot: from now on every group keeps its barrier-time entries until it is written. */
-  beginSnapshot(): void {
+  /**
+   * Starts a snapshot: from now on every group keeps its barrier-time entries until it is written. The
+   * first change of a group not yet written asks `writeOnTouch` to write it at once (the cheapest way,
+   * when the snapshot's budget allows); otherwise the group keeps the entries it changes in its overlay.
+   */
+  beginSnapshot(writeOnTouch: (index: number) => boolean = () => false): void {
     this.pending = new Uint8Array(this.range.size).fill(1)
     this.overlays = new Array(this.range.size)
+    this.writeOnTouch = writeOnTouch
   }
 
   /**
@@ -96,6 +104,7 @@ export class StateTable<V> {
   endSnapshot(): void {
     this.pending = undefined
     this.overlays = []
+    this.writeOnTouch = undefined
   }
 
   private overlay(index: number): Map<Key, unknown> {

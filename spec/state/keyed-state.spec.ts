@@ -82,7 +82,8 @@ test('key group ranges cover all groups exactly once and agree with the owner fu
   assert.throws(() => keyGroupOf({} as never, 128), (e: unknown) => e instanceof ConfigError)
 })
 
-test('a snapshot holds the state as of its start while records change it (copy on write per entry)', () => {
+for (const [how, touchBudgetMs] of [['groups written on their first change', 50], ['copy on write per entry, no touch budget', 0]] as const) {
+test(`a snapshot holds the state as of its start while records change it (${how})`, () => {
   const { b, use } = backend()
   const count = b.getState(new ValueStateDescriptor<number>('count'))
   const seen = b.getListState(new ListStateDescriptor<string>('seen'))
@@ -92,7 +93,7 @@ test('a snapshot holds the state as of its start while records change it (copy o
     count.update(1)
     seen.add('before')
   }
-  const writer = new KeyedSnapshotWriter(b, undefined)
+  const writer = new KeyedSnapshotWriter(b, undefined, touchBudgetMs)
   writer.step(0) // writes at least one group now, the rest later
   for (const k of keys) {
     use(k)
@@ -119,5 +120,6 @@ test('a snapshot holds the state as of its start while records change it (copy o
   use('k0'); assert.is(count.value(), undefined)
   use('new'); assert.is(count.value(), 99)
 })
+}
 
 test.run()
