@@ -3,8 +3,8 @@ import { ConfigError, ConnectorError, messageOf } from '../../errors.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
 
 /**
- * How a connector connects again. Shared by the message-queue connectors (RabbitMQ, ActiveMQ):
- * nothing in it knows a protocol.
+ * How a connector connects again. Shared by the message-queue connectors (RabbitMQ, ActiveMQ) and
+ * the socket source and sink: nothing in it knows a protocol.
  */
 export interface ConnectionRetryOptions {
   /**
@@ -13,7 +13,7 @@ export interface ConnectionRetryOptions {
    * Infinity = forever. Default 5.
    */
   maxRetries?: number
-  /** Delay before the first retry, doubled for each further one; default 200 ms. */
+  /** Delay before the first retry, doubled for each further one; default 200 ms (sockets: 500 ms). */
   retryDelayMs?: number
   /** Ceiling of the retry delay; default 10,000 ms. */
   maxRetryDelayMs?: number
@@ -30,13 +30,14 @@ export interface RetrySettings {
 }
 
 /**
- * Validates the retry options of `owner` ('rabbitmqSource', 'activemqSink', …) and applies defaults.
+ * Validates the retry options of `owner` ('rabbitmqSource', 'socketSink', …) and applies defaults
+ * (`defaultRetryDelayMs` for the first retry's delay).
  *
  * @example
  * retrySettings('rabbitmqSink', { maxRetries: 2 }) // { maxRetries: 2, retryDelayMs: 200, … }
  */
-export function retrySettings(owner: string, options: ConnectionRetryOptions): RetrySettings {
-  const { maxRetries = 5, retryDelayMs = 200, maxRetryDelayMs = 10_000, connectTimeoutMs = 10_000 } = options
+export function retrySettings(owner: string, options: ConnectionRetryOptions, defaultRetryDelayMs = 200): RetrySettings {
+  const { maxRetries = 5, retryDelayMs = defaultRetryDelayMs, maxRetryDelayMs = 10_000, connectTimeoutMs = 10_000 } = options
   if (typeof maxRetries !== 'number' || !(maxRetries === Infinity || (Number.isSafeInteger(maxRetries) && maxRetries >= 0))) {
     throw new ConfigError(`${owner}.maxRetries`, maxRetries, 'a whole number ≥ 0, or Infinity')
   }

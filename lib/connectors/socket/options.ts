@@ -1,19 +1,10 @@
 import { ConfigError } from '../../errors.js'
+import { type ConnectionRetryOptions, type RetrySettings, retrySettings } from '../common/reconnect.js'
 
-/** Reconnection settings shared by the socket source and sink. */
-export interface SocketRetryOptions {
-  /**
-   * How many times to try again after a failed connection attempt or a dropped connection before
-   * giving up with ConnectorError 'ERR_CONNECT'; 0 = never, Infinity = forever. Default 5.
-   */
-  maxRetries?: number
-  /** Delay before the first retry, doubled for each further one; default 500 ms. */
-  retryDelayMs?: number
-  /** Ceiling of the retry delay; default 10,000 ms. */
-  maxRetryDelayMs?: number
-  /** A connection attempt that has not succeeded after this long fails; default 10,000 ms. */
-  connectTimeoutMs?: number
-}
+export type { RetrySettings } from '../common/reconnect.js'
+
+/** Reconnection settings shared by the socket source and sink (retryDelayMs defaults to 500 ms here). */
+export type SocketRetryOptions = ConnectionRetryOptions
 
 /** Options of {@link SocketTextSource} (Flink's socketTextStream). */
 export interface SocketTextSourceOptions extends SocketRetryOptions {
@@ -31,14 +22,6 @@ export interface SocketTextSourceOptions extends SocketRetryOptions {
 export interface SocketSinkOptions<T> extends SocketRetryOptions {
   /** The bytes of a record; default `String(value) + '\n'`. */
   serializer?: (value: T) => string | Buffer
-}
-
-/** Reconnection settings after validation, defaults applied. */
-export interface RetrySettings {
-  readonly maxRetries: number
-  readonly retryDelayMs: number
-  readonly maxRetryDelayMs: number
-  readonly connectTimeoutMs: number
 }
 
 /**
@@ -70,18 +53,7 @@ export function validatePort(option: string, port: unknown): number {
  * validateRetry('socketSink', { maxRetries: Infinity }) // { maxRetries: Infinity, retryDelayMs: 500, … }
  */
 export function validateRetry(owner: string, options: SocketRetryOptions): RetrySettings {
-  const { maxRetries = 5, retryDelayMs = 500, maxRetryDelayMs = 10_000, connectTimeoutMs = 10_000 } = options
-  if (typeof maxRetries !== 'number' || !(maxRetries === Infinity || (Number.isSafeInteger(maxRetries) && maxRetries >= 0))) {
-    throw new ConfigError(`${owner}.maxRetries`, maxRetries, 'a whole number ≥ 0, or Infinity')
-  }
-  if (typeof retryDelayMs !== 'number' || !Number.isFinite(retryDelayMs) || retryDelayMs < 0) throw new ConfigError(`${owner}.retryDelayMs`, retryDelayMs, 'a finite number ≥ 0')
-  if (typeof maxRetryDelayMs !== 'number' || !Number.isFinite(maxRetryDelayMs) || maxRetryDelayMs < retryDelayMs) {
-    throw new ConfigError(`${owner}.maxRetryDelayMs`, maxRetryDelayMs, `a finite number ≥ retryDelayMs (${retryDelayMs})`)
-  }
-  if (typeof connectTimeoutMs !== 'number' || !Number.isFinite(connectTimeoutMs) || connectTimeoutMs <= 0) {
-    throw new ConfigError(`${owner}.connectTimeoutMs`, connectTimeoutMs, 'a finite number > 0')
-  }
-  return { maxRetries, retryDelayMs, maxRetryDelayMs, connectTimeoutMs }
+  return retrySettings(owner, options, 500)
 }
 
 /**
