@@ -73,7 +73,7 @@ export class StateTable<V> {
    * first change of a group not yet written asks `writeOnTouch` to write it at once (the cheapest way,
    * when the snapshot's budget allows); otherwise the group keeps the entries it changes in its overlay.
    */
-  beginSnapshot(writeOnTouch: (index: number) => boolean = () => false): void {
+  beginSnapshot(writeOnTouch: (index: number) => boolean): void {
     this.pending = new Uint8Array(this.range.size).fill(1)
     this.overlays = new Array(this.range.size)
     this.writeOnTouch = writeOnTouch

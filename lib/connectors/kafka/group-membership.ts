@@ -35,8 +35,6 @@ export class GroupMembership {
   private stopped = false
   private failedJoins = 0
   private rejoinTimer: NodeJS.Timeout | undefined
-  /** Assignments received, for tests. */
-  generations = 0
 
   constructor(
     kafka: Kafka,
@@ -50,7 +48,6 @@ export class GroupMembership {
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
       // Synchronous, inside kafkajs's join: the topics are paused before its first fetch.
       this.consumer.pause(this.topics.map((topic) => ({ topic })))
-      this.generations++
       this.failedJoins = 0
       const partitions: TopicPartition[] = []
       for (const [topic, list] of Object.entries(event.payload.memberAssignment)) for (const partition of list) partitions.push({ topic, partition })
