@@ -20,8 +20,8 @@ export function mqttSource(options: MqttSourceOptions): MqttSource {
 }
 
 /**
- * A sink publishing every record with a QoS and the retain flag, waiting for every acknowledgement on
- * each checkpoint barrier. At-least-once (QoS 1/2), at-most-once (QoS 0).
+ * A sink publishing every record with a QoS and the retain flag; a checkpoint completes once every
+ * publish before its barrier is acknowledged. At-least-once (QoS 1/2), at-most-once (QoS 0).
  *
  * @example
  * stream.sinkTo(mqttSink({ url: 'mqtt://127.0.0.1:1883', topic: 'out', qos: 1 }))

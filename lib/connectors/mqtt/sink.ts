@@ -132,13 +132,18 @@ export class MqttSinkWriter<T> implements SinkWriter<T> {
     return new Promise<void>((resolve, reject) => this.drainWaiters.push({ resolve, reject }))
   }
 
-  /** On a barrier: resolves when every publish before it is acknowledged (at-least-once); no state to keep. */
+  /**
+   * On a barrier: resolves when every publish before it is acknowledged (at-least-once), the epochs of
+   * earlier barriers still pending included (a later checkpoint may start before an earlier one
+   * completed, and completing it subsumes the earlier); no state to keep.
+   */
   async snapshotState(): Promise<unknown[]> {
     if (this.failure !== undefined) throw this.failure
     const closing = this.epoch
     this.epoch = this.newEpoch()
+    const earlierAndThis = [...this.open].filter((epoch) => epoch !== this.epoch)
     try {
-      await closing.close()
+      await Promise.all(earlierAndThis.map((epoch) => epoch.close()))
     } finally {
       this.open.delete(closing)
     }

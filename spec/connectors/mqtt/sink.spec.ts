@@ -132,6 +132,35 @@ MqttSinkSuite('a barrier waits for the publishes before it only; the writer goes
   }
 })
 
+MqttSinkSuite('a later barrier waits for the publishes of an earlier one that are still unacknowledged', async () => {
+  const url = mosquitto.urlOf(BROKERS[0]!)
+  const { topic } = unique('epoch-order')
+  const writer = new MqttSink<number>({ url, topic, qos: 1, serializer: String, protocolVersion: 5 }).createWriter(context) as MqttSinkWriter<number>
+  // the broker's acknowledgements, held here to hand them back in any order
+  const acks: Array<(error?: Error) => void> = []
+  const client = writer.connection.client
+  const publish = client.publish.bind(client)
+  client.publish = ((_topic: string, _payload: string, _options: unknown, callback: (error?: Error) => void) => void acks.push(callback)) as unknown as typeof client.publish
+  try {
+    writer.write(1)
+    let firstDone = false
+    let secondDone = false
+    const first = writer.snapshotState().then(() => (firstDone = true))
+    writer.write(2)
+    const second = writer.snapshotState().then(() => (secondDone = true))
+    acks[1]!() // the publish after the first barrier is acknowledged first
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    assert.not.ok(secondDone, 'the second barrier does not pass while a publish before the first is unacknowledged')
+    assert.not.ok(firstDone)
+    acks[0]!()
+    await Promise.all([first, second])
+    assert.is(writer.published, 2)
+  } finally {
+    client.publish = publish
+    await writer.close()
+  }
+})
+
 for (const broker of [BROKERS[0]!, BROKERS[2]!]) {
   MqttSinkSuite(`${broker.name}: 5,000 records through an injected failure and a restore, every one delivered`, async () => {
     const url = mosquitto.urlOf(broker)
