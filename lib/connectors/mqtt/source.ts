@@ -5,6 +5,7 @@ import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderConte
 import { MqttConnection } from './connection.js'
 import { type AckPacket, DeferredAcks } from './deferred-acks.js'
 import { type MqttSourceOptions, type MqttSourceSettings, type QoS, validateSourceOptions } from './options.js'
+import { Fifo } from '../common/fifo.js'
 
 /** One received message as the source emits it: decode `payload` downstream (`decode()`). */
 export interface MqttMessage {
@@ -85,8 +86,7 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
   readonly connection: MqttConnection
   private acks!: DeferredAcks
   private readonly available = new Availability()
-  private buffer: (Buffered | undefined)[] = []
-  private head = 0
+  private readonly buffer = new Fifo<Buffered>()
   /** A message that arrived while full; mqtt.js waits for its `release` before the next packet. */
   private parked: { packet: IPublishPacket; release: () => void } | undefined
   /** Bumped when the broker lost the session: packet ids of older messages mean nothing any more. */
@@ -120,7 +120,7 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
 
   /** Messages received and not yet handed to the job. */
   get buffered(): number {
-    return this.buffer.length - this.head
+    return this.buffer.size
   }
 
   get reconnections(): number {
@@ -168,17 +168,12 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
   }
 
   pollNext(output: SourceOutput<MqttMessage>): InputStatus {
-    if (this.head < this.buffer.length) {
-      const entry = this.buffer[this.head]!
-      this.buffer[this.head++] = undefined
-      if (this.head === this.buffer.length) {
-        this.buffer = []
-        this.head = 0
-      }
+    const entry = this.buffer.shift()
+    if (entry !== undefined) {
       output.collect(entry.message)
       if (entry.id !== undefined && entry.generation === this.generation) this.acks.emitted(entry.id)
       if (this.parked !== undefined) this.unpark()
-      if (this.head < this.buffer.length) return 'more'
+      if (this.buffer.size > 0) return 'more'
     }
     if (this.failure !== undefined) throw this.failure
     return 'nothing-available'

@@ -5,6 +5,7 @@ import { RedisLink } from './connection.js'
 import { PendingEntries } from './pending-entries.js'
 import type { RedisStreamSettings } from './options.js'
 import type { RedisStreamEntry, RedisStreamSplit } from './stream-source.js'
+import { Fifo } from '../common/fifo.js'
 
 /** What the next read does: own pending entries from the cursor, claim idle ones, compare counts, or new entries. */
 type Step = 'pending' | 'claim' | 'check' | 'new'
@@ -29,8 +30,7 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
   private readonly commands: RedisLink
   private readonly reads: RedisLink
   private readonly available = new Availability()
-  private buffer: (RedisStreamEntry | undefined)[] = []
-  private head = 0
+  private readonly buffer = new Fifo<RedisStreamEntry>()
   private readonly pending = new PendingEntries()
   private step: Step = 'pending'
   private cursor = '0'
@@ -66,7 +66,7 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
 
   /** Entries read and not yet handed to the job. */
   get buffered(): number {
-    return this.buffer.length - this.head
+    return this.buffer.size
   }
 
   /** Connections made after the first ones (reconnections). */
@@ -96,20 +96,15 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
   }
 
   pollNext(output: SourceOutput<RedisStreamEntry>): InputStatus {
-    if (this.head < this.buffer.length) {
-      const entry = this.buffer[this.head]!
-      this.buffer[this.head++] = undefined
-      if (this.head === this.buffer.length) {
-        this.buffer = []
-        this.head = 0
-      }
+    const entry = this.buffer.shift()
+    if (entry !== undefined) {
       output.collect(entry)
       this.pending.emitted(entry.id)
       if (!this.reading) this.pump()
-      if (this.head < this.buffer.length) return 'more'
+      if (this.buffer.size > 0) return 'more'
     }
     if (this.failure !== undefined) throw this.failure
-    return this.ended && this.head === this.buffer.length ? 'end' : 'nothing-available'
+    return this.ended && this.buffer.size === 0 ? 'end' : 'nothing-available'
   }
 
   isAvailable(): Promise<void> {
