@@ -1,11 +1,13 @@
 import type { Consumer, Kafka } from 'kafkajs'
+import { backoffDelay } from '../../actors/backoff.js'
 import { ConnectorError, messageOf } from '../../errors.js'
 import type { Logger } from '../../logging.js'
 import type { TopicPartition } from './start-position.js'
 
 /** Consecutive failed joins before the membership gives up and fails the source. */
 const MAX_REJOINS = 5
-const FIRST_REJOIN_DELAY_MS = 250
+/** Rejoin delays: 250 ms, doubling (at most 5 rejoins reach 4 s). */
+const REJOIN_BACKOFF = { minMs: 250, maxMs: 4_000 }
 
 /** What a membership reports to its reader. */
 export interface MembershipListener {
@@ -89,7 +91,7 @@ export class GroupMembership {
       this.listener.onFailure(new ConnectorError('ERR_GROUP', `kafka consumer group ${this.groupId}: membership lost ${MAX_REJOINS + 1} times in a row: ${messageOf(error)}`, { cause: error, retriable: true }))
       return
     }
-    const delayMs = FIRST_REJOIN_DELAY_MS * 2 ** (this.failedJoins - 1)
+    const delayMs = backoffDelay(this.failedJoins - 1, REJOIN_BACKOFF)
     this.log.warn('consumer group membership lost; rejoining', { groupId: this.groupId, attempt: this.failedJoins, delayMs, error })
     this.listener.onAssignment([])
     this.rejoinTimer = setTimeout(() => {
