@@ -1,4 +1,4 @@
-import type { CompressionTypes, Kafka, Producer } from 'kafkajs'
+import type { Kafka, Producer } from 'kafkajs'
 import { ConnectorError, messageOf } from '../../errors.js'
 import type { Sink, SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
 import { kafkaClient, type KafkaSinkOptions, oneOf, optionsObject, wholeNumber } from './options.js'
@@ -10,7 +10,6 @@ export interface ProducerSettings {
   readonly lingerMs: number
   readonly maxInFlightRecords: number
   readonly acks: -1 | 1
-  readonly compression?: CompressionTypes
 }
 
 /**
@@ -134,12 +133,12 @@ export class KafkaSinkWriter<T> implements SinkWriter<T> {
     if (this.buffer.size === 0 || this.failure !== undefined) return
     const count = this.buffer.size
     const topicMessages = this.buffer.drain()
-    const { acks, compression } = this.sink.settings
+    const { acks } = this.sink.settings
     this.chain = this.chain.then(async () => {
       if (this.failure !== undefined) return
       try {
         this.requests++
-        await this.producer.sendBatch({ topicMessages, acks, compression })
+        await this.producer.sendBatch({ topicMessages, acks })
         this.inFlightRecords -= count
         if (this.waiting !== undefined && this.inFlightRecords <= this.sink.settings.maxInFlightRecords >> 1) {
           this.waiting.resolve()

@@ -170,7 +170,9 @@ export class ShardFetcher {
     for (const r of records) {
       const sequenceNumber = r.SequenceNumber!
       const arrivalTimestamp = r.ApproximateArrivalTimestamp?.getTime() ?? Date.now()
-      const data = Buffer.from(r.Data ?? new Uint8Array())
+      // a view, not a copy: the SDK decodes each record's data into its own array
+      const bytes = r.Data ?? new Uint8Array()
+      const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
       this.lastFetched = sequenceNumber
       const users = deaggregate(data)
       if (users === undefined) {

@@ -24,8 +24,7 @@ class ActiveShard {
 /**
  * The reader of {@link KinesisSource} for one subtask: one {@link ShardFetcher} per shard it reads,
  * children waiting for their parents, and `pollNext` handing out one buffered record at a time,
- * rotating over the shards after each fetched chunk. `throttledCalls`, `activeShards` and
- * `finishedShardIds` let a caller watch it.
+ * rotating over the shards after each fetched chunk. `throttledCalls` lets a caller watch it.
  *
  * @example
  * const reader = kinesisSource({ stream: 'orders', endpoint }).createReader(context)
@@ -86,16 +85,6 @@ export class KinesisSourceReader<T> implements SourceReader<T, KinesisShardSplit
     let n = 0
     for (const s of this.active.values()) n += s.fetcher.calls
     return n
-  }
-
-  /** The shards this reader reads now. */
-  get activeShards(): string[] {
-    return [...this.active.keys()].sort()
-  }
-
-  /** The shards this reader read to their end. */
-  get finishedShardIds(): string[] {
-    return [...this.finished].sort()
   }
 
   async start(): Promise<void> {
