@@ -20,8 +20,8 @@ export function activemqSource(options: ActiveMQSourceOptions): ActiveMQSource {
 }
 
 /**
- * A sink sending every record to an ActiveMQ destination over STOMP as a persistent message, receipts
- * awaited on every checkpoint barrier (at-least-once).
+ * A sink sending every record to an ActiveMQ destination over STOMP as a persistent message (option
+ * `persistent`, default true), receipts awaited on every checkpoint barrier (at-least-once).
  *
  * @example
  * stream.sinkTo(activemqSink<Order>({ destination: '/queue/orders' }))

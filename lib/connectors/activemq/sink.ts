@@ -16,7 +16,7 @@ interface Outgoing {
 
 /**
  * Sends every record to an ActiveMQ queue or topic over STOMP (Bahir's AMQSink), as a persistent
- * message (`persistent: true`) with a `receipt` header: ActiveMQ answers with a RECEIPT once it has
+ * message (option `persistent`, default true) with a `receipt` header: ActiveMQ answers with a RECEIPT once it has
  * stored the message.
  *
  * Guarantee: **at-least-once**. On every checkpoint barrier the writer waits for the receipts of every

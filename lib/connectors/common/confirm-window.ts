@@ -7,7 +7,7 @@
  *
  * @example
  * const window = new ConfirmWindow<Publish>()
- * const seq = window.add(message)         // right after channel.publish(...)
+ * const seq = window.add(message)         // then send it with that number, if connected
  * channel.on('ack', ({ deliveryTag, multiple }) => window.confirm(deliveryTag, multiple))
  * await window.whenEmpty()                // on the barrier
  */
@@ -26,7 +26,7 @@ export class ConfirmWindow<M> {
     return this.outstanding
   }
 
-  /** Records a message just sent; returns its sequence number on this connection. */
+  /** Records a message to send (it is sent now if connected, else after the next connection); returns its sequence number on this connection. */
   add(message: M): number {
     this.entries.push(message)
     this.outstanding++
