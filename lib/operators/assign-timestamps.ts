@@ -2,7 +2,7 @@ import { engineOperator, type EngineOperator, requireStream } from '../api/engin
 import type { OperatorOptions } from '../api/transformation.js'
 import { ConfigError } from '../errors.js'
 import { TimestampsAndWatermarksOperator } from '../time/watermark-operator.js'
-import type { WatermarkStrategy } from '../time/watermark-strategy.js'
+import { type WatermarkStrategy, validateWatermarkStrategy } from '../time/watermark-strategy.js'
 
 /** Options of {@link assignTimestampsAndWatermarks}. */
 export interface AssignTimestampsOptions extends OperatorOptions {
@@ -27,12 +27,7 @@ export interface AssignTimestampsOptions extends OperatorOptions {
  * )
  */
 export function assignTimestampsAndWatermarks<T>(strategy: WatermarkStrategy<T>, options: AssignTimestampsOptions = {}): EngineOperator<T, T> {
-  if (typeof strategy?.timestampAssigner !== 'function' || typeof strategy.createGenerator !== 'function') {
-    throw new ConfigError('assignTimestampsAndWatermarks', strategy, 'a WatermarkStrategy (timestampAssigner and createGenerator), e.g. WatermarkStrategy.forBoundedOutOfOrderness(ms)')
-  }
-  if (strategy.idlenessMs !== undefined && !(Number.isFinite(strategy.idlenessMs) && strategy.idlenessMs > 0)) {
-    throw new ConfigError('assignTimestampsAndWatermarks: strategy.idlenessMs', strategy.idlenessMs, 'a positive number of milliseconds')
-  }
+  validateWatermarkStrategy('assignTimestampsAndWatermarks', strategy)
   const { intervalMs, ...operatorOptions } = options ?? {}
   if (intervalMs !== undefined && (!Number.isFinite(intervalMs) || intervalMs <= 0)) throw new ConfigError('assignTimestampsAndWatermarks.intervalMs', intervalMs, 'a positive number of milliseconds')
   return engineOperator((input) =>

@@ -119,3 +119,19 @@ export const WatermarkStrategy = {
     return new WatermarkStrategyBuilder<T>(createGenerator)
   },
 } as const
+
+/**
+ * Throws a ConfigError naming `option` unless `strategy` is a WatermarkStrategy with a valid idleness.
+ *
+ * @example
+ * validateWatermarkStrategy('kafkaSource.watermarks', options.watermarks)
+ */
+export function validateWatermarkStrategy(option: string, strategy: unknown): void {
+  const s = strategy as Partial<WatermarkStrategy<unknown>> | undefined
+  if (typeof s?.timestampAssigner !== 'function' || typeof s.createGenerator !== 'function') {
+    throw new ConfigError(option, strategy, 'a WatermarkStrategy (timestampAssigner and createGenerator), e.g. WatermarkStrategy.forBoundedOutOfOrderness(ms)')
+  }
+  if (s.idlenessMs !== undefined && !(Number.isFinite(s.idlenessMs) && s.idlenessMs > 0)) {
+    throw new ConfigError(`${option}.idlenessMs`, s.idlenessMs, 'a positive number of milliseconds')
+  }
+}

@@ -4,7 +4,9 @@ import { ConfigError } from '../../lib/errors.js'
 import { BoundedOutOfOrdernessWatermarks } from '../../lib/time/watermark-bounded-out-of-orderness.js'
 import type { WatermarkOutput } from '../../lib/time/watermark-generator.js'
 import { WatermarksWithIdleness } from '../../lib/time/watermark-idleness.js'
-import { WatermarkStrategy } from '../../lib/time/watermark-strategy.js'
+import { WatermarkStrategy, validateWatermarkStrategy } from '../../lib/time/watermark-strategy.js'
+import { kafkaSource } from '../../lib/connectors/kafka/index.js'
+import { kinesisSource } from '../../lib/connectors/kinesis/index.js'
 import { ManualClock } from './manual-clock.js'
 
 class RecordingWatermarkOutput implements WatermarkOutput {
@@ -93,6 +95,15 @@ test('idleness marks the output idle after a quiet period and passes on watermar
   generator.onEvent('b', 20, output)
   generator.onPeriodicEmit(output)
   assert.equal(output.events, [9, 9, 9, 'idle', 19], 'a record ends the idleness')
+})
+
+test('a strategy given to an operator or a source is checked when the job is built, idleness included', () => {
+  const handMade = { timestampAssigner: (_: unknown, ts: number | undefined) => ts ?? 0, createGenerator: () => new BoundedOutOfOrdernessWatermarks(0), idlenessMs: -5 }
+  assert.throws(() => validateWatermarkStrategy('x.watermarks', handMade), (e: unknown) => e instanceof ConfigError && /x\.watermarks\.idlenessMs/.test(e.message))
+  assert.throws(() => validateWatermarkStrategy('x.watermarks', { createGenerator: 1 }), (e: unknown) => e instanceof ConfigError && /x\.watermarks/.test(e.message))
+  validateWatermarkStrategy('x.watermarks', WatermarkStrategy.forBoundedOutOfOrderness(10).withIdleness(1_000))
+  assert.throws(() => kafkaSource({ brokers: ['127.0.0.1:9092'], topics: 't', watermarks: handMade as never }), /kafkaSource\.watermarks\.idlenessMs/)
+  assert.throws(() => kinesisSource({ stream: 's', watermarks: handMade as never } as never), /kinesisSource\.watermarks\.idlenessMs/)
 })
 
 test.run()

@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs'
 import { ConfigError } from '../../errors.js'
 import type { Source, SourceReaderContext } from '../../runtime/source.js'
-import type { WatermarkStrategy } from '../../time/watermark-strategy.js'
+import { type WatermarkStrategy, validateWatermarkStrategy } from '../../time/watermark-strategy.js'
 import { type KafkaDeserializer, type KafkaRecord, stringRecord } from './kafka-record.js'
 import { kafkaClient, type KafkaSourceOptions, oneOf, optionsObject, wholeNumber } from './options.js'
 import type { TopicSelection } from './partition-discovery.js'
@@ -95,9 +95,7 @@ export class KafkaSource<T = KafkaRecord> implements Source<T, KafkaPartitionSpl
     const stopAt = options.stopAt
     if (stopAt !== undefined) oneOf('kafkaSource.stopAt', stopAt, ['latest'])
     const watermarks = options.watermarks
-    if (watermarks !== undefined && (typeof watermarks?.createGenerator !== 'function' || typeof watermarks.timestampAssigner !== 'function')) {
-      throw new ConfigError('kafkaSource.watermarks', watermarks, 'a WatermarkStrategy, e.g. WatermarkStrategy.forBoundedOutOfOrderness(ms)')
-    }
+    if (watermarks !== undefined) validateWatermarkStrategy('kafkaSource.watermarks', watermarks)
     this.settings = {
       selection,
       startFrom: validateStartPosition('kafkaSource.startFrom', options.startFrom ?? 'earliest', groupId),

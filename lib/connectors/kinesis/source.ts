@@ -1,7 +1,7 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import { ConfigError } from '../../errors.js'
 import type { Source, SourceReaderContext } from '../../runtime/source.js'
-import type { WatermarkStrategy } from '../../time/watermark-strategy.js'
+import { type WatermarkStrategy, validateWatermarkStrategy } from '../../time/watermark-strategy.js'
 import { kinesisClient, type KinesisRecord, type KinesisSourceOptions, requireName, wholeNumber } from './options.js'
 import type { ShardFetchSettings, ShardPosition } from './shard-fetcher.js'
 import { FinishedShards } from './shard-lineage.js'
@@ -78,9 +78,7 @@ export class KinesisSource<T = KinesisRecord> implements Source<T, KinesisShardS
     else if (deserializer === 'string') deserialize = (r) => ({ ...r, data: r.data.toString('utf8') }) as T
     else if (typeof deserializer === 'function') deserialize = deserializer
     else throw new ConfigError('kinesisSource.deserializer', deserializer, "'buffer' | 'string' | a function (record) => value")
-    if (watermarks !== undefined && (typeof watermarks?.createGenerator !== 'function' || typeof watermarks.timestampAssigner !== 'function')) {
-      throw new ConfigError('kinesisSource.watermarks', watermarks, 'a WatermarkStrategy')
-    }
+    if (watermarks !== undefined) validateWatermarkStrategy('kinesisSource.watermarks', watermarks)
     const throttleBackoffMs = wholeNumber('kinesisSource.throttleBackoffMs', options.throttleBackoffMs ?? 200, 1)
     this.settings = {
       stream: requireName('kinesisSource.stream', options.stream),
