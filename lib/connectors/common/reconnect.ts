@@ -3,7 +3,7 @@ import { ConfigError, ConnectorError, messageOf } from '../../errors.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
 
 /**
- * How a connector connects again. Shared by the message-queue connectors (RabbitMQ, ActiveMQ) and
+ * How a connector connects again. Shared by the RabbitMQ, ActiveMQ, MQTT and Redis connectors and
  * the socket source and sink: nothing in it knows a protocol.
  */
 export interface ConnectionRetryOptions {
@@ -13,7 +13,7 @@ export interface ConnectionRetryOptions {
    * Infinity = forever. Default 5.
    */
   maxRetries?: number
-  /** Delay before the first retry, doubled for each further one; default 200 ms (sockets: 500 ms). */
+  /** Delay before the first retry, doubled for each further one; default 200 ms (socket, MQTT and Redis: 500 ms). */
   retryDelayMs?: number
   /** Ceiling of the retry delay; default 10,000 ms. */
   maxRetryDelayMs?: number

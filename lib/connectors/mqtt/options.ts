@@ -1,6 +1,7 @@
 import type { IClientOptions } from 'mqtt'
 import { ConfigError } from '../../errors.js'
-import { type RetrySettings, type SocketRetryOptions, validateOptionsObject, validateRetry } from '../socket/options.js'
+import { type ConnectionRetryOptions, type RetrySettings, retrySettings } from '../common/reconnect.js'
+import { validateOptionsObject } from '../socket/options.js'
 
 /** MQTT quality of service: at most once (0), at least once (1), exactly once (2) between client and broker. */
 export type QoS = 0 | 1 | 2
@@ -11,7 +12,7 @@ export type QoS = 0 | 1 | 2
  * after each successful connection, with delays from `retryDelayMs` (default 500) doubling up to
  * `maxRetryDelayMs` (default 10,000); an attempt fails after `connectTimeoutMs` (default 10,000).
  */
-export interface MqttConnectionOptions extends SocketRetryOptions {
+export interface MqttConnectionOptions extends ConnectionRetryOptions {
   /** `mqtt://host:port` (or mqtts://, ws://, wss://). */
   url: string
   /** 4 = MQTT 3.1.1 (default: every broker speaks it, ActiveMQ included), 5 = MQTT 5 (Mosquitto). */
@@ -160,7 +161,7 @@ function validateConnection(owner: string, options: MqttConnectionOptions): Mqtt
     username,
     password,
     keepaliveSeconds: wholeNumber(`${owner}.keepaliveSeconds`, keepaliveSeconds, 0, 65_535),
-    retry: validateRetry(owner, options),
+    retry: retrySettings(owner, options, 500),
     options: extra,
   }
 }

@@ -1,7 +1,7 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis'
 import { backoffDelay } from '../../actors/backoff.js'
 import { ConnectorError, messageOf } from '../../errors.js'
-import type { RetrySettings } from '../socket/options.js'
+import type { RetrySettings } from '../common/reconnect.js'
 import type { RedisConnection } from './options.js'
 
 /** An ioredis client of any configuration: one server, a cluster, or a sentinel-found master. */

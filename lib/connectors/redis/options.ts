@@ -1,6 +1,7 @@
 import type { ClusterOptions, RedisOptions } from 'ioredis'
 import { ConfigError } from '../../errors.js'
-import { type RetrySettings, type SocketRetryOptions, validateOptionsObject, validateRetry } from '../socket/options.js'
+import { type ConnectionRetryOptions, type RetrySettings, retrySettings } from '../common/reconnect.js'
+import { validateOptionsObject } from '../socket/options.js'
 import type { RedisMapper } from './mapper.js'
 
 /** A Redis host and port. */
@@ -57,7 +58,7 @@ export type RedisConnection = RedisSingleConnection | RedisClusterConnection | R
  * after `connectTimeoutMs` (default 10,000). When the retries are used up, the connector fails with
  * ConnectorError 'ERR_CONNECT'. Commands issued while reconnecting wait and are sent on reconnection.
  */
-export type RedisRetryOptions = SocketRetryOptions
+export type RedisRetryOptions = ConnectionRetryOptions
 
 /** Options of {@link RedisSink} (Bahir's RedisSink). */
 export interface RedisSinkOptions<T> extends RedisRetryOptions {
@@ -154,7 +155,7 @@ export function validateSinkOptions(options: RedisSinkOptions<unknown>): RedisSi
   const { maxPipelineCommands = 1000, maxPipelinesInFlight = 4, lingerMs = 5, streamMaxLength } = options
   return {
     connection: validateConnection('redisSink.connection', options.connection),
-    retry: validateRetry('redisSink', options),
+    retry: retrySettings('redisSink', options, 500),
     maxPipelineCommands: wholeNumber('redisSink.maxPipelineCommands', maxPipelineCommands, 1),
     maxPipelinesInFlight: wholeNumber('redisSink.maxPipelinesInFlight', maxPipelinesInFlight, 1),
     lingerMs: wholeNumber('redisSink.lingerMs', lingerMs, 0),
@@ -177,7 +178,7 @@ export function validateStreamOptions(options: RedisStreamSourceOptions): RedisS
   if (typeof startId !== 'string' || !/^(\$|0|\d+(-\d+)?)$/.test(startId)) throw new ConfigError(`${o}.startId`, startId, "'0', '$' or a stream id such as '1700000000000-0'")
   const settings: RedisStreamSettings = {
     connection: validateConnection(`${o}.connection`, options.connection),
-    retry: validateRetry(o, options),
+    retry: retrySettings(o, options, 500),
     stream: nonEmpty(`${o}.stream`, options.stream),
     group: nonEmpty(`${o}.group`, options.group),
     consumer: nonEmpty(`${o}.consumer`, consumer),
