@@ -83,9 +83,13 @@ export interface Summary {
 const exposedGc: (() => void) | undefined = resolveGc()
 
 /** How the collector was made callable, for the results header. */
-export const gcMode: string = typeof (globalThis as { gc?: unknown }).gc === 'function' && process.execArgv.some((a) => a.startsWith('--expose-gc') || a.startsWith('--expose_gc'))
-  ? '--expose-gc'
-  : exposedGc === undefined ? 'unavailable' : 'v8.setFlagsFromString(--expose-gc)'
+export const gcMode: string =
+  typeof (globalThis as { gc?: unknown }).gc === 'function' &&
+  process.execArgv.some((a) => a.startsWith('--expose-gc') || a.startsWith('--expose_gc'))
+    ? '--expose-gc'
+    : exposedGc === undefined
+      ? 'unavailable'
+      : 'v8.setFlagsFromString(--expose-gc)'
 
 function resolveGc(): (() => void) | undefined {
   const global = (globalThis as { gc?: () => void }).gc
@@ -183,7 +187,11 @@ export class RssSampler {
     this.sample()
     clearInterval(this.timer)
     const mb = 1024 * 1024
-    return { maxGrowthMB: (this.maxBytes - this.baselineBytes) / mb, baselineMB: this.baselineBytes / mb, maxMB: this.maxBytes / mb }
+    return {
+      maxGrowthMB: (this.maxBytes - this.baselineBytes) / mb,
+      baselineMB: this.baselineBytes / mb,
+      maxMB: this.maxBytes / mb,
+    }
   }
 }
 

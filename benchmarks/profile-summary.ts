@@ -31,7 +31,10 @@ interface CpuProfile {
   endTime: number
 }
 
-const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '10' } } })
+const { values: args, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { top: { type: 'string', default: '10' } },
+})
 const top = Number(args.top)
 if (positionals.length === 0) {
   process.stderr.write('usage: npx tsx benchmarks/profile-summary.ts <file.cpuprofile> … [--top 10]\n')
@@ -124,16 +127,26 @@ for (const path of positionals) {
     agg.us += us
     byFunction.set(key, agg)
   }
-  const ranked = [...byFunction.values()].filter((f) => f.name !== '(idle)' && f.name !== '(root)').sort((a, b) => b.us - a.us)
+  const ranked = [...byFunction.values()]
+    .filter((f) => f.name !== '(idle)' && f.name !== '(root)')
+    .sort((a, b) => b.us - a.us)
   const busyUs = ranked.reduce((s, f) => s + f.us, 0)
-  process.stdout.write(`${relative(process.cwd(), path)}: ${(totalUs / 1000).toFixed(0)} ms profiled, ${(busyUs / 1000).toFixed(0)} ms busy\n\n`)
+  process.stdout.write(
+    `${relative(process.cwd(), path)}: ${(totalUs / 1000).toFixed(0)} ms profiled, ${(busyUs / 1000).toFixed(0)} ms busy\n\n`,
+  )
   process.stdout.write(`| # | self ms | self % of busy | function | where |\n| ---: | ---: | ---: | --- | --- |\n`)
   ranked.slice(0, top).forEach((f, i) => {
-    process.stdout.write(`| ${i + 1} | ${(f.us / 1000).toFixed(1)} | ${((f.us * 100) / busyUs).toFixed(1)}% | \`${f.name}\` | ${location(f.frame, framesOfFile)} |\n`)
+    process.stdout.write(
+      `| ${i + 1} | ${(f.us / 1000).toFixed(1)} | ${((f.us * 100) / busyUs).toFixed(1)}% | \`${f.name}\` | ${location(f.frame, framesOfFile)} |\n`,
+    )
   })
   const byFile = new Map<string, number>()
   for (const f of ranked) {
-    const file = f.frame.url.startsWith('file://') ? relative(root, fileURLToPath(f.frame.url)) : f.frame.url === '' ? f.name : f.frame.url
+    const file = f.frame.url.startsWith('file://')
+      ? relative(root, fileURLToPath(f.frame.url))
+      : f.frame.url === ''
+        ? f.name
+        : f.frame.url
     byFile.set(file, (byFile.get(file) ?? 0) + f.us)
   }
   process.stdout.write(`\nSelf time by file (top ${top}):\n\n| self ms | % | file |\n| ---: | ---: | --- |\n`)

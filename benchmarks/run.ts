@@ -44,8 +44,37 @@ import {
   timeRun,
 } from './measure.js'
 
-const CASES: readonly BenchCase[] = [statelessCase, keyedCase, windowCase, backpressureCase, checkpointCase, queryableCase, asyncIoCase, kafkaSourceCase, kafkaSinkCase, kinesisSourceCase, kinesisSinkCase, rabbitmqSourceCase, rabbitmqSinkCase, mqttSourceCase, mqttSinkCase, activemqSourceCase, activemqSinkCase, redisSourceCase, redisSinkCase, actorsCase]
-const ALIASES: Readonly<Record<string, string>> = { a: 'stateless', b: 'keyed', c: 'window', d: 'backpressure', e: 'checkpoint', f: 'queryable', g: 'async-io' }
+const CASES: readonly BenchCase[] = [
+  statelessCase,
+  keyedCase,
+  windowCase,
+  backpressureCase,
+  checkpointCase,
+  queryableCase,
+  asyncIoCase,
+  kafkaSourceCase,
+  kafkaSinkCase,
+  kinesisSourceCase,
+  kinesisSinkCase,
+  rabbitmqSourceCase,
+  rabbitmqSinkCase,
+  mqttSourceCase,
+  mqttSinkCase,
+  activemqSourceCase,
+  activemqSinkCase,
+  redisSourceCase,
+  redisSinkCase,
+  actorsCase,
+]
+const ALIASES: Readonly<Record<string, string>> = {
+  a: 'stateless',
+  b: 'keyed',
+  c: 'window',
+  d: 'backpressure',
+  e: 'checkpoint',
+  f: 'queryable',
+  g: 'async-io',
+}
 
 const { values: args } = parseArgs({
   options: {
@@ -64,7 +93,8 @@ const { values: args } = parseArgs({
 function wholeNumber(option: string, text: string | undefined, fallback: number, min = 1): number {
   if (text === undefined) return fallback
   const n = Number(text.replaceAll('_', ''))
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${option}: expected a whole number of at least ${min}, got ${text}`)
+  if (!Number.isInteger(n) || n < min)
+    throw new Error(`--${option}: expected a whole number of at least ${min}, got ${text}`)
   return n
 }
 
@@ -81,9 +111,14 @@ const selected = selectCases(args.case)
 
 function selectCases(filter: string | undefined): BenchCase[] {
   if (filter === undefined) return [...CASES]
-  const ids = filter.split(',').map((s) => s.trim()).filter(Boolean).map((s) => ALIASES[s] ?? s)
+  const ids = filter
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => ALIASES[s] ?? s)
   const unknown = ids.filter((id) => !CASES.some((c) => c.id === id))
-  if (unknown.length > 0) throw new Error(`--case: unknown case ${unknown.join(', ')} (known: ${CASES.map((c) => c.id).join(', ')}, or a–d)`)
+  if (unknown.length > 0)
+    throw new Error(`--case: unknown case ${unknown.join(', ')} (known: ${CASES.map((c) => c.id).join(', ')}, or a–d)`)
   return CASES.filter((c) => ids.includes(c.id))
 }
 
@@ -91,7 +126,16 @@ function selectCases(filter: string | undefined): BenchCase[] {
 type CaseOutcome =
   | { kind: 'skipped'; bench: BenchCase; reason: string }
   | { kind: 'failed'; bench: BenchCase; error: string }
-  | { kind: 'ran'; bench: BenchCase; prepared: PreparedCase; summaries: Summary[]; errors: string[]; targets: TargetCheck[]; reps: number; warmup: number }
+  | {
+      kind: 'ran'
+      bench: BenchCase
+      prepared: PreparedCase
+      summaries: Summary[]
+      errors: string[]
+      targets: TargetCheck[]
+      reps: number
+      warmup: number
+    }
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`)
@@ -128,7 +172,9 @@ async function runCase(bench: BenchCase): Promise<CaseOutcome> {
         const sample = await timeRun(contender)
         if (measured) samples.get(contender)!.push(sample)
         const rate = (sample.result.records * 1000) / sample.ms
-        log(`[${bench.id}] ${label.padEnd(11)} ${contender.name.padEnd(44)} ${formatRate(rate).padStart(9)} ${unit}/s  ${sample.ms.toFixed(0).padStart(6)} ms`)
+        log(
+          `[${bench.id}] ${label.padEnd(11)} ${contender.name.padEnd(44)} ${formatRate(rate).padStart(9)} ${unit}/s  ${sample.ms.toFixed(0).padStart(6)} ms`,
+        )
       } catch (error) {
         failed.set(contender, messageOf(error))
         log(`[${bench.id}] ${label} ${contender.name} FAILED: ${(error as Error).stack ?? error}`)
@@ -144,7 +190,13 @@ async function runCase(bench: BenchCase): Promise<CaseOutcome> {
     try {
       targets = prepared.targets(byName)
     } catch (error) {
-      targets = [{ label: `${bench.title}: targets`, pass: false, actual: `not measurable: ${messageOf(error)} (${[...failed.keys()].map((c) => c.name).join(', ') || 'see errors'})` }]
+      targets = [
+        {
+          label: `${bench.title}: targets`,
+          pass: false,
+          actual: `not measurable: ${messageOf(error)} (${[...failed.keys()].map((c) => c.name).join(', ') || 'see errors'})`,
+        },
+      ]
     }
   }
   return { kind: 'ran', bench, prepared, summaries, errors, targets, reps: caseReps, warmup: caseWarmup }
@@ -158,7 +210,9 @@ function checksumMismatches(summaries: readonly Summary[]): string[] {
   for (const s of summaries) {
     for (const { result } of s.samples) {
       if (result.output !== reference.output || result.checksum !== reference.checksum) {
-        out.push(`${s.name}: output ${result.output} / checksum ${result.checksum}, but ${reference.name} gave ${reference.output} / ${reference.checksum}`)
+        out.push(
+          `${s.name}: output ${result.output} / checksum ${result.checksum}, but ${reference.name} gave ${reference.output} / ${reference.checksum}`,
+        )
         break
       }
     }
@@ -172,10 +226,12 @@ function messageOf(error: unknown): string {
 
 function commandLine(): string {
   const rest = process.argv.slice(2).join(' ')
-  if (process.env['npm_lifecycle_event'] === 'bench') return `npm run bench${rest ? ` -- ${rest}` : ''}`
+  if (process.env.npm_lifecycle_event === 'bench') return `npm run bench${rest ? ` -- ${rest}` : ''}`
   const script = relative(process.cwd(), process.argv[1] ?? 'benchmarks/run.ts')
   const viaTsxCli = process.execArgv.some((a) => a.includes('tsx') && a.includes('dist'))
-  const flags = process.execArgv.filter((a, i, all) => !a.includes('tsx') && !(/^--(require|import)$/.test(a) && (all[i + 1] ?? '').includes('tsx')))
+  const flags = process.execArgv.filter(
+    (a, i, all) => !a.includes('tsx') && !(/^--(require|import)$/.test(a) && (all[i + 1] ?? '').includes('tsx')),
+  )
   const tsx = viaTsxCli ? 'npx tsx' : 'node'
   const nodeFlags = [...flags, ...(viaTsxCli ? [] : ['--import tsx'])].join(' ')
   return [tsx, nodeFlags, script, rest].filter(Boolean).join(' ')
@@ -184,8 +240,12 @@ function commandLine(): string {
 function gitState(): string {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here, encoding: 'utf8' }).trim()
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib'], { cwd: here, encoding: 'utf8' }).split('\n').filter(Boolean).length
-    return dirty === 0 ? head : `${head} + ${dirty} uncommitted change(s) under lib/ (the working tree as it was during the run)`
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib'], { cwd: here, encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean).length
+    return dirty === 0
+      ? head
+      : `${head} + ${dirty} uncommitted change(s) under lib/ (the working tree as it was during the run)`
   } catch {
     return 'unknown'
   }
@@ -205,7 +265,14 @@ function caseMarkdown(o: CaseOutcome): string {
   const hasBaselines = o.summaries.some((s) => s.role === 'baseline')
   const ratioColumns = hasBaselines ? engines : []
   const extraKeys = [...new Set(o.summaries.flatMap((s) => Object.keys(s.extra)))]
-  const header = ['contender', `${unit}/s (median)`, 'median time', `spread (min–max ${unit}/s)`, ...ratioColumns.map((e) => (engines.length === 1 ? 'engine ÷ this' : `${e.name} ÷ this`)), ...extraKeys]
+  const header = [
+    'contender',
+    `${unit}/s (median)`,
+    'median time',
+    `spread (min–max ${unit}/s)`,
+    ...ratioColumns.map((e) => (engines.length === 1 ? 'engine ÷ this' : `${e.name} ÷ this`)),
+    ...extraKeys,
+  ]
   lines.push(`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`)
   for (const s of o.summaries) {
     const row = [
@@ -220,7 +287,10 @@ function caseMarkdown(o: CaseOutcome): string {
   }
   const first = o.summaries[0]
   lines.push('')
-  if (first !== undefined) lines.push(`${formatInt(first.samples[0]?.result.records ?? 0)} input ${unit} per run, ${o.warmup} warm-up + ${o.reps} measured runs per contender, interleaved.${o.prepared.compareChecksums === false ? '' : ` Every contender produced ${formatInt(first.output)} output records with the same checksum${o.errors.some((e) => e.includes('checksum')) ? ' — EXCEPT as listed below' : ''}.`}`)
+  if (first !== undefined)
+    lines.push(
+      `${formatInt(first.samples[0]?.result.records ?? 0)} input ${unit} per run, ${o.warmup} warm-up + ${o.reps} measured runs per contender, interleaved.${o.prepared.compareChecksums === false ? '' : ` Every contender produced ${formatInt(first.output)} output records with the same checksum${o.errors.some((e) => e.includes('checksum')) ? ' — EXCEPT as listed below' : ''}.`}`,
+    )
   for (const note of o.prepared.notes ?? []) lines.push('', `Note: ${note}`)
   for (const e of o.errors) lines.push('', `**Error:** ${e}`)
   if (o.targets.length > 0) {
@@ -264,7 +334,9 @@ function resultsMarkdown(outcomes: readonly CaseOutcome[], command: string, star
 
 const startedAt = new Date()
 const command = commandLine()
-log(`sluice benchmarks: ${selected.map((c) => c.id).join(', ')}; ${formatInt(records)} records, ${warmup} warm-up + ${reps} runs; gc ${gcMode}`)
+log(
+  `sluice benchmarks: ${selected.map((c) => c.id).join(', ')}; ${formatInt(records)} records, ${warmup} warm-up + ${reps} runs; gc ${gcMode}`,
+)
 const outcomes: CaseOutcome[] = []
 for (const bench of selected) outcomes.push(await runCase(bench))
 const elapsedS = (Date.now() - startedAt.getTime()) / 1000

@@ -21,7 +21,18 @@ import {
 } from '../lib/index.js'
 
 const EVENTS = Number(process.env.EVENTS ?? 2_000_000)
-const PAGES = ['/', '/search', '/cart', '/checkout', '/help', '/product/1', '/product/2', '/product/3', '/account', '/blog']
+const PAGES = [
+  '/',
+  '/search',
+  '/cart',
+  '/checkout',
+  '/help',
+  '/product/1',
+  '/product/2',
+  '/product/3',
+  '/account',
+  '/blog',
+]
 const START = Date.UTC(2026, 10, 25, 12, 0, 0)
 
 interface Click {
@@ -41,35 +52,52 @@ function clickLine(i: number): string {
 
 const env = StreamEnvironment.create({ parallelism: 2 })
 
-const clicks = env
-  .fromSequence(0, EVENTS - 1, { name: 'clicks' })
-  .pipe(
-    map(clickLine, { name: 'render' }),
-    decode((line: string) => JSON.parse(line) as Click, { name: 'decode' }),
-  )
+const clicks = env.fromSequence(0, EVENTS - 1, { name: 'clicks' }).pipe(
+  map(clickLine, { name: 'render' }),
+  decode((line: string) => JSON.parse(line) as Click, { name: 'decode' }),
+)
 
 const deadLetters: DeadLetter[] = []
-clicks.getSideOutput(DEAD_LETTERS).sinkTo(new CallbackSink((l: DeadLetter) => deadLetters.push(l)), { name: 'dead letters' })
+clicks
+  .getSideOutput(DEAD_LETTERS)
+  .sinkTo(new CallbackSink((l: DeadLetter) => deadLetters.push(l)), { name: 'dead letters' })
 
 const perMinute = clicks.pipe(
-  assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Click>(2_000).withTimestampAssigner((c) => c.at)),
+  assignTimestampsAndWatermarks(
+    WatermarkStrategy.forBoundedOutOfOrderness<Click>(2_000).withTimestampAssigner((c) => c.at),
+  ),
   keyBy((c: Click) => c.page),
   window(tumblingEventTimeWindows(60_000)),
-  aggregate({
-    createAccumulator: () => ({ page: '', minute: 0, clicks: 0 }),
-    add: (c: Click, acc: { page: string; minute: number; clicks: number }) => ({ page: c.page, minute: Math.floor(c.at / 60_000), clicks: acc.clicks + 1 }),
-    getResult: (acc: { page: string; minute: number; clicks: number }) => acc,
-  }, { name: 'clicks per minute' }),
+  aggregate(
+    {
+      createAccumulator: () => ({ page: '', minute: 0, clicks: 0 }),
+      add: (c: Click, acc: { page: string; minute: number; clicks: number }) => ({
+        page: c.page,
+        minute: Math.floor(c.at / 60_000),
+        clicks: acc.clicks + 1,
+      }),
+      getResult: (acc: { page: string; minute: number; clicks: number }) => acc,
+    },
+    { name: 'clicks per minute' },
+  ),
 )
 
 const windows: Array<{ page: string; minute: number; clicks: number }> = []
-perMinute.sinkTo(new CallbackSink((w: { page: string; minute: number; clicks: number }) => windows.push(w)), { name: 'windows' })
+perMinute.sinkTo(new CallbackSink((w: { page: string; minute: number; clicks: number }) => windows.push(w)), {
+  name: 'windows',
+})
 
 const totals = new Map<string, number>()
 perMinute
   .pipe(
     keyBy((w: { page: string }) => w.page),
-    reduce((a: { page: string; minute: number; clicks: number }, b: { page: string; minute: number; clicks: number }) => ({ ...b, clicks: a.clicks + b.clicks }), { name: 'running total' }),
+    reduce(
+      (a: { page: string; minute: number; clicks: number }, b: { page: string; minute: number; clicks: number }) => ({
+        ...b,
+        clicks: a.clicks + b.clicks,
+      }),
+      { name: 'running total' },
+    ),
   )
   .sinkTo(new CallbackSink((t: { page: string; clicks: number }) => totals.set(t.page, t.clicks)), { name: 'totals' })
 
@@ -78,17 +106,28 @@ const job = env.executeAsync('clickstream demo')
 const progress = job.progress(500).subscribe((m) => {
   const decoded = m.operators.find((o) => o.operator.startsWith('decode'))
   const read = m.operators.find((o) => o.operator.startsWith('clicks'))?.recordsOut ?? 0
-  process.stderr.write(`  … ${read.toLocaleString('en')} / ${EVENTS.toLocaleString('en')} events read, ${(decoded?.recordsOut ?? 0).toLocaleString('en')} decoded\n`)
+  process.stderr.write(
+    `  … ${read.toLocaleString('en')} / ${EVENTS.toLocaleString('en')} events read, ${(decoded?.recordsOut ?? 0).toLocaleString('en')} decoded\n`,
+  )
 })
 const result = await job.result
 progress.unsubscribe()
 const seconds = (performance.now() - started) / 1000
 
-console.log(`\nclickstream demo: ${EVENTS.toLocaleString('en')} events in ${seconds.toFixed(2)} s = ${Math.round(EVENTS / seconds).toLocaleString('en')} events/s (parallelism 2)`)
-console.log(`one-minute windows emitted: ${windows.length}; dead letters: ${deadLetters.length}${deadLetters[0] ? ` (e.g. ${JSON.stringify(deadLetters[0].record)}: ${deadLetters[0].reason})` : ''}`)
+console.log(
+  `\nclickstream demo: ${EVENTS.toLocaleString('en')} events in ${seconds.toFixed(2)} s = ${Math.round(EVENTS / seconds).toLocaleString('en')} events/s (parallelism 2)`,
+)
+console.log(
+  `one-minute windows emitted: ${windows.length}; dead letters: ${deadLetters.length}${deadLetters[0] ? ` (e.g. ${JSON.stringify(deadLetters[0].record)}: ${deadLetters[0].reason})` : ''}`,
+)
 console.log('clicks per page:')
-for (const [page, n] of [...totals].sort((a, b) => b[1] - a[1])) console.log(`  ${page.padEnd(12)} ${n.toLocaleString('en').padStart(10)}`)
+for (const [page, n] of [...totals].sort((a, b) => b[1] - a[1]))
+  console.log(`  ${page.padEnd(12)} ${n.toLocaleString('en').padStart(10)}`)
 const busiest = windows.reduce((a, b) => (b.clicks > a.clicks ? b : a), windows[0]!)
-console.log(`busiest minute: ${busiest.page} at ${new Date(busiest.minute * 60_000).toISOString().slice(11, 16)} UTC with ${busiest.clicks} clicks`)
+console.log(
+  `busiest minute: ${busiest.page} at ${new Date(busiest.minute * 60_000).toISOString().slice(11, 16)} UTC with ${busiest.clicks} clicks`,
+)
 const counted = [...totals.values()].reduce((a, b) => a + b, 0)
-console.log(`check: ${counted.toLocaleString('en')} clicks counted + ${deadLetters.length} dead letters = ${(counted + deadLetters.length).toLocaleString('en')} events (${counted + deadLetters.length === EVENTS ? 'all accounted for' : 'MISMATCH'}); job ${result.status}`)
+console.log(
+  `check: ${counted.toLocaleString('en')} clicks counted + ${deadLetters.length} dead letters = ${(counted + deadLetters.length).toLocaleString('en')} events (${counted + deadLetters.length === EVENTS ? 'all accounted for' : 'MISMATCH'}); job ${result.status}`,
+)

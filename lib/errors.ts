@@ -51,7 +51,11 @@ export class UserFunctionError extends SluiceError {
 
   constructor(operator: string, subtask: number, record: unknown, cause: unknown, restartRequested = false) {
     const text = describeValue(record)
-    super('ERR_USER_FUNCTION', `operator ${operator} (subtask ${subtask}) failed on record ${text}: ${messageOf(cause)}`, { cause, retriable: restartRequested })
+    super(
+      'ERR_USER_FUNCTION',
+      `operator ${operator} (subtask ${subtask}) failed on record ${text}: ${messageOf(cause)}`,
+      { cause, retriable: restartRequested },
+    )
     this.operator = operator
     this.subtask = subtask
     this.record = text

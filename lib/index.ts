@@ -13,7 +13,24 @@ export { map } from './operators/map.js'
 export { filter } from './operators/filter.js'
 export { flatMap } from './operators/flat-map.js'
 export { decode } from './operators/decode.js'
-export { asyncMap, orderedWait, unorderedWait, sharedLimiter, SharedLimiter, asyncMetrics, AsyncTimeoutError, type AsyncIoMetrics, type AsyncMapOptions, type AsyncFunction, type TimeoutPolicy, type RetryStrategy, type FixedDelayRetry, type ExponentialBackoffRetry, type AsyncIoMetricsSnapshot, type LatencyPercentiles } from './operators/async-map.js'
+export {
+  asyncMap,
+  orderedWait,
+  unorderedWait,
+  sharedLimiter,
+  SharedLimiter,
+  asyncMetrics,
+  AsyncTimeoutError,
+  type AsyncIoMetrics,
+  type AsyncMapOptions,
+  type AsyncFunction,
+  type TimeoutPolicy,
+  type RetryStrategy,
+  type FixedDelayRetry,
+  type ExponentialBackoffRetry,
+  type AsyncIoMetricsSnapshot,
+  type LatencyPercentiles,
+} from './operators/async-map.js'
 export { keyBy } from './operators/key-by.js'
 export { reduce } from './operators/reduce.js'
 export { aggregate } from './operators/aggregate.js'
@@ -21,7 +38,13 @@ export { process } from './operators/process.js'
 export { union, merge } from './operators/union.js'
 export { connect, type CoProcessFunction, type ConnectOptions } from './operators/connect.js'
 export { rebalance, broadcast, global, rescale } from './operators/partitioning.js'
-export type { Collector, ProcessContext, ProcessFunction, RuntimeContext, TimerAccess } from './operators/process-function.js'
+export type {
+  Collector,
+  ProcessContext,
+  ProcessFunction,
+  RuntimeContext,
+  TimerAccess,
+} from './operators/process-function.js'
 
 export {
   ValueStateDescriptor,
@@ -65,7 +88,11 @@ export type { CheckpointConfig } from './checkpoint/checkpoint-config.js'
 export type { CheckpointStats, CheckpointMetadata } from './checkpoint/checkpoint-types.js'
 export { TwoPhaseCommitSink, type CommitOutcome } from './checkpoint/two-phase-commit-sink.js'
 
-export { QueryableStateServer, type QueryableStateOptions, type ResultSerializer } from './queryable/queryable-state-server.js'
+export {
+  QueryableStateServer,
+  type QueryableStateOptions,
+  type ResultSerializer,
+} from './queryable/queryable-state-server.js'
 export { QueryableStateClient, QueryableStateError } from './queryable/queryable-state-client.js'
 
 export { OutputTag, DEAD_LETTERS, type DeadLetter } from './runtime/output-tag.js'

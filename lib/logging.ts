@@ -36,7 +36,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const base = options.fields ?? {}
   const emit = (lineLevel: LogLevel, message: string, fields?: Record<string, unknown>): void => {
     if (RANK[lineLevel] < threshold) return
-    write(JSON.stringify({ time: new Date().toISOString(), level: lineLevel, msg: message, ...base, ...fields }, replaceErrors))
+    write(
+      JSON.stringify(
+        { time: new Date().toISOString(), level: lineLevel, msg: message, ...base, ...fields },
+        replaceErrors,
+      ),
+    )
   }
   return {
     debug: (m, f) => emit('debug', m, f),
@@ -48,7 +53,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 }
 
 function replaceErrors(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message, code: (value as { code?: unknown }).code }
+  if (value instanceof Error)
+    return { name: value.name, message: value.message, code: (value as { code?: unknown }).code }
   if (typeof value === 'bigint') return value.toString()
   return value
 }

@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 echo "== typecheck"
 npx tsc -p tsconfig.json --noEmit
 
+echo "== lint"
+npx biome check .
+
 if [ -x scripts/services.sh ]; then
   echo "== services"
   bash scripts/services.sh

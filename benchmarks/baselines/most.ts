@@ -47,7 +47,13 @@ async function drain(stream: Stream<number>, records: number): Promise<RunResult
 
 /** Case stateless: map(x*2), filter(x % 3 !== 0). */
 export function statelessChain(data: readonly number[]): Promise<RunResult> {
-  return drain(filter((x: number) => x % 3 !== 0, map((x: number) => x * 2, new FromArray(data))), data.length)
+  return drain(
+    filter(
+      (x: number) => x % 3 !== 0,
+      map((x: number) => x * 2, new FromArray(data)),
+    ),
+    data.length,
+  )
 }
 
 /** Case keyed: map(x+1), filter, a Map of counts per key x % 1000, emitting the new count. */
@@ -60,7 +66,10 @@ export function keyedCount(data: readonly number[]): Promise<RunResult> {
       counts.set(key, n)
       return n
     },
-    filter((x: number) => x % 3 !== 0, map((x: number) => x + 1, new FromArray(data))),
+    filter(
+      (x: number) => x % 3 !== 0,
+      map((x: number) => x + 1, new FromArray(data)),
+    ),
   )
   return drain(counted, data.length)
 }

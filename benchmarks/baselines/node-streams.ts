@@ -48,7 +48,12 @@ function chunkCounter(): { sink: Writable; result: (records: number) => RunResul
 /** Case stateless, one record per chunk. */
 export async function statelessChain(data: readonly number[]): Promise<RunResult> {
   const { sink, result } = counter()
-  await pipeline(Readable.from(data), mapper((x: number) => x * 2), filterer((x: number) => x % 3 !== 0), sink)
+  await pipeline(
+    Readable.from(data),
+    mapper((x: number) => x * 2),
+    filterer((x: number) => x % 3 !== 0),
+    sink,
+  )
   return result(data.length)
 }
 
@@ -78,7 +83,13 @@ function keyCounter(): (x: number) => number {
 /** Case keyed, one record per chunk. */
 export async function keyedCount(data: readonly number[]): Promise<RunResult> {
   const { sink, result } = counter()
-  await pipeline(Readable.from(data), mapper((x: number) => x + 1), filterer((x: number) => x % 3 !== 0), mapper(keyCounter()), sink)
+  await pipeline(
+    Readable.from(data),
+    mapper((x: number) => x + 1),
+    filterer((x: number) => x % 3 !== 0),
+    mapper(keyCounter()),
+    sink,
+  )
   return result(data.length)
 }
 
@@ -121,7 +132,11 @@ export async function slowSink(n: number, slowEvery: number, highWaterMark: numb
     },
   })
   const sampler = new RssSampler(50)
-  await pipeline(Readable.from(sequence()), mapper((x: number) => x + 1), sink)
+  await pipeline(
+    Readable.from(sequence()),
+    mapper((x: number) => x + 1),
+    sink,
+  )
   const rss = sampler.stop()
   return { records: n, output, checksum, extra: { 'max RSS growth (MB)': rss.maxGrowthMB } }
 }

@@ -5,7 +5,11 @@ import type { RunResult } from '../measure.js'
 import { WINDOW_CHECKSUM_MODULUS, type WindowSpec } from './for-loop.js'
 
 /** Subscribes and resolves with the count and sum of what arrives. */
-function drain(source: Observable<number>, records: number, checksumOf: (value: number) => number = (v) => v): Promise<RunResult> {
+function drain(
+  source: Observable<number>,
+  records: number,
+  checksumOf: (value: number) => number = (v) => v,
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     let output = 0
     let checksum = 0
@@ -22,7 +26,13 @@ function drain(source: Observable<number>, records: number, checksumOf: (value: 
 
 /** Case stateless: map(x*2), filter(x % 3 !== 0). */
 export function statelessChain(data: readonly number[]): Promise<RunResult> {
-  return drain(from(data).pipe(map((x) => x * 2), filter((x) => x % 3 !== 0)), data.length)
+  return drain(
+    from(data).pipe(
+      map((x) => x * 2),
+      filter((x) => x % 3 !== 0),
+    ),
+    data.length,
+  )
 }
 
 /** Case keyed: map(x+1), filter, then a Map of counts per key x % 1000 updated in `map`, emitting the new count. */

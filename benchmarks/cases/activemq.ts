@@ -11,7 +11,12 @@
 // n is the case's own (60,000; 10,000 with --quick). Target (issue 6): engine ≥ 0.8 × the baseline.
 import type { IFrame, IMessage } from '@stomp/stompjs'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
-import { ActiveMQSink, type ActiveMQMessage, type ActiveMQReader, ActiveMQSource } from '../../lib/connectors/activemq/index.js'
+import {
+  ActiveMQSink,
+  type ActiveMQMessage,
+  type ActiveMQReader,
+  ActiveMQSource,
+} from '../../lib/connectors/activemq/index.js'
 import { closeStomp, openStomp, type StompSession } from '../../lib/connectors/activemq/stomp-session.js'
 import { retrySettings } from '../../lib/connectors/common/reconnect.js'
 import type { Sink } from '../../lib/runtime/sink.js'
@@ -32,10 +37,17 @@ const DESTINATION = '/queue/sluice-bench-activemq'
 const connection = { host: HOST, port: PORT }
 
 const payload = (i: number): string => String(i).padEnd(SIZE, '.')
-const numberOf = (body: Buffer | string): number => Number.parseInt(typeof body === 'string' ? body.slice(0, 12) : body.toString('latin1', 0, 12), 10)
+const numberOf = (body: Buffer | string): number =>
+  Number.parseInt(typeof body === 'string' ? body.slice(0, 12) : body.toString('latin1', 0, 12), 10)
 
 function session(): Promise<StompSession> {
-  return openStomp({ host: HOST, port: PORT, connectHeaders: {}, heartbeatMs: 0, retry: retrySettings('bench', { maxRetries: 0 }) })
+  return openStomp({
+    host: HOST,
+    port: PORT,
+    connectHeaders: {},
+    heartbeatMs: 0,
+    retry: retrySettings('bench', { maxRetries: 0 }),
+  })
 }
 
 /** Sends n messages with a receipt on each, at most WINDOW unreceipted: the baseline sink, and the filler. */
@@ -49,7 +61,11 @@ async function send(s: StompSession, n: number): Promise<void> {
   let sent = 0
   while (receipted < n) {
     while (sent < n && sent - receipted < WINDOW) {
-      s.client.publish({ destination: DESTINATION, body: payload(sent), headers: { persistent: 'true', receipt: String(++sent) } })
+      s.client.publish({
+        destination: DESTINATION,
+        body: payload(sent),
+        headers: { persistent: 'true', receipt: String(++sent) },
+      })
     }
     await new Promise<void>((resolve) => {
       wake = () => {
@@ -66,12 +82,16 @@ async function read(s: StompSession, n: number): Promise<{ output: number; check
   let unsubscribe: (() => void) | undefined
   await new Promise<void>((resolve) => {
     if (n === 0) return resolve()
-    const sub = s.client.subscribe(DESTINATION, (m: IMessage) => {
-      output++
-      checksum += numberOf(m.body)
-      m.ack()
-      if (output === n) resolve()
-    }, { ack: 'client-individual', 'activemq.prefetchSize': String(PREFETCH) })
+    const sub = s.client.subscribe(
+      DESTINATION,
+      (m: IMessage) => {
+        output++
+        checksum += numberOf(m.body)
+        m.ack()
+        if (output === n) resolve()
+      },
+      { ack: 'client-individual', 'activemq.prefetchSize': String(PREFETCH) },
+    )
     unsubscribe = () => sub.unsubscribe()
   })
   unsubscribe?.()
@@ -109,13 +129,30 @@ async function engineSource(n: number): Promise<RunResult> {
   const readers: ActiveMQReader[] = []
   const source = new ActiveMQSource({ ...connection, destination: DESTINATION, prefetch: PREFETCH })
   const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: CHECKPOINT_MS } })
-  env.fromSource({ ...source, name: source.name, bounded: false, createReader: (c, r) => { const reader = source.createReader(c, r as never); readers.push(reader); return reader } }).sinkTo(sink)
+  env
+    .fromSource({
+      ...source,
+      name: source.name,
+      bounded: false,
+      createReader: (c, r) => {
+        const reader = source.createReader(c, r as never)
+        readers.push(reader)
+        return reader
+      },
+    })
+    .sinkTo(sink)
   const started = performance.now()
   const job = env.executeAsync('bench: activemq source')
   await until(() => sink.output >= n && readers[0]?.unacknowledged === 0)
   const ms = performance.now() - started
   await job.cancel()
-  return { records: n, output: sink.output, checksum: sink.checksum, ms, extra: { 'max unacknowledged': readers[0]!.maxUnacknowledged } }
+  return {
+    records: n,
+    output: sink.output,
+    checksum: sink.checksum,
+    ms,
+    extra: { 'max unacknowledged': readers[0]!.maxUnacknowledged },
+  }
 }
 
 async function rawSource(n: number): Promise<RunResult> {
@@ -127,7 +164,11 @@ async function rawSource(n: number): Promise<RunResult> {
 
 async function engineSink(n: number, intervalMs: number): Promise<RunResult> {
   const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs } })
-  env.fromSequence(0, n - 1).sinkTo(new ActiveMQSink<number>({ ...connection, destination: DESTINATION, serializer: payload, maxInFlight: WINDOW }))
+  env
+    .fromSequence(0, n - 1)
+    .sinkTo(
+      new ActiveMQSink<number>({ ...connection, destination: DESTINATION, serializer: payload, maxInFlight: WINDOW }),
+    )
   const started = performance.now()
   await env.execute('bench: activemq sink')
   const ms = performance.now() - started
@@ -151,7 +192,10 @@ async function until(predicate: () => boolean): Promise<void> {
 
 async function unavailable(): Promise<string | undefined> {
   try {
-    const s = await Promise.race([session(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no CONNECTED within 5 s')), 5000))])
+    const s = await Promise.race([
+      session(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no CONNECTED within 5 s')), 5000)),
+    ])
     await closeStomp(s)
     return undefined
   } catch (error) {
@@ -165,7 +209,11 @@ function targets(s: ReadonlyMap<string, Summary>, label: string): TargetCheck[] 
   for (const engine of all.filter((x) => x.role === 'engine')) {
     for (const base of all.filter((x) => x.role === 'baseline')) {
       const ratio = engine.rate / base.rate
-      out.push({ label: `${label}: ${engine.name} ≥ ${TARGET} × ${base.name}`, pass: ratio >= TARGET, actual: `${ratio.toFixed(2)}×` })
+      out.push({
+        label: `${label}: ${engine.name} ≥ ${TARGET} × ${base.name}`,
+        pass: ratio >= TARGET,
+        actual: `${ratio.toFixed(2)}×`,
+      })
     }
   }
   return out
@@ -207,8 +255,16 @@ export const activemqSinkCase: BenchCase = {
       warmup: 1,
       unit: 'messages',
       contenders: [
-        { name: `engine: ActiveMQSink, checkpoint every ${CHECKPOINT_MS} ms`, role: 'engine', run: () => engineSink(n, CHECKPOINT_MS) },
-        { name: `engine: ActiveMQSink, checkpoint every ${SINK_CHECKPOINT_MS} ms`, role: 'engine', run: () => engineSink(n, SINK_CHECKPOINT_MS) },
+        {
+          name: `engine: ActiveMQSink, checkpoint every ${CHECKPOINT_MS} ms`,
+          role: 'engine',
+          run: () => engineSink(n, CHECKPOINT_MS),
+        },
+        {
+          name: `engine: ActiveMQSink, checkpoint every ${SINK_CHECKPOINT_MS} ms`,
+          role: 'engine',
+          run: () => engineSink(n, SINK_CHECKPOINT_MS),
+        },
         { name: 'stompjs alone, receipt per message', role: 'baseline', run: () => rawSink(n) },
       ],
       notes: notes(n),

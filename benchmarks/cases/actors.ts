@@ -15,9 +15,16 @@ async function burst(count: number): Promise<RunResult> {
     name: 'consumer',
     mailboxCapacity: count,
   })
-  const producer = system.spawn<'go'>(() => ({ receive: () => { for (let i = 0; i < count; i++) consumer.tell(i) } }), {
-    name: 'producer',
-  })
+  const producer = system.spawn<'go'>(
+    () => ({
+      receive: () => {
+        for (let i = 0; i < count; i++) consumer.tell(i)
+      },
+    }),
+    {
+      name: 'producer',
+    },
+  )
   const started = performance.now()
   producer.tell('go')
   await finished
@@ -60,8 +67,12 @@ async function pingPong(count: number): Promise<RunResult> {
   let done!: () => void
   const finished = new Promise<void>((resolve) => (done = resolve))
   let pong!: ActorRef<number>
-  const ping = system.spawn<number>(() => ({ receive: (n) => void (n >= count ? done() : pong.tell(n + 1)) }), { name: 'ping' })
-  pong = system.spawn<number>(() => ({ receive: (n) => void (n >= count ? done() : ping.tell(n + 1)) }), { name: 'pong' })
+  const ping = system.spawn<number>(() => ({ receive: (n) => void (n >= count ? done() : pong.tell(n + 1)) }), {
+    name: 'ping',
+  })
+  pong = system.spawn<number>(() => ({ receive: (n) => void (n >= count ? done() : ping.tell(n + 1)) }), {
+    name: 'pong',
+  })
   const started = performance.now()
   ping.tell(1)
   await finished

@@ -37,7 +37,10 @@ async function engine(n: number, ordered: boolean): Promise<RunResult> {
   const sink = new CountingSink()
   const name = `bench-async-${ordered ? 'ordered' : 'unordered'}`
   const env = StreamEnvironment.create({ parallelism: 1 })
-  env.fromSequence(1, n).pipe(asyncMap(service, { capacity: CAPACITY, ordered, name })).sinkTo(sink)
+  env
+    .fromSequence(1, n)
+    .pipe(asyncMap(service, { capacity: CAPACITY, ordered, name }))
+    .sinkTo(sink)
   await env.execute(`bench: async I/O (${ordered ? 'ordered' : 'unordered'})`)
   const m = asyncMetrics(name)[0]!
   const latency = m.latency.percentiles()
@@ -45,7 +48,12 @@ async function engine(n: number, ordered: boolean): Promise<RunResult> {
     records: n,
     output: sink.output,
     checksum: sink.checksum,
-    extra: { 'max in flight': m.maxInFlight, 'max held': m.maxHeld, 'p50 latency (ms)': latency.p50, 'p99 latency (ms)': latency.p99 },
+    extra: {
+      'max in flight': m.maxInFlight,
+      'max held': m.maxHeld,
+      'p50 latency (ms)': latency.p50,
+      'p99 latency (ms)': latency.p99,
+    },
   }
 }
 
@@ -67,7 +75,11 @@ async function workers(n: number): Promise<RunResult> {
 
 function target(s: Summary): TargetCheck {
   const share = s.rate / IDEAL
-  return { label: `g) ${s.name}: ≥ ${TARGET * 100} % of the ideal ${formatRate(IDEAL)} results/s`, pass: share >= TARGET, actual: `${formatRate(s.rate)} results/s = ${(share * 100).toFixed(1)} %` }
+  return {
+    label: `g) ${s.name}: ≥ ${TARGET * 100} % of the ideal ${formatRate(IDEAL)} results/s`,
+    pass: share >= TARGET,
+    actual: `${formatRate(s.rate)} results/s = ${(share * 100).toFixed(1)} %`,
+  }
 }
 
 export const asyncIoCase: BenchCase = {

@@ -69,7 +69,10 @@ class InFlightWatch {
 async function engine(n: number, chaining: boolean): Promise<RunResult> {
   const sink = new SlowSink()
   const env = StreamEnvironment.create({ parallelism: 1, chaining })
-  env.fromSequence(1, n).pipe(map((x: number) => x + 1)).sinkTo(sink)
+  env
+    .fromSequence(1, n)
+    .pipe(map((x: number) => x + 1))
+    .sinkTo(sink)
   const watch = new InFlightWatch()
   const sampler = new RssSampler(50)
   const job = env.executeAsync(`bench: backpressure (chaining ${chaining ? 'on' : 'off'})`)
@@ -98,7 +101,11 @@ function engineTargets(s: Summary): TargetCheck[] {
   const growth = s.extra[RSS] as number
   const within = s.extra[WITHIN] as boolean
   return [
-    { label: `d) ${s.name}: max RSS growth < ${RSS_LIMIT_MB} MB`, pass: growth < RSS_LIMIT_MB, actual: `${growth.toFixed(1)} MB (worst of ${s.samples.length} runs)` },
+    {
+      label: `d) ${s.name}: max RSS growth < ${RSS_LIMIT_MB} MB`,
+      pass: growth < RSS_LIMIT_MB,
+      actual: `${growth.toFixed(1)} MB (worst of ${s.samples.length} runs)`,
+    },
     {
       label: `d) ${s.name}: every subtask's maxQueuedRecords ≤ inputCapacity`,
       pass: within,
@@ -117,7 +124,11 @@ export const backpressureCase: BenchCase = {
       contenders: [
         { name: 'engine (chained)', role: 'engine', run: () => engine(records, true) },
         { name: 'engine (chaining off)', role: 'engine', run: () => engine(records, false) },
-        { name: `Node pipeline, slow Writable (highWaterMark ${SLOW_EVERY})`, role: 'baseline', run: () => nodeStreams.slowSink(records, SLOW_EVERY, SLOW_EVERY) },
+        {
+          name: `Node pipeline, slow Writable (highWaterMark ${SLOW_EVERY})`,
+          role: 'baseline',
+          run: () => nodeStreams.slowSink(records, SLOW_EVERY, SLOW_EVERY),
+        },
       ],
       notes: [
         'RSS growth = max resident set size sampled every 50 ms during the run minus the RSS after a collection just before it; worst run shown.',

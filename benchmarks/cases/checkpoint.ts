@@ -65,9 +65,15 @@ async function engine(records: number, checkpoints: boolean): Promise<RunResult>
     const env = StreamEnvironment.create({
       parallelism: 1,
       logLevel: 'silent',
-      ...(checkpoints ? { checkpointing: { intervalMs: 1_000, storage: new DirectoryStorage(dir, { retain: 2 }) } } : {}),
+      ...(checkpoints
+        ? { checkpointing: { intervalMs: 1_000, storage: new DirectoryStorage(dir, { retain: 2 }) } }
+        : {}),
     })
-    env.fromSequence(0, records - 1).pipe(keyBy((x: number) => x % KEYS)).transform('count', () => new CountPerKey(), { uid: 'count' }).sinkTo(sink)
+    env
+      .fromSequence(0, records - 1)
+      .pipe(keyBy((x: number) => x % KEYS))
+      .transform('count', () => new CountPerKey(), { uid: 'count' })
+      .sinkTo(sink)
     const job = env.executeAsync(`bench: checkpoints ${checkpoints ? 'every 1 s' : 'off'}`)
     await job.result
     const completed = job.checkpoints().filter((c) => c.status === 'completed')
@@ -78,12 +84,14 @@ async function engine(records: number, checkpoints: boolean): Promise<RunResult>
       checksum: sink.checksum,
       extra: {
         [GAP]: Math.round(sink.maxGapMs),
-        ...(checkpoints ? {
-          [COMPLETED]: completed.length,
-          [LONGEST]: Math.round(completed.reduce((a, c) => Math.max(a, c.durationMs), 0)),
-          'largest checkpoint (MB)': Math.round(largest / 1e5) / 10,
-          [KEYS_IN]: completed.length > 0 ? Math.min(KEYS, Math.round(records)) : 0,
-        } : {}),
+        ...(checkpoints
+          ? {
+              [COMPLETED]: completed.length,
+              [LONGEST]: Math.round(completed.reduce((a, c) => Math.max(a, c.durationMs), 0)),
+              'largest checkpoint (MB)': Math.round(largest / 1e5) / 10,
+              [KEYS_IN]: completed.length > 0 ? Math.min(KEYS, Math.round(records)) : 0,
+            }
+          : {}),
       },
     }
   } finally {
@@ -114,9 +122,21 @@ export const checkpointCase: BenchCase = {
         const longest = on.extra[LONGEST] as number
         const gap = on.extra[GAP] as number
         return [
-          { label: 'e) throughput with checkpoints ≥ 0.9× without', pass: ratio >= 0.9, actual: `${ratio.toFixed(2)}× (${formatRate(on.rate)} vs ${formatRate(off.rate)} records/s)` },
-          { label: 'e) a checkpoint of 1,000,000 keys completes in < 2 s', pass: (on.extra[COMPLETED] as number) > 0 && longest < 2_000, actual: `longest ${longest} ms over ${on.extra[COMPLETED]} checkpoints (${on.extra['largest checkpoint (MB)']} MB)` },
-          { label: 'e) processing never blocked > 100 ms (longest gap between outputs)', pass: gap <= 100, actual: `${gap} ms` },
+          {
+            label: 'e) throughput with checkpoints ≥ 0.9× without',
+            pass: ratio >= 0.9,
+            actual: `${ratio.toFixed(2)}× (${formatRate(on.rate)} vs ${formatRate(off.rate)} records/s)`,
+          },
+          {
+            label: 'e) a checkpoint of 1,000,000 keys completes in < 2 s',
+            pass: (on.extra[COMPLETED] as number) > 0 && longest < 2_000,
+            actual: `longest ${longest} ms over ${on.extra[COMPLETED]} checkpoints (${on.extra['largest checkpoint (MB)']} MB)`,
+          },
+          {
+            label: 'e) processing never blocked > 100 ms (longest gap between outputs)',
+            pass: gap <= 100,
+            actual: `${gap} ms`,
+          },
         ]
       },
     }

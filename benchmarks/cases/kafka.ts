@@ -14,7 +14,7 @@ import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { kafkaSink, kafkaSource, type KafkaRecord } from '../../lib/connectors/kafka/index.js'
 import type { Sink } from '../../lib/runtime/sink.js'
 import { type KafkaMock, kafkaMockBinary, startKafkaMock } from '../../spec/support/kafka-mock.js'
-import { type BenchCase, type RunResult, type Summary, type TargetCheck } from '../measure.js'
+import type { BenchCase, RunResult, Summary, TargetCheck } from '../measure.js'
 
 const TARGET = 0.8
 const PARTITIONS = 4
@@ -35,7 +35,14 @@ async function fillTopic(brokers: string[], topic: string, n: number): Promise<v
   const producer = client(brokers).producer({ allowAutoTopicCreation: false })
   await producer.connect()
   for (let i = 1; i <= n; i += 1000) {
-    await producer.send({ topic, acks: -1, messages: Array.from({ length: Math.min(1000, n - i + 1) }, (_, j) => ({ value: String(i + j), partition: (i + j) % PARTITIONS })) })
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: Array.from({ length: Math.min(1000, n - i + 1) }, (_, j) => ({
+        value: String(i + j),
+        partition: (i + j) % PARTITIONS,
+      })),
+    })
   }
   await producer.disconnect()
 }
@@ -68,7 +75,11 @@ class TimedCount {
 
 async function engineSource(brokers: string[], topic: string, n: number): Promise<RunResult> {
   const count = new TimedCount(n)
-  const sink: Sink<KafkaRecord> = { name: 'count', guarantee: 'at-least-once', createWriter: () => ({ write: (r) => count.add(Number(r.value!.toString())), close() {} }) }
+  const sink: Sink<KafkaRecord> = {
+    name: 'count',
+    guarantee: 'at-least-once',
+    createWriter: () => ({ write: (r) => count.add(Number(r.value!.toString())), close() {} }),
+  }
   const env = StreamEnvironment.create({ parallelism: 1, logLevel: 'silent' })
   env.fromSource(kafkaSource({ brokers, topics: topic, stopAt: 'latest' }), { uid: 'kafka' }).sinkTo(sink)
   await env.execute('bench: kafka source')
@@ -93,9 +104,18 @@ async function rawConsumer(brokers: string[], topic: string, n: number): Promise
 async function engineSink(brokers: string[], n: number, exactlyOnce: boolean): Promise<RunResult> {
   const topic = `bench-out-${++runs}`
   await (await broker()).createTopic(topic, PARTITIONS)
-  const env = StreamEnvironment.create({ parallelism: 1, logLevel: 'silent', ...(exactlyOnce ? { checkpointing: { intervalMs: 100 } } : {}) })
+  const env = StreamEnvironment.create({
+    parallelism: 1,
+    logLevel: 'silent',
+    ...(exactlyOnce ? { checkpointing: { intervalMs: 100 } } : {}),
+  })
   env.fromSequence(1, n, { uid: 'numbers' }).sinkTo(
-    kafkaSink<number>({ brokers, topic, serializer: (v) => ({ value: String(v) }), ...(exactlyOnce ? { guarantee: 'exactly-once' as const, transactionalIdPrefix: `bench-${topic}` } : {}) }),
+    kafkaSink<number>({
+      brokers,
+      topic,
+      serializer: (v) => ({ value: String(v) }),
+      ...(exactlyOnce ? { guarantee: 'exactly-once' as const, transactionalIdPrefix: `bench-${topic}` } : {}),
+    }),
     { uid: 'kafka' },
   )
   const started = performance.now()
@@ -122,12 +142,23 @@ async function rawProducer(brokers: string[], n: number): Promise<RunResult> {
   return { records: n, output: n, checksum, ms: performance.now() - started }
 }
 
-function ratioTargets(summaries: ReadonlyMap<string, Summary>, engineName: string, baselineName: string, label: string): TargetCheck[] {
+function ratioTargets(
+  summaries: ReadonlyMap<string, Summary>,
+  engineName: string,
+  baselineName: string,
+  label: string,
+): TargetCheck[] {
   const engine = summaries.get(engineName)
   const baseline = summaries.get(baselineName)
   if (engine === undefined || baseline === undefined) return []
   const ratio = engine.rate / baseline.rate
-  return [{ label: `${label}: engine ≥ ${TARGET} × raw kafkajs`, pass: ratio >= TARGET, actual: `${ratio.toFixed(2)}× (${Math.round(engine.rate).toLocaleString('en')} vs ${Math.round(baseline.rate).toLocaleString('en')} records/s)` }]
+  return [
+    {
+      label: `${label}: engine ≥ ${TARGET} × raw kafkajs`,
+      pass: ratio >= TARGET,
+      actual: `${ratio.toFixed(2)}× (${Math.round(engine.rate).toLocaleString('en')} vs ${Math.round(baseline.rate).toLocaleString('en')} records/s)`,
+    },
+  ]
 }
 
 async function unavailable(): Promise<string | undefined> {
@@ -156,8 +187,11 @@ export const kafkaSourceCase: BenchCase = {
         { name: 'engine: kafkaSource → count', role: 'engine', run: () => engineSource(brokers, topic, n) },
         { name: 'kafkajs consumer (eachBatch) alone', role: 'baseline', run: () => rawConsumer(brokers, topic, n) },
       ],
-      notes: [`${n.toLocaleString('en')} records of a 4-partition topic on a 2-broker librdkafka mock cluster; each contender timed from its first record to its last (the raw consumer's group join is excluded).`],
-      targets: (s) => ratioTargets(s, 'engine: kafkaSource → count', 'kafkajs consumer (eachBatch) alone', 'kafka source'),
+      notes: [
+        `${n.toLocaleString('en')} records of a 4-partition topic on a 2-broker librdkafka mock cluster; each contender timed from its first record to its last (the raw consumer's group join is excluded).`,
+      ],
+      targets: (s) =>
+        ratioTargets(s, 'engine: kafkaSource → count', 'kafkajs consumer (eachBatch) alone', 'kafka source'),
     }
   },
 }
@@ -173,12 +207,29 @@ export const kafkaSinkCase: BenchCase = {
       reps: quick ? 3 : 5,
       warmup: 1,
       contenders: [
-        { name: 'engine: sequence → kafkaSink (at-least-once)', role: 'engine', run: () => engineSink(brokers, n, false) },
-        { name: 'engine: sequence → kafkaSink (exactly-once, checkpoint 100 ms)', role: 'engine', run: () => engineSink(brokers, n, true) },
+        {
+          name: 'engine: sequence → kafkaSink (at-least-once)',
+          role: 'engine',
+          run: () => engineSink(brokers, n, false),
+        },
+        {
+          name: 'engine: sequence → kafkaSink (exactly-once, checkpoint 100 ms)',
+          role: 'engine',
+          run: () => engineSink(brokers, n, true),
+        },
         { name: 'kafkajs producer, batches of 500, acks -1', role: 'baseline', run: () => rawProducer(brokers, n) },
       ],
-      notes: [`${n.toLocaleString('en')} records into a new 4-partition topic per run; timed from the job start (or producer connect) to the last acknowledgement.`, 'The exactly-once contender opens one transactional producer per checkpoint; it has no target.'],
-      targets: (s) => ratioTargets(s, 'engine: sequence → kafkaSink (at-least-once)', 'kafkajs producer, batches of 500, acks -1', 'kafka sink (at-least-once)'),
+      notes: [
+        `${n.toLocaleString('en')} records into a new 4-partition topic per run; timed from the job start (or producer connect) to the last acknowledgement.`,
+        'The exactly-once contender opens one transactional producer per checkpoint; it has no target.',
+      ],
+      targets: (s) =>
+        ratioTargets(
+          s,
+          'engine: sequence → kafkaSink (at-least-once)',
+          'kafkajs producer, batches of 500, acks -1',
+          'kafka sink (at-least-once)',
+        ),
     }
   },
 }

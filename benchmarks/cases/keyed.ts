@@ -42,7 +42,12 @@ async function processCounter(): Promise<KeyedCounter | string> {
           open(this: { count?: ValueState<number> }, runtime: RuntimeContext) {
             this.count = runtime.getState(COUNT)
           },
-          processElement(this: { count?: ValueState<number> }, _x: number, _ctx: ProcessContext, out: Collector<number>) {
+          processElement(
+            this: { count?: ValueState<number> },
+            _x: number,
+            _ctx: ProcessContext,
+            out: Collector<number>,
+          ) {
             const n = this.count!.value()! + 1
             this.count!.update(n)
             out.collect(n)
@@ -96,7 +101,9 @@ export const keyedCase: BenchCase = {
     let counter: KeyedCounter
     let engineName: string
     if (typeof viaProcess === 'string') {
-      notes.push(`${viaProcess}: the engine ran the same counter as a StreamOperator via stream.transform (same state and shuffle).`)
+      notes.push(
+        `${viaProcess}: the engine ran the same counter as a StreamOperator via stream.transform (same state and shuffle).`,
+      )
       counter = operatorCounter
       engineName = 'engine (StreamOperator + ValueState)'
     } else {
@@ -110,7 +117,11 @@ export const keyedCase: BenchCase = {
         { name: 'RxJS 7 pipe + Map', role: 'baseline', run: () => rx.keyedCount(data) },
         { name: '@most/core + Map', role: 'baseline', run: () => most.keyedCount(data) },
         { name: 'Node pipeline (1 record/chunk) + Map', role: 'baseline', run: () => nodeStreams.keyedCount(data) },
-        { name: `Node pipeline (${nodeStreams.CHUNK} records/chunk) + Map`, role: 'baseline', run: () => nodeStreams.keyedCountChunked(chunked, data.length) },
+        {
+          name: `Node pipeline (${nodeStreams.CHUNK} records/chunk) + Map`,
+          role: 'baseline',
+          run: () => nodeStreams.keyedCountChunked(chunked, data.length),
+        },
       ],
       notes,
       targets(s) {
@@ -118,8 +129,16 @@ export const keyedCase: BenchCase = {
         const r = s.get('RxJS 7 pipe + Map')!
         const ratio = e.rate / r.rate
         return [
-          { label: 'b) engine ≥ 0.5× RxJS pipe', pass: ratio >= 0.5, actual: `${ratio.toFixed(2)}× (${formatRate(e.rate)} vs ${formatRate(r.rate)} records/s)` },
-          { label: 'b) engine ≥ 4,000,000 records/s', pass: e.rate >= 4_000_000, actual: `${formatRate(e.rate)} records/s` },
+          {
+            label: 'b) engine ≥ 0.5× RxJS pipe',
+            pass: ratio >= 0.5,
+            actual: `${ratio.toFixed(2)}× (${formatRate(e.rate)} vs ${formatRate(r.rate)} records/s)`,
+          },
+          {
+            label: 'b) engine ≥ 4,000,000 records/s',
+            pass: e.rate >= 4_000_000,
+            actual: `${formatRate(e.rate)} records/s`,
+          },
         ]
       },
     }

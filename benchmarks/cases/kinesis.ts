@@ -11,7 +11,13 @@
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import {
-  CreateStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, PutRecordsCommand,
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  KinesisClient,
+  ListShardsCommand,
+  PutRecordsCommand,
 } from '@aws-sdk/client-kinesis'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
@@ -27,7 +33,11 @@ let streams = 0
 
 async function kinesalite(): Promise<{ endpoint: string; client: KinesisClient }> {
   if (server !== undefined) return server
-  const create = require('kinesalite') as (o: object) => { listen(p: number, h: string, cb: () => void): void; address(): AddressInfo; unref(): void }
+  const create = require('kinesalite') as (o: object) => {
+    listen(p: number, h: string, cb: () => void): void
+    address(): AddressInfo
+    unref(): void
+  }
   const s = create({ createStreamMs: 10, updateStreamMs: 10, shardLimit: 100 })
   await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
   s.unref()
@@ -39,7 +49,11 @@ async function kinesalite(): Promise<{ endpoint: string; client: KinesisClient }
 async function newStream(client: KinesisClient): Promise<string> {
   const name = `bench-${++streams}`
   await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: SHARDS }))
-  while ((await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary?.StreamStatus !== 'ACTIVE') await new Promise((r) => setTimeout(r, 10))
+  while (
+    (await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary
+      ?.StreamStatus !== 'ACTIVE'
+  )
+    await new Promise((r) => setTimeout(r, 10))
   return name
 }
 
@@ -84,9 +98,18 @@ class TimedCount {
 
 async function engineSource(endpoint: string, stream: string, n: number): Promise<RunResult> {
   const count = new TimedCount(n)
-  const sink: Sink<KinesisRecord> = { name: 'count', guarantee: 'at-least-once', createWriter: () => ({ write: (r) => count.add(Number(r.data.toString())), close() {} }) }
+  const sink: Sink<KinesisRecord> = {
+    name: 'count',
+    guarantee: 'at-least-once',
+    createWriter: () => ({ write: (r) => count.add(Number(r.data.toString())), close() {} }),
+  }
   const env = StreamEnvironment.create({ parallelism: 1, logLevel: 'silent' })
-  env.fromSource(kinesisSource({ stream, client: { endpoint, ...credentials }, startFrom: 'TRIM_HORIZON', pollIntervalMs: 0 }), { uid: 'kinesis' }).sinkTo(sink)
+  env
+    .fromSource(
+      kinesisSource({ stream, client: { endpoint, ...credentials }, startFrom: 'TRIM_HORIZON', pollIntervalMs: 0 }),
+      { uid: 'kinesis' },
+    )
+    .sinkTo(sink)
   const job = env.executeAsync('bench: kinesis source')
   await count.finished
   await job.cancel()
@@ -96,15 +119,25 @@ async function engineSource(endpoint: string, stream: string, n: number): Promis
 async function rawSource(client: KinesisClient, stream: string, n: number): Promise<RunResult> {
   const count = new TimedCount(n)
   const shards = (await client.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? []
-  await Promise.all(shards.map(async (shard) => {
-    let iterator = (await client.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator
-    while (iterator !== undefined && count.output < n) {
-      const answer = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }))
-      for (const r of answer.Records ?? []) count.add(Number(Buffer.from(r.Data!).toString()))
-      if ((answer.Records ?? []).length === 0 && count.output < n) await new Promise((r) => setImmediate(r))
-      iterator = answer.NextShardIterator
-    }
-  }))
+  await Promise.all(
+    shards.map(async (shard) => {
+      let iterator = (
+        await client.send(
+          new GetShardIteratorCommand({
+            StreamName: stream,
+            ShardId: shard.ShardId,
+            ShardIteratorType: 'TRIM_HORIZON',
+          }),
+        )
+      ).ShardIterator
+      while (iterator !== undefined && count.output < n) {
+        const answer = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }))
+        for (const r of answer.Records ?? []) count.add(Number(Buffer.from(r.Data!).toString()))
+        if ((answer.Records ?? []).length === 0 && count.output < n) await new Promise((r) => setImmediate(r))
+        iterator = answer.NextShardIterator
+      }
+    }),
+  )
   await count.finished
   return count.result()
 }
@@ -112,7 +145,14 @@ async function rawSource(client: KinesisClient, stream: string, n: number): Prom
 async function engineSink(endpoint: string, client: KinesisClient, n: number): Promise<RunResult> {
   const stream = await newStream(client)
   const env = StreamEnvironment.create({ parallelism: 1, logLevel: 'silent' })
-  env.fromSequence(1, n, { uid: 'numbers' }).sinkTo(kinesisSink<number>({ stream, client: { endpoint, ...credentials }, serializer: (v) => ({ data: String(v), partitionKey: `k${v}` }) }), { uid: 'kinesis' })
+  env.fromSequence(1, n, { uid: 'numbers' }).sinkTo(
+    kinesisSink<number>({
+      stream,
+      client: { endpoint, ...credentials },
+      serializer: (v) => ({ data: String(v), partitionKey: `k${v}` }),
+    }),
+    { uid: 'kinesis' },
+  )
   const started = performance.now()
   await env.execute('bench: kinesis sink')
   return { records: n, output: n, checksum: (n * (n + 1)) / 2, ms: performance.now() - started }
@@ -140,7 +180,9 @@ export const kinesisSourceCase: BenchCase = {
         { name: 'engine: kinesisSource → count', role: 'engine', run: () => engineSource(endpoint, stream, n) },
         { name: 'AWS SDK: GetRecords loop per shard', role: 'baseline', run: () => rawSource(client, stream, n) },
       ],
-      notes: [`${n.toLocaleString('en')} records of a 4-shard stream on kinesalite; timed from the first record to the last.`],
+      notes: [
+        `${n.toLocaleString('en')} records of a 4-shard stream on kinesalite; timed from the first record to the last.`,
+      ],
     }
   },
 }
@@ -158,7 +200,9 @@ export const kinesisSinkCase: BenchCase = {
         { name: 'engine: sequence → kinesisSink', role: 'engine', run: () => engineSink(endpoint, client, n) },
         { name: 'AWS SDK: PutRecords of 500, awaited', role: 'baseline', run: () => rawSink(client, n) },
       ],
-      notes: [`${n.toLocaleString('en')} records into a new 4-shard stream per run; timed from the start to the last accepted record.`],
+      notes: [
+        `${n.toLocaleString('en')} records into a new 4-shard stream per run; timed from the start to the last accepted record.`,
+      ],
     }
   },
 }

@@ -72,7 +72,12 @@ async function queuedSession(n: number): Promise<{ clientId: string; topic: stri
   const target = await url()
   const clientId = `sluice-bench-${process.pid}-${++sessions}`
   const topic = `${TOPIC}/${sessions}`
-  const consumer = await mqtt.connectAsync(target, { clientId, clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 3600 } })
+  const consumer = await mqtt.connectAsync(target, {
+    clientId,
+    clean: false,
+    protocolVersion: 5,
+    properties: { sessionExpiryInterval: 3600 },
+  })
   await consumer.subscribeAsync(topic, { qos: 1 })
   await consumer.endAsync()
   const producer = await mqtt.connectAsync(target, { protocolVersion: 5 })
@@ -104,7 +109,15 @@ async function engineSource(n: number): Promise<RunResult> {
   const sink = new CountingSink(n)
   const all = new Promise<void>((resolve) => (sink.reached = resolve))
   let reader: MqttReader | undefined
-  const source = new MqttSource({ url: await url(), protocolVersion: 5, topics: topic, clientId, qos: 1, maxUnacknowledged: UNACKED, maxBuffered: 2048 })
+  const source = new MqttSource({
+    url: await url(),
+    protocolVersion: 5,
+    topics: topic,
+    clientId,
+    qos: 1,
+    maxUnacknowledged: UNACKED,
+    maxBuffered: 2048,
+  })
   const create = source.createReader.bind(source)
   source.createReader = (context: SourceReaderContext) => (reader = create(context))
   const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: CHECKPOINT_MS } })
@@ -125,7 +138,12 @@ async function rawSource(n: number): Promise<RunResult> {
   let checksum = 0
   const target = await url()
   const started = performance.now()
-  const client = mqtt.connect(target, { clientId, clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 3600 } })
+  const client = mqtt.connect(target, {
+    clientId,
+    clean: false,
+    protocolVersion: 5,
+    properties: { sessionExpiryInterval: 3600 },
+  })
   await new Promise<void>((resolve) => {
     client.on('message', (_topic, message) => {
       checksum += numberOf(message)
@@ -139,7 +157,16 @@ async function rawSource(n: number): Promise<RunResult> {
 
 async function engineSink(n: number, checkpointMs: number): Promise<RunResult> {
   const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: checkpointMs } })
-  env.fromSequence(0, n - 1).sinkTo(new MqttSink<number>({ url: await url(), protocolVersion: 5, topic: `${TOPIC}/sink`, qos: 1, maxInFlight: WINDOW, serializer: payload }))
+  env.fromSequence(0, n - 1).sinkTo(
+    new MqttSink<number>({
+      url: await url(),
+      protocolVersion: 5,
+      topic: `${TOPIC}/sink`,
+      qos: 1,
+      maxInFlight: WINDOW,
+      serializer: payload,
+    }),
+  )
   const started = performance.now()
   await env.execute('bench: mqtt sink')
   const ms = performance.now() - started
@@ -168,10 +195,16 @@ async function unavailable(): Promise<string | undefined> {
 
 function targets(s: ReadonlyMap<string, Summary>, label: string): TargetCheck[] {
   const base = [...s.values()].find((x) => x.role === 'baseline')!
-  return [...s.values()].filter((x) => x.role === 'engine').map((engine) => {
-    const ratio = engine.rate / base.rate
-    return { label: `${label}: ${engine.name} ≥ ${TARGET} × ${base.name}`, pass: ratio >= TARGET, actual: `${ratio.toFixed(2)}× (${formatInt(engine.rate)} vs ${formatInt(base.rate)} messages/s)` }
-  })
+  return [...s.values()]
+    .filter((x) => x.role === 'engine')
+    .map((engine) => {
+      const ratio = engine.rate / base.rate
+      return {
+        label: `${label}: ${engine.name} ≥ ${TARGET} × ${base.name}`,
+        pass: ratio >= TARGET,
+        actual: `${ratio.toFixed(2)}× (${formatInt(engine.rate)} vs ${formatInt(base.rate)} messages/s)`,
+      }
+    })
 }
 
 const size = (quick: boolean): number => (quick ? 40_000 : 100_000)
@@ -210,7 +243,11 @@ export const mqttSinkCase: BenchCase = {
       warmup: 1,
       unit: 'messages',
       contenders: [
-        ...SINK_CHECKPOINT_MS.map((ms) => ({ name: `engine: MqttSink, checkpoint every ${ms} ms`, role: 'engine' as const, run: () => engineSink(n, ms) })),
+        ...SINK_CHECKPOINT_MS.map((ms) => ({
+          name: `engine: MqttSink, checkpoint every ${ms} ms`,
+          role: 'engine' as const,
+          run: () => engineSink(n, ms),
+        })),
         { name: 'mqtt.js alone, same window', role: 'baseline', run: () => rawSink(n) },
       ],
       notes: notes(n),

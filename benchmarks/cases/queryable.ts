@@ -18,7 +18,9 @@ const CLIENTS = 32
 class CountPerKey extends StreamOperator<number, number> {
   private count!: ValueState<number>
   override open(): void {
-    this.count = this.keyedState!.getState(new ValueStateDescriptor<number>('count', { defaultValue: 0, queryable: 'count' }))
+    this.count = this.keyedState!.getState(
+      new ValueStateDescriptor<number>('count', { defaultValue: 0, queryable: 'count' }),
+    )
   }
   processRecord(x: number): void {
     const n = this.count.value()! + 1
@@ -53,17 +55,29 @@ function get(url: string, agent: Agent): Promise<string> {
       let text = ''
       res.setEncoding('utf8')
       res.on('data', (chunk) => (text += chunk))
-      res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`HTTP ${res.statusCode}: ${text}`))))
-    }).on('error', reject).end()
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve(text) : reject(new Error(`HTTP ${res.statusCode}: ${text}`)),
+      )
+    })
+      .on('error', reject)
+      .end()
   })
 }
 
 async function engine(ms: number): Promise<RunResult> {
   const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent', queryableState: { port: 0 } })
   let processed = 0
-  env.fromIterable(function* () {
-    for (let i = 0; ; i++) yield i % KEYS
-  }).pipe(keyBy((x: number) => x)).transform('count', () => new CountPerKey(), { uid: 'count' }).sinkTo({ name: 'none', guarantee: 'at-least-once', createWriter: () => ({ write: () => void processed++, close() {} }) })
+  env
+    .fromIterable(function* () {
+      for (let i = 0; ; i++) yield i % KEYS
+    })
+    .pipe(keyBy((x: number) => x))
+    .transform('count', () => new CountPerKey(), { uid: 'count' })
+    .sinkTo({
+      name: 'none',
+      guarantee: 'at-least-once',
+      createWriter: () => ({ write: () => void processed++, close() {} }),
+    })
   const job = env.executeAsync('bench: queryable state')
   await job.running
   while (processed < KEYS) await new Promise((r) => setTimeout(r, 5))
@@ -76,7 +90,13 @@ async function engine(ms: number): Promise<RunResult> {
   const elapsed = performance.now() - started
   const after = job.metrics().operators.find((o) => o.operator === 'count')?.recordsIn ?? 0
   await job.cancel()
-  return { records: answers, output: answers, checksum, ms: elapsed, extra: { 'records/s processed meanwhile': Math.round(((after - before) * 1000) / elapsed) } }
+  return {
+    records: answers,
+    output: answers,
+    checksum,
+    ms: elapsed,
+    extra: { 'records/s processed meanwhile': Math.round(((after - before) * 1000) / elapsed) },
+  }
 }
 
 async function bareHttp(ms: number): Promise<RunResult> {
@@ -111,7 +131,9 @@ export const queryableCase: BenchCase = {
         { name: 'engine: queryable-state server, job under load', role: 'engine', run: () => engine(ms) },
         { name: 'bare node:http server answering from a Map', role: 'baseline', run: () => bareHttp(ms) },
       ],
-      notes: ['"messages" here are answered lookups. The job keeps counting while it answers; its rate meanwhile is shown.'],
+      notes: [
+        '"messages" here are answered lookups. The job keeps counting while it answers; its rate meanwhile is shown.',
+      ],
     }
   },
 }

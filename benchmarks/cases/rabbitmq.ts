@@ -47,7 +47,8 @@ async function fill(n: number): Promise<void> {
     await channel.assertQueue(QUEUE, { durable: true })
     await channel.purgeQueue(QUEUE)
     for (let i = 0; i < n; i++) {
-      if (!channel.sendToQueue(QUEUE, payload(i), { persistent: true })) await new Promise<void>((resolve) => channel.once('drain', () => resolve()))
+      if (!channel.sendToQueue(QUEUE, payload(i), { persistent: true }))
+        await new Promise<void>((resolve) => channel.once('drain', () => resolve()))
       if (i % WINDOW === WINDOW - 1) await channel.waitForConfirms()
     }
     await channel.waitForConfirms()
@@ -76,13 +77,30 @@ async function engineSource(n: number): Promise<RunResult> {
   const readers: RabbitMQReader[] = []
   const source = new RabbitMQSource({ url: URL, queue: QUEUE, prefetch: PREFETCH })
   const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: CHECKPOINT_MS } })
-  env.fromSource({ ...source, name: source.name, bounded: false, createReader: (c, r) => { const reader = source.createReader(c, r as never); readers.push(reader); return reader } }).sinkTo(sink)
+  env
+    .fromSource({
+      ...source,
+      name: source.name,
+      bounded: false,
+      createReader: (c, r) => {
+        const reader = source.createReader(c, r as never)
+        readers.push(reader)
+        return reader
+      },
+    })
+    .sinkTo(sink)
   const started = performance.now()
   const job = env.executeAsync('bench: rabbitmq source')
   await until(() => sink.output >= n && readers[0]?.unacknowledged === 0)
   const ms = performance.now() - started
   await job.cancel()
-  return { records: n, output: sink.output, checksum: sink.checksum, ms, extra: { 'max unacknowledged': readers[0]!.maxUnacknowledged } }
+  return {
+    records: n,
+    output: sink.output,
+    checksum: sink.checksum,
+    ms,
+    extra: { 'max unacknowledged': readers[0]!.maxUnacknowledged },
+  }
 }
 
 async function rawSource(n: number, ackEvery: number): Promise<RunResult> {
@@ -112,7 +130,11 @@ async function engineSink(n: number): Promise<RunResult> {
     await channel.purgeQueue(QUEUE)
   })
   const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: CHECKPOINT_MS } })
-  env.fromSequence(0, n - 1).sinkTo(new RabbitMQSink<number>({ url: URL, exchange: '', routingKey: QUEUE, serializer: payload, maxInFlight: WINDOW }))
+  env
+    .fromSequence(0, n - 1)
+    .sinkTo(
+      new RabbitMQSink<number>({ url: URL, exchange: '', routingKey: QUEUE, serializer: payload, maxInFlight: WINDOW }),
+    )
   const started = performance.now()
   await env.execute('bench: rabbitmq sink')
   const ms = performance.now() - started
@@ -136,7 +158,8 @@ async function rawSink(n: number): Promise<RunResult> {
     let sent = 0
     while (sent < n) {
       while (sent < n && sent - confirmed < WINDOW) {
-        if (!channel.publish('', QUEUE, payload(sent++), { persistent: true, mandatory: true })) await new Promise<void>((resolve) => channel.once('drain', () => resolve()))
+        if (!channel.publish('', QUEUE, payload(sent++), { persistent: true, mandatory: true }))
+          await new Promise<void>((resolve) => channel.once('drain', () => resolve()))
       }
       await new Promise<void>((resolve) => {
         wake = () => {
@@ -193,7 +216,11 @@ function targets(s: ReadonlyMap<string, Summary>, label: string): TargetCheck[] 
   for (const engine of all.filter((x) => x.role === 'engine')) {
     for (const base of all.filter((x) => x.role === 'baseline')) {
       const ratio = engine.rate / base.rate
-      out.push({ label: `${label}: ${engine.name} ≥ ${TARGET} × ${base.name}`, pass: ratio >= TARGET, actual: `${ratio.toFixed(2)}×` })
+      out.push({
+        label: `${label}: ${engine.name} ≥ ${TARGET} × ${base.name}`,
+        pass: ratio >= TARGET,
+        actual: `${ratio.toFixed(2)}×`,
+      })
     }
   }
   return out

@@ -72,7 +72,12 @@ async function engineSource(n: number): Promise<RunResult> {
   await withRedis((redis) => redis.call('XGROUP', 'CREATE', STREAM, group, '0'))
   const sink = new CountingSink()
   const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: CHECKPOINT_MS } })
-  env.fromSource(new RedisStreamSource({ connection: { port: PORT }, stream: STREAM, group, bounded: true, batchSize: BATCH }), { uid: 'redis' }).sinkTo(sink)
+  env
+    .fromSource(
+      new RedisStreamSource({ connection: { port: PORT }, stream: STREAM, group, bounded: true, batchSize: BATCH }),
+      { uid: 'redis' },
+    )
+    .sinkTo(sink)
   const started = performance.now()
   await env.execute('bench: redis source')
   const ms = performance.now() - started
@@ -94,8 +99,13 @@ async function rawSource(n: number): Promise<RunResult> {
     let output = 0
     let checksum = 0
     for (;;) {
-      const reply = (await redis.call('XREADGROUP', 'GROUP', group, 'c', 'COUNT', BATCH, 'STREAMS', STREAM, '>')) as unknown[] | null
-      const entries = (reply === null ? [] : Array.isArray(reply[0]) ? (reply[0] as unknown[])[1] : reply[1]) as [string, string[]][]
+      const reply = (await redis.call('XREADGROUP', 'GROUP', group, 'c', 'COUNT', BATCH, 'STREAMS', STREAM, '>')) as
+        | unknown[]
+        | null
+      const entries = (reply === null ? [] : Array.isArray(reply[0]) ? (reply[0] as unknown[])[1] : reply[1]) as [
+        string,
+        string[],
+      ][]
       if (entries.length === 0) break
       const ids: string[] = []
       for (const [id, fields] of entries) {
@@ -114,12 +124,14 @@ async function rawSource(n: number): Promise<RunResult> {
 async function engineSink(n: number): Promise<RunResult> {
   await withRedis((redis) => redis.del(HASH))
   const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: CHECKPOINT_MS } })
-  env.fromSequence(0, n - 1).sinkTo(new RedisSink<number>({
-    connection: { port: PORT },
-    mapper: { command: 'HSET', key: () => HASH, additionalKey: (i) => String(i), value: () => PAYLOAD },
-    maxPipelineCommands: PIPELINE,
-    maxPipelinesInFlight: IN_FLIGHT,
-  }))
+  env.fromSequence(0, n - 1).sinkTo(
+    new RedisSink<number>({
+      connection: { port: PORT },
+      mapper: { command: 'HSET', key: () => HASH, additionalKey: (i) => String(i), value: () => PAYLOAD },
+      maxPipelineCommands: PIPELINE,
+      maxPipelinesInFlight: IN_FLIGHT,
+    }),
+  )
   const started = performance.now()
   await env.execute('bench: redis sink')
   const ms = performance.now() - started
@@ -168,7 +180,13 @@ function targets(s: ReadonlyMap<string, Summary>, label: string): TargetCheck[] 
   const engine = [...s.values()].find((x) => x.role === 'engine')!
   const base = [...s.values()].find((x) => x.role === 'baseline')!
   const ratio = engine.rate / base.rate
-  return [{ label: `${label}: engine ≥ ${TARGET} × ${base.name}`, pass: ratio >= TARGET, actual: `${ratio.toFixed(2)}× (${formatInt(engine.rate)} vs ${formatInt(base.rate)} messages/s)` }]
+  return [
+    {
+      label: `${label}: engine ≥ ${TARGET} × ${base.name}`,
+      pass: ratio >= TARGET,
+      actual: `${ratio.toFixed(2)}× (${formatInt(engine.rate)} vs ${formatInt(base.rate)} messages/s)`,
+    },
+  ]
 }
 
 const size = (quick: boolean): number => (quick ? 40_000 : 200_000)

@@ -44,13 +44,23 @@ export const statelessCase: BenchCase = {
         { name: 'RxJS 7 pipe', role: 'baseline', run: () => rx.statelessChain(data) },
         { name: '@most/core', role: 'baseline', run: () => most.statelessChain(data) },
         { name: 'Node pipeline (1 record/chunk)', role: 'baseline', run: () => nodeStreams.statelessChain(data) },
-        { name: `Node pipeline (${nodeStreams.CHUNK} records/chunk)`, role: 'baseline', run: () => nodeStreams.statelessChainChunked(chunked, data.length) },
+        {
+          name: `Node pipeline (${nodeStreams.CHUNK} records/chunk)`,
+          role: 'baseline',
+          run: () => nodeStreams.statelessChainChunked(chunked, data.length),
+        },
       ],
       targets(s) {
         const e = s.get('engine')!
         const r = s.get('RxJS 7 pipe')!
         const ratio = e.rate / r.rate
-        return [{ label: 'a) engine ≥ 1.0× RxJS pipe', pass: ratio >= 1.0, actual: `${ratio.toFixed(2)}× (${formatRate(e.rate)} vs ${formatRate(r.rate)} records/s)` }]
+        return [
+          {
+            label: 'a) engine ≥ 1.0× RxJS pipe',
+            pass: ratio >= 1.0,
+            actual: `${ratio.toFixed(2)}× (${formatRate(e.rate)} vs ${formatRate(r.rate)} records/s)`,
+          },
+        ]
       },
     }
   },

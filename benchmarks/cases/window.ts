@@ -42,7 +42,8 @@ function candidateModules(): URL[] {
   ].map((p) => new URL(p, LIB))
   const assigners = new URL('windows/assigners/', LIB)
   if (existsSync(assigners)) {
-    for (const f of readdirSync(assigners)) if (f.endsWith('.ts')) urls.push(new URL(f.replace(/\.ts$/, '.js'), assigners))
+    for (const f of readdirSync(assigners))
+      if (f.endsWith('.ts')) urls.push(new URL(f.replace(/\.ts$/, '.js'), assigners))
   }
   return urls
 }
@@ -64,7 +65,8 @@ async function loadWindowApi(): Promise<WindowApi | string> {
     if (wanted.every((n) => found[n] !== undefined)) break
   }
   const missing = wanted.filter((n) => found[n] === undefined)
-  if (missing.length > 0) return `window API incomplete: ${missing.join(', ')} not exported${failures.length > 0 ? ` (import errors: ${failures.join('; ')})` : ''}`
+  if (missing.length > 0)
+    return `window API incomplete: ${missing.join(', ')} not exported${failures.length > 0 ? ` (import errors: ${failures.join('; ')})` : ''}`
   return found as unknown as WindowApi
 }
 
@@ -73,14 +75,12 @@ async function engine(data: readonly number[], api: WindowApi): Promise<RunResul
   let checksum = 0
   const env = StreamEnvironment.create({ parallelism: 1 })
   const strategy = api.WatermarkStrategy.forMonotonousTimestamps<number>().withTimestampAssigner(SPEC.timestampOf)
-  const windowed = env
-    .fromCollection(data)
-    .pipe(
-      api.assignTimestampsAndWatermarks(strategy),
-      keyBy((x: number) => x % SPEC.keys),
-      api.window(api.tumblingEventTimeWindows(SPEC.sizeMs)),
-      api.reduce((a: number, b: number) => a + b),
-    ) as DataStream<number>
+  const windowed = env.fromCollection(data).pipe(
+    api.assignTimestampsAndWatermarks(strategy),
+    keyBy((x: number) => x % SPEC.keys),
+    api.window(api.tumblingEventTimeWindows(SPEC.sizeMs)),
+    api.reduce((a: number, b: number) => a + b),
+  ) as DataStream<number>
   windowed.sinkTo(
     new CallbackSink<number>((s) => {
       output++
@@ -95,7 +95,8 @@ let api: WindowApi | string | undefined
 
 export const windowCase: BenchCase = {
   id: 'window',
-  title: 'c) tumbling event-time window sum per key: assignTimestampsAndWatermarks → keyBy(x%1000) → window(tumbling 1 s) → reduce(sum)',
+  title:
+    'c) tumbling event-time window sum per key: assignTimestampsAndWatermarks → keyBy(x%1000) → window(tumbling 1 s) → reduce(sum)',
   async unavailable() {
     api ??= await loadWindowApi()
     return typeof api === 'string' ? api : undefined
@@ -111,7 +112,9 @@ export const windowCase: BenchCase = {
         { name: 'for loop + Map of window buckets', role: 'baseline', run: () => forLoop.windowSum(data, SPEC) },
         { name: 'RxJS 7 + Map of window buckets', role: 'baseline', run: () => rx.windowSum(data, SPEC) },
       ],
-      notes: [`event time of x = floor(x / 10) ms; ${SPEC.keys} keys; windows of ${SPEC.sizeMs} ms; the baselines flush a bucket once a record's timestamp reaches its end.`],
+      notes: [
+        `event time of x = floor(x / 10) ms; ${SPEC.keys} keys; windows of ${SPEC.sizeMs} ms; the baselines flush a bucket once a record's timestamp reaches its end.`,
+      ],
     }
   },
 }

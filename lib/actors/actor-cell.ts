@@ -138,7 +138,11 @@ export class ActorCell<M> implements ActorRef<M>, ChildActor, Guardian, Runnable
 
   runTurn(budget: number, deadline: number): boolean {
     const mailbox = this.mailbox
-    for (let handled = 0; handled < budget && mailbox.size > 0 && this.lifecycle === 'running' && !this.busy; handled++) {
+    for (
+      let handled = 0;
+      handled < budget && mailbox.size > 0 && this.lifecycle === 'running' && !this.busy;
+      handled++
+    ) {
       this.invoke(mailbox.poll() as M)
       // slow messages must not keep the turn far past the slice; the clock is read every 8 messages
       // (a read costs as much as handling a small message)
@@ -173,7 +177,8 @@ export class ActorCell<M> implements ActorRef<M>, ChildActor, Guardian, Runnable
       this.fail(error, true, message)
       return
     }
-    if (result !== undefined && typeof (result as PromiseLike<void>).then === 'function') this.awaitReceive(result, message)
+    if (result !== undefined && typeof (result as PromiseLike<void>).then === 'function')
+      this.awaitReceive(result, message)
   }
 
   private awaitReceive(pending: PromiseLike<void>, message: M): void {
@@ -284,7 +289,10 @@ export class ActorCell<M> implements ActorRef<M>, ChildActor, Guardian, Runnable
 
   private spawnChild<C>(factory: BehaviorFactory<C>, options: SpawnOptions): ActorRef<C> {
     if (this.lifecycle === 'terminating' || this.lifecycle === 'stopped') {
-      throw new ActorError('ERR_ACTOR_STOPPED', `cannot spawn ${JSON.stringify(options.name)} under ${this.path}: it is stopping`)
+      throw new ActorError(
+        'ERR_ACTOR_STOPPED',
+        `cannot spawn ${JSON.stringify(options.name)} under ${this.path}: it is stopping`,
+      )
     }
     return spawnActor(this, this.children, this.services, factory, options)
   }

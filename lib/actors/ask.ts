@@ -30,9 +30,11 @@ export function askActor<M, R>(
     }
     if (!target.tell(request)) {
       // Waiting for the timeout would only delay a failure already known: the request is a dead letter.
-      replyTo.fail(new ActorError('ERR_ASK_UNDELIVERED', `ask to ${target.path} was not delivered (see dead letters)`, {
-        retriable: true,
-      }))
+      replyTo.fail(
+        new ActorError('ERR_ASK_UNDELIVERED', `ask to ${target.path} was not delivered (see dead letters)`, {
+          retriable: true,
+        }),
+      )
     }
   })
 }
@@ -88,7 +90,9 @@ class ReplyRef<R> implements ActorRef<R> {
 
   expireAfter(timeoutMs: number, targetPath: string): void {
     this.timer = setTimeout(() => {
-      this.fail(new ActorError('ERR_ASK_TIMEOUT', `ask to ${targetPath} timed out after ${timeoutMs} ms`, { retriable: true }))
+      this.fail(
+        new ActorError('ERR_ASK_TIMEOUT', `ask to ${targetPath} timed out after ${timeoutMs} ms`, { retriable: true }),
+      )
     }, timeoutMs)
   }
 

@@ -116,9 +116,13 @@ export function failedMessageReason(directive: Directive): DeadLetterReason {
  * // 'actor /user/a/b escalated a failure to /user/a: boom'
  */
 export function escalatedError(childPath: string, parentPath: string, error: unknown): ActorError {
-  return new ActorError('ERR_ESCALATED', `actor ${childPath} escalated a failure to ${parentPath}: ${messageOf(error)}`, {
-    cause: error,
-  })
+  return new ActorError(
+    'ERR_ESCALATED',
+    `actor ${childPath} escalated a failure to ${parentPath}: ${messageOf(error)}`,
+    {
+      cause: error,
+    },
+  )
 }
 
 const FAILED_MESSAGE_REASONS: Record<Directive['kind'], DeadLetterReason> = {

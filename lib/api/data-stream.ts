@@ -3,7 +3,12 @@ import { ConfigError } from '../errors.js'
 import type { Key } from '../state/key-groups.js'
 import type { OutputTag } from '../runtime/output-tag.js'
 import type { Sink } from '../runtime/sink.js'
-import { csvFileSink, textFileSink, type CsvFileSinkOptions, type TextFileSinkOptions } from '../connectors/files/index.js'
+import {
+  csvFileSink,
+  textFileSink,
+  type CsvFileSinkOptions,
+  type TextFileSinkOptions,
+} from '../connectors/files/index.js'
 import { printSink } from '../connectors/print/index.js'
 import { socketSink, type SocketSinkOptions } from '../connectors/socket/index.js'
 import type { StreamOperator } from '../runtime/stream-operator.js'
@@ -20,23 +25,65 @@ import { validateOperatorOptions } from './validate-options.js'
  * env.fromCollection(['a b', 'b']).pipe(flatMap((l) => l.split(' ')), keyBy((w) => w), reduce(...)).print()
  */
 export class DataStream<T> {
-  constructor(readonly env: StreamEnvironment, readonly transformation: Transformation) {}
+  constructor(
+    readonly env: StreamEnvironment,
+    readonly transformation: Transformation,
+  ) {}
 
   pipe(): DataStream<T>
   pipe<A>(op1: OperatorFunction<T, A>): DataStream<A>
   pipe<A, B>(op1: OperatorFunction<T, A>, op2: OperatorFunction<A, B>): DataStream<B>
   pipe<A, B, C>(op1: OperatorFunction<T, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>): DataStream<C>
-  pipe<A, B, C, D>(op1: OperatorFunction<T, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>): DataStream<D>
-  pipe<A, B, C, D, E>(op1: OperatorFunction<T, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>, op5: OperatorFunction<D, E>): DataStream<E>
-  pipe<A, B, C, D, E, F>(op1: OperatorFunction<T, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>, op5: OperatorFunction<D, E>, op6: OperatorFunction<E, F>): DataStream<F>
-  pipe<A, B, C, D, E, F, G>(op1: OperatorFunction<T, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>, op5: OperatorFunction<D, E>, op6: OperatorFunction<E, F>, op7: OperatorFunction<F, G>): DataStream<G>
-  pipe<A, B, C, D, E, F, G, H>(op1: OperatorFunction<T, A>, op2: OperatorFunction<A, B>, op3: OperatorFunction<B, C>, op4: OperatorFunction<C, D>, op5: OperatorFunction<D, E>, op6: OperatorFunction<E, F>, op7: OperatorFunction<F, G>, op8: OperatorFunction<G, H>): DataStream<H>
+  pipe<A, B, C, D>(
+    op1: OperatorFunction<T, A>,
+    op2: OperatorFunction<A, B>,
+    op3: OperatorFunction<B, C>,
+    op4: OperatorFunction<C, D>,
+  ): DataStream<D>
+  pipe<A, B, C, D, E>(
+    op1: OperatorFunction<T, A>,
+    op2: OperatorFunction<A, B>,
+    op3: OperatorFunction<B, C>,
+    op4: OperatorFunction<C, D>,
+    op5: OperatorFunction<D, E>,
+  ): DataStream<E>
+  pipe<A, B, C, D, E, F>(
+    op1: OperatorFunction<T, A>,
+    op2: OperatorFunction<A, B>,
+    op3: OperatorFunction<B, C>,
+    op4: OperatorFunction<C, D>,
+    op5: OperatorFunction<D, E>,
+    op6: OperatorFunction<E, F>,
+  ): DataStream<F>
+  pipe<A, B, C, D, E, F, G>(
+    op1: OperatorFunction<T, A>,
+    op2: OperatorFunction<A, B>,
+    op3: OperatorFunction<B, C>,
+    op4: OperatorFunction<C, D>,
+    op5: OperatorFunction<D, E>,
+    op6: OperatorFunction<E, F>,
+    op7: OperatorFunction<F, G>,
+  ): DataStream<G>
+  pipe<A, B, C, D, E, F, G, H>(
+    op1: OperatorFunction<T, A>,
+    op2: OperatorFunction<A, B>,
+    op3: OperatorFunction<B, C>,
+    op4: OperatorFunction<C, D>,
+    op5: OperatorFunction<D, E>,
+    op6: OperatorFunction<E, F>,
+    op7: OperatorFunction<F, G>,
+    op8: OperatorFunction<G, H>,
+  ): DataStream<H>
   pipe(...ops: OperatorFunction<any, any>[]): DataStream<any>
   pipe(...ops: OperatorFunction<any, any>[]): DataStream<any> {
     let current: unknown = this
     for (const op of ops) current = applyStage(current, op)
     if (!(current instanceof DataStream)) {
-      throw new ConfigError('pipe', (current as object).constructor.name, 'a pipe that ends in a stream: follow window(...) with reduce, aggregate or process')
+      throw new ConfigError(
+        'pipe',
+        (current as object).constructor.name,
+        'a pipe that ends in a stream: follow window(...) with reduce, aggregate or process',
+      )
     }
     return current
   }
@@ -47,20 +94,28 @@ export class DataStream<T> {
    * @example
    * stream.transform('double', () => new DoubleOperator(), { parallelism: 2 })
    */
-  transform<R>(defaultName: string, createOperator: () => StreamOperator<T, R>, options: OperatorOptions = {}, extraInputs: DataStream<unknown>[] = []): DataStream<R> {
+  transform<R>(
+    defaultName: string,
+    createOperator: () => StreamOperator<T, R>,
+    options: OperatorOptions = {},
+    extraInputs: DataStream<unknown>[] = [],
+  ): DataStream<R> {
     validateOperatorOptions(defaultName, options)
-    return new DataStream<R>(this.env, this.env.addTransformation({
-      kind: 'operator',
-      name: options.name ?? defaultName,
-      uid: options.uid,
-      parallelism: options.parallelism,
-      inputs: [this.transformation, ...extraInputs.map((s) => s.transformation)],
-      createOperator,
-      errorPolicy: options.onError ?? 'escalate',
-      chaining: options.chaining ?? 'default',
-      isSink: false,
-      maxParallelism: undefined,
-    }))
+    return new DataStream<R>(
+      this.env,
+      this.env.addTransformation({
+        kind: 'operator',
+        name: options.name ?? defaultName,
+        uid: options.uid,
+        parallelism: options.parallelism,
+        inputs: [this.transformation, ...extraInputs.map((s) => s.transformation)],
+        createOperator,
+        errorPolicy: options.onError ?? 'escalate',
+        chaining: options.chaining ?? 'default',
+        isSink: false,
+        maxParallelism: undefined,
+      }),
+    )
   }
 
   /**
@@ -70,13 +125,34 @@ export class DataStream<T> {
    * const late = windowed.getSideOutput(lateTag)
    */
   getSideOutput<X>(tag: OutputTag<X>): DataStream<X> {
-    return new DataStream<X>(this.env, this.env.addTransformation({ kind: 'side-output', name: `side:${tag.id}`, uid: undefined, parallelism: undefined, input: this.transformation, tag }))
+    return new DataStream<X>(
+      this.env,
+      this.env.addTransformation({
+        kind: 'side-output',
+        name: `side:${tag.id}`,
+        uid: undefined,
+        parallelism: undefined,
+        input: this.transformation,
+        tag,
+      }),
+    )
   }
 
   /** Reads this stream and the others as one. */
   union(...others: DataStream<T>[]): DataStream<T> {
-    for (const other of others) if (other.env !== this.env) throw new ConfigError('union', 'a stream of another environment', 'streams of the same environment')
-    return new DataStream<T>(this.env, this.env.addTransformation({ kind: 'union', name: 'union', uid: undefined, parallelism: undefined, inputs: [this.transformation, ...others.map((o) => o.transformation)] }))
+    for (const other of others)
+      if (other.env !== this.env)
+        throw new ConfigError('union', 'a stream of another environment', 'streams of the same environment')
+    return new DataStream<T>(
+      this.env,
+      this.env.addTransformation({
+        kind: 'union',
+        name: 'union',
+        uid: undefined,
+        parallelism: undefined,
+        inputs: [this.transformation, ...others.map((o) => o.transformation)],
+      }),
+    )
   }
 
   /**
@@ -123,19 +199,21 @@ export class DataStream<T> {
    */
   sinkTo(sink: Sink<T>, options: OperatorOptions = {}): this {
     validateOperatorOptions(sink.name, options)
-    this.env.addSink(this.env.addTransformation({
-      kind: 'operator',
-      name: options.name ?? sink.name,
-      uid: options.uid,
-      parallelism: options.parallelism ?? (sink.maxParallelism === 1 ? 1 : undefined),
-      inputs: [this.transformation],
-      createOperator: () => this.env.createSinkOperator(sink),
-      errorPolicy: options.onError ?? 'escalate',
-      chaining: options.chaining ?? 'default',
-      isSink: true,
-      commitsOnCheckpoint: sink.guarantee === 'exactly-once',
-      maxParallelism: sink.maxParallelism,
-    }))
+    this.env.addSink(
+      this.env.addTransformation({
+        kind: 'operator',
+        name: options.name ?? sink.name,
+        uid: options.uid,
+        parallelism: options.parallelism ?? (sink.maxParallelism === 1 ? 1 : undefined),
+        inputs: [this.transformation],
+        createOperator: () => this.env.createSinkOperator(sink),
+        errorPolicy: options.onError ?? 'escalate',
+        chaining: options.chaining ?? 'default',
+        isSink: true,
+        commitsOnCheckpoint: sink.guarantee === 'exactly-once',
+        maxParallelism: sink.maxParallelism,
+      }),
+    )
     return this
   }
 
@@ -147,7 +225,9 @@ export class DataStream<T> {
    * counts.print('counts') // counts:1> {"word":"to","n":2}
    */
   print(prefix?: string): this {
-    return this.sinkTo(printSink<T>({ target: 'stdout', ...(prefix === undefined ? {} : { prefix }) }), { name: 'print' })
+    return this.sinkTo(printSink<T>({ target: 'stdout', ...(prefix === undefined ? {} : { prefix }) }), {
+      name: 'print',
+    })
   }
 
   /**
@@ -157,7 +237,9 @@ export class DataStream<T> {
    * errors.printToErr('errors')
    */
   printToErr(prefix?: string): this {
-    return this.sinkTo(printSink<T>({ target: 'stderr', ...(prefix === undefined ? {} : { prefix }) }), { name: 'printToErr' })
+    return this.sinkTo(printSink<T>({ target: 'stderr', ...(prefix === undefined ? {} : { prefix }) }), {
+      name: 'printToErr',
+    })
   }
 
   /**
@@ -212,7 +294,14 @@ export class DataStream<T> {
   }
 
   private partition(partitioning: Partitioning): Transformation {
-    return this.env.addTransformation({ kind: 'partition', name: partitioning.kind, uid: undefined, parallelism: undefined, input: this.transformation, partitioning })
+    return this.env.addTransformation({
+      kind: 'partition',
+      name: partitioning.kind,
+      uid: undefined,
+      parallelism: undefined,
+      input: this.transformation,
+      partitioning,
+    })
   }
 }
 
@@ -223,7 +312,11 @@ export class DataStream<T> {
  * const byUser = events.keyBy((e) => e.user)
  */
 export class KeyedStream<T> extends DataStream<T> {
-  constructor(env: StreamEnvironment, transformation: Transformation, readonly keySelector: (value: T) => Key) {
+  constructor(
+    env: StreamEnvironment,
+    transformation: Transformation,
+    readonly keySelector: (value: T) => Key,
+  ) {
     super(env, transformation)
   }
 }

@@ -18,15 +18,26 @@ import { StreamEnvironment } from './stream-environment.js'
 export class EmbeddedStream<T> extends Observable<T> {
   private readonly sides = new Map<string, Subject<unknown>>()
 
-  private constructor(private readonly upstream: Observable<unknown>, private readonly stages: readonly OperatorFunction<any, any>[]) {
+  private constructor(
+    private readonly upstream: Observable<unknown>,
+    private readonly stages: readonly OperatorFunction<any, any>[],
+  ) {
     super((subscriber) => {
       const env = StreamEnvironment.create({ parallelism: 1 })
-      let current: unknown = env.fromObservable(this.upstream, { overflow: 'fail', bufferSize: Number.MAX_SAFE_INTEGER })
+      let current: unknown = env.fromObservable(this.upstream, {
+        overflow: 'fail',
+        bufferSize: Number.MAX_SAFE_INTEGER,
+      })
       for (const stage of this.stages) current = applyStage(current, stage)
       const stream = requireStream(current, 'embedded pipe')
       stream.sinkTo(new CallbackSink<T>((value) => subscriber.next(value)))
-      for (const [id, subject] of this.sides) stream.getSideOutput({ id } as OutputTag<unknown>).sinkTo(new CallbackSink((value) => subject.next(value)))
-      const graph = StreamGraph.build(env.sinkTransformations(), { parallelism: 1, maxParallelism: env.config.maxParallelism, singleSubtask: true })
+      for (const [id, subject] of this.sides)
+        stream.getSideOutput({ id } as OutputTag<unknown>).sinkTo(new CallbackSink((value) => subject.next(value)))
+      const graph = StreamGraph.build(env.sinkTransformations(), {
+        parallelism: 1,
+        maxParallelism: env.config.maxParallelism,
+        singleSubtask: true,
+      })
       return runInline(graph, subscriber, createLogger().child({ mode: 'embedded' }))
     })
   }

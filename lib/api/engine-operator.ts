@@ -23,7 +23,10 @@ export type EngineOperator<I, O> = OperatorFunction<I, O> & { readonly [STAGE]: 
  * export const double = () => engineOperator<number, number>((s: DataStream<number>) => s.transform('double', () => new Doubler()))
  */
 export function engineOperator<I, O>(stage: Stage): EngineOperator<I, O> {
-  const operator = ((source: Observable<I>) => EmbeddedStream.extend(source, operator)) as unknown as EngineOperator<I, O>
+  const operator = ((source: Observable<I>) => EmbeddedStream.extend(source, operator)) as unknown as EngineOperator<
+    I,
+    O
+  >
   Object.defineProperty(operator, STAGE, { value: stage })
   return operator
 }
@@ -51,5 +54,9 @@ export function applyStage(current: unknown, op: OperatorFunction<any, any>): un
  */
 export function requireStream(current: unknown, operator: string): DataStream<any> {
   if (current !== null && typeof current === 'object' && 'transformation' in current) return current as DataStream<any>
-  throw new ConfigError(operator, (current as object)?.constructor?.name ?? current, 'a stream before it (after window(...) only reduce, aggregate or process may follow)')
+  throw new ConfigError(
+    operator,
+    (current as object)?.constructor?.name ?? current,
+    'a stream before it (after window(...) only reduce, aggregate or process may follow)',
+  )
 }

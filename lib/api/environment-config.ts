@@ -3,7 +3,11 @@ import { type Logger, type LogLevel, createLogger } from '../logging.js'
 import { DEFAULT_MAX_PARALLELISM, validateParallelism } from '../state/key-groups.js'
 import { type RestartStrategy, validateRestartStrategy } from '../runtime/restart-strategy.js'
 import type { QueryableStateOptions, QueryableStateServer } from '../queryable/queryable-state-server.js'
-import { type CheckpointConfig, type ResolvedCheckpointConfig, resolveCheckpointConfig } from '../checkpoint/checkpoint-config.js'
+import {
+  type CheckpointConfig,
+  type ResolvedCheckpointConfig,
+  resolveCheckpointConfig,
+} from '../checkpoint/checkpoint-config.js'
 
 /** Settings of a {@link StreamEnvironment}; every one has a default. */
 export interface EnvironmentConfig {
@@ -66,13 +70,24 @@ export function resolveConfig(config: EnvironmentConfig): ResolvedConfig {
   const autoWatermarkIntervalMs = positiveInteger('autoWatermarkIntervalMs', config.autoWatermarkIntervalMs ?? 200)
   const restartStrategy = config.restartStrategy ?? { kind: 'none' }
   validateRestartStrategy(restartStrategy)
-  if (config.chaining !== undefined && typeof config.chaining !== 'boolean') throw new ConfigError('chaining', config.chaining, 'true or false')
+  if (config.chaining !== undefined && typeof config.chaining !== 'boolean')
+    throw new ConfigError('chaining', config.chaining, 'true or false')
   const logger = config.logger ?? createLogger(config.logLevel === undefined ? {} : { level: config.logLevel })
   const checkpointing = config.checkpointing === undefined ? undefined : resolveCheckpointConfig(config.checkpointing)
-  if (config.restoreFrom !== undefined && (typeof config.restoreFrom !== 'string' || config.restoreFrom === '')) throw new ConfigError('restoreFrom', config.restoreFrom, 'a savepoint directory')
+  if (config.restoreFrom !== undefined && (typeof config.restoreFrom !== 'string' || config.restoreFrom === ''))
+    throw new ConfigError('restoreFrom', config.restoreFrom, 'a savepoint directory')
   return {
-    parallelism, maxParallelism, batchSize, channelCredits, autoWatermarkIntervalMs, restartStrategy, chaining: config.chaining ?? true, logger,
-    checkpointing, restoreFrom: config.restoreFrom, allowNonRestoredState: config.allowNonRestoredState ?? false,
+    parallelism,
+    maxParallelism,
+    batchSize,
+    channelCredits,
+    autoWatermarkIntervalMs,
+    restartStrategy,
+    chaining: config.chaining ?? true,
+    logger,
+    checkpointing,
+    restoreFrom: config.restoreFrom,
+    allowNonRestoredState: config.allowNonRestoredState ?? false,
     queryableState: config.queryableState,
   }
 }
@@ -84,6 +99,7 @@ export function resolveConfig(config: EnvironmentConfig): ResolvedConfig {
  * positiveInteger('batchSize', 0) // throws ConfigError: invalid option batchSize: 0 (expected a whole number of at least 1)
  */
 export function positiveInteger(option: string, value: unknown, min = 1): number {
-  if (!Number.isInteger(value) || (value as number) < min) throw new ConfigError(option, value, `a whole number of at least ${min}`)
+  if (!Number.isInteger(value) || (value as number) < min)
+    throw new ConfigError(option, value, `a whole number of at least ${min}`)
   return value as number
 }

@@ -6,7 +6,12 @@ import { IteratorSource } from '../connectors/collections/iterator-source.js'
 import { ObservableSource, type ObservableSourceOptions } from '../connectors/collections/observable-source.js'
 import { SequenceSource } from '../connectors/collections/sequence-source.js'
 import { ConfigError } from '../errors.js'
-import { monitorDirectory, readTextFile, type DirectoryMonitorOptions, type TextFileSourceOptions } from '../connectors/files/index.js'
+import {
+  monitorDirectory,
+  readTextFile,
+  type DirectoryMonitorOptions,
+  type TextFileSourceOptions,
+} from '../connectors/files/index.js'
 import { socketTextStream, type SocketTextSourceOptions } from '../connectors/socket/index.js'
 import { JobHandle, type JobResult } from '../runtime/job-handle.js'
 import type { Sink } from '../runtime/sink.js'
@@ -20,7 +25,11 @@ import { validateOperatorOptions } from './validate-options.js'
 
 function pickSourceOptions(options: SourceOptions | undefined): SourceOptions {
   const { name, uid, parallelism } = options ?? {}
-  return { ...(name === undefined ? {} : { name }), ...(uid === undefined ? {} : { uid }), ...(parallelism === undefined ? {} : { parallelism }) }
+  return {
+    ...(name === undefined ? {} : { name }),
+    ...(uid === undefined ? {} : { uid }),
+    ...(parallelism === undefined ? {} : { parallelism }),
+  }
 }
 
 type NewTransformation = Transformation extends infer T ? (T extends Transformation ? Omit<T, 'id'> : never) : never
@@ -62,9 +71,16 @@ export class StreamEnvironment {
    * env.fromSource(new SequenceSource(1, 10), { parallelism: 2 })
    */
   fromSource<T>(source: Source<T>, options: SourceOptions = {}): DataStream<T> {
-    if (source === null || typeof source !== 'object' || typeof source.createReader !== 'function') throw new ConfigError('fromSource', source, 'a Source with createReader')
+    if (source === null || typeof source !== 'object' || typeof source.createReader !== 'function')
+      throw new ConfigError('fromSource', source, 'a Source with createReader')
     validateOperatorOptions(source.name, options)
-    const t = this.addTransformation({ kind: 'source', name: options.name ?? source.name, uid: options.uid, parallelism: options.parallelism, source: source as Source<unknown> })
+    const t = this.addTransformation({
+      kind: 'source',
+      name: options.name ?? source.name,
+      uid: options.uid,
+      parallelism: options.parallelism,
+      source: source as Source<unknown>,
+    })
     return new DataStream<T>(this, t)
   }
 
@@ -106,7 +122,8 @@ export class StreamEnvironment {
    * env.fromIterable(function* () { for (let i = 0; i < 10; i++) yield i })
    */
   fromIterable<T>(iterable: Iterable<T> | (() => Iterable<T>), options?: SourceOptions): DataStream<T> {
-    if (typeof iterable !== 'function' && typeof (iterable as Iterable<T>)?.[Symbol.iterator] !== 'function') throw new ConfigError('fromIterable', iterable, 'an iterable or a function returning one')
+    if (typeof iterable !== 'function' && typeof (iterable as Iterable<T>)?.[Symbol.iterator] !== 'function')
+      throw new ConfigError('fromIterable', iterable, 'an iterable or a function returning one')
     return this.fromSource(new IteratorSource(iterable), options)
   }
 
@@ -116,8 +133,12 @@ export class StreamEnvironment {
    * @example
    * env.fromAsyncIterable(() => fs.createReadStream('x.log').pipe(split()))
    */
-  fromAsyncIterable<T>(iterable: AsyncIterable<T> | (() => AsyncIterable<T>), options: SourceOptions & AsyncIterableOptions = {}): DataStream<T> {
-    if (typeof iterable !== 'function' && typeof (iterable as AsyncIterable<T>)?.[Symbol.asyncIterator] !== 'function') throw new ConfigError('fromAsyncIterable', iterable, 'an async iterable or a function returning one')
+  fromAsyncIterable<T>(
+    iterable: AsyncIterable<T> | (() => AsyncIterable<T>),
+    options: SourceOptions & AsyncIterableOptions = {},
+  ): DataStream<T> {
+    if (typeof iterable !== 'function' && typeof (iterable as AsyncIterable<T>)?.[Symbol.asyncIterator] !== 'function')
+      throw new ConfigError('fromAsyncIterable', iterable, 'an async iterable or a function returning one')
     const { prefetch, ...sourceOptions } = options
     return this.fromSource(new AsyncIterableSource(iterable, prefetch === undefined ? {} : { prefetch }), sourceOptions)
   }
@@ -130,7 +151,13 @@ export class StreamEnvironment {
    */
   fromObservable<T>(observable: Observable<T>, options: SourceOptions & ObservableSourceOptions = {}): DataStream<T> {
     const { bufferSize, overflow, ...sourceOptions } = options
-    return this.fromSource(new ObservableSource(observable, { ...(bufferSize === undefined ? {} : { bufferSize }), ...(overflow === undefined ? {} : { overflow }) }), sourceOptions)
+    return this.fromSource(
+      new ObservableSource(observable, {
+        ...(bufferSize === undefined ? {} : { bufferSize }),
+        ...(overflow === undefined ? {} : { overflow }),
+      }),
+      sourceOptions,
+    )
   }
 
   /**
@@ -211,7 +238,10 @@ export class StreamEnvironment {
     return new Observable<T>((subscriber) => {
       const sinkT = this.detachedSink(stream, new CallbackSink<T>((value) => subscriber.next(value)))
       const job = JobHandle.start('observable job', this.graphOf([sinkT]), this.config)
-      job.result.then(() => subscriber.complete(), (error) => subscriber.error(error))
+      job.result.then(
+        () => subscriber.complete(),
+        (error) => subscriber.error(error),
+      )
       return () => void job.cancel()
     })
   }
@@ -226,12 +256,23 @@ export class StreamEnvironment {
 
   private detachedSink<T>(stream: DataStream<T>, sink: Sink<T>): Transformation {
     return this.addTransformation({
-      kind: 'operator', name: sink.name, uid: undefined, parallelism: undefined, inputs: [stream.transformation],
-      createOperator: () => new SinkOperator(sink), errorPolicy: 'escalate', chaining: 'default', isSink: true, maxParallelism: undefined,
+      kind: 'operator',
+      name: sink.name,
+      uid: undefined,
+      parallelism: undefined,
+      inputs: [stream.transformation],
+      createOperator: () => new SinkOperator(sink),
+      errorPolicy: 'escalate',
+      chaining: 'default',
+      isSink: true,
+      maxParallelism: undefined,
     })
   }
 
   private graphOf(sinks: readonly Transformation[]): StreamGraph {
-    return StreamGraph.build(sinks, { parallelism: this.config.parallelism, maxParallelism: this.config.maxParallelism })
+    return StreamGraph.build(sinks, {
+      parallelism: this.config.parallelism,
+      maxParallelism: this.config.maxParallelism,
+    })
   }
 }

@@ -1,6 +1,10 @@
 import { ConfigError } from '../errors.js'
 import type { AggregateFunction } from '../state/descriptors.js'
-import type { ProcessWindowFunction, ProcessWindowFunctionObject, WindowFunction } from '../windows/process-window-function.js'
+import type {
+  ProcessWindowFunction,
+  ProcessWindowFunctionObject,
+  WindowFunction,
+} from '../windows/process-window-function.js'
 import { isMergingAssigner, type WindowAssigner } from '../windows/window-assigner.js'
 import { type WindowFunctionSpec, windowContents } from '../windows/window-contents.js'
 import { WindowOperator } from '../windows/window-operator.js'
@@ -50,17 +54,30 @@ export class WindowedStream<T, W extends Window = Window> {
    * @example
    * const windowed = WindowedStream.of(clicks, tumblingProcessingTimeWindows(1_000), { trigger: CountTrigger.of(100) })
    */
-  static of<T, W extends Window>(input: DataStream<T>, assigner: WindowAssigner<T, W>, options: WindowOptions<T, W> = {}): WindowedStream<T, W> {
+  static of<T, W extends Window>(
+    input: DataStream<T>,
+    assigner: WindowAssigner<T, W>,
+    options: WindowOptions<T, W> = {},
+  ): WindowedStream<T, W> {
     if (typeof assigner?.assignWindows !== 'function' || typeof assigner.defaultTrigger !== 'function') {
       throw new ConfigError('window', assigner, 'a WindowAssigner, e.g. tumblingEventTimeWindows(ms)')
     }
     validateWindowOptions(options)
     const trigger = options.trigger ?? assigner.defaultTrigger()
     if (isMergingAssigner(assigner) && !trigger.canMerge) {
-      throw new ConfigError('window.trigger', trigger.name, `a trigger that can merge (canMerge), since ${assigner.name} merges windows`)
+      throw new ConfigError(
+        'window.trigger',
+        trigger.name,
+        `a trigger that can merge (canMerge), since ${assigner.name} merges windows`,
+      )
     }
     if (input instanceof KeyedStream) return new WindowedStream(input, assigner, options, false)
-    return new WindowedStream(input.keyBy(() => ALL), assigner, options, true)
+    return new WindowedStream(
+      input.keyBy(() => ALL),
+      assigner,
+      options,
+      true,
+    )
   }
 
   /**
@@ -69,8 +86,12 @@ export class WindowedStream<T, W extends Window = Window> {
    * @example
    * windowed.reduce((a, b) => ({ ...a, clicks: a.clicks + b.clicks }))
    */
-  reduce<OUT = T>(reducer: (accumulated: T, value: T) => T, options: WindowFunctionOptions<T, OUT, W> = {}): DataStream<OUT> {
-    if (typeof reducer !== 'function') throw new ConfigError('reduce', reducer, 'a function (accumulated, value) => value')
+  reduce<OUT = T>(
+    reducer: (accumulated: T, value: T) => T,
+    options: WindowFunctionOptions<T, OUT, W> = {},
+  ): DataStream<OUT> {
+    if (typeof reducer !== 'function')
+      throw new ConfigError('reduce', reducer, 'a function (accumulated, value) => value')
     const { windowFunction, ...operatorOptions } = options ?? {}
     requireWindowFunction(windowFunction)
     return this.build('reduce', { kind: 'reduce', reduce: reducer, windowFunction }, operatorOptions)
@@ -83,12 +104,23 @@ export class WindowedStream<T, W extends Window = Window> {
    * @example
    * windowed.aggregate({ createAccumulator: () => 0, add: (_v, n) => n + 1, getResult: (n) => n, merge: (a, b) => a + b })
    */
-  aggregate<ACC, R, OUT = R>(fn: AggregateFunction<T, ACC, R>, options: WindowFunctionOptions<R, OUT, W> = {}): DataStream<OUT> {
-    if (typeof fn?.createAccumulator !== 'function' || typeof fn.add !== 'function' || typeof fn.getResult !== 'function') {
+  aggregate<ACC, R, OUT = R>(
+    fn: AggregateFunction<T, ACC, R>,
+    options: WindowFunctionOptions<R, OUT, W> = {},
+  ): DataStream<OUT> {
+    if (
+      typeof fn?.createAccumulator !== 'function' ||
+      typeof fn.add !== 'function' ||
+      typeof fn.getResult !== 'function'
+    ) {
       throw new ConfigError('aggregate', fn, 'an AggregateFunction with createAccumulator, add and getResult')
     }
     if (isMergingAssigner(this.assigner) && this.options.evictor === undefined && typeof fn.merge !== 'function') {
-      throw new ConfigError('aggregate', 'an AggregateFunction without merge', `an AggregateFunction with merge(a, b), since ${this.assigner.name} merges windows`)
+      throw new ConfigError(
+        'aggregate',
+        'an AggregateFunction without merge',
+        `an AggregateFunction with merge(a, b), since ${this.assigner.name} merges windows`,
+      )
     }
     const { windowFunction, ...operatorOptions } = options ?? {}
     requireWindowFunction(windowFunction)
@@ -103,31 +135,53 @@ export class WindowedStream<T, W extends Window = Window> {
    */
   process<OUT>(fn: ProcessWindowFunction<T, OUT, W>, options: OperatorOptions = {}): DataStream<OUT> {
     const fnObject: ProcessWindowFunctionObject<T, OUT, W> | undefined = typeof fn === 'function' ? { process: fn } : fn
-    if (typeof fnObject?.process !== 'function') throw new ConfigError('process', fn, 'a process window function: (key, context, elements, out) => void, or an object with process')
+    if (typeof fnObject?.process !== 'function')
+      throw new ConfigError(
+        'process',
+        fn,
+        'a process window function: (key, context, elements, out) => void, or an object with process',
+      )
     // Each subtask gets its own copy, so fields a function sets in open() are per subtask.
-    return this.build('process', { kind: 'process', process: fnObject }, options, () => ({ kind: 'process', process: cloneFunction(fnObject) }))
+    return this.build('process', { kind: 'process', process: fnObject }, options, () => ({
+      kind: 'process',
+      process: cloneFunction(fnObject),
+    }))
   }
 
-  private build<OUT>(kind: string, spec: WindowFunctionSpec<T, OUT, W>, options: OperatorOptions, specPerSubtask: () => WindowFunctionSpec<T, OUT, W> = () => spec): DataStream<OUT> {
+  private build<OUT>(
+    kind: string,
+    spec: WindowFunctionSpec<T, OUT, W>,
+    options: OperatorOptions,
+    specPerSubtask: () => WindowFunctionSpec<T, OUT, W> = () => spec,
+  ): DataStream<OUT> {
     if (this.nonKeyed && options.parallelism !== undefined && options.parallelism !== 1) {
-      throw new ConfigError(`${kind}.parallelism`, options.parallelism, '1 (a window over a stream without keyBy runs in one subtask)')
+      throw new ConfigError(
+        `${kind}.parallelism`,
+        options.parallelism,
+        '1 (a window over a stream without keyBy runs in one subtask)',
+      )
     }
     const { assigner, options: windowOptions } = this
     const trigger = windowOptions.trigger ?? assigner.defaultTrigger()
     const evictor = windowOptions.evictor
     const name = `${this.nonKeyed ? 'windowAll' : 'window'}(${assigner.name}, ${trigger.name}${evictor === undefined ? '' : `, ${evictor.name}`}, ${kind})`
-    return this.input.transform<OUT>(name, () => new WindowOperator({
-      assigner,
-      trigger,
-      evictor,
-      allowedLatenessMs: windowOptions.allowedLatenessMs ?? 0,
-      lateOutput: windowOptions.lateOutput,
-      contents: windowContents(specPerSubtask(), evictor),
-    }), this.nonKeyed ? { ...options, parallelism: 1 } : options)
+    return this.input.transform<OUT>(
+      name,
+      () =>
+        new WindowOperator({
+          assigner,
+          trigger,
+          evictor,
+          allowedLatenessMs: windowOptions.allowedLatenessMs ?? 0,
+          lateOutput: windowOptions.lateOutput,
+          contents: windowContents(specPerSubtask(), evictor),
+        }),
+      this.nonKeyed ? { ...options, parallelism: 1 } : options,
+    )
   }
 }
 
 function requireWindowFunction(windowFunction: unknown): void {
-  if (windowFunction !== undefined && typeof windowFunction !== 'function') throw new ConfigError('windowFunction', windowFunction, 'a function (key, window, result) => output')
+  if (windowFunction !== undefined && typeof windowFunction !== 'function')
+    throw new ConfigError('windowFunction', windowFunction, 'a function (key, window, result) => output')
 }
-

@@ -26,7 +26,9 @@ export interface CheckpointConfig {
 }
 
 /** Checkpoint settings with every default filled in. */
-export type ResolvedCheckpointConfig = Required<Omit<CheckpointConfig, 'storage'>> & { storage: CheckpointStorage | undefined }
+export type ResolvedCheckpointConfig = Required<Omit<CheckpointConfig, 'storage'>> & {
+  storage: CheckpointStorage | undefined
+}
 
 /**
  * Checks checkpoint settings, naming the option.
@@ -36,15 +38,25 @@ export type ResolvedCheckpointConfig = Required<Omit<CheckpointConfig, 'storage'
  */
 export function resolveCheckpointConfig(config: CheckpointConfig): ResolvedCheckpointConfig {
   const number = (field: string, value: unknown, min: number): number => {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min) throw new ConfigError(`checkpointing.${field}`, value, `a number of at least ${min}`)
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min)
+      throw new ConfigError(`checkpointing.${field}`, value, `a number of at least ${min}`)
     return value
   }
-  if (config === null || typeof config !== 'object') throw new ConfigError('checkpointing', config, 'an object with intervalMs')
+  if (config === null || typeof config !== 'object')
+    throw new ConfigError('checkpointing', config, 'an object with intervalMs')
   const mode = config.mode ?? 'exactly-once'
-  if (mode !== 'exactly-once' && mode !== 'at-least-once') throw new ConfigError('checkpointing.mode', mode, "'exactly-once' | 'at-least-once'")
-  if (config.unaligned !== undefined && typeof config.unaligned !== 'boolean') throw new ConfigError('checkpointing.unaligned', config.unaligned, 'true or false')
-  if (config.unaligned === true && mode !== 'exactly-once') throw new ConfigError('checkpointing.unaligned', true, "mode 'exactly-once' (at-least-once does not align at all)")
-  if (config.storage !== undefined && typeof config.storage?.writeState !== 'function') throw new ConfigError('checkpointing.storage', config.storage, 'a CheckpointStorage (MemoryStorage, DirectoryStorage)')
+  if (mode !== 'exactly-once' && mode !== 'at-least-once')
+    throw new ConfigError('checkpointing.mode', mode, "'exactly-once' | 'at-least-once'")
+  if (config.unaligned !== undefined && typeof config.unaligned !== 'boolean')
+    throw new ConfigError('checkpointing.unaligned', config.unaligned, 'true or false')
+  if (config.unaligned === true && mode !== 'exactly-once')
+    throw new ConfigError('checkpointing.unaligned', true, "mode 'exactly-once' (at-least-once does not align at all)")
+  if (config.storage !== undefined && typeof config.storage?.writeState !== 'function')
+    throw new ConfigError(
+      'checkpointing.storage',
+      config.storage,
+      'a CheckpointStorage (MemoryStorage, DirectoryStorage)',
+    )
   return {
     intervalMs: number('intervalMs', config.intervalMs, 1),
     mode,

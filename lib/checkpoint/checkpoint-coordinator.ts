@@ -1,7 +1,13 @@
 import { StateError } from '../errors.js'
 import type { Logger } from '../logging.js'
 import type { CheckpointStorage } from './checkpoint-storage.js'
-import type { CheckpointBarrier, CheckpointMetadata, CheckpointStats, OperatorCheckpoint, StateHandle } from './checkpoint-types.js'
+import type {
+  CheckpointBarrier,
+  CheckpointMetadata,
+  CheckpointStats,
+  OperatorCheckpoint,
+  StateHandle,
+} from './checkpoint-types.js'
 
 /** One operator of the job as the coordinator sees it. */
 export interface CoordinatedOperator {
@@ -77,10 +83,25 @@ export class CheckpointCoordinator {
    * it did not start.
    */
   trigger(savepoint: boolean, now: number, force = false): CheckpointBarrier | undefined {
-    if (!savepoint && !force && (this.pending.size > 0 || now - this.lastCompletedAt < this.settings.minPauseMs)) return undefined
+    if (!savepoint && !force && (this.pending.size > 0 || now - this.lastCompletedAt < this.settings.minPauseMs))
+      return undefined
     const barrier: CheckpointBarrier = { kind: 'barrier', id: this.nextId++, timestamp: now, savepoint }
-    this.pending.set(barrier.id, { barrier, waitingFor: new Set(this.subtaskKeys), acks: [], alignmentMs: 0, completing: false })
-    this.history.push({ id: barrier.id, savepoint, triggeredAt: now, status: 'in-progress', durationMs: 0, bytes: 0, alignmentMs: 0 })
+    this.pending.set(barrier.id, {
+      barrier,
+      waitingFor: new Set(this.subtaskKeys),
+      acks: [],
+      alignmentMs: 0,
+      completing: false,
+    })
+    this.history.push({
+      id: barrier.id,
+      savepoint,
+      triggeredAt: now,
+      status: 'in-progress',
+      durationMs: 0,
+      bytes: 0,
+      alignmentMs: 0,
+    })
     return barrier
   }
 
@@ -113,8 +134,18 @@ export class CheckpointCoordinator {
     const now = Date.now()
     this.lastCompletedAt = now
     this.consecutiveFailures = 0
-    this.updateStats(p.barrier.id, { status: 'completed', durationMs: now - p.barrier.timestamp, bytes: metadata.bytes, alignmentMs: p.alignmentMs })
-    this.log.info('checkpoint completed', { checkpoint: p.barrier.id, durationMs: now - p.barrier.timestamp, bytes: metadata.bytes, alignmentMs: p.alignmentMs })
+    this.updateStats(p.barrier.id, {
+      status: 'completed',
+      durationMs: now - p.barrier.timestamp,
+      bytes: metadata.bytes,
+      alignmentMs: p.alignmentMs,
+    })
+    this.log.info('checkpoint completed', {
+      checkpoint: p.barrier.id,
+      durationMs: now - p.barrier.timestamp,
+      bytes: metadata.bytes,
+      alignmentMs: p.alignmentMs,
+    })
     return metadata
   }
 
@@ -142,17 +173,31 @@ export class CheckpointCoordinator {
 
   private metadataOf(p: Pending): CheckpointMetadata {
     const operators: Record<string, OperatorCheckpoint> = {}
-    for (const op of this.operators) operators[op.uid] = { parallelism: op.parallelism, maxParallelism: op.maxParallelism, subtasks: new Array(op.parallelism).fill(null) }
+    for (const op of this.operators)
+      operators[op.uid] = {
+        parallelism: op.parallelism,
+        maxParallelism: op.maxParallelism,
+        subtasks: new Array(op.parallelism).fill(null),
+      }
     let bytes = 0
     for (const ack of p.acks) {
       for (const [uid, { subtask, handle }] of Object.entries(ack.states)) {
         const op = operators[uid]
-        if (op === undefined) throw new StateError('ERR_STATE_UNCLAIMED', `acknowledgement names unknown operator ${uid}`)
+        if (op === undefined)
+          throw new StateError('ERR_STATE_UNCLAIMED', `acknowledgement names unknown operator ${uid}`)
         ;(op.subtasks as Array<StateHandle | null>)[subtask] = handle
         bytes += handle?.bytes ?? 0
       }
     }
-    return { format: 1, id: p.barrier.id, timestamp: p.barrier.timestamp, job: this.job, savepoint: p.barrier.savepoint, operators, bytes }
+    return {
+      format: 1,
+      id: p.barrier.id,
+      timestamp: p.barrier.timestamp,
+      job: this.job,
+      savepoint: p.barrier.savepoint,
+      operators,
+      bytes,
+    }
   }
 
   private updateStats(id: number, change: Partial<CheckpointStats>): void {

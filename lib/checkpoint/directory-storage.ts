@@ -27,13 +27,21 @@ export class DirectoryStorage implements CheckpointStorage {
   private readonly retain: number
   private readonly log: Logger
 
-  constructor(readonly directory: string, options: { retain?: number; logger?: Logger } = {}) {
+  constructor(
+    readonly directory: string,
+    options: { retain?: number; logger?: Logger } = {},
+  ) {
     this.description = directory
     this.retain = options.retain ?? 3
     this.log = options.logger ?? createLogger()
   }
 
-  async writeState(checkpointId: number, uid: string, subtask: number, state: OperatorSubtaskState): Promise<StateHandle> {
+  async writeState(
+    checkpointId: number,
+    uid: string,
+    subtask: number,
+    state: OperatorSubtaskState,
+  ): Promise<StateHandle> {
     const dir = join(this.directory, `chk-${checkpointId}`)
     await mkdir(dir, { recursive: true })
     const location = `chk-${checkpointId}/${safeName(uid)}-${subtask}.state`
@@ -59,7 +67,13 @@ export class DirectoryStorage implements CheckpointStorage {
         continue
       }
       // savepoints are kept: retention counts only regular checkpoints
-      if (!(await readMetadata(dir).then((m) => m.savepoint, () => false))) regular.push(id)
+      if (
+        !(await readMetadata(dir).then(
+          (m) => m.savepoint,
+          () => false,
+        ))
+      )
+        regular.push(id)
     }
     for (const id of regular.slice(0, Math.max(0, regular.length - this.retain))) await this.discard(id)
   }
@@ -75,11 +89,16 @@ export class DirectoryStorage implements CheckpointStorage {
       try {
         const metadata = await readMetadata(dir)
         for (const operator of Object.values(metadata.operators)) {
-          for (const handle of operator.subtasks) if (handle !== null) await readVerified(join(this.directory, handle.location), handle)
+          for (const handle of operator.subtasks)
+            if (handle !== null) await readVerified(join(this.directory, handle.location), handle)
         }
         return metadata
       } catch (error) {
-        this.log.warn('skipping checkpoint that is incomplete or corrupted', { checkpoint: id, directory: dir, reason: messageOf(error) })
+        this.log.warn('skipping checkpoint that is incomplete or corrupted', {
+          checkpoint: id,
+          directory: dir,
+          reason: messageOf(error),
+        })
       }
     }
     return undefined
@@ -95,7 +114,11 @@ export class DirectoryStorage implements CheckpointStorage {
    * @example
    * await DirectoryStorage.exportSavepoint(metadata, '/savepoints/sp-1', (h) => storage.readState(h))
    */
-  static async exportSavepoint(metadata: CheckpointMetadata, directory: string, read: (handle: StateHandle) => Promise<OperatorSubtaskState>): Promise<string> {
+  static async exportSavepoint(
+    metadata: CheckpointMetadata,
+    directory: string,
+    read: (handle: StateHandle) => Promise<OperatorSubtaskState>,
+  ): Promise<string> {
     await mkdir(directory, { recursive: true })
     const operators: Record<string, CheckpointMetadata['operators'][string]> = {}
     for (const [uid, operator] of Object.entries(metadata.operators)) {
@@ -119,7 +142,9 @@ export class DirectoryStorage implements CheckpointStorage {
    * @example
    * const { metadata, read } = await DirectoryStorage.openSavepoint('/savepoints/sp-1')
    */
-  static async openSavepoint(directory: string): Promise<{ metadata: CheckpointMetadata; read: (handle: StateHandle) => Promise<OperatorSubtaskState> }> {
+  static async openSavepoint(
+    directory: string,
+  ): Promise<{ metadata: CheckpointMetadata; read: (handle: StateHandle) => Promise<OperatorSubtaskState> }> {
     const metadata = await readMetadata(directory)
     // an exported savepoint's locations are relative to its directory; a retained checkpoint's
     // (`chk-<id>/…`, savepoint or not) to the storage root above it
@@ -134,7 +159,11 @@ export class DirectoryStorage implements CheckpointStorage {
     } catch {
       return []
     }
-    return names.map((n) => /^chk-(\d+)$/.exec(n)?.[1]).filter((n): n is string => n !== undefined).map(Number).sort((a, b) => a - b)
+    return names
+      .map((n) => /^chk-(\d+)$/.exec(n)?.[1])
+      .filter((n): n is string => n !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b)
   }
 }
 
@@ -195,7 +224,8 @@ async function readMetadata(dir: string): Promise<CheckpointMetadata> {
   } catch {
     throw new StateError('ERR_STATE_CORRUPT', `metadata in ${dir} is not valid JSON`)
   }
-  if (typeof wrapper?.body !== 'string' || sha256(wrapper.body) !== wrapper.checksum) throw new StateError('ERR_STATE_CORRUPT', `metadata in ${dir} fails its checksum`)
+  if (typeof wrapper?.body !== 'string' || sha256(wrapper.body) !== wrapper.checksum)
+    throw new StateError('ERR_STATE_CORRUPT', `metadata in ${dir} fails its checksum`)
   return JSON.parse(wrapper.body) as CheckpointMetadata
 }
 
@@ -204,13 +234,19 @@ async function readVerified(path: string, handle: StateHandle): Promise<Operator
     throw new StateError('ERR_STATE_MISSING', `state file ${path} cannot be read: ${messageOf(error)}`)
   })
   if (Buffer.byteLength(text) !== handle.bytes || sha256(text) !== handle.checksum) {
-    throw new StateError('ERR_STATE_CORRUPT', `state file ${path} is ${Buffer.byteLength(text)} bytes and fails its checksum (expected ${handle.bytes} bytes)`)
+    throw new StateError(
+      'ERR_STATE_CORRUPT',
+      `state file ${path} is ${Buffer.byteLength(text)} bytes and fails its checksum (expected ${handle.bytes} bytes)`,
+    )
   }
   return JSON.parse(text) as OperatorSubtaskState
 }
 
 async function exists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false)
+  return access(path).then(
+    () => true,
+    () => false,
+  )
 }
 
 function sha256(text: string): string {

@@ -20,7 +20,12 @@ export class MemoryStorage implements CheckpointStorage {
 
   constructor(private readonly retain = 3) {}
 
-  async writeState(checkpointId: number, uid: string, subtask: number, state: OperatorSubtaskState): Promise<StateHandle> {
+  async writeState(
+    checkpointId: number,
+    uid: string,
+    subtask: number,
+    state: OperatorSubtaskState,
+  ): Promise<StateHandle> {
     const text = stateChunks(state).join('')
     const location = `memory:chk-${checkpointId}/${uid}/${subtask}`
     this.states.set(location, text)
@@ -46,7 +51,8 @@ export class MemoryStorage implements CheckpointStorage {
   }
 
   async discard(checkpointId: number): Promise<void> {
-    for (const location of [...this.states.keys()]) if (location.startsWith(`memory:chk-${checkpointId}/`)) this.states.delete(location)
+    for (const location of [...this.states.keys()])
+      if (location.startsWith(`memory:chk-${checkpointId}/`)) this.states.delete(location)
   }
 
   async latest(): Promise<CheckpointMetadata | undefined> {

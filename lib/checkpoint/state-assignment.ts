@@ -26,15 +26,25 @@ export interface OperatorRestore {
  * @example
  * checkClaims(metadata, new Map([['counter', 128]]), false)
  */
-export function checkClaims(metadata: CheckpointMetadata, operators: ReadonlyMap<string, number>, allowNonRestoredState: boolean): void {
+export function checkClaims(
+  metadata: CheckpointMetadata,
+  operators: ReadonlyMap<string, number>,
+  allowNonRestoredState: boolean,
+): void {
   for (const [uid, op] of Object.entries(metadata.operators)) {
     const maxParallelism = operators.get(uid)
     if (maxParallelism === undefined) {
       if (allowNonRestoredState || op.subtasks.every((h) => h === null)) continue
-      throw new StateError('ERR_STATE_UNCLAIMED', `checkpoint ${metadata.id} has state of operator uid "${uid}" that no operator of this job claims; give that operator the same uid, or set allowNonRestoredState to drop it`)
+      throw new StateError(
+        'ERR_STATE_UNCLAIMED',
+        `checkpoint ${metadata.id} has state of operator uid "${uid}" that no operator of this job claims; give that operator the same uid, or set allowNonRestoredState to drop it`,
+      )
     }
     if (maxParallelism !== op.maxParallelism) {
-      throw new StateError('ERR_STATE_INCOMPATIBLE', `operator "${uid}" was checkpointed with maxParallelism ${op.maxParallelism} and now has ${maxParallelism}: the number of key groups cannot change`)
+      throw new StateError(
+        'ERR_STATE_INCOMPATIBLE',
+        `operator "${uid}" was checkpointed with maxParallelism ${op.maxParallelism} and now has ${maxParallelism}: the number of key groups cannot change`,
+      )
     }
   }
 }
@@ -48,7 +58,14 @@ export function checkClaims(metadata: CheckpointMetadata, operators: ReadonlyMap
  * @example
  * const restore = await loadOperatorRestore(source, 'counter', 3, 128, 1)
  */
-export async function loadOperatorRestore(source: RestoreSource, uid: string, parallelism: number, maxParallelism: number, subtask: number, splitsToAll = false): Promise<OperatorRestore | undefined> {
+export async function loadOperatorRestore(
+  source: RestoreSource,
+  uid: string,
+  parallelism: number,
+  maxParallelism: number,
+  subtask: number,
+  splitsToAll = false,
+): Promise<OperatorRestore | undefined> {
   const op = source.metadata.operators[uid]
   if (op === undefined) return undefined
   const mine = KeyGroupRange.forSubtask(maxParallelism, parallelism, subtask)
@@ -66,7 +83,10 @@ export async function loadOperatorRestore(source: RestoreSource, uid: string, pa
   const union = states.flatMap((s) => s?.union ?? [])
   const channels = states[subtask]?.channels
   if (states.some((s) => s?.channels !== undefined) && op.parallelism !== parallelism) {
-    throw new StateError('ERR_STATE_INCOMPATIBLE', `checkpoint ${source.metadata.id} is unaligned (it holds records in flight) and cannot restore operator "${uid}" at parallelism ${parallelism} (it ran at ${op.parallelism}); take an aligned savepoint to rescale`)
+    throw new StateError(
+      'ERR_STATE_INCOMPATIBLE',
+      `checkpoint ${source.metadata.id} is unaligned (it holds records in flight) and cannot restore operator "${uid}" at parallelism ${parallelism} (it ran at ${op.parallelism}); take an aligned savepoint to rescale`,
+    )
   }
   return { keyed, split, union, ...(op.parallelism === parallelism && channels !== undefined ? { channels } : {}) }
 }

@@ -76,12 +76,19 @@ class TwoPhaseCommitWriter<T, Txn> implements SinkWriter<T> {
   private readonly pending: Array<{ checkpointId: number; transaction: Txn }> = []
   private recovery: Promise<void> | undefined
 
-  constructor(private readonly sink: TwoPhaseCommitSink<T, Txn>, private readonly context: SinkWriterContext, restored: TwoPhaseCommitWriterState[]) {
+  constructor(
+    private readonly sink: TwoPhaseCommitSink<T, Txn>,
+    private readonly context: SinkWriterContext,
+    restored: TwoPhaseCommitWriterState[],
+  ) {
     const steps = sink.steps
     this.steps = steps
-    this.recovery = restored.length === 0 ? undefined : this.recover(restored).finally(() => {
-      this.recovery = undefined
-    })
+    this.recovery =
+      restored.length === 0
+        ? undefined
+        : this.recover(restored).finally(() => {
+            this.recovery = undefined
+          })
     this.current = steps.begin(context)
   }
 
@@ -102,7 +109,11 @@ class TwoPhaseCommitWriter<T, Txn> implements SinkWriter<T> {
     await steps.preCommit(transaction)
     this.pending.push({ checkpointId, transaction })
     return [
-      ...this.pending.map((p): TwoPhaseCommitWriterState => ({ pending: { checkpointId: p.checkpointId, transaction: steps.toState(p.transaction) } })),
+      ...this.pending.map(
+        (p): TwoPhaseCommitWriterState => ({
+          pending: { checkpointId: p.checkpointId, transaction: steps.toState(p.transaction) },
+        }),
+      ),
       { open: steps.toState(this.current) },
     ]
   }
@@ -144,6 +155,10 @@ class TwoPhaseCommitWriter<T, Txn> implements SinkWriter<T> {
       if ((await this.sink.steps.commit(transaction)) !== 'retry-later') return
       await new Promise((r) => setTimeout(r, 10 * 2 ** attempt))
     }
-    throw new StateError('ERR_COMMIT_FAILED', `sink ${this.sink.name}: a transaction could not be committed after 10 attempts`, { retriable: true })
+    throw new StateError(
+      'ERR_COMMIT_FAILED',
+      `sink ${this.sink.name}: a transaction could not be committed after 10 attempts`,
+      { retriable: true },
+    )
   }
 }

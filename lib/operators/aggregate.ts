@@ -16,17 +16,32 @@ import { StreamOperator } from '../runtime/stream-operator.js'
  * const average = { createAccumulator: () => [0, 0], add: (v, [s, n]) => [s + v, n + 1], getResult: ([s, n]) => s / n }
  * readings.pipe(keyBy((r) => r.sensor), map((r) => r.value), aggregate(average))
  */
-export function aggregate<IN, ACC, OUT>(fn: AggregateFunction<IN, ACC, OUT>, options?: OperatorOptions): EngineOperator<IN, OUT>
-export function aggregate<IN, ACC, R, OUT>(fn: AggregateFunction<IN, ACC, R>, options: WindowFunctionOptions<R, OUT, any> & { windowFunction: WindowFunction<R, OUT, any> }): EngineOperator<IN, OUT>
-export function aggregate<IN, ACC, OUT>(fn: AggregateFunction<IN, ACC, OUT>, options: WindowFunctionOptions<OUT, unknown, any> = {}): EngineOperator<IN, unknown> {
-  if (typeof fn?.createAccumulator !== 'function' || typeof fn.add !== 'function' || typeof fn.getResult !== 'function') {
+export function aggregate<IN, ACC, OUT>(
+  fn: AggregateFunction<IN, ACC, OUT>,
+  options?: OperatorOptions,
+): EngineOperator<IN, OUT>
+export function aggregate<IN, ACC, R, OUT>(
+  fn: AggregateFunction<IN, ACC, R>,
+  options: WindowFunctionOptions<R, OUT, any> & { windowFunction: WindowFunction<R, OUT, any> },
+): EngineOperator<IN, OUT>
+export function aggregate<IN, ACC, OUT>(
+  fn: AggregateFunction<IN, ACC, OUT>,
+  options: WindowFunctionOptions<OUT, unknown, any> = {},
+): EngineOperator<IN, unknown> {
+  if (
+    typeof fn?.createAccumulator !== 'function' ||
+    typeof fn.add !== 'function' ||
+    typeof fn.getResult !== 'function'
+  ) {
     throw new ConfigError('aggregate', fn, 'an AggregateFunction with createAccumulator, add and getResult')
   }
   return engineOperator((input) => {
     if (input instanceof WindowedStream) return input.aggregate(fn, options)
     const stream = requireStream(input, 'aggregate')
-    if (!(stream instanceof KeyedStream)) throw new ConfigError('aggregate', 'an unkeyed stream', 'a keyed stream: put keyBy before aggregate')
-    if (options.windowFunction !== undefined) throw new ConfigError('aggregate.windowFunction', 'outside a window', 'window(...) before aggregate')
+    if (!(stream instanceof KeyedStream))
+      throw new ConfigError('aggregate', 'an unkeyed stream', 'a keyed stream: put keyBy before aggregate')
+    if (options.windowFunction !== undefined)
+      throw new ConfigError('aggregate.windowFunction', 'outside a window', 'window(...) before aggregate')
     return stream.transform('aggregate', () => new AggregateOperator(fn), options)
   })
 }

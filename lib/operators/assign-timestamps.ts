@@ -26,11 +26,19 @@ export interface AssignTimestampsOptions extends OperatorOptions {
  *   aggregate(countClicks),
  * )
  */
-export function assignTimestampsAndWatermarks<T>(strategy: WatermarkStrategy<T>, options: AssignTimestampsOptions = {}): EngineOperator<T, T> {
+export function assignTimestampsAndWatermarks<T>(
+  strategy: WatermarkStrategy<T>,
+  options: AssignTimestampsOptions = {},
+): EngineOperator<T, T> {
   validateWatermarkStrategy('assignTimestampsAndWatermarks', strategy)
   const { intervalMs, ...operatorOptions } = options ?? {}
-  if (intervalMs !== undefined && (!Number.isFinite(intervalMs) || intervalMs <= 0)) throw new ConfigError('assignTimestampsAndWatermarks.intervalMs', intervalMs, 'a positive number of milliseconds')
+  if (intervalMs !== undefined && (!Number.isFinite(intervalMs) || intervalMs <= 0))
+    throw new ConfigError('assignTimestampsAndWatermarks.intervalMs', intervalMs, 'a positive number of milliseconds')
   return engineOperator((input) =>
-    requireStream(input, 'assignTimestampsAndWatermarks').transform('assignTimestampsAndWatermarks', () => new TimestampsAndWatermarksOperator<T>(strategy, intervalMs), operatorOptions),
+    requireStream(input, 'assignTimestampsAndWatermarks').transform(
+      'assignTimestampsAndWatermarks',
+      () => new TimestampsAndWatermarksOperator<T>(strategy, intervalMs),
+      operatorOptions,
+    ),
   )
 }

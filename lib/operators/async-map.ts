@@ -4,7 +4,12 @@ import { ConfigError } from '../errors.js'
 import { type AsyncFunction, type AsyncMapOptions, resolveAsyncOptions } from './async/async-options.js'
 import { AsyncWaitOperator } from './async/async-wait-operator.js'
 
-export { asyncMetrics, AsyncIoMetrics, type AsyncIoMetricsSnapshot, type LatencyPercentiles } from './async/async-io-metrics.js'
+export {
+  asyncMetrics,
+  AsyncIoMetrics,
+  type AsyncIoMetricsSnapshot,
+  type LatencyPercentiles,
+} from './async/async-io-metrics.js'
 export type { AsyncFunction, AsyncMapOptions, TimeoutPolicy } from './async/async-options.js'
 export { AsyncTimeoutError } from './async/async-timeout-error.js'
 export type { ExponentialBackoffRetry, FixedDelayRetry, RetryStrategy } from './async/retry-strategy.js'
@@ -28,7 +33,10 @@ export { SharedLimiter, sharedLimiter } from './async/shared-limiter.js'
  *   return { ...o, customer: await res.json() }
  * }, { capacity: 50, timeoutMs: 2_000, retry: { strategy: 'exponential-backoff', initialDelayMs: 50, maxDelayMs: 1_000, jitter: 0.2, maxAttempts: 4 } }))
  */
-export function asyncMap<IN, OUT>(fn: AsyncFunction<IN, OUT>, options: AsyncMapOptions<IN, OUT> = {}): EngineOperator<IN, OUT> {
+export function asyncMap<IN, OUT>(
+  fn: AsyncFunction<IN, OUT>,
+  options: AsyncMapOptions<IN, OUT> = {},
+): EngineOperator<IN, OUT> {
   return asyncOperator('asyncMap', fn, options)
 }
 
@@ -38,7 +46,10 @@ export function asyncMap<IN, OUT>(fn: AsyncFunction<IN, OUT>, options: AsyncMapO
  * @example
  * env.fromElements(1, 2, 3).pipe(orderedWait(async (id: number) => lookup(id), { capacity: 10, timeoutMs: 500 }))
  */
-export function orderedWait<IN, OUT>(fn: AsyncFunction<IN, OUT>, options: Omit<AsyncMapOptions<IN, OUT>, 'ordered'> = {}): EngineOperator<IN, OUT> {
+export function orderedWait<IN, OUT>(
+  fn: AsyncFunction<IN, OUT>,
+  options: Omit<AsyncMapOptions<IN, OUT>, 'ordered'> = {},
+): EngineOperator<IN, OUT> {
   return asyncOperator('orderedWait', fn, withOrder('orderedWait', options, true))
 }
 
@@ -49,19 +60,34 @@ export function orderedWait<IN, OUT>(fn: AsyncFunction<IN, OUT>, options: Omit<A
  * @example
  * clicks.pipe(unorderedWait(async (c: Click, signal) => ({ ...c, geo: await geoOf(c.ip, signal) }), { capacity: 200 }))
  */
-export function unorderedWait<IN, OUT>(fn: AsyncFunction<IN, OUT>, options: Omit<AsyncMapOptions<IN, OUT>, 'ordered'> = {}): EngineOperator<IN, OUT> {
+export function unorderedWait<IN, OUT>(
+  fn: AsyncFunction<IN, OUT>,
+  options: Omit<AsyncMapOptions<IN, OUT>, 'ordered'> = {},
+): EngineOperator<IN, OUT> {
   return asyncOperator('unorderedWait', fn, withOrder('unorderedWait', options, false))
 }
 
-function withOrder<IN, OUT>(operator: string, options: Omit<AsyncMapOptions<IN, OUT>, 'ordered'>, ordered: boolean): AsyncMapOptions<IN, OUT> {
-  if (options === null || typeof options !== 'object') throw new ConfigError(`${operator} options`, options, 'an object')
+function withOrder<IN, OUT>(
+  operator: string,
+  options: Omit<AsyncMapOptions<IN, OUT>, 'ordered'>,
+  ordered: boolean,
+): AsyncMapOptions<IN, OUT> {
+  if (options === null || typeof options !== 'object')
+    throw new ConfigError(`${operator} options`, options, 'an object')
   const given = (options as AsyncMapOptions<IN, OUT>).ordered
-  if (given !== undefined && given !== ordered) throw new ConfigError(`${operator}.ordered`, given, `${ordered} or nothing (use asyncMap to choose)`)
+  if (given !== undefined && given !== ordered)
+    throw new ConfigError(`${operator}.ordered`, given, `${ordered} or nothing (use asyncMap to choose)`)
   return { ...options, ordered }
 }
 
-function asyncOperator<IN, OUT>(operator: string, fn: AsyncFunction<IN, OUT>, options: AsyncMapOptions<IN, OUT>): EngineOperator<IN, OUT> {
+function asyncOperator<IN, OUT>(
+  operator: string,
+  fn: AsyncFunction<IN, OUT>,
+  options: AsyncMapOptions<IN, OUT>,
+): EngineOperator<IN, OUT> {
   requireFunction(operator, fn, 'a function (value, signal) => Promise')
   const { resolved, operatorOptions } = resolveAsyncOptions(operator, options)
-  return engineOperator((input) => requireStream(input, operator).transform(operator, () => new AsyncWaitOperator(fn, resolved), operatorOptions))
+  return engineOperator((input) =>
+    requireStream(input, operator).transform(operator, () => new AsyncWaitOperator(fn, resolved), operatorOptions),
+  )
 }

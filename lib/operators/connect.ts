@@ -35,7 +35,11 @@ export interface ConnectOptions<B> extends OperatorOptions {
  *   processElement2(p) { this.price.update(p.amount) },
  * }, { key2: (p) => p.sku }))
  */
-export function connect<A, B, OUT>(other: DataStream<B> | Observable<B>, fn: CoProcessFunction<A, B, OUT>, options: ConnectOptions<B> = {}): EngineOperator<A, OUT> {
+export function connect<A, B, OUT>(
+  other: DataStream<B> | Observable<B>,
+  fn: CoProcessFunction<A, B, OUT>,
+  options: ConnectOptions<B> = {},
+): EngineOperator<A, OUT> {
   if (typeof fn?.processElement1 !== 'function' || typeof fn.processElement2 !== 'function') {
     throw new ConfigError('connect', fn, 'an object with processElement1 and processElement2')
   }
@@ -45,9 +49,15 @@ export function connect<A, B, OUT>(other: DataStream<B> | Observable<B>, fn: CoP
     let second: DataStream<B> = other instanceof DataStream ? other : first.env.fromObservable(other)
     if (key2 !== undefined) second = second.keyBy(key2)
     if (first instanceof KeyedStream !== second instanceof KeyedStream) {
-      throw new ConfigError('connect', 'one keyed and one unkeyed input', 'both inputs keyed (keyBy before connect and the key2 option) or neither')
+      throw new ConfigError(
+        'connect',
+        'one keyed and one unkeyed input',
+        'both inputs keyed (keyBy before connect and the key2 option) or neither',
+      )
     }
-    return first.transform('connect', () => new CoProcessOperator(cloneFunction(fn)), operatorOptions, [second as DataStream<unknown>])
+    return first.transform('connect', () => new CoProcessOperator(cloneFunction(fn)), operatorOptions, [
+      second as DataStream<unknown>,
+    ])
   })
 }
 

@@ -15,7 +15,9 @@ import { StreamOperator } from '../runtime/stream-operator.js'
  */
 export function decode<RAW, T>(decoder: (raw: RAW) => T, options: OperatorOptions = {}): EngineOperator<RAW, T> {
   requireFunction('decode', decoder)
-  return engineOperator((input) => requireStream(input, 'decode').transform('decode', () => new DecodeOperator(decoder), options))
+  return engineOperator((input) =>
+    requireStream(input, 'decode').transform('decode', () => new DecodeOperator(decoder), options),
+  )
 }
 
 class DecodeOperator<RAW, T> extends StreamOperator<RAW, T> {

@@ -11,7 +11,9 @@ import { StreamOperator } from '../runtime/stream-operator.js'
  */
 export function filter<T>(predicate: (value: T) => boolean, options: OperatorOptions = {}): EngineOperator<T, T> {
   requireFunction('filter', predicate)
-  return engineOperator((input) => requireStream(input, 'filter').transform('filter', () => new FilterOperator(predicate), options))
+  return engineOperator((input) =>
+    requireStream(input, 'filter').transform('filter', () => new FilterOperator(predicate), options),
+  )
 }
 
 class FilterOperator<T> extends StreamOperator<T, T> {

@@ -12,7 +12,9 @@ import { StreamOperator } from '../runtime/stream-operator.js'
  */
 export function flatMap<T, R>(project: (value: T) => Iterable<R>, options: OperatorOptions = {}): EngineOperator<T, R> {
   requireFunction('flatMap', project)
-  return engineOperator((input) => requireStream(input, 'flatMap').transform('flatMap', () => new FlatMapOperator(project), options))
+  return engineOperator((input) =>
+    requireStream(input, 'flatMap').transform('flatMap', () => new FlatMapOperator(project), options),
+  )
 }
 
 class FlatMapOperator<T, R> extends StreamOperator<T, R> {

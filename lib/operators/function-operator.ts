@@ -1,6 +1,12 @@
 import { StreamOperator } from '../runtime/stream-operator.js'
 import type { Timer } from '../time/timer-heap.js'
-import { type Collector, OperatorProcessContext, operatorRuntimeContext, type ProcessContext, type RuntimeContext } from './process-function.js'
+import {
+  type Collector,
+  OperatorProcessContext,
+  operatorRuntimeContext,
+  type ProcessContext,
+  type RuntimeContext,
+} from './process-function.js'
 
 /** What process and co-process functions have in common: setup, timers, teardown. */
 export interface FunctionLifecycle<OUT> {
@@ -19,7 +25,10 @@ export interface FunctionLifecycle<OUT> {
  *   processRecord(v, ts) { this.begin(ts); this.fn.processElement(v, this.ctx, this) }
  * }
  */
-export abstract class FunctionOperator<IN, OUT, F extends FunctionLifecycle<OUT>> extends StreamOperator<IN, OUT> implements Collector<OUT> {
+export abstract class FunctionOperator<IN, OUT, F extends FunctionLifecycle<OUT>>
+  extends StreamOperator<IN, OUT>
+  implements Collector<OUT>
+{
   protected ctx!: OperatorProcessContext
 
   constructor(protected readonly fn: F) {

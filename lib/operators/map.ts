@@ -11,7 +11,9 @@ import { StreamOperator } from '../runtime/stream-operator.js'
  */
 export function map<T, R>(project: (value: T) => R, options: OperatorOptions = {}): EngineOperator<T, R> {
   requireFunction('map', project)
-  return engineOperator((input) => requireStream(input, 'map').transform('map', () => new MapOperator(project), options))
+  return engineOperator((input) =>
+    requireStream(input, 'map').transform('map', () => new MapOperator(project), options),
+  )
 }
 
 class MapOperator<T, R> extends StreamOperator<T, R> {

@@ -39,7 +39,9 @@ export interface RuntimeContext {
   getListState<T>(descriptor: ListStateDescriptor<T>): ListState<T>
   getMapState<UK, UV>(descriptor: MapStateDescriptor<UK, UV>): MapState<UK, UV>
   getReducingState<T>(descriptor: ReducingStateDescriptor<T>): ReducingState<T>
-  getAggregatingState<IN, ACC, OUT>(descriptor: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, ACC, OUT>
+  getAggregatingState<IN, ACC, OUT>(
+    descriptor: AggregatingStateDescriptor<IN, ACC, OUT>,
+  ): AggregatingState<IN, ACC, OUT>
 }
 
 /** What `processElement` and `onTimer` see besides the record. */
@@ -84,7 +86,11 @@ export interface ProcessFunction<IN, OUT> {
  */
 export function operatorRuntimeContext(op: StreamOperator<any, any>, parallelism: number): RuntimeContext {
   const backend = () => {
-    if (op.keyedState === undefined) throw new StateError('ERR_STATE_UNKEYED', `operator ${op.name}: keyed state needs a keyed stream (put keyBy before it)`)
+    if (op.keyedState === undefined)
+      throw new StateError(
+        'ERR_STATE_UNKEYED',
+        `operator ${op.name}: keyed state needs a keyed stream (put keyBy before it)`,
+      )
     return op.keyedState
   }
   return {
@@ -151,7 +157,11 @@ export class OperatorProcessContext implements ProcessContext, TimerAccess {
   }
 
   private timers() {
-    if (this.op.timers === undefined) throw new StateError('ERR_TIMERS_UNKEYED', `operator ${this.op.name}: timers need a keyed stream (put keyBy before it)`)
+    if (this.op.timers === undefined)
+      throw new StateError(
+        'ERR_TIMERS_UNKEYED',
+        `operator ${this.op.name}: timers need a keyed stream (put keyBy before it)`,
+      )
     return this.op.timers
   }
 }

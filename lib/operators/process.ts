@@ -17,15 +17,31 @@ import type { Window } from '../windows/window.js'
  *   onTimer(ts, ctx, out) { out.collect({ sensor: ctx.currentKey, silentSince: ts }) },
  * }))
  */
-export function process<IN, OUT>(fn: ProcessFunction<IN, OUT> | ((value: IN, ctx: ProcessContext, out: Collector<OUT>) => void), options?: OperatorOptions): EngineOperator<IN, OUT>
-export function process<IN, OUT, W extends Window = Window>(fn: ProcessWindowFunction<IN, OUT, W>, options?: OperatorOptions): EngineOperator<IN, OUT>
+export function process<IN, OUT>(
+  fn: ProcessFunction<IN, OUT> | ((value: IN, ctx: ProcessContext, out: Collector<OUT>) => void),
+  options?: OperatorOptions,
+): EngineOperator<IN, OUT>
+export function process<IN, OUT, W extends Window = Window>(
+  fn: ProcessWindowFunction<IN, OUT, W>,
+  options?: OperatorOptions,
+): EngineOperator<IN, OUT>
 export function process<IN, OUT>(fn: unknown, options: OperatorOptions = {}): EngineOperator<IN, OUT> {
-  if (typeof fn !== 'function' && (fn === null || typeof fn !== 'object')) throw new ConfigError('process', fn, 'a function or a process function object')
+  if (typeof fn !== 'function' && (fn === null || typeof fn !== 'object'))
+    throw new ConfigError('process', fn, 'a function or a process function object')
   return engineOperator((input) => {
     if (input instanceof WindowedStream) return input.process(fn as ProcessWindowFunction<IN, OUT, Window>, options)
     const fnObject = (typeof fn === 'function' ? { processElement: fn } : fn) as ProcessFunction<IN, OUT>
-    if (typeof fnObject.processElement !== 'function') throw new ConfigError('process', fn, 'a function (value, ctx, out) or an object with processElement(value, ctx, out)')
-    return requireStream(input, 'process').transform('process', () => new ProcessOperator(cloneFunction(fnObject)), options)
+    if (typeof fnObject.processElement !== 'function')
+      throw new ConfigError(
+        'process',
+        fn,
+        'a function (value, ctx, out) or an object with processElement(value, ctx, out)',
+      )
+    return requireStream(input, 'process').transform(
+      'process',
+      () => new ProcessOperator(cloneFunction(fnObject)),
+      options,
+    )
   })
 }
 

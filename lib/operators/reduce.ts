@@ -17,14 +17,22 @@ import { StreamOperator } from '../runtime/stream-operator.js'
  * words.pipe(map((w) => [w, 1] as const), keyBy(([w]) => w), reduce(([w, a], [, b]) => [w, a + b] as const))
  */
 export function reduce<T>(reducer: (accumulated: T, value: T) => T, options?: OperatorOptions): EngineOperator<T, T>
-export function reduce<T, OUT>(reducer: (accumulated: T, value: T) => T, options: WindowFunctionOptions<T, OUT, any> & { windowFunction: WindowFunction<T, OUT, any> }): EngineOperator<T, OUT>
-export function reduce<T>(reducer: (accumulated: T, value: T) => T, options: WindowFunctionOptions<T, unknown, any> = {}): EngineOperator<T, unknown> {
+export function reduce<T, OUT>(
+  reducer: (accumulated: T, value: T) => T,
+  options: WindowFunctionOptions<T, OUT, any> & { windowFunction: WindowFunction<T, OUT, any> },
+): EngineOperator<T, OUT>
+export function reduce<T>(
+  reducer: (accumulated: T, value: T) => T,
+  options: WindowFunctionOptions<T, unknown, any> = {},
+): EngineOperator<T, unknown> {
   requireFunction('reduce', reducer)
   return engineOperator((input) => {
     if (input instanceof WindowedStream) return input.reduce(reducer, options)
     const stream = requireStream(input, 'reduce')
-    if (!(stream instanceof KeyedStream)) throw new ConfigError('reduce', 'an unkeyed stream', 'a keyed stream: put keyBy before reduce')
-    if (options.windowFunction !== undefined) throw new ConfigError('reduce.windowFunction', 'outside a window', 'window(...) before reduce')
+    if (!(stream instanceof KeyedStream))
+      throw new ConfigError('reduce', 'an unkeyed stream', 'a keyed stream: put keyBy before reduce')
+    if (options.windowFunction !== undefined)
+      throw new ConfigError('reduce.windowFunction', 'outside a window', 'window(...) before reduce')
     return stream.transform('reduce', () => new ReduceOperator(reducer), options)
   })
 }

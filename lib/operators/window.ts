@@ -22,7 +22,10 @@ import type { Window } from '../windows/window.js'
  *   reduce((a, b) => (a.value >= b.value ? a : b)),
  * )
  */
-export function window<T, W extends Window = Window>(assigner: WindowAssigner<NoInfer<T>, W>, options: WindowOptions<NoInfer<T>, W> = {}): EngineOperator<T, T> {
+export function window<T, W extends Window = Window>(
+  assigner: WindowAssigner<NoInfer<T>, W>,
+  options: WindowOptions<NoInfer<T>, W> = {},
+): EngineOperator<T, T> {
   return engineOperator((input) => WindowedStream.of<T, W>(requireStream(input, 'window'), assigner, options))
 }
 
@@ -35,9 +38,15 @@ export function window<T, W extends Window = Window>(assigner: WindowAssigner<No
  * orders$.pipe(keyBy((o) => o.customer), countWindow(3), reduce((a, b) => ({ ...a, total: a.total + b.total })))
  */
 export function countWindow<T>(size: number, slide?: number): EngineOperator<T, T> {
-  if (!Number.isInteger(size) || size < 1) throw new ConfigError('countWindow.size', size, 'a whole number of at least 1')
-  if (slide !== undefined && (!Number.isInteger(slide) || slide < 1)) throw new ConfigError('countWindow.slide', slide, 'a whole number of at least 1')
+  if (!Number.isInteger(size) || size < 1)
+    throw new ConfigError('countWindow.size', size, 'a whole number of at least 1')
+  if (slide !== undefined && (!Number.isInteger(slide) || slide < 1))
+    throw new ConfigError('countWindow.slide', slide, 'a whole number of at least 1')
   const options: WindowOptions<T, Window> =
-    slide === undefined ? { trigger: PurgingTrigger.of(CountTrigger.of(size)) } : { trigger: CountTrigger.of(slide), evictor: CountEvictor.of(size) }
-  return engineOperator((input) => WindowedStream.of<T, Window>(requireStream(input, 'countWindow'), globalWindows(), options))
+    slide === undefined
+      ? { trigger: PurgingTrigger.of(CountTrigger.of(size)) }
+      : { trigger: CountTrigger.of(slide), evictor: CountEvictor.of(size) }
+  return engineOperator((input) =>
+    WindowedStream.of<T, Window>(requireStream(input, 'countWindow'), globalWindows(), options),
+  )
 }

@@ -64,7 +64,12 @@ export class QueryableRegistry {
  * @example
  * readQueryable(descriptor, table, 'user-1', 128) // { found: true, value: 42 }
  */
-export function readQueryable(descriptor: AnyStateDescriptor, table: StateTable<unknown>, key: Key, maxParallelism: number): { found: boolean; value: unknown } {
+export function readQueryable(
+  descriptor: AnyStateDescriptor,
+  table: StateTable<unknown>,
+  key: Key,
+  maxParallelism: number,
+): { found: boolean; value: unknown } {
   const stored = table.get(key, keyGroupOf(key, maxParallelism))
   if (stored === undefined) return { found: false, value: undefined }
   switch (descriptor.kind) {
@@ -84,7 +89,11 @@ export function readQueryable(descriptor: AnyStateDescriptor, table: StateTable<
  * @example
  * serveQueryableStates(registry, chain, (read) => self.ask((replyTo) => ({ t: 'call', fn: () => replyTo.tell(read()) }), 2_000))
  */
-export function serveQueryableStates(registry: QueryableRegistry, chain: OperatorChain, inside: <R>(read: () => R) => Promise<R>): void {
+export function serveQueryableStates(
+  registry: QueryableRegistry,
+  chain: OperatorChain,
+  inside: <R>(read: () => R) => Promise<R>,
+): void {
   for (const node of chain.nodes) {
     const backend = chain.operators.get(node.id)?.keyedState
     if (backend === undefined) continue

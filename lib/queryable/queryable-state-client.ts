@@ -6,7 +6,11 @@ import type { Key } from '../state/key-groups.js'
  * ERR_UNAUTHORIZED, ERR_BAD_KEY …), `status` the HTTP status. A restarting job is retriable.
  */
 export class QueryableStateError extends SluiceError {
-  constructor(code: string, message: string, readonly status: number) {
+  constructor(
+    code: string,
+    message: string,
+    readonly status: number,
+  ) {
     super(code, message, { retriable: code === 'ERR_JOB_RESTARTING' })
   }
 }
@@ -19,7 +23,10 @@ export class QueryableStateError extends SluiceError {
  * const clicks = await client.get<number>(job.id, 'clicks-per-page', '/checkout') // undefined if no value
  */
 export class QueryableStateClient {
-  constructor(private readonly baseUrl: string, private readonly options: { token?: string; timeoutMs?: number } = {}) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly options: { token?: string; timeoutMs?: number } = {},
+  ) {}
 
   /** The key's current value, or undefined when the state has none for it. */
   async get<T>(jobId: string, stateName: string, key: Key): Promise<T | undefined> {

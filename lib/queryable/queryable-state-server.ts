@@ -24,7 +24,10 @@ export interface QueryableStateOptions {
 
 const jsonSerializer: ResultSerializer = {
   contentType: 'application/json',
-  serialize: (body) => JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Map ? Object.fromEntries(v) : v instanceof Set ? [...v] : v)),
+  serialize: (body) =>
+    JSON.stringify(body, (_k, v) =>
+      typeof v === 'bigint' ? v.toString() : v instanceof Map ? Object.fromEntries(v) : v instanceof Set ? [...v] : v,
+    ),
 }
 
 interface ServedJob {
@@ -52,7 +55,10 @@ export class QueryableStateServer {
   private readonly token: Buffer | undefined
   private readonly serializer: ResultSerializer
 
-  private constructor(private readonly server: Server, options: QueryableStateOptions) {
+  private constructor(
+    private readonly server: Server,
+    options: QueryableStateOptions,
+  ) {
     this.token = options.token === undefined ? undefined : Buffer.from(`Bearer ${options.token}`)
     this.serializer = options.serializer ?? jsonSerializer
   }
@@ -60,8 +66,10 @@ export class QueryableStateServer {
   /** Starts a server; it listens on loopback unless `host` says otherwise. */
   static async start(options: QueryableStateOptions = {}): Promise<QueryableStateServer> {
     const { host = '127.0.0.1', port = 0, token } = options
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('queryableState.port', port, 'a port from 0 (any free port) to 65535')
-    if (token !== undefined && (typeof token !== 'string' || token === '')) throw new ConfigError('queryableState.token', token, 'a non-empty string')
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new ConfigError('queryableState.port', port, 'a port from 0 (any free port) to 65535')
+    if (token !== undefined && (typeof token !== 'string' || token === ''))
+      throw new ConfigError('queryableState.token', token, 'a non-empty string')
     let self: QueryableStateServer | undefined
     const server = createServer((request, response) => void self!.handle(request, response))
     self = new QueryableStateServer(server, options)
@@ -100,16 +108,31 @@ export class QueryableStateServer {
     try {
       if (this.token !== undefined) {
         const given = Buffer.from(request.headers.authorization ?? '')
-        if (given.length !== this.token.length || !timingSafeEqual(given, this.token)) return this.fail(response, 401, 'ERR_UNAUTHORIZED', 'a valid bearer token is required')
+        if (given.length !== this.token.length || !timingSafeEqual(given, this.token))
+          return this.fail(response, 401, 'ERR_UNAUTHORIZED', 'a valid bearer token is required')
       }
       const url = new URL(request.url ?? '/', 'http://localhost')
       const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent)
       if (request.method !== 'GET') return this.fail(response, 405, 'ERR_METHOD', 'only GET is served')
-      if (parts.length === 1 && parts[0] === 'jobs') return this.send(response, 200, { jobs: [...this.jobs].map(([id, j]) => ({ id, name: j.name })) })
-      if (parts[0] !== 'jobs' || parts[2] !== 'states' || parts.length < 3 || parts.length > 4) return this.fail(response, 404, 'ERR_NOT_FOUND', 'paths are /jobs, /jobs/<id>/states and /jobs/<id>/states/<name>?key=<JSON>')
+      if (parts.length === 1 && parts[0] === 'jobs')
+        return this.send(response, 200, { jobs: [...this.jobs].map(([id, j]) => ({ id, name: j.name })) })
+      if (parts[0] !== 'jobs' || parts[2] !== 'states' || parts.length < 3 || parts.length > 4)
+        return this.fail(
+          response,
+          404,
+          'ERR_NOT_FOUND',
+          'paths are /jobs, /jobs/<id>/states and /jobs/<id>/states/<name>?key=<JSON>',
+        )
       const job = this.jobs.get(parts[1]!)
-      if (job === undefined) return this.fail(response, 404, 'ERR_UNKNOWN_JOB', `no running job ${parts[1]} is served here`)
-      if (parts.length === 3) return this.send(response, 200, { job: parts[1], name: job.name, serving: job.registry.serving, states: job.registry.names() })
+      if (job === undefined)
+        return this.fail(response, 404, 'ERR_UNKNOWN_JOB', `no running job ${parts[1]} is served here`)
+      if (parts.length === 3)
+        return this.send(response, 200, {
+          job: parts[1],
+          name: job.name,
+          serving: job.registry.serving,
+          states: job.registry.names(),
+        })
       return await this.lookup(response, job, parts[3]!, url.searchParams.get('key'))
     } catch (error) {
       this.fail(response, 500, 'ERR_INTERNAL', messageOf(error))
@@ -122,10 +145,21 @@ export class QueryableStateServer {
       key = JSON.parse(keyText ?? '') as Key
       if (!['string', 'number', 'boolean'].includes(typeof key)) throw new Error('not a primitive')
     } catch {
-      return this.fail(response, 400, 'ERR_BAD_KEY', 'the key goes in ?key= as JSON: a string in quotes, a number or a boolean')
+      return this.fail(
+        response,
+        400,
+        'ERR_BAD_KEY',
+        'the key goes in ?key= as JSON: a string in quotes, a number or a boolean',
+      )
     }
     if (!job.registry.serving) return this.restarting(response)
-    if (!job.registry.has(name)) return this.fail(response, 404, 'ERR_UNKNOWN_STATE', `job has no queryable state "${name}" (it has: ${job.registry.names().join(', ') || 'none'})`)
+    if (!job.registry.has(name))
+      return this.fail(
+        response,
+        404,
+        'ERR_UNKNOWN_STATE',
+        `job has no queryable state "${name}" (it has: ${job.registry.names().join(', ') || 'none'})`,
+      )
     const served = job.registry.route(name, key)
     if (served === undefined) return this.restarting(response)
     let answer: { found: boolean; value: unknown }
@@ -134,7 +168,13 @@ export class QueryableStateServer {
     } catch {
       return this.restarting(response)
     }
-    if (!answer.found) return this.fail(response, 404, 'ERR_KEY_NOT_FOUND', `state "${name}" has no value for key ${JSON.stringify(key)}`)
+    if (!answer.found)
+      return this.fail(
+        response,
+        404,
+        'ERR_KEY_NOT_FOUND',
+        `state "${name}" has no value for key ${JSON.stringify(key)}`,
+      )
     this.send(response, 200, { key, value: answer.value })
   }
 
@@ -145,7 +185,10 @@ export class QueryableStateServer {
 
   private send(response: ServerResponse, status: number, body: unknown): void {
     const payload = this.serializer.serialize(body)
-    response.writeHead(status, { 'content-type': this.serializer.contentType, 'content-length': Buffer.byteLength(payload) })
+    response.writeHead(status, {
+      'content-type': this.serializer.contentType,
+      'content-length': Buffer.byteLength(payload),
+    })
     response.end(payload)
   }
 

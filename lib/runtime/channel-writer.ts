@@ -46,7 +46,8 @@ export class ChannelWriter {
     const n = this.count++
     batch.values[n] = value
     if (timestamp !== undefined) {
-      if (batch.timestamps === undefined) batch.timestamps = new Array<number | undefined>(this.batchSize).fill(undefined)
+      if (batch.timestamps === undefined)
+        batch.timestamps = new Array<number | undefined>(this.batchSize).fill(undefined)
       batch.timestamps[n] = timestamp
     }
     if (this.keyed) {

@@ -18,7 +18,12 @@ import { WatermarkValve } from './watermark-valve.js'
  * @example
  * const stop = runInline(graph, { error: (e) => sub.error(e), complete: () => sub.complete() }, log)
  */
-export function runInline(graph: StreamGraph, observer: { error(error: unknown): void; complete(): void }, log: Logger, autoWatermarkIntervalMs = 200): () => void {
+export function runInline(
+  graph: StreamGraph,
+  observer: { error(error: unknown): void; complete(): void },
+  log: Logger,
+  autoWatermarkIntervalMs = 200,
+): () => void {
   let finished = false
   const teardown: (() => void)[] = []
   const fail = (error: unknown): void => {
@@ -57,16 +62,24 @@ export function runInline(graph: StreamGraph, observer: { error(error: unknown):
     externalOutput: (edge, chain) => {
       const operator = chain.operators.get(edge.to.id)!
       const input = chain.input(edge.to, edge.input)
-      const base: Output<unknown> = edge.partitioning.kind === 'hash' ? new KeyingOutput(edge.partitioning.keySelector, edge.to.maxParallelism, operator, input) : input
+      const base: Output<unknown> =
+        edge.partitioning.kind === 'hash'
+          ? new KeyingOutput(edge.partitioning.keySelector, edge.to.maxParallelism, operator, input)
+          : input
       if (edge.to.inEdges.length === 1) return base
       let valve = valves.get(edge.to)
       if (valve === undefined) {
-        valve = new WatermarkValve(edge.to.inEdges.length, (wm) => operator.processWatermark(wm), (idle) => operator.processWatermarkStatus(idle))
+        valve = new WatermarkValve(
+          edge.to.inEdges.length,
+          (wm) => operator.processWatermark(wm),
+          (idle) => operator.processWatermarkStatus(idle),
+        )
         valves.set(edge.to, valve)
       }
       return new ValveOutput(valve, edge.to.inEdges.indexOf(edge as StreamEdge), base)
     },
-    unreadDeadLetter: (letter) => log.warn('dead letter', { operator: letter.operator, reason: letter.reason, record: letter.record }),
+    unreadDeadLetter: (letter) =>
+      log.warn('dead letter', { operator: letter.operator, reason: letter.reason, record: letter.record }),
   })
   teardown.push(() => void chain.abort())
 
@@ -75,7 +88,12 @@ export function runInline(graph: StreamGraph, observer: { error(error: unknown):
   try {
     chain.open()
     for (const node of sources) {
-      if (!(node.source instanceof ObservableSource)) throw new ConfigError('embedded source', node.source?.name, 'an Observable (embedded mode reads Observables only)')
+      if (!(node.source instanceof ObservableSource))
+        throw new ConfigError(
+          'embedded source',
+          node.source?.name,
+          'an Observable (embedded mode reads Observables only)',
+        )
       const output = chain.sourceOutputs.get(node.id)!
       const subscription = node.source.observable.subscribe({
         next: (value) => {
@@ -120,7 +138,11 @@ export function runInline(graph: StreamGraph, observer: { error(error: unknown):
 }
 
 class ValveOutput<T> implements Output<T> {
-  constructor(private readonly valve: WatermarkValve, private readonly index: number, private readonly target: Output<T>) {}
+  constructor(
+    private readonly valve: WatermarkValve,
+    private readonly index: number,
+    private readonly target: Output<T>,
+  ) {}
 
   collect(value: T, timestamp: number | undefined): void {
     this.target.collect(value, timestamp)

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { Observable, Subject, interval, map as rxMap, takeUntil } from 'rxjs'
+import { type Observable, Subject, interval, map as rxMap, takeUntil } from 'rxjs'
 import { ActorSystem } from '../actors/actor-system.js'
 import type { ActorRef } from '../actors/actor-ref.js'
 import { Supervision, type SupervisorStrategy } from '../actors/supervision.js'
@@ -54,7 +54,11 @@ export class JobHandle {
   private queryServer: QueryableStateServer | undefined
   private ownsQueryServer = false
 
-  private constructor(readonly name: string, graph: StreamGraph, config: ResolvedConfig) {
+  private constructor(
+    readonly name: string,
+    graph: StreamGraph,
+    config: ResolvedConfig,
+  ) {
     this.result = new Promise<JobResult>((resolve, reject) => {
       this.settle = { resolve, reject }
     })
@@ -65,14 +69,17 @@ export class JobHandle {
     const startedAt = Date.now()
     const vertices = buildJobGraph(graph, config.chaining)
     const checkpointing = config.checkpointing
-    const coordinator = checkpointing === undefined ? undefined : new CheckpointCoordinator(
-      name,
-      graph.nodes.map((n) => ({ uid: n.uid, parallelism: n.parallelism, maxParallelism: n.maxParallelism })),
-      vertices.flatMap((v) => Array.from({ length: v.parallelism }, (_, i) => `${v.id}-${i}`)),
-      checkpointing.storage ?? new MemoryStorage(),
-      checkpointing,
-      log,
-    )
+    const coordinator =
+      checkpointing === undefined
+        ? undefined
+        : new CheckpointCoordinator(
+            name,
+            graph.nodes.map((n) => ({ uid: n.uid, parallelism: n.parallelism, maxParallelism: n.maxParallelism })),
+            vertices.flatMap((v) => Array.from({ length: v.parallelism }, (_, i) => `${v.id}-${i}`)),
+            checkpointing.storage ?? new MemoryStorage(),
+            checkpointing,
+            log,
+          )
     this.runtime = {
       name,
       vertices,
@@ -98,9 +105,10 @@ export class JobHandle {
         this.markRunning()
       },
     }
-    if (coordinator !== undefined) coordinator.onDurable = (metadata) => {
-      this.runtime.restore = { metadata, read: (handle) => coordinator.storage.readState(handle) }
-    }
+    if (coordinator !== undefined)
+      coordinator.onDurable = (metadata) => {
+        this.runtime.restore = { metadata, read: (handle) => coordinator.storage.readState(handle) }
+      }
     this.system = new ActorSystem({ name: `job-${this.id}` })
     this.system.failures.subscribe(({ error }) => this.fail(rootCause(error)))
     this.boot(graph).catch((error) => this.fail(error))
@@ -116,7 +124,11 @@ export class JobHandle {
       if (metadata !== undefined) restore = { metadata, read: (handle) => coordinator.storage.readState(handle) }
     }
     if (restore !== undefined) {
-      checkClaims(restore.metadata, new Map(graph.nodes.map((n) => [n.uid, n.maxParallelism])), config.allowNonRestoredState)
+      checkClaims(
+        restore.metadata,
+        new Map(graph.nodes.map((n) => [n.uid, n.maxParallelism])),
+        config.allowNonRestoredState,
+      )
       coordinator?.restoredFrom(restore.metadata)
       log.info('job restoring', { checkpoint: restore.metadata.id, savepoint: restore.metadata.savepoint })
     }
@@ -124,7 +136,10 @@ export class JobHandle {
     await this.serveQueries()
     if (this.done) return
     log.info('job starting', { vertices: this.runtime.vertices.map((v) => `${v.name} ×${v.parallelism}`) })
-    this.master = this.system.spawn(jobMasterBehavior(this.runtime), { name: 'job-master', supervision: this.restartSupervision() })
+    this.master = this.system.spawn(jobMasterBehavior(this.runtime), {
+      name: 'job-master',
+      supervision: this.restartSupervision(),
+    })
   }
 
   /** @internal Use `env.executeAsync()`. */
@@ -169,7 +184,10 @@ export class JobHandle {
    * job.progress(500).subscribe((m) => process.stderr.write(`${m.operators[0]?.recordsOut} records\r`))
    */
   progress(intervalMs = 1000): Observable<JobMetricsSnapshot> {
-    return interval(intervalMs).pipe(rxMap(() => this.metrics()), takeUntil(this.ended))
+    return interval(intervalMs).pipe(
+      rxMap(() => this.metrics()),
+      takeUntil(this.ended),
+    )
   }
 
   /**
@@ -198,10 +216,12 @@ export class JobHandle {
 
   private async savepoint(directory: string, stop: boolean): Promise<string> {
     const coordinator = this.runtime.coordinator
-    if (coordinator === undefined) throw new StateError('ERR_CHECKPOINTING_DISABLED', 'savepoints need checkpointing: set checkpointing.intervalMs')
+    if (coordinator === undefined)
+      throw new StateError('ERR_CHECKPOINTING_DISABLED', 'savepoints need checkpointing: set checkpointing.intervalMs')
     await this.running
     const metadata = await new Promise<CheckpointMetadata>((resolve, reject) => {
-      if (this.master === undefined || this.done) return reject(new StateError('ERR_JOB_NOT_RUNNING', 'the job is not running'))
+      if (this.master === undefined || this.done)
+        return reject(new StateError('ERR_JOB_NOT_RUNNING', 'the job is not running'))
       this.master.tell({ t: 'trigger-checkpoint', savepoint: { resolve, reject, stop } })
     })
     const path = await coordinator.storage.saveSavepoint(metadata, directory)
@@ -266,7 +286,11 @@ export class JobHandle {
       } else failures.push(now)
       if (!decision.restart || this.done) return Supervision.stop()
       this.runtime.restarts++
-      this.runtime.log.warn('job restarting', { attempt: this.runtime.restarts, delayMs: decision.delayMs, error: cause })
+      this.runtime.log.warn('job restarting', {
+        attempt: this.runtime.restarts,
+        delayMs: decision.delayMs,
+        error: cause,
+      })
       return Supervision.restart({ backoff: { minMs: decision.delayMs, maxMs: decision.delayMs } })
     })
   }
@@ -275,6 +299,11 @@ export class JobHandle {
 /** The error that started a chain of escalations. */
 function rootCause(error: unknown): unknown {
   let e = error
-  while (e instanceof SluiceError && (e.code === 'ERR_ESCALATED' || e.code === 'ERR_RESTARTS_EXHAUSTED') && e.cause !== undefined) e = e.cause
+  while (
+    e instanceof SluiceError &&
+    (e.code === 'ERR_ESCALATED' || e.code === 'ERR_RESTARTS_EXHAUSTED') &&
+    e.cause !== undefined
+  )
+    e = e.cause
   return e
 }

@@ -97,7 +97,9 @@ export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMes
 
     const trigger = (savepoint?: SavepointRequest, final = false): void => {
       if (coordinator === undefined) {
-        savepoint?.reject(new StateError('ERR_CHECKPOINTING_DISABLED', 'savepoints need checkpointing: set checkpointing.intervalMs'))
+        savepoint?.reject(
+          new StateError('ERR_CHECKPOINTING_DISABLED', 'savepoints need checkpointing: set checkpointing.intervalMs'),
+        )
         return
       }
       if (stopping) {
@@ -109,8 +111,18 @@ export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMes
       if (savepoint !== undefined) savepoints.set(barrier.id, savepoint)
       if (final) finalCheckpoint = barrier.id
       stopping = savepoint?.stop === true
-      for (const key of new Set([...sources, ...ended])) keys.get(key)!.tell({ t: 'trigger-checkpoint', barrier, stopSource: stopping })
-      const timeout = setTimeout(() => ctx.self.tell({ t: 'decline', checkpointId: barrier.id, reason: `timed out after ${job.checkpointing!.timeoutMs} ms`, attempt: attempt.number }), job.checkpointing!.timeoutMs)
+      for (const key of new Set([...sources, ...ended]))
+        keys.get(key)!.tell({ t: 'trigger-checkpoint', barrier, stopSource: stopping })
+      const timeout = setTimeout(
+        () =>
+          ctx.self.tell({
+            t: 'decline',
+            checkpointId: barrier.id,
+            reason: `timed out after ${job.checkpointing!.timeoutMs} ms`,
+            attempt: attempt.number,
+          }),
+        job.checkpointing!.timeoutMs,
+      )
       timers.push(timeout)
     }
     const maybeFinal = (): void => {
@@ -119,11 +131,15 @@ export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMes
     const stopTimers = (): void => {
       attempt.cancelled = true
       for (const t of timers) clearTimeout(t)
-      for (const [, request] of savepoints) request.reject(new StateError('ERR_CHECKPOINT_ABORTED', 'the job stopped before the savepoint completed'))
+      for (const [, request] of savepoints)
+        request.reject(new StateError('ERR_CHECKPOINT_ABORTED', 'the job stopped before the savepoint completed'))
       savepoints.clear()
     }
     if (job.checkpointing !== undefined) {
-      const interval = setInterval(() => ctx.self.tell({ t: 'trigger-checkpoint', attempt: attempt.number }), job.checkpointing.intervalMs)
+      const interval = setInterval(
+        () => ctx.self.tell({ t: 'trigger-checkpoint', attempt: attempt.number }),
+        job.checkpointing.intervalMs,
+      )
       timers.push(interval as unknown as NodeJS.Timeout)
     }
 
@@ -142,7 +158,8 @@ export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMes
             return
           case 'subtask-ended': {
             ended.add(message.key)
-            for (const barrier of coordinator?.pendingFor(message.key) ?? []) keys.get(message.key)!.tell({ t: 'trigger-checkpoint', barrier })
+            for (const barrier of coordinator?.pendingFor(message.key) ?? [])
+              keys.get(message.key)!.tell({ t: 'trigger-checkpoint', barrier })
             if (ended.size < all.length) return
             if (job.vertices.some((v) => v.nodes.some((n) => n.commitsOnCheckpoint))) {
               finalRequested = true
@@ -159,8 +176,16 @@ export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMes
             return trigger(message.savepoint)
           case 'ack':
             void coordinator!.acknowledge(message.ack).then(
-              (metadata) => metadata !== undefined && ctx.self.tell({ t: 'checkpoint-completed', metadata, attempt: attempt.number }),
-              (error) => ctx.self.tell({ t: 'decline', checkpointId: message.ack.checkpointId, reason: `metadata could not be written: ${(error as Error)?.message}`, attempt: attempt.number }),
+              (metadata) =>
+                metadata !== undefined &&
+                ctx.self.tell({ t: 'checkpoint-completed', metadata, attempt: attempt.number }),
+              (error) =>
+                ctx.self.tell({
+                  t: 'decline',
+                  checkpointId: message.ack.checkpointId,
+                  reason: `metadata could not be written: ${(error as Error)?.message}`,
+                  attempt: attempt.number,
+                }),
             )
             return
           case 'checkpoint-completed': {
@@ -170,17 +195,27 @@ export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMes
             request?.resolve(metadata)
             savepoints.delete(metadata.id)
             // the final checkpoint, or a stop-with-savepoint: commit (the notices above), then close
-            if (metadata.id === finalCheckpoint || request?.stop === true) for (const ref of all) ref.tell({ t: 'finish' })
+            if (metadata.id === finalCheckpoint || request?.stop === true)
+              for (const ref of all) ref.tell({ t: 'finish' })
             else maybeFinal()
             return
           }
           case 'decline': {
             const tooMany = coordinator!.abort(message.checkpointId, message.reason, true)
             for (const ref of all) ref.tell({ t: 'checkpoint-abort', checkpointId: message.checkpointId })
-            savepoints.get(message.checkpointId)?.reject(new StateError('ERR_CHECKPOINT_ABORTED', `savepoint ${message.checkpointId} failed: ${message.reason}`))
+            savepoints
+              .get(message.checkpointId)
+              ?.reject(
+                new StateError('ERR_CHECKPOINT_ABORTED', `savepoint ${message.checkpointId} failed: ${message.reason}`),
+              )
             savepoints.delete(message.checkpointId)
             if (message.checkpointId === finalCheckpoint) finalCheckpoint = undefined
-            if (tooMany) throw new StateError('ERR_CHECKPOINT_FAILURES', `checkpoint ${message.checkpointId} failed (${message.reason}) and failures in a row now exceed checkpointing.tolerableFailures`, { retriable: true })
+            if (tooMany)
+              throw new StateError(
+                'ERR_CHECKPOINT_FAILURES',
+                `checkpoint ${message.checkpointId} failed (${message.reason}) and failures in a row now exceed checkpointing.tolerableFailures`,
+                { retriable: true },
+              )
             maybeFinal()
           }
         }
@@ -205,7 +240,12 @@ interface Deployed {
   readonly keys: ReadonlyMap<string, ActorRef<SubtaskMessage>>
 }
 
-function deploy(ctx: ActorContext<JobMasterMessage>, job: JobRuntime, attempt: { cancelled: boolean; number: number }, metrics: MetricsRegistry): Deployed {
+function deploy(
+  ctx: ActorContext<JobMasterMessage>,
+  job: JobRuntime,
+  attempt: { cancelled: boolean; number: number },
+  metrics: MetricsRegistry,
+): Deployed {
   const { vertices, config } = job
   const vertexOf = new Map<StreamNode, JobVertex>()
   for (const v of vertices) for (const n of v.nodes) vertexOf.set(n, v)
@@ -258,22 +298,36 @@ function deploy(ctx: ActorContext<JobMasterMessage>, job: JobRuntime, attempt: {
         ended: () => ctx.self.tell({ t: 'subtask-ended', key, attempt: attempt.number }),
         restore: job.restore,
         queryables: job.queryables,
-        checkpointing: checkpointing === undefined ? undefined : {
-          mode: checkpointing.mode,
-          unaligned: checkpointing.unaligned,
-          storage: job.coordinator!.storage,
-          subtaskKey: key,
-          ack: (ack: CheckpointAck) => ctx.self.tell({ t: 'ack', ack, attempt: attempt.number }),
-          decline: (checkpointId: number, reason: string) => ctx.self.tell({ t: 'decline', checkpointId, reason, attempt: attempt.number }),
-        },
+        checkpointing:
+          checkpointing === undefined
+            ? undefined
+            : {
+                mode: checkpointing.mode,
+                unaligned: checkpointing.unaligned,
+                storage: job.coordinator!.storage,
+                subtaskKey: key,
+                ack: (ack: CheckpointAck) => ctx.self.tell({ t: 'ack', ack, attempt: attempt.number }),
+                decline: (checkpointId: number, reason: string) =>
+                  ctx.self.tell({ t: 'decline', checkpointId, reason, attempt: attempt.number }),
+              },
         createMetrics: (chain: OperatorChain) => {
-          const m = new SubtaskMetrics(v.name, i, [...chain.metrics.values()], inputs[v.id]![i]!.length * config.channelCredits * config.batchSize, capacity)
+          const m = new SubtaskMetrics(
+            v.name,
+            i,
+            [...chain.metrics.values()],
+            inputs[v.id]![i]!.length * config.channelCredits * config.batchSize,
+            capacity,
+          )
           metrics.subtasks.push(m)
           return m
         },
       }
       const capacity = subtaskMailboxCapacity(deployment)
-      const ref = ctx.spawn(subtaskBehavior(deployment), { name: key, mailboxCapacity: capacity, supervision: Supervision.escalate() })
+      const ref = ctx.spawn(subtaskBehavior(deployment), {
+        name: key,
+        mailboxCapacity: capacity,
+        supervision: Supervision.escalate(),
+      })
       refs[v.id]![i] = ref
       keys.set(key, ref)
       if (v.head.source !== undefined) sources.push(key)

@@ -103,8 +103,14 @@ export class MetricsRegistry {
       elapsedMs,
       restarts: this.restarts,
       deadLetters: this.deadLetters,
-      operators: [...totals].map(([operator, t]) => ({ operator, ...t, recordsOutPerSecond: elapsedMs > 0 ? (t.recordsOut * 1000) / elapsedMs : 0 })),
-      details: this.subtasks.flatMap((s) => s.details().map((d) => ({ operator: d.operator, subtask: s.subtask, metrics: d.metrics }))),
+      operators: [...totals].map(([operator, t]) => ({
+        operator,
+        ...t,
+        recordsOutPerSecond: elapsedMs > 0 ? (t.recordsOut * 1000) / elapsedMs : 0,
+      })),
+      details: this.subtasks.flatMap((s) =>
+        s.details().map((d) => ({ operator: d.operator, subtask: s.subtask, metrics: d.metrics })),
+      ),
       subtasks: this.subtasks.map((s) => ({
         vertex: s.vertex,
         subtask: s.subtask,

@@ -9,13 +9,19 @@ import type { SubtaskMessage } from './subtask-message.js'
  * @example
  * const clock = mailboxProcessingTime(self, attempt); clock.scheduleAt(clock.now() + 200, emitWatermark)
  */
-export function mailboxProcessingTime(self: ActorRef<SubtaskMessage>, attempt: { readonly cancelled: boolean }): ProcessingTimeService {
+export function mailboxProcessingTime(
+  self: ActorRef<SubtaskMessage>,
+  attempt: { readonly cancelled: boolean },
+): ProcessingTimeService {
   return {
     now: () => Date.now(),
     scheduleAt: (timestamp, callback) => {
-      const handle = setTimeout(() => {
-        if (!attempt.cancelled) self.tell({ t: 'call', fn: callback })
-      }, Math.max(0, timestamp - Date.now()))
+      const handle = setTimeout(
+        () => {
+          if (!attempt.cancelled) self.tell({ t: 'call', fn: callback })
+        },
+        Math.max(0, timestamp - Date.now()),
+      )
       return () => clearTimeout(handle)
     },
   }

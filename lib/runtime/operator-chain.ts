@@ -38,7 +38,10 @@ export class OperatorChain {
   /** The outputs source nodes of the chain emit to. */
   readonly sourceOutputs = new Map<number, Output<unknown>>()
 
-  constructor(readonly nodes: readonly StreamNode[], context: ChainContext) {
+  constructor(
+    readonly nodes: readonly StreamNode[],
+    context: ChainContext,
+  ) {
     for (const node of nodes) this.metrics.set(node.id, new OperatorMetrics(node.uid, context.subtask))
     for (let i = nodes.length - 1; i >= 0; i--) {
       const node = nodes[i]!
@@ -48,19 +51,24 @@ export class OperatorChain {
         continue
       }
       const operator = node.createOperator!()
-      operator.setup({
-        name: node.name,
-        uid: node.uid,
-        subtask: context.subtask,
-        parallelism: node.parallelism,
-        maxParallelism: node.maxParallelism,
-        keyGroups: node.keyed ? KeyGroupRange.forSubtask(node.maxParallelism, node.parallelism, context.subtask) : undefined,
-        processingTime: context.processingTime,
-        errorPolicy: node.errorPolicy,
-        runInMailbox: context.runInMailbox,
-        autoWatermarkIntervalMs: context.autoWatermarkIntervalMs,
-        logger: context.logger.child({ operator: node.name, subtask: context.subtask }),
-      }, output)
+      operator.setup(
+        {
+          name: node.name,
+          uid: node.uid,
+          subtask: context.subtask,
+          parallelism: node.parallelism,
+          maxParallelism: node.maxParallelism,
+          keyGroups: node.keyed
+            ? KeyGroupRange.forSubtask(node.maxParallelism, node.parallelism, context.subtask)
+            : undefined,
+          processingTime: context.processingTime,
+          errorPolicy: node.errorPolicy,
+          runInMailbox: context.runInMailbox,
+          autoWatermarkIntervalMs: context.autoWatermarkIntervalMs,
+          logger: context.logger.child({ operator: node.name, subtask: context.subtask }),
+        },
+        output,
+      )
       this.operators.set(node.id, operator)
     }
   }

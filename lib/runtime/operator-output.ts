@@ -1,6 +1,6 @@
 import { OperatorInput } from './operator-input.js'
 import type { Output } from './output.js'
-import { OperatorMetrics } from './output.js'
+import type { OperatorMetrics } from './output.js'
 import { DEAD_LETTERS, type DeadLetter, type OutputTag } from './output-tag.js'
 import { handleUserError, type StreamOperator } from './stream-operator.js'
 

@@ -16,5 +16,8 @@ export interface Output<T> {
 export class OperatorMetrics {
   recordsIn = 0
   recordsOut = 0
-  constructor(readonly operator: string, readonly subtask: number) {}
+  constructor(
+    readonly operator: string,
+    readonly subtask: number,
+  ) {}
 }

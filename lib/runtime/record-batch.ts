@@ -30,5 +30,10 @@ export type ChannelElement = { readonly kind: 'batch'; readonly batch: RecordBat
  * const batch = newBatch(true, 512) // arrays allocated at full size; the writer fills them by index
  */
 export function newBatch(keyed: boolean, capacity = 0): RecordBatch {
-  return { values: new Array(capacity), timestamps: undefined, keys: keyed ? new Array(capacity) : undefined, keyGroups: keyed ? new Array<number>(capacity) : undefined }
+  return {
+    values: new Array(capacity),
+    timestamps: undefined,
+    keys: keyed ? new Array(capacity) : undefined,
+    keyGroups: keyed ? new Array<number>(capacity) : undefined,
+  }
 }

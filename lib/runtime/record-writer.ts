@@ -13,7 +13,12 @@ import type { OutputTag } from './output-tag.js'
  * @example
  * connectedTargets({ kind: 'rescale' }, 1, 2, 4) // [2, 3]
  */
-export function connectedTargets(partitioning: Partitioning, sender: number, senders: number, receivers: number): number[] {
+export function connectedTargets(
+  partitioning: Partitioning,
+  sender: number,
+  senders: number,
+  receivers: number,
+): number[] {
   switch (partitioning.kind) {
     case 'forward':
       return [sender]
@@ -58,7 +63,14 @@ export class RecordWriter implements Output<unknown> {
   ) {
     this.connected = channels.filter((c): c is ChannelWriter => c !== undefined)
     this.keySelector = partitioning.kind === 'hash' ? partitioning.keySelector : undefined
-    this.mode = partitioning.kind === 'hash' ? HASH : partitioning.kind === 'broadcast' ? BROADCAST : this.connected.length === 1 ? FORWARD : ROUND_ROBIN
+    this.mode =
+      partitioning.kind === 'hash'
+        ? HASH
+        : partitioning.kind === 'broadcast'
+          ? BROADCAST
+          : this.connected.length === 1
+            ? FORWARD
+            : ROUND_ROBIN
   }
 
   collect(value: unknown, timestamp: number | undefined): void {
@@ -74,7 +86,12 @@ export class RecordWriter implements Output<unknown> {
           throw new UserFunctionError(`keyBy after ${this.senderName}`, this.senderSubtask, value, error)
         }
         const keyGroup = keyGroupOf(key, this.maxParallelism)
-        this.channels[subtaskForKeyGroup(this.maxParallelism, this.channels.length, keyGroup)]!.add(value, timestamp, key, keyGroup)
+        this.channels[subtaskForKeyGroup(this.maxParallelism, this.channels.length, keyGroup)]!.add(
+          value,
+          timestamp,
+          key,
+          keyGroup,
+        )
         return
       }
       case ROUND_ROBIN:

@@ -7,7 +7,14 @@ import { ConfigError } from '../errors.js'
 export type RestartStrategy =
   | { kind: 'none' }
   | { kind: 'fixed-delay'; attempts: number; delayMs: number }
-  | { kind: 'exponential-backoff'; initialDelayMs: number; maxDelayMs: number; factor?: number; jitter?: number; maxAttempts?: number }
+  | {
+      kind: 'exponential-backoff'
+      initialDelayMs: number
+      maxDelayMs: number
+      factor?: number
+      jitter?: number
+      maxAttempts?: number
+    }
   | { kind: 'failure-rate'; maxFailures: number; intervalMs: number; delayMs: number }
 
 /** What to do about one failure: give up, or restart after a delay. */
@@ -36,7 +43,8 @@ export function validateRestartStrategy(strategy: RestartStrategy): void {
       need('initialDelayMs', strategy.initialDelayMs, 0)
       need('maxDelayMs', strategy.maxDelayMs, strategy.initialDelayMs)
       if (strategy.factor !== undefined) need('factor', strategy.factor, 1)
-      if (strategy.jitter !== undefined && !(strategy.jitter >= 0 && strategy.jitter <= 1)) throw new ConfigError('restartStrategy.jitter', strategy.jitter, 'a number from 0 to 1')
+      if (strategy.jitter !== undefined && !(strategy.jitter >= 0 && strategy.jitter <= 1))
+        throw new ConfigError('restartStrategy.jitter', strategy.jitter, 'a number from 0 to 1')
       if (strategy.maxAttempts !== undefined) need('maxAttempts', strategy.maxAttempts, 0)
       return
     case 'failure-rate':
@@ -45,7 +53,11 @@ export function validateRestartStrategy(strategy: RestartStrategy): void {
       need('delayMs', strategy.delayMs, 0)
       return
     default:
-      throw new ConfigError('restartStrategy.kind', (strategy as { kind?: unknown })?.kind, "'none' | 'fixed-delay' | 'exponential-backoff' | 'failure-rate'")
+      throw new ConfigError(
+        'restartStrategy.kind',
+        (strategy as { kind?: unknown })?.kind,
+        "'none' | 'fixed-delay' | 'exponential-backoff' | 'failure-rate'",
+      )
   }
 }
 
@@ -56,7 +68,11 @@ export function validateRestartStrategy(strategy: RestartStrategy): void {
  * @example
  * decideRestart({ kind: 'fixed-delay', attempts: 2, delayMs: 50 }, [t1]) // { restart: true, delayMs: 50 }
  */
-export function decideRestart(strategy: RestartStrategy, failureTimes: readonly number[], random: () => number = Math.random): RestartDecision {
+export function decideRestart(
+  strategy: RestartStrategy,
+  failureTimes: readonly number[],
+  random: () => number = Math.random,
+): RestartDecision {
   const failures = failureTimes.length
   switch (strategy.kind) {
     case 'none':

@@ -17,14 +17,24 @@ export class SinkOperator<T> extends StreamOperator<T, never> {
   }
 
   override open(): void {
-    this.writer = this.sink.createWriter({ subtask: this.subtask, parallelism: this.setupInfo.parallelism, processingTime: this.setupInfo.processingTime, logger: this.setupInfo.logger }, this.restored)
+    this.writer = this.sink.createWriter(
+      {
+        subtask: this.subtask,
+        parallelism: this.setupInfo.parallelism,
+        processingTime: this.setupInfo.processingTime,
+        logger: this.setupInfo.logger,
+      },
+      this.restored,
+    )
   }
 
   protected override restoreOperatorState(split: readonly unknown[]): void {
     this.restored = split
   }
 
-  override snapshotOperatorState(checkpointId: number): OperatorStateEntries | Promise<OperatorStateEntries> | undefined {
+  override snapshotOperatorState(
+    checkpointId: number,
+  ): OperatorStateEntries | Promise<OperatorStateEntries> | undefined {
     const state = this.writer.snapshotState?.(checkpointId) ?? this.writer.flush?.(false)
     if (state instanceof Promise) return state.then((split) => ({ split: Array.isArray(split) ? split : [] }))
     return { split: Array.isArray(state) ? state : [] }

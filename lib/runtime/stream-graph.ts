@@ -1,4 +1,9 @@
-import type { OperatorTransformation, Partitioning, SourceTransformation, Transformation } from '../api/transformation.js'
+import type {
+  OperatorTransformation,
+  Partitioning,
+  SourceTransformation,
+  Transformation,
+} from '../api/transformation.js'
 import { ConfigError } from '../errors.js'
 import { validateParallelism } from '../state/key-groups.js'
 import type { OutputTag } from './output-tag.js'
@@ -51,14 +56,18 @@ export interface GraphSettings {
  * graph.nodes.map((n) => n.name) // ['numbers', 'map', 'print']
  */
 export class StreamGraph {
-  private constructor(readonly nodes: readonly StreamNode[], readonly settings: GraphSettings) {}
+  private constructor(
+    readonly nodes: readonly StreamNode[],
+    readonly settings: GraphSettings,
+  ) {}
 
   get sources(): StreamNode[] {
     return this.nodes.filter((n) => n.source !== undefined)
   }
 
   static build(sinks: readonly Transformation[], settings: GraphSettings): StreamGraph {
-    if (sinks.length === 0) throw new ConfigError('job', 'no sinks', 'at least one sink (print, sinkTo, collect …) before execute')
+    if (sinks.length === 0)
+      throw new ConfigError('job', 'no sinks', 'at least one sink (print, sinkTo, collect …) before execute')
     validateParallelism(settings.parallelism, settings.maxParallelism)
     const nodes = new Map<number, StreamNode>()
     const order: StreamNode[] = []
@@ -69,12 +78,19 @@ export class StreamGraph {
       const inputs = t.kind === 'operator' ? t.inputs.map((input) => resolve(input, undefined, undefined)) : []
       const maxParallelism = settings.maxParallelism
       const limit = t.kind === 'source' ? t.source.maxParallelism : t.maxParallelism
-      const parallelism = settings.singleSubtask ? 1 : t.parallelism ?? (limit !== undefined ? Math.min(limit, settings.parallelism) : settings.parallelism)
+      const parallelism = settings.singleSubtask
+        ? 1
+        : (t.parallelism ?? (limit !== undefined ? Math.min(limit, settings.parallelism) : settings.parallelism))
       validateParallelism(parallelism, maxParallelism, `${t.name}.parallelism`)
-      if (limit !== undefined && parallelism > limit) throw new ConfigError(`${t.name}.parallelism`, parallelism, `at most ${limit} for this ${t.kind}`)
+      if (limit !== undefined && parallelism > limit)
+        throw new ConfigError(`${t.name}.parallelism`, parallelism, `at most ${limit} for this ${t.kind}`)
       const keyedInputs = inputs.map((edges) => edges.length > 0 && edges.every((e) => e.partitioning?.kind === 'hash'))
       if (keyedInputs.some((k) => k) && !keyedInputs.every((k) => k)) {
-        throw new ConfigError(`${t.name} inputs`, 'one keyed and one unkeyed input', 'both inputs keyed (keyBy on each) or neither')
+        throw new ConfigError(
+          `${t.name} inputs`,
+          'one keyed and one unkeyed input',
+          'both inputs keyed (keyBy on each) or neither',
+        )
       }
       const node: StreamNode = {
         id: t.id,
@@ -87,14 +103,21 @@ export class StreamGraph {
         errorPolicy: t.kind === 'operator' ? t.errorPolicy : 'escalate',
         chaining: t.kind === 'operator' ? t.chaining : 'default',
         isSink: t.kind === 'operator' && t.isSink,
-        commitsOnCheckpoint: t.kind === 'operator' ? t.commitsOnCheckpoint === true : t.source.commitsOnCheckpoint === true,
+        commitsOnCheckpoint:
+          t.kind === 'operator' ? t.commitsOnCheckpoint === true : t.source.commitsOnCheckpoint === true,
         keyed: keyedInputs.length > 0 && keyedInputs.every((k) => k),
         inEdges: [],
         outEdges: [],
       }
       inputs.forEach((edges, i) => {
         for (const { from, partitioning, sideTag } of edges) {
-          const edge: StreamEdge = { from, to: node, input: (i + 1) as 1 | 2, partitioning: settle(partitioning, from, node), sideTag }
+          const edge: StreamEdge = {
+            from,
+            to: node,
+            input: (i + 1) as 1 | 2,
+            partitioning: settle(partitioning, from, node),
+            sideTag,
+          }
           node.inEdges.push(edge)
           from.outEdges.push(edge)
         }
@@ -104,8 +127,16 @@ export class StreamGraph {
       return node
     }
 
-    type Resolved = { from: StreamNode; partitioning: Partitioning | undefined; sideTag: OutputTag<unknown> | undefined }
-    const resolve = (t: Transformation, partitioning: Partitioning | undefined, sideTag: OutputTag<unknown> | undefined): Resolved[] => {
+    type Resolved = {
+      from: StreamNode
+      partitioning: Partitioning | undefined
+      sideTag: OutputTag<unknown> | undefined
+    }
+    const resolve = (
+      t: Transformation,
+      partitioning: Partitioning | undefined,
+      sideTag: OutputTag<unknown> | undefined,
+    ): Resolved[] => {
       switch (t.kind) {
         case 'source':
         case 'operator':
@@ -125,7 +156,8 @@ export class StreamGraph {
     }
     const uids = new Set<string>()
     for (const node of order) {
-      if (uids.has(node.uid)) throw new ConfigError(`${node.name}.uid`, node.uid, 'a uid no other operator of the job has')
+      if (uids.has(node.uid))
+        throw new ConfigError(`${node.name}.uid`, node.uid, 'a uid no other operator of the job has')
       uids.add(node.uid)
     }
     return new StreamGraph(order, settings)
@@ -133,9 +165,14 @@ export class StreamGraph {
 }
 
 function settle(partitioning: Partitioning | undefined, from: StreamNode, to: StreamNode): Partitioning {
-  if (partitioning === undefined) return from.parallelism === to.parallelism ? { kind: 'forward' } : { kind: 'rebalance' }
+  if (partitioning === undefined)
+    return from.parallelism === to.parallelism ? { kind: 'forward' } : { kind: 'rebalance' }
   if (partitioning.kind === 'forward' && from.parallelism !== to.parallelism) {
-    throw new ConfigError(`${to.name} input`, `forward from parallelism ${from.parallelism} to ${to.parallelism}`, 'equal parallelism on both sides of forward()')
+    throw new ConfigError(
+      `${to.name} input`,
+      `forward from parallelism ${from.parallelism} to ${to.parallelism}`,
+      'equal parallelism on both sides of forward()',
+    )
   }
   return partitioning
 }

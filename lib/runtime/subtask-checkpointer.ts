@@ -60,7 +60,10 @@ export class SubtaskCheckpointer {
   /** Unaligned: records arriving on channels whose barrier has not come yet belong to the checkpoint. */
   private capture: { id: number; seen: Set<number>; inputs: ChannelElement[][]; complete: () => void } | undefined
 
-  constructor(private readonly settings: CheckpointSettings, private readonly host: CheckpointHost) {}
+  constructor(
+    private readonly settings: CheckpointSettings,
+    private readonly host: CheckpointHost,
+  ) {}
 
   onBarrier(channel: number, barrier: CheckpointBarrier): void {
     // a barrier of a checkpoint already taken, aborted, or older than the one aligning is late: ignore it
@@ -158,10 +161,14 @@ export class SubtaskCheckpointer {
     this.lastTaken = barrier.id
     const id = barrier.id
     const { chain } = this.host
-    const states = new Map<string, { keyed?: KeyedSnapshotWriter; entries?: OperatorStateEntries | Promise<OperatorStateEntries> }>()
+    const states = new Map<
+      string,
+      { keyed?: KeyedSnapshotWriter; entries?: OperatorStateEntries | Promise<OperatorStateEntries> }
+    >()
     const reader = this.host.reader()
     const sourceNode = chain.nodes.find((n) => n.source !== undefined)
-    if (sourceNode !== undefined && reader !== undefined) states.set(sourceNode.uid, { entries: { split: reader.snapshotState(id) } })
+    if (sourceNode !== undefined && reader !== undefined)
+      states.set(sourceNode.uid, { entries: { split: reader.snapshotState(id) } })
     const writers: KeyedSnapshotWriter[] = []
     for (const node of chain.nodes) {
       const op = chain.operators.get(node.id)
@@ -178,10 +185,21 @@ export class SubtaskCheckpointer {
     }
     let inFlight: Promise<OperatorSubtaskState['channels']> | undefined
     if (this.settings.unaligned && !barrier.savepoint) {
-      const outputs = this.host.overtake(barrier).map((targets) => targets.map((elements) => (elements === undefined ? null : elements.map(encodeElement))))
+      const outputs = this.host
+        .overtake(barrier)
+        .map((targets) => targets.map((elements) => (elements === undefined ? null : elements.map(encodeElement))))
       inFlight = new Promise((resolve) => {
         const inputs = this.host.gate.queued()
-        const capture = { id, seen: new Set<number>(firstChannel === undefined ? [] : [firstChannel]), inputs, complete: () => resolve({ inputs: capture.inputs.map((list) => list.map(encodeElement)), outputs: outputs as unknown[][][] }) }
+        const capture = {
+          id,
+          seen: new Set<number>(firstChannel === undefined ? [] : [firstChannel]),
+          inputs,
+          complete: () =>
+            resolve({
+              inputs: capture.inputs.map((list) => list.map(encodeElement)),
+              outputs: outputs as unknown[][][],
+            }),
+        }
         this.capture = capture
         this.checkCaptured()
       })
@@ -218,7 +236,10 @@ export class SubtaskCheckpointer {
 
   private async store(
     id: number,
-    states: Map<string, { keyed?: KeyedSnapshotWriter; entries?: OperatorStateEntries | Promise<OperatorStateEntries> }>,
+    states: Map<
+      string,
+      { keyed?: KeyedSnapshotWriter; entries?: OperatorStateEntries | Promise<OperatorStateEntries> }
+    >,
     alignmentMs: number,
     inFlight: Promise<OperatorSubtaskState['channels']> | undefined,
     headUid: string,
@@ -226,18 +247,29 @@ export class SubtaskCheckpointer {
     try {
       const handles: CheckpointAck['states'] = {}
       const channels = await inFlight
-      await Promise.all([...states].map(async ([uid, { keyed, entries }]) => {
-        const resolved = await entries
-        const state: OperatorSubtaskState = {
-          ...(keyed ? { keyed: keyed.result() } : {}),
-          ...(resolved?.split?.length ? { split: resolved.split } : {}),
-          ...(resolved?.union?.length ? { union: resolved.union } : {}),
-          ...(uid === headUid && channels !== undefined ? { channels } : {}),
-        }
-        const empty = state.keyed === undefined && state.split === undefined && state.union === undefined && state.channels === undefined
-        const handle: StateHandle | null = empty ? null : await this.settings.storage.writeState(id, uid, this.host.subtask, state)
-        ;(handles as Record<string, { subtask: number; handle: StateHandle | null }>)[uid] = { subtask: this.host.subtask, handle }
-      }))
+      await Promise.all(
+        [...states].map(async ([uid, { keyed, entries }]) => {
+          const resolved = await entries
+          const state: OperatorSubtaskState = {
+            ...(keyed ? { keyed: keyed.result() } : {}),
+            ...(resolved?.split?.length ? { split: resolved.split } : {}),
+            ...(resolved?.union?.length ? { union: resolved.union } : {}),
+            ...(uid === headUid && channels !== undefined ? { channels } : {}),
+          }
+          const empty =
+            state.keyed === undefined &&
+            state.split === undefined &&
+            state.union === undefined &&
+            state.channels === undefined
+          const handle: StateHandle | null = empty
+            ? null
+            : await this.settings.storage.writeState(id, uid, this.host.subtask, state)
+          ;(handles as Record<string, { subtask: number; handle: StateHandle | null }>)[uid] = {
+            subtask: this.host.subtask,
+            handle,
+          }
+        }),
+      )
       this.settings.ack({ checkpointId: id, subtaskKey: this.settings.subtaskKey, states: handles, alignmentMs })
     } catch (error) {
       this.settings.decline(id, `state could not be stored: ${(error as Error)?.message ?? error}`)

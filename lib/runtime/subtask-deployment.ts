@@ -63,4 +63,3 @@ export function subtaskMailboxCapacity(d: Pick<SubtaskDeployment, 'inputs' | 'ou
   // each input channel also keeps one slot for an unaligned barrier, which needs no credit
   return (d.inputs.length + outputChannels) * d.config.channelCredits + d.inputs.length + QUERY_AND_CONTROL_SLOTS
 }
-

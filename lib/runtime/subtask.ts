@@ -69,14 +69,25 @@ class Subtask implements Behavior<SubtaskMessage> {
   /** Count of output channels waiting for credit, kept by the channel writers. */
   private readonly blockage = { blockedChannels: 0 }
 
-  constructor(private readonly d: SubtaskDeployment, private readonly self: ActorRef<SubtaskMessage>) {
+  constructor(
+    private readonly d: SubtaskDeployment,
+    private readonly self: ActorRef<SubtaskMessage>,
+  ) {
     const { vertex, config } = d
     this.budget = config.batchSize * 8
     this.writers = vertex.outputs.map((edge, w) => {
       const channels = d.outputs[w]!.map((spec) =>
-        spec === undefined ? undefined : new ChannelWriter(config.batchSize, config.channelCredits, edge.partitioning.kind === 'hash', (element) => {
-          spec.receiver().tell({ t: 'input', channel: spec.channel, element })
-        }, this.blockage),
+        spec === undefined
+          ? undefined
+          : new ChannelWriter(
+              config.batchSize,
+              config.channelCredits,
+              edge.partitioning.kind === 'hash',
+              (element) => {
+                spec.receiver().tell({ t: 'input', channel: spec.channel, element })
+              },
+              this.blockage,
+            ),
       )
       return new RecordWriter(edge.partitioning, channels, edge.to.maxParallelism, edge.from.name, d.subtask)
     })
@@ -95,9 +106,14 @@ class Subtask implements Behavior<SubtaskMessage> {
     this.keyContext = headOperator?.keyedState?.keyContext
     this.channelInputs = d.inputs.map((spec) => this.chain.input(head, spec.input))
     this.gate = new InputGate(d.inputs.length)
-    this.valve = new WatermarkValve(d.inputs.length, (wm) => headOperator!.processWatermark(wm), (idle) => headOperator!.processWatermarkStatus(idle))
+    this.valve = new WatermarkValve(
+      d.inputs.length,
+      (wm) => headOperator!.processWatermark(wm),
+      (idle) => headOperator!.processWatermarkStatus(idle),
+    )
     this.pausable = [...this.chain.operators.values()].filter((op) => op.ready !== StreamOperator.prototype.ready)
-    this.sourceOutput = head.source !== undefined ? new SourceOutputAdapter(this.chain.sourceOutputs.get(head.id)!) : undefined
+    this.sourceOutput =
+      head.source !== undefined ? new SourceOutputAdapter(this.chain.sourceOutputs.get(head.id)!) : undefined
     this.metrics = d.createMetrics(this.chain)
     this.metrics.queuedRecords = () => this.gate.queuedRecords
     this.metrics.maxQueuedRecords = () => this.gate.maxQueuedRecords
@@ -110,28 +126,34 @@ class Subtask implements Behavior<SubtaskMessage> {
       })
     this.ended = new Array<boolean>(d.inputs.length).fill(false)
     this.unaligned = d.checkpointing?.unaligned === true
-    if (d.queryables !== undefined) serveQueryableStates(d.queryables, this.chain, (fn) => this.self.ask((replyTo) => ({ t: 'call', fn: () => void replyTo.tell(fn()) }), 2_000))
-    this.checkpointer = d.checkpointing === undefined ? undefined : new SubtaskCheckpointer(d.checkpointing, {
-      subtask: d.subtask,
-      gate: this.gate,
-      chain: this.chain,
-      reader: () => this.reader,
-      channelEnded: (channel) => this.ended[channel]!,
-      // after end of input nothing downstream reads a barrier any more (nor returns its credit)
-      forward: (barrier) => {
-        if (this.outputEnded) return
-        for (const writer of this.writers) writer.broadcast(barrier)
-      },
-      overtake: (barrier) => (this.outputEnded ? [] : this.writers.map((writer) => writer.overtake(barrier))),
-      hold: (work) => {
-        this.holds++
-        this.later(work, () => {
-          this.holds--
-        })
-      },
-      later: (step) => void this.self.tell({ t: 'call', fn: step }),
-      fail: (error) => void this.self.tell({ t: 'fail', error }),
-    })
+    if (d.queryables !== undefined)
+      serveQueryableStates(d.queryables, this.chain, (fn) =>
+        this.self.ask((replyTo) => ({ t: 'call', fn: () => void replyTo.tell(fn()) }), 2_000),
+      )
+    this.checkpointer =
+      d.checkpointing === undefined
+        ? undefined
+        : new SubtaskCheckpointer(d.checkpointing, {
+            subtask: d.subtask,
+            gate: this.gate,
+            chain: this.chain,
+            reader: () => this.reader,
+            channelEnded: (channel) => this.ended[channel]!,
+            // after end of input nothing downstream reads a barrier any more (nor returns its credit)
+            forward: (barrier) => {
+              if (this.outputEnded) return
+              for (const writer of this.writers) writer.broadcast(barrier)
+            },
+            overtake: (barrier) => (this.outputEnded ? [] : this.writers.map((writer) => writer.overtake(barrier))),
+            hold: (work) => {
+              this.holds++
+              this.later(work, () => {
+                this.holds--
+              })
+            },
+            later: (step) => void this.self.tell({ t: 'call', fn: step }),
+            fail: (error) => void this.self.tell({ t: 'fail', error }),
+          })
   }
 
   receive(message: SubtaskMessage): void {
@@ -142,7 +164,8 @@ class Subtask implements Behavior<SubtaskMessage> {
       case 'input':
         if (this.unaligned) {
           // savepoints stay aligned, so that they can be restored at another parallelism
-          if (message.element.kind === 'barrier' && !message.element.savepoint) return this.checkpointer!.onPriorityBarrier(message.channel, message.element)
+          if (message.element.kind === 'barrier' && !message.element.savepoint)
+            return this.checkpointer!.onPriorityBarrier(message.channel, message.element)
           this.checkpointer!.onInput(message.channel, message.element)
         }
         this.gate.enqueue(message.channel, message.element)
@@ -191,19 +214,32 @@ class Subtask implements Behavior<SubtaskMessage> {
   private start(): void {
     if (this.d.restore === undefined) return this.open(undefined)
     const restore = this.d.restore
-    const loads = this.d.vertex.nodes.map((node) => loadOperatorRestore(restore, node.uid, node.parallelism, node.maxParallelism, this.d.subtask, node.source?.restoredSplits === 'all'))
+    const loads = this.d.vertex.nodes.map((node) =>
+      loadOperatorRestore(
+        restore,
+        node.uid,
+        node.parallelism,
+        node.maxParallelism,
+        this.d.subtask,
+        node.source?.restoredSplits === 'all',
+      ),
+    )
     let restored: Awaited<(typeof loads)[number]>[] = []
-    this.later(Promise.all(loads).then((r) => void (restored = r)), () => {
-      let splits: unknown[] | undefined
-      this.d.vertex.nodes.forEach((node, i) => {
-        const r = restored[i]
-        if (r === undefined) return
-        if (node.source !== undefined) splits = [...r.split]
-        else this.chain.operators.get(node.id)!.initializeState(r)
-        if (node === this.d.vertex.head && r.channels !== undefined) this.restoredChannels = r.channels as typeof this.restoredChannels
-      })
-      this.open(splits)
-    })
+    this.later(
+      Promise.all(loads).then((r) => void (restored = r)),
+      () => {
+        let splits: unknown[] | undefined
+        this.d.vertex.nodes.forEach((node, i) => {
+          const r = restored[i]
+          if (r === undefined) return
+          if (node.source !== undefined) splits = [...r.split]
+          else this.chain.operators.get(node.id)!.initializeState(r)
+          if (node === this.d.vertex.head && r.channels !== undefined)
+            this.restoredChannels = r.channels as typeof this.restoredChannels
+        })
+        this.open(splits)
+      },
+    )
   }
 
   private open(restoredSplits: unknown[] | undefined): void {
@@ -212,8 +248,12 @@ class Subtask implements Behavior<SubtaskMessage> {
     this.checkPauses()
     const channels = this.restoredChannels
     if (channels !== undefined) {
-      channels.inputs.forEach((elements, c) => this.gate.prepend(c, elements.map(decodeElement)))
-      channels.outputs.forEach((targets, w) => this.writers[w]?.resend(targets.map((t) => (t === null ? undefined : (t as unknown[]).map(decodeElement)))))
+      channels.inputs.forEach((elements, c) => {
+        this.gate.prepend(c, elements.map(decodeElement))
+      })
+      channels.outputs.forEach((targets, w) => {
+        this.writers[w]?.resend(targets.map((t) => (t === null ? undefined : (t as unknown[]).map(decodeElement))))
+      })
       this.restoredChannels = undefined
     }
     this.state = 'running'
@@ -223,7 +263,15 @@ class Subtask implements Behavior<SubtaskMessage> {
       this.d.running()
       return this.scheduleRun()
     }
-    this.reader = source.createReader({ subtask: this.d.subtask, parallelism: this.d.vertex.parallelism, processingTime: mailboxProcessingTime(this.self, this.d.attempt), logger: this.d.log.child({ source: this.d.vertex.head.name, subtask: this.d.subtask }) }, restoredSplits)
+    this.reader = source.createReader(
+      {
+        subtask: this.d.subtask,
+        parallelism: this.d.vertex.parallelism,
+        processingTime: mailboxProcessingTime(this.self, this.d.attempt),
+        logger: this.d.log.child({ source: this.d.vertex.head.name, subtask: this.d.subtask }),
+      },
+      restoredSplits,
+    )
     this.later(Promise.resolve(this.reader.start()), () => {
       this.readerStarted = true
       this.d.running()
@@ -377,9 +425,12 @@ class Subtask implements Behavior<SubtaskMessage> {
     this.state = 'finishing'
     this.metrics.status = 'finishing'
     const commits = this.checkpointer?.settled() ?? Promise.resolve()
-    this.later(commits.then(() => this.reader?.close()).then(() => this.chain.close()), () => {
-      this.closed = true
-    })
+    this.later(
+      commits.then(() => this.reader?.close()).then(() => this.chain.close()),
+      () => {
+        this.closed = true
+      },
+    )
   }
 
   private checkFinished(): void {

@@ -10,7 +10,11 @@ import type { StateTable } from './state-table.js'
  * avg.add(4); avg.add(6); avg.get() // 5
  */
 export class AggregatingState<IN, ACC, OUT> {
-  constructor(private readonly table: StateTable<ACC>, private readonly keys: KeyContext, private readonly aggregate: AggregateFunction<IN, ACC, OUT>) {}
+  constructor(
+    private readonly table: StateTable<ACC>,
+    private readonly keys: KeyContext,
+    private readonly aggregate: AggregateFunction<IN, ACC, OUT>,
+  ) {}
 
   get(): OUT | undefined {
     const acc = this.table.get(this.keys.key, this.keys.keyGroup)

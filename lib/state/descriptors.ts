@@ -40,7 +40,10 @@ abstract class StateDescriptor<K extends string> {
   readonly queryable: string | undefined
   readonly serializer: StateSerializer<unknown>
 
-  constructor(readonly name: string, options: StateOptions = {}) {
+  constructor(
+    readonly name: string,
+    options: StateOptions = {},
+  ) {
     if (typeof name !== 'string' || name.length === 0) throw new ConfigError('state name', name, 'a non-empty string')
     if (options.ttl !== undefined && !(Number.isFinite(options.ttl.ttlMs) && options.ttl.ttlMs > 0)) {
       throw new ConfigError(`state ${name}: ttl.ttlMs`, options.ttl.ttlMs, 'a positive number of milliseconds')
@@ -99,9 +102,14 @@ export class MapStateDescriptor<UK, UV> extends StateDescriptor<'map'> {
 export class ReducingStateDescriptor<T> extends StateDescriptor<'reducing'> {
   readonly kind = 'reducing' as const
 
-  constructor(name: string, readonly reduce: (a: T, b: T) => T, options: StateOptions = {}) {
+  constructor(
+    name: string,
+    readonly reduce: (a: T, b: T) => T,
+    options: StateOptions = {},
+  ) {
     super(name, options)
-    if (typeof reduce !== 'function') throw new ConfigError(`state ${name}: reduce`, reduce, 'a function (a, b) => value')
+    if (typeof reduce !== 'function')
+      throw new ConfigError(`state ${name}: reduce`, reduce, 'a function (a, b) => value')
   }
 }
 
@@ -118,10 +126,22 @@ export class ReducingStateDescriptor<T> extends StateDescriptor<'reducing'> {
 export class AggregatingStateDescriptor<IN, ACC, OUT> extends StateDescriptor<'aggregating'> {
   readonly kind = 'aggregating' as const
 
-  constructor(name: string, readonly aggregate: AggregateFunction<IN, ACC, OUT>, options: StateOptions = {}) {
+  constructor(
+    name: string,
+    readonly aggregate: AggregateFunction<IN, ACC, OUT>,
+    options: StateOptions = {},
+  ) {
     super(name, options)
-    if (typeof aggregate?.createAccumulator !== 'function' || typeof aggregate.add !== 'function' || typeof aggregate.getResult !== 'function') {
-      throw new ConfigError(`state ${name}: aggregate`, aggregate, 'an object with createAccumulator, add and getResult')
+    if (
+      typeof aggregate?.createAccumulator !== 'function' ||
+      typeof aggregate.add !== 'function' ||
+      typeof aggregate.getResult !== 'function'
+    ) {
+      throw new ConfigError(
+        `state ${name}: aggregate`,
+        aggregate,
+        'an object with createAccumulator, add and getResult',
+      )
     }
   }
 }

@@ -17,7 +17,10 @@ export const DEFAULT_MAX_PARALLELISM = 128
  * range.contains(70) // true
  */
 export class KeyGroupRange {
-  constructor(readonly start: number, readonly end: number) {}
+  constructor(
+    readonly start: number,
+    readonly end: number,
+  ) {}
 
   get size(): number {
     return this.end - this.start + 1
@@ -96,7 +99,11 @@ export function validateParallelism(parallelism: unknown, maxParallelism: unknow
   if (!Number.isInteger(maxParallelism) || (maxParallelism as number) < 1 || (maxParallelism as number) > 32768) {
     throw new ConfigError('maxParallelism', maxParallelism, 'a whole number from 1 to 32768')
   }
-  if (!Number.isInteger(parallelism) || (parallelism as number) < 1 || (parallelism as number) > (maxParallelism as number)) {
+  if (
+    !Number.isInteger(parallelism) ||
+    (parallelism as number) < 1 ||
+    (parallelism as number) > (maxParallelism as number)
+  ) {
     throw new ConfigError(option, parallelism, `a whole number from 1 to maxParallelism (${maxParallelism})`)
   }
 }

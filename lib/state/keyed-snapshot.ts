@@ -56,13 +56,19 @@ export class KeyedSnapshotWriter {
   private touchMs = 0
 
   /** `touchBudgetMs`: how long writing groups on their first change may take in all (default 50 ms). */
-  constructor(private readonly backend: KeyedStateBackend, timers: TimerService | undefined, private readonly touchBudgetMs = TOUCH_BUDGET_MS) {
+  constructor(
+    private readonly backend: KeyedStateBackend,
+    timers: TimerService | undefined,
+    private readonly touchBudgetMs = TOUCH_BUDGET_MS,
+  ) {
     this.tables = backend.descriptors().map((d) => [d, backend.table(d.name)!])
     this.written = new Uint8Array(backend.range.size)
     for (const [, table] of this.tables) table.beginSnapshot((index) => this.writeOnTouch(index))
     if (timers !== undefined) {
-      for (const t of timers.eventTimers.values()) this.timerGroup(t.keyGroup).event.push([t.timestamp, encodeKey(t.key)])
-      for (const t of timers.processingTimers.values()) this.timerGroup(t.keyGroup).processing.push([t.timestamp, encodeKey(t.key)])
+      for (const t of timers.eventTimers.values())
+        this.timerGroup(t.keyGroup).event.push([t.timestamp, encodeKey(t.key)])
+      for (const t of timers.processingTimers.values())
+        this.timerGroup(t.keyGroup).processing.push([t.timestamp, encodeKey(t.key)])
     }
   }
 
@@ -81,7 +87,13 @@ export class KeyedSnapshotWriter {
   result(): KeyedStateSnapshot {
     if (this.next < this.backend.range.size) throw new Error('keyed snapshot not finished')
     const states: KeyedStateSnapshot['states'] = {}
-    for (const [d] of this.tables) states[d.name] = { kind: d.kind, serializer: d.serializer.id, version: d.serializer.version, ttl: d.ttl !== undefined }
+    for (const [d] of this.tables)
+      states[d.name] = {
+        kind: d.kind,
+        serializer: d.serializer.id,
+        version: d.serializer.version,
+        ttl: d.ttl !== undefined,
+      }
     return { format: 1, states, groups: this.groups }
   }
 
@@ -117,7 +129,12 @@ export class KeyedSnapshotWriter {
       any = true
     }
     const timers = this.timersByGroup.get(keyGroup)
-    if (any || timers !== undefined) this.groups[keyGroup] = JSON.stringify({ states, eventTimers: timers?.event ?? [], processingTimers: timers?.processing ?? [] })
+    if (any || timers !== undefined)
+      this.groups[keyGroup] = JSON.stringify({
+        states,
+        eventTimers: timers?.event ?? [],
+        processingTimers: timers?.processing ?? [],
+      })
   }
 
   private timerGroup(keyGroup: number): { event: unknown[][]; processing: unknown[][] } {
@@ -138,7 +155,11 @@ export class KeyedSnapshotWriter {
  * @example
  * restoreKeyedState(backend, timers, snapshotsOfAllOldSubtasks)
  */
-export function restoreKeyedState(backend: KeyedStateBackend, timers: TimerService | undefined, snapshots: readonly KeyedStateSnapshot[]): void {
+export function restoreKeyedState(
+  backend: KeyedStateBackend,
+  timers: TimerService | undefined,
+  snapshots: readonly KeyedStateSnapshot[],
+): void {
   const range = backend.range
   for (const snapshot of snapshots) {
     for (const [groupText, stored] of Object.entries(snapshot.groups)) {
@@ -147,12 +168,14 @@ export function restoreKeyedState(backend: KeyedStateBackend, timers: TimerServi
       const section: KeyGroupSection = typeof stored === 'string' ? JSON.parse(stored) : stored
       for (const [name, entries] of Object.entries(section.states)) {
         const meta = snapshot.states[name]
-        if (meta === undefined) throw new StateError('ERR_STATE_CORRUPT', `snapshot has entries of undeclared state ${name}`)
+        if (meta === undefined)
+          throw new StateError('ERR_STATE_CORRUPT', `snapshot has entries of undeclared state ${name}`)
         backend.stageRestore(name, meta, keyGroup, entries as unknown[])
       }
       if (timers !== undefined) {
         for (const [ts, key] of section.eventTimers) timers.restoreEventTimer(ts as number, decodeKey(key), keyGroup)
-        for (const [ts, key] of section.processingTimers) timers.restoreProcessingTimer(ts as number, decodeKey(key), keyGroup)
+        for (const [ts, key] of section.processingTimers)
+          timers.restoreProcessingTimer(ts as number, decodeKey(key), keyGroup)
       }
     }
   }
@@ -169,26 +192,34 @@ function flatten(table: StateTable<unknown>, index: number, descriptor: AnyState
   const plainJson = serializer === jsonSerializer
   if (descriptor.ttl === undefined) {
     table.forEachForSnapshot(index, (key, value) => {
-      out.push(typeof key === 'bigint' ? encodeKey(key) : key, plainJson && isPlain(value) ? value : serializer.serialize(value))
+      out.push(
+        typeof key === 'bigint' ? encodeKey(key) : key,
+        plainJson && isPlain(value) ? value : serializer.serialize(value),
+      )
     })
   } else {
     table.forEachForSnapshot(index, (key, stored) => {
       const entry = stored as { value: unknown; touchedAt: number }
-      out.push(typeof key === 'bigint' ? encodeKey(key) : key, plainJson && isPlain(entry.value) ? entry.value : serializer.serialize(entry.value), entry.touchedAt)
+      out.push(
+        typeof key === 'bigint' ? encodeKey(key) : key,
+        plainJson && isPlain(entry.value) ? entry.value : serializer.serialize(entry.value),
+        entry.touchedAt,
+      )
     })
   }
   return out
 }
 
 function isPlain(value: unknown): boolean {
-  return typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))
+  return (
+    typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))
+  )
 }
 
 /** Keys are primitives; only bigints need a tag in JSON. */
 export function encodeKey(key: Key): unknown {
   return typeof key === 'bigint' ? jsonSerializer.serialize(key) : key
 }
-
 
 export function decodeKey(data: unknown): Key {
   return (typeof data === 'object' ? jsonSerializer.deserialize(data, 1) : data) as Key

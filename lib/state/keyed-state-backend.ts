@@ -42,10 +42,16 @@ export class KeyedStateBackend {
   /** Called when a state is declared (queryable state registers itself here). */
   onDeclare: ((descriptor: AnyStateDescriptor, table: StateTable<unknown>) => void) | undefined = undefined
 
-  constructor(readonly range: KeyGroupRange, private readonly clock: () => number) {}
+  constructor(
+    readonly range: KeyGroupRange,
+    private readonly clock: () => number,
+  ) {}
 
   getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T> {
-    return this.register(descriptor, (table) => new ValueState(table as StateTable<T>, this.keyContext, descriptor.defaultValue))
+    return this.register(
+      descriptor,
+      (table) => new ValueState(table as StateTable<T>, this.keyContext, descriptor.defaultValue),
+    )
   }
 
   getListState<T>(descriptor: ListStateDescriptor<T>): ListState<T> {
@@ -57,11 +63,19 @@ export class KeyedStateBackend {
   }
 
   getReducingState<T>(descriptor: ReducingStateDescriptor<T>): ReducingState<T> {
-    return this.register(descriptor, (table) => new ReducingState(table as StateTable<T>, this.keyContext, descriptor.reduce))
+    return this.register(
+      descriptor,
+      (table) => new ReducingState(table as StateTable<T>, this.keyContext, descriptor.reduce),
+    )
   }
 
-  getAggregatingState<IN, ACC, OUT>(descriptor: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, ACC, OUT> {
-    return this.register(descriptor, (table) => new AggregatingState(table as StateTable<ACC>, this.keyContext, descriptor.aggregate))
+  getAggregatingState<IN, ACC, OUT>(
+    descriptor: AggregatingStateDescriptor<IN, ACC, OUT>,
+  ): AggregatingState<IN, ACC, OUT> {
+    return this.register(
+      descriptor,
+      (table) => new AggregatingState(table as StateTable<ACC>, this.keyContext, descriptor.aggregate),
+    )
   }
 
   /** The table behind a declared state, for snapshots and queryable state. */
@@ -93,7 +107,10 @@ export class KeyedStateBackend {
     const known = this.states.get(descriptor.name)
     if (known !== undefined) {
       if (known.descriptor.kind !== descriptor.kind) {
-        throw new StateError('ERR_STATE_KIND', `state ${descriptor.name} is declared as ${known.descriptor.kind} state and again as ${descriptor.kind} state`)
+        throw new StateError(
+          'ERR_STATE_KIND',
+          `state ${descriptor.name} is declared as ${known.descriptor.kind} state and again as ${descriptor.kind} state`,
+        )
       }
       return known.state as S
     }
@@ -111,11 +128,17 @@ export class KeyedStateBackend {
     this.staged.delete(descriptor.name)
     const { meta } = staged
     if (meta.kind !== descriptor.kind) {
-      throw new StateError('ERR_STATE_INCOMPATIBLE', `state ${descriptor.name} was checkpointed as ${meta.kind} state and is now declared as ${descriptor.kind} state`)
+      throw new StateError(
+        'ERR_STATE_INCOMPATIBLE',
+        `state ${descriptor.name} was checkpointed as ${meta.kind} state and is now declared as ${descriptor.kind} state`,
+      )
     }
     const serializer = descriptor.serializer
     if (meta.serializer !== serializer.id) {
-      throw new StateError('ERR_STATE_INCOMPATIBLE', `state ${descriptor.name} was written by serializer ${meta.serializer} and is now declared with ${serializer.id}`)
+      throw new StateError(
+        'ERR_STATE_INCOMPATIBLE',
+        `state ${descriptor.name} was written by serializer ${meta.serializer} and is now declared with ${serializer.id}`,
+      )
     }
     const now = this.clock()
     const stride = meta.ttl ? 3 : 2
@@ -123,7 +146,11 @@ export class KeyedStateBackend {
       for (let i = 0; i < entries.length; i += stride) {
         const value = serializer.deserialize(entries[i + 1], meta.version)
         const touchedAt = stride === 3 ? (entries[i + 2] as number) : now
-        table.restoreEntry(decodeKey(entries[i] as Key), keyGroup, descriptor.ttl === undefined ? value : { value, touchedAt })
+        table.restoreEntry(
+          decodeKey(entries[i] as Key),
+          keyGroup,
+          descriptor.ttl === undefined ? value : { value, touchedAt },
+        )
       }
     }
   }

@@ -9,7 +9,10 @@ import type { StateTable } from './state-table.js'
  * seen.add('a'); seen.get() // ['a']
  */
 export class ListState<T> {
-  constructor(private readonly table: StateTable<T[]>, private readonly keys: KeyContext) {}
+  constructor(
+    private readonly table: StateTable<T[]>,
+    private readonly keys: KeyContext,
+  ) {}
 
   /** The values for the current key, oldest first; an empty array when there are none. */
   get(): readonly T[] {

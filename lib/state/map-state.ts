@@ -9,7 +9,10 @@ import type { StateTable } from './state-table.js'
  * hits.put('/home', (hits.get('/home') ?? 0) + 1)
  */
 export class MapState<UK, UV> {
-  constructor(private readonly table: StateTable<Map<UK, UV>>, private readonly keyContext: KeyContext) {}
+  constructor(
+    private readonly table: StateTable<Map<UK, UV>>,
+    private readonly keyContext: KeyContext,
+  ) {}
 
   private current(): Map<UK, UV> | undefined {
     return this.table.get(this.keyContext.key, this.keyContext.keyGroup)

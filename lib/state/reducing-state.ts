@@ -9,7 +9,11 @@ import type { StateTable } from './state-table.js'
  * total.add(3); total.add(4); total.get() // 7
  */
 export class ReducingState<T> {
-  constructor(private readonly table: StateTable<T>, private readonly keys: KeyContext, private readonly reduce: (a: T, b: T) => T) {}
+  constructor(
+    private readonly table: StateTable<T>,
+    private readonly keys: KeyContext,
+    private readonly reduce: (a: T, b: T) => T,
+  ) {}
 
   get(): T | undefined {
     return this.table.get(this.keys.key, this.keys.keyGroup)

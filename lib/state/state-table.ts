@@ -33,7 +33,11 @@ export class StateTable<V> {
   /** Asked on the first change of a group still to be written; true when it wrote the group at once. */
   private writeOnTouch: ((index: number) => boolean) | undefined = undefined
 
-  constructor(readonly range: KeyGroupRange, readonly ttl: StateTtl | undefined, private readonly clock: () => number) {
+  constructor(
+    readonly range: KeyGroupRange,
+    readonly ttl: StateTtl | undefined,
+    private readonly clock: () => number,
+  ) {
     this.groups = Array.from({ length: range.size }, () => new Map())
   }
 
@@ -41,7 +45,14 @@ export class StateTable<V> {
     const index = keyGroup - this.range.start
     const map = this.groups[index]!
     let stored = map.get(key)
-    if (this.pending !== undefined && this.pending[index] === 1 && stored !== null && typeof stored === 'object' && !this.writeOnTouch!(index)) stored = this.privateCopy(index, map, key, stored)
+    if (
+      this.pending !== undefined &&
+      this.pending[index] === 1 &&
+      stored !== null &&
+      typeof stored === 'object' &&
+      !this.writeOnTouch!(index)
+    )
+      stored = this.privateCopy(index, map, key, stored)
     if (this.ttl === undefined) return stored as V | undefined
     const entry = stored as Expiring<V> | undefined
     if (entry === undefined) return undefined
@@ -57,14 +68,16 @@ export class StateTable<V> {
   put(key: Key, keyGroup: number, value: V): void {
     const index = keyGroup - this.range.start
     const map = this.groups[index]!
-    if (this.pending !== undefined && this.pending[index] === 1 && !this.writeOnTouch!(index)) this.keepForSnapshot(index, map, key)
+    if (this.pending !== undefined && this.pending[index] === 1 && !this.writeOnTouch!(index))
+      this.keepForSnapshot(index, map, key)
     map.set(key, this.ttl === undefined ? value : { value, touchedAt: this.clock() })
   }
 
   remove(key: Key, keyGroup: number): void {
     const index = keyGroup - this.range.start
     const map = this.groups[index]!
-    if (this.pending !== undefined && this.pending[index] === 1 && !this.writeOnTouch!(index)) this.keepForSnapshot(index, map, key)
+    if (this.pending !== undefined && this.pending[index] === 1 && !this.writeOnTouch!(index))
+      this.keepForSnapshot(index, map, key)
     map.delete(key)
   }
 
@@ -86,8 +99,11 @@ export class StateTable<V> {
   forEachForSnapshot(index: number, visit: (key: Key, stored: unknown) => void): void {
     const overlay = this.overlays[index]
     const map = this.groups[index]!
-    if (overlay === undefined) map.forEach((stored, key) => visit(key, stored))
-    else {
+    if (overlay === undefined) {
+      map.forEach((stored, key) => {
+        visit(key, stored)
+      })
+    } else {
       map.forEach((live, key) => {
         const old = overlay.get(key)
         if (old === undefined && !overlay.has(key)) visit(key, live)

@@ -9,7 +9,11 @@ import type { StateTable } from './state-table.js'
  * count.update(count.value()! + 1)
  */
 export class ValueState<T> {
-  constructor(private readonly table: StateTable<T>, private readonly keys: KeyContext, private readonly defaultValue: T | undefined) {}
+  constructor(
+    private readonly table: StateTable<T>,
+    private readonly keys: KeyContext,
+    private readonly defaultValue: T | undefined,
+  ) {}
 
   value(): T | undefined {
     const v = this.table.get(this.keys.key, this.keys.keyGroup)

@@ -53,14 +53,20 @@ export class SplitWatermarks<T> {
   private idle = false
   private dirty = true
 
-  constructor(private readonly strategy: WatermarkStrategy<T>, private readonly clock: ProcessingTimeService) {}
+  constructor(
+    private readonly strategy: WatermarkStrategy<T>,
+    private readonly clock: ProcessingTimeService,
+  ) {}
 
   /** A split this reader now reads; until its first watermark it holds the reader's watermark back. */
   addSplit(id: string): void {
     if (this.splits.has(id)) return
     const generator = this.strategy.createGenerator()
     const idlenessMs = this.strategy.idlenessMs
-    this.splits.set(id, { generator: idlenessMs === undefined ? generator : new WatermarksWithIdleness(generator, idlenessMs, this.clock), output: new SplitOutput() })
+    this.splits.set(id, {
+      generator: idlenessMs === undefined ? generator : new WatermarksWithIdleness(generator, idlenessMs, this.clock),
+      output: new SplitOutput(),
+    })
     this.dirty = true
   }
 

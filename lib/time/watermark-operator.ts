@@ -28,7 +28,10 @@ export class TimestampsAndWatermarksOperator<T> extends StreamOperator<T, T> imp
     return this.ownIntervalMs ?? this.setupInfo.autoWatermarkIntervalMs
   }
 
-  constructor(private readonly strategy: WatermarkStrategy<T>, private readonly ownIntervalMs: number | undefined) {
+  constructor(
+    private readonly strategy: WatermarkStrategy<T>,
+    private readonly ownIntervalMs: number | undefined,
+  ) {
     super()
   }
 
@@ -40,14 +43,20 @@ export class TimestampsAndWatermarksOperator<T> extends StreamOperator<T, T> imp
   override open(): void {
     const generator = this.strategy.createGenerator()
     const idlenessMs = this.strategy.idlenessMs
-    this.generator = idlenessMs === undefined ? generator : new WatermarksWithIdleness(generator, idlenessMs, this.setupInfo.processingTime)
+    this.generator =
+      idlenessMs === undefined
+        ? generator
+        : new WatermarksWithIdleness(generator, idlenessMs, this.setupInfo.processingTime)
     this.ticking = true
     this.scheduleTick()
   }
 
   processRecord(value: T, previousTimestamp: number | undefined): void {
     const timestamp = this.strategy.timestampAssigner(value, previousTimestamp)
-    if (!Number.isFinite(timestamp)) throw new TypeError(`timestamp assigner returned ${typeof timestamp === 'number' ? timestamp : describeValue(timestamp)}, not a finite number of milliseconds`)
+    if (!Number.isFinite(timestamp))
+      throw new TypeError(
+        `timestamp assigner returned ${typeof timestamp === 'number' ? timestamp : describeValue(timestamp)}, not a finite number of milliseconds`,
+      )
     this.markActive()
     // The record goes first, as in Flink, so a punctuated watermark emitted in onEvent follows the record it was derived from.
     this.output.collect(value, timestamp)

@@ -45,13 +45,15 @@ export class WatermarkStrategyBuilder<T> implements WatermarkStrategy<T> {
 
   /** Takes each record's timestamp from `assigner` instead of the timestamp the record carries. */
   withTimestampAssigner(assigner: TimestampAssigner<T>): WatermarkStrategyBuilder<T> {
-    if (typeof assigner !== 'function') throw new ConfigError('withTimestampAssigner', assigner, 'a function (value, previousTimestamp) => timestamp')
+    if (typeof assigner !== 'function')
+      throw new ConfigError('withTimestampAssigner', assigner, 'a function (value, previousTimestamp) => timestamp')
     return new WatermarkStrategyBuilder(this.generatorFactory, assigner, this.idlenessMs)
   }
 
   /** Marks the input idle after `idlenessMs` of processing time without records. */
   withIdleness(idlenessMs: number): WatermarkStrategyBuilder<T> {
-    if (!Number.isFinite(idlenessMs) || idlenessMs <= 0) throw new ConfigError('withIdleness', idlenessMs, 'a positive number of milliseconds')
+    if (!Number.isFinite(idlenessMs) || idlenessMs <= 0)
+      throw new ConfigError('withIdleness', idlenessMs, 'a positive number of milliseconds')
     return new WatermarkStrategyBuilder(this.generatorFactory, this.timestampAssigner, idlenessMs)
   }
 }
@@ -62,7 +64,11 @@ export class WatermarkStrategyBuilder<T> implements WatermarkStrategy<T> {
  */
 function recordTimestamp(_value: unknown, previousTimestamp: number | undefined): number {
   if (previousTimestamp === undefined) {
-    throw new ConfigError('WatermarkStrategy.timestampAssigner', undefined, 'a timestamp assigner (withTimestampAssigner), because the record carries no timestamp of its own')
+    throw new ConfigError(
+      'WatermarkStrategy.timestampAssigner',
+      undefined,
+      'a timestamp assigner (withTimestampAssigner), because the record carries no timestamp of its own',
+    )
   }
   return previousTimestamp
 }
@@ -115,7 +121,8 @@ export const WatermarkStrategy = {
    * WatermarkStrategy.forGenerator<Msg>(() => ({ onEvent: (m, ts, out) => m.isEndOfBatch && out.emitWatermark(ts), onPeriodicEmit() {} }))
    */
   forGenerator<T>(createGenerator: () => WatermarkGenerator<T>): WatermarkStrategyBuilder<T> {
-    if (typeof createGenerator !== 'function') throw new ConfigError('forGenerator', createGenerator, 'a function returning a WatermarkGenerator')
+    if (typeof createGenerator !== 'function')
+      throw new ConfigError('forGenerator', createGenerator, 'a function returning a WatermarkGenerator')
     return new WatermarkStrategyBuilder<T>(createGenerator)
   },
 } as const
@@ -129,7 +136,11 @@ export const WatermarkStrategy = {
 export function validateWatermarkStrategy(option: string, strategy: unknown): void {
   const s = strategy as Partial<WatermarkStrategy<unknown>> | undefined
   if (typeof s?.timestampAssigner !== 'function' || typeof s.createGenerator !== 'function') {
-    throw new ConfigError(option, strategy, 'a WatermarkStrategy (timestampAssigner and createGenerator), e.g. WatermarkStrategy.forBoundedOutOfOrderness(ms)')
+    throw new ConfigError(
+      option,
+      strategy,
+      'a WatermarkStrategy (timestampAssigner and createGenerator), e.g. WatermarkStrategy.forBoundedOutOfOrderness(ms)',
+    )
   }
   if (s.idlenessMs !== undefined && !(Number.isFinite(s.idlenessMs) && s.idlenessMs > 0)) {
     throw new ConfigError(`${option}.idlenessMs`, s.idlenessMs, 'a positive number of milliseconds')

@@ -7,7 +7,12 @@ import type { Window } from './window.js'
  * Called when windows merge: `mergeResult` replaces `mergedWindows`; the contents of
  * `mergedStateWindows` must move into `stateWindowResult`.
  */
-export type MergeFunction<W extends Window> = (mergeResult: W, mergedWindows: readonly W[], stateWindowResult: W, mergedStateWindows: readonly W[]) => void
+export type MergeFunction<W extends Window> = (
+  mergeResult: W,
+  mergedWindows: readonly W[],
+  stateWindowResult: W,
+  mergedStateWindows: readonly W[],
+) => void
 
 /**
  * The session windows of one key and where their contents live (Flink's MergingWindowSet). Each
@@ -28,7 +33,10 @@ export class MergingWindowSet<W extends Window> {
   private readonly mapping = new Map<string, [W, W]>()
   private changed = false
 
-  constructor(private readonly assigner: MergingWindowAssigner<unknown, W>, private readonly state: ValueState<[W, W][]>) {
+  constructor(
+    private readonly assigner: MergingWindowAssigner<unknown, W>,
+    private readonly state: ValueState<[W, W][]>,
+  ) {
     for (const pair of state.value() ?? []) this.mapping.set(pair[0].id, pair)
   }
 
@@ -44,7 +52,8 @@ export class MergingWindowSet<W extends Window> {
 
   /** Forgets a window that was fired and cleaned up (or was late). */
   retireWindow(window: W): void {
-    if (!this.mapping.delete(window.id)) throw new StateError('ERR_WINDOW_STATE', `window ${window.id} is not in the merging window set`)
+    if (!this.mapping.delete(window.id))
+      throw new StateError('ERR_WINDOW_STATE', `window ${window.id} is not in the merging window set`)
     this.changed = true
   }
 
@@ -81,7 +90,8 @@ export class MergingWindowSet<W extends Window> {
       this.mapping.set(mergeResult.id, [mergeResult, stateWindowResult])
       this.changed = true
       // A new window that falls inside one existing window changes nothing: no merge to report.
-      if (!(mergedWindows.length === 1 && mergedWindows[0]!.id === mergeResult.id)) merge(mergeResult, mergedWindows, stateWindowResult, mergedStateWindows)
+      if (!(mergedWindows.length === 1 && mergedWindows[0]!.id === mergeResult.id))
+        merge(mergeResult, mergedWindows, stateWindowResult, mergedStateWindows)
     }
     if (results.length === 0 || (resultWindow.id === newWindow.id && !mergedNewWindow)) {
       this.mapping.set(resultWindow.id, [resultWindow, resultWindow])

@@ -6,7 +6,10 @@ import type { WindowValueState } from './triggers/trigger.js'
 import type { Window } from './window.js'
 
 /** Keyed state of the current key across all its windows (Flink's ProcessWindowFunction globalState). */
-export type KeyedStateStore = Pick<RuntimeContext, 'getState' | 'getListState' | 'getMapState' | 'getReducingState' | 'getAggregatingState'>
+export type KeyedStateStore = Pick<
+  RuntimeContext,
+  'getState' | 'getListState' | 'getMapState' | 'getReducingState' | 'getAggregatingState'
+>
 
 /**
  * State of the current key *and window* (Flink's windowState): useful across the firings of one
@@ -32,7 +35,12 @@ export interface ProcessWindowContext<W extends Window> {
  * The plain-function form of a process window function. `elements` is the window's contents: read it,
  * do not keep it (the next firing of the same window may hand over the same array).
  */
-export type ProcessWindowCallback<IN, OUT, W extends Window = Window> = (key: Key, context: ProcessWindowContext<W>, elements: IN[], out: Collector<OUT>) => void
+export type ProcessWindowCallback<IN, OUT, W extends Window = Window> = (
+  key: Key,
+  context: ProcessWindowContext<W>,
+  elements: IN[],
+  out: Collector<OUT>,
+) => void
 
 /** The object form of a process window function, with lifecycle hooks. */
 export interface ProcessWindowFunctionObject<IN, OUT, W extends Window = Window> {
@@ -51,7 +59,9 @@ export interface ProcessWindowFunctionObject<IN, OUT, W extends Window = Window>
  * const summary: ProcessWindowFunction<Click, string, TimeWindow> = (user, ctx, clicks, out) =>
  *   out.collect(`${user}: ${clicks.length} clicks in [${ctx.window.start}, ${ctx.window.end})`)
  */
-export type ProcessWindowFunction<IN, OUT, W extends Window = Window> = ProcessWindowFunctionObject<IN, OUT, W> | ProcessWindowCallback<IN, OUT, W>
+export type ProcessWindowFunction<IN, OUT, W extends Window = Window> =
+  | ProcessWindowFunctionObject<IN, OUT, W>
+  | ProcessWindowCallback<IN, OUT, W>
 
 /**
  * Turns the single result of a windowed reduce or aggregate into the output, with the key and window

@@ -12,7 +12,10 @@ import type { Window } from './window.js'
 export class TimeWindow implements Window {
   readonly id: string
 
-  constructor(readonly start: number, readonly end: number) {
+  constructor(
+    readonly start: number,
+    readonly end: number,
+  ) {
     this.id = `${start}:${end}`
   }
 
@@ -54,7 +57,10 @@ export class TimeWindow implements Window {
    * @example
    * TimeWindow.mergeWindows([new TimeWindow(0, 10), new TimeWindow(5, 20)], (group, into) => console.log(group.length, into.id)) // 2 '0:20'
    */
-  static mergeWindows(windows: readonly TimeWindow[], merge: (toBeMerged: TimeWindow[], mergeResult: TimeWindow) => void): void {
+  static mergeWindows(
+    windows: readonly TimeWindow[],
+    merge: (toBeMerged: TimeWindow[], mergeResult: TimeWindow) => void,
+  ): void {
     const sorted = [...windows].sort((a, b) => a.start - b.start)
     let cover: TimeWindow | undefined
     let group: TimeWindow[] = []

@@ -44,6 +44,8 @@ export interface MergingWindowAssigner<T, W extends Window> extends WindowAssign
  * @example
  * isMergingAssigner(eventTimeSessionWindows(1_000)) // true
  */
-export function isMergingAssigner<T, W extends Window>(assigner: WindowAssigner<T, W>): assigner is MergingWindowAssigner<T, W> {
+export function isMergingAssigner<T, W extends Window>(
+  assigner: WindowAssigner<T, W>,
+): assigner is MergingWindowAssigner<T, W> {
   return typeof (assigner as Partial<MergingWindowAssigner<T, W>>).mergeWindows === 'function'
 }

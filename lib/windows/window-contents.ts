@@ -7,8 +7,16 @@ import type { Window } from './window.js'
 
 /** The function a windowed stream ends in, as the window operator needs it. */
 export type WindowFunctionSpec<IN, OUT, W extends Window> =
-  | { readonly kind: 'reduce'; readonly reduce: (a: IN, b: IN) => IN; readonly windowFunction: WindowFunction<IN, OUT, W> | undefined }
-  | { readonly kind: 'aggregate'; readonly aggregate: AggregateFunction<IN, any, any>; readonly windowFunction: WindowFunction<any, OUT, W> | undefined }
+  | {
+      readonly kind: 'reduce'
+      readonly reduce: (a: IN, b: IN) => IN
+      readonly windowFunction: WindowFunction<IN, OUT, W> | undefined
+    }
+  | {
+      readonly kind: 'aggregate'
+      readonly aggregate: AggregateFunction<IN, any, any>
+      readonly windowFunction: WindowFunction<any, OUT, W> | undefined
+    }
   | { readonly kind: 'process'; readonly process: ProcessWindowFunctionObject<IN, OUT, W> }
 
 /**
@@ -36,7 +44,10 @@ export interface WindowContents<IN, ACC, OUT, W extends Window> {
  * @example
  * const contents = windowContents({ kind: 'reduce', reduce: (a: number, b: number) => a + b, windowFunction: undefined }, undefined)
  */
-export function windowContents<IN, OUT, W extends Window>(spec: WindowFunctionSpec<IN, OUT, W>, evictor: Evictor<IN, W> | undefined): WindowContents<IN, any, OUT, W> {
+export function windowContents<IN, OUT, W extends Window>(
+  spec: WindowFunctionSpec<IN, OUT, W>,
+  evictor: Evictor<IN, W> | undefined,
+): WindowContents<IN, any, OUT, W> {
   if (evictor !== undefined) return new EvictingContents(spec, evictor)
   switch (spec.kind) {
     case 'reduce':
@@ -59,7 +70,10 @@ abstract class BaseContents<IN, ACC, OUT, W extends Window> implements WindowCon
 }
 
 class ReducingContents<IN, OUT, W extends Window> extends BaseContents<IN, IN, OUT, W> {
-  constructor(private readonly reduce: (a: IN, b: IN) => IN, private readonly windowFunction: WindowFunction<IN, OUT, W> | undefined) {
+  constructor(
+    private readonly reduce: (a: IN, b: IN) => IN,
+    private readonly windowFunction: WindowFunction<IN, OUT, W> | undefined,
+  ) {
     super()
   }
 
@@ -72,7 +86,9 @@ class ReducingContents<IN, OUT, W extends Window> extends BaseContents<IN, IN, O
   }
 
   emit(key: Key, window: W, contents: IN, _ctx: ProcessWindowContext<W>, out: Collector<OUT>): boolean {
-    out.collect(this.windowFunction === undefined ? (contents as unknown as OUT) : this.windowFunction(key, window, contents))
+    out.collect(
+      this.windowFunction === undefined ? (contents as unknown as OUT) : this.windowFunction(key, window, contents),
+    )
     return true
   }
 }
@@ -80,7 +96,10 @@ class ReducingContents<IN, OUT, W extends Window> extends BaseContents<IN, IN, O
 class AggregatingContents<IN, ACC, OUT, W extends Window> extends BaseContents<IN, ACC, OUT, W> {
   override readonly canMerge: boolean
 
-  constructor(private readonly fn: AggregateFunction<IN, ACC, unknown>, private readonly windowFunction: WindowFunction<unknown, OUT, W> | undefined) {
+  constructor(
+    private readonly fn: AggregateFunction<IN, ACC, unknown>,
+    private readonly windowFunction: WindowFunction<unknown, OUT, W> | undefined,
+  ) {
     super()
     this.canMerge = typeof fn.merge === 'function'
   }
@@ -141,7 +160,10 @@ class ListContents<IN, OUT, W extends Window> extends BaseContents<IN, IN[], OUT
 class EvictingContents<IN, OUT, W extends Window> extends BaseContents<IN, TimestampedValue<IN>[], OUT, W> {
   private readonly list: ListContents<IN, OUT, W> | undefined
 
-  constructor(private readonly spec: WindowFunctionSpec<IN, OUT, W>, private readonly evictor: Evictor<IN, W>) {
+  constructor(
+    private readonly spec: WindowFunctionSpec<IN, OUT, W>,
+    private readonly evictor: Evictor<IN, W>,
+  ) {
     super()
     this.list = spec.kind === 'process' ? new ListContents(spec.process) : undefined
   }
@@ -170,9 +192,22 @@ class EvictingContents<IN, OUT, W extends Window> extends BaseContents<IN, Times
     return target
   }
 
-  emit(key: Key, window: W, contents: TimestampedValue<IN>[], ctx: ProcessWindowContext<W>, out: Collector<OUT>): boolean {
+  emit(
+    key: Key,
+    window: W,
+    contents: TimestampedValue<IN>[],
+    ctx: ProcessWindowContext<W>,
+    out: Collector<OUT>,
+  ): boolean {
     this.evictor.evictBefore(contents, contents.length, window, ctx)
-    if (contents.length > 0) this.apply(key, window, contents.map((e) => e.value), ctx, out)
+    if (contents.length > 0)
+      this.apply(
+        key,
+        window,
+        contents.map((e) => e.value),
+        ctx,
+        out,
+      )
     this.evictor.evictAfter(contents, contents.length, window, ctx)
     return contents.length > 0
   }
@@ -183,7 +218,9 @@ class EvictingContents<IN, OUT, W extends Window> extends BaseContents<IN, Times
       case 'reduce': {
         let result = values[0] as IN
         for (let i = 1; i < values.length; i++) result = spec.reduce(result, values[i] as IN)
-        out.collect(spec.windowFunction === undefined ? (result as unknown as OUT) : spec.windowFunction(key, window, result))
+        out.collect(
+          spec.windowFunction === undefined ? (result as unknown as OUT) : spec.windowFunction(key, window, result),
+        )
         return
       }
       case 'aggregate': {

@@ -58,7 +58,11 @@ export class WindowScopedStates {
 }
 
 class ScopedValueState<T> implements WindowValueState<T> {
-  constructor(private readonly map: MapState<string, T>, private readonly scope: WindowScope, private readonly defaultValue: T | undefined) {}
+  constructor(
+    private readonly map: MapState<string, T>,
+    private readonly scope: WindowScope,
+    private readonly defaultValue: T | undefined,
+  ) {}
 
   value(): T | undefined {
     const v = this.map.get(this.scope.window.id)
@@ -87,7 +91,11 @@ export class WindowTriggerContext<W extends Window> implements OnMergeContext<W>
   mergedWindows: readonly W[] = []
   private readonly cache = new Map<string, WindowValueState<unknown>>()
 
-  constructor(private readonly timers: TimerService, private readonly windowTimers: WindowTimers<W>, private readonly states: WindowScopedStates) {}
+  constructor(
+    private readonly timers: TimerService,
+    private readonly windowTimers: WindowTimers<W>,
+    private readonly states: WindowScopedStates,
+  ) {}
 
   currentProcessingTime(): number {
     return this.timers.currentProcessingTime()
@@ -167,7 +175,11 @@ export class WindowProcessContext<W extends Window> implements ProcessWindowCont
 
   getState<T>(descriptor: ValueStateDescriptor<T>): WindowValueState<T> {
     // As Flink: a session's contents move between state windows on merges, but per-window state would not follow.
-    if (this.merging) throw new StateError('ERR_WINDOW_STATE', `operator ${this.operatorName}: per-window state (windowState) is not available with merging (session) windows`)
+    if (this.merging)
+      throw new StateError(
+        'ERR_WINDOW_STATE',
+        `operator ${this.operatorName}: per-window state (windowState) is not available with merging (session) windows`,
+      )
     return this.states.scoped<T>('user', descriptor.name, this, descriptor.defaultValue)
   }
 

@@ -12,7 +12,12 @@ import type { TimerService } from '../time/timer-service.js'
 import type { Evictor } from './evictors/evictor.js'
 import { MergingWindowSet } from './merging-window-set.js'
 import { isFire, isPurge, type Trigger } from './triggers/trigger.js'
-import { isMergingAssigner, type MergingWindowAssigner, type WindowAssigner, type WindowAssignerContext } from './window-assigner.js'
+import {
+  isMergingAssigner,
+  type MergingWindowAssigner,
+  type WindowAssigner,
+  type WindowAssignerContext,
+} from './window-assigner.js'
 import type { WindowContents } from './window-contents.js'
 import { WindowProcessContext, WindowScopedStates, WindowTriggerContext } from './window-contexts.js'
 import { type TimeDomain, WindowTimers } from './window-timers.js'
@@ -54,7 +59,10 @@ const NO_TIMESTAMP = 'record has no timestamp: use assignTimestampsAndWatermarks
  * keyed.transform('window', () => new WindowOperator({ assigner, trigger: assigner.defaultTrigger(), evictor: undefined,
  *   allowedLatenessMs: 0, lateOutput: undefined, contents: windowContents(spec, undefined) }))
  */
-export class WindowOperator<IN, ACC, OUT, W extends Window> extends StreamOperator<IN, OUT> implements Collector<OUT>, WindowAssignerContext {
+export class WindowOperator<IN, ACC, OUT, W extends Window>
+  extends StreamOperator<IN, OUT>
+  implements Collector<OUT>, WindowAssignerContext
+{
   /** Records dropped for being later than the allowed lateness, with no `lateOutput` to go to. */
   lateRecordsDropped = 0
 
@@ -80,18 +88,35 @@ export class WindowOperator<IN, ACC, OUT, W extends Window> extends StreamOperat
 
   override open(): void {
     if (this.keyedState === undefined || this.timers === undefined) {
-      throw new StateError('ERR_STATE_UNKEYED', `operator ${this.name}: a window operator needs a keyed input (use keyBy, or window() on an unkeyed stream)`)
+      throw new StateError(
+        'ERR_STATE_UNKEYED',
+        `operator ${this.name}: a window operator needs a keyed input (use keyBy, or window() on an unkeyed stream)`,
+      )
     }
     this.backend = this.keyedState
     this.timerService = this.timers
-    this.entries = this.backend.getMapState(new MapStateDescriptor<string, WindowEntry<ACC, W>>(CONTENTS, { serializer: windowStateSerializer }))
-    this.mergingState = this.merging === undefined ? undefined : this.backend.getState(new ValueStateDescriptor<[W, W][]>('sluice.window.merging-windows', { serializer: windowStateSerializer }))
+    this.entries = this.backend.getMapState(
+      new MapStateDescriptor<string, WindowEntry<ACC, W>>(CONTENTS, { serializer: windowStateSerializer }),
+    )
+    this.mergingState =
+      this.merging === undefined
+        ? undefined
+        : this.backend.getState(
+            new ValueStateDescriptor<[W, W][]>('sluice.window.merging-windows', { serializer: windowStateSerializer }),
+          )
     this.windowTimers = new WindowTimers<W>(this.backend, this.timerService)
     this.states = new WindowScopedStates(this.backend)
     this.states.claimRestored()
     this.triggerContext = new WindowTriggerContext<W>(this.timerService, this.windowTimers, this.states)
     const runtime = operatorRuntimeContext(this, this.setupInfo.parallelism)
-    this.processContext = new WindowProcessContext<W>(this.timerService, this.states, runtime, (tag, value, ts) => this.output.emitSide(tag, value, ts), this.name, this.merging !== undefined)
+    this.processContext = new WindowProcessContext<W>(
+      this.timerService,
+      this.states,
+      runtime,
+      (tag, value, ts) => this.output.emitSide(tag, value, ts),
+      this.name,
+      this.merging !== undefined,
+    )
     this.spec.contents.open(runtime)
   }
 
@@ -100,13 +125,16 @@ export class WindowOperator<IN, ACC, OUT, W extends Window> extends StreamOperat
   }
 
   processRecord(value: IN, timestamp: number | undefined): void {
-    if (this.isEventTime && timestamp === undefined) throw new StateError('ERR_NO_TIMESTAMP', `operator ${this.name}: ${NO_TIMESTAMP}`)
+    if (this.isEventTime && timestamp === undefined)
+      throw new StateError('ERR_NO_TIMESTAMP', `operator ${this.name}: ${NO_TIMESTAMP}`)
     const windows = this.assigner.assignWindows(value, timestamp, this)
     let skipped = true
     if (this.merging !== undefined) {
       const set = this.mergingWindowSet()
       for (const window of windows) {
-        const actual = set.addWindow(window, (result, merged, stateResult, mergedState) => this.mergeWindows(result, merged, stateResult, mergedState))
+        const actual = set.addWindow(window, (result, merged, stateResult, mergedState) =>
+          this.mergeWindows(result, merged, stateResult, mergedState),
+        )
         if (this.isWindowLate(actual)) {
           set.retireWindow(actual)
           continue
@@ -129,7 +157,8 @@ export class WindowOperator<IN, ACC, OUT, W extends Window> extends StreamOperat
   }
 
   override onTimer(timer: Timer, domain: 'event-time' | 'processing-time'): void {
-    for (const window of this.windowTimers.take(domain, timer.timestamp)) this.onWindowTimer(window, timer.timestamp, domain)
+    for (const window of this.windowTimers.take(domain, timer.timestamp))
+      this.onWindowTimer(window, timer.timestamp, domain)
   }
 
   override detailedMetrics(): Readonly<Record<string, unknown>> {
@@ -140,7 +169,8 @@ export class WindowOperator<IN, ACC, OUT, W extends Window> extends StreamOperat
     if (this.assigner.timeDomain !== 'processing-time') return
     const table = this.backend.table(CONTENTS)!
     const keys: [Key, number][] = []
-    for (let group = table.range.start; group <= table.range.end; group++) for (const [key] of table.entries(group)) keys.push([key, group])
+    for (let group = table.range.start; group <= table.range.end; group++)
+      for (const [key] of table.entries(group)) keys.push([key, group])
     for (const [key, group] of keys) {
       this.backend.keyContext.set(key, group)
       this.fireRemainingWindows()
@@ -159,7 +189,11 @@ export class WindowOperator<IN, ACC, OUT, W extends Window> extends StreamOperat
 
   private addToWindow(window: W, stateWindow: W, value: IN, timestamp: number | undefined): void {
     const entry = this.entries.get(stateWindow.id)
-    if (entry === undefined) this.entries.put(stateWindow.id, { window: stateWindow, contents: this.spec.contents.add(undefined, value, timestamp) })
+    if (entry === undefined)
+      this.entries.put(stateWindow.id, {
+        window: stateWindow,
+        contents: this.spec.contents.add(undefined, value, timestamp),
+      })
     else entry.contents = this.spec.contents.add(entry.contents, value, timestamp)
     this.triggerContext.window = window
     const result = this.spec.trigger.onElement(value, timestamp, window, this.triggerContext)
@@ -180,11 +214,15 @@ export class WindowOperator<IN, ACC, OUT, W extends Window> extends StreamOperat
     }
     if (this.entries.contains(stateWindow.id)) {
       this.triggerContext.window = window
-      const result = domain === 'event-time' ? this.spec.trigger.onEventTime(time, window, this.triggerContext) : this.spec.trigger.onProcessingTime(time, window, this.triggerContext)
+      const result =
+        domain === 'event-time'
+          ? this.spec.trigger.onEventTime(time, window, this.triggerContext)
+          : this.spec.trigger.onProcessingTime(time, window, this.triggerContext)
       if (isFire(result)) this.emitWindow(window, stateWindow)
       if (isPurge(result)) this.entries.remove(stateWindow.id)
     }
-    if ((domain === 'event-time') === this.isEventTime && time === this.cleanupTime(window)) this.clearAllState(window, stateWindow, set)
+    if ((domain === 'event-time') === this.isEventTime && time === this.cleanupTime(window))
+      this.clearAllState(window, stateWindow, set)
     set?.persist()
   }
 
@@ -193,7 +231,8 @@ export class WindowOperator<IN, ACC, OUT, W extends Window> extends StreamOperat
     if (entry === undefined) return
     this.emitTimestamp = window.maxTimestamp()
     this.processContext.window = window
-    if (!this.spec.contents.emit(this.backend.keyContext.key, window, entry.contents, this.processContext, this)) this.entries.remove(stateWindow.id)
+    if (!this.spec.contents.emit(this.backend.keyContext.key, window, entry.contents, this.processContext, this))
+      this.entries.remove(stateWindow.id)
   }
 
   /** The window's contents, trigger state, user window state and merging entry go; its timers were deleted or fired. */
@@ -207,12 +246,26 @@ export class WindowOperator<IN, ACC, OUT, W extends Window> extends StreamOperat
     set?.retireWindow(window)
   }
 
-  private mergeWindows(mergeResult: W, mergedWindows: readonly W[], stateWindowResult: W, mergedStateWindows: readonly W[]): void {
-    if (this.isEventTime && mergeResult.maxTimestamp() + this.spec.allowedLatenessMs <= this.timerService.currentWatermark) {
-      throw new StateError('ERR_WINDOW_MERGE', `operator ${this.name}: merging made window ${mergeResult.id} end before the current watermark ${this.timerService.currentWatermark}`)
+  private mergeWindows(
+    mergeResult: W,
+    mergedWindows: readonly W[],
+    stateWindowResult: W,
+    mergedStateWindows: readonly W[],
+  ): void {
+    if (
+      this.isEventTime &&
+      mergeResult.maxTimestamp() + this.spec.allowedLatenessMs <= this.timerService.currentWatermark
+    ) {
+      throw new StateError(
+        'ERR_WINDOW_MERGE',
+        `operator ${this.name}: merging made window ${mergeResult.id} end before the current watermark ${this.timerService.currentWatermark}`,
+      )
     }
     if (this.assigner.timeDomain === 'processing-time' && mergeResult.maxTimestamp() <= this.currentProcessingTime()) {
-      throw new StateError('ERR_WINDOW_MERGE', `operator ${this.name}: merging made window ${mergeResult.id} end before the current processing time`)
+      throw new StateError(
+        'ERR_WINDOW_MERGE',
+        `operator ${this.name}: merging made window ${mergeResult.id} end before the current processing time`,
+      )
     }
     this.triggerContext.window = mergeResult
     this.triggerContext.mergedWindows = mergedWindows
@@ -256,7 +309,7 @@ export class WindowOperator<IN, ACC, OUT, W extends Window> extends StreamOperat
   /** When the window's state goes: its end plus the allowed lateness in event time, its end in processing time. */
   private cleanupTime(window: W): number {
     const time = this.isEventTime ? window.maxTimestamp() + this.spec.allowedLatenessMs : window.maxTimestamp()
-    return time >= MAX_TIMESTAMP ? MAX_TIMESTAMP : time
+    return Math.min(time, MAX_TIMESTAMP)
   }
 
   private registerCleanupTimer(window: W): void {

@@ -28,14 +28,27 @@ export interface WindowOptions<T, W extends Window = Window> {
 export function validateWindowOptions(options: WindowOptions<any, any>): void {
   if (options === null || typeof options !== 'object') throw new ConfigError('window options', options, 'an object')
   const { trigger, evictor, allowedLatenessMs, lateOutput } = options
-  if (trigger !== undefined && ['onElement', 'onEventTime', 'onProcessingTime', 'clear'].some((m) => typeof (trigger as unknown as Record<string, unknown>)[m] !== 'function')) {
-    throw new ConfigError('window.trigger', trigger, 'a Trigger with onElement, onEventTime, onProcessingTime and clear')
+  if (
+    trigger !== undefined &&
+    ['onElement', 'onEventTime', 'onProcessingTime', 'clear'].some(
+      (m) => typeof (trigger as unknown as Record<string, unknown>)[m] !== 'function',
+    )
+  ) {
+    throw new ConfigError(
+      'window.trigger',
+      trigger,
+      'a Trigger with onElement, onEventTime, onProcessingTime and clear',
+    )
   }
-  if (evictor !== undefined && (typeof evictor?.evictBefore !== 'function' || typeof evictor.evictAfter !== 'function')) {
+  if (
+    evictor !== undefined &&
+    (typeof evictor?.evictBefore !== 'function' || typeof evictor.evictAfter !== 'function')
+  ) {
     throw new ConfigError('window.evictor', evictor, 'an Evictor with evictBefore and evictAfter')
   }
   if (allowedLatenessMs !== undefined && !(Number.isFinite(allowedLatenessMs) && allowedLatenessMs >= 0)) {
     throw new ConfigError('window.allowedLatenessMs', allowedLatenessMs, 'a number of milliseconds of at least 0')
   }
-  if (lateOutput !== undefined && typeof lateOutput?.id !== 'string') throw new ConfigError('window.lateOutput', lateOutput, 'an OutputTag')
+  if (lateOutput !== undefined && typeof lateOutput?.id !== 'string')
+    throw new ConfigError('window.lateOutput', lateOutput, 'an OutputTag')
 }

@@ -22,7 +22,11 @@ export const windowStateSerializer: StateSerializer<unknown> = {
   version: 1,
   serialize: (value) => jsonSerializer.serialize(tag(value)),
   deserialize: (data, version) => {
-    if (version !== 1) throw new StateError('ERR_SERIALIZER_VERSION', `window state written by serializer version ${version}; this build reads version 1`)
+    if (version !== 1)
+      throw new StateError(
+        'ERR_SERIALIZER_VERSION',
+        `window state written by serializer version ${version}; this build reads version 1`,
+      )
     return revive(jsonSerializer.deserialize(data, 1))
   },
 }

@@ -23,9 +23,20 @@ export class WindowTimers<W extends Window> {
   private readonly eventTime: MapState<number, Map<string, W>>
   private readonly processingTime: MapState<number, Map<string, W>>
 
-  constructor(backend: KeyedStateBackend, private readonly timers: TimerService) {
-    this.eventTime = backend.getMapState(new MapStateDescriptor<number, Map<string, W>>('sluice.window.event-time-timers', { serializer: windowStateSerializer }))
-    this.processingTime = backend.getMapState(new MapStateDescriptor<number, Map<string, W>>('sluice.window.processing-time-timers', { serializer: windowStateSerializer }))
+  constructor(
+    backend: KeyedStateBackend,
+    private readonly timers: TimerService,
+  ) {
+    this.eventTime = backend.getMapState(
+      new MapStateDescriptor<number, Map<string, W>>('sluice.window.event-time-timers', {
+        serializer: windowStateSerializer,
+      }),
+    )
+    this.processingTime = backend.getMapState(
+      new MapStateDescriptor<number, Map<string, W>>('sluice.window.processing-time-timers', {
+        serializer: windowStateSerializer,
+      }),
+    )
   }
 
   register(domain: TimeDomain, window: W, time: number): void {

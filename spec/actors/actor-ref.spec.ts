@@ -29,7 +29,10 @@ test('tell delivers messages that ask then reads back in FIFO order', async () =
   assert.is(ref.path, '/user/recorder')
   for (let n = 0; n < 500; n++) assert.ok(ref.tell({ type: 'add', n }))
   const seen = await ref.ask<number[]>((replyTo) => ({ type: 'get', replyTo }), 1_000)
-  assert.equal(seen, Array.from({ length: 500 }, (_, n) => n))
+  assert.equal(
+    seen,
+    Array.from({ length: 500 }, (_, n) => n),
+  )
   await settlesWithin(system.terminate())
 })
 
@@ -57,7 +60,10 @@ test('a second reply to an ask becomes a dead letter', async () => {
     name: 'twice',
   })
   assert.equal(await twice.ask<number[]>((replyTo) => ({ type: 'get', replyTo }), 1_000), [1])
-  assert.equal(letters.map((l) => [l.message, l.reason]), [[[2], 'stopped']])
+  assert.equal(
+    letters.map((l) => [l.message, l.reason]),
+    [[[2], 'stopped']],
+  )
   assert.match(letters[0]!.recipient, /^\/temp\//)
   await settlesWithin(system.terminate())
 })
@@ -66,7 +72,10 @@ test('a full mailbox refuses the message and publishes it as a dead letter with 
   const system = new ActorSystem()
   const letters = collectDeadLetters(system)
   const handled: number[] = []
-  const ref = system.spawn<number>(() => ({ receive: (n) => void handled.push(n) }), { name: 'small', mailboxCapacity: 2 })
+  const ref = system.spawn<number>(() => ({ receive: (n) => void handled.push(n) }), {
+    name: 'small',
+    mailboxCapacity: 2,
+  })
   // Told synchronously, before the dispatcher gets a turn: the third does not fit.
   assert.ok(ref.tell(1))
   assert.ok(ref.tell(2))
@@ -117,7 +126,10 @@ test('an async receive handles one message at a time, in order', async () => {
   for (let n = 0; n < 6; n++) ref.tell(n)
   await waitFor(() => log.length === 12)
   assert.is(maxActive, 1)
-  assert.equal(log, [0, 1, 2, 3, 4, 5].flatMap((n) => [`start ${n}`, `end ${n}`]))
+  assert.equal(
+    log,
+    [0, 1, 2, 3, 4, 5].flatMap((n) => [`start ${n}`, `end ${n}`]),
+  )
   await settlesWithin(system.terminate())
 })
 
@@ -133,7 +145,10 @@ test('children get paths under their parent and ctx knows parent and children', 
     { name: 'parent' },
   )
   assert.is(childParent, parent)
-  assert.equal(system.actors.map((ref) => ref.path), ['/user/parent'])
+  assert.equal(
+    system.actors.map((ref) => ref.path),
+    ['/user/parent'],
+  )
   await settlesWithin(system.terminate())
   assert.equal(system.actors, [])
 })

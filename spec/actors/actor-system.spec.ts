@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ActorError, ConfigError } from '../../lib/errors.js'
+import { type ActorError, ConfigError } from '../../lib/errors.js'
 import {
   ActorSystem,
   Supervision,
@@ -57,10 +57,18 @@ test('terminate stops children before parents, siblings youngest first, after pe
 
   const stops = log.filter((line) => line.endsWith('stopped'))
   assert.equal(stops, ['b1 stopped', 'b stopped', 'a2 stopped', 'a1 stopped', 'a stopped'])
-  for (const [name, count] of [['a', 3], ['a2', 3], ['b', 3], ['b1', 3]] as const) {
+  for (const [name, count] of [
+    ['a', 3],
+    ['a2', 3],
+    ['b', 3],
+    ['b1', 3],
+  ] as const) {
     const handled = log.filter((line) => line.startsWith(`${name} handled`))
     assert.is(handled.length, count, `${name} handled its pending messages`)
-    assert.ok(log.lastIndexOf(handled.at(-1)!) < log.indexOf(`${name} stopped`), `${name} handled them before it stopped`)
+    assert.ok(
+      log.lastIndexOf(handled.at(-1)!) < log.indexOf(`${name} stopped`),
+      `${name} handled them before it stopped`,
+    )
   }
   assert.ok(log.indexOf('b handled 2') < log.indexOf('b1 stopped'), 'the parent drained before its children stopped')
   assert.equal(letters, [])
@@ -80,7 +88,10 @@ test('ref.stop refuses new messages at once but handles those already queued, th
   assert.is(ref.stop(), stopped, 'a second stop returns the same promise')
   await settlesWithin(stopped)
   assert.equal(log, ['x handled 1', 'x handled 2', 'x stopped'])
-  assert.equal(letters.map((l) => [l.message, l.reason]), [[3, 'stopped']])
+  assert.equal(
+    letters.map((l) => [l.message, l.reason]),
+    [[3, 'stopped']],
+  )
   await settlesWithin(system.terminate())
 })
 
@@ -126,9 +137,15 @@ test('invalid spawn options throw ConfigError naming the option', async () => {
       assert.is((error as ConfigError).option, option)
     }
   }
-  assert.throws(() => new ActorSystem({ throughput: 0 }), (e: ConfigError) => e.option === 'throughput')
+  assert.throws(
+    () => new ActorSystem({ throughput: 0 }),
+    (e: ConfigError) => e.option === 'throughput',
+  )
   await settlesWithin(system.terminate())
-  assert.throws(() => system.spawn(noop, { name: 'after' }), (e: ActorError) => e.code === 'ERR_SYSTEM_TERMINATED')
+  assert.throws(
+    () => system.spawn(noop, { name: 'after' }),
+    (e: ActorError) => e.code === 'ERR_SYSTEM_TERMINATED',
+  )
 })
 
 test('a stopped child frees its name for a new sibling', async () => {

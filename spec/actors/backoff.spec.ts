@@ -5,8 +5,14 @@ import { backoffDelay, validateBackoff } from '../../lib/actors/backoff.js'
 
 test('grows by the factor per attempt, starting at minMs', () => {
   const options = { minMs: 100, maxMs: 100_000 }
-  assert.equal([0, 1, 2, 3].map((attempt) => backoffDelay(attempt, options)), [100, 200, 400, 800])
-  assert.equal([0, 1, 2].map((attempt) => backoffDelay(attempt, { ...options, factor: 3 })), [100, 300, 900])
+  assert.equal(
+    [0, 1, 2, 3].map((attempt) => backoffDelay(attempt, options)),
+    [100, 200, 400, 800],
+  )
+  assert.equal(
+    [0, 1, 2].map((attempt) => backoffDelay(attempt, { ...options, factor: 3 })),
+    [100, 300, 900],
+  )
 })
 
 test('caps the delay at maxMs, even for attempts whose power overflows', () => {
@@ -19,11 +25,28 @@ test('caps the delay at maxMs, even for attempts whose power overflows', () => {
 test('spreads the delay by ± jitter and clamps it back into [minMs, maxMs]', () => {
   const options = { minMs: 100, maxMs: 1_000, jitter: 0.5 }
   // random() = 0 → −50 %, 0.5 → 0 %, 1 → +50 %
-  assert.is(backoffDelay(2, options, () => 0), 200)
-  assert.is(backoffDelay(2, options, () => 0.5), 400)
-  assert.is(backoffDelay(2, options, () => 1), 600)
-  assert.is(backoffDelay(0, options, () => 0), 100, 'never below minMs')
-  assert.is(backoffDelay(4, options, () => 1), 1_000, 'never above maxMs')
+  assert.is(
+    backoffDelay(2, options, () => 0),
+    200,
+  )
+  assert.is(
+    backoffDelay(2, options, () => 0.5),
+    400,
+  )
+  assert.is(
+    backoffDelay(2, options, () => 1),
+    600,
+  )
+  assert.is(
+    backoffDelay(0, options, () => 0),
+    100,
+    'never below minMs',
+  )
+  assert.is(
+    backoffDelay(4, options, () => 1),
+    1_000,
+    'never above maxMs',
+  )
 })
 
 test('ignores random when jitter is 0', () => {

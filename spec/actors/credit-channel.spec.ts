@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ConfigError } from '../../lib/errors.js'
+import type { ConfigError } from '../../lib/errors.js'
 import { ActorSystem, CreditChannel, type DeadLetter } from '../../lib/actors/index.js'
 import { settlesWithin, waitFor } from '../support/wait-for.js'
 
@@ -18,7 +18,10 @@ test('trySend spends credits and sends nothing once they are gone', async () => 
 
 test('grant returns credits and wakes listeners until they unsubscribe', async () => {
   const system = new ActorSystem()
-  const channel = new CreditChannel(system.spawn<number>(() => ({ receive() {} }), { name: 't' }), 0)
+  const channel = new CreditChannel(
+    system.spawn<number>(() => ({ receive() {} }), { name: 't' }),
+    0,
+  )
   let wakes = 0
   const off = channel.onCredit(() => void wakes++)
   channel.grant()
@@ -28,8 +31,14 @@ test('grant returns credits and wakes listeners until they unsubscribe', async (
   off()
   channel.grant()
   assert.is(wakes, 2)
-  assert.throws(() => channel.grant(0), (e: ConfigError) => e.option === 'n')
-  assert.throws(() => new CreditChannel(channel.target, -1), (e: ConfigError) => e.option === 'initialCredits')
+  assert.throws(
+    () => channel.grant(0),
+    (e: ConfigError) => e.option === 'n',
+  )
+  assert.throws(
+    () => new CreditChannel(channel.target, -1),
+    (e: ConfigError) => e.option === 'initialCredits',
+  )
   await settlesWithin(system.terminate())
 })
 
@@ -82,7 +91,10 @@ test('a sender limited by credits ≤ the mailbox capacity never overflows the m
   assert.is(fullLetters, 0)
   assert.ok(maxMailbox <= 8, `mailbox reached ${maxMailbox}`)
   assert.ok(maxMailbox > 0)
-  assert.equal(received, Array.from({ length: 20_000 }, (_, n) => n))
+  assert.equal(
+    received,
+    Array.from({ length: 20_000 }, (_, n) => n),
+  )
 })
 
 test('the same sender telling directly does overflow (the control for the test above)', async () => {

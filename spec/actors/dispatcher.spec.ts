@@ -79,7 +79,10 @@ test('an actor whose slow messages send it more ends its turn after the time sli
   worker.tell('step')
   await waitFor(() => steps === 40, { timeoutMs: 4_000 })
   // the clock is read every 8 messages: 8 steps of 3 ms, then the turn ends
-  assert.ok(stepsWhenImmediateRan > 0 && stepsWhenImmediateRan <= 8, `the immediate ran after ${stepsWhenImmediateRan} of 40 steps (one turn is 64 messages)`)
+  assert.ok(
+    stepsWhenImmediateRan > 0 && stepsWhenImmediateRan <= 8,
+    `the immediate ran after ${stepsWhenImmediateRan} of 40 steps (one turn is 64 messages)`,
+  )
   await settlesWithin(system.terminate())
 })
 

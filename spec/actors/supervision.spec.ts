@@ -64,7 +64,10 @@ test('a rejected async receive is a failure like a throw', async () => {
   for (const message of ['a', 'bad', 'b']) ref.tell(message)
   await waitFor(() => handled.length === 2)
   assert.equal(handled, ['a', 'b'])
-  assert.equal(letters.map((l) => l.reason), ['resumed-failure'])
+  assert.equal(
+    letters.map((l) => l.reason),
+    ['resumed-failure'],
+  )
   await settlesWithin(system.terminate())
 })
 
@@ -93,7 +96,10 @@ test('restart calls preRestart, recreates fresh state, and keeps the messages th
   assert.equal(totals, [5, 10, 1, 2], 'state starts from zero after the restart')
   assert.is(created, 2)
   assert.equal(preRestarts, ['boom'])
-  assert.equal(letters.map((l) => [l.message, l.reason]), [['boom', 'restarted-failure']])
+  assert.equal(
+    letters.map((l) => [l.message, l.reason]),
+    [['boom', 'restarted-failure']],
+  )
   await settlesWithin(system.terminate())
 })
 
@@ -172,7 +178,12 @@ test('more than maxRestarts failures within the window stop the actor and escala
   assert.is((error.cause as Error).message, 'boom')
   assert.equal(
     letters.map((l) => [l.message, l.reason]),
-    [['boom', 'restarted-failure'], ['boom', 'restarted-failure'], ['boom', 'escalated-failure'], [7, 'stopped']],
+    [
+      ['boom', 'restarted-failure'],
+      ['boom', 'restarted-failure'],
+      ['boom', 'escalated-failure'],
+      [7, 'stopped'],
+    ],
   )
   await settlesWithin(system.terminate())
 })
@@ -194,12 +205,18 @@ test('stop stops the actor, publishes a top-level failure, and dead-letters the 
   await settlesWithin(ref.terminated)
   assert.not.ok(ref.tell('later'))
   assert.is(postStops, 1)
-  assert.equal(failures.map((f) => [f.path, (f.error as Error).message]), [['/user/fragile', 'boom']])
-  assert.equal(letters.map((l) => [l.message, l.reason]), [
-    ['boom', 'stopped-failure'],
-    ['after', 'stopped'],
-    ['later', 'stopped'],
-  ])
+  assert.equal(
+    failures.map((f) => [f.path, (f.error as Error).message]),
+    [['/user/fragile', 'boom']],
+  )
+  assert.equal(
+    letters.map((l) => [l.message, l.reason]),
+    [
+      ['boom', 'stopped-failure'],
+      ['after', 'stopped'],
+      ['later', 'stopped'],
+    ],
+  )
   await settlesWithin(system.terminate())
 })
 
@@ -211,10 +228,17 @@ test('escalate fails the parent with ERR_ESCALATED, and the parent strategy appl
   system.spawn<never>(
     (ctx) => {
       parentCreated++
-      child = ctx.spawn<'boom'>(() => ({ receive: () => { throw new Error('child boom') } }), {
-        name: 'child',
-        supervision: Supervision.escalate(),
-      })
+      child = ctx.spawn<'boom'>(
+        () => ({
+          receive: () => {
+            throw new Error('child boom')
+          },
+        }),
+        {
+          name: 'child',
+          supervision: Supervision.escalate(),
+        },
+      )
       return { receive() {} }
     },
     { name: 'parent', supervision: Supervision.decide((error) => (decided.push(error), Supervision.restart())) },
@@ -239,7 +263,14 @@ test('by default a failure escalates up to system.failures and stops the chain',
   let child: ActorRef<'boom'> | undefined
   const parent = system.spawn<never>(
     (ctx) => {
-      child = ctx.spawn<'boom'>(() => ({ receive: () => { throw new Error('deep boom') } }), { name: 'child' })
+      child = ctx.spawn<'boom'>(
+        () => ({
+          receive: () => {
+            throw new Error('deep boom')
+          },
+        }),
+        { name: 'child' },
+      )
       return { receive() {} }
     },
     { name: 'parent' },
@@ -269,13 +300,18 @@ test('decide chooses the strategy per error', async () => {
     }),
     {
       name: 'picky',
-      supervision: Supervision.decide((error) => (error instanceof TypeError ? Supervision.resume() : Supervision.stop())),
+      supervision: Supervision.decide((error) =>
+        error instanceof TypeError ? Supervision.resume() : Supervision.stop(),
+      ),
     },
   )
   for (const message of ['a', 'bad-input', 'b', 'fatal', 'c']) ref.tell(message)
   await settlesWithin(ref.terminated)
   assert.equal(handled, ['a', 'b'])
-  assert.equal(failures.map((f) => (f.error as Error).message), ['fatal'])
+  assert.equal(
+    failures.map((f) => (f.error as Error).message),
+    ['fatal'],
+  )
   await settlesWithin(system.terminate())
 })
 

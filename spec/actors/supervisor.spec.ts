@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ActorError } from '../../lib/errors.js'
+import type { ActorError } from '../../lib/errors.js'
 import { Supervision } from '../../lib/actors/supervision.js'
 import { Supervisor } from '../../lib/actors/supervisor.js'
 
@@ -22,9 +22,17 @@ test('the backoff attempt is the number of restarts in the window', () => {
 
 test('a decider that throws or returns no strategy escalates the original error', () => {
   const original = new Error('original')
-  const throwing = new Supervisor(Supervision.decide(() => { throw new Error('decider bug') }), '/user/a')
+  const throwing = new Supervisor(
+    Supervision.decide(() => {
+      throw new Error('decider bug')
+    }),
+    '/user/a',
+  )
   assert.equal(throwing.decide(original), { kind: 'escalate', error: original })
-  const empty = new Supervisor(Supervision.decide(() => undefined as never), '/user/a')
+  const empty = new Supervisor(
+    Supervision.decide(() => undefined as never),
+    '/user/a',
+  )
   assert.equal(empty.decide(original), { kind: 'escalate', error: original })
   const looping: ReturnType<typeof Supervision.decide> = Supervision.decide(() => looping)
   assert.equal(new Supervisor(looping, '/user/a').decide(original), { kind: 'escalate', error: original })
@@ -41,10 +49,19 @@ test('exhausted restarts escalate ERR_RESTARTS_EXHAUSTED naming the path, caused
 })
 
 test('restart options are validated when the strategy is built', () => {
-  assert.throws(() => Supervision.restart({ maxRestarts: -1 }), (e: { option: string }) => e.option === 'maxRestarts')
-  assert.throws(() => Supervision.restart({ withinMs: 0 }), (e: { option: string }) => e.option === 'withinMs')
+  assert.throws(
+    () => Supervision.restart({ maxRestarts: -1 }),
+    (e: { option: string }) => e.option === 'maxRestarts',
+  )
+  assert.throws(
+    () => Supervision.restart({ withinMs: 0 }),
+    (e: { option: string }) => e.option === 'withinMs',
+  )
   const badBackoff = { minMs: 5, maxMs: 1 }
-  assert.throws(() => Supervision.restart({ backoff: badBackoff }), (e: { option: string }) => e.option === 'backoff.maxMs')
+  assert.throws(
+    () => Supervision.restart({ backoff: badBackoff }),
+    (e: { option: string }) => e.option === 'backoff.maxMs',
+  )
 })
 
 test.run()

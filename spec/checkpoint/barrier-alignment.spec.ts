@@ -7,7 +7,6 @@ import { InputGate } from '../../lib/runtime/input-gate.js'
 import type { OperatorChain } from '../../lib/runtime/operator-chain.js'
 import { type CheckpointHost, SubtaskCheckpointer } from '../../lib/runtime/subtask-checkpointer.js'
 
-
 const barrier = (id: number): CheckpointBarrier => ({ kind: 'barrier', id, timestamp: Date.now(), savepoint: false })
 
 /** A checkpointer of a subtask with `channels` inputs and an empty chain; records what it forwards and declines. */
@@ -31,7 +30,17 @@ function checkpointer(channels: number, mode: 'exactly-once' | 'at-least-once') 
       throw error
     },
   }
-  const c = new SubtaskCheckpointer({ mode, unaligned: false, storage: new MemoryStorage(), subtaskKey: '1-0', ack: (a) => void acks.push(a), decline: (id) => void declined.push(id) }, host)
+  const c = new SubtaskCheckpointer(
+    {
+      mode,
+      unaligned: false,
+      storage: new MemoryStorage(),
+      subtaskKey: '1-0',
+      ack: (a) => void acks.push(a),
+      decline: (id) => void declined.push(id),
+    },
+    host,
+  )
   return { c, gate, forwarded, declined, acks }
 }
 
@@ -70,7 +79,7 @@ for (const mode of ['exactly-once', 'at-least-once'] as const) {
     c.abort(2) // checkpoint 2 was declined by another subtask
     c.onBarrier(0, barrier(3))
     c.onBarrier(1, barrier(2)) // channel 1's barrier 2 comes late, after the abort
-    assert.equal(forwarded, [], 'checkpoint 3 must wait for channel 1\'s barrier 3')
+    assert.equal(forwarded, [], "checkpoint 3 must wait for channel 1's barrier 3")
     c.onBarrier(1, barrier(3))
     assert.equal(forwarded, [3])
   })

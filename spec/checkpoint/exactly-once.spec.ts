@@ -4,7 +4,6 @@ import { StreamEnvironment, keyBy, map, process } from '../../lib/index.js'
 import { Ledger, LedgerSink } from '../support/ledger-sink.js'
 import { RunningCount } from '../support/running-count.js'
 
-
 function busy(ms: number) {
   const end = performance.now() + ms
   while (performance.now() < end);
@@ -13,17 +12,26 @@ function busy(ms: number) {
 test('a failure mid-stream restores the last checkpoint and the exactly-once sink holds each record once', async () => {
   const ledger = new Ledger<string>()
   let failed = false
-  const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent', checkpointing: { intervalMs: 5 }, restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 } })
-  env.fromSequence(1, 20_000, { uid: 'numbers' })
+  const env = StreamEnvironment.create({
+    parallelism: 2,
+    logLevel: 'silent',
+    checkpointing: { intervalMs: 5 },
+    restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 },
+  })
+  env
+    .fromSequence(1, 20_000, { uid: 'numbers' })
     .pipe(
-      map((x: number) => {
-        if (x % 250 === 0) busy(1)
-        if (x === 9_000 && !failed) {
-          failed = true
-          throw new Error('injected')
-        }
-        return x
-      }, { uid: 'slow' }),
+      map(
+        (x: number) => {
+          if (x % 250 === 0) busy(1)
+          if (x === 9_000 && !failed) {
+            failed = true
+            throw new Error('injected')
+          }
+          return x
+        },
+        { uid: 'slow' },
+      ),
       keyBy((x: number) => x % 10),
       process(new RunningCount(), { uid: 'count' }),
     )

@@ -30,45 +30,55 @@ FaultInjection.before(() => {
 FaultInjection.after(() => {
   const seconds = ((performance.now() - stats.startedAt) / 1000).toFixed(1)
   const kinds = [...stats.byKind].map(([k, n]) => `${k} ${n}`).join(', ')
-  console.log(`  fault injection: ${stats.schedules} schedules in ${seconds} s; ${stats.fired}/${stats.planned} planned faults fired (${kinds}); ${stats.restarts} restarts`)
+  console.log(
+    `  fault injection: ${stats.schedules} schedules in ${seconds} s; ${stats.fired}/${stats.planned} planned faults fired (${kinds}); ${stats.restarts} restarts`,
+  )
 })
 
 for (const seed of seedsFromEnv(120, 1)) {
   const plan = planFromSeed(seed)
   const faults = plan.faults.map((f) => f.kind).join('+')
-  FaultInjection(`seed ${seed}: ${plan.mode} ×${plan.parallelism}${plan.sinkParallelism !== plan.parallelism ? '→1' : ''} every ${plan.intervalMs} ms, ${plan.records} records, ${faults}: the committed output is ${plan.mode === 'exactly-once' ? 'exact' : 'complete'}`, async () => {
-    const log = new FaultLog(plan)
-    const where = (): string => `\n${describePlan(plan, SPEC)}\n  fired: ${log.events.join(', ') || 'none'}`
-    // An unhandled rejection inside the engine would end the whole test process: report it here instead.
-    const unhandled: unknown[] = []
-    const onUnhandled = (error: unknown): void => void unhandled.push(error)
-    process.on('unhandledRejection', onUnhandled)
-    let run
-    try {
-      run = await runSchedule(plan, log)
-    } catch (error) {
-      assert.unreachable(`the job failed: ${(error as Error)?.stack ?? error}${where()}`)
-      return
-    } finally {
-      process.off('unhandledRejection', onUnhandled)
-    }
-    assert.equal(unhandled.map(String), [], `unhandled rejections during the job${where()}`)
-    const { ledger, restarts } = run
-    stats.schedules++
-    stats.planned += plan.faults.length
-    stats.fired += log.fired.size
-    stats.restarts += restarts
-    for (const i of log.fired) stats.byKind.set(plan.faults[i]!.kind, (stats.byKind.get(plan.faults[i]!.kind) ?? 0) + 1)
+  FaultInjection(
+    `seed ${seed}: ${plan.mode} ×${plan.parallelism}${plan.sinkParallelism !== plan.parallelism ? '→1' : ''} every ${plan.intervalMs} ms, ${plan.records} records, ${faults}: the committed output is ${plan.mode === 'exactly-once' ? 'exact' : 'complete'}`,
+    async () => {
+      const log = new FaultLog(plan)
+      const where = (): string => `\n${describePlan(plan, SPEC)}\n  fired: ${log.events.join(', ') || 'none'}`
+      // An unhandled rejection inside the engine would end the whole test process: report it here instead.
+      const unhandled: unknown[] = []
+      const onUnhandled = (error: unknown): void => void unhandled.push(error)
+      process.on('unhandledRejection', onUnhandled)
+      let run
+      try {
+        run = await runSchedule(plan, log)
+      } catch (error) {
+        assert.unreachable(`the job failed: ${(error as Error)?.stack ?? error}${where()}`)
+        return
+      } finally {
+        process.off('unhandledRejection', onUnhandled)
+      }
+      assert.equal(unhandled.map(String), [], `unhandled rejections during the job${where()}`)
+      const { ledger, restarts } = run
+      stats.schedules++
+      stats.planned += plan.faults.length
+      stats.fired += log.fired.size
+      stats.restarts += restarts
+      for (const i of log.fired)
+        stats.byKind.set(plan.faults[i]!.kind, (stats.byKind.get(plan.faults[i]!.kind) ?? 0) + 1)
 
-    const check = checkCounts(ledger.committed, plan.records, plan.keys, plan.mode)
-    assert.equal(check.problems, [], `committed output is wrong: ${check.problems.join('; ')}${where()}`)
-    if (plan.mode === 'exactly-once') assert.is(ledger.committed.length, plan.records, `committed ${ledger.committed.length} records${where()}`)
-    if (log.commitVictim !== undefined && log.events.some((e) => e.startsWith('commit-fails'))) {
-      assert.ok(ledger.committedIds.has(log.commitVictim), `the transaction whose commit failed was never committed${where()}`)
-    }
-    const failing = plan.faults.filter((f, i) => log.fired.has(i) && f.kind !== 'storage-write-fails').length
-    if (failing > 0) assert.ok(restarts >= 1, `${failing} fault(s) fired but the job never restarted${where()}`)
-  })
+      const check = checkCounts(ledger.committed, plan.records, plan.keys, plan.mode)
+      assert.equal(check.problems, [], `committed output is wrong: ${check.problems.join('; ')}${where()}`)
+      if (plan.mode === 'exactly-once')
+        assert.is(ledger.committed.length, plan.records, `committed ${ledger.committed.length} records${where()}`)
+      if (log.commitVictim !== undefined && log.events.some((e) => e.startsWith('commit-fails'))) {
+        assert.ok(
+          ledger.committedIds.has(log.commitVictim),
+          `the transaction whose commit failed was never committed${where()}`,
+        )
+      }
+      const failing = plan.faults.filter((f, i) => log.fired.has(i) && f.kind !== 'storage-write-fails').length
+      if (failing > 0) assert.ok(restarts >= 1, `${failing} fault(s) fired but the job never restarted${where()}`)
+    },
+  )
 }
 
 FaultInjection.run()

@@ -9,7 +9,6 @@ import { FaultyRunningCount } from '../support/fault-operators.js'
 import { Ledger, LedgerSink } from '../support/ledger-sink.js'
 import { settlesWithin } from '../support/wait-for.js'
 
-
 /** A pass-through whose close takes a while (flushing a client, say). */
 class SlowClose extends StreamOperator<number, number> {
   processRecord(value: number, timestamp: number | undefined): void {
@@ -23,10 +22,18 @@ class SlowClose extends StreamOperator<number, number> {
 
 function run(channelCredits: number, slowClose: boolean) {
   const ledger = new Ledger<string>()
-  const env = StreamEnvironment.create({ parallelism: 1, channelCredits, logLevel: 'silent', checkpointing: { intervalMs: 1 } })
+  const env = StreamEnvironment.create({
+    parallelism: 1,
+    channelCredits,
+    logLevel: 'silent',
+    checkpointing: { intervalMs: 1 },
+  })
   const numbers = env.fromSequence(1, 300, { uid: 'numbers' })
   ;(slowClose ? numbers.transform('slow-close', () => new SlowClose(), { uid: 'slow-close' }) : numbers)
-    .pipe(keyBy((x: number) => x % 3), keyedProcess(new FaultyRunningCount(undefined), { uid: 'count' }))
+    .pipe(
+      keyBy((x: number) => x % 3),
+      keyedProcess(new FaultyRunningCount(undefined), { uid: 'count' }),
+    )
     .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
   return { ledger, job: env.executeAsync() }
 }

@@ -14,13 +14,17 @@ import { runSchedule } from '../support/fault-jobs.js'
 import { Ledger, LedgerSink } from '../support/ledger-sink.js'
 import { settlesWithin } from '../support/wait-for.js'
 
-
 /** A checkpoint storage that keeps a copy of every state written and the ids it completed. */
 class RecordingStorage extends MemoryStorage {
   readonly written: Array<{ id: number; uid: string; subtask: number; state: OperatorSubtaskState }> = []
   readonly completedIds: number[] = []
 
-  override async writeState(id: number, uid: string, subtask: number, state: OperatorSubtaskState): Promise<StateHandle> {
+  override async writeState(
+    id: number,
+    uid: string,
+    subtask: number,
+    state: OperatorSubtaskState,
+  ): Promise<StateHandle> {
     this.written.push({ id, uid, subtask, state: JSON.parse(JSON.stringify(state)) as OperatorSubtaskState })
     return super.writeState(id, uid, subtask, state)
   }
@@ -87,18 +91,35 @@ test('after a restart, a subtask that ended in the failed attempt is not snapsho
     const flags = { endFault: false, completedAfter: false, lateFault: false }
     const storage = new RecordingStorage()
     const ledger = new Ledger<number>()
-    const env = StreamEnvironment.create({ parallelism: 1, batchSize: 16, logLevel: 'silent', checkpointing: { intervalMs: 100, storage }, restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 0 } })
-    env.fromSequence(1, records, { uid: 'numbers' })
+    const env = StreamEnvironment.create({
+      parallelism: 1,
+      batchSize: 16,
+      logLevel: 'silent',
+      checkpointing: { intervalMs: 100, storage },
+      restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 0 },
+    })
+    env
+      .fromSequence(1, records, { uid: 'numbers' })
       .pipe(keyBy((x: number) => x % 5))
       .transform('counting', () => new CountingPassThrough(), { uid: 'counting' })
       .transform('slow', () => new SlowFailingTwice(flags), { uid: 'slow', chaining: 'new-chain' })
       .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
     await settlesWithin(env.execute(), { timeoutMs: 20_000, description: `run ${run} finished` })
     for (const id of storage.completedIds) {
-      const position = storage.written.find((w) => w.id === id && w.uid === 'numbers')?.state.split?.[0] as { next: number } | undefined
+      const position = storage.written.find((w) => w.id === id && w.uid === 'numbers')?.state.split?.[0] as
+        | { next: number }
+        | undefined
       const emitted = position === undefined ? records : position.next - 1
-      const counted = (storage.written.find((w) => w.id === id && w.uid === 'counting')?.state.split?.[0] as { seen: number } | undefined)?.seen
-      assert.is(counted, emitted, `run ${run}, checkpoint ${id}: the counting subtask's snapshot covers exactly what the source emitted before its barrier`)
+      const counted = (
+        storage.written.find((w) => w.id === id && w.uid === 'counting')?.state.split?.[0] as
+          | { seen: number }
+          | undefined
+      )?.seen
+      assert.is(
+        counted,
+        emitted,
+        `run ${run}, checkpoint ${id}: the counting subtask's snapshot covers exactly what the source emitted before its barrier`,
+      )
     }
     const seen = new Set(ledger.committed)
     assert.is(seen.size, records, `run ${run}: every record committed`)
@@ -113,8 +134,19 @@ test('after a restart, a subtask that ended in the failed attempt is not snapsho
 test('one failure costs one restart, although completion notices of the failed attempt are still queued', async () => {
   for (let run = 1; run <= 3; run++) {
     const p: FaultPlan = {
-      seed: 0, parallelism: 2, sinkParallelism: 2, mode: 'at-least-once', intervalMs: 1, batchSize: 32, channelCredits: 4,
-      records: 3000, keys: 7, busyEvery: 60, busyMs: 1, tolerableFailures: 0, restartDelayMs: 0,
+      seed: 0,
+      parallelism: 2,
+      sinkParallelism: 2,
+      mode: 'at-least-once',
+      intervalMs: 1,
+      batchSize: 32,
+      channelCredits: 4,
+      records: 3000,
+      keys: 7,
+      busyEvery: 60,
+      busyMs: 1,
+      tolerableFailures: 0,
+      restartDelayMs: 0,
       faults: [{ kind: 'throw-in-function', stage: 'count', subtask: 1, atRecord: 300 }],
     }
     const log = new FaultLog(p)
@@ -126,7 +158,11 @@ test('one failure costs one restart, although completion notices of the failed a
 
 /** Completing checkpoint `slowId` takes a while after its metadata is written (a slow disk), and a failure is requested meanwhile. */
 class SlowCompletion extends MemoryStorage {
-  constructor(retain: number, private readonly slowId: number, private readonly flags: { failNow: boolean }) {
+  constructor(
+    retain: number,
+    private readonly slowId: number,
+    private readonly flags: { failNow: boolean },
+  ) {
     super(retain)
   }
   override async complete(metadata: CheckpointMetadata): Promise<void> {
@@ -140,20 +176,30 @@ class SlowCompletion extends MemoryStorage {
 function runWithSlowCompletion(retain: number) {
   const flags = { failNow: false, failed: false }
   const ledger = new Ledger<string>()
-  const env = StreamEnvironment.create({ parallelism: 1, batchSize: 64, logLevel: 'silent', checkpointing: { intervalMs: 5, storage: new SlowCompletion(retain, 3, flags) }, restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 0 } })
-  env.fromSequence(1, 6000, { uid: 'numbers' })
+  const env = StreamEnvironment.create({
+    parallelism: 1,
+    batchSize: 64,
+    logLevel: 'silent',
+    checkpointing: { intervalMs: 5, storage: new SlowCompletion(retain, 3, flags) },
+    restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 0 },
+  })
+  env
+    .fromSequence(1, 6000, { uid: 'numbers' })
     .pipe(
       keyBy((x: number) => x % 5),
-      keyedProcess({
-        processElement(x: number, _ctx, out: { collect(v: number): void }) {
-          if (flags.failNow && !flags.failed) {
-            flags.failed = true
-            throw new Error('injected fault: while checkpoint 3 completes')
-          }
-          busyWait(0.02)
-          out.collect(x)
+      keyedProcess(
+        {
+          processElement(x: number, _ctx, out: { collect(v: number): void }) {
+            if (flags.failNow && !flags.failed) {
+              flags.failed = true
+              throw new Error('injected fault: while checkpoint 3 completes')
+            }
+            busyWait(0.02)
+            out.collect(x)
+          },
         },
-      }, { uid: 'slow' }),
+        { uid: 'slow' },
+      ),
       keyBy((x: number) => x % 5),
       keyedProcess(new FaultyRunningCount(undefined), { uid: 'count' }),
     )
@@ -177,7 +223,13 @@ test('a failure while a checkpoint completes restores a retained checkpoint (ret
 // whatever happens next), and each deployment restores `coordinator.latest` — see the report.
 test('a failure while a checkpoint completes restores a retained checkpoint even with retain 1', async () => {
   const { ledger, flags, result } = runWithSlowCompletion(1)
-  const outcome = await settlesWithin(result.then((r) => r, (e: unknown) => e as Error), { timeoutMs: 20_000 })
+  const outcome = await settlesWithin(
+    result.then(
+      (r) => r,
+      (e: unknown) => e as Error,
+    ),
+    { timeoutMs: 20_000 },
+  )
   assert.ok(flags.failed, 'the failure was injected')
   assert.ok(!(outcome instanceof Error), `the job finished (it failed: ${(outcome as Error).message})`)
   assert.equal(checkCounts(ledger.committed, 6000, 5, 'exactly-once').problems, [])

@@ -25,36 +25,41 @@ ProcessKill.before(() => {
   stats.startedAt = performance.now()
 })
 ProcessKill.after(() => {
-  console.log(`  process kill: ${stats.schedules} schedules, ${stats.runs} processes, ${stats.kills} SIGKILLs in ${((performance.now() - stats.startedAt) / 1000).toFixed(1)} s`)
+  console.log(
+    `  process kill: ${stats.schedules} schedules, ${stats.runs} processes, ${stats.kills} SIGKILLs in ${((performance.now() - stats.startedAt) / 1000).toFixed(1)} s`,
+  )
 })
 
 for (const seed of seedsFromEnv(4, 1)) {
   const plan = killPlanFromSeed(seed)
   const fault = plan.faults[0]!
   const kills = fault.kind === 'kill' ? fault.at.length : 0
-  ProcessKill(`seed ${seed}: ×${plan.parallelism} every ${plan.intervalMs} ms, ${plan.records} records, up to ${kills} SIGKILLs and restarts on one checkpoint directory: the committed output is exact`, async () => {
-    const dir = tempDir('sluice-kill-')
-    try {
-      let run
+  ProcessKill(
+    `seed ${seed}: ×${plan.parallelism} every ${plan.intervalMs} ms, ${plan.records} records, up to ${kills} SIGKILLs and restarts on one checkpoint directory: the committed output is exact`,
+    async () => {
+      const dir = tempDir('sluice-kill-')
       try {
-        run = await runUntilFinished(SCRIPT, plan, dir.path)
-      } catch (error) {
-        assert.unreachable(`${(error as Error).message}\n${describePlan(plan, SPEC)}`)
-        return
+        let run
+        try {
+          run = await runUntilFinished(SCRIPT, plan, dir.path)
+        } catch (error) {
+          assert.unreachable(`${(error as Error).message}\n${describePlan(plan, SPEC)}`)
+          return
+        }
+        stats.schedules++
+        stats.runs += run.runs
+        stats.kills += run.kills
+        const where = `\n${describePlan(plan, SPEC)}\n  ${run.log.join('\n  ')}`
+        assert.ok(run.kills >= 1, `the process was never killed${where}`)
+        const committed = FileLedger.readCommitted<string>(`${dir.path}/ledger`)
+        const check = checkCounts(committed, plan.records, plan.keys, 'exactly-once')
+        assert.equal(check.problems, [], `committed output is wrong: ${check.problems.join('; ')}${where}`)
+        assert.is(committed.length, plan.records, `committed ${committed.length} records${where}`)
+      } finally {
+        dir.remove()
       }
-      stats.schedules++
-      stats.runs += run.runs
-      stats.kills += run.kills
-      const where = `\n${describePlan(plan, SPEC)}\n  ${run.log.join('\n  ')}`
-      assert.ok(run.kills >= 1, `the process was never killed${where}`)
-      const committed = FileLedger.readCommitted<string>(`${dir.path}/ledger`)
-      const check = checkCounts(committed, plan.records, plan.keys, 'exactly-once')
-      assert.equal(check.problems, [], `committed output is wrong: ${check.problems.join('; ')}${where}`)
-      assert.is(committed.length, plan.records, `committed ${committed.length} records${where}`)
-    } finally {
-      dir.remove()
-    }
-  })
+    },
+  )
 }
 
 ProcessKill.run()

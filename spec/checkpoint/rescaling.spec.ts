@@ -3,10 +3,17 @@ import * as assert from 'uvu/assert'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { keyBy } from '../../lib/operators/key-by.js'
 import { process } from '../../lib/operators/process.js'
-import { type FaultPlan } from '../support/fault-injection.js'
+import type { FaultPlan } from '../support/fault-injection.js'
 import { checkCounts, countOfKey } from '../support/fault-checks.js'
 import { FaultyRunningCount } from '../support/fault-operators.js'
-import { buildCountJob, gateLimit, GatedSequenceSource, type GatedSplit, readCountSavepoint, SequenceGate } from '../support/fault-jobs.js'
+import {
+  buildCountJob,
+  gateLimit,
+  GatedSequenceSource,
+  type GatedSplit,
+  readCountSavepoint,
+  SequenceGate,
+} from '../support/fault-jobs.js'
 import { Ledger, LedgerSink } from '../support/ledger-sink.js'
 import { tempDir } from '../support/temp-dir.js'
 import { settlesWithin, waitFor } from '../support/wait-for.js'
@@ -16,8 +23,20 @@ const KEYS = 16
 
 function plan(parallelism: number): FaultPlan {
   return {
-    seed: 0, parallelism, sinkParallelism: parallelism, mode: 'exactly-once', intervalMs: 10, batchSize: 64, channelCredits: 4,
-    records: RECORDS, keys: KEYS, busyEvery: 1_000_000, busyMs: 0, tolerableFailures: 0, restartDelayMs: 0, faults: [],
+    seed: 0,
+    parallelism,
+    sinkParallelism: parallelism,
+    mode: 'exactly-once',
+    intervalMs: 10,
+    batchSize: 64,
+    channelCredits: 4,
+    records: RECORDS,
+    keys: KEYS,
+    busyEvery: 1_000_000,
+    busyMs: 0,
+    tolerableFailures: 0,
+    restartDelayMs: 0,
+    faults: [],
   }
 }
 
@@ -33,32 +52,62 @@ function consumedPerKey(firstSplits: readonly GatedSplit[], remaining: readonly 
 }
 
 function startStage(parallelism: number, gate: SequenceGate, ledger: Ledger<string>, restoreFrom?: string) {
-  const env = StreamEnvironment.create({ parallelism, batchSize: 64, logLevel: 'silent', checkpointing: { intervalMs: 10 }, ...(restoreFrom === undefined ? {} : { restoreFrom }) })
+  const env = StreamEnvironment.create({
+    parallelism,
+    batchSize: 64,
+    logLevel: 'silent',
+    checkpointing: { intervalMs: 10 },
+    ...(restoreFrom === undefined ? {} : { restoreFrom }),
+  })
   buildCountJob(env, plan(parallelism), undefined, new LedgerSink(ledger), new GatedSequenceSource(1, RECORDS, gate))
   return env.executeAsync(`rescaling ×${parallelism}`)
 }
 
-test('rescaling 2 → 3 → 1 through stop-with-savepoint keeps every key\'s count, and the output is exact', async () => {
+test("rescaling 2 → 3 → 1 through stop-with-savepoint keeps every key's count, and the output is exact", async () => {
   const dir = tempDir('sluice-rescale-')
   try {
     const gate = new SequenceGate(0.3)
     const ledger = new Ledger<string>()
     // The first run (×2) cuts the range into two splits; they keep their ranges through every restore.
-    const firstSplits: GatedSplit[] = [{ start: 1, next: 1, end: RECORDS / 2 }, { start: RECORDS / 2 + 1, next: RECORDS / 2 + 1, end: RECORDS }]
+    const firstSplits: GatedSplit[] = [
+      { start: 1, next: 1, end: RECORDS / 2 },
+      { start: RECORDS / 2 + 1, next: RECORDS / 2 + 1, end: RECORDS },
+    ]
     const readTo = (fraction: number): number => firstSplits.reduce((n, s) => n + gateLimit(s, fraction), 0)
 
-    const stages: Array<{ parallelism: number; fraction: number }> = [{ parallelism: 2, fraction: 0.3 }, { parallelism: 3, fraction: 0.7 }]
+    const stages: Array<{ parallelism: number; fraction: number }> = [
+      { parallelism: 2, fraction: 0.3 },
+      { parallelism: 3, fraction: 0.7 },
+    ]
     let savepoint: string | undefined
     for (const [i, { parallelism, fraction }] of stages.entries()) {
       gate.open(fraction)
       const job = startStage(parallelism, gate, ledger, savepoint)
-      await waitFor(() => gate.emitted === readTo(fraction), { timeoutMs: 10_000, description: `×${parallelism} read up to ${fraction} of each split` })
-      savepoint = await settlesWithin(job.stopWithSavepoint(dir.file(`sp-${i + 1}`)), { timeoutMs: 10_000, description: 'stop with savepoint' })
+      await waitFor(() => gate.emitted === readTo(fraction), {
+        timeoutMs: 10_000,
+        description: `×${parallelism} read up to ${fraction} of each split`,
+      })
+      savepoint = await settlesWithin(job.stopWithSavepoint(dir.file(`sp-${i + 1}`)), {
+        timeoutMs: 10_000,
+        description: 'stop with savepoint',
+      })
       const sp = await readCountSavepoint(savepoint)
       assert.is(sp.countParallelism, parallelism, 'the savepoint was taken at the stage parallelism')
-      assert.is(sp.countSubtasksWithState, parallelism, `each of the ${parallelism} count subtasks wrote its key groups`)
-      assert.equal(sp.splits.map((s) => s.next), firstSplits.map((s) => s.start + gateLimit(s, fraction)), 'the sources stand at the gate')
-      assert.equal(sp.counts, consumedPerKey(firstSplits, sp.splits), `×${parallelism}: every key's count in the savepoint equals what the sources read for it`)
+      assert.is(
+        sp.countSubtasksWithState,
+        parallelism,
+        `each of the ${parallelism} count subtasks wrote its key groups`,
+      )
+      assert.equal(
+        sp.splits.map((s) => s.next),
+        firstSplits.map((s) => s.start + gateLimit(s, fraction)),
+        'the sources stand at the gate',
+      )
+      assert.equal(
+        sp.counts,
+        consumedPerKey(firstSplits, sp.splits),
+        `×${parallelism}: every key's count in the savepoint equals what the sources read for it`,
+      )
     }
 
     gate.open(1)
@@ -90,22 +139,41 @@ test('state that no operator claims fails the restore with a clear error, unless
 
     // The same job without the 'snapshot-fault' operator (which has split state in the savepoint).
     const withoutOperator = (allowNonRestoredState: boolean) => {
-      const env = StreamEnvironment.create({ logLevel: 'silent', restoreFrom: savepoint, allowNonRestoredState, checkpointing: { intervalMs: 10 } })
-      env.fromSource(new GatedSequenceSource(1, RECORDS, gate), { uid: 'numbers' })
-        .pipe(keyBy((x: number) => x % KEYS), process(new FaultyRunningCount(undefined), { uid: 'count' }))
+      const env = StreamEnvironment.create({
+        logLevel: 'silent',
+        restoreFrom: savepoint,
+        allowNonRestoredState,
+        checkpointing: { intervalMs: 10 },
+      })
+      env
+        .fromSource(new GatedSequenceSource(1, RECORDS, gate), { uid: 'numbers' })
+        .pipe(
+          keyBy((x: number) => x % KEYS),
+          process(new FaultyRunningCount(undefined), { uid: 'count' }),
+        )
         .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
       return env.executeAsync('without snapshot-fault')
     }
     const refused = withoutOperator(false)
-    const error = await refused.result.then(() => undefined, (e: unknown) => e as { code?: string; message?: string })
+    const error = await refused.result.then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; message?: string },
+    )
     assert.ok(error !== undefined, 'the job was refused')
     assert.is(error!.code, 'ERR_STATE_UNCLAIMED')
     assert.match(error!.message ?? '', /snapshot-fault/, 'the error names the unclaimed operator uid')
     assert.match(error!.message ?? '', /allowNonRestoredState/, 'the error says how to drop it')
     assert.is(ledger.committed.length, RECORDS / 2, 'nothing was written by the refused job')
 
-    await settlesWithin(withoutOperator(true).result, { timeoutMs: 10_000, description: 'the job with allowNonRestoredState finished' })
-    assert.equal(checkCounts(ledger.committed, RECORDS, KEYS, 'exactly-once').problems, [], 'the dropped state did not matter; the rest restored exactly')
+    await settlesWithin(withoutOperator(true).result, {
+      timeoutMs: 10_000,
+      description: 'the job with allowNonRestoredState finished',
+    })
+    assert.equal(
+      checkCounts(ledger.committed, RECORDS, KEYS, 'exactly-once').problems,
+      [],
+      'the dropped state did not matter; the rest restored exactly',
+    )
   } finally {
     dir.remove()
   }

@@ -9,11 +9,23 @@ import { Ledger, LedgerSink } from '../support/ledger-sink.js'
 import { tempDir } from '../support/temp-dir.js'
 import { settlesWithin, waitFor } from '../support/wait-for.js'
 
-
 function plan(changes: Partial<FaultPlan>): FaultPlan {
   return {
-    seed: 0, parallelism: 2, sinkParallelism: 2, mode: 'exactly-once', intervalMs: 5, batchSize: 32, channelCredits: 4,
-    records: 6000, keys: 7, busyEvery: 60, busyMs: 1, tolerableFailures: 0, restartDelayMs: 0, faults: [], ...changes,
+    seed: 0,
+    parallelism: 2,
+    sinkParallelism: 2,
+    mode: 'exactly-once',
+    intervalMs: 5,
+    batchSize: 32,
+    channelCredits: 4,
+    records: 6000,
+    keys: 7,
+    busyEvery: 60,
+    busyMs: 1,
+    tolerableFailures: 0,
+    restartDelayMs: 0,
+    faults: [],
+    ...changes,
   }
 }
 
@@ -24,7 +36,10 @@ test('a commit that fails after its pre-commit is committed by the restore, once
     const { ledger, restarts } = await runSchedule(p, log)
     assert.ok(log.fired.size === 1 && log.commitVictim !== undefined, 'the commit failed')
     assert.ok(restarts >= 1, 'the failed commit failed the job over')
-    assert.ok(ledger.committedIds.has(log.commitVictim!), 'the restore committed the transaction whose commit had failed')
+    assert.ok(
+      ledger.committedIds.has(log.commitVictim!),
+      'the restore committed the transaction whose commit had failed',
+    )
     assert.equal(checkCounts(ledger.committed, p.records, p.keys, 'exactly-once').problems, [], 'each record once')
   }
 })
@@ -43,7 +58,8 @@ class RecommitFailsOnce<T> extends LedgerSink<T> {
     return Object.assign(super.fromState(state), { restored: true })
   }
   protected override commit(txn: { id: string; records: T[]; restored?: boolean }): CommitOutcome {
-    if (txn.restored === true && this.thrown++ === 0) throw new Error('injected fault: the recommit of a restored transaction fails')
+    if (txn.restored === true && this.thrown++ === 0)
+      throw new Error('injected fault: the recommit of a restored transaction fails')
     return super.commit(txn)
   }
 }
@@ -75,13 +91,23 @@ test('a recommit that fails during a restore fails the subtask (no unhandled rej
 
     // The restored job reads nothing at first (the gate stays shut for a while): the recommit fails before any record.
     const sink = new RecommitFailsOnce<string>(ledger)
-    const second = StreamEnvironment.create({ batchSize: 64, logLevel: 'silent', restoreFrom: savepoint, checkpointing: { intervalMs: 10 }, restartStrategy: { kind: 'fixed-delay', attempts: 2, delayMs: 0 } })
+    const second = StreamEnvironment.create({
+      batchSize: 64,
+      logLevel: 'silent',
+      restoreFrom: savepoint,
+      checkpointing: { intervalMs: 10 },
+      restartStrategy: { kind: 'fixed-delay', attempts: 2, delayMs: 0 },
+    })
     buildCountJob(second, p, undefined, sink, new GatedSequenceSource(1, records, gate))
     const job2 = second.executeAsync('restored, first recommit fails')
     setTimeout(() => gate.open(1), 100)
     const result = await settlesWithin(job2.result, { timeoutMs: 10_000 })
     assert.is(sink.thrown >= 1, true, 'the recommit failed once')
-    assert.equal(checkCounts(ledger.committed, records, 5, 'exactly-once').problems, [], 'the retry committed the first half')
+    assert.equal(
+      checkCounts(ledger.committed, records, 5, 'exactly-once').problems,
+      [],
+      'the retry committed the first half',
+    )
     assert.ok(result.metrics.restarts >= 1, 'the failed recommit failed the job over')
     assert.equal(unhandled.map(String), [], 'no unhandled rejection')
   } finally {

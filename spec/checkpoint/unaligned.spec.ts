@@ -7,7 +7,6 @@ import { RunningCount } from '../support/running-count.js'
 import { tempDir } from '../support/temp-dir.js'
 import { waitFor } from '../support/wait-for.js'
 
-
 /** A ledger sink that takes a while every few records: the job runs under backpressure. */
 class SlowLedgerSink<T> extends LedgerSink<T> {
   private written = 0
@@ -22,15 +21,19 @@ class SlowLedgerSink<T> extends LedgerSink<T> {
 
 function build(env: StreamEnvironment, ledger: Ledger<string>, failAt: number | undefined) {
   let failed = false
-  env.fromSequence(1, 6_000, { uid: 'numbers' })
+  env
+    .fromSequence(1, 6_000, { uid: 'numbers' })
     .pipe(
-      map((x: number) => {
-        if (failAt !== undefined && x === failAt && !failed) {
-          failed = true
-          throw new Error('injected')
-        }
-        return x
-      }, { uid: 'faulty' }),
+      map(
+        (x: number) => {
+          if (failAt !== undefined && x === failAt && !failed) {
+            failed = true
+            throw new Error('injected')
+          }
+          return x
+        },
+        { uid: 'faulty' },
+      ),
       keyBy((x: number) => x % 7),
       process(new RunningCount(), { uid: 'count' }),
     )
@@ -39,12 +42,16 @@ function build(env: StreamEnvironment, ledger: Ledger<string>, failAt: number | 
 }
 
 const expected: string[] = []
-for (let k = 0; k < 7; k++) for (let n = 1; n <= Math.floor(6_000 / 7) + (k !== 0 && k <= 6_000 % 7 ? 1 : 0); n++) expected.push(`${k}:${n}`)
+for (let k = 0; k < 7; k++)
+  for (let n = 1; n <= Math.floor(6_000 / 7) + (k !== 0 && k <= 6_000 % 7 ? 1 : 0); n++) expected.push(`${k}:${n}`)
 
 test('unaligned checkpoints complete under backpressure without alignment, and a restore replays the records in flight exactly once', async () => {
   const ledger = new Ledger<string>()
   const env = StreamEnvironment.create({
-    parallelism: 2, batchSize: 32, channelCredits: 2, logLevel: 'silent',
+    parallelism: 2,
+    batchSize: 32,
+    channelCredits: 2,
+    logLevel: 'silent',
     checkpointing: { intervalMs: 10, unaligned: true },
     restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 },
   })
@@ -63,7 +70,13 @@ test('unaligned checkpoints complete under backpressure without alignment, and a
 test('an unaligned checkpoint cannot be restored at another parallelism', async () => {
   const storage = new MemoryStorage()
   const ledger = new Ledger<string>()
-  const first = StreamEnvironment.create({ parallelism: 2, batchSize: 32, channelCredits: 2, logLevel: 'silent', checkpointing: { intervalMs: 5, unaligned: true, storage } })
+  const first = StreamEnvironment.create({
+    parallelism: 2,
+    batchSize: 32,
+    channelCredits: 2,
+    logLevel: 'silent',
+    checkpointing: { intervalMs: 5, unaligned: true, storage },
+  })
   build(first, ledger, undefined)
   const job = first.executeAsync()
   // stop while records are in flight (not at the end, where the final checkpoint has nothing in flight)
@@ -71,26 +84,48 @@ test('an unaligned checkpoint cannot be restored at another parallelism', async 
   await job.cancel()
   const latest = await storage.latest()
   assert.ok(latest !== undefined)
-  const hasInFlight = await Promise.all(Object.values(latest!.operators).flatMap((op) => op.subtasks.filter((h) => h !== null).map((h) => storage.readState(h!)))).then((states) => states.some((s) => s.channels !== undefined))
+  const hasInFlight = await Promise.all(
+    Object.values(latest!.operators).flatMap((op) =>
+      op.subtasks.filter((h) => h !== null).map((h) => storage.readState(h!)),
+    ),
+  ).then((states) => states.some((s) => s.channels !== undefined))
   assert.ok(hasInFlight, 'the checkpoint holds channel state')
-  const second = StreamEnvironment.create({ parallelism: 3, logLevel: 'silent', checkpointing: { intervalMs: 5, unaligned: true, storage } })
-  build(second, new Ledger<string>(), undefined)
-  await second.execute().then(() => assert.unreachable('restore at parallelism 3 should fail'), (e) => {
-    assert.instance(e, StateError)
-    assert.match((e as Error).message, /unaligned/)
+  const second = StreamEnvironment.create({
+    parallelism: 3,
+    logLevel: 'silent',
+    checkpointing: { intervalMs: 5, unaligned: true, storage },
   })
+  build(second, new Ledger<string>(), undefined)
+  await second.execute().then(
+    () => assert.unreachable('restore at parallelism 3 should fail'),
+    (e) => {
+      assert.instance(e, StateError)
+      assert.match((e as Error).message, /unaligned/)
+    },
+  )
 })
 
 test('savepoints stay aligned in unaligned mode, so they restore at another parallelism', async () => {
   const dir = tempDir('sluice-unaligned-sp-')
   try {
     const ledger = new Ledger<string>()
-    const first = StreamEnvironment.create({ parallelism: 2, batchSize: 32, channelCredits: 2, logLevel: 'silent', checkpointing: { intervalMs: 10, unaligned: true } })
+    const first = StreamEnvironment.create({
+      parallelism: 2,
+      batchSize: 32,
+      channelCredits: 2,
+      logLevel: 'silent',
+      checkpointing: { intervalMs: 10, unaligned: true },
+    })
     build(first, ledger, undefined)
     const job = first.executeAsync()
     await job.running
     const savepoint = await job.stopWithSavepoint(dir.path)
-    const second = StreamEnvironment.create({ parallelism: 3, logLevel: 'silent', restoreFrom: savepoint, checkpointing: { intervalMs: 10, unaligned: true } })
+    const second = StreamEnvironment.create({
+      parallelism: 3,
+      logLevel: 'silent',
+      restoreFrom: savepoint,
+      checkpointing: { intervalMs: 10, unaligned: true },
+    })
     build(second, ledger, undefined)
     await second.execute()
     assert.equal([...ledger.committed].sort(), [...expected].sort())

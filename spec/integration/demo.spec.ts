@@ -10,7 +10,10 @@ test('npm start runs the demo job: it accounts for every event and reports its t
   const scripts = JSON.parse(readFileSync('package.json', 'utf8')).scripts as Record<string, string>
   const [command, ...args] = scripts.start!.split(' ')
   assert.is(command, 'tsx')
-  const { stdout } = await run('node', ['--import', 'tsx', ...args], { env: { ...process.env, EVENTS: '200000', SLUICE_LOG_LEVEL: 'silent' }, timeout: 60_000 })
+  const { stdout } = await run('node', ['--import', 'tsx', ...args], {
+    env: { ...process.env, EVENTS: '200000', SLUICE_LOG_LEVEL: 'silent' },
+    timeout: 60_000,
+  })
   assert.match(stdout, /200,000 events in [\d.]+ s = [\d,]+ events\/s/)
   assert.match(stdout, /= 200,000 events \(all accounted for\); job finished/)
   assert.match(stdout, /dead letters: 2 /)

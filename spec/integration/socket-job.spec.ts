@@ -13,8 +13,12 @@ test('a socket word count job reads from a server that drops and comes back, and
   const counts = new Map<string, number>()
   try {
     const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
-    const words = env.socketTextStream('127.0.0.1', source.port, { maxRetries: 20, retryDelayMs: 10 })
-      .pipe(flatMap((line: string) => line.split(' ')), map((w: string) => [w, 1] as [string, number]), keyBy(([w]: [string, number]) => w), reduce((a: [string, number], b: [string, number]) => [a[0], a[1] + b[1]] as [string, number]))
+    const words = env.socketTextStream('127.0.0.1', source.port, { maxRetries: 20, retryDelayMs: 10 }).pipe(
+      flatMap((line: string) => line.split(' ')),
+      map((w: string) => [w, 1] as [string, number]),
+      keyBy(([w]: [string, number]) => w),
+      reduce((a: [string, number], b: [string, number]) => [a[0], a[1] + b[1]] as [string, number]),
+    )
     words.sinkTo(new CallbackSink(([w, n]: [string, number]) => counts.set(w, n)))
     words.writeToSocket('127.0.0.1', target.port, { serializer: ([w, n]: [string, number]) => `${w}=${n}\n` })
     const job = env.executeAsync('socket words')
@@ -25,7 +29,10 @@ test('a socket word count job reads from a server that drops and comes back, and
     await waitFor(() => sockets.length === 2, { timeoutMs: 5_000, description: 'the source reconnected' })
     sockets[1]!.write('to be\n')
     await waitFor(() => counts.get('to') === 3 && counts.get('be') === 3, { timeoutMs: 5_000 })
-    await waitFor(() => target.received.includes('to=3\n'), { timeoutMs: 5_000, description: 'results arrived at the target server' })
+    await waitFor(() => target.received.includes('to=3\n'), {
+      timeoutMs: 5_000,
+      description: 'results arrived at the target server',
+    })
     await job.cancel()
     assert.equal(Object.fromEntries(counts), { to: 3, be: 3, or: 1, not: 1 })
   } finally {

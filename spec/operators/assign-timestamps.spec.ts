@@ -19,17 +19,24 @@ interface Ev {
   at: number
 }
 
-const byAt = <T extends { at: number }>(delayMs: number) => WatermarkStrategy.forBoundedOutOfOrderness<T>(delayMs).withTimestampAssigner((e) => e.at)
+const byAt = <T extends { at: number }>(delayMs: number) =>
+  WatermarkStrategy.forBoundedOutOfOrderness<T>(delayMs).withTimestampAssigner((e) => e.at)
 
 test('sets each record timestamp from the assigner', async () => {
   const stamped = await lastValueFrom(
-    from<Ev[]>([{ id: 'a', at: 30 }, { id: 'b', at: 10 }]).pipe(
+    from<Ev[]>([
+      { id: 'a', at: 30 },
+      { id: 'b', at: 10 },
+    ]).pipe(
       assignTimestampsAndWatermarks(byAt<Ev>(0)),
       process<Ev, [string, number | undefined]>((e, ctx, out) => out.collect([e.id, ctx.timestamp])),
       toArray(),
     ),
   )
-  assert.equal(stamped, [['a', 30], ['b', 10]])
+  assert.equal(stamped, [
+    ['a', 30],
+    ['b', 10],
+  ])
 })
 
 test('emits maxTimestamp - delay - 1 every interval of processing time, and only when it moves forward', () => {
@@ -47,17 +54,26 @@ test('emits maxTimestamp - delay - 1 every interval of processing time, and only
 
 test('never emits a watermark that goes backwards', () => {
   const values = [50, 20, 60, 60, 10]
-  const strategy = WatermarkStrategy.forGenerator<number>(() => ({ onEvent: (v, _ts, out) => out.emitWatermark(v), onPeriodicEmit() {} })).withTimestampAssigner((v) => v)
+  const strategy = WatermarkStrategy.forGenerator<number>(() => ({
+    onEvent: (v, _ts, out) => out.emitWatermark(v),
+    onPeriodicEmit() {},
+  })).withTimestampAssigner((v) => v)
   const h = OperatorHarness.unkeyed(new TimestampsAndWatermarksOperator<number>(strategy, 200))
   for (const v of values) h.record(v)
   assert.equal(h.output.watermarks(), [50, 60])
 })
 
 test('a watermark emitted on an event follows the record it was derived from', () => {
-  const strategy = WatermarkStrategy.forGenerator<number>(() => ({ onEvent: (_v, ts, out) => out.emitWatermark(ts), onPeriodicEmit() {} })).withTimestampAssigner((v) => v)
+  const strategy = WatermarkStrategy.forGenerator<number>(() => ({
+    onEvent: (_v, ts, out) => out.emitWatermark(ts),
+    onPeriodicEmit() {},
+  })).withTimestampAssigner((v) => v)
   const h = OperatorHarness.unkeyed(new TimestampsAndWatermarksOperator<number>(strategy, 200))
   h.record(5)
-  assert.equal(h.output.emitted, [{ kind: 'record', value: 5, timestamp: 5 }, { kind: 'watermark', watermark: 5 }])
+  assert.equal(h.output.emitted, [
+    { kind: 'record', value: 5, timestamp: 5 },
+    { kind: 'watermark', watermark: 5 },
+  ])
 })
 
 test('drops upstream watermarks but forwards the end-of-input watermark and stops its timer', () => {
@@ -80,7 +96,10 @@ test('marks its output idle after the idleness timeout and active again on the n
   assert.equal(h.output.statuses(), [true])
   const before = h.output.emitted.length
   h.record({ id: 'b', at: 20 })
-  assert.equal(h.output.emitted.slice(before), [{ kind: 'status', idle: false }, { kind: 'record', value: { id: 'b', at: 20 }, timestamp: 20 }])
+  assert.equal(h.output.emitted.slice(before), [
+    { kind: 'status', idle: false },
+    { kind: 'record', value: { id: 'b', at: 20 }, timestamp: 20 },
+  ])
   h.clock.advanceTo(300)
   assert.equal(h.output.statuses(), [true, false], 'one record keeps it active')
 })
@@ -92,8 +111,14 @@ test('fails naming the value when the assigner returns no finite number', () => 
 })
 
 test('rejects a bad strategy or interval, naming the option', () => {
-  assert.throws(() => assignTimestampsAndWatermarks({} as never), (e: unknown) => e instanceof ConfigError && e.option === 'assignTimestampsAndWatermarks')
-  assert.throws(() => assignTimestampsAndWatermarks(byAt<Ev>(0), { intervalMs: 0 }), (e: unknown) => e instanceof ConfigError && e.option === 'assignTimestampsAndWatermarks.intervalMs')
+  assert.throws(
+    () => assignTimestampsAndWatermarks({} as never),
+    (e: unknown) => e instanceof ConfigError && e.option === 'assignTimestampsAndWatermarks',
+  )
+  assert.throws(
+    () => assignTimestampsAndWatermarks(byAt<Ev>(0), { intervalMs: 0 }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'assignTimestampsAndWatermarks.intervalMs',
+  )
 })
 
 test('periodic watermarks fire event-time windows while the input is still open', async () => {
@@ -108,7 +133,14 @@ test('periodic watermarks fire event-time windows while the input is still open'
         window(tumblingEventTimeWindows(10)),
         reduce((a, b) => ({ id: a.id, at: a.at + b.at })),
       )
-      .subscribe({ next: (e) => sums.push(e.at), error: reject, complete: () => { completed = true; resolve() } })
+      .subscribe({
+        next: (e) => sums.push(e.at),
+        error: reject,
+        complete: () => {
+          completed = true
+          resolve()
+        },
+      })
   })
   input.next({ id: 'k', at: 1 })
   input.next({ id: 'k', at: 2 })

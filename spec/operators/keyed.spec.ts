@@ -1,6 +1,22 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { KeyedStream, StreamEnvironment, aggregate, keyBy, map, reduce, process, ValueStateDescriptor, keyGroupOf, KeyGroupRange, type ProcessFunction, type ValueState, type RuntimeContext, type ProcessContext, type Collector } from '../../lib/index.js'
+import {
+  KeyedStream,
+  StreamEnvironment,
+  aggregate,
+  keyBy,
+  map,
+  reduce,
+  process,
+  ValueStateDescriptor,
+  keyGroupOf,
+  KeyGroupRange,
+  type ProcessFunction,
+  type ValueState,
+  type RuntimeContext,
+  type ProcessContext,
+  type Collector,
+} from '../../lib/index.js'
 import { ConfigError } from '../../lib/errors.js'
 import { CallbackSink } from '../../lib/connectors/collections/callback-sink.js'
 import { runEmbedded, runEngine, sorted } from '../support/modes.js'
@@ -18,7 +34,10 @@ const expectedTotals = new Map<string, number>()
 for (const s of sales) expectedTotals.set(s.shop, (expectedTotals.get(s.shop) ?? 0) + s.amount)
 
 test('reduce emits a running result per key, the same in embedded mode and at parallelism 1 and 3', async () => {
-  const ops = [keyBy((s: Sale) => s.shop), reduce((a: Sale, b: Sale) => ({ shop: a.shop, amount: a.amount + b.amount }))] as const
+  const ops = [
+    keyBy((s: Sale) => s.shop),
+    reduce((a: Sale, b: Sale) => ({ shop: a.shop, amount: a.amount + b.amount })),
+  ] as const
   const embedded = await runEmbedded<Sale>(sales, ...ops)
   assert.is(embedded.length, sales.length)
   assert.equal(finalPerKey(embedded), expectedTotals)
@@ -38,10 +57,18 @@ test('reduce emits a running result per key, the same in embedded mode and at pa
 test('keyBy routes every key to exactly one subtask, the owner of its key group', async () => {
   const env = StreamEnvironment.create({ parallelism: 4, logLevel: 'silent' })
   const seenBy = new Map<string, Set<number>>()
-  env.fromCollection(sales).pipe(keyBy((s: Sale) => s.shop), map((s: Sale) => s)).sinkTo(new CallbackSink((s: Sale, subtask) => {
-    if (!seenBy.has(s.shop)) seenBy.set(s.shop, new Set())
-    seenBy.get(s.shop)!.add(subtask)
-  }))
+  env
+    .fromCollection(sales)
+    .pipe(
+      keyBy((s: Sale) => s.shop),
+      map((s: Sale) => s),
+    )
+    .sinkTo(
+      new CallbackSink((s: Sale, subtask) => {
+        if (!seenBy.has(s.shop)) seenBy.set(s.shop, new Set())
+        seenBy.get(s.shop)!.add(subtask)
+      }),
+    )
   await env.execute()
   assert.is(seenBy.size, 37)
   for (const [shop, subtasks] of seenBy) {
@@ -57,14 +84,36 @@ test('aggregate keeps an accumulator per key and emits its result', async () => 
     add: (s: Sale, acc: { sum: number; n: number }) => ({ sum: acc.sum + s.amount, n: acc.n + 1 }),
     getResult: (acc: { sum: number; n: number }) => acc.sum / acc.n,
   }
-  const input = [{ shop: 'a', amount: 2 }, { shop: 'b', amount: 10 }, { shop: 'a', amount: 4 }]
-  assert.equal(await runEmbedded(input, keyBy((s: Sale) => s.shop), aggregate(average)), [2, 10, 3])
-  assert.equal(await runEngine(input, { parallelism: 2 }, keyBy((s: Sale) => s.shop), aggregate(average)).then(sorted), [10, 2, 3].sort())
+  const input = [
+    { shop: 'a', amount: 2 },
+    { shop: 'b', amount: 10 },
+    { shop: 'a', amount: 4 },
+  ]
+  assert.equal(
+    await runEmbedded(
+      input,
+      keyBy((s: Sale) => s.shop),
+      aggregate(average),
+    ),
+    [2, 10, 3],
+  )
+  assert.equal(
+    await runEngine(
+      input,
+      { parallelism: 2 },
+      keyBy((s: Sale) => s.shop),
+      aggregate(average),
+    ).then(sorted),
+    [10, 2, 3].sort(),
+  )
 })
 
 test('reduce and aggregate on an unkeyed stream fail when the job is built', () => {
   const env = StreamEnvironment.create({ logLevel: 'silent' })
-  assert.throws(() => env.fromElements(1, 2).pipe(reduce((a: number, b: number) => a + b)), (e: unknown) => e instanceof ConfigError && /keyBy/.test(e.message))
+  assert.throws(
+    () => env.fromElements(1, 2).pipe(reduce((a: number, b: number) => a + b)),
+    (e: unknown) => e instanceof ConfigError && /keyBy/.test(e.message),
+  )
 })
 
 test('process with keyed ValueState counts per key across parallel subtasks', async () => {
@@ -81,7 +130,12 @@ test('process with keyed ValueState counts per key across parallel subtasks', as
   }
   const counter = new Counter()
   for (const parallelism of [1, 4]) {
-    const out = await runEngine<[string, number]>(sales, { parallelism }, keyBy((s: Sale) => s.shop), process(counter))
+    const out = await runEngine<[string, number]>(
+      sales,
+      { parallelism },
+      keyBy((s: Sale) => s.shop),
+      process(counter),
+    )
     const max = new Map<string, number>()
     for (const [k, n] of out) max.set(k, Math.max(max.get(k) ?? 0, n))
     for (const [shop] of expectedTotals) assert.is(max.get(shop), sales.filter((s) => s.shop === shop).length)
@@ -90,7 +144,10 @@ test('process with keyed ValueState counts per key across parallel subtasks', as
 
 test('keyBy gives a KeyedStream in the DataStream API', () => {
   const env = StreamEnvironment.create({ logLevel: 'silent' })
-  assert.instance(env.fromElements(1).keyBy((x) => x), KeyedStream)
+  assert.instance(
+    env.fromElements(1).keyBy((x) => x),
+    KeyedStream,
+  )
 })
 
 test.run()

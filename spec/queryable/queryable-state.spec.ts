@@ -1,7 +1,21 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Subject } from 'rxjs'
-import { StreamEnvironment, keyBy, process, ValueStateDescriptor, MapStateDescriptor, KeyGroupRange, keyGroupOf, type ValueState, type MapState, type ProcessFunction, type RuntimeContext, type ProcessContext, type Collector } from '../../lib/index.js'
+import {
+  StreamEnvironment,
+  keyBy,
+  process,
+  ValueStateDescriptor,
+  MapStateDescriptor,
+  KeyGroupRange,
+  keyGroupOf,
+  type ValueState,
+  type MapState,
+  type ProcessFunction,
+  type RuntimeContext,
+  type ProcessContext,
+  type Collector,
+} from '../../lib/index.js'
 import { CallbackSink } from '../../lib/connectors/collections/callback-sink.js'
 import { QueryableStateClient, QueryableStateError } from '../../lib/queryable/queryable-state-client.js'
 import { QueryableStateServer, type QueryableStateOptions } from '../../lib/queryable/queryable-state-server.js'
@@ -35,7 +49,13 @@ async function startJob(queryableState: QueryableStateOptions | QueryableStateSe
   const clicks = new Subject<Click>()
   let processed = 0
   const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent', queryableState })
-  env.fromObservable(clicks).pipe(keyBy((c: Click) => c.page), process(new Counter())).sinkTo(new CallbackSink(() => void processed++))
+  env
+    .fromObservable(clicks)
+    .pipe(
+      keyBy((c: Click) => c.page),
+      process(new Counter()),
+    )
+    .sinkTo(new CallbackSink(() => void processed++))
   const job = env.executeAsync('clicks')
   await job.running
   return { clicks, job, processed: () => processed }
@@ -69,15 +89,21 @@ test('unknown jobs, unknown states and missing keys get clear answers', async ()
     clicks.next({ page: '/x', user: 'u' })
     await waitFor(() => processed() === 1)
     assert.is(await client.get(job.id, 'clicks', '/never-clicked'), undefined)
-    await client.get('no-such-job', 'clicks', '/x').then(() => assert.unreachable(), (e) => {
-      assert.instance(e, QueryableStateError)
-      assert.is(e.code, 'ERR_UNKNOWN_JOB')
-      assert.is(e.status, 404)
-    })
-    await client.get(job.id, 'nope', '/x').then(() => assert.unreachable(), (e) => {
-      assert.is(e.code, 'ERR_UNKNOWN_STATE')
-      assert.match(e.message, /clicks/)
-    })
+    await client.get('no-such-job', 'clicks', '/x').then(
+      () => assert.unreachable(),
+      (e) => {
+        assert.instance(e, QueryableStateError)
+        assert.is(e.code, 'ERR_UNKNOWN_JOB')
+        assert.is(e.status, 404)
+      },
+    )
+    await client.get(job.id, 'nope', '/x').then(
+      () => assert.unreachable(),
+      (e) => {
+        assert.is(e.code, 'ERR_UNKNOWN_STATE')
+        assert.match(e.message, /clicks/)
+      },
+    )
     const bad = await fetch(`${job.queryableStateUrl}/jobs/${job.id}/states/clicks?key=not-json`)
     assert.is(bad.status, 400)
   } finally {
@@ -90,12 +116,21 @@ test('a token is required when set', async () => {
   try {
     clicks.next({ page: '/x', user: 'u' })
     await waitFor(() => processed() === 1)
-    await new QueryableStateClient(job.queryableStateUrl!).get(job.id, 'clicks', '/x').then(() => assert.unreachable(), (e) => {
-      assert.is(e.code, 'ERR_UNAUTHORIZED')
-      assert.is(e.status, 401)
-    })
-    await new QueryableStateClient(job.queryableStateUrl!, { token: 'wrong' }).get(job.id, 'clicks', '/x').then(() => assert.unreachable(), (e) => assert.is(e.status, 401))
-    assert.is(await new QueryableStateClient(job.queryableStateUrl!, { token: 's3cret' }).get(job.id, 'clicks', '/x'), 1)
+    await new QueryableStateClient(job.queryableStateUrl!).get(job.id, 'clicks', '/x').then(
+      () => assert.unreachable(),
+      (e) => {
+        assert.is(e.code, 'ERR_UNAUTHORIZED')
+        assert.is(e.status, 401)
+      },
+    )
+    await new QueryableStateClient(job.queryableStateUrl!, { token: 'wrong' }).get(job.id, 'clicks', '/x').then(
+      () => assert.unreachable(),
+      (e) => assert.is(e.status, 401),
+    )
+    assert.is(
+      await new QueryableStateClient(job.queryableStateUrl!, { token: 's3cret' }).get(job.id, 'clicks', '/x'),
+      1,
+    )
   } finally {
     await job.cancel()
   }
@@ -105,7 +140,10 @@ test('the server stops with the job; a shared server only forgets it', async () 
   const { job } = await startJob({ port: 0 })
   const url = job.queryableStateUrl!
   await job.cancel()
-  await fetch(`${url}/jobs`).then(() => assert.unreachable('server still up'), (e) => assert.ok(e))
+  await fetch(`${url}/jobs`).then(
+    () => assert.unreachable('server still up'),
+    (e) => assert.ok(e),
+  )
   const shared = await QueryableStateServer.start()
   try {
     const second = await startJob(shared)
@@ -121,24 +159,39 @@ test('the server stops with the job; a shared server only forgets it', async () 
 test('queries during a restart answer 503 and are retriable', async () => {
   const clicks = new Subject<Click>()
   let failOnce = true
-  const env = StreamEnvironment.create({ parallelism: 1, logLevel: 'silent', queryableState: { port: 0 }, restartStrategy: { kind: 'fixed-delay', attempts: 1, delayMs: 300 } })
-  env.fromObservable(clicks).pipe(keyBy((c: Click) => c.page), process(new Counter()), process((n: number, _ctx, out) => {
-    if (n === 2 && failOnce) {
-      failOnce = false
-      throw new Error('boom')
-    }
-    out.collect(n)
-  })).sinkTo(new CallbackSink(() => {}))
+  const env = StreamEnvironment.create({
+    parallelism: 1,
+    logLevel: 'silent',
+    queryableState: { port: 0 },
+    restartStrategy: { kind: 'fixed-delay', attempts: 1, delayMs: 300 },
+  })
+  env
+    .fromObservable(clicks)
+    .pipe(
+      keyBy((c: Click) => c.page),
+      process(new Counter()),
+      process((n: number, _ctx, out) => {
+        if (n === 2 && failOnce) {
+          failOnce = false
+          throw new Error('boom')
+        }
+        out.collect(n)
+      }),
+    )
+    .sinkTo(new CallbackSink(() => {}))
   const job = env.executeAsync()
   await job.running
   const client = new QueryableStateClient(job.queryableStateUrl!)
   clicks.next({ page: '/p', user: 'u' })
   clicks.next({ page: '/p', user: 'u' })
   await waitFor(() => !failOnce)
-  await client.get(job.id, 'clicks', '/p').then(() => assert.unreachable(), (e) => {
-    assert.is(e.code, 'ERR_JOB_RESTARTING')
-    assert.ok(e.retriable)
-  })
+  await client.get(job.id, 'clicks', '/p').then(
+    () => assert.unreachable(),
+    (e) => {
+      assert.is(e.code, 'ERR_JOB_RESTARTING')
+      assert.ok(e.retriable)
+    },
+  )
   await job.cancel()
 })
 

@@ -29,7 +29,13 @@ test('a slow sink backpressures a fast source: records in flight stay within the
   const batchSize = 64
   const channelCredits = 2
   const env = StreamEnvironment.create({ batchSize, channelCredits, parallelism: 2, logLevel: 'silent' })
-  env.fromSequence(1, 100_000).pipe(map((x: number) => x, { uid: 'produce' }), keyBy((x: number) => x % 13)).sinkTo(slowSink(256), { uid: 'slow' })
+  env
+    .fromSequence(1, 100_000)
+    .pipe(
+      map((x: number) => x, { uid: 'produce' }),
+      keyBy((x: number) => x % 13),
+    )
+    .sinkTo(slowSink(256), { uid: 'slow' })
   const job = env.executeAsync()
   let samples = 0
   let maxInFlight = 0
@@ -38,7 +44,11 @@ test('a slow sink backpressures a fast source: records in flight stay within the
     const produced = m.operators.find((o) => o.operator === 'produce')?.recordsOut ?? 0
     const consumed = m.operators.find((o) => o.operator === 'slow')?.recordsIn ?? 0
     maxInFlight = Math.max(maxInFlight, produced - consumed)
-    for (const s of m.subtasks) assert.ok(s.queuedRecords <= s.inputCapacity, `${s.vertex}#${s.subtask} queued ${s.queuedRecords} > ${s.inputCapacity}`)
+    for (const s of m.subtasks)
+      assert.ok(
+        s.queuedRecords <= s.inputCapacity,
+        `${s.vertex}#${s.subtask} queued ${s.queuedRecords} > ${s.inputCapacity}`,
+      )
     samples++
   }, 2)
   const result = await job.result
@@ -50,7 +60,10 @@ test('a slow sink backpressures a fast source: records in flight stay within the
   assert.ok(samples > 5, 'sampled while running')
   for (const s of result.metrics.subtasks) assert.ok(s.maxQueuedRecords <= s.inputCapacity)
   const sources = result.metrics.subtasks.filter((s) => s.vertex.startsWith('sequence'))
-  assert.ok(sources.some((s) => s.backpressuredMs > 0), 'the source was held back')
+  assert.ok(
+    sources.some((s) => s.backpressuredMs > 0),
+    'the source was held back',
+  )
   assert.is(result.metrics.operators.find((o) => o.operator === 'slow')!.recordsIn, 100_000)
 })
 

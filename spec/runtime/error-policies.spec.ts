@@ -10,7 +10,10 @@ const lines = ['{"a":1}', 'not json', '{"a":3}']
 test('escalate (default) fails the job with an error naming operator, subtask and record', async () => {
   const env = StreamEnvironment.create({ logLevel: 'silent' })
   try {
-    await env.fromCollection(lines).pipe(map((l: string) => JSON.parse(l), { name: 'parse' })).executeAndCollect()
+    await env
+      .fromCollection(lines)
+      .pipe(map((l: string) => JSON.parse(l), { name: 'parse' }))
+      .executeAndCollect()
     assert.unreachable('job should fail')
   } catch (error) {
     assert.instance(error, UserFunctionError)
@@ -39,7 +42,10 @@ test('resume sends the failing record to the dead-letter side output with the re
 
 test('dead letters no stream reads reach the job handle and the metrics', async () => {
   const env = StreamEnvironment.create({ logLevel: 'silent' })
-  env.fromCollection(lines).pipe(map((l: string) => JSON.parse(l), { onError: 'resume' })).sinkTo(new CallbackSink(() => {}))
+  env
+    .fromCollection(lines)
+    .pipe(map((l: string) => JSON.parse(l), { onError: 'resume' }))
+    .sinkTo(new CallbackSink(() => {}))
   const job = env.executeAsync()
   const letters: DeadLetter[] = []
   job.deadLetters.subscribe((l) => letters.push(l))
@@ -49,29 +55,51 @@ test('dead letters no stream reads reach the job handle and the metrics', async 
 })
 
 test('resume works in embedded mode too', async () => {
-  assert.equal(await runEmbedded(lines, map((l: string) => JSON.parse(l).a, { onError: 'resume' })), [1, 3])
+  assert.equal(
+    await runEmbedded(
+      lines,
+      map((l: string) => JSON.parse(l).a, { onError: 'resume' }),
+    ),
+    [1, 3],
+  )
 })
 
 test('a fixed-delay restart strategy restarts a failed job from the start and it then finishes', async () => {
   let failuresLeft = 2
-  const env = StreamEnvironment.create({ logLevel: 'silent', restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 10 } })
-  const out = await env.fromCollection([1, 2, 3]).pipe(map((x: number) => {
-    if (x === 2 && failuresLeft-- > 0) throw new Error('transient')
-    return x
-  })).executeAndCollect()
+  const env = StreamEnvironment.create({
+    logLevel: 'silent',
+    restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 10 },
+  })
+  const out = await env
+    .fromCollection([1, 2, 3])
+    .pipe(
+      map((x: number) => {
+        if (x === 2 && failuresLeft-- > 0) throw new Error('transient')
+        return x
+      }),
+    )
+    .executeAndCollect()
   // no checkpoints yet: each attempt starts over, so records before the failure repeat
   assert.equal(out.slice(-3), [1, 2, 3])
   assert.is(failuresLeft, -1)
 })
 
 test('when restarts are exhausted the job fails with the last error', async () => {
-  const env = StreamEnvironment.create({ logLevel: 'silent', restartStrategy: { kind: 'fixed-delay', attempts: 1, delayMs: 1 } })
+  const env = StreamEnvironment.create({
+    logLevel: 'silent',
+    restartStrategy: { kind: 'fixed-delay', attempts: 1, delayMs: 1 },
+  })
   let calls = 0
   try {
-    await env.fromCollection([1]).pipe(map(() => {
-      calls++
-      throw new Error('always')
-    })).executeAndCollect()
+    await env
+      .fromCollection([1])
+      .pipe(
+        map(() => {
+          calls++
+          throw new Error('always')
+        }),
+      )
+      .executeAndCollect()
     assert.unreachable()
   } catch (error) {
     assert.instance(error, UserFunctionError)
@@ -82,16 +110,36 @@ test('when restarts are exhausted the job fails with the last error', async () =
 test('the restart policy restarts even when the job strategy is none, a bounded number of times', async () => {
   let calls = 0
   const env = StreamEnvironment.create({ logLevel: 'silent' })
-  const out = await env.fromCollection([1, 2]).pipe(map((x: number) => {
-    if (x === 2 && calls++ === 0) throw new Error('once')
-    return x
-  }, { onError: 'restart' })).executeAndCollect()
+  const out = await env
+    .fromCollection([1, 2])
+    .pipe(
+      map(
+        (x: number) => {
+          if (x === 2 && calls++ === 0) throw new Error('once')
+          return x
+        },
+        { onError: 'restart' },
+      ),
+    )
+    .executeAndCollect()
   assert.equal(out.slice(-2), [1, 2])
   calls = 0
-  await env.fromCollection([1]).pipe(map(() => { calls++; throw new Error('always') }, { onError: 'restart' })).executeAndCollect().then(
-    () => assert.unreachable(),
-    (e) => assert.instance(e, UserFunctionError),
-  )
+  await env
+    .fromCollection([1])
+    .pipe(
+      map(
+        () => {
+          calls++
+          throw new Error('always')
+        },
+        { onError: 'restart' },
+      ),
+    )
+    .executeAndCollect()
+    .then(
+      () => assert.unreachable(),
+      (e) => assert.instance(e, UserFunctionError),
+    )
   assert.is(calls, 4)
 })
 
@@ -108,7 +156,13 @@ test('decode sends undecodable records to the dead-letter output with the reason
   assert.is(letters[0]!.record, 'not json')
   assert.match(letters[0]!.reason, /^cannot decode: .*JSON/)
   assert.instance(letters[0]!.error, DecodeError)
-  assert.equal(await runEmbedded(lines, decode((l: string) => JSON.parse(l).a)), [1, 3])
+  assert.equal(
+    await runEmbedded(
+      lines,
+      decode((l: string) => JSON.parse(l).a),
+    ),
+    [1, 3],
+  )
 })
 
 test.run()

@@ -8,7 +8,13 @@ import { waitFor } from '../support/wait-for.js'
 
 test('a job output is an Observable; unsubscribing cancels the job', async () => {
   const env = StreamEnvironment.create({ logLevel: 'silent' })
-  const firstFive = await lastValueFrom(env.fromSequence(1, 1_000_000_000).pipe(map((x: number) => x * 2)).toObservable().pipe(take(5), toArray()))
+  const firstFive = await lastValueFrom(
+    env
+      .fromSequence(1, 1_000_000_000)
+      .pipe(map((x: number) => x * 2))
+      .toObservable()
+      .pipe(take(5), toArray()),
+  )
   assert.equal(firstFive, [2, 4, 6, 8, 10])
 })
 
@@ -30,7 +36,10 @@ test('cancel stops an unbounded job and resolves its result as cancelled', async
 
 test('metrics count records per operator and report flow control', async () => {
   const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
-  env.fromSequence(1, 10_000).pipe(map((x: number) => x, { name: 'identity', uid: 'identity' })).sinkTo(new CallbackSink(() => {}), { uid: 'sink' })
+  env
+    .fromSequence(1, 10_000)
+    .pipe(map((x: number) => x, { name: 'identity', uid: 'identity' }))
+    .sinkTo(new CallbackSink(() => {}), { uid: 'sink' })
   const { metrics } = await env.execute()
   const identity = metrics.operators.find((o) => o.operator === 'identity')!
   assert.is(identity.recordsIn, 10_000)
@@ -54,23 +63,50 @@ test('progress emits metrics snapshots while the job runs', async () => {
 })
 
 test('invalid environment options fail at create time, naming the option and value', () => {
-  assert.throws(() => StreamEnvironment.create({ parallelism: 0 }), (e: unknown) => e instanceof ConfigError && e.option === 'parallelism' && /0/.test(e.message))
-  assert.throws(() => StreamEnvironment.create({ parallelism: 300 }), (e: unknown) => e instanceof ConfigError && e.option === 'parallelism')
-  assert.throws(() => StreamEnvironment.create({ batchSize: 1.5 }), (e: unknown) => e instanceof ConfigError && e.option === 'batchSize')
-  assert.throws(() => StreamEnvironment.create({ restartStrategy: { kind: 'fixed-delay', attempts: -1, delayMs: 0 } }), (e: unknown) => e instanceof ConfigError && e.option === 'restartStrategy.attempts')
-  assert.throws(() => StreamEnvironment.create({ restartStrategy: { kind: 'sometimes' } as never }), (e: unknown) => e instanceof ConfigError && e.option === 'restartStrategy.kind')
+  assert.throws(
+    () => StreamEnvironment.create({ parallelism: 0 }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'parallelism' && /0/.test(e.message),
+  )
+  assert.throws(
+    () => StreamEnvironment.create({ parallelism: 300 }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'parallelism',
+  )
+  assert.throws(
+    () => StreamEnvironment.create({ batchSize: 1.5 }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'batchSize',
+  )
+  assert.throws(
+    () => StreamEnvironment.create({ restartStrategy: { kind: 'fixed-delay', attempts: -1, delayMs: 0 } }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'restartStrategy.attempts',
+  )
+  assert.throws(
+    () => StreamEnvironment.create({ restartStrategy: { kind: 'sometimes' } as never }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'restartStrategy.kind',
+  )
 })
 
 test('a job without sinks fails when built', () => {
   const env = StreamEnvironment.create({ logLevel: 'silent' })
   env.fromElements(1)
-  assert.throws(() => env.executeAsync(), (e: unknown) => e instanceof ConfigError && /sink/.test(e.message))
+  assert.throws(
+    () => env.executeAsync(),
+    (e: unknown) => e instanceof ConfigError && /sink/.test(e.message),
+  )
 })
 
 test('duplicate uids fail when the job is built', () => {
   const env = StreamEnvironment.create({ logLevel: 'silent' })
-  env.fromElements(1).pipe(map((x: number) => x, { uid: 'same' }), map((x: number) => x, { uid: 'same' })).sinkTo(new CallbackSink(() => {}))
-  assert.throws(() => env.executeAsync(), (e: unknown) => e instanceof ConfigError && /uid/.test(e.message))
+  env
+    .fromElements(1)
+    .pipe(
+      map((x: number) => x, { uid: 'same' }),
+      map((x: number) => x, { uid: 'same' }),
+    )
+    .sinkTo(new CallbackSink(() => {}))
+  assert.throws(
+    () => env.executeAsync(),
+    (e: unknown) => e instanceof ConfigError && /uid/.test(e.message),
+  )
 })
 
 test.run()

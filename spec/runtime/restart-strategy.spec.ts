@@ -15,7 +15,10 @@ test('fixed delay restarts up to its attempts', () => {
 
 test('exponential backoff doubles up to its maximum and honours jitter and max attempts', () => {
   const s = { kind: 'exponential-backoff', initialDelayMs: 10, maxDelayMs: 50, maxAttempts: 4 } as const
-  assert.equal([1, 2, 3, 4].map((n) => decideRestart(s, Array(n).fill(0))), [10, 20, 40, 50].map((delayMs) => ({ restart: true, delayMs })))
+  assert.equal(
+    [1, 2, 3, 4].map((n) => decideRestart(s, Array(n).fill(0))),
+    [10, 20, 40, 50].map((delayMs) => ({ restart: true, delayMs })),
+  )
   assert.equal(decideRestart(s, Array(5).fill(0)), { restart: false })
   const jittered = decideRestart({ ...s, jitter: 0.5 }, [0], () => 1) as { delayMs: number }
   assert.is(jittered.delayMs, 15)

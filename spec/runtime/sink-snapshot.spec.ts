@@ -41,7 +41,10 @@ for (const writesWhileSnapshotting of [true, false]) {
       else assert.is(during, 0, 'nothing written while the snapshot was pending')
       probe.release()
       const before = probe.written
-      await waitFor(() => probe.written > before + 1_000, { timeoutMs: 5_000, description: 'records flow after the snapshot settled' })
+      await waitFor(() => probe.written > before + 1_000, {
+        timeoutMs: 5_000,
+        description: 'records flow after the snapshot settled',
+      })
     } finally {
       probe.release()
       await job.cancel()

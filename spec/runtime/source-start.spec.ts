@@ -46,13 +46,24 @@ class BusyAtOpen extends StreamOperator<number, number> {
 
 test('a source reader is not polled before its start() settles, even when a chained operator wakes the subtask', async () => {
   const readers: SlowStartReader[] = []
-  const source: Source<number> = { name: 'slow start', bounded: true, createReader: () => readers[readers.push(new SlowStartReader()) - 1]! }
+  const source: Source<number> = {
+    name: 'slow start',
+    bounded: true,
+    createReader: () => readers[readers.push(new SlowStartReader()) - 1]!,
+  }
   const env = StreamEnvironment.create({ logLevel: 'silent' })
   const seen: number[] = []
-  env.fromSource(source).transform('busy at open', () => new BusyAtOpen()).sinkTo(new CallbackSink((v: number) => seen.push(v)))
+  env
+    .fromSource(source)
+    .transform('busy at open', () => new BusyAtOpen())
+    .sinkTo(new CallbackSink((v: number) => seen.push(v)))
   await env.execute()
   assert.equal(seen, [0, 1, 2, 3, 4])
-  assert.equal(readers.map((r) => r.early), [0], 'no poll before start settled')
+  assert.equal(
+    readers.map((r) => r.early),
+    [0],
+    'no poll before start settled',
+  )
 })
 
 test.run()

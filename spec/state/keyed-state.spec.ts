@@ -1,7 +1,13 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { KeyedStateBackend } from '../../lib/state/keyed-state-backend.js'
-import { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, ValueStateDescriptor } from '../../lib/state/descriptors.js'
+import {
+  AggregatingStateDescriptor,
+  ListStateDescriptor,
+  MapStateDescriptor,
+  ReducingStateDescriptor,
+  ValueStateDescriptor,
+} from '../../lib/state/descriptors.js'
 import { KeyGroupRange, keyGroupOf, subtaskForKeyGroup } from '../../lib/state/key-groups.js'
 import { KeyedSnapshotWriter, restoreKeyedState } from '../../lib/state/keyed-snapshot.js'
 import { ConfigError, StateError } from '../../lib/errors.js'
@@ -15,35 +21,53 @@ function backend(clock = () => 0) {
 test('value state is scoped to the current key and gives the default', () => {
   const { b, use } = backend()
   const count = b.getState(new ValueStateDescriptor<number>('count', { defaultValue: 0 }))
-  use('a'); count.update(count.value()! + 5)
-  use('b'); assert.is(count.value(), 0)
-  use('a'); assert.is(count.value(), 5)
-  count.clear(); assert.is(count.value(), 0)
+  use('a')
+  count.update(count.value()! + 5)
+  use('b')
+  assert.is(count.value(), 0)
+  use('a')
+  assert.is(count.value(), 5)
+  count.clear()
+  assert.is(count.value(), 0)
 })
 
 test('list, map, reducing and aggregating state', () => {
   const { b, use } = backend()
   use('k')
   const list = b.getListState(new ListStateDescriptor<number>('l'))
-  list.add(1); list.addAll([2, 3]); assert.equal(list.get(), [1, 2, 3])
-  list.update([]); assert.equal(list.get(), [])
+  list.add(1)
+  list.addAll([2, 3])
+  assert.equal(list.get(), [1, 2, 3])
+  list.update([])
+  assert.equal(list.get(), [])
   const map = b.getMapState(new MapStateDescriptor<string, number>('m'))
-  map.put('x', 1); map.put('y', 2); map.remove('x')
-  assert.equal([...map.entries()], [['y', 2]]); assert.ok(map.contains('y')); assert.not.ok(map.isEmpty())
+  map.put('x', 1)
+  map.put('y', 2)
+  map.remove('x')
+  assert.equal([...map.entries()], [['y', 2]])
+  assert.ok(map.contains('y'))
+  assert.not.ok(map.isEmpty())
   const sum = b.getReducingState(new ReducingStateDescriptor<number>('r', (a, c) => a + c))
-  sum.add(3); sum.add(4); assert.is(sum.get(), 7)
-  const avg = b.getAggregatingState(new AggregatingStateDescriptor('avg', {
-    createAccumulator: () => [0, 0] as [number, number],
-    add: (v: number, [s, n]: [number, number]) => [s + v, n + 1] as [number, number],
-    getResult: ([s, n]: [number, number]) => s / n,
-  }))
-  avg.add(2); avg.add(4); assert.is(avg.get(), 3)
+  sum.add(3)
+  sum.add(4)
+  assert.is(sum.get(), 7)
+  const avg = b.getAggregatingState(
+    new AggregatingStateDescriptor('avg', {
+      createAccumulator: () => [0, 0] as [number, number],
+      add: (v: number, [s, n]: [number, number]) => [s + v, n + 1] as [number, number],
+      getResult: ([s, n]: [number, number]) => s / n,
+    }),
+  )
+  avg.add(2)
+  avg.add(4)
+  assert.is(avg.get(), 3)
 })
 
 test('state entries live in the table of their key group', () => {
   const { b, use } = backend()
   const v = b.getState(new ValueStateDescriptor<string>('v'))
-  use('alpha'); v.update('A')
+  use('alpha')
+  v.update('A')
   const table = b.table('v')!
   assert.equal([...table.entries(keyGroupOf('alpha', 128))], [['alpha', 'A']])
   assert.is(table.size, 1)
@@ -54,17 +78,30 @@ test('a TTL expires entries after ttlMs of processing time, on write or on read 
   const { b, use } = backend(() => now)
   const onWrite = b.getState(new ValueStateDescriptor<number>('w', { ttl: { ttlMs: 100 } }))
   const onRead = b.getState(new ValueStateDescriptor<number>('r', { ttl: { ttlMs: 100, updateOn: 'read-and-write' } }))
-  use('k'); onWrite.update(1); onRead.update(1)
-  now = 60; assert.is(onWrite.value(), 1); assert.is(onRead.value(), 1)
-  now = 120; assert.is(onWrite.value(), undefined, 'expired 100 ms after the write'); assert.is(onRead.value(), 1, 'the read at 60 restarted its clock')
-  now = 300; assert.is(onRead.value(), undefined)
+  use('k')
+  onWrite.update(1)
+  onRead.update(1)
+  now = 60
+  assert.is(onWrite.value(), 1)
+  assert.is(onRead.value(), 1)
+  now = 120
+  assert.is(onWrite.value(), undefined, 'expired 100 ms after the write')
+  assert.is(onRead.value(), 1, 'the read at 60 restarted its clock')
+  now = 300
+  assert.is(onRead.value(), undefined)
 })
 
 test('declaring one name as two kinds of state fails clearly', () => {
   const { b } = backend()
   b.getState(new ValueStateDescriptor('x'))
-  assert.throws(() => b.getListState(new ListStateDescriptor('x')), (e: unknown) => e instanceof StateError && /value state/.test((e as Error).message))
-  assert.throws(() => new ValueStateDescriptor(''), (e: unknown) => e instanceof ConfigError)
+  assert.throws(
+    () => b.getListState(new ListStateDescriptor('x')),
+    (e: unknown) => e instanceof StateError && /value state/.test((e as Error).message),
+  )
+  assert.throws(
+    () => new ValueStateDescriptor(''),
+    (e: unknown) => e instanceof ConfigError,
+  )
 })
 
 test('key group ranges cover all groups exactly once and agree with the owner function', () => {
@@ -79,47 +116,66 @@ test('key group ranges cover all groups exactly once and agree with the owner fu
     assert.is(next, 128)
   }
   assert.is(keyGroupOf('user-1', 128), keyGroupOf('user-1', 128))
-  assert.throws(() => keyGroupOf({} as never, 128), (e: unknown) => e instanceof ConfigError)
+  assert.throws(
+    () => keyGroupOf({} as never, 128),
+    (e: unknown) => e instanceof ConfigError,
+  )
 })
 
-for (const [how, touchBudgetMs] of [['groups written on their first change', 50], ['copy on write per entry, no touch budget', 0]] as const) {
-test(`a snapshot holds the state as of its start while records change it (${how})`, () => {
-  const { b, use } = backend()
-  const count = b.getState(new ValueStateDescriptor<number>('count'))
-  const seen = b.getListState(new ListStateDescriptor<string>('seen'))
-  const keys = Array.from({ length: 300 }, (_, i) => `k${i}`)
-  for (const k of keys) {
-    use(k)
-    count.update(1)
-    seen.add('before')
-  }
-  const writer = new KeyedSnapshotWriter(b, undefined, touchBudgetMs)
-  writer.step(0) // writes at least one group now, the rest later
-  for (const k of keys) {
-    use(k)
-    count.update(count.value()! + 1) // overwrite
-    seen.add('after') // in-place change of a list obtained during the snapshot
-  }
-  use('k0'); count.clear() // a removal
-  use('new'); count.update(99) // a key that did not exist at the start
-  while (!writer.step(1));
-  const snapshot = writer.result()
-  const restored = new KeyedStateBackend(new KeyGroupRange(0, 127), () => 0)
-  restoreKeyedState(restored, undefined, [JSON.parse(JSON.stringify({ ...snapshot, groups: Object.fromEntries(Object.entries(snapshot.groups).map(([g, t]) => [g, JSON.parse(t as string)])) }))])
-  const rCount = restored.getState(new ValueStateDescriptor<number>('count'))
-  const rSeen = restored.getListState(new ListStateDescriptor<string>('seen'))
-  for (const k of keys) {
-    restored.keyContext.set(k, keyGroupOf(k, 128))
-    assert.is(rCount.value(), 1, k)
-    assert.equal(rSeen.get(), ['before'], k)
-  }
-  restored.keyContext.set('new', keyGroupOf('new', 128))
-  assert.is(rCount.value(), undefined)
-  // and the live state has every change
-  use('k1'); assert.is(count.value(), 2); assert.equal(seen.get(), ['before', 'after'])
-  use('k0'); assert.is(count.value(), undefined)
-  use('new'); assert.is(count.value(), 99)
-})
+for (const [how, touchBudgetMs] of [
+  ['groups written on their first change', 50],
+  ['copy on write per entry, no touch budget', 0],
+] as const) {
+  test(`a snapshot holds the state as of its start while records change it (${how})`, () => {
+    const { b, use } = backend()
+    const count = b.getState(new ValueStateDescriptor<number>('count'))
+    const seen = b.getListState(new ListStateDescriptor<string>('seen'))
+    const keys = Array.from({ length: 300 }, (_, i) => `k${i}`)
+    for (const k of keys) {
+      use(k)
+      count.update(1)
+      seen.add('before')
+    }
+    const writer = new KeyedSnapshotWriter(b, undefined, touchBudgetMs)
+    writer.step(0) // writes at least one group now, the rest later
+    for (const k of keys) {
+      use(k)
+      count.update(count.value()! + 1) // overwrite
+      seen.add('after') // in-place change of a list obtained during the snapshot
+    }
+    use('k0')
+    count.clear() // a removal
+    use('new')
+    count.update(99) // a key that did not exist at the start
+    while (!writer.step(1));
+    const snapshot = writer.result()
+    const restored = new KeyedStateBackend(new KeyGroupRange(0, 127), () => 0)
+    restoreKeyedState(restored, undefined, [
+      JSON.parse(
+        JSON.stringify({
+          ...snapshot,
+          groups: Object.fromEntries(Object.entries(snapshot.groups).map(([g, t]) => [g, JSON.parse(t as string)])),
+        }),
+      ),
+    ])
+    const rCount = restored.getState(new ValueStateDescriptor<number>('count'))
+    const rSeen = restored.getListState(new ListStateDescriptor<string>('seen'))
+    for (const k of keys) {
+      restored.keyContext.set(k, keyGroupOf(k, 128))
+      assert.is(rCount.value(), 1, k)
+      assert.equal(rSeen.get(), ['before'], k)
+    }
+    restored.keyContext.set('new', keyGroupOf('new', 128))
+    assert.is(rCount.value(), undefined)
+    // and the live state has every change
+    use('k1')
+    assert.is(count.value(), 2)
+    assert.equal(seen.get(), ['before', 'after'])
+    use('k0')
+    assert.is(count.value(), undefined)
+    use('new')
+    assert.is(count.value(), 99)
+  })
 }
 
 test.run()

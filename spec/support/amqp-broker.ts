@@ -1,5 +1,12 @@
 import { execFile } from 'node:child_process'
-import { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options, connect } from 'amqplib'
+import {
+  type Channel,
+  type ChannelModel,
+  type ConfirmChannel,
+  type ConsumeMessage,
+  type Options,
+  connect,
+} from 'amqplib'
 import type { Source, SourceReader, SourceReaderContext } from '../../lib/runtime/source.js'
 
 /** The machine's shared RabbitMQ (scripts/services.d starts it); SLUICE_AMQP_URL overrides. */
@@ -32,7 +39,12 @@ export interface PublishPlan {
  * await admin.queue(q); await admin.publish(q, 1000); await admin.close()
  */
 export class AmqpAdmin {
-  private constructor(readonly model: ChannelModel, readonly channel: ConfirmChannel, private readonly declared: string[], private readonly exchanges: string[]) {}
+  private constructor(
+    readonly model: ChannelModel,
+    readonly channel: ConfirmChannel,
+    private readonly declared: string[],
+    private readonly exchanges: string[],
+  ) {}
 
   static async open(url = AMQP_URL): Promise<AmqpAdmin> {
     const model = await connect(url, { clientProperties: { connection_name: 'sluice-spec-admin' } })
@@ -65,7 +77,10 @@ export class AmqpAdmin {
     const body = plan.body ?? ((i: number) => `m${i}`)
     for (let i = from; i < from + count; i++) {
       const b = body(i)
-      const ok = this.channel.sendToQueue(queue, typeof b === 'string' ? Buffer.from(b) : b, { persistent: true, ...plan.properties?.(i) })
+      const ok = this.channel.sendToQueue(queue, typeof b === 'string' ? Buffer.from(b) : b, {
+        persistent: true,
+        ...plan.properties?.(i),
+      })
       if (!ok) await new Promise<void>((resolve) => this.channel.once('drain', () => resolve()))
       if ((i - from) % 2000 === 1999) await this.channel.waitForConfirms()
     }
@@ -81,7 +96,11 @@ export class AmqpAdmin {
    * Consumes and acknowledges messages of `queue` until `expected` arrived (or, without `expected`, until
    * none came for `idleMs`); returns them in delivery order.
    */
-  async drain(queue: string, expected?: number, options: { timeoutMs?: number; idleMs?: number } = {}): Promise<ConsumeMessage[]> {
+  async drain(
+    queue: string,
+    expected?: number,
+    options: { timeoutMs?: number; idleMs?: number } = {},
+  ): Promise<ConsumeMessage[]> {
     const { timeoutMs = 15_000, idleMs = 300 } = options
     const channel: Channel = await this.model.createChannel()
     channel.on('error', () => {})
@@ -90,7 +109,13 @@ export class AmqpAdmin {
       await channel.prefetch(1000)
       await new Promise<void>((resolve, reject) => {
         let idle: NodeJS.Timeout | undefined
-        const deadline = setTimeout(() => (expected === undefined ? resolve() : reject(new Error(`drain ${queue}: ${got.length} of ${expected} messages within ${timeoutMs} ms`))), timeoutMs)
+        const deadline = setTimeout(
+          () =>
+            expected === undefined
+              ? resolve()
+              : reject(new Error(`drain ${queue}: ${got.length} of ${expected} messages within ${timeoutMs} ms`)),
+          timeoutMs,
+        )
         const done = (): void => {
           clearTimeout(deadline)
           clearTimeout(idle)
@@ -152,7 +177,10 @@ export function rabbitmqctl(args: readonly string[], node?: string): Promise<str
  * assert.ok(await unacknowledgedOnBroker(queue) <= prefetch)
  */
 export async function unacknowledgedOnBroker(queue: string, node?: string): Promise<number> {
-  const out = await rabbitmqctl(['list_queues', '--quiet', '--no-table-headers', 'name', 'messages_unacknowledged'], node)
+  const out = await rabbitmqctl(
+    ['list_queues', '--quiet', '--no-table-headers', 'name', 'messages_unacknowledged'],
+    node,
+  )
   for (const line of out.split('\n')) {
     const [name, count] = line.split('\t')
     if (name === queue) return Number(count)
@@ -169,7 +197,10 @@ export async function unacknowledgedOnBroker(queue: string, node?: string): Prom
  */
 export async function closeConnectionsNamed(name: string, node?: string): Promise<number> {
   const out = await rabbitmqctl(['list_connections', '--quiet', '--no-table-headers', 'pid', 'client_properties'], node)
-  const pids = out.split('\n').filter((line) => line.includes(`{"connection_name","${name}"}`)).map((line) => line.split('\t')[0]!)
+  const pids = out
+    .split('\n')
+    .filter((line) => line.includes(`{"connection_name","${name}"}`))
+    .map((line) => line.split('\t')[0]!)
   for (const pid of pids) await rabbitmqctl(['close_connection', pid, 'sluice spec: forced close'], node)
   return pids.length
 }
@@ -182,7 +213,9 @@ export async function closeConnectionsNamed(name: string, node?: string): Promis
  * const { source, readers } = recordReaders(new RabbitMQSource({ queue }))
  * env.fromSource(source); … ; readers[0].maxUnacknowledged
  */
-export function recordReaders<T, S, R extends SourceReader<T, S>>(inner: Source<T, S> & { createReader(context: SourceReaderContext, restored?: S[]): R }): { source: Source<T, S>; readers: R[] } {
+export function recordReaders<T, S, R extends SourceReader<T, S>>(
+  inner: Source<T, S> & { createReader(context: SourceReaderContext, restored?: S[]): R },
+): { source: Source<T, S>; readers: R[] } {
   const readers: R[] = []
   const source: Source<T, S> = {
     name: inner.name,
@@ -206,7 +239,10 @@ export function recordReaders<T, S, R extends SourceReader<T, S>>(inner: Source<
  * @example
  * await waitUntil(async () => (await admin.count(queue)) === 0, { description: 'queue drained' })
  */
-export async function waitUntil(predicate: () => Promise<boolean>, options: { timeoutMs?: number; intervalMs?: number; description?: string } = {}): Promise<void> {
+export async function waitUntil(
+  predicate: () => Promise<boolean>,
+  options: { timeoutMs?: number; intervalMs?: number; description?: string } = {},
+): Promise<void> {
   const { timeoutMs = 10_000, intervalMs = 20, description = 'condition' } = options
   const deadline = performance.now() + timeoutMs
   while (!(await predicate())) {

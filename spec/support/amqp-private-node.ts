@@ -73,7 +73,9 @@ export class PrivateRabbitNode {
     }
     const child = spawn('rabbitmq-server', ['-detached'], { env, stdio: 'ignore' })
     await new Promise<void>((resolve, reject) => {
-      child.on('error', (error) => reject(new Error(`cannot start rabbitmq-server for the private node: ${error.message}`)))
+      child.on('error', (error) =>
+        reject(new Error(`cannot start rabbitmq-server for the private node: ${error.message}`)),
+      )
       child.on('exit', () => resolve())
     })
     await waitForPort(true, timeoutMs)
@@ -100,7 +102,8 @@ async function takeLock(timeoutMs: number): Promise<void> {
       rmSync(LOCK, { recursive: true, force: true })
       continue
     }
-    if (performance.now() > deadline) throw new Error(`private RabbitMQ node: ${LOCK} held by process ${holder ?? '?'} for over ${timeoutMs} ms`)
+    if (performance.now() > deadline)
+      throw new Error(`private RabbitMQ node: ${LOCK} held by process ${holder ?? '?'} for over ${timeoutMs} ms`)
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
 }
@@ -141,12 +144,15 @@ function prepareBase(): void {
   writeFileSync(join(BASE, 'rabbitmq.conf'), `listeners.tcp.local = 127.0.0.1:${PORT}\n`)
   // The Debian wrapper runs the server as the rabbitmq user: it must own its directories.
   const uid = rabbitmqUid()
-  if (uid !== undefined && process.getuid?.() === 0) for (const dir of [BASE, join(BASE, 'mnesia'), join(BASE, 'log')]) chownSync(dir, uid.uid, uid.gid)
+  if (uid !== undefined && process.getuid?.() === 0)
+    for (const dir of [BASE, join(BASE, 'mnesia'), join(BASE, 'log')]) chownSync(dir, uid.uid, uid.gid)
 }
 
 function rabbitmqUid(): { uid: number; gid: number } | undefined {
   try {
-    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('rabbitmq:'))
+    const line = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('rabbitmq:'))
     if (line === undefined) return undefined
     const [, , uid, gid] = line.split(':')
     return { uid: Number(uid), gid: Number(gid) }
@@ -169,7 +175,10 @@ function portOpen(port: number): Promise<boolean> {
 async function waitForPort(open: boolean, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs
   while ((await portOpen(PORT)) !== open) {
-    if (performance.now() > deadline) throw new Error(`private RabbitMQ node: port ${PORT} not ${open ? 'open' : 'closed'} within ${timeoutMs} ms (logs in ${BASE}/log)`)
+    if (performance.now() > deadline)
+      throw new Error(
+        `private RabbitMQ node: port ${PORT} not ${open ? 'open' : 'closed'} within ${timeoutMs} ms (logs in ${BASE}/log)`,
+      )
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }

@@ -58,7 +58,8 @@ export function portOpen(port: number): Promise<boolean> {
 }
 
 function findBinary(name: string): string {
-  for (const dir of ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/usr/local/sbin']) if (existsSync(`${dir}/${name}`)) return `${dir}/${name}`
+  for (const dir of ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/usr/local/sbin'])
+    if (existsSync(`${dir}/${name}`)) return `${dir}/${name}`
   return name
 }
 
@@ -69,7 +70,10 @@ abstract class PrivateBroker {
   /** How many times the process was started. */
   starts = 0
 
-  protected constructor(readonly port: number, readonly dir: TempDir) {}
+  protected constructor(
+    readonly port: number,
+    readonly dir: TempDir,
+  ) {}
 
   protected abstract command(): { binary: string; args: string[] }
   protected abstract answers(): Promise<boolean>
@@ -171,7 +175,11 @@ export interface PrivateRedisOptions {
 export class PrivateRedis extends PrivateBroker {
   protected readonly label = 'private redis-server'
 
-  private constructor(port: number, dir: TempDir, private readonly options: PrivateRedisOptions) {
+  private constructor(
+    port: number,
+    dir: TempDir,
+    private readonly options: PrivateRedisOptions,
+  ) {
     super(port, dir)
   }
 
@@ -185,7 +193,25 @@ export class PrivateRedis extends PrivateBroker {
     const aof = this.options.appendOnly ?? true
     return {
       binary: findBinary('redis-server'),
-      args: ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir.path, '--appendonly', aof ? 'yes' : 'no', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'warning', ...(this.options.args ?? [])],
+      args: [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--dir',
+        this.dir.path,
+        '--appendonly',
+        aof ? 'yes' : 'no',
+        '--appendfsync',
+        'always',
+        '--daemonize',
+        'no',
+        '--loglevel',
+        'warning',
+        ...(this.options.args ?? []),
+      ],
     }
   }
 
@@ -220,13 +246,31 @@ export class PrivateRedisCluster {
   static async start(masters = 3): Promise<PrivateRedisCluster> {
     const servers: PrivateRedis[] = []
     try {
-      for (let i = 0; i < masters; i++) servers.push(await PrivateRedis.start({ appendOnly: false, args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'] }))
+      for (let i = 0; i < masters; i++)
+        servers.push(
+          await PrivateRedis.start({
+            appendOnly: false,
+            args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
+          }),
+        )
       const cluster = new PrivateRedisCluster(servers)
-      await run(findBinary('redis-cli'), ['--cluster', 'create', ...cluster.nodes.map((n) => `${n.host}:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'])
+      await run(findBinary('redis-cli'), [
+        '--cluster',
+        'create',
+        ...cluster.nodes.map((n) => `${n.host}:${n.port}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ])
       const deadline = performance.now() + 15_000
       for (const node of cluster.nodes) {
-        while (!(await run(findBinary('redis-cli'), ['-p', String(node.port), 'cluster', 'info'])).includes('cluster_state:ok')) {
-          if (performance.now() > deadline) throw new Error(`the private cluster did not become ready (node ${node.port})`)
+        while (
+          !(await run(findBinary('redis-cli'), ['-p', String(node.port), 'cluster', 'info'])).includes(
+            'cluster_state:ok',
+          )
+        ) {
+          if (performance.now() > deadline)
+            throw new Error(`the private cluster did not become ready (node ${node.port})`)
           await new Promise((resolve) => setTimeout(resolve, 50))
         }
       }
@@ -257,7 +301,11 @@ export class PrivateRedisSentinel extends PrivateBroker {
   protected readonly label = 'private redis-sentinel'
   readonly masterName = 'mymaster'
 
-  private constructor(port: number, dir: TempDir, readonly master: PrivateRedis) {
+  private constructor(
+    port: number,
+    dir: TempDir,
+    readonly master: PrivateRedis,
+  ) {
     super(port, dir)
   }
 
@@ -267,7 +315,17 @@ export class PrivateRedisSentinel extends PrivateBroker {
     try {
       await broker.start()
       const deadline = performance.now() + 15_000
-      while (!(await run(findBinary('redis-cli'), ['-p', String(broker.port), 'sentinel', 'get-master-addr-by-name', broker.masterName])).includes(String(master.port))) {
+      while (
+        !(
+          await run(findBinary('redis-cli'), [
+            '-p',
+            String(broker.port),
+            'sentinel',
+            'get-master-addr-by-name',
+            broker.masterName,
+          ])
+        ).includes(String(master.port))
+      ) {
         if (performance.now() > deadline) throw new Error('the sentinel does not know the master')
         await new Promise((resolve) => setTimeout(resolve, 50))
       }
@@ -286,12 +344,24 @@ export class PrivateRedisSentinel extends PrivateBroker {
   protected command(): { binary: string; args: string[] } {
     // Sentinel rewrites its configuration file: it lives in the temp directory
     const conf = this.dir.file('sentinel.conf')
-    writeFileSync(conf, [`port ${this.port}`, 'bind 127.0.0.1', `dir ${this.dir.path}`, `sentinel monitor ${this.masterName} 127.0.0.1 ${this.master.port} 1`, ''].join('\n'))
+    writeFileSync(
+      conf,
+      [
+        `port ${this.port}`,
+        'bind 127.0.0.1',
+        `dir ${this.dir.path}`,
+        `sentinel monitor ${this.masterName} 127.0.0.1 ${this.master.port} 1`,
+        '',
+      ].join('\n'),
+    )
     return { binary: findBinary('redis-server'), args: [conf, '--sentinel'] }
   }
 
   protected answers(): Promise<boolean> {
-    return run(findBinary('redis-cli'), ['-p', String(this.port), 'ping']).then((out) => out.includes('PONG'), () => false)
+    return run(findBinary('redis-cli'), ['-p', String(this.port), 'ping']).then(
+      (out) => out.includes('PONG'),
+      () => false,
+    )
   }
 
   override async dispose(): Promise<void> {
@@ -307,7 +377,9 @@ function run(binary: string, args: string[]): Promise<string> {
     child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')))
     child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')))
     child.once('error', reject)
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${binary} ${args.join(' ')} exited ${code}: ${out}`))))
+    child.once('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${binary} ${args.join(' ')} exited ${code}: ${out}`)),
+    )
   })
 }
 
@@ -330,7 +402,11 @@ export interface PrivateMosquittoOptions {
 export class PrivateMosquitto extends PrivateBroker {
   protected readonly label = 'private mosquitto'
 
-  private constructor(port: number, dir: TempDir, private readonly options: PrivateMosquittoOptions) {
+  private constructor(
+    port: number,
+    dir: TempDir,
+    private readonly options: PrivateMosquittoOptions,
+  ) {
     super(port, dir)
   }
 
@@ -346,23 +422,26 @@ export class PrivateMosquitto extends PrivateBroker {
 
   protected command(): { binary: string; args: string[] } {
     const conf = this.dir.file('mosquitto.conf')
-    writeFileSync(conf, [
-      `listener ${this.port} 127.0.0.1`,
-      'allow_anonymous true',
-      'persistence true',
-      `persistence_location ${this.dir.path}/`,
-      'autosave_interval 1800',
-      `max_inflight_messages ${this.options.maxInflightMessages ?? 0}`,
-      `max_queued_messages ${this.options.maxQueuedMessages ?? 0}`,
-      // without it Nagle holds small packets (PUBACKs) back behind the client's delayed ACKs: ~40 ms each
-      'set_tcp_nodelay true',
-      // started as root mosquitto would drop to user "mosquitto", who cannot write the temp directory
-      `user ${userInfo().username}`,
-      'log_dest stderr',
-      'log_type error',
-      'log_type warning',
-      '',
-    ].join('\n'))
+    writeFileSync(
+      conf,
+      [
+        `listener ${this.port} 127.0.0.1`,
+        'allow_anonymous true',
+        'persistence true',
+        `persistence_location ${this.dir.path}/`,
+        'autosave_interval 1800',
+        `max_inflight_messages ${this.options.maxInflightMessages ?? 0}`,
+        `max_queued_messages ${this.options.maxQueuedMessages ?? 0}`,
+        // without it Nagle holds small packets (PUBACKs) back behind the client's delayed ACKs: ~40 ms each
+        'set_tcp_nodelay true',
+        // started as root mosquitto would drop to user "mosquitto", who cannot write the temp directory
+        `user ${userInfo().username}`,
+        'log_dest stderr',
+        'log_type error',
+        'log_type warning',
+        '',
+      ].join('\n'),
+    )
     return { binary: findBinary('mosquitto'), args: ['-c', conf] }
   }
 
@@ -372,7 +451,9 @@ export class PrivateMosquitto extends PrivateBroker {
       const socket = connect({ host: '127.0.0.1', port: this.port })
       let reply = Buffer.alloc(0)
       socket.setTimeout(1000, () => socket.destroy())
-      socket.once('connect', () => socket.write(Buffer.from([0x10, 0x0c, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x02, 0x00, 0x3c, 0x00, 0x00])))
+      socket.once('connect', () =>
+        socket.write(Buffer.from([0x10, 0x0c, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x02, 0x00, 0x3c, 0x00, 0x00])),
+      )
       socket.on('data', (chunk: Buffer) => {
         reply = Buffer.concat([reply, chunk])
         if (reply.length >= 4) socket.end(Buffer.from([0xe0, 0x00]))

@@ -106,7 +106,9 @@ export class SourceDriver<T, Split, R extends SourceReader<T, Split> = SourceRea
   }
 
   private timedOut(timeoutMs: number): never {
-    throw new Error(`SourceDriver: the reader neither ended nor met the stop condition within ${timeoutMs} ms (${this.records.length} records, last status ${this.status})`)
+    throw new Error(
+      `SourceDriver: the reader neither ended nor met the stop condition within ${timeoutMs} ms (${this.records.length} records, last status ${this.status})`,
+    )
   }
 }
 
@@ -116,7 +118,11 @@ export class SourceDriver<T, Split, R extends SourceReader<T, Split> = SourceRea
  * @example
  * const lines = await drainSource(new TextFileSource(path))
  */
-export async function drainSource<T, Split>(source: Source<T, Split>, context: DriveContext<Split> = {}, options: RunOptions<T> = {}): Promise<T[]> {
+export async function drainSource<T, Split>(
+  source: Source<T, Split>,
+  context: DriveContext<Split> = {},
+  options: RunOptions<T> = {},
+): Promise<T[]> {
   const driver = await SourceDriver.start(source, context)
   try {
     await driver.run(options)

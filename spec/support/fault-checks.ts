@@ -27,7 +27,12 @@ export interface CountCheck {
  * @example
  * checkCounts(ledger.committed, 3000, 10, 'exactly-once').problems // []
  */
-export function checkCounts(committed: readonly string[], records: number, keys: number, mode: FaultPlan['mode']): CountCheck {
+export function checkCounts(
+  committed: readonly string[],
+  records: number,
+  keys: number,
+  mode: FaultPlan['mode'],
+): CountCheck {
   const problems: string[] = []
   const xs = multiset<number>([])
   const keyCounts = multiset<string>([])
@@ -53,9 +58,11 @@ export function checkCounts(committed: readonly string[], records: number, keys:
     }
   }
   const unexpected = [...xs.keys()].filter((x) => !(Number.isInteger(x) && x >= 1 && x <= records))
-  if (unexpected.length > 0) problems.push(`${unexpected.length} unexpected values, e.g. ${unexpected.slice(0, 5).join(', ')}`)
+  if (unexpected.length > 0)
+    problems.push(`${unexpected.length} unexpected values, e.g. ${unexpected.slice(0, 5).join(', ')}`)
   if (missing > 0) problems.push(`${missing} of ${records} inputs missing, e.g. ${missingXs.join(', ')}`)
-  if (mode === 'exactly-once' && duplicates > 0) problems.push(`${duplicates} duplicates, e.g. ${duplicateXs.join(', ')}`)
+  if (mode === 'exactly-once' && duplicates > 0)
+    problems.push(`${duplicates} duplicates, e.g. ${duplicateXs.join(', ')}`)
   for (let k = 0; k < keys; k++) {
     const expectedTotal = countOfKey(records, keys, k)
     for (let n = 1; n <= expectedTotal; n++) {
@@ -69,7 +76,8 @@ export function checkCounts(committed: readonly string[], records: number, keys:
         break
       }
     }
-    if (mode === 'exactly-once' && keyCounts.has(`${k}:${expectedTotal + 1}`)) problems.push(`key ${k}: counted past its total ${expectedTotal}`)
+    if (mode === 'exactly-once' && keyCounts.has(`${k}:${expectedTotal + 1}`))
+      problems.push(`key ${k}: counted past its total ${expectedTotal}`)
   }
   return { problems, duplicates, missing }
 }

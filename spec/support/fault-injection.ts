@@ -52,9 +52,19 @@ export class Rng {
 /** One fault of a plan. Checkpoint numbers count from 1 in the order a subtask takes them. */
 export type Fault =
   /** (a) A user function throws on its `atRecord`-th record in `subtask` (once). */
-  | { readonly kind: 'throw-in-function'; readonly stage: 'map' | 'count'; readonly subtask: number; readonly atRecord: number }
+  | {
+      readonly kind: 'throw-in-function'
+      readonly stage: 'map' | 'count'
+      readonly subtask: number
+      readonly atRecord: number
+    }
   /** (b) An operator's snapshot throws (synchronously) or rejects at its `checkpoint`-th snapshot in `subtask` (once). */
-  | { readonly kind: 'snapshot-fails'; readonly how: 'throw' | 'reject'; readonly subtask: number; readonly checkpoint: number }
+  | {
+      readonly kind: 'snapshot-fails'
+      readonly how: 'throw' | 'reject'
+      readonly subtask: number
+      readonly checkpoint: number
+    }
   /** (b) The sink's pre-commit (inside its snapshotState) rejects at the `checkpoint`-th pre-commit of the job (once). */
   | { readonly kind: 'sink-snapshot-rejects'; readonly checkpoint: number }
   /** (b) The storage fails to write a state of checkpoint id ≥ `checkpoint` (once): the checkpoint is declined. */
@@ -113,7 +123,13 @@ export interface PlanOptions {
   readonly tolerate?: boolean
 }
 
-const IN_PROCESS_KINDS = ['throw-in-function', 'snapshot-fails', 'sink-snapshot-rejects', 'storage-write-fails', 'commit-fails'] as const
+const IN_PROCESS_KINDS = [
+  'throw-in-function',
+  'snapshot-fails',
+  'sink-snapshot-rejects',
+  'storage-write-fails',
+  'commit-fails',
+] as const
 
 /**
  * The plan of an in-process schedule (faults a–c), fully determined by `seed`.
@@ -152,11 +168,21 @@ export function planFromSeed(seed: number, options: PlanOptions = {}): FaultPlan
         const stage = rng.pick(['map', 'count'] as const)
         // A count subtask sees about its share of the keys; keep N inside what it surely gets.
         const reach = stage === 'map' ? perSubtask : Math.floor(records / keys)
-        faults.push({ kind, stage, subtask: rng.int(0, parallelism - 1), atRecord: rng.int(1, Math.max(1, Math.floor(window * reach))) })
+        faults.push({
+          kind,
+          stage,
+          subtask: rng.int(0, parallelism - 1),
+          atRecord: rng.int(1, Math.max(1, Math.floor(window * reach))),
+        })
         break
       }
       case 'snapshot-fails':
-        faults.push({ kind, how: rng.pick(['throw', 'reject'] as const), subtask: rng.int(0, parallelism - 1), checkpoint: rng.int(1, checkpoints) })
+        faults.push({
+          kind,
+          how: rng.pick(['throw', 'reject'] as const),
+          subtask: rng.int(0, parallelism - 1),
+          checkpoint: rng.int(1, checkpoints),
+        })
         break
       case 'sink-snapshot-rejects':
         faults.push({ kind, checkpoint: rng.int(1, checkpoints * sinkParallelism) })
@@ -174,7 +200,22 @@ export function planFromSeed(seed: number, options: PlanOptions = {}): FaultPlan
   const tolerate = options.tolerate ?? process.env.FAULT_TOLERANCE === '1'
   const drawnTolerance = faults.some((f) => f.kind === 'storage-write-fails') ? rng.int(0, 2) : 0
   const tolerableFailures = tolerate ? drawnTolerance : 0
-  return { seed, parallelism, sinkParallelism, mode, intervalMs, batchSize, channelCredits, records, keys, busyEvery, busyMs, tolerableFailures, restartDelayMs: rng.int(0, 10), faults }
+  return {
+    seed,
+    parallelism,
+    sinkParallelism,
+    mode,
+    intervalMs,
+    batchSize,
+    channelCredits,
+    records,
+    keys,
+    busyEvery,
+    busyMs,
+    tolerableFailures,
+    restartDelayMs: rng.int(0, 10),
+    faults,
+  }
 }
 
 /**
@@ -186,7 +227,14 @@ export function planFromSeed(seed: number, options: PlanOptions = {}): FaultPlan
  * @example
  * killPlanFromSeed(3).faults // [{ kind: 'kill', at: [{ after: 'running', delayMs: 12 }, …] }]
  */
-export function killPlanFromSeed(seed: number, options: { kills?: readonly [number, number]; records?: readonly [number, number]; busyTotalMs?: readonly [number, number] } = {}): FaultPlan {
+export function killPlanFromSeed(
+  seed: number,
+  options: {
+    kills?: readonly [number, number]
+    records?: readonly [number, number]
+    busyTotalMs?: readonly [number, number]
+  } = {},
+): FaultPlan {
   const rng = new Rng(seed)
   const parallelism = rng.int(1, 3)
   const [minRecords, maxRecords] = options.records ?? [8000, 16_000]
@@ -197,7 +245,10 @@ export function killPlanFromSeed(seed: number, options: { kills?: readonly [numb
   const intervalMs = rng.pick([5, 10, 20])
   const [minKills, maxKills] = options.kills ?? [3, 5]
   const kills = rng.int(minKills, maxKills)
-  const at: KillPoint[] = [{ after: 'running', delayMs: rng.int(0, 30) }, { after: 'checkpoint', checkpoints: rng.int(1, 2), delayMs: rng.int(0, 3) }]
+  const at: KillPoint[] = [
+    { after: 'running', delayMs: rng.int(0, 30) },
+    { after: 'checkpoint', checkpoints: rng.int(1, 2), delayMs: rng.int(0, 3) },
+  ]
   while (at.length < kills) {
     const after = rng.pick(['spawn', 'running', 'running', 'checkpoint', 'checkpoint'] as const)
     if (after === 'spawn') at.push({ after, delayMs: rng.int(0, 600) })
@@ -205,8 +256,20 @@ export function killPlanFromSeed(seed: number, options: { kills?: readonly [numb
     else at.push({ after, checkpoints: rng.int(1, 3), delayMs: rng.int(0, 3) })
   }
   return {
-    seed, parallelism, sinkParallelism: parallelism, mode: 'exactly-once', intervalMs, batchSize: rng.pick([32, 64, 128]), channelCredits: rng.int(2, 4), records, keys: rng.int(3, 17),
-    busyEvery, busyMs: 1, tolerableFailures: 0, restartDelayMs: 0, faults: [{ kind: 'kill', at }],
+    seed,
+    parallelism,
+    sinkParallelism: parallelism,
+    mode: 'exactly-once',
+    intervalMs,
+    batchSize: rng.pick([32, 64, 128]),
+    channelCredits: rng.int(2, 4),
+    records,
+    keys: rng.int(3, 17),
+    busyEvery,
+    busyMs: 1,
+    tolerableFailures: 0,
+    restartDelayMs: 0,
+    faults: [{ kind: 'kill', at }],
   }
 }
 
@@ -217,7 +280,10 @@ export function killPlanFromSeed(seed: number, options: { kills?: readonly [numb
  * describePlan(plan, 'spec/checkpoint/fault-injection.spec.ts')
  */
 export function describePlan(plan: FaultPlan, specFile: string): string {
-  const flags = ['FAULT_WINDOW', 'FAULT_TOLERANCE'].filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]} `).join('')
+  const flags = ['FAULT_WINDOW', 'FAULT_TOLERANCE']
+    .filter((name) => process.env[name] !== undefined)
+    .map((name) => `${name}=${process.env[name]} `)
+    .join('')
   return `seed ${plan.seed}: ${JSON.stringify(plan)}\n  replay: ${flags}SEED=${plan.seed} npx tsx ${specFile}`
 }
 
@@ -241,14 +307,18 @@ export class FaultLog {
   constructor(readonly plan: FaultPlan) {}
 
   /** The first not-yet-fired fault of `kind` that `matches`, marked fired; undefined if none. */
-  take<K extends Fault['kind']>(kind: K, matches: (fault: Extract<Fault, { kind: K }>) => boolean): Extract<Fault, { kind: K }> | undefined {
-    const i = this.plan.faults.findIndex((f, i) => f.kind === kind && !this.fired.has(i) && matches(f as Extract<Fault, { kind: K }>))
+  take<K extends Fault['kind']>(
+    kind: K,
+    matches: (fault: Extract<Fault, { kind: K }>) => boolean,
+  ): Extract<Fault, { kind: K }> | undefined {
+    const i = this.plan.faults.findIndex(
+      (f, i) => f.kind === kind && !this.fired.has(i) && matches(f as Extract<Fault, { kind: K }>),
+    )
     if (i < 0) return undefined
     this.fired.add(i)
     this.events.push(`${kind}#${i}`)
     return this.plan.faults[i] as Extract<Fault, { kind: K }>
   }
-
 }
 
 /** An error a fault throws; its message names the fault. */

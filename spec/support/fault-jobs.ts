@@ -8,7 +8,7 @@ import { process } from '../../lib/operators/process.js'
 import type { JobHandle } from '../../lib/runtime/job-handle.js'
 import type { Sink } from '../../lib/runtime/sink.js'
 import type { Logger } from '../../lib/logging.js'
-import { type FaultLog, type FaultPlan } from './fault-injection.js'
+import type { FaultLog, FaultPlan } from './fault-injection.js'
 import { FaultyRunningCount, FaultyStorage, SlowFaultyMap, SnapshotFaultOperator } from './fault-operators.js'
 import { Ledger } from './ledger-sink.js'
 import { FaultyLedgerSink } from './ledger-faults.js'
@@ -23,8 +23,17 @@ import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderConte
  * @example
  * buildCountJob(env, plan, log, new LedgerSink(ledger))
  */
-export function buildCountJob(env: StreamEnvironment, plan: FaultPlan, log: FaultLog | undefined, sink: Sink<string>, source?: Source<number>): void {
-  ;(source === undefined ? env.fromSequence(1, plan.records, { uid: 'numbers' }) : env.fromSource(source, { uid: 'numbers' }))
+export function buildCountJob(
+  env: StreamEnvironment,
+  plan: FaultPlan,
+  log: FaultLog | undefined,
+  sink: Sink<string>,
+  source?: Source<number>,
+): void {
+  ;(source === undefined
+    ? env.fromSequence(1, plan.records, { uid: 'numbers' })
+    : env.fromSource(source, { uid: 'numbers' })
+  )
     .transform('slow-map', () => new SlowFaultyMap(log, plan.busyEvery, plan.busyMs), { uid: 'slow' })
     .transform('snapshot-fault', () => new SnapshotFaultOperator(log), { uid: 'snapshot-fault' })
     .pipe(
@@ -49,7 +58,11 @@ export interface ScheduleRun {
  * @example
  * const { ledger } = await runSchedule(planFromSeed(1), new FaultLog(plan))
  */
-export async function runSchedule(plan: FaultPlan, log: FaultLog, options: { timeoutMs?: number; storage?: CheckpointStorage; logger?: Logger } = {}): Promise<ScheduleRun> {
+export async function runSchedule(
+  plan: FaultPlan,
+  log: FaultLog,
+  options: { timeoutMs?: number; storage?: CheckpointStorage; logger?: Logger } = {},
+): Promise<ScheduleRun> {
   const ledger = new Ledger<string>()
   const env = StreamEnvironment.create({
     parallelism: plan.parallelism,
@@ -67,7 +80,10 @@ export async function runSchedule(plan: FaultPlan, log: FaultLog, options: { tim
   buildCountJob(env, plan, log, new FaultyLedgerSink(ledger, log))
   const job = env.executeAsync(`fault schedule ${plan.seed}`)
   try {
-    const result = await settlesWithin(job.result, { timeoutMs: options.timeoutMs ?? 20_000, description: `job of seed ${plan.seed} finished` })
+    const result = await settlesWithin(job.result, {
+      timeoutMs: options.timeoutMs ?? 20_000,
+      description: `job of seed ${plan.seed} finished`,
+    })
     return { ledger, job, restarts: result.metrics.restarts, durationMs: result.durationMs }
   } catch (error) {
     await job.cancel()
@@ -123,10 +139,18 @@ export class GatedSequenceSource implements Source<number, GatedSplit> {
   readonly name = 'gated-sequence'
   readonly bounded = true
 
-  constructor(readonly from: number, readonly to: number, readonly gate: SequenceGate) {}
+  constructor(
+    readonly from: number,
+    readonly to: number,
+    readonly gate: SequenceGate,
+  ) {}
 
   createReader(context: SourceReaderContext, restored?: GatedSplit[]): SourceReader<number, GatedSplit> {
-    if (restored !== undefined) return new GatedReader(restored.map((s) => ({ ...s })), this.gate)
+    if (restored !== undefined)
+      return new GatedReader(
+        restored.map((s) => ({ ...s })),
+        this.gate,
+      )
     const count = this.to - this.from + 1
     const start = this.from + Math.floor((count * context.subtask) / context.parallelism)
     const end = this.from + Math.floor((count * (context.subtask + 1)) / context.parallelism) - 1
@@ -142,14 +166,21 @@ export function gateLimit(split: { start: number; end: number }, fraction: numbe
 class GatedReader implements SourceReader<number, GatedSplit> {
   private atGate = false
 
-  constructor(private readonly splits: GatedSplit[], private readonly gate: SequenceGate) {}
+  constructor(
+    private readonly splits: GatedSplit[],
+    private readonly gate: SequenceGate,
+  ) {}
 
   start(): void {}
 
   pollNext(output: SourceOutput<number>): InputStatus {
     let emitted = 0
     for (const split of this.splits) {
-      while (emitted < 16 && split.next <= split.end && split.next - split.start < gateLimit(split, this.gate.fraction)) {
+      while (
+        emitted < 16 &&
+        split.next <= split.end &&
+        split.next - split.start < gateLimit(split, this.gate.fraction)
+      ) {
         output.collect(split.next++)
         this.gate.emitted++
         emitted++
@@ -200,9 +231,10 @@ export interface CountSavepoint {
 export async function readCountSavepoint(directory: string): Promise<CountSavepoint> {
   const { metadata, read } = await DirectoryStorage.openSavepoint(directory)
   const splits: GatedSplit[] = []
-  for (const handle of metadata.operators['numbers']?.subtasks ?? []) if (handle !== null) splits.push(...((await read(handle)).split as GatedSplit[] | undefined ?? []))
+  for (const handle of metadata.operators.numbers?.subtasks ?? [])
+    if (handle !== null) splits.push(...(((await read(handle)).split as GatedSplit[] | undefined) ?? []))
   const counts = new Map<number, number>()
-  const count = metadata.operators['count']!
+  const count = metadata.operators.count!
   let withState = 0
   for (const handle of count.subtasks) {
     if (handle === null) continue
@@ -211,7 +243,8 @@ export async function readCountSavepoint(directory: string): Promise<CountSavepo
     withState++
     for (const stored of Object.values(keyed.groups) as Array<KeyGroupSection | string>) {
       const section: KeyGroupSection = typeof stored === 'string' ? JSON.parse(stored) : stored
-      for (const [key, value] of keyValuePairs(section.states['count'])) counts.set(Number(key), (counts.get(Number(key)) ?? 0) + Number(value))
+      for (const [key, value] of keyValuePairs(section.states.count))
+        counts.set(Number(key), (counts.get(Number(key)) ?? 0) + Number(value))
     }
   }
   return { id: metadata.id, splits, counts, countSubtasksWithState: withState, countParallelism: count.parallelism }

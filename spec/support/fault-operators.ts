@@ -1,6 +1,11 @@
 import type { CheckpointStorage } from '../../lib/checkpoint/checkpoint-storage.js'
 import type { CheckpointMetadata, OperatorSubtaskState, StateHandle } from '../../lib/checkpoint/checkpoint-types.js'
-import type { Collector, ProcessContext, ProcessFunction, RuntimeContext } from '../../lib/operators/process-function.js'
+import type {
+  Collector,
+  ProcessContext,
+  ProcessFunction,
+  RuntimeContext,
+} from '../../lib/operators/process-function.js'
 import { type OperatorStateEntries, StreamOperator } from '../../lib/runtime/stream-operator.js'
 import { ValueStateDescriptor } from '../../lib/state/descriptors.js'
 import type { ValueState } from '../../lib/state/value-state.js'
@@ -22,14 +27,21 @@ import { busyWait, type FaultLog, InjectedFault } from './fault-injection.js'
 export class SlowFaultyMap extends StreamOperator<number, number> {
   private seen = 0
 
-  constructor(private readonly log: FaultLog | undefined, private readonly busyEvery: number, private readonly busyMs: number) {
+  constructor(
+    private readonly log: FaultLog | undefined,
+    private readonly busyEvery: number,
+    private readonly busyMs: number,
+  ) {
     super()
   }
 
   processRecord(value: number, timestamp: number | undefined): void {
     this.seen++
     if (this.seen % this.busyEvery === 0) busyWait(this.busyMs)
-    const fault = this.log?.take('throw-in-function', (f) => f.stage === 'map' && f.subtask === this.subtask && f.atRecord === this.seen)
+    const fault = this.log?.take(
+      'throw-in-function',
+      (f) => f.stage === 'map' && f.subtask === this.subtask && f.atRecord === this.seen,
+    )
     if (fault !== undefined) throw new InjectedFault(`map subtask ${this.subtask} record ${this.seen}`)
     this.output.collect(value, timestamp)
   }
@@ -53,11 +65,17 @@ export class SnapshotFaultOperator extends StreamOperator<number, number> {
     this.output.collect(value, timestamp)
   }
 
-  override snapshotOperatorState(checkpointId: number): OperatorStateEntries | Promise<OperatorStateEntries> | undefined {
+  override snapshotOperatorState(
+    checkpointId: number,
+  ): OperatorStateEntries | Promise<OperatorStateEntries> | undefined {
     this.snapshots++
     const fault = this.log?.take('snapshot-fails', (f) => f.subtask === this.subtask && f.checkpoint === this.snapshots)
-    if (fault?.how === 'throw') throw new InjectedFault(`snapshot of subtask ${this.subtask} throws at checkpoint ${checkpointId}`)
-    if (fault?.how === 'reject') return Promise.reject(new InjectedFault(`snapshot of subtask ${this.subtask} rejects at checkpoint ${checkpointId}`))
+    if (fault?.how === 'throw')
+      throw new InjectedFault(`snapshot of subtask ${this.subtask} throws at checkpoint ${checkpointId}`)
+    if (fault?.how === 'reject')
+      return Promise.reject(
+        new InjectedFault(`snapshot of subtask ${this.subtask} rejects at checkpoint ${checkpointId}`),
+      )
     return { split: [{ subtask: this.subtask, snapshots: this.snapshots }] }
   }
 }
@@ -84,7 +102,10 @@ export class FaultyRunningCount implements ProcessFunction<number, string> {
 
   processElement(x: number, ctx: ProcessContext, out: Collector<string>): void {
     this.seen++
-    const fault = this.log?.take('throw-in-function', (f) => f.stage === 'count' && f.subtask === this.subtask && f.atRecord === this.seen)
+    const fault = this.log?.take(
+      'throw-in-function',
+      (f) => f.stage === 'count' && f.subtask === this.subtask && f.atRecord === this.seen,
+    )
     if (fault !== undefined) throw new InjectedFault(`count subtask ${this.subtask} record ${this.seen}`)
     const n = this.count.value()! + 1
     this.count.update(n)
@@ -102,13 +123,23 @@ export class FaultyRunningCount implements ProcessFunction<number, string> {
 export class FaultyStorage implements CheckpointStorage {
   readonly description: string
 
-  constructor(private readonly inner: CheckpointStorage, private readonly log: FaultLog | undefined, private readonly failAlways?: (checkpointId: number) => boolean) {
+  constructor(
+    private readonly inner: CheckpointStorage,
+    private readonly log: FaultLog | undefined,
+    private readonly failAlways?: (checkpointId: number) => boolean,
+  ) {
     this.description = `faulty ${inner.description}`
   }
 
-  async writeState(checkpointId: number, uid: string, subtask: number, state: OperatorSubtaskState): Promise<StateHandle> {
+  async writeState(
+    checkpointId: number,
+    uid: string,
+    subtask: number,
+    state: OperatorSubtaskState,
+  ): Promise<StateHandle> {
     if (this.failAlways?.(checkpointId)) throw new InjectedFault(`storage write of checkpoint ${checkpointId}`)
-    if (this.log?.take('storage-write-fails', (f) => checkpointId >= f.checkpoint) !== undefined) throw new InjectedFault(`storage write of checkpoint ${checkpointId}`)
+    if (this.log?.take('storage-write-fails', (f) => checkpointId >= f.checkpoint) !== undefined)
+      throw new InjectedFault(`storage write of checkpoint ${checkpointId}`)
     return this.inner.writeState(checkpointId, uid, subtask, state)
   }
 

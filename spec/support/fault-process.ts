@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { FaultPlan, KillPoint } from './fault-injection.js'
 
@@ -20,9 +20,17 @@ export interface ProcessRun {
  * @example
  * const run = await runJobProcess('spec/support/child-jobs/keyed-count-job.ts', [plan, dir], { after: 'running', delayMs: 20 })
  */
-export function runJobProcess(script: string, args: readonly string[], kill: KillPoint | undefined, timeoutMs = 30_000): Promise<ProcessRun> {
+export function runJobProcess(
+  script: string,
+  args: readonly string[],
+  kill: KillPoint | undefined,
+  timeoutMs = 30_000,
+): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     const lines: string[] = []
     let stderr = ''
     let partial = ''
@@ -40,7 +48,11 @@ export function runJobProcess(script: string, args: readonly string[], kill: Kil
     }
     const deadline = setTimeout(() => {
       child.kill('SIGKILL')
-      reject(new Error(`job process neither finished nor was killed within ${timeoutMs} ms; it printed: ${lines.join(' | ')}; stderr: ${stderr}`))
+      reject(
+        new Error(
+          `job process neither finished nor was killed within ${timeoutMs} ms; it printed: ${lines.join(' | ')}; stderr: ${stderr}`,
+        ),
+      )
     }, timeoutMs)
     if (kill?.after === 'spawn') killAfter(kill.delayMs)
     child.stdout!.setEncoding('utf8').on('data', (text: string) => {
@@ -50,7 +62,8 @@ export function runJobProcess(script: string, args: readonly string[], kill: Kil
       for (const line of parts) {
         lines.push(line)
         if (kill?.after === 'running' && line === 'running') killAfter(kill.delayMs)
-        if (line.startsWith('checkpoint ') && kill?.after === 'checkpoint' && ++checkpoints >= (kill.checkpoints ?? 1)) killAfter(kill.delayMs)
+        if (line.startsWith('checkpoint ') && kill?.after === 'checkpoint' && ++checkpoints >= (kill.checkpoints ?? 1))
+          killAfter(kill.delayMs)
       }
     })
     child.stderr!.setEncoding('utf8').on('data', (text: string) => {
@@ -83,7 +96,12 @@ export interface KillScheduleRun {
  * @example
  * const { kills } = await runUntilFinished('spec/support/child-jobs/keyed-count-job.ts', plan, dir)
  */
-export async function runUntilFinished(script: string, plan: FaultPlan, workDir: string, maxRuns = 20): Promise<KillScheduleRun> {
+export async function runUntilFinished(
+  script: string,
+  plan: FaultPlan,
+  workDir: string,
+  maxRuns = 20,
+): Promise<KillScheduleRun> {
   const fault = plan.faults.find((f) => f.kind === 'kill')
   const points = fault?.kind === 'kill' ? fault.at : []
   const log: string[] = []
@@ -91,7 +109,9 @@ export async function runUntilFinished(script: string, plan: FaultPlan, workDir:
   for (let run = 0; run < maxRuns; run++) {
     const point = points[run]
     const outcome = await runJobProcess(script, [JSON.stringify(plan), workDir], point)
-    log.push(`run ${run + 1}${point === undefined ? '' : ` (kill ${JSON.stringify(point)})`}: ${outcome.killed ? 'KILLED' : `exit ${outcome.code}`} after ${outcome.lines.join(', ')}`)
+    log.push(
+      `run ${run + 1}${point === undefined ? '' : ` (kill ${JSON.stringify(point)})`}: ${outcome.killed ? 'KILLED' : `exit ${outcome.code}`} after ${outcome.lines.join(', ')}`,
+    )
     if (outcome.killed) {
       kills++
       continue

@@ -35,7 +35,9 @@ export function kafkaMockBinary(): string {
     execFileSync('gcc', ['-O2', '-o', BINARY, SOURCE, '-lrdkafka'], { stdio: 'pipe' })
   } catch (error) {
     const stderr = String((error as { stderr?: Buffer }).stderr ?? '')
-    throw new Error(`cannot compile the Kafka mock launcher (needs gcc and librdkafka-dev: run scripts/services.d/50-kafka-mock.sh): ${stderr || (error as Error).message}`)
+    throw new Error(
+      `cannot compile the Kafka mock launcher (needs gcc and librdkafka-dev: run scripts/services.d/50-kafka-mock.sh): ${stderr || (error as Error).message}`,
+    )
   }
   return BINARY
 }
@@ -48,16 +50,29 @@ export function kafkaMockBinary(): string {
  * const kafka = await startKafkaMock({ topics: { orders: 3 } })
  * try { ... new Kafka({ brokers: kafka.brokers }) ... } finally { await kafka.stop() }
  */
-export async function startKafkaMock(options: { brokers?: number; topics?: Record<string, number> } = {}): Promise<KafkaMock> {
+export async function startKafkaMock(
+  options: { brokers?: number; topics?: Record<string, number> } = {},
+): Promise<KafkaMock> {
   const { brokers = 1, topics = {} } = options
-  const child = spawn(kafkaMockBinary(), ['--brokers', String(brokers), ...Object.entries(topics).map(([t, n]) => `${t}:${n}`)], { stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawn(
+    kafkaMockBinary(),
+    ['--brokers', String(brokers), ...Object.entries(topics).map(([t, n]) => `${t}:${n}`)],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  )
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t))
   const lines = lineReader(child)
   const first = await Promise.race([
     lines.next(),
-    new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`kafka-mock exited with ${code}: ${stderr}`)))),
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`kafka-mock printed no bootstrap list within 10 s: ${stderr}`)), 10_000).unref()),
+    new Promise<never>((_, reject) =>
+      child.once('exit', (code) => reject(new Error(`kafka-mock exited with ${code}: ${stderr}`))),
+    ),
+    new Promise<never>((_, reject) =>
+      setTimeout(
+        () => reject(new Error(`kafka-mock printed no bootstrap list within 10 s: ${stderr}`)),
+        10_000,
+      ).unref(),
+    ),
   ])
   if (!first.startsWith('bootstrap ')) throw new Error(`kafka-mock: unexpected first line ${first}`)
   let queue = Promise.resolve()
@@ -83,7 +98,8 @@ export async function startKafkaMock(options: { brokers?: number; topics?: Recor
     up: (id) => command(`up ${id}`),
     unref: () => {
       child.unref()
-      for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void }).unref?.()
+      for (const stream of [child.stdin, child.stdout, child.stderr])
+        (stream as unknown as { unref?: () => void }).unref?.()
     },
     stop: async () => {
       if (child.exitCode !== null) return

@@ -19,22 +19,31 @@ export class FaultyLedgerSink<T> extends LedgerSink<T> {
   /** The victim as pre-committed: the fault fires on a commit of this very object, i.e. in the attempt that pre-committed it. */
   private victim: Txn<T> | undefined
 
-  constructor(ledger: Ledger<T>, private readonly log: FaultLog) {
+  constructor(
+    ledger: Ledger<T>,
+    private readonly log: FaultLog,
+  ) {
     super(ledger)
   }
 
   protected override preCommit(txn: Txn<T>): void {
     const nth = this.ledger.counts.preCommits + 1
-    if (this.log.take('sink-snapshot-rejects', (f) => nth >= f.checkpoint) !== undefined) throw new InjectedFault(`sink pre-commit ${nth}`)
+    if (this.log.take('sink-snapshot-rejects', (f) => nth >= f.checkpoint) !== undefined)
+      throw new InjectedFault(`sink pre-commit ${nth}`)
     super.preCommit(txn)
-    if (this.log.commitVictim === undefined && txn.records.length > 0 && this.log.plan.faults.some((f) => f.kind === 'commit-fails' && nth >= f.afterPreCommits)) {
+    if (
+      this.log.commitVictim === undefined &&
+      txn.records.length > 0 &&
+      this.log.plan.faults.some((f) => f.kind === 'commit-fails' && nth >= f.afterPreCommits)
+    ) {
       this.log.commitVictim = txn.id
       this.victim = txn
     }
   }
 
   protected override commit(txn: Txn<T>): CommitOutcome {
-    if (txn === this.victim && this.log.take('commit-fails', () => true) !== undefined) throw new InjectedFault(`commit of pre-committed transaction ${txn.id}`)
+    if (txn === this.victim && this.log.take('commit-fails', () => true) !== undefined)
+      throw new InjectedFault(`commit of pre-committed transaction ${txn.id}`)
     return super.commit(txn)
   }
 }

@@ -59,7 +59,8 @@ export class FileLedger {
   static readCommitted<T>(directory: string): T[] {
     const dir = join(directory, 'committed')
     const out: T[] = []
-    for (const name of readdirSync(dir)) if (name.endsWith('.json')) out.push(...(JSON.parse(readFileSync(join(dir, name), 'utf8')) as T[]))
+    for (const name of readdirSync(dir))
+      if (name.endsWith('.json')) out.push(...(JSON.parse(readFileSync(join(dir, name), 'utf8')) as T[]))
     return out
   }
 

@@ -18,12 +18,21 @@ export function runEmbedded<R>(input: unknown[], ...ops: OperatorFunction<any, a
  * @example
  * await runEngine([1, 2], { parallelism: 2 }, map((x: number) => x + 1))
  */
-export function runEngine<R>(input: unknown[], config: EnvironmentConfig, ...ops: OperatorFunction<any, any>[]): Promise<R[]> {
+export function runEngine<R>(
+  input: unknown[],
+  config: EnvironmentConfig,
+  ...ops: OperatorFunction<any, any>[]
+): Promise<R[]> {
   const env = StreamEnvironment.create({ logLevel: 'silent', ...config })
-  return env.fromCollection(input).pipe(...ops).executeAndCollect() as Promise<R[]>
+  return env
+    .fromCollection(input)
+    .pipe(...ops)
+    .executeAndCollect() as Promise<R[]>
 }
 
 /** Sorts a copy for order-insensitive comparison of parallel output. */
 export function sorted<T>(values: T[]): T[] {
-  return [...values].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : JSON.stringify(a) > JSON.stringify(b) ? 1 : 0))
+  return [...values].sort((a, b) =>
+    JSON.stringify(a) < JSON.stringify(b) ? -1 : JSON.stringify(a) > JSON.stringify(b) ? 1 : 0,
+  )
 }

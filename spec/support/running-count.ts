@@ -1,4 +1,11 @@
-import { ValueStateDescriptor, type Collector, type ProcessContext, type ProcessFunction, type RuntimeContext, type ValueState } from '../../lib/index.js'
+import {
+  ValueStateDescriptor,
+  type Collector,
+  type ProcessContext,
+  type ProcessFunction,
+  type RuntimeContext,
+  type ValueState,
+} from '../../lib/index.js'
 
 /**
  * A keyed process function that emits `key:n` for the n-th record of each key: the output of a job

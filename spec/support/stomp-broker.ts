@@ -42,7 +42,12 @@ export class StompAdmin {
 
   static open(host = STOMP_HOST, port = STOMP_PORT, connectHeaders: StompHeaders = {}): Promise<StompAdmin> {
     return new Promise((resolve, reject) => {
-      const client = new Client({ webSocketFactory: () => new TCPWrapper(host, port), reconnectDelay: 0, connectHeaders, debug: () => {} })
+      const client = new Client({
+        webSocketFactory: () => new TCPWrapper(host, port),
+        reconnectDelay: 0,
+        connectHeaders,
+        debug: () => {},
+      })
       client.onConnect = () => resolve(new StompAdmin(client))
       client.onStompError = (frame) => reject(new Error(`STOMP ERROR ${frame.headers.message}`))
       client.onWebSocketClose = () => reject(new Error(`no STOMP connection to ${host}:${port}`))
@@ -72,13 +77,23 @@ export class StompAdmin {
    * Reads `destination` (client-individual acks) until `expected` messages arrived, or — without
    * `expected` — until none came for `idleMs`; returns them in order.
    */
-  async drain(destination: string, expected?: number, options: { timeoutMs?: number; idleMs?: number; headers?: StompHeaders } = {}): Promise<IMessage[]> {
+  async drain(
+    destination: string,
+    expected?: number,
+    options: { timeoutMs?: number; idleMs?: number; headers?: StompHeaders } = {},
+  ): Promise<IMessage[]> {
     const { timeoutMs = 15_000, idleMs = 400 } = options
     const got: IMessage[] = []
     let subscription: { unsubscribe(): void } | undefined
     await new Promise<void>((resolve, reject) => {
       let idle: NodeJS.Timeout | undefined
-      const deadline = setTimeout(() => (expected === undefined ? resolve() : reject(new Error(`drain ${destination}: ${got.length} of ${expected} within ${timeoutMs} ms`))), timeoutMs)
+      const deadline = setTimeout(
+        () =>
+          expected === undefined
+            ? resolve()
+            : reject(new Error(`drain ${destination}: ${got.length} of ${expected} within ${timeoutMs} ms`)),
+        timeoutMs,
+      )
       const done = (): void => {
         clearTimeout(deadline)
         clearTimeout(idle)
@@ -90,12 +105,16 @@ export class StompAdmin {
         idle = setTimeout(done, idleMs)
       }
       arm()
-      subscription = this.client.subscribe(destination, (m) => {
-        got.push(m)
-        m.ack()
-        if (expected !== undefined && got.length >= expected) done()
-        else arm()
-      }, { ack: 'client-individual', 'activemq.prefetchSize': '1000', ...options.headers })
+      subscription = this.client.subscribe(
+        destination,
+        (m) => {
+          got.push(m)
+          m.ack()
+          if (expected !== undefined && got.length >= expected) done()
+          else arm()
+        },
+        { ack: 'client-individual', 'activemq.prefetchSize': '1000', ...options.headers },
+      )
     })
     subscription?.unsubscribe()
     return got
@@ -112,7 +131,8 @@ export class StompAdmin {
    */
   async cleanup(): Promise<number> {
     let left = 0
-    for (const destination of named.splice(0)) left += (await this.drain(destination, undefined, { idleMs: 100 })).length
+    for (const destination of named.splice(0))
+      left += (await this.drain(destination, undefined, { idleMs: 100 })).length
     return left
   }
 
@@ -120,12 +140,20 @@ export class StompAdmin {
    * Removes a durable topic subscription (it must be inactive), so that the broker stops keeping
    * messages for it: UNSUBSCRIBE with `activemq.subscriptionName` on a connection with its client id.
    */
-  static async removeDurableSubscription(clientId: string, subscriptionName: string, host = STOMP_HOST, port = STOMP_PORT): Promise<void> {
+  static async removeDurableSubscription(
+    clientId: string,
+    subscriptionName: string,
+    host = STOMP_HOST,
+    port = STOMP_PORT,
+  ): Promise<void> {
     const admin = await StompAdmin.open(host, port, { 'client-id': clientId })
     try {
       await new Promise<void>((resolve) => {
         admin.client.watchForReceipt('unsubscribed', () => resolve())
-        admin.client.unsubscribe(subscriptionName, { 'activemq.subscriptionName': subscriptionName, receipt: 'unsubscribed' })
+        admin.client.unsubscribe(subscriptionName, {
+          'activemq.subscriptionName': subscriptionName,
+          receipt: 'unsubscribed',
+        })
       })
     } finally {
       await admin.close()
@@ -147,7 +175,10 @@ export class TcpCutter {
   /** How many connections were cut. */
   cuts = 0
 
-  private constructor(private readonly server: Server, readonly port: number) {}
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
 
   static start(targetPort = STOMP_PORT, targetHost = STOMP_HOST): Promise<TcpCutter> {
     return new Promise((resolve) => {

@@ -18,7 +18,10 @@ export class TestTcpServer {
   connections = 0
   private server: Server | undefined
 
-  private constructor(private readonly onConnection: (socket: Socket) => void, public port: number) {}
+  private constructor(
+    private readonly onConnection: (socket: Socket) => void,
+    public port: number,
+  ) {}
 
   static async start(onConnection: (socket: Socket) => void = () => {}): Promise<TestTcpServer> {
     const server = new TestTcpServer(onConnection, 0)

@@ -20,7 +20,10 @@ export async function waitFor(predicate: () => boolean, options: WaitForOptions 
   const { timeoutMs = 2000, intervalMs = 2, description = predicate.toString() } = options
   const deadline = performance.now() + timeoutMs
   while (!predicate()) {
-    if (performance.now() >= deadline) throw new Error(`waitFor: not true within ${timeoutMs} ms: ${typeof description === 'function' ? description() : description}`)
+    if (performance.now() >= deadline)
+      throw new Error(
+        `waitFor: not true within ${timeoutMs} ms: ${typeof description === 'function' ? description() : description}`,
+      )
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
 }
@@ -33,11 +36,17 @@ export async function waitFor(predicate: () => boolean, options: WaitForOptions 
  * @example
  * await settlesWithin(ref.terminated, { description: 'actor stopped after the failure' })
  */
-export async function settlesWithin<T>(promise: Promise<T>, options: { readonly timeoutMs?: number; readonly description?: string } = {}): Promise<T> {
+export async function settlesWithin<T>(
+  promise: Promise<T>,
+  options: { readonly timeoutMs?: number; readonly description?: string } = {},
+): Promise<T> {
   const { timeoutMs = 2000, description = 'promise settled' } = options
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`settlesWithin: not settled within ${timeoutMs} ms: ${description}`)), timeoutMs)
+    timer = setTimeout(
+      () => reject(new Error(`settlesWithin: not settled within ${timeoutMs} ms: ${description}`)),
+      timeoutMs,
+    )
   })
   try {
     return await Promise.race([promise, deadline])

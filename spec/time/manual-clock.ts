@@ -35,7 +35,8 @@ export class ManualClock implements ProcessingTimeService {
   advanceTo(time: number): void {
     for (;;) {
       let next: Scheduled | undefined
-      for (const entry of this.pending) if (!entry.cancelled && entry.at <= time && (next === undefined || entry.at < next.at)) next = entry
+      for (const entry of this.pending)
+        if (!entry.cancelled && entry.at <= time && (next === undefined || entry.at < next.at)) next = entry
       if (next === undefined) break
       this.pending.splice(this.pending.indexOf(next), 1)
       this.time = Math.max(this.time, next.at)

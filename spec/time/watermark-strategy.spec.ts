@@ -40,7 +40,9 @@ test('bounded out-of-orderness emits nothing before the first record', () => {
 })
 
 test('monotonous timestamps trail the newest timestamp by 1 ms', () => {
-  const generator = WatermarkStrategy.forMonotonousTimestamps<number>().withTimestampAssigner((v) => v).createGenerator()
+  const generator = WatermarkStrategy.forMonotonousTimestamps<number>()
+    .withTimestampAssigner((v) => v)
+    .createGenerator()
   const output = new RecordingWatermarkOutput()
   generator.onEvent(50, 50, output)
   generator.onPeriodicEmit(output)
@@ -56,7 +58,9 @@ test('noWatermarks never emits a watermark', () => {
 })
 
 test('the builder keeps the assigner and idleness and makes a new generator per call', () => {
-  const strategy = WatermarkStrategy.forBoundedOutOfOrderness<{ at: number }>(5).withTimestampAssigner((e) => e.at).withIdleness(1_000)
+  const strategy = WatermarkStrategy.forBoundedOutOfOrderness<{ at: number }>(5)
+    .withTimestampAssigner((e) => e.at)
+    .withIdleness(1_000)
   assert.is(strategy.timestampAssigner({ at: 42 }, undefined), 42)
   assert.is(strategy.idlenessMs, 1_000)
   assert.is.not(strategy.createGenerator(), strategy.createGenerator())
@@ -75,8 +79,14 @@ test('the default timestamp assigner keeps the record timestamp and fails withou
 })
 
 test('rejects a negative out-of-orderness and a non-positive idleness, naming the option', () => {
-  assert.throws(() => WatermarkStrategy.forBoundedOutOfOrderness(-1), (e: unknown) => e instanceof ConfigError && e.option === 'forBoundedOutOfOrderness')
-  assert.throws(() => WatermarkStrategy.forMonotonousTimestamps().withIdleness(0), (e: unknown) => e instanceof ConfigError && e.option === 'withIdleness')
+  assert.throws(
+    () => WatermarkStrategy.forBoundedOutOfOrderness(-1),
+    (e: unknown) => e instanceof ConfigError && e.option === 'forBoundedOutOfOrderness',
+  )
+  assert.throws(
+    () => WatermarkStrategy.forMonotonousTimestamps().withIdleness(0),
+    (e: unknown) => e instanceof ConfigError && e.option === 'withIdleness',
+  )
 })
 
 test('idleness marks the output idle after a quiet period and passes on watermarks while records flow', () => {
@@ -98,12 +108,28 @@ test('idleness marks the output idle after a quiet period and passes on watermar
 })
 
 test('a strategy given to an operator or a source is checked when the job is built, idleness included', () => {
-  const handMade = { timestampAssigner: (_: unknown, ts: number | undefined) => ts ?? 0, createGenerator: () => new BoundedOutOfOrdernessWatermarks(0), idlenessMs: -5 }
-  assert.throws(() => validateWatermarkStrategy('x.watermarks', handMade), (e: unknown) => e instanceof ConfigError && /x\.watermarks\.idlenessMs/.test(e.message))
-  assert.throws(() => validateWatermarkStrategy('x.watermarks', { createGenerator: 1 }), (e: unknown) => e instanceof ConfigError && /x\.watermarks/.test(e.message))
+  const handMade = {
+    timestampAssigner: (_: unknown, ts: number | undefined) => ts ?? 0,
+    createGenerator: () => new BoundedOutOfOrdernessWatermarks(0),
+    idlenessMs: -5,
+  }
+  assert.throws(
+    () => validateWatermarkStrategy('x.watermarks', handMade),
+    (e: unknown) => e instanceof ConfigError && /x\.watermarks\.idlenessMs/.test(e.message),
+  )
+  assert.throws(
+    () => validateWatermarkStrategy('x.watermarks', { createGenerator: 1 }),
+    (e: unknown) => e instanceof ConfigError && /x\.watermarks/.test(e.message),
+  )
   validateWatermarkStrategy('x.watermarks', WatermarkStrategy.forBoundedOutOfOrderness(10).withIdleness(1_000))
-  assert.throws(() => kafkaSource({ brokers: ['127.0.0.1:9092'], topics: 't', watermarks: handMade as never }), /kafkaSource\.watermarks\.idlenessMs/)
-  assert.throws(() => kinesisSource({ stream: 's', watermarks: handMade as never } as never), /kinesisSource\.watermarks\.idlenessMs/)
+  assert.throws(
+    () => kafkaSource({ brokers: ['127.0.0.1:9092'], topics: 't', watermarks: handMade as never }),
+    /kafkaSource\.watermarks\.idlenessMs/,
+  )
+  assert.throws(
+    () => kinesisSource({ stream: 's', watermarks: handMade as never } as never),
+    /kinesisSource\.watermarks\.idlenessMs/,
+  )
 })
 
 test.run()

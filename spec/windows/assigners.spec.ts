@@ -25,7 +25,10 @@ test('tumbling event-time windows hold a timestamp in exactly one aligned window
 
 test('processing-time assigners use the wall clock, not the record timestamp', () => {
   assert.equal(ids(tumblingProcessingTimeWindows(100).assignWindows('x', 5, clockAt(1_234))), ['1200:1300'])
-  assert.equal(ids(slidingProcessingTimeWindows(100, 50).assignWindows('x', 5, clockAt(1_234))), ['1200:1300', '1150:1250'])
+  assert.equal(ids(slidingProcessingTimeWindows(100, 50).assignWindows('x', 5, clockAt(1_234))), [
+    '1200:1300',
+    '1150:1250',
+  ])
   assert.equal(ids(processingTimeSessionWindows(30).assignWindows('x', 5, clockAt(1_234))), ['1234:1264'])
   assert.instance(tumblingProcessingTimeWindows(100).defaultTrigger(), ProcessingTimeTrigger)
 })
@@ -61,11 +64,26 @@ test('rejects bad sizes, slides, offsets and gaps, naming the option', () => {
     }
     return assert.unreachable('accepted')
   }
-  assert.is(option(() => tumblingEventTimeWindows(0)), 'TumblingEventTimeWindows.size')
-  assert.is(option(() => tumblingEventTimeWindows(10, 10)), 'TumblingEventTimeWindows.offset')
-  assert.is(option(() => slidingEventTimeWindows(10, 0)), 'SlidingEventTimeWindows.slide')
-  assert.is(option(() => slidingProcessingTimeWindows(10, 5, 5)), 'SlidingProcessingTimeWindows.offset')
-  assert.is(option(() => eventTimeSessionWindows(-5)), 'EventTimeSessionWindows.gap')
+  assert.is(
+    option(() => tumblingEventTimeWindows(0)),
+    'TumblingEventTimeWindows.size',
+  )
+  assert.is(
+    option(() => tumblingEventTimeWindows(10, 10)),
+    'TumblingEventTimeWindows.offset',
+  )
+  assert.is(
+    option(() => slidingEventTimeWindows(10, 0)),
+    'SlidingEventTimeWindows.slide',
+  )
+  assert.is(
+    option(() => slidingProcessingTimeWindows(10, 5, 5)),
+    'SlidingProcessingTimeWindows.offset',
+  )
+  assert.is(
+    option(() => eventTimeSessionWindows(-5)),
+    'EventTimeSessionWindows.gap',
+  )
 })
 
 test.run()

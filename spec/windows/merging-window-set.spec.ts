@@ -24,7 +24,12 @@ function setup(): { state: ValueState<[TimeWindow, TimeWindow][]>; open: () => M
 
 function add(set: MergingWindowSet<TimeWindow>, window: TimeWindow, merges: Merge[]): TimeWindow {
   return set.addWindow(window, (result, merged, stateResult, mergedState) =>
-    merges.push({ result: result.id, merged: merged.map((w) => w.id), stateResult: stateResult.id, mergedState: mergedState.map((w) => w.id) }),
+    merges.push({
+      result: result.id,
+      merged: merged.map((w) => w.id),
+      stateResult: stateResult.id,
+      mergedState: mergedState.map((w) => w.id),
+    }),
   )
 }
 
@@ -46,7 +51,10 @@ test('a window inside an existing one joins it without a merge', () => {
   assert.is(add(set, new TimeWindow(0, 10), merges).id, '0:10', 'the same window again')
   assert.is(add(set, new TimeWindow(2, 8), merges).id, '0:10', 'a window inside it')
   assert.equal(merges, [])
-  assert.equal(set.windows().map((w) => w.id), ['0:10'])
+  assert.equal(
+    set.windows().map((w) => w.id),
+    ['0:10'],
+  )
 })
 
 test('a bridging window merges two sessions and keeps one of their state windows', () => {
@@ -59,7 +67,10 @@ test('a bridging window merges two sessions and keeps one of their state windows
   assert.is(actual.id, '0:28')
   assert.equal(merges, [{ result: '0:28', merged: ['0:10', '18:28'], stateResult: '0:10', mergedState: ['18:28'] }])
   assert.is(set.stateWindow(actual)!.id, '0:10', 'contents stay where they were; only the other window moves')
-  assert.equal(set.windows().map((w) => w.id), ['0:28'])
+  assert.equal(
+    set.windows().map((w) => w.id),
+    ['0:28'],
+  )
 })
 
 test('persists only changes and restores from keyed state', () => {
@@ -69,7 +80,10 @@ test('persists only changes and restores from keyed state', () => {
   assert.is(state.value(), undefined, 'nothing written before persist')
   set.persist()
   const restored = open()
-  assert.equal(restored.windows().map((w) => w.id), ['0:10'])
+  assert.equal(
+    restored.windows().map((w) => w.id),
+    ['0:10'],
+  )
   restored.retireWindow(new TimeWindow(0, 10))
   restored.persist()
   assert.is(state.value(), undefined, 'an empty set clears its state')

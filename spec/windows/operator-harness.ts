@@ -57,26 +57,38 @@ export class RecordingOutput<T> implements Output<T> {
 export class OperatorHarness<IN, OUT> {
   readonly output = new RecordingOutput<OUT>()
 
-  private constructor(readonly operator: StreamOperator<IN, OUT>, readonly clock: ManualClock, keyed: boolean, restore?: OperatorRestore) {
-    operator.setup({
-      name: 'op-under-test',
-      uid: 'op-under-test',
-      subtask: 0,
-      parallelism: 1,
-      maxParallelism: 128,
-      keyGroups: keyed ? new KeyGroupRange(0, 127) : undefined,
-      processingTime: clock,
-      errorPolicy: 'escalate',
-      runInMailbox: (fn) => fn(),
-      autoWatermarkIntervalMs: 200,
-      logger: createLogger({ level: 'silent' }),
-    }, this.output)
+  private constructor(
+    readonly operator: StreamOperator<IN, OUT>,
+    readonly clock: ManualClock,
+    keyed: boolean,
+    restore?: OperatorRestore,
+  ) {
+    operator.setup(
+      {
+        name: 'op-under-test',
+        uid: 'op-under-test',
+        subtask: 0,
+        parallelism: 1,
+        maxParallelism: 128,
+        keyGroups: keyed ? new KeyGroupRange(0, 127) : undefined,
+        processingTime: clock,
+        errorPolicy: 'escalate',
+        runInMailbox: (fn) => fn(),
+        autoWatermarkIntervalMs: 200,
+        logger: createLogger({ level: 'silent' }),
+      },
+      this.output,
+    )
     if (restore !== undefined) operator.initializeState(restore)
     operator.open()
   }
 
   /** A keyed operator; with `restore`, its state is taken back from a checkpoint before it opens. */
-  static keyed<IN, OUT>(operator: StreamOperator<IN, OUT>, clock = new ManualClock(), restore?: OperatorRestore): OperatorHarness<IN, OUT> {
+  static keyed<IN, OUT>(
+    operator: StreamOperator<IN, OUT>,
+    clock = new ManualClock(),
+    restore?: OperatorRestore,
+  ): OperatorHarness<IN, OUT> {
     return new OperatorHarness(operator, clock, true, restore)
   }
 

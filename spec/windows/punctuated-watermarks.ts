@@ -9,7 +9,10 @@ import { WatermarkStrategy, type WatermarkStrategyBuilder } from '../../lib/time
  * @example
  * from(events).pipe(assignTimestampsAndWatermarks(punctuatedWatermarks((e: Ev) => e.t, 5)), …)
  */
-export function punctuatedWatermarks<T>(timestampOf: (value: T) => number, maxOutOfOrdernessMs = 0): WatermarkStrategyBuilder<T> {
+export function punctuatedWatermarks<T>(
+  timestampOf: (value: T) => number,
+  maxOutOfOrdernessMs = 0,
+): WatermarkStrategyBuilder<T> {
   return WatermarkStrategy.forGenerator<T>((): WatermarkGenerator<T> => {
     let newest = -Infinity
     return {

@@ -26,7 +26,13 @@ test('touching and overlapping windows intersect, disjoint ones do not', () => {
 
 test('merges overlapping windows into their cover and leaves lone windows alone', () => {
   const merges: [string[], string][] = []
-  const windows = [new TimeWindow(30, 40), new TimeWindow(0, 10), new TimeWindow(100, 110), new TimeWindow(5, 15), new TimeWindow(14, 20)]
+  const windows = [
+    new TimeWindow(30, 40),
+    new TimeWindow(0, 10),
+    new TimeWindow(100, 110),
+    new TimeWindow(5, 15),
+    new TimeWindow(14, 20),
+  ]
   TimeWindow.mergeWindows(windows, (group, into) => merges.push([group.map((w) => w.id), into.id]))
   assert.equal(merges, [[['0:10', '5:15', '14:20'], '0:20']])
 })

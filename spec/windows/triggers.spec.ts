@@ -26,7 +26,11 @@ class FakeContext implements OnMergeContext<TimeWindow> {
 
   getState<T>(name: string): WindowValueState<T> {
     const id = () => `${this.window.id}/${name}`
-    return { value: () => this.state.get(id()) as T | undefined, update: (v) => void this.state.set(id(), v), clear: () => void this.state.delete(id()) }
+    return {
+      value: () => this.state.get(id()) as T | undefined,
+      update: (v) => void this.state.set(id(), v),
+      clear: () => void this.state.delete(id()),
+    }
   }
 
   mergeState<T>(name: string, merge: (a: T, b: T) => T): void {

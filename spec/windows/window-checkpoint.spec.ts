@@ -15,7 +15,8 @@ import { ManualClock } from '../time/manual-clock.js'
 import { OperatorHarness } from './operator-harness.js'
 
 const listing: ProcessWindowFunctionObject<number, string, Window> = {
-  process: (_key, ctx, elements, out) => out.collect(`${ctx.window.id}@${ctx.window.maxTimestamp()} ${elements.join(',')}`),
+  process: (_key, ctx, elements, out) =>
+    out.collect(`${ctx.window.id}@${ctx.window.maxTimestamp()} ${elements.join(',')}`),
 }
 
 function operator(assigner: WindowAssigner<number, Window>, trigger?: Trigger<number, Window>) {
@@ -42,7 +43,11 @@ test('session windows, their contents and timers survive a checkpoint and restor
   before.record(2, 18, 'k')
   const snapshot = checkpoint(before.operator as WindowOperator<any, any, any, any>)
 
-  const after = OperatorHarness.keyed(operator(eventTimeSessionWindows(10)), new ManualClock(), { keyed: [snapshot], split: [], union: [] })
+  const after = OperatorHarness.keyed(operator(eventTimeSessionWindows(10)), new ManualClock(), {
+    keyed: [snapshot],
+    split: [],
+    union: [],
+  })
   after.record(3, 9, 'k') // bridges the two restored sessions
   after.watermark(100)
   assert.equal(after.output.records(), ['0:28@27 1,2,3'])
@@ -56,10 +61,18 @@ test('a count trigger keeps counting across a restore, in a global window', () =
   const snapshot = checkpoint(before.operator as WindowOperator<any, any, any, any>)
 
   // Checkpointed again before any record touches the trigger's count: the count must be in it too.
-  const restored = OperatorHarness.keyed(operator(globalWindows(), trigger), new ManualClock(), { keyed: [snapshot], split: [], union: [] })
+  const restored = OperatorHarness.keyed(operator(globalWindows(), trigger), new ManualClock(), {
+    keyed: [snapshot],
+    split: [],
+    union: [],
+  })
   const again = checkpoint(restored.operator as WindowOperator<any, any, any, any>)
 
-  const after = OperatorHarness.keyed(operator(globalWindows(), trigger), new ManualClock(), { keyed: [again], split: [], union: [] })
+  const after = OperatorHarness.keyed(operator(globalWindows(), trigger), new ManualClock(), {
+    keyed: [again],
+    split: [],
+    union: [],
+  })
   after.record(3, undefined, 'k')
   assert.equal(after.output.records(), ['global@9007199254740991 1,2,3'])
 })

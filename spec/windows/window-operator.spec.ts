@@ -17,7 +17,11 @@ import { WindowOperator } from '../../lib/windows/window-operator.js'
 import { ManualClock } from '../time/manual-clock.js'
 import { OperatorHarness } from './operator-harness.js'
 
-type Options = { trigger?: Trigger<number, TimeWindow>; evictor?: Evictor<number, TimeWindow>; allowedLatenessMs?: number }
+type Options = {
+  trigger?: Trigger<number, TimeWindow>
+  evictor?: Evictor<number, TimeWindow>
+  allowedLatenessMs?: number
+}
 
 /** A window operator whose results say `[start,end) values…`, run by hand. */
 function listing(assigner: WindowAssigner<number, TimeWindow>, options: Options = {}, clock = new ManualClock()) {
@@ -66,7 +70,11 @@ test('a session merged into another leaves no timer of its own behind', () => {
   h.record(2, 18, 'k')
   assert.is(operator.timers!.eventTimers.size, 2)
   h.record(3, 9, 'k')
-  assert.equal([...operator.timers!.eventTimers.values()].map((t) => t.timestamp), [27], 'one timer, at the end of [0, 28)')
+  assert.equal(
+    [...operator.timers!.eventTimers.values()].map((t) => t.timestamp),
+    [27],
+    'one timer, at the end of [0, 28)',
+  )
   h.watermark(27)
   assert.equal(h.output.records(), ['[0,28) 1,2,3'], 'the later session moved into the earlier one, then 3 was added')
   assert.is(held(operator), 0)
@@ -100,7 +108,12 @@ test('sliding processing-time windows fire each window at its end, with what arr
 
 test('an evictor keeps only what it leaves of a time window', () => {
   const { h } = listing(tumblingEventTimeWindows(100), { evictor: CountEvictor.of(2) })
-  for (const [value, ts] of [[1, 10], [2, 20], [3, 30]] as const) h.record(value, ts, 'k')
+  for (const [value, ts] of [
+    [1, 10],
+    [2, 20],
+    [3, 30],
+  ] as const)
+    h.record(value, ts, 'k')
   h.watermark(99)
   assert.equal(h.output.records(), ['[0,100) 2,3'])
 })
@@ -112,12 +125,21 @@ test('per-window state is refused with session windows, as in Flink', () => {
     evictor: undefined,
     allowedLatenessMs: 0,
     lateOutput: undefined,
-    contents: windowContents({ kind: 'process', process: { process: (_k, ctx) => void ctx.windowState.getState(new ValueStateDescriptor('x')) } }, undefined),
+    contents: windowContents(
+      {
+        kind: 'process',
+        process: { process: (_k, ctx) => void ctx.windowState.getState(new ValueStateDescriptor('x')) },
+      },
+      undefined,
+    ),
   })
   const h = OperatorHarness.keyed(operator)
   h.record(1, 0, 'k')
   // Timers run user code under the operator's error policy, which wraps the cause with the operator's name.
-  assert.throws(() => h.watermark(100), (e: unknown) => (e as Error).cause instanceof StateError && /not available with merging/.test((e as Error).message))
+  assert.throws(
+    () => h.watermark(100),
+    (e: unknown) => (e as Error).cause instanceof StateError && /not available with merging/.test((e as Error).message),
+  )
 })
 
 test.run()

@@ -2,7 +2,12 @@ import type { ActiveMQSinkOptions, ActiveMQSourceOptions } from './options.js'
 import { ActiveMQSink } from './sink.js'
 import { ActiveMQSource } from './source.js'
 
-export type { ActiveMQConnectionOptions, ActiveMQSinkOptions, ActiveMQSourceOptions, SourceGuarantee } from './options.js'
+export type {
+  ActiveMQConnectionOptions,
+  ActiveMQSinkOptions,
+  ActiveMQSourceOptions,
+  SourceGuarantee,
+} from './options.js'
 export { ActiveMQSink, ActiveMQSinkWriter } from './sink.js'
 export { type ActiveMQMessage, ActiveMQReader, ActiveMQSource } from './source.js'
 

@@ -102,25 +102,40 @@ export function activemqSourceSettings(options: ActiveMQSourceOptions): ActiveMQ
   const o = object('activemqSource options', options)
   const destination = validDestination('activemqSource.destination', o.destination)
   const { prefetch = 1000, guarantee = 'at-least-once', dedupRetentionMs = 600_000 } = o
-  if (!Number.isSafeInteger(prefetch) || prefetch < 1) throw new ConfigError('activemqSource.prefetch', prefetch, 'a whole number of at least 1')
+  if (!Number.isSafeInteger(prefetch) || prefetch < 1)
+    throw new ConfigError('activemqSource.prefetch', prefetch, 'a whole number of at least 1')
   if (guarantee !== 'at-most-once' && guarantee !== 'at-least-once' && guarantee !== 'exactly-once') {
     throw new ConfigError('activemqSource.guarantee', guarantee, "'at-most-once', 'at-least-once', 'exactly-once'")
   }
-  if (typeof dedupRetentionMs !== 'number' || !(dedupRetentionMs >= 0)) throw new ConfigError('activemqSource.dedupRetentionMs', dedupRetentionMs, 'a number ≥ 0')
-  if (o.subscriptionName !== undefined && (typeof o.subscriptionName !== 'string' || o.subscriptionName === '')) throw new ConfigError('activemqSource.subscriptionName', o.subscriptionName, 'a non-empty string')
-  if (o.clientId !== undefined && (typeof o.clientId !== 'string' || o.clientId === '')) throw new ConfigError('activemqSource.clientId', o.clientId, 'a non-empty string')
+  if (typeof dedupRetentionMs !== 'number' || !(dedupRetentionMs >= 0))
+    throw new ConfigError('activemqSource.dedupRetentionMs', dedupRetentionMs, 'a number ≥ 0')
+  if (o.subscriptionName !== undefined && (typeof o.subscriptionName !== 'string' || o.subscriptionName === ''))
+    throw new ConfigError('activemqSource.subscriptionName', o.subscriptionName, 'a non-empty string')
+  if (o.clientId !== undefined && (typeof o.clientId !== 'string' || o.clientId === ''))
+    throw new ConfigError('activemqSource.clientId', o.clientId, 'a non-empty string')
   const topic = destination.startsWith('/topic/')
-  if (o.subscriptionName !== undefined && !topic) throw new ConfigError('activemqSource.subscriptionName', o.subscriptionName, 'only for a /topic/ destination')
-  if (o.subscriptionName !== undefined && o.clientId === undefined) throw new ConfigError('activemqSource.clientId', o.clientId, 'a client id that owns the durable subscription')
+  if (o.subscriptionName !== undefined && !topic)
+    throw new ConfigError('activemqSource.subscriptionName', o.subscriptionName, 'only for a /topic/ destination')
+  if (o.subscriptionName !== undefined && o.clientId === undefined)
+    throw new ConfigError('activemqSource.clientId', o.clientId, 'a client id that owns the durable subscription')
   if (topic && o.subscriptionName === undefined && guarantee !== 'at-most-once') {
-    throw new ConfigError('activemqSource.subscriptionName', undefined, `a durable subscription name: a plain topic subscription loses what is published while the job is down (or guarantee 'at-most-once')`)
+    throw new ConfigError(
+      'activemqSource.subscriptionName',
+      undefined,
+      `a durable subscription name: a plain topic subscription loses what is published while the job is down (or guarantee 'at-most-once')`,
+    )
   }
   const connection = stompSettings('activemqSource', o)
   return {
     ...connection,
-    connectHeaders: o.clientId === undefined ? connection.connectHeaders : { ...connection.connectHeaders, 'client-id': o.clientId },
+    connectHeaders:
+      o.clientId === undefined ? connection.connectHeaders : { ...connection.connectHeaders, 'client-id': o.clientId },
     endpoint: `activemqSource stomp://${connection.host}:${connection.port} ${destination}${o.subscriptionName === undefined ? '' : ` (durable subscription "${o.subscriptionName}")`}`,
-    destination, subscriptionName: o.subscriptionName, prefetch, guarantee, dedupRetentionMs,
+    destination,
+    subscriptionName: o.subscriptionName,
+    prefetch,
+    guarantee,
+    dedupRetentionMs,
   }
 }
 
@@ -134,25 +149,38 @@ export function activemqSinkSettings<T>(options: ActiveMQSinkOptions<T>): Active
   const o = object('activemqSink options', options)
   const destination = validDestination('activemqSink.destination', o.destination)
   const { persistent = true, maxInFlight = 1024 } = o
-  for (const [name, fn] of [['serializer', o.serializer], ['headers', o.headers]] as const) {
-    if (fn !== undefined && typeof fn !== 'function') throw new ConfigError(`activemqSink.${name}`, fn, 'a function of the record')
+  for (const [name, fn] of [
+    ['serializer', o.serializer],
+    ['headers', o.headers],
+  ] as const) {
+    if (fn !== undefined && typeof fn !== 'function')
+      throw new ConfigError(`activemqSink.${name}`, fn, 'a function of the record')
   }
   if (typeof persistent !== 'boolean') throw new ConfigError('activemqSink.persistent', persistent, 'true or false')
-  if (!Number.isSafeInteger(maxInFlight) || maxInFlight < 1) throw new ConfigError('activemqSink.maxInFlight', maxInFlight, 'a whole number of at least 1')
+  if (!Number.isSafeInteger(maxInFlight) || maxInFlight < 1)
+    throw new ConfigError('activemqSink.maxInFlight', maxInFlight, 'a whole number of at least 1')
   const connection = stompSettings('activemqSink', o)
   return {
     ...connection,
     endpoint: `activemqSink stomp://${connection.host}:${connection.port} ${destination}`,
-    destination, serializer: o.serializer ?? defaultSerializer, headers: o.headers, persistent, maxInFlight,
+    destination,
+    serializer: o.serializer ?? defaultSerializer,
+    headers: o.headers,
+    persistent,
+    maxInFlight,
   }
 }
 
 function stompSettings(owner: string, o: ActiveMQConnectionOptions): StompSettings {
   const { host = '127.0.0.1', port = 61613, heartbeatMs = 10_000 } = o
-  if (typeof host !== 'string' || host === '') throw new ConfigError(`${owner}.host`, host, 'a non-empty host name or address')
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new ConfigError(`${owner}.port`, port, 'a whole number from 1 to 65535')
-  if (!Number.isSafeInteger(heartbeatMs) || heartbeatMs < 0) throw new ConfigError(`${owner}.heartbeatMs`, heartbeatMs, 'a whole number ≥ 0')
-  if (o.connectHeaders !== undefined && (o.connectHeaders === null || typeof o.connectHeaders !== 'object')) throw new ConfigError(`${owner}.connectHeaders`, o.connectHeaders, 'an object of header strings')
+  if (typeof host !== 'string' || host === '')
+    throw new ConfigError(`${owner}.host`, host, 'a non-empty host name or address')
+  if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    throw new ConfigError(`${owner}.port`, port, 'a whole number from 1 to 65535')
+  if (!Number.isSafeInteger(heartbeatMs) || heartbeatMs < 0)
+    throw new ConfigError(`${owner}.heartbeatMs`, heartbeatMs, 'a whole number ≥ 0')
+  if (o.connectHeaders !== undefined && (o.connectHeaders === null || typeof o.connectHeaders !== 'object'))
+    throw new ConfigError(`${owner}.connectHeaders`, o.connectHeaders, 'an object of header strings')
   const connectHeaders: StompHeaders = { ...o.connectHeaders }
   if (o.login !== undefined) connectHeaders.login = o.login
   if (o.passcode !== undefined) connectHeaders.passcode = o.passcode
@@ -165,7 +193,8 @@ function defaultSerializer(value: unknown): string | Uint8Array {
 }
 
 function validDestination(option: string, destination: unknown): string {
-  if (typeof destination !== 'string' || !/^\/(queue|topic)\/.+/.test(destination)) throw new ConfigError(option, destination, 'a STOMP destination /queue/<name> or /topic/<name>')
+  if (typeof destination !== 'string' || !/^\/(queue|topic)\/.+/.test(destination))
+    throw new ConfigError(option, destination, 'a STOMP destination /queue/<name> or /topic/<name>')
   return destination
 }
 

@@ -75,7 +75,10 @@ export class ActiveMQSinkWriter<T> implements SinkWriter<T> {
   /** Messages sent (resends after a reconnection included). */
   sent = 0
 
-  constructor(private readonly settings: ActiveMQSinkSettings<T>, processingTime: ProcessingTimeService) {
+  constructor(
+    private readonly settings: ActiveMQSinkSettings<T>,
+    processingTime: ProcessingTimeService,
+  ) {
     this.persistent = settings.persistent ? { persistent: 'true' } : {}
     this.roomAt = Math.max(1, settings.maxInFlight >> 1)
     this.loop = new ReconnectLoop<StompSession>(settings.retry, processingTime, settings.endpoint, () => this.open(), {
@@ -99,7 +102,8 @@ export class ActiveMQSinkWriter<T> implements SinkWriter<T> {
   write(value: T, _timestamp?: number): void {
     if (this.failure !== undefined) throw this.failure
     const { settings } = this
-    const headers = settings.headers === undefined ? this.persistent : { ...settings.headers(value), ...this.persistent }
+    const headers =
+      settings.headers === undefined ? this.persistent : { ...settings.headers(value), ...this.persistent }
     const message: Outgoing = { body: settings.serializer(value), headers }
     const seq = this.window.add(message)
     if (this.current !== undefined) this.send(this.current, message, seq)
@@ -130,7 +134,10 @@ export class ActiveMQSinkWriter<T> implements SinkWriter<T> {
       }
     }, NUDGE_MS)
     const done = this.window.whenEmpty()
-    done.then(() => clearInterval(nudge), () => clearInterval(nudge))
+    done.then(
+      () => clearInterval(nudge),
+      () => clearInterval(nudge),
+    )
     return done
   }
 
@@ -173,9 +180,11 @@ export class ActiveMQSinkWriter<T> implements SinkWriter<T> {
     const receipt = String(seq)
     const { body } = message
     try {
-      session.client.publish(typeof body === 'string'
-        ? { destination: this.settings.destination, headers: { ...message.headers, receipt }, body }
-        : { destination: this.settings.destination, headers: { ...message.headers, receipt }, binaryBody: body })
+      session.client.publish(
+        typeof body === 'string'
+          ? { destination: this.settings.destination, headers: { ...message.headers, receipt }, body }
+          : { destination: this.settings.destination, headers: { ...message.headers, receipt }, binaryBody: body },
+      )
     } catch {
       return // the connection is closing: the message is still unreceipted and goes out on the next one
     }

@@ -109,9 +109,21 @@ export class ActiveMQReader implements SourceReader<ActiveMQMessage, AckStateV1>
   /** Redeliveries recognised by their message id and not emitted (exactly-once). */
   duplicates = 0
 
-  constructor(private readonly settings: ActiveMQSourceSettings, processingTime: ProcessingTimeService, restored: readonly unknown[]) {
+  constructor(
+    private readonly settings: ActiveMQSourceSettings,
+    processingTime: ProcessingTimeService,
+    restored: readonly unknown[],
+  ) {
     const { guarantee } = settings
-    this.acks = guarantee === 'at-most-once' ? undefined : new CheckpointAcks<string>(guarantee === 'exactly-once', settings.dedupRetentionMs, () => processingTime.now(), restored)
+    this.acks =
+      guarantee === 'at-most-once'
+        ? undefined
+        : new CheckpointAcks<string>(
+            guarantee === 'exactly-once',
+            settings.dedupRetentionMs,
+            () => processingTime.now(),
+            restored,
+          )
     this.loop = new ReconnectLoop<Subscribed>(settings.retry, processingTime, settings.endpoint, () => this.open(), {
       connected: (subscribed) => {
         if (subscribed.session.lost) {
@@ -207,7 +219,8 @@ export class ActiveMQReader implements SourceReader<ActiveMQMessage, AckStateV1>
     const last = done.handles[done.handles.length - 1]!
     const lastAck = last[last.length - 1]!
     try {
-      for (const handles of done.handles) for (const ack of handles) if (ack !== lastAck) client.ack(ack, subscriptionId)
+      for (const handles of done.handles)
+        for (const ack of handles) if (ack !== lastAck) client.ack(ack, subscriptionId)
       if (!acks.dedup) {
         client.ack(lastAck, subscriptionId)
         return
@@ -215,7 +228,12 @@ export class ActiveMQReader implements SourceReader<ActiveMQMessage, AckStateV1>
       // The broker handles a connection's frames in order: the RECEIPT of the last ACK covers them all.
       // Not awaited: later completions need not wait for this round trip (a lost connection rejects it,
       // and the ids stay remembered as orphans until the redeliveries come).
-      receipted(current.session, `ack-${++this.receipts}`, (receipt) => client.ack(lastAck, subscriptionId, { receipt })).then(() => done.confirm(), () => {})
+      receipted(current.session, `ack-${++this.receipts}`, (receipt) =>
+        client.ack(lastAck, subscriptionId, { receipt }),
+      ).then(
+        () => done.confirm(),
+        () => {},
+      )
     } catch {
       // the connection is gone: the broker redelivers these messages (their ids stay remembered as orphans)
     }
@@ -243,7 +261,10 @@ export class ActiveMQReader implements SourceReader<ActiveMQMessage, AckStateV1>
       let subscriptionId = ''
       // A receipt for the SUBSCRIBE: the subscription stands (a refused one comes back as an ERROR frame).
       await receipted(session, 'subscribe', (receipt) => {
-        subscriptionId = session.client.subscribe(settings.destination, (frame) => this.deliver(session, frame, v12), { ...headers, receipt }).id
+        subscriptionId = session.client.subscribe(settings.destination, (frame) => this.deliver(session, frame, v12), {
+          ...headers,
+          receipt,
+        }).id
         this.delivering = { session, subscriptionId }
       })
       return { session, subscriptionId }

@@ -63,7 +63,9 @@ export function openStomp(settings: StompSettings): Promise<StompSession> {
       resolve(session)
     }
     client.onStompError = (frame: IFrame) => {
-      lastError = new Error(`STOMP ERROR ${frame.headers.message ?? ''}${frame.body === '' ? '' : `: ${frame.body.trim().split('\n')[0]}`}`)
+      lastError = new Error(
+        `STOMP ERROR ${frame.headers.message ?? ''}${frame.body === '' ? '' : `: ${frame.body.trim().split('\n')[0]}`}`,
+      )
       // ActiveMQ closes the connection after most errors; make sure it is closed after every one.
       client.forceDisconnect()
     }

@@ -23,15 +23,23 @@ export class AsyncIterableSource<T> implements Source<T, IteratorSplit> {
   readonly maxParallelism = 1
   readonly prefetch: number
 
-  constructor(readonly iterable: AsyncIterable<T> | (() => AsyncIterable<T>), options: AsyncIterableOptions = {}) {
+  constructor(
+    readonly iterable: AsyncIterable<T> | (() => AsyncIterable<T>),
+    options: AsyncIterableOptions = {},
+  ) {
     this.prefetch = options.prefetch ?? 256
-    if (!Number.isInteger(this.prefetch) || this.prefetch < 1) throw new ConfigError('fromAsyncIterable.prefetch', options.prefetch, 'a whole number of at least 1')
+    if (!Number.isInteger(this.prefetch) || this.prefetch < 1)
+      throw new ConfigError('fromAsyncIterable.prefetch', options.prefetch, 'a whole number of at least 1')
   }
 
   createReader(_context: unknown, restored?: IteratorSplit[]): SourceReader<T, IteratorSplit> {
     const replayable = typeof this.iterable === 'function'
     const iterable = typeof this.iterable === 'function' ? this.iterable() : this.iterable
-    return new AsyncIterableReader(iterable[Symbol.asyncIterator](), this.prefetch, replayable ? (restored?.[0]?.emitted ?? 0) : 0)
+    return new AsyncIterableReader(
+      iterable[Symbol.asyncIterator](),
+      this.prefetch,
+      replayable ? (restored?.[0]?.emitted ?? 0) : 0,
+    )
   }
 }
 
@@ -45,14 +53,23 @@ class AsyncIterableReader<T> implements SourceReader<T, IteratorSplit> {
   private emitted = 0
   private readonly available = new Availability()
 
-  constructor(private readonly iterator: AsyncIterator<T>, private readonly prefetch: number, private skip: number) {}
+  constructor(
+    private readonly iterator: AsyncIterator<T>,
+    private readonly prefetch: number,
+    private skip: number,
+  ) {}
 
   start(): void {
     this.pump()
   }
 
   pollNext(output: SourceOutput<T>): InputStatus {
-    if (this.failure !== undefined) throw new ConnectorError('ERR_SOURCE', `async iterable failed: ${String((this.failure as Error)?.message ?? this.failure)}`, { cause: this.failure })
+    if (this.failure !== undefined)
+      throw new ConnectorError(
+        'ERR_SOURCE',
+        `async iterable failed: ${String((this.failure as Error)?.message ?? this.failure)}`,
+        { cause: this.failure },
+      )
     if (this.head < this.buffer.length) {
       const value = this.buffer[this.head]!
       this.buffer[this.head++] = undefined as T

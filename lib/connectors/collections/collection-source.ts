@@ -27,7 +27,10 @@ export class CollectionSource<T> implements Source<T, CollectionSplit> {
 }
 
 class CollectionReader<T> implements SourceReader<T, CollectionSplit> {
-  constructor(private readonly items: readonly T[], private next: number) {}
+  constructor(
+    private readonly items: readonly T[],
+    private next: number,
+  ) {}
 
   start(): void {}
 

@@ -23,14 +23,20 @@ export class IteratorSource<T> implements Source<T, IteratorSplit> {
 
   createReader(_context: unknown, restored?: IteratorSplit[]): SourceReader<T, IteratorSplit> {
     const iterable = typeof this.iterable === 'function' ? this.iterable() : this.iterable
-    return new IteratorReader(iterable[Symbol.iterator](), typeof this.iterable === 'function' ? (restored?.[0]?.emitted ?? 0) : 0)
+    return new IteratorReader(
+      iterable[Symbol.iterator](),
+      typeof this.iterable === 'function' ? (restored?.[0]?.emitted ?? 0) : 0,
+    )
   }
 }
 
 class IteratorReader<T> implements SourceReader<T, IteratorSplit> {
   private emitted = 0
 
-  constructor(private readonly iterator: Iterator<T>, private skip: number) {}
+  constructor(
+    private readonly iterator: Iterator<T>,
+    private skip: number,
+  ) {}
 
   start(): void {
     while (this.skip > 0) {

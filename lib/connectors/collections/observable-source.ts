@@ -30,12 +30,18 @@ export class ObservableSource<T> implements Source<T, never> {
   readonly bufferSize: number
   readonly overflow: 'fail' | 'drop-newest' | 'drop-oldest'
 
-  constructor(readonly observable: Observable<T>, options: ObservableSourceOptions = {}) {
-    if (typeof observable?.subscribe !== 'function') throw new ConfigError('fromObservable', observable, 'an Observable')
+  constructor(
+    readonly observable: Observable<T>,
+    options: ObservableSourceOptions = {},
+  ) {
+    if (typeof observable?.subscribe !== 'function')
+      throw new ConfigError('fromObservable', observable, 'an Observable')
     this.bufferSize = options.bufferSize ?? 65_536
     this.overflow = options.overflow ?? 'fail'
-    if (!Number.isInteger(this.bufferSize) || this.bufferSize < 1) throw new ConfigError('fromObservable.bufferSize', options.bufferSize, 'a whole number of at least 1')
-    if (!['fail', 'drop-newest', 'drop-oldest'].includes(this.overflow)) throw new ConfigError('fromObservable.overflow', options.overflow, "'fail' | 'drop-newest' | 'drop-oldest'")
+    if (!Number.isInteger(this.bufferSize) || this.bufferSize < 1)
+      throw new ConfigError('fromObservable.bufferSize', options.bufferSize, 'a whole number of at least 1')
+    if (!['fail', 'drop-newest', 'drop-oldest'].includes(this.overflow))
+      throw new ConfigError('fromObservable.overflow', options.overflow, "'fail' | 'drop-newest' | 'drop-oldest'")
   }
 
   createReader(): SourceReader<T, never> {
@@ -58,7 +64,9 @@ class ObservableReader<T> implements SourceReader<T, never> {
     this.subscription = this.source.observable.subscribe({
       next: (value) => this.offer(value),
       error: (error) => {
-        this.failure = new ConnectorError('ERR_SOURCE', `observable source failed: ${messageOf(error)}`, { cause: error })
+        this.failure = new ConnectorError('ERR_SOURCE', `observable source failed: ${messageOf(error)}`, {
+          cause: error,
+        })
         this.available.signal()
       },
       complete: () => {
@@ -105,7 +113,10 @@ class ObservableReader<T> implements SourceReader<T, never> {
         this.dropped++
         this.head++
       } else {
-        this.failure ??= new ConnectorError('ERR_SOURCE_OVERFLOW', `observable source emitted more than bufferSize (${this.source.bufferSize}) values ahead of demand; raise fromObservable.bufferSize, choose an overflow policy, or use an (async) iterable that is read with demand`)
+        this.failure ??= new ConnectorError(
+          'ERR_SOURCE_OVERFLOW',
+          `observable source emitted more than bufferSize (${this.source.bufferSize}) values ahead of demand; raise fromObservable.bufferSize, choose an overflow policy, or use an (async) iterable that is read with demand`,
+        )
         this.subscription?.unsubscribe()
         this.available.signal()
         return

@@ -21,9 +21,13 @@ export class SequenceSource implements Source<number, SequenceSplit> {
   readonly name = 'sequence'
   readonly bounded = true
 
-  constructor(readonly from: number, readonly to: number) {
+  constructor(
+    readonly from: number,
+    readonly to: number,
+  ) {
     if (!Number.isSafeInteger(from)) throw new ConfigError('fromSequence.from', from, 'a safe integer')
-    if (!Number.isSafeInteger(to) || to < from) throw new ConfigError('fromSequence.to', to, `a safe integer not below from (${from})`)
+    if (!Number.isSafeInteger(to) || to < from)
+      throw new ConfigError('fromSequence.to', to, `a safe integer not below from (${from})`)
   }
 
   createReader(context: SourceReaderContext, restored?: SequenceSplit[]): SourceReader<number, SequenceSplit> {

@@ -70,7 +70,10 @@ export class CheckpointAcks<H> {
     for (const split of restored) {
       const state = split as Partial<AckStateV1> | null
       if (state === null || typeof state !== 'object' || state.v !== 1 || !Array.isArray(state.ids)) {
-        throw new StateError('ERR_STATE_VERSION', `message-queue source state ${JSON.stringify(split)?.slice(0, 120)} is not a version 1 acknowledgement state`)
+        throw new StateError(
+          'ERR_STATE_VERSION',
+          `message-queue source state ${JSON.stringify(split)?.slice(0, 120)} is not a version 1 acknowledgement state`,
+        )
       }
       // Every acknowledgement in a checkpoint was pending on a connection that is gone now.
       for (const [id, orphanedAt] of state.ids) this.orphans.set(id, orphanedAt > 0 ? orphanedAt : at)

@@ -36,14 +36,31 @@ export interface RetrySettings {
  * @example
  * retrySettings('rabbitmqSink', { maxRetries: 2 }) // { maxRetries: 2, retryDelayMs: 200, … }
  */
-export function retrySettings(owner: string, options: ConnectionRetryOptions, defaultRetryDelayMs = 200): RetrySettings {
-  const { maxRetries = 5, retryDelayMs = defaultRetryDelayMs, maxRetryDelayMs = 10_000, connectTimeoutMs = 10_000 } = options
-  if (typeof maxRetries !== 'number' || !(maxRetries === Infinity || (Number.isSafeInteger(maxRetries) && maxRetries >= 0))) {
+export function retrySettings(
+  owner: string,
+  options: ConnectionRetryOptions,
+  defaultRetryDelayMs = 200,
+): RetrySettings {
+  const {
+    maxRetries = 5,
+    retryDelayMs = defaultRetryDelayMs,
+    maxRetryDelayMs = 10_000,
+    connectTimeoutMs = 10_000,
+  } = options
+  if (
+    typeof maxRetries !== 'number' ||
+    !(maxRetries === Infinity || (Number.isSafeInteger(maxRetries) && maxRetries >= 0))
+  ) {
     throw new ConfigError(`${owner}.maxRetries`, maxRetries, 'a whole number ≥ 0, or Infinity')
   }
-  if (typeof retryDelayMs !== 'number' || !Number.isFinite(retryDelayMs) || retryDelayMs < 0) throw new ConfigError(`${owner}.retryDelayMs`, retryDelayMs, 'a finite number ≥ 0')
+  if (typeof retryDelayMs !== 'number' || !Number.isFinite(retryDelayMs) || retryDelayMs < 0)
+    throw new ConfigError(`${owner}.retryDelayMs`, retryDelayMs, 'a finite number ≥ 0')
   if (typeof maxRetryDelayMs !== 'number' || !Number.isFinite(maxRetryDelayMs) || maxRetryDelayMs < retryDelayMs) {
-    throw new ConfigError(`${owner}.maxRetryDelayMs`, maxRetryDelayMs, `a finite number ≥ retryDelayMs (${retryDelayMs})`)
+    throw new ConfigError(
+      `${owner}.maxRetryDelayMs`,
+      maxRetryDelayMs,
+      `a finite number ≥ retryDelayMs (${retryDelayMs})`,
+    )
   }
   if (typeof connectTimeoutMs !== 'number' || !Number.isFinite(connectTimeoutMs) || connectTimeoutMs <= 0) {
     throw new ConfigError(`${owner}.connectTimeoutMs`, connectTimeoutMs, 'a finite number > 0')
@@ -142,15 +159,20 @@ export class ReconnectLoop<C> {
       const attempts = Math.max(1, this.attempts)
       const reason = this.lastError === undefined ? 'connection closed' : messageOf(this.lastError)
       this.closed = true
-      this.handlers.failed(new ConnectorError(
-        'ERR_CONNECT',
-        `${this.endpoint}: no connection after ${attempts} attempt${attempts === 1 ? '' : 's'} (maxRetries ${this.settings.maxRetries}): ${reason}`,
-        { cause: this.lastError, retriable: true },
-      ))
+      this.handlers.failed(
+        new ConnectorError(
+          'ERR_CONNECT',
+          `${this.endpoint}: no connection after ${attempts} attempt${attempts === 1 ? '' : 's'} (maxRetries ${this.settings.maxRetries}): ${reason}`,
+          { cause: this.lastError, retriable: true },
+        ),
+      )
       return
     }
     this.retriesLeft--
-    const delay = backoffDelay(this.retriesUsed++, { minMs: this.settings.retryDelayMs, maxMs: this.settings.maxRetryDelayMs })
+    const delay = backoffDelay(this.retriesUsed++, {
+      minMs: this.settings.retryDelayMs,
+      maxMs: this.settings.maxRetryDelayMs,
+    })
     this.cancelRetry = this.processingTime.scheduleAt(this.processingTime.now() + delay, () => this.run())
   }
 }

@@ -2,7 +2,14 @@ import { ConfigError } from '../../errors.js'
 import type { Sink, SinkWriterContext } from '../../runtime/sink.js'
 import { csvRow } from './csv-format.js'
 import { FileSinkWriter } from './file-sink-writer.js'
-import { validateOptionsObject, validatePath, validateWholeNumber, validateWriteMode, type CsvFileSinkOptions, type WriteMode } from './options.js'
+import {
+  validateOptionsObject,
+  validatePath,
+  validateWholeNumber,
+  validateWriteMode,
+  type CsvFileSinkOptions,
+  type WriteMode,
+} from './options.js'
 import { OutputFiles } from './output-files.js'
 
 /**
@@ -42,13 +49,21 @@ export class CsvFileSink<T> implements Sink<T> {
     validateDelimiter('csvFileSink.fieldDelimiter', this.fieldDelimiter)
     validateDelimiter('csvFileSink.rowDelimiter', this.rowDelimiter)
     if (this.fieldDelimiter.includes(this.rowDelimiter) || this.rowDelimiter.includes(this.fieldDelimiter)) {
-      throw new ConfigError('csvFileSink.fieldDelimiter', this.fieldDelimiter, `a delimiter that neither contains nor is contained in rowDelimiter (${JSON.stringify(this.rowDelimiter)})`)
+      throw new ConfigError(
+        'csvFileSink.fieldDelimiter',
+        this.fieldDelimiter,
+        `a delimiter that neither contains nor is contained in rowDelimiter (${JSON.stringify(this.rowDelimiter)})`,
+      )
     }
-    if (options.header !== undefined && (!Array.isArray(options.header) || options.header.some((name) => typeof name !== 'string'))) {
+    if (
+      options.header !== undefined &&
+      (!Array.isArray(options.header) || options.header.some((name) => typeof name !== 'string'))
+    ) {
       throw new ConfigError('csvFileSink.header', options.header, 'an array of column names')
     }
     this.header = options.header
-    if (options.fields !== undefined && typeof options.fields !== 'function') throw new ConfigError('csvFileSink.fields', options.fields, 'a function (value) => unknown[]')
+    if (options.fields !== undefined && typeof options.fields !== 'function')
+      throw new ConfigError('csvFileSink.fields', options.fields, 'a function (value) => unknown[]')
     this.fields = options.fields ?? defaultFields(this.header)
     this.outputs = new OutputFiles('csvFileSink', path, this.writeMode)
   }
@@ -67,14 +82,21 @@ export class CsvFileSink<T> implements Sink<T> {
   createWriter(context: SinkWriterContext, restored?: readonly unknown[]): FileSinkWriter<T> {
     const { fieldDelimiter, rowDelimiter, fields } = this
     const output = this.outputs.open(context.subtask, context.parallelism, restored)
-    const writer = new FileSinkWriter<T>(output, (value) => csvRow(fields(value), fieldDelimiter, rowDelimiter), this.batchSize, 'csvFileSink')
-    if (this.header !== undefined && output.length === 0) writer.writeText(csvRow(this.header, fieldDelimiter, rowDelimiter))
+    const writer = new FileSinkWriter<T>(
+      output,
+      (value) => csvRow(fields(value), fieldDelimiter, rowDelimiter),
+      this.batchSize,
+      'csvFileSink',
+    )
+    if (this.header !== undefined && output.length === 0)
+      writer.writeText(csvRow(this.header, fieldDelimiter, rowDelimiter))
     return writer
   }
 }
 
 function validateDelimiter(option: string, delimiter: unknown): void {
-  if (typeof delimiter !== 'string' || delimiter === '' || delimiter.includes('"')) throw new ConfigError(option, delimiter, 'a non-empty string without a double quote')
+  if (typeof delimiter !== 'string' || delimiter === '' || delimiter.includes('"'))
+    throw new ConfigError(option, delimiter, 'a non-empty string without a double quote')
 }
 
 function defaultFields<T>(header: readonly string[] | undefined): (value: T) => readonly unknown[] {

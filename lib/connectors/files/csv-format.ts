@@ -24,7 +24,12 @@ export function csvRow(fields: readonly unknown[], fieldDelimiter: string, rowDe
  */
 export function csvField(value: unknown, fieldDelimiter: string, rowDelimiter: string): string {
   const text = fieldText(value)
-  const mustQuote = text.includes('"') || text.includes('\n') || text.includes('\r') || text.includes(fieldDelimiter) || text.includes(rowDelimiter)
+  const mustQuote =
+    text.includes('"') ||
+    text.includes('\n') ||
+    text.includes('\r') ||
+    text.includes(fieldDelimiter) ||
+    text.includes(rowDelimiter)
   return mustQuote ? `"${text.replace(/"/g, '""')}"` : text
 }
 

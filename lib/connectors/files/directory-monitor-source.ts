@@ -8,7 +8,14 @@ import { FileLinesReader } from './file-lines-reader.js'
 import { listDirectory } from './file-listing.js'
 import { isFileSplit, type FileSplit } from './file-split.js'
 import { nameFilter } from './name-filter.js'
-import { validateEncoding, validateOptionsObject, validatePath, validateWholeNumber, type DirectoryMonitorOptions, type LineEncoding } from './options.js'
+import {
+  validateEncoding,
+  validateOptionsObject,
+  validatePath,
+  validateWholeNumber,
+  type DirectoryMonitorOptions,
+  type LineEncoding,
+} from './options.js'
 
 /**
  * Watches a directory and emits the lines of the files in it: those there at the start, files created
@@ -46,11 +53,13 @@ export class DirectoryMonitorSource implements Source<string, FileSplit> {
     validatePath('monitorDirectory.dir', dir)
     validateOptionsObject('monitorDirectory options', options)
     this.dir = resolve(dir)
-    if (statSync(this.dir, { throwIfNoEntry: false })?.isDirectory() !== true) throw new ConfigError('monitorDirectory.dir', dir, 'an existing directory')
+    if (statSync(this.dir, { throwIfNoEntry: false })?.isDirectory() !== true)
+      throw new ConfigError('monitorDirectory.dir', dir, 'an existing directory')
     this.intervalMs = validateWholeNumber('monitorDirectory.intervalMs', options.intervalMs, 1000, 1)
     this.encoding = validateEncoding('monitorDirectory.encoding', options.encoding)
     this.bufferSize = validateWholeNumber('monitorDirectory.bufferSize', options.bufferSize, 65_536, 16)
-    if (options.processOnce !== undefined && typeof options.processOnce !== 'boolean') throw new ConfigError('monitorDirectory.processOnce', options.processOnce, 'a boolean')
+    if (options.processOnce !== undefined && typeof options.processOnce !== 'boolean')
+      throw new ConfigError('monitorDirectory.processOnce', options.processOnce, 'a boolean')
     this.bounded = options.processOnce === true
     this.accepts = nameFilter('monitorDirectory.pattern', options.pattern)
     this.logger = options.logger
@@ -67,7 +76,11 @@ export class DirectoryMonitorSource implements Source<string, FileSplit> {
   createReader(context: SourceReaderContext, restored?: FileSplit[]): FileLinesReader {
     const owns = (name: string): boolean => subtaskOfFile(name, context.parallelism) === context.subtask
     const mine = (restored ?? []).filter((split) => {
-      if (!isFileSplit(split)) throw new StateError('ERR_STATE_CORRUPT', `monitorDirectory ${this.dir}: restored split ${JSON.stringify(split)} is not { path, offset }`)
+      if (!isFileSplit(split))
+        throw new StateError(
+          'ERR_STATE_CORRUPT',
+          `monitorDirectory ${this.dir}: restored split ${JSON.stringify(split)} is not { path, offset }`,
+        )
       return owns(basename(split.path))
     })
     const fields = { source: 'monitorDirectory', dir: this.dir, subtask: context.subtask }

@@ -76,8 +76,12 @@ export class FileLinesReader implements SourceReader<string, FileSplit> {
   /** How many directory scans (or file checks) were completed. */
   scans = 0
 
-  constructor(private readonly settings: FileLinesReaderSettings, restored: readonly FileSplit[]) {
-    for (const split of restored) this.files.set(split.path, { offset: split.offset, readTo: split.offset, ino: undefined })
+  constructor(
+    private readonly settings: FileLinesReaderSettings,
+    restored: readonly FileSplit[],
+  ) {
+    for (const split of restored)
+      this.files.set(split.path, { offset: split.offset, readTo: split.offset, ino: undefined })
   }
 
   /** Bytes read from the current file and not yet emitted: what the reader holds. */
@@ -96,7 +100,7 @@ export class FileLinesReader implements SourceReader<string, FileSplit> {
 
   pollNext(output: SourceOutput<string>): InputStatus {
     const cursor = this.cursor
-    if (cursor !== undefined && cursor.hasLine()) {
+    if (cursor?.hasLine()) {
       output.collect(cursor.nextLine()!)
       if (cursor.hasLine()) return 'more'
     } else {
@@ -135,7 +139,13 @@ export class FileLinesReader implements SourceReader<string, FileSplit> {
     if (this.running !== undefined || this.closed || this.ended || this.failure !== undefined) return
     this.running = this.readUntilLine()
       .catch((error: unknown) => {
-        this.failure = error instanceof ConnectorError ? error : new ConnectorError('ERR_FILE_READ', `${this.settings.description}: ${messageOf(error)}`, { cause: error, retriable: true })
+        this.failure =
+          error instanceof ConnectorError
+            ? error
+            : new ConnectorError('ERR_FILE_READ', `${this.settings.description}: ${messageOf(error)}`, {
+                cause: error,
+                retriable: true,
+              })
       })
       .finally(() => {
         this.running = undefined
@@ -214,10 +224,17 @@ export class FileLinesReader implements SourceReader<string, FileSplit> {
         file = { offset: 0, readTo: 0, ino: found.ino }
         this.files.set(found.path, file)
       } else if (file.ino !== undefined && file.ino !== found.ino) {
-        this.settings.logger.warn('file was replaced; reading it again from the start', { path: found.path, offset: file.offset })
+        this.settings.logger.warn('file was replaced; reading it again from the start', {
+          path: found.path,
+          offset: file.offset,
+        })
         file.offset = file.readTo = 0
       } else if (found.size < file.offset) {
-        this.settings.logger.warn('file shrank below the read position (truncated?); reading it again from the start', { path: found.path, offset: file.offset, size: found.size })
+        this.settings.logger.warn('file shrank below the read position (truncated?); reading it again from the start', {
+          path: found.path,
+          offset: file.offset,
+          size: found.size,
+        })
         file.offset = file.readTo = 0
       } else if (found.size < file.readTo) {
         // Only the unterminated last line changed: read it again, nothing was emitted from it.

@@ -19,7 +19,10 @@ export interface ListedFile {
  */
 export async function listDirectory(dir: string, accepts: (name: string) => boolean): Promise<ListedFile[]> {
   const entries = await readdir(dir, { withFileTypes: true })
-  const names = entries.filter((e) => (e.isFile() || e.isSymbolicLink()) && accepts(e.name)).map((e) => e.name).sort()
+  const names = entries
+    .filter((e) => (e.isFile() || e.isSymbolicLink()) && accepts(e.name))
+    .map((e) => e.name)
+    .sort()
   const files = await Promise.all(names.map((name) => statFile(join(dir, name), name)))
   return files.filter((f): f is ListedFile => f !== undefined)
 }

@@ -42,7 +42,11 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
     this.length = output.length
     this.stream = createWriteStream(output.path, { fd: output.fd, highWaterMark })
     this.stream.on('error', (error) => {
-      this.failure ??= new ConnectorError('ERR_FILE_WRITE', `${sinkName}: cannot write ${this.path}: ${messageOf(error)}`, { cause: error, retriable: true })
+      this.failure ??= new ConnectorError(
+        'ERR_FILE_WRITE',
+        `${sinkName}: cannot write ${this.path}: ${messageOf(error)}`,
+        { cause: error, retriable: true },
+      )
     })
   }
 

@@ -17,5 +17,10 @@ export interface FileSplit {
 export function isFileSplit(value: unknown): value is FileSplit {
   if (value === null || typeof value !== 'object') return false
   const split = value as { path?: unknown; offset?: unknown }
-  return typeof split.path === 'string' && typeof split.offset === 'number' && Number.isSafeInteger(split.offset) && split.offset >= 0
+  return (
+    typeof split.path === 'string' &&
+    typeof split.offset === 'number' &&
+    Number.isSafeInteger(split.offset) &&
+    split.offset >= 0
+  )
 }

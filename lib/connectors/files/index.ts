@@ -1,6 +1,11 @@
 import { CsvFileSink } from './csv-file-sink.js'
 import { DirectoryMonitorSource } from './directory-monitor-source.js'
-import type { CsvFileSinkOptions, DirectoryMonitorOptions, TextFileSinkOptions, TextFileSourceOptions } from './options.js'
+import type {
+  CsvFileSinkOptions,
+  DirectoryMonitorOptions,
+  TextFileSinkOptions,
+  TextFileSourceOptions,
+} from './options.js'
 import { TextFileSink } from './text-file-sink.js'
 import { TextFileSource } from './text-file-source.js'
 
@@ -12,7 +17,15 @@ export { FileLinesReader } from './file-lines-reader.js'
 export { FileSinkWriter } from './file-sink-writer.js'
 export type { FileSplit } from './file-split.js'
 export type { FileSinkState } from './output-files.js'
-export type { CsvFileSinkOptions, DirectoryMonitorOptions, FileSinkOptions, LineEncoding, TextFileSinkOptions, TextFileSourceOptions, WriteMode } from './options.js'
+export type {
+  CsvFileSinkOptions,
+  DirectoryMonitorOptions,
+  FileSinkOptions,
+  LineEncoding,
+  TextFileSinkOptions,
+  TextFileSourceOptions,
+  WriteMode,
+} from './options.js'
 export { TextFileSink } from './text-file-sink.js'
 export { TextFileSource } from './text-file-source.js'
 

@@ -51,7 +51,11 @@ export class LineCursor {
    * @example
    * const cursor = await LineCursor.open('/var/log/app.log', 1024, { bufferSize: 65_536, encoding: 'utf8', emitPartialAtEnd: false })
    */
-  static async open(path: string, offset: number, options: { bufferSize: number; encoding: LineEncoding; emitPartialAtEnd: boolean }): Promise<LineCursor> {
+  static async open(
+    path: string,
+    offset: number,
+    options: { bufferSize: number; encoding: LineEncoding; emitPartialAtEnd: boolean },
+  ): Promise<LineCursor> {
     const handle = await open(path, 'r')
     return new LineCursor(handle, offset, options.encoding, options.emitPartialAtEnd, options.bufferSize)
   }
@@ -117,7 +121,12 @@ export class LineCursor {
   async fill(): Promise<boolean> {
     this.compact()
     if (this.end === this.buffer.length) this.grow()
-    const { bytesRead } = await this.handle.read(this.buffer, this.end, this.buffer.length - this.end, this.position + this.end - this.start)
+    const { bytesRead } = await this.handle.read(
+      this.buffer,
+      this.end,
+      this.buffer.length - this.end,
+      this.position + this.end - this.start,
+    )
     if (bytesRead === 0) {
       this.atEnd = true
       return false

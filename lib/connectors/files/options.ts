@@ -78,7 +78,11 @@ export interface CsvFileSinkOptions<T> extends FileSinkOptions {
 export function validateEncoding(option: string, encoding: unknown): LineEncoding {
   if (encoding === undefined) return 'utf8'
   if (typeof encoding !== 'string' || !LINE_ENCODINGS.includes(encoding)) {
-    throw new ConfigError(option, encoding, `one of ${LINE_ENCODINGS.join(', ')} (encodings where '\\n' is a single byte)`)
+    throw new ConfigError(
+      option,
+      encoding,
+      `one of ${LINE_ENCODINGS.join(', ')} (encodings where '\\n' is a single byte)`,
+    )
   }
   return encoding as LineEncoding
 }
@@ -91,7 +95,8 @@ export function validateEncoding(option: string, encoding: unknown): LineEncodin
  */
 export function validateWholeNumber(option: string, value: unknown, fallback: number, min: number): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw new ConfigError(option, value, `a whole number of at least ${min}`)
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min)
+    throw new ConfigError(option, value, `a whole number of at least ${min}`)
   return value
 }
 
@@ -114,7 +119,8 @@ export function validatePath(option: string, value: unknown): string {
  */
 export function validateWriteMode(option: string, mode: unknown): WriteMode {
   if (mode === undefined) return 'fail-if-exists'
-  if (mode !== 'overwrite' && mode !== 'fail-if-exists') throw new ConfigError(option, mode, "'overwrite' | 'fail-if-exists'")
+  if (mode !== 'overwrite' && mode !== 'fail-if-exists')
+    throw new ConfigError(option, mode, "'overwrite' | 'fail-if-exists'")
   return mode
 }
 

@@ -31,7 +31,13 @@ export interface OpenedOutput {
 export function isFileSinkState(value: unknown): value is FileSinkState {
   if (value === null || typeof value !== 'object') return false
   const state = value as Partial<FileSinkState>
-  return state.version === 1 && typeof state.path === 'string' && typeof state.length === 'number' && Number.isSafeInteger(state.length) && state.length >= 0
+  return (
+    state.version === 1 &&
+    typeof state.path === 'string' &&
+    typeof state.length === 'number' &&
+    Number.isSafeInteger(state.length) &&
+    state.length >= 0
+  )
 }
 
 /**
@@ -93,7 +99,10 @@ export class OutputFiles {
     try {
       if (parallelism > 1) this.prepareDirectory(subtask, parallelism)
       else if (statSync(path, { throwIfNoEntry: false })?.isDirectory() === true) {
-        throw new ConnectorError('ERR_FILE_EXISTS', `${this.sinkName}: ${path} is a directory; at parallelism 1 the path names the output file`)
+        throw new ConnectorError(
+          'ERR_FILE_EXISTS',
+          `${this.sinkName}: ${path} is a directory; at parallelism 1 the path names the output file`,
+        )
       } else mkdirSync(dirname(path), { recursive: true })
       let length = 0
       let flags: string
@@ -110,12 +119,23 @@ export class OutputFiles {
       if (error instanceof ConnectorError) throw error
       const code = (error as NodeJS.ErrnoException).code
       if (code === 'EEXIST') {
-        throw new ConnectorError('ERR_FILE_EXISTS', `${this.sinkName}: ${path} already exists (writeMode 'fail-if-exists'); remove it or use writeMode 'overwrite'`, { cause: error })
+        throw new ConnectorError(
+          'ERR_FILE_EXISTS',
+          `${this.sinkName}: ${path} already exists (writeMode 'fail-if-exists'); remove it or use writeMode 'overwrite'`,
+          { cause: error },
+        )
       }
       if (state !== undefined && code === 'ENOENT') {
-        throw new ConnectorError('ERR_FILE_RESTORE', `${this.sinkName}: cannot restore ${path}: the checkpoint covers ${state.length} bytes of it, but the file is gone`, { cause: error })
+        throw new ConnectorError(
+          'ERR_FILE_RESTORE',
+          `${this.sinkName}: cannot restore ${path}: the checkpoint covers ${state.length} bytes of it, but the file is gone`,
+          { cause: error },
+        )
       }
-      throw new ConnectorError('ERR_FILE_OPEN', `${this.sinkName}: cannot open ${path}: ${messageOf(error)}`, { cause: error, retriable: true })
+      throw new ConnectorError('ERR_FILE_OPEN', `${this.sinkName}: cannot open ${path}: ${messageOf(error)}`, {
+        cause: error,
+        retriable: true,
+      })
     }
   }
 
@@ -123,7 +143,10 @@ export class OutputFiles {
     const existing = statSync(this.path, { throwIfNoEntry: false })
     if (existing !== undefined && !existing.isDirectory()) {
       if (this.writeMode !== 'overwrite') {
-        throw new ConnectorError('ERR_FILE_EXISTS', `${this.sinkName}: ${this.path} already exists as a file; at parallelism ${parallelism} it is the directory of the subtasks' files (writeMode 'fail-if-exists')`)
+        throw new ConnectorError(
+          'ERR_FILE_EXISTS',
+          `${this.sinkName}: ${this.path} already exists as a file; at parallelism ${parallelism} it is the directory of the subtasks' files (writeMode 'fail-if-exists')`,
+        )
       }
       rmSync(this.path, { force: true })
     }

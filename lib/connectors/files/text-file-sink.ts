@@ -2,7 +2,14 @@ import { ConfigError } from '../../errors.js'
 import type { Sink, SinkWriterContext } from '../../runtime/sink.js'
 import { recordText } from '../print/record-text.js'
 import { FileSinkWriter } from './file-sink-writer.js'
-import { validateOptionsObject, validatePath, validateWholeNumber, validateWriteMode, type TextFileSinkOptions, type WriteMode } from './options.js'
+import {
+  validateOptionsObject,
+  validatePath,
+  validateWholeNumber,
+  validateWriteMode,
+  type TextFileSinkOptions,
+  type WriteMode,
+} from './options.js'
 import { OutputFiles } from './output-files.js'
 
 /**
@@ -36,7 +43,8 @@ export class TextFileSink<T> implements Sink<T> {
     validateOptionsObject('textFileSink options', options)
     this.writeMode = validateWriteMode('textFileSink.writeMode', options.writeMode)
     this.batchSize = validateWholeNumber('textFileSink.batchSize', options.batchSize, 16_384, 1)
-    if (options.serializer !== undefined && typeof options.serializer !== 'function') throw new ConfigError('textFileSink.serializer', options.serializer, 'a function (value) => string')
+    if (options.serializer !== undefined && typeof options.serializer !== 'function')
+      throw new ConfigError('textFileSink.serializer', options.serializer, 'a function (value) => string')
     this.serializer = options.serializer ?? recordText
     this.outputs = new OutputFiles('textFileSink', path, this.writeMode)
   }

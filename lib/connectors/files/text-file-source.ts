@@ -8,7 +8,14 @@ import { FileLinesReader } from './file-lines-reader.js'
 import { listDirectory, statFile } from './file-listing.js'
 import { isFileSplit, type FileSplit } from './file-split.js'
 import { nameFilter } from './name-filter.js'
-import { validateEncoding, validateOptionsObject, validatePath, validateWholeNumber, type LineEncoding, type TextFileSourceOptions } from './options.js'
+import {
+  validateEncoding,
+  validateOptionsObject,
+  validatePath,
+  validateWholeNumber,
+  type LineEncoding,
+  type TextFileSourceOptions,
+} from './options.js'
 
 /**
  * Emits the lines of a text file, without their '\n' or '\r\n' and including a last line that has no
@@ -43,7 +50,8 @@ export class TextFileSource implements Source<string, FileSplit> {
     this.encoding = validateEncoding('readTextFile.encoding', options.encoding)
     this.bufferSize = validateWholeNumber('readTextFile.bufferSize', options.bufferSize, 65_536, 16)
     const stats = statSync(this.path, { throwIfNoEntry: false })
-    if (stats === undefined || !(stats.isFile() || stats.isDirectory())) throw new ConfigError('readTextFile.path', path, 'an existing file or directory')
+    if (stats === undefined || !(stats.isFile() || stats.isDirectory()))
+      throw new ConfigError('readTextFile.path', path, 'an existing file or directory')
     this.isDirectory = stats.isDirectory()
     this.maxParallelism = this.isDirectory ? undefined : 1
   }
@@ -63,11 +71,19 @@ export class TextFileSource implements Source<string, FileSplit> {
       : async () => {
           if (context.subtask !== 0) return []
           const file = await statFile(this.path, basename(this.path))
-          if (file === undefined) throw new ConnectorError('ERR_FILE_NOT_FOUND', `readTextFile: ${this.path} does not exist or is no regular file`)
+          if (file === undefined)
+            throw new ConnectorError(
+              'ERR_FILE_NOT_FOUND',
+              `readTextFile: ${this.path} does not exist or is no regular file`,
+            )
           return [file]
         }
     const mine = (restored ?? []).filter((split) => {
-      if (!isFileSplit(split)) throw new StateError('ERR_STATE_CORRUPT', `readTextFile ${this.path}: restored split ${JSON.stringify(split)} is not { path, offset }`)
+      if (!isFileSplit(split))
+        throw new StateError(
+          'ERR_STATE_CORRUPT',
+          `readTextFile ${this.path}: restored split ${JSON.stringify(split)} is not { path, offset }`,
+        )
       return this.isDirectory ? owns(basename(split.path)) : split.path === this.path && context.subtask === 0
     })
     return new FileLinesReader(

@@ -33,10 +33,17 @@ export type BucketFunction<T> = (value: T, context: BucketContext) => string
  * @example
  * toBucketAssigner('bucketingFileSink.bucketAssigner', (o: Order) => o.region).name // 'function'
  */
-export function toBucketAssigner<T>(option: string, assigner: BucketAssigner<T> | BucketFunction<T>): BucketAssigner<T> {
+export function toBucketAssigner<T>(
+  option: string,
+  assigner: BucketAssigner<T> | BucketFunction<T>,
+): BucketAssigner<T> {
   if (typeof assigner === 'function') return { name: assigner.name || 'function', getBucketId: assigner }
   if (assigner === null || typeof assigner !== 'object' || typeof assigner.getBucketId !== 'function') {
-    throw new ConfigError(option, assigner, 'a BucketAssigner ({ getBucketId(value, context) }) or a function (value, context) => string')
+    throw new ConfigError(
+      option,
+      assigner,
+      'a BucketAssigner ({ getBucketId(value, context) }) or a function (value, context) => string',
+    )
   }
   return assigner
 }
@@ -53,14 +60,19 @@ export function toBucketAssigner<T>(option: string, assigner: BucketAssigner<T> 
 export function checkBucketId(bucketId: unknown, value: unknown): string {
   if (typeof bucketId !== 'string') throw badBucket(bucketId, value, 'not a string')
   if (bucketId === '') return bucketId
-  if (bucketId.includes('\\') || bucketId.includes('\0')) throw badBucket(bucketId, value, 'contains a backslash or NUL')
+  if (bucketId.includes('\\') || bucketId.includes('\0'))
+    throw badBucket(bucketId, value, 'contains a backslash or NUL')
   if (bucketId.startsWith('/')) throw badBucket(bucketId, value, 'is absolute')
   for (const segment of bucketId.split('/')) {
-    if (segment === '' || segment === '.' || segment === '..') throw badBucket(bucketId, value, "has an empty, '.' or '..' segment")
+    if (segment === '' || segment === '.' || segment === '..')
+      throw badBucket(bucketId, value, "has an empty, '.' or '..' segment")
   }
   return bucketId
 }
 
 function badBucket(bucketId: unknown, value: unknown, why: string): ConnectorError {
-  return new ConnectorError('ERR_BUCKET_ID', `bucketingFileSink: bucket id ${describeValue(bucketId)} of record ${describeValue(value)} ${why}; a bucket id is a relative path under the base path`)
+  return new ConnectorError(
+    'ERR_BUCKET_ID',
+    `bucketingFileSink: bucket id ${describeValue(bucketId)} of record ${describeValue(value)} ${why}; a bucket id is a relative path under the base path`,
+  )
 }

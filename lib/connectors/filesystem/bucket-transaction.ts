@@ -30,7 +30,11 @@ export interface BucketTransaction {
  * @example
  * const txn = openTransaction(buckets, context.subtask, context.parallelism)
  */
-export function openTransaction(owner: SubtaskBuckets<unknown>, subtask: number, parallelism: number): BucketTransaction {
+export function openTransaction(
+  owner: SubtaskBuckets<unknown>,
+  subtask: number,
+  parallelism: number,
+): BucketTransaction {
   return { id: randomUUID(), subtask, parallelism, owner, active: new Map(), parts: [], restored: undefined }
 }
 
@@ -57,7 +61,15 @@ export function partRefs(txn: BucketTransaction): readonly PartFileRef[] {
  * const state = transactionToState(txn, 12)
  */
 export function transactionToState(txn: BucketTransaction, nextCounter: number): TransactionStateV1 {
-  return { kind: 'bucketing-file-sink', version: 1, id: txn.id, subtask: txn.subtask, parallelism: txn.parallelism, nextCounter, parts: [...partRefs(txn)] }
+  return {
+    kind: 'bucketing-file-sink',
+    version: 1,
+    id: txn.id,
+    subtask: txn.subtask,
+    parallelism: txn.parallelism,
+    nextCounter,
+    parts: [...partRefs(txn)],
+  }
 }
 
 /**
@@ -68,5 +80,13 @@ export function transactionToState(txn: BucketTransaction, nextCounter: number):
  */
 export function transactionFromState(state: unknown): BucketTransaction {
   const restored = decodeTransactionState(state)
-  return { id: restored.id, subtask: restored.subtask, parallelism: restored.parallelism, owner: undefined, active: new Map(), parts: [], restored }
+  return {
+    id: restored.id,
+    subtask: restored.subtask,
+    parallelism: restored.parallelism,
+    owner: undefined,
+    active: new Map(),
+    parts: [],
+    restored,
+  }
 }

@@ -70,9 +70,18 @@ export class BucketingFileSink<T> extends TwoPhaseCommitSink<T, BucketTransactio
   override createWriter(context: SinkWriterContext, restored?: readonly unknown[]): SinkWriter<T> {
     // A context object of its own, so that two writers made from one context (a test restoring in the
     // same process) never share buckets.
-    const own: SinkWriterContext = { subtask: context.subtask, parallelism: context.parallelism, processingTime: context.processingTime }
+    const own: SinkWriterContext = {
+      subtask: context.subtask,
+      parallelism: context.parallelism,
+      processingTime: context.processingTime,
+    }
     const states = restoredStates(restored)
-    const buckets = new SubtaskBuckets<T>(this.settings, own, states.length > 0 ? states : undefined, this.latest.get(context.subtask))
+    const buckets = new SubtaskBuckets<T>(
+      this.settings,
+      own,
+      states.length > 0 ? states : undefined,
+      this.latest.get(context.subtask),
+    )
     this.subtasks.set(own, buckets)
     this.latest.set(context.subtask, buckets)
     return new BucketingFileWriter<T>(super.createWriter(own, restored), buckets)
@@ -96,7 +105,12 @@ export class BucketingFileSink<T> extends TwoPhaseCommitSink<T, BucketTransactio
   }
 
   protected async commit(transaction: BucketTransaction): Promise<CommitOutcome> {
-    const outcome = await commitPartFiles(this.settings.fileSystem, this.settings.basePath, partRefs(transaction), this.settings.logger)
+    const outcome = await commitPartFiles(
+      this.settings.fileSystem,
+      this.settings.basePath,
+      partRefs(transaction),
+      this.settings.logger,
+    )
     if (outcome !== 'retry-later') transaction.owner?.committed(transaction)
     return outcome
   }

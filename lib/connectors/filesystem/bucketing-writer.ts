@@ -11,7 +11,10 @@ import type { SubtaskBuckets } from './subtask-buckets.js'
  * writer.write('a', undefined); await writer.snapshotState!(1); await writer.notifyCheckpointComplete!(1)
  */
 export class BucketingFileWriter<T> implements SinkWriter<T> {
-  constructor(private readonly transactions: SinkWriter<T>, private readonly buckets: SubtaskBuckets<T>) {}
+  constructor(
+    private readonly transactions: SinkWriter<T>,
+    private readonly buckets: SubtaskBuckets<T>,
+  ) {}
 
   /**
    * Straight into the current transaction, which is always the last one begun (the two-phase-commit

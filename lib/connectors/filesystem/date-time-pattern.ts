@@ -16,7 +16,15 @@ interface Fields {
 
 const FIELD_LETTERS = new Set<string>(['y', 'M', 'd', 'H', 'm', 's', 'S'])
 /** Length of the unit each field counts, for the cache: an instant in the same unit formats the same. */
-const UNIT_MS: Record<Field, number> = { y: 86_400_000, M: 86_400_000, d: 86_400_000, H: 3_600_000, m: 60_000, s: 1_000, S: 1 }
+const UNIT_MS: Record<Field, number> = {
+  y: 86_400_000,
+  M: 86_400_000,
+  d: 86_400_000,
+  H: 3_600_000,
+  m: 60_000,
+  s: 1_000,
+  S: 1,
+}
 
 /**
  * Formats instants with a subset of Java's DateTimeFormatter patterns, which Flink's DateTimeBucketAssigner
@@ -39,9 +47,15 @@ export class DateTimePattern {
   private lastUnit = Number.NaN
   private lastText = ''
 
-  constructor(readonly pattern: string, readonly timeZone: string, option = 'dateTimeBucketAssigner') {
-    if (typeof pattern !== 'string' || pattern === '') throw new ConfigError(`${option}.format`, pattern, 'a date-time pattern such as yyyy-MM-dd--HH')
-    if (typeof timeZone !== 'string' || timeZone === '') throw new ConfigError(`${option}.timeZone`, timeZone, "an IANA time zone such as 'UTC' or 'Europe/Berlin'")
+  constructor(
+    readonly pattern: string,
+    readonly timeZone: string,
+    option = 'dateTimeBucketAssigner',
+  ) {
+    if (typeof pattern !== 'string' || pattern === '')
+      throw new ConfigError(`${option}.format`, pattern, 'a date-time pattern such as yyyy-MM-dd--HH')
+    if (typeof timeZone !== 'string' || timeZone === '')
+      throw new ConfigError(`${option}.timeZone`, timeZone, "an IANA time zone such as 'UTC' or 'Europe/Berlin'")
     this.tokens = tokenize(pattern, `${option}.format`)
     const fields = this.tokens.filter((t): t is { field: Field; width: number } => 'field' in t)
     const finest = Math.min(...fields.map((t) => UNIT_MS[t.field]), UNIT_MS.y)
@@ -49,7 +63,14 @@ export class DateTimePattern {
     if (!utc) {
       try {
         this.parts = new Intl.DateTimeFormat('en-US', {
-          timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+          timeZone,
+          hourCycle: 'h23',
+          year: 'numeric',
+          month: 'numeric',
+          day: 'numeric',
+          hour: 'numeric',
+          minute: 'numeric',
+          second: 'numeric',
         })
       } catch {
         throw new ConfigError(`${option}.timeZone`, timeZone, "an IANA time zone such as 'UTC' or 'Europe/Berlin'")
@@ -79,17 +100,37 @@ export class DateTimePattern {
     const S = ((epochMs % 1000) + 1000) % 1000
     if (this.parts === undefined) {
       const d = new Date(epochMs)
-      return { y: d.getUTCFullYear(), M: d.getUTCMonth() + 1, d: d.getUTCDate(), H: d.getUTCHours(), m: d.getUTCMinutes(), s: d.getUTCSeconds(), S }
+      return {
+        y: d.getUTCFullYear(),
+        M: d.getUTCMonth() + 1,
+        d: d.getUTCDate(),
+        H: d.getUTCHours(),
+        m: d.getUTCMinutes(),
+        s: d.getUTCSeconds(),
+        S,
+      }
     }
     const f: Fields = { y: 0, M: 0, d: 0, H: 0, m: 0, s: 0, S }
     for (const part of this.parts.formatToParts(epochMs)) {
       switch (part.type) {
-        case 'year': f.y = Number(part.value); break
-        case 'month': f.M = Number(part.value); break
-        case 'day': f.d = Number(part.value); break
-        case 'hour': f.H = Number(part.value); break
-        case 'minute': f.m = Number(part.value); break
-        case 'second': f.s = Number(part.value); break
+        case 'year':
+          f.y = Number(part.value)
+          break
+        case 'month':
+          f.M = Number(part.value)
+          break
+        case 'day':
+          f.d = Number(part.value)
+          break
+        case 'hour':
+          f.H = Number(part.value)
+          break
+        case 'minute':
+          f.m = Number(part.value)
+          break
+        case 'second':
+          f.s = Number(part.value)
+          break
       }
     }
     return f
@@ -110,7 +151,8 @@ function tokenize(pattern: string, option: string): Token[] {
       let text = ''
       i++
       for (;;) {
-        if (i >= pattern.length) throw new ConfigError(option, pattern, 'a pattern whose quoted text is closed by a quote')
+        if (i >= pattern.length)
+          throw new ConfigError(option, pattern, 'a pattern whose quoted text is closed by a quote')
         if (pattern[i] === "'") {
           if (pattern[i + 1] === "'") {
             text += "'"
@@ -124,7 +166,12 @@ function tokenize(pattern: string, option: string): Token[] {
       }
       tokens.push({ text })
     } else if (/[A-Za-z]/.test(c)) {
-      if (!FIELD_LETTERS.has(c)) throw new ConfigError(option, pattern, `a pattern of the letters y M d H m s S (letter '${c}' is not supported; quote literal text: '${c}')`)
+      if (!FIELD_LETTERS.has(c))
+        throw new ConfigError(
+          option,
+          pattern,
+          `a pattern of the letters y M d H m s S (letter '${c}' is not supported; quote literal text: '${c}')`,
+        )
       let width = 1
       while (pattern[i + width] === c) width++
       if (c === 'y' && width !== 2 && width !== 4) throw new ConfigError(option, pattern, 'yy or yyyy for the year')

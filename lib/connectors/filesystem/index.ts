@@ -1,4 +1,10 @@
-export { type BucketAssigner, type BucketContext, type BucketFunction, checkBucketId, toBucketAssigner } from './bucket-assigner.js'
+export {
+  type BucketAssigner,
+  type BucketContext,
+  type BucketFunction,
+  checkBucketId,
+  toBucketAssigner,
+} from './bucket-assigner.js'
 export { basePathBucketAssigner } from './bucket-assigners/base-path.js'
 export { customBucketAssigner } from './bucket-assigners/custom.js'
 export { dateTimeBucketAssigner } from './bucket-assigners/date-time.js'

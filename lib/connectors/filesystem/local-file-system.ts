@@ -84,7 +84,10 @@ export class LocalFileSystem implements FileSystem {
 }
 
 class LocalWritableFile implements WritableFile {
-  constructor(readonly path: string, private readonly handle: FileHandle) {}
+  constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+  ) {}
 
   async write(data: Uint8Array): Promise<void> {
     let offset = 0

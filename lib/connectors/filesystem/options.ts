@@ -38,7 +38,17 @@ export interface BucketingFileSinkOptions<T> {
   logger?: Logger
 }
 
-const KNOWN = ['encoder', 'bucketAssigner', 'rollingPolicy', 'outputFileConfig', 'fileSystem', 'bucketCheckIntervalMs', 'writeBufferBytes', 'maxBufferedBytes', 'logger']
+const KNOWN = [
+  'encoder',
+  'bucketAssigner',
+  'rollingPolicy',
+  'outputFileConfig',
+  'fileSystem',
+  'bucketCheckIntervalMs',
+  'writeBufferBytes',
+  'maxBufferedBytes',
+  'logger',
+]
 
 /**
  * Checks every option once, when the sink is built, and fills in the defaults; a ConfigError names the
@@ -47,35 +57,76 @@ const KNOWN = ['encoder', 'bucketAssigner', 'rollingPolicy', 'outputFileConfig',
  * @example
  * const settings = resolveBucketingOptions('/data/out', { encoder: jsonLines() })
  */
-export function resolveBucketingOptions<T>(basePath: string, options: BucketingFileSinkOptions<T>): BucketingSettings<T> {
-  if (typeof basePath !== 'string' || basePath === '') throw new ConfigError('bucketingFileSink.basePath', basePath, 'a directory path')
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new ConfigError('bucketingFileSink options', options, 'an options object')
+export function resolveBucketingOptions<T>(
+  basePath: string,
+  options: BucketingFileSinkOptions<T>,
+): BucketingSettings<T> {
+  if (typeof basePath !== 'string' || basePath === '')
+    throw new ConfigError('bucketingFileSink.basePath', basePath, 'a directory path')
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new ConfigError('bucketingFileSink options', options, 'an options object')
   for (const key of Object.keys(options)) {
-    if (!KNOWN.includes(key)) throw new ConfigError(`bucketingFileSink.${key}`, (options as Record<string, unknown>)[key], `no such option (known: ${KNOWN.join(', ')})`)
+    if (!KNOWN.includes(key))
+      throw new ConfigError(
+        `bucketingFileSink.${key}`,
+        (options as Record<string, unknown>)[key],
+        `no such option (known: ${KNOWN.join(', ')})`,
+      )
   }
   const encoder = options.encoder ?? textLines<T>()
-  if (encoder === null || typeof encoder !== 'object' || typeof encoder.encode !== 'function' || typeof encoder.bulk !== 'boolean') {
-    throw new ConfigError('bucketingFileSink.encoder', encoder, 'an Encoder such as textLines(), jsonLines(), csv() or gzip(…)')
+  if (
+    encoder === null ||
+    typeof encoder !== 'object' ||
+    typeof encoder.encode !== 'function' ||
+    typeof encoder.bulk !== 'boolean'
+  ) {
+    throw new ConfigError(
+      'bucketingFileSink.encoder',
+      encoder,
+      'an Encoder such as textLines(), jsonLines(), csv() or gzip(…)',
+    )
   }
-  const rollingPolicy = options.rollingPolicy ?? (encoder.bulk ? new OnCheckpointRollingPolicy() : new DefaultRollingPolicy())
-  if (rollingPolicy === null || typeof rollingPolicy !== 'object' || typeof rollingPolicy.shouldRollOnEvent !== 'function' || typeof rollingPolicy.shouldRollOnProcessingTime !== 'function') {
-    throw new ConfigError('bucketingFileSink.rollingPolicy', rollingPolicy, 'a RollingPolicy such as new DefaultRollingPolicy() or new OnCheckpointRollingPolicy()')
+  const rollingPolicy =
+    options.rollingPolicy ?? (encoder.bulk ? new OnCheckpointRollingPolicy() : new DefaultRollingPolicy())
+  if (
+    rollingPolicy === null ||
+    typeof rollingPolicy !== 'object' ||
+    typeof rollingPolicy.shouldRollOnEvent !== 'function' ||
+    typeof rollingPolicy.shouldRollOnProcessingTime !== 'function'
+  ) {
+    throw new ConfigError(
+      'bucketingFileSink.rollingPolicy',
+      rollingPolicy,
+      'a RollingPolicy such as new DefaultRollingPolicy() or new OnCheckpointRollingPolicy()',
+    )
   }
   if (encoder.bulk && !(rollingPolicy instanceof OnCheckpointRollingPolicy)) {
-    throw new ConfigError('bucketingFileSink.rollingPolicy', rollingPolicy.name, `new OnCheckpointRollingPolicy() with the bulk encoder ${encoder.name}: a compressed part is only whole once closed, so parts roll on checkpoints only`)
+    throw new ConfigError(
+      'bucketingFileSink.rollingPolicy',
+      rollingPolicy.name,
+      `new OnCheckpointRollingPolicy() with the bulk encoder ${encoder.name}: a compressed part is only whole once closed, so parts roll on checkpoints only`,
+    )
   }
-  const outputFileConfig = options.outputFileConfig instanceof OutputFileConfig ? options.outputFileConfig : new OutputFileConfig(options.outputFileConfig ?? {})
+  const outputFileConfig =
+    options.outputFileConfig instanceof OutputFileConfig
+      ? options.outputFileConfig
+      : new OutputFileConfig(options.outputFileConfig ?? {})
   const fileSystem = options.fileSystem ?? new LocalFileSystem()
   for (const method of ['create', 'rename', 'exists', 'list', 'delete', 'mkdirs', 'join'] as const) {
-    if (typeof (fileSystem as Partial<FileSystem> | null)?.[method] !== 'function') throw new ConfigError('bucketingFileSink.fileSystem', fileSystem, `a FileSystem (it has no ${method}())`)
+    if (typeof (fileSystem as Partial<FileSystem> | null)?.[method] !== 'function')
+      throw new ConfigError('bucketingFileSink.fileSystem', fileSystem, `a FileSystem (it has no ${method}())`)
   }
   const logger = options.logger ?? createLogger()
-  if (typeof logger?.warn !== 'function' || typeof logger.child !== 'function') throw new ConfigError('bucketingFileSink.logger', logger, 'a Logger')
+  if (typeof logger?.warn !== 'function' || typeof logger.child !== 'function')
+    throw new ConfigError('bucketingFileSink.logger', logger, 'a Logger')
   return {
     basePath: fileSystem instanceof LocalFileSystem ? resolve(basePath) : basePath,
     fileSystem,
     encoder,
-    bucketAssigner: toBucketAssigner('bucketingFileSink.bucketAssigner', options.bucketAssigner ?? dateTimeBucketAssigner<T>()),
+    bucketAssigner: toBucketAssigner(
+      'bucketingFileSink.bucketAssigner',
+      options.bucketAssigner ?? dateTimeBucketAssigner<T>(),
+    ),
     rollingPolicy,
     outputFileConfig,
     bucketCheckIntervalMs: wholeNumber('bucketCheckIntervalMs', options.bucketCheckIntervalMs, 60_000),
@@ -87,6 +138,7 @@ export function resolveBucketingOptions<T>(basePath: string, options: BucketingF
 
 function wholeNumber(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new ConfigError(`bucketingFileSink.${name}`, value, 'a whole number of at least 1')
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
+    throw new ConfigError(`bucketingFileSink.${name}`, value, 'a whole number of at least 1')
   return value
 }

@@ -34,16 +34,27 @@ export class OutputFileConfig {
   private readonly pattern: RegExp
 
   constructor(options: OutputFileConfigOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new ConfigError('bucketingFileSink.outputFileConfig', options, 'an options object')
+    if (options === null || typeof options !== 'object')
+      throw new ConfigError('bucketingFileSink.outputFileConfig', options, 'an options object')
     this.partPrefix = options.partPrefix ?? 'part'
     this.partSuffix = options.partSuffix ?? ''
     if (typeof this.partPrefix !== 'string' || this.partPrefix === '' || /[/\\\0]/.test(this.partPrefix)) {
-      throw new ConfigError('bucketingFileSink.outputFileConfig.partPrefix', options.partPrefix, "a non-empty file name part without '/', '\\' or NUL")
+      throw new ConfigError(
+        'bucketingFileSink.outputFileConfig.partPrefix',
+        options.partPrefix,
+        "a non-empty file name part without '/', '\\' or NUL",
+      )
     }
     if (typeof this.partSuffix !== 'string' || /[/\\\0]/.test(this.partSuffix)) {
-      throw new ConfigError('bucketingFileSink.outputFileConfig.partSuffix', options.partSuffix, "a file name part without '/', '\\' or NUL")
+      throw new ConfigError(
+        'bucketingFileSink.outputFileConfig.partSuffix',
+        options.partSuffix,
+        "a file name part without '/', '\\' or NUL",
+      )
     }
-    this.pattern = new RegExp(`^(\\.)?${escapeRegExp(this.partPrefix)}-(\\d+)-(\\d+)${escapeRegExp(this.partSuffix)}(\\.inprogress\\.[0-9a-f-]{36})?$`)
+    this.pattern = new RegExp(
+      `^(\\.)?${escapeRegExp(this.partPrefix)}-(\\d+)-(\\d+)${escapeRegExp(this.partSuffix)}(\\.inprogress\\.[0-9a-f-]{36})?$`,
+    )
   }
 
   /** The finished name of part `counter` of `subtask`. */

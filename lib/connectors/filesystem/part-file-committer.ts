@@ -29,10 +29,17 @@ export function bucketDirectory(fs: FileSystem, basePath: string, bucket: string
  * @example
  * const outcome = await commitPartFiles(fs, '/data/out', partRefs(txn), log)
  */
-export async function commitPartFiles(fs: FileSystem, basePath: string, refs: readonly PartFileRef[], log: Logger): Promise<CommitOutcome> {
+export async function commitPartFiles(
+  fs: FileSystem,
+  basePath: string,
+  refs: readonly PartFileRef[],
+  log: Logger,
+): Promise<CommitOutcome> {
   const outcomes = await Promise.all(refs.map((ref) => commitPartFile(fs, basePath, ref, log)))
   if (fs.syncDirectory !== undefined) {
-    const touched = new Set(refs.filter((_, i) => outcomes[i] === 'committed').map((ref) => bucketDirectory(fs, basePath, ref.bucket)))
+    const touched = new Set(
+      refs.filter((_, i) => outcomes[i] === 'committed').map((ref) => bucketDirectory(fs, basePath, ref.bucket)),
+    )
     for (const directory of touched) await fs.syncDirectory(directory)
   }
   if (outcomes.includes('retry-later')) return 'retry-later'
@@ -46,7 +53,11 @@ export async function commitPartFiles(fs: FileSystem, basePath: string, refs: re
  * @example
  * await deleteInProgressFiles(fs, '/data/out', partRefs(abortedTxn))
  */
-export async function deleteInProgressFiles(fs: FileSystem, basePath: string, refs: readonly PartFileRef[]): Promise<void> {
+export async function deleteInProgressFiles(
+  fs: FileSystem,
+  basePath: string,
+  refs: readonly PartFileRef[],
+): Promise<void> {
   await Promise.all(refs.map((ref) => fs.delete(fs.join(bucketDirectory(fs, basePath, ref.bucket), ref.inProgress))))
 }
 
@@ -56,7 +67,10 @@ async function commitPartFile(fs: FileSystem, basePath: string, ref: PartFileRef
   const to = fs.join(directory, ref.name)
   if (await fs.exists(from)) {
     if (await fs.exists(to)) {
-      throw new ConnectorError('ERR_PART_FILE_EXISTS', `bucketingFileSink: cannot commit ${from}: ${to} already exists on ${fs.name}; is another job writing to ${basePath} with the same part prefix?`)
+      throw new ConnectorError(
+        'ERR_PART_FILE_EXISTS',
+        `bucketingFileSink: cannot commit ${from}: ${to} already exists on ${fs.name}; is another job writing to ${basePath} with the same part prefix?`,
+      )
     }
     try {
       await fs.rename(from, to)
@@ -69,7 +83,10 @@ async function commitPartFile(fs: FileSystem, basePath: string, ref: PartFileRef
     }
   }
   if (!(await fs.exists(to))) {
-    log.warn('pending part file is gone and its finished file too: it was committed and then moved or deleted, or lost', { from, to })
+    log.warn(
+      'pending part file is gone and its finished file too: it was committed and then moved or deleted, or lost',
+      { from, to },
+    )
   }
   return 'already-committed'
 }

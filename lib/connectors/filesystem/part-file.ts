@@ -59,7 +59,12 @@ export class PartFile implements PartFileInfo {
   private fileClosed = false
   private error: unknown
 
-  constructor(readonly bucketId: string, readonly creationTime: number, private readonly host: PartFileHost, header?: string | Uint8Array) {
+  constructor(
+    readonly bucketId: string,
+    readonly creationTime: number,
+    private readonly host: PartFileHost,
+    header?: string | Uint8Array,
+  ) {
     this.lastUpdateTime = creationTime
     if (header !== undefined && header.length > 0) this.append(header, creationTime)
   }
@@ -86,7 +91,9 @@ export class PartFile implements PartFileInfo {
     this.chunkBytes = 0
     this.binary = false
     this.enqueue(async () => {
-      const data = binary ? Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))) : Buffer.from((chunks as string[]).join(''))
+      const data = binary
+        ? Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)))
+        : Buffer.from((chunks as string[]).join(''))
       const { output } = await this.open()
       await output.write(data)
     }, bytes)

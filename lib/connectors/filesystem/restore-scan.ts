@@ -25,7 +25,12 @@ export interface PartFileScan {
  * @example
  * const { maxCounter } = await scanPartFiles(fs, '/data/out', new OutputFileConfig(), 0)
  */
-export async function scanPartFiles(fs: FileSystem, basePath: string, names: OutputFileConfig, subtask: number): Promise<PartFileScan> {
+export async function scanPartFiles(
+  fs: FileSystem,
+  basePath: string,
+  names: OutputFileConfig,
+  subtask: number,
+): Promise<PartFileScan> {
   let maxCounter = -1
   const inProgress: FoundInProgressFile[] = []
   const walk = async (directory: string, bucket: string): Promise<void> => {

@@ -92,7 +92,10 @@ export class SubtaskBuckets<T> implements PartFileHost {
     this.processingTime = context.processingTime
     this.log = settings.logger.child({ sink: 'bucketing-file-sink', subtask: context.subtask })
     // The checkpoint's counter is a floor; the scan raises it past any name already on the store.
-    this.nextCounter = Math.max(0, ...(restored ?? []).filter((s) => s.subtask === context.subtask).map((s) => s.nextCounter))
+    this.nextCounter = Math.max(
+      0,
+      ...(restored ?? []).filter((s) => s.subtask === context.subtask).map((s) => s.nextCounter),
+    )
     this.initialized = this.initialize(restored).catch((error) => this.fail(error))
     this.scheduleCheck()
   }
@@ -215,7 +218,10 @@ export class SubtaskBuckets<T> implements PartFileHost {
     await this.initialized
     if (this.failure !== undefined) throw this.failure
     if (this.fenced) {
-      throw new StateError('ERR_WRITER_FENCED', `bucketingFileSink subtask ${this.context.subtask}: another writer of this sink for the same subtask has taken over (a restart; or one sink instance passed to sinkTo twice, which is not supported)`)
+      throw new StateError(
+        'ERR_WRITER_FENCED',
+        `bucketingFileSink subtask ${this.context.subtask}: another writer of this sink for the same subtask has taken over (a restart; or one sink instance passed to sinkTo twice, which is not supported)`,
+      )
     }
     const { fileSystem: fs, outputFileConfig: names, basePath, encoder } = this.settings
     const name = names.partName(this.context.subtask, this.nextCounter++)
@@ -255,7 +261,11 @@ export class SubtaskBuckets<T> implements PartFileHost {
   fail(error: unknown): void {
     if (this.failure !== undefined) return
     this.failure = error
-    if (!this.fenced) this.log.error('bucketing file sink failed writing part files', { basePath: this.settings.basePath, reason: messageOf(error) })
+    if (!this.fenced)
+      this.log.error('bucketing file sink failed writing part files', {
+        basePath: this.settings.basePath,
+        reason: messageOf(error),
+      })
     for (const waiter of this.waiters.splice(0)) waiter.reject(error)
   }
 
@@ -284,19 +294,29 @@ export class SubtaskBuckets<T> implements PartFileHost {
       const leftovers = await predecessor.fence()
       if (restored === undefined && leftovers.length > 0) {
         await deleteInProgressFiles(fs, basePath, leftovers)
-        this.log.info('fresh restart: deleted the uncommitted part files of the previous attempt', { basePath, files: leftovers.length })
+        this.log.info('fresh restart: deleted the uncommitted part files of the previous attempt', {
+          basePath,
+          files: leftovers.length,
+        })
       }
     }
     const scan = await scanPartFiles(fs, basePath, outputFileConfig, subtask)
     this.nextCounter = Math.max(this.nextCounter, scan.maxCounter + 1)
     if (restored !== undefined && restored.length > 0 && scan.inProgress.length > 0) {
       if (restored.some((s) => s.subtask !== subtask || s.parallelism !== parallelism)) {
-        this.log.warn('restored with another parallelism: stale in-progress part files are left in place (hidden, never committed)', { basePath, files: scan.inProgress.length })
+        this.log.warn(
+          'restored with another parallelism: stale in-progress part files are left in place (hidden, never committed)',
+          { basePath, files: scan.inProgress.length },
+        )
       } else {
         const named = new Set(restored.flatMap((s) => s.parts.map((p) => `${p.bucket}/${p.inProgress}`)))
         const stale = scan.inProgress.filter((f) => !named.has(`${f.bucket}/${f.name}`))
         await Promise.all(stale.map((f) => fs.delete(f.path)))
-        if (stale.length > 0) this.log.info('deleted in-progress part files written after the restored checkpoint', { basePath, files: stale.length })
+        if (stale.length > 0)
+          this.log.info('deleted in-progress part files written after the restored checkpoint', {
+            basePath,
+            files: stale.length,
+          })
       }
     }
     this.started = true

@@ -34,8 +34,16 @@ export interface TransactionStateV1 {
 export function isTransactionState(state: unknown): state is TransactionStateV1 {
   if (state === null || typeof state !== 'object') return false
   const s = state as Partial<TransactionStateV1>
-  return s.kind === 'bucketing-file-sink' && s.version === 1 && typeof s.id === 'string' && wholeNumber(s.subtask) && wholeNumber(s.parallelism) &&
-    wholeNumber(s.nextCounter) && Array.isArray(s.parts) && s.parts.every(isPartFileRef)
+  return (
+    s.kind === 'bucketing-file-sink' &&
+    s.version === 1 &&
+    typeof s.id === 'string' &&
+    wholeNumber(s.subtask) &&
+    wholeNumber(s.parallelism) &&
+    wholeNumber(s.nextCounter) &&
+    Array.isArray(s.parts) &&
+    s.parts.every(isPartFileRef)
+  )
 }
 
 /**
@@ -48,8 +56,14 @@ export function isTransactionState(state: unknown): state is TransactionStateV1 
 export function decodeTransactionState(state: unknown): TransactionStateV1 {
   if (isTransactionState(state)) return state
   const s = state as { kind?: unknown; version?: unknown } | null
-  const why = s?.kind === 'bucketing-file-sink' && s.version !== 1 ? `version ${describeValue(s.version)} is not one this sink reads (1)` : 'it is not a bucketing file sink transaction'
-  throw new StateError('ERR_STATE_INCOMPATIBLE', `bucketingFileSink: cannot restore transaction state ${describeValue(state)}: ${why}`)
+  const why =
+    s?.kind === 'bucketing-file-sink' && s.version !== 1
+      ? `version ${describeValue(s.version)} is not one this sink reads (1)`
+      : 'it is not a bucketing file sink transaction'
+  throw new StateError(
+    'ERR_STATE_INCOMPATIBLE',
+    `bucketingFileSink: cannot restore transaction state ${describeValue(state)}: ${why}`,
+  )
 }
 
 function isPartFileRef(ref: unknown): ref is PartFileRef {
@@ -60,7 +74,12 @@ function isPartFileRef(ref: unknown): ref is PartFileRef {
 
 /** A state read from a checkpoint names files to rename and delete: none of them may lie outside the base path. */
 function safeBucket(bucket: string): boolean {
-  return bucket === '' || (!bucket.startsWith('/') && !/[\\\0]/.test(bucket) && bucket.split('/').every((s) => s !== '' && s !== '.' && s !== '..'))
+  return (
+    bucket === '' ||
+    (!bucket.startsWith('/') &&
+      !/[\\\0]/.test(bucket) &&
+      bucket.split('/').every((s) => s !== '' && s !== '.' && s !== '..'))
+  )
 }
 
 function safeName(name: unknown): name is string {

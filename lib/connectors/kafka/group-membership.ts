@@ -46,13 +46,22 @@ export class GroupMembership {
     private readonly log: Logger,
     private readonly listener: MembershipListener,
   ) {
-    this.consumer = kafka.consumer({ groupId, sessionTimeout: sessionTimeoutMs, heartbeatInterval: Math.max(100, Math.floor(sessionTimeoutMs / 3)), rebalanceTimeout: Math.max(sessionTimeoutMs, 10_000), maxWaitTimeInMs: 100, allowAutoTopicCreation: false, retry: { retries: 5 } })
+    this.consumer = kafka.consumer({
+      groupId,
+      sessionTimeout: sessionTimeoutMs,
+      heartbeatInterval: Math.max(100, Math.floor(sessionTimeoutMs / 3)),
+      rebalanceTimeout: Math.max(sessionTimeoutMs, 10_000),
+      maxWaitTimeInMs: 100,
+      allowAutoTopicCreation: false,
+      retry: { retries: 5 },
+    })
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
       // Synchronous, inside kafkajs's join: the topics are paused before its first fetch.
       this.consumer.pause(this.topics.map((topic) => ({ topic })))
       this.failedJoins = 0
       const partitions: TopicPartition[] = []
-      for (const [topic, list] of Object.entries(event.payload.memberAssignment)) for (const partition of list) partitions.push({ topic, partition })
+      for (const [topic, list] of Object.entries(event.payload.memberAssignment))
+        for (const partition of list) partitions.push({ topic, partition })
       if (!this.stopped) this.listener.onAssignment(partitions)
     })
     this.consumer.on(this.consumer.events.CRASH, (event) => {
@@ -71,7 +80,9 @@ export class GroupMembership {
   /** Commits offsets (the next offset to read) as this member of the group. */
   async commit(offsets: ReadonlyArray<{ topic: string; partition: number; offset: number }>): Promise<void> {
     if (offsets.length === 0 || this.stopped) return
-    await this.consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })))
+    await this.consumer.commitOffsets(
+      offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })),
+    )
   }
 
   /** Leaves the group, so the others take over its partitions at once. */
@@ -88,15 +99,29 @@ export class GroupMembership {
   /** kafkajs stopped the consumer (and left the group): give up the partitions and join again. */
   private rejoinAfter(error: Error): void {
     if (++this.failedJoins > MAX_REJOINS) {
-      this.listener.onFailure(new ConnectorError('ERR_GROUP', `kafka consumer group ${this.groupId}: membership lost ${MAX_REJOINS + 1} times in a row: ${messageOf(error)}`, { cause: error, retriable: true }))
+      this.listener.onFailure(
+        new ConnectorError(
+          'ERR_GROUP',
+          `kafka consumer group ${this.groupId}: membership lost ${MAX_REJOINS + 1} times in a row: ${messageOf(error)}`,
+          { cause: error, retriable: true },
+        ),
+      )
       return
     }
     const delayMs = backoffDelay(this.failedJoins - 1, REJOIN_BACKOFF)
-    this.log.warn('consumer group membership lost; rejoining', { groupId: this.groupId, attempt: this.failedJoins, delayMs, error })
+    this.log.warn('consumer group membership lost; rejoining', {
+      groupId: this.groupId,
+      attempt: this.failedJoins,
+      delayMs,
+      error,
+    })
     this.listener.onAssignment([])
     this.rejoinTimer = setTimeout(() => {
       if (this.stopped) return
-      this.consumer.connect().then(() => this.run()).catch((cause: Error) => this.rejoinAfter(cause))
+      this.consumer
+        .connect()
+        .then(() => this.run())
+        .catch((cause: Error) => this.rejoinAfter(cause))
     }, delayMs)
   }
 }

@@ -6,7 +6,13 @@ import { KafkaTransactionalSink, type KafkaTransactionalSinkOptions } from './tr
 
 export type { KafkaDeserializer, KafkaHeaders, KafkaProducerRecord, KafkaRecord } from './kafka-record.js'
 export { stringRecord } from './kafka-record.js'
-export type { KafkaConnectionOptions, KafkaPartitioner, KafkaSinkGuarantee, KafkaSinkOptions, KafkaSourceOptions } from './options.js'
+export type {
+  KafkaConnectionOptions,
+  KafkaPartitioner,
+  KafkaSinkGuarantee,
+  KafkaSinkOptions,
+  KafkaSourceOptions,
+} from './options.js'
 export { listPartitions, partitionOwner, type TopicSelection } from './partition-discovery.js'
 export type { KafkaTransactionEvent, KafkaTransactionState } from './kafka-transaction.js'
 export { KafkaSink, KafkaSinkWriter } from './sink.js'

@@ -56,10 +56,34 @@ export interface BrokerConnection {
     minBytes: number
     maxBytes: number
     topics: Array<{ topic: string; partitions: PartitionFetchRequest[] }>
-  }): Promise<{ responses: Array<{ topicName: string; partitions: Array<{ partition: number; highWatermark: string; messages: RawKafkaMessage[]; abortedTransactions: unknown[] }> }> }>
-  endTxn(request: { producerId: string; producerEpoch: number; transactionalId: string; transactionResult: boolean }): Promise<unknown>
-  initProducerId(request: { transactionalId?: string; transactionTimeout?: number }): Promise<{ producerId: string; producerEpoch: number }>
-  offsetCommit(request: { groupId: string; groupGenerationId: number; memberId: string; retentionTime?: number; topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> }): Promise<unknown>
+  }): Promise<{
+    responses: Array<{
+      topicName: string
+      partitions: Array<{
+        partition: number
+        highWatermark: string
+        messages: RawKafkaMessage[]
+        abortedTransactions: unknown[]
+      }>
+    }>
+  }>
+  endTxn(request: {
+    producerId: string
+    producerEpoch: number
+    transactionalId: string
+    transactionResult: boolean
+  }): Promise<unknown>
+  initProducerId(request: {
+    transactionalId?: string
+    transactionTimeout?: number
+  }): Promise<{ producerId: string; producerEpoch: number }>
+  offsetCommit(request: {
+    groupId: string
+    groupGenerationId: number
+    memberId: string
+    retentionTime?: number
+    topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>
+  }): Promise<unknown>
 }
 
 /** The part of kafkajs's Cluster the connector calls. */
@@ -73,7 +97,11 @@ export interface ClusterConnection {
   findGroupCoordinator(request: { groupId: string; coordinatorType?: number }): Promise<BrokerConnection>
 }
 
-type CreateCluster = (options: { isolationLevel?: number; metadataMaxAge?: number; allowAutoTopicCreation?: boolean }) => ClusterConnection
+type CreateCluster = (options: {
+  isolationLevel?: number
+  metadataMaxAge?: number
+  allowAutoTopicCreation?: boolean
+}) => ClusterConnection
 type BatchConstructor = new (topic: string, fetchedOffset: string, partitionData: unknown) => FetchedBatch
 
 /** kafkajs's coordinator type for transaction coordinators (FindCoordinator key type 1). */
@@ -146,7 +174,11 @@ function wrapInitProducerId(broker: BrokerConnection, identities: Map<string, Pr
   const init = broker.initProducerId.bind(broker)
   broker.initProducerId = async (request) => {
     const answer = await init(request)
-    if (request.transactionalId !== undefined) identities.set(request.transactionalId, { producerId: String(answer.producerId), producerEpoch: answer.producerEpoch })
+    if (request.transactionalId !== undefined)
+      identities.set(request.transactionalId, {
+        producerId: String(answer.producerId),
+        producerEpoch: answer.producerEpoch,
+      })
     return answer
   }
 }
@@ -158,12 +190,25 @@ function wrapInitProducerId(broker: BrokerConnection, identities: Map<string, Pr
  * @example
  * await endTransaction(kafka, 'orders-sink-0-7', { producerId: '4001', producerEpoch: 0 }, true)
  */
-export async function endTransaction(kafka: Kafka, transactionalId: string, identity: ProducerIdentity, commit: boolean): Promise<void> {
+export async function endTransaction(
+  kafka: Kafka,
+  transactionalId: string,
+  identity: ProducerIdentity,
+  commit: boolean,
+): Promise<void> {
   const cluster = createCluster(kafka)
   await cluster.connect()
   try {
-    const coordinator = await cluster.findGroupCoordinator({ groupId: transactionalId, coordinatorType: TRANSACTION_COORDINATOR })
-    await coordinator.endTxn({ producerId: identity.producerId, producerEpoch: identity.producerEpoch, transactionalId, transactionResult: commit })
+    const coordinator = await cluster.findGroupCoordinator({
+      groupId: transactionalId,
+      coordinatorType: TRANSACTION_COORDINATOR,
+    })
+    await coordinator.endTxn({
+      producerId: identity.producerId,
+      producerEpoch: identity.producerEpoch,
+      transactionalId,
+      transactionResult: commit,
+    })
   } finally {
     await cluster.disconnect().catch(() => undefined)
   }
@@ -175,7 +220,11 @@ export async function endTransaction(kafka: Kafka, transactionalId: string, iden
  * @example
  * await commitGroupOffsets(cluster, 'monitoring', [{ topic: 'orders', partition: 0, offset: 120 }])
  */
-export async function commitGroupOffsets(cluster: ClusterConnection, groupId: string, offsets: ReadonlyArray<{ topic: string; partition: number; offset: number }>): Promise<void> {
+export async function commitGroupOffsets(
+  cluster: ClusterConnection,
+  groupId: string,
+  offsets: ReadonlyArray<{ topic: string; partition: number; offset: number }>,
+): Promise<void> {
   const byTopic = new Map<string, Array<{ partition: number; offset: string }>>()
   for (const { topic, partition, offset } of offsets) {
     let partitions = byTopic.get(topic)
@@ -184,7 +233,13 @@ export async function commitGroupOffsets(cluster: ClusterConnection, groupId: st
   }
   if (byTopic.size === 0) return
   const coordinator = await cluster.findGroupCoordinator({ groupId })
-  await coordinator.offsetCommit({ groupId, groupGenerationId: -1, memberId: '', retentionTime: -1, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) })
+  await coordinator.offsetCommit({
+    groupId,
+    groupGenerationId: -1,
+    memberId: '',
+    retentionTime: -1,
+    topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+  })
 }
 
 function clusterFactory(kafka: Kafka): CreateCluster {
@@ -195,7 +250,10 @@ function clusterFactory(kafka: Kafka): CreateCluster {
 function clusterSymbol(kafka: Kafka): symbol {
   const symbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster')
   if (symbol === undefined || typeof (kafka as unknown as Record<symbol, unknown>)[symbol] !== 'function') {
-    throw new ConnectorError('ERR_KAFKA_CLIENT', `this kafkajs version (${kafkajsVersion()}) has no Cluster factory where sluice expects it (kafkajs 2.x): the Kafka connector cannot fetch by partition`)
+    throw new ConnectorError(
+      'ERR_KAFKA_CLIENT',
+      `this kafkajs version (${kafkajsVersion()}) has no Cluster factory where sluice expects it (kafkajs 2.x): the Kafka connector cannot fetch by partition`,
+    )
   }
   return symbol
 }
@@ -204,7 +262,11 @@ function loadInternal<T>(path: string, what: string): T {
   try {
     return require(path) as T
   } catch (cause) {
-    throw new ConnectorError('ERR_KAFKA_CLIENT', `kafkajs ${kafkajsVersion()} has no ${what} at ${path} (sluice needs kafkajs 2.x)`, { cause })
+    throw new ConnectorError(
+      'ERR_KAFKA_CLIENT',
+      `kafkajs ${kafkajsVersion()} has no ${what} at ${path} (sluice needs kafkajs 2.x)`,
+      { cause },
+    )
   }
 }
 

@@ -65,7 +65,13 @@ export function stringRecord(record: KafkaRecord): KafkaRecord<string | null, st
   const headers: KafkaHeaders<string> = {}
   for (const name in record.headers) {
     const h = record.headers[name]
-    headers[name] = h === undefined ? undefined : Array.isArray(h) ? h.map((b) => b.toString('utf8')) : h.toString('utf8')
+    headers[name] =
+      h === undefined ? undefined : Array.isArray(h) ? h.map((b) => b.toString('utf8')) : h.toString('utf8')
   }
-  return { ...record, key: record.key === null ? null : record.key.toString('utf8'), value: record.value === null ? null : record.value.toString('utf8'), headers }
+  return {
+    ...record,
+    key: record.key === null ? null : record.key.toString('utf8'),
+    value: record.value === null ? null : record.value.toString('utf8'),
+    headers,
+  }
 }

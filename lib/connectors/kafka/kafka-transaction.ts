@@ -81,7 +81,8 @@ export class KafkaTransaction {
     if (restored !== undefined) {
       this.records = restored.records
       this.preCommittedAt = restored.preCommittedAt
-      if (restored.producerId !== undefined) this.identity = { producerId: restored.producerId, producerEpoch: restored.producerEpoch ?? 0 }
+      if (restored.producerId !== undefined)
+        this.identity = { producerId: restored.producerId, producerEpoch: restored.producerEpoch ?? 0 }
       this.chain = Promise.resolve()
       return
     }
@@ -121,7 +122,12 @@ export class KafkaTransaction {
     await this.chain
     if (this.failure !== undefined) throw this.failure
     this.preCommittedAt = Date.now()
-    this.context.listener?.({ type: 'pre-committed', transactionalId: this.id, ...this.identity, records: this.records })
+    this.context.listener?.({
+      type: 'pre-committed',
+      transactionalId: this.id,
+      ...this.identity,
+      records: this.records,
+    })
   }
 
   /** Commits; a restored transaction by producer id and epoch (a repeated commit is accepted by the broker). */
@@ -141,9 +147,22 @@ export class KafkaTransaction {
       await endTransaction(this.context.kafka, this.id, this.identity, true)
     } catch (error) {
       const type = (error as { type?: string }).type ?? ''
-      if (['CONCURRENT_TRANSACTIONS', 'COORDINATOR_LOAD_IN_PROGRESS', 'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE'].includes(type) || (error as { retriable?: boolean }).retriable === true) return 'retry-later'
+      if (
+        [
+          'CONCURRENT_TRANSACTIONS',
+          'COORDINATOR_LOAD_IN_PROGRESS',
+          'NOT_COORDINATOR',
+          'COORDINATOR_NOT_AVAILABLE',
+        ].includes(type) ||
+        (error as { retriable?: boolean }).retriable === true
+      )
+        return 'retry-later'
       const age = this.preCommittedAt === undefined ? 'unknown' : `${Date.now() - this.preCommittedAt} ms`
-      throw new ConnectorError('ERR_TRANSACTION_LOST', `kafka transaction ${this.id} (producer ${this.identity.producerId}, epoch ${this.identity.producerEpoch}) cannot be committed after the restore: ${messageOf(error)}; pre-committed ${age} ago — the broker aborts transactions older than transactionTimeoutMs (${this.context.transactionTimeoutMs} ms), and its records are lost`, { cause: error })
+      throw new ConnectorError(
+        'ERR_TRANSACTION_LOST',
+        `kafka transaction ${this.id} (producer ${this.identity.producerId}, epoch ${this.identity.producerEpoch}) cannot be committed after the restore: ${messageOf(error)}; pre-committed ${age} ago — the broker aborts transactions older than transactionTimeoutMs (${this.context.transactionTimeoutMs} ms), and its records are lost`,
+        { cause: error },
+      )
     }
     this.context.listener?.({ type: 'recovered', transactionalId: this.id, ...this.identity, records: this.records })
     return 'committed'
@@ -170,8 +189,15 @@ export class KafkaTransaction {
 
   toState(): KafkaTransactionState {
     return {
-      v: 1, transactionalId: this.id, subtask: this.subtask, parallelism: this.parallelism, n: this.n, checkpointId: this.context.checkpoint(),
-      ...(this.identity === undefined ? {} : { producerId: this.identity.producerId, producerEpoch: this.identity.producerEpoch }),
+      v: 1,
+      transactionalId: this.id,
+      subtask: this.subtask,
+      parallelism: this.parallelism,
+      n: this.n,
+      checkpointId: this.context.checkpoint(),
+      ...(this.identity === undefined
+        ? {}
+        : { producerId: this.identity.producerId, producerEpoch: this.identity.producerEpoch }),
       records: this.records,
       ...(this.preCommittedAt === undefined ? {} : { preCommittedAt: this.preCommittedAt }),
     }
@@ -180,7 +206,13 @@ export class KafkaTransaction {
   private async open(): Promise<void> {
     if (this.closing) return
     const { kafka, transactionTimeoutMs, createPartitioner } = this.context
-    const producer = kafka.producer({ transactionalId: this.id, maxInFlightRequests: 1, transactionTimeout: transactionTimeoutMs, createPartitioner, allowAutoTopicCreation: false })
+    const producer = kafka.producer({
+      transactionalId: this.id,
+      maxInFlightRequests: 1,
+      transactionTimeout: transactionTimeoutMs,
+      createPartitioner,
+      allowAutoTopicCreation: false,
+    })
     this.producer = producer
     await producer.connect()
     this.transaction = await producer.transaction()
@@ -188,7 +220,10 @@ export class KafkaTransaction {
   }
 
   private fail(error: unknown): void {
-    this.failure ??= new ConnectorError('ERR_SEND', `kafka transaction ${this.id}: ${messageOf(error)}`, { cause: error, retriable: true })
+    this.failure ??= new ConnectorError('ERR_SEND', `kafka transaction ${this.id}: ${messageOf(error)}`, {
+      cause: error,
+      retriable: true,
+    })
   }
 }
 
@@ -201,12 +236,23 @@ export class KafkaTransaction {
  * @example
  * await abortLingering(context, 'orders-sink', 0, 8)
  */
-export async function abortLingering(context: LingeringContext, prefix: string, subtask: number, from: number, lookahead = 2): Promise<number> {
+export async function abortLingering(
+  context: LingeringContext,
+  prefix: string,
+  subtask: number,
+  from: number,
+  lookahead = 2,
+): Promise<number> {
   let unused = 0
   let probed = 0
   for (let n = from; unused <= lookahead; n++) {
     const id = `${prefix}-${subtask}-${n}`
-    const producer = context.kafka.producer({ transactionalId: id, maxInFlightRequests: 1, transactionTimeout: context.transactionTimeoutMs, allowAutoTopicCreation: false })
+    const producer = context.kafka.producer({
+      transactionalId: id,
+      maxInFlightRequests: 1,
+      transactionTimeout: context.transactionTimeoutMs,
+      allowAutoTopicCreation: false,
+    })
     await producer.connect()
     try {
       const transaction = await producer.transaction()

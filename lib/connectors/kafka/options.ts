@@ -69,7 +69,10 @@ export interface KafkaSourceOptions<T> extends KafkaConnectionOptions {
 export type KafkaSinkGuarantee = 'none' | 'at-least-once' | 'exactly-once'
 
 /** Chooses the partition of a record that has none of its own. */
-export type KafkaPartitioner<T> = 'default' | 'round-robin' | ((record: { topic: string; partitionCount: number; key: Buffer | string | null | undefined; value: T }) => number)
+export type KafkaPartitioner<T> =
+  | 'default'
+  | 'round-robin'
+  | ((record: { topic: string; partitionCount: number; key: Buffer | string | null | undefined; value: T }) => number)
 
 /** Options of {@link kafkaSink} (Flink's KafkaSink builder). */
 export interface KafkaSinkOptions<T> extends KafkaConnectionOptions {
@@ -109,13 +112,19 @@ export function kafkaClient(owner: string, options: KafkaConnectionOptions): Kaf
   const { client, brokers, clientId = 'sluice' } = options
   if (client instanceof Kafka) return client
   if (client !== undefined) {
-    if (client === null || typeof client !== 'object' || !('brokers' in client)) throw new ConfigError(`${owner}.client`, client, 'a kafkajs Kafka instance or KafkaConfig')
+    if (client === null || typeof client !== 'object' || !('brokers' in client))
+      throw new ConfigError(`${owner}.client`, client, 'a kafkajs Kafka instance or KafkaConfig')
     return new Kafka({ logLevel: logLevel.NOTHING, clientId, ...client })
   }
-  if (!Array.isArray(brokers) || brokers.length === 0 || !brokers.every((b) => typeof b === 'string' && /^[^:]+:\d+$/.test(b))) {
+  if (
+    !Array.isArray(brokers) ||
+    brokers.length === 0 ||
+    !brokers.every((b) => typeof b === 'string' && /^[^:]+:\d+$/.test(b))
+  ) {
     throw new ConfigError(`${owner}.brokers`, brokers, "a non-empty list of 'host:port' (or a client)")
   }
-  if (typeof clientId !== 'string' || clientId === '') throw new ConfigError(`${owner}.clientId`, clientId, 'a non-empty string')
+  if (typeof clientId !== 'string' || clientId === '')
+    throw new ConfigError(`${owner}.clientId`, clientId, 'a non-empty string')
   return new Kafka({ brokers, clientId, logLevel: logLevel.NOTHING })
 }
 
@@ -126,7 +135,8 @@ export function kafkaClient(owner: string, options: KafkaConnectionOptions): Kaf
  * positiveInteger('kafkaSource.maxBufferedRecords', 100, 1) // 100
  */
 export function wholeNumber(option: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw new ConfigError(option, value, `a whole number of at least ${min}`)
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min)
+    throw new ConfigError(option, value, `a whole number of at least ${min}`)
   return value
 }
 
@@ -137,7 +147,8 @@ export function wholeNumber(option: string, value: unknown, min: number): number
  * oneOf('kafkaSink.guarantee', 'exactly-once', ['none', 'at-least-once', 'exactly-once'])
  */
 export function oneOf<V extends string | number>(option: string, value: unknown, allowed: readonly V[]): V {
-  if (!allowed.includes(value as V)) throw new ConfigError(option, value, allowed.map((a) => JSON.stringify(a)).join(' | '))
+  if (!allowed.includes(value as V))
+    throw new ConfigError(option, value, allowed.map((a) => JSON.stringify(a)).join(' | '))
   return value as V
 }
 

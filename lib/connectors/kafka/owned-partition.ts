@@ -8,7 +8,13 @@ export class OwnedPartition {
   queued = false
   fetchDone = false
 
-  constructor(readonly key: string, readonly topic: string, readonly partition: number, public fetchOffset: number, readonly stopOffset: number | undefined) {}
+  constructor(
+    readonly key: string,
+    readonly topic: string,
+    readonly partition: number,
+    public fetchOffset: number,
+    readonly stopOffset: number | undefined,
+  ) {}
 
   /** The offset of the next record to emit: the first buffered one, else the next to fetch. */
   get position(): number {

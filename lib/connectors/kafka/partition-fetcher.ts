@@ -33,7 +33,15 @@ interface FetchState {
   held: boolean
 }
 
-const STALE_METADATA = new Set(['LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'UNKNOWN_TOPIC_OR_PARTITION', 'KafkaJSTopicMetadataNotLoaded', 'KafkaJSBrokerNotFound'])
+const STALE_METADATA = new Set([
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'KafkaJSTopicMetadataNotLoaded',
+  'KafkaJSBrokerNotFound',
+])
 
 /**
  * Fetches the partitions one reader owns from exact offsets, one Fetch request in flight per leader
@@ -112,7 +120,10 @@ export class PartitionFetcher {
     const byNode = new Map<string, FetchState[]>()
     try {
       for (const [topic, states] of byTopic) {
-        const leaders = this.cluster.findLeaderForPartitions(topic, states.map((s) => s.partition))
+        const leaders = this.cluster.findLeaderForPartitions(
+          topic,
+          states.map((s) => s.partition),
+        )
         for (const [node, partitions] of Object.entries(leaders)) {
           if (this.busyNodes.has(node)) continue
           let list = byNode.get(node)
@@ -133,17 +144,20 @@ export class PartitionFetcher {
 
   private learnTopics(topics: string[]): void {
     if (this.metadataPending !== undefined) return
-    this.metadataPending = this.cluster.addMultipleTargetTopics(topics).then(() => this.cluster.refreshMetadata()).then(
-      () => {
-        this.metadataPending = undefined
-        for (const t of topics) this.topicsKnown.add(t)
-        this.wake()
-      },
-      (error) => {
-        this.metadataPending = undefined
-        this.failed(error)
-      },
-    )
+    this.metadataPending = this.cluster
+      .addMultipleTargetTopics(topics)
+      .then(() => this.cluster.refreshMetadata())
+      .then(
+        () => {
+          this.metadataPending = undefined
+          for (const t of topics) this.topicsKnown.add(t)
+          this.wake()
+        },
+        (error) => {
+          this.metadataPending = undefined
+          this.failed(error)
+        },
+      )
   }
 
   private async fetchFrom(node: string, states: FetchState[]): Promise<void> {
@@ -178,7 +192,8 @@ export class PartitionFetcher {
           const batch = toBatch(topicName, String(request.offset), data)
           const next = nextOffset(request.offset, batch.rawMessages)
           state.offset = next
-          if (batch.messages.length > 0 || next !== request.offset) this.listener.onRecords(key, batch.messages, next, Number(batch.highWatermark))
+          if (batch.messages.length > 0 || next !== request.offset)
+            this.listener.onRecords(key, batch.messages, next, Number(batch.highWatermark))
         }
       }
       this.wake()
@@ -200,17 +215,26 @@ export class PartitionFetcher {
   private failed(error: unknown): void {
     if (this.closed) return
     const e = error as { type?: string; name?: string }
-    if (STALE_METADATA.has(e.type ?? '') || STALE_METADATA.has(e.name ?? '')) void this.cluster.refreshMetadata().catch(() => undefined)
+    if (STALE_METADATA.has(e.type ?? '') || STALE_METADATA.has(e.name ?? ''))
+      void this.cluster.refreshMetadata().catch(() => undefined)
     if (++this.failures > this.settings.maxRetries) {
-      this.listener.onFailure(new ConnectorError('ERR_FETCH', `kafka fetch failed ${this.failures} times in a row: ${messageOf(error)}`, { cause: error, retriable: true }))
+      this.listener.onFailure(
+        new ConnectorError('ERR_FETCH', `kafka fetch failed ${this.failures} times in a row: ${messageOf(error)}`, {
+          cause: error,
+          retriable: true,
+        }),
+      )
       this.close()
       return
     }
     clearTimeout(this.retryTimer)
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined
-      this.wake()
-    }, backoffDelay(this.failures - 1, { minMs: 50, maxMs: 5_000 }))
+    this.retryTimer = setTimeout(
+      () => {
+        this.retryTimer = undefined
+        this.wake()
+      },
+      backoffDelay(this.failures - 1, { minMs: 50, maxMs: 5_000 }),
+    )
   }
 }
 

@@ -44,7 +44,12 @@ export class RecordSerializer<T> {
       this.topicOf = () => topic
     } else if (typeof topic === 'function') this.topicOf = topic
     else throw new ConfigError(`${owner}.topic`, topic, 'a topic name or a function value → topic')
-    if (typeof serializer !== 'function') throw new ConfigError(`${owner}.serializer`, serializer, 'a function value → { key?, value, headers?, partition?, timestamp? }')
+    if (typeof serializer !== 'function')
+      throw new ConfigError(
+        `${owner}.serializer`,
+        serializer,
+        'a function value → { key?, value, headers?, partition?, timestamp? }',
+      )
     this.serialize = serializer
     this.createPartitioner = this.partitionerFactory(owner, partitioner)
   }
@@ -52,8 +57,17 @@ export class RecordSerializer<T> {
   /** Serializes `value` and adds it to `into`; the record's timestamp is its event time when it has one. */
   add(into: TopicMessages, value: T, timestamp: number | undefined): void {
     const record = this.serialize(value)
-    if (record === null || typeof record !== 'object' || !('value' in record)) throw new TypeError(`kafka sink serializer returned ${describeValue(record)} for ${describeValue(value)}, not { value, key?, headers? }`)
-    const message: Message = { key: record.key, value: record.value, headers: record.headers as Message['headers'], partition: record.partition, timestamp: String(record.timestamp ?? timestamp ?? Date.now()) }
+    if (record === null || typeof record !== 'object' || !('value' in record))
+      throw new TypeError(
+        `kafka sink serializer returned ${describeValue(record)} for ${describeValue(value)}, not { value, key?, headers? }`,
+      )
+    const message: Message = {
+      key: record.key,
+      value: record.value,
+      headers: record.headers as Message['headers'],
+      partition: record.partition,
+      timestamp: String(record.timestamp ?? timestamp ?? Date.now()),
+    }
     if (this.custom) this.values.set(message, value)
     into.add(this.topicOf(value), message)
   }
@@ -73,16 +87,29 @@ export class RecordSerializer<T> {
         }
       }
     }
-    if (typeof partitioner !== 'function') throw new ConfigError(`${owner}.partitioner`, partitioner, "'default' | 'round-robin' | a function ({ topic, partitionCount, key, value }) => partition")
+    if (typeof partitioner !== 'function')
+      throw new ConfigError(
+        `${owner}.partitioner`,
+        partitioner,
+        "'default' | 'round-robin' | a function ({ topic, partitionCount, key, value }) => partition",
+      )
     this.custom = true
-    return () => ({ topic, partitionMetadata, message }) => {
-      if (message.partition != null) return message.partition
-      const partition = partitioner({ topic, partitionCount: partitionMetadata.length, key: message.key, value: this.values.get(message) as T })
-      if (!Number.isInteger(partition) || partition < 0 || partition >= partitionMetadata.length) {
-        throw new RangeError(`kafka sink partitioner returned ${describeValue(partition)} for topic ${topic} with ${partitionMetadata.length} partitions`)
+    return () =>
+      ({ topic, partitionMetadata, message }) => {
+        if (message.partition != null) return message.partition
+        const partition = partitioner({
+          topic,
+          partitionCount: partitionMetadata.length,
+          key: message.key,
+          value: this.values.get(message) as T,
+        })
+        if (!Number.isInteger(partition) || partition < 0 || partition >= partitionMetadata.length) {
+          throw new RangeError(
+            `kafka sink partitioner returned ${describeValue(partition)} for topic ${topic} with ${partitionMetadata.length} partitions`,
+          )
+        }
+        return partition
       }
-      return partition
-    }
   }
 }
 

@@ -81,7 +81,11 @@ export class KafkaSinkWriter<T> implements SinkWriter<T> {
   /** Produce requests sent. */
   requests = 0
 
-  constructor(private readonly sink: KafkaSink<T>, kafka: Kafka, private readonly context: SinkWriterContext) {
+  constructor(
+    private readonly sink: KafkaSink<T>,
+    kafka: Kafka,
+    private readonly context: SinkWriterContext,
+  ) {
     this.producer = kafka.producer({ createPartitioner: sink.records.createPartitioner, allowAutoTopicCreation: false })
     this.connected = this.producer.connect()
     this.connected.catch((error) => this.failed(error))
@@ -152,7 +156,11 @@ export class KafkaSinkWriter<T> implements SinkWriter<T> {
 
   private failed(error: unknown): void {
     if (this.failure !== undefined) return
-    this.failure = new ConnectorError('ERR_SEND', `kafka sink (subtask ${this.context.subtask}): sending failed: ${messageOf(error)}`, { cause: error, retriable: true })
+    this.failure = new ConnectorError(
+      'ERR_SEND',
+      `kafka sink (subtask ${this.context.subtask}): sending failed: ${messageOf(error)}`,
+      { cause: error, retriable: true },
+    )
     this.waiting?.resolve()
     this.waiting = undefined
   }

@@ -52,7 +52,11 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
   /** How often fetching paused because the buffer was full. */
   pauseCount = 0
 
-  constructor(source: KafkaSource<T>, private readonly context: SourceReaderContext, restored: KafkaPartitionSplit[] | undefined) {
+  constructor(
+    source: KafkaSource<T>,
+    private readonly context: SourceReaderContext,
+    restored: KafkaPartitionSplit[] | undefined,
+  ) {
     this.settings = source.settings
     this.kafka = source.client()
     this.admin = this.kafka.admin()
@@ -60,12 +64,25 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
     this.log = (context.logger ?? createLogger()).child({ connector: 'kafka-source', subtask: context.subtask })
     this.restoring = restored !== undefined
     for (const split of restored ?? []) this.restored.set(partitionKey(split.topic, split.partition), split.offset)
-    this.watermarks = this.settings.watermarks === undefined ? undefined : new SplitWatermarks(this.settings.watermarks, context.processingTime)
+    this.watermarks =
+      this.settings.watermarks === undefined
+        ? undefined
+        : new SplitWatermarks(this.settings.watermarks, context.processingTime)
     const s = this.settings
     this.fetcher = new PartitionFetcher(
       this.cluster,
-      { isolationLevel: s.isolationLevel, maxWaitMs: s.fetchMaxWaitMs, maxBytes: s.fetchMaxBytes, maxPartitionBytes: s.maxPartitionFetchBytes, maxRetries: 10 },
-      { onRecords: (key, messages, next) => this.receive(key, messages, next), onOffsetOutOfRange: (key) => this.outOfRange(key), onFailure: (error) => this.fail(error) },
+      {
+        isolationLevel: s.isolationLevel,
+        maxWaitMs: s.fetchMaxWaitMs,
+        maxBytes: s.fetchMaxBytes,
+        maxPartitionBytes: s.maxPartitionFetchBytes,
+        maxRetries: 10,
+      },
+      {
+        onRecords: (key, messages, next) => this.receive(key, messages, next),
+        onOffsetOutOfRange: (key) => this.outOfRange(key),
+        onFailure: (error) => this.fail(error),
+      },
       () => this.hasRoom(),
     )
   }
@@ -90,7 +107,14 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
     await this.cluster.connect()
     if (this.settings.assignment === 'consumer-group') {
       const topics = 'topics' in this.settings.selection ? this.settings.selection.topics : []
-      this.membership = new GroupMembership(this.kafka, this.settings.groupId!, topics, this.settings.sessionTimeoutMs, this.log, { onAssignment: (partitions) => void this.reassign(partitions), onFailure: (error) => this.fail(error) })
+      this.membership = new GroupMembership(
+        this.kafka,
+        this.settings.groupId!,
+        topics,
+        this.settings.sessionTimeoutMs,
+        this.log,
+        { onAssignment: (partitions) => void this.reassign(partitions), onFailure: (error) => this.fail(error) },
+      )
       await this.membership.start()
     } else {
       await this.discover(true)
@@ -123,7 +147,11 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
     try {
       value = this.settings.deserialize(record)
     } catch (cause) {
-      throw new DecodeError(`kafka record ${p.topic}/${p.partition}@${record.offset} cannot be deserialized: ${messageOf(cause)}`, record, cause)
+      throw new DecodeError(
+        `kafka record ${p.topic}/${p.partition}@${record.offset} cannot be deserialized: ${messageOf(cause)}`,
+        record,
+        cause,
+      )
     }
     if (this.watermarks === undefined) output.collect(value, record.timestamp)
     else {
@@ -144,13 +172,18 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
 
   snapshotState(checkpointId: number): KafkaPartitionSplit[] {
     const splits: KafkaPartitionSplit[] = []
-    for (const p of this.owned.values()) splits.push({ v: 1, topic: p.topic, partition: p.partition, offset: p.position })
+    for (const p of this.owned.values())
+      splits.push({ v: 1, topic: p.topic, partition: p.partition, offset: p.position })
     // Partitions still being added keep the offset they were restored with.
     for (const key of this.adding) {
       const offset = this.restored.get(key)
       if (offset !== undefined && !this.owned.has(key)) splits.push({ v: 1, ...splitKey(key), offset })
     }
-    if (this.settings.commitOffsets) this.pendingCommits.set(checkpointId, splits.map(({ topic, partition, offset }) => ({ topic, partition, offset })))
+    if (this.settings.commitOffsets)
+      this.pendingCommits.set(
+        checkpointId,
+        splits.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
+      )
     return splits
   }
 
@@ -164,10 +197,15 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
     if (offsets === undefined || this.closed) return
     try {
       // Commits are for monitoring and `startFrom: committed`; a failed one is retried by the next checkpoint.
-      if (this.membership !== undefined) await this.membership.commit(offsets.filter((o) => this.owned.has(partitionKey(o.topic, o.partition))))
+      if (this.membership !== undefined)
+        await this.membership.commit(offsets.filter((o) => this.owned.has(partitionKey(o.topic, o.partition))))
       else await commitGroupOffsets(this.cluster, this.settings.groupId!, offsets)
     } catch (error) {
-      this.log.warn('committing offsets to the consumer group failed', { groupId: this.settings.groupId, checkpointId, error })
+      this.log.warn('committing offsets to the consumer group failed', {
+        groupId: this.settings.groupId,
+        checkpointId,
+        error,
+      })
     }
   }
 
@@ -181,7 +219,13 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
   }
 
   private idleStatus(): InputStatus {
-    if (this.settings.stopAtLatest && this.assigned && this.adding.size === 0 && [...this.owned.values()].every((p) => p.finished)) return 'end'
+    if (
+      this.settings.stopAtLatest &&
+      this.assigned &&
+      this.adding.size === 0 &&
+      [...this.owned.values()].every((p) => p.finished)
+    )
+      return 'end'
     return 'nothing-available'
   }
 
@@ -198,7 +242,8 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
     const p = this.owned.get(key)
     if (p === undefined || this.closed) return
     let chunk = messages
-    if (p.stopOffset !== undefined && chunk.length > 0 && Number(chunk[chunk.length - 1]!.offset) >= p.stopOffset) chunk = chunk.filter((m) => Number(m.offset) < p.stopOffset!)
+    if (p.stopOffset !== undefined && chunk.length > 0 && Number(chunk[chunk.length - 1]!.offset) >= p.stopOffset)
+      chunk = chunk.filter((m) => Number(m.offset) < p.stopOffset!)
     p.fetchOffset = nextOffset
     if (chunk.length > 0) {
       p.chunks.push(chunk)
@@ -228,8 +273,13 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
     this.discovering = true
     try {
       const all = await listPartitions(this.admin, this.settings.selection)
-      const mine = all.filter((tp) => partitionOwner(tp.topic, tp.partition, this.context.parallelism) === this.context.subtask)
-      await this.add(mine.filter((tp) => !this.owned.has(partitionKey(tp.topic, tp.partition))), initial)
+      const mine = all.filter(
+        (tp) => partitionOwner(tp.topic, tp.partition, this.context.parallelism) === this.context.subtask,
+      )
+      await this.add(
+        mine.filter((tp) => !this.owned.has(partitionKey(tp.topic, tp.partition))),
+        initial,
+      )
     } finally {
       this.discovering = false
     }
@@ -253,7 +303,12 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
       await this.add(added, !this.assigned)
       if (added.length === 0) this.reportAssignment()
     } catch (error) {
-      this.fail(new ConnectorError('ERR_ASSIGN', `kafka source: cannot start the assigned partitions: ${messageOf(error)}`, { cause: error, retriable: true }))
+      this.fail(
+        new ConnectorError('ERR_ASSIGN', `kafka source: cannot start the assigned partitions: ${messageOf(error)}`, {
+          cause: error,
+          retriable: true,
+        }),
+      )
     }
   }
 
@@ -263,9 +318,19 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
     for (const key of keys) this.adding.add(key)
     try {
       // In group mode a partition nobody has committed yet was started at startFrom by every owner so far.
-      const position = this.membership !== undefined || (initial && !this.restoring) ? this.settings.startFrom : { kind: 'earliest' as const }
-      const starts = await resolvePartitionStarts(this.admin, partitions, { restored: this.restored, groupId: this.membership !== undefined ? this.settings.groupId : undefined, position, positionGroupId: this.settings.groupId })
-      const stops = this.settings.stopAtLatest ? await resolveStartOffsets(this.admin, { kind: 'latest' }, undefined, partitions) : undefined
+      const position =
+        this.membership !== undefined || (initial && !this.restoring)
+          ? this.settings.startFrom
+          : { kind: 'earliest' as const }
+      const starts = await resolvePartitionStarts(this.admin, partitions, {
+        restored: this.restored,
+        groupId: this.membership !== undefined ? this.settings.groupId : undefined,
+        position,
+        positionGroupId: this.settings.groupId,
+      })
+      const stops = this.settings.stopAtLatest
+        ? await resolveStartOffsets(this.admin, { kind: 'latest' }, undefined, partitions)
+        : undefined
       for (const tp of partitions) {
         const key = partitionKey(tp.topic, tp.partition)
         if (this.closed || this.owned.has(key)) continue
@@ -293,11 +358,23 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
     const policy = this.settings.onOffsetOutOfRange
     const p = this.owned.get(key)
     if (p === undefined) return
-    if (policy === 'fail') return this.fail(new ConnectorError('ERR_OFFSET_OUT_OF_RANGE', `kafka source: offset ${p.fetchOffset} of ${p.topic}/${p.partition} no longer exists (onOffsetOutOfRange 'fail')`))
+    if (policy === 'fail')
+      return this.fail(
+        new ConnectorError(
+          'ERR_OFFSET_OUT_OF_RANGE',
+          `kafka source: offset ${p.fetchOffset} of ${p.topic}/${p.partition} no longer exists (onOffsetOutOfRange 'fail')`,
+        ),
+      )
     resolveStartOffsets(this.admin, { kind: policy }, undefined, [p]).then(
       (offsets) => {
         const offset = offsets.get(key)!
-        this.log.warn('fetch offset out of range; resetting', { topic: p.topic, partition: p.partition, from: p.fetchOffset, to: offset, policy })
+        this.log.warn('fetch offset out of range; resetting', {
+          topic: p.topic,
+          partition: p.partition,
+          from: p.fetchOffset,
+          to: offset,
+          policy,
+        })
         p.fetchOffset = offset
         this.fetcher.seek(key, offset)
       },

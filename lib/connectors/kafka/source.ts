@@ -74,24 +74,50 @@ export class KafkaSource<T = KafkaRecord> implements Source<T, KafkaPartitionSpl
     optionsObject('kafkaSource options', options)
     this.clientOptions = options
     kafkaClient('kafkaSource', options) // validates the connection options now, not at deployment
-    const { topics, topicPattern, groupId, assignment = 'subtasks', partitionDiscoveryIntervalMs = 10_000, watermarkIntervalMs = 200 } = options
+    const {
+      topics,
+      topicPattern,
+      groupId,
+      assignment = 'subtasks',
+      partitionDiscoveryIntervalMs = 10_000,
+      watermarkIntervalMs = 200,
+    } = options
     let selection: TopicSelection
     if (topicPattern !== undefined) {
       if (!(topicPattern instanceof RegExp)) throw new ConfigError('kafkaSource.topicPattern', topicPattern, 'a RegExp')
-      if (topics !== undefined) throw new ConfigError('kafkaSource.topics', topics, 'nothing next to topicPattern (give one of them)')
+      if (topics !== undefined)
+        throw new ConfigError('kafkaSource.topics', topics, 'nothing next to topicPattern (give one of them)')
       selection = { pattern: topicPattern }
     } else {
       const list = typeof topics === 'string' ? [topics] : topics
-      if (!Array.isArray(list) || list.length === 0 || !list.every((t) => typeof t === 'string' && t !== '')) throw new ConfigError('kafkaSource.topics', topics, 'a topic name or a non-empty list of them (or topicPattern)')
+      if (!Array.isArray(list) || list.length === 0 || !list.every((t) => typeof t === 'string' && t !== ''))
+        throw new ConfigError(
+          'kafkaSource.topics',
+          topics,
+          'a topic name or a non-empty list of them (or topicPattern)',
+        )
       selection = { topics: [...new Set(list)] }
     }
-    if (groupId !== undefined && (typeof groupId !== 'string' || groupId === '')) throw new ConfigError('kafkaSource.groupId', groupId, 'a non-empty string')
+    if (groupId !== undefined && (typeof groupId !== 'string' || groupId === ''))
+      throw new ConfigError('kafkaSource.groupId', groupId, 'a non-empty string')
     oneOf('kafkaSource.assignment', assignment, ['subtasks', 'consumer-group'])
-    if (assignment === 'consumer-group' && groupId === undefined) throw new ConfigError('kafkaSource.groupId', groupId, "a group id with assignment 'consumer-group'")
-    if (assignment === 'consumer-group' && 'pattern' in selection) throw new ConfigError('kafkaSource.topicPattern', topicPattern, "a topic list with assignment 'consumer-group' (the group subscribes to fixed topics)")
+    if (assignment === 'consumer-group' && groupId === undefined)
+      throw new ConfigError('kafkaSource.groupId', groupId, "a group id with assignment 'consumer-group'")
+    if (assignment === 'consumer-group' && 'pattern' in selection)
+      throw new ConfigError(
+        'kafkaSource.topicPattern',
+        topicPattern,
+        "a topic list with assignment 'consumer-group' (the group subscribes to fixed topics)",
+      )
     const commitOffsets = options.commitOffsetsOnCheckpoint ?? groupId !== undefined
-    if (typeof commitOffsets !== 'boolean') throw new ConfigError('kafkaSource.commitOffsetsOnCheckpoint', commitOffsets, 'true or false')
-    if (commitOffsets && groupId === undefined) throw new ConfigError('kafkaSource.groupId', groupId, 'a group id to commit offsets to (commitOffsetsOnCheckpoint)')
+    if (typeof commitOffsets !== 'boolean')
+      throw new ConfigError('kafkaSource.commitOffsetsOnCheckpoint', commitOffsets, 'true or false')
+    if (commitOffsets && groupId === undefined)
+      throw new ConfigError(
+        'kafkaSource.groupId',
+        groupId,
+        'a group id to commit offsets to (commitOffsetsOnCheckpoint)',
+      )
     const stopAt = options.stopAt
     if (stopAt !== undefined) oneOf('kafkaSource.stopAt', stopAt, ['latest'])
     const watermarks = options.watermarks
@@ -102,21 +128,39 @@ export class KafkaSource<T = KafkaRecord> implements Source<T, KafkaPartitionSpl
       groupId,
       assignment,
       commitOffsets,
-      discoveryIntervalMs: stopAt !== undefined ? 0 : wholeNumber('kafkaSource.partitionDiscoveryIntervalMs', partitionDiscoveryIntervalMs, 0),
+      discoveryIntervalMs:
+        stopAt !== undefined
+          ? 0
+          : wholeNumber('kafkaSource.partitionDiscoveryIntervalMs', partitionDiscoveryIntervalMs, 0),
       deserialize: deserializerOf(options.deserializer ?? 'buffer'),
       watermarks,
       watermarkIntervalMs: wholeNumber('kafkaSource.watermarkIntervalMs', watermarkIntervalMs, 1),
-      isolationLevel: oneOf('kafkaSource.isolationLevel', options.isolationLevel ?? 'read_committed', ['read_committed', 'read_uncommitted']) === 'read_committed' ? 1 : 0,
+      isolationLevel:
+        oneOf('kafkaSource.isolationLevel', options.isolationLevel ?? 'read_committed', [
+          'read_committed',
+          'read_uncommitted',
+        ]) === 'read_committed'
+          ? 1
+          : 0,
       maxBufferedRecords: wholeNumber('kafkaSource.maxBufferedRecords', options.maxBufferedRecords ?? 10_000, 1),
       fetchMaxBytes: wholeNumber('kafkaSource.fetchMaxBytes', options.fetchMaxBytes ?? 1 << 20, 1024),
-      maxPartitionFetchBytes: wholeNumber('kafkaSource.maxPartitionFetchBytes', options.maxPartitionFetchBytes ?? 1 << 20, 1024),
+      maxPartitionFetchBytes: wholeNumber(
+        'kafkaSource.maxPartitionFetchBytes',
+        options.maxPartitionFetchBytes ?? 1 << 20,
+        1024,
+      ),
       fetchMaxWaitMs: wholeNumber('kafkaSource.fetchMaxWaitMs', options.fetchMaxWaitMs ?? 500, 0),
       stopAtLatest: stopAt === 'latest',
-      onOffsetOutOfRange: oneOf('kafkaSource.onOffsetOutOfRange', options.onOffsetOutOfRange ?? 'earliest', ['earliest', 'latest', 'fail']),
+      onOffsetOutOfRange: oneOf('kafkaSource.onOffsetOutOfRange', options.onOffsetOutOfRange ?? 'earliest', [
+        'earliest',
+        'latest',
+        'fail',
+      ]),
       sessionTimeoutMs: wholeNumber('kafkaSource.sessionTimeoutMs', options.sessionTimeoutMs ?? 10_000, 1_000),
       onPartitionsAssigned: options.onPartitionsAssigned,
     }
-    if (options.onPartitionsAssigned !== undefined && typeof options.onPartitionsAssigned !== 'function') throw new ConfigError('kafkaSource.onPartitionsAssigned', options.onPartitionsAssigned, 'a function')
+    if (options.onPartitionsAssigned !== undefined && typeof options.onPartitionsAssigned !== 'function')
+      throw new ConfigError('kafkaSource.onPartitionsAssigned', options.onPartitionsAssigned, 'a function')
     this.bounded = stopAt !== undefined
     this.commitsOnCheckpoint = commitOffsets
   }
@@ -141,6 +185,11 @@ export class KafkaSource<T = KafkaRecord> implements Source<T, KafkaPartitionSpl
 function deserializerOf<T>(deserializer: KafkaDeserializer<T>): (record: KafkaRecord) => T {
   if (deserializer === 'buffer') return (r) => r as T
   if (deserializer === 'string') return (r) => stringRecord(r) as T
-  if (typeof deserializer !== 'function') throw new ConfigError('kafkaSource.deserializer', deserializer, "'buffer' | 'string' | a function (record) => value")
+  if (typeof deserializer !== 'function')
+    throw new ConfigError(
+      'kafkaSource.deserializer',
+      deserializer,
+      "'buffer' | 'string' | a function (record) => value",
+    )
   return deserializer
 }

@@ -12,7 +12,11 @@ export type StartPosition =
   /** The first record whose timestamp is ≥ `timestamp` (ms); the end of the partition if there is none. */
   | { readonly kind: 'timestamp'; readonly timestamp: number }
   /** Offsets by 'topic:partition'; other partitions start at `fallback` (default 'earliest'). */
-  | { readonly kind: 'offsets'; readonly offsets: Readonly<Record<string, number>>; readonly fallback?: 'earliest' | 'latest' }
+  | {
+      readonly kind: 'offsets'
+      readonly offsets: Readonly<Record<string, number>>
+      readonly fallback?: 'earliest' | 'latest'
+    }
 
 /**
  * Builders of start positions.
@@ -30,7 +34,11 @@ export const StartPositions = {
   /** The first record at or after `timestamp` (ms since the epoch). */
   timestamp: (timestamp: number): StartPosition => ({ kind: 'timestamp', timestamp }),
   /** Given offsets by 'topic:partition', else `fallback`. */
-  offsets: (offsets: Record<string, number>, fallback: 'earliest' | 'latest' = 'earliest'): StartPosition => ({ kind: 'offsets', offsets, fallback }),
+  offsets: (offsets: Record<string, number>, fallback: 'earliest' | 'latest' = 'earliest'): StartPosition => ({
+    kind: 'offsets',
+    offsets,
+    fallback,
+  }),
 } as const
 
 /** A topic partition. */
@@ -66,18 +74,24 @@ export function validateStartPosition(option: string, position: unknown, groupId
     case 'latest':
       return p
     case 'committed':
-      if (groupId === undefined) throw new ConfigError(`${option}`, position, 'a groupId next to a committed start position')
-      if (p.fallback !== undefined && p.fallback !== 'earliest' && p.fallback !== 'latest') throw new ConfigError(`${option}.fallback`, p.fallback, "'earliest' | 'latest'")
+      if (groupId === undefined)
+        throw new ConfigError(`${option}`, position, 'a groupId next to a committed start position')
+      if (p.fallback !== undefined && p.fallback !== 'earliest' && p.fallback !== 'latest')
+        throw new ConfigError(`${option}.fallback`, p.fallback, "'earliest' | 'latest'")
       return p
     case 'timestamp':
-      if (typeof p.timestamp !== 'number' || !Number.isFinite(p.timestamp) || p.timestamp < 0) throw new ConfigError(`${option}.timestamp`, p.timestamp, 'ms since the epoch, ≥ 0')
+      if (typeof p.timestamp !== 'number' || !Number.isFinite(p.timestamp) || p.timestamp < 0)
+        throw new ConfigError(`${option}.timestamp`, p.timestamp, 'ms since the epoch, ≥ 0')
       return p
     case 'offsets':
-      if (p.offsets === null || typeof p.offsets !== 'object') throw new ConfigError(`${option}.offsets`, p.offsets, "an object of 'topic:partition' → offset")
+      if (p.offsets === null || typeof p.offsets !== 'object')
+        throw new ConfigError(`${option}.offsets`, p.offsets, "an object of 'topic:partition' → offset")
       for (const [key, offset] of Object.entries(p.offsets)) {
-        if (!/^.+:\d+$/.test(key) || !Number.isSafeInteger(offset) || offset < 0) throw new ConfigError(`${option}.offsets`, { [key]: offset }, "'topic:partition' keys with whole offsets ≥ 0")
+        if (!/^.+:\d+$/.test(key) || !Number.isSafeInteger(offset) || offset < 0)
+          throw new ConfigError(`${option}.offsets`, { [key]: offset }, "'topic:partition' keys with whole offsets ≥ 0")
       }
-      if (p.fallback !== undefined && p.fallback !== 'earliest' && p.fallback !== 'latest') throw new ConfigError(`${option}.fallback`, p.fallback, "'earliest' | 'latest'")
+      if (p.fallback !== undefined && p.fallback !== 'earliest' && p.fallback !== 'latest')
+        throw new ConfigError(`${option}.fallback`, p.fallback, "'earliest' | 'latest'")
       return p
     default:
       throw new ConfigError(option, position, expected)
@@ -91,7 +105,12 @@ export function validateStartPosition(option: string, position: unknown, groupId
  * @example
  * const starts = await resolveStartOffsets(admin, { kind: 'earliest' }, undefined, [{ topic: 'orders', partition: 0 }])
  */
-export async function resolveStartOffsets(admin: Admin, position: Normalized, groupId: string | undefined, partitions: readonly TopicPartition[]): Promise<Map<string, number>> {
+export async function resolveStartOffsets(
+  admin: Admin,
+  position: Normalized,
+  groupId: string | undefined,
+  partitions: readonly TopicPartition[],
+): Promise<Map<string, number>> {
   const result = new Map<string, number>()
   const topics = [...new Set(partitions.map((p) => p.topic))]
   const wanted = new Set(partitions.map((p) => partitionKey(p.topic, p.partition)))
@@ -99,7 +118,8 @@ export async function resolveStartOffsets(admin: Admin, position: Normalized, gr
   const needEnds = async (): Promise<void> => {
     if (ends.size > 0) return
     for (const topic of topics) {
-      for (const o of await admin.fetchTopicOffsets(topic)) ends.set(partitionKey(topic, o.partition), { low: Number(o.low), high: Number(o.high) })
+      for (const o of await admin.fetchTopicOffsets(topic))
+        ends.set(partitionKey(topic, o.partition), { low: Number(o.low), high: Number(o.high) })
     }
   }
   const fallbackFor = async (key: string, fallback: 'earliest' | 'latest' = 'earliest'): Promise<number> => {
@@ -159,7 +179,8 @@ export async function resolvePartitionStarts(
   if (options.groupId !== undefined) {
     const topics = [...new Set(partitions.map((p) => p.topic))]
     for (const entry of await admin.fetchOffsets({ groupId: options.groupId, topics })) {
-      for (const o of entry.partitions) if (Number(o.offset) >= 0) committed.set(partitionKey(entry.topic, o.partition), Number(o.offset))
+      for (const o of entry.partitions)
+        if (Number(o.offset) >= 0) committed.set(partitionKey(entry.topic, o.partition), Number(o.offset))
     }
   }
   const unresolved: TopicPartition[] = []
@@ -169,6 +190,8 @@ export async function resolvePartitionStarts(
     if (candidates.length > 0) result.set(key, Math.max(...candidates))
     else unresolved.push(tp)
   }
-  if (unresolved.length > 0) for (const [key, offset] of await resolveStartOffsets(admin, options.position, options.positionGroupId, unresolved)) result.set(key, offset)
+  if (unresolved.length > 0)
+    for (const [key, offset] of await resolveStartOffsets(admin, options.position, options.positionGroupId, unresolved))
+      result.set(key, offset)
   return result
 }

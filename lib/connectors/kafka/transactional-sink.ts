@@ -1,10 +1,16 @@
-import type { Kafka } from 'kafkajs'
 import { type CommitOutcome, TwoPhaseCommitSink } from '../../checkpoint/two-phase-commit-sink.js'
 import { ConfigError } from '../../errors.js'
 import { createLogger, type Logger } from '../../logging.js'
 import type { SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
 import { captureProducerIdentities } from './kafka-internals.js'
-import { abortLingering, KafkaTransaction, type KafkaTransactionEvent, type KafkaTransactionState, type LingeringContext, type TransactionContext } from './kafka-transaction.js'
+import {
+  abortLingering,
+  KafkaTransaction,
+  type KafkaTransactionEvent,
+  type KafkaTransactionState,
+  type LingeringContext,
+  type TransactionContext,
+} from './kafka-transaction.js'
 import { kafkaClient, type KafkaSinkOptions, optionsObject, wholeNumber } from './options.js'
 import { RecordSerializer } from './producer-records.js'
 import { type ProducerSettings, producerSettings } from './sink.js'
@@ -60,14 +66,21 @@ export class KafkaTransactionalSink<T> extends TwoPhaseCommitSink<T, KafkaTransa
     optionsObject('kafkaSink options', options)
     kafkaClient('kafkaSink', options)
     const prefix = options.transactionalIdPrefix
-    if (typeof prefix !== 'string' || !/^[A-Za-z0-9._-]+$/.test(prefix)) throw new ConfigError('kafkaSink.transactionalIdPrefix', prefix, "letters, digits, '.', '_' or '-', unique per job (exactly-once needs it)")
-    if (options.transactionListener !== undefined && typeof options.transactionListener !== 'function') throw new ConfigError('kafkaSink.transactionListener', options.transactionListener, 'a function')
+    if (typeof prefix !== 'string' || !/^[A-Za-z0-9._-]+$/.test(prefix))
+      throw new ConfigError(
+        'kafkaSink.transactionalIdPrefix',
+        prefix,
+        "letters, digits, '.', '_' or '-', unique per job (exactly-once needs it)",
+      )
+    if (options.transactionListener !== undefined && typeof options.transactionListener !== 'function')
+      throw new ConfigError('kafkaSink.transactionListener', options.transactionListener, 'a function')
     this.prefix = prefix
     this.records = new RecordSerializer('kafkaSink', options)
     this.settings = producerSettings('kafkaSink', options)
     this.transactionTimeoutMs = wholeNumber('kafkaSink.transactionTimeoutMs', options.transactionTimeoutMs ?? 60_000, 1)
     this.maxRestartMs = wholeNumber('kafkaSink.maxRestartMs', options.maxRestartMs ?? 30_000, 0)
-    if (options.checkpointIntervalMs !== undefined) wholeNumber('kafkaSink.checkpointIntervalMs', options.checkpointIntervalMs, 1)
+    if (options.checkpointIntervalMs !== undefined)
+      wholeNumber('kafkaSink.checkpointIntervalMs', options.checkpointIntervalMs, 1)
     this.options = options
   }
 
@@ -82,22 +95,55 @@ export class KafkaTransactionalSink<T> extends TwoPhaseCommitSink<T, KafkaTransa
     this.warnAtBuild(log)
     const states = (restored ?? []).map(stateOf).filter((s): s is KafkaTransactionState => s !== undefined)
     const lastCheckpoint = states.reduce((max, s) => Math.max(max, s.checkpointId), 0)
-    const base = { kafka, identities: captureProducerIdentities(kafka), transactionTimeoutMs: this.transactionTimeoutMs, acks: this.settings.acks, createPartitioner: this.records.createPartitioner, listener: this.options.transactionListener }
+    const base = {
+      kafka,
+      identities: captureProducerIdentities(kafka),
+      transactionTimeoutMs: this.transactionTimeoutMs,
+      acks: this.settings.acks,
+      createPartitioner: this.records.createPartitioner,
+      listener: this.options.transactionListener,
+    }
     const ready = this.abortLeftOpen(base, context, states, lastCheckpoint)
     ready.catch(() => undefined)
-    const state: WriterState = { transactions: { ...base, ready, live: new Set(), checkpoint: () => state.lastCheckpoint }, lastCheckpoint, lastSnapshotAt: undefined, warned: false }
-    this.writers.set(context, state)
-    for (const s of states) if (s.preCommittedAt !== undefined && Date.now() - s.preCommittedAt > this.transactionTimeoutMs) {
-      log.warn('a restored Kafka transaction is older than transactionTimeoutMs: the broker has probably aborted it', { transactionalId: s.transactionalId, ageMs: Date.now() - s.preCommittedAt, transactionTimeoutMs: this.transactionTimeoutMs })
+    const state: WriterState = {
+      transactions: { ...base, ready, live: new Set(), checkpoint: () => state.lastCheckpoint },
+      lastCheckpoint,
+      lastSnapshotAt: undefined,
+      warned: false,
     }
+    this.writers.set(context, state)
+    for (const s of states)
+      if (s.preCommittedAt !== undefined && Date.now() - s.preCommittedAt > this.transactionTimeoutMs) {
+        log.warn(
+          'a restored Kafka transaction is older than transactionTimeoutMs: the broker has probably aborted it',
+          {
+            transactionalId: s.transactionalId,
+            ageMs: Date.now() - s.preCommittedAt,
+            transactionTimeoutMs: this.transactionTimeoutMs,
+          },
+        )
+      }
     const writer = super.createWriter(context, restored)
-    return new TransactionalWriter(writer, state, this.settings.maxInFlightRecords, this.transactionTimeoutMs, this.maxRestartMs, log)
+    return new TransactionalWriter(
+      writer,
+      state,
+      this.settings.maxInFlightRecords,
+      this.transactionTimeoutMs,
+      this.maxRestartMs,
+      log,
+    )
   }
 
   protected beginTransaction(context: SinkWriterContext): KafkaTransaction {
     const state = this.writers.get(context)!
     const n = state.lastCheckpoint + 1
-    return new KafkaTransaction(`${this.prefix}-${context.subtask}-${n}`, n, context.subtask, context.parallelism, state.transactions)
+    return new KafkaTransaction(
+      `${this.prefix}-${context.subtask}-${n}`,
+      n,
+      context.subtask,
+      context.parallelism,
+      state.transactions,
+    )
   }
 
   protected write(transaction: KafkaTransaction, value: T, timestamp: number | undefined): void {
@@ -126,27 +172,47 @@ export class KafkaTransactionalSink<T> extends TwoPhaseCommitSink<T, KafkaTransa
     const s = stateOf(state)
     if (s === undefined) throw new ConfigError('kafka transactional sink state', state, 'a version 1 transaction state')
     const context: TransactionContext = {
-      kafka: kafkaClient('kafkaSink', this.options), identities: new Map(), ready: Promise.resolve(), live: new Set(), checkpoint: () => s.checkpointId,
-      transactionTimeoutMs: this.transactionTimeoutMs, acks: this.settings.acks, createPartitioner: this.records.createPartitioner, listener: this.options.transactionListener,
+      kafka: kafkaClient('kafkaSink', this.options),
+      identities: new Map(),
+      ready: Promise.resolve(),
+      live: new Set(),
+      checkpoint: () => s.checkpointId,
+      transactionTimeoutMs: this.transactionTimeoutMs,
+      acks: this.settings.acks,
+      createPartitioner: this.records.createPartitioner,
+      listener: this.options.transactionListener,
     }
     return new KafkaTransaction(s.transactionalId, s.n, s.subtask, s.parallelism, context, s)
   }
 
-  private async abortLeftOpen(base: LingeringContext, context: SinkWriterContext, states: KafkaTransactionState[], lastCheckpoint: number): Promise<void> {
+  private async abortLeftOpen(
+    base: LingeringContext,
+    context: SinkWriterContext,
+    states: KafkaTransactionState[],
+    lastCheckpoint: number,
+  ): Promise<void> {
     const { subtask, parallelism } = context
     if (states.length === 0) {
       await abortLingering(base, this.prefix, subtask, 1)
       return
     }
     const oldParallelism = states.reduce((max, s) => Math.max(max, s.parallelism), 0)
-    for (let s = subtask; s < Math.max(oldParallelism, subtask + 1); s += parallelism) await abortLingering(base, this.prefix, s, lastCheckpoint + 1)
+    for (let s = subtask; s < Math.max(oldParallelism, subtask + 1); s += parallelism)
+      await abortLingering(base, this.prefix, s, lastCheckpoint + 1)
   }
 
   private warnAtBuild(log: Logger): void {
     const interval = this.options.checkpointIntervalMs
     if (this.warnedAtBuild || interval === undefined || interval + this.maxRestartMs < this.transactionTimeoutMs) return
     this.warnedAtBuild = true
-    log.warn('kafka sink: transactionTimeoutMs is shorter than checkpoint interval + maxRestartMs; a transaction may be aborted by the broker before a restored job commits it, losing its records', { transactionTimeoutMs: this.transactionTimeoutMs, checkpointIntervalMs: interval, maxRestartMs: this.maxRestartMs })
+    log.warn(
+      'kafka sink: transactionTimeoutMs is shorter than checkpoint interval + maxRestartMs; a transaction may be aborted by the broker before a restored job commits it, losing its records',
+      {
+        transactionTimeoutMs: this.transactionTimeoutMs,
+        checkpointIntervalMs: interval,
+        maxRestartMs: this.maxRestartMs,
+      },
+    )
   }
 }
 
@@ -183,9 +249,20 @@ class TransactionalWriter<T> implements SinkWriter<T> {
 
   async snapshotState(checkpointId: number): Promise<unknown[]> {
     const now = Date.now()
-    if (this.state.lastSnapshotAt !== undefined && !this.state.warned && now - this.state.lastSnapshotAt + this.maxRestartMs >= this.timeoutMs) {
+    if (
+      this.state.lastSnapshotAt !== undefined &&
+      !this.state.warned &&
+      now - this.state.lastSnapshotAt + this.maxRestartMs >= this.timeoutMs
+    ) {
       this.state.warned = true
-      this.log.warn('kafka sink: transactionTimeoutMs is shorter than the checkpoint interval measured + maxRestartMs; a transaction may be aborted by the broker before a restored job commits it, losing its records', { transactionTimeoutMs: this.timeoutMs, measuredIntervalMs: now - this.state.lastSnapshotAt, maxRestartMs: this.maxRestartMs })
+      this.log.warn(
+        'kafka sink: transactionTimeoutMs is shorter than the checkpoint interval measured + maxRestartMs; a transaction may be aborted by the broker before a restored job commits it, losing its records',
+        {
+          transactionTimeoutMs: this.timeoutMs,
+          measuredIntervalMs: now - this.state.lastSnapshotAt,
+          maxRestartMs: this.maxRestartMs,
+        },
+      )
     }
     this.state.lastSnapshotAt = now
     // Never back: after the end of input the number ran ahead of the checkpoint ids (see flush).

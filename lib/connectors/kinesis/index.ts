@@ -3,7 +3,15 @@ import { KinesisSink } from './sink.js'
 import { KinesisSource } from './source.js'
 
 export { aggregate, deaggregate, type UserRecord } from './kpl-aggregation.js'
-export type { KinesisConnectionOptions, KinesisDeserializer, KinesisPutRecord, KinesisRecord, KinesisSinkOptions, KinesisSourceOptions, KinesisStartPosition } from './options.js'
+export type {
+  KinesisConnectionOptions,
+  KinesisDeserializer,
+  KinesisPutRecord,
+  KinesisRecord,
+  KinesisSinkOptions,
+  KinesisSourceOptions,
+  KinesisStartPosition,
+} from './options.js'
 export type { ShardPosition } from './shard-fetcher.js'
 export { FinishedShards, parentsOf, shardOwner } from './shard-lineage.js'
 export { KinesisSink, KinesisSinkWriter } from './sink.js'

@@ -38,7 +38,9 @@ export function deaggregate(data: Uint8Array): UserRecord[] | undefined {
  * @example
  * const data = aggregate([{ partitionKey: 'a', data: Buffer.from('1') }, { partitionKey: 'b', data: Buffer.from('2') }])
  */
-export function aggregate(records: ReadonlyArray<{ partitionKey: string; explicitHashKey?: string; data: Uint8Array }>): Buffer {
+export function aggregate(
+  records: ReadonlyArray<{ partitionKey: string; explicitHashKey?: string; data: Uint8Array }>,
+): Buffer {
   const keys: string[] = []
   const hashKeys: string[] = []
   const index = (table: string[], value: string): number => {
@@ -78,7 +80,8 @@ function decodeAggregatedRecord(body: Buffer): UserRecord[] {
         else if (f.number === 2 && f.wire === 0) hashKey = f.value
         else if (f.number === 3 && f.wire === 2) data = f.bytes
       }
-      if (key === undefined || data === undefined) throw new Error('aggregated record without partition key index or data')
+      if (key === undefined || data === undefined)
+        throw new Error('aggregated record without partition key index or data')
       raw.push({ key, hashKey, data })
     }
   }

@@ -106,13 +106,21 @@ export interface KinesisSinkOptions<T> extends KinesisConnectionOptions {
 export function kinesisClient(owner: string, options: KinesisConnectionOptions): KinesisClient {
   const { client, region, endpoint } = options
   if (client instanceof KinesisClient) return client
-  if (client !== undefined && (client === null || typeof client !== 'object')) throw new ConfigError(`${owner}.client`, client, 'a KinesisClient or its configuration')
-  if (region !== undefined && (typeof region !== 'string' || region === '')) throw new ConfigError(`${owner}.region`, region, 'a region name')
-  if (endpoint !== undefined && (typeof endpoint !== 'string' || !/^https?:\/\//.test(endpoint))) throw new ConfigError(`${owner}.endpoint`, endpoint, 'an http:// or https:// URL')
+  if (client !== undefined && (client === null || typeof client !== 'object'))
+    throw new ConfigError(`${owner}.client`, client, 'a KinesisClient or its configuration')
+  if (region !== undefined && (typeof region !== 'string' || region === ''))
+    throw new ConfigError(`${owner}.region`, region, 'a region name')
+  if (endpoint !== undefined && (typeof endpoint !== 'string' || !/^https?:\/\//.test(endpoint)))
+    throw new ConfigError(`${owner}.endpoint`, endpoint, 'an http:// or https:// URL')
   const config: KinesisClientConfig = { ...(client ?? {}) }
   if (region !== undefined) config.region = region
   if (endpoint !== undefined) config.endpoint = endpoint
-  if (typeof config.endpoint === 'string' && config.endpoint.startsWith('http://') && config.requestHandler === undefined) config.requestHandler = new NodeHttpHandler()
+  if (
+    typeof config.endpoint === 'string' &&
+    config.endpoint.startsWith('http://') &&
+    config.requestHandler === undefined
+  )
+    config.requestHandler = new NodeHttpHandler()
   return new KinesisClient(config)
 }
 
@@ -123,7 +131,8 @@ export function kinesisClient(owner: string, options: KinesisConnectionOptions):
  * wholeNumber('kinesisSink.maxBatchRecords', 500, 1, 500)
  */
 export function wholeNumber(option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) throw new ConfigError(option, value, `a whole number from ${min} to ${max}`)
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max)
+    throw new ConfigError(option, value, `a whole number from ${min} to ${max}`)
   return value
 }
 

@@ -41,7 +41,12 @@ export interface ShardListener {
   hasRoom(): boolean
 }
 
-const THROTTLED = new Set(['ProvisionedThroughputExceededException', 'LimitExceededException', 'KMSThrottlingException', 'ThrottlingException'])
+const THROTTLED = new Set([
+  'ProvisionedThroughputExceededException',
+  'LimitExceededException',
+  'KMSThrottlingException',
+  'ThrottlingException',
+])
 
 /**
  * Reads one shard: GetShardIterator, then GetRecords every `pollIntervalMs` while the reader has room,
@@ -75,12 +80,21 @@ export class ShardFetcher {
     private readonly listener: ShardListener,
   ) {
     // Resuming inside a KPL aggregate: read it again from its sequence number and skip what was emitted.
-    if (position.kind === 'after' && position.subSequenceNumber !== undefined) this.skip = { sequenceNumber: position.sequenceNumber, subSequenceNumber: position.subSequenceNumber }
+    if (position.kind === 'after' && position.subSequenceNumber !== undefined)
+      this.skip = { sequenceNumber: position.sequenceNumber, subSequenceNumber: position.subSequenceNumber }
   }
 
   start(): void {
     this.run().catch((error) => {
-      if (!this.closed) this.listener.onFailure(error instanceof ConnectorError ? error : new ConnectorError('ERR_FETCH', `kinesis ${this.stream}/${this.shardId}: ${messageOf(error)}`, { cause: error, retriable: true }))
+      if (!this.closed)
+        this.listener.onFailure(
+          error instanceof ConnectorError
+            ? error
+            : new ConnectorError('ERR_FETCH', `kinesis ${this.stream}/${this.shardId}: ${messageOf(error)}`, {
+                cause: error,
+                retriable: true,
+              }),
+        )
     })
   }
 
@@ -109,11 +123,14 @@ export class ShardFetcher {
       try {
         answer = await this.call(() => {
           this.calls++
-          return this.client.send(new GetRecordsCommand({ ShardIterator: current, Limit: this.settings.recordsPerFetch }))
+          return this.client.send(
+            new GetRecordsCommand({ ShardIterator: current, Limit: this.settings.recordsPerFetch }),
+          )
         })
       } catch (error) {
         if ((error as { name?: string }).name !== 'ExpiredIteratorException') throw error
-        const resume: ShardPosition = this.lastFetched === undefined ? this.position : { kind: 'after', sequenceNumber: this.lastFetched }
+        const resume: ShardPosition =
+          this.lastFetched === undefined ? this.position : { kind: 'after', sequenceNumber: this.lastFetched }
         iterator = await this.call(() => this.iterator(resume))
         continue
       }
@@ -132,11 +149,23 @@ export class ShardFetcher {
   private async iterator(position: ShardPosition): Promise<string | undefined> {
     const base = { StreamName: this.stream, ShardId: this.shardId }
     const input =
-      position.kind === 'trim-horizon' ? { ...base, ShardIteratorType: 'TRIM_HORIZON' as const }
-      : position.kind === 'latest' ? { ...base, ShardIteratorType: 'LATEST' as const }
-      : position.kind === 'at-timestamp' ? { ...base, ShardIteratorType: 'AT_TIMESTAMP' as const, Timestamp: new Date(position.timestamp) }
-      : position.subSequenceNumber !== undefined ? { ...base, ShardIteratorType: 'AT_SEQUENCE_NUMBER' as const, StartingSequenceNumber: position.sequenceNumber }
-      : { ...base, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const, StartingSequenceNumber: position.sequenceNumber }
+      position.kind === 'trim-horizon'
+        ? { ...base, ShardIteratorType: 'TRIM_HORIZON' as const }
+        : position.kind === 'latest'
+          ? { ...base, ShardIteratorType: 'LATEST' as const }
+          : position.kind === 'at-timestamp'
+            ? { ...base, ShardIteratorType: 'AT_TIMESTAMP' as const, Timestamp: new Date(position.timestamp) }
+            : position.subSequenceNumber !== undefined
+              ? {
+                  ...base,
+                  ShardIteratorType: 'AT_SEQUENCE_NUMBER' as const,
+                  StartingSequenceNumber: position.sequenceNumber,
+                }
+              : {
+                  ...base,
+                  ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const,
+                  StartingSequenceNumber: position.sequenceNumber,
+                }
     return (await this.client.send(new GetShardIteratorCommand(input))).ShardIterator ?? undefined
   }
 
@@ -153,11 +182,21 @@ export class ShardFetcher {
         if (name === 'ExpiredIteratorException') throw error
         if (THROTTLED.has(name)) {
           this.throttled++
-          await this.sleep(backoffDelay(throttles++, { minMs: this.settings.throttleBackoffMs, maxMs: this.settings.maxThrottleBackoffMs, jitter: 0.2 }))
+          await this.sleep(
+            backoffDelay(throttles++, {
+              minMs: this.settings.throttleBackoffMs,
+              maxMs: this.settings.maxThrottleBackoffMs,
+              jitter: 0.2,
+            }),
+          )
           continue
         }
         if (++failures > this.settings.maxRetries) {
-          throw new ConnectorError('ERR_FETCH', `kinesis ${this.stream}/${this.shardId}: ${failures} failed calls in a row: ${messageOf(error)}`, { cause: error, retriable: true })
+          throw new ConnectorError(
+            'ERR_FETCH',
+            `kinesis ${this.stream}/${this.shardId}: ${failures} failed calls in a row: ${messageOf(error)}`,
+            { cause: error, retriable: true },
+          )
         }
         await this.sleep(backoffDelay(failures - 1, { minMs: 50, maxMs: 5_000 }))
       }
@@ -177,12 +216,26 @@ export class ShardFetcher {
       const users = deaggregate(data)
       if (users === undefined) {
         if (this.skip?.sequenceNumber === sequenceNumber) continue
-        result.push({ sequenceNumber, subSequenceNumber: undefined, partitionKey: r.PartitionKey ?? '', explicitHashKey: undefined, arrivalTimestamp, data })
+        result.push({
+          sequenceNumber,
+          subSequenceNumber: undefined,
+          partitionKey: r.PartitionKey ?? '',
+          explicitHashKey: undefined,
+          arrivalTimestamp,
+          data,
+        })
         continue
       }
       users.forEach((u, i) => {
         if (this.skip?.sequenceNumber === sequenceNumber && i <= this.skip.subSequenceNumber) return
-        result.push({ sequenceNumber, subSequenceNumber: i, partitionKey: u.partitionKey, explicitHashKey: u.explicitHashKey, arrivalTimestamp, data: u.data })
+        result.push({
+          sequenceNumber,
+          subSequenceNumber: i,
+          partitionKey: u.partitionKey,
+          explicitHashKey: u.explicitHashKey,
+          arrivalTimestamp,
+          data: u.data,
+        })
       })
     }
     if (records.length > 0) this.skip = undefined

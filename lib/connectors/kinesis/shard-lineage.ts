@@ -20,7 +20,9 @@ export function shardOwner(shard: Shard, parallelism: number): number {
 
 /** The parents of a shard: one after a split, two after a merge, none for an original shard. */
 export function parentsOf(shard: Shard): string[] {
-  return [shard.ParentShardId, shard.AdjacentParentShardId].filter((p): p is string => typeof p === 'string' && p !== '')
+  return [shard.ParentShardId, shard.AdjacentParentShardId].filter(
+    (p): p is string => typeof p === 'string' && p !== '',
+  )
 }
 
 /**
@@ -67,7 +69,10 @@ export class FinishedShards {
  * @example
  * const shards = await listShards((input) => client.send(new ListShardsCommand(input)), 'orders')
  */
-export async function listShards(list: (input: { StreamName?: string; NextToken?: string }) => Promise<{ Shards?: Shard[]; NextToken?: string }>, stream: string): Promise<Shard[]> {
+export async function listShards(
+  list: (input: { StreamName?: string; NextToken?: string }) => Promise<{ Shards?: Shard[]; NextToken?: string }>,
+  stream: string,
+): Promise<Shard[]> {
   const shards: Shard[] = []
   let token: string | undefined
   do {

@@ -45,19 +45,39 @@ export class KinesisSink<T> implements Sink<T> {
   private sharedClient: KinesisClient | undefined
 
   constructor(options: KinesisSinkOptions<T>) {
-    if (options === null || typeof options !== 'object') throw new ConfigError('kinesisSink options', options, 'an options object')
+    if (options === null || typeof options !== 'object')
+      throw new ConfigError('kinesisSink options', options, 'an options object')
     kinesisClient('kinesisSink', options)
-    if (typeof options.serializer !== 'function') throw new ConfigError('kinesisSink.serializer', options.serializer, 'a function value → { data, partitionKey, explicitHashKey? }')
+    if (typeof options.serializer !== 'function')
+      throw new ConfigError(
+        'kinesisSink.serializer',
+        options.serializer,
+        'a function value → { data, partitionKey, explicitHashKey? }',
+      )
     const retryBackoffMs = wholeNumber('kinesisSink.retryBackoffMs', options.retryBackoffMs ?? 100, 0)
     this.settings = {
       stream: requireName('kinesisSink.stream', options.stream),
-      maxBatchRecords: wholeNumber('kinesisSink.maxBatchRecords', options.maxBatchRecords ?? MAX_RECORDS, 1, MAX_RECORDS),
-      maxBatchBytes: wholeNumber('kinesisSink.maxBatchBytes', options.maxBatchBytes ?? MAX_REQUEST_BYTES, 1, MAX_REQUEST_BYTES),
+      maxBatchRecords: wholeNumber(
+        'kinesisSink.maxBatchRecords',
+        options.maxBatchRecords ?? MAX_RECORDS,
+        1,
+        MAX_RECORDS,
+      ),
+      maxBatchBytes: wholeNumber(
+        'kinesisSink.maxBatchBytes',
+        options.maxBatchBytes ?? MAX_REQUEST_BYTES,
+        1,
+        MAX_REQUEST_BYTES,
+      ),
       lingerMs: wholeNumber('kinesisSink.lingerMs', options.lingerMs ?? 10, 0),
       maxInFlightRecords: wholeNumber('kinesisSink.maxInFlightRecords', options.maxInFlightRecords ?? 10_000, 1),
       maxRetries: wholeNumber('kinesisSink.maxRetries', options.maxRetries ?? 10, 0),
       retryBackoffMs,
-      maxRetryBackoffMs: wholeNumber('kinesisSink.maxRetryBackoffMs', options.maxRetryBackoffMs ?? 5_000, retryBackoffMs),
+      maxRetryBackoffMs: wholeNumber(
+        'kinesisSink.maxRetryBackoffMs',
+        options.maxRetryBackoffMs ?? 5_000,
+        retryBackoffMs,
+      ),
     }
     this.serializer = options.serializer
     this.options = options
@@ -100,20 +120,38 @@ export class KinesisSinkWriter<T> implements SinkWriter<T> {
   /** Entries sent again after a partial failure. */
   retriedEntries = 0
 
-  constructor(private readonly sink: KinesisSink<T>, private readonly context: SinkWriterContext) {
+  constructor(
+    private readonly sink: KinesisSink<T>,
+    private readonly context: SinkWriterContext,
+  ) {
     this.client = sink.client()
   }
 
   write(value: T, _timestamp: number | undefined): void {
     const record = this.sink.serializer(value)
     const data = typeof record?.data === 'string' ? Buffer.from(record.data, 'utf8') : record?.data
-    if (!(data instanceof Uint8Array) || typeof record.partitionKey !== 'string' || record.partitionKey === '' || record.partitionKey.length > MAX_KEY_LENGTH) {
-      throw new TypeError(`kinesis sink serializer returned ${describeValue(record)} for ${describeValue(value)}: expected { data: string | bytes, partitionKey: 1..256 characters, explicitHashKey? }`)
+    if (
+      !(data instanceof Uint8Array) ||
+      typeof record.partitionKey !== 'string' ||
+      record.partitionKey === '' ||
+      record.partitionKey.length > MAX_KEY_LENGTH
+    ) {
+      throw new TypeError(
+        `kinesis sink serializer returned ${describeValue(record)} for ${describeValue(value)}: expected { data: string | bytes, partitionKey: 1..256 characters, explicitHashKey? }`,
+      )
     }
     const bytes = data.length + Buffer.byteLength(record.partitionKey, 'utf8')
-    if (bytes > MAX_RECORD_BYTES) throw new ConnectorError('ERR_RECORD_TOO_LARGE', `kinesis sink: a record of ${bytes} bytes (data + partition key) exceeds Kinesis's 1 MiB limit: ${describeValue(value)}`)
+    if (bytes > MAX_RECORD_BYTES)
+      throw new ConnectorError(
+        'ERR_RECORD_TOO_LARGE',
+        `kinesis sink: a record of ${bytes} bytes (data + partition key) exceeds Kinesis's 1 MiB limit: ${describeValue(value)}`,
+      )
     if (this.bufferBytes + bytes > this.sink.settings.maxBatchBytes) this.send()
-    this.buffer.push({ request: { Data: data, PartitionKey: record.partitionKey, ExplicitHashKey: record.explicitHashKey }, bytes, attempts: 0 })
+    this.buffer.push({
+      request: { Data: data, PartitionKey: record.partitionKey, ExplicitHashKey: record.explicitHashKey },
+      bytes,
+      attempts: 0,
+    })
     this.bufferBytes += bytes
     this.inFlightRecords++
     if (this.buffer.length >= this.sink.settings.maxBatchRecords) this.send()
@@ -164,16 +202,31 @@ export class KinesisSinkWriter<T> implements SinkWriter<T> {
     let pending = entries
     let round = 0
     while (pending.length > 0 && this.failure === undefined) {
-      if (round > 0) await new Promise((r) => setTimeout(r, backoffDelay(round - 1, { minMs: this.sink.settings.retryBackoffMs, maxMs: this.sink.settings.maxRetryBackoffMs, jitter: 0.2 })))
+      if (round > 0)
+        await new Promise((r) =>
+          setTimeout(
+            r,
+            backoffDelay(round - 1, {
+              minMs: this.sink.settings.retryBackoffMs,
+              maxMs: this.sink.settings.maxRetryBackoffMs,
+              jitter: 0.2,
+            }),
+          ),
+        )
       round++
       let failed: Entry[]
       let reason: string
       try {
         this.requests++
-        const answer = await this.client.send(new PutRecordsCommand({ StreamName: this.sink.settings.stream, Records: pending.map((e) => e.request) }))
+        const answer = await this.client.send(
+          new PutRecordsCommand({ StreamName: this.sink.settings.stream, Records: pending.map((e) => e.request) }),
+        )
         const results = answer.Records ?? []
         failed = answer.FailedRecordCount ? pending.filter((_, i) => results[i]?.ErrorCode !== undefined) : []
-        reason = failed.length > 0 ? `${results.find((r) => r.ErrorCode)?.ErrorCode}: ${results.find((r) => r.ErrorCode)?.ErrorMessage}` : ''
+        reason =
+          failed.length > 0
+            ? `${results.find((r) => r.ErrorCode)?.ErrorCode}: ${results.find((r) => r.ErrorCode)?.ErrorMessage}`
+            : ''
       } catch (error) {
         // The whole request failed (throttled, network): every entry is sent again.
         failed = pending
@@ -182,7 +235,11 @@ export class KinesisSinkWriter<T> implements SinkWriter<T> {
       this.accepted(pending.length - failed.length)
       for (const e of failed) {
         if (++e.attempts > this.sink.settings.maxRetries) {
-          throw new ConnectorError('ERR_SEND', `kinesis sink (subtask ${this.context.subtask}): ${failed.length} record(s) not accepted after ${this.sink.settings.maxRetries} retries: ${reason}`, { retriable: true })
+          throw new ConnectorError(
+            'ERR_SEND',
+            `kinesis sink (subtask ${this.context.subtask}): ${failed.length} record(s) not accepted after ${this.sink.settings.maxRetries} retries: ${reason}`,
+            { retriable: true },
+          )
         }
       }
       this.retriedEntries += failed.length

@@ -18,7 +18,10 @@ class ActiveShard {
   fetchEnded = false
   fetcher!: ShardFetcher
 
-  constructor(readonly shardId: string, public position: ShardPosition) {}
+  constructor(
+    readonly shardId: string,
+    public position: ShardPosition,
+  ) {}
 }
 
 /**
@@ -54,13 +57,20 @@ export class KinesisSourceReader<T> implements SourceReader<T, KinesisShardSplit
   private cancelTick: (() => void) | undefined
   private throttledBefore = 0
 
-  constructor(private readonly source: KinesisSource<T>, private readonly context: SourceReaderContext, restored: KinesisShardSplit[] | undefined) {
+  constructor(
+    readonly source: KinesisSource<T>,
+    private readonly context: SourceReaderContext,
+    restored: KinesisShardSplit[] | undefined,
+  ) {
     this.settings = source.settings
     this.client = source.client()
     this.registry = source.finishedShards
     this.log = (context.logger ?? createLogger()).child({ connector: 'kinesis-source', subtask: context.subtask })
     this.restoring = restored !== undefined
-    this.watermarks = this.settings.watermarks === undefined ? undefined : new SplitWatermarks(this.settings.watermarks, context.processingTime)
+    this.watermarks =
+      this.settings.watermarks === undefined
+        ? undefined
+        : new SplitWatermarks(this.settings.watermarks, context.processingTime)
     for (const split of restored ?? []) {
       this.restored.set(split.shardId, split)
       // Every reader learns the finished shards of the checkpoint, so children of any subtask may start.
@@ -110,13 +120,29 @@ export class KinesisSourceReader<T> implements SourceReader<T, KinesisShardSplit
     }
     s.buffered--
     this.buffered--
-    s.position = r.subSequenceNumber === undefined ? { kind: 'after', sequenceNumber: r.sequenceNumber } : { kind: 'after', sequenceNumber: r.sequenceNumber, subSequenceNumber: r.subSequenceNumber }
-    const record: KinesisRecord = { stream: this.settings.stream, shardId: s.shardId, sequenceNumber: r.sequenceNumber, subSequenceNumber: r.subSequenceNumber, partitionKey: r.partitionKey, explicitHashKey: r.explicitHashKey, arrivalTimestamp: r.arrivalTimestamp, data: r.data }
+    s.position =
+      r.subSequenceNumber === undefined
+        ? { kind: 'after', sequenceNumber: r.sequenceNumber }
+        : { kind: 'after', sequenceNumber: r.sequenceNumber, subSequenceNumber: r.subSequenceNumber }
+    const record: KinesisRecord = {
+      stream: this.settings.stream,
+      shardId: s.shardId,
+      sequenceNumber: r.sequenceNumber,
+      subSequenceNumber: r.subSequenceNumber,
+      partitionKey: r.partitionKey,
+      explicitHashKey: r.explicitHashKey,
+      arrivalTimestamp: r.arrivalTimestamp,
+      data: r.data,
+    }
     let value: T
     try {
       value = this.settings.deserialize(record)
     } catch (cause) {
-      throw new DecodeError(`kinesis record ${s.shardId}@${r.sequenceNumber}${r.subSequenceNumber === undefined ? '' : `/${r.subSequenceNumber}`} cannot be deserialized: ${messageOf(cause)}`, record, cause)
+      throw new DecodeError(
+        `kinesis record ${s.shardId}@${r.sequenceNumber}${r.subSequenceNumber === undefined ? '' : `/${r.subSequenceNumber}`} cannot be deserialized: ${messageOf(cause)}`,
+        record,
+        cause,
+      )
     }
     if (this.watermarks === undefined) output.collect(value, r.arrivalTimestamp)
     else output.collect(value, this.watermarks.onRecord(s.shardId, value, r.arrivalTimestamp))
@@ -137,7 +163,8 @@ export class KinesisSourceReader<T> implements SourceReader<T, KinesisShardSplit
     const splits: KinesisShardSplit[] = []
     for (const s of this.active.values()) splits.push({ v: 1, shardId: s.shardId, position: s.position })
     for (const [shardId, w] of this.waiting) splits.push({ v: 1, shardId, position: w.position })
-    for (const shardId of this.finished) splits.push({ v: 1, shardId, position: { kind: 'trim-horizon' }, finished: true })
+    for (const shardId of this.finished)
+      splits.push({ v: 1, shardId, position: { kind: 'trim-horizon' }, finished: true })
     return splits
   }
 
@@ -168,7 +195,10 @@ export class KinesisSourceReader<T> implements SourceReader<T, KinesisShardSplit
           continue
         }
         // A shard started at LATEST that had emitted nothing resumes from the time it was assigned.
-        const restoredPosition = split?.position.kind === 'latest' ? { kind: 'at-timestamp' as const, timestamp: split.position.since } : split?.position
+        const restoredPosition =
+          split?.position.kind === 'latest'
+            ? { kind: 'at-timestamp' as const, timestamp: split.position.since }
+            : split?.position
         const position = restoredPosition ?? this.initialPosition(shard, initial)
         if (position === 'skip') {
           this.finished.add(id)
@@ -194,7 +224,10 @@ export class KinesisSourceReader<T> implements SourceReader<T, KinesisShardSplit
     if (!initial || this.restoring) return { kind: 'trim-horizon' }
     const start = this.settings.startFrom
     if (start === 'TRIM_HORIZON') return { kind: 'trim-horizon' }
-    if (start === 'LATEST') return shard.SequenceNumberRange?.EndingSequenceNumber !== undefined ? 'skip' : { kind: 'latest', since: Date.now() }
+    if (start === 'LATEST')
+      return shard.SequenceNumberRange?.EndingSequenceNumber !== undefined
+        ? 'skip'
+        : { kind: 'latest', since: Date.now() }
     return { kind: 'at-timestamp', timestamp: start.atTimestamp }
   }
 

@@ -62,7 +62,8 @@ export class KinesisSource<T = KinesisRecord> implements Source<T, KinesisShardS
   private sharedClient: KinesisClient | undefined
 
   constructor(options: KinesisSourceOptions<T>) {
-    if (options === null || typeof options !== 'object') throw new ConfigError('kinesisSource options', options, 'an options object')
+    if (options === null || typeof options !== 'object')
+      throw new ConfigError('kinesisSource options', options, 'an options object')
     this.options = options
     kinesisClient('kinesisSource', options)
     const { startFrom = 'LATEST', deserializer = 'buffer', watermarks } = options
@@ -70,14 +71,24 @@ export class KinesisSource<T = KinesisRecord> implements Source<T, KinesisShardS
     if (startFrom === 'LATEST' || startFrom === 'TRIM_HORIZON') start = startFrom
     else if (startFrom !== null && typeof startFrom === 'object' && 'atTimestamp' in startFrom) {
       const t = startFrom.atTimestamp instanceof Date ? startFrom.atTimestamp.getTime() : startFrom.atTimestamp
-      if (typeof t !== 'number' || !Number.isFinite(t)) throw new ConfigError('kinesisSource.startFrom.atTimestamp', startFrom.atTimestamp, 'a Date or ms since the epoch')
+      if (typeof t !== 'number' || !Number.isFinite(t))
+        throw new ConfigError(
+          'kinesisSource.startFrom.atTimestamp',
+          startFrom.atTimestamp,
+          'a Date or ms since the epoch',
+        )
       start = { atTimestamp: t }
     } else throw new ConfigError('kinesisSource.startFrom', startFrom, "'TRIM_HORIZON' | 'LATEST' | { atTimestamp }")
     let deserialize: (record: KinesisRecord) => T
     if (deserializer === 'buffer') deserialize = (r) => r as T
     else if (deserializer === 'string') deserialize = (r) => ({ ...r, data: r.data.toString('utf8') }) as T
     else if (typeof deserializer === 'function') deserialize = deserializer
-    else throw new ConfigError('kinesisSource.deserializer', deserializer, "'buffer' | 'string' | a function (record) => value")
+    else
+      throw new ConfigError(
+        'kinesisSource.deserializer',
+        deserializer,
+        "'buffer' | 'string' | a function (record) => value",
+      )
     if (watermarks !== undefined) validateWatermarkStrategy('kinesisSource.watermarks', watermarks)
     const throttleBackoffMs = wholeNumber('kinesisSource.throttleBackoffMs', options.throttleBackoffMs ?? 200, 1)
     this.settings = {
@@ -87,10 +98,18 @@ export class KinesisSource<T = KinesisRecord> implements Source<T, KinesisShardS
         pollIntervalMs: wholeNumber('kinesisSource.pollIntervalMs', options.pollIntervalMs ?? 200, 0),
         recordsPerFetch: wholeNumber('kinesisSource.recordsPerFetch', options.recordsPerFetch ?? 10_000, 1, 10_000),
         throttleBackoffMs,
-        maxThrottleBackoffMs: wholeNumber('kinesisSource.maxThrottleBackoffMs', options.maxThrottleBackoffMs ?? 5_000, throttleBackoffMs),
+        maxThrottleBackoffMs: wholeNumber(
+          'kinesisSource.maxThrottleBackoffMs',
+          options.maxThrottleBackoffMs ?? 5_000,
+          throttleBackoffMs,
+        ),
         maxRetries: wholeNumber('kinesisSource.maxRetries', options.maxRetries ?? 10, 0),
       },
-      discoveryIntervalMs: wholeNumber('kinesisSource.shardDiscoveryIntervalMs', options.shardDiscoveryIntervalMs ?? 10_000, 1),
+      discoveryIntervalMs: wholeNumber(
+        'kinesisSource.shardDiscoveryIntervalMs',
+        options.shardDiscoveryIntervalMs ?? 10_000,
+        1,
+      ),
       maxBufferedRecords: wholeNumber('kinesisSource.maxBufferedRecords', options.maxBufferedRecords ?? 10_000, 1),
       deserialize,
       watermarks,

@@ -30,7 +30,13 @@ export class MqttConnection {
   private readonly failureListeners: ((error: ConnectorError) => void)[] = []
 
   /** `prepare` runs before the first connection, to install hooks on the client. */
-  constructor(readonly settings: MqttConnectionSettings, clientOptions: IClientOptions, readonly owner: string, private readonly processingTime: ProcessingTimeService, prepare?: (client: MqttClient) => void) {
+  constructor(
+    readonly settings: MqttConnectionSettings,
+    clientOptions: IClientOptions,
+    readonly owner: string,
+    private readonly processingTime: ProcessingTimeService,
+    prepare?: (client: MqttClient) => void,
+  ) {
     const { protocolVersion, username, password, keepaliveSeconds, retry, options } = settings
     this.client = mqtt.connect(settings.url, {
       ...options,
@@ -105,8 +111,14 @@ export class MqttConnection {
     if (this.retriesUsed >= maxRetries) {
       const reason = this.lastError === undefined ? 'connection closed' : messageOf(this.lastError)
       const attempts = this.retriesUsed + 1
-      const what = wasConnected ? 'connection lost, no retries allowed' : `no connection after ${attempts} attempt${attempts === 1 ? '' : 's'}`
-      this.failure = new ConnectorError('ERR_CONNECT', `${this.owner} ${this.settings.url}: ${what} (maxRetries ${maxRetries}): ${reason}`, { cause: this.lastError, retriable: true })
+      const what = wasConnected
+        ? 'connection lost, no retries allowed'
+        : `no connection after ${attempts} attempt${attempts === 1 ? '' : 's'}`
+      this.failure = new ConnectorError(
+        'ERR_CONNECT',
+        `${this.owner} ${this.settings.url}: ${what} (maxRetries ${maxRetries}): ${reason}`,
+        { cause: this.lastError, retriable: true },
+      )
       this.client.end(true)
       for (const listener of this.failureListeners) listener(this.failure)
       return

@@ -45,7 +45,10 @@ export class DeferredAcks {
   /** Acknowledgements sent, and held messages forgotten (the session was lost, or the broker did not send them again). */
   readonly counts = { sent: 0, forgotten: 0 }
 
-  constructor(private readonly send: (packet: AckPacket) => void, private readonly connected: () => boolean) {}
+  constructor(
+    private readonly send: (packet: AckPacket) => void,
+    private readonly connected: () => boolean,
+  ) {}
 
   /** QoS 1/2 messages received and not acknowledged. */
   get size(): number {

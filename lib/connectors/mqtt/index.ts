@@ -4,7 +4,13 @@ import { MqttSource } from './source.js'
 
 export { MqttConnection } from './connection.js'
 export { DeferredAcks, type AckPacket } from './deferred-acks.js'
-export { defaultSerializer, type MqttConnectionOptions, type MqttSinkOptions, type MqttSourceOptions, type QoS } from './options.js'
+export {
+  defaultSerializer,
+  type MqttConnectionOptions,
+  type MqttSinkOptions,
+  type MqttSourceOptions,
+  type QoS,
+} from './options.js'
 export { MqttSink, MqttSinkWriter } from './sink.js'
 export { MqttReader, MqttSource, type MqttMessage } from './source.js'
 

@@ -104,10 +104,18 @@ export interface MqttSinkSettings<T> extends MqttConnectionSettings {
 export function validateSourceOptions(options: MqttSourceOptions): MqttSourceSettings {
   const o = 'mqttSource'
   validateOptionsObject(`${o} options`, options)
-  if (options === undefined) throw new ConfigError(`${o} options`, options, 'an options object with url, topics and clientId')
-  const { qos = 1, clean = false, sessionExpirySeconds = 7 * 24 * 3600, maxBuffered = 1024, maxUnacknowledged = 1000 } = options
+  if (options === undefined)
+    throw new ConfigError(`${o} options`, options, 'an options object with url, topics and clientId')
+  const {
+    qos = 1,
+    clean = false,
+    sessionExpirySeconds = 7 * 24 * 3600,
+    maxBuffered = 1024,
+    maxUnacknowledged = 1000,
+  } = options
   const topics = typeof options.topics === 'string' ? [options.topics] : options.topics
-  if (!Array.isArray(topics) || topics.length === 0 || topics.some((t) => typeof t !== 'string' || t === '')) throw new ConfigError(`${o}.topics`, options.topics, 'a topic filter or a non-empty list of them')
+  if (!Array.isArray(topics) || topics.length === 0 || topics.some((t) => typeof t !== 'string' || t === ''))
+    throw new ConfigError(`${o}.topics`, options.topics, 'a topic filter or a non-empty list of them')
   if (typeof clean !== 'boolean') throw new ConfigError(`${o}.clean`, clean, 'true or false')
   return {
     ...validateConnection(o, options),
@@ -133,9 +141,12 @@ export function validateSinkOptions<T>(options: MqttSinkOptions<T>): MqttSinkSet
   if (options === undefined) throw new ConfigError(`${o} options`, options, 'an options object with url and topic')
   const { qos = 1, retain = false, serializer = defaultSerializer, maxInFlight = 1000 } = options
   const topic = options.topic
-  if (typeof topic !== 'function' && (typeof topic !== 'string' || topic === '' || /[#+]/.test(topic))) throw new ConfigError(`${o}.topic`, topic, 'a topic name without wildcards, or a function of the record')
-  if (typeof retain !== 'boolean' && typeof retain !== 'function') throw new ConfigError(`${o}.retain`, retain, 'true, false or a function of the record')
-  if (typeof serializer !== 'function') throw new ConfigError(`${o}.serializer`, serializer, 'a function (record) => Buffer | string')
+  if (typeof topic !== 'function' && (typeof topic !== 'string' || topic === '' || /[#+]/.test(topic)))
+    throw new ConfigError(`${o}.topic`, topic, 'a topic name without wildcards, or a function of the record')
+  if (typeof retain !== 'boolean' && typeof retain !== 'function')
+    throw new ConfigError(`${o}.retain`, retain, 'true, false or a function of the record')
+  if (typeof serializer !== 'function')
+    throw new ConfigError(`${o}.serializer`, serializer, 'a function (record) => Buffer | string')
   if (options.clientId !== undefined) nonEmpty(`${o}.clientId`, options.clientId)
   return {
     ...validateConnection(o, options),
@@ -150,11 +161,16 @@ export function validateSinkOptions<T>(options: MqttSinkOptions<T>): MqttSinkSet
 
 function validateConnection(owner: string, options: MqttConnectionOptions): MqttConnectionSettings {
   const { url, protocolVersion = 4, username, password, keepaliveSeconds = 60, options: extra = {} } = options
-  if (typeof url !== 'string' || !/^(mqtts?|wss?|tcp|ssl):\/\/[^/]+/.test(url)) throw new ConfigError(`${owner}.url`, url, 'a URL such as mqtt://127.0.0.1:1883')
-  if (protocolVersion !== 4 && protocolVersion !== 5) throw new ConfigError(`${owner}.protocolVersion`, protocolVersion, '4 (MQTT 3.1.1) or 5 (MQTT 5)')
-  if (username !== undefined && typeof username !== 'string') throw new ConfigError(`${owner}.username`, username, 'a string')
-  if (password !== undefined && typeof password !== 'string') throw new ConfigError(`${owner}.password`, '(hidden)', 'a string')
-  if (extra === null || typeof extra !== 'object') throw new ConfigError(`${owner}.options`, extra, 'an object of mqtt.js options')
+  if (typeof url !== 'string' || !/^(mqtts?|wss?|tcp|ssl):\/\/[^/]+/.test(url))
+    throw new ConfigError(`${owner}.url`, url, 'a URL such as mqtt://127.0.0.1:1883')
+  if (protocolVersion !== 4 && protocolVersion !== 5)
+    throw new ConfigError(`${owner}.protocolVersion`, protocolVersion, '4 (MQTT 3.1.1) or 5 (MQTT 5)')
+  if (username !== undefined && typeof username !== 'string')
+    throw new ConfigError(`${owner}.username`, username, 'a string')
+  if (password !== undefined && typeof password !== 'string')
+    throw new ConfigError(`${owner}.password`, '(hidden)', 'a string')
+  if (extra === null || typeof extra !== 'object')
+    throw new ConfigError(`${owner}.options`, extra, 'an object of mqtt.js options')
   return {
     url,
     protocolVersion,
@@ -188,6 +204,7 @@ function nonEmpty(option: string, value: unknown): string {
 }
 
 function wholeNumber(option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) throw new ConfigError(option, value, `a whole number from ${min} to ${max}`)
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max)
+    throw new ConfigError(option, value, `a whole number from ${min} to ${max}`)
   return value
 }

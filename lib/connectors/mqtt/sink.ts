@@ -103,9 +103,20 @@ export class MqttSinkWriter<T> implements SinkWriter<T> {
   private readonly open = new Set<AckEpoch>()
   private epoch: AckEpoch
 
-  constructor(private readonly settings: MqttSinkSettings<T>, context: SinkWriterContext) {
-    const clientId = settings.clientId === undefined ? `sluice-sink-${randomUUID().slice(0, 8)}-${context.subtask}` : `${settings.clientId}-${context.subtask}`
-    this.connection = new MqttConnection(settings, { clientId, clean: true, queueQoSZero: true }, 'mqttSink', context.processingTime)
+  constructor(
+    private readonly settings: MqttSinkSettings<T>,
+    context: SinkWriterContext,
+  ) {
+    const clientId =
+      settings.clientId === undefined
+        ? `sluice-sink-${randomUUID().slice(0, 8)}-${context.subtask}`
+        : `${settings.clientId}-${context.subtask}`
+    this.connection = new MqttConnection(
+      settings,
+      { clientId, clean: true, queueQoSZero: true },
+      'mqttSink',
+      context.processingTime,
+    )
     this.connection.onFailure((error) => this.fail(error))
     void this.connection.start().catch(() => {})
     this.epoch = this.newEpoch()
@@ -159,7 +170,13 @@ export class MqttSinkWriter<T> implements SinkWriter<T> {
     const epoch: AckEpoch = new AckEpoch((error?: Error) => {
       this.inFlight--
       // mqtt.js fails publishes only when it gives them up (the client ended, the broker refused one)
-      if (error !== undefined && error !== null) this.fail(this.connection.failure ?? new ConnectorError('ERR_PUBLISH', `mqttSink ${this.settings.url}: a publish failed: ${messageOf(error)}`, { cause: error }))
+      if (error !== undefined && error !== null)
+        this.fail(
+          this.connection.failure ??
+            new ConnectorError('ERR_PUBLISH', `mqttSink ${this.settings.url}: a publish failed: ${messageOf(error)}`, {
+              cause: error,
+            }),
+        )
       else this.published++
       epoch.settled()
       // resume at half the window, not at every acknowledgement: each pause and resumption of the job costs a turn

@@ -1,5 +1,5 @@
 import type { IPublishPacket, MqttClient } from 'mqtt'
-import { ConnectorError, messageOf } from '../../errors.js'
+import { ConnectorError } from '../../errors.js'
 import { Availability } from '../../runtime/availability.js'
 import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
 import { MqttConnection } from './connection.js'
@@ -102,10 +102,22 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
   /** Messages taken in, and redeliveries skipped. */
   readonly counts = { received: 0, redeliveries: 0, parked: 0 }
 
-  constructor(private readonly settings: MqttSourceSettings, context: SourceReaderContext) {
+  constructor(
+    private readonly settings: MqttSourceSettings,
+    context: SourceReaderContext,
+  ) {
     const { clientId, clean, protocolVersion, maxUnacknowledged, sessionExpirySeconds } = settings
-    const properties = protocolVersion === 5 ? { receiveMaximum: maxUnacknowledged, sessionExpiryInterval: sessionExpirySeconds } : undefined
-    this.connection = new MqttConnection(settings, { clientId, clean, properties, resubscribe: true }, 'mqttSource', context.processingTime, (client) => this.install(client))
+    const properties =
+      protocolVersion === 5
+        ? { receiveMaximum: maxUnacknowledged, sessionExpiryInterval: sessionExpirySeconds }
+        : undefined
+    this.connection = new MqttConnection(
+      settings,
+      { clientId, clean, properties, resubscribe: true },
+      'mqttSource',
+      context.processingTime,
+      (client) => this.install(client),
+    )
     this.connection.onFailure((error) => this.fail(error))
     this.connection.onConnect((sessionPresent) => {
       if (!sessionPresent) this.generation++
@@ -162,7 +174,10 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
     this.subscription = undefined
     const refused = granted.filter((g) => g.qos > 2)
     if (refused.length === 0) return subscription.resolve()
-    const error = new ConnectorError('ERR_SUBSCRIBE', `mqttSource ${url}: the broker refused the subscription to ${refused.map((g) => g.topic).join(', ')} (reason ${refused[0]!.qos})`)
+    const error = new ConnectorError(
+      'ERR_SUBSCRIBE',
+      `mqttSource ${url}: the broker refused the subscription to ${refused.map((g) => g.topic).join(', ')} (reason ${refused[0]!.qos})`,
+    )
     this.fail(error)
     subscription.reject(error)
   }
@@ -203,15 +218,29 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
 
   /** Installs the hooks on the client before it connects (see the class comment for why these). */
   private install(client: MqttClient): void {
-    const internal = client as unknown as { _sendPacket: (packet: { cmd: string; messageId?: number }, cb?: (error?: Error) => void, ...rest: unknown[]) => void }
-    if (typeof internal._sendPacket !== 'function') throw new ConnectorError('ERR_UNSUPPORTED_CLIENT', 'mqttSource: this mqtt.js version has no MqttClient._sendPacket to hold acknowledgements back at')
+    const internal = client as unknown as {
+      _sendPacket: (
+        packet: { cmd: string; messageId?: number },
+        cb?: (error?: Error) => void,
+        ...rest: unknown[]
+      ) => void
+    }
+    if (typeof internal._sendPacket !== 'function')
+      throw new ConnectorError(
+        'ERR_UNSUPPORTED_CLIENT',
+        'mqttSource: this mqtt.js version has no MqttClient._sendPacket to hold acknowledgements back at',
+      )
     const send = internal._sendPacket.bind(client)
-    this.acks = new DeferredAcks((packet: AckPacket) => send(packet), () => client.connected)
+    this.acks = new DeferredAcks(
+      (packet: AckPacket) => send(packet),
+      () => client.connected,
+    )
     internal._sendPacket = (packet, cb, ...rest) => {
       if (!this.acks.intercept(packet)) return send(packet, cb, ...rest)
       cb?.()
     }
-    client.options.customHandleAcks = (_topic, _payload, packet, done) => this.receive(packet as IPublishPacket, () => done(0))
+    client.options.customHandleAcks = (_topic, _payload, packet, done) =>
+      this.receive(packet as IPublishPacket, () => done(0))
     client.handleMessage = (packet, callback) => {
       if (packet.qos === 0) this.receive(packet, () => callback())
       else callback() // QoS 1/2 were taken in by customHandleAcks when the PUBLISH arrived
@@ -251,9 +280,10 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
       if (this.acks.size > this.maxUnacknowledgedSeen) this.maxUnacknowledgedSeen = this.acks.size
     }
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
-    const message: MqttMessage = packet.properties === undefined
-      ? { topic: packet.topic, payload, qos: packet.qos, retain: packet.retain }
-      : { topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, properties: packet.properties }
+    const message: MqttMessage =
+      packet.properties === undefined
+        ? { topic: packet.topic, payload, qos: packet.qos, retain: packet.retain }
+        : { topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, properties: packet.properties }
     this.buffer.push({ message, id, generation: this.generation })
     this.counts.received++
     this.available.signal()

@@ -35,13 +35,15 @@ export class PrintSink<T> implements Sink<T> {
   private readonly writeLine: ((line: string) => void) | undefined
 
   constructor(options: PrintSinkOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new ConfigError('printSink options', options, 'an options object')
+    if (options === null || typeof options !== 'object')
+      throw new ConfigError('printSink options', options, 'an options object')
     const { target = 'stdout', prefix = '', write } = options
     if (target !== 'stdout' && target !== 'stderr' && typeof (target as Writable)?.write !== 'function') {
       throw new ConfigError('printSink.target', target, "'stdout' | 'stderr' | a Writable stream")
     }
     if (typeof prefix !== 'string') throw new ConfigError('printSink.prefix', prefix, 'a string')
-    if (write !== undefined && typeof write !== 'function') throw new ConfigError('printSink.write', write, 'a function (line) => void')
+    if (write !== undefined && typeof write !== 'function')
+      throw new ConfigError('printSink.write', write, 'a function (line) => void')
     this.target = target
     this.prefix = prefix
     this.writeLine = write
@@ -84,7 +86,10 @@ export function linePrefix(prefix: string, subtask: number, parallelism: number)
 class PrintStreamWriter<T> implements SinkWriter<T> {
   private draining: Promise<void> | undefined
 
-  constructor(private readonly stream: NodeJS.WritableStream | Writable, private readonly prefix: string) {}
+  constructor(
+    private readonly stream: NodeJS.WritableStream | Writable,
+    private readonly prefix: string,
+  ) {}
 
   write(value: T, _timestamp?: number): void {
     if (!this.stream.write(`${this.prefix}${recordText(value)}\n`)) this.awaitDrain()

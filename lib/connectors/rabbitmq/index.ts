@@ -3,7 +3,13 @@ import { RabbitMQSink } from './sink.js'
 import { RabbitMQSource } from './source.js'
 
 export type { AckStateV1 } from '../common/checkpoint-acks.js'
-export type { RabbitMQConnectionOptions, RabbitMQPublish, RabbitMQSinkOptions, RabbitMQSourceOptions, SourceGuarantee } from './options.js'
+export type {
+  RabbitMQConnectionOptions,
+  RabbitMQPublish,
+  RabbitMQSinkOptions,
+  RabbitMQSourceOptions,
+  SourceGuarantee,
+} from './options.js'
 export type { ConnectionRetryOptions } from '../common/reconnect.js'
 export { RabbitMQSink, RabbitMQSinkWriter, UNROUTABLE_HEADER } from './sink.js'
 export { type RabbitMQMessage, RabbitMQReader, RabbitMQSource } from './source.js'

@@ -120,18 +120,34 @@ export function sourceSettings(options: RabbitMQSourceOptions): SourceSettings {
   const o = object('rabbitmqSource options', options)
   const url = connectionUrl('rabbitmqSource.url', o.url)
   const queue = nonEmpty('rabbitmqSource.queue', o.queue)
-  const { prefetch = 2048, guarantee = 'at-least-once', idProperty = 'correlationId', onMissingId = 'fail', dedupRetentionMs = 600_000, declareQueue = false } = o
-  if (!Number.isSafeInteger(prefetch) || prefetch < 1 || prefetch > 65_535) throw new ConfigError('rabbitmqSource.prefetch', prefetch, 'a whole number from 1 to 65535')
+  const {
+    prefetch = 2048,
+    guarantee = 'at-least-once',
+    idProperty = 'correlationId',
+    onMissingId = 'fail',
+    dedupRetentionMs = 600_000,
+    declareQueue = false,
+  } = o
+  if (!Number.isSafeInteger(prefetch) || prefetch < 1 || prefetch > 65_535)
+    throw new ConfigError('rabbitmqSource.prefetch', prefetch, 'a whole number from 1 to 65535')
   oneOf('rabbitmqSource.guarantee', guarantee, ['at-most-once', 'at-least-once', 'exactly-once'])
   oneOf('rabbitmqSource.idProperty', idProperty, ['correlationId', 'messageId'])
   oneOf('rabbitmqSource.onMissingId', onMissingId, ['fail', 'reject'])
-  if (typeof dedupRetentionMs !== 'number' || !(dedupRetentionMs >= 0)) throw new ConfigError('rabbitmqSource.dedupRetentionMs', dedupRetentionMs, 'a number ≥ 0')
-  if (typeof declareQueue !== 'boolean' && (declareQueue === null || typeof declareQueue !== 'object')) throw new ConfigError('rabbitmqSource.declareQueue', declareQueue, 'true, false or amqplib assertQueue options')
+  if (typeof dedupRetentionMs !== 'number' || !(dedupRetentionMs >= 0))
+    throw new ConfigError('rabbitmqSource.dedupRetentionMs', dedupRetentionMs, 'a number ≥ 0')
+  if (typeof declareQueue !== 'boolean' && (declareQueue === null || typeof declareQueue !== 'object'))
+    throw new ConfigError('rabbitmqSource.declareQueue', declareQueue, 'true, false or amqplib assertQueue options')
   return {
-    url, endpoint: `rabbitmqSource ${describeUrl(url)} queue "${queue}"`, queue,
+    url,
+    endpoint: `rabbitmqSource ${describeUrl(url)} queue "${queue}"`,
+    queue,
     connectionName: connectionName('rabbitmqSource.connectionName', o.connectionName, `sluice rabbitmqSource ${queue}`),
     declareQueue: declareQueue === false ? undefined : declareQueue === true ? { durable: true } : declareQueue,
-    prefetch, guarantee, idProperty, onMissingId, dedupRetentionMs,
+    prefetch,
+    guarantee,
+    idProperty,
+    onMissingId,
+    dedupRetentionMs,
     retry: retrySettings('rabbitmqSource', o),
   }
 }
@@ -164,31 +180,55 @@ export interface SinkSettings<T> {
 export function sinkSettings<T>(options: RabbitMQSinkOptions<T>): SinkSettings<T> {
   const o = object('rabbitmqSink options', options)
   const url = connectionUrl('rabbitmqSink.url', o.url)
-  if (typeof o.exchange !== 'string') throw new ConfigError('rabbitmqSink.exchange', o.exchange, "an exchange name ('' for the default exchange)")
+  if (typeof o.exchange !== 'string')
+    throw new ConfigError('rabbitmqSink.exchange', o.exchange, "an exchange name ('' for the default exchange)")
   const key = o.routingKey
-  if (typeof key !== 'string' && typeof key !== 'function') throw new ConfigError('rabbitmqSink.routingKey', key, 'a string or a function (value) => string')
+  if (typeof key !== 'string' && typeof key !== 'function')
+    throw new ConfigError('rabbitmqSink.routingKey', key, 'a string or a function (value) => string')
   const { persistent = true, mandatory = true, onUnroutable = 'fail', maxInFlight = 2048 } = o
-  for (const [name, fn] of [['serializer', o.serializer], ['properties', o.properties]] as const) {
-    if (fn !== undefined && typeof fn !== 'function') throw new ConfigError(`rabbitmqSink.${name}`, fn, 'a function of the record')
+  for (const [name, fn] of [
+    ['serializer', o.serializer],
+    ['properties', o.properties],
+  ] as const) {
+    if (fn !== undefined && typeof fn !== 'function')
+      throw new ConfigError(`rabbitmqSink.${name}`, fn, 'a function of the record')
   }
   if (typeof persistent !== 'boolean') throw new ConfigError('rabbitmqSink.persistent', persistent, 'true or false')
   if (typeof mandatory !== 'boolean') throw new ConfigError('rabbitmqSink.mandatory', mandatory, 'true or false')
   oneOf('rabbitmqSink.onUnroutable', onUnroutable, ['fail', 'dead-letter'])
   if (onUnroutable === 'dead-letter' && typeof o.deadLetterExchange !== 'string') {
-    throw new ConfigError('rabbitmqSink.deadLetterExchange', o.deadLetterExchange, "an exchange name when onUnroutable is 'dead-letter'")
+    throw new ConfigError(
+      'rabbitmqSink.deadLetterExchange',
+      o.deadLetterExchange,
+      "an exchange name when onUnroutable is 'dead-letter'",
+    )
   }
-  if (o.deadLetterRoutingKey !== undefined && typeof o.deadLetterRoutingKey !== 'string') throw new ConfigError('rabbitmqSink.deadLetterRoutingKey', o.deadLetterRoutingKey, 'a string')
-  if (o.declareExchange !== undefined) oneOf('rabbitmqSink.declareExchange', o.declareExchange, ['direct', 'topic', 'fanout', 'headers'])
-  if (!Number.isSafeInteger(maxInFlight) || maxInFlight < 1) throw new ConfigError('rabbitmqSink.maxInFlight', maxInFlight, 'a whole number of at least 1')
+  if (o.deadLetterRoutingKey !== undefined && typeof o.deadLetterRoutingKey !== 'string')
+    throw new ConfigError('rabbitmqSink.deadLetterRoutingKey', o.deadLetterRoutingKey, 'a string')
+  if (o.declareExchange !== undefined)
+    oneOf('rabbitmqSink.declareExchange', o.declareExchange, ['direct', 'topic', 'fanout', 'headers'])
+  if (!Number.isSafeInteger(maxInFlight) || maxInFlight < 1)
+    throw new ConfigError('rabbitmqSink.maxInFlight', maxInFlight, 'a whole number of at least 1')
   const serializer = o.serializer
   return {
-    url, endpoint: `rabbitmqSink ${describeUrl(url)} exchange "${o.exchange}"`, exchange: o.exchange,
-    connectionName: connectionName('rabbitmqSink.connectionName', o.connectionName, `sluice rabbitmqSink ${o.exchange}`),
+    url,
+    endpoint: `rabbitmqSink ${describeUrl(url)} exchange "${o.exchange}"`,
+    exchange: o.exchange,
+    connectionName: connectionName(
+      'rabbitmqSink.connectionName',
+      o.connectionName,
+      `sluice rabbitmqSink ${o.exchange}`,
+    ),
     routingKey: typeof key === 'string' ? () => key : key,
     serializer: serializer === undefined ? defaultSerializer : (v) => toBuffer(serializer(v)),
-    properties: o.properties, persistent, mandatory, onUnroutable,
-    deadLetterExchange: o.deadLetterExchange, deadLetterRoutingKey: o.deadLetterRoutingKey,
-    declareExchange: o.declareExchange, maxInFlight,
+    properties: o.properties,
+    persistent,
+    mandatory,
+    onUnroutable,
+    deadLetterExchange: o.deadLetterExchange,
+    deadLetterRoutingKey: o.deadLetterRoutingKey,
+    declareExchange: o.declareExchange,
+    maxInFlight,
     retry: retrySettings('rabbitmqSink', o),
   }
 }
@@ -200,7 +240,8 @@ export function sinkSettings<T>(options: RabbitMQSinkOptions<T>): SinkSettings<T
  * describeUrl('amqp://guest:secret@127.0.0.1:5672/') // 'amqp://127.0.0.1:5672/'
  */
 export function describeUrl(url: string | Options.Connect): string {
-  if (typeof url !== 'string') return `${url.protocol ?? 'amqp'}://${url.hostname ?? 'localhost'}:${url.port ?? 5672}${url.vhost === undefined ? '' : `/${url.vhost}`}`
+  if (typeof url !== 'string')
+    return `${url.protocol ?? 'amqp'}://${url.hostname ?? 'localhost'}:${url.port ?? 5672}${url.vhost === undefined ? '' : `/${url.vhost}`}`
   try {
     const u = new URL(url)
     u.username = ''
@@ -213,7 +254,11 @@ export function describeUrl(url: string | Options.Connect): string {
 }
 
 function defaultSerializer(value: unknown): Buffer {
-  return Buffer.isBuffer(value) ? value : typeof value === 'string' ? Buffer.from(value) : Buffer.from(JSON.stringify(value) ?? 'null')
+  return Buffer.isBuffer(value)
+    ? value
+    : typeof value === 'string'
+      ? Buffer.from(value)
+      : Buffer.from(JSON.stringify(value) ?? 'null')
 }
 
 function toBuffer(body: Buffer | string): Buffer {
@@ -223,10 +268,12 @@ function toBuffer(body: Buffer | string): Buffer {
 function connectionUrl(option: string, url: unknown): string | Options.Connect {
   if (url === undefined) return DEFAULT_URL
   if (typeof url === 'string') {
-    if (!/^amqps?:\/\//.test(url)) throw new ConfigError(option, '(a string not starting with amqp://)', 'an amqp:// or amqps:// URL')
+    if (!/^amqps?:\/\//.test(url))
+      throw new ConfigError(option, '(a string not starting with amqp://)', 'an amqp:// or amqps:// URL')
     return url
   }
-  if (url === null || typeof url !== 'object') throw new ConfigError(option, url, 'an amqp:// URL or amqplib connect options')
+  if (url === null || typeof url !== 'object')
+    throw new ConfigError(option, url, 'an amqp:// URL or amqplib connect options')
   return url as Options.Connect
 }
 
@@ -247,5 +294,6 @@ function nonEmpty(option: string, value: unknown): string {
 }
 
 function oneOf(option: string, value: unknown, allowed: readonly string[]): void {
-  if (typeof value !== 'string' || !allowed.includes(value)) throw new ConfigError(option, value, allowed.map((a) => `'${a}'`).join(', '))
+  if (typeof value !== 'string' || !allowed.includes(value))
+    throw new ConfigError(option, value, allowed.map((a) => `'${a}'`).join(', '))
 }

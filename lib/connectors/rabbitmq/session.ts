@@ -22,7 +22,8 @@ export async function closeQuietly(model: ChannelModel, channel?: Channel): Prom
   }
   try {
     const outcome = await Promise.race([close(), timedOut])
-    if (outcome === 'timeout') (model as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy()
+    if (outcome === 'timeout')
+      (model as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy()
   } finally {
     clearTimeout(timer)
   }

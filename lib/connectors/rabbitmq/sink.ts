@@ -92,14 +92,23 @@ export class RabbitMQSinkWriter<T> implements SinkWriter<T> {
   /** Returned messages published to the dead-letter exchange. */
   deadLettered = 0
 
-  constructor(private readonly settings: SinkSettings<T>, processingTime: ProcessingTimeService) {
+  constructor(
+    private readonly settings: SinkSettings<T>,
+    processingTime: ProcessingTimeService,
+  ) {
     this.sharedOptions = { persistent: settings.persistent, mandatory: settings.mandatory }
     this.roomAt = Math.max(1, settings.maxInFlight >> 1)
-    this.loop = new ReconnectLoop<PublishSession>(settings.retry, processingTime, settings.endpoint, () => this.open(), {
-      connected: (session) => this.connected(session),
-      failed: (error) => this.fail(error),
-      discard: (session) => void closeQuietly(session.model),
-    })
+    this.loop = new ReconnectLoop<PublishSession>(
+      settings.retry,
+      processingTime,
+      settings.endpoint,
+      () => this.open(),
+      {
+        connected: (session) => this.connected(session),
+        failed: (error) => this.fail(error),
+        discard: (session) => void closeQuietly(session.model),
+      },
+    )
     this.loop.start()
   }
 
@@ -116,8 +125,16 @@ export class RabbitMQSinkWriter<T> implements SinkWriter<T> {
   write(value: T, _timestamp?: number): void {
     if (this.failure !== undefined) throw this.failure
     const { settings } = this
-    const options = settings.properties === undefined ? this.sharedOptions : { ...settings.properties(value), persistent: settings.persistent, mandatory: settings.mandatory }
-    const message: RabbitMQPublish = { exchange: settings.exchange, routingKey: settings.routingKey(value), content: settings.serializer(value), options }
+    const options =
+      settings.properties === undefined
+        ? this.sharedOptions
+        : { ...settings.properties(value), persistent: settings.persistent, mandatory: settings.mandatory }
+    const message: RabbitMQPublish = {
+      exchange: settings.exchange,
+      routingKey: settings.routingKey(value),
+      content: settings.serializer(value),
+      options,
+    }
     this.window.add(message)
     if (this.session !== undefined) this.send(this.session, message)
   }
@@ -157,7 +174,11 @@ export class RabbitMQSinkWriter<T> implements SinkWriter<T> {
 
   private async open(): Promise<PublishSession> {
     const { settings } = this
-    const model = await connect(settings.url, { timeout: settings.retry.connectTimeoutMs, noDelay: true, clientProperties: { connection_name: settings.connectionName } })
+    const model = await connect(settings.url, {
+      timeout: settings.retry.connectTimeoutMs,
+      noDelay: true,
+      clientProperties: { connection_name: settings.connectionName },
+    })
     const session: PublishSession = { model, channel: undefined, lost: false }
     model.on('error', () => {})
     model.on('close', (error?: Error) => this.lost(session, error))
@@ -176,14 +197,22 @@ export class RabbitMQSinkWriter<T> implements SinkWriter<T> {
         if (!session.lost) this.window.confirm(deliveryTag, multiple)
       })
       channel.on('nack', ({ deliveryTag }) => {
-        if (!session.lost) this.fail(new ConnectorError('ERR_PUBLISH_NACKED', `${settings.endpoint}: the broker refused message ${deliveryTag} (basic.nack)`, { retriable: true }))
+        if (!session.lost)
+          this.fail(
+            new ConnectorError(
+              'ERR_PUBLISH_NACKED',
+              `${settings.endpoint}: the broker refused message ${deliveryTag} (basic.nack)`,
+              { retriable: true },
+            ),
+          )
       })
       channel.on('return', (message: Message) => {
         if (!session.lost) this.onReturn(session, message)
       })
       channel.on('drain', () => this.drain())
       await this.checkExchange(channel, settings.exchange, settings.declareExchange)
-      if (settings.onUnroutable === 'dead-letter') await this.checkExchange(channel, settings.deadLetterExchange!, undefined)
+      if (settings.onUnroutable === 'dead-letter')
+        await this.checkExchange(channel, settings.deadLetterExchange!, undefined)
       return session
     } catch (error) {
       session.lost = true
@@ -199,7 +228,12 @@ export class RabbitMQSinkWriter<T> implements SinkWriter<T> {
       return
     }
     await channel.checkExchange(exchange).catch((error: unknown) => {
-      if (isNotFound(error)) throw new ConnectorError('ERR_NO_EXCHANGE', `${this.settings.endpoint}: exchange "${exchange}" does not exist (create it, or set declareExchange)`, { cause: error })
+      if (isNotFound(error))
+        throw new ConnectorError(
+          'ERR_NO_EXCHANGE',
+          `${this.settings.endpoint}: exchange "${exchange}" does not exist (create it, or set declareExchange)`,
+          { cause: error },
+        )
       throw error
     })
   }
@@ -230,13 +264,24 @@ export class RabbitMQSinkWriter<T> implements SinkWriter<T> {
 
   private onReturn(session: PublishSession, message: Message): void {
     this.returned++
-    const { exchange, routingKey, replyCode, replyText } = message.fields as Message['fields'] & { replyCode?: number; replyText?: string }
+    const { exchange, routingKey, replyCode, replyText } = message.fields as Message['fields'] & {
+      replyCode?: number
+      replyText?: string
+    }
     const reason = `${replyCode ?? '?'} ${replyText ?? 'returned'}`
     const headers = (message.properties.headers ?? {}) as Record<string, unknown>
     const { settings } = this
     if (settings.onUnroutable === 'fail' || headers[UNROUTABLE_HEADER] !== undefined) {
-      const what = headers[UNROUTABLE_HEADER] !== undefined ? `a dead letter to exchange "${exchange}"` : `a message to exchange "${exchange}"`
-      this.fail(new ConnectorError('ERR_UNROUTABLE', `${settings.endpoint}: ${what} with routing key "${routingKey}" was returned unroutable (${reason})`))
+      const what =
+        headers[UNROUTABLE_HEADER] !== undefined
+          ? `a dead letter to exchange "${exchange}"`
+          : `a message to exchange "${exchange}"`
+      this.fail(
+        new ConnectorError(
+          'ERR_UNROUTABLE',
+          `${settings.endpoint}: ${what} with routing key "${routingKey}" was returned unroutable (${reason})`,
+        ),
+      )
       return
     }
     const p = message.properties
@@ -245,10 +290,22 @@ export class RabbitMQSinkWriter<T> implements SinkWriter<T> {
       routingKey: settings.deadLetterRoutingKey ?? routingKey,
       content: message.content,
       options: {
-        contentType: p.contentType, contentEncoding: p.contentEncoding, correlationId: p.correlationId, messageId: p.messageId,
-        timestamp: p.timestamp, type: p.type, appId: p.appId, priority: p.priority,
-        headers: { ...headers, [UNROUTABLE_HEADER]: reason, 'x-sluice-original-exchange': exchange, 'x-sluice-original-routing-key': routingKey },
-        persistent: settings.persistent, mandatory: true,
+        contentType: p.contentType,
+        contentEncoding: p.contentEncoding,
+        correlationId: p.correlationId,
+        messageId: p.messageId,
+        timestamp: p.timestamp,
+        type: p.type,
+        appId: p.appId,
+        priority: p.priority,
+        headers: {
+          ...headers,
+          [UNROUTABLE_HEADER]: reason,
+          'x-sluice-original-exchange': exchange,
+          'x-sluice-original-routing-key': routingKey,
+        },
+        persistent: settings.persistent,
+        mandatory: true,
       },
     }
     this.deadLettered++

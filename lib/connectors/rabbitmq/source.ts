@@ -102,9 +102,21 @@ export class RabbitMQReader implements SourceReader<RabbitMQMessage, AckStateV1>
   /** Messages without an id rejected to the queue's dead-letter exchange (exactly-once, onMissingId 'reject'). */
   rejected = 0
 
-  constructor(private readonly settings: SourceSettings, processingTime: ProcessingTimeService, restored: readonly unknown[]) {
+  constructor(
+    private readonly settings: SourceSettings,
+    processingTime: ProcessingTimeService,
+    restored: readonly unknown[],
+  ) {
     const { guarantee } = settings
-    this.acks = guarantee === 'at-most-once' ? undefined : new CheckpointAcks<number>(guarantee === 'exactly-once', settings.dedupRetentionMs, () => processingTime.now(), restored)
+    this.acks =
+      guarantee === 'at-most-once'
+        ? undefined
+        : new CheckpointAcks<number>(
+            guarantee === 'exactly-once',
+            settings.dedupRetentionMs,
+            () => processingTime.now(),
+            restored,
+          )
     this.idProperty = settings.idProperty
     this.ackEvery = Math.max(1, settings.prefetch >> 1)
     this.loop = new ReconnectLoop<Session>(settings.retry, processingTime, settings.endpoint, () => this.open(), {
@@ -161,7 +173,10 @@ export class RabbitMQReader implements SourceReader<RabbitMQMessage, AckStateV1>
       const raw = message.properties[this.idProperty] as unknown
       if (raw === undefined || raw === null || raw === '') {
         if (this.settings.onMissingId === 'fail') {
-          throw new ConnectorError('ERR_MISSING_ID', `${this.settings.endpoint}: exactly-once needs a ${this.idProperty} on every message; delivery ${tag} (routing key "${message.fields.routingKey}") has none (set onMissingId: 'reject' to dead-letter such messages)`)
+          throw new ConnectorError(
+            'ERR_MISSING_ID',
+            `${this.settings.endpoint}: exactly-once needs a ${this.idProperty} on every message; delivery ${tag} (routing key "${message.fields.routingKey}") has none (set onMissingId: 'reject' to dead-letter such messages)`,
+          )
         }
         try {
           this.delivering?.channel.reject(message, false)
@@ -211,7 +226,10 @@ export class RabbitMQReader implements SourceReader<RabbitMQMessage, AckStateV1>
     // The broker handles a channel's methods in order: its answer means the basic.ack was processed.
     // Not awaited: later completions need not wait for this round trip (a closed channel rejects it,
     // and the ids stay remembered as orphans until the redeliveries come).
-    session.channel.checkQueue(this.settings.queue).then(() => done.confirm(), () => {})
+    session.channel.checkQueue(this.settings.queue).then(
+      () => done.confirm(),
+      () => {},
+    )
   }
 
   async close(): Promise<void> {
@@ -229,7 +247,11 @@ export class RabbitMQReader implements SourceReader<RabbitMQMessage, AckStateV1>
 
   private async open(): Promise<Session> {
     const { settings } = this
-    const model = await connect(settings.url, { timeout: settings.retry.connectTimeoutMs, noDelay: true, clientProperties: { connection_name: settings.connectionName } })
+    const model = await connect(settings.url, {
+      timeout: settings.retry.connectTimeoutMs,
+      noDelay: true,
+      clientProperties: { connection_name: settings.connectionName },
+    })
     const session: Session = { model, channel: undefined as unknown as Channel, lost: false }
     // Without 'error' listeners a connection or channel error would be thrown as an uncaught exception.
     model.on('error', () => {})
@@ -243,7 +265,12 @@ export class RabbitMQReader implements SourceReader<RabbitMQMessage, AckStateV1>
       if (settings.declareQueue !== undefined) await channel.assertQueue(settings.queue, settings.declareQueue)
       else {
         await channel.checkQueue(settings.queue).catch((error: unknown) => {
-          if (isNotFound(error)) throw new ConnectorError('ERR_NO_QUEUE', `${settings.endpoint}: the queue does not exist (create it, or set declareQueue)`, { cause: error })
+          if (isNotFound(error))
+            throw new ConnectorError(
+              'ERR_NO_QUEUE',
+              `${settings.endpoint}: the queue does not exist (create it, or set declareQueue)`,
+              { cause: error },
+            )
           throw error
         })
       }
@@ -260,7 +287,12 @@ export class RabbitMQReader implements SourceReader<RabbitMQMessage, AckStateV1>
   private deliver(session: Session, message: ConsumeMessage | null): void {
     if (session.lost || this.closed) return
     if (message === null) {
-      this.fail(new ConnectorError('ERR_CONSUMER_CANCELLED', `${this.settings.endpoint}: the broker cancelled the consumer (queue deleted?)`))
+      this.fail(
+        new ConnectorError(
+          'ERR_CONSUMER_CANCELLED',
+          `${this.settings.endpoint}: the broker cancelled the consumer (queue deleted?)`,
+        ),
+      )
       return
     }
     this.buffer.push(message)

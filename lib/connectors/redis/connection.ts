@@ -30,10 +30,16 @@ export class RedisLink {
   private readonly failureListeners: ((error: ConnectorError) => void)[] = []
   private readonly readyListeners: (() => void)[] = []
 
-  constructor(readonly connection: RedisConnection, readonly retry: RetrySettings, readonly owner: string) {
+  constructor(
+    readonly connection: RedisConnection,
+    readonly retry: RetrySettings,
+    readonly owner: string,
+  ) {
     const retryStrategy = (times: number): number | null => {
       this.retries = times
-      return times > retry.maxRetries ? null : backoffDelay(times - 1, { minMs: retry.retryDelayMs, maxMs: retry.maxRetryDelayMs })
+      return times > retry.maxRetries
+        ? null
+        : backoffDelay(times - 1, { minMs: retry.retryDelayMs, maxMs: retry.maxRetryDelayMs })
     }
     const common: RedisOptions = { maxRetriesPerRequest: null, connectTimeout: retry.connectTimeoutMs, retryStrategy }
     this.client = createClient(connection, common, retryStrategy)
@@ -101,13 +107,24 @@ export class RedisLink {
     if (client.status === 'end') return
     const ended = new Promise<void>((resolve) => client.once('end', () => resolve()))
     const limit = (ms: number): Promise<void> => new Promise<void>((resolve) => setTimeout(resolve, ms).unref())
-    if (!immediately && client.status === 'ready') await Promise.race([client.quit().then(() => undefined, () => undefined), limit(1000)])
+    if (!immediately && client.status === 'ready')
+      await Promise.race([
+        client.quit().then(
+          () => undefined,
+          () => undefined,
+        ),
+        limit(1000),
+      ])
     client.disconnect()
     await Promise.race([ended, limit(1000)])
   }
 }
 
-function createClient(connection: RedisConnection, common: RedisOptions, retryStrategy: (times: number) => number | null): RedisClient {
+function createClient(
+  connection: RedisConnection,
+  common: RedisOptions,
+  retryStrategy: (times: number) => number | null,
+): RedisClient {
   if (typeof connection === 'string') return new Redis(connection, common)
   switch (connection.mode) {
     case undefined:
@@ -127,7 +144,18 @@ function createClient(connection: RedisConnection, common: RedisOptions, retrySt
     }
     case 'sentinel': {
       const { sentinels, masterName, db, username, password, sentinelUsername, sentinelPassword, options } = connection
-      return new Redis({ ...options, ...common, sentinels, name: masterName, db, username, password, sentinelUsername, sentinelPassword, sentinelRetryStrategy: retryStrategy })
+      return new Redis({
+        ...options,
+        ...common,
+        sentinels,
+        name: masterName,
+        db,
+        username,
+        password,
+        sentinelUsername,
+        sentinelPassword,
+        sentinelRetryStrategy: retryStrategy,
+      })
     }
   }
 }

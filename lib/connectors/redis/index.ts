@@ -3,7 +3,15 @@ import { RedisSink } from './sink.js'
 import { RedisStreamSource } from './stream-source.js'
 
 export { RedisLink, describeConnection, type RedisClient } from './connection.js'
-export { REDIS_COMMANDS, commandLine, validateMapper, type CommandLine, type RedisArgument, type RedisCommand, type RedisMapper } from './mapper.js'
+export {
+  REDIS_COMMANDS,
+  commandLine,
+  validateMapper,
+  type CommandLine,
+  type RedisArgument,
+  type RedisCommand,
+  type RedisMapper,
+} from './mapper.js'
 export type {
   RedisAddress,
   RedisClusterConnection,

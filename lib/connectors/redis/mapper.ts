@@ -1,7 +1,20 @@
 import { ConfigError } from '../../errors.js'
 
 /** The commands a {@link RedisSink} writes with (Bahir's RedisCommand, with XADD). */
-export const REDIS_COMMANDS = ['LPUSH', 'RPUSH', 'SADD', 'SET', 'PFADD', 'PUBLISH', 'ZADD', 'ZREM', 'HSET', 'HINCRBY', 'INCRBY', 'XADD'] as const
+export const REDIS_COMMANDS = [
+  'LPUSH',
+  'RPUSH',
+  'SADD',
+  'SET',
+  'PFADD',
+  'PUBLISH',
+  'ZADD',
+  'ZREM',
+  'HSET',
+  'HINCRBY',
+  'INCRBY',
+  'XADD',
+] as const
 
 export type RedisCommand = (typeof REDIS_COMMANDS)[number]
 
@@ -56,17 +69,28 @@ export type CommandLine = [string, ...RedisArgument[]]
  * validateMapper('redisSink.mapper', { command: 'ZADD', key: () => 'k', value: () => 'm' }) // throws: … score …
  */
 export function validateMapper<T>(option: string, mapper: RedisMapper<T>): RedisMapper<T> {
-  if (mapper === null || typeof mapper !== 'object') throw new ConfigError(option, mapper, '{ command, key(record), value(record), … }')
-  if (!(REDIS_COMMANDS as readonly string[]).includes(mapper.command)) throw new ConfigError(`${option}.command`, mapper.command, REDIS_COMMANDS.join(' | '))
-  for (const fn of ['key', 'value'] as const) if (typeof mapper[fn] !== 'function') throw new ConfigError(`${option}.${fn}`, mapper[fn], 'a function of the record')
+  if (mapper === null || typeof mapper !== 'object')
+    throw new ConfigError(option, mapper, '{ command, key(record), value(record), … }')
+  if (!(REDIS_COMMANDS as readonly string[]).includes(mapper.command))
+    throw new ConfigError(`${option}.command`, mapper.command, REDIS_COMMANDS.join(' | '))
+  for (const fn of ['key', 'value'] as const)
+    if (typeof mapper[fn] !== 'function')
+      throw new ConfigError(`${option}.${fn}`, mapper[fn], 'a function of the record')
   for (const fn of ['additionalKey', 'score', 'expirySeconds'] as const) {
-    if (mapper[fn] !== undefined && typeof mapper[fn] !== 'function') throw new ConfigError(`${option}.${fn}`, mapper[fn], 'a function of the record')
+    if (mapper[fn] !== undefined && typeof mapper[fn] !== 'function')
+      throw new ConfigError(`${option}.${fn}`, mapper[fn], 'a function of the record')
   }
-  if (mapper.command === 'ZADD' && mapper.score === undefined) throw new ConfigError(`${option}.score`, undefined, 'a function giving the score (ZADD needs one)')
+  if (mapper.command === 'ZADD' && mapper.score === undefined)
+    throw new ConfigError(`${option}.score`, undefined, 'a function giving the score (ZADD needs one)')
   if ((mapper.command === 'HSET' || mapper.command === 'HINCRBY') && mapper.additionalKey === undefined) {
-    throw new ConfigError(`${option}.additionalKey`, undefined, `a function giving the hash field (${mapper.command} needs one)`)
+    throw new ConfigError(
+      `${option}.additionalKey`,
+      undefined,
+      `a function giving the hash field (${mapper.command} needs one)`,
+    )
   }
-  if (mapper.expirySeconds !== undefined && mapper.command !== 'SET') throw new ConfigError(`${option}.expirySeconds`, mapper.expirySeconds, 'nothing: only SET takes an expiry')
+  if (mapper.expirySeconds !== undefined && mapper.command !== 'SET')
+    throw new ConfigError(`${option}.expirySeconds`, mapper.expirySeconds, 'nothing: only SET takes an expiry')
   return mapper
 }
 
@@ -91,7 +115,8 @@ export function commandLine<T>(mapper: RedisMapper<T>, record: T, streamMaxLengt
     case 'HINCRBY':
       return [command, key, mapper.additionalKey!(record), scalar(command, value)]
     case 'XADD': {
-      const line: CommandLine = streamMaxLength === undefined ? ['XADD', key, '*'] : ['XADD', key, 'MAXLEN', '~', streamMaxLength, '*']
+      const line: CommandLine =
+        streamMaxLength === undefined ? ['XADD', key, '*'] : ['XADD', key, 'MAXLEN', '~', streamMaxLength, '*']
       if (typeof value === 'object' && !Buffer.isBuffer(value)) {
         for (const field in value) line.push(field, value[field]!)
       } else line.push(mapper.additionalKey?.(record) ?? 'value', value)
@@ -103,6 +128,7 @@ export function commandLine<T>(mapper: RedisMapper<T>, record: T, streamMaxLengt
 }
 
 function scalar(command: RedisCommand, value: RedisArgument | Readonly<Record<string, RedisArgument>>): RedisArgument {
-  if (typeof value === 'object' && !Buffer.isBuffer(value)) throw new TypeError(`redis mapper: ${command} takes a string, Buffer or number value, got an object`)
+  if (typeof value === 'object' && !Buffer.isBuffer(value))
+    throw new TypeError(`redis mapper: ${command} takes a string, Buffer or number value, got an object`)
   return value
 }

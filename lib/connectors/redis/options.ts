@@ -159,7 +159,8 @@ export function validateSinkOptions(options: RedisSinkOptions<unknown>): RedisSi
     maxPipelineCommands: wholeNumber('redisSink.maxPipelineCommands', maxPipelineCommands, 1),
     maxPipelinesInFlight: wholeNumber('redisSink.maxPipelinesInFlight', maxPipelinesInFlight, 1),
     lingerMs: wholeNumber('redisSink.lingerMs', lingerMs, 0),
-    streamMaxLength: streamMaxLength === undefined ? undefined : wholeNumber('redisSink.streamMaxLength', streamMaxLength, 1),
+    streamMaxLength:
+      streamMaxLength === undefined ? undefined : wholeNumber('redisSink.streamMaxLength', streamMaxLength, 1),
   }
 }
 
@@ -170,12 +171,26 @@ export function validateSinkOptions(options: RedisSinkOptions<unknown>): RedisSi
  * validateStreamOptions({ stream: 'orders', group: 'billing' }).consumer // 'sluice'
  */
 export function validateStreamOptions(options: RedisStreamSourceOptions): RedisStreamSettings {
-  if (options === undefined || options === null || typeof options !== 'object') throw new ConfigError('redisStreamSource options', options, 'an options object with stream and group')
+  if (options === undefined || options === null || typeof options !== 'object')
+    throw new ConfigError('redisStreamSource options', options, 'an options object with stream and group')
   const o = 'redisStreamSource'
-  const { consumer = 'sluice', startId = '0', batchSize = 256, blockMs = 1000, maxBuffered = 1024, maxUnacknowledged = 10_000, claimIdleMs = 60_000, checkIntervalMs = 5000, guarantee = 'at-least-once', bounded = false } = options
-  if (guarantee !== 'at-least-once' && guarantee !== 'exactly-once') throw new ConfigError(`${o}.guarantee`, guarantee, "'at-least-once' | 'exactly-once'")
+  const {
+    consumer = 'sluice',
+    startId = '0',
+    batchSize = 256,
+    blockMs = 1000,
+    maxBuffered = 1024,
+    maxUnacknowledged = 10_000,
+    claimIdleMs = 60_000,
+    checkIntervalMs = 5000,
+    guarantee = 'at-least-once',
+    bounded = false,
+  } = options
+  if (guarantee !== 'at-least-once' && guarantee !== 'exactly-once')
+    throw new ConfigError(`${o}.guarantee`, guarantee, "'at-least-once' | 'exactly-once'")
   if (typeof bounded !== 'boolean') throw new ConfigError(`${o}.bounded`, bounded, 'true or false')
-  if (typeof startId !== 'string' || !/^(\$|0|\d+(-\d+)?)$/.test(startId)) throw new ConfigError(`${o}.startId`, startId, "'0', '$' or a stream id such as '1700000000000-0'")
+  if (typeof startId !== 'string' || !/^(\$|0|\d+(-\d+)?)$/.test(startId))
+    throw new ConfigError(`${o}.startId`, startId, "'0', '$' or a stream id such as '1700000000000-0'")
   const settings: RedisStreamSettings = {
     connection: validateConnection(`${o}.connection`, options.connection),
     retry: retrySettings(o, options, 500),
@@ -192,7 +207,12 @@ export function validateStreamOptions(options: RedisStreamSourceOptions): RedisS
     exactlyOnce: guarantee === 'exactly-once',
     bounded,
   }
-  if (settings.maxUnacknowledged < settings.maxBuffered) throw new ConfigError(`${o}.maxUnacknowledged`, maxUnacknowledged, `a number ≥ maxBuffered (${settings.maxBuffered})`)
+  if (settings.maxUnacknowledged < settings.maxBuffered)
+    throw new ConfigError(
+      `${o}.maxUnacknowledged`,
+      maxUnacknowledged,
+      `a number ≥ maxBuffered (${settings.maxBuffered})`,
+    )
   return settings
 }
 
@@ -206,15 +226,23 @@ export function validateStreamOptions(options: RedisStreamSourceOptions): RedisS
 export function validateConnection(option: string, connection: unknown): RedisConnection {
   if (connection === undefined) return { mode: 'single' }
   if (typeof connection === 'string') {
-    if (!/^rediss?:\/\//.test(connection)) throw new ConfigError(option, connection, "a redis:// or rediss:// URL, or a connection object")
+    if (!/^rediss?:\/\//.test(connection))
+      throw new ConfigError(option, connection, 'a redis:// or rediss:// URL, or a connection object')
     return connection
   }
-  if (connection === null || typeof connection !== 'object') throw new ConfigError(option, connection, "a redis:// URL or an object { mode: 'single' | 'cluster' | 'sentinel', … }")
+  if (connection === null || typeof connection !== 'object')
+    throw new ConfigError(
+      option,
+      connection,
+      "a redis:// URL or an object { mode: 'single' | 'cluster' | 'sentinel', … }",
+    )
   const c = connection as Record<string, unknown>
   for (const field of ['username', 'password', 'sentinelUsername', 'sentinelPassword']) {
-    if (c[field] !== undefined && typeof c[field] !== 'string') throw new ConfigError(`${option}.${field}`, c[field], 'a string')
+    if (c[field] !== undefined && typeof c[field] !== 'string')
+      throw new ConfigError(`${option}.${field}`, c[field], 'a string')
   }
-  if (c.options !== undefined && (c.options === null || typeof c.options !== 'object')) throw new ConfigError(`${option}.options`, c.options, 'an object of ioredis options')
+  if (c.options !== undefined && (c.options === null || typeof c.options !== 'object'))
+    throw new ConfigError(`${option}.options`, c.options, 'an object of ioredis options')
   const mode = c.mode ?? 'single'
   switch (mode) {
     case 'single':
@@ -237,7 +265,8 @@ export function validateConnection(option: string, connection: unknown): RedisCo
 }
 
 function addresses(option: string, list: unknown): void {
-  if (!Array.isArray(list) || list.length === 0) throw new ConfigError(option, list, 'a non-empty list of { host, port }')
+  if (!Array.isArray(list) || list.length === 0)
+    throw new ConfigError(option, list, 'a non-empty list of { host, port }')
   list.forEach((a: unknown, i) => {
     if (a === null || typeof a !== 'object') throw new ConfigError(`${option}[${i}]`, a, '{ host, port }')
     nonEmpty(`${option}[${i}].host`, (a as RedisAddress).host)
@@ -251,11 +280,13 @@ function nonEmpty(option: string, value: unknown): string {
 }
 
 function port(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65_535) throw new ConfigError(option, value, 'a whole number from 1 to 65535')
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65_535)
+    throw new ConfigError(option, value, 'a whole number from 1 to 65535')
   return value
 }
 
 function wholeNumber(option: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw new ConfigError(option, value, `a whole number of at least ${min}`)
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min)
+    throw new ConfigError(option, value, `a whole number of at least ${min}`)
   return value
 }

@@ -34,7 +34,8 @@ export class RedisSink<T> implements Sink<T> {
   readonly settings: RedisSinkSettings
 
   constructor(options: RedisSinkOptions<T>) {
-    if (options === null || typeof options !== 'object') throw new ConfigError('redisSink options', options, 'an options object with a mapper')
+    if (options === null || typeof options !== 'object')
+      throw new ConfigError('redisSink options', options, 'an options object with a mapper')
     this.mapper = validateMapper('redisSink.mapper', options.mapper)
     this.settings = validateSinkOptions(options as RedisSinkOptions<unknown>)
   }
@@ -74,7 +75,10 @@ export class RedisSinkWriter<T> implements SinkWriter<T> {
   /** Commands sent again because a dropped connection left them unanswered. */
   resent = 0
 
-  constructor(private readonly sink: RedisSink<T>, private readonly processingTime: ProcessingTimeService) {
+  constructor(
+    private readonly sink: RedisSink<T>,
+    private readonly processingTime: ProcessingTimeService,
+  ) {
     this.link = new RedisLink(sink.settings.connection, sink.settings.retry, 'redisSink')
     this.cluster = this.link.client instanceof Cluster
     this.link.onFailure((error) => this.fail(error))
@@ -133,7 +137,15 @@ export class RedisSinkWriter<T> implements SinkWriter<T> {
     this.pipelines++
     const work = this.execute(batch).then(
       (results) => this.settle(batch, results),
-      (error) => this.fail(this.link.failure ?? new ConnectorError('ERR_REDIS_COMMAND', `redisSink ${this.link.address}: pipeline failed: ${messageOf(error)}`, { cause: error })),
+      (error) =>
+        this.fail(
+          this.link.failure ??
+            new ConnectorError(
+              'ERR_REDIS_COMMAND',
+              `redisSink ${this.link.address}: pipeline failed: ${messageOf(error)}`,
+              { cause: error },
+            ),
+        ),
     )
     const done = work.finally(() => {
       this.inFlight.delete(done)
@@ -167,7 +179,13 @@ export class RedisSinkWriter<T> implements SinkWriter<T> {
         continue
       }
       const [name, key] = batch[i]!
-      return this.fail(new ConnectorError('ERR_REDIS_COMMAND', `redisSink ${this.link.address}: ${name} ${String(key)} was rejected: ${messageOf(error)}`, { cause: error }))
+      return this.fail(
+        new ConnectorError(
+          'ERR_REDIS_COMMAND',
+          `redisSink ${this.link.address}: ${name} ${String(key)} was rejected: ${messageOf(error)}`,
+          { cause: error },
+        ),
+      )
     }
     if (again !== undefined && this.failure === undefined) {
       this.resent += again.length

@@ -47,7 +47,11 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
   /** Entries read (pending, claimed, new), acknowledged, and claimed from other consumers. */
   readonly counts = { read: 0, acknowledged: 0, claimed: 0, deleted: 0, restoredAcknowledged: 0, rescans: 0 }
 
-  constructor(private readonly settings: RedisStreamSettings, context: SourceReaderContext, private readonly restoredIds: readonly string[]) {
+  constructor(
+    private readonly settings: RedisStreamSettings,
+    context: SourceReaderContext,
+    private readonly restoredIds: readonly string[],
+  ) {
     this.consumer = `${settings.consumer}-${context.subtask}`
     this.commands = new RedisLink(settings.connection, settings.retry, 'redisStreamSource')
     this.reads = this.commands.duplicate()
@@ -115,7 +119,9 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
   snapshotState(checkpointId: number): RedisStreamSplit[] {
     this.pending.barrier(checkpointId)
     if (!this.settings.exactlyOnce) return []
-    return [{ v: 1, stream: this.settings.stream, group: this.settings.group, ids: this.pending.unacknowledgedEmitted() }]
+    return [
+      { v: 1, stream: this.settings.stream, group: this.settings.group, ids: this.pending.unacknowledgedEmitted() },
+    ]
   }
 
   /** XACKs what this checkpoint and the earlier ones cover. */
@@ -167,7 +173,12 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
       (error) => {
         this.reading = false
         this.pending.readingPending(false)
-        if (!this.closed) this.fail(this.reads.failure ?? this.commands.failure ?? this.commandError(step === 'claim' ? 'XAUTOCLAIM' : step === 'check' ? 'XPENDING' : 'XREADGROUP', error))
+        if (!this.closed)
+          this.fail(
+            this.reads.failure ??
+              this.commands.failure ??
+              this.commandError(step === 'claim' ? 'XAUTOCLAIM' : step === 'check' ? 'XPENDING' : 'XREADGROUP', error),
+          )
       },
     )
   }
@@ -177,7 +188,17 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
     const client = this.reads.client
     switch (step) {
       case 'pending': {
-        const reply = await client.call('XREADGROUP', 'GROUP', group, this.consumer, 'COUNT', count, 'STREAMS', stream, this.cursor)
+        const reply = await client.call(
+          'XREADGROUP',
+          'GROUP',
+          group,
+          this.consumer,
+          'COUNT',
+          count,
+          'STREAMS',
+          stream,
+          this.cursor,
+        )
         const entries = entriesOf(reply)
         const deleted: string[] = []
         for (const [id, fields] of entries) {
@@ -190,7 +211,16 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
         return
       }
       case 'claim': {
-        const reply = (await client.call('XAUTOCLAIM', stream, group, this.consumer, claimIdleMs, this.cursor, 'COUNT', count)) as [string, unknown, string[]?]
+        const reply = (await client.call(
+          'XAUTOCLAIM',
+          stream,
+          group,
+          this.consumer,
+          claimIdleMs,
+          this.cursor,
+          'COUNT',
+          count,
+        )) as [string, unknown, string[]?]
         for (const [id, fields] of entriesOf([[stream, reply[1]]])) {
           if (fields === null || this.pending.known(id)) continue
           this.counts.claimed++
@@ -207,7 +237,12 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
       case 'check': {
         // Entries pending for this consumer that it does not know of: a reply lost on a dropped
         // connection, or a read of a crashed predecessor of the same name that landed late.
-        const reply = (await this.commands.client.call('XPENDING', stream, group)) as [number, unknown, unknown, [string, string][] | null]
+        const reply = (await this.commands.client.call('XPENDING', stream, group)) as [
+          number,
+          unknown,
+          unknown,
+          [string, string][] | null,
+        ]
         const mine = Number(reply[3]?.find(([name]) => name === this.consumer)?.[1] ?? 0)
         this.lastCheckAt = Date.now()
         if (mine > this.pending.size) this.rescan()
@@ -277,8 +312,14 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
 
   private commandError(command: string, error: unknown): ConnectorError {
     const text = messageOf(error)
-    const hint = /NOGROUP/.test(text) ? ' (the group or stream is gone: was Redis restarted without persistence, or the group destroyed?)' : ''
-    return new ConnectorError('ERR_REDIS_COMMAND', `redisStreamSource ${this.commands.address}: ${command} on stream ${this.settings.stream}, group ${this.settings.group} failed: ${text}${hint}`, { cause: error })
+    const hint = /NOGROUP/.test(text)
+      ? ' (the group or stream is gone: was Redis restarted without persistence, or the group destroyed?)'
+      : ''
+    return new ConnectorError(
+      'ERR_REDIS_COMMAND',
+      `redisStreamSource ${this.commands.address}: ${command} on stream ${this.settings.stream}, group ${this.settings.group} failed: ${text}${hint}`,
+      { cause: error },
+    )
   }
 
   private fail(error: ConnectorError): void {

@@ -67,7 +67,12 @@ export class RedisStreamSource implements Source<RedisStreamEntry, RedisStreamSp
   createReader(context: SourceReaderContext, restored?: RedisStreamSplit[]): RedisStreamReader {
     const ids: string[] = []
     for (const split of restored ?? []) {
-      if (split?.v !== 1 || !Array.isArray(split.ids)) throw new ConfigError('redisStreamSource restored state', split, 'a split { v: 1, stream, group, ids } written by this version')
+      if (split?.v !== 1 || !Array.isArray(split.ids))
+        throw new ConfigError(
+          'redisStreamSource restored state',
+          split,
+          'a split { v: 1, stream, group, ids } written by this version',
+        )
       if (split.stream === this.settings.stream && split.group === this.settings.group) ids.push(...split.ids)
     }
     return new RedisStreamReader(this.settings, context, ids)

@@ -42,7 +42,8 @@ export function validateHost(option: string, host: unknown): string {
  * validatePort('socketTextStream.port', 0) // throws: invalid option socketTextStream.port: 0 …
  */
 export function validatePort(option: string, port: unknown): number {
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) throw new ConfigError(option, port, 'a whole number from 1 to 65535')
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535)
+    throw new ConfigError(option, port, 'a whole number from 1 to 65535')
   return port
 }
 

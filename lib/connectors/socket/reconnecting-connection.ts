@@ -64,7 +64,8 @@ export class ReconnectingConnection {
     this.connected = false
     this.events.created?.(socket)
     socket.setTimeout(this.retry.connectTimeoutMs, () => {
-      if (!this.connected) socket.destroy(new Error(`connection not established within ${this.retry.connectTimeoutMs} ms`))
+      if (!this.connected)
+        socket.destroy(new Error(`connection not established within ${this.retry.connectTimeoutMs} ms`))
     })
     socket.once('connect', () => {
       socket.setTimeout(0)
@@ -104,11 +105,20 @@ export class ReconnectingConnection {
     if (this.retriesLeft === 0) {
       const reason = this.lastError === undefined ? 'connection closed' : messageOf(this.lastError)
       const attempts = Math.max(1, this.attempts)
-      this.events.failed(new ConnectorError('ERR_CONNECT', `${this.endpoint}: no connection after ${attempts} attempt${attempts === 1 ? '' : 's'} (maxRetries ${this.retry.maxRetries}): ${reason}`, { cause: this.lastError, retriable: true }))
+      this.events.failed(
+        new ConnectorError(
+          'ERR_CONNECT',
+          `${this.endpoint}: no connection after ${attempts} attempt${attempts === 1 ? '' : 's'} (maxRetries ${this.retry.maxRetries}): ${reason}`,
+          { cause: this.lastError, retriable: true },
+        ),
+      )
       return
     }
     this.retriesLeft--
-    const delay = backoffDelay(this.retriesUsed++, { minMs: this.retry.retryDelayMs, maxMs: this.retry.maxRetryDelayMs })
+    const delay = backoffDelay(this.retriesUsed++, {
+      minMs: this.retry.retryDelayMs,
+      maxMs: this.retry.maxRetryDelayMs,
+    })
     this.cancelRetry = this.clock.scheduleAt(this.clock.now() + delay, () => this.open())
   }
 }

@@ -3,7 +3,14 @@ import type { Socket } from 'node:net'
 import { ConfigError, type ConnectorError } from '../../errors.js'
 import type { Sink, SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
-import { validateHost, validateOptionsObject, validatePort, validateRetry, type RetrySettings, type SocketSinkOptions } from './options.js'
+import {
+  validateHost,
+  validateOptionsObject,
+  validatePort,
+  validateRetry,
+  type RetrySettings,
+  type SocketSinkOptions,
+} from './options.js'
 
 /**
  * Writes every record to a TCP server (Flink's writeToSocket), by default as `String(value) + '\n'`.
@@ -36,7 +43,8 @@ export class SocketSink<T> implements Sink<T> {
     this.host = validateHost('socketSink.host', host)
     this.port = validatePort('socketSink.port', port)
     validateOptionsObject('socketSink options', options)
-    if (options.serializer !== undefined && typeof options.serializer !== 'function') throw new ConfigError('socketSink.serializer', options.serializer, 'a function (value) => string | Buffer')
+    if (options.serializer !== undefined && typeof options.serializer !== 'function')
+      throw new ConfigError('socketSink.serializer', options.serializer, 'a function (value) => string | Buffer')
     this.serializer = options.serializer ?? ((value: T) => `${String(value)}\n`)
     this.retry = validateRetry('socketSink', options)
   }
@@ -81,30 +89,40 @@ export class SocketSinkWriter<T> implements SinkWriter<T> {
   private failure: ConnectorError | undefined
   private closing: Promise<void> | undefined
 
-  constructor(private readonly sink: SocketSink<T>, processingTime: ProcessingTimeService) {
-    this.connection = new ReconnectingConnection(`socketSink ${sink.host}:${sink.port}`, sink.host, sink.port, sink.retry, processingTime, {
-      // Read and discard what the server sends: reading is how a closed connection ('end') is noticed.
-      created: (socket) => void socket.resume(),
-      opened: () => {
-        const waiting = this.waiting
-        this.waiting = []
-        for (const chunk of waiting) this.send(chunk)
-        this.connecting = undefined
-        settle(this.connectWaiters.splice(0))
+  constructor(
+    private readonly sink: SocketSink<T>,
+    processingTime: ProcessingTimeService,
+  ) {
+    this.connection = new ReconnectingConnection(
+      `socketSink ${sink.host}:${sink.port}`,
+      sink.host,
+      sink.port,
+      sink.retry,
+      processingTime,
+      {
+        // Read and discard what the server sends: reading is how a closed connection ('end') is noticed.
+        created: (socket) => void socket.resume(),
+        opened: () => {
+          const waiting = this.waiting
+          this.waiting = []
+          for (const chunk of waiting) this.send(chunk)
+          this.connecting = undefined
+          settle(this.connectWaiters.splice(0))
+        },
+        closed: () => {
+          // Resend what this connection may not have delivered, ahead of what was written since.
+          this.waiting = this.unconfirmed.slice(this.confirmed).concat(this.waiting)
+          this.unconfirmed = []
+          this.confirmed = 0
+          return true
+        },
+        failed: (error) => {
+          this.failure = error
+          settle(this.connectWaiters.splice(0), error)
+          settle(this.flushWaiters.splice(0), error)
+        },
       },
-      closed: () => {
-        // Resend what this connection may not have delivered, ahead of what was written since.
-        this.waiting = this.unconfirmed.slice(this.confirmed).concat(this.waiting)
-        this.unconfirmed = []
-        this.confirmed = 0
-        return true
-      },
-      failed: (error) => {
-        this.failure = error
-        settle(this.connectWaiters.splice(0), error)
-        settle(this.flushWaiters.splice(0), error)
-      },
-    })
+    )
     this.connection.open()
   }
 

@@ -5,7 +5,14 @@ import { Availability } from '../../runtime/availability.js'
 import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { DelimitedLineBuffer } from './delimited-line-buffer.js'
-import { validateHost, validateOptionsObject, validatePort, validateRetry, type RetrySettings, type SocketTextSourceOptions } from './options.js'
+import {
+  validateHost,
+  validateOptionsObject,
+  validatePort,
+  validateRetry,
+  type RetrySettings,
+  type SocketTextSourceOptions,
+} from './options.js'
 
 /**
  * Emits the text a TCP server sends, cut into records at `delimiter` (Flink's socketTextStream).
@@ -49,10 +56,14 @@ export class SocketTextSource implements Source<string, never> {
     this.port = validatePort('socketTextStream.port', port)
     validateOptionsObject('socketTextStream options', options)
     const { delimiter = '\n', encoding = 'utf8', maxBufferedLines = 1024, maxLineLength = 1 << 20 } = options
-    if (typeof delimiter !== 'string' || delimiter === '') throw new ConfigError('socketTextStream.delimiter', delimiter, 'a non-empty string')
-    if (typeof encoding !== 'string' || !Buffer.isEncoding(encoding)) throw new ConfigError('socketTextStream.encoding', encoding, 'a Node.js buffer encoding such as utf8')
-    if (!Number.isSafeInteger(maxBufferedLines) || maxBufferedLines < 1) throw new ConfigError('socketTextStream.maxBufferedLines', maxBufferedLines, 'a whole number of at least 1')
-    if (!Number.isSafeInteger(maxLineLength) || maxLineLength < 1) throw new ConfigError('socketTextStream.maxLineLength', maxLineLength, 'a whole number of at least 1')
+    if (typeof delimiter !== 'string' || delimiter === '')
+      throw new ConfigError('socketTextStream.delimiter', delimiter, 'a non-empty string')
+    if (typeof encoding !== 'string' || !Buffer.isEncoding(encoding))
+      throw new ConfigError('socketTextStream.encoding', encoding, 'a Node.js buffer encoding such as utf8')
+    if (!Number.isSafeInteger(maxBufferedLines) || maxBufferedLines < 1)
+      throw new ConfigError('socketTextStream.maxBufferedLines', maxBufferedLines, 'a whole number of at least 1')
+    if (!Number.isSafeInteger(maxLineLength) || maxLineLength < 1)
+      throw new ConfigError('socketTextStream.maxLineLength', maxLineLength, 'a whole number of at least 1')
     this.delimiter = delimiter
     this.encoding = encoding
     this.maxBufferedLines = maxBufferedLines
@@ -90,20 +101,30 @@ export class SocketTextReader implements SourceReader<string, never> {
   private pausedForBackpressure = false
   /** How often the socket was paused because the buffer was full. */
   pauseCount = 0
-  constructor(private readonly source: SocketTextSource, processingTime: ProcessingTimeService) {
+  constructor(
+    private readonly source: SocketTextSource,
+    processingTime: ProcessingTimeService,
+  ) {
     this.lines = new DelimitedLineBuffer(source.delimiter, source.maxBufferedLines, source.maxLineLength)
     this.decoder = new StringDecoder(source.encoding)
-    this.connection = new ReconnectingConnection(`socketTextStream ${this.address}`, source.host, source.port, source.retry, processingTime, {
-      created: (socket) => {
-        this.decoder = new StringDecoder(this.source.encoding)
-        // A paused reader stays paused across a reconnection: its buffer is still full.
-        if (this.pausedForBackpressure) socket.pause()
-        socket.on('data', (chunk: Buffer) => this.receive(this.decoder.write(chunk)))
+    this.connection = new ReconnectingConnection(
+      `socketTextStream ${this.address}`,
+      source.host,
+      source.port,
+      source.retry,
+      processingTime,
+      {
+        created: (socket) => {
+          this.decoder = new StringDecoder(this.source.encoding)
+          // A paused reader stays paused across a reconnection: its buffer is still full.
+          if (this.pausedForBackpressure) socket.pause()
+          socket.on('data', (chunk: Buffer) => this.receive(this.decoder.write(chunk)))
+        },
+        opened: () => {},
+        closed: (wasConnected) => this.onClose(wasConnected),
+        failed: (error) => this.fail(error),
       },
-      opened: () => {},
-      closed: (wasConnected) => this.onClose(wasConnected),
-      failed: (error) => this.fail(error),
-    })
+    )
   }
 
   /** How many connections were established. */
@@ -137,7 +158,11 @@ export class SocketTextReader implements SourceReader<string, never> {
       return this.ended ? 'end' : 'nothing-available'
     }
     output.collect(line)
-    if (this.lines.size < this.source.maxBufferedLines / 2 && (this.pausedForBackpressure || this.lines.uncutLength > 0)) this.refill()
+    if (
+      this.lines.size < this.source.maxBufferedLines / 2 &&
+      (this.pausedForBackpressure || this.lines.uncutLength > 0)
+    )
+      this.refill()
     if (this.lines.size > 0) return 'more'
     return this.ended && this.failure === undefined ? 'end' : 'nothing-available'
   }
@@ -199,7 +224,12 @@ export class SocketTextReader implements SourceReader<string, never> {
   }
 
   private failLineTooLong(): void {
-    this.fail(new ConnectorError('ERR_LINE_TOO_LONG', `socketTextStream ${this.address}: a line exceeds maxLineLength (${this.source.maxLineLength} characters) without delimiter ${JSON.stringify(this.source.delimiter)}`))
+    this.fail(
+      new ConnectorError(
+        'ERR_LINE_TOO_LONG',
+        `socketTextStream ${this.address}: a line exceeds maxLineLength (${this.source.maxLineLength} characters) without delimiter ${JSON.stringify(this.source.delimiter)}`,
+      ),
+    )
   }
 
   private fail(error: ConnectorError): void {

@@ -82,11 +82,47 @@ export class AsyncIoMetrics {
   restored = 0
   readonly latency = new LatencyWindow()
 
-  constructor(readonly operator: string, readonly subtask: number, readonly capacity: number, readonly ordered: boolean) {}
+  constructor(
+    readonly operator: string,
+    readonly subtask: number,
+    readonly capacity: number,
+    readonly ordered: boolean,
+  ) {}
 
   snapshot(): AsyncIoMetricsSnapshot {
-    const { operator, subtask, capacity, ordered, inFlight, queued, held, maxInFlight, maxHeld, completed, failures, timeouts, retries, restored } = this
-    return { operator, subtask, capacity, ordered, inFlight, queued, held, maxInFlight, maxHeld, completed, failures, timeouts, retries, restored, latencyMs: this.latency.percentiles() }
+    const {
+      operator,
+      subtask,
+      capacity,
+      ordered,
+      inFlight,
+      queued,
+      held,
+      maxInFlight,
+      maxHeld,
+      completed,
+      failures,
+      timeouts,
+      retries,
+      restored,
+    } = this
+    return {
+      operator,
+      subtask,
+      capacity,
+      ordered,
+      inFlight,
+      queued,
+      held,
+      maxInFlight,
+      maxHeld,
+      completed,
+      failures,
+      timeouts,
+      retries,
+      restored,
+      latencyMs: this.latency.percentiles(),
+    }
   }
 }
 
@@ -112,5 +148,7 @@ export function registerAsyncMetrics(metrics: AsyncIoMetrics): void {
  */
 export function asyncMetrics(operator?: string): AsyncIoMetrics[] {
   const all = [...registry.values()]
-  return (operator === undefined ? all : all.filter((m) => m.operator === operator)).sort((a, b) => a.operator.localeCompare(b.operator) || a.subtask - b.subtask)
+  return (operator === undefined ? all : all.filter((m) => m.operator === operator)).sort(
+    (a, b) => a.operator.localeCompare(b.operator) || a.subtask - b.subtask,
+  )
 }

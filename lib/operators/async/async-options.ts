@@ -56,13 +56,31 @@ const OPERATOR_KEYS = ['name', 'uid', 'parallelism', 'onError', 'chaining']
  * @example
  * const { resolved, operatorOptions } = resolveAsyncOptions('asyncMap', { capacity: 10, name: 'enrich' })
  */
-export function resolveAsyncOptions<IN, OUT>(operator: string, options: AsyncMapOptions<IN, OUT>): { resolved: ResolvedAsyncOptions<IN, OUT>; operatorOptions: OperatorOptions } {
-  if (options === null || typeof options !== 'object') throw new ConfigError(`${operator} options`, options, 'an object')
+export function resolveAsyncOptions<IN, OUT>(
+  operator: string,
+  options: AsyncMapOptions<IN, OUT>,
+): { resolved: ResolvedAsyncOptions<IN, OUT>; operatorOptions: OperatorOptions } {
+  if (options === null || typeof options !== 'object')
+    throw new ConfigError(`${operator} options`, options, 'an object')
   for (const key of Object.keys(options)) {
-    if (!ASYNC_KEYS.includes(key) && !OPERATOR_KEYS.includes(key)) throw new ConfigError(`${operator}.${key}`, (options as Record<string, unknown>)[key], `no such option (known: ${[...ASYNC_KEYS, ...OPERATOR_KEYS].join(', ')})`)
+    if (!ASYNC_KEYS.includes(key) && !OPERATOR_KEYS.includes(key))
+      throw new ConfigError(
+        `${operator}.${key}`,
+        (options as Record<string, unknown>)[key],
+        `no such option (known: ${[...ASYNC_KEYS, ...OPERATOR_KEYS].join(', ')})`,
+      )
   }
-  const { capacity = DEFAULT_CAPACITY, ordered = true, timeoutMs, onTimeout = 'fail', retry, limiter, ...operatorOptions } = options
-  if (!Number.isInteger(capacity) || capacity < 1) throw new ConfigError(`${operator}.capacity`, capacity, 'a whole number of at least 1')
+  const {
+    capacity = DEFAULT_CAPACITY,
+    ordered = true,
+    timeoutMs,
+    onTimeout = 'fail',
+    retry,
+    limiter,
+    ...operatorOptions
+  } = options
+  if (!Number.isInteger(capacity) || capacity < 1)
+    throw new ConfigError(`${operator}.capacity`, capacity, 'a whole number of at least 1')
   if (typeof ordered !== 'boolean') throw new ConfigError(`${operator}.ordered`, ordered, 'true or false')
   if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && Number.isFinite(timeoutMs) && timeoutMs > 0)) {
     throw new ConfigError(`${operator}.timeoutMs`, timeoutMs, 'a positive number of milliseconds')
@@ -74,9 +92,11 @@ export function resolveAsyncOptions<IN, OUT>(operator: string, options: AsyncMap
     }
     fallback = onTimeout.fallback
   }
-  if (options.onTimeout !== undefined && timeoutMs === undefined) throw new ConfigError(`${operator}.onTimeout`, options.onTimeout, 'given together with timeoutMs')
+  if (options.onTimeout !== undefined && timeoutMs === undefined)
+    throw new ConfigError(`${operator}.onTimeout`, options.onTimeout, 'given together with timeoutMs')
   if (retry !== undefined) validateRetryStrategy(`${operator}.retry`, retry)
-  if (limiter !== undefined && !(limiter instanceof SharedLimiter)) throw new ConfigError(`${operator}.limiter`, limiter, 'a limiter from sharedLimiter(concurrency)')
+  if (limiter !== undefined && !(limiter instanceof SharedLimiter))
+    throw new ConfigError(`${operator}.limiter`, limiter, 'a limiter from sharedLimiter(concurrency)')
   validateOperatorOptions(operator, operatorOptions)
   return { resolved: { capacity, ordered, timeoutMs, fallback, retry, limiter }, operatorOptions }
 }

@@ -28,7 +28,10 @@ export class AsyncRequest<IN, OUT> {
   /** The unordered queue's segment (the records between two watermarks) this record belongs to. */
   segment: unknown = undefined
 
-  constructor(readonly value: IN, readonly timestamp: number | undefined) {}
+  constructor(
+    readonly value: IN,
+    readonly timestamp: number | undefined,
+  ) {}
 
   get done(): boolean {
     return this.status === 'done'

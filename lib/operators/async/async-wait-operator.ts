@@ -1,6 +1,11 @@
 import { CancelledError } from '../../errors.js'
 import type { Output } from '../../runtime/output.js'
-import { handleUserError, type OperatorSetup, type OperatorStateEntries, StreamOperator } from '../../runtime/stream-operator.js'
+import {
+  handleUserError,
+  type OperatorSetup,
+  type OperatorStateEntries,
+  StreamOperator,
+} from '../../runtime/stream-operator.js'
 import { AsyncIoMetrics, registerAsyncMetrics } from './async-io-metrics.js'
 import type { AsyncFunction, ResolvedAsyncOptions } from './async-options.js'
 import { AsyncRequest } from './async-request.js'
@@ -50,7 +55,10 @@ export class AsyncWaitOperator<IN, OUT> extends StreamOperator<IN, OUT> {
     watermark: (watermark) => this.output.emitWatermark(watermark),
   }
 
-  constructor(private readonly fn: AsyncFunction<IN, OUT>, private readonly options: ResolvedAsyncOptions<IN, OUT>) {
+  constructor(
+    private readonly fn: AsyncFunction<IN, OUT>,
+    private readonly options: ResolvedAsyncOptions<IN, OUT>,
+  ) {
     super()
     this.queue = options.ordered ? new OrderedQueue() : new UnorderedQueue()
   }
@@ -109,8 +117,15 @@ export class AsyncWaitOperator<IN, OUT> extends StreamOperator<IN, OUT> {
     super.close()
     const { held, inFlight } = this.metrics
     if (held === 0) return
-    this.setupInfo.logger.info('async operator closed before its input ended: held requests abandoned', { held, inFlight })
-    this.stop(new CancelledError(`operator ${this.name} (subtask ${this.subtask}) closed with ${held} request(s) held before its input ended`))
+    this.setupInfo.logger.info('async operator closed before its input ended: held requests abandoned', {
+      held,
+      inFlight,
+    })
+    this.stop(
+      new CancelledError(
+        `operator ${this.name} (subtask ${this.subtask}) closed with ${held} request(s) held before its input ended`,
+      ),
+    )
   }
 
   override abort(): void {
@@ -139,18 +154,25 @@ export class AsyncWaitOperator<IN, OUT> extends StreamOperator<IN, OUT> {
     request.status = 'running'
     request.controller = new AbortController()
     request.startedAt = performance.now()
-    if (this.options.timeoutMs !== undefined) request.timeoutTimer = setTimeout(this.onTimeoutTimer, this.options.timeoutMs, request)
+    if (this.options.timeoutMs !== undefined)
+      request.timeoutTimer = setTimeout(this.onTimeoutTimer, this.options.timeoutMs, request)
     this.attempt(request)
   }
 
   private attempt(request: Request<IN, OUT>): void {
     const attempt = ++request.attempts
     const signal = request.controller!.signal
-    const { fn, options: { limiter } } = this
+    const {
+      fn,
+      options: { limiter },
+    } = this
     let pending: PromiseLike<OUT>
     try {
       // A call that waited in a shared limiter past its timeout is not made at all.
-      pending = limiter === undefined ? fn(request.value, signal) : limiter.run(() => (signal.aborted ? Promise.reject(signal.reason) : fn(request.value, signal)))
+      pending =
+        limiter === undefined
+          ? fn(request.value, signal)
+          : limiter.run(() => (signal.aborted ? Promise.reject(signal.reason) : fn(request.value, signal)))
     } catch (error) {
       pending = Promise.reject(error)
     }

@@ -41,8 +41,18 @@ export function writeInFlight(inputs: Iterable<InFlightInput>): StoredInFlight {
 export function readInFlight(entry: unknown): InFlightInput[] {
   const e = entry as Partial<StoredInFlight> | null
   if (e === null || typeof e !== 'object' || e.serializer !== ID || !Array.isArray(e.inputs)) {
-    throw new StateError('ERR_STATE_INCOMPATIBLE', `async operator state is not an in-flight request list (${ID}); was the uid given to another operator?`)
+    throw new StateError(
+      'ERR_STATE_INCOMPATIBLE',
+      `async operator state is not an in-flight request list (${ID}); was the uid given to another operator?`,
+    )
   }
-  if (e.version !== VERSION) throw new StateError('ERR_SERIALIZER_VERSION', `async in-flight state written by serializer version ${e.version}; this build reads version ${VERSION}`)
-  return e.inputs.map(([value, timestamp]) => ({ value: jsonSerializer.deserialize(value, 1), timestamp: timestamp ?? undefined }))
+  if (e.version !== VERSION)
+    throw new StateError(
+      'ERR_SERIALIZER_VERSION',
+      `async in-flight state written by serializer version ${e.version}; this build reads version ${VERSION}`,
+    )
+  return e.inputs.map(([value, timestamp]) => ({
+    value: jsonSerializer.deserialize(value, 1),
+    timestamp: timestamp ?? undefined,
+  }))
 }

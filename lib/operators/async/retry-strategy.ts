@@ -42,7 +42,11 @@ export interface ExponentialBackoffRetry<OUT> extends RetryBase<OUT> {
  * @example
  * retryDelayMs({ strategy: 'exponential-backoff', initialDelayMs: 10, maxDelayMs: 1000, maxAttempts: 5 }, 3) // 40
  */
-export function retryDelayMs<OUT>(strategy: RetryStrategy<OUT>, retry: number, random: () => number = Math.random): number {
+export function retryDelayMs<OUT>(
+  strategy: RetryStrategy<OUT>,
+  retry: number,
+  random: () => number = Math.random,
+): number {
   if (strategy.strategy === 'fixed-delay') return strategy.delayMs
   const { initialDelayMs, maxDelayMs, multiplier = 2, jitter = 0 } = strategy
   const base = Math.min(maxDelayMs, initialDelayMs * multiplier ** (retry - 1))
@@ -57,18 +61,35 @@ export function retryDelayMs<OUT>(strategy: RetryStrategy<OUT>, retry: number, r
  * validateRetryStrategy('asyncMap.retry', { strategy: 'fixed-delay', delayMs: 5, maxAttempts: 3 })
  */
 export function validateRetryStrategy(option: string, retry: unknown): asserts retry is RetryStrategy<unknown> {
-  if (retry === null || typeof retry !== 'object') throw new ConfigError(option, retry, "an object { strategy: 'fixed-delay' | 'exponential-backoff', … }")
+  if (retry === null || typeof retry !== 'object')
+    throw new ConfigError(option, retry, "an object { strategy: 'fixed-delay' | 'exponential-backoff', … }")
   const r = retry as Record<string, unknown>
-  const known = r.strategy === 'fixed-delay' ? ['delayMs'] : r.strategy === 'exponential-backoff' ? ['initialDelayMs', 'maxDelayMs', 'multiplier', 'jitter'] : undefined
-  if (known === undefined) throw new ConfigError(`${option}.strategy`, r.strategy, "'fixed-delay' or 'exponential-backoff'")
+  const known =
+    r.strategy === 'fixed-delay'
+      ? ['delayMs']
+      : r.strategy === 'exponential-backoff'
+        ? ['initialDelayMs', 'maxDelayMs', 'multiplier', 'jitter']
+        : undefined
+  if (known === undefined)
+    throw new ConfigError(`${option}.strategy`, r.strategy, "'fixed-delay' or 'exponential-backoff'")
   for (const key of Object.keys(r)) {
     if (!['strategy', 'maxAttempts', 'retryOnError', 'retryOnResult', ...known].includes(key)) {
-      throw new ConfigError(`${option}.${key}`, r[key], `no such option for strategy '${r.strategy}' (known: maxAttempts, retryOnError, retryOnResult, ${known.join(', ')})`)
+      throw new ConfigError(
+        `${option}.${key}`,
+        r[key],
+        `no such option for strategy '${r.strategy}' (known: maxAttempts, retryOnError, retryOnResult, ${known.join(', ')})`,
+      )
     }
   }
-  if (!Number.isInteger(r.maxAttempts) || (r.maxAttempts as number) < 1) throw new ConfigError(`${option}.maxAttempts`, r.maxAttempts, 'a whole number of at least 1 (the first call included)')
+  if (!Number.isInteger(r.maxAttempts) || (r.maxAttempts as number) < 1)
+    throw new ConfigError(
+      `${option}.maxAttempts`,
+      r.maxAttempts,
+      'a whole number of at least 1 (the first call included)',
+    )
   for (const key of ['retryOnError', 'retryOnResult']) {
-    if (r[key] !== undefined && typeof r[key] !== 'function') throw new ConfigError(`${option}.${key}`, r[key], 'a predicate function')
+    if (r[key] !== undefined && typeof r[key] !== 'function')
+      throw new ConfigError(`${option}.${key}`, r[key], 'a predicate function')
   }
   if (r.strategy === 'fixed-delay') {
     delay(option, 'delayMs', r.delayMs)
@@ -76,13 +97,19 @@ export function validateRetryStrategy(option: string, retry: unknown): asserts r
   }
   delay(option, 'initialDelayMs', r.initialDelayMs)
   delay(option, 'maxDelayMs', r.maxDelayMs)
-  if ((r.maxDelayMs as number) < (r.initialDelayMs as number)) throw new ConfigError(`${option}.maxDelayMs`, r.maxDelayMs, `at least initialDelayMs (${r.initialDelayMs})`)
-  if (r.multiplier !== undefined && !(typeof r.multiplier === 'number' && Number.isFinite(r.multiplier) && r.multiplier >= 1)) {
+  if ((r.maxDelayMs as number) < (r.initialDelayMs as number))
+    throw new ConfigError(`${option}.maxDelayMs`, r.maxDelayMs, `at least initialDelayMs (${r.initialDelayMs})`)
+  if (
+    r.multiplier !== undefined &&
+    !(typeof r.multiplier === 'number' && Number.isFinite(r.multiplier) && r.multiplier >= 1)
+  ) {
     throw new ConfigError(`${option}.multiplier`, r.multiplier, 'a number of at least 1')
   }
-  if (r.jitter !== undefined && !(typeof r.jitter === 'number' && r.jitter >= 0 && r.jitter <= 1)) throw new ConfigError(`${option}.jitter`, r.jitter, 'a number from 0 to 1')
+  if (r.jitter !== undefined && !(typeof r.jitter === 'number' && r.jitter >= 0 && r.jitter <= 1))
+    throw new ConfigError(`${option}.jitter`, r.jitter, 'a number from 0 to 1')
 }
 
 function delay(option: string, key: string, value: unknown): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new ConfigError(`${option}.${key}`, value, 'a number of milliseconds, 0 or more')
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    throw new ConfigError(`${option}.${key}`, value, 'a number of milliseconds, 0 or more')
 }

@@ -11,7 +11,8 @@ export class SharedLimiter {
   private readonly limit: LimitFunction
 
   constructor(readonly concurrency: number) {
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigError('sharedLimiter.concurrency', concurrency, 'a whole number of at least 1')
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new ConfigError('sharedLimiter.concurrency', concurrency, 'a whole number of at least 1')
     this.limit = pLimit(concurrency)
   }
 

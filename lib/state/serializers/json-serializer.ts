@@ -16,7 +16,11 @@ export const jsonSerializer: StateSerializer<unknown> = {
   version: 1,
   serialize: (value) => encode(value),
   deserialize: (data, version) => {
-    if (version !== 1) throw new StateError('ERR_SERIALIZER_VERSION', `state written by json serializer version ${version}; this build reads version 1`)
+    if (version !== 1)
+      throw new StateError(
+        'ERR_SERIALIZER_VERSION',
+        `state written by json serializer version ${version}; this build reads version 1`,
+      )
     return decode(data)
   },
 }
@@ -35,7 +39,11 @@ function encode(value: unknown): unknown {
       if (value instanceof Map) return { [TAG]: 'map', v: [...value].map(([k, v]) => [encode(k), encode(v)]) }
       if (value instanceof Set) return { [TAG]: 'set', v: [...value].map(encode) }
       if (value instanceof Date) return { [TAG]: 'date', v: value.getTime() }
-      if (value instanceof Uint8Array) return { [TAG]: Buffer.isBuffer(value) ? 'buffer' : 'bytes', v: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') }
+      if (value instanceof Uint8Array)
+        return {
+          [TAG]: Buffer.isBuffer(value) ? 'buffer' : 'bytes',
+          v: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'),
+        }
       const out: Record<string, unknown> = {}
       for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = encode(v)
       return out

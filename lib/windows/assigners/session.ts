@@ -15,7 +15,12 @@ import type { MergingWindowAssigner, WindowAssignerContext } from '../window-ass
  * window(eventTimeSessionWindows.withDynamicGap((c: Click) => (c.premium ? 60_000 : 10_000)))
  */
 export function eventTimeSessionWindows(gapMs: number): MergingWindowAssigner<unknown, TimeWindow> {
-  return new SessionWindows('EventTimeSessionWindows', 'event-time', staticGap('EventTimeSessionWindows', gapMs), String(gapMs))
+  return new SessionWindows(
+    'EventTimeSessionWindows',
+    'event-time',
+    staticGap('EventTimeSessionWindows', gapMs),
+    String(gapMs),
+  )
 }
 
 /**
@@ -24,8 +29,15 @@ export function eventTimeSessionWindows(gapMs: number): MergingWindowAssigner<un
  * @example
  * window(eventTimeSessionWindows.withDynamicGap((e: Event) => e.timeoutMs))
  */
-eventTimeSessionWindows.withDynamicGap = function withDynamicGap<T>(gapOf: (value: T) => number): MergingWindowAssigner<T, TimeWindow> {
-  return new SessionWindows('EventTimeSessionWindows', 'event-time', dynamicGap('EventTimeSessionWindows.withDynamicGap', gapOf), 'dynamic')
+eventTimeSessionWindows.withDynamicGap = function withDynamicGap<T>(
+  gapOf: (value: T) => number,
+): MergingWindowAssigner<T, TimeWindow> {
+  return new SessionWindows(
+    'EventTimeSessionWindows',
+    'event-time',
+    dynamicGap('EventTimeSessionWindows.withDynamicGap', gapOf),
+    'dynamic',
+  )
 }
 
 /**
@@ -37,7 +49,12 @@ eventTimeSessionWindows.withDynamicGap = function withDynamicGap<T>(gapOf: (valu
  * messages.pipe(keyBy((m) => m.chat), window(processingTimeSessionWindows(5_000)), process(summarise))
  */
 export function processingTimeSessionWindows(gapMs: number): MergingWindowAssigner<unknown, TimeWindow> {
-  return new SessionWindows('ProcessingTimeSessionWindows', 'processing-time', staticGap('ProcessingTimeSessionWindows', gapMs), String(gapMs))
+  return new SessionWindows(
+    'ProcessingTimeSessionWindows',
+    'processing-time',
+    staticGap('ProcessingTimeSessionWindows', gapMs),
+    String(gapMs),
+  )
 }
 
 /**
@@ -46,12 +63,20 @@ export function processingTimeSessionWindows(gapMs: number): MergingWindowAssign
  * @example
  * window(processingTimeSessionWindows.withDynamicGap((m: Msg) => m.timeoutMs))
  */
-processingTimeSessionWindows.withDynamicGap = function withDynamicGap<T>(gapOf: (value: T) => number): MergingWindowAssigner<T, TimeWindow> {
-  return new SessionWindows('ProcessingTimeSessionWindows', 'processing-time', dynamicGap('ProcessingTimeSessionWindows.withDynamicGap', gapOf), 'dynamic')
+processingTimeSessionWindows.withDynamicGap = function withDynamicGap<T>(
+  gapOf: (value: T) => number,
+): MergingWindowAssigner<T, TimeWindow> {
+  return new SessionWindows(
+    'ProcessingTimeSessionWindows',
+    'processing-time',
+    dynamicGap('ProcessingTimeSessionWindows.withDynamicGap', gapOf),
+    'dynamic',
+  )
 }
 
 function staticGap(kind: string, gapMs: number): () => number {
-  if (!Number.isInteger(gapMs) || gapMs < 1) throw new ConfigError(`${kind}.gap`, gapMs, 'a whole number of milliseconds of at least 1')
+  if (!Number.isInteger(gapMs) || gapMs < 1)
+    throw new ConfigError(`${kind}.gap`, gapMs, 'a whole number of milliseconds of at least 1')
   return () => gapMs
 }
 
@@ -59,7 +84,8 @@ function dynamicGap<T>(kind: string, gapOf: (value: T) => number): (value: T) =>
   if (typeof gapOf !== 'function') throw new ConfigError(kind, gapOf, 'a function record => gap in milliseconds')
   return (value) => {
     const gap = gapOf(value)
-    if (!(Number.isFinite(gap) && gap > 0)) throw new RangeError(`${kind}: the session gap must be a positive number of milliseconds, got ${gap}`)
+    if (!(Number.isFinite(gap) && gap > 0))
+      throw new RangeError(`${kind}: the session gap must be a positive number of milliseconds, got ${gap}`)
     return gap
   }
 }
@@ -67,7 +93,12 @@ function dynamicGap<T>(kind: string, gapOf: (value: T) => number): (value: T) =>
 class SessionWindows<T> implements MergingWindowAssigner<T, TimeWindow> {
   readonly name: string
 
-  constructor(kind: string, readonly timeDomain: 'event-time' | 'processing-time', private readonly gapOf: (value: T) => number, gapText: string) {
+  constructor(
+    kind: string,
+    readonly timeDomain: 'event-time' | 'processing-time',
+    private readonly gapOf: (value: T) => number,
+    gapText: string,
+  ) {
     this.name = `${kind}(${gapText})`
   }
 
@@ -76,7 +107,10 @@ class SessionWindows<T> implements MergingWindowAssigner<T, TimeWindow> {
     return [new TimeWindow(start, start + this.gapOf(value))]
   }
 
-  mergeWindows(windows: readonly TimeWindow[], merge: (toBeMerged: TimeWindow[], mergeResult: TimeWindow) => void): void {
+  mergeWindows(
+    windows: readonly TimeWindow[],
+    merge: (toBeMerged: TimeWindow[], mergeResult: TimeWindow) => void,
+  ): void {
     TimeWindow.mergeWindows(windows, merge)
   }
 

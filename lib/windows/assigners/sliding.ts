@@ -13,7 +13,11 @@ import type { WindowAssigner, WindowAssignerContext } from '../window-assigner.j
  * @example
  * prices.pipe(assignTimestampsAndWatermarks(strategy), keyBy((p) => p.symbol), window(slidingEventTimeWindows(60_000, 10_000)), aggregate(average))
  */
-export function slidingEventTimeWindows(sizeMs: number, slideMs: number, offsetMs = 0): WindowAssigner<unknown, TimeWindow> {
+export function slidingEventTimeWindows(
+  sizeMs: number,
+  slideMs: number,
+  offsetMs = 0,
+): WindowAssigner<unknown, TimeWindow> {
   return new SlidingWindows('SlidingEventTimeWindows', 'event-time', sizeMs, slideMs, offsetMs)
 }
 
@@ -24,17 +28,34 @@ export function slidingEventTimeWindows(sizeMs: number, slideMs: number, offsetM
  * @example
  * requests.pipe(keyBy((r) => r.route), window(slidingProcessingTimeWindows(10_000, 1_000)), aggregate(countRequests))
  */
-export function slidingProcessingTimeWindows(sizeMs: number, slideMs: number, offsetMs = 0): WindowAssigner<unknown, TimeWindow> {
+export function slidingProcessingTimeWindows(
+  sizeMs: number,
+  slideMs: number,
+  offsetMs = 0,
+): WindowAssigner<unknown, TimeWindow> {
   return new SlidingWindows('SlidingProcessingTimeWindows', 'processing-time', sizeMs, slideMs, offsetMs)
 }
 
 class SlidingWindows implements WindowAssigner<unknown, TimeWindow> {
   readonly name: string
 
-  constructor(kind: string, readonly timeDomain: 'event-time' | 'processing-time', readonly sizeMs: number, readonly slideMs: number, readonly offsetMs: number) {
-    if (!Number.isInteger(sizeMs) || sizeMs < 1) throw new ConfigError(`${kind}.size`, sizeMs, 'a whole number of milliseconds of at least 1')
-    if (!Number.isInteger(slideMs) || slideMs < 1) throw new ConfigError(`${kind}.slide`, slideMs, 'a whole number of milliseconds of at least 1')
-    if (!Number.isInteger(offsetMs) || Math.abs(offsetMs) >= slideMs) throw new ConfigError(`${kind}.offset`, offsetMs, `a whole number of milliseconds with abs(offset) < slide (${slideMs})`)
+  constructor(
+    kind: string,
+    readonly timeDomain: 'event-time' | 'processing-time',
+    readonly sizeMs: number,
+    readonly slideMs: number,
+    readonly offsetMs: number,
+  ) {
+    if (!Number.isInteger(sizeMs) || sizeMs < 1)
+      throw new ConfigError(`${kind}.size`, sizeMs, 'a whole number of milliseconds of at least 1')
+    if (!Number.isInteger(slideMs) || slideMs < 1)
+      throw new ConfigError(`${kind}.slide`, slideMs, 'a whole number of milliseconds of at least 1')
+    if (!Number.isInteger(offsetMs) || Math.abs(offsetMs) >= slideMs)
+      throw new ConfigError(
+        `${kind}.offset`,
+        offsetMs,
+        `a whole number of milliseconds with abs(offset) < slide (${slideMs})`,
+      )
     this.name = `${kind}(${sizeMs}, ${slideMs}${offsetMs === 0 ? '' : `, ${offsetMs}`})`
   }
 
@@ -42,7 +63,11 @@ class SlidingWindows implements WindowAssigner<unknown, TimeWindow> {
     const time = this.timeDomain === 'event-time' ? (timestamp as number) : ctx.currentProcessingTime()
     const windows: TimeWindow[] = []
     // Newest window first, as Flink: from the last start at or before `time` back while the window still holds `time`.
-    for (let start = TimeWindow.windowStart(time, this.offsetMs, this.slideMs); start > time - this.sizeMs; start -= this.slideMs) {
+    for (
+      let start = TimeWindow.windowStart(time, this.offsetMs, this.slideMs);
+      start > time - this.sizeMs;
+      start -= this.slideMs
+    ) {
       windows.push(new TimeWindow(start, start + this.sizeMs))
     }
     return windows

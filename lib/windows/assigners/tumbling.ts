@@ -30,9 +30,20 @@ export function tumblingProcessingTimeWindows(sizeMs: number, offsetMs = 0): Win
 class TumblingWindows implements WindowAssigner<unknown, TimeWindow> {
   readonly name: string
 
-  constructor(kind: string, readonly timeDomain: 'event-time' | 'processing-time', readonly sizeMs: number, readonly offsetMs: number) {
-    if (!Number.isInteger(sizeMs) || sizeMs < 1) throw new ConfigError(`${kind}.size`, sizeMs, 'a whole number of milliseconds of at least 1')
-    if (!Number.isInteger(offsetMs) || Math.abs(offsetMs) >= sizeMs) throw new ConfigError(`${kind}.offset`, offsetMs, `a whole number of milliseconds with abs(offset) < size (${sizeMs})`)
+  constructor(
+    kind: string,
+    readonly timeDomain: 'event-time' | 'processing-time',
+    readonly sizeMs: number,
+    readonly offsetMs: number,
+  ) {
+    if (!Number.isInteger(sizeMs) || sizeMs < 1)
+      throw new ConfigError(`${kind}.size`, sizeMs, 'a whole number of milliseconds of at least 1')
+    if (!Number.isInteger(offsetMs) || Math.abs(offsetMs) >= sizeMs)
+      throw new ConfigError(
+        `${kind}.offset`,
+        offsetMs,
+        `a whole number of milliseconds with abs(offset) < size (${sizeMs})`,
+      )
     this.name = offsetMs === 0 ? `${kind}(${sizeMs})` : `${kind}(${sizeMs}, ${offsetMs})`
   }
 

@@ -12,8 +12,12 @@ import type { Evictor, EvictorContext, TimestampedValue } from './evictor.js'
 export class CountEvictor implements Evictor<unknown, Window> {
   readonly name: string
 
-  constructor(readonly maxCount: number, readonly doEvictAfter = false) {
-    if (!Number.isInteger(maxCount) || maxCount < 1) throw new ConfigError('CountEvictor.maxCount', maxCount, 'a whole number of at least 1')
+  constructor(
+    readonly maxCount: number,
+    readonly doEvictAfter = false,
+  ) {
+    if (!Number.isInteger(maxCount) || maxCount < 1)
+      throw new ConfigError('CountEvictor.maxCount', maxCount, 'a whole number of at least 1')
     this.name = `CountEvictor(${maxCount})`
   }
 

@@ -13,8 +13,12 @@ import type { Evictor, EvictorContext, TimestampedValue } from './evictor.js'
 export class TimeEvictor implements Evictor<unknown, Window> {
   readonly name: string
 
-  constructor(readonly windowSizeMs: number, readonly doEvictAfter = false) {
-    if (!Number.isFinite(windowSizeMs) || windowSizeMs < 0) throw new ConfigError('TimeEvictor.windowSizeMs', windowSizeMs, 'a number of milliseconds of at least 0')
+  constructor(
+    readonly windowSizeMs: number,
+    readonly doEvictAfter = false,
+  ) {
+    if (!Number.isFinite(windowSizeMs) || windowSizeMs < 0)
+      throw new ConfigError('TimeEvictor.windowSizeMs', windowSizeMs, 'a number of milliseconds of at least 0')
     this.name = `TimeEvictor(${windowSizeMs})`
   }
 

@@ -17,7 +17,8 @@ export class CountTrigger implements Trigger<unknown, Window> {
   readonly canMerge = true
 
   constructor(readonly maxCount: number) {
-    if (!Number.isInteger(maxCount) || maxCount < 1) throw new ConfigError('CountTrigger.maxCount', maxCount, 'a whole number of at least 1')
+    if (!Number.isInteger(maxCount) || maxCount < 1)
+      throw new ConfigError('CountTrigger.maxCount', maxCount, 'a whole number of at least 1')
     this.name = `CountTrigger(${maxCount})`
   }
 

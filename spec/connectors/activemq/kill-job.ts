@@ -52,19 +52,40 @@ let done: () => boolean = () => false
 let summary: () => string = () => ''
 if (args.mode === 'source') {
   const ledgerDir = join(workDir, 'ledger')
-  const { source, readers } = recordReaders(new ActiveMQSource({ host: '127.0.0.1', port: args.port, destination: args.destination, prefetch: 200, guarantee: 'exactly-once' }))
-  env.fromSource(source, { uid: 'activemq' }).pipe(map((m: ActiveMQMessage) => slow(m.body.toString()), { uid: 'slow' })).sinkTo(new FileLedgerSink(new FileLedger(ledgerDir)), { uid: 'ledger' })
+  const { source, readers } = recordReaders(
+    new ActiveMQSource({
+      host: '127.0.0.1',
+      port: args.port,
+      destination: args.destination,
+      prefetch: 200,
+      guarantee: 'exactly-once',
+    }),
+  )
+  env
+    .fromSource(source, { uid: 'activemq' })
+    .pipe(map((m: ActiveMQMessage) => slow(m.body.toString()), { uid: 'slow' }))
+    .sinkTo(new FileLedgerSink(new FileLedger(ledgerDir)), { uid: 'ledger' })
   done = () => readers.at(-1)?.unacknowledged === 0 && FileLedger.readCommitted(ledgerDir).length >= args.count
   summary = () => `skipped ${readers.reduce((n, r) => n + r.duplicates, 0)} redelivered duplicate(s)`
 } else {
-  const { source, readers } = recordReaders(new ActiveMQSource({ host: '127.0.0.1', port: args.port, destination: args.input, prefetch: 200 }))
+  const { source, readers } = recordReaders(
+    new ActiveMQSource({ host: '127.0.0.1', port: args.port, destination: args.input, prefetch: 200 }),
+  )
   let last = performance.now()
-  env.fromSource(source, { uid: 'input' })
-    .pipe(map((m: ActiveMQMessage) => {
-      last = performance.now()
-      return slow(m.body.toString())
-    }, { uid: 'slow' }))
-    .sinkTo(new ActiveMQSink<string>({ host: '127.0.0.1', port: args.port, destination: args.destination }), { uid: 'activemq' })
+  env
+    .fromSource(source, { uid: 'input' })
+    .pipe(
+      map(
+        (m: ActiveMQMessage) => {
+          last = performance.now()
+          return slow(m.body.toString())
+        },
+        { uid: 'slow' },
+      ),
+    )
+    .sinkTo(new ActiveMQSink<string>({ host: '127.0.0.1', port: args.port, destination: args.destination }), {
+      uid: 'activemq',
+    })
   done = () => performance.now() - last > 500 && readers.at(-1)?.unacknowledged === 0
 }
 

@@ -33,11 +33,21 @@ Sink('a job sends 20,000 records as persistent messages; every one arrives with 
   const N = 20_000
   const destination = uniqueDestination('queue', 'out')
   const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent', checkpointing: { intervalMs: 20 } })
-  env.fromSequence(0, N - 1).sinkTo(new ActiveMQSink<number>({ ...connection, destination, serializer: String, headers: (n) => ({ 'correlation-id': `c${n}` }) }))
+  env.fromSequence(0, N - 1).sinkTo(
+    new ActiveMQSink<number>({
+      ...connection,
+      destination,
+      serializer: String,
+      headers: (n) => ({ 'correlation-id': `c${n}` }),
+    }),
+  )
   await env.execute()
   const got = await admin.drain(destination, N)
   assert.equal(sortedNumbers(got.map((m) => m.body)), numbers(N))
-  assert.ok(got.every((m) => m.headers.persistent === 'true' && m.headers['correlation-id'] === `c${m.body}`), 'persistent, with the correlation id')
+  assert.ok(
+    got.every((m) => m.headers.persistent === 'true' && m.headers['correlation-id'] === `c${m.body}`),
+    'persistent, with the correlation id',
+  )
 })
 
 Sink('on a barrier the writer resolves only after the broker receipted every message before it', async () => {
@@ -59,15 +69,25 @@ Sink('an injected failure and restore: every record reaches the queue (at-least-
   const N = 10_000
   const destination = uniqueDestination('queue', 'restore')
   let failed = false
-  const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 10 }, restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 } })
-  env.fromSequence(0, N - 1, { uid: 'src' })
-    .pipe(map((n: number) => {
-      if (!failed && n === 6000) {
-        failed = true
-        throw new Error('injected')
-      }
-      return n
-    }, { uid: 'faulty' }))
+  const env = StreamEnvironment.create({
+    logLevel: 'silent',
+    checkpointing: { intervalMs: 10 },
+    restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 },
+  })
+  env
+    .fromSequence(0, N - 1, { uid: 'src' })
+    .pipe(
+      map(
+        (n: number) => {
+          if (!failed && n === 6000) {
+            failed = true
+            throw new Error('injected')
+          }
+          return n
+        },
+        { uid: 'faulty' },
+      ),
+    )
     .sinkTo(new ActiveMQSink<number>({ ...connection, destination, serializer: String }), { uid: 'sink' })
   const result = await env.execute()
   assert.is(result.metrics.restarts, 1)
@@ -76,46 +96,92 @@ Sink('an injected failure and restore: every record reaches the queue (at-least-
   console.log(`  sink restore: ${got.length - N} duplicate(s) from the replay after the restore`)
 })
 
-Sink('reconnects after its connection is cut mid-stream and sends the unreceipted messages again: nothing lost', async () => {
-  const N = 20_000
-  const destination = uniqueDestination('queue', 'cut')
-  const cutter = await TcpCutter.start()
-  const writers: ActiveMQSinkWriter<number>[] = []
-  const sink = new ActiveMQSink<number>({ host: STOMP_HOST, port: cutter.port, destination, serializer: String, retryDelayMs: 20, maxInFlight: 500 })
-  const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 20 } })
-  let sent = 0
-  env.fromSequence(0, N - 1)
-    .pipe(map((n: number) => {
-      if (++sent % 10 === 0) busy(1)
-      return n
-    }))
-    .sinkTo({ name: sink.name, guarantee: sink.guarantee, createWriter: (c) => { const w = sink.createWriter(c); writers.push(w); return w } })
-  const job = env.executeAsync()
-  const watch = watchJob(job)
-  try {
-    await waitFor(() => watch.check() && sent >= 4000, { timeoutMs: 15_000, description: '4000 sent' })
-    assert.is(cutter.cut(), 1)
-    assert.ok(sent < N, 'cut mid-stream')
-    await settlesWithin(job.result, { timeoutMs: 30_000, description: 'job finished' })
-  } finally {
-    await cutter.stop()
-  }
-  assert.is(writers.length, 1, 'no job restart: the writer reconnected')
-  assert.ok(writers[0]!.connections >= 2)
-  const got = (await admin.drain(destination)).map((m) => m.body)
-  assert.equal([...new Set(sortedNumbers(got))], numbers(N))
-  console.log(`  sink cut: ${writers[0]!.sent - N} message(s) sent again, ${got.length - N} duplicate(s) in the queue`)
-})
+Sink(
+  'reconnects after its connection is cut mid-stream and sends the unreceipted messages again: nothing lost',
+  async () => {
+    const N = 20_000
+    const destination = uniqueDestination('queue', 'cut')
+    const cutter = await TcpCutter.start()
+    const writers: ActiveMQSinkWriter<number>[] = []
+    const sink = new ActiveMQSink<number>({
+      host: STOMP_HOST,
+      port: cutter.port,
+      destination,
+      serializer: String,
+      retryDelayMs: 20,
+      maxInFlight: 500,
+    })
+    const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 20 } })
+    let sent = 0
+    env
+      .fromSequence(0, N - 1)
+      .pipe(
+        map((n: number) => {
+          if (++sent % 10 === 0) busy(1)
+          return n
+        }),
+      )
+      .sinkTo({
+        name: sink.name,
+        guarantee: sink.guarantee,
+        createWriter: (c) => {
+          const w = sink.createWriter(c)
+          writers.push(w)
+          return w
+        },
+      })
+    const job = env.executeAsync()
+    const watch = watchJob(job)
+    try {
+      await waitFor(() => watch.check() && sent >= 4000, { timeoutMs: 15_000, description: '4000 sent' })
+      assert.is(cutter.cut(), 1)
+      assert.ok(sent < N, 'cut mid-stream')
+      await settlesWithin(job.result, { timeoutMs: 30_000, description: 'job finished' })
+    } finally {
+      await cutter.stop()
+    }
+    assert.is(writers.length, 1, 'no job restart: the writer reconnected')
+    assert.ok(writers[0]!.connections >= 2)
+    const got = (await admin.drain(destination)).map((m) => m.body)
+    assert.equal([...new Set(sortedNumbers(got))], numbers(N))
+    console.log(
+      `  sink cut: ${writers[0]!.sent - N} message(s) sent again, ${got.length - N} duplicate(s) in the queue`,
+    )
+  },
+)
 
 Sink('an unreachable broker fails with ERR_CONNECT after the retries; bad options name the option', async () => {
   const env = StreamEnvironment.create({ logLevel: 'silent' })
-  env.fromSequence(0, 9).sinkTo(new ActiveMQSink<number>({ host: '127.0.0.1', port: 1, destination: '/queue/x', maxRetries: 1, retryDelayMs: 10 }))
-  const error = await settlesWithin(env.execute().then(() => undefined, (e: unknown) => e), { timeoutMs: 10_000 })
+  env.fromSequence(0, 9).sinkTo(
+    new ActiveMQSink<number>({
+      host: '127.0.0.1',
+      port: 1,
+      destination: '/queue/x',
+      maxRetries: 1,
+      retryDelayMs: 10,
+    }),
+  )
+  const error = await settlesWithin(
+    env.execute().then(
+      () => undefined,
+      (e: unknown) => e,
+    ),
+    { timeoutMs: 10_000 },
+  )
   assert.instance(error, ConnectorError)
   assert.is((error as ConnectorError).code, 'ERR_CONNECT')
-  assert.match((error as Error).message, /activemqSink stomp:\/\/127\.0\.0\.1:1 \/queue\/x: no connection after 2 attempts \(maxRetries 1\)/)
-  assert.throws(() => new ActiveMQSink({ destination: 'x' }), (e: unknown) => e instanceof ConfigError && e.option === 'activemqSink.destination')
-  assert.throws(() => new ActiveMQSink({ destination: '/queue/x', maxInFlight: 0 }), (e: unknown) => e instanceof ConfigError && e.option === 'activemqSink.maxInFlight')
+  assert.match(
+    (error as Error).message,
+    /activemqSink stomp:\/\/127\.0\.0\.1:1 \/queue\/x: no connection after 2 attempts \(maxRetries 1\)/,
+  )
+  assert.throws(
+    () => new ActiveMQSink({ destination: 'x' }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'activemqSink.destination',
+  )
+  assert.throws(
+    () => new ActiveMQSink({ destination: '/queue/x', maxInFlight: 0 }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'activemqSink.maxInFlight',
+  )
 })
 
 function busy(ms: number): void {

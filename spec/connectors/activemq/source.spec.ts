@@ -33,7 +33,12 @@ const names = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i
 const byNumber = (a: string, b: string): number => Number(a.slice(1)) - Number(b.slice(1))
 
 function checkpointedEnv(parallelism = 1): StreamEnvironment {
-  return StreamEnvironment.create({ parallelism, logLevel: 'silent', checkpointing: { intervalMs: 10 }, restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 } })
+  return StreamEnvironment.create({
+    parallelism,
+    logLevel: 'silent',
+    checkpointing: { intervalMs: 10 },
+    restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 },
+  })
 }
 
 function failOnce(failAt: string): { fn: (m: ActiveMQMessage) => string; failed: () => boolean } {
@@ -51,106 +56,157 @@ function failOnce(failAt: string): { fn: (m: ActiveMQMessage) => string; failed:
   }
 }
 
-Source('at-least-once, 2 subtasks: 12,000 messages through an injected failure and restore; every one committed', async () => {
-  const N = 12_000
-  const destination = uniqueDestination('queue', 'alo')
-  await admin.publish(destination, N)
-  const ledger = new Ledger<string>()
-  const { source, readers } = recordReaders(new ActiveMQSource({ ...connection, destination, prefetch: 500 }))
-  const faulty = failOnce('m7000')
-  const env = checkpointedEnv(2)
-  env.fromSource(source, { uid: 'src' }).pipe(map(faulty.fn, { uid: 'faulty' })).sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
-  const job = env.executeAsync()
-  const watch = watchJob(job)
-  try {
-    await waitFor(() => watch.check() && new Set(ledger.committed).size === N && readers.slice(-2).every((r) => r.unacknowledged === 0), { timeoutMs: 20_000, description: 'every message committed and acknowledged' })
-  } finally {
-    await job.cancel()
-  }
-  assert.ok(faulty.failed())
-  assert.equal([...new Set(ledger.committed)].sort(byNumber), names(N))
-  const left = await admin.drain(destination)
-  assert.ok(left.every((m) => ledger.committed.includes(m.body)), 'whatever is left is a redelivery of a committed message')
-  console.log(`  at-least-once: ${ledger.committed.length - N} duplicate(s) committed, ${left.length} redelivery(ies) left in the queue`)
-})
+Source(
+  'at-least-once, 2 subtasks: 12,000 messages through an injected failure and restore; every one committed',
+  async () => {
+    const N = 12_000
+    const destination = uniqueDestination('queue', 'alo')
+    await admin.publish(destination, N)
+    const ledger = new Ledger<string>()
+    const { source, readers } = recordReaders(new ActiveMQSource({ ...connection, destination, prefetch: 500 }))
+    const faulty = failOnce('m7000')
+    const env = checkpointedEnv(2)
+    env
+      .fromSource(source, { uid: 'src' })
+      .pipe(map(faulty.fn, { uid: 'faulty' }))
+      .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
+    const job = env.executeAsync()
+    const watch = watchJob(job)
+    try {
+      await waitFor(
+        () =>
+          watch.check() &&
+          new Set(ledger.committed).size === N &&
+          readers.slice(-2).every((r) => r.unacknowledged === 0),
+        { timeoutMs: 20_000, description: 'every message committed and acknowledged' },
+      )
+    } finally {
+      await job.cancel()
+    }
+    assert.ok(faulty.failed())
+    assert.equal([...new Set(ledger.committed)].sort(byNumber), names(N))
+    const left = await admin.drain(destination)
+    assert.ok(
+      left.every((m) => ledger.committed.includes(m.body)),
+      'whatever is left is a redelivery of a committed message',
+    )
+    console.log(
+      `  at-least-once: ${ledger.committed.length - N} duplicate(s) committed, ${left.length} redelivery(ies) left in the queue`,
+    )
+  },
+)
 
-Source('exactly-once: 12,000 messages through an injected failure and restore; committed exactly once each', async () => {
-  const N = 12_000
-  const destination = uniqueDestination('queue', 'eo')
-  await admin.publish(destination, N)
-  const ledger = new Ledger<string>()
-  const { source, readers } = recordReaders(new ActiveMQSource({ ...connection, destination, prefetch: 1000, guarantee: 'exactly-once' }))
-  const faulty = failOnce('m6500')
-  const env = checkpointedEnv()
-  env.fromSource(source, { uid: 'src' }).pipe(map(faulty.fn, { uid: 'faulty' })).sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
-  const job = env.executeAsync()
-  const watch = watchJob(job)
-  try {
-    await waitFor(() => watch.check() && ledger.committed.length >= N && readers.at(-1)!.unacknowledged === 0, { timeoutMs: 20_000, description: 'every message committed and acknowledged' })
-  } finally {
-    await job.cancel()
-  }
-  assert.ok(faulty.failed())
-  assert.equal([...ledger.committed].sort(byNumber), names(N), 'no loss, no duplicate')
-})
+Source(
+  'exactly-once: 12,000 messages through an injected failure and restore; committed exactly once each',
+  async () => {
+    const N = 12_000
+    const destination = uniqueDestination('queue', 'eo')
+    await admin.publish(destination, N)
+    const ledger = new Ledger<string>()
+    const { source, readers } = recordReaders(
+      new ActiveMQSource({ ...connection, destination, prefetch: 1000, guarantee: 'exactly-once' }),
+    )
+    const faulty = failOnce('m6500')
+    const env = checkpointedEnv()
+    env
+      .fromSource(source, { uid: 'src' })
+      .pipe(map(faulty.fn, { uid: 'faulty' }))
+      .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
+    const job = env.executeAsync()
+    const watch = watchJob(job)
+    try {
+      await waitFor(() => watch.check() && ledger.committed.length >= N && readers.at(-1)!.unacknowledged === 0, {
+        timeoutMs: 20_000,
+        description: 'every message committed and acknowledged',
+      })
+    } finally {
+      await job.cancel()
+    }
+    assert.ok(faulty.failed())
+    assert.equal([...ledger.committed].sort(byNumber), names(N), 'no loss, no duplicate')
+  },
+)
 
-Source('exactly-once: a reader restored from a checkpoint skips redeliveries of messages emitted before it', async () => {
-  const destination = uniqueDestination('queue', 'eo-restore')
-  await admin.publish(destination, 1000)
-  const source = new ActiveMQSource({ ...connection, destination, prefetch: 150, guarantee: 'exactly-once' })
-  const first = await SourceDriver.start<ActiveMQMessage, unknown, ActiveMQReader>(source)
-  await first.run({ maxRecords: 150, timeoutMs: 10_000 })
-  const splits = first.snapshot()
-  await first.close() // checkpoint 1 never completed: nothing was acknowledged, all 1000 come again
-  const second = await SourceDriver.start<ActiveMQMessage, unknown, ActiveMQReader>(source, { restored: splits })
-  let checkpointId = 0
-  try {
-    await second.run({
-      until: () => second.reader.duplicates === 150 && second.records.length === 850,
-      timeoutMs: 10_000,
-      // checkpoints complete now and then, so that acknowledgements make room in the prefetch window
-      afterPoll: async () => {
-        if (second.reader.unacknowledged < 100 && second.status !== 'nothing-available') return
-        second.snapshot()
-        await second.reader.notifyCheckpointComplete(++checkpointId)
-      },
-    })
-    assert.equal(second.records.map(text), names(850, 150), 'only the messages after the checkpoint')
-    second.snapshot()
-    await second.reader.notifyCheckpointComplete(++checkpointId)
-    assert.is(second.reader.unacknowledged, 0)
-  } finally {
-    await second.close()
-  }
-  assert.is((await admin.drain(destination)).length, 0, 'duplicates and new messages were acknowledged')
-})
+Source(
+  'exactly-once: a reader restored from a checkpoint skips redeliveries of messages emitted before it',
+  async () => {
+    const destination = uniqueDestination('queue', 'eo-restore')
+    await admin.publish(destination, 1000)
+    const source = new ActiveMQSource({ ...connection, destination, prefetch: 150, guarantee: 'exactly-once' })
+    const first = await SourceDriver.start<ActiveMQMessage, unknown, ActiveMQReader>(source)
+    await first.run({ maxRecords: 150, timeoutMs: 10_000 })
+    const splits = first.snapshot()
+    await first.close() // checkpoint 1 never completed: nothing was acknowledged, all 1000 come again
+    const second = await SourceDriver.start<ActiveMQMessage, unknown, ActiveMQReader>(source, { restored: splits })
+    let checkpointId = 0
+    try {
+      await second.run({
+        until: () => second.reader.duplicates === 150 && second.records.length === 850,
+        timeoutMs: 10_000,
+        // checkpoints complete now and then, so that acknowledgements make room in the prefetch window
+        afterPoll: async () => {
+          if (second.reader.unacknowledged < 100 && second.status !== 'nothing-available') return
+          second.snapshot()
+          await second.reader.notifyCheckpointComplete(++checkpointId)
+        },
+      })
+      assert.equal(second.records.map(text), names(850, 150), 'only the messages after the checkpoint')
+      second.snapshot()
+      await second.reader.notifyCheckpointComplete(++checkpointId)
+      assert.is(second.reader.unacknowledged, 0)
+    } finally {
+      await second.close()
+    }
+    assert.is((await admin.drain(destination)).length, 0, 'duplicates and new messages were acknowledged')
+  },
+)
 
-Source('a durable topic subscription keeps what is published while the job is down; exactly once through a restore', async () => {
-  const destination = uniqueDestination('topic', 'durable')
-  const durable = { ...connection, destination, clientId: `sluice-spec-${process.pid}-${Date.now()}`, subscriptionName: 'orders-job' }
-  // The first run creates the subscription; nothing is published yet.
-  const creator = await SourceDriver.start(new ActiveMQSource(durable))
-  await creator.close()
-  await admin.publish(destination, 3000)
-  const ledger = new Ledger<string>()
-  const faulty = failOnce('m1500')
-  const env = checkpointedEnv()
-  env.fromSource(new ActiveMQSource({ ...durable, guarantee: 'exactly-once', prefetch: 200 }), { uid: 'src' }).pipe(map(faulty.fn, { uid: 'faulty' })).sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
-  const job = env.executeAsync()
-  const watch = watchJob(job)
-  try {
-    await waitFor(() => watch.check() && ledger.committed.length >= 3000, { timeoutMs: 20_000, description: 'all published while down committed' })
-    await admin.publish(destination, 500, {}, 3000)
-    await waitFor(() => watch.check() && ledger.committed.length >= 3500, { timeoutMs: 20_000, description: 'and what is published while it runs' })
-  } finally {
-    await job.cancel()
-    await StompAdmin.removeDurableSubscription(durable.clientId, durable.subscriptionName)
-  }
-  assert.ok(faulty.failed())
-  assert.equal([...ledger.committed].sort(byNumber), names(3500))
-  assert.throws(() => new ActiveMQSource({ ...connection, destination }), (e: unknown) => e instanceof ConfigError && e.option === 'activemqSource.subscriptionName')
-  assert.is(new ActiveMQSource(durable).maxParallelism, 1)
-})
+Source(
+  'a durable topic subscription keeps what is published while the job is down; exactly once through a restore',
+  async () => {
+    const destination = uniqueDestination('topic', 'durable')
+    const durable = {
+      ...connection,
+      destination,
+      clientId: `sluice-spec-${process.pid}-${Date.now()}`,
+      subscriptionName: 'orders-job',
+    }
+    // The first run creates the subscription; nothing is published yet.
+    const creator = await SourceDriver.start(new ActiveMQSource(durable))
+    await creator.close()
+    await admin.publish(destination, 3000)
+    const ledger = new Ledger<string>()
+    const faulty = failOnce('m1500')
+    const env = checkpointedEnv()
+    env
+      .fromSource(new ActiveMQSource({ ...durable, guarantee: 'exactly-once', prefetch: 200 }), { uid: 'src' })
+      .pipe(map(faulty.fn, { uid: 'faulty' }))
+      .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
+    const job = env.executeAsync()
+    const watch = watchJob(job)
+    try {
+      await waitFor(() => watch.check() && ledger.committed.length >= 3000, {
+        timeoutMs: 20_000,
+        description: 'all published while down committed',
+      })
+      await admin.publish(destination, 500, {}, 3000)
+      await waitFor(() => watch.check() && ledger.committed.length >= 3500, {
+        timeoutMs: 20_000,
+        description: 'and what is published while it runs',
+      })
+    } finally {
+      await job.cancel()
+      await StompAdmin.removeDurableSubscription(durable.clientId, durable.subscriptionName)
+    }
+    assert.ok(faulty.failed())
+    assert.equal([...ledger.committed].sort(byNumber), names(3500))
+    assert.throws(
+      () => new ActiveMQSource({ ...connection, destination }),
+      (e: unknown) => e instanceof ConfigError && e.option === 'activemqSource.subscriptionName',
+    )
+    assert.is(new ActiveMQSource(durable).maxParallelism, 1)
+  },
+)
 
 Source('reconnects after its connection is cut mid-stream and loses nothing, exactly once', async () => {
   const N = 10_000
@@ -158,18 +214,39 @@ Source('reconnects after its connection is cut mid-stream and loses nothing, exa
   await admin.publish(destination, N)
   const cutter = await TcpCutter.start()
   const ledger = new Ledger<string>()
-  const { source, readers } = recordReaders(new ActiveMQSource({ host: STOMP_HOST, port: cutter.port, destination, prefetch: 200, guarantee: 'exactly-once', retryDelayMs: 20 }))
+  const { source, readers } = recordReaders(
+    new ActiveMQSource({
+      host: STOMP_HOST,
+      port: cutter.port,
+      destination,
+      prefetch: 200,
+      guarantee: 'exactly-once',
+      retryDelayMs: 20,
+    }),
+  )
   let seen = 0
   const env = checkpointedEnv()
-  env.fromSource(source, { uid: 'src' }).pipe(map((m: ActiveMQMessage) => (++seen % 10 === 0 ? busy(1) : 0, text(m)), { uid: 'slow' })).sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
+  env
+    .fromSource(source, { uid: 'src' })
+    .pipe(map((m: ActiveMQMessage) => (++seen % 10 === 0 ? busy(1) : 0, text(m)), { uid: 'slow' }))
+    .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
   const job = env.executeAsync()
   const watch = watchJob(job)
   try {
-    await waitFor(() => watch.check() && ledger.committed.length >= 2000, { timeoutMs: 15_000, description: '2000 committed' })
+    await waitFor(() => watch.check() && ledger.committed.length >= 2000, {
+      timeoutMs: 15_000,
+      description: '2000 committed',
+    })
     assert.is(cutter.cut(), 1)
     assert.ok(ledger.committed.length < N, 'cut mid-stream')
-    await waitFor(() => watch.check() && readers[0]!.connections >= 2, { timeoutMs: 10_000, description: 'reconnected' })
-    await waitFor(() => watch.check() && ledger.committed.length >= N && readers[0]!.unacknowledged === 0, { timeoutMs: 20_000, description: `all committed (have ${ledger.committed.length})` })
+    await waitFor(() => watch.check() && readers[0]!.connections >= 2, {
+      timeoutMs: 10_000,
+      description: 'reconnected',
+    })
+    await waitFor(() => watch.check() && ledger.committed.length >= N && readers[0]!.unacknowledged === 0, {
+      timeoutMs: 20_000,
+      description: `all committed (have ${ledger.committed.length})`,
+    })
     assert.is(readers.length, 1, 'no job restart: the reader reconnected')
   } finally {
     await job.cancel()
@@ -186,12 +263,23 @@ Source('backpressure: a slow sink keeps the unacknowledged messages within the p
   await admin.publish(destination, N)
   const { source, readers } = recordReaders(new ActiveMQSource({ ...connection, destination, prefetch }))
   const received: string[] = []
-  const env = StreamEnvironment.create({ logLevel: 'silent', batchSize: 16, channelCredits: 2, checkpointing: { intervalMs: 20 } })
-  env.fromSource(source, { uid: 'src' }).pipe(map(text)).sinkTo(new SlowSink(received, 10, 2), { uid: 'slow' })
+  const env = StreamEnvironment.create({
+    logLevel: 'silent',
+    batchSize: 16,
+    channelCredits: 2,
+    checkpointing: { intervalMs: 20 },
+  })
+  env
+    .fromSource(source, { uid: 'src' })
+    .pipe(map(text))
+    .sinkTo(new SlowSink(received, 10, 2), { uid: 'slow' })
   const job = env.executeAsync()
   const watch = watchJob(job)
   try {
-    await waitFor(() => watch.check() && received.length >= N, { timeoutMs: 30_000, description: `all received (have ${received.length})` })
+    await waitFor(() => watch.check() && received.length >= N, {
+      timeoutMs: 30_000,
+      description: `all received (have ${received.length})`,
+    })
   } finally {
     await job.cancel()
     await admin.drain(destination) // what the last, unfinished checkpoint left unacknowledged
@@ -208,7 +296,9 @@ Source('a payload that does not decode goes to the dead-letter output with the r
   const good: number[] = []
   const letters: DeadLetter[] = []
   const env = checkpointedEnv()
-  const decoded = env.fromSource(new ActiveMQSource({ ...connection, destination }), { uid: 'src' }).pipe(decode((m: ActiveMQMessage) => (JSON.parse(text(m)) as { n: number }).n))
+  const decoded = env
+    .fromSource(new ActiveMQSource({ ...connection, destination }), { uid: 'src' })
+    .pipe(decode((m: ActiveMQMessage) => (JSON.parse(text(m)) as { n: number }).n))
   decoded.sinkTo(new CollectSink(good))
   decoded.getSideOutput(DEAD_LETTERS).sinkTo(new CollectSink(letters))
   const job = env.executeAsync()
@@ -225,23 +315,50 @@ Source('a payload that does not decode goes to the dead-letter output with the r
   assert.is(text(letters[0]!.record as ActiveMQMessage), '{broken 3')
 })
 
-Source('an unreachable broker fails the job with ERR_CONNECT after the configured retries; bad options name the option', async () => {
-  const env = StreamEnvironment.create({ logLevel: 'silent' })
-  env.fromSource(new ActiveMQSource({ host: '127.0.0.1', port: 1, destination: '/queue/x', maxRetries: 2, retryDelayMs: 10 })).sinkTo(new CollectSink([]))
-  const error = await settlesWithin(env.execute().then(() => undefined, (e: unknown) => e), { timeoutMs: 10_000 })
-  assert.instance(error, ConnectorError)
-  assert.is((error as ConnectorError).code, 'ERR_CONNECT')
-  assert.match((error as Error).message, /activemqSource stomp:\/\/127\.0\.0\.1:1 \/queue\/x: no connection after 3 attempts \(maxRetries 2\): .*ECONNREFUSED/)
-  assert.throws(() => new ActiveMQSource({ destination: 'orders' }), (e: unknown) => e instanceof ConfigError && e.option === 'activemqSource.destination')
-  assert.throws(() => new ActiveMQSource({ destination: '/queue/q', prefetch: 0 }), (e: unknown) => e instanceof ConfigError && e.option === 'activemqSource.prefetch')
-  assert.throws(() => new ActiveMQSource({ destination: '/topic/t', subscriptionName: 's' }), (e: unknown) => e instanceof ConfigError && e.option === 'activemqSource.clientId')
-})
+Source(
+  'an unreachable broker fails the job with ERR_CONNECT after the configured retries; bad options name the option',
+  async () => {
+    const env = StreamEnvironment.create({ logLevel: 'silent' })
+    env
+      .fromSource(
+        new ActiveMQSource({ host: '127.0.0.1', port: 1, destination: '/queue/x', maxRetries: 2, retryDelayMs: 10 }),
+      )
+      .sinkTo(new CollectSink([]))
+    const error = await settlesWithin(
+      env.execute().then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+      { timeoutMs: 10_000 },
+    )
+    assert.instance(error, ConnectorError)
+    assert.is((error as ConnectorError).code, 'ERR_CONNECT')
+    assert.match(
+      (error as Error).message,
+      /activemqSource stomp:\/\/127\.0\.0\.1:1 \/queue\/x: no connection after 3 attempts \(maxRetries 2\): .*ECONNREFUSED/,
+    )
+    assert.throws(
+      () => new ActiveMQSource({ destination: 'orders' }),
+      (e: unknown) => e instanceof ConfigError && e.option === 'activemqSource.destination',
+    )
+    assert.throws(
+      () => new ActiveMQSource({ destination: '/queue/q', prefetch: 0 }),
+      (e: unknown) => e instanceof ConfigError && e.option === 'activemqSource.prefetch',
+    )
+    assert.throws(
+      () => new ActiveMQSource({ destination: '/topic/t', subscriptionName: 's' }),
+      (e: unknown) => e instanceof ConfigError && e.option === 'activemqSource.clientId',
+    )
+  },
+)
 
 Source('at-most-once acknowledges on emit and needs no checkpoints', async () => {
   const destination = uniqueDestination('queue', 'amo')
   await admin.publish(destination, 3000)
   const received: string[] = []
-  const { source, readers } = recordReaders(new ActiveMQSource({ ...connection, destination, prefetch: 100, guarantee: 'at-most-once' }))
+  const { source, readers } = recordReaders(
+    new ActiveMQSource({ ...connection, destination, prefetch: 100, guarantee: 'at-most-once' }),
+  )
   const env = StreamEnvironment.create({ logLevel: 'silent' })
   env.fromSource(source).pipe(map(text)).sinkTo(new CollectSink(received))
   const job = env.executeAsync()
@@ -273,7 +390,11 @@ class CollectSink<T> implements Sink<T> {
 class SlowSink<T> implements Sink<T> {
   readonly name = 'slow'
   readonly guarantee = 'at-least-once'
-  constructor(private readonly into: T[], private readonly every: number, private readonly waitMs: number) {}
+  constructor(
+    private readonly into: T[],
+    private readonly every: number,
+    private readonly waitMs: number,
+  ) {}
   createWriter(): SinkWriter<T> {
     let since = 0
     return {

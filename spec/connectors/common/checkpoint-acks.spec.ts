@@ -11,23 +11,26 @@ import { StateError } from '../../../lib/errors.js'
  */
 const Acks = suite('checkpoint acknowledgements')
 
-Acks('a completed checkpoint hands out the handles taken before its barrier, and a later one subsumes a lost notice', () => {
-  const acks = new CheckpointAcks<number>(false, 1000, () => 0)
-  acks.take(1, undefined)
-  acks.take(2, undefined)
-  acks.snapshot(1)
-  acks.take(3, undefined)
-  acks.snapshot(2)
-  acks.take(4, undefined)
-  assert.is(acks.unacknowledged, 4)
-  const done = acks.complete(2)
-  assert.equal(done.handles, [[1, 2], [3]])
-  assert.is(done.count, 3)
-  assert.is(acks.unacknowledged, 1)
-  assert.is(acks.complete(2).count, 0, 'nothing twice')
-  acks.snapshot(3)
-  assert.equal(acks.complete(3).handles, [[4]])
-})
+Acks(
+  'a completed checkpoint hands out the handles taken before its barrier, and a later one subsumes a lost notice',
+  () => {
+    const acks = new CheckpointAcks<number>(false, 1000, () => 0)
+    acks.take(1, undefined)
+    acks.take(2, undefined)
+    acks.snapshot(1)
+    acks.take(3, undefined)
+    acks.snapshot(2)
+    acks.take(4, undefined)
+    assert.is(acks.unacknowledged, 4)
+    const done = acks.complete(2)
+    assert.equal(done.handles, [[1, 2], [3]])
+    assert.is(done.count, 3)
+    assert.is(acks.unacknowledged, 1)
+    assert.is(acks.complete(2).count, 0, 'nothing twice')
+    acks.snapshot(3)
+    assert.equal(acks.complete(3).handles, [[4]])
+  },
+)
 
 Acks('at-least-once keeps no ids in the checkpoint', () => {
   const acks = new CheckpointAcks<number>(false, 1000, () => 0)
@@ -35,19 +38,30 @@ Acks('at-least-once keeps no ids in the checkpoint', () => {
   assert.equal(acks.snapshot(1), [])
 })
 
-Acks('exactly-once: an id stays remembered until its acknowledgement is confirmed, and a remembered id is a duplicate', () => {
-  const acks = new CheckpointAcks<number>(true, 1000, () => 0)
-  assert.ok(acks.take(1, 'a'))
-  assert.ok(acks.take(2, 'b'))
-  assert.not.ok(acks.take(3, 'a'), 'a again is a duplicate')
-  assert.equal(acks.snapshot(1), [{ v: 1, ids: [['a', 0], ['b', 0]] }])
-  const done = acks.complete(1)
-  assert.equal(done.handles, [[1, 2, 3]], 'the duplicate is acknowledged too')
-  assert.is(acks.rememberedIds, 2, 'remembered until confirmed')
-  done.confirm()
-  assert.is(acks.rememberedIds, 0)
-  assert.ok(acks.take(4, 'a'), 'after confirmation the id is new again')
-})
+Acks(
+  'exactly-once: an id stays remembered until its acknowledgement is confirmed, and a remembered id is a duplicate',
+  () => {
+    const acks = new CheckpointAcks<number>(true, 1000, () => 0)
+    assert.ok(acks.take(1, 'a'))
+    assert.ok(acks.take(2, 'b'))
+    assert.not.ok(acks.take(3, 'a'), 'a again is a duplicate')
+    assert.equal(acks.snapshot(1), [
+      {
+        v: 1,
+        ids: [
+          ['a', 0],
+          ['b', 0],
+        ],
+      },
+    ])
+    const done = acks.complete(1)
+    assert.equal(done.handles, [[1, 2, 3]], 'the duplicate is acknowledged too')
+    assert.is(acks.rememberedIds, 2, 'remembered until confirmed')
+    done.confirm()
+    assert.is(acks.rememberedIds, 0)
+    assert.ok(acks.take(4, 'a'), 'after confirmation the id is new again')
+  },
+)
 
 Acks('a restored reader recognises the ids of its checkpoint; they expire after the retention', () => {
   let now = 1_000
@@ -74,7 +88,15 @@ Acks('a lost connection voids the handles and orphans the pending ids; the redel
   assert.is(acks.unacknowledged, 0)
   inFlight.confirm() // a confirmation from the lost connection changes nothing
   assert.is(acks.rememberedIds, 2)
-  assert.equal(acks.snapshot(2), [{ v: 1, ids: [['a', 5], ['b', 5]] }])
+  assert.equal(acks.snapshot(2), [
+    {
+      v: 1,
+      ids: [
+        ['a', 5],
+        ['b', 5],
+      ],
+    },
+  ])
   assert.not.ok(acks.take(1, 'a'), 'redelivered a')
   assert.not.ok(acks.take(2, 'b'), 'redelivered b')
   assert.ok(acks.take(3, 'c'))
@@ -86,7 +108,10 @@ Acks('a lost connection voids the handles and orphans the pending ids; the redel
 })
 
 Acks('a state of an unknown version is a StateError', () => {
-  assert.throws(() => new CheckpointAcks<number>(true, 1, () => 0, [{ v: 9 }]), (e: unknown) => e instanceof StateError)
+  assert.throws(
+    () => new CheckpointAcks<number>(true, 1, () => 0, [{ v: 9 }]),
+    (e: unknown) => e instanceof StateError,
+  )
 })
 
 const Window = suite('confirm window')
@@ -127,7 +152,10 @@ Window('a failure rejects every waiter', async () => {
   w.add('a')
   const waiting = w.whenEmpty()
   w.fail(new Error('gone'))
-  await waiting.then(() => assert.unreachable(), (e: Error) => assert.is(e.message, 'gone'))
+  await waiting.then(
+    () => assert.unreachable(),
+    (e: Error) => assert.is(e.message, 'gone'),
+  )
 })
 
 Acks.run()

@@ -56,7 +56,10 @@ function parseCsv(text: string, fieldDelimiter = ',', rowDelimiter = '\n'): stri
 }
 
 test('quotes fields holding a delimiter, a quote or a line break (RFC 4180), and only those', () => {
-  assert.is(csvRow(['plain', 'a,b', 'say "hi"', 'two\nlines', 'cr\rhere', '', null, undefined, 3, true], ',', '\n'), 'plain,"a,b","say ""hi""","two\nlines","cr\rhere",,,,3,true\n')
+  assert.is(
+    csvRow(['plain', 'a,b', 'say "hi"', 'two\nlines', 'cr\rhere', '', null, undefined, 3, true], ',', '\n'),
+    'plain,"a,b","say ""hi""","two\nlines","cr\rhere",,,,3,true\n',
+  )
   assert.is(csvRow(['a;b', 'a,b', 'x|y'], ';', '|'), '"a;b";a,b;"x|y"|')
 })
 
@@ -78,13 +81,17 @@ test('writes a header and one row per record, which read back as the same fields
 
 test('takes the fields of plain objects in header order, or from the fields function', async () => {
   const byHeader = dir.file('objects.csv')
-  const writer = new CsvFileSink<{ b: number; a: string; extra: boolean }>(byHeader, { header: ['a', 'b'] }).createWriter(context())
+  const writer = new CsvFileSink<{ b: number; a: string; extra: boolean }>(byHeader, {
+    header: ['a', 'b'],
+  }).createWriter(context())
   writer.write({ b: 1, a: 'x', extra: true }, undefined)
   await writer.close()
   assert.is(readFileSync(byHeader, 'utf8'), 'a,b\nx,1\n')
 
   const byFunction = dir.file('fields.csv')
-  const custom = new CsvFileSink<{ id: number; tags: string[] }>(byFunction, { fields: (e) => [e.id, e.tags.join(' '), new Date(0)] }).createWriter(context())
+  const custom = new CsvFileSink<{ id: number; tags: string[] }>(byFunction, {
+    fields: (e) => [e.id, e.tags.join(' '), new Date(0)],
+  }).createWriter(context())
   custom.write({ id: 7, tags: ['a', 'b'] }, undefined)
   await custom.close()
   assert.is(readFileSync(byFunction, 'utf8'), '7,a b,1970-01-01T00:00:00.000Z\n')
@@ -98,13 +105,19 @@ test('uses custom field and row delimiters, quoting fields that contain them', a
   await writer.close()
   const text = readFileSync(path, 'utf8')
   assert.is(text, '"a;1";b,2\r\nc;"line\r\nbreak"\r\n')
-  assert.equal(parseCsv(text, ';', '\r\n'), [['a;1', 'b,2'], ['c', 'line\r\nbreak']])
+  assert.equal(parseCsv(text, ';', '\r\n'), [
+    ['a;1', 'b,2'],
+    ['c', 'line\r\nbreak'],
+  ])
 })
 
-test("honours the write mode and names files 1, 2 at parallelism 2, each with the header", async () => {
+test('honours the write mode and names files 1, 2 at parallelism 2, each with the header', async () => {
   const existing = dir.file('existing.csv')
   writeFileSync(existing, 'old\n')
-  assert.throws(() => new CsvFileSink(existing).createWriter(context()), (e: unknown) => e instanceof ConnectorError && e.code === 'ERR_FILE_EXISTS' && e.message.includes(existing))
+  assert.throws(
+    () => new CsvFileSink(existing).createWriter(context()),
+    (e: unknown) => e instanceof ConnectorError && e.code === 'ERR_FILE_EXISTS' && e.message.includes(existing),
+  )
   const overwrite = new CsvFileSink<number[]>(existing, { writeMode: 'overwrite' }).createWriter(context())
   overwrite.write([1, 2], undefined)
   await overwrite.close()
@@ -141,11 +154,26 @@ test('a restore continues the file without a second header; a restart without ch
 
 test('rejects delimiters that cannot be told apart, naming the option', () => {
   const path = dir.file('never.csv')
-  assert.throws(() => new CsvFileSink(path, { fieldDelimiter: '' }), (e: unknown) => e instanceof ConfigError && e.option === 'csvFileSink.fieldDelimiter')
-  assert.throws(() => new CsvFileSink(path, { fieldDelimiter: '"' }), (e: unknown) => e instanceof ConfigError && e.option === 'csvFileSink.fieldDelimiter')
-  assert.throws(() => new CsvFileSink(path, { fieldDelimiter: '\n' }), (e: unknown) => e instanceof ConfigError && e.option === 'csvFileSink.fieldDelimiter')
-  assert.throws(() => new CsvFileSink(path, { rowDelimiter: '' }), (e: unknown) => e instanceof ConfigError && e.option === 'csvFileSink.rowDelimiter')
-  assert.throws(() => new CsvFileSink(path, { header: 'a,b' as never }), (e: unknown) => e instanceof ConfigError && e.option === 'csvFileSink.header')
+  assert.throws(
+    () => new CsvFileSink(path, { fieldDelimiter: '' }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'csvFileSink.fieldDelimiter',
+  )
+  assert.throws(
+    () => new CsvFileSink(path, { fieldDelimiter: '"' }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'csvFileSink.fieldDelimiter',
+  )
+  assert.throws(
+    () => new CsvFileSink(path, { fieldDelimiter: '\n' }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'csvFileSink.fieldDelimiter',
+  )
+  assert.throws(
+    () => new CsvFileSink(path, { rowDelimiter: '' }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'csvFileSink.rowDelimiter',
+  )
+  assert.throws(
+    () => new CsvFileSink(path, { header: 'a,b' as never }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'csvFileSink.header',
+  )
 })
 
 test.run()

@@ -27,7 +27,10 @@ function recordingLogger(): Logger & { warnings: Array<{ message: string; fields
   return logger
 }
 
-const has = (...lines: string[]) => (records: readonly string[]) => lines.every((line) => records.includes(line))
+const has =
+  (...lines: string[]) =>
+  (records: readonly string[]) =>
+    lines.every((line) => records.includes(line))
 
 test('reads the files present, then a new file and the lines appended to a known file', async () => {
   writeFileSync(dir.file('a.log'), 'a1\na2\n')
@@ -101,7 +104,9 @@ test('reads a truncated file again from its start, with a warning', async () => 
 test('reads a file replaced under its name (rotation) from its start', async () => {
   const logger = recordingLogger()
   writeFileSync(dir.file('app.log'), 'first generation\n')
-  const driver = await SourceDriver.start(new DirectoryMonitorSource(dir.path, { intervalMs: 20, pattern: 'app.log', logger }))
+  const driver = await SourceDriver.start(
+    new DirectoryMonitorSource(dir.path, { intervalMs: 20, pattern: 'app.log', logger }),
+  )
   try {
     await driver.run({ until: has('first generation') })
     renameSync(dir.file('app.log'), dir.file('app.log.1'))
@@ -150,22 +155,42 @@ test('shares the files out by name hash: each file is read by exactly one subtas
   const drivers = await Promise.all([0, 1].map((subtask) => SourceDriver.start(source, { subtask, parallelism: 2 })))
   try {
     const expected = names.flatMap((name) => [`${name}:1`, `${name}:2`])
-    await Promise.all(drivers.map((driver, subtask) => driver.run({ until: has(...expected.filter((line) => subtaskOfFile(line.split(':')[0]!, 2) === subtask)) })))
+    await Promise.all(
+      drivers.map((driver, subtask) =>
+        driver.run({ until: has(...expected.filter((line) => subtaskOfFile(line.split(':')[0]!, 2) === subtask)) }),
+      ),
+    )
     for (const [subtask, driver] of drivers.entries()) {
-      for (const record of driver.records) assert.is(subtaskOfFile(record.split(':')[0]!, 2), subtask, `${record} read by its owner`)
+      for (const record of driver.records)
+        assert.is(subtaskOfFile(record.split(':')[0]!, 2), subtask, `${record} read by its owner`)
     }
     assert.equal(drivers.flatMap((d) => d.records).sort(), expected.sort())
-    assert.ok(drivers.every((d) => d.records.length > 0), 'both subtasks have files')
+    assert.ok(
+      drivers.every((d) => d.records.length > 0),
+      'both subtasks have files',
+    )
   } finally {
     await Promise.all(drivers.map((d) => d.close()))
   }
 })
 
 test('rejects a missing directory and bad options, naming the option', () => {
-  assert.throws(() => new DirectoryMonitorSource(dir.file('nope')), (e: unknown) => e instanceof ConfigError && e.option === 'monitorDirectory.dir')
-  assert.throws(() => new DirectoryMonitorSource(dir.path, { intervalMs: 0 }), (e: unknown) => e instanceof ConfigError && e.option === 'monitorDirectory.intervalMs')
-  assert.throws(() => new DirectoryMonitorSource(dir.path, { pattern: 42 as never }), (e: unknown) => e instanceof ConfigError && e.option === 'monitorDirectory.pattern')
-  assert.throws(() => new DirectoryMonitorSource(dir.path, { pattern: '[abc' }), (e: unknown) => e instanceof ConfigError && e.option === 'monitorDirectory.pattern')
+  assert.throws(
+    () => new DirectoryMonitorSource(dir.file('nope')),
+    (e: unknown) => e instanceof ConfigError && e.option === 'monitorDirectory.dir',
+  )
+  assert.throws(
+    () => new DirectoryMonitorSource(dir.path, { intervalMs: 0 }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'monitorDirectory.intervalMs',
+  )
+  assert.throws(
+    () => new DirectoryMonitorSource(dir.path, { pattern: 42 as never }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'monitorDirectory.pattern',
+  )
+  assert.throws(
+    () => new DirectoryMonitorSource(dir.path, { pattern: '[abc' }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'monitorDirectory.pattern',
+  )
 })
 
 test.run()

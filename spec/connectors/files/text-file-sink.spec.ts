@@ -28,7 +28,9 @@ test('writes one line per record: strings as they are, other values as JSON', as
 
 test('uses the serializer when given one', async () => {
   const path = dir.file('out.tsv')
-  const writer = new TextFileSink<{ id: number; name: string }>(path, { serializer: (e) => `${e.id}\t${e.name}` }).createWriter(context())
+  const writer = new TextFileSink<{ id: number; name: string }>(path, {
+    serializer: (e) => `${e.id}\t${e.name}`,
+  }).createWriter(context())
   writer.write({ id: 1, name: 'one' }, undefined)
   writer.write({ id: 2, name: 'two' }, undefined)
   await writer.close()
@@ -52,7 +54,10 @@ test("'fail-if-exists' refuses an existing file when the writer opens it, naming
 
   const asFile = dir.file('file-not-dir')
   writeFileSync(asFile, 'x\n')
-  assert.throws(() => new TextFileSink(asFile).createWriter(context(0, 2)), (e: unknown) => e instanceof ConnectorError && e.code === 'ERR_FILE_EXISTS' && e.message.includes(asFile))
+  assert.throws(
+    () => new TextFileSink(asFile).createWriter(context(0, 2)),
+    (e: unknown) => e instanceof ConnectorError && e.code === 'ERR_FILE_EXISTS' && e.message.includes(asFile),
+  )
 })
 
 test("'overwrite' replaces an existing file", async () => {
@@ -98,7 +103,10 @@ test("'overwrite' at parallelism 2 replaces a file at the path and removes files
 
 test('refuses to replace a directory with a file at parallelism 1', () => {
   const sink = new TextFileSink<string>(dir.path, { writeMode: 'overwrite' })
-  assert.throws(() => sink.createWriter(context()), (e: unknown) => e instanceof ConnectorError && e.message.includes(dir.path))
+  assert.throws(
+    () => sink.createWriter(context()),
+    (e: unknown) => e instanceof ConnectorError && e.message.includes(dir.path),
+  )
 })
 
 test('ready() waits while the file stream is full, and flush() resolves once everything is in the file', async () => {
@@ -163,9 +171,18 @@ test('the factories make the file sources and sinks with their options', () => {
 })
 
 test('rejects bad options, naming the option', () => {
-  assert.throws(() => new TextFileSink(''), (e: unknown) => e instanceof ConfigError && e.option === 'textFileSink.path')
-  assert.throws(() => new TextFileSink(dir.file('x'), { writeMode: 'append' as never }), (e: unknown) => e instanceof ConfigError && e.option === 'textFileSink.writeMode')
-  assert.throws(() => new TextFileSink(dir.file('x'), { serializer: 'json' as never }), (e: unknown) => e instanceof ConfigError && e.option === 'textFileSink.serializer')
+  assert.throws(
+    () => new TextFileSink(''),
+    (e: unknown) => e instanceof ConfigError && e.option === 'textFileSink.path',
+  )
+  assert.throws(
+    () => new TextFileSink(dir.file('x'), { writeMode: 'append' as never }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'textFileSink.writeMode',
+  )
+  assert.throws(
+    () => new TextFileSink(dir.file('x'), { serializer: 'json' as never }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'textFileSink.serializer',
+  )
   assert.is(existsSync(dir.file('x')), false, 'nothing is created by building a sink')
 })
 

@@ -68,7 +68,10 @@ test('reads a 20 MB file through a buffer of bufferSize bytes, never holding mor
   await driver.close()
   assert.is(driver.records.length, lineCount)
   assert.is(driver.records[0], 'line 0000000 abcdefghijklmnopqrstuvwxyz0123456789')
-  assert.is(driver.records[lineCount - 1], `line ${String(lineCount - 1).padStart(7, '0')} abcdefghijklmnopqrstuvwxyz0123456789`)
+  assert.is(
+    driver.records[lineCount - 1],
+    `line ${String(lineCount - 1).padStart(7, '0')} abcdefghijklmnopqrstuvwxyz0123456789`,
+  )
   assert.ok(maxBuffered > 0 && maxBuffered <= bufferSize, `held at most ${bufferSize} bytes (held ${maxBuffered})`)
   assert.is(maxCapacity, bufferSize, 'the buffer never grew')
 })
@@ -85,7 +88,12 @@ test('a snapshot holds the byte offset of the next line, and a restore resumes e
   const splits = first.snapshot()
   await first.close()
   assert.equal(first.records, lines.slice(0, 137))
-  const expectedOffset = Buffer.byteLength(lines.slice(0, 137).map((line, i) => `${line}${i % 3 === 0 ? '\r\n' : '\n'}`).join(''))
+  const expectedOffset = Buffer.byteLength(
+    lines
+      .slice(0, 137)
+      .map((line, i) => `${line}${i % 3 === 0 ? '\r\n' : '\n'}`)
+      .join(''),
+  )
   assert.equal(splits, [{ path, offset: expectedOffset }])
 
   const resumed = await SourceDriver.start(new TextFileSource(path, { bufferSize: 128 }), { restored: splits })
@@ -95,7 +103,11 @@ test('a snapshot holds the byte offset of the next line, and a restore resumes e
   assert.equal(resumed.records, lines.slice(137), 'continues with exactly the next line')
   assert.equal(endSplits, [{ path, offset: Buffer.byteLength(content) }])
 
-  assert.equal(await drainSource(new TextFileSource(path), { restored: endSplits }), [], 'a restore after the end reads nothing')
+  assert.equal(
+    await drainSource(new TextFileSource(path), { restored: endSplits }),
+    [],
+    'a restore after the end reads nothing',
+  )
 })
 
 test('reads the files of a directory in parallel, each file by exactly one subtask', async () => {
@@ -137,10 +149,20 @@ test('rejects a missing path, an unsupported encoding and a corrupt restored spl
   }
   const path = dir.file('config.txt')
   writeFileSync(path, 'x\n')
-  assert.throws(() => new TextFileSource(path, { encoding: 'utf16le' as never }), (e: unknown) => e instanceof ConfigError && e.option === 'readTextFile.encoding')
-  assert.throws(() => new TextFileSource(path, { bufferSize: 0 }), (e: unknown) => e instanceof ConfigError && e.option === 'readTextFile.bufferSize')
   assert.throws(
-    () => new TextFileSource(path).createReader({ subtask: 0, parallelism: 1, processingTime: { now: () => 0, scheduleAt: () => () => {} } }, [{ path, offset: -1 }]),
+    () => new TextFileSource(path, { encoding: 'utf16le' as never }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'readTextFile.encoding',
+  )
+  assert.throws(
+    () => new TextFileSource(path, { bufferSize: 0 }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'readTextFile.bufferSize',
+  )
+  assert.throws(
+    () =>
+      new TextFileSource(path).createReader(
+        { subtask: 0, parallelism: 1, processingTime: { now: () => 0, scheduleAt: () => () => {} } },
+        [{ path, offset: -1 }],
+      ),
     (e: unknown) => e instanceof StateError,
   )
 })

@@ -5,7 +5,18 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ConfigError, ConnectorError } from '../../../lib/errors.js'
 import { createLogger } from '../../../lib/logging.js'
-import { basePathBucketAssigner, bucketingFileSink, csv, csvRow, DefaultRollingPolicy, gzip, jsonLines, OnCheckpointRollingPolicy, textLines, type PartOutput } from '../../../lib/connectors/filesystem/index.js'
+import {
+  basePathBucketAssigner,
+  bucketingFileSink,
+  csv,
+  csvRow,
+  DefaultRollingPolicy,
+  gzip,
+  jsonLines,
+  OnCheckpointRollingPolicy,
+  textLines,
+  type PartOutput,
+} from '../../../lib/connectors/filesystem/index.js'
 import { tempDir, type TempDir } from '../../support/temp-dir.js'
 import { finishedFiles, manualClock, read, writerContext } from './support.js'
 
@@ -21,16 +32,31 @@ test('CSV fields are quoted as RFC 4180 says', () => {
   assert.is(csvRow(['a', 'b,c', 'say "hi"', null, undefined, 3, true], ',', '\n'), 'a,"b,c","say ""hi""",,,3,true\n')
   assert.is(csvRow(['two\nlines', 'cr\rhere', ' spaced '], ',', '\r\n'), '"two\nlines","cr\rhere", spaced \r\n')
   assert.is(csvRow(['a;b', 'a,b'], ';', '\n'), '"a;b";a,b\n', 'the delimiter in use decides')
-  assert.is(csvRow([new Date(Date.UTC(2024, 0, 2, 3, 4, 5)), { k: [1, 2] }], ',', '\n'), '2024-01-02T03:04:05.000Z,"{""k"":[1,2]}"\n')
+  assert.is(
+    csvRow([new Date(Date.UTC(2024, 0, 2, 3, 4, 5)), { k: [1, 2] }], ',', '\n'),
+    '2024-01-02T03:04:05.000Z,"{""k"":[1,2]}"\n',
+  )
 })
 
 test('CSV records are arrays, picked columns, or a row function', () => {
   assert.is(csv<unknown[]>().encode(['x', 1]), 'x,1\n')
-  assert.is(csv<{ id: number; name: string }>({ columns: ['name', 'id'] }).encode({ id: 7, name: 'Ann, Jr.' }), '"Ann, Jr.",7\n')
+  assert.is(
+    csv<{ id: number; name: string }>({ columns: ['name', 'id'] }).encode({ id: 7, name: 'Ann, Jr.' }),
+    '"Ann, Jr.",7\n',
+  )
   assert.is(csv<{ id: number }>({ row: (r) => [r.id, r.id * 2], lineEnding: '\r\n' }).encode({ id: 2 }), '2,4\r\n')
-  assert.throws(() => csv<unknown>().encode({ id: 1 }), (e: unknown) => e instanceof ConnectorError && e.code === 'ERR_ENCODE')
-  assert.throws(() => csv({ delimiter: '"' }), (e: unknown) => e instanceof ConfigError && e.option === 'bucketingFileSink.encoder.delimiter')
-  assert.throws(() => csv({ header: true }), (e: unknown) => e instanceof ConfigError && e.option === 'bucketingFileSink.encoder.header')
+  assert.throws(
+    () => csv<unknown>().encode({ id: 1 }),
+    (e: unknown) => e instanceof ConnectorError && e.code === 'ERR_ENCODE',
+  )
+  assert.throws(
+    () => csv({ delimiter: '"' }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'bucketingFileSink.encoder.delimiter',
+  )
+  assert.throws(
+    () => csv({ header: true }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'bucketingFileSink.encoder.header',
+  )
 })
 
 test('the CSV header is written once at the start of every part file', async () => {
@@ -42,7 +68,12 @@ test('the CSV header is written once at the start of every part file', async () 
     logger: silent,
   })
   const writer = sink.createWriter(writerContext(clock))
-  const rows = [{ id: 1, city: 'Oslo' }, { id: 2, city: 'Rio, RJ' }, { id: 3, city: 'Lima' }, { id: 4, city: 'Kyiv' }]
+  const rows = [
+    { id: 1, city: 'Oslo' },
+    { id: 2, city: 'Rio, RJ' },
+    { id: 3, city: 'Lima' },
+    { id: 4, city: 'Kyiv' },
+  ]
   for (const row of rows) writer.write(row, undefined)
   await writer.snapshotState!(1)
   writer.write({ id: 5, city: 'Bern' }, undefined)
@@ -60,8 +91,14 @@ test('JSON lines: one document per line, line breaks inside strings escaped', ()
   assert.is(line.split('\n').length, 2)
   assert.equal(JSON.parse(line), { text: 'two\nlines', n: 1 })
   assert.is(encoder.encode('plain'), '"plain"\n')
-  assert.throws(() => encoder.encode(undefined), (e: unknown) => e instanceof ConnectorError && e.code === 'ERR_ENCODE')
-  assert.throws(() => encoder.encode({ big: 1n }), (e: unknown) => e instanceof ConnectorError && e.code === 'ERR_ENCODE')
+  assert.throws(
+    () => encoder.encode(undefined),
+    (e: unknown) => e instanceof ConnectorError && e.code === 'ERR_ENCODE',
+  )
+  assert.throws(
+    () => encoder.encode({ big: 1n }),
+    (e: unknown) => e instanceof ConnectorError && e.code === 'ERR_ENCODE',
+  )
   const withReplacer = jsonLines<unknown>({ replacer: (_k, v) => (typeof v === 'bigint' ? v.toString() : v) })
   assert.is(withReplacer.encode({ big: 1n }), '{"big":"1"}\n')
 })
@@ -70,7 +107,10 @@ test('text lines: String(value), or the format function, and a newline', () => {
   assert.is(textLines<unknown>().encode(42), '42\n')
   assert.is(textLines<unknown>().encode(null), 'null\n')
   assert.is(textLines((p: { x: number; y: number }) => `${p.x}\t${p.y}`).encode({ x: 1, y: 2 }), '1\t2\n')
-  assert.throws(() => textLines('%s' as never), (e: unknown) => e instanceof ConfigError && e.option === 'bucketingFileSink.encoder.format')
+  assert.throws(
+    () => textLines('%s' as never),
+    (e: unknown) => e instanceof ConfigError && e.option === 'bucketingFileSink.encoder.format',
+  )
 })
 
 test('gzip output is one complete gzip stream', async () => {
@@ -90,7 +130,10 @@ test('gzip output is one complete gzip stream', async () => {
   const lines = gunzipSync(Buffer.concat(chunks)).toString('utf8').split('\n')
   assert.is(lines.length, 50_001)
   assert.is(lines[49_999], '49999')
-  assert.throws(() => gzip(textLines(), { level: 10 }), (e: unknown) => e instanceof ConfigError && e.option === 'bucketingFileSink.encoder.gzip.level')
+  assert.throws(
+    () => gzip(textLines(), { level: 10 }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'bucketingFileSink.encoder.gzip.level',
+  )
 })
 
 test('gzip through the sink: every finished part decompresses whole, the header inside each', async () => {

@@ -5,7 +5,15 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { StreamEnvironment, map } from '../../../lib/index.js'
 import { createLogger } from '../../../lib/logging.js'
-import { bucketingFileSink, DefaultRollingPolicy, gzip, keyBucketAssigner, OnCheckpointRollingPolicy, textLines, type BucketingFileSinkOptions } from '../../../lib/connectors/filesystem/index.js'
+import {
+  bucketingFileSink,
+  DefaultRollingPolicy,
+  gzip,
+  keyBucketAssigner,
+  OnCheckpointRollingPolicy,
+  textLines,
+  type BucketingFileSinkOptions,
+} from '../../../lib/connectors/filesystem/index.js'
 import { tempDir, type TempDir } from '../../support/temp-dir.js'
 import { finishedFiles, inProgressFiles } from './support.js'
 
@@ -52,16 +60,32 @@ async function runJob(options: BucketingFileSinkOptions<number>, shape: JobShape
   let failed = false
   let restoredStates: number[] = []
   const network = shape.rebalance ? { batchSize: 64, channelCredits: 2 } : {}
-  const env = StreamEnvironment.create({ parallelism: 2, ...network, checkpointing: { intervalMs: 5 }, restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 }, logLevel: 'silent' })
-  const mapped = env.fromSequence(1, N, { uid: 'numbers' }).pipe(map((x: number) => {
-    if (x % 250 === 0) busy(1)
-    if (!failed && (shape.afterCommit ? x >= shape.failAt && x % 250 === 0 && finishedFiles(dir.path).length > 0 : x === shape.failAt)) {
-      failed = true
-      restoredStates = []
-      throw new Error('injected')
-    }
-    return x
-  }, { uid: 'slow' }))
+  const env = StreamEnvironment.create({
+    parallelism: 2,
+    ...network,
+    checkpointing: { intervalMs: 5 },
+    restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 },
+    logLevel: 'silent',
+  })
+  const mapped = env.fromSequence(1, N, { uid: 'numbers' }).pipe(
+    map(
+      (x: number) => {
+        if (x % 250 === 0) busy(1)
+        if (
+          !failed &&
+          (shape.afterCommit
+            ? x >= shape.failAt && x % 250 === 0 && finishedFiles(dir.path).length > 0
+            : x === shape.failAt)
+        ) {
+          failed = true
+          restoredStates = []
+          throw new Error('injected')
+        }
+        return x
+      },
+      { uid: 'slow' },
+    ),
+  )
   const sink = bucketingFileSink(dir.path, { logger: createLogger({ level: 'silent' }), ...options })
   const createWriter = sink.createWriter.bind(sink)
   sink.createWriter = (context, restored) => {
@@ -73,7 +97,10 @@ async function runJob(options: BucketingFileSinkOptions<number>, shape: JobShape
   const result = await job.result
   assert.ok(failed, 'the failure was injected')
   assert.is(result.metrics.restarts, 1)
-  assert.ok(job.checkpoints().some((c) => c.status === 'completed'), 'checkpoints completed')
+  assert.ok(
+    job.checkpoints().some((c) => c.status === 'completed'),
+    'checkpoints completed',
+  )
   return restoredStates
 }
 
@@ -81,29 +108,39 @@ async function runJob(options: BucketingFileSinkOptions<number>, shape: JobShape
 function assertExactlyOnce(lines: string[]) {
   const numbers = lines.map(Number).sort((a, b) => a - b)
   assert.is(numbers.length, N, `${numbers.length} lines for ${N} records`)
-  for (let i = 0; i < N; i++) if (numbers[i] !== i + 1) assert.unreachable(`line ${i}: expected ${i + 1}, found ${numbers[i]}`)
+  for (let i = 0; i < N; i++)
+    if (numbers[i] !== i + 1) assert.unreachable(`line ${i}: expected ${i + 1}, found ${numbers[i]}`)
   assert.equal(inProgressFiles(dir.path), [], 'no in-progress file is left')
 }
 
 test('a failure at a chosen record, sink chained to the source: every record is in exactly one finished file', async () => {
   // With the engine's current source budget this restart is from scratch (no checkpoint completes before
   // record 9,000), which exercises the cleanup of the failed attempt's pre-committed parts.
-  await runJob({
-    encoder: textLines(),
-    bucketAssigner: keyBucketAssigner((x: number) => `mod3=${x % 3}`),
-    rollingPolicy: new DefaultRollingPolicy({ partSizeBytes: 4096 }),
-  }, { failAt: 9_000, afterCommit: false, rebalance: false })
+  await runJob(
+    {
+      encoder: textLines(),
+      bucketAssigner: keyBucketAssigner((x: number) => `mod3=${x % 3}`),
+      rollingPolicy: new DefaultRollingPolicy({ partSizeBytes: 4096 }),
+    },
+    { failAt: 9_000, afterCommit: false, rebalance: false },
+  )
   assertExactlyOnceByBucket()
 })
 
 test('a failure after checkpoints restores the last one: every record is in exactly one finished file', async () => {
-  const restored = await runJob({
-    encoder: textLines(),
-    bucketAssigner: keyBucketAssigner((x: number) => `mod3=${x % 3}`),
-    rollingPolicy: new DefaultRollingPolicy({ partSizeBytes: 4096 }),
-  }, { failAt: 5_000, afterCommit: true, rebalance: true })
+  const restored = await runJob(
+    {
+      encoder: textLines(),
+      bucketAssigner: keyBucketAssigner((x: number) => `mod3=${x % 3}`),
+      rollingPolicy: new DefaultRollingPolicy({ partSizeBytes: 4096 }),
+    },
+    { failAt: 5_000, afterCommit: true, rebalance: true },
+  )
   assert.is(restored.length, 2)
-  assert.ok(restored.every((n) => n > 0), 'both restarted writers were given the checkpoint\'s transactions')
+  assert.ok(
+    restored.every((n) => n > 0),
+    "both restarted writers were given the checkpoint's transactions",
+  )
   assertExactlyOnceByBucket()
 })
 
@@ -122,16 +159,29 @@ function assertExactlyOnceByBucket() {
 }
 
 test('the same with gzip and on-checkpoint rolling: every finished part is a whole gzip stream', async () => {
-  const restored = await runJob({
-    encoder: gzip(textLines()),
-    bucketAssigner: keyBucketAssigner((x: number) => x % 2),
-    rollingPolicy: new OnCheckpointRollingPolicy(),
-    outputFileConfig: { partSuffix: '.gz' },
-  }, { failAt: 5_000, afterCommit: true, rebalance: true })
-  assert.ok(restored.every((n) => n > 0), 'both restarted writers were given the checkpoint\'s transactions')
+  const restored = await runJob(
+    {
+      encoder: gzip(textLines()),
+      bucketAssigner: keyBucketAssigner((x: number) => x % 2),
+      rollingPolicy: new OnCheckpointRollingPolicy(),
+      outputFileConfig: { partSuffix: '.gz' },
+    },
+    { failAt: 5_000, afterCommit: true, rebalance: true },
+  )
+  assert.ok(
+    restored.every((n) => n > 0),
+    "both restarted writers were given the checkpoint's transactions",
+  )
   const files = finishedFiles(dir.path)
   assert.ok(files.every((f) => f.endsWith('.gz')))
-  assertExactlyOnce(files.flatMap((f) => gunzipSync(readFileSync(join(dir.path, f))).toString('utf8').trimEnd().split('\n')))
+  assertExactlyOnce(
+    files.flatMap((f) =>
+      gunzipSync(readFileSync(join(dir.path, f)))
+        .toString('utf8')
+        .trimEnd()
+        .split('\n'),
+    ),
+  )
 })
 
 test.run()

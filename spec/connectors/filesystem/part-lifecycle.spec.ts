@@ -4,7 +4,14 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ConnectorError } from '../../../lib/errors.js'
 import { createLogger } from '../../../lib/logging.js'
-import { basePathBucketAssigner, bucketingFileSink, keyBucketAssigner, LocalFileSystem, OnCheckpointRollingPolicy, type FileSystem } from '../../../lib/connectors/filesystem/index.js'
+import {
+  basePathBucketAssigner,
+  bucketingFileSink,
+  keyBucketAssigner,
+  LocalFileSystem,
+  OnCheckpointRollingPolicy,
+  type FileSystem,
+} from '../../../lib/connectors/filesystem/index.js'
 import { tempDir, type TempDir } from '../../support/temp-dir.js'
 import { waitFor } from '../../support/wait-for.js'
 import { filesUnder, finishedFiles, inProgressFiles, manualClock, read, writerContext } from './support.js'
@@ -52,7 +59,10 @@ test('a part file moves from in-progress to pending on the barrier, and to finis
 
 test('a completion notice for a later checkpoint commits the earlier pending parts too', async () => {
   const clock = manualClock()
-  const writer = bucketingFileSink<string>(dir.path, { bucketAssigner: basePathBucketAssigner(), logger: silent }).createWriter(writerContext(clock))
+  const writer = bucketingFileSink<string>(dir.path, {
+    bucketAssigner: basePathBucketAssigner(),
+    logger: silent,
+  }).createWriter(writerContext(clock))
   writer.write('one', undefined)
   await writer.snapshotState!(1)
   writer.write('two', undefined)
@@ -66,7 +76,11 @@ test('a completion notice for a later checkpoint commits the earlier pending par
 
 test('parts are named <prefix>-<subtask>-<counter><suffix>, one counter per subtask across buckets', async () => {
   const clock = manualClock()
-  const sink = bucketingFileSink<number>(dir.path, { bucketAssigner: keyBucketAssigner((n: number) => (n % 2 === 0 ? 'even' : 'odd')), outputFileConfig: { partPrefix: 'data', partSuffix: '.txt' }, logger: silent })
+  const sink = bucketingFileSink<number>(dir.path, {
+    bucketAssigner: keyBucketAssigner((n: number) => (n % 2 === 0 ? 'even' : 'odd')),
+    outputFileConfig: { partPrefix: 'data', partSuffix: '.txt' },
+    logger: silent,
+  })
   const writer = sink.createWriter(writerContext(clock, 1, 2))
   for (let i = 1; i <= 4; i++) writer.write(i, undefined)
   await writer.snapshotState!(1)
@@ -79,9 +93,13 @@ test('parts are named <prefix>-<subtask>-<counter><suffix>, one counter per subt
   await writer.close()
 })
 
-test('a restore commits the checkpoint\'s pending parts and deletes in-progress files written after it', async () => {
+test("a restore commits the checkpoint's pending parts and deletes in-progress files written after it", async () => {
   const clock = manualClock()
-  const sink = bucketingFileSink<string>(dir.path, { bucketAssigner: basePathBucketAssigner(), writeBufferBytes: 1, logger: silent })
+  const sink = bucketingFileSink<string>(dir.path, {
+    bucketAssigner: basePathBucketAssigner(),
+    writeBufferBytes: 1,
+    logger: silent,
+  })
   const first = sink.createWriter(writerContext(clock))
   first.write('a', undefined)
   first.write('b', undefined)
@@ -130,7 +148,10 @@ test('part counters continue from the checkpoint even when the finished files ha
 
   const second = sink.createWriter(writerContext(clock), checkpoint2)
   await second.ready?.()
-  assert.ok(warnings.some((w) => w.includes('pending part file is gone')), 'the recommit of a vanished part warns')
+  assert.ok(
+    warnings.some((w) => w.includes('pending part file is gone')),
+    'the recommit of a vanished part warns',
+  )
   second.write('c', undefined)
   await second.snapshotState!(3)
   await second.notifyCheckpointComplete!(3)
@@ -155,7 +176,10 @@ test('a repeated commit is recognised as already committed', async () => {
 
 test('a commit refuses to overwrite a finished file of the same name', async () => {
   const clock = manualClock()
-  const writer = bucketingFileSink<string>(dir.path, { bucketAssigner: basePathBucketAssigner(), logger: silent }).createWriter(writerContext(clock))
+  const writer = bucketingFileSink<string>(dir.path, {
+    bucketAssigner: basePathBucketAssigner(),
+    logger: silent,
+  }).createWriter(writerContext(clock))
   await writer.ready?.()
   writer.write('mine', undefined)
   await writer.snapshotState!(1)
@@ -173,7 +197,11 @@ test('a commit refuses to overwrite a finished file of the same name', async () 
 
 test('closing without the end of input aborts the open transaction and keeps the pending parts for the restore', async () => {
   const clock = manualClock()
-  const sink = bucketingFileSink<string>(dir.path, { bucketAssigner: basePathBucketAssigner(), writeBufferBytes: 1, logger: silent })
+  const sink = bucketingFileSink<string>(dir.path, {
+    bucketAssigner: basePathBucketAssigner(),
+    writeBufferBytes: 1,
+    logger: silent,
+  })
   const writer = sink.createWriter(writerContext(clock))
   writer.write('kept', undefined)
   const checkpoint = await writer.snapshotState!(1)
@@ -194,7 +222,11 @@ test('closing without the end of input aborts the open transaction and keeps the
 
 test('without checkpoints, everything is committed at the end of input', async () => {
   const clock = manualClock()
-  const writer = bucketingFileSink<string>(dir.path, { bucketAssigner: keyBucketAssigner((s: string) => s[0]!), rollingPolicy: new OnCheckpointRollingPolicy(), logger: silent }).createWriter(writerContext(clock))
+  const writer = bucketingFileSink<string>(dir.path, {
+    bucketAssigner: keyBucketAssigner((s: string) => s[0]!),
+    rollingPolicy: new OnCheckpointRollingPolicy(),
+    logger: silent,
+  }).createWriter(writerContext(clock))
   for (const word of ['apple', 'avocado', 'banana']) writer.write(word, undefined)
   await writer.flush!(true)
   await writer.close()
@@ -207,7 +239,10 @@ test('a fresh start over existing output continues the counter instead of reusin
   writeFileSync(join(dir.path, 'old', 'part-0-41'), 'earlier run\n')
   writeFileSync(join(dir.path, 'part-1-99'), 'another subtask\n')
   const clock = manualClock()
-  const writer = bucketingFileSink<string>(dir.path, { bucketAssigner: basePathBucketAssigner(), logger: silent }).createWriter(writerContext(clock))
+  const writer = bucketingFileSink<string>(dir.path, {
+    bucketAssigner: basePathBucketAssigner(),
+    logger: silent,
+  }).createWriter(writerContext(clock))
   writer.write('new', undefined)
   await writer.snapshotState!(1)
   await writer.notifyCheckpointComplete!(1)
@@ -219,7 +254,11 @@ test('a fresh start over existing output continues the counter instead of reusin
 test('after a rescale, stale in-progress files are left in place rather than risk deleting a pending part', async () => {
   const clock = manualClock()
   const warnings: string[] = []
-  const sink = bucketingFileSink<string>(dir.path, { bucketAssigner: basePathBucketAssigner(), writeBufferBytes: 1, logger: createLogger({ level: 'warn', write: (l) => warnings.push(l) }) })
+  const sink = bucketingFileSink<string>(dir.path, {
+    bucketAssigner: basePathBucketAssigner(),
+    writeBufferBytes: 1,
+    logger: createLogger({ level: 'warn', write: (l) => warnings.push(l) }),
+  })
   const first = sink.createWriter(writerContext(clock, 0, 2))
   first.write('a', undefined)
   const checkpoint = await first.snapshotState!(1)
@@ -238,12 +277,18 @@ test('a restart in the same process without a checkpoint deletes what the failed
   const clock = manualClock()
   const foreign = '.part-0-77.inprogress.00000000-0000-4000-8000-000000000000'
   writeFileSync(join(dir.path, foreign), 'another process, maybe a savepoint still to restore\n')
-  const sink = bucketingFileSink<string>(dir.path, { bucketAssigner: basePathBucketAssigner(), writeBufferBytes: 1, logger: silent })
+  const sink = bucketingFileSink<string>(dir.path, {
+    bucketAssigner: basePathBucketAssigner(),
+    writeBufferBytes: 1,
+    logger: silent,
+  })
   const failed = sink.createWriter(writerContext(clock))
   failed.write('a', undefined)
   await failed.snapshotState!(1) // pre-committed; the checkpoint never completes
   failed.write('b', undefined)
-  await waitFor(() => inProgressFiles(dir.path).length === 3, { description: 'pending part, open part and the foreign file' })
+  await waitFor(() => inProgressFiles(dir.path).length === 3, {
+    description: 'pending part, open part and the foreign file',
+  })
 
   const restarted = sink.createWriter(writerContext(clock)) // no checkpoint: the sources start again
   await restarted.ready?.()
@@ -263,7 +308,11 @@ test('a restart in the same process without a checkpoint deletes what the failed
 
 test('ready() pauses the input while more than maxBufferedBytes are held, and resumes once they are written', async () => {
   const clock = manualClock()
-  const writer = bucketingFileSink<string>(dir.path, { bucketAssigner: keyBucketAssigner((s: string) => s[0]!), maxBufferedBytes: 1_000, logger: silent }).createWriter(writerContext(clock))
+  const writer = bucketingFileSink<string>(dir.path, {
+    bucketAssigner: keyBucketAssigner((s: string) => s[0]!),
+    maxBufferedBytes: 1_000,
+    logger: silent,
+  }).createWriter(writerContext(clock))
   await writer.ready?.()
   assert.is(writer.ready?.(), undefined)
   // 26 buckets, each far below writeBufferBytes (64 KiB): only the limit makes them write.
@@ -275,7 +324,13 @@ test('ready() pauses the input while more than maxBufferedBytes are held, and re
   await writer.snapshotState!(1)
   await writer.notifyCheckpointComplete!(1)
   assert.is(finishedFiles(dir.path).length, 26)
-  assert.is(finishedFiles(dir.path).map((f) => read(dir.path, f)).join('').split('\n').length - 1, 2_600)
+  assert.is(
+    finishedFiles(dir.path)
+      .map((f) => read(dir.path, f))
+      .join('')
+      .split('\n').length - 1,
+    2_600,
+  )
   await writer.close()
 })
 
@@ -284,14 +339,23 @@ test('a store that fails makes the pre-commit fail, so the checkpoint fails inst
   const local = new LocalFileSystem()
   let creates = 0
   const flaky: FileSystem = {
-    name: 'flaky', rename: (a, b) => local.rename(a, b), exists: (p) => local.exists(p), list: (d) => local.list(d), delete: (p, o) => local.delete(p, o),
-    mkdirs: (p) => local.mkdirs(p), join: (...s) => local.join(...s),
+    name: 'flaky',
+    rename: (a, b) => local.rename(a, b),
+    exists: (p) => local.exists(p),
+    list: (d) => local.list(d),
+    delete: (p, o) => local.delete(p, o),
+    mkdirs: (p) => local.mkdirs(p),
+    join: (...s) => local.join(...s),
     create: async (path, options) => {
       if (++creates === 2) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })
       return local.create(path, options)
     },
   }
-  const writer = bucketingFileSink<string>(dir.path, { fileSystem: flaky, bucketAssigner: keyBucketAssigner((s: string) => s), logger: silent }).createWriter(writerContext(clock))
+  const writer = bucketingFileSink<string>(dir.path, {
+    fileSystem: flaky,
+    bucketAssigner: keyBucketAssigner((s: string) => s),
+    logger: silent,
+  }).createWriter(writerContext(clock))
   writer.write('x', undefined)
   writer.write('y', undefined)
   try {
@@ -308,7 +372,9 @@ test('a store that fails makes the pre-commit fail, so the checkpoint fails inst
 
 test('a bucket directory moved away by a consumer is made again for late records', async () => {
   const clock = manualClock()
-  const writer = bucketingFileSink<string>(dir.path, { bucketAssigner: () => 'hour=10', logger: silent }).createWriter(writerContext(clock))
+  const writer = bucketingFileSink<string>(dir.path, { bucketAssigner: () => 'hour=10', logger: silent }).createWriter(
+    writerContext(clock),
+  )
   writer.write('on time', undefined)
   await writer.snapshotState!(1)
   await writer.notifyCheckpointComplete!(1)

@@ -2,7 +2,15 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ConfigError } from '../../../lib/errors.js'
 import { createLogger } from '../../../lib/logging.js'
-import { basePathBucketAssigner, bucketingFileSink, DefaultRollingPolicy, gzip, jsonLines, OnCheckpointRollingPolicy, textLines } from '../../../lib/connectors/filesystem/index.js'
+import {
+  basePathBucketAssigner,
+  bucketingFileSink,
+  DefaultRollingPolicy,
+  gzip,
+  jsonLines,
+  OnCheckpointRollingPolicy,
+  textLines,
+} from '../../../lib/connectors/filesystem/index.js'
 import { tempDir, type TempDir } from '../../support/temp-dir.js'
 import { waitFor } from '../../support/wait-for.js'
 import { finishedFiles, inProgressFiles, manualClock, read, writerContext } from './support.js'
@@ -15,13 +23,20 @@ test.before.each(() => {
 })
 test.after.each(() => dir.remove())
 
-const contents = (path: string) => finishedFiles(path).sort((a, b) => counter(a) - counter(b)).map((f) => read(path, f))
+const contents = (path: string) =>
+  finishedFiles(path)
+    .sort((a, b) => counter(a) - counter(b))
+    .map((f) => read(path, f))
 const counter = (name: string) => Number(name.slice(name.lastIndexOf('-') + 1))
 
 test('rolls a part once it holds partSizeBytes', async () => {
   const clock = manualClock()
   const rollingPolicy = new DefaultRollingPolicy({ partSizeBytes: 10 })
-  const writer = bucketingFileSink<string>(dir.path, { bucketAssigner: basePathBucketAssigner(), rollingPolicy, logger: silent }).createWriter(writerContext(clock))
+  const writer = bucketingFileSink<string>(dir.path, {
+    bucketAssigner: basePathBucketAssigner(),
+    rollingPolicy,
+    logger: silent,
+  }).createWriter(writerContext(clock))
   for (const word of ['aaaa', 'bbbb', 'cccc', 'dddd', 'eeee']) writer.write(word, undefined) // 5 bytes each
   await writer.snapshotState!(1)
   await writer.notifyCheckpointComplete!(1)
@@ -32,7 +47,11 @@ test('rolls a part once it holds partSizeBytes', async () => {
 test('rolls a part rolloverIntervalMs after it was started, checked on write', async () => {
   const clock = manualClock()
   const rollingPolicy = new DefaultRollingPolicy({ rolloverIntervalMs: 1_000, inactivityIntervalMs: 1_000_000 })
-  const writer = bucketingFileSink<string>(dir.path, { bucketAssigner: basePathBucketAssigner(), rollingPolicy, logger: silent }).createWriter(writerContext(clock))
+  const writer = bucketingFileSink<string>(dir.path, {
+    bucketAssigner: basePathBucketAssigner(),
+    rollingPolicy,
+    logger: silent,
+  }).createWriter(writerContext(clock))
   writer.write('t0', undefined)
   clock.t += 500
   writer.write('t500', undefined)
@@ -49,7 +68,12 @@ test('rolls a part rolloverIntervalMs after it was started, checked on write', a
 test('an inactive part is rolled by the periodic bucket check, and stays hidden until the checkpoint completes', async () => {
   const clock = manualClock()
   const rollingPolicy = new DefaultRollingPolicy({ inactivityIntervalMs: 500 })
-  const writer = bucketingFileSink<string>(dir.path, { bucketAssigner: basePathBucketAssigner(), rollingPolicy, bucketCheckIntervalMs: 100, logger: silent }).createWriter(writerContext(clock))
+  const writer = bucketingFileSink<string>(dir.path, {
+    bucketAssigner: basePathBucketAssigner(),
+    rollingPolicy,
+    bucketCheckIntervalMs: 100,
+    logger: silent,
+  }).createWriter(writerContext(clock))
   await writer.ready?.()
   writer.write('early', undefined)
   clock.t += 400
@@ -58,20 +82,31 @@ test('an inactive part is rolled by the periodic bucket check, and stays hidden 
   assert.is(clock.fire(), 1, 'it was scheduled again')
   // 500 ms without a record: the check closed the part. Its bytes reach the file only by that close
   // (they are far below writeBufferBytes), and the file stays hidden.
-  await waitFor(() => inProgressFiles(dir.path).length === 1 && read(dir.path, inProgressFiles(dir.path)[0]!) === 'early\n', { description: 'the rolled part written out' })
+  await waitFor(
+    () => inProgressFiles(dir.path).length === 1 && read(dir.path, inProgressFiles(dir.path)[0]!) === 'early\n',
+    { description: 'the rolled part written out' },
+  )
   assert.equal(finishedFiles(dir.path), [])
   writer.write('late', undefined)
   await writer.snapshotState!(1)
   await writer.notifyCheckpointComplete!(1)
   assert.equal(contents(dir.path), ['early\n', 'late\n'])
   await writer.close()
-  assert.ok(clock.timers.every((t) => t.cancelled), 'closing cancels the check timer')
+  assert.ok(
+    clock.timers.every((t) => t.cancelled),
+    'closing cancels the check timer',
+  )
 })
 
 test('an active part is not rolled by the periodic check', async () => {
   const clock = manualClock()
   const rollingPolicy = new DefaultRollingPolicy({ inactivityIntervalMs: 500, rolloverIntervalMs: 10_000 })
-  const writer = bucketingFileSink<string>(dir.path, { bucketAssigner: basePathBucketAssigner(), rollingPolicy, bucketCheckIntervalMs: 100, logger: silent }).createWriter(writerContext(clock))
+  const writer = bucketingFileSink<string>(dir.path, {
+    bucketAssigner: basePathBucketAssigner(),
+    rollingPolicy,
+    bucketCheckIntervalMs: 100,
+    logger: silent,
+  }).createWriter(writerContext(clock))
   for (let i = 0; i < 10; i++) {
     writer.write(`r${i}`, undefined)
     clock.t += 100
@@ -87,7 +122,11 @@ test('every checkpoint rolls the open parts, whatever the policy', async () => {
   for (const rollingPolicy of [new OnCheckpointRollingPolicy(), new DefaultRollingPolicy()]) {
     const clock = manualClock()
     const path = `${dir.path}/${rollingPolicy.name}`
-    const writer = bucketingFileSink<string>(path, { bucketAssigner: basePathBucketAssigner(), rollingPolicy, logger: silent }).createWriter(writerContext(clock))
+    const writer = bucketingFileSink<string>(path, {
+      bucketAssigner: basePathBucketAssigner(),
+      rollingPolicy,
+      logger: silent,
+    }).createWriter(writerContext(clock))
     writer.write('1', undefined)
     writer.write('2', undefined)
     await writer.snapshotState!(1)
@@ -101,7 +140,11 @@ test('every checkpoint rolls the open parts, whatever the policy', async () => {
 
 test('OnCheckpointRollingPolicy never rolls between checkpoints and sets no timer', async () => {
   const clock = manualClock()
-  const writer = bucketingFileSink<string>(dir.path, { bucketAssigner: basePathBucketAssigner(), rollingPolicy: new OnCheckpointRollingPolicy(), logger: silent }).createWriter(writerContext(clock))
+  const writer = bucketingFileSink<string>(dir.path, {
+    bucketAssigner: basePathBucketAssigner(),
+    rollingPolicy: new OnCheckpointRollingPolicy(),
+    logger: silent,
+  }).createWriter(writerContext(clock))
   for (let i = 0; i < 1000; i++) {
     writer.write('x'.repeat(100), undefined)
     clock.t += 1000
@@ -123,18 +166,53 @@ test('bad options are refused with a ConfigError naming the option', () => {
     }
     throw new Error('no ConfigError')
   }
-  assert.is(option(() => new DefaultRollingPolicy({ partSizeBytes: 0 })), 'bucketingFileSink.rollingPolicy.partSizeBytes')
-  assert.is(option(() => new DefaultRollingPolicy({ rolloverIntervalMs: -1 })), 'bucketingFileSink.rollingPolicy.rolloverIntervalMs')
-  assert.is(option(() => new DefaultRollingPolicy({ inactivityIntervalMs: 1.5 })), 'bucketingFileSink.rollingPolicy.inactivityIntervalMs')
-  assert.is(option(() => bucketingFileSink(dir.path, { encoder: gzip(textLines()), rollingPolicy: new DefaultRollingPolicy() })), 'bucketingFileSink.rollingPolicy')
-  assert.is(option(() => bucketingFileSink(dir.path, { rollingPolicy: {} as never })), 'bucketingFileSink.rollingPolicy')
-  assert.is(option(() => bucketingFileSink(dir.path, { bucketCheckIntervalMs: 0 })), 'bucketingFileSink.bucketCheckIntervalMs')
-  assert.is(option(() => bucketingFileSink(dir.path, { partSize: 1 } as never)), 'bucketingFileSink.partSize')
-  assert.is(option(() => bucketingFileSink('', {})), 'bucketingFileSink.basePath')
-  assert.is(option(() => bucketingFileSink(dir.path, { outputFileConfig: { partPrefix: 'a/b' } })), 'bucketingFileSink.outputFileConfig.partPrefix')
-  assert.is(option(() => bucketingFileSink(dir.path, { bucketAssigner: 'hourly' as never })), 'bucketingFileSink.bucketAssigner')
+  assert.is(
+    option(() => new DefaultRollingPolicy({ partSizeBytes: 0 })),
+    'bucketingFileSink.rollingPolicy.partSizeBytes',
+  )
+  assert.is(
+    option(() => new DefaultRollingPolicy({ rolloverIntervalMs: -1 })),
+    'bucketingFileSink.rollingPolicy.rolloverIntervalMs',
+  )
+  assert.is(
+    option(() => new DefaultRollingPolicy({ inactivityIntervalMs: 1.5 })),
+    'bucketingFileSink.rollingPolicy.inactivityIntervalMs',
+  )
+  assert.is(
+    option(() =>
+      bucketingFileSink(dir.path, { encoder: gzip(textLines()), rollingPolicy: new DefaultRollingPolicy() }),
+    ),
+    'bucketingFileSink.rollingPolicy',
+  )
+  assert.is(
+    option(() => bucketingFileSink(dir.path, { rollingPolicy: {} as never })),
+    'bucketingFileSink.rollingPolicy',
+  )
+  assert.is(
+    option(() => bucketingFileSink(dir.path, { bucketCheckIntervalMs: 0 })),
+    'bucketingFileSink.bucketCheckIntervalMs',
+  )
+  assert.is(
+    option(() => bucketingFileSink(dir.path, { partSize: 1 } as never)),
+    'bucketingFileSink.partSize',
+  )
+  assert.is(
+    option(() => bucketingFileSink('', {})),
+    'bucketingFileSink.basePath',
+  )
+  assert.is(
+    option(() => bucketingFileSink(dir.path, { outputFileConfig: { partPrefix: 'a/b' } })),
+    'bucketingFileSink.outputFileConfig.partPrefix',
+  )
+  assert.is(
+    option(() => bucketingFileSink(dir.path, { bucketAssigner: 'hourly' as never })),
+    'bucketingFileSink.bucketAssigner',
+  )
   // A bulk encoder defaults to on-checkpoint rolling.
-  assert.instance(bucketingFileSink(dir.path, { encoder: gzip(jsonLines()) }).settings.rollingPolicy, OnCheckpointRollingPolicy)
+  assert.instance(
+    bucketingFileSink(dir.path, { encoder: gzip(jsonLines()) }).settings.rollingPolicy,
+    OnCheckpointRollingPolicy,
+  )
 })
 
 test.run()

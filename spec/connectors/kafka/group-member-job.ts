@@ -18,12 +18,32 @@ if (output === undefined) {
   process.exit(2)
 }
 const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent', checkpointing: { intervalMs: 50 } })
-env.fromSource(kafkaSource<KafkaRecord<string | null, string | null, string>>({
-  brokers: brokers!.split(','), topics: topic!, groupId: groupId!, assignment: 'consumer-group', deserializer: 'string',
-  fetchMaxWaitMs: 20, sessionTimeoutMs: 6_000,
-  onPartitionsAssigned: ({ subtask, partitions }) => void process.stdout.write(`assigned ${subtask} ${partitions.join(' ')}\n`),
-}), { uid: 'kafka' })
-  .sinkTo({ name: 'file', guarantee: 'at-least-once', createWriter: () => ({ write: (r: KafkaRecord<string | null, string | null, string>) => appendFileSync(output, `${r.value}\n`), close() {} }) }, { uid: 'file' })
+env
+  .fromSource(
+    kafkaSource<KafkaRecord<string | null, string | null, string>>({
+      brokers: brokers!.split(','),
+      topics: topic!,
+      groupId: groupId!,
+      assignment: 'consumer-group',
+      deserializer: 'string',
+      fetchMaxWaitMs: 20,
+      sessionTimeoutMs: 6_000,
+      onPartitionsAssigned: ({ subtask, partitions }) =>
+        void process.stdout.write(`assigned ${subtask} ${partitions.join(' ')}\n`),
+    }),
+    { uid: 'kafka' },
+  )
+  .sinkTo(
+    {
+      name: 'file',
+      guarantee: 'at-least-once',
+      createWriter: () => ({
+        write: (r: KafkaRecord<string | null, string | null, string>) => appendFileSync(output, `${r.value}\n`),
+        close() {},
+      }),
+    },
+    { uid: 'file' },
+  )
 const job = env.executeAsync('group member')
 void job.running.then(() => process.stdout.write('running\n'))
 process.on('SIGTERM', () => {

@@ -19,7 +19,10 @@ type Step = { join: number[] } | { crash: string }
 function scriptedKafka(steps: Step[]): { kafka: Kafka; runs: () => number; crash: (message: string) => void } {
   let runs = 0
   const events = new EventEmitter()
-  const crash = (message: string) => events.emit('crash', { payload: { error: Object.assign(new Error(message), { retriable: false }), restart: false } })
+  const crash = (message: string) =>
+    events.emit('crash', {
+      payload: { error: Object.assign(new Error(message), { retriable: false }), restart: false },
+    })
   const consumer = {
     events: { GROUP_JOIN: 'group_join', CRASH: 'crash' },
     on: (name: string, listener: (event: unknown) => void) => events.on(name, listener),
@@ -66,7 +69,11 @@ Membership('after repeated lost memberships the source fails with the cause', as
   const { membership, failures } = member(kafka)
   await membership.start()
   // Backoff 250, 500, 1000, 2000, 4000 ms before the sixth failure gives up.
-  await waitFor(() => failures.length === 1, { timeoutMs: 12_000, intervalMs: 20, description: () => `${runs()} joins, ${failures.length} failures` })
+  await waitFor(() => failures.length === 1, {
+    timeoutMs: 12_000,
+    intervalMs: 20,
+    description: () => `${runs()} joins, ${failures.length} failures`,
+  })
   assert.equal(runs(), 6, 'the first join and five rejoins')
   assert.match(failures[0]!.message, /membership lost 6 times in a row: INVALID_REQUEST/)
   await membership.stop()

@@ -25,26 +25,48 @@ Kill.after(async () => {
   await mock.stop()
 })
 
-Kill('SIGKILL mid-stream and a restart on the same checkpoint directory: the committed output equals the input exactly', async () => {
-  await produce(mock.brokers, 'kill-in', range(30_000).map((i) => ({ value: String(i), partition: i % 4 })))
-  const dir = tempDir('sluice-kafka-kill-')
-  try {
-    const args = [mock.brokers.join(','), 'kill-in', 'kill-out', dir.path]
-    const first = await runJobProcess(SCRIPT, args, { after: 'checkpoint', checkpoints: 2, delayMs: 15 })
-    assert.ok(first.killed, `the first process was killed: ${first.lines.filter((l) => !l.startsWith('txn')).join(', ')} ${first.stderr}`)
-    const second = await runJobProcess(SCRIPT, args, undefined)
-    assert.is(second.code, 0, `the second process finished: ${second.stderr}`)
-    const events = [...first.lines, ...second.lines].filter((l) => l.startsWith('txn ')).map((l) => JSON.parse(l.slice(4)) as KafkaTransactionEvent)
-    const committed = new Set(events.filter((e) => e.type === 'committed' || e.type === 'recovered').map((e) => e.producerId))
-    const log = await readLog(mock.brokers, 'kill-out')
-    const values = log.filter((r) => committed.has(r.producerId)).map((r) => Number(r.value))
-    assert.equal(ascending(values), range(30_000), 'the committed transactions hold every input record once')
-    const secondEvents = second.lines.filter((l) => l.startsWith('txn ')).map((l) => JSON.parse(l.slice(4)) as KafkaTransactionEvent)
-    assert.ok(secondEvents.some((e) => e.type === 'recovered' || e.type === 'committed'), 'the restarted process committed')
-    assert.ok(first.lines.some((l) => l.startsWith('checkpoint ')) && !second.lines.includes('fresh'), 'it restored from a checkpoint')
-  } finally {
-    dir.remove()
-  }
-})
+Kill(
+  'SIGKILL mid-stream and a restart on the same checkpoint directory: the committed output equals the input exactly',
+  async () => {
+    await produce(
+      mock.brokers,
+      'kill-in',
+      range(30_000).map((i) => ({ value: String(i), partition: i % 4 })),
+    )
+    const dir = tempDir('sluice-kafka-kill-')
+    try {
+      const args = [mock.brokers.join(','), 'kill-in', 'kill-out', dir.path]
+      const first = await runJobProcess(SCRIPT, args, { after: 'checkpoint', checkpoints: 2, delayMs: 15 })
+      assert.ok(
+        first.killed,
+        `the first process was killed: ${first.lines.filter((l) => !l.startsWith('txn')).join(', ')} ${first.stderr}`,
+      )
+      const second = await runJobProcess(SCRIPT, args, undefined)
+      assert.is(second.code, 0, `the second process finished: ${second.stderr}`)
+      const events = [...first.lines, ...second.lines]
+        .filter((l) => l.startsWith('txn '))
+        .map((l) => JSON.parse(l.slice(4)) as KafkaTransactionEvent)
+      const committed = new Set(
+        events.filter((e) => e.type === 'committed' || e.type === 'recovered').map((e) => e.producerId),
+      )
+      const log = await readLog(mock.brokers, 'kill-out')
+      const values = log.filter((r) => committed.has(r.producerId)).map((r) => Number(r.value))
+      assert.equal(ascending(values), range(30_000), 'the committed transactions hold every input record once')
+      const secondEvents = second.lines
+        .filter((l) => l.startsWith('txn '))
+        .map((l) => JSON.parse(l.slice(4)) as KafkaTransactionEvent)
+      assert.ok(
+        secondEvents.some((e) => e.type === 'recovered' || e.type === 'committed'),
+        'the restarted process committed',
+      )
+      assert.ok(
+        first.lines.some((l) => l.startsWith('checkpoint ')) && !second.lines.includes('fresh'),
+        'it restored from a checkpoint',
+      )
+    } finally {
+      dir.remove()
+    }
+  },
+)
 
 Kill.run()

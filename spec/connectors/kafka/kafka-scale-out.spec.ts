@@ -34,7 +34,19 @@ interface Member {
 }
 
 function startMember(output: string): Member {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'spec/connectors/kafka/group-member-job.ts', mock.brokers.join(','), 'spread', 'spreaders', output], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'spec/connectors/kafka/group-member-job.ts',
+      mock.brokers.join(','),
+      'spread',
+      'spreaders',
+      output,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
   const member: Member = { child, lines: [], stderr: '' }
   let partial = ''
   child.stdout!.setEncoding('utf8').on('data', (text: string) => {
@@ -53,25 +65,53 @@ function assignments(member: Member): Map<string, string[]> {
   for (const line of member.lines) {
     if (!line.startsWith('assigned ')) continue
     const [, subtask, ...partitions] = line.split(' ')
-    latest.set(subtask!, partitions.filter((p) => p !== ''))
+    latest.set(
+      subtask!,
+      partitions.filter((p) => p !== ''),
+    )
   }
   return latest
 }
 
-const lines = (file: string): string[] => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : [])
+const lines = (file: string): string[] =>
+  existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+    : []
 
 ScaleOut('two processes in one consumer group split the partitions and together write every record once', async () => {
   const dir = tempDir('sluice-kafka-group-')
   const members = [startMember(dir.file('a.txt')), startMember(dir.file('b.txt'))]
   try {
     // Both processes' subtasks hold partitions, and together each of the six exactly once.
-    await waitFor(() => {
-      const held = members.flatMap((m) => [...assignments(m).values()])
-      const all = held.flat()
-      return members.every((m) => [...assignments(m).values()].some((p) => p.length > 0)) && all.length === 6 && new Set(all).size === 6
-    }, { timeoutMs: 45_000, intervalMs: 50, description: () => `the group split the partitions over both processes: ${members.map((m) => m.lines.join(' | ') + m.stderr).join(' || ')}` })
-    await produce(mock.brokers, 'spread', range(3_000).map((i) => ({ value: String(i), partition: i % 6 })))
-    await waitFor(() => lines(dir.file('a.txt')).length + lines(dir.file('b.txt')).length >= 3_000, { timeoutMs: 15_000, intervalMs: 50, description: 'all records written' })
+    await waitFor(
+      () => {
+        const held = members.flatMap((m) => [...assignments(m).values()])
+        const all = held.flat()
+        return (
+          members.every((m) => [...assignments(m).values()].some((p) => p.length > 0)) &&
+          all.length === 6 &&
+          new Set(all).size === 6
+        )
+      },
+      {
+        timeoutMs: 45_000,
+        intervalMs: 50,
+        description: () =>
+          `the group split the partitions over both processes: ${members.map((m) => m.lines.join(' | ') + m.stderr).join(' || ')}`,
+      },
+    )
+    await produce(
+      mock.brokers,
+      'spread',
+      range(3_000).map((i) => ({ value: String(i), partition: i % 6 })),
+    )
+    await waitFor(() => lines(dir.file('a.txt')).length + lines(dir.file('b.txt')).length >= 3_000, {
+      timeoutMs: 15_000,
+      intervalMs: 50,
+      description: 'all records written',
+    })
     const a = lines(dir.file('a.txt')).map(Number)
     const b = lines(dir.file('b.txt')).map(Number)
     assert.ok(a.length > 0 && b.length > 0, `both processes wrote records (${a.length} and ${b.length})`)
@@ -81,14 +121,19 @@ ScaleOut('two processes in one consumer group split the partitions and together 
     for (const p of partitionsOf(a)) assert.not.ok(partitionsOf(b).has(p), `partition ${p} read by one process`)
   } finally {
     for (const m of members) m.child.kill('SIGTERM')
-    await Promise.all(members.map((m) => new Promise<void>((resolve) => {
-      if (m.child.exitCode !== null || m.child.signalCode !== null) return resolve()
-      const timer = setTimeout(() => m.child.kill('SIGKILL'), 5_000)
-      m.child.once('exit', () => {
-        clearTimeout(timer)
-        resolve()
-      })
-    })))
+    await Promise.all(
+      members.map(
+        (m) =>
+          new Promise<void>((resolve) => {
+            if (m.child.exitCode !== null || m.child.signalCode !== null) return resolve()
+            const timer = setTimeout(() => m.child.kill('SIGKILL'), 5_000)
+            m.child.once('exit', () => {
+              clearTimeout(timer)
+              resolve()
+            })
+          }),
+      ),
+    )
     dir.remove()
   }
 })

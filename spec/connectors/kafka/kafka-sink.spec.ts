@@ -30,182 +30,342 @@ Sink.after(async () => {
   await mock.stop()
 })
 
-const checkpointed = (parallelism = 2, intervalMs = 20) => StreamEnvironment.create({ parallelism, logLevel: 'silent', checkpointing: { intervalMs }, restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 } })
+const checkpointed = (parallelism = 2, intervalMs = 20) =>
+  StreamEnvironment.create({
+    parallelism,
+    logLevel: 'silent',
+    checkpointing: { intervalMs },
+    restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 },
+  })
 
 /** A map that fails once, at the record `failAt`, slowing down so checkpoints fall between records. */
-function failOnce<T>(failAt: (value: T, seen: number) => boolean, slowEvery = 50): { op: ReturnType<typeof map<T, T>>; failed: () => boolean } {
+function failOnce<T>(
+  failAt: (value: T, seen: number) => boolean,
+  slowEvery = 50,
+): { op: ReturnType<typeof map<T, T>>; failed: () => boolean } {
   let failed = false
   let seen = 0
-  const op = map((v: T) => {
-    if (++seen % slowEvery === 0) busy(1)
-    if (!failed && failAt(v, seen)) {
-      failed = true
-      throw new Error('injected')
-    }
-    return v
-  }, { uid: 'faulty' })
+  const op = map(
+    (v: T) => {
+      if (++seen % slowEvery === 0) busy(1)
+      if (!failed && failAt(v, seen)) {
+        failed = true
+        throw new Error('injected')
+      }
+      return v
+    },
+    { uid: 'faulty' },
+  )
   return { op, failed: () => failed }
 }
 
 /** The values of the records written by transactions that were committed (live or after a restore). */
 function committedValues(log: LoggedRecord[], events: KafkaTransactionEvent[]): number[] {
-  const committed = new Set(events.filter((e) => e.type === 'committed' || e.type === 'recovered').map((e) => e.producerId))
+  const committed = new Set(
+    events.filter((e) => e.type === 'committed' || e.type === 'recovered').map((e) => e.producerId),
+  )
   return ascending(log.filter((r) => committed.has(r.producerId)).map((r) => Number(r.value)))
 }
 
-Sink('at-least-once: every record arrives with its key, headers and timestamp, in the partition the partitioner chose', async () => {
-  await mock.createTopic('alo-basic', 3)
-  const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
-  env.fromCollection(range(1_000), { uid: 'src' }).sinkTo(kafkaSink<number>({
-    brokers, topic: 'alo-basic',
-    serializer: (n) => ({ key: `k${n}`, value: String(n), headers: { parity: n % 2 === 0 ? 'even' : 'odd' }, timestamp: 1_000_000 + n }),
-    partitioner: ({ value, partitionCount }) => value % partitionCount,
-  }), { uid: 'sink' })
-  await env.execute()
-  const log = await readLog(brokers, 'alo-basic')
-  assert.equal(ascending(log.map((r) => Number(r.value))), range(1_000))
-  for (const r of log) {
-    const n = Number(r.value)
-    assert.equal([r.partition, r.key, r.headers.parity, r.timestamp], [n % 3, `k${n}`, n % 2 === 0 ? 'even' : 'odd', 1_000_000 + n])
-  }
-})
+Sink(
+  'at-least-once: every record arrives with its key, headers and timestamp, in the partition the partitioner chose',
+  async () => {
+    await mock.createTopic('alo-basic', 3)
+    const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
+    env.fromCollection(range(1_000), { uid: 'src' }).sinkTo(
+      kafkaSink<number>({
+        brokers,
+        topic: 'alo-basic',
+        serializer: (n) => ({
+          key: `k${n}`,
+          value: String(n),
+          headers: { parity: n % 2 === 0 ? 'even' : 'odd' },
+          timestamp: 1_000_000 + n,
+        }),
+        partitioner: ({ value, partitionCount }) => value % partitionCount,
+      }),
+      { uid: 'sink' },
+    )
+    await env.execute()
+    const log = await readLog(brokers, 'alo-basic')
+    assert.equal(ascending(log.map((r) => Number(r.value))), range(1_000))
+    for (const r of log) {
+      const n = Number(r.value)
+      assert.equal(
+        [r.partition, r.key, r.headers.parity, r.timestamp],
+        [n % 3, `k${n}`, n % 2 === 0 ? 'even' : 'odd', 1_000_000 + n],
+      )
+    }
+  },
+)
 
 Sink('at-least-once loses nothing across a restore (records after the checkpoint may repeat)', async () => {
   await mock.createTopic('alo-restore', 2)
   const env = checkpointed()
   const fail = failOnce<number>((_v, seen) => seen === 3_000)
-  env.fromSequence(0, 5_999, { uid: 'src' }).pipe(fail.op).sinkTo(kafkaSink<number>({ brokers, topic: 'alo-restore', lingerMs: 1 }), { uid: 'sink' })
+  env
+    .fromSequence(0, 5_999, { uid: 'src' })
+    .pipe(fail.op)
+    .sinkTo(kafkaSink<number>({ brokers, topic: 'alo-restore', lingerMs: 1 }), { uid: 'sink' })
   const result = await env.execute()
   assert.ok(fail.failed() && result.metrics.restarts === 1, 'failed once and restarted')
   const values = (await readLog(brokers, 'alo-restore')).map((r) => Number(r.value))
-  assert.equal([...new Set(values)].sort((a, b) => a - b), range(6_000), 'every record at least once')
+  assert.equal(
+    [...new Set(values)].sort((a, b) => a - b),
+    range(6_000),
+    'every record at least once',
+  )
 })
 
-Sink('exactly-once: one transaction per checkpoint; across a failure the committed transactions hold the input exactly', async () => {
-  await mock.createTopic('eo-restore', 3)
-  const events: KafkaTransactionEvent[] = []
-  // Fail once the open transaction has records in the log, so the abort has something to hide.
-  const sentBy = new Set<string>()
-  const kafka = client(brokers)
-  const producer = kafka.producer.bind(kafka)
-  ;(kafka as { producer: Kafka['producer'] }).producer = (config) => {
-    const p = producer(config)
-    const transaction = p.transaction.bind(p)
-    p.transaction = async () => {
-      const t = await transaction()
-      const sendBatch = t.sendBatch.bind(t)
-      t.sendBatch = async (batch) => {
-        const result = await sendBatch(batch)
-        sentBy.add(config!.transactionalId!)
-        return result
+Sink(
+  'exactly-once: one transaction per checkpoint; across a failure the committed transactions hold the input exactly',
+  async () => {
+    await mock.createTopic('eo-restore', 3)
+    const events: KafkaTransactionEvent[] = []
+    // Fail once the open transaction has records in the log, so the abort has something to hide.
+    const sentBy = new Set<string>()
+    const kafka = client(brokers)
+    const producer = kafka.producer.bind(kafka)
+    ;(kafka as { producer: Kafka['producer'] }).producer = (config) => {
+      const p = producer(config)
+      const transaction = p.transaction.bind(p)
+      p.transaction = async () => {
+        const t = await transaction()
+        const sendBatch = t.sendBatch.bind(t)
+        t.sendBatch = async (batch) => {
+          const result = await sendBatch(batch)
+          sentBy.add(config!.transactionalId!)
+          return result
+        }
+        return t
       }
-      return t
+      return p
     }
-    return p
-  }
-  const preCommitted = new Set<string>()
-  // Several turns of records per checkpoint, so sends of the open transaction complete between them.
-  const env = checkpointed(2, 100)
-  // The sequence is split in halves, 0..3999 to subtask 0: fail in a subtask whose open transaction has records in the log.
-  const openWithRecords = (subtask: number) => [...sentBy].some((id) => id.split('-')[2] === String(subtask) && !preCommitted.has(id))
-  const fail = failOnce<number>((v, seen) => seen > 4_000 && openWithRecords(v < 4_000 ? 0 : 1), 10)
-  env.fromSequence(0, 7_999, { uid: 'src' }).pipe(fail.op)
-    .sinkTo(kafkaSink<number>({ client: kafka, topic: 'eo-restore', guarantee: 'exactly-once', transactionalIdPrefix: 'eo-restore', batchSize: 5, maxInFlightRecords: 100, transactionListener: (e) => {
-      events.push(e)
-      if (e.type === 'pre-committed') preCommitted.add(e.transactionalId)
-    } }), { uid: 'sink' })
-  const job = env.executeAsync()
-  const result = await job.result
-  assert.ok(fail.failed() && result.metrics.restarts === 1, 'failed once and restarted')
-  const log = await readLog(brokers, 'eo-restore')
-  assert.equal(committedValues(log, events), range(8_000), 'the committed transactions hold every record once')
-  assert.ok(log.length > 8_000, `records of the aborted transaction are in the log too (${log.length}): the mock keeps them visible`)
-  const committed = events.filter((e) => e.type === 'committed' || e.type === 'recovered')
-  const aborted = events.filter((e) => e.type === 'aborted')
-  assert.ok(aborted.some((e) => e.records > 0), 'the transaction open at the failure was aborted')
-  // Every committed transaction was pre-committed on a barrier; ids name subtask and checkpoint.
-  for (const e of committed) {
-    assert.ok(events.some((p) => p.type === 'pre-committed' && p.transactionalId === e.transactionalId && p.producerId === e.producerId), `${e.transactionalId} was pre-committed`)
-    assert.match(e.transactionalId, /^eo-restore-[01]-\d+$/)
-  }
-  const checkpoints = job.checkpoints().filter((c) => c.status === 'completed').length
-  for (const subtask of ['0', '1']) {
-    const count = committed.filter((e) => e.records > 0 && e.transactionalId.split('-')[2] === subtask).length
-    assert.ok(count >= 2 && count <= checkpoints + 1, `subtask ${subtask}: ${count} transactions with records for ${checkpoints} checkpoints (at most one per checkpoint, plus the end of input)`)
-  }
-  // A transaction may be committed again after the restore (commits are idempotent), never a different one under its id.
-  for (const e of committed) assert.ok(committed.every((x) => x.producerId !== e.producerId || x.transactionalId === e.transactionalId), `producer ${e.producerId} belongs to one transaction`)
-  assert.ok(events.some((e) => e.type === 'recovered'), 'the restored writers committed what the checkpoint recorded as pre-committed')
-  // Log records per producer match the transaction's record count.
-  for (const e of committed) assert.is(log.filter((r) => r.producerId === e.producerId).length, e.records, `${e.transactionalId} holds ${e.records} records`)
-})
+    const preCommitted = new Set<string>()
+    // Several turns of records per checkpoint, so sends of the open transaction complete between them.
+    const env = checkpointed(2, 100)
+    // The sequence is split in halves, 0..3999 to subtask 0: fail in a subtask whose open transaction has records in the log.
+    const openWithRecords = (subtask: number) =>
+      [...sentBy].some((id) => id.split('-')[2] === String(subtask) && !preCommitted.has(id))
+    const fail = failOnce<number>((v, seen) => seen > 4_000 && openWithRecords(v < 4_000 ? 0 : 1), 10)
+    env
+      .fromSequence(0, 7_999, { uid: 'src' })
+      .pipe(fail.op)
+      .sinkTo(
+        kafkaSink<number>({
+          client: kafka,
+          topic: 'eo-restore',
+          guarantee: 'exactly-once',
+          transactionalIdPrefix: 'eo-restore',
+          batchSize: 5,
+          maxInFlightRecords: 100,
+          transactionListener: (e) => {
+            events.push(e)
+            if (e.type === 'pre-committed') preCommitted.add(e.transactionalId)
+          },
+        }),
+        { uid: 'sink' },
+      )
+    const job = env.executeAsync()
+    const result = await job.result
+    assert.ok(fail.failed() && result.metrics.restarts === 1, 'failed once and restarted')
+    const log = await readLog(brokers, 'eo-restore')
+    assert.equal(committedValues(log, events), range(8_000), 'the committed transactions hold every record once')
+    assert.ok(
+      log.length > 8_000,
+      `records of the aborted transaction are in the log too (${log.length}): the mock keeps them visible`,
+    )
+    const committed = events.filter((e) => e.type === 'committed' || e.type === 'recovered')
+    const aborted = events.filter((e) => e.type === 'aborted')
+    assert.ok(
+      aborted.some((e) => e.records > 0),
+      'the transaction open at the failure was aborted',
+    )
+    // Every committed transaction was pre-committed on a barrier; ids name subtask and checkpoint.
+    for (const e of committed) {
+      assert.ok(
+        events.some(
+          (p) => p.type === 'pre-committed' && p.transactionalId === e.transactionalId && p.producerId === e.producerId,
+        ),
+        `${e.transactionalId} was pre-committed`,
+      )
+      assert.match(e.transactionalId, /^eo-restore-[01]-\d+$/)
+    }
+    const checkpoints = job.checkpoints().filter((c) => c.status === 'completed').length
+    for (const subtask of ['0', '1']) {
+      const count = committed.filter((e) => e.records > 0 && e.transactionalId.split('-')[2] === subtask).length
+      assert.ok(
+        count >= 2 && count <= checkpoints + 1,
+        `subtask ${subtask}: ${count} transactions with records for ${checkpoints} checkpoints (at most one per checkpoint, plus the end of input)`,
+      )
+    }
+    // A transaction may be committed again after the restore (commits are idempotent), never a different one under its id.
+    for (const e of committed)
+      assert.ok(
+        committed.every((x) => x.producerId !== e.producerId || x.transactionalId === e.transactionalId),
+        `producer ${e.producerId} belongs to one transaction`,
+      )
+    assert.ok(
+      events.some((e) => e.type === 'recovered'),
+      'the restored writers committed what the checkpoint recorded as pre-committed',
+    )
+    // Log records per producer match the transaction's record count.
+    for (const e of committed)
+      assert.is(
+        log.filter((r) => r.producerId === e.producerId).length,
+        e.records,
+        `${e.transactionalId} holds ${e.records} records`,
+      )
+  },
+)
 
-Sink('the window after a completed checkpoint: a crash before the commit is finished by the restored job, by producer id and epoch', async () => {
-  await mock.createTopic('eo-window', 2)
-  const events: KafkaTransactionEvent[] = []
-  let crashed = false
-  class CrashingSink extends KafkaTransactionalSink<number> {
-    protected override commit(transaction: KafkaTransaction) {
-      // The checkpoint is complete and the transaction pre-committed: the process "dies" before committing.
-      if (!crashed && transaction.records > 0) {
-        crashed = true
-        return Promise.reject(new Error('crash before commit'))
+Sink(
+  'the window after a completed checkpoint: a crash before the commit is finished by the restored job, by producer id and epoch',
+  async () => {
+    await mock.createTopic('eo-window', 2)
+    const events: KafkaTransactionEvent[] = []
+    let crashed = false
+    class CrashingSink extends KafkaTransactionalSink<number> {
+      protected override commit(transaction: KafkaTransaction) {
+        // The checkpoint is complete and the transaction pre-committed: the process "dies" before committing.
+        if (!crashed && transaction.records > 0) {
+          crashed = true
+          return Promise.reject(new Error('crash before commit'))
+        }
+        return super.commit(transaction)
       }
-      return super.commit(transaction)
     }
-  }
-  const env = checkpointed(1)
-  let seen = 0
-  env.fromSequence(0, 2_999, { uid: 'src' }).pipe(map((v: number) => {
-    if (++seen % 50 === 0) busy(1)
-    return v
-  }, { uid: 'slow' })).sinkTo(new CrashingSink({ brokers, topic: 'eo-window', transactionalIdPrefix: 'eo-window', transactionListener: (e) => events.push(e) }), { uid: 'sink' })
-  const result = await env.execute()
-  assert.ok(crashed && result.metrics.restarts >= 1, 'the commit crashed and the job restarted')
-  const recovered = events.filter((e) => e.type === 'recovered')
-  assert.ok(recovered.length >= 1 && recovered.some((e) => e.records > 0), 'the restored writer committed the pre-committed transaction by producer id and epoch')
-  for (const r of recovered) assert.ok(events.some((e) => e.type === 'pre-committed' && e.transactionalId === r.transactionalId && e.producerId === r.producerId && e.producerEpoch === r.producerEpoch), `${r.transactionalId}: the same producer id and epoch`)
-  assert.equal(committedValues(await readLog(brokers, 'eo-window'), events), range(3_000))
-})
+    const env = checkpointed(1)
+    let seen = 0
+    env
+      .fromSequence(0, 2_999, { uid: 'src' })
+      .pipe(
+        map(
+          (v: number) => {
+            if (++seen % 50 === 0) busy(1)
+            return v
+          },
+          { uid: 'slow' },
+        ),
+      )
+      .sinkTo(
+        new CrashingSink({
+          brokers,
+          topic: 'eo-window',
+          transactionalIdPrefix: 'eo-window',
+          transactionListener: (e) => events.push(e),
+        }),
+        { uid: 'sink' },
+      )
+    const result = await env.execute()
+    assert.ok(crashed && result.metrics.restarts >= 1, 'the commit crashed and the job restarted')
+    const recovered = events.filter((e) => e.type === 'recovered')
+    assert.ok(
+      recovered.length >= 1 && recovered.some((e) => e.records > 0),
+      'the restored writer committed the pre-committed transaction by producer id and epoch',
+    )
+    for (const r of recovered)
+      assert.ok(
+        events.some(
+          (e) =>
+            e.type === 'pre-committed' &&
+            e.transactionalId === r.transactionalId &&
+            e.producerId === r.producerId &&
+            e.producerEpoch === r.producerEpoch,
+        ),
+        `${r.transactionalId}: the same producer id and epoch`,
+      )
+    assert.equal(committedValues(await readLog(brokers, 'eo-window'), events), range(3_000))
+  },
+)
 
-Sink('a restored writer aborts what an earlier run left open after the checkpoint before it opens a transaction', async () => {
-  await mock.createTopic('eo-lingering', 1)
-  const created: string[] = []
-  const kafka = client(brokers)
-  const producer = kafka.producer.bind(kafka)
-  ;(kafka as { producer: Kafka['producer'] }).producer = (config) => {
-    if (config?.transactionalId !== undefined) created.push(config.transactionalId)
-    return producer(config)
-  }
-  const sink = new KafkaTransactionalSink<number>({ client: kafka, topic: 'eo-lingering', transactionalIdPrefix: 'lg' })
-  const context = { subtask: 1, parallelism: 2, processingTime: systemProcessingTime }
-  // The state of subtask 1 at checkpoint 7 of an earlier run with parallelism 4: subtask 1 now takes over old subtasks 1 and 3.
-  const restored = [1, 3].flatMap((s) => [
-    { pending: { checkpointId: 7, transaction: { v: 1, transactionalId: `lg-${s}-7`, subtask: s, parallelism: 4, n: 7, checkpointId: 7, records: 0 } } },
-    { open: { v: 1, transactionalId: `lg-${s}-8`, subtask: s, parallelism: 4, n: 8, checkpointId: 7, records: 0 } },
-  ])
-  const writer = sink.createWriter(context, restored)
-  writer.write(1, undefined)
-  await writer.snapshotState!(8)
-  await writer.notifyCheckpointComplete!(8)
-  await writer.close()
-  const firstOwn = created.indexOf('lg-1-8', created.indexOf('lg-1-10') + 1)
-  assert.equal(created.slice(0, 6), ['lg-1-8', 'lg-1-9', 'lg-1-10', 'lg-3-8', 'lg-3-9', 'lg-3-10'], 'ids after checkpoint 7 probed for old subtasks 1 and 3')
-  assert.ok(firstOwn >= 6, `the writer's own first transaction (lg-1-8) opened after the probes: ${created.join(', ')}`)
-  assert.not.ok(created.includes('lg-1-7') || created.includes('lg-3-7'), 'pre-committed transactions are never re-initialised (that would abort them)')
-  const log = await readLog(brokers, 'eo-lingering')
-  assert.equal(log.map((r) => r.value), ['1'])
-})
+Sink(
+  'a restored writer aborts what an earlier run left open after the checkpoint before it opens a transaction',
+  async () => {
+    await mock.createTopic('eo-lingering', 1)
+    const created: string[] = []
+    const kafka = client(brokers)
+    const producer = kafka.producer.bind(kafka)
+    ;(kafka as { producer: Kafka['producer'] }).producer = (config) => {
+      if (config?.transactionalId !== undefined) created.push(config.transactionalId)
+      return producer(config)
+    }
+    const sink = new KafkaTransactionalSink<number>({
+      client: kafka,
+      topic: 'eo-lingering',
+      transactionalIdPrefix: 'lg',
+    })
+    const context = { subtask: 1, parallelism: 2, processingTime: systemProcessingTime }
+    // The state of subtask 1 at checkpoint 7 of an earlier run with parallelism 4: subtask 1 now takes over old subtasks 1 and 3.
+    const restored = [1, 3].flatMap((s) => [
+      {
+        pending: {
+          checkpointId: 7,
+          transaction: {
+            v: 1,
+            transactionalId: `lg-${s}-7`,
+            subtask: s,
+            parallelism: 4,
+            n: 7,
+            checkpointId: 7,
+            records: 0,
+          },
+        },
+      },
+      { open: { v: 1, transactionalId: `lg-${s}-8`, subtask: s, parallelism: 4, n: 8, checkpointId: 7, records: 0 } },
+    ])
+    const writer = sink.createWriter(context, restored)
+    writer.write(1, undefined)
+    await writer.snapshotState!(8)
+    await writer.notifyCheckpointComplete!(8)
+    await writer.close()
+    const firstOwn = created.indexOf('lg-1-8', created.indexOf('lg-1-10') + 1)
+    assert.equal(
+      created.slice(0, 6),
+      ['lg-1-8', 'lg-1-9', 'lg-1-10', 'lg-3-8', 'lg-3-9', 'lg-3-10'],
+      'ids after checkpoint 7 probed for old subtasks 1 and 3',
+    )
+    assert.ok(
+      firstOwn >= 6,
+      `the writer's own first transaction (lg-1-8) opened after the probes: ${created.join(', ')}`,
+    )
+    assert.not.ok(
+      created.includes('lg-1-7') || created.includes('lg-3-7'),
+      'pre-committed transactions are never re-initialised (that would abort them)',
+    )
+    const log = await readLog(brokers, 'eo-lingering')
+    assert.equal(
+      log.map((r) => r.value),
+      ['1'],
+    )
+  },
+)
 
-Sink('warns when the transaction timeout is shorter than the checkpoint interval plus the longest restart', async () => {
-  const warnings: string[] = []
-  const logger: Logger = { debug() {}, info() {}, warn: (m) => void warnings.push(m), error() {}, child: () => logger }
-  const sink = new KafkaTransactionalSink<number>({ brokers, topic: 'x', transactionalIdPrefix: 'warn', transactionTimeoutMs: 20_000, checkpointIntervalMs: 10_000, maxRestartMs: 15_000 })
-  const writer = sink.createWriter({ subtask: 0, parallelism: 1, processingTime: systemProcessingTime, logger })
-  await writer.close()
-  assert.is(warnings.length, 1)
-  assert.match(warnings[0]!, /transactionTimeoutMs is shorter than checkpoint interval \+ maxRestartMs/)
-})
+Sink(
+  'warns when the transaction timeout is shorter than the checkpoint interval plus the longest restart',
+  async () => {
+    const warnings: string[] = []
+    const logger: Logger = {
+      debug() {},
+      info() {},
+      warn: (m) => void warnings.push(m),
+      error() {},
+      child: () => logger,
+    }
+    const sink = new KafkaTransactionalSink<number>({
+      brokers,
+      topic: 'x',
+      transactionalIdPrefix: 'warn',
+      transactionTimeoutMs: 20_000,
+      checkpointIntervalMs: 10_000,
+      maxRestartMs: 15_000,
+    })
+    const writer = sink.createWriter({ subtask: 0, parallelism: 1, processingTime: systemProcessingTime, logger })
+    await writer.close()
+    assert.is(warnings.length, 1)
+    assert.match(warnings[0]!, /transactionTimeoutMs is shorter than checkpoint interval \+ maxRestartMs/)
+  },
+)
 
 Sink('bad options are refused when the job is built, naming the option', () => {
   const option = (f: () => unknown): string | undefined => {
@@ -216,12 +376,30 @@ Sink('bad options are refused when the job is built, naming the option', () => {
     }
     return undefined
   }
-  assert.is(option(() => kafkaSink({ brokers, topic: '' })), 'kafkaSink.topic')
-  assert.is(option(() => kafkaSink({ brokers, topic: 't', guarantee: 'exactly-once' })), 'kafkaSink.transactionalIdPrefix')
-  assert.is(option(() => kafkaSink({ brokers, topic: 't', guarantee: 'maybe' as never })), 'kafkaSink.guarantee')
-  assert.is(option(() => kafkaSink({ brokers, topic: 't', partitioner: 'sticky' as never })), 'kafkaSink.partitioner')
-  assert.is(option(() => kafkaSink({ brokers, topic: 't', acks: 0 as never })), 'kafkaSink.acks')
-  assert.is(option(() => kafkaSink({ brokers: [], topic: 't' })), 'kafkaSink.brokers')
+  assert.is(
+    option(() => kafkaSink({ brokers, topic: '' })),
+    'kafkaSink.topic',
+  )
+  assert.is(
+    option(() => kafkaSink({ brokers, topic: 't', guarantee: 'exactly-once' })),
+    'kafkaSink.transactionalIdPrefix',
+  )
+  assert.is(
+    option(() => kafkaSink({ brokers, topic: 't', guarantee: 'maybe' as never })),
+    'kafkaSink.guarantee',
+  )
+  assert.is(
+    option(() => kafkaSink({ brokers, topic: 't', partitioner: 'sticky' as never })),
+    'kafkaSink.partitioner',
+  )
+  assert.is(
+    option(() => kafkaSink({ brokers, topic: 't', acks: 0 as never })),
+    'kafkaSink.acks',
+  )
+  assert.is(
+    option(() => kafkaSink({ brokers: [], topic: 't' })),
+    'kafkaSink.brokers',
+  )
 })
 
 Sink.run()

@@ -32,15 +32,33 @@ type StringRecord = KafkaRecord<string | null, string | null, string>
 
 /** A sink that hands every record to `f` (in this process). */
 function collect<T>(f: (value: T) => unknown): Sink<T> {
-  return { name: 'collect', guarantee: 'at-least-once', createWriter: () => ({ write: (v: T) => void f(v), close() {} }) }
+  return {
+    name: 'collect',
+    guarantee: 'at-least-once',
+    createWriter: () => ({ write: (v: T) => void f(v), close() {} }),
+  }
 }
 
 Source('reads every partition once, split over the subtasks, with key, headers and the record timestamp', async () => {
   await mock.createTopic('split', 5)
   const t0 = Date.now() - 60_000
-  await produce(brokers, 'split', range(3_000).map((i) => ({ key: `k${i % 7}`, value: String(i), partition: i % 5, headers: { n: String(i) }, timestamp: String(t0 + i) })))
+  await produce(
+    brokers,
+    'split',
+    range(3_000).map((i) => ({
+      key: `k${i % 7}`,
+      value: String(i),
+      partition: i % 5,
+      headers: { n: String(i) },
+      timestamp: String(t0 + i),
+    })),
+  )
   const env = StreamEnvironment.create({ parallelism: 3, logLevel: 'silent' })
-  const out = (await env.fromSource(kafkaSource<StringRecord>({ brokers, topics: 'split', deserializer: 'string', stopAt: 'latest' }), { uid: 'k' }).executeAndCollect()) as StringRecord[]
+  const out = (await env
+    .fromSource(kafkaSource<StringRecord>({ brokers, topics: 'split', deserializer: 'string', stopAt: 'latest' }), {
+      uid: 'k',
+    })
+    .executeAndCollect()) as StringRecord[]
   assert.equal(ascending(out.map((r) => Number(r.value))), range(3_000))
   const r = out.find((x) => x.value === '42')!
   assert.equal([r.topic, r.partition, r.key, r.headers.n, r.timestamp], ['split', 2, 'k0', '42', t0 + 42])
@@ -51,72 +69,147 @@ Source('reads every partition once, split over the subtasks, with key, headers a
   }
 })
 
-Source('a failure mid-stream restores the checkpointed offsets: the exactly-once file sink holds the input exactly', async () => {
-  await mock.createTopic('restore', 4)
-  await produce(brokers, 'restore', range(6_000).map((i) => ({ value: String(i), partition: i % 4 })))
-  const dir = tempDir('sluice-kafka-')
-  try {
-    const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent', checkpointing: { intervalMs: 20 }, restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 } })
-    let failed = false
-    let seen = 0
-    env.fromSource(kafkaSource<StringRecord>({ brokers, topics: 'restore', deserializer: 'string', fetchMaxWaitMs: 20, maxBufferedRecords: 500 }), { uid: 'kafka' })
-      .pipe(map((r: StringRecord) => {
-        if (++seen % 50 === 0) busy(1)
-        // Fail once a checkpoint has completed (a finished part file exists) and records follow it.
-        if (!failed && seen > 3_000 && seen % 100 === 0 && finishedLines(dir.path).length > 0) {
-          failed = true
-          throw new Error('injected')
-        }
-        return r.value!
-      }, { uid: 'faulty' }))
-      .sinkTo(bucketingFileSink<string>(dir.path), { uid: 'files' })
-    const job = env.executeAsync()
-    await waitFor(() => failed, { timeoutMs: 20_000, description: 'the failure was injected' })
-    // Records written after the restore are read too.
-    await produce(brokers, 'restore', range(2_000).map((i) => ({ value: String(6_000 + i), partition: i % 4 })))
-    await waitFor(() => finishedLines(dir.path).length >= 8_000, { timeoutMs: 20_000, intervalMs: 50, description: 'all 8000 records committed' })
-    const restarts = job.metrics().restarts
-    await job.cancel()
-    assert.ok(restarts >= 1, 'the job restarted')
-    assert.equal(ascending(finishedLines(dir.path).map(Number)), range(8_000))
-  } finally {
-    dir.remove()
-  }
-})
+Source(
+  'a failure mid-stream restores the checkpointed offsets: the exactly-once file sink holds the input exactly',
+  async () => {
+    await mock.createTopic('restore', 4)
+    await produce(
+      brokers,
+      'restore',
+      range(6_000).map((i) => ({ value: String(i), partition: i % 4 })),
+    )
+    const dir = tempDir('sluice-kafka-')
+    try {
+      const env = StreamEnvironment.create({
+        parallelism: 2,
+        logLevel: 'silent',
+        checkpointing: { intervalMs: 20 },
+        restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 },
+      })
+      let failed = false
+      let seen = 0
+      env
+        .fromSource(
+          kafkaSource<StringRecord>({
+            brokers,
+            topics: 'restore',
+            deserializer: 'string',
+            fetchMaxWaitMs: 20,
+            maxBufferedRecords: 500,
+          }),
+          { uid: 'kafka' },
+        )
+        .pipe(
+          map(
+            (r: StringRecord) => {
+              if (++seen % 50 === 0) busy(1)
+              // Fail once a checkpoint has completed (a finished part file exists) and records follow it.
+              if (!failed && seen > 3_000 && seen % 100 === 0 && finishedLines(dir.path).length > 0) {
+                failed = true
+                throw new Error('injected')
+              }
+              return r.value!
+            },
+            { uid: 'faulty' },
+          ),
+        )
+        .sinkTo(bucketingFileSink<string>(dir.path), { uid: 'files' })
+      const job = env.executeAsync()
+      await waitFor(() => failed, { timeoutMs: 20_000, description: 'the failure was injected' })
+      // Records written after the restore are read too.
+      await produce(
+        brokers,
+        'restore',
+        range(2_000).map((i) => ({ value: String(6_000 + i), partition: i % 4 })),
+      )
+      await waitFor(() => finishedLines(dir.path).length >= 8_000, {
+        timeoutMs: 20_000,
+        intervalMs: 50,
+        description: 'all 8000 records committed',
+      })
+      const restarts = job.metrics().restarts
+      await job.cancel()
+      assert.ok(restarts >= 1, 'the job restarted')
+      assert.equal(ascending(finishedLines(dir.path).map(Number)), range(8_000))
+    } finally {
+      dir.remove()
+    }
+  },
+)
 
-Source('start positions: earliest, latest, specific offsets with fallback, committed with fallback, timestamp', async () => {
-  await mock.createTopic('starts', 2)
-  await produce(brokers, 'starts', range(20).map((i) => ({ value: String(i), partition: i % 2 })))
-  const read = async (options: Parameters<typeof kafkaSource<StringRecord>>[0]): Promise<number[]> => {
-    const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
-    const out = (await env.fromSource(kafkaSource<StringRecord>({ brokers, topics: 'starts', deserializer: 'string', stopAt: 'latest', ...options }), { uid: 'k' }).executeAndCollect()) as StringRecord[]
-    return ascending(out.map((r) => Number(r.value)))
-  }
-  assert.equal(await read({ startFrom: 'earliest' }), range(20))
-  assert.equal(await read({ startFrom: 'latest' }), [])
-  // Partition 0 holds the even values at offsets 0..9: offset 7 is value 14. Partition 1 falls back to latest.
-  assert.equal(await read({ startFrom: StartPositions.offsets({ 'starts:0': 7 }, 'latest') }), [14, 16, 18])
-  // The group committed offset 8 on partition 1 (values 17, 19 remain); partition 0 has none: earliest.
-  const admin = client(brokers).admin()
-  await admin.connect()
-  const { commitGroupOffsets, createCluster } = await import('../../../lib/connectors/kafka/kafka-internals.js')
-  const cluster = createCluster(client(brokers))
-  await cluster.connect()
-  await commitGroupOffsets(cluster, 'starts-group', [{ topic: 'starts', partition: 1, offset: 8 }])
-  await cluster.disconnect()
-  await admin.disconnect()
-  assert.equal(await read({ groupId: 'starts-group', commitOffsetsOnCheckpoint: false, startFrom: StartPositions.committed('earliest') }), [0, 2, 4, 6, 8, 10, 12, 14, 16, 17, 18, 19])
-  // The mock answers ListOffsets-by-timestamp with the end offset, whatever the timestamp: this checks
-  // the request flow (a timestamp in the future gives nothing) — real-broker semantics are Kafka's.
-  assert.equal(await read({ startFrom: StartPositions.timestamp(Date.now() + 3_600_000) }), [])
-})
+Source(
+  'start positions: earliest, latest, specific offsets with fallback, committed with fallback, timestamp',
+  async () => {
+    await mock.createTopic('starts', 2)
+    await produce(
+      brokers,
+      'starts',
+      range(20).map((i) => ({ value: String(i), partition: i % 2 })),
+    )
+    const read = async (options: Parameters<typeof kafkaSource<StringRecord>>[0]): Promise<number[]> => {
+      const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
+      const out = (await env
+        .fromSource(
+          kafkaSource<StringRecord>({
+            brokers,
+            topics: 'starts',
+            deserializer: 'string',
+            stopAt: 'latest',
+            ...options,
+          }),
+          { uid: 'k' },
+        )
+        .executeAndCollect()) as StringRecord[]
+      return ascending(out.map((r) => Number(r.value)))
+    }
+    assert.equal(await read({ startFrom: 'earliest' }), range(20))
+    assert.equal(await read({ startFrom: 'latest' }), [])
+    // Partition 0 holds the even values at offsets 0..9: offset 7 is value 14. Partition 1 falls back to latest.
+    assert.equal(await read({ startFrom: StartPositions.offsets({ 'starts:0': 7 }, 'latest') }), [14, 16, 18])
+    // The group committed offset 8 on partition 1 (values 17, 19 remain); partition 0 has none: earliest.
+    const admin = client(brokers).admin()
+    await admin.connect()
+    const { commitGroupOffsets, createCluster } = await import('../../../lib/connectors/kafka/kafka-internals.js')
+    const cluster = createCluster(client(brokers))
+    await cluster.connect()
+    await commitGroupOffsets(cluster, 'starts-group', [{ topic: 'starts', partition: 1, offset: 8 }])
+    await cluster.disconnect()
+    await admin.disconnect()
+    assert.equal(
+      await read({
+        groupId: 'starts-group',
+        commitOffsetsOnCheckpoint: false,
+        startFrom: StartPositions.committed('earliest'),
+      }),
+      [0, 2, 4, 6, 8, 10, 12, 14, 16, 17, 18, 19],
+    )
+    // The mock answers ListOffsets-by-timestamp with the end offset, whatever the timestamp: this checks
+    // the request flow (a timestamp in the future gives nothing) — real-broker semantics are Kafka's.
+    assert.equal(await read({ startFrom: StartPositions.timestamp(Date.now() + 3_600_000) }), [])
+  },
+)
 
 Source('a topic that matches the pattern and is created while the job runs is read from its first record', async () => {
   await mock.createTopic('disc-a', 2)
-  await produce(brokers, 'disc-a', range(10).map((i) => ({ value: `a${i}`, partition: i % 2 })))
+  await produce(
+    brokers,
+    'disc-a',
+    range(10).map((i) => ({ value: `a${i}`, partition: i % 2 })),
+  )
   const seen = new Set<string>()
   const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
-  env.fromSource(kafkaSource<StringRecord>({ brokers, topicPattern: /^disc-/, deserializer: 'string', startFrom: 'latest', partitionDiscoveryIntervalMs: 50, fetchMaxWaitMs: 20 }), { uid: 'k' })
+  env
+    .fromSource(
+      kafkaSource<StringRecord>({
+        brokers,
+        topicPattern: /^disc-/,
+        deserializer: 'string',
+        startFrom: 'latest',
+        partitionDiscoveryIntervalMs: 50,
+        fetchMaxWaitMs: 20,
+      }),
+      { uid: 'k' },
+    )
     .sinkTo(collect((r: StringRecord) => seen.add(r.value!)))
   const job = env.executeAsync()
   await job.running
@@ -124,33 +217,79 @@ Source('a topic that matches the pattern and is created while the job runs is re
   await waitFor(() => seen.has('a-live'), { timeoutMs: 10_000, description: 'a record written after the start' })
   // Written before the reader found the topic: 'startFrom: latest' applies only to the first assignment.
   await mock.createTopic('disc-b', 3)
-  await produce(brokers, 'disc-b', range(6).map((i) => ({ value: `b${i}`, partition: i % 3 })))
-  await waitFor(() => range(6).every((i) => seen.has(`b${i}`)), { timeoutMs: 10_000, description: 'every record of the new topic' })
+  await produce(
+    brokers,
+    'disc-b',
+    range(6).map((i) => ({ value: `b${i}`, partition: i % 3 })),
+  )
+  await waitFor(() => range(6).every((i) => seen.has(`b${i}`)), {
+    timeoutMs: 10_000,
+    description: 'every record of the new topic',
+  })
   await job.cancel()
-  assert.not.ok([...seen].some((v) => /^a\d$/.test(v)), 'startFrom latest skipped the records of the first assignment')
+  assert.not.ok(
+    [...seen].some((v) => /^a\d$/.test(v)),
+    'startFrom latest skipped the records of the first assignment',
+  )
 })
 
-Source('partitions that appear while the job runs are read from their first record (a listed topic created later)', async () => {
-  // librdkafka's mock cannot add partitions to an existing topic (no CreatePartitions): the partitions
-  // appear here by creating the listed topic; discovery treats both the same way (new partitions start
-  // at their earliest offset).
-  const seen = new Set<string>()
-  const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
-  env.fromSource(kafkaSource<StringRecord>({ brokers, topics: ['grow-a', 'grow-b'], deserializer: 'string', partitionDiscoveryIntervalMs: 50, fetchMaxWaitMs: 20 }), { uid: 'k' })
-    .sinkTo(collect((r: StringRecord) => seen.add(`${r.topic}/${r.partition}/${r.value}`)))
-  const job = env.executeAsync()
-  await job.running
-  await mock.createTopic('grow-b', 3)
-  await produce(brokers, 'grow-b', range(9).map((i) => ({ value: String(i), partition: i % 3 })))
-  await waitFor(() => seen.size === 9, { timeoutMs: 10_000, description: `records of the three new partitions (have ${[...seen].join(', ')})` })
-  await job.cancel()
-  assert.equal([...seen].sort(), range(9).map((i) => `grow-b/${i % 3}/${i}`).sort())
-})
+Source(
+  'partitions that appear while the job runs are read from their first record (a listed topic created later)',
+  async () => {
+    // librdkafka's mock cannot add partitions to an existing topic (no CreatePartitions): the partitions
+    // appear here by creating the listed topic; discovery treats both the same way (new partitions start
+    // at their earliest offset).
+    const seen = new Set<string>()
+    const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
+    env
+      .fromSource(
+        kafkaSource<StringRecord>({
+          brokers,
+          topics: ['grow-a', 'grow-b'],
+          deserializer: 'string',
+          partitionDiscoveryIntervalMs: 50,
+          fetchMaxWaitMs: 20,
+        }),
+        { uid: 'k' },
+      )
+      .sinkTo(collect((r: StringRecord) => seen.add(`${r.topic}/${r.partition}/${r.value}`)))
+    const job = env.executeAsync()
+    await job.running
+    await mock.createTopic('grow-b', 3)
+    await produce(
+      brokers,
+      'grow-b',
+      range(9).map((i) => ({ value: String(i), partition: i % 3 })),
+    )
+    await waitFor(() => seen.size === 9, {
+      timeoutMs: 10_000,
+      description: `records of the three new partitions (have ${[...seen].join(', ')})`,
+    })
+    await job.cancel()
+    assert.equal(
+      [...seen].sort(),
+      range(9)
+        .map((i) => `grow-b/${i % 3}/${i}`)
+        .sort(),
+    )
+  },
+)
 
 Source('fetching pauses while the buffer is full and resumes as the job takes records', async () => {
   await mock.createTopic('pause', 2)
-  await produce(brokers, 'pause', range(2_000).map((i) => ({ value: String(i), partition: i % 2 })))
-  const reader = kafkaSource({ brokers, topics: 'pause', maxBufferedRecords: 100, fetchMaxWaitMs: 10, maxPartitionFetchBytes: 4096, fetchMaxBytes: 8192 }).createReader(readerContext())
+  await produce(
+    brokers,
+    'pause',
+    range(2_000).map((i) => ({ value: String(i), partition: i % 2 })),
+  )
+  const reader = kafkaSource({
+    brokers,
+    topics: 'pause',
+    maxBufferedRecords: 100,
+    fetchMaxWaitMs: 10,
+    maxPartitionFetchBytes: 4096,
+    fetchMaxBytes: 8192,
+  }).createReader(readerContext())
   await reader.start()
   try {
     await waitFor(() => reader.pauseCount > 0, { timeoutMs: 5_000, description: 'fetching paused' })
@@ -160,9 +299,14 @@ Source('fetching pauses while the buffer is full and resumes as the job takes re
     // Bounded: the limit plus at most one answer per broker.
     assert.ok(reader.bufferedRecords <= 100 + 2 * 300, `buffered ${reader.bufferedRecords}`)
     const values: number[] = []
-    const output = { collect: (r: KafkaRecord) => values.push(Number(r.value!.toString())), emitWatermark() {}, markIdle() {} }
+    const output = {
+      collect: (r: KafkaRecord) => values.push(Number(r.value!.toString())),
+      emitWatermark() {},
+      markIdle() {},
+    }
     while (values.length < 2_000) {
-      if (reader.pollNext(output) === 'nothing-available') await Promise.race([reader.isAvailable(), new Promise((r) => setTimeout(r, 5_000))])
+      if (reader.pollNext(output) === 'nothing-available')
+        await Promise.race([reader.isAvailable(), new Promise((r) => setTimeout(r, 5_000))])
     }
     assert.equal(ascending(values), range(2_000))
     assert.ok(reader.pauseCount > 1, `paused ${reader.pauseCount} times`)
@@ -171,56 +315,90 @@ Source('fetching pauses while the buffer is full and resumes as the job takes re
   }
 })
 
-Source('per-partition watermarks: the minimum over the partitions, and an idle partition stops holding it back', async () => {
-  await mock.createTopic('marks', 2)
-  // Partition 0 lags: its timestamps are far behind partition 1's.
-  await produce(brokers, 'marks', [
-    ...range(5).map((i) => ({ value: `p0-${i}`, partition: 0, timestamp: String(1_000 + i) })),
-    ...range(5).map((i) => ({ value: `p1-${i}`, partition: 1, timestamp: String(50_000 + i) })),
-  ])
-  const strategy = WatermarkStrategy.forMonotonousTimestamps<KafkaRecord>().withIdleness(300)
-  const reader = kafkaSource({ brokers, topics: 'marks', watermarks: strategy, watermarkIntervalMs: 20, fetchMaxWaitMs: 20 }).createReader(readerContext())
-  const marks: number[] = []
-  let idle = 0
-  const records: Array<{ value: string; ts: number | undefined }> = []
-  const output = {
-    collect: (r: KafkaRecord, ts?: number) => void records.push({ value: r.value!.toString(), ts }),
-    emitWatermark: (w: number) => void marks.push(w),
-    markIdle: () => void idle++,
-  }
-  const pump = async (until: () => boolean, description: string): Promise<void> => {
-    const deadline = Date.now() + 10_000
-    while (!until()) {
-      assert.ok(Date.now() < deadline, description)
-      if (reader.pollNext(output) === 'nothing-available') await Promise.race([reader.isAvailable(), new Promise((r) => setTimeout(r, 20))])
+Source(
+  'per-partition watermarks: the minimum over the partitions, and an idle partition stops holding it back',
+  async () => {
+    await mock.createTopic('marks', 2)
+    // Partition 0 lags: its timestamps are far behind partition 1's.
+    await produce(brokers, 'marks', [
+      ...range(5).map((i) => ({ value: `p0-${i}`, partition: 0, timestamp: String(1_000 + i) })),
+      ...range(5).map((i) => ({ value: `p1-${i}`, partition: 1, timestamp: String(50_000 + i) })),
+    ])
+    const strategy = WatermarkStrategy.forMonotonousTimestamps<KafkaRecord>().withIdleness(300)
+    const reader = kafkaSource({
+      brokers,
+      topics: 'marks',
+      watermarks: strategy,
+      watermarkIntervalMs: 20,
+      fetchMaxWaitMs: 20,
+    }).createReader(readerContext())
+    const marks: number[] = []
+    let idle = 0
+    const records: Array<{ value: string; ts: number | undefined }> = []
+    const output = {
+      collect: (r: KafkaRecord, ts?: number) => void records.push({ value: r.value!.toString(), ts }),
+      emitWatermark: (w: number) => void marks.push(w),
+      markIdle: () => void idle++,
     }
-  }
-  await reader.start()
-  try {
-    await pump(() => records.length === 10 && marks.length > 0, 'all records and a watermark')
-    assert.equal(records.find((r) => r.value === 'p1-2')!.ts, 50_002, 'records carry their Kafka timestamp')
-    assert.ok(marks.every((w) => w <= 1_004 - 1), `the watermark follows the lagging partition: ${marks.join(', ')}`)
-    // Partition 0 gets nothing more; partition 1 moves on. Once partition 0 is idle, partition 1 decides.
-    await produce(brokers, 'marks', [{ value: 'p1-late', partition: 1, timestamp: '60000' }])
-    await pump(() => marks.at(-1) === 59_999, `the watermark reaches partition 1's after partition 0 went idle: ${marks.join(', ')}`)
-    // Both idle: the reader is idle, so downstream stops waiting for it.
-    await pump(() => idle > 0, 'the reader marked idle once every partition was')
-  } finally {
-    await reader.close()
-  }
-})
+    const pump = async (until: () => boolean, description: string): Promise<void> => {
+      const deadline = Date.now() + 10_000
+      while (!until()) {
+        assert.ok(Date.now() < deadline, description)
+        if (reader.pollNext(output) === 'nothing-available')
+          await Promise.race([reader.isAvailable(), new Promise((r) => setTimeout(r, 20))])
+      }
+    }
+    await reader.start()
+    try {
+      await pump(() => records.length === 10 && marks.length > 0, 'all records and a watermark')
+      assert.equal(records.find((r) => r.value === 'p1-2')!.ts, 50_002, 'records carry their Kafka timestamp')
+      assert.ok(
+        marks.every((w) => w <= 1_004 - 1),
+        `the watermark follows the lagging partition: ${marks.join(', ')}`,
+      )
+      // Partition 0 gets nothing more; partition 1 moves on. Once partition 0 is idle, partition 1 decides.
+      await produce(brokers, 'marks', [{ value: 'p1-late', partition: 1, timestamp: '60000' }])
+      await pump(
+        () => marks.at(-1) === 59_999,
+        `the watermark reaches partition 1's after partition 0 went idle: ${marks.join(', ')}`,
+      )
+      // Both idle: the reader is idle, so downstream stops waiting for it.
+      await pump(() => idle > 0, 'the reader marked idle once every partition was')
+    } finally {
+      await reader.close()
+    }
+  },
+)
 
 Source('offsets are committed to the group when a checkpoint completes, and a new job starts from them', async () => {
   await mock.createTopic('commits', 2)
-  await produce(brokers, 'commits', range(1_000).map((i) => ({ value: String(i), partition: i % 2 })))
+  await produce(
+    brokers,
+    'commits',
+    range(1_000).map((i) => ({ value: String(i), partition: i % 2 })),
+  )
   const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent', checkpointing: { intervalMs: 20 } })
   const got: number[] = []
-  env.fromSource(kafkaSource<StringRecord>({ brokers, topics: 'commits', groupId: 'monitor', deserializer: 'string', fetchMaxWaitMs: 20 }), { uid: 'k' })
+  env
+    .fromSource(
+      kafkaSource<StringRecord>({
+        brokers,
+        topics: 'commits',
+        groupId: 'monitor',
+        deserializer: 'string',
+        fetchMaxWaitMs: 20,
+      }),
+      { uid: 'k' },
+    )
     .sinkTo(collect((r: StringRecord) => got.push(Number(r.value))))
   const job = env.executeAsync()
   const admin = client(brokers).admin()
   await admin.connect()
-  const committed = async (): Promise<number> => (await admin.fetchOffsets({ groupId: 'monitor', topics: ['commits'] }))[0]!.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0)
+  const committed = async (): Promise<number> =>
+    (await admin.fetchOffsets({ groupId: 'monitor', topics: ['commits'] }))[0]!.partitions.reduce(
+      (s, p) => s + Math.max(0, Number(p.offset)),
+      0,
+    )
   const deadline = Date.now() + 10_000
   while ((await committed()) !== 1_000) {
     assert.ok(Date.now() < deadline, 'committed offsets reach the end of both partitions within 10 s')
@@ -229,40 +407,72 @@ Source('offsets are committed to the group when a checkpoint completes, and a ne
   await job.cancel()
   await admin.disconnect()
   assert.equal(ascending(got), range(1_000))
-  await produce(brokers, 'commits', range(10).map((i) => ({ value: String(1_000 + i), partition: i % 2 })))
+  await produce(
+    brokers,
+    'commits',
+    range(10).map((i) => ({ value: String(1_000 + i), partition: i % 2 })),
+  )
   const next = (await StreamEnvironment.create({ parallelism: 1, logLevel: 'silent' })
-    .fromSource(kafkaSource<StringRecord>({ brokers, topics: 'commits', groupId: 'monitor', commitOffsetsOnCheckpoint: false, deserializer: 'string', stopAt: 'latest', startFrom: StartPositions.committed() }), { uid: 'k' })
+    .fromSource(
+      kafkaSource<StringRecord>({
+        brokers,
+        topics: 'commits',
+        groupId: 'monitor',
+        commitOffsetsOnCheckpoint: false,
+        deserializer: 'string',
+        stopAt: 'latest',
+        startFrom: StartPositions.committed(),
+      }),
+      { uid: 'k' },
+    )
     .executeAndCollect()) as StringRecord[]
-  assert.equal(ascending(next.map((r) => Number(r.value))), range(10).map((i) => 1_000 + i))
+  assert.equal(
+    ascending(next.map((r) => Number(r.value))),
+    range(10).map((i) => 1_000 + i),
+  )
 })
 
-Source('undecodable payloads: raw records decoded downstream go to the dead-letter output; a throwing deserializer fails naming the record', async () => {
-  await mock.createTopic('decode', 1)
-  await produce(brokers, 'decode', [{ value: '{"n":1}' }, { value: 'not json' }, { value: '{"n":3}' }])
-  const env = StreamEnvironment.create({ logLevel: 'silent' })
-  const decoded = env.fromSource(kafkaSource({ brokers, topics: 'decode', stopAt: 'latest' }), { uid: 'k' })
-    .pipe(decode((r: KafkaRecord) => JSON.parse(r.value!.toString()) as { n: number }))
-  const dead: unknown[] = []
-  const good: unknown[] = []
-  decoded.getSideOutput(DEAD_LETTERS).sinkTo(collect((v) => dead.push(v)))
-  decoded.sinkTo(collect((v) => good.push(v)))
-  await env.execute()
-  assert.equal(good, [{ n: 1 }, { n: 3 }])
-  assert.is(dead.length, 1)
-  assert.match(JSON.stringify(dead[0]), /cannot decode/)
+Source(
+  'undecodable payloads: raw records decoded downstream go to the dead-letter output; a throwing deserializer fails naming the record',
+  async () => {
+    await mock.createTopic('decode', 1)
+    await produce(brokers, 'decode', [{ value: '{"n":1}' }, { value: 'not json' }, { value: '{"n":3}' }])
+    const env = StreamEnvironment.create({ logLevel: 'silent' })
+    const decoded = env
+      .fromSource(kafkaSource({ brokers, topics: 'decode', stopAt: 'latest' }), { uid: 'k' })
+      .pipe(decode((r: KafkaRecord) => JSON.parse(r.value!.toString()) as { n: number }))
+    const dead: unknown[] = []
+    const good: unknown[] = []
+    decoded.getSideOutput(DEAD_LETTERS).sinkTo(collect((v) => dead.push(v)))
+    decoded.sinkTo(collect((v) => good.push(v)))
+    await env.execute()
+    assert.equal(good, [{ n: 1 }, { n: 3 }])
+    assert.is(dead.length, 1)
+    assert.match(JSON.stringify(dead[0]), /cannot decode/)
 
-  const failing = StreamEnvironment.create({ logLevel: 'silent' })
-  failing.fromSource(kafkaSource({ brokers, topics: 'decode', stopAt: 'latest', deserializer: (r) => JSON.parse(r.value!.toString()) }), { uid: 'k' }).sinkTo(collect(() => undefined))
-  try {
-    await failing.execute()
-    assert.unreachable('the job should fail')
-  } catch (error) {
-    let e: unknown = error
-    while (e !== undefined && !(e instanceof DecodeError)) e = (e as { cause?: unknown }).cause
-    assert.ok(e instanceof DecodeError, `a DecodeError in the chain: ${String(error)}`)
-    assert.match((e as DecodeError).message, /decode\/0@1/)
-  }
-})
+    const failing = StreamEnvironment.create({ logLevel: 'silent' })
+    failing
+      .fromSource(
+        kafkaSource({
+          brokers,
+          topics: 'decode',
+          stopAt: 'latest',
+          deserializer: (r) => JSON.parse(r.value!.toString()),
+        }),
+        { uid: 'k' },
+      )
+      .sinkTo(collect(() => undefined))
+    try {
+      await failing.execute()
+      assert.unreachable('the job should fail')
+    } catch (error) {
+      let e: unknown = error
+      while (e !== undefined && !(e instanceof DecodeError)) e = (e as { cause?: unknown }).cause
+      assert.ok(e instanceof DecodeError, `a DecodeError in the chain: ${String(error)}`)
+      assert.match((e as DecodeError).message, /decode\/0@1/)
+    }
+  },
+)
 
 Source('bad options are refused when the job is built, naming the option', () => {
   const option = (f: () => unknown): string | undefined => {
@@ -273,14 +483,38 @@ Source('bad options are refused when the job is built, naming the option', () =>
     }
     return undefined
   }
-  assert.is(option(() => kafkaSource({ topics: 'a' })), 'kafkaSource.brokers')
-  assert.is(option(() => kafkaSource({ brokers: ['h:1'] })), 'kafkaSource.topics')
-  assert.is(option(() => kafkaSource({ brokers: ['h:1'], topics: 'a', topicPattern: /a/ })), 'kafkaSource.topics')
-  assert.is(option(() => kafkaSource({ brokers: ['h:1'], topics: 'a', startFrom: StartPositions.committed() })), 'kafkaSource.startFrom')
-  assert.is(option(() => kafkaSource({ brokers: ['h:1'], topics: 'a', assignment: 'consumer-group' })), 'kafkaSource.groupId')
-  assert.is(option(() => kafkaSource({ brokers: ['h:1'], topics: 'a', maxBufferedRecords: 0 })), 'kafkaSource.maxBufferedRecords')
-  assert.is(option(() => kafkaSource({ brokers: ['h:1'], topics: 'a', startFrom: StartPositions.offsets({ nope: 1 }) })), 'kafkaSource.startFrom.offsets')
-  assert.is(option(() => kafkaSource({ brokers: ['h:1'], topics: 'a', deserializer: 'json' as never })), 'kafkaSource.deserializer')
+  assert.is(
+    option(() => kafkaSource({ topics: 'a' })),
+    'kafkaSource.brokers',
+  )
+  assert.is(
+    option(() => kafkaSource({ brokers: ['h:1'] })),
+    'kafkaSource.topics',
+  )
+  assert.is(
+    option(() => kafkaSource({ brokers: ['h:1'], topics: 'a', topicPattern: /a/ })),
+    'kafkaSource.topics',
+  )
+  assert.is(
+    option(() => kafkaSource({ brokers: ['h:1'], topics: 'a', startFrom: StartPositions.committed() })),
+    'kafkaSource.startFrom',
+  )
+  assert.is(
+    option(() => kafkaSource({ brokers: ['h:1'], topics: 'a', assignment: 'consumer-group' })),
+    'kafkaSource.groupId',
+  )
+  assert.is(
+    option(() => kafkaSource({ brokers: ['h:1'], topics: 'a', maxBufferedRecords: 0 })),
+    'kafkaSource.maxBufferedRecords',
+  )
+  assert.is(
+    option(() => kafkaSource({ brokers: ['h:1'], topics: 'a', startFrom: StartPositions.offsets({ nope: 1 }) })),
+    'kafkaSource.startFrom.offsets',
+  )
+  assert.is(
+    option(() => kafkaSource({ brokers: ['h:1'], topics: 'a', deserializer: 'json' as never })),
+    'kafkaSource.deserializer',
+  )
 })
 
 Source.run()

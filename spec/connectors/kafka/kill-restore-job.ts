@@ -20,17 +20,47 @@ if (workDir === undefined) {
   process.exit(2)
 }
 const say = (line: string): void => void process.stdout.write(`${line}\n`)
-const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent', checkpointing: { intervalMs: 50, storage: new DirectoryStorage(join(workDir, 'checkpoints')) } })
+const env = StreamEnvironment.create({
+  parallelism: 2,
+  logLevel: 'silent',
+  checkpointing: { intervalMs: 50, storage: new DirectoryStorage(join(workDir, 'checkpoints')) },
+})
 let seen = 0
-env.fromSource(kafkaSource<KafkaRecord<string | null, string | null, string>>({ brokers: brokers!.split(','), topics: input!, deserializer: 'string', stopAt: 'latest', fetchMaxWaitMs: 20, maxBufferedRecords: 500 }), { uid: 'in' })
-  .pipe(map((r: KafkaRecord<string | null, string | null, string>) => {
-    if (++seen % 25 === 0) {
-      const end = performance.now() + 1
-      while (performance.now() < end);
-    }
-    return r.value!
-  }, { uid: 'slow' }))
-  .sinkTo(kafkaSink<string>({ brokers: brokers!.split(','), topic: output!, guarantee: 'exactly-once', transactionalIdPrefix: `kill-${output}`, batchSize: 50, transactionListener: (e) => say(`txn ${JSON.stringify(e)}`) }), { uid: 'out' })
+env
+  .fromSource(
+    kafkaSource<KafkaRecord<string | null, string | null, string>>({
+      brokers: brokers!.split(','),
+      topics: input!,
+      deserializer: 'string',
+      stopAt: 'latest',
+      fetchMaxWaitMs: 20,
+      maxBufferedRecords: 500,
+    }),
+    { uid: 'in' },
+  )
+  .pipe(
+    map(
+      (r: KafkaRecord<string | null, string | null, string>) => {
+        if (++seen % 25 === 0) {
+          const end = performance.now() + 1
+          while (performance.now() < end);
+        }
+        return r.value!
+      },
+      { uid: 'slow' },
+    ),
+  )
+  .sinkTo(
+    kafkaSink<string>({
+      brokers: brokers!.split(','),
+      topic: output!,
+      guarantee: 'exactly-once',
+      transactionalIdPrefix: `kill-${output}`,
+      batchSize: 50,
+      transactionListener: (e) => say(`txn ${JSON.stringify(e)}`),
+    }),
+    { uid: 'out' },
+  )
 const job = env.executeAsync('kafka kill and restore')
 let reported = 0
 const progress = setInterval(() => {

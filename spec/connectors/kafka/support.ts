@@ -13,7 +13,8 @@ export async function produce(brokers: string[], topic: string, messages: Messag
   const producer = client(brokers).producer({ allowAutoTopicCreation: false })
   await producer.connect()
   try {
-    for (let i = 0; i < messages.length; i += batch) await producer.send({ topic, messages: messages.slice(i, i + batch), acks: -1 })
+    for (let i = 0; i < messages.length; i += batch)
+      await producer.send({ topic, messages: messages.slice(i, i + batch), acks: -1 })
   } finally {
     await producer.disconnect()
   }
@@ -50,16 +51,39 @@ export async function readLog(brokers: string[], topic: string): Promise<LoggedR
       const broker = await cluster.findBroker({ nodeId: leader })
       let offset = 0
       while (offset < Number(high)) {
-        const { responses } = await broker.fetch({ replicaId: -1, isolationLevel: 0, maxWaitTime: 10, minBytes: 1, maxBytes: 4 << 20, topics: [{ topic, partitions: [{ partition, fetchOffset: String(offset), maxBytes: 4 << 20 }] }] })
+        const { responses } = await broker.fetch({
+          replicaId: -1,
+          isolationLevel: 0,
+          maxWaitTime: 10,
+          minBytes: 1,
+          maxBytes: 4 << 20,
+          topics: [{ topic, partitions: [{ partition, fetchOffset: String(offset), maxBytes: 4 << 20 }] }],
+        })
         const messages = responses[0]?.partitions[0]?.messages ?? []
         if (messages.length === 0) break
-        for (const m of messages as Array<{ offset: string; key: Buffer | null; value: Buffer | null; headers?: Record<string, Buffer>; timestamp: string; isControlRecord?: boolean; batchContext: { producerId: string } }>) {
+        for (const m of messages as Array<{
+          offset: string
+          key: Buffer | null
+          value: Buffer | null
+          headers?: Record<string, Buffer>
+          timestamp: string
+          isControlRecord?: boolean
+          batchContext: { producerId: string }
+        }>) {
           if (Number(m.offset) < offset) continue
           offset = Number(m.offset) + 1
           if (m.isControlRecord) continue
           const headers: Record<string, string> = {}
           for (const [k, v] of Object.entries(m.headers ?? {})) headers[k] = String(v)
-          result.push({ partition, offset: Number(m.offset), key: m.key?.toString() ?? null, value: m.value?.toString() ?? null, headers, timestamp: Number(m.timestamp), producerId: m.batchContext.producerId })
+          result.push({
+            partition,
+            offset: Number(m.offset),
+            key: m.key?.toString() ?? null,
+            value: m.value?.toString() ?? null,
+            headers,
+            timestamp: Number(m.timestamp),
+            producerId: m.batchContext.producerId,
+          })
         }
       }
     }

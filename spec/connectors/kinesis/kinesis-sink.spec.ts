@@ -1,6 +1,11 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { type KinesisClient, PutRecordsCommand, type PutRecordsCommandOutput, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis'
+import {
+  type KinesisClient,
+  PutRecordsCommand,
+  type PutRecordsCommandOutput,
+  type PutRecordsRequestEntry,
+} from '@aws-sdk/client-kinesis'
 import { kinesisSink } from '../../../lib/connectors/kinesis/index.js'
 import { ConfigError, ConnectorError } from '../../../lib/errors.js'
 import { map, StreamEnvironment } from '../../../lib/index.js'
@@ -23,13 +28,21 @@ const ascending = (v: number[]) => [...v].sort((a, b) => a - b)
 const context = { subtask: 0, parallelism: 1, processingTime: systemProcessingTime }
 
 /** A client that sees every PutRecords request and may answer it itself. */
-function interceptingClient(onPut: (entries: PutRecordsRequestEntry[], send: (entries: PutRecordsRequestEntry[]) => Promise<PutRecordsCommandOutput>) => Promise<PutRecordsCommandOutput>): KinesisClient {
+function interceptingClient(
+  onPut: (
+    entries: PutRecordsRequestEntry[],
+    send: (entries: PutRecordsRequestEntry[]) => Promise<PutRecordsCommandOutput>,
+  ) => Promise<PutRecordsCommandOutput>,
+): KinesisClient {
   const client = newClient(kinesis.endpoint)
   const send = client.send.bind(client) as (command: unknown) => Promise<unknown>
   ;(client as unknown as { send: (command: unknown) => Promise<unknown> }).send = (command) => {
     if (!(command instanceof PutRecordsCommand)) return send(command)
     const input = command.input
-    return onPut(input.Records!, (entries) => send(new PutRecordsCommand({ ...input, Records: entries })) as Promise<PutRecordsCommandOutput>)
+    return onPut(
+      input.Records!,
+      (entries) => send(new PutRecordsCommand({ ...input, Records: entries })) as Promise<PutRecordsCommandOutput>,
+    )
   }
   return client
 }
@@ -42,15 +55,29 @@ Sink('batches within the API limits: at most 500 records and maxBatchBytes per r
   await kinesis.createStream('batches', 2)
   const sizes: Array<{ records: number; bytes: number }> = []
   const client = interceptingClient((entries, send) => {
-    sizes.push({ records: entries.length, bytes: entries.reduce((s, e) => s + e.Data!.length + e.PartitionKey!.length, 0) })
+    sizes.push({
+      records: entries.length,
+      bytes: entries.reduce((s, e) => s + e.Data!.length + e.PartitionKey!.length, 0),
+    })
     return send(entries)
   })
-  const writer = kinesisSink<number>({ stream: 'batches', client, maxBatchBytes: 64 * 1024, serializer: (n) => ({ data: `${n}`.padEnd(100, ' '), partitionKey: `k${n}` }) }).createWriter(context)
+  const writer = kinesisSink<number>({
+    stream: 'batches',
+    client,
+    maxBatchBytes: 64 * 1024,
+    serializer: (n) => ({ data: `${n}`.padEnd(100, ' '), partitionKey: `k${n}` }),
+  }).createWriter(context)
   for (const n of range(1_200)) writer.write(n, undefined)
   await writer.snapshotState()
   await writer.close()
-  assert.ok(sizes.every((s) => s.records <= 500 && s.bytes <= 64 * 1024), JSON.stringify(sizes))
-  assert.equal(sizes.reduce((s, b) => s + b.records, 0), 1_200)
+  assert.ok(
+    sizes.every((s) => s.records <= 500 && s.bytes <= 64 * 1024),
+    JSON.stringify(sizes),
+  )
+  assert.equal(
+    sizes.reduce((s, b) => s + b.records, 0),
+    1_200,
+  )
   assert.equal(ascending(await values('batches')), range(1_200))
 })
 
@@ -58,13 +85,23 @@ Sink('partition key and explicit hash key choose the shard', async () => {
   await kinesis.createStream('routing', 2)
   const shards = await kinesis.shards('routing')
   const upper = shards[1]!.HashKeyRange!.StartingHashKey!
-  const writer = kinesisSink<number>({ stream: 'routing', client: { endpoint: kinesis.endpoint, ...credentials }, serializer: (n) => ({ data: String(n), partitionKey: 'same-key', explicitHashKey: n % 2 === 0 ? '0' : upper }) }).createWriter(context)
+  const writer = kinesisSink<number>({
+    stream: 'routing',
+    client: { endpoint: kinesis.endpoint, ...credentials },
+    serializer: (n) => ({ data: String(n), partitionKey: 'same-key', explicitHashKey: n % 2 === 0 ? '0' : upper }),
+  }).createWriter(context)
   for (const n of range(20)) writer.write(n, undefined)
   await writer.snapshotState()
   await writer.close()
   const byShard = await kinesis.readAll('routing')
-  assert.equal(byShard.get(shards[0]!.ShardId!)!.map((r) => Number(r.data.toString())), range(10).map((i) => 2 * i))
-  assert.equal(byShard.get(shards[1]!.ShardId!)!.map((r) => Number(r.data.toString())), range(10).map((i) => 2 * i + 1))
+  assert.equal(
+    byShard.get(shards[0]!.ShardId!)!.map((r) => Number(r.data.toString())),
+    range(10).map((i) => 2 * i),
+  )
+  assert.equal(
+    byShard.get(shards[1]!.ShardId!)!.map((r) => Number(r.data.toString())),
+    range(10).map((i) => 2 * i + 1),
+  )
   assert.ok(byShard.get(shards[0]!.ShardId!)!.every((r) => r.partitionKey === 'same-key'))
 })
 
@@ -77,9 +114,22 @@ Sink('a partial failure: the failed entries are sent again with backoff, nothing
     const ok = entries.filter((_, i) => i % 3 !== 0)
     const answer = await send(ok)
     let k = 0
-    return { ...answer, FailedRecordCount: entries.length - ok.length, Records: entries.map((_, i) => (i % 3 === 0 ? { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded for shard' } : answer.Records![k++]!)) }
+    return {
+      ...answer,
+      FailedRecordCount: entries.length - ok.length,
+      Records: entries.map((_, i) =>
+        i % 3 === 0
+          ? { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded for shard' }
+          : answer.Records![k++]!,
+      ),
+    }
   })
-  const writer = kinesisSink<number>({ stream: 'partial', client, retryBackoffMs: 5, serializer: (n) => ({ data: String(n), partitionKey: `k${n}` }) }).createWriter(context)
+  const writer = kinesisSink<number>({
+    stream: 'partial',
+    client,
+    retryBackoffMs: 5,
+    serializer: (n) => ({ data: String(n), partitionKey: `k${n}` }),
+  }).createWriter(context)
   for (const n of range(900)) writer.write(n, undefined)
   await writer.snapshotState()
   await writer.close()
@@ -88,8 +138,18 @@ Sink('a partial failure: the failed entries are sent again with backoff, nothing
 })
 
 Sink('a record failing more than maxRetries times fails the writer', async () => {
-  const client = interceptingClient(async (entries) => ({ $metadata: {}, FailedRecordCount: entries.length, Records: entries.map(() => ({ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' })) }))
-  const writer = kinesisSink<number>({ stream: 'nowhere', client, maxRetries: 2, retryBackoffMs: 1, serializer: (n) => ({ data: String(n), partitionKey: 'k' }) }).createWriter(context)
+  const client = interceptingClient(async (entries) => ({
+    $metadata: {},
+    FailedRecordCount: entries.length,
+    Records: entries.map(() => ({ ErrorCode: 'InternalFailure', ErrorMessage: 'boom' })),
+  }))
+  const writer = kinesisSink<number>({
+    stream: 'nowhere',
+    client,
+    maxRetries: 2,
+    retryBackoffMs: 1,
+    serializer: (n) => ({ data: String(n), partitionKey: 'k' }),
+  }).createWriter(context)
   writer.write(1, undefined)
   try {
     await writer.snapshotState()
@@ -109,7 +169,13 @@ Sink('records in flight are bounded: the writer asks for no more until Kinesis a
     await gate
     return send(entries)
   })
-  const writer = kinesisSink<number>({ stream: 'inflight', client, maxInFlightRecords: 100, maxBatchRecords: 50, serializer: (n) => ({ data: String(n), partitionKey: `k${n}` }) }).createWriter(context)
+  const writer = kinesisSink<number>({
+    stream: 'inflight',
+    client,
+    maxInFlightRecords: 100,
+    maxBatchRecords: 50,
+    serializer: (n) => ({ data: String(n), partitionKey: `k${n}` }),
+  }).createWriter(context)
   for (const n of range(99)) writer.write(n, undefined)
   assert.is(writer.ready(), undefined, 'room below the bound')
   writer.write(99, undefined)
@@ -128,25 +194,47 @@ Sink('records in flight are bounded: the writer asks for no more until Kinesis a
 
 Sink('at-least-once across a restore: every barrier waits for Kinesis to accept what came before it', async () => {
   await kinesis.createStream('restore-out', 2)
-  const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent', checkpointing: { intervalMs: 20 }, restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 } })
+  const env = StreamEnvironment.create({
+    parallelism: 2,
+    logLevel: 'silent',
+    checkpointing: { intervalMs: 20 },
+    restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 },
+  })
   let failed = false
   let seen = 0
-  env.fromSequence(0, 2_999, { uid: 'src' })
-    .pipe(map((n: number) => {
-      if (++seen % 50 === 0) {
-        const end = performance.now() + 1
-        while (performance.now() < end);
-      }
-      if (!failed && seen === 1_500) {
-        failed = true
-        throw new Error('injected')
-      }
-      return n
-    }, { uid: 'faulty' }))
-    .sinkTo(kinesisSink<number>({ stream: 'restore-out', client: { endpoint: kinesis.endpoint, ...credentials }, serializer: (n) => ({ data: String(n), partitionKey: `k${n}` }) }), { uid: 'sink' })
+  env
+    .fromSequence(0, 2_999, { uid: 'src' })
+    .pipe(
+      map(
+        (n: number) => {
+          if (++seen % 50 === 0) {
+            const end = performance.now() + 1
+            while (performance.now() < end);
+          }
+          if (!failed && seen === 1_500) {
+            failed = true
+            throw new Error('injected')
+          }
+          return n
+        },
+        { uid: 'faulty' },
+      ),
+    )
+    .sinkTo(
+      kinesisSink<number>({
+        stream: 'restore-out',
+        client: { endpoint: kinesis.endpoint, ...credentials },
+        serializer: (n) => ({ data: String(n), partitionKey: `k${n}` }),
+      }),
+      { uid: 'sink' },
+    )
   const result = await env.execute()
   assert.ok(failed && result.metrics.restarts === 1)
-  assert.equal([...new Set(await values('restore-out'))].sort((a, b) => a - b), range(3_000), 'every record at least once')
+  assert.equal(
+    [...new Set(await values('restore-out'))].sort((a, b) => a - b),
+    range(3_000),
+    'every record at least once',
+  )
 })
 
 Sink('bad options are refused when the job is built, naming the option', () => {
@@ -159,10 +247,22 @@ Sink('bad options are refused when the job is built, naming the option', () => {
     return undefined
   }
   const serializer = (n: number) => ({ data: String(n), partitionKey: 'k' })
-  assert.is(option(() => kinesisSink({ stream: '', serializer })), 'kinesisSink.stream')
-  assert.is(option(() => kinesisSink({ stream: 's' } as never)), 'kinesisSink.serializer')
-  assert.is(option(() => kinesisSink({ stream: 's', serializer, maxBatchRecords: 501 })), 'kinesisSink.maxBatchRecords')
-  assert.is(option(() => kinesisSink({ stream: 's', serializer, maxBatchBytes: 6 * 1024 * 1024 })), 'kinesisSink.maxBatchBytes')
+  assert.is(
+    option(() => kinesisSink({ stream: '', serializer })),
+    'kinesisSink.stream',
+  )
+  assert.is(
+    option(() => kinesisSink({ stream: 's' } as never)),
+    'kinesisSink.serializer',
+  )
+  assert.is(
+    option(() => kinesisSink({ stream: 's', serializer, maxBatchRecords: 501 })),
+    'kinesisSink.maxBatchRecords',
+  )
+  assert.is(
+    option(() => kinesisSink({ stream: 's', serializer, maxBatchBytes: 6 * 1024 * 1024 })),
+    'kinesisSink.maxBatchBytes',
+  )
 })
 
 Sink.run()

@@ -1,8 +1,16 @@
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import {
-  CreateStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand,
-  MergeShardsCommand, PutRecordsCommand, type Shard, SplitShardCommand,
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  KinesisClient,
+  ListShardsCommand,
+  MergeShardsCommand,
+  PutRecordsCommand,
+  type Shard,
+  SplitShardCommand,
 } from '@aws-sdk/client-kinesis'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
 
@@ -14,7 +22,10 @@ export interface Kinesalite {
   readonly client: KinesisClient
   createStream(name: string, shards: number): Promise<void>
   shards(name: string): Promise<Shard[]>
-  put(name: string, records: Array<{ data: string | Uint8Array; partitionKey: string; explicitHashKey?: string }>): Promise<void>
+  put(
+    name: string,
+    records: Array<{ data: string | Uint8Array; partitionKey: string; explicitHashKey?: string }>,
+  ): Promise<void>
   /** Splits a shard at the middle of its hash key range; waits until the stream is ACTIVE again. */
   split(name: string, shardId: string): Promise<void>
   merge(name: string, shardId: string, adjacentShardId: string): Promise<void>
@@ -33,7 +44,12 @@ export const credentials = { region: 'us-east-1', credentials: { accessKeyId: 't
  * const kinesis = await startKinesalite(); await kinesis.createStream('s', 2)
  */
 export async function startKinesalite(): Promise<Kinesalite> {
-  const kinesalite = require('kinesalite') as (options: object) => { listen(port: number, host: string, cb: () => void): void; close(cb: () => void): void; closeAllConnections?(): void; address(): AddressInfo }
+  const kinesalite = require('kinesalite') as (options: object) => {
+    listen(port: number, host: string, cb: () => void): void
+    close(cb: () => void): void
+    closeAllConnections?(): void
+    address(): AddressInfo
+  }
   const server = kinesalite({ createStreamMs: 50, updateStreamMs: 50, deleteStreamMs: 50, shardLimit: 100 })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const endpoint = `http://127.0.0.1:${server.address().port}`
@@ -47,7 +63,8 @@ export async function startKinesalite(): Promise<Kinesalite> {
       await new Promise((r) => setTimeout(r, 10))
     }
   }
-  const shards = async (name: string): Promise<Shard[]> => (await client.send(new ListShardsCommand({ StreamName: name }))).Shards ?? []
+  const shards = async (name: string): Promise<Shard[]> =>
+    (await client.send(new ListShardsCommand({ StreamName: name }))).Shards ?? []
   return {
     endpoint,
     client,
@@ -58,28 +75,50 @@ export async function startKinesalite(): Promise<Kinesalite> {
     shards,
     put: async (name, records) => {
       for (let i = 0; i < records.length; i += 500) {
-        const answer = await client.send(new PutRecordsCommand({ StreamName: name, Records: records.slice(i, i + 500).map((r) => ({ Data: typeof r.data === 'string' ? Buffer.from(r.data) : r.data, PartitionKey: r.partitionKey, ExplicitHashKey: r.explicitHashKey })) }))
+        const answer = await client.send(
+          new PutRecordsCommand({
+            StreamName: name,
+            Records: records.slice(i, i + 500).map((r) => ({
+              Data: typeof r.data === 'string' ? Buffer.from(r.data) : r.data,
+              PartitionKey: r.partitionKey,
+              ExplicitHashKey: r.explicitHashKey,
+            })),
+          }),
+        )
         if (answer.FailedRecordCount) throw new Error(`${answer.FailedRecordCount} records failed`)
       }
     },
     split: async (name, shardId) => {
       const shard = (await shards(name)).find((s) => s.ShardId === shardId)!
       const mid = (BigInt(shard.HashKeyRange!.StartingHashKey!) + BigInt(shard.HashKeyRange!.EndingHashKey!)) / 2n
-      await client.send(new SplitShardCommand({ StreamName: name, ShardToSplit: shardId, NewStartingHashKey: String(mid) }))
+      await client.send(
+        new SplitShardCommand({ StreamName: name, ShardToSplit: shardId, NewStartingHashKey: String(mid) }),
+      )
       await active(name)
     },
     merge: async (name, shardId, adjacent) => {
-      await client.send(new MergeShardsCommand({ StreamName: name, ShardToMerge: shardId, AdjacentShardToMerge: adjacent }))
+      await client.send(
+        new MergeShardsCommand({ StreamName: name, ShardToMerge: shardId, AdjacentShardToMerge: adjacent }),
+      )
       await active(name)
     },
     readAll: async (name) => {
       const result = new Map<string, Array<{ data: Buffer; partitionKey: string; sequenceNumber: string }>>()
       for (const shard of await shards(name)) {
         const list: Array<{ data: Buffer; partitionKey: string; sequenceNumber: string }> = []
-        let iterator = (await client.send(new GetShardIteratorCommand({ StreamName: name, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator
+        let iterator = (
+          await client.send(
+            new GetShardIteratorCommand({
+              StreamName: name,
+              ShardId: shard.ShardId,
+              ShardIteratorType: 'TRIM_HORIZON',
+            }),
+          )
+        ).ShardIterator
         while (iterator !== undefined) {
           const answer = await client.send(new GetRecordsCommand({ ShardIterator: iterator }))
-          for (const r of answer.Records ?? []) list.push({ data: Buffer.from(r.Data!), partitionKey: r.PartitionKey!, sequenceNumber: r.SequenceNumber! })
+          for (const r of answer.Records ?? [])
+            list.push({ data: Buffer.from(r.Data!), partitionKey: r.PartitionKey!, sequenceNumber: r.SequenceNumber! })
           if ((answer.Records ?? []).length === 0) break
           iterator = answer.NextShardIterator
         }
@@ -87,12 +126,13 @@ export async function startKinesalite(): Promise<Kinesalite> {
       }
       return result
     },
-    stop: () => new Promise<void>((resolve) => {
-      client.destroy()
-      server.close(() => resolve())
-      // Keep-alive connections of the connectors' clients would hold the close back.
-      server.closeAllConnections?.()
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        client.destroy()
+        server.close(() => resolve())
+        // Keep-alive connections of the connectors' clients would hold the close back.
+        server.closeAllConnections?.()
+      }),
   }
 }
 

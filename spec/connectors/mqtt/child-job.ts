@@ -43,23 +43,52 @@ const env = StreamEnvironment.create({
 })
 if (plan.kind === 'source') {
   let seen = 0
-  env.fromSource(new MqttSource({ url: plan.url, protocolVersion: plan.protocolVersion, topics: plan.topic, clientId: plan.clientId, qos: 1 }), { uid: 'mqtt-source' })
+  env
+    .fromSource(
+      new MqttSource({
+        url: plan.url,
+        protocolVersion: plan.protocolVersion,
+        topics: plan.topic,
+        clientId: plan.clientId,
+        qos: 1,
+      }),
+      { uid: 'mqtt-source' },
+    )
     // decode first: what asyncMap holds in flight goes into checkpoints as JSON, which a Buffer payload does not survive
     .pipe(map((m: MqttMessage) => Number(m.payload.toString()), { uid: 'decode' }))
     // a timer turn every 20 messages: slow enough to be killed mid-stream
-    .pipe(asyncMap(async (n: number) => {
-      if (++seen % 20 === 0) await tick()
-      return n
-    }, { capacity: 4, uid: 'slow' }))
+    .pipe(
+      asyncMap(
+        async (n: number) => {
+          if (++seen % 20 === 0) await tick()
+          return n
+        },
+        { capacity: 4, uid: 'slow' },
+      ),
+    )
     .sinkTo(new FileLedgerSink(new FileLedger(join(workDir, 'ledger'))), { uid: 'ledger' })
 } else {
-  env.fromAsyncIterable(async function* () {
-    for (let n = 0; n < plan.records; n++) {
-      if (n % 20 === 0) await tick()
-      yield n
-    }
-  }, { uid: 'numbers' })
-    .sinkTo(new MqttSink<number>({ url: plan.url, protocolVersion: plan.protocolVersion, topic: plan.topic, qos: 1, serializer: String, clientId: plan.clientId }), { uid: 'mqtt-sink' })
+  env
+    .fromAsyncIterable(
+      async function* () {
+        for (let n = 0; n < plan.records; n++) {
+          if (n % 20 === 0) await tick()
+          yield n
+        }
+      },
+      { uid: 'numbers' },
+    )
+    .sinkTo(
+      new MqttSink<number>({
+        url: plan.url,
+        protocolVersion: plan.protocolVersion,
+        topic: plan.topic,
+        qos: 1,
+        serializer: String,
+        clientId: plan.clientId,
+      }),
+      { uid: 'mqtt-sink' },
+    )
 }
 const job = env.executeAsync(`mqtt ${plan.kind}`)
 let reported = 0

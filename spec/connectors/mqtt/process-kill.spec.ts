@@ -29,9 +29,17 @@ interface Run {
 }
 
 /** Runs the child until `stop(lines)` holds (then SIGKILLs it) or it exits by itself. */
-function runUntil(plan: MqttChildPlan, dir: string, stop: (lines: readonly string[]) => boolean, timeoutMs = 30_000): Promise<Run> {
+function runUntil(
+  plan: MqttChildPlan,
+  dir: string,
+  stop: (lines: readonly string[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, JSON.stringify(plan), dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, JSON.stringify(plan), dir], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     const lines: string[] = []
     let partial = ''
     let stderr = ''
@@ -61,74 +69,101 @@ function runUntil(plan: MqttChildPlan, dir: string, stop: (lines: readonly strin
   })
 }
 
-const after = (word: string, count = 1) => (lines: readonly string[]) => lines.filter((l) => l.startsWith(word)).length >= count
+const after =
+  (word: string, count = 1) =>
+  (lines: readonly string[]) =>
+    lines.filter((l) => l.startsWith(word)).length >= count
 
 for (const broker of [BROKERS[0]!, BROKERS[2]!]) {
-  MqttKill(`${broker.name}: source SIGKILLed twice mid-stream and restarted from its checkpoint directory loses no message`, async () => {
-    const url = mosquitto.urlOf(broker)
-    const { topic, clientId } = unique('kill-source')
+  MqttKill(
+    `${broker.name}: source SIGKILLed twice mid-stream and restarted from its checkpoint directory loses no message`,
+    async () => {
+      const url = mosquitto.urlOf(broker)
+      const { topic, clientId } = unique('kill-source')
+      const records = 4000
+      const plan: MqttChildPlan = {
+        kind: 'source',
+        url,
+        protocolVersion: broker.protocolVersion,
+        topic,
+        clientId,
+        records,
+      }
+      const dir = tempDir('sluice-mqtt-kill-')
+      const ledger = `${dir.path}/ledger`
+      const committed = (): number[] => FileLedger.readCommitted<number>(ledger)
+      const pub = await publisher(url)
+      try {
+        let publishing: Promise<void> | undefined
+        const first = await runUntil(plan, dir.path, (lines) => {
+          // the persistent session exists once the job runs: publish from then on, while it reads
+          if (publishing === undefined && after('running')(lines)) publishing = publishNumbers(pub, topic, records)
+          return after('checkpoint', 3)(lines)
+        })
+        const atFirstKill = new Set(committed()).size
+        let started = 0
+        const second = await runUntil(plan, dir.path, (lines) => {
+          if (started === 0 && after('running')(lines)) started = performance.now()
+          return started > 0 && performance.now() - started > 150
+        })
+        const atSecondKill = new Set(committed()).size
+        await publishing
+        const third = await runUntil(plan, dir.path, () => new Set(committed()).size >= records)
+        assert.ok(first.killed && second.killed && third.killed)
+        assert.ok(
+          atFirstKill < records && atSecondKill < records,
+          `both kills came mid-stream (${atFirstKill}, ${atSecondKill} of ${records} committed)`,
+        )
+        const { missing } = census(committed(), records)
+        assert.equal(missing, [], 'nothing lost')
+      } finally {
+        await pub.endAsync()
+        await forgetSession(url, clientId)
+        dir.remove()
+      }
+    },
+  )
+}
+
+MqttKill(
+  'Mosquitto (MQTT 5): sink SIGKILLed twice mid-stream and restarted from its checkpoint directory delivers every message',
+  async () => {
+    const url = mosquitto.urlOf(BROKERS[0]!)
+    const { topic, clientId } = unique('kill-sink')
     const records = 4000
-    const plan: MqttChildPlan = { kind: 'source', url, protocolVersion: broker.protocolVersion, topic, clientId, records }
+    const received = new Set<number>()
+    const subscriber = await mqtt.connectAsync(url, {
+      clientId: `${clientId}-subscriber`,
+      clean: false,
+      protocolVersion: 5,
+      properties: { sessionExpiryInterval: 600 },
+    })
+    subscriber.on('message', (_topic, payload) => received.add(Number(payload.toString())))
+    await subscriber.subscribeAsync(topic, { qos: 1 })
+    const plan: MqttChildPlan = { kind: 'sink', url, protocolVersion: 5, topic, clientId, records }
     const dir = tempDir('sluice-mqtt-kill-')
-    const ledger = `${dir.path}/ledger`
-    const committed = (): number[] => FileLedger.readCommitted<number>(ledger)
-    const pub = await publisher(url)
     try {
-      let publishing: Promise<void> | undefined
-      const first = await runUntil(plan, dir.path, (lines) => {
-        // the persistent session exists once the job runs: publish from then on, while it reads
-        if (publishing === undefined && after('running')(lines)) publishing = publishNumbers(pub, topic, records)
-        return after('checkpoint', 3)(lines)
-      })
-      const atFirstKill = new Set(committed()).size
+      const first = await runUntil(plan, dir.path, after('checkpoint', 3))
+      const atFirstKill = received.size
       let started = 0
       const second = await runUntil(plan, dir.path, (lines) => {
         if (started === 0 && after('running')(lines)) started = performance.now()
-        return started > 0 && performance.now() - started > 150
+        return started > 0 && performance.now() - started > 100
       })
-      const atSecondKill = new Set(committed()).size
-      await publishing
-      const third = await runUntil(plan, dir.path, () => new Set(committed()).size >= records)
-      assert.ok(first.killed && second.killed && third.killed)
-      assert.ok(atFirstKill < records && atSecondKill < records, `both kills came mid-stream (${atFirstKill}, ${atSecondKill} of ${records} committed)`)
-      const { missing } = census(committed(), records)
-      assert.equal(missing, [], 'nothing lost')
+      const third = await runUntil(plan, dir.path, () => false)
+      assert.ok(first.killed && second.killed, 'killed twice')
+      assert.is(third.code, 0, 'the third run finished')
+      assert.ok(atFirstKill < records, `the first kill came mid-stream (${atFirstKill} received)`)
+      await waitFor(() => received.size === records, {
+        timeoutMs: 10_000,
+        description: `all ${records} received (have ${received.size})`,
+      })
     } finally {
-      await pub.endAsync()
-      await forgetSession(url, clientId)
+      await subscriber.endAsync()
+      await forgetSession(url, `${clientId}-subscriber`)
       dir.remove()
     }
-  })
-}
-
-MqttKill('Mosquitto (MQTT 5): sink SIGKILLed twice mid-stream and restarted from its checkpoint directory delivers every message', async () => {
-  const url = mosquitto.urlOf(BROKERS[0]!)
-  const { topic, clientId } = unique('kill-sink')
-  const records = 4000
-  const received = new Set<number>()
-  const subscriber = await mqtt.connectAsync(url, { clientId: `${clientId}-subscriber`, clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 600 } })
-  subscriber.on('message', (_topic, payload) => received.add(Number(payload.toString())))
-  await subscriber.subscribeAsync(topic, { qos: 1 })
-  const plan: MqttChildPlan = { kind: 'sink', url, protocolVersion: 5, topic, clientId, records }
-  const dir = tempDir('sluice-mqtt-kill-')
-  try {
-    const first = await runUntil(plan, dir.path, after('checkpoint', 3))
-    const atFirstKill = received.size
-    let started = 0
-    const second = await runUntil(plan, dir.path, (lines) => {
-      if (started === 0 && after('running')(lines)) started = performance.now()
-      return started > 0 && performance.now() - started > 100
-    })
-    const third = await runUntil(plan, dir.path, () => false)
-    assert.ok(first.killed && second.killed, 'killed twice')
-    assert.is(third.code, 0, 'the third run finished')
-    assert.ok(atFirstKill < records, `the first kill came mid-stream (${atFirstKill} received)`)
-    await waitFor(() => received.size === records, { timeoutMs: 10_000, description: `all ${records} received (have ${received.size})` })
-  } finally {
-    await subscriber.endAsync()
-    await forgetSession(url, `${clientId}-subscriber`)
-    dir.remove()
-  }
-})
+  },
+)
 
 MqttKill.run()

@@ -22,9 +22,20 @@ MqttSinkSuite.after(() => mosquitto.stop())
 const context: SinkWriterContext = { subtask: 0, parallelism: 1, processingTime: systemProcessingTime }
 
 /** A subscriber with a persistent session collecting payloads; `end()` also forgets its session. */
-async function subscriber(url: string, topic: string, protocolVersion: 4 | 5, qos: 0 | 1 | 2 = 1): Promise<{ client: MqttClient; payloads: string[]; end(): Promise<void> }> {
+async function subscriber(
+  url: string,
+  topic: string,
+  protocolVersion: 4 | 5,
+  qos: 0 | 1 | 2 = 1,
+): Promise<{ client: MqttClient; payloads: string[]; end(): Promise<void> }> {
   const { clientId } = unique('subscriber')
-  const client = await mqtt.connectAsync(url, { clientId, clean: false, protocolVersion, reconnectPeriod: 50, properties: protocolVersion === 5 ? { sessionExpiryInterval: 600 } : undefined })
+  const client = await mqtt.connectAsync(url, {
+    clientId,
+    clean: false,
+    protocolVersion,
+    reconnectPeriod: 50,
+    properties: protocolVersion === 5 ? { sessionExpiryInterval: 600 } : undefined,
+  })
   const payloads: string[] = []
   client.on('message', (_topic, payload) => payloads.push(payload.toString()))
   await client.subscribeAsync(topic, { qos })
@@ -59,13 +70,28 @@ for (const broker of BROKERS) {
       const env = StreamEnvironment.create({ logLevel: 'silent' })
       const records = [0, 1, 2].flatMap((qos) => Array.from({ length: 100 }, (_, i) => ({ qos, i })))
       for (const qos of [0, 1, 2] as const) {
-        env.fromCollection(records.filter((r) => r.qos === qos))
-          .sinkTo(new MqttSink({ url, protocolVersion: broker.protocolVersion, topic: `${topic}/q${qos}`, qos, serializer: (r) => `${r.qos}:${r.i}` }))
+        env.fromCollection(records.filter((r) => r.qos === qos)).sinkTo(
+          new MqttSink({
+            url,
+            protocolVersion: broker.protocolVersion,
+            topic: `${topic}/q${qos}`,
+            qos,
+            serializer: (r) => `${r.qos}:${r.i}`,
+          }),
+        )
       }
-      env.fromCollection(['last value']).sinkTo(new MqttSink({ url, protocolVersion: broker.protocolVersion, topic: `${topic}/retained`, retain: true }))
+      env
+        .fromCollection(['last value'])
+        .sinkTo(
+          new MqttSink({ url, protocolVersion: broker.protocolVersion, topic: `${topic}/retained`, retain: true }),
+        )
       await env.execute()
-      await waitFor(() => sub.payloads.length >= 301, { timeoutMs: 10_000, description: `301 messages (have ${sub.payloads.length})` })
-      for (const qos of [0, 1, 2]) assert.is(sub.payloads.filter((p) => p.startsWith(`${qos}:`)).length, 100, `QoS ${qos}`)
+      await waitFor(() => sub.payloads.length >= 301, {
+        timeoutMs: 10_000,
+        description: `301 messages (have ${sub.payloads.length})`,
+      })
+      for (const qos of [0, 1, 2])
+        assert.is(sub.payloads.filter((p) => p.startsWith(`${qos}:`)).length, 100, `QoS ${qos}`)
       // a subscriber arriving later still gets the retained message
       const late = await mqtt.connectAsync(url, { protocolVersion: broker.protocolVersion })
       const retained = await new Promise<{ payload: string; retain: boolean }>((resolve) => {
@@ -85,7 +111,14 @@ MqttSinkSuite('a barrier waits for every acknowledgement; ready() holds the job 
   const url = mosquitto.urlOf(BROKERS[0]!)
   const { topic } = unique('barrier')
   const sub = await subscriber(url, topic, 5)
-  const writer = new MqttSink<number>({ url, topic, qos: 1, maxInFlight: 100, serializer: String, protocolVersion: 5 }).createWriter(context) as MqttSinkWriter<number>
+  const writer = new MqttSink<number>({
+    url,
+    topic,
+    qos: 1,
+    maxInFlight: 100,
+    serializer: String,
+    protocolVersion: 5,
+  }).createWriter(context) as MqttSinkWriter<number>
   try {
     for (let n = 0; n < 99; n++) writer.write(n)
     assert.is(writer.ready(), undefined, '99 in flight: room for one more')
@@ -109,7 +142,14 @@ MqttSinkSuite('a barrier waits for the publishes before it only; the writer goes
   const url = mosquitto.urlOf(BROKERS[0]!)
   const { topic } = unique('epochs')
   const sub = await subscriber(url, topic, 5)
-  const writer = new MqttSink<number>({ url, topic, qos: 1, maxInFlight: 10_000, serializer: String, protocolVersion: 5 }).createWriter(context) as MqttSinkWriter<number>
+  const writer = new MqttSink<number>({
+    url,
+    topic,
+    qos: 1,
+    maxInFlight: 10_000,
+    serializer: String,
+    protocolVersion: 5,
+  }).createWriter(context) as MqttSinkWriter<number>
   try {
     assert.ok(writer.writesWhileSnapshotting, 'the subtask need not hold its input during a snapshot')
     for (let n = 0; n < 2_000; n++) writer.write(n)
@@ -120,9 +160,15 @@ MqttSinkSuite('a barrier waits for the publishes before it only; the writer goes
     const second = writer.snapshotState().then(() => (publishedAtSecond = writer.published))
     for (let n = 6_000; n < 8_000; n++) writer.write(n)
     await first
-    assert.ok(publishedAtFirst >= 2_000, `the first barrier passed with ${publishedAtFirst} of its 2,000 publishes acknowledged`)
+    assert.ok(
+      publishedAtFirst >= 2_000,
+      `the first barrier passed with ${publishedAtFirst} of its 2,000 publishes acknowledged`,
+    )
     await second
-    assert.ok(publishedAtSecond >= 6_000, `the second barrier passed with ${publishedAtSecond} of its 6,000 acknowledged`)
+    assert.ok(
+      publishedAtSecond >= 6_000,
+      `the second barrier passed with ${publishedAtSecond} of its 6,000 acknowledged`,
+    )
     await writer.flush()
     assert.is(writer.published, 8_000)
     await waitFor(() => sub.payloads.length === 8_000, { timeoutMs: 5000 })
@@ -135,12 +181,15 @@ MqttSinkSuite('a barrier waits for the publishes before it only; the writer goes
 MqttSinkSuite('a later barrier waits for the publishes of an earlier one that are still unacknowledged', async () => {
   const url = mosquitto.urlOf(BROKERS[0]!)
   const { topic } = unique('epoch-order')
-  const writer = new MqttSink<number>({ url, topic, qos: 1, serializer: String, protocolVersion: 5 }).createWriter(context) as MqttSinkWriter<number>
+  const writer = new MqttSink<number>({ url, topic, qos: 1, serializer: String, protocolVersion: 5 }).createWriter(
+    context,
+  ) as MqttSinkWriter<number>
   // the broker's acknowledgements, held here to hand them back in any order
   const acks: Array<(error?: Error) => void> = []
   const client = writer.connection.client
   const publish = client.publish.bind(client)
-  client.publish = ((_topic: string, _payload: string, _options: unknown, callback: (error?: Error) => void) => void acks.push(callback)) as unknown as typeof client.publish
+  client.publish = ((_topic: string, _payload: string, _options: unknown, callback: (error?: Error) => void) =>
+    void acks.push(callback)) as unknown as typeof client.publish
   try {
     writer.write(1)
     let firstDone = false
@@ -162,30 +211,48 @@ MqttSinkSuite('a later barrier waits for the publishes of an earlier one that ar
 })
 
 for (const broker of [BROKERS[0]!, BROKERS[2]!]) {
-  MqttSinkSuite(`${broker.name}: 5,000 records through an injected failure and a restore, every one delivered`, async () => {
-    const url = mosquitto.urlOf(broker)
-    const { topic } = unique('restore')
-    const sub = await subscriber(url, topic, broker.protocolVersion)
-    try {
-      let failed = false
-      const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 10 }, restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 } })
-      env.fromSequence(0, 4999, { uid: 'numbers' })
-        .pipe(map((n: number) => {
-          if (!failed && n === 3000) {
-            failed = true
-            throw new Error('injected')
-          }
-          return n
-        }, { uid: 'faulty' }))
-        .sinkTo(new MqttSink<number>({ url, topic, protocolVersion: broker.protocolVersion, serializer: String }), { uid: 'mqtt' })
-      const result = await env.execute()
-      assert.is(result.metrics.restarts, 1)
-      await waitFor(() => new Set(sub.payloads).size === 5000, { timeoutMs: 15_000, description: `5,000 distinct (have ${new Set(sub.payloads).size})` })
-      assert.equal(census(sub.payloads.map(Number), 5000).missing, [])
-    } finally {
-      await sub.end()
-    }
-  })
+  MqttSinkSuite(
+    `${broker.name}: 5,000 records through an injected failure and a restore, every one delivered`,
+    async () => {
+      const url = mosquitto.urlOf(broker)
+      const { topic } = unique('restore')
+      const sub = await subscriber(url, topic, broker.protocolVersion)
+      try {
+        let failed = false
+        const env = StreamEnvironment.create({
+          logLevel: 'silent',
+          checkpointing: { intervalMs: 10 },
+          restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 },
+        })
+        env
+          .fromSequence(0, 4999, { uid: 'numbers' })
+          .pipe(
+            map(
+              (n: number) => {
+                if (!failed && n === 3000) {
+                  failed = true
+                  throw new Error('injected')
+                }
+                return n
+              },
+              { uid: 'faulty' },
+            ),
+          )
+          .sinkTo(new MqttSink<number>({ url, topic, protocolVersion: broker.protocolVersion, serializer: String }), {
+            uid: 'mqtt',
+          })
+        const result = await env.execute()
+        assert.is(result.metrics.restarts, 1)
+        await waitFor(() => new Set(sub.payloads).size === 5000, {
+          timeoutMs: 15_000,
+          description: `5,000 distinct (have ${new Set(sub.payloads).size})`,
+        })
+        assert.equal(census(sub.payloads.map(Number), 5000).missing, [])
+      } finally {
+        await sub.end()
+      }
+    },
+  )
 }
 
 MqttSinkSuite('reconnects after a Mosquitto restart mid-stream; every message arrives', async () => {
@@ -201,20 +268,33 @@ MqttSinkSuite('reconnects after a Mosquitto restart mid-stream; every message ar
         writers.push(writer)
         return writer
       }
-    })({ url: broker.url, topic, protocolVersion: 5, serializer: String, maxRetries: 50, retryDelayMs: 20, maxRetryDelayMs: 200 })
+    })({
+      url: broker.url,
+      topic,
+      protocolVersion: 5,
+      serializer: String,
+      maxRetries: 50,
+      retryDelayMs: 20,
+      maxRetryDelayMs: 200,
+    })
     const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 20 } })
-    env.fromAsyncIterable(async function* () {
-      for (let n = 0; n < 8000; n++) {
-        if (n % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 1))
-        produced = n
-        yield n
-      }
-    }).sinkTo(sink)
+    env
+      .fromAsyncIterable(async function* () {
+        for (let n = 0; n < 8000; n++) {
+          if (n % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 1))
+          produced = n
+          yield n
+        }
+      })
+      .sinkTo(sink)
     const job = env.executeAsync()
     await waitFor(() => produced >= 2000, { timeoutMs: 15_000, description: '2,000 produced' })
     await broker.restart('SIGTERM')
     await job.result
-    await waitFor(() => new Set(sub.payloads).size === 8000, { timeoutMs: 20_000, description: `8,000 distinct (have ${new Set(sub.payloads).size})` })
+    await waitFor(() => new Set(sub.payloads).size === 8000, {
+      timeoutMs: 20_000,
+      description: `8,000 distinct (have ${new Set(sub.payloads).size})`,
+    })
     assert.equal(census(sub.payloads.map(Number), 8000).missing, [])
     assert.is(writers.length, 1, 'no job restart: the writer itself reconnected')
     assert.ok(writers[0]!.connection.connections >= 2, 'it reconnected')
@@ -227,13 +307,23 @@ MqttSinkSuite('reconnects after a Mosquitto restart mid-stream; every message ar
 MqttSinkSuite('an unreachable broker fails the job with ERR_CONNECT after the configured retries', async () => {
   const port = await freePort()
   const env = StreamEnvironment.create({ logLevel: 'silent' })
-  env.fromCollection([1, 2, 3]).sinkTo(new MqttSink({ url: `mqtt://127.0.0.1:${port}`, topic: 't', maxRetries: 2, retryDelayMs: 10 }))
-  const error = await env.execute().then(() => undefined, (e: unknown) => e)
+  env
+    .fromCollection([1, 2, 3])
+    .sinkTo(new MqttSink({ url: `mqtt://127.0.0.1:${port}`, topic: 't', maxRetries: 2, retryDelayMs: 10 }))
+  const error = await env.execute().then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   let cause: unknown = error
   while (cause !== undefined && !(cause instanceof ConnectorError)) cause = (cause as { cause?: unknown }).cause
   assert.instance(cause, ConnectorError)
   assert.is((cause as ConnectorError).code, 'ERR_CONNECT')
-  assert.match((cause as Error).message, new RegExp(`mqttSink mqtt://127\\.0\\.0\\.1:${port}: no connection after 3 attempts \\(maxRetries 2\\): .*ECONNREFUSED`))
+  assert.match(
+    (cause as Error).message,
+    new RegExp(
+      `mqttSink mqtt://127\\.0\\.0\\.1:${port}: no connection after 3 attempts \\(maxRetries 2\\): .*ECONNREFUSED`,
+    ),
+  )
 })
 
 MqttSinkSuite.run()

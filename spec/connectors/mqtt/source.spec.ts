@@ -10,7 +10,18 @@ import { Ledger, LedgerSink } from '../../support/ledger-sink.js'
 import { settlesWithin, waitFor } from '../../support/wait-for.js'
 import { census } from '../redis/support.js'
 import { SlowSink } from '../redis/support.js'
-import { BROKERS, MosquittoForSuite, WatchedMqttSource, context, drain, forgetSession, publishNumbers, publisher, quietFor, unique } from './support.js'
+import {
+  BROKERS,
+  MosquittoForSuite,
+  WatchedMqttSource,
+  context,
+  drain,
+  forgetSession,
+  publishNumbers,
+  publisher,
+  quietFor,
+  unique,
+} from './support.js'
 
 /**
  * The MQTT source against real brokers: a private Mosquitto (MQTT 5 and 3.1.1, no queue limits, its
@@ -35,104 +46,127 @@ MqttSourceSuite('validates its options, naming the option', () => {
 
 for (const broker of BROKERS) {
   for (const qos of [1, 2] as const) {
-    MqttSourceSuite(`${broker.name}, QoS ${qos}: a message is acknowledged only when the checkpoint covering it completes`, async () => {
-      const url = mosquitto.urlOf(broker)
-      const { topic, clientId } = unique(`ack-q${qos}`)
-      const source = new MqttSource({ url, topics: topic, clientId, qos, protocolVersion: broker.protocolVersion })
-      const pub = await publisher(url)
-      try {
-        const first = source.createReader(context)
-        await first.start()
-        await publishNumbers(pub, topic, 10, 0, qos)
-        const got: string[] = []
-        await drain(first, got, () => got.length === 10)
-        first.snapshotState(1)
-        first.notifyCheckpointComplete(1)
-        await publishNumbers(pub, topic, 5, 10, qos)
-        await drain(first, got, () => got.length === 15)
-        first.snapshotState(2) // never completes: the job "crashes"
-        assert.is(first.unacknowledged, 5)
-        await first.close()
+    MqttSourceSuite(
+      `${broker.name}, QoS ${qos}: a message is acknowledged only when the checkpoint covering it completes`,
+      async () => {
+        const url = mosquitto.urlOf(broker)
+        const { topic, clientId } = unique(`ack-q${qos}`)
+        const source = new MqttSource({ url, topics: topic, clientId, qos, protocolVersion: broker.protocolVersion })
+        const pub = await publisher(url)
+        try {
+          const first = source.createReader(context)
+          await first.start()
+          await publishNumbers(pub, topic, 10, 0, qos)
+          const got: string[] = []
+          await drain(first, got, () => got.length === 10)
+          first.snapshotState(1)
+          first.notifyCheckpointComplete(1)
+          await publishNumbers(pub, topic, 5, 10, qos)
+          await drain(first, got, () => got.length === 15)
+          first.snapshotState(2) // never completes: the job "crashes"
+          assert.is(first.unacknowledged, 5)
+          await first.close()
 
-        const second = source.createReader(context)
-        await second.start()
-        const again: string[] = []
-        await drain(second, again, () => again.length >= 5)
-        await quietFor(300)
-        await drain(second, again, () => true)
-        assert.equal(again, ['10', '11', '12', '13', '14'], 'exactly the unacknowledged messages came back')
-        second.snapshotState(3)
-        second.notifyCheckpointComplete(3)
-        await quietFor(100)
-        await second.close()
+          const second = source.createReader(context)
+          await second.start()
+          const again: string[] = []
+          await drain(second, again, () => again.length >= 5)
+          await quietFor(300)
+          await drain(second, again, () => true)
+          assert.equal(again, ['10', '11', '12', '13', '14'], 'exactly the unacknowledged messages came back')
+          second.snapshotState(3)
+          second.notifyCheckpointComplete(3)
+          await quietFor(100)
+          await second.close()
 
-        const third = source.createReader(context)
-        await third.start()
-        const none: string[] = []
-        await quietFor(400)
-        await drain(third, none, () => true)
-        await third.close()
-        assert.equal(none, [], 'acknowledged messages do not come back')
-      } finally {
-        await pub.endAsync()
-        await forgetSession(url, clientId)
-      }
-    })
+          const third = source.createReader(context)
+          await third.start()
+          const none: string[] = []
+          await quietFor(400)
+          await drain(third, none, () => true)
+          await third.close()
+          assert.equal(none, [], 'acknowledged messages do not come back')
+        } finally {
+          await pub.endAsync()
+          await forgetSession(url, clientId)
+        }
+      },
+    )
   }
 }
 
-MqttSourceSuite('a kept session whose messages fill the reader before the SUBACK does not hold up start()', async () => {
-  const url = mosquitto.urlOf(BROKERS[1]!)
-  const { topic, clientId } = unique('full-before-suback')
-  const source = new MqttSource({ url, topics: topic, clientId, qos: 1, maxBuffered: 50, maxUnacknowledged: 50 })
-  const pub = await publisher(url)
-  try {
-    const first = source.createReader(context)
-    await first.start() // creates the session and its subscription
-    await first.close()
-    await publishNumbers(pub, topic, 500) // queued for the absent client: all sent at once on reconnection (MQTT 3.1.1, no in-flight limit)
-    const second = source.createReader(context)
-    await settlesWithin(second.start(), { timeoutMs: 10_000, description: 'start() resolved with the reader full' })
-    const got: string[] = []
-    let checkpoint = 0
-    await drain(second, got, () => {
-      second.snapshotState(++checkpoint)
-      second.notifyCheckpointComplete(checkpoint)
-      return got.length === 500
-    })
-    assert.ok(second.counts.parked > 0, 'the reader filled up and held the packets after it')
-    assert.ok(second.maxUnacknowledgedSeen <= 50)
-    await second.close()
-  } finally {
-    await pub.endAsync()
-    await forgetSession(url, clientId)
-  }
-})
+MqttSourceSuite(
+  'a kept session whose messages fill the reader before the SUBACK does not hold up start()',
+  async () => {
+    const url = mosquitto.urlOf(BROKERS[1]!)
+    const { topic, clientId } = unique('full-before-suback')
+    const source = new MqttSource({ url, topics: topic, clientId, qos: 1, maxBuffered: 50, maxUnacknowledged: 50 })
+    const pub = await publisher(url)
+    try {
+      const first = source.createReader(context)
+      await first.start() // creates the session and its subscription
+      await first.close()
+      await publishNumbers(pub, topic, 500) // queued for the absent client: all sent at once on reconnection (MQTT 3.1.1, no in-flight limit)
+      const second = source.createReader(context)
+      await settlesWithin(second.start(), { timeoutMs: 10_000, description: 'start() resolved with the reader full' })
+      const got: string[] = []
+      let checkpoint = 0
+      await drain(second, got, () => {
+        second.snapshotState(++checkpoint)
+        second.notifyCheckpointComplete(checkpoint)
+        return got.length === 500
+      })
+      assert.ok(second.counts.parked > 0, 'the reader filled up and held the packets after it')
+      assert.ok(second.maxUnacknowledgedSeen <= 50)
+      await second.close()
+    } finally {
+      await pub.endAsync()
+      await forgetSession(url, clientId)
+    }
+  },
+)
 
-MqttSourceSuite('the machine\'s Mosquitto (127.0.0.1:1883), QoS 0 and 1: messages arrive with topic, QoS and retain flag', async () => {
-  const { topic, clientId } = unique('shared')
-  const pub = await publisher(SHARED.mosquitto)
-  await pub.publishAsync(`${topic}/retained`, 'kept', { qos: 1, retain: true })
-  const reader = new MqttSource({ url: SHARED.mosquitto, topics: [`${topic}/#`], clientId, qos: 1 }).createReader(context)
-  const got: MqttMessage[] = []
-  try {
-    await reader.start()
-    await pub.publishAsync(`${topic}/a`, 'zero', { qos: 0 })
-    await pub.publishAsync(`${topic}/b`, 'one', { qos: 1 })
-    const output = { collect: (m: MqttMessage) => void got.push(m), emitWatermark() {}, markIdle() {} }
-    await waitFor(() => {
-      while (reader.pollNext(output) === 'more');
-      return got.length === 3
-    }, { timeoutMs: 10_000, description: '3 messages' })
-    const byTopic = Object.fromEntries(got.map((m) => [m.topic.slice(topic.length + 1), { payload: m.payload.toString(), qos: m.qos, retain: m.retain }]))
-    assert.equal(byTopic, { retained: { payload: 'kept', qos: 1, retain: true }, a: { payload: 'zero', qos: 0, retain: false }, b: { payload: 'one', qos: 1, retain: false } })
-  } finally {
-    await reader.close()
-    await pub.publishAsync(`${topic}/retained`, '', { qos: 1, retain: true })
-    await pub.endAsync()
-    await forgetSession(SHARED.mosquitto, clientId)
-  }
-})
+MqttSourceSuite(
+  "the machine's Mosquitto (127.0.0.1:1883), QoS 0 and 1: messages arrive with topic, QoS and retain flag",
+  async () => {
+    const { topic, clientId } = unique('shared')
+    const pub = await publisher(SHARED.mosquitto)
+    await pub.publishAsync(`${topic}/retained`, 'kept', { qos: 1, retain: true })
+    const reader = new MqttSource({ url: SHARED.mosquitto, topics: [`${topic}/#`], clientId, qos: 1 }).createReader(
+      context,
+    )
+    const got: MqttMessage[] = []
+    try {
+      await reader.start()
+      await pub.publishAsync(`${topic}/a`, 'zero', { qos: 0 })
+      await pub.publishAsync(`${topic}/b`, 'one', { qos: 1 })
+      const output = { collect: (m: MqttMessage) => void got.push(m), emitWatermark() {}, markIdle() {} }
+      await waitFor(
+        () => {
+          while (reader.pollNext(output) === 'more');
+          return got.length === 3
+        },
+        { timeoutMs: 10_000, description: '3 messages' },
+      )
+      const byTopic = Object.fromEntries(
+        got.map((m) => [
+          m.topic.slice(topic.length + 1),
+          { payload: m.payload.toString(), qos: m.qos, retain: m.retain },
+        ]),
+      )
+      assert.equal(byTopic, {
+        retained: { payload: 'kept', qos: 1, retain: true },
+        a: { payload: 'zero', qos: 0, retain: false },
+        b: { payload: 'one', qos: 1, retain: false },
+      })
+    } finally {
+      await reader.close()
+      await pub.publishAsync(`${topic}/retained`, '', { qos: 1, retain: true })
+      await pub.endAsync()
+      await forgetSession(SHARED.mosquitto, clientId)
+    }
+  },
+)
 
 for (const broker of BROKERS) {
   MqttSourceSuite(`${broker.name}: 5,000 messages through an injected failure and a restore, none lost`, async () => {
@@ -141,23 +175,42 @@ for (const broker of BROKERS) {
     const ledger = new Ledger<number>()
     let failed = false
     let seen = 0
-    const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 10 }, restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 } })
-    const source = new WatchedMqttSource({ url, topics: topic, clientId, qos: 1, protocolVersion: broker.protocolVersion })
-    env.fromSource(source, { uid: 'mqtt' })
-      .pipe(map((m: MqttMessage) => {
-        if (!failed && ++seen === 2500) {
-          failed = true
-          throw new Error('injected')
-        }
-        return Number(m.payload.toString())
-      }, { uid: 'faulty' }))
+    const env = StreamEnvironment.create({
+      logLevel: 'silent',
+      checkpointing: { intervalMs: 10 },
+      restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 },
+    })
+    const source = new WatchedMqttSource({
+      url,
+      topics: topic,
+      clientId,
+      qos: 1,
+      protocolVersion: broker.protocolVersion,
+    })
+    env
+      .fromSource(source, { uid: 'mqtt' })
+      .pipe(
+        map(
+          (m: MqttMessage) => {
+            if (!failed && ++seen === 2500) {
+              failed = true
+              throw new Error('injected')
+            }
+            return Number(m.payload.toString())
+          },
+          { uid: 'faulty' },
+        ),
+      )
       .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
     const job = env.executeAsync()
     const pub = await publisher(url)
     try {
       await job.running
       await publishNumbers(pub, topic, 5000)
-      await waitFor(() => new Set(ledger.committed).size === 5000, { timeoutMs: 30_000, description: `5,000 distinct committed (have ${new Set(ledger.committed).size})` })
+      await waitFor(() => new Set(ledger.committed).size === 5000, {
+        timeoutMs: 30_000,
+        description: `5,000 distinct committed (have ${new Set(ledger.committed).size})`,
+      })
       assert.ok(failed)
       assert.is(job.metrics().restarts, 1)
       assert.equal(census(ledger.committed, 5000).missing, [])
@@ -169,29 +222,52 @@ for (const broker of BROKERS) {
     }
   })
 
-  MqttSourceSuite(`${broker.name}: backpressure — a slow sink keeps the unacknowledged messages within maxUnacknowledged`, async () => {
-    const url = mosquitto.urlOf(broker)
-    const { topic, clientId } = unique('backpressure')
-    const source = new WatchedMqttSource({ url, topics: topic, clientId, qos: 1, protocolVersion: broker.protocolVersion, maxBuffered: 50, maxUnacknowledged: 200 })
-    const sink = new SlowSink<MqttMessage>(50, 5)
-    const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 50 }, chaining: false })
-    env.fromSource(source, { uid: 'mqtt' }).sinkTo(sink)
-    const job = env.executeAsync()
-    const pub = await publisher(url)
-    try {
-      await job.running
-      await publishNumbers(pub, topic, 3000)
-      await waitFor(() => sink.received.length >= 3000, { timeoutMs: 30_000, description: `3,000 received (have ${sink.received.length})` })
-      const reader = source.readers[0]!
-      assert.ok(reader.maxUnacknowledgedSeen <= 200, `held ${reader.maxUnacknowledgedSeen} unacknowledged`)
-      assert.ok(reader.maxUnacknowledgedSeen >= 100, `the bound was approached (${reader.maxUnacknowledgedSeen}), so it was tested`)
-      assert.equal(census(sink.received.map((m) => Number(m.payload.toString())), 3000).missing, [])
-    } finally {
-      await job.cancel()
-      await pub.endAsync()
-      await forgetSession(url, clientId)
-    }
-  })
+  MqttSourceSuite(
+    `${broker.name}: backpressure — a slow sink keeps the unacknowledged messages within maxUnacknowledged`,
+    async () => {
+      const url = mosquitto.urlOf(broker)
+      const { topic, clientId } = unique('backpressure')
+      const source = new WatchedMqttSource({
+        url,
+        topics: topic,
+        clientId,
+        qos: 1,
+        protocolVersion: broker.protocolVersion,
+        maxBuffered: 50,
+        maxUnacknowledged: 200,
+      })
+      const sink = new SlowSink<MqttMessage>(50, 5)
+      const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 50 }, chaining: false })
+      env.fromSource(source, { uid: 'mqtt' }).sinkTo(sink)
+      const job = env.executeAsync()
+      const pub = await publisher(url)
+      try {
+        await job.running
+        await publishNumbers(pub, topic, 3000)
+        await waitFor(() => sink.received.length >= 3000, {
+          timeoutMs: 30_000,
+          description: `3,000 received (have ${sink.received.length})`,
+        })
+        const reader = source.readers[0]!
+        assert.ok(reader.maxUnacknowledgedSeen <= 200, `held ${reader.maxUnacknowledgedSeen} unacknowledged`)
+        assert.ok(
+          reader.maxUnacknowledgedSeen >= 100,
+          `the bound was approached (${reader.maxUnacknowledgedSeen}), so it was tested`,
+        )
+        assert.equal(
+          census(
+            sink.received.map((m) => Number(m.payload.toString())),
+            3000,
+          ).missing,
+          [],
+        )
+      } finally {
+        await job.cancel()
+        await pub.endAsync()
+        await forgetSession(url, clientId)
+      }
+    },
+  )
 }
 
 for (const broker of [BROKERS[0]!, BROKERS[2]!]) {
@@ -201,7 +277,10 @@ for (const broker of [BROKERS[0]!, BROKERS[2]!]) {
     const good: number[] = []
     const letters: DeadLetter[] = []
     const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 10 } })
-    const decoded = env.fromSource(new MqttSource({ url, topics: topic, clientId, protocolVersion: broker.protocolVersion }), { uid: 'mqtt' })
+    const decoded = env
+      .fromSource(new MqttSource({ url, topics: topic, clientId, protocolVersion: broker.protocolVersion }), {
+        uid: 'mqtt',
+      })
       .pipe(decode((m: MqttMessage) => (JSON.parse(m.payload.toString()) as { n: number }).n))
     decoded.sinkTo(new CallbackSink((n: number) => void good.push(n)))
     decoded.getSideOutput(DEAD_LETTERS).sinkTo(new CallbackSink((letter: DeadLetter) => void letters.push(letter)))
@@ -210,7 +289,10 @@ for (const broker of [BROKERS[0]!, BROKERS[2]!]) {
     try {
       await job.running
       await publishNumbers(pub, topic, 300, 0, 1, (n) => (n % 100 === 42 ? `{"n": ${n}` : JSON.stringify({ n })))
-      await waitFor(() => good.length + letters.length === 300, { timeoutMs: 15_000, description: `300 handled (${good.length} + ${letters.length})` })
+      await waitFor(() => good.length + letters.length === 300, {
+        timeoutMs: 15_000,
+        description: `300 handled (${good.length} + ${letters.length})`,
+      })
       assert.is(letters.length, 3)
       const letter = letters[0]!
       assert.match((letter.record as MqttMessage).payload.toString(), /^\{"n": \d+$/)
@@ -223,51 +305,83 @@ for (const broker of [BROKERS[0]!, BROKERS[2]!]) {
   })
 }
 
-MqttSourceSuite('reconnects after a Mosquitto restart mid-stream and loses nothing; redeliveries of held messages are not emitted twice', async () => {
-  const broker = await PrivateMosquitto.start()
-  const { topic, clientId } = unique('restart')
-  const received: number[] = []
-  const ledger = new Ledger<number>()
-  const source = new WatchedMqttSource({ url: broker.url, topics: topic, clientId, qos: 1, protocolVersion: 5, maxRetries: 50, retryDelayMs: 20, maxRetryDelayMs: 200 })
-  const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 200 } })
-  env.fromSource(source, { uid: 'mqtt' }).pipe(map((m: MqttMessage) => {
-    received.push(Number(m.payload.toString()))
-    return received.at(-1)!
-  })).sinkTo(new LedgerSink(ledger))
-  const job = env.executeAsync()
-  const pub = await publisher(broker.url)
-  try {
-    await job.running
-    const publishing = publishNumbers(pub, topic, 6000)
-    await waitFor(() => received.length >= 2000, { timeoutMs: 15_000, description: '2,000 received' })
-    // a clean stop: Mosquitto writes its database (sessions, queued and in-flight messages) and reads it back on start
-    await broker.restart('SIGTERM')
-    await publishing
-    await waitFor(() => new Set(ledger.committed).size === 6000, { timeoutMs: 30_000, description: `6,000 distinct committed (have ${new Set(ledger.committed).size})` })
-    const reader = source.readers[0]!
-    assert.is(source.readers.length, 1, 'no job restart: the reader itself reconnected')
-    assert.ok(reader.reconnections >= 1, 'it reconnected')
-    assert.equal(census(ledger.committed, 6000).missing, [])
-    // Duplicates remain possible (at-least-once): Mosquitto keeps delivering for a moment after SIGTERM
-    // but does not save the acknowledgements it receives then, and sends those messages again.
-    assert.ok(reader.counts.redeliveries > 0, 'the broker sent held messages again, and they were skipped')
-  } finally {
-    await job.cancel()
-    await pub.endAsync()
-    await broker.dispose()
-  }
-})
+MqttSourceSuite(
+  'reconnects after a Mosquitto restart mid-stream and loses nothing; redeliveries of held messages are not emitted twice',
+  async () => {
+    const broker = await PrivateMosquitto.start()
+    const { topic, clientId } = unique('restart')
+    const received: number[] = []
+    const ledger = new Ledger<number>()
+    const source = new WatchedMqttSource({
+      url: broker.url,
+      topics: topic,
+      clientId,
+      qos: 1,
+      protocolVersion: 5,
+      maxRetries: 50,
+      retryDelayMs: 20,
+      maxRetryDelayMs: 200,
+    })
+    const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 200 } })
+    env
+      .fromSource(source, { uid: 'mqtt' })
+      .pipe(
+        map((m: MqttMessage) => {
+          received.push(Number(m.payload.toString()))
+          return received.at(-1)!
+        }),
+      )
+      .sinkTo(new LedgerSink(ledger))
+    const job = env.executeAsync()
+    const pub = await publisher(broker.url)
+    try {
+      await job.running
+      const publishing = publishNumbers(pub, topic, 6000)
+      await waitFor(() => received.length >= 2000, { timeoutMs: 15_000, description: '2,000 received' })
+      // a clean stop: Mosquitto writes its database (sessions, queued and in-flight messages) and reads it back on start
+      await broker.restart('SIGTERM')
+      await publishing
+      await waitFor(() => new Set(ledger.committed).size === 6000, {
+        timeoutMs: 30_000,
+        description: `6,000 distinct committed (have ${new Set(ledger.committed).size})`,
+      })
+      const reader = source.readers[0]!
+      assert.is(source.readers.length, 1, 'no job restart: the reader itself reconnected')
+      assert.ok(reader.reconnections >= 1, 'it reconnected')
+      assert.equal(census(ledger.committed, 6000).missing, [])
+      // Duplicates remain possible (at-least-once): Mosquitto keeps delivering for a moment after SIGTERM
+      // but does not save the acknowledgements it receives then, and sends those messages again.
+      assert.ok(reader.counts.redeliveries > 0, 'the broker sent held messages again, and they were skipped')
+    } finally {
+      await job.cancel()
+      await pub.endAsync()
+      await broker.dispose()
+    }
+  },
+)
 
 MqttSourceSuite('an unreachable broker fails the job with ERR_CONNECT after the configured retries', async () => {
   const port = await freePort()
   const env = StreamEnvironment.create({ logLevel: 'silent' })
-  env.fromSource(new MqttSource({ url: `mqtt://127.0.0.1:${port}`, topics: 't', clientId: 'c', maxRetries: 2, retryDelayMs: 10 })).sinkTo(new CallbackSink(() => {}))
-  const error = await env.execute().then(() => undefined, (e: unknown) => e)
+  env
+    .fromSource(
+      new MqttSource({ url: `mqtt://127.0.0.1:${port}`, topics: 't', clientId: 'c', maxRetries: 2, retryDelayMs: 10 }),
+    )
+    .sinkTo(new CallbackSink(() => {}))
+  const error = await env.execute().then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   let cause: unknown = error
   while (cause !== undefined && !(cause instanceof ConnectorError)) cause = (cause as { cause?: unknown }).cause
   assert.instance(cause, ConnectorError)
   assert.is((cause as ConnectorError).code, 'ERR_CONNECT')
-  assert.match((cause as Error).message, new RegExp(`mqttSource mqtt://127\\.0\\.0\\.1:${port}: no connection after 3 attempts \\(maxRetries 2\\): .*ECONNREFUSED`))
+  assert.match(
+    (cause as Error).message,
+    new RegExp(
+      `mqttSource mqtt://127\\.0\\.0\\.1:${port}: no connection after 3 attempts \\(maxRetries 2\\): .*ECONNREFUSED`,
+    ),
+  )
 })
 
 MqttSourceSuite.run()

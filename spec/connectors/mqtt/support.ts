@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import mqtt, { type MqttClient } from 'mqtt'
-import { MqttSource, type MqttMessage, type MqttReader, type MqttSourceOptions } from '../../../lib/connectors/mqtt/index.js'
+import {
+  MqttSource,
+  type MqttMessage,
+  type MqttReader,
+  type MqttSourceOptions,
+} from '../../../lib/connectors/mqtt/index.js'
 import type { SourceOutput, SourceReaderContext } from '../../../lib/runtime/source.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { PrivateMosquitto, SHARED } from '../../support/brokers.js'
@@ -55,7 +60,11 @@ export function unique(name: string): { topic: string; clientId: string } {
 
 /** A plain publisher (QoS 1 unless told), connected. */
 export function publisher(url: string, protocolVersion: 4 | 5 = 4): Promise<MqttClient> {
-  return mqtt.connectAsync(url, { protocolVersion, clientId: `sluice-spec-pub-${randomUUID().slice(0, 8)}`, reconnectPeriod: 50 })
+  return mqtt.connectAsync(url, {
+    protocolVersion,
+    clientId: `sluice-spec-pub-${randomUUID().slice(0, 8)}`,
+    reconnectPeriod: 50,
+  })
 }
 
 /**
@@ -64,7 +73,14 @@ export function publisher(url: string, protocolVersion: 4 | 5 = 4): Promise<Mqtt
  * @example
  * await publishNumbers(client, topic, 5000)
  */
-export async function publishNumbers(client: MqttClient, topic: string, count: number, from = 0, qos: 0 | 1 | 2 = 1, payload = (n: number): string => String(n)): Promise<void> {
+export async function publishNumbers(
+  client: MqttClient,
+  topic: string,
+  count: number,
+  from = 0,
+  qos: 0 | 1 | 2 = 1,
+  payload = (n: number): string => String(n),
+): Promise<void> {
   const inFlight = new Set<Promise<unknown>>()
   for (let n = from; n < from + count; n++) {
     const p = client.publishAsync(topic, payload(n), { qos }).finally(() => inFlight.delete(p))
@@ -92,8 +108,17 @@ export class WatchedMqttSource extends MqttSource {
 export const context: SourceReaderContext = { subtask: 0, parallelism: 1, processingTime: systemProcessingTime }
 
 /** Polls a reader by hand for `ms`, collecting payloads as strings. */
-export async function drain(reader: MqttReader, into: string[], until: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const output: SourceOutput<MqttMessage> = { collect: (m) => void into.push(m.payload.toString()), emitWatermark() {}, markIdle() {} }
+export async function drain(
+  reader: MqttReader,
+  into: string[],
+  until: () => boolean,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const output: SourceOutput<MqttMessage> = {
+    collect: (m) => void into.push(m.payload.toString()),
+    emitWatermark() {},
+    markIdle() {},
+  }
   const deadline = performance.now() + timeoutMs
   for (;;) {
     while (reader.pollNext(output) === 'more');
@@ -109,7 +134,13 @@ export async function drain(reader: MqttReader, into: string[], until: () => boo
  */
 export async function forgetSession(url: string, clientId: string): Promise<void> {
   try {
-    const client = await mqtt.connectAsync(url, { clientId, clean: true, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000 })
+    const client = await mqtt.connectAsync(url, {
+      clientId,
+      clean: true,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    })
     await client.endAsync()
   } catch {
     // the broker is gone (a test that stopped it): nothing to forget

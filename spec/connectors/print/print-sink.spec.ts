@@ -6,7 +6,11 @@ import { linePrefix, PrintSink } from '../../../lib/connectors/print/print-sink.
 import { ConfigError } from '../../../lib/errors.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 
-const context = (subtask: number, parallelism: number) => ({ subtask, parallelism, processingTime: systemProcessingTime })
+const context = (subtask: number, parallelism: number) => ({
+  subtask,
+  parallelism,
+  processingTime: systemProcessingTime,
+})
 
 test('prefixes lines with the 1-based subtask at parallelism 2, as Flink prints them', async () => {
   const lines: string[] = []
@@ -32,13 +36,17 @@ test('puts a user prefix before the subtask, or alone at parallelism 1', () => {
   sink.createWriter(context(1, 3)).write('x', undefined)
   sink.createWriter(context(0, 1)).write('y', undefined)
   assert.equal(lines, ['counts:2> x', 'counts> y'])
-  assert.equal([linePrefix('', 0, 1), linePrefix('', 3, 4), linePrefix('p', 0, 2), linePrefix('p', 0, 1)], ['', '4> ', 'p:1> ', 'p> '])
+  assert.equal(
+    [linePrefix('', 0, 1), linePrefix('', 3, 4), linePrefix('p', 0, 2), linePrefix('p', 0, 1)],
+    ['', '4> ', 'p:1> ', 'p> '],
+  )
 })
 
 test('prints objects and arrays as JSON, strings as they are, other values through String', () => {
   const lines: string[] = []
   const writer = new PrintSink<unknown>({ write: (line) => lines.push(line) }).createWriter(context(0, 1))
-  for (const value of ['text', { word: 'a', count: 1 }, [1, 'b'], 3.5, 10n, { big: 2n }, null, undefined]) writer.write(value, undefined)
+  for (const value of ['text', { word: 'a', count: 1 }, [1, 'b'], 3.5, 10n, { big: 2n }, null, undefined])
+    writer.write(value, undefined)
   assert.equal(lines, ['text', '{"word":"a","count":1}', '[1,"b"]', '3.5', '10', '{"big":"2"}', 'null', 'undefined'])
 })
 
@@ -78,9 +86,18 @@ test('printSink() makes a PrintSink; target stderr is printToErr()', () => {
 })
 
 test('rejects bad options, naming the option', () => {
-  assert.throws(() => new PrintSink({ target: 'stdlog' as never }), (e: unknown) => e instanceof ConfigError && e.option === 'printSink.target')
-  assert.throws(() => new PrintSink({ prefix: 3 as never }), (e: unknown) => e instanceof ConfigError && e.option === 'printSink.prefix')
-  assert.throws(() => new PrintSink({ write: 'console' as never }), (e: unknown) => e instanceof ConfigError && e.option === 'printSink.write')
+  assert.throws(
+    () => new PrintSink({ target: 'stdlog' as never }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'printSink.target',
+  )
+  assert.throws(
+    () => new PrintSink({ prefix: 3 as never }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'printSink.prefix',
+  )
+  assert.throws(
+    () => new PrintSink({ write: 'console' as never }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'printSink.write',
+  )
 })
 
 test.run()

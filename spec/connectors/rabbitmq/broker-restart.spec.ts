@@ -1,6 +1,12 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { type RabbitMQMessage, type RabbitMQReader, RabbitMQSink, type RabbitMQSinkWriter, RabbitMQSource } from '../../../lib/connectors/rabbitmq/index.js'
+import {
+  type RabbitMQMessage,
+  type RabbitMQReader,
+  RabbitMQSink,
+  type RabbitMQSinkWriter,
+  RabbitMQSource,
+} from '../../../lib/connectors/rabbitmq/index.js'
 import { StreamEnvironment, map } from '../../../lib/index.js'
 import { AmqpAdmin, recordReaders, uniqueName, watchJob } from '../../support/amqp-broker.js'
 import { PrivateRabbitNode } from '../../support/amqp-private-node.js'
@@ -23,53 +29,88 @@ Restart.after(async () => {
   await node?.stop()
 })
 
-Restart('source (exactly-once) and sink reconnect across a full broker restart; nothing lost, no duplicate', async () => {
-  const N = 10_000
-  const admin = await AmqpAdmin.open(node.url)
-  const input = await admin.queue(uniqueName('restart-in'))
-  const output = await admin.queue(uniqueName('restart-out'))
-  await admin.publish(input, N, { properties: (i) => ({ correlationId: `c${i}` }) })
-  await admin.disconnect()
+Restart(
+  'source (exactly-once) and sink reconnect across a full broker restart; nothing lost, no duplicate',
+  async () => {
+    const N = 10_000
+    const admin = await AmqpAdmin.open(node.url)
+    const input = await admin.queue(uniqueName('restart-in'))
+    const output = await admin.queue(uniqueName('restart-out'))
+    await admin.publish(input, N, { properties: (i) => ({ correlationId: `c${i}` }) })
+    await admin.disconnect()
 
-  const retry = { url: node.url, retryDelayMs: 100, maxRetryDelayMs: 500, maxRetries: 100 }
-  const { source, readers } = recordReaders(new RabbitMQSource({ ...retry, queue: input, prefetch: 300, guarantee: 'exactly-once' }))
-  const sink = new RabbitMQSink<string>({ ...retry, exchange: '', routingKey: output })
-  const writers: RabbitMQSinkWriter<string>[] = []
-  const ledger = new Ledger<string>()
-  let seen = 0
-  const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 20 } })
-  const texts = env.fromSource(source, { uid: 'src' }).pipe(map((m: RabbitMQMessage) => {
-    if (++seen % 10 === 0) busy(2) // about 2 s of work: the restart lands mid-stream
-    return m.content.toString()
-  }, { uid: 'slow' }))
-  texts.sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
-  texts.sinkTo({ name: sink.name, guarantee: sink.guarantee, createWriter: (c) => { const w = sink.createWriter(c); writers.push(w); return w } }, { uid: 'rabbit' })
-  const job = env.executeAsync()
-  const watch = watchJob(job)
-  const reader = (): RabbitMQReader => readers[0]!
-  try {
-    await waitFor(() => watch.check() && ledger.committed.length >= 1500, { timeoutMs: 15_000, description: '1500 committed' })
-    const started = performance.now()
-    await node.restart()
-    const atRestart = ledger.committed.length
-    console.log(`  broker restart took ${((performance.now() - started) / 1000).toFixed(1)} s, ${atRestart} of ${N} committed before it`)
-    assert.ok(atRestart < N, 'the restart happened mid-stream')
-    await waitFor(() => watch.check() && ledger.committed.length >= N && reader().unacknowledged === 0 && writers[0]!.unconfirmed === 0, { timeoutMs: 30_000, description: `all committed after the restart (have ${ledger.committed.length})` })
-    assert.is(readers.length, 1, 'no job restart: the connector reconnected')
-    assert.ok(reader().connections >= 2 && writers[0]!.connections >= 2, 'both reconnected')
-  } finally {
-    await job.cancel()
-  }
-  const expected = Array.from({ length: N }, (_, i) => `m${i}`)
-  const byNumber = (a: string, b: string): number => Number(a.slice(1)) - Number(b.slice(1))
-  assert.equal([...ledger.committed].sort(byNumber), expected, 'exactly once')
-  const reader2 = await AmqpAdmin.open(node.url)
-  const published = (await reader2.drain(output)).map((m) => m.content.toString())
-  assert.equal([...new Set(published)].sort(byNumber), expected, 'the sink lost nothing')
-  for (const queue of [input, output]) await reader2.channel.deleteQueue(queue)
-  await reader2.disconnect()
-  console.log(`  after the restart: ${reader().duplicates} redelivery(ies) skipped by the source, ${published.length - N} duplicate(s) from the sink`)
-})
+    const retry = { url: node.url, retryDelayMs: 100, maxRetryDelayMs: 500, maxRetries: 100 }
+    const { source, readers } = recordReaders(
+      new RabbitMQSource({ ...retry, queue: input, prefetch: 300, guarantee: 'exactly-once' }),
+    )
+    const sink = new RabbitMQSink<string>({ ...retry, exchange: '', routingKey: output })
+    const writers: RabbitMQSinkWriter<string>[] = []
+    const ledger = new Ledger<string>()
+    let seen = 0
+    const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 20 } })
+    const texts = env.fromSource(source, { uid: 'src' }).pipe(
+      map(
+        (m: RabbitMQMessage) => {
+          if (++seen % 10 === 0) busy(2) // about 2 s of work: the restart lands mid-stream
+          return m.content.toString()
+        },
+        { uid: 'slow' },
+      ),
+    )
+    texts.sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
+    texts.sinkTo(
+      {
+        name: sink.name,
+        guarantee: sink.guarantee,
+        createWriter: (c) => {
+          const w = sink.createWriter(c)
+          writers.push(w)
+          return w
+        },
+      },
+      { uid: 'rabbit' },
+    )
+    const job = env.executeAsync()
+    const watch = watchJob(job)
+    const reader = (): RabbitMQReader => readers[0]!
+    try {
+      await waitFor(() => watch.check() && ledger.committed.length >= 1500, {
+        timeoutMs: 15_000,
+        description: '1500 committed',
+      })
+      const started = performance.now()
+      await node.restart()
+      const atRestart = ledger.committed.length
+      console.log(
+        `  broker restart took ${((performance.now() - started) / 1000).toFixed(1)} s, ${atRestart} of ${N} committed before it`,
+      )
+      assert.ok(atRestart < N, 'the restart happened mid-stream')
+      await waitFor(
+        () =>
+          watch.check() &&
+          ledger.committed.length >= N &&
+          reader().unacknowledged === 0 &&
+          writers[0]!.unconfirmed === 0,
+        { timeoutMs: 30_000, description: `all committed after the restart (have ${ledger.committed.length})` },
+      )
+      assert.is(readers.length, 1, 'no job restart: the connector reconnected')
+      assert.ok(reader().connections >= 2 && writers[0]!.connections >= 2, 'both reconnected')
+    } finally {
+      await job.cancel()
+    }
+    const expected = Array.from({ length: N }, (_, i) => `m${i}`)
+    const byNumber = (a: string, b: string): number => Number(a.slice(1)) - Number(b.slice(1))
+    assert.equal([...ledger.committed].sort(byNumber), expected, 'exactly once')
+    const reader2 = await AmqpAdmin.open(node.url)
+    const published = (await reader2.drain(output)).map((m) => m.content.toString())
+    assert.equal([...new Set(published)].sort(byNumber), expected, 'the sink lost nothing')
+    for (const queue of [input, output]) await reader2.channel.deleteQueue(queue)
+    await reader2.disconnect()
+    console.log(
+      `  after the restart: ${reader().duplicates} redelivery(ies) skipped by the source, ${published.length - N} duplicate(s) from the sink`,
+    )
+  },
+)
 
 function busy(ms: number): void {
   const end = performance.now() + ms

@@ -51,18 +51,29 @@ let done: () => boolean = () => false
 let summary: () => string = () => ''
 if (args.mode === 'source') {
   const ledgerDir = join(workDir, 'ledger')
-  const { source, readers } = recordReaders(new RabbitMQSource({ url: args.url, queue: args.queue, prefetch: 500, guarantee: 'exactly-once' }))
-  env.fromSource(source, { uid: 'rabbit' }).pipe(map((m: RabbitMQMessage) => slow(m.content.toString()), { uid: 'slow' })).sinkTo(new FileLedgerSink(new FileLedger(ledgerDir)), { uid: 'ledger' })
+  const { source, readers } = recordReaders(
+    new RabbitMQSource({ url: args.url, queue: args.queue, prefetch: 500, guarantee: 'exactly-once' }),
+  )
+  env
+    .fromSource(source, { uid: 'rabbit' })
+    .pipe(map((m: RabbitMQMessage) => slow(m.content.toString()), { uid: 'slow' }))
+    .sinkTo(new FileLedgerSink(new FileLedger(ledgerDir)), { uid: 'ledger' })
   done = () => readers.at(-1)?.unacknowledged === 0 && FileLedger.readCommitted(ledgerDir).length >= args.count
   summary = () => `skipped ${readers.reduce((n, r) => n + r.duplicates, 0)} redelivered duplicate(s)`
 } else {
   const { source, readers } = recordReaders(new RabbitMQSource({ url: args.url, queue: args.input, prefetch: 500 }))
   let last = performance.now()
-  env.fromSource(source, { uid: 'input' })
-    .pipe(map((m: RabbitMQMessage) => {
-      last = performance.now()
-      return slow(m.content.toString())
-    }, { uid: 'slow' }))
+  env
+    .fromSource(source, { uid: 'input' })
+    .pipe(
+      map(
+        (m: RabbitMQMessage) => {
+          last = performance.now()
+          return slow(m.content.toString())
+        },
+        { uid: 'slow' },
+      ),
+    )
     .sinkTo(new RabbitMQSink<string>({ url: args.url, exchange: '', routingKey: args.queue }), { uid: 'rabbit' })
   done = () => performance.now() - last > 500 && readers.at(-1)?.unacknowledged === 0
 }

@@ -37,7 +37,12 @@ async function killAndRestart(args: object, workDir: string): Promise<{ kills: n
     const point = KILLS[run]
     const outcome = await runJobProcess(SCRIPT, [JSON.stringify(args), workDir], point, 60_000)
     const checkpoints = outcome.lines.filter((l) => l.startsWith('checkpoint '))
-    log.push(`run ${run + 1}: ${outcome.lines[0] ?? '(nothing printed)'}, ${checkpoints.length} checkpoints (last: ${checkpoints.at(-1) ?? 'none'}), ${outcome.killed ? 'SIGKILLed' : `exit ${outcome.code}`}${outcome.lines.filter((l) => l.startsWith('skipped')).map((l) => `, ${l}`).join('')}`)
+    log.push(
+      `run ${run + 1}: ${outcome.lines[0] ?? '(nothing printed)'}, ${checkpoints.length} checkpoints (last: ${checkpoints.at(-1) ?? 'none'}), ${outcome.killed ? 'SIGKILLed' : `exit ${outcome.code}`}${outcome.lines
+        .filter((l) => l.startsWith('skipped'))
+        .map((l) => `, ${l}`)
+        .join('')}`,
+    )
     if (outcome.killed) {
       kills++
       continue
@@ -48,41 +53,47 @@ async function killAndRestart(args: object, workDir: string): Promise<{ kills: n
   throw new Error(`job process did not finish:\n${log.join('\n')}`)
 }
 
-Kill(`exactly-once source: ${N} messages, SIGKILLed ${KILLS.length} times and restarted on its checkpoint directory; each committed exactly once`, async () => {
-  const queue = await admin.queue(uniqueName('kill-src'))
-  await admin.publish(queue, N, { properties: (i) => ({ correlationId: `c${i}` }) })
-  const dir = tempDir('sluice-rabbit-kill-')
-  try {
-    const { kills, log } = await killAndRestart({ mode: 'source', url: AMQP_URL, queue, count: N }, dir.path)
-    const where = `\n  ${log.join('\n  ')}`
-    assert.ok(kills >= 2, `killed at least twice mid-stream${where}`)
-    const committed = FileLedger.readCommitted<string>(`${dir.path}/ledger`)
-    const distinct = new Set(committed)
-    assert.is(distinct.size, N, `every message committed${where}`)
-    assert.is(committed.length, N, `no duplicate (${committed.length - distinct.size} duplicates)${where}`)
-    assert.is(await admin.count(queue), 0, 'every message acknowledged')
-    console.log(`  source kill:\n  ${log.join('\n  ')}`)
-  } finally {
-    dir.remove()
-  }
-})
+Kill(
+  `exactly-once source: ${N} messages, SIGKILLed ${KILLS.length} times and restarted on its checkpoint directory; each committed exactly once`,
+  async () => {
+    const queue = await admin.queue(uniqueName('kill-src'))
+    await admin.publish(queue, N, { properties: (i) => ({ correlationId: `c${i}` }) })
+    const dir = tempDir('sluice-rabbit-kill-')
+    try {
+      const { kills, log } = await killAndRestart({ mode: 'source', url: AMQP_URL, queue, count: N }, dir.path)
+      const where = `\n  ${log.join('\n  ')}`
+      assert.ok(kills >= 2, `killed at least twice mid-stream${where}`)
+      const committed = FileLedger.readCommitted<string>(`${dir.path}/ledger`)
+      const distinct = new Set(committed)
+      assert.is(distinct.size, N, `every message committed${where}`)
+      assert.is(committed.length, N, `no duplicate (${committed.length - distinct.size} duplicates)${where}`)
+      assert.is(await admin.count(queue), 0, 'every message acknowledged')
+      console.log(`  source kill:\n  ${log.join('\n  ')}`)
+    } finally {
+      dir.remove()
+    }
+  },
+)
 
-Kill(`sink: ${N} messages relayed queue to queue, SIGKILLed ${KILLS.length} times and restarted; every one reaches the output (at-least-once)`, async () => {
-  const input = await admin.queue(uniqueName('kill-sink-in'))
-  const queue = await admin.queue(uniqueName('kill-sink-out'))
-  await admin.publish(input, N)
-  const dir = tempDir('sluice-rabbit-kill-')
-  try {
-    const { kills, log } = await killAndRestart({ mode: 'sink', url: AMQP_URL, queue, input, count: N }, dir.path)
-    assert.ok(kills >= 2, `killed at least twice mid-stream\n  ${log.join('\n  ')}`)
-    const got = (await admin.drain(queue)).map((m) => m.content.toString())
-    const distinct = new Set(got)
-    assert.is(distinct.size, N, `nothing lost\n  ${log.join('\n  ')}`)
-    assert.ok(Array.from({ length: N }, (_, i) => `m${i}`).every((m) => distinct.has(m)))
-    console.log(`  sink kill: ${got.length - N} duplicate(s) after ${kills} kills\n  ${log.join('\n  ')}`)
-  } finally {
-    dir.remove()
-  }
-})
+Kill(
+  `sink: ${N} messages relayed queue to queue, SIGKILLed ${KILLS.length} times and restarted; every one reaches the output (at-least-once)`,
+  async () => {
+    const input = await admin.queue(uniqueName('kill-sink-in'))
+    const queue = await admin.queue(uniqueName('kill-sink-out'))
+    await admin.publish(input, N)
+    const dir = tempDir('sluice-rabbit-kill-')
+    try {
+      const { kills, log } = await killAndRestart({ mode: 'sink', url: AMQP_URL, queue, input, count: N }, dir.path)
+      assert.ok(kills >= 2, `killed at least twice mid-stream\n  ${log.join('\n  ')}`)
+      const got = (await admin.drain(queue)).map((m) => m.content.toString())
+      const distinct = new Set(got)
+      assert.is(distinct.size, N, `nothing lost\n  ${log.join('\n  ')}`)
+      assert.ok(Array.from({ length: N }, (_, i) => `m${i}`).every((m) => distinct.has(m)))
+      console.log(`  sink kill: ${got.length - N} duplicate(s) after ${kills} kills\n  ${log.join('\n  ')}`)
+    } finally {
+      dir.remove()
+    }
+  },
+)
 
 Kill.run()

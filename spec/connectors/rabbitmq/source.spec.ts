@@ -1,10 +1,19 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { type RabbitMQMessage, RabbitMQReader, RabbitMQSource } from '../../../lib/connectors/rabbitmq/index.js'
+import { type RabbitMQMessage, type RabbitMQReader, RabbitMQSource } from '../../../lib/connectors/rabbitmq/index.js'
 import { ConfigError, ConnectorError } from '../../../lib/errors.js'
 import { DEAD_LETTERS, type DeadLetter, StreamEnvironment, decode, map } from '../../../lib/index.js'
 import type { Sink, SinkWriter } from '../../../lib/runtime/sink.js'
-import { AMQP_URL, AmqpAdmin, closeConnectionsNamed, recordReaders, unacknowledgedOnBroker, uniqueName, waitUntil, watchJob } from '../../support/amqp-broker.js'
+import {
+  AMQP_URL,
+  AmqpAdmin,
+  closeConnectionsNamed,
+  recordReaders,
+  unacknowledgedOnBroker,
+  uniqueName,
+  waitUntil,
+  watchJob,
+} from '../../support/amqp-broker.js'
 import { SourceDriver } from '../../support/drive-source.js'
 import { Ledger, LedgerSink } from '../../support/ledger-sink.js'
 import { settlesWithin, waitFor } from '../../support/wait-for.js'
@@ -26,11 +35,17 @@ Source.after(async () => {
 
 const text = (m: RabbitMQMessage): string => m.content.toString()
 const names = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => `m${i + from}`)
-const sortedText = (values: readonly string[]): string[] => [...values].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)))
+const sortedText = (values: readonly string[]): string[] =>
+  [...values].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)))
 const withIds = { properties: (i: number) => ({ correlationId: `c${i}` }) }
 
 function checkpointedEnv(parallelism = 1): StreamEnvironment {
-  return StreamEnvironment.create({ parallelism, logLevel: 'silent', checkpointing: { intervalMs: 10 }, restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 } })
+  return StreamEnvironment.create({
+    parallelism,
+    logLevel: 'silent',
+    checkpointing: { intervalMs: 10 },
+    restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 },
+  })
 }
 
 /** A map that throws once, on the message `failAt`. */
@@ -49,72 +64,103 @@ function failOnce(failAt: string): { fn: (m: RabbitMQMessage) => string; failed:
   }
 }
 
-Source('at-least-once, 2 subtasks: 12,000 messages through an injected failure and restore; every one committed and acknowledged', async () => {
-  const N = 12_000
-  const queue = await admin.queue(uniqueName('alo'))
-  await admin.publish(queue, N)
-  const ledger = new Ledger<string>()
-  const { source, readers } = recordReaders(new RabbitMQSource({ url: AMQP_URL, queue, prefetch: 500 }))
-  const faulty = failOnce('m7000')
-  const env = checkpointedEnv(2)
-  env.fromSource(source, { uid: 'src' }).pipe(map(faulty.fn, { uid: 'faulty' })).sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
-  const job = env.executeAsync()
-  const watch = watchJob(job)
-  try {
-    await waitFor(() => watch.check() && new Set(ledger.committed).size === N, { timeoutMs: 20_000, description: 'every message committed' })
-    // redeliveries of messages committed before the failure may still be on their way: wait for them too
-    await waitUntil(async () => readers.slice(-2).every((r) => r.unacknowledged === 0) && (await admin.count(queue)) === 0, { description: 'everything acknowledged' })
+Source(
+  'at-least-once, 2 subtasks: 12,000 messages through an injected failure and restore; every one committed and acknowledged',
+  async () => {
+    const N = 12_000
+    const queue = await admin.queue(uniqueName('alo'))
+    await admin.publish(queue, N)
+    const ledger = new Ledger<string>()
+    const { source, readers } = recordReaders(new RabbitMQSource({ url: AMQP_URL, queue, prefetch: 500 }))
+    const faulty = failOnce('m7000')
+    const env = checkpointedEnv(2)
+    env
+      .fromSource(source, { uid: 'src' })
+      .pipe(map(faulty.fn, { uid: 'faulty' }))
+      .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
+    const job = env.executeAsync()
+    const watch = watchJob(job)
+    try {
+      await waitFor(() => watch.check() && new Set(ledger.committed).size === N, {
+        timeoutMs: 20_000,
+        description: 'every message committed',
+      })
+      // redeliveries of messages committed before the failure may still be on their way: wait for them too
+      await waitUntil(
+        async () => readers.slice(-2).every((r) => r.unacknowledged === 0) && (await admin.count(queue)) === 0,
+        { description: 'everything acknowledged' },
+      )
+      assert.ok(faulty.failed())
+      assert.is(job.metrics().restarts, 1)
+    } finally {
+      await job.cancel()
+    }
+    assert.equal(sortedText([...new Set(ledger.committed)]), names(N))
+    assert.is(await admin.count(queue), 0, 'nothing requeued at the cancel: everything was acknowledged')
+  },
+)
+
+Source(
+  'exactly-once: 12,000 messages through an injected failure and restore; committed exactly once each',
+  async () => {
+    const N = 12_000
+    const queue = await admin.queue(uniqueName('eo'))
+    await admin.publish(queue, N, withIds)
+    const ledger = new Ledger<string>()
+    const { source, readers } = recordReaders(
+      new RabbitMQSource({ url: AMQP_URL, queue, prefetch: 1000, guarantee: 'exactly-once' }),
+    )
+    const faulty = failOnce('m6500')
+    const env = checkpointedEnv()
+    env
+      .fromSource(source, { uid: 'src' })
+      .pipe(map(faulty.fn, { uid: 'faulty' }))
+      .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
+    const job = env.executeAsync()
+    const watch = watchJob(job)
+    try {
+      await waitFor(() => watch.check() && ledger.committed.length >= N, {
+        timeoutMs: 20_000,
+        description: 'every message committed',
+      })
+      await waitUntil(async () => readers.at(-1)!.unacknowledged === 0 && (await admin.count(queue)) === 0, {
+        description: 'every redelivery skipped and acknowledged',
+      })
+    } finally {
+      await job.cancel()
+    }
     assert.ok(faulty.failed())
-    assert.is(job.metrics().restarts, 1)
-  } finally {
-    await job.cancel()
-  }
-  assert.equal(sortedText([...new Set(ledger.committed)]), names(N))
-  assert.is(await admin.count(queue), 0, 'nothing requeued at the cancel: everything was acknowledged')
-})
+    assert.equal(sortedText(ledger.committed), names(N), 'no loss, no duplicate')
+    assert.is(await admin.count(queue), 0)
+  },
+)
 
-Source('exactly-once: 12,000 messages through an injected failure and restore; committed exactly once each', async () => {
-  const N = 12_000
-  const queue = await admin.queue(uniqueName('eo'))
-  await admin.publish(queue, N, withIds)
-  const ledger = new Ledger<string>()
-  const { source, readers } = recordReaders(new RabbitMQSource({ url: AMQP_URL, queue, prefetch: 1000, guarantee: 'exactly-once' }))
-  const faulty = failOnce('m6500')
-  const env = checkpointedEnv()
-  env.fromSource(source, { uid: 'src' }).pipe(map(faulty.fn, { uid: 'faulty' })).sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
-  const job = env.executeAsync()
-  const watch = watchJob(job)
-  try {
-    await waitFor(() => watch.check() && ledger.committed.length >= N, { timeoutMs: 20_000, description: 'every message committed' })
-    await waitUntil(async () => readers.at(-1)!.unacknowledged === 0 && (await admin.count(queue)) === 0, { description: 'every redelivery skipped and acknowledged' })
-  } finally {
-    await job.cancel()
-  }
-  assert.ok(faulty.failed())
-  assert.equal(sortedText(ledger.committed), names(N), 'no loss, no duplicate')
-  assert.is(await admin.count(queue), 0)
-})
-
-Source('exactly-once: a reader restored from a checkpoint skips redeliveries of messages emitted before it', async () => {
-  const queue = await admin.queue(uniqueName('eo-restore'))
-  await admin.publish(queue, 1000, withIds)
-  const source = new RabbitMQSource({ url: AMQP_URL, queue, prefetch: 1000, guarantee: 'exactly-once' })
-  const first = await SourceDriver.start<RabbitMQMessage, unknown, RabbitMQReader>(source)
-  await first.run({ maxRecords: 300, timeoutMs: 10_000 })
-  const splits = first.snapshot()
-  await first.close() // checkpoint 1 never completed: nothing was acknowledged, all 1000 come again
-  const second = await SourceDriver.start<RabbitMQMessage, unknown, RabbitMQReader>(source, { restored: splits })
-  try {
-    await second.run({ until: () => second.reader.duplicates === 300 && second.records.length === 700, timeoutMs: 10_000 })
-    assert.equal(second.records.map(text), names(700, 300), 'only the messages after the checkpoint')
-    second.snapshot()
-    await second.reader.notifyCheckpointComplete(1)
-    assert.is(second.reader.unacknowledged, 0)
-  } finally {
-    await second.close()
-  }
-  assert.is(await admin.count(queue), 0, 'duplicates and new messages are acknowledged')
-})
+Source(
+  'exactly-once: a reader restored from a checkpoint skips redeliveries of messages emitted before it',
+  async () => {
+    const queue = await admin.queue(uniqueName('eo-restore'))
+    await admin.publish(queue, 1000, withIds)
+    const source = new RabbitMQSource({ url: AMQP_URL, queue, prefetch: 1000, guarantee: 'exactly-once' })
+    const first = await SourceDriver.start<RabbitMQMessage, unknown, RabbitMQReader>(source)
+    await first.run({ maxRecords: 300, timeoutMs: 10_000 })
+    const splits = first.snapshot()
+    await first.close() // checkpoint 1 never completed: nothing was acknowledged, all 1000 come again
+    const second = await SourceDriver.start<RabbitMQMessage, unknown, RabbitMQReader>(source, { restored: splits })
+    try {
+      await second.run({
+        until: () => second.reader.duplicates === 300 && second.records.length === 700,
+        timeoutMs: 10_000,
+      })
+      assert.equal(second.records.map(text), names(700, 300), 'only the messages after the checkpoint')
+      second.snapshot()
+      await second.reader.notifyCheckpointComplete(1)
+      assert.is(second.reader.unacknowledged, 0)
+    } finally {
+      await second.close()
+    }
+    assert.is(await admin.count(queue), 0, 'duplicates and new messages are acknowledged')
+  },
+)
 
 Source('at-least-once: the same restore emits the redeliveries again (the contrast)', async () => {
   const queue = await admin.queue(uniqueName('alo-restore'))
@@ -130,58 +176,109 @@ Source('at-least-once: the same restore emits the redeliveries again (the contra
   assert.equal(second.records.map(text), names(500))
 })
 
-Source('reconnects after the broker closes its connection (rabbitmqctl close_connection) and loses nothing, exactly once', async () => {
-  const N = 10_000
-  const queue = await admin.queue(uniqueName('eo-reconnect'))
-  const connectionName = uniqueName('conn')
-  await admin.publish(queue, N, withIds)
-  const ledger = new Ledger<string>()
-  const { source, readers } = recordReaders(new RabbitMQSource({ url: AMQP_URL, queue, connectionName, prefetch: 200, guarantee: 'exactly-once', retryDelayMs: 20 }))
-  const env = checkpointedEnv()
-  let seen = 0
-  // about 3 s of work, so that the close (rabbitmqctl takes about a second) lands mid-stream
-  env.fromSource(source, { uid: 'src' }).pipe(map((m: RabbitMQMessage) => (++seen % 10 === 0 ? busy(3) : 0, text(m)), { uid: 'slow' })).sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
-  const job = env.executeAsync()
-  const watch = watchJob(job)
-  try {
-    await waitFor(() => watch.check() && ledger.committed.length >= 1000, { timeoutMs: 15_000, description: '1000 committed' })
-    assert.is(await closeConnectionsNamed(connectionName), 1)
-    const atClose = ledger.committed.length
-    await waitFor(() => watch.check() && readers[0]!.connections >= 2, { timeoutMs: 10_000, description: 'reconnected' })
-    assert.ok(atClose < N, `the connection was closed mid-stream (${atClose} committed then)`)
-    await waitFor(() => watch.check() && ledger.committed.length >= N && readers[0]!.unacknowledged === 0, { timeoutMs: 20_000, description: `all committed (have ${ledger.committed.length})` })
-    assert.is(readers.length, 1, 'no job restart: the reader reconnected')
-  } finally {
-    await job.cancel()
-  }
-  assert.equal(sortedText(ledger.committed), names(N))
-})
+Source(
+  'reconnects after the broker closes its connection (rabbitmqctl close_connection) and loses nothing, exactly once',
+  async () => {
+    const N = 10_000
+    const queue = await admin.queue(uniqueName('eo-reconnect'))
+    const connectionName = uniqueName('conn')
+    await admin.publish(queue, N, withIds)
+    const ledger = new Ledger<string>()
+    const { source, readers } = recordReaders(
+      new RabbitMQSource({
+        url: AMQP_URL,
+        queue,
+        connectionName,
+        prefetch: 200,
+        guarantee: 'exactly-once',
+        retryDelayMs: 20,
+      }),
+    )
+    const env = checkpointedEnv()
+    let seen = 0
+    // about 3 s of work, so that the close (rabbitmqctl takes about a second) lands mid-stream
+    env
+      .fromSource(source, { uid: 'src' })
+      .pipe(map((m: RabbitMQMessage) => (++seen % 10 === 0 ? busy(3) : 0, text(m)), { uid: 'slow' }))
+      .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
+    const job = env.executeAsync()
+    const watch = watchJob(job)
+    try {
+      await waitFor(() => watch.check() && ledger.committed.length >= 1000, {
+        timeoutMs: 15_000,
+        description: '1000 committed',
+      })
+      assert.is(await closeConnectionsNamed(connectionName), 1)
+      const atClose = ledger.committed.length
+      await waitFor(() => watch.check() && readers[0]!.connections >= 2, {
+        timeoutMs: 10_000,
+        description: 'reconnected',
+      })
+      assert.ok(atClose < N, `the connection was closed mid-stream (${atClose} committed then)`)
+      await waitFor(() => watch.check() && ledger.committed.length >= N && readers[0]!.unacknowledged === 0, {
+        timeoutMs: 20_000,
+        description: `all committed (have ${ledger.committed.length})`,
+      })
+      assert.is(readers.length, 1, 'no job restart: the reader reconnected')
+    } finally {
+      await job.cancel()
+    }
+    assert.equal(sortedText(ledger.committed), names(N))
+  },
+)
 
-Source('backpressure: a slow sink keeps the unacknowledged messages within the prefetch, on the broker too', async () => {
-  const N = 3000
-  const prefetch = 100
-  const queue = await admin.queue(uniqueName('bp'))
-  await admin.publish(queue, N)
-  const { source, readers } = recordReaders(new RabbitMQSource({ url: AMQP_URL, queue, prefetch }))
-  const received: string[] = []
-  const env = StreamEnvironment.create({ parallelism: 1, logLevel: 'silent', batchSize: 16, channelCredits: 2, checkpointing: { intervalMs: 20 } })
-  env.fromSource(source, { uid: 'src' }).pipe(map(text)).sinkTo(new SlowSink(received, 10, 2), { uid: 'slow' })
-  const job = env.executeAsync()
-  const watch = watchJob(job)
-  const onBroker: number[] = []
-  try {
-    await waitFor(() => watch.check() && received.length >= 300, { timeoutMs: 15_000, description: 'reading started' })
-    for (let i = 0; i < 3 && received.length < N; i++) onBroker.push(await unacknowledgedOnBroker(queue))
-    await waitFor(() => watch.check() && received.length >= N, { timeoutMs: 30_000, description: `all received (have ${received.length})` })
-  } finally {
-    await job.cancel()
-  }
-  const reader = readers[0]!
-  assert.ok(reader.maxUnacknowledged <= prefetch, `at most the prefetch unacknowledged (max ${reader.maxUnacknowledged})`)
-  assert.ok(reader.maxUnacknowledged >= prefetch / 2, `the bound was reached, not idle (max ${reader.maxUnacknowledged})`)
-  assert.ok(onBroker.every((n) => n <= prefetch), `the broker's unacknowledged count stays within the prefetch: ${onBroker.join(', ')}`)
-  assert.equal(received, names(N))
-})
+Source(
+  'backpressure: a slow sink keeps the unacknowledged messages within the prefetch, on the broker too',
+  async () => {
+    const N = 3000
+    const prefetch = 100
+    const queue = await admin.queue(uniqueName('bp'))
+    await admin.publish(queue, N)
+    const { source, readers } = recordReaders(new RabbitMQSource({ url: AMQP_URL, queue, prefetch }))
+    const received: string[] = []
+    const env = StreamEnvironment.create({
+      parallelism: 1,
+      logLevel: 'silent',
+      batchSize: 16,
+      channelCredits: 2,
+      checkpointing: { intervalMs: 20 },
+    })
+    env
+      .fromSource(source, { uid: 'src' })
+      .pipe(map(text))
+      .sinkTo(new SlowSink(received, 10, 2), { uid: 'slow' })
+    const job = env.executeAsync()
+    const watch = watchJob(job)
+    const onBroker: number[] = []
+    try {
+      await waitFor(() => watch.check() && received.length >= 300, {
+        timeoutMs: 15_000,
+        description: 'reading started',
+      })
+      for (let i = 0; i < 3 && received.length < N; i++) onBroker.push(await unacknowledgedOnBroker(queue))
+      await waitFor(() => watch.check() && received.length >= N, {
+        timeoutMs: 30_000,
+        description: `all received (have ${received.length})`,
+      })
+    } finally {
+      await job.cancel()
+    }
+    const reader = readers[0]!
+    assert.ok(
+      reader.maxUnacknowledged <= prefetch,
+      `at most the prefetch unacknowledged (max ${reader.maxUnacknowledged})`,
+    )
+    assert.ok(
+      reader.maxUnacknowledged >= prefetch / 2,
+      `the bound was reached, not idle (max ${reader.maxUnacknowledged})`,
+    )
+    assert.ok(
+      onBroker.every((n) => n <= prefetch),
+      `the broker's unacknowledged count stays within the prefetch: ${onBroker.join(', ')}`,
+    )
+    assert.equal(received, names(N))
+  },
+)
 
 Source('a payload that does not decode goes to the dead-letter output with the reason', async () => {
   const queue = await admin.queue(uniqueName('dlq'))
@@ -189,13 +286,18 @@ Source('a payload that does not decode goes to the dead-letter output with the r
   const good: number[] = []
   const letters: DeadLetter[] = []
   const env = checkpointedEnv()
-  const decoded = env.fromSource(new RabbitMQSource({ url: AMQP_URL, queue }), { uid: 'src' }).pipe(decode((m: RabbitMQMessage) => (JSON.parse(text(m)) as { n: number }).n))
+  const decoded = env
+    .fromSource(new RabbitMQSource({ url: AMQP_URL, queue }), { uid: 'src' })
+    .pipe(decode((m: RabbitMQMessage) => (JSON.parse(text(m)) as { n: number }).n))
   decoded.sinkTo(new CollectSink(good))
   decoded.getSideOutput(DEAD_LETTERS).sinkTo(new CollectSink(letters))
   const job = env.executeAsync()
   const watch = watchJob(job)
   try {
-    await waitFor(() => watch.check() && good.length + letters.length >= 1000, { timeoutMs: 15_000, description: 'every message decoded or dead-lettered' })
+    await waitFor(() => watch.check() && good.length + letters.length >= 1000, {
+      timeoutMs: 15_000,
+      description: 'every message decoded or dead-lettered',
+    })
   } finally {
     await job.cancel()
   }
@@ -206,64 +308,117 @@ Source('a payload that does not decode goes to the dead-letter output with the r
   assert.is(text(letter.record as RabbitMQMessage), '{broken 7', 'the raw message travels with the reason')
 })
 
-Source("exactly-once: a message without a correlation id fails the job with ERR_MISSING_ID, or is rejected to the queue's dead-letter exchange", async () => {
-  const dlx = await admin.exchange(uniqueName('dlx'), 'fanout')
-  const deadQueue = await admin.queue(uniqueName('dead'))
-  await admin.bind(deadQueue, dlx, '')
-  const queue = await admin.queue(uniqueName('noid'), { deadLetterExchange: dlx })
-  await admin.publish(queue, 20, { properties: (i) => (i === 5 ? {} : { correlationId: `c${i}` }) })
+Source(
+  "exactly-once: a message without a correlation id fails the job with ERR_MISSING_ID, or is rejected to the queue's dead-letter exchange",
+  async () => {
+    const dlx = await admin.exchange(uniqueName('dlx'), 'fanout')
+    const deadQueue = await admin.queue(uniqueName('dead'))
+    await admin.bind(deadQueue, dlx, '')
+    const queue = await admin.queue(uniqueName('noid'), { deadLetterExchange: dlx })
+    await admin.publish(queue, 20, { properties: (i) => (i === 5 ? {} : { correlationId: `c${i}` }) })
 
-  const failing = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 10 } })
-  failing.fromSource(new RabbitMQSource({ url: AMQP_URL, queue, guarantee: 'exactly-once' })).pipe(map(text)).sinkTo(new CollectSink([]))
-  const error = await settlesWithin(failing.execute().then(() => undefined, (e: unknown) => e), { timeoutMs: 10_000 })
-  assert.instance(error, ConnectorError)
-  assert.is((error as ConnectorError).code, 'ERR_MISSING_ID')
-  assert.match((error as Error).message, /correlationId/)
+    const failing = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 10 } })
+    failing
+      .fromSource(new RabbitMQSource({ url: AMQP_URL, queue, guarantee: 'exactly-once' }))
+      .pipe(map(text))
+      .sinkTo(new CollectSink([]))
+    const error = await settlesWithin(
+      failing.execute().then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+      { timeoutMs: 10_000 },
+    )
+    assert.instance(error, ConnectorError)
+    assert.is((error as ConnectorError).code, 'ERR_MISSING_ID')
+    assert.match((error as Error).message, /correlationId/)
 
-  const received: string[] = []
-  const env = checkpointedEnv()
-  env.fromSource(new RabbitMQSource({ url: AMQP_URL, queue, guarantee: 'exactly-once', onMissingId: 'reject' }), { uid: 'src' }).pipe(map(text)).sinkTo(new CollectSink(received))
-  const job = env.executeAsync()
-  const watch = watchJob(job)
-  try {
-    await waitFor(() => watch.check() && received.length >= 19, { timeoutMs: 10_000 })
-  } finally {
-    await job.cancel()
-  }
-  assert.not.ok(received.includes('m5'))
-  const dead = await admin.drain(deadQueue, 1)
-  assert.is(text(dead[0]!), 'm5')
-  assert.is((dead[0]!.properties.headers?.['x-death'] as Array<{ reason: string }>)[0]!.reason, 'rejected')
-})
+    const received: string[] = []
+    const env = checkpointedEnv()
+    env
+      .fromSource(new RabbitMQSource({ url: AMQP_URL, queue, guarantee: 'exactly-once', onMissingId: 'reject' }), {
+        uid: 'src',
+      })
+      .pipe(map(text))
+      .sinkTo(new CollectSink(received))
+    const job = env.executeAsync()
+    const watch = watchJob(job)
+    try {
+      await waitFor(() => watch.check() && received.length >= 19, { timeoutMs: 10_000 })
+    } finally {
+      await job.cancel()
+    }
+    assert.not.ok(received.includes('m5'))
+    const dead = await admin.drain(deadQueue, 1)
+    assert.is(text(dead[0]!), 'm5')
+    assert.is((dead[0]!.properties.headers!['x-death'] as Array<{ reason: string }>)[0]!.reason, 'rejected')
+  },
+)
 
 Source('an unreachable broker fails the job with ERR_CONNECT after the configured retries', async () => {
   const env = StreamEnvironment.create({ logLevel: 'silent' })
-  env.fromSource(new RabbitMQSource({ url: 'amqp://guest:guest@127.0.0.1:1', queue: 'q', maxRetries: 2, retryDelayMs: 10 })).sinkTo(new CollectSink([]))
+  env
+    .fromSource(
+      new RabbitMQSource({ url: 'amqp://guest:guest@127.0.0.1:1', queue: 'q', maxRetries: 2, retryDelayMs: 10 }),
+    )
+    .sinkTo(new CollectSink([]))
   const started = performance.now()
-  const error = await settlesWithin(env.execute().then(() => undefined, (e: unknown) => e), { timeoutMs: 10_000 })
+  const error = await settlesWithin(
+    env.execute().then(
+      () => undefined,
+      (e: unknown) => e,
+    ),
+    { timeoutMs: 10_000 },
+  )
   assert.instance(error, ConnectorError)
   assert.is((error as ConnectorError).code, 'ERR_CONNECT')
-  assert.match((error as Error).message, /rabbitmqSource amqp:\/\/127\.0\.0\.1:1.* no connection after 3 attempts \(maxRetries 2\): .*ECONNREFUSED/)
+  assert.match(
+    (error as Error).message,
+    /rabbitmqSource amqp:\/\/127\.0\.0\.1:1.* no connection after 3 attempts \(maxRetries 2\): .*ECONNREFUSED/,
+  )
   assert.not.match((error as Error).message, /guest:guest/, 'no credentials in messages')
   assert.ok(performance.now() - started >= 30, 'it waited between attempts')
 })
 
 Source('a queue that does not exist is ERR_NO_QUEUE at once; bad options name the option', async () => {
   const env = StreamEnvironment.create({ logLevel: 'silent' })
-  env.fromSource(new RabbitMQSource({ url: AMQP_URL, queue: uniqueName('missing'), maxRetries: Infinity })).sinkTo(new CollectSink([]))
-  const error = await settlesWithin(env.execute().then(() => undefined, (e: unknown) => e), { timeoutMs: 10_000 })
+  env
+    .fromSource(new RabbitMQSource({ url: AMQP_URL, queue: uniqueName('missing'), maxRetries: Infinity }))
+    .sinkTo(new CollectSink([]))
+  const error = await settlesWithin(
+    env.execute().then(
+      () => undefined,
+      (e: unknown) => e,
+    ),
+    { timeoutMs: 10_000 },
+  )
   assert.is((error as ConnectorError).code, 'ERR_NO_QUEUE')
-  assert.throws(() => new RabbitMQSource({ queue: 'q', prefetch: 0 }), (e: unknown) => e instanceof ConfigError && e.option === 'rabbitmqSource.prefetch')
-  assert.throws(() => new RabbitMQSource({ queue: '' }), (e: unknown) => e instanceof ConfigError && e.option === 'rabbitmqSource.queue')
-  assert.throws(() => new RabbitMQSource({ queue: 'q', guarantee: 'twice' as never }), (e: unknown) => e instanceof ConfigError && e.option === 'rabbitmqSource.guarantee')
-  assert.is(new RabbitMQSource({ queue: 'q', guarantee: 'exactly-once' }).maxParallelism, 1, 'exactly-once reads with one subtask')
+  assert.throws(
+    () => new RabbitMQSource({ queue: 'q', prefetch: 0 }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'rabbitmqSource.prefetch',
+  )
+  assert.throws(
+    () => new RabbitMQSource({ queue: '' }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'rabbitmqSource.queue',
+  )
+  assert.throws(
+    () => new RabbitMQSource({ queue: 'q', guarantee: 'twice' as never }),
+    (e: unknown) => e instanceof ConfigError && e.option === 'rabbitmqSource.guarantee',
+  )
+  assert.is(
+    new RabbitMQSource({ queue: 'q', guarantee: 'exactly-once' }).maxParallelism,
+    1,
+    'exactly-once reads with one subtask',
+  )
 })
 
 Source('at-most-once acknowledges on emit and needs no checkpoints', async () => {
   const queue = await admin.queue(uniqueName('amo'))
   await admin.publish(queue, 5000)
   const received: string[] = []
-  const { source, readers } = recordReaders(new RabbitMQSource({ url: AMQP_URL, queue, prefetch: 100, guarantee: 'at-most-once' }))
+  const { source, readers } = recordReaders(
+    new RabbitMQSource({ url: AMQP_URL, queue, prefetch: 100, guarantee: 'at-most-once' }),
+  )
   const env = StreamEnvironment.create({ logLevel: 'silent' })
   env.fromSource(source).pipe(map(text)).sinkTo(new CollectSink(received))
   const job = env.executeAsync()
@@ -297,7 +452,11 @@ class CollectSink<T> implements Sink<T> {
 class SlowSink<T> implements Sink<T> {
   readonly name = 'slow'
   readonly guarantee = 'at-least-once'
-  constructor(private readonly into: T[], private readonly every: number, private readonly waitMs: number) {}
+  constructor(
+    private readonly into: T[],
+    private readonly every: number,
+    private readonly waitMs: number,
+  ) {}
   createWriter(): SinkWriter<T> {
     let since = 0
     return {

@@ -42,23 +42,49 @@ const env = StreamEnvironment.create({
 })
 let seen = 0
 if (plan.kind === 'source') {
-  env.fromSource(new RedisStreamSource({ stream: plan.stream!, group: 'g', connection: { port: plan.port }, guarantee: 'exactly-once', bounded: true, batchSize: 100 }), { uid: 'redis-source' })
+  env
+    .fromSource(
+      new RedisStreamSource({
+        stream: plan.stream!,
+        group: 'g',
+        connection: { port: plan.port },
+        guarantee: 'exactly-once',
+        bounded: true,
+        batchSize: 100,
+      }),
+      { uid: 'redis-source' },
+    )
     // waits a timer turn every 20 entries: slow enough to be killed mid-stream, without starving the loop
-    .pipe(asyncMap(async (e: RedisStreamEntry) => {
-      if (++seen % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 1))
-      return Number(e.fields.n)
-    }, { capacity: 4, uid: 'slow' }))
+    .pipe(
+      asyncMap(
+        async (e: RedisStreamEntry) => {
+          if (++seen % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 1))
+          return Number(e.fields.n)
+        },
+        { capacity: 4, uid: 'slow' },
+      ),
+    )
     .sinkTo(new FileLedgerSink(new FileLedger(join(workDir, 'ledger'))), { uid: 'ledger' })
 } else {
   // a source that waits a timer turn every 20 numbers: slow enough to be killed mid-stream, and made
   // again and skipped to its checkpointed position on a restore
-  env.fromAsyncIterable(async function* () {
-    for (let n = 0; n < plan.records; n++) {
-      if (n % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 1))
-      yield n
-    }
-  }, { uid: 'numbers' })
-    .sinkTo(new RedisSink<number>({ connection: { port: plan.port }, mapper: { command: 'SADD', key: () => plan.key!, value: (n) => n } }), { uid: 'redis-sink' })
+  env
+    .fromAsyncIterable(
+      async function* () {
+        for (let n = 0; n < plan.records; n++) {
+          if (n % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 1))
+          yield n
+        }
+      },
+      { uid: 'numbers' },
+    )
+    .sinkTo(
+      new RedisSink<number>({
+        connection: { port: plan.port },
+        mapper: { command: 'SADD', key: () => plan.key!, value: (n) => n },
+      }),
+      { uid: 'redis-sink' },
+    )
 }
 const job = env.executeAsync(`redis ${plan.kind}`)
 let reported = 0
@@ -74,7 +100,7 @@ void job.running.then(() => say('running'))
 try {
   await job.result
   clearInterval(progress)
-  if (process.env.DEBUG_CHILD) process.stderr.write(JSON.stringify(job.checkpoints()) + '\n')
+  if (process.env.DEBUG_CHILD) process.stderr.write(`${JSON.stringify(job.checkpoints())}\n`)
   say('finished')
   process.exit(0)
 } catch (error) {

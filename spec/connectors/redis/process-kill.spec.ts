@@ -48,39 +48,51 @@ async function runKilled(plan: RedisChildPlan, dir: string): Promise<{ kills: nu
   throw new Error(`the job did not finish:\n${log.join('\n')}`)
 }
 
-RedisKill('stream source, exactly-once, 2 subtasks: SIGKILLed and restarted from its checkpoint directory, every entry committed once', async () => {
-  const stream = keys.key('kill-source')
-  const records = 10_000
-  await fillStream(redis, stream, records)
-  const dir = tempDir('sluice-redis-kill-')
-  try {
-    const { kills, log } = await runKilled({ kind: 'source', port: SHARED.redis.port, stream, records, parallelism: 2 }, dir.path)
-    assert.ok(kills >= 2, `killed ${kills} times:\n${log.join('\n')}`)
-    const committed = FileLedger.readCommitted<number>(`${dir.path}/ledger`)
-    const { missing, duplicates } = census(committed, records)
-    assert.equal(missing.slice(0, 10), [], `lost ${missing.length}:\n${log.join('\n')}`)
-    assert.is(duplicates, 0, `committed twice: ${duplicates}\n${log.join('\n')}`)
-    const pending = (await redis.call('XPENDING', stream, 'g')) as unknown[]
-    assert.is(Number(pending[0]), 0, 'everything acknowledged')
-  } finally {
-    dir.remove()
-  }
-})
+RedisKill(
+  'stream source, exactly-once, 2 subtasks: SIGKILLed and restarted from its checkpoint directory, every entry committed once',
+  async () => {
+    const stream = keys.key('kill-source')
+    const records = 10_000
+    await fillStream(redis, stream, records)
+    const dir = tempDir('sluice-redis-kill-')
+    try {
+      const { kills, log } = await runKilled(
+        { kind: 'source', port: SHARED.redis.port, stream, records, parallelism: 2 },
+        dir.path,
+      )
+      assert.ok(kills >= 2, `killed ${kills} times:\n${log.join('\n')}`)
+      const committed = FileLedger.readCommitted<number>(`${dir.path}/ledger`)
+      const { missing, duplicates } = census(committed, records)
+      assert.equal(missing.slice(0, 10), [], `lost ${missing.length}:\n${log.join('\n')}`)
+      assert.is(duplicates, 0, `committed twice: ${duplicates}\n${log.join('\n')}`)
+      const pending = (await redis.call('XPENDING', stream, 'g')) as unknown[]
+      assert.is(Number(pending[0]), 0, 'everything acknowledged')
+    } finally {
+      dir.remove()
+    }
+  },
+)
 
-RedisKill('sink: SIGKILLed and restarted from its checkpoint directory, every number is in the set (at-least-once)', async () => {
-  const key = keys.key('kill-sink')
-  const records = 10_000
-  const dir = tempDir('sluice-redis-kill-')
-  try {
-    const { kills, log } = await runKilled({ kind: 'sink', port: SHARED.redis.port, key, records, parallelism: 1 }, dir.path)
-    assert.ok(kills >= 2, `killed ${kills} times:\n${log.join('\n')}`)
-    const members = (await redis.smembers(key)).map(Number)
-    const { missing } = census(members, records)
-    assert.equal(missing.slice(0, 10), [], `lost ${missing.length}:\n${log.join('\n')}`)
-    assert.is(members.length, records)
-  } finally {
-    dir.remove()
-  }
-})
+RedisKill(
+  'sink: SIGKILLed and restarted from its checkpoint directory, every number is in the set (at-least-once)',
+  async () => {
+    const key = keys.key('kill-sink')
+    const records = 10_000
+    const dir = tempDir('sluice-redis-kill-')
+    try {
+      const { kills, log } = await runKilled(
+        { kind: 'sink', port: SHARED.redis.port, key, records, parallelism: 1 },
+        dir.path,
+      )
+      assert.ok(kills >= 2, `killed ${kills} times:\n${log.join('\n')}`)
+      const members = (await redis.smembers(key)).map(Number)
+      const { missing } = census(members, records)
+      assert.equal(missing.slice(0, 10), [], `lost ${missing.length}:\n${log.join('\n')}`)
+      assert.is(members.length, records)
+    } finally {
+      dir.remove()
+    }
+  },
+)
 
 RedisKill.run()

@@ -2,7 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Redis } from 'ioredis'
 import { StreamEnvironment, map } from '../../../lib/index.js'
-import { RedisSink, RedisSinkWriter, redisSink, type RedisMapper } from '../../../lib/connectors/redis/index.js'
+import { RedisSink, type RedisSinkWriter, redisSink, type RedisMapper } from '../../../lib/connectors/redis/index.js'
 import type { SinkWriterContext } from '../../../lib/runtime/sink.js'
 import { ConfigError, ConnectorError } from '../../../lib/errors.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
@@ -45,9 +45,18 @@ RedisSinkSuite('LPUSH, RPUSH, SADD and PFADD write every record', async () => {
 
 RedisSinkSuite('SET with and without an expiry', async () => {
   const [plain, expiring] = [keys.key('set-plain'), keys.key('set-expiring')]
-  await write([{ k: plain, v: 'one' }, { k: expiring, v: 'two' }], {
-    command: 'SET', key: (r) => r.k, value: (r) => r.v, expirySeconds: (r) => (r.k === expiring ? 100 : undefined),
-  })
+  await write(
+    [
+      { k: plain, v: 'one' },
+      { k: expiring, v: 'two' },
+    ],
+    {
+      command: 'SET',
+      key: (r) => r.k,
+      value: (r) => r.v,
+      expirySeconds: (r) => (r.k === expiring ? 100 : undefined),
+    },
+  )
   assert.is(await redis.get(plain), 'one')
   assert.is(await redis.get(expiring), 'two')
   assert.is(await redis.ttl(plain), -1, 'no expiry')
@@ -57,11 +66,20 @@ RedisSinkSuite('SET with and without an expiry', async () => {
 
 RedisSinkSuite('ZADD with a score, ZREM, HSET and HINCRBY with the additional key as the field, INCRBY', async () => {
   const [z, h, c, counter] = [keys.key('zset'), keys.key('hash'), keys.key('hcount'), keys.key('counter')]
-  const players = [{ name: 'ann', points: 3 }, { name: 'bob', points: 5 }, { name: 'cy', points: 1 }]
+  const players = [
+    { name: 'ann', points: 3 },
+    { name: 'bob', points: 5 },
+    { name: 'cy', points: 1 },
+  ]
   await write(players, { command: 'ZADD', key: () => z, value: (p) => p.name, score: (p) => p.points })
   await write(['cy'], { command: 'ZREM', key: () => z, value: (name: string) => name })
   await write(players, { command: 'HSET', key: () => h, additionalKey: (p) => p.name, value: (p) => String(p.points) })
-  await write([...players, ...players], { command: 'HINCRBY', key: () => c, additionalKey: (p) => p.name, value: (p) => p.points })
+  await write([...players, ...players], {
+    command: 'HINCRBY',
+    key: () => c,
+    additionalKey: (p) => p.name,
+    value: (p) => p.points,
+  })
   await write(range(100), { command: 'INCRBY', key: () => counter, value: (n: number) => n }, { parallelism: 2 })
   assert.equal(await redis.zrange(z, '0', '-1'), ['ann', 'bob'], 'ordered by score, cy removed')
   assert.equal([Number(await redis.zscore(z, 'ann')), Number(await redis.zscore(z, 'bob'))], [3, 5])
@@ -70,35 +88,51 @@ RedisSinkSuite('ZADD with a score, ZREM, HSET and HINCRBY with the additional ke
   assert.is(await redis.get(counter), String((99 * 100) / 2))
 })
 
-RedisSinkSuite('PUBLISH reaches a subscriber; XADD appends field maps or one value, trimmed to streamMaxLength', async () => {
-  const channel = keys.key('channel')
-  const subscriber = new Redis(SHARED.redis)
-  const heard: string[] = []
-  try {
-    await subscriber.subscribe(channel)
-    subscriber.on('message', (_channel: string, message: string) => heard.push(message))
-    await write(['x', 'y'], { command: 'PUBLISH', key: () => channel, value: (m: string) => m })
-    await waitFor(() => heard.length === 2, { timeoutMs: 5000 })
-    assert.equal(heard, ['x', 'y'])
-  } finally {
-    subscriber.disconnect()
-  }
-  const [events, values, trimmed] = [keys.key('xadd-fields'), keys.key('xadd-value'), keys.key('xadd-trimmed')]
-  await write([{ id: 1, kind: 'click' }], { command: 'XADD', key: () => events, value: (e) => ({ id: e.id, kind: e.kind }) })
-  await write(['hello'], { command: 'XADD', key: () => values, value: (v: string) => v, additionalKey: () => 'body' })
-  const env = StreamEnvironment.create({ logLevel: 'silent' })
-  env.fromCollection(range(5000)).sinkTo(new RedisSink({ mapper: { command: 'XADD', key: () => trimmed, value: (n: number) => n }, streamMaxLength: 100 }))
-  await env.execute()
-  const [[, fields]] = (await redis.xrange(events, '-', '+')) as [string, string[]][]
-  assert.equal(fields, ['id', '1', 'kind', 'click'])
-  assert.equal((await redis.xrange(values, '-', '+'))[0]![1], ['body', 'hello'])
-  const length = await redis.xlen(trimmed)
-  assert.ok(length >= 100 && length < 1000, `MAXLEN ~ 100 trimmed to ${length}`)
-})
+RedisSinkSuite(
+  'PUBLISH reaches a subscriber; XADD appends field maps or one value, trimmed to streamMaxLength',
+  async () => {
+    const channel = keys.key('channel')
+    const subscriber = new Redis(SHARED.redis)
+    const heard: string[] = []
+    try {
+      await subscriber.subscribe(channel)
+      subscriber.on('message', (_channel: string, message: string) => heard.push(message))
+      await write(['x', 'y'], { command: 'PUBLISH', key: () => channel, value: (m: string) => m })
+      await waitFor(() => heard.length === 2, { timeoutMs: 5000 })
+      assert.equal(heard, ['x', 'y'])
+    } finally {
+      subscriber.disconnect()
+    }
+    const [events, values, trimmed] = [keys.key('xadd-fields'), keys.key('xadd-value'), keys.key('xadd-trimmed')]
+    await write([{ id: 1, kind: 'click' }], {
+      command: 'XADD',
+      key: () => events,
+      value: (e) => ({ id: e.id, kind: e.kind }),
+    })
+    await write(['hello'], { command: 'XADD', key: () => values, value: (v: string) => v, additionalKey: () => 'body' })
+    const env = StreamEnvironment.create({ logLevel: 'silent' })
+    env.fromCollection(range(5000)).sinkTo(
+      new RedisSink({
+        mapper: { command: 'XADD', key: () => trimmed, value: (n: number) => n },
+        streamMaxLength: 100,
+      }),
+    )
+    await env.execute()
+    const [[, fields]] = (await redis.xrange(events, '-', '+')) as [string, string[]][]
+    assert.equal(fields, ['id', '1', 'kind', 'click'])
+    assert.equal((await redis.xrange(values, '-', '+'))[0]![1], ['body', 'hello'])
+    const length = await redis.xlen(trimmed)
+    assert.ok(length >= 100 && length < 1000, `MAXLEN ~ 100 trimmed to ${length}`)
+  },
+)
 
 RedisSinkSuite('commands are pipelined, and a barrier waits for every answer', async () => {
   const key = keys.key('pipelined')
-  const sink = new RedisSink<number>({ mapper: { command: 'RPUSH', key: () => key, value: (n) => n }, maxPipelineCommands: 100, lingerMs: 60_000 })
+  const sink = new RedisSink<number>({
+    mapper: { command: 'RPUSH', key: () => key, value: (n) => n },
+    maxPipelineCommands: 100,
+    lingerMs: 60_000,
+  })
   const writer = sink.createWriter(context)
   try {
     for (let n = 0; n < 250; n++) writer.write(n)
@@ -114,7 +148,11 @@ RedisSinkSuite('commands are pipelined, and a barrier waits for every answer', a
 
 RedisSinkSuite('ready() holds the job back while maxPipelinesInFlight pipelines wait for answers', async () => {
   const key = keys.key('ready')
-  const writer = new RedisSink<number>({ mapper: { command: 'SADD', key: () => key, value: (n) => n }, maxPipelineCommands: 10, maxPipelinesInFlight: 2 }).createWriter(context)
+  const writer = new RedisSink<number>({
+    mapper: { command: 'SADD', key: () => key, value: (n) => n },
+    maxPipelineCommands: 10,
+    maxPipelinesInFlight: 2,
+  }).createWriter(context)
   try {
     await writer.link.ready()
     for (let n = 0; n < 10; n++) writer.write(n)
@@ -138,26 +176,66 @@ RedisSinkSuite('validates the mapper and options when the sink is built, naming 
   assert.throws(() => redisSink({ mapper: { command: 'GETDEL' as never, key, value } }), is('redisSink.mapper.command'))
   assert.throws(() => redisSink({ mapper: { command: 'ZADD', key, value } }), is('redisSink.mapper.score'))
   assert.throws(() => redisSink({ mapper: { command: 'HSET', key, value } }), is('redisSink.mapper.additionalKey'))
-  assert.throws(() => redisSink({ mapper: { command: 'LPUSH', key, value, expirySeconds: () => 1 } }), is('redisSink.mapper.expirySeconds'))
+  assert.throws(
+    () => redisSink({ mapper: { command: 'LPUSH', key, value, expirySeconds: () => 1 } }),
+    is('redisSink.mapper.expirySeconds'),
+  )
   assert.throws(() => redisSink({ mapper: { command: 'SET', key: 'k' as never, value } }), is('redisSink.mapper.key'))
-  assert.throws(() => redisSink({ mapper: { command: 'SET', key, value }, maxPipelineCommands: 0 }), is('redisSink.maxPipelineCommands'))
+  assert.throws(
+    () => redisSink({ mapper: { command: 'SET', key, value }, maxPipelineCommands: 0 }),
+    is('redisSink.maxPipelineCommands'),
+  )
   assert.throws(() => redisSink({ mapper: { command: 'SET', key, value }, maxRetries: -1 }), is('redisSink.maxRetries'))
-  assert.throws(() => redisSink({ mapper: { command: 'SET', key, value }, connection: { mode: 'cluster', nodes: [] } }), is('redisSink.connection.nodes'))
-  assert.throws(() => redisSink({ mapper: { command: 'SET', key, value }, connection: { mode: 'cluster', nodes: [{ host: 'a', port: 70_000 }] } }), is('redisSink.connection.nodes[0].port'))
-  assert.throws(() => redisSink({ mapper: { command: 'SET', key, value }, connection: { mode: 'sentinel', sentinels: [{ host: 'a', port: 26379 }], masterName: '' } }), is('redisSink.connection.masterName'))
-  assert.throws(() => redisSink({ mapper: { command: 'SET', key, value }, connection: { mode: 'ring' } as never }), is('redisSink.connection.mode'))
-  assert.throws(() => redisSink({ mapper: { command: 'SET', key, value }, connection: 'http://x' }), is('redisSink.connection'))
+  assert.throws(
+    () => redisSink({ mapper: { command: 'SET', key, value }, connection: { mode: 'cluster', nodes: [] } }),
+    is('redisSink.connection.nodes'),
+  )
+  assert.throws(
+    () =>
+      redisSink({
+        mapper: { command: 'SET', key, value },
+        connection: { mode: 'cluster', nodes: [{ host: 'a', port: 70_000 }] },
+      }),
+    is('redisSink.connection.nodes[0].port'),
+  )
+  assert.throws(
+    () =>
+      redisSink({
+        mapper: { command: 'SET', key, value },
+        connection: { mode: 'sentinel', sentinels: [{ host: 'a', port: 26379 }], masterName: '' },
+      }),
+    is('redisSink.connection.masterName'),
+  )
+  assert.throws(
+    () => redisSink({ mapper: { command: 'SET', key, value }, connection: { mode: 'ring' } as never }),
+    is('redisSink.connection.mode'),
+  )
+  assert.throws(
+    () => redisSink({ mapper: { command: 'SET', key, value }, connection: 'http://x' }),
+    is('redisSink.connection'),
+  )
   // well-formed cluster and sentinel configurations are accepted (they are ioredis options)
-  redisSink({ mapper: { command: 'SET', key, value }, connection: { mode: 'cluster', nodes: [{ host: '127.0.0.1', port: 7000 }], options: { scaleReads: 'slave' } } })
-  redisSink({ mapper: { command: 'SET', key, value }, connection: { mode: 'sentinel', sentinels: [{ host: '127.0.0.1', port: 26379 }], masterName: 'mymaster', db: 1 } })
+  redisSink({
+    mapper: { command: 'SET', key, value },
+    connection: { mode: 'cluster', nodes: [{ host: '127.0.0.1', port: 7000 }], options: { scaleReads: 'slave' } },
+  })
+  redisSink({
+    mapper: { command: 'SET', key, value },
+    connection: { mode: 'sentinel', sentinels: [{ host: '127.0.0.1', port: 26379 }], masterName: 'mymaster', db: 1 },
+  })
 })
 
 RedisSinkSuite('a command Redis rejects fails the job with ERR_REDIS_COMMAND naming it', async () => {
   const key = keys.key('wrongtype')
   await redis.set(key, 'a string')
   const env = StreamEnvironment.create({ logLevel: 'silent' })
-  env.fromCollection([1, 2, 3]).sinkTo(new RedisSink({ mapper: { command: 'RPUSH', key: () => key, value: (n: number) => n } }))
-  const error = await env.execute().then(() => undefined, (e: unknown) => e)
+  env
+    .fromCollection([1, 2, 3])
+    .sinkTo(new RedisSink({ mapper: { command: 'RPUSH', key: () => key, value: (n: number) => n } }))
+  const error = await env.execute().then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   const cause = rootConnectorError(error)
   assert.ok(cause, `a ConnectorError: ${String(error)}`)
   assert.is(cause!.code, 'ERR_REDIS_COMMAND')
@@ -167,26 +245,49 @@ RedisSinkSuite('a command Redis rejects fails the job with ERR_REDIS_COMMAND nam
 RedisSinkSuite('an unreachable Redis fails the job with ERR_CONNECT after the configured retries', async () => {
   const port = await freePort()
   const env = StreamEnvironment.create({ logLevel: 'silent' })
-  env.fromCollection([1]).sinkTo(new RedisSink({ connection: { port }, mapper: { command: 'SET', key: () => 'k', value: (n: number) => n }, maxRetries: 2, retryDelayMs: 10 }))
-  const error = await env.execute().then(() => undefined, (e: unknown) => e)
+  env.fromCollection([1]).sinkTo(
+    new RedisSink({
+      connection: { port },
+      mapper: { command: 'SET', key: () => 'k', value: (n: number) => n },
+      maxRetries: 2,
+      retryDelayMs: 10,
+    }),
+  )
+  const error = await env.execute().then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   const cause = rootConnectorError(error)
   assert.is(cause?.code, 'ERR_CONNECT')
-  assert.match(cause!.message, new RegExp(`redisSink 127\\.0\\.0\\.1:${port}: no connection after 3 attempts \\(maxRetries 2\\): .*ECONNREFUSED`))
+  assert.match(
+    cause!.message,
+    new RegExp(`redisSink 127\\.0\\.0\\.1:${port}: no connection after 3 attempts \\(maxRetries 2\\): .*ECONNREFUSED`),
+  )
 })
 
 RedisSinkSuite('at-least-once through an injected failure and a restore: all 20,000 members arrive', async () => {
   const key = keys.key('restore')
   let failed = false
-  const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 10 }, restartStrategy: { kind: 'fixed-delay', attempts: 2, delayMs: 5 } })
-  env.fromSequence(0, 19_999, { uid: 'numbers' })
-    .pipe(map((n: number) => {
-      if (n % 200 === 0) busy(1)
-      if (!failed && n === 12_345) {
-        failed = true
-        throw new Error('injected')
-      }
-      return n
-    }, { uid: 'faulty' }))
+  const env = StreamEnvironment.create({
+    logLevel: 'silent',
+    checkpointing: { intervalMs: 10 },
+    restartStrategy: { kind: 'fixed-delay', attempts: 2, delayMs: 5 },
+  })
+  env
+    .fromSequence(0, 19_999, { uid: 'numbers' })
+    .pipe(
+      map(
+        (n: number) => {
+          if (n % 200 === 0) busy(1)
+          if (!failed && n === 12_345) {
+            failed = true
+            throw new Error('injected')
+          }
+          return n
+        },
+        { uid: 'faulty' },
+      ),
+    )
     .sinkTo(new RedisSink({ mapper: { command: 'SADD', key: () => key, value: (n: number) => n } }), { uid: 'redis' })
   const result = await env.execute()
   assert.is(result.metrics.restarts, 1)
@@ -207,15 +308,23 @@ RedisSinkSuite('reconnects after a Redis restart mid-stream and loses nothing', 
         writers.push(writer)
         return writer
       }
-    })({ connection: { port: broker.port }, mapper: { command: 'SADD', key: () => 'members', value: (n) => n }, maxRetries: 50, retryDelayMs: 20, maxRetryDelayMs: 200 })
+    })({
+      connection: { port: broker.port },
+      mapper: { command: 'SADD', key: () => 'members', value: (n) => n },
+      maxRetries: 50,
+      retryDelayMs: 20,
+      maxRetryDelayMs: 200,
+    })
     const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 20 } })
-    env.fromAsyncIterable(async function* () {
-      for (let n = 0; n < 20_000; n++) {
-        if (n % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 1))
-        written = n
-        yield n
-      }
-    }).sinkTo(sink)
+    env
+      .fromAsyncIterable(async function* () {
+        for (let n = 0; n < 20_000; n++) {
+          if (n % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 1))
+          written = n
+          yield n
+        }
+      })
+      .sinkTo(sink)
     const job = env.executeAsync()
     await waitFor(() => written >= 5000, { timeoutMs: 15_000, description: '5,000 written' })
     await broker.restart('SIGKILL')
@@ -233,7 +342,8 @@ RedisSinkSuite('reconnects after a Redis restart mid-stream and loses nothing', 
 })
 
 function rootConnectorError(error: unknown): ConnectorError | undefined {
-  for (let e = error; e !== undefined && e !== null; e = (e as { cause?: unknown }).cause) if (e instanceof ConnectorError) return e
+  for (let e = error; e !== undefined && e !== null; e = (e as { cause?: unknown }).cause)
+    if (e instanceof ConnectorError) return e
   return undefined
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import { RedisStreamSource, type RedisStreamEntry } from '../../../lib/connectors/redis/index.js'
 import type { RedisStreamReader } from '../../../lib/connectors/redis/stream-reader.js'
 import type { SourceReaderContext } from '../../../lib/runtime/source.js'
@@ -28,10 +28,17 @@ export class TestKeys {
  * @example
  * await fillStream(redis, key, 10_000)
  */
-export async function fillStream(redis: Redis, stream: string, count: number, from = 0, payload = (n: number): string => JSON.stringify({ n })): Promise<void> {
+export async function fillStream(
+  redis: Redis,
+  stream: string,
+  count: number,
+  from = 0,
+  payload = (n: number): string => JSON.stringify({ n }),
+): Promise<void> {
   for (let i = from; i < from + count; i += 1000) {
     const pipeline = redis.pipeline()
-    for (let n = i; n < Math.min(i + 1000, from + count); n++) pipeline.xadd(stream, '*', 'n', String(n), 'payload', payload(n))
+    for (let n = i; n < Math.min(i + 1000, from + count); n++)
+      pipeline.xadd(stream, '*', 'n', String(n), 'payload', payload(n))
     await pipeline.exec()
   }
 }
@@ -40,7 +47,10 @@ export async function fillStream(redis: Redis, stream: string, count: number, fr
 export class WatchedStreamSource extends RedisStreamSource {
   readonly readers: RedisStreamReader[] = []
 
-  override createReader(context: SourceReaderContext, restored?: Parameters<RedisStreamSource['createReader']>[1]): RedisStreamReader {
+  override createReader(
+    context: SourceReaderContext,
+    restored?: Parameters<RedisStreamSource['createReader']>[1],
+  ): RedisStreamReader {
     const reader = super.createReader(context, restored)
     this.readers.push(reader)
     return reader
@@ -53,7 +63,10 @@ export class SlowSink<T> implements Sink<T> {
   readonly guarantee = 'at-least-once'
   readonly received: T[] = []
 
-  constructor(private readonly every: number, private readonly delayMs: number) {}
+  constructor(
+    private readonly every: number,
+    private readonly delayMs: number,
+  ) {}
 
   createWriter(): SinkWriter<T> {
     let since = 0

@@ -32,7 +32,9 @@ test('the server receives every record, in order, as String(value) + newline', a
 
 test('uses the serializer, which may return bytes', async () => {
   const server = await TestTcpServer.start()
-  const writer = new SocketSink<{ id: number }>('127.0.0.1', server.port, { serializer: (e) => Buffer.from(`${JSON.stringify(e)}\r\n`) }).createWriter(context)
+  const writer = new SocketSink<{ id: number }>('127.0.0.1', server.port, {
+    serializer: (e) => Buffer.from(`${JSON.stringify(e)}\r\n`),
+  }).createWriter(context)
   try {
     writer.write({ id: 1 }, undefined)
     writer.write({ id: 2 }, undefined)
@@ -66,7 +68,10 @@ test('ready() waits while the socket cannot take more, and resolves when the ser
     await settlesWithin(ready!, { description: 'ready() resolved after the server read' })
     await writer.close()
     const expectedLength = written * (record.length + 1)
-    await waitFor(() => server.received.length >= expectedLength, { timeoutMs: 5000, description: 'all records arrived' })
+    await waitFor(() => server.received.length >= expectedLength, {
+      timeoutMs: 5000,
+      description: 'all records arrived',
+    })
     assert.is(server.received.length, expectedLength)
   } finally {
     await server.stop()
@@ -75,7 +80,11 @@ test('ready() waits while the socket cannot take more, and resolves when the ser
 
 test('reconnects after the server drops the connection; ready() waits meanwhile and later records arrive', async () => {
   const server = await TestTcpServer.start()
-  const writer = new SocketSink<string>('127.0.0.1', server.port, { maxRetries: 100, retryDelayMs: 5, maxRetryDelayMs: 20 }).createWriter(context)
+  const writer = new SocketSink<string>('127.0.0.1', server.port, {
+    maxRetries: 100,
+    retryDelayMs: 5,
+    maxRetryDelayMs: 20,
+  }).createWriter(context)
   try {
     writer.write('first', undefined)
     await settlesWithin(writer.flush(), { description: 'first record sent' })
@@ -89,7 +98,9 @@ test('reconnects after the server drops the connection; ready() waits meanwhile 
     await server.listen()
     await settlesWithin(ready!, { description: 'reconnected' })
     await settlesWithin(writer.flush(), { description: 'flushed after reconnecting' })
-    await waitFor(() => server.received === 'first\nsecond\nthird\n', { description: 'records after the reconnection arrived' })
+    await waitFor(() => server.received === 'first\nsecond\nthird\n', {
+      description: 'records after the reconnection arrived',
+    })
     assert.is(writer.connections, 2)
     await writer.close()
   } finally {
@@ -112,7 +123,10 @@ test('fails with ConnectorError naming host:port once the retries are used up', 
     assert.match((error as Error).message, `127.0.0.1:${port}`)
     assert.match((error as Error).message, '2 attempts')
   }
-  assert.throws(() => writer.write('more', undefined), (e: unknown) => e instanceof ConnectorError)
+  assert.throws(
+    () => writer.write('more', undefined),
+    (e: unknown) => e instanceof ConnectorError,
+  )
   try {
     await writer.flush()
     assert.unreachable('flush() rejects')
@@ -132,7 +146,8 @@ test('socketSink() and socketTextStream() make the sink and the source with thei
 })
 
 test('rejects bad options, naming the option', () => {
-  const rejects = (make: () => unknown, option: string) => assert.throws(make, (e: unknown) => e instanceof ConfigError && e.option === option)
+  const rejects = (make: () => unknown, option: string) =>
+    assert.throws(make, (e: unknown) => e instanceof ConfigError && e.option === option)
   rejects(() => new SocketSink('', 1), 'socketSink.host')
   rejects(() => new SocketSink('localhost', -1), 'socketSink.port')
   rejects(() => new SocketSink('localhost', 9999, { serializer: 'json' as never }), 'socketSink.serializer')

@@ -20,9 +20,19 @@ async function writePieces(socket: Socket, pieces: Array<string | Buffer>): Prom
 test('cuts lines at a multi-character delimiter across chunks and ends when the server closes (maxRetries 0)', async () => {
   const umlauts = Buffer.from('ünï')
   const server = await TestTcpServer.start((socket) => {
-    void writePieces(socket, ['one<EO', 'L>two<', 'EOL><EOL>th', umlauts.subarray(0, 1), umlauts.subarray(1), 'ree<EOL>', 'last without delimiter']).then(() => socket.end())
+    void writePieces(socket, [
+      'one<EO',
+      'L>two<',
+      'EOL><EOL>th',
+      umlauts.subarray(0, 1),
+      umlauts.subarray(1),
+      'ree<EOL>',
+      'last without delimiter',
+    ]).then(() => socket.end())
   })
-  const driver = await SourceDriver.start(new SocketTextSource('127.0.0.1', server.port, { delimiter: '<EOL>', maxRetries: 0 }))
+  const driver = await SourceDriver.start(
+    new SocketTextSource('127.0.0.1', server.port, { delimiter: '<EOL>', maxRetries: 0 }),
+  )
   try {
     assert.is(await driver.run(), 'end')
     assert.equal(driver.records, ['one', 'two', '', 'thünïree', 'last without delimiter'])
@@ -41,7 +51,11 @@ test('reconnects after the server drops the connection and comes back, losing no
     if (connection === 1) socket.write('before 1\nbefore 2\n')
     else socket.end(`${lines.join('\n')}\n`)
   })
-  const source = new SocketTextSource('127.0.0.1', server.port, { maxRetries: 100, retryDelayMs: 5, maxRetryDelayMs: 20 })
+  const source = new SocketTextSource('127.0.0.1', server.port, {
+    maxRetries: 100,
+    retryDelayMs: 5,
+    maxRetryDelayMs: 20,
+  })
   const driver = await SourceDriver.start(source)
   try {
     await driver.run({ maxRecords: 2 })
@@ -79,7 +93,9 @@ test('fails with ConnectorError naming host:port and the attempts once the retri
 
 test('hands out the lines received before a drop, then fails when reconnecting is not possible', async () => {
   const server = await TestTcpServer.start((socket) => socket.write('only line\n'))
-  const driver = await SourceDriver.start(new SocketTextSource('127.0.0.1', server.port, { maxRetries: 1, retryDelayMs: 5 }))
+  const driver = await SourceDriver.start(
+    new SocketTextSource('127.0.0.1', server.port, { maxRetries: 1, retryDelayMs: 5 }),
+  )
   try {
     await driver.run({ maxRecords: 1 })
     await server.stop()
@@ -112,10 +128,15 @@ test('pauses the socket when maxBufferedLines are held, so the server feels the 
       socket.end()
     })()
   })
-  const driver = await SourceDriver.start(new SocketTextSource('127.0.0.1', server.port, { maxBufferedLines, maxRetries: 0 }))
+  const driver = await SourceDriver.start(
+    new SocketTextSource('127.0.0.1', server.port, { maxBufferedLines, maxRetries: 0 }),
+  )
   try {
     // Nobody polls yet: the reader must stop reading, and the server's write() must return false.
-    await waitFor(() => driver.reader.paused && waitingForDrain, { timeoutMs: 5000, description: "the reader paused and the server's write() returned false" })
+    await waitFor(() => driver.reader.paused && waitingForDrain, {
+      timeoutMs: 5000,
+      description: "the reader paused and the server's write() returned false",
+    })
     assert.ok(driver.reader.bufferedLines <= maxBufferedLines, `held ${driver.reader.bufferedLines} lines`)
     assert.ok(written < total, `the server is held back (${written} of ${total} lines written)`)
 
@@ -130,7 +151,10 @@ test('pauses the socket when maxBufferedLines are held, so the server feels the 
       },
     })
     assert.is(driver.records.length, total)
-    assert.ok(driver.records.every((line, i) => line.startsWith(`line ${String(i).padStart(6, '0')} `)), 'every line, in order')
+    assert.ok(
+      driver.records.every((line, i) => line.startsWith(`line ${String(i).padStart(6, '0')} `)),
+      'every line, in order',
+    )
     assert.ok(maxBuffered <= maxBufferedLines, `never more than ${maxBufferedLines} lines held (max ${maxBuffered})`)
     assert.ok(driver.reader.pauseCount >= 2, `paused and resumed repeatedly (${driver.reader.pauseCount} pauses)`)
   } finally {
@@ -140,8 +164,10 @@ test('pauses the socket when maxBufferedLines are held, so the server feels the 
 })
 
 test('fails with ERR_LINE_TOO_LONG when a line outgrows maxLineLength', async () => {
-  const server = await TestTcpServer.start((socket) => socket.write('ok\n' + 'x'.repeat(5000)))
-  const driver = await SourceDriver.start(new SocketTextSource('127.0.0.1', server.port, { maxLineLength: 1000, maxRetries: 0 }))
+  const server = await TestTcpServer.start((socket) => socket.write(`ok\n${'x'.repeat(5000)}`))
+  const driver = await SourceDriver.start(
+    new SocketTextSource('127.0.0.1', server.port, { maxLineLength: 1000, maxRetries: 0 }),
+  )
   try {
     await driver.run()
     assert.unreachable('the source fails')
@@ -156,7 +182,8 @@ test('fails with ERR_LINE_TOO_LONG when a line outgrows maxLineLength', async ()
 })
 
 test('rejects bad options, naming the option', () => {
-  const rejects = (make: () => unknown, option: string) => assert.throws(make, (e: unknown) => e instanceof ConfigError && e.option === option)
+  const rejects = (make: () => unknown, option: string) =>
+    assert.throws(make, (e: unknown) => e instanceof ConfigError && e.option === option)
   rejects(() => new SocketTextSource('', 9999), 'socketTextStream.host')
   rejects(() => new SocketTextSource('localhost', 0), 'socketTextStream.port')
   rejects(() => new SocketTextSource('localhost', 70_000), 'socketTextStream.port')
@@ -164,7 +191,10 @@ test('rejects bad options, naming the option', () => {
   rejects(() => new SocketTextSource('localhost', 9999, { delimiter: '' }), 'socketTextStream.delimiter')
   rejects(() => new SocketTextSource('localhost', 9999, { maxRetries: -1 }), 'socketTextStream.maxRetries')
   rejects(() => new SocketTextSource('localhost', 9999, { maxRetries: 1.5 }), 'socketTextStream.maxRetries')
-  rejects(() => new SocketTextSource('localhost', 9999, { retryDelayMs: 100, maxRetryDelayMs: 50 }), 'socketTextStream.maxRetryDelayMs')
+  rejects(
+    () => new SocketTextSource('localhost', 9999, { retryDelayMs: 100, maxRetryDelayMs: 50 }),
+    'socketTextStream.maxRetryDelayMs',
+  )
   rejects(() => new SocketTextSource('localhost', 9999, { maxBufferedLines: 0 }), 'socketTextStream.maxBufferedLines')
   rejects(() => new SocketTextSource('localhost', 9999, { encoding: 'klingon' as never }), 'socketTextStream.encoding')
   assert.is(new SocketTextSource('localhost', 9999, { maxRetries: Infinity }).retry.maxRetries, Infinity)

@@ -31,7 +31,10 @@ export class FakeService<IN, OUT> {
   completed = 0
   aborted = 0
 
-  constructor(private readonly answer: (value: IN, attempt: number) => OUT | Promise<OUT>, private readonly latencyMs: (value: IN) => number) {}
+  constructor(
+    private readonly answer: (value: IN, attempt: number) => OUT | Promise<OUT>,
+    private readonly latencyMs: (value: IN) => number,
+  ) {}
 
   readonly call = async (value: IN, signal: AbortSignal): Promise<OUT> => {
     this.calls++
@@ -50,7 +53,10 @@ export class FakeService<IN, OUT> {
 }
 
 /** What a {@link probe} saw, in order: records with their timestamps, watermarks, and the end of its input. */
-export type Seen<T> = { kind: 'record'; value: T; timestamp: number | undefined } | { kind: 'watermark'; watermark: number } | { kind: 'end' }
+export type Seen<T> =
+  | { kind: 'record'; value: T; timestamp: number | undefined }
+  | { kind: 'watermark'; watermark: number }
+  | { kind: 'end' }
 
 /**
  * An operator that writes down every record and watermark passing through it, then forwards them:

@@ -15,13 +15,20 @@ function randomLatency(seed: number, maxMs: number): () => number {
 test('calls in flight never exceed capacity, in embedded and engine mode, ordered and not', async () => {
   for (const ordered of [true, false]) {
     const embedded = new FakeService((x: number) => x, randomLatency(1, 4))
-    assert.equal((await runEmbedded<number>(input, asyncMap(embedded.call, { capacity: 7, ordered }))).length, input.length)
+    assert.equal(
+      (await runEmbedded<number>(input, asyncMap(embedded.call, { capacity: 7, ordered }))).length,
+      input.length,
+    )
     assert.is(embedded.maxActive, 7, `embedded (ordered: ${ordered}): at most 7 at once, and 7 reached`)
 
     const engine = new FakeService((x: number) => x, randomLatency(2, 4))
     const name = `capacity-${ordered}`
     // batchSize 16 > capacity 7: each batch overflows the free slots, which must wait unstarted.
-    const out = await runEngine<number>(input, { batchSize: 16, channelCredits: 2 }, asyncMap(engine.call, { capacity: 7, ordered, name, chaining: 'new-chain' }))
+    const out = await runEngine<number>(
+      input,
+      { batchSize: 16, channelCredits: 2 },
+      asyncMap(engine.call, { capacity: 7, ordered, name, chaining: 'new-chain' }),
+    )
     assert.is(out.length, input.length)
     assert.is(engine.maxActive, 7, `engine (ordered: ${ordered}): at most 7 at once, and 7 reached`)
     const [m] = asyncMetrics(name)
@@ -35,16 +42,24 @@ test('a slow service backpressures the source: it runs ahead of completed calls 
   const batchSize = 16
   const channelCredits = 2
   const total = 1_500
-  const svc = new FakeService((x: number) => x, () => 1)
+  const svc = new FakeService(
+    (x: number) => x,
+    () => 1,
+  )
   const env = StreamEnvironment.create({ logLevel: 'silent', batchSize, channelCredits })
   const received: number[] = []
   function* numbers() {
     for (let i = 1; i <= total; i++) yield i
   }
   // One record per poll, so the source stops as soon as its channel is out of credit.
-  env.fromIterable(numbers, { uid: 'numbers' })
+  env
+    .fromIterable(numbers, { uid: 'numbers' })
     .pipe(asyncMap(svc.call, { capacity, name: 'slow-service', chaining: 'new-chain' }))
-    .sinkTo({ name: 'collect', guarantee: 'at-least-once', createWriter: () => ({ write: (v: number) => void received.push(v), close() {} }) })
+    .sinkTo({
+      name: 'collect',
+      guarantee: 'at-least-once',
+      createWriter: () => ({ write: (v: number) => void received.push(v), close() {} }),
+    })
   const job = env.executeAsync()
   let maxAhead = 0
   let samples = 0
@@ -82,10 +97,17 @@ test('a shared limiter caps the calls of every operator that uses it, across ope
   const c = new FakeService((x: number) => x, randomLatency(5, 3))
   const small = input.slice(0, 200)
   const [one, two] = await Promise.all([
-    runEmbedded<number>(small, asyncMap(tracked(a), { capacity: 10, limiter }), asyncMap(tracked(b), { capacity: 10, limiter })),
+    runEmbedded<number>(
+      small,
+      asyncMap(tracked(a), { capacity: 10, limiter }),
+      asyncMap(tracked(b), { capacity: 10, limiter }),
+    ),
     runEngine<number>(small, {}, asyncMap(tracked(c), { capacity: 10, limiter })),
   ])
-  assert.equal(one, small.map((x) => (x + 1) * 2))
+  assert.equal(
+    one,
+    small.map((x) => (x + 1) * 2),
+  )
   assert.equal(two, small)
   assert.is(maxActive, 3, 'three calls at most over both operators and both jobs, and three reached')
   assert.is(limiter.activeCount + limiter.pendingCount, 0)

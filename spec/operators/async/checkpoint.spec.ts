@@ -23,28 +23,51 @@ const settle = () => new Promise<void>((resolve) => setImmediate(resolve))
 async function runWithInjectedFailure(name: string, parallelism: number, ordered: boolean, unaligned = false) {
   const total = 3_000
   const random = seeded(parallelism)
-  const svc = new FakeService((x: number) => x * 2, () => 1 + random() * 2)
+  const svc = new FakeService(
+    (x: number) => x * 2,
+    () => 1 + random() * 2,
+  )
   const ledger = new Ledger<number>()
   let inFlightAtFailure = -1
-  const env = StreamEnvironment.create({ parallelism, logLevel: 'silent', batchSize: 64, checkpointing: { intervalMs: 10, unaligned }, restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 } })
-  env.fromSequence(1, total, { uid: 'numbers' })
+  const env = StreamEnvironment.create({
+    parallelism,
+    logLevel: 'silent',
+    batchSize: 64,
+    checkpointing: { intervalMs: 10, unaligned },
+    restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 },
+  })
+  env
+    .fromSequence(1, total, { uid: 'numbers' })
     .pipe(
       asyncMap(svc.call, { capacity: 32, ordered, uid: 'enrich', name, chaining: 'new-chain' }),
-      map((x: number) => {
-        if (inFlightAtFailure < 0 && ledger.committed.length >= total / 3) {
-          inFlightAtFailure = asyncMetrics(name).reduce((n, m) => n + m.inFlight, 0)
-          throw new Error('injected')
-        }
-        return x
-      }, { uid: 'check' }),
+      map(
+        (x: number) => {
+          if (inFlightAtFailure < 0 && ledger.committed.length >= total / 3) {
+            inFlightAtFailure = asyncMetrics(name).reduce((n, m) => n + m.inFlight, 0)
+            throw new Error('injected')
+          }
+          return x
+        },
+        { uid: 'check' },
+      ),
     )
     .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
   const result = await env.executeAsync().result
-  return { ledger, result, inFlightAtFailure, restored: asyncMetrics(name).reduce((n, m) => n + m.restored, 0), expected: Array.from({ length: total }, (_, i) => (i + 1) * 2) }
+  return {
+    ledger,
+    result,
+    inFlightAtFailure,
+    restored: asyncMetrics(name).reduce((n, m) => n + m.restored, 0),
+    expected: Array.from({ length: total }, (_, i) => (i + 1) * 2),
+  }
 }
 
 test('a failure while requests are in flight restores them from the checkpoint: each result committed exactly once, in order', async () => {
-  const { ledger, result, inFlightAtFailure, restored, expected } = await runWithInjectedFailure('enrich-ordered', 1, true)
+  const { ledger, result, inFlightAtFailure, restored, expected } = await runWithInjectedFailure(
+    'enrich-ordered',
+    1,
+    true,
+  )
   assert.ok(inFlightAtFailure > 0, `requests were in flight when the failure hit (${inFlightAtFailure})`)
   assert.is(result.metrics.restarts, 1)
   assert.equal(ledger.committed, expected, 'exactly once, and in input order')
@@ -52,16 +75,28 @@ test('a failure while requests are in flight restores them from the checkpoint: 
 })
 
 test('the same at parallelism 2 in unordered mode: exactly once', async () => {
-  const { ledger, result, inFlightAtFailure, restored, expected } = await runWithInjectedFailure('enrich-unordered', 2, false)
+  const { ledger, result, inFlightAtFailure, restored, expected } = await runWithInjectedFailure(
+    'enrich-unordered',
+    2,
+    false,
+  )
   assert.ok(inFlightAtFailure > 0, `requests were in flight when the failure hit (${inFlightAtFailure})`)
   assert.is(result.metrics.restarts, 1)
   assert.is(ledger.committed.length, expected.length)
-  assert.equal([...ledger.committed].sort((a, b) => a - b), expected)
+  assert.equal(
+    [...ledger.committed].sort((a, b) => a - b),
+    expected,
+  )
   assert.ok(restored > 0, `requests issued again after restore (${restored})`)
 })
 
 test('with unaligned checkpoints too: requests in flight and records overtaken in the channel both come back, in order', async () => {
-  const { ledger, result, inFlightAtFailure, restored, expected } = await runWithInjectedFailure('enrich-unaligned', 1, true, true)
+  const { ledger, result, inFlightAtFailure, restored, expected } = await runWithInjectedFailure(
+    'enrich-unaligned',
+    1,
+    true,
+    true,
+  )
   assert.ok(inFlightAtFailure > 0, `requests were in flight when the failure hit (${inFlightAtFailure})`)
   assert.is(result.metrics.restarts, 1)
   assert.equal(ledger.committed, expected, 'exactly once, and in input order')
@@ -72,19 +107,30 @@ test('a snapshot holds the inputs of every held request in order; on restore the
   const options = resolveAsyncOptions<unknown, string>('asyncMap', {}).resolved
   const hang = () => new Promise<string>(() => {})
   const first = OperatorHarness.unkeyed(new AsyncWaitOperator<unknown, string>(hang, options))
-  const inputs: [unknown, number | undefined][] = [[1, 10], ['two', undefined], [{ three: new Map([['x', 3n]]) }, 30]]
+  const inputs: [unknown, number | undefined][] = [
+    [1, 10],
+    ['two', undefined],
+    [{ three: new Map([['x', 3n]]) }, 30],
+  ]
   for (const [value, ts] of inputs) first.record(value, ts)
   const entries = first.operator.snapshotOperatorState(1) as OperatorStateEntries
   assert.is(entries.split!.length, 1, 'one entry per subtask, so the order survives rescaling')
   const stored = JSON.parse(JSON.stringify(entries.split))
-  assert.equal(readInFlight(stored[0]).map((i) => [i.value, i.timestamp]), inputs)
+  assert.equal(
+    readInFlight(stored[0]).map((i) => [i.value, i.timestamp]),
+    inputs,
+  )
 
   const calls: unknown[] = []
   const echo = async (v: unknown) => {
     calls.push(v)
     return `got ${typeof v}`
   }
-  const second = OperatorHarness.keyed(new AsyncWaitOperator<unknown, string>(echo, options), undefined, { keyed: [], split: stored, union: [] })
+  const second = OperatorHarness.keyed(new AsyncWaitOperator<unknown, string>(echo, options), undefined, {
+    keyed: [],
+    split: stored,
+    union: [],
+  })
   second.operator.processRecord('new', 40)
   await settle()
   assert.equal(calls, [1, 'two', { three: new Map([['x', 3n]]) }, 'new'], 'restored first, in their order')
@@ -98,22 +144,41 @@ test('a snapshot holds the inputs of every held request in order; on restore the
 })
 
 test('state of another format or version is refused with a clear error', () => {
-  assert.throws(() => readInFlight({ serializer: 'sluice.async-in-flight', version: 9, inputs: [] }), (e: unknown) => e instanceof StateError && e.code === 'ERR_SERIALIZER_VERSION')
-  assert.throws(() => readInFlight({ pending: [] }), (e: unknown) => e instanceof StateError && e.code === 'ERR_STATE_INCOMPATIBLE')
+  assert.throws(
+    () => readInFlight({ serializer: 'sluice.async-in-flight', version: 9, inputs: [] }),
+    (e: unknown) => e instanceof StateError && e.code === 'ERR_SERIALIZER_VERSION',
+  )
+  assert.throws(
+    () => readInFlight({ pending: [] }),
+    (e: unknown) => e instanceof StateError && e.code === 'ERR_STATE_INCOMPATIBLE',
+  )
 })
 
 test('end of input waits for every request in flight: downstream hears of the end after the last result', async () => {
   const input = Array.from({ length: 120 }, (_, i) => i)
-  const slow = () => new FakeService((x: number) => x, () => 20)
+  const slow = () =>
+    new FakeService(
+      (x: number) => x,
+      () => 20,
+    )
   for (const ordered of [true, false]) {
     const seenEngine: Seen<number>[] = []
     const env = StreamEnvironment.create({ logLevel: 'silent' })
-    const out = await env.fromCollection(input).pipe(asyncMap(slow().call, { capacity: 50, ordered }), probe(seenEngine)).executeAndCollect()
+    const out = await env
+      .fromCollection(input)
+      .pipe(asyncMap(slow().call, { capacity: 50, ordered }), probe(seenEngine))
+      .executeAndCollect()
     assert.is(out.length, input.length, `engine (ordered: ${ordered}): every result, none lost at the end`)
-    assert.equal(seenEngine.filter((s) => s.kind !== 'watermark').at(-1), { kind: 'end' }, 'end of input after the last record')
+    assert.equal(
+      seenEngine.filter((s) => s.kind !== 'watermark').at(-1),
+      { kind: 'end' },
+      'end of input after the last record',
+    )
 
     const seenEmbedded: Seen<number>[] = []
-    const embedded = await lastValueFrom(from(input).pipe(asyncMap(slow().call, { capacity: 50, ordered }), probe(seenEmbedded), toArray()))
+    const embedded = await lastValueFrom(
+      from(input).pipe(asyncMap(slow().call, { capacity: 50, ordered }), probe(seenEmbedded), toArray()),
+    )
     assert.is(embedded.length, input.length, `embedded (ordered: ${ordered}): every result`)
     assert.equal(seenEmbedded.filter((s) => s.kind !== 'watermark').at(-1), { kind: 'end' })
   }

@@ -19,28 +19,87 @@ function optionOf(build: () => unknown): string | undefined {
 }
 
 test('options are checked when the operator is built, and the error names the option', () => {
-  assert.is(optionOf(() => asyncMap(echo, { capacity: 0 })), 'asyncMap.capacity')
-  assert.is(optionOf(() => asyncMap(echo, { capacity: 2.5 })), 'asyncMap.capacity')
-  assert.is(optionOf(() => orderedWait(echo, { capacity: -1 })), 'orderedWait.capacity')
-  assert.is(optionOf(() => asyncMap(echo, { ordered: 'yes' as never })), 'asyncMap.ordered')
-  assert.is(optionOf(() => asyncMap(echo, { timeoutMs: 0 })), 'asyncMap.timeoutMs')
-  assert.is(optionOf(() => asyncMap(echo, { timeoutMs: 10, onTimeout: 'ignore' as never })), 'asyncMap.onTimeout')
-  assert.is(optionOf(() => asyncMap(echo, { onTimeout: { fallback: () => 0 } })), 'asyncMap.onTimeout', 'a timeout policy without a timeout')
-  assert.is(optionOf(() => asyncMap(echo, { limiter: { run: () => 0 } as never })), 'asyncMap.limiter')
-  assert.is(optionOf(() => asyncMap(echo, { concurrency: 4 } as never)), 'asyncMap.concurrency', 'unknown keys are refused')
-  assert.is(optionOf(() => unorderedWait(echo, { ordered: true } as never)), 'unorderedWait.ordered')
-  assert.is(optionOf(() => asyncMap('nope' as never)), 'asyncMap')
-  assert.is(optionOf(() => sharedLimiter(0)), 'sharedLimiter.concurrency')
-  assert.is(optionOf(() => asyncMap(echo, { timeoutMs: 5, onTimeout: { fallback: () => 0 }, capacity: 3, ordered: false, name: 'fine', onError: 'resume' })), undefined)
+  assert.is(
+    optionOf(() => asyncMap(echo, { capacity: 0 })),
+    'asyncMap.capacity',
+  )
+  assert.is(
+    optionOf(() => asyncMap(echo, { capacity: 2.5 })),
+    'asyncMap.capacity',
+  )
+  assert.is(
+    optionOf(() => orderedWait(echo, { capacity: -1 })),
+    'orderedWait.capacity',
+  )
+  assert.is(
+    optionOf(() => asyncMap(echo, { ordered: 'yes' as never })),
+    'asyncMap.ordered',
+  )
+  assert.is(
+    optionOf(() => asyncMap(echo, { timeoutMs: 0 })),
+    'asyncMap.timeoutMs',
+  )
+  assert.is(
+    optionOf(() => asyncMap(echo, { timeoutMs: 10, onTimeout: 'ignore' as never })),
+    'asyncMap.onTimeout',
+  )
+  assert.is(
+    optionOf(() => asyncMap(echo, { onTimeout: { fallback: () => 0 } })),
+    'asyncMap.onTimeout',
+    'a timeout policy without a timeout',
+  )
+  assert.is(
+    optionOf(() => asyncMap(echo, { limiter: { run: () => 0 } as never })),
+    'asyncMap.limiter',
+  )
+  assert.is(
+    optionOf(() => asyncMap(echo, { concurrency: 4 } as never)),
+    'asyncMap.concurrency',
+    'unknown keys are refused',
+  )
+  assert.is(
+    optionOf(() => unorderedWait(echo, { ordered: true } as never)),
+    'unorderedWait.ordered',
+  )
+  assert.is(
+    optionOf(() => asyncMap('nope' as never)),
+    'asyncMap',
+  )
+  assert.is(
+    optionOf(() => sharedLimiter(0)),
+    'sharedLimiter.concurrency',
+  )
+  assert.is(
+    optionOf(() =>
+      asyncMap(echo, {
+        timeoutMs: 5,
+        onTimeout: { fallback: () => 0 },
+        capacity: 3,
+        ordered: false,
+        name: 'fine',
+        onError: 'resume',
+      }),
+    ),
+    undefined,
+  )
 })
 
 test('operator options are checked at the same time', () => {
-  assert.is(optionOf(() => asyncMap(echo, { parallelism: 0 })), 'asyncMap.parallelism')
-  assert.is(optionOf(() => unorderedWait(echo, { onError: 'ignore' as never })), 'unorderedWait.onError')
+  assert.is(
+    optionOf(() => asyncMap(echo, { parallelism: 0 })),
+    'asyncMap.parallelism',
+  )
+  assert.is(
+    optionOf(() => unorderedWait(echo, { onError: 'ignore' as never })),
+    'unorderedWait.onError',
+  )
 })
 
 test('metrics count completions, retries, failures and in-flight requests per operator subtask, with latency percentiles', async () => {
-  const svc = new FakeService((x: number) => x, (x) => (x < 90 ? 2 : 12))
+  const svc = new FakeService(
+    (x: number) => x,
+    (x) => (x < 90 ? 2 : 12),
+  )
   let failedOnce = false
   const call = async (x: number, signal: AbortSignal) => {
     if (x === 5 && !failedOnce) {
@@ -50,9 +109,16 @@ test('metrics count completions, retries, failures and in-flight requests per op
     return svc.call(x, signal)
   }
   const input = Array.from({ length: 100 }, (_, i) => i)
-  await runEngine(input, { parallelism: 2 }, asyncMap(call, { capacity: 10, name: 'measured', retry: { strategy: 'fixed-delay', delayMs: 1, maxAttempts: 2 } }))
+  await runEngine(
+    input,
+    { parallelism: 2 },
+    asyncMap(call, { capacity: 10, name: 'measured', retry: { strategy: 'fixed-delay', delayMs: 1, maxAttempts: 2 } }),
+  )
   const all = asyncMetrics('measured')
-  assert.equal(all.map((m) => m.subtask), [0, 1])
+  assert.equal(
+    all.map((m) => m.subtask),
+    [0, 1],
+  )
   const total = (key: 'completed' | 'retries' | 'failures' | 'inFlight' | 'held') => all.reduce((n, m) => n + m[key], 0)
   assert.is(total('completed'), 100)
   assert.is(total('retries'), 1)
@@ -82,13 +148,23 @@ test('the latency window keeps the most recent 1,024 requests and reads nearest-
 test('the registry shows the live counters while the job runs', async () => {
   let release!: () => void
   const gate = new Promise<void>((resolve) => (release = resolve))
-  const run = runEmbedded<number>([1, 2, 3, 4], asyncMap(async (x: number) => {
-    await gate
-    return x
-  }, { capacity: 3, name: 'live' }))
+  const run = runEmbedded<number>(
+    [1, 2, 3, 4],
+    asyncMap(
+      async (x: number) => {
+        await gate
+        return x
+      },
+      { capacity: 3, name: 'live' },
+    ),
+  )
   await new Promise((resolve) => setImmediate(resolve))
   const [m] = asyncMetrics('live')
-  assert.equal([m!.inFlight, m!.queued, m!.held], [3, 1, 4], 'embedded mode follows the source: the fourth record waits, unstarted')
+  assert.equal(
+    [m!.inFlight, m!.queued, m!.held],
+    [3, 1, 4],
+    'embedded mode follows the source: the fourth record waits, unstarted',
+  )
   release()
   assert.equal(await run, [1, 2, 3, 4])
   assert.equal([m!.inFlight, m!.queued, m!.held, m!.completed], [0, 0, 0, 4])

@@ -47,9 +47,21 @@ function deferred<T>() {
 test('ordered mode emits in input order whatever the latencies, with the watermarks where they were', async () => {
   const svc = new FakeService((e: Ev) => e, randomLatency(1))
   const seen: Seen<Ev>[] = []
-  await lastValueFrom(from(events).pipe(assignTimestampsAndWatermarks(everyTenth), orderedWait(svc.call, { capacity: 20 }), probe(seen), toArray()))
-  assert.equal(seen.filter((s) => s.kind === 'record').map((s) => (s as { value: Ev }).value.id), events.map((e) => e.id))
-  const expectedSegments = Array.from({ length: events.length / EVERY }, (_, k) => events.slice(k * EVERY, (k + 1) * EVERY))
+  await lastValueFrom(
+    from(events).pipe(
+      assignTimestampsAndWatermarks(everyTenth),
+      orderedWait(svc.call, { capacity: 20 }),
+      probe(seen),
+      toArray(),
+    ),
+  )
+  assert.equal(
+    seen.filter((s) => s.kind === 'record').map((s) => (s as { value: Ev }).value.id),
+    events.map((e) => e.id),
+  )
+  const expectedSegments = Array.from({ length: events.length / EVERY }, (_, k) =>
+    events.slice(k * EVERY, (k + 1) * EVERY),
+  )
   assert.equal(segmentsOf(seen), expectedSegments, 'every watermark sits after the same records as in the input')
   for (const s of seen) if (s.kind === 'record') assert.is(s.timestamp, s.value.t, 'the record timestamp is kept')
 })
@@ -57,7 +69,14 @@ test('ordered mode emits in input order whatever the latencies, with the waterma
 test('unordered mode reorders records between two watermarks but never across one', async () => {
   const svc = new FakeService((e: Ev) => e, randomLatency(2))
   const seen: Seen<Ev>[] = []
-  const out = await lastValueFrom(from(events).pipe(assignTimestampsAndWatermarks(everyTenth), unorderedWait(svc.call, { capacity: 50 }), probe(seen), toArray()))
+  const out = await lastValueFrom(
+    from(events).pipe(
+      assignTimestampsAndWatermarks(everyTenth),
+      unorderedWait(svc.call, { capacity: 50 }),
+      probe(seen),
+      toArray(),
+    ),
+  )
   assert.equal(sorted(out.map((e) => e.id)), sorted(events.map((e) => e.id)), 'a permutation of the input')
   const watermarks = seen.flatMap((s) => (s.kind === 'watermark' ? [s.watermark] : []))
   assert.ok(watermarks.length >= events.length / EVERY - 1, `watermarks come through (${watermarks.length})`)
@@ -68,11 +87,17 @@ test('unordered mode reorders records between two watermarks but never across on
     if (s.kind !== 'watermark') continue
     const emittedBefore = seen.slice(0, i).flatMap((x) => (x.kind === 'record' ? [x.value.id] : []))
     const inputBefore = events.filter((e) => e.t <= s.watermark).map((e) => e.id)
-    assert.equal(sorted(emittedBefore), sorted(inputBefore), `exactly the records before watermark ${s.watermark} come out before it`)
+    assert.equal(
+      sorted(emittedBefore),
+      sorted(inputBefore),
+      `exactly the records before watermark ${s.watermark} come out before it`,
+    )
     assert.ok(s.watermark > before, 'watermarks stay in order')
     before = s.watermark
   }
-  const reordered = segmentsOf(seen).filter((segment) => segment.some((e, i) => i > 0 && e.id < segment[i - 1]!.id)).length
+  const reordered = segmentsOf(seen).filter((segment) =>
+    segment.some((e, i) => i > 0 && e.id < segment[i - 1]!.id),
+  ).length
   assert.ok(reordered > 0, `unordered mode did reorder within segments (${reordered} segments reordered)`)
 })
 
@@ -83,7 +108,12 @@ test('unordered: a record that finishes early waits for the records and the wate
     pending.set(v, d)
     return d.promise
   }
-  const h = OperatorHarness.unkeyed(new AsyncWaitOperator<string, string>(fn, resolveAsyncOptions<string, string>('asyncMap', { ordered: false }).resolved))
+  const h = OperatorHarness.unkeyed(
+    new AsyncWaitOperator<string, string>(
+      fn,
+      resolveAsyncOptions<string, string>('asyncMap', { ordered: false }).resolved,
+    ),
+  )
   h.record('a', 1)
   h.record('b', 2)
   h.watermark(5)
@@ -112,7 +142,9 @@ test('ordered: a finished record waits for the head, and watermarks keep their p
     pending.set(v, d)
     return d.promise
   }
-  const h = OperatorHarness.unkeyed(new AsyncWaitOperator<number, number>(fn, resolveAsyncOptions<number, number>('asyncMap', {}).resolved))
+  const h = OperatorHarness.unkeyed(
+    new AsyncWaitOperator<number, number>(fn, resolveAsyncOptions<number, number>('asyncMap', {}).resolved),
+  )
   h.record(1, 10)
   h.watermark(10)
   h.watermark(11)
@@ -122,11 +154,15 @@ test('ordered: a finished record waits for the head, and watermarks keep their p
   assert.equal(h.output.emitted, [])
   pending.get(1)!.resolve(100)
   await settle()
-  assert.equal(h.output.emitted, [
-    { kind: 'record', value: 100, timestamp: 10 },
-    { kind: 'watermark', watermark: 11 },
-    { kind: 'record', value: 200, timestamp: 20 },
-  ], 'the two queued watermarks merge into the newer one')
+  assert.equal(
+    h.output.emitted,
+    [
+      { kind: 'record', value: 100, timestamp: 10 },
+      { kind: 'watermark', watermark: 11 },
+      { kind: 'record', value: 200, timestamp: 20 },
+    ],
+    'the two queued watermarks merge into the newer one',
+  )
 })
 
 test('engine mode keeps input order (ordered) and loses nothing (unordered) at parallelism 2', async () => {
@@ -136,8 +172,20 @@ test('engine mode keeps input order (ordered) and loses nothing (unordered) at p
     await new Promise((r) => setTimeout(r, random() * 3))
     return x * 2
   }
-  assert.equal(await runEngine<number>(input, { batchSize: 32 }, asyncMap(call, { capacity: 25 })), input.map((x) => x * 2))
-  assert.equal(sorted(await runEngine<number>(input, { parallelism: 2, batchSize: 32 }, asyncMap(call, { capacity: 25, ordered: false }))), sorted(input.map((x) => x * 2)))
+  assert.equal(
+    await runEngine<number>(input, { batchSize: 32 }, asyncMap(call, { capacity: 25 })),
+    input.map((x) => x * 2),
+  )
+  assert.equal(
+    sorted(
+      await runEngine<number>(
+        input,
+        { parallelism: 2, batchSize: 32 },
+        asyncMap(call, { capacity: 25, ordered: false }),
+      ),
+    ),
+    sorted(input.map((x) => x * 2)),
+  )
 })
 
 test.run()

@@ -10,7 +10,10 @@ import { runEmbedded } from '../../support/modes.js'
 import { sleep } from './async-support.js'
 
 /** Runs with dead letters collected. */
-async function withDeadLetters<T>(input: unknown[], op: OperatorFunction<any, T>): Promise<{ out: T[]; letters: DeadLetter[] }> {
+async function withDeadLetters<T>(
+  input: unknown[],
+  op: OperatorFunction<any, T>,
+): Promise<{ out: T[]; letters: DeadLetter[] }> {
   const out$ = from(input).pipe(op) as EmbeddedStream<T>
   const letters: DeadLetter[] = []
   out$.sideOutput(DEAD_LETTERS).subscribe((l) => letters.push(l))
@@ -28,24 +31,52 @@ function flaky(failures: number) {
     if (times.length <= failures) throw new Error(`attempt ${times.length} of ${x} failed`)
     return x * 10
   }
-  const gaps = (x: number) => callsAt.get(x)!.slice(1).map((t, i) => t - callsAt.get(x)![i]!)
+  const gaps = (x: number) =>
+    callsAt
+      .get(x)!
+      .slice(1)
+      .map((t, i) => t - callsAt.get(x)![i]!)
   return { call, callsAt, gaps }
 }
 
-const backoff: ExponentialBackoffRetry<unknown> = { strategy: 'exponential-backoff', initialDelayMs: 10, maxDelayMs: 50, maxAttempts: 9 }
+const backoff: ExponentialBackoffRetry<unknown> = {
+  strategy: 'exponential-backoff',
+  initialDelayMs: 10,
+  maxDelayMs: 50,
+  maxAttempts: 9,
+}
 
 test('backoff math: fixed delay, exponential growth capped at maxDelayMs, multiplier', () => {
-  assert.equal([1, 2, 5].map((n) => retryDelayMs({ strategy: 'fixed-delay', delayMs: 7, maxAttempts: 3 }, n)), [7, 7, 7])
-  assert.equal([1, 2, 3, 4, 5, 6].map((n) => retryDelayMs(backoff, n)), [10, 20, 40, 50, 50, 50])
-  assert.equal([1, 2, 3].map((n) => retryDelayMs({ ...backoff, multiplier: 3, maxDelayMs: 1_000 }, n)), [10, 30, 90])
+  assert.equal(
+    [1, 2, 5].map((n) => retryDelayMs({ strategy: 'fixed-delay', delayMs: 7, maxAttempts: 3 }, n)),
+    [7, 7, 7],
+  )
+  assert.equal(
+    [1, 2, 3, 4, 5, 6].map((n) => retryDelayMs(backoff, n)),
+    [10, 20, 40, 50, 50, 50],
+  )
+  assert.equal(
+    [1, 2, 3].map((n) => retryDelayMs({ ...backoff, multiplier: 3, maxDelayMs: 1_000 }, n)),
+    [10, 30, 90],
+  )
 })
 
 test('backoff math: jitter draws from [d·(1−j), d·(1+j)], never above maxDelayMs', () => {
   const jittered = { ...backoff, jitter: 0.5 }
-  assert.is(retryDelayMs(jittered, 1, () => 0), 5)
-  assert.is(retryDelayMs(jittered, 2, () => 0.5), 20)
+  assert.is(
+    retryDelayMs(jittered, 1, () => 0),
+    5,
+  )
+  assert.is(
+    retryDelayMs(jittered, 2, () => 0.5),
+    20,
+  )
   assert.ok(Math.abs(retryDelayMs(jittered, 2, () => 0.999999) - 30) < 0.001)
-  assert.is(retryDelayMs(jittered, 3, () => 0.999999), 50, 'capped: 40 × 1.5 > maxDelayMs')
+  assert.is(
+    retryDelayMs(jittered, 3, () => 0.999999),
+    50,
+    'capped: 40 × 1.5 > maxDelayMs',
+  )
   for (let i = 0; i < 1_000; i++) {
     const d = retryDelayMs(jittered, 2)
     assert.ok(d >= 10 && d < 30, `${d} in [10, 30)`)
@@ -54,7 +85,10 @@ test('backoff math: jitter draws from [d·(1−j), d·(1+j)], never above maxDel
 
 test('fixed-delay retry calls again after the delay until a call succeeds', async () => {
   const f = flaky(2)
-  const out = await runEmbedded<number>([1, 2, 3], asyncMap(f.call, { retry: { strategy: 'fixed-delay', delayMs: 15, maxAttempts: 3 }, name: 'fixed' }))
+  const out = await runEmbedded<number>(
+    [1, 2, 3],
+    asyncMap(f.call, { retry: { strategy: 'fixed-delay', delayMs: 15, maxAttempts: 3 }, name: 'fixed' }),
+  )
   assert.equal(out, [10, 20, 30])
   for (const x of [1, 2, 3]) {
     assert.is(f.callsAt.get(x)!.length, 3)
@@ -65,7 +99,14 @@ test('fixed-delay retry calls again after the delay until a call succeeds', asyn
 
 test('exponential backoff with jitter waits within the jitter bounds of each step', async () => {
   const f = flaky(3)
-  const retry: ExponentialBackoffRetry<number> = { strategy: 'exponential-backoff', initialDelayMs: 10, maxDelayMs: 100, multiplier: 2, jitter: 0.5, maxAttempts: 4 }
+  const retry: ExponentialBackoffRetry<number> = {
+    strategy: 'exponential-backoff',
+    initialDelayMs: 10,
+    maxDelayMs: 100,
+    multiplier: 2,
+    jitter: 0.5,
+    maxAttempts: 4,
+  }
   assert.equal(await runEmbedded<number>([7], asyncMap(f.call, { retry })), [70])
   const gaps = f.gaps(7)
   assert.is(gaps.length, 3)
@@ -85,9 +126,20 @@ test('retryOnResult retries an unwanted answer; when attempts run out the last a
     calls.set(job, n)
     return { job, ready: job === 'quick' ? n >= 2 : false, attempt: n }
   }
-  const retry = { strategy: 'fixed-delay', delayMs: 1, maxAttempts: 3, retryOnResult: (r: { ready: boolean }) => !r.ready } as const
-  const out = await runEmbedded<{ job: string; ready: boolean; attempt: number }>(['quick', 'never'], asyncMap(call, { retry }))
-  assert.equal(out, [{ job: 'quick', ready: true, attempt: 2 }, { job: 'never', ready: false, attempt: 3 }])
+  const retry = {
+    strategy: 'fixed-delay',
+    delayMs: 1,
+    maxAttempts: 3,
+    retryOnResult: (r: { ready: boolean }) => !r.ready,
+  } as const
+  const out = await runEmbedded<{ job: string; ready: boolean; attempt: number }>(
+    ['quick', 'never'],
+    asyncMap(call, { retry }),
+  )
+  assert.equal(out, [
+    { job: 'quick', ready: true, attempt: 2 },
+    { job: 'never', ready: false, attempt: 3 },
+  ])
 })
 
 test('retryOnError decides which errors are retried', async () => {
@@ -99,16 +151,33 @@ test('retryOnError decides which errors are retried', async () => {
     if (x === 'fatal') throw Object.assign(new Error('no such key'), { code: 'FATAL' })
     return x.toUpperCase()
   }
-  const retry = { strategy: 'fixed-delay', delayMs: 1, maxAttempts: 5, retryOnError: (e: unknown) => (e as { code?: string }).code === 'TRANSIENT' } as const
-  const { out, letters } = await withDeadLetters<string>(['transient', 'fatal', 'ok'], asyncMap(call, { retry, onError: 'resume' }))
+  const retry = {
+    strategy: 'fixed-delay',
+    delayMs: 1,
+    maxAttempts: 5,
+    retryOnError: (e: unknown) => (e as { code?: string }).code === 'TRANSIENT',
+  } as const
+  const { out, letters } = await withDeadLetters<string>(
+    ['transient', 'fatal', 'ok'],
+    asyncMap(call, { retry, onError: 'resume' }),
+  )
   assert.equal(out, ['TRANSIENT', 'OK'])
   assert.equal(Object.fromEntries(calls), { transient: 2, fatal: 1, ok: 1 })
-  assert.equal(letters.map((l) => [l.record, l.reason]), [['fatal', 'no such key']])
+  assert.equal(
+    letters.map((l) => [l.record, l.reason]),
+    [['fatal', 'no such key']],
+  )
 })
 
 test('when every attempt fails the record fails after maxAttempts calls', async () => {
   const f = flaky(Infinity)
-  const failure = await runEmbedded([5], asyncMap(f.call, { retry: { strategy: 'fixed-delay', delayMs: 1, maxAttempts: 4 }, name: 'exhausted' })).then(() => undefined, (e: unknown) => e)
+  const failure = await runEmbedded(
+    [5],
+    asyncMap(f.call, { retry: { strategy: 'fixed-delay', delayMs: 1, maxAttempts: 4 }, name: 'exhausted' }),
+  ).then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   assert.instance(failure, UserFunctionError)
   assert.match((failure as Error).message, /operator exhausted \(subtask 0\) failed on record 5: attempt 4 of 5 failed/)
   assert.is(f.callsAt.get(5)!.length, 4)
@@ -116,7 +185,14 @@ test('when every attempt fails the record fails after maxAttempts calls', async 
 
 test('the timeout covers all attempts: retrying stops when it fires', async () => {
   const f = flaky(Infinity)
-  const { out, letters } = await withDeadLetters<number>([1], asyncMap(f.call, { timeoutMs: 50, retry: { strategy: 'fixed-delay', delayMs: 20, maxAttempts: 100 }, onError: 'resume' }))
+  const { out, letters } = await withDeadLetters<number>(
+    [1],
+    asyncMap(f.call, {
+      timeoutMs: 50,
+      retry: { strategy: 'fixed-delay', delayMs: 20, maxAttempts: 100 },
+      onError: 'resume',
+    }),
+  )
   assert.equal(out, [])
   assert.match(letters[0]!.reason, /no result within 50 ms \(\d+ attempts?\)/)
   const calls = f.callsAt.get(1)!.length
@@ -130,9 +206,18 @@ test('a retry strategy is checked when the operator is built, naming the option'
     [{ strategy: 'linear', maxAttempts: 2 }, 'asyncMap.retry.strategy'],
     [{ strategy: 'fixed-delay', delayMs: -1, maxAttempts: 2 }, 'asyncMap.retry.delayMs'],
     [{ strategy: 'fixed-delay', delayMs: 1, maxAttempts: 0 }, 'asyncMap.retry.maxAttempts'],
-    [{ strategy: 'exponential-backoff', initialDelayMs: 10, maxDelayMs: 5, maxAttempts: 2 }, 'asyncMap.retry.maxDelayMs'],
-    [{ strategy: 'exponential-backoff', initialDelayMs: 1, maxDelayMs: 5, jitter: 2, maxAttempts: 2 }, 'asyncMap.retry.jitter'],
-    [{ strategy: 'exponential-backoff', initialDelayMs: 1, maxDelayMs: 5, multiplier: 0.5, maxAttempts: 2 }, 'asyncMap.retry.multiplier'],
+    [
+      { strategy: 'exponential-backoff', initialDelayMs: 10, maxDelayMs: 5, maxAttempts: 2 },
+      'asyncMap.retry.maxDelayMs',
+    ],
+    [
+      { strategy: 'exponential-backoff', initialDelayMs: 1, maxDelayMs: 5, jitter: 2, maxAttempts: 2 },
+      'asyncMap.retry.jitter',
+    ],
+    [
+      { strategy: 'exponential-backoff', initialDelayMs: 1, maxDelayMs: 5, multiplier: 0.5, maxAttempts: 2 },
+      'asyncMap.retry.multiplier',
+    ],
     [{ strategy: 'fixed-delay', delayMs: 1, maxAttempts: 2, retryOnError: true }, 'asyncMap.retry.retryOnError'],
     [{ strategy: 'fixed-delay', delayMs: 1, maxAttempts: 2, initialDelayMs: 3 }, 'asyncMap.retry.initialDelayMs'],
   ]

@@ -20,10 +20,12 @@ function hangsOnTwo() {
       await sleep(1)
       return x * 10
     }
-    await new Promise<never>((_, reject) => signal.addEventListener('abort', () => {
-      reasons.push(signal.reason)
-      reject(signal.reason)
-    }))
+    await new Promise<never>((_, reject) =>
+      signal.addEventListener('abort', () => {
+        reasons.push(signal.reason)
+        reject(signal.reason)
+      }),
+    )
     throw new Error('unreachable')
   }
   return { call, reasons }
@@ -39,21 +41,30 @@ test('a timeout fails the job by default, naming the operator and the record, an
     const e = error as UserFunctionError
     assert.is(e.operator, 'enrich-embedded')
     assert.is(e.record, '2')
-    assert.match(e.message, /operator enrich-embedded \(subtask 0\) failed on record 2: enrich-embedded: no result within 30 ms/)
+    assert.match(
+      e.message,
+      /operator enrich-embedded \(subtask 0\) failed on record 2: enrich-embedded: no result within 30 ms/,
+    )
     assert.instance(e.cause, AsyncTimeoutError)
   }
   assert.is(reasons.length, 1, 'the request was aborted')
   assert.instance(reasons[0], AsyncTimeoutError)
 
   const engine = hangsOnTwo()
-  const failure = await runEngine([1, 2, 3], {}, asyncMap(engine.call, { timeoutMs: 30, name: 'enrich-engine' })).then(() => undefined, (e: unknown) => e)
+  const failure = await runEngine([1, 2, 3], {}, asyncMap(engine.call, { timeoutMs: 30, name: 'enrich-engine' })).then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   assert.ok(failure !== undefined, 'the engine job fails')
   assert.match(String((failure as Error).message), /operator enrich-engine \(subtask 0\) failed on record 2/)
 })
 
 test('a timeout with a fallback emits the fallback in the record place', async () => {
   const { call } = hangsOnTwo()
-  const out = await runEmbedded<number>([1, 2, 3], asyncMap(call, { timeoutMs: 20, onTimeout: { fallback: (x: number) => -x }, name: 'fallback' }))
+  const out = await runEmbedded<number>(
+    [1, 2, 3],
+    asyncMap(call, { timeoutMs: 20, onTimeout: { fallback: (x: number) => -x }, name: 'fallback' }),
+  )
   assert.equal(out, [10, -2, 30])
   const [m] = asyncMetrics('fallback')
   assert.is(m!.timeouts, 1)
@@ -67,11 +78,20 @@ test('under resume a timed-out or rejected record goes to the dead letters and t
     await sleep(x === 2 ? 1_000 : 1, signal)
     return x * 10
   }
-  const out$ = from([1, 2, 3, 4]).pipe(asyncMap(call, { timeoutMs: 20, onError: 'resume', name: 'resumer' })) as EmbeddedStream<number>
+  const out$ = from([1, 2, 3, 4]).pipe(
+    asyncMap(call, { timeoutMs: 20, onError: 'resume', name: 'resumer' }),
+  ) as EmbeddedStream<number>
   const letters: DeadLetter[] = []
   out$.sideOutput(DEAD_LETTERS).subscribe((l) => letters.push(l))
   assert.equal(await lastValueFrom(out$.pipe(toArray())), [10, 40])
-  assert.equal(letters.map((l) => [l.operator, l.record]), [['resumer', 2], ['resumer', 3]], 'in input order')
+  assert.equal(
+    letters.map((l) => [l.operator, l.record]),
+    [
+      ['resumer', 2],
+      ['resumer', 3],
+    ],
+    'in input order',
+  )
   assert.match(letters[0]!.reason, /no result within 20 ms/)
   assert.match(letters[1]!.reason, /service said no/)
 })
@@ -81,7 +101,10 @@ test('a synchronous throw in the function is a failed request, not a crash', asy
     if (x === 2) throw new TypeError('bad input')
     return Promise.resolve(x)
   }
-  const failure = await runEmbedded([1, 2, 3], asyncMap(call, { name: 'sync-throw' })).then(() => undefined, (e: unknown) => e)
+  const failure = await runEmbedded([1, 2, 3], asyncMap(call, { name: 'sync-throw' })).then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   assert.instance(failure, UserFunctionError)
   assert.match((failure as Error).message, /operator sync-throw \(subtask 0\) failed on record 2: bad input/)
 })
@@ -89,8 +112,14 @@ test('a synchronous throw in the function is a failed request, not a crash', asy
 test('a call that waited in a shared limiter past its timeout is never made', async () => {
   const limiter = sharedLimiter(1)
   const otherJob = limiter.run(() => sleep(60))
-  const svc = new FakeService((x: number) => x, () => 1)
-  const out = await runEmbedded<number>([1, 2, 3], asyncMap(svc.call, { limiter, timeoutMs: 20, onTimeout: { fallback: (x: number) => -x } }))
+  const svc = new FakeService(
+    (x: number) => x,
+    () => 1,
+  )
+  const out = await runEmbedded<number>(
+    [1, 2, 3],
+    asyncMap(svc.call, { limiter, timeoutMs: 20, onTimeout: { fallback: (x: number) => -x } }),
+  )
   assert.equal(out, [-1, -2, -3], 'all three timed out waiting for the limiter')
   await otherJob
   await sleep(5)
@@ -99,8 +128,13 @@ test('a call that waited in a shared limiter past its timeout is never made', as
 })
 
 test('unsubscribing from an embedded run aborts the requests in flight and starts no more', async () => {
-  const svc = new FakeService((x: number) => x, () => 60_000)
-  const subscription = from([1, 2, 3, 4, 5, 6]).pipe(asyncMap(svc.call, { capacity: 3 })).subscribe()
+  const svc = new FakeService(
+    (x: number) => x,
+    () => 60_000,
+  )
+  const subscription = from([1, 2, 3, 4, 5, 6])
+    .pipe(asyncMap(svc.call, { capacity: 3 }))
+    .subscribe()
   await waitFor(() => svc.active === 3, { description: '3 requests in flight' })
   subscription.unsubscribe()
   await waitFor(() => svc.aborted === 3, { description: 'all 3 aborted' })
@@ -108,12 +142,25 @@ test('unsubscribing from an embedded run aborts the requests in flight and start
   assert.is(svc.calls, 3)
 })
 
-const discard: Sink<number> = { name: 'discard', guarantee: 'at-least-once', createWriter: () => ({ write() {}, close() {} }) }
+const discard: Sink<number> = {
+  name: 'discard',
+  guarantee: 'at-least-once',
+  createWriter: () => ({ write() {}, close() {} }),
+}
 
 test('cancelling the job aborts the signal of every request in flight', async () => {
-  const svc = new FakeService((x: number) => x, () => 60_000)
+  const svc = new FakeService(
+    (x: number) => x,
+    () => 60_000,
+  )
   const env = StreamEnvironment.create({ logLevel: 'silent' })
-  env.fromSequence(1, 1_000).pipe(asyncMap(svc.call, { capacity: 5, name: 'cancelled' }), map((x: number) => x)).sinkTo(discard)
+  env
+    .fromSequence(1, 1_000)
+    .pipe(
+      asyncMap(svc.call, { capacity: 5, name: 'cancelled' }),
+      map((x: number) => x),
+    )
+    .sinkTo(discard)
   const job = env.executeAsync()
   await waitFor(() => svc.active === 5, { description: '5 requests in flight' })
   await job.cancel()

@@ -9,7 +9,11 @@ import type { BucketAssigner, BucketContext } from '../bucket-assigner.js'
  * @example
  * customBucketAssigner((e: Event, ctx) => `${e.tenant}/${new Date(ctx.timestamp ?? ctx.currentProcessingTime).getUTCFullYear()}`)
  */
-export function customBucketAssigner<T>(getBucketId: (value: T, context: BucketContext) => string, name = getBucketId?.name || 'custom'): BucketAssigner<T> {
-  if (typeof getBucketId !== 'function') throw new ConfigError('bucketingFileSink.bucketAssigner', getBucketId, 'a function (value, context) => string')
+export function customBucketAssigner<T>(
+  getBucketId: (value: T, context: BucketContext) => string,
+  name = getBucketId?.name || 'custom',
+): BucketAssigner<T> {
+  if (typeof getBucketId !== 'function')
+    throw new ConfigError('bucketingFileSink.bucketAssigner', getBucketId, 'a function (value, context) => string')
   return { name, getBucketId }
 }

@@ -20,6 +20,7 @@ export function dateTimeBucketAssigner<T = unknown>(format = 'yyyy-MM-dd--HH', t
   const pattern = new DateTimePattern(format, timeZone, 'bucketingFileSink.bucketAssigner')
   return {
     name: `date-time(${format}, ${timeZone})`,
-    getBucketId: (_value: T, context: BucketContext) => pattern.format(context.timestamp ?? context.currentProcessingTime),
+    getBucketId: (_value: T, context: BucketContext) =>
+      pattern.format(context.timestamp ?? context.currentProcessingTime),
   }
 }

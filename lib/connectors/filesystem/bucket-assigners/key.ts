@@ -15,7 +15,8 @@ const UNSAFE = /[/\\%\0]/g
  * bucketingFileSink('/data/orders', { bucketAssigner: keyBucketAssigner((o: Order) => `country=${o.country}`) })
  */
 export function keyBucketAssigner<T>(keyOf: (value: T) => string | number | bigint | boolean): BucketAssigner<T> {
-  if (typeof keyOf !== 'function') throw new ConfigError('bucketingFileSink.bucketAssigner', keyOf, 'a function value => key')
+  if (typeof keyOf !== 'function')
+    throw new ConfigError('bucketingFileSink.bucketAssigner', keyOf, 'a function value => key')
   return { name: `key(${keyOf.name || 'function'})`, getBucketId: (value: T) => keyDirectoryName(String(keyOf(value))) }
 }
 

@@ -29,24 +29,38 @@ export interface CsvEncoderOptions<T> {
  * bucketingFileSink('/data/orders', { encoder: csv<Order>({ columns: ['id', 'customer', 'total'], header: true }) })
  */
 export function csv<T>(options: CsvEncoderOptions<T> = {}): Encoder<T> {
-  if (options === null || typeof options !== 'object') throw new ConfigError('bucketingFileSink.encoder', options, 'an options object')
+  if (options === null || typeof options !== 'object')
+    throw new ConfigError('bucketingFileSink.encoder', options, 'an options object')
   const delimiter = options.delimiter ?? ','
-  if (typeof delimiter !== 'string' || delimiter.length !== 1 || delimiter === '"' || delimiter === '\r' || delimiter === '\n') {
+  if (
+    typeof delimiter !== 'string' ||
+    delimiter.length !== 1 ||
+    delimiter === '"' ||
+    delimiter === '\r' ||
+    delimiter === '\n'
+  ) {
     throw new ConfigError('bucketingFileSink.encoder.delimiter', delimiter, "one character other than '\"', CR and LF")
   }
   const lineEnding = options.lineEnding ?? '\n'
-  if (lineEnding !== '\n' && lineEnding !== '\r\n') throw new ConfigError('bucketingFileSink.encoder.lineEnding', lineEnding, "'\\n' or '\\r\\n'")
+  if (lineEnding !== '\n' && lineEnding !== '\r\n')
+    throw new ConfigError('bucketingFileSink.encoder.lineEnding', lineEnding, "'\\n' or '\\r\\n'")
   const { columns, row } = options
-  if (columns !== undefined && (!Array.isArray(columns) || columns.length === 0 || !columns.every((c) => typeof c === 'string'))) {
+  if (
+    columns !== undefined &&
+    (!Array.isArray(columns) || columns.length === 0 || !columns.every((c) => typeof c === 'string'))
+  ) {
     throw new ConfigError('bucketingFileSink.encoder.columns', columns, 'a non-empty array of property names')
   }
-  if (row !== undefined && typeof row !== 'function') throw new ConfigError('bucketingFileSink.encoder.row', row, 'a function (value) => fields')
+  if (row !== undefined && typeof row !== 'function')
+    throw new ConfigError('bucketingFileSink.encoder.row', row, 'a function (value) => fields')
   let headerNames: readonly string[] | undefined
   if (options.header === true) {
-    if (columns === undefined) throw new ConfigError('bucketingFileSink.encoder.header', true, 'column names, or true together with columns')
+    if (columns === undefined)
+      throw new ConfigError('bucketingFileSink.encoder.header', true, 'column names, or true together with columns')
     headerNames = columns
   } else if (Array.isArray(options.header)) headerNames = options.header
-  else if (options.header !== undefined && options.header !== false) throw new ConfigError('bucketingFileSink.encoder.header', options.header, 'true, false or an array of names')
+  else if (options.header !== undefined && options.header !== false)
+    throw new ConfigError('bucketingFileSink.encoder.header', options.header, 'true, false or an array of names')
   const fieldsOf = (value: T): readonly unknown[] => {
     if (row !== undefined) return row(value)
     if (columns !== undefined) {
@@ -54,7 +68,10 @@ export function csv<T>(options: CsvEncoderOptions<T> = {}): Encoder<T> {
       return columns.map((c) => record?.[c])
     }
     if (Array.isArray(value)) return value
-    throw new ConnectorError('ERR_ENCODE', `bucketingFileSink: CSV record ${describeValue(value)} is not an array; give the encoder columns or a row function`)
+    throw new ConnectorError(
+      'ERR_ENCODE',
+      `bucketingFileSink: CSV record ${describeValue(value)} is not an array; give the encoder columns or a row function`,
+    )
   }
   return {
     name: 'csv',

@@ -19,11 +19,19 @@ export interface GzipOptions {
  * bucketingFileSink('/data/out', { encoder: gzip(jsonLines(), { level: 9 }), rollingPolicy: new OnCheckpointRollingPolicy() })
  */
 export function gzip<T>(encoder: Encoder<T>, options: GzipOptions = {}): Encoder<T> {
-  if (encoder === null || typeof encoder !== 'object' || typeof encoder.encode !== 'function') throw new ConfigError('bucketingFileSink.encoder', encoder, 'an Encoder to compress')
-  if (encoder.wrap !== undefined) throw new ConfigError('bucketingFileSink.encoder', encoder.name, 'an encoder without its own output wrapping (gzip is applied once)')
-  if (options === null || typeof options !== 'object') throw new ConfigError('bucketingFileSink.encoder.gzip', options, 'an options object')
+  if (encoder === null || typeof encoder !== 'object' || typeof encoder.encode !== 'function')
+    throw new ConfigError('bucketingFileSink.encoder', encoder, 'an Encoder to compress')
+  if (encoder.wrap !== undefined)
+    throw new ConfigError(
+      'bucketingFileSink.encoder',
+      encoder.name,
+      'an encoder without its own output wrapping (gzip is applied once)',
+    )
+  if (options === null || typeof options !== 'object')
+    throw new ConfigError('bucketingFileSink.encoder.gzip', options, 'an options object')
   const level = options.level ?? 6
-  if (typeof level !== 'number' || !Number.isInteger(level) || level < 0 || level > 9) throw new ConfigError('bucketingFileSink.encoder.gzip.level', level, 'a whole number from 0 to 9')
+  if (typeof level !== 'number' || !Number.isInteger(level) || level < 0 || level > 9)
+    throw new ConfigError('bucketingFileSink.encoder.gzip.level', level, 'a whole number from 0 to 9')
   return {
     name: `gzip(${encoder.name})`,
     bulk: true,
@@ -38,7 +46,10 @@ class GzipOutput implements PartOutput {
   private readonly zip: Gzip
   private readonly compressed: Buffer[] = []
 
-  constructor(private readonly target: PartOutput, level: number) {
+  constructor(
+    private readonly target: PartOutput,
+    level: number,
+  ) {
     this.zip = createGzip({ level })
     this.zip.on('data', (chunk: Buffer) => this.compressed.push(chunk))
   }

@@ -14,9 +14,11 @@ type Replacer = (this: unknown, key: string, value: unknown) => unknown
  * jsonLines({ replacer: (_k, v) => (typeof v === 'bigint' ? v.toString() : v) })
  */
 export function jsonLines<T>(options: { replacer?: Replacer } = {}): Encoder<T> {
-  if (options === null || typeof options !== 'object') throw new ConfigError('bucketingFileSink.encoder', options, 'an options object')
+  if (options === null || typeof options !== 'object')
+    throw new ConfigError('bucketingFileSink.encoder', options, 'an options object')
   const { replacer } = options
-  if (replacer !== undefined && typeof replacer !== 'function') throw new ConfigError('bucketingFileSink.encoder.replacer', replacer, 'a function (key, value) => value')
+  if (replacer !== undefined && typeof replacer !== 'function')
+    throw new ConfigError('bucketingFileSink.encoder.replacer', replacer, 'a function (key, value) => value')
   return {
     name: 'json-lines',
     bulk: false,
@@ -25,9 +27,17 @@ export function jsonLines<T>(options: { replacer?: Replacer } = {}): Encoder<T> 
       try {
         text = JSON.stringify(value, replacer)
       } catch (error) {
-        throw new ConnectorError('ERR_ENCODE', `bucketingFileSink: record ${describeValue(value)} cannot be written as JSON: ${(error as Error).message}`, { cause: error })
+        throw new ConnectorError(
+          'ERR_ENCODE',
+          `bucketingFileSink: record ${describeValue(value)} cannot be written as JSON: ${(error as Error).message}`,
+          { cause: error },
+        )
       }
-      if (text === undefined) throw new ConnectorError('ERR_ENCODE', `bucketingFileSink: record ${describeValue(value)} has no JSON representation`)
+      if (text === undefined)
+        throw new ConnectorError(
+          'ERR_ENCODE',
+          `bucketingFileSink: record ${describeValue(value)} has no JSON representation`,
+        )
       return `${text}\n`
     },
   }

@@ -10,7 +10,8 @@ import type { Encoder } from './encoder.js'
  * bucketingFileSink('/data/out', { encoder: textLines((e: Event) => `${e.id}\t${e.name}`) })
  */
 export function textLines<T>(format?: (value: T) => string): Encoder<T> {
-  if (format !== undefined && typeof format !== 'function') throw new ConfigError('bucketingFileSink.encoder.format', format, 'a function (value) => string')
+  if (format !== undefined && typeof format !== 'function')
+    throw new ConfigError('bucketingFileSink.encoder.format', format, 'a function (value) => string')
   if (format === undefined) return { name: 'text-lines', bulk: false, encode: (value: T) => `${String(value)}\n` }
   return { name: 'text-lines', bulk: false, encode: (value: T) => `${format(value)}\n` }
 }

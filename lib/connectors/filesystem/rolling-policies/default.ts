@@ -29,7 +29,8 @@ export class DefaultRollingPolicy implements RollingPolicy {
   readonly inactivityIntervalMs: number
 
   constructor(options: DefaultRollingPolicyOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new ConfigError('bucketingFileSink.rollingPolicy', options, 'an options object')
+    if (options === null || typeof options !== 'object')
+      throw new ConfigError('bucketingFileSink.rollingPolicy', options, 'an options object')
     this.partSizeBytes = positive('partSizeBytes', options.partSizeBytes, 128 * 1024 * 1024)
     this.rolloverIntervalMs = positive('rolloverIntervalMs', options.rolloverIntervalMs, 60_000)
     this.inactivityIntervalMs = positive('inactivityIntervalMs', options.inactivityIntervalMs, 60_000)
@@ -46,6 +47,7 @@ export class DefaultRollingPolicy implements RollingPolicy {
 
 function positive(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new ConfigError(`bucketingFileSink.rollingPolicy.${name}`, value, 'a whole number of at least 1')
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
+    throw new ConfigError(`bucketingFileSink.rollingPolicy.${name}`, value, 'a whole number of at least 1')
   return value
 }
