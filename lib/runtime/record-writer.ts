@@ -7,8 +7,10 @@ import type { Output } from './output.js'
 import type { OutputTag } from './output-tag.js'
 
 /**
- * The subtasks of the downstream operator that upstream subtask `sender` sends to, by partitioning.
- * Forward pairs equal indexes; rescale pairs local groups; global sends to 0; the rest send to all.
+ * The subtasks of the downstream operator that upstream subtask `sender` has a channel to, by
+ * partitioning. Forward pairs equal indexes; rescale pairs local groups; the rest connect to all. Global
+ * connects to all too, as Flink's GlobalPartitioner: its records go to subtask 0 only, but every
+ * downstream subtask needs a channel for end of input, watermarks and barriers.
  *
  * @example
  * connectedTargets({ kind: 'rescale' }, 1, 2, 4) // [2, 3]
@@ -22,8 +24,6 @@ export function connectedTargets(
   switch (partitioning.kind) {
     case 'forward':
       return [sender]
-    case 'global':
-      return [0]
     case 'rescale': {
       if (senders >= receivers) return [Math.floor((sender * receivers) / senders)]
       const from = Math.floor((sender * receivers) / senders)
@@ -39,6 +39,7 @@ const FORWARD = 0
 const HASH = 1
 const ROUND_ROBIN = 2
 const BROADCAST = 3
+const GLOBAL = 4
 
 /**
  * The output of an operator towards one edge that leaves its subtask: picks the channel(s) for each
@@ -68,9 +69,11 @@ export class RecordWriter implements Output<unknown> {
         ? HASH
         : partitioning.kind === 'broadcast'
           ? BROADCAST
-          : this.connected.length === 1
-            ? FORWARD
-            : ROUND_ROBIN
+          : partitioning.kind === 'global'
+            ? GLOBAL
+            : this.connected.length === 1
+              ? FORWARD
+              : ROUND_ROBIN
   }
 
   collect(value: unknown, timestamp: number | undefined): void {
@@ -94,6 +97,9 @@ export class RecordWriter implements Output<unknown> {
         )
         return
       }
+      case GLOBAL:
+        this.channels[0]!.add(value, timestamp, undefined, 0)
+        return
       case ROUND_ROBIN:
         this.connected[this.next]!.add(value, timestamp, undefined, 0)
         if (++this.next === this.connected.length) this.next = 0
