@@ -1,6 +1,9 @@
+import { isSecretKey, REDACTED, redactingReplacer, redactText } from './util/redact.js'
+
 /**
  * The typed error hierarchy. Every error sluice throws is a {@link SluiceError} with a stable `code`,
- * a `retriable` flag and an optional `cause`; code branches on `code`, never on message text.
+ * a `retriable` flag and an optional `cause`; code branches on `code`, never on message text. The
+ * message is redacted here (URL user info, credential values), so no caller needs to.
  *
  * @example
  * try { env.fromCollection([]).pipe(map(null as any)) }
@@ -11,7 +14,7 @@ export class SluiceError extends Error {
   readonly retriable: boolean
 
   constructor(code: string, message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    super(redactText(message), options.cause === undefined ? undefined : { cause: options.cause })
     this.name = new.target.name
     this.code = code
     this.retriable = options.retriable ?? false
@@ -19,19 +22,22 @@ export class SluiceError extends Error {
 }
 
 /**
- * An option had a bad value; thrown when the job is built, naming the option and the value.
+ * An option had a bad value; thrown when the job is built, naming the option and the value. The value
+ * of a credential option (`…password`, `…sasl`, `…token`) is never printed, and `value` is not
+ * enumerable, so inspecting the error does not print it either.
  *
  * @example
  * throw new ConfigError('parallelism', 0, 'a whole number of at least 1')
  */
 export class ConfigError extends SluiceError {
   readonly option: string
-  readonly value: unknown
+  declare readonly value: unknown
 
   constructor(option: string, value: unknown, expected: string) {
-    super('ERR_CONFIG', `invalid option ${option}: ${describeValue(value)} (expected ${expected})`)
+    const shown = isSecretKey(option.slice(option.lastIndexOf('.') + 1)) ? REDACTED : describeValue(value)
+    super('ERR_CONFIG', `invalid option ${option}: ${shown} (expected ${expected})`)
     this.option = option
-    this.value = value
+    Object.defineProperty(this, 'value', { value, enumerable: false })
   }
 }
 
@@ -112,21 +118,23 @@ export class CancelledError extends SluiceError {
 const MAX_RECORD_TEXT = 200
 
 /**
- * A short, printable description of any value, truncated to 200 characters, for error messages.
+ * A short, printable description of any value, truncated to 200 characters, for error messages:
+ * credentials redacted, functions (also inside objects) as `[function name]`.
  *
  * @example
  * describeValue({ a: 1 }) // '{"a":1}'
+ * describeValue({ url: 'mqtt://alice:secret@h', password: 'x' }) // '{"url":"mqtt://[redacted]@h","password":"[redacted]"}'
  */
 export function describeValue(value: unknown): string {
   let text: string
-  if (typeof value === 'string') text = JSON.stringify(value)
+  if (typeof value === 'string') text = redactText(JSON.stringify(value))
   else if (typeof value === 'bigint') text = `${value}n`
   else if (typeof value === 'function') text = `[function ${value.name || 'anonymous'}]`
   else {
     try {
-      text = JSON.stringify(value) ?? String(value)
+      text = JSON.stringify(value, redactingReplacer) ?? String(value)
     } catch {
-      text = String(value)
+      text = redactText(String(value))
     }
   }
   return text.length > MAX_RECORD_TEXT ? `${text.slice(0, MAX_RECORD_TEXT)}…` : text

@@ -1,7 +1,12 @@
+import { redactingReplacer, redactText } from './util/redact.js'
+
 /** Severity of a log line; `silent` writes nothing. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
 
-/** A structured logger: every line is one JSON object with time, level, message and fields. */
+/**
+ * A structured logger: every line is one JSON object with time, level, message and fields. Messages and
+ * fields are redacted (URL user info, values of credential keys) as the line is written.
+ */
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void
   info(message: string, fields?: Record<string, unknown>): void
@@ -38,8 +43,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     if (RANK[lineLevel] < threshold) return
     write(
       JSON.stringify(
-        { time: new Date().toISOString(), level: lineLevel, msg: message, ...base, ...fields },
-        replaceErrors,
+        { time: new Date().toISOString(), level: lineLevel, msg: redactText(message), ...base, ...fields },
+        redactingReplacer,
       ),
     )
   }
@@ -50,11 +55,4 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     error: (m, f) => emit('error', m, f),
     child: (fields) => createLogger({ level, write, fields: { ...base, ...fields } }),
   }
-}
-
-function replaceErrors(_key: string, value: unknown): unknown {
-  if (value instanceof Error)
-    return { name: value.name, message: value.message, code: (value as { code?: unknown }).code }
-  if (typeof value === 'bigint') return value.toString()
-  return value
 }
