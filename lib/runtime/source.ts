@@ -37,6 +37,8 @@ export interface SourceReader<T, Split = unknown> {
   snapshotState(checkpointId: number): Split[]
   /** A checkpoint that covers everything emitted before it is complete (acknowledge upstream here). */
   notifyCheckpointComplete?(checkpointId: number): void | Promise<void>
+  /** Counters of its own for the job's metrics (`details`), such as records dropped on overflow. */
+  metrics?(): Readonly<Record<string, unknown>>
   close(): void | Promise<void>
 }
 

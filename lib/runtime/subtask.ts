@@ -121,7 +121,10 @@ class Subtask implements Behavior<SubtaskMessage> {
     this.metrics.mailboxSize = () => this.self.mailboxSize
     this.metrics.details = () =>
       vertex.nodes.flatMap((node) => {
-        const metrics = this.chain.operators.get(node.id)?.detailedMetrics()
+        const metrics =
+          node === head && this.reader !== undefined
+            ? this.reader.metrics?.()
+            : this.chain.operators.get(node.id)?.detailedMetrics()
         return metrics === undefined ? [] : [{ operator: node.uid, metrics }]
       })
     this.ended = new Array<boolean>(d.inputs.length).fill(false)

@@ -1,7 +1,8 @@
 import type { Observable, Subscription } from 'rxjs'
 import { ConfigError, ConnectorError, messageOf } from '../../errors.js'
 import { Availability } from '../../runtime/availability.js'
-import type { InputStatus, Source, SourceOutput, SourceReader } from '../../runtime/source.js'
+import type { Logger } from '../../logging.js'
+import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
 
 /** Options of {@link ObservableSource}. */
 export interface ObservableSourceOptions {
@@ -10,7 +11,8 @@ export interface ObservableSourceOptions {
   /**
    * What happens when an Observable outruns the job by more than `bufferSize` (an Observable cannot be
    * paused): 'fail' (default) fails the job naming this option; 'drop-newest' / 'drop-oldest' drop
-   * values and count them in `dropped`.
+   * values, count them in the job's metrics (`details` of the source: `droppedRecords`) and warn in the
+   * log with the count, at most once per 10 s and once more when the source closes.
    */
   overflow?: 'fail' | 'drop-newest' | 'drop-oldest'
 }
@@ -44,10 +46,13 @@ export class ObservableSource<T> implements Source<T, never> {
       throw new ConfigError('fromObservable.overflow', options.overflow, "'fail' | 'drop-newest' | 'drop-oldest'")
   }
 
-  createReader(): SourceReader<T, never> {
-    return new ObservableReader(this)
+  createReader(context: SourceReaderContext): SourceReader<T, never> {
+    return new ObservableReader(this, context)
   }
 }
+
+/** Drops are logged at most this often (and once more at close), with the count. */
+const DROP_WARNING_INTERVAL_MS = 10_000
 
 class ObservableReader<T> implements SourceReader<T, never> {
   private readonly buffer: T[] = []
@@ -56,9 +61,15 @@ class ObservableReader<T> implements SourceReader<T, never> {
   private failure: Error | undefined
   private subscription: Subscription | undefined
   private readonly available = new Availability()
-  dropped = 0
+  private dropped = 0
+  /** Dropped records already reported in a log line, and when the next line may be written. */
+  private reported = 0
+  private nextWarningAt = 0
 
-  constructor(private readonly source: ObservableSource<T>) {}
+  constructor(
+    private readonly source: ObservableSource<T>,
+    private readonly context: SourceReaderContext,
+  ) {}
 
   start(): void {
     this.subscription = this.source.observable.subscribe({
@@ -99,19 +110,49 @@ class ObservableReader<T> implements SourceReader<T, never> {
     return []
   }
 
+  metrics(): Readonly<Record<string, unknown>> {
+    return { droppedRecords: this.dropped }
+  }
+
   close(): void {
     this.subscription?.unsubscribe()
+    if (this.dropped > this.reported) this.warnDropped(this.context.logger)
+  }
+
+  private drop(): void {
+    this.dropped++
+    const log = this.context.logger
+    if (log === undefined) return
+    const now = this.context.processingTime.now()
+    if (now < this.nextWarningAt) return
+    this.nextWarningAt = now + DROP_WARNING_INTERVAL_MS
+    this.warnDropped(log)
+  }
+
+  private warnDropped(log: Logger | undefined): void {
+    const n = this.dropped - this.reported
+    log?.warn(`observable source dropped ${n} record${n === 1 ? '' : 's'} on overflow`, {
+      overflow: this.source.overflow,
+      bufferSize: this.source.bufferSize,
+      droppedRecords: this.dropped,
+    })
+    this.reported = this.dropped
   }
 
   private offer(value: T): void {
     if (this.buffer.length - this.head >= this.source.bufferSize) {
       if (this.source.overflow === 'drop-newest') {
-        this.dropped++
+        this.drop()
         return
       }
       if (this.source.overflow === 'drop-oldest') {
-        this.dropped++
-        this.head++
+        this.drop()
+        this.buffer[this.head++] = undefined as T
+        // compact once a buffer's worth of dropped slots sit at the front: amortised O(1) per value
+        if (this.head >= this.source.bufferSize) {
+          this.buffer.splice(0, this.head)
+          this.head = 0
+        }
       } else {
         this.failure ??= new ConnectorError(
           'ERR_SOURCE_OVERFLOW',
