@@ -70,6 +70,25 @@ export class UserFunctionError extends SluiceError {
 }
 
 /**
+ * The pipeline is put together wrongly in a way only the data shows: an event-time window reached by
+ * records without timestamps. Not a failure of a user function, so error policies (`resume`, `restart`)
+ * do not apply: the job fails. Names the operator and subtask once.
+ *
+ * @example
+ * new PipelineError('ERR_NO_TIMESTAMP', 'window(…)', 0, 'record 1 has no timestamp: …')
+ */
+export class PipelineError extends SluiceError {
+  constructor(
+    code: string,
+    readonly operator: string,
+    readonly subtask: number,
+    problem: string,
+  ) {
+    super(code, `operator ${operator} (subtask ${subtask}): ${problem}`)
+  }
+}
+
+/**
  * A failure in the actor runtime: an ask that timed out, a message to a stopped actor, an escalated failure.
  *
  * @example

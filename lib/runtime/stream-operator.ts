@@ -1,4 +1,4 @@
-import { UserFunctionError, messageOf } from '../errors.js'
+import { PipelineError, UserFunctionError, messageOf } from '../errors.js'
 import type { Logger } from '../logging.js'
 import { KeyedStateBackend } from '../state/keyed-state-backend.js'
 import type { KeyGroupRange } from '../state/key-groups.js'
@@ -188,7 +188,8 @@ export abstract class StreamOperator<IN, OUT> {
 /**
  * Runs a user-facing call of an operator and applies its error policy: under `resume` the failing record
  * goes to the dead-letter output; otherwise the error, wrapped to name the operator, subtask and record,
- * is thrown on. Errors already wrapped by an operator downstream are thrown on untouched.
+ * is thrown on. Errors already wrapped by an operator downstream, and pipeline mistakes (which no
+ * policy can handle), are thrown on untouched.
  *
  * @example
  * guardUserCall(op, record, () => op.processRecord(record, ts))
@@ -208,7 +209,7 @@ export function guardUserCall(op: StreamOperator<any, any>, record: unknown, cal
  * try { op.processRecord(v, ts) } catch (e) { handleUserError(op, v, e) }
  */
 export function handleUserError(op: StreamOperator<any, any>, record: unknown, error: unknown): void {
-  if (error instanceof UserFunctionError) throw error
+  if (error instanceof UserFunctionError || error instanceof PipelineError) throw error
   const wrapped = new UserFunctionError(op.name, op.subtask, record, error, op.errorPolicy === 'restart')
   if (op.errorPolicy === 'resume') {
     op.sendToDeadLetters(record, messageOf(error), wrapped)

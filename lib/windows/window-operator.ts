@@ -1,4 +1,4 @@
-import { StateError } from '../errors.js'
+import { describeValue, PipelineError, StateError } from '../errors.js'
 import { type Collector, operatorRuntimeContext } from '../operators/process-function.js'
 import type { OutputTag } from '../runtime/output-tag.js'
 import { StreamOperator } from '../runtime/stream-operator.js'
@@ -41,7 +41,8 @@ interface WindowEntry<ACC, W extends Window> {
 }
 
 const CONTENTS = 'sluice.window.contents'
-const NO_TIMESTAMP = 'record has no timestamp: use assignTimestampsAndWatermarks before an event-time window'
+const NO_TIMESTAMP =
+  'has no timestamp: use assignTimestampsAndWatermarks (or a source with timestamps) before an event-time window'
 
 /**
  * Evaluates windows of a keyed stream (Flink's WindowOperator and EvictingWindowOperator): assigns each
@@ -126,7 +127,12 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
 
   processRecord(value: IN, timestamp: number | undefined): void {
     if (this.isEventTime && timestamp === undefined)
-      throw new StateError('ERR_NO_TIMESTAMP', `operator ${this.name}: ${NO_TIMESTAMP}`)
+      throw new PipelineError(
+        'ERR_NO_TIMESTAMP',
+        this.name,
+        this.subtask,
+        `record ${describeValue(value)} ${NO_TIMESTAMP}`,
+      )
     const windows = this.assigner.assignWindows(value, timestamp, this)
     let skipped = true
     if (this.merging !== undefined) {

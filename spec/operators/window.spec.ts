@@ -6,7 +6,7 @@ import type { EmbeddedStream } from '../../lib/api/embedded-stream.js'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import type { OperatorOptions } from '../../lib/api/transformation.js'
 import type { WindowedStream, WindowFunctionOptions } from '../../lib/api/windowed-stream.js'
-import { ConfigError, StateError } from '../../lib/errors.js'
+import { ConfigError, PipelineError, UserFunctionError } from '../../lib/errors.js'
 import { aggregate } from '../../lib/operators/aggregate.js'
 import { assignTimestampsAndWatermarks } from '../../lib/operators/assign-timestamps.js'
 import { keyBy } from '../../lib/operators/key-by.js'
@@ -387,13 +387,34 @@ test('an event-time window fails clearly on a record without a timestamp', async
     (error) => {
       assert.match(
         error.message,
-        /record has no timestamp: use assignTimestampsAndWatermarks before an event-time window/,
+        /record \{.*\} has no timestamp: use assignTimestampsAndWatermarks .*before an event-time window/,
       )
       assert.match(error.message, /window\(TumblingEventTimeWindows\(10\)/, 'names the operator')
-      assert.instance(error.cause, StateError)
-      assert.is(error.cause.code, 'ERR_NO_TIMESTAMP')
+      assert.is(error.message.split('TumblingEventTimeWindows').length, 2, 'names it once')
+      assert.instance(error, PipelineError, 'a pipeline mistake, not a user function failure')
+      assert.not.instance(error, UserFunctionError)
+      assert.is(error.code, 'ERR_NO_TIMESTAMP')
     },
   )
+})
+
+test('on the engine, a record without a timestamp fails the job as a pipeline mistake, whatever the error policy', async () => {
+  const env = StreamEnvironment.create({ logLevel: 'silent' })
+  const error = await env
+    .fromElements(ev('a', 1))
+    .pipe(
+      keyBy((e) => e.key),
+      window(tumblingEventTimeWindows(10)),
+      reduce(sum, { onError: 'resume' }),
+    )
+    .executeAndCollect()
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+  assert.instance(error, PipelineError)
+  assert.is((error as PipelineError).code, 'ERR_NO_TIMESTAMP')
+  assert.match((error as Error).message, /^operator window\(TumblingEventTimeWindows\(10\).*\(subtask 0\): record /)
 })
 
 test('window must be followed by a window function', () => {
