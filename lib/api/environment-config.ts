@@ -2,7 +2,8 @@ import { ConfigError } from '../errors.js'
 import { type Logger, type LogLevel, createLogger } from '../logging.js'
 import { DEFAULT_MAX_PARALLELISM, validateParallelism } from '../state/key-groups.js'
 import { type RestartStrategy, validateRestartStrategy } from '../runtime/restart-strategy.js'
-import type { QueryableStateOptions, QueryableStateServer } from '../queryable/queryable-state-server.js'
+import { type QueryableStateOptions, QueryableStateServer } from '../queryable/queryable-state-server.js'
+import { optionKeys, optionsObject } from '../util/options.js'
 import {
   type CheckpointConfig,
   type ResolvedCheckpointConfig,
@@ -54,14 +55,41 @@ export interface ResolvedConfig {
   readonly queryableState: QueryableStateOptions | QueryableStateServer | undefined
 }
 
+const ENVIRONMENT_OPTIONS = optionKeys<EnvironmentConfig>({
+  parallelism: true,
+  maxParallelism: true,
+  batchSize: true,
+  channelCredits: true,
+  autoWatermarkIntervalMs: true,
+  restartStrategy: true,
+  chaining: true,
+  logLevel: true,
+  logger: true,
+  checkpointing: true,
+  restoreFrom: true,
+  allowNonRestoredState: true,
+  queryableState: true,
+})
+
+const QUERYABLE_STATE_OPTIONS = optionKeys<QueryableStateOptions>({
+  host: true,
+  port: true,
+  token: true,
+  serializer: true,
+})
+
 /**
- * Fills in defaults and checks every setting; the error names the option and the bad value.
+ * Fills in defaults and checks every setting; the error names the option and the bad value, and an
+ * unknown option fails suggesting the closest known one.
  *
  * @example
  * resolveConfig({ parallelism: 4 }).batchSize // 512
  */
 export function resolveConfig(config: EnvironmentConfig): ResolvedConfig {
   if (config === null || typeof config !== 'object') throw new ConfigError('environment config', config, 'an object')
+  optionsObject('', config, ENVIRONMENT_OPTIONS)
+  if (config.queryableState !== undefined && !(config.queryableState instanceof QueryableStateServer))
+    optionsObject('queryableState', config.queryableState, QUERYABLE_STATE_OPTIONS)
   const parallelism = config.parallelism ?? 1
   const maxParallelism = config.maxParallelism ?? DEFAULT_MAX_PARALLELISM
   validateParallelism(parallelism, maxParallelism)
@@ -70,6 +98,8 @@ export function resolveConfig(config: EnvironmentConfig): ResolvedConfig {
   const autoWatermarkIntervalMs = positiveInteger('autoWatermarkIntervalMs', config.autoWatermarkIntervalMs ?? 200)
   const restartStrategy = config.restartStrategy ?? { kind: 'none' }
   validateRestartStrategy(restartStrategy)
+  if (config.allowNonRestoredState !== undefined && typeof config.allowNonRestoredState !== 'boolean')
+    throw new ConfigError('allowNonRestoredState', config.allowNonRestoredState, 'true or false')
   if (config.chaining !== undefined && typeof config.chaining !== 'boolean')
     throw new ConfigError('chaining', config.chaining, 'true or false')
   const logger = config.logger ?? createLogger(config.logLevel === undefined ? {} : { level: config.logLevel })

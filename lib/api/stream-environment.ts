@@ -1,4 +1,5 @@
 import { Observable } from 'rxjs'
+import { optionKeys, optionsObject } from '../util/options.js'
 import { AsyncIterableSource, type AsyncIterableOptions } from '../connectors/collections/async-iterable-source.js'
 import { CallbackSink } from '../connectors/collections/callback-sink.js'
 import { CollectionSource } from '../connectors/collections/collection-source.js'
@@ -41,6 +42,8 @@ export interface SourceOptions {
   parallelism?: number
 }
 
+const SOURCE_OPTIONS = optionKeys<SourceOptions>({ name: true, uid: true, parallelism: true })
+
 /**
  * Where a job is put together and run (Flink's StreamExecutionEnvironment): sources come from here,
  * `executeAsync()` runs every sink's lineage as one job.
@@ -73,6 +76,7 @@ export class StreamEnvironment {
   fromSource<T>(source: Source<T>, options: SourceOptions = {}): DataStream<T> {
     if (source === null || typeof source !== 'object' || typeof source.createReader !== 'function')
       throw new ConfigError('fromSource', source, 'a Source with createReader')
+    optionsObject(source.name, options, SOURCE_OPTIONS)
     validateOperatorOptions(source.name, options)
     const t = this.addTransformation({
       kind: 'source',
@@ -139,6 +143,7 @@ export class StreamEnvironment {
   ): DataStream<T> {
     if (typeof iterable !== 'function' && typeof (iterable as AsyncIterable<T>)?.[Symbol.asyncIterator] !== 'function')
       throw new ConfigError('fromAsyncIterable', iterable, 'an async iterable or a function returning one')
+    optionsObject('fromAsyncIterable', options, [...SOURCE_OPTIONS, 'prefetch'])
     const { prefetch, ...sourceOptions } = options
     return this.fromSource(new AsyncIterableSource(iterable, prefetch === undefined ? {} : { prefetch }), sourceOptions)
   }
@@ -150,6 +155,7 @@ export class StreamEnvironment {
    * env.fromObservable(fromEvent(emitter, 'order'))
    */
   fromObservable<T>(observable: Observable<T>, options: SourceOptions & ObservableSourceOptions = {}): DataStream<T> {
+    optionsObject('fromObservable', options, [...SOURCE_OPTIONS, 'bufferSize', 'overflow'])
     const { bufferSize, overflow, ...sourceOptions } = options
     return this.fromSource(
       new ObservableSource(observable, {

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js'
+import { booleanOption, optionKeys, optionsObject } from '../util/options.js'
 import type { CheckpointStorage } from './checkpoint-storage.js'
 
 /** Settings of periodic checkpoints; `intervalMs` turns them on. */
@@ -30,8 +31,19 @@ export type ResolvedCheckpointConfig = Required<Omit<CheckpointConfig, 'storage'
   storage: CheckpointStorage | undefined
 }
 
+const CHECKPOINT_OPTIONS = optionKeys<CheckpointConfig>({
+  intervalMs: true,
+  mode: true,
+  timeoutMs: true,
+  minPauseMs: true,
+  tolerableFailures: true,
+  unaligned: true,
+  storage: true,
+  resume: true,
+})
+
 /**
- * Checks checkpoint settings, naming the option.
+ * Checks checkpoint settings, naming the option; an unknown one fails suggesting the closest.
  *
  * @example
  * resolveCheckpointConfig({ intervalMs: 0 }) // throws ConfigError: invalid option checkpointing.intervalMs: 0 …
@@ -44,6 +56,7 @@ export function resolveCheckpointConfig(config: CheckpointConfig): ResolvedCheck
   }
   if (config === null || typeof config !== 'object')
     throw new ConfigError('checkpointing', config, 'an object with intervalMs')
+  optionsObject('checkpointing', config, CHECKPOINT_OPTIONS)
   const mode = config.mode ?? 'exactly-once'
   if (mode !== 'exactly-once' && mode !== 'at-least-once')
     throw new ConfigError('checkpointing.mode', mode, "'exactly-once' | 'at-least-once'")
@@ -64,7 +77,7 @@ export function resolveCheckpointConfig(config: CheckpointConfig): ResolvedCheck
     minPauseMs: number('minPauseMs', config.minPauseMs ?? 0, 0),
     tolerableFailures: number('tolerableFailures', config.tolerableFailures ?? 0, 0),
     storage: config.storage,
-    resume: config.resume ?? true,
+    resume: booleanOption('checkpointing.resume', config.resume, true),
     unaligned: config.unaligned ?? false,
   }
 }

@@ -1,4 +1,5 @@
 import { KeyedStream } from '../api/data-stream.js'
+import { validateOperatorOptions } from '../api/validate-options.js'
 import { engineOperator, type EngineOperator, requireStream } from '../api/engine-operator.js'
 import type { OperatorOptions } from '../api/transformation.js'
 import { WindowedStream, type WindowFunctionOptions } from '../api/windowed-stream.js'
@@ -35,6 +36,7 @@ export function aggregate<IN, ACC, OUT>(
   ) {
     throw new ConfigError('aggregate', fn, 'an AggregateFunction with createAccumulator, add and getResult')
   }
+  validateOperatorOptions('aggregate', options, ['windowFunction'])
   return engineOperator((input) => {
     if (input instanceof WindowedStream) return input.aggregate(fn, options)
     const stream = requireStream(input, 'aggregate')

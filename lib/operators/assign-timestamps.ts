@@ -1,4 +1,5 @@
 import { engineOperator, type EngineOperator, requireStream } from '../api/engine-operator.js'
+import { validateOperatorOptions } from '../api/validate-options.js'
 import type { OperatorOptions } from '../api/transformation.js'
 import { ConfigError } from '../errors.js'
 import { TimestampsAndWatermarksOperator } from '../time/watermark-operator.js'
@@ -31,6 +32,7 @@ export function assignTimestampsAndWatermarks<T>(
   options: AssignTimestampsOptions = {},
 ): EngineOperator<T, T> {
   validateWatermarkStrategy('assignTimestampsAndWatermarks', strategy)
+  validateOperatorOptions('assignTimestampsAndWatermarks', options ?? {}, ['intervalMs'])
   const { intervalMs, ...operatorOptions } = options ?? {}
   if (intervalMs !== undefined && (!Number.isFinite(intervalMs) || intervalMs <= 0))
     throw new ConfigError('assignTimestampsAndWatermarks.intervalMs', intervalMs, 'a positive number of milliseconds')

@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs'
+import { validateOperatorOptions } from '../api/validate-options.js'
 import { DataStream, KeyedStream } from '../api/data-stream.js'
 import { engineOperator, type EngineOperator, requireStream } from '../api/engine-operator.js'
 import type { OperatorOptions } from '../api/transformation.js'
@@ -43,6 +44,7 @@ export function connect<A, B, OUT>(
   if (typeof fn?.processElement1 !== 'function' || typeof fn.processElement2 !== 'function') {
     throw new ConfigError('connect', fn, 'an object with processElement1 and processElement2')
   }
+  validateOperatorOptions('connect', options, ['key2'])
   const { key2, ...operatorOptions } = options
   return engineOperator((input) => {
     const first = requireStream(input, 'connect') as DataStream<A>

@@ -1,7 +1,7 @@
 import { KeyedStream } from '../api/data-stream.js'
 import { engineOperator, type EngineOperator, requireStream } from '../api/engine-operator.js'
 import type { OperatorOptions } from '../api/transformation.js'
-import { requireFunction } from '../api/validate-options.js'
+import { requireFunction, validateOperatorOptions } from '../api/validate-options.js'
 import { WindowedStream, type WindowFunctionOptions } from '../api/windowed-stream.js'
 import type { WindowFunction } from '../windows/process-window-function.js'
 import { ConfigError } from '../errors.js'
@@ -26,6 +26,7 @@ export function reduce<T>(
   options: WindowFunctionOptions<T, unknown, any> = {},
 ): EngineOperator<T, unknown> {
   requireFunction('reduce', reducer)
+  validateOperatorOptions('reduce', options, ['windowFunction'])
   return engineOperator((input) => {
     if (input instanceof WindowedStream) return input.reduce(reducer, options)
     const stream = requireStream(input, 'reduce')

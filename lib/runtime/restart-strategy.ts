@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js'
+import { optionsObject } from '../util/options.js'
 
 /**
  * What a failed job does (Flink's restart strategies). Every restart restores the latest complete
@@ -20,8 +21,17 @@ export type RestartStrategy =
 /** What to do about one failure: give up, or restart after a delay. */
 export type RestartDecision = { restart: false } | { restart: true; delayMs: number }
 
+/** The fields of each kind of restart strategy. */
+const STRATEGY_FIELDS: Readonly<Record<RestartStrategy['kind'], readonly string[]>> = {
+  none: ['kind'],
+  'fixed-delay': ['kind', 'attempts', 'delayMs'],
+  'exponential-backoff': ['kind', 'initialDelayMs', 'maxDelayMs', 'factor', 'jitter', 'maxAttempts'],
+  'failure-rate': ['kind', 'maxFailures', 'intervalMs', 'delayMs'],
+}
+
 /**
- * Checks a restart strategy; the error names the field.
+ * Checks a restart strategy; the error names the field, and a field its kind does not have fails,
+ * suggesting the closest one.
  *
  * @example
  * validateRestartStrategy({ kind: 'fixed-delay', attempts: 3, delayMs: 100 })
@@ -32,6 +42,9 @@ export function validateRestartStrategy(strategy: RestartStrategy): void {
       throw new ConfigError(`restartStrategy.${field}`, value, `a number of at least ${min}`)
     }
   }
+  const fields = STRATEGY_FIELDS[strategy?.kind]
+  if (fields !== undefined && Object.hasOwn(STRATEGY_FIELDS, strategy.kind))
+    optionsObject('restartStrategy', strategy, fields)
   switch (strategy?.kind) {
     case 'none':
       return

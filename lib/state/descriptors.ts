@@ -1,6 +1,7 @@
 import { jsonSerializer } from './serializers/json-serializer.js'
 import type { StateSerializer } from './serializers/serializer.js'
 import { ConfigError } from '../errors.js'
+import { optionKeys, optionsObject } from '../util/options.js'
 
 /**
  * Time-to-live of keyed state: an entry not written (or, with `updateOn: 'read-and-write'`, not read)
@@ -34,6 +35,9 @@ export interface AggregateFunction<IN, ACC, OUT> {
   merge?(a: ACC, b: ACC): ACC
 }
 
+const STATE_OPTIONS = optionKeys<StateOptions>({ ttl: true, serializer: true, queryable: true })
+const TTL_OPTIONS = optionKeys<StateTtl>({ ttlMs: true, updateOn: true, returnExpired: true })
+
 abstract class StateDescriptor<K extends string> {
   abstract readonly kind: K
   readonly ttl: StateTtl | undefined
@@ -43,8 +47,11 @@ abstract class StateDescriptor<K extends string> {
   constructor(
     readonly name: string,
     options: StateOptions = {},
+    ownOptions: readonly string[] = [],
   ) {
     if (typeof name !== 'string' || name.length === 0) throw new ConfigError('state name', name, 'a non-empty string')
+    optionsObject(`state ${name}`, options, ownOptions.length === 0 ? STATE_OPTIONS : [...STATE_OPTIONS, ...ownOptions])
+    if (options.ttl !== undefined) optionsObject(`state ${name}.ttl`, options.ttl, TTL_OPTIONS)
     if (options.ttl !== undefined && !(Number.isFinite(options.ttl.ttlMs) && options.ttl.ttlMs > 0)) {
       throw new ConfigError(`state ${name}: ttl.ttlMs`, options.ttl.ttlMs, 'a positive number of milliseconds')
     }
@@ -66,7 +73,7 @@ export class ValueStateDescriptor<T> extends StateDescriptor<'value'> {
   readonly defaultValue: T | undefined
 
   constructor(name: string, options: StateOptions & { defaultValue?: T } = {}) {
-    super(name, options)
+    super(name, options, ['defaultValue'])
     this.defaultValue = options.defaultValue
   }
 }

@@ -10,7 +10,8 @@ import { ConfigError } from '../errors.js'
 /**
  * Checks that `options` is a plain object (or undefined, giving `{}`) and holds only `known` keys. An
  * unknown key fails, suggesting the closest known one, so a misspelt option never falls back to a
- * default silently.
+ * default silently; a key whose value is undefined counts as absent. With `path` '' the keys are
+ * top-level option names (the environment's).
  *
  * @example
  * optionsObject('kafkaSource', { groupID: 'g' }, ['groupId', 'topics'])
@@ -21,20 +22,34 @@ export function optionsObject<O extends object>(path: string, options: O | undef
   if (options === null || typeof options !== 'object' || Array.isArray(options))
     throw new ConfigError(path, options, 'an object')
   for (const key of Object.keys(options)) {
-    if (known.includes(key)) continue
+    const value = (options as Record<string, unknown>)[key]
+    if (known.includes(key) || value === undefined) continue
     const closest = closestName(key, known)
     const hint = closest === undefined ? `known: ${known.join(', ')}` : `did you mean ${closest}?`
-    throw new ConfigError(`${path}.${key}`, (options as Record<string, unknown>)[key], `no such option; ${hint}`)
+    throw new ConfigError(path === '' ? key : `${path}.${key}`, value, `no such option; ${hint}`)
   }
   return options
 }
 
 /**
+ * The option names of an options type, for {@link optionsObject}: listed as an object of `true`s, so the
+ * compiler fails when the type gains an option the list lacks.
+ *
+ * @example
+ * const SOURCE_OPTIONS = optionKeys<SourceOptions>({ name: true, uid: true, parallelism: true })
+ */
+export function optionKeys<O extends object>(keys: { readonly [K in keyof Required<O>]: true }): readonly string[] {
+  return Object.keys(keys)
+}
+
+/**
  * The known name closest to `word` by edit distance (case-insensitive), if it is close enough to be a
- * likely misspelling: at most a third of the longer name's letters differ.
+ * likely misspelling: at most a third of the longer name's letters differ (a swap of two neighbours
+ * counts as one).
  *
  * @example
  * closestName('paralelism', ['parallelism', 'maxParallelism']) // 'parallelism'
+ * closestName('prot', ['host', 'port']) // 'port'
  */
 export function closestName(word: string, known: readonly string[]): string | undefined {
   let best: string | undefined
@@ -50,14 +65,19 @@ export function closestName(word: string, known: readonly string[]): string | un
   return bestDistance <= Math.max(1, Math.floor(Math.max(word.length, best.length) / 3)) ? best : undefined
 }
 
+/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */
 function editDistance(a: string, b: string): number {
+  let beforePrevious: number[] = []
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
   for (let i = 1; i <= a.length; i++) {
     const current = [i]
     for (let j = 1; j <= b.length; j++) {
       const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)
       current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        current[j] = Math.min(current[j]!, beforePrevious[j - 2]! + 1)
     }
+    beforePrevious = previous
     previous = current
   }
   return previous[b.length]!

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js'
+import { optionKeys, optionsObject } from '../util/options.js'
 import type { OutputTag } from '../runtime/output-tag.js'
 import type { Evictor } from './evictors/evictor.js'
 import type { Trigger } from './triggers/trigger.js'
@@ -19,14 +20,23 @@ export interface WindowOptions<T, W extends Window = Window> {
   lateOutput?: OutputTag<T>
 }
 
+const WINDOW_OPTIONS = optionKeys<WindowOptions<unknown>>({
+  trigger: true,
+  evictor: true,
+  allowedLatenessMs: true,
+  lateOutput: true,
+})
+
 /**
- * Checks window options when the job is built; the error names the option.
+ * Checks window options when the job is built; the error names the option, and an unknown one fails
+ * suggesting the closest.
  *
  * @example
  * validateWindowOptions({ allowedLatenessMs: -1 }) // throws ConfigError: invalid option window.allowedLatenessMs: -1 …
  */
 export function validateWindowOptions(options: WindowOptions<any, any>): void {
   if (options === null || typeof options !== 'object') throw new ConfigError('window options', options, 'an object')
+  optionsObject('window', options, WINDOW_OPTIONS)
   const { trigger, evictor, allowedLatenessMs, lateOutput } = options
   if (
     trigger !== undefined &&

@@ -33,6 +33,8 @@ test('closestName finds misspellings and refuses distant words', () => {
   assert.is(closestName('paralelism', ['parallelism', 'maxParallelism']), 'parallelism')
   assert.is(closestName('batchsize', ['batchSize', 'lingerMs']), 'batchSize')
   assert.is(closestName('zzz', ['batchSize']), undefined)
+  assert.is(closestName('prot', ['host', 'port']), 'port', 'a swap of neighbours is one edit')
+  assert.is(closestName('nmae', ['name', 'uid']), 'name')
 })
 
 test('value validators return defaults and name the path on bad values', () => {

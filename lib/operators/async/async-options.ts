@@ -46,7 +46,6 @@ export interface ResolvedAsyncOptions<IN, OUT> {
 
 const DEFAULT_CAPACITY = 100
 const ASYNC_KEYS = ['capacity', 'ordered', 'timeoutMs', 'onTimeout', 'retry', 'limiter']
-const OPERATOR_KEYS = ['name', 'uid', 'parallelism', 'onError', 'chaining']
 
 /**
  * Checks the async options when the job is built and splits them from the operator options; the
@@ -60,16 +59,7 @@ export function resolveAsyncOptions<IN, OUT>(
   operator: string,
   options: AsyncMapOptions<IN, OUT>,
 ): { resolved: ResolvedAsyncOptions<IN, OUT>; operatorOptions: OperatorOptions } {
-  if (options === null || typeof options !== 'object')
-    throw new ConfigError(`${operator} options`, options, 'an object')
-  for (const key of Object.keys(options)) {
-    if (!ASYNC_KEYS.includes(key) && !OPERATOR_KEYS.includes(key))
-      throw new ConfigError(
-        `${operator}.${key}`,
-        (options as Record<string, unknown>)[key],
-        `no such option (known: ${[...ASYNC_KEYS, ...OPERATOR_KEYS].join(', ')})`,
-      )
-  }
+  validateOperatorOptions(operator, options, ASYNC_KEYS)
   const {
     capacity = DEFAULT_CAPACITY,
     ordered = true,
@@ -97,6 +87,5 @@ export function resolveAsyncOptions<IN, OUT>(
   if (retry !== undefined) validateRetryStrategy(`${operator}.retry`, retry)
   if (limiter !== undefined && !(limiter instanceof SharedLimiter))
     throw new ConfigError(`${operator}.limiter`, limiter, 'a limiter from sharedLimiter(concurrency)')
-  validateOperatorOptions(operator, operatorOptions)
   return { resolved: { capacity, ordered, timeoutMs, fallback, retry, limiter }, operatorOptions }
 }
