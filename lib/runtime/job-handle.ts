@@ -4,7 +4,7 @@ import { ActorSystem } from '../actors/actor-system.js'
 import type { ActorRef } from '../actors/actor-ref.js'
 import { Supervision, type SupervisorStrategy } from '../actors/supervision.js'
 import type { ResolvedConfig } from '../api/environment-config.js'
-import { SluiceError, StateError, UserFunctionError } from '../errors.js'
+import { SluiceError, StateError, UserFunctionError, messageOf } from '../errors.js'
 import type { CheckpointMetadata } from '../checkpoint/checkpoint-types.js'
 import { buildJobGraph } from './job-graph.js'
 import { type JobMasterMessage, type JobRuntime, jobMasterBehavior } from './job-master.js'
@@ -29,6 +29,7 @@ export interface JobResult {
 
 /** Restarts a failing operator with the `restart` policy may cause within a minute, whatever the job strategy. */
 const OPERATOR_RESTARTS_PER_MINUTE = 3
+const OPERATOR_RESTART_WINDOW_MS = 60_000
 
 /**
  * A running job: its result, its live metrics, its dead letters, and `cancel()`.
@@ -53,6 +54,8 @@ export class JobHandle {
   private done = false
   private queryServer: QueryableStateServer | undefined
   private ownsQueryServer = false
+  /** Why the job fails, when that is more than its last error (a restart budget used up). */
+  private finalError: SluiceError | undefined
 
   private constructor(
     readonly name: string,
@@ -260,9 +263,10 @@ export class JobHandle {
     this.settle.resolve({ status, durationMs: metrics.elapsedMs, metrics })
   }
 
-  private fail(error: unknown): void {
+  private fail(failure: unknown): void {
     if (this.done) return
     this.done = true
+    const error = this.finalError ?? failure
     this.runtime.log.error('job failed', { error })
     this.ended.next()
     this.deadLetterSubject.complete()
@@ -281,8 +285,9 @@ export class JobHandle {
       let decision = decideRestart(this.runtime.config.restartStrategy, [...failures, now])
       if (cause instanceof UserFunctionError && cause.restartRequested) {
         operatorRestarts.push(now)
-        const recent = operatorRestarts.filter((t) => now - t < 60_000).length
-        if (recent <= OPERATOR_RESTARTS_PER_MINUTE) decision = { restart: true, delayMs: 0 }
+        const recent = operatorRestarts.filter((t) => now - t < OPERATOR_RESTART_WINDOW_MS)
+        if (recent.length <= OPERATOR_RESTARTS_PER_MINUTE) decision = { restart: true, delayMs: 0 }
+        else if (!decision.restart) this.finalError = restartBudgetUsedUp(cause, recent.length - 1, now - recent[0]!)
       } else failures.push(now)
       if (!decision.restart || this.done) return Supervision.stop()
       this.runtime.restarts++
@@ -294,6 +299,20 @@ export class JobHandle {
       return Supervision.restart({ backoff: { minMs: decision.delayMs, maxMs: decision.delayMs } })
     })
   }
+}
+
+/**
+ * The error a job fails with when an operator with `onError: 'restart'` keeps failing: it names the
+ * budget used up, and the last failure is its cause.
+ */
+function restartBudgetUsedUp(cause: UserFunctionError, restarts: number, spanMs: number): SluiceError {
+  return new SluiceError(
+    'ERR_RESTART_BUDGET_EXHAUSTED',
+    `operator ${cause.operator} (subtask ${cause.subtask}) has onError 'restart', but its restart budget is used up: ` +
+      `${restarts} restarts in the last ${Math.round(spanMs)} ms (at most ${OPERATOR_RESTARTS_PER_MINUTE} per ` +
+      `${OPERATOR_RESTART_WINDOW_MS / 1000} s, and the job's restart strategy allows no more); it failed again on record ${cause.record}: ${messageOf(cause.cause)}`,
+    { cause },
+  )
 }
 
 /** The error that started a chain of escalations. */

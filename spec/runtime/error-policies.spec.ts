@@ -138,7 +138,14 @@ test('the restart policy restarts even when the job strategy is none, a bounded 
     .executeAndCollect()
     .then(
       () => assert.unreachable(),
-      (e) => assert.instance(e, UserFunctionError),
+      (e) => {
+        assert.is(e.code, 'ERR_RESTART_BUDGET_EXHAUSTED')
+        assert.match(
+          e.message,
+          /^operator map \(subtask 0\) has onError 'restart', but its restart budget is used up: 3 restarts in the last \d+ ms \(at most 3 per 60 s, .*\); it failed again on record 1: always$/,
+        )
+        assert.instance(e.cause, UserFunctionError, 'the last failure is the cause')
+      },
     )
   assert.is(calls, 4)
 })

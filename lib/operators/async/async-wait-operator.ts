@@ -1,4 +1,5 @@
 import { CancelledError } from '../../errors.js'
+import { AsyncRetriesExhaustedError } from './async-retries-exhausted-error.js'
 import type { Output } from '../../runtime/output.js'
 import {
   handleUserError,
@@ -257,6 +258,8 @@ export class AsyncWaitOperator<IN, OUT> extends StreamOperator<IN, OUT> {
         request.retryTimer = setTimeout(this.onRetryTimer, retryDelayMs(retry, request.attempts), request)
         return
       }
+    } else if (retry !== undefined && !ok && request.attempts > 1) {
+      return this.finish(request, false, new AsyncRetriesExhaustedError(this.name, request.attempts, value))
     }
     this.finish(request, ok, value)
   }

@@ -2,7 +2,7 @@ import { from, lastValueFrom, type OperatorFunction, toArray } from 'rxjs'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { EmbeddedStream } from '../../../lib/api/embedded-stream.js'
-import { ConfigError, UserFunctionError } from '../../../lib/errors.js'
+import { ConfigError, type SluiceError, UserFunctionError } from '../../../lib/errors.js'
 import { asyncMap, asyncMetrics } from '../../../lib/operators/async-map.js'
 import { retryDelayMs, type ExponentialBackoffRetry } from '../../../lib/operators/async/retry-strategy.js'
 import { DEAD_LETTERS, type DeadLetter } from '../../../lib/runtime/output-tag.js'
@@ -179,7 +179,11 @@ test('when every attempt fails the record fails after maxAttempts calls', async 
     (e: unknown) => e,
   )
   assert.instance(failure, UserFunctionError)
-  assert.match((failure as Error).message, /operator exhausted \(subtask 0\) failed on record 5: attempt 4 of 5 failed/)
+  assert.match(
+    (failure as Error).message,
+    /operator exhausted \(subtask 0\) failed on record 5: failed after 4 attempts \(retry.maxAttempts 4\): attempt 4 of 5 failed/,
+  )
+  assert.is(((failure as Error).cause as SluiceError).code, 'ERR_ASYNC_RETRIES_EXHAUSTED')
   assert.is(f.callsAt.get(5)!.length, 4)
 })
 
