@@ -19,7 +19,13 @@ export interface SinkWriterContext {
  */
 export interface SinkWriter<T> {
   write(value: T, timestamp: number | undefined): void
-  /** A promise while the writer cannot take more (its buffer is full); undefined when it can. */
+  /**
+   * A promise while the writer cannot take more (its buffer is full); undefined when it can. The runtime
+   * asks once per input batch, not per record, so a writer must accept a bounded overshoot: after the
+   * write that made it not ready it may still receive up to `batchSize − 1` writes (511 at the default
+   * batch size; more only when an operator chained before the sink emits several records per input
+   * record, by that fan-out). A sink chained to its source is asked after every poll of the reader.
+   */
   ready?(): Promise<void> | undefined
   /** Writes out everything buffered: on a checkpoint barrier, and at the end of input. */
   flush?(endOfInput: boolean): void | Promise<void>
