@@ -3,11 +3,16 @@ import * as assert from 'uvu/assert'
 import { Subject, take, toArray, lastValueFrom } from 'rxjs'
 import { StreamEnvironment, map } from '../../lib/index.js'
 import { ConfigError } from '../../lib/errors.js'
+import { createLogger } from '../../lib/logging.js'
+import type { JobMetricsSnapshot } from '../../lib/runtime/job-metrics.js'
 import { CallbackSink } from '../../lib/connectors/collections/callback-sink.js'
 import { waitFor } from '../support/wait-for.js'
 
 test('a job output is an Observable; unsubscribing cancels the job', async () => {
-  const env = StreamEnvironment.create({ logLevel: 'silent' })
+  const lines: Array<{ msg: string }> = []
+  const env = StreamEnvironment.create({
+    logger: createLogger({ level: 'info', write: (line) => lines.push(JSON.parse(line)) }),
+  })
   const firstFive = await lastValueFrom(
     env
       .fromSequence(1, 1_000_000_000)
@@ -16,6 +21,13 @@ test('a job output is an Observable; unsubscribing cancels the job', async () =>
       .pipe(take(5), toArray()),
   )
   assert.equal(firstFive, [2, 4, 6, 8, 10])
+  await waitFor(() => lines.some((l) => l.msg === 'job cancelled'), {
+    description: () => `a "job cancelled" line after take(5) unsubscribed; lines: ${lines.map((l) => l.msg)}`,
+  })
+  assert.not.ok(
+    lines.some((l) => l.msg === 'job finished'),
+    'cancelled, not run to the end of its billion records',
+  )
 })
 
 test('cancel stops an unbounded job and resolves its result as cancelled', async () => {
@@ -49,17 +61,31 @@ test('metrics count records per operator and report flow control', async () => {
   for (const s of metrics.subtasks) assert.is(s.status, 'finished')
 })
 
-test('progress emits metrics snapshots while the job runs', async () => {
+test('progress emits metrics snapshots that follow the job, and completes when it ends', async () => {
   const env = StreamEnvironment.create({ logLevel: 'silent' })
   const source = new Subject<number>()
-  env.fromObservable(source).sinkTo(new CallbackSink(() => {}))
+  env.fromObservable(source).sinkTo(new CallbackSink(() => {}), { uid: 'sink' })
   const job = env.executeAsync()
   await job.running
-  const snapshots = lastValueFrom(job.progress(10).pipe(take(2), toArray()))
+  const snapshots: JobMetricsSnapshot[] = []
+  let completed = false
+  job.progress(5).subscribe({ next: (m) => snapshots.push(m), complete: () => (completed = true) })
+  const written = (m: JobMetricsSnapshot) => m.operators.find((o) => o.operator === 'sink')?.recordsIn
   source.next(1)
-  assert.is((await snapshots).length, 2)
+  await waitFor(() => snapshots.some((m) => written(m) === 1), { description: 'a snapshot with 1 record written' })
+  source.next(2)
+  source.next(3)
+  await waitFor(() => snapshots.some((m) => written(m) === 3), { description: 'a later snapshot with 3 written' })
+  const counts = snapshots.map((m) => written(m) ?? 0)
+  assert.equal(
+    counts,
+    [...counts].sort((a, b) => a - b),
+    'records written never go back',
+  )
+  for (let i = 1; i < snapshots.length; i++) assert.ok(snapshots[i]!.elapsedMs >= snapshots[i - 1]!.elapsedMs)
   source.complete()
   await job.result
+  assert.ok(completed, 'progress completes with the job')
 })
 
 test('invalid environment options fail at create time, naming the option and value', () => {

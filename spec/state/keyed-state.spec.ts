@@ -8,7 +8,7 @@ import {
   ReducingStateDescriptor,
   ValueStateDescriptor,
 } from '../../lib/state/descriptors.js'
-import { KeyGroupRange, keyGroupOf, subtaskForKeyGroup } from '../../lib/state/key-groups.js'
+import { type Key, KeyGroupRange, keyGroupOf, subtaskForKeyGroup } from '../../lib/state/key-groups.js'
 import { KeyedSnapshotWriter, restoreKeyedState } from '../../lib/state/keyed-snapshot.js'
 import { ConfigError, StateError } from '../../lib/errors.js'
 
@@ -115,11 +115,37 @@ test('key group ranges cover all groups exactly once and agree with the owner fu
     }
     assert.is(next, 128)
   }
-  assert.is(keyGroupOf('user-1', 128), keyGroupOf('user-1', 128))
   assert.throws(
     () => keyGroupOf({} as never, 128),
     (e: unknown) => e instanceof ConfigError,
   )
+})
+
+test('key-group assignments of fixed keys never change: checkpoints store state by key group', () => {
+  // Pinned as Flink pins KeyGroupRangeAssignment: a change here makes every existing checkpoint restore
+  // keys into the wrong key groups. [key, at 128, at 32768, at 7] key groups.
+  const pinned: Array<[Key, number, number, number]> = [
+    ['user-1', 64, 9536, 2],
+    ['alpha', 51, 24627, 6],
+    ['', 0, 0, 0],
+    ['ü-ñ', 17, 7185, 5],
+    ['a|b', 14, 3854, 5],
+    [0, 0, 0, 0],
+    [1, 55, 10423, 6],
+    [-1, 57, 28473, 6],
+    [42, 92, 19804, 5],
+    [3.5, 37, 30885, 5],
+    [2 ** 40, 9, 22153, 3],
+    [10n, 90, 23130, 6],
+    [true, 104, 21352, 2],
+    [false, 123, 24187, 0],
+  ]
+  for (const [key, at128, at32768, at7] of pinned) {
+    assert.is(keyGroupOf(key, 128), at128, `${String(key)} at 128`)
+    assert.is(keyGroupOf(key, 32768), at32768, `${String(key)} at 32768`)
+    assert.is(keyGroupOf(key, 7), at7, `${String(key)} at 7`)
+  }
+  assert.is(subtaskForKeyGroup(128, 4, keyGroupOf('user-1', 128)), 2, 'user-1 runs on subtask 2 of 4')
 })
 
 for (const [how, touchBudgetMs] of [

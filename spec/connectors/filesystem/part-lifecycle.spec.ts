@@ -365,7 +365,12 @@ test('a store that fails makes the pre-commit fail, so the checkpoint fails inst
     assert.match((error as Error).message, 'ENOSPC')
   }
   assert.throws(() => writer.write('z', undefined), /ENOSPC/, 'later writes fail too: the subtask must restart')
-  await assert.not.throws(() => writer.ready?.()?.catch(() => undefined))
+  const ready = writer.ready?.()
+  assert.instance(ready, Promise, 'ready() reports the failure, so the runtime stops feeding the writer')
+  await ready!.then(
+    () => assert.unreachable('ready() resolved after the failed pre-commit'),
+    (error: Error) => assert.match(error.message, 'ENOSPC'),
+  )
   await writer.close()
   assert.equal(finishedFiles(dir.path), [])
 })
