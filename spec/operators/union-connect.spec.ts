@@ -16,6 +16,7 @@ import {
 } from '../../lib/index.js'
 import { ConfigError } from '../../lib/errors.js'
 import { runEmbedded, sorted } from '../support/modes.js'
+import { waitFor } from '../support/wait-for.js'
 
 test('union merges streams of the job, in engine mode', async () => {
   const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
@@ -53,9 +54,12 @@ class Enrich implements CoProcessFunction<Order, Price, string> {
   }
   processElement2(p: Price) {
     this.price.update(p.price)
+    pricesStored++
   }
 }
 const enrich = new Enrich()
+/** Prices every subtask's copy of Enrich has stored (the copies share nothing else). */
+let pricesStored = 0
 
 test('connect shares keyed state between two keyed inputs (engine, parallelism 2)', async () => {
   const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
@@ -63,9 +67,10 @@ test('connect shares keyed state between two keyed inputs (engine, parallelism 2
     { sku: 'x', price: 3 },
     { sku: 'y', price: 5 },
   ])
-  // Orders come from an async iterable that waits for the prices to be read first.
+  // Orders come from an async iterable that waits for both prices to be stored first.
+  pricesStored = 0
   const orders = env.fromAsyncIterable(async function* () {
-    await new Promise((r) => setTimeout(r, 50))
+    await waitFor(() => pricesStored === 2, { description: 'both prices in keyed state' })
     yield { sku: 'x', qty: 2 }
     yield { sku: 'y', qty: 1 }
     yield { sku: 'z', qty: 1 }

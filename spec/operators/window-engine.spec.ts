@@ -17,6 +17,7 @@ import {
 } from '../../lib/index.js'
 import { CallbackSink } from '../../lib/connectors/collections/callback-sink.js'
 import { runEmbedded, runEngine, sorted } from '../support/modes.js'
+import { waitFor } from '../support/wait-for.js'
 
 interface Ev {
   key: string
@@ -106,13 +107,15 @@ test('late records go to the side output in the engine', async () => {
     { key: 'a', at: 5_000, n: 1 },
     { key: 'a', at: 200, n: 7 },
   ]
-  // the third record comes after a pause in which the watermark passes 5,000: by then its window is gone
+  // the third record comes once window [0, 1000) has fired: the watermark has passed its end, it is gone
+  const slowLate: Ev[] = []
+  const slowResults: Ev[] = []
   const slow = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
   const slowWindowed = slow
     .fromAsyncIterable(async function* () {
       yield input[0]!
       yield input[1]!
-      await new Promise((r) => setTimeout(r, 60))
+      await waitFor(() => slowResults.length === 1, { description: 'window [0, 1000) fired' })
       yield input[2]!
     })
     .pipe(
@@ -124,8 +127,6 @@ test('late records go to the side output in the engine', async () => {
       window(tumblingEventTimeWindows(1_000), { lateOutput: late }),
       reduce(sum),
     )
-  const slowLate: Ev[] = []
-  const slowResults: Ev[] = []
   slowWindowed.getSideOutput(late).sinkTo(new CallbackSink((e: Ev) => slowLate.push(e)))
   slowWindowed.sinkTo(new CallbackSink((e: Ev) => slowResults.push(e)))
   await slow.execute()
