@@ -14,9 +14,8 @@ import { runSchedule } from '../support/fault-jobs.js'
  *
  * Replay one schedule: SEED=123 npx tsx spec/checkpoint/fault-injection.spec.ts
  * More schedules:      SEEDS=1000 SEED_BASE=5000 npx tsx spec/checkpoint/fault-injection.spec.ts
- * Bug hunting:         FAULT_WINDOW=1 (faults up to the end of input), FAULT_TOLERANCE=1 (storage
- *                      faults tolerated instead of failing over) reach known engine bugs — see
- *                      job-master-restart.spec.ts and barrier-alignment.spec.ts.
+ * Defaults:            faults anywhere up to the end of input, storage faults sometimes tolerated,
+ *                      1–4 credits per channel; FAULT_WINDOW=0.5 and FAULT_TOLERANCE=0 narrow them.
  */
 const FaultInjection = suite('checkpoint fault injection')
 const SPEC = 'spec/checkpoint/fault-injection.spec.ts'
