@@ -5,9 +5,9 @@ import { ConfigError, messageOf } from '../errors.js'
  * dependencies: a user of the engine alone installs none of them, and the engine entry imports none.
  * A connector file imports only the client's types statically and loads the client here, with a
  * top-level `await optionalDependency(…)`: the load never fails, so `sluice/connectors/<name>` always
- * imports. A client that is missing fails when the connector is built (or, for a lookup made only when
- * a reader or writer is created, when the job starts), with a {@link MissingPackageError} naming the
- * package to install.
+ * imports. A client that is missing fails when the connector is built (each connector's constructor
+ * asks for its client, by `check` or by using it), with a {@link MissingPackageError} naming the package
+ * to install.
  */
 
 /** A loaded (or missing) optional package. */

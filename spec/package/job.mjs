@@ -1,7 +1,8 @@
 // Run by scripts/check-package.sh with plain `node`, in an empty project where only the packed tarball
-// (and its own dependencies) is installed: a small job runs, and every connector entry imports without
-// its client, failing only when a connector is built, with a ConfigError naming the package to install.
+// (and its own dependencies) is installed: a small job runs, every entry of the exports map imports, and
+// a connector without its client fails only when it is built, with a ConfigError naming the package.
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { ConfigError, StreamEnvironment, keyBy, map, reduce } from 'sluice'
 
 const env = StreamEnvironment.create({ parallelism: 2 })
@@ -15,6 +16,10 @@ const counts = await env
   .executeAndCollect()
 const totals = Object.fromEntries(counts.map((c) => [c.word, c.n]).sort(([, a], [, b]) => a - b))
 assert.deepEqual(totals, { to: 2, be: 2, or: 1, not: 1 })
+
+// every entry of the exports map imports, none needing a connector client
+const { exports } = JSON.parse(readFileSync('node_modules/sluice/package.json', 'utf8'))
+for (const entry of Object.keys(exports)) await import(entry === '.' ? 'sluice' : `sluice/${entry.slice(2)}`)
 
 const connectors = [
   ['sluice/connectors/kafka', 'kafkajs', (m) => m.kafkaSource({ brokers: ['127.0.0.1:9092'], topics: 'orders' })],
