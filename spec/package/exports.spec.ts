@@ -8,6 +8,8 @@ import * as assert from 'uvu/assert'
 // snippet that runs here runs for a user (scripts/check-package.sh imports every entry from the tarball).
 const repo = fileURLToPath(new URL('../..', import.meta.url))
 const pkg = JSON.parse(readFileSync(`${repo}/package.json`, 'utf8')) as {
+  main: string
+  types: string
   exports: Record<string, { types: string; default: string }>
 }
 
@@ -17,6 +19,8 @@ test('every entry of the exports map is dist/<entry>/index.js, built from lib/<e
     assert.equal(targets, { types: `./dist/${path}index.d.ts`, default: `./dist/${path}index.js` }, entry)
     assert.ok(existsSync(`${repo}/lib/${path}index.ts`), `${entry}: lib/${path}index.ts`)
   }
+  // for resolvers that do not read exports (TypeScript's moduleResolution node10)
+  assert.equal([pkg.main, pkg.types], [pkg.exports['.']!.default, pkg.exports['.']!.types])
 })
 
 test.run()
