@@ -18,7 +18,7 @@ import {
   WatermarkStrategy,
   CallbackSink,
   type DeadLetter,
-} from '../lib/index.js'
+} from 'sluice'
 
 const EVENTS = Number(process.env.EVENTS ?? 2_000_000)
 const PAGES = [

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command the README gives (npm test): type-check, start the services the connector tests
-# need, then run every uvu suite under spec/ in one process and print a plain summary line.
+# The test command the README gives (npm test): type-check, lint, pack the package and use it as a
+# user would (scripts/check-package.sh), start the services the connector tests need, then run every
+# uvu suite under spec/ in one process and print a plain summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,9 @@ npx tsc -p tsconfig.json --noEmit
 
 echo "== lint"
 npx biome check .
+
+echo "== package"
+bash scripts/check-package.sh
 
 if [ -x scripts/services.sh ]; then
   echo "== services"

@@ -4,7 +4,7 @@ import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { ConfirmWindow } from '../common/confirm-window.js'
 import { ReconnectLoop } from '../common/reconnect.js'
 import { type ActiveMQSinkOptions, type ActiveMQSinkSettings, activemqSinkSettings } from './options.js'
-import { closeStomp, openStomp, type StompSession } from './stomp-session.js'
+import { closeStomp, openStomp, type StompSession, stompPackages } from './stomp-session.js'
 
 const NUDGE_MS = 4
 
@@ -36,6 +36,7 @@ export class ActiveMQSink<T> implements Sink<T> {
 
   constructor(options: ActiveMQSinkOptions<T>) {
     this.settings = activemqSinkSettings(options)
+    for (const p of stompPackages) p.check('activemqSink')
   }
 
   /**

@@ -7,7 +7,7 @@ import { type AckStateV1, CheckpointAcks } from '../common/checkpoint-acks.js'
 import { Fifo } from '../common/fifo.js'
 import { ReconnectLoop } from '../common/reconnect.js'
 import { type ActiveMQSourceOptions, type ActiveMQSourceSettings, activemqSourceSettings } from './options.js'
-import { closeStomp, openStomp, receipted, type StompSession } from './stomp-session.js'
+import { closeStomp, openStomp, receipted, type StompSession, stompPackages } from './stomp-session.js'
 
 /** A message as the source emits it: plain data, with the body as a Buffer (`body.toString()` for text). */
 export interface ActiveMQMessage {
@@ -62,6 +62,7 @@ export class ActiveMQSource implements Source<ActiveMQMessage, AckStateV1> {
 
   constructor(options: ActiveMQSourceOptions) {
     this.settings = activemqSourceSettings(options)
+    for (const p of stompPackages) p.check('activemqSource')
     const single = this.settings.guarantee === 'exactly-once' || this.settings.subscriptionName !== undefined
     this.maxParallelism = single ? 1 : undefined
     this.commitsOnCheckpoint = this.settings.guarantee !== 'at-most-once'

@@ -1,7 +1,14 @@
 import { createConnection, type Socket } from 'node:net'
-import { Client, type IFrame } from '@stomp/stompjs'
-import { TCPWrapper } from '@stomp/tcp-wrapper'
+import type { Client, IFrame } from '@stomp/stompjs'
+import type { TCPWrapper } from '@stomp/tcp-wrapper'
+import { optionalDependency } from '../../util/optional-dependency.js'
 import type { StompSettings } from './options.js'
+
+/** The STOMP client and its TCP transport, optional peer dependencies: the source and sink check for them when built. */
+export const stompPackages = [
+  await optionalDependency<typeof import('@stomp/stompjs')>('@stomp/stompjs'),
+  await optionalDependency<typeof import('@stomp/tcp-wrapper')>('@stomp/tcp-wrapper'),
+] as const
 
 /** One STOMP connection over TCP; `lost` turns true once, when it is gone. */
 export interface StompSession {
@@ -15,13 +22,18 @@ export interface StompSession {
 
 /**
  * TCPWrapper with Nagle's algorithm off: an ACK or SEND that waits for its RECEIPT must leave at once,
- * not sit behind the previous segment until the broker's delayed ACK (about 40 ms on Linux).
+ * not sit behind the previous segment until the broker's delayed ACK (about 40 ms on Linux). The class
+ * is made on first use: its base class comes from an optional package.
  */
-class NoDelayTCPWrapper extends TCPWrapper {
-  protected override getSocket(port: number, host: string): Socket {
-    return createConnection(port, host).setNoDelay(true)
+function noDelayTcpWrapper(host: string, port: number): TCPWrapper {
+  NoDelayTCPWrapper ??= class extends stompPackages[1].get('activemq connector').TCPWrapper {
+    protected override getSocket(port: number, host: string): Socket {
+      return createConnection(port, host).setNoDelay(true)
+    }
   }
+  return new NoDelayTCPWrapper(host, port)
 }
+let NoDelayTCPWrapper: typeof TCPWrapper | undefined
 
 const CLOSE_TIMEOUT_MS = 2000
 const lostMarkers = new WeakMap<StompSession, (cause: Error) => void>()
@@ -41,8 +53,8 @@ const pendingReceipts = new WeakMap<StompSession, Set<(cause: Error) => void>>()
  */
 export function openStomp(settings: StompSettings): Promise<StompSession> {
   return new Promise<StompSession>((resolve, reject) => {
-    const client = new Client({
-      webSocketFactory: () => new NoDelayTCPWrapper(settings.host, settings.port),
+    const client = new (stompPackages[0].get('activemq connector').Client)({
+      webSocketFactory: () => noDelayTcpWrapper(settings.host, settings.port),
       connectHeaders: settings.connectHeaders,
       reconnectDelay: 0,
       connectionTimeout: settings.retry.connectTimeoutMs,

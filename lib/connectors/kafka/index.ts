@@ -1,10 +1,16 @@
-import type { KafkaRecord } from './kafka-record.js'
+import type { KafkaRecord, StringKafkaRecord } from './kafka-record.js'
 import type { KafkaSourceOptions } from './options.js'
 import { KafkaSink } from './sink.js'
 import { KafkaSource } from './source.js'
 import { KafkaTransactionalSink, type KafkaTransactionalSinkOptions } from './transactional-sink.js'
 
-export type { KafkaDeserializer, KafkaHeaders, KafkaProducerRecord, KafkaRecord } from './kafka-record.js'
+export type {
+  KafkaDeserializer,
+  KafkaHeaders,
+  KafkaProducerRecord,
+  KafkaRecord,
+  StringKafkaRecord,
+} from './kafka-record.js'
 export { stringRecord } from './kafka-record.js'
 export type {
   KafkaConnectionOptions,
@@ -24,12 +30,17 @@ export { StartPositions, type StartPosition, type TopicPartition } from './start
 
 /**
  * A Kafka source (Flink's KafkaSource): offsets in the checkpoint, per-partition watermarks, partition
- * discovery, bounded buffering. Emits {@link KafkaRecord}s unless a deserializer says otherwise.
+ * discovery, bounded buffering. Emits {@link KafkaRecord}s unless a deserializer says otherwise; with
+ * `deserializer: 'string'` their key, value and headers are strings.
  *
  * @example
  * env.fromSource(kafkaSource({ brokers: ['localhost:9092'], topics: ['orders'], startFrom: 'earliest' }), { uid: 'orders' })
  */
-export function kafkaSource<T = KafkaRecord>(options: KafkaSourceOptions<T>): KafkaSource<T> {
+export function kafkaSource(
+  options: KafkaSourceOptions<StringKafkaRecord> & { deserializer: 'string' },
+): KafkaSource<StringKafkaRecord>
+export function kafkaSource<T = KafkaRecord>(options: KafkaSourceOptions<T>): KafkaSource<T>
+export function kafkaSource<T>(options: KafkaSourceOptions<T>): KafkaSource<T> {
   return new KafkaSource<T>(options)
 }
 

@@ -17,6 +17,9 @@ export interface KafkaRecord<K = Buffer | null, V = Buffer | null, H = Buffer> {
   readonly headers: KafkaHeaders<H>
 }
 
+/** A record as the `'string'` deserializer emits it: UTF-8 key, value and headers. */
+export type StringKafkaRecord = KafkaRecord<string | null, string | null, string>
+
 /**
  * Turns a raw record into what the source emits. Built-ins: `'buffer'` (the default; key and value
  * stay Buffers) and `'string'` (UTF-8 key, value and headers). Both never fail. A custom function that

@@ -1,8 +1,11 @@
-import { Kafka, type KafkaConfig, logLevel } from 'kafkajs'
+import type { Kafka, KafkaConfig } from 'kafkajs'
 import { ConfigError } from '../../errors.js'
 import type { WatermarkStrategy } from '../../time/watermark-strategy.js'
+import { optionalDependency } from '../../util/optional-dependency.js'
 import type { KafkaDeserializer, KafkaProducerRecord } from './kafka-record.js'
 import type { StartPosition } from './start-position.js'
+
+const kafkajs = await optionalDependency<typeof import('kafkajs')>('kafkajs')
 
 /** How the connector reaches Kafka: broker addresses, or a kafkajs configuration or client of your own. */
 export interface KafkaConnectionOptions {
@@ -109,6 +112,7 @@ export interface KafkaSinkOptions<T> extends KafkaConnectionOptions {
  * const kafka = kafkaClient('kafkaSource', { brokers: ['localhost:9092'] })
  */
 export function kafkaClient(owner: string, options: KafkaConnectionOptions): Kafka {
+  const { Kafka, logLevel } = kafkajs.get(owner)
   const { client, brokers, clientId = 'sluice' } = options
   if (client instanceof Kafka) return client
   if (client !== undefined) {

@@ -1,7 +1,10 @@
-import { type ICustomPartitioner, type Message, Partitioners } from 'kafkajs'
+import type { ICustomPartitioner, Message } from 'kafkajs'
 import { ConfigError, describeValue } from '../../errors.js'
+import { optionalDependency } from '../../util/optional-dependency.js'
 import type { KafkaProducerRecord } from './kafka-record.js'
 import type { KafkaPartitioner, KafkaSinkOptions } from './options.js'
+
+const kafkajs = await optionalDependency<typeof import('kafkajs')>('kafkajs')
 
 /** Messages waiting to be sent, grouped by topic, in write order. */
 export class TopicMessages {
@@ -75,7 +78,7 @@ export class RecordSerializer<T> {
   private custom = false
 
   private partitionerFactory(owner: string, partitioner: KafkaPartitioner<T>): ICustomPartitioner {
-    if (partitioner === 'default') return Partitioners.DefaultPartitioner
+    if (partitioner === 'default') return kafkajs.get(owner).Partitioners.DefaultPartitioner
     if (partitioner === 'round-robin') {
       return () => {
         const next = new Map<string, number>()

@@ -22,10 +22,16 @@ export { KinesisSourceReader } from './source-reader.js'
  * A Kinesis source: sequence numbers in the checkpoint, parents read before children across
  * resharding, per-shard watermarks, throttling backoff, KPL de-aggregation.
  *
+ * With `deserializer: 'string'` the records' data is a string.
+ *
  * @example
  * env.fromSource(kinesisSource({ stream: 'orders', region: 'eu-west-1', startFrom: 'TRIM_HORIZON' }), { uid: 'orders' })
  */
-export function kinesisSource<T = KinesisRecord>(options: KinesisSourceOptions<T>): KinesisSource<T> {
+export function kinesisSource(
+  options: KinesisSourceOptions<KinesisRecord<string>> & { deserializer: 'string' },
+): KinesisSource<KinesisRecord<string>>
+export function kinesisSource<T = KinesisRecord>(options: KinesisSourceOptions<T>): KinesisSource<T>
+export function kinesisSource<T>(options: KinesisSourceOptions<T>): KinesisSource<T> {
   return new KinesisSource<T>(options)
 }
 

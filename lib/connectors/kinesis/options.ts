@@ -1,7 +1,10 @@
-import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis'
-import { NodeHttpHandler } from '@smithy/node-http-handler'
+import type { KinesisClient, KinesisClientConfig } from '@aws-sdk/client-kinesis'
 import { ConfigError } from '../../errors.js'
 import type { WatermarkStrategy } from '../../time/watermark-strategy.js'
+import { optionalDependency } from '../../util/optional-dependency.js'
+
+const kinesis = await optionalDependency<typeof import('@aws-sdk/client-kinesis')>('@aws-sdk/client-kinesis')
+const smithy = await optionalDependency<typeof import('@smithy/node-http-handler')>('@smithy/node-http-handler')
 
 /** How the connector reaches Kinesis: a client of your own, or its configuration. */
 export interface KinesisConnectionOptions {
@@ -104,6 +107,7 @@ export interface KinesisSinkOptions<T> extends KinesisConnectionOptions {
  * kinesisClient('kinesisSource', { endpoint: 'http://127.0.0.1:4567', region: 'us-east-1' })
  */
 export function kinesisClient(owner: string, options: KinesisConnectionOptions): KinesisClient {
+  const { KinesisClient } = kinesis.get(owner)
   const { client, region, endpoint } = options
   if (client instanceof KinesisClient) return client
   if (client !== undefined && (client === null || typeof client !== 'object'))
@@ -120,7 +124,7 @@ export function kinesisClient(owner: string, options: KinesisConnectionOptions):
     config.endpoint.startsWith('http://') &&
     config.requestHandler === undefined
   )
-    config.requestHandler = new NodeHttpHandler()
+    config.requestHandler = new (smithy.get(owner).NodeHttpHandler)()
   return new KinesisClient(config)
 }
 

@@ -1,7 +1,10 @@
-import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, type _Record } from '@aws-sdk/client-kinesis'
+import type { KinesisClient, _Record } from '@aws-sdk/client-kinesis'
 import { backoffDelay } from '../../actors/backoff.js'
 import { ConnectorError, messageOf } from '../../errors.js'
+import { optionalDependency } from '../../util/optional-dependency.js'
 import { deaggregate } from './kpl-aggregation.js'
+
+const kinesis = await optionalDependency<typeof import('@aws-sdk/client-kinesis')>('@aws-sdk/client-kinesis')
 
 /** Where reading a shard starts (or resumes). */
 export type ShardPosition =
@@ -124,7 +127,10 @@ export class ShardFetcher {
         answer = await this.call(() => {
           this.calls++
           return this.client.send(
-            new GetRecordsCommand({ ShardIterator: current, Limit: this.settings.recordsPerFetch }),
+            new (kinesis.get('kinesisSource').GetRecordsCommand)({
+              ShardIterator: current,
+              Limit: this.settings.recordsPerFetch,
+            }),
           )
         })
       } catch (error) {
@@ -166,7 +172,10 @@ export class ShardFetcher {
                   ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const,
                   StartingSequenceNumber: position.sequenceNumber,
                 }
-    return (await this.client.send(new GetShardIteratorCommand(input))).ShardIterator ?? undefined
+    return (
+      (await this.client.send(new (kinesis.get('kinesisSource').GetShardIteratorCommand)(input))).ShardIterator ??
+      undefined
+    )
   }
 
   /** Runs `request`, backing off on throttling (without limit) and on other failures (`maxRetries` times). */

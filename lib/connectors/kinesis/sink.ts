@@ -1,8 +1,11 @@
-import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis'
+import type { KinesisClient, PutRecordsRequestEntry } from '@aws-sdk/client-kinesis'
 import { backoffDelay } from '../../actors/backoff.js'
 import { ConfigError, ConnectorError, describeValue, messageOf } from '../../errors.js'
 import type { Sink, SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
+import { optionalDependency } from '../../util/optional-dependency.js'
 import { kinesisClient, type KinesisSinkOptions, requireName, wholeNumber } from './options.js'
+
+const kinesis = await optionalDependency<typeof import('@aws-sdk/client-kinesis')>('@aws-sdk/client-kinesis')
 
 /** The API's limits: 500 records and 5 MiB per PutRecords, 1 MiB per record (data + partition key), keys ≤ 256 characters. */
 const MAX_RECORDS = 500
@@ -219,7 +222,10 @@ export class KinesisSinkWriter<T> implements SinkWriter<T> {
       try {
         this.requests++
         const answer = await this.client.send(
-          new PutRecordsCommand({ StreamName: this.sink.settings.stream, Records: pending.map((e) => e.request) }),
+          new (kinesis.get('kinesisSink').PutRecordsCommand)({
+            StreamName: this.sink.settings.stream,
+            Records: pending.map((e) => e.request),
+          }),
         )
         const results = answer.Records ?? []
         failed = answer.FailedRecordCount ? pending.filter((_, i) => results[i]?.ErrorCode !== undefined) : []

@@ -1,13 +1,16 @@
-import { type KinesisClient, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis'
+import type { KinesisClient, Shard } from '@aws-sdk/client-kinesis'
 import { DecodeError, messageOf } from '../../errors.js'
 import { createLogger, type Logger } from '../../logging.js'
 import { Availability } from '../../runtime/availability.js'
 import type { InputStatus, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
 import { SplitWatermarks } from '../../time/split-watermarks.js'
+import { optionalDependency } from '../../util/optional-dependency.js'
 import type { KinesisRecord } from './options.js'
 import { type FetchedRecord, ShardFetcher, type ShardPosition } from './shard-fetcher.js'
 import { type FinishedShards, listShards, parentsOf, shardOwner } from './shard-lineage.js'
 import type { KinesisShardSplit, KinesisSource, KinesisSourceSettings } from './source.js'
+
+const kinesis = await optionalDependency<typeof import('@aws-sdk/client-kinesis')>('@aws-sdk/client-kinesis')
 
 /** A shard this reader owns and reads now. */
 class ActiveShard {
@@ -183,7 +186,10 @@ export class KinesisSourceReader<T> implements SourceReader<T, KinesisShardSplit
     if (this.discovering || this.closed) return
     this.discovering = true
     try {
-      const shards = await listShards((input) => this.client.send(new ListShardsCommand(input)), this.settings.stream)
+      const shards = await listShards(
+        (input) => this.client.send(new (kinesis.get('kinesisSource').ListShardsCommand)(input)),
+        this.settings.stream,
+      )
       this.listed = new Set(shards.map((s) => s.ShardId!))
       for (const shard of shards) {
         const id = shard.ShardId!

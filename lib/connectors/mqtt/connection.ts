@@ -1,8 +1,12 @@
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import type { IClientOptions, MqttClient } from 'mqtt'
 import { backoffDelay } from '../../actors/backoff.js'
 import { ConnectorError, messageOf } from '../../errors.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
+import { optionalDependency } from '../../util/optional-dependency.js'
 import type { MqttConnectionSettings } from './options.js'
+
+/** mqtt.js, an optional peer dependency: the source and sink check for it when they are built. */
+export const mqtt = await optionalDependency<typeof import('mqtt')>('mqtt')
 
 /**
  * One mqtt.js client with the connector's reconnection rule: mqtt.js's own fixed-period reconnection
@@ -38,7 +42,7 @@ export class MqttConnection {
     prepare?: (client: MqttClient) => void,
   ) {
     const { protocolVersion, username, password, keepaliveSeconds, retry, options } = settings
-    this.client = mqtt.connect(settings.url, {
+    this.client = mqtt.get(owner).connect(settings.url, {
       ...options,
       ...clientOptions,
       protocolVersion,

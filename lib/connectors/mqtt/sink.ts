@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { ConnectorError, messageOf } from '../../errors.js'
 import type { Sink, SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
-import { MqttConnection } from './connection.js'
+import { MqttConnection, mqtt } from './connection.js'
 import { type MqttSinkOptions, type MqttSinkSettings, validateSinkOptions } from './options.js'
 
 /**
@@ -30,6 +30,7 @@ export class MqttSink<T> implements Sink<T> {
 
   constructor(options: MqttSinkOptions<T>) {
     this.settings = validateSinkOptions(options)
+    mqtt.check('mqttSink')
     this.guarantee = this.settings.qos === 0 ? 'at-most-once' : 'at-least-once'
   }
 

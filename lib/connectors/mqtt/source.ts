@@ -2,7 +2,7 @@ import type { IPublishPacket, MqttClient } from 'mqtt'
 import { ConnectorError } from '../../errors.js'
 import { Availability } from '../../runtime/availability.js'
 import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
-import { MqttConnection } from './connection.js'
+import { MqttConnection, mqtt } from './connection.js'
 import { type AckPacket, DeferredAcks } from './deferred-acks.js'
 import { type MqttSourceOptions, type MqttSourceSettings, type QoS, validateSourceOptions } from './options.js'
 import { Fifo } from '../common/fifo.js'
@@ -54,6 +54,7 @@ export class MqttSource implements Source<MqttMessage, never> {
 
   constructor(options: MqttSourceOptions) {
     this.settings = validateSourceOptions(options)
+    mqtt.check('mqttSource')
   }
 
   /**

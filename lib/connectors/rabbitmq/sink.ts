@@ -1,11 +1,14 @@
-import { type ChannelModel, type ConfirmChannel, type Message, type Options, connect } from 'amqplib'
+import type { ChannelModel, ConfirmChannel, Message, Options } from 'amqplib'
 import { ConnectorError } from '../../errors.js'
 import type { Sink, SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
+import { optionalDependency } from '../../util/optional-dependency.js'
 import { ConfirmWindow } from '../common/confirm-window.js'
 import { type RabbitMQPublish, type RabbitMQSinkOptions, type SinkSettings, sinkSettings } from './options.js'
 import { ReconnectLoop } from '../common/reconnect.js'
 import { closeQuietly, isNotFound } from './session.js'
+
+const amqplib = await optionalDependency<typeof import('amqplib')>('amqplib')
 
 /** The header that carries why a returned message was dead-lettered. */
 export const UNROUTABLE_HEADER = 'x-sluice-unroutable'
@@ -39,6 +42,7 @@ export class RabbitMQSink<T> implements Sink<T> {
 
   constructor(options: RabbitMQSinkOptions<T>) {
     this.settings = sinkSettings(options)
+    amqplib.check('rabbitmqSink')
   }
 
   /**
@@ -174,7 +178,7 @@ export class RabbitMQSinkWriter<T> implements SinkWriter<T> {
 
   private async open(): Promise<PublishSession> {
     const { settings } = this
-    const model = await connect(settings.url, {
+    const model = await amqplib.get('rabbitmqSink').connect(settings.url, {
       timeout: settings.retry.connectTimeoutMs,
       noDelay: true,
       clientProperties: { connection_name: settings.connectionName },

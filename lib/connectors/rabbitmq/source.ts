@@ -1,13 +1,16 @@
-import { type Channel, type ChannelModel, type ConsumeMessage, type Message, connect } from 'amqplib'
+import type { Channel, ChannelModel, ConsumeMessage, Message } from 'amqplib'
 import { ConnectorError } from '../../errors.js'
 import { Availability } from '../../runtime/availability.js'
 import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
+import { optionalDependency } from '../../util/optional-dependency.js'
 import { type AckStateV1, CheckpointAcks } from '../common/checkpoint-acks.js'
 import { Fifo } from '../common/fifo.js'
 import { type RabbitMQSourceOptions, type SourceSettings, sourceSettings } from './options.js'
 import { ReconnectLoop } from '../common/reconnect.js'
 import { closeQuietly, isNotFound } from './session.js'
+
+const amqplib = await optionalDependency<typeof import('amqplib')>('amqplib')
 
 /** A message as amqplib delivers it: `content` (a Buffer), `fields` (deliveryTag, redelivered, routingKey …) and `properties`. */
 export type RabbitMQMessage = ConsumeMessage
@@ -50,6 +53,7 @@ export class RabbitMQSource implements Source<RabbitMQMessage, AckStateV1> {
 
   constructor(options: RabbitMQSourceOptions) {
     this.settings = sourceSettings(options)
+    amqplib.check('rabbitmqSource')
     this.maxParallelism = this.settings.guarantee === 'exactly-once' ? 1 : undefined
     this.commitsOnCheckpoint = this.settings.guarantee !== 'at-most-once'
   }
@@ -247,7 +251,7 @@ export class RabbitMQReader implements SourceReader<RabbitMQMessage, AckStateV1>
 
   private async open(): Promise<Session> {
     const { settings } = this
-    const model = await connect(settings.url, {
+    const model = await amqplib.get('rabbitmqSource').connect(settings.url, {
       timeout: settings.retry.connectTimeoutMs,
       noDelay: true,
       clientProperties: { connection_name: settings.connectionName },

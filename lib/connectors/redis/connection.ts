@@ -1,8 +1,12 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis'
+import type { Cluster, Redis, RedisOptions } from 'ioredis'
 import { backoffDelay } from '../../actors/backoff.js'
 import { ConnectorError, messageOf } from '../../errors.js'
+import { optionalDependency } from '../../util/optional-dependency.js'
 import type { RetrySettings } from '../common/reconnect.js'
 import type { RedisConnection } from './options.js'
+
+/** ioredis, an optional peer dependency: the source and sink check for it when they are built. */
+export const ioredis = await optionalDependency<typeof import('ioredis')>('ioredis')
 
 /** An ioredis client of any configuration: one server, a cluster, or a sentinel-found master. */
 export type RedisClient = Redis | Cluster
@@ -125,6 +129,7 @@ function createClient(
   common: RedisOptions,
   retryStrategy: (times: number) => number | null,
 ): RedisClient {
+  const { Cluster, Redis } = ioredis.get('redis connector')
   if (typeof connection === 'string') return new Redis(connection, common)
   switch (connection.mode) {
     case undefined:

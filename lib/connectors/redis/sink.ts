@@ -1,8 +1,7 @@
-import { Cluster } from 'ioredis'
 import { ConfigError, ConnectorError, messageOf } from '../../errors.js'
 import type { Sink, SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
-import { RedisLink } from './connection.js'
+import { ioredis, RedisLink } from './connection.js'
 import { type CommandLine, type RedisMapper, commandLine, validateMapper } from './mapper.js'
 import { type RedisSinkOptions, type RedisSinkSettings, validateSinkOptions } from './options.js'
 
@@ -38,6 +37,7 @@ export class RedisSink<T> implements Sink<T> {
       throw new ConfigError('redisSink options', options, 'an options object with a mapper')
     this.mapper = validateMapper('redisSink.mapper', options.mapper)
     this.settings = validateSinkOptions(options as RedisSinkOptions<unknown>)
+    ioredis.check('redisSink')
   }
 
   /**
@@ -80,7 +80,7 @@ export class RedisSinkWriter<T> implements SinkWriter<T> {
     private readonly processingTime: ProcessingTimeService,
   ) {
     this.link = new RedisLink(sink.settings.connection, sink.settings.retry, 'redisSink')
-    this.cluster = this.link.client instanceof Cluster
+    this.cluster = this.link.client instanceof ioredis.get('redisSink').Cluster
     this.link.onFailure((error) => this.fail(error))
   }
 

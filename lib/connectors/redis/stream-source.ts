@@ -1,5 +1,6 @@
 import { ConfigError } from '../../errors.js'
 import type { Source, SourceReaderContext } from '../../runtime/source.js'
+import { ioredis } from './connection.js'
 import { type RedisStreamSettings, type RedisStreamSourceOptions, validateStreamOptions } from './options.js'
 import { RedisStreamReader } from './stream-reader.js'
 
@@ -55,6 +56,7 @@ export class RedisStreamSource implements Source<RedisStreamEntry, RedisStreamSp
 
   constructor(options: RedisStreamSourceOptions) {
     this.settings = validateStreamOptions(options)
+    ioredis.check('redisStreamSource')
     this.bounded = this.settings.bounded
   }
 
