@@ -10,7 +10,8 @@ import { waitFor } from '../../support/wait-for.js'
 /**
  * GroupMembership's recovery when kafkajs gives up on the group (a CRASH it will not restart), with a
  * scripted stand-in for the kafkajs consumer: each `run()` either joins with the next assignment or
- * crashes with INVALID_REQUEST, as librdkafka's mock coordinator makes a late SyncGroup do.
+ * crashes with INVALID_REQUEST (librdkafka's mock coordinator answered a late SyncGroup so; a scripted
+ * consumer shows the recovery without a broker).
  */
 const Membership = suite('kafka group membership')
 

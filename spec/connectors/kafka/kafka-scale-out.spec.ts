@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { type KafkaMock, startKafkaMock } from '../../support/kafka-mock.js'
+import { type KafkaServer, startKafka } from '../../support/kafka-server.js'
 import { tempDir } from '../../support/temp-dir.js'
 import { waitFor } from '../../support/wait-for.js'
 import { ascending, produce, range } from './support.js'
@@ -11,20 +11,18 @@ import { ascending, produce, range } from './support.js'
 /**
  * Scale-out past one process: two processes run the same job; their Kafka sources join one consumer
  * group, which splits the topic's partitions over the subtasks of both (each process keeps its own
- * checkpoints). Against librdkafka's mock cluster, whose group coordinator rebalances as Kafka's does
- * (it waits about 3 s for members to join, and 1 s less than the session timeout for a rebalance). Its
- * coordinator answers INVALID_REQUEST to a SyncGroup that arrives after the leader's, so members often
- * lose their first membership and rejoin (GroupMembership's backoff): the split can take a few rounds.
+ * checkpoints). Against Apache Kafka (one KRaft node, no initial rebalance delay): a member joining
+ * later makes the coordinator rebalance, and partitions move from the first process to the second.
  */
 const ScaleOut = suite('kafka scale-out')
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
-let mock: KafkaMock
+let kafka: KafkaServer
 
 ScaleOut.before(async () => {
-  mock = await startKafkaMock({ brokers: 2, topics: { spread: 6 } })
+  kafka = await startKafka({ topics: { spread: 6 } })
 })
 ScaleOut.after(async () => {
-  await mock.stop()
+  await kafka.stop()
 })
 
 interface Member {
@@ -40,7 +38,7 @@ function startMember(output: string): Member {
       '--import',
       'tsx',
       'spec/connectors/kafka/group-member-job.ts',
-      mock.brokers.join(','),
+      kafka.brokers.join(','),
       'spread',
       'spreaders',
       output,
@@ -103,7 +101,7 @@ ScaleOut('two processes in one consumer group split the partitions and together 
       },
     )
     await produce(
-      mock.brokers,
+      kafka.brokers,
       'spread',
       range(3_000).map((i) => ({ value: String(i), partition: i % 6 })),
     )

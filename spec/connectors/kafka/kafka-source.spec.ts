@@ -6,26 +6,26 @@ import { ConfigError, DecodeError } from '../../../lib/errors.js'
 import type { Sink } from '../../../lib/runtime/sink.js'
 import { DEAD_LETTERS, decode, map, StreamEnvironment, WatermarkStrategy } from '../../../lib/index.js'
 import { finishedLines } from '../filesystem/support.js'
-import { type KafkaMock, startKafkaMock } from '../../support/kafka-mock.js'
+import { type KafkaServer, startKafka } from '../../support/kafka-server.js'
 import { tempDir } from '../../support/temp-dir.js'
 import { waitFor } from '../../support/wait-for.js'
 import { ascending, busy, client, produce, range, readerContext } from './support.js'
 
 /**
- * The Kafka source against librdkafka's mock cluster (2 brokers): partitions split over subtasks,
- * offsets in the checkpoint across a failure, start positions, discovery of new topics, backpressure
- * and offset commits. See docs/connectors/kafka.md for what the mock verifies and what it cannot.
+ * The Kafka source against Apache Kafka (one KRaft node, spec/support/kafka-server.ts): partitions split
+ * over subtasks, offsets in the checkpoint across a failure, start positions (by timestamp too),
+ * discovery of new topics and of partitions added to a topic, backpressure and offset commits.
  */
 const Source = suite('kafka source')
-let mock: KafkaMock
+let kafka: KafkaServer
 let brokers: string[]
 
 Source.before(async () => {
-  mock = await startKafkaMock({ brokers: 2 })
-  brokers = mock.brokers
+  kafka = await startKafka()
+  brokers = kafka.brokers
 })
 Source.after(async () => {
-  await mock.stop()
+  await kafka.stop()
 })
 
 type StringRecord = KafkaRecord<string | null, string | null, string>
@@ -40,7 +40,7 @@ function collect<T>(f: (value: T) => unknown): Sink<T> {
 }
 
 Source('reads every partition once, split over the subtasks, with key, headers and the record timestamp', async () => {
-  await mock.createTopic('split', 5)
+  await kafka.createTopic('split', 5)
   const t0 = Date.now() - 60_000
   await produce(
     brokers,
@@ -72,7 +72,7 @@ Source('reads every partition once, split over the subtasks, with key, headers a
 Source(
   'a failure mid-stream restores the checkpointed offsets: the exactly-once file sink holds the input exactly',
   async () => {
-    await mock.createTopic('restore', 4)
+    await kafka.createTopic('restore', 4)
     await produce(
       brokers,
       'restore',
@@ -140,11 +140,12 @@ Source(
 Source(
   'start positions: earliest, latest, specific offsets with fallback, committed with fallback, timestamp',
   async () => {
-    await mock.createTopic('starts', 2)
+    await kafka.createTopic('starts', 2)
+    const t0 = Date.now() - 3_600_000
     await produce(
       brokers,
       'starts',
-      range(20).map((i) => ({ value: String(i), partition: i % 2 })),
+      range(20).map((i) => ({ value: String(i), partition: i % 2, timestamp: String(t0 + i * 1000) })),
     )
     const read = async (options: Parameters<typeof kafkaSource<StringRecord>>[0]): Promise<number[]> => {
       const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
@@ -169,11 +170,7 @@ Source(
     // The group committed offset 8 on partition 1 (values 17, 19 remain); partition 0 has none: earliest.
     const admin = client(brokers).admin()
     await admin.connect()
-    const { commitGroupOffsets, createCluster } = await import('../../../lib/connectors/kafka/kafka-internals.js')
-    const cluster = createCluster(client(brokers))
-    await cluster.connect()
-    await commitGroupOffsets(cluster, 'starts-group', [{ topic: 'starts', partition: 1, offset: 8 }])
-    await cluster.disconnect()
+    await admin.setOffsets({ groupId: 'starts-group', topic: 'starts', partitions: [{ partition: 1, offset: '8' }] })
     await admin.disconnect()
     assert.equal(
       await read({
@@ -183,14 +180,16 @@ Source(
       }),
       [0, 2, 4, 6, 8, 10, 12, 14, 16, 17, 18, 19],
     )
-    // The mock answers ListOffsets-by-timestamp with the end offset, whatever the timestamp: this checks
-    // the request flow (a timestamp in the future gives nothing) — real-broker semantics are Kafka's.
+    // ListOffsets by time: each partition from its first record at or after the timestamp (value i was
+    // written at t0 + i s); none that new: from the end.
+    assert.equal(await read({ startFrom: StartPositions.timestamp(t0 + 14_500) }), [15, 16, 17, 18, 19])
+    assert.equal(await read({ startFrom: StartPositions.timestamp(t0 + 19_000) }), [19])
     assert.equal(await read({ startFrom: StartPositions.timestamp(Date.now() + 3_600_000) }), [])
   },
 )
 
 Source('a topic that matches the pattern and is created while the job runs is read from its first record', async () => {
-  await mock.createTopic('disc-a', 2)
+  await kafka.createTopic('disc-a', 2)
   await produce(
     brokers,
     'disc-a',
@@ -216,7 +215,7 @@ Source('a topic that matches the pattern and is created while the job runs is re
   await produce(brokers, 'disc-a', [{ value: 'a-live', partition: 0 }])
   await waitFor(() => seen.has('a-live'), { timeoutMs: 10_000, description: 'a record written after the start' })
   // Written before the reader found the topic: 'startFrom: latest' applies only to the first assignment.
-  await mock.createTopic('disc-b', 3)
+  await kafka.createTopic('disc-b', 3)
   await produce(
     brokers,
     'disc-b',
@@ -236,9 +235,6 @@ Source('a topic that matches the pattern and is created while the job runs is re
 Source(
   'partitions that appear while the job runs are read from their first record (a listed topic created later)',
   async () => {
-    // librdkafka's mock cannot add partitions to an existing topic (no CreatePartitions): the partitions
-    // appear here by creating the listed topic; discovery treats both the same way (new partitions start
-    // at their earliest offset).
     const seen = new Set<string>()
     const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
     env
@@ -255,7 +251,7 @@ Source(
       .sinkTo(collect((r: StringRecord) => seen.add(`${r.topic}/${r.partition}/${r.value}`)))
     const job = env.executeAsync()
     await job.running
-    await mock.createTopic('grow-b', 3)
+    await kafka.createTopic('grow-b', 3)
     await produce(
       brokers,
       'grow-b',
@@ -275,8 +271,47 @@ Source(
   },
 )
 
+Source('partitions added to an existing topic are found by discovery and read from their first record', async () => {
+  await kafka.createTopic('widen', 2)
+  await produce(
+    brokers,
+    'widen',
+    range(4).map((i) => ({ value: `old${i}`, partition: i % 2 })),
+  )
+  const seen = new Set<string>()
+  const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
+  env
+    .fromSource(
+      kafkaSource<StringRecord>({
+        brokers,
+        topics: 'widen',
+        deserializer: 'string',
+        partitionDiscoveryIntervalMs: 50,
+        fetchMaxWaitMs: 20,
+      }),
+      { uid: 'k' },
+    )
+    .sinkTo(collect((r: StringRecord) => seen.add(`${r.partition}/${r.value}`)))
+  const job = env.executeAsync()
+  await job.running
+  await waitFor(() => seen.size === 4, { timeoutMs: 10_000, description: 'the records of the first two partitions' })
+  await kafka.addPartitions('widen', 5)
+  // Written before discovery can have seen the new partitions: read from their first record, none missed.
+  await produce(
+    brokers,
+    'widen',
+    range(3).map((i) => ({ value: `new${i}`, partition: 2 + i })),
+  )
+  await waitFor(() => seen.size === 7, {
+    timeoutMs: 15_000,
+    description: `the records of the three added partitions (have ${[...seen].join(', ')})`,
+  })
+  await job.cancel()
+  assert.equal([...seen].sort(), ['0/old0', '0/old2', '1/old1', '1/old3', '2/new0', '3/new1', '4/new2'])
+})
+
 Source('fetching pauses while the buffer is full and resumes as the job takes records', async () => {
-  await mock.createTopic('pause', 2)
+  await kafka.createTopic('pause', 2)
   await produce(
     brokers,
     'pause',
@@ -318,7 +353,7 @@ Source('fetching pauses while the buffer is full and resumes as the job takes re
 Source(
   'per-partition watermarks: the minimum over the partitions, and an idle partition stops holding it back',
   async () => {
-    await mock.createTopic('marks', 2)
+    await kafka.createTopic('marks', 2)
     // Partition 0 lags: its timestamps are far behind partition 1's.
     await produce(brokers, 'marks', [
       ...range(5).map((i) => ({ value: `p0-${i}`, partition: 0, timestamp: String(1_000 + i) })),
@@ -371,7 +406,7 @@ Source(
 )
 
 Source('offsets are committed to the group when a checkpoint completes, and a new job starts from them', async () => {
-  await mock.createTopic('commits', 2)
+  await kafka.createTopic('commits', 2)
   await produce(
     brokers,
     'commits',
@@ -435,7 +470,7 @@ Source('offsets are committed to the group when a checkpoint completes, and a ne
 Source(
   'undecodable payloads: raw records decoded downstream go to the dead-letter output; a throwing deserializer fails naming the record',
   async () => {
-    await mock.createTopic('decode', 1)
+    await kafka.createTopic('decode', 1)
     await produce(brokers, 'decode', [{ value: '{"n":1}' }, { value: 'not json' }, { value: '{"n":3}' }])
     const env = StreamEnvironment.create({ logLevel: 'silent' })
     const decoded = env

@@ -1,5 +1,5 @@
 import { Kafka, logLevel, type Message } from 'kafkajs'
-import { createCluster } from '../../../lib/connectors/kafka/kafka-internals.js'
+import { createCluster, toBatch } from '../../../lib/connectors/kafka/kafka-internals.js'
 import type { SourceReaderContext } from '../../../lib/runtime/source.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 
@@ -32,12 +32,20 @@ export interface LoggedRecord {
 }
 
 /**
- * Every record in `topic`, read straight from the log (isolation read_uncommitted, control records
- * skipped): the mock broker keeps no transaction markers, so tests attribute records to transactions
- * by the producer id of their batch.
+ * Every record in `topic`, read straight from the log, control records skipped. `read_committed` (as an
+ * exactly-once consumer reads) leaves out the records of aborted and still open transactions;
+ * `read_uncommitted` (default) returns them too.
+ *
+ * @example
+ * const values = (await readLog(brokers, 'out', 'read_committed')).map((r) => r.value)
  */
-export async function readLog(brokers: string[], topic: string): Promise<LoggedRecord[]> {
-  const cluster = createCluster(client(brokers), { isolationLevel: 0 })
+export async function readLog(
+  brokers: string[],
+  topic: string,
+  isolation: 'read_committed' | 'read_uncommitted' = 'read_uncommitted',
+): Promise<LoggedRecord[]> {
+  const isolationLevel = isolation === 'read_committed' ? 1 : 0
+  const cluster = createCluster(client(brokers), { isolationLevel })
   await cluster.connect()
   try {
     await cluster.addMultipleTargetTopics([topic])
@@ -53,15 +61,18 @@ export async function readLog(brokers: string[], topic: string): Promise<LoggedR
       while (offset < Number(high)) {
         const { responses } = await broker.fetch({
           replicaId: -1,
-          isolationLevel: 0,
+          isolationLevel,
           maxWaitTime: 10,
           minBytes: 1,
           maxBytes: 4 << 20,
           topics: [{ topic, partitions: [{ partition, fetchOffset: String(offset), maxBytes: 4 << 20 }] }],
         })
-        const messages = responses[0]?.partitions[0]?.messages ?? []
-        if (messages.length === 0) break
-        for (const m of messages as Array<{
+        const data = responses[0]?.partitions[0]
+        if (data === undefined || data.messages.length === 0) break
+        // kafkajs's Batch drops control records and, read_committed, those of aborted transactions.
+        const batch = toBatch(topic, String(offset), data)
+        const last = Number(data.messages[data.messages.length - 1]!.offset)
+        for (const m of batch.messages as unknown as Array<{
           offset: string
           key: Buffer | null
           value: Buffer | null
@@ -71,8 +82,6 @@ export async function readLog(brokers: string[], topic: string): Promise<LoggedR
           batchContext: { producerId: string }
         }>) {
           if (Number(m.offset) < offset) continue
-          offset = Number(m.offset) + 1
-          if (m.isControlRecord) continue
           const headers: Record<string, string> = {}
           for (const [k, v] of Object.entries(m.headers ?? {})) headers[k] = String(v)
           result.push({
@@ -85,6 +94,7 @@ export async function readLog(brokers: string[], topic: string): Promise<LoggedR
             producerId: m.batchContext.producerId,
           })
         }
+        offset = Math.max(offset, last + 1)
       }
     }
     return result

@@ -1,0 +1,177 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { KafkaTransactionalSink, type KafkaTransactionEvent } from '../../../lib/connectors/kafka/index.js'
+import { createCluster } from '../../../lib/connectors/kafka/kafka-internals.js'
+import { systemProcessingTime } from '../../../lib/time/processing-time.js'
+import { checkCounts } from '../../support/fault-checks.js'
+import { describePlan, FaultLog, planFromSeed, seedsFromEnv } from '../../support/fault-injection.js'
+import { runSchedule } from '../../support/fault-jobs.js'
+import { type KafkaServer, startKafka } from '../../support/kafka-server.js'
+import { waitFor } from '../../support/wait-for.js'
+import { client, readLog } from './support.js'
+
+/**
+ * The exactly-once sink against Apache Kafka, where the mock could not show it: seeded fault schedules
+ * whose output a read_committed consumer sees exactly once; the old run's open transaction fenced and
+ * aborted by a restored writer (epoch bumped, the zombie cannot commit); and a pre-committed
+ * transaction the broker aborted on its timeout reported as ERR_TRANSACTION_LOST. The broker caps
+ * transaction timeouts at 10 s (`transaction.max.timeout.ms`) and aborts timed-out ones within 1 s.
+ *
+ * Replay one schedule: SEED=3 node --import tsx node_modules/uvu/bin.js spec/connectors/kafka 'kafka-exactly-once'
+ */
+const ExactlyOnce = suite('kafka exactly-once')
+const SPEC = 'spec/connectors/kafka/kafka-exactly-once.spec.ts'
+const TIMEOUT_MS = 10_000
+let kafka: KafkaServer
+
+ExactlyOnce.before(async () => {
+  kafka = await startKafka({ properties: { 'transaction.max.timeout.ms': String(TIMEOUT_MS) } })
+})
+ExactlyOnce.after(async () => {
+  await kafka.stop()
+})
+
+const context = (subtask = 0, parallelism = 1) => ({ subtask, parallelism, processingTime: systemProcessingTime })
+
+/** Waits until no transaction is open on `topic`'s partition 0: its last stable offset reached its end. */
+async function settled(topic: string): Promise<void> {
+  // ListOffsets 'latest' answers the last stable offset read_committed, the log's end read_uncommitted.
+  const clusters = [1, 0].map((isolationLevel) => createCluster(client(kafka.brokers), { isolationLevel }))
+  type Offsets = { fetchTopicsOffset(q: unknown[]): Promise<Array<{ partitions: Array<{ offset: string }> }>> }
+  const end = async (cluster: (typeof clusters)[number]): Promise<number> => {
+    const [answer] = await (cluster as unknown as Offsets).fetchTopicsOffset([
+      { topic, partitions: [{ partition: 0 }], fromBeginning: false },
+    ])
+    return Number(answer!.partitions[0]!.offset)
+  }
+  try {
+    for (const cluster of clusters) {
+      await cluster.connect()
+      await cluster.addMultipleTargetTopics([topic])
+    }
+    const deadline = performance.now() + 3 * TIMEOUT_MS
+    for (;;) {
+      const [stable, all] = await Promise.all(clusters.map(end))
+      if (stable === all) return
+      if (performance.now() > deadline) throw new Error(`${topic}: a transaction still open (${stable} < ${all})`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  } finally {
+    for (const cluster of clusters) await cluster.disconnect()
+  }
+}
+
+for (const seed of seedsFromEnv(3, 1)) {
+  const plan = planFromSeed(seed, {
+    kinds: ['throw-in-function', 'snapshot-fails', 'storage-write-fails'],
+    modes: ['exactly-once'],
+    records: [1_500, 3_000],
+  })
+  ExactlyOnce(`seed ${seed}: a read_committed consumer sees the keyed count exactly once`, async () => {
+    const topic = `eo-seed-${seed}`
+    await kafka.createTopic(topic, 3)
+    const log = new FaultLog(plan)
+    const sink = new KafkaTransactionalSink<string>({
+      brokers: kafka.brokers,
+      topic,
+      transactionalIdPrefix: topic,
+      transactionTimeoutMs: TIMEOUT_MS,
+      maxRestartMs: 1_000,
+      batchSize: 50,
+    })
+    await runSchedule(plan, log, { sink, timeoutMs: 90_000 })
+    const committed = (await readLog(kafka.brokers, topic, 'read_committed')).map((r) => r.value ?? '')
+    const check = checkCounts(committed, plan.records, plan.keys, 'exactly-once')
+    assert.equal(check.problems, [], describePlan(plan, SPEC))
+  })
+}
+
+ExactlyOnce(
+  'fencing: a restored writer aborts the open transaction of the old run by bumping its epoch; the zombie cannot commit it',
+  async () => {
+    await kafka.createTopic('eo-fence', 1)
+    const events: KafkaTransactionEvent[] = []
+    const sink = new KafkaTransactionalSink<string>({
+      brokers: kafka.brokers,
+      topic: 'eo-fence',
+      transactionalIdPrefix: 'fence',
+      transactionTimeoutMs: TIMEOUT_MS,
+      transactionListener: (e) => events.push(e),
+    })
+    // The old run: checkpoint 1 completes (a, b committed), then c and d go into fence-0-2, which is open
+    // when the run "dies" — its writer lives on as a zombie.
+    const zombie = sink.createWriter(context())
+    zombie.write('a', undefined)
+    zombie.write('b', undefined)
+    const state = await zombie.snapshotState!(1)
+    await zombie.notifyCheckpointComplete!(1)
+    zombie.write('c', undefined)
+    zombie.write('d', undefined)
+    await waitFor(() => events.some((e) => e.type === 'committed'), {
+      timeoutMs: 10_000,
+      description: 'checkpoint 1 committed',
+    })
+    // The new run restores checkpoint 1: before it opens a transaction, it initialises fence-0-2.
+    const restored = sink.createWriter(context(), state)
+    await restored.ready?.()
+    const fenced = events.find((e) => e.type === 'lingering-aborted' && e.transactionalId === 'fence-0-2')
+    assert.ok(fenced, `fence-0-2 was initialised by the restored writer: ${JSON.stringify(events)}`)
+    restored.write('e', undefined)
+    await restored.snapshotState!(2)
+    await restored.notifyCheckpointComplete!(2)
+    // The zombie's pre-commit and commit are refused: its epoch is older than the coordinator's.
+    let zombieError: unknown
+    try {
+      await zombie.snapshotState!(2)
+      await zombie.notifyCheckpointComplete!(2)
+    } catch (error) {
+      zombieError = error
+    }
+    assert.ok(zombieError !== undefined, 'the zombie could not commit')
+    await Promise.resolve(zombie.close?.()).catch(() => undefined)
+    await restored.close?.()
+    await settled('eo-fence')
+    const committed = (await readLog(kafka.brokers, 'eo-fence', 'read_committed')).map((r) => r.value)
+    assert.equal(committed, ['a', 'b', 'e'], 'c and d of the fenced transaction are never seen')
+    const first = events.find((e) => e.type === 'committed' && e.transactionalId === 'fence-0-1')!
+    const newer = events.filter((e) => e.transactionalId === 'fence-0-2' && e.producerEpoch !== undefined)
+    assert.ok(
+      newer.every((e) => e.producerId !== first.producerId) && newer.length > 0,
+      'fence-0-2 has its own producer id',
+    )
+  },
+)
+
+ExactlyOnce(
+  'a pre-committed transaction the broker aborted on its timeout fails the restore with ERR_TRANSACTION_LOST',
+  async () => {
+    await kafka.createTopic('eo-lost', 1)
+    const sink = new KafkaTransactionalSink<string>({
+      brokers: kafka.brokers,
+      topic: 'eo-lost',
+      transactionalIdPrefix: 'lost',
+      transactionTimeoutMs: 1_500,
+      checkpointIntervalMs: 100,
+      maxRestartMs: 100,
+    })
+    const crashed = sink.createWriter(context())
+    crashed.write('x', undefined)
+    const state = await crashed.snapshotState!(1)
+    // The checkpoint completed but the process died before committing: the broker aborts the transaction
+    // once it is older than its timeout (the log's last stable offset then reaches its end).
+    await settled('eo-lost')
+    const restored = sink.createWriter(context(), state)
+    let lost: { code?: string } | undefined
+    try {
+      await restored.ready?.()
+    } catch (error) {
+      lost = error as { code?: string }
+    }
+    assert.is(lost?.code, 'ERR_TRANSACTION_LOST')
+    await Promise.resolve(restored.close?.()).catch(() => undefined)
+    await Promise.resolve(crashed.close?.()).catch(() => undefined)
+    assert.equal(await readLog(kafka.brokers, 'eo-lost', 'read_committed'), [], 'the aborted record is never seen')
+  },
+)
+
+ExactlyOnce.run()
