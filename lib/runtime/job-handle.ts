@@ -291,7 +291,7 @@ export class JobHandle {
         delayMs: decision.delayMs,
         error: cause,
       })
-      return Supervision.restart({ backoff: { minMs: decision.delayMs, maxMs: decision.delayMs } })
+      return Supervision.restart({ backoff: { initialDelayMs: decision.delayMs, maxDelayMs: decision.delayMs } })
     })
   }
 }

@@ -5,7 +5,7 @@ import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderConte
 import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { type AckStateV1, CheckpointAcks } from '../common/checkpoint-acks.js'
 import { Fifo } from '../common/fifo.js'
-import { ReconnectLoop } from '../common/reconnect.js'
+import { ReconnectLoop } from '../base/reconnect-loop.js'
 import { type ActiveMQSourceOptions, type ActiveMQSourceSettings, activemqSourceSettings } from './options.js'
 import { closeStomp, openStomp, receipted, type StompSession } from './stomp-session.js'
 

@@ -1,6 +1,6 @@
 import type { IClientOptions } from 'mqtt'
 import { ConfigError } from '../../errors.js'
-import { type ConnectionRetryOptions, type RetrySettings, retrySettings } from '../common/reconnect.js'
+import { type ConnectionRetryOptions, type RetrySettings, retrySettings } from '../base/reconnect-loop.js'
 import { validateOptionsObject } from '../socket/options.js'
 
 /** MQTT quality of service: at most once (0), at least once (1), exactly once (2) between client and broker. */

@@ -10,7 +10,7 @@ export type {
   RabbitMQSourceOptions,
   SourceGuarantee,
 } from './options.js'
-export type { ConnectionRetryOptions } from '../common/reconnect.js'
+export type { ConnectionRetryOptions } from '../base/reconnect-loop.js'
 export { RabbitMQSink, RabbitMQSinkWriter, UNROUTABLE_HEADER } from './sink.js'
 export { type RabbitMQMessage, RabbitMQReader, RabbitMQSource } from './source.js'
 

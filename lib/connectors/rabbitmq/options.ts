@@ -1,7 +1,7 @@
 import type { Options } from 'amqplib'
 import { ConfigError } from '../../errors.js'
 import type { SourceGuarantee } from '../common/checkpoint-acks.js'
-import { type ConnectionRetryOptions, type RetrySettings, retrySettings } from '../common/reconnect.js'
+import { type ConnectionRetryOptions, type RetrySettings, retrySettings } from '../base/reconnect-loop.js'
 
 export type { SourceGuarantee } from '../common/checkpoint-acks.js'
 

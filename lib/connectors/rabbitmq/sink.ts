@@ -4,7 +4,7 @@ import type { Sink, SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { ConfirmWindow } from '../common/confirm-window.js'
 import { type RabbitMQPublish, type RabbitMQSinkOptions, type SinkSettings, sinkSettings } from './options.js'
-import { ReconnectLoop } from '../common/reconnect.js'
+import { ReconnectLoop } from '../base/reconnect-loop.js'
 import { closeQuietly, isNotFound } from './session.js'
 
 /** The header that carries why a returned message was dead-lettered. */

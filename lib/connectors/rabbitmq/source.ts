@@ -6,7 +6,7 @@ import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { type AckStateV1, CheckpointAcks } from '../common/checkpoint-acks.js'
 import { Fifo } from '../common/fifo.js'
 import { type RabbitMQSourceOptions, type SourceSettings, sourceSettings } from './options.js'
-import { ReconnectLoop } from '../common/reconnect.js'
+import { ReconnectLoop } from '../base/reconnect-loop.js'
 import { closeQuietly, isNotFound } from './session.js'
 
 /** A message as amqplib delivers it: `content` (a Buffer), `fields` (deliveryTag, redelivered, routingKey …) and `properties`. */

@@ -1,7 +1,7 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis'
-import { backoffDelay } from '../../actors/backoff.js'
+import { backoffDelay } from '../../util/backoff.js'
 import { ConnectorError, messageOf } from '../../errors.js'
-import type { RetrySettings } from '../common/reconnect.js'
+import type { RetrySettings } from '../base/reconnect-loop.js'
 import type { RedisConnection } from './options.js'
 
 /** An ioredis client of any configuration: one server, a cluster, or a sentinel-found master. */
@@ -37,9 +37,7 @@ export class RedisLink {
   ) {
     const retryStrategy = (times: number): number | null => {
       this.retries = times
-      return times > retry.maxRetries
-        ? null
-        : backoffDelay(times - 1, { minMs: retry.retryDelayMs, maxMs: retry.maxRetryDelayMs })
+      return times > retry.maxRetries ? null : backoffDelay(times - 1, retry)
     }
     const common: RedisOptions = { maxRetriesPerRequest: null, connectTimeout: retry.connectTimeoutMs, retryStrategy }
     this.client = createClient(connection, common, retryStrategy)

@@ -1,6 +1,6 @@
 import type { ClusterOptions, RedisOptions } from 'ioredis'
 import { ConfigError } from '../../errors.js'
-import { type ConnectionRetryOptions, type RetrySettings, retrySettings } from '../common/reconnect.js'
+import { type ConnectionRetryOptions, type RetrySettings, retrySettings } from '../base/reconnect-loop.js'
 import { validateOptionsObject } from '../socket/options.js'
 import type { RedisMapper } from './mapper.js'
 

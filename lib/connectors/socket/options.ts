@@ -1,7 +1,7 @@
 import { ConfigError } from '../../errors.js'
-import { type ConnectionRetryOptions, type RetrySettings, retrySettings } from '../common/reconnect.js'
+import { type ConnectionRetryOptions, type RetrySettings, retrySettings } from '../base/reconnect-loop.js'
 
-export type { RetrySettings } from '../common/reconnect.js'
+export type { RetrySettings } from '../base/reconnect-loop.js'
 
 /** Reconnection settings shared by the socket source and sink (retryDelayMs defaults to 500 ms here). */
 export type SocketRetryOptions = ConnectionRetryOptions
@@ -51,7 +51,7 @@ export function validatePort(option: string, port: unknown): number {
  * Validates the retry options of `owner` ('socketTextStream', 'socketSink') and applies the defaults.
  *
  * @example
- * validateRetry('socketSink', { maxRetries: Infinity }) // { maxRetries: Infinity, retryDelayMs: 500, … }
+ * validateRetry("socketSink", { maxRetries: Infinity }) // { maxRetries: Infinity, initialDelayMs: 500, … }
  */
 export function validateRetry(owner: string, options: SocketRetryOptions): RetrySettings {
   return retrySettings(owner, options, 500)
