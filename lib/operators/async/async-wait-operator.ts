@@ -12,6 +12,7 @@ import { AsyncRequest } from './async-request.js'
 import { AsyncTimeoutError } from './async-timeout-error.js'
 import { type ElementQueue, OrderedQueue, type QueueEmitter, UnorderedQueue } from './element-queue.js'
 import { type InFlightInput, readInFlight, writeInFlight } from './in-flight-state.js'
+import { Deferred } from '../../util/deferred.js'
 import { retryDelayMs } from './retry-strategy.js'
 
 type Request<IN, OUT> = AsyncRequest<IN, OUT>
@@ -46,10 +47,8 @@ export class AsyncWaitOperator<IN, OUT> extends StreamOperator<IN, OUT> {
   private restored: InFlightInput[] = []
   private ending = false
   private stopped = false
-  private readyPromise: Promise<void> | undefined
-  private resolveReady: (() => void) | undefined
-  private endPromise: Promise<void> | undefined
-  private settleEnd: { resolve: () => void; reject: (error: unknown) => void } | undefined
+  private readiness: Deferred | undefined
+  private ended: Deferred | undefined
   private readonly emitter: QueueEmitter<Request<IN, OUT>> = {
     record: (request) => this.emit(request),
     watermark: (watermark) => this.output.emitWatermark(watermark),
@@ -93,19 +92,15 @@ export class AsyncWaitOperator<IN, OUT> extends StreamOperator<IN, OUT> {
   /** A promise while `capacity` records are held (after end of input: while any is), settled when fewer are. */
   override ready(): Promise<void> | undefined {
     if (this.stopped || !this.full()) return undefined
-    this.readyPromise ??= new Promise<void>((resolve) => {
-      this.resolveReady = resolve
-    })
-    return this.readyPromise
+    this.readiness ??= new Deferred()
+    return this.readiness.promise
   }
 
   override endInput(): void | Promise<void> {
     this.ending = true
     if (this.metrics.held === 0) return undefined
-    this.endPromise ??= new Promise<void>((resolve, reject) => {
-      this.settleEnd = { resolve, reject }
-    })
-    return this.endPromise
+    this.ended ??= new Deferred()
+    return this.ended.promise
   }
 
   override snapshotOperatorState(): OperatorStateEntries | undefined {
@@ -317,16 +312,11 @@ export class AsyncWaitOperator<IN, OUT> extends StreamOperator<IN, OUT> {
   }
 
   private settleReadiness(): void {
-    if (this.resolveReady !== undefined && !this.full()) {
-      const resolve = this.resolveReady
-      this.readyPromise = this.resolveReady = undefined
-      resolve()
+    if (this.readiness !== undefined && !this.full()) {
+      this.readiness.resolve()
+      this.readiness = undefined
     }
-    if (this.settleEnd !== undefined && this.metrics.held === 0) {
-      const { resolve } = this.settleEnd
-      this.settleEnd = undefined
-      resolve()
-    }
+    if (this.metrics.held === 0) this.ended?.resolve()
   }
 
   /** Gives up everything held: signals abort, timers stop, nothing more is emitted. */
@@ -344,9 +334,8 @@ export class AsyncWaitOperator<IN, OUT> extends StreamOperator<IN, OUT> {
     this.inbox = []
     const m = this.metrics
     m.inFlight = m.queued = m.held = 0
-    this.resolveReady?.()
-    this.readyPromise = this.resolveReady = undefined
-    this.settleEnd?.reject(reason)
-    this.settleEnd = undefined
+    this.readiness?.resolve()
+    this.readiness = undefined
+    this.ended?.reject(reason)
   }
 }
