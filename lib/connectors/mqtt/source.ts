@@ -5,7 +5,7 @@ import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderConte
 import { MqttConnection } from './connection.js'
 import { type AckPacket, DeferredAcks } from './deferred-acks.js'
 import { type MqttSourceOptions, type MqttSourceSettings, type QoS, validateSourceOptions } from './options.js'
-import { Fifo } from '../common/fifo.js'
+import { Fifo } from '../../util/fifo.js'
 
 /** One received message as the source emits it: decode `payload` downstream (`decode()`). */
 export interface MqttMessage {

@@ -13,6 +13,7 @@ import { AsyncTimeoutError } from './async-timeout-error.js'
 import { type ElementQueue, OrderedQueue, type QueueEmitter, UnorderedQueue } from './element-queue.js'
 import { type InFlightInput, readInFlight, writeInFlight } from './in-flight-state.js'
 import { Deferred } from '../../util/deferred.js'
+import { Fifo } from '../../util/fifo.js'
 import { retryDelayMs } from './retry-strategy.js'
 
 type Request<IN, OUT> = AsyncRequest<IN, OUT>
@@ -40,8 +41,7 @@ export class AsyncWaitOperator<IN, OUT> extends StreamOperator<IN, OUT> {
     return { ...this.metrics.snapshot() }
   }
   private readonly queue: ElementQueue<Request<IN, OUT>>
-  private waiting: (Request<IN, OUT> | undefined)[] = []
-  private waitingHead = 0
+  private readonly waiting = new Fifo<Request<IN, OUT>>()
   private inbox: Request<IN, OUT>[] = []
   private drainScheduled = false
   private restored: InFlightInput[] = []
@@ -293,15 +293,9 @@ export class AsyncWaitOperator<IN, OUT> extends StreamOperator<IN, OUT> {
 
   private startQueued(): void {
     const m = this.metrics
-    while (this.waitingHead < this.waiting.length && m.inFlight < this.options.capacity) {
-      const request = this.waiting[this.waitingHead]!
-      this.waiting[this.waitingHead++] = undefined
+    while (this.waiting.size > 0 && m.inFlight < this.options.capacity) {
       m.queued--
-      this.start(request)
-    }
-    if (this.waitingHead === this.waiting.length) {
-      this.waiting.length = 0
-      this.waitingHead = 0
+      this.start(this.waiting.shift()!)
     }
   }
 
@@ -329,8 +323,7 @@ export class AsyncWaitOperator<IN, OUT> extends StreamOperator<IN, OUT> {
       request.controller = undefined
     }
     this.queue.clear()
-    this.waiting = []
-    this.waitingHead = 0
+    this.waiting.clear()
     this.inbox = []
     const m = this.metrics
     m.inFlight = m.queued = m.held = 0
