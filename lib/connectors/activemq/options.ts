@@ -1,9 +1,9 @@
 import type { StompHeaders } from '@stomp/stompjs'
 import { ConfigError } from '../../errors.js'
-import type { SourceGuarantee } from '../common/checkpoint-acks.js'
+import type { SourceGuarantee } from '../base/checkpoint-acks.js'
 import { type ConnectionRetryOptions, type RetrySettings, retrySettings } from '../base/reconnect-loop.js'
 
-export type { SourceGuarantee } from '../common/checkpoint-acks.js'
+export type { SourceGuarantee } from '../base/checkpoint-acks.js'
 
 /** Where and how to connect over STOMP; shared by the ActiveMQ source and sink. */
 export interface ActiveMQConnectionOptions extends ConnectionRetryOptions {

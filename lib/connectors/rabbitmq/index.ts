@@ -2,7 +2,7 @@ import type { RabbitMQSinkOptions, RabbitMQSourceOptions } from './options.js'
 import { RabbitMQSink } from './sink.js'
 import { RabbitMQSource } from './source.js'
 
-export type { AckStateV1 } from '../common/checkpoint-acks.js'
+export type { AckStateV1 } from '../base/checkpoint-acks.js'
 export type {
   RabbitMQConnectionOptions,
   RabbitMQPublish,

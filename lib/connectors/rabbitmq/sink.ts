@@ -2,7 +2,7 @@ import { type ChannelModel, type ConfirmChannel, type Message, type Options, con
 import { ConnectorError } from '../../errors.js'
 import type { Sink, SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
-import { ConfirmWindow } from '../common/confirm-window.js'
+import { ConfirmWindow } from '../base/confirm-window.js'
 import { type RabbitMQPublish, type RabbitMQSinkOptions, type SinkSettings, sinkSettings } from './options.js'
 import { ReconnectLoop } from '../base/reconnect-loop.js'
 import { closeQuietly, isNotFound } from './session.js'
