@@ -58,6 +58,7 @@ export class ActiveMQSource implements Source<ActiveMQMessage, AckStateV1> {
   readonly bounded = false
   readonly maxParallelism: number | undefined
   readonly commitsOnCheckpoint: boolean
+  readonly acknowledgesOnCheckpoint: boolean
   readonly settings: ActiveMQSourceSettings
 
   constructor(options: ActiveMQSourceOptions) {
@@ -65,6 +66,7 @@ export class ActiveMQSource implements Source<ActiveMQMessage, AckStateV1> {
     const single = this.settings.guarantee === 'exactly-once' || this.settings.subscriptionName !== undefined
     this.maxParallelism = single ? 1 : undefined
     this.commitsOnCheckpoint = this.settings.guarantee !== 'at-most-once'
+    this.acknowledgesOnCheckpoint = this.commitsOnCheckpoint
   }
 
   /**

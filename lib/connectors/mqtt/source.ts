@@ -50,10 +50,12 @@ export class MqttSource implements Source<MqttMessage, never> {
   readonly bounded = false
   readonly maxParallelism = 1
   readonly commitsOnCheckpoint = true
+  readonly acknowledgesOnCheckpoint: boolean
   readonly settings: MqttSourceSettings
 
   constructor(options: MqttSourceOptions) {
     this.settings = validateSourceOptions(options)
+    this.acknowledgesOnCheckpoint = this.settings.qos > 0
   }
 
   /**

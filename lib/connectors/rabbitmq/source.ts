@@ -46,12 +46,14 @@ export class RabbitMQSource implements Source<RabbitMQMessage, AckStateV1> {
   readonly bounded = false
   readonly maxParallelism: number | undefined
   readonly commitsOnCheckpoint: boolean
+  readonly acknowledgesOnCheckpoint: boolean
   readonly settings: SourceSettings
 
   constructor(options: RabbitMQSourceOptions) {
     this.settings = sourceSettings(options)
     this.maxParallelism = this.settings.guarantee === 'exactly-once' ? 1 : undefined
     this.commitsOnCheckpoint = this.settings.guarantee !== 'at-most-once'
+    this.acknowledgesOnCheckpoint = this.commitsOnCheckpoint
   }
 
   /**
