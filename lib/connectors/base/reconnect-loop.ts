@@ -1,6 +1,6 @@
 import { ConfigError, ConnectorError, messageOf } from '../../errors.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
-import { BACKOFF_KEYS, type BackoffOptions, backoffDelay, validateBackoff } from '../../util/backoff.js'
+import { type BackoffOptions, backoffDelay, validateBackoff } from '../../util/backoff.js'
 import { readDeprecated } from '../../util/deprecated-options.js'
 
 /** The reconnection names of the release before, each with its replacement. */
@@ -34,13 +34,20 @@ export interface ConnectionRetryOptions extends Partial<BackoffOptions> {
   maxRetryDelayMs?: number
 }
 
-/** The keys of {@link ConnectionRetryOptions} (deprecated ones included), for `optionsObject`. */
-export const RETRY_OPTION_KEYS: readonly string[] = [
-  'maxRetries',
-  ...BACKOFF_KEYS,
-  'connectTimeoutMs',
-  ...Object.keys(DEPRECATED_RETRY_NAMES),
-]
+/**
+ * Every key of {@link ConnectionRetryOptions} (deprecated ones included): a connector's own table of
+ * known keys spreads it, so `optionsObject` accepts them.
+ */
+export const RETRY_OPTIONS: Readonly<Record<keyof ConnectionRetryOptions, true>> = {
+  maxRetries: true,
+  initialDelayMs: true,
+  maxDelayMs: true,
+  multiplier: true,
+  jitter: true,
+  connectTimeoutMs: true,
+  retryDelayMs: true,
+  maxRetryDelayMs: true,
+}
 
 /** Retry settings after validation, defaults applied. */
 export interface RetrySettings extends Required<BackoffOptions> {
