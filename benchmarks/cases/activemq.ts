@@ -18,7 +18,7 @@ import {
   ActiveMQSource,
 } from '../../lib/connectors/activemq/index.js'
 import { closeStomp, openStomp, type StompSession } from '../../lib/connectors/activemq/stomp-session.js'
-import { retrySettings } from '../../lib/connectors/common/reconnect.js'
+import { retrySettings } from '../../lib/connectors/base/reconnect-loop.js'
 import type { Sink } from '../../lib/runtime/sink.js'
 import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'
 

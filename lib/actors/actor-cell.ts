@@ -10,6 +10,7 @@ import { BoundedMailbox } from './mailbox.js'
 import { resolveSpawnOptions, type ResolvedSpawnOptions, type SpawnOptions } from './spawn-options.js'
 import { escalatedError, failedMessageReason, Supervisor } from './supervisor.js'
 import type { SystemServices } from './system-services.js'
+import { Deferred } from '../util/deferred.js'
 
 // running: has a behavior and handles messages. restarting: waiting for children and backoff, messages
 // queue up. terminating: children stopping and postStop running, messages refused. stopped: final.
@@ -48,7 +49,8 @@ export class ActorCell<M> implements ActorRef<M>, ChildActor, Guardian, Runnable
   readonly isRoot = false
   readonly self: ActorRef<unknown> = this
   readonly mailboxCapacity: number
-  readonly terminated: Promise<void>
+  private readonly termination = new Deferred()
+  readonly terminated = this.termination.promise
   private readonly mailbox: BoundedMailbox<M>
   private readonly supervisor: Supervisor
   private readonly children = new Children()
@@ -64,7 +66,6 @@ export class ActorCell<M> implements ActorRef<M>, ChildActor, Guardian, Runnable
   // Bumped on restart and stop, so a late settlement of an old behavior's promise is ignored.
   private incarnation = 0
   private backoff: CuttableDelay | undefined
-  private resolveTerminated!: () => void
 
   constructor(
     private readonly guardian: Guardian,
@@ -77,7 +78,6 @@ export class ActorCell<M> implements ActorRef<M>, ChildActor, Guardian, Runnable
     this.mailbox = new BoundedMailbox<M>(options.mailboxCapacity)
     this.mailboxCapacity = options.mailboxCapacity
     this.supervisor = new Supervisor(options.supervision, this.path)
-    this.terminated = new Promise((resolve) => (this.resolveTerminated = resolve))
     this.context = createActorContext<M>({
       self: this,
       path: this.path,
@@ -104,7 +104,7 @@ export class ActorCell<M> implements ActorRef<M>, ChildActor, Guardian, Runnable
       this.lifecycle = 'stopped'
       this.dropMailbox()
       void this.children.stopAll()
-      this.resolveTerminated()
+      this.termination.resolve()
       throw error
     }
   }
@@ -280,7 +280,7 @@ export class ActorCell<M> implements ActorRef<M>, ChildActor, Guardian, Runnable
     }
     this.lifecycle = 'stopped'
     this.guardian.childTerminated(this)
-    this.resolveTerminated()
+    this.termination.resolve()
   }
 
   private dropMailbox(): void {

@@ -1,6 +1,7 @@
 import { ActorError, ConfigError } from '../errors.js'
 import type { ActorRef } from './actor-ref.js'
 import type { SystemServices } from './system-services.js'
+import { Deferred } from '../util/deferred.js'
 
 /**
  * Implements `ActorRef#ask` for any target: a temporary reply ref resolves the promise on its first
@@ -44,8 +45,7 @@ class ReplyRef<R> implements ActorRef<R> {
   readonly mailboxCapacity = 1
   private settled = false
   private timer: NodeJS.Timeout | undefined
-  private terminatedPromise: Promise<void> | undefined
-  private resolveTerminated: (() => void) | undefined
+  private termination: Deferred | undefined
 
   constructor(
     readonly path: string,
@@ -65,8 +65,8 @@ class ReplyRef<R> implements ActorRef<R> {
   // Created on demand: almost no one awaits a reply ref's termination, and asks are frequent.
   get terminated(): Promise<void> {
     if (this.settled) return Promise.resolve()
-    this.terminatedPromise ??= new Promise((resolve) => (this.resolveTerminated = resolve))
-    return this.terminatedPromise
+    this.termination ??= new Deferred()
+    return this.termination.promise
   }
 
   tell(reply: R): boolean {
@@ -105,6 +105,6 @@ class ReplyRef<R> implements ActorRef<R> {
   private settle(): void {
     this.settled = true
     clearTimeout(this.timer)
-    this.resolveTerminated?.()
+    this.termination?.resolve()
   }
 }

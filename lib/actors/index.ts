@@ -2,7 +2,7 @@ export { ActorSystem, type ActorSystemOptions } from './actor-system.js'
 export type { ActorRef } from './actor-ref.js'
 export type { ActorContext, Behavior, BehaviorFactory } from './behavior.js'
 export { BoundedMailbox } from './mailbox.js'
-export { backoffDelay, validateBackoff, type BackoffOptions } from './backoff.js'
+export { backoffDelay, validateBackoff, type BackoffOptions } from '../util/backoff.js'
 export {
   Supervision,
   type DecideStrategy,

@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.js'
-import { validateBackoff, type BackoffOptions } from './backoff.js'
+import { type BackoffOptions, validateBackoff } from '../util/backoff.js'
+import { readDeprecated } from '../util/deprecated-options.js'
 
 /** Keep the actor and its state; the failing message becomes a dead letter ('resumed-failure'). */
 export interface ResumeStrategy {
@@ -39,9 +40,27 @@ export interface RestartOptions {
   readonly maxRestarts?: number
   /** Sliding window in which restarts are counted; default Infinity (all restarts count). */
   readonly withinMs?: number
-  /** Delay before each restart; attempt n is the number of restarts already in the window. Default none. */
-  readonly backoff?: BackoffOptions
+  /**
+   * Delay before each restart; attempt n is the number of restarts already in the window. Default none.
+   * The names `minMs`, `maxMs` and `factor` are deprecated (read as `initialDelayMs`, `maxDelayMs`,
+   * `multiplier`, with a warning) and go in the next release.
+   */
+  readonly backoff?: BackoffOptions | DeprecatedBackoffOptions
 }
+
+/** @deprecated The backoff names of the release before; use {@link BackoffOptions}. */
+export interface DeprecatedBackoffOptions {
+  /** @deprecated use `initialDelayMs` */
+  readonly minMs: number
+  /** @deprecated use `maxDelayMs` */
+  readonly maxMs: number
+  /** @deprecated use `multiplier` */
+  readonly factor?: number
+  readonly jitter?: number
+}
+
+/** The backoff names of the release before, each with its replacement. */
+const OLD_BACKOFF_NAMES = { minMs: 'initialDelayMs', maxMs: 'maxDelayMs', factor: 'multiplier' }
 
 const RESUME: ResumeStrategy = Object.freeze({ kind: 'resume' })
 const STOP: StopStrategy = Object.freeze({ kind: 'stop' })
@@ -56,7 +75,7 @@ const ESCALATE: EscalateStrategy = Object.freeze({ kind: 'escalate' })
  *   name: 'counter',
  *   supervision: Supervision.decide((e) => e instanceof DecodeError
  *     ? Supervision.resume()
- *     : Supervision.restart({ maxRestarts: 3, withinMs: 60_000, backoff: { minMs: 100, maxMs: 5_000 } })),
+ *     : Supervision.restart({ maxRestarts: 3, withinMs: 60_000, backoff: { initialDelayMs: 100, maxDelayMs: 5_000 } })),
  * })
  */
 export const Supervision = {
@@ -76,7 +95,7 @@ export const Supervision = {
    * `withinMs` stops the actor and escalates ERR_RESTARTS_EXHAUSTED to the parent.
    *
    * @example
-   * Supervision.restart({ maxRestarts: 5, withinMs: 10_000, backoff: { minMs: 50, maxMs: 2_000, jitter: 0.2 } })
+   * Supervision.restart({ maxRestarts: 5, withinMs: 10_000, backoff: { initialDelayMs: 50, maxDelayMs: 2_000, jitter: 0.2 } })
    */
   restart(options: RestartOptions = {}): SupervisorStrategy {
     const { maxRestarts = Infinity, withinMs = Infinity, backoff } = options
@@ -84,8 +103,11 @@ export const Supervision = {
       throw new ConfigError('maxRestarts', maxRestarts, 'a whole number ≥ 0 or Infinity')
     }
     if (!(withinMs > 0)) throw new ConfigError('withinMs', withinMs, 'a number of milliseconds > 0, or Infinity')
-    if (backoff !== undefined) validateBackoff(backoff)
-    return Object.freeze({ kind: 'restart', maxRestarts, withinMs, backoff })
+    const delays =
+      backoff === undefined
+        ? undefined
+        : readDeprecated('backoff', backoff, OLD_BACKOFF_NAMES, (b) => validateBackoff('backoff', b as BackoffOptions))
+    return Object.freeze({ kind: 'restart', maxRestarts, withinMs, backoff: delays })
   },
 
   /**

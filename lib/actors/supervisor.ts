@@ -1,5 +1,5 @@
 import { ActorError, messageOf } from '../errors.js'
-import { backoffDelay } from './backoff.js'
+import { backoffDelay } from '../util/backoff.js'
 import type { RestartStrategy, SupervisorStrategy } from './supervision.js'
 import type { DeadLetterReason } from './system-events.js'
 

@@ -96,8 +96,7 @@ export function resolveConfig(config: EnvironmentConfig): ResolvedConfig {
   const batchSize = positiveInteger('batchSize', config.batchSize ?? 512)
   const channelCredits = positiveInteger('channelCredits', config.channelCredits ?? 4)
   const autoWatermarkIntervalMs = positiveInteger('autoWatermarkIntervalMs', config.autoWatermarkIntervalMs ?? 200)
-  const restartStrategy = config.restartStrategy ?? { kind: 'none' }
-  validateRestartStrategy(restartStrategy)
+  const restartStrategy = validateRestartStrategy(config.restartStrategy ?? { kind: 'none' })
   if (config.allowNonRestoredState !== undefined && typeof config.allowNonRestoredState !== 'boolean')
     throw new ConfigError('allowNonRestoredState', config.allowNonRestoredState, 'true or false')
   if (config.chaining !== undefined && typeof config.chaining !== 'boolean')

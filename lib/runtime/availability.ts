@@ -1,3 +1,5 @@
+import { Deferred } from '../util/deferred.js'
+
 /**
  * A promise that resolves when something becomes available and is renewed once consumed (Flink's
  * AvailabilityHelper). Readers hand it out from `isAvailable()` and resolve it when data arrives.
@@ -8,8 +10,7 @@
  * socket.on('data', () => available.signal())
  */
 export class Availability {
-  private pending: Promise<void> | undefined
-  private resolve: (() => void) | undefined
+  private pending: Deferred | undefined
   private signalled = false
 
   get promise(): Promise<void> {
@@ -17,18 +18,15 @@ export class Availability {
       this.signalled = false
       return Promise.resolve()
     }
-    this.pending ??= new Promise<void>((resolve) => {
-      this.resolve = resolve
-    })
-    return this.pending
+    this.pending ??= new Deferred()
+    return this.pending.promise
   }
 
   signal(): void {
-    if (this.resolve !== undefined) {
-      const resolve = this.resolve
-      this.resolve = undefined
+    if (this.pending !== undefined) {
+      const pending = this.pending
       this.pending = undefined
-      resolve()
+      pending.resolve()
     } else {
       this.signalled = true
     }

@@ -5,6 +5,7 @@ import type { ActorRef } from '../actors/actor-ref.js'
 import { Supervision, type SupervisorStrategy } from '../actors/supervision.js'
 import type { ResolvedConfig } from '../api/environment-config.js'
 import { SluiceError, StateError, UserFunctionError, messageOf } from '../errors.js'
+import type { Logger } from '../logging.js'
 import type { CheckpointMetadata } from '../checkpoint/checkpoint-types.js'
 import { buildJobGraph } from './job-graph.js'
 import { type JobMasterMessage, type JobRuntime, jobMasterBehavior } from './job-master.js'
@@ -69,6 +70,7 @@ export class JobHandle {
       this.markRunning = resolve
     })
     const log = config.logger.child({ job: name, jobId: this.id })
+    if (config.checkpointing === undefined) warnOfStalls(graph, log)
     const startedAt = Date.now()
     const vertices = buildJobGraph(graph, config.chaining)
     const checkpointing = config.checkpointing
@@ -296,7 +298,7 @@ export class JobHandle {
         delayMs: decision.delayMs,
         error: cause,
       })
-      return Supervision.restart({ backoff: { minMs: decision.delayMs, maxMs: decision.delayMs } })
+      return Supervision.restart({ backoff: { initialDelayMs: decision.delayMs, maxDelayMs: decision.delayMs } })
     })
   }
 }
@@ -325,4 +327,15 @@ function rootCause(error: unknown): unknown {
   )
     e = e.cause
   return e
+}
+
+/** Names each source that acknowledges only on completed checkpoints, in a job that takes none. */
+function warnOfStalls(graph: StreamGraph, log: Logger): void {
+  for (const node of graph.sources) {
+    if (node.source?.acknowledgesOnCheckpoint !== true) continue
+    log.warn(
+      `source ${node.name} acknowledges messages only when a checkpoint completes, and checkpointing is off: it reads until its broker's window of unacknowledged messages is full, then waits`,
+      { source: node.name, uid: node.uid, fix: "enable checkpointing, or use guarantee 'at-most-once'" },
+    )
+  }
 }

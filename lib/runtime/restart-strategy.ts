@@ -1,5 +1,7 @@
 import { ConfigError } from '../errors.js'
 import { optionsObject } from '../util/options.js'
+import { backoffDelay, validateBackoff } from '../util/backoff.js'
+import { readDeprecated } from '../util/deprecated-options.js'
 
 /**
  * What a failed job does (Flink's restart strategies). Every restart restores the latest complete
@@ -12,6 +14,9 @@ export type RestartStrategy =
       kind: 'exponential-backoff'
       initialDelayMs: number
       maxDelayMs: number
+      /** Growth per restart; default 2. */
+      multiplier?: number
+      /** @deprecated use `multiplier` (read as it, with a warning, for this release) */
       factor?: number
       jitter?: number
       maxAttempts?: number
@@ -25,18 +30,25 @@ export type RestartDecision = { restart: false } | { restart: true; delayMs: num
 const STRATEGY_FIELDS: Readonly<Record<RestartStrategy['kind'], readonly string[]>> = {
   none: ['kind'],
   'fixed-delay': ['kind', 'attempts', 'delayMs'],
-  'exponential-backoff': ['kind', 'initialDelayMs', 'maxDelayMs', 'factor', 'jitter', 'maxAttempts'],
+  'exponential-backoff': ['kind', 'initialDelayMs', 'maxDelayMs', 'multiplier', 'jitter', 'maxAttempts'],
   'failure-rate': ['kind', 'maxFailures', 'intervalMs', 'delayMs'],
 }
 
 /**
- * Checks a restart strategy; the error names the field, and a field its kind does not have fails,
- * suggesting the closest one.
+ * Checks a restart strategy and returns it with deprecated names replaced; the error names the field,
+ * and a field its kind does not have fails, suggesting the closest one.
  *
  * @example
  * validateRestartStrategy({ kind: 'fixed-delay', attempts: 3, delayMs: 100 })
  */
-export function validateRestartStrategy(strategy: RestartStrategy): void {
+export function validateRestartStrategy(strategy: RestartStrategy): RestartStrategy {
+  return readDeprecated('restartStrategy', strategy, { factor: 'multiplier' }, (s) => {
+    checkRestartStrategy(s)
+    return s
+  })
+}
+
+function checkRestartStrategy(strategy: RestartStrategy): void {
   const need = (field: string, value: unknown, min: number): void => {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
       throw new ConfigError(`restartStrategy.${field}`, value, `a number of at least ${min}`)
@@ -53,11 +65,7 @@ export function validateRestartStrategy(strategy: RestartStrategy): void {
       need('delayMs', strategy.delayMs, 0)
       return
     case 'exponential-backoff':
-      need('initialDelayMs', strategy.initialDelayMs, 0)
-      need('maxDelayMs', strategy.maxDelayMs, strategy.initialDelayMs)
-      if (strategy.factor !== undefined) need('factor', strategy.factor, 1)
-      if (strategy.jitter !== undefined && !(strategy.jitter >= 0 && strategy.jitter <= 1))
-        throw new ConfigError('restartStrategy.jitter', strategy.jitter, 'a number from 0 to 1')
+      validateBackoff('restartStrategy', strategy)
       if (strategy.maxAttempts !== undefined) need('maxAttempts', strategy.maxAttempts, 0)
       return
     case 'failure-rate':
@@ -94,9 +102,7 @@ export function decideRestart(
       return failures <= strategy.attempts ? { restart: true, delayMs: strategy.delayMs } : { restart: false }
     case 'exponential-backoff': {
       if (strategy.maxAttempts !== undefined && failures > strategy.maxAttempts) return { restart: false }
-      const base = Math.min(strategy.maxDelayMs, strategy.initialDelayMs * (strategy.factor ?? 2) ** (failures - 1))
-      const jitter = strategy.jitter ?? 0
-      return { restart: true, delayMs: Math.max(0, Math.round(base * (1 + jitter * (2 * random() - 1)))) }
+      return { restart: true, delayMs: Math.round(backoffDelay(failures - 1, strategy, random)) }
     }
     case 'failure-rate': {
       const now = failureTimes[failures - 1] ?? 0

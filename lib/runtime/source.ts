@@ -64,6 +64,13 @@ export interface Source<T, Split = unknown> {
   readonly restoredSplits?: 'deal' | 'all'
   /** The reader acknowledges upstream when a checkpoint completes: a bounded job takes a final checkpoint for it. */
   readonly commitsOnCheckpoint?: boolean
+  /**
+   * The broker stops delivering once a window of messages waits for acknowledgement, and the reader
+   * acknowledges only when a checkpoint completes: without checkpointing it reads one window, then
+   * waits. A job started so logs a warning naming the source (it is not refused: such a job can still
+   * fail or be cancelled as usual, and a savepoint acknowledges too).
+   */
+  readonly acknowledgesOnCheckpoint?: boolean
   /** Creates the reader of one subtask; `restored` holds the splits given back from a checkpoint. */
   createReader(context: SourceReaderContext, restored?: Split[]): SourceReader<T, Split>
 }

@@ -45,24 +45,29 @@ export function optionKeys<O extends object>(keys: { readonly [K in keyof Requir
 /**
  * The known name closest to `word` by edit distance (case-insensitive), if it is close enough to be a
  * likely misspelling: at most a third of the longer name's letters differ (a swap of two neighbours
- * counts as one).
+ * counts as one). Failing that, a known name of four or more letters that the word starts with
+ * (`prefetchCount` → `prefetch`), the longest one.
  *
  * @example
  * closestName('paralelism', ['parallelism', 'maxParallelism']) // 'parallelism'
  * closestName('prot', ['host', 'port']) // 'port'
+ * closestName('prefetchCount', ['prefetch', 'queue']) // 'prefetch'
  */
 export function closestName(word: string, known: readonly string[]): string | undefined {
+  const lower = word.toLowerCase()
   let best: string | undefined
   let bestDistance = Number.POSITIVE_INFINITY
+  let prefix: string | undefined
   for (const name of known) {
-    const distance = editDistance(word.toLowerCase(), name.toLowerCase())
+    const distance = editDistance(lower, name.toLowerCase())
     if (distance < bestDistance) {
       best = name
       bestDistance = distance
     }
+    if (name.length >= 4 && lower.startsWith(name.toLowerCase()) && name.length > (prefix?.length ?? 0)) prefix = name
   }
   if (best === undefined) return undefined
-  return bestDistance <= Math.max(1, Math.floor(Math.max(word.length, best.length) / 3)) ? best : undefined
+  return bestDistance <= Math.max(1, Math.floor(Math.max(word.length, best.length) / 3)) ? best : prefix
 }
 
 /** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */

@@ -19,6 +19,11 @@ test('an unknown key fails naming its path and suggesting the closest known key'
   assert.match(error.message, 'did you mean groupId?')
 })
 
+test('a key that starts with a known key suggests that key', () => {
+  assert.is(closestName('prefetchCount', ['prefetch', 'queue']), 'prefetch')
+  assert.is(closestName('pre', ['prefetch', 'queue']), undefined)
+})
+
 test('a key far from every known key lists the known keys instead', () => {
   const error = configError(() => optionsObject('env', { colour: 1 }, ['parallelism', 'checkpointing']))
   assert.match(error.message, 'known: parallelism, checkpointing')

@@ -1,9 +1,15 @@
 import type { StompHeaders } from '@stomp/stompjs'
 import { ConfigError } from '../../errors.js'
-import type { SourceGuarantee } from '../common/checkpoint-acks.js'
-import { type ConnectionRetryOptions, type RetrySettings, retrySettings } from '../common/reconnect.js'
+import type { SourceGuarantee } from '../base/checkpoint-acks.js'
+import {
+  type ConnectionRetryOptions,
+  RETRY_OPTIONS,
+  type RetrySettings,
+  retrySettings,
+} from '../base/reconnect-loop.js'
+import { optionsObject } from '../../util/options.js'
 
-export type { SourceGuarantee } from '../common/checkpoint-acks.js'
+export type { SourceGuarantee } from '../base/checkpoint-acks.js'
 
 /** Where and how to connect over STOMP; shared by the ActiveMQ source and sink. */
 export interface ActiveMQConnectionOptions extends ConnectionRetryOptions {
@@ -99,7 +105,7 @@ export interface ActiveMQSinkSettings<T> extends StompSettings {
  * activemqSourceSettings({ destination: '/queue/orders' }).prefetch // 1000
  */
 export function activemqSourceSettings(options: ActiveMQSourceOptions): ActiveMQSourceSettings {
-  const o = object('activemqSource options', options)
+  const o = optionsObject('activemqSource', options, Object.keys(SOURCE_OPTIONS))
   const destination = validDestination('activemqSource.destination', o.destination)
   const { prefetch = 1000, guarantee = 'at-least-once', dedupRetentionMs = 600_000 } = o
   if (!Number.isSafeInteger(prefetch) || prefetch < 1)
@@ -146,7 +152,7 @@ export function activemqSourceSettings(options: ActiveMQSourceOptions): ActiveMQ
  * activemqSinkSettings({ destination: '/queue/out' }).persistent // true
  */
 export function activemqSinkSettings<T>(options: ActiveMQSinkOptions<T>): ActiveMQSinkSettings<T> {
-  const o = object('activemqSink options', options)
+  const o = optionsObject('activemqSink', options, Object.keys(SINK_OPTIONS))
   const destination = validDestination('activemqSink.destination', o.destination)
   const { persistent = true, maxInFlight = 1024 } = o
   for (const [name, fn] of [
@@ -169,6 +175,35 @@ export function activemqSinkSettings<T>(options: ActiveMQSinkOptions<T>): Active
     persistent,
     maxInFlight,
   }
+}
+
+const CONNECTION_OPTIONS: Record<keyof ActiveMQConnectionOptions, true> = {
+  ...RETRY_OPTIONS,
+  host: true,
+  port: true,
+  login: true,
+  passcode: true,
+  connectHeaders: true,
+  heartbeatMs: true,
+}
+
+const SOURCE_OPTIONS: Record<keyof ActiveMQSourceOptions, true> = {
+  ...CONNECTION_OPTIONS,
+  destination: true,
+  subscriptionName: true,
+  clientId: true,
+  prefetch: true,
+  guarantee: true,
+  dedupRetentionMs: true,
+}
+
+const SINK_OPTIONS: Record<keyof ActiveMQSinkOptions<unknown>, true> = {
+  ...CONNECTION_OPTIONS,
+  destination: true,
+  serializer: true,
+  headers: true,
+  persistent: true,
+  maxInFlight: true,
 }
 
 function stompSettings(owner: string, o: ActiveMQConnectionOptions): StompSettings {
@@ -196,9 +231,4 @@ function validDestination(option: string, destination: unknown): string {
   if (typeof destination !== 'string' || !/^\/(queue|topic)\/.+/.test(destination))
     throw new ConfigError(option, destination, 'a STOMP destination /queue/<name> or /topic/<name>')
   return destination
-}
-
-function object<O extends object>(option: string, options: O | undefined): O {
-  if (options === null || typeof options !== 'object') throw new ConfigError(option, options, 'an options object')
-  return options
 }

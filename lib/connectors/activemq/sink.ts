@@ -1,8 +1,8 @@
 import type { IFrame, StompHeaders } from '@stomp/stompjs'
 import type { Sink, SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
-import { ConfirmWindow } from '../common/confirm-window.js'
-import { ReconnectLoop } from '../common/reconnect.js'
+import { ConfirmWindow } from '../base/confirm-window.js'
+import { ReconnectLoop } from '../base/reconnect-loop.js'
 import { type ActiveMQSinkOptions, type ActiveMQSinkSettings, activemqSinkSettings } from './options.js'
 import { closeStomp, openStomp, type StompSession, stompPackages } from './stomp-session.js'
 

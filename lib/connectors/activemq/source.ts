@@ -3,9 +3,9 @@ import { ConnectorError } from '../../errors.js'
 import { Availability } from '../../runtime/availability.js'
 import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
-import { type AckStateV1, CheckpointAcks } from '../common/checkpoint-acks.js'
-import { Fifo } from '../common/fifo.js'
-import { ReconnectLoop } from '../common/reconnect.js'
+import { type AckStateV1, CheckpointAcks } from '../base/checkpoint-acks.js'
+import { Fifo } from '../../util/fifo.js'
+import { ReconnectLoop } from '../base/reconnect-loop.js'
 import { type ActiveMQSourceOptions, type ActiveMQSourceSettings, activemqSourceSettings } from './options.js'
 import { closeStomp, openStomp, receipted, type StompSession, stompPackages } from './stomp-session.js'
 
@@ -58,6 +58,7 @@ export class ActiveMQSource implements Source<ActiveMQMessage, AckStateV1> {
   readonly bounded = false
   readonly maxParallelism: number | undefined
   readonly commitsOnCheckpoint: boolean
+  readonly acknowledgesOnCheckpoint: boolean
   readonly settings: ActiveMQSourceSettings
 
   constructor(options: ActiveMQSourceOptions) {
@@ -66,6 +67,7 @@ export class ActiveMQSource implements Source<ActiveMQMessage, AckStateV1> {
     const single = this.settings.guarantee === 'exactly-once' || this.settings.subscriptionName !== undefined
     this.maxParallelism = single ? 1 : undefined
     this.commitsOnCheckpoint = this.settings.guarantee !== 'at-most-once'
+    this.acknowledgesOnCheckpoint = this.commitsOnCheckpoint
   }
 
   /**

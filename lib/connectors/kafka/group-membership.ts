@@ -1,5 +1,5 @@
 import type { Consumer, Kafka } from 'kafkajs'
-import { backoffDelay } from '../../actors/backoff.js'
+import { backoffDelay } from '../../util/backoff.js'
 import { ConnectorError, messageOf } from '../../errors.js'
 import type { Logger } from '../../logging.js'
 import type { TopicPartition } from './start-position.js'
@@ -7,7 +7,7 @@ import type { TopicPartition } from './start-position.js'
 /** Consecutive failed joins before the membership gives up and fails the source. */
 const MAX_REJOINS = 5
 /** Rejoin delays: 250 ms, doubling (at most 5 rejoins reach 4 s). */
-const REJOIN_BACKOFF = { minMs: 250, maxMs: 4_000 }
+const REJOIN_BACKOFF = { initialDelayMs: 250, maxDelayMs: 4_000 }
 
 /** What a membership reports to its reader. */
 export interface MembershipListener {

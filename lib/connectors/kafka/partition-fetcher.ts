@@ -1,4 +1,4 @@
-import { backoffDelay } from '../../actors/backoff.js'
+import { backoffDelay } from '../../util/backoff.js'
 import { ConnectorError, messageOf } from '../../errors.js'
 import { type ClusterConnection, type RawKafkaMessage, toBatch } from './kafka-internals.js'
 import { partitionKey } from './start-position.js'
@@ -233,7 +233,7 @@ export class PartitionFetcher {
         this.retryTimer = undefined
         this.wake()
       },
-      backoffDelay(this.failures - 1, { minMs: 50, maxMs: 5_000 }),
+      backoffDelay(this.failures - 1, { initialDelayMs: 50, maxDelayMs: 5_000 }),
     )
   }
 }

@@ -1,5 +1,5 @@
 import type { KinesisClient, _Record } from '@aws-sdk/client-kinesis'
-import { backoffDelay } from '../../actors/backoff.js'
+import { backoffDelay } from '../../util/backoff.js'
 import { ConnectorError, messageOf } from '../../errors.js'
 import { optionalDependency } from '../../util/optional-dependency.js'
 import { deaggregate } from './kpl-aggregation.js'
@@ -193,8 +193,8 @@ export class ShardFetcher {
           this.throttled++
           await this.sleep(
             backoffDelay(throttles++, {
-              minMs: this.settings.throttleBackoffMs,
-              maxMs: this.settings.maxThrottleBackoffMs,
+              initialDelayMs: this.settings.throttleBackoffMs,
+              maxDelayMs: this.settings.maxThrottleBackoffMs,
               jitter: 0.2,
             }),
           )
@@ -207,7 +207,7 @@ export class ShardFetcher {
             { cause: error, retriable: true },
           )
         }
-        await this.sleep(backoffDelay(failures - 1, { minMs: 50, maxMs: 5_000 }))
+        await this.sleep(backoffDelay(failures - 1, { initialDelayMs: 50, maxDelayMs: 5_000 }))
       }
     }
   }

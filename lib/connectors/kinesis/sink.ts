@@ -1,5 +1,5 @@
 import type { KinesisClient, PutRecordsRequestEntry } from '@aws-sdk/client-kinesis'
-import { backoffDelay } from '../../actors/backoff.js'
+import { backoffDelay } from '../../util/backoff.js'
 import { ConfigError, ConnectorError, describeValue, messageOf } from '../../errors.js'
 import type { Sink, SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
 import { optionalDependency } from '../../util/optional-dependency.js'
@@ -210,8 +210,8 @@ export class KinesisSinkWriter<T> implements SinkWriter<T> {
           setTimeout(
             r,
             backoffDelay(round - 1, {
-              minMs: this.sink.settings.retryBackoffMs,
-              maxMs: this.sink.settings.maxRetryBackoffMs,
+              initialDelayMs: this.sink.settings.retryBackoffMs,
+              maxDelayMs: this.sink.settings.maxRetryBackoffMs,
               jitter: 0.2,
             }),
           ),

@@ -1,5 +1,5 @@
 import type { IClientOptions, MqttClient } from 'mqtt'
-import { backoffDelay } from '../../actors/backoff.js'
+import { backoffDelay } from '../../util/backoff.js'
 import { ConnectorError, messageOf } from '../../errors.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { optionalDependency } from '../../util/optional-dependency.js'
@@ -111,7 +111,7 @@ export class MqttConnection {
     const wasConnected = this.connected
     this.connected = false
     if (this.closing || this.failure !== undefined) return
-    const { maxRetries, retryDelayMs, maxRetryDelayMs } = this.settings.retry
+    const { maxRetries } = this.settings.retry
     if (this.retriesUsed >= maxRetries) {
       const reason = this.lastError === undefined ? 'connection closed' : messageOf(this.lastError)
       const attempts = this.retriesUsed + 1
@@ -127,7 +127,7 @@ export class MqttConnection {
       for (const listener of this.failureListeners) listener(this.failure)
       return
     }
-    const delay = backoffDelay(this.retriesUsed++, { minMs: retryDelayMs, maxMs: maxRetryDelayMs })
+    const delay = backoffDelay(this.retriesUsed++, this.settings.retry)
     this.cancelRetry = this.processingTime.scheduleAt(this.processingTime.now() + delay, () => {
       this.cancelRetry = undefined
       if (this.closing) return

@@ -1,7 +1,12 @@
 import type { IClientOptions } from 'mqtt'
 import { ConfigError } from '../../errors.js'
-import { type ConnectionRetryOptions, type RetrySettings, retrySettings } from '../common/reconnect.js'
-import { validateOptionsObject } from '../socket/options.js'
+import {
+  type ConnectionRetryOptions,
+  RETRY_OPTIONS,
+  type RetrySettings,
+  retrySettings,
+} from '../base/reconnect-loop.js'
+import { nonEmptyString, optionsObject, wholeNumber } from '../../util/options.js'
 
 /** MQTT quality of service: at most once (0), at least once (1), exactly once (2) between client and broker. */
 export type QoS = 0 | 1 | 2
@@ -103,9 +108,9 @@ export interface MqttSinkSettings<T> extends MqttConnectionSettings {
  */
 export function validateSourceOptions(options: MqttSourceOptions): MqttSourceSettings {
   const o = 'mqttSource'
-  validateOptionsObject(`${o} options`, options)
   if (options === undefined)
     throw new ConfigError(`${o} options`, options, 'an options object with url, topics and clientId')
+  optionsObject(o, options, Object.keys(SOURCE_OPTIONS))
   const {
     qos = 1,
     clean = false,
@@ -121,11 +126,11 @@ export function validateSourceOptions(options: MqttSourceOptions): MqttSourceSet
     ...validateConnection(o, options),
     topics,
     qos: validateQos(`${o}.qos`, qos),
-    clientId: nonEmpty(`${o}.clientId`, options.clientId),
+    clientId: nonEmptyString(`${o}.clientId`, options.clientId),
     clean,
-    sessionExpirySeconds: wholeNumber(`${o}.sessionExpirySeconds`, sessionExpirySeconds, 0, 0xffff_ffff),
-    maxBuffered: wholeNumber(`${o}.maxBuffered`, maxBuffered, 1),
-    maxUnacknowledged: wholeNumber(`${o}.maxUnacknowledged`, maxUnacknowledged, 1, 65_535),
+    sessionExpirySeconds: wholeNumber(`${o}.sessionExpirySeconds`, sessionExpirySeconds, undefined, 0, 0xffff_ffff),
+    maxBuffered: wholeNumber(`${o}.maxBuffered`, maxBuffered, undefined, 1),
+    maxUnacknowledged: wholeNumber(`${o}.maxUnacknowledged`, maxUnacknowledged, undefined, 1, 65_535),
   }
 }
 
@@ -137,8 +142,8 @@ export function validateSourceOptions(options: MqttSourceOptions): MqttSourceSet
  */
 export function validateSinkOptions<T>(options: MqttSinkOptions<T>): MqttSinkSettings<T> {
   const o = 'mqttSink'
-  validateOptionsObject(`${o} options`, options)
   if (options === undefined) throw new ConfigError(`${o} options`, options, 'an options object with url and topic')
+  optionsObject(o, options, Object.keys(SINK_OPTIONS))
   const { qos = 1, retain = false, serializer = defaultSerializer, maxInFlight = 1000 } = options
   const topic = options.topic
   if (typeof topic !== 'function' && (typeof topic !== 'string' || topic === '' || /[#+]/.test(topic)))
@@ -147,7 +152,7 @@ export function validateSinkOptions<T>(options: MqttSinkOptions<T>): MqttSinkSet
     throw new ConfigError(`${o}.retain`, retain, 'true, false or a function of the record')
   if (typeof serializer !== 'function')
     throw new ConfigError(`${o}.serializer`, serializer, 'a function (record) => Buffer | string')
-  if (options.clientId !== undefined) nonEmpty(`${o}.clientId`, options.clientId)
+  if (options.clientId !== undefined) nonEmptyString(`${o}.clientId`, options.clientId)
   return {
     ...validateConnection(o, options),
     topic: typeof topic === 'function' ? topic : () => topic,
@@ -155,7 +160,7 @@ export function validateSinkOptions<T>(options: MqttSinkOptions<T>): MqttSinkSet
     retain: typeof retain === 'function' ? retain : () => retain,
     serializer,
     clientId: options.clientId,
-    maxInFlight: wholeNumber(`${o}.maxInFlight`, maxInFlight, 1, 65_535),
+    maxInFlight: wholeNumber(`${o}.maxInFlight`, maxInFlight, undefined, 1, 65_535),
   }
 }
 
@@ -176,7 +181,7 @@ function validateConnection(owner: string, options: MqttConnectionOptions): Mqtt
     protocolVersion,
     username,
     password,
-    keepaliveSeconds: wholeNumber(`${owner}.keepaliveSeconds`, keepaliveSeconds, 0, 65_535),
+    keepaliveSeconds: wholeNumber(`${owner}.keepaliveSeconds`, keepaliveSeconds, undefined, 0, 65_535),
     retry: retrySettings(owner, options, 500),
     options: extra,
   }
@@ -198,13 +203,33 @@ function validateQos(option: string, qos: unknown): QoS {
   return qos
 }
 
-function nonEmpty(option: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new ConfigError(option, value, 'a non-empty string')
-  return value
+const CONNECTION_OPTIONS: Record<keyof MqttConnectionOptions, true> = {
+  ...RETRY_OPTIONS,
+  url: true,
+  protocolVersion: true,
+  username: true,
+  password: true,
+  keepaliveSeconds: true,
+  options: true,
 }
 
-function wholeNumber(option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max)
-    throw new ConfigError(option, value, `a whole number from ${min} to ${max}`)
-  return value
+const SOURCE_OPTIONS: Record<keyof MqttSourceOptions, true> = {
+  ...CONNECTION_OPTIONS,
+  topics: true,
+  qos: true,
+  clientId: true,
+  clean: true,
+  sessionExpirySeconds: true,
+  maxBuffered: true,
+  maxUnacknowledged: true,
+}
+
+const SINK_OPTIONS: Record<keyof MqttSinkOptions<unknown>, true> = {
+  ...CONNECTION_OPTIONS,
+  topic: true,
+  qos: true,
+  retain: true,
+  serializer: true,
+  clientId: true,
+  maxInFlight: true,
 }

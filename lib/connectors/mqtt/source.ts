@@ -5,7 +5,7 @@ import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderConte
 import { MqttConnection, mqtt } from './connection.js'
 import { type AckPacket, DeferredAcks } from './deferred-acks.js'
 import { type MqttSourceOptions, type MqttSourceSettings, type QoS, validateSourceOptions } from './options.js'
-import { Fifo } from '../common/fifo.js'
+import { Fifo } from '../../util/fifo.js'
 
 /** One received message as the source emits it: decode `payload` downstream (`decode()`). */
 export interface MqttMessage {
@@ -50,11 +50,13 @@ export class MqttSource implements Source<MqttMessage, never> {
   readonly bounded = false
   readonly maxParallelism = 1
   readonly commitsOnCheckpoint = true
+  readonly acknowledgesOnCheckpoint: boolean
   readonly settings: MqttSourceSettings
 
   constructor(options: MqttSourceOptions) {
     this.settings = validateSourceOptions(options)
     mqtt.check('mqttSource')
+    this.acknowledgesOnCheckpoint = this.settings.qos > 0
   }
 
   /**

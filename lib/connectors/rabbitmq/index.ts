@@ -2,7 +2,7 @@ import type { RabbitMQSinkOptions, RabbitMQSourceOptions } from './options.js'
 import { RabbitMQSink } from './sink.js'
 import { RabbitMQSource } from './source.js'
 
-export type { AckStateV1 } from '../common/checkpoint-acks.js'
+export type { AckStateV1 } from '../base/checkpoint-acks.js'
 export type {
   RabbitMQConnectionOptions,
   RabbitMQPublish,
@@ -10,7 +10,7 @@ export type {
   RabbitMQSourceOptions,
   SourceGuarantee,
 } from './options.js'
-export type { ConnectionRetryOptions } from '../common/reconnect.js'
+export type { ConnectionRetryOptions } from '../base/reconnect-loop.js'
 export { RabbitMQSink, RabbitMQSinkWriter, UNROUTABLE_HEADER } from './sink.js'
 export { type RabbitMQMessage, RabbitMQReader, RabbitMQSource } from './source.js'
 

@@ -1,9 +1,15 @@
 import type { Options } from 'amqplib'
 import { ConfigError } from '../../errors.js'
-import type { SourceGuarantee } from '../common/checkpoint-acks.js'
-import { type ConnectionRetryOptions, type RetrySettings, retrySettings } from '../common/reconnect.js'
+import type { SourceGuarantee } from '../base/checkpoint-acks.js'
+import {
+  type ConnectionRetryOptions,
+  RETRY_OPTIONS,
+  type RetrySettings,
+  retrySettings,
+} from '../base/reconnect-loop.js'
+import { nonEmptyString, oneOf, optionsObject } from '../../util/options.js'
 
-export type { SourceGuarantee } from '../common/checkpoint-acks.js'
+export type { SourceGuarantee } from '../base/checkpoint-acks.js'
 
 /** Where and how to connect; shared by the RabbitMQ source and sink. */
 export interface RabbitMQConnectionOptions extends ConnectionRetryOptions {
@@ -117,9 +123,9 @@ const DEFAULT_URL = 'amqp://guest:guest@127.0.0.1:5672'
  * sourceSettings({ queue: 'orders', prefetch: 500 }).guarantee // 'at-least-once'
  */
 export function sourceSettings(options: RabbitMQSourceOptions): SourceSettings {
-  const o = object('rabbitmqSource options', options)
+  const o = optionsObject('rabbitmqSource', options, Object.keys(SOURCE_OPTIONS))
   const url = connectionUrl('rabbitmqSource.url', o.url)
-  const queue = nonEmpty('rabbitmqSource.queue', o.queue)
+  const queue = nonEmptyString('rabbitmqSource.queue', o.queue)
   const {
     prefetch = 2048,
     guarantee = 'at-least-once',
@@ -152,6 +158,38 @@ export function sourceSettings(options: RabbitMQSourceOptions): SourceSettings {
   }
 }
 
+const CONNECTION_OPTIONS: Record<keyof RabbitMQConnectionOptions, true> = {
+  ...RETRY_OPTIONS,
+  url: true,
+  connectionName: true,
+}
+
+const SOURCE_OPTIONS: Record<keyof RabbitMQSourceOptions, true> = {
+  ...CONNECTION_OPTIONS,
+  queue: true,
+  declareQueue: true,
+  prefetch: true,
+  guarantee: true,
+  idProperty: true,
+  onMissingId: true,
+  dedupRetentionMs: true,
+}
+
+const SINK_OPTIONS: Record<keyof RabbitMQSinkOptions<unknown>, true> = {
+  ...CONNECTION_OPTIONS,
+  exchange: true,
+  routingKey: true,
+  serializer: true,
+  properties: true,
+  persistent: true,
+  mandatory: true,
+  onUnroutable: true,
+  deadLetterExchange: true,
+  deadLetterRoutingKey: true,
+  declareExchange: true,
+  maxInFlight: true,
+}
+
 /** The sink's options after validation, defaults applied. */
 export interface SinkSettings<T> {
   readonly url: string | Options.Connect
@@ -178,7 +216,7 @@ export interface SinkSettings<T> {
  * sinkSettings({ exchange: 'events', routingKey: 'all' }).mandatory // true
  */
 export function sinkSettings<T>(options: RabbitMQSinkOptions<T>): SinkSettings<T> {
-  const o = object('rabbitmqSink options', options)
+  const o = optionsObject('rabbitmqSink', options, Object.keys(SINK_OPTIONS))
   const url = connectionUrl('rabbitmqSink.url', o.url)
   if (typeof o.exchange !== 'string')
     throw new ConfigError('rabbitmqSink.exchange', o.exchange, "an exchange name ('' for the default exchange)")
@@ -281,19 +319,4 @@ function connectionName(option: string, name: unknown, fallback: string): string
   if (name === undefined) return fallback
   if (typeof name !== 'string') throw new ConfigError(option, name, 'a string')
   return name
-}
-
-function object<O extends object>(option: string, options: O | undefined): O {
-  if (options === null || typeof options !== 'object') throw new ConfigError(option, options, 'an options object')
-  return options
-}
-
-function nonEmpty(option: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new ConfigError(option, value, 'a non-empty string')
-  return value
-}
-
-function oneOf(option: string, value: unknown, allowed: readonly string[]): void {
-  if (typeof value !== 'string' || !allowed.includes(value))
-    throw new ConfigError(option, value, allowed.map((a) => `'${a}'`).join(', '))
 }

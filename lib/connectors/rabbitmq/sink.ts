@@ -3,9 +3,9 @@ import { ConnectorError } from '../../errors.js'
 import type { Sink, SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { optionalDependency } from '../../util/optional-dependency.js'
-import { ConfirmWindow } from '../common/confirm-window.js'
+import { ConfirmWindow } from '../base/confirm-window.js'
 import { type RabbitMQPublish, type RabbitMQSinkOptions, type SinkSettings, sinkSettings } from './options.js'
-import { ReconnectLoop } from '../common/reconnect.js'
+import { ReconnectLoop } from '../base/reconnect-loop.js'
 import { closeQuietly, isNotFound } from './session.js'
 
 const amqplib = await optionalDependency<typeof import('amqplib')>('amqplib')

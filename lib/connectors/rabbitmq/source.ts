@@ -4,10 +4,10 @@ import { Availability } from '../../runtime/availability.js'
 import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { optionalDependency } from '../../util/optional-dependency.js'
-import { type AckStateV1, CheckpointAcks } from '../common/checkpoint-acks.js'
-import { Fifo } from '../common/fifo.js'
+import { type AckStateV1, CheckpointAcks } from '../base/checkpoint-acks.js'
+import { Fifo } from '../../util/fifo.js'
 import { type RabbitMQSourceOptions, type SourceSettings, sourceSettings } from './options.js'
-import { ReconnectLoop } from '../common/reconnect.js'
+import { ReconnectLoop } from '../base/reconnect-loop.js'
 import { closeQuietly, isNotFound } from './session.js'
 
 const amqplib = await optionalDependency<typeof import('amqplib')>('amqplib')
@@ -49,6 +49,7 @@ export class RabbitMQSource implements Source<RabbitMQMessage, AckStateV1> {
   readonly bounded = false
   readonly maxParallelism: number | undefined
   readonly commitsOnCheckpoint: boolean
+  readonly acknowledgesOnCheckpoint: boolean
   readonly settings: SourceSettings
 
   constructor(options: RabbitMQSourceOptions) {
@@ -56,6 +57,7 @@ export class RabbitMQSource implements Source<RabbitMQMessage, AckStateV1> {
     amqplib.check('rabbitmqSource')
     this.maxParallelism = this.settings.guarantee === 'exactly-once' ? 1 : undefined
     this.commitsOnCheckpoint = this.settings.guarantee !== 'at-most-once'
+    this.acknowledgesOnCheckpoint = this.commitsOnCheckpoint
   }
 
   /**

@@ -1,8 +1,8 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis'
-import { backoffDelay } from '../../actors/backoff.js'
 import { ConnectorError, messageOf } from '../../errors.js'
 import { optionalDependency } from '../../util/optional-dependency.js'
-import type { RetrySettings } from '../common/reconnect.js'
+import { backoffDelay } from '../../util/backoff.js'
+import type { RetrySettings } from '../base/reconnect-loop.js'
 import type { RedisConnection } from './options.js'
 
 /** ioredis, an optional peer dependency: the source and sink check for it when they are built. */
@@ -41,9 +41,7 @@ export class RedisLink {
   ) {
     const retryStrategy = (times: number): number | null => {
       this.retries = times
-      return times > retry.maxRetries
-        ? null
-        : backoffDelay(times - 1, { minMs: retry.retryDelayMs, maxMs: retry.maxRetryDelayMs })
+      return times > retry.maxRetries ? null : backoffDelay(times - 1, retry)
     }
     const common: RedisOptions = { maxRetriesPerRequest: null, connectTimeout: retry.connectTimeoutMs, retryStrategy }
     this.client = createClient(connection, common, retryStrategy)

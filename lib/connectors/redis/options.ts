@@ -1,7 +1,12 @@
 import type { ClusterOptions, RedisOptions } from 'ioredis'
 import { ConfigError } from '../../errors.js'
-import { type ConnectionRetryOptions, type RetrySettings, retrySettings } from '../common/reconnect.js'
-import { validateOptionsObject } from '../socket/options.js'
+import {
+  type ConnectionRetryOptions,
+  RETRY_OPTIONS,
+  type RetrySettings,
+  retrySettings,
+} from '../base/reconnect-loop.js'
+import { nonEmptyString, optionsObject, wholeNumber } from '../../util/options.js'
 import type { RedisMapper } from './mapper.js'
 
 /** A Redis host and port. */
@@ -151,16 +156,18 @@ export interface RedisStreamSettings {
  * validateSinkOptions({ mapper, maxPipelineCommands: 500 }).lingerMs // 5
  */
 export function validateSinkOptions(options: RedisSinkOptions<unknown>): RedisSinkSettings {
-  validateOptionsObject('redisSink options', options)
+  optionsObject('redisSink', options, Object.keys(SINK_OPTIONS))
   const { maxPipelineCommands = 1000, maxPipelinesInFlight = 4, lingerMs = 5, streamMaxLength } = options
   return {
     connection: validateConnection('redisSink.connection', options.connection),
     retry: retrySettings('redisSink', options, 500),
-    maxPipelineCommands: wholeNumber('redisSink.maxPipelineCommands', maxPipelineCommands, 1),
-    maxPipelinesInFlight: wholeNumber('redisSink.maxPipelinesInFlight', maxPipelinesInFlight, 1),
-    lingerMs: wholeNumber('redisSink.lingerMs', lingerMs, 0),
+    maxPipelineCommands: wholeNumber('redisSink.maxPipelineCommands', maxPipelineCommands, undefined, 1),
+    maxPipelinesInFlight: wholeNumber('redisSink.maxPipelinesInFlight', maxPipelinesInFlight, undefined, 1),
+    lingerMs: wholeNumber('redisSink.lingerMs', lingerMs, undefined, 0),
     streamMaxLength:
-      streamMaxLength === undefined ? undefined : wholeNumber('redisSink.streamMaxLength', streamMaxLength, 1),
+      streamMaxLength === undefined
+        ? undefined
+        : wholeNumber('redisSink.streamMaxLength', streamMaxLength, undefined, 1),
   }
 }
 
@@ -174,6 +181,7 @@ export function validateStreamOptions(options: RedisStreamSourceOptions): RedisS
   if (options === undefined || options === null || typeof options !== 'object')
     throw new ConfigError('redisStreamSource options', options, 'an options object with stream and group')
   const o = 'redisStreamSource'
+  optionsObject(o, options, Object.keys(STREAM_SOURCE_OPTIONS))
   const {
     consumer = 'sluice',
     startId = '0',
@@ -194,16 +202,16 @@ export function validateStreamOptions(options: RedisStreamSourceOptions): RedisS
   const settings: RedisStreamSettings = {
     connection: validateConnection(`${o}.connection`, options.connection),
     retry: retrySettings(o, options, 500),
-    stream: nonEmpty(`${o}.stream`, options.stream),
-    group: nonEmpty(`${o}.group`, options.group),
-    consumer: nonEmpty(`${o}.consumer`, consumer),
+    stream: nonEmptyString(`${o}.stream`, options.stream),
+    group: nonEmptyString(`${o}.group`, options.group),
+    consumer: nonEmptyString(`${o}.consumer`, consumer),
     startId,
-    batchSize: wholeNumber(`${o}.batchSize`, batchSize, 1),
-    blockMs: wholeNumber(`${o}.blockMs`, blockMs, 1),
-    maxBuffered: wholeNumber(`${o}.maxBuffered`, maxBuffered, 1),
-    maxUnacknowledged: wholeNumber(`${o}.maxUnacknowledged`, maxUnacknowledged, 1),
-    claimIdleMs: wholeNumber(`${o}.claimIdleMs`, claimIdleMs, 0),
-    checkIntervalMs: wholeNumber(`${o}.checkIntervalMs`, checkIntervalMs, 1),
+    batchSize: wholeNumber(`${o}.batchSize`, batchSize, undefined, 1),
+    blockMs: wholeNumber(`${o}.blockMs`, blockMs, undefined, 1),
+    maxBuffered: wholeNumber(`${o}.maxBuffered`, maxBuffered, undefined, 1),
+    maxUnacknowledged: wholeNumber(`${o}.maxUnacknowledged`, maxUnacknowledged, undefined, 1),
+    claimIdleMs: wholeNumber(`${o}.claimIdleMs`, claimIdleMs, undefined, 0),
+    checkIntervalMs: wholeNumber(`${o}.checkIntervalMs`, checkIntervalMs, undefined, 1),
     exactlyOnce: guarantee === 'exactly-once',
     bounded,
   }
@@ -246,9 +254,9 @@ export function validateConnection(option: string, connection: unknown): RedisCo
   const mode = c.mode ?? 'single'
   switch (mode) {
     case 'single':
-      if (c.host !== undefined) nonEmpty(`${option}.host`, c.host)
+      if (c.host !== undefined) nonEmptyString(`${option}.host`, c.host)
       if (c.port !== undefined) port(`${option}.port`, c.port)
-      if (c.db !== undefined) wholeNumber(`${option}.db`, c.db, 0)
+      if (c.db !== undefined) wholeNumber(`${option}.db`, c.db, undefined, 0)
       return connection as RedisSingleConnection
     case 'cluster':
       addresses(`${option}.nodes`, c.nodes)
@@ -256,8 +264,8 @@ export function validateConnection(option: string, connection: unknown): RedisCo
       return connection as RedisClusterConnection
     case 'sentinel':
       addresses(`${option}.sentinels`, c.sentinels)
-      nonEmpty(`${option}.masterName`, c.masterName)
-      if (c.db !== undefined) wholeNumber(`${option}.db`, c.db, 0)
+      nonEmptyString(`${option}.masterName`, c.masterName)
+      if (c.db !== undefined) wholeNumber(`${option}.db`, c.db, undefined, 0)
       return connection as RedisSentinelConnection
     default:
       throw new ConfigError(`${option}.mode`, mode, "'single' | 'cluster' | 'sentinel'")
@@ -269,14 +277,9 @@ function addresses(option: string, list: unknown): void {
     throw new ConfigError(option, list, 'a non-empty list of { host, port }')
   list.forEach((a: unknown, i) => {
     if (a === null || typeof a !== 'object') throw new ConfigError(`${option}[${i}]`, a, '{ host, port }')
-    nonEmpty(`${option}[${i}].host`, (a as RedisAddress).host)
+    nonEmptyString(`${option}[${i}].host`, (a as RedisAddress).host)
     port(`${option}[${i}].port`, (a as RedisAddress).port)
   })
-}
-
-function nonEmpty(option: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new ConfigError(option, value, 'a non-empty string')
-  return value
 }
 
 function port(option: string, value: unknown): number {
@@ -285,8 +288,29 @@ function port(option: string, value: unknown): number {
   return value
 }
 
-function wholeNumber(option: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min)
-    throw new ConfigError(option, value, `a whole number of at least ${min}`)
-  return value
+const SINK_OPTIONS: Record<keyof RedisSinkOptions<unknown>, true> = {
+  ...RETRY_OPTIONS,
+  connection: true,
+  mapper: true,
+  maxPipelineCommands: true,
+  maxPipelinesInFlight: true,
+  lingerMs: true,
+  streamMaxLength: true,
+}
+
+const STREAM_SOURCE_OPTIONS: Record<keyof RedisStreamSourceOptions, true> = {
+  ...RETRY_OPTIONS,
+  connection: true,
+  stream: true,
+  group: true,
+  consumer: true,
+  startId: true,
+  batchSize: true,
+  blockMs: true,
+  maxBuffered: true,
+  maxUnacknowledged: true,
+  claimIdleMs: true,
+  checkIntervalMs: true,
+  guarantee: true,
+  bounded: true,
 }

@@ -5,7 +5,7 @@ import { RedisLink } from './connection.js'
 import { PendingEntries } from './pending-entries.js'
 import type { RedisStreamSettings } from './options.js'
 import type { RedisStreamEntry, RedisStreamSplit } from './stream-source.js'
-import { Fifo } from '../common/fifo.js'
+import { Fifo } from '../../util/fifo.js'
 
 /** What the next read does: own pending entries from the cursor, claim idle ones, compare counts, or new entries. */
 type Step = 'pending' | 'claim' | 'check' | 'new'

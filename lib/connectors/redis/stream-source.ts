@@ -52,6 +52,8 @@ export class RedisStreamSource implements Source<RedisStreamEntry, RedisStreamSp
   readonly name = 'redis-stream'
   readonly bounded: boolean
   readonly commitsOnCheckpoint = true
+  /** Reading stops at `maxUnacknowledged` entries until a checkpoint XACKs them. */
+  readonly acknowledgesOnCheckpoint = true
   readonly settings: RedisStreamSettings
 
   constructor(options: RedisStreamSourceOptions) {

@@ -1,9 +1,14 @@
 import { ConfigError } from '../../errors.js'
-import { type ConnectionRetryOptions, type RetrySettings, retrySettings } from '../common/reconnect.js'
+import {
+  type ConnectionRetryOptions,
+  RETRY_OPTIONS,
+  type RetrySettings,
+  retrySettings,
+} from '../base/reconnect-loop.js'
 
-export type { RetrySettings } from '../common/reconnect.js'
+export type { RetrySettings } from '../base/reconnect-loop.js'
 
-/** Reconnection settings shared by the socket source and sink (retryDelayMs defaults to 500 ms here). */
+/** Reconnection settings shared by the socket source and sink (initialDelayMs defaults to 500 ms here). */
 export type SocketRetryOptions = ConnectionRetryOptions
 
 /** Options of {@link SocketTextSource} (Flink's socketTextStream). */
@@ -51,20 +56,23 @@ export function validatePort(option: string, port: unknown): number {
  * Validates the retry options of `owner` ('socketTextStream', 'socketSink') and applies the defaults.
  *
  * @example
- * validateRetry('socketSink', { maxRetries: Infinity }) // { maxRetries: Infinity, retryDelayMs: 500, … }
+ * validateRetry("socketSink", { maxRetries: Infinity }) // { maxRetries: Infinity, initialDelayMs: 500, … }
  */
 export function validateRetry(owner: string, options: SocketRetryOptions): RetrySettings {
   return retrySettings(owner, options, 500)
 }
 
-/**
- * Throws a ConfigError unless `options` is an object (or absent).
- *
- * @example
- * validateOptionsObject('socketSink options', undefined) // {}
- */
-export function validateOptionsObject<O extends object>(option: string, options: O | undefined): O {
-  if (options === undefined) return {} as O
-  if (options === null || typeof options !== 'object') throw new ConfigError(option, options, 'an options object')
-  return options
+/** Every key of {@link SocketTextSourceOptions}, for `optionsObject`. */
+export const SOURCE_OPTIONS: Readonly<Record<keyof SocketTextSourceOptions, true>> = {
+  ...RETRY_OPTIONS,
+  delimiter: true,
+  encoding: true,
+  maxBufferedLines: true,
+  maxLineLength: true,
+}
+
+/** Every key of {@link SocketSinkOptions}, for `optionsObject`. */
+export const SINK_OPTIONS: Readonly<Record<keyof SocketSinkOptions<unknown>, true>> = {
+  ...RETRY_OPTIONS,
+  serializer: true,
 }

@@ -1,15 +1,8 @@
 import { type Socket, connect } from 'node:net'
-import { backoffDelay } from '../../actors/backoff.js'
+import { backoffDelay } from '../../util/backoff.js'
 import { ConnectorError, messageOf } from '../../errors.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
-
-/** Retry settings with their defaults filled in. */
-export interface ResolvedRetry {
-  readonly maxRetries: number
-  readonly retryDelayMs: number
-  readonly maxRetryDelayMs: number
-  readonly connectTimeoutMs: number
-}
+import type { RetrySettings } from '../base/reconnect-loop.js'
 
 /**
  * One TCP connection that comes back: opens with a connect timeout, and after a failed attempt or a
@@ -41,7 +34,7 @@ export class ReconnectingConnection {
     private readonly endpoint: string,
     private readonly host: string,
     private readonly port: number,
-    private readonly retry: ResolvedRetry,
+    private readonly retry: RetrySettings,
     private readonly clock: ProcessingTimeService,
     private readonly events: {
       /** A socket was created (before it connects): attach data handlers here. */
@@ -115,10 +108,7 @@ export class ReconnectingConnection {
       return
     }
     this.retriesLeft--
-    const delay = backoffDelay(this.retriesUsed++, {
-      minMs: this.retry.retryDelayMs,
-      maxMs: this.retry.maxRetryDelayMs,
-    })
+    const delay = backoffDelay(this.retriesUsed++, this.retry)
     this.cancelRetry = this.clock.scheduleAt(this.clock.now() + delay, () => this.open())
   }
 }

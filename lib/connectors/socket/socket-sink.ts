@@ -2,10 +2,11 @@ import { ReconnectingConnection } from './reconnecting-connection.js'
 import type { Socket } from 'node:net'
 import { ConfigError, type ConnectorError } from '../../errors.js'
 import type { Sink, SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
+import { optionsObject } from '../../util/options.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
 import {
   validateHost,
-  validateOptionsObject,
+  SINK_OPTIONS,
   validatePort,
   validateRetry,
   type RetrySettings,
@@ -42,7 +43,7 @@ export class SocketSink<T> implements Sink<T> {
   constructor(host: string, port: number, options: SocketSinkOptions<T> = {}) {
     this.host = validateHost('socketSink.host', host)
     this.port = validatePort('socketSink.port', port)
-    validateOptionsObject('socketSink options', options)
+    optionsObject('socketSink', options, Object.keys(SINK_OPTIONS))
     if (options.serializer !== undefined && typeof options.serializer !== 'function')
       throw new ConfigError('socketSink.serializer', options.serializer, 'a function (value) => string | Buffer')
     this.serializer = options.serializer ?? ((value: T) => `${String(value)}\n`)

@@ -3,11 +3,12 @@ import { StringDecoder } from 'node:string_decoder'
 import { ConfigError, ConnectorError } from '../../errors.js'
 import { Availability } from '../../runtime/availability.js'
 import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
+import { optionsObject } from '../../util/options.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { DelimitedLineBuffer } from './delimited-line-buffer.js'
 import {
   validateHost,
-  validateOptionsObject,
+  SOURCE_OPTIONS,
   validatePort,
   validateRetry,
   type RetrySettings,
@@ -54,7 +55,7 @@ export class SocketTextSource implements Source<string, never> {
   constructor(host: string, port: number, options: SocketTextSourceOptions = {}) {
     this.host = validateHost('socketTextStream.host', host)
     this.port = validatePort('socketTextStream.port', port)
-    validateOptionsObject('socketTextStream options', options)
+    optionsObject('socketTextStream', options, Object.keys(SOURCE_OPTIONS))
     const { delimiter = '\n', encoding = 'utf8', maxBufferedLines = 1024, maxLineLength = 1 << 20 } = options
     if (typeof delimiter !== 'string' || delimiter === '')
       throw new ConfigError('socketTextStream.delimiter', delimiter, 'a non-empty string')

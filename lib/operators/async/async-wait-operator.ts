@@ -13,6 +13,8 @@ import { AsyncRequest } from './async-request.js'
 import { AsyncTimeoutError } from './async-timeout-error.js'
 import { type ElementQueue, OrderedQueue, type QueueEmitter, UnorderedQueue } from './element-queue.js'
 import { type InFlightInput, readInFlight, writeInFlight } from './in-flight-state.js'
+import { Deferred } from '../../util/deferred.js'
+import { Fifo } from '../../util/fifo.js'
 import { retryDelayMs } from './retry-strategy.js'
 
 type Request<IN, OUT> = AsyncRequest<IN, OUT>
@@ -40,17 +42,14 @@ export class AsyncWaitOperator<IN, OUT> extends StreamOperator<IN, OUT> {
     return { ...this.metrics.snapshot() }
   }
   private readonly queue: ElementQueue<Request<IN, OUT>>
-  private waiting: (Request<IN, OUT> | undefined)[] = []
-  private waitingHead = 0
+  private readonly waiting = new Fifo<Request<IN, OUT>>()
   private inbox: Request<IN, OUT>[] = []
   private drainScheduled = false
   private restored: InFlightInput[] = []
   private ending = false
   private stopped = false
-  private readyPromise: Promise<void> | undefined
-  private resolveReady: (() => void) | undefined
-  private endPromise: Promise<void> | undefined
-  private settleEnd: { resolve: () => void; reject: (error: unknown) => void } | undefined
+  private readiness: Deferred | undefined
+  private ended: Deferred | undefined
   private readonly emitter: QueueEmitter<Request<IN, OUT>> = {
     record: (request) => this.emit(request),
     watermark: (watermark) => this.output.emitWatermark(watermark),
@@ -94,19 +93,15 @@ export class AsyncWaitOperator<IN, OUT> extends StreamOperator<IN, OUT> {
   /** A promise while `capacity` records are held (after end of input: while any is), settled when fewer are. */
   override ready(): Promise<void> | undefined {
     if (this.stopped || !this.full()) return undefined
-    this.readyPromise ??= new Promise<void>((resolve) => {
-      this.resolveReady = resolve
-    })
-    return this.readyPromise
+    this.readiness ??= new Deferred()
+    return this.readiness.promise
   }
 
   override endInput(): void | Promise<void> {
     this.ending = true
     if (this.metrics.held === 0) return undefined
-    this.endPromise ??= new Promise<void>((resolve, reject) => {
-      this.settleEnd = { resolve, reject }
-    })
-    return this.endPromise
+    this.ended ??= new Deferred()
+    return this.ended.promise
   }
 
   override snapshotOperatorState(): OperatorStateEntries | undefined {
@@ -301,15 +296,9 @@ export class AsyncWaitOperator<IN, OUT> extends StreamOperator<IN, OUT> {
 
   private startQueued(): void {
     const m = this.metrics
-    while (this.waitingHead < this.waiting.length && m.inFlight < this.options.capacity) {
-      const request = this.waiting[this.waitingHead]!
-      this.waiting[this.waitingHead++] = undefined
+    while (this.waiting.size > 0 && m.inFlight < this.options.capacity) {
       m.queued--
-      this.start(request)
-    }
-    if (this.waitingHead === this.waiting.length) {
-      this.waiting.length = 0
-      this.waitingHead = 0
+      this.start(this.waiting.shift()!)
     }
   }
 
@@ -320,16 +309,11 @@ export class AsyncWaitOperator<IN, OUT> extends StreamOperator<IN, OUT> {
   }
 
   private settleReadiness(): void {
-    if (this.resolveReady !== undefined && !this.full()) {
-      const resolve = this.resolveReady
-      this.readyPromise = this.resolveReady = undefined
-      resolve()
+    if (this.readiness !== undefined && !this.full()) {
+      this.readiness.resolve()
+      this.readiness = undefined
     }
-    if (this.settleEnd !== undefined && this.metrics.held === 0) {
-      const { resolve } = this.settleEnd
-      this.settleEnd = undefined
-      resolve()
-    }
+    if (this.metrics.held === 0) this.ended?.resolve()
   }
 
   /** Gives up everything held: signals abort, timers stop, nothing more is emitted. */
@@ -342,14 +326,12 @@ export class AsyncWaitOperator<IN, OUT> extends StreamOperator<IN, OUT> {
       request.controller = undefined
     }
     this.queue.clear()
-    this.waiting = []
-    this.waitingHead = 0
+    this.waiting.clear()
     this.inbox = []
     const m = this.metrics
     m.inFlight = m.queued = m.held = 0
-    this.resolveReady?.()
-    this.readyPromise = this.resolveReady = undefined
-    this.settleEnd?.reject(reason)
-    this.settleEnd = undefined
+    this.readiness?.resolve()
+    this.readiness = undefined
+    this.ended?.reject(reason)
   }
 }

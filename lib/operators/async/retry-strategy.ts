@@ -1,4 +1,5 @@
 import { ConfigError } from '../../errors.js'
+import { BACKOFF_KEYS, type BackoffOptions, backoffDelay, validateBackoff } from '../../util/backoff.js'
 
 /** When and how often a failed or unwanted request is tried again (Flink's AsyncRetryStrategy). */
 export type RetryStrategy<OUT> = FixedDelayRetry<OUT> | ExponentialBackoffRetry<OUT>
@@ -25,14 +26,10 @@ export interface FixedDelayRetry<OUT> extends RetryBase<OUT> {
 /**
  * Pauses growing by `multiplier` (default 2) from `initialDelayMs`, capped at `maxDelayMs`. With
  * `jitter` j (0..1, default 0) each pause is drawn uniformly from [d·(1−j), d·(1+j)], then capped at
- * `maxDelayMs` again, so that many subtasks retrying together spread out.
+ * `maxDelayMs` again, so that many subtasks retrying together spread out ({@link backoffDelay}).
  */
-export interface ExponentialBackoffRetry<OUT> extends RetryBase<OUT> {
+export interface ExponentialBackoffRetry<OUT> extends RetryBase<OUT>, BackoffOptions {
   strategy: 'exponential-backoff'
-  initialDelayMs: number
-  maxDelayMs: number
-  multiplier?: number
-  jitter?: number
 }
 
 /**
@@ -48,10 +45,7 @@ export function retryDelayMs<OUT>(
   random: () => number = Math.random,
 ): number {
   if (strategy.strategy === 'fixed-delay') return strategy.delayMs
-  const { initialDelayMs, maxDelayMs, multiplier = 2, jitter = 0 } = strategy
-  const base = Math.min(maxDelayMs, initialDelayMs * multiplier ** (retry - 1))
-  if (jitter === 0) return base
-  return Math.min(maxDelayMs, base * (1 - jitter + 2 * jitter * random()))
+  return backoffDelay(retry - 1, strategy, random)
 }
 
 /**
@@ -65,11 +59,7 @@ export function validateRetryStrategy(option: string, retry: unknown): asserts r
     throw new ConfigError(option, retry, "an object { strategy: 'fixed-delay' | 'exponential-backoff', … }")
   const r = retry as Record<string, unknown>
   const known =
-    r.strategy === 'fixed-delay'
-      ? ['delayMs']
-      : r.strategy === 'exponential-backoff'
-        ? ['initialDelayMs', 'maxDelayMs', 'multiplier', 'jitter']
-        : undefined
+    r.strategy === 'fixed-delay' ? ['delayMs'] : r.strategy === 'exponential-backoff' ? BACKOFF_KEYS : undefined
   if (known === undefined)
     throw new ConfigError(`${option}.strategy`, r.strategy, "'fixed-delay' or 'exponential-backoff'")
   for (const key of Object.keys(r)) {
@@ -95,18 +85,7 @@ export function validateRetryStrategy(option: string, retry: unknown): asserts r
     delay(option, 'delayMs', r.delayMs)
     return
   }
-  delay(option, 'initialDelayMs', r.initialDelayMs)
-  delay(option, 'maxDelayMs', r.maxDelayMs)
-  if ((r.maxDelayMs as number) < (r.initialDelayMs as number))
-    throw new ConfigError(`${option}.maxDelayMs`, r.maxDelayMs, `at least initialDelayMs (${r.initialDelayMs})`)
-  if (
-    r.multiplier !== undefined &&
-    !(typeof r.multiplier === 'number' && Number.isFinite(r.multiplier) && r.multiplier >= 1)
-  ) {
-    throw new ConfigError(`${option}.multiplier`, r.multiplier, 'a number of at least 1')
-  }
-  if (r.jitter !== undefined && !(typeof r.jitter === 'number' && r.jitter >= 0 && r.jitter <= 1))
-    throw new ConfigError(`${option}.jitter`, r.jitter, 'a number from 0 to 1')
+  validateBackoff(option, r as unknown as BackoffOptions)
 }
 
 function delay(option: string, key: string, value: unknown): void {

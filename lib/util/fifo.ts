@@ -1,7 +1,7 @@
 /**
  * A first-in, first-out queue on an array with a moving head: O(1) push and shift without
  * `Array.prototype.shift`'s copying, compacted once the taken part dominates. Readers of push-based
- * clients keep delivered, not yet emitted messages in it.
+ * clients keep delivered, not yet emitted messages in it; the async wait operator its waiting requests.
  *
  * @example
  * const q = new Fifo<number>(); q.push(1); q.push(2)

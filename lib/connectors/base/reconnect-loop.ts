@@ -1,71 +1,86 @@
-import { backoffDelay } from '../../actors/backoff.js'
 import { ConfigError, ConnectorError, messageOf } from '../../errors.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
+import { type BackoffOptions, backoffDelay, validateBackoff } from '../../util/backoff.js'
+import { readDeprecated } from '../../util/deprecated-options.js'
+
+/** The reconnection names of the release before, each with its replacement. */
+const DEPRECATED_RETRY_NAMES = { retryDelayMs: 'initialDelayMs', maxRetryDelayMs: 'maxDelayMs' }
 
 /**
  * How a connector connects again. Shared by the RabbitMQ, ActiveMQ, MQTT and Redis connectors and
- * the socket source and sink: nothing in it knows a protocol.
+ * the socket source and sink: nothing in it knows a protocol. The delays use the one backoff
+ * vocabulary ({@link BackoffOptions}).
  */
-export interface ConnectionRetryOptions {
+export interface ConnectionRetryOptions extends Partial<BackoffOptions> {
   /**
    * Attempts after a failed connection attempt or a lost connection before giving up with
    * ConnectorError 'ERR_CONNECT'; counted afresh after each successful connection. 0 = never,
    * Infinity = forever. Default 5.
    */
   maxRetries?: number
-  /** Delay before the first retry, doubled for each further one; default 200 ms (socket, MQTT and Redis: 500 ms). */
-  retryDelayMs?: number
+  /** Delay before the first retry; default 200 ms (socket, MQTT and Redis: 500 ms). */
+  initialDelayMs?: number
   /** Ceiling of the retry delay; default 10,000 ms. */
-  maxRetryDelayMs?: number
+  maxDelayMs?: number
+  /** Growth of the delay per retry; default 2. */
+  multiplier?: number
+  /** Random spread of each delay, ± this fraction (0..1); default 0. */
+  jitter?: number
   /** A connection attempt that has not succeeded after this long fails; default 10,000 ms. */
   connectTimeoutMs?: number
+  /** @deprecated use `initialDelayMs` (read as it, with a warning, for this release) */
+  retryDelayMs?: number
+  /** @deprecated use `maxDelayMs` (read as it, with a warning, for this release) */
+  maxRetryDelayMs?: number
+}
+
+/**
+ * Every key of {@link ConnectionRetryOptions} (deprecated ones included): a connector's own table of
+ * known keys spreads it, so `optionsObject` accepts them.
+ */
+export const RETRY_OPTIONS: Readonly<Record<keyof ConnectionRetryOptions, true>> = {
+  maxRetries: true,
+  initialDelayMs: true,
+  maxDelayMs: true,
+  multiplier: true,
+  jitter: true,
+  connectTimeoutMs: true,
+  retryDelayMs: true,
+  maxRetryDelayMs: true,
 }
 
 /** Retry settings after validation, defaults applied. */
-export interface RetrySettings {
+export interface RetrySettings extends Required<BackoffOptions> {
   readonly maxRetries: number
-  readonly retryDelayMs: number
-  readonly maxRetryDelayMs: number
   readonly connectTimeoutMs: number
 }
 
 /**
  * Validates the retry options of `owner` ('rabbitmqSource', 'socketSink', …) and applies defaults
- * (`defaultRetryDelayMs` for the first retry's delay).
+ * (`defaultInitialDelayMs` for the first retry's delay). The names of the release before
+ * (`retryDelayMs`, `maxRetryDelayMs`) are read as `initialDelayMs`, `maxDelayMs`, with a warning.
  *
  * @example
- * retrySettings('rabbitmqSink', { maxRetries: 2 }) // { maxRetries: 2, retryDelayMs: 200, … }
+ * retrySettings('rabbitmqSink', { maxRetries: 2 }) // { maxRetries: 2, initialDelayMs: 200, maxDelayMs: 10000, … }
  */
 export function retrySettings(
   owner: string,
   options: ConnectionRetryOptions,
-  defaultRetryDelayMs = 200,
+  defaultInitialDelayMs = 200,
 ): RetrySettings {
-  const {
-    maxRetries = 5,
-    retryDelayMs = defaultRetryDelayMs,
-    maxRetryDelayMs = 10_000,
-    connectTimeoutMs = 10_000,
-  } = options
-  if (
-    typeof maxRetries !== 'number' ||
-    !(maxRetries === Infinity || (Number.isSafeInteger(maxRetries) && maxRetries >= 0))
-  ) {
-    throw new ConfigError(`${owner}.maxRetries`, maxRetries, 'a whole number ≥ 0, or Infinity')
-  }
-  if (typeof retryDelayMs !== 'number' || !Number.isFinite(retryDelayMs) || retryDelayMs < 0)
-    throw new ConfigError(`${owner}.retryDelayMs`, retryDelayMs, 'a finite number ≥ 0')
-  if (typeof maxRetryDelayMs !== 'number' || !Number.isFinite(maxRetryDelayMs) || maxRetryDelayMs < retryDelayMs) {
-    throw new ConfigError(
-      `${owner}.maxRetryDelayMs`,
-      maxRetryDelayMs,
-      `a finite number ≥ retryDelayMs (${retryDelayMs})`,
-    )
-  }
-  if (typeof connectTimeoutMs !== 'number' || !Number.isFinite(connectTimeoutMs) || connectTimeoutMs <= 0) {
-    throw new ConfigError(`${owner}.connectTimeoutMs`, connectTimeoutMs, 'a finite number > 0')
-  }
-  return { maxRetries, retryDelayMs, maxRetryDelayMs, connectTimeoutMs }
+  return readDeprecated(owner, options, DEPRECATED_RETRY_NAMES, (o) => {
+    const { maxRetries = 5, initialDelayMs = defaultInitialDelayMs, maxDelayMs = 10_000, connectTimeoutMs = 10_000 } = o
+    if (
+      typeof maxRetries !== 'number' ||
+      !(maxRetries === Infinity || (Number.isSafeInteger(maxRetries) && maxRetries >= 0))
+    ) {
+      throw new ConfigError(`${owner}.maxRetries`, maxRetries, 'a whole number ≥ 0, or Infinity')
+    }
+    if (typeof connectTimeoutMs !== 'number' || !Number.isFinite(connectTimeoutMs) || connectTimeoutMs <= 0)
+      throw new ConfigError(`${owner}.connectTimeoutMs`, connectTimeoutMs, 'a finite number > 0')
+    const backoff = validateBackoff(owner, { initialDelayMs, maxDelayMs, multiplier: o.multiplier, jitter: o.jitter })
+    return { maxRetries, connectTimeoutMs, ...backoff }
+  })
 }
 
 /** What a {@link ReconnectLoop} reports to its owner. */
@@ -107,6 +122,7 @@ export class ReconnectLoop<C> {
     readonly endpoint: string,
     private readonly attempt: () => Promise<C>,
     private readonly handlers: ReconnectHandlers<C>,
+    private readonly random: () => number = Math.random,
   ) {
     this.retriesLeft = settings.maxRetries
   }
@@ -169,10 +185,7 @@ export class ReconnectLoop<C> {
       return
     }
     this.retriesLeft--
-    const delay = backoffDelay(this.retriesUsed++, {
-      minMs: this.settings.retryDelayMs,
-      maxMs: this.settings.maxRetryDelayMs,
-    })
+    const delay = backoffDelay(this.retriesUsed++, this.settings, this.random)
     this.cancelRetry = this.processingTime.scheduleAt(this.processingTime.now() + delay, () => this.run())
   }
 }

@@ -1,7 +1,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { CheckpointAcks } from '../../../lib/connectors/common/checkpoint-acks.js'
-import { ConfirmWindow } from '../../../lib/connectors/common/confirm-window.js'
+import { CheckpointAcks } from '../../../lib/connectors/base/checkpoint-acks.js'
+import { ConfirmWindow } from '../../../lib/connectors/base/confirm-window.js'
 import { StateError } from '../../../lib/errors.js'
 
 /**

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { Fifo } from '../../../lib/connectors/common/fifo.js'
+import { Fifo } from '../../lib/util/fifo.js'
 
 test('a queue that never runs empty keeps its storage bounded and its order', () => {
   const q = new Fifo<number>()
