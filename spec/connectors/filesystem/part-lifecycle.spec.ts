@@ -269,7 +269,29 @@ test('after a rescale, stale in-progress files are left in place rather than ris
   await rescaled.ready?.()
   assert.equal(finishedFiles(dir.path), ['part-0-0'], 'the pending part is committed')
   assert.is(inProgressFiles(dir.path).length, 1, 'the file written after the checkpoint is left, hidden')
-  assert.ok(warnings.some((w) => w.includes('another parallelism')))
+  const warning = warnings.find((w) => w.includes('another parallelism'))
+  assert.ok(warning)
+  assert.is(JSON.parse(warning!).files, 1, 'only the file written after the checkpoint, not the pending part')
+  await rescaled.close()
+})
+
+test('a rescaled restore whose in-progress files are all restored pending parts commits them without a warning', async () => {
+  const clock = manualClock()
+  const warnings: string[] = []
+  const sink = bucketingFileSink<string>(dir.path, {
+    bucketAssigner: basePathBucketAssigner(),
+    writeBufferBytes: 1,
+    logger: createLogger({ level: 'warn', write: (l) => warnings.push(l) }),
+  })
+  const first = sink.createWriter(writerContext(clock, 0, 2))
+  first.write('a', undefined)
+  const checkpoint = await first.snapshotState!(1)
+  assert.is(inProgressFiles(dir.path).length, 1, 'the pending part')
+
+  const rescaled = sink.createWriter(writerContext(clock, 0, 1), checkpoint)
+  await rescaled.ready?.()
+  assert.equal(finishedFiles(dir.path), ['part-0-0'], 'the pending part is committed')
+  assert.equal(warnings, [], 'no warning about stale files')
   await rescaled.close()
 })
 
