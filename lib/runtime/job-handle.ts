@@ -123,15 +123,32 @@ export class JobHandle {
     let restore: RestoreSource | undefined
     if (config.restoreFrom !== undefined) restore = await DirectoryStorage.openSavepoint(config.restoreFrom)
     else if (coordinator !== undefined && config.checkpointing!.resume) {
-      const metadata = await coordinator.storage.latest()
+      const metadata = await coordinator.storage.latest().catch((error: unknown) => {
+        if ((error as StateError).code !== 'ERR_NO_READABLE_CHECKPOINT') throw error
+        if (config.checkpointing!.onUnreadableCheckpoints !== 'start-fresh') throw error
+        log.warn('starting from empty state: no checkpoint can be read (onUnreadableCheckpoints start-fresh)', {
+          reason: messageOf(error),
+        })
+        return undefined
+      })
       if (metadata !== undefined) restore = { metadata, read: (handle) => coordinator.storage.readState(handle) }
     }
     if (restore !== undefined) {
-      checkClaims(
+      const origin =
+        config.restoreFrom === undefined
+          ? `checkpoint ${restore.metadata.id} in ${coordinator!.storage.description}`
+          : `savepoint ${config.restoreFrom} (checkpoint ${restore.metadata.id})`
+      const dropped = checkClaims(
         restore.metadata,
         new Map(graph.nodes.map((n) => [n.uid, n.maxParallelism])),
         config.allowNonRestoredState,
+        origin,
       )
+      if (dropped.length > 0)
+        log.warn('dropping state that no operator of this job claims (allowNonRestoredState)', {
+          uids: dropped,
+          from: origin,
+        })
       coordinator?.restoredFrom(restore.metadata)
       log.info('job restoring', { checkpoint: restore.metadata.id, savepoint: restore.metadata.savepoint })
     }
@@ -145,8 +162,12 @@ export class JobHandle {
     })
   }
 
-  /** @internal Use `env.executeAsync()`. */
+  /**
+   * @internal Use `env.executeAsync()`. Throws at once what can be known before the job starts: a
+   * `restoreFrom` that is no savepoint directory.
+   */
   static start(name: string, graph: StreamGraph, config: ResolvedConfig): JobHandle {
+    if (config.restoreFrom !== undefined) DirectoryStorage.checkSavepointPath(config.restoreFrom)
     return new JobHandle(name, graph, config)
   }
 
