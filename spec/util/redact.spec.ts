@@ -4,7 +4,7 @@ import { inspect } from 'node:util'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { MqttSink } from '../../lib/connectors/mqtt/index.js'
 import { ConfigError, ConnectorError, describeValue } from '../../lib/errors.js'
-import { createLogger } from '../../lib/logging.js'
+import { createLogger, type Logger } from '../../lib/logging.js'
 import { isSecretKey, redactText } from '../../lib/util/redact.js'
 import { freePort } from '../support/brokers.js'
 
@@ -69,6 +69,27 @@ test('SluiceError messages and log lines are redacted where they are built', () 
   assert.is(lines.length, 1)
   for (const secret of ['u:p@', 'alice:secret', '"x"', 't0k3n']) assert.not.match(lines[0]!, secret)
   assert.match(lines[0]!, '"port":1')
+})
+
+test("a logger of the user's own gets messages and fields redacted too", () => {
+  const got: Array<[string, Record<string, unknown> | undefined]> = []
+  const own: Logger = {
+    debug: (m, f) => got.push([m, f]),
+    info: (m, f) => got.push([m, f]),
+    warn: (m, f) => got.push([m, f]),
+    error: (m, f) => got.push([m, f]),
+    child: () => own,
+  }
+  const env = StreamEnvironment.create({ logger: own })
+  env.config.logger
+    .child({ url: 'amqp://u:p@h' })
+    .error('lost amqp://u:p@h', { error: new Error('refused by mqtt://alice:secret@h'), password: 'x' })
+  assert.equal(got, [
+    [
+      'lost amqp://[redacted]@h',
+      { error: { name: 'Error', message: 'refused by mqtt://[redacted]@h' }, password: '[redacted]' },
+    ],
+  ])
 })
 
 test('an MQTT URL with user info reaches neither the ConnectorError nor the "job failed" log line', async () => {
