@@ -41,6 +41,11 @@ test('describeValue redacts nested credentials and prints functions by name, als
     '[function anonymous]',
   )
   assert.is(describeValue('mqtt://a:b@h'), '"mqtt://[redacted]@h"')
+  class CountEveryTen {
+    onElement() {}
+  }
+  assert.is(describeValue(new CountEveryTen()), '[CountEveryTen]', 'an instance says what it is, not {}')
+  assert.is(describeValue({}), '{}')
 })
 
 test('a ConfigError never prints a Kafka SASL password: not the whole object, not the value of a password option', () => {
