@@ -1,5 +1,5 @@
 import { createHash, webcrypto } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { access, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { StateError, messageOf } from '../errors.js'
@@ -208,8 +208,7 @@ export class DirectoryStorage implements CheckpointStorage {
   static async openSavepoint(
     directory: string,
   ): Promise<{ metadata: CheckpointMetadata; read: (handle: StateHandle) => Promise<OperatorSubtaskState> }> {
-    DirectoryStorage.checkSavepointPath(directory)
-    const metadata = await readMetadata(directory)
+    const metadata = DirectoryStorage.savepointMetadata(directory)
     // an exported savepoint's locations are relative to its directory; a retained checkpoint's
     // (`chk-<id>/…`, savepoint or not) to the storage root above it
     const base = basename(directory) === `chk-${metadata.id}` ? dirname(directory) : directory
@@ -217,21 +216,24 @@ export class DirectoryStorage implements CheckpointStorage {
   }
 
   /**
-   * Fails at once, before a job is started from `directory`, when it does not exist
-   * (ERR_SAVEPOINT_NOT_FOUND) or holds no `_metadata` (ERR_CHECKPOINT_INCOMPLETE): not a savepoint or a
-   * completed checkpoint. Whether the metadata and state are intact is checked when the job starts.
+   * The metadata of a savepoint (or retained `chk-<id>`) directory, read at once so that a job that
+   * cannot start from it fails before it is started: the directory does not exist
+   * (ERR_SAVEPOINT_NOT_FOUND), holds no `_metadata` (ERR_CHECKPOINT_INCOMPLETE: not a savepoint or a
+   * completed checkpoint) or a damaged one (ERR_STATE_CORRUPT). State files are checked when read.
    *
    * @example
-   * DirectoryStorage.checkSavepointPath('/savepoints/sp-1')
+   * const { id } = DirectoryStorage.savepointMetadata('/savepoints/sp-1')
    */
-  static checkSavepointPath(directory: string): void {
+  static savepointMetadata(directory: string): CheckpointMetadata {
     if (!existsSync(directory))
       throw new StateError('ERR_SAVEPOINT_NOT_FOUND', `restoreFrom ${directory}: no such directory`)
-    if (!existsSync(join(directory, METADATA)))
+    const path = join(directory, METADATA)
+    if (!existsSync(path))
       throw new StateError(
         'ERR_CHECKPOINT_INCOMPLETE',
         `restoreFrom ${directory}: no ${METADATA} in it, so it is not a savepoint or a completed checkpoint (chk-<id>)`,
       )
+    return parseMetadata(readFileSync(path, 'utf8'), directory)
   }
 
   private async checkpointIds(): Promise<number[]> {
@@ -300,6 +302,11 @@ async function readMetadata(dir: string): Promise<CheckpointMetadata> {
   const text = await readFile(join(dir, METADATA), 'utf8').catch((error) => {
     throw new StateError('ERR_CHECKPOINT_INCOMPLETE', `no metadata in ${dir}: ${messageOf(error)}`)
   })
+  return parseMetadata(text, dir)
+}
+
+/** The metadata in a `_metadata` file's text, once its checksum matches. */
+function parseMetadata(text: string, dir: string): CheckpointMetadata {
   let wrapper: { checksum: string; body: string }
   try {
     wrapper = JSON.parse(text)

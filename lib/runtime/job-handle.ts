@@ -137,13 +137,8 @@ export class JobHandle {
       const origin =
         config.restoreFrom === undefined
           ? `checkpoint ${restore.metadata.id} in ${coordinator!.storage.description}`
-          : `savepoint ${config.restoreFrom} (checkpoint ${restore.metadata.id})`
-      const dropped = checkClaims(
-        restore.metadata,
-        new Map(graph.nodes.map((n) => [n.uid, n.maxParallelism])),
-        config.allowNonRestoredState,
-        origin,
-      )
+          : savepointOrigin(config.restoreFrom, restore.metadata)
+      const dropped = checkClaims(restore.metadata, claimsOf(graph), config.allowNonRestoredState, origin)
       if (dropped.length > 0)
         log.warn('dropping state that no operator of this job claims (allowNonRestoredState)', {
           uids: dropped,
@@ -164,10 +159,18 @@ export class JobHandle {
 
   /**
    * @internal Use `env.executeAsync()`. Throws at once what can be known before the job starts: a
-   * `restoreFrom` that is no savepoint directory.
+   * `restoreFrom` that is no savepoint directory, or whose state this job does not claim.
    */
   static start(name: string, graph: StreamGraph, config: ResolvedConfig): JobHandle {
-    if (config.restoreFrom !== undefined) DirectoryStorage.checkSavepointPath(config.restoreFrom)
+    if (config.restoreFrom !== undefined) {
+      const metadata = DirectoryStorage.savepointMetadata(config.restoreFrom)
+      checkClaims(
+        metadata,
+        claimsOf(graph),
+        config.allowNonRestoredState,
+        savepointOrigin(config.restoreFrom, metadata),
+      )
+    }
     return new JobHandle(name, graph, config)
   }
 
@@ -334,6 +337,16 @@ function restartBudgetUsedUp(cause: UserFunctionError, restarts: number, spanMs:
       `${OPERATOR_RESTART_WINDOW_MS / 1000} s, and the job's restart strategy allows no more); it failed again on record ${cause.record}: ${messageOf(cause.cause)}`,
     { cause },
   )
+}
+
+/** The maxParallelism of each operator uid of the job: what a checkpoint's state must fit. */
+function claimsOf(graph: StreamGraph): Map<string, number> {
+  return new Map(graph.nodes.map((n) => [n.uid, n.maxParallelism]))
+}
+
+/** How errors and log lines name a savepoint restored from. */
+function savepointOrigin(path: string, metadata: CheckpointMetadata): string {
+  return `savepoint ${path} (checkpoint ${metadata.id})`
 }
 
 /** The error that started a chain of escalations. */

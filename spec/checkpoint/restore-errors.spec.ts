@@ -166,6 +166,7 @@ test('state no operator claims: ERR_STATE_UNCLAIMED names the savepoint path; al
 
     const strict = StreamEnvironment.create({ logLevel: 'silent', restoreFrom: savepoint })
     strict.fromElements(1).sinkTo(new CallbackSink(() => {}))
+    assert.is(errorOf(() => strict.executeAsync('strict')).code, 'ERR_STATE_UNCLAIMED', 'executeAsync throws at once')
     const error = await rejection(strict.execute('strict'))
     assert.is(error.code, 'ERR_STATE_UNCLAIMED')
     assert.match(error.message, `savepoint ${savepoint} (checkpoint 5) has state of operator uid "old-counter"`)
