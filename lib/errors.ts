@@ -152,6 +152,9 @@ export function describeValue(value: unknown): string {
   else {
     try {
       text = JSON.stringify(value, redactingReplacer) ?? String(value)
+      // an instance whose behaviour is all on its prototype (a Trigger, a Source) says what it is
+      const name = (value as object | null)?.constructor?.name
+      if (text === '{}' && name !== undefined && name !== 'Object') text = `[${name}]`
     } catch {
       text = redactText(String(value))
     }

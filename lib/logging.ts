@@ -56,3 +56,30 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     child: (fields) => createLogger({ level, write, fields: { ...base, ...fields } }),
   }
 }
+
+/**
+ * A logger of the user's own behind the same redaction as {@link createLogger}: messages lose URL user
+ * info and credential values, fields are passed on as redacted plain data (errors as
+ * `{ name, message, code }`). The environment wraps a `logger` option with it.
+ *
+ * @example
+ * const log = redactingLogger(pinoAdapter)
+ * log.error('job failed', { error }) // pinoAdapter gets the error's message redacted
+ */
+export function redactingLogger(logger: Logger): Logger {
+  const redactFields = (fields?: Record<string, unknown>): Record<string, unknown> | undefined => {
+    if (fields === undefined) return undefined
+    try {
+      return JSON.parse(JSON.stringify(fields, redactingReplacer)) as Record<string, unknown>
+    } catch {
+      return { fields: '[not serialisable]' }
+    }
+  }
+  return {
+    debug: (m, f) => logger.debug(redactText(m), redactFields(f)),
+    info: (m, f) => logger.info(redactText(m), redactFields(f)),
+    warn: (m, f) => logger.warn(redactText(m), redactFields(f)),
+    error: (m, f) => logger.error(redactText(m), redactFields(f)),
+    child: (fields) => redactingLogger(logger.child(redactFields(fields) ?? {})),
+  }
+}

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js'
-import { type Logger, type LogLevel, createLogger } from '../logging.js'
+import { type Logger, type LogLevel, createLogger, redactingLogger } from '../logging.js'
 import { DEFAULT_MAX_PARALLELISM, validateParallelism } from '../state/key-groups.js'
 import { type RestartStrategy, validateRestartStrategy } from '../runtime/restart-strategy.js'
 import { type QueryableStateOptions, QueryableStateServer } from '../queryable/queryable-state-server.js'
@@ -28,6 +28,7 @@ export interface EnvironmentConfig {
   chaining?: boolean
   /** Structured log lines; default the SLUICE_LOG_LEVEL environment variable, else 'warn'. */
   logLevel?: LogLevel
+  /** A logger of your own; what the job logs reaches it redacted (no URL user info, no credential values). */
   logger?: Logger
   /** Periodic checkpoints; off unless given. */
   checkpointing?: CheckpointConfig
@@ -101,7 +102,10 @@ export function resolveConfig(config: EnvironmentConfig): ResolvedConfig {
     throw new ConfigError('allowNonRestoredState', config.allowNonRestoredState, 'true or false')
   if (config.chaining !== undefined && typeof config.chaining !== 'boolean')
     throw new ConfigError('chaining', config.chaining, 'true or false')
-  const logger = config.logger ?? createLogger(config.logLevel === undefined ? {} : { level: config.logLevel })
+  const logger =
+    config.logger === undefined
+      ? createLogger(config.logLevel === undefined ? {} : { level: config.logLevel })
+      : redactingLogger(config.logger)
   const checkpointing = config.checkpointing === undefined ? undefined : resolveCheckpointConfig(config.checkpointing)
   if (config.restoreFrom !== undefined && (typeof config.restoreFrom !== 'string' || config.restoreFrom === ''))
     throw new ConfigError('restoreFrom', config.restoreFrom, 'a savepoint directory')

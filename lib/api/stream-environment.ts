@@ -198,7 +198,8 @@ export class StreamEnvironment {
   }
 
   /**
-   * Runs every sink's lineage as one job and returns its handle at once.
+   * Runs every sink's lineage as one job and returns its handle at once. Throws at once when the job
+   * cannot start: a `restoreFrom` directory that does not exist or holds no savepoint.
    *
    * @example
    * const job = env.executeAsync('orders'); setTimeout(() => job.cancel(), 60_000); await job.result
@@ -208,13 +209,18 @@ export class StreamEnvironment {
   }
 
   /**
-   * Runs the job and resolves when it has finished (a bounded job) with its final metrics.
+   * Runs the job and resolves when it has finished (a bounded job) with its final metrics; rejects at
+   * once when it cannot start (see {@link executeAsync}).
    *
    * @example
    * const { metrics } = await env.execute('word count')
    */
   execute(name?: string): Promise<JobResult> {
-    return this.executeAsync(name).result
+    try {
+      return this.executeAsync(name).result
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   /** @internal Registers a node and gives it its id. */

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js'
-import { booleanOption, optionKeys, optionsObject } from '../util/options.js'
+import { booleanOption, oneOf, optionKeys, optionsObject } from '../util/options.js'
 import type { CheckpointStorage } from './checkpoint-storage.js'
 
 /** Settings of periodic checkpoints; `intervalMs` turns them on. */
@@ -24,6 +24,12 @@ export interface CheckpointConfig {
   storage?: CheckpointStorage
   /** Start from the storage's newest complete checkpoint if it has one; default true. */
   resume?: boolean
+  /**
+   * What a resuming job does when the storage holds completed checkpoints and none can be read (all
+   * damaged): 'fail' (default, as Flink) fails the start naming each and why; 'start-fresh' logs that
+   * and starts from empty state, so exactly-once sinks may write again what they committed before.
+   */
+  onUnreadableCheckpoints?: 'fail' | 'start-fresh'
 }
 
 /** Checkpoint settings with every default filled in. */
@@ -40,6 +46,7 @@ const CHECKPOINT_OPTIONS = optionKeys<CheckpointConfig>({
   unaligned: true,
   storage: true,
   resume: true,
+  onUnreadableCheckpoints: true,
 })
 
 /**
@@ -79,5 +86,11 @@ export function resolveCheckpointConfig(config: CheckpointConfig): ResolvedCheck
     storage: config.storage,
     resume: booleanOption('checkpointing.resume', config.resume, true),
     unaligned: config.unaligned ?? false,
+    onUnreadableCheckpoints: oneOf(
+      'checkpointing.onUnreadableCheckpoints',
+      config.onUnreadableCheckpoints,
+      ['fail', 'start-fresh'],
+      'fail',
+    ),
   }
 }

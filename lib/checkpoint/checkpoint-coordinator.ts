@@ -118,7 +118,7 @@ export class CheckpointCoordinator {
     const p = this.pending.get(ack.checkpointId)
     if (p === undefined || !p.waitingFor.delete(ack.subtaskKey)) return undefined
     p.acks.push(ack)
-    p.alignmentMs = Math.max(p.alignmentMs, ack.alignmentMs)
+    p.alignmentMs = Math.max(p.alignmentMs, Math.round(ack.alignmentMs * 1000) / 1000)
     if (p.waitingFor.size > 0 || p.completing) return undefined
     p.completing = true
     const metadata = this.metadataOf(p)
@@ -130,7 +130,8 @@ export class CheckpointCoordinator {
     await this.storage.prune(metadata.id, this.pinned === undefined ? [] : [this.pinned])
     if (!this.pending.has(p.barrier.id)) return undefined
     this.pending.delete(p.barrier.id)
-    for (const [id] of this.pending) if (id < p.barrier.id) this.abort(id, `subsumed by checkpoint ${p.barrier.id}`)
+    for (const [id] of this.pending)
+      if (id < p.barrier.id) this.abort(id, `subsumed by checkpoint ${p.barrier.id}`, false, 'subsumed')
     const now = Date.now()
     this.lastCompletedAt = now
     this.consecutiveFailures = 0
@@ -150,25 +151,36 @@ export class CheckpointCoordinator {
   }
 
   /**
-   * Aborts a checkpoint (timeout, a subtask declined, restart). Returns true when failures in a row now
-   * exceed what the job tolerates.
+   * Aborts a checkpoint (timeout, a subtask declined, restart; or, not failures, subsumed by a later one
+   * or abandoned at the end of input). Returns true when failures in a row now exceed what the job
+   * tolerates.
    */
-  abort(checkpointId: number, reason: string, countsAsFailure = false): boolean {
+  abort(
+    checkpointId: number,
+    reason: string,
+    countsAsFailure = false,
+    outcome: 'failed' | 'subsumed' | 'abandoned' = 'failed',
+  ): boolean {
     const p = this.pending.get(checkpointId)
     if (p === undefined) return false
     this.pending.delete(checkpointId)
-    this.updateStats(checkpointId, { status: 'failed', durationMs: Date.now() - p.barrier.timestamp, failure: reason })
+    this.updateStats(checkpointId, {
+      status: outcome,
+      durationMs: Date.now() - p.barrier.timestamp,
+      ...(outcome === 'failed' ? { failure: reason } : {}),
+    })
     // once its metadata is being written it may be durable (and restored from): retention drops it later
     if (!p.completing) void this.storage.discard(checkpointId).catch(() => {})
-    this.log.warn('checkpoint aborted', { checkpoint: checkpointId, reason })
+    if (outcome === 'failed') this.log.warn('checkpoint aborted', { checkpoint: checkpointId, reason })
+    else this.log.info(`checkpoint ${outcome}`, { checkpoint: checkpointId, reason })
     if (!countsAsFailure) return false
     this.consecutiveFailures++
     return this.consecutiveFailures > this.settings.tolerableFailures
   }
 
-  /** Aborts everything in flight (the job restarts). */
-  abortAll(reason: string): void {
-    for (const id of [...this.pending.keys()]) this.abort(id, reason)
+  /** Aborts everything in flight: the job restarts (failed), or its input has ended (abandoned). */
+  abortAll(reason: string, outcome: 'failed' | 'abandoned' = 'failed'): void {
+    for (const id of [...this.pending.keys()]) this.abort(id, reason, false, outcome)
   }
 
   private metadataOf(p: Pending): CheckpointMetadata {

@@ -19,7 +19,10 @@ export interface CheckpointStorage {
   prune(latestId: number, keep: readonly number[]): Promise<void>
   /** Drops the state files of a checkpoint that did not complete. */
   discard(checkpointId: number): Promise<void>
-  /** The newest complete, readable checkpoint; corrupted ones are skipped with a warning. */
+  /**
+   * The newest complete, readable checkpoint; corrupted ones are skipped with a warning. Rejects with
+   * StateError ERR_NO_READABLE_CHECKPOINT when checkpoints completed but none of them can be read.
+   */
   latest(): Promise<CheckpointMetadata | undefined>
   /** Writes a savepoint's metadata and state to `directory`, self-contained. */
   saveSavepoint(metadata: CheckpointMetadata, directory: string): Promise<string>

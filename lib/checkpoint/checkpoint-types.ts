@@ -57,7 +57,11 @@ export interface CheckpointStats {
   readonly id: number
   readonly savepoint: boolean
   readonly triggeredAt: number
-  readonly status: 'in-progress' | 'completed' | 'failed'
+  /**
+   * 'failed': declined, timed out or cut off by a restart; 'subsumed': a later checkpoint completed
+   * first; 'abandoned': still running when every input had ended and nothing needed it (not a failure).
+   */
+  readonly status: 'in-progress' | 'completed' | 'failed' | 'subsumed' | 'abandoned'
   readonly durationMs: number
   readonly bytes: number
   /** The longest time a subtask spent aligning barriers for it. */

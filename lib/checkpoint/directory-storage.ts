@@ -1,4 +1,5 @@
 import { createHash, webcrypto } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
 import { access, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { StateError, messageOf } from '../errors.js'
@@ -15,7 +16,8 @@ const METADATA = '_metadata'
  * renamed; a checkpoint is complete once its `_metadata` (with a checksum over its text) has been
  * renamed into place. The last `retain` checkpoints are kept. On restore, checkpoints whose metadata
  * or state files are missing, short or fail their checksum are skipped with a warning, and the newest
- * intact one is used. A process killed at any point leaves at worst a checkpoint that is skipped.
+ * intact one is used; when none is intact the restore fails (see {@link latest}). A process killed at
+ * any point leaves at worst a checkpoint that is skipped.
  *
  * Layout: `<dir>/chk-<id>/<uid>-<subtask>.state` and `<dir>/chk-<id>/_metadata`.
  *
@@ -26,6 +28,13 @@ export class DirectoryStorage implements CheckpointStorage {
   readonly description: string
   private readonly retain: number
   private readonly log: Logger
+  /**
+   * The text of every state file of the checkpoint `latest()` chose, verified there: the restore parses
+   * it without reading and hashing the files again. Dropped once a newer checkpoint completes.
+   */
+  private verified: { readonly id: number; readonly texts: Map<string, string> } | undefined
+  /** Checkpoint directories this storage has written into, each prepared once. */
+  private readonly prepared = new Map<string, Promise<void>>()
 
   constructor(
     readonly directory: string,
@@ -43,18 +52,40 @@ export class DirectoryStorage implements CheckpointStorage {
     state: OperatorSubtaskState,
   ): Promise<StateHandle> {
     const dir = join(this.directory, `chk-${checkpointId}`)
-    await mkdir(dir, { recursive: true })
+    await this.prepare(dir)
     const location = `chk-${checkpointId}/${safeName(uid)}-${subtask}.state`
     return writeAtomically(join(this.directory, location), stateChunks(state), location)
   }
 
+  /**
+   * Creates a checkpoint's directory the first time this storage writes into it. A directory of the same
+   * id left by a killed process (ids restart from the newest complete checkpoint) may hold its `*.tmp`
+   * files: they are removed, as no writer of this process made them.
+   */
+  private prepare(dir: string): Promise<void> {
+    let ready = this.prepared.get(dir)
+    if (ready === undefined) {
+      ready = mkdir(dir, { recursive: true })
+        .then(() => readdir(dir))
+        .then((names) =>
+          Promise.all(names.filter((n) => n.endsWith('.tmp')).map((n) => rm(join(dir, n), { force: true }))),
+        )
+        .then(() => undefined)
+      this.prepared.set(dir, ready)
+    }
+    return ready
+  }
+
   async readState(handle: StateHandle): Promise<OperatorSubtaskState> {
+    const text = this.verified?.texts.get(handle.location)
+    if (text !== undefined) return JSON.parse(text) as OperatorSubtaskState
     return readVerified(join(this.directory, handle.location), handle)
   }
 
   /** Writes the metadata, then drops older checkpoints beyond retention and older ones that never completed. */
   async complete(metadata: CheckpointMetadata): Promise<void> {
     await writeMetadata(join(this.directory, `chk-${metadata.id}`), metadata)
+    if (this.verified !== undefined && metadata.id > this.verified.id) this.verified = undefined
   }
 
   async prune(latestId: number, keep: readonly number[]): Promise<void> {
@@ -79,21 +110,48 @@ export class DirectoryStorage implements CheckpointStorage {
   }
 
   async discard(checkpointId: number): Promise<void> {
+    this.prepared.delete(join(this.directory, `chk-${checkpointId}`))
     await rm(join(this.directory, `chk-${checkpointId}`), { recursive: true, force: true })
   }
 
+  /**
+   * The newest checkpoint whose metadata and state files are all intact; each file is read and checked
+   * once here, and the restore takes the verified text. Newer damaged ones are skipped with a warning;
+   * directories without metadata never completed and are skipped quietly. When checkpoints completed
+   * but none can be read it throws ERR_NO_READABLE_CHECKPOINT, naming each and why it was rejected:
+   * starting from empty state would repeat what exactly-once sinks already committed.
+   */
   async latest(): Promise<CheckpointMetadata | undefined> {
     const ids = await this.checkpointIds()
+    const rejected: string[] = []
     for (const id of ids.reverse()) {
       const dir = join(this.directory, `chk-${id}`)
+      let metadata: CheckpointMetadata
       try {
-        const metadata = await readMetadata(dir)
-        for (const operator of Object.values(metadata.operators)) {
-          for (const handle of operator.subtasks)
-            if (handle !== null) await readVerified(join(this.directory, handle.location), handle)
+        metadata = await readMetadata(dir)
+      } catch (error) {
+        if ((error as StateError).code === 'ERR_CHECKPOINT_INCOMPLETE') {
+          this.log.debug('skipping checkpoint that never completed', { checkpoint: id, directory: dir })
+          continue
         }
+        rejected.push(`chk-${id}: ${messageOf(error)}`)
+        this.log.warn('skipping checkpoint that is corrupted', {
+          checkpoint: id,
+          directory: dir,
+          reason: messageOf(error),
+        })
+        continue
+      }
+      try {
+        const texts = new Map<string, string>()
+        for (const operator of Object.values(metadata.operators))
+          for (const handle of operator.subtasks)
+            if (handle !== null)
+              texts.set(handle.location, await readVerifiedText(join(this.directory, handle.location), handle))
+        this.verified = { id, texts }
         return metadata
       } catch (error) {
+        rejected.push(`chk-${id}: ${messageOf(error)}`)
         this.log.warn('skipping checkpoint that is incomplete or corrupted', {
           checkpoint: id,
           directory: dir,
@@ -101,6 +159,11 @@ export class DirectoryStorage implements CheckpointStorage {
         })
       }
     }
+    if (rejected.length > 0)
+      throw new StateError(
+        'ERR_NO_READABLE_CHECKPOINT',
+        `could not read any of the ${rejected.length} completed checkpoint${rejected.length === 1 ? '' : 's'} in ${this.directory} (${rejected.join('; ')}); repair or remove them, or set checkpointing.onUnreadableCheckpoints to 'start-fresh' to start from empty state`,
+      )
     return undefined
   }
 
@@ -145,11 +208,32 @@ export class DirectoryStorage implements CheckpointStorage {
   static async openSavepoint(
     directory: string,
   ): Promise<{ metadata: CheckpointMetadata; read: (handle: StateHandle) => Promise<OperatorSubtaskState> }> {
-    const metadata = await readMetadata(directory)
+    const metadata = DirectoryStorage.savepointMetadata(directory)
     // an exported savepoint's locations are relative to its directory; a retained checkpoint's
     // (`chk-<id>/…`, savepoint or not) to the storage root above it
     const base = basename(directory) === `chk-${metadata.id}` ? dirname(directory) : directory
     return { metadata, read: (handle) => readVerified(join(base, handle.location), handle) }
+  }
+
+  /**
+   * The metadata of a savepoint (or retained `chk-<id>`) directory, read at once so that a job that
+   * cannot start from it fails before it is started: the directory does not exist
+   * (ERR_SAVEPOINT_NOT_FOUND), holds no `_metadata` (ERR_CHECKPOINT_INCOMPLETE: not a savepoint or a
+   * completed checkpoint) or a damaged one (ERR_STATE_CORRUPT). State files are checked when read.
+   *
+   * @example
+   * const { id } = DirectoryStorage.savepointMetadata('/savepoints/sp-1')
+   */
+  static savepointMetadata(directory: string): CheckpointMetadata {
+    if (!existsSync(directory))
+      throw new StateError('ERR_SAVEPOINT_NOT_FOUND', `restoreFrom ${directory}: no such directory`)
+    const path = join(directory, METADATA)
+    if (!existsSync(path))
+      throw new StateError(
+        'ERR_CHECKPOINT_INCOMPLETE',
+        `restoreFrom ${directory}: no ${METADATA} in it, so it is not a savepoint or a completed checkpoint (chk-<id>)`,
+      )
+    return parseMetadata(readFileSync(path, 'utf8'), directory)
   }
 
   private async checkpointIds(): Promise<number[]> {
@@ -218,6 +302,11 @@ async function readMetadata(dir: string): Promise<CheckpointMetadata> {
   const text = await readFile(join(dir, METADATA), 'utf8').catch((error) => {
     throw new StateError('ERR_CHECKPOINT_INCOMPLETE', `no metadata in ${dir}: ${messageOf(error)}`)
   })
+  return parseMetadata(text, dir)
+}
+
+/** The metadata in a `_metadata` file's text, once its checksum matches. */
+function parseMetadata(text: string, dir: string): CheckpointMetadata {
   let wrapper: { checksum: string; body: string }
   try {
     wrapper = JSON.parse(text)
@@ -230,16 +319,27 @@ async function readMetadata(dir: string): Promise<CheckpointMetadata> {
 }
 
 async function readVerified(path: string, handle: StateHandle): Promise<OperatorSubtaskState> {
+  return JSON.parse(await readVerifiedText(path, handle)) as OperatorSubtaskState
+}
+
+/** A state file's text, once its size and SHA-256 match what the checkpoint recorded. */
+async function readVerifiedText(path: string, handle: StateHandle): Promise<string> {
   const text = await readFile(path, 'utf8').catch((error) => {
     throw new StateError('ERR_STATE_MISSING', `state file ${path} cannot be read: ${messageOf(error)}`)
   })
-  if (Buffer.byteLength(text) !== handle.bytes || sha256(text) !== handle.checksum) {
+  const bytes = Buffer.byteLength(text)
+  if (bytes !== handle.bytes)
     throw new StateError(
       'ERR_STATE_CORRUPT',
-      `state file ${path} is ${Buffer.byteLength(text)} bytes and fails its checksum (expected ${handle.bytes} bytes)`,
+      `state file ${path} is ${bytes} bytes, the checkpoint recorded ${handle.bytes}: it is truncated or was overwritten`,
     )
-  }
-  return JSON.parse(text) as OperatorSubtaskState
+  const checksum = sha256(text)
+  if (checksum !== handle.checksum)
+    throw new StateError(
+      'ERR_STATE_CORRUPT',
+      `state file ${path} has the recorded size (${bytes} bytes) but its content changed: SHA-256 ${checksum.slice(0, 12)}…, recorded ${handle.checksum.slice(0, 12)}…`,
+    )
+  return text
 }
 
 async function exists(path: string): Promise<boolean> {

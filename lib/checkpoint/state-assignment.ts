@@ -21,32 +21,40 @@ export interface OperatorRestore {
 /**
  * Checks that a checkpoint fits the job before anything is deployed: every operator state in it is
  * claimed by an operator of the job with the same uid (unless dropping is allowed), and the number of
- * key groups is unchanged.
+ * key groups is unchanged. `origin` names it in errors (`savepoint /sp/1 (checkpoint 5)`). Returns the
+ * uids whose state is dropped under `allowNonRestoredState`, for the caller to log.
  *
  * @example
- * checkClaims(metadata, new Map([['counter', 128]]), false)
+ * checkClaims(metadata, new Map([['counter', 128]]), false, 'checkpoint 5') // []
  */
 export function checkClaims(
   metadata: CheckpointMetadata,
   operators: ReadonlyMap<string, number>,
   allowNonRestoredState: boolean,
-): void {
+  origin: string,
+): string[] {
+  const dropped: string[] = []
   for (const [uid, op] of Object.entries(metadata.operators)) {
     const maxParallelism = operators.get(uid)
     if (maxParallelism === undefined) {
-      if (allowNonRestoredState || op.subtasks.every((h) => h === null)) continue
+      if (op.subtasks.every((h) => h === null)) continue
+      if (allowNonRestoredState) {
+        dropped.push(uid)
+        continue
+      }
       throw new StateError(
         'ERR_STATE_UNCLAIMED',
-        `checkpoint ${metadata.id} has state of operator uid "${uid}" that no operator of this job claims; give that operator the same uid, or set allowNonRestoredState to drop it`,
+        `${origin} has state of operator uid "${uid}" that no operator of this job claims; give that operator the same uid, or set allowNonRestoredState to drop it`,
       )
     }
     if (maxParallelism !== op.maxParallelism) {
       throw new StateError(
         'ERR_STATE_INCOMPATIBLE',
-        `operator "${uid}" was checkpointed with maxParallelism ${op.maxParallelism} and now has ${maxParallelism}: the number of key groups cannot change`,
+        `operator "${uid}" was checkpointed with maxParallelism ${op.maxParallelism} in ${origin} and now has ${maxParallelism}: the number of key groups cannot change`,
       )
     }
   }
+  return dropped
 }
 
 /**

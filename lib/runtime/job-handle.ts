@@ -125,15 +125,27 @@ export class JobHandle {
     let restore: RestoreSource | undefined
     if (config.restoreFrom !== undefined) restore = await DirectoryStorage.openSavepoint(config.restoreFrom)
     else if (coordinator !== undefined && config.checkpointing!.resume) {
-      const metadata = await coordinator.storage.latest()
+      const metadata = await coordinator.storage.latest().catch((error: unknown) => {
+        if ((error as StateError).code !== 'ERR_NO_READABLE_CHECKPOINT') throw error
+        if (config.checkpointing!.onUnreadableCheckpoints !== 'start-fresh') throw error
+        log.warn('starting from empty state: no checkpoint can be read (onUnreadableCheckpoints start-fresh)', {
+          reason: messageOf(error),
+        })
+        return undefined
+      })
       if (metadata !== undefined) restore = { metadata, read: (handle) => coordinator.storage.readState(handle) }
     }
     if (restore !== undefined) {
-      checkClaims(
-        restore.metadata,
-        new Map(graph.nodes.map((n) => [n.uid, n.maxParallelism])),
-        config.allowNonRestoredState,
-      )
+      const origin =
+        config.restoreFrom === undefined
+          ? `checkpoint ${restore.metadata.id} in ${coordinator!.storage.description}`
+          : savepointOrigin(config.restoreFrom, restore.metadata)
+      const dropped = checkClaims(restore.metadata, claimsOf(graph), config.allowNonRestoredState, origin)
+      if (dropped.length > 0)
+        log.warn('dropping state that no operator of this job claims (allowNonRestoredState)', {
+          uids: dropped,
+          from: origin,
+        })
       coordinator?.restoredFrom(restore.metadata)
       log.info('job restoring', { checkpoint: restore.metadata.id, savepoint: restore.metadata.savepoint })
     }
@@ -147,8 +159,20 @@ export class JobHandle {
     })
   }
 
-  /** @internal Use `env.executeAsync()`. */
+  /**
+   * @internal Use `env.executeAsync()`. Throws at once what can be known before the job starts: a
+   * `restoreFrom` that is no savepoint directory, or whose state this job does not claim.
+   */
   static start(name: string, graph: StreamGraph, config: ResolvedConfig): JobHandle {
+    if (config.restoreFrom !== undefined) {
+      const metadata = DirectoryStorage.savepointMetadata(config.restoreFrom)
+      checkClaims(
+        metadata,
+        claimsOf(graph),
+        config.allowNonRestoredState,
+        savepointOrigin(config.restoreFrom, metadata),
+      )
+    }
     return new JobHandle(name, graph, config)
   }
 
@@ -315,6 +339,16 @@ function restartBudgetUsedUp(cause: UserFunctionError, restarts: number, spanMs:
       `${OPERATOR_RESTART_WINDOW_MS / 1000} s, and the job's restart strategy allows no more); it failed again on record ${cause.record}: ${messageOf(cause.cause)}`,
     { cause },
   )
+}
+
+/** The maxParallelism of each operator uid of the job: what a checkpoint's state must fit. */
+function claimsOf(graph: StreamGraph): Map<string, number> {
+  return new Map(graph.nodes.map((n) => [n.uid, n.maxParallelism]))
+}
+
+/** How errors and log lines name a savepoint restored from. */
+function savepointOrigin(path: string, metadata: CheckpointMetadata): string {
+  return `savepoint ${path} (checkpoint ${metadata.id})`
 }
 
 /** The error that started a chain of escalations. */

@@ -165,7 +165,7 @@ export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMes
               finalRequested = true
               maybeFinal()
             } else {
-              coordinator?.abortAll('all input has ended and nothing waits for a final checkpoint')
+              coordinator?.abortAll('all input has ended and nothing waits for a final checkpoint', 'abandoned')
               for (const ref of all) ref.tell({ t: 'finish' })
             }
             return

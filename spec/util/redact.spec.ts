@@ -4,7 +4,7 @@ import { inspect } from 'node:util'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { MqttSink } from '../../lib/connectors/mqtt/index.js'
 import { ConfigError, ConnectorError, describeValue } from '../../lib/errors.js'
-import { createLogger } from '../../lib/logging.js'
+import { createLogger, type Logger } from '../../lib/logging.js'
 import { isSecretKey, redactText } from '../../lib/util/redact.js'
 import { freePort } from '../support/brokers.js'
 
@@ -41,6 +41,11 @@ test('describeValue redacts nested credentials and prints functions by name, als
     '[function anonymous]',
   )
   assert.is(describeValue('mqtt://a:b@h'), '"mqtt://[redacted]@h"')
+  class CountEveryTen {
+    onElement() {}
+  }
+  assert.is(describeValue(new CountEveryTen()), '[CountEveryTen]', 'an instance says what it is, not {}')
+  assert.is(describeValue({}), '{}')
 })
 
 test('a ConfigError never prints a Kafka SASL password: not the whole object, not the value of a password option', () => {
@@ -71,6 +76,27 @@ test('SluiceError messages and log lines are redacted where they are built', () 
   assert.match(lines[0]!, '"port":1')
 })
 
+test("a logger of the user's own gets messages and fields redacted too", () => {
+  const got: Array<[string, Record<string, unknown> | undefined]> = []
+  const own: Logger = {
+    debug: (m, f) => got.push([m, f]),
+    info: (m, f) => got.push([m, f]),
+    warn: (m, f) => got.push([m, f]),
+    error: (m, f) => got.push([m, f]),
+    child: () => own,
+  }
+  const env = StreamEnvironment.create({ logger: own })
+  env.config.logger
+    .child({ url: 'amqp://u:p@h' })
+    .error('lost amqp://u:p@h', { error: new Error('refused by mqtt://alice:secret@h'), password: 'x' })
+  assert.equal(got, [
+    [
+      'lost amqp://[redacted]@h',
+      { error: { name: 'Error', message: 'refused by mqtt://[redacted]@h' }, password: '[redacted]' },
+    ],
+  ])
+})
+
 test('an MQTT URL with user info reaches neither the ConnectorError nor the "job failed" log line', async () => {
   const port = await freePort()
   const lines: string[] = []
@@ -78,15 +104,13 @@ test('an MQTT URL with user info reaches neither the ConnectorError nor the "job
   env
     .fromCollection([1, 2, 3])
     .sinkTo(new MqttSink({ url: `mqtt://alice:secret@127.0.0.1:${port}`, topic: 't', maxRetries: 1, retryDelayMs: 5 }))
-  const error = await env.execute().then(
-    () => undefined,
-    (e: unknown) => e,
+  const error: Error = await env.execute().then(
+    () => assert.unreachable('the broker is unreachable'),
+    (e) => e,
   )
-  let cause: unknown = error
-  while (cause !== undefined && !(cause instanceof ConnectorError)) cause = (cause as { cause?: unknown }).cause
-  assert.instance(cause, ConnectorError)
-  assert.match((cause as Error).message, `mqtt://[redacted]@127.0.0.1:${port}`)
-  assert.not.match((cause as Error).message, 'secret')
+  assert.instance(error, ConnectorError, 'the job fails with the connector error itself')
+  assert.match(error.message, `mqtt://[redacted]@127.0.0.1:${port}`)
+  assert.not.match(error.message, 'secret')
   const failed = lines.find((l) => l.includes('"job failed"'))
   assert.ok(failed, 'a "job failed" line was logged')
   assert.match(failed!, '[redacted]@127.0.0.1')

@@ -303,14 +303,16 @@ export class SubtaskBuckets<T> implements PartFileHost {
     const scan = await scanPartFiles(fs, basePath, outputFileConfig, subtask)
     this.nextCounter = Math.max(this.nextCounter, scan.maxCounter + 1)
     if (restored !== undefined && restored.length > 0 && scan.inProgress.length > 0) {
+      const named = new Set(restored.flatMap((s) => s.parts.map((p) => `${p.bucket}/${p.inProgress}`)))
+      const stale = scan.inProgress.filter((f) => !named.has(`${f.bucket}/${f.name}`))
       if (restored.some((s) => s.subtask !== subtask || s.parallelism !== parallelism)) {
-        this.log.warn(
-          'restored with another parallelism: stale in-progress part files are left in place (hidden, never committed)',
-          { basePath, files: scan.inProgress.length },
-        )
+        // the restored transactions' own parts are committed: only the others may be stale
+        if (stale.length > 0)
+          this.log.warn(
+            'restored with another parallelism: in-progress part files no restored transaction names are left in place (hidden, never committed)',
+            { basePath, files: stale.length },
+          )
       } else {
-        const named = new Set(restored.flatMap((s) => s.parts.map((p) => `${p.bucket}/${p.inProgress}`)))
-        const stale = scan.inProgress.filter((f) => !named.has(`${f.bucket}/${f.name}`))
         await Promise.all(stale.map((f) => fs.delete(f.path)))
         if (stale.length > 0)
           this.log.info('deleted in-progress part files written after the restored checkpoint', {

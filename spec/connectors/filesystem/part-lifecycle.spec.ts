@@ -251,7 +251,11 @@ test('a fresh start over existing output continues the counter instead of reusin
   await writer.close()
 })
 
-test('after a rescale, stale in-progress files are left in place rather than risk deleting a pending part', async () => {
+/**
+ * Subtask 0 of 2 writes 'a' and pre-commits it at checkpoint 1 (one pending part), then writes `after`
+ * (each its own in-progress file); a writer restored from that checkpoint at parallelism 1 starts.
+ */
+async function rescaleAfterCheckpoint(after: readonly string[]) {
   const clock = manualClock()
   const warnings: string[] = []
   const sink = bucketingFileSink<string>(dir.path, {
@@ -262,15 +266,24 @@ test('after a rescale, stale in-progress files are left in place rather than ris
   const first = sink.createWriter(writerContext(clock, 0, 2))
   first.write('a', undefined)
   const checkpoint = await first.snapshotState!(1)
-  first.write('b', undefined)
-  await waitFor(() => inProgressFiles(dir.path).length === 2, { description: 'two in-progress files' })
-
+  for (const value of after) first.write(value, undefined)
+  await waitFor(() => inProgressFiles(dir.path).length === 1 + after.length, { description: 'the in-progress files' })
   const rescaled = sink.createWriter(writerContext(clock, 0, 1), checkpoint)
   await rescaled.ready?.()
   assert.equal(finishedFiles(dir.path), ['part-0-0'], 'the pending part is committed')
-  assert.is(inProgressFiles(dir.path).length, 1, 'the file written after the checkpoint is left, hidden')
-  assert.ok(warnings.some((w) => w.includes('another parallelism')))
   await rescaled.close()
+  return warnings.filter((w) => w.includes('another parallelism')).map((w) => JSON.parse(w) as { files: number })
+}
+
+test('after a rescale, stale in-progress files are left in place rather than risk deleting a pending part', async () => {
+  const warnings = await rescaleAfterCheckpoint(['b'])
+  assert.is(inProgressFiles(dir.path).length, 1, 'the file written after the checkpoint is left, hidden')
+  assert.is(warnings.length, 1)
+  assert.is(warnings[0]!.files, 1, 'only the file written after the checkpoint, not the pending part')
+})
+
+test('a rescaled restore whose in-progress files are all restored pending parts commits them without a warning', async () => {
+  assert.equal(await rescaleAfterCheckpoint([]), [], 'no warning about stale files')
 })
 
 test('a restart in the same process without a checkpoint deletes what the failed attempt left uncommitted, and only that', async () => {

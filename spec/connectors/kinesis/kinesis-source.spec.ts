@@ -320,7 +320,9 @@ Source(
     const rest: TextRecord[] = []
     try {
       await drain(second, rest, () => rest.length >= 3, 'the rest of the aggregate')
-      await new Promise((r) => setTimeout(r, 100))
+      // two more GetRecords calls answered: whatever else the shard held would be buffered by now
+      const calls = second.fetchCalls
+      await waitFor(() => second.fetchCalls >= calls + 2, { description: 'two more fetches after the aggregate' })
       takeAvailable(second, rest)
     } finally {
       second.close()
@@ -353,7 +355,8 @@ Source('start positions: LATEST reads what arrives after the start, AT_TIMESTAMP
     ...fast,
   }).createReader(context())
   await reader.start()
-  await new Promise((r) => setTimeout(r, 50))
+  // a GetRecords call per shard: both LATEST iterators were taken before the new records arrive
+  await waitFor(() => reader.fetchCalls >= 2, { description: 'a fetch on each of the 2 shards' })
   await kinesis.put(
     'starts',
     range(10).map((i) => ({ data: `new-${i}`, partitionKey: `k${i}` })),
