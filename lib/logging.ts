@@ -1,7 +1,13 @@
+import { errorChain } from './util/error-chain.js'
+
 /** Severity of a log line; `silent` writes nothing. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
 
-/** A structured logger: every line is one JSON object with time, level, message and fields. */
+/**
+ * A structured logger: every line is one JSON object with time, level, message and fields. An error in
+ * the fields is written with its stack and cause chain; fields named `time`, `level` or `msg` cannot
+ * replace the line's own.
+ */
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void
   info(message: string, fields?: Record<string, unknown>): void
@@ -36,12 +42,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const base = options.fields ?? {}
   const emit = (lineLevel: LogLevel, message: string, fields?: Record<string, unknown>): void => {
     if (RANK[lineLevel] < threshold) return
-    write(
-      JSON.stringify(
-        { time: new Date().toISOString(), level: lineLevel, msg: message, ...base, ...fields },
-        replaceErrors,
-      ),
-    )
+    // the line's own keys first, then set again: a caller's field of the same name cannot replace them
+    const line: Record<string, unknown> = { time: '', level: lineLevel, msg: message, ...base, ...fields }
+    line.time = new Date().toISOString()
+    line.level = lineLevel
+    line.msg = message
+    write(JSON.stringify(line, replaceErrors))
   }
   return {
     debug: (m, f) => emit('debug', m, f),
@@ -53,8 +59,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 }
 
 function replaceErrors(_key: string, value: unknown): unknown {
-  if (value instanceof Error)
-    return { name: value.name, message: value.message, code: (value as { code?: unknown }).code }
+  if (value instanceof Error) return errorChain(value)
   if (typeof value === 'bigint') return value.toString()
   return value
 }
