@@ -2,7 +2,8 @@ import { ConfigError } from '../errors.js'
 import { type Logger, type LogLevel, createLogger } from '../logging.js'
 import { DEFAULT_MAX_PARALLELISM, validateParallelism } from '../state/key-groups.js'
 import { type RestartStrategy, validateRestartStrategy } from '../runtime/restart-strategy.js'
-import type { QueryableStateOptions, QueryableStateServer } from '../queryable/queryable-state-server.js'
+import { JobServer } from '../server/job-server.js'
+import { type JobServerOptions, resolveJobServerOptions } from '../server/job-server-options.js'
 import {
   type CheckpointConfig,
   type ResolvedCheckpointConfig,
@@ -34,8 +35,11 @@ export interface EnvironmentConfig {
   restoreFrom?: string
   /** Start even when the savepoint holds state of an operator uid that this job does not have. */
   allowNonRestoredState?: boolean
-  /** Serve queryable state: options for a server of the job's own (stopped with it), or a shared server. */
-  queryableState?: QueryableStateOptions | QueryableStateServer
+  /**
+   * Serve the job (REST API, metrics, dashboard, queryable state): options for a job server of the
+   * job's own (stopped with it), or a shared {@link JobServer}.
+   */
+  queryableState?: JobServerOptions | JobServer
 }
 
 /** The settled configuration: every default filled in and checked. */
@@ -51,7 +55,7 @@ export interface ResolvedConfig {
   readonly checkpointing: ResolvedCheckpointConfig | undefined
   readonly restoreFrom: string | undefined
   readonly allowNonRestoredState: boolean
-  readonly queryableState: QueryableStateOptions | QueryableStateServer | undefined
+  readonly queryableState: JobServerOptions | JobServer | undefined
 }
 
 /**
@@ -76,6 +80,8 @@ export function resolveConfig(config: EnvironmentConfig): ResolvedConfig {
   const checkpointing = config.checkpointing === undefined ? undefined : resolveCheckpointConfig(config.checkpointing)
   if (config.restoreFrom !== undefined && (typeof config.restoreFrom !== 'string' || config.restoreFrom === ''))
     throw new ConfigError('restoreFrom', config.restoreFrom, 'a savepoint directory')
+  if (config.queryableState !== undefined && !(config.queryableState instanceof JobServer))
+    resolveJobServerOptions(config.queryableState, 'queryableState')
   return {
     parallelism,
     maxParallelism,
