@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client'
+import type { Metric, MetricType, Registry } from 'prom-client'
 import type { JobMetricsSnapshot } from '../runtime/job-metrics.js'
 import { type JobRegistry, type RegisteredJob, jobRegistry } from '../runtime/job-registry.js'
 import { RateMeter } from './rate-meter.js'
@@ -17,7 +17,8 @@ interface Family {
   readonly samples: (scrape: Scrape) => Sample[]
 }
 
-const JOB = ['job', 'job_id'] as const
+// not `job`: Prometheus gives that label to the scrape job and would rename ours to exported_job
+const JOB = ['job_name', 'job_id'] as const
 const TASK = [...JOB, 'task', 'subtask'] as const
 const OPERATOR = [...JOB, 'operator', 'subtask'] as const
 
@@ -57,23 +58,24 @@ export function registerSluiceMetrics(registry: Registry, options: SluiceMetrics
     return last
   }
   const details = new Set<string>()
+  // a family is a prom-client metric whose values are computed at collection: no per-series objects,
+  // no label hashing, so a scrape of a job with hundreds of subtasks stays cheap
   const add = (family: Family): void => {
-    const config = {
+    const type = (family.counter ? 'counter' : 'gauge') as unknown as MetricType
+    const metric = {
       name: family.name,
       help: family.help,
-      labelNames: family.labels as string[],
-      registers: [registry],
-      collect(this: Counter | Gauge) {
-        this.reset()
-        if (family.name === 'sluice_job_uptime_seconds') discoverDetails(scrape())
-        for (const [labels, value] of family.samples(scrape())) {
-          if (this instanceof Counter) this.inc(labels, value)
-          else this.set(labels, value)
-        }
+      type,
+      aggregator: 'sum' as const,
+      reset() {},
+      get: async () => {
+        const current = scrape()
+        if (family.name === 'sluice_job_uptime_seconds') discoverDetails(current)
+        const values = family.samples(current).map(([labels, value]) => ({ labels, value }))
+        return { name: family.name, help: family.help, type, aggregator: 'sum' as const, values }
       },
     }
-    if (family.counter) new Counter(config)
-    else new Gauge(config)
+    registry.registerMetric(metric as unknown as Metric)
   }
   const discoverDetails = (s: Scrape): void => {
     for (const { metrics } of s.jobs)
@@ -81,8 +83,9 @@ export function registerSluiceMetrics(registry: Registry, options: SluiceMetrics
         for (const [key] of numericLeaves(d.metrics)) {
           if (details.has(key)) continue
           details.add(key)
+          const { name, scale } = promName(key)
           add({
-            name: `sluice_operator_${snake(key)}`,
+            name: `sluice_operator_${name}`,
             help: `Operator metric ${key} (async I/O, windows, connectors).`,
             counter: false,
             labels: OPERATOR,
@@ -90,7 +93,7 @@ export function registerSluiceMetrics(registry: Registry, options: SluiceMetrics
               s2.jobs.flatMap(({ job, metrics: m }) =>
                 m.details.flatMap((d2) => {
                   const value = numericLeaves(d2.metrics).get(key)
-                  return value === undefined ? [] : [[opLabels(job, d2.operator, d2.subtask), value] as Sample]
+                  return value === undefined ? [] : [[opLabels(job, d2.operator, d2.subtask), value * scale] as Sample]
                 }),
               ),
           })
@@ -99,7 +102,7 @@ export function registerSluiceMetrics(registry: Registry, options: SluiceMetrics
   for (const family of families(meter, clock)) add(family)
 }
 
-const jobLabels = (job: RegisteredJob): Labels => ({ job: job.name, job_id: job.id })
+const jobLabels = (job: RegisteredJob): Labels => ({ job_name: job.name, job_id: job.id })
 const opLabels = (job: RegisteredJob, operator: string, subtask: number): Labels => ({
   ...jobLabels(job),
   operator,
@@ -201,11 +204,11 @@ function families(meter: RateMeter, clock: () => number): Family[] {
       perJob((job) => job.checkpoints().filter((c) => c.status === 'in-progress').length),
     ),
     family(
-      'sluice_job_last_checkpoint_duration_ms',
+      'sluice_job_last_checkpoint_duration_seconds',
       'Duration of the last completed checkpoint (Flink lastCheckpointDuration).',
       false,
       JOB,
-      perJob((job) => lastCompleted(job)?.durationMs),
+      perJob((job) => seconds(lastCompleted(job)?.durationMs)),
     ),
     family(
       'sluice_job_last_checkpoint_size_bytes',
@@ -253,18 +256,18 @@ function families(meter: RateMeter, clock: () => number): Family[] {
       perOperator((job, o, i) => meter.rate(`${job.id}/${o.operator}/${i}/out`, o.recordsOut)),
     ),
     family(
-      'sluice_task_back_pressured_time_ms_total',
-      'Milliseconds the subtask waited for credit or a sink.',
+      'sluice_task_back_pressured_seconds_total',
+      'Seconds the subtask waited for credit or a sink.',
       true,
       TASK,
-      perTask((_j, t) => t.backpressuredMs),
+      perTask((_j, t) => t.backpressuredMs / 1000),
     ),
     family(
-      'sluice_task_back_pressured_time_ms_per_second',
-      'Backpressured milliseconds per second (Flink backPressuredTimeMsPerSecond).',
+      'sluice_task_back_pressured_ratio',
+      'Share of the last second the subtask was backpressured, 0 to 1 (Flink backPressuredTimeMsPerSecond / 1000).',
       false,
       TASK,
-      perTask((job, t) => Math.min(1000, meter.rate(`${job.id}/${t.vertex}/${t.subtask}/bp`, t.backpressuredMs))),
+      perTask((job, t) => Math.min(1, meter.rate(`${job.id}/${t.vertex}/${t.subtask}/bp`, t.backpressuredMs) / 1000)),
     ),
     family(
       'sluice_task_input_pool_usage',
@@ -295,21 +298,23 @@ function families(meter: RateMeter, clock: () => number): Family[] {
       perTask((_j, t) => (t.mailboxCapacity > 0 ? t.mailboxSize / t.mailboxCapacity : 0)),
     ),
     family(
-      'sluice_task_current_input_watermark_ms',
-      'The minimum watermark over the inputs (Flink currentInputWatermark).',
+      'sluice_task_current_input_watermark_seconds',
+      'The minimum watermark over the inputs, in Unix seconds (Flink currentInputWatermark).',
       false,
       TASK,
-      perTask((_j, t) => (Number.isFinite(t.watermark) ? t.watermark : undefined)),
+      perTask((_j, t) => (Number.isFinite(t.watermark) ? t.watermark / 1000 : undefined)),
     ),
     family(
-      'sluice_task_watermark_lag_ms',
+      'sluice_task_watermark_lag_seconds',
       'Processing time minus the input watermark.',
       false,
       TASK,
-      perTask((_j, t) => (Number.isFinite(t.watermark) ? clock() - t.watermark : undefined)),
+      perTask((_j, t) => (Number.isFinite(t.watermark) ? (clock() - t.watermark) / 1000 : undefined)),
     ),
   ]
 }
+
+const seconds = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : ms / 1000)
 
 /** Numeric entries of an operator's detail metrics, one level of nesting flattened (`latencyMs.p99` → `latencyMs_p99`). */
 function numericLeaves(metrics: Readonly<Record<string, unknown>>): Map<string, number> {
@@ -323,10 +328,17 @@ function numericLeaves(metrics: Readonly<Record<string, unknown>>): Map<string, 
   return out
 }
 
-/** `inFlight` → `in_flight`, `latencyMs_p99` → `latency_ms_p99`. */
-function snake(name: string): string {
-  return name
+/**
+ * A detail metric's Prometheus name, in base units: `inFlight` → `in_flight`, `latencyMs_p99` →
+ * `latency_seconds_p99` (values scaled by 1/1000).
+ */
+function promName(key: string): { name: string; scale: number } {
+  const words = key
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .replace(/[^A-Za-z0-9_]/g, '_')
     .toLowerCase()
+    .split('_')
+  const ms = words.indexOf('ms')
+  if (ms >= 0) words[ms] = 'seconds'
+  return { name: words.join('_'), scale: ms >= 0 ? 0.001 : 1 }
 }
