@@ -184,7 +184,10 @@ export class JobServer {
     const job = this.options.jobs.get(parts[1]!)
     if (job === undefined) throw new HttpError(404, 'ERR_UNKNOWN_JOB', `no job ${parts[1]} in this process`)
     const view = parts[2]
-    if (parts.length === 2) return (expectMethod(method, 'GET'), this.send(response, 200, this.views.detail(job)))
+    if (parts.length === 2) {
+      expectMethod(method, 'GET')
+      return this.send(response, 200, this.views.detail(job))
+    }
     if (view === 'states') return this.states(request, response, job)
     if (parts.length === 4 && view === 'vertices') {
       expectMethod(method, 'GET')
@@ -197,13 +200,11 @@ export class JobServer {
     if (parts.length !== 3) throw new HttpError(404, 'ERR_NOT_FOUND', `no such path under /jobs/${job.id}`)
     switch (view) {
       case 'checkpoints':
-        return (expectMethod(method, 'GET'), this.send(response, 200, this.views.checkpoints(job)))
       case 'exceptions':
-        return (expectMethod(method, 'GET'), this.send(response, 200, this.views.exceptions(job)))
       case 'backpressure':
-        return (expectMethod(method, 'GET'), this.send(response, 200, this.views.backpressure(job)))
       case 'watermarks':
-        return (expectMethod(method, 'GET'), this.send(response, 200, this.views.watermarks(job)))
+        expectMethod(method, 'GET')
+        return this.send(response, 200, this.views[view](job))
       case 'cancel':
         expectMethod(method, 'POST')
         running(job)
