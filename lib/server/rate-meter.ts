@@ -1,9 +1,9 @@
 /** A rate is recomputed once its last sample is this old; reads in between return the last rate. */
-const MIN_SPAN_MS = 1_000
+const MIN_SPAN_MS = 500
 
 /**
  * Per-second rates of counters read at irregular times (scrapes, dashboard polls): each series keeps
- * its last sample and the rate between the last two samples at least a second apart. Series not read
+ * its last sample and the rate between the last two samples at least half a second apart. Series not read
  * for a minute are forgotten.
  *
  * Threading: main event loop only.
