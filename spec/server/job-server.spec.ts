@@ -74,6 +74,27 @@ async function countingJob(server: JobServer) {
   return { input, job, processed: () => processed }
 }
 
+/** Opens `n` raw connections that send nothing; counts those the server closed. */
+function openSockets(server: JobServer, n: number) {
+  const port = Number(new URL(server.url).port)
+  let closed = 0
+  const sockets = Array.from({ length: n }, () => {
+    const socket = connect(port, '127.0.0.1')
+    socket.on('error', () => {})
+    socket.resume() // read the server's 408, so its FIN is seen
+    let seen = false
+    const once = () => {
+      if (!seen) closed++
+      seen = true
+    }
+    // the server's FIN ('end') or reset ('close'), whichever the client sees first
+    socket.on('end', once)
+    socket.on('close', once)
+    return socket
+  })
+  return { closed: () => closed, destroy: () => sockets.forEach((s) => s.destroy()) }
+}
+
 test('without a token on loopback it serves reads, warns once, and refuses every call that changes a job', async () => {
   const { lines, logger } = capturingLogger()
   const server = await JobServer.start({ logger })
@@ -170,44 +191,20 @@ test('300 idle sockets are closed by the timeouts, and connections past the limi
     maxConnections: 400,
   })
   try {
-    const { port } = new URL(server.url)
-    let closed = 0
-    const sockets = Array.from({ length: 300 }, () => {
-      const socket = connect(Number(port), '127.0.0.1')
-      socket.on('error', () => {})
-      socket.resume() // read the server's 408, so its FIN is seen
-      let seen = false
-      const once = () => {
-        if (!seen) closed++
-        seen = true
-      }
-      // the server's FIN ('end') or reset ('close'), whichever the client sees first
-      socket.on('end', once)
-      socket.on('close', once)
-      return socket
+    const idle = openSockets(server, 300)
+    await waitFor(() => idle.closed() === 300, {
+      timeoutMs: 5_000,
+      description: () => `${idle.closed()} of 300 idle sockets closed`,
     })
-    await waitFor(() => closed === 300, { timeoutMs: 5_000, description: () => `${closed} of 300 idle sockets closed` })
-    for (const s of sockets) s.destroy()
+    idle.destroy()
 
     const limited = await JobServer.start({ logger: createLogger({ level: 'silent' }), maxConnections: 5 })
-    const lport = Number(new URL(limited.url).port)
-    let refused = 0
-    const held = Array.from({ length: 10 }, () => {
-      const socket = connect(lport, '127.0.0.1')
-      socket.on('error', () => {})
-      socket.resume() // read the server's 408, so its FIN is seen
-      let seen = false
-      const once = () => {
-        if (!seen) refused++
-        seen = true
-      }
-      // the server's FIN ('end') or reset ('close'), whichever the client sees first
-      socket.on('end', once)
-      socket.on('close', once)
-      return socket
+    const held = openSockets(limited, 10)
+    await waitFor(() => held.closed() === 5, {
+      timeoutMs: 2_000,
+      description: () => `${held.closed()} of 5 extra sockets closed`,
     })
-    await waitFor(() => refused === 5, { timeoutMs: 2_000, description: () => `${refused} of 5 extra sockets closed` })
-    for (const s of held) s.destroy()
+    held.destroy()
     await limited.close()
   } finally {
     await server.close()
