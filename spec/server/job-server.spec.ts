@@ -92,7 +92,10 @@ function openSockets(server: JobServer, n: number) {
     socket.on('close', once)
     return socket
   })
-  return { closed: () => closed, destroy: () => sockets.forEach((s) => s.destroy()) }
+  const destroy = () => {
+    for (const s of sockets) s.destroy()
+  }
+  return { closed: () => closed, destroy }
 }
 
 test('without a token on loopback it serves reads, warns once, and refuses every call that changes a job', async () => {

@@ -5,7 +5,6 @@ export interface HttpAnswer {
   readonly status: number
   readonly headers: Record<string, string | string[] | undefined>
   readonly text: string
-  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
   readonly json: any
 }
 
