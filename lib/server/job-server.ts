@@ -1,7 +1,7 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto'
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { Registry } from 'prom-client'
+import { Counter, Registry } from 'prom-client'
 import { type Logger, createLogger } from '../logging.js'
 import type { RegisteredJob } from '../runtime/job-registry.js'
 import { DASHBOARD_HTML } from './dashboard.js'
@@ -51,7 +51,8 @@ interface Request {
  * needs `Authorization: Bearer <token>` (401 ERR_UNAUTHORIZED); without one the server warns, and every
  * call that changes a job is refused (403 ERR_TOKEN_REQUIRED). A non-loopback host needs a token unless
  * `allowUnauthenticated` is set. Slow and idle clients are cut off by the header, request, keep-alive
- * and idle timeouts and the connection limit.
+ * and idle timeouts and the connection limit (connections refused over it are counted in
+ * `sluice_server_dropped_connections_total` and logged).
  *
  * Errors are `{ error: { code, message } }`: 400 ERR_BAD_REQUEST / ERR_BAD_KEY, 401, 403, 404
  * ERR_NOT_FOUND / ERR_UNKNOWN_JOB / ERR_UNKNOWN_VERTEX / ERR_UNKNOWN_STATE / ERR_KEY_NOT_FOUND, 405,
@@ -80,6 +81,26 @@ export class JobServer {
     this.serializer = options.serializer ?? jsonSerializer
     this.log = (options.logger ?? createLogger()).child({ component: 'job-server' })
     registerSluiceMetrics(this.registry, { jobs: options.jobs })
+    const dropped = new Counter({
+      name: 'sluice_server_dropped_connections_total',
+      help: 'Connections the job server closed on arrival because maxConnections were open.',
+      registers: [this.registry],
+    })
+    let lastWarning = Number.NEGATIVE_INFINITY
+    let unreported = 0
+    // Node emits 'drop' for each connection refused over maxConnections: counted, and logged at most every 10 s
+    server.on('drop', () => {
+      dropped.inc()
+      unreported++
+      const now = Date.now()
+      if (now - lastWarning < 10_000) return
+      this.log.warn('job server at its connection limit: connections closed on arrival', {
+        dropped: unreported,
+        maxConnections: options.maxConnections,
+      })
+      lastWarning = now
+      unreported = 0
+    })
   }
 
   /**

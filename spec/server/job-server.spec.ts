@@ -201,13 +201,16 @@ test('300 idle sockets are closed by the timeouts, and connections past the limi
     })
     idle.destroy()
 
-    const limited = await JobServer.start({ logger: createLogger({ level: 'silent' }), maxConnections: 5 })
+    const { lines, logger } = capturingLogger()
+    const limited = await JobServer.start({ logger, token: 't', maxConnections: 5 })
     const held = openSockets(limited, 10)
     await waitFor(() => held.closed() === 5, {
       timeoutMs: 2_000,
       description: () => `${held.closed()} of 5 extra sockets closed`,
     })
     held.destroy()
+    assert.ok(lines.some((l) => /connection limit/.test(String(l.msg)) && Number(l.dropped) >= 1))
+    assert.match(await limited.registry.metrics(), /sluice_server_dropped_connections_total 5/)
     await limited.close()
   } finally {
     await server.close()
