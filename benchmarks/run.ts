@@ -5,7 +5,7 @@
 //
 // Options:
 //   --quick           500,000 records, 1 warm-up, 3 measured runs (default: 5,000,000, 2 and 5)
-//   --case a,b        only these cases: a|stateless, b|keyed, c|window, d|backpressure, e|checkpoint, f|queryable, g|async-io, actors
+//   --case a,b        only these cases: a|stateless, b|keyed, c|window, d|backpressure, e|checkpoint, f|queryable, g|async-io, s|server-overhead, actors
 //   --records N       input records per run        --reps N / --warmup N   measured / warm-up runs
 //   --only TEXT       only contenders whose name contains TEXT (for profiling); implies --no-write
 //   --out FILE        where to write the results (default benchmarks/RESULTS.md)   --no-write
@@ -28,6 +28,7 @@ import { mqttSinkCase, mqttSourceCase } from './cases/mqtt.js'
 import { rabbitmqSinkCase, rabbitmqSourceCase } from './cases/rabbitmq.js'
 import { redisSinkCase, redisSourceCase } from './cases/redis.js'
 import { queryableCase } from './cases/queryable.js'
+import { serverOverheadCase } from './cases/server-overhead.js'
 import { statelessCase } from './cases/stateless.js'
 import { windowCase } from './cases/window.js'
 import {
@@ -52,6 +53,7 @@ const CASES: readonly BenchCase[] = [
   checkpointCase,
   queryableCase,
   asyncIoCase,
+  serverOverheadCase,
   kafkaSourceCase,
   kafkaSinkCase,
   kinesisSourceCase,
@@ -74,6 +76,7 @@ const ALIASES: Readonly<Record<string, string>> = {
   e: 'checkpoint',
   f: 'queryable',
   g: 'async-io',
+  s: 'server-overhead',
 }
 
 const { values: args } = parseArgs({

@@ -89,10 +89,20 @@ export type { CheckpointStats, CheckpointMetadata } from './checkpoint/checkpoin
 export { TwoPhaseCommitSink, type CommitOutcome } from './checkpoint/two-phase-commit-sink.js'
 
 export {
-  QueryableStateServer,
-  type QueryableStateOptions,
+  JobServer,
+  type JobServerOptions,
   type ResultSerializer,
-} from './queryable/queryable-state-server.js'
+  registerSluiceMetrics,
+  type SluiceMetricsOptions,
+} from './server/index.js'
+export {
+  type JobRegistry,
+  jobRegistry,
+  type RegisteredJob,
+  type JobStatus,
+  type JobException,
+} from './runtime/job-registry.js'
+export type { ErrorChain } from './util/error-chain.js'
 export { QueryableStateClient, QueryableStateError } from './queryable/queryable-state-client.js'
 
 export { OutputTag, DEAD_LETTERS, type DeadLetter } from './runtime/output-tag.js'

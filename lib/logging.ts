@@ -1,11 +1,14 @@
 import { redactingReplacer, redactText } from './util/redact.js'
+import { errorChain } from './util/error-chain.js'
 
 /** Severity of a log line; `silent` writes nothing. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
 
 /**
  * A structured logger: every line is one JSON object with time, level, message and fields. Messages and
- * fields are redacted (URL user info, values of credential keys) as the line is written.
+ * fields are redacted (URL user info, values of credential keys) as the line is written; an error in the
+ * fields is written with its stack and cause chain; fields named `time`, `level` or `msg` cannot replace
+ * the line's own.
  */
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void
@@ -41,12 +44,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const base = options.fields ?? {}
   const emit = (lineLevel: LogLevel, message: string, fields?: Record<string, unknown>): void => {
     if (RANK[lineLevel] < threshold) return
-    write(
-      JSON.stringify(
-        { time: new Date().toISOString(), level: lineLevel, msg: redactText(message), ...base, ...fields },
-        redactingReplacer,
-      ),
-    )
+    // the line's own keys first, then set again: a caller's field of the same name cannot replace them
+    const line: Record<string, unknown> = { time: '', level: lineLevel, msg: '', ...base, ...fields }
+    line.time = new Date().toISOString()
+    line.level = lineLevel
+    line.msg = redactText(message)
+    write(JSON.stringify(line, replaceErrors))
   }
   return {
     debug: (m, f) => emit('debug', m, f),
@@ -82,4 +85,10 @@ export function redactingLogger(logger: Logger): Logger {
     error: (m, f) => logger.error(redactText(m), redactFields(f)),
     child: (fields) => redactingLogger(logger.child(redactFields(fields) ?? {})),
   }
+}
+
+/** Errors as their stack and cause chain; every string (stacks included) redacted. */
+function replaceErrors(key: string, value: unknown): unknown {
+  if (value instanceof Error) return errorChain(value)
+  return redactingReplacer(key, value)
 }

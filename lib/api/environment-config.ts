@@ -2,8 +2,9 @@ import { ConfigError } from '../errors.js'
 import { type Logger, type LogLevel, createLogger, redactingLogger } from '../logging.js'
 import { DEFAULT_MAX_PARALLELISM, validateParallelism } from '../state/key-groups.js'
 import { type RestartStrategy, validateRestartStrategy } from '../runtime/restart-strategy.js'
-import { type QueryableStateOptions, QueryableStateServer } from '../queryable/queryable-state-server.js'
 import { optionKeys, optionsObject } from '../util/options.js'
+import { JobServer } from '../server/job-server.js'
+import { type JobServerOptions, resolveJobServerOptions } from '../server/job-server-options.js'
 import {
   type CheckpointConfig,
   type ResolvedCheckpointConfig,
@@ -36,8 +37,11 @@ export interface EnvironmentConfig {
   restoreFrom?: string
   /** Start even when the savepoint holds state of an operator uid that this job does not have. */
   allowNonRestoredState?: boolean
-  /** Serve queryable state: options for a server of the job's own (stopped with it), or a shared server. */
-  queryableState?: QueryableStateOptions | QueryableStateServer
+  /**
+   * Serve the job (REST API, metrics, dashboard, queryable state): options for a job server of the
+   * job's own (stopped with it), or a shared {@link JobServer}.
+   */
+  queryableState?: JobServerOptions | JobServer
 }
 
 /** The settled configuration: every default filled in and checked. */
@@ -53,7 +57,7 @@ export interface ResolvedConfig {
   readonly checkpointing: ResolvedCheckpointConfig | undefined
   readonly restoreFrom: string | undefined
   readonly allowNonRestoredState: boolean
-  readonly queryableState: QueryableStateOptions | QueryableStateServer | undefined
+  readonly queryableState: JobServerOptions | JobServer | undefined
 }
 
 const ENVIRONMENT_OPTIONS = optionKeys<EnvironmentConfig>({
@@ -72,13 +76,6 @@ const ENVIRONMENT_OPTIONS = optionKeys<EnvironmentConfig>({
   queryableState: true,
 })
 
-const QUERYABLE_STATE_OPTIONS = optionKeys<QueryableStateOptions>({
-  host: true,
-  port: true,
-  token: true,
-  serializer: true,
-})
-
 /**
  * Fills in defaults and checks every setting; the error names the option and the bad value, and an
  * unknown option fails suggesting the closest known one.
@@ -89,8 +86,6 @@ const QUERYABLE_STATE_OPTIONS = optionKeys<QueryableStateOptions>({
 export function resolveConfig(config: EnvironmentConfig): ResolvedConfig {
   if (config === null || typeof config !== 'object') throw new ConfigError('environment config', config, 'an object')
   optionsObject('', config, ENVIRONMENT_OPTIONS)
-  if (config.queryableState !== undefined && !(config.queryableState instanceof QueryableStateServer))
-    optionsObject('queryableState', config.queryableState, QUERYABLE_STATE_OPTIONS)
   const parallelism = config.parallelism ?? 1
   const maxParallelism = config.maxParallelism ?? DEFAULT_MAX_PARALLELISM
   validateParallelism(parallelism, maxParallelism)
@@ -109,6 +104,8 @@ export function resolveConfig(config: EnvironmentConfig): ResolvedConfig {
   const checkpointing = config.checkpointing === undefined ? undefined : resolveCheckpointConfig(config.checkpointing)
   if (config.restoreFrom !== undefined && (typeof config.restoreFrom !== 'string' || config.restoreFrom === ''))
     throw new ConfigError('restoreFrom', config.restoreFrom, 'a savepoint directory')
+  if (config.queryableState !== undefined && !(config.queryableState instanceof JobServer))
+    resolveJobServerOptions(config.queryableState, 'queryableState')
   return {
     parallelism,
     maxParallelism,

@@ -1,3 +1,2 @@
-/** Queryable state: the server a job serves its queryable states from, and the client that reads them. */
-export { QueryableStateServer, type QueryableStateOptions, type ResultSerializer } from './queryable-state-server.js'
+/** Queryable state: the client that reads it (the job server serves it: `sluice`'s `JobServer`). */
 export { QueryableStateClient, QueryableStateError } from './queryable-state-client.js'

@@ -3,8 +3,11 @@ import { type Key, type KeyGroupRange, keyGroupOf } from '../state/key-groups.js
 import type { StateTable } from '../state/state-table.js'
 import type { OperatorChain } from '../runtime/operator-chain.js'
 
-/** Reads one key of a queryable state inside its subtask (between batches) and resolves with the value. */
-export type StateLookup = (key: Key) => Promise<{ found: boolean; value: unknown }>
+/**
+ * Reads one key of a queryable state inside its subtask (between batches) and resolves with the value;
+ * rejects with ERR_ASK_TIMEOUT when the subtask does not get to it within `timeoutMs`.
+ */
+export type StateLookup = (key: Key, timeoutMs: number) => Promise<{ found: boolean; value: unknown }>
 
 interface Served {
   readonly range: KeyGroupRange
@@ -84,15 +87,15 @@ export function readQueryable(
 
 /**
  * Registers the queryable states of a chain as its operators declare them; `inside` runs a read inside
- * the subtask (between batches) and resolves with its result.
+ * the subtask (between batches) and resolves with its result, or rejects after `timeoutMs`.
  *
  * @example
- * serveQueryableStates(registry, chain, (read) => self.ask((replyTo) => ({ t: 'call', fn: () => replyTo.tell(read()) }), 2_000))
+ * serveQueryableStates(registry, chain, (read, ms) => self.ask((replyTo) => ({ t: 'call', fn: () => replyTo.tell(read()) }), ms))
  */
 export function serveQueryableStates(
   registry: QueryableRegistry,
   chain: OperatorChain,
-  inside: <R>(read: () => R) => Promise<R>,
+  inside: <R>(read: () => R, timeoutMs: number) => Promise<R>,
 ): void {
   for (const node of chain.nodes) {
     const backend = chain.operators.get(node.id)?.keyedState
@@ -102,7 +105,7 @@ export function serveQueryableStates(
       registry.register(descriptor.queryable, {
         range: backend.range,
         maxParallelism: node.maxParallelism,
-        lookup: (key) => inside(() => readQueryable(descriptor, table, key, node.maxParallelism)),
+        lookup: (key, timeoutMs) => inside(() => readQueryable(descriptor, table, key, node.maxParallelism), timeoutMs),
       })
     }
   }

@@ -3,7 +3,8 @@ import type { Key } from '../state/key-groups.js'
 
 /**
  * A query was refused: `code` is the server's (ERR_UNKNOWN_JOB, ERR_UNKNOWN_STATE, ERR_JOB_RESTARTING,
- * ERR_UNAUTHORIZED, ERR_BAD_KEY …), `status` the HTTP status. A restarting job is retriable.
+ * ERR_SUBTASK_BUSY, ERR_UNAUTHORIZED, ERR_BAD_KEY …), `status` the HTTP status. A restarting job and a
+ * busy subtask are retriable.
  */
 export class QueryableStateError extends SluiceError {
   constructor(
@@ -11,12 +12,12 @@ export class QueryableStateError extends SluiceError {
     message: string,
     readonly status: number,
   ) {
-    super(code, message, { retriable: code === 'ERR_JOB_RESTARTING' })
+    super(code, message, { retriable: code === 'ERR_JOB_RESTARTING' || code === 'ERR_SUBTASK_BUSY' })
   }
 }
 
 /**
- * Reads queryable state of running jobs from a {@link QueryableStateServer}.
+ * Reads queryable state of running jobs from a job server (`JobServer`).
  *
  * @example
  * const client = new QueryableStateClient(job.queryableStateUrl!, { token: 's3cret' })

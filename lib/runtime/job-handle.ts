@@ -18,7 +18,10 @@ import { DirectoryStorage } from '../checkpoint/directory-storage.js'
 import { MemoryStorage } from '../checkpoint/memory-storage.js'
 import { checkClaims, type RestoreSource } from '../checkpoint/state-assignment.js'
 import { QueryableRegistry } from '../queryable/queryable-registry.js'
-import { QueryableStateServer } from '../queryable/queryable-state-server.js'
+import { JobServer } from '../server/job-server.js'
+import { errorChain } from '../util/error-chain.js'
+import type { JobVertex } from './job-graph.js'
+import { type JobException, type JobStatus, type RegisteredJob, jobRegistry } from './job-registry.js'
 import type { StreamGraph } from './stream-graph.js'
 
 /** How a job ended, when it did not fail. */
@@ -27,6 +30,9 @@ export interface JobResult {
   readonly durationMs: number
   readonly metrics: JobMetricsSnapshot
 }
+
+/** Failures kept for `exceptions()`, newest last. */
+const RETAINED_EXCEPTIONS = 32
 
 /** Restarts a failing operator with the `restart` policy may cause within a minute, whatever the job strategy. */
 const OPERATOR_RESTARTS_PER_MINUTE = 3
@@ -40,8 +46,9 @@ const OPERATOR_RESTART_WINDOW_MS = 60_000
  * job.progress(1000).subscribe((m) => console.log(m.operators))
  * const { status } = await job.result
  */
-export class JobHandle {
+export class JobHandle implements RegisteredJob {
   readonly id = randomUUID()
+  readonly startedAt = Date.now()
   readonly result: Promise<JobResult>
   /** Resolves when every subtask runs (sources started): a hot source may emit from then on. */
   readonly running: Promise<void>
@@ -53,10 +60,12 @@ export class JobHandle {
   private master: ActorRef<JobMasterMessage> | undefined
   private settle!: { resolve: (r: JobResult) => void; reject: (e: unknown) => void }
   private done = false
-  private queryServer: QueryableStateServer | undefined
+  private queryServer: JobServer | undefined
   private ownsQueryServer = false
   /** Why the job fails, when that is more than its last error (a restart budget used up). */
   private finalError: SluiceError | undefined
+  private state: JobStatus = 'initializing'
+  private readonly failures: JobException[] = []
 
   private constructor(
     readonly name: string,
@@ -71,7 +80,7 @@ export class JobHandle {
     })
     const log = config.logger.child({ job: name, jobId: this.id })
     if (config.checkpointing === undefined) warnOfStalls(graph, log)
-    const startedAt = Date.now()
+    const startedAt = this.startedAt
     const vertices = buildJobGraph(graph, config.chaining)
     const checkpointing = config.checkpointing
     const coordinator =
@@ -105,6 +114,7 @@ export class JobHandle {
       },
       onFinished: () => void this.end('finished'),
       onRunning: () => {
+        this.state = 'running'
         this.runtime.queryables.serving = true
         log.info('job running', { restarts: this.runtime.restarts })
         this.markRunning()
@@ -116,6 +126,9 @@ export class JobHandle {
       }
     this.system = new ActorSystem({ name: `job-${this.id}` })
     this.system.failures.subscribe(({ error }) => this.fail(rootCause(error)))
+    const server = config.queryableState
+    if (server instanceof JobServer) this.queryServer = server
+    jobRegistry.add(this)
     this.boot(graph).catch((error) => this.fail(error))
   }
 
@@ -176,23 +189,50 @@ export class JobHandle {
     return new JobHandle(name, graph, config)
   }
 
-  /** Where this job's queryable state is served, when `queryableState` is configured. */
+  /**
+   * Where this job's queryable state (and the job server) is served, when `queryableState` is configured:
+   * at once for a shared {@link JobServer}, once `running` resolves for a server the job starts itself.
+   */
   get queryableStateUrl(): string | undefined {
     return this.queryServer?.url
   }
 
+  /** Where the job is in its life: initializing, running, restarting, or how it ended. */
+  get status(): JobStatus {
+    return this.state
+  }
+
+  /** The job's chains of operators (its job graph), each with its parallelism and edges. */
+  get vertices(): readonly JobVertex[] {
+    return this.runtime.vertices
+  }
+
+  /** @internal The queryable states the current deployment serves. */
+  get queryables(): QueryableRegistry {
+    return this.runtime.queryables
+  }
+
+  /** The job's failures (the last 32), each with its root cause's stack and cause chain. */
+  exceptions(): readonly JobException[] {
+    return this.failures
+  }
+
+  private recordFailure(error: unknown, restarted: boolean): void {
+    this.failures.push({ time: Date.now(), restarted, error: errorChain(error) })
+    if (this.failures.length > RETAINED_EXCEPTIONS) this.failures.shift()
+  }
+
   private async serveQueries(): Promise<void> {
     const option = this.runtime.config.queryableState
-    if (option === undefined) return
-    this.ownsQueryServer = !(option instanceof QueryableStateServer)
-    this.queryServer = option instanceof QueryableStateServer ? option : await QueryableStateServer.start(option)
-    this.queryServer.register(this.id, this.name, this.runtime.queryables)
-    this.runtime.log.info('serving queryable state', { url: this.queryServer.url })
+    if (option === undefined || option instanceof JobServer) return
+    this.ownsQueryServer = true
+    this.queryServer = await JobServer.start({ logger: this.runtime.config.logger, ...option })
+    this.runtime.log.info('job server started', { url: this.queryServer.url })
   }
 
   private async stopServingQueries(): Promise<void> {
     this.runtime.queryables.clear()
-    this.queryServer?.unregister(this.id)
+    jobRegistry.markEnded(this)
     if (this.ownsQueryServer) await this.queryServer?.close()
   }
 
@@ -280,6 +320,7 @@ export class JobHandle {
   private async end(status: JobResult['status']): Promise<void> {
     if (this.done) return
     this.done = true
+    this.state = status
     const metrics = this.metrics()
     await this.stopServingQueries()
     await this.system.terminate()
@@ -293,6 +334,8 @@ export class JobHandle {
     if (this.done) return
     this.done = true
     const error = this.finalError ?? failure
+    this.state = 'failed'
+    this.recordFailure(error, false)
     this.runtime.log.error('job failed', { error })
     this.ended.next()
     this.deadLetterSubject.complete()
@@ -317,6 +360,8 @@ export class JobHandle {
       } else failures.push(now)
       if (!decision.restart || this.done) return Supervision.stop()
       this.runtime.restarts++
+      this.state = 'restarting'
+      this.recordFailure(cause, true)
       this.runtime.log.warn('job restarting', {
         attempt: this.runtime.restarts,
         delayMs: decision.delayMs,

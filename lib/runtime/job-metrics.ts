@@ -12,6 +12,8 @@ export class SubtaskMetrics {
   maxQueuedRecords = () => 0
   bufferedRecords = () => 0
   mailboxSize = () => 0
+  /** The minimum watermark over the subtask's inputs (Flink's currentInputWatermark); -Infinity before the first. */
+  watermark = () => Number.NEGATIVE_INFINITY
 
   constructor(
     readonly vertex: string,
@@ -56,6 +58,14 @@ export interface SubtaskMetricsSnapshot {
   readonly bufferedRecords: number
   readonly mailboxSize: number
   readonly mailboxCapacity: number
+  /** The minimum watermark over the inputs; -Infinity before the first (and for a source). */
+  readonly watermark: number
+  /** Records in and out of each operator of the subtask's chain. */
+  readonly operators: ReadonlyArray<{
+    readonly operator: string
+    readonly recordsIn: number
+    readonly recordsOut: number
+  }>
 }
 
 /** An operator subtask's own metrics (async I/O requests and latencies, late records dropped by windows). */
@@ -122,6 +132,8 @@ export class MetricsRegistry {
         bufferedRecords: s.bufferedRecords(),
         mailboxSize: s.mailboxSize(),
         mailboxCapacity: s.mailboxCapacity,
+        watermark: s.watermark(),
+        operators: s.operators.map((o) => ({ operator: o.operator, recordsIn: o.recordsIn, recordsOut: o.recordsOut })),
       })),
     }
   }

@@ -119,6 +119,7 @@ class Subtask implements Behavior<SubtaskMessage> {
     this.metrics.maxQueuedRecords = () => this.gate.maxQueuedRecords
     this.metrics.bufferedRecords = () => this.writers.reduce((n, w) => n + w.bufferedRecords, 0)
     this.metrics.mailboxSize = () => this.self.mailboxSize
+    this.metrics.watermark = () => this.valve.watermark
     this.metrics.details = () =>
       vertex.nodes.flatMap((node) => {
         const metrics =
@@ -130,8 +131,8 @@ class Subtask implements Behavior<SubtaskMessage> {
     this.ended = new Array<boolean>(d.inputs.length).fill(false)
     this.unaligned = d.checkpointing?.unaligned === true
     if (d.queryables !== undefined)
-      serveQueryableStates(d.queryables, this.chain, (fn) =>
-        this.self.ask((replyTo) => ({ t: 'call', fn: () => void replyTo.tell(fn()) }), 2_000),
+      serveQueryableStates(d.queryables, this.chain, (fn, timeoutMs) =>
+        this.self.ask((replyTo) => ({ t: 'call', fn: () => void replyTo.tell(fn()) }), timeoutMs),
       )
     this.checkpointer =
       d.checkpointing === undefined

@@ -18,7 +18,8 @@ import {
 } from '../../lib/index.js'
 import { CallbackSink } from '../../lib/connectors/collections/callback-sink.js'
 import { QueryableStateClient, QueryableStateError } from '../../lib/queryable/queryable-state-client.js'
-import { QueryableStateServer, type QueryableStateOptions } from '../../lib/queryable/queryable-state-server.js'
+import { JobServer } from '../../lib/server/job-server.js'
+import type { JobServerOptions } from '../../lib/server/job-server-options.js'
 import { waitFor } from '../support/wait-for.js'
 
 type Click = { page: string; user: string }
@@ -45,7 +46,7 @@ function pagesOnBothSubtasks(): [string, string] {
   return [pages.find((p) => owner(p) === 0)!, pages.find((p) => owner(p) === 1)!]
 }
 
-async function startJob(queryableState: QueryableStateOptions | QueryableStateServer) {
+async function startJob(queryableState: JobServerOptions | JobServer) {
   const clicks = new Subject<Click>()
   let processed = 0
   const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent', queryableState })
@@ -144,7 +145,7 @@ test('the server stops with the job; a shared server only forgets it', async () 
     () => assert.unreachable('server still up'),
     (e) => assert.ok(e),
   )
-  const shared = await QueryableStateServer.start()
+  const shared = await JobServer.start()
   try {
     const second = await startJob(shared)
     assert.is(second.job.queryableStateUrl, shared.url)

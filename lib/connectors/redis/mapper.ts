@@ -16,6 +16,7 @@ export const REDIS_COMMANDS = [
   'XADD',
 ] as const
 
+/** One of {@link REDIS_COMMANDS}. */
 export type RedisCommand = (typeof REDIS_COMMANDS)[number]
 
 /** A value Redis takes as an argument. */
