@@ -6,6 +6,7 @@ import { MapStateDescriptor, ValueStateDescriptor } from '../state/descriptors.j
 import type { Key } from '../state/key-groups.js'
 import type { KeyedStateBackend } from '../state/keyed-state-backend.js'
 import type { MapState } from '../state/map-state.js'
+import type { StateTable } from '../state/state-table.js'
 import type { ValueState } from '../state/value-state.js'
 import type { Timer } from '../time/timer-heap.js'
 import type { TimerService } from '../time/timer-service.js'
@@ -87,6 +88,8 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
   private backend!: KeyedStateBackend
   private timerService!: TimerService
   private entries!: MapState<string, WindowEntry<ACC, W>>
+  /** The table behind `entries`, for the aligned path. */
+  private contentsTable!: StateTable<Map<string, WindowEntry<ACC, W>>>
   private mergingState: ValueState<[W, W][]> | undefined
   private windowTimers!: WindowTimers<W>
   private states!: WindowScopedStates
@@ -120,6 +123,7 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
     this.entries = this.backend.getMapState(
       new MapStateDescriptor<string, WindowEntry<ACC, W>>(CONTENTS, { serializer: windowStateSerializer }),
     )
+    this.contentsTable = this.backend.table(CONTENTS) as StateTable<Map<string, WindowEntry<ACC, W>>>
     this.mergingState =
       this.merging === undefined
         ? undefined
@@ -239,18 +243,24 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
     const watermark = this.timerService.currentWatermark
     const oldest = timestamp - this.aligned!.alignment.sizeMs
     const windows = this.aligned!.candidates(timestamp)
+    // The key's map of windows, read once for all its windows (what `entries` does per call, copy on write included).
+    const keys = this.backend.keyContext
+    let held = this.contentsTable.get(keys.key, keys.keyGroup)
     let skipped = true
     for (let i = 0; i < windows.length; i++) {
       const window = windows[i]!
       if (window.start <= oldest) break
       if (window.end - 1 <= watermark) continue
       skipped = false
-      const entry = this.entries.get(window.id)
+      const entry = held?.get(window.id)
       if (entry !== undefined) entry.contents = this.spec.contents.add(entry.contents, value, timestamp)
       else {
         const contents = this.spec.contents.add(undefined, value, timestamp)
-        this.entries.put(window.id, { window: window as unknown as W, contents })
-        const keys = this.backend.keyContext
+        if (held === undefined) {
+          held = new Map()
+          this.contentsTable.put(keys.key, keys.keyGroup, held)
+        }
+        held.set(window.id, { window: window as unknown as W, contents })
         this.endIndex!.add(window.end - 1, keys.key, keys.keyGroup)
       }
     }
@@ -270,12 +280,14 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
     if (this.firing?.end !== time + 1) this.firing = this.aligned!.endingAt(time)
     const window = this.firing as unknown as W
     try {
-      const entry = this.entries.get(window.id)
+      const held = this.contentsTable.get(key, group)
+      const entry = held?.get(window.id)
       if (entry === undefined) return
       this.emitTimestamp = time
       this.processContext.window = window
       this.spec.contents.emit(key, window, entry.contents, this.processContext, this)
-      this.entries.remove(window.id)
+      held!.delete(window.id)
+      if (held!.size === 0) this.contentsTable.remove(key, group)
       this.spec.contents.clear(key, this.processContext)
       this.states.clearUserState(window)
     } catch (error) {
@@ -286,11 +298,10 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
   /** The aligned path's index of window ends, from the contents state (empty unless restored). */
   private indexRestoredWindows(): WindowEndIndex {
     const index = new WindowEndIndex()
-    const table = this.backend.table(CONTENTS)!
+    const table = this.contentsTable
     for (let group = table.range.start; group <= table.range.end; group++)
       for (const [key, windows] of table.entries(group))
-        for (const entry of (windows as Map<string, WindowEntry<ACC, W>>).values())
-          index.add(entry.window.maxTimestamp(), key as Key, group)
+        for (const entry of windows.values()) index.add(entry.window.maxTimestamp(), key as Key, group)
     return index
   }
 
