@@ -5,7 +5,7 @@
 //
 // Options:
 //   --quick           500,000 records, 1 warm-up, 3 measured runs (default: 5,000,000, 2 and 5)
-//   --case a,b        only these cases: a|stateless, b|keyed, c|window, d|backpressure, e|checkpoint, f|queryable, g|async-io, actors
+//   --case a,b        only these cases: a|stateless, b|keyed, c|window, c2|window-sliding, c3|window-session, d|backpressure, e|checkpoint, f|queryable, g|async-io, actors
 //   --records N       input records per run        --reps N / --warmup N   measured / warm-up runs
 //   --only TEXT       only contenders whose name contains TEXT (for profiling); implies --no-write
 //   --out FILE        where to write the results (default benchmarks/RESULTS.md)   --no-write
@@ -30,6 +30,7 @@ import { redisSinkCase, redisSourceCase } from './cases/redis.js'
 import { queryableCase } from './cases/queryable.js'
 import { statelessCase } from './cases/stateless.js'
 import { windowCase } from './cases/window.js'
+import { sessionWindowCase, slidingWindowCase } from './cases/window-kinds.js'
 import {
   type BenchCase,
   type Contender,
@@ -48,6 +49,8 @@ const CASES: readonly BenchCase[] = [
   statelessCase,
   keyedCase,
   windowCase,
+  slidingWindowCase,
+  sessionWindowCase,
   backpressureCase,
   checkpointCase,
   queryableCase,
@@ -70,6 +73,8 @@ const ALIASES: Readonly<Record<string, string>> = {
   a: 'stateless',
   b: 'keyed',
   c: 'window',
+  c2: 'window-sliding',
+  c3: 'window-session',
   d: 'backpressure',
   e: 'checkpoint',
   f: 'queryable',

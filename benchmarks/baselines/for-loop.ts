@@ -87,3 +87,19 @@ export function windowSum(data: readonly number[], spec: WindowSpec): RunResult 
   for (const bucket of buckets.values()) emit(bucket)
   return { records: data.length, output, checksum }
 }
+
+/** Cases sliding and session windows: a loop over the array into hand-written window buckets. */
+export function bucketSum(
+  data: readonly number[],
+  buckets: (emit: (sum: number) => void) => { next(x: number): void; complete(): void },
+): RunResult {
+  let output = 0
+  let checksum = 0
+  const windows = buckets((s) => {
+    output++
+    checksum += s % WINDOW_CHECKSUM_MODULUS
+  })
+  for (let i = 0; i < data.length; i++) windows.next(data[i]!)
+  windows.complete()
+  return { records: data.length, output, checksum }
+}
