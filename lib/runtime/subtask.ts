@@ -66,6 +66,8 @@ class Subtask implements Behavior<SubtaskMessage> {
   private endedChannels = 0
   private closed = false
   private lastFlush = 0
+  /** The source reader said nothing is available and its `isAvailable()` has not settled yet. */
+  private awaitingAvailability = false
   /** Count of output channels waiting for credit, kept by the channel writers. */
   private readonly blockage = { blockedChannels: 0 }
 
@@ -310,7 +312,14 @@ class Subtask implements Behavior<SubtaskMessage> {
     }
     if (status === 'nothing-available') {
       this.flush()
-      return this.later(reader.isAvailable(), () => this.scheduleRun())
+      // One wait at a time: every wake-up (a credit, a call) polls again, and a wait per poll piled up
+      // 'call' messages until the bounded mailbox refused the credits themselves (a stalled job).
+      if (this.awaitingAvailability) return
+      this.awaitingAvailability = true
+      return this.later(reader.isAvailable(), () => {
+        this.awaitingAvailability = false
+        this.scheduleRun()
+      })
     }
     this.afterWork()
   }
