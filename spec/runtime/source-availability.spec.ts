@@ -16,7 +16,7 @@ class TricklingReader implements SourceReader<number> {
   private next: number
 
   constructor(
-    private readonly subtask: number,
+    subtask: number,
     private readonly parallelism: number,
   ) {
     this.next = subtask
