@@ -5,7 +5,7 @@
 //
 // Options:
 //   --quick           500,000 records, 1 warm-up, 3 measured runs (default: 5,000,000, 2 and 5)
-//   --case a,b        only these cases: a|stateless, b|keyed, c|window, c2|window-sliding, c3|window-session, d|backpressure, e|checkpoint, f|queryable, g|async-io, actors
+//   --case a,b        only these cases: a|stateless, b|keyed, c|window, c2|window-sliding, c3|window-session, d|backpressure, e|checkpoint, f|queryable, g|async-io, l|latency, actors
 //   --records N       input records per run        --reps N / --warmup N   measured / warm-up runs
 //   --only TEXT       only contenders whose name contains TEXT (for profiling); implies --no-write
 //   --out FILE        where to write the results (default benchmarks/RESULTS.md)   --no-write
@@ -23,6 +23,7 @@ import { checkpointCase } from './cases/checkpoint.js'
 import { activemqSinkCase, activemqSourceCase } from './cases/activemq.js'
 import { kafkaSinkCase, kafkaSourceCase } from './cases/kafka.js'
 import { keyedCase } from './cases/keyed.js'
+import { latencyCase } from './cases/latency.js'
 import { kinesisSinkCase, kinesisSourceCase } from './cases/kinesis.js'
 import { mqttSinkCase, mqttSourceCase } from './cases/mqtt.js'
 import { rabbitmqSinkCase, rabbitmqSourceCase } from './cases/rabbitmq.js'
@@ -55,6 +56,7 @@ const CASES: readonly BenchCase[] = [
   checkpointCase,
   queryableCase,
   asyncIoCase,
+  latencyCase,
   kafkaSourceCase,
   kafkaSinkCase,
   kinesisSourceCase,
@@ -79,6 +81,7 @@ const ALIASES: Readonly<Record<string, string>> = {
   e: 'checkpoint',
   f: 'queryable',
   g: 'async-io',
+  l: 'latency',
 }
 
 const { values: args } = parseArgs({

@@ -82,7 +82,8 @@ class Subtask implements Behavior<SubtaskMessage> {
         spec === undefined
           ? undefined
           : new ChannelWriter(
-              config.batchSize,
+              // A buffer timeout of 0 sends every record at once: a batch holds one.
+              config.bufferTimeoutMs === 0 ? 1 : config.batchSize,
               config.channelCredits,
               edge.partitioning.kind === 'hash',
               (element) => {
@@ -405,7 +406,7 @@ class Subtask implements Behavior<SubtaskMessage> {
     }
     this.metrics.endBlocked(Date.now())
     if ((this.reader !== undefined && !this.sourceStopped) || this.gate.hasData) {
-      if (this.reader !== undefined && Date.now() - this.lastFlush >= 50) this.flush()
+      if (Date.now() - this.lastFlush >= this.d.config.bufferTimeoutMs) this.flush()
       this.scheduleRun()
     } else this.flush()
   }
