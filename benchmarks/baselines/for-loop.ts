@@ -16,15 +16,15 @@ export function statelessChain(data: readonly number[]): RunResult {
   return { records: data.length, output, checksum: sum }
 }
 
-/** Case keyed: x+1, keep x % 3 !== 0, count per key x % 1000 in a Map, emit the key's new count. */
-export function keyedCount(data: readonly number[]): RunResult {
+/** Case keyed: x+1, keep x % 3 !== 0, count per key x % keys (default 1000) in a Map, emit the key's new count. */
+export function keyedCount(data: readonly number[], keys = 1000): RunResult {
   const counts = new Map<number, number>()
   let output = 0
   let sum = 0
   for (let i = 0; i < data.length; i++) {
     const y = data[i]! + 1
     if (y % 3 === 0) continue
-    const key = y % 1000
+    const key = y % keys
     const n = (counts.get(key) ?? 0) + 1
     counts.set(key, n)
     output++

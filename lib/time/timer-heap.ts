@@ -1,4 +1,5 @@
 import type { Key } from '../state/key-groups.js'
+import { TimeHeap } from './time-heap.js'
 
 /** A timer of one key: fires once, at `timestamp`, with that key current. */
 export interface Timer {
@@ -28,7 +29,7 @@ interface Bucket {
  * const heap = new TimerHeap(); heap.add({ timestamp: 5, key: 'a', keyGroup: 1 }); heap.peek()?.timestamp // 5
  */
 export class TimerHeap {
-  private readonly times: number[] = []
+  private readonly times = new TimeHeap()
   private readonly buckets = new Map<number, Bucket>()
   private count = 0
 
@@ -41,7 +42,7 @@ export class TimerHeap {
     if (bucket === undefined) {
       bucket = { timers: [], head: 0, byKey: new Map() }
       this.buckets.set(timer.timestamp, bucket)
-      this.push(timer.timestamp)
+      this.times.push(timer.timestamp)
     } else if (bucket.byKey.has(timer.key)) return false
     bucket.byKey.set(timer.key, timer)
     bucket.timers.push(timer)
@@ -82,9 +83,9 @@ export class TimerHeap {
   private firstBucket(): Bucket | undefined {
     const times = this.times
     while (times.length > 0) {
-      const bucket = this.buckets.get(times[0]!)
+      const bucket = this.buckets.get(times.peek()!)
       if (bucket === undefined) {
-        this.pop()
+        times.pop()
         continue
       }
       while (bucket.byKey.get(bucket.timers[bucket.head]!.key) !== bucket.timers[bucket.head]) bucket.head++
@@ -97,38 +98,8 @@ export class TimerHeap {
     this.buckets.delete(timestamp)
     // Its heap slot stays until it reaches the top; rebuild when stale slots outnumber live timestamps.
     if (this.times.length > 2 * this.buckets.size + 64) {
-      this.times.length = 0
-      for (const time of this.buckets.keys()) this.push(time)
+      this.times.clear()
+      for (const time of this.buckets.keys()) this.times.push(time)
     }
-  }
-
-  private push(time: number): void {
-    const h = this.times
-    let i = h.length
-    h.push(time)
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      if (h[parent]! <= time) break
-      h[i] = h[parent]!
-      i = parent
-    }
-    h[i] = time
-  }
-
-  private pop(): void {
-    const h = this.times
-    const last = h.pop()!
-    const n = h.length
-    if (n === 0) return
-    let i = 0
-    for (;;) {
-      let child = 2 * i + 1
-      if (child >= n) break
-      if (child + 1 < n && h[child + 1]! < h[child]!) child++
-      if (h[child]! >= last) break
-      h[i] = h[child]!
-      i = child
-    }
-    h[i] = last
   }
 }

@@ -1,4 +1,5 @@
 import type { Key } from '../state/key-groups.js'
+import { TimeHeap } from '../time/time-heap.js'
 
 /** The keys waiting for one time, as parallel arrays (no object per key). */
 interface DueKeys {
@@ -25,7 +26,7 @@ interface DueKeys {
  */
 export class WindowEndIndex {
   private readonly due = new Map<number, DueKeys>()
-  private readonly times: number[] = []
+  private readonly times = new TimeHeap()
 
   /** Number of distinct times waiting. */
   get size(): number {
@@ -38,7 +39,7 @@ export class WindowEndIndex {
     if (due === undefined) {
       due = { keys: [], groups: [] }
       this.due.set(time, due)
-      this.push(time)
+      this.times.push(time)
     }
     due.keys.push(key)
     due.groups.push(group)
@@ -47,44 +48,12 @@ export class WindowEndIndex {
   /** Calls `fire` for every (time, key) at or before `watermark`, in time order; each entry leaves first. */
   fire(watermark: number, fire: (time: number, key: Key, group: number) => void): void {
     const times = this.times
-    while (times.length > 0 && times[0]! <= watermark) {
-      const time = this.pop()
+    while (times.length > 0 && times.peek()! <= watermark) {
+      const time = times.pop()!
       const due = this.due.get(time)!
       this.due.delete(time)
       const { keys, groups } = due
       for (let i = 0; i < keys.length; i++) fire(time, keys[i]!, groups[i]!)
     }
-  }
-
-  private push(time: number): void {
-    const h = this.times
-    let i = h.length
-    h.push(time)
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      if (h[parent]! <= time) break
-      h[i] = h[parent]!
-      i = parent
-    }
-    h[i] = time
-  }
-
-  private pop(): number {
-    const h = this.times
-    const top = h[0]!
-    const last = h.pop()!
-    const n = h.length
-    if (n === 0) return top
-    let i = 0
-    for (;;) {
-      let child = 2 * i + 1
-      if (child >= n) break
-      if (child + 1 < n && h[child + 1]! < h[child]!) child++
-      if (h[child]! >= last) break
-      h[i] = h[child]!
-      i = child
-    }
-    h[i] = last
-    return top
   }
 }
