@@ -5,7 +5,7 @@
 //
 // Options:
 //   --quick           500,000 records, 1 warm-up, 3 measured runs (default: 5,000,000, 2 and 5)
-//   --case a,b        only these cases: a|stateless, b|keyed, c|window, d|backpressure, e|checkpoint, f|queryable, g|async-io, s|server-overhead, actors
+//   --case a,b        only these cases: a|stateless, b|keyed, b2|keyed-many, c|window, c2|window-sliding, c3|window-session, d|backpressure, e|checkpoint, f|queryable, g|async-io, l|latency, s|server-overhead, actors
 //   --records N       input records per run        --reps N / --warmup N   measured / warm-up runs
 //   --only TEXT       only contenders whose name contains TEXT (for profiling); implies --no-write
 //   --out FILE        where to write the results (default benchmarks/RESULTS.md)   --no-write
@@ -22,7 +22,8 @@ import { asyncIoCase } from './cases/async-io.js'
 import { checkpointCase } from './cases/checkpoint.js'
 import { activemqSinkCase, activemqSourceCase } from './cases/activemq.js'
 import { kafkaSinkCase, kafkaSourceCase } from './cases/kafka.js'
-import { keyedCase } from './cases/keyed.js'
+import { keyedCase, manyKeysCase } from './cases/keyed.js'
+import { latencyCase } from './cases/latency.js'
 import { kinesisSinkCase, kinesisSourceCase } from './cases/kinesis.js'
 import { mqttSinkCase, mqttSourceCase } from './cases/mqtt.js'
 import { rabbitmqSinkCase, rabbitmqSourceCase } from './cases/rabbitmq.js'
@@ -31,6 +32,7 @@ import { queryableCase } from './cases/queryable.js'
 import { serverOverheadCase } from './cases/server-overhead.js'
 import { statelessCase } from './cases/stateless.js'
 import { windowCase } from './cases/window.js'
+import { sessionWindowCase, slidingWindowCase } from './cases/window-kinds.js'
 import {
   type BenchCase,
   type Contender,
@@ -48,12 +50,16 @@ import {
 const CASES: readonly BenchCase[] = [
   statelessCase,
   keyedCase,
+  manyKeysCase,
   windowCase,
+  slidingWindowCase,
+  sessionWindowCase,
   backpressureCase,
   checkpointCase,
   queryableCase,
   asyncIoCase,
   serverOverheadCase,
+  latencyCase,
   kafkaSourceCase,
   kafkaSinkCase,
   kinesisSourceCase,
@@ -71,12 +77,16 @@ const CASES: readonly BenchCase[] = [
 const ALIASES: Readonly<Record<string, string>> = {
   a: 'stateless',
   b: 'keyed',
+  b2: 'keyed-many',
   c: 'window',
+  c2: 'window-sliding',
+  c3: 'window-session',
   d: 'backpressure',
   e: 'checkpoint',
   f: 'queryable',
   g: 'async-io',
   s: 'server-overhead',
+  l: 'latency',
 }
 
 const { values: args } = parseArgs({

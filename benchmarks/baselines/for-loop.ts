@@ -16,15 +16,15 @@ export function statelessChain(data: readonly number[]): RunResult {
   return { records: data.length, output, checksum: sum }
 }
 
-/** Case keyed: x+1, keep x % 3 !== 0, count per key x % 1000 in a Map, emit the key's new count. */
-export function keyedCount(data: readonly number[]): RunResult {
+/** Case keyed: x+1, keep x % 3 !== 0, count per key x % keys (default 1000) in a Map, emit the key's new count. */
+export function keyedCount(data: readonly number[], keys = 1000): RunResult {
   const counts = new Map<number, number>()
   let output = 0
   let sum = 0
   for (let i = 0; i < data.length; i++) {
     const y = data[i]! + 1
     if (y % 3 === 0) continue
-    const key = y % 1000
+    const key = y % keys
     const n = (counts.get(key) ?? 0) + 1
     counts.set(key, n)
     output++
@@ -85,5 +85,21 @@ export function windowSum(data: readonly number[], spec: WindowSpec): RunResult 
     bucket.set(key, (bucket.get(key) ?? 0) + x)
   }
   for (const bucket of buckets.values()) emit(bucket)
+  return { records: data.length, output, checksum }
+}
+
+/** Cases sliding and session windows: a loop over the array into hand-written window buckets. */
+export function bucketSum(
+  data: readonly number[],
+  buckets: (emit: (sum: number) => void) => { next(x: number): void; complete(): void },
+): RunResult {
+  let output = 0
+  let checksum = 0
+  const windows = buckets((s) => {
+    output++
+    checksum += s % WINDOW_CHECKSUM_MODULUS
+  })
+  for (let i = 0; i < data.length; i++) windows.next(data[i]!)
+  windows.complete()
   return { records: data.length, output, checksum }
 }

@@ -104,3 +104,23 @@ function tumblingSum(spec: WindowSpec) {
 export function windowSum(data: readonly number[], spec: WindowSpec): Promise<RunResult> {
   return drain(from(data).pipe(tumblingSum(spec)), data.length, (s) => s % WINDOW_CHECKSUM_MODULUS)
 }
+
+/** Cases sliding and session windows: the hand-written window buckets as a plain RxJS operator. */
+export function bucketSum(
+  data: readonly number[],
+  buckets: (emit: (sum: number) => void) => { next(x: number): void; complete(): void },
+): Promise<RunResult> {
+  const operator = (source: Observable<number>): Observable<number> =>
+    new Observable<number>((subscriber) => {
+      const windows = buckets((s) => subscriber.next(s))
+      return source.subscribe({
+        next: (x) => windows.next(x),
+        error: (e) => subscriber.error(e),
+        complete() {
+          windows.complete()
+          subscriber.complete()
+        },
+      })
+    })
+  return drain(from(data).pipe(operator), data.length, (s) => s % WINDOW_CHECKSUM_MODULUS)
+}

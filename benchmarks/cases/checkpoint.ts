@@ -21,6 +21,18 @@ const GAP = 'max gap between outputs (ms)'
 const LONGEST = 'longest checkpoint (ms)'
 const COMPLETED = 'checkpoints completed'
 const KEYS_IN = 'keys in the largest checkpoint'
+const P2_OFF = 'engine, no checkpoints, parallelism 2'
+const P2_ON = 'engine, checkpoint every 1 s, parallelism 2'
+
+/** Issue 17: checkpoints every second cost at most 5 % of the throughput. */
+function overhead(label: string, on: Summary, off: Summary): TargetCheck {
+  const ratio = on.rate / off.rate
+  return {
+    label: `e) checkpoint overhead ≤ 5 % (${label})`,
+    pass: ratio >= 0.95,
+    actual: `${((1 - ratio) * 100).toFixed(1)} % (${formatRate(on.rate)} vs ${formatRate(off.rate)} records/s)`,
+  }
+}
 
 class CountPerKey extends StreamOperator<number, number> {
   private count!: ValueState<number>
@@ -58,12 +70,12 @@ class GapSink implements Sink<number> {
   }
 }
 
-async function engine(records: number, checkpoints: boolean): Promise<RunResult> {
+async function engine(records: number, checkpoints: boolean, parallelism = 1): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-ckpt-'))
   try {
     const sink = new GapSink()
     const env = StreamEnvironment.create({
-      parallelism: 1,
+      parallelism,
       logLevel: 'silent',
       ...(checkpoints
         ? { checkpointing: { intervalMs: 1_000, storage: new DirectoryStorage(dir, { retain: 2 }) } }
@@ -110,9 +122,11 @@ export const checkpointCase: BenchCase = {
       contenders: [
         { name: 'engine, no checkpoints', role: 'baseline', run: () => engine(records, false) },
         { name: 'engine, checkpoint every 1 s', role: 'engine', run: () => engine(records, true) },
+        { name: P2_OFF, role: 'baseline', run: () => engine(records, false, 2) },
+        { name: P2_ON, role: 'engine', run: () => engine(records, true, 2) },
       ],
       notes: [
-        'DirectoryStorage in the temp directory, 2 retained; state values are small numbers; parallelism 1.',
+        'DirectoryStorage in the temp directory, 2 retained; state values are small numbers; parallelism 1 unless the name says 2.',
         `max gap: the longest time between two sink outputs, read every 128 outputs.`,
       ],
       targets(s: ReadonlyMap<string, Summary>): TargetCheck[] {
@@ -127,6 +141,8 @@ export const checkpointCase: BenchCase = {
             pass: ratio >= 0.9,
             actual: `${ratio.toFixed(2)}× (${formatRate(on.rate)} vs ${formatRate(off.rate)} records/s)`,
           },
+          overhead('parallelism 1', on, off),
+          overhead('parallelism 2', s.get(P2_ON)!, s.get(P2_OFF)!),
           {
             label: 'e) a checkpoint of 1,000,000 keys completes in < 2 s',
             pass: (on.extra[COMPLETED] as number) > 0 && longest < 2_000,

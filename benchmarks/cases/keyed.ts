@@ -24,11 +24,11 @@ const COUNT = new ValueStateDescriptor<number>('count', { defaultValue: 0 })
 /** The keyed step: `process` with a ValueState counter, or (see below) the same as a bare operator. */
 type KeyedCounter = (keyed: DataStream<number>) => DataStream<number>
 
-function keyedInput(env: StreamEnvironment, data: readonly number[]): DataStream<number> {
+function keyedInput(env: StreamEnvironment, data: readonly number[], keys = 1000): DataStream<number> {
   return env.fromCollection(data).pipe(
     map((x: number) => x + 1),
     filter((x: number) => x % 3 !== 0),
-    keyBy((x: number) => x % 1000),
+    keyBy((x: number) => x % keys),
   )
 }
 
@@ -76,11 +76,11 @@ class CountPerKey extends StreamOperator<number, number> {
 
 const operatorCounter: KeyedCounter = (stream) => stream.transform('count-per-key', () => new CountPerKey())
 
-async function engine(data: readonly number[], counter: KeyedCounter): Promise<RunResult> {
+async function engine(data: readonly number[], counter: KeyedCounter, keys = 1000): Promise<RunResult> {
   let output = 0
   let checksum = 0
   const env = StreamEnvironment.create({ parallelism: 1 })
-  counter(keyedInput(env, data)).sinkTo(
+  counter(keyedInput(env, data, keys)).sinkTo(
     new CallbackSink<number>((n) => {
       output++
       checksum += n
@@ -138,6 +138,53 @@ export const keyedCase: BenchCase = {
             label: 'b) engine ≥ 4,000,000 records/s',
             pass: e.rate >= 4_000_000,
             actual: `${formatRate(e.rate)} records/s`,
+          },
+        ]
+      },
+    }
+  },
+}
+
+const MANY = 1_000_000
+const ENGINE_MANY = 'engine, 1,000,000 keys'
+const ENGINE_FEW = 'engine, 1,000 keys'
+const MAP_MANY = 'for loop + Map, 1,000,000 keys'
+const MAP_FEW = 'for loop + Map, 1,000 keys'
+
+/**
+ * Case b2 — keyed state as it grows (issue 17): case b's job with 1,000,000 keys against the same job
+ * with 1,000, each against a Map loop with the same keys. Target: the engine's rate relative to its Map
+ * loop, with a million keys, is at least half of what it is with a thousand (the Map slows too, as keys
+ * outgrow the caches; the engine should slow no more than twice as much). Outputs differ between the key
+ * counts, so checksums are compared per key count only by the target's pairs, not across the case.
+ */
+export const manyKeysCase: BenchCase = {
+  id: 'keyed-many',
+  title: 'b2) keyed count over 1,000,000 keys vs 1,000 keys (case b, no checkpoints), each against a Map loop',
+  async prepare({ records }) {
+    const data = integers(records)
+    const viaProcess = await processCounter()
+    const counter = typeof viaProcess === 'string' ? operatorCounter : viaProcess
+    return {
+      compareChecksums: false,
+      contenders: [
+        { name: ENGINE_MANY, role: 'engine', run: () => engine(data, counter, MANY) },
+        { name: ENGINE_FEW, role: 'engine', run: () => engine(data, counter, 1000) },
+        { name: MAP_MANY, role: 'baseline', run: () => forLoop.keyedCount(data, MANY) },
+        { name: MAP_FEW, role: 'baseline', run: () => forLoop.keyedCount(data, 1000) },
+      ],
+      notes: ['checksums are per key count: each engine run is checked against its Map loop by the target.'],
+      targets(s) {
+        const many = s.get(ENGINE_MANY)!.rate / s.get(MAP_MANY)!.rate
+        const few = s.get(ENGINE_FEW)!.rate / s.get(MAP_FEW)!.rate
+        const same =
+          s.get(ENGINE_MANY)!.checksum === s.get(MAP_MANY)!.checksum &&
+          s.get(ENGINE_FEW)!.checksum === s.get(MAP_FEW)!.checksum
+        return [
+          {
+            label: 'b2) engine ÷ Map with 1,000,000 keys ≥ 0.5 × engine ÷ Map with 1,000 keys',
+            pass: same && many >= 0.5 * few,
+            actual: `${many.toFixed(2)}× vs ${few.toFixed(2)}× (${(many / few).toFixed(2)} of it; rates ${formatRate(s.get(ENGINE_MANY)!.rate)} and ${formatRate(s.get(ENGINE_FEW)!.rate)} records/s)${same ? '' : '; CHECKSUMS DIFFER'}`,
           },
         ]
       },

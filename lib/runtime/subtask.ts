@@ -66,6 +66,8 @@ class Subtask implements Behavior<SubtaskMessage> {
   private endedChannels = 0
   private closed = false
   private lastFlush = 0
+  /** The source reader said nothing is available and its `isAvailable()` has not settled yet. */
+  private awaitingAvailability = false
   /** Count of output channels waiting for credit, kept by the channel writers. */
   private readonly blockage = { blockedChannels: 0 }
 
@@ -80,7 +82,8 @@ class Subtask implements Behavior<SubtaskMessage> {
         spec === undefined
           ? undefined
           : new ChannelWriter(
-              config.batchSize,
+              // A buffer timeout of 0 sends every record at once: a batch holds one.
+              config.bufferTimeoutMs === 0 ? 1 : config.batchSize,
               config.channelCredits,
               edge.partitioning.kind === 'hash',
               (element) => {
@@ -314,7 +317,14 @@ class Subtask implements Behavior<SubtaskMessage> {
     }
     if (status === 'nothing-available') {
       this.flush()
-      return this.later(reader.isAvailable(), () => this.scheduleRun())
+      // One wait at a time: every wake-up (a credit, a call) polls again, and a wait per poll piled up
+      // 'call' messages until the bounded mailbox refused the credits themselves (a stalled job).
+      if (this.awaitingAvailability) return
+      this.awaitingAvailability = true
+      return this.later(reader.isAvailable(), () => {
+        this.awaitingAvailability = false
+        this.scheduleRun()
+      })
     }
     this.afterWork()
   }
@@ -400,7 +410,7 @@ class Subtask implements Behavior<SubtaskMessage> {
     }
     this.metrics.endBlocked(Date.now())
     if ((this.reader !== undefined && !this.sourceStopped) || this.gate.hasData) {
-      if (this.reader !== undefined && Date.now() - this.lastFlush >= 50) this.flush()
+      if (Date.now() - this.lastFlush >= this.d.config.bufferTimeoutMs) this.flush()
       this.scheduleRun()
     } else this.flush()
   }

@@ -49,3 +49,33 @@ export function isMergingAssigner<T, W extends Window>(
 ): assigner is MergingWindowAssigner<T, W> {
   return typeof (assigner as Partial<MergingWindowAssigner<T, W>>).mergeWindows === 'function'
 }
+
+/** Fixed-size windows aligned to the epoch plus an offset, one starting every `slideMs` (tumbling: slide = size). */
+export interface WindowAlignment {
+  readonly sizeMs: number
+  readonly slideMs: number
+  readonly offsetMs: number
+}
+
+/**
+ * An assigner whose windows are a function of the timestamp alone (tumbling and sliding): the window
+ * operator then computes the windows itself and fires them per window end rather than per key.
+ *
+ * @example
+ * const hourly: AlignedWindowAssigner<unknown, TimeWindow> = tumblingEventTimeWindows(3_600_000) as AlignedWindowAssigner<unknown, TimeWindow>
+ */
+export interface AlignedWindowAssigner<T, W extends Window> extends WindowAssigner<T, W> {
+  readonly alignment: WindowAlignment
+}
+
+/**
+ * Whether an assigner's windows are aligned (see {@link AlignedWindowAssigner}).
+ *
+ * @example
+ * isAlignedAssigner(slidingEventTimeWindows(10_000, 1_000)) // true
+ */
+export function isAlignedAssigner<T, W extends Window>(
+  assigner: WindowAssigner<T, W>,
+): assigner is AlignedWindowAssigner<T, W> {
+  return (assigner as Partial<AlignedWindowAssigner<T, W>>).alignment !== undefined
+}

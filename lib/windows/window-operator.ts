@@ -1,18 +1,22 @@
 import { describeValue, PipelineError, StateError } from '../errors.js'
 import { type Collector, operatorRuntimeContext } from '../operators/process-function.js'
 import type { OutputTag } from '../runtime/output-tag.js'
-import { StreamOperator } from '../runtime/stream-operator.js'
+import { StreamOperator, handleUserError } from '../runtime/stream-operator.js'
 import { MapStateDescriptor, ValueStateDescriptor } from '../state/descriptors.js'
 import type { Key } from '../state/key-groups.js'
 import type { KeyedStateBackend } from '../state/keyed-state-backend.js'
 import type { MapState } from '../state/map-state.js'
+import type { StateTable } from '../state/state-table.js'
 import type { ValueState } from '../state/value-state.js'
 import type { Timer } from '../time/timer-heap.js'
 import type { TimerService } from '../time/timer-service.js'
 import type { Evictor } from './evictors/evictor.js'
+import { AlignedWindows } from './aligned-windows.js'
 import { MergingWindowSet } from './merging-window-set.js'
+import { EventTimeTrigger } from './triggers/event-time-trigger.js'
 import { isFire, isPurge, type Trigger } from './triggers/trigger.js'
 import {
+  isAlignedAssigner,
   isMergingAssigner,
   type MergingWindowAssigner,
   type WindowAssigner,
@@ -21,7 +25,9 @@ import {
 import type { WindowContents } from './window-contents.js'
 import { WindowProcessContext, WindowScopedStates, WindowTriggerContext } from './window-contexts.js'
 import { type TimeDomain, WindowTimers } from './window-timers.js'
+import { WindowEndIndex } from './window-end-index.js'
 import { windowStateSerializer } from './window-serializer.js'
+import type { TimeWindow } from './time-window.js'
 import { MAX_TIMESTAMP, type Window } from './window.js'
 
 /** Everything a window operator is made of; built by `WindowedStream`. */
@@ -55,6 +61,11 @@ const NO_TIMESTAMP =
  * - At the end of input, the final `Infinity` watermark fires every event-time window; processing-time
  *   windows still open are fired by `endInput`, so a bounded job loses none of them. Global windows
  *   (count windows) are not: a partial count window is never emitted, as in Flink.
+ * - Aligned event-time windows (tumbling, sliding) with the default trigger and no allowed lateness
+ *   take a shorter path with the same results: the windows of a record are computed without
+ *   allocation, and instead of a timer per key and window, a {@link WindowEndIndex} fires each window
+ *   end once for all its keys. The index is rebuilt from the contents state on restore; timers of a
+ *   checkpoint written by the general path still fire through `onTimer`.
  *
  * @example
  * keyed.transform('window', () => new WindowOperator({ assigner, trigger: assigner.defaultTrigger(), evictor: undefined,
@@ -70,9 +81,16 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
   private readonly assigner: WindowAssigner<IN, W>
   private readonly merging: MergingWindowAssigner<IN, W> | undefined
   private readonly isEventTime: boolean
+  /** Set for the aligned path (see the class comment). */
+  private readonly aligned: AlignedWindows | undefined
+  private endIndex: WindowEndIndex | undefined
+  /** The window of the end the aligned path is firing, shared by its keys. */
+  private firing: TimeWindow | undefined
   private backend!: KeyedStateBackend
   private timerService!: TimerService
   private entries!: MapState<string, WindowEntry<ACC, W>>
+  /** The table behind `entries`, for the aligned path. */
+  private contentsTable!: StateTable<Map<string, WindowEntry<ACC, W>>>
   private mergingState: ValueState<[W, W][]> | undefined
   private windowTimers!: WindowTimers<W>
   private states!: WindowScopedStates
@@ -85,6 +103,13 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
     this.assigner = spec.assigner
     this.merging = isMergingAssigner(spec.assigner) ? spec.assigner : undefined
     this.isEventTime = spec.assigner.timeDomain === 'event-time'
+    this.aligned =
+      isAlignedAssigner(spec.assigner) &&
+      this.isEventTime &&
+      spec.trigger === EventTimeTrigger.create() &&
+      spec.allowedLatenessMs === 0
+        ? new AlignedWindows(spec.assigner.alignment)
+        : undefined
   }
 
   override open(): void {
@@ -99,6 +124,7 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
     this.entries = this.backend.getMapState(
       new MapStateDescriptor<string, WindowEntry<ACC, W>>(CONTENTS, { serializer: windowStateSerializer }),
     )
+    this.contentsTable = this.backend.table(CONTENTS) as StateTable<Map<string, WindowEntry<ACC, W>>>
     this.mergingState =
       this.merging === undefined
         ? undefined
@@ -119,6 +145,7 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
       this.merging !== undefined,
     )
     this.spec.contents.open(runtime)
+    if (this.aligned !== undefined) this.endIndex = this.indexRestoredWindows()
   }
 
   currentProcessingTime(): number {
@@ -133,6 +160,7 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
         this.subtask,
         `record ${describeValue(value)} ${NO_TIMESTAMP}`,
       )
+    if (this.endIndex !== undefined) return this.processAligned(value, timestamp as number)
     const windows = this.assigner.assignWindows(value, timestamp, this)
     let skipped = true
     if (this.merging !== undefined) {
@@ -160,6 +188,14 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
       if (this.spec.lateOutput !== undefined) this.output.emitSide(this.spec.lateOutput, value, timestamp)
       else this.lateRecordsDropped++
     }
+  }
+
+  override processWatermark(watermark: number): void {
+    if (this.endIndex === undefined) return super.processWatermark(watermark)
+    this.timerService.advanceWatermark(watermark)
+    this.endIndex.fire(watermark, this.fireAligned)
+    this.firing = undefined
+    this.output.emitWatermark(watermark)
   }
 
   override onTimer(timer: Timer, domain: 'event-time' | 'processing-time'): void {
@@ -206,6 +242,73 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
     if (isFire(result)) this.emitWindow(window, stateWindow)
     if (isPurge(result)) this.entries.remove(stateWindow.id)
     this.registerCleanupTimer(window)
+  }
+
+  /** The aligned path of `processRecord`: the same windows, lateness and contents, no timer per record. */
+  private processAligned(value: IN, timestamp: number): void {
+    const watermark = this.timerService.currentWatermark
+    const oldest = timestamp - this.aligned!.alignment.sizeMs
+    const windows = this.aligned!.candidates(timestamp)
+    // The key's map of windows, read once for all its windows (what `entries` does per call, copy on write included).
+    const keys = this.backend.keyContext
+    let held = this.contentsTable.get(keys.key, keys.keyGroup)
+    let skipped = true
+    for (let i = 0; i < windows.length; i++) {
+      const window = windows[i]!
+      if (window.start <= oldest) break
+      if (window.end - 1 <= watermark) continue
+      skipped = false
+      const entry = held?.get(window.id)
+      if (entry !== undefined) entry.contents = this.spec.contents.add(entry.contents, value, timestamp)
+      else {
+        const contents = this.spec.contents.add(undefined, value, timestamp)
+        if (held === undefined) {
+          held = new Map()
+          this.contentsTable.put(keys.key, keys.keyGroup, held)
+        }
+        held.set(window.id, { window: window as unknown as W, contents })
+        this.endIndex!.add(window.end - 1, keys.key, keys.keyGroup)
+      }
+    }
+    if (skipped && timestamp <= watermark) {
+      if (this.spec.lateOutput !== undefined) this.output.emitSide(this.spec.lateOutput, value, timestamp)
+      else this.lateRecordsDropped++
+    }
+  }
+
+  /**
+   * Fires and cleans up the window of `key` ending at `time`, as a cleanup timer of the general path
+   * would (the event-time trigger fires at the window's end). The trigger's `clear` is not called: the
+   * aligned path registers no trigger timers. A window already fired by a restored timer is skipped.
+   */
+  private readonly fireAligned = (time: number, key: Key, group: number): void => {
+    this.backend.keyContext.set(key, group)
+    if (this.firing?.end !== time + 1) this.firing = this.aligned!.endingAt(time)
+    const window = this.firing as unknown as W
+    try {
+      const held = this.contentsTable.get(key, group)
+      const entry = held?.get(window.id)
+      if (entry === undefined) return
+      this.emitTimestamp = time
+      this.processContext.window = window
+      this.spec.contents.emit(key, window, entry.contents, this.processContext, this)
+      held!.delete(window.id)
+      if (held!.size === 0) this.contentsTable.remove(key, group)
+      this.spec.contents.clear(key, this.processContext)
+      this.states.clearUserState(window)
+    } catch (error) {
+      handleUserError(this, { timestamp: time, key, keyGroup: group } satisfies Timer, error)
+    }
+  }
+
+  /** The aligned path's index of window ends, from the contents state (empty unless restored). */
+  private indexRestoredWindows(): WindowEndIndex {
+    const index = new WindowEndIndex()
+    const table = this.contentsTable
+    for (let group = table.range.start; group <= table.range.end; group++)
+      for (const [key, windows] of table.entries(group))
+        for (const entry of windows.values()) index.add(entry.window.maxTimestamp(), key as Key, group)
+    return index
   }
 
   private onWindowTimer(window: W, time: number, domain: TimeDomain): void {

@@ -3,8 +3,11 @@ import * as assert from 'uvu/assert'
 import { type KeyedStateSnapshot, KeyedSnapshotWriter } from '../../lib/state/keyed-snapshot.js'
 import { globalWindows } from '../../lib/windows/assigners/global.js'
 import { eventTimeSessionWindows } from '../../lib/windows/assigners/session.js'
+import { slidingEventTimeWindows } from '../../lib/windows/assigners/sliding.js'
+import { tumblingEventTimeWindows } from '../../lib/windows/assigners/tumbling.js'
 import type { ProcessWindowFunctionObject } from '../../lib/windows/process-window-function.js'
 import { CountTrigger } from '../../lib/windows/triggers/count-trigger.js'
+import { EventTimeTrigger } from '../../lib/windows/triggers/event-time-trigger.js'
 import { PurgingTrigger } from '../../lib/windows/triggers/purging-trigger.js'
 import type { Trigger } from '../../lib/windows/triggers/trigger.js'
 import type { WindowAssigner } from '../../lib/windows/window-assigner.js'
@@ -75,6 +78,43 @@ test('a count trigger keeps counting across a restore, in a global window', () =
   })
   after.record(3, undefined, 'k')
   assert.equal(after.output.records(), ['global@9007199254740991 1,2,3'])
+})
+
+test('tumbling windows of many keys are fired per window end after a restore', () => {
+  const before = OperatorHarness.keyed(operator(tumblingEventTimeWindows(10)))
+  for (const key of ['a', 'b', 'c']) before.record(1, 3, key)
+  before.record(2, 12, 'a')
+  const snapshot = checkpoint(before.operator as WindowOperator<any, any, any, any>)
+  assert.is(before.operator.timers!.eventTimers.size, 0, 'no timer per key and window')
+
+  const after = OperatorHarness.keyed(operator(tumblingEventTimeWindows(10)), new ManualClock(), {
+    keyed: [snapshot],
+    split: [],
+    union: [],
+  })
+  after.record(3, 15, 'b')
+  after.watermark(9)
+  assert.equal(after.output.records(), ['0:10@9 1', '0:10@9 1', '0:10@9 1'])
+  after.watermark(19)
+  assert.equal(after.output.records().slice(3).sort(), ['10:20@19 2', '10:20@19 3'])
+})
+
+test('a checkpoint with a timer per key and window (general path) restores into sliding windows, each fired once', () => {
+  // Not the shared default trigger, so the operator takes the general path and checkpoints per-key timers.
+  const perKeyTimers = Object.create(EventTimeTrigger.create()) as Trigger<number, Window>
+  const before = OperatorHarness.keyed(operator(slidingEventTimeWindows(10, 5), perKeyTimers))
+  before.record(1, 7, 'k')
+  const snapshot = checkpoint(before.operator as WindowOperator<any, any, any, any>)
+  assert.ok(before.operator.timers!.eventTimers.size > 0)
+
+  const after = OperatorHarness.keyed(operator(slidingEventTimeWindows(10, 5)), new ManualClock(), {
+    keyed: [snapshot],
+    split: [],
+    union: [],
+  })
+  after.record(2, 8, 'k')
+  after.watermark(100)
+  assert.equal(after.output.records(), ['0:10@9 1,2', '5:15@14 1,2'])
 })
 
 test.run()

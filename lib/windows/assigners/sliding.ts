@@ -3,7 +3,12 @@ import { TimeWindow } from '../time-window.js'
 import { EventTimeTrigger } from '../triggers/event-time-trigger.js'
 import { ProcessingTimeTrigger } from '../triggers/processing-time-trigger.js'
 import type { Trigger } from '../triggers/trigger.js'
-import type { WindowAssigner, WindowAssignerContext } from '../window-assigner.js'
+import type {
+  AlignedWindowAssigner,
+  WindowAlignment,
+  WindowAssigner,
+  WindowAssignerContext,
+} from '../window-assigner.js'
 
 /**
  * Windows of `sizeMs` that start every `slideMs`, by record timestamp (Flink's
@@ -36,8 +41,9 @@ export function slidingProcessingTimeWindows(
   return new SlidingWindows('SlidingProcessingTimeWindows', 'processing-time', sizeMs, slideMs, offsetMs)
 }
 
-class SlidingWindows implements WindowAssigner<unknown, TimeWindow> {
+class SlidingWindows implements AlignedWindowAssigner<unknown, TimeWindow> {
   readonly name: string
+  readonly alignment: WindowAlignment
 
   constructor(
     kind: string,
@@ -57,6 +63,7 @@ class SlidingWindows implements WindowAssigner<unknown, TimeWindow> {
         `a whole number of milliseconds with abs(offset) < slide (${slideMs})`,
       )
     this.name = `${kind}(${sizeMs}, ${slideMs}${offsetMs === 0 ? '' : `, ${offsetMs}`})`
+    this.alignment = { sizeMs, slideMs, offsetMs }
   }
 
   assignWindows(_value: unknown, timestamp: number | undefined, ctx: WindowAssignerContext): TimeWindow[] {

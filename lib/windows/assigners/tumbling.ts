@@ -3,7 +3,12 @@ import { TimeWindow } from '../time-window.js'
 import { EventTimeTrigger } from '../triggers/event-time-trigger.js'
 import { ProcessingTimeTrigger } from '../triggers/processing-time-trigger.js'
 import type { Trigger } from '../triggers/trigger.js'
-import type { WindowAssigner, WindowAssignerContext } from '../window-assigner.js'
+import type {
+  AlignedWindowAssigner,
+  WindowAlignment,
+  WindowAssigner,
+  WindowAssignerContext,
+} from '../window-assigner.js'
 
 /**
  * Back-to-back windows of `sizeMs` by record timestamp (Flink's TumblingEventTimeWindows). Windows are
@@ -27,8 +32,9 @@ export function tumblingProcessingTimeWindows(sizeMs: number, offsetMs = 0): Win
   return new TumblingWindows('TumblingProcessingTimeWindows', 'processing-time', sizeMs, offsetMs)
 }
 
-class TumblingWindows implements WindowAssigner<unknown, TimeWindow> {
+class TumblingWindows implements AlignedWindowAssigner<unknown, TimeWindow> {
   readonly name: string
+  readonly alignment: WindowAlignment
 
   constructor(
     kind: string,
@@ -45,6 +51,7 @@ class TumblingWindows implements WindowAssigner<unknown, TimeWindow> {
         `a whole number of milliseconds with abs(offset) < size (${sizeMs})`,
       )
     this.name = offsetMs === 0 ? `${kind}(${sizeMs})` : `${kind}(${sizeMs}, ${offsetMs})`
+    this.alignment = { sizeMs, slideMs: sizeMs, offsetMs }
   }
 
   assignWindows(_value: unknown, timestamp: number | undefined, ctx: WindowAssignerContext): TimeWindow[] {
