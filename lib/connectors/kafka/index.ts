@@ -16,9 +16,10 @@ export type {
 export { listPartitions, partitionOwner, type TopicSelection } from './partition-discovery.js'
 export type { KafkaTransactionEvent, KafkaTransactionState } from './kafka-transaction.js'
 export { KafkaSink, KafkaSinkWriter } from './sink.js'
-export { KafkaSource, type KafkaPartitionSplit } from './source.js'
+export type { KafkaPartitionSplit } from './options.js'
+export { KafkaSource } from './source.js'
 export { KafkaTransactionalSink, type KafkaTransactionalSinkOptions } from './transactional-sink.js'
-export { KafkaSourceReader } from './source-reader.js'
+export { KafkaSourceReader } from './reader.js'
 export { SplitWatermarks } from '../../time/split-watermarks.js'
 export { StartPositions, type StartPosition, type TopicPartition } from './start-position.js'
 

@@ -1,8 +1,9 @@
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs'
 import { ConfigError } from '../../errors.js'
 import type { WatermarkStrategy } from '../../time/watermark-strategy.js'
-import type { KafkaDeserializer, KafkaProducerRecord } from './kafka-record.js'
-import type { StartPosition } from './start-position.js'
+import type { KafkaDeserializer, KafkaProducerRecord, KafkaRecord } from './kafka-record.js'
+import type { TopicSelection } from './partition-discovery.js'
+import type { StartPosition, validateStartPosition } from './start-position.js'
 
 /** How the connector reaches Kafka: broker addresses, or a kafkajs configuration or client of your own. */
 export interface KafkaConnectionOptions {
@@ -12,6 +13,36 @@ export interface KafkaConnectionOptions {
   client?: Kafka | KafkaConfig
   /** Default 'sluice'. */
   clientId?: string
+}
+
+/** A partition's position in a checkpoint: the offset of the next record to emit. Versioned for future changes. */
+export interface KafkaPartitionSplit {
+  readonly v: 1
+  readonly topic: string
+  readonly partition: number
+  readonly offset: number
+}
+
+/** The source's settings after validation, defaults filled in. */
+export interface KafkaSourceSettings<T> {
+  readonly selection: TopicSelection
+  readonly startFrom: ReturnType<typeof validateStartPosition>
+  readonly groupId: string | undefined
+  readonly assignment: 'subtasks' | 'consumer-group'
+  readonly commitOffsets: boolean
+  readonly discoveryIntervalMs: number
+  readonly deserialize: (record: KafkaRecord) => T
+  readonly watermarks: WatermarkStrategy<T> | undefined
+  readonly watermarkIntervalMs: number
+  readonly isolationLevel: 0 | 1
+  readonly maxBufferedRecords: number
+  readonly fetchMaxBytes: number
+  readonly maxPartitionFetchBytes: number
+  readonly fetchMaxWaitMs: number
+  readonly stopAtLatest: boolean
+  readonly onOffsetOutOfRange: 'earliest' | 'latest' | 'fail'
+  readonly sessionTimeoutMs: number
+  readonly onPartitionsAssigned: ((event: { subtask: number; partitions: string[] }) => void) | undefined
 }
 
 /** Options of {@link KafkaSource} (Flink's KafkaSource builder). */

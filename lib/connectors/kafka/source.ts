@@ -1,42 +1,20 @@
 import type { Kafka } from 'kafkajs'
 import { ConfigError } from '../../errors.js'
 import type { Source, SourceReaderContext } from '../../runtime/source.js'
-import { type WatermarkStrategy, validateWatermarkStrategy } from '../../time/watermark-strategy.js'
+import { validateWatermarkStrategy } from '../../time/watermark-strategy.js'
 import { type KafkaDeserializer, type KafkaRecord, stringRecord } from './kafka-record.js'
-import { kafkaClient, type KafkaSourceOptions, oneOf, optionsObject, wholeNumber } from './options.js'
+import {
+  kafkaClient,
+  type KafkaPartitionSplit,
+  type KafkaSourceOptions,
+  type KafkaSourceSettings,
+  oneOf,
+  optionsObject,
+  wholeNumber,
+} from './options.js'
 import type { TopicSelection } from './partition-discovery.js'
-import { KafkaSourceReader } from './source-reader.js'
+import { KafkaSourceReader } from './reader.js'
 import { validateStartPosition } from './start-position.js'
-
-/** A partition's position in a checkpoint: the offset of the next record to emit. Versioned for future changes. */
-export interface KafkaPartitionSplit {
-  readonly v: 1
-  readonly topic: string
-  readonly partition: number
-  readonly offset: number
-}
-
-/** The source's settings after validation, defaults filled in. */
-export interface KafkaSourceSettings<T> {
-  readonly selection: TopicSelection
-  readonly startFrom: ReturnType<typeof validateStartPosition>
-  readonly groupId: string | undefined
-  readonly assignment: 'subtasks' | 'consumer-group'
-  readonly commitOffsets: boolean
-  readonly discoveryIntervalMs: number
-  readonly deserialize: (record: KafkaRecord) => T
-  readonly watermarks: WatermarkStrategy<T> | undefined
-  readonly watermarkIntervalMs: number
-  readonly isolationLevel: 0 | 1
-  readonly maxBufferedRecords: number
-  readonly fetchMaxBytes: number
-  readonly maxPartitionFetchBytes: number
-  readonly fetchMaxWaitMs: number
-  readonly stopAtLatest: boolean
-  readonly onOffsetOutOfRange: 'earliest' | 'latest' | 'fail'
-  readonly sessionTimeoutMs: number
-  readonly onPartitionsAssigned: ((event: { subtask: number; partitions: string[] }) => void) | undefined
-}
 
 /**
  * Reads Kafka topics (Flink's KafkaSource). Each subtask reads the partitions it owns — by a hash of
@@ -178,7 +156,7 @@ export class KafkaSource<T = KafkaRecord> implements Source<T, KafkaPartitionSpl
    * const reader = source.createReader({ subtask: 0, parallelism: 2, processingTime: systemProcessingTime })
    */
   createReader(context: SourceReaderContext, restored?: KafkaPartitionSplit[]): KafkaSourceReader<T> {
-    return new KafkaSourceReader(this, context, restored)
+    return new KafkaSourceReader(this.settings, this.client(), context, restored)
   }
 }
 

@@ -2,6 +2,7 @@ import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis
 import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { ConfigError } from '../../errors.js'
 import type { WatermarkStrategy } from '../../time/watermark-strategy.js'
+import type { ShardFetchSettings, ShardPosition } from './shard-fetcher.js'
 
 /** How the connector reaches Kinesis: a client of your own, or its configuration. */
 export interface KinesisConnectionOptions {
@@ -40,6 +41,26 @@ export interface KinesisRecord<D = Buffer> {
  * go to the dead-letter output.
  */
 export type KinesisDeserializer<T> = 'buffer' | 'string' | ((record: KinesisRecord) => T)
+
+/** A shard's state in a checkpoint (version 1): where reading resumes, or that the shard is finished. */
+export interface KinesisShardSplit {
+  readonly v: 1
+  readonly shardId: string
+  readonly position: ShardPosition
+  readonly finished?: true
+}
+
+/** The source's settings after validation. */
+export interface KinesisSourceSettings<T> {
+  readonly stream: string
+  readonly startFrom: 'TRIM_HORIZON' | 'LATEST' | { readonly atTimestamp: number }
+  readonly fetch: ShardFetchSettings
+  readonly discoveryIntervalMs: number
+  readonly maxBufferedRecords: number
+  readonly deserialize: (record: KinesisRecord) => T
+  readonly watermarks: WatermarkStrategy<T> | undefined
+  readonly watermarkIntervalMs: number
+}
 
 /** Options of {@link KinesisSource} (Flink's FlinkKinesisConsumer / KinesisStreamsSource). */
 export interface KinesisSourceOptions<T> extends KinesisConnectionOptions {

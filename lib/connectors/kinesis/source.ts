@@ -1,31 +1,18 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import { ConfigError } from '../../errors.js'
 import type { Source, SourceReaderContext } from '../../runtime/source.js'
-import { type WatermarkStrategy, validateWatermarkStrategy } from '../../time/watermark-strategy.js'
-import { kinesisClient, type KinesisRecord, type KinesisSourceOptions, requireName, wholeNumber } from './options.js'
-import type { ShardFetchSettings, ShardPosition } from './shard-fetcher.js'
+import { validateWatermarkStrategy } from '../../time/watermark-strategy.js'
+import {
+  type KinesisRecord,
+  type KinesisShardSplit,
+  type KinesisSourceOptions,
+  type KinesisSourceSettings,
+  kinesisClient,
+  requireName,
+  wholeNumber,
+} from './options.js'
 import { FinishedShards } from './shard-lineage.js'
-import { KinesisSourceReader } from './source-reader.js'
-
-/** A shard's state in a checkpoint (version 1): where reading resumes, or that the shard is finished. */
-export interface KinesisShardSplit {
-  readonly v: 1
-  readonly shardId: string
-  readonly position: ShardPosition
-  readonly finished?: true
-}
-
-/** The source's settings after validation. */
-export interface KinesisSourceSettings<T> {
-  readonly stream: string
-  readonly startFrom: 'TRIM_HORIZON' | 'LATEST' | { readonly atTimestamp: number }
-  readonly fetch: ShardFetchSettings
-  readonly discoveryIntervalMs: number
-  readonly maxBufferedRecords: number
-  readonly deserialize: (record: KinesisRecord) => T
-  readonly watermarks: WatermarkStrategy<T> | undefined
-  readonly watermarkIntervalMs: number
-}
+import { KinesisSourceReader } from './reader.js'
 
 /**
  * Reads a Kinesis data stream (Flink's Kinesis consumer). Each subtask reads the shards whose starting
@@ -130,6 +117,6 @@ export class KinesisSource<T = KinesisRecord> implements Source<T, KinesisShardS
    * const reader = source.createReader({ subtask: 0, parallelism: 1, processingTime: systemProcessingTime })
    */
   createReader(context: SourceReaderContext, restored?: KinesisShardSplit[]): KinesisSourceReader<T> {
-    return new KinesisSourceReader(this, context, restored)
+    return new KinesisSourceReader(this.settings, this.client(), this.finishedShards, context, restored)
   }
 }

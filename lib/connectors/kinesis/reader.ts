@@ -1,76 +1,54 @@
 import { type KinesisClient, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis'
 import { DecodeError, messageOf } from '../../errors.js'
-import { createLogger, type Logger } from '../../logging.js'
-import { Availability } from '../../runtime/availability.js'
-import type { InputStatus, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
-import { SplitWatermarks } from '../../time/split-watermarks.js'
-import type { KinesisRecord } from './options.js'
+import type { SourceOutput, SourceReaderContext } from '../../runtime/source.js'
+import { SplitBuffer } from '../base/split-buffer.js'
+import { SplitReaderBase } from '../base/split-reader.js'
+import type { KinesisRecord, KinesisShardSplit, KinesisSourceSettings } from './options.js'
 import { type FetchedRecord, ShardFetcher, type ShardPosition } from './shard-fetcher.js'
 import { type FinishedShards, listShards, parentsOf, shardOwner } from './shard-lineage.js'
-import type { KinesisShardSplit, KinesisSource, KinesisSourceSettings } from './source.js'
 
 /** A shard this reader owns and reads now. */
-class ActiveShard {
-  readonly chunks: FetchedRecord[][] = []
-  head = 0
-  buffered = 0
-  queued = false
+class ActiveShard extends SplitBuffer<FetchedRecord> {
   fetchEnded = false
   fetcher!: ShardFetcher
 
   constructor(
     readonly shardId: string,
     public position: ShardPosition,
-  ) {}
+  ) {
+    super(shardId)
+  }
 }
 
 /**
- * The reader of {@link KinesisSource} for one subtask: one {@link ShardFetcher} per shard it reads,
- * children waiting for their parents, and `pollNext` handing out one buffered record at a time,
- * rotating over the shards after each fetched chunk. `throttledCalls` lets a caller watch it.
+ * The reader of a Kinesis source for one subtask: one {@link ShardFetcher} per shard it reads, and
+ * children waiting for their parents; buffering, rotation and watermarks are
+ * {@link SplitReaderBase}'s. `throttledCalls` lets a caller watch it.
  *
  * @example
  * const reader = kinesisSource({ stream: 'orders', endpoint }).createReader(context)
  */
-export class KinesisSourceReader<T> implements SourceReader<T, KinesisShardSplit> {
-  private readonly settings: KinesisSourceSettings<T>
-  private readonly client: KinesisClient
-  private readonly registry: FinishedShards
+export class KinesisSourceReader<T> extends SplitReaderBase<T, KinesisShardSplit, ActiveShard, FetchedRecord> {
   private readonly active = new Map<string, ActiveShard>()
-  private readonly ready: ActiveShard[] = []
   private readonly waiting = new Map<string, { parents: string[]; position: ShardPosition }>()
   private readonly finished = new Set<string>()
   /** What this reader marked in the shared registry; cleared on close. */
   private readonly marks = new Set<string>()
   private readonly restored = new Map<string, KinesisShardSplit>()
   private readonly restoring: boolean
-  private readonly available = new Availability()
-  private readonly watermarks: SplitWatermarks<T> | undefined
-  private readonly log: Logger
   private listed = new Set<string>()
-  private buffered = 0
-  private closed = false
-  private failure: Error | undefined
-  private discovering = false
   private unsubscribe: (() => void) | undefined
-  private cancelDiscovery: (() => void) | undefined
-  private cancelTick: (() => void) | undefined
   private throttledBefore = 0
 
   constructor(
-    readonly source: KinesisSource<T>,
-    private readonly context: SourceReaderContext,
+    private readonly settings: KinesisSourceSettings<T>,
+    private readonly client: KinesisClient,
+    private readonly registry: FinishedShards,
+    context: SourceReaderContext,
     restored: KinesisShardSplit[] | undefined,
   ) {
-    this.settings = source.settings
-    this.client = source.client()
-    this.registry = source.finishedShards
-    this.log = (context.logger ?? createLogger()).child({ connector: 'kinesis-source', subtask: context.subtask })
+    super(context, { connector: 'kinesis-source', splitName: 'shard', ...settings })
     this.restoring = restored !== undefined
-    this.watermarks =
-      this.settings.watermarks === undefined
-        ? undefined
-        : new SplitWatermarks(this.settings.watermarks, context.processingTime)
     for (const split of restored ?? []) {
       this.restored.set(split.shardId, split)
       // Every reader learns the finished shards of the checkpoint, so children of any subtask may start.
@@ -85,11 +63,6 @@ export class KinesisSourceReader<T> implements SourceReader<T, KinesisShardSplit
     return n
   }
 
-  /** Records fetched and not yet emitted. */
-  get bufferedRecords(): number {
-    return this.buffered
-  }
-
   /** GetRecords calls of the shards read now. */
   get fetchCalls(): number {
     let n = 0
@@ -100,26 +73,10 @@ export class KinesisSourceReader<T> implements SourceReader<T, KinesisShardSplit
   async start(): Promise<void> {
     this.unsubscribe = this.registry.subscribe(() => this.startWaiting())
     await this.discover(true)
-    this.scheduleDiscovery()
-    this.scheduleTick()
+    this.startTimers(true)
   }
 
-  pollNext(output: SourceOutput<T>): InputStatus {
-    if (this.failure !== undefined) throw this.failure
-    if (this.watermarks?.pending) this.watermarks.emit(output)
-    const s = this.ready[0]
-    if (s === undefined) return 'nothing-available'
-    const chunk = s.chunks[0]!
-    const r = chunk[s.head++]!
-    if (s.head === chunk.length) {
-      s.chunks.shift()
-      s.head = 0
-      this.ready.shift()
-      if (s.chunks.length > 0) this.ready.push(s)
-      else s.queued = false
-    }
-    s.buffered--
-    this.buffered--
+  protected emitRecord(s: ActiveShard, r: FetchedRecord, output: SourceOutput<T>): void {
     s.position =
       r.subSequenceNumber === undefined
         ? { kind: 'after', sequenceNumber: r.sequenceNumber }
@@ -144,19 +101,17 @@ export class KinesisSourceReader<T> implements SourceReader<T, KinesisShardSplit
         cause,
       )
     }
-    if (this.watermarks === undefined) output.collect(value, r.arrivalTimestamp)
-    else output.collect(value, this.watermarks.onRecord(s.shardId, value, r.arrivalTimestamp))
-    if (s.buffered === 0) {
-      if (s.fetchEnded) this.finish(s)
-      else s.fetcher.wake()
-    }
-    if (this.buffered === this.settings.maxBufferedRecords >> 1) for (const a of this.active.values()) a.fetcher.wake()
-    if (this.watermarks?.pending) this.watermarks.emit(output)
-    return this.buffered > 0 ? 'more' : 'nothing-available'
+    this.collect(output, s.shardId, value, r.arrivalTimestamp)
   }
 
-  isAvailable(): Promise<void> {
-    return this.available.promise
+  protected override afterEmit(s: ActiveShard): void {
+    if (s.buffered > 0) return
+    if (s.fetchEnded) this.finish(s)
+    else s.fetcher.wake()
+  }
+
+  protected wakeFetchers(): void {
+    for (const a of this.active.values()) a.fetcher.wake()
   }
 
   snapshotState(): KinesisShardSplit[] {
@@ -168,51 +123,43 @@ export class KinesisSourceReader<T> implements SourceReader<T, KinesisShardSplit
     return splits
   }
 
-  close(): void {
-    this.closed = true
+  override close(): void {
+    super.close()
     this.unsubscribe?.()
-    this.cancelDiscovery?.()
-    this.cancelTick?.()
     for (const s of this.active.values()) s.fetcher.close()
     for (const id of this.marks) this.registry.unmark(id)
     this.marks.clear()
   }
 
   /** Lists the shards and takes the new ones this subtask owns; children wait for their parents. */
-  private async discover(initial: boolean): Promise<void> {
-    if (this.discovering || this.closed) return
-    this.discovering = true
-    try {
-      const shards = await listShards((input) => this.client.send(new ListShardsCommand(input)), this.settings.stream)
-      this.listed = new Set(shards.map((s) => s.ShardId!))
-      for (const shard of shards) {
-        const id = shard.ShardId!
-        if (shardOwner(shard, this.context.parallelism) !== this.context.subtask) continue
-        if (this.active.has(id) || this.waiting.has(id) || this.finished.has(id)) continue
-        const split = this.restored.get(id)
-        if (split?.finished) {
-          this.finished.add(id)
-          continue
-        }
-        // A shard started at LATEST that had emitted nothing resumes from the time it was assigned.
-        const restoredPosition =
-          split?.position.kind === 'latest'
-            ? { kind: 'at-timestamp' as const, timestamp: split.position.since }
-            : split?.position
-        const position = restoredPosition ?? this.initialPosition(shard, initial)
-        if (position === 'skip') {
-          this.finished.add(id)
-          this.markFinished(id)
-          continue
-        }
-        this.waiting.set(id, { parents: parentsOf(shard), position })
+  protected async discoverSplits(initial: boolean): Promise<void> {
+    const shards = await listShards((input) => this.client.send(new ListShardsCommand(input)), this.settings.stream)
+    this.listed = new Set(shards.map((s) => s.ShardId!))
+    for (const shard of shards) {
+      const id = shard.ShardId!
+      if (shardOwner(shard, this.context.parallelism) !== this.context.subtask) continue
+      if (this.active.has(id) || this.waiting.has(id) || this.finished.has(id)) continue
+      const split = this.restored.get(id)
+      if (split?.finished) {
+        this.finished.add(id)
+        continue
       }
-      // Shards past the retention period are gone from the listing: forget them.
-      for (const id of [...this.finished]) if (!this.listed.has(id)) this.finished.delete(id)
-      this.startWaiting()
-    } finally {
-      this.discovering = false
+      // A shard started at LATEST that had emitted nothing resumes from the time it was assigned.
+      const restoredPosition =
+        split?.position.kind === 'latest'
+          ? { kind: 'at-timestamp' as const, timestamp: split.position.since }
+          : split?.position
+      const position = restoredPosition ?? this.initialPosition(shard, initial)
+      if (position === 'skip') {
+        this.finished.add(id)
+        this.markFinished(id)
+        continue
+      }
+      this.waiting.set(id, { parents: parentsOf(shard), position })
     }
+    // Shards past the retention period are gone from the listing: forget them.
+    for (const id of [...this.finished]) if (!this.listed.has(id)) this.finished.delete(id)
+    this.startWaiting()
   }
 
   /**
@@ -246,7 +193,7 @@ export class KinesisSourceReader<T> implements SourceReader<T, KinesisShardSplit
           this.available.signal()
         },
         onFailure: (error) => this.fail(error),
-        hasRoom: () => this.buffered < this.settings.maxBufferedRecords,
+        hasRoom: () => this.hasRoom(),
       })
       this.active.set(id, s)
       this.watermarks?.addSplit(id)
@@ -256,13 +203,7 @@ export class KinesisSourceReader<T> implements SourceReader<T, KinesisShardSplit
 
   private receive(s: ActiveShard, records: FetchedRecord[]): void {
     if (this.closed || this.active.get(s.shardId) !== s) return
-    s.chunks.push(records)
-    s.buffered += records.length
-    this.buffered += records.length
-    if (!s.queued) {
-      s.queued = true
-      this.ready.push(s)
-    }
+    this.enqueue(s, records)
     this.available.signal()
   }
 
@@ -280,34 +221,5 @@ export class KinesisSourceReader<T> implements SourceReader<T, KinesisShardSplit
     if (this.marks.has(shardId)) return
     this.marks.add(shardId)
     this.registry.mark(shardId)
-  }
-
-  private scheduleDiscovery(): void {
-    if (this.closed) return
-    const clock = this.context.processingTime
-    this.cancelDiscovery = clock.scheduleAt(clock.now() + this.settings.discoveryIntervalMs, () => {
-      this.discover(false).then(
-        () => this.scheduleDiscovery(),
-        (error) => {
-          this.log.warn('shard discovery failed; trying again at the next interval', { error })
-          this.scheduleDiscovery()
-        },
-      )
-    })
-  }
-
-  private scheduleTick(): void {
-    if (this.watermarks === undefined || this.closed) return
-    const clock = this.context.processingTime
-    this.cancelTick = clock.scheduleAt(clock.now() + this.settings.watermarkIntervalMs, () => {
-      this.watermarks!.tick()
-      if (this.watermarks!.pending) this.available.signal()
-      this.scheduleTick()
-    })
-  }
-
-  private fail(error: Error): void {
-    this.failure ??= error
-    this.available.signal()
   }
 }
