@@ -45,6 +45,14 @@ export interface KafkaSourceSettings<T> {
   readonly onPartitionsAssigned: ((event: { subtask: number; partitions: string[] }) => void) | undefined
 }
 
+/** Sending settings shared by the sinks, after validation. */
+export interface ProducerSettings {
+  readonly batchSize: number
+  readonly lingerMs: number
+  readonly maxInFlightRecords: number
+  readonly acks: -1 | 1
+}
+
 /** Options of {@link KafkaSource} (Flink's KafkaSource builder). */
 export interface KafkaSourceOptions<T> extends KafkaConnectionOptions {
   /** Topics to read; or use `topicPattern`. */

@@ -11,9 +11,9 @@ import {
   type LingeringContext,
   type TransactionContext,
 } from './kafka-transaction.js'
-import { kafkaClient, type KafkaSinkOptions, optionsObject, wholeNumber } from './options.js'
+import { kafkaClient, type KafkaSinkOptions, optionsObject, type ProducerSettings, wholeNumber } from './options.js'
 import { RecordSerializer } from './producer-records.js'
-import { type ProducerSettings, producerSettings } from './sink.js'
+import { producerSettings } from './sink.js'
 
 /** Options of the exactly-once sink, beyond {@link KafkaSinkOptions}. */
 export interface KafkaTransactionalSinkOptions<T> extends KafkaSinkOptions<T> {

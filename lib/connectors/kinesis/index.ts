@@ -15,7 +15,8 @@ export type {
 } from './options.js'
 export type { ShardPosition } from './shard-fetcher.js'
 export { FinishedShards, parentsOf, shardOwner } from './shard-lineage.js'
-export { KinesisSink, KinesisSinkWriter } from './sink.js'
+export { KinesisSink } from './sink.js'
+export { KinesisSinkWriter } from './writer.js'
 export { KinesisSource } from './source.js'
 export { KinesisSourceReader } from './reader.js'
 

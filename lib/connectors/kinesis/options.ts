@@ -118,6 +118,18 @@ export interface KinesisSinkOptions<T> extends KinesisConnectionOptions {
   maxRetryBackoffMs?: number
 }
 
+/** The sink's settings after validation. */
+export interface KinesisSinkSettings {
+  readonly stream: string
+  readonly maxBatchRecords: number
+  readonly maxBatchBytes: number
+  readonly lingerMs: number
+  readonly maxInFlightRecords: number
+  readonly maxRetries: number
+  readonly retryBackoffMs: number
+  readonly maxRetryBackoffMs: number
+}
+
 /**
  * The client of the connection options.
  *
