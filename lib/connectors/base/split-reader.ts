@@ -1,8 +1,10 @@
 import { createLogger, type Logger } from '../../logging.js'
 import { Availability } from '../../runtime/availability.js'
 import type { InputStatus, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
+import { systemProcessingTime } from '../../time/processing-time.js'
 import { SplitWatermarks } from '../../time/split-watermarks.js'
 import type { WatermarkStrategy } from '../../time/watermark-strategy.js'
+import { connectWithRetry, type RetrySchedule } from './connect-retry.js'
 import type { SplitBuffer } from './split-buffer.js'
 
 /** What {@link SplitReaderBase} needs to know of a connector's settings. */
@@ -183,6 +185,21 @@ export abstract class SplitReaderBase<T, Split, S extends SplitBuffer<E>, E> imp
   protected startTimers(discovery: boolean): void {
     if (discovery) this.scheduleDiscovery()
     this.scheduleTick()
+  }
+
+  /**
+   * Runs the connector's first contact with its system, retried on `retry`; failing for good with
+   * ConnectorError 'ERR_CONNECT' naming `target`. Waits on a plain timer, not the subtask's mailbox
+   * clock (which goes quiet once a deployment is cancelled), so the loop always ends: at `close()` it
+   * makes no further attempt.
+   */
+  protected connect(attempt: () => Promise<void>, how: { retry: RetrySchedule; target: string }): Promise<void> {
+    return connectWithRetry(attempt, how.retry, {
+      target: how.target,
+      clock: systemProcessingTime,
+      closed: () => this.closed,
+      onRetry: (retry, delayMs, error) => this.log.warn('cannot connect; trying again', { retry, delayMs, error }),
+    })
   }
 
   protected fail(error: Error): void {

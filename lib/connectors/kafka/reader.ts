@@ -75,8 +75,10 @@ export class KafkaSourceReader<T> extends SplitReaderBase<T, KafkaPartitionSplit
   }
 
   async start(): Promise<void> {
-    await this.admin.connect()
-    await this.cluster.connect()
+    await this.connect(async () => {
+      await this.admin.connect()
+      await this.cluster.connect()
+    }, this.settings)
     if (this.settings.assignment === 'consumer-group') {
       const topics = 'topics' in this.settings.selection ? this.settings.selection.topics : []
       this.membership = new GroupMembership(

@@ -1,12 +1,7 @@
 import type { Sink, SinkWriterContext } from '../../runtime/sink.js'
-import {
-  kafkaClient,
-  type KafkaSinkOptions,
-  oneOf,
-  optionsObject,
-  type ProducerSettings,
-  wholeNumber,
-} from './options.js'
+import { oneOf, optionsObject, wholeNumber } from '../../util/options.js'
+import { kafkaClient } from './connection.js'
+import { KAFKA_SINK_KEYS, type KafkaSinkOptions, type ProducerSettings } from './options.js'
 import { RecordSerializer } from './producer-records.js'
 import { KafkaSinkWriter } from './writer.js'
 
@@ -18,10 +13,10 @@ import { KafkaSinkWriter } from './writer.js'
  */
 export function producerSettings<T>(owner: string, options: KafkaSinkOptions<T>): ProducerSettings {
   return {
-    batchSize: wholeNumber(`${owner}.batchSize`, options.batchSize ?? 500, 1),
-    lingerMs: wholeNumber(`${owner}.lingerMs`, options.lingerMs ?? 5, 0),
-    maxInFlightRecords: wholeNumber(`${owner}.maxInFlightRecords`, options.maxInFlightRecords ?? 10_000, 1),
-    acks: oneOf(`${owner}.acks`, options.acks ?? -1, [-1, 1]),
+    batchSize: wholeNumber(`${owner}.batchSize`, options.batchSize, 500, 1),
+    lingerMs: wholeNumber(`${owner}.lingerMs`, options.lingerMs, 5, 0),
+    maxInFlightRecords: wholeNumber(`${owner}.maxInFlightRecords`, options.maxInFlightRecords, 10_000, 1),
+    acks: oneOf(`${owner}.acks`, options.acks, [-1, 1], -1),
   }
 }
 
@@ -46,9 +41,9 @@ export class KafkaSink<T> implements Sink<T> {
   private readonly options: KafkaSinkOptions<T>
 
   constructor(options: KafkaSinkOptions<T>) {
-    optionsObject('kafkaSink options', options)
+    options = optionsObject('kafkaSink', options, KAFKA_SINK_KEYS)
     kafkaClient('kafkaSink', options)
-    const guarantee = oneOf('kafkaSink.guarantee', options.guarantee ?? 'at-least-once', ['none', 'at-least-once'])
+    const guarantee = oneOf('kafkaSink.guarantee', options.guarantee, ['none', 'at-least-once'], 'at-least-once')
     this.guarantee = guarantee === 'none' ? 'at-most-once' : 'at-least-once'
     this.records = new RecordSerializer('kafkaSink', options)
     this.settings = producerSettings('kafkaSink', options)

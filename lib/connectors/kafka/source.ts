@@ -3,14 +3,14 @@ import { ConfigError } from '../../errors.js'
 import type { Source, SourceReaderContext } from '../../runtime/source.js'
 import { validateWatermarkStrategy } from '../../time/watermark-strategy.js'
 import { type KafkaDeserializer, type KafkaRecord, stringRecord } from './kafka-record.js'
+import { oneOf, optionsObject, wholeNumber } from '../../util/options.js'
+import { retrySchedule } from '../base/connect-retry.js'
+import { describeBrokers, kafkaClient } from './connection.js'
 import {
-  kafkaClient,
+  KAFKA_SOURCE_KEYS,
   type KafkaPartitionSplit,
   type KafkaSourceOptions,
   type KafkaSourceSettings,
-  oneOf,
-  optionsObject,
-  wholeNumber,
 } from './options.js'
 import type { TopicSelection } from './partition-discovery.js'
 import { KafkaSourceReader } from './reader.js'
@@ -49,7 +49,7 @@ export class KafkaSource<T = KafkaRecord> implements Source<T, KafkaPartitionSpl
   private readonly clientOptions: KafkaSourceOptions<T>
 
   constructor(options: KafkaSourceOptions<T>) {
-    optionsObject('kafkaSource options', options)
+    options = optionsObject('kafkaSource', options, KAFKA_SOURCE_KEYS)
     this.clientOptions = options
     kafkaClient('kafkaSource', options) // validates the connection options now, not at deployment
     const {
@@ -109,33 +109,39 @@ export class KafkaSource<T = KafkaRecord> implements Source<T, KafkaPartitionSpl
       discoveryIntervalMs:
         stopAt !== undefined
           ? 0
-          : wholeNumber('kafkaSource.partitionDiscoveryIntervalMs', partitionDiscoveryIntervalMs, 0),
+          : wholeNumber('kafkaSource.partitionDiscoveryIntervalMs', partitionDiscoveryIntervalMs, undefined, 0),
       deserialize: deserializerOf(options.deserializer ?? 'buffer'),
       watermarks,
-      watermarkIntervalMs: wholeNumber('kafkaSource.watermarkIntervalMs', watermarkIntervalMs, 1),
+      watermarkIntervalMs: wholeNumber('kafkaSource.watermarkIntervalMs', watermarkIntervalMs, undefined, 1),
       isolationLevel:
-        oneOf('kafkaSource.isolationLevel', options.isolationLevel ?? 'read_committed', [
+        oneOf(
+          'kafkaSource.isolationLevel',
+          options.isolationLevel,
+          ['read_committed', 'read_uncommitted'],
           'read_committed',
-          'read_uncommitted',
-        ]) === 'read_committed'
+        ) === 'read_committed'
           ? 1
           : 0,
-      maxBufferedRecords: wholeNumber('kafkaSource.maxBufferedRecords', options.maxBufferedRecords ?? 10_000, 1),
-      fetchMaxBytes: wholeNumber('kafkaSource.fetchMaxBytes', options.fetchMaxBytes ?? 1 << 20, 1024),
+      maxBufferedRecords: wholeNumber('kafkaSource.maxBufferedRecords', options.maxBufferedRecords, 10_000, 1),
+      fetchMaxBytes: wholeNumber('kafkaSource.fetchMaxBytes', options.fetchMaxBytes, 1 << 20, 1024),
       maxPartitionFetchBytes: wholeNumber(
         'kafkaSource.maxPartitionFetchBytes',
-        options.maxPartitionFetchBytes ?? 1 << 20,
+        options.maxPartitionFetchBytes,
+        1 << 20,
         1024,
       ),
-      fetchMaxWaitMs: wholeNumber('kafkaSource.fetchMaxWaitMs', options.fetchMaxWaitMs ?? 500, 0),
+      fetchMaxWaitMs: wholeNumber('kafkaSource.fetchMaxWaitMs', options.fetchMaxWaitMs, 500, 0),
       stopAtLatest: stopAt === 'latest',
-      onOffsetOutOfRange: oneOf('kafkaSource.onOffsetOutOfRange', options.onOffsetOutOfRange ?? 'earliest', [
+      onOffsetOutOfRange: oneOf(
+        'kafkaSource.onOffsetOutOfRange',
+        options.onOffsetOutOfRange,
+        ['earliest', 'latest', 'fail'],
         'earliest',
-        'latest',
-        'fail',
-      ]),
-      sessionTimeoutMs: wholeNumber('kafkaSource.sessionTimeoutMs', options.sessionTimeoutMs ?? 10_000, 1_000),
+      ),
+      sessionTimeoutMs: wholeNumber('kafkaSource.sessionTimeoutMs', options.sessionTimeoutMs, 10_000, 1_000),
       onPartitionsAssigned: options.onPartitionsAssigned,
+      retry: retrySchedule('kafkaSource.retry', options.retry),
+      target: `kafka source: ${describeBrokers(options)} (${'topics' in selection ? `topics ${selection.topics.join(',')}` : `topics matching ${selection.pattern}`})`,
     }
     if (options.onPartitionsAssigned !== undefined && typeof options.onPartitionsAssigned !== 'function')
       throw new ConfigError('kafkaSource.onPartitionsAssigned', options.onPartitionsAssigned, 'a function')

@@ -72,7 +72,8 @@ export class KinesisSourceReader<T> extends SplitReaderBase<T, KinesisShardSplit
 
   async start(): Promise<void> {
     this.unsubscribe = this.registry.subscribe(() => this.startWaiting())
-    await this.discover(true)
+    // The first listing is where an unreachable endpoint shows.
+    await this.connect(() => this.discover(true), this.settings)
     this.startTimers(true)
   }
 

@@ -1,13 +1,9 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import { ConfigError } from '../../errors.js'
 import type { Sink, SinkWriterContext } from '../../runtime/sink.js'
-import {
-  kinesisClient,
-  type KinesisSinkOptions,
-  type KinesisSinkSettings,
-  requireName,
-  wholeNumber,
-} from './options.js'
+import { nonEmptyString, optionsObject, wholeNumber } from '../../util/options.js'
+import { kinesisClient } from './connection.js'
+import { KINESIS_SINK_KEYS, type KinesisSinkOptions, type KinesisSinkSettings } from './options.js'
 import { KinesisSinkWriter, MAX_RECORDS, MAX_REQUEST_BYTES } from './writer.js'
 
 /**
@@ -34,8 +30,7 @@ export class KinesisSink<T> implements Sink<T> {
   private sharedClient: KinesisClient | undefined
 
   constructor(options: KinesisSinkOptions<T>) {
-    if (options === null || typeof options !== 'object')
-      throw new ConfigError('kinesisSink options', options, 'an options object')
+    options = optionsObject('kinesisSink', options, KINESIS_SINK_KEYS)
     kinesisClient('kinesisSink', options)
     if (typeof options.serializer !== 'function')
       throw new ConfigError(
@@ -43,30 +38,22 @@ export class KinesisSink<T> implements Sink<T> {
         options.serializer,
         'a function value → { data, partitionKey, explicitHashKey? }',
       )
-    const retryBackoffMs = wholeNumber('kinesisSink.retryBackoffMs', options.retryBackoffMs ?? 100, 0)
+    const retryBackoffMs = wholeNumber('kinesisSink.retryBackoffMs', options.retryBackoffMs, 100, 0)
     this.settings = {
-      stream: requireName('kinesisSink.stream', options.stream),
-      maxBatchRecords: wholeNumber(
-        'kinesisSink.maxBatchRecords',
-        options.maxBatchRecords ?? MAX_RECORDS,
-        1,
-        MAX_RECORDS,
-      ),
+      stream: nonEmptyString('kinesisSink.stream', options.stream),
+      maxBatchRecords: wholeNumber('kinesisSink.maxBatchRecords', options.maxBatchRecords, MAX_RECORDS, 1, MAX_RECORDS),
       maxBatchBytes: wholeNumber(
         'kinesisSink.maxBatchBytes',
-        options.maxBatchBytes ?? MAX_REQUEST_BYTES,
+        options.maxBatchBytes,
+        MAX_REQUEST_BYTES,
         1,
         MAX_REQUEST_BYTES,
       ),
-      lingerMs: wholeNumber('kinesisSink.lingerMs', options.lingerMs ?? 10, 0),
-      maxInFlightRecords: wholeNumber('kinesisSink.maxInFlightRecords', options.maxInFlightRecords ?? 10_000, 1),
-      maxRetries: wholeNumber('kinesisSink.maxRetries', options.maxRetries ?? 10, 0),
+      lingerMs: wholeNumber('kinesisSink.lingerMs', options.lingerMs, 10, 0),
+      maxInFlightRecords: wholeNumber('kinesisSink.maxInFlightRecords', options.maxInFlightRecords, 10_000, 1),
+      maxRetries: wholeNumber('kinesisSink.maxRetries', options.maxRetries, 10, 0),
       retryBackoffMs,
-      maxRetryBackoffMs: wholeNumber(
-        'kinesisSink.maxRetryBackoffMs',
-        options.maxRetryBackoffMs ?? 5_000,
-        retryBackoffMs,
-      ),
+      maxRetryBackoffMs: wholeNumber('kinesisSink.maxRetryBackoffMs', options.maxRetryBackoffMs, 5_000, retryBackoffMs),
     }
     this.serializer = options.serializer
     this.options = options

@@ -2,14 +2,15 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import { ConfigError } from '../../errors.js'
 import type { Source, SourceReaderContext } from '../../runtime/source.js'
 import { validateWatermarkStrategy } from '../../time/watermark-strategy.js'
+import { nonEmptyString, optionsObject, wholeNumber } from '../../util/options.js'
+import { retrySchedule } from '../base/connect-retry.js'
+import { describeEndpoint, kinesisClient } from './connection.js'
 import {
+  KINESIS_SOURCE_KEYS,
   type KinesisRecord,
   type KinesisShardSplit,
   type KinesisSourceOptions,
   type KinesisSourceSettings,
-  kinesisClient,
-  requireName,
-  wholeNumber,
 } from './options.js'
 import { FinishedShards } from './shard-lineage.js'
 import { KinesisSourceReader } from './reader.js'
@@ -49,8 +50,7 @@ export class KinesisSource<T = KinesisRecord> implements Source<T, KinesisShardS
   private sharedClient: KinesisClient | undefined
 
   constructor(options: KinesisSourceOptions<T>) {
-    if (options === null || typeof options !== 'object')
-      throw new ConfigError('kinesisSource options', options, 'an options object')
+    options = optionsObject('kinesisSource', options, KINESIS_SOURCE_KEYS)
     this.options = options
     kinesisClient('kinesisSource', options)
     const { startFrom = 'LATEST', deserializer = 'buffer', watermarks } = options
@@ -77,30 +77,34 @@ export class KinesisSource<T = KinesisRecord> implements Source<T, KinesisShardS
         "'buffer' | 'string' | a function (record) => value",
       )
     if (watermarks !== undefined) validateWatermarkStrategy('kinesisSource.watermarks', watermarks)
-    const throttleBackoffMs = wholeNumber('kinesisSource.throttleBackoffMs', options.throttleBackoffMs ?? 200, 1)
+    const throttleBackoffMs = wholeNumber('kinesisSource.throttleBackoffMs', options.throttleBackoffMs, 200, 1)
     this.settings = {
-      stream: requireName('kinesisSource.stream', options.stream),
+      stream: nonEmptyString('kinesisSource.stream', options.stream),
       startFrom: start,
       fetch: {
-        pollIntervalMs: wholeNumber('kinesisSource.pollIntervalMs', options.pollIntervalMs ?? 200, 0),
-        recordsPerFetch: wholeNumber('kinesisSource.recordsPerFetch', options.recordsPerFetch ?? 10_000, 1, 10_000),
+        pollIntervalMs: wholeNumber('kinesisSource.pollIntervalMs', options.pollIntervalMs, 200, 0),
+        recordsPerFetch: wholeNumber('kinesisSource.recordsPerFetch', options.recordsPerFetch, 10_000, 1, 10_000),
         throttleBackoffMs,
         maxThrottleBackoffMs: wholeNumber(
           'kinesisSource.maxThrottleBackoffMs',
-          options.maxThrottleBackoffMs ?? 5_000,
+          options.maxThrottleBackoffMs,
+          5_000,
           throttleBackoffMs,
         ),
-        maxRetries: wholeNumber('kinesisSource.maxRetries', options.maxRetries ?? 10, 0),
+        maxRetries: wholeNumber('kinesisSource.maxRetries', options.maxRetries, 10, 0),
       },
       discoveryIntervalMs: wholeNumber(
         'kinesisSource.shardDiscoveryIntervalMs',
-        options.shardDiscoveryIntervalMs ?? 10_000,
+        options.shardDiscoveryIntervalMs,
+        10_000,
         1,
       ),
-      maxBufferedRecords: wholeNumber('kinesisSource.maxBufferedRecords', options.maxBufferedRecords ?? 10_000, 1),
+      maxBufferedRecords: wholeNumber('kinesisSource.maxBufferedRecords', options.maxBufferedRecords, 10_000, 1),
       deserialize,
       watermarks,
-      watermarkIntervalMs: wholeNumber('kinesisSource.watermarkIntervalMs', options.watermarkIntervalMs ?? 200, 1),
+      watermarkIntervalMs: wholeNumber('kinesisSource.watermarkIntervalMs', options.watermarkIntervalMs, 200, 1),
+      retry: retrySchedule('kinesisSource.retry', options.retry),
+      target: `kinesis source: stream ${options.stream} at ${describeEndpoint(options)}`,
     }
   }
 
