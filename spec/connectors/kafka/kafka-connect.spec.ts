@@ -1,18 +1,9 @@
-import { createServer } from 'node:net'
 import * as assert from 'uvu/assert'
 import { suite } from 'uvu'
 import { kafkaSink, kafkaSource } from '../../../lib/connectors/kafka/index.js'
-import { ConfigError, ConnectorError } from '../../../lib/errors.js'
+import { ConnectorError } from '../../../lib/errors.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
-
-/** A port nothing listens on: bound once, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
+import { closedPort, configErrorMessage, startFailure } from '../../support/connector-checks.js'
 
 const Connect = suite('kafka connection and options')
 
@@ -40,44 +31,29 @@ Connect(
       retry: { maxRetries: 2, initialDelayMs: 1 },
     })
     const reader = source.createReader({ subtask: 0, parallelism: 1, processingTime: systemProcessingTime, logger })
-    try {
-      await reader.start()
-      assert.unreachable('start should fail')
-    } catch (error) {
-      assert.instance(error, ConnectorError)
-      const e = error as ConnectorError
-      assert.is(e.code, 'ERR_CONNECT')
-      assert.match(
-        e.message,
-        `kafka source: brokers 127.0.0.1:${port} (topics orders): cannot connect after 3 attempt(s)`,
-      )
-      assert.match(e.message, 'ECONNREFUSED')
-      assert.equal(retried, [1, 2])
-    } finally {
-      await reader.close()
-    }
+    const e = await startFailure(reader)
+    assert.instance(e, ConnectorError)
+    assert.is(e.code, 'ERR_CONNECT')
+    assert.match(
+      e.message,
+      `kafka source: brokers 127.0.0.1:${port} (topics orders): cannot connect after 3 attempt(s)`,
+    )
+    assert.match(e.message, 'ECONNREFUSED')
+    assert.equal(retried, [1, 2])
   },
 )
 
 Connect('a misspelt option is refused, suggesting the known one', () => {
-  const message = (f: () => unknown): string => {
-    try {
-      f()
-    } catch (e) {
-      return e instanceof ConfigError ? e.message : `not a ConfigError: ${String(e)}`
-    }
-    return 'accepted'
-  }
   assert.match(
-    message(() => kafkaSource({ brokers: ['h:1'], topics: 'a', groupID: 'g' } as never)),
+    configErrorMessage(() => kafkaSource({ brokers: ['h:1'], topics: 'a', groupID: 'g' } as never)),
     'kafkaSource.groupID: "g" (expected no such option; did you mean groupId?)',
   )
   assert.match(
-    message(() => kafkaSink({ brokers: ['h:1'], topic: 'a', lingerMS: 5 } as never)),
+    configErrorMessage(() => kafkaSink({ brokers: ['h:1'], topic: 'a', lingerMS: 5 } as never)),
     'did you mean lingerMs?',
   )
   assert.match(
-    message(() => kafkaSource({ brokers: ['h:1'], topics: 'a', retry: { maxDelay: 5 } } as never)),
+    configErrorMessage(() => kafkaSource({ brokers: ['h:1'], topics: 'a', retry: { maxDelay: 5 } } as never)),
     'kafkaSource.retry.maxDelay',
   )
 })
