@@ -99,6 +99,7 @@ export { OutputTag, DEAD_LETTERS, type DeadLetter } from './runtime/output-tag.j
 export { StreamOperator, type ErrorPolicy } from './runtime/stream-operator.js'
 export type { Source, SourceReader, SourceOutput, InputStatus, SourceReaderContext } from './runtime/source.js'
 export type { Sink, SinkWriter, DeliveryGuarantee, SinkWriterContext } from './runtime/sink.js'
+export { type Counter, MetricGroup } from './runtime/metric-group.js'
 export type { JobHandle, JobResult } from './runtime/job-handle.js'
 export type { JobMetricsSnapshot, OperatorMetricsSnapshot, SubtaskMetricsSnapshot } from './runtime/job-metrics.js'
 export type { RestartStrategy } from './runtime/restart-strategy.js'

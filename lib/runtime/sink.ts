@@ -1,4 +1,5 @@
 import type { Logger } from '../logging.js'
+import type { MetricGroup } from './metric-group.js'
 import type { ProcessingTimeService } from '../time/processing-time.js'
 
 /** What a sink promises about each record, under its documented settings. */
@@ -11,6 +12,8 @@ export interface SinkWriterContext {
   readonly processingTime: ProcessingTimeService
   /** The job's structured logger. */
   readonly logger?: Logger
+  /** Where the connector's counters go: the job's metrics, labelled with operator, subtask and connector. */
+  readonly metrics?: MetricGroup
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Logger } from '../logging.js'
+import type { MetricGroup } from './metric-group.js'
 import type { ProcessingTimeService } from '../time/processing-time.js'
 
 /** What one call of {@link SourceReader.pollNext} left behind (Flink's InputStatus). */
@@ -19,6 +20,8 @@ export interface SourceReaderContext {
   readonly processingTime: ProcessingTimeService
   /** The job's structured logger. */
   readonly logger?: Logger
+  /** Where the connector's counters go: the job's metrics, labelled with operator, subtask and connector. */
+  readonly metrics?: MetricGroup
 }
 
 /**

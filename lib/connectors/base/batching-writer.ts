@@ -1,3 +1,4 @@
+import { type Counter, MetricGroup } from '../../runtime/metric-group.js'
 import type { SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
 
 /** How a {@link BatchingWriter} batches, after validation. */
@@ -45,11 +46,19 @@ export abstract class BatchingWriter<T, B> implements SinkWriter<T> {
   private cancelLinger: (() => void) | undefined
   private waiting: { promise: Promise<void>; resolve: () => void } | undefined
   protected failure: Error | undefined
+  /** The writer's counters (the job's metrics): `requests`, `inFlightRecords` and the connector's own. */
+  protected readonly metrics: MetricGroup
+  /** Count one per request sent (a retried request included). */
+  protected readonly requests: Counter
 
   constructor(
     protected readonly context: SinkWriterContext,
-    private readonly batching: BatchingSettings,
-  ) {}
+    private readonly batching: BatchingSettings & { readonly connector: string },
+  ) {
+    this.metrics = context.metrics ?? new MetricGroup(batching.connector)
+    this.requests = this.metrics.counter('requests')
+    this.metrics.gauge('inFlightRecords', () => this.inFlight)
+  }
 
   /** Adds one value to the batch; may call `send()` first to start a new batch. */
   protected abstract addToBatch(value: T, timestamp: number | undefined): void

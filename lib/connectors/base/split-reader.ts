@@ -1,5 +1,6 @@
 import { createLogger, type Logger } from '../../logging.js'
 import { Availability } from '../../runtime/availability.js'
+import { type Counter, MetricGroup } from '../../runtime/metric-group.js'
 import type { InputStatus, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
 import { systemProcessingTime } from '../../time/processing-time.js'
 import { SplitWatermarks } from '../../time/split-watermarks.js'
@@ -57,8 +58,9 @@ export abstract class SplitReaderBase<T, Split, S extends SplitBuffer<E>, E> imp
   private cancelTick: (() => void) | undefined
   protected closed = false
   protected failure: Error | undefined
-  /** How often fetching paused because the buffer was full. */
-  pauseCount = 0
+  /** The reader's counters (the job's metrics): `fetchPauses`, `bufferedRecords` and the connector's own. */
+  protected readonly metrics: MetricGroup
+  private readonly fetchPauses: Counter
 
   constructor(
     protected readonly context: SourceReaderContext,
@@ -67,6 +69,9 @@ export abstract class SplitReaderBase<T, Split, S extends SplitBuffer<E>, E> imp
     this.log = (context.logger ?? createLogger()).child({ connector: base.connector, subtask: context.subtask })
     this.watermarks =
       base.watermarks === undefined ? undefined : new SplitWatermarks(base.watermarks, context.processingTime)
+    this.metrics = context.metrics ?? new MetricGroup(base.connector)
+    this.fetchPauses = this.metrics.counter('fetchPauses')
+    this.metrics.gauge('bufferedRecords', () => this.buffered)
   }
 
   abstract start(): void | Promise<void>
@@ -140,12 +145,12 @@ export abstract class SplitReaderBase<T, Split, S extends SplitBuffer<E>, E> imp
     }
   }
 
-  /** True while the buffer has room; false (counted as a pause) when a fetcher must wait. */
+  /** True while the buffer has room; false (counted in `fetchPauses`) when a fetcher must wait. */
   protected hasRoom(): boolean {
     if (this.buffered < this.base.maxBufferedRecords) return true
     if (!this.pausedForRoom) {
       this.pausedForRoom = true
-      this.pauseCount++
+      this.fetchPauses.inc()
     }
     return false
   }

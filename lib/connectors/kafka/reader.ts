@@ -14,8 +14,8 @@ import { partitionKey, resolvePartitionStarts, resolveStartOffsets, type TopicPa
 /**
  * The reader of a Kafka source for one subtask: which partitions it owns (by hash, or as the consumer
  * group assigns them), where each starts, and fetching through {@link PartitionFetcher}; buffering,
- * rotation and watermarks are {@link SplitReaderBase}'s. `bufferedRecords`, `pauseCount` and
- * `ownedPartitions` let a caller watch it.
+ * rotation and watermarks are {@link SplitReaderBase}'s. Counts `fetchRequests` and `ownedPartitions`
+ * in the job's metrics besides the base's.
  *
  * @example
  * const reader = kafkaSource({ brokers, topics: 'orders' }).createReader(context)
@@ -62,16 +62,13 @@ export class KafkaSourceReader<T> extends SplitReaderBase<T, KafkaPartitionSplit
       },
       () => this.hasRoom(),
     )
+    this.metrics.gauge('fetchRequests', () => this.fetcher.requests)
+    this.metrics.gauge('ownedPartitions', () => this.owned.size)
   }
 
   /** The partitions this reader reads now, as 'topic:partition'. */
   get ownedPartitions(): string[] {
     return [...this.owned.keys()].sort()
-  }
-
-  /** Fetch requests sent so far. */
-  get fetchRequests(): number {
-    return this.fetcher.requests
   }
 
   async start(): Promise<void> {

@@ -7,7 +7,7 @@ import { type RecordSerializer, TopicMessages } from './producer-records.js'
 
 /**
  * The writer of a Kafka sink (at-least-once or none): batches of kafkajs `sendBatch` requests, one at
- * a time, on {@link BatchingWriter}. `inFlightRecords` and `requests` let a caller watch it.
+ * a time, on {@link BatchingWriter}.
  *
  * @example
  * const writer = new KafkaSink({ brokers, topic: 'out' }).createWriter(context)
@@ -15,8 +15,6 @@ import { type RecordSerializer, TopicMessages } from './producer-records.js'
 export class KafkaSinkWriter<T> extends BatchingWriter<T, Array<{ topic: string; messages: Message[] }>> {
   private readonly producer: Producer
   private readonly buffer = new TopicMessages()
-  /** Produce requests sent. */
-  requests = 0
 
   constructor(
     private readonly records: RecordSerializer<T>,
@@ -26,6 +24,7 @@ export class KafkaSinkWriter<T> extends BatchingWriter<T, Array<{ topic: string;
     context: SinkWriterContext,
   ) {
     super(context, {
+      connector: 'kafka-sink',
       maxBatchRecords: settings.batchSize,
       lingerMs: settings.lingerMs,
       maxInFlightRecords: settings.maxInFlightRecords,
@@ -49,7 +48,7 @@ export class KafkaSinkWriter<T> extends BatchingWriter<T, Array<{ topic: string;
   }
 
   protected async sendBatch(topicMessages: Array<{ topic: string; messages: Message[] }>): Promise<void> {
-    this.requests++
+    this.requests.inc()
     await this.producer.sendBatch({ topicMessages, acks: this.settings.acks })
   }
 

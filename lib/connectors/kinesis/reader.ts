@@ -23,7 +23,8 @@ class ActiveShard extends SplitBuffer<FetchedRecord> {
 /**
  * The reader of a Kinesis source for one subtask: one {@link ShardFetcher} per shard it reads, and
  * children waiting for their parents; buffering, rotation and watermarks are
- * {@link SplitReaderBase}'s. `throttledCalls` lets a caller watch it.
+ * {@link SplitReaderBase}'s. Counts `throttledCalls` and `fetchCalls` in the job's metrics besides
+ * the base's.
  *
  * @example
  * const reader = kinesisSource({ stream: 'orders', endpoint }).createReader(context)
@@ -54,20 +55,8 @@ export class KinesisSourceReader<T> extends SplitReaderBase<T, KinesisShardSplit
       // Every reader learns the finished shards of the checkpoint, so children of any subtask may start.
       if (split.finished) this.markFinished(split.shardId)
     }
-  }
-
-  /** GetRecords and GetShardIterator calls answered with throttling, over all shards. */
-  get throttledCalls(): number {
-    let n = this.throttledBefore
-    for (const s of this.active.values()) n += s.fetcher.throttled
-    return n
-  }
-
-  /** GetRecords calls of the shards read now. */
-  get fetchCalls(): number {
-    let n = 0
-    for (const s of this.active.values()) n += s.fetcher.calls
-    return n
+    this.metrics.gauge('throttledCalls', () => this.throttledCalls())
+    this.metrics.gauge('fetchCalls', () => this.fetchCalls())
   }
 
   async start(): Promise<void> {
@@ -216,6 +205,20 @@ export class KinesisSourceReader<T> extends SplitReaderBase<T, KinesisShardSplit
     this.watermarks?.removeSplit(s.shardId)
     this.finished.add(s.shardId)
     this.markFinished(s.shardId)
+  }
+
+  /** GetRecords and GetShardIterator calls answered with throttling, over all shards. */
+  private throttledCalls(): number {
+    let n = this.throttledBefore
+    for (const s of this.active.values()) n += s.fetcher.throttled
+    return n
+  }
+
+  /** GetRecords calls of the shards read now. */
+  private fetchCalls(): number {
+    let n = 0
+    for (const s of this.active.values()) n += s.fetcher.calls
+    return n
   }
 
   private markFinished(shardId: string): void {

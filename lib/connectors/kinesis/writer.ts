@@ -1,6 +1,7 @@
 import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis'
 import { backoffDelay } from '../../actors/backoff.js'
 import { ConnectorError, describeValue, messageOf } from '../../errors.js'
+import type { Counter } from '../../runtime/metric-group.js'
 import type { SinkWriterContext } from '../../runtime/sink.js'
 import { BatchingWriter } from '../base/batching-writer.js'
 import type { KinesisPutRecord, KinesisSinkSettings } from './options.js'
@@ -19,8 +20,7 @@ interface Entry {
 
 /**
  * The writer of a Kinesis sink: PutRecords batches within the API's limits on {@link BatchingWriter},
- * the failed entries of each answer sent again with backoff. `requests`, `retriedEntries` and
- * `inFlightRecords` let a caller watch it.
+ * the failed entries of each answer sent again with backoff (counted in `retriedEntries`).
  *
  * @example
  * const writer = kinesisSink({ stream: 's', endpoint, serializer }).createWriter(context)
@@ -28,10 +28,8 @@ interface Entry {
 export class KinesisSinkWriter<T> extends BatchingWriter<T, Entry[]> {
   private buffer: Entry[] = []
   private bufferBytes = 0
-  /** PutRecords requests sent. */
-  requests = 0
   /** Entries sent again after a partial failure. */
-  retriedEntries = 0
+  private readonly retriedEntries: Counter
 
   constructor(
     private readonly settings: KinesisSinkSettings,
@@ -40,11 +38,13 @@ export class KinesisSinkWriter<T> extends BatchingWriter<T, Entry[]> {
     context: SinkWriterContext,
   ) {
     super(context, {
+      connector: 'kinesis-sink',
       maxBatchRecords: settings.maxBatchRecords,
       lingerMs: settings.lingerMs,
       maxInFlightRecords: settings.maxInFlightRecords,
       flushOnBarrier: true,
     })
+    this.retriedEntries = this.metrics.counter('retriedEntries')
   }
 
   protected addToBatch(value: T): void {
@@ -92,7 +92,7 @@ export class KinesisSinkWriter<T> extends BatchingWriter<T, Entry[]> {
       let failed: Entry[]
       let reason: string
       try {
-        this.requests++
+        this.requests.inc()
         const answer = await this.client.send(
           new PutRecordsCommand({ StreamName: this.settings.stream, Records: pending.map((e) => e.request) }),
         )
@@ -117,7 +117,7 @@ export class KinesisSinkWriter<T> extends BatchingWriter<T, Entry[]> {
           )
         }
       }
-      this.retriedEntries += failed.length
+      this.retriedEntries.inc(failed.length)
       pending = failed
     }
   }

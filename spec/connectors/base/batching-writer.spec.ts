@@ -15,7 +15,7 @@ class ToyWriter extends BatchingWriter<number, number[]> {
   constructor(clock: ManualClock, settings: Partial<BatchingSettings> = {}) {
     super(
       { subtask: 0, parallelism: 1, processingTime: clock },
-      { maxBatchRecords: 3, lingerMs: 10, maxInFlightRecords: 6, flushOnBarrier: true, ...settings },
+      { connector: 'toy', maxBatchRecords: 3, lingerMs: 10, maxInFlightRecords: 6, flushOnBarrier: true, ...settings },
     )
   }
 

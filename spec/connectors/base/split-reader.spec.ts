@@ -3,6 +3,7 @@ import { suite } from 'uvu'
 import { SplitBuffer } from '../../../lib/connectors/base/split-buffer.js'
 import { SplitReaderBase } from '../../../lib/connectors/base/split-reader.js'
 import { createLogger } from '../../../lib/logging.js'
+import { MetricGroup } from '../../../lib/runtime/metric-group.js'
 import type { SourceOutput, SourceReaderContext } from '../../../lib/runtime/source.js'
 import { WatermarkStrategy } from '../../../lib/time/watermark-strategy.js'
 import { ManualClock } from '../../time/manual-clock.js'
@@ -73,8 +74,12 @@ function output() {
   return { values, watermarks, out }
 }
 
-function context(clock: ManualClock, logger = createLogger({ level: 'error', write: () => {} })): SourceReaderContext {
-  return { subtask: 0, parallelism: 1, processingTime: clock, logger }
+function context(
+  clock: ManualClock,
+  logger = createLogger({ level: 'error', write: () => {} }),
+  metrics = new MetricGroup('toy'),
+): SourceReaderContext {
+  return { subtask: 0, parallelism: 1, processingTime: clock, logger, metrics }
 }
 
 const settings = {
@@ -106,12 +111,14 @@ base('hands out one element at a time, rotating over the splits after each fetch
 })
 
 base('pauses fetching while the buffer is full and wakes the fetchers at half of it', () => {
-  const reader = new ToyReader(context(new ManualClock()), settings)
+  const metrics = new MetricGroup('toy')
+  const reader = new ToyReader(context(new ManualClock(), undefined, metrics), settings)
   reader.add('a')
   assert.ok(reader.fetch('a', [el('1'), el('2'), el('3'), el('4')]))
   assert.not.ok(reader.fetch('a', [el('5')]), 'no room at the bound')
   assert.not.ok(reader.fetch('a', [el('5')]), 'still none')
-  assert.is(reader.pauseCount, 1, 'one pause, however often asked')
+  assert.is(metrics.value('fetchPauses'), 1, 'one pause, however often asked, counted in the metrics')
+  assert.is(metrics.value('bufferedRecords'), 4)
   const { out } = output()
   reader.pollNext(out)
   assert.is(reader.wakes, 0, 'three buffered: above half')

@@ -10,6 +10,7 @@ import {
 } from '../../../lib/connectors/kinesis/index.js'
 import { ConfigError } from '../../../lib/errors.js'
 import { map, StreamEnvironment, WatermarkStrategy } from '../../../lib/index.js'
+import { MetricGroup } from '../../../lib/runtime/metric-group.js'
 import type { Sink } from '../../../lib/runtime/sink.js'
 import type { SourceReader } from '../../../lib/runtime/source.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
@@ -254,6 +255,7 @@ Source('throttling: ProvisionedThroughputExceeded answers back off and nothing i
     }
     return send(command)
   }
+  const metrics = new MetricGroup('kinesis')
   const reader = kinesisSource<TextRecord>({
     stream: 'throttle',
     client: client as KinesisClient,
@@ -262,7 +264,7 @@ Source('throttling: ProvisionedThroughputExceeded answers back off and nothing i
     recordsPerFetch: 50,
     throttleBackoffMs: 5,
     ...fast,
-  }).createReader(context())
+  }).createReader({ ...context(), metrics })
   await reader.start()
   const out: TextRecord[] = []
   try {
@@ -271,7 +273,7 @@ Source('throttling: ProvisionedThroughputExceeded answers back off and nothing i
     reader.close()
   }
   assert.equal(ascending(out.map((r) => Number(r.data))), range(500))
-  assert.ok(reader.throttledCalls >= 6, `throttled calls counted: ${reader.throttledCalls}`)
+  assert.ok(metrics.value('throttledCalls')! >= 6, `throttled calls counted: ${metrics.value('throttledCalls')}`)
 })
 
 Source(
@@ -449,6 +451,7 @@ Source('fetching waits while the buffer is full', async () => {
     'bounded',
     range(1_000).map((i) => ({ data: String(i), partitionKey: `k${i}` })),
   )
+  const metrics = new MetricGroup('kinesis')
   const reader = kinesisSource<TextRecord>({
     stream: 'bounded',
     client: { endpoint: kinesis.endpoint, ...credentials },
@@ -457,14 +460,14 @@ Source('fetching waits while the buffer is full', async () => {
     recordsPerFetch: 20,
     maxBufferedRecords: 50,
     ...fast,
-  }).createReader(context())
+  }).createReader({ ...context(), metrics })
   await reader.start()
   const out: TextRecord[] = []
   try {
     await waitFor(() => reader.bufferedRecords >= 50, { timeoutMs: 5_000, description: 'the buffer filled' })
-    const calls = reader.fetchCalls
+    const calls = metrics.value('fetchCalls')
     await new Promise((r) => setTimeout(r, 200))
-    assert.is(reader.fetchCalls, calls, 'no GetRecords while the buffer is full')
+    assert.is(metrics.value('fetchCalls'), calls, 'no GetRecords while the buffer is full')
     assert.ok(
       reader.bufferedRecords <= 50 + 2 * 20,
       `buffered at most the limit plus one answer per shard: ${reader.bufferedRecords}`,
