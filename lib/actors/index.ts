@@ -8,6 +8,7 @@ export {
   type DecideStrategy,
   type EscalateStrategy,
   type RestartOptions,
+  type ActorRestartStrategy,
   type RestartStrategy,
   type ResumeStrategy,
   type StopStrategy,

@@ -50,8 +50,8 @@ export class SinkOperator<T> extends StreamOperator<T, never> {
     return { split: Array.isArray(state) ? state : [] }
   }
 
-  override snapshotHoldsInput(): boolean {
-    return this.writer.writesWhileSnapshotting !== true
+  override writesWhileSnapshotting(): boolean {
+    return this.writer.writesWhileSnapshotting === true
   }
 
   override notifyCheckpointComplete(checkpointId: number): void | Promise<void> {

@@ -2,7 +2,10 @@ import type { Logger } from '../logging.js'
 import type { MetricGroup } from './metric-group.js'
 import type { ProcessingTimeService } from '../time/processing-time.js'
 
-/** What a sink promises about each record, under its documented settings. */
+/**
+ * What a connector promises about each record under its documented settings: a sink about what it
+ * writes, a message-queue source about when it acknowledges.
+ */
 export type DeliveryGuarantee = 'at-most-once' | 'at-least-once' | 'exactly-once'
 
 /** What a writer knows of where it runs. */
