@@ -7,7 +7,7 @@ export type { EnvironmentConfig } from './api/environment-config.js'
 export { DataStream, KeyedStream } from './api/data-stream.js'
 export { EmbeddedStream } from './api/embedded-stream.js'
 export { engineOperator, type EngineOperator } from './api/engine-operator.js'
-export type { OperatorOptions, Partitioning, ChainingStrategy } from './api/transformation.js'
+export type { OperatorOptions, Partitioning, ChainingStrategy } from './runtime/transformation.js'
 
 export { map } from './operators/map.js'
 export { filter } from './operators/filter.js'

@@ -3,11 +3,8 @@ import { type Logger, type LogLevel, createLogger } from '../logging.js'
 import { DEFAULT_MAX_PARALLELISM, validateParallelism } from '../state/key-groups.js'
 import { type RestartStrategy, validateRestartStrategy } from '../runtime/restart-strategy.js'
 import type { QueryableStateOptions, QueryableStateServer } from '../queryable/queryable-state-server.js'
-import {
-  type CheckpointConfig,
-  type ResolvedCheckpointConfig,
-  resolveCheckpointConfig,
-} from '../checkpoint/checkpoint-config.js'
+import { type CheckpointConfig, resolveCheckpointConfig } from '../checkpoint/checkpoint-config.js'
+import type { ResolvedConfig } from '../runtime/job-config.js'
 
 /** Settings of a {@link StreamEnvironment}; every one has a default. */
 export interface EnvironmentConfig {
@@ -36,22 +33,6 @@ export interface EnvironmentConfig {
   allowNonRestoredState?: boolean
   /** Serve queryable state: options for a server of the job's own (stopped with it), or a shared server. */
   queryableState?: QueryableStateOptions | QueryableStateServer
-}
-
-/** The settled configuration: every default filled in and checked. */
-export interface ResolvedConfig {
-  readonly parallelism: number
-  readonly maxParallelism: number
-  readonly batchSize: number
-  readonly channelCredits: number
-  readonly autoWatermarkIntervalMs: number
-  readonly restartStrategy: RestartStrategy
-  readonly chaining: boolean
-  readonly logger: Logger
-  readonly checkpointing: ResolvedCheckpointConfig | undefined
-  readonly restoreFrom: string | undefined
-  readonly allowNonRestoredState: boolean
-  readonly queryableState: QueryableStateOptions | QueryableStateServer | undefined
 }
 
 /**

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js'
-import type { OperatorOptions } from './transformation.js'
+import type { OperatorOptions } from '../runtime/transformation.js'
 
 const POLICIES = ['escalate', 'restart', 'resume']
 const CHAINING = ['default', 'new-chain', 'never']

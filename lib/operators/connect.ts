@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs'
 import { DataStream, KeyedStream } from '../api/data-stream.js'
 import { engineOperator, type EngineOperator, requireStream } from '../api/engine-operator.js'
-import type { OperatorOptions } from '../api/transformation.js'
+import type { OperatorOptions } from '../runtime/transformation.js'
 import { ConfigError } from '../errors.js'
 import type { Key } from '../state/key-groups.js'
 import { cloneFunction, FunctionOperator } from './function-operator.js'
