@@ -1,7 +1,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { GetRecordsCommand, type KinesisClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-kinesis'
-import { bucketingFileSink } from '../../../lib/connectors/filesystem/index.js'
+import { bucketingFileSink } from '../../../lib/connectors/bucketing-file-sink/index.js'
 import {
   aggregate,
   kinesisSource,
@@ -14,7 +14,7 @@ import { MetricGroup } from '../../../lib/runtime/metric-group.js'
 import type { Sink } from '../../../lib/runtime/sink.js'
 import type { SourceReader } from '../../../lib/runtime/source.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
-import { finishedLines } from '../filesystem/support.js'
+import { finishedLines } from '../bucketing-file-sink/support.js'
 import { tempDir } from '../../support/temp-dir.js'
 import { waitFor } from '../../support/wait-for.js'
 import { credentials, type Kinesalite, newClient, startKinesalite } from './support.js'
