@@ -10,6 +10,9 @@ npx tsc -p tsconfig.json --noEmit
 echo "== lint"
 npx biome check .
 
+echo "== import cycles"
+node --import tsx scripts/import-cycles.ts
+
 if [ -x scripts/services.sh ]; then
   echo "== services"
   bash scripts/services.sh
