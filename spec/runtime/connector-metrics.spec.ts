@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { StreamEnvironment } from '../../lib/index.js'
+import { asyncMap, StreamEnvironment } from '../../lib/index.js'
 import type { Sink } from '../../lib/runtime/sink.js'
 import type { Source } from '../../lib/runtime/source.js'
 
@@ -61,6 +61,23 @@ test("a connector's counters reach the job's metrics, labelled with operator, su
     details.find((d) => d.operator === 'out'),
     { operator: 'out', subtask: 0, metrics: { connector: 'counting-sink', written: 500, last: 500 } },
   )
+})
+
+test("async I/O counters reach the job's metrics, labelled with the operator's uid and the subtask", async () => {
+  const env = StreamEnvironment.create({ logLevel: 'silent', parallelism: 2 })
+  env
+    .fromSource(countingSource(100), { uid: 'numbers', parallelism: 1 })
+    .pipe(asyncMap(async (x: number) => x * 2, { capacity: 4, uid: 'enrich' }))
+    .sinkTo(countingSink(), { uid: 'out', parallelism: 1 })
+  const job = env.executeAsync()
+  await job.result
+  const enrich = job.metrics().details.filter((d) => d.operator === 'enrich')
+  assert.equal(enrich.map((d) => d.subtask).sort(), [0, 1])
+  assert.is(
+    enrich.reduce((n, d) => n + (d.metrics.completed as number), 0),
+    100,
+  )
+  assert.ok(enrich.every((d) => d.metrics.capacity === 4 && d.metrics.inFlight === 0))
 })
 
 test.run()
