@@ -11,6 +11,9 @@ npx tsc -p tsconfig.json --noEmit
 echo "== lint"
 npx biome check .
 
+echo "== import cycles"
+node --import tsx scripts/import-cycles.ts
+
 echo "== package"
 bash scripts/check-package.sh
 

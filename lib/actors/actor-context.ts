@@ -1,6 +1,5 @@
 import type { ActorRef } from './actor-ref.js'
-import type { ActorSystem } from './actor-system.js'
-import type { ActorContext, BehaviorFactory } from './behavior.js'
+import type { ActorContext, ActorSystemView, BehaviorFactory } from './behavior.js'
 import type { Children } from './children.js'
 import type { SpawnOptions } from './spawn-options.js'
 
@@ -8,7 +7,7 @@ import type { SpawnOptions } from './spawn-options.js'
 export interface ContextHost<M> {
   readonly self: ActorRef<M>
   readonly path: string
-  readonly system: ActorSystem
+  readonly system: ActorSystemView
   readonly parent: ActorRef<unknown> | undefined
   readonly children: Children
   spawn<C>(factory: BehaviorFactory<C>, options: SpawnOptions): ActorRef<C>

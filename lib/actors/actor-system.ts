@@ -2,7 +2,7 @@ import { Subject, type Observable } from 'rxjs'
 import { ActorError, ConfigError } from '../errors.js'
 import { spawnActor } from './actor-cell.js'
 import type { ActorRef } from './actor-ref.js'
-import type { BehaviorFactory } from './behavior.js'
+import type { ActorSystemView, BehaviorFactory } from './behavior.js'
 import { Children, type Guardian } from './children.js'
 import { Dispatcher } from './dispatcher.js'
 import type { SpawnOptions } from './spawn-options.js'
@@ -31,7 +31,7 @@ export interface ActorSystemOptions {
  * printer.tell('hello')
  * await system.terminate()
  */
-export class ActorSystem {
+export class ActorSystem implements ActorSystemView {
   readonly name: string
   readonly deadLetters: Observable<DeadLetter>
   readonly failures: Observable<ActorFailure>

@@ -1,6 +1,7 @@
+import type { Observable } from 'rxjs'
 import type { ActorRef } from './actor-ref.js'
-import type { ActorSystem } from './actor-system.js'
 import type { SpawnOptions } from './spawn-options.js'
+import type { ActorFailure, DeadLetter } from './system-events.js'
 
 /**
  * How an actor handles its messages. State lives in the closure of the factory that built it, so a
@@ -35,6 +36,25 @@ export interface Behavior<M> {
 export type BehaviorFactory<M> = (ctx: ActorContext<M>) => Behavior<M>
 
 /**
+ * The public face of an {@link ActorSystem} as its actors see it (`ctx.system`); ActorSystem implements
+ * it. Declared here so behaviors and contexts need not import the system that spawns them.
+ *
+ * @example
+ * const spawner: BehaviorFactory<string> = (ctx) => ({ receive: (name) => void ctx.system.spawn(echo, { name }) })
+ */
+export interface ActorSystemView {
+  readonly name: string
+  /** Messages that could not be delivered or handled. */
+  readonly deadLetters: Observable<DeadLetter>
+  /** Failures of top-level actors and of `postStop` hooks. */
+  readonly failures: Observable<ActorFailure>
+  /** Top-level actors alive, in spawn order. */
+  readonly actors: ReadonlyArray<ActorRef<unknown>>
+  spawn<M>(factory: BehaviorFactory<M>, options: SpawnOptions): ActorRef<M>
+  terminate(): Promise<void>
+}
+
+/**
  * What a behavior knows about its actor: itself, its place in the tree, and how to make children.
  *
  * @example
@@ -45,7 +65,7 @@ export type BehaviorFactory<M> = (ctx: ActorContext<M>) => Behavior<M>
  */
 export interface ActorContext<M> {
   readonly self: ActorRef<M>
-  readonly system: ActorSystem
+  readonly system: ActorSystemView
   readonly path: string
   /** Undefined for top-level actors, whose guardian is the system. */
   readonly parent?: ActorRef<unknown>

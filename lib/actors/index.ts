@@ -1,6 +1,6 @@
 export { ActorSystem, type ActorSystemOptions } from './actor-system.js'
 export type { ActorRef } from './actor-ref.js'
-export type { ActorContext, Behavior, BehaviorFactory } from './behavior.js'
+export type { ActorContext, ActorSystemView, Behavior, BehaviorFactory } from './behavior.js'
 export { BoundedMailbox } from './mailbox.js'
 export { backoffDelay, validateBackoff, type BackoffOptions } from '../util/backoff.js'
 export {
@@ -8,6 +8,7 @@ export {
   type DecideStrategy,
   type EscalateStrategy,
   type RestartOptions,
+  type ActorRestartStrategy,
   type RestartStrategy,
   type ResumeStrategy,
   type StopStrategy,

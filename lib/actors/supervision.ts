@@ -7,8 +7,11 @@ export interface ResumeStrategy {
   readonly kind: 'resume'
 }
 
-/** Recreate the behavior from its factory, after an optional backoff, up to a limit. */
-export interface RestartStrategy {
+/**
+ * Recreate the behavior from its factory, after an optional backoff, up to a limit. (A job's restarts
+ * are `RestartStrategy` in the `sluice` entry.)
+ */
+export interface ActorRestartStrategy {
   readonly kind: 'restart'
   readonly maxRestarts: number
   readonly withinMs: number
@@ -32,7 +35,15 @@ export interface DecideStrategy {
 }
 
 /** What an actor's supervisor does when its behavior throws or rejects. Build one with {@link Supervision}. */
-export type SupervisorStrategy = ResumeStrategy | RestartStrategy | StopStrategy | EscalateStrategy | DecideStrategy
+export type SupervisorStrategy =
+  | ResumeStrategy
+  | ActorRestartStrategy
+  | StopStrategy
+  | EscalateStrategy
+  | DecideStrategy
+
+/** @deprecated Use {@link ActorRestartStrategy}: `RestartStrategy` names the job's restart strategy. */
+export type RestartStrategy = ActorRestartStrategy
 
 /** Options of {@link Supervision.restart}. */
 export interface RestartOptions {

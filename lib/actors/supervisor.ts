@@ -1,6 +1,6 @@
 import { ActorError, messageOf } from '../errors.js'
 import { backoffDelay } from '../util/backoff.js'
-import type { RestartStrategy, SupervisorStrategy } from './supervision.js'
+import type { ActorRestartStrategy, SupervisorStrategy } from './supervision.js'
 import type { DeadLetterReason } from './system-events.js'
 
 /** What to do with one failure, decided by a {@link Supervisor}. */
@@ -66,7 +66,7 @@ export class Supervisor {
     return isConcrete(strategy) ? strategy : undefined
   }
 
-  private restartOrGiveUp(strategy: RestartStrategy, error: unknown): Directive {
+  private restartOrGiveUp(strategy: ActorRestartStrategy, error: unknown): Directive {
     const recent = this.recentRestarts(strategy.withinMs)
     if (recent >= strategy.maxRestarts) {
       const window = strategy.withinMs === Infinity ? '' : ` within ${strategy.withinMs} ms`

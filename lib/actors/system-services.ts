@@ -1,4 +1,4 @@
-import type { ActorSystem } from './actor-system.js'
+import type { ActorSystemView } from './behavior.js'
 import type { Dispatcher } from './dispatcher.js'
 import type { DeadLetterReason } from './system-events.js'
 
@@ -10,7 +10,7 @@ import type { DeadLetterReason } from './system-events.js'
  * services.deadLetter('/user/a', message, 'mailbox-full')
  */
 export interface SystemServices {
-  readonly system: ActorSystem
+  readonly system: ActorSystemView
   readonly dispatcher: Dispatcher
   deadLetter(recipient: string, message: unknown, reason: DeadLetterReason): void
   failure(path: string, error: unknown): void

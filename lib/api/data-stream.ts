@@ -14,7 +14,7 @@ import { socketSink, type SocketSinkOptions } from '../connectors/socket/index.j
 import type { StreamOperator } from '../runtime/stream-operator.js'
 import { applyStage } from './engine-operator.js'
 import type { StreamEnvironment } from './stream-environment.js'
-import type { OperatorOptions, Partitioning, Transformation } from './transformation.js'
+import type { OperatorOptions, Partitioning, Transformation } from '../runtime/transformation.js'
 import { validateOperatorOptions } from './validate-options.js'
 
 /**

@@ -5,11 +5,8 @@ import { type RestartStrategy, validateRestartStrategy } from '../runtime/restar
 import { optionKeys, optionsObject, wholeNumber } from '../util/options.js'
 import { JobServer } from '../server/job-server.js'
 import { type JobServerOptions, resolveJobServerOptions } from '../server/job-server-options.js'
-import {
-  type CheckpointConfig,
-  type ResolvedCheckpointConfig,
-  resolveCheckpointConfig,
-} from '../checkpoint/checkpoint-config.js'
+import { type CheckpointConfig, resolveCheckpointConfig } from '../checkpoint/checkpoint-config.js'
+import type { ResolvedConfig } from '../runtime/job-config.js'
 
 /** The default of {@link EnvironmentConfig.bufferTimeoutMs}: p99 latency of a few ms at 100,000 records/s. */
 const DEFAULT_BUFFER_TIMEOUT_MS = 5
@@ -51,23 +48,6 @@ export interface EnvironmentConfig {
    * job's own (stopped with it), or a shared {@link JobServer}.
    */
   queryableState?: JobServerOptions | JobServer
-}
-
-/** The settled configuration: every default filled in and checked. */
-export interface ResolvedConfig {
-  readonly parallelism: number
-  readonly maxParallelism: number
-  readonly batchSize: number
-  readonly channelCredits: number
-  readonly bufferTimeoutMs: number
-  readonly autoWatermarkIntervalMs: number
-  readonly restartStrategy: RestartStrategy
-  readonly chaining: boolean
-  readonly logger: Logger
-  readonly checkpointing: ResolvedCheckpointConfig | undefined
-  readonly restoreFrom: string | undefined
-  readonly allowNonRestoredState: boolean
-  readonly queryableState: JobServerOptions | JobServer | undefined
 }
 
 const ENVIRONMENT_OPTIONS = optionKeys<EnvironmentConfig>({

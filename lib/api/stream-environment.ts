@@ -20,8 +20,9 @@ import { SinkOperator } from '../runtime/sink-operator.js'
 import type { Source } from '../runtime/source.js'
 import { StreamGraph } from '../runtime/stream-graph.js'
 import { DataStream } from './data-stream.js'
-import { type EnvironmentConfig, type ResolvedConfig, resolveConfig } from './environment-config.js'
-import type { Transformation } from './transformation.js'
+import type { ResolvedConfig } from '../runtime/job-config.js'
+import { type EnvironmentConfig, resolveConfig } from './environment-config.js'
+import type { Transformation } from '../runtime/transformation.js'
 import { validateOperatorOptions } from './validate-options.js'
 
 function pickSourceOptions(options: SourceOptions | undefined): SourceOptions {

@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.js'
 import { optionKeys, optionsObject } from '../util/options.js'
-import type { OperatorOptions } from './transformation.js'
+import type { OperatorOptions } from '../runtime/transformation.js'
 
 const POLICIES = ['escalate', 'restart', 'resume']
 const CHAINING = ['default', 'new-chain', 'never']

@@ -11,7 +11,7 @@ import { WindowOperator } from '../windows/window-operator.js'
 import { type WindowOptions, validateWindowOptions } from '../windows/window-options.js'
 import type { Window } from '../windows/window.js'
 import { type DataStream, KeyedStream } from './data-stream.js'
-import type { OperatorOptions } from './transformation.js'
+import type { OperatorOptions } from '../runtime/transformation.js'
 import { cloneFunction } from '../operators/function-operator.js'
 
 /**

@@ -1,7 +1,7 @@
 import { KeyedStream } from '../api/data-stream.js'
 import { validateOperatorOptions } from '../api/validate-options.js'
 import { engineOperator, type EngineOperator, requireStream } from '../api/engine-operator.js'
-import type { OperatorOptions } from '../api/transformation.js'
+import type { OperatorOptions } from '../runtime/transformation.js'
 import { WindowedStream, type WindowFunctionOptions } from '../api/windowed-stream.js'
 import type { WindowFunction } from '../windows/process-window-function.js'
 import { ConfigError } from '../errors.js'

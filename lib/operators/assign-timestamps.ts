@@ -1,6 +1,6 @@
 import { engineOperator, type EngineOperator, requireStream } from '../api/engine-operator.js'
 import { validateOperatorOptions } from '../api/validate-options.js'
-import type { OperatorOptions } from '../api/transformation.js'
+import type { OperatorOptions } from '../runtime/transformation.js'
 import { ConfigError } from '../errors.js'
 import { TimestampsAndWatermarksOperator } from '../time/watermark-operator.js'
 import { type WatermarkStrategy, validateWatermarkStrategy } from '../time/watermark-strategy.js'

@@ -1,5 +1,5 @@
 import { engineOperator, type EngineOperator, requireStream } from '../api/engine-operator.js'
-import type { OperatorOptions } from '../api/transformation.js'
+import type { OperatorOptions } from '../runtime/transformation.js'
 import { requireFunction } from '../api/validate-options.js'
 import { StreamOperator } from '../runtime/stream-operator.js'
 

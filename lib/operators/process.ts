@@ -1,5 +1,5 @@
 import { engineOperator, type EngineOperator, requireStream } from '../api/engine-operator.js'
-import type { OperatorOptions } from '../api/transformation.js'
+import type { OperatorOptions } from '../runtime/transformation.js'
 import { ConfigError } from '../errors.js'
 import { cloneFunction, FunctionOperator } from './function-operator.js'
 import type { Collector, ProcessContext, ProcessFunction } from './process-function.js'

@@ -1,6 +1,6 @@
 import { KeyedStream } from '../api/data-stream.js'
 import { engineOperator, type EngineOperator, requireStream } from '../api/engine-operator.js'
-import type { OperatorOptions } from '../api/transformation.js'
+import type { OperatorOptions } from '../runtime/transformation.js'
 import { requireFunction, validateOperatorOptions } from '../api/validate-options.js'
 import { WindowedStream, type WindowFunctionOptions } from '../api/windowed-stream.js'
 import type { WindowFunction } from '../windows/process-window-function.js'

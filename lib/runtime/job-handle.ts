@@ -3,7 +3,7 @@ import { type Observable, Subject, interval, map as rxMap, takeUntil } from 'rxj
 import { ActorSystem } from '../actors/actor-system.js'
 import type { ActorRef } from '../actors/actor-ref.js'
 import { Supervision, type SupervisorStrategy } from '../actors/supervision.js'
-import type { ResolvedConfig } from '../api/environment-config.js'
+import type { ResolvedConfig } from './job-config.js'
 import { SluiceError, StateError, UserFunctionError, messageOf } from '../errors.js'
 import type { Logger } from '../logging.js'
 import type { CheckpointMetadata } from '../checkpoint/checkpoint-types.js'

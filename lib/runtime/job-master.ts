@@ -1,7 +1,7 @@
 import type { ActorContext, Behavior, BehaviorFactory } from '../actors/behavior.js'
 import type { ActorRef } from '../actors/actor-ref.js'
 import { Supervision } from '../actors/supervision.js'
-import type { ResolvedConfig } from '../api/environment-config.js'
+import type { ResolvedConfig } from './job-config.js'
 import type { ResolvedCheckpointConfig } from '../checkpoint/checkpoint-config.js'
 import type { CheckpointAck, CheckpointCoordinator } from '../checkpoint/checkpoint-coordinator.js'
 import type { CheckpointMetadata } from '../checkpoint/checkpoint-types.js'

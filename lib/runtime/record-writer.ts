@@ -1,4 +1,4 @@
-import type { Partitioning } from '../api/transformation.js'
+import type { Partitioning } from './transformation.js'
 import { UserFunctionError } from '../errors.js'
 import { type Key, keyGroupOf, subtaskForKeyGroup } from '../state/key-groups.js'
 import type { ChannelWriter } from './channel-writer.js'

@@ -1,3 +1,4 @@
+import { MetricGroup } from './metric-group.js'
 import type { Sink, SinkWriter } from './sink.js'
 import { type OperatorStateEntries, StreamOperator } from './stream-operator.js'
 
@@ -11,9 +12,11 @@ import { type OperatorStateEntries, StreamOperator } from './stream-operator.js'
 export class SinkOperator<T> extends StreamOperator<T, never> {
   writer!: SinkWriter<T>
   private restored: readonly unknown[] | undefined
+  private readonly metrics: MetricGroup
 
   constructor(readonly sink: Sink<T>) {
     super()
+    this.metrics = new MetricGroup(sink.name)
   }
 
   override open(): void {
@@ -23,9 +26,16 @@ export class SinkOperator<T> extends StreamOperator<T, never> {
         parallelism: this.setupInfo.parallelism,
         processingTime: this.setupInfo.processingTime,
         logger: this.setupInfo.logger,
+        metrics: this.metrics,
       },
       this.restored,
     )
+  }
+
+  /** The writer's counters, labelled with the sink's name; none for a writer that counts nothing. */
+  override detailedMetrics(): Readonly<Record<string, unknown>> | undefined {
+    const values = this.metrics.values()
+    return Object.keys(values).length === 0 ? undefined : { connector: this.metrics.connector, ...values }
   }
 
   protected override restoreOperatorState(split: readonly unknown[]): void {
@@ -40,8 +50,8 @@ export class SinkOperator<T> extends StreamOperator<T, never> {
     return { split: Array.isArray(state) ? state : [] }
   }
 
-  override snapshotHoldsInput(): boolean {
-    return this.writer.writesWhileSnapshotting !== true
+  override writesWhileSnapshotting(): boolean {
+    return this.writer.writesWhileSnapshotting === true
   }
 
   override notifyCheckpointComplete(checkpointId: number): void | Promise<void> {

@@ -1,7 +1,11 @@
 import type { Logger } from '../logging.js'
+import type { MetricGroup } from './metric-group.js'
 import type { ProcessingTimeService } from '../time/processing-time.js'
 
-/** What a sink promises about each record, under its documented settings. */
+/**
+ * What a connector promises about each record under its documented settings: a sink about what it
+ * writes, a message-queue source about when it acknowledges.
+ */
 export type DeliveryGuarantee = 'at-most-once' | 'at-least-once' | 'exactly-once'
 
 /** What a writer knows of where it runs. */
@@ -11,6 +15,8 @@ export interface SinkWriterContext {
   readonly processingTime: ProcessingTimeService
   /** The job's structured logger. */
   readonly logger?: Logger
+  /** Where the connector's counters go: the job's metrics, labelled with operator, subtask and connector. */
+  readonly metrics?: MetricGroup
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Logger } from '../logging.js'
+import type { MetricGroup } from './metric-group.js'
 import type { ProcessingTimeService } from '../time/processing-time.js'
 
 /** What one call of {@link SourceReader.pollNext} left behind (Flink's InputStatus). */
@@ -19,6 +20,8 @@ export interface SourceReaderContext {
   readonly processingTime: ProcessingTimeService
   /** The job's structured logger. */
   readonly logger?: Logger
+  /** Where the connector's counters go: the job's metrics, labelled with operator, subtask and connector. */
+  readonly metrics?: MetricGroup
 }
 
 /**
@@ -37,8 +40,6 @@ export interface SourceReader<T, Split = unknown> {
   snapshotState(checkpointId: number): Split[]
   /** A checkpoint that covers everything emitted before it is complete (acknowledge upstream here). */
   notifyCheckpointComplete?(checkpointId: number): void | Promise<void>
-  /** Counters of its own for the job's metrics (`details`), such as records dropped on overflow. */
-  metrics?(): Readonly<Record<string, unknown>>
   close(): void | Promise<void>
 }
 

@@ -1,9 +1,4 @@
-import type {
-  OperatorTransformation,
-  Partitioning,
-  SourceTransformation,
-  Transformation,
-} from '../api/transformation.js'
+import type { OperatorTransformation, Partitioning, SourceTransformation, Transformation } from './transformation.js'
 import { ConfigError } from '../errors.js'
 import { validateParallelism } from '../state/key-groups.js'
 import type { OutputTag } from './output-tag.js'

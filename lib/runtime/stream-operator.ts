@@ -115,7 +115,16 @@ export abstract class StreamOperator<IN, OUT> {
   /** Every subtask has its state of checkpoint `checkpointId` stored: commit what waited for it. */
   notifyCheckpointComplete(_checkpointId: number): void | Promise<void> {}
 
-  /** Whether a promise from `snapshotOperatorState` stops the subtask's input until it settles (default). */
+  /**
+   * True when a promise from `snapshotOperatorState` waits only for what came before the barrier, so the
+   * subtask goes on taking input while it settles; false (default): the input is held until it settles.
+   * The same idea as {@link SinkWriter.writesWhileSnapshotting}.
+   */
+  writesWhileSnapshotting(): boolean {
+    return !this.snapshotHoldsInput()
+  }
+
+  /** @deprecated Override {@link writesWhileSnapshotting} (its inverse) instead. */
   snapshotHoldsInput(): boolean {
     return true
   }

@@ -175,7 +175,7 @@ export class SubtaskCheckpointer {
       if (op === undefined) continue
       const entries = op.snapshotOperatorState(id)
       if (entries instanceof Promise) {
-        if (op.snapshotHoldsInput()) this.host.hold(entries)
+        if (!op.writesWhileSnapshotting()) this.host.hold(entries)
         // not held: store() awaits it and declines the checkpoint if it fails
         else entries.catch(() => undefined)
       }

@@ -1,5 +1,5 @@
 import type { ActorRef } from '../actors/actor-ref.js'
-import type { ResolvedConfig } from '../api/environment-config.js'
+import type { ResolvedConfig } from './job-config.js'
 import type { RestoreSource } from '../checkpoint/state-assignment.js'
 import type { Logger } from '../logging.js'
 import type { QueryableRegistry } from '../queryable/queryable-registry.js'

@@ -4,6 +4,7 @@ import { loadOperatorRestore } from '../checkpoint/state-assignment.js'
 import { serveQueryableStates } from '../queryable/queryable-registry.js'
 import type { KeyContext } from '../state/key-context.js'
 import { mailboxProcessingTime } from './mailbox-processing-time.js'
+import { MetricGroup } from './metric-group.js'
 import { ChannelWriter } from './channel-writer.js'
 import { InputGate } from './input-gate.js'
 import type { SubtaskMetrics } from './job-metrics.js'
@@ -125,10 +126,7 @@ class Subtask implements Behavior<SubtaskMessage> {
     this.metrics.watermark = () => this.valve.watermark
     this.metrics.details = () =>
       vertex.nodes.flatMap((node) => {
-        const metrics =
-          node === head && this.reader !== undefined
-            ? this.reader.metrics?.()
-            : this.chain.operators.get(node.id)?.detailedMetrics()
+        const metrics = this.chain.operators.get(node.id)?.detailedMetrics()
         return metrics === undefined ? [] : [{ operator: node.uid, metrics }]
       })
     this.ended = new Array<boolean>(d.inputs.length).fill(false)
@@ -270,12 +268,22 @@ class Subtask implements Behavior<SubtaskMessage> {
       this.d.running()
       return this.scheduleRun()
     }
+    const metrics = new MetricGroup(source.name)
+    const details = this.metrics.details
+    const uid = this.d.vertex.head.uid
+    this.metrics.details = () => {
+      const values = metrics.values()
+      const own =
+        Object.keys(values).length === 0 ? [] : [{ operator: uid, metrics: { connector: source.name, ...values } }]
+      return [...own, ...details()]
+    }
     this.reader = source.createReader(
       {
         subtask: this.d.subtask,
         parallelism: this.d.vertex.parallelism,
         processingTime: mailboxProcessingTime(this.self, this.d.attempt),
         logger: this.d.log.child({ source: this.d.vertex.head.name, subtask: this.d.subtask }),
+        metrics,
       },
       restoredSplits,
     )

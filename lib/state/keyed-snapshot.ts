@@ -2,7 +2,7 @@ import { StateError } from '../errors.js'
 import type { TimerService } from '../time/timer-service.js'
 import type { AnyStateDescriptor } from './descriptors.js'
 import type { KeyedStateBackend } from './keyed-state-backend.js'
-import type { Key } from './key-groups.js'
+import { decodeKey, encodeKey } from './key-codec.js'
 import { jsonSerializer } from './serializers/json-serializer.js'
 import type { StateTable } from './state-table.js'
 
@@ -214,13 +214,4 @@ function isPlain(value: unknown): boolean {
   return (
     typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))
   )
-}
-
-/** Keys are primitives; only bigints need a tag in JSON. */
-export function encodeKey(key: Key): unknown {
-  return typeof key === 'bigint' ? jsonSerializer.serialize(key) : key
-}
-
-export function decodeKey(data: unknown): Key {
-  return (typeof data === 'object' ? jsonSerializer.deserialize(data, 1) : data) as Key
 }

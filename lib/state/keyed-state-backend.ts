@@ -9,7 +9,7 @@ import type {
   ValueStateDescriptor,
 } from './descriptors.js'
 import { KeyContext } from './key-context.js'
-import { decodeKey } from './keyed-snapshot.js'
+import { decodeKey } from './key-codec.js'
 import type { Key, KeyGroupRange } from './key-groups.js'
 import { ListState } from './list-state.js'
 import { MapState } from './map-state.js'

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { StreamEnvironment } from '../../lib/index.js'
+import { StreamEnvironment, StreamOperator } from '../../lib/index.js'
 import type { Sink, SinkWriter } from '../../lib/runtime/sink.js'
 import { waitFor } from '../support/wait-for.js'
 
@@ -51,5 +51,18 @@ for (const writesWhileSnapshotting of [true, false]) {
     }
   })
 }
+
+test('an operator overriding the deprecated snapshotHoldsInput still decides whether its input is held', () => {
+  class Holding extends StreamOperator<number, number> {
+    processRecord(): void {}
+  }
+  class Writing extends Holding {
+    override snapshotHoldsInput(): boolean {
+      return false
+    }
+  }
+  assert.is(new Holding().writesWhileSnapshotting(), false, 'holds the input by default')
+  assert.is(new Writing().writesWhileSnapshotting(), true, 'the inverse of the old name')
+})
 
 test.run()

@@ -1,7 +1,8 @@
 import { StateError } from '../../errors.js'
+import type { DeliveryGuarantee } from '../../runtime/sink.js'
 
-/** What a message-queue source promises about each message, and when it acknowledges. */
-export type SourceGuarantee = 'at-most-once' | 'at-least-once' | 'exactly-once'
+/** @deprecated Use {@link DeliveryGuarantee}: one union for what sources and sinks promise about each record. */
+export type SourceGuarantee = DeliveryGuarantee
 
 /**
  * A message-queue reader's checkpointed state in exactly-once mode (version 1): the ids of messages

@@ -69,7 +69,9 @@ class ObservableReader<T> implements SourceReader<T, never> {
   constructor(
     private readonly source: ObservableSource<T>,
     private readonly context: SourceReaderContext,
-  ) {}
+  ) {
+    context.metrics?.gauge('droppedRecords', () => this.dropped)
+  }
 
   start(): void {
     this.subscription = this.source.observable.subscribe({
@@ -108,10 +110,6 @@ class ObservableReader<T> implements SourceReader<T, never> {
 
   snapshotState(): never[] {
     return []
-  }
-
-  metrics(): Readonly<Record<string, unknown>> {
-    return { droppedRecords: this.dropped }
   }
 
   close(): void {

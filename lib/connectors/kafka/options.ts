@@ -1,11 +1,9 @@
 import type { Kafka, KafkaConfig } from 'kafkajs'
-import { ConfigError } from '../../errors.js'
+import type { RetryOptions, RetrySchedule } from '../base/connect-retry.js'
 import type { WatermarkStrategy } from '../../time/watermark-strategy.js'
-import { optionalDependency } from '../../util/optional-dependency.js'
-import type { KafkaDeserializer, KafkaProducerRecord } from './kafka-record.js'
-import type { StartPosition } from './start-position.js'
-
-const kafkajs = await optionalDependency<typeof import('kafkajs')>('kafkajs')
+import type { KafkaDeserializer, KafkaProducerRecord, KafkaRecord } from './kafka-record.js'
+import type { TopicSelection } from './partition-discovery.js'
+import type { StartPosition, validateStartPosition } from './start-position.js'
 
 /** How the connector reaches Kafka: broker addresses, or a kafkajs configuration or client of your own. */
 export interface KafkaConnectionOptions {
@@ -15,6 +13,47 @@ export interface KafkaConnectionOptions {
   client?: Kafka | KafkaConfig
   /** Default 'sluice'. */
   clientId?: string
+}
+
+/** A partition's position in a checkpoint: the offset of the next record to emit. Versioned for future changes. */
+export interface KafkaPartitionSplit {
+  readonly v: 1
+  readonly topic: string
+  readonly partition: number
+  readonly offset: number
+}
+
+/** The source's settings after validation, defaults filled in. */
+export interface KafkaSourceSettings<T> {
+  readonly selection: TopicSelection
+  readonly startFrom: ReturnType<typeof validateStartPosition>
+  readonly groupId: string | undefined
+  readonly assignment: 'subtasks' | 'consumer-group'
+  readonly commitOffsets: boolean
+  readonly discoveryIntervalMs: number
+  readonly deserialize: (record: KafkaRecord) => T
+  readonly watermarks: WatermarkStrategy<T> | undefined
+  readonly watermarkIntervalMs: number
+  readonly isolationLevel: 0 | 1
+  readonly maxBufferedRecords: number
+  readonly fetchMaxBytes: number
+  readonly maxPartitionFetchBytes: number
+  readonly fetchMaxWaitMs: number
+  readonly stopAtLatest: boolean
+  readonly onOffsetOutOfRange: 'earliest' | 'latest' | 'fail'
+  readonly sessionTimeoutMs: number
+  readonly onPartitionsAssigned: ((event: { subtask: number; partitions: string[] }) => void) | undefined
+  readonly retry: RetrySchedule
+  /** What the source reads, for errors: 'kafka source: brokers a:9092 (topics orders)'. */
+  readonly target: string
+}
+
+/** Sending settings shared by the sinks, after validation. */
+export interface ProducerSettings {
+  readonly batchSize: number
+  readonly lingerMs: number
+  readonly maxInFlightRecords: number
+  readonly acks: -1 | 1
 }
 
 /** Options of {@link KafkaSource} (Flink's KafkaSource builder). */
@@ -66,6 +105,12 @@ export interface KafkaSourceOptions<T> extends KafkaConnectionOptions {
   sessionTimeoutMs?: number
   /** Told the partitions ('topic:partition') a subtask reads, whenever they change (monitoring, tests). */
   onPartitionsAssigned?: (event: { subtask: number; partitions: string[] }) => void
+  /**
+   * Connecting at start: each attempt is kafkajs's own connect (which retries by the client's `retry`
+   * configuration, about 8 s by default); after these retries the source fails with ConnectorError
+   * 'ERR_CONNECT' naming the brokers and topics.
+   */
+  retry?: RetryOptions
 }
 
 /** What the sink promises: with 'exactly-once' it writes in Kafka transactions. */
@@ -105,64 +150,50 @@ export interface KafkaSinkOptions<T> extends KafkaConnectionOptions {
   acks?: -1 | 1
 }
 
-/**
- * A kafkajs client from the connection options, logging nothing of its own (the connector logs).
- *
- * @example
- * const kafka = kafkaClient('kafkaSource', { brokers: ['localhost:9092'] })
- */
-export function kafkaClient(owner: string, options: KafkaConnectionOptions): Kafka {
-  const { Kafka, logLevel } = kafkajs.get(owner)
-  const { client, brokers, clientId = 'sluice' } = options
-  if (client instanceof Kafka) return client
-  if (client !== undefined) {
-    if (client === null || typeof client !== 'object' || !('brokers' in client))
-      throw new ConfigError(`${owner}.client`, client, 'a kafkajs Kafka instance or KafkaConfig')
-    return new Kafka({ logLevel: logLevel.NOTHING, clientId, ...client })
-  }
-  if (
-    !Array.isArray(brokers) ||
-    brokers.length === 0 ||
-    !brokers.every((b) => typeof b === 'string' && /^[^:]+:\d+$/.test(b))
-  ) {
-    throw new ConfigError(`${owner}.brokers`, brokers, "a non-empty list of 'host:port' (or a client)")
-  }
-  if (typeof clientId !== 'string' || clientId === '')
-    throw new ConfigError(`${owner}.clientId`, clientId, 'a non-empty string')
-  return new Kafka({ brokers, clientId, logLevel: logLevel.NOTHING })
-}
+/** The keys of {@link KafkaConnectionOptions}. */
+export const KAFKA_CONNECTION_KEYS = ['brokers', 'client', 'clientId'] as const satisfies ReadonlyArray<
+  keyof KafkaConnectionOptions
+>
 
-/**
- * Throws a ConfigError unless `value` is a whole number ≥ `min`.
- *
- * @example
- * positiveInteger('kafkaSource.maxBufferedRecords', 100, 1) // 100
- */
-export function wholeNumber(option: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min)
-    throw new ConfigError(option, value, `a whole number of at least ${min}`)
-  return value
-}
+/** The keys of {@link KafkaSourceOptions}: any other key is refused. */
+export const KAFKA_SOURCE_KEYS = [
+  ...KAFKA_CONNECTION_KEYS,
+  'topics',
+  'topicPattern',
+  'startFrom',
+  'groupId',
+  'assignment',
+  'commitOffsetsOnCheckpoint',
+  'partitionDiscoveryIntervalMs',
+  'deserializer',
+  'watermarks',
+  'watermarkIntervalMs',
+  'isolationLevel',
+  'maxBufferedRecords',
+  'fetchMaxBytes',
+  'maxPartitionFetchBytes',
+  'fetchMaxWaitMs',
+  'stopAt',
+  'onOffsetOutOfRange',
+  'sessionTimeoutMs',
+  'onPartitionsAssigned',
+  'retry',
+] as const satisfies ReadonlyArray<keyof KafkaSourceOptions<unknown>>
 
-/**
- * Throws a ConfigError unless `value` is one of `allowed`.
- *
- * @example
- * oneOf('kafkaSink.guarantee', 'exactly-once', ['none', 'at-least-once', 'exactly-once'])
- */
-export function oneOf<V extends string | number>(option: string, value: unknown, allowed: readonly V[]): V {
-  if (!allowed.includes(value as V))
-    throw new ConfigError(option, value, allowed.map((a) => JSON.stringify(a)).join(' | '))
-  return value as V
-}
-
-/**
- * Throws a ConfigError unless `options` is an object.
- *
- * @example
- * optionsObject('kafkaSource options', { topics: 'a' })
- */
-export function optionsObject<O extends object>(option: string, options: O | undefined): O {
-  if (options === null || typeof options !== 'object') throw new ConfigError(option, options, 'an options object')
-  return options
-}
+/** The keys of {@link KafkaSinkOptions} (and the transactional sink's listener): any other key is refused. */
+export const KAFKA_SINK_KEYS = [
+  ...KAFKA_CONNECTION_KEYS,
+  'topic',
+  'serializer',
+  'partitioner',
+  'guarantee',
+  'transactionalIdPrefix',
+  'transactionTimeoutMs',
+  'maxRestartMs',
+  'checkpointIntervalMs',
+  'batchSize',
+  'lingerMs',
+  'maxInFlightRecords',
+  'acks',
+  'transactionListener',
+] as const

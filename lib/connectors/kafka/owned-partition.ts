@@ -1,20 +1,19 @@
+import { SplitBuffer } from '../base/split-buffer.js'
 import type { RawKafkaMessage } from './kafka-internals.js'
 
 /** One owned partition: its buffered records and where fetching stands. */
-export class OwnedPartition {
-  readonly chunks: RawKafkaMessage[][] = []
-  head = 0
-  buffered = 0
-  queued = false
+export class OwnedPartition extends SplitBuffer<RawKafkaMessage> {
   fetchDone = false
 
   constructor(
-    readonly key: string,
+    key: string,
     readonly topic: string,
     readonly partition: number,
     public fetchOffset: number,
     readonly stopOffset: number | undefined,
-  ) {}
+  ) {
+    super(key)
+  }
 
   /** The offset of the next record to emit: the first buffered one, else the next to fetch. */
   get position(): number {

@@ -1,42 +1,20 @@
 import type { Kafka } from 'kafkajs'
 import { ConfigError } from '../../errors.js'
 import type { Source, SourceReaderContext } from '../../runtime/source.js'
-import { type WatermarkStrategy, validateWatermarkStrategy } from '../../time/watermark-strategy.js'
+import { validateWatermarkStrategy } from '../../time/watermark-strategy.js'
 import { type KafkaDeserializer, type KafkaRecord, stringRecord } from './kafka-record.js'
-import { kafkaClient, type KafkaSourceOptions, oneOf, optionsObject, wholeNumber } from './options.js'
+import { oneOf, optionsObject, wholeNumber } from '../../util/options.js'
+import { retrySchedule } from '../base/connect-retry.js'
+import { describeBrokers, kafkaClient } from './connection.js'
+import {
+  KAFKA_SOURCE_KEYS,
+  type KafkaPartitionSplit,
+  type KafkaSourceOptions,
+  type KafkaSourceSettings,
+} from './options.js'
 import type { TopicSelection } from './partition-discovery.js'
-import { KafkaSourceReader } from './source-reader.js'
+import { KafkaSourceReader } from './reader.js'
 import { validateStartPosition } from './start-position.js'
-
-/** A partition's position in a checkpoint: the offset of the next record to emit. Versioned for future changes. */
-export interface KafkaPartitionSplit {
-  readonly v: 1
-  readonly topic: string
-  readonly partition: number
-  readonly offset: number
-}
-
-/** The source's settings after validation, defaults filled in. */
-export interface KafkaSourceSettings<T> {
-  readonly selection: TopicSelection
-  readonly startFrom: ReturnType<typeof validateStartPosition>
-  readonly groupId: string | undefined
-  readonly assignment: 'subtasks' | 'consumer-group'
-  readonly commitOffsets: boolean
-  readonly discoveryIntervalMs: number
-  readonly deserialize: (record: KafkaRecord) => T
-  readonly watermarks: WatermarkStrategy<T> | undefined
-  readonly watermarkIntervalMs: number
-  readonly isolationLevel: 0 | 1
-  readonly maxBufferedRecords: number
-  readonly fetchMaxBytes: number
-  readonly maxPartitionFetchBytes: number
-  readonly fetchMaxWaitMs: number
-  readonly stopAtLatest: boolean
-  readonly onOffsetOutOfRange: 'earliest' | 'latest' | 'fail'
-  readonly sessionTimeoutMs: number
-  readonly onPartitionsAssigned: ((event: { subtask: number; partitions: string[] }) => void) | undefined
-}
 
 /**
  * Reads Kafka topics (Flink's KafkaSource). Each subtask reads the partitions it owns — by a hash of
@@ -71,7 +49,7 @@ export class KafkaSource<T = KafkaRecord> implements Source<T, KafkaPartitionSpl
   private readonly clientOptions: KafkaSourceOptions<T>
 
   constructor(options: KafkaSourceOptions<T>) {
-    optionsObject('kafkaSource options', options)
+    options = optionsObject('kafkaSource', options, KAFKA_SOURCE_KEYS)
     this.clientOptions = options
     kafkaClient('kafkaSource', options) // validates the connection options now, not at deployment
     const {
@@ -131,33 +109,39 @@ export class KafkaSource<T = KafkaRecord> implements Source<T, KafkaPartitionSpl
       discoveryIntervalMs:
         stopAt !== undefined
           ? 0
-          : wholeNumber('kafkaSource.partitionDiscoveryIntervalMs', partitionDiscoveryIntervalMs, 0),
+          : wholeNumber('kafkaSource.partitionDiscoveryIntervalMs', partitionDiscoveryIntervalMs, undefined, 0),
       deserialize: deserializerOf(options.deserializer ?? 'buffer'),
       watermarks,
-      watermarkIntervalMs: wholeNumber('kafkaSource.watermarkIntervalMs', watermarkIntervalMs, 1),
+      watermarkIntervalMs: wholeNumber('kafkaSource.watermarkIntervalMs', watermarkIntervalMs, undefined, 1),
       isolationLevel:
-        oneOf('kafkaSource.isolationLevel', options.isolationLevel ?? 'read_committed', [
+        oneOf(
+          'kafkaSource.isolationLevel',
+          options.isolationLevel,
+          ['read_committed', 'read_uncommitted'],
           'read_committed',
-          'read_uncommitted',
-        ]) === 'read_committed'
+        ) === 'read_committed'
           ? 1
           : 0,
-      maxBufferedRecords: wholeNumber('kafkaSource.maxBufferedRecords', options.maxBufferedRecords ?? 10_000, 1),
-      fetchMaxBytes: wholeNumber('kafkaSource.fetchMaxBytes', options.fetchMaxBytes ?? 1 << 20, 1024),
+      maxBufferedRecords: wholeNumber('kafkaSource.maxBufferedRecords', options.maxBufferedRecords, 10_000, 1),
+      fetchMaxBytes: wholeNumber('kafkaSource.fetchMaxBytes', options.fetchMaxBytes, 1 << 20, 1024),
       maxPartitionFetchBytes: wholeNumber(
         'kafkaSource.maxPartitionFetchBytes',
-        options.maxPartitionFetchBytes ?? 1 << 20,
+        options.maxPartitionFetchBytes,
+        1 << 20,
         1024,
       ),
-      fetchMaxWaitMs: wholeNumber('kafkaSource.fetchMaxWaitMs', options.fetchMaxWaitMs ?? 500, 0),
+      fetchMaxWaitMs: wholeNumber('kafkaSource.fetchMaxWaitMs', options.fetchMaxWaitMs, 500, 0),
       stopAtLatest: stopAt === 'latest',
-      onOffsetOutOfRange: oneOf('kafkaSource.onOffsetOutOfRange', options.onOffsetOutOfRange ?? 'earliest', [
+      onOffsetOutOfRange: oneOf(
+        'kafkaSource.onOffsetOutOfRange',
+        options.onOffsetOutOfRange,
+        ['earliest', 'latest', 'fail'],
         'earliest',
-        'latest',
-        'fail',
-      ]),
-      sessionTimeoutMs: wholeNumber('kafkaSource.sessionTimeoutMs', options.sessionTimeoutMs ?? 10_000, 1_000),
+      ),
+      sessionTimeoutMs: wholeNumber('kafkaSource.sessionTimeoutMs', options.sessionTimeoutMs, 10_000, 1_000),
       onPartitionsAssigned: options.onPartitionsAssigned,
+      retry: retrySchedule('kafkaSource.retry', options.retry),
+      target: `kafka source: ${describeBrokers(options)} (${'topics' in selection ? `topics ${selection.topics.join(',')}` : `topics matching ${selection.pattern}`})`,
     }
     if (options.onPartitionsAssigned !== undefined && typeof options.onPartitionsAssigned !== 'function')
       throw new ConfigError('kafkaSource.onPartitionsAssigned', options.onPartitionsAssigned, 'a function')
@@ -178,7 +162,7 @@ export class KafkaSource<T = KafkaRecord> implements Source<T, KafkaPartitionSpl
    * const reader = source.createReader({ subtask: 0, parallelism: 2, processingTime: systemProcessingTime })
    */
   createReader(context: SourceReaderContext, restored?: KafkaPartitionSplit[]): KafkaSourceReader<T> {
-    return new KafkaSourceReader(this, context, restored)
+    return new KafkaSourceReader(this.settings, this.client(), context, restored)
   }
 }
 

@@ -11,9 +11,11 @@ import {
   type LingeringContext,
   type TransactionContext,
 } from './kafka-transaction.js'
-import { kafkaClient, type KafkaSinkOptions, optionsObject, wholeNumber } from './options.js'
+import { optionsObject, wholeNumber } from '../../util/options.js'
+import { kafkaClient } from './connection.js'
+import { KAFKA_SINK_KEYS, type KafkaSinkOptions, type ProducerSettings } from './options.js'
 import { RecordSerializer } from './producer-records.js'
-import { type ProducerSettings, producerSettings } from './sink.js'
+import { producerSettings } from './sink.js'
 
 /** Options of the exactly-once sink, beyond {@link KafkaSinkOptions}. */
 export interface KafkaTransactionalSinkOptions<T> extends KafkaSinkOptions<T> {
@@ -63,7 +65,7 @@ export class KafkaTransactionalSink<T> extends TwoPhaseCommitSink<T, KafkaTransa
 
   constructor(options: KafkaTransactionalSinkOptions<T>) {
     super()
-    optionsObject('kafkaSink options', options)
+    options = optionsObject('kafkaSink', options, KAFKA_SINK_KEYS)
     kafkaClient('kafkaSink', options)
     const prefix = options.transactionalIdPrefix
     if (typeof prefix !== 'string' || !/^[A-Za-z0-9._-]+$/.test(prefix))
@@ -77,10 +79,10 @@ export class KafkaTransactionalSink<T> extends TwoPhaseCommitSink<T, KafkaTransa
     this.prefix = prefix
     this.records = new RecordSerializer('kafkaSink', options)
     this.settings = producerSettings('kafkaSink', options)
-    this.transactionTimeoutMs = wholeNumber('kafkaSink.transactionTimeoutMs', options.transactionTimeoutMs ?? 60_000, 1)
-    this.maxRestartMs = wholeNumber('kafkaSink.maxRestartMs', options.maxRestartMs ?? 30_000, 0)
+    this.transactionTimeoutMs = wholeNumber('kafkaSink.transactionTimeoutMs', options.transactionTimeoutMs, 60_000, 1)
+    this.maxRestartMs = wholeNumber('kafkaSink.maxRestartMs', options.maxRestartMs, 30_000, 0)
     if (options.checkpointIntervalMs !== undefined)
-      wholeNumber('kafkaSink.checkpointIntervalMs', options.checkpointIntervalMs, 1)
+      wholeNumber('kafkaSink.checkpointIntervalMs', options.checkpointIntervalMs, undefined, 1)
     this.options = options
   }
 

@@ -8,15 +8,17 @@ export type {
   KinesisDeserializer,
   KinesisPutRecord,
   KinesisRecord,
+  KinesisShardSplit,
   KinesisSinkOptions,
   KinesisSourceOptions,
   KinesisStartPosition,
 } from './options.js'
 export type { ShardPosition } from './shard-fetcher.js'
 export { FinishedShards, parentsOf, shardOwner } from './shard-lineage.js'
-export { KinesisSink, KinesisSinkWriter } from './sink.js'
-export { KinesisSource, type KinesisShardSplit } from './source.js'
-export { KinesisSourceReader } from './source-reader.js'
+export { KinesisSink } from './sink.js'
+export { KinesisSinkWriter } from './writer.js'
+export { KinesisSource } from './source.js'
+export { KinesisSourceReader } from './reader.js'
 
 /**
  * A Kinesis source: sequence numbers in the checkpoint, parents read before children across

@@ -1,10 +1,7 @@
 import type { KinesisClient, KinesisClientConfig } from '@aws-sdk/client-kinesis'
-import { ConfigError } from '../../errors.js'
+import type { RetryOptions, RetrySchedule } from '../base/connect-retry.js'
 import type { WatermarkStrategy } from '../../time/watermark-strategy.js'
-import { optionalDependency } from '../../util/optional-dependency.js'
-
-const kinesis = await optionalDependency<typeof import('@aws-sdk/client-kinesis')>('@aws-sdk/client-kinesis')
-const smithy = await optionalDependency<typeof import('@smithy/node-http-handler')>('@smithy/node-http-handler')
+import type { ShardFetchSettings, ShardPosition } from './shard-fetcher.js'
 
 /** How the connector reaches Kinesis: a client of your own, or its configuration. */
 export interface KinesisConnectionOptions {
@@ -44,6 +41,29 @@ export interface KinesisRecord<D = Buffer> {
  */
 export type KinesisDeserializer<T> = 'buffer' | 'string' | ((record: KinesisRecord) => T)
 
+/** A shard's state in a checkpoint (version 1): where reading resumes, or that the shard is finished. */
+export interface KinesisShardSplit {
+  readonly v: 1
+  readonly shardId: string
+  readonly position: ShardPosition
+  readonly finished?: true
+}
+
+/** The source's settings after validation. */
+export interface KinesisSourceSettings<T> {
+  readonly stream: string
+  readonly startFrom: 'TRIM_HORIZON' | 'LATEST' | { readonly atTimestamp: number }
+  readonly fetch: ShardFetchSettings
+  readonly discoveryIntervalMs: number
+  readonly maxBufferedRecords: number
+  readonly deserialize: (record: KinesisRecord) => T
+  readonly watermarks: WatermarkStrategy<T> | undefined
+  readonly watermarkIntervalMs: number
+  readonly retry: RetrySchedule
+  /** What the source reads, for errors: 'kinesis source: stream orders at http://…'. */
+  readonly target: string
+}
+
 /** Options of {@link KinesisSource} (Flink's FlinkKinesisConsumer / KinesisStreamsSource). */
 export interface KinesisSourceOptions<T> extends KinesisConnectionOptions {
   /** The stream's name. */
@@ -69,6 +89,8 @@ export interface KinesisSourceOptions<T> extends KinesisConnectionOptions {
   watermarks?: WatermarkStrategy<T>
   /** How often the per-shard generators emit; default 200 ms. */
   watermarkIntervalMs?: number
+  /** Connecting at start (the first ListShards); after these retries the source fails with ConnectorError 'ERR_CONNECT'. */
+  retry?: RetryOptions
 }
 
 /** What the sink's serializer returns for one value (a PutRecords entry). */
@@ -100,53 +122,51 @@ export interface KinesisSinkOptions<T> extends KinesisConnectionOptions {
   maxRetryBackoffMs?: number
 }
 
-/**
- * The client of the connection options.
- *
- * @example
- * kinesisClient('kinesisSource', { endpoint: 'http://127.0.0.1:4567', region: 'us-east-1' })
- */
-export function kinesisClient(owner: string, options: KinesisConnectionOptions): KinesisClient {
-  const { KinesisClient } = kinesis.get(owner)
-  const { client, region, endpoint } = options
-  if (client instanceof KinesisClient) return client
-  if (client !== undefined && (client === null || typeof client !== 'object'))
-    throw new ConfigError(`${owner}.client`, client, 'a KinesisClient or its configuration')
-  if (region !== undefined && (typeof region !== 'string' || region === ''))
-    throw new ConfigError(`${owner}.region`, region, 'a region name')
-  if (endpoint !== undefined && (typeof endpoint !== 'string' || !/^https?:\/\//.test(endpoint)))
-    throw new ConfigError(`${owner}.endpoint`, endpoint, 'an http:// or https:// URL')
-  const config: KinesisClientConfig = { ...(client ?? {}) }
-  if (region !== undefined) config.region = region
-  if (endpoint !== undefined) config.endpoint = endpoint
-  if (
-    typeof config.endpoint === 'string' &&
-    config.endpoint.startsWith('http://') &&
-    config.requestHandler === undefined
-  )
-    config.requestHandler = new (smithy.get(owner).NodeHttpHandler)()
-  return new KinesisClient(config)
+/** The sink's settings after validation. */
+export interface KinesisSinkSettings {
+  readonly stream: string
+  readonly maxBatchRecords: number
+  readonly maxBatchBytes: number
+  readonly lingerMs: number
+  readonly maxInFlightRecords: number
+  readonly maxRetries: number
+  readonly retryBackoffMs: number
+  readonly maxRetryBackoffMs: number
 }
 
-/**
- * Throws a ConfigError unless `value` is a whole number from `min` to `max`.
- *
- * @example
- * wholeNumber('kinesisSink.maxBatchRecords', 500, 1, 500)
- */
-export function wholeNumber(option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max)
-    throw new ConfigError(option, value, `a whole number from ${min} to ${max}`)
-  return value
-}
+/** The keys of {@link KinesisConnectionOptions}. */
+export const KINESIS_CONNECTION_KEYS = ['client', 'region', 'endpoint'] as const satisfies ReadonlyArray<
+  keyof KinesisConnectionOptions
+>
 
-/**
- * Throws a ConfigError unless `value` is a non-empty string.
- *
- * @example
- * requireName('kinesisSource.stream', 'orders')
- */
-export function requireName(option: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new ConfigError(option, value, 'a non-empty name')
-  return value
-}
+/** The keys of {@link KinesisSourceOptions}: any other key is refused. */
+export const KINESIS_SOURCE_KEYS = [
+  ...KINESIS_CONNECTION_KEYS,
+  'stream',
+  'startFrom',
+  'pollIntervalMs',
+  'recordsPerFetch',
+  'shardDiscoveryIntervalMs',
+  'maxBufferedRecords',
+  'throttleBackoffMs',
+  'maxThrottleBackoffMs',
+  'maxRetries',
+  'deserializer',
+  'watermarks',
+  'watermarkIntervalMs',
+  'retry',
+] as const satisfies ReadonlyArray<keyof KinesisSourceOptions<unknown>>
+
+/** The keys of {@link KinesisSinkOptions}: any other key is refused. */
+export const KINESIS_SINK_KEYS = [
+  ...KINESIS_CONNECTION_KEYS,
+  'stream',
+  'serializer',
+  'maxBatchRecords',
+  'maxBatchBytes',
+  'lingerMs',
+  'maxInFlightRecords',
+  'maxRetries',
+  'retryBackoffMs',
+  'maxRetryBackoffMs',
+] as const satisfies ReadonlyArray<keyof KinesisSinkOptions<unknown>>

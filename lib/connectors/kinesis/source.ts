@@ -1,31 +1,19 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import { ConfigError } from '../../errors.js'
 import type { Source, SourceReaderContext } from '../../runtime/source.js'
-import { type WatermarkStrategy, validateWatermarkStrategy } from '../../time/watermark-strategy.js'
-import { kinesisClient, type KinesisRecord, type KinesisSourceOptions, requireName, wholeNumber } from './options.js'
-import type { ShardFetchSettings, ShardPosition } from './shard-fetcher.js'
+import { validateWatermarkStrategy } from '../../time/watermark-strategy.js'
+import { nonEmptyString, optionsObject, wholeNumber } from '../../util/options.js'
+import { retrySchedule } from '../base/connect-retry.js'
+import { describeEndpoint, kinesisClient } from './connection.js'
+import {
+  KINESIS_SOURCE_KEYS,
+  type KinesisRecord,
+  type KinesisShardSplit,
+  type KinesisSourceOptions,
+  type KinesisSourceSettings,
+} from './options.js'
 import { FinishedShards } from './shard-lineage.js'
-import { KinesisSourceReader } from './source-reader.js'
-
-/** A shard's state in a checkpoint (version 1): where reading resumes, or that the shard is finished. */
-export interface KinesisShardSplit {
-  readonly v: 1
-  readonly shardId: string
-  readonly position: ShardPosition
-  readonly finished?: true
-}
-
-/** The source's settings after validation. */
-export interface KinesisSourceSettings<T> {
-  readonly stream: string
-  readonly startFrom: 'TRIM_HORIZON' | 'LATEST' | { readonly atTimestamp: number }
-  readonly fetch: ShardFetchSettings
-  readonly discoveryIntervalMs: number
-  readonly maxBufferedRecords: number
-  readonly deserialize: (record: KinesisRecord) => T
-  readonly watermarks: WatermarkStrategy<T> | undefined
-  readonly watermarkIntervalMs: number
-}
+import { KinesisSourceReader } from './reader.js'
 
 /**
  * Reads a Kinesis data stream (Flink's Kinesis consumer). Each subtask reads the shards whose starting
@@ -62,8 +50,7 @@ export class KinesisSource<T = KinesisRecord> implements Source<T, KinesisShardS
   private sharedClient: KinesisClient | undefined
 
   constructor(options: KinesisSourceOptions<T>) {
-    if (options === null || typeof options !== 'object')
-      throw new ConfigError('kinesisSource options', options, 'an options object')
+    options = optionsObject('kinesisSource', options, KINESIS_SOURCE_KEYS)
     this.options = options
     kinesisClient('kinesisSource', options)
     const { startFrom = 'LATEST', deserializer = 'buffer', watermarks } = options
@@ -90,30 +77,34 @@ export class KinesisSource<T = KinesisRecord> implements Source<T, KinesisShardS
         "'buffer' | 'string' | a function (record) => value",
       )
     if (watermarks !== undefined) validateWatermarkStrategy('kinesisSource.watermarks', watermarks)
-    const throttleBackoffMs = wholeNumber('kinesisSource.throttleBackoffMs', options.throttleBackoffMs ?? 200, 1)
+    const throttleBackoffMs = wholeNumber('kinesisSource.throttleBackoffMs', options.throttleBackoffMs, 200, 1)
     this.settings = {
-      stream: requireName('kinesisSource.stream', options.stream),
+      stream: nonEmptyString('kinesisSource.stream', options.stream),
       startFrom: start,
       fetch: {
-        pollIntervalMs: wholeNumber('kinesisSource.pollIntervalMs', options.pollIntervalMs ?? 200, 0),
-        recordsPerFetch: wholeNumber('kinesisSource.recordsPerFetch', options.recordsPerFetch ?? 10_000, 1, 10_000),
+        pollIntervalMs: wholeNumber('kinesisSource.pollIntervalMs', options.pollIntervalMs, 200, 0),
+        recordsPerFetch: wholeNumber('kinesisSource.recordsPerFetch', options.recordsPerFetch, 10_000, 1, 10_000),
         throttleBackoffMs,
         maxThrottleBackoffMs: wholeNumber(
           'kinesisSource.maxThrottleBackoffMs',
-          options.maxThrottleBackoffMs ?? 5_000,
+          options.maxThrottleBackoffMs,
+          5_000,
           throttleBackoffMs,
         ),
-        maxRetries: wholeNumber('kinesisSource.maxRetries', options.maxRetries ?? 10, 0),
+        maxRetries: wholeNumber('kinesisSource.maxRetries', options.maxRetries, 10, 0),
       },
       discoveryIntervalMs: wholeNumber(
         'kinesisSource.shardDiscoveryIntervalMs',
-        options.shardDiscoveryIntervalMs ?? 10_000,
+        options.shardDiscoveryIntervalMs,
+        10_000,
         1,
       ),
-      maxBufferedRecords: wholeNumber('kinesisSource.maxBufferedRecords', options.maxBufferedRecords ?? 10_000, 1),
+      maxBufferedRecords: wholeNumber('kinesisSource.maxBufferedRecords', options.maxBufferedRecords, 10_000, 1),
       deserialize,
       watermarks,
-      watermarkIntervalMs: wholeNumber('kinesisSource.watermarkIntervalMs', options.watermarkIntervalMs ?? 200, 1),
+      watermarkIntervalMs: wholeNumber('kinesisSource.watermarkIntervalMs', options.watermarkIntervalMs, 200, 1),
+      retry: retrySchedule('kinesisSource.retry', options.retry),
+      target: `kinesis source: stream ${options.stream} at ${describeEndpoint(options)}`,
     }
   }
 
@@ -130,6 +121,6 @@ export class KinesisSource<T = KinesisRecord> implements Source<T, KinesisShardS
    * const reader = source.createReader({ subtask: 0, parallelism: 1, processingTime: systemProcessingTime })
    */
   createReader(context: SourceReaderContext, restored?: KinesisShardSplit[]): KinesisSourceReader<T> {
-    return new KinesisSourceReader(this, context, restored)
+    return new KinesisSourceReader(this.settings, this.client(), this.finishedShards, context, restored)
   }
 }

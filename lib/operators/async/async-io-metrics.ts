@@ -129,8 +129,9 @@ export class AsyncIoMetrics {
 const registry = new Map<string, AsyncIoMetrics>()
 
 /**
- * Makes the counters of an operator subtask readable through {@link asyncMetrics}; a later one of the
- * same name and subtask (the subtask after a restart) replaces it.
+ * Makes the counters of an operator subtask readable through the deprecated {@link asyncMetrics}; a
+ * later one of the same name and subtask (the subtask after a restart) replaces it. The job's own
+ * metrics do not go through here: `job.metrics().details` reads each operator's `detailedMetrics()`.
  *
  * @example
  * registerAsyncMetrics(new AsyncIoMetrics('enrich', 0, 100, true))
@@ -142,6 +143,9 @@ export function registerAsyncMetrics(metrics: AsyncIoMetrics): void {
 /**
  * The counters of every async operator subtask in this process, by operator name and subtask (the
  * latest instance of each: after a restart, the restarted one), optionally of one operator only.
+ *
+ * @deprecated Read `job.metrics().details` (entries labelled with the operator's uid and the subtask):
+ * the job's metrics, not a registry shared by every job of the process. Kept for this release.
  *
  * @example
  * for (const m of asyncMetrics('enrich')) console.log(m.subtask, m.inFlight, m.latency.percentiles().p99)

@@ -1,4 +1,4 @@
-import type { OperatorOptions } from '../../api/transformation.js'
+import type { OperatorOptions } from '../../runtime/transformation.js'
 import { validateOperatorOptions } from '../../api/validate-options.js'
 import { ConfigError } from '../../errors.js'
 import { type RetryStrategy, validateRetryStrategy } from './retry-strategy.js'

@@ -1,11 +1,12 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { bucketingFileSink } from '../../../lib/connectors/filesystem/index.js'
+import { bucketingFileSink } from '../../../lib/connectors/bucketing-file-sink/index.js'
 import { kafkaSource, type KafkaRecord, StartPositions } from '../../../lib/connectors/kafka/index.js'
 import { ConfigError, DecodeError } from '../../../lib/errors.js'
+import { MetricGroup } from '../../../lib/runtime/metric-group.js'
 import type { Sink } from '../../../lib/runtime/sink.js'
 import { DEAD_LETTERS, decode, map, StreamEnvironment, WatermarkStrategy } from '../../../lib/index.js'
-import { finishedLines } from '../filesystem/support.js'
+import { finishedLines } from '../bucketing-file-sink/support.js'
 import { type KafkaServer, startKafka } from '../../support/kafka-server.js'
 import { tempDir } from '../../support/temp-dir.js'
 import { waitFor } from '../../support/wait-for.js'
@@ -317,6 +318,7 @@ Source('fetching pauses while the buffer is full and resumes as the job takes re
     'pause',
     range(2_000).map((i) => ({ value: String(i), partition: i % 2 })),
   )
+  const metrics = new MetricGroup('kafka')
   const reader = kafkaSource({
     brokers,
     topics: 'pause',
@@ -324,13 +326,13 @@ Source('fetching pauses while the buffer is full and resumes as the job takes re
     fetchMaxWaitMs: 10,
     maxPartitionFetchBytes: 4096,
     fetchMaxBytes: 8192,
-  }).createReader(readerContext())
+  }).createReader({ ...readerContext(), metrics })
   await reader.start()
   try {
-    await waitFor(() => reader.pauseCount > 0, { timeoutMs: 5_000, description: 'fetching paused' })
-    const requests = reader.fetchRequests
+    await waitFor(() => metrics.value('fetchPauses')! > 0, { timeoutMs: 5_000, description: 'fetching paused' })
+    const requests = metrics.value('fetchRequests')
     await new Promise((r) => setTimeout(r, 100))
-    assert.is(reader.fetchRequests, requests, 'no fetch while the buffer is full')
+    assert.is(metrics.value('fetchRequests'), requests, 'no fetch while the buffer is full')
     // Bounded: the limit plus at most one answer per broker.
     assert.ok(reader.bufferedRecords <= 100 + 2 * 300, `buffered ${reader.bufferedRecords}`)
     const values: number[] = []
@@ -344,7 +346,7 @@ Source('fetching pauses while the buffer is full and resumes as the job takes re
         await Promise.race([reader.isAvailable(), new Promise((r) => setTimeout(r, 5_000))])
     }
     assert.equal(ascending(values), range(2_000))
-    assert.ok(reader.pauseCount > 1, `paused ${reader.pauseCount} times`)
+    assert.ok(metrics.value('fetchPauses')! > 1, `paused ${metrics.value('fetchPauses')} times`)
   } finally {
     await reader.close()
   }

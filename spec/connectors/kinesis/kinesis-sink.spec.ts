@@ -9,6 +9,7 @@ import {
 import { kinesisSink } from '../../../lib/connectors/kinesis/index.js'
 import { ConfigError, ConnectorError } from '../../../lib/errors.js'
 import { map, StreamEnvironment } from '../../../lib/index.js'
+import { MetricGroup } from '../../../lib/runtime/metric-group.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { credentials, type Kinesalite, newClient, startKinesalite } from './support.js'
 
@@ -124,16 +125,17 @@ Sink('a partial failure: the failed entries are sent again with backoff, nothing
       ),
     }
   })
+  const metrics = new MetricGroup('kinesis')
   const writer = kinesisSink<number>({
     stream: 'partial',
     client,
     retryBackoffMs: 5,
     serializer: (n) => ({ data: String(n), partitionKey: `k${n}` }),
-  }).createWriter(context)
+  }).createWriter({ ...context, metrics })
   for (const n of range(900)) writer.write(n, undefined)
   await writer.snapshotState()
   await writer.close()
-  assert.ok(writer.retriedEntries > 0, 'entries were retried')
+  assert.ok(metrics.value('retriedEntries')! > 0, 'entries were retried')
   assert.equal(ascending(await values('partial')), range(900))
 })
 

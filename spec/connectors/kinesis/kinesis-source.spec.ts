@@ -1,7 +1,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { GetRecordsCommand, type KinesisClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-kinesis'
-import { bucketingFileSink } from '../../../lib/connectors/filesystem/index.js'
+import { bucketingFileSink } from '../../../lib/connectors/bucketing-file-sink/index.js'
 import {
   aggregate,
   kinesisSource,
@@ -10,10 +10,11 @@ import {
 } from '../../../lib/connectors/kinesis/index.js'
 import { ConfigError } from '../../../lib/errors.js'
 import { map, StreamEnvironment, WatermarkStrategy } from '../../../lib/index.js'
+import { MetricGroup } from '../../../lib/runtime/metric-group.js'
 import type { Sink } from '../../../lib/runtime/sink.js'
 import type { SourceReader } from '../../../lib/runtime/source.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
-import { finishedLines } from '../filesystem/support.js'
+import { finishedLines } from '../bucketing-file-sink/support.js'
 import { tempDir } from '../../support/temp-dir.js'
 import { waitFor } from '../../support/wait-for.js'
 import { credentials, type Kinesalite, newClient, startKinesalite } from './support.js'
@@ -254,6 +255,7 @@ Source('throttling: ProvisionedThroughputExceeded answers back off and nothing i
     }
     return send(command)
   }
+  const metrics = new MetricGroup('kinesis')
   const reader = kinesisSource<TextRecord>({
     stream: 'throttle',
     client: client as KinesisClient,
@@ -262,7 +264,7 @@ Source('throttling: ProvisionedThroughputExceeded answers back off and nothing i
     recordsPerFetch: 50,
     throttleBackoffMs: 5,
     ...fast,
-  }).createReader(context())
+  }).createReader({ ...context(), metrics })
   await reader.start()
   const out: TextRecord[] = []
   try {
@@ -271,7 +273,7 @@ Source('throttling: ProvisionedThroughputExceeded answers back off and nothing i
     reader.close()
   }
   assert.equal(ascending(out.map((r) => Number(r.data))), range(500))
-  assert.ok(reader.throttledCalls >= 6, `throttled calls counted: ${reader.throttledCalls}`)
+  assert.ok(metrics.value('throttledCalls')! >= 6, `throttled calls counted: ${metrics.value('throttledCalls')}`)
 })
 
 Source(
@@ -309,20 +311,23 @@ Source(
       ['user-0-0', 'user-0-1', 'user-0-2', 'user-0-3', 'user-0-4', 'p1', 'user-2-0', 'user-2-1'],
     )
     assert.equal([out[0]!.subSequenceNumber, out[5]!.subSequenceNumber, out[7]!.subSequenceNumber], [0, undefined, 1])
+    const secondMetrics = new MetricGroup('kinesis')
     const second = kinesisSource<TextRecord>({
       stream: 'kpl',
       client: { endpoint: kinesis.endpoint, ...credentials },
       startFrom: 'TRIM_HORIZON',
       deserializer: 'string',
       ...fast,
-    }).createReader(context(), splits)
+    }).createReader({ ...context(), metrics: secondMetrics }, splits)
     await second.start()
     const rest: TextRecord[] = []
     try {
       await drain(second, rest, () => rest.length >= 3, 'the rest of the aggregate')
       // two more GetRecords calls answered: whatever else the shard held would be buffered by now
-      const calls = second.fetchCalls
-      await waitFor(() => second.fetchCalls >= calls + 2, { description: 'two more fetches after the aggregate' })
+      const calls = secondMetrics.value('fetchCalls') ?? 0
+      await waitFor(() => (secondMetrics.value('fetchCalls') ?? 0) >= calls + 2, {
+        description: 'two more fetches after the aggregate',
+      })
       takeAvailable(second, rest)
     } finally {
       second.close()
@@ -347,16 +352,17 @@ Source('start positions: LATEST reads what arrives after the start, AT_TIMESTAMP
     'starts',
     range(10).map((i) => ({ data: `mid-${i}`, partitionKey: `k${i}` })),
   )
+  const latestMetrics = new MetricGroup('kinesis')
   const reader = kinesisSource<TextRecord>({
     stream: 'starts',
     client: { endpoint: kinesis.endpoint, ...credentials },
     startFrom: 'LATEST',
     deserializer: 'string',
     ...fast,
-  }).createReader(context())
+  }).createReader({ ...context(), metrics: latestMetrics })
   await reader.start()
   // a GetRecords call per shard: both LATEST iterators were taken before the new records arrive
-  await waitFor(() => reader.fetchCalls >= 2, { description: 'a fetch on each of the 2 shards' })
+  await waitFor(() => (latestMetrics.value('fetchCalls') ?? 0) >= 2, { description: 'a fetch on each of the 2 shards' })
   await kinesis.put(
     'starts',
     range(10).map((i) => ({ data: `new-${i}`, partitionKey: `k${i}` })),
@@ -452,6 +458,7 @@ Source('fetching waits while the buffer is full', async () => {
     'bounded',
     range(1_000).map((i) => ({ data: String(i), partitionKey: `k${i}` })),
   )
+  const metrics = new MetricGroup('kinesis')
   const reader = kinesisSource<TextRecord>({
     stream: 'bounded',
     client: { endpoint: kinesis.endpoint, ...credentials },
@@ -460,14 +467,14 @@ Source('fetching waits while the buffer is full', async () => {
     recordsPerFetch: 20,
     maxBufferedRecords: 50,
     ...fast,
-  }).createReader(context())
+  }).createReader({ ...context(), metrics })
   await reader.start()
   const out: TextRecord[] = []
   try {
     await waitFor(() => reader.bufferedRecords >= 50, { timeoutMs: 5_000, description: 'the buffer filled' })
-    const calls = reader.fetchCalls
+    const calls = metrics.value('fetchCalls')
     await new Promise((r) => setTimeout(r, 200))
-    assert.is(reader.fetchCalls, calls, 'no GetRecords while the buffer is full')
+    assert.is(metrics.value('fetchCalls'), calls, 'no GetRecords while the buffer is full')
     assert.ok(
       reader.bufferedRecords <= 50 + 2 * 20,
       `buffered at most the limit plus one answer per shard: ${reader.bufferedRecords}`,

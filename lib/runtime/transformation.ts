@@ -1,7 +1,7 @@
 import type { Key } from '../state/key-groups.js'
-import type { OutputTag } from '../runtime/output-tag.js'
-import type { Source } from '../runtime/source.js'
-import type { ErrorPolicy, StreamOperator } from '../runtime/stream-operator.js'
+import type { OutputTag } from './output-tag.js'
+import type { Source } from './source.js'
+import type { ErrorPolicy, StreamOperator } from './stream-operator.js'
 
 /** How records of an edge are spread over the subtasks downstream. */
 export type Partitioning =

@@ -10,7 +10,7 @@ import {
   jsonLines,
   OnCheckpointRollingPolicy,
   textLines,
-} from '../../../lib/connectors/filesystem/index.js'
+} from '../../../lib/connectors/bucketing-file-sink/index.js'
 import { tempDir, type TempDir } from '../../support/temp-dir.js'
 import { waitFor } from '../../support/wait-for.js'
 import { finishedFiles, inProgressFiles, manualClock, read, writerContext } from './support.js'

@@ -97,7 +97,7 @@ export class BucketingFileSink<T> extends TwoPhaseCommitSink<T, BucketTransactio
   }
 
   protected write(transaction: BucketTransaction, value: T, timestamp: number | undefined): void {
-    ;(transaction.owner as SubtaskBuckets<T>).write(transaction, value, timestamp)
+    transaction.owner!.write(transaction, value, timestamp)
   }
 
   protected async preCommit(transaction: BucketTransaction): Promise<void> {

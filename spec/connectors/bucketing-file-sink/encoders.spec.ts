@@ -16,7 +16,7 @@ import {
   OnCheckpointRollingPolicy,
   textLines,
   type PartOutput,
-} from '../../../lib/connectors/filesystem/index.js'
+} from '../../../lib/connectors/bucketing-file-sink/index.js'
 import { tempDir, type TempDir } from '../../support/temp-dir.js'
 import { finishedFiles, manualClock, read, writerContext } from './support.js'
 

@@ -13,7 +13,7 @@ import {
   keyBucketAssigner,
   keyDirectoryName,
   type BucketContext,
-} from '../../../lib/connectors/filesystem/index.js'
+} from '../../../lib/connectors/bucketing-file-sink/index.js'
 import { tempDir, type TempDir } from '../../support/temp-dir.js'
 import { filesUnder, manualClock, read, writerContext } from './support.js'
 

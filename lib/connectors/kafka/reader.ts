@@ -1,81 +1,58 @@
 import type { Admin, Kafka } from 'kafkajs'
 import { ConnectorError, DecodeError, messageOf } from '../../errors.js'
-import { createLogger, type Logger } from '../../logging.js'
-import { Availability } from '../../runtime/availability.js'
-import type { InputStatus, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
+import type { InputStatus, SourceOutput, SourceReaderContext } from '../../runtime/source.js'
+import { SplitReaderBase } from '../base/split-reader.js'
 import { GroupMembership } from './group-membership.js'
 import { type ClusterConnection, commitGroupOffsets, createCluster, type RawKafkaMessage } from './kafka-internals.js'
-import { OwnedPartition } from './owned-partition.js'
 import { toKafkaRecord } from './kafka-record.js'
+import type { KafkaPartitionSplit, KafkaSourceSettings } from './options.js'
+import { OwnedPartition } from './owned-partition.js'
 import { listPartitions, partitionOwner } from './partition-discovery.js'
 import { PartitionFetcher } from './partition-fetcher.js'
-import type { KafkaPartitionSplit, KafkaSource, KafkaSourceSettings } from './source.js'
-import { SplitWatermarks } from '../../time/split-watermarks.js'
 import { partitionKey, resolvePartitionStarts, resolveStartOffsets, type TopicPartition } from './start-position.js'
 
 /**
- * The reader of {@link KafkaSource} for one subtask. Fetching runs on its own (see
- * {@link PartitionFetcher}); `pollNext` hands out one buffered record at a time, rotating over the
- * partitions after each fetched chunk. `bufferedRecords`, `pauseCount` and `ownedPartitions` let a
- * caller watch it.
+ * The reader of a Kafka source for one subtask: which partitions it owns (by hash, or as the consumer
+ * group assigns them), where each starts, and fetching through {@link PartitionFetcher}; buffering,
+ * rotation and watermarks are {@link SplitReaderBase}'s. Counts `fetchRequests` and `ownedPartitions`
+ * in the job's metrics besides the base's.
  *
  * @example
  * const reader = kafkaSource({ brokers, topics: 'orders' }).createReader(context)
  * await reader.start()
  */
-export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit> {
-  private readonly settings: KafkaSourceSettings<T>
-  private readonly kafka: Kafka
+export class KafkaSourceReader<T> extends SplitReaderBase<T, KafkaPartitionSplit, OwnedPartition, RawKafkaMessage> {
   private readonly admin: Admin
   private readonly cluster: ClusterConnection
   private readonly fetcher: PartitionFetcher
   private readonly owned = new Map<string, OwnedPartition>()
-  private readonly ready: OwnedPartition[] = []
   /** Offsets from the checkpoint restored, for partitions this reader owns or may own later. */
   private readonly restored = new Map<string, number>()
   private readonly restoring: boolean
   /** Partitions whose start offsets are being looked up. */
   private readonly adding = new Set<string>()
   private readonly pendingCommits = new Map<number, Array<{ topic: string; partition: number; offset: number }>>()
-  private readonly available = new Availability()
-  private readonly watermarks: SplitWatermarks<T> | undefined
-  private readonly log: Logger
   private membership: GroupMembership | undefined
-  private buffered = 0
-  private pausedForRoom = false
   private assigned = false
-  private closed = false
-  private failure: Error | undefined
-  private cancelDiscovery: (() => void) | undefined
-  private cancelTick: (() => void) | undefined
-  private discovering = false
-  /** How often fetching paused because the buffer was full. */
-  pauseCount = 0
 
   constructor(
-    source: KafkaSource<T>,
-    private readonly context: SourceReaderContext,
+    private readonly settings: KafkaSourceSettings<T>,
+    private readonly kafka: Kafka,
+    context: SourceReaderContext,
     restored: KafkaPartitionSplit[] | undefined,
   ) {
-    this.settings = source.settings
-    this.kafka = source.client()
-    this.admin = this.kafka.admin()
-    this.cluster = createCluster(this.kafka, { isolationLevel: this.settings.isolationLevel })
-    this.log = (context.logger ?? createLogger()).child({ connector: 'kafka-source', subtask: context.subtask })
+    super(context, { connector: 'kafka-source', splitName: 'partition', ...settings })
+    this.admin = kafka.admin()
+    this.cluster = createCluster(kafka, { isolationLevel: settings.isolationLevel })
     this.restoring = restored !== undefined
     for (const split of restored ?? []) this.restored.set(partitionKey(split.topic, split.partition), split.offset)
-    this.watermarks =
-      this.settings.watermarks === undefined
-        ? undefined
-        : new SplitWatermarks(this.settings.watermarks, context.processingTime)
-    const s = this.settings
     this.fetcher = new PartitionFetcher(
       this.cluster,
       {
-        isolationLevel: s.isolationLevel,
-        maxWaitMs: s.fetchMaxWaitMs,
-        maxBytes: s.fetchMaxBytes,
-        maxPartitionBytes: s.maxPartitionFetchBytes,
+        isolationLevel: settings.isolationLevel,
+        maxWaitMs: settings.fetchMaxWaitMs,
+        maxBytes: settings.fetchMaxBytes,
+        maxPartitionBytes: settings.maxPartitionFetchBytes,
         maxRetries: 10,
       },
       {
@@ -85,11 +62,8 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
       },
       () => this.hasRoom(),
     )
-  }
-
-  /** Records fetched and not yet emitted. */
-  get bufferedRecords(): number {
-    return this.buffered
+    this.metrics.gauge('fetchRequests', () => this.fetcher.requests)
+    this.metrics.gauge('ownedPartitions', () => this.owned.size)
   }
 
   /** The partitions this reader reads now, as 'topic:partition'. */
@@ -97,14 +71,11 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
     return [...this.owned.keys()].sort()
   }
 
-  /** Fetch requests sent so far. */
-  get fetchRequests(): number {
-    return this.fetcher.requests
-  }
-
   async start(): Promise<void> {
-    await this.admin.connect()
-    await this.cluster.connect()
+    await this.connect(async () => {
+      await this.admin.connect()
+      await this.cluster.connect()
+    }, this.settings)
     if (this.settings.assignment === 'consumer-group') {
       const topics = 'topics' in this.settings.selection ? this.settings.selection.topics : []
       this.membership = new GroupMembership(
@@ -116,32 +87,13 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
         { onAssignment: (partitions) => void this.reassign(partitions), onFailure: (error) => this.fail(error) },
       )
       await this.membership.start()
-    } else {
-      await this.discover(true)
-      this.scheduleDiscovery()
-    }
+    } else await this.discover(true)
     this.assigned = true
-    this.scheduleTick()
+    this.startTimers(this.membership === undefined)
     this.available.signal()
   }
 
-  pollNext(output: SourceOutput<T>): InputStatus {
-    if (this.failure !== undefined) throw this.failure
-    if (this.watermarks?.pending) this.watermarks.emit(output)
-    const p = this.ready[0]
-    if (p === undefined) return this.idleStatus()
-    const chunk = p.chunks[0]!
-    const message = chunk[p.head++]!
-    if (p.head === chunk.length) {
-      p.chunks.shift()
-      p.head = 0
-      // Rotate after each fetched chunk so one busy partition does not starve the others.
-      this.ready.shift()
-      if (p.chunks.length > 0) this.ready.push(p)
-      else p.queued = false
-    }
-    p.buffered--
-    this.buffered--
+  protected emitRecord(p: OwnedPartition, message: RawKafkaMessage, output: SourceOutput<T>): void {
     const record = toKafkaRecord(p.topic, p.partition, message)
     let value: T
     try {
@@ -153,21 +105,15 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
         cause,
       )
     }
-    if (this.watermarks === undefined) output.collect(value, record.timestamp)
-    else {
-      output.collect(value, this.watermarks.onRecord(p.key, value, record.timestamp))
-      if (this.watermarks.pending) this.watermarks.emit(output)
-    }
-    if (p.finished) this.partitionFinished(p, output)
-    if (this.pausedForRoom && this.buffered <= this.settings.maxBufferedRecords >> 1) {
-      this.pausedForRoom = false
-      this.fetcher.wake()
-    }
-    return this.buffered > 0 ? 'more' : this.idleStatus()
+    this.collect(output, p.key, value, record.timestamp)
   }
 
-  isAvailable(): Promise<void> {
-    return this.available.promise
+  protected override afterEmit(p: OwnedPartition): void {
+    if (p.finished) this.watermarks?.removeSplit(p.key)
+  }
+
+  protected wakeFetchers(): void {
+    this.fetcher.wake()
   }
 
   snapshotState(checkpointId: number): KafkaPartitionSplit[] {
@@ -209,16 +155,14 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
     }
   }
 
-  async close(): Promise<void> {
-    this.closed = true
-    this.cancelDiscovery?.()
-    this.cancelTick?.()
+  override async close(): Promise<void> {
+    super.close()
     this.fetcher.close()
     await this.membership?.stop()
     await Promise.allSettled([this.admin.disconnect(), this.cluster.disconnect()])
   }
 
-  private idleStatus(): InputStatus {
+  protected override idleStatus(): InputStatus {
     if (
       this.settings.stopAtLatest &&
       this.assigned &&
@@ -229,15 +173,6 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
     return 'nothing-available'
   }
 
-  private hasRoom(): boolean {
-    if (this.buffered < this.settings.maxBufferedRecords) return true
-    if (!this.pausedForRoom) {
-      this.pausedForRoom = true
-      this.pauseCount++
-    }
-    return false
-  }
-
   private receive(key: string, messages: RawKafkaMessage[], nextOffset: number): void {
     const p = this.owned.get(key)
     if (p === undefined || this.closed) return
@@ -245,15 +180,7 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
     if (p.stopOffset !== undefined && chunk.length > 0 && Number(chunk[chunk.length - 1]!.offset) >= p.stopOffset)
       chunk = chunk.filter((m) => Number(m.offset) < p.stopOffset!)
     p.fetchOffset = nextOffset
-    if (chunk.length > 0) {
-      p.chunks.push(chunk)
-      p.buffered += chunk.length
-      this.buffered += chunk.length
-      if (!p.queued) {
-        p.queued = true
-        this.ready.push(p)
-      }
-    }
+    this.enqueue(p, chunk)
     if (p.stopOffset !== undefined && nextOffset >= p.stopOffset) {
       p.fetchDone = true
       this.fetcher.hold(key)
@@ -262,27 +189,16 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
     this.available.signal()
   }
 
-  private partitionFinished(p: OwnedPartition, output: SourceOutput<T>): void {
-    this.watermarks?.removeSplit(p.key)
-    if (this.watermarks?.pending) this.watermarks.emit(output)
-  }
-
   /** Subtask mode: list the partitions, and take those that hash to this subtask and are new. */
-  private async discover(initial: boolean): Promise<void> {
-    if (this.discovering || this.closed) return
-    this.discovering = true
-    try {
-      const all = await listPartitions(this.admin, this.settings.selection)
-      const mine = all.filter(
-        (tp) => partitionOwner(tp.topic, tp.partition, this.context.parallelism) === this.context.subtask,
-      )
-      await this.add(
-        mine.filter((tp) => !this.owned.has(partitionKey(tp.topic, tp.partition))),
-        initial,
-      )
-    } finally {
-      this.discovering = false
-    }
+  protected async discoverSplits(initial: boolean): Promise<void> {
+    const all = await listPartitions(this.admin, this.settings.selection)
+    const mine = all.filter(
+      (tp) => partitionOwner(tp.topic, tp.partition, this.context.parallelism) === this.context.subtask,
+    )
+    await this.add(
+      mine.filter((tp) => !this.owned.has(partitionKey(tp.topic, tp.partition))),
+      initial,
+    )
   }
 
   /** Group mode: a new assignment after a rebalance. */
@@ -293,10 +209,7 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
       // Revoked: its buffered records are dropped; the new owner reads from the group's offset.
       this.owned.delete(key)
       this.fetcher.remove(key)
-      this.watermarks?.removeSplit(key)
-      this.buffered -= p.buffered
-      const i = this.ready.indexOf(p)
-      if (i >= 0) this.ready.splice(i, 1)
+      this.dropSplit(p)
     }
     try {
       const added = partitions.filter((tp) => !this.owned.has(partitionKey(tp.topic, tp.partition)))
@@ -380,36 +293,6 @@ export class KafkaSourceReader<T> implements SourceReader<T, KafkaPartitionSplit
       },
       (error) => this.fail(error),
     )
-  }
-
-  private scheduleDiscovery(): void {
-    const interval = this.settings.discoveryIntervalMs
-    if (interval === 0 || this.closed) return
-    const clock = this.context.processingTime
-    this.cancelDiscovery = clock.scheduleAt(clock.now() + interval, () => {
-      this.discover(false).then(
-        () => this.scheduleDiscovery(),
-        (error) => {
-          this.log.warn('partition discovery failed; trying again at the next interval', { error })
-          this.scheduleDiscovery()
-        },
-      )
-    })
-  }
-
-  private scheduleTick(): void {
-    if (this.watermarks === undefined || this.closed) return
-    const clock = this.context.processingTime
-    this.cancelTick = clock.scheduleAt(clock.now() + this.settings.watermarkIntervalMs, () => {
-      this.watermarks!.tick()
-      if (this.watermarks!.pending) this.available.signal()
-      this.scheduleTick()
-    })
-  }
-
-  private fail(error: Error): void {
-    this.failure ??= error
-    this.available.signal()
   }
 }
 

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import type { PartFile } from './part-file.js'
-import type { SubtaskBuckets } from './subtask-buckets.js'
 import { type PartFileRef, type TransactionStateV1, decodeTransactionState } from './transaction-state.js'
+
+/** The subtask writing a live transaction (SubtaskBuckets): what the sink asks of it. */
+export interface TransactionOwner {
+  readonly nextPartCounter: number
+  write(txn: BucketTransaction, value: unknown, timestamp: number | undefined): void
+  preCommit(txn: BucketTransaction): Promise<void>
+  committed(txn: BucketTransaction): void
+  abort(txn: BucketTransaction): Promise<void>
+}
 
 /**
  * The part files a subtask wrote between two checkpoints: the unit the two-phase commit pre-commits,
@@ -15,7 +23,7 @@ export interface BucketTransaction {
   readonly id: string
   readonly subtask: number
   readonly parallelism: number
-  readonly owner: SubtaskBuckets<unknown> | undefined
+  readonly owner: TransactionOwner | undefined
   /** The part taking records in each bucket. */
   readonly active: Map<string, PartFile>
   /** Every part opened in this transaction, rolled ones included, in order. */
@@ -30,11 +38,7 @@ export interface BucketTransaction {
  * @example
  * const txn = openTransaction(buckets, context.subtask, context.parallelism)
  */
-export function openTransaction(
-  owner: SubtaskBuckets<unknown>,
-  subtask: number,
-  parallelism: number,
-): BucketTransaction {
+export function openTransaction(owner: TransactionOwner, subtask: number, parallelism: number): BucketTransaction {
   return { id: randomUUID(), subtask, parallelism, owner, active: new Map(), parts: [], restored: undefined }
 }
 

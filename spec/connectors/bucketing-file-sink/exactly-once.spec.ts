@@ -13,7 +13,7 @@ import {
   OnCheckpointRollingPolicy,
   textLines,
   type BucketingFileSinkOptions,
-} from '../../../lib/connectors/filesystem/index.js'
+} from '../../../lib/connectors/bucketing-file-sink/index.js'
 import { tempDir, type TempDir } from '../../support/temp-dir.js'
 import { finishedFiles, inProgressFiles } from './support.js'
 

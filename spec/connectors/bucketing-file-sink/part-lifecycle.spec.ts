@@ -11,7 +11,7 @@ import {
   LocalFileSystem,
   OnCheckpointRollingPolicy,
   type FileSystem,
-} from '../../../lib/connectors/filesystem/index.js'
+} from '../../../lib/connectors/bucketing-file-sink/index.js'
 import { tempDir, type TempDir } from '../../support/temp-dir.js'
 import { waitFor } from '../../support/wait-for.js'
 import { filesUnder, finishedFiles, inProgressFiles, manualClock, read, writerContext } from './support.js'
