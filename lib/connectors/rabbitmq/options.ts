@@ -1,3 +1,4 @@
+import type { ConsumeMessage } from 'amqplib'
 import type { Options } from 'amqplib'
 import { ConfigError } from '../../errors.js'
 import type { SourceGuarantee } from '../base/checkpoint-acks.js'
@@ -320,3 +321,6 @@ function connectionName(option: string, name: unknown, fallback: string): string
   if (typeof name !== 'string') throw new ConfigError(option, name, 'a string')
   return name
 }
+
+/** A message as amqplib delivers it: `content` (a Buffer), `fields` (deliveryTag, redelivered, routingKey …) and `properties`. */
+export type RabbitMQMessage = ConsumeMessage
