@@ -1,14 +1,14 @@
 import { type Socket, connect } from 'node:net'
-import { backoffDelay } from '../../util/backoff.js'
-import { ConnectorError, messageOf } from '../../errors.js'
+import type { ConnectorError } from '../../errors.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
-import type { RetrySettings } from '../base/reconnect-loop.js'
+import { ReconnectLoop, type RetrySettings } from '../base/reconnect-loop.js'
 
 /**
- * One TCP connection that comes back: opens with a connect timeout, and after a failed attempt or a
- * dropped connection tries again with exponential backoff, at most `maxRetries` times in a row (the
- * count starts afresh after each successful connection). When retries run out it reports a
- * ConnectorError 'ERR_CONNECT' naming the endpoint and the attempts. Shared by the socket source and sink.
+ * One TCP connection that comes back, through the connectors' {@link ReconnectLoop}: opens with a
+ * connect timeout, and after a failed attempt or a dropped connection tries again with the backoff, at
+ * most `maxRetries` times in a row (the count starts afresh after each successful connection). When
+ * retries run out it reports a ConnectorError 'ERR_CONNECT' naming the endpoint and the attempts.
+ * Shared by the socket source and sink.
  *
  * @example
  * const conn = new ReconnectingConnection('socketSink 127.0.0.1:9000', '127.0.0.1', 9000, retry, clock, {
@@ -21,21 +21,15 @@ import type { RetrySettings } from '../base/reconnect-loop.js'
 export class ReconnectingConnection {
   socket: Socket | undefined
   connected = false
-  /** Connections established so far. */
-  connections = 0
-  private attempts = 0
-  private retriesLeft: number
-  private retriesUsed = 0
-  private lastError: Error | undefined
-  private cancelRetry: (() => void) | undefined
+  private readonly loop: ReconnectLoop<Socket>
   private closed = false
 
   constructor(
-    private readonly endpoint: string,
+    endpoint: string,
     private readonly host: string,
     private readonly port: number,
     private readonly retry: RetrySettings,
-    private readonly clock: ProcessingTimeService,
+    clock: ProcessingTimeService,
     private readonly events: {
       /** A socket was created (before it connects): attach data handlers here. */
       created?(socket: Socket): void
@@ -45,40 +39,26 @@ export class ReconnectingConnection {
       failed(error: ConnectorError): void
     },
   ) {
-    this.retriesLeft = retry.maxRetries
+    this.loop = new ReconnectLoop<Socket>(retry, clock, endpoint, () => this.attempt(), {
+      connected: (socket) => events.opened(socket),
+      failed: (error) => events.failed(error),
+      discard: (socket) => void socket.destroy(),
+    })
+  }
+
+  /** Connections established so far. */
+  get connections(): number {
+    return this.loop.connections
   }
 
   open(): void {
-    if (this.closed) return
-    this.cancelRetry = undefined
-    this.attempts++
-    const socket = connect({ host: this.host, port: this.port })
-    this.socket = socket
-    this.connected = false
-    this.events.created?.(socket)
-    socket.setTimeout(this.retry.connectTimeoutMs, () => {
-      if (!this.connected)
-        socket.destroy(new Error(`connection not established within ${this.retry.connectTimeoutMs} ms`))
-    })
-    socket.once('connect', () => {
-      socket.setTimeout(0)
-      this.connected = true
-      this.connections++
-      this.attempts = 0
-      this.retriesUsed = 0
-      this.retriesLeft = this.retry.maxRetries
-      this.events.opened(socket)
-    })
-    socket.on('error', (error) => {
-      this.lastError = error
-    })
-    socket.once('close', () => this.onClose(socket))
+    this.loop.start()
   }
 
   /** Stops for good: no more retries; the socket is ended gracefully (waiting for it to close) or destroyed. */
   async close(graceful = false): Promise<void> {
     this.closed = true
-    this.cancelRetry?.()
+    this.loop.close()
     const socket = this.socket
     this.socket = undefined
     if (socket === undefined || socket.destroyed) return
@@ -89,26 +69,35 @@ export class ReconnectingConnection {
     })
   }
 
-  private onClose(socket: Socket): void {
-    if (socket !== this.socket || this.closed) return
-    const wasConnected = this.connected
-    this.socket = undefined
-    this.connected = false
-    if (!this.events.closed(wasConnected)) return
-    if (this.retriesLeft === 0) {
-      const reason = this.lastError === undefined ? 'connection closed' : messageOf(this.lastError)
-      const attempts = Math.max(1, this.attempts)
-      this.events.failed(
-        new ConnectorError(
-          'ERR_CONNECT',
-          `${this.endpoint}: no connection after ${attempts} attempt${attempts === 1 ? '' : 's'} (maxRetries ${this.retry.maxRetries}): ${reason}`,
-          { cause: this.lastError, retriable: true },
-        ),
-      )
-      return
-    }
-    this.retriesLeft--
-    const delay = backoffDelay(this.retriesUsed++, this.retry)
-    this.cancelRetry = this.clock.scheduleAt(this.clock.now() + delay, () => this.open())
+  /** One connection attempt: resolves when the socket connects; a later close reports a loss to the loop. */
+  private attempt(): Promise<Socket> {
+    return new Promise<Socket>((resolve, reject) => {
+      const socket = connect({ host: this.host, port: this.port })
+      this.socket = socket
+      this.connected = false
+      let lastError: Error | undefined
+      this.events.created?.(socket)
+      socket.setTimeout(this.retry.connectTimeoutMs, () => {
+        if (!this.connected)
+          socket.destroy(new Error(`connection not established within ${this.retry.connectTimeoutMs} ms`))
+      })
+      socket.once('connect', () => {
+        socket.setTimeout(0)
+        this.connected = true
+        resolve(socket)
+      })
+      socket.on('error', (error) => {
+        lastError = error
+      })
+      socket.once('close', () => {
+        if (socket !== this.socket || this.closed) return
+        const wasConnected = this.connected
+        this.socket = undefined
+        this.connected = false
+        if (!this.events.closed(wasConnected)) return this.loop.close()
+        if (wasConnected) this.loop.lost(lastError)
+        else reject(lastError ?? new Error('connection closed'))
+      })
+    })
   }
 }
