@@ -1,5 +1,4 @@
-import type { IPublishPacket } from 'mqtt'
-import type { IClientOptions } from 'mqtt'
+import type { IClientOptions, IPublishPacket } from 'mqtt'
 import { ConfigError } from '../../errors.js'
 import {
   type ConnectionRetryOptions,

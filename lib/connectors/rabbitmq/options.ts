@@ -1,5 +1,4 @@
-import type { ConsumeMessage } from 'amqplib'
-import type { Options } from 'amqplib'
+import type { ConsumeMessage, Options } from 'amqplib'
 import { ConfigError } from '../../errors.js'
 import type { SourceGuarantee } from '../base/checkpoint-acks.js'
 import {
