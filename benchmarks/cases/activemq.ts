@@ -17,7 +17,7 @@ import {
   type ActiveMQReader,
   ActiveMQSource,
 } from '../../lib/connectors/activemq/index.js'
-import { closeStomp, openStomp, type StompSession } from '../../lib/connectors/activemq/stomp-session.js'
+import { closeStomp, openStomp, type StompSession } from '../../lib/connectors/activemq/connection.js'
 import { retrySettings } from '../../lib/connectors/base/reconnect-loop.js'
 import type { Sink } from '../../lib/runtime/sink.js'
 import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'

@@ -20,6 +20,15 @@ test('the backoff attempt is the number of restarts in the window', () => {
   assert.equal(delays, [10, 20, 40, 80])
 })
 
+test('the backoff takes the one vocabulary; the old names are the same delays', () => {
+  const delays = (backoff: Parameters<typeof Supervision.restart>[0]) => {
+    const supervisor = new Supervisor(Supervision.restart(backoff), '/user/a')
+    return [0, 1, 2].map(() => (supervisor.decide(new Error('x')) as { delayMs: number }).delayMs)
+  }
+  assert.equal(delays({ backoff: { initialDelayMs: 10, maxDelayMs: 50, multiplier: 3 } }), [10, 30, 50])
+  assert.equal(delays({ backoff: { minMs: 10, maxMs: 50, factor: 3 } }), [10, 30, 50])
+})
+
 test('a decider that throws or returns no strategy escalates the original error', () => {
   const original = new Error('original')
   const throwing = new Supervisor(

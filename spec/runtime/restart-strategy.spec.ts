@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { decideRestart } from '../../lib/runtime/restart-strategy.js'
+import { decideRestart, validateRestartStrategy } from '../../lib/runtime/restart-strategy.js'
 
 test('none never restarts', () => {
   assert.equal(decideRestart({ kind: 'none' }, [1]), { restart: false })
@@ -22,6 +22,15 @@ test('exponential backoff doubles up to its maximum and honours jitter and max a
   assert.equal(decideRestart(s, Array(5).fill(0)), { restart: false })
   const jittered = decideRestart({ ...s, jitter: 0.5 }, [0], () => 1) as { delayMs: number }
   assert.is(jittered.delayMs, 15)
+})
+
+test('the deprecated factor is read as multiplier', () => {
+  const s = validateRestartStrategy({ kind: 'exponential-backoff', initialDelayMs: 10, maxDelayMs: 500, factor: 3 })
+  assert.equal(s, { kind: 'exponential-backoff', initialDelayMs: 10, maxDelayMs: 500, multiplier: 3 })
+  assert.equal(
+    [1, 2, 3].map((n) => decideRestart(s, Array(n).fill(0))),
+    [10, 30, 90].map((delayMs) => ({ restart: true, delayMs })),
+  )
 })
 
 test('failure rate restarts while failures within the interval stay under the limit', () => {

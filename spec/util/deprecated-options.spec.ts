@@ -1,9 +1,9 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ConfigError } from '../../lib/errors.js'
 import { createLogger } from '../../lib/logging.js'
 import { validateBackoff } from '../../lib/util/backoff.js'
 import { readDeprecated } from '../../lib/util/deprecated-options.js'
+import { configError } from '../support/config-error.js'
 
 function capture() {
   const lines: Array<{ msg: string; option: string; replacement: string }> = []
@@ -12,16 +12,6 @@ function capture() {
 
 const renames = { minMs: 'initialDelayMs', maxMs: 'maxDelayMs' }
 const identity = <O>(o: O): O => o
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn()
-  } catch (error) {
-    assert.instance(error, ConfigError)
-    return error as ConfigError
-  }
-  throw new Error('expected a ConfigError')
-}
 
 test('an old name is read as its new one, with one warning per option path naming the new name', () => {
   const { lines, log } = capture()

@@ -1,17 +1,7 @@
 import * as assert from 'uvu/assert'
 import { test } from 'uvu'
-import { ConfigError } from '../../lib/errors.js'
 import { closestName, finiteNumber, nonEmptyString, oneOf, optionsObject, wholeNumber } from '../../lib/util/options.js'
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn()
-  } catch (error) {
-    assert.instance(error, ConfigError)
-    return error as ConfigError
-  }
-  throw new Error('expected a ConfigError')
-}
+import { configError } from '../support/config-error.js'
 
 test('an unknown key fails naming its path and suggesting the closest known key', () => {
   const error = configError(() => optionsObject('kafkaSource', { groupID: 'g' }, ['groupId', 'topics']))

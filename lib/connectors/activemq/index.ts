@@ -8,8 +8,11 @@ export type {
   ActiveMQSourceOptions,
   SourceGuarantee,
 } from './options.js'
-export { ActiveMQSink, ActiveMQSinkWriter } from './sink.js'
-export { type ActiveMQMessage, ActiveMQReader, ActiveMQSource } from './source.js'
+export type { ActiveMQMessage } from './options.js'
+export { ActiveMQReader } from './reader.js'
+export { ActiveMQSink } from './sink.js'
+export { ActiveMQSinkWriter } from './writer.js'
+export { ActiveMQSource } from './source.js'
 
 /**
  * A stream of the messages of an ActiveMQ queue or durable topic subscription over STOMP (Bahir's

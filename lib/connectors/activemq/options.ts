@@ -232,3 +232,14 @@ function validDestination(option: string, destination: unknown): string {
     throw new ConfigError(option, destination, 'a STOMP destination /queue/<name> or /topic/<name>')
   return destination
 }
+
+/** A message as the source emits it: plain data, with the body as a Buffer (`body.toString()` for text). */
+export interface ActiveMQMessage {
+  readonly messageId: string
+  readonly destination: string
+  /** The broker delivered it before (after a lost connection or a restart). */
+  readonly redelivered: boolean
+  /** Every STOMP header of the MESSAGE frame (JMS properties included). */
+  readonly headers: StompHeaders
+  readonly body: Buffer
+}

@@ -15,6 +15,10 @@ export const mqtt = await optionalDependency<typeof import('mqtt')>('mqtt')
  * `maxRetries` retries in a row failed it gives up with ConnectorError 'ERR_CONNECT' naming the URL,
  * the attempts and the last error.
  *
+ * Not on the connectors' ReconnectLoop: a new connection must be the same client object, reconnected
+ * with `client.reconnect()` so that its message stores carry over, whereas the loop makes a new
+ * connection per attempt; the delays come from the same `backoffDelay` and retry settings.
+ *
  * @example
  * const connection = new MqttConnection(settings, { clientId: 'ingest', clean: false }, 'mqttSource', processingTime)
  * await connection.start()

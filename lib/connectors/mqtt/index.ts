@@ -11,8 +11,11 @@ export {
   type MqttSourceOptions,
   type QoS,
 } from './options.js'
-export { MqttSink, MqttSinkWriter } from './sink.js'
-export { MqttReader, MqttSource, type MqttMessage } from './source.js'
+export type { MqttMessage } from './options.js'
+export { MqttReader } from './reader.js'
+export { MqttSink } from './sink.js'
+export { MqttSinkWriter } from './writer.js'
+export { MqttSource } from './source.js'
 
 /**
  * A source subscribing to MQTT topics in a persistent session, acknowledging QoS 1/2 messages when

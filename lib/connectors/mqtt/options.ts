@@ -1,4 +1,4 @@
-import type { IClientOptions } from 'mqtt'
+import type { IClientOptions, IPublishPacket } from 'mqtt'
 import { ConfigError } from '../../errors.js'
 import {
   type ConnectionRetryOptions,
@@ -232,4 +232,14 @@ const SINK_OPTIONS: Record<keyof MqttSinkOptions<unknown>, true> = {
   serializer: true,
   clientId: true,
   maxInFlight: true,
+}
+
+/** One received message as the source emits it: decode `payload` downstream (`decode()`). */
+export interface MqttMessage {
+  readonly topic: string
+  readonly payload: Buffer
+  readonly qos: QoS
+  readonly retain: boolean
+  /** MQTT 5 properties (content type, user properties …), when the publisher set any. */
+  readonly properties?: IPublishPacket['properties']
 }

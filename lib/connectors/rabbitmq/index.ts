@@ -11,8 +11,11 @@ export type {
   SourceGuarantee,
 } from './options.js'
 export type { ConnectionRetryOptions } from '../base/reconnect-loop.js'
-export { RabbitMQSink, RabbitMQSinkWriter, UNROUTABLE_HEADER } from './sink.js'
-export { type RabbitMQMessage, RabbitMQReader, RabbitMQSource } from './source.js'
+export type { RabbitMQMessage } from './options.js'
+export { RabbitMQReader } from './reader.js'
+export { RabbitMQSink } from './sink.js'
+export { RabbitMQSinkWriter, UNROUTABLE_HEADER } from './writer.js'
+export { RabbitMQSource } from './source.js'
 
 /**
  * A stream of the messages of a RabbitMQ queue (Flink's RMQSource); at-least-once by default,

@@ -1,4 +1,4 @@
-import type { Options } from 'amqplib'
+import type { ConsumeMessage, Options } from 'amqplib'
 import { ConfigError } from '../../errors.js'
 import type { SourceGuarantee } from '../base/checkpoint-acks.js'
 import {
@@ -320,3 +320,6 @@ function connectionName(option: string, name: unknown, fallback: string): string
   if (typeof name !== 'string') throw new ConfigError(option, name, 'a string')
   return name
 }
+
+/** A message as amqplib delivers it: `content` (a Buffer), `fields` (deliveryTag, redelivered, routingKey …) and `properties`. */
+export type RabbitMQMessage = ConsumeMessage

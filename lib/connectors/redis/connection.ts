@@ -17,6 +17,10 @@ export type RedisClient = Redis | Cluster
  * and once `maxRetries` retries in a row failed it gives up, which turns into a ConnectorError
  * 'ERR_CONNECT' naming the servers, the attempts and the last error (`failure`, and `onFailure`).
  *
+ * Not on the connectors' ReconnectLoop: ioredis reconnects by itself (and a cluster client per node),
+ * and queues commands across reconnections only while it owns the loop; its `retryStrategy` hook gets
+ * the delays from the same `backoffDelay` and retry settings instead.
+ *
  * @example
  * const link = new RedisLink({ mode: 'single', port: 6379 }, retry, 'redisSink')
  * await link.ready()

@@ -1,6 +1,6 @@
 import type { RedisSinkOptions, RedisStreamSourceOptions } from './options.js'
 import { RedisSink } from './sink.js'
-import { RedisStreamSource } from './stream-source.js'
+import { RedisStreamSource } from './source.js'
 
 export { RedisLink, describeConnection, type RedisClient } from './connection.js'
 export {
@@ -22,9 +22,11 @@ export type {
   RedisSinkOptions,
   RedisStreamSourceOptions,
 } from './options.js'
-export { RedisSink, RedisSinkWriter } from './sink.js'
-export { RedisStreamReader } from './stream-reader.js'
-export { RedisStreamSource, type RedisStreamEntry, type RedisStreamSplit } from './stream-source.js'
+export { RedisSink } from './sink.js'
+export { RedisSinkWriter } from './writer.js'
+export { RedisStreamReader } from './reader.js'
+export type { RedisStreamEntry, RedisStreamSplit } from './options.js'
+export { RedisStreamSource } from './source.js'
 
 /**
  * A sink writing each record as the Redis command its mapper describes, pipelined (Bahir's RedisSink). At-least-once.

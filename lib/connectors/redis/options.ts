@@ -314,3 +314,29 @@ const STREAM_SOURCE_OPTIONS: Record<keyof RedisStreamSourceOptions, true> = {
   guarantee: true,
   bounded: true,
 }
+
+/** One entry of a Redis stream as the source emits it: decode `fields` downstream (`decode()`). */
+export interface RedisStreamEntry {
+  readonly stream: string
+  /** The entry id, `<ms>-<seq>`, unique in its stream. */
+  readonly id: string
+  readonly fields: Readonly<Record<string, string>>
+}
+
+/**
+ * What an exactly-once reader keeps in a checkpoint: the ids of entries it emitted before the barrier
+ * and had not acknowledged yet. A restored reader acknowledges them (XACK) before it reads anything,
+ * so Redis does not hand them out again.
+ */
+export interface RedisStreamSplit {
+  readonly v: 1
+  readonly stream: string
+  readonly group: string
+  readonly ids: readonly string[]
+}
+
+/** What the Redis writer needs of its sink, validated: the sink itself satisfies it. */
+export interface RedisSinkParts<T> {
+  readonly mapper: RedisMapper<T>
+  readonly settings: RedisSinkSettings
+}

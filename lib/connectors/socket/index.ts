@@ -1,11 +1,13 @@
 import type { SocketSinkOptions, SocketTextSourceOptions } from './options.js'
-import { SocketSink } from './socket-sink.js'
-import { SocketTextSource } from './socket-text-source.js'
+import { SocketSink } from './sink.js'
+import { SocketTextSource } from './source.js'
 
 export { DelimitedLineBuffer } from './delimited-line-buffer.js'
 export type { SocketRetryOptions, SocketSinkOptions, SocketTextSourceOptions } from './options.js'
-export { SocketSink, SocketSinkWriter } from './socket-sink.js'
-export { SocketTextReader, SocketTextSource } from './socket-text-source.js'
+export { SocketSink } from './sink.js'
+export { SocketSinkWriter } from './writer.js'
+export { SocketTextReader } from './reader.js'
+export { SocketTextSource } from './source.js'
 
 /**
  * The text a TCP server sends, one record per line (Flink's socketTextStream). At-most-once.

@@ -76,3 +76,22 @@ export const SINK_OPTIONS: Readonly<Record<keyof SocketSinkOptions<unknown>, tru
   ...RETRY_OPTIONS,
   serializer: true,
 }
+
+/** What the socket reader needs of its source, validated: the source itself satisfies it. */
+export interface SocketTextSourceSettings {
+  readonly host: string
+  readonly port: number
+  readonly delimiter: string
+  readonly encoding: BufferEncoding
+  readonly maxBufferedLines: number
+  readonly maxLineLength: number
+  readonly retry: RetrySettings
+}
+
+/** What the socket writer needs of its sink, validated: the sink itself satisfies it. */
+export interface SocketSinkSettings<T> {
+  readonly host: string
+  readonly port: number
+  readonly serializer: (value: T) => string | Buffer
+  readonly retry: RetrySettings
+}

@@ -5,17 +5,7 @@ import { mqttSink, mqttSource } from '../../../lib/connectors/mqtt/index.js'
 import { rabbitmqSink, rabbitmqSource } from '../../../lib/connectors/rabbitmq/index.js'
 import { redisSink, redisStreamSource } from '../../../lib/connectors/redis/index.js'
 import { socketSink, socketTextStream } from '../../../lib/connectors/socket/index.js'
-import { ConfigError } from '../../../lib/errors.js'
-
-function configError(build: () => unknown): ConfigError {
-  try {
-    build()
-  } catch (error) {
-    assert.instance(error, ConfigError)
-    return error as ConfigError
-  }
-  throw new Error('expected a ConfigError')
-}
+import { configError } from '../../support/config-error.js'
 
 const mapper = { command: 'SET' as const, key: () => 'k', value: () => 'v' }
 

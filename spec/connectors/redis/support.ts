@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { RedisStreamSource, type RedisStreamEntry } from '../../../lib/connectors/redis/index.js'
-import type { RedisStreamReader } from '../../../lib/connectors/redis/stream-reader.js'
+import type { RedisStreamReader } from '../../../lib/connectors/redis/reader.js'
 import type { SourceReaderContext } from '../../../lib/runtime/source.js'
 import type { Sink, SinkWriter } from '../../../lib/runtime/sink.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'

@@ -1,4 +1,8 @@
 import type { Channel, ChannelModel } from 'amqplib'
+import { optionalDependency } from '../../util/optional-dependency.js'
+
+/** amqplib, an optional peer dependency: the source and sink check for it when they are built. */
+export const amqplib = await optionalDependency<typeof import('amqplib')>('amqplib')
 
 const CLOSE_TIMEOUT_MS = 2000
 

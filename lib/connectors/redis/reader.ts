@@ -3,8 +3,7 @@ import { Availability } from '../../runtime/availability.js'
 import type { InputStatus, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
 import { RedisLink } from './connection.js'
 import { PendingEntries } from './pending-entries.js'
-import type { RedisStreamSettings } from './options.js'
-import type { RedisStreamEntry, RedisStreamSplit } from './stream-source.js'
+import type { RedisStreamEntry, RedisStreamSplit, RedisStreamSettings } from './options.js'
 import { Fifo } from '../../util/fifo.js'
 
 /** What the next read does: own pending entries from the cursor, claim idle ones, compare counts, or new entries. */

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { SocketTextSource } from '../../../lib/connectors/socket/socket-text-source.js'
+import { SocketTextSource } from '../../../lib/connectors/socket/source.js'
 import { ConfigError, ConnectorError } from '../../../lib/errors.js'
 import { SourceDriver } from '../../support/drive-source.js'
 import { TestTcpServer } from '../../support/tcp-server.js'

@@ -1,28 +1,14 @@
+import { ioredis } from './connection.js'
 import { ConfigError } from '../../errors.js'
 import type { Source, SourceReaderContext } from '../../runtime/source.js'
-import { ioredis } from './connection.js'
-import { type RedisStreamSettings, type RedisStreamSourceOptions, validateStreamOptions } from './options.js'
-import { RedisStreamReader } from './stream-reader.js'
-
-/** One entry of a Redis stream as the source emits it: decode `fields` downstream (`decode()`). */
-export interface RedisStreamEntry {
-  readonly stream: string
-  /** The entry id, `<ms>-<seq>`, unique in its stream. */
-  readonly id: string
-  readonly fields: Readonly<Record<string, string>>
-}
-
-/**
- * What an exactly-once reader keeps in a checkpoint: the ids of entries it emitted before the barrier
- * and had not acknowledged yet. A restored reader acknowledges them (XACK) before it reads anything,
- * so Redis does not hand them out again.
- */
-export interface RedisStreamSplit {
-  readonly v: 1
-  readonly stream: string
-  readonly group: string
-  readonly ids: readonly string[]
-}
+import {
+  type RedisStreamEntry,
+  type RedisStreamSettings,
+  type RedisStreamSourceOptions,
+  type RedisStreamSplit,
+  validateStreamOptions,
+} from './options.js'
+import { RedisStreamReader } from './reader.js'
 
 /**
  * Reads a Redis stream through a consumer group (beyond Bahir, which has no Redis source): each
@@ -57,8 +43,8 @@ export class RedisStreamSource implements Source<RedisStreamEntry, RedisStreamSp
   readonly settings: RedisStreamSettings
 
   constructor(options: RedisStreamSourceOptions) {
-    this.settings = validateStreamOptions(options)
     ioredis.check('redisStreamSource')
+    this.settings = validateStreamOptions(options)
     this.bounded = this.settings.bounded
   }
 

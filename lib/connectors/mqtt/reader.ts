@@ -1,0 +1,246 @@
+import type { IPublishPacket, MqttClient } from 'mqtt'
+import { ConnectorError } from '../../errors.js'
+import { Availability } from '../../runtime/availability.js'
+import type { InputStatus, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
+import { MqttConnection } from './connection.js'
+import { type AckPacket, DeferredAcks } from './deferred-acks.js'
+import type { MqttSourceSettings, MqttMessage } from './options.js'
+import { Fifo } from '../../util/fifo.js'
+
+interface Buffered {
+  readonly message: MqttMessage
+  /** Packet id of a QoS 1/2 message, of the session `generation`. */
+  readonly id: number | undefined
+  readonly generation: number
+}
+
+/**
+ * The reader of {@link MqttSource}. `unacknowledged`, `maxUnacknowledgedSeen`, `buffered` and
+ * `reconnections` let a caller watch it.
+ *
+ * @example
+ * const reader = new MqttSource(options).createReader(context)
+ * await reader.start()
+ */
+export class MqttReader implements SourceReader<MqttMessage, never> {
+  readonly connection: MqttConnection
+  private acks!: DeferredAcks
+  private readonly available = new Availability()
+  private readonly buffer = new Fifo<Buffered>()
+  /** A message that arrived while full; mqtt.js waits for its `release` before the next packet. */
+  private parked: { packet: IPublishPacket; release: () => void } | undefined
+  /** Bumped when the broker lost the session: packet ids of older messages mean nothing any more. */
+  private generation = 0
+  private failure: ConnectorError | undefined
+  private closed = false
+  /** Until the broker granted the subscriptions. */
+  private subscription: { resolve: () => void; reject: (error: Error) => void } | undefined
+  /** While start() waits for the SUBACK: called when the reader fills up first. */
+  private onFull: (() => void) | undefined
+  /** The most QoS 1/2 messages ever unacknowledged at once. */
+  maxUnacknowledgedSeen = 0
+  /** Messages taken in, and redeliveries skipped. */
+  readonly counts = { received: 0, redeliveries: 0, parked: 0 }
+
+  constructor(
+    private readonly settings: MqttSourceSettings,
+    context: SourceReaderContext,
+  ) {
+    const { clientId, clean, protocolVersion, maxUnacknowledged, sessionExpirySeconds } = settings
+    const properties =
+      protocolVersion === 5
+        ? { receiveMaximum: maxUnacknowledged, sessionExpiryInterval: sessionExpirySeconds }
+        : undefined
+    this.connection = new MqttConnection(
+      settings,
+      { clientId, clean, properties, resubscribe: true },
+      'mqttSource',
+      context.processingTime,
+      (client) => this.install(client),
+    )
+    this.connection.onFailure((error) => this.fail(error))
+    this.connection.onConnect((sessionPresent) => {
+      if (!sessionPresent) this.generation++
+      this.acks.onConnect(sessionPresent)
+    })
+  }
+
+  /** QoS 1/2 messages received and not acknowledged now (buffered, or emitted and waiting for a checkpoint). */
+  get unacknowledged(): number {
+    return this.acks.size
+  }
+
+  /** Messages received and not yet handed to the job. */
+  get buffered(): number {
+    return this.buffer.size
+  }
+
+  get reconnections(): number {
+    return Math.max(0, this.connection.connections - 1)
+  }
+
+  async start(): Promise<void> {
+    // mqtt.js handles packets in order: the messages of a kept session can fill the reader before the
+    // SUBACK is read (even before this method resumes after the CONNACK), and the SUBACK then waits for
+    // the job to take messages. start() does not wait for the SUBACK then.
+    const filled = new Promise<void>((resolve) => {
+      this.onFull = resolve
+    })
+    await this.connection.start()
+    const subscribed = new Promise<void>((resolve, reject) => {
+      this.subscription = { resolve, reject }
+    })
+    // a connection lost before the SUBACK: subscribe again on the next one
+    this.connection.onConnect(() => {
+      if (this.subscription !== undefined) void this.subscribe()
+    })
+    this.connection.onFailure((error) => this.subscription?.reject(error))
+    void this.subscribe()
+    await Promise.race([subscribed, filled])
+    this.onFull = undefined
+  }
+
+  /** Subscribes (again: a kept session has the subscriptions, and the QoS or topics may have changed). */
+  private async subscribe(): Promise<void> {
+    const { topics, qos, url } = this.settings
+    let granted
+    try {
+      granted = await this.connection.client.subscribeAsync(topics as string[], { qos })
+    } catch {
+      return // the connection closed first: the next connection subscribes
+    }
+    const subscription = this.subscription
+    if (subscription === undefined) return
+    this.subscription = undefined
+    const refused = granted.filter((g) => g.qos > 2)
+    if (refused.length === 0) return subscription.resolve()
+    const error = new ConnectorError(
+      'ERR_SUBSCRIBE',
+      `mqttSource ${url}: the broker refused the subscription to ${refused.map((g) => g.topic).join(', ')} (reason ${refused[0]!.qos})`,
+    )
+    this.fail(error)
+    subscription.reject(error)
+  }
+
+  pollNext(output: SourceOutput<MqttMessage>): InputStatus {
+    const entry = this.buffer.shift()
+    if (entry !== undefined) {
+      output.collect(entry.message)
+      if (entry.id !== undefined && entry.generation === this.generation) this.acks.emitted(entry.id)
+      if (this.parked !== undefined) this.unpark()
+      if (this.buffer.size > 0) return 'more'
+    }
+    if (this.failure !== undefined) throw this.failure
+    return 'nothing-available'
+  }
+
+  isAvailable(): Promise<void> {
+    return this.available.promise
+  }
+
+  /** Nothing to restore: the broker's session holds what is unacknowledged. */
+  snapshotState(checkpointId: number): never[] {
+    this.acks.barrier(checkpointId)
+    return []
+  }
+
+  notifyCheckpointComplete(checkpointId: number): void {
+    this.acks.complete(checkpointId)
+    if (this.parked !== undefined) this.unpark()
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    this.parked = undefined
+    // no DISCONNECT niceties: what is unacknowledged must stay with the broker for the next run
+    await this.connection.close(true)
+  }
+
+  /** Installs the hooks on the client before it connects (see the class comment for why these). */
+  private install(client: MqttClient): void {
+    const internal = client as unknown as {
+      _sendPacket: (
+        packet: { cmd: string; messageId?: number },
+        cb?: (error?: Error) => void,
+        ...rest: unknown[]
+      ) => void
+    }
+    if (typeof internal._sendPacket !== 'function')
+      throw new ConnectorError(
+        'ERR_UNSUPPORTED_CLIENT',
+        'mqttSource: this mqtt.js version has no MqttClient._sendPacket to hold acknowledgements back at',
+      )
+    const send = internal._sendPacket.bind(client)
+    this.acks = new DeferredAcks(
+      (packet: AckPacket) => send(packet),
+      () => client.connected,
+    )
+    internal._sendPacket = (packet, cb, ...rest) => {
+      if (!this.acks.intercept(packet)) return send(packet, cb, ...rest)
+      cb?.()
+    }
+    client.options.customHandleAcks = (_topic, _payload, packet, done) =>
+      this.receive(packet as IPublishPacket, () => done(0))
+    client.handleMessage = (packet, callback) => {
+      if (packet.qos === 0) this.receive(packet, () => callback())
+      else callback() // QoS 1/2 were taken in by customHandleAcks when the PUBLISH arrived
+    }
+    // a packet parked on a dropped connection belongs to its dead packet loop: the broker sends it again
+    client.on('close', () => {
+      this.parked = undefined
+    })
+  }
+
+  /** A PUBLISH arrived: skip a redelivery, take it in, or park it while full. */
+  private receive(packet: IPublishPacket, release: () => void): void {
+    if (this.closed) return
+    if (packet.qos > 0 && this.acks.isRedelivery(packet.messageId!, packet.dup)) {
+      this.counts.redeliveries++
+      release()
+      return
+    }
+    if (this.full(packet.qos)) {
+      this.counts.parked++
+      this.parked = { packet, release }
+      this.onFull?.()
+      return
+    }
+    this.accept(packet)
+    release()
+  }
+
+  private full(qos: number): boolean {
+    return this.buffered >= this.settings.maxBuffered || (qos > 0 && this.acks.size >= this.settings.maxUnacknowledged)
+  }
+
+  private accept(packet: IPublishPacket): void {
+    const id = packet.qos > 0 ? packet.messageId : undefined
+    if (id !== undefined) {
+      this.acks.track(id)
+      if (this.acks.size > this.maxUnacknowledgedSeen) this.maxUnacknowledgedSeen = this.acks.size
+    }
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
+    const message: MqttMessage =
+      packet.properties === undefined
+        ? { topic: packet.topic, payload, qos: packet.qos, retain: packet.retain }
+        : { topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, properties: packet.properties }
+    this.buffer.push({ message, id, generation: this.generation })
+    this.counts.received++
+    this.available.signal()
+  }
+
+  /** Takes the parked message once the buffer is down to half (not one by one: each resumption costs a turn of mqtt.js's packet loop). */
+  private unpark(): void {
+    const parked = this.parked!
+    if (this.buffered > this.settings.maxBuffered / 2 || this.full(parked.packet.qos)) return
+    this.parked = undefined
+    this.accept(parked.packet)
+    parked.release()
+  }
+
+  private fail(error: ConnectorError): void {
+    if (this.closed) return
+    this.failure ??= error
+    this.available.signal()
+  }
+}
