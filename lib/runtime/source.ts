@@ -1,4 +1,5 @@
 import type { Logger } from '../logging.js'
+import type { DeadLetter } from './output-tag.js'
 import type { ProcessingTimeService } from '../time/processing-time.js'
 
 /** What one call of {@link SourceReader.pollNext} left behind (Flink's InputStatus). */
@@ -19,6 +20,8 @@ export interface SourceReaderContext {
   readonly processingTime: ProcessingTimeService
   /** The job's structured logger. */
   readonly logger?: Logger
+  /** Where input that cannot be decoded goes: counted, logged and published on the job handle's `deadLetters`. */
+  readonly deadLetter?: (letter: DeadLetter) => void
 }
 
 /**

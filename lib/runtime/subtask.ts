@@ -269,6 +269,7 @@ class Subtask implements Behavior<SubtaskMessage> {
         parallelism: this.d.vertex.parallelism,
         processingTime: mailboxProcessingTime(this.self, this.d.attempt),
         logger: this.d.log.child({ source: this.d.vertex.head.name, subtask: this.d.subtask }),
+        deadLetter: this.d.deadLetter,
       },
       restoredSplits,
     )
