@@ -15,7 +15,8 @@ export {
   type HttpWhenFull,
 } from './options.js'
 export { HttpServerReader, type HttpReaderHost } from './reader.js'
-export { HttpServerSource, type HttpServerAddress } from './source.js'
+export type { ServerAddress } from '../base/server-address.js'
+export { HttpServerSource } from './source.js'
 
 /**
  * A source taking records POSTed to an HTTP server the job runs; see {@link HttpServerSource}.

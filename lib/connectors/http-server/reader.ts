@@ -12,10 +12,9 @@ import { decodeBody } from './body-decoder.js'
 import { IdempotencyKeys } from './idempotency-keys.js'
 import type { HttpServerSettings, HttpSourceStateV1, HttpSourceStats } from './options.js'
 
-/** One admitted request: its records, how many were emitted, and who waits for its answer. */
+/** One admitted request: its records, its key, and who waits for its answer. */
 interface Admitted<T> {
   readonly values: T[]
-  next: number
   readonly key: string | undefined
   /** Checkpointed mode: the responses waiting for the covering checkpoint (retries of the same key join). */
   readonly responses: ServerResponse[]
@@ -43,7 +42,7 @@ export interface HttpReaderHost {
  * bounded buffer that `pollNext` empties.
  *
  * Threading: request handlers and `pollNext` run on the one event loop; nothing is shared with
- * another thread. A request's records are admitted whole (all or none) and emitted in order.
+ * another thread. A request's records are admitted whole (all or none) and emitted in order, in one poll.
  *
  * Bounds: at most `maxBufferedRecords` records wait (one request larger than that is admitted into an
  * empty buffer only), plus the bodies being received (`maxConnections` × `maxBodyBytes`). In
@@ -62,7 +61,6 @@ export class HttpServerReader<T> implements SourceReader<T, HttpSourceStateV1> {
   /** The oldest held request, taken from `held` and still waiting for room. */
   private heldHead: Held<T> | undefined
   private heldCount = 0
-  private current: Admitted<T> | undefined
   private buffered = 0
   /** Checkpointed mode: requests fully emitted since the last barrier. */
   private emitted: Admitted<T>[] = []
@@ -132,20 +130,18 @@ export class HttpServerReader<T> implements SourceReader<T, HttpSourceStateV1> {
     })
   }
 
+  /**
+   * Emits one whole request: a barrier (which comes between polls) never splits a request, so a
+   * checkpoint holds either all of a request's records, with its key, or none of them.
+   */
   pollNext(output: SourceOutput<T>): InputStatus {
-    let request = this.current
-    if (request === undefined) {
-      request = this.queue.shift()
-      if (request === undefined) return 'nothing-available'
-      this.current = request
-    }
-    output.collect(request.values[request.next++]!)
-    this.buffered--
-    if (request.next === request.values.length) {
-      this.current = undefined
-      if (this.settings.ackMode === 'checkpointed') this.emitted.push(request)
-      if (this.heldCount > 0) this.admitHeld()
-    }
+    const request = this.queue.shift()
+    if (request === undefined) return 'nothing-available'
+    const values = request.values
+    for (let i = 0; i < values.length; i++) output.collect(values[i]!)
+    this.buffered -= values.length
+    if (this.settings.ackMode === 'checkpointed') this.emitted.push(request)
+    if (this.heldCount > 0) this.admitHeld()
     return this.buffered > 0 ? 'more' : 'nothing-available'
   }
 
@@ -248,7 +244,7 @@ export class HttpServerReader<T> implements SourceReader<T, HttpSourceStateV1> {
         return
       }
     }
-    const admitted: Admitted<T> = { values, next: 0, key, responses: [] }
+    const admitted: Admitted<T> = { values, key, responses: [] }
     if (this.fits(values.length)) return this.admit(admitted, res)
     if (s.whenFull === 'reject') return this.reject(res)
     const held: Held<T> = { admitted, res, cancel: () => {}, expired: false }

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net'
+import { BoundAddress, type ServerAddress } from '../base/server-address.js'
 import type { Source, SourceReaderContext } from '../../runtime/source.js'
 import {
   httpServerSettings,
@@ -8,14 +9,6 @@ import {
   type HttpSourceStats,
 } from './options.js'
 import { HttpServerReader } from './reader.js'
-
-/** Where the source listens once started. */
-export interface HttpServerAddress {
-  readonly host: string
-  readonly port: number
-  /** `http://host:port<path>`, what clients POST to. */
-  readonly url: string
-}
 
 /**
  * Records POSTed to an HTTP server the job runs (Bahir's HttpReceiverSource), with backpressure and
@@ -55,11 +48,11 @@ export class HttpServerSource<T = unknown> implements Source<T, HttpSourceStateV
     rejected: 0,
     duplicates: 0,
   }
-  private bound: HttpServerAddress | undefined
-  private readonly waiting: Array<(address: HttpServerAddress) => void> = []
+  private readonly bound: BoundAddress
 
   constructor(options?: HttpServerSourceOptions<T>) {
     this.settings = httpServerSettings(options)
+    this.bound = new BoundAddress('http', this.settings.path)
     this.commitsOnCheckpoint = this.settings.ackMode === 'checkpointed'
     this.acknowledgesOnCheckpoint = this.settings.ackMode === 'checkpointed'
   }
@@ -70,8 +63,8 @@ export class HttpServerSource<T = unknown> implements Source<T, HttpSourceStateV
    * @example
    * await fetch(source.address!.url, { method: 'POST', body: '{"n":1}' })
    */
-  get address(): HttpServerAddress | undefined {
-    return this.bound
+  get address(): ServerAddress | undefined {
+    return this.bound.address
   }
 
   /**
@@ -80,9 +73,8 @@ export class HttpServerSource<T = unknown> implements Source<T, HttpSourceStateV
    * @example
    * const { url } = await source.listening()
    */
-  listening(): Promise<HttpServerAddress> {
-    if (this.bound !== undefined) return Promise.resolve(this.bound)
-    return new Promise((resolve) => this.waiting.push(resolve))
+  listening(): Promise<ServerAddress> {
+    return this.bound.listening()
   }
 
   /**
@@ -95,8 +87,8 @@ export class HttpServerSource<T = unknown> implements Source<T, HttpSourceStateV
     const host = {
       name: this.name,
       stats: this.stats,
-      boundPort: this.bound?.port,
-      listening: (address: AddressInfo) => this.onListening(address),
+      boundPort: this.bound.port,
+      listening: (address: AddressInfo) => this.bound.set(address),
     }
     return new HttpServerReader(
       this.settings,
@@ -107,15 +99,5 @@ export class HttpServerSource<T = unknown> implements Source<T, HttpSourceStateV
       context.deadLetter,
       restored,
     )
-  }
-
-  private onListening(address: AddressInfo): void {
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
-    this.bound = {
-      host: address.address,
-      port: address.port,
-      url: `http://${host}:${address.port}${this.settings.path}`,
-    }
-    for (const resolve of this.waiting.splice(0)) resolve(this.bound)
   }
 }
