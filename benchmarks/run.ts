@@ -22,6 +22,7 @@ import { asyncIoCase } from './cases/async-io.js'
 import { checkpointCase } from './cases/checkpoint.js'
 import { activemqSinkCase, activemqSourceCase } from './cases/activemq.js'
 import { kafkaSinkCase, kafkaSourceCase } from './cases/kafka.js'
+import { httpServerSourceCase, tcpServerSourceCase } from './cases/ingest.js'
 import { keyedCase } from './cases/keyed.js'
 import { kinesisSinkCase, kinesisSourceCase } from './cases/kinesis.js'
 import { mqttSinkCase, mqttSourceCase } from './cases/mqtt.js'
@@ -65,6 +66,8 @@ const CASES: readonly BenchCase[] = [
   redisSourceCase,
   redisSinkCase,
   actorsCase,
+  tcpServerSourceCase,
+  httpServerSourceCase,
 ]
 const ALIASES: Readonly<Record<string, string>> = {
   a: 'stateless',

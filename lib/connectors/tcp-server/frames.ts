@@ -1,10 +1,15 @@
+import { StringDecoder } from 'node:string_decoder'
+
+/** A frame: text for line framing, bytes otherwise. */
+export type TcpFrame = string | Buffer
+
 /**
  * Cuts one connection's bytes into frames. A decoder is created per connection and keeps what it has
  * of an unfinished frame; `push` calls `emit` for every complete frame in order, and throws
  * {@link FrameTooLargeError} as soon as a frame is known to exceed its limit (before buffering it).
  */
-export interface FrameDecoder {
-  push(chunk: Buffer, emit: (frame: Buffer) => void): void
+export interface FrameDecoder<F extends TcpFrame = TcpFrame> {
+  push(chunk: Buffer, emit: (frame: F) => void): void
   /** Bytes held of an unfinished frame. */
   readonly pendingBytes: number
 }
@@ -20,46 +25,36 @@ export class FrameTooLargeError extends Error {
 }
 
 /**
- * Frames ended by one delimiter byte (default `\n`; a `\r` before it is dropped), Netty's
- * LineBasedFrameDecoder. A last frame without delimiter is not emitted.
+ * Lines of UTF-8 text ended by `\n` (a `\r` before it is dropped), Netty's LineBasedFrameDecoder; the
+ * frames are strings (cut from one string per chunk: no Buffer per line), and `maxFrameChars` bounds a
+ * line in characters. A last line without `\n` is not emitted.
  *
  * @example
- * const lines = new DelimitedFrames(0x0a, 1024)
- * lines.push(Buffer.from('a\nb'), (f) => console.log(f.toString())) // 'a'
+ * const lines = new LineFrames(1024)
+ * lines.push(Buffer.from('a\nb'), (f) => console.log(f)) // 'a'
  */
-export class DelimitedFrames implements FrameDecoder {
-  private parts: Buffer[] = []
-  private held = 0
+export class LineFrames implements FrameDecoder<string> {
+  private readonly decoder = new StringDecoder('utf8')
+  private rest = ''
 
-  constructor(
-    private readonly delimiter: number,
-    private readonly maxFrameBytes: number,
-  ) {}
+  constructor(private readonly maxFrameChars: number) {}
 
   get pendingBytes(): number {
-    return this.held
+    return this.rest.length
   }
 
-  push(chunk: Buffer, emit: (frame: Buffer) => void): void {
+  push(chunk: Buffer, emit: (frame: string) => void): void {
+    const text = this.rest === '' ? this.decoder.write(chunk) : this.rest + this.decoder.write(chunk)
+    const max = this.maxFrameChars
     let start = 0
-    for (let end = chunk.indexOf(this.delimiter, start); end !== -1; end = chunk.indexOf(this.delimiter, start)) {
-      let frame = chunk.subarray(start, end)
-      if (this.held > 0) {
-        this.parts.push(frame)
-        frame = Buffer.concat(this.parts, this.held + frame.length)
-        this.parts = []
-        this.held = 0
-      }
-      if (frame.length > this.maxFrameBytes) throw new FrameTooLargeError(frame.length, this.maxFrameBytes)
-      const last = frame.length - 1
-      emit(last >= 0 && frame[last] === 0x0d && this.delimiter === 0x0a ? frame.subarray(0, last) : frame)
+    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+      const stop = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end
+      if (stop - start > max) throw new FrameTooLargeError(stop - start, max)
+      emit(text.slice(start, stop))
       start = end + 1
     }
-    if (start === chunk.length) return
-    const rest = chunk.length - start
-    if (this.held + rest > this.maxFrameBytes) throw new FrameTooLargeError(this.held + rest, this.maxFrameBytes)
-    this.parts.push(chunk.subarray(start))
-    this.held += rest
+    if (text.length - start > max) throw new FrameTooLargeError(text.length - start, max)
+    this.rest = start === text.length ? '' : text.slice(start)
   }
 }
 
@@ -71,7 +66,7 @@ export class DelimitedFrames implements FrameDecoder {
  * const frames = new LengthPrefixedFrames(1 << 20)
  * frames.push(Buffer.from([0, 0, 0, 2, 104, 105]), (f) => console.log(f.toString())) // 'hi'
  */
-export class LengthPrefixedFrames implements FrameDecoder {
+export class LengthPrefixedFrames implements FrameDecoder<Buffer> {
   private pending: Buffer = Buffer.alloc(0)
 
   constructor(private readonly maxFrameBytes: number) {}

@@ -1,7 +1,7 @@
 import type { TlsOptions } from 'node:tls'
 import { ConfigError } from '../../errors.js'
 import { functionOption, nonEmptyString, optionsObject, wholeNumber } from '../../util/options.js'
-import type { FrameDecoder } from './frames.js'
+import type { FrameDecoder, TcpFrame } from './frames.js'
 
 /** How bytes become frames: lines, 4-byte length prefixes, or a decoder of one's own per connection. */
 export type TcpFraming = 'lines' | 'length-prefixed' | (() => FrameDecoder)
@@ -14,9 +14,9 @@ export interface TcpServerSourceOptions<T> {
   port?: number
   /** Default 'lines' (`\n`, a `\r` before it dropped). */
   framing?: TcpFraming
-  /** Maps a frame to a record; default: the frame as UTF-8 text. Throwing makes the frame a dead letter. */
-  decoder?: (frame: Buffer) => T
-  /** A frame over this closes its connection, with a dead letter and a log line. Default 64 KiB. */
+  /** Maps a frame (a string with 'lines', a Buffer otherwise) to a record; default: the frame as text. Throwing makes the frame a dead letter. */
+  decoder?: (frame: TcpFrame) => T
+  /** A frame over this (characters for 'lines', bytes otherwise) closes its connection, with a dead letter and a log line. Default 64 Ki. */
   maxFrameBytes?: number
   /** Connections beyond this are refused. Default 1024. */
   maxConnections?: number
@@ -34,7 +34,7 @@ export interface TcpServerSettings<T> {
   readonly port: number
   readonly framing: () => FrameDecoder
   readonly framingName: string
-  readonly decoder: (frame: Buffer) => T
+  readonly decoder: (frame: TcpFrame) => T
   readonly maxFrameBytes: number
   readonly maxConnections: number
   readonly idleTimeoutMs: number
@@ -94,8 +94,11 @@ export function tcpServerSettings<T>(
     port: wholeNumber(p('port'), o.port, 0, 0, 65_535),
     framing: factory,
     framingName: typeof framing === 'string' ? framing : 'custom',
-    decoder: functionOption<(frame: Buffer) => T>(p('decoder'), o.decoder, ((frame: Buffer) =>
-      frame.toString('utf8')) as (frame: Buffer) => T),
+    decoder: functionOption<(frame: TcpFrame) => T>(
+      p('decoder'),
+      o.decoder,
+      String as unknown as (frame: TcpFrame) => T,
+    ),
     maxFrameBytes,
     maxConnections: wholeNumber(p('maxConnections'), o.maxConnections, 1024, 1),
     idleTimeoutMs: wholeNumber(p('idleTimeoutMs'), o.idleTimeoutMs, 60_000, 1),

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import type { Source, SourceReaderContext } from '../../runtime/source.js'
 import { BoundAddress, type ServerAddress } from '../base/server-address.js'
-import { DelimitedFrames, LengthPrefixedFrames } from './frames.js'
+import { LengthPrefixedFrames, LineFrames } from './frames.js'
 import {
   tcpServerSettings,
   type TcpServerSettings,
@@ -37,7 +37,7 @@ export class TcpServerSource<T = string> implements Source<T, never> {
 
   constructor(options?: TcpServerSourceOptions<T>) {
     this.settings = tcpServerSettings(options, (framing, max) =>
-      framing === 'lines' ? new DelimitedFrames(0x0a, max) : new LengthPrefixedFrames(max),
+      framing === 'lines' ? new LineFrames(max) : new LengthPrefixedFrames(max),
     )
     this.bound = new BoundAddress(this.settings.tls === undefined ? 'tcp' : 'tls')
   }

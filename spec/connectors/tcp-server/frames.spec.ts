@@ -1,27 +1,36 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { DelimitedFrames, FrameTooLargeError, LengthPrefixedFrames } from '../../../lib/connectors/tcp-server/index.js'
+import { FrameTooLargeError, LengthPrefixedFrames, LineFrames } from '../../../lib/connectors/tcp-server/index.js'
 
 const Frames = suite('tcp frames')
 
-const cut = (decoder: { push(c: Buffer, e: (f: Buffer) => void): void }, chunks: Buffer[]): string[] => {
+const cut = (decoder: { push(c: Buffer, e: (f: string | Buffer) => void): void }, chunks: Buffer[]): string[] => {
   const out: string[] = []
   for (const chunk of chunks) decoder.push(chunk, (f) => out.push(f.toString()))
   return out
 }
 
-Frames('lines: cut across chunks, \\r\\n and empty lines kept, the unfinished rest held', () => {
-  const lines = new DelimitedFrames(0x0a, 16)
-  assert.equal(cut(lines, [Buffer.from('ab'), Buffer.from('c\r\n\nde'), Buffer.from('f\ng')]), ['abc', '', 'def'])
+Frames('lines: cut across chunks (a UTF-8 character split too), \\r\\n and empty lines kept, the rest held', () => {
+  const lines = new LineFrames(16)
+  const u = Buffer.from('ü')
+  assert.equal(
+    cut(lines, [
+      Buffer.from('ab'),
+      Buffer.from('c\r\n\nde'),
+      Buffer.concat([Buffer.from('f'), u.subarray(0, 1)]),
+      Buffer.concat([u.subarray(1), Buffer.from('\ng')]),
+    ]),
+    ['abc', '', 'defü'],
+  )
   assert.is(lines.pendingBytes, 1)
 })
 
 Frames('lines: a line over maxFrameBytes fails as soon as it is known, finished or not', () => {
   assert.throws(
-    () => cut(new DelimitedFrames(0x0a, 4), [Buffer.from('abcde\n')]),
+    () => cut(new LineFrames(4), [Buffer.from('abcde\n')]),
     (e: unknown) => e instanceof FrameTooLargeError,
   )
-  const held = new DelimitedFrames(0x0a, 4)
+  const held = new LineFrames(4)
   assert.throws(() => cut(held, [Buffer.from('abc'), Buffer.from('de')]), /exceeds maxFrameBytes \(4\)/)
 })
 
