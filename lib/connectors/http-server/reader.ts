@@ -1,13 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { timingSafeEqual } from 'node:crypto'
-import { ConnectorError } from '../../errors.js'
 import type { Logger } from '../../logging.js'
 import { Availability } from '../../runtime/availability.js'
 import type { DeadLetter } from '../../runtime/output-tag.js'
 import type { InputStatus, SourceOutput, SourceReader } from '../../runtime/source.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { Fifo } from '../../util/fifo.js'
+import { listen } from '../base/listen.js'
 import { decodeBody } from './body-decoder.js'
 import { IdempotencyKeys } from './idempotency-keys.js'
 import type { HttpServerSettings, HttpSourceStateV1, HttpSourceStats } from './options.js'
@@ -109,25 +109,9 @@ export class HttpServerReader<T> implements SourceReader<T, HttpSourceStateV1> {
     return this.keys.size
   }
 
-  start(): Promise<void> {
+  async start(): Promise<void> {
     const port = this.host.boundPort ?? this.settings.port
-    return new Promise((resolve, reject) => {
-      const failed = (error: Error): void =>
-        reject(
-          new ConnectorError('ERR_LISTEN', `${this.host.name}: cannot listen on ${this.settings.host}:${port}`, {
-            cause: error,
-            retriable: true,
-          }),
-        )
-      this.server.once('error', failed)
-      this.server.listen(port, this.settings.host, () => {
-        this.server.off('error', failed)
-        const address = this.server.address() as AddressInfo
-        this.host.listening(address)
-        this.log?.info('http source listening', { address: address.address, port: address.port })
-        resolve()
-      })
-    })
+    this.host.listening(await listen(this.server, this.host.name, this.settings.host, port, this.log, 'http source'))
   }
 
   /**

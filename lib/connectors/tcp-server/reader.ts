@@ -1,12 +1,12 @@
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer } from 'node:tls'
-import { ConnectorError } from '../../errors.js'
 import type { Logger } from '../../logging.js'
 import { Availability } from '../../runtime/availability.js'
 import type { DeadLetter } from '../../runtime/output-tag.js'
 import type { InputStatus, SourceOutput, SourceReader } from '../../runtime/source.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { Fifo } from '../../util/fifo.js'
+import { listen } from '../base/listen.js'
 import { FrameTooLargeError, type TcpFrame } from './frames.js'
 import type { TcpServerSettings, TcpSourceStats } from './options.js'
 
@@ -78,25 +78,9 @@ export class TcpServerReader<T> implements SourceReader<T, never> {
     return this.paused
   }
 
-  start(): Promise<void> {
+  async start(): Promise<void> {
     const port = this.host.boundPort ?? this.settings.port
-    return new Promise((resolve, reject) => {
-      const failed = (error: Error): void =>
-        reject(
-          new ConnectorError('ERR_LISTEN', `${this.host.name}: cannot listen on ${this.settings.host}:${port}`, {
-            cause: error,
-            retriable: true,
-          }),
-        )
-      this.server.once('error', failed)
-      this.server.listen(port, this.settings.host, () => {
-        this.server.off('error', failed)
-        const address = this.server.address() as AddressInfo
-        this.host.listening(address)
-        this.log?.info('tcp source listening', { address: address.address, port: address.port })
-        resolve()
-      })
-    })
+    this.host.listening(await listen(this.server, this.host.name, this.settings.host, port, this.log, 'tcp source'))
   }
 
   /** Emits up to {@link POLL_BATCH} records: a poll costs about as much as a cheap record in the runtime. */
