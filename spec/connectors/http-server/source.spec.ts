@@ -3,6 +3,8 @@ import { connect } from 'node:net'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { type HttpServerSourceOptions, HttpServerSource } from '../../../lib/connectors/http-server/index.js'
+import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
+import { CallbackSink } from '../../../lib/connectors/collections/callback-sink.js'
 import { ConfigError } from '../../../lib/errors.js'
 import type { DeadLetter } from '../../../lib/runtime/output-tag.js'
 import type { SourceOutput } from '../../../lib/runtime/source.js'
@@ -258,5 +260,31 @@ Http('slowloris: a connection that never finishes its headers is closed by heade
     await r.reader.close()
   }
 })
+
+Http(
+  'in a job: records reach the sink, and a malformed body is a dead letter on the job handle and in its metrics',
+  async () => {
+    const source = new HttpServerSource<{ n: number }>({ format: 'ndjson' })
+    const received: number[] = []
+    const env = StreamEnvironment.create({ logLevel: 'silent' })
+    env.fromSource(source, { uid: 'http' }).sinkTo(new CallbackSink((v: { n: number }) => void received.push(v.n)))
+    const job = env.executeAsync('http job')
+    const letters: DeadLetter[] = []
+    const subscription = job.deadLetters.subscribe((l) => letters.push(l))
+    try {
+      const { url } = await source.listening()
+      assert.is((await post(url, '{"n":1}\n{"n":2}\n')).status, 202)
+      assert.is((await post(url, '{"n":')).status, 400)
+      await waitFor(() => received.length === 2 && letters.length === 1)
+      assert.equal(received, [1, 2])
+      assert.match(letters[0]!.reason, /line 1 is not JSON/)
+      assert.is(letters[0]!.operator, 'http-server')
+      assert.is(job.metrics().deadLetters, 1)
+    } finally {
+      subscription.unsubscribe()
+      await job.cancel()
+    }
+  },
+)
 
 Http.run()
