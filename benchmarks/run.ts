@@ -22,6 +22,7 @@ import { asyncIoCase } from './cases/async-io.js'
 import { checkpointCase } from './cases/checkpoint.js'
 import { activemqSinkCase, activemqSourceCase } from './cases/activemq.js'
 import { kafkaSinkCase, kafkaSourceCase } from './cases/kafka.js'
+import { httpServerSourceCase, tcpServerSourceCase } from './cases/ingest.js'
 import { keyedCase, manyKeysCase } from './cases/keyed.js'
 import { latencyCase } from './cases/latency.js'
 import { kinesisSinkCase, kinesisSourceCase } from './cases/kinesis.js'
@@ -73,6 +74,8 @@ const CASES: readonly BenchCase[] = [
   redisSourceCase,
   redisSinkCase,
   actorsCase,
+  tcpServerSourceCase,
+  httpServerSourceCase,
 ]
 const ALIASES: Readonly<Record<string, string>> = {
   a: 'stateless',

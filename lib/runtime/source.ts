@@ -1,5 +1,6 @@
 import type { Logger } from '../logging.js'
 import type { MetricGroup } from './metric-group.js'
+import type { DeadLetter } from './output-tag.js'
 import type { ProcessingTimeService } from '../time/processing-time.js'
 
 /** What one call of {@link SourceReader.pollNext} left behind (Flink's InputStatus). */
@@ -22,6 +23,8 @@ export interface SourceReaderContext {
   readonly logger?: Logger
   /** Where the connector's counters go: the job's metrics, labelled with operator, subtask and connector. */
   readonly metrics?: MetricGroup
+  /** Where input that cannot be decoded goes: counted, logged and published on the job handle's `deadLetters`. */
+  readonly deadLetter?: (letter: DeadLetter) => void
 }
 
 /**

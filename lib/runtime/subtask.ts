@@ -284,6 +284,7 @@ class Subtask implements Behavior<SubtaskMessage> {
         processingTime: mailboxProcessingTime(this.self, this.d.attempt),
         logger: this.d.log.child({ source: this.d.vertex.head.name, subtask: this.d.subtask }),
         metrics,
+        deadLetter: this.d.deadLetter,
       },
       restoredSplits,
     )

@@ -1,0 +1,204 @@
+// Ingestion endpoint cases (issue 15), all on loopback, the clients in this same process:
+// - tcp-server-source: one client writes n lines `<i>\n` to the server at once. The engine: a job with
+//   TcpServerSource (lines, maxBufferedRecords 1024) into a counting sink, timed from the job's start to
+//   the n-th record (then cancelled). The baseline: a bare `net` server cutting the same lines with
+//   indexOf and counting them.
+// - http-server-source: CONCURRENCY keep-alive clients POST m requests of one JSON record each. The
+//   engine: a job with HttpServerSource (ackMode 'accepted', 202 when buffered) into a counting sink,
+//   timed from the job's start until every response came back and every record was counted. The
+//   baseline: a bare `node:http` server reading the body, JSON.parse, count, 202.
+// Target (issue 15): engine ≥ 0.8 × the baseline for each.
+import { createServer as createHttpServer } from 'node:http'
+import { type AddressInfo, connect, createServer as createNetServer } from 'node:net'
+import { StreamEnvironment } from '../../lib/api/stream-environment.js'
+import { HttpServerSource } from '../../lib/connectors/http-server/index.js'
+import { TcpServerSource } from '../../lib/connectors/tcp-server/index.js'
+import type { Sink } from '../../lib/runtime/sink.js'
+import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'
+
+const TARGET = 0.8
+const CONCURRENCY = 16
+
+/** Counts records and sums them; calls `done` at the n-th. */
+class CountingSink implements Sink<number> {
+  readonly name = 'count'
+  readonly guarantee = 'at-least-once' as const
+  output = 0
+  checksum = 0
+  constructor(
+    private readonly n: number,
+    private readonly done: () => void,
+  ) {}
+  createWriter() {
+    return {
+      write: (value: number) => {
+        this.checksum += value
+        if (++this.output === this.n) this.done()
+      },
+      close() {},
+    }
+  }
+}
+
+function linesOf(n: number): Buffer {
+  let text = ''
+  for (let i = 0; i < n; i++) text += `${i}\n`
+  return Buffer.from(text)
+}
+
+/** Writes `data` to 127.0.0.1:port and closes. */
+function send(port: number, data: Buffer): void {
+  const socket = connect(port, '127.0.0.1', () => socket.end(data))
+}
+
+async function engineTcp(n: number, data: Buffer): Promise<RunResult> {
+  let finish!: () => void
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve
+  })
+  const sink = new CountingSink(n, () => finish())
+  const source = new TcpServerSource<number>({ decoder: (frame) => Number(frame.toString('latin1')) })
+  const env = StreamEnvironment.create({ logLevel: 'silent' })
+  env.fromSource(source).sinkTo(sink)
+  const started = performance.now()
+  const job = env.executeAsync('bench: tcp server source')
+  send((await source.listening()).port, data)
+  await finished
+  const ms = performance.now() - started
+  await job.cancel()
+  return { records: n, output: sink.output, checksum: sink.checksum, ms }
+}
+
+async function rawTcp(n: number, data: Buffer): Promise<RunResult> {
+  const started = performance.now()
+  let output = 0
+  let checksum = 0
+  let finish!: () => void
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve
+  })
+  const server = createNetServer((socket) => {
+    let rest = ''
+    socket.on('data', (chunk: Buffer) => {
+      const text = rest + chunk.toString('latin1')
+      let start = 0
+      for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+        checksum += Number(text.slice(start, end))
+        start = end + 1
+        if (++output === n) finish()
+      }
+      rest = text.slice(start)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  send((server.address() as AddressInfo).port, data)
+  await finished
+  const ms = performance.now() - started
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return { records: n, output, checksum, ms }
+}
+
+/** CONCURRENCY keep-alive clients POST the numbers 0 … m-1, one per request; every answer must be `status`. */
+async function post(url: string, m: number, status: number): Promise<void> {
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < m) {
+      const i = next++
+      const res = await fetch(url, { method: 'POST', body: String(i) })
+      await res.arrayBuffer()
+      if (res.status !== status) throw new Error(`request ${i}: ${res.status}`)
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+}
+
+async function engineHttp(m: number): Promise<RunResult> {
+  let finish!: () => void
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve
+  })
+  const sink = new CountingSink(m, () => finish())
+  const source = new HttpServerSource<number>({ maxConnections: CONCURRENCY * 2 })
+  const env = StreamEnvironment.create({ logLevel: 'silent' })
+  env.fromSource(source).sinkTo(sink)
+  const started = performance.now()
+  const job = env.executeAsync('bench: http server source')
+  await post((await source.listening()).url, m, 202)
+  await finished
+  const ms = performance.now() - started
+  await job.cancel()
+  return { records: m, output: sink.output, checksum: sink.checksum, ms }
+}
+
+async function rawHttp(m: number): Promise<RunResult> {
+  const started = performance.now()
+  let output = 0
+  let checksum = 0
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => {
+      checksum += JSON.parse(Buffer.concat(chunks).toString('utf8')) as number
+      output++
+      const body = '{"records":1}'
+      res.writeHead(202, { 'Content-Type': 'application/json', 'Content-Length': body.length })
+      res.end(body)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await post(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, m, 202)
+  const ms = performance.now() - started
+  server.closeAllConnections()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return { records: m, output, checksum, ms }
+}
+
+function targets(s: ReadonlyMap<string, Summary>, label: string): TargetCheck[] {
+  const engine = [...s.values()].find((x) => x.role === 'engine')!
+  const base = [...s.values()].find((x) => x.role === 'baseline')!
+  const ratio = engine.rate / base.rate
+  return [
+    {
+      label: `${label}: engine ≥ ${TARGET} × ${base.name}`,
+      pass: ratio >= TARGET,
+      actual: `${ratio.toFixed(2)}× (${formatInt(engine.rate)} vs ${formatInt(base.rate)} records/s)`,
+    },
+  ]
+}
+
+export const tcpServerSourceCase: BenchCase = {
+  id: 'tcp-server-source',
+  title: 'TCP server source: one client writes n lines; TcpServerSource vs a bare net server cutting lines',
+  prepare({ quick }) {
+    const n = quick ? 200_000 : 1_000_000
+    const data = linesOf(n)
+    return {
+      contenders: [
+        { name: 'TcpServerSource', role: 'engine', run: () => engineTcp(n, data) },
+        { name: 'net server', role: 'baseline', run: () => rawTcp(n, data) },
+      ],
+      targets: (s) => targets(s, 'tcp-server-source'),
+      notes: [
+        `${formatInt(n)} lines per run on loopback, the client in the same process; the engine's job setup is timed.`,
+      ],
+    }
+  },
+}
+
+export const httpServerSourceCase: BenchCase = {
+  id: 'http-server-source',
+  title: `HTTP server source, accepted mode: ${CONCURRENCY} keep-alive clients POST one JSON record per request`,
+  prepare({ quick }) {
+    const m = quick ? 5_000 : 20_000
+    return {
+      contenders: [
+        { name: 'HttpServerSource', role: 'engine', run: () => engineHttp(m) },
+        { name: 'node:http server', role: 'baseline', run: () => rawHttp(m) },
+      ],
+      targets: (s) => targets(s, 'http-server-source'),
+      notes: [
+        `${formatInt(m)} requests per run on loopback, the fetch clients in the same process (they cost most of the time for both); the engine's job setup is timed.`,
+      ],
+    }
+  },
+}

@@ -1,0 +1,108 @@
+import type { TlsOptions } from 'node:tls'
+import { ConfigError } from '../../errors.js'
+import { functionOption, nonEmptyString, optionsObject, wholeNumber } from '../../util/options.js'
+import type { FrameDecoder, TcpFrame } from './frames.js'
+
+/** How bytes become frames: lines, 4-byte length prefixes, or a decoder of one's own per connection. */
+export type TcpFraming = 'lines' | 'length-prefixed' | (() => FrameDecoder)
+
+/** Options of {@link TcpServerSource} (Bahir's TcpReceiverSource, with backpressure and bounds). */
+export interface TcpServerSourceOptions<T> {
+  /** Interface to listen on. Default '127.0.0.1'. */
+  host?: string
+  /** Port; 0 (default) lets the system pick one, read it from `source.address`. */
+  port?: number
+  /** Default 'lines' (`\n`, a `\r` before it dropped). */
+  framing?: TcpFraming
+  /** Maps a frame (a string with 'lines', a Buffer otherwise) to a record; default: the frame as text. Throwing makes the frame a dead letter. */
+  decoder?: (frame: TcpFrame) => T
+  /** A frame over this (characters for 'lines', bytes otherwise) closes its connection, with a dead letter and a log line. Default 64 Ki. */
+  maxFrameBytes?: number
+  /** Connections beyond this are refused. Default 1024. */
+  maxConnections?: number
+  /** A connection that sends nothing for this long is closed (not while paused by backpressure). Default 60 000 ms. */
+  idleTimeoutMs?: number
+  /** Records buffered for the job before every connection is paused; reading resumes below half. Default 1024. */
+  maxBufferedRecords?: number
+  /** When set, the server speaks TLS with these options (key, cert, ca, requestCert …). */
+  tls?: TlsOptions
+}
+
+/** The validated options, defaults applied. */
+export interface TcpServerSettings<T> {
+  readonly host: string
+  readonly port: number
+  readonly framing: () => FrameDecoder
+  readonly framingName: string
+  readonly decoder: (frame: TcpFrame) => T
+  readonly maxFrameBytes: number
+  readonly maxConnections: number
+  readonly idleTimeoutMs: number
+  readonly maxBufferedRecords: number
+  readonly tls: TlsOptions | undefined
+}
+
+/** What the source counted since it was built (across restarts). */
+export interface TcpSourceStats {
+  connections: number
+  records: number
+  /** Frames the decoder refused (each a dead letter). */
+  badFrames: number
+  /** Connections closed for an oversized frame (each a dead letter). */
+  oversized: number
+  /** Connections closed by idleTimeoutMs. */
+  idleClosed: number
+  /** Times every connection was paused because the buffer was full. */
+  pauses: number
+}
+
+const KNOWN = [
+  'host',
+  'port',
+  'framing',
+  'decoder',
+  'maxFrameBytes',
+  'maxConnections',
+  'idleTimeoutMs',
+  'maxBufferedRecords',
+  'tls',
+] as const
+
+/**
+ * Validates {@link TcpServerSourceOptions} (errors name `tcpServerSource.<option>`); `createDecoder`
+ * builds the built-in framings.
+ *
+ * @example
+ * tcpServerSettings({ framing: 'length-prefixed' }, (name, max) => new LengthPrefixedFrames(max)).maxFrameBytes // 65536
+ */
+export function tcpServerSettings<T>(
+  options: TcpServerSourceOptions<T> | undefined,
+  createDecoder: (framing: 'lines' | 'length-prefixed', maxFrameBytes: number) => FrameDecoder,
+): TcpServerSettings<T> {
+  const o = optionsObject('tcpServerSource', options, KNOWN)
+  const p = (name: string): string => `tcpServerSource.${name}`
+  const maxFrameBytes = wholeNumber(p('maxFrameBytes'), o.maxFrameBytes, 64 * 1024, 1)
+  const framing = o.framing ?? 'lines'
+  let factory: () => FrameDecoder
+  if (framing === 'lines' || framing === 'length-prefixed') factory = () => createDecoder(framing, maxFrameBytes)
+  else if (typeof framing === 'function') factory = framing
+  else throw new ConfigError(p('framing'), framing, "'lines', 'length-prefixed' or a function creating a FrameDecoder")
+  if (o.tls !== undefined && (o.tls === null || typeof o.tls !== 'object'))
+    throw new ConfigError(p('tls'), '(not shown)', 'an object of TLS options')
+  return {
+    host: nonEmptyString(p('host'), o.host, '127.0.0.1'),
+    port: wholeNumber(p('port'), o.port, 0, 0, 65_535),
+    framing: factory,
+    framingName: typeof framing === 'string' ? framing : 'custom',
+    decoder: functionOption<(frame: TcpFrame) => T>(
+      p('decoder'),
+      o.decoder,
+      String as unknown as (frame: TcpFrame) => T,
+    ),
+    maxFrameBytes,
+    maxConnections: wholeNumber(p('maxConnections'), o.maxConnections, 1024, 1),
+    idleTimeoutMs: wholeNumber(p('idleTimeoutMs'), o.idleTimeoutMs, 60_000, 1),
+    maxBufferedRecords: wholeNumber(p('maxBufferedRecords'), o.maxBufferedRecords, 1024, 1),
+    tls: o.tls,
+  }
+}
