@@ -91,6 +91,9 @@ export async function startKafka(options: KafkaServerOptions = {}): Promise<Kafk
         'share.coordinator.state.topic.replication.factor': String(replicas),
         'share.coordinator.state.topic.min.isr': String(Math.min(replicas, 2)),
         'group.initial.rebalance.delay.ms': '0',
+        // A killed node is fenced, and its partitions led elsewhere, 4 s after its last heartbeat (not 9 s).
+        'broker.session.timeout.ms': '4000',
+        'broker.heartbeat.interval.ms': '1000',
         'transaction.abort.timed.out.transaction.cleanup.interval.ms': '1000',
         'num.network.threads': '2',
         'num.io.threads': '2',
