@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Kafka, logLevel } from 'kafkajs'
+import { type Admin, Kafka, logLevel } from 'kafkajs'
 import { freePort } from './brokers.js'
 import { JvmProcess, runJavaTool, serverDir } from './jvm-server.js'
 import { tempDir } from './temp-dir.js'
@@ -136,9 +136,7 @@ export async function startKafka(options: KafkaServerOptions = {}): Promise<Kafk
     }),
   )
   const brokers = Array.from({ length: count }, (_, i) => `127.0.0.1:${brokerPort(i)}`)
-  let disconnect = async (): Promise<void> => {}
   const stop = async (): Promise<void> => {
-    await disconnect()
     await Promise.all(nodes.map((node) => node.dispose()))
     dir.remove()
   }
@@ -148,21 +146,19 @@ export async function startKafka(options: KafkaServerOptions = {}): Promise<Kafk
     await stop()
     throw error
   }
-  // One admin client for the cluster's life: kafkajs's admin does not reliably connect again after a disconnect.
-  const admin = new Kafka({ brokers, clientId: 'kafka-server', logLevel: logLevel.NOTHING }).admin()
-  const connected = admin.connect()
-  disconnect = () => admin.disconnect()
-  const createTopic = async (topic: string, partitions: number): Promise<void> => {
-    await connected
-    const created = await admin.createTopics({
-      topics: [{ topic, numPartitions: partitions, replicationFactor: replicas }],
-      waitForLeaders: false,
-    })
-    if (!created) throw new Error(`kafka: topic ${topic} exists already`)
-    await waitForLeaders(topic, partitions)
+  // A fresh admin client per call, disconnected after it: kafkajs's admin does not reliably connect
+  // again after a disconnect, and a connected one would keep a benchmark's process from exiting.
+  const withAdmin = async (work: (admin: Admin) => Promise<void>): Promise<void> => {
+    const admin = new Kafka({ brokers, clientId: 'kafka-server', logLevel: logLevel.NOTHING }).admin()
+    await admin.connect()
+    try {
+      await work(admin)
+    } finally {
+      await admin.disconnect()
+    }
   }
   // kafkajs's own waitForLeaders gives up after a few retries, too soon on a loaded machine.
-  const waitForLeaders = async (topic: string, partitions: number): Promise<void> => {
+  const waitForLeaders = async (admin: Admin, topic: string, partitions: number): Promise<void> => {
     const deadline = performance.now() + 30_000
     for (;;) {
       const metadata = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined)
@@ -173,11 +169,20 @@ export async function startKafka(options: KafkaServerOptions = {}): Promise<Kafk
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   }
-  const addPartitions = async (topic: string, count: number): Promise<void> => {
-    await connected
-    await admin.createPartitions({ topicPartitions: [{ topic, count }] })
-    await waitForLeaders(topic, count)
-  }
+  const createTopic = (topic: string, partitions: number): Promise<void> =>
+    withAdmin(async (admin) => {
+      const created = await admin.createTopics({
+        topics: [{ topic, numPartitions: partitions, replicationFactor: replicas }],
+        waitForLeaders: false,
+      })
+      if (!created) throw new Error(`kafka: topic ${topic} exists already`)
+      await waitForLeaders(admin, topic, partitions)
+    })
+  const addPartitions = (topic: string, count: number): Promise<void> =>
+    withAdmin(async (admin) => {
+      await admin.createPartitions({ topicPartitions: [{ topic, count }] })
+      await waitForLeaders(admin, topic, count)
+    })
   try {
     for (const [topic, partitions] of Object.entries(topics)) await createTopic(topic, partitions)
   } catch (error) {
