@@ -16,7 +16,9 @@ import { fileURLToPath } from 'node:url'
  */
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const PIDS = join(tmpdir(), 'sluice-jvm-servers')
+/** Where every JVM of ours leaves its pid file, for the sweep. */
+export const PID_DIRECTORY = join(tmpdir(), 'sluice-jvm-servers')
+const PIDS = PID_DIRECTORY
 /** Marks our JVMs on their command line, so the sweep never kills a process that reused a pid. */
 const MARKER = '-Dsluice.server='
 
@@ -234,8 +236,15 @@ export class JvmProcess {
   }
 }
 
-/** Kills the JVMs of test runs that died without cleaning up, and removes their data directories. */
-function sweepOrphans(): void {
+/**
+ * Kills the JVMs of test runs that died without cleaning up (owner gone; `-Dsluice.server=` on the
+ * command line, so a process that reused the pid is spared), and removes their data directories.
+ * Every start runs it.
+ *
+ * @example
+ * sweepOrphans()
+ */
+export function sweepOrphans(): void {
   if (!existsSync(PIDS)) return
   for (const name of readdirSync(PIDS)) {
     const file = join(PIDS, name)

@@ -4,6 +4,7 @@ import { bucketingFileSink } from '../../../lib/connectors/bucketing-file-sink/i
 import { kafkaSource, type KafkaRecord, StartPositions } from '../../../lib/connectors/kafka/index.js'
 import { ConfigError, DecodeError } from '../../../lib/errors.js'
 import { MetricGroup } from '../../../lib/runtime/metric-group.js'
+import type { JobHandle } from '../../../lib/runtime/job-handle.js'
 import type { Sink } from '../../../lib/runtime/sink.js'
 import { DEAD_LETTERS, decode, map, StreamEnvironment, WatermarkStrategy } from '../../../lib/index.js'
 import { finishedLines } from '../bucketing-file-sink/support.js'
@@ -38,6 +39,33 @@ function collect<T>(f: (value: T) => unknown): Sink<T> {
     guarantee: 'at-least-once',
     createWriter: () => ({ write: (v: T) => void f(v), close() {} }),
   }
+}
+
+/**
+ * Runs a job (parallelism 2) whose source lists partitions every 50 ms and adds `label(record)` to
+ * `seen` for each record; resolves when it runs.
+ */
+async function discovering(
+  options: Pick<Parameters<typeof kafkaSource<StringRecord>>[0], 'topics' | 'topicPattern' | 'startFrom'>,
+  label: (record: StringRecord) => string,
+  seen: Set<string>,
+): Promise<JobHandle> {
+  const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
+  env
+    .fromSource(
+      kafkaSource<StringRecord>({
+        brokers,
+        deserializer: 'string',
+        partitionDiscoveryIntervalMs: 50,
+        fetchMaxWaitMs: 20,
+        ...options,
+      }),
+      { uid: 'k' },
+    )
+    .sinkTo(collect((r: StringRecord) => seen.add(label(r))))
+  const job = env.executeAsync()
+  await job.running
+  return job
 }
 
 Source('reads every partition once, split over the subtasks, with key, headers and the record timestamp', async () => {
@@ -197,22 +225,7 @@ Source('a topic that matches the pattern and is created while the job runs is re
     range(10).map((i) => ({ value: `a${i}`, partition: i % 2 })),
   )
   const seen = new Set<string>()
-  const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
-  env
-    .fromSource(
-      kafkaSource<StringRecord>({
-        brokers,
-        topicPattern: /^disc-/,
-        deserializer: 'string',
-        startFrom: 'latest',
-        partitionDiscoveryIntervalMs: 50,
-        fetchMaxWaitMs: 20,
-      }),
-      { uid: 'k' },
-    )
-    .sinkTo(collect((r: StringRecord) => seen.add(r.value!)))
-  const job = env.executeAsync()
-  await job.running
+  const job = await discovering({ topicPattern: /^disc-/, startFrom: 'latest' }, (r) => r.value!, seen)
   await produce(brokers, 'disc-a', [{ value: 'a-live', partition: 0 }])
   await waitFor(() => seen.has('a-live'), { timeoutMs: 10_000, description: 'a record written after the start' })
   // Written before the reader found the topic: 'startFrom: latest' applies only to the first assignment.
@@ -237,21 +250,7 @@ Source(
   'partitions that appear while the job runs are read from their first record (a listed topic created later)',
   async () => {
     const seen = new Set<string>()
-    const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
-    env
-      .fromSource(
-        kafkaSource<StringRecord>({
-          brokers,
-          topics: ['grow-a', 'grow-b'],
-          deserializer: 'string',
-          partitionDiscoveryIntervalMs: 50,
-          fetchMaxWaitMs: 20,
-        }),
-        { uid: 'k' },
-      )
-      .sinkTo(collect((r: StringRecord) => seen.add(`${r.topic}/${r.partition}/${r.value}`)))
-    const job = env.executeAsync()
-    await job.running
+    const job = await discovering({ topics: ['grow-a', 'grow-b'] }, (r) => `${r.topic}/${r.partition}/${r.value}`, seen)
     await kafka.createTopic('grow-b', 3)
     await produce(
       brokers,
@@ -280,21 +279,7 @@ Source('partitions added to an existing topic are found by discovery and read fr
     range(4).map((i) => ({ value: `old${i}`, partition: i % 2 })),
   )
   const seen = new Set<string>()
-  const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
-  env
-    .fromSource(
-      kafkaSource<StringRecord>({
-        brokers,
-        topics: 'widen',
-        deserializer: 'string',
-        partitionDiscoveryIntervalMs: 50,
-        fetchMaxWaitMs: 20,
-      }),
-      { uid: 'k' },
-    )
-    .sinkTo(collect((r: StringRecord) => seen.add(`${r.partition}/${r.value}`)))
-  const job = env.executeAsync()
-  await job.running
+  const job = await discovering({ topics: 'widen' }, (r) => `${r.partition}/${r.value}`, seen)
   await waitFor(() => seen.size === 4, { timeoutMs: 10_000, description: 'the records of the first two partitions' })
   await kafka.addPartitions('widen', 5)
   // Written before discovery can have seen the new partitions: read from their first record, none missed.
@@ -436,9 +421,9 @@ Source('offsets are committed to the group when a checkpoint completes, and a ne
       (s, p) => s + Math.max(0, Number(p.offset)),
       0,
     )
-  const deadline = Date.now() + 10_000
+  const deadline = Date.now() + 30_000
   while ((await committed()) !== 1_000) {
-    assert.ok(Date.now() < deadline, 'committed offsets reach the end of both partitions within 10 s')
+    assert.ok(Date.now() < deadline, 'committed offsets reach the end of both partitions within 30 s')
     await new Promise((r) => setTimeout(r, 50))
   }
   await job.cancel()
