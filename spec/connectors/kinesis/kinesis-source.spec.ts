@@ -473,7 +473,9 @@ Source('fetching waits while the buffer is full', async () => {
   try {
     await waitFor(() => reader.bufferedRecords >= 50, { timeoutMs: 5_000, description: 'the buffer filled' })
     const calls = metrics.value('fetchCalls')
-    await new Promise((r) => setTimeout(r, 200))
+    // three discovery intervals (50 ms each) on the reader's own clock are fifteen poll intervals (10 ms)
+    const discoveries = metrics.value('discoveries')!
+    await waitFor(() => metrics.value('discoveries')! >= discoveries + 3, { description: 'three discoveries' })
     assert.is(metrics.value('fetchCalls'), calls, 'no GetRecords while the buffer is full')
     assert.ok(
       reader.bufferedRecords <= 50 + 2 * 20,
