@@ -58,9 +58,10 @@ export abstract class SplitReaderBase<T, Split, S extends SplitBuffer<E>, E> imp
   private cancelTick: (() => void) | undefined
   protected closed = false
   protected failure: Error | undefined
-  /** The reader's counters (the job's metrics): `fetchPauses`, `bufferedRecords` and the connector's own. */
+  /** The reader's counters (the job's metrics): `fetchPauses`, `discoveries`, `bufferedRecords` and the connector's own. */
   protected readonly metrics: MetricGroup
   private readonly fetchPauses: Counter
+  private readonly discoveryRuns: Counter
 
   constructor(
     protected readonly context: SourceReaderContext,
@@ -71,6 +72,7 @@ export abstract class SplitReaderBase<T, Split, S extends SplitBuffer<E>, E> imp
       base.watermarks === undefined ? undefined : new SplitWatermarks(base.watermarks, context.processingTime)
     this.metrics = context.metrics ?? new MetricGroup(base.connector)
     this.fetchPauses = this.metrics.counter('fetchPauses')
+    this.discoveryRuns = this.metrics.counter('discoveries')
     this.metrics.gauge('bufferedRecords', () => this.buffered)
   }
 
@@ -175,10 +177,11 @@ export abstract class SplitReaderBase<T, Split, S extends SplitBuffer<E>, E> imp
     this.watermarks?.removeSplit(split.key)
   }
 
-  /** Runs `discoverSplits`, one at a time; a call while one runs (or after close) does nothing. */
+  /** Runs `discoverSplits`, one at a time (each run counted in `discoveries`); a call while one runs (or after close) does nothing. */
   protected async discover(initial: boolean): Promise<void> {
     if (this.discovering || this.closed) return
     this.discovering = true
+    this.discoveryRuns.inc()
     try {
       await this.discoverSplits(initial)
     } finally {

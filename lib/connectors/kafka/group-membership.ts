@@ -2,6 +2,7 @@ import type { Consumer, Kafka } from 'kafkajs'
 import { backoffDelay } from '../../util/backoff.js'
 import { ConnectorError, messageOf } from '../../errors.js'
 import type { Logger } from '../../logging.js'
+import { type ProcessingTimeService, systemProcessingTime } from '../../time/processing-time.js'
 import type { TopicPartition } from './start-position.js'
 
 /** Consecutive failed joins before the membership gives up and fails the source. */
@@ -26,7 +27,9 @@ export interface MembershipListener {
  * kafkajs gives up on a group error it considers fatal (for example INVALID_REQUEST, which librdkafka's
  * mock coordinator answers to a SyncGroup that arrives after the leader's). The member then gives up
  * its partitions (`onAssignment([])`) and joins again with exponential backoff, as Kafka's own consumer
- * does after losing its membership; after MAX_REJOINS consecutive failures the source fails.
+ * does after losing its membership; after MAX_REJOINS consecutive failures the source fails. The backoff
+ * waits on `clock` (by default a plain timer, not the subtask's mailbox clock, which goes quiet once a
+ * deployment is cancelled); `stop()` cancels a pending rejoin.
  *
  * @example
  * const member = new GroupMembership(kafka, 'billing', ['orders'], 10_000, log, { onAssignment: (p) => reader.assign(p), onFailure: fail })
@@ -36,7 +39,7 @@ export class GroupMembership {
   private readonly consumer: Consumer
   private stopped = false
   private failedJoins = 0
-  private rejoinTimer: NodeJS.Timeout | undefined
+  private cancelRejoin: (() => void) | undefined
 
   constructor(
     kafka: Kafka,
@@ -45,6 +48,7 @@ export class GroupMembership {
     sessionTimeoutMs: number,
     private readonly log: Logger,
     private readonly listener: MembershipListener,
+    private readonly clock: ProcessingTimeService = systemProcessingTime,
   ) {
     this.consumer = kafka.consumer({
       groupId,
@@ -88,7 +92,7 @@ export class GroupMembership {
   /** Leaves the group, so the others take over its partitions at once. */
   async stop(): Promise<void> {
     this.stopped = true
-    clearTimeout(this.rejoinTimer)
+    this.cancelRejoin?.()
     await this.consumer.disconnect().catch(() => undefined)
   }
 
@@ -116,12 +120,13 @@ export class GroupMembership {
       error,
     })
     this.listener.onAssignment([])
-    this.rejoinTimer = setTimeout(() => {
+    this.cancelRejoin = this.clock.scheduleAt(this.clock.now() + delayMs, () => {
+      this.cancelRejoin = undefined
       if (this.stopped) return
       this.consumer
         .connect()
         .then(() => this.run())
         .catch((cause: Error) => this.rejoinAfter(cause))
-    }, delayMs)
+    })
   }
 }

@@ -6,6 +6,7 @@ import { GroupMembership } from '../../../lib/connectors/kafka/group-membership.
 import type { TopicPartition } from '../../../lib/connectors/kafka/start-position.js'
 import { createLogger } from '../../../lib/logging.js'
 import { waitFor } from '../../support/wait-for.js'
+import { ManualClock } from '../../time/manual-clock.js'
 
 /**
  * GroupMembership's recovery when kafkajs gives up on the group (a CRASH it will not restart), with a
@@ -41,13 +42,21 @@ function scriptedKafka(steps: Step[]): { kafka: Kafka; runs: () => number; crash
   return { kafka: { consumer: () => consumer } as unknown as Kafka, runs: () => runs, crash }
 }
 
-function member(kafka: Kafka) {
+function member(kafka: Kafka, clock?: ManualClock) {
   const assignments: number[][] = []
   const failures: Error[] = []
-  const membership = new GroupMembership(kafka, 'g', ['orders'], 6_000, createLogger({ level: 'silent' }), {
-    onAssignment: (partitions: TopicPartition[]) => assignments.push(partitions.map((p) => p.partition)),
-    onFailure: (error) => failures.push(error),
-  })
+  const membership = new GroupMembership(
+    kafka,
+    'g',
+    ['orders'],
+    6_000,
+    createLogger({ level: 'silent' }),
+    {
+      onAssignment: (partitions: TopicPartition[]) => assignments.push(partitions.map((p) => p.partition)),
+      onFailure: (error) => failures.push(error),
+    },
+    clock,
+  )
   return { membership, assignments, failures }
 }
 
@@ -82,10 +91,15 @@ Membership('after repeated lost memberships the source fails with the cause', as
 
 Membership('a stopped member does not rejoin', async () => {
   const { kafka, runs } = scriptedKafka([{ crash: 'INVALID_REQUEST' }, { join: [0] }])
-  const { membership, assignments } = member(kafka)
+  const clock = new ManualClock()
+  const { membership, assignments } = member(kafka, clock)
   await membership.start()
+  assert.is(clock.scheduled, 1, 'the crash scheduled a rejoin')
   await membership.stop()
-  await new Promise((resolve) => setTimeout(resolve, 400))
+  // far past the longest backoff; a rejoin would connect (a promise) and then run: both are settled by
+  // the next macrotask
+  clock.advanceBy(60_000)
+  await new Promise((resolve) => setImmediate(resolve))
   assert.equal(runs(), 1)
   assert.equal(assignments, [[]])
 })

@@ -311,12 +311,15 @@ Source('fetching pauses while the buffer is full and resumes as the job takes re
     fetchMaxWaitMs: 10,
     maxPartitionFetchBytes: 4096,
     fetchMaxBytes: 8192,
+    partitionDiscoveryIntervalMs: 20,
   }).createReader({ ...readerContext(), metrics })
   await reader.start()
   try {
     await waitFor(() => metrics.value('fetchPauses')! > 0, { timeoutMs: 5_000, description: 'fetching paused' })
     const requests = metrics.value('fetchRequests')
-    await new Promise((r) => setTimeout(r, 100))
+    // five discoveries (20 ms apart) on the reader's own clock are ten fetch waits (10 ms)
+    const discoveries = metrics.value('discoveries')!
+    await waitFor(() => metrics.value('discoveries')! >= discoveries + 5, { description: 'five discoveries' })
     assert.is(metrics.value('fetchRequests'), requests, 'no fetch while the buffer is full')
     // Bounded: the limit plus at most one answer per broker.
     assert.ok(reader.bufferedRecords <= 100 + 2 * 300, `buffered ${reader.bufferedRecords}`)

@@ -12,6 +12,7 @@ import { map, StreamEnvironment } from '../../../lib/index.js'
 import { MetricGroup } from '../../../lib/runtime/metric-group.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { credentials, type Kinesalite, newClient, startKinesalite } from './support.js'
+import { waitFor } from '../../support/wait-for.js'
 
 /** The Kinesis sink against kinesalite; partial failures are injected by a client that rejects some entries. */
 const Sink = suite('kinesis sink')
@@ -167,7 +168,9 @@ Sink('records in flight are bounded: the writer asks for no more until Kinesis a
   await kinesis.createStream('inflight', 1)
   let release!: () => void
   const gate = new Promise<void>((r) => (release = r))
+  let atGate = 0
   const client = interceptingClient(async (entries, send) => {
+    atGate += entries.length
     await gate
     return send(entries)
   })
@@ -185,7 +188,11 @@ Sink('records in flight are bounded: the writer asks for no more until Kinesis a
   assert.ok(waiting instanceof Promise, 'full at the bound')
   let resumed = false
   void waiting!.then(() => (resumed = true))
-  await new Promise((r) => setTimeout(r, 50))
+  // the first batch's PutRecords waits at the gate and the second is queued behind it (one request at a
+  // time): only an answer acknowledges records, and once the microtask queue has drained (the next
+  // macrotask) a wrongly resolved ready() would have run its callback
+  await waitFor(() => atGate === 50, { description: () => `the first batch of 50 at the gate (${atGate})` })
+  await new Promise((r) => setImmediate(r))
   assert.not.ok(resumed, 'still waiting while nothing was accepted')
   release()
   await waiting

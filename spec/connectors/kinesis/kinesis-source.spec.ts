@@ -208,7 +208,24 @@ Source(
       timeoutMs: 20_000,
       description: `all ${keys.length * rounds} records (have ${got.length})`,
     })
-    await new Promise((r) => setTimeout(r, 100))
+    // a record read twice would come from a later fetch: let every reader discover twice more (two
+    // discovery intervals, ten poll intervals) while the shards are fetched again, before the count is checked
+    const perSubtask = (name: string) =>
+      job
+        .metrics()
+        .details.filter((d) => d.operator === 'k')
+        .map((d) => d.metrics[name] as number)
+    const total = (name: string) => perSubtask(name).reduce((a, b) => a + b, 0)
+    const discoveries = perSubtask('discoveries')
+    const fetches = total('fetchCalls')
+    assert.is(discoveries.length, 2, 'both reader subtasks report their counters')
+    await waitFor(
+      () => perSubtask('discoveries').every((n, i) => n >= discoveries[i]! + 2) && total('fetchCalls') > fetches,
+      {
+        description: () =>
+          `two more discoveries on each reader (${discoveries} → ${perSubtask('discoveries')}) and more fetches (${fetches} → ${total('fetchCalls')})`,
+      },
+    )
     await job.cancel()
     const values = got.map((line) => line.split(' ')[1]!)
     assert.is(values.length, keys.length * rounds, 'no record twice')
@@ -345,9 +362,12 @@ Source('start positions: LATEST reads what arrives after the start, AT_TIMESTAMP
     'starts',
     range(10).map((i) => ({ data: `old-${i}`, partitionKey: `k${i}` })),
   )
-  await new Promise((r) => setTimeout(r, 50))
+  // kinesalite (in this process) stamps arrivals with Date.now(): once the clock moved past the end of
+  // the put, \`between\` is after every old record; once it moved past \`between\`, every later one is after it
+  const oldPut = Date.now()
+  await waitFor(() => Date.now() > oldPut, { description: 'the clock moved past the old records' })
   const between = Date.now()
-  await new Promise((r) => setTimeout(r, 50))
+  await waitFor(() => Date.now() > between, { description: 'the clock moved past the start time' })
   await kinesis.put(
     'starts',
     range(10).map((i) => ({ data: `mid-${i}`, partitionKey: `k${i}` })),
@@ -473,7 +493,9 @@ Source('fetching waits while the buffer is full', async () => {
   try {
     await waitFor(() => reader.bufferedRecords >= 50, { timeoutMs: 5_000, description: 'the buffer filled' })
     const calls = metrics.value('fetchCalls')
-    await new Promise((r) => setTimeout(r, 200))
+    // three discovery intervals (50 ms each) on the reader's own clock are fifteen poll intervals (10 ms)
+    const discoveries = metrics.value('discoveries')!
+    await waitFor(() => metrics.value('discoveries')! >= discoveries + 3, { description: 'three discoveries' })
     assert.is(metrics.value('fetchCalls'), calls, 'no GetRecords while the buffer is full')
     assert.ok(
       reader.bufferedRecords <= 50 + 2 * 20,

@@ -198,7 +198,10 @@ MqttSinkSuite('a later barrier waits for the publishes of an earlier one that ar
     writer.write(2)
     const second = writer.snapshotState().then(() => (secondDone = true))
     acks[1]!() // the publish after the first barrier is acknowledged first
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    // all an acknowledgement sets off is promise continuations: once the microtask queue has drained
+    // (the next macrotask), the second barrier would have passed if it did not wait for the first epoch
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.is(writer.inFlight, 1, 'the acknowledgement was counted')
     assert.not.ok(secondDone, 'the second barrier does not pass while a publish before the first is unacknowledged')
     assert.not.ok(firstDone)
     acks[0]!()
