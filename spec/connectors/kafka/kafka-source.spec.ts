@@ -11,7 +11,7 @@ import { finishedLines } from '../bucketing-file-sink/support.js'
 import { type KafkaServer, startKafka } from '../../support/kafka-server.js'
 import { tempDir } from '../../support/temp-dir.js'
 import { waitFor } from '../../support/wait-for.js'
-import { ascending, busy, client, produce, range, readerContext } from './support.js'
+import { ascending, busy, client, produce, range, readerContext, readLog } from './support.js'
 
 /**
  * The Kafka source against Apache Kafka (one KRaft node, spec/support/kafka-server.ts): partitions split
@@ -107,6 +107,8 @@ Source(
       'restore',
       range(6_000).map((i) => ({ value: String(i), partition: i % 4 })),
     )
+    // Each input record lies in the log once, so a duplicate in the output is the engine's.
+    assert.equal(ascending((await readLog(brokers, 'restore')).map((r) => Number(r.value))), range(6_000))
     const dir = tempDir('sluice-kafka-')
     try {
       const env = StreamEnvironment.create({
