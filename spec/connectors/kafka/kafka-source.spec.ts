@@ -168,6 +168,36 @@ Source(
   },
 )
 
+Source('a checkpoint taken while the reader is still starting keeps the offsets it was restored with', async () => {
+  await kafka.createTopic('starting', 2)
+  await produce(
+    brokers,
+    'starting',
+    range(20).map((i) => ({ value: String(i), partition: i % 2 })),
+  )
+  const split = (partition: number, offset: number) => ({ v: 1 as const, topic: 'starting', partition, offset })
+  // Partition 0 twice, as a rescaled restore can list it: the later offset wins.
+  const reader = kafkaSource({ brokers, topics: 'starting' }).createReader(readerContext(), [
+    split(0, 1),
+    split(0, 3),
+    split(1, 5),
+  ])
+  const positions = (id: number) =>
+    reader
+      .snapshotState(id)
+      .map((s) => `${s.partition}@${s.offset}`)
+      .sort()
+  const starting = reader.start()
+  try {
+    // Still connecting: no partition is owned yet, and none may fall back to its first record.
+    assert.equal(positions(1), ['0@3', '1@5'])
+    await starting
+    assert.equal(positions(2), ['0@3', '1@5'])
+  } finally {
+    await reader.close()
+  }
+})
+
 Source(
   'start positions: earliest, latest, specific offsets with fallback, committed with fallback, timestamp',
   async () => {
