@@ -89,9 +89,9 @@ export interface KafkaSourceOptions<T> extends KafkaConnectionOptions {
   watermarkIntervalMs?: number
   /** Default 'read_committed': records of aborted transactions are skipped (on a broker that marks them). */
   isolationLevel?: 'read_committed' | 'read_uncommitted'
-  /** Records fetched and not yet emitted before fetching pauses; default 10,000. */
+  /** Records fetched and not yet emitted before fetching pauses; default 50,000. */
   maxBufferedRecords?: number
-  /** Most bytes one Fetch answer may carry; default 1 MiB. */
+  /** Most bytes one Fetch answer may carry; default 10 MiB (as kafkajs's consumer). */
   fetchMaxBytes?: number
   /** Most bytes per partition in one Fetch answer; default 1 MiB. */
   maxPartitionFetchBytes?: number

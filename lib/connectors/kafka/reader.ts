@@ -45,7 +45,12 @@ export class KafkaSourceReader<T> extends SplitReaderBase<T, KafkaPartitionSplit
     this.admin = kafka.admin()
     this.cluster = createCluster(kafka, { isolationLevel: settings.isolationLevel })
     this.restoring = restored !== undefined
-    for (const split of restored ?? []) this.restored.set(partitionKey(split.topic, split.partition), split.offset)
+    // A rescaled restore hands every subtask every split; a partition listed twice (a stale copy kept by
+    // a reader that had not started) resumes at the later offset, as positions only grow.
+    for (const { topic, partition, offset } of restored ?? []) {
+      const key = partitionKey(topic, partition)
+      this.restored.set(key, Math.max(offset, this.restored.get(key) ?? offset))
+    }
     this.fetcher = new PartitionFetcher(
       this.cluster,
       {
@@ -120,10 +125,11 @@ export class KafkaSourceReader<T> extends SplitReaderBase<T, KafkaPartitionSplit
     const splits: KafkaPartitionSplit[] = []
     for (const p of this.owned.values())
       splits.push({ v: 1, topic: p.topic, partition: p.partition, offset: p.position })
-    // Partitions still being added keep the offset they were restored with.
-    for (const key of this.adding) {
-      const offset = this.restored.get(key)
-      if (offset !== undefined && !this.owned.has(key)) splits.push({ v: 1, ...splitKey(key), offset })
+    // Partitions not read yet keep the offset they were restored with: all of them until start() has
+    // taken its partitions (it may still be connecting), then those still being added.
+    for (const [key, offset] of this.restored) {
+      if (!this.owned.has(key) && (!this.assigned || this.adding.has(key)))
+        splits.push({ v: 1, ...splitKey(key), offset })
     }
     if (this.settings.commitOffsets)
       this.pendingCommits.set(

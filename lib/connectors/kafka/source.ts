@@ -122,8 +122,8 @@ export class KafkaSource<T = KafkaRecord> implements Source<T, KafkaPartitionSpl
         ) === 'read_committed'
           ? 1
           : 0,
-      maxBufferedRecords: wholeNumber('kafkaSource.maxBufferedRecords', options.maxBufferedRecords, 10_000, 1),
-      fetchMaxBytes: wholeNumber('kafkaSource.fetchMaxBytes', options.fetchMaxBytes, 1 << 20, 1024),
+      maxBufferedRecords: wholeNumber('kafkaSource.maxBufferedRecords', options.maxBufferedRecords, 50_000, 1),
+      fetchMaxBytes: wholeNumber('kafkaSource.fetchMaxBytes', options.fetchMaxBytes, 10 << 20, 1024),
       maxPartitionFetchBytes: wholeNumber(
         'kafkaSource.maxPartitionFetchBytes',
         options.maxPartitionFetchBytes,

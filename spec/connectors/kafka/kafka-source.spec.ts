@@ -11,7 +11,7 @@ import { finishedLines } from '../bucketing-file-sink/support.js'
 import { type KafkaServer, startKafka } from '../../support/kafka-server.js'
 import { tempDir } from '../../support/temp-dir.js'
 import { waitFor } from '../../support/wait-for.js'
-import { ascending, busy, client, produce, range, readerContext } from './support.js'
+import { ascending, busy, client, produce, range, readerContext, readLog } from './support.js'
 
 /**
  * The Kafka source against Apache Kafka (one KRaft node, spec/support/kafka-server.ts): partitions split
@@ -107,6 +107,8 @@ Source(
       'restore',
       range(6_000).map((i) => ({ value: String(i), partition: i % 4 })),
     )
+    // Each input record lies in the log once, so a duplicate in the output is the engine's.
+    assert.equal(ascending((await readLog(brokers, 'restore')).map((r) => Number(r.value))), range(6_000))
     const dir = tempDir('sluice-kafka-')
     try {
       const env = StreamEnvironment.create({
@@ -165,6 +167,36 @@ Source(
     }
   },
 )
+
+Source('a checkpoint taken while the reader is still starting keeps the offsets it was restored with', async () => {
+  await kafka.createTopic('starting', 2)
+  await produce(
+    brokers,
+    'starting',
+    range(20).map((i) => ({ value: String(i), partition: i % 2 })),
+  )
+  const split = (partition: number, offset: number) => ({ v: 1 as const, topic: 'starting', partition, offset })
+  // Partition 0 twice, as a rescaled restore can list it: the later offset wins.
+  const reader = kafkaSource({ brokers, topics: 'starting' }).createReader(readerContext(), [
+    split(0, 1),
+    split(0, 3),
+    split(1, 5),
+  ])
+  const positions = (id: number) =>
+    reader
+      .snapshotState(id)
+      .map((s) => `${s.partition}@${s.offset}`)
+      .sort()
+  const starting = reader.start()
+  try {
+    // Still connecting: no partition is owned yet, and none may fall back to its first record.
+    assert.equal(positions(1), ['0@3', '1@5'])
+    await starting
+    assert.equal(positions(2), ['0@3', '1@5'])
+  } finally {
+    await reader.close()
+  }
+})
 
 Source(
   'start positions: earliest, latest, specific offsets with fallback, committed with fallback, timestamp',
