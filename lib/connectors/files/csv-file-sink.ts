@@ -1,9 +1,10 @@
+import { optionsObject } from '../../util/options.js'
 import { ConfigError } from '../../errors.js'
 import type { Sink, SinkWriterContext } from '../../runtime/sink.js'
 import { csvRow } from './csv-format.js'
 import { FileSinkWriter } from './file-sink-writer.js'
 import {
-  validateOptionsObject,
+  CSV_FILE_SINK_OPTIONS,
   validatePath,
   validateWholeNumber,
   validateWriteMode,
@@ -41,7 +42,7 @@ export class CsvFileSink<T> implements Sink<T> {
 
   constructor(path: string, options: CsvFileSinkOptions<T> = {}) {
     validatePath('csvFileSink.path', path)
-    validateOptionsObject('csvFileSink options', options)
+    optionsObject('csvFileSink', options, CSV_FILE_SINK_OPTIONS)
     this.writeMode = validateWriteMode('csvFileSink.writeMode', options.writeMode)
     this.batchSize = validateWholeNumber('csvFileSink.batchSize', options.batchSize, 16_384, 1)
     this.fieldDelimiter = options.fieldDelimiter ?? ','

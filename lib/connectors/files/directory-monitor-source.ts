@@ -1,3 +1,4 @@
+import { optionsObject } from '../../util/options.js'
 import { statSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
 import { ConfigError, StateError } from '../../errors.js'
@@ -10,7 +11,7 @@ import { isFileSplit, type FileSplit } from './file-split.js'
 import { nameFilter } from './name-filter.js'
 import {
   validateEncoding,
-  validateOptionsObject,
+  DIRECTORY_MONITOR_OPTIONS,
   validatePath,
   validateWholeNumber,
   type DirectoryMonitorOptions,
@@ -51,7 +52,7 @@ export class DirectoryMonitorSource implements Source<string, FileSplit> {
 
   constructor(dir: string, options: DirectoryMonitorOptions = {}) {
     validatePath('monitorDirectory.dir', dir)
-    validateOptionsObject('monitorDirectory options', options)
+    optionsObject('monitorDirectory', options, DIRECTORY_MONITOR_OPTIONS)
     this.dir = resolve(dir)
     if (statSync(this.dir, { throwIfNoEntry: false })?.isDirectory() !== true)
       throw new ConfigError('monitorDirectory.dir', dir, 'an existing directory')

@@ -1,5 +1,6 @@
 import { ConfigError } from '../../errors.js'
 import type { Logger } from '../../logging.js'
+import { optionKeys } from '../../util/options.js'
 
 /**
  * Text encodings the file sources accept. Positions are byte offsets of line starts, found by searching
@@ -124,14 +125,26 @@ export function validateWriteMode(option: string, mode: unknown): WriteMode {
   return mode
 }
 
-/**
- * Throws a ConfigError unless `options` is an object (or absent).
- *
- * @example
- * validateOptionsObject('readTextFile options', undefined) // {}
- */
-export function validateOptionsObject<O extends object>(option: string, options: O | undefined): O {
-  if (options === undefined) return {} as O
-  if (options === null || typeof options !== 'object') throw new ConfigError(option, options, 'an options object')
-  return options
-}
+/** The option names of each file connector, for `optionsObject` (a misspelt one is refused). */
+export const TEXT_FILE_SOURCE_OPTIONS = optionKeys<TextFileSourceOptions>({ encoding: true, bufferSize: true })
+export const DIRECTORY_MONITOR_OPTIONS = optionKeys<DirectoryMonitorOptions>({
+  encoding: true,
+  bufferSize: true,
+  intervalMs: true,
+  pattern: true,
+  processOnce: true,
+  logger: true,
+})
+export const TEXT_FILE_SINK_OPTIONS = optionKeys<TextFileSinkOptions<unknown>>({
+  writeMode: true,
+  batchSize: true,
+  serializer: true,
+})
+export const CSV_FILE_SINK_OPTIONS = optionKeys<CsvFileSinkOptions<unknown>>({
+  writeMode: true,
+  batchSize: true,
+  fieldDelimiter: true,
+  rowDelimiter: true,
+  header: true,
+  fields: true,
+})

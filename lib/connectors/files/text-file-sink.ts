@@ -1,9 +1,10 @@
+import { optionsObject } from '../../util/options.js'
 import { ConfigError } from '../../errors.js'
 import type { Sink, SinkWriterContext } from '../../runtime/sink.js'
 import { recordText } from '../print/record-text.js'
 import { FileSinkWriter } from './file-sink-writer.js'
 import {
-  validateOptionsObject,
+  TEXT_FILE_SINK_OPTIONS,
   validatePath,
   validateWholeNumber,
   validateWriteMode,
@@ -40,7 +41,7 @@ export class TextFileSink<T> implements Sink<T> {
 
   constructor(path: string, options: TextFileSinkOptions<T> = {}) {
     validatePath('textFileSink.path', path)
-    validateOptionsObject('textFileSink options', options)
+    optionsObject('textFileSink', options, TEXT_FILE_SINK_OPTIONS)
     this.writeMode = validateWriteMode('textFileSink.writeMode', options.writeMode)
     this.batchSize = validateWholeNumber('textFileSink.batchSize', options.batchSize, 16_384, 1)
     if (options.serializer !== undefined && typeof options.serializer !== 'function')

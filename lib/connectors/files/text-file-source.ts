@@ -1,3 +1,4 @@
+import { optionsObject } from '../../util/options.js'
 import { statSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
 import { ConfigError, ConnectorError, StateError } from '../../errors.js'
@@ -10,7 +11,7 @@ import { isFileSplit, type FileSplit } from './file-split.js'
 import { nameFilter } from './name-filter.js'
 import {
   validateEncoding,
-  validateOptionsObject,
+  TEXT_FILE_SOURCE_OPTIONS,
   validatePath,
   validateWholeNumber,
   type LineEncoding,
@@ -45,7 +46,7 @@ export class TextFileSource implements Source<string, FileSplit> {
 
   constructor(path: string, options: TextFileSourceOptions = {}) {
     validatePath('readTextFile.path', path)
-    validateOptionsObject('readTextFile options', options)
+    optionsObject('readTextFile', options, TEXT_FILE_SOURCE_OPTIONS)
     this.path = resolve(path)
     this.encoding = validateEncoding('readTextFile.encoding', options.encoding)
     this.bufferSize = validateWholeNumber('readTextFile.bufferSize', options.bufferSize, 65_536, 16)

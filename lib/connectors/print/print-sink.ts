@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream'
 import { ConfigError } from '../../errors.js'
 import type { Sink, SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
 import { recordText } from './record-text.js'
+import { optionKeys, optionsObject } from '../../util/options.js'
 
 /** Options of {@link PrintSink}. */
 export interface PrintSinkOptions {
@@ -12,6 +13,8 @@ export interface PrintSinkOptions {
   /** Receives each line (without newline) instead of a stream; no backpressure. For tests. */
   write?: (line: string) => void
 }
+
+const PRINT_SINK_OPTIONS = optionKeys<PrintSinkOptions>({ target: true, prefix: true, write: true })
 
 /**
  * Prints each record as one line (Flink's print() / printToErr()): strings as they are, objects and
@@ -35,8 +38,7 @@ export class PrintSink<T> implements Sink<T> {
   private readonly writeLine: ((line: string) => void) | undefined
 
   constructor(options: PrintSinkOptions = {}) {
-    if (options === null || typeof options !== 'object')
-      throw new ConfigError('printSink options', options, 'an options object')
+    optionsObject('printSink', options, PRINT_SINK_OPTIONS)
     const { target = 'stdout', prefix = '', write } = options
     if (target !== 'stdout' && target !== 'stderr' && typeof (target as Writable)?.write !== 'function') {
       throw new ConfigError('printSink.target', target, "'stdout' | 'stderr' | a Writable stream")
