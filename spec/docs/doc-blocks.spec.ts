@@ -5,7 +5,14 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { type BlockFile, docBlocks, markdownFiles, typecheckBlocks, writeBlockFiles } from '../support/doc-blocks.js'
+import {
+  type BlockFile,
+  docBlocks,
+  markdownFiles,
+  removeBlockFiles,
+  typecheckBlocks,
+  writeBlockFiles,
+} from '../support/doc-blocks.js'
 
 // The convention (markers, preludes) is written at the top of spec/support/doc-blocks.ts.
 const repo = fileURLToPath(new URL('../..', import.meta.url))
@@ -16,9 +23,14 @@ const blocks = markdownFiles(repo).flatMap((file) => docBlocks(file, readFileSyn
 const broken = docBlocks('broken.md', '<!-- check: typecheck-only\nconst n = 1\n-->\n```ts\nconst s: string = n\n```\n')
 mkdirSync(join(repo, '.tmp'), { recursive: true })
 const directory = mkdtempSync(join(repo, '.tmp', 'doc-blocks-'))
-const files = writeBlockFiles([...blocks, ...broken], directory)
+const files = writeBlockFiles([...blocks, ...broken], directory, repo)
+// blocks placed in lib/ (`as <path>`) are removed on exit too, even when a test throws
+process.once('exit', () => removeBlockFiles(repo, files))
 
-test.after(() => rmSync(directory, { recursive: true, force: true }))
+test.after(() => {
+  removeBlockFiles(repo, files)
+  rmSync(directory, { recursive: true, force: true })
+})
 
 test('blocks are read with their marker and prelude; an unknown mode is refused', () => {
   const [plain, marked] = docBlocks(
@@ -37,12 +49,25 @@ test('blocks are read with their marker and prelude; an unknown mode is refused'
     () => docBlocks('x.md', '<!-- check: sometimes -->\n```ts\n```\n'),
     /x\.md:1: unknown check mode sometimes/,
   )
+  assert.equal(docBlocks('z.md', '<!-- check: typecheck-only as lib/connectors/tube/a.ts -->\n```ts\nx\n```\n'), [
+    { where: 'z.md:2', mode: 'typecheck-only', prelude: '', code: 'x', firstLine: 3, as: 'lib/connectors/tube/a.ts' },
+  ])
+  assert.throws(
+    () => docBlocks('z.md', '<!-- check: run as lib/a.ts -->\n```ts\n```\n'),
+    /z\.md:1: only typecheck-only/,
+  )
+  assert.throws(() => docBlocks('z.md', '<!-- check: typecheck-only as ../a.ts -->\n```ts\n```\n'), /under lib/)
   assert.equal(docBlocks('y.md', '````md\n```ts\nan example of a block\n```\n````\n'), [])
   assert.ok(blocks.length >= 10, `found ${blocks.length} blocks`)
 })
 
 test('every TypeScript block of README.md and docs/ type-checks (a wrong one is reported at its line)', () => {
-  const errors = typecheckBlocks(repo, files)
+  let errors: string[]
+  try {
+    errors = typecheckBlocks(repo, files)
+  } finally {
+    removeBlockFiles(repo, files) // blocks placed in lib/ are only type-checked: out of the tree at once
+  }
   const [expected] = errors.splice(
     errors.findIndex((e) => e.startsWith('broken.md')),
     1,

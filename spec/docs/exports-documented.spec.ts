@@ -13,7 +13,9 @@ const ENTRY_POINTS = (
       { default: string }
     >,
   ) as Array<{ default: string }>
-).map((e) => join(ROOT, e.default))
+)
+  // dist/<entry>/index.js is built from lib/<entry>/index.ts (spec/package/exports.spec.ts): read the source
+  .map((e) => join(ROOT, e.default.replace(/^\.\/dist\//, 'lib/').replace(/\.js$/, '.ts')))
 
 /**
  * The public exports of every entry point with no doc comment, as `entry: name`. What TypeDoc's

@@ -13,9 +13,18 @@
  * Lines between `<!-- check: <mode>` and `-->` are a hidden prelude: TypeScript put before the block,
  * with the imports and declarations a fragment assumes (`declare const env: StreamEnvironment`,
  * `interface Order { id: string }`), or data that lets it run (`writeFileSync('books.txt', …)`).
+ *
+ * A block that is a file of the library itself (a connector guide's worked example, importing its
+ * neighbours as `../base/reconnect-loop.js` and `./options.js`) names where it lives:
+ *
+ *   <!-- check: typecheck-only as lib/connectors/tube/reader.ts -->
+ *
+ * It is written to that path of the repository (which must lie under lib/ and must not exist: a real
+ * source file is never overwritten), type-checked in place in the same program as every other block,
+ * and removed afterwards. Only `typecheck-only` takes `as`.
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join, normalize, relative, sep } from 'node:path'
 import ts from 'typescript'
 
 export const CHECK_MODES = ['run', 'typecheck-only'] as const
@@ -30,11 +39,13 @@ export interface DocBlock {
   readonly code: string
   /** The Markdown line of the block's first line of code (1-based). */
   readonly firstLine: number
+  /** `lib/connectors/tube/reader.ts`: where the block is placed in the repository (`as <path>`). */
+  readonly as?: string
 }
 
 const OPENING_FENCE = /^(`{3,})/
 const TS_FENCE = /^```(ts|typescript)\s*$/
-const MARKER = /^<!--\s*check:\s*(\S+)\s*(-->)?\s*$/
+const MARKER = /^<!--\s*check:\s*(\S+)(?:\s+as\s+(\S+))?\s*(-->)?\s*$/
 
 /**
  * The TypeScript blocks of one Markdown text; throws naming the line of an unknown mode or an
@@ -46,7 +57,7 @@ const MARKER = /^<!--\s*check:\s*(\S+)\s*(-->)?\s*$/
 export function docBlocks(file: string, markdown: string): DocBlock[] {
   const lines = markdown.split('\n')
   const blocks: DocBlock[] = []
-  let marker: { mode: CheckMode; prelude: string[] } | undefined
+  let marker: { mode: CheckMode; prelude: string[]; as: string | undefined } | undefined
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!
     const opening = MARKER.exec(line)
@@ -54,12 +65,20 @@ export function docBlocks(file: string, markdown: string): DocBlock[] {
       const mode = opening[1] as CheckMode
       if (!CHECK_MODES.includes(mode))
         throw new Error(`${file}:${i + 1}: unknown check mode ${mode} (known: ${CHECK_MODES.join(', ')})`)
+      const as = opening[2]
+      if (as !== undefined) {
+        if (mode !== 'typecheck-only')
+          throw new Error(`${file}:${i + 1}: only typecheck-only takes "as <path>" (found ${mode})`)
+        const path = normalize(as)
+        if (!/^lib\/.+\.ts$/.test(as) || path !== as || path.split(sep).includes('..'))
+          throw new Error(`${file}:${i + 1}: "as ${as}" must be a .ts path under lib/`)
+      }
       const prelude: string[] = []
-      if (opening[2] === undefined) {
+      if (opening[3] === undefined) {
         while (++i < lines.length && lines[i]!.trim() !== '-->') prelude.push(lines[i]!)
         if (i === lines.length) throw new Error(`${file}:${i}: a check comment without its closing -->`)
       }
-      marker = { mode, prelude }
+      marker = { mode, prelude, as }
       continue
     }
     const fence = OPENING_FENCE.exec(line)?.[1]
@@ -75,6 +94,7 @@ export function docBlocks(file: string, markdown: string): DocBlock[] {
           prelude: marker?.prelude.join('\n') ?? '',
           code: lines.slice(start + 1, i).join('\n'),
           firstLine: start + 2,
+          ...(marker?.as === undefined ? {} : { as: marker.as }),
         })
       }
       marker = undefined
@@ -106,20 +126,48 @@ export interface BlockFile {
 
 /**
  * Writes each block as a .ts module into `directory` (which must lie inside the repository, so that
- * its imports resolve from the repository's node_modules).
+ * its imports resolve from the repository's node_modules); a block marked `as <path>` goes to that
+ * path of `repo` instead, and throws if a file is there already. Remove them with `removeBlockFiles`.
  *
  * @example
- * const files = writeBlockFiles(blocks, join(repo, '.tmp/doc-blocks'))
+ * const files = writeBlockFiles(blocks, join(repo, '.tmp/doc-blocks'), repo)
  */
-export function writeBlockFiles(blocks: readonly DocBlock[], directory: string): BlockFile[] {
+export function writeBlockFiles(blocks: readonly DocBlock[], directory: string, repo?: string): BlockFile[] {
   mkdirSync(directory, { recursive: true })
+  const placed = blocks.filter((b) => b.as !== undefined)
+  if (placed.length > 0 && repo === undefined) throw new Error(`${placed[0]!.where}: "as" needs the repository`)
+  for (const block of placed) {
+    const path = join(repo!, block.as!)
+    if (existsSync(path)) throw new Error(`${block.where}: ${block.as} exists; a block never overwrites a source`)
+    if (placed.filter((b) => b.as === block.as).length > 1)
+      throw new Error(`${block.where}: another block is placed at ${block.as} too`)
+  }
   return blocks.map((block, n) => {
     const name = `${String(n).padStart(3, '0')}-${block.where.replace(/[^A-Za-z0-9]+/g, '-')}.ts`
-    const path = join(directory, name)
+    const path = block.as === undefined ? join(directory, name) : join(repo!, block.as)
+    if (block.as !== undefined) mkdirSync(dirname(path), { recursive: true })
     const prelude = block.prelude === '' ? '' : `${block.prelude}\n`
     writeFileSync(path, `${prelude}${block.code}\nexport {}\n`)
     return { block, path, preludeLines: prelude === '' ? 0 : block.prelude.split('\n').length }
   })
+}
+
+/**
+ * Removes the files of blocks placed in the repository (`as <path>`) and the folders that are left
+ * empty by it, up to (not including) lib/.
+ *
+ * @example
+ * removeBlockFiles(repo, files)
+ */
+export function removeBlockFiles(repo: string, files: readonly BlockFile[]): void {
+  for (const file of files) {
+    if (file.block.as === undefined) continue
+    rmSync(file.path, { force: true })
+    for (let dir = dirname(file.path); relative(join(repo, 'lib'), dir) !== ''; dir = dirname(dir)) {
+      if (!existsSync(dir) || readdirSync(dir).length > 0) break
+      rmSync(dir, { recursive: true })
+    }
+  }
 }
 
 /**
