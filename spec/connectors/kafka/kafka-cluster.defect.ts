@@ -10,6 +10,11 @@ import { ascending, client, range, readLog } from './support.js'
  * killed (SIGKILL) mid-stream and started again, and a job reading one topic and writing two — at
  * least once and exactly once — goes on: nothing is lost, and a read_committed consumer sees the
  * exactly-once output once. The only three-node suite: it costs three broker starts.
+ *
+ * Known defect (issue 11, open): after the broker kill the restored job's commit of a pre-committed
+ * transaction is refused with INVALID_TXN_STATE. Named `.defect.ts`, so `npm test` runs it in its own
+ * step that reports without failing the build (scripts/test.sh, "known defects"); rename it back to
+ * `.spec.ts` once fixed.
  */
 const Cluster = suite('kafka three-node cluster')
 let kafka: KafkaServer

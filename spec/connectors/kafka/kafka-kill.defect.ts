@@ -13,6 +13,11 @@ import { ascending, produce, range, readLog } from './support.js'
  * from its checkpointed offsets, the sink committing the transactions the checkpoint recorded by
  * producer id and epoch. A read_committed consumer then sees the input exactly: the transaction the
  * killed process left open is aborted (fenced) by the restarted one, never committed.
+ *
+ * Known defect (issue 11, open): in about half the runs under load a read_committed consumer sees a few
+ * hundred records of the partitions of one subtask twice after the restore. Named `.defect.ts`, so
+ * `npm test` runs it in its "known defects" step, which reports without failing the build; rename it
+ * back to `.spec.ts` once fixed.
  */
 const Kill = suite('kafka kill and restore')
 const SCRIPT = 'spec/connectors/kafka/kill-restore-job.ts'
