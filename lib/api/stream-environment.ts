@@ -34,6 +34,13 @@ function pickSourceOptions(options: SourceOptions | undefined): SourceOptions {
   }
 }
 
+/** The connector's own options: what is left once the source node's (name, uid, parallelism) are taken out. */
+function connectorOptions<O extends object>(options: (O & SourceOptions) | undefined): O | undefined {
+  if (options === undefined || options === null || typeof options !== 'object') return options
+  const { name: _name, uid: _uid, parallelism: _parallelism, ...rest } = options
+  return rest as unknown as O
+}
+
 type NewTransformation = Transformation extends infer T ? (T extends Transformation ? Omit<T, 'id'> : never) : never
 
 /** Options of a source node. */
@@ -174,7 +181,7 @@ export class StreamEnvironment {
    * env.readTextFile('access.log').pipe(decode(parseLogLine))
    */
   readTextFile(path: string, options?: TextFileSourceOptions & SourceOptions): DataStream<string> {
-    return this.fromSource(readTextFile(path, options), pickSourceOptions(options))
+    return this.fromSource(readTextFile(path, connectorOptions(options)), pickSourceOptions(options))
   }
 
   /**
@@ -185,7 +192,7 @@ export class StreamEnvironment {
    * env.monitorDirectory('/var/spool/orders', { intervalMs: 1000 })
    */
   monitorDirectory(directory: string, options?: DirectoryMonitorOptions & SourceOptions): DataStream<string> {
-    return this.fromSource(monitorDirectory(directory, options), pickSourceOptions(options))
+    return this.fromSource(monitorDirectory(directory, connectorOptions(options)), pickSourceOptions(options))
   }
 
   /**
@@ -195,7 +202,7 @@ export class StreamEnvironment {
    * env.socketTextStream('127.0.0.1', 9999, { delimiter: '\n', maxRetries: 5 })
    */
   socketTextStream(host: string, port: number, options?: SocketTextSourceOptions & SourceOptions): DataStream<string> {
-    return this.fromSource(socketTextStream(host, port, options), pickSourceOptions(options))
+    return this.fromSource(socketTextStream(host, port, connectorOptions(options)), pickSourceOptions(options))
   }
 
   /**
