@@ -2,7 +2,7 @@ import type { HttpServerSourceOptions } from './options.js'
 import { HttpServerSource } from './source.js'
 
 export { decodeBody } from './body-decoder.js'
-export { IdempotencyKeys } from './idempotency-keys.js'
+export { IdempotencyKeys } from '../base/idempotency-keys.js'
 export {
   httpServerSettings,
   type HttpAckMode,

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { ConfigError } from '../../errors.js'
+import type { IdempotencyStateV1 } from '../base/idempotency-keys.js'
 import { finiteNumber, functionOption, nonEmptyString, oneOf, optionsObject, wholeNumber } from '../../util/options.js'
 
 /** How a request body becomes values: one JSON value, one per NDJSON line, the text, the bytes, or the query. */
@@ -79,14 +80,8 @@ export interface HttpServerSettings<T> {
   readonly idempotencyWindowMs: number
 }
 
-/**
- * The source's checkpointed state (version 1): the Idempotency-Keys whose records the checkpoint
- * holds, each with the wall-clock time its checkpoint completed (0: not known to have completed).
- */
-export interface HttpSourceStateV1 {
-  readonly v: 1
-  readonly keys: ReadonlyArray<readonly [key: string, coveredAt: number]>
-}
+/** The source's checkpointed state (version 1): the Idempotency-Keys whose records the checkpoint holds. */
+export type HttpSourceStateV1 = IdempotencyStateV1
 
 /** What the source counted since it was built (across restarts); every refused request is in one count. */
 export interface HttpSourceStats {

@@ -9,7 +9,7 @@ import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { Fifo } from '../../util/fifo.js'
 import { listen } from '../base/listen.js'
 import { decodeBody } from './body-decoder.js'
-import { IdempotencyKeys } from './idempotency-keys.js'
+import { IdempotencyKeys } from '../base/idempotency-keys.js'
 import type { HttpServerSettings, HttpSourceStateV1, HttpSourceStats } from './options.js'
 
 /** One admitted request: its records, its key, and who waits for its answer. */

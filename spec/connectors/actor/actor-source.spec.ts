@@ -1,0 +1,304 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import type { ActorRef } from '../../../lib/actors/actor-ref.js'
+import { ActorSystem } from '../../../lib/actors/actor-system.js'
+import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
+import {
+  type ActorSourceOptions,
+  type ActorSourceReply,
+  ActorSource,
+  actorSource,
+} from '../../../lib/connectors/actor/index.js'
+import { CallbackSink } from '../../../lib/connectors/collections/callback-sink.js'
+import { ConfigError } from '../../../lib/errors.js'
+import { asyncMap } from '../../../lib/operators/async-map.js'
+import type { DeadLetter } from '../../../lib/runtime/output-tag.js'
+import type { SourceOutput } from '../../../lib/runtime/source.js'
+import { systemProcessingTime } from '../../../lib/time/processing-time.js'
+import { waitFor } from '../../support/wait-for.js'
+
+const Source = suite('actor source')
+
+/** A ref collecting what the source answers. */
+function inbox(): ActorRef<ActorSourceReply> & { replies: ActorSourceReply[] } {
+  const replies: ActorSourceReply[] = []
+  return {
+    path: '/test/inbox',
+    mailboxSize: 0,
+    mailboxCapacity: 1,
+    isAlive: true,
+    terminated: new Promise(() => {}),
+    replies,
+    tell: (reply) => replies.push(reply) > 0,
+    ask: () => Promise.reject(new Error('not supported')),
+    stop: () => Promise.resolve(),
+  }
+}
+
+/** One started reader outside a job, what it emitted and the dead letters it sent. */
+async function open<T>(options: ActorSourceOptions, restored: unknown[] = []) {
+  const source = new ActorSource<T>(options)
+  const letters: DeadLetter[] = []
+  const reader = source.createReader(
+    { subtask: 0, parallelism: 1, processingTime: systemProcessingTime, deadLetter: (l) => letters.push(l) },
+    restored as never[],
+  )
+  await reader.start()
+  const records: Array<[T, number | undefined]> = []
+  const output: SourceOutput<T> = {
+    collect: (v, t) => void records.push([v, t]),
+    emitWatermark: () => {},
+    markIdle: () => {},
+  }
+  const drain = (): void => {
+    while (reader.pollNext(output) === 'more');
+  }
+  return { source, reader, records, letters, drain }
+}
+
+Source('options: unknown keys and bad values fail at build time naming the option', () => {
+  const fails = (options: object, path: string) =>
+    assert.throws(
+      () => actorSource(options as ActorSourceOptions),
+      (e: unknown) => e instanceof ConfigError && e.message.includes(path),
+      path,
+    )
+  fails({ ackmode: 'received' }, 'actorSource.ackmode')
+  fails({ ackMode: 'durable' }, 'actorSource.ackMode')
+  fails({ maxBufferedRecords: 0 }, 'actorSource.maxBufferedRecords')
+  fails({ overflow: 'drop' }, 'actorSource.overflow')
+  fails({ actorName: 'a/b' }, 'actorSource.actorName')
+  fails({ system: {} }, 'actorSource.system')
+  assert.throws(() => actorSource({ ackmode: 'x' } as never), /did you mean ackMode/)
+})
+
+Source('records, batches and (value, timestamp) pairs are emitted in order and acknowledged once taken', async () => {
+  const system = new ActorSystem({ name: 'test' })
+  const r = await open<number>({ system, actorName: 'ingest' })
+  const replies = inbox()
+  try {
+    assert.is(r.source.ref.path, '/user/ingest')
+    assert.ok(r.source.ref.isAlive)
+    r.source.ref.tell({ type: 'record', value: 1, replyTo: replies })
+    r.source.ref.tell({ type: 'record', value: 2, timestamp: 1_000 })
+    r.source.ref.tell({ type: 'batch', values: [3, 4], timestamps: [2_000, 3_000], replyTo: replies })
+    const reply = await r.source.ref.ask<ActorSourceReply>(
+      (replyTo) => ({ type: 'batch', values: [5], replyTo }),
+      1_000,
+    )
+    assert.equal(reply, { type: 'ack', id: undefined, records: 1 })
+    r.drain()
+    assert.equal(r.records, [
+      [1, undefined],
+      [2, 1_000],
+      [3, 2_000],
+      [4, 3_000],
+      [5, undefined],
+    ])
+    assert.equal(
+      replies.replies.map((x) => x.type === 'ack' && x.records),
+      [1, 2],
+    )
+  } finally {
+    await r.reader.close()
+    await system.terminate()
+  }
+  assert.not.ok(r.source.ref.isAlive, 'the actor stops with the last reader')
+})
+
+Source('a malformed batch is refused with its reason and becomes a dead letter', async () => {
+  const r = await open<number>({})
+  const replies = inbox()
+  try {
+    r.source.ref.tell({ type: 'batch', values: [1, 2], timestamps: [1], replyTo: replies })
+    r.source.ref.tell({ type: 'batch', values: 'oops' as never, replyTo: replies })
+    r.source.ref.tell({ type: 'nonsense', replyTo: replies } as never)
+    await waitFor(() => replies.replies.length === 3)
+    assert.ok(replies.replies.every((x) => x.type === 'rejected'))
+    assert.match((replies.replies[0] as { reason: string }).reason, /one timestamp per value/)
+    assert.match((replies.replies[1] as { reason: string }).reason, /array of values/)
+    assert.match((replies.replies[2] as { reason: string }).reason, /not an actor source message/)
+    assert.is(r.letters.length, 3)
+    r.drain()
+    assert.equal(r.records, [])
+  } finally {
+    await r.reader.close()
+  }
+})
+
+Source(
+  'backpressure by acknowledgement: a full buffer delays the ack, later messages wait in the mailbox',
+  async () => {
+    const r = await open<number>({ maxBufferedRecords: 4, mailboxCapacity: 10 })
+    const replies = inbox()
+    try {
+      for (let i = 0; i < 10; i++) assert.ok(r.source.ref.tell({ type: 'record', value: i, replyTo: replies }))
+      await waitFor(() => r.reader.bufferedRecords === 4 && r.source.ref.mailboxSize === 5)
+      assert.is(replies.replies.length, 4, 'only the taken records are acknowledged')
+      r.drain()
+      await waitFor(() => replies.replies.length === 8)
+      assert.ok(r.reader.bufferedRecords <= 4)
+      r.drain()
+      await waitFor(() => replies.replies.length === 10)
+      r.drain()
+      assert.equal(
+        r.records.map(([v]) => v),
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      )
+    } finally {
+      await r.reader.close()
+    }
+  },
+)
+
+Source("overflow 'reject': a message finding the mailbox full is answered rejected and is a dead letter", async () => {
+  const r = await open<number>({ maxBufferedRecords: 1, mailboxCapacity: 2 })
+  const replies = inbox()
+  try {
+    const tell = (value: number) => r.source.ref.tell({ type: 'record', value, id: `m${value}`, replyTo: replies })
+    assert.ok(tell(0) && tell(1))
+    // 0 is taken, 1 waits in receive for room; then 2 and 3 wait in the mailbox, 4 and 5 find it full
+    await waitFor(() => r.reader.bufferedRecords === 1 && r.source.ref.mailboxSize === 0)
+    assert.equal([2, 3, 4, 5].map(tell), [true, true, false, false])
+    const rejected = replies.replies.filter((x) => x.type === 'rejected')
+    assert.match((rejected[0] as { reason: string }).reason, /mailbox full/)
+    assert.equal(
+      rejected.map((x) => x.id),
+      ['m4', 'm5'],
+    )
+    assert.is(r.letters.length, 2)
+    while (r.records.length < 4) {
+      r.drain()
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    assert.equal(
+      r.records.map(([v]) => v),
+      [0, 1, 2, 3],
+    )
+  } finally {
+    await r.reader.close()
+  }
+})
+
+Source("overflow 'fail': a sender that does not wait for acks fails the source with ERR_OVERFLOW", async () => {
+  const r = await open<number>({ maxBufferedRecords: 1, mailboxCapacity: 1, overflow: 'fail' })
+  try {
+    for (let value = 0; value < 5; value++) r.source.ref.tell({ type: 'record', value })
+    assert.throws(
+      () => r.drain(),
+      (e: unknown) => (e as { code?: string }).code === 'ERR_OVERFLOW',
+    )
+  } finally {
+    await r.reader.close()
+  }
+})
+
+Source(
+  'checkpointed: acknowledged only when the covering checkpoint completes; a resent id is not taken twice',
+  async () => {
+    const r = await open<number>({ ackMode: 'checkpointed' })
+    const replies = inbox()
+    try {
+      r.source.ref.tell({ type: 'batch', values: [1, 2], id: 'a', replyTo: replies })
+      r.source.ref.tell({ type: 'record', value: 3, id: 'b', replyTo: replies })
+      await waitFor(() => r.reader.bufferedRecords === 3)
+      r.drain()
+      r.source.ref.tell({ type: 'record', value: 3, id: 'b', replyTo: replies })
+      const state = r.reader.snapshotState(1)
+      assert.equal(state[0]!.keys, [
+        ['a', 0],
+        ['b', 0],
+      ])
+      await new Promise((resolve) => setImmediate(resolve))
+      assert.is(replies.replies.length, 0, 'nothing acknowledged before the checkpoint completed')
+      r.reader.notifyCheckpointComplete(1)
+      assert.equal(
+        replies.replies.map((x) => x.type),
+        ['ack', 'ack', 'ack'],
+        'the resend of b waiting with the first is answered with it',
+      )
+      r.source.ref.tell({ type: 'record', value: 3, id: 'b', replyTo: replies })
+      await waitFor(() => replies.replies.length === 4)
+      assert.equal(replies.replies[3], { type: 'duplicate', id: 'b' })
+      r.drain()
+      assert.equal(
+        r.records.map(([v]) => v),
+        [1, 2, 3],
+      )
+      // a restored reader knows the ids the checkpoint held
+      const restored = await open<number>({ ackMode: 'checkpointed', actorName: 'restored' }, state)
+      try {
+        const again = await restored.source.ref.ask<ActorSourceReply>(
+          (replyTo) => ({ type: 'record', value: 3, id: 'b', replyTo }),
+          1_000,
+        )
+        assert.equal(again, { type: 'duplicate', id: 'b' })
+      } finally {
+        await restored.reader.close()
+      }
+    } finally {
+      await r.reader.close()
+    }
+  },
+)
+
+Source('a ref told while no job runs the source refuses the message and counts it', async () => {
+  const source = actorSource<number>({})
+  const replies = inbox()
+  assert.not.ok(source.ref.tell({ type: 'record', value: 1, replyTo: replies }))
+  assert.equal(replies.replies, [{ type: 'rejected', id: undefined, reason: 'the source is not running' }])
+  await assert.not.ok(
+    await source.ref.ask((replyTo) => ({ type: 'record', value: 1, replyTo }), 100).catch(() => false),
+  )
+  assert.is(source.undelivered, 2)
+})
+
+Source('in a job at parallelism 2: every record arrives, ids route to one subtask, complete ends the job', async () => {
+  const system = new ActorSystem({ name: 'app' })
+  const source = actorSource<number>({ system, actorName: 'numbers', maxBufferedRecords: 8 })
+  const received: number[] = []
+  const env = StreamEnvironment.create({ logLevel: 'silent', parallelism: 2 })
+  env
+    .fromSource(source, { uid: 'actors' })
+    .pipe(asyncMap(async (n: number) => n, { capacity: 4 }))
+    .sinkTo(new CallbackSink((n: number) => void received.push(n)))
+  const job = env.executeAsync('actor job')
+  try {
+    await waitFor(() => source.ref.isAlive)
+    assert.is(system.actors.length, 1, 'one actor per source, in the application system')
+    const replies: ActorSourceReply[] = []
+    for (let i = 0; i < 2_000; i++) {
+      // a sender that waits for each ack: nothing is ever refused
+      replies.push(await source.ref.ask((replyTo) => ({ type: 'record', value: i, id: `n${i}`, replyTo }), 5_000))
+    }
+    assert.ok(replies.every((r) => r.type === 'ack'))
+    source.ref.tell({ type: 'complete' })
+    const result = await job.result
+    assert.is(result.status, 'finished')
+    assert.equal(
+      received.sort((a, b) => a - b),
+      Array.from({ length: 2_000 }, (_, i) => i),
+    )
+    await waitFor(() => system.actors.length === 0)
+  } finally {
+    await job.cancel().catch(() => {})
+    await system.terminate()
+  }
+})
+
+Source('a fail message fails the job with the reason', async () => {
+  const source = actorSource<number>({})
+  const env = StreamEnvironment.create({ logLevel: 'silent' })
+  env.fromSource(source, { uid: 'actors' }).sinkTo(new CallbackSink(() => {}))
+  const job = env.executeAsync('failing actor job')
+  await waitFor(() => source.ref.isAlive)
+  source.ref.tell({ type: 'fail', error: new Error('upstream broke') })
+  const error = await job.result.then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  )
+  assert.ok(error !== undefined, 'the job failed')
+  assert.match(String(error?.message), /upstream broke/)
+})
+
+Source.run()
