@@ -30,6 +30,8 @@ export class ActorSinkWriter<T> implements SinkWriter<T> {
   /** When each unacknowledged message (the `init` first) was sent, oldest first. */
   private readonly sentAt = new Fifo<number>()
   private outstanding = 0
+  /** Records written while the window was full (at most a batch: `ready()` holds back the next one). */
+  private readonly queued = new Fifo<ActorSinkMessage<T>>()
   private initialized = false
   private waiting: Deferred | undefined
   private failure: Error | undefined
@@ -55,27 +57,28 @@ export class ActorSinkWriter<T> implements SinkWriter<T> {
     this.send({ type: 'init', replyTo: this.inbox })
   }
 
-  /** Records (and the `init`) sent and not yet acknowledged. */
+  /** Records (and the `init`) sent and not yet acknowledged; records written wait past `maxUnacknowledged`. */
   get unacknowledged(): number {
     return this.outstanding
   }
 
   write(value: T, timestamp: number | undefined): void {
     if (this.failure !== undefined) throw this.failure
-    this.sent.inc()
-    this.send({ type: 'record', value, timestamp, replyTo: this.inbox })
+    const message: ActorSinkMessage<T> = { type: 'record', value, timestamp, replyTo: this.inbox }
+    if (this.initialized && this.outstanding < this.settings.maxUnacknowledged && this.queued.size === 0) this.send(message)
+    else this.queued.push(message)
   }
 
   ready(): Promise<void> | undefined {
     if (this.failure !== undefined) return Promise.reject(this.failure)
-    if (this.initialized && this.outstanding < this.settings.maxUnacknowledged) return undefined
+    if (this.initialized && this.outstanding + this.queued.size < this.settings.maxUnacknowledged) return undefined
     this.waiting ??= new Deferred()
     return this.waiting.promise
   }
 
   /** Waits until every record sent is acknowledged; at the end of input, tells the target `complete`. */
   async flush(endOfInput: boolean): Promise<void> {
-    while (this.outstanding > 0) {
+    while (this.outstanding > 0 || this.queued.size > 0) {
       if (this.failure !== undefined) throw this.failure
       this.waiting ??= new Deferred()
       await this.waiting.promise
@@ -91,10 +94,12 @@ export class ActorSinkWriter<T> implements SinkWriter<T> {
     this.cancelTimer?.()
     if (this.finished) return
     this.finished = true
+    this.queued.clear()
     this.target.tell({ type: 'failure', reason: this.failure?.message ?? 'the job was cancelled or failed' })
   }
 
   private send(message: ActorSinkMessage<T>): void {
+    if (message.type === 'record') this.sent.inc()
     this.outstanding++
     this.sentAt.push(this.time.now())
     if (!this.target.tell(message)) {
@@ -105,12 +110,17 @@ export class ActorSinkWriter<T> implements SinkWriter<T> {
   }
 
   private acked(): void {
-    if (this.outstanding === 0) return
+    if (this.outstanding === 0 || this.finished) return
     this.outstanding--
     this.sentAt.shift()
     if (this.initialized) this.acks.inc()
     this.initialized = true
-    if (this.waiting !== undefined && this.outstanding < this.settings.maxUnacknowledged) {
+    while (this.outstanding < this.settings.maxUnacknowledged && this.failure === undefined) {
+      const next = this.queued.shift()
+      if (next === undefined) break
+      this.send(next)
+    }
+    if (this.waiting !== undefined && this.outstanding + this.queued.size < this.settings.maxUnacknowledged) {
       const waiting = this.waiting
       this.waiting = undefined
       waiting.resolve()
@@ -139,6 +149,8 @@ export class ActorSinkWriter<T> implements SinkWriter<T> {
     this.failure ??= error
     const waiting = this.waiting
     this.waiting = undefined
+    // whoever waits gets the rejection; marked handled for the case no one does any more
+    waiting?.promise.catch(() => {})
     waiting?.reject(this.failure)
   }
 }
