@@ -65,7 +65,8 @@ export class ActorSinkWriter<T> implements SinkWriter<T> {
   write(value: T, timestamp: number | undefined): void {
     if (this.failure !== undefined) throw this.failure
     const message: ActorSinkMessage<T> = { type: 'record', value, timestamp, replyTo: this.inbox }
-    if (this.initialized && this.outstanding < this.settings.maxUnacknowledged && this.queued.size === 0) this.send(message)
+    if (this.initialized && this.outstanding < this.settings.maxUnacknowledged && this.queued.size === 0)
+      this.send(message)
     else this.queued.push(message)
   }
 

@@ -42,7 +42,10 @@ function spawnTarget(system: ActorSystem, name: string, auto = false) {
 
 Sink('options: a missing target and bad values fail at build time naming the option', () => {
   assert.throws(() => actorSink({} as never), /actorSink\.target/)
-  assert.throws(() => actorSink({ target: { tell: () => true } as never, maxUnacknowledged: 0 }), /actorSink\.maxUnacknowledged/)
+  assert.throws(
+    () => actorSink({ target: { tell: () => true } as never, maxUnacknowledged: 0 }),
+    /actorSink\.maxUnacknowledged/,
+  )
   assert.throws(
     () => actorSink({ target: { tell: () => true } as never, ackTimout: 5 } as never),
     (e: unknown) => e instanceof ConfigError && /did you mean ackTimeoutMs/.test(e.message),
@@ -98,7 +101,10 @@ Sink('a checkpoint completes only once the target acknowledged every record befo
       target.release()
       await waitFor(() => target.held.length > 0)
     }
-    assert.ok(job.checkpoints().some((c) => c.status === 'completed'), 'checkpoints complete once acks flow')
+    assert.ok(
+      job.checkpoints().some((c) => c.status === 'completed'),
+      'checkpoints complete once acks flow',
+    )
   } finally {
     await job.cancel()
     target.release()
