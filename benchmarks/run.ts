@@ -17,6 +17,7 @@ import { relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { actorsCase } from './cases/actors.js'
+import { actorSourceCase } from './cases/actor-source.js'
 import { backpressureCase } from './cases/backpressure.js'
 import { asyncIoCase } from './cases/async-io.js'
 import { checkpointCase } from './cases/checkpoint.js'
@@ -75,6 +76,7 @@ const CASES: readonly BenchCase[] = [
   redisSinkCase,
   actorsCase,
   tcpServerSourceCase,
+  actorSourceCase,
   httpServerSourceCase,
 ]
 const ALIASES: Readonly<Record<string, string>> = {

@@ -7,15 +7,21 @@ import type { InputStatus, SourceOutput, SourceReader, SourceReaderContext } fro
 import { Deferred } from '../../util/deferred.js'
 import { Fifo } from '../../util/fifo.js'
 import { IdempotencyKeys } from '../base/idempotency-keys.js'
-import type { ActorSourceReply, ActorSourceSettings, ActorSourceStateV1 } from './options.js'
+import type { ActorRef } from '../../actors/actor-ref.js'
+import type { ActorSourceMessage, ActorSourceReply, ActorSourceSettings, ActorSourceStateV1 } from './options.js'
 
-/** One message's records, taken whole, with who waits for its answer. */
-export interface TakenMessage<T> {
-  readonly values: readonly T[]
-  readonly timestamps: readonly number[] | undefined
+/** Records one poll emits at most (whole messages: a larger message goes out whole). */
+const POLL_RECORDS = 256
+
+/** A record or batch message, as the source's actor received it. */
+export type DataMessage<T> = Extract<ActorSourceMessage<T>, { type: 'record' | 'batch' }>
+
+/** Checkpointed mode: a taken message's id and the answers owed once a checkpoint covers it. */
+interface Owed {
   readonly id: string | undefined
-  /** Checkpointed mode: the answers owed once a checkpoint covers the records (resends of the id join). */
-  readonly replies: Array<(reply: ActorSourceReply) => void>
+  readonly records: number
+  /** Resends of the id join the first. */
+  readonly replies: Array<ActorRef<ActorSourceReply>>
 }
 
 /** What a reader needs of its source: registration with the source's actor. */
@@ -43,13 +49,15 @@ export interface ActorReaderHost {
 export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1> {
   readonly subtask: number
   private readonly available = new Availability()
-  private readonly queue = new Fifo<TakenMessage<T>>()
+  private readonly queue = new Fifo<DataMessage<T>>()
   private buffered = 0
   private room: Deferred | undefined
-  private emitted: TakenMessage<T>[] = []
-  private readonly pending: Array<{ checkpointId: number; messages: TakenMessage<T>[] }> = []
+  /** Checkpointed mode: what is owed for the messages taken, in order; `emitted` of them since the barrier. */
+  private readonly owed = new Fifo<Owed>()
+  private emitted: Owed[] = []
+  private readonly pending: Array<{ checkpointId: number; messages: Owed[] }> = []
   /** Checkpointed mode: ids taken and not yet covered. */
-  private readonly inflight = new Map<string, TakenMessage<T>>()
+  private readonly inflight = new Map<string, Owed>()
   private readonly keys: IdempotencyKeys
   private readonly log: Logger | undefined
   private readonly deadLetter: ((letter: DeadLetter) => void) | undefined
@@ -93,44 +101,43 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
 
   /**
    * Takes a message's records, or waits for room: the promise settles once they are taken (or
-   * refused because the reader closed). Called by the source's actor, one message at a time.
+   * refused because the reader closed). Called by the source's actor, one message at a time; the
+   * message is valid (the actor checked it).
    */
-  offer(
-    values: readonly T[],
-    timestamps: readonly number[] | undefined,
-    id: string | undefined,
-    reply: ((reply: ActorSourceReply) => void) | undefined,
-  ): void | Promise<void> {
-    if (this.state !== 'open') return this.refuse(values, id, reply, `the source is ${this.state}`)
+  offer(message: DataMessage<T>): void | Promise<void> {
+    const { id, replyTo } = message
+    if (this.state !== 'open') return this.refuse(message, id, replyTo, `the source is ${this.state}`)
     const checkpointed = this.settings.ackMode === 'checkpointed'
     if (checkpointed && id !== undefined) {
       if (this.keys.has(id)) {
         this.duplicates.inc()
-        reply?.({ type: 'duplicate', id })
+        replyTo?.tell({ type: 'duplicate', id })
         return
       }
       const earlier = this.inflight.get(id)
       if (earlier !== undefined) {
         // a resend while the first still waits for its checkpoint: answered together with it
         this.duplicates.inc()
-        if (reply !== undefined) earlier.replies.push(reply)
+        if (replyTo !== undefined) earlier.replies.push(replyTo)
         return
       }
     }
-    if (!this.fits(values.length)) return this.waitForRoom(values, timestamps, id, reply)
-    const taken: TakenMessage<T> = { values, timestamps, id, replies: [] }
-    if (!checkpointed) reply?.({ type: 'ack', id, records: values.length })
+    const records = message.type === 'record' ? 1 : message.values.length
+    if (!this.fits(records)) return this.waitForRoom(message)
+    if (!checkpointed) replyTo?.tell({ type: 'ack', id, records })
     else {
-      if (reply !== undefined) taken.replies.push(reply)
-      if (id !== undefined) this.inflight.set(id, taken)
+      const owed: Owed = { id, records, replies: replyTo === undefined ? [] : [replyTo] }
+      if (id !== undefined) this.inflight.set(id, owed)
+      if (records === 0) {
+        this.emitted.push(owed)
+        return
+      }
+      this.owed.push(owed)
     }
-    this.records.inc(values.length)
-    if (values.length === 0) {
-      if (checkpointed) this.emitted.push(taken)
-      return
-    }
-    this.queue.push(taken)
-    this.buffered += values.length
+    this.records.inc(records)
+    if (records === 0) return
+    this.queue.push(message)
+    this.buffered += records
     this.available.signal()
   }
 
@@ -138,11 +145,11 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
   refuse(
     record: unknown,
     id: string | undefined,
-    reply: ((reply: ActorSourceReply) => void) | undefined,
+    replyTo: ActorRef<ActorSourceReply> | undefined,
     reason: string,
   ): void {
     this.rejected.inc()
-    reply?.({ type: 'rejected', id, reason })
+    replyTo?.tell({ type: 'rejected', id, reason })
     const letter = { operator: this.host.name, subtask: this.subtask, reason, record, at: this.now() }
     if (this.deadLetter !== undefined && this.state !== 'closed') this.deadLetter(letter)
     else this.log?.warn('actor source refused a message', { subtask: this.subtask, id, reason })
@@ -160,14 +167,29 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
     this.available.signal()
   }
 
+  /**
+   * Emits whole messages, up to {@link POLL_RECORDS} records: a barrier (which comes between polls)
+   * never splits a message.
+   */
   pollNext(output: SourceOutput<T>): InputStatus {
     if (this.failure !== undefined) throw this.failure
-    const message = this.queue.shift()
-    if (message === undefined) return this.state === 'completed' ? 'end' : 'nothing-available'
-    const { values, timestamps } = message
-    for (let i = 0; i < values.length; i++) output.collect(values[i]!, timestamps?.[i])
-    this.buffered -= values.length
-    if (this.settings.ackMode === 'checkpointed') this.emitted.push(message)
+    let emitted = 0
+    for (;;) {
+      const message = this.queue.shift()
+      if (message === undefined) break
+      if (message.type === 'record') {
+        output.collect(message.value, message.timestamp)
+        emitted++
+      } else {
+        const { values, timestamps } = message
+        for (let i = 0; i < values.length; i++) output.collect(values[i]!, timestamps?.[i])
+        emitted += values.length
+      }
+      if (this.settings.ackMode === 'checkpointed') this.emitted.push(this.owed.shift()!)
+      if (emitted >= POLL_RECORDS) break
+    }
+    if (emitted === 0) return this.state === 'completed' ? 'end' : 'nothing-available'
+    this.buffered -= emitted
     if (this.room !== undefined) {
       const room = this.room
       this.room = undefined
@@ -196,7 +218,7 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
     const covered: string[] = []
     for (const { messages } of this.pending.splice(0, n))
       for (const message of messages) {
-        for (const reply of message.replies) reply({ type: 'ack', id: message.id, records: message.values.length })
+        for (const replyTo of message.replies) replyTo.tell({ type: 'ack', id: message.id, records: message.records })
         if (message.id === undefined) continue
         covered.push(message.id)
         this.inflight.delete(message.id)
@@ -216,17 +238,13 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
     return this.buffered === 0 || this.buffered + records <= this.settings.maxBufferedRecords
   }
 
-  private async waitForRoom(
-    values: readonly T[],
-    timestamps: readonly number[] | undefined,
-    id: string | undefined,
-    reply: ((reply: ActorSourceReply) => void) | undefined,
-  ): Promise<void> {
-    while (this.state === 'open' && !this.fits(values.length)) {
+  private async waitForRoom(message: DataMessage<T>): Promise<void> {
+    const records = message.type === 'record' ? 1 : message.values.length
+    while (this.state === 'open' && !this.fits(records)) {
       this.room ??= new Deferred()
       await this.room.promise
     }
-    return this.offer(values, timestamps, id, reply)
+    return this.offer(message)
   }
 }
 

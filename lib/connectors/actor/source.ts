@@ -138,13 +138,12 @@ export class ActorSource<T> implements Source<T, ActorSourceStateV1> {
   private deliver(message: ActorSourceMessage<T>): void | Promise<void> {
     const reader = this.readerFor(message)
     if (reader === undefined) return this.refuseUnrouted(message, 'the source is not running')
-    if (message.type === 'record')
-      return reader.offer([message.value], timestampsOf(message), message.id, replier(message))
+    if (message.type === 'record') return reader.offer(message)
     if (message.type !== 'batch')
-      return reader.refuse(message, undefined, replier(message), 'not an actor source message')
+      return reader.refuse(message, undefined, replyToOf(message), 'not an actor source message')
     const reason = malformedBatch(message.values, message.timestamps)
-    if (reason !== undefined) return reader.refuse([message.values], message.id, replier(message), reason)
-    return reader.offer(message.values, message.timestamps, message.id, replier(message))
+    if (reason !== undefined) return reader.refuse(message.values, message.id, replyToOf(message), reason)
+    return reader.offer(message)
   }
 
   private readerFor(message: ActorSourceMessage<T>): ActorSourceReader<T> | undefined {
@@ -171,7 +170,7 @@ export class ActorSource<T> implements Source<T, ActorSourceStateV1> {
     const reader = this.readerFor(message)
     if (reader === undefined) return this.refuseUnrouted(message, reason)
     const record = message.type === 'record' ? [message.value] : message.type === 'batch' ? message.values : message
-    reader.refuse(record, 'id' in message ? message.id : undefined, replier(message), reason)
+    reader.refuse(record, 'id' in message ? message.id : undefined, replyToOf(message), reason)
   }
 
   /** Refuses a message no reader can take; counted in `undelivered` and logged. */
@@ -239,14 +238,10 @@ function subtaskOf(id: string, parallelism: number): number {
   return (hash >>> 0) % parallelism
 }
 
-function timestampsOf(message: { timestamp?: number }): readonly number[] | undefined {
-  return message.timestamp === undefined ? undefined : [message.timestamp]
-}
-
-function replier(message: object): ((reply: ActorSourceReply) => void) | undefined {
+/** The message's `replyTo` when it is a ref (a malformed message may carry anything). */
+function replyToOf(message: object): ActorRef<ActorSourceReply> | undefined {
   const replyTo = (message as { replyTo?: ActorRef<ActorSourceReply> }).replyTo
-  if (typeof replyTo?.tell !== 'function') return undefined
-  return (reply) => void replyTo.tell(reply)
+  return typeof replyTo?.tell === 'function' ? replyTo : undefined
 }
 
 function malformedBatch(values: unknown, timestamps: unknown): string | undefined {
