@@ -173,7 +173,10 @@ export class SubtaskBuckets<T> implements PartFileHost {
   /** A promise while records must wait: the start-up scan runs, or too much is held in memory. */
   ready(): Promise<void> | undefined {
     if (this.failure !== undefined) return Promise.reject(this.failure)
-    if (!this.started) return this.initialized
+    if (!this.started)
+      return this.initialized.then(() => {
+        if (this.failure !== undefined) throw this.failure
+      })
     if (this.bufferedBytes <= this.settings.maxBufferedBytes) return undefined
     // Parts each under writeBufferBytes can together exceed the limit: write them all out now.
     if (this.current !== undefined) for (const part of this.current.active.values()) part.flush()
