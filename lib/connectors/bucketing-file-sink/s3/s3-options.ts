@@ -67,14 +67,20 @@ export function resolveS3Options(options: S3WriterOptions): S3WriterSettings {
   const endpoint = o.endpoint === undefined ? undefined : nonEmptyString('s3Writer.endpoint', o.endpoint)
   if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint))
     throw new ConfigError('s3Writer.endpoint', endpoint, 'an http:// or https:// URL')
-  const credentials = o.credentials
-  if (credentials !== undefined) {
-    const c = optionsObject('s3Writer.credentials', credentials, ['accessKeyId', 'secretAccessKey', 'sessionToken'])
+  let credentials: S3Credentials | undefined
+  if (o.credentials !== undefined) {
+    const c = optionsObject('s3Writer.credentials', o.credentials, ['accessKeyId', 'secretAccessKey', 'sessionToken'])
     for (const key of ['accessKeyId', 'secretAccessKey'] as const)
       if (typeof c[key] !== 'string' || c[key] === '')
         throw new ConfigError(`s3Writer.credentials.${key}`, c[key], 'a non-empty string')
     if (c.sessionToken !== undefined && typeof c.sessionToken !== 'string')
       throw new ConfigError('s3Writer.credentials.sessionToken', c.sessionToken, 'a string')
+    // a copy: the SDK marks the credentials object it is given
+    credentials = {
+      accessKeyId: c.accessKeyId,
+      secretAccessKey: c.secretAccessKey,
+      ...(c.sessionToken === undefined ? {} : { sessionToken: c.sessionToken }),
+    }
   }
   const partSizeBytes = o.partSizeBytes ?? MIN_PART_SIZE
   if (typeof partSizeBytes !== 'number' || !Number.isSafeInteger(partSizeBytes) || partSizeBytes < MIN_PART_SIZE)
