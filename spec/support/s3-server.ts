@@ -41,11 +41,17 @@ export interface S3Server {
   /** Requests seen by the proxy, as `METHOD subresource` (`POST uploadId`, `GET uploads`), in order. */
   readonly requests: string[]
   stop(): Promise<void>
+  /**
+   * Lets the process exit while the servers run (a benchmark has no teardown): their listening and
+   * connection sockets no longer hold the event loop, and the store's directory is removed on exit.
+   */
+  unref(): void
 }
 
 interface S3rverInstance {
   run(): Promise<AddressInfo>
   close(): Promise<void>
+  readonly httpServer?: Server
 }
 type S3rverClass = new (options: Record<string, unknown>) => S3rverInstance
 
@@ -208,6 +214,11 @@ export async function startS3Server(buckets: readonly string[]): Promise<S3Serve
         xml(res, 500, `<Error><Code>InternalError</Code><Message>${esc(String(error))}</Message></Error>`),
     )
   })
+  let unrefd = false
+  for (const server of [proxy, s3rver.httpServer])
+    server?.on('connection', (socket) => {
+      if (unrefd) socket.unref()
+    })
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
   const endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
   return {
@@ -222,6 +233,12 @@ export async function startS3Server(buckets: readonly string[]): Promise<S3Serve
     },
     uploads: async (bucket) => (await listUploads(bucket)).map(({ key, uploadId }) => ({ key, uploadId })),
     requests,
+    unref: () => {
+      unrefd = true
+      proxy.unref()
+      s3rver.httpServer?.unref()
+      process.once('exit', () => dir.remove())
+    },
     stop: async () => {
       proxy.closeAllConnections()
       await new Promise<void>((resolve) => proxy.close(() => resolve()))
