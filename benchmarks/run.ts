@@ -30,6 +30,7 @@ import { kinesisSinkCase, kinesisSourceCase } from './cases/kinesis.js'
 import { mqttSinkCase, mqttSourceCase } from './cases/mqtt.js'
 import { rabbitmqSinkCase, rabbitmqSourceCase } from './cases/rabbitmq.js'
 import { redisSinkCase, redisSourceCase } from './cases/redis.js'
+import { localFileSinkCase, s3SinkCase } from './cases/s3.js'
 import { queryableCase } from './cases/queryable.js'
 import { serverOverheadCase } from './cases/server-overhead.js'
 import { statelessCase } from './cases/stateless.js'
@@ -74,6 +75,8 @@ const CASES: readonly BenchCase[] = [
   activemqSinkCase,
   redisSourceCase,
   redisSinkCase,
+  s3SinkCase,
+  localFileSinkCase,
   actorsCase,
   tcpServerSourceCase,
   actorSourceCase,

@@ -36,6 +36,11 @@ const connectors = [
     (m) => m.redisSink({ mapper: { command: 'SADD', key: () => 'seen', value: (v) => v } }),
   ],
   ['sluice/connectors/activemq', '@stomp/stompjs', (m) => m.activemqSink({ destination: '/queue/orders' })],
+  [
+    'sluice/connectors/bucketing-file-sink/s3',
+    '@aws-sdk/client-s3',
+    (m) => m.s3Writer({ bucket: 'archive', region: 'eu-west-1' }),
+  ],
 ]
 for (const [entry, client, build] of connectors) {
   const connector = await import(entry)

@@ -3,7 +3,6 @@ import type { SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
 import { type BucketTransaction, partRefs, transactionFromState, transactionToState } from './bucket-transaction.js'
 import { BucketingFileWriter } from './bucketing-writer.js'
 import { type BucketingFileSinkOptions, resolveBucketingOptions } from './options.js'
-import { commitPartFiles, deleteInProgressFiles } from './part-file-committer.js'
 import { type BucketingSettings, SubtaskBuckets } from './subtask-buckets.js'
 import { type TransactionStateV1, isTransactionState } from './transaction-state.js'
 
@@ -22,7 +21,9 @@ import { type TransactionStateV1, isTransactionState } from './transaction-state
  * Why every open part rolls on each checkpoint (unlike Flink's row formats, which keep a part open
  * across checkpoints and on restore truncate it back to the checkpointed length): a part then belongs to
  * exactly one transaction, so a restore never has to truncate or resume a file, which a store without
- * truncate or append (S3) cannot do, and a gzip part is always a complete stream. The cost is at least
+ * truncate or append (S3) cannot do, and a gzip part is always a complete stream. On S3 (`s3Writer`) a part
+ * is a multipart upload: parts of `partSizeBytes` are uploaded as it grows, the barrier uploads the tail
+ * as its last part and the checkpoint keeps the upload id and the parts' etags; the commit completes it. The cost is at least
  * one part file per bucket, subtask and checkpoint interval with data: choose a checkpoint interval that
  * suits the file count you want.
  *
@@ -105,19 +106,19 @@ export class BucketingFileSink<T> extends TwoPhaseCommitSink<T, BucketTransactio
   }
 
   protected async commit(transaction: BucketTransaction): Promise<CommitOutcome> {
-    const outcome = await commitPartFiles(
-      this.settings.fileSystem,
-      this.settings.basePath,
-      partRefs(transaction),
-      this.settings.logger,
-    )
+    const { writer, basePath, logger } = this.settings
+    const refs = partRefs(transaction)
+    const outcome =
+      transaction.owner === undefined
+        ? await writer.commitAfterRecovery(basePath, refs, logger)
+        : await writer.commit(basePath, refs, logger)
     if (outcome !== 'retry-later') transaction.owner?.committed(transaction)
     return outcome
   }
 
   protected async abort(transaction: BucketTransaction): Promise<void> {
     if (transaction.owner !== undefined) await transaction.owner.abort(transaction)
-    else await deleteInProgressFiles(this.settings.fileSystem, this.settings.basePath, partRefs(transaction))
+    else await this.settings.writer.discard(this.settings.basePath, partRefs(transaction))
   }
 
   protected toState(transaction: BucketTransaction): TransactionStateV1 {

@@ -59,6 +59,11 @@ export interface FileSystem {
    * POSIX disk). Stores whose namespace operations are durable when they return omit it.
    */
   syncDirectory?(directory: string): Promise<void>
+  /**
+   * Cuts the file at `path` to `length` bytes (HDFS truncate). Needed only to resume an in-progress part
+   * from a checkpoint (`RecoverableWriter.recover`); a store without it cannot resume one.
+   */
+  truncate?(path: string, length: number): Promise<void>
   /** Joins path segments with the store's separator. */
   join(...segments: string[]): string
 }

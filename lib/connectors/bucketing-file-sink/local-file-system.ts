@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, rm, rmdir, stat, truncate, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CreateMode, FileEntry, FileSystem, WritableFile } from './file-system.js'
 
@@ -76,6 +76,10 @@ export class LocalFileSystem implements FileSystem {
     } finally {
       await handle?.close()
     }
+  }
+
+  async truncate(path: string, length: number): Promise<void> {
+    await truncate(path, length)
   }
 
   join(...segments: string[]): string {

@@ -6,10 +6,12 @@ import { dateTimeBucketAssigner } from './bucket-assigners/date-time.js'
 import type { Encoder } from './encoders/encoder.js'
 import { textLines } from './encoders/text-lines.js'
 import type { FileSystem } from './file-system.js'
+import { FileSystemRecoverableWriter } from './file-system-writer.js'
 import { LocalFileSystem } from './local-file-system.js'
 import { OutputFileConfig, type OutputFileConfigOptions } from './output-file-config.js'
 import { DefaultRollingPolicy } from './rolling-policies/default.js'
 import { OnCheckpointRollingPolicy } from './rolling-policies/on-checkpoint.js'
+import type { RecoverableWriter } from './recoverable-writer.js'
 import type { RollingPolicy } from './rolling-policy.js'
 import type { BucketingSettings } from './subtask-buckets.js'
 
@@ -28,6 +30,11 @@ export interface BucketingFileSinkOptions<T> {
   outputFileConfig?: OutputFileConfig | OutputFileConfigOptions
   /** The store; default the local disk ({@link LocalFileSystem}), where `basePath` is resolved to absolute. */
   fileSystem?: FileSystem
+  /**
+   * The store as a {@link RecoverableWriter}, for a store that cannot rename: `s3Writer({ bucket })`
+   * (then `basePath` is the key prefix). Not together with `fileSystem`.
+   */
+  writer?: RecoverableWriter
   /** How often open parts are checked against the rolling policy's time limits; default 60 000 ms, as Flink. */
   bucketCheckIntervalMs?: number
   /** Bytes held per part before they are written to its file; default 64 KiB. */
@@ -44,6 +51,7 @@ const KNOWN = [
   'rollingPolicy',
   'outputFileConfig',
   'fileSystem',
+  'writer',
   'bucketCheckIntervalMs',
   'writeBufferBytes',
   'maxBufferedBytes',
@@ -111,17 +119,28 @@ export function resolveBucketingOptions<T>(
     options.outputFileConfig instanceof OutputFileConfig
       ? options.outputFileConfig
       : new OutputFileConfig(options.outputFileConfig ?? {})
+  if (options.writer !== undefined && options.fileSystem !== undefined)
+    throw new ConfigError('bucketingFileSink.writer', options.writer, 'no writer together with fileSystem')
   const fileSystem = options.fileSystem ?? new LocalFileSystem()
   for (const method of ['create', 'rename', 'exists', 'list', 'delete', 'mkdirs', 'join'] as const) {
     if (typeof (fileSystem as Partial<FileSystem> | null)?.[method] !== 'function')
       throw new ConfigError('bucketingFileSink.fileSystem', fileSystem, `a FileSystem (it has no ${method}())`)
   }
+  const writer = options.writer ?? new FileSystemRecoverableWriter(fileSystem)
+  for (const method of ['open', 'recover', 'commit', 'commitAfterRecovery', 'discard', 'scan', 'identities'] as const) {
+    if (typeof (writer as Partial<RecoverableWriter> | null)?.[method] !== 'function')
+      throw new ConfigError(
+        'bucketingFileSink.writer',
+        writer,
+        `a RecoverableWriter such as s3Writer({ bucket }) (it has no ${method}())`,
+      )
+  }
   const logger = options.logger ?? createLogger()
   if (typeof logger?.warn !== 'function' || typeof logger.child !== 'function')
     throw new ConfigError('bucketingFileSink.logger', logger, 'a Logger')
   return {
-    basePath: fileSystem instanceof LocalFileSystem ? resolve(basePath) : basePath,
-    fileSystem,
+    basePath: options.writer === undefined && fileSystem instanceof LocalFileSystem ? resolve(basePath) : basePath,
+    writer,
     encoder,
     bucketAssigner: toBucketAssigner(
       'bucketingFileSink.bucketAssigner',

@@ -1,27 +1,27 @@
 import type { PartOutput } from './encoders/encoder.js'
-import type { WritableFile } from './file-system.js'
+import type { RecoverableStream } from './recoverable-writer.js'
 import type { PartFileInfo } from './rolling-policy.js'
 import type { PartFileRef } from './transaction-state.js'
 
 /**
  * Where a part file is in its life (Flink's in-progress / pending / finished):
  * - 'in-progress': open, taking records, under its hidden name;
- * - 'closing': rolled; its last bytes are being written, synced and the file closed;
+ * - 'closing': rolled; its last bytes are being written and the part closed for commit;
  * - 'pending': closed and durable, still hidden, waiting for its checkpoint to complete;
- * - 'finished': renamed to its final name (after the commit);
+ * - 'finished': made visible under its final name (after the commit);
  * - 'aborted': dropped with its transaction; its file is deleted.
  */
 export type PartFileState = 'in-progress' | 'closing' | 'pending' | 'finished' | 'aborted'
 
-/** An opened part file and the output its encoder writes to. */
+/** An opened part and the output its encoder writes to. */
 export interface OpenedPart {
-  readonly file: WritableFile
+  readonly stream: RecoverableStream
   readonly output: PartOutput
 }
 
 /** What a part file needs of the subtask writing it. */
 export interface PartFileHost {
-  /** Names the part (`part.name`, `part.inProgressName`) and creates its hidden file. */
+  /** Names the part (`part.name`, `part.inProgressName`) and opens it on the store. */
   createFile(part: PartFile): Promise<OpenedPart>
   /** Bytes of the part are held in memory. */
   buffered(bytes: number): void
@@ -56,6 +56,7 @@ export class PartFile implements PartFileInfo {
   private binary = false
   private io: Promise<void> = Promise.resolve()
   private opened: OpenedPart | undefined
+  private committable: PartFileRef | undefined
   private fileClosed = false
   private error: unknown
 
@@ -99,7 +100,7 @@ export class PartFile implements PartFileInfo {
     }, bytes)
   }
 
-  /** Rolls the part: writes what is held, ends the encoding, fsyncs and closes; then it is 'pending'. */
+  /** Rolls the part: writes what is held, ends the encoding, closes it for commit; then it is 'pending'. */
   close(): void {
     if (this.state !== 'in-progress') return
     this.state = 'closing'
@@ -107,14 +108,13 @@ export class PartFile implements PartFileInfo {
     this.enqueue(async () => {
       const opened = await this.open()
       await opened.output.end()
-      await opened.file.sync()
       this.fileClosed = true
-      await opened.file.close()
+      this.committable = await opened.stream.closeForCommit()
       this.state = 'pending'
     })
   }
 
-  /** Drops the part: held bytes are discarded and the file (if any) closed; the caller deletes it. */
+  /** Drops the part: held bytes are discarded and its stream (if any) disposed; the caller discards it. */
   abort(): void {
     if (this.state === 'aborted' || this.state === 'finished') return
     this.state = 'aborted'
@@ -125,7 +125,7 @@ export class PartFile implements PartFileInfo {
     this.io = this.io.then(async () => {
       if (this.opened === undefined || this.fileClosed) return
       this.fileClosed = true
-      await this.opened.file.close().catch(() => undefined)
+      await this.opened.stream.dispose().catch(() => undefined)
     })
   }
 
@@ -140,8 +140,9 @@ export class PartFile implements PartFileInfo {
     if (this.error !== undefined) throw this.error
   }
 
-  /** The part as a checkpoint names it, once its file exists. */
+  /** The part as a checkpoint names it, once it exists on the store (with its committable once closed). */
   get ref(): PartFileRef | undefined {
+    if (this.committable !== undefined) return this.committable
     if (this.name === undefined || this.inProgressName === undefined) return undefined
     return { bucket: this.bucketId, name: this.name, inProgress: this.inProgressName }
   }

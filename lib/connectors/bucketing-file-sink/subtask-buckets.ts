@@ -6,18 +6,17 @@ import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { type BucketAssigner, type BucketContext, checkBucketId } from './bucket-assigner.js'
 import { type BucketTransaction, openTransaction, partRefs } from './bucket-transaction.js'
 import type { Encoder, PartOutput } from './encoders/encoder.js'
-import type { FileSystem } from './file-system.js'
 import type { OutputFileConfig } from './output-file-config.js'
-import { bucketDirectory, deleteInProgressFiles } from './part-file-committer.js'
 import { type OpenedPart, PartFile, type PartFileHost } from './part-file.js'
-import { scanPartFiles } from './restore-scan.js'
+import type { RecoverableWriter } from './recoverable-writer.js'
 import type { RollingPolicy } from './rolling-policy.js'
 import type { PartFileRef, TransactionStateV1 } from './transaction-state.js'
 
 /** The sink's settled options, shared by its subtasks. */
 export interface BucketingSettings<T> {
   readonly basePath: string
-  readonly fileSystem: FileSystem
+  /** The store: the rename-based writer over the `fileSystem` option, or the `writer` option (S3). */
+  readonly writer: RecoverableWriter
   readonly encoder: Encoder<T>
   readonly bucketAssigner: BucketAssigner<T>
   readonly rollingPolicy: RollingPolicy
@@ -40,9 +39,9 @@ interface MutableBucketContext extends BucketContext {
  * periodic processing-time check), pre-commits and aborts transactions, and holds the subtask's part
  * counter.
  *
- * When it starts it lists the base path once ({@link scanPartFiles}): the part counter continues after
- * the highest one found, and — on a restore at unchanged parallelism — the subtask's in-progress files
- * that the restored checkpoint does not name are deleted: they hold records written after that
+ * When it starts it lists the base path once (`RecoverableWriter.scan`): the part counter continues after
+ * the highest one found, and — on a restore at unchanged parallelism — the subtask's in-progress parts
+ * (hidden files, multipart uploads) that the restored checkpoint does not name are deleted: they hold records written after that
  * checkpoint, which the sources replay. After a rescale the restored transactions are dealt over the new
  * subtasks in an order this subtask cannot see, so it could delete a file another subtask is about to
  * commit: then nothing is deleted and a warning says so (the files stay hidden and are never read).
@@ -75,7 +74,6 @@ export class SubtaskBuckets<T> implements PartFileHost {
   private closed = false
   private fenced = false
   private predecessor: SubtaskBuckets<T> | undefined
-  private readonly directories = new Set<string>()
   private readonly unsettled = new Set<BucketTransaction>()
   private readonly assignerContext: MutableBucketContext = { timestamp: undefined, currentProcessingTime: 0 }
   private readonly processingTime: ProcessingTimeService
@@ -146,25 +144,23 @@ export class SubtaskBuckets<T> implements PartFileHost {
     }
   }
 
-  /** Pre-commit: every part of `txn` is closed (flushed, fsynced) and its directory entry made durable. */
+  /** Pre-commit: every part of `txn` is closed for commit (flushed, made durable) and its directory entry too. */
   async preCommit(txn: BucketTransaction): Promise<void> {
     for (const part of txn.active.values()) part.close()
     txn.active.clear()
     await Promise.all(txn.parts.map((part) => part.closed()))
     if (this.failure !== undefined) throw this.failure
-    const fs = this.settings.fileSystem
-    if (fs.syncDirectory !== undefined) {
-      const directories = new Set(txn.parts.map((part) => bucketDirectory(fs, this.settings.basePath, part.bucketId)))
-      for (const directory of directories) await fs.syncDirectory(directory)
-    }
+    const writer = this.settings.writer
+    if (writer.syncBuckets !== undefined && txn.parts.length > 0)
+      await writer.syncBuckets(this.settings.basePath, new Set(txn.parts.map((part) => part.bucketId)))
   }
 
-  /** Abort: the parts of `txn` are dropped and their files deleted. */
+  /** Abort: the parts of `txn` are dropped and discarded from the store. */
   async abort(txn: BucketTransaction): Promise<void> {
     for (const part of txn.parts) part.abort()
     txn.active.clear()
     await Promise.all(txn.parts.map((part) => part.settled()))
-    await deleteInProgressFiles(this.settings.fileSystem, this.settings.basePath, partRefs(txn))
+    await this.settings.writer.discard(this.settings.basePath, partRefs(txn))
     this.unsettled.delete(txn)
   }
 
@@ -177,7 +173,10 @@ export class SubtaskBuckets<T> implements PartFileHost {
   /** A promise while records must wait: the start-up scan runs, or too much is held in memory. */
   ready(): Promise<void> | undefined {
     if (this.failure !== undefined) return Promise.reject(this.failure)
-    if (!this.started) return this.initialized
+    if (!this.started)
+      return this.initialized.then(() => {
+        if (this.failure !== undefined) throw this.failure
+      })
     if (this.bufferedBytes <= this.settings.maxBufferedBytes) return undefined
     // Parts each under writeBufferBytes can together exceed the limit: write them all out now.
     if (this.current !== undefined) for (const part of this.current.active.values()) part.flush()
@@ -223,28 +222,13 @@ export class SubtaskBuckets<T> implements PartFileHost {
         `bucketingFileSink subtask ${this.context.subtask}: another writer of this sink for the same subtask has taken over (a restart; or one sink instance passed to sinkTo twice, which is not supported)`,
       )
     }
-    const { fileSystem: fs, outputFileConfig: names, basePath, encoder } = this.settings
+    const { writer, outputFileConfig: names, basePath, encoder } = this.settings
     const name = names.partName(this.context.subtask, this.nextCounter++)
     part.name = name
     part.inProgressName = names.inProgressName(name, randomUUID())
-    const directory = bucketDirectory(fs, basePath, part.bucketId)
-    const path = fs.join(directory, part.inProgressName)
-    if (!this.directories.has(directory)) {
-      await fs.mkdirs(directory)
-      this.directories.add(directory)
-    }
-    let file
-    try {
-      file = await fs.create(path, { mode: 'create' })
-    } catch (error) {
-      // Consumers often move a bucket's directory away once it looks complete; late records for that
-      // bucket must still have somewhere to go.
-      if ((error as NodeJS.ErrnoException)?.code !== 'ENOENT') throw error
-      await fs.mkdirs(directory)
-      file = await fs.create(path, { mode: 'create' })
-    }
-    const plain: PartOutput = { write: (chunk) => file.write(chunk), end: async () => {} }
-    return { file, output: encoder.wrap === undefined ? plain : encoder.wrap(plain) }
+    const stream = await writer.open(basePath, { bucket: part.bucketId, name, inProgress: part.inProgressName })
+    const plain: PartOutput = { write: (chunk) => stream.write(chunk), end: async () => {} }
+    return { stream, output: encoder.wrap === undefined ? plain : encoder.wrap(plain) }
   }
 
   buffered(bytes: number): void {
@@ -286,25 +270,25 @@ export class SubtaskBuckets<T> implements PartFileHost {
   }
 
   private async initialize(restored: readonly TransactionStateV1[] | undefined): Promise<void> {
-    const { fileSystem: fs, basePath, outputFileConfig } = this.settings
+    const { writer, basePath, outputFileConfig } = this.settings
     const { subtask, parallelism } = this.context
     const predecessor = this.predecessor
     this.predecessor = undefined
     if (predecessor !== undefined) {
       const leftovers = await predecessor.fence()
       if (restored === undefined && leftovers.length > 0) {
-        await deleteInProgressFiles(fs, basePath, leftovers)
+        await writer.discard(basePath, leftovers)
         this.log.info('fresh restart: deleted the uncommitted part files of the previous attempt', {
           basePath,
           files: leftovers.length,
         })
       }
     }
-    const scan = await scanPartFiles(fs, basePath, outputFileConfig, subtask)
+    const scan = await writer.scan(basePath, outputFileConfig, subtask)
     this.nextCounter = Math.max(this.nextCounter, scan.maxCounter + 1)
     if (restored !== undefined && restored.length > 0 && scan.inProgress.length > 0) {
-      const named = new Set(restored.flatMap((s) => s.parts.map((p) => `${p.bucket}/${p.inProgress}`)))
-      const stale = scan.inProgress.filter((f) => !named.has(`${f.bucket}/${f.name}`))
+      const named = new Set(restored.flatMap((s) => s.parts.flatMap((p) => writer.identities(p))))
+      const stale = scan.inProgress.filter((f) => !named.has(f.id))
       if (restored.some((s) => s.subtask !== subtask || s.parallelism !== parallelism)) {
         // the restored transactions' own parts are committed: only the others may be stale
         if (stale.length > 0)
@@ -313,7 +297,7 @@ export class SubtaskBuckets<T> implements PartFileHost {
             { basePath, files: stale.length },
           )
       } else {
-        await Promise.all(stale.map((f) => fs.delete(f.path)))
+        await writer.deleteStale(basePath, stale)
         if (stale.length > 0)
           this.log.info('deleted in-progress part files written after the restored checkpoint', {
             basePath,

@@ -8,6 +8,11 @@ export interface PartFileRef {
   readonly name: string
   /** The hidden name it has until committed. */
   readonly inProgress: string
+  /**
+   * What the store's `RecoverableWriter` needs beyond the names to commit or resume the part (an
+   * S3 upload id and its parts' etags; a valid length); absent for a renamed file closed for commit.
+   */
+  readonly recoverable?: Readonly<Record<string, unknown>>
 }
 
 /**
@@ -69,7 +74,14 @@ export function decodeTransactionState(state: unknown): TransactionStateV1 {
 function isPartFileRef(ref: unknown): ref is PartFileRef {
   if (ref === null || typeof ref !== 'object') return false
   const r = ref as Partial<PartFileRef>
-  return typeof r.bucket === 'string' && safeBucket(r.bucket) && safeName(r.name) && safeName(r.inProgress)
+  return (
+    typeof r.bucket === 'string' &&
+    safeBucket(r.bucket) &&
+    safeName(r.name) &&
+    safeName(r.inProgress) &&
+    (r.recoverable === undefined ||
+      (r.recoverable !== null && typeof r.recoverable === 'object' && !Array.isArray(r.recoverable)))
+  )
 }
 
 /** A state read from a checkpoint names files to rename and delete: none of them may lie outside the base path. */
