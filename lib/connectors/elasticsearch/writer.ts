@@ -44,7 +44,8 @@ const NOTHING_TO_RETRY = { retry: [], reason: '' }
  * Threading: everything runs on the event loop; the emitter and the encoding run in `write`, the
  * requests and their retries on the client's promises, retry waits on plain timers (a barrier may be
  * waiting for them). Bounds: `ready()` holds the job back while `maxBufferedRecords` records or
- * `maxBufferedBytes` bytes of actions are buffered or in flight, and lets it go on at half of each.
+ * `maxBufferedBytes` bytes of actions are buffered or in flight, and lets it go on at half of the
+ * records, or once `maxBytes` fit again.
  *
  * @example
  * const writer = new ElasticsearchSinkWriter(settings, elasticsearchClient(settings.connection), context)
@@ -348,7 +349,13 @@ export class ElasticsearchSinkWriter<T> extends BatchingWriter<T, Batch> {
 
   private releaseBytes(bytes: number): void {
     this.heldBytes -= bytes
-    if (this.bytesWaiting !== undefined && this.heldBytes <= this.settings.maxBufferedBytes / 2) {
+    // Go on once a whole request fits again (not at half, as for records): the requests in flight keep
+    // the node busy while the next one fills.
+    const resumeAt = Math.max(
+      this.settings.maxBufferedBytes - this.settings.maxBytes,
+      this.settings.maxBufferedBytes / 2,
+    )
+    if (this.bytesWaiting !== undefined && this.heldBytes <= resumeAt) {
       this.bytesWaiting.resolve()
       this.bytesWaiting = undefined
     }
