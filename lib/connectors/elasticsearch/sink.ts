@@ -1,4 +1,3 @@
-import type { Client } from '@elastic/elasticsearch'
 import type { Sink, SinkWriterContext } from '../../runtime/sink.js'
 import { checkElasticsearchClient, elasticsearchClient } from './connection.js'
 import { type ElasticsearchSinkOptions, type ElasticsearchSinkSettings, elasticsearchSinkSettings } from './options.js'
@@ -23,18 +22,13 @@ export class ElasticsearchSink<T> implements Sink<T> {
   readonly guarantee: 'at-least-once' | 'at-most-once'
   readonly settings: ElasticsearchSinkSettings<T>
 
-  constructor(
-    options: ElasticsearchSinkOptions<T>,
-    /** Makes each writer's client; tests and benchmarks pass their own. */
-    private readonly makeClient: (settings: ElasticsearchSinkSettings<T>) => Client = (s) =>
-      elasticsearchClient(s.connection),
-  ) {
+  constructor(options: ElasticsearchSinkOptions<T>) {
     this.settings = elasticsearchSinkSettings(options)
     checkElasticsearchClient('elasticsearchSink')
     this.guarantee = this.settings.guarantee === 'none' ? 'at-most-once' : 'at-least-once'
   }
 
   createWriter(context: SinkWriterContext): ElasticsearchSinkWriter<T> {
-    return new ElasticsearchSinkWriter(this.settings, this.makeClient(this.settings), context)
+    return new ElasticsearchSinkWriter(this.settings, elasticsearchClient(this.settings.connection), context)
   }
 }
