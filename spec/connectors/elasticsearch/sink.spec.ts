@@ -84,6 +84,8 @@ Sink('indexes every record; a barrier returns once every action before it is ack
   assert.is(metrics.value('actions'), 25)
   assert.is(metrics.value('requests'), 3)
   assert.is(metrics.value('inFlightRecords'), 0)
+  assert.ok((metrics.value('bulkLatencyP99Ms') ?? 0) >= (metrics.value('bulkLatencyP50Ms') ?? -1))
+  assert.ok((metrics.value('bulkLatencyP50Ms') ?? 0) > 0, 'bulk latency measured')
   await writer.close()
 })
 
@@ -185,6 +187,24 @@ Sink('a whole request refused with 429 or 503, or a dropped connection, is sent 
   assert.is(metrics.value('failuresRejected'), 5)
   assert.is(metrics.value('failuresServerError'), 5)
   assert.is(metrics.value('failuresUnreachable'), 10)
+  await writer.close()
+})
+
+Sink('a node slower than requestTimeoutMs: each request times out and is retried, then ERR_CONNECT', async () => {
+  const index = freshIndex()
+  // undici checks its timeouts about every 500 ms: the node answers well after that
+  es.delayMs = 2_000
+  const { writer, metrics } = writerFor({
+    emitter: indexing(index),
+    requestTimeoutMs: 100,
+    bulkRetry: { maxRetries: 1, initialDelayMs: 1, maxDelayMs: 2 },
+  })
+  await writer.flush()
+  writer.write({ id: 'slow', n: 1 }, undefined)
+  const error = (await writer.flush().catch((e) => e)) as Error & { code?: string }
+  assert.is(error.code, 'ERR_CONNECT')
+  assert.match(error.message, /cannot reach the cluster after 2 attempt\(s\): .*timed out/i)
+  assert.is(metrics.value('failuresUnreachable'), 2)
   await writer.close()
 })
 
