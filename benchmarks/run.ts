@@ -27,6 +27,7 @@ import { httpServerSourceCase, tcpServerSourceCase } from './cases/ingest.js'
 import { keyedCase, manyKeysCase } from './cases/keyed.js'
 import { latencyCase } from './cases/latency.js'
 import { kinesisSinkCase, kinesisSourceCase } from './cases/kinesis.js'
+import { elasticsearchSinkCase } from './cases/elasticsearch.js'
 import { mqttSinkCase, mqttSourceCase } from './cases/mqtt.js'
 import { rabbitmqSinkCase, rabbitmqSourceCase } from './cases/rabbitmq.js'
 import { redisSinkCase, redisSourceCase } from './cases/redis.js'
@@ -67,6 +68,7 @@ const CASES: readonly BenchCase[] = [
   kafkaSinkCase,
   kinesisSourceCase,
   kinesisSinkCase,
+  elasticsearchSinkCase,
   rabbitmqSourceCase,
   rabbitmqSinkCase,
   mqttSourceCase,

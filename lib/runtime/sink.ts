@@ -1,5 +1,6 @@
 import type { Logger } from '../logging.js'
 import type { MetricGroup } from './metric-group.js'
+import type { DeadLetter } from './output-tag.js'
 import type { ProcessingTimeService } from '../time/processing-time.js'
 
 /**
@@ -17,6 +18,11 @@ export interface SinkWriterContext {
   readonly logger?: Logger
   /** Where the connector's counters go: the job's metrics, labelled with operator, subtask and connector. */
   readonly metrics?: MetricGroup
+  /**
+   * Where a record the external system refused for good goes (with the reason): the sink's dead-letter
+   * output, counted, logged and published on the job handle's `deadLetters`.
+   */
+  readonly deadLetter?: (letter: DeadLetter) => void
 }
 
 /**

@@ -28,6 +28,11 @@ const connectors = [
     '@aws-sdk/client-kinesis',
     (m) => m.kinesisSink({ stream: 'clicks', region: 'eu-west-1', serializer: (s) => ({ data: s, partitionKey: s }) }),
   ],
+  [
+    'sluice/connectors/elasticsearch',
+    '@elastic/elasticsearch',
+    (m) => m.elasticsearchSink({ emitter: (s) => ({ type: 'index', index: 'words', document: { s } }) }),
+  ],
   ['sluice/connectors/rabbitmq', 'amqplib', (m) => m.rabbitmqSource({ url: 'amqp://127.0.0.1:5672', queue: 'orders' })],
   ['sluice/connectors/mqtt', 'mqtt', (m) => m.mqttSink({ url: 'mqtt://127.0.0.1:1883', topic: 'alerts' })],
   [

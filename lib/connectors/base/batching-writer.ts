@@ -11,18 +11,20 @@ export interface BatchingSettings {
   readonly maxInFlightRecords: number
   /** A barrier waits until every record before it is acknowledged (at-least-once); else it only sends. */
   readonly flushOnBarrier: boolean
+  /** Requests sent at once, started in write order (each waits for a free slot); default 1. */
+  readonly maxInFlightRequests?: number
 }
 
 /**
  * The part of a batching sink writer that is not the client's own (Flink's AsyncSinkWriter): records
- * collect in a batch, sent when it holds `maxBatchRecords` or `lingerMs` after its first record; one
- * request at a time, in order; `ready()` holds the runtime back while `maxInFlightRecords` records wait
+ * collect in a batch, sent when it holds `maxBatchRecords` or `lingerMs` after its first record; up to
+ * `maxInFlightRequests` requests at a time (default 1), started in write order; `ready()` holds the runtime back while `maxInFlightRecords` records wait
  * for acknowledgement and lets it go on at half of that; a barrier flushes and waits (at-least-once);
  * the first failure fails every later call.
  *
  * A connector writes what is its own: `addToBatch` (serialize one value into its batch; it may call
  * `send()` first when the value would overflow a byte limit), `takeBatch`, `sendBatch` (one request,
- * retried as the client needs; it may `acknowledge` records of a partial answer early) and
+ * retried as the client needs; it may acknowledge records of a partial answer early) and
  * `toFailure` (the error the job fails with).
  *
  * Threading: everything runs on the event loop; `write` is synchronous and allocates only what the
@@ -39,10 +41,14 @@ export interface BatchingSettings {
  * }
  */
 export abstract class BatchingWriter<T, B> implements SinkWriter<T> {
+  /** Settles when the batch sent last has started (got its slot), or the connection opened. */
   private chain: Promise<void> = Promise.resolve()
+  /** Requests started or waiting for a slot; each settles (never rejects) when its batch is done. */
+  private readonly requestsPending = new Set<Promise<void>>()
+  private requestsRunning = 0
+  private slotFreed: (() => void) | undefined
   private batched = 0
   private inFlight = 0
-  private acknowledgedEarly = 0
   private cancelLinger: (() => void) | undefined
   private waiting: { promise: Promise<void>; resolve: () => void } | undefined
   protected failure: Error | undefined
@@ -64,8 +70,11 @@ export abstract class BatchingWriter<T, B> implements SinkWriter<T> {
   protected abstract addToBatch(value: T, timestamp: number | undefined): void
   /** Takes the batch out, leaving an empty one. */
   protected abstract takeBatch(): B
-  /** Sends one batch of `count` records; resolves when every record of it is acknowledged. */
-  protected abstract sendBatch(batch: B, count: number): Promise<void>
+  /**
+   * Sends one batch of `count` records; resolves when every record of it is acknowledged.
+   * `acknowledgeEarly(n)` frees room for `n` records of a partial answer before the rest.
+   */
+  protected abstract sendBatch(batch: B, count: number, acknowledgeEarly: (n: number) => void): Promise<void>
   /** The error the writer fails with for a failure of the client. */
   protected abstract toFailure(error: unknown): Error
 
@@ -103,6 +112,7 @@ export abstract class BatchingWriter<T, B> implements SinkWriter<T> {
   async flush(): Promise<void> {
     this.send()
     await this.chain
+    await Promise.all(this.requestsPending)
     if (this.failure !== undefined) throw this.failure
   }
 
@@ -116,6 +126,7 @@ export abstract class BatchingWriter<T, B> implements SinkWriter<T> {
   async close(): Promise<void> {
     this.stopLinger()
     await this.chain.catch(() => undefined)
+    await Promise.all(this.requestsPending)
   }
 
   /** Runs `opening` (connecting the client) before the first request; its failure fails the writer. */
@@ -124,29 +135,47 @@ export abstract class BatchingWriter<T, B> implements SinkWriter<T> {
     this.chain = opening.catch(() => undefined)
   }
 
-  /** Hands the batch to `sendBatch`, after the requests before it (order is kept). */
+  /**
+   * Hands the batch to `sendBatch` once the batches before it have started and fewer than
+   * `maxInFlightRequests` requests run (start order is write order).
+   */
   protected send(): void {
     this.stopLinger()
     if (this.batched === 0 || this.failure !== undefined) return
     const count = this.batched
     const batch = this.takeBatch()
     this.batched = 0
-    this.chain = this.chain.then(async () => {
-      if (this.failure !== undefined) return
-      this.acknowledgedEarly = 0
-      try {
-        await this.sendBatch(batch, count)
-        this.acknowledge(count - this.acknowledgedEarly)
-      } catch (error) {
-        this.fail(error)
-      }
-    })
+    const previous = this.chain
+    let started!: () => void
+    this.chain = new Promise<void>((resolve) => (started = resolve))
+    const request = this.sendInTurn(previous, started, batch, count)
+    this.requestsPending.add(request)
+    void request.then(() => this.requestsPending.delete(request))
   }
 
-  /** `n` records of the batch being sent are acknowledged before the rest (a partial answer). */
-  protected acknowledgeEarly(n: number): void {
-    this.acknowledgedEarly += n
-    this.acknowledge(n)
+  private async sendInTurn(previous: Promise<void>, started: () => void, batch: B, count: number): Promise<void> {
+    await previous
+    // Starts are serialized by `previous`, so at most one request waits for a slot at a time.
+    while (this.requestsRunning >= (this.batching.maxInFlightRequests ?? 1))
+      await new Promise<void>((resolve) => (this.slotFreed = resolve))
+    this.requestsRunning++
+    started()
+    let acknowledgedEarly = 0
+    try {
+      if (this.failure !== undefined) return
+      await this.sendBatch(batch, count, (n) => {
+        acknowledgedEarly += n
+        this.acknowledge(n)
+      })
+      this.acknowledge(count - acknowledgedEarly)
+    } catch (error) {
+      this.fail(error)
+    } finally {
+      this.requestsRunning--
+      const freed = this.slotFreed
+      this.slotFreed = undefined
+      freed?.()
+    }
   }
 
   protected fail(error: unknown): void {

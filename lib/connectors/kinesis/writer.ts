@@ -86,7 +86,7 @@ export class KinesisSinkWriter<T> extends BatchingWriter<T, Entry[]> {
   }
 
   /** Sends `entries` until all are accepted, retrying the failed ones of each answer. */
-  protected async sendBatch(entries: Entry[]): Promise<void> {
+  protected async sendBatch(entries: Entry[], _count: number, acknowledgeEarly: (n: number) => void): Promise<void> {
     let pending = entries
     let round = 0
     while (pending.length > 0 && this.failure === undefined) {
@@ -113,7 +113,7 @@ export class KinesisSinkWriter<T> extends BatchingWriter<T, Entry[]> {
         failed = pending
         reason = messageOf(error)
       }
-      this.acknowledgeEarly(pending.length - failed.length)
+      acknowledgeEarly(pending.length - failed.length)
       for (const e of failed) {
         if (++e.attempts > this.settings.maxRetries) {
           throw new ConnectorError(

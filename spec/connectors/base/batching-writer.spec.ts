@@ -84,6 +84,25 @@ writer('sends one request at a time, in write order', async () => {
   assert.is(w.maxConcurrent, 1)
 })
 
+writer('with maxInFlightRequests, starts up to that many requests at once, in write order', async () => {
+  const w = new ToyWriter(new ManualClock(), { maxBatchRecords: 1, maxInFlightRecords: 100, maxInFlightRequests: 2 })
+  for (const v of [1, 2, 3, 4]) w.write(v, undefined)
+  await turn()
+  assert.equal(w.sent, [[1], [2]], 'two requests started, the third waits for a slot')
+  w.answer()
+  await turn()
+  assert.equal(w.sent, [[1], [2], [3]])
+  const flushed = w.flush()
+  while (w.requestsOpen > 0) {
+    w.answer()
+    await turn()
+  }
+  await flushed
+  assert.equal(w.sent, [[1], [2], [3], [4]])
+  assert.is(w.maxConcurrent, 2)
+  assert.is(w.inFlightRecords, 0)
+})
+
 writer('ready() holds the runtime back at maxInFlightRecords and lets it go on at half', async () => {
   const w = new ToyWriter(new ManualClock())
   for (let v = 0; v < 5; v++) w.write(v, undefined)

@@ -1,0 +1,68 @@
+/**
+ * The keyed count of a fault plan written to Elasticsearch, for process-kill tests, run as its own
+ * process:
+ *
+ *   node --import tsx spec/support/child-jobs/elasticsearch-count-job.ts '<plan json>' <work dir>
+ *
+ * `<work dir>/es-url` holds the URL of the node (the test's loopback server, which outlives the kills)
+ * and `<work dir>/es-index` the index; each output line `x@key:n` is indexed with id `x`. Checkpoints go
+ * to `<work dir>/checkpoints`; started again on the same directory the job resumes from the newest
+ * complete one. It prints `restoring <id>|fresh`, `running`, `checkpoint <id>`, `finished`, and exits 0
+ * when the job finished, 1 when it failed.
+ */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
+import { DirectoryStorage } from '../../../lib/checkpoint/directory-storage.js'
+import { ElasticsearchSink } from '../../../lib/connectors/elasticsearch/index.js'
+import type { FaultPlan } from '../fault-injection.js'
+import { buildCountJob } from '../fault-jobs.js'
+
+const [planText, workDir] = process.argv.slice(2)
+if (planText === undefined || workDir === undefined) {
+  process.stderr.write('usage: elasticsearch-count-job.ts <plan json> <work dir>\n')
+  process.exit(2)
+}
+const plan = JSON.parse(planText) as FaultPlan
+const url = readFileSync(join(workDir, 'es-url'), 'utf8')
+const index = readFileSync(join(workDir, 'es-index'), 'utf8')
+const storage = new DirectoryStorage(join(workDir, 'checkpoints'))
+const say = (line: string): void => void process.stdout.write(`${line}\n`)
+
+const restored = await storage.latest()
+say(restored === undefined ? 'fresh' : `restoring ${restored.id}`)
+const env = StreamEnvironment.create({
+  parallelism: plan.parallelism,
+  batchSize: plan.batchSize,
+  channelCredits: plan.channelCredits,
+  logLevel: 'silent',
+  checkpointing: { intervalMs: plan.intervalMs, mode: plan.mode, storage },
+})
+const sink = new ElasticsearchSink<string>({
+  nodes: url,
+  emitter: (line) => ({ type: 'index', index, id: line.slice(0, line.indexOf('@')), document: { line } }),
+  maxActions: 200,
+  flushIntervalMs: 5,
+})
+buildCountJob(env, plan, undefined, sink)
+const job = env.executeAsync(`keyed count to elasticsearch ${plan.seed}`)
+let reported = 0
+const progress = setInterval(() => {
+  for (const c of job.checkpoints()) {
+    if (c.status === 'completed' && c.id > reported) {
+      reported = c.id
+      say(`checkpoint ${c.id}`)
+    }
+  }
+}, 5)
+void job.running.then(() => say('running'))
+try {
+  await job.result
+  clearInterval(progress)
+  say('finished')
+  process.exit(0)
+} catch (error) {
+  clearInterval(progress)
+  process.stderr.write(`job failed: ${(error as Error)?.stack ?? String(error)}\n`)
+  process.exit(1)
+}
