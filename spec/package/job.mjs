@@ -36,6 +36,7 @@ const connectors = [
     (m) => m.redisSink({ mapper: { command: 'SADD', key: () => 'seen', value: (v) => v } }),
   ],
   ['sluice/connectors/activemq', '@stomp/stompjs', (m) => m.activemqSink({ destination: '/queue/orders' })],
+  ['sluice/connectors/flume', 'avsc', (m) => m.flumeSink({ hosts: '127.0.0.1:41414', mapper: (s) => ({ body: s }) })],
 ]
 for (const [entry, client, build] of connectors) {
   const connector = await import(entry)
