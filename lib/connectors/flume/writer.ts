@@ -63,21 +63,26 @@ export class FlumeSinkWriter<T> extends BatchingWriter<T, AvroFlumeEvent[]> {
     const event = this.mapper(value)
     const body = event?.body
     const headers = event?.headers ?? NO_HEADERS
-    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body
-    if (!(bytes instanceof Uint8Array) || typeof headers !== 'object' || !stringValues(headers))
-      throw new TypeError(
-        `flume sink mapper returned ${describeValue(event)} for ${describeValue(value)}: expected { headers?: Record<string, string>, body: string | Uint8Array }`,
-      )
-    if (this.settings.transport === 'http' && typeof body !== 'string') {
+    if (typeof body === 'string') {
+      if (headers !== NO_HEADERS) this.checkHeaders(headers, event, value)
+      this.batch.push({ headers, body: Buffer.from(body, 'utf8') })
+      return
+    }
+    if (!(body instanceof Uint8Array)) throw this.badEvent(event, value)
+    if (headers !== NO_HEADERS) this.checkHeaders(headers, event, value)
+    if (this.settings.transport === 'http') {
       try {
-        utf8.decode(bytes)
+        utf8.decode(body)
       } catch {
         throw new TypeError(
           `flume sink: the body of ${describeValue(value)} is not UTF-8 text, which Flume's HTTP JSONHandler cannot carry (use transport 'avro')`,
         )
       }
     }
-    this.batch.push({ headers, body: Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes) })
+    this.batch.push({
+      headers,
+      body: Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.length),
+    })
   }
 
   protected takeBatch(): AvroFlumeEvent[] {
@@ -143,6 +148,18 @@ export class FlumeSinkWriter<T> extends BatchingWriter<T, AvroFlumeEvent[]> {
       : new ConnectorError('ERR_SEND', `${this.target}: ${messageOf(error)}`, { cause: error, retriable: true })
   }
 
+  private checkHeaders(headers: unknown, event: unknown, value: T): void {
+    if (typeof headers !== 'object' || headers === null) throw this.badEvent(event, value)
+    for (const key in headers)
+      if (typeof (headers as Record<string, unknown>)[key] !== 'string') throw this.badEvent(event, value)
+  }
+
+  private badEvent(event: unknown, value: T): TypeError {
+    return new TypeError(
+      `flume sink mapper returned ${describeValue(event)} for ${describeValue(value)}: expected { headers?: Record<string, string>, body: string | Uint8Array }`,
+    )
+  }
+
   /** Sends what is batched and waits until it is accepted (or has failed), then closes the connections. */
   override async close(): Promise<void> {
     await this.flush().catch(() => undefined)
@@ -150,9 +167,4 @@ export class FlumeSinkWriter<T> extends BatchingWriter<T, AvroFlumeEvent[]> {
     await super.close()
     for (const client of this.clients) client.close()
   }
-}
-
-function stringValues(headers: object): boolean {
-  for (const value of Object.values(headers)) if (typeof value !== 'string') return false
-  return true
 }
