@@ -5,6 +5,8 @@ import { StreamEnvironment } from '../../../lib/index.js'
 import { MetricGroup } from '../../../lib/runtime/metric-group.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { type FlumeAgent, type RolledEvent, startFlumeAgent } from '../../support/flume-agent.js'
+import { runJobProcess } from '../../support/fault-process.js'
+import { tempDir } from '../../support/temp-dir.js'
 import { waitFor } from '../../support/wait-for.js'
 
 /**
@@ -44,6 +46,27 @@ async function waitForRun(agent: FlumeAgent, run: string, count: number): Promis
     description: () => `${count} events of run ${run} (has ${got.length})`,
   })
   return got
+}
+
+/**
+ * Waits until every value of `expected` is among `run`'s events in `agent`'s output (duplicates make
+ * the output longer than `expected` before the last events are written), or 30 s; returns the tally.
+ */
+async function waitForAll(
+  agent: FlumeAgent,
+  run: string,
+  expected: number[],
+): Promise<{ missing: number[]; duplicates: number; tornLines: number }> {
+  let result = { missing: expected, duplicates: 0, tornLines: 0 }
+  await waitFor(
+    () => {
+      const output = agent.output()
+      result = { ...tally(bodies(output.events, run), expected), tornLines: output.tornLines }
+      return result.missing.length === 0
+    },
+    { timeoutMs: 30_000, intervalMs: 100, description: () => `${result.missing.length} events of run ${run} missing` },
+  ).catch(() => undefined)
+  return result
 }
 
 /** Each value's count: every value of `expected` present, and how many arrived more than once. */
@@ -135,8 +158,7 @@ Agent('the agent killed (SIGKILL) and restarted mid-stream: every event arrives,
   await writeSome(total - written)
   await writer.snapshotState()
   await writer.close()
-  const { events, tornLines } = await b.waitForEvents(total)
-  const { missing, duplicates } = tally(bodies(events, 'kill'), range(total))
+  const { missing, duplicates, tornLines } = await waitForAll(b, 'kill', range(total))
   console.log(
     `  flume kill/restart: ${total} events, ${duplicates} duplicates, ${tornLines} torn lines, ${metrics.value('retriedBatches')} batches retried`,
   )
@@ -165,10 +187,11 @@ Agent('failover: the first host takes the batches until it dies, then the second
   await writer.snapshotState()
   await writer.close()
   await a.restart()
-  const inAgents = () => bodies(a.output().events, 'failover').length + bodies(b.output().events, 'failover').length
-  await waitFor(() => inAgents() >= 2_000, {
+  const union = () => [...bodies(a.output().events, 'failover'), ...bodies(b.output().events, 'failover')]
+  await waitFor(() => tally(union(), range(2_000)).missing.length === 0, {
     timeoutMs: 30_000,
-    description: () => `the 2,000 events in the agents (${inAgents()})`,
+    intervalMs: 100,
+    description: () => `the 2,000 events in the agents (${tally(union(), range(2_000)).missing.length} missing)`,
   })
   const onA = bodies(a.output().events, 'failover')
   const onB = bodies(b.output().events, 'failover')
@@ -213,6 +236,27 @@ Agent('load-balance round-robin spreads batches over both agents; a dead one is 
   )
   assert.is(metrics.value('hostFailures'), 1, 'the dead agent was tried once, then backed off')
   assert.is((metrics.value('requests') ?? 0) - requestsBefore, 21, '20 batches + 1 failed try')
+})
+
+Agent('the job process SIGKILLed after its second checkpoint and restored: every event arrives', async () => {
+  const dir = tempDir('sluice-flume-kill-')
+  try {
+    const total = 3_000
+    const args = [a.avro, String(total), 'sigkill', dir.path]
+    const script = 'spec/connectors/flume/kill-restore-job.ts'
+    const first = await runJobProcess(script, args, { after: 'checkpoint', checkpoints: 2, delayMs: 15 }, 60_000)
+    assert.ok(first.killed, `the first process was killed: ${first.lines.join(', ')} ${first.stderr}`)
+    const second = await runJobProcess(script, args, undefined, 60_000)
+    assert.is(second.code, 0, `the second process finished: ${second.stderr}`)
+    const { missing, duplicates } = await waitForAll(a, 'sigkill', range(total))
+    console.log(`  flume job SIGKILL/restore: ${total} events, ${duplicates} written again after the restore`)
+    assert.equal(missing, [], 'no event lost')
+    // Checkpoint ids go on from the restored one: the second process resumed after the first's checkpoints.
+    const resumedAt = Number(second.lines.find((l) => l.startsWith('checkpoint '))?.slice('checkpoint '.length))
+    assert.ok(resumedAt > 2, `the second process restored a checkpoint (its first checkpoint: ${resumedAt})`)
+  } finally {
+    dir.remove()
+  }
 })
 
 Agent.run()

@@ -223,16 +223,14 @@ Faults('in a job: a record the mapper cannot map goes to the dead letters, the o
 Faults('in a job: an agent that never accepts fails the job with ERR_SEND', async () => {
   server.answer = () => 'FAILED'
   const env = StreamEnvironment.create({ parallelism: 1, logLevel: 'silent' })
-  env
-    .fromSequence(0, 9, { uid: 'src' })
-    .sinkTo(
-      flumeSink<number>({
-        hosts: server.address,
-        retry: { maxRetries: 1, initialDelayMs: 1 },
-        mapper: (n) => ({ body: String(n) }),
-      }),
-      { uid: 'sink' },
-    )
+  env.fromSequence(0, 9, { uid: 'src' }).sinkTo(
+    flumeSink<number>({
+      hosts: server.address,
+      retry: { maxRetries: 1, initialDelayMs: 1 },
+      mapper: (n) => ({ body: String(n) }),
+    }),
+    { uid: 'sink' },
+  )
   const error = (await env.execute().catch((e: unknown) => e)) as Error
   assert.match(String(error?.message ?? error), 'answered FAILED')
   assert.equal(server.accepted, [])
