@@ -22,6 +22,7 @@ import { backpressureCase } from './cases/backpressure.js'
 import { asyncIoCase } from './cases/async-io.js'
 import { checkpointCase } from './cases/checkpoint.js'
 import { activemqSinkCase, activemqSourceCase } from './cases/activemq.js'
+import { flumeSinkCase } from './cases/flume.js'
 import { kafkaSinkCase, kafkaSourceCase } from './cases/kafka.js'
 import { httpServerSourceCase, tcpServerSourceCase } from './cases/ingest.js'
 import { keyedCase, manyKeysCase } from './cases/keyed.js'
@@ -79,6 +80,7 @@ const CASES: readonly BenchCase[] = [
   redisSinkCase,
   s3SinkCase,
   localFileSinkCase,
+  flumeSinkCase,
   actorsCase,
   tcpServerSourceCase,
   actorSourceCase,

@@ -46,6 +46,7 @@ const connectors = [
     '@aws-sdk/client-s3',
     (m) => m.s3Writer({ bucket: 'archive', region: 'eu-west-1' }),
   ],
+  ['sluice/connectors/flume', 'avsc', (m) => m.flumeSink({ hosts: '127.0.0.1:41414', mapper: (s) => ({ body: s }) })],
 ]
 for (const [entry, client, build] of connectors) {
   const connector = await import(entry)

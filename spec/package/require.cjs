@@ -13,7 +13,7 @@ if (!process.features.require_module) {
   assert.equal(typeof require('sluice').StreamEnvironment.create, 'function')
   for (const entry of Object.keys(entries)) {
     const name = entry === '.' ? 'sluice' : `sluice/${entry.slice(2)}`
-    if (/^sluice\/connectors\/(kafka|kinesis|elasticsearch|rabbitmq|mqtt|redis|activemq)$/.test(name))
+    if (/^sluice\/connectors\/(kafka|kinesis|elasticsearch|rabbitmq|mqtt|redis|activemq|flume)$/.test(name))
       assert.throws(() => require(name), { code: 'ERR_REQUIRE_ASYNC_MODULE', message: /Use import\(\) instead/ })
     else require(name)
   }
