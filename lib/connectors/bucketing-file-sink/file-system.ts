@@ -59,6 +59,12 @@ export interface FileSystem {
    * POSIX disk). Stores whose namespace operations are durable when they return omit it.
    */
   syncDirectory?(directory: string): Promise<void>
+  /**
+   * Cuts `path` to its first `length` bytes, for a writer that resumes a file after a restore (a
+   * recoverable writer). 'valid-length' when the store cannot truncate and wrote a valid-length file
+   * beside it instead (BucketingSink's fallback). Optional: stores without it cannot resume a file.
+   */
+  truncate?(path: string, length: number): Promise<'truncated' | 'valid-length'>
   /** Joins path segments with the store's separator. */
   join(...segments: string[]): string
 }
