@@ -7,7 +7,8 @@ import { tempDir } from './temp-dir.js'
 /**
  * Apache HDFS (servers/hdfs/pom.xml: the shaded hadoop-client-minicluster): one NameNode and one
  * DataNode in one JVM (servers/hdfs/HdfsLauncher.java, a MiniDFSCluster), WebHDFS on, every address on
- * 127.0.0.1 at free ports, 1 MiB blocks and replication 1. Starting takes 10–20 s on 2 cores.
+ * 127.0.0.1 at free ports, 1 MiB blocks and replication 1. Ready once the launcher says so and WebHDFS
+ * answers a GETFILESTATUS of '/'. Starting takes 10–20 s on 2 cores (more on a loaded machine).
  */
 
 /** A running HDFS owned by one test file (or one benchmark). */
@@ -73,8 +74,13 @@ export async function startHdfs(options: HdfsServerOptions = {}): Promise<HdfsSe
     await jvm.dispose()
     dir.remove()
   }
-  try {
+  const webHdfsUrl = `http://127.0.0.1:${http}`
+  const start = async (): Promise<void> => {
     await jvm.start()
+    await webHdfsAnswers(webHdfsUrl)
+  }
+  try {
+    await start()
   } catch (error) {
     await stop()
     throw error
@@ -84,18 +90,38 @@ export async function startHdfs(options: HdfsServerOptions = {}): Promise<HdfsSe
     if (answer.includes(`failed ${name}`)) throw new Error(`hdfs: ${answer.slice(-2000)}`)
   }
   return {
-    webHdfsUrl: `http://127.0.0.1:${http}`,
+    webHdfsUrl,
     nameNodeUrl: `hdfs://127.0.0.1:${rpc}`,
     superuser: userInfo().username,
-    restartNameNode: () => command('restart-namenode'),
+    restartNameNode: async () => {
+      await command('restart-namenode')
+      await webHdfsAnswers(webHdfsUrl)
+    },
     restartDataNode: () => command('restart-datanode'),
     stopDataNode: () => command('stop-datanode'),
     startDataNode: () => command('start-datanode'),
     crashAndRestart: async () => {
       await jvm.stop('SIGKILL')
-      await jvm.start()
+      await start()
     },
     stop,
     unref: () => jvm.unref(),
+  }
+}
+
+/** Waits (at most 60 s) until the NameNode's WebHDFS answers a GETFILESTATUS of '/' with 200. */
+async function webHdfsAnswers(webHdfsUrl: string): Promise<void> {
+  const deadline = performance.now() + 60_000
+  let last = ''
+  for (;;) {
+    try {
+      const answer = await fetch(`${webHdfsUrl}/webhdfs/v1/?op=GETFILESTATUS`, { signal: AbortSignal.timeout(5_000) })
+      last = `${answer.status} ${(await answer.text()).slice(0, 200)}`
+      if (answer.status === 200) return
+    } catch (error) {
+      last = (error as Error).message
+    }
+    if (performance.now() > deadline) throw new Error(`hdfs: WebHDFS at ${webHdfsUrl} does not answer: ${last}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
