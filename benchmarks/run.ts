@@ -23,6 +23,7 @@ import { asyncIoCase } from './cases/async-io.js'
 import { checkpointCase } from './cases/checkpoint.js'
 import { activemqSinkCase, activemqSourceCase } from './cases/activemq.js'
 import { flumeSinkCase } from './cases/flume.js'
+import { hdfsSinkCase } from './cases/hdfs.js'
 import { kafkaSinkCase, kafkaSourceCase } from './cases/kafka.js'
 import { httpServerSourceCase, tcpServerSourceCase } from './cases/ingest.js'
 import { keyedCase, manyKeysCase } from './cases/keyed.js'
@@ -67,6 +68,7 @@ const CASES: readonly BenchCase[] = [
   latencyCase,
   kafkaSourceCase,
   kafkaSinkCase,
+  hdfsSinkCase,
   kinesisSourceCase,
   kinesisSinkCase,
   elasticsearchSinkCase,

@@ -1,10 +1,12 @@
 // Runs a JVM server of servers/ by hand, with the launcher the tests use:
 //   node --import tsx servers/run.ts kafka [--nodes 3] [--topic orders:3 …] [--check]
 //   node --import tsx servers/run.ts flume [--check]
+//   node --import tsx servers/run.ts hdfs [--check]
 // It prints the addresses and runs until Ctrl-C (SIGINT/SIGTERM stop it and remove its data). With
 // --check it starts the server, prints how long that took, and stops it again (scripts/services.d).
 import { parseArgs } from 'node:util'
 import { startFlumeAgent } from '../spec/support/flume-agent.js'
+import { startHdfs } from '../spec/support/hdfs-server.js'
 import { startKafka } from '../spec/support/kafka-server.js'
 
 const { positionals, values } = parseArgs({
@@ -30,6 +32,10 @@ const servers: Record<string, () => Promise<{ addresses: string; stop(): Promise
   flume: async () => {
     const agent = await startFlumeAgent()
     return { addresses: `avro ${agent.avro}, http ${agent.http}`, stop: agent.stop }
+  },
+  hdfs: async () => {
+    const hdfs = await startHdfs()
+    return { addresses: `webhdfs ${hdfs.webHdfsUrl}, rpc ${hdfs.nameNodeUrl}, user ${hdfs.superuser}`, stop: hdfs.stop }
   },
 }
 

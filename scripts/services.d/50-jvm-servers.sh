@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The JVM servers of servers/ (Kafka, Flume): makes sure Java 17+ and Maven are there (apt-get
+# The JVM servers of servers/ (Kafka, Flume, HDFS, Cassandra): makes sure Java 17+ and Maven are there (apt-get
 # when missing), then resolves each servers/<name>/pom.xml into the local Maven cache (~/.m2; offline
 # when it has everything, else from Maven Central) and writes its classpath to
 # servers/<name>/target/classpath.txt, where the launchers in spec/support read it. It starts no

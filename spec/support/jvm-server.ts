@@ -114,6 +114,8 @@ export interface JvmProcessOptions {
   readonly readyLine: RegExp
   /** Give up on a start after this long; default 60 s. */
   readonly startTimeoutMs?: number
+  /** Gives the JVM a stdin pipe for {@link JvmProcess.send} (a launcher's commands); default none. */
+  readonly stdin?: boolean
 }
 
 /**
@@ -156,7 +158,7 @@ export class JvmProcess {
       pdeathsig ? '/usr/bin/setpriv' : 'java',
       pdeathsig ? ['--pdeathsig', 'SIGKILL', ...java] : java.slice(1),
       {
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: [this.options.stdin === true ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       },
     )
     this.child = child
@@ -202,6 +204,35 @@ export class JvmProcess {
     } finally {
       clearTimeout(timer)
     }
+  }
+
+  /**
+   * Writes `line` to the JVM's stdin (the server must have been started with `stdin: true`) and waits
+   * until its output shows `answer` after it; resolves with that output.
+   *
+   * @example
+   * await jvm.send('restart-datanode', /done restart-datanode/)
+   */
+  async send(line: string, answer: RegExp, timeoutMs = 120_000): Promise<string> {
+    const child = this.child
+    if (child?.stdin == null) throw new Error(`${this.options.label} has no stdin to send '${line}' to`)
+    let seen = ''
+    const answered = new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.stdout!.off('data', listen)
+        reject(new Error(`${this.options.label} did not answer '${line}' within ${timeoutMs} ms: ${seen}`))
+      }, timeoutMs)
+      const listen = (chunk: Buffer): void => {
+        seen += chunk.toString('utf8')
+        if (!answer.test(seen)) return
+        clearTimeout(timer)
+        child.stdout!.off('data', listen)
+        resolve(seen)
+      }
+      child.stdout!.on('data', listen)
+    })
+    child.stdin.write(`${line}\n`)
+    return answered
   }
 
   /** Stops the JVM with `signal` (SIGTERM: a clean shutdown; SIGKILL: a crash) and waits for its exit. */

@@ -58,7 +58,11 @@ export class FileSystemRecoverableWriter implements RecoverableWriter {
         'ERR_RECOVERY',
         `bucketingFileSink: cannot resume ${path} on ${fs.name}: ${fs.truncate === undefined ? 'the store cannot truncate' : 'no valid length in the checkpoint'}`,
       )
-    await fs.truncate(path, validLength)
+    if ((await fs.truncate(path, validLength)) === 'valid-length')
+      throw new ConnectorError(
+        'ERR_RECOVERY',
+        `bucketingFileSink: cannot resume ${path} on ${fs.name}: the store wrote a valid-length file instead of truncating`,
+      )
     const { recoverable: _, ...ref } = resumable
     return new FileSystemStream(await fs.create(path, { mode: 'append' }), ref, validLength)
   }

@@ -60,10 +60,11 @@ export interface FileSystem {
    */
   syncDirectory?(directory: string): Promise<void>
   /**
-   * Cuts the file at `path` to `length` bytes (HDFS truncate). Needed only to resume an in-progress part
-   * from a checkpoint (`RecoverableWriter.recover`); a store without it cannot resume one.
+   * Cuts `path` to its first `length` bytes, for a writer that resumes a file after a restore (a
+   * recoverable writer). 'valid-length' when the store cannot truncate and wrote a valid-length file
+   * beside it instead (BucketingSink's fallback). Optional: stores without it cannot resume a file.
    */
-  truncate?(path: string, length: number): Promise<void>
+  truncate?(path: string, length: number): Promise<'truncated' | 'valid-length'>
   /** Joins path segments with the store's separator. */
   join(...segments: string[]): string
 }

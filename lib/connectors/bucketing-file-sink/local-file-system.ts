@@ -78,8 +78,9 @@ export class LocalFileSystem implements FileSystem {
     }
   }
 
-  async truncate(path: string, length: number): Promise<void> {
+  async truncate(path: string, length: number): Promise<'truncated'> {
     await truncate(path, length)
+    return 'truncated'
   }
 
   join(...segments: string[]): string {

@@ -1,0 +1,159 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { createLogger } from '../../../lib/logging.js'
+import { textLines } from '../../../lib/connectors/bucketing-file-sink/index.js'
+import { webHdfs, type WebHdfsFileSystem } from '../../../lib/connectors/hdfs/index.js'
+import { checkCounts } from '../../support/fault-checks.js'
+import { describePlan, FaultLog, planFromSeed, seedsFromEnv } from '../../support/fault-injection.js'
+import { runSchedule } from '../../support/fault-jobs.js'
+import { type HdfsServer, startHdfs } from '../../support/hdfs-server.js'
+import { FaultyBucketingSink } from './faulty-bucketing-sink.js'
+
+/**
+ * The bucketing file sink writing to a real HDFS over WebHDFS under the seeded exactly-once fault
+ * harness (a user function throws, a snapshot fails, the sink's pre-commit rejects, a checkpoint's
+ * storage write fails, a commit fails between pre-commit and commit): after each schedule the finished
+ * files, read back through WebHDFS, hold every record of the keyed count exactly once, and no hidden
+ * (in-progress or pending) file is left. One cluster for the file, one directory per schedule.
+ *
+ * Replay one schedule: SEED=3 node --import tsx node_modules/uvu/bin.js spec/connectors/hdfs 'hdfs-exactly-once'
+ */
+const ExactlyOnce = suite('hdfs exactly-once')
+const SPEC = 'spec/connectors/hdfs/hdfs-exactly-once.spec.ts'
+let hdfs: HdfsServer
+let fs: WebHdfsFileSystem
+
+ExactlyOnce.before(async () => {
+  hdfs = await startHdfs()
+  fs = webHdfs({ url: hdfs.webHdfsUrl, user: hdfs.superuser })
+})
+ExactlyOnce.after(async () => {
+  await hdfs?.stop()
+})
+
+/** Every file under `directory`, recursively, as full paths. */
+async function filesUnder(directory: string): Promise<string[]> {
+  const out: string[] = []
+  for (const entry of await fs.list(directory)) {
+    if (entry.isDirectory) out.push(...(await filesUnder(entry.path)))
+    else out.push(entry.path)
+  }
+  return out
+}
+
+const hidden = (path: string) => path.slice(path.lastIndexOf('/') + 1).startsWith('.')
+
+/** The lines of every finished file under `directory`, and the hidden files left there. */
+async function readOutput(directory: string): Promise<{ lines: string[]; hiddenFiles: string[] }> {
+  const files = await filesUnder(directory)
+  const lines: string[] = []
+  for (const file of files.filter((f) => !hidden(f))) {
+    const text = Buffer.from(await fs.read(file)).toString('utf8')
+    if (text !== '') lines.push(...text.replace(/\n$/, '').split('\n'))
+  }
+  return { lines, hiddenFiles: files.filter(hidden) }
+}
+
+/**
+ * Known defect of the sink's core, not of HDFS (the local disk shows it too): after a checkpoint whose
+ * storage write failed and was tolerated (the job goes on), the parts pre-committed for it are never
+ * committed, so their records are missing and their hidden files stay. Until it is fixed these
+ * schedules fail the job over on a storage fault instead of tolerating it, unless
+ * SLUICE_KNOWN_DEFECTS=1 (as the Kafka exactly-once spec does for issue 11).
+ */
+const TOLERATE = process.env.SLUICE_KNOWN_DEFECTS === '1'
+
+/** Schedules run this many at a time: each mostly waits on HDFS round trips, so they overlap well. */
+const CONCURRENT = 5
+
+/** Runs the schedule of `seed` into its own directory and checks what it left there. */
+async function runAndCheck(seed: number): Promise<void> {
+  const plan = planFromSeed(seed, {
+    kinds: ['throw-in-function', 'snapshot-fails', 'sink-snapshot-rejects', 'storage-write-fails', 'commit-fails'],
+    modes: ['exactly-once'],
+    records: [300, 1_200],
+    busyTotalMs: [15, 40],
+    tolerate: TOLERATE,
+  })
+  const basePath = `/eo/seed-${seed}`
+  const log = new FaultLog(plan)
+  const sink = new FaultyBucketingSink(
+    basePath,
+    {
+      fileSystem: webHdfs({ url: hdfs.webHdfsUrl, user: hdfs.superuser, maxRetries: 3, initialDelayMs: 20 }),
+      encoder: textLines(),
+      logger: createLogger({ level: 'silent' }),
+    },
+    log,
+  )
+  await runSchedule(plan, log, { sink, timeoutMs: 90_000 })
+  const { lines, hiddenFiles } = await readOutput(basePath)
+  const check = checkCounts(lines, plan.records, plan.keys, 'exactly-once')
+  assert.equal(check.problems, [], describePlan(plan, SPEC))
+  assert.equal(hiddenFiles, [], `no in-progress or pending file is left\n${describePlan(plan, SPEC)}`)
+}
+
+const seeds = seedsFromEnv(100, 1)
+for (let i = 0; i < seeds.length; i += CONCURRENT) {
+  const group = seeds.slice(i, i + CONCURRENT)
+  const named = group.length === 1 ? `seed ${group[0]}` : `seeds ${group[0]}–${group.at(-1)}`
+  ExactlyOnce(
+    `${named}: the finished files on HDFS hold the keyed count exactly once, no hidden file left`,
+    async () => {
+      const outcomes = await Promise.allSettled(group.map(runAndCheck))
+      const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected')
+      if (failures.length > 0) throw failures[0]!.reason
+    },
+  )
+}
+
+ExactlyOnce('a DataNode restart and then a NameNode restart mid-stream: every record exactly once', async () => {
+  const drawn = planFromSeed(1_000, { modes: ['exactly-once'] })
+  // No injected fault: the restarts are the faults. 2 s of busy-waiting per subtask keeps the job running.
+  const plan = { ...drawn, parallelism: 2, sinkParallelism: 2, records: 4_000, busyEvery: 1, busyMs: 1, faults: [] }
+  const basePath = '/eo/restarts'
+  const log = new FaultLog(plan)
+  const sink = new FaultyBucketingSink(
+    basePath,
+    {
+      fileSystem: webHdfs({
+        url: hdfs.webHdfsUrl,
+        user: hdfs.superuser,
+        maxRetries: 8,
+        initialDelayMs: 50,
+        maxDelayMs: 1_000,
+      }),
+      encoder: textLines(),
+      logger: createLogger({ level: 'silent' }),
+    },
+    log,
+  )
+  const finished = async () => (await filesUnder(basePath).catch(() => [])).filter((f) => !hidden(f)).length
+  const run = runSchedule(plan, log, { sink, timeoutMs: 120_000 })
+  let done = false
+  run.then(
+    () => (done = true),
+    () => (done = true),
+  )
+  await waitForAsync(async () => done || (await finished()) > 0, 'a first finished file')
+  await hdfs.restartDataNode()
+  const before = await finished()
+  await waitForAsync(async () => done || (await finished()) > before, 'a finished file after the DataNode restart')
+  await hdfs.restartNameNode()
+  const { restarts } = await run
+  const { lines, hiddenFiles } = await readOutput(basePath)
+  assert.equal(checkCounts(lines, plan.records, plan.keys, 'exactly-once').problems, [])
+  assert.equal(hiddenFiles, [])
+  assert.ok(restarts <= 2, `${restarts} job restarts`)
+})
+
+/** Polls an async condition every 20 ms for up to 60 s. */
+async function waitForAsync(condition: () => Promise<boolean>, description: string): Promise<void> {
+  const deadline = performance.now() + 60_000
+  while (!(await condition())) {
+    if (performance.now() > deadline) throw new Error(`not within 60 s: ${description}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+ExactlyOnce.run()
