@@ -262,7 +262,7 @@ export class XStreamServer {
         authorization: req.headers.authorization,
         body,
       })
-      this.rateHeaders(res, 0)
+      this.rateHeaders(res, undefined)
       if (req.headers.authorization !== `Bearer ${this.token}`)
         return json(res, 401, { title: 'Unauthorized', type: 'about:blank', status: 401, detail: 'Unauthorized' })
       if (url.pathname === RULES_PATH && req.method === 'GET') return this.listRules(res)
@@ -279,11 +279,11 @@ export class XStreamServer {
     })
   }
 
-  private rateHeaders(res: ServerResponse, resetInSeconds: number): void {
+  /** X's rate-limit headers: a window of 50 requests per 15 minutes, used up when `resetInSeconds` is given. */
+  private rateHeaders(res: ServerResponse, resetInSeconds: number | undefined): void {
     res.setHeader('x-rate-limit-limit', '50')
-    res.setHeader('x-rate-limit-remaining', resetInSeconds > 0 ? '0' : '49')
-    res.setHeader('x-rate-limit-reset', String(Math.ceil(Date.now() / 1000) + Math.max(resetInSeconds, 900)))
-    if (resetInSeconds > 0) res.setHeader('x-rate-limit-reset', String(Math.ceil(Date.now() / 1000 + resetInSeconds)))
+    res.setHeader('x-rate-limit-remaining', resetInSeconds === undefined ? '49' : '0')
+    res.setHeader('x-rate-limit-reset', String(Math.ceil(Date.now() / 1000 + (resetInSeconds ?? 900))))
   }
 
   private openStream(kind: 'filtered' | 'sample', query: URLSearchParams, res: ServerResponse): void {

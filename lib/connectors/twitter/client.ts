@@ -40,7 +40,7 @@ export type TwitterFailureKind = 'network' | 'http' | 'rate-limit'
 /**
  * A failed request or a lost stream, classified for X's backoff: 'network' (refused, reset, stalled,
  * disconnected: linear), 'http' (5xx and other retriable statuses: exponential), 'rate-limit' (429:
- * until `resetAtMs`). Its message is X's own (status, title, detail), never the request's headers.
+ * until `resetAtMs` when the rate window is used up, else exponentially from `rateLimitDelayMs`). Its message is X's own (status, title, detail), never the request's headers.
  *
  * @example
  * throw new TwitterStreamError('network', 'stream stalled: no data or keep-alive for 20000 ms')
@@ -76,7 +76,7 @@ export function twitterError(error: unknown, token: string, what: string): Twitt
   const e = error as {
     code?: unknown
     data?: unknown
-    rateLimit?: { reset?: number }
+    rateLimit?: { reset?: number; remaining?: number }
     requestError?: unknown
     _options?: { error?: unknown }
     type?: unknown
@@ -85,11 +85,11 @@ export function twitterError(error: unknown, token: string, what: string): Twitt
     const status = e.code
     const text = redact(`${what}: HTTP ${status}${xProblem(e.data)}`, token)
     if (status === 429) {
+      // the reset is the end of the request-rate window: worth waiting for when that window is used up;
+      // a 429 for too many connections (requests left) backs off from rateLimitDelayMs instead
       const reset = e.rateLimit?.reset
-      return new TwitterStreamError('rate-limit', text, {
-        status,
-        resetAtMs: typeof reset === 'number' && Number.isFinite(reset) && reset > 0 ? reset * 1000 : undefined,
-      })
+      const exhausted = e.rateLimit?.remaining === 0 && typeof reset === 'number' && Number.isFinite(reset) && reset > 0
+      return new TwitterStreamError('rate-limit', text, { status, resetAtMs: exhausted ? reset * 1000 : undefined })
     }
     return new TwitterStreamError('http', text, { status, retriable: !FINAL_STATUSES.has(status) })
   }

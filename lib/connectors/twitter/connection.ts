@@ -55,6 +55,9 @@ export class TwitterConnection {
   private paused = false
   private cancelStall: (() => void) | undefined
   private readonly stalls: Counter
+  private readonly attempts: Counter
+  private readonly keepAlives: Counter
+  private readonly failedAttempts: Counter
   private readonly backfills: Counter
   private readonly backfillGaps: Counter
 
@@ -68,6 +71,9 @@ export class TwitterConnection {
     private missingSince: number | undefined,
   ) {
     this.stalls = metrics.counter('stalls')
+    this.attempts = metrics.counter('connectAttempts')
+    this.keepAlives = metrics.counter('keepAlives')
+    this.failedAttempts = metrics.counter('failedAttempts')
     this.backfills = metrics.counter('backfills')
     this.backfillGaps = metrics.counter('backfillGaps')
     metrics.gauge('connections', () => this.loop.connections)
@@ -116,6 +122,16 @@ export class TwitterConnection {
   }
 
   private async open(): Promise<TweetStream> {
+    this.attempts.inc()
+    try {
+      return await this.connect()
+    } catch (error) {
+      this.failedAttempts.inc()
+      throw error
+    }
+  }
+
+  private async connect(): Promise<TweetStream> {
     const s = this.settings
     this.client ??= twitterClient(s)
     if (!this.rulesSynced && s.rules !== undefined) {
@@ -135,6 +151,7 @@ export class TwitterConnection {
       this.handlers.message(payload)
     })
     stream.on(EVENT.keepAlive, () => {
+      this.keepAlives.inc()
       this.lastActivity = this.time.now()
     })
     stream.on(EVENT.parseError, (error: Error) => {

@@ -134,19 +134,15 @@ const FIELD_KINDS: Record<keyof TwitterFields, true> = { tweet: true, user: true
 
 /**
  * Validates the source's options and applies the defaults; a bad value fails here, when the job is
- * built, naming its path (`twitterSource.rules[1].tag`). The bearer token is shown as `(hidden)`.
+ * built, naming its path (`twitterSource.rules[1].tag`). The bearer token's value is never shown.
  *
  * @example
  * twitterSourceSettings({ bearerToken: 'AAAA…', rules: [{ value: 'cats has:images', tag: 'cats' }] }).stream // 'filtered'
  */
 export function twitterSourceSettings(options: TwitterSourceOptions): TwitterSourceSettings {
   const o = optionsObject('twitterSource', options, Object.keys(SOURCE_OPTIONS))
-  if (typeof o.bearerToken !== 'string' || o.bearerToken === '')
-    throw new ConfigError(
-      'twitterSource.bearerToken',
-      o.bearerToken === undefined ? undefined : '(hidden)',
-      'a non-empty string',
-    )
+  // ConfigError never prints the value of a …token option
+  const bearerToken = nonEmptyString('twitterSource.bearerToken', o.bearerToken)
   const stream = oneOf('twitterSource.stream', o.stream, ['filtered', 'sample'] as const, 'filtered')
   const rules = o.rules === undefined ? undefined : validRules(o.rules)
   if (rules !== undefined && stream === 'sample')
@@ -168,7 +164,7 @@ export function twitterSourceSettings(options: TwitterSourceOptions): TwitterSou
   if (!/^https?:\/\/[^@/]+\/(.+\/)?$/.test(baseUrl))
     throw new ConfigError('twitterSource.baseUrl', baseUrl, 'an http(s) URL without credentials, ending in "/"')
   return Object.freeze({
-    bearerToken: o.bearerToken,
+    bearerToken,
     stream,
     rules,
     query: Object.freeze(streamQuery(o.fields, o.expansions)),

@@ -2,7 +2,7 @@ import type { Logger } from '../../../lib/logging.js'
 import { MetricGroup } from '../../../lib/runtime/metric-group.js'
 import type { DeadLetter } from '../../../lib/runtime/output-tag.js'
 import type { InputStatus } from '../../../lib/runtime/source.js'
-import { systemProcessingTime } from '../../../lib/time/processing-time.js'
+import { type ProcessingTimeService, systemProcessingTime } from '../../../lib/time/processing-time.js'
 import type { TweetRecord, TwitterSourceStateV1 } from '../../../lib/connectors/twitter/index.js'
 import { TwitterSource, type TwitterSourceOptions } from '../../../lib/connectors/twitter/index.js'
 import type { TwitterReader } from '../../../lib/connectors/twitter/reader.js'
@@ -26,7 +26,11 @@ export class TweetDriver {
   private stopped = false
   private readonly loop: Promise<void>
 
-  private constructor(options: TwitterSourceOptions, restored?: TwitterSourceStateV1[]) {
+  private constructor(
+    options: TwitterSourceOptions,
+    restored: TwitterSourceStateV1[] | undefined,
+    processingTime: ProcessingTimeService,
+  ) {
     const log = (level: string) => (message: string, fields?: Record<string, unknown>) =>
       void this.logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`)
     const logger: Logger = {
@@ -40,7 +44,7 @@ export class TweetDriver {
       {
         subtask: 0,
         parallelism: 1,
-        processingTime: systemProcessingTime,
+        processingTime,
         logger,
         metrics: this.metrics,
         deadLetter: (letter) => void this.letters.push(letter),
@@ -51,9 +55,13 @@ export class TweetDriver {
     this.loop = this.run()
   }
 
-  /** Builds the source and starts its reader. */
-  static start(options: TwitterSourceOptions, restored?: TwitterSourceStateV1[]): TweetDriver {
-    return new TweetDriver(options, restored)
+  /** Builds the source and starts its reader (on `processingTime`: a ManualClock drives its timers). */
+  static start(
+    options: TwitterSourceOptions,
+    restored?: TwitterSourceStateV1[],
+    processingTime: ProcessingTimeService = systemProcessingTime,
+  ): TweetDriver {
+    return new TweetDriver(options, restored, processingTime)
   }
 
   /** Tweet ids emitted, in order. */

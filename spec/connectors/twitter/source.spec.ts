@@ -8,8 +8,8 @@ import { TweetDriver } from './reader-driver.js'
 /**
  * The Twitter source against the X protocol server (spec/support/x-stream-server.ts): the filtered
  * and sample streams, fields and expansions, rules sync with its dry run, dead letters, reconnects
- * with X's backoff (network, HTTP, 429 until the reset), stalls, operational disconnects, backfill
- * with de-duplication, and the errors that end the source.
+ * after cuts, operational disconnects and restarts, backfill with de-duplication, and the errors that
+ * end the source (the backoff policy and stalls: reconnect.spec.ts, on a manual clock).
  */
 const Source = suite('twitter source')
 let x: XStreamServer
@@ -234,44 +234,6 @@ Source(
     }
   },
 )
-
-Source('a stall (no data, no keep-alive for stallTimeoutMs) reconnects; keep-alives hold the stream', async () => {
-  const d = TweetDriver.start({ ...fast(), stream: 'sample', stallTimeoutMs: 300 })
-  try {
-    await waitFor(() => x.connections === 1, { timeoutMs: 5000 })
-    for (let i = 0; i < 8; i++) {
-      x.keepAlive()
-      await new Promise((resolve) => setTimeout(resolve, 75))
-    }
-    assert.is(d.metric('stalls'), 0, 'keep-alives every 75 ms for 600 ms: no stall')
-    assert.is(x.streamRequests().length, 1)
-    await waitFor(() => d.metric('stalls') >= 1 && x.streamRequests().length >= 2, { timeoutMs: 5000 })
-    await waitFor(() => x.connections === 1, { timeoutMs: 5000 })
-    const ids = x.publish(3).map((t) => t.id)
-    await waitFor(() => d.records.length >= 3)
-    assert.equal(d.ids, ids)
-  } finally {
-    await d.close()
-  }
-})
-
-Source('a 429 waits until x-rate-limit-reset; a 503 backs off exponentially; then the stream is read', async () => {
-  x.failNextStreams({ status: 429, resetInSeconds: 1 }, { status: 503 }, { status: 503 })
-  const started = Date.now()
-  const d = TweetDriver.start({ ...fast(), stream: 'sample', initialDelayMs: 50, maxDelayMs: 1000 })
-  try {
-    await waitFor(() => x.connections === 1, { timeoutMs: 8000 })
-    const times = x.requests.filter((r) => r.path.endsWith('/stream')).length
-    assert.is(times, 4, 'one 429, two 503s, then connected')
-    const reset = Math.ceil(started / 1000 + 1) * 1000
-    assert.ok(Date.now() >= reset, 'the retry after the 429 came after the reset time')
-    const ids = x.publish(2).map((t) => t.id)
-    await waitFor(() => d.records.length >= 2)
-    assert.equal(d.ids, ids)
-  } finally {
-    await d.close()
-  }
-})
 
 Source("refused credentials fail at once, with X's reason and without the token", async () => {
   const wrong = 'wrong-token-0123456789'
