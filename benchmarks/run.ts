@@ -29,6 +29,7 @@ import { kinesisSinkCase, kinesisSourceCase } from './cases/kinesis.js'
 import { mqttSinkCase, mqttSourceCase } from './cases/mqtt.js'
 import { rabbitmqSinkCase, rabbitmqSourceCase } from './cases/rabbitmq.js'
 import { redisSinkCase, redisSourceCase } from './cases/redis.js'
+import { twitterSourceCase } from './cases/twitter.js'
 import { queryableCase } from './cases/queryable.js'
 import { serverOverheadCase } from './cases/server-overhead.js'
 import { statelessCase } from './cases/stateless.js'
@@ -76,6 +77,7 @@ const CASES: readonly BenchCase[] = [
   actorsCase,
   tcpServerSourceCase,
   httpServerSourceCase,
+  twitterSourceCase,
 ]
 const ALIASES: Readonly<Record<string, string>> = {
   a: 'stateless',

@@ -106,6 +106,7 @@ export class XStreamServer {
   private nextId = 1_600_000_000_000_000_000n
   private nextRuleId = 1_000
   private keepAliveTimer: NodeJS.Timeout | undefined
+  private firstBytes: Buffer | undefined
   port = 0
 
   private constructor(
@@ -164,6 +165,14 @@ export class XStreamServer {
       for (const stream of this.streams) this.deliver(stream, tweet)
     }
     return out
+  }
+
+  /**
+   * The next stream connection is sent `bytes` first (ready-made `\r\n`-delimited messages), as fast
+   * as the client reads them: a benchmark's load, rendered before the timing starts.
+   */
+  sendOnNextStream(bytes: Buffer): void {
+    this.firstBytes = bytes
   }
 
   /** Writes a keep-alive `\r\n` to every open stream. */
@@ -319,6 +328,9 @@ export class XStreamServer {
     const stream: OpenStream = { kind, res, query }
     this.streams.add(stream)
     res.once('close', () => this.streams.delete(stream))
+    const bytes = this.firstBytes
+    this.firstBytes = undefined
+    if (bytes !== undefined) writeWithBackpressure(res, bytes)
     const minutes = Number(query.get('backfill_minutes') ?? 0)
     if (minutes > 0) {
       const since = Date.now() - minutes * 60_000
@@ -476,6 +488,22 @@ function ruleProblem(
   if (existing.some((r) => r.value === value))
     return { title: 'DuplicateRule', details: [], type: 'https://api.twitter.com/2/problems/duplicate-rules' }
   return undefined
+}
+
+/** Writes `bytes` in 64 KiB slices, waiting for 'drain' whenever the socket's buffer is full. */
+function writeWithBackpressure(res: ServerResponse, bytes: Buffer): void {
+  let offset = 0
+  const more = (): void => {
+    while (offset < bytes.length && !res.destroyed) {
+      const slice = bytes.subarray(offset, offset + 65_536)
+      offset += slice.length
+      if (!res.write(slice)) {
+        res.once('drain', more)
+        return
+      }
+    }
+  }
+  more()
 }
 
 function json(res: ServerResponse, status: number, body: object): void {

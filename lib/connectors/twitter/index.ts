@@ -16,7 +16,7 @@ export {
   type TwitterStreamKind,
 } from './options.js'
 export { TwitterReader } from './reader.js'
-export { RecentIds } from './recent-ids.js'
+export { RecentIds, type IdSegment } from './recent-ids.js'
 export { TwitterSource } from './source.js'
 
 /**

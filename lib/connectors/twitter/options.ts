@@ -87,12 +87,13 @@ export interface TweetRecord {
   readonly errors: readonly unknown[] | undefined
 }
 
-/** What a checkpoint keeps: the ids emitted in the recent window, with when they were emitted. */
+/** What a checkpoint keeps: the ids emitted in the recent window, in segments. */
 export interface TwitterSourceStateV1 {
   readonly v: 1
-  /** Processing time of the snapshot: a restore asks for backfill from here. */
+  /** Since when tweets may be missing after a restore (the snapshot, or the oldest tweet still buffered then). */
   readonly at: number
-  readonly ids: ReadonlyArray<readonly [string, number]>
+  /** Ids emitted together, space-joined, with the time of the newest. */
+  readonly segments: ReadonlyArray<{ readonly at: number; readonly ids: string }>
 }
 
 /** The source's settings after validation. */

@@ -56,7 +56,7 @@ export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceSta
     this.metrics.gauge('bufferedTweets', () => this.buffer.size)
     this.metrics.gauge('rememberedIds', () => this.recent.size)
     const state = restored.find((s) => s?.v === 1)
-    this.recent = new RecentIds(settings.dedupWindowMs, state?.ids)
+    this.recent = new RecentIds(settings.dedupWindowMs, state?.segments)
     this.connection = new TwitterConnection(
       settings,
       context.processingTime,
@@ -112,7 +112,7 @@ export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceSta
   snapshotState(): TwitterSourceStateV1[] {
     const now = this.context.processingTime.now()
     const oldest = this.buffer.peek()?.at ?? now
-    return [{ v: 1, at: Math.min(oldest, now), ids: this.recent.snapshot(now) }]
+    return [{ v: 1, at: Math.min(oldest, now), segments: this.recent.snapshot(now) }]
   }
 
   close(): void {

@@ -1,7 +1,18 @@
+/** Ids emitted together, up to `at`, space-joined: how a checkpoint keeps them (one string per segment). */
+export interface IdSegment {
+  readonly at: number
+  readonly ids: string
+}
+
+/** Ids in the open segment after which it is closed even without a checkpoint (memory stays bounded). */
+const SEGMENT_LIMIT = 8192
+
 /**
- * The ids of tweets emitted in the recent window, with when each was emitted, in emission order: a
- * backfill after a reconnect or a restore sends some tweets again, and those are recognised here.
- * Ids older than `windowMs` are forgotten (a backfill cannot reach them); a window of 0 keeps none.
+ * The ids of tweets emitted in the recent window: a backfill after a reconnect or a restore sends some
+ * tweets again, and those are recognised here. Ids are kept in segments closed at each snapshot
+ * (and every 8192 ids); a segment whose newest id is older than `windowMs` is forgotten, since a
+ * backfill cannot reach it. A checkpoint holds one string per segment, built once, so frequent
+ * checkpoints cost little at high rates. A window of 0 keeps nothing.
  *
  * @example
  * const ids = new RecentIds(6 * 60_000)
@@ -9,40 +20,50 @@
  * ids.add('1460323737035677698', now) // false: emitted already
  */
 export class RecentIds {
-  private readonly ids = new Map<string, number>()
-  private adds = 0
+  private readonly known = new Set<string>()
+  private readonly segments: Array<{ readonly at: number; readonly ids: string[]; readonly text: string }> = []
+  private open: string[] = []
 
   constructor(
     private readonly windowMs: number,
-    restored: ReadonlyArray<readonly [string, number]> = [],
+    restored: readonly IdSegment[] = [],
   ) {
-    if (windowMs > 0) for (const [id, at] of restored) this.ids.set(id, at)
+    if (windowMs === 0) return
+    for (const segment of restored) {
+      const ids = segment.ids === '' ? [] : segment.ids.split(' ')
+      for (const id of ids) this.known.add(id)
+      this.segments.push({ at: segment.at, ids, text: segment.ids })
+    }
   }
 
   get size(): number {
-    return this.ids.size
+    return this.known.size
   }
 
   /** Remembers `id` as emitted at `at`; false when it was emitted already (a duplicate). */
   add(id: string, at: number): boolean {
-    if (this.ids.has(id)) return false
+    if (this.known.has(id)) return false
     if (this.windowMs > 0) {
-      this.ids.set(id, at)
-      if (++this.adds % 1024 === 0) this.forgetBefore(at - this.windowMs)
+      this.known.add(id)
+      this.open.push(id)
+      if (this.open.length >= SEGMENT_LIMIT) this.close(at)
     }
     return true
   }
 
-  /** The ids emitted since `now - windowMs`, for a checkpoint; older ones are forgotten. */
-  snapshot(now: number): Array<[string, number]> {
-    this.forgetBefore(now - this.windowMs)
-    return [...this.ids]
+  /** The segments of the window, for a checkpoint; older ones are forgotten. */
+  snapshot(now: number): IdSegment[] {
+    if (this.windowMs === 0) return []
+    if (this.open.length > 0) this.close(now)
+    return this.segments.map((s) => ({ at: s.at, ids: s.text }))
   }
 
-  private forgetBefore(oldest: number): void {
-    for (const [id, at] of this.ids) {
-      if (at >= oldest) return
-      this.ids.delete(id)
+  private close(at: number): void {
+    this.segments.push({ at, ids: this.open, text: this.open.join(' ') })
+    this.open = []
+    const oldest = at - this.windowMs
+    while (this.segments.length > 0 && this.segments[0]!.at < oldest) {
+      for (const id of this.segments.shift()!.ids) this.known.delete(id)
     }
   }
 }
