@@ -36,6 +36,7 @@ const connectors = [
     (m) => m.redisSink({ mapper: { command: 'SADD', key: () => 'seen', value: (v) => v } }),
   ],
   ['sluice/connectors/activemq', '@stomp/stompjs', (m) => m.activemqSink({ destination: '/queue/orders' })],
+  ['sluice/connectors/twitter', 'twitter-api-v2', (m) => m.twitterSource({ bearerToken: 'token', stream: 'sample' })],
 ]
 for (const [entry, client, build] of connectors) {
   const connector = await import(entry)
