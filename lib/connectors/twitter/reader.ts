@@ -41,6 +41,8 @@ export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceSta
   private readonly disconnects: Counter
   private readonly log: Logger | undefined
   private failure: ConnectorError | undefined
+  private lastCreatedAt: string | undefined
+  private lastEventTime: number | undefined
 
   constructor(
     private readonly settings: TwitterSourceSettings,
@@ -94,8 +96,7 @@ export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceSta
         continue
       }
       this.tweets.inc()
-      const time = tweet.created_at === undefined ? Number.NaN : Date.parse(tweet.created_at)
-      output.collect(next.record, Number.isNaN(time) ? undefined : time)
+      output.collect(next.record, this.eventTime(tweet.created_at))
       return this.buffer.size > 0 ? 'more' : 'nothing-available'
     }
     return 'nothing-available'
@@ -117,6 +118,17 @@ export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceSta
 
   close(): void {
     this.connection.close()
+  }
+
+  /** `created_at` in epoch ms (tweets of one burst share it: the last one is remembered), or undefined. */
+  private eventTime(createdAt: string | undefined): number | undefined {
+    if (createdAt === undefined) return undefined
+    if (createdAt !== this.lastCreatedAt) {
+      this.lastCreatedAt = createdAt
+      const time = Date.parse(createdAt)
+      this.lastEventTime = Number.isNaN(time) ? undefined : time
+    }
+    return this.lastEventTime
   }
 
   private received(payload: unknown): void {
