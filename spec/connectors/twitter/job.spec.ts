@@ -4,6 +4,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
 import { CallbackSink } from '../../../lib/connectors/collections/callback-sink.js'
+import type { DeadLetter } from '../../../lib/runtime/output-tag.js'
 import { TwitterSource } from '../../../lib/connectors/twitter/index.js'
 import { FileLedger } from '../../support/ledger-files.js'
 import { tempDir } from '../../support/temp-dir.js'
@@ -43,45 +44,56 @@ async function publishSlowly(total: number, burst: number, keepGoing = () => tru
   return ids
 }
 
-Job('5000 tweets through a job while the server cuts the stream and restarts: each exactly once', async () => {
-  const received: string[] = []
-  const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 50 } })
-  const source = new TwitterSource({
-    bearerToken: token,
-    baseUrl: x.baseUrl,
-    rules: [{ value: 'cats', tag: 'cats' }],
-    backfillMinutes: 1,
-    networkDelayStepMs: 10,
-    initialDelayMs: 20,
-    maxDelayMs: 200,
-  })
-  env
-    .fromSource(source, { uid: 'tweets' })
-    .sinkTo(new CallbackSink((r: { tweet: { id: string } }) => void received.push(r.tweet.id)))
-  const job = env.executeAsync('tweets')
-  try {
-    await job.running
-    await waitFor(() => x.connections === 1, { timeoutMs: 5000 })
-    const ids = await publishSlowly(2000, 50)
-    x.disconnectAll()
-    ids.push(...(await publishSlowly(1000, 50)))
-    await waitFor(() => x.connections === 1, { timeoutMs: 5000 })
-    await x.restart(50)
-    ids.push(...(await publishSlowly(1000, 50)))
-    x.operationalDisconnect()
-    ids.push(...(await publishSlowly(1000, 50)))
-    await waitFor(() => received.length >= ids.length, {
-      timeoutMs: 15_000,
-      description: () => `${received.length} of ${ids.length}`,
+Job(
+  '5000 tweets through a job while the server cuts the stream and restarts: each exactly once; a malformed line is a dead letter of the job',
+  async () => {
+    const received: string[] = []
+    const letters: DeadLetter[] = []
+    const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 50 } })
+    const source = new TwitterSource({
+      bearerToken: token,
+      baseUrl: x.baseUrl,
+      rules: [{ value: 'cats', tag: 'cats' }],
+      backfillMinutes: 1,
+      networkDelayStepMs: 10,
+      initialDelayMs: 20,
+      maxDelayMs: 200,
     })
-    assert.is(new Set(received).size, received.length, 'no tweet twice')
-    assert.equal([...received].sort(), [...ids].sort(), 'every tweet')
-    assert.ok(x.streamRequests().length >= 4, 'the source reconnected after each cut')
-  } finally {
-    await job.cancel()
-    await job.result.catch(() => {})
-  }
-})
+    env
+      .fromSource(source, { uid: 'tweets' })
+      .sinkTo(new CallbackSink((r: { tweet: { id: string } }) => void received.push(r.tweet.id)))
+    const job = env.executeAsync('tweets')
+    const subscription = job.deadLetters.subscribe((letter) => letters.push(letter))
+    try {
+      await job.running
+      await waitFor(() => x.connections === 1, { timeoutMs: 5000 })
+      const ids = await publishSlowly(2000, 50)
+      x.sendRaw('{"data": not json')
+    await waitFor(() => letters.length === 1, { timeoutMs: 5000 })
+      x.disconnectAll()
+      ids.push(...(await publishSlowly(1000, 50)))
+      await waitFor(() => x.connections === 1, { timeoutMs: 5000 })
+      await x.restart(50)
+      ids.push(...(await publishSlowly(1000, 50)))
+      x.operationalDisconnect()
+      ids.push(...(await publishSlowly(1000, 50)))
+      await waitFor(() => received.length >= ids.length, {
+        timeoutMs: 15_000,
+        description: () => `${received.length} of ${ids.length}`,
+      })
+      assert.is(new Set(received).size, received.length, 'no tweet twice')
+      assert.equal([...received].sort(), [...ids].sort(), 'every tweet')
+      assert.ok(x.streamRequests().length >= 4, 'the source reconnected after each cut')
+      assert.is(letters.length, 1)
+      assert.match(letters[0]!.reason, /^malformed stream line: /)
+      assert.is(job.metrics().deadLetters, 1)
+    } finally {
+      subscription.unsubscribe()
+      await job.cancel()
+      await job.result.catch(() => {})
+    }
+  },
+)
 
 /** A child job process and what it printed. */
 class JobProcess {
