@@ -69,7 +69,7 @@ Job(
       await waitFor(() => x.connections === 1, { timeoutMs: 5000 })
       const ids = await publishSlowly(2000, 50)
       x.sendRaw('{"data": not json')
-    await waitFor(() => letters.length === 1, { timeoutMs: 5000 })
+      await waitFor(() => letters.length === 1, { timeoutMs: 5000 })
       x.disconnectAll()
       ids.push(...(await publishSlowly(1000, 50)))
       await waitFor(() => x.connections === 1, { timeoutMs: 5000 })
