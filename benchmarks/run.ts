@@ -34,6 +34,7 @@ import { mqttSinkCase, mqttSourceCase } from './cases/mqtt.js'
 import { rabbitmqSinkCase, rabbitmqSourceCase } from './cases/rabbitmq.js'
 import { redisSinkCase, redisSourceCase } from './cases/redis.js'
 import { localFileSinkCase, s3SinkCase } from './cases/s3.js'
+import { twitterSourceCase } from './cases/twitter.js'
 import { queryableCase } from './cases/queryable.js'
 import { serverOverheadCase } from './cases/server-overhead.js'
 import { statelessCase } from './cases/stateless.js'
@@ -87,6 +88,7 @@ const CASES: readonly BenchCase[] = [
   tcpServerSourceCase,
   actorSourceCase,
   httpServerSourceCase,
+  twitterSourceCase,
 ]
 const ALIASES: Readonly<Record<string, string>> = {
   a: 'stateless',

@@ -47,6 +47,7 @@ const connectors = [
     (m) => m.s3Writer({ bucket: 'archive', region: 'eu-west-1' }),
   ],
   ['sluice/connectors/flume', 'avsc', (m) => m.flumeSink({ hosts: '127.0.0.1:41414', mapper: (s) => ({ body: s }) })],
+  ['sluice/connectors/twitter', 'twitter-api-v2', (m) => m.twitterSource({ bearerToken: 'token', stream: 'sample' })],
 ]
 for (const [entry, client, build] of connectors) {
   const connector = await import(entry)

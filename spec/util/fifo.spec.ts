@@ -19,4 +19,17 @@ test('a queue that never runs empty keeps its storage bounded and its order', ()
   assert.is(q.shift(), undefined)
 })
 
+test('peek shows the oldest item without taking it', () => {
+  const q = new Fifo<string>()
+  assert.is(q.peek(), undefined)
+  q.push('a')
+  q.push('b')
+  assert.is(q.peek(), 'a')
+  assert.is(q.size, 2)
+  q.shift()
+  assert.is(q.peek(), 'b')
+  q.shift()
+  assert.is(q.peek(), undefined)
+})
+
 test.run()

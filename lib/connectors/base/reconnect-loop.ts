@@ -91,6 +91,13 @@ export interface ReconnectHandlers<C> {
   failed(error: ConnectorError): void
   /** A connection that was made after `close()`; release it. */
   discard(connection: C): void
+  /**
+   * The delay before retry number `retry` (0 for the first since the last connection) after `cause`,
+   * for a service that says how to back off per kind of failure (X's streams: linear for network
+   * errors, exponential for HTTP errors, until the rate-limit reset for a 429). Undefined (or absent):
+   * `backoffDelay` with the loop's settings.
+   */
+  retryDelay?(cause: unknown, retry: number): number | undefined
 }
 
 /**
@@ -185,7 +192,8 @@ export class ReconnectLoop<C> {
       return
     }
     this.retriesLeft--
-    const delay = backoffDelay(this.retriesUsed++, this.settings, this.random)
+    const retry = this.retriesUsed++
+    const delay = this.handlers.retryDelay?.(this.lastError, retry) ?? backoffDelay(retry, this.settings, this.random)
     this.cancelRetry = this.processingTime.scheduleAt(this.processingTime.now() + delay, () => this.run())
   }
 }

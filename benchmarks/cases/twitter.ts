@@ -1,0 +1,163 @@
+// Twitter (X) source case, against the X protocol server of the tests (spec/support/x-stream-server.ts)
+// on loopback, in this process: each run, the next stream connection is sent n tweets (≈ 330 bytes of
+// JSON each, `\r\n`-delimited, rendered before the timing starts) as fast as the client reads them.
+// - The engine: TwitterSource (sample stream, created_at as event time, ids remembered for the backfill
+//   window, checkpoints every CHECKPOINT_MS) into a counting sink; timed from job start until the n-th
+//   tweet reached the sink, then cancelled.
+// - The baseline: twitter-api-v2 alone, the same client setup (`setPrefix`, an http agent), `sampleStream`
+//   connected, counting its 'data' events until the n-th; then closed.
+// Both parse with the library's own stream parser. n is the case's own (200,000; 50,000 with --quick).
+// Target (issue 14): engine ≥ 0.8 × the baseline.
+import { Agent } from 'node:http'
+import { TwitterApi } from 'twitter-api-v2'
+import { StreamEnvironment } from '../../lib/api/stream-environment.js'
+import { type TweetRecord, TwitterSource } from '../../lib/connectors/twitter/index.js'
+import type { Sink } from '../../lib/runtime/sink.js'
+import { XStreamServer } from '../../spec/support/x-stream-server.js'
+import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'
+
+const TOKEN = 'bench-bearer-token'
+const CHECKPOINT_MS = 100
+const TARGET = 0.8
+
+const REPS = 5
+const WARMUP = 1
+let server: XStreamServer | undefined
+let runsLeft = 0
+
+/** Runs one contender; the server closes after the case's last run (the runner has no teardown). */
+async function counted(run: () => Promise<RunResult>): Promise<RunResult> {
+  try {
+    return await run()
+  } finally {
+    if (--runsLeft === 0) await server?.close()
+  }
+}
+
+/** n tweets as X's sample stream sends them, ids 10^15 + i. */
+function render(n: number): Buffer {
+  const lines: string[] = []
+  const created = new Date().toISOString()
+  for (let i = 0; i < n; i++) {
+    const id = String(1_000_000_000_000_000 + i)
+    lines.push(
+      JSON.stringify({
+        data: {
+          id,
+          text: `tweet number ${i}: the quick brown fox jumps over the lazy dog, again and again, #sluice #streams`,
+          created_at: created,
+          author_id: String(2_000_000 + (i % 997)),
+          lang: 'en',
+          edit_history_tweet_ids: [id],
+        },
+      }),
+    )
+  }
+  return Buffer.from(`${lines.join('\r\n')}\r\n`)
+}
+
+/** The checksum of ids 10^15 + 0 … 10^15 + n-1: the sum of their last six digits. */
+const idDigits = (id: string): number => Number(id.slice(-6))
+
+class CountingSink implements Sink<TweetRecord> {
+  readonly name = 'count'
+  readonly guarantee = 'at-least-once' as const
+  output = 0
+  checksum = 0
+  createWriter() {
+    return {
+      write: (record: TweetRecord) => {
+        this.output++
+        this.checksum += idDigits(record.tweet.id)
+      },
+      close() {},
+    }
+  }
+}
+
+async function until(predicate: () => boolean): Promise<void> {
+  while (!predicate()) await new Promise((resolve) => setTimeout(resolve, 1))
+}
+
+async function engine(x: XStreamServer, load: Buffer, n: number): Promise<RunResult> {
+  x.sendOnNextStream(load)
+  const sink = new CountingSink()
+  const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: CHECKPOINT_MS } })
+  env
+    .fromSource(new TwitterSource({ bearerToken: TOKEN, baseUrl: x.baseUrl, stream: 'sample', backfillMinutes: 1 }), {
+      uid: 'x',
+    })
+    .sinkTo(sink)
+  const started = performance.now()
+  const job = env.executeAsync('bench: twitter source')
+  await until(() => sink.output >= n)
+  const ms = performance.now() - started
+  await job.cancel()
+  await job.result.catch(() => {})
+  return { records: n, output: sink.output, checksum: sink.checksum, ms }
+}
+
+async function raw(x: XStreamServer, load: Buffer, n: number): Promise<RunResult> {
+  x.sendOnNextStream(load)
+  let output = 0
+  let checksum = 0
+  const started = performance.now()
+  const client = new TwitterApi(TOKEN, { httpAgent: new Agent({ keepAlive: true }) })
+  ;(client.v2 as unknown as { setPrefix(prefix: string): void }).setPrefix(x.baseUrl)
+  const stream = client.v2.sampleStream({ 'tweet.fields': ['created_at'], autoConnect: false })
+  const done = new Promise<void>((resolve) => {
+    stream.on('data event content', (message: { data: { id: string } }) => {
+      output++
+      checksum += idDigits(message.data.id)
+      if (output === n) resolve()
+    })
+  })
+  await stream.connect({ autoReconnect: false, keepAliveTimeout: 'disable' })
+  await done
+  const ms = performance.now() - started
+  stream.destroy()
+  return { records: n, output, checksum, ms }
+}
+
+function targets(s: ReadonlyMap<string, Summary>): TargetCheck[] {
+  const e = [...s.values()].find((x) => x.role === 'engine')!
+  const b = [...s.values()].find((x) => x.role === 'baseline')!
+  const ratio = e.rate / b.rate
+  return [
+    {
+      label: `twitter source: engine ≥ ${TARGET} × ${b.name}`,
+      pass: ratio >= TARGET,
+      actual: `${ratio.toFixed(2)}× (${formatInt(e.rate)} vs ${formatInt(b.rate)} tweets/s)`,
+    },
+  ]
+}
+
+export const twitterSourceCase: BenchCase = {
+  id: 'twitter',
+  title: 'Twitter (X) source: v2 sample stream from the loopback X protocol server, twitter-api-v2 parsing',
+  async prepare({ quick }) {
+    const n = quick ? 50_000 : 200_000
+    const load = render(n)
+    await server?.close()
+    const x = await XStreamServer.start({ token: TOKEN })
+    server = x
+    runsLeft = 2 * (REPS + WARMUP)
+    return {
+      reps: REPS,
+      warmup: WARMUP,
+      unit: 'messages',
+      contenders: [
+        {
+          name: 'engine: TwitterSource (backfill ids kept)',
+          role: 'engine',
+          run: () => counted(() => engine(x, load, n)),
+        },
+        { name: 'twitter-api-v2 sampleStream alone', role: 'baseline', run: () => counted(() => raw(x, load, n)) },
+      ],
+      notes: [
+        `${formatInt(n)} tweets of ${Math.round(load.length / n)} bytes per run whatever --records says, from the X protocol server on loopback in this process; connecting is timed for both, and the engine's job setup.`,
+      ],
+      targets,
+    }
+  },
+}

@@ -1,0 +1,186 @@
+import type { Logger } from '../../logging.js'
+import { Availability } from '../../runtime/availability.js'
+import { MetricGroup, type Counter } from '../../runtime/metric-group.js'
+import type { DeadLetter } from '../../runtime/output-tag.js'
+import type { InputStatus, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
+import { Fifo } from '../../util/fifo.js'
+import type { ConnectorError } from '../../errors.js'
+import { TwitterStreamError, redact } from './client.js'
+import { TwitterConnection } from './connection.js'
+import type { TweetRecord, TwitterSourceSettings, TwitterSourceStateV1 } from './options.js'
+import { RecentIds } from './recent-ids.js'
+
+/** A tweet received and not yet emitted, with when it came. */
+interface Received {
+  readonly record: TweetRecord
+  readonly at: number
+}
+
+/**
+ * Reads one X stream into a bounded buffer that `pollNext` empties, one tweet per poll. A tweet whose
+ * id was emitted in the recent window (a backfill sends some again) is skipped and counted; the ids
+ * of that window and the time from which tweets may be missing go into each checkpoint. A line that
+ * is not JSON, or JSON that is not a tweet, goes to the dead-letter output with its reason; X's
+ * operational-disconnect notice makes it reconnect at once (with backfill when configured).
+ *
+ * Threading: every method runs on the subtask's mailbox; the connection's callbacks only push and signal.
+ *
+ * @example
+ * const reader = twitterSource({ bearerToken, stream: 'sample' }).createReader(context)
+ * reader.start()
+ */
+export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceStateV1> {
+  private readonly buffer = new Fifo<Received>()
+  private readonly available = new Availability()
+  private readonly recent: RecentIds
+  private readonly connection: TwitterConnection
+  private readonly metrics: MetricGroup
+  private readonly tweets: Counter
+  private readonly duplicates: Counter
+  private readonly malformed: Counter
+  private readonly disconnects: Counter
+  private readonly log: Logger | undefined
+  private failure: ConnectorError | undefined
+  private lastCreatedAt: string | undefined
+  private lastEventTime: number | undefined
+
+  constructor(
+    private readonly settings: TwitterSourceSettings,
+    private readonly context: SourceReaderContext,
+    restored: readonly TwitterSourceStateV1[] = [],
+  ) {
+    this.log = context.logger
+    this.metrics = context.metrics ?? new MetricGroup('twitter')
+    this.tweets = this.metrics.counter('tweets')
+    this.duplicates = this.metrics.counter('duplicatesSkipped')
+    this.malformed = this.metrics.counter('malformedMessages')
+    this.disconnects = this.metrics.counter('operationalDisconnects')
+    this.metrics.gauge('bufferedTweets', () => this.buffer.size)
+    this.metrics.gauge('rememberedIds', () => this.recent.size)
+    const state = restored.find((s) => s?.v === 1)
+    this.recent = new RecentIds(settings.dedupWindowMs, state?.segments)
+    this.connection = new TwitterConnection(
+      settings,
+      context.processingTime,
+      this.log,
+      this.metrics,
+      {
+        message: (payload) => this.received(payload),
+        malformed: (error) => this.deadLetter(`malformed stream line: ${error.message}`, undefined),
+        failed: (error) => {
+          this.failure = error
+          this.available.signal()
+        },
+      },
+      state?.at,
+    )
+  }
+
+  /** The reader's counters (tweets, duplicatesSkipped, malformedMessages, stalls, backfills, …). */
+  get metricGroup(): MetricGroup {
+    return this.metrics
+  }
+
+  start(): void {
+    this.connection.start()
+  }
+
+  pollNext(output: SourceOutput<TweetRecord>): InputStatus {
+    if (this.failure !== undefined) throw this.failure
+    const now = this.context.processingTime.now()
+    for (let next = this.buffer.shift(); next !== undefined; next = this.buffer.shift()) {
+      if (this.buffer.size <= this.settings.maxBufferedTweets / 2) this.connection.resume()
+      const { tweet } = next.record
+      if (!this.recent.add(tweet.id, now)) {
+        this.duplicates.inc()
+        continue
+      }
+      this.tweets.inc()
+      output.collect(next.record, this.eventTime(tweet.created_at))
+      return this.buffer.size > 0 ? 'more' : 'nothing-available'
+    }
+    return 'nothing-available'
+  }
+
+  isAvailable(): Promise<void> {
+    return this.available.promise
+  }
+
+  /**
+   * The ids of the recent window, and the time from which tweets may be missing after a restore:
+   * the arrival of the oldest tweet still buffered, or now.
+   */
+  snapshotState(): TwitterSourceStateV1[] {
+    const now = this.context.processingTime.now()
+    const oldest = this.buffer.peek()?.at ?? now
+    return [{ v: 1, at: Math.min(oldest, now), segments: this.recent.snapshot(now) }]
+  }
+
+  close(): void {
+    this.connection.close()
+  }
+
+  /** `created_at` in epoch ms (tweets of one burst share it: the last one is remembered), or undefined. */
+  private eventTime(createdAt: string | undefined): number | undefined {
+    if (createdAt === undefined) return undefined
+    if (createdAt !== this.lastCreatedAt) {
+      this.lastCreatedAt = createdAt
+      const time = Date.parse(createdAt)
+      this.lastEventTime = Number.isNaN(time) ? undefined : time
+    }
+    return this.lastEventTime
+  }
+
+  private received(payload: unknown): void {
+    const message = payload as {
+      data?: { id?: unknown; text?: unknown }
+      errors?: unknown
+      includes?: unknown
+      matching_rules?: unknown
+    }
+    const data = message?.data
+    if (data !== null && typeof data === 'object' && typeof data.id === 'string' && typeof data.text === 'string') {
+      const record: TweetRecord = {
+        tweet: data as TweetRecord['tweet'],
+        includes: (message.includes ?? undefined) as TweetRecord['includes'],
+        matchingRules: Array.isArray(message.matching_rules) ? message.matching_rules : [],
+        errors: Array.isArray(message.errors) ? message.errors : undefined,
+      }
+      this.buffer.push({ record, at: this.context.processingTime.now() })
+      if (this.buffer.size >= this.settings.maxBufferedTweets) this.connection.pause()
+      this.available.signal()
+      return
+    }
+    if (message !== null && typeof message === 'object' && data === undefined && Array.isArray(message.errors)) {
+      return this.notice(message.errors)
+    }
+    this.deadLetter('stream message is not a tweet (no data.id and data.text)', payload)
+  }
+
+  /** X's message on the stream without data: an operational disconnect (reconnect now), or another notice. */
+  private notice(errors: unknown[]): void {
+    const first = (errors[0] ?? {}) as { title?: unknown; detail?: unknown; disconnect_type?: unknown }
+    const text = redact(`${String(first.title ?? 'error')}: ${String(first.detail ?? '')}`, this.settings.bearerToken)
+    if (first.title === 'operational-disconnect' || first.disconnect_type !== undefined) {
+      this.disconnects.inc()
+      this.log?.warn('twitter operational disconnect', { reason: text })
+      this.connection.reconnect(new TwitterStreamError('network', `X disconnected the stream: ${text}`))
+      return
+    }
+    // X closes the connection after such a notice (ConnectionException, …): the loss reconnects
+    this.log?.warn('twitter stream notice', { reason: text })
+  }
+
+  private deadLetter(reason: string, record: unknown): void {
+    this.malformed.inc()
+    const letter: DeadLetter = {
+      operator: 'twitter',
+      subtask: this.context.subtask,
+      reason: redact(reason, this.settings.bearerToken),
+      record,
+      at: this.context.processingTime.now(),
+    }
+    if (this.context.deadLetter !== undefined) this.context.deadLetter(letter)
+    else this.log?.warn('dead letter', { operator: 'twitter', reason: letter.reason })
+  }
+}
