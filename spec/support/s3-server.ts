@@ -192,6 +192,19 @@ export async function startS3Server(buckets: readonly string[]): Promise<S3Serve
     return false
   }
 
+  // Requests on one upload (UploadPart, Complete, Abort) run one at a time, each until its answer is
+  // out: s3rver reads a completing upload's part files from disk, and an Abort removing them meanwhile
+  // would crash it. S3 gives either order's outcome (completed, or NoSuchUpload), as this does.
+  const uploadLocks = new Map<string, Promise<void>>()
+  const onUpload = (uploadId: string, run: () => Promise<void>): void => {
+    const previous = uploadLocks.get(uploadId) ?? Promise.resolve()
+    const next = previous.then(run, run)
+    uploadLocks.set(uploadId, next)
+    void next.finally(() => {
+      if (uploadLocks.get(uploadId) === next) uploadLocks.delete(uploadId)
+    })
+  }
+
   const forward = (req: IncomingMessage, res: ServerResponse, body?: Buffer) => {
     const upstream = request(
       { host: '127.0.0.1', port: backendPort, method: req.method, path: req.url, headers: req.headers },
@@ -205,7 +218,8 @@ export async function startS3Server(buckets: readonly string[]): Promise<S3Serve
     else upstream.end(body)
   }
 
-  const proxy: Server = createServer((req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const answered = new Promise<void>((resolve) => res.once('close', () => resolve()))
     handle(req, res).then(
       (handled) => {
         if (!handled) forward(req, res)
@@ -213,6 +227,12 @@ export async function startS3Server(buckets: readonly string[]): Promise<S3Serve
       (error: unknown) =>
         xml(res, 500, `<Error><Code>InternalError</Code><Message>${esc(String(error))}</Message></Error>`),
     )
+    return answered
+  }
+  const proxy: Server = createServer((req, res) => {
+    const uploadId = new URL(req.url ?? '/', 'http://localhost').searchParams.get('uploadId')
+    if (uploadId === null || req.method === 'GET') void serve(req, res)
+    else onUpload(uploadId, () => serve(req, res))
   })
   let unrefd = false
   for (const server of [proxy, s3rver.httpServer])
