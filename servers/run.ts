@@ -1,8 +1,10 @@
 // Runs a JVM server of servers/ by hand, with the launcher the tests use:
 //   node --import tsx servers/run.ts kafka [--nodes 3] [--topic orders:3 …] [--check]
+//   node --import tsx servers/run.ts cassandra [--check]
 // It prints the addresses and runs until Ctrl-C (SIGINT/SIGTERM stop it and remove its data). With
 // --check it starts the server, prints how long that took, and stops it again (scripts/services.d).
 import { parseArgs } from 'node:util'
+import { startCassandra } from '../spec/support/cassandra-server.js'
 import { startKafka } from '../spec/support/kafka-server.js'
 
 const { positionals, values } = parseArgs({
@@ -24,6 +26,10 @@ const servers: Record<string, () => Promise<{ addresses: string; stop(): Promise
     )
     const kafka = await startKafka({ nodes: Number(values.nodes), topics })
     return { addresses: `bootstrap ${kafka.brokers.join(',')}`, stop: kafka.stop }
+  },
+  cassandra: async () => {
+    const cassandra = await startCassandra()
+    return { addresses: `CQL ${cassandra.contactPoint} (${cassandra.dataCenter})`, stop: cassandra.stop }
   },
 }
 
