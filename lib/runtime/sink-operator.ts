@@ -1,4 +1,5 @@
 import { MetricGroup } from './metric-group.js'
+import { DEAD_LETTERS } from './output-tag.js'
 import type { Sink, SinkWriter } from './sink.js'
 import { type OperatorStateEntries, StreamOperator } from './stream-operator.js'
 
@@ -27,6 +28,7 @@ export class SinkOperator<T> extends StreamOperator<T, never> {
         processingTime: this.setupInfo.processingTime,
         logger: this.setupInfo.logger,
         metrics: this.metrics,
+        deadLetter: (letter) => this.output.emitSide(DEAD_LETTERS, letter, undefined),
       },
       this.restored,
     )

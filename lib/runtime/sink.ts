@@ -1,5 +1,6 @@
 import type { Logger } from '../logging.js'
 import type { MetricGroup } from './metric-group.js'
+import type { DeadLetter } from './output-tag.js'
 import type { ProcessingTimeService } from '../time/processing-time.js'
 
 /**
@@ -17,6 +18,12 @@ export interface SinkWriterContext {
   readonly logger?: Logger
   /** Where the connector's counters go: the job's metrics, labelled with operator, subtask and connector. */
   readonly metrics?: MetricGroup
+  /**
+   * Where records the writer could not write go (when its options say so): the sink's dead-letter
+   * output, published on the job handle's `deadLetters`. Call it on the subtask's mailbox (from
+   * `write`, `flush`, `snapshotState`), not from a client's callback.
+   */
+  readonly deadLetter?: (letter: DeadLetter) => void
 }
 
 /**
