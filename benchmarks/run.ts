@@ -21,6 +21,7 @@ import { backpressureCase } from './cases/backpressure.js'
 import { asyncIoCase } from './cases/async-io.js'
 import { checkpointCase } from './cases/checkpoint.js'
 import { activemqSinkCase, activemqSourceCase } from './cases/activemq.js'
+import { cassandraSinkCase } from './cases/cassandra.js'
 import { kafkaSinkCase, kafkaSourceCase } from './cases/kafka.js'
 import { httpServerSourceCase, tcpServerSourceCase } from './cases/ingest.js'
 import { keyedCase, manyKeysCase } from './cases/keyed.js'
@@ -63,6 +64,7 @@ const CASES: readonly BenchCase[] = [
   latencyCase,
   kafkaSourceCase,
   kafkaSinkCase,
+  cassandraSinkCase,
   kinesisSourceCase,
   kinesisSinkCase,
   rabbitmqSourceCase,
