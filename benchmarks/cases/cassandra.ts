@@ -17,32 +17,44 @@ const TARGET = 0.8
 const CONCURRENCY = 64
 const KEYSPACE = 'bench'
 const BODY = 'x'.repeat(64)
-let server: Promise<{ cassandra: CassandraServer; client: cassandra.Client }> | undefined
+let server: Promise<CassandraServer> | undefined
 let runs = 0
 
 /** One node for the case, started on first use; it dies with the benchmark process. */
-function node(): Promise<{ cassandra: CassandraServer; client: cassandra.Client }> {
+function node(): Promise<CassandraServer> {
   server ??= startCassandra({ jit: 'full' }).then(async (started) => {
     started.unref()
-    const client = new cassandra.Client({ contactPoints: [started.contactPoint], localDataCenter: started.dataCenter })
-    await client.connect()
-    await client.execute(
-      `CREATE KEYSPACE IF NOT EXISTS ${KEYSPACE} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,
+    await withClient(started, (client) =>
+      client.execute(
+        `CREATE KEYSPACE IF NOT EXISTS ${KEYSPACE} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,
+      ),
     )
-    return { cassandra: started, client }
+    return started
   })
   return server
 }
 
+/** A client for one piece of work, shut down after it (an open one would keep the process from exiting). */
+async function withClient<R>(started: CassandraServer, work: (client: cassandra.Client) => Promise<R>): Promise<R> {
+  const client = new cassandra.Client({ contactPoints: [started.contactPoint], localDataCenter: started.dataCenter })
+  await client.connect()
+  try {
+    return await work(client)
+  } finally {
+    await client.shutdown()
+  }
+}
+
 async function newTable(): Promise<string> {
-  const { client } = await node()
   const table = `rows_${++runs}`
-  await client.execute(`CREATE TABLE ${KEYSPACE}.${table} (id int PRIMARY KEY, body text)`)
+  await withClient(await node(), (client) =>
+    client.execute(`CREATE TABLE ${KEYSPACE}.${table} (id int PRIMARY KEY, body text)`),
+  )
   return table
 }
 
 async function engineSink(n: number): Promise<RunResult> {
-  const { cassandra: started } = await node()
+  const started = await node()
   const table = await newTable()
   const env = StreamEnvironment.create({ parallelism: 1, logLevel: 'silent' })
   env.fromSequence(1, n, { uid: 'numbers' }).sinkTo(
@@ -61,7 +73,7 @@ async function engineSink(n: number): Promise<RunResult> {
 }
 
 async function rawDriver(n: number): Promise<RunResult> {
-  const { cassandra: started } = await node()
+  const started = await node()
   const table = await newTable()
   const began = performance.now()
   const client = new cassandra.Client({ contactPoints: [started.contactPoint], localDataCenter: started.dataCenter })
