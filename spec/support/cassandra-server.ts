@@ -85,6 +85,17 @@ const DATA_CENTER = 'datacenter1'
  * finally { await cassandra.stop() }
  */
 export async function startCassandra(options: CassandraServerOptions = {}): Promise<CassandraServer> {
+  // A free port can be taken by another process between the check and the JVM's bind (a shared
+  // machine): a node that fails to start is tried once more on new ports.
+  try {
+    return await startOnce(options)
+  } catch (error) {
+    console.error(`cassandra: first start failed, trying again on new ports: ${String(error).slice(-2000)}`)
+    return startOnce(options)
+  }
+}
+
+async function startOnce(options: CassandraServerOptions): Promise<CassandraServer> {
   const { heap = '512m', settings = {}, jit = 'quick' } = options
   const dir = tempDir('sluice-cassandra-')
   const [nativePort, storagePort] = await Promise.all([freePort(), freePort()])

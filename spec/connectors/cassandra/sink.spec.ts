@@ -20,11 +20,17 @@ let client: cassandra.Client
 const ks = keyspaceName('sink')
 
 Sink.before(async () => {
-  server = await startCassandra()
-  client = await testClient(server)
-  await createKeyspace(client, ks)
-  await client.execute(`CREATE TABLE ${ks}.orders (id int PRIMARY KEY, item text, note text, qty int)`)
-  await client.execute(`CREATE TABLE ${ks}.events (region text, seq int, body text, PRIMARY KEY (region, seq))`)
+  // uvu does not print an error of a before hook: say it here.
+  try {
+    server = await startCassandra()
+    client = await testClient(server)
+    await createKeyspace(client, ks)
+    await client.execute(`CREATE TABLE ${ks}.orders (id int PRIMARY KEY, item text, note text, qty int)`)
+    await client.execute(`CREATE TABLE ${ks}.events (region text, seq int, body text, PRIMARY KEY (region, seq))`)
+  } catch (error) {
+    console.error('cassandra Sink: setup failed', error)
+    throw error
+  }
 })
 Sink.after(async () => {
   await client?.shutdown()
@@ -176,6 +182,31 @@ Sink(
     assert.is(rows.length, 20)
   },
 )
+
+Sink('no free request slot within maxConcurrentRequestsTimeoutMs (node paused) fails with ERR_TIMEOUT', async () => {
+  const writer = new CassandraSink<Order>({
+    ...base(),
+    table: { keyspace: ks, table: 'orders' },
+    maxConcurrentRequests: 2,
+    maxConcurrentRequestsTimeoutMs: 200,
+  }).createWriter(writerContext())
+  await writer.ready()
+  server.pause()
+  let error: ConnectorError | undefined
+  try {
+    writer.write({ id: 2000, item: 'a' }, undefined)
+    writer.write({ id: 2001, item: 'b' }, undefined)
+    error = await writer.ready()!.then(
+      () => undefined,
+      (e: ConnectorError) => e,
+    )
+  } finally {
+    server.resume()
+  }
+  assert.is(error?.code, 'ERR_TIMEOUT')
+  assert.match(error!.message, 'maxConcurrentRequestsTimeoutMs')
+  await writer.close()
+})
 
 Sink('an unreachable node fails with ERR_CONNECT after the retries; the credentials never appear', async () => {
   const port = await closedPort()

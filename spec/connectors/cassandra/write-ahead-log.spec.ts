@@ -25,10 +25,16 @@ let client: cassandra.Client
 const ks = keyspaceName('wal')
 
 Wal.before(async () => {
-  server = await startCassandra()
-  client = await testClient(server)
-  await createKeyspace(client, ks)
-  await client.execute(`CREATE TABLE ${ks}.seen (run text, line text, seen counter, PRIMARY KEY ((run), line))`)
+  // uvu does not print an error of a before hook: say it here.
+  try {
+    server = await startCassandra()
+    client = await testClient(server)
+    await createKeyspace(client, ks)
+    await client.execute(`CREATE TABLE ${ks}.seen (run text, line text, seen counter, PRIMARY KEY ((run), line))`)
+  } catch (error) {
+    console.error('cassandra Wal: setup failed', error)
+    throw error
+  }
 })
 Wal.after(async () => {
   await client?.shutdown()
