@@ -2,7 +2,9 @@ import type cassandra from 'cassandra-driver'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { CassandraSink } from '../../../lib/connectors/cassandra/index.js'
+import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
 import type { ConnectorError } from '../../../lib/errors.js'
+import type { DeadLetter } from '../../../lib/runtime/output-tag.js'
 import { type CassandraServer, startCassandra } from '../../support/cassandra-server.js'
 import { closedPort } from '../../support/connector-checks.js'
 import { configError } from '../../support/config-error.js'
@@ -137,6 +139,31 @@ Sink('a record that cannot be written goes to the dead-letter output with its re
   const rows = (await client.execute(`SELECT id FROM ${ks}.orders WHERE id IN (500, 501)`)).rows
   assert.is(rows.length, 2)
   assert.is(writer.metricGroup.value('recordsDeadLettered'), 1)
+})
+
+Sink("in a job: the poison record reaches the job handle's dead letters and the other records land", async () => {
+  const env = StreamEnvironment.create({ parallelism: 1, logLevel: 'silent' })
+  env
+    .fromCollection<Order>([
+      { id: 600, item: 'fine' },
+      { id: 'poison' as unknown as number, item: 'poison' },
+      { id: 601, item: 'fine too' },
+    ])
+    .sinkTo(
+      new CassandraSink<Order>({ ...base(), table: { keyspace: ks, table: 'orders' }, onFailure: 'dead-letter' }),
+      {
+        uid: 'orders',
+      },
+    )
+  const job = env.executeAsync('cassandra dead letters')
+  const letters: DeadLetter[] = []
+  job.deadLetters.subscribe((letter) => letters.push(letter))
+  await job.result
+  assert.is(letters.length, 1)
+  assert.is((letters[0]!.record as Order).item, 'poison')
+  assert.match(letters[0]!.reason, /write failed/)
+  const rows = (await client.execute(`SELECT id FROM ${ks}.orders WHERE id IN (600, 601)`)).rows
+  assert.is(rows.length, 2)
 })
 
 Sink('onFailure fail (the default): a poison record fails the writer with ERR_WRITE', async () => {
