@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { join } from 'node:path'
 import { freePort } from './brokers.js'
 import { JvmProcess, serverClasspath, serverDir } from './jvm-server.js'
@@ -186,6 +187,7 @@ async function startOnce(options: CassandraServerOptions): Promise<CassandraServ
   }
   try {
     await node.start()
+    await untilAccepting(nativePort, node)
   } catch (error) {
     await stop()
     throw error
@@ -209,5 +211,27 @@ async function startOnce(options: CassandraServerOptions): Promise<CassandraServ
       await stop()
     },
     unref: () => node.unref(),
+  }
+}
+
+/**
+ * Cassandra logs that it listens for CQL clients just before its native transport binds: wait until the
+ * port accepts connections (a client connecting at once was refused now and then).
+ */
+async function untilAccepting(port: number, node: JvmProcess): Promise<void> {
+  const deadline = performance.now() + 60_000
+  for (;;) {
+    const accepted = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1')
+      socket.once('connect', () => {
+        socket.destroy()
+        resolve(true)
+      })
+      socket.once('error', () => resolve(false))
+    })
+    if (accepted) return
+    if (!node.running || performance.now() > deadline)
+      throw new Error(`cassandra: port ${port} does not accept connections: ${node.log.slice(-2000)}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
