@@ -24,6 +24,7 @@ import { checkpointCase } from './cases/checkpoint.js'
 import { activemqSinkCase, activemqSourceCase } from './cases/activemq.js'
 import { flumeSinkCase } from './cases/flume.js'
 import { hdfsSinkCase } from './cases/hdfs.js'
+import { cassandraSinkCase } from './cases/cassandra.js'
 import { kafkaSinkCase, kafkaSourceCase } from './cases/kafka.js'
 import { httpServerSourceCase, tcpServerSourceCase } from './cases/ingest.js'
 import { keyedCase, manyKeysCase } from './cases/keyed.js'
@@ -70,6 +71,7 @@ const CASES: readonly BenchCase[] = [
   kafkaSourceCase,
   kafkaSinkCase,
   hdfsSinkCase,
+  cassandraSinkCase,
   kinesisSourceCase,
   kinesisSinkCase,
   elasticsearchSinkCase,

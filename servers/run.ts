@@ -2,9 +2,11 @@
 //   node --import tsx servers/run.ts kafka [--nodes 3] [--topic orders:3 …] [--check]
 //   node --import tsx servers/run.ts flume [--check]
 //   node --import tsx servers/run.ts hdfs [--check]
+//   node --import tsx servers/run.ts cassandra [--check]
 // It prints the addresses and runs until Ctrl-C (SIGINT/SIGTERM stop it and remove its data). With
 // --check it starts the server, prints how long that took, and stops it again (scripts/services.d).
 import { parseArgs } from 'node:util'
+import { startCassandra } from '../spec/support/cassandra-server.js'
 import { startFlumeAgent } from '../spec/support/flume-agent.js'
 import { startHdfs } from '../spec/support/hdfs-server.js'
 import { startKafka } from '../spec/support/kafka-server.js'
@@ -36,6 +38,10 @@ const servers: Record<string, () => Promise<{ addresses: string; stop(): Promise
   hdfs: async () => {
     const hdfs = await startHdfs()
     return { addresses: `webhdfs ${hdfs.webHdfsUrl}, rpc ${hdfs.nameNodeUrl}, user ${hdfs.superuser}`, stop: hdfs.stop }
+  },
+  cassandra: async () => {
+    const cassandra = await startCassandra()
+    return { addresses: `CQL ${cassandra.contactPoint} (${cassandra.dataCenter})`, stop: cassandra.stop }
   },
 }
 

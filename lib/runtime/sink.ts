@@ -19,8 +19,10 @@ export interface SinkWriterContext {
   /** Where the connector's counters go: the job's metrics, labelled with operator, subtask and connector. */
   readonly metrics?: MetricGroup
   /**
-   * Where a record the external system refused for good goes (with the reason): the sink's dead-letter
-   * output, counted, logged and published on the job handle's `deadLetters`.
+   * Where a record the external system refused for good goes (with the reason, when the writer's
+   * options say so): the sink's dead-letter output, counted, logged and published on the job handle's
+   * `deadLetters`. Call it on the subtask's mailbox (from `write`, `flush`, `snapshotState`), not from a
+   * client's callback.
    */
   readonly deadLetter?: (letter: DeadLetter) => void
 }

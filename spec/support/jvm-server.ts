@@ -141,6 +141,11 @@ export class JvmProcess {
     return this.child !== undefined
   }
 
+  /** The JVM's process id while it runs (setpriv execs java in place: same pid), to signal it (SIGSTOP). */
+  get pid(): number | undefined {
+    return this.child?.pid
+  }
+
   /** The last 8,000 characters the JVM printed. */
   get log(): string {
     return this.output
