@@ -8,7 +8,8 @@ import { type SiteToSiteClient, SiteToSiteError } from './site-to-site-client.js
  * Keeps a transaction alive on its NiFi node while it is held (the source until the checkpoint
  * covering its FlowFiles completes, the sink until the checkpoint it was pre-committed for does):
  * a PUT on the transaction URL every TTL/2, as NiFi's Java client does. A 404 means NiFi expired or
- * dropped it: `onGone` is told once and the extension stops.
+ * dropped it, and so does a TTL without one successful extension (its node is down): `onGone` is
+ * told once and the extension stops.
  *
  * @example
  * const stop = keepAlive(client, tx, processingTime, log, () => { lost = true })
@@ -24,21 +25,25 @@ export function keepAlive(
 ): () => void {
   let stopped = false
   let cancel: (() => void) | undefined
-  const periodMs = Math.max(100, (transaction.ttlSeconds * 1000) / 2)
+  const ttlMs = transaction.ttlSeconds * 1000
+  const periodMs = Math.max(100, ttlMs / 2)
+  let extendedAt = processingTime.now()
+  const gone = (): void => {
+    stopped = true
+    onGone()
+  }
   const schedule = (): void => {
     cancel = processingTime.scheduleAt(processingTime.now() + periodMs, () => {
       if (stopped) return
       client.extend(transaction.url).then(
         () => {
+          extendedAt = processingTime.now()
           if (!stopped) schedule()
         },
         (error: unknown) => {
           if (stopped) return
-          if (error instanceof SiteToSiteError && error.transactionGone) {
-            stopped = true
-            onGone()
-            return
-          }
+          if (error instanceof SiteToSiteError && error.transactionGone) return gone()
+          if (processingTime.now() - extendedAt >= ttlMs) return gone()
           log.warn('NiFi transaction TTL extension failed; trying again', {
             transaction: transaction.url,
             error: String(error),

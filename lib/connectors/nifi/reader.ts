@@ -63,6 +63,7 @@ export class NiFiReader implements SourceReader<NiFiRecord, AckStateV1> {
   private readonly log: Logger
   private readonly metrics: MetricGroup
   private wake = new Deferred<void>()
+  private readonly stopped = new Deferred<void>()
   private failure: Error | undefined
   private closed = false
   private pumping: Promise<void> | undefined
@@ -122,6 +123,7 @@ export class NiFiReader implements SourceReader<NiFiRecord, AckStateV1> {
   async close(): Promise<void> {
     this.closed = true
     this.wake.resolve()
+    this.stopped.resolve()
     const open = [...this.open].filter((tx) => tx.state === 'open')
     for (const tx of open) tx.stopKeepAlive()
     // NiFi would hand these FlowFiles out again after the TTL; cancelling hands them out now.
@@ -134,9 +136,10 @@ export class NiFiReader implements SourceReader<NiFiRecord, AckStateV1> {
     try {
       await this.cluster.connect()
       while (!this.closed) {
+        // A fresh signal each round: a commit or a loss after this point wakes the wait below.
+        if (this.wake.settled) this.wake = new Deferred<void>()
         if (this.open.size >= this.settings.maxOpenTransactions) {
           await this.wake.promise
-          this.wake = new Deferred<void>()
           continue
         }
         const received = await this.cluster.call(async (peer) => {
@@ -254,7 +257,7 @@ export class NiFiReader implements SourceReader<NiFiRecord, AckStateV1> {
     const time = this.context.processingTime
     return new Promise((resolve) => {
       const cancel = time.scheduleAt(time.now() + ms, resolve)
-      this.wake.promise.then(() => {
+      this.stopped.promise.then(() => {
         cancel()
         resolve()
       })
