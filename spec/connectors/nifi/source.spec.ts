@@ -52,27 +52,30 @@ function observed(options: NiFiSourceOptions) {
   return { source: wrapped, metrics, letters }
 }
 
-NiFiSourceSpec('a transaction is confirmed to NiFi only when the checkpoint covering its FlowFiles completes', async () => {
-  const nifi = await NiFiTestCluster.start({ outputPorts: ['out'] })
-  try {
-    nifi.enqueue('out', flowFiles(250))
-    const { source, metrics } = observed({ urls: nifi.url, portName: 'out', batchCount: 100, ...fast })
-    const driver = await SourceDriver.start(source)
-    await driver.run({ maxRecords: 250 })
-    assert.equal(values(driver.records), range(250))
-    assert.is(nifi.counts.transactionsCommitted, 0, 'nothing confirmed before a checkpoint completes')
-    assert.is(nifi.openTransactions, 3, 'NiFi holds the FlowFiles in three open transactions')
-    driver.snapshot()
-    await driver.reader.notifyCheckpointComplete(1)
-    assert.is(nifi.counts.transactionsCommitted, 3)
-    assert.is(nifi.queued('out'), 0)
-    assert.is(metrics.value('transactionsConfirmed'), 3)
-    assert.is(nifi.counts.badChecksums, 0, 'the CRC32 of every transaction matched')
-    await driver.close()
-  } finally {
-    await nifi.stop()
-  }
-})
+NiFiSourceSpec(
+  'a transaction is confirmed to NiFi only when the checkpoint covering its FlowFiles completes',
+  async () => {
+    const nifi = await NiFiTestCluster.start({ outputPorts: ['out'] })
+    try {
+      nifi.enqueue('out', flowFiles(250))
+      const { source, metrics } = observed({ urls: nifi.url, portName: 'out', batchCount: 100, ...fast })
+      const driver = await SourceDriver.start(source)
+      await driver.run({ maxRecords: 250 })
+      assert.equal(values(driver.records), range(250))
+      assert.is(nifi.counts.transactionsCommitted, 0, 'nothing confirmed before a checkpoint completes')
+      assert.is(nifi.openTransactions, 3, 'NiFi holds the FlowFiles in three open transactions')
+      driver.snapshot()
+      await driver.reader.notifyCheckpointComplete(1)
+      assert.is(nifi.counts.transactionsCommitted, 3)
+      assert.is(nifi.queued('out'), 0)
+      assert.is(metrics.value('transactionsConfirmed'), 3)
+      assert.is(nifi.counts.badChecksums, 0, 'the CRC32 of every transaction matched')
+      await driver.close()
+    } finally {
+      await nifi.stop()
+    }
+  },
+)
 
 NiFiSourceSpec('a transaction split by a barrier is confirmed when the later checkpoint covers the rest', async () => {
   const nifi = await NiFiTestCluster.start({ outputPorts: ['out'] })
@@ -249,55 +252,58 @@ NiFiSourceSpec('server faults (503, dropped connections) are retried; every Flow
   }
 })
 
-NiFiSourceSpec('through a job: 5,000 FlowFiles from 2 nodes, a failure and restore, each emitted exactly once', async () => {
-  const nifi = await NiFiTestCluster.start({ nodes: 2, outputPorts: ['out'] })
-  const N = 5000
-  try {
-    nifi.enqueue('out', flowFiles(N))
-    const ledger = new Ledger<string>()
-    let failed = false
-    const env = StreamEnvironment.create({
-      logLevel: 'silent',
-      checkpointing: { intervalMs: 20 },
-      restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 },
-    })
-    env
-      .fromSource(new NiFiSource({ urls: nifi.url, portName: 'out', batchCount: 200, ...fast }), { uid: 'nifi' })
-      .pipe(
-        map((r: NiFiRecord) => {
-          const v = r.content.toString()
-          if (!failed && v === 'v3100') {
-            failed = true
-            throw new Error('injected failure')
-          }
-          return v
-        }),
-      )
-      .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
-    const job = env.executeAsync()
-    const watch = watchJob(job)
+NiFiSourceSpec(
+  'through a job: 5,000 FlowFiles from 2 nodes, a failure and restore, each emitted exactly once',
+  async () => {
+    const nifi = await NiFiTestCluster.start({ nodes: 2, outputPorts: ['out'] })
+    const N = 5000
     try {
-      await waitFor(() => watch.check() && ledger.committed.length >= N, {
-        timeoutMs: 30_000,
-        description: 'all committed',
+      nifi.enqueue('out', flowFiles(N))
+      const ledger = new Ledger<string>()
+      let failed = false
+      const env = StreamEnvironment.create({
+        logLevel: 'silent',
+        checkpointing: { intervalMs: 20 },
+        restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 },
       })
-      await waitFor(() => nifi.queued('out') === 0 && nifi.openTransactions === 0, {
-        timeoutMs: 10_000,
-        description: 'every transaction confirmed to NiFi',
-      })
+      env
+        .fromSource(new NiFiSource({ urls: nifi.url, portName: 'out', batchCount: 200, ...fast }), { uid: 'nifi' })
+        .pipe(
+          map((r: NiFiRecord) => {
+            const v = r.content.toString()
+            if (!failed && v === 'v3100') {
+              failed = true
+              throw new Error('injected failure')
+            }
+            return v
+          }),
+        )
+        .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
+      const job = env.executeAsync()
+      const watch = watchJob(job)
+      try {
+        await waitFor(() => watch.check() && ledger.committed.length >= N, {
+          timeoutMs: 30_000,
+          description: 'all committed',
+        })
+        await waitFor(() => nifi.queued('out') === 0 && nifi.openTransactions === 0, {
+          timeoutMs: 10_000,
+          description: 'every transaction confirmed to NiFi',
+        })
+      } finally {
+        await job.cancel()
+      }
+      assert.ok(failed)
+      assert.equal([...ledger.committed].sort(bySeq), range(N), 'no loss, no duplicate')
+      assert.ok(
+        nifi.counts.requestsByNode.every((n) => n > 0),
+        'both nodes served',
+      )
     } finally {
-      await job.cancel()
+      await nifi.stop()
     }
-    assert.ok(failed)
-    assert.equal([...ledger.committed].sort(bySeq), range(N), 'no loss, no duplicate')
-    assert.ok(
-      nifi.counts.requestsByNode.every((n) => n > 0),
-      'both nodes served',
-    )
-  } finally {
-    await nifi.stop()
-  }
-})
+  },
+)
 
 NiFiSourceSpec(
   'an unreachable NiFi fails with ERR_CONNECT after the retries; the token is not in the error or the log',
@@ -338,21 +344,24 @@ NiFiSourceSpec(
   },
 )
 
-NiFiSourceSpec('an output port that does not exist fails at once with ERR_NO_PORT naming the ports there are', async () => {
-  const nifi = await NiFiTestCluster.start({ outputPorts: ['out'] })
-  try {
-    const driver = await SourceDriver.start(new NiFiSource({ urls: nifi.url, portName: 'ouf', ...fast }))
-    const error = await driver.run().then(
-      () => undefined,
-      (e: unknown) => e,
-    )
-    assert.instance(error, ConnectorError)
-    assert.is((error as ConnectorError).code, 'ERR_NO_PORT')
-    assert.match((error as Error).message, /no output port ouf \(it has out\)/)
-    await driver.close()
-  } finally {
-    await nifi.stop()
-  }
-})
+NiFiSourceSpec(
+  'an output port that does not exist fails at once with ERR_NO_PORT naming the ports there are',
+  async () => {
+    const nifi = await NiFiTestCluster.start({ outputPorts: ['out'] })
+    try {
+      const driver = await SourceDriver.start(new NiFiSource({ urls: nifi.url, portName: 'ouf', ...fast }))
+      const error = await driver.run().then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      assert.instance(error, ConnectorError)
+      assert.is((error as ConnectorError).code, 'ERR_NO_PORT')
+      assert.match((error as Error).message, /no output port ouf \(it has out\)/)
+      await driver.close()
+    } finally {
+      await nifi.stop()
+    }
+  },
+)
 
 NiFiSourceSpec.run()
