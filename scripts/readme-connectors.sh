@@ -9,7 +9,7 @@ body=$(mktemp)
 trap 'rm -f "$body"' EXIT
 {
   echo "$begin"
-  for doc in docs/connectors/services.md docs/connectors/kafka.md docs/connectors/kinesis.md docs/connectors/rabbitmq.md docs/connectors/mqtt.md docs/connectors/activemq.md docs/connectors/redis.md docs/connectors/http-server.md docs/connectors/tcp-server.md; do
+  for doc in docs/connectors/services.md docs/connectors/kafka.md docs/connectors/kinesis.md docs/connectors/rabbitmq.md docs/connectors/mqtt.md docs/connectors/activemq.md docs/connectors/redis.md docs/connectors/http-server.md docs/connectors/tcp-server.md docs/connectors/nifi.md; do
     [ -f "$doc" ] || continue
     echo
     # one heading level down; links relative to docs/connectors/ made relative to the repository root

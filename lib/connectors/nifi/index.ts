@@ -19,7 +19,7 @@ export { type NiFiSinkStateV1, NiFiWriter } from './writer.js'
  *
  * @example
  * env.fromSource(nifiSource({ urls: 'http://127.0.0.1:8080/nifi', portName: 'to-sluice' }), { uid: 'nifi-in' })
- *   .map((f) => f.content.toString())
+ *   .pipe(map((f: NiFiRecord) => f.content.toString()))
  */
 export function nifiSource(options: NiFiSourceOptions): NiFiSource {
   return new NiFiSource(options)
