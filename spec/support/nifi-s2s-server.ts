@@ -90,15 +90,20 @@ export class NiFiTestCluster {
   /** Largest number of FlowFiles an output transaction hands out when the client sends no batch count. */
   maxBatch = 500
 
-  private constructor(readonly ttlSeconds: number) {}
+  private constructor(
+    readonly ttlSeconds: number,
+    /** TTL of input-port transactions, when a test needs it longer than a job restart. */
+    readonly inputTtlSeconds: number,
+  ) {}
 
   static async start(options: {
     nodes?: number
     inputPorts?: string[]
     outputPorts?: string[]
     ttlSeconds?: number
+    inputTtlSeconds?: number
   }): Promise<NiFiTestCluster> {
-    const cluster = new NiFiTestCluster(options.ttlSeconds ?? 30)
+    const cluster = new NiFiTestCluster(options.ttlSeconds ?? 30, options.inputTtlSeconds ?? options.ttlSeconds ?? 30)
     for (const name of options.inputPorts ?? []) cluster.addPort(name, 'input')
     for (const name of options.outputPorts ?? []) cluster.addPort(name, 'output')
     for (let i = 0; i < (options.nodes ?? 1); i++) {
@@ -139,6 +144,19 @@ export class NiFiTestCluster {
   /** FlowFiles of an output port neither handed out nor in an open transaction. */
   queued(portName: string): number {
     return this.port(portName).queue.length
+  }
+
+  /**
+   * Counts per port (FlowFiles received by input ports, queued on output ports) and open transactions;
+   * also served at `GET /test/state` (not NiFi's: for a job process that must know when it is done).
+   */
+  state(): { received: Record<string, number>; queued: Record<string, number>; openTransactions: number } {
+    const ports = [...this.ports.values()]
+    return {
+      received: Object.fromEntries(ports.filter((p) => p.kind === 'input').map((p) => [p.name, p.received.length])),
+      queued: Object.fromEntries(ports.filter((p) => p.kind === 'output').map((p) => [p.name, p.queue.length])),
+      openTransactions: this.openTransactions,
+    }
   }
 
   /** Transactions not yet ended. */
@@ -188,9 +206,15 @@ export class NiFiTestCluster {
 
   extend(tx: Transaction): void {
     clearTimeout(tx.timer)
-    tx.expiresAt = Date.now() + this.ttlSeconds * 1000
-    tx.timer = setTimeout(() => this.expire(tx), this.ttlSeconds * 1000)
+    const ttl = this.ttlOf(tx.port) * 1000
+    tx.expiresAt = Date.now() + ttl
+    tx.timer = setTimeout(() => this.expire(tx), ttl)
     tx.timer.unref()
+  }
+
+  /** The transaction TTL of a port, in seconds. */
+  ttlOf(port: Port): number {
+    return port.kind === 'input' ? this.inputTtlSeconds : this.ttlSeconds
   }
 
   expire(tx: Transaction): void {
@@ -259,6 +283,7 @@ export class NiFiNode {
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`)
     const body = await readBody(req)
     const path = url.pathname
+    if (req.method === 'GET' && path === '/test/state') return json(res, 200, this.cluster.state())
     const version = req.headers[PROTOCOL_VERSION]
     if (version === undefined)
       return json(res, 400, { responseCode: 250, message: 'Protocol version was not specified.' })
@@ -294,7 +319,7 @@ export class NiFiNode {
         location,
         'x-location-uri-intent': 'transaction-url',
         [PROTOCOL_VERSION]: '1',
-        [TTL_HEADER]: String(c.ttlSeconds),
+        [TTL_HEADER]: String(c.ttlOf(port)),
         'content-type': 'application/json',
       })
       res.end(JSON.stringify({ flowFileSent: 0, responseCode: 1, message: `A transaction is created:${tx.id}` }))
@@ -314,7 +339,7 @@ export class NiFiNode {
       tx.checksum = String(crc32(body))
       const answer = c.takeFault((f) => f.kind === 'bad-checksum') ? String(crc32(body) + 1) : tx.checksum
       if (c.takeFault((f) => f.kind === 'expire-transaction')) c.expire(tx)
-      res.writeHead(202, { [PROTOCOL_VERSION]: '1', [TTL_HEADER]: String(c.ttlSeconds), 'content-type': 'text/plain' })
+      res.writeHead(202, { [PROTOCOL_VERSION]: '1', [TTL_HEADER]: String(c.ttlOf(port)), 'content-type': 'text/plain' })
       res.end(answer)
       return
     }
@@ -349,7 +374,7 @@ export class NiFiNode {
       if (c.takeFault((f) => f.kind === 'expire-transaction')) c.expire(tx)
       res.writeHead(202, {
         [PROTOCOL_VERSION]: '1',
-        [TTL_HEADER]: String(c.ttlSeconds),
+        [TTL_HEADER]: String(c.ttlOf(port)),
         'content-type': 'application/octet-stream',
       })
       res.end(data)
@@ -361,7 +386,7 @@ export class NiFiNode {
       c.counts.ttlExtensions++
       res.writeHead(200, {
         [PROTOCOL_VERSION]: '1',
-        [TTL_HEADER]: String(c.ttlSeconds),
+        [TTL_HEADER]: String(c.ttlOf(port)),
         'content-type': 'application/json',
       })
       res.end(JSON.stringify({ flowFileSent: 0, responseCode: 10, message: 'Extended TTL.' }))
