@@ -27,6 +27,7 @@ import { keyedCase, manyKeysCase } from './cases/keyed.js'
 import { latencyCase } from './cases/latency.js'
 import { kinesisSinkCase, kinesisSourceCase } from './cases/kinesis.js'
 import { mqttSinkCase, mqttSourceCase } from './cases/mqtt.js'
+import { nifiSinkCase, nifiSourceCase } from './cases/nifi.js'
 import { rabbitmqSinkCase, rabbitmqSourceCase } from './cases/rabbitmq.js'
 import { redisSinkCase, redisSourceCase } from './cases/redis.js'
 import { queryableCase } from './cases/queryable.js'
@@ -67,6 +68,8 @@ const CASES: readonly BenchCase[] = [
   kinesisSinkCase,
   rabbitmqSourceCase,
   rabbitmqSinkCase,
+  nifiSourceCase,
+  nifiSinkCase,
   mqttSourceCase,
   mqttSinkCase,
   activemqSourceCase,
