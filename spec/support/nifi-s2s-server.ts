@@ -87,6 +87,8 @@ export class NiFiTestCluster {
   }
   readonly transactions = new Map<string, Transaction>()
   private readonly faults: NiFiFault[] = []
+  /** When set, every request must carry `Authorization: Bearer <token>`, else 401 (NiFi's JWT check). */
+  token: string | undefined
   /** Largest number of FlowFiles an output transaction hands out when the client sends no batch count. */
   maxBatch = 500
 
@@ -284,6 +286,8 @@ export class NiFiNode {
     const body = await readBody(req)
     const path = url.pathname
     if (req.method === 'GET' && path === '/test/state') return json(res, 200, this.cluster.state())
+    if (c.token !== undefined && req.headers.authorization !== `Bearer ${c.token}`)
+      return text(res, 401, 'Unable to validate the access token.')
     const version = req.headers[PROTOCOL_VERSION]
     if (version === undefined)
       return json(res, 400, { responseCode: 250, message: 'Protocol version was not specified.' })

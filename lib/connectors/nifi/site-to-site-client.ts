@@ -94,8 +94,10 @@ export class SiteToSiteError extends ConnectorError {
     message: string,
     readonly transactionGone = false,
   ) {
+    // Refused credentials are retried like an unreachable node (a token may be renewed meanwhile) and
+    // end in ERR_CONNECT after the retries; an unknown port cannot get better.
     super(status === 401 || status === 403 ? 'ERR_AUTH' : 'ERR_NIFI', message, {
-      retriable: !(status === 401 || status === 403 || responseCode === ResponseCode.UNKNOWN_PORT),
+      retriable: responseCode !== ResponseCode.UNKNOWN_PORT,
     })
   }
 }

@@ -364,4 +364,25 @@ NiFiSourceSpec(
   },
 )
 
+NiFiSourceSpec('a refused token ends in ERR_CONNECT after the retries, without the token in the error', async () => {
+  const nifi = await NiFiTestCluster.start({ outputPorts: ['out'] })
+  nifi.token = 'the-right-one'
+  try {
+    const driver = await SourceDriver.start(
+      new NiFiSource({ urls: nifi.url, portName: 'out', bearerToken: 'wrong-token-789', maxRetries: 2, ...fast }),
+    )
+    const error = await driver.run().then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    assert.instance(error, ConnectorError)
+    assert.is((error as ConnectorError).code, 'ERR_CONNECT')
+    assert.match((error as Error).message, /3 attempts \(maxRetries 2\).*HTTP 401/)
+    assert.not.match((error as Error).message, /wrong-token-789/)
+    await driver.close()
+  } finally {
+    await nifi.stop()
+  }
+})
+
 NiFiSourceSpec.run()
