@@ -32,6 +32,7 @@ import { latencyCase } from './cases/latency.js'
 import { kinesisSinkCase, kinesisSourceCase } from './cases/kinesis.js'
 import { elasticsearchSinkCase } from './cases/elasticsearch.js'
 import { mqttSinkCase, mqttSourceCase } from './cases/mqtt.js'
+import { nifiSinkCase, nifiSourceCase } from './cases/nifi.js'
 import { rabbitmqSinkCase, rabbitmqSourceCase } from './cases/rabbitmq.js'
 import { redisSinkCase, redisSourceCase } from './cases/redis.js'
 import { localFileSinkCase, s3SinkCase } from './cases/s3.js'
@@ -77,6 +78,8 @@ const CASES: readonly BenchCase[] = [
   elasticsearchSinkCase,
   rabbitmqSourceCase,
   rabbitmqSinkCase,
+  nifiSourceCase,
+  nifiSinkCase,
   mqttSourceCase,
   mqttSinkCase,
   activemqSourceCase,
