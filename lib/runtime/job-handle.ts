@@ -53,6 +53,7 @@ export class JobHandle implements RegisteredJob {
     graph: StreamGraph,
     config: ResolvedConfig,
     host: SubtaskHost,
+    boot: (launcher: JobLauncher) => Promise<void>,
   ) {
     this.result = new Promise<JobResult>((resolve, reject) => {
       this.settle = { resolve, reject }
@@ -83,7 +84,7 @@ export class JobHandle implements RegisteredJob {
       this.startedAt,
     )
     jobRegistry.add(this)
-    this.launcher.boot().catch((error) => this.fail(error))
+    boot(this.launcher).catch((error) => this.fail(error))
   }
 
   /**
@@ -97,7 +98,25 @@ export class JobHandle implements RegisteredJob {
     host: SubtaskHost = localSubtaskHost,
   ): JobHandle {
     JobLauncher.checkSavepoint(graph, config)
-    return new JobHandle(name, graph, config, host)
+    return new JobHandle(name, graph, config, host, (launcher) => launcher.boot())
+  }
+
+  /**
+   * @internal In a worker thread of the worker executor, `env.executeAsync()` does not run the job.
+   * For the job the worker hosts, `serve` (given the job's vertices) runs the subtasks the coordinator
+   * deploys to this thread and returns true: the handle's `result` never settles, the coordinator ends
+   * the worker. For any other job of the entry module it returns false, and the job ends at once as
+   * finished, so that the entry module goes on to the job the worker hosts.
+   */
+  static inWorker(
+    name: string,
+    graph: StreamGraph,
+    config: ResolvedConfig,
+    serve: (vertices: readonly JobVertex[]) => boolean,
+  ): JobHandle {
+    return new JobHandle(name, graph, config, localSubtaskHost, async (launcher) => {
+      if (!serve(launcher.runtime.vertices)) launcher.runtime.onFinished()
+    })
   }
 
   /**
