@@ -5,7 +5,7 @@
 //
 // Options:
 //   --quick           500,000 records, 1 warm-up, 3 measured runs (default: 5,000,000, 2 and 5)
-//   --case a,b        only these cases: a|stateless, b|keyed, b2|keyed-many, c|window, c2|window-sliding, c3|window-session, d|backpressure, e|checkpoint, f|queryable, g|async-io, l|latency, s|server-overhead, actors
+//   --case a,b        only these cases: a|stateless, b|keyed, b2|keyed-many, c|window, c2|window-sliding, c3|window-session, d|backpressure, e|checkpoint, f|queryable, g|async-io, l|latency, s|server-overhead, actors, workers
 //   --records N       input records per run        --reps N / --warmup N   measured / warm-up runs
 //   --only TEXT       only contenders whose name contains TEXT (for profiling); implies --no-write
 //   --out FILE        where to write the results (default benchmarks/RESULTS.md)   --no-write
@@ -41,6 +41,7 @@ import { queryableCase } from './cases/queryable.js'
 import { serverOverheadCase } from './cases/server-overhead.js'
 import { statelessCase } from './cases/stateless.js'
 import { windowCase } from './cases/window.js'
+import { workersCase } from './cases/workers.js'
 import { sessionWindowCase, slidingWindowCase } from './cases/window-kinds.js'
 import {
   type BenchCase,
@@ -94,6 +95,7 @@ const CASES: readonly BenchCase[] = [
   actorSourceCase,
   httpServerSourceCase,
   twitterSourceCase,
+  workersCase,
 ]
 const ALIASES: Readonly<Record<string, string>> = {
   a: 'stateless',

@@ -113,6 +113,8 @@ export { type Counter, MetricGroup } from './runtime/metric-group.js'
 export type { JobHandle, JobResult } from './runtime/job-handle.js'
 export type { JobMetricsSnapshot, OperatorMetricsSnapshot, SubtaskMetricsSnapshot } from './runtime/job-metrics.js'
 export type { RestartStrategy } from './runtime/restart-strategy.js'
+export type { ExecutorConfig } from './runtime/workers/executor-config.js'
+export { isCoordinator, onCoordinator } from './runtime/workers/worker-thread.js'
 
 export { CollectionSource } from './connectors/collections/collection-source.js'
 export { SequenceSource } from './connectors/collections/sequence-source.js'

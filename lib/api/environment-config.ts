@@ -7,6 +7,7 @@ import { JobServer } from '../server/job-server.js'
 import { type JobServerOptions, resolveJobServerOptions } from '../server/job-server-options.js'
 import { type CheckpointConfig, resolveCheckpointConfig } from '../checkpoint/checkpoint-config.js'
 import type { ResolvedConfig } from '../runtime/job-config.js'
+import { type ExecutorConfig, resolveExecutor } from '../runtime/workers/executor-config.js'
 
 /** The default of {@link EnvironmentConfig.bufferTimeoutMs}: p99 latency of a few ms at 100,000 records/s. */
 const DEFAULT_BUFFER_TIMEOUT_MS = 5
@@ -48,6 +49,13 @@ export interface EnvironmentConfig {
    * job's own (stopped with it), or a shared {@link JobServer}.
    */
   queryableState?: JobServerOptions | JobServer
+  /**
+   * Where `execute()` runs the subtasks: `{ kind: 'single-thread' }` (the default; also what the
+   * SLUICE_EXECUTOR environment variable can change) or `{ kind: 'workers', threads }` (default: the
+   * cores of the machine). With workers, the entry module runs again in every worker thread and must
+   * build the same job there; run side effects with `onCoordinator()` (docs/executors.md).
+   */
+  executor?: ExecutorConfig
 }
 
 const ENVIRONMENT_OPTIONS = optionKeys<EnvironmentConfig>({
@@ -65,6 +73,7 @@ const ENVIRONMENT_OPTIONS = optionKeys<EnvironmentConfig>({
   restoreFrom: true,
   allowNonRestoredState: true,
   queryableState: true,
+  executor: true,
 })
 
 /**
@@ -112,6 +121,7 @@ export function resolveConfig(config: EnvironmentConfig): ResolvedConfig {
     restoreFrom: config.restoreFrom,
     allowNonRestoredState: config.allowNonRestoredState ?? false,
     queryableState: config.queryableState,
+    executor: resolveExecutor(config.executor),
   }
 }
 

@@ -24,6 +24,10 @@ import type { ResolvedConfig } from '../runtime/job-config.js'
 import { type EnvironmentConfig, resolveConfig } from './environment-config.js'
 import type { Transformation } from '../runtime/transformation.js'
 import { validateOperatorOptions } from './validate-options.js'
+import { checkWorkerExecutorConfig } from '../runtime/workers/worker-executor-config.js'
+import { workerSubtaskHost } from '../runtime/workers/worker-subtask-host.js'
+import { serveWorkerSlot } from '../runtime/workers/worker-slot.js'
+import { hostedJob, nextWorkerJob } from '../runtime/workers/worker-thread.js'
 
 function pickSourceOptions(options: SourceOptions | undefined): SourceOptions {
   const { name, uid, parallelism } = options ?? {}
@@ -213,7 +217,22 @@ export class StreamEnvironment {
    * const job = env.executeAsync('orders'); setTimeout(() => job.cancel(), 60_000); await job.result
    */
   executeAsync(name = 'sluice job'): JobHandle {
-    return JobHandle.start(name, this.graphOf(this.sinks), this.config)
+    const graph = this.graphOf(this.sinks)
+    const executor = this.config.executor
+    const hosted = hostedJob()
+    if (executor.kind === 'single-thread') {
+      if (hosted === undefined) return JobHandle.start(name, graph, this.config)
+      // a worker thread runs the entry module for one worker-executor job: it runs no other job
+      return JobHandle.inWorker(name, graph, this.config, () => false)
+    }
+    checkWorkerExecutorConfig(this.config)
+    const job = nextWorkerJob()
+    if (hosted === undefined) return JobHandle.start(name, graph, this.config, workerSubtaskHost(executor.threads, job))
+    return JobHandle.inWorker(name, graph, this.config, (vertices) => {
+      if (hosted.job !== job) return false
+      serveWorkerSlot(hosted, vertices, this.config, this.config.logger)
+      return true
+    })
   }
 
   /**

@@ -60,7 +60,9 @@ export class DirectoryStorage implements CheckpointStorage {
   /**
    * Creates a checkpoint's directory the first time this storage writes into it. A directory of the same
    * id left by a killed process (ids restart from the newest complete checkpoint) may hold its `*.tmp`
-   * files: they are removed, as no writer of this process made them.
+   * files: they are removed, as no writer of this process made them. Temporary files named with this
+   * process's id are left alone: with the worker executor, other threads of this process write into the
+   * same directory through storages of their own.
    */
   private prepare(dir: string): Promise<void> {
     let ready = this.prepared.get(dir)
@@ -68,7 +70,11 @@ export class DirectoryStorage implements CheckpointStorage {
       ready = mkdir(dir, { recursive: true })
         .then(() => readdir(dir))
         .then((names) =>
-          Promise.all(names.filter((n) => n.endsWith('.tmp')).map((n) => rm(join(dir, n), { force: true }))),
+          Promise.all(
+            names
+              .filter((n) => n.endsWith('.tmp') && !n.endsWith(`.${process.pid}.tmp`))
+              .map((n) => rm(join(dir, n), { force: true })),
+          ),
         )
         .then(() => undefined)
       this.prepared.set(dir, ready)

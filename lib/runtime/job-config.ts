@@ -3,6 +3,7 @@ import type { Logger } from '../logging.js'
 import type { JobServer } from '../server/job-server.js'
 import type { JobServerOptions } from '../server/job-server-options.js'
 import type { RestartStrategy } from './restart-strategy.js'
+import type { ResolvedExecutor } from './workers/executor-config.js'
 
 /** The settled configuration: every default filled in and checked. */
 export interface ResolvedConfig {
@@ -19,4 +20,6 @@ export interface ResolvedConfig {
   readonly restoreFrom: string | undefined
   readonly allowNonRestoredState: boolean
   readonly queryableState: JobServerOptions | JobServer | undefined
+  /** Where `execute()` runs the subtasks: this thread, or worker threads. */
+  readonly executor: ResolvedExecutor
 }

@@ -1,6 +1,4 @@
-import type { ActorContext, Behavior, BehaviorFactory } from '../actors/behavior.js'
-import type { ActorRef } from '../actors/actor-ref.js'
-import { Supervision } from '../actors/supervision.js'
+import type { Behavior, BehaviorFactory } from '../actors/behavior.js'
 import type { ResolvedConfig } from './job-config.js'
 import type { ResolvedCheckpointConfig } from '../checkpoint/checkpoint-config.js'
 import type { CheckpointAck, CheckpointCoordinator } from '../checkpoint/checkpoint-coordinator.js'
@@ -9,15 +7,12 @@ import type { RestoreSource } from '../checkpoint/state-assignment.js'
 import { StateError } from '../errors.js'
 import type { Logger } from '../logging.js'
 import type { JobVertex } from './job-graph.js'
-import { MetricsRegistry, SubtaskMetrics } from './job-metrics.js'
-import type { OperatorChain } from './operator-chain.js'
+import { MetricsRegistry } from './job-metrics.js'
 import type { DeadLetter } from './output-tag.js'
-import { connectedTargets } from './record-writer.js'
-import type { StreamNode } from './stream-graph.js'
 import type { QueryableRegistry } from '../queryable/queryable-registry.js'
-import { subtaskBehavior } from './subtask.js'
-import { type InputChannelSpec, type OutputChannelSpec, subtaskMailboxCapacity } from './subtask-deployment.js'
-import type { SubtaskMessage } from './subtask-message.js'
+import { planDeployment } from './deployment-plan.js'
+import type { SubtaskHost } from './subtask-host.js'
+import type { SubtaskControl } from './subtask-message.js'
 
 /** A savepoint someone waits for. */
 export interface SavepointRequest {
@@ -63,6 +58,8 @@ export interface JobRuntime {
   readonly queryables: QueryableRegistry
   /** Deployments so far: the current one's number tags its messages. */
   deployments: number
+  /** Where the subtasks run: on this thread, or on worker threads. */
+  readonly host: SubtaskHost
 }
 
 /**
@@ -83,9 +80,31 @@ export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMes
     const metrics = new MetricsRegistry(job.startedAt)
     metrics.restarts = job.restarts
     job.metrics = metrics
-    const { refs, sources, keys } = deploy(ctx, job, attempt, metrics)
+    const deployments = planDeployment(job.vertices, {
+      attempt: attempt.number,
+      channelCredits: job.config.channelCredits,
+      restore: job.restore?.metadata,
+      checkpointing: job.checkpointing,
+    })
     const coordinator = job.coordinator
-    const all = refs.flat()
+    const subtasks = job.host.deploy(
+      ctx,
+      {
+        deployments,
+        attempt,
+        restore: job.restore,
+        metrics,
+        // events of a replaced deployment are dropped here, by their attempt
+        report: (_key, event) => ctx.self.tell({ ...event, attempt: attempt.number }),
+      },
+      { ...job, storage: coordinator?.storage },
+    )
+    const all = deployments.map((d) => d.key)
+    const sources = deployments.filter((d) => job.vertices[d.vertexId]!.head.source !== undefined).map((d) => d.key)
+    const tellAll = (message: SubtaskControl): void => {
+      for (const key of all) subtasks.tell(key, message)
+    }
+    tellAll({ t: 'start' })
     const ended = new Set<string>()
     const savepoints = new Map<number, SavepointRequest>()
     const timers: NodeJS.Timeout[] = []
@@ -112,7 +131,7 @@ export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMes
       if (final) finalCheckpoint = barrier.id
       stopping = savepoint?.stop === true
       for (const key of new Set([...sources, ...ended]))
-        keys.get(key)!.tell({ t: 'trigger-checkpoint', barrier, stopSource: stopping })
+        subtasks.tell(key, { t: 'trigger-checkpoint', barrier, stopSource: stopping })
       const timeout = setTimeout(
         () =>
           ctx.self.tell({
@@ -159,14 +178,14 @@ export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMes
           case 'subtask-ended': {
             ended.add(message.key)
             for (const barrier of coordinator?.pendingFor(message.key) ?? [])
-              keys.get(message.key)!.tell({ t: 'trigger-checkpoint', barrier })
+              subtasks.tell(message.key, { t: 'trigger-checkpoint', barrier })
             if (ended.size < all.length) return
             if (job.vertices.some((v) => v.nodes.some((n) => n.commitsOnCheckpoint))) {
               finalRequested = true
               maybeFinal()
             } else {
               coordinator?.abortAll('all input has ended and nothing waits for a final checkpoint', 'abandoned')
-              for (const ref of all) ref.tell({ t: 'finish' })
+              tellAll({ t: 'finish' })
             }
             return
           }
@@ -190,19 +209,18 @@ export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMes
             return
           case 'checkpoint-completed': {
             const { metadata } = message
-            for (const ref of all) ref.tell({ t: 'checkpoint-complete', checkpointId: metadata.id })
+            tellAll({ t: 'checkpoint-complete', checkpointId: metadata.id })
             const request = savepoints.get(metadata.id)
             request?.resolve(metadata)
             savepoints.delete(metadata.id)
             // the final checkpoint, or a stop-with-savepoint: commit (the notices above), then close
-            if (metadata.id === finalCheckpoint || request?.stop === true)
-              for (const ref of all) ref.tell({ t: 'finish' })
+            if (metadata.id === finalCheckpoint || request?.stop === true) tellAll({ t: 'finish' })
             else maybeFinal()
             return
           }
           case 'decline': {
             const tooMany = coordinator!.abort(message.checkpointId, message.reason, true)
-            for (const ref of all) ref.tell({ t: 'checkpoint-abort', checkpointId: message.checkpointId })
+            tellAll({ t: 'checkpoint-abort', checkpointId: message.checkpointId })
             savepoints
               .get(message.checkpointId)
               ?.reject(
@@ -231,108 +249,4 @@ export function jobMasterBehavior(job: JobRuntime): BehaviorFactory<JobMasterMes
     }
     return behavior
   }
-}
-
-interface Deployed {
-  readonly refs: ActorRef<SubtaskMessage>[][]
-  /** Keys of the subtasks that run a source. */
-  readonly sources: readonly string[]
-  readonly keys: ReadonlyMap<string, ActorRef<SubtaskMessage>>
-}
-
-function deploy(
-  ctx: ActorContext<JobMasterMessage>,
-  job: JobRuntime,
-  attempt: { cancelled: boolean; number: number },
-  metrics: MetricsRegistry,
-): Deployed {
-  const { vertices, config } = job
-  const vertexOf = new Map<StreamNode, JobVertex>()
-  for (const v of vertices) for (const n of v.nodes) vertexOf.set(n, v)
-  const refs: ActorRef<SubtaskMessage>[][] = vertices.map(() => [])
-  const keys = new Map<string, ActorRef<SubtaskMessage>>()
-  const sources: string[] = []
-
-  const channelIndex = new Map<string, number>()
-  const inputs = vertices.map((v) =>
-    Array.from({ length: v.parallelism }, (_, d) => {
-      const channels: InputChannelSpec[] = []
-      v.inputs.forEach((edge, e) => {
-        const up = vertexOf.get(edge.from)!
-        const writer = up.outputs.indexOf(edge)
-        for (let u = 0; u < up.parallelism; u++) {
-          if (!connectedTargets(edge.partitioning, u, up.parallelism, v.parallelism).includes(d)) continue
-          channelIndex.set(`${v.id}:${d}:${e}:${u}`, channels.length)
-          channels.push({ input: edge.input, upstream: () => refs[up.id]![u]!, writer, target: d })
-        }
-      })
-      return channels
-    }),
-  )
-  const outputs = (v: JobVertex, u: number): OutputChannelSpec[][] =>
-    v.outputs.map((edge) => {
-      const down = vertexOf.get(edge.to)!
-      const targets: OutputChannelSpec[] = new Array(down.parallelism)
-      const e = down.inputs.indexOf(edge)
-      for (const d of connectedTargets(edge.partitioning, u, v.parallelism, down.parallelism)) {
-        targets[d] = { receiver: () => refs[down.id]![d]!, channel: channelIndex.get(`${down.id}:${d}:${e}:${u}`)! }
-      }
-      return targets
-    })
-
-  const checkpointing = job.checkpointing
-  for (const v of vertices) {
-    for (let i = 0; i < v.parallelism; i++) {
-      const key = `${v.id}-${i}`
-      const deployment = {
-        vertex: v,
-        subtask: i,
-        config,
-        inputs: inputs[v.id]![i]!,
-        outputs: outputs(v, i),
-        attempt,
-        log: job.log,
-        deadLetter: job.deadLetter,
-        finished: () => ctx.self.tell({ t: 'subtask-finished', attempt: attempt.number }),
-        running: () => ctx.self.tell({ t: 'subtask-running', attempt: attempt.number }),
-        ended: () => ctx.self.tell({ t: 'subtask-ended', key, attempt: attempt.number }),
-        restore: job.restore,
-        queryables: job.queryables,
-        checkpointing:
-          checkpointing === undefined
-            ? undefined
-            : {
-                mode: checkpointing.mode,
-                unaligned: checkpointing.unaligned,
-                storage: job.coordinator!.storage,
-                subtaskKey: key,
-                ack: (ack: CheckpointAck) => ctx.self.tell({ t: 'ack', ack, attempt: attempt.number }),
-                decline: (checkpointId: number, reason: string) =>
-                  ctx.self.tell({ t: 'decline', checkpointId, reason, attempt: attempt.number }),
-              },
-        createMetrics: (chain: OperatorChain) => {
-          const m = new SubtaskMetrics(
-            v.name,
-            i,
-            [...chain.metrics.values()],
-            inputs[v.id]![i]!.length * config.channelCredits * config.batchSize,
-            capacity,
-          )
-          metrics.subtasks.push(m)
-          return m
-        },
-      }
-      const capacity = subtaskMailboxCapacity(deployment)
-      const ref = ctx.spawn(subtaskBehavior(deployment), {
-        name: key,
-        mailboxCapacity: capacity,
-        supervision: Supervision.escalate(),
-      })
-      refs[v.id]![i] = ref
-      keys.set(key, ref)
-      if (v.head.source !== undefined) sources.push(key)
-    }
-  }
-  for (const row of refs) for (const ref of row) ref.tell({ t: 'start' })
-  return { refs, sources, keys }
 }

@@ -1,51 +1,41 @@
-import type { ActorRef } from '../actors/actor-ref.js'
-import type { ResolvedConfig } from './job-config.js'
-import type { RestoreSource } from '../checkpoint/state-assignment.js'
-import type { Logger } from '../logging.js'
-import type { QueryableRegistry } from '../queryable/queryable-registry.js'
-import type { JobVertex } from './job-graph.js'
-import type { SubtaskMetrics } from './job-metrics.js'
-import type { OperatorChain } from './operator-chain.js'
-import type { DeadLetter } from './output-tag.js'
-import type { CheckpointSettings } from './subtask-checkpointer.js'
-import type { SubtaskMessage } from './subtask-message.js'
+import type { CheckpointMetadata } from '../checkpoint/checkpoint-types.js'
 
 /** One input channel of a subtask: which input of the head it feeds and whom to give credits back. */
 export interface InputChannelSpec {
   readonly input: 1 | 2
-  readonly upstream: () => ActorRef<SubtaskMessage>
+  /** The key of the sending subtask. */
+  readonly upstream: string
   /** The sender's writer index and the receiver's index among that writer's targets. */
   readonly writer: number
   readonly target: number
 }
 
-/** One channel of an output writer: the receiving actor and its channel index there. */
+/** One channel of an output writer: the key of the receiving subtask and its channel index there. */
 export interface OutputChannelSpec {
-  readonly receiver: () => ActorRef<SubtaskMessage>
+  readonly receiver: string
   readonly channel: number
 }
 
-/** Everything one subtask needs to run; built by the job master for each deployment. */
+/**
+ * What one subtask of one deployment is (Flink's TaskDeploymentDescriptor): plain data, no function,
+ * so that it can be sent to another thread. Everything that is a function or a live object (the
+ * operators, the logger, the checkpoint storage) the host that runs the subtask supplies as
+ * {@link SubtaskServices}.
+ */
 export interface SubtaskDeployment {
-  readonly vertex: JobVertex
+  /** `${vertexId}-${subtask}`: how channels, the job master and the checkpoint coordinator name it. */
+  readonly key: string
+  readonly vertexId: number
   readonly subtask: number
-  readonly config: ResolvedConfig
+  /** The deployment's number: messages of an earlier deployment are ignored. */
+  readonly attempt: number
   readonly inputs: readonly InputChannelSpec[]
   /** Per output edge of the vertex: per downstream subtask, the channel (undefined where not connected). */
   readonly outputs: ReadonlyArray<ReadonlyArray<OutputChannelSpec | undefined>>
-  readonly createMetrics: (operators: OperatorChain) => SubtaskMetrics
-  readonly attempt: { cancelled: boolean }
-  readonly log: Logger
-  readonly deadLetter: (letter: DeadLetter) => void
-  readonly finished: () => void
-  /** The subtask has opened its operators and (for sources) started its reader. */
-  readonly running: () => void
-  /** With checkpoints: the subtask's input has ended; it waits for the final checkpoint, then `finish`. */
-  readonly ended: () => void
-  readonly checkpointing: CheckpointSettings | undefined
+  readonly checkpointing: { readonly mode: 'exactly-once' | 'at-least-once'; readonly unaligned: boolean } | undefined
   /** The checkpoint or savepoint this deployment starts from. */
-  readonly restore: RestoreSource | undefined
-  readonly queryables: QueryableRegistry | undefined
+  readonly restore: CheckpointMetadata | undefined
+  readonly mailboxCapacity: number
 }
 
 /** Room for the subtask's own control messages and concurrent queryable-state lookups. */
@@ -56,10 +46,14 @@ const QUERY_AND_CONTROL_SLOTS = 64
  * output channels can hand back, and a few for its own control messages.
  *
  * @example
- * subtaskMailboxCapacity(deployment) // 2 inputs × 4 credits + 3 outputs × 4 credits + 64
+ * subtaskMailboxCapacity(inputs, outputs, 4) // 2 inputs × 4 credits + 3 outputs × 4 credits + 2 + 64
  */
-export function subtaskMailboxCapacity(d: Pick<SubtaskDeployment, 'inputs' | 'outputs' | 'config'>): number {
-  const outputChannels = d.outputs.reduce((n, targets) => n + targets.filter((t) => t !== undefined).length, 0)
+export function subtaskMailboxCapacity(
+  inputs: readonly InputChannelSpec[],
+  outputs: SubtaskDeployment['outputs'],
+  channelCredits: number,
+): number {
+  const outputChannels = outputs.reduce((n, targets) => n + targets.filter((t) => t !== undefined).length, 0)
   // each input channel also keeps one slot for an unaligned barrier, which needs no credit
-  return (d.inputs.length + outputChannels) * d.config.channelCredits + d.inputs.length + QUERY_AND_CONTROL_SLOTS
+  return (inputs.length + outputChannels) * channelCredits + inputs.length + QUERY_AND_CONTROL_SLOTS
 }

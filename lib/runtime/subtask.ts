@@ -2,22 +2,23 @@ import type { ActorRef } from '../actors/actor-ref.js'
 import type { Behavior, BehaviorFactory } from '../actors/behavior.js'
 import { loadOperatorRestore } from '../checkpoint/state-assignment.js'
 import { serveQueryableStates } from '../queryable/queryable-registry.js'
-import type { KeyContext } from '../state/key-context.js'
-import { mailboxProcessingTime } from './mailbox-processing-time.js'
-import { MetricGroup } from './metric-group.js'
+import { ChannelInput } from './channel-input.js'
 import { ChannelWriter } from './channel-writer.js'
 import { InputGate } from './input-gate.js'
 import type { SubtaskMetrics } from './job-metrics.js'
+import { mailboxProcessingTime } from './mailbox-processing-time.js'
+import { MetricGroup } from './metric-group.js'
 import { OperatorChain } from './operator-chain.js'
-import type { OperatorInput } from './operator-input.js'
-import type { RecordBatch } from './record-batch.js'
 import { RecordWriter } from './record-writer.js'
+import { SourceInput } from './source-input.js'
 import { SourceOutputAdapter } from './source-output-adapter.js'
-import type { InputStatus, SourceReader } from './source.js'
-import { StreamOperator, handleUserError } from './stream-operator.js'
+import { StreamOperator } from './stream-operator.js'
 import { SubtaskCheckpointer, decodeElement } from './subtask-checkpointer.js'
 import type { SubtaskDeployment } from './subtask-deployment.js'
+import type { InputHost, SubtaskInput } from './subtask-input.js'
+import { type SubtaskPhase, outputHasEnded } from './subtask-lifecycle.js'
 import type { SubtaskMessage } from './subtask-message.js'
+import type { SubtaskServices } from './subtask-services.js'
 import { WatermarkValve } from './watermark-valve.js'
 
 /**
@@ -26,10 +27,13 @@ import { WatermarkValve } from './watermark-valve.js'
  * a time (Flink's mailbox model); records move in batches, only while downstream gives credit.
  *
  * @example
- * ctx.spawn(subtaskBehavior(deployment), { name: 'map-0', mailboxCapacity: subtaskMailboxCapacity(deployment) })
+ * ctx.spawn(subtaskBehavior(deployment, services), { name: deployment.key, mailboxCapacity: deployment.mailboxCapacity })
  */
-export function subtaskBehavior(deployment: SubtaskDeployment): BehaviorFactory<SubtaskMessage> {
-  return (ctx) => new Subtask(deployment, ctx.self)
+export function subtaskBehavior(
+  deployment: SubtaskDeployment,
+  services: SubtaskServices,
+): BehaviorFactory<SubtaskMessage> {
+  return (ctx) => new Subtask(deployment, services, ctx.self)
 }
 
 /** The longest a subtask works in one turn before it lets other actors, timers and I/O run. */
@@ -39,44 +43,35 @@ class Subtask implements Behavior<SubtaskMessage> {
   private readonly chain: OperatorChain
   private readonly writers: RecordWriter[]
   private readonly gate: InputGate
-  private readonly valve: WatermarkValve
-  private readonly channelInputs: OperatorInput<unknown>[]
-  private readonly keyContext: KeyContext | undefined
+  private readonly channelInput: ChannelInput
+  /** The source input, once the reader is created (source subtasks only). */
+  private sourceInput: SourceInput | undefined
   /** Operators that may ask for a pause (sinks, async operators). */
   private readonly pausable: StreamOperator<unknown, unknown>[]
   private readonly metrics: SubtaskMetrics
-  private readonly sourceOutput: SourceOutputAdapter | undefined
   private readonly budget: number
-  private reader: SourceReader<unknown> | undefined
-  /** The reader's start() has settled: until then nothing polls it, whatever wakes the subtask. */
-  private readerStarted = false
   private readonly checkpointer: SubtaskCheckpointer | undefined
-  private readonly ended: boolean[]
+  private readonly inputHost: InputHost
+  private phase: SubtaskPhase = 'created'
+  /** Checkpoint work that holds input until it settles. */
   private holds = 0
-  private sourceStopped = false
   /** The last turn ended because its time slice ran out. */
   private overran = false
-  /** End of input was sent downstream: no element may follow it. */
-  private outputEnded = false
   private readonly unaligned: boolean
   /** In-flight records of an unaligned checkpoint, replayed before anything else. */
   private restoredChannels: { inputs: unknown[][]; outputs: unknown[][][] } | undefined
-  private state: 'created' | 'running' | 'ending' | 'ended' | 'finishing' | 'finished' | 'aborted' = 'created'
   private runScheduled = false
   private paused = false
-  private endedChannels = 0
-  private closed = false
   private lastFlush = 0
-  /** The source reader said nothing is available and its `isAvailable()` has not settled yet. */
-  private awaitingAvailability = false
   /** Count of output channels waiting for credit, kept by the channel writers. */
   private readonly blockage = { blockedChannels: 0 }
 
   constructor(
     private readonly d: SubtaskDeployment,
+    private readonly s: SubtaskServices,
     private readonly self: ActorRef<SubtaskMessage>,
   ) {
-    const { vertex, config } = d
+    const { vertex, config } = s
     this.budget = config.batchSize * 8
     this.writers = vertex.outputs.map((edge, w) => {
       const channels = d.outputs[w]!.map((spec) =>
@@ -87,9 +82,7 @@ class Subtask implements Behavior<SubtaskMessage> {
               config.bufferTimeoutMs === 0 ? 1 : config.batchSize,
               config.channelCredits,
               edge.partitioning.kind === 'hash',
-              (element) => {
-                spec.receiver().tell({ t: 'input', channel: spec.channel, element })
-              },
+              (element) => s.send(spec.receiver, { t: 'input', channel: spec.channel, element }),
               this.blockage,
             ),
       )
@@ -97,72 +90,102 @@ class Subtask implements Behavior<SubtaskMessage> {
     })
     this.chain = new OperatorChain(vertex.nodes, {
       subtask: d.subtask,
-      processingTime: mailboxProcessingTime(this.self, this.d.attempt),
+      processingTime: mailboxProcessingTime(this.self, s.attempt),
       runInMailbox: (fn) => void this.self.tell({ t: 'call', fn }),
       autoWatermarkIntervalMs: config.autoWatermarkIntervalMs,
-      logger: d.log,
+      logger: s.log,
       isChained: (edge) => vertex.chainedEdges.has(edge),
       externalOutput: (edge) => this.writers[vertex.outputs.indexOf(edge)]!,
-      unreadDeadLetter: d.deadLetter,
+      unreadDeadLetter: s.deadLetter,
     })
-    const head = vertex.head
-    const headOperator = this.chain.operators.get(head.id)
-    this.keyContext = headOperator?.keyedState?.keyContext
-    this.channelInputs = d.inputs.map((spec) => this.chain.input(head, spec.input))
+    const headOperator = this.chain.operators.get(vertex.head.id)
     this.gate = new InputGate(d.inputs.length)
-    this.valve = new WatermarkValve(
+    const valve = new WatermarkValve(
       d.inputs.length,
       (wm) => headOperator!.processWatermark(wm),
       (idle) => headOperator!.processWatermarkStatus(idle),
     )
+    this.inputHost = {
+      blocked: () => this.blocked(),
+      checkPauses: () => this.checkPauses(),
+      overran: () => {
+        this.overran = true
+      },
+      later: (work, then) => this.later(work, then),
+      scheduleRun: () => this.scheduleRun(),
+    }
+    this.channelInput = new ChannelInput(
+      this.gate,
+      valve,
+      d.inputs.map((spec) => this.chain.input(vertex.head, spec.input)),
+      headOperator?.keyedState?.keyContext,
+      () => this.checkpointer,
+      (channel, n) => {
+        const spec = d.inputs[channel]!
+        s.send(spec.upstream, { t: 'credit', writer: spec.writer, target: spec.target, n })
+      },
+      this.inputHost,
+    )
     this.pausable = [...this.chain.operators.values()].filter((op) => op.ready !== StreamOperator.prototype.ready)
-    this.sourceOutput =
-      head.source !== undefined ? new SourceOutputAdapter(this.chain.sourceOutputs.get(head.id)!) : undefined
-    this.metrics = d.createMetrics(this.chain)
+    this.metrics = s.createMetrics(this.chain)
     this.metrics.queuedRecords = () => this.gate.queuedRecords
     this.metrics.maxQueuedRecords = () => this.gate.maxQueuedRecords
     this.metrics.bufferedRecords = () => this.writers.reduce((n, w) => n + w.bufferedRecords, 0)
     this.metrics.mailboxSize = () => this.self.mailboxSize
-    this.metrics.watermark = () => this.valve.watermark
+    this.metrics.watermark = () => valve.watermark
     this.metrics.details = () =>
       vertex.nodes.flatMap((node) => {
         const metrics = this.chain.operators.get(node.id)?.detailedMetrics()
         return metrics === undefined ? [] : [{ operator: node.uid, metrics }]
       })
-    this.ended = new Array<boolean>(d.inputs.length).fill(false)
     this.unaligned = d.checkpointing?.unaligned === true
-    if (d.queryables !== undefined)
-      serveQueryableStates(d.queryables, this.chain, (fn, timeoutMs) =>
+    if (s.queryables !== undefined)
+      serveQueryableStates(s.queryables, this.chain, (fn, timeoutMs) =>
         this.self.ask((replyTo) => ({ t: 'call', fn: () => void replyTo.tell(fn()) }), timeoutMs),
       )
     this.checkpointer =
       d.checkpointing === undefined
         ? undefined
-        : new SubtaskCheckpointer(d.checkpointing, {
-            subtask: d.subtask,
-            gate: this.gate,
-            chain: this.chain,
-            reader: () => this.reader,
-            channelEnded: (channel) => this.ended[channel]!,
-            // after end of input nothing downstream reads a barrier any more (nor returns its credit)
-            forward: (barrier) => {
-              if (this.outputEnded) return
-              for (const writer of this.writers) writer.broadcast(barrier)
+        : new SubtaskCheckpointer(
+            {
+              ...d.checkpointing,
+              storage: s.storage!,
+              subtaskKey: d.key,
+              ack: (ack) => s.report({ t: 'ack', ack }),
+              decline: (checkpointId, reason) => s.report({ t: 'decline', checkpointId, reason }),
             },
-            overtake: (barrier) => (this.outputEnded ? [] : this.writers.map((writer) => writer.overtake(barrier))),
-            hold: (work) => {
-              this.holds++
-              this.later(work, () => {
-                this.holds--
-              })
+            {
+              subtask: d.subtask,
+              gate: this.gate,
+              chain: this.chain,
+              reader: () => this.sourceInput?.reader,
+              channelEnded: (channel) => this.channelInput.ended[channel]!,
+              // after end of input nothing downstream reads a barrier any more (nor returns its credit)
+              forward: (barrier) => {
+                if (outputHasEnded(this.phase)) return
+                for (const writer of this.writers) writer.broadcast(barrier)
+              },
+              overtake: (barrier) =>
+                outputHasEnded(this.phase) ? [] : this.writers.map((writer) => writer.overtake(barrier)),
+              hold: (work) => {
+                this.holds++
+                this.later(work, () => {
+                  this.holds--
+                })
+              },
+              later: (step) => void this.self.tell({ t: 'call', fn: step }),
+              fail: (error) => void this.self.tell({ t: 'fail', error }),
             },
-            later: (step) => void this.self.tell({ t: 'call', fn: step }),
-            fail: (error) => void this.self.tell({ t: 'fail', error }),
-          })
+          )
+  }
+
+  /** What the subtask reads: its source, or its channels. */
+  private get input(): SubtaskInput {
+    return this.sourceInput ?? this.channelInput
   }
 
   receive(message: SubtaskMessage): void {
-    if (this.d.attempt.cancelled || this.state === 'aborted') return
+    if (this.s.attempt.cancelled || this.phase === 'aborted') return
     switch (message.t) {
       case 'start':
         return this.start()
@@ -189,12 +212,12 @@ class Subtask implements Behavior<SubtaskMessage> {
       case 'trigger-checkpoint':
         this.checkpointer?.trigger(message.barrier)
         // stop with a savepoint: nothing leaves the source after the savepoint's barrier
-        if (message.stopSource === true && this.reader !== undefined) this.sourceStopped = true
+        if (message.stopSource === true) this.sourceInput?.stop()
         return this.afterWork()
       case 'checkpoint-complete':
         // a notice that reaches a subtask still restoring belongs to an earlier deployment: the
         // restore itself commits what that checkpoint recorded
-        if (this.state === 'created') return
+        if (this.phase === 'created' || this.phase === 'restoring') return
         return this.checkpointer?.notifyComplete(message.checkpointId)
       case 'checkpoint-abort':
         this.checkpointer?.abort(message.checkpointId)
@@ -205,21 +228,24 @@ class Subtask implements Behavior<SubtaskMessage> {
   }
 
   async postStop(): Promise<void> {
-    if (this.state === 'finished') return
-    this.state = 'aborted'
+    if (this.phase === 'finished') return
+    this.phase = 'aborted'
     this.metrics.status = 'cancelled'
     try {
-      await this.reader?.close()
+      await this.sourceInput?.reader.close()
       await this.chain.abort()
     } catch (error) {
-      this.d.log.warn('error while aborting a subtask', { vertex: this.d.vertex.name, subtask: this.d.subtask, error })
+      this.s.log.warn('error while aborting a subtask', { vertex: this.s.vertex.name, subtask: this.d.subtask, error })
     }
   }
 
   private start(): void {
-    if (this.d.restore === undefined) return this.open(undefined)
-    const restore = this.d.restore
-    const loads = this.d.vertex.nodes.map((node) =>
+    const readState = this.s.readState
+    if (this.d.restore === undefined || readState === undefined) return this.open(undefined)
+    this.phase = 'restoring'
+    const restore = { metadata: this.d.restore, read: readState }
+    const nodes = this.s.vertex.nodes
+    const loads = nodes.map((node) =>
       loadOperatorRestore(
         restore,
         node.uid,
@@ -234,12 +260,12 @@ class Subtask implements Behavior<SubtaskMessage> {
       Promise.all(loads).then((r) => void (restored = r)),
       () => {
         let splits: unknown[] | undefined
-        this.d.vertex.nodes.forEach((node, i) => {
+        nodes.forEach((node, i) => {
           const r = restored[i]
           if (r === undefined) return
           if (node.source !== undefined) splits = [...r.split]
           else this.chain.operators.get(node.id)!.initializeState(r)
-          if (node === this.d.vertex.head && r.channels !== undefined)
+          if (node === this.s.vertex.head && r.channels !== undefined)
             this.restoredChannels = r.channels as typeof this.restoredChannels
         })
         this.open(splits)
@@ -261,165 +287,66 @@ class Subtask implements Behavior<SubtaskMessage> {
       })
       this.restoredChannels = undefined
     }
-    this.state = 'running'
     this.metrics.status = 'running'
-    const source = this.d.vertex.head.source
+    const { vertex, log, deadLetter, attempt } = this.s
+    const source = vertex.head.source
     if (source === undefined) {
-      this.d.running()
+      this.phase = 'running'
+      this.s.report({ t: 'subtask-running' })
       return this.scheduleRun()
     }
+    this.phase = 'opening'
     const metrics = new MetricGroup(source.name)
     const details = this.metrics.details
-    const uid = this.d.vertex.head.uid
+    const uid = vertex.head.uid
     this.metrics.details = () => {
       const values = metrics.values()
       const own =
         Object.keys(values).length === 0 ? [] : [{ operator: uid, metrics: { connector: source.name, ...values } }]
       return [...own, ...details()]
     }
-    this.reader = source.createReader(
+    const reader = source.createReader(
       {
         subtask: this.d.subtask,
-        parallelism: this.d.vertex.parallelism,
-        processingTime: mailboxProcessingTime(this.self, this.d.attempt),
-        logger: this.d.log.child({ source: this.d.vertex.head.name, subtask: this.d.subtask }),
+        parallelism: vertex.parallelism,
+        processingTime: mailboxProcessingTime(this.self, attempt),
+        logger: log.child({ source: vertex.head.name, subtask: this.d.subtask }),
         metrics,
-        deadLetter: this.d.deadLetter,
+        deadLetter,
       },
       restoredSplits,
     )
-    this.later(Promise.resolve(this.reader.start()), () => {
-      this.readerStarted = true
-      this.d.running()
+    const output = new SourceOutputAdapter(this.chain.sourceOutputs.get(vertex.head.id)!)
+    this.sourceInput = new SourceInput(reader, output, this.inputHost)
+    this.later(Promise.resolve(reader.start()), () => {
+      this.phase = 'running'
+      this.s.report({ t: 'subtask-running' })
       this.scheduleRun()
     })
   }
 
+  /** One turn: the input processes what it can, then the subtask decides what comes next. */
   private run(): void {
-    if (this.state !== 'running') return
-    if (this.reader === undefined) this.runInputs()
-    else if (this.readerStarted) this.runSource(this.reader)
-  }
-
-  private runSource(reader: SourceReader<unknown>): void {
-    if (this.sourceStopped) return this.flush()
-    const output = this.sourceOutput!
-    const limit = output.emitted + this.budget
-    // a turn also ends after a time slice: slow user functions must not starve timers and checkpoints
-    const deadline = performance.now() + TURN_MS
-    let status: InputStatus = 'more'
-    let polls = 0
-    while (status === 'more' && output.emitted < limit && !this.blocked()) {
-      status = reader.pollNext(output)
-      // a chained sink or async operator may ask for a pause after any poll
-      if (this.pausable.length > 0) this.checkPauses()
-      // the clock every 16 polls: a read costs about as much as a cheap record
-      if ((++polls & 15) === 0 && performance.now() > deadline) {
-        this.overran = true
-        break
-      }
-    }
-    this.checkPauses()
-    if (status === 'end') {
-      this.sourceOutput!.emitWatermark(Infinity)
-      return this.endInput()
-    }
-    if (status === 'nothing-available') {
-      this.flush()
-      // One wait at a time: every wake-up (a credit, a call) polls again, and a wait per poll piled up
-      // 'call' messages until the bounded mailbox refused the credits themselves (a stalled job).
-      if (this.awaitingAvailability) return
-      this.awaitingAvailability = true
-      return this.later(reader.isAvailable(), () => {
-        this.awaitingAvailability = false
-        this.scheduleRun()
-      })
-    }
-    this.afterWork()
-  }
-
-  private runInputs(): void {
-    let budget = this.budget
-    const deadline = performance.now() + TURN_MS
-    while (budget > 0 && !this.blocked()) {
-      if (performance.now() > deadline) {
-        this.overran = true
-        break
-      }
-      const element = this.gate.poll()
-      if (element === undefined) break
-      const channel = this.gate.lastChannel
-      switch (element.kind) {
-        case 'batch':
-          this.processBatch(channel, element.batch)
-          budget -= element.batch.values.length
-          this.checkPauses()
-          break
-        case 'watermark':
-          this.valve.inputWatermark(channel, element.timestamp)
-          budget--
-          break
-        case 'watermark-status':
-          this.valve.inputStatus(channel, element.idle)
-          break
-        case 'barrier':
-          this.checkpointer?.onBarrier(channel, element)
-          break
-        case 'end-of-input':
-          if (this.ended[channel]) break
-          this.ended[channel] = true
-          this.valve.inputEnded(channel)
-          this.checkpointer?.onChannelEnded()
-          if (++this.endedChannels === this.gate.channels) this.endInput()
-          break
-      }
-      if (this.state !== 'running') break
-    }
-    this.returnCredits()
-    if (this.state === 'running') this.afterWork()
-  }
-
-  /**
-   * Feeds a batch to the chain head. The head operator is called directly, and one try block covers
-   * the batch: after a failure the error policy applies to that record and the loop goes on after it.
-   */
-  private processBatch(channel: number, batch: RecordBatch): void {
-    const input = this.channelInputs[channel]!
-    const op = input.operator
-    const second = input.input === 2
-    const counter = input.counter
-    const { values, timestamps, keys } = batch
-    const keyGroups = batch.keyGroups
-    const ks = keys !== undefined ? this.keyContext : undefined
-    const n = values.length
-    let i = 0
-    while (i < n) {
-      try {
-        for (; i < n; i++) {
-          if (ks !== undefined) ks.set(keys![i]!, keyGroups![i]!)
-          counter.recordsIn++
-          if (second) op.processRecord2(values[i], timestamps === undefined ? undefined : timestamps[i])
-          else op.processRecord(values[i], timestamps === undefined ? undefined : timestamps[i])
-        }
-      } catch (error) {
-        handleUserError(op, values[i], error)
-        i++
-      }
-    }
+    if (this.phase !== 'running') return
+    const turn = this.input.processInput(this.budget, performance.now() + TURN_MS)
+    if (turn === 'end') return this.endInput()
+    if (turn === 'idle') return this.flush()
+    if (this.phase === 'running') this.afterWork()
   }
 
   /** Decides what comes next after any piece of work: more input, a flush, or waiting. */
   private afterWork(): void {
-    if (this.state === 'finishing') return this.checkFinished()
-    if (this.state === 'ended' || this.state === 'ending') return this.flush()
-    if (this.state !== 'running') return
+    if (this.phase === 'closed') return this.checkFinished()
+    if (this.phase === 'closing') return
+    if (this.phase === 'ended' || this.phase === 'draining') return this.flush()
+    if (this.phase !== 'running') return
     if (this.blocked()) {
       this.metrics.startBlocked(Date.now())
       return
     }
     this.metrics.endBlocked(Date.now())
-    if ((this.reader !== undefined && !this.sourceStopped) || this.gate.hasData) {
-      if (Date.now() - this.lastFlush >= this.d.config.bufferTimeoutMs) this.flush()
+    if (this.input.hasMore) {
+      if (Date.now() - this.lastFlush >= this.s.config.bufferTimeoutMs) this.flush()
       this.scheduleRun()
     } else this.flush()
   }
@@ -428,40 +355,42 @@ class Subtask implements Behavior<SubtaskMessage> {
   private endInput(): void {
     const pending = this.chain.endInput()
     if (pending === undefined) return this.inputEnded()
-    this.state = 'ending'
+    this.phase = 'draining'
     this.later(pending, () => this.inputEnded())
   }
 
   private inputEnded(): void {
-    this.outputEnded = true
     for (const writer of this.writers) writer.broadcast({ kind: 'end-of-input' })
-    if (this.checkpointer === undefined) return this.finish()
-    this.state = 'ended'
+    if (this.checkpointer === undefined) {
+      this.phase = 'ended'
+      return this.finish()
+    }
+    this.phase = 'ended'
     this.metrics.status = 'finishing'
     this.flush()
-    this.d.ended()
+    this.s.report({ t: 'subtask-ended', key: this.d.key })
   }
 
   /** Closes the operators (sinks flush) once commits have settled, then reports the subtask finished. */
   private finish(): void {
-    if (this.state === 'finishing' || this.state === 'finished') return
-    this.state = 'finishing'
+    if (this.phase === 'closing' || this.phase === 'closed' || this.phase === 'finished') return
+    this.phase = 'closing'
     this.metrics.status = 'finishing'
     const commits = this.checkpointer?.settled() ?? Promise.resolve()
     this.later(
-      commits.then(() => this.reader?.close()).then(() => this.chain.close()),
+      commits.then(() => this.sourceInput?.reader.close()).then(() => this.chain.close()),
       () => {
-        this.closed = true
+        this.phase = 'closed'
       },
     )
   }
 
   private checkFinished(): void {
-    if (!this.closed || this.blockage.blockedChannels > 0) return
-    this.state = 'finished'
+    if (this.blockage.blockedChannels > 0) return
+    this.phase = 'finished'
     this.metrics.status = 'finished'
     this.metrics.endBlocked(Date.now())
-    this.d.finished()
+    this.s.report({ t: 'subtask-finished' })
   }
 
   private blocked(): boolean {
@@ -469,7 +398,7 @@ class Subtask implements Behavior<SubtaskMessage> {
   }
 
   private checkPauses(): void {
-    if (this.paused) return
+    if (this.paused || this.pausable.length === 0) return
     for (const op of this.pausable) {
       const ready = op.ready()
       if (ready === undefined) continue
@@ -486,15 +415,8 @@ class Subtask implements Behavior<SubtaskMessage> {
     for (const writer of this.writers) writer.flush()
   }
 
-  private returnCredits(): void {
-    this.gate.returnCredits((channel, n) => {
-      const spec = this.d.inputs[channel]!
-      spec.upstream().tell({ t: 'credit', writer: spec.writer, target: spec.target, n })
-    })
-  }
-
   private scheduleRun(): void {
-    if (this.runScheduled || this.state !== 'running') return
+    if (this.runScheduled || this.phase !== 'running') return
     this.runScheduled = true
     if (!this.overran) return void this.self.tell({ t: 'run' })
     // the last turn used up its time slice: let timers, I/O and checkpoint writes run first

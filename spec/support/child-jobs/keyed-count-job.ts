@@ -7,10 +7,12 @@
  * `<work dir>/checkpoints` (DirectoryStorage) and its output in the file ledger `<work dir>/ledger`.
  * Started again with the same directory it resumes from the newest complete checkpoint there. It
  * prints one line per event — `restoring <id>|fresh`, `running`, `checkpoint <id>`, `finished` — and
- * exits 0 when the job finished, 1 when it failed.
+ * exits 0 when the job finished, 1 when it failed. Under SLUICE_EXECUTOR=workers the worker threads
+ * run this file again to build the job; only the coordinator prints.
  */
 import { join } from 'node:path'
 import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
+import { isCoordinator } from '../../../lib/runtime/workers/worker-thread.js'
 import { DirectoryStorage } from '../../../lib/checkpoint/directory-storage.js'
 import type { FaultPlan } from '../fault-injection.js'
 import { buildCountJob } from '../fault-jobs.js'
@@ -23,7 +25,9 @@ if (planText === undefined || workDir === undefined) {
 }
 const plan = JSON.parse(planText) as FaultPlan
 const storage = new DirectoryStorage(join(workDir, 'checkpoints'))
-const say = (line: string): void => void process.stdout.write(`${line}\n`)
+const say = (line: string): void => {
+  if (isCoordinator()) process.stdout.write(`${line}\n`)
+}
 
 const restored = await storage.latest()
 say(restored === undefined ? 'fresh' : `restoring ${restored.id}`)

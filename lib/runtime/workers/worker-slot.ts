@@ -1,0 +1,107 @@
+import { type MessagePort, parentPort } from 'node:worker_threads'
+import { ActorSystem } from '../../actors/actor-system.js'
+import type { ActorRef } from '../../actors/actor-ref.js'
+import { Supervision } from '../../actors/supervision.js'
+import { DirectoryStorage } from '../../checkpoint/directory-storage.js'
+import type { RestoreSource } from '../../checkpoint/state-assignment.js'
+import { messageOf } from '../../errors.js'
+import type { Logger } from '../../logging.js'
+import { QueryableRegistry } from '../../queryable/queryable-registry.js'
+import type { ResolvedConfig } from '../job-config.js'
+import type { JobVertex } from '../job-graph.js'
+import { SubtaskMetrics } from '../job-metrics.js'
+import { subtaskBehavior } from '../subtask.js'
+import type { SubtaskControl, SubtaskMessage } from '../subtask-message.js'
+import { graphFingerprint } from './graph-fingerprint.js'
+import type { FromWorker, PeerMessage, ToWorker, WorkerStart } from './worker-protocol.js'
+
+/**
+ * The worker side of the worker executor: in a worker thread whose entry module has built the job
+ * again, hosts the subtasks of this thread's slot. Tells the coordinator the graph it built, then runs
+ * what the coordinator deploys: subtask actors (children of one slot actor, so that a failure of any
+ * reaches the coordinator as a subtask failure), fed by the coordinator's control messages and by
+ * ports to the other workers. Checkpoint state is written by the subtasks here, to the job's own
+ * storage as this thread configured it. Runs until the coordinator terminates the worker.
+ *
+ * @example
+ * serveWorkerSlot(start, vertices, config, log) // in a worker, instead of running the job
+ */
+export function serveWorkerSlot(
+  start: WorkerStart['sluiceWorker'],
+  vertices: readonly JobVertex[],
+  config: ResolvedConfig,
+  log: Logger,
+): void {
+  const port = parentPort!
+  const fingerprint = graphFingerprint(vertices)
+  const post = (message: FromWorker): void => port.postMessage(message)
+  const system = new ActorSystem({ name: `worker-${start.thread}` })
+  system.failures.subscribe(({ error }) => {
+    post({ t: 'failed', message: `thread ${start.thread}: ${messageOf(error)}`, stack: (error as Error)?.stack })
+  })
+  const refs = new Map<string, ActorRef<SubtaskMessage>>()
+  let peers: ReadonlyArray<MessagePort | undefined> = []
+  let threadOf: Readonly<Record<string, number>> = {}
+  const send = (key: string, message: SubtaskControl): void => {
+    const local = refs.get(key)
+    if (local !== undefined) {
+      local.tell(message)
+      return
+    }
+    const peer: PeerMessage = { to: key, message }
+    peers[threadOf[key]!]!.postMessage(peer)
+  }
+  const storage = config.checkpointing?.storage
+  const queryables = new QueryableRegistry()
+  port.on('message', (message: ToWorker) => {
+    if (message.t === 'control') return void refs.get(message.key)?.tell(message.message)
+    // another graph than the coordinator's: run nothing (the coordinator fails the job on 'ready')
+    if (message.fingerprint !== fingerprint) return
+    peers = message.peers
+    threadOf = message.threadOf
+    for (const peer of peers) peer?.on('message', (m: PeerMessage) => void refs.get(m.to)?.tell(m.message))
+    const restored = message.deployments.find((d) => d.restore !== undefined)?.restore
+    let readState: RestoreSource['read'] | undefined
+    if (restored !== undefined) {
+      if (config.restoreFrom !== undefined) {
+        const savepoint = DirectoryStorage.openSavepoint(config.restoreFrom)
+        readState = async (handle) => (await savepoint).read(handle)
+      } else if (storage !== undefined) readState = (handle) => storage.readState(handle)
+    }
+    const attempt = { cancelled: false }
+    system.spawn<never>(
+      (ctx) => {
+        for (const d of message.deployments) {
+          const vertex = vertices[d.vertexId]!
+          const ref = ctx.spawn(
+            subtaskBehavior(d, {
+              vertex,
+              config,
+              log,
+              attempt,
+              send,
+              report: (event) => post({ t: 'event', key: d.key, event }),
+              deadLetter: (letter) => post({ t: 'dead-letter', letter: { ...letter, error: messageOf(letter.error) } }),
+              storage,
+              readState,
+              queryables,
+              createMetrics: (chain) =>
+                new SubtaskMetrics(
+                  vertex.name,
+                  d.subtask,
+                  [...chain.metrics.values()],
+                  d.inputs.length * config.channelCredits * config.batchSize,
+                  d.mailboxCapacity,
+                ),
+            }),
+            { name: d.key, mailboxCapacity: d.mailboxCapacity, supervision: Supervision.escalate() },
+          )
+          refs.set(d.key, ref)
+        }
+        return { receive() {} }
+      },
+      { name: 'slot', supervision: Supervision.stop() },
+    )
+  })
+  post({ t: 'ready', thread: start.thread, fingerprint })
+}
