@@ -9,6 +9,7 @@
 //   the same messages with a receipt each and the same window of unreceipted messages.
 // Both contenders use the same STOMP connection setup (stompjs over @stomp/tcp-wrapper, Nagle off).
 // n is the case's own (60,000; 10,000 with --quick). Target (issue 6): engine ≥ 0.8 × the baseline.
+import { CountingSink } from '../counting-sink.js'
 import type { IFrame, IMessage } from '@stomp/stompjs'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import {
@@ -19,7 +20,6 @@ import {
 } from '../../lib/connectors/activemq/index.js'
 import { closeStomp, openStomp, type StompSession } from '../../lib/connectors/activemq/connection.js'
 import { retrySettings } from '../../lib/connectors/base/reconnect-loop.js'
-import type { Sink } from '../../lib/runtime/sink.js'
 import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'
 
 const HOST = process.env.SLUICE_STOMP_HOST ?? '127.0.0.1'
@@ -107,25 +107,9 @@ async function withSession<T>(work: (s: StompSession) => Promise<T>): Promise<T>
   }
 }
 
-class CountingSink implements Sink<ActiveMQMessage> {
-  readonly name = 'count'
-  readonly guarantee = 'at-least-once' as const
-  output = 0
-  checksum = 0
-  createWriter() {
-    return {
-      write: (m: ActiveMQMessage) => {
-        this.output++
-        this.checksum += numberOf(m.body)
-      },
-      close() {},
-    }
-  }
-}
-
 async function engineSource(n: number): Promise<RunResult> {
   await withSession((s) => send(s, n))
-  const sink = new CountingSink()
+  const sink = new CountingSink((m: ActiveMQMessage) => numberOf(m.body))
   const readers: ActiveMQReader[] = []
   const source = new ActiveMQSource({ ...connection, destination: DESTINATION, prefetch: PREFETCH })
   const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: CHECKPOINT_MS } })

@@ -5,11 +5,11 @@
 // - baseline: ActorRef.tell to a plain actor of the same system kind that counts each message and acks
 //   it, with the same sender and window: the cost of the actor hop and the ack alone.
 // Target: engine ≥ 0.8 × the baseline.
+import { CountingSink } from '../counting-sink.js'
 import type { ActorRef } from '../../lib/actors/actor-ref.js'
 import { ActorSystem } from '../../lib/actors/actor-system.js'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { ActorSource, type ActorSourceMessage, type ActorSourceReply } from '../../lib/connectors/actor/index.js'
-import type { Sink } from '../../lib/runtime/sink.js'
 import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'
 
 const TARGET = 0.8
@@ -34,33 +34,8 @@ function startSender(target: ActorRef<ActorSourceMessage<number>>, n: number): v
   while (next < Math.min(WINDOW, n)) target.tell({ type: 'record', value: next++, replyTo })
 }
 
-/** Counts records and sums them; calls `done` at the n-th. */
-class CountingSink implements Sink<number> {
-  readonly name = 'count'
-  readonly guarantee = 'at-least-once' as const
-  output = 0
-  checksum = 0
-  constructor(
-    private readonly n: number,
-    private readonly done: () => void,
-  ) {}
-  createWriter() {
-    return {
-      write: (value: number) => {
-        this.checksum += value
-        if (++this.output === this.n) this.done()
-      },
-      close() {},
-    }
-  }
-}
-
 async function engine(n: number): Promise<RunResult> {
-  let finish!: () => void
-  const finished = new Promise<void>((resolve) => {
-    finish = resolve
-  })
-  const sink = new CountingSink(n, () => finish())
+  const sink = new CountingSink((value: number) => value, n)
   const system = new ActorSystem({ name: 'bench' })
   const source = new ActorSource<number>({ system, mailboxCapacity: WINDOW })
   const env = StreamEnvironment.create({ logLevel: 'silent' })
@@ -69,7 +44,7 @@ async function engine(n: number): Promise<RunResult> {
   const job = env.executeAsync('bench: actor source')
   while (!source.ref.isAlive) await new Promise((resolve) => setImmediate(resolve))
   startSender(source.ref, n)
-  await finished
+  await sink.reached
   const ms = performance.now() - started
   await job.cancel()
   await system.terminate()

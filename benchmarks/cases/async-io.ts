@@ -4,9 +4,9 @@
 // driven by 100 plain async workers (no engine): what Node's timers allow.
 // n is the case's own (20,000; 5,000 with --quick): at the ideal rate --records would take hours.
 // Target: every engine contender ≥ 90 % of the ideal 10,000 results/s.
+import { CountingSink } from '../counting-sink.js'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { asyncMap, asyncMetrics } from '../../lib/operators/async-map.js'
-import type { Sink } from '../../lib/runtime/sink.js'
 import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatRate } from '../measure.js'
 
 const LATENCY_MS = 10
@@ -16,25 +16,8 @@ const TARGET = 0.9
 
 const service = (x: number): Promise<number> => new Promise((resolve) => setTimeout(resolve, LATENCY_MS, x))
 
-class CountingSink implements Sink<number> {
-  readonly name = 'count'
-  readonly guarantee = 'at-least-once' as const
-  output = 0
-  checksum = 0
-
-  createWriter() {
-    return {
-      write: (v: number) => {
-        this.output++
-        this.checksum += v
-      },
-      close() {},
-    }
-  }
-}
-
 async function engine(n: number, ordered: boolean): Promise<RunResult> {
-  const sink = new CountingSink()
+  const sink = new CountingSink((v: number) => v)
   const name = `bench-async-${ordered ? 'ordered' : 'unordered'}`
   const env = StreamEnvironment.create({ parallelism: 1 })
   env

@@ -8,37 +8,16 @@
 //   timed from the job's start until every response came back and every record was counted. The
 //   baseline: a bare `node:http` server reading the body, JSON.parse, count, 202.
 // Target (issue 15): engine ≥ 0.8 × the baseline for each.
+import { CountingSink } from '../counting-sink.js'
 import { createServer as createHttpServer } from 'node:http'
 import { type AddressInfo, connect, createServer as createNetServer } from 'node:net'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { HttpServerSource } from '../../lib/connectors/http-server/index.js'
 import { TcpServerSource } from '../../lib/connectors/tcp-server/index.js'
-import type { Sink } from '../../lib/runtime/sink.js'
 import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'
 
 const TARGET = 0.8
 const CONCURRENCY = 16
-
-/** Counts records and sums them; calls `done` at the n-th. */
-class CountingSink implements Sink<number> {
-  readonly name = 'count'
-  readonly guarantee = 'at-least-once' as const
-  output = 0
-  checksum = 0
-  constructor(
-    private readonly n: number,
-    private readonly done: () => void,
-  ) {}
-  createWriter() {
-    return {
-      write: (value: number) => {
-        this.checksum += value
-        if (++this.output === this.n) this.done()
-      },
-      close() {},
-    }
-  }
-}
 
 function linesOf(n: number): Buffer {
   let text = ''
@@ -52,18 +31,14 @@ function send(port: number, data: Buffer): void {
 }
 
 async function engineTcp(n: number, data: Buffer): Promise<RunResult> {
-  let finish!: () => void
-  const finished = new Promise<void>((resolve) => {
-    finish = resolve
-  })
-  const sink = new CountingSink(n, () => finish())
+  const sink = new CountingSink((value: number) => value, n)
   const source = new TcpServerSource<number>({ decoder: (frame) => Number(frame.toString('latin1')) })
   const env = StreamEnvironment.create({ logLevel: 'silent' })
   env.fromSource(source).sinkTo(sink)
   const started = performance.now()
   const job = env.executeAsync('bench: tcp server source')
   send((await source.listening()).port, data)
-  await finished
+  await sink.reached
   const ms = performance.now() - started
   await job.cancel()
   return { records: n, output: sink.output, checksum: sink.checksum, ms }
@@ -113,18 +88,14 @@ async function post(url: string, m: number, status: number): Promise<void> {
 }
 
 async function engineHttp(m: number): Promise<RunResult> {
-  let finish!: () => void
-  const finished = new Promise<void>((resolve) => {
-    finish = resolve
-  })
-  const sink = new CountingSink(m, () => finish())
+  const sink = new CountingSink((value: number) => value, m)
   const source = new HttpServerSource<number>({ maxConnections: CONCURRENCY * 2 })
   const env = StreamEnvironment.create({ logLevel: 'silent' })
   env.fromSource(source).sinkTo(sink)
   const started = performance.now()
   const job = env.executeAsync('bench: http server source')
   await post((await source.listening()).url, m, 202)
-  await finished
+  await sink.reached
   const ms = performance.now() - started
   await job.cancel()
   return { records: m, output: sink.output, checksum: sink.checksum, ms }

@@ -10,10 +10,10 @@
 //   records are published, and the end waits for all), with a checkpoint every 20 ms and every 500 ms. The baseline: mqtt.js
 //   alone publishing with the same window, timed until the last PUBACK.
 // n is the case's own (100,000; 40,000 with --quick, as the Redis cases). Target (issue 6): engine ≥ 0.8 × the baseline.
+import { CountingSink } from '../counting-sink.js'
 import mqtt, { type MqttClient } from 'mqtt'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { MqttSink, MqttSource, type MqttMessage, type MqttReader } from '../../lib/connectors/mqtt/index.js'
-import type { Sink } from '../../lib/runtime/sink.js'
 import type { SourceReaderContext } from '../../lib/runtime/source.js'
 import { PrivateMosquitto } from '../../spec/support/brokers.js'
 import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'
@@ -86,28 +86,10 @@ async function queuedSession(n: number): Promise<{ clientId: string; topic: stri
   return { clientId, topic }
 }
 
-class CountingSink implements Sink<MqttMessage> {
-  readonly name = 'count'
-  readonly guarantee = 'at-least-once' as const
-  output = 0
-  checksum = 0
-  reached: (() => void) | undefined
-  constructor(private readonly n: number) {}
-  createWriter() {
-    return {
-      write: (m: MqttMessage) => {
-        this.checksum += numberOf(m.payload)
-        if (++this.output === this.n) this.reached?.()
-      },
-      close() {},
-    }
-  }
-}
-
 async function engineSource(n: number): Promise<RunResult> {
   const { clientId, topic } = await queuedSession(n)
-  const sink = new CountingSink(n)
-  const all = new Promise<void>((resolve) => (sink.reached = resolve))
+  const sink = new CountingSink((m: MqttMessage) => numberOf(m.payload), n)
+  const all = sink.reached
   let reader: MqttReader | undefined
   const source = new MqttSource({
     url: await url(),

@@ -10,11 +10,11 @@
 //   each checkpoint); the baseline is SiteToSiteClient alone encoding the same FlowFiles and sending
 //   OPEN transactions at a time, each begun, sent, checksum-compared and committed at once.
 // n is the case's own (100,000; 20,000 with --quick). Target (issue 14): engine ≥ 0.8 × the client alone.
+import { CountingSink } from '../counting-sink.js'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { decodeFlowFiles, encodeFlowFiles, siteToSiteChecksum } from '../../lib/connectors/nifi/flowfile-codec.js'
 import { type NiFiRecord, NiFiSink, NiFiSource } from '../../lib/connectors/nifi/index.js'
 import { SiteToSiteClient } from '../../lib/connectors/nifi/site-to-site-client.js'
-import type { Sink } from '../../lib/runtime/sink.js'
 import { NiFiTestCluster } from '../../spec/support/nifi-s2s-server.js'
 import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'
 
@@ -36,22 +36,6 @@ const clientSettings = {
   batchDurationMs: 0,
 }
 
-class CountingSink implements Sink<NiFiRecord> {
-  readonly name = 'count'
-  readonly guarantee = 'at-least-once' as const
-  output = 0
-  checksum = 0
-  createWriter() {
-    return {
-      write: (f: NiFiRecord) => {
-        this.output++
-        this.checksum += numberOf(f)
-      },
-      close() {},
-    }
-  }
-}
-
 async function withNiFi<T>(work: (nifi: NiFiTestCluster) => Promise<T>): Promise<T> {
   const nifi = await NiFiTestCluster.start({ inputPorts: ['in'], outputPorts: ['out'] })
   try {
@@ -70,7 +54,7 @@ const fill = (nifi: NiFiTestCluster, n: number) =>
 function engineSource(n: number): Promise<RunResult> {
   return withNiFi(async (nifi) => {
     fill(nifi, n)
-    const sink = new CountingSink()
+    const sink = new CountingSink(numberOf)
     const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: CHECKPOINT_MS } })
     env
       .fromSource(

@@ -9,10 +9,10 @@
 //   alone publishing the same messages on a confirm channel with the same sliding window of unconfirmed
 //   messages (at most WINDOW, resumed at half).
 // n is the case's own (100,000; 20,000 with --quick). Target (issue 6): engine ≥ 0.8 × each baseline.
+import { CountingSink } from '../counting-sink.js'
 import { type ConsumeMessage, connect } from 'amqplib'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { RabbitMQSink, RabbitMQSource, type RabbitMQReader } from '../../lib/connectors/rabbitmq/index.js'
-import type { Sink } from '../../lib/runtime/sink.js'
 import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'
 
 const URL = process.env.SLUICE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
@@ -55,25 +55,9 @@ async function fill(n: number): Promise<void> {
   })
 }
 
-class CountingSink implements Sink<ConsumeMessage> {
-  readonly name = 'count'
-  readonly guarantee = 'at-least-once' as const
-  output = 0
-  checksum = 0
-  createWriter() {
-    return {
-      write: (m: ConsumeMessage) => {
-        this.output++
-        this.checksum += numberOf(m.content)
-      },
-      close() {},
-    }
-  }
-}
-
 async function engineSource(n: number): Promise<RunResult> {
   await fill(n)
-  const sink = new CountingSink()
+  const sink = new CountingSink((m: ConsumeMessage) => numberOf(m.content))
   const readers: RabbitMQReader[] = []
   const source = new RabbitMQSource({ url: URL, queue: QUEUE, prefetch: PREFETCH })
   const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: CHECKPOINT_MS } })

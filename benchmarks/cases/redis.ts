@@ -8,10 +8,10 @@
 //   commands, IN_FLIGHT pipelines at most, every answer awaited on each barrier and at the end). The
 //   baseline: ioredis alone sending the same pipelines with the same window.
 // n is the case's own (200,000; 40,000 with --quick). Target (issue 6): engine ≥ 0.8 × the baseline.
+import { CountingSink } from '../counting-sink.js'
 import { Redis } from 'ioredis'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { RedisSink, RedisStreamSource, type RedisStreamEntry } from '../../lib/connectors/redis/index.js'
-import type { Sink } from '../../lib/runtime/sink.js'
 import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'
 
 const PORT = Number(process.env.SLUICE_REDIS_PORT ?? 6379)
@@ -51,26 +51,10 @@ async function fill(n: number): Promise<void> {
   })
 }
 
-class CountingSink implements Sink<RedisStreamEntry> {
-  readonly name = 'count'
-  readonly guarantee = 'at-least-once' as const
-  output = 0
-  checksum = 0
-  createWriter() {
-    return {
-      write: (entry: RedisStreamEntry) => {
-        this.output++
-        this.checksum += Number(entry.fields.n)
-      },
-      close() {},
-    }
-  }
-}
-
 async function engineSource(n: number): Promise<RunResult> {
   const group = `g${++groups}`
   await withRedis((redis) => redis.call('XGROUP', 'CREATE', STREAM, group, '0'))
-  const sink = new CountingSink()
+  const sink = new CountingSink((entry: RedisStreamEntry) => Number(entry.fields.n))
   const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: CHECKPOINT_MS } })
   env
     .fromSource(

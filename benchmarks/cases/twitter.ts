@@ -8,11 +8,11 @@
 //   connected, counting its 'data' events until the n-th; then closed.
 // Both parse with the library's own stream parser. n is the case's own (200,000; 50,000 with --quick).
 // Target (issue 14): engine ≥ 0.8 × the baseline.
+import { CountingSink } from '../counting-sink.js'
 import { Agent } from 'node:http'
 import { TwitterApi } from 'twitter-api-v2'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { type TweetRecord, TwitterSource } from '../../lib/connectors/twitter/index.js'
-import type { Sink } from '../../lib/runtime/sink.js'
 import { XStreamServer } from '../../spec/support/x-stream-server.js'
 import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'
 
@@ -59,29 +59,13 @@ function render(n: number): Buffer {
 /** The checksum of ids 10^15 + 0 … 10^15 + n-1: the sum of their last six digits. */
 const idDigits = (id: string): number => Number(id.slice(-6))
 
-class CountingSink implements Sink<TweetRecord> {
-  readonly name = 'count'
-  readonly guarantee = 'at-least-once' as const
-  output = 0
-  checksum = 0
-  createWriter() {
-    return {
-      write: (record: TweetRecord) => {
-        this.output++
-        this.checksum += idDigits(record.tweet.id)
-      },
-      close() {},
-    }
-  }
-}
-
 async function until(predicate: () => boolean): Promise<void> {
   while (!predicate()) await new Promise((resolve) => setTimeout(resolve, 1))
 }
 
 async function engine(x: XStreamServer, load: Buffer, n: number): Promise<RunResult> {
   x.sendOnNextStream(load)
-  const sink = new CountingSink()
+  const sink = new CountingSink((record: TweetRecord) => idDigits(record.tweet.id))
   const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: CHECKPOINT_MS } })
   env
     .fromSource(new TwitterSource({ bearerToken: TOKEN, baseUrl: x.baseUrl, stream: 'sample', backfillMinutes: 1 }), {
