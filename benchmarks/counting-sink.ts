@@ -16,22 +16,22 @@ export class CountingSink<T> implements Sink<T> {
   checksum = 0
   /** Settles when `n` records were counted (never, without `n`). */
   readonly reached: Promise<void>
-  private resolve!: () => void
+  private markReached!: () => void
 
   constructor(
-    private readonly valueOf: (record: T) => number,
+    private readonly numberOf: (record: T) => number,
     private readonly n = Number.POSITIVE_INFINITY,
   ) {
     this.reached = new Promise((resolve) => {
-      this.resolve = resolve
+      this.markReached = resolve
     })
   }
 
   createWriter() {
     return {
       write: (record: T) => {
-        this.checksum += this.valueOf(record)
-        if (++this.output === this.n) this.resolve()
+        this.checksum += this.numberOf(record)
+        if (++this.output === this.n) this.markReached()
       },
       close() {},
     }
