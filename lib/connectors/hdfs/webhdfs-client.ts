@@ -24,6 +24,9 @@ export type WebHdfsOp = keyof typeof METHODS
  * Exceptions a server names for a condition that passes: the request is tried again (on the next
  * NameNode for a standby). Everything else it names fails the call at once.
  */
+/** The NameNode has no live DataNode to place a block on (one is restarting or not registered yet): passes. */
+const NO_LIVE_DATANODE = /Failed to find datanode|could only be written to 0 of the 1 minReplication nodes/
+
 const RETRIABLE_EXCEPTIONS = new Set([
   'StandbyException',
   'RetriableException',
@@ -173,7 +176,11 @@ export class WebHdfsClient {
     const described = `${where}: ${exception}${message === '' ? '' : `: ${message}`}`
     if (answer.status === 401 || REFUSED_CREDENTIAL.has(exception))
       return new ConnectorError('ERR_CONNECT', `${described} (credential refused)`, { retriable: false })
-    if (RETRIABLE_EXCEPTIONS.has(exception) || (answer.status >= 500 && exception.startsWith('HTTP ')))
+    if (
+      RETRIABLE_EXCEPTIONS.has(exception) ||
+      (answer.status >= 500 && exception.startsWith('HTTP ')) ||
+      NO_LIVE_DATANODE.test(message)
+    )
       return new PassingFailure(described, ambiguous, new Error(described))
     return new WebHdfsError(described, exception, answer.status, ambiguous)
   }
