@@ -204,6 +204,27 @@ export function formatRate(perSecond: number): string {
 }
 
 /** 1234567 → "1,234,567". */
+/**
+ * One target per engine and baseline of a case: the engine's rate ≥ `target` × the baseline's.
+ *
+ * @example
+ * targets: (s) => ratioTargets(s, 'rabbitmq source', 0.8)
+ */
+export function ratioTargets(s: ReadonlyMap<string, Summary>, label: string, target: number): TargetCheck[] {
+  const all = [...s.values()]
+  const out: TargetCheck[] = []
+  for (const engine of all.filter((x) => x.role === 'engine'))
+    for (const base of all.filter((x) => x.role === 'baseline')) {
+      const ratio = engine.rate / base.rate
+      out.push({
+        label: `${label}: ${engine.name} ≥ ${target} × ${base.name}`,
+        pass: ratio >= target,
+        actual: `${ratio.toFixed(2)}×`,
+      })
+    }
+  return out
+}
+
 export function formatInt(n: number): string {
   return Math.round(n).toLocaleString('en-US')
 }

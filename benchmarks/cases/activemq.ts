@@ -20,7 +20,7 @@ import {
 } from '../../lib/connectors/activemq/index.js'
 import { closeStomp, openStomp, type StompSession } from '../../lib/connectors/activemq/connection.js'
 import { retrySettings } from '../../lib/connectors/base/reconnect-loop.js'
-import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'
+import { type BenchCase, type RunResult, formatInt, ratioTargets } from '../measure.js'
 
 const HOST = process.env.SLUICE_STOMP_HOST ?? '127.0.0.1'
 const PORT = Number(process.env.SLUICE_STOMP_PORT ?? 61613)
@@ -187,22 +187,6 @@ async function unavailable(): Promise<string | undefined> {
   }
 }
 
-function targets(s: ReadonlyMap<string, Summary>, label: string): TargetCheck[] {
-  const all = [...s.values()]
-  const out: TargetCheck[] = []
-  for (const engine of all.filter((x) => x.role === 'engine')) {
-    for (const base of all.filter((x) => x.role === 'baseline')) {
-      const ratio = engine.rate / base.rate
-      out.push({
-        label: `${label}: ${engine.name} ≥ ${TARGET} × ${base.name}`,
-        pass: ratio >= TARGET,
-        actual: `${ratio.toFixed(2)}×`,
-      })
-    }
-  }
-  return out
-}
-
 const notes = (n: number): string[] => [
   `${formatInt(n)} messages of ${SIZE} bytes per run whatever --records says, persistent, one queue, broker stomp://${HOST}:${PORT}; each run's own timing (filling or reading back the queue is not timed).`,
   `ActiveMQ pages a queue's messages in maxPageSize (200 by default) at a time and pages more as acknowledgements come; the engine acknowledges per checkpoint (every ${CHECKPOINT_MS} ms), the baseline per message. Both use the connector's STOMP connection setup (Nagle off on the client).`,
@@ -223,7 +207,7 @@ export const activemqSourceCase: BenchCase = {
         { name: 'stompjs alone, ACK each message', role: 'baseline', run: () => rawSource(n) },
       ],
       notes: notes(n),
-      targets: (s) => targets(s, 'activemq source'),
+      targets: (s) => ratioTargets(s, 'activemq source', TARGET),
     }
   },
 }
@@ -252,7 +236,7 @@ export const activemqSinkCase: BenchCase = {
         { name: 'stompjs alone, receipt per message', role: 'baseline', run: () => rawSink(n) },
       ],
       notes: notes(n),
-      targets: (s) => targets(s, 'activemq sink'),
+      targets: (s) => ratioTargets(s, 'activemq sink', TARGET),
     }
   },
 }

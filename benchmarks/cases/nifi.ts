@@ -16,7 +16,7 @@ import { decodeFlowFiles, encodeFlowFiles, siteToSiteChecksum } from '../../lib/
 import { type NiFiRecord, NiFiSink, NiFiSource } from '../../lib/connectors/nifi/index.js'
 import { SiteToSiteClient } from '../../lib/connectors/nifi/site-to-site-client.js'
 import { NiFiTestCluster } from '../../spec/support/nifi-s2s-server.js'
-import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'
+import { type BenchCase, type RunResult, formatInt, ratioTargets } from '../measure.js'
 
 const SIZE = 128
 const BATCH = 1000
@@ -161,21 +161,6 @@ async function until(predicate: () => boolean): Promise<void> {
   }
 }
 
-function targets(s: ReadonlyMap<string, Summary>, label: string): TargetCheck[] {
-  const all = [...s.values()]
-  const out: TargetCheck[] = []
-  for (const engine of all.filter((x) => x.role === 'engine'))
-    for (const base of all.filter((x) => x.role === 'baseline')) {
-      const ratio = engine.rate / base.rate
-      out.push({
-        label: `${label}: ${engine.name} ≥ ${TARGET} × ${base.name}`,
-        pass: ratio >= TARGET,
-        actual: `${ratio.toFixed(2)}×`,
-      })
-    }
-  return out
-}
-
 const notes = (n: number): string[] => [
   `${formatInt(n)} FlowFiles of ${SIZE} bytes per run whatever --records says, transactions of ${BATCH}, ${OPEN} at a time, against the loopback NiFi of spec/support/nifi-s2s-server.ts in the same process (it shares the CPU); queueing and reading back are not timed.`,
 ]
@@ -194,7 +179,7 @@ export const nifiSourceCase: BenchCase = {
         { name: 'SiteToSiteClient alone, confirm at once', role: 'baseline', run: () => rawSource(n) },
       ],
       notes: notes(n),
-      targets: (s) => targets(s, 'nifi source'),
+      targets: (s) => ratioTargets(s, 'nifi source', TARGET),
     }
   },
 }
@@ -213,7 +198,7 @@ export const nifiSinkCase: BenchCase = {
         { name: 'SiteToSiteClient alone, commit at once', role: 'baseline', run: () => rawSink(n) },
       ],
       notes: notes(n),
-      targets: (s) => targets(s, 'nifi sink'),
+      targets: (s) => ratioTargets(s, 'nifi sink', TARGET),
     }
   },
 }

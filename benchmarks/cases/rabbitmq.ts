@@ -13,7 +13,7 @@ import { CountingSink } from '../counting-sink.js'
 import { type ConsumeMessage, connect } from 'amqplib'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { RabbitMQSink, RabbitMQSource, type RabbitMQReader } from '../../lib/connectors/rabbitmq/index.js'
-import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'
+import { type BenchCase, type RunResult, formatInt, ratioTargets } from '../measure.js'
 
 const URL = process.env.SLUICE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
 const SIZE = 128
@@ -194,22 +194,6 @@ async function unavailable(): Promise<string | undefined> {
   }
 }
 
-function targets(s: ReadonlyMap<string, Summary>, label: string): TargetCheck[] {
-  const all = [...s.values()]
-  const out: TargetCheck[] = []
-  for (const engine of all.filter((x) => x.role === 'engine')) {
-    for (const base of all.filter((x) => x.role === 'baseline')) {
-      const ratio = engine.rate / base.rate
-      out.push({
-        label: `${label}: ${engine.name} ≥ ${TARGET} × ${base.name}`,
-        pass: ratio >= TARGET,
-        actual: `${ratio.toFixed(2)}×`,
-      })
-    }
-  }
-  return out
-}
-
 const notes = (n: number): string[] => [
   `${formatInt(n)} messages of ${SIZE} bytes per run whatever --records says, persistent, one durable queue, broker ${URL.replace(/\/\/[^@]*@/, '//')}; each run's own timing (filling or reading back the queue is not timed).`,
 ]
@@ -230,7 +214,7 @@ export const rabbitmqSourceCase: BenchCase = {
         { name: 'amqplib alone, ack every 100th (multiple)', role: 'baseline', run: () => rawSource(n, 100) },
       ],
       notes: notes(n),
-      targets: (s) => targets(s, 'rabbitmq source'),
+      targets: (s) => ratioTargets(s, 'rabbitmq source', TARGET),
     }
   },
 }
@@ -250,7 +234,7 @@ export const rabbitmqSinkCase: BenchCase = {
         { name: 'amqplib alone, confirm channel', role: 'baseline', run: () => rawSink(n) },
       ],
       notes: notes(n),
-      targets: (s) => targets(s, 'rabbitmq sink'),
+      targets: (s) => ratioTargets(s, 'rabbitmq sink', TARGET),
     }
   },
 }
