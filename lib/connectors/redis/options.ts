@@ -91,7 +91,7 @@ export interface RedisStreamSourceOptions extends RedisRetryOptions {
   consumer?: string
   /** Where a group created by the source starts: '0' every entry (default), '$' only entries added from now on. */
   startId?: string
-  /** COUNT of one XREADGROUP or XAUTOCLAIM; default 256. */
+  /** COUNT of one XREADGROUP or XPENDING of idle entries; default 256. */
   batchSize?: number
   /** BLOCK of one XREADGROUP for new entries, in ms; default 1000. */
   blockMs?: number
@@ -103,9 +103,9 @@ export interface RedisStreamSourceOptions extends RedisRetryOptions {
    */
   maxUnacknowledged?: number
   /**
-   * Entries pending for longer than this in any consumer of the group (a consumer that died, a
-   * subtask of a parallelism given up) are claimed with XAUTOCLAIM; 0 = never. Must exceed the time
-   * an entry of a live subtask waits for its checkpoint to complete. Default 60,000 ms.
+   * Entries pending for longer than this in a consumer of the group that is not a subtask of this job
+   * (a consumer that died, a subtask of a parallelism given up) are claimed with XCLAIM; 0 = never.
+   * Entries of this job's own subtasks are never claimed. Default 60,000 ms.
    */
   claimIdleMs?: number
   /** How often to look for idle entries and for entries of this consumer that a lost reply left pending; default 5,000 ms. */

@@ -33,6 +33,8 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
   private readonly pending = new PendingEntries()
   private step: Step = 'pending'
   private cursor = '0'
+  /** The consumer names of this job's subtasks: never claimed from. */
+  private readonly siblings: ReadonlySet<string>
   private reading = false
   private started = false
   private ended = false
@@ -52,6 +54,7 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
     private readonly restoredIds: readonly string[],
   ) {
     this.consumer = `${settings.consumer}-${context.subtask}`
+    this.siblings = new Set(Array.from({ length: context.parallelism }, (_, i) => `${settings.consumer}-${i}`))
     this.commands = new RedisLink(settings.connection, settings.retry, 'redisStreamSource')
     this.reads = this.commands.duplicate()
     for (const link of [this.commands, this.reads]) link.onFailure((error) => this.fail(error))
@@ -176,7 +179,10 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
           this.fail(
             this.reads.failure ??
               this.commands.failure ??
-              this.commandError(step === 'claim' ? 'XAUTOCLAIM' : step === 'check' ? 'XPENDING' : 'XREADGROUP', error),
+              this.commandError(
+                step === 'claim' ? 'XPENDING IDLE / XCLAIM' : step === 'check' ? 'XPENDING' : 'XREADGROUP',
+                error,
+              ),
           )
       },
     )
@@ -210,27 +216,35 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
         return
       }
       case 'claim': {
-        const reply = (await client.call(
-          'XAUTOCLAIM',
-          stream,
-          group,
-          this.consumer,
-          claimIdleMs,
-          this.cursor,
-          'COUNT',
-          count,
-        )) as [string, unknown, string[]?]
-        for (const [id, fields] of entriesOf([[stream, reply[1]]])) {
-          if (fields === null || this.pending.known(id)) continue
-          this.counts.claimed++
-          this.accept(id, fields)
+        // Idle entries of consumers that are not subtasks of this job (a dead process, a parallelism given
+        // up). A sibling's entries are never claimed: a restored sibling re-reads its own pending list,
+        // which does not reset their idle time, so claiming them would emit them twice.
+        const idle = (await client.call('XPENDING', stream, group, 'IDLE', claimIdleMs, this.cursor, '+', count)) as [
+          string,
+          string,
+        ][]
+        const foreign: string[] = []
+        for (const [id, owner] of idle) if (!this.siblings.has(owner) && !this.pending.known(id)) foreign.push(id)
+        if (foreign.length > 0) {
+          // XCLAIM checks the idle time again: of two readers claiming one entry, only the first gets it
+          const claimed = entriesOf([
+            [stream, await client.call('XCLAIM', stream, group, this.consumer, claimIdleMs, ...foreign)],
+          ])
+          const deleted: string[] = []
+          for (const [id, fields] of claimed) {
+            if (fields === null)
+              deleted.push(id) // Redis < 7 answers an entry deleted while pending with nil
+            else if (!this.pending.known(id)) {
+              this.counts.claimed++
+              this.accept(id, fields)
+            }
+          }
+          if (deleted.length > 0) await this.acknowledgeDeleted(deleted)
         }
-        this.counts.deleted += reply[2]?.length ?? 0
-        this.cursor = reply[0]
-        if (this.cursor === '0-0') {
+        if (idle.length < count) {
           this.step = 'new'
           this.lastCheckAt = Date.now()
-        }
+        } else this.cursor = `(${idle[idle.length - 1]![0]}`
         return
       }
       case 'check': {
@@ -273,7 +287,7 @@ export class RedisStreamReader implements SourceReader<RedisStreamEntry, RedisSt
 
   private claimNext(): void {
     this.step = 'claim'
-    this.cursor = '0-0'
+    this.cursor = '-'
   }
 
   /** Reads this consumer's pending entries again from id 0 (skipping those in flight), after the read that runs. */

@@ -19,8 +19,8 @@ import { RedisStreamReader } from './reader.js'
  *   checkpoint are kept until its completion; a later completion acknowledges earlier ones too).
  * - Restart: a reader first reads its own pending entries from id 0 (entries read before a crash, or
  *   whose reply a dropped connection lost), then claims entries idle for over `claimIdleMs` in any
- *   consumer of the group (XAUTOCLAIM: consumers of a lower parallelism, dead processes), then reads new
- *   ones; it checks again every `checkIntervalMs`. It reconnects with backoff after a Redis restart and
+ *   consumer of the group that is not a subtask of this job (XPENDING IDLE + XCLAIM: subtasks of a
+ *   parallelism given up, dead processes), then reads new ones; it checks again every `checkIntervalMs`. It reconnects with backoff after a Redis restart and
  *   fails with ConnectorError 'ERR_CONNECT' once `maxRetries` retries failed.
  * - Backpressure: reading stops when `maxBuffered` entries wait for the job or `maxUnacknowledged`
  *   are read and not acknowledged, so a slow job keeps the group's pending list of each subtask within
@@ -38,6 +38,11 @@ export class RedisStreamSource implements Source<RedisStreamEntry, RedisStreamSp
   readonly name = 'redis-stream'
   readonly bounded: boolean
   readonly commitsOnCheckpoint = true
+  /**
+   * At another parallelism every reader gets every restored id and XACKs them all before it reads or
+   * claims: a reader must not claim an entry that a checkpoint covers before its new owner acknowledged it.
+   */
+  readonly restoredSplits = 'all'
   /** Reading stops at `maxUnacknowledged` entries until a checkpoint XACKs them. */
   readonly acknowledgesOnCheckpoint = true
   readonly settings: RedisStreamSettings

@@ -159,6 +159,57 @@ RedisStream(
   },
 )
 
+RedisStream(
+  "never claims a sibling subtask's idle entries (a restored sibling re-reads them), only those of consumers outside the job",
+  async () => {
+    const stream = keys.key('siblings')
+    await fillStream(redis, stream, 30)
+    // subtask 1 of this job read 10 and was restored (its re-read of its pending list leaves them idle);
+    // a consumer of an old parallelism (subtask 2 of 3) read 10 and is gone
+    await redis.call('XGROUP', 'CREATE', stream, 'g', '0')
+    await redis.call('XREADGROUP', 'GROUP', 'g', 'job-1', 'COUNT', 10, 'STREAMS', stream, '>')
+    await redis.call('XREADGROUP', 'GROUP', 'g', 'job-2', 'COUNT', 10, 'STREAMS', stream, '>')
+    await redis.call('XREADGROUP', 'GROUP', 'g', 'job-1', 'COUNT', 10, 'STREAMS', stream, '0')
+    for (const deadline = performance.now() + 5000; ; ) {
+      const idle = (await redis.call('XPENDING', stream, 'g', 'IDLE', 20, '-', '+', 100)) as unknown[]
+      if (idle.length === 20) break
+      if (performance.now() > deadline) throw new Error(`only ${idle.length} of 20 entries idle for 20 ms`)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    const reader = new RedisStreamSource({
+      stream,
+      group: 'g',
+      consumer: 'job',
+      claimIdleMs: 20,
+      bounded: true,
+    }).createReader(readerContext(0, 2))
+    try {
+      await reader.start()
+      const read: RedisStreamEntry[] = []
+      await pollUntil(reader, read, 20)
+      const output = collector(read)
+      await waitFor(() => reader.pollNext(output) === 'end', {
+        timeoutMs: 5000,
+        description: 'the bounded reader ends',
+      })
+      assert.equal(
+        read.map(entryNumber).sort((a, b) => a - b),
+        range(20, 10),
+        "the old consumer's 10 and the 10 new, never the sibling's",
+      )
+      assert.is(reader.counts.claimed, 10)
+      const owners = (await redis.call('XPENDING', stream, 'g')) as [number, string, string, [string, string][]]
+      assert.equal(
+        Object.fromEntries(owners[3]),
+        { 'job-0': '20', 'job-1': '10' },
+        'the sibling still owns its entries',
+      )
+    } finally {
+      await reader.close()
+    }
+  },
+)
+
 /** Runs the stream through a map that throws once at entry `failAt`, with checkpoints, into a ledger. */
 async function runWithFailure(
   stream: string,
