@@ -24,14 +24,15 @@ import { ActorSource, type ActorSourceReader, type ActorSourceReply } from '../.
 import { asyncMap } from '../../../lib/operators/async-map.js'
 import type { SourceReaderContext } from '../../../lib/runtime/source.js'
 import { FileLedger, FileLedgerSink } from '../../support/ledger-files.js'
+import { jobArguments, reportJob, say } from '../../support/job-process.js'
 
-const [workDir, messagesArg, crashAt = '0'] = process.argv.slice(2)
-if (workDir === undefined || messagesArg === undefined) {
-  process.stderr.write('usage: child-job.ts <work dir> <messages> [<crash at completion k>]\n')
-  process.exit(2)
-}
+const [workDir, messagesArg, crashAt = '0'] = jobArguments(
+  'spec/connectors/actor/child-job.ts',
+  '<work dir>',
+  '<messages>',
+  '[<crash at completion k>]',
+)
 const messages = Number(messagesArg)
-const say = (line: string): void => void process.stdout.write(`${line}\n`)
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1))
 
 /** The source whose reader kills the process at the `crashAt`-th completion notice, before answering. */
@@ -69,7 +70,6 @@ env
   )
   .sinkTo(new FileLedgerSink(new FileLedger(join(workDir, 'ledger'))), { uid: 'ledger' })
 const job = env.executeAsync('actor ingest')
-void job.running.then(() => say('running'))
 
 const ackedFile = join(workDir, 'acked')
 const answered = new Set<number>(
@@ -116,21 +116,8 @@ void job.running.then(async () => {
   const poll = setInterval(() => {
     if (job.checkpoints().filter((c) => c.status === 'completed').length >= last + 2) {
       clearInterval(poll)
-      void job.cancel().then(() => process.exit(0))
+      void job.cancel() // the job ends 'cancelled': reportJob prints finished and exits 0
     }
   }, 5)
 })
-let reported = 0
-setInterval(() => {
-  say(`acked ${answered.size}`)
-  for (const c of job.checkpoints()) {
-    if (c.status === 'completed' && c.id > reported) {
-      reported = c.id
-      say(`checkpoint ${c.id}`)
-    }
-  }
-}, 5)
-job.result.catch((error) => {
-  process.stderr.write(`job failed: ${(error as Error)?.stack ?? String(error)}\n`)
-  process.exit(1)
-})
+reportJob(job, { onTick: () => say(`acked ${answered.size}`) })

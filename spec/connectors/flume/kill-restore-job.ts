@@ -13,13 +13,15 @@ import { join } from 'node:path'
 import { DirectoryStorage } from '../../../lib/checkpoint/directory-storage.js'
 import { flumeSink } from '../../../lib/connectors/flume/index.js'
 import { map, StreamEnvironment } from '../../../lib/index.js'
+import { jobArguments, reportJob, say } from '../../support/job-process.js'
 
-const [host, count, run, workDir] = process.argv.slice(2)
-if (workDir === undefined) {
-  process.stderr.write('usage: kill-restore-job.ts <avro host:port> <count> <run tag> <work dir>\n')
-  process.exit(2)
-}
-const say = (line: string): void => void process.stdout.write(`${line}\n`)
+const [host, count, run, workDir] = jobArguments(
+  'spec/connectors/flume/kill-restore-job.ts',
+  '<avro host:port>',
+  '<count>',
+  '<run tag>',
+  '<work dir>',
+)
 const env = StreamEnvironment.create({
   parallelism: 1,
   logLevel: 'silent',
@@ -51,23 +53,4 @@ env
     { uid: 'flume' },
   )
 const job = env.executeAsync('flume kill and restore')
-let reported = 0
-const progress = setInterval(() => {
-  for (const c of job.checkpoints()) {
-    if (c.status === 'completed' && c.id > reported) {
-      reported = c.id
-      say(`checkpoint ${c.id}`)
-    }
-  }
-}, 5)
-void job.running.then(() => say('running'))
-try {
-  await job.result
-  clearInterval(progress)
-  say('finished')
-  process.exit(0)
-} catch (error) {
-  clearInterval(progress)
-  process.stderr.write(`job failed: ${(error as Error)?.stack ?? String(error)}\n`)
-  process.exit(1)
-}
+reportJob(job)

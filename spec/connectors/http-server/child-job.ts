@@ -18,13 +18,13 @@ import { HttpServerSource, type HttpServerReader } from '../../../lib/connectors
 import type { SourceReaderContext } from '../../../lib/runtime/source.js'
 import { asyncMap } from '../../../lib/operators/async-map.js'
 import { FileLedger, FileLedgerSink } from '../../support/ledger-files.js'
+import { jobArguments, reportJob, say } from '../../support/job-process.js'
 
-const [workDir, crashAt = '0'] = process.argv.slice(2)
-if (workDir === undefined) {
-  process.stderr.write('usage: child-job.ts <work dir>\n')
-  process.exit(2)
-}
-const say = (line: string): void => void process.stdout.write(`${line}\n`)
+const [workDir, crashAt = '0'] = jobArguments(
+  'spec/connectors/http-server/child-job.ts',
+  '<work dir>',
+  '[<crash at completion k>]',
+)
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1))
 
 /** The source whose reader kills the process at the `crashAt`-th completion notice, before answering. */
@@ -67,19 +67,9 @@ env
   .sinkTo(new FileLedgerSink(new FileLedger(join(workDir, 'ledger'))), { uid: 'ledger' })
 const job = env.executeAsync('http ingest')
 void source.listening().then(({ url }) => say(`listening ${url}`))
-void job.running.then(() => say('running'))
-let reported = 0
 let duplicates = 0
-setInterval(() => {
-  if (source.stats.duplicates > duplicates) say(`duplicates ${(duplicates = source.stats.duplicates)}`)
-  for (const c of job.checkpoints()) {
-    if (c.status === 'completed' && c.id > reported) {
-      reported = c.id
-      say(`checkpoint ${c.id}`)
-    }
-  }
-}, 5)
-job.result.catch((error) => {
-  process.stderr.write(`job failed: ${(error as Error)?.stack ?? String(error)}\n`)
-  process.exit(1)
+reportJob(job, {
+  onTick: () => {
+    if (source.stats.duplicates > duplicates) say(`duplicates ${(duplicates = source.stats.duplicates)}`)
+  },
 })

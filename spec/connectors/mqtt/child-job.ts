@@ -17,6 +17,7 @@ import { MqttSink, MqttSource, type MqttMessage } from '../../../lib/connectors/
 import { asyncMap } from '../../../lib/operators/async-map.js'
 import { map } from '../../../lib/operators/map.js'
 import { FileLedger, FileLedgerSink } from '../../support/ledger-files.js'
+import { jobArguments, reportJob, say } from '../../support/job-process.js'
 
 export interface MqttChildPlan {
   readonly kind: 'source' | 'sink'
@@ -27,13 +28,8 @@ export interface MqttChildPlan {
   readonly records: number
 }
 
-const [planText, workDir] = process.argv.slice(2)
-if (planText === undefined || workDir === undefined) {
-  process.stderr.write('usage: child-job.ts <plan json> <work dir>\n')
-  process.exit(2)
-}
+const [planText, workDir] = jobArguments('spec/connectors/mqtt/child-job.ts', '<plan json>', '<work dir>')
 const plan = JSON.parse(planText) as MqttChildPlan
-const say = (line: string): void => void process.stdout.write(`${line}\n`)
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1))
 
 const env = StreamEnvironment.create({
@@ -91,23 +87,4 @@ if (plan.kind === 'source') {
     )
 }
 const job = env.executeAsync(`mqtt ${plan.kind}`)
-let reported = 0
-const progress = setInterval(() => {
-  for (const c of job.checkpoints()) {
-    if (c.status === 'completed' && c.id > reported) {
-      reported = c.id
-      say(`checkpoint ${c.id}`)
-    }
-  }
-}, 5)
-void job.running.then(() => say('running'))
-try {
-  await job.result
-  clearInterval(progress)
-  say('finished')
-  process.exit(0)
-} catch (error) {
-  clearInterval(progress)
-  process.stderr.write(`job failed: ${(error as Error)?.stack ?? String(error)}\n`)
-  process.exit(1)
-}
+reportJob(job)

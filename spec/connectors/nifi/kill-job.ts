@@ -16,15 +16,11 @@ import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
 import { DirectoryStorage } from '../../../lib/checkpoint/directory-storage.js'
 import { type NiFiRecord, NiFiSink, NiFiSource } from '../../../lib/connectors/nifi/index.js'
 import { map } from '../../../lib/index.js'
+import { jobArguments, reportJob, say } from '../../support/job-process.js'
 
-const [argsText, workDir] = process.argv.slice(2)
-if (argsText === undefined || workDir === undefined) {
-  process.stderr.write('usage: kill-job.ts <args json> <work dir>\n')
-  process.exit(2)
-}
+const [argsText, workDir] = jobArguments('spec/connectors/nifi/kill-job.ts', '<args json>', '<work dir>')
 const args = JSON.parse(argsText) as { url: string; count: number }
 const storage = new DirectoryStorage(join(workDir, 'checkpoints'))
-const say = (line: string): void => void process.stdout.write(`${line}\n`)
 const restored = await storage.latest()
 say(restored === undefined ? 'fresh' : `restoring ${restored.id}`)
 
@@ -59,38 +55,23 @@ env
   )
 
 const job = env.executeAsync('nifi kill job')
-let reported = 0
 let asking = false
-const progress = setInterval(() => {
-  for (const c of job.checkpoints()) {
-    if (c.status === 'completed' && c.id > reported) {
-      reported = c.id
-      say(`checkpoint ${c.id}`)
-    }
-  }
-  if (asking) return
-  asking = true
-  fetch(new URL('/test/state', args.url))
-    .then((r) => r.json() as Promise<{ received: { in: number }; queued: { out: number }; openTransactions: number }>)
-    .then((s) => {
-      if (s.received.in >= args.count && s.queued.out === 0 && s.openTransactions === 0) void job.cancel()
-    })
-    .catch(() => undefined)
-    .finally(() => {
-      asking = false
-    })
-}, 20)
-void job.running.then(() => say('running'))
-try {
-  await job.result
-  clearInterval(progress)
-  say('finished')
-  process.exit(0)
-} catch (error) {
-  clearInterval(progress)
-  process.stderr.write(`job failed: ${(error as Error)?.stack ?? String(error)}\n`)
-  process.exit(1)
-}
+reportJob(job, {
+  intervalMs: 20,
+  onTick: () => {
+    if (asking) return
+    asking = true
+    fetch(new URL('/test/state', args.url))
+      .then((r) => r.json() as Promise<{ received: { in: number }; queued: { out: number }; openTransactions: number }>)
+      .then((s) => {
+        if (s.received.in >= args.count && s.queued.out === 0 && s.openTransactions === 0) void job.cancel()
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        asking = false
+      })
+  },
+})
 
 function busy(ms: number): void {
   const end = performance.now() + ms

@@ -20,6 +20,7 @@ import { type RabbitMQMessage, RabbitMQSink, RabbitMQSource } from '../../../lib
 import { map } from '../../../lib/index.js'
 import { recordReaders } from '../../support/amqp-broker.js'
 import { FileLedger, FileLedgerSink } from '../../support/ledger-files.js'
+import { jobArguments, reportJob, say } from '../../support/job-process.js'
 
 interface Args {
   readonly mode: 'source' | 'sink'
@@ -29,14 +30,9 @@ interface Args {
   readonly input: string
 }
 
-const [argsText, workDir] = process.argv.slice(2)
-if (argsText === undefined || workDir === undefined) {
-  process.stderr.write('usage: kill-job.ts <args json> <work dir>\n')
-  process.exit(2)
-}
+const [argsText, workDir] = jobArguments('spec/connectors/rabbitmq/kill-job.ts', '<args json>', '<work dir>')
 const args = JSON.parse(argsText) as Args
 const storage = new DirectoryStorage(join(workDir, 'checkpoints'))
-const say = (line: string): void => void process.stdout.write(`${line}\n`)
 const restored = await storage.latest()
 say(restored === undefined ? 'fresh' : `restoring ${restored.id}`)
 
@@ -79,28 +75,15 @@ if (args.mode === 'source') {
 }
 
 const job = env.executeAsync(`rabbitmq kill job (${args.mode})`)
-let reported = 0
-const progress = setInterval(() => {
-  for (const c of job.checkpoints()) {
-    if (c.status === 'completed' && c.id > reported) {
-      reported = c.id
-      say(`checkpoint ${c.id}`)
-    }
-  }
-  if (done()) void job.cancel()
-}, 20)
-void job.running.then(() => say('running'))
-try {
-  await job.result
-  clearInterval(progress)
-  if (summary() !== '') say(summary())
-  say('finished')
-  process.exit(0)
-} catch (error) {
-  clearInterval(progress)
-  process.stderr.write(`job failed: ${(error as Error)?.stack ?? String(error)}\n`)
-  process.exit(1)
-}
+reportJob(job, {
+  intervalMs: 20,
+  onTick: () => {
+    if (done()) void job.cancel()
+  },
+  onFinished: () => {
+    if (summary() !== '') say(summary())
+  },
+})
 
 function busy(ms: number): void {
   const end = performance.now() + ms

@@ -16,6 +16,7 @@ import { DirectoryStorage } from '../../../lib/checkpoint/directory-storage.js'
 import { RedisSink, RedisStreamSource, type RedisStreamEntry } from '../../../lib/connectors/redis/index.js'
 import { asyncMap } from '../../../lib/operators/async-map.js'
 import { FileLedger, FileLedgerSink } from '../../support/ledger-files.js'
+import { jobArguments, reportJob, say } from '../../support/job-process.js'
 
 export interface RedisChildPlan {
   readonly kind: 'source' | 'sink'
@@ -26,13 +27,8 @@ export interface RedisChildPlan {
   readonly parallelism: number
 }
 
-const [planText, workDir] = process.argv.slice(2)
-if (planText === undefined || workDir === undefined) {
-  process.stderr.write('usage: child-job.ts <plan json> <work dir>\n')
-  process.exit(2)
-}
+const [planText, workDir] = jobArguments('spec/connectors/redis/child-job.ts', '<plan json>', '<work dir>')
 const plan = JSON.parse(planText) as RedisChildPlan
-const say = (line: string): void => void process.stdout.write(`${line}\n`)
 
 const env = StreamEnvironment.create({
   parallelism: plan.parallelism,
@@ -87,24 +83,4 @@ if (plan.kind === 'source') {
     )
 }
 const job = env.executeAsync(`redis ${plan.kind}`)
-let reported = 0
-const progress = setInterval(() => {
-  for (const c of job.checkpoints()) {
-    if (c.status === 'completed' && c.id > reported) {
-      reported = c.id
-      say(`checkpoint ${c.id}`)
-    }
-  }
-}, 5)
-void job.running.then(() => say('running'))
-try {
-  await job.result
-  clearInterval(progress)
-  if (process.env.DEBUG_CHILD) process.stderr.write(`${JSON.stringify(job.checkpoints())}\n`)
-  say('finished')
-  process.exit(0)
-} catch (error) {
-  clearInterval(progress)
-  process.stderr.write(`job failed: ${(error as Error)?.stack ?? String(error)}\n`)
-  process.exit(1)
-}
+reportJob(job)

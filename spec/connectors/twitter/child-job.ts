@@ -14,13 +14,14 @@ import { DirectoryStorage } from '../../../lib/checkpoint/directory-storage.js'
 import { TwitterSource } from '../../../lib/connectors/twitter/index.js'
 import { map } from '../../../lib/operators/map.js'
 import { FileLedger, FileLedgerSink } from '../../support/ledger-files.js'
+import { jobArguments, reportJob, say } from '../../support/job-process.js'
 
-const [workDir, baseUrl, bearerToken] = process.argv.slice(2)
-if (workDir === undefined || baseUrl === undefined || bearerToken === undefined) {
-  process.stderr.write('usage: child-job.ts <work dir> <base url> <bearer token>\n')
-  process.exit(2)
-}
-const say = (line: string): void => void process.stdout.write(`${line}\n`)
+const [workDir, baseUrl, bearerToken] = jobArguments(
+  'spec/connectors/twitter/child-job.ts',
+  '<work dir>',
+  '<base url>',
+  '<bearer token>',
+)
 
 const source = new TwitterSource({
   bearerToken,
@@ -42,17 +43,4 @@ env
   .pipe(map((record) => record.tweet.id))
   .sinkTo(new FileLedgerSink(new FileLedger(join(workDir, 'ledger'))), { uid: 'ledger' })
 const job = env.executeAsync('x ingest')
-void job.running.then(() => say('running'))
-let reported = 0
-setInterval(() => {
-  for (const c of job.checkpoints()) {
-    if (c.status === 'completed' && c.id > reported) {
-      reported = c.id
-      say(`checkpoint ${c.id}`)
-    }
-  }
-}, 5)
-job.result.catch((error) => {
-  process.stderr.write(`job failed: ${(error as Error)?.stack ?? String(error)}\n`)
-  process.exit(1)
-})
+reportJob(job)

@@ -17,17 +17,11 @@ import { DirectoryStorage } from '../../../lib/checkpoint/directory-storage.js'
 import type { FaultPlan } from '../fault-injection.js'
 import { buildCountJob } from '../fault-jobs.js'
 import { FileLedger, FileLedgerSink } from '../ledger-files.js'
+import { jobArguments, reportJob, say } from '../job-process.js'
 
-const [planText, workDir] = process.argv.slice(2)
-if (planText === undefined || workDir === undefined) {
-  process.stderr.write('usage: keyed-count-job.ts <plan json> <work dir>\n')
-  process.exit(2)
-}
+const [planText, workDir] = jobArguments('spec/support/child-jobs/keyed-count-job.ts', '<plan json>', '<work dir>')
 const plan = JSON.parse(planText) as FaultPlan
 const storage = new DirectoryStorage(join(workDir, 'checkpoints'))
-const say = (line: string): void => {
-  if (isCoordinator()) process.stdout.write(`${line}\n`)
-}
 
 const restored = await storage.latest()
 say(restored === undefined ? 'fresh' : `restoring ${restored.id}`)
@@ -40,23 +34,4 @@ const env = StreamEnvironment.create({
 })
 buildCountJob(env, plan, undefined, new FileLedgerSink(new FileLedger(join(workDir, 'ledger'))))
 const job = env.executeAsync(`keyed count ${plan.seed}`)
-let reported = 0
-const progress = setInterval(() => {
-  for (const c of job.checkpoints()) {
-    if (c.status === 'completed' && c.id > reported) {
-      reported = c.id
-      say(`checkpoint ${c.id}`)
-    }
-  }
-}, 5)
-void job.running.then(() => say('running'))
-try {
-  await job.result
-  clearInterval(progress)
-  say('finished')
-  process.exit(0)
-} catch (error) {
-  clearInterval(progress)
-  process.stderr.write(`job failed: ${(error as Error)?.stack ?? String(error)}\n`)
-  process.exit(1)
-}
+reportJob(job)
