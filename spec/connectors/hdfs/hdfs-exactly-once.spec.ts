@@ -4,7 +4,11 @@ import { createLogger } from '../../../lib/logging.js'
 import { textLines } from '../../../lib/connectors/bucketing-file-sink/index.js'
 import { webHdfs, type WebHdfsFileSystem } from '../../../lib/connectors/hdfs/index.js'
 import { checkCounts } from '../../support/fault-checks.js'
-import { describePlan, FaultLog, planFromSeed, seedsFromEnv } from '../../support/fault-injection.js'
+import { writeFileSync } from 'node:fs'
+import type { BucketingTarget } from '../../support/child-jobs/bucketing-count-job.js'
+import { describePlan, FaultLog, killPlanFromSeed, planFromSeed, seedsFromEnv } from '../../support/fault-injection.js'
+import { runUntilFinished } from '../../support/fault-process.js'
+import { tempDir } from '../../support/temp-dir.js'
 import { runSchedule } from '../../support/fault-jobs.js'
 import { type HdfsServer, startHdfs } from '../../support/hdfs-server.js'
 import { FaultyBucketingSink } from './faulty-bucketing-sink.js'
@@ -14,7 +18,9 @@ import { FaultyBucketingSink } from './faulty-bucketing-sink.js'
  * harness (a user function throws, a snapshot fails, the sink's pre-commit rejects, a checkpoint's
  * storage write fails, a commit fails between pre-commit and commit): after each schedule the finished
  * files, read back through WebHDFS, hold every record of the keyed count exactly once, and no hidden
- * (in-progress or pending) file is left. One cluster for the file, one directory per schedule.
+ * (in-progress or pending) file is left. One cluster for the file, one directory per schedule. Then a job
+ * process (spec/support/child-jobs/bucketing-count-job.ts) is SIGKILLed at seeded moments and started
+ * again on its checkpoints until it finishes, with the same check.
  *
  * Replay one schedule: SEED=3 node --import tsx node_modules/uvu/bin.js spec/connectors/hdfs 'hdfs-exactly-once'
  */
@@ -103,6 +109,29 @@ for (let i = 0; i < seeds.length; i += CONCURRENT) {
       const outcomes = await Promise.allSettled(group.map(runAndCheck))
       const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected')
       if (failures.length > 0) throw failures[0]!.reason
+    },
+  )
+}
+
+for (const seed of seedsFromEnv(2, 1)) {
+  const plan = killPlanFromSeed(seed, { kills: [2, 3], records: [1_000, 2_000], busyTotalMs: [80, 150] })
+  ExactlyOnce(
+    `SIGKILL, seed ${seed}: a job process killed and restarted on its checkpoints leaves the keyed count exactly once`,
+    async () => {
+      const dir = tempDir('sluice-hdfs-kill-')
+      const basePath = `/kill/seed-${seed}`
+      try {
+        const target: BucketingTarget = { kind: 'hdfs', url: hdfs.webHdfsUrl, user: hdfs.superuser, path: basePath }
+        writeFileSync(dir.file('target.json'), JSON.stringify(target))
+        const run = await runUntilFinished('spec/support/child-jobs/bucketing-count-job.ts', plan, dir.path)
+        const where = `\n${describePlan(plan, SPEC)}\n  ${run.log.join('\n  ')}`
+        assert.ok(run.kills >= 1, `the process was never killed${where}`)
+        const { lines, hiddenFiles } = await readOutput(basePath)
+        assert.equal(checkCounts(lines, plan.records, plan.keys, 'exactly-once').problems, [], where)
+        assert.equal(hiddenFiles, [], `no in-progress or pending file is left${where}`)
+      } finally {
+        dir.remove()
+      }
     },
   )
 }

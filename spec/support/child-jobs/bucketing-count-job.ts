@@ -1,0 +1,77 @@
+/**
+ * The keyed count of a fault plan written by the bucketing file sink, for process-kill tests, run as
+ * its own process:
+ *
+ *   node --import tsx spec/support/child-jobs/bucketing-count-job.ts '<plan json>' <work dir>
+ *
+ * `<work dir>/target.json` says where the sink writes (a {@link BucketingTarget}: the local disk, S3 or
+ * HDFS; the test's servers outlive the kills). Checkpoints go to `<work dir>/checkpoints`; started again
+ * on the same directory the job resumes from the newest complete one. It prints `restoring <id>|fresh`,
+ * `running`, `checkpoint <id>`, `finished`, and exits 0 when the job finished, 1 when it failed.
+ */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
+import { DirectoryStorage } from '../../../lib/checkpoint/directory-storage.js'
+import {
+  BucketingFileSink,
+  type BucketingFileSinkOptions,
+  basePathBucketAssigner,
+} from '../../../lib/connectors/bucketing-file-sink/index.js'
+import { s3Writer } from '../../../lib/connectors/bucketing-file-sink/s3/index.js'
+import { webHdfs } from '../../../lib/connectors/hdfs/index.js'
+import { createLogger } from '../../../lib/logging.js'
+import type { FaultPlan } from '../fault-injection.js'
+import { buildCountJob } from '../fault-jobs.js'
+import { jobArguments, reportJob, say } from '../job-process.js'
+
+/** Where the job's sink writes: a base path on the local disk, a prefix in an S3 bucket, a path on HDFS. */
+export type BucketingTarget =
+  | { readonly kind: 'local'; readonly path: string }
+  | {
+      readonly kind: 's3'
+      readonly endpoint: string
+      readonly bucket: string
+      readonly prefix: string
+      readonly accessKeyId: string
+      readonly secretAccessKey: string
+    }
+  | { readonly kind: 'hdfs'; readonly url: string; readonly user: string; readonly path: string }
+
+const [planText, workDir] = jobArguments('spec/support/child-jobs/bucketing-count-job.ts', '<plan json>', '<work dir>')
+const plan = JSON.parse(planText) as FaultPlan
+const target = JSON.parse(readFileSync(join(workDir, 'target.json'), 'utf8')) as BucketingTarget
+const storage = new DirectoryStorage(join(workDir, 'checkpoints'))
+
+const restored = await storage.latest()
+say(restored === undefined ? 'fresh' : `restoring ${restored.id}`)
+const env = StreamEnvironment.create({
+  parallelism: plan.parallelism,
+  batchSize: plan.batchSize,
+  channelCredits: plan.channelCredits,
+  logLevel: 'silent',
+  checkpointing: { intervalMs: plan.intervalMs, mode: plan.mode, storage },
+})
+const common: BucketingFileSinkOptions<string> = {
+  bucketAssigner: basePathBucketAssigner(),
+  logger: createLogger({ level: 'silent' }),
+}
+const sink =
+  target.kind === 'local'
+    ? new BucketingFileSink<string>(target.path, common)
+    : target.kind === 's3'
+      ? new BucketingFileSink<string>(target.prefix, {
+          ...common,
+          writer: s3Writer({
+            bucket: target.bucket,
+            endpoint: target.endpoint,
+            forcePathStyle: true,
+            credentials: { accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey },
+          }),
+        })
+      : new BucketingFileSink<string>(target.path, {
+          ...common,
+          fileSystem: webHdfs({ url: target.url, user: target.user }),
+        })
+buildCountJob(env, plan, undefined, sink)
+reportJob(env.executeAsync(`keyed count to a bucketing file sink (${target.kind}) ${plan.seed}`))
