@@ -1,5 +1,9 @@
+import { join } from 'node:path'
+import { StreamEnvironment } from '../../lib/api/stream-environment.js'
+import { DirectoryStorage } from '../../lib/checkpoint/directory-storage.js'
 import type { JobHandle } from '../../lib/runtime/job-handle.js'
 import { isCoordinator } from '../../lib/runtime/workers/worker-thread.js'
+import type { FaultPlan } from './fault-injection.js'
 
 /**
  * The child side of {@link import('./fault-process.js').runJobProcess}: how a job process of the
@@ -28,6 +32,28 @@ export function jobArguments<const Names extends readonly string[]>(
     process.exit(2)
   }
   return values as { [K in keyof Names]: Names[K] extends `[${string}` ? string | undefined : string }
+}
+
+/**
+ * The environment of a fault plan's job process, checkpointing into `<workDir>/checkpoints` (started
+ * again on the same directory, the job resumes from the newest complete checkpoint there); prints
+ * `restoring <id>` or `fresh` first.
+ *
+ * @example
+ * const env = await planEnvironment(plan, workDir)
+ * buildCountJob(env, plan, undefined, sink)
+ */
+export async function planEnvironment(plan: FaultPlan, workDir: string): Promise<StreamEnvironment> {
+  const storage = new DirectoryStorage(join(workDir, 'checkpoints'))
+  const restored = await storage.latest()
+  say(restored === undefined ? 'fresh' : `restoring ${restored.id}`)
+  return StreamEnvironment.create({
+    parallelism: plan.parallelism,
+    batchSize: plan.batchSize,
+    channelCredits: plan.channelCredits,
+    logLevel: 'silent',
+    checkpointing: { intervalMs: plan.intervalMs, mode: plan.mode, storage },
+  })
 }
 
 /** What {@link reportJob} does beside the standard lines. */

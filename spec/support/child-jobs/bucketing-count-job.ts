@@ -11,8 +11,6 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
-import { DirectoryStorage } from '../../../lib/checkpoint/directory-storage.js'
 import {
   BucketingFileSink,
   type BucketingFileSinkOptions,
@@ -23,7 +21,7 @@ import { webHdfs } from '../../../lib/connectors/hdfs/index.js'
 import { createLogger } from '../../../lib/logging.js'
 import type { FaultPlan } from '../fault-injection.js'
 import { buildCountJob } from '../fault-jobs.js'
-import { jobArguments, reportJob, say } from '../job-process.js'
+import { jobArguments, planEnvironment, reportJob } from '../job-process.js'
 
 /** Where the job's sink writes: a base path on the local disk, a prefix in an S3 bucket, a path on HDFS. */
 export type BucketingTarget =
@@ -41,17 +39,7 @@ export type BucketingTarget =
 const [planText, workDir] = jobArguments('spec/support/child-jobs/bucketing-count-job.ts', '<plan json>', '<work dir>')
 const plan = JSON.parse(planText) as FaultPlan
 const target = JSON.parse(readFileSync(join(workDir, 'target.json'), 'utf8')) as BucketingTarget
-const storage = new DirectoryStorage(join(workDir, 'checkpoints'))
-
-const restored = await storage.latest()
-say(restored === undefined ? 'fresh' : `restoring ${restored.id}`)
-const env = StreamEnvironment.create({
-  parallelism: plan.parallelism,
-  batchSize: plan.batchSize,
-  channelCredits: plan.channelCredits,
-  logLevel: 'silent',
-  checkpointing: { intervalMs: plan.intervalMs, mode: plan.mode, storage },
-})
+const env = await planEnvironment(plan, workDir)
 const common: BucketingFileSinkOptions<string> = {
   bucketAssigner: basePathBucketAssigner(),
   logger: createLogger({ level: 'silent' }),

@@ -12,12 +12,10 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
-import { DirectoryStorage } from '../../../lib/checkpoint/directory-storage.js'
 import { ElasticsearchSink } from '../../../lib/connectors/elasticsearch/index.js'
 import type { FaultPlan } from '../fault-injection.js'
 import { buildCountJob } from '../fault-jobs.js'
-import { jobArguments, reportJob, say } from '../job-process.js'
+import { jobArguments, planEnvironment, reportJob } from '../job-process.js'
 
 const [planText, workDir] = jobArguments(
   'spec/support/child-jobs/elasticsearch-count-job.ts',
@@ -27,17 +25,7 @@ const [planText, workDir] = jobArguments(
 const plan = JSON.parse(planText) as FaultPlan
 const url = readFileSync(join(workDir, 'es-url'), 'utf8')
 const index = readFileSync(join(workDir, 'es-index'), 'utf8')
-const storage = new DirectoryStorage(join(workDir, 'checkpoints'))
-
-const restored = await storage.latest()
-say(restored === undefined ? 'fresh' : `restoring ${restored.id}`)
-const env = StreamEnvironment.create({
-  parallelism: plan.parallelism,
-  batchSize: plan.batchSize,
-  channelCredits: plan.channelCredits,
-  logLevel: 'silent',
-  checkpointing: { intervalMs: plan.intervalMs, mode: plan.mode, storage },
-})
+const env = await planEnvironment(plan, workDir)
 const sink = new ElasticsearchSink<string>({
   nodes: url,
   emitter: (line) => ({ type: 'index', index, id: line.slice(0, line.indexOf('@')), document: { line } }),

@@ -11,27 +11,14 @@
  * run this file again to build the job; only the coordinator prints.
  */
 import { join } from 'node:path'
-import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
-import { isCoordinator } from '../../../lib/runtime/workers/worker-thread.js'
-import { DirectoryStorage } from '../../../lib/checkpoint/directory-storage.js'
 import type { FaultPlan } from '../fault-injection.js'
 import { buildCountJob } from '../fault-jobs.js'
 import { FileLedger, FileLedgerSink } from '../ledger-files.js'
-import { jobArguments, reportJob, say } from '../job-process.js'
+import { jobArguments, planEnvironment, reportJob } from '../job-process.js'
 
 const [planText, workDir] = jobArguments('spec/support/child-jobs/keyed-count-job.ts', '<plan json>', '<work dir>')
 const plan = JSON.parse(planText) as FaultPlan
-const storage = new DirectoryStorage(join(workDir, 'checkpoints'))
-
-const restored = await storage.latest()
-say(restored === undefined ? 'fresh' : `restoring ${restored.id}`)
-const env = StreamEnvironment.create({
-  parallelism: plan.parallelism,
-  batchSize: plan.batchSize,
-  channelCredits: plan.channelCredits,
-  logLevel: 'silent',
-  checkpointing: { intervalMs: plan.intervalMs, mode: plan.mode, storage },
-})
+const env = await planEnvironment(plan, workDir)
 buildCountJob(env, plan, undefined, new FileLedgerSink(new FileLedger(join(workDir, 'ledger'))))
 const job = env.executeAsync(`keyed count ${plan.seed}`)
 reportJob(job)
