@@ -88,30 +88,52 @@ export interface KillScheduleRun {
   readonly log: string[]
 }
 
+/** How {@link runKilledUntilFinished} runs and logs the job process. */
+export interface KillRunOptions {
+  /** Runs before giving up; default the kill points + 3. */
+  readonly maxRuns?: number
+  /** Per run; default 30 s. */
+  readonly timeoutMs?: number
+  /** The log line of one run after `run n (kill …): `; default `KILLED|exit n after <lines>`. */
+  readonly describe?: (outcome: ProcessRun) => string
+}
+
 /**
- * Runs a job process with `plan` in `workDir` again and again, killing it at each of the plan's kill
- * points in turn, then lets it run to its end. Rejects when a run fails on its own or the process
- * does not finish within `maxRuns`.
+ * One run in a line: the first line it printed, how many checkpoints (and the last), how it ended, and
+ * any `skipped …` lines.
  *
  * @example
- * const { kills } = await runUntilFinished('spec/support/child-jobs/keyed-count-job.ts', plan, dir)
+ * runKilledUntilFinished(script, args, KILLS, { describe: briefly })
  */
-export async function runUntilFinished(
+export function briefly(outcome: ProcessRun): string {
+  const checkpoints = outcome.lines.filter((l) => l.startsWith('checkpoint '))
+  const skipped = outcome.lines.filter((l) => l.startsWith('skipped')).map((l) => `, ${l}`)
+  return `${outcome.lines[0] ?? '(nothing printed)'}, ${checkpoints.length} checkpoints (last: ${checkpoints.at(-1) ?? 'none'}), ${outcome.killed ? 'SIGKILLed' : `exit ${outcome.code}`}${skipped.join('')}`
+}
+
+/**
+ * Runs the job process `script args` again and again, killing it at each of `points` in turn, then lets
+ * it run to its end. Rejects when a run fails on its own or the process does not finish within
+ * `maxRuns`.
+ *
+ * @example
+ * const { kills, log } = await runKilledUntilFinished('spec/connectors/redis/child-job.ts', [plan, dir], KILLS)
+ */
+export async function runKilledUntilFinished(
   script: string,
-  plan: FaultPlan,
-  workDir: string,
-  maxRuns = 20,
+  args: readonly string[],
+  points: readonly KillPoint[],
+  options: KillRunOptions = {},
 ): Promise<KillScheduleRun> {
-  const fault = plan.faults.find((f) => f.kind === 'kill')
-  const points = fault?.kind === 'kill' ? fault.at : []
+  const { maxRuns = points.length + 3, timeoutMs = 30_000 } = options
+  const describe =
+    options.describe ?? ((o: ProcessRun) => `${o.killed ? 'KILLED' : `exit ${o.code}`} after ${o.lines.join(', ')}`)
   const log: string[] = []
   let kills = 0
   for (let run = 0; run < maxRuns; run++) {
     const point = points[run]
-    const outcome = await runJobProcess(script, [JSON.stringify(plan), workDir], point)
-    log.push(
-      `run ${run + 1}${point === undefined ? '' : ` (kill ${JSON.stringify(point)})`}: ${outcome.killed ? 'KILLED' : `exit ${outcome.code}`} after ${outcome.lines.join(', ')}`,
-    )
+    const outcome = await runJobProcess(script, args, point, timeoutMs)
+    log.push(`run ${run + 1}${point === undefined ? '' : ` (kill ${JSON.stringify(point)})`}: ${describe(outcome)}`)
     if (outcome.killed) {
       kills++
       continue
@@ -120,4 +142,22 @@ export async function runUntilFinished(
     throw new Error(`job process failed on its own (exit ${outcome.code}):\n${log.join('\n')}\n${outcome.stderr}`)
   }
   throw new Error(`job process did not finish within ${maxRuns} runs:\n${log.join('\n')}`)
+}
+
+/**
+ * Runs a job process with `plan` in `workDir` again and again, killing it at each of the plan's kill
+ * points in turn, then lets it run to its end (see {@link runKilledUntilFinished}).
+ *
+ * @example
+ * const { kills } = await runUntilFinished('spec/support/child-jobs/keyed-count-job.ts', plan, dir)
+ */
+export function runUntilFinished(
+  script: string,
+  plan: FaultPlan,
+  workDir: string,
+  maxRuns = 20,
+): Promise<KillScheduleRun> {
+  const fault = plan.faults.find((f) => f.kind === 'kill')
+  const points = fault?.kind === 'kill' ? fault.at : []
+  return runKilledUntilFinished(script, [JSON.stringify(plan), workDir], points, { maxRuns })
 }

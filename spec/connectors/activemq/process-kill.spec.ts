@@ -2,7 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { FileLedger } from '../../support/ledger-files.js'
 import type { KillPoint } from '../../support/fault-injection.js'
-import { runJobProcess } from '../../support/fault-process.js'
+import { briefly, type KillScheduleRun, runKilledUntilFinished } from '../../support/fault-process.js'
 import { STOMP_PORT, StompAdmin, uniqueDestination } from '../../support/stomp-broker.js'
 import { tempDir } from '../../support/temp-dir.js'
 
@@ -31,27 +31,11 @@ Kill.after(async () => {
 })
 
 /** Runs the job process, killing it at each kill point in turn, then lets it finish; returns the log. */
-async function killAndRestart(args: object, workDir: string): Promise<{ kills: number; log: string[] }> {
-  const log: string[] = []
-  let kills = 0
-  for (let run = 0; run <= KILLS.length + 2; run++) {
-    const point = KILLS[run]
-    const outcome = await runJobProcess(SCRIPT, [JSON.stringify(args), workDir], point, 60_000)
-    const checkpoints = outcome.lines.filter((l) => l.startsWith('checkpoint '))
-    log.push(
-      `run ${run + 1}: ${outcome.lines[0] ?? '(nothing printed)'}, ${checkpoints.length} checkpoints (last: ${checkpoints.at(-1) ?? 'none'}), ${outcome.killed ? 'SIGKILLed' : `exit ${outcome.code}`}${outcome.lines
-        .filter((l) => l.startsWith('skipped'))
-        .map((l) => `, ${l}`)
-        .join('')}`,
-    )
-    if (outcome.killed) {
-      kills++
-      continue
-    }
-    if (outcome.code === 0) return { kills, log }
-    throw new Error(`job process failed on its own:\n${log.join('\n')}\n${outcome.stderr}`)
-  }
-  throw new Error(`job process did not finish:\n${log.join('\n')}`)
+function killAndRestart(args: object, workDir: string): Promise<KillScheduleRun> {
+  return runKilledUntilFinished(SCRIPT, [JSON.stringify(args), workDir], KILLS, {
+    timeoutMs: 60_000,
+    describe: briefly,
+  })
 }
 
 Kill(

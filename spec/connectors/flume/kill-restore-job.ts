@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { DirectoryStorage } from '../../../lib/checkpoint/directory-storage.js'
 import { flumeSink } from '../../../lib/connectors/flume/index.js'
 import { map, StreamEnvironment } from '../../../lib/index.js'
-import { jobArguments, reportJob, say } from '../../support/job-process.js'
+import { jobArguments, reportJob } from '../../support/job-process.js'
 
 const [host, count, run, workDir] = jobArguments(
   'spec/connectors/flume/kill-restore-job.ts',

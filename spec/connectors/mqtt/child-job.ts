@@ -17,7 +17,7 @@ import { MqttSink, MqttSource, type MqttMessage } from '../../../lib/connectors/
 import { asyncMap } from '../../../lib/operators/async-map.js'
 import { map } from '../../../lib/operators/map.js'
 import { FileLedger, FileLedgerSink } from '../../support/ledger-files.js'
-import { jobArguments, reportJob, say } from '../../support/job-process.js'
+import { jobArguments, reportJob } from '../../support/job-process.js'
 
 export interface MqttChildPlan {
   readonly kind: 'source' | 'sink'

@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { KillPoint } from '../../support/fault-injection.js'
-import { runJobProcess } from '../../support/fault-process.js'
+import { briefly, runKilledUntilFinished } from '../../support/fault-process.js'
 import { NiFiTestCluster } from '../../support/nifi-s2s-server.js'
 import { tempDir } from '../../support/temp-dir.js'
 
@@ -30,31 +30,18 @@ test(`source and sink: ${N} FlowFiles relayed, SIGKILLed ${KILLS.length} times a
     inputTtlSeconds: 30,
   })
   const dir = tempDir('sluice-nifi-kill-')
-  const log: string[] = []
   try {
     nifi.enqueue(
       'out',
       Array.from({ length: N }, (_, i) => ({ attributes: { seq: String(i) }, content: Buffer.from(`v${i}`) })),
     )
-    let kills = 0
-    let finished = false
-    for (let run = 0; run <= KILLS.length + 2 && !finished; run++) {
-      const outcome = await runJobProcess(
-        SCRIPT,
-        [JSON.stringify({ url: nifi.url, count: N }), dir.path],
-        KILLS[run],
-        90_000,
-      )
-      const checkpoints = outcome.lines.filter((l) => l.startsWith('checkpoint '))
-      log.push(
-        `run ${run + 1}: ${outcome.lines[0] ?? '(nothing printed)'}, ${checkpoints.length} checkpoints, ${outcome.killed ? 'SIGKILLed' : `exit ${outcome.code}`}, NiFi has ${nifi.received('in').length}`,
-      )
-      if (outcome.killed) kills++
-      else if (outcome.code === 0) finished = true
-      else throw new Error(`job process failed on its own:\n${log.join('\n')}\n${outcome.stderr}`)
-    }
+    const { kills, log } = await runKilledUntilFinished(
+      SCRIPT,
+      [JSON.stringify({ url: nifi.url, count: N }), dir.path],
+      KILLS,
+      { timeoutMs: 90_000, describe: (outcome) => `${briefly(outcome)}, NiFi has ${nifi.received('in').length}` },
+    )
     const where = `\n  ${log.join('\n  ')}`
-    assert.ok(finished, `the job finished${where}`)
     assert.ok(kills >= 2, `killed at least twice mid-stream${where}`)
     const got = nifi.received('in').map((f) => f.content.toString())
     const distinct = new Set(got)

@@ -16,7 +16,7 @@ import { DirectoryStorage } from '../../../lib/checkpoint/directory-storage.js'
 import { RedisSink, RedisStreamSource, type RedisStreamEntry } from '../../../lib/connectors/redis/index.js'
 import { asyncMap } from '../../../lib/operators/async-map.js'
 import { FileLedger, FileLedgerSink } from '../../support/ledger-files.js'
-import { jobArguments, reportJob, say } from '../../support/job-process.js'
+import { jobArguments, reportJob } from '../../support/job-process.js'
 
 export interface RedisChildPlan {
   readonly kind: 'source' | 'sink'

@@ -2,7 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Redis } from 'ioredis'
 import type { KillPoint } from '../../support/fault-injection.js'
-import { runJobProcess } from '../../support/fault-process.js'
+import { runKilledUntilFinished } from '../../support/fault-process.js'
 import { FileLedger } from '../../support/ledger-files.js'
 import { SHARED } from '../../support/brokers.js'
 import { tempDir } from '../../support/temp-dir.js'
@@ -31,22 +31,8 @@ const KILLS: KillPoint[] = [
 ]
 
 /** Runs the child with `plan` in `dir`, killing it at each kill point in turn, then lets it finish. */
-async function runKilled(plan: RedisChildPlan, dir: string): Promise<{ kills: number; log: string[] }> {
-  const log: string[] = []
-  let kills = 0
-  for (let run = 0; run < 10; run++) {
-    const point = KILLS[run]
-    const outcome = await runJobProcess(SCRIPT, [JSON.stringify(plan), dir], point, 30_000)
-    log.push(`run ${run + 1}: ${outcome.killed ? 'KILLED' : `exit ${outcome.code}`} after ${outcome.lines.join(', ')}`)
-    if (outcome.killed) {
-      kills++
-      continue
-    }
-    if (outcome.code === 0) return { kills, log }
-    throw new Error(`the job failed on its own:\n${log.join('\n')}\n${outcome.stderr}`)
-  }
-  throw new Error(`the job did not finish:\n${log.join('\n')}`)
-}
+const runKilled = (plan: RedisChildPlan, dir: string) =>
+  runKilledUntilFinished(SCRIPT, [JSON.stringify(plan), dir], KILLS, { maxRuns: 10 })
 
 RedisKill(
   'stream source, exactly-once, 2 subtasks: SIGKILLed and restarted from its checkpoint directory, every entry committed once',

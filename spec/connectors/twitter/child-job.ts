@@ -14,7 +14,7 @@ import { DirectoryStorage } from '../../../lib/checkpoint/directory-storage.js'
 import { TwitterSource } from '../../../lib/connectors/twitter/index.js'
 import { map } from '../../../lib/operators/map.js'
 import { FileLedger, FileLedgerSink } from '../../support/ledger-files.js'
-import { jobArguments, reportJob, say } from '../../support/job-process.js'
+import { jobArguments, reportJob } from '../../support/job-process.js'
 
 const [workDir, baseUrl, bearerToken] = jobArguments(
   'spec/connectors/twitter/child-job.ts',
