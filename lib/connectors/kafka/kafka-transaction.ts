@@ -42,12 +42,10 @@ export interface TransactionContext {
   readonly listener: ((event: KafkaTransactionEvent) => void) | undefined
   /** The writer's transactions that have a producer, so closing the writer closes them all. */
   readonly live: Set<KafkaTransaction>
-  /** The checkpoint id the writer's next snapshot is for, written into every state. */
-  checkpoint(): number
 }
 
 /** What aborting lingering transactions needs. */
-export type LingeringContext = Omit<TransactionContext, 'ready' | 'live' | 'checkpoint'>
+export type LingeringContext = Omit<TransactionContext, 'ready' | 'live'>
 
 /**
  * One Kafka transaction of the exactly-once sink: its own transactional producer (kafkajs runs one
@@ -187,14 +185,15 @@ export class KafkaTransaction {
     await producer?.disconnect().catch(() => undefined)
   }
 
-  toState(): KafkaTransactionState {
+  /** The transaction in the state of checkpoint `checkpointId`. */
+  toState(checkpointId: number): KafkaTransactionState {
     return {
       v: 1,
       transactionalId: this.id,
       subtask: this.subtask,
       parallelism: this.parallelism,
       n: this.n,
-      checkpointId: this.context.checkpoint(),
+      checkpointId,
       ...(this.identity === undefined
         ? {}
         : { producerId: this.identity.producerId, producerEpoch: this.identity.producerEpoch }),
