@@ -185,4 +185,86 @@ ExactlyOnce(
   },
 )
 
+/** Starts and ends one transaction under `transactionalId` with a plain kafkajs producer: the id moves on (epoch bumped). */
+async function moveOn(transactionalId: string, end: 'commit' | 'abort'): Promise<void> {
+  const producer = client(kafka.brokers).producer({
+    transactionalId,
+    maxInFlightRequests: 1,
+    transactionTimeout: TIMEOUT_MS,
+  })
+  await producer.connect()
+  try {
+    const transaction = await producer.transaction()
+    await transaction[end]()
+  } finally {
+    await producer.disconnect()
+  }
+}
+
+ExactlyOnce(
+  "a restored transaction committed before, whose id moved on since: 'old epoch' from the broker, its records read back committed: already committed",
+  async () => {
+    await kafka.createTopic('eo-moved-on', 1)
+    const events: KafkaTransactionEvent[] = []
+    const sink = new KafkaTransactionalSink<string>({
+      brokers: kafka.brokers,
+      topic: 'eo-moved-on',
+      transactionalIdPrefix: 'moved-on',
+      transactionTimeoutMs: TIMEOUT_MS,
+      transactionListener: (e) => events.push(e),
+    })
+    const first = sink.createWriter(context())
+    first.write('a', undefined)
+    const state = await first.snapshotState!(1)
+    await first.notifyCheckpointComplete!(1)
+    await first.close()
+    // A later transaction under the same id (here by hand): the broker now refuses the repeated commit.
+    await moveOn('moved-on-0-1', 'abort')
+    const restored = sink.createWriter(context(), state)
+    await restored.ready?.()
+    assert.ok(
+      events.some((e) => e.type === 'recovered' && e.transactionalId === 'moved-on-0-1'),
+      `the restore took moved-on-0-1 as committed: ${JSON.stringify(events)}`,
+    )
+    await restored.close()
+    assert.equal(
+      (await readLog(kafka.brokers, 'eo-moved-on', 'read_committed')).map((r) => r.value),
+      ['a'],
+    )
+  },
+)
+
+ExactlyOnce(
+  'a restored transaction aborted since its pre-commit (fenced under its id): ERR_TRANSACTION_LOST, its records never seen',
+  async () => {
+    await kafka.createTopic('eo-fenced-lost', 1)
+    const sink = new KafkaTransactionalSink<string>({
+      brokers: kafka.brokers,
+      topic: 'eo-fenced-lost',
+      transactionalIdPrefix: 'fenced-lost',
+      transactionTimeoutMs: TIMEOUT_MS,
+    })
+    const crashed = sink.createWriter(context())
+    crashed.write('b', undefined)
+    const state = await crashed.snapshotState!(1)
+    // Before the restore commits it, a producer initialises its id: the broker aborts it.
+    await moveOn('fenced-lost-0-1', 'commit')
+    const restored = sink.createWriter(context(), state)
+    let lost: { code?: string } | undefined
+    try {
+      await restored.ready?.()
+    } catch (error) {
+      lost = error as { code?: string }
+    }
+    assert.is(lost?.code, 'ERR_TRANSACTION_LOST')
+    await Promise.resolve(restored.close?.()).catch(() => undefined)
+    await Promise.resolve(crashed.close?.()).catch(() => undefined)
+    assert.equal(
+      await readLog(kafka.brokers, 'eo-fenced-lost', 'read_committed'),
+      [],
+      'the aborted record is never seen',
+    )
+  },
+)
+
 ExactlyOnce.run()
