@@ -12,9 +12,11 @@ import { client, readLog } from './support.js'
 
 /**
  * The exactly-once sink against Apache Kafka, where the mock could not show it: seeded fault schedules
- * whose output a read_committed consumer sees exactly once; the old run's open transaction fenced and
- * aborted by a restored writer (epoch bumped, the zombie cannot commit); and a pre-committed
- * transaction the broker aborted on its timeout reported as ERR_TRANSACTION_LOST. The broker caps
+ * (functions throwing, snapshots failing, checkpoint storage failing — tolerated or failing the job
+ * over, as the seed draws) whose output a read_committed consumer sees exactly once; the old run's open
+ * transaction fenced and aborted by a restored writer (epoch bumped, the zombie cannot commit); a
+ * pre-committed transaction the broker aborted (on its timeout, or fenced) reported as
+ * ERR_TRANSACTION_LOST; and one committed before whose id moved on taken as already committed. The broker caps
  * transaction timeouts at 10 s (`transaction.max.timeout.ms`) and aborts timed-out ones within 1 s.
  *
  * Replay one schedule: SEED=3 node --import tsx node_modules/uvu/bin.js spec/connectors/kafka 'kafka-exactly-once'
@@ -61,17 +63,7 @@ async function settled(topic: string): Promise<void> {
   }
 }
 
-/**
- * Known defect (issue 11, open): a restore's commit of a pre-committed transaction can be refused by the
- * broker (old epoch, or INVALID_TXN_STATE well within transactionTimeoutMs). It showed first after a
- * tolerated failed checkpoint, then in the gating run too, with storage failures and without (seed 2,
- * two clean-clone CI runs of 2026-12-03). So the seeded schedules run only in the "known defects" step
- * of scripts/test.sh (SLUICE_KNOWN_DEFECTS=1), which reports them without failing the build; the
- * fencing and restore tests below stay in the gating run. A fix moves the schedules back.
- */
-const KNOWN_DEFECTS = process.env.SLUICE_KNOWN_DEFECTS === '1'
-
-for (const seed of KNOWN_DEFECTS ? seedsFromEnv(3, 1) : []) {
+for (const seed of seedsFromEnv(3, 1)) {
   const plan = planFromSeed(seed, {
     kinds: ['throw-in-function', 'snapshot-fails', 'storage-write-fails'],
     modes: ['exactly-once'],
