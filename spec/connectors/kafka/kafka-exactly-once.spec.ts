@@ -63,7 +63,17 @@ async function settled(topic: string): Promise<void> {
   }
 }
 
-for (const seed of seedsFromEnv(3, 1)) {
+/**
+ * Known defect (issue 11, open): seeds 4–15 run only in npm test's "known defects" step
+ * (SLUICE_KNOWN_DEFECTS=1). After the fixes of 2026-12-04 seeds 8 and 13 (function throws, failed
+ * snapshots; no storage failure) sometimes saw one transaction's records twice (seed 8: 1 run in 3):
+ * a transaction pre-committed for a checkpoint the restart aborted, whose id the restored writer
+ * initialised (its open transaction in the checkpoint, so to be aborted), later read back committed.
+ * Seeds 1–3 passed every run and gate.
+ */
+const UNDER_WATCH = process.env.SLUICE_KNOWN_DEFECTS === '1' ? Array.from({ length: 12 }, (_, i) => 4 + i) : []
+
+for (const seed of [...seedsFromEnv(3, 1), ...UNDER_WATCH]) {
   const plan = planFromSeed(seed, {
     kinds: ['throw-in-function', 'snapshot-fails', 'storage-write-fails'],
     modes: ['exactly-once'],
