@@ -35,8 +35,11 @@ export abstract class TwoPhaseCommitSink<T, Txn> implements Sink<T> {
   protected abstract preCommit(transaction: Txn): Promise<void> | void
   protected abstract commit(transaction: Txn): Promise<CommitOutcome> | CommitOutcome
   protected abstract abort(transaction: Txn): Promise<void> | void
-  /** The transaction as JSON-compatible data for the checkpoint, and back. */
-  protected abstract toState(transaction: Txn): unknown
+  /**
+   * The transaction as JSON-compatible data for the state of checkpoint `checkpointId` (the pending
+   * transactions it names and the one open at its barrier), and back.
+   */
+  protected abstract toState(transaction: Txn, checkpointId: number): unknown
   protected abstract fromState(state: unknown): Txn
 
   createWriter(context: SinkWriterContext, restored?: readonly unknown[]): SinkWriter<T> {
@@ -51,7 +54,7 @@ export abstract class TwoPhaseCommitSink<T, Txn> implements Sink<T> {
       preCommit: (t) => this.preCommit(t),
       commit: (t) => this.commit(t),
       abort: (t) => this.abort(t),
-      toState: (t) => this.toState(t),
+      toState: (t, c) => this.toState(t, c),
       fromState: (s) => this.fromState(s),
     }
     return this.cachedSteps
@@ -66,14 +69,37 @@ interface TransactionSteps<T, Txn> {
   preCommit(transaction: Txn): Promise<void> | void
   commit(transaction: Txn): Promise<CommitOutcome> | CommitOutcome
   abort(transaction: Txn): Promise<void> | void
-  toState(transaction: Txn): unknown
+  toState(transaction: Txn, checkpointId: number): unknown
   fromState(state: unknown): Txn
 }
 
+/** A transaction cut at a barrier, until it is committed. */
+interface CutTransaction<Txn> {
+  readonly checkpointId: number
+  readonly transaction: Txn
+  /** Its pre-commit has finished: a completion notice may commit it. */
+  preCommitted: boolean
+}
+
+/**
+ * The writer of one subtask of a {@link TwoPhaseCommitSink}.
+ *
+ * Threading: everything runs on the subtask's mailbox, but a pre-commit is asynchronous, and a barrier
+ * may come before the previous snapshot settled (a checkpoint aborted while its pre-commit runs — a
+ * tolerated storage failure, a timeout — and the next one triggered on a subtask whose input has
+ * ended, or an unaligned barrier). So the cut at a barrier is synchronous (the next records go to a new
+ * transaction at once), the pre-commits run one after the other in barrier order, and a checkpoint's
+ * state names the transactions cut before its barrier and not yet committed, pre-committed or not when
+ * the barrier came: a transaction cut for a checkpoint that never completed is committed with the next
+ * one that does (Flink's committer keeps such committables the same way).
+ */
 class TwoPhaseCommitWriter<T, Txn> implements SinkWriter<T> {
   private readonly steps: TransactionSteps<T, Txn>
   private current: Txn
-  private readonly pending: Array<{ checkpointId: number; transaction: Txn }> = []
+  /** Cut transactions in barrier order, until committed. */
+  private readonly pending: CutTransaction<Txn>[] = []
+  /** The last pre-commit begun: the next one waits for it (after the restored transactions are settled). */
+  private preCommits: Promise<void>
   private recovery: Promise<void> | undefined
 
   constructor(
@@ -89,6 +115,7 @@ class TwoPhaseCommitWriter<T, Txn> implements SinkWriter<T> {
         : this.recover(restored).finally(() => {
             this.recovery = undefined
           })
+    this.preCommits = this.recovery ?? Promise.resolve()
     this.current = steps.begin(context)
   }
 
@@ -101,26 +128,37 @@ class TwoPhaseCommitWriter<T, Txn> implements SinkWriter<T> {
     return this.recovery
   }
 
-  async snapshotState(checkpointId: number): Promise<unknown[]> {
-    await this.recovery
-    const steps = this.sink.steps
-    const transaction = this.current
+  snapshotState(checkpointId: number): Promise<unknown[]> {
+    const steps = this.steps
+    const cut: CutTransaction<Txn> = { checkpointId, transaction: this.current, preCommitted: false }
     this.current = steps.begin(this.context)
-    await steps.preCommit(transaction)
-    this.pending.push({ checkpointId, transaction })
-    return [
-      ...this.pending.map(
-        (p): TwoPhaseCommitWriterState => ({
-          pending: { checkpointId: p.checkpointId, transaction: steps.toState(p.transaction) },
-        }),
-      ),
-      { open: steps.toState(this.current) },
-    ]
+    const open = this.current
+    this.pending.push(cut)
+    const covered = [...this.pending]
+    const preCommitted = this.preCommits.then(async () => {
+      await steps.preCommit(cut.transaction)
+      cut.preCommitted = true
+    })
+    this.preCommits = preCommitted
+    return preCommitted.then(() => [
+      ...covered
+        .filter((c) => this.pending.includes(c))
+        .map(
+          (c): TwoPhaseCommitWriterState => ({
+            pending: { checkpointId: c.checkpointId, transaction: steps.toState(c.transaction, checkpointId) },
+          }),
+        ),
+      { open: steps.toState(open, checkpointId) },
+    ])
   }
 
+  /** Commits, in order, every pre-committed transaction cut for `checkpointId` or an earlier checkpoint. */
   async notifyCheckpointComplete(checkpointId: number): Promise<void> {
-    while (this.pending.length > 0 && this.pending[0]!.checkpointId <= checkpointId) {
-      const outcome = await this.sink.steps.commit(this.pending[0]!.transaction)
+    while (this.pending.length > 0) {
+      const next = this.pending[0]!
+      // not yet pre-committed: its snapshot has not settled, so it was not part of this checkpoint
+      if (next.checkpointId > checkpointId || !next.preCommitted) return
+      const outcome = await this.steps.commit(next.transaction)
       if (outcome === 'retry-later') return
       this.pending.shift()
     }
@@ -130,7 +168,8 @@ class TwoPhaseCommitWriter<T, Txn> implements SinkWriter<T> {
   async flush(endOfInput: boolean): Promise<void> {
     if (!endOfInput) return
     await this.recovery
-    const steps = this.sink.steps
+    await this.preCommits
+    const steps = this.steps
     for (const p of this.pending.splice(0)) await this.commitOrFail(p.transaction)
     await steps.preCommit(this.current)
     await this.commitOrFail(this.current)
@@ -139,7 +178,7 @@ class TwoPhaseCommitWriter<T, Txn> implements SinkWriter<T> {
 
   /** Cancel or failure: the open transaction is aborted; pre-committed ones wait for the next restore. */
   async close(): Promise<void> {
-    await this.sink.steps.abort(this.current)
+    await this.steps.abort(this.current)
   }
 
   private async recover(restored: TwoPhaseCommitWriterState[]): Promise<void> {

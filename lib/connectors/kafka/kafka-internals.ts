@@ -214,6 +214,50 @@ export async function endTransaction(
   }
 }
 
+/** Where one record lies in the log. */
+export interface RecordPosition {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: number
+}
+
+/**
+ * Whether the record at `position` is visible to read_committed consumers: true once its transaction
+ * committed, false once it was aborted, undefined when that cannot be told (yet: its transaction or an
+ * earlier one is still open, so the last stable offset is not past it; or any more: the record has
+ * left the log). Reads one fetch from the partition's leader, as a read_committed consumer would.
+ *
+ * @example
+ * await recordIsCommitted(kafka, { topic: 'orders', partition: 2, offset: 1041 }) // true
+ */
+export async function recordIsCommitted(kafka: Kafka, position: RecordPosition): Promise<boolean | undefined> {
+  const { topic, partition, offset } = position
+  const cluster = createCluster(kafka, { isolationLevel: 1 })
+  await cluster.connect()
+  try {
+    await cluster.addMultipleTargetTopics([topic])
+    const leader = Object.keys(cluster.findLeaderForPartitions(topic, [partition]))[0]
+    if (leader === undefined) return undefined
+    const broker = await cluster.findBroker({ nodeId: leader })
+    const { responses } = await broker.fetch({
+      replicaId: -1,
+      isolationLevel: 1,
+      maxWaitTime: 0,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+      topics: [{ topic, partitions: [{ partition, fetchOffset: String(offset), maxBytes: 1 << 20 }] }],
+    })
+    const data = responses[0]?.partitions[0]
+    if (data === undefined) return undefined
+    const batch = toBatch(topic, String(offset), data)
+    if (!batch.rawMessages.some((m) => Number(m.offset) === offset)) return undefined
+    // kafkajs's Batch drops the records of aborted transactions from `messages`, read_committed
+    return batch.messages.some((m) => Number(m.offset) === offset)
+  } finally {
+    await cluster.disconnect().catch(() => undefined)
+  }
+}
+
 /**
  * Commits offsets (the next offset to read, per partition) to a consumer group without joining it.
  *

@@ -1,6 +1,7 @@
 import type { Kafka, Producer, Transaction } from 'kafkajs'
+import type { CommitOutcome } from '../../checkpoint/two-phase-commit-sink.js'
 import { ConnectorError, messageOf } from '../../errors.js'
-import { endTransaction, type ProducerIdentity } from './kafka-internals.js'
+import { endTransaction, type ProducerIdentity, type RecordPosition, recordIsCommitted } from './kafka-internals.js'
 import { TopicMessages } from './producer-records.js'
 
 /** A transaction as a checkpoint keeps it (version 1). */
@@ -19,6 +20,8 @@ export interface KafkaTransactionState {
   readonly records: number
   /** When the transaction was pre-committed (ms since the epoch): the broker aborts it `transactionTimeoutMs` after it began. */
   readonly preCommittedAt?: number
+  /** Where its first record lies: read back, it tells whether the transaction committed. */
+  readonly firstRecord?: RecordPosition
 }
 
 /** What happened to a transaction, for a `transactionListener` (monitoring, tests). */
@@ -42,12 +45,10 @@ export interface TransactionContext {
   readonly listener: ((event: KafkaTransactionEvent) => void) | undefined
   /** The writer's transactions that have a producer, so closing the writer closes them all. */
   readonly live: Set<KafkaTransaction>
-  /** The checkpoint id the writer's next snapshot is for, written into every state. */
-  checkpoint(): number
 }
 
 /** What aborting lingering transactions needs. */
-export type LingeringContext = Omit<TransactionContext, 'ready' | 'live' | 'checkpoint'>
+export type LingeringContext = Omit<TransactionContext, 'ready' | 'live'>
 
 /**
  * One Kafka transaction of the exactly-once sink: its own transactional producer (kafkajs runs one
@@ -67,6 +68,7 @@ export class KafkaTransaction {
   private failure: Error | undefined
   private identity: ProducerIdentity | undefined
   private preCommittedAt: number | undefined
+  private firstRecord: RecordPosition | undefined
   private ended = false
   private closing = false
 
@@ -81,6 +83,7 @@ export class KafkaTransaction {
     if (restored !== undefined) {
       this.records = restored.records
       this.preCommittedAt = restored.preCommittedAt
+      this.firstRecord = restored.firstRecord
       if (restored.producerId !== undefined)
         this.identity = { producerId: restored.producerId, producerEpoch: restored.producerEpoch ?? 0 }
       this.chain = Promise.resolve()
@@ -104,8 +107,13 @@ export class KafkaTransaction {
     this.chain = this.chain.then(async () => {
       if (this.failure !== undefined) return
       try {
-        await this.transaction!.sendBatch({ topicMessages, acks: this.context.acks })
+        const written = await this.transaction!.sendBatch({ topicMessages, acks: this.context.acks })
         this.inFlight -= count
+        if (this.firstRecord === undefined) {
+          const first = written.find((w) => w.baseOffset !== undefined)
+          if (first !== undefined)
+            this.firstRecord = { topic: first.topicName, partition: first.partition, offset: Number(first.baseOffset) }
+        }
       } catch (error) {
         this.fail(error)
       }
@@ -130,8 +138,15 @@ export class KafkaTransaction {
     })
   }
 
-  /** Commits; a restored transaction by producer id and epoch (a repeated commit is accepted by the broker). */
-  async commit(): Promise<'committed' | 'retry-later'> {
+  /**
+   * Commits; a restored transaction by producer id and epoch. A repeated commit is accepted by the
+   * broker, but not once its transactional id has moved on: a newer epoch (a later transaction under the
+   * same id, or a restore that initialised the id) answers 'old epoch', and a transaction aborted since
+   * answers INVALID_TXN_STATE. Those answers cannot tell a transaction committed before from one
+   * aborted (by its timeout, or fenced): its first record, read back read_committed, tells — visible is
+   * 'already-committed', hidden is ConnectorError 'ERR_TRANSACTION_LOST'.
+   */
+  async commit(): Promise<CommitOutcome> {
     if (this.transaction !== undefined) {
       if (!this.ended) {
         await this.transaction.commit()
@@ -157,12 +172,14 @@ export class KafkaTransaction {
         (error as { retriable?: boolean }).retriable === true
       )
         return 'retry-later'
-      const age = this.preCommittedAt === undefined ? 'unknown' : `${Date.now() - this.preCommittedAt} ms`
-      throw new ConnectorError(
-        'ERR_TRANSACTION_LOST',
-        `kafka transaction ${this.id} (producer ${this.identity.producerId}, epoch ${this.identity.producerEpoch}) cannot be committed after the restore: ${messageOf(error)}; pre-committed ${age} ago — the broker aborts transactions older than transactionTimeoutMs (${this.context.transactionTimeoutMs} ms), and its records are lost`,
-        { cause: error },
-      )
+      if (!MOVED_ON.includes(type)) throw this.lost(error, 'the broker refused the commit')
+      if (this.records === 0) return 'already-committed'
+      if (this.firstRecord === undefined) throw this.lost(error, 'no record position in the checkpoint to check it by')
+      const committed = await recordIsCommitted(this.context.kafka, this.firstRecord)
+      if (committed === undefined) return 'retry-later'
+      if (!committed) throw this.lost(error, 'its records were aborted')
+      this.context.listener?.({ type: 'recovered', transactionalId: this.id, ...this.identity, records: this.records })
+      return 'already-committed'
     }
     this.context.listener?.({ type: 'recovered', transactionalId: this.id, ...this.identity, records: this.records })
     return 'committed'
@@ -187,19 +204,21 @@ export class KafkaTransaction {
     await producer?.disconnect().catch(() => undefined)
   }
 
-  toState(): KafkaTransactionState {
+  /** The transaction in the state of checkpoint `checkpointId`. */
+  toState(checkpointId: number): KafkaTransactionState {
     return {
       v: 1,
       transactionalId: this.id,
       subtask: this.subtask,
       parallelism: this.parallelism,
       n: this.n,
-      checkpointId: this.context.checkpoint(),
+      checkpointId,
       ...(this.identity === undefined
         ? {}
         : { producerId: this.identity.producerId, producerEpoch: this.identity.producerEpoch }),
       records: this.records,
       ...(this.preCommittedAt === undefined ? {} : { preCommittedAt: this.preCommittedAt }),
+      ...(this.firstRecord === undefined ? {} : { firstRecord: this.firstRecord }),
     }
   }
 
@@ -219,6 +238,15 @@ export class KafkaTransaction {
     this.identity = this.context.identities.get(this.id)
   }
 
+  private lost(error: unknown, why: string): ConnectorError {
+    const age = this.preCommittedAt === undefined ? 'unknown' : `${Date.now() - this.preCommittedAt} ms`
+    return new ConnectorError(
+      'ERR_TRANSACTION_LOST',
+      `kafka transaction ${this.id} (producer ${this.identity?.producerId}, epoch ${this.identity?.producerEpoch}) cannot be committed after the restore: ${messageOf(error)} (${why}); pre-committed ${age} ago — the broker aborts transactions older than transactionTimeoutMs (${this.context.transactionTimeoutMs} ms), and its records are lost`,
+      { cause: error },
+    )
+  }
+
   private fail(error: unknown): void {
     this.failure ??= new ConnectorError('ERR_SEND', `kafka transaction ${this.id}: ${messageOf(error)}`, {
       cause: error,
@@ -226,6 +254,9 @@ export class KafkaTransaction {
     })
   }
 }
+
+/** Broker answers to a repeated commit once the transactional id has moved on: committed before, or aborted. */
+const MOVED_ON = ['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_TXN_STATE', 'INVALID_PRODUCER_ID_MAPPING']
 
 /**
  * Aborts the transactions an earlier run may have left open under `<prefix>-<subtask>-<n>` for n from

@@ -108,7 +108,7 @@ export class KafkaTransactionalSink<T> extends TwoPhaseCommitSink<T, KafkaTransa
     const ready = this.abortLeftOpen(base, context, states, lastCheckpoint)
     ready.catch(() => undefined)
     const state: WriterState = {
-      transactions: { ...base, ready, live: new Set(), checkpoint: () => state.lastCheckpoint },
+      transactions: { ...base, ready, live: new Set() },
       lastCheckpoint,
       lastSnapshotAt: undefined,
       warned: false,
@@ -166,8 +166,8 @@ export class KafkaTransactionalSink<T> extends TwoPhaseCommitSink<T, KafkaTransa
     return transaction.abort()
   }
 
-  protected toState(transaction: KafkaTransaction): unknown {
-    return transaction.toState()
+  protected toState(transaction: KafkaTransaction, checkpointId: number): unknown {
+    return transaction.toState(checkpointId)
   }
 
   protected fromState(state: unknown): KafkaTransaction {
@@ -178,7 +178,6 @@ export class KafkaTransactionalSink<T> extends TwoPhaseCommitSink<T, KafkaTransa
       identities: new Map(),
       ready: Promise.resolve(),
       live: new Set(),
-      checkpoint: () => s.checkpointId,
       transactionTimeoutMs: this.transactionTimeoutMs,
       acks: this.settings.acks,
       createPartitioner: this.records.createPartitioner,

@@ -16,9 +16,10 @@ import { hiddenKeys, listKeys, rawClient, readObject } from './s3-support.js'
 /**
  * The exactly-once fault harness against S3 (s3rver behind the proxy of spec/support/s3-server.ts):
  * seeded schedules of the keyed count job (throw in a function, failing operator snapshot, failing
- * sink pre-commit, failing checkpoint storage, a crash between pre-commit and commit) write through the
- * bucketing file sink's S3 writer; the completed objects, read back, hold every count exactly once, and
- * no multipart upload or temporary object is left under the schedule's prefix.
+ * sink pre-commit, failing checkpoint storage — tolerated or failing the job over, as the seed draws —,
+ * a crash between pre-commit and commit) write through the bucketing file sink's S3 writer; the
+ * completed objects, read back, hold every count exactly once, and no multipart upload or temporary
+ * object is left under the schedule's prefix.
  *
  * Replay one schedule: SEED=3 node --import tsx node_modules/uvu/bin.js spec/connectors/bucketing-file-sink 's3-exactly-once'
  */
@@ -83,15 +84,6 @@ class FaultyBucketingSink extends BucketingFileSink<string> {
   }
 }
 
-/**
- * Known defect of the sink's core, not of S3 (the local disk and HDFS show it too): after a checkpoint
- * whose storage write failed and was tolerated (the job goes on), the parts pre-committed for it are
- * never committed, so their uploads stay open and their records are missing. Until it is fixed these
- * schedules fail the job over on a storage fault instead of tolerating it, unless
- * SLUICE_KNOWN_DEFECTS=1 (as the Kafka and HDFS exactly-once specs do).
- */
-const TOLERATE = process.env.SLUICE_KNOWN_DEFECTS === '1'
-
 /** What the schedules did, so that a run whose faults never fired cannot pass unnoticed. */
 const totals = { schedules: 0, restarts: 0, faults: 0, checkpoints: 0 }
 const seeds = seedsFromEnv(100, 1)
@@ -101,7 +93,6 @@ for (const seed of seeds) {
     modes: ['exactly-once'],
     records: [200, 600],
     busyTotalMs: [8, 20],
-    tolerate: TOLERATE,
   })
   ExactlyOnce(`seed ${seed}: the completed objects hold the keyed count exactly once; no upload is left`, async () => {
     const prefix = `seed-${seed}`

@@ -16,11 +16,12 @@ import { FaultyBucketingSink } from './faulty-bucketing-sink.js'
 /**
  * The bucketing file sink writing to a real HDFS over WebHDFS under the seeded exactly-once fault
  * harness (a user function throws, a snapshot fails, the sink's pre-commit rejects, a checkpoint's
- * storage write fails, a commit fails between pre-commit and commit): after each schedule the finished
- * files, read back through WebHDFS, hold every record of the keyed count exactly once, and no hidden
- * (in-progress or pending) file is left. One cluster for the file, one directory per schedule. Then a job
- * process (spec/support/child-jobs/bucketing-count-job.ts) is SIGKILLed at seeded moments and started
- * again on its checkpoints until it finishes, with the same check.
+ * storage write fails — tolerated or failing the job over, as the seed draws —, a commit fails between
+ * pre-commit and commit): after each schedule the finished files, read back through WebHDFS, hold
+ * every record of the keyed count exactly once, and no hidden (in-progress or pending) file is left.
+ * One cluster for the file, one directory per schedule. Then a job process
+ * (spec/support/child-jobs/bucketing-count-job.ts) is SIGKILLed at seeded moments and started again on
+ * its checkpoints until it finishes, with the same check.
  *
  * Replay one schedule: SEED=3 node --import tsx node_modules/uvu/bin.js spec/connectors/hdfs 'hdfs-exactly-once'
  */
@@ -60,15 +61,6 @@ async function readOutput(directory: string): Promise<{ lines: string[]; hiddenF
   return { lines, hiddenFiles: files.filter(hidden) }
 }
 
-/**
- * Known defect of the sink's core, not of HDFS (the local disk shows it too): after a checkpoint whose
- * storage write failed and was tolerated (the job goes on), the parts pre-committed for it are never
- * committed, so their records are missing and their hidden files stay. Until it is fixed these
- * schedules fail the job over on a storage fault instead of tolerating it, unless
- * SLUICE_KNOWN_DEFECTS=1 (as the Kafka exactly-once spec does for issue 11).
- */
-const TOLERATE = process.env.SLUICE_KNOWN_DEFECTS === '1'
-
 /** Schedules run this many at a time: each mostly waits on HDFS round trips, so they overlap well. */
 const CONCURRENT = 5
 
@@ -79,7 +71,6 @@ async function runAndCheck(seed: number): Promise<void> {
     modes: ['exactly-once'],
     records: [300, 1_200],
     busyTotalMs: [15, 40],
-    tolerate: TOLERATE,
   })
   const basePath = `/eo/seed-${seed}`
   const log = new FaultLog(plan)
