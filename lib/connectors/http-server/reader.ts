@@ -1,13 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { timingSafeEqual } from 'node:crypto'
-import type { Logger } from '../../logging.js'
 import { Availability } from '../../runtime/availability.js'
-import type { DeadLetter } from '../../runtime/output-tag.js'
 import type { InputStatus, SourceOutput, SourceReader } from '../../runtime/source.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { Fifo } from '../../util/fifo.js'
-import { listen } from '../base/listen.js'
+import type { ServerReaderHost } from '../base/server-source.js'
 import { decodeBody } from './body-decoder.js'
 import { IdempotencyKeys } from '../base/idempotency-keys.js'
 import type { HttpServerSettings, HttpSourceStateV1, HttpSourceStats } from './options.js'
@@ -29,13 +26,7 @@ interface Held<T> {
 }
 
 /** What the reader needs of its source besides the settings. */
-export interface HttpReaderHost {
-  readonly name: string
-  readonly stats: HttpSourceStats
-  /** The port bound by an earlier reader of this source (a restart binds it again), or undefined. */
-  boundPort: number | undefined
-  listening(address: AddressInfo): void
-}
+export type HttpReaderHost = ServerReaderHost<HttpSourceStats>
 
 /**
  * The reader of the HTTP server source: a `node:http` server whose requests are decoded into a
@@ -74,9 +65,6 @@ export class HttpServerReader<T> implements SourceReader<T, HttpSourceStateV1> {
     private readonly settings: HttpServerSettings<T>,
     private readonly host: HttpReaderHost,
     private readonly processingTime: ProcessingTimeService,
-    private readonly subtask: number,
-    private readonly log: Logger | undefined,
-    private readonly deadLetter: ((letter: DeadLetter) => void) | undefined,
     restored: readonly unknown[],
   ) {
     this.keys = new IdempotencyKeys(settings.idempotencyWindowMs, () => processingTime.now(), restored)
@@ -110,8 +98,7 @@ export class HttpServerReader<T> implements SourceReader<T, HttpSourceStateV1> {
   }
 
   async start(): Promise<void> {
-    const port = this.host.boundPort ?? this.settings.port
-    this.host.listening(await listen(this.server, this.host.name, this.settings.host, port, this.log, 'http source'))
+    await this.host.listen(this.server, 'http source')
   }
 
   /**
@@ -210,7 +197,7 @@ export class HttpServerReader<T> implements SourceReader<T, HttpSourceStateV1> {
     } catch (error) {
       const reason = (error as Error).message
       this.host.stats.badRequests++
-      this.sendToDeadLetters(body.toString('utf8', 0, Math.min(body.length, 1024)), reason, error)
+      this.host.deadLetters.send(body.toString('utf8', 0, Math.min(body.length, 1024)), reason, error)
       return answer(res, 400, { error: reason })
     }
     const header = req.headers['idempotency-key']
@@ -291,7 +278,7 @@ export class HttpServerReader<T> implements SourceReader<T, HttpSourceStateV1> {
   private tooLarge(req: IncomingMessage, res: ServerResponse, bytes: number): void {
     this.host.stats.tooLarge++
     const reason = `body of ${bytes} bytes or more exceeds maxBodyBytes (${this.settings.maxBodyBytes})`
-    this.sendToDeadLetters(undefined, reason)
+    this.host.deadLetters.send(undefined, reason)
     res.setHeader('Connection', 'close')
     answer(res, 413, { error: reason })
     // stop reading the rest: the connection closes once the answer is out
@@ -302,19 +289,6 @@ export class HttpServerReader<T> implements SourceReader<T, HttpSourceStateV1> {
     if (header === undefined) return false
     const given = Buffer.from(header)
     return given.length === this.token!.length && timingSafeEqual(given, this.token!)
-  }
-
-  private sendToDeadLetters(record: unknown, reason: string, error?: unknown): void {
-    const letter: DeadLetter = {
-      operator: this.host.name,
-      subtask: this.subtask,
-      reason,
-      record,
-      error,
-      at: this.processingTime.now(),
-    }
-    if (this.deadLetter !== undefined) this.deadLetter(letter)
-    else this.log?.warn('dead letter', { operator: this.host.name, subtask: this.subtask, reason })
   }
 }
 

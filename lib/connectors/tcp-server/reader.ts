@@ -1,12 +1,9 @@
-import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { createServer as createTcpServer, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer } from 'node:tls'
-import type { Logger } from '../../logging.js'
 import { Availability } from '../../runtime/availability.js'
-import type { DeadLetter } from '../../runtime/output-tag.js'
 import type { InputStatus, SourceOutput, SourceReader } from '../../runtime/source.js'
-import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { Fifo } from '../../util/fifo.js'
-import { listen } from '../base/listen.js'
+import type { ServerReaderHost } from '../base/server-source.js'
 import { FrameTooLargeError, type TcpFrame } from './frames.js'
 import type { TcpServerSettings, TcpSourceStats } from './options.js'
 
@@ -14,13 +11,7 @@ import type { TcpServerSettings, TcpSourceStats } from './options.js'
 const POLL_BATCH = 64
 
 /** What the reader needs of its source besides the settings. */
-export interface TcpReaderHost {
-  readonly name: string
-  readonly stats: TcpSourceStats
-  /** The port bound by an earlier reader of this source (a restart binds it again), or undefined. */
-  readonly boundPort: number | undefined
-  listening(address: AddressInfo): void
-}
+export type TcpReaderHost = ServerReaderHost<TcpSourceStats>
 
 /**
  * The reader of the TCP server source: a `net` (or `tls`) server whose connections' frames are
@@ -48,17 +39,13 @@ export class TcpServerReader<T> implements SourceReader<T, never> {
   constructor(
     private readonly settings: TcpServerSettings<T>,
     private readonly host: TcpReaderHost,
-    private readonly processingTime: ProcessingTimeService,
-    private readonly subtask: number,
-    private readonly log: Logger | undefined,
-    private readonly deadLetter: ((letter: DeadLetter) => void) | undefined,
   ) {
     const onConnection = (socket: Socket): void => this.accept(socket)
     this.server =
       settings.tls === undefined
         ? createTcpServer(onConnection)
         : createTlsServer(settings.tls, onConnection).on('tlsClientError', (error) =>
-            this.log?.warn('tls handshake failed', { reason: error.message }),
+            host.log?.warn('tls handshake failed', { reason: error.message }),
           )
     this.server.maxConnections = settings.maxConnections
   }
@@ -79,8 +66,7 @@ export class TcpServerReader<T> implements SourceReader<T, never> {
   }
 
   async start(): Promise<void> {
-    const port = this.host.boundPort ?? this.settings.port
-    this.host.listening(await listen(this.server, this.host.name, this.settings.host, port, this.log, 'tcp source'))
+    await this.host.listen(this.server, 'tcp source')
   }
 
   /** Emits up to {@link POLL_BATCH} records: a poll costs about as much as a cheap record in the runtime. */
@@ -121,7 +107,7 @@ export class TcpServerReader<T> implements SourceReader<T, never> {
       // a connection paused by backpressure is not idle: wait another period
       if (this.paused) return void socket.setTimeout(s.idleTimeoutMs)
       this.host.stats.idleClosed++
-      this.log?.info('tcp connection closed after idleTimeoutMs', {
+      this.host.log?.info('tcp connection closed after idleTimeoutMs', {
         remote: socket.remoteAddress,
         idleTimeoutMs: s.idleTimeoutMs,
       })
@@ -133,8 +119,8 @@ export class TcpServerReader<T> implements SourceReader<T, never> {
       } catch (error) {
         if (!(error instanceof FrameTooLargeError)) throw error
         this.host.stats.oversized++
-        this.sendToDeadLetters(undefined, error.message)
-        this.log?.warn('tcp connection closed: frame too large', {
+        this.host.deadLetters.send(undefined, error.message)
+        this.host.log?.warn('tcp connection closed: frame too large', {
           remote: socket.remoteAddress,
           reason: error.message,
         })
@@ -152,7 +138,7 @@ export class TcpServerReader<T> implements SourceReader<T, never> {
       record = this.settings.decoder(frame)
     } catch (error) {
       this.host.stats.badFrames++
-      this.sendToDeadLetters(String(frame).slice(0, 1024), (error as Error).message, error)
+      this.host.deadLetters.send(String(frame).slice(0, 1024), (error as Error).message, error)
       return
     }
     this.host.stats.records++
@@ -169,18 +155,5 @@ export class TcpServerReader<T> implements SourceReader<T, never> {
   private resumeAll(): void {
     this.paused = false
     for (const socket of this.sockets) socket.resume()
-  }
-
-  private sendToDeadLetters(record: unknown, reason: string, error?: unknown): void {
-    const letter: DeadLetter = {
-      operator: this.host.name,
-      subtask: this.subtask,
-      reason,
-      record,
-      error,
-      at: this.processingTime.now(),
-    }
-    if (this.deadLetter !== undefined) this.deadLetter(letter)
-    else this.log?.warn('dead letter', { operator: this.host.name, subtask: this.subtask, reason })
   }
 }
