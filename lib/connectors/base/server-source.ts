@@ -54,6 +54,11 @@ export interface ServerReaderHost<Stats> {
   closed(): boolean
 }
 
+/** A server source's reader: it tells how many records wait in it (the `bufferedRecords` metric). */
+export interface ServerSourceReader<T, Split> extends SourceReader<T, Split> {
+  readonly bufferedRecords: number
+}
+
 /** What {@link ServerSourceBase} needs of a concrete source's settings. */
 export interface ServerSourceSettings {
   readonly host: string
@@ -76,7 +81,7 @@ export interface ServerSourceSettings {
  *   protected createServerReader(context, host) { return new EchoReader(host) }
  * }
  */
-export abstract class ServerSourceBase<T, Split, Stats, Reader extends SourceReader<T, Split>>
+export abstract class ServerSourceBase<T, Split, Stats, Reader extends ServerSourceReader<T, Split>>
   implements Source<T, Split>
 {
   readonly bounded = false
@@ -154,8 +159,10 @@ export abstract class ServerSourceBase<T, Split, Stats, Reader extends SourceRea
         return address
       },
     }
+    const reader = this.createServerReader(context, readerHost, restored)
     context.metrics?.gauge('listeningPort', () => bound.port ?? 0)
-    return this.createServerReader(context, readerHost, restored)
+    context.metrics?.gauge('bufferedRecords', () => reader.bufferedRecords)
+    return reader
   }
 
   /** Builds the reader of one subtask around its host. */
