@@ -137,8 +137,9 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
     this.records.inc(records)
     if (records === 0) return
     this.queue.push(message)
+    // only the first record after an empty buffer wakes the subtask: later ones find it polling
+    if (this.buffered === 0) this.available.signal()
     this.buffered += records
-    this.available.signal()
   }
 
   /** A refused message (its records, or itself): answered `rejected` when it can be, and a dead letter of the job. */
