@@ -31,7 +31,12 @@ export function serverPort(path: string, value: unknown, ranges: boolean): Serve
   throw new ConfigError(path, value, ranges ? 'a port 0..65535, or { from, to } ports 1..65535' : 'a port 0..65535')
 }
 
-/** How many subtasks a port option allows: one per port of a range, else one. */
+/**
+ * How many subtasks a port option allows: one per port of a range, else one.
+ *
+ * @example
+ * subtasksOf({ from: 9000, to: 9003 }) // 4
+ */
 export function subtasksOf(port: ServerPort): number {
   return typeof port === 'number' ? 1 : port.to - port.from + 1
 }
