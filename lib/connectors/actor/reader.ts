@@ -6,6 +6,7 @@ import type { DeadLetter } from '../../runtime/output-tag.js'
 import type { InputStatus, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
 import { Deferred } from '../../util/deferred.js'
 import { Fifo } from '../../util/fifo.js'
+import { CheckpointAnswers } from '../base/checkpoint-answers.js'
 import { IdempotencyKeys } from '../base/idempotency-keys.js'
 import type { ActorRef } from '../../actors/actor-ref.js'
 import type { ActorSourceMessage, ActorSourceReply, ActorSourceSettings, ActorSourceStateV1 } from './options.js'
@@ -18,7 +19,8 @@ export type DataMessage<T> = Extract<ActorSourceMessage<T>, { type: 'record' | '
 
 /** Checkpointed mode: a taken message's id and the answers owed once a checkpoint covers it. */
 interface Owed {
-  readonly id: string | undefined
+  /** The message id. */
+  readonly key: string | undefined
   readonly records: number
   /** Resends of the id join the first. */
   readonly replies: Array<ActorRef<ActorSourceReply>>
@@ -54,11 +56,8 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
   private room: Deferred | undefined
   /** Checkpointed mode: what is owed for the messages taken, in order; `emitted` of them since the barrier. */
   private readonly owed = new Fifo<Owed>()
-  private emitted: Owed[] = []
-  private readonly pending: Array<{ checkpointId: number; messages: Owed[] }> = []
-  /** Checkpointed mode: ids taken and not yet covered. */
-  private readonly inflight = new Map<string, Owed>()
-  private readonly keys: IdempotencyKeys
+  /** Checkpointed mode: messages waiting for their checkpoint, and the ids remembered after it. */
+  private readonly answers: CheckpointAnswers<Owed>
   private readonly log: Logger | undefined
   private readonly deadLetter: ((letter: DeadLetter) => void) | undefined
   private readonly now: () => number
@@ -79,14 +78,14 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
     this.log = context.logger
     this.deadLetter = context.deadLetter
     this.now = () => context.processingTime.now()
-    this.keys = new IdempotencyKeys(settings.idempotencyWindowMs, this.now, restored, owns)
+    this.answers = new CheckpointAnswers(new IdempotencyKeys(settings.idempotencyWindowMs, this.now, restored, owns))
     const metrics: MetricGroup | undefined = context.metrics
     const counter = (name: string) => metrics?.counter(name) ?? { inc() {} }
     this.records = counter('records')
     this.duplicates = counter('duplicates')
     this.rejected = counter('rejected')
     metrics?.gauge('bufferedRecords', () => this.buffered)
-    metrics?.gauge('rememberedIds', () => this.keys.size)
+    metrics?.gauge('rememberedIds', () => this.answers.remembered)
   }
 
   /** Records taken and not yet emitted. */
@@ -109,12 +108,12 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
     if (this.state !== 'open') return this.refuse(message, id, replyTo, `the source is ${this.state}`)
     const checkpointed = this.settings.ackMode === 'checkpointed'
     if (checkpointed && id !== undefined) {
-      if (this.keys.has(id)) {
+      if (this.answers.isCovered(id)) {
         this.duplicates.inc()
         replyTo?.tell({ type: 'duplicate', id })
         return
       }
-      const earlier = this.inflight.get(id)
+      const earlier = this.answers.waiting(id)
       if (earlier !== undefined) {
         // a resend while the first still waits for its checkpoint: answered together with it
         this.duplicates.inc()
@@ -126,10 +125,10 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
     if (!this.fits(records)) return this.waitForRoom(message)
     if (!checkpointed) replyTo?.tell({ type: 'ack', id, records })
     else {
-      const owed: Owed = { id, records, replies: replyTo === undefined ? [] : [replyTo] }
-      if (id !== undefined) this.inflight.set(id, owed)
+      const owed: Owed = { key: id, records, replies: replyTo === undefined ? [] : [replyTo] }
+      this.answers.track(owed)
       if (records === 0) {
-        this.emitted.push(owed)
+        this.answers.emitted(owed)
         return
       }
       this.owed.push(owed)
@@ -137,8 +136,9 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
     this.records.inc(records)
     if (records === 0) return
     this.queue.push(message)
+    // only the first record after an empty buffer wakes the subtask: later ones find it polling
+    if (this.buffered === 0) this.available.signal()
     this.buffered += records
-    this.available.signal()
   }
 
   /** A refused message (its records, or itself): answered `rejected` when it can be, and a dead letter of the job. */
@@ -185,7 +185,7 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
         for (let i = 0; i < values.length; i++) output.collect(values[i]!, timestamps?.[i])
         emitted += values.length
       }
-      if (this.settings.ackMode === 'checkpointed') this.emitted.push(this.owed.shift()!)
+      if (this.settings.ackMode === 'checkpointed') this.answers.emitted(this.owed.shift()!)
       if (emitted >= POLL_RECORDS) break
     }
     if (emitted === 0) return this.state === 'completed' ? 'end' : 'nothing-available'
@@ -204,26 +204,13 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
 
   snapshotState(checkpointId: number): ActorSourceStateV1[] {
     if (this.settings.ackMode !== 'checkpointed') return []
-    this.pending.push({ checkpointId, messages: this.emitted })
-    this.emitted = []
-    const pendingIds: string[] = []
-    for (const p of this.pending) for (const m of p.messages) if (m.id !== undefined) pendingIds.push(m.id)
-    return [this.keys.state(pendingIds)]
+    return [this.answers.snapshot(checkpointId)]
   }
 
   notifyCheckpointComplete(checkpointId: number): void {
-    let n = 0
-    while (n < this.pending.length && this.pending[n]!.checkpointId <= checkpointId) n++
-    if (n === 0) return
-    const covered: string[] = []
-    for (const { messages } of this.pending.splice(0, n))
-      for (const message of messages) {
-        for (const replyTo of message.replies) replyTo.tell({ type: 'ack', id: message.id, records: message.records })
-        if (message.id === undefined) continue
-        covered.push(message.id)
-        this.inflight.delete(message.id)
-      }
-    this.keys.cover(covered)
+    this.answers.complete(checkpointId, (message) => {
+      for (const replyTo of message.replies) replyTo.tell({ type: 'ack', id: message.key, records: message.records })
+    })
   }
 
   async close(): Promise<void> {

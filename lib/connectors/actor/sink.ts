@@ -1,4 +1,5 @@
 import type { DeliveryGuarantee, Sink, SinkWriterContext } from '../../runtime/sink.js'
+import type { ThreadBound } from '../../runtime/thread-bound.js'
 import { actorSinkSettings, type ActorSinkOptions, type ActorSinkSettings } from './options.js'
 import { ActorSinkWriter } from './writer.js'
 
@@ -16,9 +17,12 @@ import { ActorSinkWriter } from './writer.js'
  * }), { name: 'collector' })
  * stream.sinkTo(actorSink({ target: collector, maxUnacknowledged: 64 }))
  */
-export class ActorSink<T> implements Sink<T> {
+export class ActorSink<T> implements Sink<T>, ThreadBound {
   readonly name = 'actor-sink'
   readonly guarantee: DeliveryGuarantee = 'at-least-once'
+  /** Refused by the worker-thread executor when the job is built (see {@link ThreadBound}). */
+  readonly threadBound =
+    'its target is an ActorRef of an ActorSystem on the thread that built the job, which worker threads do not share'
   readonly settings: ActorSinkSettings<T>
 
   constructor(options: ActorSinkOptions<T>) {

@@ -5,6 +5,7 @@ import type { Behavior } from '../../actors/behavior.js'
 import { ActorError, ConnectorError } from '../../errors.js'
 import type { Logger } from '../../logging.js'
 import type { Source, SourceReaderContext } from '../../runtime/source.js'
+import type { ThreadBound } from '../../runtime/thread-bound.js'
 import {
   actorSourceSettings,
   type ActorSourceMessage,
@@ -41,10 +42,13 @@ import { ActorSourceReader, overflowError } from './reader.js'
  * const job = env.executeAsync()
  * const reply = await source.ref.ask<ActorSourceReply>((replyTo) => ({ type: 'record', value: 'hello', id: 'm-1', replyTo }), 5_000)
  */
-export class ActorSource<T> implements Source<T, ActorSourceStateV1> {
+export class ActorSource<T> implements Source<T, ActorSourceStateV1>, ThreadBound {
   readonly name = 'actor-source'
   readonly bounded = false
   readonly restoredSplits = 'all'
+  /** Refused by the worker-thread executor when the job is built (see {@link ThreadBound}). */
+  readonly threadBound =
+    'its ref forwards to an actor of an ActorSystem on the thread that built the job, which worker threads do not share'
   readonly settings: ActorSourceSettings
   readonly commitsOnCheckpoint: boolean
   readonly acknowledgesOnCheckpoint: boolean

@@ -16,6 +16,7 @@ export {
 } from './options.js'
 export { HttpServerReader, type HttpReaderHost } from './reader.js'
 export type { ServerAddress } from '../base/server-address.js'
+export type { ServerPort } from '../base/server-source.js'
 export { HttpServerSource } from './source.js'
 
 /**

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { ConfigError } from '../../errors.js'
 import type { IdempotencyStateV1 } from '../base/idempotency-keys.js'
+import { type ServerPort, serverPort } from '../base/server-source.js'
 import { finiteNumber, functionOption, nonEmptyString, oneOf, optionsObject, wholeNumber } from '../../util/options.js'
 
 /** How a request body becomes values: one JSON value, one per NDJSON line, the text, the bytes, or the query. */
@@ -61,7 +62,7 @@ export interface HttpServerSourceOptions<T> {
 /** The validated options, defaults applied. */
 export interface HttpServerSettings<T> {
   readonly host: string
-  readonly port: number
+  readonly port: ServerPort
   readonly path: string
   readonly healthPath: string
   readonly token: string | undefined
@@ -141,7 +142,7 @@ export function httpServerSettings<T>(options: HttpServerSourceOptions<T> | unde
     throw new ConfigError(p('requestTimeoutMs'), requestTimeoutMs, `at least headersTimeoutMs (${headersTimeoutMs})`)
   return {
     host: nonEmptyString(p('host'), o.host, '127.0.0.1'),
-    port: wholeNumber(p('port'), o.port, 0, 0, 65_535),
+    port: serverPort(p('port'), o.port, false),
     path,
     healthPath,
     token: o.token === undefined ? undefined : nonEmptyString(p('token'), o.token),

@@ -1,14 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { timingSafeEqual } from 'node:crypto'
-import type { Logger } from '../../logging.js'
 import { Availability } from '../../runtime/availability.js'
-import type { DeadLetter } from '../../runtime/output-tag.js'
 import type { InputStatus, SourceOutput, SourceReader } from '../../runtime/source.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { Fifo } from '../../util/fifo.js'
-import { listen } from '../base/listen.js'
+import type { ServerReaderHost } from '../base/server-source.js'
 import { decodeBody } from './body-decoder.js'
+import { CheckpointAnswers } from '../base/checkpoint-answers.js'
 import { IdempotencyKeys } from '../base/idempotency-keys.js'
 import type { HttpServerSettings, HttpSourceStateV1, HttpSourceStats } from './options.js'
 
@@ -29,13 +27,7 @@ interface Held<T> {
 }
 
 /** What the reader needs of its source besides the settings. */
-export interface HttpReaderHost {
-  readonly name: string
-  readonly stats: HttpSourceStats
-  /** The port bound by an earlier reader of this source (a restart binds it again), or undefined. */
-  boundPort: number | undefined
-  listening(address: AddressInfo): void
-}
+export type HttpReaderHost = ServerReaderHost<HttpSourceStats>
 
 /**
  * The reader of the HTTP server source: a `node:http` server whose requests are decoded into a
@@ -62,24 +54,19 @@ export class HttpServerReader<T> implements SourceReader<T, HttpSourceStateV1> {
   private heldHead: Held<T> | undefined
   private heldCount = 0
   private buffered = 0
-  /** Checkpointed mode: requests fully emitted since the last barrier. */
-  private emitted: Admitted<T>[] = []
-  private readonly pending: Array<{ checkpointId: number; requests: Admitted<T>[] }> = []
-  /** Checkpointed mode: keys admitted and not yet covered, with their request. */
-  private readonly inflight = new Map<string, Admitted<T>>()
-  private readonly keys: IdempotencyKeys
+  /** Checkpointed mode: requests waiting for their checkpoint, and the keys remembered after it. */
+  private readonly answers: CheckpointAnswers<Admitted<T>>
   private readonly token: Buffer | undefined
 
   constructor(
     private readonly settings: HttpServerSettings<T>,
     private readonly host: HttpReaderHost,
     private readonly processingTime: ProcessingTimeService,
-    private readonly subtask: number,
-    private readonly log: Logger | undefined,
-    private readonly deadLetter: ((letter: DeadLetter) => void) | undefined,
     restored: readonly unknown[],
   ) {
-    this.keys = new IdempotencyKeys(settings.idempotencyWindowMs, () => processingTime.now(), restored)
+    this.answers = new CheckpointAnswers(
+      new IdempotencyKeys(settings.idempotencyWindowMs, () => processingTime.now(), restored),
+    )
     this.token = settings.token === undefined ? undefined : Buffer.from(`Bearer ${settings.token}`)
     this.server = createServer(
       {
@@ -106,12 +93,11 @@ export class HttpServerReader<T> implements SourceReader<T, HttpSourceStateV1> {
 
   /** Idempotency-Keys remembered after their checkpoint completed. */
   get rememberedKeys(): number {
-    return this.keys.size
+    return this.answers.remembered
   }
 
   async start(): Promise<void> {
-    const port = this.host.boundPort ?? this.settings.port
-    this.host.listening(await listen(this.server, this.host.name, this.settings.host, port, this.log, 'http source'))
+    await this.host.listen(this.server, 'http source')
   }
 
   /**
@@ -124,7 +110,7 @@ export class HttpServerReader<T> implements SourceReader<T, HttpSourceStateV1> {
     const values = request.values
     for (let i = 0; i < values.length; i++) output.collect(values[i]!)
     this.buffered -= values.length
-    if (this.settings.ackMode === 'checkpointed') this.emitted.push(request)
+    if (this.settings.ackMode === 'checkpointed') this.answers.emitted(request)
     if (this.heldCount > 0) this.admitHeld()
     return this.buffered > 0 ? 'more' : 'nothing-available'
   }
@@ -135,26 +121,13 @@ export class HttpServerReader<T> implements SourceReader<T, HttpSourceStateV1> {
 
   snapshotState(checkpointId: number): HttpSourceStateV1[] {
     if (this.settings.ackMode !== 'checkpointed') return []
-    this.pending.push({ checkpointId, requests: this.emitted })
-    this.emitted = []
-    const pendingKeys: string[] = []
-    for (const p of this.pending) for (const r of p.requests) if (r.key !== undefined) pendingKeys.push(r.key)
-    return [this.keys.state(pendingKeys)]
+    return [this.answers.snapshot(checkpointId)]
   }
 
   notifyCheckpointComplete(checkpointId: number): void {
-    let n = 0
-    while (n < this.pending.length && this.pending[n]!.checkpointId <= checkpointId) n++
-    if (n === 0) return
-    const covered: string[] = []
-    for (const { requests } of this.pending.splice(0, n))
-      for (const request of requests) {
-        for (const res of request.responses) answer(res, 200, { records: request.values.length })
-        if (request.key === undefined) continue
-        covered.push(request.key)
-        this.inflight.delete(request.key)
-      }
-    this.keys.cover(covered)
+    this.answers.complete(checkpointId, (request) => {
+      for (const res of request.responses) answer(res, 200, { records: request.values.length })
+    })
   }
 
   close(): Promise<void> {
@@ -210,17 +183,17 @@ export class HttpServerReader<T> implements SourceReader<T, HttpSourceStateV1> {
     } catch (error) {
       const reason = (error as Error).message
       this.host.stats.badRequests++
-      this.sendToDeadLetters(body.toString('utf8', 0, Math.min(body.length, 1024)), reason, error)
+      this.host.deadLetters.send(body.toString('utf8', 0, Math.min(body.length, 1024)), reason, error)
       return answer(res, 400, { error: reason })
     }
     const header = req.headers['idempotency-key']
     const key = s.ackMode === 'checkpointed' && typeof header === 'string' && header !== '' ? header : undefined
     if (key !== undefined) {
-      if (this.keys.has(key)) {
+      if (this.answers.isCovered(key)) {
         this.host.stats.duplicates++
         return answer(res, 200, { records: 0, duplicate: true })
       }
-      const earlier = this.inflight.get(key)
+      const earlier = this.answers.waiting(key)
       if (earlier !== undefined) {
         // a retry while the first attempt still waits: answered together with it
         this.host.stats.duplicates++
@@ -232,11 +205,11 @@ export class HttpServerReader<T> implements SourceReader<T, HttpSourceStateV1> {
     if (this.fits(values.length)) return this.admit(admitted, res)
     if (s.whenFull === 'reject') return this.reject(res)
     const held: Held<T> = { admitted, res, cancel: () => {}, expired: false }
-    if (key !== undefined) this.inflight.set(key, admitted)
+    this.answers.track(admitted)
     held.cancel = this.processingTime.scheduleAt(this.processingTime.now() + s.holdTimeoutMs, () => {
       held.expired = true
       this.heldCount--
-      if (key !== undefined) this.inflight.delete(key)
+      if (key !== undefined) this.answers.forget(key)
       this.reject(res)
     })
     this.held.push(held)
@@ -253,10 +226,10 @@ export class HttpServerReader<T> implements SourceReader<T, HttpSourceStateV1> {
     if (this.settings.ackMode === 'accepted') answer(res, 202, { records: n })
     else {
       admitted.responses.push(res)
-      if (admitted.key !== undefined) this.inflight.set(admitted.key, admitted)
+      this.answers.track(admitted)
     }
     if (n === 0) {
-      if (this.settings.ackMode === 'checkpointed') this.emitted.push(admitted)
+      if (this.settings.ackMode === 'checkpointed') this.answers.emitted(admitted)
       return
     }
     this.queue.push(admitted)
@@ -291,7 +264,7 @@ export class HttpServerReader<T> implements SourceReader<T, HttpSourceStateV1> {
   private tooLarge(req: IncomingMessage, res: ServerResponse, bytes: number): void {
     this.host.stats.tooLarge++
     const reason = `body of ${bytes} bytes or more exceeds maxBodyBytes (${this.settings.maxBodyBytes})`
-    this.sendToDeadLetters(undefined, reason)
+    this.host.deadLetters.send(undefined, reason)
     res.setHeader('Connection', 'close')
     answer(res, 413, { error: reason })
     // stop reading the rest: the connection closes once the answer is out
@@ -302,19 +275,6 @@ export class HttpServerReader<T> implements SourceReader<T, HttpSourceStateV1> {
     if (header === undefined) return false
     const given = Buffer.from(header)
     return given.length === this.token!.length && timingSafeEqual(given, this.token!)
-  }
-
-  private sendToDeadLetters(record: unknown, reason: string, error?: unknown): void {
-    const letter: DeadLetter = {
-      operator: this.host.name,
-      subtask: this.subtask,
-      reason,
-      record,
-      error,
-      at: this.processingTime.now(),
-    }
-    if (this.deadLetter !== undefined) this.deadLetter(letter)
-    else this.log?.warn('dead letter', { operator: this.host.name, subtask: this.subtask, reason })
   }
 }
 

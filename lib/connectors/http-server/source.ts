@@ -1,6 +1,5 @@
-import type { AddressInfo } from 'node:net'
-import { BoundAddress, type ServerAddress } from '../base/server-address.js'
-import type { Source, SourceReaderContext } from '../../runtime/source.js'
+import type { SourceReaderContext } from '../../runtime/source.js'
+import { ServerSourceBase, type ServerReaderHost } from '../base/server-source.js'
 import {
   httpServerSettings,
   type HttpServerSettings,
@@ -22,19 +21,21 @@ import { HttpServerReader } from './reader.js'
  * A full buffer answers 503 with Retry-After (or holds the request, whenFull 'hold'); a body that
  * cannot be decoded is a 400 and a dead letter; one over maxBodyBytes a 413 and a dead letter.
  *
- * The bound address is `source.address` (and the log line 'http source listening'); with port 0 the
- * first start picks a port and a restart in the same process binds the same one again. One subtask
- * (maxParallelism 1): run several jobs or sources for several ports.
+ * The bound address is `source.address` (and the log line 'http source listening', and the subtask's
+ * `listeningPort` metric); with port 0 the first start picks a port and a restart in the same process
+ * binds the same one again. One subtask (maxParallelism 1): run several jobs or sources for several ports.
  *
  * @example
  * const source = new HttpServerSource<{ n: number }>({ port: 0, ackMode: 'checkpointed' })
  * env.fromSource(source, { uid: 'ingest' }).print()
  * // after the job runs: fetch(source.address!.url, { method: 'POST', body: '{"n":1}' })
  */
-export class HttpServerSource<T = unknown> implements Source<T, HttpSourceStateV1> {
-  readonly name = 'http-server'
-  readonly bounded = false
-  readonly maxParallelism = 1
+export class HttpServerSource<T = unknown> extends ServerSourceBase<
+  T,
+  HttpSourceStateV1,
+  HttpSourceStats,
+  HttpServerReader<T>
+> {
   readonly settings: HttpServerSettings<T>
   readonly commitsOnCheckpoint: boolean
   readonly acknowledgesOnCheckpoint: boolean
@@ -48,56 +49,20 @@ export class HttpServerSource<T = unknown> implements Source<T, HttpSourceStateV
     rejected: 0,
     duplicates: 0,
   }
-  private readonly bound: BoundAddress
 
   constructor(options?: HttpServerSourceOptions<T>) {
-    this.settings = httpServerSettings(options)
-    this.bound = new BoundAddress('http', this.settings.path)
-    this.commitsOnCheckpoint = this.settings.ackMode === 'checkpointed'
-    this.acknowledgesOnCheckpoint = this.settings.ackMode === 'checkpointed'
+    const settings = httpServerSettings(options)
+    super('http-server', 'http', settings.path, settings)
+    this.settings = settings
+    this.commitsOnCheckpoint = settings.ackMode === 'checkpointed'
+    this.acknowledgesOnCheckpoint = settings.ackMode === 'checkpointed'
   }
 
-  /**
-   * Where the server listens, once a reader started (undefined before).
-   *
-   * @example
-   * await fetch(source.address!.url, { method: 'POST', body: '{"n":1}' })
-   */
-  get address(): ServerAddress | undefined {
-    return this.bound.address
-  }
-
-  /**
-   * Resolves with the address once the server listens.
-   *
-   * @example
-   * const { url } = await source.listening()
-   */
-  listening(): Promise<ServerAddress> {
-    return this.bound.listening()
-  }
-
-  /**
-   * The reader of the one subtask; restored splits hold the remembered Idempotency-Keys.
-   *
-   * @example
-   * const reader = source.createReader({ subtask: 0, parallelism: 1, processingTime: systemProcessingTime })
-   */
-  createReader(context: SourceReaderContext, restored: HttpSourceStateV1[] = []): HttpServerReader<T> {
-    const host = {
-      name: this.name,
-      stats: this.stats,
-      boundPort: this.bound.port,
-      listening: (address: AddressInfo) => this.bound.set(address),
-    }
-    return new HttpServerReader(
-      this.settings,
-      host,
-      context.processingTime,
-      context.subtask,
-      context.logger,
-      context.deadLetter,
-      restored,
-    )
+  protected createServerReader(
+    context: SourceReaderContext,
+    host: ServerReaderHost<HttpSourceStats>,
+    restored: HttpSourceStateV1[],
+  ): HttpServerReader<T> {
+    return new HttpServerReader(this.settings, host, context.processingTime, restored)
   }
 }

@@ -2,6 +2,7 @@ import type { TcpServerSourceOptions } from './options.js'
 import { TcpServerSource } from './source.js'
 
 export type { ServerAddress } from '../base/server-address.js'
+export type { ServerPort } from '../base/server-source.js'
 export { type FrameDecoder, FrameTooLargeError, LengthPrefixedFrames, LineFrames, type TcpFrame } from './frames.js'
 export {
   tcpServerSettings,

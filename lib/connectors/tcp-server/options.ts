@@ -1,6 +1,9 @@
 import type { TlsOptions } from 'node:tls'
 import { ConfigError } from '../../errors.js'
 import { functionOption, nonEmptyString, optionsObject, wholeNumber } from '../../util/options.js'
+import { type RetryOptions, retrySchedule } from '../base/connect-retry.js'
+import type { AddressCallback } from '../base/register-address.js'
+import { type ServerPort, serverPort } from '../base/server-source.js'
 import type { FrameDecoder, TcpFrame } from './frames.js'
 
 /** How bytes become frames: lines, 4-byte length prefixes, or a decoder of one's own per connection. */
@@ -10,8 +13,21 @@ export type TcpFraming = 'lines' | 'length-prefixed' | (() => FrameDecoder)
 export interface TcpServerSourceOptions<T> {
   /** Interface to listen on. Default '127.0.0.1'. */
   host?: string
-  /** Port; 0 (default) lets the system pick one, read it from `source.address`. */
-  port?: number
+  /**
+   * Port; 0 (default) lets the system pick one, read it from `source.address`. A range `{ from, to }`
+   * allows parallelism up to its size: subtask `i` listens on `from + i` (`source.addresses`).
+   */
+  port?: number | { from: number; to: number }
+  /**
+   * Told each subtask's bound address once it listens, as Bahir's source registers itself: a POST of
+   * JSON `{ host, port, subtask }`; user info in the URL is sent as Basic auth. Retried on `callbackRetry`;
+   * failing for good fails the reader with ConnectorError 'ERR_CALLBACK' naming the URL (no credentials).
+   */
+  callbackUrl?: string
+  /** Retries of the callback (the shared retry vocabulary); default 5 retries from 200 ms, doubling, at most 10 s. */
+  callbackRetry?: RetryOptions
+  /** Time limit of each callback request. Default 5 000 ms. */
+  callbackTimeoutMs?: number
   /** Default 'lines' (`\n`, a `\r` before it dropped). */
   framing?: TcpFraming
   /** Maps a frame (a string with 'lines', a Buffer otherwise) to a record; default: the frame as text. Throwing makes the frame a dead letter. */
@@ -31,7 +47,8 @@ export interface TcpServerSourceOptions<T> {
 /** The validated options, defaults applied. */
 export interface TcpServerSettings<T> {
   readonly host: string
-  readonly port: number
+  readonly port: ServerPort
+  readonly callback: AddressCallback | undefined
   readonly framing: () => FrameDecoder
   readonly framingName: string
   readonly decoder: (frame: TcpFrame) => T
@@ -66,6 +83,9 @@ const KNOWN = [
   'idleTimeoutMs',
   'maxBufferedRecords',
   'tls',
+  'callbackUrl',
+  'callbackRetry',
+  'callbackTimeoutMs',
 ] as const
 
 /**
@@ -91,7 +111,8 @@ export function tcpServerSettings<T>(
     throw new ConfigError(p('tls'), '(not shown)', 'an object of TLS options')
   return {
     host: nonEmptyString(p('host'), o.host, '127.0.0.1'),
-    port: wholeNumber(p('port'), o.port, 0, 0, 65_535),
+    port: serverPort(p('port'), o.port, true),
+    callback: addressCallback(o, p),
     framing: factory,
     framingName: typeof framing === 'string' ? framing : 'custom',
     decoder: functionOption<(frame: TcpFrame) => T>(
@@ -105,4 +126,19 @@ export function tcpServerSettings<T>(
     maxBufferedRecords: wholeNumber(p('maxBufferedRecords'), o.maxBufferedRecords, 1024, 1),
     tls: o.tls,
   }
+}
+
+function addressCallback<T>(o: TcpServerSourceOptions<T>, p: (name: string) => string): AddressCallback | undefined {
+  const retry = retrySchedule(p('callbackRetry'), o.callbackRetry)
+  const timeoutMs = wholeNumber(p('callbackTimeoutMs'), o.callbackTimeoutMs, 5_000, 1)
+  if (o.callbackUrl === undefined) return undefined
+  let url: URL | undefined
+  try {
+    url = new URL(nonEmptyString(p('callbackUrl'), o.callbackUrl))
+  } catch {
+    url = undefined
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw new ConfigError(p('callbackUrl'), '(not shown)', 'an http:// or https:// URL')
+  return { url, retry, timeoutMs }
 }

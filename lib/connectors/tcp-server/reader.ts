@@ -1,26 +1,17 @@
-import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { createServer as createTcpServer, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer } from 'node:tls'
-import type { Logger } from '../../logging.js'
 import { Availability } from '../../runtime/availability.js'
-import type { DeadLetter } from '../../runtime/output-tag.js'
 import type { InputStatus, SourceOutput, SourceReader } from '../../runtime/source.js'
-import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { Fifo } from '../../util/fifo.js'
-import { listen } from '../base/listen.js'
+import type { ServerReaderHost } from '../base/server-source.js'
 import { FrameTooLargeError, type TcpFrame } from './frames.js'
 import type { TcpServerSettings, TcpSourceStats } from './options.js'
 
 /** Records one poll emits at most; what exceeds the subtask's credit waits in its output queue. */
-const POLL_BATCH = 64
+const POLL_BATCH = 256
 
 /** What the reader needs of its source besides the settings. */
-export interface TcpReaderHost {
-  readonly name: string
-  readonly stats: TcpSourceStats
-  /** The port bound by an earlier reader of this source (a restart binds it again), or undefined. */
-  readonly boundPort: number | undefined
-  listening(address: AddressInfo): void
-}
+export type TcpReaderHost = ServerReaderHost<TcpSourceStats>
 
 /**
  * The reader of the TCP server source: a `net` (or `tls`) server whose connections' frames are
@@ -41,31 +32,34 @@ export interface TcpReaderHost {
 export class TcpServerReader<T> implements SourceReader<T, never> {
   private readonly server: Server
   private readonly available = new Availability()
-  private readonly records = new Fifo<T>()
+  /** The records of each read chunk, one array per `data` event (no per-record queue entry). */
+  private readonly chunks = new Fifo<T[]>()
+  /** The chunk `pollNext` is emitting, from index `at`; taken from `chunks`. */
+  private reading: T[] | undefined
+  private at = 0
+  /** What the current `data` event's frames decode to. */
+  private filling: T[] = []
+  private buffered = 0
   private readonly sockets = new Set<Socket>()
   private paused = false
 
   constructor(
     private readonly settings: TcpServerSettings<T>,
     private readonly host: TcpReaderHost,
-    private readonly processingTime: ProcessingTimeService,
-    private readonly subtask: number,
-    private readonly log: Logger | undefined,
-    private readonly deadLetter: ((letter: DeadLetter) => void) | undefined,
   ) {
     const onConnection = (socket: Socket): void => this.accept(socket)
     this.server =
       settings.tls === undefined
         ? createTcpServer(onConnection)
         : createTlsServer(settings.tls, onConnection).on('tlsClientError', (error) =>
-            this.log?.warn('tls handshake failed', { reason: error.message }),
+            host.log?.warn('tls handshake failed', { reason: error.message }),
           )
     this.server.maxConnections = settings.maxConnections
   }
 
   /** Records received and not yet emitted. */
   get bufferedRecords(): number {
-    return this.records.size
+    return this.buffered
   }
 
   /** Open connections. */
@@ -79,17 +73,30 @@ export class TcpServerReader<T> implements SourceReader<T, never> {
   }
 
   async start(): Promise<void> {
-    const port = this.host.boundPort ?? this.settings.port
-    this.host.listening(await listen(this.server, this.host.name, this.settings.host, port, this.log, 'tcp source'))
+    await this.host.listen(this.server, 'tcp source')
   }
 
   /** Emits up to {@link POLL_BATCH} records: a poll costs about as much as a cheap record in the runtime. */
   pollNext(output: SourceOutput<T>): InputStatus {
-    const records = this.records
-    if (records.size === 0) return 'nothing-available'
-    for (let n = Math.min(records.size, POLL_BATCH); n > 0; n--) output.collect(records.shift()!)
-    if (this.paused && this.records.size <= this.settings.maxBufferedRecords / 2) this.resumeAll()
-    return this.records.size > 0 ? 'more' : 'nothing-available'
+    let left = POLL_BATCH
+    while (left > 0) {
+      let chunk = this.reading
+      if (chunk === undefined) {
+        chunk = this.chunks.shift()
+        if (chunk === undefined) break
+        this.reading = chunk
+        this.at = 0
+      }
+      const start = this.at
+      const end = Math.min(chunk.length, start + left)
+      for (let i = start; i < end; i++) output.collect(chunk[i]!)
+      left -= end - start
+      if (end === chunk.length) this.reading = undefined
+      else this.at = end
+    }
+    this.buffered -= POLL_BATCH - left
+    if (this.paused && this.buffered <= this.settings.maxBufferedRecords / 2) this.resumeAll()
+    return this.buffered > 0 ? 'more' : 'nothing-available'
   }
 
   isAvailable(): Promise<void> {
@@ -121,7 +128,7 @@ export class TcpServerReader<T> implements SourceReader<T, never> {
       // a connection paused by backpressure is not idle: wait another period
       if (this.paused) return void socket.setTimeout(s.idleTimeoutMs)
       this.host.stats.idleClosed++
-      this.log?.info('tcp connection closed after idleTimeoutMs', {
+      this.host.log?.info('tcp connection closed after idleTimeoutMs', {
         remote: socket.remoteAddress,
         idleTimeoutMs: s.idleTimeoutMs,
       })
@@ -133,14 +140,15 @@ export class TcpServerReader<T> implements SourceReader<T, never> {
       } catch (error) {
         if (!(error instanceof FrameTooLargeError)) throw error
         this.host.stats.oversized++
-        this.sendToDeadLetters(undefined, error.message)
-        this.log?.warn('tcp connection closed: frame too large', {
+        this.host.deadLetters.send(undefined, error.message)
+        this.host.log?.warn('tcp connection closed: frame too large', {
           remote: socket.remoteAddress,
           reason: error.message,
         })
         socket.destroy()
       }
-      if (this.records.size >= s.maxBufferedRecords && !this.paused) this.pauseAll()
+      this.took()
+      if (this.buffered >= s.maxBufferedRecords && !this.paused) this.pauseAll()
     })
     socket.on('error', () => {})
     socket.on('close', () => this.sockets.delete(socket))
@@ -152,12 +160,22 @@ export class TcpServerReader<T> implements SourceReader<T, never> {
       record = this.settings.decoder(frame)
     } catch (error) {
       this.host.stats.badFrames++
-      this.sendToDeadLetters(String(frame).slice(0, 1024), (error as Error).message, error)
+      this.host.deadLetters.send(String(frame).slice(0, 1024), (error as Error).message, error)
       return
     }
-    this.host.stats.records++
-    this.records.push(record)
-    if (this.records.size === 1) this.available.signal()
+    this.filling.push(record)
+  }
+
+  /** Queues what one `data` event decoded, as one chunk. */
+  private took(): void {
+    const records = this.filling
+    if (records.length === 0) return
+    this.filling = []
+    this.chunks.push(records)
+    this.host.stats.records += records.length
+    const wasEmpty = this.buffered === 0
+    this.buffered += records.length
+    if (wasEmpty) this.available.signal()
   }
 
   private pauseAll(): void {
@@ -169,18 +187,5 @@ export class TcpServerReader<T> implements SourceReader<T, never> {
   private resumeAll(): void {
     this.paused = false
     for (const socket of this.sockets) socket.resume()
-  }
-
-  private sendToDeadLetters(record: unknown, reason: string, error?: unknown): void {
-    const letter: DeadLetter = {
-      operator: this.host.name,
-      subtask: this.subtask,
-      reason,
-      record,
-      error,
-      at: this.processingTime.now(),
-    }
-    if (this.deadLetter !== undefined) this.deadLetter(letter)
-    else this.log?.warn('dead letter', { operator: this.host.name, subtask: this.subtask, reason })
   }
 }

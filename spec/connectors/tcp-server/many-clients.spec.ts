@@ -1,0 +1,98 @@
+import { connect, type Socket } from 'node:net'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
+import { CallbackSink } from '../../../lib/connectors/collections/callback-sink.js'
+import { TcpServerSource } from '../../../lib/connectors/tcp-server/index.js'
+import { asyncMap } from '../../../lib/operators/async-map.js'
+import { liveHeapBytes } from '../../support/live-heap.js'
+import { waitFor } from '../../support/wait-for.js'
+
+const Load = suite('tcp server source under many clients')
+
+const CLIENTS = 300
+const LINES = 400
+/** Bytes per line with its '\n': 300 × 400 × 1 KiB = 120 MiB sent, far more than the bound below. */
+const LINE_BYTES = 1024
+const MAX_BUFFERED = 256
+
+/** Writes `LINES` lines, 16 per write, waiting for 'drain' when the socket's buffer is full; ends the socket. */
+async function sendLines(socket: Socket, client: number): Promise<void> {
+  const pad = 'x'.repeat(LINE_BYTES - 24)
+  for (let i = 0; i < LINES; ) {
+    let chunk = ''
+    for (const end = Math.min(LINES, i + 16); i < end; i++)
+      chunk += `${String(client).padStart(4, '0')}:${String(i).padStart(6, '0')}:${pad}\n`.slice(-LINE_BYTES)
+    if (!socket.write(chunk)) await new Promise<void>((resolve) => socket.once('drain', resolve))
+  }
+  await new Promise<void>((resolve) => socket.end(resolve))
+}
+
+Load(
+  '300 connections pushing 120 MiB into a slow job: every line arrives once, the buffer and the heap stay bounded',
+  async () => {
+    const source = new TcpServerSource<string>({ maxBufferedRecords: MAX_BUFFERED, maxFrameBytes: 4096 })
+    const seen = new Set<string>()
+    let duplicates = 0
+    const env = StreamEnvironment.create({ logLevel: 'silent' })
+    env
+      .fromSource(source, { uid: 'lines' })
+      // a slow job: each record waits for a turn of the event loop
+      .pipe(asyncMap((line: string) => new Promise<string>((resolve) => setImmediate(resolve, line)), { capacity: 8 }))
+      .sinkTo(
+        new CallbackSink((line: string) => {
+          const id = line.slice(0, 11)
+          if (seen.has(id)) duplicates++
+          seen.add(id)
+        }),
+      )
+    const job = env.executeAsync('many tcp clients')
+    try {
+      const { port } = await source.listening()
+      await job.running
+      const heapBefore = liveHeapBytes()
+      const sockets = await Promise.all(
+        Array.from(
+          { length: CLIENTS },
+          () =>
+            new Promise<Socket>((resolve, reject) => {
+              const socket = connect(port, '127.0.0.1', () => resolve(socket))
+              socket.once('error', reject)
+            }),
+        ),
+      )
+      const sent = Promise.all(sockets.map((socket, c) => sendLines(socket, c)))
+      let mostBuffered = 0
+      let mostHeap = 0
+      let samples = 0
+      await waitFor(
+        () => {
+          const detail = job.metrics().details.find((d) => d.metrics.connector === 'tcp-server')
+          mostBuffered = Math.max(mostBuffered, Number(detail?.metrics.bufferedRecords ?? 0))
+          // the live heap every 5th sample (a full collection each time)
+          if (samples++ % 5 === 0) mostHeap = Math.max(mostHeap, liveHeapBytes() - heapBefore)
+          return seen.size === CLIENTS * LINES
+        },
+        { timeoutMs: 120_000, intervalMs: 20, description: () => `${seen.size} of ${CLIENTS * LINES} lines` },
+      )
+      await sent
+      assert.is(duplicates, 0)
+      assert.is(source.stats.connections, CLIENTS)
+      assert.ok(source.stats.pauses > 0, 'the full buffer paused the connections')
+      const sentBytes = CLIENTS * LINES * LINE_BYTES
+      // records beyond the limit come only from chunks read before every socket stopped reading
+      assert.ok(mostBuffered <= MAX_BUFFERED + CLIENTS * 64, `at most ${mostBuffered} records buffered`)
+      assert.ok(
+        mostHeap < sentBytes / 8,
+        `heap grew by ${(mostHeap / 2 ** 20).toFixed(1)} MiB while ${sentBytes / 2 ** 20} MiB were sent`,
+      )
+      console.log(
+        `  (most buffered ${mostBuffered} records, heap growth ${(mostHeap / 2 ** 20).toFixed(1)} MiB, ${source.stats.pauses} pauses)`,
+      )
+    } finally {
+      await job.cancel()
+    }
+  },
+)
+
+Load.run()
