@@ -1,4 +1,5 @@
 import { StateError } from '../errors.js'
+import { ValueStateDescriptor } from '../state/descriptors.js'
 import type { KeyedStateBackend } from '../state/keyed-state-backend.js'
 import type { Key } from '../state/key-groups.js'
 import type { StateSerializer } from '../state/serializers/serializer.js'
@@ -87,6 +88,26 @@ export class EventTimeSessions<IN, ACC> {
   }
 
   /**
+   * Declares the session state on `backend` and opens it, with the sessions of a checkpoint written by
+   * the general merging path (its states named in `general`) moved in.
+   *
+   * @example
+   * const sessions = EventTimeSessions.open(backend, { mergingWindows, contents }, windowTimers, contents, gapOf)
+   */
+  static open<IN, ACC>(
+    backend: KeyedStateBackend,
+    general: { readonly mergingWindows: string; readonly contents: string },
+    timers: WindowTimers<TimeWindow>,
+    contents: Pick<WindowContents<IN, ACC, unknown, never>, 'add' | 'merge'>,
+    gapOf: (value: IN) => number,
+  ): EventTimeSessions<IN, ACC> {
+    backend.getState(new ValueStateDescriptor<Session<ACC>[]>(SESSIONS_STATE, { serializer: sessionsSerializer }))
+    const table = backend.table(SESSIONS_STATE) as StateTable<Session<ACC>[]>
+    adoptMergingWindowState(backend, general.mergingWindows, general.contents, table, timers)
+    return new EventTimeSessions(table, contents, gapOf)
+  }
+
+  /**
    * Adds a record of `key`: merges its window into the sessions it touches, or opens a session. False
    * when the window is already late (ends at or before `watermark`) and touches no open session.
    */
@@ -169,7 +190,7 @@ interface ContentsEntry {
  * @example
  * adoptMergingWindowState(backend, 'sluice.window.merging-windows', 'sluice.window.contents', sessionsTable, windowTimers)
  */
-export function adoptMergingWindowState<ACC>(
+function adoptMergingWindowState<ACC>(
   backend: KeyedStateBackend,
   mergingStateName: string,
   contentsStateName: string,
@@ -201,4 +222,21 @@ export function adoptMergingWindowState<ACC>(
       if (adopted.length > 0) sessions.put(key, group, adopted)
     }
   }
+}
+
+/**
+ * For the general merging path: refuses a checkpoint that holds sessions of the session path, which
+ * it cannot take over, instead of losing them.
+ *
+ * @example
+ * refuseSessionState(backend, 'window(EventTimeSessionWindows(1000))')
+ */
+export function refuseSessionState(backend: KeyedStateBackend, operator: string): void {
+  if (!backend.unclaimedStates().includes(SESSIONS_STATE)) return
+  backend.getState(new ValueStateDescriptor<Session<unknown>[]>(SESSIONS_STATE, { serializer: sessionsSerializer }))
+  if (backend.table(SESSIONS_STATE)!.size === 0) return
+  throw new StateError(
+    'ERR_STATE_INCOMPATIBLE',
+    `operator ${operator}: the checkpoint holds sessions of the default event-time trigger with no allowed lateness (state ${SESSIONS_STATE}); restore it with that trigger and lateness`,
+  )
 }

@@ -12,13 +12,7 @@ import type { Timer } from '../time/timer-heap.js'
 import type { TimerService } from '../time/timer-service.js'
 import type { Evictor } from './evictors/evictor.js'
 import { AlignedWindows } from './aligned-windows.js'
-import {
-  adoptMergingWindowState,
-  EventTimeSessions,
-  SESSIONS_STATE,
-  type Session,
-  sessionsSerializer,
-} from './event-time-sessions.js'
+import { EventTimeSessions, refuseSessionState, type Session } from './event-time-sessions.js'
 import { MergingWindowSet } from './merging-window-set.js'
 import { EventTimeTrigger } from './triggers/event-time-trigger.js'
 import { isFire, isPurge, type Trigger } from './triggers/trigger.js'
@@ -75,6 +69,9 @@ const NO_TIMESTAMP =
  *   allocation, and instead of a timer per key and window, a {@link WindowEndIndex} fires each window
  *   end once for all its keys. The index is rebuilt from the contents state on restore; timers of a
  *   checkpoint written by the general path still fire through `onTimer`.
+ * - Event-time session windows with the default trigger and no allowed lateness take the session path
+ *   ({@link EventTimeSessions}): each key's sessions in one state entry, no timer per record, the same
+ *   results in order of window end. A checkpoint of the general merging path is adopted on restore.
  *
  * @example
  * keyed.transform('window', () => new WindowOperator({ assigner, trigger: assigner.defaultTrigger(), evictor: undefined,
@@ -165,8 +162,15 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
     )
     this.spec.contents.open(runtime)
     if (this.aligned !== undefined) this.endIndex = this.indexRestoredWindows()
-    if (this.sessionGap !== undefined) this.sessions = this.openSessions(this.sessionGap)
-    else if (this.merging !== undefined) this.refuseSessionState()
+    if (this.sessionGap !== undefined)
+      this.sessions = EventTimeSessions.open(
+        this.backend,
+        { mergingWindows: MERGING_WINDOWS, contents: CONTENTS },
+        this.windowTimers as unknown as WindowTimers<TimeWindow>,
+        this.spec.contents,
+        this.sessionGap,
+      )
+    else if (this.merging !== undefined) refuseSessionState(this.backend, this.name)
   }
 
   currentProcessingTime(): number {
@@ -343,31 +347,6 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
     } catch (error) {
       handleUserError(this, { timestamp: time, key, keyGroup: group } satisfies Timer, error)
     }
-  }
-
-  /** The session path's state, with sessions of a checkpoint written by the general merging path moved in. */
-  private openSessions(gap: (value: IN) => number): EventTimeSessions<IN, ACC> {
-    this.backend.getState(new ValueStateDescriptor<Session<ACC>[]>(SESSIONS_STATE, { serializer: sessionsSerializer }))
-    const table = this.backend.table(SESSIONS_STATE) as StateTable<Session<ACC>[]>
-    adoptMergingWindowState(
-      this.backend,
-      MERGING_WINDOWS,
-      CONTENTS,
-      table,
-      this.windowTimers as unknown as WindowTimers<TimeWindow>,
-    )
-    return new EventTimeSessions(table, this.spec.contents, gap)
-  }
-
-  /** The general merging path cannot take over a checkpoint of the session path: say so instead of losing its sessions. */
-  private refuseSessionState(): void {
-    if (!this.backend.unclaimedStates().includes(SESSIONS_STATE)) return
-    this.backend.getState(new ValueStateDescriptor<Session<ACC>[]>(SESSIONS_STATE, { serializer: sessionsSerializer }))
-    if (this.backend.table(SESSIONS_STATE)!.size === 0) return
-    throw new StateError(
-      'ERR_STATE_INCOMPATIBLE',
-      `operator ${this.name}: the checkpoint holds sessions of the default event-time trigger with no allowed lateness (state ${SESSIONS_STATE}); restore it with that trigger and lateness`,
-    )
   }
 
   /** The aligned path's index of window ends, from the contents state (empty unless restored). */
