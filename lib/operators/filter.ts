@@ -1,7 +1,10 @@
 import { engineOperator, type EngineOperator, requireStream } from '../api/engine-operator.js'
 import type { OperatorOptions } from '../runtime/transformation.js'
 import { requireFunction } from '../api/validate-options.js'
-import { StreamOperator } from '../runtime/stream-operator.js'
+import { type FusableOperator, FusedInput } from '../runtime/fused-input.js'
+import type { OperatorInput } from '../runtime/operator-input.js'
+import type { OperatorMetrics, Output } from '../runtime/output.js'
+import { StreamOperator, handleUserError } from '../runtime/stream-operator.js'
 
 /**
  * Keeps the records the predicate accepts.
@@ -16,12 +19,43 @@ export function filter<T>(predicate: (value: T) => boolean, options: OperatorOpt
   )
 }
 
-class FilterOperator<T> extends StreamOperator<T, T> {
+class FilterOperator<T> extends StreamOperator<T, T> implements FusableOperator<T, T> {
   constructor(private readonly predicate: (value: T) => boolean) {
     super()
   }
 
   processRecord(value: T, timestamp: number | undefined): void {
     if (this.predicate(value)) this.output.collect(value, timestamp)
+  }
+
+  fusedInput(own: OperatorInput<T>, next: Output<T>, metrics: OperatorMetrics): Output<T> {
+    return new FilteringInput(this, own, next, metrics, this.predicate)
+  }
+}
+
+/** A filter's fused record path (see {@link FusableOperator}). */
+class FilteringInput<T> extends FusedInput<T, T> {
+  constructor(
+    operator: StreamOperator<T, T>,
+    own: OperatorInput<T>,
+    next: Output<T>,
+    metrics: OperatorMetrics,
+    private readonly predicate: (value: T) => boolean,
+  ) {
+    super(operator, own, next, metrics)
+  }
+
+  collect(value: T, timestamp: number | undefined): void {
+    this.metrics.recordsIn++
+    let keep: boolean
+    try {
+      keep = this.predicate(value)
+    } catch (error) {
+      handleUserError(this.operator, value, error)
+      return
+    }
+    if (!keep) return
+    this.metrics.recordsOut++
+    this.next.collect(value, timestamp)
   }
 }

@@ -1,7 +1,10 @@
 import { engineOperator, type EngineOperator, requireStream } from '../api/engine-operator.js'
 import type { OperatorOptions } from '../runtime/transformation.js'
 import { requireFunction } from '../api/validate-options.js'
-import { StreamOperator } from '../runtime/stream-operator.js'
+import { type FusableOperator, FusedInput } from '../runtime/fused-input.js'
+import type { OperatorInput } from '../runtime/operator-input.js'
+import type { OperatorMetrics, Output } from '../runtime/output.js'
+import { StreamOperator, handleUserError } from '../runtime/stream-operator.js'
 
 /**
  * One output record per input record. The timestamp is kept.
@@ -16,12 +19,42 @@ export function map<T, R>(project: (value: T) => R, options: OperatorOptions = {
   )
 }
 
-class MapOperator<T, R> extends StreamOperator<T, R> {
+class MapOperator<T, R> extends StreamOperator<T, R> implements FusableOperator<T, R> {
   constructor(private readonly project: (value: T) => R) {
     super()
   }
 
   processRecord(value: T, timestamp: number | undefined): void {
     this.output.collect(this.project(value), timestamp)
+  }
+
+  fusedInput(own: OperatorInput<T>, next: Output<R>, metrics: OperatorMetrics): Output<T> {
+    return new MappingInput(this, own, next, metrics, this.project)
+  }
+}
+
+/** A map's fused record path (see {@link FusableOperator}). */
+class MappingInput<T, R> extends FusedInput<T, R> {
+  constructor(
+    operator: StreamOperator<T, R>,
+    own: OperatorInput<T>,
+    next: Output<R>,
+    metrics: OperatorMetrics,
+    private readonly project: (value: T) => R,
+  ) {
+    super(operator, own, next, metrics)
+  }
+
+  collect(value: T, timestamp: number | undefined): void {
+    this.metrics.recordsIn++
+    let result: R
+    try {
+      result = this.project(value)
+    } catch (error) {
+      handleUserError(this.operator, value, error)
+      return
+    }
+    this.metrics.recordsOut++
+    this.next.collect(result, timestamp)
   }
 }

@@ -1,6 +1,7 @@
 import { KeyGroupRange } from '../state/key-groups.js'
 import type { Logger } from '../logging.js'
 import type { ProcessingTimeService } from '../time/processing-time.js'
+import { isFusable } from './fused-input.js'
 import { OperatorInput } from './operator-input.js'
 import { OperatorOutput } from './operator-output.js'
 import { OperatorMetrics, type Output } from './output.js'
@@ -37,6 +38,11 @@ export class OperatorChain {
   readonly metrics = new Map<number, OperatorMetrics>()
   /** The outputs source nodes of the chain emit to. */
   readonly sourceOutputs = new Map<number, Output<unknown>>()
+  /**
+   * Per node, where chained upstream records enter it: its operator input, or for a map or filter
+   * with one target, its fused record path into that target (see `FusableOperator`).
+   */
+  private readonly recordPaths = new Map<number, Output<unknown>>()
 
   constructor(
     readonly nodes: readonly StreamNode[],
@@ -45,7 +51,7 @@ export class OperatorChain {
     for (const node of nodes) this.metrics.set(node.id, new OperatorMetrics(node.uid, context.subtask))
     for (let i = nodes.length - 1; i >= 0; i--) {
       const node = nodes[i]!
-      const output = this.outputOf(node, context)
+      const { output, single } = this.outputOf(node, context)
       if (node.source !== undefined) {
         this.sourceOutputs.set(node.id, output)
         continue
@@ -70,6 +76,13 @@ export class OperatorChain {
         output,
       )
       this.operators.set(node.id, operator)
+      const own = this.input(node, 1)
+      this.recordPaths.set(
+        node.id,
+        single !== undefined && isFusable(operator)
+          ? operator.fusedInput(own, single, this.metrics.get(node.id)!)
+          : own,
+      )
     }
   }
 
@@ -105,14 +118,25 @@ export class OperatorChain {
     for (const node of this.nodes) await this.operators.get(node.id)?.abort()
   }
 
-  private outputOf(node: StreamNode, context: ChainContext): Output<unknown> {
+  /** The node's output, and its one target when it has one main target and no side outputs. */
+  private outputOf(
+    node: StreamNode,
+    context: ChainContext,
+  ): { output: Output<unknown>; single: Output<unknown> | undefined } {
     const main: Output<unknown>[] = []
     const side = new Map<string, Output<unknown>[]>()
     for (const edge of node.outEdges) {
-      const target = context.isChained(edge) ? this.input(edge.to, edge.input) : context.externalOutput(edge, this)
+      const target = !context.isChained(edge)
+        ? context.externalOutput(edge, this)
+        : edge.input === 1
+          ? this.recordPaths.get(edge.to.id)!
+          : this.input(edge.to, edge.input)
       if (edge.sideTag === undefined) main.push(target)
       else side.set(edge.sideTag.id, [...(side.get(edge.sideTag.id) ?? []), target])
     }
-    return new OperatorOutput(this.metrics.get(node.id)!, main, side, (letter) => context.unreadDeadLetter(letter))
+    const output = new OperatorOutput(this.metrics.get(node.id)!, main, side, (letter) =>
+      context.unreadDeadLetter(letter),
+    )
+    return { output, single: main.length === 1 && side.size === 0 ? main[0] : undefined }
   }
 }

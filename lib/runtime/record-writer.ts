@@ -52,6 +52,8 @@ export class RecordWriter implements Output<unknown> {
   private readonly mode: number
   private readonly keySelector: ((value: unknown) => Key) | undefined
   private readonly connected: ChannelWriter[]
+  /** Hash partitioning: the channel of each key group, looked up instead of computed per record. */
+  private readonly channelOfGroup: ReadonlyArray<ChannelWriter | undefined>
   private next = 0
 
   /** `channels[i]` is the channel to downstream subtask i, where this subtask is connected to it. */
@@ -64,6 +66,13 @@ export class RecordWriter implements Output<unknown> {
   ) {
     this.connected = channels.filter((c): c is ChannelWriter => c !== undefined)
     this.keySelector = partitioning.kind === 'hash' ? partitioning.keySelector : undefined
+    this.channelOfGroup =
+      partitioning.kind === 'hash'
+        ? Array.from(
+            { length: maxParallelism },
+            (_, group) => channels[subtaskForKeyGroup(maxParallelism, channels.length, group)],
+          )
+        : []
     this.mode =
       partitioning.kind === 'hash'
         ? HASH
@@ -89,12 +98,7 @@ export class RecordWriter implements Output<unknown> {
           throw new UserFunctionError(`keyBy after ${this.senderName}`, this.senderSubtask, value, error)
         }
         const keyGroup = keyGroupOf(key, this.maxParallelism)
-        this.channels[subtaskForKeyGroup(this.maxParallelism, this.channels.length, keyGroup)]!.add(
-          value,
-          timestamp,
-          key,
-          keyGroup,
-        )
+        this.channelOfGroup[keyGroup]!.add(value, timestamp, key, keyGroup)
         return
       }
       case GLOBAL:

@@ -1,3 +1,4 @@
+import type { TimeWindow } from './time-window.js'
 import type { Trigger } from './triggers/trigger.js'
 import type { Window } from './window.js'
 
@@ -78,4 +79,29 @@ export function isAlignedAssigner<T, W extends Window>(
   assigner: WindowAssigner<T, W>,
 ): assigner is AlignedWindowAssigner<T, W> {
   return (assigner as Partial<AlignedWindowAssigner<T, W>>).alignment !== undefined
+}
+
+/**
+ * A session assigner (Flink's session windows): the window of a record at time `t` is
+ * `[t, t + sessionGap(record))`, and windows that overlap or touch merge. The window operator then
+ * keeps each key's sessions itself instead of a general merging window set.
+ *
+ * @example
+ * const sessions: SessionWindowAssigner<unknown> = eventTimeSessionWindows(30 * 60_000) as SessionWindowAssigner<unknown>
+ */
+export interface SessionWindowAssigner<T> extends MergingWindowAssigner<T, TimeWindow> {
+  /** The gap of a record's session, in milliseconds. */
+  readonly sessionGap: (value: T) => number
+}
+
+/**
+ * Whether an assigner makes sessions (see {@link SessionWindowAssigner}).
+ *
+ * @example
+ * isSessionAssigner(eventTimeSessionWindows(1_000)) // true
+ */
+export function isSessionAssigner<T, W extends Window>(
+  assigner: WindowAssigner<T, W>,
+): assigner is WindowAssigner<T, W> & SessionWindowAssigner<T> {
+  return typeof (assigner as { sessionGap?: unknown }).sessionGap === 'function'
 }

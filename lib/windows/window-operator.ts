@@ -12,12 +12,14 @@ import type { Timer } from '../time/timer-heap.js'
 import type { TimerService } from '../time/timer-service.js'
 import type { Evictor } from './evictors/evictor.js'
 import { AlignedWindows } from './aligned-windows.js'
+import { EventTimeSessions, refuseSessionState, type Session } from './event-time-sessions.js'
 import { MergingWindowSet } from './merging-window-set.js'
 import { EventTimeTrigger } from './triggers/event-time-trigger.js'
 import { isFire, isPurge, type Trigger } from './triggers/trigger.js'
 import {
   isAlignedAssigner,
   isMergingAssigner,
+  isSessionAssigner,
   type MergingWindowAssigner,
   type WindowAssigner,
   type WindowAssignerContext,
@@ -27,7 +29,7 @@ import { WindowProcessContext, WindowScopedStates, WindowTriggerContext } from '
 import { type TimeDomain, WindowTimers } from './window-timers.js'
 import { WindowEndIndex } from './window-end-index.js'
 import { windowStateSerializer } from './window-serializer.js'
-import type { TimeWindow } from './time-window.js'
+import { TimeWindow } from './time-window.js'
 import { MAX_TIMESTAMP, type Window } from './window.js'
 
 /** Everything a window operator is made of; built by `WindowedStream`. */
@@ -47,6 +49,7 @@ interface WindowEntry<ACC, W extends Window> {
 }
 
 const CONTENTS = 'sluice.window.contents'
+const MERGING_WINDOWS = 'sluice.window.merging-windows'
 const NO_TIMESTAMP =
   'has no timestamp: use assignTimestampsAndWatermarks (or a source with timestamps) before an event-time window'
 
@@ -66,6 +69,9 @@ const NO_TIMESTAMP =
  *   allocation, and instead of a timer per key and window, a {@link WindowEndIndex} fires each window
  *   end once for all its keys. The index is rebuilt from the contents state on restore; timers of a
  *   checkpoint written by the general path still fire through `onTimer`.
+ * - Event-time session windows with the default trigger and no allowed lateness take the session path
+ *   ({@link EventTimeSessions}): each key's sessions in one state entry, no timer per record, the same
+ *   results in order of window end. A checkpoint of the general merging path is adopted on restore.
  *
  * @example
  * keyed.transform('window', () => new WindowOperator({ assigner, trigger: assigner.defaultTrigger(), evictor: undefined,
@@ -83,6 +89,9 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
   private readonly isEventTime: boolean
   /** Set for the aligned path (see the class comment). */
   private readonly aligned: AlignedWindows | undefined
+  /** Set for the session path (see the class comment): the gap of a record's session. */
+  private readonly sessionGap: ((value: IN) => number) | undefined
+  private sessions: EventTimeSessions<IN, ACC> | undefined
   private endIndex: WindowEndIndex | undefined
   /** The window of the end the aligned path is firing, shared by its keys. */
   private firing: TimeWindow | undefined
@@ -110,6 +119,13 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
       spec.allowedLatenessMs === 0
         ? new AlignedWindows(spec.assigner.alignment)
         : undefined
+    this.sessionGap =
+      isSessionAssigner(spec.assigner) &&
+      this.isEventTime &&
+      spec.trigger === EventTimeTrigger.create() &&
+      spec.allowedLatenessMs === 0
+        ? spec.assigner.sessionGap
+        : undefined
   }
 
   override open(): void {
@@ -129,7 +145,7 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
       this.merging === undefined
         ? undefined
         : this.backend.getState(
-            new ValueStateDescriptor<[W, W][]>('sluice.window.merging-windows', { serializer: windowStateSerializer }),
+            new ValueStateDescriptor<[W, W][]>(MERGING_WINDOWS, { serializer: windowStateSerializer }),
           )
     this.windowTimers = new WindowTimers<W>(this.backend, this.timerService)
     this.states = new WindowScopedStates(this.backend)
@@ -146,6 +162,15 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
     )
     this.spec.contents.open(runtime)
     if (this.aligned !== undefined) this.endIndex = this.indexRestoredWindows()
+    if (this.sessionGap !== undefined)
+      this.sessions = EventTimeSessions.open(
+        this.backend,
+        { mergingWindows: MERGING_WINDOWS, contents: CONTENTS },
+        this.windowTimers as unknown as WindowTimers<TimeWindow>,
+        this.spec.contents,
+        this.sessionGap,
+      )
+    else if (this.merging !== undefined) refuseSessionState(this.backend, this.name)
   }
 
   currentProcessingTime(): number {
@@ -161,6 +186,12 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
         `record ${describeValue(value)} ${NO_TIMESTAMP}`,
       )
     if (this.endIndex !== undefined) return this.processAligned(value, timestamp as number)
+    if (this.sessions !== undefined) {
+      const keys = this.backend.keyContext
+      if (!this.sessions.add(keys.key, keys.keyGroup, value, timestamp as number, this.timerService.currentWatermark))
+        this.onLateRecord(value, timestamp)
+      return
+    }
     const windows = this.assigner.assignWindows(value, timestamp, this)
     let skipped = true
     if (this.merging !== undefined) {
@@ -184,17 +215,21 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
         this.addToWindow(window, window, value, timestamp)
       }
     }
-    if (skipped && this.isElementLate(timestamp)) {
-      if (this.spec.lateOutput !== undefined) this.output.emitSide(this.spec.lateOutput, value, timestamp)
-      else this.lateRecordsDropped++
-    }
+    if (skipped && this.isElementLate(timestamp)) this.onLateRecord(value, timestamp)
+  }
+
+  private onLateRecord(value: IN, timestamp: number | undefined): void {
+    if (this.spec.lateOutput !== undefined) this.output.emitSide(this.spec.lateOutput, value, timestamp)
+    else this.lateRecordsDropped++
   }
 
   override processWatermark(watermark: number): void {
-    if (this.endIndex === undefined) return super.processWatermark(watermark)
+    if (this.endIndex === undefined && this.sessions === undefined) return super.processWatermark(watermark)
     this.timerService.advanceWatermark(watermark)
-    this.endIndex.fire(watermark, this.fireAligned)
-    this.firing = undefined
+    if (this.endIndex !== undefined) {
+      this.endIndex.fire(watermark, this.fireAligned)
+      this.firing = undefined
+    } else this.sessions!.fire(watermark, this.fireSession)
     this.output.emitWatermark(watermark)
   }
 
@@ -270,10 +305,7 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
         this.endIndex!.add(window.end - 1, keys.key, keys.keyGroup)
       }
     }
-    if (skipped && timestamp <= watermark) {
-      if (this.spec.lateOutput !== undefined) this.output.emitSide(this.spec.lateOutput, value, timestamp)
-      else this.lateRecordsDropped++
-    }
+    if (skipped && timestamp <= watermark) this.onLateRecord(value, timestamp)
   }
 
   /**
@@ -294,6 +326,22 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
       this.spec.contents.emit(key, window, entry.contents, this.processContext, this)
       held!.delete(window.id)
       if (held!.size === 0) this.contentsTable.remove(key, group)
+      this.spec.contents.clear(key, this.processContext)
+      this.states.clearUserState(window)
+    } catch (error) {
+      handleUserError(this, { timestamp: time, key, keyGroup: group } satisfies Timer, error)
+    }
+  }
+
+  /** Fires and cleans up a session that the watermark passed, as the general path's timer would. */
+  private readonly fireSession = (key: Key, group: number, session: Session<ACC>): void => {
+    this.backend.keyContext.set(key, group)
+    const window = new TimeWindow(session.start, session.end) as unknown as W
+    const time = session.end - 1
+    try {
+      this.emitTimestamp = time
+      this.processContext.window = window
+      this.spec.contents.emit(key, window, session.contents, this.processContext, this)
       this.spec.contents.clear(key, this.processContext)
       this.states.clearUserState(window)
     } catch (error) {

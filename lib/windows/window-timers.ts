@@ -69,6 +69,16 @@ export class WindowTimers<W extends Window> {
     return [...windows.values()]
   }
 
+  /** Deletes every timer of the current key in `domain`, with its engine timers. */
+  dropAll(domain: TimeDomain): void {
+    const state = this.state(domain)
+    for (const time of [...state.keys()]) {
+      if (domain === 'event-time') this.timers.deleteEventTimeTimer(time)
+      else this.timers.deleteProcessingTimeTimer(time)
+    }
+    state.clear()
+  }
+
   private state(domain: TimeDomain): MapState<number, Map<string, W>> {
     return domain === 'event-time' ? this.eventTime : this.processingTime
   }

@@ -10,6 +10,7 @@ import type { Evictor } from '../../lib/windows/evictors/evictor.js'
 import type { ProcessWindowFunctionObject } from '../../lib/windows/process-window-function.js'
 import type { TimeWindow } from '../../lib/windows/time-window.js'
 import { CountTrigger } from '../../lib/windows/triggers/count-trigger.js'
+import { EventTimeTrigger } from '../../lib/windows/triggers/event-time-trigger.js'
 import type { Trigger } from '../../lib/windows/triggers/trigger.js'
 import type { WindowAssigner } from '../../lib/windows/window-assigner.js'
 import { windowContents } from '../../lib/windows/window-contents.js'
@@ -64,8 +65,10 @@ test('keeps nothing of a window once its cleanup time has passed', () => {
   assert.is(held(operator), 0, 'contents, trigger counts, timers and their index are gone')
 })
 
-test('a session merged into another leaves no timer of its own behind', () => {
-  const { operator, h } = listing(eventTimeSessionWindows(10))
+test('a session merged into another leaves no timer of its own behind (general path)', () => {
+  // Not the shared default trigger, so the operator keeps a merging window set and a timer per window.
+  const perWindowTimers = Object.create(EventTimeTrigger.create()) as Trigger<number, TimeWindow>
+  const { operator, h } = listing(eventTimeSessionWindows(10), { trigger: perWindowTimers })
   h.record(1, 0, 'k')
   h.record(2, 18, 'k')
   assert.is(operator.timers!.eventTimers.size, 2)

@@ -3,7 +3,7 @@ import { TimeWindow } from '../time-window.js'
 import { EventTimeTrigger } from '../triggers/event-time-trigger.js'
 import { ProcessingTimeTrigger } from '../triggers/processing-time-trigger.js'
 import type { Trigger } from '../triggers/trigger.js'
-import type { MergingWindowAssigner, WindowAssignerContext } from '../window-assigner.js'
+import type { MergingWindowAssigner, SessionWindowAssigner, WindowAssignerContext } from '../window-assigner.js'
 
 /**
  * Sessions by record timestamp (Flink's EventTimeSessionWindows): a record opens the window
@@ -90,13 +90,13 @@ function dynamicGap<T>(kind: string, gapOf: (value: T) => number): (value: T) =>
   }
 }
 
-class SessionWindows<T> implements MergingWindowAssigner<T, TimeWindow> {
+class SessionWindows<T> implements SessionWindowAssigner<T> {
   readonly name: string
 
   constructor(
     kind: string,
     readonly timeDomain: 'event-time' | 'processing-time',
-    private readonly gapOf: (value: T) => number,
+    readonly sessionGap: (value: T) => number,
     gapText: string,
   ) {
     this.name = `${kind}(${gapText})`
@@ -104,7 +104,7 @@ class SessionWindows<T> implements MergingWindowAssigner<T, TimeWindow> {
 
   assignWindows(value: T, timestamp: number | undefined, ctx: WindowAssignerContext): TimeWindow[] {
     const start = this.timeDomain === 'event-time' ? (timestamp as number) : ctx.currentProcessingTime()
-    return [new TimeWindow(start, start + this.gapOf(value))]
+    return [new TimeWindow(start, start + this.sessionGap(value))]
   }
 
   mergeWindows(
