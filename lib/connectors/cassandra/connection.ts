@@ -55,8 +55,13 @@ export function openCassandra<T>(
               ),
             }),
         socketOptions: { connectTimeout: settings.retry.connectTimeoutMs, readTimeout: settings.requestTimeoutMs },
-        // One attempt per contact point, then the ReconnectLoop's backoff decides.
-        policies: { reconnection: new driver.policies.reconnection.ConstantReconnectionPolicy(1_000) },
+        policies: {
+          // One attempt per contact point, then the ReconnectLoop's backoff decides.
+          reconnection: new driver.policies.reconnection.ConstantReconnectionPolicy(1_000),
+          // The sink's `onFailure`/`retry` is the only retry of a failed write: the driver's default
+          // policy would also resend an unavailable write once, uncounted and without backoff.
+          retry: new driver.policies.retry.FallthroughRetryPolicy(),
+        },
       })
       try {
         await client.connect()

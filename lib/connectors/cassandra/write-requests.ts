@@ -11,10 +11,19 @@ import type { BoundRecord } from './statement.js'
 
 /** Error codes of the native protocol that a later attempt may not see: overloaded, unavailable, timeouts. */
 const TRANSIENT_CODES = new Set([0x1000, 0x1001, 0x1002, 0x1100, 0x1200])
+const WRITE_TIMEOUT = 0x1100
+/**
+ * Write timeouts whose write a second attempt may apply twice: a counter increment (COUNTER) or a
+ * lightweight transaction (CAS) the replicas may have applied although the coordinator timed out.
+ */
+const UNREPEATABLE_WRITE_TYPES = new Set(['COUNTER', 'CAS'])
 
 /**
- * Whether a failed write may succeed when tried again: the node was overloaded, too few replicas were
- * alive, the coordinator or the client timed out, or no node could be reached.
+ * Whether a failed write may succeed when tried again, and trying it again is safe: the node was
+ * overloaded, too few replicas were alive, the coordinator (reads; writes of type SIMPLE, BATCH,
+ * UNLOGGED_BATCH, BATCH_LOG — upserts a repeat overwrites with the same values) or the client timed
+ * out, or no node could be reached. A write timeout of a counter update or a lightweight transaction is
+ * not: the replicas may have applied it.
  *
  * @example
  * isTransient(new driver.errors.ResponseError(0x1001, 'overloaded')) // true
@@ -22,7 +31,9 @@ const TRANSIENT_CODES = new Set([0x1000, 0x1001, 0x1002, 0x1100, 0x1200])
 export function isTransient(error: unknown): boolean {
   const { errors } = cassandraDriver.get('cassandraSink')
   if (error instanceof errors.OperationTimedOutError || error instanceof errors.NoHostAvailableError) return true
-  return error instanceof errors.ResponseError && TRANSIENT_CODES.has(error.code)
+  if (!(error instanceof errors.ResponseError) || !TRANSIENT_CODES.has(error.code)) return false
+  const writeType = (error as { writeType?: unknown }).writeType
+  return error.code !== WRITE_TIMEOUT || !UNREPEATABLE_WRITE_TYPES.has(String(writeType))
 }
 
 /** The counters of the sink's writes (in the job's metrics). */
@@ -211,7 +222,7 @@ export class WriteRequests<T> {
       })
       return
     }
-    const reason = `${settings.endpoint}: write failed${request.attempt > 0 ? ` after ${request.attempt + 1} attempts` : ''}: ${messageOf(error)}`
+    const reason = `${settings.endpoint}: write failed${request.attempt > 0 ? ` after ${request.attempt + 1} attempts` : ''}: ${messageOf(error)} (${describe(request.records)})`
     if (settings.onFailure === 'ignore') {
       this.metrics.ignored.inc(request.records.length)
       this.logger?.warn('cassandra write ignored', { records: request.records.length, reason })
@@ -244,4 +255,10 @@ export class WriteRequests<T> {
       return false
     })
   }
+}
+
+/** The request's statement text (never its bound values, which may hold what users must not log). */
+function describe<T>(records: readonly BoundRecord<T>[]): string {
+  const query = records[0]!.statement.query
+  return records.length === 1 ? `statement: ${query}` : `unlogged batch of ${records.length} statements: ${query}`
 }

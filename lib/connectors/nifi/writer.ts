@@ -134,10 +134,11 @@ export class NiFiWriter<T> implements SinkWriter<T> {
   async close(): Promise<void> {
     this.lingerCancel?.()
     await Promise.allSettled([...this.sending])
-    const uncommitted = [...this.epoch, ...[...this.pending.values()].flat()]
-    for (const tx of uncommitted) tx.stopKeepAlive()
-    // Not committed: NiFi would drop them after the TTL; cancelling drops them now.
-    await Promise.all(uncommitted.map((tx) => this.client.cancel(tx.url).catch(() => undefined)))
+    for (const tx of [...this.epoch, ...[...this.pending.values()].flat()]) tx.stopKeepAlive()
+    // The transactions of this epoch are in no checkpoint: NiFi would drop them after the TTL; cancelling
+    // drops them now. Pre-committed ones (in a checkpoint whose completion this writer did not see) are
+    // left open for the restored writer to commit: cancelling them lost their FlowFiles on a failover.
+    await Promise.all(this.epoch.map((tx) => this.client.cancel(tx.url).catch(() => undefined)))
     this.client.close()
   }
 

@@ -218,7 +218,12 @@ NiFiSinkSpec(
       watch.check()
       assert.ok(failed)
       assert.equal(received(nifi).sort(bySeq), range(N), 'no loss, no duplicate')
-      assert.is(nifi.openTransactions, 0, 'transactions of the failed attempt were cancelled or expired')
+      // The failed attempt's pre-committed transactions of checkpoints that never completed are in no
+      // restored state: left open (a completed one among them is the restore's to commit), NiFi's TTL
+      // drops them, and their FlowFiles never arrive.
+      nifi.expireAll()
+      assert.equal(received(nifi).sort(bySeq), range(N), 'nothing more after the open transactions expired')
+      assert.is(nifi.openTransactions, 0)
       assert.ok(
         nifi.counts.requestsByNode.every((n) => n > 0),
         'both nodes served',
