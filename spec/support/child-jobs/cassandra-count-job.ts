@@ -14,17 +14,12 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
-import { DirectoryStorage } from '../../../lib/checkpoint/directory-storage.js'
 import { CassandraSink } from '../../../lib/connectors/cassandra/index.js'
 import type { FaultPlan } from '../fault-injection.js'
 import { buildCountJob } from '../fault-jobs.js'
+import { jobArguments, planEnvironment, reportJob } from '../job-process.js'
 
-const [planText, workDir] = process.argv.slice(2)
-if (planText === undefined || workDir === undefined) {
-  process.stderr.write('usage: cassandra-count-job.ts <plan json> <work dir>\n')
-  process.exit(2)
-}
+const [planText, workDir] = jobArguments('spec/support/child-jobs/cassandra-count-job.ts', '<plan json>', '<work dir>')
 const plan = JSON.parse(planText) as FaultPlan
 const target = JSON.parse(readFileSync(join(workDir, 'cassandra'), 'utf8')) as {
   contactPoint: string
@@ -33,18 +28,7 @@ const target = JSON.parse(readFileSync(join(workDir, 'cassandra'), 'utf8')) as {
   run: string
   counter: boolean
 }
-const storage = new DirectoryStorage(join(workDir, 'checkpoints'))
-const say = (line: string): void => void process.stdout.write(`${line}\n`)
-
-const restored = await storage.latest()
-say(restored === undefined ? 'fresh' : `restoring ${restored.id}`)
-const env = StreamEnvironment.create({
-  parallelism: plan.parallelism,
-  batchSize: plan.batchSize,
-  channelCredits: plan.channelCredits,
-  logLevel: 'silent',
-  checkpointing: { intervalMs: plan.intervalMs, mode: plan.mode, storage },
-})
+const env = await planEnvironment(plan, workDir)
 const sink = new CassandraSink<string>({
   contactPoints: [target.contactPoint],
   localDataCenter: target.dataCenter,
@@ -60,24 +44,4 @@ const sink = new CassandraSink<string>({
   maxConcurrentRequests: 32,
 })
 buildCountJob(env, plan, undefined, sink)
-const job = env.executeAsync(`keyed count to cassandra ${plan.seed}`)
-let reported = 0
-const progress = setInterval(() => {
-  for (const c of job.checkpoints()) {
-    if (c.status === 'completed' && c.id > reported) {
-      reported = c.id
-      say(`checkpoint ${c.id}`)
-    }
-  }
-}, 5)
-void job.running.then(() => say('running'))
-try {
-  await job.result
-  clearInterval(progress)
-  say('finished')
-  process.exit(0)
-} catch (error) {
-  clearInterval(progress)
-  process.stderr.write(`job failed: ${(error as Error)?.stack ?? String(error)}\n`)
-  process.exit(1)
-}
+reportJob(env.executeAsync(`keyed count to cassandra ${plan.seed}`))
