@@ -1,15 +1,13 @@
+import { readFileSync } from 'node:fs'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createLogger } from '../../../lib/logging.js'
-import type { BlockEncoder } from '../../../lib/connectors/bucketing-file-sink/index.js'
-import { avroContainer } from '../../../lib/connectors/bucketing-file-sink/avro/index.js'
-import { parquet } from '../../../lib/connectors/bucketing-file-sink/parquet/index.js'
 import { checkCounts } from '../../support/fault-checks.js'
 import { describePlan, FaultLog, planFromSeed, seedsFromEnv } from '../../support/fault-injection.js'
 import { runSchedule } from '../../support/fault-jobs.js'
 import { tempDir, type TempDir } from '../../support/temp-dir.js'
 import { FaultyBucketingSink } from '../hdfs/faulty-bucketing-sink.js'
-import { readAvro, readParquet } from './bulk-support.js'
+import { FORMATS } from './bulk-support.js'
 import { filesUnder, finishedFiles } from './support.js'
 
 /**
@@ -23,47 +21,6 @@ import { filesUnder, finishedFiles } from './support.js'
  */
 const ExactlyOnce = suite('bucketing file sink with bulk formats: exactly-once fault schedules')
 const SPEC = 'spec/connectors/bucketing-file-sink/bulk-exactly-once.spec.ts'
-
-/** The count job's output lines, each as the one-column record `{ line }` a Parquet file holds. */
-function lineRecords(encoder: BlockEncoder<{ line: string }>): BlockEncoder<string> {
-  return {
-    name: encoder.name,
-    bulk: true,
-    blocks: true,
-    check: (line) => encoder.check({ line }),
-    reason: (line) => encoder.reason({ line }),
-    open(output) {
-      const writer = encoder.open(output)
-      return {
-        writeBlock: (lines, bytes) =>
-          writer.writeBlock(
-            lines.map((line) => ({ line })),
-            bytes,
-          ),
-        end: () => writer.end(),
-      }
-    },
-  }
-}
-
-interface Format {
-  readonly name: string
-  readonly encoder: () => BlockEncoder<string>
-  readonly read: (path: string) => Promise<string[]>
-}
-
-const FORMATS: readonly Format[] = [
-  {
-    name: 'avro',
-    encoder: () => avroContainer<string>('"string"', { codec: 'deflate' }),
-    read: async (path) => (await readAvro(path)).map((record) => String(Object.values(record).join(''))),
-  },
-  {
-    name: 'parquet',
-    encoder: () => lineRecords(parquet([{ name: 'line', type: 'STRING' }], { rowGroupBytes: 512 })),
-    read: async (path) => (await readParquet(path)).rows.map((row) => row.line as string),
-  },
-]
 
 /**
  * Known defect of the sink's core (see s3-exactly-once.spec.ts): a tolerated checkpoint storage failure
@@ -102,7 +59,8 @@ for (const format of FORMATS) {
       const hidden = filesUnder(basePath).filter((f) => f.slice(f.lastIndexOf('/') + 1).startsWith('.'))
       assert.equal(hidden, [], `no hidden file is left\n${describePlan(plan, SPEC)}`)
       const lines: string[] = []
-      for (const file of finishedFiles(basePath)) lines.push(...(await format.read(`${basePath}/${file}`)))
+      for (const file of finishedFiles(basePath))
+        lines.push(...(await format.decode(readFileSync(`${basePath}/${file}`))))
       const check = checkCounts(lines, plan.records, plan.keys, 'exactly-once')
       assert.equal(check.problems, [], describePlan(plan, SPEC))
     })
