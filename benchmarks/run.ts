@@ -36,6 +36,7 @@ import { nifiSinkCase, nifiSourceCase } from './cases/nifi.js'
 import { rabbitmqSinkCase, rabbitmqSourceCase } from './cases/rabbitmq.js'
 import { redisSinkCase, redisSourceCase } from './cases/redis.js'
 import { localFileSinkCase, s3SinkCase } from './cases/s3.js'
+import { avroEncodeCase, parquetEncodeCase } from './cases/bulk-formats.js'
 import { twitterSourceCase } from './cases/twitter.js'
 import { queryableCase } from './cases/queryable.js'
 import { serverOverheadCase } from './cases/server-overhead.js'
@@ -89,6 +90,8 @@ const CASES: readonly BenchCase[] = [
   redisSinkCase,
   s3SinkCase,
   localFileSinkCase,
+  avroEncodeCase,
+  parquetEncodeCase,
   flumeSinkCase,
   actorsCase,
   tcpServerSourceCase,

@@ -46,6 +46,16 @@ const connectors = [
     '@aws-sdk/client-s3',
     (m) => m.s3Writer({ bucket: 'archive', region: 'eu-west-1' }),
   ],
+  [
+    'sluice/connectors/bucketing-file-sink/avro',
+    'avsc',
+    (m) => m.avroContainer({ type: 'record', name: 'R', fields: [{ name: 'id', type: 'long' }] }),
+  ],
+  [
+    'sluice/connectors/bucketing-file-sink/parquet',
+    'hyparquet-writer',
+    (m) => m.parquet([{ name: 'id', type: 'INT64' }]),
+  ],
   ['sluice/connectors/flume', 'avsc', (m) => m.flumeSink({ hosts: '127.0.0.1:41414', mapper: (s) => ({ body: s }) })],
   ['sluice/connectors/twitter', 'twitter-api-v2', (m) => m.twitterSource({ bearerToken: 'token', stream: 'sample' })],
 ]

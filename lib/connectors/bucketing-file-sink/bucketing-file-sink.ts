@@ -75,6 +75,7 @@ export class BucketingFileSink<T> extends TwoPhaseCommitSink<T, BucketTransactio
       subtask: context.subtask,
       parallelism: context.parallelism,
       processingTime: context.processingTime,
+      deadLetter: context.deadLetter,
     }
     const states = restoredStates(restored)
     const buckets = new SubtaskBuckets<T>(

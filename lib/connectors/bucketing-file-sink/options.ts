@@ -3,6 +3,7 @@ import { ConfigError } from '../../errors.js'
 import { type Logger, createLogger } from '../../logging.js'
 import { type BucketAssigner, type BucketFunction, toBucketAssigner } from './bucket-assigner.js'
 import { dateTimeBucketAssigner } from './bucket-assigners/date-time.js'
+import { type BlockEncoder, isBlockEncoder } from './encoders/block-encoder.js'
 import type { Encoder } from './encoders/encoder.js'
 import { textLines } from './encoders/text-lines.js'
 import type { FileSystem } from './file-system.js'
@@ -17,8 +18,12 @@ import type { BucketingSettings } from './subtask-buckets.js'
 
 /** Options of {@link BucketingFileSink}; every one has a default. */
 export interface BucketingFileSinkOptions<T> {
-  /** How records become bytes; default `textLines()` (`String(value)` and '\n'). */
-  encoder?: Encoder<T>
+  /**
+   * How records become bytes; default `textLines()` (`String(value)` and '\n'). A block encoder
+   * (`avroContainer(schema)`, `parquet(columns)`) sends a record its schema cannot encode to the
+   * dead-letter output.
+   */
+  encoder?: Encoder<T> | BlockEncoder<T>
   /** Which directory each record goes to; default `dateTimeBucketAssigner()` (one per hour, UTC). */
   bucketAssigner?: BucketAssigner<T> | BucketFunction<T>
   /**
@@ -83,15 +88,16 @@ export function resolveBucketingOptions<T>(
   }
   const encoder = options.encoder ?? textLines<T>()
   if (
-    encoder === null ||
-    typeof encoder !== 'object' ||
-    typeof encoder.encode !== 'function' ||
-    typeof encoder.bulk !== 'boolean'
+    !isBlockEncoder(encoder) &&
+    (encoder === null ||
+      typeof encoder !== 'object' ||
+      typeof encoder.encode !== 'function' ||
+      typeof encoder.bulk !== 'boolean')
   ) {
     throw new ConfigError(
       'bucketingFileSink.encoder',
       encoder,
-      'an Encoder such as textLines(), jsonLines(), csv() or gzip(…)',
+      'an Encoder such as textLines(), jsonLines(), csv(), gzip(…), avroContainer(…) or parquet(…)',
     )
   }
   const rollingPolicy =
@@ -112,7 +118,7 @@ export function resolveBucketingOptions<T>(
     throw new ConfigError(
       'bucketingFileSink.rollingPolicy',
       rollingPolicy.name,
-      `new OnCheckpointRollingPolicy() with the bulk encoder ${encoder.name}: a compressed part is only whole once closed, so parts roll on checkpoints only`,
+      `new OnCheckpointRollingPolicy() with the bulk encoder ${encoder.name}: a compressed or columnar part is only whole once closed (a size or time roll would cut it mid-block), so parts roll on checkpoints only`,
     )
   }
   const outputFileConfig =

@@ -1,3 +1,4 @@
+import type { BlockWriter } from './encoders/block-encoder.js'
 import type { PartOutput } from './encoders/encoder.js'
 import type { RecoverableStream } from './recoverable-writer.js'
 import type { PartFileInfo } from './rolling-policy.js'
@@ -17,6 +18,8 @@ export type PartFileState = 'in-progress' | 'closing' | 'pending' | 'finished' |
 export interface OpenedPart {
   readonly stream: RecoverableStream
   readonly output: PartOutput
+  /** With a block encoder: the part's writer, which takes the held records (`output.end` ends it). */
+  readonly blocks?: BlockWriter<unknown>
 }
 
 /** What a part file needs of the subtask writing it. */
@@ -51,9 +54,11 @@ export class PartFile implements PartFileInfo {
   inProgressName: string | undefined
   size = 0
   lastUpdateTime: number
-  private chunks: Array<string | Uint8Array> = []
+  /** Encoded bytes held (row encoders), or records held (block encoders). */
+  private chunks: unknown[] = []
   private chunkBytes = 0
   private binary = false
+  private records = false
   private io: Promise<void> = Promise.resolve()
   private opened: OpenedPart | undefined
   private committable: PartFileRef | undefined
@@ -82,18 +87,35 @@ export class PartFile implements PartFileInfo {
     if (this.chunkBytes >= this.host.writeBufferBytes) this.flush()
   }
 
-  /** Hands the bytes held so far to the file. */
+  /** Adds one record of a block encoder, which `check` sized at `bytes`. */
+  appendRecord(value: unknown, bytes: number, now: number): void {
+    this.chunks.push(value)
+    this.records = true
+    this.chunkBytes += bytes
+    this.size += bytes
+    this.lastUpdateTime = now
+    this.host.buffered(bytes)
+    if (this.chunkBytes >= this.host.writeBufferBytes) this.flush()
+  }
+
+  /** Hands the bytes (or records) held so far to the file. */
   flush(): void {
     const bytes = this.chunkBytes
     if (bytes === 0) return
     const chunks = this.chunks
     const binary = this.binary
+    const records = this.records
     this.chunks = []
     this.chunkBytes = 0
     this.binary = false
     this.enqueue(async () => {
+      if (records) {
+        const { blocks } = await this.open()
+        await blocks!.writeBlock(chunks, bytes)
+        return
+      }
       const data = binary
-        ? Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)))
+        ? Buffer.concat((chunks as Array<string | Uint8Array>).map((c) => (typeof c === 'string' ? Buffer.from(c) : c)))
         : Buffer.from((chunks as string[]).join(''))
       const { output } = await this.open()
       await output.write(data)

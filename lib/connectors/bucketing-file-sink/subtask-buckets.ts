@@ -5,6 +5,7 @@ import type { SinkWriterContext } from '../../runtime/sink.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { type BucketAssigner, type BucketContext, checkBucketId } from './bucket-assigner.js'
 import { type BucketTransaction, openTransaction, partRefs } from './bucket-transaction.js'
+import { type BlockEncoder, type BlockWriter, isBlockEncoder } from './encoders/block-encoder.js'
 import type { Encoder, PartOutput } from './encoders/encoder.js'
 import type { OutputFileConfig } from './output-file-config.js'
 import { type OpenedPart, PartFile, type PartFileHost } from './part-file.js'
@@ -17,7 +18,7 @@ export interface BucketingSettings<T> {
   readonly basePath: string
   /** The store: the rename-based writer over the `fileSystem` option, or the `writer` option (S3). */
   readonly writer: RecoverableWriter
-  readonly encoder: Encoder<T>
+  readonly encoder: Encoder<T> | BlockEncoder<T>
   readonly bucketAssigner: BucketAssigner<T>
   readonly rollingPolicy: RollingPolicy
   readonly outputFileConfig: OutputFileConfig
@@ -78,6 +79,10 @@ export class SubtaskBuckets<T> implements PartFileHost {
   private readonly assignerContext: MutableBucketContext = { timestamp: undefined, currentProcessingTime: 0 }
   private readonly processingTime: ProcessingTimeService
   private readonly log: Logger
+  /** The encoder when it is a block encoder (records are held, not bytes), else undefined. */
+  private readonly blockEncoder: BlockEncoder<T> | undefined
+  /** The encoder when it is a row encoder. */
+  private readonly rowEncoder: Encoder<T> | undefined
 
   constructor(
     private readonly settings: BucketingSettings<T>,
@@ -89,6 +94,8 @@ export class SubtaskBuckets<T> implements PartFileHost {
     this.writeBufferBytes = settings.writeBufferBytes
     this.processingTime = context.processingTime
     this.log = settings.logger.child({ sink: 'bucketing-file-sink', subtask: context.subtask })
+    if (isBlockEncoder<T>(settings.encoder)) this.blockEncoder = settings.encoder
+    else this.rowEncoder = settings.encoder
     // The checkpoint's counter is a floor; the scan raises it past any name already on the store.
     this.nextCounter = Math.max(
       0,
@@ -126,13 +133,45 @@ export class SubtaskBuckets<T> implements PartFileHost {
       part = undefined
     }
     // Encode before opening a part, so a record that cannot be encoded leaves no empty file behind.
-    const data = this.settings.encoder.encode(value)
-    if (part === undefined) {
-      part = new PartFile(checkBucketId(bucketId, value), now, this, this.settings.encoder.header)
-      txn.active.set(bucketId, part)
-      txn.parts.push(part)
+    const blocks = this.blockEncoder
+    if (blocks !== undefined) {
+      const bytes = blocks.check(value)
+      if (bytes < 0) {
+        this.refused(blocks, value, now)
+        return
+      }
+      part ??= this.openPart(txn, bucketId, value, now, undefined)
+      part.appendRecord(value, bytes, now)
+      return
     }
+    const encoder = this.rowEncoder!
+    const data = encoder.encode(value)
+    part ??= this.openPart(txn, bucketId, value, now, encoder.header)
     part.append(data, now)
+  }
+
+  private openPart(
+    txn: BucketTransaction,
+    bucketId: string,
+    value: T,
+    now: number,
+    header: string | Uint8Array | undefined,
+  ): PartFile {
+    const part = new PartFile(checkBucketId(bucketId, value), now, this, header)
+    txn.active.set(bucketId, part)
+    txn.parts.push(part)
+    return part
+  }
+
+  /** A record the block encoder's schema cannot encode: to the dead-letter output, with the reason. */
+  private refused(encoder: BlockEncoder<T>, value: T, now: number): void {
+    const reason = `bucketingFileSink: the ${encoder.name} schema cannot encode the record: ${encoder.reason(value)}`
+    const deadLetter = this.context.deadLetter
+    if (deadLetter === undefined) {
+      this.log.warn('dead letter', { reason })
+      return
+    }
+    deadLetter({ operator: 'bucketing-file-sink', subtask: this.context.subtask, reason, record: value, at: now })
   }
 
   /** Rolls the parts of the current transaction whose processing-time limits have passed. */
@@ -228,6 +267,10 @@ export class SubtaskBuckets<T> implements PartFileHost {
     part.inProgressName = names.inProgressName(name, randomUUID())
     const stream = await writer.open(basePath, { bucket: part.bucketId, name, inProgress: part.inProgressName })
     const plain: PartOutput = { write: (chunk) => stream.write(chunk), end: async () => {} }
+    if (isBlockEncoder<T>(encoder)) {
+      const blocks = encoder.open(plain) as BlockWriter<unknown>
+      return { stream, output: { write: (chunk) => plain.write(chunk), end: () => blocks.end() }, blocks }
+    }
     return { stream, output: encoder.wrap === undefined ? plain : encoder.wrap(plain) }
   }
 

@@ -1,0 +1,1 @@
+export { type AvroContainerOptions, avroContainer } from './avro-container.js'

@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { createLogger } from '../../../lib/logging.js'
+import { checkCounts } from '../../support/fault-checks.js'
+import { describePlan, FaultLog, planFromSeed, seedsFromEnv } from '../../support/fault-injection.js'
+import { runSchedule } from '../../support/fault-jobs.js'
+import { tempDir, type TempDir } from '../../support/temp-dir.js'
+import { FaultyBucketingSink } from '../hdfs/faulty-bucketing-sink.js'
+import { FORMATS } from './bulk-support.js'
+import { filesUnder, finishedFiles } from './support.js'
+
+/**
+ * The seeded exactly-once fault harness (a user function throws, a snapshot fails, the sink's pre-commit
+ * rejects, a checkpoint's storage write fails, a commit fails between pre-commit and commit) with the
+ * bucketing file sink writing Avro container files and Parquet files to the local disk: after each
+ * schedule every finished file reads back with an independent reader (avsc, hyparquet), together they
+ * hold every record of the keyed count exactly once, and no hidden file is left.
+ *
+ * Replay one schedule: SEED=3 node --import tsx node_modules/uvu/bin.js spec/connectors/bucketing-file-sink 'bulk-exactly-once'
+ */
+const ExactlyOnce = suite('bucketing file sink with bulk formats: exactly-once fault schedules')
+const SPEC = 'spec/connectors/bucketing-file-sink/bulk-exactly-once.spec.ts'
+
+/**
+ * Known defect of the sink's core (see s3-exactly-once.spec.ts): a tolerated checkpoint storage failure
+ * leaves its pre-committed parts uncommitted. Until it is fixed storage faults fail the job over.
+ */
+const TOLERATE = process.env.SLUICE_KNOWN_DEFECTS === '1'
+const totals = { schedules: 0, restarts: 0, faults: 0 }
+const seeds = seedsFromEnv(50, 1)
+let dir: TempDir
+ExactlyOnce.before(() => {
+  dir = tempDir('sluice-bulk-eo-')
+})
+ExactlyOnce.after(() => dir?.remove())
+
+for (const format of FORMATS) {
+  for (const seed of seeds) {
+    ExactlyOnce(`${format.name}, seed ${seed}: the finished files hold the keyed count exactly once`, async () => {
+      const plan = planFromSeed(seed, {
+        kinds: ['throw-in-function', 'snapshot-fails', 'sink-snapshot-rejects', 'storage-write-fails', 'commit-fails'],
+        modes: ['exactly-once'],
+        records: [200, 800],
+        busyTotalMs: [8, 20],
+        tolerate: TOLERATE,
+      })
+      const basePath = `${dir.path}/${format.name}-${seed}`
+      const log = new FaultLog(plan)
+      const sink = new FaultyBucketingSink(
+        basePath,
+        { encoder: format.encoder(), logger: createLogger({ level: 'silent' }) },
+        log,
+      )
+      const run = await runSchedule(plan, log, { sink, timeoutMs: 60_000 })
+      totals.schedules++
+      totals.restarts += run.restarts
+      totals.faults += log.fired.size
+      const hidden = filesUnder(basePath).filter((f) => f.slice(f.lastIndexOf('/') + 1).startsWith('.'))
+      assert.equal(hidden, [], `no hidden file is left\n${describePlan(plan, SPEC)}`)
+      const lines: string[] = []
+      for (const file of finishedFiles(basePath))
+        lines.push(...(await format.decode(readFileSync(`${basePath}/${file}`))))
+      const check = checkCounts(lines, plan.records, plan.keys, 'exactly-once')
+      assert.equal(check.problems, [], describePlan(plan, SPEC))
+    })
+  }
+}
+
+ExactlyOnce('the schedules failed and restarted jobs (not only ran them)', () => {
+  assert.is(totals.schedules, seeds.length * FORMATS.length)
+  if (seeds.length < 20) return
+  assert.ok(totals.faults >= seeds.length, `faults fired: ${JSON.stringify(totals)}`)
+  assert.ok(totals.restarts >= seeds.length, `jobs restarted: ${JSON.stringify(totals)}`)
+})
+
+ExactlyOnce.run()
