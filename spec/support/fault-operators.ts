@@ -1,3 +1,4 @@
+import { isMainThread } from 'node:worker_threads'
 import type { CheckpointStorage } from '../../lib/checkpoint/checkpoint-storage.js'
 import type { CheckpointMetadata, OperatorSubtaskState, StateHandle } from '../../lib/checkpoint/checkpoint-types.js'
 import type {
@@ -13,7 +14,7 @@ import { busyWait, type FaultLog, InjectedFault } from './fault-injection.js'
 
 /**
  * The pieces of the fault jobs that inject a {@link FaultLog}'s faults: a slow map (a throw at record N
- * of subtask S), a pass-through whose snapshot throws or rejects, the keyed running count (a throw at
+ * of subtask S, or the death of its worker thread), a pass-through whose snapshot throws or rejects, the keyed running count (a throw at
  * record N), and a checkpoint storage whose writes fail.
  */
 
@@ -43,8 +44,22 @@ export class SlowFaultyMap extends StreamOperator<number, number> {
       (f) => f.stage === 'map' && f.subtask === this.subtask && f.atRecord === this.seen,
     )
     if (fault !== undefined) throw new InjectedFault(`map subtask ${this.subtask} record ${this.seen}`)
+    const crash = this.log?.take('crash-worker', (f) => f.subtask === this.subtask && f.atRecord === this.seen)
+    if (crash !== undefined) crashThisWorker(crash.how, `map subtask ${this.subtask} record ${this.seen}`)
     this.output.collect(value, timestamp)
   }
+}
+
+/**
+ * Kills the worker thread this runs on (fault e): `exit` ends it at once, `uncaught` throws where no
+ * handler catches it. Refuses on the main thread, where either would end the whole process.
+ */
+function crashThisWorker(how: 'exit' | 'uncaught', where: string): void {
+  if (isMainThread) throw new InjectedFault(`crash-worker at ${where} outside a worker thread`)
+  if (how === 'exit') process.exit(9)
+  setImmediate(() => {
+    throw new InjectedFault(`uncaught in the worker at ${where}`)
+  })
 }
 
 /**
