@@ -13,7 +13,8 @@ import { type TempDir, tempDir } from '../support/temp-dir.js'
  * Exactly-once on the worker executor, by fault injection: each seed draws a job shape (parallelism
  * 1–3 on 2 worker threads, sink chained or behind a rebalance, checkpoint interval, exactly-once or
  * at-least-once), a worker thread dying at record N of map subtask S (process.exit in the thread, or
- * an uncaught error there), and maybe one more fault — a user function throwing, an operator snapshot
+ * an uncaught error there; after a checkpoint completed, so that the restart restores one), and maybe
+ * one more fault — a user function throwing, an operator snapshot
  * throwing or rejecting, the checkpoint storage failing a write. The job restarts on fresh workers
  * from its latest checkpoint, and the committed output must be exactly the keyed count (exactly-once)
  * or contain all of it (at-least-once). Several schedules share one child process (the entry module
@@ -43,6 +44,8 @@ const plans = seedsFromEnv(20, 1).map((seed) =>
     kinds: ['throw-in-function', 'snapshot-fails', 'storage-write-fails', 'crash-worker'],
     first: 'crash-worker',
     records: [2000, 6000],
+    // a job runs long enough for checkpoints to complete before the worker dies
+    busyTotalMs: [150, 300],
   }),
 )
 const dir: { current: TempDir | undefined } = { current: undefined }
@@ -91,8 +94,8 @@ plans.forEach((plan: FaultPlan, index) => {
       const outcome = (await outcomesOf(index)).get(plan.seed)
       const work = join(dir.current!.path, String(plan.seed))
       const fired = FileFaultLog.firedIn(join(work, 'faults'))
-      const where = `\n${describePlan(plan, SPEC)}\n  fired: ${fired.map((i) => plan.faults[i]!.kind).join(', ') || 'none'}`
-      assert.is(outcome?.status, 'finished', `the job did not finish: ${JSON.stringify(outcome)}${where}`)
+      const where = `\n${describePlan(plan, SPEC)}\n  fired: ${fired.map((i) => plan.faults[i]!.kind).join(', ') || 'none'}; job: ${JSON.stringify(outcome)}`
+      assert.is(outcome?.status, 'finished', `the job did not finish${where}`)
       assert.ok(crash.kind === 'crash-worker' && fired.includes(0), `the worker thread was never crashed${where}`)
       assert.ok((outcome!.restarts ?? 0) >= 1, `the job never restarted${where}`)
       const committed = FileLedger.readCommitted<string>(join(work, 'ledger'))

@@ -72,9 +72,10 @@ export type Fault =
   /** (c) The first commit of the first non-empty transaction pre-committed at or after the `afterPreCommits`-th pre-commit throws: after pre-commit, before commit. */
   | { readonly kind: 'commit-fails'; readonly afterPreCommits: number }
   /**
-   * (e) The worker thread that runs map subtask `subtask` dies on its `atRecord`-th record (once, with the
-   * worker executor only): `exit` calls process.exit in the thread, `uncaught` throws outside any
-   * handler (the thread's 'error' event).
+   * (e) The worker thread that runs map subtask `subtask` dies (once, with the worker executor only) on
+   * its `atRecord`-th record or, when no checkpoint had completed by then, on its first record or
+   * completion notice after one did: so that the restart restores a checkpoint. `exit` calls
+   * process.exit in the thread, `uncaught` throws outside any handler (the thread's 'error' event).
    */
   | {
       readonly kind: 'crash-worker'

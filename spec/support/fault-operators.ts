@@ -20,13 +20,15 @@ import { busyWait, type FaultLog, InjectedFault } from './fault-injection.js'
 
 /**
  * A map that busy-waits every `busyEvery` records and throws at record N of subtask S when the plan
- * says so (fault a, stage 'map'). Its per-subtask count starts again with every attempt.
+ * says so (fault a, stage 'map'), or kills its worker thread (fault e). Its per-subtask count starts again with every attempt.
  *
  * @example
  * stream.transform('slow-map', () => new SlowFaultyMap(log), { uid: 'slow' })
  */
 export class SlowFaultyMap extends StreamOperator<number, number> {
   private seen = 0
+  /** A checkpoint has completed in this attempt: a worker crash restores it. */
+  private checkpointed = false
 
   constructor(
     private readonly log: FaultLog | undefined,
@@ -44,9 +46,18 @@ export class SlowFaultyMap extends StreamOperator<number, number> {
       (f) => f.stage === 'map' && f.subtask === this.subtask && f.atRecord === this.seen,
     )
     if (fault !== undefined) throw new InjectedFault(`map subtask ${this.subtask} record ${this.seen}`)
-    const crash = this.log?.take('crash-worker', (f) => f.subtask === this.subtask && f.atRecord === this.seen)
-    if (crash !== undefined) crashThisWorker(crash.how, `map subtask ${this.subtask} record ${this.seen}`)
+    if (this.checkpointed) this.crashWhenDue()
     this.output.collect(value, timestamp)
+  }
+
+  override notifyCheckpointComplete(): void {
+    this.checkpointed = true
+    this.crashWhenDue()
+  }
+
+  private crashWhenDue(): void {
+    const crash = this.log?.take('crash-worker', (f) => f.subtask === this.subtask && this.seen >= f.atRecord)
+    if (crash !== undefined) crashThisWorker(crash.how, `map subtask ${this.subtask} record ${this.seen}`)
   }
 }
 

@@ -8,7 +8,7 @@
  * that fails writes as the plan says), its output in the file ledger `<work dir>/<seed>/ledger` and its
  * fired faults in `<work dir>/<seed>/faults`: every worker thread runs this file again, builds the same
  * jobs and reads the same directories. The coordinator prints one JSON line per job: its seed, how it
- * ended and how often it restarted.
+ * ended, how often it restarted and how many checkpoints completed.
  */
 import { join } from 'node:path'
 import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
@@ -43,8 +43,13 @@ for (const plan of JSON.parse(plansText) as FaultPlan[]) {
     restartStrategy: { kind: 'fixed-delay', attempts: plan.faults.length * 2 + 2, delayMs: plan.restartDelayMs },
   })
   buildCountJob(env, plan, log, new FileLedgerSink(new FileLedger(join(dir, 'ledger'))))
-  const outcome = await env.execute(`worker fault schedule ${plan.seed}`).then(
-    (result) => ({ status: result.status, restarts: result.metrics.restarts }),
+  const job = env.executeAsync(`worker fault schedule ${plan.seed}`)
+  const outcome = await job.result.then(
+    (result) => ({
+      status: result.status,
+      restarts: result.metrics.restarts,
+      checkpoints: job.checkpoints().filter((c) => c.status === 'completed').length,
+    }),
     (error: Error) => ({ status: 'failed', error: `${(error as { code?: string }).code}: ${error.message}` }),
   )
   if (isCoordinator()) process.stdout.write(`${JSON.stringify({ seed: plan.seed, ...outcome })}\n`)
