@@ -5,6 +5,7 @@ import { Supervision } from '../../actors/supervision.js'
 import { SluiceError } from '../../errors.js'
 import type { DeployedSubtasks, DeploymentRequest, HostedJob, SubtaskHost } from '../subtask-host.js'
 import { graphFingerprint } from './graph-fingerprint.js'
+import { MirroredSubtaskMetrics } from './worker-metrics.js'
 import type { FromWorker, ToWorker, WorkerStart } from './worker-protocol.js'
 
 /** What the actor that owns a deployment's workers handles. */
@@ -78,6 +79,8 @@ export function workerSubtaskHost(threads: number, job: number, entry = process.
       // a worker whose subtasks have all finished has nothing left to run: it is terminated at once,
       // while the others still work, and the end of the job does not wait for its thread to exit
       const finished = new Array<number>(used).fill(0)
+      // the coordinator's view of the subtasks' metrics, as the workers report them
+      const mirrors = new Map<string, MirroredSubtaskMetrics>()
       const released = (thread: number): boolean => finished[thread] === hostedBy[thread]
       // the job master's messages wait until every worker has built the job: no subtask starts while
       // another thread still loads the entry module, so the threads start (and measure) together
@@ -115,6 +118,17 @@ export function workerSubtaskHost(threads: number, job: number, entry = process.
                 }
                 case 'dead-letter':
                   return hosted.deadLetter(message.letter)
+                case 'metrics':
+                  for (const report of message.subtasks) {
+                    const mirror = mirrors.get(report.key)
+                    if (mirror !== undefined) mirror.update(report)
+                    else {
+                      const created = new MirroredSubtaskMetrics(report)
+                      mirrors.set(report.key, created)
+                      request.metrics.subtasks.push(created)
+                    }
+                  }
+                  return
                 case 'failed': {
                   const error = new SluiceError('ERR_WORKER_SUBTASK_FAILED', message.message)
                   if (message.stack !== undefined) error.stack = message.stack
