@@ -2,7 +2,8 @@
 // executor runs its entry module again in every worker thread, so the job cannot live in the harness).
 // WB_JOB: cpu | keyed | rss; WB_EXECUTOR: single-thread | workers; WB_THREADS; WB_PARALLELISM; WB_RECORDS.
 // Prints one JSON line (coordinator only): records, output, checksum, ms (from `running` to the end,
-// so that neither process nor worker start-up counts), and the RSS growth in MB while it ran.
+// so that neither process nor worker start-up counts), the CPU time of all its threads meanwhile, and
+// the RSS growth in MB while it ran.
 import { appendFileSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -96,8 +97,12 @@ const handle = env.executeAsync(`workers bench ${job}`)
 await handle.running
 const rss = new RssSampler(50)
 const started = performance.now()
+// the CPU time of every thread of the process (coordinator and workers) while the job ran: on a loaded
+// machine it tells the engine's cost per record apart from the cores the threads were given
+const cpuAtStart = process.cpuUsage()
 await handle.result
 const ms = performance.now() - started
+const cpu = process.cpuUsage(cpuAtStart)
 const { maxGrowthMB } = rss.stop()
 if (isCoordinator()) {
   const parts = readFileSync(totals, 'utf8')
@@ -107,5 +112,6 @@ if (isCoordinator()) {
   rmSync(totals, { force: true })
   const output = parts.reduce((n, p) => n + p.count, 0)
   const checksum = parts.reduce((n, p) => (n + p.sum) % 1_000_000_007, 0)
-  process.stdout.write(`${JSON.stringify({ records, output, checksum, ms, rssGrowthMB: maxGrowthMB })}\n`)
+  const cpuMs = (cpu.user + cpu.system) / 1000
+  process.stdout.write(`${JSON.stringify({ records, output, checksum, ms, cpuMs, rssGrowthMB: maxGrowthMB })}\n`)
 }

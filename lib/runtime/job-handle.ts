@@ -105,8 +105,9 @@ export class JobHandle implements RegisteredJob {
    * @internal In a worker thread of the worker executor, `env.executeAsync()` does not run the job.
    * For the job the worker hosts, `serve` (given the job's vertices) runs the subtasks the coordinator
    * deploys to this thread and returns true: the handle's `result` never settles, the coordinator ends
-   * the worker. For any other job of the entry module it returns false, and the job ends at once as
-   * finished, so that the entry module goes on to the job the worker hosts.
+   * the worker. For any other job of the entry module it returns false, and the job is at once running
+   * and finished (both `running` and `result` resolve), so that the entry module goes on to the job the
+   * worker hosts.
    */
   static inWorker(
     name: string,
@@ -115,7 +116,10 @@ export class JobHandle implements RegisteredJob {
     serve: (vertices: readonly JobVertex[]) => boolean,
   ): JobHandle {
     return new JobHandle(name, graph, config, localSubtaskHost, async (launcher) => {
-      if (!serve(launcher.runtime.vertices)) launcher.runtime.onFinished()
+      if (serve(launcher.runtime.vertices)) return
+      // another thread's job: it is running and finished for whoever awaits it here
+      launcher.runtime.onRunning()
+      launcher.runtime.onFinished()
     })
   }
 

@@ -121,20 +121,31 @@ export class MetricsRegistry {
       details: this.subtasks.flatMap((s) =>
         s.details().map((d) => ({ operator: d.operator, subtask: s.subtask, metrics: d.metrics })),
       ),
-      subtasks: this.subtasks.map((s) => ({
-        vertex: s.vertex,
-        subtask: s.subtask,
-        status: s.status,
-        backpressuredMs: s.backpressuredMs + (s.blockedSince === undefined ? 0 : now - s.blockedSince),
-        queuedRecords: s.queuedRecords(),
-        maxQueuedRecords: s.maxQueuedRecords(),
-        inputCapacity: s.inputCapacity,
-        bufferedRecords: s.bufferedRecords(),
-        mailboxSize: s.mailboxSize(),
-        mailboxCapacity: s.mailboxCapacity,
-        watermark: s.watermark(),
-        operators: s.operators.map((o) => ({ operator: o.operator, recordsIn: o.recordsIn, recordsOut: o.recordsOut })),
-      })),
+      subtasks: this.subtasks.map((s) => subtaskSnapshot(s, now)),
     }
+  }
+}
+
+/**
+ * One subtask's counters as plain data: what `job.metrics()` shows of it, and what a worker thread
+ * sends the coordinator of the subtasks it runs.
+ *
+ * @example
+ * subtaskSnapshot(metrics, Date.now()).operators[0]?.recordsOut
+ */
+export function subtaskSnapshot(s: SubtaskMetrics, now: number): SubtaskMetricsSnapshot {
+  return {
+    vertex: s.vertex,
+    subtask: s.subtask,
+    status: s.status,
+    backpressuredMs: s.backpressuredMs + (s.blockedSince === undefined ? 0 : now - s.blockedSince),
+    queuedRecords: s.queuedRecords(),
+    maxQueuedRecords: s.maxQueuedRecords(),
+    inputCapacity: s.inputCapacity,
+    bufferedRecords: s.bufferedRecords(),
+    mailboxSize: s.mailboxSize(),
+    mailboxCapacity: s.mailboxCapacity,
+    watermark: s.watermark(),
+    operators: s.operators.map((o) => ({ operator: o.operator, recordsIn: o.recordsIn, recordsOut: o.recordsOut })),
   }
 }

@@ -18,6 +18,8 @@ interface Outcome {
   status: string
   restarts?: number
   error?: string
+  operators?: Record<string, [number, number]>
+  subtasks?: string[]
 }
 
 /** Runs the counts job file in a child process; resolves with each job's outcome and its final counts. */
@@ -82,7 +84,7 @@ function expected(job: string): Record<string, number> {
 }
 
 for (const parallelism of [1, 2, 4])
-  test(`word count and keyed count give the same counts on both executors at parallelism ${parallelism} (2 worker threads)`, async () => {
+  test(`word count and keyed count give the same counts and metrics on both executors at parallelism ${parallelism} (2 worker threads)`, async () => {
     const { outcomes, counts } = await countsJob(parallelism)
     assert.equal(
       outcomes.map((o) => `${o.executor}/${o.job}: ${o.status}`),
@@ -96,6 +98,16 @@ for (const parallelism of [1, 2, 4])
     for (const job of ['words', 'keys']) {
       assert.equal(counts('single-thread', job), expected(job), `${job} on the single-thread executor`)
       assert.equal(counts('workers', job), expected(job), `${job} on the worker executor`)
+      // the workers report their subtasks' metrics: job.metrics() shows the same as on one thread
+      const [single, workers] = ['single-thread', 'workers'].map(
+        (e) => outcomes.find((o) => o.executor === e && o.job === job)!,
+      )
+      assert.equal(workers!.operators, single!.operators, `${job}: records in and out per operator`)
+      assert.equal(workers!.subtasks, single!.subtasks, `${job}: the subtasks and their status`)
+      assert.ok(
+        Object.values(single!.operators!).every(([recordsIn, recordsOut]) => recordsIn + recordsOut > 0),
+        `${job}: every operator counted records`,
+      )
     }
   })
 

@@ -71,6 +71,18 @@ export type Fault =
   | { readonly kind: 'storage-write-fails'; readonly checkpoint: number }
   /** (c) The first commit of the first non-empty transaction pre-committed at or after the `afterPreCommits`-th pre-commit throws: after pre-commit, before commit. */
   | { readonly kind: 'commit-fails'; readonly afterPreCommits: number }
+  /**
+   * (e) The worker thread that runs map subtask `subtask` dies (once, with the worker executor only) on
+   * its `atRecord`-th record or, when no checkpoint had completed by then, on its first record or
+   * completion notice after one did: so that the restart restores a checkpoint. `exit` calls
+   * process.exit in the thread, `uncaught` throws outside any handler (the thread's 'error' event).
+   */
+  | {
+      readonly kind: 'crash-worker'
+      readonly how: 'exit' | 'uncaught'
+      readonly subtask: number
+      readonly atRecord: number
+    }
   /** (d) SIGKILL the process running the job at each point in turn (one per run of the process), then let it finish. */
   | { readonly kind: 'kill'; readonly at: readonly KillPoint[] }
 
@@ -125,6 +137,8 @@ export interface PlanOptions {
    * spec/checkpoint/barrier-alignment.spec.ts keeps that fixed). `FAULT_TOLERANCE=0` never tolerates.
    */
   readonly tolerate?: boolean
+  /** A kind the plan's first fault always has (the harness of a fault kind that every schedule must hit). */
+  readonly first?: Exclude<Fault['kind'], 'kill'>
 }
 
 const IN_PROCESS_KINDS = [
@@ -166,7 +180,7 @@ export function planFromSeed(seed: number, options: PlanOptions = {}): FaultPlan
   const count = rng.int(1, options.maxFaults ?? 2)
   const kinds = options.kinds ?? IN_PROCESS_KINDS
   for (let i = 0; i < count; i++) {
-    const kind = rng.pick(kinds)
+    const kind = i === 0 && options.first !== undefined ? options.first : rng.pick(kinds)
     switch (kind) {
       case 'throw-in-function': {
         const stage = rng.pick(['map', 'count'] as const)
@@ -196,6 +210,14 @@ export function planFromSeed(seed: number, options: PlanOptions = {}): FaultPlan
         break
       case 'commit-fails':
         faults.push({ kind, afterPreCommits: rng.int(1, checkpoints * sinkParallelism) })
+        break
+      case 'crash-worker':
+        faults.push({
+          kind,
+          how: rng.pick(['exit', 'uncaught'] as const),
+          subtask: rng.int(0, parallelism - 1),
+          atRecord: rng.int(1, Math.max(1, Math.floor(window * perSubtask))),
+        })
         break
     }
   }

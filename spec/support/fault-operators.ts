@@ -1,3 +1,4 @@
+import { isMainThread } from 'node:worker_threads'
 import type { CheckpointStorage } from '../../lib/checkpoint/checkpoint-storage.js'
 import type { CheckpointMetadata, OperatorSubtaskState, StateHandle } from '../../lib/checkpoint/checkpoint-types.js'
 import type {
@@ -13,19 +14,21 @@ import { busyWait, type FaultLog, InjectedFault } from './fault-injection.js'
 
 /**
  * The pieces of the fault jobs that inject a {@link FaultLog}'s faults: a slow map (a throw at record N
- * of subtask S), a pass-through whose snapshot throws or rejects, the keyed running count (a throw at
+ * of subtask S, or the death of its worker thread), a pass-through whose snapshot throws or rejects, the keyed running count (a throw at
  * record N), and a checkpoint storage whose writes fail.
  */
 
 /**
  * A map that busy-waits every `busyEvery` records and throws at record N of subtask S when the plan
- * says so (fault a, stage 'map'). Its per-subtask count starts again with every attempt.
+ * says so (fault a, stage 'map'), or kills its worker thread (fault e). Its per-subtask count starts again with every attempt.
  *
  * @example
  * stream.transform('slow-map', () => new SlowFaultyMap(log), { uid: 'slow' })
  */
 export class SlowFaultyMap extends StreamOperator<number, number> {
   private seen = 0
+  /** A checkpoint has completed in this attempt: a worker crash restores it. */
+  private checkpointed = false
 
   constructor(
     private readonly log: FaultLog | undefined,
@@ -43,8 +46,31 @@ export class SlowFaultyMap extends StreamOperator<number, number> {
       (f) => f.stage === 'map' && f.subtask === this.subtask && f.atRecord === this.seen,
     )
     if (fault !== undefined) throw new InjectedFault(`map subtask ${this.subtask} record ${this.seen}`)
+    if (this.checkpointed) this.crashWhenDue()
     this.output.collect(value, timestamp)
   }
+
+  override notifyCheckpointComplete(): void {
+    this.checkpointed = true
+    this.crashWhenDue()
+  }
+
+  private crashWhenDue(): void {
+    const crash = this.log?.take('crash-worker', (f) => f.subtask === this.subtask && this.seen >= f.atRecord)
+    if (crash !== undefined) crashThisWorker(crash.how, `map subtask ${this.subtask} record ${this.seen}`)
+  }
+}
+
+/**
+ * Kills the worker thread this runs on (fault e): `exit` ends it at once, `uncaught` throws where no
+ * handler catches it. Refuses on the main thread, where either would end the whole process.
+ */
+function crashThisWorker(how: 'exit' | 'uncaught', where: string): void {
+  if (isMainThread) throw new InjectedFault(`crash-worker at ${where} outside a worker thread`)
+  if (how === 'exit') process.exit(9)
+  setImmediate(() => {
+    throw new InjectedFault(`uncaught in the worker at ${where}`)
+  })
 }
 
 /**

@@ -2,6 +2,7 @@ import type { MessagePort } from 'node:worker_threads'
 import type { DeadLetter } from '../output-tag.js'
 import type { SubtaskDeployment } from '../subtask-deployment.js'
 import type { SubtaskControl, SubtaskEvent } from '../subtask-message.js'
+import type { ReportedSubtaskMetrics } from './worker-metrics.js'
 
 /** What a worker thread is started with (its `workerData`). */
 export interface WorkerStart {
@@ -34,6 +35,8 @@ export type FromWorker =
   | { readonly t: 'ready'; readonly thread: number; readonly fingerprint: string }
   | { readonly t: 'event'; readonly key: string; readonly event: SubtaskEvent }
   | { readonly t: 'dead-letter'; readonly letter: DeadLetter }
+  /** The counters of the worker's subtasks: now and then while they run, and before each finishes. */
+  | { readonly t: 'metrics'; readonly subtasks: readonly ReportedSubtaskMetrics[] }
   /** A subtask of the worker failed: the job fails or restarts as for any subtask failure. */
   | { readonly t: 'failed'; readonly message: string; readonly stack: string | undefined }
 

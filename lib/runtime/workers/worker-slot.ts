@@ -13,6 +13,7 @@ import { SubtaskMetrics } from '../job-metrics.js'
 import { subtaskBehavior } from '../subtask.js'
 import type { SubtaskControl, SubtaskMessage } from '../subtask-message.js'
 import { graphFingerprint } from './graph-fingerprint.js'
+import { reportMetrics, WORKER_METRICS_INTERVAL_MS } from './worker-metrics.js'
 import type { FromWorker, PeerMessage, ToWorker, WorkerStart } from './worker-protocol.js'
 
 /**
@@ -21,7 +22,9 @@ import type { FromWorker, PeerMessage, ToWorker, WorkerStart } from './worker-pr
  * what the coordinator deploys: subtask actors (children of one slot actor, so that a failure of any
  * reaches the coordinator as a subtask failure), fed by the coordinator's control messages and by
  * ports to the other workers. Checkpoint state is written by the subtasks here, to the job's own
- * storage as this thread configured it. Runs until the coordinator terminates the worker.
+ * storage as this thread configured it; the subtasks' metrics are reported to the coordinator every
+ * {@link WORKER_METRICS_INTERVAL_MS} and before each subtask finishes. Runs until the coordinator
+ * terminates the worker.
  *
  * @example
  * serveWorkerSlot(start, vertices, config, log) // in a worker, instead of running the job
@@ -51,6 +54,11 @@ export function serveWorkerSlot(
     const peer: PeerMessage = { to: key, message }
     peers[threadOf[key]!]!.postMessage(peer)
   }
+  const metrics = new Map<string, SubtaskMetrics>()
+  const postMetrics = (): void => {
+    if (metrics.size > 0) post({ t: 'metrics', subtasks: reportMetrics(metrics, Date.now()) })
+  }
+  setInterval(postMetrics, WORKER_METRICS_INTERVAL_MS).unref()
   const storage = config.checkpointing?.storage
   const queryables = new QueryableRegistry()
   port.on('message', (message: ToWorker) => {
@@ -80,19 +88,26 @@ export function serveWorkerSlot(
               log,
               attempt,
               send,
-              report: (event) => post({ t: 'event', key: d.key, event }),
+              report: (event) => {
+                // the final counters reach the coordinator before the job can end on this event
+                if (event.t === 'subtask-finished') postMetrics()
+                post({ t: 'event', key: d.key, event })
+              },
               deadLetter: (letter) => post({ t: 'dead-letter', letter: { ...letter, error: messageOf(letter.error) } }),
               storage,
               readState,
               queryables,
-              createMetrics: (chain) =>
-                new SubtaskMetrics(
+              createMetrics: (chain) => {
+                const m = new SubtaskMetrics(
                   vertex.name,
                   d.subtask,
                   [...chain.metrics.values()],
                   d.inputs.length * config.channelCredits * config.batchSize,
                   d.mailboxCapacity,
-                ),
+                )
+                metrics.set(d.key, m)
+                return m
+              },
             }),
             { name: d.key, mailboxCapacity: d.mailboxCapacity, supervision: Supervision.escalate() },
           )

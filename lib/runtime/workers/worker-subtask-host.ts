@@ -5,6 +5,7 @@ import { Supervision } from '../../actors/supervision.js'
 import { SluiceError } from '../../errors.js'
 import type { DeployedSubtasks, DeploymentRequest, HostedJob, SubtaskHost } from '../subtask-host.js'
 import { graphFingerprint } from './graph-fingerprint.js'
+import { MirroredSubtaskMetrics } from './worker-metrics.js'
 import type { FromWorker, ToWorker, WorkerStart } from './worker-protocol.js'
 
 /** What the actor that owns a deployment's workers handles. */
@@ -30,12 +31,14 @@ const { workerData } = require('node:worker_threads')
 `
 
 /**
- * The worker executor's host: starts `threads` worker threads per deployment, each running the entry
- * module again, and deploys to thread `t` the subtasks whose index is `t` modulo `threads` (a slot per
- * thread with one subtask of each vertex, as Flink's slot sharing). Channels between threads are
- * MessagePorts between the workers, carrying the same elements and credits as local channels. A worker
- * that fails or exits fails the deployment as a subtask failure does; stopping the deployment (a
- * restart, the end of the job) terminates its workers.
+ * The worker executor's host: starts `threads` worker threads per deployment (no more than the largest
+ * parallelism: a further thread would host nothing), each running the entry module again, and deploys
+ * to thread `t` the subtasks whose index is `t` modulo the threads (a slot per thread with one subtask
+ * of each vertex, as Flink's slot sharing). The subtasks start once every worker has built the job.
+ * Channels between threads are MessagePorts between the workers, carrying the same elements and
+ * credits as local channels. A worker that fails or exits fails the deployment as a subtask failure
+ * does; a worker whose subtasks have all finished is terminated at once; stopping the deployment (a
+ * restart, a cancel) terminates the others and waits for their threads to exit.
  *
  * @example
  * JobHandle.start('orders', graph, config, workerSubtaskHost(2, nextWorkerJob()))
@@ -49,31 +52,51 @@ export function workerSubtaskHost(threads: number, job: number, entry = process.
       request: DeploymentRequest,
       hosted: HostedJob,
     ): DeployedSubtasks {
+      // a thread beyond the largest parallelism would host nothing: it is not started
+      const used = Math.min(threads, Math.max(1, ...request.deployments.map((d) => d.subtask + 1)))
       const threadOf: Record<string, number> = {}
-      for (const d of request.deployments) threadOf[d.key] = d.subtask % threads
-      const workers = Array.from({ length: threads }, (_, thread) => {
+      const hostedBy = new Array<number>(used).fill(0)
+      for (const d of request.deployments) {
+        threadOf[d.key] = d.subtask % used
+        hostedBy[d.subtask % used]!++
+      }
+      const workers = Array.from({ length: used }, (_, thread) => {
         const workerData: WorkerStart & { sluiceWorker: { tsx: string | undefined } } = {
-          sluiceWorker: { entry: pathToFileURL(entry).href, job, thread, threads, tsx: tsxLoader() },
+          sluiceWorker: { entry: pathToFileURL(entry).href, job, thread, threads: used, tsx: tsxLoader() },
         }
         // the entry module sees the coordinator's arguments in process.argv, as it did there
         return new Worker(BOOTSTRAP, { eval: true, workerData, argv: process.argv.slice(2) })
       })
-      const peers: Array<Array<MessagePort | undefined>> = workers.map(() => new Array(threads).fill(undefined))
-      for (let a = 0; a < threads; a++)
-        for (let b = a + 1; b < threads; b++) {
+      const peers: Array<Array<MessagePort | undefined>> = workers.map(() => new Array(used).fill(undefined))
+      for (let a = 0; a < used; a++)
+        for (let b = a + 1; b < used; b++) {
           const { port1, port2 } = new MessageChannel()
           peers[a]![b] = port1
           peers[b]![a] = port2
         }
       const expected = graphFingerprint(hosted.vertices)
       let stopping = false
+      // a worker whose subtasks have all finished has nothing left to run: it is terminated at once,
+      // while the others still work, and the end of the job does not wait for its thread to exit
+      const finished = new Array<number>(used).fill(0)
+      // the coordinator's view of the subtasks' metrics, as the workers report them
+      const mirrors = new Map<string, MirroredSubtaskMetrics>()
+      const released = (thread: number): boolean => finished[thread] === hostedBy[thread]
+      // the job master's messages wait until every worker has built the job: no subtask starts while
+      // another thread still loads the entry module, so the threads start (and measure) together
+      let loading = used
+      let held: Array<[thread: number, control: ToWorker]> | undefined = []
+      const release = (): void => {
+        for (const [thread, control] of held!) workers[thread]!.postMessage(control)
+        held = undefined
+      }
       parent.spawn<PoolMessage>(
         (ctx) => {
           workers.forEach((worker, thread) => {
             worker.on('message', (message: FromWorker) => ctx.self.tell(message))
             worker.on('error', (error) => ctx.self.tell({ t: 'worker-error', thread, error }))
             worker.on('exit', (code) => {
-              if (!stopping) ctx.self.tell({ t: 'worker-exit', thread, code })
+              if (!stopping && !released(thread)) ctx.self.tell({ t: 'worker-exit', thread, code })
             })
           })
           return {
@@ -85,11 +108,27 @@ export function workerSubtaskHost(threads: number, job: number, entry = process.
                       'ERR_WORKER_GRAPH_MISMATCH',
                       `worker thread ${message.thread} built another job graph than the coordinator: the entry module must build the same job (uids, names, parallelism) in every thread; run side effects with onCoordinator(). Coordinator: ${expected}; worker: ${message.fingerprint}`,
                     )
+                  if (--loading === 0) release()
                   return
-                case 'event':
+                case 'event': {
+                  const thread = threadOf[message.key]!
+                  if (message.event.t === 'subtask-finished' && ++finished[thread]! === hostedBy[thread])
+                    void workers[thread]!.terminate()
                   return request.report(message.key, message.event)
+                }
                 case 'dead-letter':
                   return hosted.deadLetter(message.letter)
+                case 'metrics':
+                  for (const report of message.subtasks) {
+                    const mirror = mirrors.get(report.key)
+                    if (mirror !== undefined) mirror.update(report)
+                    else {
+                      const created = new MirroredSubtaskMetrics(report)
+                      mirrors.set(report.key, created)
+                      request.metrics.subtasks.push(created)
+                    }
+                  }
+                  return
                 case 'failed': {
                   const error = new SluiceError('ERR_WORKER_SUBTASK_FAILED', message.message)
                   if (message.stack !== undefined) error.stack = message.stack
@@ -108,7 +147,7 @@ export function workerSubtaskHost(threads: number, job: number, entry = process.
             },
             async postStop() {
               stopping = true
-              await Promise.all(workers.map((w) => w.terminate()))
+              await Promise.all(workers.filter((_, thread) => !released(thread)).map((w) => w.terminate()))
             },
           }
         },
@@ -131,9 +170,10 @@ export function workerSubtaskHost(threads: number, job: number, entry = process.
       })
       return {
         tell(key, message) {
-          const worker = workers[threadOf[key]!]!
+          const thread = threadOf[key]!
           const control: ToWorker = { t: 'control', key, message }
-          worker.postMessage(control)
+          if (held === undefined) workers[thread]!.postMessage(control)
+          else held.push([thread, control])
         },
       }
     },

@@ -5,7 +5,8 @@
  * `${COUNTS_OUT}-<executor>-<job>.jsonl` from whichever thread runs it. Every worker thread runs this
  * file again and builds the same jobs. COUNTS_FAULT makes the worker-executor jobs misbehave:
  * `crash` (in the word count a subtask throws once, in the keyed count a worker thread exits once),
- * `mismatch` (workers build another graph than the coordinator). It prints one JSON line per job: its name and how it ended.
+ * `mismatch` (workers build another graph than the coordinator). It prints one JSON line per job: its name, how it
+ * ended, and its final metrics (records in and out per operator, each subtask's status).
  */
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs'
 import {
@@ -83,7 +84,13 @@ for (const executor of ['single-thread', 'workers'] as const) {
       { name: 'out', uid: 'out' },
     )
     const outcome = await env.execute(`${job} on ${executor}`).then(
-      (r) => ({ status: r.status, restarts: r.metrics.restarts }),
+      (r) => ({
+        status: r.status,
+        restarts: r.metrics.restarts,
+        // what job.metrics() shows of each operator and subtask, wherever they ran
+        operators: Object.fromEntries(r.metrics.operators.map((o) => [o.operator, [o.recordsIn, o.recordsOut]])),
+        subtasks: r.metrics.subtasks.map((s) => `${s.vertex} #${s.subtask}: ${s.status}`).sort(),
+      }),
       (error: Error) => ({ status: 'failed', error: `${(error as { code?: string }).code}: ${error.message}` }),
     )
     onCoordinator(() => process.stdout.write(`${JSON.stringify({ executor, job, ...outcome })}\n`))

@@ -1,0 +1,69 @@
+import { SubtaskMetrics, type SubtaskMetricsSnapshot, subtaskSnapshot } from '../job-metrics.js'
+import { OperatorMetrics } from '../output.js'
+
+/** What a worker thread reports of one of its subtasks: its counters and its operators' own metrics. */
+export interface ReportedSubtaskMetrics {
+  readonly key: string
+  readonly snapshot: SubtaskMetricsSnapshot
+  readonly details: ReadonlyArray<{ operator: string; metrics: Readonly<Record<string, unknown>> }>
+}
+
+/** How often a worker thread reports its subtasks' metrics to the coordinator, in ms. */
+export const WORKER_METRICS_INTERVAL_MS = 200
+
+/**
+ * The metrics of a worker thread's subtasks as plain data, to post to the coordinator. Details that
+ * cannot cross a thread (functions, class instances) are up to the operator: they are cloned as
+ * structured clone allows.
+ *
+ * @example
+ * post({ t: 'metrics', subtasks: reportMetrics(metricsByKey, Date.now()) })
+ */
+export function reportMetrics(metrics: ReadonlyMap<string, SubtaskMetrics>, now: number): ReportedSubtaskMetrics[] {
+  return [...metrics].map(([key, m]) => ({ key, snapshot: subtaskSnapshot(m, now), details: m.details() }))
+}
+
+/**
+ * A subtask that runs in a worker thread, as the coordinator's metrics registry sees it: the counters
+ * of its latest report (at most {@link WORKER_METRICS_INTERVAL_MS} old while it runs, final once it
+ * finished).
+ *
+ * @example
+ * const mirror = new MirroredSubtaskMetrics(report); registry.subtasks.push(mirror); mirror.update(next)
+ */
+export class MirroredSubtaskMetrics extends SubtaskMetrics {
+  private latest: ReportedSubtaskMetrics
+
+  constructor(report: ReportedSubtaskMetrics) {
+    const s = report.snapshot
+    super(
+      s.vertex,
+      s.subtask,
+      s.operators.map((o) => new OperatorMetrics(o.operator, s.subtask)),
+      s.inputCapacity,
+      s.mailboxCapacity,
+    )
+    this.latest = report
+    this.details = () => [...this.latest.details]
+    this.queuedRecords = () => this.latest.snapshot.queuedRecords
+    this.maxQueuedRecords = () => this.latest.snapshot.maxQueuedRecords
+    this.bufferedRecords = () => this.latest.snapshot.bufferedRecords
+    this.mailboxSize = () => this.latest.snapshot.mailboxSize
+    this.watermark = () => this.latest.snapshot.watermark
+    this.update(report)
+  }
+
+  /** Takes the counters of a newer report. */
+  update(report: ReportedSubtaskMetrics): void {
+    this.latest = report
+    const s = report.snapshot
+    this.status = s.status
+    this.backpressuredMs = s.backpressuredMs
+    s.operators.forEach((o, i) => {
+      const mirror = this.operators[i]
+      if (mirror === undefined) return
+      mirror.recordsIn = o.recordsIn
+      mirror.recordsOut = o.recordsOut
+    })
+  }
+}
