@@ -141,7 +141,7 @@ Source(
     let checkpointId = 0
     try {
       await second.run({
-        until: () => second.reader.duplicates === 150 && second.records.length === 850,
+        until: () => second.reader.metrics.value('duplicates') === 150 && second.records.length === 850,
         timeoutMs: 10_000,
         // checkpoints complete now and then, so that acknowledgements make room in the prefetch window
         afterPoll: async () => {
@@ -253,7 +253,7 @@ Source('reconnects after its connection is cut mid-stream and loses nothing, exa
     await cutter.stop()
   }
   assert.equal([...ledger.committed].sort(byNumber), names(N))
-  console.log(`  cut: ${readers[0]!.duplicates} redelivery(ies) skipped`)
+  console.log(`  cut: ${readers[0]!.metrics.value('duplicates')} redelivery(ies) skipped`)
 })
 
 Source('backpressure: a slow sink keeps the unacknowledged messages within the prefetch', async () => {
@@ -284,7 +284,7 @@ Source('backpressure: a slow sink keeps the unacknowledged messages within the p
     await job.cancel()
     await admin.drain(destination) // what the last, unfinished checkpoint left unacknowledged
   }
-  const max = readers[0]!.maxUnacknowledged
+  const max = readers[0]!.metrics.value('maxUnacknowledged')!
   assert.ok(max <= prefetch, `at most the prefetch unacknowledged (max ${max})`)
   assert.ok(max >= prefetch / 2, `the bound was reached (max ${max})`)
   assert.equal(received, names(N))
@@ -365,7 +365,7 @@ Source('at-most-once acknowledges on emit and needs no checkpoints', async () =>
   const watch = watchJob(job)
   try {
     await waitFor(() => watch.check() && received.length >= 3000, { timeoutMs: 15_000 })
-    assert.ok(readers[0]!.maxUnacknowledged <= 100)
+    assert.ok(readers[0]!.metrics.value('maxUnacknowledged')! <= 100)
   } finally {
     await job.cancel()
   }

@@ -148,7 +148,7 @@ Source(
     const second = await SourceDriver.start<RabbitMQMessage, unknown, RabbitMQReader>(source, { restored: splits })
     try {
       await second.run({
-        until: () => second.reader.duplicates === 300 && second.records.length === 700,
+        until: () => second.reader.metrics.value('duplicates') === 300 && second.records.length === 700,
         timeoutMs: 10_000,
       })
       assert.equal(second.records.map(text), names(700, 300), 'only the messages after the checkpoint')
@@ -265,12 +265,12 @@ Source(
     }
     const reader = readers[0]!
     assert.ok(
-      reader.maxUnacknowledged <= prefetch,
-      `at most the prefetch unacknowledged (max ${reader.maxUnacknowledged})`,
+      reader.metrics.value('maxUnacknowledged')! <= prefetch,
+      `at most the prefetch unacknowledged (max ${reader.metrics.value('maxUnacknowledged')!})`,
     )
     assert.ok(
-      reader.maxUnacknowledged >= prefetch / 2,
-      `the bound was reached, not idle (max ${reader.maxUnacknowledged})`,
+      reader.metrics.value('maxUnacknowledged')! >= prefetch / 2,
+      `the bound was reached, not idle (max ${reader.metrics.value('maxUnacknowledged')!})`,
     )
     assert.ok(
       onBroker.every((n) => n <= prefetch),
@@ -425,7 +425,7 @@ Source('at-most-once acknowledges on emit and needs no checkpoints', async () =>
   const watch = watchJob(job)
   try {
     await waitFor(() => watch.check() && received.length >= 5000, { timeoutMs: 15_000 })
-    assert.ok(readers[0]!.maxUnacknowledged <= 100)
+    assert.ok(readers[0]!.metrics.value('maxUnacknowledged')! <= 100)
   } finally {
     await job.cancel()
   }
