@@ -4,7 +4,7 @@ import type { Counter } from '../../runtime/metric-group.js'
 import type { SourceReaderContext } from '../../runtime/source.js'
 import type { CompletedAcks } from '../base/checkpoint-acks.js'
 import { QueueReaderBase } from '../base/queue-reader.js'
-import { amqplib, closeQuietly, isNotFound } from './connection.js'
+import { closeQuietly, connectAmqp, isNotFound } from './connection.js'
 import type { RabbitMQMessage, SourceSettings } from './options.js'
 
 interface Session {
@@ -118,11 +118,7 @@ export class RabbitMQReader extends QueueReaderBase<ConsumeMessage, RabbitMQMess
 
   protected async open(): Promise<Session> {
     const { settings } = this
-    const model = await amqplib.get('rabbitmqSource').connect(settings.url, {
-      timeout: settings.retry.connectTimeoutMs,
-      noDelay: true,
-      clientProperties: { connection_name: settings.connectionName },
-    })
+    const model = await connectAmqp('rabbitmqSource', settings)
     const session: Session = { model, channel: undefined as unknown as Channel, lost: false }
     // Without 'error' listeners a connection or channel error would be thrown as an uncaught exception.
     model.on('error', () => {})
