@@ -1,6 +1,11 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { type RabbitMQMessage, type RabbitMQReader, RabbitMQSource } from '../../../lib/connectors/rabbitmq/index.js'
+import {
+  type RabbitMQMessage,
+  type RabbitMQReader,
+  RabbitMQSink,
+  RabbitMQSource,
+} from '../../../lib/connectors/rabbitmq/index.js'
 import { ConfigError, ConnectorError } from '../../../lib/errors.js'
 import { DEAD_LETTERS, type DeadLetter, StreamEnvironment, decode, map } from '../../../lib/index.js'
 import type { Sink, SinkWriter } from '../../../lib/runtime/sink.js'
@@ -473,5 +478,42 @@ class SlowSink<T> implements Sink<T> {
     }
   }
 }
+
+Source("the reader's and the writer's counters reach job.metrics().details, labelled rabbitmq", async () => {
+  const N = 300
+  const input = await admin.queue(uniqueName('metrics-in'))
+  const output = await admin.queue(uniqueName('metrics-out'))
+  await admin.publish(input, N, withIds)
+  const env = checkpointedEnv()
+  env
+    .fromSource(new RabbitMQSource({ url: AMQP_URL, queue: input, guarantee: 'exactly-once', prefetch: 100 }), {
+      uid: 'src',
+    })
+    .pipe(map(text, { uid: 'text' }))
+    .sinkTo(new RabbitMQSink<string>({ url: AMQP_URL, exchange: '', routingKey: output }), { uid: 'out' })
+  const job = env.executeAsync()
+  const watch = watchJob(job)
+  const metricsOf = (uid: string): Record<string, unknown> =>
+    job.metrics().details.find((d) => d.operator === uid)?.metrics ?? {}
+  try {
+    await waitFor(() => watch.check() && metricsOf('src').acknowledged === N && metricsOf('out').unconfirmed === 0, {
+      timeoutMs: 20_000,
+      description: 'every message read, acknowledged, sent and confirmed',
+    })
+    const src = metricsOf('src')
+    assert.is(src.connector, 'rabbitmq')
+    assert.is(src.unacknowledged, 0)
+    assert.is(src.duplicates, 0)
+    assert.is(src.connections, 1)
+    assert.ok((src.maxUnacknowledged as number) > 0 && (src.maxUnacknowledged as number) <= 100)
+    const out = metricsOf('out')
+    assert.is(out.connector, 'rabbitmq')
+    assert.is(out.sent, N)
+    assert.is(out.connections, 1)
+  } finally {
+    await job.cancel()
+  }
+  assert.is((await admin.drain(output, N)).length, N)
+})
 
 Source.run()
