@@ -10,6 +10,9 @@ import { DEAD_LETTERS, type DeadLetter } from '../../../lib/runtime/output-tag.j
 import type { Sink } from '../../../lib/runtime/sink.js'
 import { runEmbedded, runEngine } from '../../support/modes.js'
 import { waitFor } from '../../support/wait-for.js'
+import { resolveAsyncOptions } from '../../../lib/operators/async/async-options.js'
+import { AsyncWaitOperator } from '../../../lib/operators/async/async-wait-operator.js'
+import { OperatorHarness } from '../../windows/operator-harness.js'
 import { FakeService, sleep } from './async-support.js'
 
 /** Answers x * 10 after 1 ms, except 2, which hangs until its signal aborts. */
@@ -149,6 +152,32 @@ test('unsubscribing from an embedded run aborts the requests in flight and start
   await waitFor(() => svc.aborted === 3, { description: 'all 3 aborted' })
   await waitFor(() => rejectionsSeen === 3, { description: 'the operator saw all 3 rejections' })
   assert.is(svc.calls, 3, 'none of the 3 queued records was started once a slot freed')
+})
+
+// In an embedded run the inline executor stops running mailbox work once unsubscribed, so the test above
+// passes whatever the operator does. Here the mailbox keeps running after abort(): only the operator's
+// own stop (the stopped flag its callbacks and mailbox check, the queued records it drops) keeps the
+// queued records from starting when the aborted calls free their slots.
+test('an aborted operator starts none of its queued records when aborted calls free their slots', async () => {
+  const svc = new FakeService(
+    (x: number) => x,
+    () => 60_000,
+  )
+  let rejectionsSeen = 0
+  const call = (x: number, signal: AbortSignal): Promise<number> => {
+    const pending = svc.call(x, signal)
+    pending.catch(() => setImmediate(() => rejectionsSeen++))
+    return pending
+  }
+  const { resolved } = resolveAsyncOptions<number, number>('asyncMap', { capacity: 3 })
+  const h = OperatorHarness.unkeyed(new AsyncWaitOperator(call, resolved))
+  for (let x = 1; x <= 6; x++) h.record(x)
+  await waitFor(() => svc.active === 3, { description: '3 requests in flight, 3 queued' })
+  h.operator.abort()
+  await waitFor(() => svc.aborted === 3, { description: 'all 3 aborted' })
+  await waitFor(() => rejectionsSeen === 3, { description: 'the operator saw all 3 rejections' })
+  assert.is(svc.calls, 3, 'none of the 3 queued records was started once a slot freed')
+  assert.equal(h.output.records(), [], 'nothing emitted after the abort')
 })
 
 const discard: Sink<number> = {
