@@ -9,7 +9,7 @@ import {
 import { ConfigError, ConnectorError } from '../../../lib/errors.js'
 import { DEAD_LETTERS, type DeadLetter, StreamEnvironment, decode, map } from '../../../lib/index.js'
 import type { Sink, SinkWriter } from '../../../lib/runtime/sink.js'
-import { recordReaders, watchJob } from '../../support/amqp-broker.js'
+import { checkQueueMetrics, recordReaders, watchJob } from '../../support/amqp-broker.js'
 import { SourceDriver } from '../../support/drive-source.js'
 import { Ledger, LedgerSink } from '../../support/ledger-sink.js'
 import { STOMP_HOST, STOMP_PORT, StompAdmin, TcpCutter, uniqueDestination } from '../../support/stomp-broker.js'
@@ -430,24 +430,8 @@ Source("the reader's and the writer's counters reach job.metrics().details, labe
     .pipe(map(text, { uid: 'text' }))
     .sinkTo(new ActiveMQSink<string>({ ...connection, destination: output }), { uid: 'out' })
   const job = env.executeAsync()
-  const watch = watchJob(job)
-  const metricsOf = (uid: string): Record<string, unknown> =>
-    job.metrics().details.find((d) => d.operator === uid)?.metrics ?? {}
   try {
-    await waitFor(() => watch.check() && metricsOf('src').acknowledged === N && metricsOf('out').unconfirmed === 0, {
-      timeoutMs: 20_000,
-      description: 'every message read, acknowledged, sent and receipted',
-    })
-    const src = metricsOf('src')
-    assert.is(src.connector, 'activemq')
-    assert.is(src.unacknowledged, 0)
-    assert.is(src.duplicates, 0)
-    assert.is(src.connections, 1)
-    assert.ok((src.maxUnacknowledged as number) > 0 && (src.maxUnacknowledged as number) <= 100)
-    const out = metricsOf('out')
-    assert.is(out.connector, 'activemq')
-    assert.is(out.sent, N)
-    assert.is(out.connections, 1)
+    await checkQueueMetrics(job, 'activemq', N, 100)
   } finally {
     await job.cancel()
   }

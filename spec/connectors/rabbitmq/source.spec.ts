@@ -13,6 +13,7 @@ import {
   AMQP_URL,
   AmqpAdmin,
   closeConnectionsNamed,
+  checkQueueMetrics,
   recordReaders,
   unacknowledgedOnBroker,
   uniqueName,
@@ -492,24 +493,8 @@ Source("the reader's and the writer's counters reach job.metrics().details, labe
     .pipe(map(text, { uid: 'text' }))
     .sinkTo(new RabbitMQSink<string>({ url: AMQP_URL, exchange: '', routingKey: output }), { uid: 'out' })
   const job = env.executeAsync()
-  const watch = watchJob(job)
-  const metricsOf = (uid: string): Record<string, unknown> =>
-    job.metrics().details.find((d) => d.operator === uid)?.metrics ?? {}
   try {
-    await waitFor(() => watch.check() && metricsOf('src').acknowledged === N && metricsOf('out').unconfirmed === 0, {
-      timeoutMs: 20_000,
-      description: 'every message read, acknowledged, sent and confirmed',
-    })
-    const src = metricsOf('src')
-    assert.is(src.connector, 'rabbitmq')
-    assert.is(src.unacknowledged, 0)
-    assert.is(src.duplicates, 0)
-    assert.is(src.connections, 1)
-    assert.ok((src.maxUnacknowledged as number) > 0 && (src.maxUnacknowledged as number) <= 100)
-    const out = metricsOf('out')
-    assert.is(out.connector, 'rabbitmq')
-    assert.is(out.sent, N)
-    assert.is(out.connections, 1)
+    await checkQueueMetrics(job, 'rabbitmq', N, 100)
   } finally {
     await job.cancel()
   }
