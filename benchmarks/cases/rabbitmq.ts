@@ -83,7 +83,7 @@ async function engineSource(n: number): Promise<RunResult> {
     output: sink.output,
     checksum: sink.checksum,
     ms,
-    extra: { 'max unacknowledged': readers[0]!.maxUnacknowledged },
+    extra: { 'max unacknowledged': readers[0]!.metrics.value('maxUnacknowledged')! },
   }
 }
 

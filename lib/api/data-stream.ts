@@ -11,11 +11,49 @@ import {
 } from '../connectors/files/index.js'
 import { printSink } from '../connectors/print/index.js'
 import { socketSink, type SocketSinkOptions } from '../connectors/socket/index.js'
+import type { SinkOperator } from '../runtime/sink-operator.js'
 import type { StreamOperator } from '../runtime/stream-operator.js'
-import { applyStage } from './engine-operator.js'
-import type { StreamEnvironment } from './stream-environment.js'
+import { applyStage, isStream, notAStream } from './stage.js'
 import type { OperatorOptions, Partitioning, Transformation } from '../runtime/transformation.js'
 import { validateOperatorOptions } from './validate-options.js'
+
+/** A node as a stream hands it to its builder, which gives it its id. */
+export type NewTransformation = Transformation extends infer T
+  ? T extends Transformation
+    ? Omit<T, 'id'>
+    : never
+  : never
+
+/**
+ * The job under construction a stream belongs to (its `StreamEnvironment`), as far as streams use it:
+ * they add their nodes and sinks to it and run their lineage through it. Declared here so that streams
+ * do not import the environment that creates them.
+ */
+export interface StreamBuilder {
+  /** Registers a node and gives it its id. */
+  addTransformation<N extends NewTransformation>(transformation: N): N & { id: number }
+  /** Marks a node as a sink: the job runs it. */
+  addSink(transformation: Transformation): void
+  createSinkOperator<T>(sink: Sink<T>): SinkOperator<T>
+  /** A cold Observable that runs `stream`'s lineage as a job per subscription. */
+  observe<T>(stream: DataStream<T>): Observable<T>
+  /** Runs `stream`'s lineage and collects its records. */
+  collect<T>(stream: DataStream<T>): Promise<T[]>
+  /** A stream from an Observable. */
+  fromObservable<T>(observable: Observable<T>): DataStream<T>
+}
+
+/**
+ * The stream a stage continues, or a clear error naming the operator when the stage before left
+ * something else (a windowed stream must be followed by a window function).
+ *
+ * @example
+ * const stream = requireStream(input, 'map')
+ */
+export function requireStream(current: unknown, operator: string): DataStream<any> {
+  if (isStream(current)) return current as DataStream<any>
+  throw notAStream(current, operator)
+}
 
 /**
  * A stream of records in a job under construction (Flink's DataStream). Compose it with RxJS `pipe`
@@ -26,7 +64,7 @@ import { validateOperatorOptions } from './validate-options.js'
  */
 export class DataStream<T> {
   constructor(
-    readonly env: StreamEnvironment,
+    readonly env: StreamBuilder,
     readonly transformation: Transformation,
   ) {}
 
@@ -313,7 +351,7 @@ export class DataStream<T> {
  */
 export class KeyedStream<T> extends DataStream<T> {
   constructor(
-    env: StreamEnvironment,
+    env: StreamBuilder,
     transformation: Transformation,
     readonly keySelector: (value: T) => Key,
   ) {

@@ -4,7 +4,8 @@ import { createLogger } from '../logging.js'
 import { runInline } from '../runtime/inline-executor.js'
 import type { OutputTag } from '../runtime/output-tag.js'
 import { StreamGraph } from '../runtime/stream-graph.js'
-import { requireStream, applyStage } from './engine-operator.js'
+import { requireStream } from './data-stream.js'
+import { applyStage } from './stage.js'
 import { StreamEnvironment } from './stream-environment.js'
 
 /**

@@ -19,7 +19,7 @@ import type { Sink } from '../runtime/sink.js'
 import { SinkOperator } from '../runtime/sink-operator.js'
 import type { Source } from '../runtime/source.js'
 import { StreamGraph } from '../runtime/stream-graph.js'
-import { DataStream } from './data-stream.js'
+import { DataStream, type NewTransformation, type StreamBuilder } from './data-stream.js'
 import type { ResolvedConfig } from '../runtime/job-config.js'
 import { type EnvironmentConfig, resolveConfig } from './environment-config.js'
 import type { Transformation } from '../runtime/transformation.js'
@@ -46,8 +46,6 @@ function connectorOptions<O extends object>(options: (O & SourceOptions) | undef
   return rest as unknown as O
 }
 
-type NewTransformation = Transformation extends infer T ? (T extends Transformation ? Omit<T, 'id'> : never) : never
-
 /** Options of a source node. */
 export interface SourceOptions {
   name?: string
@@ -66,7 +64,7 @@ const SOURCE_OPTIONS = optionKeys<SourceOptions>({ name: true, uid: true, parall
  * env.fromSequence(1, 100).pipe(map((x) => x * x)).print()
  * await env.execute('squares')
  */
-export class StreamEnvironment {
+export class StreamEnvironment implements StreamBuilder {
   readonly config: ResolvedConfig
   private readonly transformations: Transformation[] = []
   private readonly sinks: Transformation[] = []

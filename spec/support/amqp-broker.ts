@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import * as assert from 'uvu/assert'
 import {
   type Channel,
   type ChannelModel,
@@ -8,6 +9,7 @@ import {
   connect,
 } from 'amqplib'
 import type { Source, SourceReader, SourceReaderContext } from '../../lib/runtime/source.js'
+import { waitFor } from './wait-for.js'
 
 /** The machine's shared RabbitMQ (scripts/services.d starts it); SLUICE_AMQP_URL overrides. */
 export const AMQP_URL = process.env.SLUICE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
@@ -275,4 +277,47 @@ export function watchJob(job: { readonly result: Promise<unknown> }): { check():
       return state.error
     },
   }
+}
+
+/**
+ * Waits until a queue-to-queue job (source uid 'src', sink uid 'out') has read, acknowledged, sent
+ * and had confirmed `n` messages, then checks that the reader's and the writer's counters reached
+ * `job.metrics().details` under the connector's label, on one connection each.
+ *
+ * @example
+ * await checkQueueMetrics(job, 'rabbitmq', 300, 100)
+ */
+export async function checkQueueMetrics(
+  job: {
+    readonly result: Promise<unknown>
+    metrics(): { details: readonly { operator: string; metrics: Readonly<Record<string, unknown>> }[] }
+  },
+  connector: string,
+  n: number,
+  prefetch: number,
+): Promise<void> {
+  const watch = watchJob(job)
+  const metricsOf = (uid: string): Readonly<Record<string, unknown>> =>
+    job.metrics().details.find((d) => d.operator === uid)?.metrics ?? {}
+  await waitFor(() => watch.check() && metricsOf('src').acknowledged === n && metricsOf('out').unconfirmed === 0, {
+    timeoutMs: 20_000,
+    description: 'every message read, acknowledged, sent and confirmed',
+  })
+  const src = metricsOf('src')
+  const max = src.maxUnacknowledged as number
+  assert.equal(
+    {
+      connector: src.connector,
+      unacknowledged: src.unacknowledged,
+      duplicates: src.duplicates,
+      connections: src.connections,
+    },
+    { connector, unacknowledged: 0, duplicates: 0, connections: 1 },
+  )
+  assert.ok(max > 0 && max <= prefetch, `maxUnacknowledged ${max} within the prefetch ${prefetch}`)
+  const out = metricsOf('out')
+  assert.equal(
+    { connector: out.connector, sent: out.sent, connections: out.connections },
+    { connector, sent: n, connections: 1 },
+  )
 }

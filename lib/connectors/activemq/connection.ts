@@ -1,6 +1,7 @@
 import { createConnection, type Socket } from 'node:net'
 import type { Client, IFrame } from '@stomp/stompjs'
 import type { TCPWrapper } from '@stomp/tcp-wrapper'
+import { Deferred } from '../../util/deferred.js'
 import { optionalDependency } from '../../util/optional-dependency.js'
 import type { StompSettings } from './options.js'
 
@@ -36,7 +37,7 @@ function noDelayTcpWrapper(host: string, port: number): TCPWrapper {
 let NoDelayTCPWrapper: typeof TCPWrapper | undefined
 
 const CLOSE_TIMEOUT_MS = 2000
-const lostMarkers = new WeakMap<StompSession, (cause: Error) => void>()
+const lostMarkers = new WeakMap<StompSession, Deferred<Error>>()
 const pendingReceipts = new WeakMap<StompSession, Set<(cause: Error) => void>>()
 
 /**
@@ -62,12 +63,9 @@ export function openStomp(settings: StompSettings): Promise<StompSession> {
       heartbeatOutgoing: settings.heartbeatMs,
       debug: () => {},
     })
-    let markLost!: (cause: Error) => void
-    const whenLost = new Promise<Error>((resolve) => {
-      markLost = resolve
-    })
-    const session: StompSession = { client, lost: false, onLost: undefined, whenLost }
-    lostMarkers.set(session, markLost)
+    const whenLost = new Deferred<Error>()
+    const session: StompSession = { client, lost: false, onLost: undefined, whenLost: whenLost.promise }
+    lostMarkers.set(session, whenLost)
     let connected = false
     let lastError: Error | undefined
     client.onConnect = () => {
@@ -91,7 +89,7 @@ export function openStomp(settings: StompSettings): Promise<StompSession> {
         return
       }
       const cause = lastError ?? new Error('connection closed')
-      markLost(cause)
+      whenLost.resolve(cause)
       if (session.lost) return
       session.lost = true
       session.onLost?.(cause)
@@ -109,7 +107,7 @@ export function openStomp(settings: StompSettings): Promise<StompSession> {
  */
 export async function closeStomp(session: StompSession): Promise<void> {
   session.lost = true
-  lostMarkers.get(session)?.(new Error('connection closed'))
+  lostMarkers.get(session)?.resolve(new Error('connection closed'))
   let timer: NodeJS.Timeout | undefined
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), CLOSE_TIMEOUT_MS)

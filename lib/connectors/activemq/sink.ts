@@ -35,6 +35,6 @@ export class ActiveMQSink<T> implements Sink<T> {
    * const writer = sink.createWriter({ subtask: 0, parallelism: 1, processingTime: systemProcessingTime })
    */
   createWriter(context: SinkWriterContext): ActiveMQSinkWriter<T> {
-    return new ActiveMQSinkWriter(this.settings, context.processingTime)
+    return new ActiveMQSinkWriter(this.settings, context)
   }
 }

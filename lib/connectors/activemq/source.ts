@@ -60,6 +60,6 @@ export class ActiveMQSource implements Source<ActiveMQMessage, AckStateV1> {
    * const reader = source.createReader({ subtask: 0, parallelism: 1, processingTime: systemProcessingTime })
    */
   createReader(context: SourceReaderContext, restored?: AckStateV1[]): ActiveMQReader {
-    return new ActiveMQReader(this.settings, context.processingTime, restored ?? [])
+    return new ActiveMQReader(this.settings, context, restored ?? [])
   }
 }

@@ -1,5 +1,6 @@
 import { type Counter, MetricGroup } from '../../runtime/metric-group.js'
 import type { SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
+import { Deferred } from '../../util/deferred.js'
 
 /** How a {@link BatchingWriter} batches, after validation. */
 export interface BatchingSettings {
@@ -50,7 +51,7 @@ export abstract class BatchingWriter<T, B> implements SinkWriter<T> {
   private batched = 0
   private inFlight = 0
   private cancelLinger: (() => void) | undefined
-  private waiting: { promise: Promise<void>; resolve: () => void } | undefined
+  private waiting: Deferred | undefined
   protected failure: Error | undefined
   /** The writer's counters (the job's metrics): `requests`, `inFlightRecords` and the connector's own. */
   protected readonly metrics: MetricGroup
@@ -101,11 +102,7 @@ export abstract class BatchingWriter<T, B> implements SinkWriter<T> {
     if (this.failure !== undefined) return Promise.reject(this.failure)
     if (this.inFlight < this.batching.maxInFlightRecords) return undefined
     this.send()
-    if (this.waiting === undefined) {
-      let resolve!: () => void
-      const promise = new Promise<void>((r) => (resolve = r))
-      this.waiting = { promise, resolve }
-    }
+    this.waiting ??= new Deferred()
     return this.waiting.promise
   }
 

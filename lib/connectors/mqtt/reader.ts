@@ -6,6 +6,7 @@ import { MqttConnection } from './connection.js'
 import { type AckPacket, DeferredAcks } from './deferred-acks.js'
 import type { MqttSourceSettings, MqttMessage } from './options.js'
 import { Fifo } from '../../util/fifo.js'
+import { Deferred } from '../../util/deferred.js'
 
 interface Buffered {
   readonly message: MqttMessage
@@ -34,9 +35,9 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
   private failure: ConnectorError | undefined
   private closed = false
   /** Until the broker granted the subscriptions. */
-  private subscription: { resolve: () => void; reject: (error: Error) => void } | undefined
+  private subscription: Deferred | undefined
   /** While start() waits for the SUBACK: called when the reader fills up first. */
-  private onFull: (() => void) | undefined
+  private filled: Deferred | undefined
   /** The most QoS 1/2 messages ever unacknowledged at once. */
   maxUnacknowledgedSeen = 0
   /** Messages taken in, and redeliveries skipped. */
@@ -83,21 +84,19 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
     // mqtt.js handles packets in order: the messages of a kept session can fill the reader before the
     // SUBACK is read (even before this method resumes after the CONNACK), and the SUBACK then waits for
     // the job to take messages. start() does not wait for the SUBACK then.
-    const filled = new Promise<void>((resolve) => {
-      this.onFull = resolve
-    })
+    const filled = new Deferred()
+    this.filled = filled
     await this.connection.start()
-    const subscribed = new Promise<void>((resolve, reject) => {
-      this.subscription = { resolve, reject }
-    })
+    const subscribed = new Deferred()
+    this.subscription = subscribed
     // a connection lost before the SUBACK: subscribe again on the next one
     this.connection.onConnect(() => {
       if (this.subscription !== undefined) void this.subscribe()
     })
     this.connection.onFailure((error) => this.subscription?.reject(error))
     void this.subscribe()
-    await Promise.race([subscribed, filled])
-    this.onFull = undefined
+    await Promise.race([subscribed.promise, filled.promise])
+    this.filled = undefined
   }
 
   /** Subscribes (again: a kept session has the subscriptions, and the QoS or topics may have changed). */
@@ -202,7 +201,7 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
     if (this.full(packet.qos)) {
       this.counts.parked++
       this.parked = { packet, release }
-      this.onFull?.()
+      this.filled?.resolve()
       return
     }
     this.accept(packet)

@@ -1,10 +1,29 @@
-import type { Channel, ChannelModel } from 'amqplib'
+import type { Channel, ChannelModel, Options } from 'amqplib'
 import { optionalDependency } from '../../util/optional-dependency.js'
+import type { RetrySettings } from '../base/reconnect-loop.js'
 
 /** amqplib, an optional peer dependency: the source and sink check for it when they are built. */
 export const amqplib = await optionalDependency<typeof import('amqplib')>('amqplib')
 
 const CLOSE_TIMEOUT_MS = 2000
+
+/**
+ * Opens one amqplib connection for `owner` with the connector's timeout, Nagle off (an ack or publish
+ * must leave at once) and the connection's name in the broker's management tools.
+ *
+ * @example
+ * const model = await connectAmqp('rabbitmqSource', settings)
+ */
+export function connectAmqp(
+  owner: 'rabbitmqSource' | 'rabbitmqSink',
+  settings: { readonly url: string | Options.Connect; readonly retry: RetrySettings; readonly connectionName: string },
+): Promise<ChannelModel> {
+  return amqplib.get(owner).connect(settings.url, {
+    timeout: settings.retry.connectTimeoutMs,
+    noDelay: true,
+    clientProperties: { connection_name: settings.connectionName },
+  })
+}
 
 /**
  * Closes an amqplib connection and swallows what a connection that is already gone throws. The channel

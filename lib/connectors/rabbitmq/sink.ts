@@ -42,6 +42,6 @@ export class RabbitMQSink<T> implements Sink<T> {
    * const writer = sink.createWriter({ subtask: 0, parallelism: 1, processingTime: systemProcessingTime })
    */
   createWriter(context: SinkWriterContext): RabbitMQSinkWriter<T> {
-    return new RabbitMQSinkWriter(this.settings, context.processingTime)
+    return new RabbitMQSinkWriter(this.settings, context)
   }
 }

@@ -56,6 +56,6 @@ export class RabbitMQSource implements Source<RabbitMQMessage, AckStateV1> {
    * const reader = source.createReader({ subtask: 0, parallelism: 1, processingTime: systemProcessingTime })
    */
   createReader(context: SourceReaderContext, restored?: AckStateV1[]): RabbitMQReader {
-    return new RabbitMQReader(this.settings, context.processingTime, restored ?? [])
+    return new RabbitMQReader(this.settings, context, restored ?? [])
   }
 }

@@ -1,11 +1,11 @@
 import type { ChannelModel, ConfirmChannel, Message, Options } from 'amqplib'
 import { ConnectorError } from '../../errors.js'
-import type { SinkWriter } from '../../runtime/sink.js'
-import type { ProcessingTimeService } from '../../time/processing-time.js'
-import { ConfirmWindow } from '../base/confirm-window.js'
+import type { Counter } from '../../runtime/metric-group.js'
+import type { SinkWriterContext } from '../../runtime/sink.js'
+import { Deferred } from '../../util/deferred.js'
+import { ConfirmingWriter } from '../base/confirming-writer.js'
+import { closeQuietly, connectAmqp, isNotFound } from './connection.js'
 import type { RabbitMQPublish, SinkSettings } from './options.js'
-import { ReconnectLoop } from '../base/reconnect-loop.js'
-import { amqplib, closeQuietly, isNotFound } from './connection.js'
 
 /** The header that carries why a returned message was dead-lettered. */
 export const UNROUTABLE_HEADER = 'x-sluice-unroutable'
@@ -16,141 +16,78 @@ interface PublishSession {
   lost: boolean
 }
 
-interface Waiter {
-  resolve(): void
-  reject(error: Error): void
-}
-
 /**
- * The writer of {@link RabbitMQSink}: one connection and confirm channel, the unconfirmed messages in
- * a {@link ConfirmWindow}, and counters for tests.
+ * The writer of {@link RabbitMQSink} on the {@link ConfirmingWriter}: one connection and confirm
+ * channel (the window's sequence numbers are the channel's delivery tags). Besides the base's pauses,
+ * `ready()` waits while the channel's write buffer is full and while the broker blocks the connection.
+ * Besides the base's metrics it counts `returned` (messages the broker returned as unroutable) and
+ * `deadLettered` (returned messages published to the dead-letter exchange).
  *
  * @example
  * const writer = new RabbitMQSink<string>({ exchange: '', routingKey: 'q' }).createWriter(context)
  * writer.write('hello', undefined)
  * await writer.flush()
  */
-export class RabbitMQSinkWriter<T> implements SinkWriter<T> {
-  private readonly window = new ConfirmWindow<RabbitMQPublish>()
-  private readonly loop: ReconnectLoop<PublishSession>
+export class RabbitMQSinkWriter<T> extends ConfirmingWriter<T, RabbitMQPublish, PublishSession> {
   private readonly sharedOptions: Options.Publish
-  private session: PublishSession | undefined
-  private failure: Error | undefined
-  private connectWaiters: Waiter[] = []
-  private connecting: Promise<void> | undefined
-  private draining: Promise<void> | undefined
-  private drained: (() => void) | undefined
-  private blocked: Promise<void> | undefined
-  private unblocked: (() => void) | undefined
-  private readonly roomAt: number
-  /** Messages published (resends after a reconnection included). */
-  published = 0
-  /** Messages the broker returned as unroutable. */
-  returned = 0
-  /** Returned messages published to the dead-letter exchange. */
-  deadLettered = 0
+  private draining: Deferred | undefined
+  private blocked: Deferred | undefined
+  private readonly returned: Counter
+  private readonly deadLettered: Counter
 
   constructor(
     private readonly settings: SinkSettings<T>,
-    processingTime: ProcessingTimeService,
+    context: SinkWriterContext,
   ) {
+    super('rabbitmq', settings, context)
     this.sharedOptions = { persistent: settings.persistent, mandatory: settings.mandatory }
-    this.roomAt = Math.max(1, settings.maxInFlight >> 1)
-    this.loop = new ReconnectLoop<PublishSession>(
-      settings.retry,
-      processingTime,
-      settings.endpoint,
-      () => this.open(),
-      {
-        connected: (session) => this.connected(session),
-        failed: (error) => this.fail(error),
-        discard: (session) => void closeQuietly(session.model),
-      },
-    )
-    this.loop.start()
+    this.returned = this.metrics.counter('returned')
+    this.deadLettered = this.metrics.counter('deadLettered')
+    this.connect()
   }
 
-  /** Connections made so far (reconnections included). */
-  get connections(): number {
-    return this.loop.connections
-  }
-
-  /** Messages written and not yet confirmed by the broker. */
-  get unconfirmed(): number {
-    return this.window.size
-  }
-
-  write(value: T, _timestamp?: number): void {
-    if (this.failure !== undefined) throw this.failure
+  protected toMessage(value: T): RabbitMQPublish {
     const { settings } = this
     const options =
       settings.properties === undefined
         ? this.sharedOptions
         : { ...settings.properties(value), persistent: settings.persistent, mandatory: settings.mandatory }
-    const message: RabbitMQPublish = {
+    return {
       exchange: settings.exchange,
       routingKey: settings.routingKey(value),
       content: settings.serializer(value),
       options,
     }
-    this.window.add(message)
-    if (this.session !== undefined) this.send(this.session, message)
   }
 
-  ready(): Promise<void> | undefined {
-    if (this.failure !== undefined) return Promise.reject(this.failure)
-    if (this.session === undefined) {
-      this.connecting ??= new Promise<void>((resolve, reject) => this.connectWaiters.push({ resolve, reject }))
-      return this.connecting
-    }
-    if (this.window.size >= this.settings.maxInFlight) return this.window.whenBelow(this.roomAt)
-    return this.draining ?? this.blocked
+  protected override paused(): Promise<void> | undefined {
+    return (this.draining ?? this.blocked)?.promise
   }
 
-  /** Resolves when the broker has confirmed every message written so far. */
-  flush(): Promise<void> {
-    if (this.failure !== undefined) return Promise.reject(this.failure)
-    return this.window.whenEmpty()
+  protected isLost(session: PublishSession): boolean {
+    return session.lost
   }
 
-  /** On the barrier: every message before it is confirmed (at-least-once); nothing to keep in the checkpoint. */
-  async snapshotState(): Promise<unknown[]> {
-    await this.flush()
-    return []
+  protected closeSession(session: PublishSession): Promise<void> {
+    session.lost = true
+    return closeQuietly(session.model, session.channel)
   }
 
-  /** Closes the connection; a graceful end flushed before (the runtime calls `flush(true)` first). */
-  async close(): Promise<void> {
-    this.loop.close()
-    const session = this.session
-    this.session = undefined
-    if (session !== undefined) {
-      session.lost = true
-      await closeQuietly(session.model, session.channel)
-    }
-  }
-
-  private async open(): Promise<PublishSession> {
+  protected async open(): Promise<PublishSession> {
     const { settings } = this
-    const model = await amqplib.get('rabbitmqSink').connect(settings.url, {
-      timeout: settings.retry.connectTimeoutMs,
-      noDelay: true,
-      clientProperties: { connection_name: settings.connectionName },
-    })
+    const model = await connectAmqp('rabbitmqSink', settings)
     const session: PublishSession = { model, channel: undefined, lost: false }
     model.on('error', () => {})
-    model.on('close', (error?: Error) => this.lost(session, error))
+    model.on('close', (error?: Error) => this.sessionLost(session, error))
     model.on('blocked', () => {
-      this.blocked ??= new Promise<void>((resolve) => {
-        this.unblocked = resolve
-      })
+      this.blocked ??= new Deferred()
     })
     model.on('unblocked', () => this.unblock())
     try {
       const channel = await model.createConfirmChannel()
       session.channel = channel
       channel.on('error', () => {})
-      channel.on('close', () => this.lost(session, new Error('channel closed by the broker')))
+      channel.on('close', () => this.sessionLost(session, new Error('channel closed by the broker')))
       channel.on('ack', ({ deliveryTag, multiple }) => {
         if (!session.lost) this.window.confirm(deliveryTag, multiple)
       })
@@ -165,7 +102,7 @@ export class RabbitMQSinkWriter<T> implements SinkWriter<T> {
           )
       })
       channel.on('return', (message: Message) => {
-        if (!session.lost) this.onReturn(session, message)
+        if (!session.lost) this.onReturn(message)
       })
       channel.on('drain', () => this.drain())
       await this.checkExchange(channel, settings.exchange, settings.declareExchange)
@@ -196,32 +133,20 @@ export class RabbitMQSinkWriter<T> implements SinkWriter<T> {
     })
   }
 
-  private connected(session: PublishSession): void {
-    if (session.lost) return this.loop.lost(new Error('connection closed while the channel was set up'))
-    this.session = session
-    // Everything unconfirmed goes out again, in order, before anything written from now on.
-    for (const message of this.window.rewind()) this.send(session, message)
-    this.connecting = undefined
-    for (const w of this.connectWaiters.splice(0)) w.resolve()
-  }
-
-  private send(session: PublishSession, message: RabbitMQPublish): void {
+  /** Publishes on the confirm channel (its delivery tags count 1, 2, … as the window's numbers do). */
+  protected send(session: PublishSession, message: RabbitMQPublish): boolean {
     let accepted: boolean
     try {
       accepted = session.channel!.publish(message.exchange, message.routingKey, message.content, message.options)
     } catch {
-      return // the channel is closing: the message is still unconfirmed and goes out on the next connection
+      return false // the channel is closing: the message is still unconfirmed and goes out on the next connection
     }
-    this.published++
-    if (!accepted && this.draining === undefined) {
-      this.draining = new Promise<void>((resolve) => {
-        this.drained = resolve
-      })
-    }
+    if (!accepted) this.draining ??= new Deferred()
+    return true
   }
 
-  private onReturn(session: PublishSession, message: Message): void {
-    this.returned++
+  private onReturn(message: Message): void {
+    this.returned.inc()
     const { exchange, routingKey, replyCode, replyText } = message.fields as Message['fields'] & {
       replyCode?: number
       replyText?: string
@@ -266,42 +191,32 @@ export class RabbitMQSinkWriter<T> implements SinkWriter<T> {
         mandatory: true,
       },
     }
-    this.deadLettered++
-    this.window.add(letter)
-    this.send(session, letter)
+    this.deadLettered.inc()
+    this.publish(letter)
   }
 
-  private lost(session: PublishSession, cause: Error | undefined): void {
+  /** The connection or channel of `session` is gone: close what is left of it, then the base reconnects. */
+  private sessionLost(session: PublishSession, cause: Error | undefined): void {
     if (session.lost) return
     session.lost = true
     void closeQuietly(session.model)
-    if (this.session !== session) return
-    this.session = undefined
+    this.lost(session, cause ?? new Error('connection closed'))
+  }
+
+  protected override released(): void {
     this.drain()
     this.unblock()
-    this.loop.lost(cause ?? new Error('connection closed'))
   }
 
   private drain(): void {
-    const drained = this.drained
+    const draining = this.draining
     this.draining = undefined
-    this.drained = undefined
-    drained?.()
+    draining?.resolve()
   }
 
   private unblock(): void {
-    const unblocked = this.unblocked
+    const blocked = this.blocked
     this.blocked = undefined
-    this.unblocked = undefined
-    unblocked?.()
-  }
-
-  private fail(error: Error): void {
-    this.failure ??= error
-    this.window.fail(this.failure)
-    this.connecting = undefined
-    for (const w of this.connectWaiters.splice(0)) w.reject(this.failure)
-    this.drain()
-    this.unblock()
+    blocked?.resolve()
   }
 }

@@ -16,7 +16,8 @@ export class AsyncRequest<IN, OUT> {
   startedAt = 0
   controller: AbortController | undefined = undefined
   timeoutTimer: ReturnType<typeof setTimeout> | undefined = undefined
-  retryTimer: ReturnType<typeof setTimeout> | undefined = undefined
+  /** Cancels the retry scheduled on the subtask's processing-time service. */
+  cancelRetry: (() => void) | undefined = undefined
   settled = false
   settledOk = false
   settledValue: unknown = undefined
@@ -40,8 +41,8 @@ export class AsyncRequest<IN, OUT> {
   /** Stops its timers; the request is finished or abandoned. */
   clearTimers(): void {
     if (this.timeoutTimer !== undefined) clearTimeout(this.timeoutTimer)
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer)
+    this.cancelRetry?.()
     this.timeoutTimer = undefined
-    this.retryTimer = undefined
+    this.cancelRetry = undefined
   }
 }

@@ -145,7 +145,7 @@ Sink(
     const got = (await admin.drain(destination)).map((m) => m.body)
     assert.equal([...new Set(sortedNumbers(got))], numbers(N))
     console.log(
-      `  sink cut: ${writers[0]!.sent - N} message(s) sent again, ${got.length - N} duplicate(s) in the queue`,
+      `  sink cut: ${writers[0]!.metrics.value('sent')! - N} message(s) sent again, ${got.length - N} duplicate(s) in the queue`,
     )
   },
 )

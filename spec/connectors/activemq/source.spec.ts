@@ -1,10 +1,15 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { type ActiveMQMessage, type ActiveMQReader, ActiveMQSource } from '../../../lib/connectors/activemq/index.js'
+import {
+  type ActiveMQMessage,
+  type ActiveMQReader,
+  ActiveMQSink,
+  ActiveMQSource,
+} from '../../../lib/connectors/activemq/index.js'
 import { ConfigError, ConnectorError } from '../../../lib/errors.js'
 import { DEAD_LETTERS, type DeadLetter, StreamEnvironment, decode, map } from '../../../lib/index.js'
 import type { Sink, SinkWriter } from '../../../lib/runtime/sink.js'
-import { recordReaders, watchJob } from '../../support/amqp-broker.js'
+import { checkQueueMetrics, recordReaders, watchJob } from '../../support/amqp-broker.js'
 import { SourceDriver } from '../../support/drive-source.js'
 import { Ledger, LedgerSink } from '../../support/ledger-sink.js'
 import { STOMP_HOST, STOMP_PORT, StompAdmin, TcpCutter, uniqueDestination } from '../../support/stomp-broker.js'
@@ -141,7 +146,7 @@ Source(
     let checkpointId = 0
     try {
       await second.run({
-        until: () => second.reader.duplicates === 150 && second.records.length === 850,
+        until: () => second.reader.metrics.value('duplicates') === 150 && second.records.length === 850,
         timeoutMs: 10_000,
         // checkpoints complete now and then, so that acknowledgements make room in the prefetch window
         afterPoll: async () => {
@@ -253,7 +258,7 @@ Source('reconnects after its connection is cut mid-stream and loses nothing, exa
     await cutter.stop()
   }
   assert.equal([...ledger.committed].sort(byNumber), names(N))
-  console.log(`  cut: ${readers[0]!.duplicates} redelivery(ies) skipped`)
+  console.log(`  cut: ${readers[0]!.metrics.value('duplicates')} redelivery(ies) skipped`)
 })
 
 Source('backpressure: a slow sink keeps the unacknowledged messages within the prefetch', async () => {
@@ -284,7 +289,7 @@ Source('backpressure: a slow sink keeps the unacknowledged messages within the p
     await job.cancel()
     await admin.drain(destination) // what the last, unfinished checkpoint left unacknowledged
   }
-  const max = readers[0]!.maxUnacknowledged
+  const max = readers[0]!.metrics.value('maxUnacknowledged')!
   assert.ok(max <= prefetch, `at most the prefetch unacknowledged (max ${max})`)
   assert.ok(max >= prefetch / 2, `the bound was reached (max ${max})`)
   assert.equal(received, names(N))
@@ -365,7 +370,7 @@ Source('at-most-once acknowledges on emit and needs no checkpoints', async () =>
   const watch = watchJob(job)
   try {
     await waitFor(() => watch.check() && received.length >= 3000, { timeoutMs: 15_000 })
-    assert.ok(readers[0]!.maxUnacknowledged <= 100)
+    assert.ok(readers[0]!.metrics.value('maxUnacknowledged')! <= 100)
   } finally {
     await job.cancel()
   }
@@ -411,5 +416,26 @@ class SlowSink<T> implements Sink<T> {
     }
   }
 }
+
+Source("the reader's and the writer's counters reach job.metrics().details, labelled activemq", async () => {
+  const N = 300
+  const input = uniqueDestination('queue', 'metrics-in')
+  const output = uniqueDestination('queue', 'metrics-out')
+  await admin.publish(input, N)
+  const env = checkpointedEnv()
+  env
+    .fromSource(new ActiveMQSource({ ...connection, destination: input, guarantee: 'exactly-once', prefetch: 100 }), {
+      uid: 'src',
+    })
+    .pipe(map(text, { uid: 'text' }))
+    .sinkTo(new ActiveMQSink<string>({ ...connection, destination: output }), { uid: 'out' })
+  const job = env.executeAsync()
+  try {
+    await checkQueueMetrics(job, 'activemq', N, 100)
+  } finally {
+    await job.cancel()
+  }
+  assert.is((await admin.drain(output, N)).length, N)
+})
 
 Source.run()

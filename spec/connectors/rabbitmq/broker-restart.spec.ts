@@ -107,7 +107,7 @@ Restart(
     for (const queue of [input, output]) await reader2.channel.deleteQueue(queue)
     await reader2.disconnect()
     console.log(
-      `  after the restart: ${reader().duplicates} redelivery(ies) skipped by the source, ${published.length - N} duplicate(s) from the sink`,
+      `  after the restart: ${reader().metrics.value('duplicates')} redelivery(ies) skipped by the source, ${published.length - N} duplicate(s) from the sink`,
     )
   },
 )

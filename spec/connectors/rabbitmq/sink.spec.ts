@@ -205,7 +205,7 @@ Sink(
       numbers(N),
     )
     console.log(
-      `  sink reconnect: ${writers[0]!.published - N} message(s) published again, ${got.length - N} duplicate(s) in the queue`,
+      `  sink reconnect: ${writers[0]!.metrics.value('sent')! - N} message(s) published again, ${got.length - N} duplicate(s) in the queue`,
     )
   },
 )

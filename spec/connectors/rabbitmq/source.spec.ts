@@ -1,6 +1,11 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { type RabbitMQMessage, type RabbitMQReader, RabbitMQSource } from '../../../lib/connectors/rabbitmq/index.js'
+import {
+  type RabbitMQMessage,
+  type RabbitMQReader,
+  RabbitMQSink,
+  RabbitMQSource,
+} from '../../../lib/connectors/rabbitmq/index.js'
 import { ConfigError, ConnectorError } from '../../../lib/errors.js'
 import { DEAD_LETTERS, type DeadLetter, StreamEnvironment, decode, map } from '../../../lib/index.js'
 import type { Sink, SinkWriter } from '../../../lib/runtime/sink.js'
@@ -8,6 +13,7 @@ import {
   AMQP_URL,
   AmqpAdmin,
   closeConnectionsNamed,
+  checkQueueMetrics,
   recordReaders,
   unacknowledgedOnBroker,
   uniqueName,
@@ -148,7 +154,7 @@ Source(
     const second = await SourceDriver.start<RabbitMQMessage, unknown, RabbitMQReader>(source, { restored: splits })
     try {
       await second.run({
-        until: () => second.reader.duplicates === 300 && second.records.length === 700,
+        until: () => second.reader.metrics.value('duplicates') === 300 && second.records.length === 700,
         timeoutMs: 10_000,
       })
       assert.equal(second.records.map(text), names(700, 300), 'only the messages after the checkpoint')
@@ -265,12 +271,12 @@ Source(
     }
     const reader = readers[0]!
     assert.ok(
-      reader.maxUnacknowledged <= prefetch,
-      `at most the prefetch unacknowledged (max ${reader.maxUnacknowledged})`,
+      reader.metrics.value('maxUnacknowledged')! <= prefetch,
+      `at most the prefetch unacknowledged (max ${reader.metrics.value('maxUnacknowledged')!})`,
     )
     assert.ok(
-      reader.maxUnacknowledged >= prefetch / 2,
-      `the bound was reached, not idle (max ${reader.maxUnacknowledged})`,
+      reader.metrics.value('maxUnacknowledged')! >= prefetch / 2,
+      `the bound was reached, not idle (max ${reader.metrics.value('maxUnacknowledged')!})`,
     )
     assert.ok(
       onBroker.every((n) => n <= prefetch),
@@ -425,7 +431,7 @@ Source('at-most-once acknowledges on emit and needs no checkpoints', async () =>
   const watch = watchJob(job)
   try {
     await waitFor(() => watch.check() && received.length >= 5000, { timeoutMs: 15_000 })
-    assert.ok(readers[0]!.maxUnacknowledged <= 100)
+    assert.ok(readers[0]!.metrics.value('maxUnacknowledged')! <= 100)
   } finally {
     await job.cancel()
   }
@@ -473,5 +479,26 @@ class SlowSink<T> implements Sink<T> {
     }
   }
 }
+
+Source("the reader's and the writer's counters reach job.metrics().details, labelled rabbitmq", async () => {
+  const N = 300
+  const input = await admin.queue(uniqueName('metrics-in'))
+  const output = await admin.queue(uniqueName('metrics-out'))
+  await admin.publish(input, N, withIds)
+  const env = checkpointedEnv()
+  env
+    .fromSource(new RabbitMQSource({ url: AMQP_URL, queue: input, guarantee: 'exactly-once', prefetch: 100 }), {
+      uid: 'src',
+    })
+    .pipe(map(text, { uid: 'text' }))
+    .sinkTo(new RabbitMQSink<string>({ url: AMQP_URL, exchange: '', routingKey: output }), { uid: 'out' })
+  const job = env.executeAsync()
+  try {
+    await checkQueueMetrics(job, 'rabbitmq', N, 100)
+  } finally {
+    await job.cancel()
+  }
+  assert.is((await admin.drain(output, N)).length, N)
+})
 
 Source.run()

@@ -7,6 +7,10 @@ import { asyncMap, asyncMetrics } from '../../../lib/operators/async-map.js'
 import { retryDelayMs, type ExponentialBackoffRetry } from '../../../lib/operators/async/retry-strategy.js'
 import { DEAD_LETTERS, type DeadLetter } from '../../../lib/runtime/output-tag.js'
 import { runEmbedded } from '../../support/modes.js'
+import { AsyncWaitOperator } from '../../../lib/operators/async/async-wait-operator.js'
+import { resolveAsyncOptions } from '../../../lib/operators/async/async-options.js'
+import { OperatorHarness } from '../../windows/operator-harness.js'
+import { waitFor } from '../../support/wait-for.js'
 import { sleep } from './async-support.js'
 
 /** Runs with dead letters collected. */
@@ -188,21 +192,25 @@ test('when every attempt fails the record fails after maxAttempts calls', async 
 })
 
 test('the timeout covers all attempts: retrying stops when it fires', async () => {
+  // The retry delays run on the operator's processing-time service (a manual clock here), the timeout on
+  // a real timer: the clock drives the retries, and after the timeout no retry is left to drive.
   const f = flaky(Infinity)
-  const { out, letters } = await withDeadLetters<number>(
-    [1],
-    asyncMap(f.call, {
-      timeoutMs: 50,
-      retry: { strategy: 'fixed-delay', delayMs: 20, maxAttempts: 100 },
-      onError: 'resume',
-    }),
-  )
-  assert.equal(out, [])
-  assert.match(letters[0]!.reason, /no result within 50 ms \(\d+ attempts?\)/)
-  const calls = f.callsAt.get(1)!.length
-  assert.ok(calls >= 1 && calls <= 4, `${calls} calls in 50 ms at a 20 ms delay`)
-  await sleep(50)
-  assert.is(f.callsAt.get(1)!.length, calls, 'no retry after the timeout')
+  const { resolved } = resolveAsyncOptions<number, number>('asyncMap', {
+    timeoutMs: 50,
+    retry: { strategy: 'fixed-delay', delayMs: 20, maxAttempts: 100 },
+    onTimeout: { fallback: () => -1 },
+  })
+  const h = OperatorHarness.unkeyed(new AsyncWaitOperator(f.call, resolved))
+  const calls = (): number => f.callsAt.get(1)?.length ?? 0
+  h.record(1)
+  await waitFor(() => calls() === 1 && h.clock.scheduled === 1, { description: 'the first retry scheduled' })
+  h.clock.advanceBy(20)
+  await waitFor(() => calls() === 2 && h.clock.scheduled === 1, { description: 'the clock ran the retry' })
+  await waitFor(() => h.output.records().length === 1, { description: 'the timeout fired' })
+  assert.equal(h.output.records(), [-1], 'the fallback after the timeout')
+  assert.is(h.clock.scheduled, 0, 'the pending retry was cancelled with the timeout')
+  h.clock.advanceBy(10_000)
+  assert.is(calls(), 2, 'no retry after the timeout')
 })
 
 test('a retry strategy is checked when the operator is built, naming the option', () => {

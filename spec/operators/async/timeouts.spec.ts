@@ -10,6 +10,9 @@ import { DEAD_LETTERS, type DeadLetter } from '../../../lib/runtime/output-tag.j
 import type { Sink } from '../../../lib/runtime/sink.js'
 import { runEmbedded, runEngine } from '../../support/modes.js'
 import { waitFor } from '../../support/wait-for.js'
+import { resolveAsyncOptions } from '../../../lib/operators/async/async-options.js'
+import { AsyncWaitOperator } from '../../../lib/operators/async/async-wait-operator.js'
+import { OperatorHarness } from '../../windows/operator-harness.js'
 import { FakeService, sleep } from './async-support.js'
 
 /** Answers x * 10 after 1 ms, except 2, which hangs until its signal aborts. */
@@ -128,27 +131,59 @@ test('a call that waited in a shared limiter past its timeout is never made', as
   assert.is(svc.calls, 0, 'once the limiter let them through, none was called')
 })
 
+/**
+ * The service's calls, counting the aborted ones whose rejection the operator has seen: the operator's
+ * handlers (and the mailbox, inline here) run in microtasks of the rejection, so they are done by the
+ * next macrotask.
+ */
+function countingRejections(svc: FakeService<number, number>): {
+  call: (x: number, signal: AbortSignal) => Promise<number>
+  rejectionsSeen: () => number
+} {
+  let seen = 0
+  const call = (x: number, signal: AbortSignal): Promise<number> => {
+    const pending = svc.call(x, signal)
+    pending.catch(() => setImmediate(() => seen++))
+    return pending
+  }
+  return { call, rejectionsSeen: () => seen }
+}
+
 test('unsubscribing from an embedded run aborts the requests in flight and starts no more', async () => {
   const svc = new FakeService(
     (x: number) => x,
     () => 60_000,
   )
-  // counts the aborted calls whose rejection the operator has seen: the operator's handlers (and the
-  // mailbox, inline here) run in microtasks of the rejection, so they are done by the next macrotask
-  let rejectionsSeen = 0
-  const call = (x: number, signal: AbortSignal): Promise<number> => {
-    const pending = svc.call(x, signal)
-    pending.catch(() => setImmediate(() => rejectionsSeen++))
-    return pending
-  }
+  const { call, rejectionsSeen } = countingRejections(svc)
   const subscription = from([1, 2, 3, 4, 5, 6])
     .pipe(asyncMap(call, { capacity: 3 }))
     .subscribe()
   await waitFor(() => svc.active === 3, { description: '3 requests in flight' })
   subscription.unsubscribe()
   await waitFor(() => svc.aborted === 3, { description: 'all 3 aborted' })
-  await waitFor(() => rejectionsSeen === 3, { description: 'the operator saw all 3 rejections' })
+  await waitFor(() => rejectionsSeen() === 3, { description: 'the operator saw all 3 rejections' })
   assert.is(svc.calls, 3, 'none of the 3 queued records was started once a slot freed')
+})
+
+// In an embedded run the inline executor stops running mailbox work once unsubscribed, so the test above
+// passes whatever the operator does. Here the mailbox keeps running after abort(): only the operator's
+// own stop (the stopped flag its callbacks and mailbox check, the queued records it drops) keeps the
+// queued records from starting when the aborted calls free their slots.
+test('an aborted operator starts none of its queued records when aborted calls free their slots', async () => {
+  const svc = new FakeService(
+    (x: number) => x,
+    () => 60_000,
+  )
+  const { call, rejectionsSeen } = countingRejections(svc)
+  const { resolved } = resolveAsyncOptions<number, number>('asyncMap', { capacity: 3 })
+  const h = OperatorHarness.unkeyed(new AsyncWaitOperator(call, resolved))
+  for (let x = 1; x <= 6; x++) h.record(x)
+  await waitFor(() => svc.active === 3, { description: '3 requests in flight, 3 queued' })
+  h.operator.abort()
+  await waitFor(() => svc.aborted === 3, { description: 'all 3 aborted' })
+  await waitFor(() => rejectionsSeen() === 3, { description: 'the operator saw all 3 rejections' })
+  assert.is(svc.calls, 3, 'none of the 3 queued records was started once a slot freed')
+  assert.equal(h.output.records(), [], 'nothing emitted after the abort')
 })
 
 const discard: Sink<number> = {
