@@ -186,6 +186,8 @@ class Subtask implements Behavior<SubtaskMessage> {
 
   receive(message: SubtaskMessage): void {
     if (this.s.attempt.cancelled || this.phase === 'aborted') return
+    // any message ends a wait for input: the subtask has work (Flink counts mailbox actions as busy)
+    if (this.metrics.activity === 'idle') this.metrics.enter('busy')
     switch (message.t) {
       case 'start':
         return this.start()
@@ -330,25 +332,28 @@ class Subtask implements Behavior<SubtaskMessage> {
     if (this.phase !== 'running') return
     const turn = this.input.processInput(this.budget, performance.now() + TURN_MS)
     if (turn === 'end') return this.endInput()
-    if (turn === 'idle') return this.flush()
+    if (turn === 'idle') return this.waitForInput()
     if (this.phase === 'running') this.afterWork()
   }
 
   /** Decides what comes next after any piece of work: more input, a flush, or waiting. */
   private afterWork(): void {
     if (this.phase === 'closed') return this.checkFinished()
-    if (this.phase === 'closing') return
-    if (this.phase === 'ended' || this.phase === 'draining') return this.flush()
+    if (this.phase === 'closing') return this.metrics.enter('idle')
+    if (this.phase === 'ended' || this.phase === 'draining') return this.waitForInput()
     if (this.phase !== 'running') return
-    if (this.blocked()) {
-      this.metrics.startBlocked(Date.now())
-      return
-    }
-    this.metrics.endBlocked(Date.now())
+    if (this.blocked()) return this.metrics.enter('backpressured')
     if (this.input.hasMore) {
+      this.metrics.enter('busy')
       if (Date.now() - this.lastFlush >= this.s.config.bufferTimeoutMs) this.flush()
       this.scheduleRun()
-    } else this.flush()
+    } else this.waitForInput()
+  }
+
+  /** Nothing to read now (or ever, after end of input): what is buffered goes out, and the subtask is idle. */
+  private waitForInput(): void {
+    this.flush()
+    this.metrics.enter('idle')
   }
 
   /** All input is read: operators emit what they hold, and downstream is told. */
@@ -389,7 +394,7 @@ class Subtask implements Behavior<SubtaskMessage> {
     if (this.blockage.blockedChannels > 0) return
     this.phase = 'finished'
     this.metrics.status = 'finished'
-    this.metrics.endBlocked(Date.now())
+    this.metrics.enter('idle')
     this.s.report({ t: 'subtask-finished' })
   }
 
@@ -403,7 +408,7 @@ class Subtask implements Behavior<SubtaskMessage> {
       const ready = op.ready()
       if (ready === undefined) continue
       this.paused = true
-      this.metrics.startBlocked(Date.now())
+      this.metrics.enter('backpressured')
       return this.later(ready, () => {
         this.paused = false
       })
