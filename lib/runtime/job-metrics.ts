@@ -1,3 +1,4 @@
+import type { MetricGroup } from './metric-group.js'
 import type { OperatorMetrics } from './output.js'
 
 /**
@@ -36,6 +37,8 @@ export class SubtaskMetrics {
   mailboxSize = () => 0
   /** The minimum watermark over the subtask's inputs (Flink's currentInputWatermark); -Infinity before the first. */
   watermark = () => Number.NEGATIVE_INFINITY
+  /** The metric groups of the connectors in the chain (its source reader, sink writers), by operator uid. */
+  connectorGroups: ReadonlyArray<{ readonly operator: string; readonly group: MetricGroup }> = []
   private current: SubtaskActivity = 'busy'
   private since: number
   private readonly startedAt: number
@@ -149,6 +152,20 @@ export interface OperatorDetailSnapshot {
   readonly metrics: Readonly<Record<string, unknown>>
 }
 
+/** One connector's counters and gauges in one subtask (its {@link MetricGroup}). */
+export interface ConnectorMetricsSnapshot {
+  /** The connector's name (the group's), e.g. `kafka`. */
+  readonly connector: string
+  /** The uid of the operator that runs it (the source or sink). */
+  readonly operator: string
+  readonly vertex: string
+  readonly subtask: number
+  /** Counts that only grow, by name. */
+  readonly counters: Readonly<Record<string, number>>
+  /** Values read now, by name. */
+  readonly gauges: Readonly<Record<string, number>>
+}
+
 /** A point-in-time view of a running or finished job. */
 export interface JobMetricsSnapshot {
   readonly elapsedMs: number
@@ -156,6 +173,8 @@ export interface JobMetricsSnapshot {
   readonly operators: readonly OperatorMetricsSnapshot[]
   readonly subtasks: readonly SubtaskMetricsSnapshot[]
   readonly details: readonly OperatorDetailSnapshot[]
+  /** Every connector's metric group, counters and gauges apart (they are in `details` too, merged). */
+  readonly connectors: readonly ConnectorMetricsSnapshot[]
   readonly deadLetters: number
 }
 
@@ -194,6 +213,17 @@ export class MetricsRegistry {
       })),
       details: this.subtasks.flatMap((s) =>
         s.details().map((d) => ({ operator: d.operator, subtask: s.subtask, metrics: d.metrics })),
+      ),
+      connectors: this.subtasks.flatMap((s) =>
+        s.connectorGroups.map(({ operator, group }) => {
+          const counters: Record<string, number> = {}
+          const gauges: Record<string, number> = {}
+          group.forEach((name, value, counter) => {
+            if (counter) counters[name] = value
+            else gauges[name] = value
+          })
+          return { connector: group.connector, operator, vertex: s.vertex, subtask: s.subtask, counters, gauges }
+        }),
       ),
       subtasks: this.subtasks.map((s) => {
         const times = s.times()

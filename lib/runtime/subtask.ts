@@ -138,6 +138,10 @@ class Subtask implements Behavior<SubtaskMessage> {
         const metrics = this.chain.operators.get(node.id)?.detailedMetrics()
         return metrics === undefined ? [] : [{ operator: node.uid, metrics }]
       })
+    this.metrics.connectorGroups = vertex.nodes.flatMap((node) => {
+      const group = this.chain.operators.get(node.id)?.connectorMetrics()
+      return group === undefined ? [] : [{ operator: node.uid, group }]
+    })
     this.unaligned = d.checkpointing?.unaligned === true
     if (s.queryables !== undefined)
       serveQueryableStates(s.queryables, this.chain, (fn, timeoutMs) =>
@@ -301,6 +305,7 @@ class Subtask implements Behavior<SubtaskMessage> {
     const metrics = new MetricGroup(source.name)
     const details = this.metrics.details
     const uid = vertex.head.uid
+    this.metrics.connectorGroups = [{ operator: uid, group: metrics }, ...this.metrics.connectorGroups]
     this.metrics.details = () => {
       const values = metrics.values()
       const own =

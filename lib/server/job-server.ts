@@ -14,7 +14,7 @@ import {
   resolveJobServerOptions,
 } from './job-server-options.js'
 import { JobViews } from './job-views.js'
-import { registerSluiceMetrics } from './prometheus.js'
+import { SluiceMetrics } from './prometheus.js'
 import { lookupState, parseKey } from './queryable-routes.js'
 import { RateMeter } from './rate-meter.js'
 
@@ -66,8 +66,12 @@ interface Request {
  * StreamEnvironment.create({ queryableState: server }) // or { queryableState: { port: 8081, token } }
  */
 export class JobServer {
-  /** The prom-client registry behind `/metrics`. */
+  /**
+   * The server's own metrics (dropped connections) and any you add: `/metrics` answers sluice's job
+   * metrics, rendered directly, followed by this registry's.
+   */
   readonly registry = new Registry()
+  private readonly metrics: SluiceMetrics
   private readonly token: Buffer | undefined
   private readonly serializer: ResultSerializer
   private readonly views = new JobViews(new RateMeter())
@@ -80,7 +84,7 @@ export class JobServer {
     this.token = options.token === undefined ? undefined : Buffer.from(`Bearer ${options.token}`)
     this.serializer = options.serializer ?? jsonSerializer
     this.log = (options.logger ?? createLogger()).child({ component: 'job-server' })
-    registerSluiceMetrics(this.registry, { jobs: options.jobs })
+    this.metrics = new SluiceMetrics({ jobs: options.jobs })
     const dropped = new Counter({
       name: 'sluice_server_dropped_connections_total',
       help: 'Connections the job server closed on arrival because maxConnections were open.',
@@ -155,6 +159,16 @@ export class JobServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
   }
 
+  /**
+   * The text `/metrics` answers: every job's metrics, then the server's own.
+   *
+   * @example
+   * const text = await server.metricsText() // what a Prometheus scrape reads
+   */
+  async metricsText(): Promise<string> {
+    return `${this.metrics.render()}\n${await this.registry.metrics()}`
+  }
+
   private async handle(raw: IncomingMessage, response: ServerResponse): Promise<void> {
     try {
       const request = parse(raw)
@@ -194,7 +208,7 @@ export class JobServer {
     const { method, parts } = request
     if (parts.length === 1 && parts[0] === 'metrics') {
       expectMethod(method, 'GET')
-      return this.sendText(response, 200, this.registry.contentType, await this.registry.metrics())
+      return this.sendText(response, 200, this.registry.contentType, await this.metricsText())
     }
     if (parts[0] !== 'jobs')
       throw new HttpError(404, 'ERR_NOT_FOUND', 'no such path; the API is under /jobs and /metrics')

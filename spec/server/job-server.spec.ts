@@ -49,7 +49,7 @@ function stubJob(queryables: QueryableRegistry): RegisteredJob {
     status: 'running',
     vertices: [],
     queryables,
-    metrics: () => ({ elapsedMs: 0, restarts: 0, operators: [], subtasks: [], details: [], deadLetters: 0 }),
+    metrics: () => ({ elapsedMs: 0, restarts: 0, operators: [], subtasks: [], details: [], connectors: [], deadLetters: 0 }),
     checkpoints: () => [],
     exceptions: () => [],
     cancel: async () => {},
