@@ -1,6 +1,7 @@
 import type { ActorRef } from '../actors/actor-ref.js'
 import type { Behavior, BehaviorFactory } from '../actors/behavior.js'
 import { loadOperatorRestore } from '../checkpoint/state-assignment.js'
+import { ActorError } from '../errors.js'
 import { serveQueryableStates } from '../queryable/queryable-registry.js'
 import { ChannelInput } from './channel-input.js'
 import { ChannelWriter } from './channel-writer.js'
@@ -143,9 +144,14 @@ class Subtask implements Behavior<SubtaskMessage> {
       return group === undefined ? [] : [{ operator: node.uid, group }]
     })
     this.unaligned = d.checkpointing?.unaligned === true
+    // The job server answers on this subtask's thread, never inside a message: a read there sees the
+    // state between two messages, as an ask would, without waiting behind the input queued in the mailbox
+    // (under load an ask waited tens of milliseconds for the lookup's turn).
     if (s.queryables !== undefined)
-      serveQueryableStates(s.queryables, this.chain, (fn, timeoutMs) =>
-        this.self.ask((replyTo) => ({ t: 'call', fn: () => void replyTo.tell(fn()) }), timeoutMs),
+      serveQueryableStates(s.queryables, this.chain, (read) =>
+        this.phase === 'aborted' || s.attempt.cancelled
+          ? Promise.reject(new ActorError('ERR_SUBTASK_STOPPED', `subtask ${d.key} has stopped`, { retriable: true }))
+          : new Promise((resolve) => resolve(read())),
       )
     this.checkpointer =
       d.checkpointing === undefined
