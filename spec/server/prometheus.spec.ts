@@ -66,7 +66,9 @@ test('a scrape of /metrics while a job runs has the named series, labelled, and 
       parsePrometheusText(text)
         .filter((s) => s.name === 'sluice_operator_records_out_total' && s.labels.job_id === job.id)
         .reduce((n, s) => n + s.value, 0)
-    await waitFor(() => job.metrics().operators.some((o) => o.recordsOut > total(first.text) / 3 + 50))
+    await waitFor(() => job.metrics().operators.some((o) => o.recordsOut > total(first.text) / 3 + 50), {
+      timeoutMs: 10_000,
+    })
     assert.ok(total((await http(server.url, '/metrics', { token: 't' })).text) > total(first.text), 'counters grow')
   } finally {
     await job.cancel()
