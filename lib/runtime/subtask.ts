@@ -402,7 +402,8 @@ class Subtask implements Behavior<SubtaskMessage> {
   }
 
   private checkFinished(): void {
-    if (this.blockage.blockedChannels > 0) return
+    // what is left to send waits for credit
+    if (this.blockage.blockedChannels > 0) return this.metrics.enter('backpressured')
     this.phase = 'finished'
     this.metrics.status = 'finished'
     this.metrics.enter('idle')
