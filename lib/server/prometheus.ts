@@ -1,4 +1,5 @@
 import type { Metric, MetricType, Registry } from 'prom-client'
+import type { JobMetricsSnapshot } from '../runtime/job-metrics.js'
 import { type JobRegistry, type RegisteredJob, jobRegistry } from '../runtime/job-registry.js'
 import {
   type Emit,
@@ -43,6 +44,7 @@ export class SluiceMetrics {
   private readonly names = new Set<string>()
   private readonly registries: Registry[] = []
   private last: Scrape | undefined
+  private readonly endedJobs = new WeakMap<RegisteredJob, JobScrape>()
 
   constructor(options: SluiceMetricsOptions = {}) {
     this.jobs = options.jobs ?? jobRegistry
@@ -93,7 +95,7 @@ export class SluiceMetrics {
   private scrape(): Scrape {
     const at = this.clock()
     if (this.last !== undefined && at - this.last.at < SNAPSHOT_REUSE_MS) return this.last
-    this.last = { at, jobs: this.jobs.list().map(scrapeJob) }
+    this.last = { at, jobs: this.jobs.list().map((job) => this.scrapeJob(job)) }
     this.discover(this.last)
     return this.last
   }
@@ -141,6 +143,23 @@ export class SluiceMetrics {
     })
   }
 
+  /**
+   * A job's snapshot and the series it labels; connector groups are families of their own, not
+   * operator details. An ended job keeps only its job-level series (as Flink unregisters a finished
+   * job's task metrics), read once: the 16 ended jobs a registry retains cost a scrape nothing more.
+   */
+  private scrapeJob(job: RegisteredJob): JobScrape {
+    const ended = job.status === 'finished' || job.status === 'cancelled' || job.status === 'failed'
+    if (!ended) return scrapeJob(job, job.metrics())
+    let scraped = this.endedJobs.get(job)
+    if (scraped === undefined) {
+      const m = job.metrics()
+      scraped = scrapeJob(job, { ...m, operators: [], subtasks: [], details: [], connectors: [] })
+      this.endedJobs.set(job, scraped)
+    }
+    return scraped
+  }
+
   /** Adds a family unless one of that name exists (the first kind seen wins). */
   private add(family: Family): void {
     if (this.names.has(family.name)) return
@@ -150,9 +169,8 @@ export class SluiceMetrics {
   }
 }
 
-/** A job's snapshot and the series it labels; connector groups are families of their own, not operator details. */
-function scrapeJob(job: RegisteredJob): JobScrape {
-  const metrics = job.metrics()
+/** A job's series, from its snapshot; connector groups are families of their own, not operator details. */
+function scrapeJob(job: RegisteredJob, metrics: JobMetricsSnapshot): JobScrape {
   const labels = { job_name: job.name, job_id: job.id }
   const details = metrics.details.filter((d) => typeof d.metrics.connector !== 'string')
   return {

@@ -168,10 +168,42 @@ test('a connector’s metric group has families of its own: counters _total, gau
         .filter((s) => s.name === 'sluice_connector_acking_store_requests_sent_total')
         .reduce((n, s) => n + s.value, 0)
     const first = sentTotal(samples)
-    await waitFor(() => job.metrics().connectors.reduce((n, c) => n + (c.counters.requestsSent ?? 0), 0) > first + 10)
-    assert.ok(sentTotal(await scrape()) > first, 'the counters grow between scrapes')
+    // scrapes within 100 ms share one snapshot: read until one taken later
+    let later = first
+    const deadline = performance.now() + 5_000
+    while (later <= first && performance.now() < deadline) later = sentTotal(await scrape())
+    assert.ok(later > first, 'the counters grow between scrapes')
   } finally {
     await job.cancel()
+    await server.close()
+  }
+})
+
+test('an ended job keeps its job series (running 0) and drops its task, operator and connector series', async () => {
+  const server = await JobServer.start({ token: 't', logger: silent })
+  try {
+    const job = tickingJob(server, 'ending')
+    await job.running
+    await waitFor(() => (job.metrics().operators[0]?.recordsOut ?? 0) > 0, { timeoutMs: 5_000 })
+    const mine = async () =>
+      parsePrometheusText((await http(server.url, '/metrics', { token: 't' })).text).filter(
+        (s) => s.labels.job_id === job.id,
+      )
+    assert.ok((await mine()).some((s) => s.name === 'sluice_task_busy_ratio'))
+    await job.cancel()
+    // scrapes within 100 ms share one snapshot: read until one taken after the end
+    const notJobLevel = (samples: typeof after) => samples.filter((s) => !s.name.startsWith('sluice_job_'))
+    let after = await mine()
+    const deadline = performance.now() + 5_000
+    while (notJobLevel(after).length > 0 && performance.now() < deadline) after = await mine()
+    assert.equal(
+      notJobLevel(after).map((s) => s.name),
+      [],
+      'no task, operator or connector series of an ended job',
+    )
+    assert.equal(after.find((s) => s.name === 'sluice_job_running')?.value, 0)
+    assert.ok(after.some((s) => s.name === 'sluice_job_checkpoints_completed_total'))
+  } finally {
     await server.close()
   }
 })
