@@ -111,7 +111,12 @@ export type { Source, SourceReader, SourceOutput, InputStatus, SourceReaderConte
 export type { Sink, SinkWriter, DeliveryGuarantee, SinkWriterContext } from './runtime/sink.js'
 export { type Counter, MetricGroup } from './runtime/metric-group.js'
 export type { JobHandle, JobResult } from './runtime/job-handle.js'
-export type { JobMetricsSnapshot, OperatorMetricsSnapshot, SubtaskMetricsSnapshot } from './runtime/job-metrics.js'
+export type {
+  ConnectorMetricsSnapshot,
+  JobMetricsSnapshot,
+  OperatorMetricsSnapshot,
+  SubtaskMetricsSnapshot,
+} from './runtime/job-metrics.js'
 export type { RestartStrategy } from './runtime/restart-strategy.js'
 export type { ExecutorConfig } from './runtime/workers/executor-config.js'
 export { isCoordinator, onCoordinator } from './runtime/workers/worker-thread.js'

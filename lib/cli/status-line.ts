@@ -26,7 +26,7 @@ export class StatusLine {
     let backpressure = 0
     for (const s of m.subtasks) {
       if (sinks.has(s.vertex)) recordsIn += s.operators[0]?.recordsIn ?? 0
-      const ratio = this.meter.rate(`${s.vertex}/${s.subtask}/bp`, s.backpressuredMs) / 1000
+      const ratio = s.backPressuredTimeMsPerSecond / 1000
       if (ratio > backpressure) backpressure = ratio
     }
     const rate = this.meter.rate('in', recordsIn)

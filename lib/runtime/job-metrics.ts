@@ -1,10 +1,33 @@
+import type { MetricGroup } from './metric-group.js'
 import type { OperatorMetrics } from './output.js'
 
-/** The live counters of one subtask; the job's metrics snapshot reads them. */
+/**
+ * What a subtask is doing, for its time shares (Flink's busyTimeMsPerSecond, idleTimeMsPerSecond and
+ * backPressuredTimeMsPerSecond): `backpressured` while downstream gives no credit, a sink or async
+ * operator asked to wait, or a checkpoint holds input; `idle` while it waits for input (a channel
+ * empty, a source with nothing available, end of input reached); `busy` otherwise, whether running or
+ * waiting for its turn on the thread.
+ */
+export type SubtaskActivity = 'busy' | 'idle' | 'backpressured'
+
+/** A subtask's time per second in each activity; the three add up to 1000. */
+export interface TimeShares {
+  readonly busyTimeMsPerSecond: number
+  readonly idleTimeMsPerSecond: number
+  readonly backPressuredTimeMsPerSecond: number
+}
+
+/** The shortest span the time shares are averaged over. */
+const SHARE_WINDOW_MS = 1_000
+
+/**
+ * The live counters of one subtask; the job's metrics snapshot reads them.
+ *
+ * Time shares cost one clock read per change of activity (the subtask calls `enter` at its mailbox
+ * loop's transitions: after a turn, a credit, a pause), never per record. A snapshot averages them over
+ * the last window of at least a second, so any reader at any pace sees per-second values.
+ */
 export class SubtaskMetrics {
-  /** Time spent unable to go on because downstream gave no credit or a sink asked to wait. */
-  backpressuredMs = 0
-  blockedSince: number | undefined = undefined
   status: 'deploying' | 'running' | 'finishing' | 'finished' | 'cancelled' | 'failed' = 'deploying'
   /** Per operator of the chain, its own metrics (async I/O, late records), read when a snapshot is taken. */
   details = (): Array<{ operator: string; metrics: Readonly<Record<string, unknown>> }> => []
@@ -14,6 +37,16 @@ export class SubtaskMetrics {
   mailboxSize = () => 0
   /** The minimum watermark over the subtask's inputs (Flink's currentInputWatermark); -Infinity before the first. */
   watermark = () => Number.NEGATIVE_INFINITY
+  /** The metric groups of the connectors in the chain (its source reader, sink writers), by operator uid. */
+  connectorGroups: ReadonlyArray<{ readonly operator: string; readonly group: MetricGroup }> = []
+  private current: SubtaskActivity = 'busy'
+  private since: number
+  private readonly startedAt: number
+  private idleMs = 0
+  private backpressuredMs = 0
+  /** Totals at the start of the current share window, and the shares of the last full window. */
+  private window: { at: number; idleMs: number; backpressuredMs: number }
+  private shares: TimeShares | undefined
 
   constructor(
     readonly vertex: string,
@@ -22,16 +55,57 @@ export class SubtaskMetrics {
     /** Records the subtask's input channels can hold: channels × credits × batch size. */
     readonly inputCapacity: number,
     readonly mailboxCapacity: number,
-  ) {}
-
-  startBlocked(now: number): void {
-    this.blockedSince ??= now
+    /** Milliseconds, monotonic; injected by tests. */
+    private readonly clock: () => number = () => performance.now(),
+  ) {
+    this.startedAt = this.since = clock()
+    this.window = { at: this.startedAt, idleMs: 0, backpressuredMs: 0 }
   }
 
-  endBlocked(now: number): void {
-    if (this.blockedSince === undefined) return
-    this.backpressuredMs += now - this.blockedSince
-    this.blockedSince = undefined
+  /** The subtask's activity now. */
+  get activity(): SubtaskActivity {
+    return this.current
+  }
+
+  /** The subtask now does `activity`; reads the clock only when that changes. */
+  enter(activity: SubtaskActivity): void {
+    if (activity === this.current) return
+    const now = this.clock()
+    if (this.current === 'idle') this.idleMs += now - this.since
+    else if (this.current === 'backpressured') this.backpressuredMs += now - this.since
+    this.current = activity
+    this.since = now
+  }
+
+  /** Milliseconds spent in each activity since the subtask was created. */
+  times(): { busyMs: number; idleMs: number; backpressuredMs: number; at: number } {
+    const at = this.clock()
+    const ongoing = at - this.since
+    const idleMs = this.idleMs + (this.current === 'idle' ? ongoing : 0)
+    const backpressuredMs = this.backpressuredMs + (this.current === 'backpressured' ? ongoing : 0)
+    return { busyMs: Math.max(0, at - this.startedAt - idleMs - backpressuredMs), idleMs, backpressuredMs, at }
+  }
+
+  /**
+   * Time per second in each activity over the last window of at least a second (since creation while
+   * the first second runs).
+   */
+  timeShares(times = this.times()): TimeShares {
+    const span = times.at - this.window.at
+    if (this.shares !== undefined && span < SHARE_WINDOW_MS) return this.shares
+    const per = (ms: number) => (span > 0 ? Math.min(1000, Math.max(0, (ms * 1000) / span)) : 0)
+    const idle = per(times.idleMs - this.window.idleMs)
+    const backpressured = Math.min(1000 - idle, per(times.backpressuredMs - this.window.backpressuredMs))
+    const shares = {
+      busyTimeMsPerSecond: span > 0 ? 1000 - idle - backpressured : 0,
+      idleTimeMsPerSecond: idle,
+      backPressuredTimeMsPerSecond: backpressured,
+    }
+    if (span >= SHARE_WINDOW_MS) {
+      this.window = { at: times.at, idleMs: times.idleMs, backpressuredMs: times.backpressuredMs }
+      this.shares = shares
+    }
+    return shares
   }
 }
 
@@ -44,11 +118,14 @@ export interface OperatorMetricsSnapshot {
   readonly recordsOutPerSecond: number
 }
 
-/** One subtask's flow-control state. */
-export interface SubtaskMetricsSnapshot {
+/** One subtask's flow-control state and time shares. */
+export interface SubtaskMetricsSnapshot extends TimeShares {
   readonly vertex: string
   readonly subtask: number
   readonly status: SubtaskMetrics['status']
+  /** Milliseconds since the subtask was created spent busy, idle and backpressured (see {@link SubtaskActivity}). */
+  readonly busyMs: number
+  readonly idleMs: number
   readonly backpressuredMs: number
   /** Records waiting in the input queues, now and at most, and what the credits allow. */
   readonly queuedRecords: number
@@ -75,6 +152,20 @@ export interface OperatorDetailSnapshot {
   readonly metrics: Readonly<Record<string, unknown>>
 }
 
+/** One connector's counters and gauges in one subtask (its {@link MetricGroup}). */
+export interface ConnectorMetricsSnapshot {
+  /** The connector's name (the group's), e.g. `kafka`. */
+  readonly connector: string
+  /** The uid of the operator that runs it (the source or sink). */
+  readonly operator: string
+  readonly vertex: string
+  readonly subtask: number
+  /** Counts that only grow, by name. */
+  readonly counters: Readonly<Record<string, number>>
+  /** Values read now, by name. */
+  readonly gauges: Readonly<Record<string, number>>
+}
+
 /** A point-in-time view of a running or finished job. */
 export interface JobMetricsSnapshot {
   readonly elapsedMs: number
@@ -82,6 +173,8 @@ export interface JobMetricsSnapshot {
   readonly operators: readonly OperatorMetricsSnapshot[]
   readonly subtasks: readonly SubtaskMetricsSnapshot[]
   readonly details: readonly OperatorDetailSnapshot[]
+  /** Every connector's metric group, counters and gauges apart (they are in `details` too, merged). */
+  readonly connectors: readonly ConnectorMetricsSnapshot[]
   readonly deadLetters: number
 }
 
@@ -121,7 +214,18 @@ export class MetricsRegistry {
       details: this.subtasks.flatMap((s) =>
         s.details().map((d) => ({ operator: d.operator, subtask: s.subtask, metrics: d.metrics })),
       ),
-      subtasks: this.subtasks.map((s) => subtaskSnapshot(s, now)),
+      connectors: this.subtasks.flatMap((s) =>
+        s.connectorGroups.map(({ operator, group }) => {
+          const counters: Record<string, number> = {}
+          const gauges: Record<string, number> = {}
+          group.forEach((name, value, counter) => {
+            if (counter) counters[name] = value
+            else gauges[name] = value
+          })
+          return { connector: group.connector, operator, vertex: s.vertex, subtask: s.subtask, counters, gauges }
+        }),
+      ),
+      subtasks: this.subtasks.map((s) => subtaskSnapshot(s)),
     }
   }
 }
@@ -131,14 +235,18 @@ export class MetricsRegistry {
  * sends the coordinator of the subtasks it runs.
  *
  * @example
- * subtaskSnapshot(metrics, Date.now()).operators[0]?.recordsOut
+ * subtaskSnapshot(metrics).operators[0]?.recordsOut
  */
-export function subtaskSnapshot(s: SubtaskMetrics, now: number): SubtaskMetricsSnapshot {
+export function subtaskSnapshot(s: SubtaskMetrics): SubtaskMetricsSnapshot {
+  const times = s.times()
   return {
     vertex: s.vertex,
     subtask: s.subtask,
     status: s.status,
-    backpressuredMs: s.backpressuredMs + (s.blockedSince === undefined ? 0 : now - s.blockedSince),
+    busyMs: times.busyMs,
+    idleMs: times.idleMs,
+    backpressuredMs: times.backpressuredMs,
+    ...s.timeShares(times),
     queuedRecords: s.queuedRecords(),
     maxQueuedRecords: s.maxQueuedRecords(),
     inputCapacity: s.inputCapacity,

@@ -52,6 +52,12 @@ export class MetricGroup {
     return this.counters.get(name)?.value ?? this.gauges.get(name)?.()
   }
 
+  /** Calls `visit` for every counter, then every gauge, with its current value: no object per call. */
+  forEach(visit: (name: string, value: number, counter: boolean) => void): void {
+    for (const [name, c] of this.counters) visit(name, c.value, true)
+    for (const [name, read] of this.gauges) visit(name, read(), false)
+  }
+
   /** Every counter and gauge by name, now. */
   values(): Record<string, number> {
     const out: Record<string, number> = {}

@@ -34,6 +34,10 @@ export class SinkOperator<T> extends StreamOperator<T, never> {
     )
   }
 
+  override connectorMetrics(): MetricGroup {
+    return this.metrics
+  }
+
   /** The writer's counters, labelled with the sink's name; none for a writer that counts nothing. */
   override detailedMetrics(): Readonly<Record<string, unknown>> | undefined {
     const values = this.metrics.values()

@@ -7,6 +7,7 @@ import type { Timer } from '../time/timer-heap.js'
 import { TimerService } from '../time/timer-service.js'
 import type { OperatorRestore } from '../checkpoint/state-assignment.js'
 import { restoreKeyedState } from '../state/keyed-snapshot.js'
+import type { MetricGroup } from './metric-group.js'
 import type { Output } from './output.js'
 import { DEAD_LETTERS, type DeadLetter } from './output-tag.js'
 
@@ -134,6 +135,11 @@ export abstract class StreamOperator<IN, OUT> {
 
   /** Called once after setup and state restore, before the first record. */
   open(): void {}
+
+  /** The metric group of the connector inside (a sink's writer), exported as connector metrics. */
+  connectorMetrics(): MetricGroup | undefined {
+    return undefined
+  }
 
   /** Metrics of its own beyond records in and out (async requests, late records), for the job's snapshot. */
   detailedMetrics(): Readonly<Record<string, unknown>> | undefined {

@@ -1,6 +1,7 @@
 import type { ActorRef } from '../actors/actor-ref.js'
 import type { Behavior, BehaviorFactory } from '../actors/behavior.js'
 import { loadOperatorRestore } from '../checkpoint/state-assignment.js'
+import { ActorError } from '../errors.js'
 import { serveQueryableStates } from '../queryable/queryable-registry.js'
 import { ChannelInput } from './channel-input.js'
 import { ChannelWriter } from './channel-writer.js'
@@ -138,10 +139,19 @@ class Subtask implements Behavior<SubtaskMessage> {
         const metrics = this.chain.operators.get(node.id)?.detailedMetrics()
         return metrics === undefined ? [] : [{ operator: node.uid, metrics }]
       })
+    this.metrics.connectorGroups = vertex.nodes.flatMap((node) => {
+      const group = this.chain.operators.get(node.id)?.connectorMetrics()
+      return group === undefined ? [] : [{ operator: node.uid, group }]
+    })
     this.unaligned = d.checkpointing?.unaligned === true
+    // The job server answers on this subtask's thread, never inside a message: a read there sees the
+    // state between two messages, as an ask would, without waiting behind the input queued in the mailbox
+    // (under load an ask waited tens of milliseconds for the lookup's turn).
     if (s.queryables !== undefined)
-      serveQueryableStates(s.queryables, this.chain, (fn, timeoutMs) =>
-        this.self.ask((replyTo) => ({ t: 'call', fn: () => void replyTo.tell(fn()) }), timeoutMs),
+      serveQueryableStates(s.queryables, this.chain, (read) =>
+        this.phase === 'aborted' || s.attempt.cancelled
+          ? Promise.reject(new ActorError('ERR_SUBTASK_STOPPED', `subtask ${d.key} has stopped`, { retriable: true }))
+          : new Promise((resolve) => resolve(read())),
       )
     this.checkpointer =
       d.checkpointing === undefined
@@ -186,6 +196,8 @@ class Subtask implements Behavior<SubtaskMessage> {
 
   receive(message: SubtaskMessage): void {
     if (this.s.attempt.cancelled || this.phase === 'aborted') return
+    // any message ends a wait for input: the subtask has work (Flink counts mailbox actions as busy)
+    if (this.metrics.activity === 'idle') this.metrics.enter('busy')
     switch (message.t) {
       case 'start':
         return this.start()
@@ -299,6 +311,7 @@ class Subtask implements Behavior<SubtaskMessage> {
     const metrics = new MetricGroup(source.name)
     const details = this.metrics.details
     const uid = vertex.head.uid
+    this.metrics.connectorGroups = [{ operator: uid, group: metrics }, ...this.metrics.connectorGroups]
     this.metrics.details = () => {
       const values = metrics.values()
       const own =
@@ -330,25 +343,28 @@ class Subtask implements Behavior<SubtaskMessage> {
     if (this.phase !== 'running') return
     const turn = this.input.processInput(this.budget, performance.now() + TURN_MS)
     if (turn === 'end') return this.endInput()
-    if (turn === 'idle') return this.flush()
+    if (turn === 'idle') return this.waitForInput()
     if (this.phase === 'running') this.afterWork()
   }
 
   /** Decides what comes next after any piece of work: more input, a flush, or waiting. */
   private afterWork(): void {
     if (this.phase === 'closed') return this.checkFinished()
-    if (this.phase === 'closing') return
-    if (this.phase === 'ended' || this.phase === 'draining') return this.flush()
+    if (this.phase === 'closing') return this.metrics.enter('idle')
+    if (this.phase === 'ended' || this.phase === 'draining') return this.waitForInput()
     if (this.phase !== 'running') return
-    if (this.blocked()) {
-      this.metrics.startBlocked(Date.now())
-      return
-    }
-    this.metrics.endBlocked(Date.now())
+    if (this.blocked()) return this.metrics.enter('backpressured')
     if (this.input.hasMore) {
+      this.metrics.enter('busy')
       if (Date.now() - this.lastFlush >= this.s.config.bufferTimeoutMs) this.flush()
       this.scheduleRun()
-    } else this.flush()
+    } else this.waitForInput()
+  }
+
+  /** Nothing to read now (or ever, after end of input): what is buffered goes out, and the subtask is idle. */
+  private waitForInput(): void {
+    this.flush()
+    this.metrics.enter('idle')
   }
 
   /** All input is read: operators emit what they hold, and downstream is told. */
@@ -386,10 +402,11 @@ class Subtask implements Behavior<SubtaskMessage> {
   }
 
   private checkFinished(): void {
-    if (this.blockage.blockedChannels > 0) return
+    // what is left to send waits for credit
+    if (this.blockage.blockedChannels > 0) return this.metrics.enter('backpressured')
     this.phase = 'finished'
     this.metrics.status = 'finished'
-    this.metrics.endBlocked(Date.now())
+    this.metrics.enter('idle')
     this.s.report({ t: 'subtask-finished' })
   }
 
@@ -403,7 +420,7 @@ class Subtask implements Behavior<SubtaskMessage> {
       const ready = op.ready()
       if (ready === undefined) continue
       this.paused = true
-      this.metrics.startBlocked(Date.now())
+      this.metrics.enter('backpressured')
       return this.later(ready, () => {
         this.paused = false
       })

@@ -1,7 +1,8 @@
 /**
  * The web dashboard the job server answers at `/`: one self-contained page (no CDN, no build step)
  * that polls the REST API every second. It lists the jobs; for the selected one it draws the job
- * graph (each vertex with records/s, coloured by backpressure), a chart of checkpoint durations and
+ * graph (each vertex with records/s, coloured as Flink's by its busiest subtask's busy time, from blue
+ * when idle to red when busy all the time, and hatched when backpressured), a chart of checkpoint durations and
  * sizes, the exceptions and the watermarks. With a token, open it as `/#token=<token>`: the token
  * stays in the browser (a fragment is never sent) and goes out only as the Authorization header.
  */
@@ -40,7 +41,9 @@ let selected = null
 const $ = (id) => document.getElementById(id)
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c])
 const fmt = (n) => n >= 1e6 ? (n / 1e6).toFixed(1) + 'M' : n >= 1e3 ? (n / 1e3).toFixed(1) + 'k' : String(Math.round(n))
-const colour = { ok: '#cfe8d5', low: '#f7dca8', high: '#f2a8a8' }
+// Flink's colours: hue from blue (idle) to red (busy all the time); black hatching, as dense as the backpressure
+const busyColour = (msPerSecond) => 'hsl(' + Math.round(210 * (1 - Math.min(1, msPerSecond / 1000))) + ',70%,82%)'
+const hatchOpacity = { ok: 0, low: 0.12, high: 0.25 }
 async function get(path) {
   const r = await fetch(path, { headers })
   const body = await r.json()
@@ -54,14 +57,17 @@ function drawGraph(job) {
     for (const e of job.edges) depth.set(e.target, Math.max(depth.get(e.target), depth.get(e.source) + 1))
   const rows = new Map(), pos = new Map(), W = 200, H = 56
   for (const v of job.vertices) { const d = depth.get(v.id), r = rows.get(d) || 0; rows.set(d, r + 1); pos.set(v.id, [10 + d * (W + 50), 10 + r * (H + 14)]) }
-  let svg = '<defs><marker id="a" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0 0L10 5L0 10z"/></marker></defs>'
+  let svg = '<defs><marker id="a" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0 0L10 5L0 10z"/></marker>' +
+    '<pattern id="hatch" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="3" height="8" fill="#000"/></pattern></defs>'
   for (const e of job.edges) { const [x1, y1] = pos.get(e.source), [x2, y2] = pos.get(e.target)
     svg += '<line x1="' + (x1 + W) + '" y1="' + (y1 + H / 2) + '" x2="' + x2 + '" y2="' + (y2 + H / 2) + '" stroke="#666" marker-end="url(#a)"><title>' + esc(e.partitioning) + '</title></line>' }
   for (const v of job.vertices) { const [x, y] = pos.get(v.id), m = v.metrics
-    svg += '<g data-testid="vertex"><rect x="' + x + '" y="' + y + '" width="' + W + '" height="' + H + '" rx="6" fill="' + colour[m.backpressureLevel] + '" stroke="#888"/>' +
+    svg += '<g data-testid="vertex" data-busy="' + Math.round(m.maxBusyTimeMsPerSecond) + '" data-backpressured="' + Math.round(m.maxBackPressuredTimeMsPerSecond) + '" data-level="' + m.backpressureLevel + '">' +
+      '<rect x="' + x + '" y="' + y + '" width="' + W + '" height="' + H + '" rx="6" fill="' + busyColour(m.maxBusyTimeMsPerSecond) + '" stroke="#888"/>' +
+      '<rect x="' + x + '" y="' + y + '" width="' + W + '" height="' + H + '" rx="6" fill="url(#hatch)" opacity="' + hatchOpacity[m.backpressureLevel] + '"/>' +
       '<text x="' + (x + 8) + '" y="' + (y + 18) + '" font-weight="bold">' + esc(v.name.length > 24 ? v.name.slice(0, 23) + '…' : v.name) + '</text>' +
       '<text x="' + (x + 8) + '" y="' + (y + 36) + '">×' + v.parallelism + ' · ' + fmt(m.recordsOutPerSecond || m.recordsInPerSecond) + ' rec/s</text>' +
-      '<text x="' + (x + 8) + '" y="' + (y + 50) + '" font-size="11">backpressure ' + Math.round(m.backpressureRatio * 100) + '% · ' + esc(v.status) + '</text>' +
+      '<text x="' + (x + 8) + '" y="' + (y + 50) + '" font-size="11">busy ' + Math.round(m.maxBusyTimeMsPerSecond / 10) + '% · backpressured ' + Math.round(m.backpressureRatio * 100) + '% · ' + esc(v.status) + '</text>' +
       '<title>' + esc(v.operators.join(', ')) + '</title></g>' }
   const g = $('graph'); g.innerHTML = svg; g.setAttribute('height', String(30 + Math.max(...rows.values()) * (H + 14)))
 }

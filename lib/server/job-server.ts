@@ -14,7 +14,7 @@ import {
   resolveJobServerOptions,
 } from './job-server-options.js'
 import { JobViews } from './job-views.js'
-import { registerSluiceMetrics } from './prometheus.js'
+import { SluiceMetrics } from './prometheus.js'
 import { lookupState, parseKey } from './queryable-routes.js'
 import { RateMeter } from './rate-meter.js'
 
@@ -59,15 +59,20 @@ interface Request {
  * 409 ERR_JOB_NOT_RUNNING, 503 ERR_JOB_RESTARTING / ERR_SUBTASK_BUSY (with Retry-After); a 500 carries
  * ERR_INTERNAL and a `requestId` whose details are in the log, never the internal message.
  *
- * Threading: one Node event loop; a queryable lookup is an ask to the owning subtask's actor.
+ * Threading: one Node event loop, shared with the subtasks of the jobs it serves: a queryable lookup
+ * reads the owning subtask's state between two of its messages.
  *
  * @example
  * const server = await JobServer.start({ port: 8081, token: process.env.SLUICE_TOKEN })
  * StreamEnvironment.create({ queryableState: server }) // or { queryableState: { port: 8081, token } }
  */
 export class JobServer {
-  /** The prom-client registry behind `/metrics`. */
+  /**
+   * The server's own metrics (dropped connections) and any you add: `/metrics` answers sluice's job
+   * metrics, rendered directly, followed by this registry's.
+   */
   readonly registry = new Registry()
+  private readonly metrics: SluiceMetrics
   private readonly token: Buffer | undefined
   private readonly serializer: ResultSerializer
   private readonly views = new JobViews(new RateMeter())
@@ -80,7 +85,7 @@ export class JobServer {
     this.token = options.token === undefined ? undefined : Buffer.from(`Bearer ${options.token}`)
     this.serializer = options.serializer ?? jsonSerializer
     this.log = (options.logger ?? createLogger()).child({ component: 'job-server' })
-    registerSluiceMetrics(this.registry, { jobs: options.jobs })
+    this.metrics = new SluiceMetrics({ jobs: options.jobs })
     const dropped = new Counter({
       name: 'sluice_server_dropped_connections_total',
       help: 'Connections the job server closed on arrival because maxConnections were open.',
@@ -155,6 +160,16 @@ export class JobServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
   }
 
+  /**
+   * The text `/metrics` answers: every job's metrics, then the server's own.
+   *
+   * @example
+   * const text = await server.metricsText() // what a Prometheus scrape reads
+   */
+  async metricsText(): Promise<string> {
+    return `${this.metrics.render()}\n${await this.registry.metrics()}`
+  }
+
   private async handle(raw: IncomingMessage, response: ServerResponse): Promise<void> {
     try {
       const request = parse(raw)
@@ -194,7 +209,7 @@ export class JobServer {
     const { method, parts } = request
     if (parts.length === 1 && parts[0] === 'metrics') {
       expectMethod(method, 'GET')
-      return this.sendText(response, 200, this.registry.contentType, await this.registry.metrics())
+      return this.sendText(response, 200, this.registry.contentType, await this.metricsText())
     }
     if (parts[0] !== 'jobs')
       throw new HttpError(404, 'ERR_NOT_FOUND', 'no such path; the API is under /jobs and /metrics')

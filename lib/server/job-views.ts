@@ -62,7 +62,6 @@ export class JobViews {
       .map((s) => {
         const recordsIn = s.operators.find((o) => o.operator === head)?.recordsIn ?? 0
         const recordsOut = s.operators.find((o) => o.operator === tail)?.recordsOut ?? 0
-        const ratio = this.backpressureRatio(job, s)
         return {
           subtask: s.subtask,
           status: s.status,
@@ -70,14 +69,16 @@ export class JobViews {
           recordsOut,
           recordsInPerSecond: this.meter.rate(`${job.id}/${v.id}/${s.subtask}/in`, recordsIn),
           recordsOutPerSecond: this.meter.rate(`${job.id}/${v.id}/${s.subtask}/out`, recordsOut),
-          backpressureRatio: ratio,
+          ...timeShares(s),
+          backpressureRatio: backpressureRatio(s),
           inputQueueFill: s.inputCapacity > 0 ? s.queuedRecords / s.inputCapacity : 0,
           bufferedRecords: s.bufferedRecords,
           watermark: finite(s.watermark),
         }
       })
     const sum = (f: (s: (typeof subtasks)[number]) => number) => subtasks.reduce((n, s) => n + f(s), 0)
-    const ratio = subtasks.reduce((m, s) => Math.max(m, s.backpressureRatio), 0)
+    const max = (f: (s: (typeof subtasks)[number]) => number) => subtasks.reduce((m, s) => Math.max(m, f(s)), 0)
+    const ratio = max((s) => s.backpressureRatio)
     return {
       id: v.id,
       name: v.name,
@@ -89,16 +90,15 @@ export class JobViews {
         recordsOut: sum((s) => s.recordsOut),
         recordsInPerSecond: sum((s) => s.recordsInPerSecond),
         recordsOutPerSecond: sum((s) => s.recordsOutPerSecond),
+        // Flink's vertex view: the busiest and the most backpressured subtask
+        maxBusyTimeMsPerSecond: max((s) => s.busyTimeMsPerSecond),
+        maxIdleTimeMsPerSecond: max((s) => s.idleTimeMsPerSecond),
+        maxBackPressuredTimeMsPerSecond: max((s) => s.backPressuredTimeMsPerSecond),
         backpressureRatio: ratio,
         backpressureLevel: backpressureLevel(ratio),
       },
       subtasks,
     }
-  }
-
-  /** The share of the last second a subtask was backpressured (0…1). */
-  backpressureRatio(job: RegisteredJob, s: SubtaskMetricsSnapshot): number {
-    return Math.min(1, this.meter.rate(`${job.id}/${s.vertex}/${s.subtask}/bp`, s.backpressuredMs) / 1000)
   }
 
   checkpoints(job: RegisteredJob, now = Date.now()) {
@@ -140,11 +140,12 @@ export class JobViews {
         const subtasks = metrics.subtasks
           .filter((s) => s.vertex === v.name)
           .map((s) => {
-            const ratio = this.backpressureRatio(job, s)
+            const ratio = backpressureRatio(s)
             return {
               subtask: s.subtask,
               ratio,
               level: backpressureLevel(ratio),
+              ...timeShares(s),
               backpressuredMs: s.backpressuredMs,
               inputQueueFill: s.inputCapacity > 0 ? s.queuedRecords / s.inputCapacity : 0,
               bufferedRecords: s.bufferedRecords,
@@ -171,6 +172,21 @@ export class JobViews {
           })),
       })),
     }
+  }
+}
+
+/** The share of the last second a subtask was backpressured, 0 to 1 (Flink's backpressure ratio). */
+const backpressureRatio = (s: SubtaskMetricsSnapshot): number => s.backPressuredTimeMsPerSecond / 1000
+
+/** A subtask's time shares in whole milliseconds per second, as Flink shows them; they still add up to 1000. */
+function timeShares(s: SubtaskMetricsSnapshot) {
+  const idle = Math.round(s.idleTimeMsPerSecond)
+  const backpressured = Math.round(s.backPressuredTimeMsPerSecond)
+  const total = Math.round(s.busyTimeMsPerSecond + s.idleTimeMsPerSecond + s.backPressuredTimeMsPerSecond)
+  return {
+    busyTimeMsPerSecond: Math.max(0, total - idle - backpressured),
+    idleTimeMsPerSecond: idle,
+    backPressuredTimeMsPerSecond: backpressured,
   }
 }
 

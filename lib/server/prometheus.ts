@@ -1,26 +1,15 @@
 import type { Metric, MetricType, Registry } from 'prom-client'
 import type { JobMetricsSnapshot } from '../runtime/job-metrics.js'
 import { type JobRegistry, type RegisteredJob, jobRegistry } from '../runtime/job-registry.js'
+import {
+  type Emit,
+  type Family,
+  type JobScrape,
+  type Scrape,
+  type Series,
+  fixedFamilies,
+} from './prometheus-families.js'
 import { RateMeter } from './rate-meter.js'
-
-type Labels = Record<string, string | number>
-type Sample = [labels: Labels, value: number]
-interface Scrape {
-  readonly at: number
-  readonly jobs: ReadonlyArray<{ job: RegisteredJob; metrics: JobMetricsSnapshot }>
-}
-interface Family {
-  readonly name: string
-  readonly help: string
-  readonly counter: boolean
-  readonly labels: readonly string[]
-  readonly samples: (scrape: Scrape) => Sample[]
-}
-
-// not `job`: Prometheus gives that label to the scrape job and would rename ours to exported_job
-const JOB = ['job_name', 'job_id'] as const
-const TASK = [...JOB, 'task', 'subtask'] as const
-const OPERATOR = [...JOB, 'operator', 'subtask'] as const
 
 /** Options of {@link registerSluiceMetrics}. */
 export interface SluiceMetricsOptions {
@@ -30,37 +19,62 @@ export interface SluiceMetricsOptions {
   clock?: () => number
 }
 
+/** Scrapes closer together than this share one snapshot of every job. */
+const SNAPSHOT_REUSE_MS = 100
+
 /**
- * Registers sluice's metrics, named after Flink's in Prometheus style and labelled by job, task
- * (chain), operator and subtask, in a prom-client registry: the job server's, or an embedding
- * service's own, so one `/metrics` shows both. Values are read from the jobs' metrics at each scrape,
- * so registering costs nothing between scrapes. Operator detail metrics (async I/O in flight and
- * latency, late records, connector counters) are exported under their own names from the scrape
- * after they first appear.
+ * sluice's metrics, named after Flink's in Prometheus style and labelled by job, task (chain), operator,
+ * subtask and connector, read from the jobs' metrics at each scrape (nothing is kept between scrapes but
+ * the rates). Operator detail metrics (async I/O in flight and latency, late records) become
+ * `sluice_operator_<name>` families, and every connector's metric group its own
+ * `sluice_connector_<connector>_<name>_total` (counters) and `sluice_connector_<connector>_<name>`
+ * (gauges) families, from the scrape where they first appear.
+ *
+ * `render()` writes the text format directly: each series' label block is rendered once per scrape,
+ * however many families it has. `register(registry)` serves the same families through prom-client.
  *
  * @example
- * import { Registry } from 'prom-client'
- * const registry = new Registry()
- * registerSluiceMetrics(registry)
- * app.get('/metrics', async (_req, res) => res.type(registry.contentType).send(await registry.metrics()))
+ * const metrics = new SluiceMetrics()
+ * response.end(metrics.render()) // text/plain; version=0.0.4
  */
-export function registerSluiceMetrics(registry: Registry, options: SluiceMetricsOptions = {}): void {
-  const jobs = options.jobs ?? jobRegistry
-  const clock = options.clock ?? Date.now
-  const meter = new RateMeter(clock)
-  let last: Scrape | undefined
-  // one snapshot per job per scrape, however many families read it
-  const scrape = (): Scrape => {
-    const at = clock()
-    if (last !== undefined && at - last.at < 100) return last
-    meter.prune()
-    last = { at, jobs: jobs.list().map((job) => ({ job, metrics: job.metrics() })) }
-    return last
+export class SluiceMetrics {
+  private readonly jobs: JobRegistry
+  private readonly clock: () => number
+  private readonly families: Family[]
+  private readonly names = new Set<string>()
+  private readonly registries: Registry[] = []
+  private last: Scrape | undefined
+  private readonly endedJobs = new WeakMap<RegisteredJob, JobScrape>()
+
+  constructor(options: SluiceMetricsOptions = {}) {
+    this.jobs = options.jobs ?? jobRegistry
+    this.clock = options.clock ?? Date.now
+    this.families = fixedFamilies(new RateMeter(this.clock), this.clock)
+    for (const f of this.families) this.names.add(f.name)
   }
-  const details = new Set<string>()
-  // a family is a prom-client metric whose values are computed at collection: no per-series objects,
-  // no label hashing, so a scrape of a job with hundreds of subtasks stays cheap
-  const add = (family: Family): void => {
+
+  /** Every family in the Prometheus text format (0.0.4), ending in a newline. */
+  render(): string {
+    const scrape = this.scrape()
+    let out = ''
+    for (const family of this.families) {
+      const name = family.name
+      out += `# HELP ${name} ${family.help}\n# TYPE ${name} ${family.counter ? 'counter' : 'gauge'}\n`
+      family.samples(scrape, (series, value) => {
+        series.block ??= labelBlock(series.labels)
+        out += `${name}${series.block} ${format(value)}\n`
+      })
+    }
+    return out
+  }
+
+  /** Serves the families through a prom-client registry too; families discovered later join at once. */
+  register(registry: Registry): void {
+    this.registries.push(registry)
+    for (const family of this.families) this.addTo(registry, family)
+  }
+
+  private addTo(registry: Registry, family: Family): void {
     const type = (family.counter ? 'counter' : 'gauge') as unknown as MetricType
     const metric = {
       name: family.name,
@@ -69,252 +83,140 @@ export function registerSluiceMetrics(registry: Registry, options: SluiceMetrics
       aggregator: 'sum' as const,
       reset() {},
       get: async () => {
-        const current = scrape()
-        if (family.name === 'sluice_job_uptime_seconds') discoverDetails(current)
-        const values = family.samples(current).map(([labels, value]) => ({ labels, value }))
+        const values: Array<{ labels: Series['labels']; value: number }> = []
+        family.samples(this.scrape(), (series, value) => void values.push({ labels: series.labels, value }))
         return { name: family.name, help: family.help, type, aggregator: 'sum' as const, values }
       },
     }
     registry.registerMetric(metric as unknown as Metric)
   }
-  const discoverDetails = (s: Scrape): void => {
-    for (const { metrics } of s.jobs)
-      for (const d of metrics.details)
-        for (const [key] of numericLeaves(d.metrics)) {
-          if (details.has(key)) continue
-          details.add(key)
+
+  /** One snapshot of every job, shared by the families of one scrape; new detail and connector families found. */
+  private scrape(): Scrape {
+    const at = this.clock()
+    if (this.last !== undefined && at - this.last.at < SNAPSHOT_REUSE_MS) return this.last
+    this.last = { at, jobs: this.jobs.list().map((job) => this.scrapeJob(job)) }
+    this.discover(this.last)
+    return this.last
+  }
+
+  private discover(scrape: Scrape): void {
+    for (const j of scrape.jobs) {
+      for (const values of j.detailValues)
+        for (const key of values.keys()) {
           const { name, scale } = promName(key)
-          add({
+          this.add({
             name: `sluice_operator_${name}`,
-            help: `Operator metric ${key} (async I/O, windows, connectors).`,
+            help: `Operator metric ${key} (async I/O, windows).`,
             counter: false,
-            labels: OPERATOR,
-            samples: (s2) =>
-              s2.jobs.flatMap(({ job, metrics: m }) =>
-                m.details.flatMap((d2) => {
-                  const value = numericLeaves(d2.metrics).get(key)
-                  return value === undefined ? [] : [[opLabels(job, d2.operator, d2.subtask), value * scale] as Sample]
-                }),
-              ),
+            samples: (s, emit) => {
+              for (const job of s.jobs)
+                job.detailValues.forEach((v, i) => {
+                  const value = v.get(key)
+                  if (value !== undefined) emit(job.details[i]!, value * scale)
+                })
+            },
           })
         }
+      for (const c of j.metrics.connectors) {
+        for (const key of Object.keys(c.counters)) this.addConnector(c.connector, key, true)
+        for (const key of Object.keys(c.gauges)) this.addConnector(c.connector, key, false)
+      }
+    }
   }
-  for (const family of families(meter, clock)) add(family)
-}
 
-const jobLabels = (job: RegisteredJob): Labels => ({ job_name: job.name, job_id: job.id })
-const opLabels = (job: RegisteredJob, operator: string, subtask: number): Labels => ({
-  ...jobLabels(job),
-  operator,
-  subtask,
-})
-
-/** The fixed families: job, checkpoint, task (flow control, watermarks) and operator records. */
-function families(meter: RateMeter, clock: () => number): Family[] {
-  const perJob = (f: (job: RegisteredJob, m: JobMetricsSnapshot) => number | undefined) => (s: Scrape) =>
-    s.jobs.flatMap(({ job, metrics }) => {
-      const v = f(job, metrics)
-      return v === undefined ? [] : [[jobLabels(job), v] as Sample]
+  private addConnector(connector: string, key: string, counter: boolean): void {
+    const { name, scale } = promName(key)
+    const base = `sluice_connector_${snake(connector)}_${name}`
+    this.add({
+      name: counter ? `${base.replace(/_total$/, '')}_total` : base,
+      help: `The ${connector} connector's ${counter ? 'counter' : 'gauge'} ${key}.`,
+      counter,
+      samples: (s: Scrape, emit: Emit) => {
+        for (const job of s.jobs)
+          job.metrics.connectors.forEach((c, i) => {
+            if (c.connector !== connector) return
+            const value = counter ? c.counters[key] : c.gauges[key]
+            if (value !== undefined) emit(job.connectors[i]!, value * scale)
+          })
+      },
     })
-  const perTask =
-    (f: (job: RegisteredJob, t: JobMetricsSnapshot['subtasks'][number]) => number | undefined) => (s: Scrape) =>
-      s.jobs.flatMap(({ job, metrics }) =>
-        metrics.subtasks.flatMap((t) => {
-          const v = f(job, t)
-          return v === undefined ? [] : [[{ ...jobLabels(job), task: t.vertex, subtask: t.subtask }, v] as Sample]
-        }),
-      )
-  const perOperator =
-    (
-      f: (
-        job: RegisteredJob,
-        o: { operator: string; recordsIn: number; recordsOut: number },
-        subtask: number,
-      ) => number,
-    ) =>
-    (s: Scrape) =>
-      s.jobs.flatMap(({ job, metrics }) =>
-        metrics.subtasks.flatMap((t) =>
-          t.operators.map((o) => [opLabels(job, o.operator, t.subtask), f(job, o, t.subtask)] as Sample),
-        ),
-      )
-  const completed = (job: RegisteredJob) => job.checkpoints().filter((c) => c.status === 'completed' && !c.savepoint)
-  const lastCompleted = (job: RegisteredJob) => completed(job).at(-1)
-  const family = (
-    name: string,
-    help: string,
-    counter: boolean,
-    labels: readonly string[],
-    samples: Family['samples'],
-  ): Family => ({
-    name,
-    help,
-    counter,
-    labels,
-    samples,
-  })
-  return [
-    family(
-      'sluice_job_uptime_seconds',
-      'Seconds since the job started (Flink uptime).',
-      false,
-      JOB,
-      perJob((job) => (clock() - job.startedAt) / 1000),
-    ),
-    family(
-      'sluice_job_running',
-      '1 while the job runs, 0 otherwise.',
-      false,
-      JOB,
-      perJob((job) => (job.status === 'running' ? 1 : 0)),
-    ),
-    family(
-      'sluice_job_restarts_total',
-      'Restarts of the job (Flink numRestarts).',
-      true,
-      JOB,
-      perJob((_j, m) => m.restarts),
-    ),
-    family(
-      'sluice_job_dead_letters_total',
-      'Records sent to the dead-letter output.',
-      true,
-      JOB,
-      perJob((_j, m) => m.deadLetters),
-    ),
-    family(
-      'sluice_job_checkpoints_completed_total',
-      'Completed checkpoints (Flink numberOfCompletedCheckpoints).',
-      true,
-      JOB,
-      perJob((job) => completed(job).length),
-    ),
-    family(
-      'sluice_job_checkpoints_failed_total',
-      'Failed checkpoints (Flink numberOfFailedCheckpoints).',
-      true,
-      JOB,
-      perJob((job) => job.checkpoints().filter((c) => c.status === 'failed').length),
-    ),
-    family(
-      'sluice_job_checkpoints_in_progress',
-      'Checkpoints in progress.',
-      false,
-      JOB,
-      perJob((job) => job.checkpoints().filter((c) => c.status === 'in-progress').length),
-    ),
-    family(
-      'sluice_job_last_checkpoint_duration_seconds',
-      'Duration of the last completed checkpoint (Flink lastCheckpointDuration).',
-      false,
-      JOB,
-      perJob((job) => seconds(lastCompleted(job)?.durationMs)),
-    ),
-    family(
-      'sluice_job_last_checkpoint_size_bytes',
-      'Size of the last completed checkpoint (Flink lastCheckpointSize).',
-      false,
-      JOB,
-      perJob((job) => lastCompleted(job)?.bytes),
-    ),
-    family(
-      'sluice_job_last_checkpoint_age_seconds',
-      'Seconds since the last completed checkpoint ended.',
-      false,
-      JOB,
-      perJob((job) => {
-        const c = lastCompleted(job)
-        return c === undefined ? undefined : (clock() - c.triggeredAt - c.durationMs) / 1000
-      }),
-    ),
-    family(
-      'sluice_operator_records_in_total',
-      'Records into the operator (Flink numRecordsIn).',
-      true,
-      OPERATOR,
-      perOperator((_j, o) => o.recordsIn),
-    ),
-    family(
-      'sluice_operator_records_out_total',
-      'Records out of the operator (Flink numRecordsOut).',
-      true,
-      OPERATOR,
-      perOperator((_j, o) => o.recordsOut),
-    ),
-    family(
-      'sluice_operator_records_in_per_second',
-      'Records into the operator per second (Flink numRecordsInPerSecond).',
-      false,
-      OPERATOR,
-      perOperator((job, o, i) => meter.rate(`${job.id}/${o.operator}/${i}/in`, o.recordsIn)),
-    ),
-    family(
-      'sluice_operator_records_out_per_second',
-      'Records out of the operator per second (Flink numRecordsOutPerSecond).',
-      false,
-      OPERATOR,
-      perOperator((job, o, i) => meter.rate(`${job.id}/${o.operator}/${i}/out`, o.recordsOut)),
-    ),
-    family(
-      'sluice_task_back_pressured_seconds_total',
-      'Seconds the subtask waited for credit or a sink.',
-      true,
-      TASK,
-      perTask((_j, t) => t.backpressuredMs / 1000),
-    ),
-    family(
-      'sluice_task_back_pressured_ratio',
-      'Share of the last second the subtask was backpressured, 0 to 1 (Flink backPressuredTimeMsPerSecond / 1000).',
-      false,
-      TASK,
-      perTask((job, t) => Math.min(1, meter.rate(`${job.id}/${t.vertex}/${t.subtask}/bp`, t.backpressuredMs) / 1000)),
-    ),
-    family(
-      'sluice_task_input_pool_usage',
-      'Fill of the input queues, 0 to 1 (Flink inPoolUsage).',
-      false,
-      TASK,
-      perTask((_j, t) => (t.inputCapacity > 0 ? t.queuedRecords / t.inputCapacity : 0)),
-    ),
-    family(
-      'sluice_task_input_queue_records',
-      'Records waiting in the input queues.',
-      false,
-      TASK,
-      perTask((_j, t) => t.queuedRecords),
-    ),
-    family(
-      'sluice_task_output_buffered_records',
-      'Records in open output batches and batches waiting for credit.',
-      false,
-      TASK,
-      perTask((_j, t) => t.bufferedRecords),
-    ),
-    family(
-      'sluice_task_mailbox_usage',
-      'Fill of the subtask mailbox, 0 to 1.',
-      false,
-      TASK,
-      perTask((_j, t) => (t.mailboxCapacity > 0 ? t.mailboxSize / t.mailboxCapacity : 0)),
-    ),
-    family(
-      'sluice_task_current_input_watermark_seconds',
-      'The minimum watermark over the inputs, in Unix seconds (Flink currentInputWatermark).',
-      false,
-      TASK,
-      perTask((_j, t) => (Number.isFinite(t.watermark) ? t.watermark / 1000 : undefined)),
-    ),
-    family(
-      'sluice_task_watermark_lag_seconds',
-      'Processing time minus the input watermark.',
-      false,
-      TASK,
-      perTask((_j, t) => (Number.isFinite(t.watermark) ? (clock() - t.watermark) / 1000 : undefined)),
-    ),
-  ]
+  }
+
+  /**
+   * A job's snapshot and the series it labels; connector groups are families of their own, not
+   * operator details. An ended job keeps only its job-level series (as Flink unregisters a finished
+   * job's task metrics), read once: the 16 ended jobs a registry retains cost a scrape nothing more.
+   */
+  private scrapeJob(job: RegisteredJob): JobScrape {
+    const ended = job.status === 'finished' || job.status === 'cancelled' || job.status === 'failed'
+    if (!ended) return scrapeJob(job, job.metrics())
+    let scraped = this.endedJobs.get(job)
+    if (scraped === undefined) {
+      const m = job.metrics()
+      scraped = scrapeJob(job, { ...m, operators: [], subtasks: [], details: [], connectors: [] })
+      this.endedJobs.set(job, scraped)
+    }
+    return scraped
+  }
+
+  /** Adds a family unless one of that name exists (the first kind seen wins). */
+  private add(family: Family): void {
+    if (this.names.has(family.name)) return
+    this.names.add(family.name)
+    this.families.push(family)
+    for (const registry of this.registries) this.addTo(registry, family)
+  }
 }
 
-const seconds = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : ms / 1000)
+/** A job's series, from its snapshot; connector groups are families of their own, not operator details. */
+function scrapeJob(job: RegisteredJob, metrics: JobMetricsSnapshot): JobScrape {
+  const labels = { job_name: job.name, job_id: job.id }
+  const details = metrics.details.filter((d) => typeof d.metrics.connector !== 'string')
+  return {
+    job,
+    metrics: { ...metrics, details },
+    series: { labels },
+    tasks: metrics.subtasks.map((t) => ({ labels: { ...labels, task: t.vertex, subtask: t.subtask } })),
+    operators: metrics.subtasks.map((t) =>
+      t.operators.map((o) => ({ labels: { ...labels, operator: o.operator, subtask: t.subtask } })),
+    ),
+    details: details.map((d) => ({ labels: { ...labels, operator: d.operator, subtask: d.subtask } })),
+    detailValues: details.map((d) => numericLeaves(d.metrics)),
+    connectors: metrics.connectors.map((c) => ({
+      labels: { ...labels, task: c.vertex, operator: c.operator, subtask: c.subtask, connector: c.connector },
+    })),
+  }
+}
+
+/**
+ * Registers sluice's metrics (see {@link SluiceMetrics}) in a prom-client registry: the job server's, or
+ * an embedding service's own, so one `/metrics` shows both. Registering costs nothing between scrapes.
+ *
+ * @example
+ * import { Registry } from 'prom-client'
+ * const registry = new Registry()
+ * registerSluiceMetrics(registry)
+ * app.get('/metrics', async (_req, res) => res.type(registry.contentType).send(await registry.metrics()))
+ */
+export function registerSluiceMetrics(registry: Registry, options: SluiceMetricsOptions = {}): void {
+  new SluiceMetrics(options).register(registry)
+}
+
+/** `{a="x",b="y"}`: values escaped as the text format asks (backslash, quote, newline). */
+function labelBlock(labels: Series['labels']): string {
+  let out = ''
+  for (const key in labels) {
+    const value = String(labels[key])
+    out += `${out === '' ? '{' : ','}${key}="${/[\\"\n]/.test(value) ? value.replace(/[\\"\n]/g, escapeChar) : value}"`
+  }
+  return out === '' ? '' : `${out}}`
+}
+
+const escapeChar = (c: string): string => (c === '\n' ? '\\n' : `\\${c}`)
+
+const format = (v: number): string =>
+  Number.isFinite(v) ? String(v) : Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf'
 
 /** Numeric entries of an operator's detail metrics, one level of nesting flattened (`latencyMs.p99` → `latencyMs_p99`). */
 function numericLeaves(metrics: Readonly<Record<string, unknown>>): Map<string, number> {
@@ -328,16 +230,18 @@ function numericLeaves(metrics: Readonly<Record<string, unknown>>): Map<string, 
   return out
 }
 
+const snake = (text: string): string =>
+  text
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/[^A-Za-z0-9_]+/g, '_')
+    .toLowerCase()
+
 /**
- * A detail metric's Prometheus name, in base units: `inFlight` → `in_flight`, `latencyMs_p99` →
+ * A metric's Prometheus name, in base units: `inFlight` → `in_flight`, `latencyMs_p99` →
  * `latency_seconds_p99` (values scaled by 1/1000).
  */
 function promName(key: string): { name: string; scale: number } {
-  const words = key
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/[^A-Za-z0-9_]/g, '_')
-    .toLowerCase()
-    .split('_')
+  const words = snake(key).split('_')
   const ms = words.indexOf('ms')
   if (ms >= 0) words[ms] = 'seconds'
   return { name: words.join('_'), scale: ms >= 0 ? 0.001 : 1 }

@@ -64,6 +64,15 @@ test('in headless Chromium the dashboard shows the job graph, counts that grow, 
     assert.is(vertices.length, 3)
     const text = vertices.join(' ')
     for (const name of ['ticks', 'map', 'reduce']) assert.match(text, name)
+    // each vertex is coloured by its busiest subtask's busy time (blue idle … red busy), hatched when backpressured
+    const colours = await page.$$eval('[data-testid=vertex]', (gs) =>
+      gs.map((g) => ({ busy: g.getAttribute('data-busy'), fill: g.querySelector('rect')?.getAttribute('fill') })),
+    )
+    for (const { busy, fill } of colours) {
+      assert.ok(Number(busy) >= 0 && Number(busy) <= 1000, `data-busy ${busy}`)
+      assert.match(String(fill), /^hsl\(\d+,/)
+    }
+    assert.match(text, /busy \d+% · backpressured \d+%/)
     const count = () => page.$eval('[data-testid=records-out]', (b) => Number(b.textContent))
     const first = await count()
     // expressions run in the page (strings: the spec is type-checked without the DOM library)

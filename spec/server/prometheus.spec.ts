@@ -5,7 +5,7 @@ import { Registry } from 'prom-client'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { CallbackSink } from '../../lib/connectors/collections/callback-sink.js'
-import { StreamEnvironment, asyncMap, keyBy, map, reduce } from '../../lib/index.js'
+import { type Sink, StreamEnvironment, asyncMap, keyBy, map, rebalance, reduce } from '../../lib/index.js'
 import { createLogger } from '../../lib/logging.js'
 import { JobServer } from '../../lib/server/job-server.js'
 import { registerSluiceMetrics } from '../../lib/server/prometheus.js'
@@ -66,7 +66,9 @@ test('a scrape of /metrics while a job runs has the named series, labelled, and 
       parsePrometheusText(text)
         .filter((s) => s.name === 'sluice_operator_records_out_total' && s.labels.job_id === job.id)
         .reduce((n, s) => n + s.value, 0)
-    await waitFor(() => job.metrics().operators.some((o) => o.recordsOut > total(first.text) / 3 + 50))
+    await waitFor(() => job.metrics().operators.some((o) => o.recordsOut > total(first.text) / 3 + 50), {
+      timeoutMs: 10_000,
+    })
     assert.ok(total((await http(server.url, '/metrics', { token: 't' })).text) > total(first.text), 'counters grow')
   } finally {
     await job.cancel()
@@ -104,6 +106,108 @@ test('registered into a service’s own prom-client registry, without a server; 
   }
 })
 
+test('a connector’s metric group has families of its own: counters _total, gauges, labelled by task, operator, subtask, connector', async () => {
+  const server = await JobServer.start({ token: 't', logger: silent })
+  const pending = [3, 5]
+  const ackingSink: Sink<number> = {
+    name: 'acking-store',
+    guarantee: 'at-least-once',
+    createWriter(context) {
+      const sent = context.metrics!.counter('requestsSent')
+      const retries = context.metrics!.counter('bulkRetriesTotal')
+      context.metrics!.gauge('acksPending', () => pending[context.subtask]!)
+      context.metrics!.gauge('flushLatencyMs', () => 250)
+      return {
+        write: () => {
+          sent.inc()
+          retries.inc(2)
+        },
+        close() {},
+      }
+    },
+  }
+  const env = StreamEnvironment.create({ parallelism: 2, logger: silent, queryableState: server })
+  env.fromObservable(interval(1), { name: 'ticks' }).pipe(rebalance()).sinkTo(ackingSink, { name: 'store' })
+  const job = env.executeAsync('connector metrics')
+  try {
+    await job.running
+    await waitFor(() => job.metrics().connectors.filter((c) => (c.counters.requestsSent ?? 0) > 0).length === 2, {
+      timeoutMs: 5_000,
+    })
+    const scrape = async () => {
+      const text = (await http(server.url, '/metrics', { token: 't' })).text
+      promtoolCheck(text)
+      return parsePrometheusText(text).filter((s) => s.labels.job_id === job.id)
+    }
+    // discovered at the first scrape, exported from it on
+    const samples = await scrape()
+    const series = (name: string) => samples.filter((s) => s.name === name)
+    const sent = series('sluice_connector_acking_store_requests_sent_total')
+    assert.is(sent.length, 2, 'one series per subtask')
+    for (const s of sent) {
+      assert.ok(s.value > 0)
+      assert.is(s.labels.connector, 'acking-store')
+      assert.is(s.labels.job_name, 'connector metrics')
+      assert.match(s.labels.task!, /store/)
+      assert.ok(s.labels.operator!.length > 0)
+    }
+    assert.equal(sent.map((s) => s.labels.subtask).sort(), ['0', '1'])
+    assert.ok(series('sluice_connector_acking_store_bulk_retries_total').length === 2, 'no _total_total')
+    const acks = series('sluice_connector_acking_store_acks_pending')
+    assert.equal(acks.map((s) => [s.labels.subtask, s.value]).sort(), [
+      ['0', 3],
+      ['1', 5],
+    ])
+    assert.equal(series('sluice_connector_acking_store_flush_latency_seconds')[0]?.value, 0.25, 'base units')
+    assert.not.ok(
+      samples.some((s) => s.name.startsWith('sluice_operator_') && s.name.includes('requests_sent')),
+      'not repeated as operator metrics',
+    )
+    const sentTotal = (from: typeof samples) =>
+      from
+        .filter((s) => s.name === 'sluice_connector_acking_store_requests_sent_total')
+        .reduce((n, s) => n + s.value, 0)
+    const first = sentTotal(samples)
+    // scrapes within 100 ms share one snapshot: read until one taken later
+    let later = first
+    const deadline = performance.now() + 5_000
+    while (later <= first && performance.now() < deadline) later = sentTotal(await scrape())
+    assert.ok(later > first, 'the counters grow between scrapes')
+  } finally {
+    await job.cancel()
+    await server.close()
+  }
+})
+
+test('an ended job keeps its job series (running 0) and drops its task, operator and connector series', async () => {
+  const server = await JobServer.start({ token: 't', logger: silent })
+  try {
+    const job = tickingJob(server, 'ending')
+    await job.running
+    await waitFor(() => (job.metrics().operators[0]?.recordsOut ?? 0) > 0, { timeoutMs: 5_000 })
+    const mine = async () =>
+      parsePrometheusText((await http(server.url, '/metrics', { token: 't' })).text).filter(
+        (s) => s.labels.job_id === job.id,
+      )
+    assert.ok((await mine()).some((s) => s.name === 'sluice_task_busy_ratio'))
+    await job.cancel()
+    // scrapes within 100 ms share one snapshot: read until one taken after the end
+    const notJobLevel = (samples: typeof after) => samples.filter((s) => !s.name.startsWith('sluice_job_'))
+    let after = await mine()
+    const deadline = performance.now() + 5_000
+    while (notJobLevel(after).length > 0 && performance.now() < deadline) after = await mine()
+    assert.equal(
+      notJobLevel(after).map((s) => s.name),
+      [],
+      'no task, operator or connector series of an ended job',
+    )
+    assert.equal(after.find((s) => s.name === 'sluice_job_running')?.value, 0)
+    assert.ok(after.some((s) => s.name === 'sluice_job_checkpoints_completed_total'))
+  } finally {
+    await server.close()
+  }
+})
+
 test('a scrape of a job with 64 subtasks answers in under 50 ms', async () => {
   const server = await JobServer.start({ token: 't', logger: silent })
   const env = StreamEnvironment.create({ parallelism: 64, maxParallelism: 128, logger: silent, queryableState: server })
@@ -129,7 +233,7 @@ test('a scrape of a job with 64 subtasks answers in under 50 ms', async () => {
       wall.push(performance.now() - started)
       assert.is(answer.status, 200)
       const before = globalThis.process.cpuUsage()
-      await server.registry.metrics()
+      await server.metricsText()
       const used = globalThis.process.cpuUsage(before)
       cpu.push((used.user + used.system) / 1000)
     }

@@ -1,4 +1,4 @@
-import { SubtaskMetrics, type SubtaskMetricsSnapshot, subtaskSnapshot } from '../job-metrics.js'
+import { SubtaskMetrics, type SubtaskMetricsSnapshot, subtaskSnapshot, type TimeShares } from '../job-metrics.js'
 import { OperatorMetrics } from '../output.js'
 
 /** What a worker thread reports of one of its subtasks: its counters and its operators' own metrics. */
@@ -17,10 +17,10 @@ export const WORKER_METRICS_INTERVAL_MS = 200
  * structured clone allows.
  *
  * @example
- * post({ t: 'metrics', subtasks: reportMetrics(metricsByKey, Date.now()) })
+ * post({ t: 'metrics', subtasks: reportMetrics(metricsByKey) })
  */
-export function reportMetrics(metrics: ReadonlyMap<string, SubtaskMetrics>, now: number): ReportedSubtaskMetrics[] {
-  return [...metrics].map(([key, m]) => ({ key, snapshot: subtaskSnapshot(m, now), details: m.details() }))
+export function reportMetrics(metrics: ReadonlyMap<string, SubtaskMetrics>): ReportedSubtaskMetrics[] {
+  return [...metrics].map(([key, m]) => ({ key, snapshot: subtaskSnapshot(m), details: m.details() }))
 }
 
 /**
@@ -53,12 +53,27 @@ export class MirroredSubtaskMetrics extends SubtaskMetrics {
     this.update(report)
   }
 
+  /** The times of the latest report: the activity is measured in the worker thread. */
+  override times(): { busyMs: number; idleMs: number; backpressuredMs: number; at: number } {
+    const s = this.latest.snapshot
+    return { busyMs: s.busyMs, idleMs: s.idleMs, backpressuredMs: s.backpressuredMs, at: performance.now() }
+  }
+
+  /** The time shares of the latest report. */
+  override timeShares(): TimeShares {
+    const s = this.latest.snapshot
+    return {
+      busyTimeMsPerSecond: s.busyTimeMsPerSecond,
+      idleTimeMsPerSecond: s.idleTimeMsPerSecond,
+      backPressuredTimeMsPerSecond: s.backPressuredTimeMsPerSecond,
+    }
+  }
+
   /** Takes the counters of a newer report. */
   update(report: ReportedSubtaskMetrics): void {
     this.latest = report
     const s = report.snapshot
     this.status = s.status
-    this.backpressuredMs = s.backpressuredMs
     s.operators.forEach((o, i) => {
       const mirror = this.operators[i]
       if (mirror === undefined) return

@@ -56,7 +56,7 @@ export function serveWorkerSlot(
   }
   const metrics = new Map<string, SubtaskMetrics>()
   const postMetrics = (): void => {
-    if (metrics.size > 0) post({ t: 'metrics', subtasks: reportMetrics(metrics, Date.now()) })
+    if (metrics.size > 0) post({ t: 'metrics', subtasks: reportMetrics(metrics) })
   }
   setInterval(postMetrics, WORKER_METRICS_INTERVAL_MS).unref()
   const storage = config.checkpointing?.storage
