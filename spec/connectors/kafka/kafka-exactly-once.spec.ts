@@ -1,6 +1,10 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { KafkaTransactionalSink, type KafkaTransactionEvent } from '../../../lib/connectors/kafka/index.js'
+import {
+  KafkaTransactionalSink,
+  type KafkaTransactionalSinkOptions,
+  type KafkaTransactionEvent,
+} from '../../../lib/connectors/kafka/index.js'
 import { createCluster } from '../../../lib/connectors/kafka/kafka-internals.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { checkCounts } from '../../support/fault-checks.js'
@@ -24,6 +28,21 @@ import { client, readLog } from './support.js'
 const ExactlyOnce = suite('kafka exactly-once')
 const SPEC = 'spec/connectors/kafka/kafka-exactly-once.spec.ts'
 const TIMEOUT_MS = 10_000
+
+/** A transactional sink of `topic` on the spec's broker, with `prefix` as its id prefix and the spec's timeout. */
+function transactionalSink(
+  topic: string,
+  prefix: string,
+  options: Partial<KafkaTransactionalSinkOptions<string>> = {},
+): KafkaTransactionalSink<string> {
+  return new KafkaTransactionalSink<string>({
+    brokers: kafka.brokers,
+    topic,
+    transactionalIdPrefix: prefix,
+    transactionTimeoutMs: TIMEOUT_MS,
+    ...options,
+  })
+}
 let kafka: KafkaServer
 
 ExactlyOnce.before(async () => {
@@ -84,14 +103,7 @@ for (const seed of [...seedsFromEnv(3, 1), ...UNDER_WATCH]) {
     const topic = `eo-seed-${seed}`
     await kafka.createTopic(topic, 3)
     const log = new FaultLog(plan)
-    const sink = new KafkaTransactionalSink<string>({
-      brokers: kafka.brokers,
-      topic,
-      transactionalIdPrefix: topic,
-      transactionTimeoutMs: TIMEOUT_MS,
-      maxRestartMs: 1_000,
-      batchSize: 50,
-    })
+    const sink = transactionalSink(topic, topic, { maxRestartMs: 1_000, batchSize: 50 })
     await runSchedule(plan, log, { sink, timeoutMs: 90_000 })
     const committed = (await readLog(kafka.brokers, topic, 'read_committed')).map((r) => r.value ?? '')
     const check = checkCounts(committed, plan.records, plan.keys, 'exactly-once')
@@ -104,13 +116,7 @@ ExactlyOnce(
   async () => {
     await kafka.createTopic('eo-fence', 1)
     const events: KafkaTransactionEvent[] = []
-    const sink = new KafkaTransactionalSink<string>({
-      brokers: kafka.brokers,
-      topic: 'eo-fence',
-      transactionalIdPrefix: 'fence',
-      transactionTimeoutMs: TIMEOUT_MS,
-      transactionListener: (e) => events.push(e),
-    })
+    const sink = transactionalSink('eo-fence', 'fence', { transactionListener: (e) => events.push(e) })
     // The old run: checkpoint 1 completes (a, b committed), then c and d go into fence-0-2, which is open
     // when the run "dies" — its writer lives on as a zombie.
     const zombie = sink.createWriter(context())
@@ -159,10 +165,7 @@ ExactlyOnce(
   'a pre-committed transaction the broker aborted on its timeout fails the restore with ERR_TRANSACTION_LOST',
   async () => {
     await kafka.createTopic('eo-lost', 1)
-    const sink = new KafkaTransactionalSink<string>({
-      brokers: kafka.brokers,
-      topic: 'eo-lost',
-      transactionalIdPrefix: 'lost',
+    const sink = transactionalSink('eo-lost', 'lost', {
       transactionTimeoutMs: 1_500,
       checkpointIntervalMs: 100,
       maxRestartMs: 100,
@@ -208,13 +211,7 @@ ExactlyOnce(
   async () => {
     await kafka.createTopic('eo-moved-on', 1)
     const events: KafkaTransactionEvent[] = []
-    const sink = new KafkaTransactionalSink<string>({
-      brokers: kafka.brokers,
-      topic: 'eo-moved-on',
-      transactionalIdPrefix: 'moved-on',
-      transactionTimeoutMs: TIMEOUT_MS,
-      transactionListener: (e) => events.push(e),
-    })
+    const sink = transactionalSink('eo-moved-on', 'moved-on', { transactionListener: (e) => events.push(e) })
     const first = sink.createWriter(context())
     first.write('a', undefined)
     const state = await first.snapshotState!(1)
@@ -240,12 +237,7 @@ ExactlyOnce(
   'a restored transaction aborted since its pre-commit (fenced under its id): ERR_TRANSACTION_LOST, its records never seen',
   async () => {
     await kafka.createTopic('eo-fenced-lost', 1)
-    const sink = new KafkaTransactionalSink<string>({
-      brokers: kafka.brokers,
-      topic: 'eo-fenced-lost',
-      transactionalIdPrefix: 'fenced-lost',
-      transactionTimeoutMs: TIMEOUT_MS,
-    })
+    const sink = transactionalSink('eo-fenced-lost', 'fenced-lost')
     const crashed = sink.createWriter(context())
     crashed.write('b', undefined)
     const state = await crashed.snapshotState!(1)
