@@ -149,46 +149,55 @@ async function rawParquet(n: number): Promise<RunResult> {
   }
 }
 
-export const avroEncodeCase: BenchCase = {
-  id: 'avro-encode',
-  title: 'Avro container files: bucketingFileSink(avroContainer) vs avsc createFileEncoder, same records',
-  prepare({ quick }) {
-    const n = quick ? 200_000 : 1_000_000
-    return {
-      reps: 3,
-      warmup: 1,
-      contenders: [
-        {
-          name: 'engine: sequence → map → bucketingFileSink(avroContainer)',
-          role: 'engine',
-          run: () => engine(n, avroContainer<Order>(SCHEMA), countAvro),
-        },
-        { name: 'avsc: createFileEncoder', role: 'baseline', run: () => rawAvro(n) },
-      ],
-      targets: (s) => ratioTargets(s, 'avro encoding', 0.8),
-      notes: [`${n.toLocaleString('en')} records of 4 fields into one container file ('null' codec).`],
-    }
-  },
+/** A case: the sink writing `n` orders with `encoder` against `baseline`, the library writing them alone. */
+function encodeCase(spec: {
+  id: string
+  title: string
+  format: string
+  encoder: () => BlockEncoder<Order>
+  count: (path: string) => Promise<number> | number
+  baseline: { name: string; run: (n: number) => Promise<RunResult> }
+  note: string
+}): BenchCase {
+  return {
+    id: spec.id,
+    title: spec.title,
+    prepare({ quick }) {
+      const n = quick ? 200_000 : 1_000_000
+      return {
+        reps: 3,
+        warmup: 1,
+        contenders: [
+          {
+            name: `engine: sequence → map → bucketingFileSink(${spec.format})`,
+            role: 'engine',
+            run: () => engine(n, spec.encoder(), spec.count),
+          },
+          { name: spec.baseline.name, role: 'baseline', run: () => spec.baseline.run(n) },
+        ],
+        targets: (s) => ratioTargets(s, `${spec.format === 'avroContainer' ? 'avro' : 'parquet'} encoding`, 0.8),
+        notes: [`${n.toLocaleString('en')} records of 4 fields into ${spec.note}.`],
+      }
+    },
+  }
 }
 
-export const parquetEncodeCase: BenchCase = {
+export const avroEncodeCase = encodeCase({
+  id: 'avro-encode',
+  title: 'Avro container files: bucketingFileSink(avroContainer) vs avsc createFileEncoder, same records',
+  format: 'avroContainer',
+  encoder: () => avroContainer<Order>(SCHEMA),
+  count: countAvro,
+  baseline: { name: 'avsc: createFileEncoder', run: rawAvro },
+  note: "one container file ('null' codec)",
+})
+
+export const parquetEncodeCase = encodeCase({
   id: 'parquet-encode',
   title: 'Parquet files: bucketingFileSink(parquet) vs hyparquet-writer alone, same records',
-  prepare({ quick }) {
-    const n = quick ? 200_000 : 1_000_000
-    return {
-      reps: 3,
-      warmup: 1,
-      contenders: [
-        {
-          name: 'engine: sequence → map → bucketingFileSink(parquet)',
-          role: 'engine',
-          run: () => engine(n, parquet<Order>(COLUMNS), countParquet),
-        },
-        { name: 'hyparquet-writer: parquetWriteBuffer', role: 'baseline', run: () => rawParquet(n) },
-      ],
-      targets: (s) => ratioTargets(s, 'parquet encoding', 0.8),
-      notes: [`${n.toLocaleString('en')} records of 4 fields into one Parquet file (SNAPPY).`],
-    }
-  },
-}
+  format: 'parquet',
+  encoder: () => parquet<Order>(COLUMNS),
+  count: countParquet,
+  baseline: { name: 'hyparquet-writer: parquetWriteBuffer', run: rawParquet },
+  note: 'one Parquet file (SNAPPY)',
+})
