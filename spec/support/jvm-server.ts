@@ -47,7 +47,21 @@ export function serverDir(name: string): string {
  * @example
  * const classpath = await serverClasspath('kafka') // '/root/.m2/repository/…/kafka_2.13-4.4.0.jar:…'
  */
-export async function serverClasspath(name: string): Promise<string> {
+export function serverClasspath(name: string): Promise<string> {
+  // one resolution per server and process: the nodes of a cluster start together and would race on
+  // the same partial file (it is named after the process)
+  let classpath = classpaths.get(name)
+  if (classpath === undefined) {
+    classpath = resolveClasspath(name)
+    classpaths.set(name, classpath)
+    classpath.catch(() => classpaths.delete(name))
+  }
+  return classpath
+}
+
+const classpaths = new Map<string, Promise<string>>()
+
+async function resolveClasspath(name: string): Promise<string> {
   const pom = join(serverDir(name), 'pom.xml')
   const file = join(serverDir(name), 'target', 'classpath.txt')
   if (existsSync(file) && statSync(file).mtimeMs >= statSync(pom).mtimeMs) {

@@ -20,10 +20,16 @@ const Cluster = suite('kafka three-node cluster')
 let kafka: KafkaServer
 
 Cluster.before(async () => {
-  kafka = await startKafka({ nodes: 3, topics: { 'ha-in': 6, 'ha-alo': 3, 'ha-eo': 3 } })
+  try {
+    kafka = await startKafka({ nodes: 3, topics: { 'ha-in': 6, 'ha-alo': 3, 'ha-eo': 3 } })
+  } catch (error) {
+    // uvu does not print an error thrown in a before hook: say why the suite cannot run
+    console.error('kafka three-node cluster: the cluster did not start:', error)
+    throw error
+  }
 })
 Cluster.after(async () => {
-  await kafka.stop()
+  await kafka?.stop()
 })
 
 type Text = KafkaRecord<string | null, string | null, string>
