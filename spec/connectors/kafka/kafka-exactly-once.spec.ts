@@ -111,6 +111,24 @@ for (const seed of [...seedsFromEnv(3, 1), ...UNDER_WATCH]) {
   })
 }
 
+/** A writer restored from `state` finds its pre-committed transaction lost: ERR_TRANSACTION_LOST; both writers closed. */
+async function assertRestoreLoses(
+  sink: KafkaTransactionalSink<string>,
+  state: unknown[],
+  crashed: { close?(): unknown },
+): Promise<void> {
+  const restored = sink.createWriter(context(), state)
+  let lost: { code?: string } | undefined
+  try {
+    await restored.ready?.()
+  } catch (error) {
+    lost = error as { code?: string }
+  }
+  assert.is(lost?.code, 'ERR_TRANSACTION_LOST')
+  await Promise.resolve(restored.close?.()).catch(() => undefined)
+  await Promise.resolve(crashed.close?.()).catch(() => undefined)
+}
+
 ExactlyOnce(
   'fencing: a restored writer aborts the open transaction of the old run by bumping its epoch; the zombie cannot commit it',
   async () => {
@@ -176,16 +194,7 @@ ExactlyOnce(
     // The checkpoint completed but the process died before committing: the broker aborts the transaction
     // once it is older than its timeout (the log's last stable offset then reaches its end).
     await settled('eo-lost')
-    const restored = sink.createWriter(context(), state)
-    let lost: { code?: string } | undefined
-    try {
-      await restored.ready?.()
-    } catch (error) {
-      lost = error as { code?: string }
-    }
-    assert.is(lost?.code, 'ERR_TRANSACTION_LOST')
-    await Promise.resolve(restored.close?.()).catch(() => undefined)
-    await Promise.resolve(crashed.close?.()).catch(() => undefined)
+    await assertRestoreLoses(sink, state, crashed)
     assert.equal(await readLog(kafka.brokers, 'eo-lost', 'read_committed'), [], 'the aborted record is never seen')
   },
 )
@@ -243,16 +252,7 @@ ExactlyOnce(
     const state = await crashed.snapshotState!(1)
     // Before the restore commits it, a producer initialises its id: the broker aborts it.
     await moveOn('fenced-lost-0-1', 'commit')
-    const restored = sink.createWriter(context(), state)
-    let lost: { code?: string } | undefined
-    try {
-      await restored.ready?.()
-    } catch (error) {
-      lost = error as { code?: string }
-    }
-    assert.is(lost?.code, 'ERR_TRANSACTION_LOST')
-    await Promise.resolve(restored.close?.()).catch(() => undefined)
-    await Promise.resolve(crashed.close?.()).catch(() => undefined)
+    await assertRestoreLoses(sink, state, crashed)
     assert.equal(
       await readLog(kafka.brokers, 'eo-fenced-lost', 'read_committed'),
       [],
