@@ -1,11 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import { runPainless, type ScriptContext, ScriptError } from './painless-subset.js'
 
 /**
  * A loopback Elasticsearch node for the sink's tests: the REST calls the sink and the client make
  * (`GET /`, `HEAD /`, `POST /_bulk`, `POST /{index}/_bulk`, `GET /{index}/_doc/{id}`) with every
  * answer carrying `x-elastic-product: Elasticsearch`, as 8.x clients require. Bulk actions index,
- * create, update (doc, doc_as_upsert, upsert; scripts are refused with 400) and delete are applied in
+ * create, update (doc, doc_as_upsert, upsert, and scripts in a Painless subset with scripted_upsert:
+ * see painless-subset.ts) and delete are applied in
  * order to documents kept per index with `_version`, `_seq_no` and `_primary_term`; `if_seq_no` /
  * `if_primary_term` and `version` / `version_type` (external, external_gte) are honoured with 409s as
  * Elasticsearch gives them. It keeps every request it received, and injects on demand what a healthy
@@ -221,8 +223,12 @@ export class ElasticsearchServer {
     const index = String(action.meta._index ?? '')
     const id = action.meta._id === undefined ? undefined : String(action.meta._id)
     const head = { _index: index, _id: id }
-    const fail = (status: number, type: string, reason: string) => ({
-      [action.op]: { ...head, status, error: { type, reason, index } },
+    const fail = (status: number, type: string, reason: string, causedBy?: unknown) => ({
+      [action.op]: {
+        ...head,
+        status,
+        error: { type, reason, index, ...(causedBy === undefined ? {} : { caused_by: causedBy }) },
+      },
     })
     const fault = this.itemFault?.(action, received)
     if (fault !== undefined) return fail(fault.status, fault.type, fault.reason)
@@ -275,8 +281,7 @@ export class ElasticsearchServer {
         return write(action.source ?? {}, 201, 'created', version)
       case 'update': {
         const body = action.source ?? {}
-        if (body.script !== undefined)
-          return fail(400, 'illegal_argument_exception', 'scripts are not supported by the test server')
+        if (body.script !== undefined) return this.scriptUpdate(action, body, current, write, fail)
         const doc = body.doc as Record<string, unknown> | undefined
         if (current === undefined) {
           if (body.doc_as_upsert === true && doc !== undefined) return write(doc, 201, 'created')
@@ -311,6 +316,52 @@ export class ElasticsearchServer {
         }
       }
     }
+  }
+
+  /**
+   * An update by script, as Elasticsearch runs it: on the stored source; on a missing document the
+   * `upsert` is inserted without running the script, or with `scripted_upsert` the script runs on it;
+   * `ctx.op` 'noop' leaves the document (and its version) alone, 'delete' deletes it; a script outside
+   * the Painless subset, or failing, answers 400 `script_exception`.
+   */
+  private scriptUpdate(
+    action: ReceivedAction,
+    body: Record<string, unknown>,
+    current: StoredDocument | undefined,
+    write: (source: Record<string, unknown>, status: number, result: string) => Record<string, unknown>,
+    fail: (status: number, type: string, reason: string, causedBy?: unknown) => Record<string, unknown>,
+  ): Record<string, unknown> {
+    const script = body.script as { source?: unknown; lang?: unknown; params?: Record<string, unknown> }
+    if (script.lang !== undefined && script.lang !== 'painless')
+      return fail(400, 'illegal_argument_exception', `script_lang not supported [${String(script.lang)}]`)
+    if (typeof script.source !== 'string') return fail(400, 'illegal_argument_exception', 'a script needs a source')
+    const upsert = body.upsert as Record<string, unknown> | undefined
+    if (current === undefined && body.scripted_upsert !== true) {
+      if (upsert !== undefined) return write(upsert, 201, 'created')
+      return fail(404, 'document_missing_exception', `[${String(action.meta._id)}]: document missing`)
+    }
+    const ctx: ScriptContext = {
+      _source: structuredClone(current?._source ?? upsert ?? {}),
+      op: current === undefined ? 'create' : 'index',
+    }
+    try {
+      runPainless(script.source, script.params ?? {}, ctx)
+    } catch (error) {
+      if (!(error instanceof ScriptError)) throw error
+      return fail(400, 'illegal_argument_exception', 'failed to execute script', {
+        type: 'script_exception',
+        reason: error.kind,
+        caused_by: { type: error.javaException, reason: error.message },
+      })
+    }
+    const index = String(action.meta._index)
+    const head = { _index: index, _id: String(action.meta._id), _version: current?._version ?? 0 }
+    if (ctx.op === 'noop') return { update: { ...head, result: 'noop', status: 200 } }
+    if (ctx.op === 'delete') {
+      if (current !== undefined) this.indexOf(index).delete(String(action.meta._id))
+      return { update: { ...head, result: current === undefined ? 'noop' : 'deleted', status: 200 } }
+    }
+    return current === undefined ? write(ctx._source, 201, 'created') : write(ctx._source, 200, 'updated')
   }
 
   /** Why the action's concurrency condition does not hold, if it does not. */

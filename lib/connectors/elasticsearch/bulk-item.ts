@@ -52,6 +52,10 @@ export function bulkItem(action: ElasticsearchAction, record: unknown): BulkItem
       if (action.doc !== undefined) body.doc = action.doc
       if (action.docAsUpsert === true) body.doc_as_upsert = true
       if (action.script !== undefined) body.script = action.script
+      if (action.scriptedUpsert === true) {
+        if (action.script === undefined) throw new TypeError('scriptedUpsert needs a script')
+        body.scripted_upsert = true
+      }
       if (action.upsert !== undefined) body.upsert = action.upsert
       source = JSON.stringify(body)
       break

@@ -2,11 +2,14 @@
 export interface BulkResponseItem {
   readonly status: number
   readonly result?: string
-  readonly error?: {
-    readonly type?: string
-    readonly reason?: string
-    readonly caused_by?: { readonly reason?: string }
-  }
+  readonly error?: ItemError
+}
+
+/** An item's error and the chain of its causes (a script's failure names what failed in `caused_by`). */
+export interface ItemError {
+  readonly type?: string
+  readonly reason?: string
+  readonly caused_by?: ItemError
 }
 
 /**
@@ -50,13 +53,19 @@ export function failureReason(item: BulkResponseItem): FailureReason {
 }
 
 /**
- * The item's failure as one line: status, type and reason.
+ * The item's failure as one line: status, type and reason, then the reasons of its causes.
  *
  * @example
  * describeItemError({ status: 400, error: { type: 'mapper_parsing_exception', reason: 'failed to parse field [n]' } })
  * // '400 mapper_parsing_exception: failed to parse field [n]'
+ * describeItemError({ status: 400, error: { type: 'illegal_argument_exception', reason: 'failed to execute script',
+ *   caused_by: { type: 'script_exception', reason: 'runtime error', caused_by: { type: 'null_pointer_exception', reason: 'n is null' } } } })
+ * // '400 illegal_argument_exception: failed to execute script (script_exception: runtime error; null_pointer_exception: n is null)'
  */
 export function describeItemError(item: BulkResponseItem): string {
-  const cause = item.error?.caused_by?.reason
-  return `${item.status} ${item.error?.type ?? 'error'}: ${item.error?.reason ?? ''}${cause === undefined ? '' : ` (${cause})`}`
+  const causes: string[] = []
+  for (let cause = item.error?.caused_by; cause !== undefined; cause = cause.caused_by)
+    causes.push(cause.type === undefined ? (cause.reason ?? '') : `${cause.type}: ${cause.reason ?? ''}`)
+  const because = causes.length === 0 ? '' : ` (${causes.join('; ')})`
+  return `${item.status} ${item.error?.type ?? 'error'}: ${item.error?.reason ?? ''}${because}`
 }

@@ -45,6 +45,8 @@ export type ElasticsearchAction =
       /** The document created when it is missing (with `doc` or `script`). */
       readonly upsert?: object
       readonly script?: ElasticsearchScript
+      /** With `script` and `upsert`: a missing document is made by running the script on `upsert` (else `upsert` is stored as it is). */
+      readonly scriptedUpsert?: boolean
       /** Elasticsearch retries the update itself this often on a version conflict. */
       readonly retryOnConflict?: number
     })

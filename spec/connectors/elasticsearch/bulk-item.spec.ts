@@ -35,6 +35,17 @@ Encoding('index, create, update (script + upsert, doc + doc_as_upsert) and delet
     '{"update":{"_index":"i","_id":"1","retry_on_conflict":3}}\n{"script":{"source":"ctx._source.n += params.n","params":{"n":1}},"upsert":{"n":1}}\n',
   )
   assert.is(
+    lines({
+      type: 'update',
+      index: 'i',
+      id: '1',
+      script: { source: 'ctx._source.n = 1' },
+      upsert: {},
+      scriptedUpsert: true,
+    }),
+    '{"update":{"_index":"i","_id":"1"}}\n{"script":{"source":"ctx._source.n = 1"},"scripted_upsert":true,"upsert":{}}\n',
+  )
+  assert.is(
     lines({ type: 'update', index: 'i', id: '1', doc: { n: 2 }, docAsUpsert: true, ifSeqNo: 4, ifPrimaryTerm: 1 }),
     '{"update":{"_index":"i","_id":"1","if_seq_no":4,"if_primary_term":1}}\n{"doc":{"n":2},"doc_as_upsert":true}\n',
   )
@@ -59,6 +70,10 @@ Encoding('what is not an action is refused with a reason', () => {
   assert.match(refused({ type: 'index', index: 'i', document: 'text' }), 'document object')
   assert.match(refused({ type: 'update', index: 'i', doc: {} }), 'needs an id')
   assert.match(refused({ type: 'update', index: 'i', id: '1' }), 'a doc or a script')
+  assert.match(
+    refused({ type: 'update', index: 'i', id: '1', doc: {}, scriptedUpsert: true }),
+    'scriptedUpsert needs a script',
+  )
   assert.match(refused({ type: 'delete', index: 'i' }), 'needs an id')
   assert.match(refused({ type: 'index', index: 'i', document: { n: 1n } }), 'BigInt')
 })
