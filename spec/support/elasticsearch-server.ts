@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
 import { runPainless, type ScriptContext, ScriptError } from './painless-subset.js'
 
 /**
@@ -38,6 +40,8 @@ export interface ReceivedBulk {
   readonly path: string
   readonly headers: IncomingMessage['headers']
   readonly actions: readonly ReceivedAction[]
+  /** Over TLS: the common name of the client's certificate, if it presented one ('' without). */
+  readonly clientCertificate: string | undefined
 }
 
 /** What a fault hook makes of one item: its error answer. */
@@ -76,6 +80,8 @@ export const UNAVAILABLE: ItemFault = {
 export interface ElasticsearchServerOptions {
   /** The `Authorization` header every request must carry (else 401). */
   readonly authorization?: string
+  /** Serve https with this key and certificate; with `clientCa`, only clients presenting a certificate it signed are served. */
+  readonly tls?: { readonly key: Buffer; readonly cert: Buffer; readonly clientCa?: Buffer }
 }
 
 /**
@@ -192,7 +198,9 @@ export class ElasticsearchServer {
     } catch (error) {
       return answer(response, 400, errorBody(400, 'x_content_parse_exception', (error as Error).message))
     }
-    this.received.push({ path: request.url ?? '', headers: request.headers, actions })
+    const socket = request.socket as TLSSocket
+    const clientCertificate = socket.encrypted ? String(socket.getPeerCertificate().subject?.CN ?? '') : undefined
+    this.received.push({ path: request.url ?? '', headers: request.headers, actions, clientCertificate })
     const fault = this.requestFault?.(this.received.length)
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs))
     if (fault !== undefined && !('drop' in fault))
@@ -406,18 +414,31 @@ export class ElasticsearchServer {
  *
  * @example
  * const es = await startElasticsearchServer({ authorization: 'ApiKey abc' })
+ * const secure = await startElasticsearchServer({ tls: selfSignedCertificate() }) // https://
  */
 export async function startElasticsearchServer(options: ElasticsearchServerOptions = {}): Promise<ElasticsearchServer> {
   let es!: ElasticsearchServer
-  const server = createServer((request, response) => {
+  const handler = (request: IncomingMessage, response: ServerResponse) => {
     es.handle(request, response).catch((error) => {
       if (!response.headersSent) answer(response, 500, errorBody(500, 'exception', String(error)))
     })
-  })
+  }
+  const { tls } = options
+  const server =
+    tls === undefined
+      ? createServer(handler)
+      : createHttpsServer(
+          {
+            key: tls.key,
+            cert: tls.cert,
+            ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true }),
+          },
+          handler,
+        )
   server.keepAliveTimeout = 60_000
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const address = server.address() as { port: number }
-  es = new ElasticsearchServer(server, `http://127.0.0.1:${address.port}`, options)
+  es = new ElasticsearchServer(server, `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${address.port}`, options)
   return es
 }
 

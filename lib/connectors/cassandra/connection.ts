@@ -54,6 +54,7 @@ export function openCassandra<T>(
                 settings.credentials.password,
               ),
             }),
+        ...(settings.tls === undefined ? {} : { sslOptions: { ...settings.tls } }),
         socketOptions: { connectTimeout: settings.retry.connectTimeoutMs, readTimeout: settings.requestTimeoutMs },
         policies: {
           // One attempt per contact point, then the ReconnectLoop's backoff decides.

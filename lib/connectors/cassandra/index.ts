@@ -1,6 +1,7 @@
 import type { CassandraSinkOptions } from './options.js'
 import { CassandraSink } from './sink.js'
 
+export type { ClientTls } from '../base/client-tls.js'
 export { CassandraCommitter, type CommitterKey } from './committer.js'
 export type {
   CassandraConsistency,

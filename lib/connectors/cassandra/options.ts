@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls'
 import { ConfigError } from '../../errors.js'
 import { type BackoffOptions, validateBackoff } from '../../util/backoff.js'
 import {
@@ -9,6 +10,7 @@ import {
   optionsObject,
   wholeNumber,
 } from '../../util/options.js'
+import { type ClientTls, clientTlsSettings } from '../base/client-tls.js'
 import {
   RETRY_OPTIONS,
   type ConnectionRetryOptions,
@@ -53,6 +55,11 @@ export interface CassandraSinkOptions<T> extends ConnectionRetryOptions {
   localDataCenter?: string
   /** Plain-text credentials; never printed. */
   credentials?: { readonly username: string; readonly password: string }
+  /**
+   * TLS to the nodes (client_encryption_options): a private CA, a client certificate. Unlike the
+   * driver's own default, a certificate the CAs do not vouch for is refused unless `rejectUnauthorized` is false.
+   */
+  tls?: ClientTls
   /** A request the node has not answered after this long fails (a timeout, retried by `onFailure: 'retry'`); default 12,000 ms. */
   requestTimeoutMs?: number
   /** One of `statement` and `table`: the CQL statement and bound values of a record (prepared once). */
@@ -111,6 +118,7 @@ export interface CassandraSinkSettings<T> {
   readonly contactPoints: readonly string[]
   readonly localDataCenter: string
   readonly credentials: { readonly username: string; readonly password: string } | undefined
+  readonly tls: ConnectionOptions | undefined
   readonly requestTimeoutMs: number
   readonly statement: ((value: T) => CassandraStatement) | undefined
   readonly table: CassandraTableMapping | undefined
@@ -137,6 +145,7 @@ const SINK_OPTIONS = optionKeys<CassandraSinkOptions<unknown>>({
   contactPoints: true,
   localDataCenter: true,
   credentials: true,
+  tls: true,
   requestTimeoutMs: true,
   statement: true,
   table: true,
@@ -242,6 +251,7 @@ export function cassandraSinkSettings<T>(options: CassandraSinkOptions<T>): Cass
     contactPoints: Object.freeze([...contactPoints]),
     localDataCenter: nonEmptyString('cassandraSink.localDataCenter', o.localDataCenter, 'datacenter1'),
     credentials,
+    tls: o.tls === undefined ? undefined : clientTlsSettings('cassandraSink.tls', o.tls),
     requestTimeoutMs: wholeNumber('cassandraSink.requestTimeoutMs', o.requestTimeoutMs, 12_000, 1),
     statement,
     table,

@@ -1,6 +1,7 @@
 import type { ElasticsearchSinkOptions } from './options.js'
 import { ElasticsearchSink } from './sink.js'
 
+export type { ClientTls } from '../base/client-tls.js'
 export { dailyIndex } from './index-names.js'
 export type {
   ElasticsearchAction,
@@ -10,7 +11,6 @@ export type {
   ElasticsearchEmitter,
   ElasticsearchScript,
   ElasticsearchSinkOptions,
-  ElasticsearchTls,
   EmitterContext,
 } from './options.js'
 export { ElasticsearchSink } from './sink.js'

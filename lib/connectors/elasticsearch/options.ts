@@ -1,5 +1,7 @@
+import type { ConnectionOptions } from 'node:tls'
 import { ConfigError } from '../../errors.js'
 import { booleanOption, functionOption, oneOf, optionsObject, wholeNumber } from '../../util/options.js'
+import { type ClientTls, clientTlsSettings } from '../base/client-tls.js'
 import { type RetryOptions, type RetrySchedule, retrySchedule } from '../base/connect-retry.js'
 import {
   type ConnectionRetryOptions,
@@ -71,22 +73,13 @@ export type ElasticsearchAuth =
   | { readonly apiKey: string | { readonly id: string; readonly api_key: string } }
   | { readonly bearer: string }
 
-/** TLS settings handed to Node's `tls.connect` (a CA for a self-signed cluster, client certificates). */
-export interface ElasticsearchTls {
-  readonly ca?: string | Buffer | ReadonlyArray<string | Buffer>
-  readonly cert?: string | Buffer
-  readonly key?: string | Buffer
-  /** Default true; false accepts any certificate (tests only). */
-  readonly rejectUnauthorized?: boolean
-  readonly servername?: string
-}
-
 /** How the cluster is reached. */
 export interface ElasticsearchConnectionOptions extends ConnectionRetryOptions {
   /** One URL or several (`https://es1:9200`); default `http://127.0.0.1:9200`. */
   nodes?: string | readonly string[]
   auth?: ElasticsearchAuth
-  tls?: ElasticsearchTls
+  /** TLS for https:// nodes: a private CA, a client certificate; `rejectUnauthorized` defaults to true. */
+  tls?: ClientTls
   /** A bulk request not answered after this long fails (and is retried); default 30,000 ms. */
   requestTimeoutMs?: number
   /** Discover the cluster's other nodes on start and on a connection fault; default false (behind a load balancer, in containers). */
@@ -130,7 +123,7 @@ export interface ElasticsearchSinkOptions<T> extends ElasticsearchConnectionOpti
 export interface ElasticsearchConnectionSettings {
   readonly nodes: readonly string[]
   readonly auth: ElasticsearchAuth | undefined
-  readonly tls: ElasticsearchTls | undefined
+  readonly tls: ConnectionOptions | undefined
   readonly requestTimeoutMs: number
   readonly sniffing: boolean
   readonly retry: RetrySettings
@@ -170,14 +163,6 @@ const SINK_OPTIONS: Record<keyof ElasticsearchSinkOptions<unknown>, true> = {
   onConflict: true,
   onInvalid: true,
   guarantee: true,
-}
-
-const TLS_OPTIONS: Record<keyof ElasticsearchTls, true> = {
-  ca: true,
-  cert: true,
-  key: true,
-  rejectUnauthorized: true,
-  servername: true,
 }
 
 const MiB = 1024 * 1024
@@ -248,7 +233,7 @@ function connectionSettings(path: string, o: ElasticsearchConnectionOptions): El
   return Object.freeze({
     nodes: Object.freeze([...nodes]),
     auth: authOption(`${path}.auth`, o.auth),
-    tls: o.tls === undefined ? undefined : Object.freeze(tlsOption(`${path}.tls`, o.tls)),
+    tls: o.tls === undefined ? undefined : clientTlsSettings(`${path}.tls`, o.tls),
     requestTimeoutMs: wholeNumber(`${path}.requestTimeoutMs`, o.requestTimeoutMs, 30_000, 1),
     sniffing: booleanOption(`${path}.sniffing`, o.sniffing, false),
     retry: retrySettings(path, o),
@@ -264,10 +249,4 @@ function authOption(path: string, auth: unknown): ElasticsearchAuth | undefined 
   if (keys === 'apiKey' && (typeof a.apiKey === 'string' || typeof a.apiKey === 'object')) return a as ElasticsearchAuth
   if (keys === 'bearer' && typeof a.bearer === 'string') return a as ElasticsearchAuth
   throw new ConfigError(path, '(hidden)', '{ username, password } | { apiKey } | { bearer }')
-}
-
-function tlsOption(path: string, tls: ElasticsearchTls): ElasticsearchTls {
-  const t = optionsObject(path, tls, Object.keys(TLS_OPTIONS))
-  booleanOption(`${path}.rejectUnauthorized`, t.rejectUnauthorized, true)
-  return t
 }

@@ -5,10 +5,12 @@ import { dailyIndex, elasticsearchSink, ElasticsearchSink } from '../../../lib/c
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { closedPort, configErrorMessage } from '../../support/connector-checks.js'
 import { type ElasticsearchServer, startElasticsearchServer } from '../../support/elasticsearch-server.js'
+import { selfSignedCertificate } from '../../support/self-signed-certificate.js'
 
 /**
  * Options (bad values named by path, misspelt keys), the connection (auth schemes on the wire, an
- * unreachable cluster → ERR_CONNECT after the retries, no credential in the error) and the guarantee.
+ * unreachable cluster → ERR_CONNECT after the retries, no credential in the error), TLS (a private CA,
+ * a client certificate, an untrusted certificate refused) and the guarantee.
  */
 const Connection = suite('elasticsearch sink: options and connection')
 const emitter = (s: string) => ({ type: 'index' as const, index: 'words', id: s, document: { s } })
@@ -146,6 +148,84 @@ Connection('a cluster lost mid-stream: bulk retries used up end in ERR_CONNECT n
   assert.is(error.code, 'ERR_CONNECT')
   assert.match(error.message, /cannot reach the cluster after 3 attempt\(s\)/)
   await writer.close()
+})
+
+Connection('TLS: a node with a self-signed certificate is trusted through tls.ca, and refused without it', async () => {
+  const server = selfSignedCertificate()
+  const es = await startElasticsearchServer({ tls: server })
+  try {
+    const trusting = new ElasticsearchSink<string>({ nodes: es.url, emitter, tls: { ca: server.cert } }).createWriter(
+      context,
+    )
+    trusting.write('a', undefined)
+    await trusting.flush()
+    assert.is(es.documents('words').size, 1)
+    assert.is(es.received[0]?.clientCertificate, '', 'over TLS, without a client certificate')
+    await trusting.close()
+
+    const refusing = new ElasticsearchSink<string>({
+      nodes: es.url,
+      emitter,
+      maxRetries: 1,
+      initialDelayMs: 1,
+    }).createWriter(context)
+    refusing.write('b', undefined)
+    const error = (await refusing.flush().catch((e) => e)) as Error & { code?: string }
+    assert.is(error.code, 'ERR_CONNECT')
+    assert.match(error.message, /self-signed certificate/)
+    assert.not.match(inspect(error, { depth: 10 }), server.key.toString())
+    assert.is(es.received.length, 1, 'nothing was sent to the untrusted node')
+    await refusing.close()
+  } finally {
+    await es.stop()
+  }
+})
+
+Connection(
+  'TLS: a client certificate (mutual TLS) is presented; rejectUnauthorized false accepts any node',
+  async () => {
+    const server = selfSignedCertificate()
+    const client = selfSignedCertificate('sluice-sink')
+    const es = await startElasticsearchServer({ tls: { ...server, clientCa: client.cert } })
+    try {
+      const mutual = new ElasticsearchSink<string>({
+        nodes: es.url,
+        emitter,
+        tls: { ca: server.cert, cert: client.cert, key: client.key },
+      }).createWriter(context)
+      mutual.write('a', undefined)
+      await mutual.flush()
+      assert.is(es.received[0]?.clientCertificate, 'sluice-sink')
+      await mutual.close()
+
+      const anyNode = new ElasticsearchSink<string>({
+        nodes: es.url,
+        emitter,
+        tls: { rejectUnauthorized: false, cert: client.cert, key: client.key },
+      }).createWriter(context)
+      anyNode.write('b', undefined)
+      await anyNode.flush()
+      assert.is(es.documents('words').size, 2)
+      await anyNode.close()
+    } finally {
+      await es.stop()
+    }
+  },
+)
+
+Connection('TLS options: bad values named by path, a key never printed, cert without key refused', () => {
+  const keyError = configErrorMessage(() => elasticsearchSink({ emitter, tls: { key: 42 as never, cert: 'PEM' } }))
+  assert.match(keyError, 'elasticsearchSink.tls.key')
+  assert.match(
+    configErrorMessage(() => elasticsearchSink({ emitter, tls: { cert: '-----BEGIN CERTIFICATE-----' } })),
+    'elasticsearchSink.tls.key',
+  )
+  const secret = configErrorMessage(() =>
+    elasticsearchSink({ emitter, tls: { cert: 'c', key: 'k', passphrase: 7 as never } }),
+  )
+  assert.match(secret, 'elasticsearchSink.tls.passphrase')
+  assert.not.match(secret, '7')
+  assert.is(elasticsearchSink({ emitter, tls: {} }).settings.connection.tls?.rejectUnauthorized, true)
 })
 
 Connection.run()
