@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createServer, type Socket } from 'node:net'
+import { createServer as createTlsServer } from 'node:tls'
 import { CqlReader, type CqlType, CqlWriter, decodeValue, encodeValue, type UNSET } from './cql-codec.js'
 import { type CqlStatement, CqlStatementError, type CqlTable, parseStatement, runStatement } from './cql-tables.js'
 
@@ -15,6 +16,8 @@ import { type CqlStatement, CqlStatementError, type CqlTable, parseStatement, ru
  * `answer` decides per request whether it is applied or answered with an error: Overloaded (0x1001),
  * Unavailable (0x1000), Write_timeout (0x1100, with its write type), Read_timeout (0x1200) — a write
  * timeout may also be applied first, as a real coordinator's can be — or no answer at all.
+ * Optionally it serves over TLS, asks for a login as PasswordAuthenticator does (AUTHENTICATE, a SASL
+ * PLAIN AUTH_RESPONSE, AUTH_SUCCESS or an authentication error), and answers user requests slowly.
  */
 
 /** An error the server answers instead of running a request. */
@@ -52,6 +55,7 @@ const OPCODE = {
   ERROR: 0x00,
   STARTUP: 0x01,
   READY: 0x02,
+  AUTHENTICATE: 0x03,
   OPTIONS: 0x05,
   SUPPORTED: 0x06,
   QUERY: 0x07,
@@ -60,9 +64,20 @@ const OPCODE = {
   EXECUTE: 0x0a,
   REGISTER: 0x0b,
   BATCH: 0x0d,
+  AUTH_RESPONSE: 0x0f,
+  AUTH_SUCCESS: 0x10,
 } as const
 const SERVER_ERROR = 0x0000
 const PROTOCOL_ERROR = 0x000a
+const BAD_CREDENTIALS = 0x0100
+
+/** Options of {@link CqlTestServer.start}. */
+export interface CqlTestServerOptions {
+  /** Ask every connection for this login, as a node with PasswordAuthenticator does. */
+  readonly credentials?: { readonly username: string; readonly password: string }
+  /** Serve over TLS with this key and certificate. */
+  readonly tls?: { readonly key: Buffer; readonly cert: Buffer }
+}
 
 const HOST_ID = '2f1f6a4e8b8c4b5aa3a8e2f0c0d0e0f0'
 const SCHEMA_VERSION = '5d9b1f3c2a7e4e1f9c0b8a7d6e5f4a3b'
@@ -72,6 +87,7 @@ const SCHEMA_VERSION = '5d9b1f3c2a7e4e1f9c0b8a7d6e5f4a3b'
  *
  * @example
  * const node = await CqlTestServer.start()
+ * const secured = await CqlTestServer.start({ credentials: { username: 'u', password: 'p' }, tls: selfSignedCertificate() })
  * node.defineTable('shop.orders', { id: 'int', item: 'text' }, ['id'])
  * node.answer = (_r, n) => (n === 0 ? { kind: 'overloaded' } : 'apply')
  * // cassandraSink({ contactPoints: [node.contactPoint], localDataCenter: node.dataCenter, … })
@@ -85,16 +101,30 @@ export class CqlTestServer {
   answer: (request: CqlRequest, n: number) => CqlAnswer = () => 'apply'
   /** Connections accepted so far. */
   connections = 0
+  /** The user names of the logins that succeeded, and of those refused, in order. */
+  readonly logins: Array<{ readonly username: string; readonly accepted: boolean }> = []
+  /** Every user request is answered (or applied) this long after it arrives: a slow node. */
+  delayMs = 0
+  /** User requests received and not yet answered, and the most at once. */
+  inFlight = 0
+  maxInFlight = 0
   private readonly tables = new Map<string, CqlTable>()
   private readonly prepared = new Map<string, { query: string; statement: CqlStatement | undefined }>()
   private readonly sockets = new Set<Socket>()
-  private readonly server = createServer((socket) => this.accept(socket))
+  private readonly server
+  private readonly authenticated = new WeakSet<Socket>()
   private port_ = 0
 
-  private constructor() {}
+  private constructor(private readonly options: CqlTestServerOptions) {
+    const { tls } = options
+    this.server =
+      tls === undefined
+        ? createServer((socket) => this.accept(socket))
+        : createTlsServer({ key: tls.key, cert: tls.cert }, (socket) => this.accept(socket))
+  }
 
-  static async start(): Promise<CqlTestServer> {
-    const node = new CqlTestServer()
+  static async start(options: CqlTestServerOptions = {}): Promise<CqlTestServer> {
+    const node = new CqlTestServer(options)
     await new Promise<void>((resolve, reject) => {
       node.server.once('error', reject)
       node.server.listen(0, '127.0.0.1', () => resolve())
@@ -167,6 +197,23 @@ export class CqlTestServer {
     }
     try {
       const reader = new CqlReader(body)
+      const { credentials } = this.options
+      if (opcode === OPCODE.STARTUP && credentials !== undefined && !this.authenticated.has(socket)) {
+        reply(OPCODE.AUTHENTICATE, new CqlWriter().string('org.apache.cassandra.auth.PasswordAuthenticator').toBuffer())
+        return
+      }
+      if (opcode === OPCODE.AUTH_RESPONSE) {
+        // SASL PLAIN: authorization id, user name and password, each after a NUL byte
+        const [, username = '', password = ''] = (reader.value() as Buffer).toString('utf8').split('\0')
+        const accepted = username === credentials?.username && password === credentials.password
+        this.logins.push({ username, accepted })
+        if (!accepted) return error(BAD_CREDENTIALS, `Provided username ${username} and/or password are incorrect`)
+        this.authenticated.add(socket)
+        reply(OPCODE.AUTH_SUCCESS, new CqlWriter().int(-1).toBuffer())
+        return
+      }
+      if (credentials !== undefined && !this.authenticated.has(socket) && opcode !== OPCODE.OPTIONS)
+        return error(BAD_CREDENTIALS, 'Unauthenticated: log in first')
       switch (opcode) {
         case OPCODE.STARTUP:
         case OPCODE.REGISTER:
@@ -283,6 +330,24 @@ export class CqlTestServer {
     const answer = this.answer(request, n)
     request.answer = answer
     if (answer === 'hang') return
+    this.inFlight++
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight)
+    const respond = () => {
+      this.inFlight--
+      this.respond(request, answer, runs, reply, error)
+    }
+    if (this.delayMs > 0) setTimeout(respond, this.delayMs)
+    else respond()
+  }
+
+  /** Applies the request and answers its result, or answers the fault. */
+  private respond(
+    request: CqlRequest,
+    answer: Exclude<CqlAnswer, 'hang'>,
+    runs: ReadonlyArray<readonly [CqlStatement, ReadonlyArray<Buffer | null | typeof UNSET>]>,
+    reply: (op: number, payload: Buffer) => void,
+    error: (code: number, message: string, extra?: (w: CqlWriter) => void) => void,
+  ): void {
     const cl = request.consistency
     if (answer !== 'apply') {
       if (answer.kind === 'write-timeout' && answer.applied) for (const [s, v] of runs) runStatement(s, v)
