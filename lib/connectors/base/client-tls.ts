@@ -47,8 +47,8 @@ export function clientTlsSettings(path: string, tls: ClientTls): ConnectionOptio
     if (typeof value !== 'string' && !Buffer.isBuffer(value))
       throw new ConfigError(`${path}.${key}`, '(hidden)', 'PEM text or a Buffer')
   }
-  if (t.ca !== undefined)
-    (Array.isArray(t.ca) ? t.ca : [t.ca]).forEach((ca, i) => pem(Array.isArray(t.ca) ? `ca[${i}]` : 'ca', ca))
+  if (Array.isArray(t.ca)) t.ca.forEach((ca: unknown, i: number) => void pem(`ca[${i}]`, ca))
+  else if (t.ca !== undefined) pem('ca', t.ca)
   if (t.cert !== undefined) pem('cert', t.cert)
   if (t.key !== undefined) pem('key', t.key)
   if ((t.cert === undefined) !== (t.key === undefined))
