@@ -102,6 +102,10 @@ export class ElasticsearchServer {
   requestFault: ((request: number) => RequestFault | undefined) | undefined
   /** Every bulk answer waits this long (a slow node). */
   delayMs = 0
+  /** false: bulk actions are acknowledged (201 created) but neither applied nor kept, for load tests. */
+  store = true
+  /** Actions acknowledged without being stored (`store` false). */
+  acknowledged = 0
   /** Bulk requests being handled now, and the most at once. */
   inFlight = 0
   maxInFlight = 0
@@ -197,6 +201,14 @@ export class ElasticsearchServer {
       actions = parseBulk(body, defaultIndex)
     } catch (error) {
       return answer(response, 400, errorBody(400, 'x_content_parse_exception', (error as Error).message))
+    }
+    if (!this.store) {
+      if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs))
+      this.acknowledged += actions.length
+      const items = actions.map((a) => ({
+        [a.op]: { _index: a.meta._index, _id: a.meta._id, status: 201, result: 'created' },
+      }))
+      return answer(response, 200, { took: 0, errors: false, items })
     }
     const socket = request.socket as TLSSocket
     const clientCertificate = socket.encrypted ? String(socket.getPeerCertificate().subject?.CN ?? '') : undefined

@@ -5,6 +5,7 @@ import { ElasticsearchSink, type ElasticsearchSinkWriter } from '../../../lib/co
 import { MetricGroup } from '../../../lib/runtime/metric-group.js'
 import type { DeadLetter } from '../../../lib/runtime/output-tag.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
+import { liveHeapBytes } from '../../support/live-heap.js'
 import {
   type ElasticsearchServer,
   MAPPING_ERROR,
@@ -25,6 +26,7 @@ Flow.before(async () => {
   es = await startElasticsearchServer()
 })
 Flow.after.each(() => {
+  es.store = true
   es.delayMs = 0
   es.itemFault = undefined
   es.maxInFlight = 0
@@ -133,6 +135,24 @@ Flow('with requests in flight at once, retried actions on one document never ove
   assert.ok((metrics.value('retriedActions') ?? 0) > 0, 'some actions were retried')
   for (let k = 0; k < 4; k++)
     assert.equal(es.sources('ordered').get(`k${k}`), { n: 196 + k }, `k${k} holds its last value`)
+  await writer.close()
+})
+
+Flow('150 MB through a slow node: the live heap stays within the buffer bounds, not the volume', async () => {
+  es.store = false
+  es.delayMs = 5
+  const body = 'z'.repeat(10_000)
+  const { writer } = writerFor({ maxBytes: 1024 * 1024, maxInFlightRequests: 2 })
+  const before = liveHeapBytes()
+  let grown = 0
+  let written = 0
+  await drive(writer, 15_000, body, () => {
+    if (++written % 1_500 === 0) grown = Math.max(grown, liveHeapBytes() - before)
+  })
+  await writer.flush()
+  assert.is(es.acknowledged, 15_000)
+  // bounded by maxBufferedBytes (3 MiB here) plus encoding and sockets; without ready() it is ~150 MB
+  assert.ok(grown < 24 * 1024 * 1024, `live heap grew ${(grown / 2 ** 20).toFixed(1)} MiB`)
   await writer.close()
 })
 
