@@ -4,8 +4,9 @@
  * - kafkajs has no manual partition assignment (Java's `consumer.assign()`): its consumer always joins
  *   a group and fetches what the group assigns. A source whose positions live in the checkpoint needs
  *   to fetch exactly the partitions a subtask owns from exactly the offsets it restored, so the reader
- *   sends Fetch requests through kafkajs's own `Cluster`/`Broker` (kafkajs's protocol code, not ours)
- *   and filters them with kafkajs's `Batch` (aborted transactions, control records).
+ *   sends Fetch requests through kafkajs's own `Cluster`/`Broker` (kafkajs's protocol code, not ours).
+ *   Their answers are filtered by `committedRecords` (aborted-records.ts), not by kafkajs's `Batch`,
+ *   whose filter lets records of aborted transactions through.
  * - kafkajs cannot resume a transaction after a restart: a new producer with the same transactional id
  *   runs InitProducerId, which aborts the open transaction. Flink resumes by producer id and epoch; so
  *   do we: the producer id and epoch of each transaction are captured from the InitProducerId answer,
@@ -19,6 +20,7 @@
 import { createRequire } from 'node:module'
 import type { Kafka } from 'kafkajs'
 import { ConnectorError } from '../../errors.js'
+import { type AbortedTransaction, committedRecords, type RecordBatchContext } from './aborted-records.js'
 
 const require = createRequire(import.meta.url)
 
@@ -30,15 +32,28 @@ export interface RawKafkaMessage {
   readonly value: Buffer | null
   readonly headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>
   readonly isControlRecord?: boolean
+  /** The record batch it came from; absent in the old message format. */
+  readonly batchContext?: RecordBatchContext
 }
 
-/** kafkajs's Batch: the messages of one partition in one Fetch answer, aborted and control records removed. */
+/** The messages of one partition in one Fetch answer: all of them, and those a consumer sees. */
 export interface FetchedBatch {
   readonly topic: string
   readonly partition: number
   readonly highWatermark: string
+  /** From the fetch offset on, control records and (read_committed) those of aborted transactions removed. */
   readonly messages: RawKafkaMessage[]
+  /** Every decoded record, control records and those before the fetch offset included. */
   readonly rawMessages: RawKafkaMessage[]
+}
+
+/** One partition of a Fetch answer, as kafkajs decodes it. */
+export interface FetchedPartition {
+  readonly partition: number
+  readonly highWatermark: string
+  readonly messages: RawKafkaMessage[]
+  /** Transactions aborted in the fetched range (read_committed); empty or null otherwise. */
+  readonly abortedTransactions: readonly AbortedTransaction[] | null
 }
 
 interface PartitionFetchRequest {
@@ -57,15 +72,7 @@ export interface BrokerConnection {
     maxBytes: number
     topics: Array<{ topic: string; partitions: PartitionFetchRequest[] }>
   }): Promise<{
-    responses: Array<{
-      topicName: string
-      partitions: Array<{
-        partition: number
-        highWatermark: string
-        messages: RawKafkaMessage[]
-        abortedTransactions: unknown[]
-      }>
-    }>
+    responses: Array<{ topicName: string; partitions: FetchedPartition[] }>
   }>
   endTxn(request: {
     producerId: string
@@ -102,12 +109,9 @@ type CreateCluster = (options: {
   metadataMaxAge?: number
   allowAutoTopicCreation?: boolean
 }) => ClusterConnection
-type BatchConstructor = new (topic: string, fetchedOffset: string, partitionData: unknown) => FetchedBatch
 
 /** kafkajs's coordinator type for transaction coordinators (FindCoordinator key type 1). */
 const TRANSACTION_COORDINATOR = 1
-
-let batchClass: BatchConstructor | undefined
 
 /**
  * A kafkajs Cluster of `kafka`'s configuration (brokers, TLS, SASL), with its own connections.
@@ -120,14 +124,20 @@ export function createCluster(kafka: Kafka, options: { isolationLevel?: number }
 }
 
 /**
- * kafkajs's Batch for one partition of a Fetch answer.
+ * One partition of a Fetch answer as a consumer at `fetchedOffset` sees it: the broker may return
+ * records before it (the whole batch that holds it), and control records, which are dropped; so are,
+ * read_committed, the records of the transactions it lists as aborted (see `committedRecords`).
  *
  * @example
  * const batch = toBatch('orders', '42', partitionData); batch.messages
  */
-export function toBatch(topic: string, fetchedOffset: string, partitionData: unknown): FetchedBatch {
-  batchClass ??= loadInternal<BatchConstructor>('kafkajs/src/consumer/batch.js', 'Batch')
-  return new batchClass(topic, fetchedOffset, partitionData)
+export function toBatch(topic: string, fetchedOffset: string, partitionData: FetchedPartition): FetchedBatch {
+  const { partition, highWatermark, messages, abortedTransactions } = partitionData
+  const from = Number(fetchedOffset)
+  const visible = committedRecords(messages, abortedTransactions).filter(
+    (m) => !m.isControlRecord && Number(m.offset) >= from,
+  )
+  return { topic, partition, highWatermark, messages: visible, rawMessages: messages }
 }
 
 /** The identity of a transaction at the broker: what EndTxn needs to finish it from another producer. */
@@ -251,7 +261,7 @@ export async function recordIsCommitted(kafka: Kafka, position: RecordPosition):
     if (data === undefined) return undefined
     const batch = toBatch(topic, String(offset), data)
     if (!batch.rawMessages.some((m) => Number(m.offset) === offset)) return undefined
-    // kafkajs's Batch drops the records of aborted transactions from `messages`, read_committed
+    // read_committed, `messages` leaves out the records of aborted transactions
     return batch.messages.some((m) => Number(m.offset) === offset)
   } finally {
     await cluster.disconnect().catch(() => undefined)
@@ -300,18 +310,6 @@ function clusterSymbol(kafka: Kafka): symbol {
     )
   }
   return symbol
-}
-
-function loadInternal<T>(path: string, what: string): T {
-  try {
-    return require(path) as T
-  } catch (cause) {
-    throw new ConnectorError(
-      'ERR_KAFKA_CLIENT',
-      `kafkajs ${kafkajsVersion()} has no ${what} at ${path} (sluice needs kafkajs 2.x)`,
-      { cause },
-    )
-  }
 }
 
 function kafkajsVersion(): string {

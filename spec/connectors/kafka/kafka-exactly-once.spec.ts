@@ -5,14 +5,13 @@ import {
   type KafkaTransactionalSinkOptions,
   type KafkaTransactionEvent,
 } from '../../../lib/connectors/kafka/index.js'
-import { createCluster } from '../../../lib/connectors/kafka/kafka-internals.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { checkCounts } from '../../support/fault-checks.js'
 import { describePlan, FaultLog, planFromSeed, seedsFromEnv } from '../../support/fault-injection.js'
 import { runSchedule } from '../../support/fault-jobs.js'
 import { type KafkaServer, startKafka } from '../../support/kafka-server.js'
 import { waitFor } from '../../support/wait-for.js'
-import { client, readLog } from './support.js'
+import { client, partitionEnd, readLog } from './support.js'
 
 /**
  * The exactly-once sink against Apache Kafka, where the mock could not show it: seeded fault schedules
@@ -56,29 +55,16 @@ const context = (subtask = 0, parallelism = 1) => ({ subtask, parallelism, proce
 
 /** Waits until no transaction is open on `topic`'s partition 0: its last stable offset reached its end. */
 async function settled(topic: string): Promise<void> {
-  // ListOffsets 'latest' answers the last stable offset read_committed, the log's end read_uncommitted.
-  const clusters = [1, 0].map((isolationLevel) => createCluster(client(kafka.brokers), { isolationLevel }))
-  type Offsets = { fetchTopicsOffset(q: unknown[]): Promise<Array<{ partitions: Array<{ offset: string }> }>> }
-  const end = async (cluster: (typeof clusters)[number]): Promise<number> => {
-    const [answer] = await (cluster as unknown as Offsets).fetchTopicsOffset([
-      { topic, partitions: [{ partition: 0 }], fromBeginning: false },
-    ])
-    return Number(answer!.partitions[0]!.offset)
-  }
-  try {
-    for (const cluster of clusters) {
-      await cluster.connect()
-      await cluster.addMultipleTargetTopics([topic])
-    }
-    const deadline = performance.now() + 3 * TIMEOUT_MS
-    for (;;) {
-      const [stable, all] = await Promise.all(clusters.map(end))
-      if (stable === all) return
-      if (performance.now() > deadline) throw new Error(`${topic}: a transaction still open (${stable} < ${all})`)
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-  } finally {
-    for (const cluster of clusters) await cluster.disconnect()
+  const deadline = performance.now() + 3 * TIMEOUT_MS
+  for (;;) {
+    const [stable, all] = await Promise.all(
+      (['read_committed', 'read_uncommitted'] as const).map((isolation) =>
+        partitionEnd(kafka.brokers, topic, isolation),
+      ),
+    )
+    if (stable === all) return
+    if (performance.now() > deadline) throw new Error(`${topic}: a transaction still open (${stable} < ${all})`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
 

@@ -2,6 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { bucketingFileSink } from '../../../lib/connectors/bucketing-file-sink/index.js'
 import { kafkaSource, type KafkaRecord, StartPositions } from '../../../lib/connectors/kafka/index.js'
+import { recordIsCommitted } from '../../../lib/connectors/kafka/kafka-internals.js'
 import { ConfigError, DecodeError } from '../../../lib/errors.js'
 import { MetricGroup } from '../../../lib/runtime/metric-group.js'
 import type { JobHandle } from '../../../lib/runtime/job-handle.js'
@@ -11,7 +12,7 @@ import { finishedLines } from '../bucketing-file-sink/support.js'
 import { type KafkaServer, startKafka } from '../../support/kafka-server.js'
 import { tempDir } from '../../support/temp-dir.js'
 import { waitFor } from '../../support/wait-for.js'
-import { ascending, busy, client, produce, range, readerContext, readLog } from './support.js'
+import { ascending, busy, client, partitionEnd, produce, range, readerContext, readLog } from './support.js'
 
 /**
  * The Kafka source against Apache Kafka (one KRaft node, spec/support/kafka-server.ts): partitions split
@@ -488,6 +489,71 @@ Source('offsets are committed to the group when a checkpoint completes, and a ne
     range(10).map((i) => 1_000 + i),
   )
 })
+
+/** Waits until `topic`'s partition 0 holds `end` offsets: the marker of a transaction just ended is written. */
+async function logEndReaches(topic: string, end: number): Promise<void> {
+  const deadline = performance.now() + 10_000
+  while ((await partitionEnd(brokers, topic, 'read_uncommitted')) < end) {
+    if (performance.now() > deadline) throw new Error(`${topic}: log end never reached ${end}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+Source(
+  'read_committed: records of aborted transactions are never read, whatever the order of their aborts and the offset a fetch starts at',
+  async () => {
+    await kafka.createTopic('aborted', 1)
+    const producers = await Promise.all(
+      ['A', 'B', 'C'].map(async (id) => {
+        const producer = client(brokers).producer({ transactionalId: `aborted-${id}`, maxInFlightRequests: 1 })
+        await producer.connect()
+        return producer
+      }),
+    )
+    try {
+      const [a, b, c] = await Promise.all(producers.map((p) => p.transaction()))
+      const send = (t: typeof a, value: string) => t!.send({ topic: 'aborted', messages: [{ value }], acks: -1 })
+      // The log: 0 a1, 1 b1, 2 c1, 3 b2, 4 a2, 5 B's abort marker, 6 A's, 7 C's commit marker. The broker
+      // lists the aborted transactions in the order of their markers, B (from 1) before A (from 0), and
+      // a fetch from 4 finds both open: kafkajs's own filter read a1 and a2 as committed.
+      for (const [t, value] of [
+        [a, 'a1'],
+        [b, 'b1'],
+        [c, 'c1'],
+        [b, 'b2'],
+        [a, 'a2'],
+      ] as const)
+        await send(t, value)
+      for (const [i, t] of [b, a].entries()) {
+        await t!.abort()
+        await logEndReaches('aborted', 6 + i)
+      }
+      await c!.commit()
+      await logEndReaches('aborted', 8)
+    } finally {
+      for (const p of producers) await p.disconnect()
+    }
+    const visible = []
+    for (let offset = 0; offset < 5; offset++)
+      visible.push(await recordIsCommitted(client(brokers), { topic: 'aborted', partition: 0, offset }))
+    assert.equal(visible, [false, false, true, false, false], 'a fetch from each offset sees c1 alone')
+    assert.equal(
+      (await readLog(brokers, 'aborted', 'read_committed')).map((r) => r.value),
+      ['c1'],
+    )
+    const env = StreamEnvironment.create({ logLevel: 'silent' })
+    const read = (await env
+      .fromSource(kafkaSource<StringRecord>({ brokers, topics: 'aborted', deserializer: 'string', stopAt: 'latest' }), {
+        uid: 'k',
+      })
+      .executeAndCollect()) as StringRecord[]
+    assert.equal(
+      read.map((r) => r.value),
+      ['c1'],
+      'the source (read_committed by default) reads c1 alone',
+    )
+  },
+)
 
 Source(
   'undecodable payloads: raw records decoded downstream go to the dead-letter output; a throwing deserializer fails naming the record',

@@ -74,7 +74,7 @@ export async function readLog(
         })
         const data = responses[0]?.partitions[0]
         if (data === undefined || data.messages.length === 0) break
-        // kafkajs's Batch drops control records and, read_committed, those of aborted transactions.
+        // toBatch drops control records and, read_committed, those of aborted transactions.
         const batch = toBatch(topic, String(offset), data)
         const last = Number(data.messages[data.messages.length - 1]!.offset)
         for (const m of batch.messages as unknown as Array<{
@@ -103,6 +103,32 @@ export async function readLog(
       }
     }
     return result
+  } finally {
+    await cluster.disconnect()
+  }
+}
+
+/**
+ * Partition 0's end offset of `topic`: read_committed its last stable offset (before the first open
+ * transaction), read_uncommitted the end of its log (markers included).
+ *
+ * @example
+ * await partitionEnd(brokers, 'out', 'read_uncommitted') // 8
+ */
+export async function partitionEnd(
+  brokers: string[],
+  topic: string,
+  isolation: 'read_committed' | 'read_uncommitted',
+): Promise<number> {
+  const cluster = createCluster(client(brokers), { isolationLevel: isolation === 'read_committed' ? 1 : 0 })
+  type Offsets = { fetchTopicsOffset(q: unknown[]): Promise<Array<{ partitions: Array<{ offset: string }> }>> }
+  await cluster.connect()
+  try {
+    await cluster.addMultipleTargetTopics([topic])
+    const [answer] = await (cluster as unknown as Offsets).fetchTopicsOffset([
+      { topic, partitions: [{ partition: 0 }], fromBeginning: false },
+    ])
+    return Number(answer!.partitions[0]!.offset)
   } finally {
     await cluster.disconnect()
   }
