@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import type { PartFile } from './part-file.js'
-import { type PartFileRef, type TransactionStateV1, decodeTransactionState } from './transaction-state.js'
+import {
+  type HeldPartRef,
+  type PartFileRef,
+  type TransactionState,
+  decodeTransactionState,
+} from './transaction-state.js'
 
 /** The subtask writing a live transaction (SubtaskBuckets): what the sink asks of it. */
 export interface TransactionOwner {
@@ -29,7 +34,20 @@ export interface BucketTransaction {
   /** Every part opened in this transaction, rolled ones included, in order. */
   readonly parts: PartFile[]
   /** For a transaction read back from a checkpoint: its state. */
-  readonly restored: TransactionStateV1 | undefined
+  readonly restored: TransactionState | undefined
+  /** With compaction, once pre-committed: what its commit publishes, deletes, and leaves held. */
+  compaction: CompactedTransaction | undefined
+}
+
+/**
+ * What compaction made of a pre-committed transaction's parts and the held parts it took over.
+ * `merged` are the files compaction created, visible or not yet (discarded when the transaction is).
+ */
+export interface CompactedTransaction {
+  readonly publish: PartFileRef[]
+  readonly removed: PartFileRef[]
+  held: HeldPartRef[]
+  readonly merged: PartFileRef[]
 }
 
 /**
@@ -39,17 +57,56 @@ export interface BucketTransaction {
  * const txn = openTransaction(buckets, context.subtask, context.parallelism)
  */
 export function openTransaction(owner: TransactionOwner, subtask: number, parallelism: number): BucketTransaction {
-  return { id: randomUUID(), subtask, parallelism, owner, active: new Map(), parts: [], restored: undefined }
+  return {
+    id: randomUUID(),
+    subtask,
+    parallelism,
+    owner,
+    active: new Map(),
+    parts: [],
+    restored: undefined,
+    compaction: undefined,
+  }
 }
 
 /**
- * The part files of a transaction that exist on the store (a part gets its file with its first bytes).
+ * The part files a transaction's commit makes visible: its parts that exist on the store (a part gets
+ * its file with its first bytes), or with compaction what compaction left to publish.
  *
  * @example
  * for (const ref of partRefs(txn)) console.log(`${ref.bucket}/${ref.inProgress} -> ${ref.name}`)
  */
 export function partRefs(txn: BucketTransaction): readonly PartFileRef[] {
   if (txn.restored !== undefined) return txn.restored.parts
+  if (txn.compaction !== undefined) return txn.compaction.publish
+  return writtenParts(txn)
+}
+
+/**
+ * The hidden files a transaction's commit deletes once it made its parts visible: the sources of the
+ * files compaction merged.
+ *
+ * @example
+ * await writer.discard(basePath, removedRefs(txn))
+ */
+export function removedRefs(txn: BucketTransaction): readonly PartFileRef[] {
+  if (txn.restored !== undefined) return txn.restored.version === 2 ? txn.restored.removed : []
+  return txn.compaction?.removed ?? []
+}
+
+/**
+ * Every file a live transaction created on the store (its parts, and the files compaction merged them
+ * into): what aborting it deletes.
+ *
+ * @example
+ * await writer.discard(basePath, createdRefs(txn))
+ */
+export function createdRefs(txn: BucketTransaction): readonly PartFileRef[] {
+  if (txn.restored !== undefined) return txn.restored.parts
+  return [...writtenParts(txn), ...(txn.compaction?.merged ?? [])]
+}
+
+function writtenParts(txn: BucketTransaction): PartFileRef[] {
   const refs: PartFileRef[] = []
   for (const part of txn.parts) {
     const ref = part.ref
@@ -64,16 +121,20 @@ export function partRefs(txn: BucketTransaction): readonly PartFileRef[] {
  * @example
  * const state = transactionToState(txn, 12)
  */
-export function transactionToState(txn: BucketTransaction, nextCounter: number): TransactionStateV1 {
-  return {
+export function transactionToState(txn: BucketTransaction, nextCounter: number): TransactionState {
+  const common = {
     kind: 'bucketing-file-sink',
-    version: 1,
     id: txn.id,
     subtask: txn.subtask,
     parallelism: txn.parallelism,
     nextCounter,
     parts: [...partRefs(txn)],
-  }
+  } as const
+  const held = txn.compaction?.held ?? (txn.restored?.version === 2 ? txn.restored.held : [])
+  const removed = removedRefs(txn)
+  // version 1 while compaction adds nothing, so that a sink without it restores from older code too
+  if (held.length === 0 && removed.length === 0) return { ...common, version: 1 }
+  return { ...common, version: 2, held: [...held], removed: [...removed] }
 }
 
 /**
@@ -92,5 +153,6 @@ export function transactionFromState(state: unknown): BucketTransaction {
     active: new Map(),
     parts: [],
     restored,
+    compaction: undefined,
   }
 }

@@ -1,10 +1,16 @@
 import { type CommitOutcome, TwoPhaseCommitSink } from '../../checkpoint/two-phase-commit-sink.js'
 import type { SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
-import { type BucketTransaction, partRefs, transactionFromState, transactionToState } from './bucket-transaction.js'
+import {
+  type BucketTransaction,
+  partRefs,
+  removedRefs,
+  transactionFromState,
+  transactionToState,
+} from './bucket-transaction.js'
 import { BucketingFileWriter } from './bucketing-writer.js'
 import { type BucketingFileSinkOptions, resolveBucketingOptions } from './options.js'
 import { type BucketingSettings, SubtaskBuckets } from './subtask-buckets.js'
-import { type TransactionStateV1, isTransactionState } from './transaction-state.js'
+import { type TransactionState, isTransactionState } from './transaction-state.js'
 
 /**
  * Writes records into part files under `basePath`, one directory per bucket, exactly once (Flink's
@@ -113,7 +119,11 @@ export class BucketingFileSink<T> extends TwoPhaseCommitSink<T, BucketTransactio
       transaction.owner === undefined
         ? await writer.commitAfterRecovery(basePath, refs, logger)
         : await writer.commit(basePath, refs, logger)
-    if (outcome !== 'retry-later') transaction.owner?.committed(transaction)
+    if (outcome === 'retry-later') return outcome
+    // the merged files are visible now: their sources go (a repeated commit deletes nothing more)
+    const removed = removedRefs(transaction)
+    if (removed.length > 0) await writer.discard(basePath, removed)
+    transaction.owner?.committed(transaction)
     return outcome
   }
 
@@ -122,7 +132,7 @@ export class BucketingFileSink<T> extends TwoPhaseCommitSink<T, BucketTransactio
     else await this.settings.writer.discard(this.settings.basePath, partRefs(transaction))
   }
 
-  protected toState(transaction: BucketTransaction): TransactionStateV1 {
+  protected toState(transaction: BucketTransaction): TransactionState {
     return transactionToState(transaction, transaction.owner?.nextPartCounter ?? transaction.restored?.nextCounter ?? 0)
   }
 
@@ -136,8 +146,8 @@ export class BucketingFileSink<T> extends TwoPhaseCommitSink<T, BucketTransactio
  * keeps each transaction as `{ pending: { checkpointId, transaction } }` or `{ open: transaction }`;
  * anything else is left for it to reject.
  */
-function restoredStates(restored: readonly unknown[] | undefined): TransactionStateV1[] {
-  const states: TransactionStateV1[] = []
+function restoredStates(restored: readonly unknown[] | undefined): TransactionState[] {
+  const states: TransactionState[] = []
   for (const entry of restored ?? []) {
     const e = entry as { pending?: { transaction?: unknown }; open?: unknown } | null
     const state = e?.pending?.transaction ?? e?.open

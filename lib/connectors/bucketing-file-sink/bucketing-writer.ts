@@ -42,6 +42,7 @@ export class BucketingFileWriter<T> implements SinkWriter<T> {
   }
 
   flush(endOfInput: boolean): void | Promise<void> {
+    if (endOfInput) this.buckets.endOfInput()
     return this.transactions.flush?.(endOfInput)
   }
 

@@ -21,8 +21,16 @@ import type { PartFileRef } from './transaction-state.js'
 export class FileSystemRecoverableWriter implements RecoverableWriter {
   /** Bucket directories known to exist (a created directory is not created again). */
   private readonly directories = new Set<string>()
+  readonly read: ((basePath: string, committable: PartFileRef) => Promise<Uint8Array>) | undefined
 
-  constructor(readonly fileSystem: FileSystem) {}
+  constructor(readonly fileSystem: FileSystem) {
+    const read = fileSystem.read
+    this.read =
+      read === undefined
+        ? undefined
+        : (basePath, ref) =>
+            read.call(fileSystem, fileSystem.join(bucketDirectory(fileSystem, basePath, ref.bucket), ref.inProgress))
+  }
 
   get name(): string {
     return this.fileSystem.name

@@ -65,6 +65,8 @@ export interface FileSystem {
    * beside it instead (BucketingSink's fallback). Optional: stores without it cannot resume a file.
    */
   truncate?(path: string, length: number): Promise<'truncated' | 'valid-length'>
+  /** The whole content of a file (compaction reads the parts it merges); optional: without it, no compaction. */
+  read?(path: string): Promise<Uint8Array>
   /** Joins path segments with the store's separator. */
   join(...segments: string[]): string
 }

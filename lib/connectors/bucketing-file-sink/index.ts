@@ -22,6 +22,7 @@ export { textLines } from './encoders/text-lines.js'
 export type { CreateMode, FileEntry, FileSystem, WritableFile } from './file-system.js'
 export { FileSystemRecoverableWriter } from './file-system-writer.js'
 export { LocalFileSystem } from './local-file-system.js'
+export type { CompactionOptions } from './compaction/compaction-options.js'
 export type { BucketingFileSinkOptions } from './options.js'
 export { OutputFileConfig, type OutputFileConfigOptions, type ParsedPartName } from './output-file-config.js'
 export type { PartFileState } from './part-file.js'
@@ -29,4 +30,10 @@ export type { FoundInProgressPart, PartScan, RecoverableStream, RecoverableWrite
 export { DefaultRollingPolicy, type DefaultRollingPolicyOptions } from './rolling-policies/default.js'
 export { OnCheckpointRollingPolicy } from './rolling-policies/on-checkpoint.js'
 export type { PartFileInfo, RollingPolicy } from './rolling-policy.js'
-export type { PartFileRef, TransactionStateV1 } from './transaction-state.js'
+export type {
+  HeldPartRef,
+  PartFileRef,
+  TransactionState,
+  TransactionStateV1,
+  TransactionStateV2,
+} from './transaction-state.js'

@@ -1,4 +1,16 @@
-import { mkdir, open, readdir, rename, rm, rmdir, stat, truncate, unlink, type FileHandle } from 'node:fs/promises'
+import {
+  mkdir,
+  open,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  truncate,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CreateMode, FileEntry, FileSystem, WritableFile } from './file-system.js'
 
@@ -21,6 +33,10 @@ export class LocalFileSystem implements FileSystem {
   async create(path: string, options: { mode?: CreateMode } = {}): Promise<WritableFile> {
     const handle = await open(path, FLAGS[options.mode ?? 'create'])
     return new LocalWritableFile(path, handle)
+  }
+
+  read(path: string): Promise<Uint8Array> {
+    return readFile(path)
   }
 
   async rename(from: string, to: string): Promise<void> {

@@ -3,6 +3,8 @@ import { ConfigError } from '../../errors.js'
 import { type Logger, createLogger } from '../../logging.js'
 import { type BucketAssigner, type BucketFunction, toBucketAssigner } from './bucket-assigner.js'
 import { dateTimeBucketAssigner } from './bucket-assigners/date-time.js'
+import { type CompactionOptions, resolveCompaction } from './compaction/compaction-options.js'
+import { partMerger } from './compaction/part-merger.js'
 import { type BlockEncoder, isBlockEncoder } from './encoders/block-encoder.js'
 import type { Encoder } from './encoders/encoder.js'
 import { textLines } from './encoders/text-lines.js'
@@ -48,6 +50,11 @@ export interface BucketingFileSinkOptions<T> {
   maxBufferedBytes?: number
   /** Where warnings go (stale files, retried commits); default the JSON-lines logger on standard error. */
   logger?: Logger
+  /**
+   * Merge each bucket's small part files before they become visible (Flink's FileSink compaction);
+   * default off. Needs a store that reads parts back (the local disk, WebHDFS).
+   */
+  compaction?: CompactionOptions
 }
 
 const KNOWN = [
@@ -61,6 +68,7 @@ const KNOWN = [
   'writeBufferBytes',
   'maxBufferedBytes',
   'logger',
+  'compaction',
 ]
 
 /**
@@ -141,6 +149,24 @@ export function resolveBucketingOptions<T>(
         `a RecoverableWriter such as s3Writer({ bucket }) (it has no ${method}())`,
       )
   }
+  let compaction: BucketingSettings<T>['compaction']
+  if (options.compaction !== undefined) {
+    const settings = resolveCompaction(options.compaction)
+    const merge = partMerger(encoder)
+    if (typeof merge === 'string')
+      throw new ConfigError(
+        'bucketingFileSink.compaction',
+        options.compaction,
+        `an encoder whose parts can be merged: ${merge}`,
+      )
+    if (typeof writer.read !== 'function')
+      throw new ConfigError(
+        'bucketingFileSink.compaction',
+        options.compaction,
+        `a store that reads part files back (${writer.name} cannot)`,
+      )
+    compaction = { settings, merge }
+  }
   const logger = options.logger ?? createLogger()
   if (typeof logger?.warn !== 'function' || typeof logger.child !== 'function')
     throw new ConfigError('bucketingFileSink.logger', logger, 'a Logger')
@@ -158,6 +184,7 @@ export function resolveBucketingOptions<T>(
     writeBufferBytes: wholeNumber('writeBufferBytes', options.writeBufferBytes, 64 * 1024),
     maxBufferedBytes: wholeNumber('maxBufferedBytes', options.maxBufferedBytes, 16 * 1024 * 1024),
     logger,
+    compaction,
   }
 }
 

@@ -63,6 +63,8 @@ export interface RecoverableWriter {
   commit(basePath: string, committables: readonly PartFileRef[], log: Logger): Promise<CommitOutcome>
   /** The same for parts named by a restored checkpoint: a commit that already happened is fine. */
   commitAfterRecovery(basePath: string, committables: readonly PartFileRef[], log: Logger): Promise<CommitOutcome>
+  /** The bytes of a part closed for commit and not yet committed, for compaction; absent where the store cannot read it back. */
+  readonly read?: (basePath: string, committable: PartFileRef) => Promise<Uint8Array>
   /** Deletes what parts that will never be committed left on the store; what is gone already is fine. */
   discard(basePath: string, refs: readonly PartFileRef[]): Promise<void>
   /** Makes the parts closed in `buckets` durable where the store needs a step for it (a directory fsync). */

@@ -4,14 +4,17 @@ import type { Logger } from '../../logging.js'
 import type { SinkWriterContext } from '../../runtime/sink.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { type BucketAssigner, type BucketContext, checkBucketId } from './bucket-assigner.js'
-import { type BucketTransaction, openTransaction, partRefs } from './bucket-transaction.js'
+import { type BucketTransaction, createdRefs, openTransaction } from './bucket-transaction.js'
+import type { CompactionSettings } from './compaction/compaction-options.js'
+import { PartCompactor } from './compaction/part-compactor.js'
+import type { PartMerger } from './compaction/part-merger.js'
 import { type BlockEncoder, type BlockWriter, isBlockEncoder } from './encoders/block-encoder.js'
 import type { Encoder, PartOutput } from './encoders/encoder.js'
 import type { OutputFileConfig } from './output-file-config.js'
 import { type OpenedPart, PartFile, type PartFileHost } from './part-file.js'
 import type { RecoverableWriter } from './recoverable-writer.js'
 import type { RollingPolicy } from './rolling-policy.js'
-import type { PartFileRef, TransactionStateV1 } from './transaction-state.js'
+import type { HeldPartRef, PartFileRef, TransactionState } from './transaction-state.js'
 
 /** The sink's settled options, shared by its subtasks. */
 export interface BucketingSettings<T> {
@@ -26,6 +29,8 @@ export interface BucketingSettings<T> {
   readonly writeBufferBytes: number
   readonly maxBufferedBytes: number
   readonly logger: Logger
+  /** When compaction is on: when buckets are due, and how the encoder's parts merge. */
+  readonly compaction: { readonly settings: CompactionSettings; readonly merge: PartMerger } | undefined
 }
 
 /** The assigner's context, reused for every record of a subtask. */
@@ -83,11 +88,18 @@ export class SubtaskBuckets<T> implements PartFileHost {
   private readonly blockEncoder: BlockEncoder<T> | undefined
   /** The encoder when it is a row encoder. */
   private readonly rowEncoder: Encoder<T> | undefined
+  private readonly compactor: PartCompactor | undefined
+  /** The last transaction compaction ran for: the one whose held parts the next pre-commit takes over. */
+  private holder: BucketTransaction | undefined
+  /** Held parts restored from the checkpoint, until the first pre-commit takes them over. */
+  private carried: readonly HeldPartRef[]
+  /** The end of input came: every held part is merged and published on the next pre-commit. */
+  private final = false
 
   constructor(
     private readonly settings: BucketingSettings<T>,
     private readonly context: SinkWriterContext,
-    restored: readonly TransactionStateV1[] | undefined,
+    restored: readonly TransactionState[] | undefined,
     predecessor?: SubtaskBuckets<T>,
   ) {
     this.predecessor = predecessor
@@ -101,6 +113,17 @@ export class SubtaskBuckets<T> implements PartFileHost {
       0,
       ...(restored ?? []).filter((s) => s.subtask === context.subtask).map((s) => s.nextCounter),
     )
+    const { compaction, writer, basePath } = settings
+    this.compactor =
+      compaction === undefined
+        ? undefined
+        : new PartCompactor(
+            compaction.settings,
+            compaction.merge,
+            { writer, basePath, nextPart: (bucket) => this.nextPart(bucket) },
+            this.log,
+          )
+    this.carried = heldParts(restored ?? [])
     this.initialized = this.initialize(restored).catch((error) => this.fail(error))
     this.scheduleCheck()
   }
@@ -137,7 +160,7 @@ export class SubtaskBuckets<T> implements PartFileHost {
     if (blocks !== undefined) {
       const bytes = blocks.check(value)
       if (bytes < 0) {
-        this.refused(blocks, value, now)
+        this.deadLetter(`the ${blocks.name} schema cannot encode the record: ${blocks.reason(value)}`, value, now)
         return
       }
       part ??= this.openPart(txn, bucketId, value, now, undefined)
@@ -145,7 +168,13 @@ export class SubtaskBuckets<T> implements PartFileHost {
       return
     }
     const encoder = this.rowEncoder!
-    const data = encoder.encode(value)
+    let data: string | Uint8Array
+    try {
+      data = encoder.encode(value)
+    } catch (error) {
+      this.deadLetter(`the encoder ${encoder.name} threw: ${messageOf(error)}`, value, now)
+      return
+    }
     part ??= this.openPart(txn, bucketId, value, now, encoder.header)
     part.append(data, now)
   }
@@ -163,9 +192,9 @@ export class SubtaskBuckets<T> implements PartFileHost {
     return part
   }
 
-  /** A record the block encoder's schema cannot encode: to the dead-letter output, with the reason. */
-  private refused(encoder: BlockEncoder<T>, value: T, now: number): void {
-    const reason = `bucketingFileSink: the ${encoder.name} schema cannot encode the record: ${encoder.reason(value)}`
+  /** A record that cannot be encoded (refused by the schema, or the encoder threw): to the dead-letter output. */
+  private deadLetter(why: string, value: T, now: number): void {
+    const reason = `bucketingFileSink: ${why}`
     const deadLetter = this.context.deadLetter
     if (deadLetter === undefined) {
       this.log.warn('dead letter', { reason })
@@ -183,15 +212,33 @@ export class SubtaskBuckets<T> implements PartFileHost {
     }
   }
 
-  /** Pre-commit: every part of `txn` is closed for commit (flushed, made durable) and its directory entry too. */
+  /**
+   * Pre-commit: every part of `txn` is closed for commit (flushed, made durable); with compaction, the
+   * parts of due buckets are merged (with the parts held from earlier checkpoints, which `txn` takes
+   * over); then the directory entries are made durable too.
+   */
   async preCommit(txn: BucketTransaction): Promise<void> {
     for (const part of txn.active.values()) part.close()
     txn.active.clear()
     await Promise.all(txn.parts.map((part) => part.closed()))
     if (this.failure !== undefined) throw this.failure
+    const buckets = new Set(txn.parts.map((part) => part.bucketId))
+    if (this.compactor !== undefined) {
+      const previous = this.holder
+      txn.compaction = await this.compactor.compact(txn, previous?.compaction?.held ?? this.carried, this.final)
+      // only now: a checkpoint's state names each held part once, in the transaction that holds it last
+      if (previous?.compaction !== undefined) previous.compaction.held = []
+      this.carried = []
+      this.holder = txn
+      for (const ref of txn.compaction.merged) buckets.add(ref.bucket)
+    }
     const writer = this.settings.writer
-    if (writer.syncBuckets !== undefined && txn.parts.length > 0)
-      await writer.syncBuckets(this.settings.basePath, new Set(txn.parts.map((part) => part.bucketId)))
+    if (writer.syncBuckets !== undefined && buckets.size > 0) await writer.syncBuckets(this.settings.basePath, buckets)
+  }
+
+  /** The end of input: the next pre-commit merges and publishes every held part. */
+  endOfInput(): void {
+    this.final = true
   }
 
   /** Abort: the parts of `txn` are dropped and discarded from the store. */
@@ -199,7 +246,7 @@ export class SubtaskBuckets<T> implements PartFileHost {
     for (const part of txn.parts) part.abort()
     txn.active.clear()
     await Promise.all(txn.parts.map((part) => part.settled()))
-    await this.settings.writer.discard(this.settings.basePath, partRefs(txn))
+    await this.settings.writer.discard(this.settings.basePath, createdRefs(txn))
     this.unsettled.delete(txn)
   }
 
@@ -249,7 +296,13 @@ export class SubtaskBuckets<T> implements PartFileHost {
     await this.initialized
     const parts = [...this.unsettled].flatMap((txn) => txn.parts)
     await Promise.all(parts.map((part) => part.settled()))
-    return parts.flatMap((part) => (part.ref === undefined || part.state === 'finished' ? [] : [part.ref]))
+    const held = [...this.carried, ...(this.holder?.compaction?.held ?? [])].map((h) => h.part)
+    const merged = [...this.unsettled].flatMap((txn) => txn.compaction?.merged ?? [])
+    return [
+      ...parts.flatMap((part) => (part.ref === undefined || part.state === 'finished' ? [] : [part.ref])),
+      ...merged,
+      ...held,
+    ]
   }
 
   async createFile(part: PartFile): Promise<OpenedPart> {
@@ -261,17 +314,24 @@ export class SubtaskBuckets<T> implements PartFileHost {
         `bucketingFileSink subtask ${this.context.subtask}: another writer of this sink for the same subtask has taken over (a restart; or one sink instance passed to sinkTo twice, which is not supported)`,
       )
     }
-    const { writer, outputFileConfig: names, basePath, encoder } = this.settings
-    const name = names.partName(this.context.subtask, this.nextCounter++)
-    part.name = name
-    part.inProgressName = names.inProgressName(name, randomUUID())
-    const stream = await writer.open(basePath, { bucket: part.bucketId, name, inProgress: part.inProgressName })
+    const { writer, basePath, encoder } = this.settings
+    const ref = this.nextPart(part.bucketId)
+    part.name = ref.name
+    part.inProgressName = ref.inProgress
+    const stream = await writer.open(basePath, ref)
     const plain: PartOutput = { write: (chunk) => stream.write(chunk), end: async () => {} }
     if (isBlockEncoder<T>(encoder)) {
       const blocks = encoder.open(plain) as BlockWriter<unknown>
       return { stream, output: { write: (chunk) => plain.write(chunk), end: () => blocks.end() }, blocks }
     }
     return { stream, output: encoder.wrap === undefined ? plain : encoder.wrap(plain) }
+  }
+
+  /** A new part of `bucket`, named with the subtask's next part counter. */
+  private nextPart(bucket: string): PartFileRef {
+    const names = this.settings.outputFileConfig
+    const name = names.partName(this.context.subtask, this.nextCounter++)
+    return { bucket, name, inProgress: names.inProgressName(name, randomUUID()) }
   }
 
   buffered(bytes: number): void {
@@ -312,7 +372,7 @@ export class SubtaskBuckets<T> implements PartFileHost {
     })
   }
 
-  private async initialize(restored: readonly TransactionStateV1[] | undefined): Promise<void> {
+  private async initialize(restored: readonly TransactionState[] | undefined): Promise<void> {
     const { writer, basePath, outputFileConfig } = this.settings
     const { subtask, parallelism } = this.context
     const predecessor = this.predecessor
@@ -330,7 +390,7 @@ export class SubtaskBuckets<T> implements PartFileHost {
     const scan = await writer.scan(basePath, outputFileConfig, subtask)
     this.nextCounter = Math.max(this.nextCounter, scan.maxCounter + 1)
     if (restored !== undefined && restored.length > 0 && scan.inProgress.length > 0) {
-      const named = new Set(restored.flatMap((s) => s.parts.flatMap((p) => writer.identities(p))))
+      const named = new Set(restored.flatMap((s) => namedParts(s).flatMap((p) => writer.identities(p))))
       const stale = scan.inProgress.filter((f) => !named.has(f.id))
       if (restored.some((s) => s.subtask !== subtask || s.parallelism !== parallelism)) {
         // the restored transactions' own parts are committed: only the others may be stale
@@ -350,4 +410,23 @@ export class SubtaskBuckets<T> implements PartFileHost {
     }
     this.started = true
   }
+}
+
+/** Every file a restored transaction names: to publish, held, and to delete after the commit. */
+function namedParts(state: TransactionState): readonly PartFileRef[] {
+  if (state.version === 1) return state.parts
+  return [...state.parts, ...state.held.map((h) => h.part), ...state.removed]
+}
+
+/**
+ * The parts restored transactions hold for a later compaction. A part one of them holds and another
+ * removes (merged by a later transaction) is not held: the commit deletes it.
+ */
+function heldParts(restored: readonly TransactionState[]): HeldPartRef[] {
+  const removed = new Set<string>()
+  for (const state of restored)
+    if (state.version === 2) for (const ref of state.removed) removed.add(`${ref.bucket}/${ref.inProgress}`)
+  return restored.flatMap((state) =>
+    state.version === 2 ? state.held.filter((h) => !removed.has(`${h.part.bucket}/${h.part.inProgress}`)) : [],
+  )
 }

@@ -30,18 +30,45 @@ export interface TransactionStateV1 {
   readonly parts: readonly PartFileRef[]
 }
 
+/** A closed part kept hidden for a later compaction: its size and how many checkpoints it has waited. */
+export interface HeldPartRef {
+  readonly part: PartFileRef
+  readonly bytes: number
+  readonly checkpoints: number
+}
+
 /**
- * True for a transaction state this version of the sink wrote.
+ * Version 2, written by a sink with compaction: `parts` are the files the commit makes visible (merged
+ * files among them), `removed` the hidden files merged into them, deleted once the commit made them
+ * visible, and `held` the hidden parts waiting for a later compaction. A held part is named by exactly
+ * one transaction of a checkpoint: the latest one pre-committed, which took it over from its predecessor.
+ */
+export interface TransactionStateV2 extends Omit<TransactionStateV1, 'version'> {
+  readonly version: 2
+  readonly held: readonly HeldPartRef[]
+  readonly removed: readonly PartFileRef[]
+}
+
+/** A bucketing file sink transaction in a checkpoint, of any version this code reads. */
+export type TransactionState = TransactionStateV1 | TransactionStateV2
+
+/**
+ * True for a transaction state this version of the sink reads.
  *
  * @example
  * isTransactionState({ kind: 'bucketing-file-sink', version: 1, id: 'a', subtask: 0, parallelism: 1, nextCounter: 0, parts: [] }) // true
  */
-export function isTransactionState(state: unknown): state is TransactionStateV1 {
+export function isTransactionState(state: unknown): state is TransactionState {
   if (state === null || typeof state !== 'object') return false
-  const s = state as Partial<TransactionStateV1>
+  const s = state as Omit<Partial<TransactionStateV2>, 'version'> & { version?: unknown }
   return (
     s.kind === 'bucketing-file-sink' &&
-    s.version === 1 &&
+    (s.version === 1 ||
+      (s.version === 2 &&
+        Array.isArray(s.held) &&
+        s.held.every(isHeldPartRef) &&
+        Array.isArray(s.removed) &&
+        s.removed.every(isPartFileRef))) &&
     typeof s.id === 'string' &&
     wholeNumber(s.subtask) &&
     wholeNumber(s.parallelism) &&
@@ -58,16 +85,23 @@ export function isTransactionState(state: unknown): state is TransactionStateV1 
  * @example
  * const state = decodeTransactionState(JSON.parse(text))
  */
-export function decodeTransactionState(state: unknown): TransactionStateV1 {
+export function decodeTransactionState(state: unknown): TransactionState {
   if (isTransactionState(state)) return state
   const s = state as { kind?: unknown; version?: unknown } | null
   const why =
-    s?.kind === 'bucketing-file-sink' && s.version !== 1
-      ? `version ${describeValue(s.version)} is not one this sink reads (1)`
+    s?.kind === 'bucketing-file-sink' && s.version !== 1 && s.version !== 2
+      ? `version ${describeValue(s.version)} is not one this sink reads (1, 2)`
       : 'it is not a bucketing file sink transaction'
   throw new StateError(
     'ERR_STATE_INCOMPATIBLE',
     `bucketingFileSink: cannot restore transaction state ${describeValue(state)}: ${why}`,
+  )
+}
+
+function isHeldPartRef(held: unknown): held is HeldPartRef {
+  const h = held as Partial<HeldPartRef> | null
+  return (
+    h !== null && typeof h === 'object' && isPartFileRef(h.part) && wholeNumber(h.bytes) && wholeNumber(h.checkpoints)
   )
 }
 

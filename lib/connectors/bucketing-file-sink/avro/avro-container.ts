@@ -6,6 +6,8 @@ import { ConfigError, describeValue } from '../../../errors.js'
 import { optionalDependency } from '../../../util/optional-dependency.js'
 import type { BlockEncoder, BlockWriter } from '../encoders/block-encoder.js'
 import type { PartOutput } from '../encoders/encoder.js'
+import type { AvroFormat } from './avro-format.js'
+import { mergeContainerFiles } from './container-merge.js'
 
 const avsc = await optionalDependency<typeof import('avsc')>('avsc')
 const deflate = promisify(deflateRaw)
@@ -76,6 +78,9 @@ export function avroContainer<T>(schema: Schema | Type | string, options: AvroCo
   }
   const format: AvroFormat = {
     type,
+    headerType,
+    longType,
+    meta,
     level: codec === 'deflate' ? level : -1,
     header: (sync) => headerType.toBuffer({ magic: MAGIC, meta, sync }),
     long: (n) => longType.toBuffer(n),
@@ -89,19 +94,8 @@ export function avroContainer<T>(schema: Schema | Type | string, options: AvroCo
     check: (value: T) => (type.isValid(value) ? format.recordBytes : -1),
     reason: (value: T) => invalidReason(type, value),
     open: (output: PartOutput) => new AvroContainerWriter(format, output),
+    mergeParts: (sources, output) => mergeContainerFiles(format, sources, output),
   }
-}
-
-/** What the writers of one encoder share. */
-interface AvroFormat {
-  readonly type: Type
-  /** The deflate level, or -1 for the 'null' codec. */
-  readonly level: number
-  header(sync: Buffer): Buffer
-  long(n: number): Buffer
-  readonly syncMarker: () => Uint8Array
-  /** Average encoded record size of the last block written: what `check` reports a record holds. */
-  recordBytes: number
 }
 
 /** The paths (`customer.id`) where `value` breaks the schema, and what the schema wants there. */

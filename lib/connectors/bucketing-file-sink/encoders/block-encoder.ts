@@ -43,6 +43,11 @@ export interface BlockEncoder<T> {
   reason(value: T): string
   /** A writer for one new part file whose bytes go to `output`. */
   open(output: PartOutput): BlockWriter<T>
+  /**
+   * Writes the records of `sources` (whole part files this encoder wrote, in order) to `output` as one
+   * valid part file, and ends it: what compaction needs. Absent when the format cannot be merged.
+   */
+  mergeParts?(sources: AsyncIterable<Uint8Array>, output: PartOutput): Promise<void>
 }
 
 /**

@@ -28,4 +28,6 @@ export interface Encoder<T> {
   readonly bulk: boolean
   /** Wraps the part's output (compression); without it, bytes go to the file as they are. */
   wrap?(output: PartOutput): PartOutput
+  /** The inverse of `wrap` on a whole part file (decompression): what compaction needs to merge wrapped parts. */
+  unwrap?(file: Uint8Array): Uint8Array
 }

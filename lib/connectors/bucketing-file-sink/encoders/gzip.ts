@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import { createGzip, type Gzip } from 'node:zlib'
+import { createGzip, type Gzip, gunzipSync } from 'node:zlib'
 import { ConfigError } from '../../../errors.js'
 import type { Encoder, PartOutput } from './encoder.js'
 
@@ -38,6 +38,7 @@ export function gzip<T>(encoder: Encoder<T>, options: GzipOptions = {}): Encoder
     header: encoder.header,
     encode: (value: T) => encoder.encode(value),
     wrap: (output: PartOutput) => new GzipOutput(output, level),
+    unwrap: (file: Uint8Array) => gunzipSync(file),
   }
 }
 

@@ -6,6 +6,7 @@ import type { PartOutput } from '../encoders/encoder.js'
 import { type ParquetColumn, checkColumns, columnValueBytes, expectedValue } from './parquet-columns.js'
 
 const hyparquetWriter = await optionalDependency<typeof import('hyparquet-writer')>('hyparquet-writer')
+const hyparquet = await optionalDependency<typeof import('hyparquet')>('hyparquet')
 
 /** Options of {@link parquet}. */
 export interface ParquetOptions {
@@ -56,7 +57,36 @@ export function parquet<T>(columns: readonly ParquetColumn[], options: ParquetOp
     check: (value: T) => recordBytes(checked, value),
     reason: (value: T) => refusalReason(checked, value),
     open: (output: PartOutput) => new ParquetPartWriter(format, output),
+    mergeParts: (sources, output) => mergeParquetFiles(format, sources, output),
   }
+}
+
+/**
+ * Merges Parquet files this encoder wrote into one (compaction): each source is read with hyparquet
+ * (a dependency of hyparquet-writer) and its rows written again, in row groups of `rowGroupBytes`, with
+ * one footer. Re-encoding rather than copying column chunks keeps the footer's offsets and statistics
+ * right without a Thrift writer of our own, and merges small row groups into large ones.
+ */
+async function mergeParquetFiles(
+  format: ParquetFormat,
+  sources: AsyncIterable<Uint8Array>,
+  output: PartOutput,
+): Promise<void> {
+  const { parquetReadObjects } = hyparquet.get('parquet compaction')
+  const writer = new ParquetPartWriter(format, output)
+  const columns = format.columns.map((c) => c.name)
+  for await (const source of sources) {
+    const file = source.buffer.slice(source.byteOffset, source.byteOffset + source.byteLength) as ArrayBuffer
+    const rows = await parquetReadObjects({ file, columns })
+    await writer.writeBlock(rows, recordsBytes(format.columns, rows))
+  }
+  await writer.end()
+}
+
+function recordsBytes(columns: readonly CheckedColumn[], rows: readonly unknown[]): number {
+  let total = 0
+  for (const row of rows) total += Math.max(0, recordBytes(columns, row))
+  return total
 }
 
 interface CheckedColumn extends ParquetColumn {
