@@ -58,19 +58,27 @@ export interface BenchCase {
   prepare(options: CaseOptions): Promise<PreparedCase> | PreparedCase
 }
 
-/** One measured run. */
+/** One measured run: its wall time, and the CPU time (user + system, every thread) of this process meanwhile. */
 export interface Sample {
   readonly ms: number
+  readonly cpuMs: number
   readonly result: RunResult
 }
+
+/**
+ * Which time rates and ratios are computed from: wall time, or CPU time, steadier when other processes
+ * load the machine (a contender waiting for a core is not billed for it).
+ */
+export type Clock = 'wall' | 'cpu'
 
 /** A contender's measured runs, reduced. */
 export interface Summary {
   readonly name: string
   readonly role: Contender['role']
   readonly samples: readonly Sample[]
+  /** Median time of a run, on the clock the summary was made with. */
   readonly medianMs: number
-  /** Records per second of the median run. */
+  /** Records per second of the median run, on that clock. */
   readonly rate: number
   readonly minRate: number
   readonly maxRate: number
@@ -114,10 +122,12 @@ export function collectGarbage(): void {
 /** Times one run after a collection, so garbage of the previous contender is not billed to this one. */
 export async function timeRun(contender: Contender): Promise<Sample> {
   collectGarbage()
+  const cpuBefore = process.cpuUsage()
   const started = performance.now()
   const result = await contender.run()
   const ms = result.ms ?? performance.now() - started
-  return { ms, result }
+  const cpu = process.cpuUsage(cpuBefore)
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, result }
 }
 
 /** Median of numbers (mean of the middle two for an even count). */
@@ -127,10 +137,16 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
-/** Reduces a contender's measured runs. */
-export function summarise(contender: Contender, samples: readonly Sample[]): Summary {
-  const rates = samples.map((s) => (s.result.records * 1000) / s.ms)
-  const medianMs = median(samples.map((s) => s.ms))
+/**
+ * Reduces a contender's measured runs, with rates on `clock`.
+ *
+ * @example
+ * summarise(engine, samples, 'cpu').rate // records per CPU second of the median run
+ */
+export function summarise(contender: Contender, samples: readonly Sample[], clock: Clock = 'wall'): Summary {
+  const msOf = (s: Sample): number => (clock === 'cpu' ? s.cpuMs : s.ms)
+  const rates = samples.map((s) => (s.result.records * 1000) / msOf(s))
+  const medianMs = median(samples.map(msOf))
   const records = samples[0]?.result.records ?? 0
   const extra: Record<string, number | boolean> = {}
   for (const { result } of samples) {
@@ -203,7 +219,29 @@ export function formatRate(perSecond: number): string {
   return perSecond.toFixed(0)
 }
 
-/** 1234567 → "1,234,567". */
+/**
+ * One target: contender `engine`'s rate ≥ `min` × contender `baseline`'s, labelled `label`.
+ *
+ * @example
+ * targets: (s) => [ratioTarget(s, 'a) engine ≥ 0.7× @most/core', 'engine', '@most/core', 0.7)]
+ */
+export function ratioTarget(
+  s: ReadonlyMap<string, Summary>,
+  label: string,
+  engine: string,
+  baseline: string,
+  min: number,
+): TargetCheck {
+  const e = s.get(engine)!
+  const b = s.get(baseline)!
+  const ratio = e.rate / b.rate
+  return {
+    label,
+    pass: ratio >= min,
+    actual: `${ratio.toFixed(2)}× (${formatRate(e.rate)} vs ${formatRate(b.rate)} per second)`,
+  }
+}
+
 /**
  * One target per engine and baseline of a case: the engine's rate ≥ `target` × the baseline's.
  *
@@ -225,6 +263,7 @@ export function ratioTargets(s: ReadonlyMap<string, Summary>, label: string, tar
   return out
 }
 
+/** 1234567 → "1,234,567". */
 export function formatInt(n: number): string {
   return Math.round(n).toLocaleString('en-US')
 }

@@ -10,6 +10,8 @@
 //   --only TEXT       only contenders whose name contains TEXT (for profiling); implies --no-write
 //   --out FILE        where to write the results (default benchmarks/RESULTS.md)   --no-write
 //   --strict          exit with status 1 when a target fails
+//   --clock cpu       rates, ratios and targets from CPU time (user + system) instead of wall time: steadier
+//                     on a loaded machine; wrong for cases that wait (latency, I/O), whose CPU time is small
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -46,6 +48,7 @@ import { workersCase } from './cases/workers.js'
 import { sessionWindowCase, slidingWindowCase } from './cases/window-kinds.js'
 import {
   type BenchCase,
+  type Clock,
   type Contender,
   type PreparedCase,
   type Sample,
@@ -126,6 +129,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
     strict: { type: 'boolean', default: false },
+    clock: { type: 'string', default: 'wall' },
   },
 })
 
@@ -137,6 +141,8 @@ function wholeNumber(option: string, text: string | undefined, fallback: number,
   return n
 }
 
+if (args.clock !== 'wall' && args.clock !== 'cpu') throw new Error(`--clock: expected wall or cpu, got ${args.clock}`)
+const clock: Clock = args.clock
 const quick = args.quick ?? false
 const records = wholeNumber('records', args.records, quick ? 500_000 : 5_000_000)
 const reps = wholeNumber('reps', args.reps, quick ? 3 : 5)
@@ -210,9 +216,9 @@ async function runCase(bench: BenchCase): Promise<CaseOutcome> {
       try {
         const sample = await timeRun(contender)
         if (measured) samples.get(contender)!.push(sample)
-        const rate = (sample.result.records * 1000) / sample.ms
+        const rate = (sample.result.records * 1000) / (clock === 'cpu' ? sample.cpuMs : sample.ms)
         log(
-          `[${bench.id}] ${label.padEnd(11)} ${contender.name.padEnd(44)} ${formatRate(rate).padStart(9)} ${unit}/s  ${sample.ms.toFixed(0).padStart(6)} ms`,
+          `[${bench.id}] ${label.padEnd(11)} ${contender.name.padEnd(44)} ${formatRate(rate).padStart(9)} ${unit}/s  ${sample.ms.toFixed(0).padStart(6)} ms wall ${sample.cpuMs.toFixed(0).padStart(6)} ms CPU`,
         )
       } catch (error) {
         failed.set(contender, messageOf(error))
@@ -220,7 +226,7 @@ async function runCase(bench: BenchCase): Promise<CaseOutcome> {
       }
     }
   }
-  const summaries = contenders.filter((c) => !failed.has(c)).map((c) => summarise(c, samples.get(c)!))
+  const summaries = contenders.filter((c) => !failed.has(c)).map((c) => summarise(c, samples.get(c)!, clock))
   const errors = [...failed].map(([c, e]) => `${c.name} failed: ${e}`)
   if (prepared.compareChecksums !== false) errors.push(...checksumMismatches(summaries))
   let targets: TargetCheck[] = []
@@ -307,7 +313,7 @@ function caseMarkdown(o: CaseOutcome): string {
   const header = [
     'contender',
     `${unit}/s (median)`,
-    'median time',
+    clock === 'cpu' ? 'median CPU time' : 'median time',
     `spread (min–max ${unit}/s)`,
     ...ratioColumns.map((e) => (engines.length === 1 ? 'engine ÷ this' : `${e.name} ÷ this`)),
     ...extraKeys,
@@ -350,6 +356,8 @@ function resultsMarkdown(outcomes: readonly CaseOutcome[], command: string, star
     'process, interleaved, after warm-up runs; rates are of the median run (records in ÷ wall time, job setup included for the',
     'engine). Ratios are engine rate ÷ baseline rate (> 1 means the engine is faster).',
     '',
+    `- clock: ${clock === 'cpu' ? 'CPU time (user + system of this process, every thread; rates are records per CPU second)' : 'wall time'}`,
+    `- load average (1, 5, 15 min): ${loadAtStart} at the start, ${loadAverage()} at the end`,
     `- command: \`${command}\``,
     `- date: ${startedAt.toISOString()} (took ${elapsedS.toFixed(0)} s)`,
     `- Node ${process.version} (V8 ${process.versions.v8}), ${os.platform()} ${os.arch()}`,
@@ -371,6 +379,14 @@ function resultsMarkdown(outcomes: readonly CaseOutcome[], command: string, star
   return lines.join('\n')
 }
 
+function loadAverage(): string {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')
+}
+
+const loadAtStart = loadAverage()
 const startedAt = new Date()
 const command = commandLine()
 log(

@@ -1,7 +1,7 @@
 // Case f — queryable state: point lookups per second against a running job under load. The job keyed-counts
 // an endless stream over 10,000 keys (parallelism 2) while 32 concurrent clients ask for random keys through
 // the queryable-state server. Baseline: a bare node:http server answering from a Map (the ceiling of
-// HTTP on loopback in this process). No target in the issue: the numbers are recorded.
+// HTTP on loopback in this process). Target (issue 17): engine ≥ 0.7× the bare server.
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Agent, request } from 'node:http'
@@ -10,7 +10,7 @@ import { keyBy } from '../../lib/operators/key-by.js'
 import { StreamOperator } from '../../lib/runtime/stream-operator.js'
 import { ValueStateDescriptor } from '../../lib/state/descriptors.js'
 import type { ValueState } from '../../lib/state/value-state.js'
-import type { BenchCase, RunResult } from '../measure.js'
+import { type BenchCase, type RunResult, ratioTarget } from '../measure.js'
 
 const KEYS = 10_000
 const CLIENTS = 32
@@ -117,6 +117,9 @@ async function bareHttp(ms: number): Promise<RunResult> {
   return { records: answers, output: answers, checksum, ms: elapsed }
 }
 
+const ENGINE = 'engine: queryable-state server, job under load'
+const BARE = 'bare node:http server answering from a Map'
+
 export const queryableCase: BenchCase = {
   id: 'queryable',
   title: `f) queryable state: point lookups/s from ${CLIENTS} concurrent clients against a running keyed job (10,000 keys, parallelism 2)`,
@@ -128,12 +131,13 @@ export const queryableCase: BenchCase = {
       unit: 'messages',
       compareChecksums: false,
       contenders: [
-        { name: 'engine: queryable-state server, job under load', role: 'engine', run: () => engine(ms) },
-        { name: 'bare node:http server answering from a Map', role: 'baseline', run: () => bareHttp(ms) },
+        { name: ENGINE, role: 'engine', run: () => engine(ms) },
+        { name: BARE, role: 'baseline', run: () => bareHttp(ms) },
       ],
       notes: [
         '"messages" here are answered lookups. The job keeps counting while it answers; its rate meanwhile is shown.',
       ],
+      targets: (s) => [ratioTarget(s, 'f) queryable state: engine ≥ 0.7× bare node:http server', ENGINE, BARE, 0.7)],
     }
   },
 }
