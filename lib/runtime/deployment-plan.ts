@@ -57,7 +57,11 @@ export function planDeployment(
   const checkpointing =
     plan.checkpointing === undefined
       ? undefined
-      : { mode: plan.checkpointing.mode, unaligned: plan.checkpointing.unaligned }
+      : {
+          mode: plan.checkpointing.mode,
+          unaligned: plan.checkpointing.unaligned,
+          intervalMs: plan.checkpointing.intervalMs,
+        }
   return vertices.flatMap((v) =>
     Array.from({ length: v.parallelism }, (_, i): SubtaskDeployment => {
       const subtaskInputs = inputs[v.id]![i]!

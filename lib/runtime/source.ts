@@ -25,6 +25,8 @@ export interface SourceReaderContext {
   readonly metrics?: MetricGroup
   /** Where input that cannot be decoded goes: counted, logged and published on the job handle's `deadLetters`. */
   readonly deadLetter?: (letter: DeadLetter) => void
+  /** The job's checkpoint interval; undefined when checkpointing is off. */
+  readonly checkpointIntervalMs?: number
 }
 
 /**

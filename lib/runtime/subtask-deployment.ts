@@ -32,7 +32,9 @@ export interface SubtaskDeployment {
   readonly inputs: readonly InputChannelSpec[]
   /** Per output edge of the vertex: per downstream subtask, the channel (undefined where not connected). */
   readonly outputs: ReadonlyArray<ReadonlyArray<OutputChannelSpec | undefined>>
-  readonly checkpointing: { readonly mode: 'exactly-once' | 'at-least-once'; readonly unaligned: boolean } | undefined
+  readonly checkpointing:
+    | { readonly mode: 'exactly-once' | 'at-least-once'; readonly unaligned: boolean; readonly intervalMs: number }
+    | undefined
   /** The checkpoint or savepoint this deployment starts from. */
   readonly restore: CheckpointMetadata | undefined
   readonly mailboxCapacity: number

@@ -326,6 +326,7 @@ class Subtask implements Behavior<SubtaskMessage> {
         logger: log.child({ source: vertex.head.name, subtask: this.d.subtask }),
         metrics,
         deadLetter,
+        checkpointIntervalMs: this.d.checkpointing?.intervalMs,
       },
       restoredSplits,
     )

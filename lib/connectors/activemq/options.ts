@@ -7,7 +7,8 @@ import {
   type RetrySettings,
   retrySettings,
 } from '../base/reconnect-loop.js'
-import { optionsObject } from '../../util/options.js'
+import { optionsObject, wholeNumber } from '../../util/options.js'
+import { DEFAULT_MAX_UNACKNOWLEDGED_BYTES } from '../base/ack-window.js'
 
 export type { SourceGuarantee } from '../base/checkpoint-acks.js'
 
@@ -38,11 +39,19 @@ export interface ActiveMQSourceOptions extends ActiveMQConnectionOptions {
   /** The connection's client id (CONNECT `client-id`), which owns a durable subscription. */
   clientId?: string
   /**
-   * The most messages the broker dispatches to this subtask without acknowledgement
-   * (`activemq.prefetchSize`). Acknowledgements wait for checkpoints, so this bounds both the reader's
-   * buffer and what one checkpoint interval can read. Default 1000.
+   * The messages the broker dispatches to this subtask without acknowledgement
+   * (\`activemq.prefetchSize\`) at first: acknowledgements wait for checkpoints, so the reader raises it
+   * as the rate shows (see \`maxUnacknowledgedBytes\`), except on a durable topic subscription, whose
+   * prefetch stays. Default 1000.
    */
   prefetch?: number
+  /**
+   * The most bytes (message bodies) that may wait for acknowledgement. The window starts at \`prefetch\`
+   * and follows the observed rate × the checkpoint interval at every completed checkpoint, within half
+   * of this budget at the average message size (old and new window may overlap while it changes).
+   * Default 64 MiB.
+   */
+  maxUnacknowledgedBytes?: number
   /**
    * - 'at-least-once' (default): `client-individual` acknowledgement of each message when the checkpoint
    *   that covers it completes; needs checkpointing.
@@ -84,6 +93,7 @@ export interface ActiveMQSourceSettings extends StompSettings {
   readonly destination: string
   readonly subscriptionName: string | undefined
   readonly prefetch: number
+  readonly maxUnacknowledgedBytes: number
   readonly guarantee: SourceGuarantee
   readonly dedupRetentionMs: number
 }
@@ -140,6 +150,12 @@ export function activemqSourceSettings(options: ActiveMQSourceOptions): ActiveMQ
     destination,
     subscriptionName: o.subscriptionName,
     prefetch,
+    maxUnacknowledgedBytes: wholeNumber(
+      'activemqSource.maxUnacknowledgedBytes',
+      o.maxUnacknowledgedBytes,
+      DEFAULT_MAX_UNACKNOWLEDGED_BYTES,
+      1,
+    ),
     guarantee,
     dedupRetentionMs,
   }
@@ -193,6 +209,7 @@ const SOURCE_OPTIONS: Record<keyof ActiveMQSourceOptions, true> = {
   subscriptionName: true,
   clientId: true,
   prefetch: true,
+  maxUnacknowledgedBytes: true,
   guarantee: true,
   dedupRetentionMs: true,
 }

@@ -28,6 +28,7 @@ interface Bucket<H> {
   readonly serial: number
   readonly handles: H[]
   readonly ids: string[]
+  bytes: number
 }
 
 /**
@@ -53,13 +54,14 @@ interface Bucket<H> {
  */
 export class CheckpointAcks<H> {
   private serial = 1
-  private current: Bucket<H> = { serial: 0, handles: [], ids: [] }
+  private current: Bucket<H> = { serial: 0, handles: [], ids: [], bytes: 0 }
   private readonly pending: Array<{ checkpointId: number; bucket: Bucket<H> }> = []
   /** Remembered ids whose acknowledgement is pending, with the serial of the newest bucket holding them. */
   private readonly live = new Map<string, number>()
   /** Remembered ids whose acknowledgement was lost, with the time it was lost. */
   private readonly orphans = new Map<string, number>()
   private held = 0
+  private heldBytes = 0
 
   constructor(
     readonly dedup: boolean,
@@ -86,6 +88,11 @@ export class CheckpointAcks<H> {
     return this.held
   }
 
+  /** The bytes of the handles taken and not yet handed out (as given to `take`). */
+  get unacknowledgedBytes(): number {
+    return this.heldBytes
+  }
+
   /** Ids remembered for deduplication (pending acknowledgement, or orphaned). */
   get rememberedIds(): number {
     return this.live.size + this.orphans.size
@@ -94,11 +101,14 @@ export class CheckpointAcks<H> {
   /**
    * Records a message taken from the reader's buffer, in delivery order. Returns false for a
    * duplicate (dedup mode, id remembered): skip it; its handle is acknowledged with its bucket.
+   * `bytes`, the message's size, is counted in `unacknowledgedBytes` until the handle is handed out.
    */
-  take(handle: H, id: string | undefined): boolean {
+  take(handle: H, id: string | undefined, bytes = 0): boolean {
     const bucket = this.current
     bucket.handles.push(handle)
+    bucket.bytes += bytes
     this.held++
+    this.heldBytes += bytes
     if (!this.dedup || id === undefined) return true
     let duplicate = this.live.has(id)
     if (this.orphans.size > 0 && this.orphans.delete(id)) duplicate = true
@@ -110,7 +120,7 @@ export class CheckpointAcks<H> {
   /** On the barrier of `checkpointId`: closes the bucket, and returns the state (exactly-once) or nothing. */
   snapshot(checkpointId: number): AckStateV1[] {
     this.pending.push({ checkpointId, bucket: this.current })
-    this.current = { serial: this.serial++, handles: [], ids: [] }
+    this.current = { serial: this.serial++, handles: [], ids: [], bytes: 0 }
     if (!this.dedup) return []
     const ids: Array<readonly [string, number]> = []
     for (const id of this.live.keys()) ids.push([id, 0])
@@ -126,6 +136,7 @@ export class CheckpointAcks<H> {
     let count = 0
     const handles: H[][] = []
     for (const b of buckets) {
+      this.heldBytes -= b.bytes
       if (b.handles.length === 0) continue
       handles.push(b.handles)
       count += b.handles.length
@@ -143,13 +154,13 @@ export class CheckpointAcks<H> {
    * delivers them again), and every id pending acknowledgement becomes an orphan.
    */
   connectionLost(): void {
-    this.current.handles.length = 0
-    this.current.ids.length = 0
-    for (const p of this.pending) {
-      p.bucket.handles.length = 0
-      p.bucket.ids.length = 0
+    for (const bucket of [this.current, ...this.pending.map((p) => p.bucket)]) {
+      bucket.handles.length = 0
+      bucket.ids.length = 0
+      bucket.bytes = 0
     }
     this.held = 0
+    this.heldBytes = 0
     if (this.live.size === 0) return
     const at = this.now()
     for (const id of this.live.keys()) this.orphans.set(id, at)

@@ -5,6 +5,7 @@ import type { DeliveryGuarantee } from '../../runtime/sink.js'
 import type { InputStatus, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
 import { Deferred } from '../../util/deferred.js'
 import { Fifo } from '../../util/fifo.js'
+import { AckWindow } from './ack-window.js'
 import { type AckStateV1, CheckpointAcks, type CompletedAcks } from './checkpoint-acks.js'
 import { ReconnectLoop, type RetrySettings } from './reconnect-loop.js'
 
@@ -15,6 +16,10 @@ export interface QueueReaderSettings {
   readonly guarantee: DeliveryGuarantee
   /** Exactly-once: how long the id of a message whose acknowledgement was lost is kept. */
   readonly dedupRetentionMs: number
+  /** The unacknowledged window before a rate was observed, in messages. */
+  readonly prefetch: number
+  /** Bytes that may wait unacknowledged at most: bounds the window as it grows. */
+  readonly maxUnacknowledgedBytes: number
   readonly retry: RetrySettings
 }
 
@@ -33,12 +38,21 @@ export interface QueueReaderSettings {
  * acknowledge (`acknowledge` for a completed checkpoint, `acknowledgeEmitted` for at-most-once). A
  * connection lost under it is reported with `lost(session, cause)`.
  *
+ * The window: acknowledging on checkpoints caps throughput at window ÷ checkpoint interval, so the
+ * window (the broker's prefetch or credit) starts at `prefetch` and is sized by an {@link AckWindow} at
+ * every completed checkpoint: when the reader ran dry with the whole window unacknowledged, twice the
+ * observed rate × the checkpoint interval, within half of `maxUnacknowledgedBytes` at the average
+ * message size (a slow downstream does not make it grow). The connector applies a new size with
+ * `resizeWindow` (one call at a time; a newer size waits for the running call) and opens every new
+ * subscription with `window`. At-most-once acknowledges at once and keeps `prefetch`.
+ *
  * Threading: every method runs on the event loop; client callbacks only buffer and signal. `pollNext`
- * allocates nothing per message. Bounds: the buffer holds what the broker's window (prefetch, credit)
- * lets it deliver unacknowledged.
+ * allocates nothing per message. Bounds: the buffer holds what the broker's window lets it deliver
+ * unacknowledged.
  *
  * Metrics (the job's, labelled with the connector): `duplicates` (redeliveries recognised and not
- * emitted), `acknowledged`, and the gauges `unacknowledged`, `maxUnacknowledged`, `connections`.
+ * emitted), `acknowledged`, `windowChanges`, and the gauges `unacknowledged`, `maxUnacknowledged`,
+ * `unacknowledgedBytes`, `maxUnacknowledgedBytes`, `window`, `maxWindow`, `connections`.
  *
  * @example
  * class TubeReader extends QueueReaderBase<TubeJob, TubeJob, string, TubeClient> {
@@ -49,6 +63,8 @@ export interface QueueReaderSettings {
  *   protected idOf(job: TubeJob) { return job.id }
  *   protected acknowledge(c: TubeClient, done: CompletedAcks<string>) { c.ack(done.handles.flat()); done.confirm() }
  *   protected acknowledgeEmitted(id: string) { this.delivering?.ack([id]) }
+ *   protected bytesOf(job: TubeJob) { return job.body.length }
+ *   protected async resizeWindow(c: TubeClient, size: number) { await c.setCredit(size) }
  *   protected isLost(c: TubeClient) { return c.closed }
  *   protected closeSession(c: TubeClient) { c.close() }
  * }
@@ -70,6 +86,14 @@ export abstract class QueueReaderBase<D, M, H, S> implements SourceReader<M, Ack
   private readonly duplicateCount: Counter
   private readonly acknowledged: Counter
   private maxUnacknowledged = 0
+  private maxUnacknowledgedBytes = 0
+  /** The bytes of the buffered deliveries. */
+  private bufferBytes = 0
+  private readonly ackWindow: AckWindow | undefined
+  private readonly windowChanges: Counter
+  /** A resizeWindow call is running; `resized` is the size it applies. */
+  private resizing = false
+  private resized = 0
 
   constructor(
     /** The connector's name, the label of its metrics ('rabbitmq', 'activemq'). */
@@ -77,6 +101,8 @@ export abstract class QueueReaderBase<D, M, H, S> implements SourceReader<M, Ack
     protected readonly base: QueueReaderSettings,
     context: SourceReaderContext,
     restored: readonly unknown[],
+    /** The largest window the protocol allows (RabbitMQ's prefetch-count is 16 bits). */
+    windowLimit = 2_147_483_647,
   ) {
     const { guarantee } = base
     const processingTime = context.processingTime
@@ -94,16 +120,35 @@ export abstract class QueueReaderBase<D, M, H, S> implements SourceReader<M, Ack
     this.acknowledged = this.metrics.counter('acknowledged')
     this.metrics.gauge('unacknowledged', () => this.unacknowledged)
     this.metrics.gauge('maxUnacknowledged', () => this.maxUnacknowledged)
+    this.metrics.gauge('unacknowledgedBytes', () => this.unacknowledgedBytes)
+    this.metrics.gauge('maxUnacknowledgedBytes', () => this.maxUnacknowledgedBytes)
     this.metrics.gauge('connections', () => this.loop.connections)
+    this.windowChanges = this.metrics.counter('windowChanges')
+    this.ackWindow =
+      this.acks === undefined
+        ? undefined
+        : new AckWindow(
+            {
+              initial: base.prefetch,
+              max: windowLimit,
+              maxBytes: base.maxUnacknowledgedBytes,
+              checkpointIntervalMs: context.checkpointIntervalMs,
+            },
+            () => processingTime.now(),
+          )
+    this.resized = this.window
+    this.metrics.gauge('window', () => this.window)
+    this.metrics.gauge('maxWindow', () => this.ackWindow?.maxSize ?? base.prefetch)
     this.loop = new ReconnectLoop<S>(base.retry, processingTime, base.endpoint, () => this.open(), {
       connected: (session) => {
         if (this.isLost(session)) {
           // what it delivered meanwhile is void
-          this.buffer.clear()
-          this.acks?.connectionLost()
+          this.clearDeliveries()
           return this.loop.lost(new Error('connection closed while the subscription was set up'))
         }
         this.current = session
+        // a resize that ran on the lost session: this one was opened with `window`
+        this.resized = this.window
         this.started?.resolve()
         this.started = undefined
       },
@@ -128,6 +173,19 @@ export abstract class QueueReaderBase<D, M, H, S> implements SourceReader<M, Ack
   protected abstract acknowledge(session: S, done: CompletedAcks<H>): void
   /** At-most-once: the delivery was emitted; acknowledge it now (or with the next ones). */
   protected abstract acknowledgeEmitted(handle: H): void
+  /** The delivery's size in bytes (its body), counted against `maxUnacknowledgedBytes`. */
+  protected abstract bytesOf(delivery: D): number
+  /**
+   * Asks the broker for a window of `size` unacknowledged messages on `session` (prefetch, credit)
+   * without voiding what it delivered; resolves once it applies. A rejection is ignored (a lost
+   * connection reconnects with `window`).
+   */
+  protected abstract resizeWindow(session: S, size: number): Promise<void>
+
+  /** The unacknowledged window now, in messages: what a new subscription asks the broker for. */
+  protected get window(): number {
+    return this.ackWindow?.current ?? this.base.prefetch
+  }
 
   /** Exactly-once, a delivery without an id: throw, or dispose of it (it is then not emitted). */
   protected missingId(_delivery: D): void {
@@ -155,6 +213,11 @@ export abstract class QueueReaderBase<D, M, H, S> implements SourceReader<M, Ack
     return this.buffer.size + (this.acks?.unacknowledged ?? 0)
   }
 
+  /** The bytes delivered and not yet acknowledged now (buffered, or emitted before a checkpoint completed). */
+  get unacknowledgedBytes(): number {
+    return this.bufferBytes + (this.acks?.unacknowledgedBytes ?? 0)
+  }
+
   /** Resolves once the subscription stands; rejects when no connection could be made. */
   start(): Promise<void> {
     this.started = new Deferred()
@@ -164,29 +227,37 @@ export abstract class QueueReaderBase<D, M, H, S> implements SourceReader<M, Ack
   }
 
   pollNext(output: SourceOutput<M>): InputStatus {
-    const { buffer, acks } = this
+    const { buffer, acks, ackWindow } = this
     let delivery = buffer.shift()
     while (delivery !== undefined) {
+      const bytes = this.bytesOf(delivery)
+      this.bufferBytes -= bytes
       if (acks === undefined) {
         output.collect(this.messageOf(delivery))
         this.acknowledgeEmitted(this.handleOf(delivery))
         break
       }
       if (!acks.dedup) {
-        acks.take(this.handleOf(delivery), undefined)
+        acks.take(this.handleOf(delivery), undefined, bytes)
+        ackWindow!.taken(bytes)
         output.collect(this.messageOf(delivery))
         break
       }
       const id = this.idOf(delivery)
       if (id === undefined) this.missingId(delivery)
-      else if (acks.take(this.handleOf(delivery), id)) {
-        output.collect(this.messageOf(delivery))
-        break
-      } else this.duplicateCount.inc()
+      else {
+        ackWindow!.taken(bytes)
+        if (acks.take(this.handleOf(delivery), id, bytes)) {
+          output.collect(this.messageOf(delivery))
+          break
+        }
+        this.duplicateCount.inc()
+      }
       delivery = buffer.shift()
     }
     if (buffer.size > 0) return 'more'
     if (this.failure !== undefined) throw this.failure
+    if (ackWindow !== undefined && acks!.unacknowledged >= ackWindow.current) ackWindow.starved()
     this.drained()
     return 'nothing-available'
   }
@@ -205,9 +276,26 @@ export abstract class QueueReaderBase<D, M, H, S> implements SourceReader<M, Ack
     if (acks === undefined) return
     const done = acks.complete(checkpointId)
     const session = this.delivering
-    if (done.count === 0 || session === undefined || this.isLost(session)) return
-    this.acknowledged.inc(done.count)
-    this.acknowledge(session, done)
+    if (done.count > 0 && session !== undefined && !this.isLost(session)) {
+      this.acknowledged.inc(done.count)
+      this.acknowledge(session, done)
+    }
+    if (this.ackWindow!.checkpointCompleted() !== undefined) this.applyWindow()
+  }
+
+  /** Applies `window` to the standing subscription, one resizeWindow call at a time. */
+  private applyWindow(): void {
+    const session = this.current
+    if (this.resizing || session === undefined || this.closed || this.window === this.resized) return
+    this.resizing = true
+    this.resized = this.window
+    this.windowChanges.inc()
+    this.resizeWindow(session, this.resized)
+      .catch(() => {})
+      .finally(() => {
+        this.resizing = false
+        this.applyWindow()
+      })
   }
 
   async close(): Promise<void> {
@@ -230,8 +318,11 @@ export abstract class QueueReaderBase<D, M, H, S> implements SourceReader<M, Ack
     if (this.closed || this.isLost(session)) return
     const buffer = this.buffer
     buffer.push(delivery)
+    this.bufferBytes += this.bytesOf(delivery)
     const unacknowledged = buffer.size + (this.acks?.unacknowledged ?? 0)
     if (unacknowledged > this.maxUnacknowledged) this.maxUnacknowledged = unacknowledged
+    const bytes = this.bufferBytes + (this.acks?.unacknowledgedBytes ?? 0)
+    if (bytes > this.maxUnacknowledgedBytes) this.maxUnacknowledgedBytes = bytes
     if (buffer.size === 1) this.available.signal()
   }
 
@@ -239,14 +330,20 @@ export abstract class QueueReaderBase<D, M, H, S> implements SourceReader<M, Ack
   protected lost(session: S, cause: Error): void {
     if (this.closed) return
     if (this.delivering === session) {
-      this.buffer.clear()
-      this.acks?.connectionLost()
+      this.clearDeliveries()
       this.deliveriesVoided()
     }
     // A session still being set up fails its open(), and the loop retries.
     if (this.current !== session) return
     this.current = undefined
     this.loop.lost(cause)
+  }
+
+  /** The buffered and unacknowledged deliveries are void (their connection is gone). */
+  private clearDeliveries(): void {
+    this.buffer.clear()
+    this.bufferBytes = 0
+    this.acks?.connectionLost()
   }
 
   /** Fails the reader: `start` rejects, and `pollNext` throws `error` once the buffer is empty. */

@@ -7,7 +7,8 @@ import {
   type RetrySettings,
   retrySettings,
 } from '../base/reconnect-loop.js'
-import { nonEmptyString, oneOf, optionsObject } from '../../util/options.js'
+import { nonEmptyString, oneOf, optionsObject, wholeNumber } from '../../util/options.js'
+import { DEFAULT_MAX_UNACKNOWLEDGED_BYTES } from '../base/ack-window.js'
 
 export type { SourceGuarantee } from '../base/checkpoint-acks.js'
 
@@ -32,11 +33,18 @@ export interface RabbitMQSourceOptions extends RabbitMQConnectionOptions {
    */
   declareQueue?: boolean | Options.AssertQueue
   /**
-   * The most messages the broker hands this subtask without acknowledgement (basic.qos per consumer).
-   * Acknowledgements wait for checkpoints, so this bounds both the reader's buffer and what one
-   * checkpoint interval can read. Default 2048 (the engine's default batch size × channel credits).
+   * The messages the broker hands this subtask without acknowledgement (basic.qos per consumer) at
+   * first: acknowledgements wait for checkpoints, so the reader raises it as the rate shows (see
+   * \`maxUnacknowledgedBytes\`; at most 65535). Default 2048 (the engine's default batch size × channel credits).
    */
   prefetch?: number
+  /**
+   * The most bytes (message bodies) that may wait for acknowledgement. The window starts at \`prefetch\`
+   * and follows the observed rate × the checkpoint interval at every completed checkpoint, within half
+   * of this budget at the average message size (old and new window may overlap while it changes).
+   * Default 64 MiB.
+   */
+  maxUnacknowledgedBytes?: number
   /**
    * - 'at-least-once' (default): acknowledge when the checkpoint that covers the message completes;
    *   needs checkpointing (without it, reading stops after `prefetch` messages).
@@ -107,6 +115,7 @@ export interface SourceSettings {
   readonly queue: string
   readonly declareQueue: Options.AssertQueue | undefined
   readonly prefetch: number
+  readonly maxUnacknowledgedBytes: number
   readonly guarantee: SourceGuarantee
   readonly idProperty: 'correlationId' | 'messageId'
   readonly onMissingId: 'fail' | 'reject'
@@ -150,6 +159,12 @@ export function sourceSettings(options: RabbitMQSourceOptions): SourceSettings {
     connectionName: connectionName('rabbitmqSource.connectionName', o.connectionName, `sluice rabbitmqSource ${queue}`),
     declareQueue: declareQueue === false ? undefined : declareQueue === true ? { durable: true } : declareQueue,
     prefetch,
+    maxUnacknowledgedBytes: wholeNumber(
+      'rabbitmqSource.maxUnacknowledgedBytes',
+      o.maxUnacknowledgedBytes,
+      DEFAULT_MAX_UNACKNOWLEDGED_BYTES,
+      1,
+    ),
     guarantee,
     idProperty,
     onMissingId,
@@ -169,6 +184,7 @@ const SOURCE_OPTIONS: Record<keyof RabbitMQSourceOptions, true> = {
   queue: true,
   declareQueue: true,
   prefetch: true,
+  maxUnacknowledgedBytes: true,
   guarantee: true,
   idProperty: true,
   onMissingId: true,

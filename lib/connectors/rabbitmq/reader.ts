@@ -7,15 +7,23 @@ import { QueueReaderBase } from '../base/queue-reader.js'
 import { closeQuietly, connectAmqp, isNotFound } from './connection.js'
 import type { RabbitMQMessage, SourceSettings } from './options.js'
 
+/** basic.qos prefetch-count is a 16-bit field. */
+const MAX_PREFETCH = 65_535
+
 interface Session {
   readonly model: ChannelModel
   readonly channel: Channel
   lost: boolean
+  /** The consumer delivering now (a window change replaces it). */
+  consumerTag: string
 }
 
 /**
  * The reader of {@link RabbitMQSource} on the {@link QueueReaderBase}: one connection and channel, one
- * consumer whose basic.qos is the prefetch; acknowledgements are basic.acks with `multiple`. Besides
+ * consumer whose basic.qos is the window; acknowledgements are basic.acks with `multiple`. A window
+ * change cancels the consumer and starts another with the new basic.qos on the same channel (RabbitMQ
+ * applies a per-consumer basic.qos to new consumers only): what the old one delivered stays
+ * unacknowledged on the channel, and its delivery tags stay valid. Besides
  * the base's metrics it counts `rejected` (messages without an id dead-lettered, exactly-once with
  * onMissingId 'reject').
  *
@@ -36,7 +44,7 @@ export class RabbitMQReader extends QueueReaderBase<ConsumeMessage, RabbitMQMess
     context: SourceReaderContext,
     restored: readonly unknown[],
   ) {
-    super('rabbitmq', settings, context, restored)
+    super('rabbitmq', settings, context, restored, MAX_PREFETCH)
     this.idProperty = settings.idProperty
     this.ackEvery = Math.max(1, settings.prefetch >> 1)
     this.rejected = this.metrics.counter('rejected')
@@ -44,6 +52,10 @@ export class RabbitMQReader extends QueueReaderBase<ConsumeMessage, RabbitMQMess
 
   protected messageOf(message: ConsumeMessage): RabbitMQMessage {
     return message
+  }
+
+  protected bytesOf(message: ConsumeMessage): number {
+    return message.content.length
   }
 
   protected handleOf(message: ConsumeMessage): number {
@@ -119,7 +131,7 @@ export class RabbitMQReader extends QueueReaderBase<ConsumeMessage, RabbitMQMess
   protected async open(): Promise<Session> {
     const { settings } = this
     const model = await connectAmqp('rabbitmqSource', settings)
-    const session: Session = { model, channel: undefined as unknown as Channel, lost: false }
+    const session: Session = { model, channel: undefined as unknown as Channel, lost: false, consumerTag: '' }
     // Without 'error' listeners a connection or channel error would be thrown as an uncaught exception.
     model.on('error', () => {})
     model.on('close', (error?: Error) => this.sessionLost(session, error))
@@ -141,14 +153,29 @@ export class RabbitMQReader extends QueueReaderBase<ConsumeMessage, RabbitMQMess
           throw error
         })
       }
-      await channel.prefetch(settings.prefetch, false)
-      await channel.consume(settings.queue, (message) => this.consumed(session, message), { noAck: false })
+      await this.consume(session, this.window)
       return session
     } catch (error) {
       session.lost = true
       void closeQuietly(model)
       throw error
     }
+  }
+
+  /** A new consumer (basic.qos `prefetch`, then basic.consume) on the session's channel. */
+  private async consume(session: Session, prefetch: number): Promise<void> {
+    const { channel } = session
+    await channel.prefetch(prefetch, false)
+    const { consumerTag } = await channel.consume(this.settings.queue, (message) => this.consumed(session, message), {
+      noAck: false,
+    })
+    session.consumerTag = consumerTag
+  }
+
+  /** basic.cancel, then a consumer with the new basic.qos: nothing delivered is voided. */
+  protected async resizeWindow(session: Session, size: number): Promise<void> {
+    await session.channel.cancel(session.consumerTag)
+    await this.consume(session, size)
   }
 
   private consumed(session: Session, message: ConsumeMessage | null): void {

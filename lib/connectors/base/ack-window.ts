@@ -1,0 +1,115 @@
+/** The default byte budget of a source's unacknowledged messages (\`maxUnacknowledgedBytes\`): 64 MiB. */
+export const DEFAULT_MAX_UNACKNOWLEDGED_BYTES = 64 * 1024 * 1024
+
+/** How an {@link AckWindow} is bounded. */
+export interface AckWindowSettings {
+  /** The window before any rate was observed (the connector's `prefetch`). */
+  readonly initial: number
+  /** The most the protocol allows (RabbitMQ's basic.qos prefetch-count is 16 bits: 65535). */
+  readonly max: number
+  /** Bytes that may wait unacknowledged at most (the connector's `maxUnacknowledgedBytes`). */
+  readonly maxBytes: number
+  /** The job's checkpoint interval; undefined without checkpointing (the window then stays `initial`). */
+  readonly checkpointIntervalMs: number | undefined
+}
+
+/** A window is changed only when the new size differs this much (fewer re-subscriptions). */
+const GROW_AT = 1.25
+const SHRINK_AT = 0.5
+
+/**
+ * Sizes the unacknowledged window of a source that acknowledges on completed checkpoints: with a
+ * fixed window its throughput is capped at window ÷ (time from delivery to acknowledgement), about one
+ * checkpoint interval. At each completed checkpoint, when the reader was *starved* since the last one
+ * (it ran dry with the whole window waiting for acknowledgement), the window becomes twice the
+ * observed rate × the checkpoint interval (the headroom covers the time a checkpoint takes to
+ * complete), so a window that was the limit doubles. A window that was not the limit (a slow
+ * downstream keeps the buffer full) does not grow; it shrinks to that size when the rate falls below a
+ * quarter of it. It never drops below `initial` and never exceeds `max` nor half of `maxBytes` at the
+ * average message size seen: while a connector changes its window, the old subscription's messages
+ * and the new one's may wait together.
+ *
+ * The clock is injected (the reader's processing-time service), so the rate is testable.
+ *
+ * @example
+ * const window = new AckWindow({ initial: 2048, max: 65_535, maxBytes: 64 << 20, checkpointIntervalMs: 1000 }, now)
+ * window.taken(128)                         // per message taken, with its size
+ * window.starved()                          // the buffer ran dry with the whole window unacknowledged
+ * const next = window.checkpointCompleted() // a new size to ask the broker for, or undefined
+ */
+export class AckWindow {
+  private size: number
+  private largest: number
+  private sinceCount = 0
+  private since: number
+  private count = 0
+  private bytes = 0
+  private lastRate = 0
+  private wasStarved = false
+
+  constructor(
+    private readonly settings: AckWindowSettings,
+    private readonly now: () => number,
+  ) {
+    this.size = Math.min(settings.initial, settings.max)
+    this.largest = this.size
+    this.since = now()
+  }
+
+  /** The window now, in messages. */
+  get current(): number {
+    return this.size
+  }
+
+  /** The largest window so far. */
+  get maxSize(): number {
+    return this.largest
+  }
+
+  /** Messages per second taken between the last two completed checkpoints. */
+  get rate(): number {
+    return this.lastRate
+  }
+
+  /** The most messages of the average size seen that fit half the byte budget (at least 1). */
+  get byteBound(): number {
+    if (this.count === 0) return this.settings.max
+    return Math.max(1, Math.floor(this.settings.maxBytes / (2 * (this.bytes / this.count))))
+  }
+
+  /** A message of `bytes` was taken (emitted, or recognised as a duplicate). */
+  taken(bytes: number): void {
+    this.sinceCount++
+    this.count++
+    this.bytes += bytes
+  }
+
+  /** The reader ran dry while `current` messages or more waited for acknowledgement: the window is the limit. */
+  starved(): void {
+    this.wasStarved = true
+  }
+
+  /** A checkpoint completed: returns the new window when it should change, else undefined. */
+  checkpointCompleted(): number | undefined {
+    const at = this.now()
+    const elapsed = at - this.since
+    const taken = this.sinceCount
+    const starved = this.wasStarved
+    this.since = at
+    this.sinceCount = 0
+    this.wasStarved = false
+    const interval = this.settings.checkpointIntervalMs
+    if (elapsed <= 0 || interval === undefined) return undefined
+    this.lastRate = (taken * 1000) / elapsed
+    const { initial, max } = this.settings
+    const bound = Math.min(max, this.byteBound)
+    const wanted = Math.min(bound, Math.max(initial, Math.ceil((2 * taken * interval) / elapsed)))
+    const size = this.size
+    if (wanted === size) return undefined
+    if (wanted > size && (!starved || wanted < size * GROW_AT)) return undefined
+    if (wanted < size && wanted > size * SHRINK_AT && size <= bound) return undefined
+    this.size = wanted
+    if (wanted > this.largest) this.largest = wanted
+    return wanted
+  }
+}

@@ -1,0 +1,66 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { AckWindow, type AckWindowSettings } from '../../../lib/connectors/base/ack-window.js'
+
+/**
+ * The window sizing of the queue reader base, on a hand-moved clock: growth only when the window
+ * starved the reader, to twice rate × interval, within half the byte budget and the protocol's limit.
+ */
+const Window = suite('acknowledgement window')
+
+function windowAt(settings: Partial<AckWindowSettings> = {}): { window: AckWindow; clock: { t: number } } {
+  const clock = { t: 0 }
+  const window = new AckWindow(
+    { initial: 100, max: 65_535, maxBytes: 1_000_000, checkpointIntervalMs: 1000, ...settings },
+    () => clock.t,
+  )
+  return { window, clock }
+}
+
+/** One checkpoint cycle of `ms` in which `n` messages of `bytes` were taken. */
+function cycle(w: { window: AckWindow; clock: { t: number } }, n: number, ms: number, starved: boolean, bytes = 10) {
+  for (let i = 0; i < n; i++) w.window.taken(bytes)
+  if (starved) w.window.starved()
+  w.clock.t += ms
+  return w.window.checkpointCompleted()
+}
+
+Window('a window that starved the reader doubles each cycle, from the observed rate × interval', () => {
+  const w = windowAt()
+  assert.is(w.window.current, 100)
+  assert.is(cycle(w, 100, 1000, true), 200)
+  assert.is(w.window.rate, 100, 'messages per second over the cycle')
+  assert.is(cycle(w, 200, 1000, true), 400)
+  assert.is(w.window.maxSize, 400)
+})
+
+Window(
+  'a window that was not the limit does not grow, and shrinks (not below the initial one) when the rate falls',
+  () => {
+    const w = windowAt()
+    assert.is(cycle(w, 100, 1000, false), undefined, 'a slow downstream, not the window, was the limit')
+    cycle(w, 100, 1000, true)
+    cycle(w, 200, 1000, true)
+    assert.is(w.window.current, 400)
+    assert.is(cycle(w, 150, 1000, false), undefined, 'within a quarter: kept')
+    assert.is(cycle(w, 20, 1000, false), 100, 'the initial window at least')
+  },
+)
+
+Window('half the byte budget at the average message size bounds the window', () => {
+  const w = windowAt({ maxBytes: 10_000 })
+  // 100-byte messages: half of 10,000 bytes is 50 messages, below the initial window
+  assert.is(cycle(w, 100, 1000, true, 100), 50)
+  assert.is(cycle(w, 50, 1000, true, 100), undefined, 'the budget holds it')
+  assert.is(w.window.byteBound, 50)
+})
+
+Window("the protocol's limit bounds the window, and without checkpointing nothing changes", () => {
+  const w = windowAt({ max: 150 })
+  assert.is(cycle(w, 100, 1000, true), 150)
+  const off = windowAt({ checkpointIntervalMs: undefined })
+  assert.is(cycle(off, 100, 1000, true), undefined)
+  assert.is(off.window.current, 100)
+})
+
+Window.run()
