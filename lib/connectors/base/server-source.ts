@@ -1,4 +1,5 @@
 import type { AddressInfo, Server } from 'node:net'
+import type { TlsOptions } from 'node:tls'
 import { ConfigError } from '../../errors.js'
 import type { Logger } from '../../logging.js'
 import type { Source, SourceReader, SourceReaderContext } from '../../runtime/source.js'
@@ -11,24 +12,37 @@ import { BoundAddress, type ServerAddress } from './server-address.js'
 export type ServerPort = number | { readonly from: number; readonly to: number }
 
 /**
- * Validates a `port` option: a whole number 0..65535, or (when `ranges` is true) `{ from, to }` with
- * 1 ≤ from ≤ to ≤ 65535; the ConfigError names `path`.
+ * Validates a `port` option: a whole number 0..65535, or `{ from, to }` with 1 ≤ from ≤ to ≤ 65535;
+ * the ConfigError names `path`.
  *
  * @example
- * serverPort('tcpServerSource.port', { from: 9000, to: 9003 }, true) // { from: 9000, to: 9003 }
+ * serverPort('tcpServerSource.port', { from: 9000, to: 9003 }) // { from: 9000, to: 9003 }
  */
-export function serverPort(path: string, value: unknown, ranges: boolean): ServerPort {
+export function serverPort(path: string, value: unknown): ServerPort {
   if (value === undefined) return 0
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 65_535) return value
   const range = value as { from?: unknown; to?: unknown } | null
   const whole = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65_535
-  if (ranges && typeof range === 'object' && range !== null && whole(range.from) && whole(range.to)) {
+  if (typeof range === 'object' && range !== null && whole(range.from) && whole(range.to)) {
     if (range.to < range.from) throw new ConfigError(`${path}.to`, range.to, `at least port.from (${range.from})`)
     const extra = Object.keys(range).filter((k) => k !== 'from' && k !== 'to')
     if (extra.length > 0) throw new ConfigError(`${path}.${extra[0]}`, '(unknown key)', 'only from and to')
     return { from: range.from, to: range.to }
   }
-  throw new ConfigError(path, value, ranges ? 'a port 0..65535, or { from, to } ports 1..65535' : 'a port 0..65535')
+  throw new ConfigError(path, value, 'a port 0..65535, or { from, to } ports 1..65535')
+}
+
+/**
+ * Validates a `tls` option: undefined, or an object of `node:tls` server options (key, cert, …); the
+ * ConfigError names `path` and never shows the value (it holds a private key).
+ *
+ * @example
+ * tlsOption('httpServerSource.tls', { key, cert }) // { key, cert }
+ */
+export function tlsOption(path: string, value: unknown): TlsOptions | undefined {
+  if (value !== undefined && (value === null || typeof value !== 'object'))
+    throw new ConfigError(path, '(not shown)', 'an object of TLS options')
+  return value as TlsOptions | undefined
 }
 
 /**

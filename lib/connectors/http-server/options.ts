@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http'
+import type { TlsOptions } from 'node:tls'
 import { ConfigError } from '../../errors.js'
 import type { IdempotencyStateV1 } from '../base/idempotency-keys.js'
-import { type ServerPort, serverPort } from '../base/server-source.js'
+import { type ServerPort, serverPort, tlsOption } from '../base/server-source.js'
 import { finiteNumber, functionOption, nonEmptyString, oneOf, optionsObject, wholeNumber } from '../../util/options.js'
 
 /** How a request body becomes values: one JSON value, one per NDJSON line, the text, the bytes, or the query. */
@@ -23,8 +24,14 @@ export interface HttpRequestInfo {
 export interface HttpServerSourceOptions<T> {
   /** Interface to listen on. Default '127.0.0.1' (loopback: other hosts must be allowed explicitly). */
   host?: string
-  /** Port; 0 (default) lets the system pick one, read it from `source.address`. */
-  port?: number
+  /**
+   * Port; 0 (default) lets the system pick one, read it from `source.address`. A range `{ from, to }`
+   * gives each subtask its own port: subtask `i` listens on `from + i` (parallelism up to the range's
+   * size). Idempotency-Keys are remembered per port: a client retries on the port it sent to.
+   */
+  port?: number | { from: number; to: number }
+  /** When set, the server speaks HTTPS with these options (key, cert, ca, requestCert …). */
+  tls?: TlsOptions
   /** The path records are POSTed to (and, for format 'query', GET too). Default '/'. */
   path?: string
   /** A GET here answers 200 with the buffer's fill, without a token. Default '/health'. */
@@ -63,6 +70,7 @@ export interface HttpServerSourceOptions<T> {
 export interface HttpServerSettings<T> {
   readonly host: string
   readonly port: ServerPort
+  readonly tls: TlsOptions | undefined
   readonly path: string
   readonly healthPath: string
   readonly token: string | undefined
@@ -103,6 +111,7 @@ export interface HttpSourceStats {
 const KNOWN = [
   'host',
   'port',
+  'tls',
   'path',
   'healthPath',
   'token',
@@ -142,7 +151,8 @@ export function httpServerSettings<T>(options: HttpServerSourceOptions<T> | unde
     throw new ConfigError(p('requestTimeoutMs'), requestTimeoutMs, `at least headersTimeoutMs (${headersTimeoutMs})`)
   return {
     host: nonEmptyString(p('host'), o.host, '127.0.0.1'),
-    port: serverPort(p('port'), o.port, false),
+    port: serverPort(p('port'), o.port),
+    tls: tlsOption(p('tls'), o.tls),
     path,
     healthPath,
     token: o.token === undefined ? undefined : nonEmptyString(p('token'), o.token),

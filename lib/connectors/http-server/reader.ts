@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import { timingSafeEqual } from 'node:crypto'
 import { Availability } from '../../runtime/availability.js'
 import type { InputStatus, SourceOutput, SourceReader } from '../../runtime/source.js'
@@ -46,7 +47,7 @@ export type HttpReaderHost = ServerReaderHost<HttpSourceStats>
  * await reader.start()
  */
 export class HttpServerReader<T> implements SourceReader<T, HttpSourceStateV1> {
-  private readonly server: Server
+  private readonly server: Server | HttpsServer
   private readonly available = new Availability()
   private readonly queue = new Fifo<Admitted<T>>()
   private readonly held = new Fifo<Held<T>>()
@@ -68,16 +69,20 @@ export class HttpServerReader<T> implements SourceReader<T, HttpSourceStateV1> {
       new IdempotencyKeys(settings.idempotencyWindowMs, () => processingTime.now(), restored),
     )
     this.token = settings.token === undefined ? undefined : Buffer.from(`Bearer ${settings.token}`)
-    this.server = createServer(
-      {
-        headersTimeout: settings.headersTimeoutMs,
-        requestTimeout: settings.requestTimeoutMs,
-        keepAliveTimeout: settings.keepAliveTimeoutMs,
-        // Node checks the two timeouts this often (30 s by default, longer than most timeouts here)
-        connectionsCheckingInterval: Math.max(50, Math.min(settings.headersTimeoutMs, settings.requestTimeoutMs) / 4),
-      },
-      (req, res) => this.handle(req, res),
-    )
+    const options: ServerOptions = {
+      headersTimeout: settings.headersTimeoutMs,
+      requestTimeout: settings.requestTimeoutMs,
+      keepAliveTimeout: settings.keepAliveTimeoutMs,
+      // Node checks the two timeouts this often (30 s by default, longer than most timeouts here)
+      connectionsCheckingInterval: Math.max(50, Math.min(settings.headersTimeoutMs, settings.requestTimeoutMs) / 4),
+    }
+    const handle = (req: IncomingMessage, res: ServerResponse): void => this.handle(req, res)
+    this.server =
+      settings.tls === undefined
+        ? createServer(options, handle)
+        : createHttpsServer({ ...settings.tls, ...options }, handle).on('tlsClientError', (error) =>
+            host.log?.warn('tls handshake failed', { reason: error.message }),
+          )
     this.server.maxConnections = settings.maxConnections
   }
 

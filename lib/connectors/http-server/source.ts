@@ -23,7 +23,9 @@ import { HttpServerReader } from './reader.js'
  *
  * The bound address is `source.address` (and the log line 'http source listening', and the subtask's
  * `listeningPort` metric); with port 0 the first start picks a port and a restart in the same process
- * binds the same one again. One subtask (maxParallelism 1): run several jobs or sources for several ports.
+ * binds the same one again. With `tls` the server speaks HTTPS. With a port range `{ from, to }` subtask
+ * `i` listens on `from + i` (parallelism up to the range's size); Idempotency-Keys are remembered per
+ * port (a client retries where it sent), and a restore gives every subtask every restored key.
  *
  * @example
  * const source = new HttpServerSource<{ n: number }>({ port: 0, ackMode: 'checkpointed' })
@@ -37,6 +39,8 @@ export class HttpServerSource<T = unknown> extends ServerSourceBase<
   HttpServerReader<T>
 > {
   readonly settings: HttpServerSettings<T>
+  /** Every subtask remembers every restored Idempotency-Key: a retry whose port a rescale removed is still recognised on another. */
+  readonly restoredSplits = 'all'
   readonly commitsOnCheckpoint: boolean
   readonly acknowledgesOnCheckpoint: boolean
   /** Counts since the source was built, across restarts. */
@@ -52,7 +56,7 @@ export class HttpServerSource<T = unknown> extends ServerSourceBase<
 
   constructor(options?: HttpServerSourceOptions<T>) {
     const settings = httpServerSettings(options)
-    super('http-server', 'http', settings.path, settings)
+    super('http-server', settings.tls === undefined ? 'http' : 'https', settings.path, settings)
     this.settings = settings
     this.commitsOnCheckpoint = settings.ackMode === 'checkpointed'
     this.acknowledgesOnCheckpoint = settings.ackMode === 'checkpointed'

@@ -3,7 +3,7 @@ import { ConfigError } from '../../errors.js'
 import { functionOption, nonEmptyString, optionsObject, wholeNumber } from '../../util/options.js'
 import { type RetryOptions, retrySchedule } from '../base/connect-retry.js'
 import type { AddressCallback } from '../base/register-address.js'
-import { type ServerPort, serverPort } from '../base/server-source.js'
+import { type ServerPort, serverPort, tlsOption } from '../base/server-source.js'
 import type { FrameDecoder, TcpFrame } from './frames.js'
 
 /** How bytes become frames: lines, 4-byte length prefixes, or a decoder of one's own per connection. */
@@ -107,11 +107,9 @@ export function tcpServerSettings<T>(
   if (framing === 'lines' || framing === 'length-prefixed') factory = () => createDecoder(framing, maxFrameBytes)
   else if (typeof framing === 'function') factory = framing
   else throw new ConfigError(p('framing'), framing, "'lines', 'length-prefixed' or a function creating a FrameDecoder")
-  if (o.tls !== undefined && (o.tls === null || typeof o.tls !== 'object'))
-    throw new ConfigError(p('tls'), '(not shown)', 'an object of TLS options')
   return {
     host: nonEmptyString(p('host'), o.host, '127.0.0.1'),
-    port: serverPort(p('port'), o.port, true),
+    port: serverPort(p('port'), o.port),
     callback: addressCallback(o, p),
     framing: factory,
     framingName: typeof framing === 'string' ? framing : 'custom',
@@ -124,7 +122,7 @@ export function tcpServerSettings<T>(
     maxConnections: wholeNumber(p('maxConnections'), o.maxConnections, 1024, 1),
     idleTimeoutMs: wholeNumber(p('idleTimeoutMs'), o.idleTimeoutMs, 60_000, 1),
     maxBufferedRecords: wholeNumber(p('maxBufferedRecords'), o.maxBufferedRecords, 1024, 1),
-    tls: o.tls,
+    tls: tlsOption(p('tls'), o.tls),
   }
 }
 

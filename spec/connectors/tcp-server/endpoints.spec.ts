@@ -1,7 +1,5 @@
-import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http'
-import { type AddressInfo, connect, createServer } from 'node:net'
+import { type AddressInfo, connect } from 'node:net'
 import { connect as connectTls } from 'node:tls'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -11,7 +9,8 @@ import { TcpServerSource, type TcpServerSourceOptions } from '../../../lib/conne
 import { ConfigError, ConnectorError } from '../../../lib/errors.js'
 import type { SourceOutput } from '../../../lib/runtime/source.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
-import { tempDir } from '../../support/temp-dir.js'
+import { freePortPair } from '../../support/free-port-pair.js'
+import { selfSignedCertificate } from '../../support/self-signed-certificate.js'
 import { waitFor } from '../../support/wait-for.js'
 
 const Endpoints = suite('tcp server source endpoints: TLS, callback URL, port ranges')
@@ -25,39 +24,6 @@ function reader<T>(options: TcpServerSourceOptions<T>) {
     while (reader.pollNext(output) === 'more');
   }
   return { source, reader, records, poll }
-}
-
-/** A self-signed certificate for 127.0.0.1, made by `openssl` for this run (nothing committed). */
-function selfSignedCertificate(): { key: Buffer; cert: Buffer } {
-  const dir = tempDir('sluice-tls-')
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        dir.file('key.pem'),
-        '-out',
-        dir.file('cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    )
-    return { key: readFileSync(dir.file('key.pem')), cert: readFileSync(dir.file('cert.pem')) }
-  } finally {
-    dir.remove()
-  }
 }
 
 /** A loopback HTTP server that records each POST and answers `status()`. */
@@ -76,24 +42,6 @@ async function callbackServer(status: () => number) {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return { posts, port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
-}
-
-/** Two consecutive free ports on loopback (probed by listening on both). */
-async function freePortPair(): Promise<number> {
-  for (let attempt = 0; ; attempt++) {
-    const probe = createServer()
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-    const first = (probe.address() as AddressInfo).port
-    const second = createServer()
-    const ok = await new Promise<boolean>((resolve) => {
-      second.once('error', () => resolve(false))
-      second.listen(first + 1, '127.0.0.1', () => resolve(true))
-    })
-    await new Promise<void>((resolve) => probe.close(() => resolve()))
-    if (ok) await new Promise<void>((resolve) => second.close(() => resolve()))
-    if (ok && first < 65_535) return first
-    if (attempt > 20) throw new Error('no two consecutive free ports')
-  }
 }
 
 Endpoints('TLS: a client trusting the self-signed certificate is read; a plain-text client is not', async () => {
