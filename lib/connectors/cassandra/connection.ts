@@ -1,5 +1,5 @@
 import type { Client } from 'cassandra-driver'
-import { ConnectorError } from '../../errors.js'
+import { ConnectorError, messageOf } from '../../errors.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { optionalDependency } from '../../util/optional-dependency.js'
 import { ReconnectLoop } from '../base/reconnect-loop.js'
@@ -69,13 +69,25 @@ export function openCassandra<T>(
         return { client, ...(await describeTable(client, settings)) }
       } catch (error) {
         void client.shutdown().catch(() => {})
-        throw error
+        throw error instanceof driver.errors.NoHostAvailableError ? new Error(describeNoHost(error)) : error
       }
     },
     { connected: resolve, failed: reject, discard: (s) => void s.client.shutdown().catch(() => {}) },
   )
   loop.start()
   return { session, close: () => loop.close() }
+}
+
+/**
+ * The driver's "no host available" as one line: each host tried with its error's message. The driver's
+ * own message embeds each inner error whole, stack trace included.
+ *
+ * @example
+ * describeNoHost(error) // 'no host answered: 127.0.0.1:9042: self-signed certificate'
+ */
+function describeNoHost(error: { readonly innerErrors?: Readonly<Record<string, unknown>> }): string {
+  const hosts = Object.entries(error.innerErrors ?? {}).map(([host, inner]) => `${host}: ${messageOf(inner)}`)
+  return `no host answered: ${hosts.length === 0 ? 'no host to try' : hosts.join('; ')}`
 }
 
 async function describeTable<T>(
