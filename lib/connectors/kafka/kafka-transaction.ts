@@ -196,6 +196,15 @@ export class KafkaTransaction {
     await this.close()
   }
 
+  /**
+   * The writer is closing: if not opened yet (still waiting for lingering transactions to be aborted),
+   * it never opens. Opening would initialise its transactional id, which the writer of a restarted job
+   * may be using by then, and fence that writer's transaction.
+   */
+  stopOpening(): void {
+    this.closing = true
+  }
+
   /** Closes the producer; a pre-committed transaction stays open at the broker for a later commit. */
   async close(): Promise<void> {
     this.context.live.delete(this)
@@ -223,7 +232,7 @@ export class KafkaTransaction {
   }
 
   private async open(): Promise<void> {
-    if (this.closing) return
+    if (this.closing) return this.fail(new Error('the writer closed before the transaction opened'))
     const { kafka, transactionTimeoutMs, createPartitioner } = this.context
     const producer = kafka.producer({
       transactionalId: this.id,

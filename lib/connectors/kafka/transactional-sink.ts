@@ -219,7 +219,7 @@ export class KafkaTransactionalSink<T> extends TwoPhaseCommitSink<T, KafkaTransa
 
 /**
  * The base's writer with three additions: the checkpoint id is noted before each barrier (it names the
- * next transaction), records in flight are bounded, and closing closes every producer.
+ * next transaction), records in flight are bounded, and closing closes every producer (and opens none).
  */
 class TransactionalWriter<T> implements SinkWriter<T> {
   constructor(
@@ -282,6 +282,8 @@ class TransactionalWriter<T> implements SinkWriter<T> {
   }
 
   async close(): Promise<void> {
+    // at once: aborting the open transaction waits for it to open, and those cut before it would open meanwhile
+    for (const transaction of this.state.transactions.live) transaction.stopOpening()
     await this.inner.close()
     await Promise.allSettled([...this.state.transactions.live].map((t) => t.close()))
   }

@@ -11,7 +11,7 @@ import { describePlan, FaultLog, planFromSeed, seedsFromEnv } from '../../suppor
 import { runSchedule } from '../../support/fault-jobs.js'
 import { type KafkaServer, startKafka } from '../../support/kafka-server.js'
 import { waitFor } from '../../support/wait-for.js'
-import { client, partitionEnd, readLog } from './support.js'
+import { client, readLog, settled } from './support.js'
 
 /**
  * The exactly-once sink against Apache Kafka, where the mock could not show it: seeded fault schedules
@@ -53,21 +53,6 @@ ExactlyOnce.after(async () => {
 
 const context = (subtask = 0, parallelism = 1) => ({ subtask, parallelism, processingTime: systemProcessingTime })
 
-/** Waits until no transaction is open on `topic`'s partition 0: its last stable offset reached its end. */
-async function settled(topic: string): Promise<void> {
-  const deadline = performance.now() + 3 * TIMEOUT_MS
-  for (;;) {
-    const [stable, all] = await Promise.all(
-      (['read_committed', 'read_uncommitted'] as const).map((isolation) =>
-        partitionEnd(kafka.brokers, topic, isolation),
-      ),
-    )
-    if (stable === all) return
-    if (performance.now() > deadline) throw new Error(`${topic}: a transaction still open (${stable} < ${all})`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
-
 /**
  * Known defect (issue 11, open): seeds 4–15 run only in npm test's "known defects" step
  * (SLUICE_KNOWN_DEFECTS=1). After the fixes of 2026-12-04 seeds 8 and 13 (function throws, failed
@@ -96,6 +81,44 @@ for (const seed of [...seedsFromEnv(3, 1), ...UNDER_WATCH]) {
     assert.equal(check.problems, [], describePlan(plan, SPEC))
   })
 }
+
+ExactlyOnce(
+  'a writer closed before its transactions opened never opens them: the restarted writer that took over their ids is not fenced',
+  async () => {
+    await kafka.createTopic('eo-closed', 1)
+    const sink = transactionalSink('eo-closed', 'closed')
+    // The old deployment: restored with the ids of 8 subtasks to abort first, so its transactions open
+    // late. A barrier cuts closed-0-1 (its pre-commit waits for it to open), then a restart closes it.
+    const lingering = {
+      v: 1,
+      transactionalId: 'closed-7-1',
+      subtask: 7,
+      parallelism: 8,
+      n: 1,
+      checkpointId: 0,
+      records: 0,
+    }
+    const old = sink.createWriter(context(), [{ open: lingering }])
+    old.write('old', undefined)
+    const cut = Promise.resolve(old.snapshotState!(1)).then(
+      () => 'pre-committed',
+      (error: { code?: string }) => error.code,
+    )
+    await old.close()
+    // The new deployment starts afresh and uses closed-0-1 again, while the old writer is still aborting.
+    const restarted = sink.createWriter(context())
+    await restarted.ready?.()
+    restarted.write('new', undefined)
+    await restarted.snapshotState!(1)
+    assert.is(await cut, 'ERR_SEND', 'the closed writer never opened closed-0-1, so it could not pre-commit it')
+    await restarted.notifyCheckpointComplete!(1)
+    await restarted.close()
+    assert.equal(
+      (await readLog(kafka.brokers, 'eo-closed', 'read_committed')).map((r) => r.value),
+      ['new'],
+    )
+  },
+)
 
 /** A writer restored from `state` finds its pre-committed transaction lost: ERR_TRANSACTION_LOST; both writers closed. */
 async function assertRestoreLoses(
@@ -153,7 +176,7 @@ ExactlyOnce(
     assert.ok(zombieError !== undefined, 'the zombie could not commit')
     await Promise.resolve(zombie.close?.()).catch(() => undefined)
     await restored.close?.()
-    await settled('eo-fence')
+    await settled(kafka.brokers, 'eo-fence')
     const committed = (await readLog(kafka.brokers, 'eo-fence', 'read_committed')).map((r) => r.value)
     assert.equal(committed, ['a', 'b', 'e'], 'c and d of the fenced transaction are never seen')
     const first = events.find((e) => e.type === 'committed' && e.transactionalId === 'fence-0-1')!
@@ -179,7 +202,7 @@ ExactlyOnce(
     const state = await crashed.snapshotState!(1)
     // The checkpoint completed but the process died before committing: the broker aborts the transaction
     // once it is older than its timeout (the log's last stable offset then reaches its end).
-    await settled('eo-lost')
+    await settled(kafka.brokers, 'eo-lost', 0, 3 * TIMEOUT_MS)
     await assertRestoreLoses(sink, state, crashed)
     assert.equal(await readLog(kafka.brokers, 'eo-lost', 'read_committed'), [], 'the aborted record is never seen')
   },

@@ -38,8 +38,10 @@ export interface LoggedRecord {
 
 /**
  * Every record in `topic`, read straight from the log, control records skipped. `read_committed` (as an
- * exactly-once consumer reads) leaves out the records of aborted and still open transactions;
- * `read_uncommitted` (default) returns them too.
+ * exactly-once consumer reads) leaves out the records of aborted transactions, and first waits until no
+ * transaction is open (see {@link settled}): a commit returns before the broker has written its
+ * markers, so a read at once could miss what was just committed. `read_uncommitted` (default) returns
+ * every record up to the end of the log.
  *
  * @example
  * const values = (await readLog(brokers, 'out', 'read_committed')).map((r) => r.value)
@@ -56,10 +58,12 @@ export async function readLog(
     await cluster.addMultipleTargetTopics([topic])
     const admin = client(brokers).admin()
     await admin.connect()
-    const ends = await admin.fetchTopicOffsets(topic)
+    const partitions = (await admin.fetchTopicOffsets(topic)).map((o) => o.partition)
     await admin.disconnect()
     const result: LoggedRecord[] = []
-    for (const { partition, high } of ends) {
+    for (const partition of partitions) {
+      const high = await partitionEnd(brokers, topic, 'read_uncommitted', partition)
+      if (isolation === 'read_committed') await settled(brokers, topic, partition)
       const leader = Object.keys(cluster.findLeaderForPartitions(topic, [partition]))[0]!
       const broker = await cluster.findBroker({ nodeId: leader })
       let offset = 0
@@ -109,7 +113,7 @@ export async function readLog(
 }
 
 /**
- * Partition 0's end offset of `topic`: read_committed its last stable offset (before the first open
+ * The end offset of `topic`'s `partition`: read_committed its last stable offset (before the first open
  * transaction), read_uncommitted the end of its log (markers included).
  *
  * @example
@@ -119,6 +123,7 @@ export async function partitionEnd(
   brokers: string[],
   topic: string,
   isolation: 'read_committed' | 'read_uncommitted',
+  partition = 0,
 ): Promise<number> {
   const cluster = createCluster(client(brokers), { isolationLevel: isolation === 'read_committed' ? 1 : 0 })
   type Offsets = { fetchTopicsOffset(q: unknown[]): Promise<Array<{ partitions: Array<{ offset: string }> }>> }
@@ -126,11 +131,33 @@ export async function partitionEnd(
   try {
     await cluster.addMultipleTargetTopics([topic])
     const [answer] = await (cluster as unknown as Offsets).fetchTopicsOffset([
-      { topic, partitions: [{ partition: 0 }], fromBeginning: false },
+      { topic, partitions: [{ partition }], fromBeginning: false },
     ])
     return Number(answer!.partitions[0]!.offset)
   } finally {
     await cluster.disconnect()
+  }
+}
+
+/**
+ * Waits until no transaction is open on `topic`'s `partition`: its last stable offset reached the end of
+ * its log (each transaction committed, aborted, or timed out by the broker). Fails after `timeoutMs`.
+ *
+ * @example
+ * await settled(brokers, 'out', 0)
+ */
+export async function settled(brokers: string[], topic: string, partition = 0, timeoutMs = 30_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  for (;;) {
+    const [stable, all] = await Promise.all(
+      (['read_committed', 'read_uncommitted'] as const).map((isolation) =>
+        partitionEnd(brokers, topic, isolation, partition),
+      ),
+    )
+    if (stable === all) return
+    if (performance.now() > deadline)
+      throw new Error(`${topic}/${partition}: a transaction still open after ${timeoutMs} ms (${stable} < ${all})`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }
 
