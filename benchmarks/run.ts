@@ -23,6 +23,7 @@ import { actorSourceCase } from './cases/actor-source.js'
 import { backpressureCase } from './cases/backpressure.js'
 import { asyncIoCase } from './cases/async-io.js'
 import { checkpointCase } from './cases/checkpoint.js'
+import { compactionCase } from './cases/compaction.js'
 import { activemqSinkCase, activemqSourceCase } from './cases/activemq.js'
 import { flumeSinkCase } from './cases/flume.js'
 import { hdfsSinkCase } from './cases/hdfs.js'
@@ -93,6 +94,7 @@ const CASES: readonly BenchCase[] = [
   redisSinkCase,
   s3SinkCase,
   localFileSinkCase,
+  compactionCase,
   avroEncodeCase,
   parquetEncodeCase,
   flumeSinkCase,

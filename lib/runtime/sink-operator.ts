@@ -64,6 +64,10 @@ export class SinkOperator<T> extends StreamOperator<T, never> {
     return this.writer?.notifyCheckpointComplete?.(checkpointId)
   }
 
+  override endInput(): void {
+    this.writer?.endInput?.()
+  }
+
   processRecord(value: T, timestamp: number | undefined): void {
     this.writer.write(value, timestamp)
   }

@@ -44,6 +44,12 @@ export interface SinkWriter<T> {
   /** Writes out everything buffered: on a checkpoint barrier, and at the end of input. */
   flush?(endOfInput: boolean): void | Promise<void>
   /**
+   * All input has been written; with checkpointing, the final checkpoint comes next, before
+   * `flush(true)`. A writer that holds data back across checkpoints (compaction) lets it go in that
+   * checkpoint, so that nothing is made visible after the last checkpoint a restore could start from.
+   */
+  endInput?(): void
+  /**
    * On a checkpoint barrier, after everything before it was written: flush (at-least-once) or
    * pre-commit (exactly-once), and return what must be in the checkpoint (pending transactions). The
    * subtask takes no more records until the promise settles.

@@ -41,6 +41,11 @@ export class BucketingFileWriter<T> implements SinkWriter<T> {
     return this.transactions.notifyCheckpointComplete!(checkpointId)
   }
 
+  /** The final checkpoint's pre-commit merges and publishes every held part (compaction). */
+  endInput(): void {
+    this.buckets.endOfInput()
+  }
+
   flush(endOfInput: boolean): void | Promise<void> {
     if (endOfInput) this.buckets.endOfInput()
     return this.transactions.flush?.(endOfInput)

@@ -68,6 +68,7 @@ export function lineRecords(encoder: BlockEncoder<{ line: string }>): BlockEncod
         end: () => writer.end(),
       }
     },
+    mergeParts: (sources, output) => encoder.mergeParts!(sources, output),
   }
 }
 

@@ -261,6 +261,30 @@ for (const kill of KILLS) {
   })
 }
 
+test('the end of input merges held parts in the final checkpoint, so a kill after it (in the closing flush) loses and repeats nothing', async () => {
+  const options: BucketingFileSinkOptions<string> = {
+    bucketAssigner: basePathBucketAssigner(),
+    compaction: { checkpoints: 5 },
+  }
+  const first = await writerOf<string>(options)
+  for (let id = 1; id <= 2; id++) {
+    await checkpoint(first, id, lines((id - 1) * 10, id * 10))
+    await first.notifyCheckpointComplete!(id)
+  }
+  // the runtime: all input written, then the final checkpoint, its commit, then flush(true) on close
+  first.endInput!()
+  const final = await first.snapshotState!(3)
+  await first.notifyCheckpointComplete!(3)
+  assert.equal(inProgressFiles(dir.path), [], 'the final checkpoint published everything')
+  await first.flush!(true)
+  // killed here; the restore starts from the final checkpoint and has nothing to replay
+  const restored = await writerOf<string>(options, final)
+  await restored.flush!(true)
+  await restored.close()
+  assert.equal(finishedLines(dir.path), lines(0, 20))
+  assert.equal(inProgressFiles(dir.path), [])
+})
+
 test('options: compaction needs a limit, refuses unknown keys, and an encoder it cannot merge, naming the option', () => {
   const build = (options: BucketingFileSinkOptions<string>) => () => bucketingFileSink<string>(dir.path, options)
   assert.throws(build({ compaction: {} }), /bucketingFileSink\.compaction.*at least one of/)

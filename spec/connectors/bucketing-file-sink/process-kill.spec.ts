@@ -71,6 +71,19 @@ for (const seed of seedsFromEnv(2, 1)) {
     }
   })
 
+  ProcessKill(`local disk with compaction, seed ${seed}: merged files hold the keyed count exactly once`, async () => {
+    const dir = tempDir('sluice-bucketing-kill-')
+    try {
+      const out = `${dir.path}/out`
+      const run = await runKilled(plan, { kind: 'local', path: out, compaction: { checkpoints: 3 } }, dir.path)
+      assertExactCount(finishedLines(out), plan, run)
+      const hidden = filesUnder(out).filter((f) => f.split('/').pop()!.startsWith('.'))
+      assert.equal(hidden, [], 'no held part, source or merged file left hidden')
+    } finally {
+      dir.remove()
+    }
+  })
+
   ProcessKill(`S3, seed ${seed}: the objects hold the keyed count exactly once; no upload is left`, async () => {
     const dir = tempDir('sluice-bucketing-kill-')
     const prefix = `seed-${seed}`

@@ -1,7 +1,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createLogger } from '../../../lib/logging.js'
-import { textLines } from '../../../lib/connectors/bucketing-file-sink/index.js'
+import { type CompactionOptions, textLines } from '../../../lib/connectors/bucketing-file-sink/index.js'
 import { webHdfs, type WebHdfsFileSystem } from '../../../lib/connectors/hdfs/index.js'
 import { checkCounts } from '../../support/fault-checks.js'
 import { writeFileSync } from 'node:fs'
@@ -11,6 +11,7 @@ import { runUntilFinished } from '../../support/fault-process.js'
 import { tempDir } from '../../support/temp-dir.js'
 import { runSchedule } from '../../support/fault-jobs.js'
 import { type HdfsServer, startHdfs } from '../../support/hdfs-server.js'
+import { FORMATS, type Format } from '../bucketing-file-sink/bulk-support.js'
 import { FaultyBucketingSink } from './faulty-bucketing-sink.js'
 
 /**
@@ -21,7 +22,8 @@ import { FaultyBucketingSink } from './faulty-bucketing-sink.js'
  * every record of the keyed count exactly once, and no hidden (in-progress or pending) file is left.
  * One cluster for the file, one directory per schedule. Then a job process
  * (spec/support/child-jobs/bucketing-count-job.ts) is SIGKILLed at seeded moments and started again on
- * its checkpoints until it finishes, with the same check.
+ * its checkpoints until it finishes, with the same check. The bulk formats (Avro, Parquet) and compaction
+ * (text lines, Avro, Parquet; merged parts read back through WebHDFS) run fewer seeded schedules each.
  *
  * Replay one schedule: SEED=3 node --import tsx node_modules/uvu/bin.js spec/connectors/hdfs 'hdfs-exactly-once'
  */
@@ -50,14 +52,21 @@ async function filesUnder(directory: string): Promise<string[]> {
 
 const hidden = (path: string) => path.slice(path.lastIndexOf('/') + 1).startsWith('.')
 
+const TEXT: Format = {
+  name: 'text',
+  encoder: textLines as unknown as Format['encoder'],
+  decode: async (bytes) => {
+    const text = bytes.toString('utf8')
+    return text === '' ? [] : text.replace(/\n$/, '').split('\n')
+  },
+}
+
 /** The lines of every finished file under `directory`, and the hidden files left there. */
-async function readOutput(directory: string): Promise<{ lines: string[]; hiddenFiles: string[] }> {
+async function readOutput(directory: string, format = TEXT): Promise<{ lines: string[]; hiddenFiles: string[] }> {
   const files = await filesUnder(directory)
   const lines: string[] = []
-  for (const file of files.filter((f) => !hidden(f))) {
-    const text = Buffer.from(await fs.read(file)).toString('utf8')
-    if (text !== '') lines.push(...text.replace(/\n$/, '').split('\n'))
-  }
+  for (const file of files.filter((f) => !hidden(f)))
+    lines.push(...(await format.decode(Buffer.from(await fs.read(file)))))
   return { lines, hiddenFiles: files.filter(hidden) }
 }
 
@@ -65,54 +74,73 @@ async function readOutput(directory: string): Promise<{ lines: string[]; hiddenF
 const CONCURRENT = 5
 
 /** Runs the schedule of `seed` into its own directory and checks what it left there. */
-async function runAndCheck(seed: number): Promise<void> {
+async function runAndCheck(seed: number, format = TEXT, compaction?: CompactionOptions): Promise<void> {
   const plan = planFromSeed(seed, {
     kinds: ['throw-in-function', 'snapshot-fails', 'sink-snapshot-rejects', 'storage-write-fails', 'commit-fails'],
     modes: ['exactly-once'],
     records: [300, 1_200],
     busyTotalMs: [15, 40],
   })
-  const basePath = `/eo/seed-${seed}`
+  const basePath = `/eo/${format.name}${compaction === undefined ? '' : '-compacted'}/seed-${seed}`
   const log = new FaultLog(plan)
   const sink = new FaultyBucketingSink(
     basePath,
     {
       fileSystem: webHdfs({ url: hdfs.webHdfsUrl, user: hdfs.superuser, maxRetries: 3, initialDelayMs: 20 }),
-      encoder: textLines(),
+      encoder: format.encoder(),
       logger: createLogger({ level: 'silent' }),
+      compaction,
     },
     log,
   )
   await runSchedule(plan, log, { sink, timeoutMs: 90_000 })
-  const { lines, hiddenFiles } = await readOutput(basePath)
+  const { lines, hiddenFiles } = await readOutput(basePath, format)
   const check = checkCounts(lines, plan.records, plan.keys, 'exactly-once')
   assert.equal(check.problems, [], describePlan(plan, SPEC))
   assert.equal(hiddenFiles, [], `no in-progress or pending file is left\n${describePlan(plan, SPEC)}`)
 }
 
-const seeds = seedsFromEnv(100, 1)
-for (let i = 0; i < seeds.length; i += CONCURRENT) {
-  const group = seeds.slice(i, i + CONCURRENT)
-  const named = group.length === 1 ? `seed ${group[0]}` : `seeds ${group[0]}–${group.at(-1)}`
-  ExactlyOnce(
-    `${named}: the finished files on HDFS hold the keyed count exactly once, no hidden file left`,
-    async () => {
-      const outcomes = await Promise.allSettled(group.map(runAndCheck))
-      const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected')
-      if (failures.length > 0) throw failures[0]!.reason
-    },
-  )
+/** Groups of CONCURRENT seeds: one test each. */
+function inGroups(seeds: readonly number[], name: string, run: (seed: number) => Promise<void>): void {
+  for (let i = 0; i < seeds.length; i += CONCURRENT) {
+    const group = seeds.slice(i, i + CONCURRENT)
+    const named = group.length === 1 ? `seed ${group[0]}` : `seeds ${group[0]}–${group.at(-1)}`
+    ExactlyOnce(
+      `${name}, ${named}: the finished files on HDFS hold the keyed count exactly once, no hidden file left`,
+      async () => {
+        const outcomes = await Promise.allSettled(group.map(run))
+        const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected')
+        if (failures.length > 0) throw failures[0]!.reason
+      },
+    )
+  }
 }
 
-for (const seed of seedsFromEnv(2, 1)) {
+inGroups(seedsFromEnv(100, 1), 'text lines', (seed) => runAndCheck(seed))
+for (const format of FORMATS) inGroups(seedsFromEnv(20, 1), format.name, (seed) => runAndCheck(seed, format))
+for (const format of [TEXT, ...FORMATS])
+  inGroups(seedsFromEnv(10, 1), `${format.name} with compaction`, (seed) =>
+    runAndCheck(seed, format, { checkpoints: 3, maxFiles: 4 }),
+  )
+
+for (const [seed, compaction] of [
+  ...seedsFromEnv(2, 1).map((seed) => [seed, undefined] as const),
+  ...seedsFromEnv(1, 1).map((seed) => [seed, { checkpoints: 3 }] as const),
+]) {
   const plan = killPlanFromSeed(seed, { kills: [2, 3], records: [1_000, 2_000], busyTotalMs: [80, 150] })
   ExactlyOnce(
-    `SIGKILL, seed ${seed}: a job process killed and restarted on its checkpoints leaves the keyed count exactly once`,
+    `SIGKILL${compaction === undefined ? '' : ' with compaction'}, seed ${seed}: a job process killed and restarted on its checkpoints leaves the keyed count exactly once`,
     async () => {
       const dir = tempDir('sluice-hdfs-kill-')
-      const basePath = `/kill/seed-${seed}`
+      const basePath = `/kill${compaction === undefined ? '' : '-compacted'}/seed-${seed}`
       try {
-        const target: BucketingTarget = { kind: 'hdfs', url: hdfs.webHdfsUrl, user: hdfs.superuser, path: basePath }
+        const target: BucketingTarget = {
+          kind: 'hdfs',
+          url: hdfs.webHdfsUrl,
+          user: hdfs.superuser,
+          path: basePath,
+          compaction,
+        }
         writeFileSync(dir.file('target.json'), JSON.stringify(target))
         const run = await runUntilFinished('spec/support/child-jobs/bucketing-count-job.ts', plan, dir.path)
         const where = `\n${describePlan(plan, SPEC)}\n  ${run.log.join('\n  ')}`

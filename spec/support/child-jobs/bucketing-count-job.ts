@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import {
   BucketingFileSink,
   type BucketingFileSinkOptions,
+  type CompactionOptions,
   basePathBucketAssigner,
 } from '../../../lib/connectors/bucketing-file-sink/index.js'
 import { s3Writer } from '../../../lib/connectors/bucketing-file-sink/s3/index.js'
@@ -23,9 +24,12 @@ import type { FaultPlan } from '../fault-injection.js'
 import { buildCountJob } from '../fault-jobs.js'
 import { jobArguments, planEnvironment, reportJob } from '../job-process.js'
 
-/** Where the job's sink writes: a base path on the local disk, a prefix in an S3 bucket, a path on HDFS. */
+/**
+ * Where the job's sink writes: a base path on the local disk, a prefix in an S3 bucket, a path on HDFS;
+ * with `compaction`, the sink merges parts so.
+ */
 export type BucketingTarget =
-  | { readonly kind: 'local'; readonly path: string }
+  | { readonly kind: 'local'; readonly path: string; readonly compaction?: CompactionOptions }
   | {
       readonly kind: 's3'
       readonly endpoint: string
@@ -34,7 +38,13 @@ export type BucketingTarget =
       readonly accessKeyId: string
       readonly secretAccessKey: string
     }
-  | { readonly kind: 'hdfs'; readonly url: string; readonly user: string; readonly path: string }
+  | {
+      readonly kind: 'hdfs'
+      readonly url: string
+      readonly user: string
+      readonly path: string
+      readonly compaction?: CompactionOptions
+    }
 
 const [planText, workDir] = jobArguments('spec/support/child-jobs/bucketing-count-job.ts', '<plan json>', '<work dir>')
 const plan = JSON.parse(planText) as FaultPlan
@@ -46,7 +56,7 @@ const common: BucketingFileSinkOptions<string> = {
 }
 const sink =
   target.kind === 'local'
-    ? new BucketingFileSink<string>(target.path, common)
+    ? new BucketingFileSink<string>(target.path, { ...common, compaction: target.compaction })
     : target.kind === 's3'
       ? new BucketingFileSink<string>(target.prefix, {
           ...common,
@@ -60,6 +70,7 @@ const sink =
       : new BucketingFileSink<string>(target.path, {
           ...common,
           fileSystem: webHdfs({ url: target.url, user: target.user }),
+          compaction: target.compaction,
         })
 buildCountJob(env, plan, undefined, sink)
 reportJob(env.executeAsync(`keyed count to a bucketing file sink (${target.kind}) ${plan.seed}`))
