@@ -1,7 +1,7 @@
 import type { KeyContext } from '../state/key-context.js'
 import type { InputGate } from './input-gate.js'
 import type { OperatorInput } from './operator-input.js'
-import type { RecordBatch } from './record-batch.js'
+import { type RecordBatch, releaseBatch } from './record-batch.js'
 import { handleUserError } from './stream-operator.js'
 import type { SubtaskCheckpointer } from './subtask-checkpointer.js'
 import type { InputHost, InputTurn, SubtaskInput } from './subtask-input.js'
@@ -29,6 +29,8 @@ export class ChannelInput implements SubtaskInput {
     private readonly checkpointer: () => SubtaskCheckpointer | undefined,
     private readonly sendCredit: (channel: number, n: number) => void,
     private readonly host: InputHost,
+    /** Whether a processed batch goes back to its writer: not with unaligned checkpoints, which may keep queued batches as in-flight data. */
+    private readonly releasesBatches = false,
   ) {
     this.ended = new Array<boolean>(heads.length).fill(false)
   }
@@ -52,6 +54,7 @@ export class ChannelInput implements SubtaskInput {
         case 'batch':
           this.processBatch(channel, element.batch)
           left -= element.batch.values.length
+          if (this.releasesBatches) releaseBatch(element.batch)
           this.host.checkPauses()
           break
         case 'watermark':

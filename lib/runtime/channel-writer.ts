@@ -1,5 +1,8 @@
 import type { Key } from '../state/key-groups.js'
-import { type ChannelElement, newBatch, type RecordBatch } from './record-batch.js'
+import { type ChannelElement, newBatch, type RecordBatch, returnBatchTo } from './record-batch.js'
+
+/** Released batches a writer keeps for reuse at most: more would only wait (credits bound those in flight). */
+const SPARE_BATCHES = 4
 
 /** Sends one channel's elements to the receiver; true when sent. */
 export type ChannelSend = (element: ChannelElement) => void
@@ -21,6 +24,11 @@ export class ChannelWriter {
   private readonly waiting: ChannelElement[] = []
   /** Records sitting in this end: the open batch and batches waiting for credit. */
   bufferedRecords = 0
+  /** Full batches their receivers released (same thread only), filled again before a new one is made. */
+  private readonly spare: RecordBatch[] = []
+  private readonly takeBack = (batch: RecordBatch): void => {
+    if (this.spare.length < SPARE_BATCHES) this.spare.push(batch)
+  }
 
   /**
    * `blockage` is shared by all channels of a subtask: its count of blocked channels, so the subtask
@@ -49,7 +57,7 @@ export class ChannelWriter {
       if (batch.timestamps === undefined)
         batch.timestamps = new Array<number | undefined>(this.batchSize).fill(undefined)
       batch.timestamps[n] = timestamp
-    }
+    } else if (batch.timestamps !== undefined) batch.timestamps[n] = undefined // a reused batch's old one
     if (this.keyed) {
       batch.keys![n] = key!
       batch.keyGroups![n] = keyGroup
@@ -70,7 +78,9 @@ export class ChannelWriter {
       if (batch.keyGroups !== undefined) batch.keyGroups.length = count
     }
     this.count = 0
-    this.buffer = newBatch(this.keyed, this.batchSize)
+    // Only full batches come back: a partial one's arrays were cut to its records.
+    if (count === this.batchSize) returnBatchTo(batch, this.takeBack)
+    this.buffer = this.spare.pop() ?? newBatch(this.keyed, this.batchSize)
     this.enqueue({ kind: 'batch', batch })
   }
 

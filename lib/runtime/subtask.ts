@@ -126,6 +126,7 @@ class Subtask implements Behavior<SubtaskMessage> {
         s.send(spec.upstream, { t: 'credit', writer: spec.writer, target: spec.target, n })
       },
       this.inputHost,
+      d.checkpointing?.unaligned !== true,
     )
     this.pausable = [...this.chain.operators.values()].filter((op) => op.ready !== StreamOperator.prototype.ready)
     this.metrics = s.createMetrics(this.chain)

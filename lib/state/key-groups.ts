@@ -56,8 +56,16 @@ export function subtaskForKeyGroup(maxParallelism: number, parallelism: number, 
  * keyGroupOf('user-1', 128) // a number in 0..127, the same on every run
  */
 export function keyGroupOf(key: Key, maxParallelism: number): number {
-  return (fmix32(hashKey(key)) >>> 0) % maxParallelism
+  const h = fmix32(hashKey(key))
+  if (maxParallelism > HALF_WORD) return (h >>> 0) % maxParallelism
+  // (h >>> 0) % maxParallelism in int32 arithmetic, by halves: the unsigned hash is above 2^31 for half
+  // the keys, and V8 takes % of such a number as a double (a call), which was the costliest line of a
+  // keyBy. With maxParallelism ≤ 2^15 no intermediate leaves int32.
+  return ((((h >>> 16) % maxParallelism) << 16) + (h & 0xffff)) % maxParallelism
 }
+
+/** The largest maxParallelism (Flink's too) for which {@link keyGroupOf} stays in int32 arithmetic. */
+const HALF_WORD = 32768
 
 function hashKey(key: Key): number {
   switch (typeof key) {
