@@ -52,6 +52,8 @@ export interface ActiveMQSourceOptions extends ActiveMQConnectionOptions {
    * Default 64 MiB.
    */
   maxUnacknowledgedBytes?: number
+  /** The largest the window grows to, in messages; default 2147483647. Set it to \`prefetch\` for a fixed window. */
+  maxPrefetch?: number
   /**
    * - 'at-least-once' (default): `client-individual` acknowledgement of each message when the checkpoint
    *   that covers it completes; needs checkpointing.
@@ -93,6 +95,7 @@ export interface ActiveMQSourceSettings extends StompSettings {
   readonly destination: string
   readonly subscriptionName: string | undefined
   readonly prefetch: number
+  readonly maxPrefetch: number
   readonly maxUnacknowledgedBytes: number
   readonly guarantee: SourceGuarantee
   readonly dedupRetentionMs: number
@@ -150,6 +153,11 @@ export function activemqSourceSettings(options: ActiveMQSourceOptions): ActiveMQ
     destination,
     subscriptionName: o.subscriptionName,
     prefetch,
+    // a durable subscription's name allows one consumer: its window cannot change by subscribing again
+    maxPrefetch:
+      o.subscriptionName === undefined
+        ? wholeNumber('activemqSource.maxPrefetch', o.maxPrefetch, 2_147_483_647, prefetch, 2_147_483_647)
+        : prefetch,
     maxUnacknowledgedBytes: wholeNumber(
       'activemqSource.maxUnacknowledgedBytes',
       o.maxUnacknowledgedBytes,
@@ -210,6 +218,7 @@ const SOURCE_OPTIONS: Record<keyof ActiveMQSourceOptions, true> = {
   clientId: true,
   prefetch: true,
   maxUnacknowledgedBytes: true,
+  maxPrefetch: true,
   guarantee: true,
   dedupRetentionMs: true,
 }

@@ -39,7 +39,8 @@ interface Subscribed {
  * acknowledged. A window change therefore subscribes again with the new prefetch and retires the old
  * subscription: what it delivered before is emitted and acknowledged as usual, what it delivers after
  * is dropped unseen (the broker redelivers it), and it is unsubscribed once nothing it delivered waits
- * for acknowledgement. A durable topic subscription keeps `prefetch` (its name allows one consumer).
+ * for acknowledgement. A durable topic subscription keeps `prefetch` (its name allows one consumer:
+ * the settings make `maxPrefetch` the prefetch).
  *
  * @example
  * const reader = new ActiveMQSource({ destination: '/queue/q' }).createReader(context)
@@ -54,13 +55,7 @@ export class ActiveMQReader extends QueueReaderBase<Delivery, ActiveMQMessage, D
     context: SourceReaderContext,
     restored: readonly unknown[],
   ) {
-    super(
-      'activemq',
-      settings,
-      context,
-      restored,
-      settings.subscriptionName === undefined ? undefined : settings.prefetch,
-    )
+    super('activemq', settings, context, restored)
   }
 
   protected messageOf(delivery: Delivery): ActiveMQMessage {

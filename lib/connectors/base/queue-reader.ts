@@ -18,6 +18,8 @@ export interface QueueReaderSettings {
   readonly dedupRetentionMs: number
   /** The unacknowledged window before a rate was observed, in messages. */
   readonly prefetch: number
+  /** The largest window, in messages (at most what the protocol allows). */
+  readonly maxPrefetch: number
   /** Bytes that may wait unacknowledged at most: bounds the window as it grows. */
   readonly maxUnacknowledgedBytes: number
   readonly retry: RetrySettings
@@ -40,7 +42,7 @@ export interface QueueReaderSettings {
  *
  * The window: acknowledging on checkpoints caps throughput at window ÷ checkpoint interval, so the
  * window (the broker's prefetch or credit) starts at `prefetch` and is sized by an {@link AckWindow} at
- * every completed checkpoint: when the reader ran dry with the whole window unacknowledged, twice the
+ * every completed checkpoint (up to `maxPrefetch`): when the reader ran dry with the whole window unacknowledged, twice the
  * observed rate × the checkpoint interval, within half of `maxUnacknowledgedBytes` at the average
  * message size (a slow downstream does not make it grow). The connector applies a new size with
  * `resizeWindow` (one call at a time; a newer size waits for the running call) and opens every new
@@ -101,8 +103,6 @@ export abstract class QueueReaderBase<D, M, H, S> implements SourceReader<M, Ack
     protected readonly base: QueueReaderSettings,
     context: SourceReaderContext,
     restored: readonly unknown[],
-    /** The largest window the protocol allows (RabbitMQ's prefetch-count is 16 bits). */
-    windowLimit = 2_147_483_647,
   ) {
     const { guarantee } = base
     const processingTime = context.processingTime
@@ -130,7 +130,7 @@ export abstract class QueueReaderBase<D, M, H, S> implements SourceReader<M, Ack
         : new AckWindow(
             {
               initial: base.prefetch,
-              max: windowLimit,
+              max: base.maxPrefetch,
               maxBytes: base.maxUnacknowledgedBytes,
               checkpointIntervalMs: context.checkpointIntervalMs,
             },

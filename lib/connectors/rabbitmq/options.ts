@@ -45,6 +45,8 @@ export interface RabbitMQSourceOptions extends RabbitMQConnectionOptions {
    * Default 64 MiB.
    */
   maxUnacknowledgedBytes?: number
+  /** The largest the window grows to, in messages; default 65535 (basic.qos prefetch-count is 16 bits). Set it to \`prefetch\` for a fixed window. */
+  maxPrefetch?: number
   /**
    * - 'at-least-once' (default): acknowledge when the checkpoint that covers the message completes;
    *   needs checkpointing (without it, reading stops after `prefetch` messages).
@@ -115,6 +117,7 @@ export interface SourceSettings {
   readonly queue: string
   readonly declareQueue: Options.AssertQueue | undefined
   readonly prefetch: number
+  readonly maxPrefetch: number
   readonly maxUnacknowledgedBytes: number
   readonly guarantee: SourceGuarantee
   readonly idProperty: 'correlationId' | 'messageId'
@@ -159,6 +162,7 @@ export function sourceSettings(options: RabbitMQSourceOptions): SourceSettings {
     connectionName: connectionName('rabbitmqSource.connectionName', o.connectionName, `sluice rabbitmqSource ${queue}`),
     declareQueue: declareQueue === false ? undefined : declareQueue === true ? { durable: true } : declareQueue,
     prefetch,
+    maxPrefetch: wholeNumber('rabbitmqSource.maxPrefetch', o.maxPrefetch, 65_535, prefetch, 65_535),
     maxUnacknowledgedBytes: wholeNumber(
       'rabbitmqSource.maxUnacknowledgedBytes',
       o.maxUnacknowledgedBytes,
@@ -185,6 +189,7 @@ const SOURCE_OPTIONS: Record<keyof RabbitMQSourceOptions, true> = {
   declareQueue: true,
   prefetch: true,
   maxUnacknowledgedBytes: true,
+  maxPrefetch: true,
   guarantee: true,
   idProperty: true,
   onMissingId: true,

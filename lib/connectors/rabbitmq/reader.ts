@@ -7,9 +7,6 @@ import { QueueReaderBase } from '../base/queue-reader.js'
 import { closeQuietly, connectAmqp, isNotFound } from './connection.js'
 import type { RabbitMQMessage, SourceSettings } from './options.js'
 
-/** basic.qos prefetch-count is a 16-bit field. */
-const MAX_PREFETCH = 65_535
-
 interface Session {
   readonly model: ChannelModel
   readonly channel: Channel
@@ -44,7 +41,7 @@ export class RabbitMQReader extends QueueReaderBase<ConsumeMessage, RabbitMQMess
     context: SourceReaderContext,
     restored: readonly unknown[],
   ) {
-    super('rabbitmq', settings, context, restored, MAX_PREFETCH)
+    super('rabbitmq', settings, context, restored)
     this.idProperty = settings.idProperty
     this.ackEvery = Math.max(1, settings.prefetch >> 1)
     this.rejected = this.metrics.counter('rejected')

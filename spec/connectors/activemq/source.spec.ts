@@ -11,6 +11,7 @@ import { DEAD_LETTERS, type DeadLetter, StreamEnvironment, decode, map } from '.
 import type { Sink, SinkWriter } from '../../../lib/runtime/sink.js'
 import { checkQueueMetrics, recordReaders, watchJob } from '../../support/amqp-broker.js'
 import { SourceDriver } from '../../support/drive-source.js'
+import { growingWindowRun } from '../../support/growing-window.js'
 import { Ledger, LedgerSink } from '../../support/ledger-sink.js'
 import { STOMP_HOST, STOMP_PORT, StompAdmin, TcpCutter, uniqueDestination } from '../../support/stomp-broker.js'
 import { settlesWithin, waitFor } from '../../support/wait-for.js'
@@ -98,6 +99,22 @@ Source(
     console.log(
       `  at-least-once: ${ledger.committed.length - N} duplicate(s) committed, ${left.length} redelivery(ies) left in the queue`,
     )
+  },
+)
+
+Source(
+  'exactly-once at 1 s checkpoints: the window grows beyond the prefetch within maxUnacknowledgedBytes, through a failure and restore; committed exactly once each',
+  async () => {
+    const messages = 5000
+    const destination = uniqueDestination('queue', 'eo-window')
+    await admin.publish(destination, messages, { body: (i) => `m${i}`.padEnd(40, '.') })
+    const options = { prefetch: 50, maxUnacknowledgedBytes: 80_000 }
+    const { source, readers } = recordReaders(
+      new ActiveMQSource({ ...connection, destination, guarantee: 'exactly-once', ...options }),
+    )
+    await growingWindowRun({ source, readers, text, messages, failAt: 'm2500', ...options })
+    const left = await admin.drain(destination)
+    assert.is(left.length, 0, 'nothing left unacknowledged in the queue')
   },
 )
 
@@ -266,7 +283,10 @@ Source('backpressure: a slow sink keeps the unacknowledged messages within the p
   const prefetch = 100
   const destination = uniqueDestination('queue', 'bp')
   await admin.publish(destination, N)
-  const { source, readers } = recordReaders(new ActiveMQSource({ ...connection, destination, prefetch }))
+  // a fixed window (the window grows when the reader waits for it: 20 ms checkpoints at this sink's rate may)
+  const { source, readers } = recordReaders(
+    new ActiveMQSource({ ...connection, destination, prefetch, maxPrefetch: prefetch }),
+  )
   const received: string[] = []
   const env = StreamEnvironment.create({
     logLevel: 'silent',

@@ -21,6 +21,7 @@ import {
   watchJob,
 } from '../../support/amqp-broker.js'
 import { SourceDriver } from '../../support/drive-source.js'
+import { growingWindowRun } from '../../support/growing-window.js'
 import { Ledger, LedgerSink } from '../../support/ledger-sink.js'
 import { settlesWithin, waitFor } from '../../support/wait-for.js'
 
@@ -142,6 +143,21 @@ Source(
 )
 
 Source(
+  'exactly-once at 1 s checkpoints: the window grows beyond the prefetch within maxUnacknowledgedBytes, through a failure and restore; committed exactly once each',
+  async () => {
+    const messages = 5000
+    const queue = await admin.queue(uniqueName('eo-window'))
+    await admin.publish(queue, messages, { ...withIds, body: (i) => `m${i}`.padEnd(40, '.') })
+    const options = { prefetch: 50, maxUnacknowledgedBytes: 80_000 }
+    const { source, readers } = recordReaders(
+      new RabbitMQSource({ url: AMQP_URL, queue, guarantee: 'exactly-once', ...options }),
+    )
+    await growingWindowRun({ source, readers, text, messages, failAt: 'm2500', ...options })
+    assert.is(await admin.count(queue), 0)
+  },
+)
+
+Source(
   'exactly-once: a reader restored from a checkpoint skips redeliveries of messages emitted before it',
   async () => {
     const queue = await admin.queue(uniqueName('eo-restore'))
@@ -240,7 +256,10 @@ Source(
     const prefetch = 100
     const queue = await admin.queue(uniqueName('bp'))
     await admin.publish(queue, N)
-    const { source, readers } = recordReaders(new RabbitMQSource({ url: AMQP_URL, queue, prefetch }))
+    // a fixed window (the window grows when the reader waits for it: 20 ms checkpoints at this sink's rate would)
+    const { source, readers } = recordReaders(
+      new RabbitMQSource({ url: AMQP_URL, queue, prefetch, maxPrefetch: prefetch }),
+    )
     const received: string[] = []
     const env = StreamEnvironment.create({
       parallelism: 1,

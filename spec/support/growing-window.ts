@@ -1,0 +1,90 @@
+import * as assert from 'uvu/assert'
+import { StreamEnvironment, map } from '../../lib/index.js'
+import type { MetricGroup } from '../../lib/runtime/metric-group.js'
+import type { Source } from '../../lib/runtime/source.js'
+import { watchJob } from './amqp-broker.js'
+import { Ledger, LedgerSink } from './ledger-sink.js'
+import { waitFor } from './wait-for.js'
+
+/** What {@link growingWindowRun} needs of one queue connector's exactly-once source. */
+export interface GrowingWindowCase<M> {
+  readonly source: Source<M>
+  /** The readers the source made, in order (a restart adds one). */
+  readonly readers: ReadonlyArray<{ readonly metrics: MetricGroup; readonly unacknowledged: number }>
+  /** The message's text: `m<i>` followed by padding. */
+  readonly text: (message: M) => string
+  readonly messages: number
+  readonly prefetch: number
+  readonly maxUnacknowledgedBytes: number
+  /** The message whose first arrival fails the job (after the window grew). */
+  readonly failAt: string
+}
+
+/**
+ * Runs an exactly-once queue source with 1 s checkpoints through one injected failure, and asserts
+ * what the issue's "window" asks: the window grew beyond the prefetch (the connector's `maxWindow`),
+ * the unacknowledged bytes stayed within the budget (`maxUnacknowledgedBytes`), and every message was
+ * committed exactly once.
+ *
+ * @example
+ * await growingWindowRun({ source, readers, text, messages: 5000, prefetch: 50, maxUnacknowledgedBytes: 80_000, failAt: 'm2500' })
+ */
+export async function growingWindowRun<M>(c: GrowingWindowCase<M>): Promise<void> {
+  const ledger = new Ledger<string>()
+  let failed = false
+  const env = StreamEnvironment.create({
+    logLevel: 'silent',
+    checkpointing: { intervalMs: 1000 },
+    restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 },
+  })
+  env
+    .fromSource(c.source, { uid: 'src' })
+    .pipe(
+      map(
+        (m: M) => {
+          const name = c.text(m).replace(/\.+$/, '')
+          if (!failed && name === c.failAt) {
+            failed = true
+            throw new Error(`injected failure at ${name}`)
+          }
+          return name
+        },
+        { uid: 'faulty' },
+      ),
+    )
+    .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
+  const job = env.executeAsync()
+  const watch = watchJob(job)
+  try {
+    await waitFor(
+      () => watch.check() && ledger.committed.length >= c.messages && c.readers.at(-1)!.unacknowledged === 0,
+      { timeoutMs: 40_000, description: `every message committed and acknowledged (have ${ledger.committed.length})` },
+    )
+  } finally {
+    await job.cancel()
+  }
+  assert.ok(failed, 'the failure was injected')
+  assert.is(c.readers.length, 2, 'one restart')
+  const sorted = [...ledger.committed].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)))
+  assert.equal(
+    sorted,
+    Array.from({ length: c.messages }, (_, i) => `m${i}`),
+    'no loss, no duplicate',
+  )
+  const first = c.readers[0]!.metrics
+  assert.ok(
+    first.value('maxWindow')! > c.prefetch && first.value('windowChanges')! >= 1,
+    `the window grew beyond the prefetch of ${c.prefetch} before the failure (max ${first.value('maxWindow')})`,
+  )
+  assert.ok(
+    first.value('maxUnacknowledged')! > c.prefetch,
+    `the broker applied it: ${first.value('maxUnacknowledged')} delivered and unacknowledged at once`,
+  )
+  for (const reader of c.readers) {
+    const bytes = reader.metrics.value('maxUnacknowledgedBytes')!
+    assert.ok(
+      bytes > 0 && bytes <= c.maxUnacknowledgedBytes,
+      `${bytes} bytes unacknowledged at most, within the budget`,
+    )
+  }
+}
