@@ -4,9 +4,8 @@ import type { Socket } from 'node:net'
 import { crc32 } from 'node:zlib'
 import { decodeFlowFiles, encodeFlowFiles, type FlowFile } from '../../lib/connectors/nifi/flowfile-codec.js'
 
-/** A fault the server injects into its next matching request(s). */
-export type NiFiFault =
-  /** Answer 503 with NiFi's error entity. */
+/** A fault the server injects into its next matching request (after `skip` matching ones passed). */
+export type NiFiFault = { readonly skip?: number } /** Answer 503 with NiFi's error entity. */ & (
   | { kind: 'http-503'; on: 'begin' | 'flow-files' | 'commit' | 'extend' | 'any' }
   /** Destroy the socket without an answer. */
   | { kind: 'drop-connection'; on: 'begin' | 'flow-files' | 'commit' | 'any' }
@@ -16,6 +15,7 @@ export type NiFiFault =
   | { kind: 'bad-checksum' }
   /** Expire the transaction as soon as it has its data (as if its TTL passed). */
   | { kind: 'expire-transaction' }
+)
 
 interface Transaction {
   readonly id: string
@@ -86,7 +86,7 @@ export class NiFiTestCluster {
     requestsByNode: [],
   }
   readonly transactions = new Map<string, Transaction>()
-  private readonly faults: NiFiFault[] = []
+  private readonly faults: Array<{ fault: NiFiFault; skip: number }> = []
   /** When set, every request must carry `Authorization: Bearer <token>`, else 401 (NiFi's JWT check). */
   token: string | undefined
   /** Largest number of FlowFiles an output transaction hands out when the client sends no batch count. */
@@ -168,7 +168,7 @@ export class NiFiTestCluster {
 
   /** Injects faults into the next matching requests, in order. */
   inject(...faults: NiFiFault[]): void {
-    this.faults.push(...faults)
+    this.faults.push(...faults.map((fault) => ({ fault, skip: fault.skip ?? 0 })))
   }
 
   /** Expires every open transaction now, as if their TTL had passed. */
@@ -181,12 +181,18 @@ export class NiFiTestCluster {
     await Promise.all(this.nodes.map((n) => n.close()))
   }
 
-  /** The first injected fault of that kind (for that request), taken off the list. */
+  /** The first injected fault of that kind (for that request), taken off the list once its skips are used. */
   takeFault(match: (f: NiFiFault) => boolean): NiFiFault | undefined {
-    const i = this.faults.findIndex(match)
+    const i = this.faults.findIndex((f) => match(f.fault))
     if (i < 0) return undefined
+    if (this.faults[i]!.skip-- > 0) return undefined
     this.counts.faultsInjected++
-    return this.faults.splice(i, 1)[0]
+    return this.faults.splice(i, 1)[0]!.fault
+  }
+
+  /** Injected faults that have not fired yet. */
+  get faultsLeft(): number {
+    return this.faults.length
   }
 
   begin(port: Port, node: NiFiNode): Transaction {
