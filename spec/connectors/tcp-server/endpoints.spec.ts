@@ -1,5 +1,3 @@
-import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http'
 import { type AddressInfo, connect, createServer } from 'node:net'
 import { connect as connectTls } from 'node:tls'
@@ -11,7 +9,7 @@ import { TcpServerSource, type TcpServerSourceOptions } from '../../../lib/conne
 import { ConfigError, ConnectorError } from '../../../lib/errors.js'
 import type { SourceOutput } from '../../../lib/runtime/source.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
-import { tempDir } from '../../support/temp-dir.js'
+import { selfSignedCertificate } from '../../support/self-signed.js'
 import { waitFor } from '../../support/wait-for.js'
 
 const Endpoints = suite('tcp server source endpoints: TLS, callback URL, port ranges')
@@ -25,39 +23,6 @@ function reader<T>(options: TcpServerSourceOptions<T>) {
     while (reader.pollNext(output) === 'more');
   }
   return { source, reader, records, poll }
-}
-
-/** A self-signed certificate for 127.0.0.1, made by `openssl` for this run (nothing committed). */
-function selfSignedCertificate(): { key: Buffer; cert: Buffer } {
-  const dir = tempDir('sluice-tls-')
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        dir.file('key.pem'),
-        '-out',
-        dir.file('cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    )
-    return { key: readFileSync(dir.file('key.pem')), cert: readFileSync(dir.file('cert.pem')) }
-  } finally {
-    dir.remove()
-  }
 }
 
 /** A loopback HTTP server that records each POST and answers `status()`. */
