@@ -60,8 +60,8 @@ export function checkClaims(
 /**
  * Reads the state one subtask of an operator gets when the job restores, at any parallelism: keyed
  * state from every old subtask whose key groups overlap this one's; split operator state dealt out
- * round-robin, or all of it with `splitsToAll` (kept in place when the parallelism is unchanged);
- * union state whole.
+ * round-robin or, with `splits` 'all', all of it (both kept in place when the parallelism is
+ * unchanged), or all of it at any parallelism with 'union'; union state whole.
  *
  * @example
  * const restore = await loadOperatorRestore(source, 'counter', 3, 128, 1)
@@ -72,7 +72,7 @@ export async function loadOperatorRestore(
   parallelism: number,
   maxParallelism: number,
   subtask: number,
-  splitsToAll = false,
+  splits: 'deal' | 'all' | 'union' = 'deal',
 ): Promise<OperatorRestore | undefined> {
   const op = source.metadata.operators[uid]
   if (op === undefined) return undefined
@@ -85,8 +85,9 @@ export async function loadOperatorRestore(
     if (state?.keyed !== undefined && theirs.start <= mine.end && mine.start <= theirs.end) keyed.push(state.keyed)
   })
   let split: unknown[]
-  if (op.parallelism === parallelism) split = [...(states[subtask]?.split ?? [])]
-  else if (splitsToAll) split = states.flatMap((s) => s?.split ?? [])
+  if (splits === 'union') split = states.flatMap((s) => s?.split ?? [])
+  else if (op.parallelism === parallelism) split = [...(states[subtask]?.split ?? [])]
+  else if (splits === 'all') split = states.flatMap((s) => s?.split ?? [])
   else split = states.flatMap((s) => s?.split ?? []).filter((_, i) => i % parallelism === subtask)
   const union = states.flatMap((s) => s?.union ?? [])
   const channels = states[subtask]?.channels

@@ -65,9 +65,11 @@ export interface Source<T, Split = unknown> {
   /**
    * How splits are handed back when a job restores at another parallelism: 'deal' (default) spreads
    * them round-robin; 'all' gives every reader every split, for readers that keep only the splits they
-   * own (files assigned by name).
+   * own (files assigned by name). 'union' gives every reader every split at any parallelism, the same
+   * one included (Flink's union list state): for readers that may meet any other reader's input, as
+   * NiFi's shared queue hands a redelivery to any subtask.
    */
-  readonly restoredSplits?: 'deal' | 'all'
+  readonly restoredSplits?: 'deal' | 'all' | 'union'
   /** The reader acknowledges upstream when a checkpoint completes: a bounded job takes a final checkpoint for it. */
   readonly commitsOnCheckpoint?: boolean
   /**

@@ -265,7 +265,7 @@ class Subtask implements Behavior<SubtaskMessage> {
         node.parallelism,
         node.maxParallelism,
         this.d.subtask,
-        node.source?.restoredSplits === 'all',
+        node.source?.restoredSplits,
       ),
     )
     let restored: Awaited<(typeof loads)[number]>[] = []

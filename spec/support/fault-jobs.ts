@@ -61,7 +61,14 @@ export interface ScheduleRun {
 export async function runSchedule(
   plan: FaultPlan,
   log: FaultLog,
-  options: { timeoutMs?: number; storage?: CheckpointStorage; logger?: Logger; sink?: Sink<string> } = {},
+  options: {
+    timeoutMs?: number
+    storage?: CheckpointStorage
+    logger?: Logger
+    sink?: Sink<string>
+    /** Replaces `fromSequence(1, plan.records)`: a connector's source that yields those numbers. */
+    source?: Source<number>
+  } = {},
 ): Promise<ScheduleRun> {
   const ledger = new Ledger<string>()
   const env = StreamEnvironment.create({
@@ -78,7 +85,7 @@ export async function runSchedule(
     restartStrategy: { kind: 'fixed-delay', attempts: plan.faults.length * 2 + 2, delayMs: plan.restartDelayMs },
   })
   // Another sink (a connector's) leaves the ledger empty: the test reads the output where that sink wrote it.
-  buildCountJob(env, plan, log, options.sink ?? new FaultyLedgerSink(ledger, log))
+  buildCountJob(env, plan, log, options.sink ?? new FaultyLedgerSink(ledger, log), options.source)
   const job = env.executeAsync(`fault schedule ${plan.seed}`)
   try {
     const result = await settlesWithin(job.result, {

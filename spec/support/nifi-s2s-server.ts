@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
 import { crc32 } from 'node:zlib'
 import { decodeFlowFiles, encodeFlowFiles, type FlowFile } from '../../lib/connectors/nifi/flowfile-codec.js'
 
-/** A fault the server injects into its next matching request(s). */
-export type NiFiFault =
-  /** Answer 503 with NiFi's error entity. */
+/** A fault the server injects into its next matching request (after `skip` matching ones passed). */
+export type NiFiFault = { readonly skip?: number } /** Answer 503 with NiFi's error entity. */ & (
   | { kind: 'http-503'; on: 'begin' | 'flow-files' | 'commit' | 'extend' | 'any' }
   /** Destroy the socket without an answer. */
   | { kind: 'drop-connection'; on: 'begin' | 'flow-files' | 'commit' | 'any' }
@@ -16,6 +16,15 @@ export type NiFiFault =
   | { kind: 'bad-checksum' }
   /** Expire the transaction as soon as it has its data (as if its TTL passed). */
   | { kind: 'expire-transaction' }
+)
+
+/** The server side of NiFi's secure site-to-site: its key and certificate, and the CAs of client certificates. */
+export interface NiFiServerTls {
+  readonly key: Buffer
+  readonly cert: Buffer
+  /** When set, a client must present a certificate signed by one of these (NiFi's `needClientAuth`). */
+  readonly ca?: Buffer
+}
 
 interface Transaction {
   readonly id: string
@@ -86,7 +95,7 @@ export class NiFiTestCluster {
     requestsByNode: [],
   }
   readonly transactions = new Map<string, Transaction>()
-  private readonly faults: NiFiFault[] = []
+  private readonly faults: Array<{ fault: NiFiFault; skip: number }> = []
   /** When set, every request must carry `Authorization: Bearer <token>`, else 401 (NiFi's JWT check). */
   token: string | undefined
   /** Largest number of FlowFiles an output transaction hands out when the client sends no batch count. */
@@ -96,7 +105,14 @@ export class NiFiTestCluster {
     readonly ttlSeconds: number,
     /** TTL of input-port transactions, when a test needs it longer than a job restart. */
     readonly inputTtlSeconds: number,
+    /** HTTPS (NiFi's secure site-to-site) with this key and certificate; `ca`: client certificates required. */
+    readonly tls: NiFiServerTls | undefined,
   ) {}
+
+  /** `https` when the cluster serves TLS. */
+  get scheme(): 'http' | 'https' {
+    return this.tls === undefined ? 'http' : 'https'
+  }
 
   static async start(options: {
     nodes?: number
@@ -104,8 +120,13 @@ export class NiFiTestCluster {
     outputPorts?: string[]
     ttlSeconds?: number
     inputTtlSeconds?: number
+    tls?: NiFiServerTls
   }): Promise<NiFiTestCluster> {
-    const cluster = new NiFiTestCluster(options.ttlSeconds ?? 30, options.inputTtlSeconds ?? options.ttlSeconds ?? 30)
+    const cluster = new NiFiTestCluster(
+      options.ttlSeconds ?? 30,
+      options.inputTtlSeconds ?? options.ttlSeconds ?? 30,
+      options.tls,
+    )
     for (const name of options.inputPorts ?? []) cluster.addPort(name, 'input')
     for (const name of options.outputPorts ?? []) cluster.addPort(name, 'output')
     for (let i = 0; i < (options.nodes ?? 1); i++) {
@@ -119,7 +140,7 @@ export class NiFiTestCluster {
 
   /** The URL to configure a client with (the first node's). */
   get url(): string {
-    return `http://127.0.0.1:${this.nodes[0]!.port}/nifi`
+    return `${this.scheme}://127.0.0.1:${this.nodes[0]!.port}/nifi`
   }
 
   /** The port of that name. */
@@ -168,7 +189,7 @@ export class NiFiTestCluster {
 
   /** Injects faults into the next matching requests, in order. */
   inject(...faults: NiFiFault[]): void {
-    this.faults.push(...faults)
+    this.faults.push(...faults.map((fault) => ({ fault, skip: fault.skip ?? 0 })))
   }
 
   /** Expires every open transaction now, as if their TTL had passed. */
@@ -181,12 +202,18 @@ export class NiFiTestCluster {
     await Promise.all(this.nodes.map((n) => n.close()))
   }
 
-  /** The first injected fault of that kind (for that request), taken off the list. */
+  /** The first injected fault of that kind (for that request), taken off the list once its skips are used. */
   takeFault(match: (f: NiFiFault) => boolean): NiFiFault | undefined {
-    const i = this.faults.findIndex(match)
+    const i = this.faults.findIndex((f) => match(f.fault))
     if (i < 0) return undefined
+    if (this.faults[i]!.skip-- > 0) return undefined
     this.counts.faultsInjected++
-    return this.faults.splice(i, 1)[0]
+    return this.faults.splice(i, 1)[0]!.fault
+  }
+
+  /** Injected faults that have not fired yet. */
+  get faultsLeft(): number {
+    return this.faults.length
   }
 
   begin(port: Port, node: NiFiNode): Transaction {
@@ -254,11 +281,19 @@ export class NiFiNode {
 
   /** Listens (again) on its port; the first call picks a free one. */
   async listen(): Promise<void> {
-    const server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
       this.handle(req, res).catch((e: unknown) => {
         if (!res.headersSent) json(res, 500, { responseCode: 250, message: String(e) })
       })
-    })
+    }
+    const tls = this.cluster.tls
+    const server: Server =
+      tls === undefined
+        ? createServer(handler)
+        : createHttpsServer(
+            { key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: tls.ca !== undefined, rejectUnauthorized: true },
+            handler,
+          )
     server.on('connection', (s) => {
       this.sockets.add(s)
       s.on('close', () => this.sockets.delete(s))
@@ -318,7 +353,7 @@ export class NiFiNode {
     if (txId === undefined) {
       if (req.method !== 'POST') return json(res, 405, { responseCode: 250, message: 'method not allowed' })
       const tx = c.begin(port, this)
-      const location = `http://127.0.0.1:${this.port}/nifi-api/data-transfer/${kind}-ports/${port.id}/transactions/${tx.id}`
+      const location = `${c.scheme}://127.0.0.1:${this.port}/nifi-api/data-transfer/${kind}-ports/${port.id}/transactions/${tx.id}`
       res.writeHead(201, {
         location,
         'x-location-uri-intent': 'transaction-url',
@@ -446,7 +481,7 @@ export class NiFiNode {
       outputPortCount: ports.filter((p) => p.kind === 'output').length,
       remoteSiteListeningPort: null,
       remoteSiteHttpListeningPort: this.port,
-      siteToSiteSecure: false,
+      siteToSiteSecure: this.cluster.tls !== undefined,
       instanceId: 'sluice-test',
       inputPorts: ports.filter((p) => p.kind === 'input').map(dto),
       outputPorts: ports.filter((p) => p.kind === 'output').map(dto),
@@ -457,7 +492,7 @@ export class NiFiNode {
   private peers(res: ServerResponse): void {
     const peers = this.cluster.nodes
       .filter((n) => n.server !== undefined)
-      .map((n) => ({ hostname: '127.0.0.1', port: n.port, secure: false, flowFileCount: 0 }))
+      .map((n) => ({ hostname: '127.0.0.1', port: n.port, secure: this.cluster.tls !== undefined, flowFileCount: 0 }))
     json(res, 200, { peers })
   }
 }

@@ -9,16 +9,17 @@ export interface SelfSignedCertificate {
 }
 
 /**
- * A self-signed certificate for 127.0.0.1 (its common name and IP subject name), made by `openssl` for
- * this run: nothing is committed. A server presents it; a client trusts it as its `ca`, or presents
- * it as its own certificate to a server that trusts the same.
+ * A self-signed certificate made by `openssl` for this run (nothing committed): a P-256 key and a
+ * certificate for `cn`, valid one day, with 127.0.0.1 as its IP subject name. With `passphrase` the
+ * key is encrypted with it (PKCS#8, AES-256), as a client certificate's key usually is. A server
+ * presents it; a client trusts it as its `ca`, or presents it to a server that trusts the same.
  *
  * @example
- * const { key, cert } = selfSignedCertificate('sluice-client')
- * https.createServer({ key, cert }, handler)
+ * const server = selfSignedCertificate(); const client = selfSignedCertificate({ cn: 'sluice', passphrase: 'pw' })
  */
-export function selfSignedCertificate(commonName = '127.0.0.1'): SelfSignedCertificate {
+export function selfSignedCertificate(options: { cn?: string; passphrase?: string } = {}): SelfSignedCertificate {
   const dir = tempDir('sluice-tls-')
+  const cn = options.cn ?? '127.0.0.1'
   try {
     execFileSync(
       'openssl',
@@ -29,7 +30,7 @@ export function selfSignedCertificate(commonName = '127.0.0.1'): SelfSignedCerti
         'ec',
         '-pkeyopt',
         'ec_paramgen_curve:prime256v1',
-        '-nodes',
+        ...(options.passphrase === undefined ? ['-nodes'] : ['-passout', `pass:${options.passphrase}`]),
         '-keyout',
         dir.file('key.pem'),
         '-out',
@@ -37,7 +38,7 @@ export function selfSignedCertificate(commonName = '127.0.0.1'): SelfSignedCerti
         '-days',
         '1',
         '-subj',
-        `/CN=${commonName}`,
+        `/CN=${cn}`,
         '-addext',
         'subjectAltName=IP:127.0.0.1',
       ],

@@ -85,3 +85,31 @@ export async function onTransaction<T>(
     }
   }
 }
+
+/**
+ * Cancels a transaction that will not be confirmed (NiFi then hands an output port's FlowFiles out
+ * again at once, or drops an input port's), retrying as {@link onTransaction} does: a cancel that
+ * fails once must not leave the transaction open until NiFi's TTL. A 404 means it is already gone.
+ * Never rejects: a cancel that fails after the retries is logged, and NiFi's TTL ends the transaction.
+ *
+ * @example
+ * await cancelTransaction(client, tx.url, settings.retry, processingTime, log)
+ */
+export async function cancelTransaction(
+  client: SiteToSiteClient,
+  url: string,
+  retry: RetrySettings,
+  processingTime: ProcessingTimeService,
+  log: Logger,
+  why: 'cancel' | 'bad-checksum' = 'cancel',
+): Promise<void> {
+  try {
+    await onTransaction(retry, processingTime, () => client.cancel(url, why))
+  } catch (error) {
+    if (error instanceof SiteToSiteError && error.transactionGone) return
+    log.warn('a NiFi transaction could not be cancelled; NiFi ends it after its TTL', {
+      transaction: url,
+      error: String(error),
+    })
+  }
+}

@@ -60,6 +60,12 @@ export interface NiFiSourceOptions extends NiFiConnectionOptions {
    * redelivery; must exceed NiFi's transaction TTL (default 30 s) plus a restart; default 600,000 ms.
    */
   dedupRetentionMs?: number
+  /**
+   * Makes the source bounded: it ends once the port has handed out nothing for this long, counted from
+   * the last FlowFile received (or the start). The final checkpoint confirms what it still holds.
+   * Default: unbounded (NiFi ports have no end).
+   */
+  endWhenIdleMs?: number
 }
 
 /** Options of the NiFi sink (writes to an input port). */
@@ -86,6 +92,8 @@ export interface NiFiSourceSettings extends NiFiConnectionSettings {
   readonly maxOpenTransactions: number
   readonly pollIntervalMs: number
   readonly dedupRetentionMs: number
+  /** Ends the source after this long without a FlowFile; undefined: never ends. */
+  readonly endWhenIdleMs: number | undefined
 }
 
 /** The validated sink settings. */
@@ -114,6 +122,7 @@ const SOURCE_KEYS = optionKeys<NiFiSourceOptions>({
   maxOpenTransactions: true,
   pollIntervalMs: true,
   dedupRetentionMs: true,
+  endWhenIdleMs: true,
 })
 
 const SINK_KEYS = optionKeys<NiFiSinkOptions<unknown>>({
@@ -144,6 +153,10 @@ export function nifiSourceSettings(options: NiFiSourceOptions): NiFiSourceSettin
     maxOpenTransactions: wholeNumber('nifiSource.maxOpenTransactions', o.maxOpenTransactions, 4, 1, 1024),
     pollIntervalMs: wholeNumber('nifiSource.pollIntervalMs', o.pollIntervalMs, 200, 1),
     dedupRetentionMs: wholeNumber('nifiSource.dedupRetentionMs', o.dedupRetentionMs, 600_000, 0),
+    endWhenIdleMs:
+      o.endWhenIdleMs === undefined
+        ? undefined
+        : wholeNumber('nifiSource.endWhenIdleMs', o.endWhenIdleMs, undefined, 1),
   })
 }
 

@@ -1,13 +1,14 @@
-import { messageOf } from '../../errors.js'
+import { ConnectorError, messageOf } from '../../errors.js'
 import { createLogger, type Logger } from '../../logging.js'
 import { Availability } from '../../runtime/availability.js'
 import { MetricGroup } from '../../runtime/metric-group.js'
 import type { InputStatus, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
+import { ClosingProcessingTime } from '../../time/closing-processing-time.js'
 import { Deferred } from '../../util/deferred.js'
 import { Fifo } from '../../util/fifo.js'
 import { type AckStateV1, CheckpointAcks } from '../base/checkpoint-acks.js'
 import { decodeFlowFiles, siteToSiteChecksum } from './flowfile-codec.js'
-import { keepAlive, onTransaction } from './held-transaction.js'
+import { cancelTransaction, keepAlive, onTransaction } from './held-transaction.js'
 import type { NiFiRecord, NiFiSourceSettings } from './options.js'
 import { RemoteCluster } from './remote-cluster.js'
 import { SiteToSiteClient, SiteToSiteError } from './site-to-site-client.js'
@@ -44,6 +45,10 @@ interface PendingConfirm {
  *   or belonged to a run that died is dropped, not emitted twice.
  * A body that cannot be decoded is dead-lettered from the first bad FlowFile on (the ones before are
  * emitted); the CRC still covers the whole body, so the transaction confirms.
+ * No transaction is left open on NiFi by this reader: one it will not confirm (a failed receive, a
+ * failed confirmation, closing) is cancelled, with retries, and `close()` waits for those requests
+ * and for confirmations under way. With `endWhenIdleMs` the reader ends once the port stayed empty
+ * that long; the job's final checkpoint confirms what it still holds.
  *
  * Threading: every method runs on the subtask's mailbox; the pump is one async loop on it.
  * Bounds: at most `maxOpenTransactions` transactions (each ≤ batchCount FlowFiles) are held, which
@@ -62,10 +67,16 @@ export class NiFiReader implements SourceReader<NiFiRecord, AckStateV1> {
   private readonly confirms: PendingConfirm[] = []
   private readonly log: Logger
   private readonly metrics: MetricGroup
+  /** The waits of the reader (polls, backoffs), released by `close()`; TTL extensions keep the subtask's time. */
+  private readonly time: ClosingProcessingTime
   private wake = new Deferred<void>()
-  private readonly stopped = new Deferred<void>()
+  /** Confirmations and cancels under way: `close()` waits for them. */
+  private readonly ending = new Set<Promise<void>>()
   private failure: Error | undefined
   private closed = false
+  /** The port stayed empty for `endWhenIdleMs`: the pump stopped, and the reader ends once its buffer is. */
+  private drained = false
+  private lastDeliveryAt = 0
   private pumping: Promise<void> | undefined
 
   constructor(
@@ -73,7 +84,8 @@ export class NiFiReader implements SourceReader<NiFiRecord, AckStateV1> {
     private readonly context: SourceReaderContext,
     restored: readonly unknown[] = [],
   ) {
-    const time = context.processingTime
+    const time = new ClosingProcessingTime(context.processingTime)
+    this.time = time
     this.acks = new CheckpointAcks<HeldTransaction>(true, settings.dedupRetentionMs, () => time.now(), restored)
     this.client = new SiteToSiteClient(settings.client)
     this.cluster = new RemoteCluster(this.client, settings.address, settings.retry, time, 'nifiSource')
@@ -91,10 +103,12 @@ export class NiFiReader implements SourceReader<NiFiRecord, AckStateV1> {
   pollNext(output: SourceOutput<NiFiRecord>): InputStatus {
     if (this.failure !== undefined) throw this.failure
     const delivery = this.buffer.shift()
-    if (delivery === undefined) return 'nothing-available'
-    if (this.acks.take(delivery.tx, delivery.flowFile.attributes.uuid)) output.collect(delivery.flowFile)
-    else this.metrics.counter('duplicatesDropped').inc()
-    return this.buffer.size > 0 ? 'more' : 'nothing-available'
+    if (delivery !== undefined) {
+      if (this.acks.take(delivery.tx, delivery.flowFile.attributes.uuid)) output.collect(delivery.flowFile)
+      else this.metrics.counter('duplicatesDropped').inc()
+      if (this.buffer.size > 0) return 'more'
+    }
+    return this.drained ? 'end' : 'nothing-available'
   }
 
   isAvailable(): Promise<void> {
@@ -118,23 +132,26 @@ export class NiFiReader implements SourceReader<NiFiRecord, AckStateV1> {
       [...covered].filter((tx) => tx.state === 'open' && tx.covered >= tx.count).map((tx) => this.commit(tx)),
     )
     this.settleConfirms()
+    if (this.failure !== undefined) throw this.failure
   }
 
   async close(): Promise<void> {
+    if (this.closed) return
     this.closed = true
     this.wake.resolve()
-    this.stopped.resolve()
-    const open = [...this.open].filter((tx) => tx.state === 'open')
-    for (const tx of open) tx.stopKeepAlive()
-    // NiFi would hand these FlowFiles out again after the TTL; cancelling hands them out now.
-    await Promise.all(open.map((tx) => this.client.cancel(tx.url).catch(() => undefined)))
+    this.time.close()
+    // NiFi would hand these FlowFiles out again after the TTL; cancelling hands them out now. Their
+    // uuids are in the checkpoints taken since they arrived, so a restored reader drops the redelivery.
+    for (const tx of this.open) if (tx.state === 'open') this.drop(tx, true)
     await this.pumping
+    while (this.ending.size > 0) await Promise.all([...this.ending])
     this.client.close()
   }
 
   private async pump(): Promise<void> {
     try {
       await this.cluster.connect()
+      this.lastDeliveryAt = this.time.now()
       while (!this.closed) {
         // A fresh signal each round: a commit or a loss after this point wakes the wait below.
         if (this.wake.settled) this.wake = new Deferred<void>()
@@ -143,30 +160,45 @@ export class NiFiReader implements SourceReader<NiFiRecord, AckStateV1> {
           continue
         }
         const received = await this.cluster.call(async (peer) => {
+          // A closed reader begins nothing more (the retries of a failing call stop here).
+          if (this.closed) throw new ConnectorError('ERR_CLOSED', 'nifiSource: closed', { retriable: false })
           const tx = await this.client.begin(peer, 'receive', this.cluster.portId)
           try {
             return { tx, body: await this.client.receive(tx.url) }
           } catch (error) {
-            this.client.cancel(tx.url).catch(() => undefined)
+            this.cancel(tx.url)
             throw error
           }
         })
         if (this.closed) {
-          if (received.body !== undefined) await this.client.cancel(received.tx.url).catch(() => undefined)
+          if (received.body !== undefined) this.cancel(received.tx.url)
           return
         }
-        if (received.body === undefined) {
-          await this.sleep(this.settings.pollIntervalMs)
+        const now = this.time.now()
+        if (received.body !== undefined) {
+          this.lastDeliveryAt = now
+          this.hold(received.tx, received.body)
           continue
         }
-        this.hold(received.tx, received.body)
+        const idleEnd = this.settings.endWhenIdleMs
+        if (idleEnd !== undefined && now - this.lastDeliveryAt >= idleEnd) {
+          this.log.info('NiFi port stayed empty; the source ends', { idleMs: now - this.lastDeliveryAt })
+          this.drained = true
+          this.available.signal()
+          return
+        }
+        await this.sleep(this.settings.pollIntervalMs)
       }
     } catch (error) {
-      if (this.closed) return
-      this.failure = error instanceof Error ? error : new Error(messageOf(error))
-      this.log.error('NiFi source failed', { error: messageOf(error) })
-      this.available.signal()
+      if (!this.closed) this.fail(error)
     }
+  }
+
+  private fail(error: unknown): void {
+    if (this.failure !== undefined) return
+    this.failure = error instanceof Error ? error : new Error(messageOf(error))
+    this.log.error('NiFi source failed', { error: messageOf(error) })
+    this.available.signal()
   }
 
   private hold(transaction: { url: string; ttlSeconds: number }, body: Buffer): void {
@@ -193,52 +225,90 @@ export class NiFiReader implements SourceReader<NiFiRecord, AckStateV1> {
         subtask: this.context.subtask,
         reason: `malformed FlowFile: ${decoded.error}`,
         record: decoded.rest,
-        at: this.context.processingTime.now(),
+        at: this.time.now(),
       })
     }
     this.open.add(tx)
     if (tx.count === 0) {
-      void this.commit(tx)
+      this.track(this.commit(tx))
       return
     }
     tx.stopKeepAlive = keepAlive(this.client, transaction, this.context.processingTime, this.log, () => {
-      this.lose(tx, 'expired on NiFi before its checkpoint completed (NiFi hands its FlowFiles out again)')
+      this.lose(tx, 'expired on NiFi before its checkpoint completed (NiFi hands its FlowFiles out again)', true)
     })
     for (const flowFile of decoded.flowFiles) this.buffer.push({ tx, flowFile })
     this.available.signal()
   }
 
-  private async commit(tx: HeldTransaction): Promise<void> {
+  private commit(tx: HeldTransaction): Promise<void> {
+    const done = this.confirm(tx)
+    this.track(done)
+    return done
+  }
+
+  private async confirm(tx: HeldTransaction): Promise<void> {
     tx.state = 'committing'
     tx.stopKeepAlive()
     try {
-      const result = await onTransaction(this.settings.retry, this.context.processingTime, () =>
+      const result = await onTransaction(this.settings.retry, this.time, () =>
         this.client.confirmReceived(tx.url, tx.checksum),
       )
       if (result === 'bad-checksum')
-        return this.lose(tx, 'NiFi computed another CRC32 (it hands the FlowFiles out again)')
+        return this.lose(tx, 'NiFi computed another CRC32 (it hands the FlowFiles out again)', false)
       tx.state = 'committed'
       this.open.delete(tx)
       this.metrics.counter('transactionsConfirmed').inc()
       this.wake.resolve()
     } catch (error) {
-      const why = error instanceof SiteToSiteError && error.transactionGone ? 'expired on NiFi' : messageOf(error)
-      this.lose(tx, `could not be confirmed: ${why}`)
+      const gone = error instanceof SiteToSiteError && error.transactionGone
+      this.lose(tx, `could not be confirmed: ${gone ? 'expired on NiFi' : messageOf(error)}`, !gone)
     }
   }
 
-  /** The transaction will not be confirmed: NiFi redelivers its FlowFiles, whose uuids stay remembered. */
-  private lose(tx: HeldTransaction, why: string): void {
+  /**
+   * The transaction will not be confirmed: NiFi redelivers its FlowFiles, whose uuids stay remembered.
+   * `mayBeOpen`: NiFi may still hold it (it did not answer 404 or a bad checksum): it is cancelled.
+   * Only this reader knows which of them it emitted, and NiFi may hand them to another subtask (or,
+   * once this reader has ended, to nobody in this job): then the reader fails, and the restore gives
+   * every subtask every uuid of the checkpoint (`restoredSplits: 'union'`).
+   */
+  private lose(tx: HeldTransaction, why: string, mayBeOpen: boolean): void {
     if (tx.state === 'lost' || tx.state === 'committed') return
-    tx.state = 'lost'
-    tx.stopKeepAlive()
-    this.open.delete(tx)
+    this.drop(tx, mayBeOpen)
     this.metrics.counter('transactionsLost').inc()
+    if (this.context.parallelism > 1 || this.drained) {
+      this.fail(
+        new ConnectorError(
+          'ERR_TRANSACTION_LOST',
+          `nifiSource: transaction ${tx.url} ${why}; NiFi hands its ${tx.count} FlowFiles out again, maybe to another subtask: restoring from the last checkpoint so that no subtask emits them twice`,
+          { retriable: true },
+        ),
+      )
+      return
+    }
     this.log.warn(`NiFi transaction ${why}; its redelivery is dropped by uuid`, {
       transaction: tx.url,
       flowFiles: tx.count,
     })
+  }
+
+  /** Stops holding a transaction that will not be confirmed, and cancels it when NiFi may still hold it. */
+  private drop(tx: HeldTransaction, cancel: boolean): void {
+    tx.state = 'lost'
+    tx.stopKeepAlive()
+    this.open.delete(tx)
+    if (cancel) this.cancel(tx.url)
     this.wake.resolve()
+  }
+
+  /** Cancels a transaction on NiFi, with retries; `close()` waits for it. */
+  private cancel(url: string): void {
+    this.track(cancelTransaction(this.client, url, this.settings.retry, this.time, this.log))
+  }
+
+  private track(request: Promise<void>): void {
+    const p = request.finally(() => this.ending.delete(p))
+    this.ending.add(p)
   }
 
   /** Forgets the uuids of completed checkpoints whose transactions are all confirmed, oldest first. */
@@ -254,13 +324,6 @@ export class NiFiReader implements SourceReader<NiFiRecord, AckStateV1> {
   }
 
   private sleep(ms: number): Promise<void> {
-    const time = this.context.processingTime
-    return new Promise((resolve) => {
-      const cancel = time.scheduleAt(time.now() + ms, resolve)
-      this.stopped.promise.then(() => {
-        cancel()
-        resolve()
-      })
-    })
+    return new Promise((resolve) => this.time.scheduleAt(this.time.now() + ms, resolve))
   }
 }

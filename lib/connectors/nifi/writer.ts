@@ -2,9 +2,10 @@ import { ConnectorError, messageOf } from '../../errors.js'
 import { createLogger, type Logger } from '../../logging.js'
 import { MetricGroup } from '../../runtime/metric-group.js'
 import type { SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
+import { ClosingProcessingTime } from '../../time/closing-processing-time.js'
 import { Deferred } from '../../util/deferred.js'
 import { encodeFlowFileInto, type FlowFile, siteToSiteChecksum } from './flowfile-codec.js'
-import { keepAlive, onTransaction } from './held-transaction.js'
+import { cancelTransaction, keepAlive, onTransaction } from './held-transaction.js'
 import type { NiFiSinkSettings } from './options.js'
 import { RemoteCluster } from './remote-cluster.js'
 import { SiteToSiteClient, SiteToSiteError } from './site-to-site-client.js'
@@ -50,6 +51,8 @@ export class NiFiWriter<T> implements SinkWriter<T> {
   private readonly cluster: RemoteCluster
   private readonly log: Logger
   private readonly metrics: MetricGroup
+  /** The backoffs of the writer, released by `close()`; linger and TTL extensions keep the subtask's time. */
+  private readonly time: ClosingProcessingTime
   private parts: Buffer[] = []
   private partsCount = 0
   private partsBytes = 0
@@ -66,8 +69,9 @@ export class NiFiWriter<T> implements SinkWriter<T> {
     private readonly context: SinkWriterContext,
     restored: readonly unknown[],
   ) {
+    this.time = new ClosingProcessingTime(context.processingTime)
     this.client = new SiteToSiteClient(settings.client)
-    this.cluster = new RemoteCluster(this.client, settings.address, settings.retry, context.processingTime, 'nifiSink')
+    this.cluster = new RemoteCluster(this.client, settings.address, settings.retry, this.time, 'nifiSink')
     this.log = (context.logger ?? createLogger()).child({ connector: 'nifi-sink' })
     this.metrics = context.metrics ?? new MetricGroup('nifi')
     this.metrics.gauge('requestRetries', () => this.cluster.retries)
@@ -133,12 +137,13 @@ export class NiFiWriter<T> implements SinkWriter<T> {
 
   async close(): Promise<void> {
     this.lingerCancel?.()
+    this.time.close()
     await Promise.allSettled([...this.sending])
     for (const tx of [...this.epoch, ...[...this.pending.values()].flat()]) tx.stopKeepAlive()
     // The transactions of this epoch are in no checkpoint: NiFi would drop them after the TTL; cancelling
     // drops them now. Pre-committed ones (in a checkpoint whose completion this writer did not see) are
     // left open for the restored writer to commit: cancelling them lost their FlowFiles on a failover.
-    await Promise.all(this.epoch.map((tx) => this.client.cancel(tx.url).catch(() => undefined)))
+    await Promise.all(this.epoch.map((tx) => this.cancel(tx.url)))
     this.client.close()
   }
 
@@ -184,12 +189,12 @@ export class NiFiWriter<T> implements SinkWriter<T> {
       try {
         checksum = await this.client.send(tx.url, body)
       } catch (error) {
-        this.client.cancel(tx.url).catch(() => undefined)
+        await this.cancel(tx.url)
         throw error
       }
       if (checksum !== expected) {
         this.metrics.counter('badChecksums').inc()
-        await this.client.cancel(tx.url, 'bad-checksum').catch(() => undefined)
+        await this.cancel(tx.url, 'bad-checksum')
         throw new ConnectorError(
           'ERR_CHECKSUM',
           `NiFi computed CRC32 ${checksum}, the sink ${expected}: sending again`,
@@ -213,7 +218,7 @@ export class NiFiWriter<T> implements SinkWriter<T> {
     tx.stopKeepAlive()
     try {
       if (tx.expired) throw new SiteToSiteError(404, undefined, `${tx.url}: expired`, true)
-      await onTransaction(this.settings.retry, this.context.processingTime, async (attempt) => {
+      await onTransaction(this.settings.retry, this.time, async (attempt) => {
         try {
           return await this.client.commitSent(tx.url)
         } catch (error) {
@@ -251,7 +256,7 @@ export class NiFiWriter<T> implements SinkWriter<T> {
   private async commitRestored(url: string): Promise<void> {
     await this.connected
     try {
-      await onTransaction(this.settings.retry, this.context.processingTime, () => this.client.commitSent(url))
+      await onTransaction(this.settings.retry, this.time, () => this.client.commitSent(url))
       this.metrics.counter('restoredTransactionsCommitted').inc()
     } catch (error) {
       if (!(error instanceof SiteToSiteError && error.transactionGone)) throw error
@@ -263,6 +268,11 @@ export class NiFiWriter<T> implements SinkWriter<T> {
         },
       )
     }
+  }
+
+  /** Cancels a transaction with retries (never rejects): none is left open for NiFi's TTL to end. */
+  private cancel(url: string, why: 'cancel' | 'bad-checksum' = 'cancel'): Promise<void> {
+    return cancelTransaction(this.client, url, this.settings.retry, this.time, this.log, why)
   }
 
   private fail(error: unknown): void {

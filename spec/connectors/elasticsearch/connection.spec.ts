@@ -185,7 +185,7 @@ Connection(
   'TLS: a client certificate (mutual TLS) is presented; rejectUnauthorized false accepts any node',
   async () => {
     const server = selfSignedCertificate()
-    const client = selfSignedCertificate('sluice-sink')
+    const client = selfSignedCertificate({ cn: 'sluice-sink' })
     const es = await startElasticsearchServer({ tls: { ...server, clientCa: client.cert } })
     try {
       const mutual = new ElasticsearchSink<string>({

@@ -21,6 +21,7 @@ test('defaults: batch 1000 / 4 MiB, 4 open transactions, uuids kept 10 minutes, 
   assert.is(s.client.batchSizeBytes, 4 * 1024 * 1024)
   assert.is(s.maxOpenTransactions, 4)
   assert.is(s.dedupRetentionMs, 600_000)
+  assert.is(s.endWhenIdleMs, undefined, 'unbounded unless endWhenIdleMs is set')
   assert.is(s.retry.maxRetries, 5)
   assert.equal(s.address.urls, ['http://127.0.0.1:8080/nifi'])
   const k = new NiFiSink({ urls: ['http://a:8080/nifi', 'http://b:8080/nifi'], portId: 'p1', flowFile }).settings
@@ -42,6 +43,7 @@ test('every bad option fails at build time naming its path', () => {
       'nifiSource.maxOpenTransactions',
     ],
     [() => new NiFiSource({ urls: 'http://h/nifi', portName: 'a', maxDelayMs: -1 }), 'nifiSource.maxDelayMs'],
+    [() => new NiFiSource({ urls: 'http://h/nifi', portName: 'a', endWhenIdleMs: 0 }), 'nifiSource.endWhenIdleMs'],
     [() => new NiFiSource({ urls: 'http://h/nifi', portName: 'a', tls: { cert: 3 as never } }), 'nifiSource.tls.cert'],
     [() => new NiFiSink({ urls: 'http://h/nifi', portName: 'a' } as never), 'nifiSink.flowFile'],
     [

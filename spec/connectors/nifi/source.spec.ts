@@ -306,6 +306,37 @@ NiFiSourceSpec(
 )
 
 NiFiSourceSpec(
+  'endWhenIdleMs: the job ends once the port stayed empty, its final checkpoint confirming every transaction',
+  async () => {
+    const nifi = await NiFiTestCluster.start({ nodes: 2, outputPorts: ['out'] })
+    const N = 1200
+    try {
+      nifi.enqueue('out', flowFiles(N))
+      const ledger = new Ledger<string>()
+      const env = StreamEnvironment.create({
+        logLevel: 'silent',
+        parallelism: 2,
+        checkpointing: { intervalMs: 60_000 },
+      })
+      const source = new NiFiSource({ urls: nifi.url, portName: 'out', batchCount: 100, endWhenIdleMs: 50, ...fast })
+      assert.ok(source.bounded)
+      env
+        .fromSource(source, { uid: 'nifi' })
+        .pipe(map((r: NiFiRecord) => r.content.toString()))
+        .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
+      const result = await env.executeAsync().result
+      assert.equal([...ledger.committed].sort(bySeq), range(N), 'each FlowFile once')
+      assert.is(nifi.queued('out'), 0, 'every FlowFile confirmed')
+      assert.is(nifi.openTransactions, 0, 'no transaction left open')
+      assert.is(nifi.counts.transactionsCommitted, N / 100, 'confirmed by the final checkpoint (no periodic one ran)')
+      assert.is(result.metrics.restarts, 0)
+    } finally {
+      await nifi.stop()
+    }
+  },
+)
+
+NiFiSourceSpec(
   'an unreachable NiFi fails with ERR_CONNECT after the retries; the token is not in the error or the log',
   async () => {
     const lines: string[] = []
