@@ -25,7 +25,6 @@ import { type EnvironmentConfig, resolveConfig } from './environment-config.js'
 import type { Transformation } from '../runtime/transformation.js'
 import { validateOperatorOptions } from './validate-options.js'
 import { checkWorkerExecutorConfig } from '../runtime/workers/worker-executor-config.js'
-import { refuseThreadBound } from '../runtime/thread-bound.js'
 import { workerSubtaskHost } from '../runtime/workers/worker-subtask-host.js'
 import { serveWorkerSlot } from '../runtime/workers/worker-slot.js'
 import { hostedJob, nextWorkerJob } from '../runtime/workers/worker-thread.js'
@@ -225,7 +224,6 @@ export class StreamEnvironment implements StreamBuilder {
       return JobHandle.inWorker(name, graph, this.config, () => false)
     }
     checkWorkerExecutorConfig(this.config)
-    refuseThreadBound(graph)
     const job = nextWorkerJob()
     if (hosted === undefined) return JobHandle.start(name, graph, this.config, workerSubtaskHost(executor.threads, job))
     return JobHandle.inWorker(name, graph, this.config, (vertices) => {

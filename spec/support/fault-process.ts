@@ -15,7 +15,8 @@ export interface ProcessRun {
 /**
  * Runs `node --import tsx <script> <args>` from the repository root and SIGKILLs it at `kill` (when
  * given and the process is still alive then); resolves when the process has exited, with what it
- * printed. Rejects when it neither exits nor is killed within `timeoutMs` (it is killed then).
+ * printed. Rejects when it neither exits nor is killed within `timeoutMs` (it is killed then). `env`
+ * is added to this process's environment (`{ SLUICE_EXECUTOR: 'workers' }` runs the job on workers).
  *
  * @example
  * const run = await runJobProcess('spec/support/child-jobs/keyed-count-job.ts', [plan, dir], { after: 'running', delayMs: 20 })
@@ -25,10 +26,12 @@ export function runJobProcess(
   args: readonly string[],
   kill: KillPoint | undefined,
   timeoutMs = 30_000,
+  env: Readonly<Record<string, string>> = {},
 ): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
       cwd: ROOT,
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     const lines: string[] = []

@@ -31,13 +31,31 @@ export interface ActorReaderHost {
   readonly name: string
   opened(reader: ActorSourceReader<unknown>): Promise<void>
   closed(reader: ActorSourceReader<unknown>): Promise<void>
+  /** The reader emitted records (made room); a bridged host reports it to the coordinating thread. */
+  polled?(): void
+}
+
+/**
+ * What the source's actor needs of a subtask: its reader on the same thread, or (worker executor) a
+ * {@link BridgedSubtask} standing in for a reader in a worker.
+ */
+export interface ActorSourceSubtask<T> {
+  readonly subtask: number
+  /** Takes a valid record or batch message, or waits for room (the promise settles once it is taken or refused). */
+  offer(message: DataMessage<T>): void | Promise<void>
+  refuse(record: unknown, id: string | undefined, replyTo: ActorRef<ActorSourceReply> | undefined, reason: string): void
+  /** The stream ends once the buffer is emptied. */
+  complete(): void
+  /** The source fails at the next poll. */
+  fail(error: Error): void
 }
 
 /**
  * The reader of one subtask of the actor source: a bounded buffer of taken messages that `pollNext`
  * empties, filled by the source's actor through {@link offer}.
  *
- * Threading: the actor's `receive` and `pollNext` run on the one event loop. A message's records are
+ * Threading: the actor's `receive` and `pollNext` run on the one event loop (in a worker thread the
+ * source's actor is on the coordinating thread, and a {@link BridgedReaderHost} offers its messages here). A message's records are
  * taken whole and emitted in one poll, so a barrier never splits a message: a checkpoint holds all of a
  * message's records, with its id, or none of them.
  *
@@ -48,7 +66,7 @@ export interface ActorReaderHost {
  * const reader = actorSource<number>().createReader(context)
  * await reader.start()
  */
-export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1> {
+export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>, ActorSourceSubtask<T> {
   readonly subtask: number
   private readonly available = new Availability()
   private readonly queue = new Fifo<DataMessage<T>>()
@@ -190,6 +208,7 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
     }
     if (emitted === 0) return this.state === 'completed' ? 'end' : 'nothing-available'
     this.buffered -= emitted
+    this.host.polled?.()
     if (this.room !== undefined) {
       const room = this.room
       this.room = undefined

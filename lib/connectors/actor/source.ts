@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads'
 import type { Subscription } from 'rxjs'
 import type { ActorRef } from '../../actors/actor-ref.js'
 import { ActorSystem } from '../../actors/actor-system.js'
@@ -5,7 +6,7 @@ import type { Behavior } from '../../actors/behavior.js'
 import { ActorError, ConnectorError } from '../../errors.js'
 import type { Logger } from '../../logging.js'
 import type { Source, SourceReaderContext } from '../../runtime/source.js'
-import type { ThreadBound } from '../../runtime/thread-bound.js'
+import type { ThreadBridged } from '../../runtime/thread-bridged.js'
 import {
   actorSourceSettings,
   type ActorSourceMessage,
@@ -14,7 +15,8 @@ import {
   type ActorSourceSettings,
   type ActorSourceStateV1,
 } from './options.js'
-import { ActorSourceReader, overflowError } from './reader.js'
+import { type ActorReaderHost, ActorSourceReader, type ActorSourceSubtask, overflowError } from './reader.js'
+import { BridgedReaderHost, BridgedSubtask } from './source-bridge.js'
 
 /**
  * Records told to an actor (Bahir's AkkaSource), with backpressure by acknowledgement as Akka Streams'
@@ -36,19 +38,20 @@ import { ActorSourceReader, overflowError } from './reader.js'
  * dead letter of the job (overflow 'reject'), or fails the source (overflow 'fail'). `complete` ends
  * the stream once the buffers are empty; `fail` fails the job.
  *
+ * On the worker executor the actor stays on the coordinating thread (where `source.ref` is used) and
+ * each subtask's reader, in a worker, is reached through a MessagePort with the same backpressure,
+ * answers and exactly-once behaviour (values are structured-cloned); see {@link ThreadBridged}.
+ *
  * @example
  * const source = actorSource<string>({ ackMode: 'checkpointed' })
  * env.fromSource(source, { uid: 'ingest' }).print()
  * const job = env.executeAsync()
  * const reply = await source.ref.ask<ActorSourceReply>((replyTo) => ({ type: 'record', value: 'hello', id: 'm-1', replyTo }), 5_000)
  */
-export class ActorSource<T> implements Source<T, ActorSourceStateV1>, ThreadBound {
+export class ActorSource<T> implements Source<T, ActorSourceStateV1>, ThreadBridged {
   readonly name = 'actor-source'
   readonly bounded = false
   readonly restoredSplits = 'all'
-  /** Refused by the worker-thread executor when the job is built (see {@link ThreadBound}). */
-  readonly threadBound =
-    'its ref forwards to an actor of an ActorSystem on the thread that built the job, which worker threads do not share'
   readonly settings: ActorSourceSettings
   readonly commitsOnCheckpoint: boolean
   readonly acknowledgesOnCheckpoint: boolean
@@ -59,7 +62,11 @@ export class ActorSource<T> implements Source<T, ActorSourceStateV1>, ThreadBoun
   private system: ActorSystem | undefined
   private actor: ActorRef<ActorSourceMessage<T>> | undefined
   private stopping: Promise<void> = Promise.resolve()
-  private readers: Array<ActorSourceReader<T> | undefined> = []
+  private readers: Array<ActorSourceSubtask<T> | undefined> = []
+  /** On the coordinating thread (worker executor): the stand-ins of the readers in workers, by subtask. */
+  private readonly bridged: Array<BridgedSubtask<T> | undefined> = []
+  /** In a worker: the ports to the coordinating thread, by subtask. */
+  private readonly bridges: MessagePort[] = []
   private open = 0
   private next = 0
   private overflows: Subscription | undefined
@@ -89,15 +96,46 @@ export class ActorSource<T> implements Source<T, ActorSourceStateV1>, ThreadBoun
     this.log ??= context.logger
     const { subtask, parallelism } = context
     const owns = (id: string): boolean => subtaskOf(id, parallelism) === subtask
-    const host = {
-      name: this.name,
-      opened: (reader: ActorSourceReader<unknown>) => this.opened(reader as ActorSourceReader<T>, parallelism),
-      closed: (reader: ActorSourceReader<unknown>) => this.closed(reader as ActorSourceReader<T>),
-    }
+    const port = this.bridges[subtask]
+    const host: ActorReaderHost =
+      port !== undefined
+        ? new BridgedReaderHost<T>(this.name, port)
+        : {
+            name: this.name,
+            opened: (reader) => this.opened(reader as ActorSourceReader<T>, parallelism),
+            closed: (reader) => this.closed(reader as ActorSourceReader<T>),
+          }
     return new ActorSourceReader(this.settings, host, context, restored, owns)
   }
 
-  private async opened(reader: ActorSourceReader<T>, parallelism: number): Promise<void> {
+  /**
+   * On the coordinating thread (worker executor): the reader of `subtask`, in a worker, is reached
+   * through `port`; the stand-in of an earlier deployment's reader is closed first.
+   *
+   * @example
+   * source.serveBridge(0, 2, port1)
+   */
+  serveBridge(subtask: number, parallelism: number, port: MessagePort): void {
+    void this.bridged[subtask]?.close()
+    this.bridged[subtask] = new BridgedSubtask<T>(subtask, this.settings.maxBufferedRecords, port, {
+      opened: (s) => this.opened(s, parallelism),
+      closed: (s) => this.closed(s),
+      refuseUnrouted: (message, reason) => this.refuseUnrouted(message, reason),
+    })
+  }
+
+  /**
+   * In a worker: the reader of `subtask` takes its messages from the source's actor on the coordinating
+   * thread, through `port`.
+   *
+   * @example
+   * source.useBridge(0, port2)
+   */
+  useBridge(subtask: number, port: MessagePort): void {
+    this.bridges[subtask] = port
+  }
+
+  private async opened(reader: ActorSourceSubtask<T>, parallelism: number): Promise<void> {
     if (this.readers.length !== parallelism) this.readers = new Array(parallelism).fill(undefined)
     this.readers[reader.subtask] = reader
     if (this.open++ > 0) return
@@ -114,7 +152,7 @@ export class ActorSource<T> implements Source<T, ActorSourceStateV1>, ThreadBoun
     })
   }
 
-  private closed(reader: ActorSourceReader<T>): Promise<void> {
+  private closed(reader: ActorSourceSubtask<T>): Promise<void> {
     if (this.readers[reader.subtask] === reader) this.readers[reader.subtask] = undefined
     if (--this.open > 0 || this.actor === undefined) return this.stopping
     const actor = this.actor
@@ -150,7 +188,7 @@ export class ActorSource<T> implements Source<T, ActorSourceStateV1>, ThreadBoun
     return reader.offer(message)
   }
 
-  private readerFor(message: ActorSourceMessage<T>): ActorSourceReader<T> | undefined {
+  private readerFor(message: ActorSourceMessage<T>): ActorSourceSubtask<T> | undefined {
     const n = this.readers.length
     if (n === 0) return undefined
     const id = 'id' in message ? message.id : undefined

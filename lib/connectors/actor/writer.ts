@@ -4,6 +4,7 @@ import type { SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { Deferred } from '../../util/deferred.js'
 import { Fifo } from '../../util/fifo.js'
+import { CallbackRef } from './callback-ref.js'
 import type { ActorSinkAck, ActorSinkMessage, ActorSinkSettings } from './options.js'
 
 /**
@@ -16,7 +17,8 @@ import type { ActorSinkAck, ActorSinkMessage, ActorSinkSettings } from './option
  * target terminates (ERR_TARGET_TERMINATED), refuses a message (ERR_UNDELIVERED: its mailbox is full
  * with messages of other senders), or leaves one unacknowledged for `ackTimeoutMs` (ERR_ACK_TIMEOUT).
  *
- * Threading: acks are told on the event loop that runs the writer; nothing is shared across threads.
+ * Threading: acks are told on the event loop that runs the writer. In a worker thread the target is a
+ * {@link BridgedTarget}: messages and acks cross a MessagePort to the coordinating thread.
  *
  * @example
  * const writer = actorSink({ target: collector }).createWriter(context)
@@ -40,13 +42,15 @@ export class ActorSinkWriter<T> implements SinkWriter<T> {
   private readonly acks
   private readonly sent
 
+  /** `target` stands in for `settings.target` in a worker thread (a {@link BridgedTarget}). */
   constructor(
     private readonly settings: ActorSinkSettings<T>,
     context: SinkWriterContext,
+    target: ActorRef<ActorSinkMessage<T>> = settings.target,
   ) {
-    this.target = settings.target
+    this.target = target
     this.time = context.processingTime
-    this.inbox = new AckInbox(`${settings.target.path}/acks-${context.subtask}`, () => this.acked())
+    this.inbox = new CallbackRef<ActorSinkAck>(`${this.target.path}/acks-${context.subtask}`, () => this.acked())
     this.sent = context.metrics?.counter('records') ?? { inc() {} }
     this.acks = context.metrics?.counter('acks') ?? { inc() {} }
     context.metrics?.gauge('unacknowledged', () => this.outstanding)
@@ -103,11 +107,20 @@ export class ActorSinkWriter<T> implements SinkWriter<T> {
     if (message.type === 'record') this.sent.inc()
     this.outstanding++
     this.sentAt.push(this.time.now())
-    if (!this.target.tell(message)) {
-      const why = this.target.isAlive ? 'refused it: its mailbox is full' : 'has terminated'
-      this.fail(new ConnectorError('ERR_UNDELIVERED', `actor sink target ${this.target.path} ${why}`))
-    }
+    if (!this.target.tell(message))
+      this.undelivered(this.target.isAlive ? 'refused it: its mailbox is full' : 'has terminated')
     this.cancelTimer ??= this.time.scheduleAt(this.time.now() + this.settings.ackTimeoutMs, () => this.checkTimeout())
+  }
+
+  /**
+   * The target did not take a message (`why`: 'refused it: …' or 'has terminated'): the writer fails
+   * with ERR_UNDELIVERED.
+   *
+   * @example
+   * writer.undelivered('refused it: its mailbox is full')
+   */
+  undelivered(why: string): void {
+    this.fail(new ConnectorError('ERR_UNDELIVERED', `actor sink target ${this.target.path} ${why}`))
   }
 
   private acked(): void {
@@ -153,31 +166,5 @@ export class ActorSinkWriter<T> implements SinkWriter<T> {
     // whoever waits gets the rejection; marked handled for the case no one does any more
     waiting?.promise.catch(() => {})
     waiting?.reject(this.failure)
-  }
-}
-
-/** The `replyTo` the target acknowledges to: a ref outside any actor system, handled on the spot. */
-class AckInbox implements ActorRef<ActorSinkAck> {
-  readonly mailboxSize = 0
-  readonly mailboxCapacity = 1
-  readonly isAlive = true
-  readonly terminated = new Promise<void>(() => {})
-
-  constructor(
-    readonly path: string,
-    private readonly onAck: () => void,
-  ) {}
-
-  tell(_ack: ActorSinkAck): boolean {
-    this.onAck()
-    return true
-  }
-
-  ask<R>(): Promise<R> {
-    return Promise.reject(new ConnectorError('ERR_UNSUPPORTED', `${this.path} only takes acks`))
-  }
-
-  stop(): Promise<void> {
-    return Promise.resolve()
   }
 }

@@ -26,6 +26,8 @@ export type ToWorker =
       readonly deployments: readonly SubtaskDeployment[]
       readonly threadOf: Readonly<Record<string, number>>
       readonly peers: ReadonlyArray<MessagePort | undefined>
+      /** The worker's ends of the channels to thread-bridged connectors, by `${deployment key}/${node id}`. */
+      readonly bridges: Readonly<Record<string, MessagePort>>
     }
   | { readonly t: 'control'; readonly key: string; readonly message: SubtaskControl }
 

@@ -11,6 +11,7 @@ import type { ResolvedConfig } from '../job-config.js'
 import type { JobVertex } from '../job-graph.js'
 import { SubtaskMetrics } from '../job-metrics.js'
 import { subtaskBehavior } from '../subtask.js'
+import { useBridges } from '../thread-bridged.js'
 import type { SubtaskControl, SubtaskMessage } from '../subtask-message.js'
 import { graphFingerprint } from './graph-fingerprint.js'
 import { reportMetrics, WORKER_METRICS_INTERVAL_MS } from './worker-metrics.js'
@@ -81,6 +82,7 @@ export function serveWorkerSlot(
       (ctx) => {
         for (const d of message.deployments) {
           const vertex = vertices[d.vertexId]!
+          useBridges(d, vertex, message.bridges)
           const ref = ctx.spawn(
             subtaskBehavior(d, {
               vertex,

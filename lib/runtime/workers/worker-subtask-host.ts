@@ -4,6 +4,7 @@ import type { ActorContext } from '../../actors/behavior.js'
 import { Supervision } from '../../actors/supervision.js'
 import { SluiceError } from '../../errors.js'
 import type { DeployedSubtasks, DeploymentRequest, HostedJob, SubtaskHost } from '../subtask-host.js'
+import { openBridges } from '../thread-bridged.js'
 import { graphFingerprint } from './graph-fingerprint.js'
 import { MirroredSubtaskMetrics } from './worker-metrics.js'
 import type { FromWorker, ToWorker, WorkerStart } from './worker-protocol.js'
@@ -157,14 +158,21 @@ export function workerSubtaskHost(threads: number, job: number, entry = process.
           supervision: Supervision.escalate(),
         },
       )
+      // connectors whose endpoint stays on this thread: one channel per subtask to its reader or writer
+      const bridgeEnds = openBridges(request.deployments, hosted.vertices)
       workers.forEach((worker, thread) => {
-        const ports = peers[thread]!.filter((p): p is MessagePort => p !== undefined)
+        const deployments = request.deployments.filter((d) => threadOf[d.key] === thread)
+        const bridges = Object.fromEntries(
+          Object.entries(bridgeEnds).filter(([key]) => threadOf[key.slice(0, key.indexOf('/'))] === thread),
+        )
+        const ports = [...peers[thread]!.filter((p): p is MessagePort => p !== undefined), ...Object.values(bridges)]
         const deploy: ToWorker = {
           t: 'deploy',
           fingerprint: expected,
-          deployments: request.deployments.filter((d) => threadOf[d.key] === thread),
+          deployments,
           threadOf,
           peers: peers[thread]!,
+          bridges,
         }
         worker.postMessage(deploy, ports)
       })

@@ -15,6 +15,8 @@
  * With k > 0 the process SIGKILLs itself when the source is told of its k-th completed checkpoint,
  * before it answers that checkpoint's messages: the records are durable and their sender has no
  * answer, so it resends ids the restored job must recognise.
+ * The job runs at parallelism 2 on the executor SLUICE_EXECUTOR names: on workers the readers (and
+ * the kill from inside) are in worker threads, the source's actor and the sender on the main thread.
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -52,6 +54,7 @@ class CrashingSource extends ActorSource<number> {
 const source = new CrashingSource({ ackMode: 'checkpointed', maxBufferedRecords: 32, actorName: 'ingest' })
 const env = StreamEnvironment.create({
   logLevel: 'silent',
+  parallelism: 2,
   batchSize: 16,
   checkpointing: { intervalMs: 20, storage: new DirectoryStorage(join(workDir, 'checkpoints')) },
 })

@@ -11,13 +11,16 @@ import { tempDir } from '../../support/temp-dir.js'
  * every message until it is answered (spec/connectors/actor/child-job.ts): after the restores, the
  * exactly-once ledger holds every message's records exactly once. The first kill comes from inside,
  * between a checkpoint's completion and its answers (the resent ids must be recognised as
- * duplicates); the others from outside, after some checkpoints and right after start.
+ * duplicates); the others from outside, after some checkpoints and right after start. The schedule
+ * runs on both executors: on workers the reader (and the kill from inside) is in a worker thread and
+ * the source's actor and the sender on the main thread.
  */
 const ActorKill = suite('actor source process kill')
 const SCRIPT = 'spec/connectors/actor/child-job.ts'
 const MESSAGES = 600
 
-ActorKill('checkpointed mode, a resending sender, three SIGKILLs: every record exactly once', async () => {
+/** The kill schedule on `executor` (the child takes it from SLUICE_EXECUTOR). */
+async function killSchedule(executor: 'single-thread' | 'workers'): Promise<void> {
   const dir = tempDir('sluice-actor-kill-')
   const log: string[] = []
   try {
@@ -30,7 +33,7 @@ ActorKill('checkpointed mode, a resending sender, three SIGKILLs: every record e
     let duplicates = 0
     for (const [i, { crashAt, kill }] of runs.entries()) {
       const args = [dir.path, String(MESSAGES), ...(crashAt === undefined ? [] : [String(crashAt)])]
-      const run = await runJobProcess(SCRIPT, args, kill, 60_000)
+      const run = await runJobProcess(SCRIPT, args, kill, 60_000, { SLUICE_EXECUTOR: executor })
       const acked = run.lines.filter((l) => l.startsWith('acked ')).at(-1)
       log.push(`run ${i + 1}: ${run.killed || run.code === null ? 'KILLED' : `exit ${run.code}`} at ${acked}`)
       duplicates += run.lines.filter((l) => l.startsWith('duplicates ')).length
@@ -50,6 +53,15 @@ ActorKill('checkpointed mode, a resending sender, three SIGKILLs: every record e
   } finally {
     dir.remove()
   }
-})
+}
+
+ActorKill('checkpointed mode, a resending sender, three SIGKILLs: every record exactly once', () =>
+  killSchedule('single-thread'),
+)
+
+ActorKill(
+  'the same on the worker executor (the reader in a worker, the actor on the main thread): every record exactly once',
+  () => killSchedule('workers'),
+)
 
 ActorKill.run()

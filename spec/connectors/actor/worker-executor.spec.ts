@@ -1,55 +1,54 @@
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ActorSystem } from '../../../lib/actors/actor-system.js'
-import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
-import { type ActorSinkMessage, actorSink, actorSource } from '../../../lib/connectors/actor/index.js'
-import { CallbackSink } from '../../../lib/connectors/collections/callback-sink.js'
-import { ConfigError } from '../../../lib/errors.js'
+import { tempDir } from '../../support/temp-dir.js'
 
-const Workers = suite('actor source and sink with the worker-thread executor')
+const Workers = suite('actor source and sink on both executors (the refs stay on the coordinating thread)')
+const run = promisify(execFile)
 
-const refused = (run: () => unknown, operator: string): ConfigError => {
-  try {
-    run()
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, String(error))
-    assert.is(error.option, 'executor.kind')
-    assert.ok(error.message.includes(operator), error.message)
-    assert.ok(error.message.includes('the thread that built the job'), error.message)
-    return error
-  }
-  throw new Error('not refused')
+interface Outcome {
+  readonly status: string
+  readonly values: number[]
+  readonly threads: number[]
+  readonly answers: Record<string, number>
 }
 
-Workers('an actor source is refused when the job is built, naming the operator and why', () => {
-  const env = StreamEnvironment.create({ logLevel: 'silent', executor: { kind: 'workers', threads: 2 } })
-  env.fromSource(actorSource<number>({}), { uid: 'orders' }).sinkTo(new CallbackSink(() => {}))
-  const error = refused(() => env.executeAsync('actor source on workers'), 'actor-source')
-  assert.ok(error.message.includes('uid orders'), error.message)
-})
-
-Workers('an actor sink is refused when the job is built; the same job on one thread is not', async () => {
-  const system = new ActorSystem({ name: 'app' })
+/** Runs spec/connectors/actor/workers-job.ts on `executor` in a child process. */
+async function actorJob(executor: 'single-thread' | 'workers'): Promise<Outcome> {
+  const dir = tempDir('sluice-actor-workers-')
   try {
-    const target = system.spawn<ActorSinkMessage<number>>(
-      () => ({
-        receive: (m) => {
-          if (m.type === 'init' || m.type === 'record') m.replyTo.tell({ type: 'ack' })
-        },
-      }),
-      { name: 'target' },
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'spec/connectors/actor/workers-job.ts', executor, dir.path],
+      { env: { ...process.env, SLUICE_EXECUTOR: '' }, timeout: 120_000 },
     )
-    const build = (executor: 'workers' | 'single-thread') => {
-      const env = StreamEnvironment.create({ logLevel: 'silent', executor: { kind: executor } })
-      env.fromElements(1, 2, 3).sinkTo(actorSink({ target }))
-      return env
-    }
-    refused(() => build('workers').executeAsync('actor sink on workers'), 'actor-sink')
-    const { status } = await build('single-thread').executeAsync('actor sink on one thread').result
-    assert.is(status, 'finished')
+    return JSON.parse(stdout.trim().split('\n').at(-1)!) as Outcome
   } finally {
-    await system.terminate()
+    dir.remove()
   }
-})
+}
+
+const expected = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? [10 * i, 10 * i + 1, 10 * i + 2] : [10 * i]))
+  .flat()
+  .sort((a, b) => a - b)
+
+Workers(
+  'checkpointed acks, backpressure, duplicates, rejections and the sink target: the same on one thread and on 2 workers',
+  async () => {
+    const [single, workers] = await Promise.all([actorJob('single-thread'), actorJob('workers')])
+    for (const [name, outcome] of [
+      ['single-thread', single],
+      ['workers', workers],
+    ] as const) {
+      assert.is(outcome.status, 'finished', name)
+      assert.equal(outcome.values, expected, `${name}: the target got every record once`)
+      assert.equal(outcome.answers, { ack: 300, duplicate: 20, rejected: 1 }, name)
+    }
+    assert.equal(single.threads, [0], 'one thread: the records were mapped on the main thread')
+    assert.is(workers.threads.length, 2, 'workers: both worker threads mapped records')
+    assert.not.ok(workers.threads.includes(0), 'workers: no record was mapped on the main thread')
+  },
+)
 
 Workers.run()
