@@ -19,7 +19,7 @@ import {
   ActiveMQSource,
 } from '../../lib/connectors/activemq/index.js'
 import { closeStomp, openStomp, type StompSession } from '../../lib/connectors/activemq/connection.js'
-import { retrySettings } from '../../lib/connectors/base/reconnect-loop.js'
+import { connectionRetry } from '../../lib/connectors/base/retry-options.js'
 import { type BenchCase, type RunResult, formatInt, ratioTargets } from '../measure.js'
 
 const HOST = process.env.SLUICE_STOMP_HOST ?? '127.0.0.1'
@@ -46,7 +46,7 @@ function session(): Promise<StompSession> {
     port: PORT,
     connectHeaders: {},
     heartbeatMs: 0,
-    retry: retrySettings('bench', { maxRetries: 0 }),
+    retry: connectionRetry('bench', { retry: { maxRetries: 0 } }),
   })
 }
 

@@ -42,12 +42,23 @@ export function readDeprecated<O, R>(
   try {
     return read(renamed as O)
   } catch (error) {
-    const oldPath = error instanceof ConfigError ? oldPaths.get(error.option) : undefined
-    if (oldPath === undefined || !(error instanceof ConfigError)) throw error
-    const named = new ConfigError(oldPath, error.value, '')
-    named.message = error.message.replaceAll(error.option, oldPath)
-    throw named
+    throw asWritten(error, oldPaths)
   }
+}
+
+/**
+ * A ConfigError about an option read under its new path, named again by the path the user wrote
+ * (`writtenAs`: new path → old path); any other error as it is.
+ *
+ * @example
+ * throw asWritten(error, new Map([['backoff.initialDelayMs', 'backoff.minMs']]))
+ */
+export function asWritten(error: unknown, writtenAs: ReadonlyMap<string, string>): unknown {
+  const oldPath = error instanceof ConfigError ? writtenAs.get(error.option) : undefined
+  if (oldPath === undefined || !(error instanceof ConfigError)) return error
+  const named = new ConfigError(oldPath, error.value, '')
+  named.message = error.message.replaceAll(error.option, oldPath)
+  return named
 }
 
 function warnOnce(log: Logger, option: string, replacement: string): void {

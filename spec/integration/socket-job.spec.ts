@@ -13,12 +13,14 @@ test('a socket word count job reads from a server that drops and comes back, and
   const counts = new Map<string, number>()
   try {
     const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
-    const words = env.socketTextStream('127.0.0.1', source.port, { maxRetries: 20, retryDelayMs: 10 }).pipe(
-      flatMap((line: string) => line.split(' ')),
-      map((w: string) => [w, 1] as [string, number]),
-      keyBy(([w]: [string, number]) => w),
-      reduce((a: [string, number], b: [string, number]) => [a[0], a[1] + b[1]] as [string, number]),
-    )
+    const words = env
+      .socketTextStream('127.0.0.1', source.port, { retry: { maxRetries: 20, initialDelayMs: 10 } })
+      .pipe(
+        flatMap((line: string) => line.split(' ')),
+        map((w: string) => [w, 1] as [string, number]),
+        keyBy(([w]: [string, number]) => w),
+        reduce((a: [string, number], b: [string, number]) => [a[0], a[1] + b[1]] as [string, number]),
+      )
     words.sinkTo(new CallbackSink(([w, n]: [string, number]) => counts.set(w, n)))
     words.writeToSocket('127.0.0.1', target.port, { serializer: ([w, n]: [string, number]) => `${w}=${n}\n` })
     const job = env.executeAsync('socket words')

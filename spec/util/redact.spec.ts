@@ -101,9 +101,13 @@ test('an MQTT URL with user info reaches neither the ConnectorError nor the "job
   const port = await freePort()
   const lines: string[] = []
   const env = StreamEnvironment.create({ logger: createLogger({ level: 'warn', write: (l) => lines.push(l) }) })
-  env
-    .fromCollection([1, 2, 3])
-    .sinkTo(new MqttSink({ url: `mqtt://alice:secret@127.0.0.1:${port}`, topic: 't', maxRetries: 1, retryDelayMs: 5 }))
+  env.fromCollection([1, 2, 3]).sinkTo(
+    new MqttSink({
+      url: `mqtt://alice:secret@127.0.0.1:${port}`,
+      topic: 't',
+      retry: { maxRetries: 1, initialDelayMs: 5 },
+    }),
+  )
   const error: Error = await env.execute().then(
     () => assert.unreachable('the broker is unreachable'),
     (e) => e,

@@ -3,10 +3,10 @@ import { ConfigError } from '../../errors.js'
 import type { SourceGuarantee } from '../base/checkpoint-acks.js'
 import {
   type ConnectionRetryOptions,
-  RETRY_OPTIONS,
+  CONNECTION_RETRY_OPTIONS,
   type RetrySettings,
-  retrySettings,
-} from '../base/reconnect-loop.js'
+  connectionRetry,
+} from '../base/retry-options.js'
 import { optionsObject, wholeNumber } from '../../util/options.js'
 import { DEFAULT_MAX_UNACKNOWLEDGED_BYTES } from '../base/ack-window.js'
 
@@ -202,7 +202,7 @@ export function activemqSinkSettings<T>(options: ActiveMQSinkOptions<T>): Active
 }
 
 const CONNECTION_OPTIONS: Record<keyof ActiveMQConnectionOptions, true> = {
-  ...RETRY_OPTIONS,
+  ...CONNECTION_RETRY_OPTIONS,
   host: true,
   port: true,
   login: true,
@@ -245,7 +245,7 @@ function stompSettings(owner: string, o: ActiveMQConnectionOptions): StompSettin
   const connectHeaders: StompHeaders = { ...o.connectHeaders }
   if (o.login !== undefined) connectHeaders.login = o.login
   if (o.passcode !== undefined) connectHeaders.passcode = o.passcode
-  return { host, port, connectHeaders, heartbeatMs, retry: retrySettings(owner, o) }
+  return { host, port, connectHeaders, heartbeatMs, retry: connectionRetry(owner, o) }
 }
 
 function defaultSerializer(value: unknown): string | Uint8Array {

@@ -2,7 +2,8 @@ import { type Counter, MetricGroup } from '../../runtime/metric-group.js'
 import type { SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
 import { Deferred } from '../../util/deferred.js'
 import { ConfirmWindow } from './confirm-window.js'
-import { ReconnectLoop, type RetrySettings } from './reconnect-loop.js'
+import { ReconnectLoop } from './reconnect-loop.js'
+import type { RetrySettings } from './retry-options.js'
 
 /** What a {@link ConfirmingWriter} needs of the connector's settings. */
 export interface ConfirmingWriterSettings {

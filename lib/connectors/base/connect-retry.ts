@@ -1,51 +1,7 @@
 import { backoffDelay } from '../../util/backoff.js'
-import { ConfigError, ConnectorError, messageOf } from '../../errors.js'
+import { ConnectorError, messageOf } from '../../errors.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
-import { finiteNumber, optionsObject } from '../../util/options.js'
-
-/** The `retry` option of a connector: how often, and after how long, a failed connection is tried again. */
-export interface RetryOptions {
-  /** Attempts after the first failed one before ConnectorError 'ERR_CONNECT'; Infinity: forever. Default 5. */
-  maxRetries?: number
-  /** Delay before the first retry; default 200 ms. */
-  initialDelayMs?: number
-  /** Ceiling of the delay; default 10,000 ms. */
-  maxDelayMs?: number
-  /** Growth of the delay per retry; default 2. */
-  multiplier?: number
-  /** Random spread as a ± fraction of each delay, 0..1; default 0. */
-  jitter?: number
-}
-
-/** {@link RetryOptions} after validation, defaults applied. */
-export interface RetrySchedule {
-  readonly maxRetries: number
-  readonly initialDelayMs: number
-  readonly maxDelayMs: number
-  readonly multiplier: number
-  readonly jitter: number
-}
-
-const RETRY_KEYS = ['maxRetries', 'initialDelayMs', 'maxDelayMs', 'multiplier', 'jitter']
-
-/**
- * Validates a `retry` option (every key named by its path) and applies the defaults.
- *
- * @example
- * retrySchedule('kafkaSource.retry', { maxRetries: 2 }) // { maxRetries: 2, initialDelayMs: 200, … }
- */
-export function retrySchedule(path: string, options: RetryOptions | undefined): RetrySchedule {
-  const o = optionsObject(path, options, RETRY_KEYS)
-  const maxRetries = o.maxRetries ?? 5
-  if (typeof maxRetries !== 'number' || !(maxRetries === Infinity || (Number.isInteger(maxRetries) && maxRetries >= 0)))
-    throw new ConfigError(`${path}.maxRetries`, maxRetries, 'a whole number of at least 0, or Infinity')
-  const initialDelayMs = finiteNumber(`${path}.initialDelayMs`, o.initialDelayMs, 200, 0)
-  const maxDelayMs = finiteNumber(`${path}.maxDelayMs`, o.maxDelayMs, Math.max(10_000, initialDelayMs), initialDelayMs)
-  const multiplier = finiteNumber(`${path}.multiplier`, o.multiplier, 2, 1)
-  const jitter = finiteNumber(`${path}.jitter`, o.jitter, 0, 0)
-  if (jitter > 1) throw new ConfigError(`${path}.jitter`, jitter, 'a fraction from 0 to 1')
-  return { maxRetries, initialDelayMs, maxDelayMs, multiplier, jitter }
-}
+import type { RetrySchedule } from './retry-options.js'
 
 /** Where {@link connectWithRetry} waits, and when it stops. */
 export interface ConnectRetryContext {

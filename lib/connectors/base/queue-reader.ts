@@ -7,7 +7,8 @@ import { Deferred } from '../../util/deferred.js'
 import { Fifo } from '../../util/fifo.js'
 import { AckWindow } from './ack-window.js'
 import { type AckStateV1, CheckpointAcks, type CompletedAcks } from './checkpoint-acks.js'
-import { ReconnectLoop, type RetrySettings } from './reconnect-loop.js'
+import { ReconnectLoop } from './reconnect-loop.js'
+import type { RetrySettings } from './retry-options.js'
 
 /** What a {@link QueueReaderBase} needs of the connector's settings. */
 export interface QueueReaderSettings {

@@ -1,6 +1,7 @@
 import { ConnectorError, messageOf } from '../../errors.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
-import { connectWithRetry, type RetrySchedule } from './connect-retry.js'
+import { connectWithRetry } from './connect-retry.js'
+import type { RetrySchedule } from './retry-options.js'
 import type { ServerAddress } from './server-address.js'
 
 /** Where a server source tells its bound address, and how it retries (Bahir's registration callback). */

@@ -5,7 +5,8 @@ import type { InputStatus, SourceOutput, SourceReader, SourceReaderContext } fro
 import { systemProcessingTime } from '../../time/processing-time.js'
 import { SplitWatermarks } from '../../time/split-watermarks.js'
 import type { WatermarkStrategy } from '../../time/watermark-strategy.js'
-import { connectWithRetry, type RetrySchedule } from './connect-retry.js'
+import { connectWithRetry } from './connect-retry.js'
+import type { RetrySchedule } from './retry-options.js'
 import type { SplitBuffer } from './split-buffer.js'
 
 /** What {@link SplitReaderBase} needs to know of a connector's settings. */

@@ -1,6 +1,5 @@
 import type { ConnectionOptions } from 'node:tls'
 import { ConfigError } from '../../errors.js'
-import { type BackoffOptions, validateBackoff } from '../../util/backoff.js'
 import {
   booleanOption,
   functionOption,
@@ -12,11 +11,14 @@ import {
 } from '../../util/options.js'
 import { type ClientTls, clientTlsSettings } from '../base/client-tls.js'
 import {
-  RETRY_OPTIONS,
+  CONNECTION_RETRY_OPTIONS,
   type ConnectionRetryOptions,
+  type RetryOptions,
+  type RetrySchedule,
   type RetrySettings,
-  retrySettings,
-} from '../base/reconnect-loop.js'
+  connectionRetry,
+  retrySchedule,
+} from '../base/retry-options.js'
 
 /** A CQL statement and the values bound to its `?` markers, in order. */
 export interface CassandraStatement {
@@ -90,12 +92,15 @@ export interface CassandraSinkOptions<T> extends ConnectionRetryOptions {
   eventTimeWriteTimestamp?: boolean
   /**
    * A failed write: 'fail' the job (default); 'retry' timeouts, overloaded and unavailable nodes with
-   * `retry`'s backoff (other errors, and retries used up, fail the job); 'ignore' it (logged and
+   * `writeRetry`'s backoff (other errors, and retries used up, fail the job); 'ignore' it (logged and
    * counted); send the record to the 'dead-letter' output with the reason.
    */
   onFailure?: CassandraFailureHandler
-  /** Backoff of `onFailure: 'retry'`: delays as connection retries, `maxAttempts` in all; default 5. */
-  retry?: Partial<BackoffOptions> & { readonly maxAttempts?: number }
+  /**
+   * Retries of a failed write with `onFailure: 'retry'`, in the shape of `retry`; default
+   * { maxRetries: 4, initialDelayMs: 100, maxDelayMs: 5,000 } (five attempts in all).
+   */
+  writeRetry?: RetryOptions
   /**
    * 'at-least-once' (default): a barrier waits for every write before it. 'exactly-once': a
    * write-ahead log — records are kept in the checkpoint and written when it completes; `committer`
@@ -106,11 +111,6 @@ export interface CassandraSinkOptions<T> extends ConnectionRetryOptions {
   sinkId?: string
   /** Exactly-once: where the committer rows live; default keyspace of `table`, table 'sluice_checkpoints'. */
   committer?: { readonly keyspace?: string; readonly table?: string; readonly ttlSeconds?: number }
-}
-
-/** Retry settings of failed writes. */
-export interface WriteRetrySettings extends Required<BackoffOptions> {
-  readonly maxAttempts: number
 }
 
 /** The sink's settings after validation. */
@@ -131,7 +131,7 @@ export interface CassandraSinkSettings<T> {
   readonly serialConsistency: 'serial' | 'localSerial'
   readonly eventTimeWriteTimestamp: boolean
   readonly onFailure: CassandraFailureHandler
-  readonly writeRetry: WriteRetrySettings
+  readonly writeRetry: RetrySchedule
   readonly guarantee: 'at-least-once' | 'exactly-once'
   readonly sinkId: string
   readonly committer: { readonly keyspace: string; readonly table: string; readonly ttlSeconds: number }
@@ -141,7 +141,7 @@ export interface CassandraSinkSettings<T> {
 }
 
 const SINK_OPTIONS = optionKeys<CassandraSinkOptions<unknown>>({
-  ...RETRY_OPTIONS,
+  ...CONNECTION_RETRY_OPTIONS,
   contactPoints: true,
   localDataCenter: true,
   credentials: true,
@@ -158,7 +158,7 @@ const SINK_OPTIONS = optionKeys<CassandraSinkOptions<unknown>>({
   serialConsistency: true,
   eventTimeWriteTimestamp: true,
   onFailure: true,
-  retry: true,
+  writeRetry: true,
   guarantee: true,
   sinkId: true,
   committer: true,
@@ -234,19 +234,14 @@ export function cassandraSinkSettings<T>(options: CassandraSinkOptions<T>): Cass
     throw new ConfigError('cassandraSink.committer.keyspace', c.keyspace, 'a keyspace (the sink writes statements)')
   const sinkId =
     guarantee === 'exactly-once' ? nonEmptyString('cassandraSink.sinkId', o.sinkId) : (o.sinkId ?? 'cassandra')
-  const r = optionsObject('cassandraSink.retry', o.retry, [
-    'initialDelayMs',
-    'maxDelayMs',
-    'multiplier',
-    'jitter',
-    'maxAttempts',
-  ])
-  const backoff = validateBackoff('cassandraSink.retry', {
-    initialDelayMs: r.initialDelayMs ?? 100,
-    maxDelayMs: r.maxDelayMs ?? 5_000,
-    multiplier: r.multiplier,
-    jitter: r.jitter,
-  })
+  // Before writeRetry, `retry` held the write retries with `maxAttempts`: say where they went.
+  const oldRetry = o.retry as Record<string, unknown> | undefined
+  if (oldRetry !== null && typeof oldRetry === 'object' && oldRetry.maxAttempts !== undefined)
+    throw new ConfigError(
+      'cassandraSink.retry.maxAttempts',
+      oldRetry.maxAttempts,
+      'no such option; write retries are cassandraSink.writeRetry (maxRetries = maxAttempts − 1), cassandraSink.retry is the connection retry',
+    )
   return Object.freeze({
     contactPoints: Object.freeze([...contactPoints]),
     localDataCenter: nonEmptyString('cassandraSink.localDataCenter', o.localDataCenter, 'datacenter1'),
@@ -277,10 +272,13 @@ export function cassandraSinkSettings<T>(options: CassandraSinkOptions<T>): Cass
     ),
     eventTimeWriteTimestamp: booleanOption('cassandraSink.eventTimeWriteTimestamp', o.eventTimeWriteTimestamp, false),
     onFailure: oneOf('cassandraSink.onFailure', o.onFailure, ['fail', 'retry', 'ignore', 'dead-letter'], 'fail'),
-    writeRetry: Object.freeze({
-      ...backoff,
-      maxAttempts: wholeNumber('cassandraSink.retry.maxAttempts', r.maxAttempts, 5, 1),
-    }),
+    writeRetry: Object.freeze(
+      retrySchedule('cassandraSink.writeRetry', o.writeRetry, {
+        maxRetries: 4,
+        initialDelayMs: 100,
+        maxDelayMs: 5_000,
+      }),
+    ),
     guarantee,
     sinkId,
     committer: Object.freeze({
@@ -289,7 +287,7 @@ export function cassandraSinkSettings<T>(options: CassandraSinkOptions<T>): Cass
       table: identifier('cassandraSink.committer.table', c.table, 'sluice_checkpoints'),
       ttlSeconds: wholeNumber('cassandraSink.committer.ttlSeconds', c.ttlSeconds, 7 * 24 * 3600, 1),
     }),
-    retry: retrySettings('cassandraSink', o),
+    retry: connectionRetry('cassandraSink', o),
     endpoint: `cassandraSink ${contactPoints.join(',')}`,
   })
 }

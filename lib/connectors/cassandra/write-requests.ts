@@ -213,7 +213,7 @@ export class WriteRequests<T> {
     this.metrics.failures.inc()
     const { settings } = this
     const transient = isTransient(error)
-    if (settings.onFailure === 'retry' && transient && request.attempt + 1 < settings.writeRetry.maxAttempts) {
+    if (settings.onFailure === 'retry' && transient && request.attempt < settings.writeRetry.maxRetries) {
       const delay = backoffDelay(request.attempt, settings.writeRetry)
       request.attempt++
       this.metrics.retries.inc()

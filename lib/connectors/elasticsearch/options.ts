@@ -2,13 +2,13 @@ import type { ConnectionOptions } from 'node:tls'
 import { ConfigError } from '../../errors.js'
 import { booleanOption, functionOption, oneOf, optionsObject, wholeNumber } from '../../util/options.js'
 import { type ClientTls, clientTlsSettings } from '../base/client-tls.js'
-import { type RetryOptions, type RetrySchedule, retrySchedule } from '../base/connect-retry.js'
+import { type RetryOptions, type RetrySchedule, retrySchedule } from '../base/retry-options.js'
 import {
   type ConnectionRetryOptions,
-  RETRY_OPTIONS,
+  CONNECTION_RETRY_OPTIONS,
   type RetrySettings,
-  retrySettings,
-} from '../base/reconnect-loop.js'
+  connectionRetry,
+} from '../base/retry-options.js'
 
 /** Where and how one action is written; the names are the bulk API's, in camel case. */
 export interface ElasticsearchActionTarget {
@@ -146,7 +146,7 @@ export interface ElasticsearchSinkSettings<T> {
 }
 
 const SINK_OPTIONS: Record<keyof ElasticsearchSinkOptions<unknown>, true> = {
-  ...RETRY_OPTIONS,
+  ...CONNECTION_RETRY_OPTIONS,
   nodes: true,
   auth: true,
   tls: true,
@@ -236,7 +236,7 @@ function connectionSettings(path: string, o: ElasticsearchConnectionOptions): El
     tls: o.tls === undefined ? undefined : clientTlsSettings(`${path}.tls`, o.tls),
     requestTimeoutMs: wholeNumber(`${path}.requestTimeoutMs`, o.requestTimeoutMs, 30_000, 1),
     sniffing: booleanOption(`${path}.sniffing`, o.sniffing, false),
-    retry: retrySettings(path, o),
+    retry: connectionRetry(path, o),
   })
 }
 

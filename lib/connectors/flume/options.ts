@@ -1,6 +1,6 @@
 import { ConfigError } from '../../errors.js'
 import { finiteNumber, functionOption, oneOf, optionsObject, wholeNumber } from '../../util/options.js'
-import { type RetryOptions, type RetrySchedule, retrySchedule } from '../base/connect-retry.js'
+import { type RetryOptions, type RetrySchedule, retrySchedule } from '../base/retry-options.js'
 
 /** One Flume event, as the sink's `mapper` makes it from a record. */
 export interface FlumeEvent {

@@ -2,10 +2,10 @@ import { ConfigError } from '../../errors.js'
 import { nonEmptyString, optionKeys, optionsObject, wholeNumber } from '../../util/options.js'
 import {
   type ConnectionRetryOptions,
-  RETRY_OPTIONS,
+  CONNECTION_RETRY_OPTIONS,
   type RetrySettings,
-  retrySettings,
-} from '../base/reconnect-loop.js'
+  connectionRetry,
+} from '../base/retry-options.js'
 
 /**
  * Options of {@link webHdfs}: where the NameNode's WebHDFS (or an HttpFS gateway) answers, who the
@@ -44,7 +44,7 @@ export interface WebHdfsSettings {
 }
 
 const WEBHDFS_OPTIONS = optionKeys<WebHdfsOptions>({
-  ...RETRY_OPTIONS,
+  ...CONNECTION_RETRY_OPTIONS,
   url: true,
   user: true,
   delegationToken: true,
@@ -88,6 +88,6 @@ export function webHdfsSettings(options: WebHdfsOptions): WebHdfsSettings {
     delegationToken,
     requestTimeoutMs: wholeNumber('webHdfs.requestTimeoutMs', o.requestTimeoutMs, 30_000, 1),
     appendBufferBytes: wholeNumber('webHdfs.appendBufferBytes', o.appendBufferBytes, 4 << 20, 1),
-    retry: retrySettings('webHdfs', o),
+    retry: connectionRetry('webHdfs', o),
   })
 }

@@ -1,5 +1,5 @@
 import type { Kafka, KafkaConfig } from 'kafkajs'
-import type { RetryOptions, RetrySchedule } from '../base/connect-retry.js'
+import type { RetryOptions, RetrySchedule } from '../base/retry-options.js'
 import type { WatermarkStrategy } from '../../time/watermark-strategy.js'
 import type { KafkaDeserializer, KafkaProducerRecord, KafkaRecord } from './kafka-record.js'
 import type { TopicSelection } from './partition-discovery.js'

@@ -4,7 +4,7 @@ import type { Source, SourceReaderContext } from '../../runtime/source.js'
 import { validateWatermarkStrategy } from '../../time/watermark-strategy.js'
 import { type KafkaDeserializer, type KafkaRecord, stringRecord } from './kafka-record.js'
 import { oneOf, optionsObject, wholeNumber } from '../../util/options.js'
-import { retrySchedule } from '../base/connect-retry.js'
+import { retrySchedule } from '../base/retry-options.js'
 import { describeBrokers, kafkaClient } from './connection.js'
 import {
   KAFKA_SOURCE_KEYS,

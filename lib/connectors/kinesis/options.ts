@@ -1,5 +1,5 @@
 import type { KinesisClient, KinesisClientConfig } from '@aws-sdk/client-kinesis'
-import type { RetryOptions, RetrySchedule } from '../base/connect-retry.js'
+import type { RetryOptions, RetrySchedule } from '../base/retry-options.js'
 import type { WatermarkStrategy } from '../../time/watermark-strategy.js'
 import type { ShardFetchSettings, ShardPosition } from './shard-fetcher.js'
 
@@ -114,11 +114,16 @@ export interface KinesisSinkOptions<T> extends KinesisConnectionOptions {
   lingerMs?: number
   /** Records written and not yet accepted before the writer stops taking more; default 10,000. */
   maxInFlightRecords?: number
-  /** Times a failed entry (or request) is retried before the job fails; default 10. */
+  /**
+   * Retries of a failed entry (or request) before the job fails; default
+   * { maxRetries: 10, initialDelayMs: 100, maxDelayMs: 5,000, multiplier: 2, jitter: 0.2 }.
+   */
+  retry?: RetryOptions
+  /** @deprecated use `retry.maxRetries` (read as it, with a warning, for this release) */
   maxRetries?: number
-  /** First retry delay, doubling; default 100 ms. */
+  /** @deprecated use `retry.initialDelayMs` (read as it, with a warning, for this release) */
   retryBackoffMs?: number
-  /** Ceiling of the retry delay; default 5,000 ms. */
+  /** @deprecated use `retry.maxDelayMs` (read as it, with a warning, for this release) */
   maxRetryBackoffMs?: number
 }
 
@@ -129,9 +134,7 @@ export interface KinesisSinkSettings {
   readonly maxBatchBytes: number
   readonly lingerMs: number
   readonly maxInFlightRecords: number
-  readonly maxRetries: number
-  readonly retryBackoffMs: number
-  readonly maxRetryBackoffMs: number
+  readonly retry: RetrySchedule
 }
 
 /** The keys of {@link KinesisConnectionOptions}. */
@@ -166,6 +169,7 @@ export const KINESIS_SINK_KEYS = [
   'maxBatchBytes',
   'lingerMs',
   'maxInFlightRecords',
+  'retry',
   'maxRetries',
   'retryBackoffMs',
   'maxRetryBackoffMs',

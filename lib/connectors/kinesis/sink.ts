@@ -1,10 +1,18 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import { ConfigError } from '../../errors.js'
 import type { Sink, SinkWriterContext } from '../../runtime/sink.js'
+import { nestedOrFlatRetry } from '../base/retry-options.js'
 import { nonEmptyString, optionsObject, wholeNumber } from '../../util/options.js'
 import { kinesisClient } from './connection.js'
 import { KINESIS_SINK_KEYS, type KinesisSinkOptions, type KinesisSinkSettings } from './options.js'
 import { KinesisSinkWriter, MAX_RECORDS, MAX_REQUEST_BYTES } from './writer.js'
+
+/** The flat names of the release before, each with its key in `retry`. */
+const FLAT_RETRY_NAMES = {
+  maxRetries: 'maxRetries',
+  retryBackoffMs: 'initialDelayMs',
+  maxRetryBackoffMs: 'maxDelayMs',
+} as const
 
 /**
  * Writes records to a Kinesis data stream with PutRecords (Flink's KinesisStreamsSink). Records are
@@ -38,7 +46,6 @@ export class KinesisSink<T> implements Sink<T> {
         options.serializer,
         'a function value → { data, partitionKey, explicitHashKey? }',
       )
-    const retryBackoffMs = wholeNumber('kinesisSink.retryBackoffMs', options.retryBackoffMs, 100, 0)
     this.settings = {
       stream: nonEmptyString('kinesisSink.stream', options.stream),
       maxBatchRecords: wholeNumber('kinesisSink.maxBatchRecords', options.maxBatchRecords, MAX_RECORDS, 1, MAX_RECORDS),
@@ -51,9 +58,12 @@ export class KinesisSink<T> implements Sink<T> {
       ),
       lingerMs: wholeNumber('kinesisSink.lingerMs', options.lingerMs, 10, 0),
       maxInFlightRecords: wholeNumber('kinesisSink.maxInFlightRecords', options.maxInFlightRecords, 10_000, 1),
-      maxRetries: wholeNumber('kinesisSink.maxRetries', options.maxRetries, 10, 0),
-      retryBackoffMs,
-      maxRetryBackoffMs: wholeNumber('kinesisSink.maxRetryBackoffMs', options.maxRetryBackoffMs, 5_000, retryBackoffMs),
+      retry: nestedOrFlatRetry('kinesisSink', options, FLAT_RETRY_NAMES, {
+        maxRetries: 10,
+        initialDelayMs: 100,
+        maxDelayMs: 5_000,
+        jitter: 0.2,
+      }),
     }
     this.serializer = options.serializer
     this.options = options

@@ -3,7 +3,7 @@ import { ConfigError } from '../../errors.js'
 import type { Source, SourceReaderContext } from '../../runtime/source.js'
 import { validateWatermarkStrategy } from '../../time/watermark-strategy.js'
 import { nonEmptyString, optionsObject, wholeNumber } from '../../util/options.js'
-import { retrySchedule } from '../base/connect-retry.js'
+import { retrySchedule } from '../base/retry-options.js'
 import { describeEndpoint, kinesisClient } from './connection.js'
 import {
   KINESIS_SOURCE_KEYS,

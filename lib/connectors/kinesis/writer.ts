@@ -115,10 +115,10 @@ export class KinesisSinkWriter<T> extends BatchingWriter<T, Entry[]> {
       }
       acknowledgeEarly(pending.length - failed.length)
       for (const e of failed) {
-        if (++e.attempts > this.settings.maxRetries) {
+        if (++e.attempts > this.settings.retry.maxRetries) {
           throw new ConnectorError(
             'ERR_SEND',
-            `kinesis sink (subtask ${this.context.subtask}): ${failed.length} record(s) not accepted after ${this.settings.maxRetries} retries: ${reason}`,
+            `kinesis sink (subtask ${this.context.subtask}): ${failed.length} record(s) not accepted after ${this.settings.retry.maxRetries} retries: ${reason}`,
             { retriable: true },
           )
         }
@@ -138,11 +138,7 @@ export class KinesisSinkWriter<T> extends BatchingWriter<T, Entry[]> {
    * (nor at all once the deployment is cancelled, when close() still waits for the request).
    */
   private sleep(attempt: number): Promise<void> {
-    const delay = backoffDelay(attempt, {
-      initialDelayMs: this.settings.retryBackoffMs,
-      maxDelayMs: this.settings.maxRetryBackoffMs,
-      jitter: 0.2,
-    })
+    const delay = backoffDelay(attempt, this.settings.retry)
     return new Promise((resolve) => setTimeout(resolve, delay))
   }
 }

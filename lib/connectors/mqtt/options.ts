@@ -2,10 +2,10 @@ import type { IClientOptions, IPublishPacket } from 'mqtt'
 import { ConfigError } from '../../errors.js'
 import {
   type ConnectionRetryOptions,
-  RETRY_OPTIONS,
+  CONNECTION_RETRY_OPTIONS,
   type RetrySettings,
-  retrySettings,
-} from '../base/reconnect-loop.js'
+  connectionRetry,
+} from '../base/retry-options.js'
 import { nonEmptyString, optionsObject, wholeNumber } from '../../util/options.js'
 
 /** MQTT quality of service: at most once (0), at least once (1), exactly once (2) between client and broker. */
@@ -182,7 +182,7 @@ function validateConnection(owner: string, options: MqttConnectionOptions): Mqtt
     username,
     password,
     keepaliveSeconds: wholeNumber(`${owner}.keepaliveSeconds`, keepaliveSeconds, undefined, 0, 65_535),
-    retry: retrySettings(owner, options, 500),
+    retry: connectionRetry(owner, options, { initialDelayMs: 500 }),
     options: extra,
   }
 }
@@ -204,7 +204,7 @@ function validateQos(option: string, qos: unknown): QoS {
 }
 
 const CONNECTION_OPTIONS: Record<keyof MqttConnectionOptions, true> = {
-  ...RETRY_OPTIONS,
+  ...CONNECTION_RETRY_OPTIONS,
   url: true,
   protocolVersion: true,
   username: true,

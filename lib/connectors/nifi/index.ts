@@ -3,7 +3,7 @@ import { NiFiSink } from './sink.js'
 import { NiFiSource } from './source.js'
 
 export type { AckStateV1 } from '../base/checkpoint-acks.js'
-export type { ConnectionRetryOptions } from '../base/reconnect-loop.js'
+export type { ConnectionRetryOptions } from '../base/retry-options.js'
 export type { FlowFile, NiFiConnectionOptions, NiFiRecord, NiFiSinkOptions, NiFiSourceOptions } from './options.js'
 export type { SiteToSiteTls } from './site-to-site-client.js'
 export { decodeFlowFiles, encodeFlowFiles, siteToSiteChecksum } from './flowfile-codec.js'

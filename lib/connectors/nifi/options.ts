@@ -9,10 +9,10 @@ import {
 } from '../../util/options.js'
 import {
   type ConnectionRetryOptions,
-  RETRY_OPTIONS,
+  CONNECTION_RETRY_OPTIONS,
   type RetrySettings,
-  retrySettings,
-} from '../base/reconnect-loop.js'
+  connectionRetry,
+} from '../base/retry-options.js'
 import type { FlowFile } from './flowfile-codec.js'
 import type { PortAddress } from './remote-cluster.js'
 import type { SiteToSiteClientSettings, SiteToSiteTls } from './site-to-site-client.js'
@@ -104,7 +104,7 @@ export interface NiFiSinkSettings<T> extends NiFiConnectionSettings {
 }
 
 const CONNECTION_KEYS = {
-  ...RETRY_OPTIONS,
+  ...CONNECTION_RETRY_OPTIONS,
   urls: true,
   portName: true,
   portId: true,
@@ -229,7 +229,7 @@ function connectionSettings(
       batchSizeBytes: wholeNumber(`${owner}.batchSizeBytes`, o.batchSizeBytes, 4 * 1024 * 1024, 1),
       batchDurationMs: direction === 'receive' ? batchDurationMs : 0,
     },
-    retry: retrySettings(owner, o),
+    retry: connectionRetry(owner, o),
     batchDurationMs,
   }
 }

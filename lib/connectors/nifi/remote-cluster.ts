@@ -1,7 +1,7 @@
 import { ConnectorError, messageOf } from '../../errors.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { backoffDelay } from '../../util/backoff.js'
-import type { RetrySettings } from '../base/reconnect-loop.js'
+import type { RetrySettings } from '../base/retry-options.js'
 import { nifiApiBase, type SiteToSiteClient, SiteToSiteError } from './site-to-site-client.js'
 
 /** Where a {@link RemoteCluster} finds its port. */

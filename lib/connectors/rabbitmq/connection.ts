@@ -1,6 +1,6 @@
 import type { Channel, ChannelModel, Options } from 'amqplib'
 import { optionalDependency } from '../../util/optional-dependency.js'
-import type { RetrySettings } from '../base/reconnect-loop.js'
+import type { RetrySettings } from '../base/retry-options.js'
 
 /** amqplib, an optional peer dependency: the source and sink check for it when they are built. */
 export const amqplib = await optionalDependency<typeof import('amqplib')>('amqplib')

@@ -10,7 +10,7 @@ export type {
   RabbitMQSourceOptions,
   SourceGuarantee,
 } from './options.js'
-export type { ConnectionRetryOptions } from '../base/reconnect-loop.js'
+export type { ConnectionRetryOptions } from '../base/retry-options.js'
 export type { RabbitMQMessage } from './options.js'
 export { RabbitMQReader } from './reader.js'
 export { RabbitMQSink } from './sink.js'

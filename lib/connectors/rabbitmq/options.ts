@@ -3,10 +3,10 @@ import { ConfigError } from '../../errors.js'
 import type { SourceGuarantee } from '../base/checkpoint-acks.js'
 import {
   type ConnectionRetryOptions,
-  RETRY_OPTIONS,
+  CONNECTION_RETRY_OPTIONS,
   type RetrySettings,
-  retrySettings,
-} from '../base/reconnect-loop.js'
+  connectionRetry,
+} from '../base/retry-options.js'
 import { nonEmptyString, oneOf, optionsObject, wholeNumber } from '../../util/options.js'
 import { DEFAULT_MAX_UNACKNOWLEDGED_BYTES } from '../base/ack-window.js'
 
@@ -173,12 +173,12 @@ export function sourceSettings(options: RabbitMQSourceOptions): SourceSettings {
     idProperty,
     onMissingId,
     dedupRetentionMs,
-    retry: retrySettings('rabbitmqSource', o),
+    retry: connectionRetry('rabbitmqSource', o),
   }
 }
 
 const CONNECTION_OPTIONS: Record<keyof RabbitMQConnectionOptions, true> = {
-  ...RETRY_OPTIONS,
+  ...CONNECTION_RETRY_OPTIONS,
   url: true,
   connectionName: true,
 }
@@ -288,7 +288,7 @@ export function sinkSettings<T>(options: RabbitMQSinkOptions<T>): SinkSettings<T
     deadLetterRoutingKey: o.deadLetterRoutingKey,
     declareExchange: o.declareExchange,
     maxInFlight,
-    retry: retrySettings('rabbitmqSink', o),
+    retry: connectionRetry('rabbitmqSink', o),
   }
 }
 

@@ -2,7 +2,7 @@ import type { Cluster, Redis, RedisOptions } from 'ioredis'
 import { ConnectorError, messageOf } from '../../errors.js'
 import { optionalDependency } from '../../util/optional-dependency.js'
 import { backoffDelay } from '../../util/backoff.js'
-import type { RetrySettings } from '../base/reconnect-loop.js'
+import type { RetrySettings } from '../base/retry-options.js'
 import type { RedisConnection } from './options.js'
 
 /** ioredis, an optional peer dependency: the source and sink check for it when they are built. */

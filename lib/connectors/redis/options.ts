@@ -2,10 +2,10 @@ import type { ClusterOptions, RedisOptions } from 'ioredis'
 import { ConfigError } from '../../errors.js'
 import {
   type ConnectionRetryOptions,
-  RETRY_OPTIONS,
+  CONNECTION_RETRY_OPTIONS,
   type RetrySettings,
-  retrySettings,
-} from '../base/reconnect-loop.js'
+  connectionRetry,
+} from '../base/retry-options.js'
 import { nonEmptyString, optionsObject, wholeNumber } from '../../util/options.js'
 import type { RedisMapper } from './mapper.js'
 
@@ -160,7 +160,7 @@ export function validateSinkOptions(options: RedisSinkOptions<unknown>): RedisSi
   const { maxPipelineCommands = 1000, maxPipelinesInFlight = 4, lingerMs = 5, streamMaxLength } = options
   return {
     connection: validateConnection('redisSink.connection', options.connection),
-    retry: retrySettings('redisSink', options, 500),
+    retry: connectionRetry('redisSink', options, { initialDelayMs: 500 }),
     maxPipelineCommands: wholeNumber('redisSink.maxPipelineCommands', maxPipelineCommands, undefined, 1),
     maxPipelinesInFlight: wholeNumber('redisSink.maxPipelinesInFlight', maxPipelinesInFlight, undefined, 1),
     lingerMs: wholeNumber('redisSink.lingerMs', lingerMs, undefined, 0),
@@ -201,7 +201,7 @@ export function validateStreamOptions(options: RedisStreamSourceOptions): RedisS
     throw new ConfigError(`${o}.startId`, startId, "'0', '$' or a stream id such as '1700000000000-0'")
   const settings: RedisStreamSettings = {
     connection: validateConnection(`${o}.connection`, options.connection),
-    retry: retrySettings(o, options, 500),
+    retry: connectionRetry(o, options, { initialDelayMs: 500 }),
     stream: nonEmptyString(`${o}.stream`, options.stream),
     group: nonEmptyString(`${o}.group`, options.group),
     consumer: nonEmptyString(`${o}.consumer`, consumer),
@@ -289,7 +289,7 @@ function port(option: string, value: unknown): number {
 }
 
 const SINK_OPTIONS: Record<keyof RedisSinkOptions<unknown>, true> = {
-  ...RETRY_OPTIONS,
+  ...CONNECTION_RETRY_OPTIONS,
   connection: true,
   mapper: true,
   maxPipelineCommands: true,
@@ -299,7 +299,7 @@ const SINK_OPTIONS: Record<keyof RedisSinkOptions<unknown>, true> = {
 }
 
 const STREAM_SOURCE_OPTIONS: Record<keyof RedisStreamSourceOptions, true> = {
-  ...RETRY_OPTIONS,
+  ...CONNECTION_RETRY_OPTIONS,
   connection: true,
   stream: true,
   group: true,

@@ -1,7 +1,8 @@
 import { type Socket, connect } from 'node:net'
 import type { ConnectorError } from '../../errors.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
-import { ReconnectLoop, type RetrySettings } from '../base/reconnect-loop.js'
+import { ReconnectLoop } from '../base/reconnect-loop.js'
+import type { RetrySettings } from '../base/retry-options.js'
 
 /**
  * One TCP connection that comes back, through the connectors' {@link ReconnectLoop}: opens with a

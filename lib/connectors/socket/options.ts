@@ -1,12 +1,12 @@
 import { ConfigError } from '../../errors.js'
 import {
   type ConnectionRetryOptions,
-  RETRY_OPTIONS,
+  CONNECTION_RETRY_OPTIONS,
   type RetrySettings,
-  retrySettings,
-} from '../base/reconnect-loop.js'
+  connectionRetry,
+} from '../base/retry-options.js'
 
-export type { RetrySettings } from '../base/reconnect-loop.js'
+export type { RetrySettings } from '../base/retry-options.js'
 
 /** Reconnection settings shared by the socket source and sink (initialDelayMs defaults to 500 ms here). */
 export type SocketRetryOptions = ConnectionRetryOptions
@@ -59,12 +59,12 @@ export function validatePort(option: string, port: unknown): number {
  * validateRetry("socketSink", { maxRetries: Infinity }) // { maxRetries: Infinity, initialDelayMs: 500, … }
  */
 export function validateRetry(owner: string, options: SocketRetryOptions): RetrySettings {
-  return retrySettings(owner, options, 500)
+  return connectionRetry(owner, options, { initialDelayMs: 500 })
 }
 
 /** Every key of {@link SocketTextSourceOptions}, for `optionsObject`. */
 export const SOURCE_OPTIONS: Readonly<Record<keyof SocketTextSourceOptions, true>> = {
-  ...RETRY_OPTIONS,
+  ...CONNECTION_RETRY_OPTIONS,
   delimiter: true,
   encoding: true,
   maxBufferedLines: true,
@@ -73,7 +73,7 @@ export const SOURCE_OPTIONS: Readonly<Record<keyof SocketTextSourceOptions, true
 
 /** Every key of {@link SocketSinkOptions}, for `optionsObject`. */
 export const SINK_OPTIONS: Readonly<Record<keyof SocketSinkOptions<unknown>, true>> = {
-  ...RETRY_OPTIONS,
+  ...CONNECTION_RETRY_OPTIONS,
   serializer: true,
 }
 

@@ -1,7 +1,7 @@
 import type { TlsOptions } from 'node:tls'
 import { ConfigError } from '../../errors.js'
 import { functionOption, nonEmptyString, optionsObject, wholeNumber } from '../../util/options.js'
-import { type RetryOptions, retrySchedule } from '../base/connect-retry.js'
+import { type RetryOptions, retrySchedule } from '../base/retry-options.js'
 import type { AddressCallback } from '../base/register-address.js'
 import { type ServerPort, serverPort, tlsOption } from '../base/server-source.js'
 import type { FrameDecoder, TcpFrame } from './frames.js'

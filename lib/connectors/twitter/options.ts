@@ -2,10 +2,10 @@ import { ConfigError } from '../../errors.js'
 import { finiteNumber, nonEmptyString, oneOf, optionsObject, wholeNumber } from '../../util/options.js'
 import {
   type ConnectionRetryOptions,
-  RETRY_OPTIONS,
+  CONNECTION_RETRY_OPTIONS,
   type RetrySettings,
-  retrySettings,
-} from '../base/reconnect-loop.js'
+  connectionRetry,
+} from '../base/retry-options.js'
 
 /** Which of X's v2 streams to read. */
 export type TwitterStreamKind = 'filtered' | 'sample'
@@ -116,7 +116,7 @@ export interface TwitterSourceSettings {
 }
 
 const SOURCE_OPTIONS: Record<keyof TwitterSourceOptions, true> = {
-  ...RETRY_OPTIONS,
+  ...CONNECTION_RETRY_OPTIONS,
   bearerToken: true,
   stream: true,
   rules: true,
@@ -177,7 +177,7 @@ export function twitterSourceSettings(options: TwitterSourceOptions): TwitterSou
     maxBufferedTweets: wholeNumber('twitterSource.maxBufferedTweets', o.maxBufferedTweets, 10_000, 1),
     baseUrl,
     dedupWindowMs: backfillMinutes === 0 ? 0 : (backfillMinutes + 1) * 60_000,
-    retry: retrySettings('twitterSource', { maxRetries: 10, maxDelayMs: 320_000, ...withoutUndefined(o) }, 5_000),
+    retry: connectionRetry('twitterSource', o, { maxRetries: 10, initialDelayMs: 5_000, maxDelayMs: 320_000 }),
   })
 }
 
@@ -217,8 +217,4 @@ function stringList(path: string, value: unknown): string[] {
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '' || v.includes(',')))
     throw new ConfigError(path, value, 'an array of names (non-empty strings without commas)')
   return [...value]
-}
-
-function withoutUndefined<O extends object>(o: O): Partial<O> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<O>
 }

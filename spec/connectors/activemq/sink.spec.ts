@@ -108,7 +108,7 @@ Sink(
       port: cutter.port,
       destination,
       serializer: String,
-      retryDelayMs: 20,
+      retry: { initialDelayMs: 20 },
       maxInFlight: 500,
     })
     const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 20 } })
@@ -157,8 +157,7 @@ Sink('an unreachable broker fails with ERR_CONNECT after the retries; bad option
       host: '127.0.0.1',
       port: 1,
       destination: '/queue/x',
-      maxRetries: 1,
-      retryDelayMs: 10,
+      retry: { maxRetries: 1, initialDelayMs: 10 },
     }),
   )
   const error = await settlesWithin(

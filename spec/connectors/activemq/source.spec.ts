@@ -243,7 +243,7 @@ Source('reconnects after its connection is cut mid-stream and loses nothing, exa
       destination,
       prefetch: 200,
       guarantee: 'exactly-once',
-      retryDelayMs: 20,
+      retry: { initialDelayMs: 20 },
     }),
   )
   let seen = 0
@@ -346,7 +346,12 @@ Source(
     const env = StreamEnvironment.create({ logLevel: 'silent' })
     env
       .fromSource(
-        new ActiveMQSource({ host: '127.0.0.1', port: 1, destination: '/queue/x', maxRetries: 2, retryDelayMs: 10 }),
+        new ActiveMQSource({
+          host: '127.0.0.1',
+          port: 1,
+          destination: '/queue/x',
+          retry: { maxRetries: 2, initialDelayMs: 10 },
+        }),
       )
       .sinkTo(new CollectSink([]))
     const error = await settlesWithin(

@@ -1,6 +1,7 @@
 import * as assert from 'uvu/assert'
 import { suite } from 'uvu'
-import { connectWithRetry, retrySchedule } from '../../../lib/connectors/base/connect-retry.js'
+import { connectWithRetry } from '../../../lib/connectors/base/connect-retry.js'
+import { retrySchedule } from '../../../lib/connectors/base/retry-options.js'
 import { type ConfigError, ConnectorError } from '../../../lib/errors.js'
 import { ManualClock } from '../../time/manual-clock.js'
 

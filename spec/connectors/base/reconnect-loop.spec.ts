@@ -1,6 +1,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ReconnectLoop, retrySettings } from '../../../lib/connectors/base/reconnect-loop.js'
+import { ReconnectLoop } from '../../../lib/connectors/base/reconnect-loop.js'
+import { connectionRetry } from '../../../lib/connectors/base/retry-options.js'
 import { ManualClock } from '../../time/manual-clock.js'
 
 const Loop = suite('reconnect loop')
@@ -13,7 +14,7 @@ Loop('retryDelay chooses the delay per cause and retry; undefined falls back to 
   const seen: Array<[string, number]> = []
   const connected: string[] = []
   const loop = new ReconnectLoop<string>(
-    retrySettings('toy', { initialDelayMs: 1000, maxDelayMs: 60_000 }),
+    connectionRetry('toy', { initialDelayMs: 1000, maxDelayMs: 60_000 }),
     clock,
     'toy 127.0.0.1:1',
     async () => {

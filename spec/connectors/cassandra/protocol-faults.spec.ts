@@ -69,7 +69,7 @@ function sink(options: Partial<CassandraSinkOptions<Order>> = {}): CassandraSink
     localDataCenter: node.dataCenter,
     credentials: { username: 'writer', password: SECRET },
     statement: (o) => ({ query: INSERT, params: [o.id, o.item] }),
-    retry: { initialDelayMs: 40, maxDelayMs: 1_000, multiplier: 2, maxAttempts: 4 },
+    writeRetry: { initialDelayMs: 40, maxDelayMs: 1_000, multiplier: 2, maxRetries: 3 },
     ...options,
   })
 }
@@ -132,7 +132,7 @@ Faults(
     )) as ConnectorError
     assert.ok(error, 'the flush fails')
     assert.is(error.code, 'ERR_WRITE')
-    assert.is(sendsOf(2), 4, 'maxAttempts 4: four sends')
+    assert.is(sendsOf(2), 4, 'maxRetries 3: four sends')
     assert.match(error.message, 'after 4 attempts')
     assert.match(error.message, 'overloaded')
     assert.match(error.message, `statement: ${INSERT}`)

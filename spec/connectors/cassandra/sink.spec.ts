@@ -188,7 +188,7 @@ Sink(
       table: { keyspace: ks, table: 'orders' },
       onFailure: 'retry',
       requestTimeoutMs: 300,
-      retry: { initialDelayMs: 50, maxDelayMs: 200, maxAttempts: 200 },
+      writeRetry: { initialDelayMs: 50, maxDelayMs: 200, maxRetries: 199 },
     })
     const writer = sink.createWriter(writerContext())
     await writer.ready()
@@ -241,8 +241,7 @@ Sink('an unreachable node fails with ERR_CONNECT after the retries; the credenti
     contactPoints: [`127.0.0.1:${port}`],
     credentials: { username: 'alice', password: 's3cret-pw' },
     table: { keyspace: ks, table: 'orders' },
-    maxRetries: 1,
-    initialDelayMs: 10,
+    retry: { maxRetries: 1, initialDelayMs: 10 },
     connectTimeoutMs: 500,
   }).createWriter(writerContext())
   const error = await writer.ready()!.then(

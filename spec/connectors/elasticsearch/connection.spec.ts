@@ -99,8 +99,7 @@ Connection('a wrong credential is refused (401) and the error shows none', async
       nodes: es.url,
       auth: { username: 'elastic', password: 'hunter2' },
       emitter,
-      maxRetries: 1,
-      initialDelayMs: 1,
+      retry: { maxRetries: 1, initialDelayMs: 1 },
     }).createWriter(context)
     writer.write('a', undefined)
     const error = (await writer.flush().catch((e) => e)) as Error & { code?: string }
@@ -119,9 +118,7 @@ Connection('an unreachable cluster fails with ERR_CONNECT after the retries, cre
   const sink = new ElasticsearchSink<string>({
     nodes: `http://elastic:hunter2@127.0.0.1:${port}`,
     emitter,
-    maxRetries: 2,
-    initialDelayMs: 1,
-    maxDelayMs: 2,
+    retry: { maxRetries: 2, initialDelayMs: 1, maxDelayMs: 2 },
   })
   const writer = sink.createWriter(context)
   writer.write('a', undefined)

@@ -86,7 +86,7 @@ async function runAndCheck(seed: number, format = TEXT, compaction?: CompactionO
   const sink = new FaultyBucketingSink(
     basePath,
     {
-      fileSystem: webHdfs({ url: hdfs.webHdfsUrl, user: hdfs.superuser, maxRetries: 3, initialDelayMs: 20 }),
+      fileSystem: webHdfs({ url: hdfs.webHdfsUrl, user: hdfs.superuser, retry: { maxRetries: 3, initialDelayMs: 20 } }),
       encoder: format.encoder(),
       logger: createLogger({ level: 'silent' }),
       compaction,
@@ -167,9 +167,7 @@ ExactlyOnce('a DataNode restart and then a NameNode restart mid-stream: every re
       fileSystem: webHdfs({
         url: hdfs.webHdfsUrl,
         user: hdfs.superuser,
-        maxRetries: 8,
-        initialDelayMs: 50,
-        maxDelayMs: 1_000,
+        retry: { maxRetries: 8, initialDelayMs: 50, maxDelayMs: 1_000 },
       }),
       encoder: textLines(),
       logger: createLogger({ level: 'silent' }),

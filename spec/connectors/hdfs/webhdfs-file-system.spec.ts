@@ -26,7 +26,12 @@ Fs.after(async () => {
 })
 
 const fileSystem = (options: Partial<WebHdfsOptions> = {}) =>
-  webHdfs({ url: hdfs.webHdfsUrl, user: hdfs.superuser, initialDelayMs: 20, maxDelayMs: 200, ...options })
+  webHdfs({
+    url: hdfs.webHdfsUrl,
+    user: hdfs.superuser,
+    ...options,
+    retry: { initialDelayMs: 20, maxDelayMs: 200, ...options.retry },
+  })
 const text = async (fs: ReturnType<typeof fileSystem>, path: string) => Buffer.from(await fs.read(path)).toString()
 const rejection = async (promise: Promise<unknown>): Promise<Error> => {
   try {
@@ -104,7 +109,7 @@ Fs('rename, exists, list, delete, mkdirs', async () => {
 })
 
 Fs('truncate cuts the file (block recovery included) and the file can be appended to again', async () => {
-  const fs = fileSystem({ maxRetries: 20 })
+  const fs = fileSystem({ retry: { maxRetries: 20 } })
   const file = await fs.create('/ops/truncate')
   await file.write(Buffer.from('0123456789'))
   await file.close()
@@ -148,7 +153,7 @@ Fs('an APPEND whose answer is lost after the DataNode appended is not sent again
 })
 
 Fs('an APPEND cut short is truncated back and sent again: no byte lost or doubled', async () => {
-  const fs = fileSystem({ url: proxy.url, maxRetries: 20 })
+  const fs = fileSystem({ url: proxy.url, retry: { maxRetries: 20 } })
   const file = await fs.create('/ops/cut')
   await file.write(Buffer.from('first;'))
   await file.sync()
@@ -180,8 +185,7 @@ Fs('unreachable: ERR_CONNECT after the configured retries, the delegation token 
   const fs = webHdfs({
     url: `http://127.0.0.1:${port}`,
     delegationToken: 'TOKEN-s3cr3t',
-    maxRetries: 2,
-    initialDelayMs: 5,
+    retry: { maxRetries: 2, initialDelayMs: 5 },
   })
   const error = await rejection(fs.mkdirs('/x'))
   assert.instance(error, ConnectorError)
@@ -189,7 +193,7 @@ Fs('unreachable: ERR_CONNECT after the configured retries, the delegation token 
   assert.match(error.message, /after 3 attempts/)
   assert.not.match(error.message, /s3cr3t/)
   // A refused credential fails at once, the token not echoed either.
-  const refusing = webHdfs({ url: proxy.url, delegationToken: 'TOKEN-s3cr3t', maxRetries: 5 })
+  const refusing = webHdfs({ url: proxy.url, delegationToken: 'TOKEN-s3cr3t', retry: { maxRetries: 5 } })
   proxy.inject('MKDIRS', 'namenode', {
     kind: 'answer',
     status: 401,
@@ -218,7 +222,7 @@ Fs('bad options fail when built, naming the option', () => {
   assert.is(thrown({ url: ['http://a:1', ''] }), 'webHdfs.url[1]')
   assert.is(thrown({ url: 'http://u:p@nn:9870' }), 'webHdfs.url')
   assert.is(thrown({ url: 'http://nn:9870', usr: 'x' }), 'webHdfs.usr')
-  assert.is(thrown({ url: 'http://nn:9870', maxDelayMs: -1 }), 'webHdfs.maxDelayMs')
+  assert.is(thrown({ url: 'http://nn:9870', retry: { maxDelayMs: -1 } }), 'webHdfs.retry.maxDelayMs')
   assert.is(thrown({ url: 'http://nn:9870', appendBufferBytes: 0 }), 'webHdfs.appendBufferBytes')
   try {
     webHdfs({ url: 'http://nn:9870', usr: 'x' } as unknown as WebHdfsOptions)
@@ -228,7 +232,7 @@ Fs('bad options fail when built, naming the option', () => {
 })
 
 Fs('a DataNode restart and a NameNode restart between appends: the file goes on, nothing lost or doubled', async () => {
-  const fs = fileSystem({ maxRetries: 30, maxDelayMs: 500 })
+  const fs = fileSystem({ retry: { maxRetries: 30, maxDelayMs: 500 } })
   const file = await fs.create('/ops/restarts')
   await file.write(Buffer.from('a;'))
   await file.sync()

@@ -130,7 +130,7 @@ Sink('a partial failure: the failed entries are sent again with backoff, nothing
   const writer = kinesisSink<number>({
     stream: 'partial',
     client,
-    retryBackoffMs: 5,
+    retry: { initialDelayMs: 5 },
     serializer: (n) => ({ data: String(n), partitionKey: `k${n}` }),
   }).createWriter({ ...context, metrics })
   for (const n of range(900)) writer.write(n, undefined)
@@ -149,8 +149,7 @@ Sink('a record failing more than maxRetries times fails the writer', async () =>
   const writer = kinesisSink<number>({
     stream: 'nowhere',
     client,
-    maxRetries: 2,
-    retryBackoffMs: 1,
+    retry: { maxRetries: 2, initialDelayMs: 1 },
     serializer: (n) => ({ data: String(n), partitionKey: 'k' }),
   }).createWriter(context)
   writer.write(1, undefined)

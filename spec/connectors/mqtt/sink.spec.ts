@@ -276,9 +276,7 @@ MqttSinkSuite('reconnects after a Mosquitto restart mid-stream; every message ar
       topic,
       protocolVersion: 5,
       serializer: String,
-      maxRetries: 50,
-      retryDelayMs: 20,
-      maxRetryDelayMs: 200,
+      retry: { maxRetries: 50, initialDelayMs: 20, maxDelayMs: 200 },
     })
     const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 20 } })
     env
@@ -312,7 +310,7 @@ MqttSinkSuite('an unreachable broker fails the job with ERR_CONNECT after the co
   const env = StreamEnvironment.create({ logLevel: 'silent' })
   env
     .fromCollection([1, 2, 3])
-    .sinkTo(new MqttSink({ url: `mqtt://127.0.0.1:${port}`, topic: 't', maxRetries: 2, retryDelayMs: 10 }))
+    .sinkTo(new MqttSink({ url: `mqtt://127.0.0.1:${port}`, topic: 't', retry: { maxRetries: 2, initialDelayMs: 10 } }))
   const error = await env.execute().then(
     () => undefined,
     (e: unknown) => e,

@@ -318,9 +318,7 @@ MqttSourceSuite(
       clientId,
       qos: 1,
       protocolVersion: 5,
-      maxRetries: 50,
-      retryDelayMs: 20,
-      maxRetryDelayMs: 200,
+      retry: { maxRetries: 50, initialDelayMs: 20, maxDelayMs: 200 },
     })
     const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 200 } })
     env
@@ -365,7 +363,12 @@ MqttSourceSuite('an unreachable broker fails the job with ERR_CONNECT after the 
   const env = StreamEnvironment.create({ logLevel: 'silent' })
   env
     .fromSource(
-      new MqttSource({ url: `mqtt://127.0.0.1:${port}`, topics: 't', clientId: 'c', maxRetries: 2, retryDelayMs: 10 }),
+      new MqttSource({
+        url: `mqtt://127.0.0.1:${port}`,
+        topics: 't',
+        clientId: 'c',
+        retry: { maxRetries: 2, initialDelayMs: 10 },
+      }),
     )
     .sinkTo(new CallbackSink(() => {}))
   const error = await env.execute().then(

@@ -42,7 +42,10 @@ test('every bad option fails at build time naming its path', () => {
       () => new NiFiSource({ urls: 'http://h/nifi', portName: 'a', maxOpenTransactions: 1.5 }),
       'nifiSource.maxOpenTransactions',
     ],
-    [() => new NiFiSource({ urls: 'http://h/nifi', portName: 'a', maxDelayMs: -1 }), 'nifiSource.maxDelayMs'],
+    [
+      () => new NiFiSource({ urls: 'http://h/nifi', portName: 'a', retry: { maxDelayMs: -1 } }),
+      'nifiSource.retry.maxDelayMs',
+    ],
     [() => new NiFiSource({ urls: 'http://h/nifi', portName: 'a', endWhenIdleMs: 0 }), 'nifiSource.endWhenIdleMs'],
     [() => new NiFiSource({ urls: 'http://h/nifi', portName: 'a', tls: { cert: 3 as never } }), 'nifiSource.tls.cert'],
     [() => new NiFiSink({ urls: 'http://h/nifi', portName: 'a' } as never), 'nifiSink.flowFile'],

@@ -21,7 +21,7 @@ const NiFiSinkSpec = suite('nifi sink')
 const toFlowFile = (s: string) => ({ attributes: { 'mime.type': 'text/plain', value: s }, content: Buffer.from(s) })
 const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `v${i + from}`)
 const bySeq = (a: string, b: string) => Number(a.slice(1)) - Number(b.slice(1))
-const fast = { initialDelayMs: 5, maxDelayMs: 50 }
+const fast = { retry: { initialDelayMs: 5, maxDelayMs: 50 } }
 
 function writerOf(options: Omit<NiFiSinkOptions<string>, 'flowFile'>, restored: unknown[] = []) {
   const metrics = new MetricGroup('nifi')
@@ -241,8 +241,7 @@ NiFiSinkSpec(
       urls: 'https://127.0.0.1:9/nifi',
       portName: 'in',
       tls: { passphrase: 'pass-phrase-456', rejectUnauthorized: false },
-      maxRetries: 1,
-      initialDelayMs: 1,
+      retry: { maxRetries: 1, initialDelayMs: 1 },
     })
     writer.write('v0', undefined)
     const error = await writer.snapshotState(1).then(

@@ -33,7 +33,7 @@ const flowFiles = (n: number, from = 0) =>
 const values = (records: readonly NiFiRecord[]) => records.map((r) => r.content.toString())
 const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `v${i + from}`)
 const bySeq = (a: string, b: string) => Number(a.slice(1)) - Number(b.slice(1))
-const fast = { initialDelayMs: 5, maxDelayMs: 50, pollIntervalMs: 5 }
+const fast = { retry: { initialDelayMs: 5, maxDelayMs: 50 }, pollIntervalMs: 5 }
 
 /** The source with metrics and dead letters the test can read. */
 function observed(options: NiFiSourceOptions) {
@@ -344,8 +344,7 @@ NiFiSourceSpec(
       urls: ['http://127.0.0.1:9/nifi', 'http://127.0.0.1:10/nifi'],
       portName: 'out',
       bearerToken: 'secret-token-123',
-      maxRetries: 2,
-      initialDelayMs: 1,
+      retry: { maxRetries: 2, initialDelayMs: 1 },
     })
     const reader = source.createReader({
       subtask: 0,
@@ -400,7 +399,13 @@ NiFiSourceSpec('a refused token ends in ERR_CONNECT after the retries, without t
   nifi.token = 'the-right-one'
   try {
     const driver = await SourceDriver.start(
-      new NiFiSource({ urls: nifi.url, portName: 'out', bearerToken: 'wrong-token-789', maxRetries: 2, ...fast }),
+      new NiFiSource({
+        urls: nifi.url,
+        portName: 'out',
+        bearerToken: 'wrong-token-789',
+        ...fast,
+        retry: { ...fast.retry, maxRetries: 2 },
+      }),
     )
     const error = await driver.run().then(
       () => undefined,

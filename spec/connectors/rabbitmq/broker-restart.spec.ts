@@ -39,7 +39,7 @@ Restart(
     await admin.publish(input, N, { properties: (i) => ({ correlationId: `c${i}` }) })
     await admin.disconnect()
 
-    const retry = { url: node.url, retryDelayMs: 100, maxRetryDelayMs: 500, maxRetries: 100 }
+    const retry = { url: node.url, retry: { initialDelayMs: 100, maxDelayMs: 500, maxRetries: 100 } }
     const { source, readers } = recordReaders(
       new RabbitMQSource({ ...retry, queue: input, prefetch: 300, guarantee: 'exactly-once' }),
     )

@@ -165,7 +165,7 @@ Sink(
       exchange: '',
       routingKey: queue,
       connectionName,
-      retryDelayMs: 20,
+      retry: { initialDelayMs: 20 },
       maxInFlight: 500,
     })
     const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 20 } })
@@ -219,8 +219,7 @@ Sink(
         url: 'amqp://guest:guest@127.0.0.1:1',
         exchange: '',
         routingKey: 'q',
-        maxRetries: 1,
-        retryDelayMs: 10,
+        retry: { maxRetries: 1, initialDelayMs: 10 },
       }),
     )
     const error = await settlesWithin(

@@ -213,7 +213,7 @@ Source(
         connectionName,
         prefetch: 200,
         guarantee: 'exactly-once',
-        retryDelayMs: 20,
+        retry: { initialDelayMs: 20 },
       }),
     )
     const env = checkpointedEnv()
@@ -384,7 +384,11 @@ Source('an unreachable broker fails the job with ERR_CONNECT after the configure
   const env = StreamEnvironment.create({ logLevel: 'silent' })
   env
     .fromSource(
-      new RabbitMQSource({ url: 'amqp://guest:guest@127.0.0.1:1', queue: 'q', maxRetries: 2, retryDelayMs: 10 }),
+      new RabbitMQSource({
+        url: 'amqp://guest:guest@127.0.0.1:1',
+        queue: 'q',
+        retry: { maxRetries: 2, initialDelayMs: 10 },
+      }),
     )
     .sinkTo(new CollectSink([]))
   const started = performance.now()
@@ -408,7 +412,7 @@ Source('an unreachable broker fails the job with ERR_CONNECT after the configure
 Source('a queue that does not exist is ERR_NO_QUEUE at once; bad options name the option', async () => {
   const env = StreamEnvironment.create({ logLevel: 'silent' })
   env
-    .fromSource(new RabbitMQSource({ url: AMQP_URL, queue: uniqueName('missing'), maxRetries: Infinity }))
+    .fromSource(new RabbitMQSource({ url: AMQP_URL, queue: uniqueName('missing'), retry: { maxRetries: Infinity } }))
     .sinkTo(new CollectSink([]))
   const error = await settlesWithin(
     env.execute().then(

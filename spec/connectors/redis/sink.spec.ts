@@ -185,7 +185,10 @@ RedisSinkSuite('validates the mapper and options when the sink is built, naming 
     () => redisSink({ mapper: { command: 'SET', key, value }, maxPipelineCommands: 0 }),
     is('redisSink.maxPipelineCommands'),
   )
-  assert.throws(() => redisSink({ mapper: { command: 'SET', key, value }, maxRetries: -1 }), is('redisSink.maxRetries'))
+  assert.throws(
+    () => redisSink({ mapper: { command: 'SET', key, value }, retry: { maxRetries: -1 } }),
+    is('redisSink.retry.maxRetries'),
+  )
   assert.throws(
     () => redisSink({ mapper: { command: 'SET', key, value }, connection: { mode: 'cluster', nodes: [] } }),
     is('redisSink.connection.nodes'),
@@ -249,8 +252,7 @@ RedisSinkSuite('an unreachable Redis fails the job with ERR_CONNECT after the co
     new RedisSink({
       connection: { port },
       mapper: { command: 'SET', key: () => 'k', value: (n: number) => n },
-      maxRetries: 2,
-      retryDelayMs: 10,
+      retry: { maxRetries: 2, initialDelayMs: 10 },
     }),
   )
   const error = await env.execute().then(
@@ -311,9 +313,7 @@ RedisSinkSuite('reconnects after a Redis restart mid-stream and loses nothing', 
     })({
       connection: { port: broker.port },
       mapper: { command: 'SADD', key: () => 'members', value: (n) => n },
-      maxRetries: 50,
-      retryDelayMs: 20,
-      maxRetryDelayMs: 200,
+      retry: { maxRetries: 50, initialDelayMs: 20, maxDelayMs: 200 },
     })
     const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 20 } })
     env

@@ -348,9 +348,7 @@ RedisStream(
         guarantee: 'exactly-once',
         blockMs: 100,
         checkIntervalMs: 200,
-        maxRetries: 50,
-        retryDelayMs: 20,
-        maxRetryDelayMs: 200,
+        retry: { maxRetries: 50, initialDelayMs: 20, maxDelayMs: 200 },
       })
       const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 20 } })
       env
@@ -393,9 +391,7 @@ RedisStream('an unreachable Redis fails the job with ERR_CONNECT after the confi
         stream: 's',
         group: 'g',
         connection: { port },
-        maxRetries: 3,
-        retryDelayMs: 10,
-        maxRetryDelayMs: 20,
+        retry: { maxRetries: 3, initialDelayMs: 10, maxDelayMs: 20 },
       }),
     )
     .sinkTo(new CallbackSink(() => {}))

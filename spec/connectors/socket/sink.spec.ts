@@ -81,9 +81,7 @@ test('ready() waits while the socket cannot take more, and resolves when the ser
 test('reconnects after the server drops the connection; ready() waits meanwhile and later records arrive', async () => {
   const server = await TestTcpServer.start()
   const writer = new SocketSink<string>('127.0.0.1', server.port, {
-    maxRetries: 100,
-    retryDelayMs: 5,
-    maxRetryDelayMs: 20,
+    retry: { maxRetries: 100, initialDelayMs: 5, maxDelayMs: 20 },
   }).createWriter(context)
   try {
     writer.write('first', undefined)
@@ -112,7 +110,9 @@ test('fails with ConnectorError naming host:port once the retries are used up', 
   const server = await TestTcpServer.start()
   const port = server.port
   await server.stop()
-  const writer = new SocketSink<string>('127.0.0.1', port, { maxRetries: 1, retryDelayMs: 5 }).createWriter(context)
+  const writer = new SocketSink<string>('127.0.0.1', port, {
+    retry: { maxRetries: 1, initialDelayMs: 5 },
+  }).createWriter(context)
   writer.write('lost', undefined)
   try {
     await settlesWithin(writer.ready() ?? Promise.resolve(), { description: 'ready() settles' })
@@ -136,7 +136,7 @@ test('fails with ConnectorError naming host:port once the retries are used up', 
 })
 
 test('socketSink() and socketTextStream() make the sink and the source with their options', () => {
-  const sink = socketSink<string>('127.0.0.1', 9999, { maxRetries: 0 })
+  const sink = socketSink<string>('127.0.0.1', 9999, { retry: { maxRetries: 0 } })
   assert.instance(sink, SocketSink)
   assert.is(sink.retry.maxRetries, 0)
   const source = socketTextStream('127.0.0.1', 9999, { delimiter: ';' })
@@ -151,8 +151,8 @@ test('rejects bad options, naming the option', () => {
   rejects(() => new SocketSink('', 1), 'socketSink.host')
   rejects(() => new SocketSink('localhost', -1), 'socketSink.port')
   rejects(() => new SocketSink('localhost', 9999, { serializer: 'json' as never }), 'socketSink.serializer')
-  rejects(() => new SocketSink('localhost', 9999, { maxRetries: Number.NaN }), 'socketSink.maxRetries')
-  rejects(() => new SocketSink('localhost', 9999, { retryDelayMs: -5 }), 'socketSink.retryDelayMs')
+  rejects(() => new SocketSink('localhost', 9999, { retry: { maxRetries: Number.NaN } }), 'socketSink.retry.maxRetries')
+  rejects(() => new SocketSink('localhost', 9999, { retry: { initialDelayMs: -5 } }), 'socketSink.retry.initialDelayMs')
 })
 
 test.run()

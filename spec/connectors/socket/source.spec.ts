@@ -31,7 +31,7 @@ test('cuts lines at a multi-character delimiter across chunks and ends when the 
     ]).then(() => socket.end())
   })
   const driver = await SourceDriver.start(
-    new SocketTextSource('127.0.0.1', server.port, { delimiter: '<EOL>', maxRetries: 0 }),
+    new SocketTextSource('127.0.0.1', server.port, { delimiter: '<EOL>', retry: { maxRetries: 0 } }),
   )
   try {
     assert.is(await driver.run(), 'end')
@@ -52,9 +52,7 @@ test('reconnects after the server drops the connection and comes back, losing no
     else socket.end(`${lines.join('\n')}\n`)
   })
   const source = new SocketTextSource('127.0.0.1', server.port, {
-    maxRetries: 100,
-    retryDelayMs: 5,
-    maxRetryDelayMs: 20,
+    retry: { maxRetries: 100, initialDelayMs: 5, maxDelayMs: 20 },
   })
   const driver = await SourceDriver.start(source)
   try {
@@ -75,7 +73,9 @@ test('fails with ConnectorError naming host:port and the attempts once the retri
   const server = await TestTcpServer.start()
   const port = server.port
   await server.stop() // nothing listens there any more
-  const driver = await SourceDriver.start(new SocketTextSource('127.0.0.1', port, { maxRetries: 2, retryDelayMs: 5 }))
+  const driver = await SourceDriver.start(
+    new SocketTextSource('127.0.0.1', port, { retry: { maxRetries: 2, initialDelayMs: 5 } }),
+  )
   try {
     await driver.run()
     assert.unreachable('the source fails')
@@ -94,7 +94,7 @@ test('fails with ConnectorError naming host:port and the attempts once the retri
 test('hands out the lines received before a drop, then fails when reconnecting is not possible', async () => {
   const server = await TestTcpServer.start((socket) => socket.write('only line\n'))
   const driver = await SourceDriver.start(
-    new SocketTextSource('127.0.0.1', server.port, { maxRetries: 1, retryDelayMs: 5 }),
+    new SocketTextSource('127.0.0.1', server.port, { retry: { maxRetries: 1, initialDelayMs: 5 } }),
   )
   try {
     await driver.run({ maxRecords: 1 })
@@ -129,7 +129,7 @@ test('pauses the socket when maxBufferedLines are held, so the server feels the 
     })()
   })
   const driver = await SourceDriver.start(
-    new SocketTextSource('127.0.0.1', server.port, { maxBufferedLines, maxRetries: 0 }),
+    new SocketTextSource('127.0.0.1', server.port, { maxBufferedLines, retry: { maxRetries: 0 } }),
   )
   try {
     // Nobody polls yet: the reader must stop reading, and the server's write() must return false.
@@ -166,7 +166,7 @@ test('pauses the socket when maxBufferedLines are held, so the server feels the 
 test('fails with ERR_LINE_TOO_LONG when a line outgrows maxLineLength', async () => {
   const server = await TestTcpServer.start((socket) => socket.write(`ok\n${'x'.repeat(5000)}`))
   const driver = await SourceDriver.start(
-    new SocketTextSource('127.0.0.1', server.port, { maxLineLength: 1000, maxRetries: 0 }),
+    new SocketTextSource('127.0.0.1', server.port, { maxLineLength: 1000, retry: { maxRetries: 0 } }),
   )
   try {
     await driver.run()
@@ -189,15 +189,21 @@ test('rejects bad options, naming the option', () => {
   rejects(() => new SocketTextSource('localhost', 70_000), 'socketTextStream.port')
   rejects(() => new SocketTextSource('localhost', '9999' as never), 'socketTextStream.port')
   rejects(() => new SocketTextSource('localhost', 9999, { delimiter: '' }), 'socketTextStream.delimiter')
-  rejects(() => new SocketTextSource('localhost', 9999, { maxRetries: -1 }), 'socketTextStream.maxRetries')
-  rejects(() => new SocketTextSource('localhost', 9999, { maxRetries: 1.5 }), 'socketTextStream.maxRetries')
   rejects(
-    () => new SocketTextSource('localhost', 9999, { retryDelayMs: 100, maxRetryDelayMs: 50 }),
-    'socketTextStream.maxRetryDelayMs',
+    () => new SocketTextSource('localhost', 9999, { retry: { maxRetries: -1 } }),
+    'socketTextStream.retry.maxRetries',
+  )
+  rejects(
+    () => new SocketTextSource('localhost', 9999, { retry: { maxRetries: 1.5 } }),
+    'socketTextStream.retry.maxRetries',
+  )
+  rejects(
+    () => new SocketTextSource('localhost', 9999, { retry: { initialDelayMs: 100, maxDelayMs: 50 } }),
+    'socketTextStream.retry.maxDelayMs',
   )
   rejects(() => new SocketTextSource('localhost', 9999, { maxBufferedLines: 0 }), 'socketTextStream.maxBufferedLines')
   rejects(() => new SocketTextSource('localhost', 9999, { encoding: 'klingon' as never }), 'socketTextStream.encoding')
-  assert.is(new SocketTextSource('localhost', 9999, { maxRetries: Infinity }).retry.maxRetries, Infinity)
+  assert.is(new SocketTextSource('localhost', 9999, { retry: { maxRetries: Infinity } }).retry.maxRetries, Infinity)
 })
 
 test.run()

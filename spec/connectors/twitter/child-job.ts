@@ -30,8 +30,7 @@ const source = new TwitterSource({
   backfillMinutes: 1,
   networkDelayStepMs: 20,
   rateLimitDelayMs: 100,
-  initialDelayMs: 50,
-  maxDelayMs: 500,
+  retry: { initialDelayMs: 50, maxDelayMs: 500 },
 })
 const env = StreamEnvironment.create({
   logLevel: 'silent',

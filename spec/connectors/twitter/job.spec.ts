@@ -56,8 +56,7 @@ Job(
       rules: [{ value: 'cats', tag: 'cats' }],
       backfillMinutes: 1,
       networkDelayStepMs: 10,
-      initialDelayMs: 20,
-      maxDelayMs: 200,
+      retry: { initialDelayMs: 20, maxDelayMs: 200 },
     })
     env
       .fromSource(source, { uid: 'tweets' })

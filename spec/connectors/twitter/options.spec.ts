@@ -70,9 +70,9 @@ Options('every bad value fails when the source is built, naming its path', () =>
     [{ bearerToken, maxBufferedTweets: 0 }, 'twitterSource.maxBufferedTweets'],
     [{ bearerToken, baseUrl: 'ftp://x/2/' }, 'twitterSource.baseUrl'],
     [{ bearerToken, baseUrl: 'https://user:pw@api.x.com/2/' }, 'twitterSource.baseUrl'],
-    [{ bearerToken, maxRetries: -1 }, 'twitterSource.maxRetries'],
-    [{ bearerToken, initialDelayMs: 10, maxDelayMs: 5 }, 'twitterSource.maxDelayMs'],
-    [{ bearerToken, multiplier: 0.5 }, 'twitterSource.multiplier'],
+    [{ bearerToken, retry: { maxRetries: -1 } }, 'twitterSource.retry.maxRetries'],
+    [{ bearerToken, retry: { initialDelayMs: 10, maxDelayMs: 5 } }, 'twitterSource.retry.maxDelayMs'],
+    [{ bearerToken, retry: { multiplier: 0.5 } }, 'twitterSource.retry.multiplier'],
   ]
   for (const [options, path] of cases) {
     const error = configError(() => twitterSource(options as never))

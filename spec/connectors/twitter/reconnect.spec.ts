@@ -46,7 +46,7 @@ Reconnect('HTTP errors back off exponentially: initialDelayMs, then doubling', a
   const clock = new ManualClock(Date.now())
   x.failNextStreams({ status: 503 }, { status: 503 }, { status: 503 })
   const d = TweetDriver.start(
-    { bearerToken: token, baseUrl: x.baseUrl, stream: 'sample', initialDelayMs: 5000, maxDelayMs: 320_000 },
+    { bearerToken: token, baseUrl: x.baseUrl, stream: 'sample', retry: { initialDelayMs: 5000, maxDelayMs: 320_000 } },
     undefined,
     clock,
   )
@@ -71,7 +71,7 @@ Reconnect('a 429 with the rate window used up waits until x-rate-limit-reset, no
   const clock = new ManualClock(start)
   x.failNextStreams({ status: 429, resetInSeconds: 30 })
   const d = TweetDriver.start(
-    { bearerToken: token, baseUrl: x.baseUrl, stream: 'sample', initialDelayMs: 10 },
+    { bearerToken: token, baseUrl: x.baseUrl, stream: 'sample', retry: { initialDelayMs: 10 } },
     undefined,
     clock,
   )

@@ -18,8 +18,7 @@ const token = 'AAAAAAAAAAAAAAAAAAAAA-secret-bearer-token'
 const fast = () => ({
   bearerToken: token,
   baseUrl: x.baseUrl,
-  initialDelayMs: 20,
-  maxDelayMs: 100,
+  retry: { initialDelayMs: 20, maxDelayMs: 100 },
   networkDelayStepMs: 10,
   networkMaxDelayMs: 50,
 })
@@ -254,7 +253,12 @@ Source("refused credentials fail at once, with X's reason and without the token"
 })
 
 Source('an unreachable endpoint ends in ERR_CONNECT after maxRetries, with linear network backoff', async () => {
-  const d = TweetDriver.start({ ...fast(), baseUrl: 'http://127.0.0.1:1/2/', stream: 'sample', maxRetries: 3 })
+  const d = TweetDriver.start({
+    ...fast(),
+    baseUrl: 'http://127.0.0.1:1/2/',
+    stream: 'sample',
+    retry: { ...fast().retry, maxRetries: 3 },
+  })
   try {
     await waitFor(() => d.failure !== undefined, { timeoutMs: 5000 })
     const error = d.failure as ConnectorError

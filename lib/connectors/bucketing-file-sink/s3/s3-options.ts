@@ -1,5 +1,5 @@
 import { ConfigError } from '../../../errors.js'
-import { type RetryOptions, type RetrySchedule, retrySchedule } from '../../base/connect-retry.js'
+import { type RetryOptions, type RetrySchedule, retrySchedule } from '../../base/retry-options.js'
 import { booleanOption, nonEmptyString, optionKeys, optionsObject } from '../../../util/options.js'
 
 /** S3 credentials given as options (else the SDK's default chain: environment, profile, instance role). */
