@@ -27,6 +27,14 @@ function cpuSince(start: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1000
 }
 
+/** The run's result: its time and CPU time, and the merged file checked for all the bytes. */
+async function result(n: number, directory: string, ms: number, cpuMs: number): Promise<RunResult> {
+  const handle = await open(join(directory, `part-0-${CHECKPOINTS}`), 'r')
+  const { size } = await handle.stat()
+  await handle.close()
+  return { records: n, output: size === n * 100 ? n : 0, checksum: size, ms, extra: { cpuMs } }
+}
+
 async function engine(n: number): Promise<RunResult> {
   const dir = tempDir('sluice-bench-compaction-')
   try {
@@ -49,12 +57,7 @@ async function engine(n: number): Promise<RunResult> {
       await writer.notifyCheckpointComplete!(c)
     }
     await writer.close()
-    const ms = performance.now() - started
-    const cpuMs = cpuSince(cpu)
-    const handle = await open(join(dir.path, `part-0-${CHECKPOINTS}`), 'r')
-    const { size } = await handle.stat()
-    await handle.close()
-    return { records: n, output: size === n * 100 ? n : 0, checksum: size, ms, extra: { cpuMs } }
+    return await result(n, dir.path, performance.now() - started, cpuSince(cpu))
   } finally {
     dir.remove()
   }
@@ -97,12 +100,7 @@ async function raw(n: number): Promise<RunResult> {
     await merged.close()
     await rename(hidden, join(dir.path, `part-0-${CHECKPOINTS}`))
     for (const source of sources) await rm(source)
-    const ms = performance.now() - started
-    const cpuMs = cpuSince(cpu)
-    const handle = await open(join(dir.path, `part-0-${CHECKPOINTS}`), 'r')
-    const { size } = await handle.stat()
-    await handle.close()
-    return { records: n, output: size === n * 100 ? n : 0, checksum: size, ms, extra: { cpuMs } }
+    return await result(n, dir.path, performance.now() - started, cpuSince(cpu))
   } finally {
     await rm(dir.path, { recursive: true, force: true })
   }

@@ -1,14 +1,9 @@
-import { readFileSync } from 'node:fs'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createLogger } from '../../../lib/logging.js'
-import { checkCounts } from '../../support/fault-checks.js'
-import { describePlan, FaultLog, planFromSeed, seedsFromEnv } from '../../support/fault-injection.js'
-import { runSchedule } from '../../support/fault-jobs.js'
+import { planFromSeed, seedsFromEnv } from '../../support/fault-injection.js'
 import { tempDir, type TempDir } from '../../support/temp-dir.js'
-import { FaultyBucketingSink } from '../hdfs/faulty-bucketing-sink.js'
-import { FORMATS } from './bulk-support.js'
-import { filesUnder, finishedFiles } from './support.js'
+import { checkFormatSchedule, FORMATS } from './bulk-support.js'
 
 /**
  * The seeded exactly-once fault harness (a user function throws, a snapshot fails, the sink's pre-commit
@@ -45,24 +40,16 @@ for (const format of FORMATS) {
         busyTotalMs: [8, 20],
         tolerate: TOLERATE,
       })
-      const basePath = `${dir.path}/${format.name}-${seed}`
-      const log = new FaultLog(plan)
-      const sink = new FaultyBucketingSink(
-        basePath,
-        { encoder: format.encoder(), logger: createLogger({ level: 'silent' }) },
-        log,
+      const run = await checkFormatSchedule(
+        plan,
+        `${dir.path}/${format.name}-${seed}`,
+        format,
+        { logger: createLogger({ level: 'silent' }) },
+        SPEC,
       )
-      const run = await runSchedule(plan, log, { sink, timeoutMs: 60_000 })
       totals.schedules++
       totals.restarts += run.restarts
-      totals.faults += log.fired.size
-      const hidden = filesUnder(basePath).filter((f) => f.slice(f.lastIndexOf('/') + 1).startsWith('.'))
-      assert.equal(hidden, [], `no hidden file is left\n${describePlan(plan, SPEC)}`)
-      const lines: string[] = []
-      for (const file of finishedFiles(basePath))
-        lines.push(...(await format.decode(readFileSync(`${basePath}/${file}`))))
-      const check = checkCounts(lines, plan.records, plan.keys, 'exactly-once')
-      assert.equal(check.problems, [], describePlan(plan, SPEC))
+      totals.faults += run.faults
     })
   }
 }

@@ -2,9 +2,19 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import avsc from 'avsc'
 import { parquetMetadata, parquetReadObjects } from 'hyparquet'
-import type { BlockEncoder } from '../../../lib/connectors/bucketing-file-sink/index.js'
+import * as assert from 'uvu/assert'
+import {
+  type BlockEncoder,
+  type BucketingFileSinkOptions,
+  textLines,
+} from '../../../lib/connectors/bucketing-file-sink/index.js'
 import { avroContainer } from '../../../lib/connectors/bucketing-file-sink/avro/index.js'
 import { parquet } from '../../../lib/connectors/bucketing-file-sink/parquet/index.js'
+import { checkCounts } from '../../support/fault-checks.js'
+import { describePlan, type FaultPlan, FaultLog } from '../../support/fault-injection.js'
+import { runSchedule } from '../../support/fault-jobs.js'
+import { FaultyBucketingSink } from '../hdfs/faulty-bucketing-sink.js'
+import { filesUnder, finishedFiles } from './support.js'
 
 /** Every record of an Avro container file, read with avsc's own file decoder (an independent reader). */
 export function readAvro(path: string): Promise<Record<string, unknown>[]> {
@@ -91,3 +101,36 @@ export const FORMATS: readonly Format[] = [
     decode: async (bytes) => (await decodeParquet(bytes)).rows.map((row) => row.line as string),
   },
 ]
+
+/** Text lines as a {@link Format}: the row encoder, its files read as UTF-8 lines. */
+export const TEXT_LINES: Format = {
+  name: 'text',
+  encoder: textLines as unknown as Format['encoder'],
+  decode: async (bytes) => {
+    const text = bytes.toString('utf8')
+    return text === '' ? [] : text.replace(/\n$/, '').split('\n')
+  },
+}
+
+/**
+ * Runs the seeded schedule `plan` with a {@link FaultyBucketingSink} writing `format` under `basePath`
+ * on the local disk (with `options` besides the encoder), then asserts that no hidden file is left and
+ * that the finished files, decoded, hold the keyed count exactly once. Returns what the run did.
+ */
+export async function checkFormatSchedule(
+  plan: FaultPlan,
+  basePath: string,
+  format: Format,
+  options: Omit<BucketingFileSinkOptions<string>, 'encoder'>,
+  spec: string,
+): Promise<{ restarts: number; faults: number }> {
+  const log = new FaultLog(plan)
+  const sink = new FaultyBucketingSink(basePath, { ...options, encoder: format.encoder() }, log)
+  const run = await runSchedule(plan, log, { sink, timeoutMs: 60_000 })
+  const hidden = filesUnder(basePath).filter((f) => f.slice(f.lastIndexOf('/') + 1).startsWith('.'))
+  assert.equal(hidden, [], `no hidden file is left\n${describePlan(plan, spec)}`)
+  const lines: string[] = []
+  for (const file of finishedFiles(basePath)) lines.push(...(await format.decode(readFileSync(`${basePath}/${file}`))))
+  assert.equal(checkCounts(lines, plan.records, plan.keys, 'exactly-once').problems, [], describePlan(plan, spec))
+  return { restarts: run.restarts, faults: log.fired.size }
+}

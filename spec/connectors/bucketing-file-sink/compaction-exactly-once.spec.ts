@@ -1,15 +1,9 @@
-import { readFileSync } from 'node:fs'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { textLines } from '../../../lib/connectors/bucketing-file-sink/index.js'
 import { createLogger } from '../../../lib/logging.js'
-import { checkCounts } from '../../support/fault-checks.js'
-import { describePlan, FaultLog, planFromSeed, seedsFromEnv } from '../../support/fault-injection.js'
-import { runSchedule } from '../../support/fault-jobs.js'
+import { planFromSeed, seedsFromEnv } from '../../support/fault-injection.js'
 import { tempDir, type TempDir } from '../../support/temp-dir.js'
-import { FaultyBucketingSink } from '../hdfs/faulty-bucketing-sink.js'
-import { FORMATS, type Format } from './bulk-support.js'
-import { filesUnder, finishedFiles } from './support.js'
+import { checkFormatSchedule, FORMATS, TEXT_LINES } from './bulk-support.js'
 
 /**
  * The seeded exactly-once fault harness (a user function throws, a snapshot fails, the sink's
@@ -24,14 +18,6 @@ import { filesUnder, finishedFiles } from './support.js'
 const ExactlyOnce = suite('bucketing file sink with compaction: exactly-once fault schedules')
 const SPEC = 'spec/connectors/bucketing-file-sink/compaction-exactly-once.spec.ts'
 
-const TEXT: Format = {
-  name: 'text',
-  encoder: textLines as unknown as Format['encoder'],
-  decode: async (bytes) => {
-    const text = bytes.toString('utf8')
-    return text === '' ? [] : text.trimEnd().split('\n')
-  },
-}
 const totals = { schedules: 0, restarts: 0, faults: 0, merges: 0 }
 const seeds = seedsFromEnv(34, 1)
 let dir: TempDir
@@ -40,7 +26,7 @@ ExactlyOnce.before(() => {
 })
 ExactlyOnce.after(() => dir?.remove())
 
-for (const format of [TEXT, ...FORMATS]) {
+for (const format of [TEXT_LINES, ...FORMATS]) {
   for (const seed of seeds) {
     ExactlyOnce(`${format.name}, seed ${seed}: merged files hold the keyed count exactly once`, async () => {
       const plan = planFromSeed(seed, {
@@ -49,30 +35,22 @@ for (const format of [TEXT, ...FORMATS]) {
         records: [200, 800],
         busyTotalMs: [8, 20],
       })
-      const basePath = `${dir.path}/${format.name}-${seed}`
-      const log = new FaultLog(plan)
       const logger = createLogger({
         level: 'info',
         write: (line) => {
           if (line.includes('"merged part files"')) totals.merges++
         },
       })
-      const sink = new FaultyBucketingSink(
-        basePath,
-        { encoder: format.encoder(), logger, compaction: { checkpoints: 3, maxFiles: 4 } },
-        log,
+      const run = await checkFormatSchedule(
+        plan,
+        `${dir.path}/${format.name}-${seed}`,
+        format,
+        { logger, compaction: { checkpoints: 3, maxFiles: 4 } },
+        SPEC,
       )
-      const run = await runSchedule(plan, log, { sink, timeoutMs: 60_000 })
       totals.schedules++
       totals.restarts += run.restarts
-      totals.faults += log.fired.size
-      const hidden = filesUnder(basePath).filter((f) => f.slice(f.lastIndexOf('/') + 1).startsWith('.'))
-      assert.equal(hidden, [], `no hidden file is left\n${describePlan(plan, SPEC)}`)
-      const lines: string[] = []
-      for (const file of finishedFiles(basePath))
-        lines.push(...(await format.decode(readFileSync(`${basePath}/${file}`))))
-      const check = checkCounts(lines, plan.records, plan.keys, 'exactly-once')
-      assert.equal(check.problems, [], describePlan(plan, SPEC))
+      totals.faults += run.faults
     })
   }
 }
