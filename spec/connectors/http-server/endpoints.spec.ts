@@ -1,13 +1,12 @@
 import { request as httpsRequest } from 'node:https'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
-import { CallbackSink } from '../../../lib/connectors/collections/callback-sink.js'
 import { HttpServerSource, type HttpServerSourceOptions } from '../../../lib/connectors/http-server/index.js'
 import { ConfigError } from '../../../lib/errors.js'
 import type { SourceOutput } from '../../../lib/runtime/source.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { freePortPair } from '../../support/free-port-pair.js'
+import { checkPortRangeJob } from '../../support/port-range-job.js'
 import { selfSignedCertificate } from '../../support/self-signed-certificate.js'
 import { waitFor } from '../../support/wait-for.js'
 
@@ -85,40 +84,11 @@ Endpoints('options: a bad tls or port range fails at build time naming the optio
   assert.is(new HttpServerSource({ port: 9000 }).maxParallelism, 1)
 })
 
-Endpoints(
-  'a port range: each of 2 subtasks listens on its own port, shown on the source and in the job metrics',
-  async () => {
-    const from = await freePortPair()
-    const source = new HttpServerSource<string>({ port: { from, to: from + 1 }, format: 'text' })
-    const received: string[] = []
-    const env = StreamEnvironment.create({ logLevel: 'silent', parallelism: 2 })
-    env.fromSource(source, { uid: 'posts' }).sinkTo(new CallbackSink((text: string) => void received.push(text)))
-    const job = env.executeAsync('http port range job')
-    try {
-      const [a, b] = await Promise.all([source.listening(0), source.listening(1)])
-      assert.equal([a.port, b.port], [from, from + 1])
-      for (const { url, port } of [a, b]) assert.is((await post(url, `to ${port}`)).status, 202)
-      await waitFor(() => received.length === 2, { timeoutMs: 5_000 })
-      assert.equal(received.sort(), [`to ${from}`, `to ${from + 1}`])
-      const ports = job
-        .metrics()
-        .details.filter((d) => d.metrics.connector === 'http-server')
-        .map((d) => [d.subtask, d.metrics.listeningPort])
-        .sort()
-      assert.equal(ports, [
-        [0, from],
-        [1, from + 1],
-      ])
-    } finally {
-      await job.cancel()
-    }
-    const tooMany = StreamEnvironment.create({ logLevel: 'silent' })
-    tooMany.fromSource(new HttpServerSource({ port: { from, to: from + 1 } }), { parallelism: 3 }).print()
-    assert.throws(
-      () => tooMany.executeAsync('too many subtasks'),
-      (e: unknown) => e instanceof ConfigError && e.message.includes('http-server.parallelism'),
-    )
-  },
+Endpoints('a port range: each of 2 subtasks listens on its own port, shown on the source and in the job metrics', () =>
+  checkPortRangeJob(
+    (port) => new HttpServerSource<string>({ port, format: 'text' }),
+    async ({ url }, text) => assert.is((await post(url, text)).status, 202),
+  ),
 )
 
 Endpoints(

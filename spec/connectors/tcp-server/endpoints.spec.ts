@@ -3,13 +3,11 @@ import { type AddressInfo, connect } from 'node:net'
 import { connect as connectTls } from 'node:tls'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
-import { CallbackSink } from '../../../lib/connectors/collections/callback-sink.js'
 import { TcpServerSource, type TcpServerSourceOptions } from '../../../lib/connectors/tcp-server/index.js'
 import { ConfigError, ConnectorError } from '../../../lib/errors.js'
 import type { SourceOutput } from '../../../lib/runtime/source.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
-import { freePortPair } from '../../support/free-port-pair.js'
+import { checkPortRangeJob } from '../../support/port-range-job.js'
 import { selfSignedCertificate } from '../../support/self-signed-certificate.js'
 import { waitFor } from '../../support/wait-for.js'
 
@@ -132,47 +130,11 @@ Endpoints('options: a bad callbackUrl, callbackRetry or port range fails at buil
   assert.is(new TcpServerSource({ port: 9000 }).maxParallelism, 1)
 })
 
-Endpoints(
-  'a port range: each of 2 subtasks listens on its own port, shown on the source and in the job metrics',
-  async () => {
-    const from = await freePortPair()
-    const source = new TcpServerSource<string>({ port: { from, to: from + 1 } })
-    const received: string[] = []
-    const env = StreamEnvironment.create({ logLevel: 'silent', parallelism: 2 })
-    env.fromSource(source, { uid: 'lines' }).sinkTo(new CallbackSink((line: string) => void received.push(line)))
-    const job = env.executeAsync('port range job')
-    try {
-      const [a, b] = await Promise.all([source.listening(0), source.listening(1)])
-      assert.equal([a.port, b.port], [from, from + 1])
-      assert.equal(
-        source.addresses.map((x) => x?.port),
-        [from, from + 1],
-      )
-      for (const { port } of [a, b]) {
-        const socket = connect(port, '127.0.0.1')
-        socket.end(`to ${port}\n`)
-      }
-      await waitFor(() => received.length === 2, { timeoutMs: 5_000 })
-      assert.equal(received.sort(), [`to ${from}`, `to ${from + 1}`])
-      const ports = job
-        .metrics()
-        .details.filter((d) => d.metrics.connector === 'tcp-server')
-        .map((d) => [d.subtask, d.metrics.listeningPort])
-        .sort()
-      assert.equal(ports, [
-        [0, from],
-        [1, from + 1],
-      ])
-    } finally {
-      await job.cancel()
-    }
-    const tooMany = StreamEnvironment.create({ logLevel: 'silent' })
-    tooMany.fromSource(new TcpServerSource({ port: { from, to: from + 1 } }), { parallelism: 3 }).print()
-    assert.throws(
-      () => tooMany.executeAsync('too many subtasks'),
-      (e: unknown) => e instanceof ConfigError && e.message.includes('tcp-server.parallelism'),
-    )
-  },
+Endpoints('a port range: each of 2 subtasks listens on its own port, shown on the source and in the job metrics', () =>
+  checkPortRangeJob(
+    (port) => new TcpServerSource<string>({ port }),
+    async ({ port }, text) => void connect(port, '127.0.0.1').end(`${text}\n`),
+  ),
 )
 
 Endpoints.run()
