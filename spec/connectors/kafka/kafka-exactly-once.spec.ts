@@ -54,16 +54,14 @@ ExactlyOnce.after(async () => {
 const context = (subtask = 0, parallelism = 1) => ({ subtask, parallelism, processingTime: systemProcessingTime })
 
 /**
- * Known defect (issue 11, open): seeds 4–15 run only in npm test's "known defects" step
- * (SLUICE_KNOWN_DEFECTS=1). After the fixes of 2026-12-04 seeds 8 and 13 (function throws, failed
- * snapshots; no storage failure) sometimes saw one transaction's records twice (seed 8: 1 run in 3):
- * a transaction pre-committed for a checkpoint the restart aborted, whose id the restored writer
- * initialised (its open transaction in the checkpoint, so to be aborted), later read back committed.
- * Seeds 1–3 passed every run and gate.
+ * Seeds 1–15 gate (about 4 s each on 2 cores). Until 2026-12-04 seeds 4–15 ran only in npm test's
+ * "known defects" step: some saw one transaction's records twice after a restore. Two causes, both
+ * fixed: kafkajs's read_committed filter read records of aborted transactions as committed (the
+ * source, the restore's read-back and this spec's readLog all used it; see aborted-records.ts), and a
+ * closing writer still opened the transactions cut before the close, fencing the restarted writer's
+ * transaction of the same id (see "a writer closed before its transactions opened" below).
  */
-const UNDER_WATCH = process.env.SLUICE_KNOWN_DEFECTS === '1' ? Array.from({ length: 12 }, (_, i) => 4 + i) : []
-
-for (const seed of [...seedsFromEnv(3, 1), ...UNDER_WATCH]) {
+for (const seed of seedsFromEnv(15, 1)) {
   const plan = planFromSeed(seed, {
     kinds: ['throw-in-function', 'snapshot-fails', 'storage-write-fails'],
     modes: ['exactly-once'],
