@@ -10,6 +10,7 @@ import { localSubtaskHost } from './local-subtask-host.js'
 import type { CheckpointStats } from '../checkpoint/checkpoint-types.js'
 import type { QueryableRegistry } from '../queryable/queryable-registry.js'
 import { errorChain } from '../util/error-chain.js'
+import { Deferred } from '../util/deferred.js'
 import type { JobVertex } from './job-graph.js'
 import { type JobException, type JobStatus, type RegisteredJob, jobRegistry } from './job-registry.js'
 import type { StreamGraph } from './stream-graph.js'
@@ -39,11 +40,11 @@ export class JobHandle implements RegisteredJob {
   readonly result: Promise<JobResult>
   /** Resolves when every subtask runs (sources started): a hot source may emit from then on. */
   readonly running: Promise<void>
-  private markRunning!: () => void
+  private readonly runningMark = new Deferred()
   private readonly deadLetterSubject = new Subject<DeadLetter>()
   private readonly ended = new Subject<void>()
   private readonly launcher: JobLauncher
-  private settle!: { resolve: (r: JobResult) => void; reject: (e: unknown) => void }
+  private readonly settle = new Deferred<JobResult>()
   private done = false
   private state: JobStatus = 'initializing'
   private readonly failures: JobException[] = []
@@ -55,12 +56,8 @@ export class JobHandle implements RegisteredJob {
     host: SubtaskHost,
     boot: (launcher: JobLauncher) => Promise<void>,
   ) {
-    this.result = new Promise<JobResult>((resolve, reject) => {
-      this.settle = { resolve, reject }
-    })
-    this.running = new Promise<void>((resolve) => {
-      this.markRunning = resolve
-    })
+    this.result = this.settle.promise
+    this.running = this.runningMark.promise
     this.launcher = new JobLauncher(
       name,
       this.id,
@@ -70,7 +67,7 @@ export class JobHandle implements RegisteredJob {
       {
         running: () => {
           this.state = 'running'
-          this.markRunning()
+          this.runningMark.resolve()
         },
         finished: () => void this.end('finished'),
         failed: (error) => this.fail(error),

@@ -47,7 +47,7 @@ export abstract class BatchingWriter<T, B> implements SinkWriter<T> {
   /** Requests started or waiting for a slot; each settles (never rejects) when its batch is done. */
   private readonly requestsPending = new Set<Promise<void>>()
   private requestsRunning = 0
-  private slotFreed: (() => void) | undefined
+  private slotFreed: Deferred | undefined
   private batched = 0
   private inFlight = 0
   private cancelLinger: (() => void) | undefined
@@ -154,7 +154,7 @@ export abstract class BatchingWriter<T, B> implements SinkWriter<T> {
     await previous
     // Starts are serialized by `previous`, so at most one request waits for a slot at a time.
     while (this.requestsRunning >= (this.batching.maxInFlightRequests ?? 1))
-      await new Promise<void>((resolve) => (this.slotFreed = resolve))
+      await (this.slotFreed = new Deferred()).promise
     this.requestsRunning++
     started()
     let acknowledgedEarly = 0
@@ -169,9 +169,8 @@ export abstract class BatchingWriter<T, B> implements SinkWriter<T> {
       this.fail(error)
     } finally {
       this.requestsRunning--
-      const freed = this.slotFreed
+      this.slotFreed?.resolve()
       this.slotFreed = undefined
-      freed?.()
     }
   }
 

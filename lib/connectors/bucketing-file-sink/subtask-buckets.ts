@@ -3,6 +3,7 @@ import { StateError, messageOf } from '../../errors.js'
 import type { Logger } from '../../logging.js'
 import type { SinkWriterContext } from '../../runtime/sink.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
+import { Deferred } from '../../util/deferred.js'
 import { type BucketAssigner, type BucketContext, checkBucketId } from './bucket-assigner.js'
 import { type BucketTransaction, createdRefs, openTransaction } from './bucket-transaction.js'
 import type { CompactionSettings } from './compaction/compaction-options.js'
@@ -74,7 +75,8 @@ export class SubtaskBuckets<T> implements PartFileHost {
   private started = false
   private readonly initialized: Promise<void>
   private bufferedBytes = 0
-  private waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = []
+  /** Made when `ready()` makes the job wait: resolved at half the buffer, rejected at the first failure. */
+  private room: Deferred | undefined
   private failure: unknown
   private cancelCheck: (() => void) | undefined
   private closed = false
@@ -266,7 +268,8 @@ export class SubtaskBuckets<T> implements PartFileHost {
     if (this.bufferedBytes <= this.settings.maxBufferedBytes) return undefined
     // Parts each under writeBufferBytes can together exceed the limit: write them all out now.
     if (this.current !== undefined) for (const part of this.current.active.values()) part.flush()
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }))
+    this.room ??= new Deferred()
+    return this.room.promise
   }
 
   /** Stops the periodic check and waits for every part's I/O to finish. */
@@ -340,8 +343,9 @@ export class SubtaskBuckets<T> implements PartFileHost {
 
   released(bytes: number): void {
     this.bufferedBytes -= bytes
-    if (this.waiters.length > 0 && this.bufferedBytes <= this.settings.maxBufferedBytes / 2) {
-      for (const waiter of this.waiters.splice(0)) waiter.resolve()
+    if (this.room !== undefined && this.bufferedBytes <= this.settings.maxBufferedBytes / 2) {
+      this.room.resolve()
+      this.room = undefined
     }
   }
 
@@ -353,7 +357,8 @@ export class SubtaskBuckets<T> implements PartFileHost {
         basePath: this.settings.basePath,
         reason: messageOf(error),
       })
-    for (const waiter of this.waiters.splice(0)) waiter.reject(error)
+    this.room?.reject(error)
+    this.room = undefined
   }
 
   private roll(txn: BucketTransaction, part: PartFile): void {

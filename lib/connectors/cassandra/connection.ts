@@ -2,6 +2,7 @@ import type { Client } from 'cassandra-driver'
 import { ConnectorError, messageOf } from '../../errors.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
 import { optionalDependency } from '../../util/optional-dependency.js'
+import { Deferred } from '../../util/deferred.js'
 import { ReconnectLoop } from '../base/reconnect-loop.js'
 import type { CassandraSinkSettings } from './options.js'
 
@@ -31,13 +32,8 @@ export function openCassandra<T>(
   processingTime: ProcessingTimeService,
 ): { readonly session: Promise<CassandraSession>; close(): void } {
   const driver = cassandraDriver.get('cassandraSink')
-  let resolve!: (session: CassandraSession) => void
-  let reject!: (error: Error) => void
-  const session = new Promise<CassandraSession>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  session.catch(() => {})
+  const session = new Deferred<CassandraSession>()
+  session.promise.catch(() => {})
   const loop = new ReconnectLoop<CassandraSession>(
     settings.retry,
     processingTime,
@@ -72,10 +68,14 @@ export function openCassandra<T>(
         throw error instanceof driver.errors.NoHostAvailableError ? new Error(describeNoHost(error)) : error
       }
     },
-    { connected: resolve, failed: reject, discard: (s) => void s.client.shutdown().catch(() => {}) },
+    {
+      connected: (s) => session.resolve(s),
+      failed: (error) => session.reject(error),
+      discard: (s) => void s.client.shutdown().catch(() => {}),
+    },
   )
   loop.start()
-  return { session, close: () => loop.close() }
+  return { session: session.promise, close: () => loop.close() }
 }
 
 /**

@@ -2,6 +2,7 @@ import type { KinesisClient, _Record } from '@aws-sdk/client-kinesis'
 import { backoffDelay } from '../../util/backoff.js'
 import { ConnectorError, messageOf } from '../../errors.js'
 import { optionalDependency } from '../../util/optional-dependency.js'
+import { Deferred } from '../../util/deferred.js'
 import { deaggregate } from './kpl-aggregation.js'
 
 const kinesis = await optionalDependency<typeof import('@aws-sdk/client-kinesis')>('@aws-sdk/client-kinesis')
@@ -68,7 +69,7 @@ export class ShardFetcher {
   private lastFetched: string | undefined
   private skip: { sequenceNumber: string; subSequenceNumber: number } | undefined
   private cancelSleep: (() => void) | undefined
-  private roomWaiter: (() => void) | undefined
+  private roomWaiter: Deferred | undefined
   /** Calls answered with throttling. */
   throttled = 0
   /** GetRecords calls made. */
@@ -103,9 +104,8 @@ export class ShardFetcher {
 
   /** The reader has room again. */
   wake(): void {
-    const waiter = this.roomWaiter
+    this.roomWaiter?.resolve()
     this.roomWaiter = undefined
-    waiter?.()
   }
 
   close(): void {
@@ -118,7 +118,7 @@ export class ShardFetcher {
     let iterator = await this.call(() => this.iterator(this.position))
     while (!this.closed && iterator !== undefined) {
       if (!this.listener.hasRoom()) {
-        await new Promise<void>((resolve) => (this.roomWaiter = resolve))
+        await (this.roomWaiter = new Deferred()).promise
         continue
       }
       const current: string = iterator

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { ConnectorError, messageOf } from '../../errors.js'
 import type { SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
+import { Deferred } from '../../util/deferred.js'
 import { MqttConnection } from './connection.js'
 import type { MqttSinkSettings } from './options.js'
 
@@ -11,7 +12,8 @@ import type { MqttSinkSettings } from './options.js'
 class AckEpoch {
   pending = 0
   private closed = false
-  private waiters: { resolve: () => void; reject: (error: Error) => void }[] = []
+  /** Made when someone waits for the epoch. */
+  private whenDone: Deferred | undefined
 
   constructor(readonly done: (error?: Error) => void) {}
 
@@ -19,22 +21,17 @@ class AckEpoch {
   close(): Promise<void> {
     this.closed = true
     if (this.pending === 0) return Promise.resolve()
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }))
+    this.whenDone ??= new Deferred()
+    return this.whenDone.promise
   }
 
   /** One of its publishes settled; the waiters resolve when it was the last of a closed epoch. */
   settled(): void {
-    if (--this.pending === 0 && this.closed) this.settle((w) => w.resolve())
+    if (--this.pending === 0 && this.closed) this.whenDone?.resolve()
   }
 
   fail(error: Error): void {
-    this.settle((w) => w.reject(error))
-  }
-
-  private settle(action: (waiter: { resolve: () => void; reject: (error: Error) => void }) => void): void {
-    const waiters = this.waiters
-    this.waiters = []
-    for (const waiter of waiters) action(waiter)
+    this.whenDone?.reject(error)
   }
 }
 
@@ -58,8 +55,10 @@ export class MqttSinkWriter<T> implements SinkWriter<T> {
   /** Publishes acknowledged. */
   published = 0
   private failure: ConnectorError | undefined
-  private slotWaiters: (() => void)[] = []
-  private drainWaiters: { resolve: () => void; reject: (error: Error) => void }[] = []
+  /** Made when `ready()` makes the job wait; resolved at half the window. */
+  private slotFreed: Deferred | undefined
+  /** Made when `flush()` waits; settled when nothing is in flight, or at the first failure. */
+  private drained: Deferred | undefined
   private readonly open = new Set<AckEpoch>()
   private epoch: AckEpoch
 
@@ -93,14 +92,16 @@ export class MqttSinkWriter<T> implements SinkWriter<T> {
   ready(): Promise<void> | undefined {
     if (this.failure !== undefined) return Promise.reject(this.failure)
     if (this.inFlight < this.settings.maxInFlight) return undefined
-    return new Promise<void>((resolve) => this.slotWaiters.push(resolve))
+    this.slotFreed ??= new Deferred()
+    return this.slotFreed.promise
   }
 
   /** Resolves when every publish so far is acknowledged; rejects with the first failure. */
   flush(): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure)
     if (this.inFlight === 0) return Promise.resolve()
-    return new Promise<void>((resolve, reject) => this.drainWaiters.push({ resolve, reject }))
+    this.drained ??= new Deferred()
+    return this.drained.promise
   }
 
   /**
@@ -140,8 +141,11 @@ export class MqttSinkWriter<T> implements SinkWriter<T> {
       else this.published++
       epoch.settled()
       // resume at half the window, not at every acknowledgement: each pause and resumption of the job costs a turn
-      if (this.slotWaiters.length > 0 && this.inFlight <= this.settings.maxInFlight / 2) this.wakeSlots()
-      if (this.inFlight === 0 && this.drainWaiters.length > 0) this.wakeDrain()
+      if (this.inFlight <= this.settings.maxInFlight / 2) this.wakeSlots()
+      if (this.inFlight === 0) {
+        this.drained?.resolve()
+        this.drained = undefined
+      }
     })
     this.open.add(epoch)
     return epoch
@@ -151,20 +155,12 @@ export class MqttSinkWriter<T> implements SinkWriter<T> {
     this.failure ??= error
     this.wakeSlots()
     for (const epoch of this.open) epoch.fail(error)
-    const waiters = this.drainWaiters
-    this.drainWaiters = []
-    for (const waiter of waiters) waiter.reject(error)
+    this.drained?.reject(error)
+    this.drained = undefined
   }
 
   private wakeSlots(): void {
-    const waiters = this.slotWaiters
-    this.slotWaiters = []
-    for (const resolve of waiters) resolve()
-  }
-
-  private wakeDrain(): void {
-    const waiters = this.drainWaiters
-    this.drainWaiters = []
-    for (const waiter of waiters) waiter.resolve()
+    this.slotFreed?.resolve()
+    this.slotFreed = undefined
   }
 }

@@ -32,6 +32,22 @@ Acks(
   },
 )
 
+Acks('the bytes of taken handles count until their checkpoint completes or the connection is lost', () => {
+  const acks = new CheckpointAcks<number>(false, 1000, () => 0)
+  acks.take(1, undefined, 100)
+  acks.take(2, undefined, 50)
+  acks.snapshot(1)
+  acks.take(3, undefined, 7)
+  assert.is(acks.unacknowledgedBytes, 157)
+  acks.complete(1)
+  assert.is(acks.unacknowledgedBytes, 7)
+  acks.connectionLost()
+  assert.is(acks.unacknowledgedBytes, 0)
+  acks.snapshot(2)
+  acks.complete(2)
+  assert.is(acks.unacknowledgedBytes, 0, 'a voided bucket gives nothing back twice')
+})
+
 Acks('at-least-once keeps no ids in the checkpoint', () => {
   const acks = new CheckpointAcks<number>(false, 1000, () => 0)
   acks.take(1, 'a')
