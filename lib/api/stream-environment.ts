@@ -201,7 +201,7 @@ export class StreamEnvironment implements StreamBuilder {
    * Lines from a TCP server, reconnecting with bounded retries; at-most-once across a restore.
    *
    * @example
-   * env.socketTextStream('127.0.0.1', 9999, { delimiter: '\n', maxRetries: 5 })
+   * env.socketTextStream('127.0.0.1', 9999, { delimiter: '\n', retry: { maxRetries: 5 } })
    */
   socketTextStream(host: string, port: number, options?: SocketTextSourceOptions & SourceOptions): DataStream<string> {
     return this.fromSource(socketTextStream(host, port, connectorOptions(options)), pickSourceOptions(options))

@@ -12,7 +12,7 @@ import { type ActiveMQSinkOptions, type ActiveMQSinkSettings, activemqSinkSettin
  * message sent so far, so a completed checkpoint never covers a message the broker may not have.
  * `ready()` holds the job while `maxInFlight` messages wait for receipts and while reconnecting. A lost
  * connection is reopened with a doubling delay and the unreceipted messages are sent again (a message
- * may then arrive twice); after `maxRetries` failed attempts the writer fails with ConnectorError
+ * may then arrive twice); after `retry.maxRetries` failed attempts the writer fails with ConnectorError
  * 'ERR_CONNECT'.
  *
  * @example

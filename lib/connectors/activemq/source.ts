@@ -29,7 +29,7 @@ import {
  * - **at-most-once**: acknowledged when emitted, for jobs without checkpoints.
  *
  * A durable topic subscription (`subscriptionName` + `clientId`) is read by one subtask. Lost
- * connections are reopened with a doubling delay; after `maxRetries` failed attempts `pollNext`
+ * connections are reopened with a doubling delay; after `retry.maxRetries` failed attempts `pollNext`
  * throws ConnectorError 'ERR_CONNECT'.
  *
  * @example

@@ -13,7 +13,7 @@ export { validLengthPath, WebHdfsFileSystem } from './webhdfs-file-system.js'
  *
  * @example
  * bucketingFileSink('/data/events', {
- *   fileSystem: webHdfs({ url: 'http://namenode:9870', user: 'etl', maxRetries: 3 }),
+ *   fileSystem: webHdfs({ url: 'http://namenode:9870', user: 'etl', retry: { maxRetries: 3 } }),
  *   encoder: jsonLines(),
  * })
  */

@@ -56,7 +56,7 @@ const WEBHDFS_OPTIONS = optionKeys<WebHdfsOptions>({
  * Validates {@link WebHdfsOptions} (as `webHdfs.<option>`), so a bad option fails when the job is built.
  *
  * @example
- * webHdfsSettings({ url: 'http://127.0.0.1:9870', user: 'etl', maxRetries: 3 })
+ * webHdfsSettings({ url: 'http://127.0.0.1:9870', user: 'etl', retry: { maxRetries: 3 } })
  */
 export function webHdfsSettings(options: WebHdfsOptions): WebHdfsSettings {
   const o = optionsObject('webHdfs', options, WEBHDFS_OPTIONS)

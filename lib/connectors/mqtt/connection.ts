@@ -12,7 +12,7 @@ export const mqtt = await optionalDependency<typeof import('mqtt')>('mqtt')
  * One mqtt.js client with the connector's reconnection rule: mqtt.js's own fixed-period reconnection
  * is off; after a failed attempt or a dropped connection this schedules `reconnect()` with a doubling
  * delay, keeping the client's message stores (QoS 1/2 publishes in flight are sent again), and once
- * `maxRetries` retries in a row failed it gives up with ConnectorError 'ERR_CONNECT' naming the URL,
+ * `retry.maxRetries` retries in a row failed it gives up with ConnectorError 'ERR_CONNECT' naming the URL,
  * the attempts and the last error.
  *
  * Not on the connectors' ReconnectLoop: a new connection must be the same client object, reconnected

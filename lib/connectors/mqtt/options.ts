@@ -13,9 +13,10 @@ export type QoS = 0 | 1 | 2
 
 /**
  * Connection settings shared by the source and the sink. Reconnection follows the socket connectors'
- * rule: `maxRetries` (default 5) retries after a failed attempt or a dropped connection, counted afresh
- * after each successful connection, with delays from `retryDelayMs` (default 500) doubling up to
- * `maxRetryDelayMs` (default 10,000); an attempt fails after `connectTimeoutMs` (default 10,000).
+ * rule: `retry.maxRetries` (default 5) retries after a failed attempt or a dropped connection, counted
+ * afresh after each successful connection, with delays from `retry.initialDelayMs` (default 500)
+ * doubling up to `retry.maxDelayMs` (default 10,000); an attempt fails after `connectTimeoutMs`
+ * (default 10,000).
  */
 export interface MqttConnectionOptions extends ConnectionRetryOptions {
   /** `mqtt://host:port` (or mqtts://, ws://, wss://). */

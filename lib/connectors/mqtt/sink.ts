@@ -16,7 +16,7 @@ import { type MqttSinkOptions, type MqttSinkSettings, validateSinkOptions } from
  * Guarantee: **at-least-once** with QoS 1/2 (a checkpoint completes only when the broker acknowledged
  * everything before its barrier; a restored job publishes the records after it again, and a resend
  * after a reconnection can duplicate a message whose acknowledgement was lost); **at-most-once** with
- * QoS 0. ConnectorError 'ERR_CONNECT' after `maxRetries` failed retries; 'ERR_PUBLISH' when the broker
+ * QoS 0. ConnectorError 'ERR_CONNECT' after `retry.maxRetries` failed retries; 'ERR_PUBLISH' when the broker
  * refuses a publish.
  *
  * @example

@@ -15,7 +15,7 @@ import { type MqttMessage, type MqttSourceOptions, type MqttSourceSettings, vali
  *   also the Receive Maximum the broker must keep to; with 3.1.1 the broker's own in-flight limit
  *   applies (Mosquitto's `max_inflight_messages`, default 20, caps throughput to that many messages
  *   per checkpoint: raise it, or use MQTT 5).
- * - Reconnection with backoff; ConnectorError 'ERR_CONNECT' after `maxRetries` failed retries, and
+ * - Reconnection with backoff; ConnectorError 'ERR_CONNECT' after `retry.maxRetries` failed retries, and
  *   'ERR_SUBSCRIBE' when the broker refuses a subscription.
  *
  * Guarantee: **at-least-once** with QoS 1/2 (a restored job receives again the messages emitted after

@@ -23,7 +23,7 @@ interface Peer {
  * The remote NiFi as the reader or writer sees it: the port id (a configured name resolved through
  * `/site-to-site`), the peers of the cluster (`/site-to-site/peers`, refreshed every `peerRefreshMs`),
  * taken round-robin, a failed peer skipped with the backoff of the retry settings until it answers
- * again. `call` runs one request against the next peer and retries on others; after `maxRetries`
+ * again. `call` runs one request against the next peer and retries on others; after `retry.maxRetries`
  * failed attempts in a row it fails with ConnectorError 'ERR_CONNECT' naming the URLs (never a
  * credential) and the last cause.
  *

@@ -14,7 +14,7 @@ export type RedisClient = Redis | Cluster
 /**
  * One ioredis client with the connector's reconnection rule applied, whatever the configuration:
  * ioredis reconnects by itself and keeps commands issued meanwhile (`maxRetriesPerRequest: null`),
- * and once `maxRetries` retries in a row failed it gives up, which turns into a ConnectorError
+ * and once `retry.maxRetries` retries in a row failed it gives up, which turns into a ConnectorError
  * 'ERR_CONNECT' naming the servers, the attempts and the last error (`failure`, and `onFailure`).
  *
  * Not on the connectors' ReconnectLoop: ioredis reconnects by itself (and a cluster client per node),

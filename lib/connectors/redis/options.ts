@@ -57,10 +57,10 @@ export interface RedisSentinelConnection extends RedisAuth {
 export type RedisConnection = RedisSingleConnection | RedisClusterConnection | RedisSentinelConnection | string
 
 /**
- * Reconnection settings, as the socket connectors': `maxRetries` (default 5) retries after a failed
- * attempt or a dropped connection, counted afresh after each successful connection, with delays from
- * `retryDelayMs` (default 500) doubling up to `maxRetryDelayMs` (default 10,000); an attempt fails
- * after `connectTimeoutMs` (default 10,000). When the retries are used up, the connector fails with
+ * Reconnection settings, as the socket connectors': `retry.maxRetries` (default 5) retries after a
+ * failed attempt or a dropped connection, counted afresh after each successful connection, with delays
+ * from `retry.initialDelayMs` (default 500) doubling up to `retry.maxDelayMs` (default 10,000); an
+ * attempt fails after `connectTimeoutMs` (default 10,000). When the retries are used up, the connector fails with
  * ConnectorError 'ERR_CONNECT'. Commands issued while reconnecting wait and are sent on reconnection.
  */
 export type RedisRetryOptions = ConnectionRetryOptions

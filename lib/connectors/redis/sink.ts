@@ -21,7 +21,7 @@ import { type RedisSinkOptions, type RedisSinkParts, type RedisSinkSettings, val
  * (SET, SADD, HSET, ZADD, ZREM, PFADD) end in the same state and the others (LPUSH, RPUSH, INCRBY,
  * HINCRBY, XADD, PUBLISH) may apply twice. A command Redis rejects (WRONGTYPE, a non-integer
  * increment) fails the job with ConnectorError 'ERR_REDIS_COMMAND'; a Redis unreachable for
- * `maxRetries` retries fails it with 'ERR_CONNECT'.
+ * `retry.maxRetries` retries fails it with 'ERR_CONNECT'.
  *
  * @example
  * stream.sinkTo(new RedisSink({ connection: { port: 6379 }, mapper: { command: 'SADD', key: () => 'seen', value: (id: string) => id } }))

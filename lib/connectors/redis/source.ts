@@ -21,7 +21,7 @@ import { RedisStreamReader } from './reader.js'
  *   whose reply a dropped connection lost), then claims entries idle for over `claimIdleMs` in any
  *   consumer of the group that is not a subtask of this job (XPENDING IDLE + XCLAIM: subtasks of a
  *   parallelism given up, dead processes), then reads new ones; it checks again every `checkIntervalMs`. It reconnects with backoff after a Redis restart and
- *   fails with ConnectorError 'ERR_CONNECT' once `maxRetries` retries failed.
+ *   fails with ConnectorError 'ERR_CONNECT' once `retry.maxRetries` retries failed.
  * - Backpressure: reading stops when `maxBuffered` entries wait for the job or `maxUnacknowledged`
  *   are read and not acknowledged, so a slow job keeps the group's pending list of each subtask within
  *   `maxUnacknowledged`.

@@ -13,7 +13,7 @@ export { SocketTextSource } from './source.js'
  * The text a TCP server sends, one record per line (Flink's socketTextStream). At-most-once.
  *
  * @example
- * env.fromSource(socketTextStream('localhost', 9999, { delimiter: '\n', maxRetries: Infinity }))
+ * env.fromSource(socketTextStream('localhost', 9999, { delimiter: '\n', retry: { maxRetries: Infinity } }))
  */
 export function socketTextStream(host: string, port: number, options?: SocketTextSourceOptions): SocketTextSource {
   return new SocketTextSource(host, port, options)

@@ -56,7 +56,7 @@ export function validatePort(option: string, port: unknown): number {
  * Validates the retry options of `owner` ('socketTextStream', 'socketSink') and applies the defaults.
  *
  * @example
- * validateRetry("socketSink", { maxRetries: Infinity }) // { maxRetries: Infinity, initialDelayMs: 500, … }
+ * validateRetry("socketSink", { retry: { maxRetries: Infinity } }) // { maxRetries: Infinity, initialDelayMs: 500, … }
  */
 export function validateRetry(owner: string, options: SocketRetryOptions): RetrySettings {
   return connectionRetry(owner, options, { initialDelayMs: 500 })

@@ -20,10 +20,10 @@ import {
  * window fills and the server's `write()` returns false), and it is resumed once the job took the
  * buffer below half.
  *
- * Connection rule: the first attempt and every reconnection get `maxRetries` retries, with delays of
- * `retryDelayMs` doubling up to `maxRetryDelayMs`; the retries are counted afresh after each successful
- * connection. When the server closes or drops the connection:
- * - with `maxRetries` 0 the source ends ('end'), as Flink's does — a bounded stream of one connection;
+ * Connection rule: the first attempt and every reconnection get `retry.maxRetries` retries, with delays
+ * of `retry.initialDelayMs` doubling up to `retry.maxDelayMs`; the retries are counted afresh after each
+ * successful connection. When the server closes or drops the connection:
+ * - with `retry.maxRetries` 0 the source ends ('end'), as Flink's does — a bounded stream of one connection;
  * - otherwise it reconnects; when the retries are used up, `pollNext` throws ConnectorError 'ERR_CONNECT'
  *   (retriable) naming host:port and the number of attempts — after the lines received before.
  * A line still missing its delimiter when a connection ends is emitted as that connection's last line,

@@ -2,7 +2,7 @@ import * as assert from 'uvu/assert'
 import { suite } from 'uvu'
 import { connectWithRetry } from '../../../lib/connectors/base/connect-retry.js'
 import { retrySchedule } from '../../../lib/connectors/base/retry-options.js'
-import { type ConfigError, ConnectorError } from '../../../lib/errors.js'
+import { ConnectorError } from '../../../lib/errors.js'
 import { ManualClock } from '../../time/manual-clock.js'
 
 const turn = () => new Promise((resolve) => setImmediate(resolve))
@@ -78,33 +78,6 @@ retry('makes no further attempt once its owner closed', async () => {
     (e: ConnectorError) => assert.is(e.code, 'ERR_CONNECT'),
   )
   assert.is(attempts, 1)
-})
-
-retry('the retry options are validated by path, an unknown key suggesting the right one', () => {
-  assert.equal(retrySchedule('s.retry', undefined), {
-    maxRetries: 5,
-    initialDelayMs: 200,
-    maxDelayMs: 10_000,
-    multiplier: 2,
-    jitter: 0,
-  })
-  assert.throws(
-    () => retrySchedule('kafkaSource.retry', { maxRetry: 3 } as never),
-    (e: ConfigError) =>
-      e.message.includes('kafkaSource.retry.maxRetry') && e.message.includes('did you mean maxRetries?'),
-  )
-  assert.throws(
-    () => retrySchedule('s.retry', { jitter: 2 }),
-    (e: ConfigError) => e.option === 's.retry.jitter',
-  )
-  assert.throws(
-    () => retrySchedule('s.retry', { initialDelayMs: 500, maxDelayMs: 100 }),
-    (e: ConfigError) => e.option === 's.retry.maxDelayMs',
-  )
-  assert.throws(
-    () => retrySchedule('s.retry', { maxRetries: 1.5 }),
-    (e: ConfigError) => e.option === 's.retry.maxRetries',
-  )
 })
 
 retry.run()

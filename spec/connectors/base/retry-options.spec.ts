@@ -87,7 +87,14 @@ Shape('an unknown key inside retry fails naming its full path and the closest ke
   const error = configError(() => retrySchedule('rabbitmqSource.retry', { maxDelay: 5 } as never))
   assert.is(error.option, 'rabbitmqSource.retry.maxDelay')
   assert.match(error.message, 'did you mean maxDelayMs?')
+  assert.match(
+    configError(() => retrySchedule('k.retry', { maxRetry: 3 } as never)).message,
+    'did you mean maxRetries?',
+  )
   assert.is(configError(() => retrySchedule('a.retry', { maxRetries: -1 })).option, 'a.retry.maxRetries')
+  assert.is(configError(() => retrySchedule('a.retry', { maxRetries: 1.5 })).option, 'a.retry.maxRetries')
+  assert.is(configError(() => retrySchedule('a.retry', { jitter: 2 })).option, 'a.retry.jitter')
+  assert.is(configError(() => retrySchedule('a.retry', { multiplier: 0.5 })).option, 'a.retry.multiplier')
   assert.is(
     configError(() => retrySchedule('a.retry', { initialDelayMs: 9, maxDelayMs: 5 })).option,
     'a.retry.maxDelayMs',

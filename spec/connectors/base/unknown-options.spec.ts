@@ -49,8 +49,11 @@ test('a misspelt option of a queue connector fails, naming it and suggesting the
   }
 })
 
-test('the retry options, new names and deprecated ones, are known to every queue connector', () => {
-  const retry = { maxRetries: 1, initialDelayMs: 5, maxDelayMs: 50, multiplier: 3, jitter: 0.1, connectTimeoutMs: 100 }
+test('the retry options, nested and the deprecated flat names, are known to every queue connector', () => {
+  const retry = {
+    retry: { maxRetries: 1, initialDelayMs: 5, maxDelayMs: 50, multiplier: 3, jitter: 0.1 },
+    connectTimeoutMs: 100,
+  }
   assert.is(rabbitmqSource({ queue: 'q', ...retry }).settings.retry.multiplier, 3)
   assert.is(activemqSource({ destination: '/queue/q', ...retry }).settings.retry.maxDelayMs, 50)
   assert.is(

@@ -250,6 +250,7 @@ Sink('an unreachable node fails with ERR_CONNECT after the retries; the credenti
   )
   assert.is(error?.code, 'ERR_CONNECT')
   assert.match(error!.message, `127.0.0.1:${port}`)
+  assert.match(error!.message, 'no connection after 2 attempts (maxRetries 1)', 'retry.maxRetries is used')
   assert.not.match(error!.message, 's3cret-pw')
   assert.not.match(JSON.stringify(error), 's3cret-pw')
   await writer.close()
