@@ -79,7 +79,7 @@ Cluster(
     job.result.catch((error) => (failure = error))
     await job.running
     const seen = async (topic: string, isolation: 'read_committed' | 'read_uncommitted') =>
-      new Set((await readLog(kafka.brokers, topic, isolation)).map((r) => Number(r.value)))
+      new Set((await readLog(kafka.brokers, topic, isolation, { settle: false })).map((r) => Number(r.value)))
     const reached = async (count: number) => {
       const deadline = performance.now() + 120_000
       for (;;) {

@@ -40,8 +40,9 @@ export interface LoggedRecord {
  * Every record in `topic`, read straight from the log, control records skipped. `read_committed` (as an
  * exactly-once consumer reads) leaves out the records of aborted transactions, and first waits until no
  * transaction is open (see {@link settled}): a commit returns before the broker has written its
- * markers, so a read at once could miss what was just committed. `read_uncommitted` (default) returns
- * every record up to the end of the log.
+ * markers, so a read at once could miss what was just committed; `settle: false` reads what is
+ * committed so far instead (a job still writing). `read_uncommitted` (default) returns every record up
+ * to the end of the log.
  *
  * @example
  * const values = (await readLog(brokers, 'out', 'read_committed')).map((r) => r.value)
@@ -50,6 +51,7 @@ export async function readLog(
   brokers: string[],
   topic: string,
   isolation: 'read_committed' | 'read_uncommitted' = 'read_uncommitted',
+  options: { settle?: boolean } = {},
 ): Promise<LoggedRecord[]> {
   const isolationLevel = isolation === 'read_committed' ? 1 : 0
   const cluster = createCluster(client(brokers), { isolationLevel })
@@ -63,7 +65,7 @@ export async function readLog(
     const result: LoggedRecord[] = []
     for (const partition of partitions) {
       const high = await partitionEnd(brokers, topic, 'read_uncommitted', partition)
-      if (isolation === 'read_committed') await settled(brokers, topic, partition)
+      if (isolation === 'read_committed' && options.settle !== false) await settled(brokers, topic, partition)
       const leader = Object.keys(cluster.findLeaderForPartitions(topic, [partition]))[0]!
       const broker = await cluster.findBroker({ nodeId: leader })
       let offset = 0
