@@ -26,6 +26,7 @@ import type { Transformation } from '../runtime/transformation.js'
 import { validateOperatorOptions } from './validate-options.js'
 import { checkWorkerExecutorConfig } from '../runtime/workers/worker-executor-config.js'
 import { workerSubtaskHost } from '../runtime/workers/worker-subtask-host.js'
+import { CollectSink } from '../runtime/workers/collect-sink.js'
 import { serveWorkerSlot } from '../runtime/workers/worker-slot.js'
 import { hostedJob, nextWorkerJob } from '../runtime/workers/worker-thread.js'
 
@@ -215,7 +216,11 @@ export class StreamEnvironment implements StreamBuilder {
    * const job = env.executeAsync('orders'); setTimeout(() => job.cancel(), 60_000); await job.result
    */
   executeAsync(name = 'sluice job'): JobHandle {
-    const graph = this.graphOf(this.sinks)
+    return this.launch(name, this.graphOf(this.sinks))
+  }
+
+  /** Starts `graph` on the configured executor; on workers, a {@link CollectSink}'s records go to `collected`. */
+  private launch(name: string, graph: StreamGraph, collected?: (values: readonly unknown[]) => void): JobHandle {
     const executor = this.config.executor
     const hosted = hostedJob()
     if (executor.kind === 'single-thread') {
@@ -225,7 +230,8 @@ export class StreamEnvironment implements StreamBuilder {
     }
     checkWorkerExecutorConfig(this.config)
     const job = nextWorkerJob()
-    if (hosted === undefined) return JobHandle.start(name, graph, this.config, workerSubtaskHost(executor.threads, job))
+    if (hosted === undefined)
+      return JobHandle.start(name, graph, this.config, workerSubtaskHost(executor.threads, job, collected))
     return JobHandle.inWorker(name, graph, this.config, (vertices) => {
       if (hosted.job !== job) return false
       serveWorkerSlot(hosted, vertices, this.config, this.config.logger)
@@ -286,6 +292,12 @@ export class StreamEnvironment implements StreamBuilder {
   /** @internal Runs `stream`'s lineage and collects its records. */
   async collect<T>(stream: DataStream<T>): Promise<T[]> {
     const out: T[] = []
+    if (this.config.executor.kind === 'workers') {
+      // the sink runs in the workers: its records come back through the host
+      const sinkT = this.detachedSink(stream, new CollectSink<T>())
+      await this.launch('collect job', this.graphOf([sinkT]), (values) => out.push(...(values as T[]))).result
+      return out
+    }
     const sinkT = this.detachedSink(stream, new CallbackSink<T>((value) => out.push(value)))
     await JobHandle.start('collect job', this.graphOf([sinkT]), this.config).result
     return out

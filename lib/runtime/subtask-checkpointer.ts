@@ -14,7 +14,7 @@ export interface CheckpointSettings {
   readonly mode: 'exactly-once' | 'at-least-once'
   /** Barriers overtake queued records, which are stored with the checkpoint. */
   readonly unaligned: boolean
-  readonly storage: CheckpointStorage
+  readonly storage: Pick<CheckpointStorage, 'writeState'>
   readonly subtaskKey: string
   readonly ack: (ack: CheckpointAck) => void
   readonly decline: (checkpointId: number, reason: string) => void

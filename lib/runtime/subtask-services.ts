@@ -28,7 +28,7 @@ export interface SubtaskServices {
   readonly deadLetter: (letter: DeadLetter) => void
   readonly createMetrics: (operators: OperatorChain) => SubtaskMetrics
   /** Where checkpoints are written (with checkpointing). */
-  readonly storage: CheckpointStorage | undefined
+  readonly storage: Pick<CheckpointStorage, 'writeState'> | undefined
   /** Reads the state of the checkpoint or savepoint the deployment restores. */
   readonly readState: RestoreSource['read'] | undefined
   readonly queryables: QueryableRegistry | undefined

@@ -15,7 +15,9 @@ import { type TempDir, tempDir } from '../support/temp-dir.js'
  * at-least-once), a worker thread dying at record N of map subtask S (process.exit in the thread, or
  * an uncaught error there; after a checkpoint completed, so that the restart restores one), and maybe
  * one more fault — a user function throwing, an operator snapshot
- * throwing or rejecting, the checkpoint storage failing a write. The job restarts on fresh workers
+ * throwing or rejecting, the checkpoint storage failing a write. Even seeds keep checkpoints in a
+ * DirectoryStorage the workers write, odd seeds in a MemoryStorage on the coordinator that the workers
+ * write through the coordinator. The job restarts on fresh workers
  * from its latest checkpoint, and the committed output must be exactly the keyed count (exactly-once)
  * or contain all of it (at-least-once). Several schedules share one child process (the entry module
  * runs again in every worker, so the jobs cannot live in this spec file).

@@ -1,7 +1,9 @@
+import type { OperatorSubtaskState, StateHandle } from '../../checkpoint/checkpoint-types.js'
 import type { MessagePort } from 'node:worker_threads'
 import type { DeadLetter } from '../output-tag.js'
 import type { SubtaskDeployment } from '../subtask-deployment.js'
 import type { SubtaskControl, SubtaskEvent } from '../subtask-message.js'
+import type { TransferredError } from './transferred-error.js'
 import type { ReportedSubtaskMetrics } from './worker-metrics.js'
 
 /** What a worker thread is started with (its `workerData`). */
@@ -13,8 +15,16 @@ export interface WorkerStart {
     readonly job: number
     readonly thread: number
     readonly threads: number
+    /** What the coordinator's {@link provideWorkerContext} provider gave when the worker started. */
+    readonly context?: unknown
   }
 }
+
+/** The coordinator's answer to a worker's state request. */
+export type StateReply =
+  | { readonly t: 'state-reply'; readonly request: number; readonly handle: StateHandle }
+  | { readonly t: 'state-reply'; readonly request: number; readonly state: OperatorSubtaskState }
+  | { readonly t: 'state-reply'; readonly request: number; readonly error: TransferredError }
 
 /** From the coordinating thread to a worker. */
 export type ToWorker =
@@ -30,6 +40,7 @@ export type ToWorker =
       readonly bridges: Readonly<Record<string, MessagePort>>
     }
   | { readonly t: 'control'; readonly key: string; readonly message: SubtaskControl }
+  | StateReply
 
 /** From a worker to the coordinating thread. */
 export type FromWorker =
@@ -39,8 +50,21 @@ export type FromWorker =
   | { readonly t: 'dead-letter'; readonly letter: DeadLetter }
   /** The counters of the worker's subtasks: now and then while they run, and before each finishes. */
   | { readonly t: 'metrics'; readonly subtasks: readonly ReportedSubtaskMetrics[] }
+  /** Records of the job's collecting sink (`executeAndCollect()`), ahead of that subtask's end. */
+  | { readonly t: 'collected'; readonly values: readonly unknown[] }
+  /** State for the coordinator's storage (one that is no DirectoryStorage), answered with its handle. */
+  | {
+      readonly t: 'write-state'
+      readonly request: number
+      readonly checkpointId: number
+      readonly uid: string
+      readonly subtask: number
+      readonly state: OperatorSubtaskState
+    }
+  /** A restore asks the coordinator for the state of a handle. */
+  | { readonly t: 'read-state'; readonly request: number; readonly handle: StateHandle }
   /** A subtask of the worker failed: the job fails or restarts as for any subtask failure. */
-  | { readonly t: 'failed'; readonly message: string; readonly stack: string | undefined }
+  | { readonly t: 'failed'; readonly error: TransferredError }
 
 /** Between two workers: a message for one of the receiver's subtasks. */
 export interface PeerMessage {

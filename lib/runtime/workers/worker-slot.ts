@@ -13,7 +13,10 @@ import { SubtaskMetrics } from '../job-metrics.js'
 import { subtaskBehavior } from '../subtask.js'
 import { useBridges } from '../thread-bridged.js'
 import type { SubtaskControl, SubtaskMessage } from '../subtask-message.js'
+import { rootCause } from '../restart-supervision.js'
+import { CoordinatorStorage } from './coordinator-storage.js'
 import { graphFingerprint } from './graph-fingerprint.js'
+import { transferError } from './transferred-error.js'
 import { reportMetrics, WORKER_METRICS_INTERVAL_MS } from './worker-metrics.js'
 import type { FromWorker, PeerMessage, ToWorker, WorkerStart } from './worker-protocol.js'
 
@@ -41,7 +44,7 @@ export function serveWorkerSlot(
   const post = (message: FromWorker): void => port.postMessage(message)
   const system = new ActorSystem({ name: `worker-${start.thread}` })
   system.failures.subscribe(({ error }) => {
-    post({ t: 'failed', message: `thread ${start.thread}: ${messageOf(error)}`, stack: (error as Error)?.stack })
+    post({ t: 'failed', error: transferError(rootCause(error)) })
   })
   const refs = new Map<string, ActorRef<SubtaskMessage>>()
   let peers: ReadonlyArray<MessagePort | undefined> = []
@@ -60,10 +63,15 @@ export function serveWorkerSlot(
     if (metrics.size > 0) post({ t: 'metrics', subtasks: reportMetrics(metrics) })
   }
   setInterval(postMetrics, WORKER_METRICS_INTERVAL_MS).unref()
-  const storage = config.checkpointing?.storage
+  // a DirectoryStorage is written by the workers themselves; any other storage lives on the coordinator
+  const own = config.checkpointing?.storage
+  const viaCoordinator =
+    config.checkpointing !== undefined && !(own instanceof DirectoryStorage) ? new CoordinatorStorage(post) : undefined
+  const storage = viaCoordinator ?? own
   const queryables = new QueryableRegistry()
   port.on('message', (message: ToWorker) => {
     if (message.t === 'control') return void refs.get(message.key)?.tell(message.message)
+    if (message.t === 'state-reply') return viaCoordinator?.answer(message)
     // another graph than the coordinator's: run nothing (the coordinator fails the job on 'ready')
     if (message.fingerprint !== fingerprint) return
     peers = message.peers

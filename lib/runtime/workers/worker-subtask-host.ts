@@ -1,13 +1,16 @@
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads'
 import { pathToFileURL } from 'node:url'
 import type { ActorContext } from '../../actors/behavior.js'
+import type { OperatorSubtaskState, StateHandle } from '../../checkpoint/checkpoint-types.js'
 import { Supervision } from '../../actors/supervision.js'
-import { SluiceError } from '../../errors.js'
+import { SluiceError, messageOf } from '../../errors.js'
 import type { DeployedSubtasks, DeploymentRequest, HostedJob, SubtaskHost } from '../subtask-host.js'
 import { openBridges } from '../thread-bridged.js'
 import { graphFingerprint } from './graph-fingerprint.js'
+import { revivedError, transferError } from './transferred-error.js'
 import { MirroredSubtaskMetrics } from './worker-metrics.js'
 import type { FromWorker, ToWorker, WorkerStart } from './worker-protocol.js'
+import { workerContext } from './worker-thread.js'
 
 /** What the actor that owns a deployment's workers handles. */
 type PoolMessage =
@@ -39,12 +42,18 @@ const { workerData } = require('node:worker_threads')
  * Channels between threads are MessagePorts between the workers, carrying the same elements and
  * credits as local channels. A worker that fails or exits fails the deployment as a subtask failure
  * does; a worker whose subtasks have all finished is terminated at once; stopping the deployment (a
- * restart, a cancel) terminates the others and waits for their threads to exit.
+ * restart, a cancel) terminates the others and waits for their threads to exit. The records of a
+ * collecting sink ({@link CollectSink}) go to `collected`, in the order each worker sent them.
  *
  * @example
  * JobHandle.start('orders', graph, config, workerSubtaskHost(2, nextWorkerJob()))
  */
-export function workerSubtaskHost(threads: number, job: number, entry = process.argv[1]): SubtaskHost {
+export function workerSubtaskHost(
+  threads: number,
+  job: number,
+  collected?: (values: readonly unknown[]) => void,
+  entry = process.argv[1],
+): SubtaskHost {
   if (entry === undefined)
     throw new SluiceError('ERR_WORKER_ENTRY', 'the worker executor needs an entry module: run the job from a file')
   return {
@@ -63,7 +72,14 @@ export function workerSubtaskHost(threads: number, job: number, entry = process.
       }
       const workers = Array.from({ length: used }, (_, thread) => {
         const workerData: WorkerStart & { sluiceWorker: { tsx: string | undefined } } = {
-          sluiceWorker: { entry: pathToFileURL(entry).href, job, thread, threads: used, tsx: tsxLoader() },
+          sluiceWorker: {
+            entry: pathToFileURL(entry).href,
+            job,
+            thread,
+            threads: used,
+            tsx: tsxLoader(),
+            context: workerContext(),
+          },
         }
         // the entry module sees the coordinator's arguments in process.argv, as it did there
         return new Worker(BOOTSTRAP, { eval: true, workerData, argv: process.argv.slice(2) })
@@ -94,7 +110,11 @@ export function workerSubtaskHost(threads: number, job: number, entry = process.
       parent.spawn<PoolMessage>(
         (ctx) => {
           workers.forEach((worker, thread) => {
-            worker.on('message', (message: FromWorker) => ctx.self.tell(message))
+            worker.on('message', (message: FromWorker) => {
+              if (message.t === 'write-state' || message.t === 'read-state')
+                answerState(worker, message, request, hosted)
+              else ctx.self.tell(message)
+            })
             worker.on('error', (error) => ctx.self.tell({ t: 'worker-error', thread, error }))
             worker.on('exit', (code) => {
               if (!stopping && !released(thread)) ctx.self.tell({ t: 'worker-exit', thread, code })
@@ -119,6 +139,8 @@ export function workerSubtaskHost(threads: number, job: number, entry = process.
                 }
                 case 'dead-letter':
                   return hosted.deadLetter(message.letter)
+                case 'collected':
+                  return collected?.(message.values)
                 case 'metrics':
                   for (const report of message.subtasks) {
                     const mirror = mirrors.get(report.key)
@@ -130,15 +152,17 @@ export function workerSubtaskHost(threads: number, job: number, entry = process.
                     }
                   }
                   return
-                case 'failed': {
-                  const error = new SluiceError('ERR_WORKER_SUBTASK_FAILED', message.message)
-                  if (message.stack !== undefined) error.stack = message.stack
-                  throw error
-                }
+                case 'failed':
+                  // the subtask's own error, as on one thread: its class and fields cross with it
+                  throw revivedError(message.error)
                 case 'worker-error':
-                  throw new SluiceError('ERR_WORKER_FAILED', `worker thread ${message.thread} failed`, {
-                    cause: message.error,
-                  })
+                  throw new SluiceError(
+                    'ERR_WORKER_FAILED',
+                    `worker thread ${message.thread} failed: ${messageOf(message.error)}`,
+                    {
+                      cause: message.error,
+                    },
+                  )
                 case 'worker-exit':
                   throw new SluiceError(
                     'ERR_WORKER_EXITED',
@@ -186,6 +210,33 @@ export function workerSubtaskHost(threads: number, job: number, entry = process.
       }
     },
   }
+}
+
+/**
+ * Serves a worker's state request on the coordinator's storage (one that is no DirectoryStorage): the
+ * write of a subtask's snapshot, or the read of a handle to restore, answered when done.
+ */
+function answerState(
+  worker: Worker,
+  message: Extract<FromWorker, { t: 'write-state' | 'read-state' }>,
+  request: DeploymentRequest,
+  hosted: HostedJob,
+): void {
+  const work: Promise<{ handle: StateHandle } | { state: OperatorSubtaskState }> =
+    message.t === 'write-state'
+      ? hosted
+          .storage!.writeState(message.checkpointId, message.uid, message.subtask, message.state)
+          .then((handle) => ({ handle }))
+      : request.restore!.read(message.handle).then((state) => ({ state }))
+  work.then(
+    (answer) => worker.postMessage({ t: 'state-reply', request: message.request, ...answer } satisfies ToWorker),
+    (error: unknown) =>
+      worker.postMessage({
+        t: 'state-reply',
+        request: message.request,
+        error: transferError(error),
+      } satisfies ToWorker),
+  )
 }
 
 /** The tsx loader to register in a worker, when the coordinator runs under tsx. */

@@ -35,6 +35,31 @@ export function onCoordinator<R>(fn: () => R): R | undefined {
 }
 
 let workerJobsStarted = 0
+let contextProvider: (() => unknown) | undefined
+
+/**
+ * @internal For a runner that starts many jobs from one entry module (a test runner): the value
+ * `provide` returns when a worker starts is handed to that worker (`hostedJob().context`, structured
+ * clone), so that it can build the one job it hosts, and the worker-executor jobs are numbered from 0
+ * again (as a worker that runs only the code of that context counts them).
+ *
+ * @example
+ * provideWorkerContext(() => ({ file, test })) // before each test
+ */
+export function provideWorkerContext(provide: (() => unknown) | undefined): void {
+  contextProvider = provide
+  workerJobsStarted = 0
+}
+
+/**
+ * @internal What a worker started now is told, from {@link provideWorkerContext}.
+ *
+ * @example
+ * workerData.sluiceWorker.context = workerContext()
+ */
+export function workerContext(): unknown {
+  return contextProvider?.()
+}
 
 /**
  * Numbers the worker-executor jobs of this thread in the order `execute()` starts them: the

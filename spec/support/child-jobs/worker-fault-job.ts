@@ -5,17 +5,20 @@
  *
  * Runs one job per plan, one after the other, each the keyed count of spec/support/fault-jobs.ts on
  * the worker executor, with its checkpoints in `<work dir>/<seed>/checkpoints` (a DirectoryStorage
- * that fails writes as the plan says), its output in the file ledger `<work dir>/<seed>/ledger` and its
+ * that fails writes as the plan says; for odd seeds a MemoryStorage on the coordinator instead, which
+ * the workers write through the coordinator), its output in the file ledger `<work dir>/<seed>/ledger` and its
  * fired faults in `<work dir>/<seed>/faults`: every worker thread runs this file again, builds the same
  * jobs and reads the same directories. The coordinator prints one JSON line per job: its seed, how it
  * ended, how often it restarted and how many checkpoints completed.
  */
 import { join } from 'node:path'
 import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
+import { MemoryStorage } from '../../../lib/checkpoint/memory-storage.js'
 import { isCoordinator } from '../../../lib/runtime/workers/worker-thread.js'
 import type { FaultPlan } from '../fault-injection.js'
 import { FaultyDirectoryStorage, FileFaultLog } from '../fault-files.js'
 import { buildCountJob } from '../fault-jobs.js'
+import { FaultyStorage } from '../fault-operators.js'
 import { FileLedger, FileLedgerSink } from '../ledger-files.js'
 
 const [plansText, workDir, threadsText] = process.argv.slice(2)
@@ -38,7 +41,10 @@ for (const plan of JSON.parse(plansText) as FaultPlan[]) {
       intervalMs: plan.intervalMs,
       mode: plan.mode,
       tolerableFailures: plan.tolerableFailures,
-      storage: new FaultyDirectoryStorage(join(dir, 'checkpoints'), log),
+      storage:
+        plan.seed % 2 === 1
+          ? new FaultyStorage(new MemoryStorage(), log)
+          : new FaultyDirectoryStorage(join(dir, 'checkpoints'), log),
     },
     restartStrategy: { kind: 'fixed-delay', attempts: plan.faults.length * 2 + 2, delayMs: plan.restartDelayMs },
   })
