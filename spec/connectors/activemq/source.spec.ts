@@ -110,7 +110,7 @@ Source(
     await admin.publish(destination, messages, { body: (i) => `m${i}`.padEnd(40, '.') })
     const options = { prefetch: 50, maxUnacknowledgedBytes: 80_000 }
     const { source, readers } = recordReaders(
-      new ActiveMQSource({ ...connection, destination, guarantee: 'exactly-once', ...options }),
+      new ActiveMQSource({ ...connection, destination, guarantee: 'exactly-once', maxPrefetch: 100_000, ...options }),
     )
     await growingWindowRun({ source, readers, text, messages, failAt: 'm2500', ...options })
     const left = await admin.drain(destination)
