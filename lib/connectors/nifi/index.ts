@@ -8,7 +8,7 @@ export type { FlowFile, NiFiConnectionOptions, NiFiRecord, NiFiSinkOptions, NiFi
 export type { SiteToSiteTls } from './site-to-site-client.js'
 export { decodeFlowFiles, encodeFlowFiles, siteToSiteChecksum } from './flowfile-codec.js'
 export { SiteToSiteClient, SiteToSiteError } from './site-to-site-client.js'
-export { NiFiReader } from './reader.js'
+export { type NiFiHeldStateV1, NiFiReader, type NiFiSourceSplit } from './reader.js'
 export { NiFiSink } from './sink.js'
 export { NiFiSource } from './source.js'
 export { type NiFiSinkStateV1, NiFiWriter } from './writer.js'

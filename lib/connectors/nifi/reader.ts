@@ -13,11 +13,27 @@ import type { NiFiRecord, NiFiSourceSettings } from './options.js'
 import { RemoteCluster } from './remote-cluster.js'
 import { SiteToSiteClient, SiteToSiteError } from './site-to-site-client.js'
 
+/**
+ * The receive transactions a reader held at a checkpoint (version 1). The reader restored from that
+ * checkpoint confirms those whose FlowFiles were all taken before the barrier (`whole`: the checkpoint
+ * covers them and it completed) and cancels the others, so that none waits for NiFi's TTL after a
+ * crash. Kept beside the uuids ({@link AckStateV1}), in the same list of splits.
+ */
+export interface NiFiHeldStateV1 {
+  readonly v: 1
+  readonly held: ReadonlyArray<{ readonly url: string; readonly checksum: string; readonly whole: boolean }>
+}
+
+/** What the NiFi source checkpoints: the uuids to drop on redelivery, and the transactions it held. */
+export type NiFiSourceSplit = AckStateV1 | NiFiHeldStateV1
+
 /** A receive transaction held open until the checkpoint covering its FlowFiles completes. */
 interface HeldTransaction {
   readonly url: string
   readonly checksum: string
   readonly count: number
+  /** FlowFiles taken from the buffer (emitted or dropped as duplicates). */
+  taken: number
   covered: number
   state: 'open' | 'committing' | 'committed' | 'lost'
   stopKeepAlive: () => void
@@ -57,7 +73,7 @@ interface PendingConfirm {
  * @example
  * env.fromSource(new NiFiSource({ urls: 'http://127.0.0.1:8080/nifi', portName: 'to-sluice' }), { uid: 'nifi' })
  */
-export class NiFiReader implements SourceReader<NiFiRecord, AckStateV1> {
+export class NiFiReader implements SourceReader<NiFiRecord, NiFiSourceSplit> {
   private readonly buffer = new Fifo<Delivery>()
   private readonly available = new Availability()
   private readonly acks: CheckpointAcks<HeldTransaction>
@@ -78,6 +94,8 @@ export class NiFiReader implements SourceReader<NiFiRecord, AckStateV1> {
   private drained = false
   private lastDeliveryAt = 0
   private pumping: Promise<void> | undefined
+  /** Transactions of the restored checkpoint, settled by subtask 0 (every subtask gets every split). */
+  private readonly restoredHeld: NiFiHeldStateV1['held']
 
   constructor(
     private readonly settings: NiFiSourceSettings,
@@ -86,7 +104,10 @@ export class NiFiReader implements SourceReader<NiFiRecord, AckStateV1> {
   ) {
     const time = new ClosingProcessingTime(context.processingTime)
     this.time = time
-    this.acks = new CheckpointAcks<HeldTransaction>(true, settings.dedupRetentionMs, () => time.now(), restored)
+    const held = restored.filter((s): s is NiFiHeldStateV1 => Array.isArray((s as NiFiHeldStateV1 | null)?.held))
+    this.restoredHeld = context.subtask === 0 ? held.flatMap((s) => s.held) : []
+    const uuids = restored.filter((s) => !held.includes(s as NiFiHeldStateV1))
+    this.acks = new CheckpointAcks<HeldTransaction>(true, settings.dedupRetentionMs, () => time.now(), uuids)
     this.client = new SiteToSiteClient(settings.client)
     this.cluster = new RemoteCluster(this.client, settings.address, settings.retry, time, 'nifiSource')
     this.log = (context.logger ?? createLogger()).child({ connector: 'nifi-source' })
@@ -97,6 +118,7 @@ export class NiFiReader implements SourceReader<NiFiRecord, AckStateV1> {
   }
 
   start(): void {
+    for (const tx of this.restoredHeld) this.track(this.settleRestored(tx))
     this.pumping = this.pump()
   }
 
@@ -104,6 +126,7 @@ export class NiFiReader implements SourceReader<NiFiRecord, AckStateV1> {
     if (this.failure !== undefined) throw this.failure
     const delivery = this.buffer.shift()
     if (delivery !== undefined) {
+      delivery.tx.taken++
       if (this.acks.take(delivery.tx, delivery.flowFile.attributes.uuid)) output.collect(delivery.flowFile)
       else this.metrics.counter('duplicatesDropped').inc()
       if (this.buffer.size > 0) return 'more'
@@ -115,8 +138,11 @@ export class NiFiReader implements SourceReader<NiFiRecord, AckStateV1> {
     return this.available.promise
   }
 
-  snapshotState(checkpointId: number): AckStateV1[] {
-    return this.acks.snapshot(checkpointId)
+  snapshotState(checkpointId: number): NiFiSourceSplit[] {
+    const state: NiFiSourceSplit[] = this.acks.snapshot(checkpointId)
+    if (this.open.size === 0) return state
+    const held = [...this.open].map((tx) => ({ url: tx.url, checksum: tx.checksum, whole: tx.taken === tx.count }))
+    return [...state, { v: 1, held }]
   }
 
   async notifyCheckpointComplete(checkpointId: number): Promise<void> {
@@ -207,6 +233,7 @@ export class NiFiReader implements SourceReader<NiFiRecord, AckStateV1> {
       url: transaction.url,
       checksum: siteToSiteChecksum(body),
       count: decoded.flowFiles.length,
+      taken: 0,
       covered: 0,
       state: 'open',
       stopKeepAlive: () => undefined,
@@ -262,6 +289,31 @@ export class NiFiReader implements SourceReader<NiFiRecord, AckStateV1> {
     } catch (error) {
       const gone = error instanceof SiteToSiteError && error.transactionGone
       this.lose(tx, `could not be confirmed: ${gone ? 'expired on NiFi' : messageOf(error)}`, !gone)
+    }
+  }
+
+  /**
+   * A transaction held at the restored checkpoint: confirmed when that checkpoint covered all of its
+   * FlowFiles, cancelled otherwise (its FlowFiles come again, those emitted before it dropped by uuid).
+   * A 404: it is gone already (the old reader ended it, or NiFi's TTL did).
+   */
+  private async settleRestored(tx: NiFiHeldStateV1['held'][number]): Promise<void> {
+    if (!tx.whole) {
+      await cancelTransaction(this.client, tx.url, this.settings.retry, this.time, this.log)
+      this.metrics.counter('restoredTransactionsCancelled').inc()
+      return
+    }
+    try {
+      const result = await onTransaction(this.settings.retry, this.time, () =>
+        this.client.confirmReceived(tx.url, tx.checksum),
+      )
+      if (result === 'confirmed') this.metrics.counter('restoredTransactionsConfirmed').inc()
+    } catch (error) {
+      if (error instanceof SiteToSiteError && error.transactionGone) return
+      this.log.warn('a restored NiFi transaction could not be confirmed; NiFi ends it after its TTL', {
+        transaction: tx.url,
+        error: messageOf(error),
+      })
     }
   }
 

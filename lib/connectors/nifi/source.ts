@@ -1,7 +1,6 @@
 import type { Source, SourceReaderContext } from '../../runtime/source.js'
-import type { AckStateV1 } from '../base/checkpoint-acks.js'
 import { type NiFiRecord, type NiFiSourceOptions, type NiFiSourceSettings, nifiSourceSettings } from './options.js'
-import { NiFiReader } from './reader.js'
+import { NiFiReader, type NiFiSourceSplit } from './reader.js'
 
 /**
  * Reads an output port of a remote NiFi (HTTP site-to-site). Exactly-once: a transaction is confirmed
@@ -13,7 +12,7 @@ import { NiFiReader } from './reader.js'
  * @example
  * env.fromSource(new NiFiSource({ urls: 'http://127.0.0.1:8080/nifi', portName: 'to-sluice' }), { uid: 'nifi' })
  */
-export class NiFiSource implements Source<NiFiRecord, AckStateV1> {
+export class NiFiSource implements Source<NiFiRecord, NiFiSourceSplit> {
   readonly name = 'nifi'
   readonly bounded: boolean
   /** NiFi hands a redelivery to any subtask: every restored reader must know every remembered uuid. */
@@ -27,7 +26,7 @@ export class NiFiSource implements Source<NiFiRecord, AckStateV1> {
     this.bounded = this.settings.endWhenIdleMs !== undefined
   }
 
-  createReader(context: SourceReaderContext, restored?: AckStateV1[]): NiFiReader {
+  createReader(context: SourceReaderContext, restored?: NiFiSourceSplit[]): NiFiReader {
     return new NiFiReader(this.settings, context, restored)
   }
 }

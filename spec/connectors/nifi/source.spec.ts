@@ -115,10 +115,10 @@ NiFiSourceSpec(
       await second.run({ until: () => metrics.value('duplicatesDropped') === 200 && second.records.length === 100 })
       assert.equal(values(second.records), range(100, 200), 'only the FlowFiles after the checkpoint')
       second.snapshot()
-      await second.reader.notifyCheckpointComplete(2)
+      await second.reader.notifyCheckpointComplete(1)
+      await second.close() // its pump may be polling: a poll's transaction ends with it
       assert.is(nifi.queued('out'), 0)
       assert.is(nifi.openTransactions, 0)
-      await second.close()
     } finally {
       await nifi.stop()
     }
@@ -299,6 +299,41 @@ NiFiSourceSpec(
         nifi.counts.requestsByNode.every((n) => n > 0),
         'both nodes served',
       )
+    } finally {
+      await nifi.stop()
+    }
+  },
+)
+
+NiFiSourceSpec(
+  'after a crash, the restored reader confirms the transactions its checkpoint covered whole and cancels the others: none waits for the TTL',
+  async () => {
+    const nifi = await NiFiTestCluster.start({ outputPorts: ['out'] })
+    try {
+      nifi.enqueue('out', flowFiles(250))
+      // Three transactions at most: the crashed reader, which keeps running here, then polls no more.
+      const options = { urls: nifi.url, portName: 'out', batchCount: 100, maxOpenTransactions: 3, ...fast }
+      const { source, metrics } = observed(options)
+      const crashed = await SourceDriver.start(source)
+      await crashed.run({ maxRecords: 150 }) // v0..v99 whole, v100..v149 of the second, none of the third
+      await waitFor(() => metrics.value('openTransactions') === 3, { description: 'three transactions held' })
+      const state = crashed.snapshot() // checkpoint 1, restored from: the process died before its notice
+      const second = await SourceDriver.start(source, { restored: state })
+      await second.run({ maxRecords: 100 })
+      assert.equal(
+        values(second.records).sort(bySeq),
+        range(100, 150),
+        'the cancelled FlowFiles come again at once; v100..v149 dropped',
+      )
+      assert.is(metrics.value('restoredTransactionsConfirmed'), 1, 'the whole one confirmed')
+      assert.is(metrics.value('restoredTransactionsCancelled'), 2)
+      assert.is(nifi.counts.transactionsCancelled, 2)
+      await crashed.close() // its requests find the transactions gone
+      second.snapshot()
+      await second.reader.notifyCheckpointComplete(1)
+      assert.is(nifi.queued('out'), 0)
+      assert.is(nifi.openTransactions, 0, 'no transaction left open')
+      await second.close()
     } finally {
       await nifi.stop()
     }
