@@ -37,6 +37,11 @@ const RETAINED_EXCEPTIONS = 32
 export class JobHandle implements RegisteredJob {
   readonly id = randomUUID()
   readonly startedAt = Date.now()
+  /**
+   * Resolves with how the job ended, or rejects with why it failed. A failure is logged ('job failed')
+   * whether or not anyone awaits this, so a job nobody awaits does not crash the process with an
+   * unhandled rejection, and a handler attached after the failure still receives it.
+   */
   readonly result: Promise<JobResult>
   /** Resolves when every subtask runs (sources started): a hot source may emit from then on. */
   readonly running: Promise<void>
@@ -57,6 +62,7 @@ export class JobHandle implements RegisteredJob {
     boot: (launcher: JobLauncher) => Promise<void>,
   ) {
     this.result = this.settle.promise
+    this.result.catch(() => {})
     this.running = this.runningMark.promise
     this.launcher = new JobLauncher(
       name,

@@ -88,6 +88,38 @@ test('progress emits metrics snapshots that follow the job, and completes when i
   assert.ok(completed, 'progress completes with the job')
 })
 
+test('a failed job nobody awaits is no unhandled rejection; a handler attached later still gets the failure', async () => {
+  const unhandled: unknown[] = []
+  const record = (reason: unknown) => unhandled.push(reason)
+  process.on('unhandledRejection', record)
+  try {
+    const lines: Array<{ msg: string }> = []
+    const env = StreamEnvironment.create({
+      logger: createLogger({ level: 'error', write: (line) => lines.push(JSON.parse(line)) }),
+    })
+    env
+      .fromSequence(1, 10)
+      .pipe(
+        map((x: number) => {
+          if (x === 3) throw new Error('boom at 3')
+          return x
+        }),
+      )
+      .sinkTo(new CallbackSink(() => {}))
+    const job = env.executeAsync('fails unobserved')
+    await waitFor(() => lines.some((l) => l.msg === 'job failed'))
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.equal(unhandled, [], 'no unhandled rejection')
+    const error = await job.result.then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    )
+    assert.match(String(error?.message), 'boom at 3')
+  } finally {
+    process.off('unhandledRejection', record)
+  }
+})
+
 test('invalid environment options fail at create time, naming the option and value', () => {
   assert.throws(
     () => StreamEnvironment.create({ parallelism: 0 }),
