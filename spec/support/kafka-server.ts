@@ -56,6 +56,17 @@ export interface KafkaServerOptions {
  * try { … new Kafka({ brokers: kafka.brokers }) … } finally { await kafka.stop() }
  */
 export async function startKafka(options: KafkaServerOptions = {}): Promise<KafkaServer> {
+  try {
+    return await startKafkaOnce(options)
+  } catch (error) {
+    // The ports are chosen free, then bound by the JVM a few seconds later: in between another
+    // process (a client's ephemeral port) may take one. Once more on fresh ports, saying why.
+    process.stderr.write(`kafka did not start, trying once more on other ports: ${String(error).slice(0, 2000)}\n`)
+    return await startKafkaOnce(options)
+  }
+}
+
+async function startKafkaOnce(options: KafkaServerOptions): Promise<KafkaServer> {
   const { nodes: count = 1, topics = {}, properties = {}, heap = '256m', jit = 'quick' } = options
   const dir = tempDir('sluice-kafka-')
   const ports = await Promise.all(Array.from({ length: count * 2 }, () => freePort()))
