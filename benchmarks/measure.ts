@@ -14,6 +14,8 @@ export interface RunResult {
   readonly extra?: Readonly<Record<string, number | boolean>>
   /** The contender's own timing of its hot phase, when setup and teardown must not count (actors). */
   readonly ms?: number
+  /** The CPU time of that hot phase (this process, every thread); with `ms`, so that the CPU clock skips setup too. */
+  readonly cpuMs?: number
 }
 
 /** One implementation of a case's workload: the engine, a baseline, or (without a ratio) a reference. */
@@ -127,7 +129,7 @@ export async function timeRun(contender: Contender): Promise<Sample> {
   const result = await contender.run()
   const ms = result.ms ?? performance.now() - started
   const cpu = process.cpuUsage(cpuBefore)
-  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, result }
+  return { ms, cpuMs: result.cpuMs ?? (cpu.user + cpu.system) / 1000, result }
 }
 
 /** Median of numbers (mean of the middle two for an even count). */
