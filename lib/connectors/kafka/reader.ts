@@ -34,6 +34,14 @@ export class KafkaSourceReader<T> extends SplitReaderBase<T, KafkaPartitionSplit
   private readonly pendingCommits = new Map<number, Array<{ topic: string; partition: number; offset: number }>>()
   private membership: GroupMembership | undefined
   private assigned = false
+  /**
+   * Group mode: the latest assignment, as keys. Assignments are applied one at a time (`reassigning`),
+   * each start-offset lookup awaited, and only the latest waiting one is applied next (`nextAssignment`);
+   * a partition revoked while its start offset was being looked up is not added.
+   */
+  private wanted: Set<string> | undefined
+  private nextAssignment: TopicPartition[] | undefined
+  private reassigning = false
 
   constructor(
     private readonly settings: KafkaSourceSettings<T>,
@@ -89,7 +97,7 @@ export class KafkaSourceReader<T> extends SplitReaderBase<T, KafkaPartitionSplit
         topics,
         this.settings.sessionTimeoutMs,
         this.log,
-        { onAssignment: (partitions) => void this.reassign(partitions), onFailure: (error) => this.fail(error) },
+        { onAssignment: (partitions) => this.reassign(partitions), onFailure: (error) => this.fail(error) },
       )
       await this.membership.start()
     } else await this.discover(true)
@@ -207,27 +215,45 @@ export class KafkaSourceReader<T> extends SplitReaderBase<T, KafkaPartitionSplit
     )
   }
 
-  /** Group mode: a new assignment after a rebalance. */
-  private async reassign(partitions: TopicPartition[]): Promise<void> {
-    const keys = new Set(partitions.map((tp) => partitionKey(tp.topic, tp.partition)))
-    for (const [key, p] of this.owned) {
-      if (keys.has(key)) continue
-      // Revoked: its buffered records are dropped; the new owner reads from the group's offset.
-      this.owned.delete(key)
-      this.fetcher.remove(key)
-      this.dropSplit(p)
-    }
-    try {
-      const added = partitions.filter((tp) => !this.owned.has(partitionKey(tp.topic, tp.partition)))
-      await this.add(added, !this.assigned)
-      if (added.length === 0) this.reportAssignment()
-    } catch (error) {
-      this.fail(
-        new ConnectorError('ERR_ASSIGN', `kafka source: cannot start the assigned partitions: ${messageOf(error)}`, {
-          cause: error,
-          retriable: true,
-        }),
-      )
+  /**
+   * Group mode: a new assignment after a rebalance. Rebalances can follow each other faster than start
+   * offsets are looked up: the assignments are applied in order, one at a time, skipping to the latest.
+   */
+  private reassign(partitions: TopicPartition[]): void {
+    this.wanted = new Set(partitions.map((tp) => partitionKey(tp.topic, tp.partition)))
+    this.nextAssignment = partitions
+    if (this.reassigning) return
+    this.reassigning = true
+    void this.applyAssignments().finally(() => {
+      this.reassigning = false
+    })
+  }
+
+  private async applyAssignments(): Promise<void> {
+    while (this.nextAssignment !== undefined && !this.closed) {
+      const partitions = this.nextAssignment
+      this.nextAssignment = undefined
+      const keys = new Set(partitions.map((tp) => partitionKey(tp.topic, tp.partition)))
+      for (const [key, p] of this.owned) {
+        if (keys.has(key)) continue
+        // Revoked: its buffered records are dropped; the new owner reads from the group's offset.
+        this.owned.delete(key)
+        this.fetcher.remove(key)
+        this.dropSplit(p)
+      }
+      try {
+        const added = partitions.filter((tp) => !this.owned.has(partitionKey(tp.topic, tp.partition)))
+        await this.add(added, !this.assigned)
+        if (added.length === 0) this.reportAssignment()
+      } catch (error) {
+        this.fail(
+          new ConnectorError('ERR_ASSIGN', `kafka source: cannot start the assigned partitions: ${messageOf(error)}`, {
+            cause: error,
+            retriable: true,
+          }),
+        )
+        return
+      }
     }
   }
 
@@ -252,7 +278,8 @@ export class KafkaSourceReader<T> extends SplitReaderBase<T, KafkaPartitionSplit
         : undefined
       for (const tp of partitions) {
         const key = partitionKey(tp.topic, tp.partition)
-        if (this.closed || this.owned.has(key)) continue
+        // a partition revoked by a rebalance during the lookup is left to its new owner
+        if (this.closed || this.owned.has(key) || (this.wanted !== undefined && !this.wanted.has(key))) continue
         const start = starts.get(key)!
         const p = new OwnedPartition(key, tp.topic, tp.partition, start, stops?.get(key))
         this.owned.set(key, p)

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert'
 import { bucketingFileSink } from '../../../lib/connectors/bucketing-file-sink/index.js'
 import { kafkaSource, type KafkaRecord, StartPositions } from '../../../lib/connectors/kafka/index.js'
 import { recordIsCommitted } from '../../../lib/connectors/kafka/kafka-internals.js'
+import type { TopicPartition } from '../../../lib/connectors/kafka/start-position.js'
 import { ConfigError, DecodeError } from '../../../lib/errors.js'
 import { MetricGroup } from '../../../lib/runtime/metric-group.js'
 import type { JobHandle } from '../../../lib/runtime/job-handle.js'
@@ -593,6 +594,44 @@ Source(
       while (e !== undefined && !(e instanceof DecodeError)) e = (e as { cause?: unknown }).cause
       assert.ok(e instanceof DecodeError, `a DecodeError in the chain: ${String(error)}`)
       assert.match((e as DecodeError).message, /decode\/0@1/)
+    }
+  },
+)
+
+Source(
+  'consumer group: a rebalance that arrives while the previous one is still looking up start offsets leaves the latest assignment alone',
+  async () => {
+    await kafka.createTopic('rebalanced', 4)
+    const reports: string[][] = []
+    const reader = kafkaSource({
+      brokers,
+      topics: 'rebalanced',
+      groupId: 'rebalanced',
+      assignment: 'consumer-group',
+      onPartitionsAssigned: ({ partitions }) => void reports.push(partitions),
+    }).createReader(readerContext())
+    // What the group membership hands the reader after each rebalance (its listener).
+    const assign = (partitions: number[]) =>
+      (reader as unknown as { reassign(p: TopicPartition[]): void }).reassign(
+        partitions.map((partition) => ({ topic: 'rebalanced', partition })),
+      )
+    await reader.start()
+    try {
+      await waitFor(() => reader.ownedPartitions.length === 4, { description: 'the only member holds all four' })
+      assign([])
+      await waitFor(() => reports.at(-1)?.length === 0, { description: 'every partition revoked' })
+      const before = reports.length
+      // Two rebalances in a row: the first's start offsets are still being looked up when the second comes.
+      assign([0, 1])
+      assign([2])
+      // One report for each (a kafkajs-level rebalance always ends in one).
+      await waitFor(() => reports.length === before + 2, {
+        description: () => `two reports: ${JSON.stringify(reports)}`,
+      })
+      assert.equal(reports.at(-1), ['rebalanced:2'], 'the last report is the latest assignment')
+      assert.equal(reader.ownedPartitions, ['rebalanced:2'], 'no partition of the superseded assignment is read')
+    } finally {
+      await reader.close()
     }
   },
 )
