@@ -180,4 +180,46 @@ test('the worker executor refuses queryable state when the job is built, and tak
   }
 })
 
+const SAVEPOINT_JOB = join(import.meta.dirname, '../support/child-jobs/savepoint-rescale-job.ts')
+
+test('on workers, stop-with-savepoint mid-stream and a restore at another parallelism count every record exactly once', async () => {
+  const dir = tempDir('sluice-workers-savepoint-')
+  try {
+    const out = dir.file('counts.txt')
+    const phase = async (env: Record<string, string>) =>
+      JSON.parse(
+        (
+          await run(process.execPath, ['--import', 'tsx', SAVEPOINT_JOB], {
+            env: { ...process.env, SLUICE_EXECUTOR: '', SP_OUT: out, SP_THREADS: '2', ...env },
+            timeout: 120_000,
+          })
+        ).stdout.trim(),
+      ) as { savepoint?: string; status: string }
+    // parallelism 2 on 2 threads, stopped once 2,000 counts are written; then 3 subtasks on 2 threads
+    const first = await phase({ SP_PARALLELISM: '2', SP_STOP_INTO: dir.file('sp'), SP_STOP_AFTER: '2000' })
+    const before = readFileSync(out, 'utf8').trim().split('\n').length
+    assert.ok(first.savepoint !== undefined && existsSync(first.savepoint), `a savepoint: ${JSON.stringify(first)}`)
+    assert.ok(before >= 2_000 && before < 20_000, `stopped mid-stream (${before} counts written)`)
+    const second = await phase({ SP_PARALLELISM: '3', SP_RESTORE_FROM: first.savepoint! })
+    assert.is(second.status, 'finished')
+    // every key counted 1, 2, … n once each across both runs (n: how many of the 20,000 numbers it has)
+    const seen = new Map<string, number[]>()
+    for (const line of readFileSync(out, 'utf8').trim().split('\n')) {
+      const [key, count] = line.split(' ')
+      seen.set(key!, [...(seen.get(key!) ?? []), Number(count)])
+    }
+    assert.is(seen.size, 37)
+    for (const [key, counts] of seen) {
+      const n = Math.floor((20_000 - 1 - Number(key!.slice(1))) / 37) + 1
+      assert.equal(
+        counts.sort((a, b) => a - b),
+        Array.from({ length: n }, (_, i) => i + 1),
+        `${key}: each count once`,
+      )
+    }
+  } finally {
+    dir.remove()
+  }
+})
+
 test.run()
