@@ -10,8 +10,8 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs'
 import { CallbackSink, StreamEnvironment, keyBy, map, onCoordinator, reduce } from '../../../lib/index.js'
 
-export const SAVEPOINT_JOB_RECORDS = 20_000
-export const SAVEPOINT_JOB_KEYS = 37
+const RECORDS = 20_000
+const KEYS = 37
 
 const out = process.env.SP_OUT!
 const stopInto = process.env.SP_STOP_INTO
@@ -29,12 +29,12 @@ const env = StreamEnvironment.create({
   ...(restoreFrom === undefined ? {} : { restoreFrom }),
 })
 env
-  .fromSequence(0, SAVEPOINT_JOB_RECORDS - 1, { uid: 'numbers' })
+  .fromSequence(0, RECORDS - 1, { uid: 'numbers' })
   .pipe(
     map(
       (i: number): Pair => {
         if (i % 20 === 0) Atomics.wait(pause, 0, 0, 1)
-        return [`k${i % SAVEPOINT_JOB_KEYS}`, 1]
+        return [`k${i % KEYS}`, 1]
       },
       { uid: 'pair' },
     ),
