@@ -6,6 +6,9 @@ interface Expiring<V> {
   touchedAt: number
 }
 
+/** Marks, in a snapshot overlay, a key that had no entry at the barrier. */
+const ABSENT = Symbol('absent at the barrier')
+
 /**
  * The entries of one state across the key groups a subtask owns: one `Map` per key group, so a snapshot
  * is written per key group and a restore with another parallelism takes whole groups. With a TTL the
@@ -15,9 +18,6 @@ interface Expiring<V> {
  * const table = new StateTable<number>(new KeyGroupRange(0, 127), undefined, Date.now)
  * table.put('a', 5, 3); table.get('a', 5) // 3
  */
-/** Marks, in a snapshot overlay, a key that had no entry at the barrier. */
-const ABSENT = Symbol('absent at the barrier')
-
 export class StateTable<V> {
   readonly groups: Map<Key, unknown>[]
   /**
@@ -32,6 +32,13 @@ export class StateTable<V> {
   private overlays: Array<Map<Key, unknown> | undefined> = []
   /** Asked on the first change of a group still to be written; true when it wrote the group at once. */
   private writeOnTouch: ((index: number) => boolean) | undefined = undefined
+  /**
+   * No TTL and no snapshot running: `get` and `put` are a bare `Map` access. Kept small for V8 to inline
+   * them into a keyed operator's record path; the guarded forms hold the rest.
+   */
+  private plain: boolean
+  /** `range.start`, read once per access. */
+  private readonly start: number
 
   constructor(
     readonly range: KeyGroupRange,
@@ -39,11 +46,33 @@ export class StateTable<V> {
     private readonly clock: () => number,
   ) {
     this.groups = Array.from({ length: range.size }, () => new Map())
+    this.start = range.start
+    this.plain = ttl === undefined
   }
 
   get(key: Key, keyGroup: number): V | undefined {
-    const index = keyGroup - this.range.start
+    const map = this.groups[keyGroup - this.start]!
+    if (this.plain) return map.get(key) as V | undefined
+    return this.getGuarded(map, key, keyGroup)
+  }
+
+  put(key: Key, keyGroup: number, value: V): void {
+    const map = this.groups[keyGroup - this.start]!
+    if (this.plain) map.set(key, value)
+    else this.putGuarded(map, key, keyGroup, value)
+  }
+
+  remove(key: Key, keyGroup: number): void {
+    const index = keyGroup - this.start
     const map = this.groups[index]!
+    if (this.pending !== undefined && this.pending[index] === 1 && !this.writeOnTouch!(index))
+      this.keepForSnapshot(index, map, key)
+    map.delete(key)
+  }
+
+  /** `get` with a TTL or during a snapshot. */
+  private getGuarded(map: Map<Key, unknown>, key: Key, keyGroup: number): V | undefined {
+    const index = keyGroup - this.start
     let stored = map.get(key)
     if (
       this.pending !== undefined &&
@@ -65,20 +94,12 @@ export class StateTable<V> {
     return entry.value
   }
 
-  put(key: Key, keyGroup: number, value: V): void {
-    const index = keyGroup - this.range.start
-    const map = this.groups[index]!
+  /** `put` with a TTL or during a snapshot. */
+  private putGuarded(map: Map<Key, unknown>, key: Key, keyGroup: number, value: V): void {
+    const index = keyGroup - this.start
     if (this.pending !== undefined && this.pending[index] === 1 && !this.writeOnTouch!(index))
       this.keepForSnapshot(index, map, key)
     map.set(key, this.ttl === undefined ? value : { value, touchedAt: this.clock() })
-  }
-
-  remove(key: Key, keyGroup: number): void {
-    const index = keyGroup - this.range.start
-    const map = this.groups[index]!
-    if (this.pending !== undefined && this.pending[index] === 1 && !this.writeOnTouch!(index))
-      this.keepForSnapshot(index, map, key)
-    map.delete(key)
   }
 
   /**
@@ -90,6 +111,7 @@ export class StateTable<V> {
     this.pending = new Uint8Array(this.range.size).fill(1)
     this.overlays = new Array(this.range.size)
     this.writeOnTouch = writeOnTouch
+    this.plain = false
   }
 
   /**
@@ -121,6 +143,7 @@ export class StateTable<V> {
     this.pending = undefined
     this.overlays = []
     this.writeOnTouch = undefined
+    this.plain = this.ttl === undefined
   }
 
   private overlay(index: number): Map<Key, unknown> {
@@ -149,7 +172,7 @@ export class StateTable<V> {
 
   /** Puts a stored entry back as it was snapshotted (restore). */
   restoreEntry(key: Key, keyGroup: number, stored: unknown): void {
-    this.groups[keyGroup - this.range.start]!.set(key, stored)
+    this.groups[keyGroup - this.start]!.set(key, stored)
   }
 
   /** The live entries of one key group, without expired ones. */
