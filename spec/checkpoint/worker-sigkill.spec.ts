@@ -18,23 +18,23 @@ import { tempDir } from '../support/temp-dir.js'
  * each restart resumes from the newest complete checkpoint, and the committed output must be exactly
  * the keyed count.
  *
- * Replay one schedule: SEED=3 npx tsx spec/checkpoint/worker-process-kill.spec.ts
- * More schedules:      SEEDS=100 SEED_BASE=1000 npx tsx spec/checkpoint/worker-process-kill.spec.ts
+ * Replay one schedule: SEED=3 npx tsx spec/checkpoint/worker-sigkill.spec.ts
+ * More schedules:      SEEDS=100 SEED_BASE=1000 npx tsx spec/checkpoint/worker-sigkill.spec.ts
  */
-const WorkerProcessKill = suite('checkpoint process kill on worker threads')
-const SPEC = 'spec/checkpoint/worker-process-kill.spec.ts'
+const WorkerSigkill = suite('checkpoint SIGKILL on worker threads')
+const SPEC = 'spec/checkpoint/worker-sigkill.spec.ts'
 const SCRIPT = 'spec/support/child-jobs/keyed-count-job.ts'
 const THREADS = 2
 /** Per run of the process: a worker-executor start-up takes about 4 s on the loaded 2-core machine. */
 const RUN_TIMEOUT_MS = 120_000
 
 const stats = { schedules: 0, runs: 0, kills: 0, restores: 0, longestRunMs: 0, startedAt: 0 }
-WorkerProcessKill.before(() => {
+WorkerSigkill.before(() => {
   stats.startedAt = performance.now()
 })
-WorkerProcessKill.after(() => {
+WorkerSigkill.after(() => {
   console.log(
-    `  process kill on workers: ${stats.schedules} schedules, ${stats.runs} processes, ${stats.kills} SIGKILLs, ${stats.restores} restores in ${((performance.now() - stats.startedAt) / 1000).toFixed(1)} s; longest run ${(stats.longestRunMs / 1000).toFixed(1)} s`,
+    `  SIGKILL on workers: ${stats.schedules} schedules, ${stats.runs} processes, ${stats.kills} SIGKILLs, ${stats.restores} restores in ${((performance.now() - stats.startedAt) / 1000).toFixed(1)} s; longest run ${(stats.longestRunMs / 1000).toFixed(1)} s`,
   )
 })
 
@@ -42,7 +42,7 @@ for (const seed of seedsFromEnv(3, 1)) {
   const plan = killPlanFromSeed(seed, { kills: [2, 4], parallelism: [2, 3], spawnDelayMs: [0, 5000] })
   const fault = plan.faults[0]!
   const kills = fault.kind === 'kill' ? fault.at.length : 0
-  WorkerProcessKill(
+  WorkerSigkill(
     `seed ${seed}: ×${plan.parallelism} on ${THREADS} worker threads every ${plan.intervalMs} ms, ${plan.records} records, up to ${kills} SIGKILLs and restarts on one checkpoint directory: the committed output is exact`,
     async () => {
       const dir = tempDir('sluice-worker-kill-')
@@ -87,4 +87,4 @@ for (const seed of seedsFromEnv(3, 1)) {
   )
 }
 
-WorkerProcessKill.run()
+WorkerSigkill.run()
