@@ -246,7 +246,8 @@ export function planFromSeed(seed: number, options: PlanOptions = {}): FaultPlan
  * The plan of a process-kill schedule (fault d), fully determined by `seed`: the first kill falls soon
  * after the job runs (so every schedule kills at least once), the second right after a checkpoint
  * completed (so a later run restores from it while commits raced the kill), the others at random
- * moments — while the process loads and restores, while it runs, after a checkpoint.
+ * moments — while the process loads and restores (`spawnDelayMs` after the start: a job on worker
+ * threads loads for seconds), while it runs, after a checkpoint.
  *
  * @example
  * killPlanFromSeed(3).faults // [{ kind: 'kill', at: [{ after: 'running', delayMs: 12 }, …] }]
@@ -257,10 +258,13 @@ export function killPlanFromSeed(
     kills?: readonly [number, number]
     records?: readonly [number, number]
     busyTotalMs?: readonly [number, number]
+    parallelism?: readonly [number, number]
+    spawnDelayMs?: readonly [number, number]
   } = {},
 ): FaultPlan {
   const rng = new Rng(seed)
-  const parallelism = rng.int(1, 3)
+  const [minParallelism, maxParallelism] = options.parallelism ?? [1, 3]
+  const parallelism = rng.int(minParallelism, maxParallelism)
   const [minRecords, maxRecords] = options.records ?? [8000, 16_000]
   const records = rng.int(minRecords, maxRecords)
   const [minBusy, maxBusy] = options.busyTotalMs ?? [150, 300]
@@ -268,6 +272,7 @@ export function killPlanFromSeed(
   const busyEvery = Math.max(10, Math.floor(records / parallelism / busyTotalMs))
   const intervalMs = rng.pick([5, 10, 20])
   const [minKills, maxKills] = options.kills ?? [3, 5]
+  const [minSpawnDelay, maxSpawnDelay] = options.spawnDelayMs ?? [0, 600]
   const kills = rng.int(minKills, maxKills)
   const at: KillPoint[] = [
     { after: 'running', delayMs: rng.int(0, 30) },
@@ -275,7 +280,7 @@ export function killPlanFromSeed(
   ]
   while (at.length < kills) {
     const after = rng.pick(['spawn', 'running', 'running', 'checkpoint', 'checkpoint'] as const)
-    if (after === 'spawn') at.push({ after, delayMs: rng.int(0, 600) })
+    if (after === 'spawn') at.push({ after, delayMs: rng.int(minSpawnDelay, maxSpawnDelay) })
     else if (after === 'running') at.push({ after, delayMs: rng.int(0, Math.floor(busyTotalMs * parallelism * 0.5)) })
     else at.push({ after, checkpoints: rng.int(1, 3), delayMs: rng.int(0, 3) })
   }

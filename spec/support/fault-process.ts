@@ -10,6 +10,8 @@ export interface ProcessRun {
   readonly code: number | null
   readonly lines: readonly string[]
   readonly stderr: string
+  /** From the spawn to the exit. */
+  readonly durationMs: number
 }
 
 /**
@@ -29,6 +31,7 @@ export function runJobProcess(
   env: Readonly<Record<string, string>> = {},
 ): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
+    const startedAt = performance.now()
     const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
@@ -79,16 +82,17 @@ export function runJobProcess(
     child.on('exit', (code) => {
       clearTimeout(deadline)
       clearTimeout(killTimer)
-      resolve({ killed, code, lines, stderr })
+      resolve({ killed, code, lines, stderr, durationMs: performance.now() - startedAt })
     })
   })
 }
 
-/** What a kill schedule did: how many runs, how many were killed, and each run's printout. */
+/** What a kill schedule did: how many runs, how many were killed, each run's printout, the longest run. */
 export interface KillScheduleRun {
   readonly runs: number
   readonly kills: number
   readonly log: string[]
+  readonly longestRunMs: number
 }
 
 /** How {@link runKilledUntilFinished} runs and logs the job process. */
@@ -99,6 +103,8 @@ export interface KillRunOptions {
   readonly timeoutMs?: number
   /** The log line of one run after `run n (kill …): `; default `KILLED|exit n after <lines>`. */
   readonly describe?: (outcome: ProcessRun) => string
+  /** Added to the job process's environment (see {@link runJobProcess}). */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 /**
@@ -133,23 +139,26 @@ export async function runKilledUntilFinished(
     options.describe ?? ((o: ProcessRun) => `${o.killed ? 'KILLED' : `exit ${o.code}`} after ${o.lines.join(', ')}`)
   const log: string[] = []
   let kills = 0
+  let longestRunMs = 0
   for (let run = 0; run < maxRuns; run++) {
     const point = points[run]
-    const outcome = await runJobProcess(script, args, point, timeoutMs)
+    const outcome = await runJobProcess(script, args, point, timeoutMs, options.env)
+    longestRunMs = Math.max(longestRunMs, outcome.durationMs)
     log.push(`run ${run + 1}${point === undefined ? '' : ` (kill ${JSON.stringify(point)})`}: ${describe(outcome)}`)
     if (outcome.killed) {
       kills++
       continue
     }
-    if (outcome.code === 0) return { runs: run + 1, kills, log }
+    if (outcome.code === 0) return { runs: run + 1, kills, log, longestRunMs }
     throw new Error(`job process failed on its own (exit ${outcome.code}):\n${log.join('\n')}\n${outcome.stderr}`)
   }
   throw new Error(`job process did not finish within ${maxRuns} runs:\n${log.join('\n')}`)
 }
 
 /**
- * Runs a job process with `plan` in `workDir` again and again, killing it at each of the plan's kill
- * points in turn, then lets it run to its end (see {@link runKilledUntilFinished}).
+ * Runs a job process with `plan` in `workDir` (and `options.args` after them) again and again, killing
+ * it at each of the plan's kill points in turn, then lets it run to its end (see
+ * {@link runKilledUntilFinished}; at most 20 runs unless `options.maxRuns` says otherwise).
  *
  * @example
  * const { kills } = await runUntilFinished('spec/support/child-jobs/keyed-count-job.ts', plan, dir)
@@ -158,9 +167,10 @@ export function runUntilFinished(
   script: string,
   plan: FaultPlan,
   workDir: string,
-  maxRuns = 20,
+  options: KillRunOptions & { readonly args?: readonly string[] } = {},
 ): Promise<KillScheduleRun> {
   const fault = plan.faults.find((f) => f.kind === 'kill')
   const points = fault?.kind === 'kill' ? fault.at : []
-  return runKilledUntilFinished(script, [JSON.stringify(plan), workDir], points, { maxRuns })
+  const { args = [], maxRuns = 20, ...rest } = options
+  return runKilledUntilFinished(script, [JSON.stringify(plan), workDir, ...args], points, { maxRuns, ...rest })
 }

@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { DirectoryStorage } from '../../lib/checkpoint/directory-storage.js'
 import type { JobHandle } from '../../lib/runtime/job-handle.js'
+import type { ExecutorConfig } from '../../lib/runtime/workers/executor-config.js'
 import { isCoordinator } from '../../lib/runtime/workers/worker-thread.js'
 import type { FaultPlan } from './fault-injection.js'
 
@@ -37,13 +38,17 @@ export function jobArguments<const Names extends readonly string[]>(
 /**
  * The environment of a fault plan's job process, checkpointing into `<workDir>/checkpoints` (started
  * again on the same directory, the job resumes from the newest complete checkpoint there); prints
- * `restoring <id>` or `fresh` first.
+ * `restoring <id>` or `fresh` first. Without `executor` the job runs where SLUICE_EXECUTOR says.
  *
  * @example
- * const env = await planEnvironment(plan, workDir)
+ * const env = await planEnvironment(plan, workDir, { kind: 'workers', threads: 2 })
  * buildCountJob(env, plan, undefined, sink)
  */
-export async function planEnvironment(plan: FaultPlan, workDir: string): Promise<StreamEnvironment> {
+export async function planEnvironment(
+  plan: FaultPlan,
+  workDir: string,
+  executor?: ExecutorConfig,
+): Promise<StreamEnvironment> {
   const storage = new DirectoryStorage(join(workDir, 'checkpoints'))
   const restored = await storage.latest()
   say(restored === undefined ? 'fresh' : `restoring ${restored.id}`)
@@ -52,6 +57,7 @@ export async function planEnvironment(plan: FaultPlan, workDir: string): Promise
     batchSize: plan.batchSize,
     channelCredits: plan.channelCredits,
     logLevel: 'silent',
+    ...(executor === undefined ? {} : { executor }),
     checkpointing: { intervalMs: plan.intervalMs, mode: plan.mode, storage },
   })
 }
