@@ -1,11 +1,10 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ElasticsearchSink, type ElasticsearchSinkOptions } from '../../../lib/connectors/elasticsearch/index.js'
-import { MetricGroup } from '../../../lib/runtime/metric-group.js'
+import type { ElasticsearchSinkOptions } from '../../../lib/connectors/elasticsearch/index.js'
 import type { DeadLetter } from '../../../lib/runtime/output-tag.js'
-import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { type ElasticsearchServer, startElasticsearchServer } from '../../support/elasticsearch-server.js'
 import { runPainless, type ScriptContext } from '../../support/painless-subset.js'
+import { sinkWriter } from './support.js'
 
 /**
  * Update actions by script against the loopback node, which runs a Painless subset
@@ -30,17 +29,8 @@ interface Hit {
 
 const freshIndex = () => `scripts-${++n}`
 
-function writerFor(options: Omit<ElasticsearchSinkOptions<Hit>, 'nodes'>, letters: DeadLetter[] = []) {
-  const metrics = new MetricGroup('elasticsearch')
-  const writer = new ElasticsearchSink<Hit>({ nodes: es.url, ...options }).createWriter({
-    subtask: 0,
-    parallelism: 1,
-    processingTime: systemProcessingTime,
-    metrics,
-    deadLetter: (letter) => letters.push(letter),
-  })
-  return { writer, metrics }
-}
+const writerFor = (options: Omit<ElasticsearchSinkOptions<Hit>, 'nodes'>, letters: DeadLetter[] = []) =>
+  sinkWriter<Hit>({ nodes: es.url, ...options }, letters)
 
 const hits = (...pairs: [string, number][]): Hit[] => pairs.map(([page, n]) => ({ page, n }))
 

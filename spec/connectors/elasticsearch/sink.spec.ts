@@ -4,7 +4,6 @@ import {
   type ElasticsearchAction,
   ElasticsearchSink,
   type ElasticsearchSinkOptions,
-  type ElasticsearchSinkWriter,
 } from '../../../lib/connectors/elasticsearch/index.js'
 import type { DeadLetter } from '../../../lib/runtime/output-tag.js'
 import { MetricGroup } from '../../../lib/runtime/metric-group.js'
@@ -17,6 +16,7 @@ import {
   UNAVAILABLE,
 } from '../../support/elasticsearch-server.js'
 import { waitFor } from '../../support/wait-for.js'
+import { sinkWriter } from './support.js'
 
 /**
  * The sink against the loopback bulk-API server (spec/support/elasticsearch-server.ts): actions and
@@ -46,21 +46,11 @@ interface Event {
 /** A fresh index name per test: the server is shared by the file. */
 const freshIndex = () => `events-${++n}`
 
-function writerFor<T = Event>(
+/** A writer of the file's node, retrying bulk requests after 1–5 ms. */
+const writerFor = <T = Event>(
   options: Omit<ElasticsearchSinkOptions<T>, 'nodes'> & { nodes?: string },
   letters: DeadLetter[] = [],
-): { writer: ElasticsearchSinkWriter<T>; metrics: MetricGroup } {
-  const metrics = new MetricGroup('elasticsearch')
-  const sink = new ElasticsearchSink<T>({ nodes: es.url, bulkRetry: { initialDelayMs: 1, maxDelayMs: 5 }, ...options })
-  const writer = sink.createWriter({
-    subtask: 0,
-    parallelism: 1,
-    processingTime: systemProcessingTime,
-    metrics,
-    deadLetter: (letter) => letters.push(letter),
-  })
-  return { writer, metrics }
-}
+) => sinkWriter<T>({ nodes: es.url, bulkRetry: { initialDelayMs: 1, maxDelayMs: 5 }, ...options }, letters)
 
 const indexing =
   (index: string) =>
