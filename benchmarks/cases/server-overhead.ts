@@ -6,6 +6,7 @@
 // are 8× the case size so that each lasts a second or more and sees scrapes at their real rate.
 // Target (issue 18): ≥ 0.97× without.
 import { spawn } from 'node:child_process'
+import type { Socket } from 'node:net'
 import { JobServer } from '../../lib/server/job-server.js'
 import { createLogger } from '../../lib/logging.js'
 import { type BenchCase, type Contender, type RunResult, formatRate } from '../measure.js'
@@ -40,9 +41,10 @@ function startScraper(): { serve(url: string): void; stop(): void; readonly scra
   const child = spawn(process.execPath, ['-e', SCRAPER], { stdio: ['pipe', 'pipe', 'inherit'] })
   let scrapes = 0
   child.stdout.setEncoding('utf8').on('data', (dots: string) => void (scrapes += dots.length))
+  // piped stdio are sockets: unreferenced, neither they nor the child keep this process alive
   child.unref()
-  ;(child.stdout as unknown as { unref(): void }).unref()
-  ;(child.stdin as unknown as { unref(): void }).unref()
+  ;(child.stdout as Socket).unref()
+  ;(child.stdin as Socket).unref()
   return {
     serve: (url) => void child.stdin.write(`start ${url}\n`),
     stop: () => void child.stdin.write('stop\n'),
