@@ -1,6 +1,6 @@
 /**
  * A growable FIFO over a power-of-two array: O(1) push and shift without `Array#shift`'s copying, and
- * no allocation per item once grown. Internal to the actor runtime (mailboxes and the run queue).
+ * no allocation per item once grown. The actor runtime's mailboxes and run queue, and the actor source's buffer.
  *
  * @example
  * const ring = new RingBuffer<number>()

@@ -5,10 +5,10 @@ import type { MetricGroup } from '../../runtime/metric-group.js'
 import type { DeadLetter } from '../../runtime/output-tag.js'
 import type { InputStatus, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
 import { Deferred } from '../../util/deferred.js'
-import { Fifo } from '../../util/fifo.js'
 import { CheckpointAnswers } from '../base/checkpoint-answers.js'
 import { IdempotencyKeys } from '../base/idempotency-keys.js'
 import type { ActorRef } from '../../actors/actor-ref.js'
+import { RingBuffer } from '../../actors/ring-buffer.js'
 import type { ActorSourceMessage, ActorSourceReply, ActorSourceSettings, ActorSourceStateV1 } from './options.js'
 
 /** Records one poll emits at most (whole messages: a larger message goes out whole). */
@@ -69,11 +69,15 @@ export interface ActorSourceSubtask<T> {
 export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>, ActorSourceSubtask<T> {
   readonly subtask: number
   private readonly available = new Availability()
-  private readonly queue = new Fifo<DataMessage<T>>()
+  /** Taken messages; a ring keeps its slots between fills (no regrowth per buffer's worth of messages). */
+  private readonly queue = new RingBuffer<DataMessage<T>>()
   private buffered = 0
+  /** Records taken since the last poll, added to the `records` counter there (one update per poll, not per message). */
+  private taken = 0
+  private readonly checkpointed: boolean
   private room: Deferred | undefined
   /** Checkpointed mode: what is owed for the messages taken, in order; `emitted` of them since the barrier. */
-  private readonly owed = new Fifo<Owed>()
+  private readonly owed = new RingBuffer<Owed>()
   /** Checkpointed mode: messages waiting for their checkpoint, and the ids remembered after it. */
   private readonly answers: CheckpointAnswers<Owed>
   private readonly log: Logger | undefined
@@ -93,6 +97,7 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
     owns: (id: string) => boolean,
   ) {
     this.subtask = context.subtask
+    this.checkpointed = settings.ackMode === 'checkpointed'
     this.log = context.logger
     this.deadLetter = context.deadLetter
     this.now = () => context.processingTime.now()
@@ -124,7 +129,7 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
   offer(message: DataMessage<T>): void | Promise<void> {
     const { id, replyTo } = message
     if (this.state !== 'open') return this.refuse(message, id, replyTo, `the source is ${this.state}`)
-    const checkpointed = this.settings.ackMode === 'checkpointed'
+    const checkpointed = this.checkpointed
     if (checkpointed && id !== undefined) {
       if (this.answers.isCovered(id)) {
         this.duplicates.inc()
@@ -151,7 +156,7 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
       }
       this.owed.push(owed)
     }
-    this.records.inc(records)
+    this.taken += records
     if (records === 0) return
     this.queue.push(message)
     // only the first record after an empty buffer wakes the subtask: later ones find it polling
@@ -191,6 +196,7 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
    */
   pollNext(output: SourceOutput<T>): InputStatus {
     if (this.failure !== undefined) throw this.failure
+    this.countTaken()
     let emitted = 0
     for (;;) {
       const message = this.queue.shift()
@@ -203,7 +209,7 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
         for (let i = 0; i < values.length; i++) output.collect(values[i]!, timestamps?.[i])
         emitted += values.length
       }
-      if (this.settings.ackMode === 'checkpointed') this.answers.emitted(this.owed.shift()!)
+      if (this.checkpointed) this.answers.emitted(this.owed.shift()!)
       if (emitted >= POLL_RECORDS) break
     }
     if (emitted === 0) return this.state === 'completed' ? 'end' : 'nothing-available'
@@ -222,7 +228,7 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
   }
 
   snapshotState(checkpointId: number): ActorSourceStateV1[] {
-    if (this.settings.ackMode !== 'checkpointed') return []
+    if (!this.checkpointed) return []
     return [this.answers.snapshot(checkpointId)]
   }
 
@@ -235,9 +241,16 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
   async close(): Promise<void> {
     if (this.state === 'closed') return
     this.state = 'closed'
+    this.countTaken()
     this.room?.resolve()
     this.room = undefined
     await this.host.closed(this as ActorSourceReader<unknown>)
+  }
+
+  private countTaken(): void {
+    if (this.taken === 0) return
+    this.records.inc(this.taken)
+    this.taken = 0
   }
 
   private fits(records: number): boolean {

@@ -190,7 +190,8 @@ export class ActorSource<T> implements Source<T, ActorSourceStateV1>, ThreadBrid
 
   private readerFor(message: ActorSourceMessage<T>): ActorSourceSubtask<T> | undefined {
     const n = this.readers.length
-    if (n === 0) return undefined
+    // one subtask answers for every id and takes every message: no hash, no round-robin
+    if (n <= 1) return this.readers[0]
     const id = 'id' in message ? message.id : undefined
     if (typeof id === 'string') return this.readers[subtaskOf(id, n)]
     for (let tries = 0; tries < n; tries++) {
