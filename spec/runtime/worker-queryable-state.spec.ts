@@ -15,9 +15,11 @@ interface Outcome {
   poison: { code?: string; status?: number; value?: unknown }
   afterRestart: { value?: unknown; code?: string }
   restarts: number
+  metrics: { countedIn: number; deadLetters: number }
+  deadLetter: { operator: string; reason: string; record: unknown }
 }
 
-test('on workers at parallelism 4 on 2 threads, lookups answer from both threads, and a worker dying mid-lookup answers ERR_JOB_RESTARTING', async () => {
+test('on workers at parallelism 4 on 2 threads, lookups answer from both threads, a worker dying mid-lookup answers ERR_JOB_RESTARTING, and metrics and dead letters come back', async () => {
   const { stdout } = await run(process.execPath, ['--import', 'tsx', JOB], {
     env: { ...process.env, SLUICE_EXECUTOR: '' },
     timeout: 180_000,
@@ -27,6 +29,11 @@ test('on workers at parallelism 4 on 2 threads, lookups answer from both threads
   assert.equal(outcome.counts, outcome.expected)
   // the keys were counted, and answered, on two worker threads, neither of them the coordinator
   assert.is(outcome.threads.length, 2)
+  // the workers' metrics count every click, and the dead letter, on the coordinator
+  const clicks = Object.values(outcome.expected).reduce((a, b) => a + b, 0)
+  assert.equal(outcome.metrics, { countedIn: clicks, deadLetters: 1 })
+  // a dead letter of a worker's subtask reaches the job handle
+  assert.equal(outcome.deadLetter, { operator: 'validate', reason: 'not a page', record: 'malformed' })
   assert.not.ok(outcome.threads.includes(outcome.coordinatorThread))
   // the lookup the dying worker took and never answered: the same answer as any restarting job's
   assert.equal(outcome.poison, { code: 'ERR_JOB_RESTARTING', status: 503 })

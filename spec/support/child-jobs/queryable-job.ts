@@ -4,8 +4,9 @@
  * fed through an actor source and counted out through an actor sink (both actors on the coordinator),
  * serving two queryable states: `count` per page, and `thread`, the thread id of the worker that counted
  * the page. The coordinator
- * 1. sends 40 pages (page i clicked 1 + i % 5 times) and, once the sink has every count, asks for both
- *    states of every page at once;
+ * 1. sends 40 pages (page i clicked 1 + i % 5 times) and one click on `malformed`, which the job's
+ *    `validate` step (onError 'resume') sends to the dead letters; once the sink has every count, asks
+ *    for both states of every page at once, and waits for the workers' metrics to count every click;
  * 2. sends the page `poison`, whose subtask takes the next message of its worker's port from inside the
  *    record — the coordinator's next lookup, which it never answers — and exits the worker thread: the
  *    coordinator asks for `poison` until an answer other than "not found" comes, which is that lookup's;
@@ -19,7 +20,9 @@ import { type ActorSinkMessage, actorSink, actorSource } from '../../../lib/conn
 import {
   type Collector,
   isCoordinator,
+  type DeadLetter,
   keyBy,
+  map,
   type ProcessContext,
   type ProcessFunction,
   process as processWith,
@@ -82,11 +85,26 @@ const env = StreamEnvironment.create({
 env
   .fromSource(source, { uid: 'pages' })
   .pipe(
+    map(
+      (page: string) => {
+        if (page === 'malformed') throw new Error('not a page')
+        return page
+      },
+      { uid: 'validate', name: 'validate', onError: 'resume' },
+    ),
     keyBy((page: string) => page),
     processWith(new CountClicks(), { uid: 'count' }),
   )
   .sinkTo(actorSink({ target }), { uid: 'counted' })
 const job = env.executeAsync('clicks')
+const deadLetters: DeadLetter[] = []
+job.deadLetters.subscribe((letter) => deadLetters.push(letter))
+/** The clicks the workers' subtasks of `count` have taken, as their latest metrics report says. */
+const countedIn = (): number =>
+  job
+    .metrics()
+    .operators.filter((o) => o.operator === 'count')
+    .reduce((n, o) => n + o.recordsIn, 0)
 
 async function until(condition: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 60_000
@@ -110,8 +128,12 @@ async function coordinate(): Promise<void> {
   PAGES.forEach((page, i) => {
     for (let n = 0; n < clicksOf(i); n++) source.ref.tell({ type: 'record', value: page })
   })
+  source.ref.tell({ type: 'record', value: 'malformed' })
   const total = PAGES.reduce((sum, _, i) => sum + clicksOf(i), 0)
   await until(() => processed === total, 'every click counted')
+  await until(() => countedIn() === total, "the workers' metrics counting every click")
+  await until(() => deadLetters.length === 1 && job.metrics().deadLetters === 1, 'the dead letter')
+  const metrics = { countedIn: countedIn(), deadLetters: job.metrics().deadLetters }
   const [counts, threads] = await Promise.all(
     ['count', 'thread'].map((state) => Promise.all(PAGES.map((page) => client.get<number>(job.id, state, page)))),
   )
@@ -133,6 +155,8 @@ async function coordinate(): Promise<void> {
     poison,
     afterRestart,
     restarts: job.exceptions().length,
+    metrics,
+    deadLetter: { operator: deadLetters[0]!.operator, reason: deadLetters[0]!.reason, record: deadLetters[0]!.record },
   }
   process.stdout.write(`${JSON.stringify(line)}\n`)
 }
