@@ -33,7 +33,7 @@ else
 fi
 
 # the files of the worker-executor pass (see its step below)
-WORKER_PASS='operators/(assign-timestamps|keyed|process|stateless|union-connect|window[-a-z]*)\.spec\.ts$'
+WORKER_PASS='(operators/(assign-timestamps|keyed|process|stateless|union-connect|window[-a-z]*)|queryable/queryable-(routes|state))\.spec\.ts$'
 
 echo "== tests"
 log=$(mktemp)

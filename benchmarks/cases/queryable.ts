@@ -2,82 +2,31 @@
 // an endless stream over 10,000 keys (parallelism 2) while 32 concurrent clients ask for random keys through
 // the queryable-state server. Baseline: a bare node:http server answering from a Map (the ceiling of
 // HTTP on loopback in this process). Target (issue 17): engine ≥ 0.7× the bare server.
+//  - single-thread: the job, the server and the clients share one thread (each turn of the event loop
+//    carries the job's work).
+//  - workers: the job's subtasks on 2 worker threads, the server and the clients on the main thread; run
+//    in a child process (queryable-workers-job.ts: the worker executor runs its entry module again in
+//    each worker).
+// Every contender times the lookups only, not the job's start. Its CPU time (the --clock cpu) is that of
+// the main thread, which serves the lookups and runs the clients, in every contender (Linux
+// /proc/self/task, 10 ms ticks): lookups per CPU second of the serving thread. The CPU time of the whole
+// process — on workers, the job's threads included — is shown beside it.
+import { execFile } from 'node:child_process'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { Agent, request } from 'node:http'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
-import { keyBy } from '../../lib/operators/key-by.js'
-import { StreamOperator } from '../../lib/runtime/stream-operator.js'
-import { ValueStateDescriptor } from '../../lib/state/descriptors.js'
-import type { ValueState } from '../../lib/state/value-state.js'
-import { type BenchCase, type RunResult, ratioTarget, hotPhase } from '../measure.js'
+import { type BenchCase, type RunResult, ratioTarget } from '../measure.js'
+import { CLIENTS, countingJob, hammer, KEYS, mainThreadCpuMs } from './queryable-load.js'
 
-const KEYS = 10_000
-const CLIENTS = 32
+const runChild = promisify(execFile)
+const WORKERS_JOB = join(import.meta.dirname, 'queryable-workers-job.ts')
 
-class CountPerKey extends StreamOperator<number, number> {
-  private count!: ValueState<number>
-  override open(): void {
-    this.count = this.keyedState!.getState(
-      new ValueStateDescriptor<number>('count', { defaultValue: 0, queryable: 'count' }),
-    )
-  }
-  processRecord(x: number): void {
-    const n = this.count.value()! + 1
-    this.count.update(n)
-    if (n === 1) this.output.collect(x, undefined)
-  }
-}
-
-/** Sends GETs from CLIENTS loops over keep-alive connections for `ms`; counts answers and their checksum. */
-async function hammer(url: (key: number) => string, ms: number): Promise<{ answers: number; checksum: number }> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS })
-  const deadline = performance.now() + ms
-  let answers = 0
-  let checksum = 0
-  let seed = 1
-  const loop = async (): Promise<void> => {
-    while (performance.now() < deadline) {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
-      const body = await get(url(seed % KEYS), agent)
-      answers++
-      checksum = (checksum + body.length) | 0
-    }
-  }
-  await Promise.all(Array.from({ length: CLIENTS }, loop))
-  agent.destroy()
-  return { answers, checksum }
-}
-
-function get(url: string, agent: Agent): Promise<string> {
-  return new Promise((resolve, reject) => {
-    request(url, { agent }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk) => (text += chunk))
-      res.on('end', () =>
-        res.statusCode === 200 ? resolve(text) : reject(new Error(`HTTP ${res.statusCode}: ${text}`)),
-      )
-    })
-      .on('error', reject)
-      .end()
-  })
-}
-
-async function engine(ms: number): Promise<RunResult> {
+async function singleThread(ms: number): Promise<RunResult> {
   const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent', queryableState: { port: 0 } })
   let processed = 0
-  env
-    .fromIterable(function* () {
-      for (let i = 0; ; i++) yield i % KEYS
-    })
-    .pipe(keyBy((x: number) => x))
-    .transform('count', () => new CountPerKey(), { uid: 'count' })
-    .sinkTo({
-      name: 'none',
-      guarantee: 'at-least-once',
-      createWriter: () => ({ write: () => void processed++, close() {} }),
-    })
+  countingJob(env, () => void processed++)
   const job = env.executeAsync('bench: queryable state')
   await job.running
   while (processed < KEYS) await new Promise((r) => setTimeout(r, 5))
@@ -85,18 +34,34 @@ async function engine(ms: number): Promise<RunResult> {
   while (performance.now() < warm) await new Promise((r) => setTimeout(r, 10))
   const base = `${job.queryableStateUrl}/jobs/${job.id}/states/count?key=`
   const before = job.metrics().operators.find((o) => o.operator === 'count')?.recordsIn ?? 0
-  const phase = hotPhase()
+  const started = performance.now()
+  const cpu = process.cpuUsage()
+  const threadCpu = mainThreadCpuMs()!
   const { answers, checksum } = await hammer((key) => base + key, ms)
-  const time = phase.end()
+  const threadCpuMs = mainThreadCpuMs()! - threadCpu
+  const { user, system } = process.cpuUsage(cpu)
+  const elapsed = performance.now() - started
   const after = job.metrics().operators.find((o) => o.operator === 'count')?.recordsIn ?? 0
   await job.cancel()
   return {
     records: answers,
     output: answers,
     checksum,
-    ...time,
-    extra: { 'records/s processed meanwhile': Math.round(((after - before) * 1000) / time.ms) },
+    ms: elapsed,
+    cpuMs: threadCpuMs,
+    extra: {
+      'records/s processed meanwhile': Math.round(((after - before) * 1000) / elapsed),
+      'process CPU ms': Math.round((user + system) / 1000),
+    },
   }
+}
+
+async function onWorkers(ms: number): Promise<RunResult> {
+  const { stdout } = await runChild(process.execPath, ['--import', 'tsx', WORKERS_JOB], {
+    env: { ...process.env, SLUICE_EXECUTOR: '', QB_MS: String(ms) },
+    timeout: 300_000,
+  })
+  return JSON.parse(stdout.trim().split('\n').pop()!) as RunResult
 }
 
 async function bareHttp(ms: number): Promise<RunResult> {
@@ -109,15 +74,27 @@ async function bareHttp(ms: number): Promise<RunResult> {
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const port = (server.address() as AddressInfo).port
-  const phase = hotPhase()
+  const started = performance.now()
+  const cpu = process.cpuUsage()
+  const threadCpu = mainThreadCpuMs()!
   const { answers, checksum } = await hammer((key) => `http://127.0.0.1:${port}/?key=${key}`, ms)
-  const time = phase.end()
+  const threadCpuMs = mainThreadCpuMs()! - threadCpu
+  const { user, system } = process.cpuUsage(cpu)
+  const elapsed = performance.now() - started
   server.closeAllConnections()
   await new Promise((r) => server.close(r))
-  return { records: answers, output: answers, checksum, ...time }
+  return {
+    records: answers,
+    output: answers,
+    checksum,
+    ms: elapsed,
+    cpuMs: threadCpuMs,
+    extra: { 'process CPU ms': Math.round((user + system) / 1000) },
+  }
 }
 
-const ENGINE = 'engine: queryable-state server, job under load'
+const SINGLE = 'engine: queryable-state server, job under load'
+const WORKERS = 'engine on workers: job on 2 worker threads, server on the main thread'
 const BARE = 'bare node:http server answering from a Map'
 
 export const queryableCase: BenchCase = {
@@ -131,13 +108,18 @@ export const queryableCase: BenchCase = {
       unit: 'messages',
       compareChecksums: false,
       contenders: [
-        { name: ENGINE, role: 'engine', run: () => engine(ms) },
+        { name: SINGLE, role: 'engine', run: () => singleThread(ms) },
+        { name: WORKERS, role: 'engine', run: () => onWorkers(ms) },
         { name: BARE, role: 'baseline', run: () => bareHttp(ms) },
       ],
       notes: [
         '"messages" here are answered lookups. The job keeps counting while it answers; its rate meanwhile is shown.',
+        'Times and CPU times are of the lookups only. The CPU time is that of the main thread, which serves the lookups and runs the 32 clients, in every contender (10 ms ticks); "process CPU ms" is every thread of the process (on workers, the job\'s threads too).',
       ],
-      targets: (s) => [ratioTarget(s, 'f) queryable state: engine ≥ 0.7× bare node:http server', ENGINE, BARE, 0.7)],
+      targets: (s) => [
+        ratioTarget(s, 'f) queryable state: engine ≥ 0.7× bare node:http server', SINGLE, BARE, 0.7),
+        ratioTarget(s, 'f) queryable state on workers: engine ≥ 0.7× bare node:http server', WORKERS, BARE, 0.7),
+      ],
     }
   },
 }

@@ -24,7 +24,6 @@ import type { ResolvedConfig } from '../runtime/job-config.js'
 import { type EnvironmentConfig, resolveConfig } from './environment-config.js'
 import type { Transformation } from '../runtime/transformation.js'
 import { validateOperatorOptions } from './validate-options.js'
-import { checkWorkerExecutorConfig } from '../runtime/workers/worker-executor-config.js'
 import { workerSubtaskHost } from '../runtime/workers/worker-subtask-host.js'
 import { CollectSink } from '../runtime/workers/collect-sink.js'
 import { serveWorkerSlot } from '../runtime/workers/worker-slot.js'
@@ -228,7 +227,6 @@ export class StreamEnvironment implements StreamBuilder {
       // a worker thread runs the entry module for one worker-executor job: it runs no other job
       return JobHandle.inWorker(name, graph, this.config, () => false)
     }
-    checkWorkerExecutorConfig(this.config)
     const job = nextWorkerJob()
     if (hosted === undefined)
       return JobHandle.start(name, graph, this.config, workerSubtaskHost(executor.threads, job, collected))

@@ -9,7 +9,8 @@ import type { OperatorChain } from '../runtime/operator-chain.js'
  */
 export type StateLookup = (key: Key, timeoutMs: number) => Promise<{ found: boolean; value: unknown }>
 
-interface Served {
+/** A subtask serving a queryable state: the key groups it owns, and how to read a key there. */
+export interface Served {
   readonly range: KeyGroupRange
   readonly maxParallelism: number
   readonly lookup: StateLookup
@@ -18,7 +19,8 @@ interface Served {
 /**
  * The queryable states of one job's current deployment: per state name, the subtasks serving it and
  * the key groups each owns. A deployment registers here as its operators declare queryable states;
- * a restart clears it, so queries answer "restarting" until the new deployment serves again.
+ * a restart clears it, so queries answer "restarting" until the new deployment serves again. In a worker
+ * thread, `announce` tells the coordinator of each state its subtasks declare.
  *
  * @example
  * registry.route('counts', 'user-1')?.lookup('user-1')
@@ -28,7 +30,10 @@ export class QueryableRegistry {
   /** False between deployments (a restart) and after the job ended. */
   serving = false
 
+  constructor(private readonly announce?: (name: string, served: Served) => void) {}
+
   register(name: string, served: Served): void {
+    this.announce?.(name, served)
     let list = this.states.get(name)
     if (list === undefined) {
       list = []

@@ -59,8 +59,9 @@ interface Request {
  * 409 ERR_JOB_NOT_RUNNING, 503 ERR_JOB_RESTARTING / ERR_SUBTASK_BUSY (with Retry-After); a 500 carries
  * ERR_INTERNAL and a `requestId` whose details are in the log, never the internal message.
  *
- * Threading: one Node event loop, shared with the subtasks of the jobs it serves: a queryable lookup
- * reads the owning subtask's state between two of its messages.
+ * Threading: one Node event loop, shared with the subtasks of the jobs it serves on the single-thread
+ * executor: a queryable lookup reads the owning subtask's state between two of its messages. On the
+ * worker executor the subtasks run on worker threads and this thread only routes lookups to them.
  *
  * @example
  * const server = await JobServer.start({ port: 8081, token: process.env.SLUICE_TOKEN })

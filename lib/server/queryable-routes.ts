@@ -29,7 +29,8 @@ const restarting = () => new HttpError(503, 'ERR_JOB_RESTARTING', 'the job is re
 
 /**
  * Reads one key of a queryable state in the subtask that owns its key group. A subtask that does not
- * answer within `askTimeoutMs` is busy (503 ERR_SUBTASK_BUSY); one that is gone is restarting.
+ * answer within `askTimeoutMs` is busy (503 ERR_SUBTASK_BUSY); one that is gone is restarting. A value
+ * that cannot leave its worker thread (structured clone) is a 500 ERR_STATE_NOT_CLONEABLE.
  *
  * @example
  * await lookupState(job.queryables, 'clicks', '/checkout', 2_000) // { key: '/checkout', value: 3 }
@@ -60,6 +61,8 @@ export async function lookupState(
         `the subtask owning the key did not answer within ${askTimeoutMs} ms; ask again shortly`,
         1,
       )
+    if ((error as { code?: unknown }).code === 'ERR_STATE_NOT_CLONEABLE')
+      throw new HttpError(500, 'ERR_STATE_NOT_CLONEABLE', (error as Error).message)
     throw restarting()
   }
   if (!answer.found)

@@ -1,6 +1,5 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { Subject } from 'rxjs'
 import {
   StreamEnvironment,
   keyBy,
@@ -16,7 +15,8 @@ import {
   type ProcessContext,
   type Collector,
 } from '../../lib/index.js'
-import { CallbackSink } from '../../lib/connectors/collections/callback-sink.js'
+import { ActorSystem } from '../../lib/actors/actor-system.js'
+import { type ActorSinkMessage, actorSink, actorSource } from '../../lib/connectors/actor/index.js'
 import { QueryableStateClient, QueryableStateError } from '../../lib/queryable/queryable-state-client.js'
 import { JobServer } from '../../lib/server/job-server.js'
 import type { JobServerOptions } from '../../lib/server/job-server-options.js'
@@ -46,25 +46,49 @@ function pagesOnBothSubtasks(): [string, string] {
   return [pages.find((p) => owner(p) === 0)!, pages.find((p) => owner(p) === 1)!]
 }
 
-async function startJob(queryableState: JobServerOptions | JobServer) {
-  const clicks = new Subject<Click>()
+/**
+ * The clicks enter through an actor source and the counts leave through an actor sink, whose actors
+ * stay on this thread on either executor: `clicks.next` feeds the job, `processed()` counts its output.
+ */
+function clickPipeline(system: ActorSystem) {
   let processed = 0
+  const source = actorSource<Click>({ system, actorName: 'clicks' })
+  const target = system.spawn<ActorSinkMessage<number>>(
+    () => ({
+      receive(m) {
+        if (m.type === 'record') processed++
+        if (m.type === 'init' || m.type === 'record') m.replyTo.tell({ type: 'ack' })
+      },
+    }),
+    { name: 'counted' },
+  )
+  const clicks = { next: (click: Click) => source.ref.tell({ type: 'record', value: click }) }
+  return { source, sink: actorSink({ target }), clicks, processed: () => processed }
+}
+
+async function startJob(queryableState: JobServerOptions | JobServer) {
+  const system = new ActorSystem({ name: 'clicks' })
+  const { source, sink, clicks, processed } = clickPipeline(system)
   const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent', queryableState })
   env
-    .fromObservable(clicks)
+    .fromSource(source, { uid: 'clicks' })
     .pipe(
       keyBy((c: Click) => c.page),
       process(new Counter()),
     )
-    .sinkTo(new CallbackSink(() => void processed++))
+    .sinkTo(sink)
   const job = env.executeAsync('clicks')
   await job.running
-  return { clicks, job, processed: () => processed }
+  const stop = async () => {
+    await job.cancel()
+    await system.terminate()
+  }
+  return { clicks, job, processed, stop }
 }
 
 test('a running job at parallelism 2 answers for keys owned by each subtask, and answers change as records arrive', async () => {
   const [a, b] = pagesOnBothSubtasks()
-  const { clicks, job, processed } = await startJob({ port: 0 })
+  const { clicks, job, processed, stop } = await startJob({ port: 0 })
   try {
     const client = new QueryableStateClient(job.queryableStateUrl!)
     clicks.next({ page: a, user: 'u1' })
@@ -79,12 +103,12 @@ test('a running job at parallelism 2 answers for keys owned by each subtask, and
     assert.is(await client.get<number>(job.id, 'clicks', a), 2)
     assert.equal((await client.list(job.id)).sort(), ['clicks', 'clicks-by-user'])
   } finally {
-    await job.cancel()
+    await stop()
   }
 })
 
 test('unknown jobs, unknown states and missing keys get clear answers', async () => {
-  const { clicks, job, processed } = await startJob({ port: 0 })
+  const { clicks, job, processed, stop } = await startJob({ port: 0 })
   try {
     const client = new QueryableStateClient(job.queryableStateUrl!)
     clicks.next({ page: '/x', user: 'u' })
@@ -108,12 +132,12 @@ test('unknown jobs, unknown states and missing keys get clear answers', async ()
     const bad = await fetch(`${job.queryableStateUrl}/jobs/${job.id}/states/clicks?key=not-json`)
     assert.is(bad.status, 400)
   } finally {
-    await job.cancel()
+    await stop()
   }
 })
 
 test('a token is required when set', async () => {
-  const { clicks, job, processed } = await startJob({ port: 0, token: 's3cret' })
+  const { clicks, job, processed, stop } = await startJob({ port: 0, token: 's3cret' })
   try {
     clicks.next({ page: '/x', user: 'u' })
     await waitFor(() => processed() === 1)
@@ -133,14 +157,14 @@ test('a token is required when set', async () => {
       1,
     )
   } finally {
-    await job.cancel()
+    await stop()
   }
 })
 
 test('the server stops with the job; a shared server only forgets it', async () => {
-  const { job } = await startJob({ port: 0 })
+  const { job, stop } = await startJob({ port: 0 })
   const url = job.queryableStateUrl!
-  await job.cancel()
+  await stop()
   await fetch(`${url}/jobs`).then(
     () => assert.unreachable('server still up'),
     (e) => assert.ok(e),
@@ -149,7 +173,7 @@ test('the server stops with the job; a shared server only forgets it', async () 
   try {
     const second = await startJob(shared)
     assert.is(second.job.queryableStateUrl, shared.url)
-    await second.job.cancel()
+    await second.stop()
     const answer = await fetch(`${shared.url}/jobs/${second.job.id}/states`)
     assert.is(answer.status, 404)
   } finally {
@@ -158,34 +182,32 @@ test('the server stops with the job; a shared server only forgets it', async () 
 })
 
 test('queries during a restart answer 503 and are retriable', async () => {
-  const clicks = new Subject<Click>()
-  let failOnce = true
+  const system = new ActorSystem({ name: 'clicks' })
+  const { source, sink, clicks } = clickPipeline(system)
   const env = StreamEnvironment.create({
     parallelism: 1,
     logLevel: 'silent',
     queryableState: { port: 0 },
-    restartStrategy: { kind: 'fixed-delay', attempts: 1, delayMs: 300 },
+    restartStrategy: { kind: 'fixed-delay', attempts: 1, delayMs: 1_000 },
   })
   env
-    .fromObservable(clicks)
+    .fromSource(source, { uid: 'clicks' })
     .pipe(
       keyBy((c: Click) => c.page),
       process(new Counter()),
       process((n: number, _ctx, out) => {
-        if (n === 2 && failOnce) {
-          failOnce = false
-          throw new Error('boom')
-        }
+        // the first attempt fails on the second click; its restart sees no more clicks
+        if (n === 2) throw new Error('boom')
         out.collect(n)
       }),
     )
-    .sinkTo(new CallbackSink(() => {}))
+    .sinkTo(sink)
   const job = env.executeAsync()
   await job.running
   const client = new QueryableStateClient(job.queryableStateUrl!)
   clicks.next({ page: '/p', user: 'u' })
   clicks.next({ page: '/p', user: 'u' })
-  await waitFor(() => !failOnce)
+  await waitFor(() => job.exceptions().length === 1, { timeoutMs: 5_000 })
   await client.get(job.id, 'clicks', '/p').then(
     () => assert.unreachable(),
     (e) => {
@@ -194,6 +216,7 @@ test('queries during a restart answer 503 and are retriable', async () => {
     },
   )
   await job.cancel()
+  await system.terminate()
 })
 
 test.run()

@@ -4,9 +4,8 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { DirectoryStorage, MemoryStorage, StreamEnvironment } from '../../lib/index.js'
+import { StreamEnvironment } from '../../lib/index.js'
 import { resolveExecutor } from '../../lib/runtime/workers/executor-config.js'
-import { checkWorkerExecutorConfig } from '../../lib/runtime/workers/worker-executor-config.js'
 import { configError } from '../support/config-error.js'
 import { tempDir } from '../support/temp-dir.js'
 
@@ -153,31 +152,6 @@ test('the executor option is checked when the environment is created', () => {
     /executor\.thread.*did you mean threads/,
   )
   assert.is(configError(() => resolveExecutor(undefined, 'many')).option, 'SLUICE_EXECUTOR')
-})
-
-test('the worker executor refuses queryable state when the job is built, and takes checkpoints in any storage', () => {
-  const build = (config: Parameters<typeof StreamEnvironment.create>[0]) => () => {
-    const env = StreamEnvironment.create({ ...config, executor: { kind: 'workers', threads: 2 }, logLevel: 'silent' })
-    env.fromElements(1, 2).print()
-    return env.executeAsync('refused')
-  }
-  assert.is(configError(build({ queryableState: { port: 0 } })).option, 'queryableState')
-  // a MemoryStorage lives on the coordinator, a DirectoryStorage is written by the workers: both pass
-  // the check (the job itself is not started here; the worker-executor test pass runs such jobs)
-  const dir = tempDir('sluice-workers-storage-')
-  try {
-    for (const storage of [new MemoryStorage(), new DirectoryStorage(dir.path), undefined])
-      assert.not.throws(() =>
-        checkWorkerExecutorConfig(
-          StreamEnvironment.create({
-            executor: { kind: 'workers', threads: 1 },
-            checkpointing: { intervalMs: 100, storage },
-          }).config,
-        ),
-      )
-  } finally {
-    dir.remove()
-  }
 })
 
 const SAVEPOINT_JOB = join(import.meta.dirname, '../support/child-jobs/savepoint-rescale-job.ts')

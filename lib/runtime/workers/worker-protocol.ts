@@ -1,5 +1,6 @@
 import type { OperatorSubtaskState, StateHandle } from '../../checkpoint/checkpoint-types.js'
 import type { MessagePort } from 'node:worker_threads'
+import type { Key } from '../../state/key-groups.js'
 import type { DeadLetter } from '../output-tag.js'
 import type { SubtaskDeployment } from '../subtask-deployment.js'
 import type { SubtaskControl, SubtaskEvent } from '../subtask-message.js'
@@ -26,6 +27,17 @@ export type StateReply =
   | { readonly t: 'state-reply'; readonly request: number; readonly state: OperatorSubtaskState }
   | { readonly t: 'state-reply'; readonly request: number; readonly error: TransferredError }
 
+/** One queryable-state lookup of a batch: the state's name and the key. */
+export interface QueryableLookup {
+  readonly state: string
+  readonly key: Key
+}
+
+/** A worker's answer to one lookup of a batch: the value (when the key has one), or why there is none. */
+export type QueryableAnswer =
+  | { readonly found: boolean; readonly value: unknown }
+  | { readonly error: TransferredError }
+
 /** From the coordinating thread to a worker. */
 export type ToWorker =
   /** The subtasks of this worker's slot, where every subtask of the job runs, and a port per other worker. */
@@ -40,6 +52,8 @@ export type ToWorker =
       readonly bridges: Readonly<Record<string, MessagePort>>
     }
   | { readonly t: 'control'; readonly key: string; readonly message: SubtaskControl }
+  /** The queryable-state lookups for this worker's subtasks that reached the job server in one turn. */
+  | { readonly t: 'lookup'; readonly batch: number; readonly lookups: readonly QueryableLookup[] }
   | StateReply
 
 /** From a worker to the coordinating thread. */
@@ -63,6 +77,15 @@ export type FromWorker =
     }
   /** A restore asks the coordinator for the state of a handle. */
   | { readonly t: 'read-state'; readonly request: number; readonly handle: StateHandle }
+  /** A subtask of the worker declared a queryable state: the coordinator routes its key groups here. */
+  | {
+      readonly t: 'queryable'
+      readonly state: string
+      readonly range: { readonly start: number; readonly end: number }
+      readonly maxParallelism: number
+    }
+  /** The answers to a batch of lookups, in the batch's order. */
+  | { readonly t: 'lookup-reply'; readonly batch: number; readonly answers: readonly QueryableAnswer[] }
   /** A subtask of the worker failed: the job fails or restarts as for any subtask failure. */
   | { readonly t: 'failed'; readonly error: TransferredError }
 

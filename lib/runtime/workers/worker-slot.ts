@@ -16,6 +16,7 @@ import type { SubtaskControl, SubtaskMessage } from '../subtask-message.js'
 import { rootCause } from '../restart-supervision.js'
 import { CoordinatorStorage } from './coordinator-storage.js'
 import { graphFingerprint } from './graph-fingerprint.js'
+import { answerLookups } from './lookup-answers.js'
 import { transferError } from './transferred-error.js'
 import { reportMetrics, WORKER_METRICS_INTERVAL_MS } from './worker-metrics.js'
 import type { FromWorker, PeerMessage, ToWorker, WorkerStart } from './worker-protocol.js'
@@ -27,7 +28,8 @@ import type { FromWorker, PeerMessage, ToWorker, WorkerStart } from './worker-pr
  * reaches the coordinator as a subtask failure), fed by the coordinator's control messages and by
  * ports to the other workers. Checkpoint state is written by the subtasks here, to the job's own
  * storage as this thread configured it; the subtasks' metrics are reported to the coordinator every
- * {@link WORKER_METRICS_INTERVAL_MS} and before each subtask finishes. Runs until the coordinator
+ * {@link WORKER_METRICS_INTERVAL_MS} and before each subtask finishes; the queryable states they declare
+ * are announced to the coordinator, whose lookups are answered here. Runs until the coordinator
  * terminates the worker.
  *
  * @example
@@ -68,9 +70,18 @@ export function serveWorkerSlot(
   const viaCoordinator =
     config.checkpointing !== undefined && !(own instanceof DirectoryStorage) ? new CoordinatorStorage(post) : undefined
   const storage = viaCoordinator ?? own
-  const queryables = new QueryableRegistry()
+  // the coordinator routes lookups for the key groups of each declared state to this thread
+  const queryables = new QueryableRegistry((state, served) =>
+    post({
+      t: 'queryable',
+      state,
+      range: { start: served.range.start, end: served.range.end },
+      maxParallelism: served.maxParallelism,
+    }),
+  )
   port.on('message', (message: ToWorker) => {
     if (message.t === 'control') return void refs.get(message.key)?.tell(message.message)
+    if (message.t === 'lookup') return void answerLookups(queryables, message, post)
     if (message.t === 'state-reply') return viaCoordinator?.answer(message)
     // another graph than the coordinator's: run nothing (the coordinator fails the job on 'ready')
     if (message.fingerprint !== fingerprint) return

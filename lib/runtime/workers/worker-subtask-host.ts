@@ -5,9 +5,11 @@ import type { OperatorSubtaskState, StateHandle } from '../../checkpoint/checkpo
 import { Supervision } from '../../actors/supervision.js'
 import { SluiceError, messageOf } from '../../errors.js'
 import type { DeployedSubtasks, DeploymentRequest, HostedJob, SubtaskHost } from '../subtask-host.js'
+import { KeyGroupRange } from '../../state/key-groups.js'
 import { openBridges } from '../thread-bridged.js'
 import { graphFingerprint } from './graph-fingerprint.js'
 import { revivedError, transferError } from './transferred-error.js'
+import { WorkerLookups } from './worker-lookups.js'
 import { MirroredSubtaskMetrics } from './worker-metrics.js'
 import type { FromWorker, ToWorker, WorkerStart } from './worker-protocol.js'
 import { workerContext } from './worker-thread.js'
@@ -43,7 +45,9 @@ const { workerData } = require('node:worker_threads')
  * credits as local channels. A worker that fails or exits fails the deployment as a subtask failure
  * does; a worker whose subtasks have all finished is terminated at once; stopping the deployment (a
  * restart, a cancel) terminates the others and waits for their threads to exit. The records of a
- * collecting sink ({@link CollectSink}) go to `collected`, in the order each worker sent them.
+ * collecting sink ({@link CollectSink}) go to `collected`, in the order each worker sent them. The
+ * queryable states the workers' subtasks declare are registered with the job's registry here, and a
+ * lookup goes to the worker of the subtask that owns the key's group ({@link WorkerLookups}).
  *
  * @example
  * JobHandle.start('orders', graph, config, workerSubtaskHost(2, nextWorkerJob()))
@@ -93,6 +97,8 @@ export function workerSubtaskHost(
         }
       const expected = graphFingerprint(hosted.vertices)
       let stopping = false
+      // queryable-state lookups go to the worker hosting the key's subtask, batched per turn
+      const lookups = workers.map((worker) => new WorkerLookups((m) => worker.postMessage(m)))
       // a worker whose subtasks have all finished has nothing left to run: it is terminated at once,
       // while the others still work, and the end of the job does not wait for its thread to exit
       const finished = new Array<number>(used).fill(0)
@@ -113,10 +119,23 @@ export function workerSubtaskHost(
             worker.on('message', (message: FromWorker) => {
               if (message.t === 'write-state' || message.t === 'read-state')
                 answerState(worker, message, request, hosted)
-              else ctx.self.tell(message)
+              else if (message.t === 'lookup-reply') lookups[thread]!.answer(message)
+              else if (message.t === 'queryable') {
+                // a state of a replaced deployment must not shadow the next one's
+                if (stopping || request.attempt.cancelled) return
+                hosted.queryables.register(message.state, {
+                  range: new KeyGroupRange(message.range.start, message.range.end),
+                  maxParallelism: message.maxParallelism,
+                  lookup: (key, timeoutMs) => lookups[thread]!.lookup(message.state, key, timeoutMs),
+                })
+              } else ctx.self.tell(message)
             })
-            worker.on('error', (error) => ctx.self.tell({ t: 'worker-error', thread, error }))
+            worker.on('error', (error) => {
+              lookups[thread]!.fail(`worker thread ${thread} failed`)
+              ctx.self.tell({ t: 'worker-error', thread, error })
+            })
             worker.on('exit', (code) => {
+              lookups[thread]!.fail(`worker thread ${thread} exited`)
               if (!stopping && !released(thread)) ctx.self.tell({ t: 'worker-exit', thread, code })
             })
           })
@@ -172,6 +191,7 @@ export function workerSubtaskHost(
             },
             async postStop() {
               stopping = true
+              for (const l of lookups) l.fail('the deployment stopped')
               await Promise.all(workers.filter((_, thread) => !released(thread)).map((w) => w.terminate()))
             },
           }

@@ -1,0 +1,108 @@
+// The workload of case f (queryable state), shared by the contenders that run in the harness and the
+// job file of the worker-executor contender (queryable-workers-job.ts): the keyed count serving its
+// counts, and the 32 keep-alive clients that ask for random keys.
+import { Agent, request } from 'node:http'
+import { readFileSync } from 'node:fs'
+import type { StreamEnvironment } from '../../lib/api/stream-environment.js'
+import { keyBy } from '../../lib/operators/key-by.js'
+import { StreamOperator } from '../../lib/runtime/stream-operator.js'
+import { ValueStateDescriptor } from '../../lib/state/descriptors.js'
+import type { ValueState } from '../../lib/state/value-state.js'
+
+export const KEYS = 10_000
+export const CLIENTS = 32
+
+class CountPerKey extends StreamOperator<number, number> {
+  private count!: ValueState<number>
+  override open(): void {
+    this.count = this.keyedState!.getState(
+      new ValueStateDescriptor<number>('count', { defaultValue: 0, queryable: 'count' }),
+    )
+  }
+  processRecord(x: number): void {
+    const n = this.count.value()! + 1
+    this.count.update(n)
+    if (n === 1) this.output.collect(x, undefined)
+  }
+}
+
+/**
+ * Builds the job of case f on `env`: an endless stream over {@link KEYS} keys, counted per key into the
+ * queryable state `count` (operator uid `count`); `counted` is called for each key's first record.
+ *
+ * @example
+ * countingJob(env, () => void processed++); const job = env.executeAsync('bench')
+ */
+export function countingJob(env: StreamEnvironment, counted: () => void): void {
+  env
+    .fromIterable(function* () {
+      for (let i = 0; ; i++) yield i % KEYS
+    })
+    .pipe(keyBy((x: number) => x))
+    .transform('count', () => new CountPerKey(), { uid: 'count' })
+    .sinkTo({
+      name: 'none',
+      guarantee: 'at-least-once',
+      createWriter: () => ({ write: counted, close() {} }),
+    })
+}
+
+/**
+ * Sends GETs from {@link CLIENTS} loops over keep-alive connections for `ms`; counts answers and their
+ * checksum (the sum of the bodies' lengths).
+ *
+ * @example
+ * const { answers } = await hammer((key) => `${base}${key}`, 3_000)
+ */
+export async function hammer(url: (key: number) => string, ms: number): Promise<{ answers: number; checksum: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS })
+  const deadline = performance.now() + ms
+  let answers = 0
+  let checksum = 0
+  let seed = 1
+  const loop = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+      const body = await get(url(seed % KEYS), agent)
+      answers++
+      checksum = (checksum + body.length) | 0
+    }
+  }
+  await Promise.all(Array.from({ length: CLIENTS }, loop))
+  agent.destroy()
+  return { answers, checksum }
+}
+
+function get(url: string, agent: Agent): Promise<string> {
+  return new Promise((resolve, reject) => {
+    request(url, { agent }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk) => (text += chunk))
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve(text) : reject(new Error(`HTTP ${res.statusCode}: ${text}`)),
+      )
+    })
+      .on('error', reject)
+      .end()
+  })
+}
+
+/**
+ * The CPU time so far of this process's main thread alone, in ms (Linux: `/proc/self/task/<pid>/stat`,
+ * 10 ms ticks); undefined elsewhere. Node 20 has no `process.threadCpuUsage()`.
+ *
+ * @example
+ * const before = mainThreadCpuMs(); await work(); const spent = mainThreadCpuMs()! - before!
+ */
+export function mainThreadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')
+    // the fields after the command name (which may hold spaces) start at the last ')'
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const ticks = Number(fields[11]) + Number(fields[12]) // utime, stime (fields 14 and 15 of stat)
+    return ticks * 10
+  } catch {
+    return undefined
+  }
+}
