@@ -8,6 +8,7 @@ import type { ConnectorError } from '../../errors.js'
 import { TwitterStreamError, redact } from './client.js'
 import { TwitterConnection } from './connection.js'
 import type { TweetRecord, TwitterSourceSettings, TwitterSourceStateV1 } from './options.js'
+import { isTweetId } from './id-ring.js'
 import { RecentIds } from './recent-ids.js'
 
 /** A tweet received and not yet emitted, with when it came. */
@@ -65,7 +66,7 @@ export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceSta
       this.log,
       this.metrics,
       {
-        message: (payload) => this.received(payload),
+        message: (payload, at) => this.received(payload, at),
         malformed: (error) => this.deadLetter(`malformed stream line: ${error.message}`, undefined),
         failed: (error) => {
           this.failure = error
@@ -87,11 +88,11 @@ export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceSta
 
   pollNext(output: SourceOutput<TweetRecord>): InputStatus {
     if (this.failure !== undefined) throw this.failure
-    const now = this.context.processingTime.now()
     for (let next = this.buffer.shift(); next !== undefined; next = this.buffer.shift()) {
       if (this.buffer.size <= this.settings.maxBufferedTweets / 2) this.connection.resume()
       const { tweet } = next.record
-      if (!this.recent.add(tweet.id, now)) {
+      // the arrival stands for the emission: a few ms earlier at most, well inside the window's spare minute
+      if (!this.recent.add(tweet.id, next.at)) {
         this.duplicates.inc()
         continue
       }
@@ -131,7 +132,7 @@ export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceSta
     return this.lastEventTime
   }
 
-  private received(payload: unknown): void {
+  private received(payload: unknown, at: number): void {
     const message = payload as {
       data?: { id?: unknown; text?: unknown }
       errors?: unknown
@@ -140,13 +141,15 @@ export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceSta
     }
     const data = message?.data
     if (data !== null && typeof data === 'object' && typeof data.id === 'string' && typeof data.text === 'string') {
+      if (!isTweetId(data.id))
+        return this.deadLetter("stream message is not a tweet (data.id is not X's decimal id)", payload)
       const record: TweetRecord = {
         tweet: data as TweetRecord['tweet'],
         includes: (message.includes ?? undefined) as TweetRecord['includes'],
         matchingRules: Array.isArray(message.matching_rules) ? message.matching_rules : [],
         errors: Array.isArray(message.errors) ? message.errors : undefined,
       }
-      this.buffer.push({ record, at: this.context.processingTime.now() })
+      this.buffer.push({ record, at })
       if (this.buffer.size >= this.settings.maxBufferedTweets) this.connection.pause()
       this.available.signal()
       return

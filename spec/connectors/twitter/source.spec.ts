@@ -141,7 +141,7 @@ Source(
 )
 
 Source(
-  'malformed lines and non-tweet messages go to the dead-letter output with their reason; the stream goes on',
+  "malformed lines, non-tweet messages and ids not in X's form go to the dead-letter output with their reason; the stream goes on",
   async () => {
     const d = TweetDriver.start({ ...fast(), stream: 'sample' })
     try {
@@ -149,14 +149,16 @@ Source(
       x.publish(2)
       x.sendRaw('{"data":{"id":"1", oops')
       x.sendRaw('{"something":"else"}')
+      x.sendRaw('{"data":{"id":"0042","text":"an id X never writes"}}')
       x.keepAlive()
       const after = x.publish(3)
-      await waitFor(() => d.records.length >= 5 && d.letters.length >= 2, { timeoutMs: 5000 })
-      assert.is(d.letters.length, 2)
+      await waitFor(() => d.records.length >= 5 && d.letters.length >= 3, { timeoutMs: 5000 })
+      assert.is(d.letters.length, 3)
       assert.match(d.letters[0]!.reason, /^malformed stream line: /)
       assert.match(d.letters[1]!.reason, /not a tweet/)
       assert.equal(d.letters[1]!.record, { something: 'else' })
-      assert.is(d.metric('malformedMessages'), 2)
+      assert.is(d.letters[2]!.reason, "stream message is not a tweet (data.id is not X's decimal id)")
+      assert.is(d.metric('malformedMessages'), 3)
       assert.equal(
         d.ids.slice(2),
         after.map((t) => t.id),

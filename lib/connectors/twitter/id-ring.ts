@@ -1,0 +1,199 @@
+/** X's form of a tweet id (`^[0-9]{1,19}$`, its API's `TweetID`): what an {@link IdRing} can hold. */
+const TWEET_ID = /^(?:0|[1-9][0-9]{0,18})$/
+
+/** The low part of an id: its last nine digits (below 2^31, so an Int32Array holds it). */
+const LOW_DIGITS = 9
+const LOW_SCALE = 1e9
+const MAX_DIGITS = 19
+const ZERO = 48
+const SPACE = 32
+
+/**
+ * True when `id` is a tweet id as X writes it: 1 to 19 decimal digits, no leading zero (the canonical
+ * form, so that two spellings never name one tweet).
+ *
+ * @example
+ * isTweetId('1460323737035677698') // true
+ * isTweetId('abc') // false
+ */
+export function isTweetId(id: string): boolean {
+  return TWEET_ID.test(id)
+}
+
+/**
+ * Tweet ids in the order they were added, oldest forgotten first, with a membership index — built for
+ * one id per tweet at stream rates: the ids live as numbers in typed arrays (the high digits and the
+ * last nine), so remembering one allocates nothing and the garbage collector never traces them. The
+ * ring doubles when full; the index (open addressing, linear probing) holds each id's sequence number,
+ * and an entry whose id was forgotten counts as a tombstone until the next rebuild.
+ * Ids must pass {@link isTweetId}.
+ *
+ * @example
+ * const ring = new IdRing()
+ * ring.add('1460323737035677698') // true: new, sequence number 0
+ * ring.add('1460323737035677698') // false: remembered
+ * ring.forgetBefore(1) // forgets it
+ */
+export class IdRing {
+  private high = new Float64Array(1024)
+  private low = new Int32Array(1024)
+  /** Slot → sequence number + 1; 0 is an empty slot. */
+  private index = new Float64Array(4096)
+  /** Slots of the index that are not empty (live ids and tombstones). */
+  private usedSlots = 0
+  private first = 0
+  private next = 0
+  // the id being looked up or added, split by `split`
+  private idHigh = 0
+  private idLow = 0
+
+  /** The sequence number of the oldest id remembered. */
+  get start(): number {
+    return this.first
+  }
+
+  /** The sequence number the next id gets. */
+  get end(): number {
+    return this.next
+  }
+
+  get size(): number {
+    return this.next - this.first
+  }
+
+  /** Remembers `id` as the newest (sequence number `end`); false, and nothing changes, when it is remembered already. */
+  add(id: string): boolean {
+    this.split(id)
+    if (this.find() >= 0) return false
+    if (this.next - this.first === this.high.length) this.grow()
+    const seq = this.next++
+    const at = seq & (this.high.length - 1)
+    this.high[at] = this.idHigh
+    this.low[at] = this.idLow
+    if (2 * (this.usedSlots + 1) > this.index.length) this.rebuild()
+    else this.insert(seq)
+    return true
+  }
+
+  /** Forgets the ids numbered below `seq`. */
+  forgetBefore(seq: number): void {
+    this.first = Math.min(Math.max(this.first, seq), this.next)
+  }
+
+  /**
+   * The ids numbered `from` (inclusive) to `to` (exclusive), space-joined, as they were added: their
+   * digits written into one buffer, so that the text is the only string made.
+   */
+  text(from: number, to: number): string {
+    const start = Math.max(from, this.first)
+    if (start >= to) return ''
+    const bytes = Buffer.allocUnsafe((to - start) * (MAX_DIGITS + 1))
+    const mask = this.high.length - 1
+    let length = 0
+    for (let seq = start; seq < to; seq++) {
+      if (seq > start) bytes[length++] = SPACE
+      const high = this.high[seq & mask]!
+      const low = this.low[seq & mask]!
+      if (high === 0) length = writeDigits(bytes, length, low, digitCount(low))
+      else {
+        // high has at most ten digits: its first one apart, the rest and low fit in 31 bits
+        const top = Math.floor(high / LOW_SCALE)
+        const rest = high - top * LOW_SCALE
+        if (top > 0) length = writeDigits(bytes, length, rest, LOW_DIGITS, top)
+        else length = writeDigits(bytes, length, rest, digitCount(rest))
+        length = writeDigits(bytes, length, low, LOW_DIGITS)
+      }
+    }
+    return bytes.toString('latin1', 0, length)
+  }
+
+  /** Sets idHigh and idLow from the decimal digits of `id`, without allocating. */
+  private split(id: string): void {
+    const lowFrom = Math.max(0, id.length - LOW_DIGITS)
+    let high = 0
+    let low = 0
+    for (let i = 0; i < lowFrom; i++) high = high * 10 + (id.charCodeAt(i) - ZERO)
+    for (let i = lowFrom; i < id.length; i++) low = low * 10 + (id.charCodeAt(i) - ZERO)
+    this.idHigh = high
+    this.idLow = low
+  }
+
+  /** The first slot of idHigh/idLow's probe sequence. */
+  private home(high: number, low: number): number {
+    let h = Math.imul(low ^ Math.imul(high | 0, 0x9e3779b1) ^ ((high / 4294967296) | 0), 0x85ebca6b)
+    h ^= h >>> 15
+    return h & (this.index.length - 1)
+  }
+
+  /** The sequence number of idHigh/idLow when remembered, else -1. */
+  private find(): number {
+    const mask = this.index.length - 1
+    const ringMask = this.high.length - 1
+    for (let slot = this.home(this.idHigh, this.idLow); ; slot = (slot + 1) & mask) {
+      const entry = this.index[slot]!
+      if (entry === 0) return -1
+      const seq = entry - 1
+      if (seq >= this.first && this.low[seq & ringMask] === this.idLow && this.high[seq & ringMask] === this.idHigh)
+        return seq
+    }
+  }
+
+  /** Puts `seq` (whose id is in the ring and not in the index) into the first empty or forgotten slot. */
+  private insert(seq: number): void {
+    const mask = this.index.length - 1
+    const at = seq & (this.high.length - 1)
+    for (let slot = this.home(this.high[at]!, this.low[at]!); ; slot = (slot + 1) & mask) {
+      const entry = this.index[slot]!
+      if (entry === 0) this.usedSlots++
+      else if (entry - 1 >= this.first) continue
+      this.index[slot] = seq + 1
+      return
+    }
+  }
+
+  /** A fresh index at most a quarter full, holding the ids still remembered (tombstones dropped). */
+  private rebuild(): void {
+    let slots = 4096
+    while (slots < 4 * (this.next - this.first)) slots *= 2
+    this.index = new Float64Array(slots)
+    this.usedSlots = 0
+    for (let seq = this.first; seq < this.next; seq++) this.insert(seq)
+  }
+
+  /** Twice the capacity, the remembered ids moved to their new places. */
+  private grow(): void {
+    const high = new Float64Array(this.high.length * 2)
+    const low = new Int32Array(this.low.length * 2)
+    const oldMask = this.high.length - 1
+    const newMask = high.length - 1
+    for (let seq = this.first; seq < this.next; seq++) {
+      high[seq & newMask] = this.high[seq & oldMask]!
+      low[seq & newMask] = this.low[seq & oldMask]!
+    }
+    this.high = high
+    this.low = low
+  }
+}
+
+/** The number of decimal digits of `n` (a whole number, 0 ≤ n < 2^31). */
+function digitCount(n: number): number {
+  let count = 1
+  for (let rest = n; rest >= 10; rest = (rest / 10) | 0) count++
+  return count
+}
+
+/**
+ * Writes `n` (a whole number, 0 ≤ n < 2^31) into `bytes` at `at` as `digits` decimal digits (zero-padded),
+ * after the digit `lead` when given; returns the offset after them.
+ */
+function writeDigits(bytes: Buffer, at: number, n: number, digits: number, lead?: number): number {
+  let from = at
+  if (lead !== undefined) bytes[from++] = ZERO + lead
+  let rest = n
+  for (let i = from + digits - 1; i >= from; i--) {
+    const tenth = (rest / 10) | 0
+    bytes[i] = ZERO + rest - tenth * 10
+    rest = tenth
+  }
+  return from + digits
+}
