@@ -7,7 +7,7 @@ import { Fifo } from '../../util/fifo.js'
 import type { ConnectorError } from '../../errors.js'
 import { TwitterStreamError, redact } from './client.js'
 import { TwitterConnection } from './connection.js'
-import type { TweetRecord, TwitterSourceSettings, TwitterSourceStateV1 } from './options.js'
+import type { TweetRecord, TwitterSourceSettings, TwitterSourceState, TwitterSourceStateV2 } from './options.js'
 import { isTweetId } from './id-ring.js'
 import { RecentIds } from './recent-ids.js'
 
@@ -30,7 +30,7 @@ interface Received {
  * const reader = twitterSource({ bearerToken, stream: 'sample' }).createReader(context)
  * reader.start()
  */
-export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceStateV1> {
+export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceState> {
   private readonly buffer = new Fifo<Received>()
   private readonly available = new Availability()
   private readonly recent: RecentIds
@@ -48,7 +48,7 @@ export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceSta
   constructor(
     private readonly settings: TwitterSourceSettings,
     private readonly context: SourceReaderContext,
-    restored: readonly TwitterSourceStateV1[] = [],
+    restored: readonly TwitterSourceState[] = [],
   ) {
     this.log = context.logger
     this.metrics = context.metrics ?? new MetricGroup('twitter')
@@ -58,8 +58,8 @@ export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceSta
     this.disconnects = this.metrics.counter('operationalDisconnects')
     this.metrics.gauge('bufferedTweets', () => this.buffer.size)
     this.metrics.gauge('rememberedIds', () => this.recent.size)
-    const state = restored.find((s) => s?.v === 1)
-    this.recent = new RecentIds(settings.dedupWindowMs, state?.segments)
+    const state = restored.find((s) => s?.v === 1 || s?.v === 2)
+    this.recent = new RecentIds(settings.dedupWindowMs, state?.segments, state?.v === 1 ? 'decimal' : 'delta')
     this.connection = new TwitterConnection(
       settings,
       context.processingTime,
@@ -111,10 +111,10 @@ export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceSta
    * The ids of the recent window, and the time from which tweets may be missing after a restore:
    * the arrival of the oldest tweet still buffered, or now.
    */
-  snapshotState(): TwitterSourceStateV1[] {
+  snapshotState(): TwitterSourceStateV2[] {
     const now = this.context.processingTime.now()
     const oldest = this.buffer.peek()?.at ?? now
-    return [{ v: 1, at: Math.min(oldest, now), segments: this.recent.snapshot(now) }]
+    return [{ v: 2, at: Math.min(oldest, now), segments: this.recent.snapshot(now) }]
   }
 
   close(): void {

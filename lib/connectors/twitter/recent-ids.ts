@@ -1,10 +1,13 @@
-import { IdRing, isTweetId } from './id-ring.js'
+import { IdRing } from './id-ring.js'
 
-/** Ids emitted together, up to `at`, space-joined: how a checkpoint keeps them (one string per segment). */
+/** Ids emitted together, up to `at`, as one string ({@link IdRing.text}): how a checkpoint keeps them. */
 export interface IdSegment {
   readonly at: number
   readonly ids: string
 }
+
+/** How restored segments write their ids: 'delta' ({@link IdRing.text}), or 'decimal' (space-joined, state v1). */
+export type IdEncoding = 'delta' | 'decimal'
 
 /** Ids in the open segment after which it is closed even without a checkpoint (memory stays bounded). */
 const SEGMENT_LIMIT = 8192
@@ -22,8 +25,9 @@ interface Segment {
  * arrays: nothing allocated per id) and grouped in segments closed at each snapshot (and every 8192
  * ids); a segment whose newest id is older than `windowMs` is forgotten, since a backfill cannot reach
  * it. A checkpoint holds one string per segment, built once when the segment closes, so frequent
- * checkpoints cost little at high rates. A window of 0 keeps nothing. Ids must be X's decimal ids
- * ({@link isTweetId}); a restored id that is not is skipped.
+ * checkpoints cost little at high rates; the text writes each id as its difference from the one
+ * before, about a third of the decimal ids' size. A window of 0 keeps nothing. Ids must be X's decimal
+ * ids (`isTweetId`).
  *
  * @example
  * const ids = new RecentIds(6 * 60_000)
@@ -37,11 +41,14 @@ export class RecentIds {
   constructor(
     private readonly windowMs: number,
     restored: readonly IdSegment[] = [],
+    encoding: IdEncoding = 'delta',
   ) {
     if (windowMs === 0) return
     for (const segment of restored) {
-      if (segment.ids !== '') for (const id of segment.ids.split(' ')) if (isTweetId(id)) this.ring.add(id)
-      this.segments.push({ at: segment.at, end: this.ring.end, text: segment.ids })
+      const from = this.ring.end
+      this.ring.addText(segment.ids, encoding)
+      const text = encoding === 'delta' ? segment.ids : this.ring.text(from, this.ring.end)
+      this.segments.push({ at: segment.at, end: this.ring.end, text })
     }
   }
 

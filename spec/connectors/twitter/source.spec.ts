@@ -1,5 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { RecentIds } from '../../../lib/connectors/twitter/index.js'
 import { ConnectorError } from '../../../lib/errors.js'
 import { XStreamServer } from '../../support/x-stream-server.js'
 import { waitFor } from '../../support/wait-for.js'
@@ -208,6 +209,36 @@ Source(
       assert.ok(d.logs.some((l) => l.includes('twitter operational disconnect')))
     } finally {
       await d.close()
+    }
+  },
+)
+
+Source(
+  'a checkpoint of either version restores the recent ids: the backfill after it skips the tweets they name',
+  async () => {
+    const published = x.publish(10)
+    const emitted = published.slice(0, 6).map((t) => t.id)
+    const now = Date.now()
+    const v1 = { v: 1 as const, at: now - 1000, segments: [{ at: now - 1000, ids: emitted.join(' ') }] }
+    const ids = new RecentIds(120_000)
+    for (const id of emitted) ids.add(id, now)
+    const v2 = { v: 2 as const, at: now - 1000, segments: ids.snapshot(now - 1000) }
+    for (const state of [v1, v2]) {
+      const d = TweetDriver.start({ ...fast(), stream: 'sample', backfillMinutes: 1 }, [state])
+      try {
+        const ours = (): string[] => d.ids.filter((id) => published.some((t) => t.id === id))
+        await waitFor(() => ours().length >= 4 && d.metric('duplicatesSkipped') >= 6, { timeoutMs: 5000 })
+        // the backfill also replays the earlier tests' tweets of the last minute: only these ten count here
+        assert.equal(
+          ours(),
+          published.slice(6).map((t) => t.id),
+          `v${state.v}`,
+        )
+        assert.is(d.metric('duplicatesSkipped'), 6)
+        assert.is(x.streamRequests().at(-1)!.query.backfill_minutes, '1')
+      } finally {
+        await d.close()
+      }
     }
   },
 )
