@@ -34,12 +34,16 @@ async function counted(run: () => Promise<RunResult>): Promise<RunResult> {
   }
 }
 
-/** n tweets as X's sample stream sends them, ids 10^15 + i. */
+/** X's ids grow by 2^22 a millisecond (snowflakes); the 1 % sample stream sends a tweet every ~20 ms. */
+const FIRST_ID = 1_460_323_737_035_677_698n
+const ID_STEP = 20n * 4_194_304n
+
+/** n tweets as X's sample stream sends them, snowflake ids ~20 ms apart. */
 function render(n: number): Buffer {
   const lines: string[] = []
   const created = new Date().toISOString()
   for (let i = 0; i < n; i++) {
-    const id = String(1_000_000_000_000_000 + i)
+    const id = String(FIRST_ID + BigInt(i) * ID_STEP + BigInt(i % 4096))
     lines.push(
       JSON.stringify({
         data: {
@@ -56,7 +60,7 @@ function render(n: number): Buffer {
   return Buffer.from(`${lines.join('\r\n')}\r\n`)
 }
 
-/** The checksum of ids 10^15 + 0 … 10^15 + n-1: the sum of their last six digits. */
+/** The checksum of the ids: the sum of their last six digits. */
 const idDigits = (id: string): number => Number(id.slice(-6))
 
 async function until(predicate: () => boolean): Promise<void> {
