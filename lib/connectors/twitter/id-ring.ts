@@ -13,6 +13,8 @@ const MINUS = 45
 const EQUALS = 61
 /** A difference between ids small enough to write as one (|difference| < 2^52, exact in a double). */
 const MAX_DELTA = 2 ** 52
+/** Ids added since the index's base after which it is rebuilt, so that its ints never overflow. */
+const REBASE_AFTER = 2 ** 30
 const BASE36_DELTA = /^-?[0-9a-z]{1,11}$/
 const BASE36_DIGITS = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz', 'latin1')
 
@@ -32,8 +34,9 @@ export function isTweetId(id: string): boolean {
  * Tweet ids in the order they were added, oldest forgotten first, with a membership index — built for
  * one id per tweet at stream rates: the ids live as numbers in typed arrays (the high digits and the
  * last nine), so remembering one allocates nothing and the garbage collector never traces them. The
- * ring doubles when full; the index (open addressing, linear probing) holds each id's sequence number,
- * and an entry whose id was forgotten counts as a tombstone until the next rebuild.
+ * ring doubles when full; the index (open addressing, linear probing, Int32Array) holds each id's
+ * sequence number and low part, and an entry whose id was forgotten counts as a tombstone until the
+ * next rebuild.
  * Ids must pass {@link isTweetId}.
  *
  * @example
@@ -45,10 +48,15 @@ export function isTweetId(id: string): boolean {
 export class IdRing {
   private high = new Float64Array(1024)
   private low = new Int32Array(1024)
-  /** Slot → sequence number + 1; 0 is an empty slot. */
-  private index = new Float64Array(4096)
+  /**
+   * Two ints a slot: the id's sequence number − `base` + 1 (0: an empty slot), and its low part, so
+   * that a probe compares in the index and reads the ring only on a likely match.
+   */
+  private index = new Int32Array(2 * 4096)
   /** Slots of the index that are not empty (live ids and tombstones). */
   private usedSlots = 0
+  /** The sequence number the index counts from (the oldest id at its last rebuild), keeping its ints small. */
+  private base = 0
   private first = 0
   private next = 0
   // the id being looked up or added, split by `split`
@@ -149,7 +157,7 @@ export class IdRing {
     const at = seq & (this.high.length - 1)
     this.high[at] = this.idHigh
     this.low[at] = this.idLow
-    if (2 * (this.usedSlots + 1) > this.index.length) this.rebuild()
+    if (4 * (this.usedSlots + 1) > this.index.length || seq - this.base >= REBASE_AFTER) this.rebuild()
     else this.insert(seq)
     return true
   }
@@ -181,35 +189,39 @@ export class IdRing {
     this.idLow = low
   }
 
-  /** The first slot of idHigh/idLow's probe sequence. */
+  /** The first slot of an id's probe sequence. */
   private home(high: number, low: number): number {
     let h = Math.imul(low ^ Math.imul(high | 0, 0x9e3779b1) ^ ((high / 4294967296) | 0), 0x85ebca6b)
     h ^= h >>> 15
-    return h & (this.index.length - 1)
+    return h & ((this.index.length >> 1) - 1)
   }
 
   /** The sequence number of idHigh/idLow when remembered, else -1. */
   private find(): number {
-    const mask = this.index.length - 1
+    const index = this.index
+    const mask = (index.length >> 1) - 1
     const ringMask = this.high.length - 1
     for (let slot = this.home(this.idHigh, this.idLow); ; slot = (slot + 1) & mask) {
-      const entry = this.index[slot]!
+      const entry = index[2 * slot]!
       if (entry === 0) return -1
-      const seq = entry - 1
-      if (seq >= this.first && this.low[seq & ringMask] === this.idLow && this.high[seq & ringMask] === this.idHigh)
-        return seq
+      if (index[2 * slot + 1] !== this.idLow) continue
+      const seq = this.base + entry - 1
+      if (seq >= this.first && this.high[seq & ringMask] === this.idHigh) return seq
     }
   }
 
   /** Puts `seq` (whose id is in the ring and not in the index) into the first empty or forgotten slot. */
   private insert(seq: number): void {
-    const mask = this.index.length - 1
+    const index = this.index
+    const mask = (index.length >> 1) - 1
     const at = seq & (this.high.length - 1)
-    for (let slot = this.home(this.high[at]!, this.low[at]!); ; slot = (slot + 1) & mask) {
-      const entry = this.index[slot]!
+    const low = this.low[at]!
+    for (let slot = this.home(this.high[at]!, low); ; slot = (slot + 1) & mask) {
+      const entry = index[2 * slot]!
       if (entry === 0) this.usedSlots++
-      else if (entry - 1 >= this.first) continue
-      this.index[slot] = seq + 1
+      else if (this.base + entry - 1 >= this.first) continue
+      index[2 * slot] = seq - this.base + 1
+      index[2 * slot + 1] = low
       return
     }
   }
@@ -218,8 +230,9 @@ export class IdRing {
   private rebuild(): void {
     let slots = 4096
     while (slots < 4 * (this.next - this.first)) slots *= 2
-    this.index = new Float64Array(slots)
+    this.index = new Int32Array(2 * slots)
     this.usedSlots = 0
+    this.base = this.first
     for (let seq = this.first; seq < this.next; seq++) this.insert(seq)
   }
 
