@@ -25,7 +25,7 @@ const FREQUENT_CHECKPOINT_MS = 100
 const TARGET = 0.8
 
 const ENGINE = `engine: TwitterSource (backfill ids kept), checkpoint every ${CHECKPOINT_MS} ms`
-const REPS = 5
+const REPS = 9
 const WARMUP = 1
 let server: XStreamServer | undefined
 let runsLeft = 0
