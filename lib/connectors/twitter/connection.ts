@@ -12,8 +12,8 @@ import { syncRules } from './rules.js'
 
 /** What a {@link TwitterConnection} hands its reader. */
 export interface TwitterStreamHandlers {
-  /** One parsed stream message (a tweet, or X's error/disconnect notice). */
-  message(payload: unknown): void
+  /** One parsed stream message (a tweet, or X's error/disconnect notice), and when it came. */
+  message(payload: unknown, at: number): void
   /** A stream line that is not JSON. */
   malformed(error: Error): void
   /** The retries are used up, or X refused for good (credentials, rules, parameters). */
@@ -142,14 +142,13 @@ export class TwitterConnection {
     const params = { ...s.query, ...(backfill > 0 ? { backfill_minutes: backfill } : {}), autoConnect: false as const }
     const stream: TweetStream =
       s.stream === 'sample' ? this.client.v2.sampleStream(params) : this.client.v2.searchStream(params)
-    stream.on(EVENT.data, (payload: unknown) => {
-      this.lastActivity = this.time.now()
-      this.handlers.message(payload)
-    })
-    stream.on(EVENT.dataError, (payload: unknown) => {
-      this.lastActivity = this.time.now()
-      this.handlers.message(payload)
-    })
+    const message = (payload: unknown): void => {
+      const now = this.time.now()
+      this.lastActivity = now
+      this.handlers.message(payload, now)
+    }
+    stream.on(EVENT.data, message)
+    stream.on(EVENT.dataError, message)
     stream.on(EVENT.keepAlive, () => {
       this.keepAlives.inc()
       this.lastActivity = this.time.now()

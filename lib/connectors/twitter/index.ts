@@ -12,11 +12,13 @@ export {
   type TwitterRule,
   type TwitterSourceOptions,
   type TwitterSourceSettings,
+  type TwitterSourceState,
   type TwitterSourceStateV1,
+  type TwitterSourceStateV2,
   type TwitterStreamKind,
 } from './options.js'
 export { TwitterReader } from './reader.js'
-export { RecentIds, type IdSegment } from './recent-ids.js'
+export { RecentIds, type IdEncoding, type IdSegment } from './recent-ids.js'
 export { TwitterSource } from './source.js'
 
 /**

@@ -87,7 +87,7 @@ export interface TweetRecord {
   readonly errors: readonly unknown[] | undefined
 }
 
-/** What a checkpoint keeps: the ids emitted in the recent window, in segments. */
+/** What the first checkpoints kept: the ids emitted in the recent window, in segments, in decimal. */
 export interface TwitterSourceStateV1 {
   readonly v: 1
   /** Since when tweets may be missing after a restore (the snapshot, or the oldest tweet still buffered then). */
@@ -95,6 +95,19 @@ export interface TwitterSourceStateV1 {
   /** Ids emitted together, space-joined, with the time of the newest. */
   readonly segments: ReadonlyArray<{ readonly at: number; readonly ids: string }>
 }
+
+/**
+ * What a checkpoint keeps: as v1, each segment's ids written compactly — the first in decimal, then
+ * each as its difference from the one before in base 36 (an id far from the one before whole, after `=`).
+ */
+export interface TwitterSourceStateV2 {
+  readonly v: 2
+  readonly at: number
+  readonly segments: ReadonlyArray<{ readonly at: number; readonly ids: string }>
+}
+
+/** A checkpoint of the source, of either version (v2 is written; v1 is still read). */
+export type TwitterSourceState = TwitterSourceStateV1 | TwitterSourceStateV2
 
 /** The source's settings after validation. */
 export interface TwitterSourceSettings {

@@ -7,7 +7,8 @@ import { Fifo } from '../../util/fifo.js'
 import type { ConnectorError } from '../../errors.js'
 import { TwitterStreamError, redact } from './client.js'
 import { TwitterConnection } from './connection.js'
-import type { TweetRecord, TwitterSourceSettings, TwitterSourceStateV1 } from './options.js'
+import type { TweetRecord, TwitterSourceSettings, TwitterSourceState, TwitterSourceStateV2 } from './options.js'
+import { isTweetId } from './id-ring.js'
 import { RecentIds } from './recent-ids.js'
 
 /** A tweet received and not yet emitted, with when it came. */
@@ -29,7 +30,7 @@ interface Received {
  * const reader = twitterSource({ bearerToken, stream: 'sample' }).createReader(context)
  * reader.start()
  */
-export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceStateV1> {
+export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceState> {
   private readonly buffer = new Fifo<Received>()
   private readonly available = new Availability()
   private readonly recent: RecentIds
@@ -47,7 +48,7 @@ export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceSta
   constructor(
     private readonly settings: TwitterSourceSettings,
     private readonly context: SourceReaderContext,
-    restored: readonly TwitterSourceStateV1[] = [],
+    restored: readonly TwitterSourceState[] = [],
   ) {
     this.log = context.logger
     this.metrics = context.metrics ?? new MetricGroup('twitter')
@@ -57,15 +58,15 @@ export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceSta
     this.disconnects = this.metrics.counter('operationalDisconnects')
     this.metrics.gauge('bufferedTweets', () => this.buffer.size)
     this.metrics.gauge('rememberedIds', () => this.recent.size)
-    const state = restored.find((s) => s?.v === 1)
-    this.recent = new RecentIds(settings.dedupWindowMs, state?.segments)
+    const state = restored.find((s) => s?.v === 1 || s?.v === 2)
+    this.recent = new RecentIds(settings.dedupWindowMs, state?.segments, state?.v === 1 ? 'decimal' : 'delta')
     this.connection = new TwitterConnection(
       settings,
       context.processingTime,
       this.log,
       this.metrics,
       {
-        message: (payload) => this.received(payload),
+        message: (payload, at) => this.received(payload, at),
         malformed: (error) => this.deadLetter(`malformed stream line: ${error.message}`, undefined),
         failed: (error) => {
           this.failure = error
@@ -87,11 +88,11 @@ export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceSta
 
   pollNext(output: SourceOutput<TweetRecord>): InputStatus {
     if (this.failure !== undefined) throw this.failure
-    const now = this.context.processingTime.now()
     for (let next = this.buffer.shift(); next !== undefined; next = this.buffer.shift()) {
       if (this.buffer.size <= this.settings.maxBufferedTweets / 2) this.connection.resume()
       const { tweet } = next.record
-      if (!this.recent.add(tweet.id, now)) {
+      // the arrival stands for the emission: a few ms earlier at most, well inside the window's spare minute
+      if (!this.recent.add(tweet.id, next.at)) {
         this.duplicates.inc()
         continue
       }
@@ -110,10 +111,10 @@ export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceSta
    * The ids of the recent window, and the time from which tweets may be missing after a restore:
    * the arrival of the oldest tweet still buffered, or now.
    */
-  snapshotState(): TwitterSourceStateV1[] {
+  snapshotState(): TwitterSourceStateV2[] {
     const now = this.context.processingTime.now()
     const oldest = this.buffer.peek()?.at ?? now
-    return [{ v: 1, at: Math.min(oldest, now), segments: this.recent.snapshot(now) }]
+    return [{ v: 2, at: Math.min(oldest, now), segments: this.recent.snapshot(now) }]
   }
 
   close(): void {
@@ -131,7 +132,7 @@ export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceSta
     return this.lastEventTime
   }
 
-  private received(payload: unknown): void {
+  private received(payload: unknown, at: number): void {
     const message = payload as {
       data?: { id?: unknown; text?: unknown }
       errors?: unknown
@@ -140,13 +141,15 @@ export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceSta
     }
     const data = message?.data
     if (data !== null && typeof data === 'object' && typeof data.id === 'string' && typeof data.text === 'string') {
+      if (!isTweetId(data.id))
+        return this.deadLetter("stream message is not a tweet (data.id is not X's decimal id)", payload)
       const record: TweetRecord = {
         tweet: data as TweetRecord['tweet'],
         includes: (message.includes ?? undefined) as TweetRecord['includes'],
         matchingRules: Array.isArray(message.matching_rules) ? message.matching_rules : [],
         errors: Array.isArray(message.errors) ? message.errors : undefined,
       }
-      this.buffer.push({ record, at: this.context.processingTime.now() })
+      this.buffer.push({ record, at })
       if (this.buffer.size >= this.settings.maxBufferedTweets) this.connection.pause()
       this.available.signal()
       return

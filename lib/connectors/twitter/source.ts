@@ -4,7 +4,7 @@ import {
   type TweetRecord,
   type TwitterSourceOptions,
   type TwitterSourceSettings,
-  type TwitterSourceStateV1,
+  type TwitterSourceState,
   twitterSourceSettings,
 } from './options.js'
 import { TwitterReader } from './reader.js'
@@ -24,7 +24,7 @@ import { TwitterReader } from './reader.js'
  * @example
  * env.fromSource(new TwitterSource({ bearerToken: process.env.X_BEARER_TOKEN!, rules: [{ value: 'cats', tag: 'cats' }] }), { uid: 'x' })
  */
-export class TwitterSource implements Source<TweetRecord, TwitterSourceStateV1> {
+export class TwitterSource implements Source<TweetRecord, TwitterSourceState> {
   readonly name = 'twitter'
   readonly bounded = false
   readonly maxParallelism = 1
@@ -41,7 +41,7 @@ export class TwitterSource implements Source<TweetRecord, TwitterSourceStateV1> 
    * @example
    * const reader = source.createReader({ subtask: 0, parallelism: 1, processingTime: systemProcessingTime })
    */
-  createReader(context: SourceReaderContext, restored?: TwitterSourceStateV1[]): TwitterReader {
+  createReader(context: SourceReaderContext, restored?: TwitterSourceState[]): TwitterReader {
     return new TwitterReader(this.settings, context, restored)
   }
 }

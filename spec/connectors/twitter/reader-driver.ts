@@ -3,7 +3,7 @@ import { MetricGroup } from '../../../lib/runtime/metric-group.js'
 import type { DeadLetter } from '../../../lib/runtime/output-tag.js'
 import type { InputStatus } from '../../../lib/runtime/source.js'
 import { type ProcessingTimeService, systemProcessingTime } from '../../../lib/time/processing-time.js'
-import type { TweetRecord, TwitterSourceStateV1 } from '../../../lib/connectors/twitter/index.js'
+import type { TweetRecord, TwitterSourceState } from '../../../lib/connectors/twitter/index.js'
 import { TwitterSource, type TwitterSourceOptions } from '../../../lib/connectors/twitter/index.js'
 import type { TwitterReader } from '../../../lib/connectors/twitter/reader.js'
 
@@ -28,7 +28,7 @@ export class TweetDriver {
 
   private constructor(
     options: TwitterSourceOptions,
-    restored: TwitterSourceStateV1[] | undefined,
+    restored: TwitterSourceState[] | undefined,
     processingTime: ProcessingTimeService,
   ) {
     const log = (level: string) => (message: string, fields?: Record<string, unknown>) =>
@@ -58,7 +58,7 @@ export class TweetDriver {
   /** Builds the source and starts its reader (on `processingTime`: a ManualClock drives its timers). */
   static start(
     options: TwitterSourceOptions,
-    restored?: TwitterSourceStateV1[],
+    restored?: TwitterSourceState[],
     processingTime: ProcessingTimeService = systemProcessingTime,
   ): TweetDriver {
     return new TweetDriver(options, restored, processingTime)

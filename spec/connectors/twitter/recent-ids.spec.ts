@@ -9,10 +9,10 @@ Ids('a duplicate within the window is recognised; segments older than the window
   assert.ok(ids.add('1', 0))
   assert.ok(ids.add('2', 10))
   assert.not.ok(ids.add('1', 20), 'emitted already')
-  assert.equal(ids.snapshot(100), [{ at: 100, ids: '1 2' }])
+  assert.equal(ids.snapshot(100), [{ at: 100, ids: '1 1' }], '2 written as its difference from 1')
   assert.ok(ids.add('3', 30_000))
   assert.equal(ids.snapshot(30_000), [
-    { at: 100, ids: '1 2' },
+    { at: 100, ids: '1 1' },
     { at: 30_000, ids: '3' },
   ])
   ids.add('4', 60_200)
@@ -29,12 +29,15 @@ Ids('a duplicate within the window is recognised; segments older than the window
   assert.not.ok(ids.add('3', 60_300))
 })
 
-Ids('restored segments are known again; a window of 0 keeps nothing', () => {
-  const restored = new RecentIds(60_000, [{ at: 5, ids: '7 8 9' }])
+Ids('restored segments are known again, decimal ones (state v1) written anew; a window of 0 keeps nothing', () => {
+  const restored = new RecentIds(60_000, [{ at: 5, ids: '7 1 1' }])
   assert.is(restored.size, 3)
   assert.not.ok(restored.add('8', 10))
   assert.ok(restored.add('10', 10))
-  const none = new RecentIds(0, [{ at: 5, ids: '7 8 9' }])
+  const v1 = new RecentIds(60_000, [{ at: 5, ids: '1460323737035677698 1460323737039872002' }], 'decimal')
+  assert.not.ok(v1.add('1460323737039872002', 10))
+  assert.equal(v1.snapshot(20)[0], { at: 5, ids: '1460323737035677698 2hwcg' })
+  const none = new RecentIds(0, [{ at: 5, ids: '7 1 1' }])
   assert.ok(none.add('8', 10))
   assert.ok(none.add('8', 10), 'without backfill nothing is remembered')
   assert.equal(none.snapshot(20), [])

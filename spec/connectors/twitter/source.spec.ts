@@ -1,5 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { RecentIds } from '../../../lib/connectors/twitter/index.js'
 import { ConnectorError } from '../../../lib/errors.js'
 import { XStreamServer } from '../../support/x-stream-server.js'
 import { waitFor } from '../../support/wait-for.js'
@@ -141,7 +142,7 @@ Source(
 )
 
 Source(
-  'malformed lines and non-tweet messages go to the dead-letter output with their reason; the stream goes on',
+  "malformed lines, non-tweet messages and ids not in X's form go to the dead-letter output with their reason; the stream goes on",
   async () => {
     const d = TweetDriver.start({ ...fast(), stream: 'sample' })
     try {
@@ -149,14 +150,16 @@ Source(
       x.publish(2)
       x.sendRaw('{"data":{"id":"1", oops')
       x.sendRaw('{"something":"else"}')
+      x.sendRaw('{"data":{"id":"0042","text":"an id X never writes"}}')
       x.keepAlive()
       const after = x.publish(3)
-      await waitFor(() => d.records.length >= 5 && d.letters.length >= 2, { timeoutMs: 5000 })
-      assert.is(d.letters.length, 2)
+      await waitFor(() => d.records.length >= 5 && d.letters.length >= 3, { timeoutMs: 5000 })
+      assert.is(d.letters.length, 3)
       assert.match(d.letters[0]!.reason, /^malformed stream line: /)
       assert.match(d.letters[1]!.reason, /not a tweet/)
       assert.equal(d.letters[1]!.record, { something: 'else' })
-      assert.is(d.metric('malformedMessages'), 2)
+      assert.is(d.letters[2]!.reason, "stream message is not a tweet (data.id is not X's decimal id)")
+      assert.is(d.metric('malformedMessages'), 3)
       assert.equal(
         d.ids.slice(2),
         after.map((t) => t.id),
@@ -206,6 +209,36 @@ Source(
       assert.ok(d.logs.some((l) => l.includes('twitter operational disconnect')))
     } finally {
       await d.close()
+    }
+  },
+)
+
+Source(
+  'a checkpoint of either version restores the recent ids: the backfill after it skips the tweets they name',
+  async () => {
+    const published = x.publish(10)
+    const emitted = published.slice(0, 6).map((t) => t.id)
+    const now = Date.now()
+    const v1 = { v: 1 as const, at: now - 1000, segments: [{ at: now - 1000, ids: emitted.join(' ') }] }
+    const ids = new RecentIds(120_000)
+    for (const id of emitted) ids.add(id, now)
+    const v2 = { v: 2 as const, at: now - 1000, segments: ids.snapshot(now - 1000) }
+    for (const state of [v1, v2]) {
+      const d = TweetDriver.start({ ...fast(), stream: 'sample', backfillMinutes: 1 }, [state])
+      try {
+        const ours = (): string[] => d.ids.filter((id) => published.some((t) => t.id === id))
+        await waitFor(() => ours().length >= 4 && d.metric('duplicatesSkipped') >= 6, { timeoutMs: 5000 })
+        // the backfill also replays the earlier tests' tweets of the last minute: only these ten count here
+        assert.equal(
+          ours(),
+          published.slice(6).map((t) => t.id),
+          `v${state.v}`,
+        )
+        assert.is(d.metric('duplicatesSkipped'), 6)
+        assert.is(x.streamRequests().at(-1)!.query.backfill_minutes, '1')
+      } finally {
+        await d.close()
+      }
     }
   },
 )
