@@ -1,5 +1,6 @@
-// CPU time per record of a case's contenders, measured with process.cpuUsage around each run (user +
-// system time of the whole process, so the client or sender in the same process counts for both): on a
+// CPU time per record of a case's contenders: the CPU of the hot phase a contender times itself (its
+// RunResult.cpuMs, see hotPhase), else process.cpuUsage around the whole run (user + system time of the
+// whole process, so the client or sender in the same process counts for both): on a
 // loaded shared machine the wall-clock rate says more about the neighbours than about the code.
 //   node --expose-gc --import tsx benchmarks/cpu-ratio.ts <case id> [--runs 7] [--quick]
 // Prints, per contender, the median CPU µs per record over the runs (after one warm-up run each), and the
@@ -8,7 +9,7 @@ import os from 'node:os'
 import { parseArgs } from 'node:util'
 import { actorSourceCase } from './cases/actor-source.js'
 import { httpServerSourceCase, tcpServerSourceCase } from './cases/ingest.js'
-import type { BenchCase } from './measure.js'
+import { type BenchCase, hotPhase } from './measure.js'
 
 const CASES: readonly BenchCase[] = [actorSourceCase, tcpServerSourceCase, httpServerSourceCase]
 const { values: args, positionals } = parseArgs({
@@ -25,12 +26,13 @@ const runs = Number(args.runs)
 for (let r = -1; r < runs; r++)
   for (const contender of prepared.contenders) {
     gc?.()
-    const before = process.cpuUsage()
+    const phase = hotPhase()
     const result = await contender.run()
-    const used = process.cpuUsage(before)
+    const whole = phase.end()
     if (r < 0) continue
     const list = perRecord.get(contender.name) ?? []
-    list.push((used.user + used.system) / result.records)
+    // a contender that times its own hot phase reports that phase's CPU (µs per record here)
+    list.push(((result.cpuMs ?? whole.cpuMs) * 1000) / result.records)
     perRecord.set(contender.name, list)
   }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!

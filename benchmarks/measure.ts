@@ -12,9 +12,9 @@ export interface RunResult {
   readonly checksum: number
   /** Case-specific measurements (RSS growth, queue fill …): numbers keep their worst value over the reps. */
   readonly extra?: Readonly<Record<string, number | boolean>>
-  /** The contender's own timing of its hot phase, when setup and teardown must not count (actors). */
+  /** The contender's own timing of its hot phase, when setup and teardown must not count: see {@link hotPhase}. */
   readonly ms?: number
-  /** The CPU time of that hot phase (this process, every thread); with `ms`, so that the CPU clock skips setup too. */
+  /** The CPU time of that same phase (this process, every thread); given exactly when `ms` is. */
   readonly cpuMs?: number
 }
 
@@ -121,15 +121,52 @@ export function collectGarbage(): void {
   exposedGc()
 }
 
-/** Times one run after a collection, so garbage of the previous contender is not billed to this one. */
-export async function timeRun(contender: Contender): Promise<Sample> {
-  collectGarbage()
+/** The wall time and the CPU time (user + system, every thread of this process) of one phase, measured together. */
+export interface PhaseTime {
+  readonly ms: number
+  readonly cpuMs: number
+}
+
+/** A phase being timed: `end()` reads both clocks. */
+export interface HotPhase {
+  end(): PhaseTime
+}
+
+/**
+ * Starts timing a contender's hot phase on both clocks at once, so that a contender which leaves its
+ * setup and teardown (a job's cancel, a client's destroy) out of `ms` leaves them out of `cpuMs` too.
+ *
+ * @example
+ * const phase = hotPhase()
+ * await sink.reached
+ * const time = phase.end()
+ * await job.cancel()
+ * return { records: n, output: sink.output, checksum: sink.checksum, ...time }
+ */
+export function hotPhase(): HotPhase {
   const cpuBefore = process.cpuUsage()
   const started = performance.now()
+  return {
+    end() {
+      const ms = performance.now() - started
+      const cpu = process.cpuUsage(cpuBefore)
+      return { ms, cpuMs: (cpu.user + cpu.system) / 1000 }
+    },
+  }
+}
+
+/**
+ * Times one run after a collection, so garbage of the previous contender is not billed to this one. A
+ * contender that reports its own `ms` must report the `cpuMs` of the same phase (see {@link hotPhase}).
+ */
+export async function timeRun(contender: Contender): Promise<Sample> {
+  collectGarbage()
+  const phase = hotPhase()
   const result = await contender.run()
-  const ms = result.ms ?? performance.now() - started
-  const cpu = process.cpuUsage(cpuBefore)
-  return { ms, cpuMs: result.cpuMs ?? (cpu.user + cpu.system) / 1000, result }
+  const whole = phase.end()
+  if ((result.ms === undefined) !== (result.cpuMs === undefined))
+    throw new Error(`${contender.name}: a run reports its own ms and cpuMs together (hotPhase()), or neither`)
+  return { ms: result.ms ?? whole.ms, cpuMs: result.cpuMs ?? whole.cpuMs, result }
 }
 
 /** Median of numbers (mean of the middle two for an even count). */

@@ -20,7 +20,7 @@ import {
 } from '../../lib/connectors/activemq/index.js'
 import { closeStomp, openStomp, type StompSession } from '../../lib/connectors/activemq/connection.js'
 import { connectionRetry } from '../../lib/connectors/base/retry-options.js'
-import { type BenchCase, type RunResult, formatInt, ratioTargets } from '../measure.js'
+import { type BenchCase, type RunResult, formatInt, ratioTargets, hotPhase } from '../measure.js'
 
 const HOST = process.env.SLUICE_STOMP_HOST ?? '127.0.0.1'
 const PORT = Number(process.env.SLUICE_STOMP_PORT ?? 61613)
@@ -130,20 +130,20 @@ async function engineSource(n: number, checkpointMs = CHECKPOINT_MS): Promise<Ru
       },
     })
     .sinkTo(sink)
-  const started = performance.now()
+  const phase = hotPhase()
   const job = env.executeAsync('bench: activemq source')
   const slow = checkpointMs >= 1000
   await until(() => sink.output >= n && (slow || readers[0]?.unacknowledged === 0))
-  const ms = performance.now() - started
+  const time = phase.end()
   await until(() => readers[0]?.unacknowledged === 0)
-  const acknowledgedMs = performance.now() - started
+  const acknowledgedMs = phase.end().ms
   await job.cancel()
   const metrics = readers[0]!.metrics
   return {
     records: n,
     output: sink.output,
     checksum: sink.checksum,
-    ms,
+    ...time,
     extra: {
       'max unacknowledged': metrics.value('maxUnacknowledged')!,
       'max window': metrics.value('maxWindow')!,
@@ -155,9 +155,9 @@ async function engineSource(n: number, checkpointMs = CHECKPOINT_MS): Promise<Ru
 
 async function rawSource(n: number): Promise<RunResult> {
   await withSession((s) => send(s, n))
-  const started = performance.now()
+  const phase = hotPhase()
   const counted = await withSession((s) => read(s, n))
-  return { records: n, ...counted, ms: performance.now() - started }
+  return { records: n, ...counted, ...phase.end() }
 }
 
 async function engineSink(n: number, intervalMs: number): Promise<RunResult> {
@@ -167,17 +167,17 @@ async function engineSink(n: number, intervalMs: number): Promise<RunResult> {
     .sinkTo(
       new ActiveMQSink<number>({ ...connection, destination: DESTINATION, serializer: payload, maxInFlight: WINDOW }),
     )
-  const started = performance.now()
+  const phase = hotPhase()
   await env.execute('bench: activemq sink')
-  const ms = performance.now() - started
-  return { records: n, ...(await withSession((s) => read(s, n))), ms }
+  const time = phase.end()
+  return { records: n, ...(await withSession((s) => read(s, n))), ...time }
 }
 
 async function rawSink(n: number): Promise<RunResult> {
-  const started = performance.now()
+  const phase = hotPhase()
   await withSession((s) => send(s, n))
-  const ms = performance.now() - started
-  return { records: n, ...(await withSession((s) => read(s, n))), ms }
+  const time = phase.end()
+  return { records: n, ...(await withSession((s) => read(s, n))), ...time }
 }
 
 async function until(predicate: () => boolean): Promise<void> {

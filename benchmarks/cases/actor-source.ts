@@ -10,7 +10,7 @@ import type { ActorRef } from '../../lib/actors/actor-ref.js'
 import { ActorSystem } from '../../lib/actors/actor-system.js'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { ActorSource, type ActorSourceMessage, type ActorSourceReply } from '../../lib/connectors/actor/index.js'
-import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'
+import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt, hotPhase } from '../measure.js'
 
 const TARGET = 0.8
 const WINDOW = 64
@@ -40,15 +40,15 @@ async function engine(n: number): Promise<RunResult> {
   const source = new ActorSource<number>({ system, mailboxCapacity: WINDOW })
   const env = StreamEnvironment.create({ logLevel: 'silent' })
   env.fromSource(source).sinkTo(sink)
-  const started = performance.now()
+  const phase = hotPhase()
   const job = env.executeAsync('bench: actor source')
   while (!source.ref.isAlive) await new Promise((resolve) => setImmediate(resolve))
   startSender(source.ref, n)
   await sink.reached
-  const ms = performance.now() - started
+  const time = phase.end()
   await job.cancel()
   await system.terminate()
-  return { records: n, output: sink.output, checksum: sink.checksum, ms }
+  return { records: n, output: sink.output, checksum: sink.checksum, ...time }
 }
 
 async function tellWithAcks(n: number): Promise<RunResult> {
@@ -58,7 +58,7 @@ async function tellWithAcks(n: number): Promise<RunResult> {
   const finished = new Promise<void>((resolve) => {
     finish = resolve
   })
-  const started = performance.now()
+  const phase = hotPhase()
   const system = new ActorSystem({ name: 'bench' })
   const counter = system.spawn<ActorSourceMessage<number>>(
     () => ({
@@ -73,9 +73,9 @@ async function tellWithAcks(n: number): Promise<RunResult> {
   )
   startSender(counter, n)
   await finished
-  const ms = performance.now() - started
+  const time = phase.end()
   await system.terminate()
-  return { records: n, output, checksum, ms }
+  return { records: n, output, checksum, ...time }
 }
 
 function targets(s: ReadonlyMap<string, Summary>): TargetCheck[] {

@@ -4,7 +4,7 @@
 //   credit     — the same through a CreditChannel of 1024 credits into a 1024-message mailbox;
 //   ping-pong  — one message bounces between two actors, so every message is its own run-queue entry.
 import { ActorSystem, CreditChannel, type ActorRef } from '../../lib/actors/index.js'
-import type { BenchCase, RunResult } from '../measure.js'
+import { type BenchCase, type RunResult, hotPhase } from '../measure.js'
 
 async function burst(count: number): Promise<RunResult> {
   const system = new ActorSystem()
@@ -25,12 +25,12 @@ async function burst(count: number): Promise<RunResult> {
       name: 'producer',
     },
   )
-  const started = performance.now()
+  const phase = hotPhase()
   producer.tell('go')
   await finished
-  const ms = performance.now() - started
+  const time = phase.end()
   await system.terminate()
-  return { records: count, output: received, checksum: received, ms }
+  return { records: count, output: received, checksum: received, ...time }
 }
 
 async function credit(count: number): Promise<RunResult> {
@@ -54,12 +54,12 @@ async function credit(count: number): Promise<RunResult> {
     while (sent < count && channel.trySend(sent)) sent++
   }
   channel.onCredit(pump)
-  const started = performance.now()
+  const phase = hotPhase()
   pump()
   await finished
-  const ms = performance.now() - started
+  const time = phase.end()
   await system.terminate()
-  return { records: count, output: received, checksum: received, ms }
+  return { records: count, output: received, checksum: received, ...time }
 }
 
 async function pingPong(count: number): Promise<RunResult> {
@@ -73,12 +73,12 @@ async function pingPong(count: number): Promise<RunResult> {
   pong = system.spawn<number>(() => ({ receive: (n) => void (n >= count ? done() : ping.tell(n + 1)) }), {
     name: 'pong',
   })
-  const started = performance.now()
+  const phase = hotPhase()
   ping.tell(1)
   await finished
-  const ms = performance.now() - started
+  const time = phase.end()
   await system.terminate()
-  return { records: count, output: count, checksum: count, ms }
+  return { records: count, output: count, checksum: count, ...time }
 }
 
 export const actorsCase: BenchCase = {

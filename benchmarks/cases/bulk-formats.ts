@@ -25,7 +25,7 @@ import {
 import { type ParquetColumn, parquet } from '../../lib/connectors/bucketing-file-sink/parquet/index.js'
 import { createLogger } from '../../lib/logging.js'
 import { tempDir } from '../../spec/support/temp-dir.js'
-import { type BenchCase, type RunResult, ratioTargets } from '../measure.js'
+import { type BenchCase, type RunResult, ratioTargets, hotPhase } from '../measure.js'
 
 interface Order {
   id: number
@@ -83,11 +83,11 @@ async function engine(n: number, encoder: BlockEncoder<Order>, count: (path: str
           uid: 'files',
         },
       )
-    const started = performance.now()
+    const phase = hotPhase()
     await env.execute('bench: bulk format')
-    const ms = performance.now() - started
+    const time = phase.end()
     const records = await count(join(dir.path, 'part-0-0'))
-    return { records: n, output: records, checksum: records, ms }
+    return { records: n, output: records, checksum: records, ...time }
   } finally {
     dir.remove()
   }
@@ -97,7 +97,7 @@ async function rawAvro(n: number): Promise<RunResult> {
   const dir = tempDir('sluice-bench-avsc-')
   try {
     const path = join(dir.path, 'orders.avro')
-    const started = performance.now()
+    const phase = hotPhase()
     const encoder = avsc.createFileEncoder(path, avsc.Type.forSchema(SCHEMA), { codec: 'null' })
     const finished = new Promise<void>((resolve, reject) => encoder.on('finish', resolve).on('error', reject))
     for (let i = 1; i <= n; i++) {
@@ -107,9 +107,9 @@ async function rawAvro(n: number): Promise<RunResult> {
     await finished
     // the file stream closes after the encoder finishes
     await new Promise((resolve) => setImmediate(resolve))
-    const ms = performance.now() - started
+    const time = phase.end()
     const records = await countAvro(path)
-    return { records: n, output: records, checksum: records, ms }
+    return { records: n, output: records, checksum: records, ...time }
   } finally {
     dir.remove()
   }
@@ -119,7 +119,7 @@ async function rawParquet(n: number): Promise<RunResult> {
   const dir = tempDir('sluice-bench-hyparquet-')
   try {
     const path = join(dir.path, 'orders.parquet')
-    const started = performance.now()
+    const phase = hotPhase()
     const id = new Array<bigint>(n)
     const customer = new Array<string>(n)
     const total = new Array<number>(n)
@@ -141,9 +141,9 @@ async function rawParquet(n: number): Promise<RunResult> {
       rowGroupSize: 100_000,
     })
     await writeFile(path, new Uint8Array(buffer))
-    const ms = performance.now() - started
+    const time = phase.end()
     const records = countParquet(path)
-    return { records: n, output: records, checksum: records, ms }
+    return { records: n, output: records, checksum: records, ...time }
   } finally {
     dir.remove()
   }

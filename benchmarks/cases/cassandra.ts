@@ -11,7 +11,7 @@ import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { cassandraSink } from '../../lib/connectors/cassandra/index.js'
 import { type CassandraServer, startCassandra } from '../../spec/support/cassandra-server.js'
 import { serverClasspath } from '../../spec/support/jvm-server.js'
-import type { BenchCase, RunResult, Summary, TargetCheck } from '../measure.js'
+import { type BenchCase, type RunResult, type Summary, type TargetCheck, hotPhase } from '../measure.js'
 
 const TARGET = 0.8
 const CONCURRENCY = 64
@@ -67,15 +67,15 @@ async function engineSink(n: number): Promise<RunResult> {
     }),
     { uid: 'cassandra' },
   )
-  const began = performance.now()
+  const phase = hotPhase()
   await env.execute('bench: cassandra sink')
-  return { records: n, output: n, checksum: (n * (n + 1)) / 2, ms: performance.now() - began }
+  return { records: n, output: n, checksum: (n * (n + 1)) / 2, ...phase.end() }
 }
 
 async function rawDriver(n: number): Promise<RunResult> {
   const started = await node()
   const table = await newTable()
-  const began = performance.now()
+  const phase = hotPhase()
   const client = new cassandra.Client({ contactPoints: [started.contactPoint], localDataCenter: started.dataCenter })
   await client.connect()
   const params: unknown[][] = []
@@ -94,7 +94,7 @@ async function rawDriver(n: number): Promise<RunResult> {
     },
   )
   await client.shutdown()
-  return { records: n, output: n, checksum, ms: performance.now() - began }
+  return { records: n, output: n, checksum, ...phase.end() }
 }
 
 function ratioTarget(summaries: ReadonlyMap<string, Summary>, engineName: string, baselineName: string): TargetCheck[] {

@@ -14,7 +14,7 @@ import { basePathBucketAssigner, bucketingFileSink } from '../../lib/connectors/
 import { createLogger } from '../../lib/logging.js'
 import { systemProcessingTime } from '../../lib/time/processing-time.js'
 import { tempDir } from '../../spec/support/temp-dir.js'
-import type { BenchCase, RunResult } from '../measure.js'
+import { type BenchCase, type RunResult, hotPhase, type PhaseTime } from '../measure.js'
 
 const CHECKPOINTS = 20
 const silent = createLogger({ level: 'silent' })
@@ -22,24 +22,18 @@ const silent = createLogger({ level: 'silent' })
 /** Record i as a 100-byte line. */
 const line = (i: number) => `${String(i).padStart(12, '0')}${'r'.repeat(87)}\n`
 
-function cpuSince(start: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(start)
-  return (used.user + used.system) / 1000
-}
-
 /** The run's result: its time and CPU time, and the merged file checked for all the bytes. */
-async function result(n: number, directory: string, ms: number, cpuMs: number): Promise<RunResult> {
+async function result(n: number, directory: string, time: PhaseTime): Promise<RunResult> {
   const handle = await open(join(directory, `part-0-${CHECKPOINTS}`), 'r')
   const { size } = await handle.stat()
   await handle.close()
-  return { records: n, output: size === n * 100 ? n : 0, checksum: size, ms, extra: { cpuMs } }
+  return { records: n, output: size === n * 100 ? n : 0, checksum: size, ...time, extra: { cpuMs: time.cpuMs } }
 }
 
 async function engine(n: number): Promise<RunResult> {
   const dir = tempDir('sluice-bench-compaction-')
   try {
-    const cpu = process.cpuUsage()
-    const started = performance.now()
+    const phase = hotPhase()
     const writer = bucketingFileSink<number>(dir.path, {
       encoder: { name: 'lines', bulk: false, encode: line },
       bucketAssigner: basePathBucketAssigner(),
@@ -57,7 +51,7 @@ async function engine(n: number): Promise<RunResult> {
       await writer.notifyCheckpointComplete!(c)
     }
     await writer.close()
-    return await result(n, dir.path, performance.now() - started, cpuSince(cpu))
+    return await result(n, dir.path, phase.end())
   } finally {
     dir.remove()
   }
@@ -84,8 +78,7 @@ async function writeFile(path: string, from: number, to: number): Promise<void> 
 async function raw(n: number): Promise<RunResult> {
   const dir = tempDir('sluice-bench-compaction-fs-')
   try {
-    const cpu = process.cpuUsage()
-    const started = performance.now()
+    const phase = hotPhase()
     const per = Math.ceil(n / CHECKPOINTS)
     const sources: string[] = []
     for (let c = 1; c <= CHECKPOINTS; c++) {
@@ -100,7 +93,7 @@ async function raw(n: number): Promise<RunResult> {
     await merged.close()
     await rename(hidden, join(dir.path, `part-0-${CHECKPOINTS}`))
     for (const source of sources) await rm(source)
-    return await result(n, dir.path, performance.now() - started, cpuSince(cpu))
+    return await result(n, dir.path, phase.end())
   } finally {
     await rm(dir.path, { recursive: true, force: true })
   }

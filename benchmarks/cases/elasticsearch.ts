@@ -10,7 +10,7 @@ import { Client } from '@elastic/elasticsearch'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { elasticsearchSink } from '../../lib/connectors/elasticsearch/index.js'
 import { type ElasticsearchServer, startElasticsearchServer } from '../../spec/support/elasticsearch-server.js'
-import type { BenchCase, RunResult, Summary, TargetCheck } from '../measure.js'
+import { type BenchCase, type RunResult, type Summary, type TargetCheck, hotPhase, type PhaseTime } from '../measure.js'
 
 const TARGET = 0.8
 const FLUSH_BYTES = 1024 * 1024
@@ -26,10 +26,10 @@ async function node(): Promise<ElasticsearchServer> {
   return server
 }
 
-function checked(es: ElasticsearchServer, index: string, n: number, ms: number): RunResult {
+function checked(es: ElasticsearchServer, index: string, n: number, time: PhaseTime): RunResult {
   const stored = es.documents(index).size
   if (stored !== n) throw new Error(`${index}: ${stored} of ${n} documents stored`)
-  return { records: n, output: stored, checksum: (n * (n + 1)) / 2, ms }
+  return { records: n, output: stored, checksum: (n * (n + 1)) / 2, ...time }
 }
 
 async function engineSink(es: ElasticsearchServer, n: number): Promise<RunResult> {
@@ -45,9 +45,9 @@ async function engineSink(es: ElasticsearchServer, n: number): Promise<RunResult
     }),
     { uid: 'es' },
   )
-  const started = performance.now()
+  const phase = hotPhase()
   await env.execute('bench: elasticsearch sink')
-  return checked(es, index, n, performance.now() - started)
+  return checked(es, index, n, phase.end())
 }
 
 async function rawBulk(es: ElasticsearchServer, n: number): Promise<RunResult> {
@@ -56,7 +56,7 @@ async function rawBulk(es: ElasticsearchServer, n: number): Promise<RunResult> {
   async function* documents() {
     for (let v = 1; v <= n; v++) yield { v, payload: PAYLOAD }
   }
-  const started = performance.now()
+  const phase = hotPhase()
   const stats = await client.helpers.bulk<{ v: number; payload: string }>({
     datasource: documents(),
     onDocument: (doc) => ({ index: { _index: index, _id: String(doc.v) } }),
@@ -64,10 +64,10 @@ async function rawBulk(es: ElasticsearchServer, n: number): Promise<RunResult> {
     concurrency: IN_FLIGHT,
     retries: 0,
   })
-  const ms = performance.now() - started
+  const time = phase.end()
   await client.close()
   if (stats.failed > 0) throw new Error(`${stats.failed} documents failed`)
-  return checked(es, index, n, ms)
+  return checked(es, index, n, time)
 }
 
 function targets(summaries: ReadonlyMap<string, Summary>): TargetCheck[] {

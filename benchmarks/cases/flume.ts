@@ -12,7 +12,7 @@ import { AVRO_SOURCE_PROTOCOL, flumeSink } from '../../lib/connectors/flume/inde
 import { Service } from 'avsc'
 import { type FlumeAgent, startFlumeAgent } from '../../spec/support/flume-agent.js'
 import { serverClasspath } from '../../spec/support/jvm-server.js'
-import type { BenchCase, RunResult, Summary, TargetCheck } from '../measure.js'
+import { type BenchCase, type RunResult, type Summary, type TargetCheck, hotPhase } from '../measure.js'
 
 const TARGET = 0.8
 const BATCH = 500
@@ -41,14 +41,14 @@ async function engineSink(address: string, n: number): Promise<RunResult> {
     }),
     { uid: 'flume' },
   )
-  const started = performance.now()
+  const phase = hotPhase()
   await env.execute('bench: flume sink')
-  return { records: n, output: n, checksum: (n * (n + 1)) / 2, ms: performance.now() - started }
+  return { records: n, output: n, checksum: (n * (n + 1)) / 2, ...phase.end() }
 }
 
 async function rawClient(address: string, n: number): Promise<RunResult> {
   const [host, port] = address.split(':')
-  const started = performance.now()
+  const phase = hotPhase()
   const socket = connect({ host: host!, port: Number(port), noDelay: true })
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
   const client = Service.forProtocol(AVRO_SOURCE_PROTOCOL).createClient({ timeout: 20_000 })
@@ -69,7 +69,7 @@ async function rawClient(address: string, n: number): Promise<RunResult> {
   }
   client.destroyChannels({ noWait: true })
   socket.destroy()
-  return { records: n, output: n, checksum, ms: performance.now() - started }
+  return { records: n, output: n, checksum, ...phase.end() }
 }
 
 function ratioTarget(summaries: ReadonlyMap<string, Summary>): TargetCheck[] {

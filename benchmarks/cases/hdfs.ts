@@ -13,7 +13,7 @@ import { httpExchange } from '../../lib/connectors/hdfs/http-exchange.js'
 import { webHdfs } from '../../lib/connectors/hdfs/index.js'
 import { type HdfsServer, startHdfs } from '../../spec/support/hdfs-server.js'
 import { serverClasspath } from '../../spec/support/jvm-server.js'
-import type { BenchCase, RunResult, Summary, TargetCheck } from '../measure.js'
+import { type BenchCase, type RunResult, type Summary, type TargetCheck, hotPhase } from '../measure.js'
 
 const TARGET = 0.8
 const LINE_BYTES = 100
@@ -45,18 +45,18 @@ async function engineSink(hdfs: HdfsServer, n: number): Promise<RunResult> {
     }),
     { uid: 'hdfs' },
   )
-  const started = performance.now()
+  const phase = hotPhase()
   await env.execute('bench: hdfs sink')
-  const ms = performance.now() - started
+  const time = phase.end()
   const written = await totalBytes(hdfs, basePath)
-  return { records: n, output: written / LINE_BYTES, checksum: (n * (n + 1)) / 2, ms }
+  return { records: n, output: written / LINE_BYTES, checksum: (n * (n + 1)) / 2, ...time }
 }
 
 async function rawWrites(hdfs: HdfsServer, n: number): Promise<RunResult> {
   const basePath = `/bench/raw-${++runs}`
   const query = `user.name=${encodeURIComponent(hdfs.superuser)}`
   const perFile = Math.floor(PART_BYTES / LINE_BYTES)
-  const started = performance.now()
+  const phase = hotPhase()
   for (let first = 1, file = 0; first <= n; first += perFile, file++) {
     const lines: string[] = []
     for (let x = first; x < first + perFile && x <= n; x++) lines.push(`${line(x)}\n`)
@@ -66,9 +66,9 @@ async function rawWrites(hdfs: HdfsServer, n: number): Promise<RunResult> {
     const created = await httpExchange(String(redirect.headers.location), 'PUT', body, 60_000)
     if (created.status !== 201) throw new Error(`raw CREATE answered ${created.status}: ${created.body}`)
   }
-  const ms = performance.now() - started
+  const time = phase.end()
   const written = await totalBytes(hdfs, basePath)
-  return { records: n, output: written / LINE_BYTES, checksum: (n * (n + 1)) / 2, ms }
+  return { records: n, output: written / LINE_BYTES, checksum: (n * (n + 1)) / 2, ...time }
 }
 
 /** Bytes of the finished files under `directory`, recursively (hidden ones excluded). */

@@ -14,7 +14,7 @@ import { type AddressInfo, connect, createServer as createNetServer } from 'node
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { HttpServerSource } from '../../lib/connectors/http-server/index.js'
 import { TcpServerSource } from '../../lib/connectors/tcp-server/index.js'
-import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'
+import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt, hotPhase } from '../measure.js'
 
 const TARGET = 0.8
 const CONCURRENCY = 16
@@ -35,17 +35,17 @@ async function engineTcp(n: number, data: Buffer): Promise<RunResult> {
   const source = new TcpServerSource<number>({ decoder: (frame) => Number(frame.toString('latin1')) })
   const env = StreamEnvironment.create({ logLevel: 'silent' })
   env.fromSource(source).sinkTo(sink)
-  const started = performance.now()
+  const phase = hotPhase()
   const job = env.executeAsync('bench: tcp server source')
   send((await source.listening()).port, data)
   await sink.reached
-  const ms = performance.now() - started
+  const time = phase.end()
   await job.cancel()
-  return { records: n, output: sink.output, checksum: sink.checksum, ms }
+  return { records: n, output: sink.output, checksum: sink.checksum, ...time }
 }
 
 async function rawTcp(n: number, data: Buffer): Promise<RunResult> {
-  const started = performance.now()
+  const phase = hotPhase()
   let output = 0
   let checksum = 0
   let finish!: () => void
@@ -68,9 +68,9 @@ async function rawTcp(n: number, data: Buffer): Promise<RunResult> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   send((server.address() as AddressInfo).port, data)
   await finished
-  const ms = performance.now() - started
+  const time = phase.end()
   await new Promise<void>((resolve) => server.close(() => resolve()))
-  return { records: n, output, checksum, ms }
+  return { records: n, output, checksum, ...time }
 }
 
 /** CONCURRENCY keep-alive clients POST the numbers 0 … m-1, one per request; every answer must be `status`. */
@@ -92,17 +92,17 @@ async function engineHttp(m: number): Promise<RunResult> {
   const source = new HttpServerSource<number>({ maxConnections: CONCURRENCY * 2 })
   const env = StreamEnvironment.create({ logLevel: 'silent' })
   env.fromSource(source).sinkTo(sink)
-  const started = performance.now()
+  const phase = hotPhase()
   const job = env.executeAsync('bench: http server source')
   await post((await source.listening()).url, m, 202)
   await sink.reached
-  const ms = performance.now() - started
+  const time = phase.end()
   await job.cancel()
-  return { records: m, output: sink.output, checksum: sink.checksum, ms }
+  return { records: m, output: sink.output, checksum: sink.checksum, ...time }
 }
 
 async function rawHttp(m: number): Promise<RunResult> {
-  const started = performance.now()
+  const phase = hotPhase()
   let output = 0
   let checksum = 0
   const server = createHttpServer((req, res) => {
@@ -118,10 +118,10 @@ async function rawHttp(m: number): Promise<RunResult> {
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   await post(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, m, 202)
-  const ms = performance.now() - started
+  const time = phase.end()
   server.closeAllConnections()
   await new Promise<void>((resolve) => server.close(() => resolve()))
-  return { records: m, output, checksum, ms }
+  return { records: m, output, checksum, ...time }
 }
 
 function targets(s: ReadonlyMap<string, Summary>, label: string): TargetCheck[] {

@@ -16,7 +16,15 @@ import { kafkaSink, kafkaSource, type KafkaRecord } from '../../lib/connectors/k
 import type { Sink } from '../../lib/runtime/sink.js'
 import { serverClasspath } from '../../spec/support/jvm-server.js'
 import { type KafkaServer, startKafka } from '../../spec/support/kafka-server.js'
-import type { BenchCase, RunResult, Summary, TargetCheck } from '../measure.js'
+import {
+  type BenchCase,
+  type RunResult,
+  type Summary,
+  type TargetCheck,
+  hotPhase,
+  type HotPhase,
+  type PhaseTime,
+} from '../measure.js'
 
 const TARGET = 0.8
 const PARTITIONS = 4
@@ -50,29 +58,29 @@ async function fillTopic(brokers: string[], topic: string, n: number): Promise<v
   await producer.disconnect()
 }
 
-/** Counts records and notes the time of the first and the n-th. */
+/** Counts records and times the phase from the first to the n-th (wall and CPU). */
 class TimedCount {
   output = 0
   checksum = 0
-  first = 0
-  last = 0
+  private phase: HotPhase | undefined
+  private time: PhaseTime | undefined
   done!: () => void
   readonly finished = new Promise<void>((resolve) => (this.done = resolve))
 
   constructor(private readonly n: number) {}
 
   add(value: number): void {
-    if (this.output === 0) this.first = performance.now()
+    if (this.output === 0) this.phase = hotPhase()
     this.output++
     this.checksum += value
     if (this.output === this.n) {
-      this.last = performance.now()
+      this.time = this.phase!.end()
       this.done()
     }
   }
 
   result(): RunResult {
-    return { records: this.n, output: this.output, checksum: this.checksum, ms: this.last - this.first }
+    return { records: this.n, output: this.output, checksum: this.checksum, ...this.time! }
   }
 }
 
@@ -123,15 +131,15 @@ async function engineSink(brokers: string[], n: number, checkpointMs: number | u
     }),
     { uid: 'kafka' },
   )
-  const started = performance.now()
+  const phase = hotPhase()
   await env.execute('bench: kafka sink')
-  return { records: n, output: n, checksum: (n * (n + 1)) / 2, ms: performance.now() - started }
+  return { records: n, output: n, checksum: (n * (n + 1)) / 2, ...phase.end() }
 }
 
 async function rawProducer(brokers: string[], n: number): Promise<RunResult> {
   const topic = `bench-out-${++runs}`
   await (await broker()).createTopic(topic, PARTITIONS)
-  const started = performance.now()
+  const phase = hotPhase()
   const producer = client(brokers).producer({ allowAutoTopicCreation: false })
   await producer.connect()
   let checksum = 0
@@ -144,7 +152,7 @@ async function rawProducer(brokers: string[], n: number): Promise<RunResult> {
     await producer.send({ topic, acks: -1, messages })
   }
   await producer.disconnect()
-  return { records: n, output: n, checksum, ms: performance.now() - started }
+  return { records: n, output: n, checksum, ...phase.end() }
 }
 
 function ratioTargets(

@@ -23,7 +23,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { kinesisSink, kinesisSource, type KinesisRecord } from '../../lib/connectors/kinesis/index.js'
 import type { Sink } from '../../lib/runtime/sink.js'
-import type { BenchCase, RunResult } from '../measure.js'
+import { type BenchCase, type RunResult, hotPhase, type HotPhase, type PhaseTime } from '../measure.js'
 
 const require = createRequire(import.meta.url)
 const SHARDS = 4
@@ -74,25 +74,25 @@ async function putAll(client: KinesisClient, stream: string, n: number): Promise
 class TimedCount {
   output = 0
   checksum = 0
-  first = 0
-  last = 0
+  private phase: HotPhase | undefined
+  private time: PhaseTime | undefined
   done!: () => void
   readonly finished = new Promise<void>((resolve) => (this.done = resolve))
 
   constructor(private readonly n: number) {}
 
   add(value: number): void {
-    if (this.output === 0) this.first = performance.now()
+    if (this.output === 0) this.phase = hotPhase()
     this.output++
     this.checksum += value
     if (this.output === this.n) {
-      this.last = performance.now()
+      this.time = this.phase!.end()
       this.done()
     }
   }
 
   result(): RunResult {
-    return { records: this.n, output: this.output, checksum: this.checksum, ms: this.last - this.first }
+    return { records: this.n, output: this.output, checksum: this.checksum, ...this.time! }
   }
 }
 
@@ -153,16 +153,16 @@ async function engineSink(endpoint: string, client: KinesisClient, n: number): P
     }),
     { uid: 'kinesis' },
   )
-  const started = performance.now()
+  const phase = hotPhase()
   await env.execute('bench: kinesis sink')
-  return { records: n, output: n, checksum: (n * (n + 1)) / 2, ms: performance.now() - started }
+  return { records: n, output: n, checksum: (n * (n + 1)) / 2, ...phase.end() }
 }
 
 async function rawSink(client: KinesisClient, n: number): Promise<RunResult> {
   const stream = await newStream(client)
-  const started = performance.now()
+  const phase = hotPhase()
   const checksum = await putAll(client, stream, n)
-  return { records: n, output: n, checksum, ms: performance.now() - started }
+  return { records: n, output: n, checksum, ...phase.end() }
 }
 
 export const kinesisSourceCase: BenchCase = {

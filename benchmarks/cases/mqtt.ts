@@ -16,7 +16,7 @@ import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { MqttSink, MqttSource, type MqttMessage, type MqttReader } from '../../lib/connectors/mqtt/index.js'
 import type { SourceReaderContext } from '../../lib/runtime/source.js'
 import { PrivateMosquitto } from '../../spec/support/brokers.js'
-import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'
+import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt, hotPhase } from '../measure.js'
 
 const SIZE = 100
 const UNACKED = 5000
@@ -104,14 +104,14 @@ async function engineSource(n: number): Promise<RunResult> {
   source.createReader = (context: SourceReaderContext) => (reader = create(context))
   const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: CHECKPOINT_MS } })
   env.fromSource(source, { uid: 'mqtt' }).sinkTo(sink)
-  const started = performance.now()
+  const phase = hotPhase()
   const job = env.executeAsync('bench: mqtt source')
   await all
   // consume-and-ack: the run ends when the broker has every acknowledgement
   while (reader!.unacknowledged > 0) await new Promise((resolve) => setTimeout(resolve, 1))
-  const ms = performance.now() - started
+  const time = phase.end()
   await job.cancel()
-  return { records: n, output: sink.output, checksum: sink.checksum, ms }
+  return { records: n, output: sink.output, checksum: sink.checksum, ...time }
 }
 
 async function rawSource(n: number): Promise<RunResult> {
@@ -119,7 +119,7 @@ async function rawSource(n: number): Promise<RunResult> {
   let output = 0
   let checksum = 0
   const target = await url()
-  const started = performance.now()
+  const phase = hotPhase()
   const client = mqtt.connect(target, {
     clientId,
     clean: false,
@@ -132,9 +132,9 @@ async function rawSource(n: number): Promise<RunResult> {
       if (++output === n) resolve()
     })
   })
-  const ms = performance.now() - started
+  const time = phase.end()
   await client.endAsync()
-  return { records: n, output, checksum, ms }
+  return { records: n, output, checksum, ...time }
 }
 
 async function engineSink(n: number, checkpointMs: number): Promise<RunResult> {
@@ -149,21 +149,21 @@ async function engineSink(n: number, checkpointMs: number): Promise<RunResult> {
       serializer: payload,
     }),
   )
-  const started = performance.now()
+  const phase = hotPhase()
   await env.execute('bench: mqtt sink')
-  const ms = performance.now() - started
-  return { records: n, output: n, checksum: (n * (n - 1)) / 2, ms }
+  const time = phase.end()
+  return { records: n, output: n, checksum: (n * (n - 1)) / 2, ...time }
 }
 
 async function rawSink(n: number): Promise<RunResult> {
   const target = await url()
   // connecting is timed, as the engine's writer connects within the job
-  const started = performance.now()
+  const phase = hotPhase()
   const client = await mqtt.connectAsync(target, { protocolVersion: 5 })
   await publishAll(client, `${TOPIC}/sink`, n)
-  const ms = performance.now() - started
+  const time = phase.end()
   await client.endAsync()
-  return { records: n, output: n, checksum: (n * (n - 1)) / 2, ms }
+  return { records: n, output: n, checksum: (n * (n - 1)) / 2, ...time }
 }
 
 async function unavailable(): Promise<string | undefined> {

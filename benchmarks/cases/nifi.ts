@@ -16,7 +16,7 @@ import { decodeFlowFiles, encodeFlowFiles, siteToSiteChecksum } from '../../lib/
 import { type NiFiRecord, NiFiSink, NiFiSource } from '../../lib/connectors/nifi/index.js'
 import { SiteToSiteClient } from '../../lib/connectors/nifi/site-to-site-client.js'
 import { NiFiTestCluster } from '../../spec/support/nifi-s2s-server.js'
-import { type BenchCase, type RunResult, formatInt, ratioTargets } from '../measure.js'
+import { type BenchCase, type RunResult, formatInt, ratioTargets, hotPhase } from '../measure.js'
 
 const SIZE = 128
 const BATCH = 1000
@@ -67,12 +67,12 @@ function engineSource(n: number): Promise<RunResult> {
         }),
       )
       .sinkTo(sink)
-    const started = performance.now()
+    const phase = hotPhase()
     const job = env.executeAsync('bench: nifi source')
     await until(() => sink.output >= n && nifi.queued('out') === 0 && nifi.counts.transactionsCommitted >= n / BATCH)
-    const ms = performance.now() - started
+    const time = phase.end()
     await job.cancel()
-    return { records: n, output: sink.output, checksum: sink.checksum, ms }
+    return { records: n, output: sink.output, checksum: sink.checksum, ...time }
   })
 }
 
@@ -83,7 +83,7 @@ function rawSource(n: number): Promise<RunResult> {
     const base = nifi.url.replace(/\/nifi$/, '/nifi-api')
     let output = 0
     let checksum = 0
-    const started = performance.now()
+    const phase = hotPhase()
     const portId = (await client.controller(base)).outputPorts[0]!.id
     const worker = async (): Promise<void> => {
       for (;;) {
@@ -99,9 +99,9 @@ function rawSource(n: number): Promise<RunResult> {
       }
     }
     await Promise.all(Array.from({ length: OPEN }, worker))
-    const ms = performance.now() - started
+    const time = phase.end()
     client.close()
-    return { records: n, output, checksum, ms }
+    return { records: n, output, checksum, ...time }
   })
 }
 
@@ -117,10 +117,10 @@ function engineSink(n: number): Promise<RunResult> {
         flowFile,
       }),
     )
-    const started = performance.now()
+    const phase = hotPhase()
     await env.execute('bench: nifi sink')
-    const ms = performance.now() - started
-    return { records: n, ...received(nifi), ms }
+    const time = phase.end()
+    return { records: n, ...received(nifi), ...time }
   })
 }
 
@@ -128,7 +128,7 @@ function rawSink(n: number): Promise<RunResult> {
   return withNiFi(async (nifi) => {
     const client = new SiteToSiteClient(clientSettings)
     const base = nifi.url.replace(/\/nifi$/, '/nifi-api')
-    const started = performance.now()
+    const phase = hotPhase()
     const portId = (await client.controller(base)).inputPorts[0]!.id
     let next = 0
     const worker = async (): Promise<void> => {
@@ -142,9 +142,9 @@ function rawSink(n: number): Promise<RunResult> {
       }
     }
     await Promise.all(Array.from({ length: OPEN }, worker))
-    const ms = performance.now() - started
+    const time = phase.end()
     client.close()
-    return { records: n, ...received(nifi), ms }
+    return { records: n, ...received(nifi), ...time }
   })
 }
 

@@ -13,7 +13,7 @@ import { CountingSink } from '../counting-sink.js'
 import { type ConsumeMessage, connect } from 'amqplib'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { RabbitMQSink, RabbitMQSource, type RabbitMQReader } from '../../lib/connectors/rabbitmq/index.js'
-import { type BenchCase, type RunResult, formatInt, ratioTargets } from '../measure.js'
+import { type BenchCase, type RunResult, formatInt, ratioTargets, hotPhase } from '../measure.js'
 
 const URL = process.env.SLUICE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
 const SIZE = 128
@@ -78,20 +78,20 @@ async function engineSource(n: number, checkpointMs = CHECKPOINT_MS): Promise<Ru
       },
     })
     .sinkTo(sink)
-  const started = performance.now()
+  const phase = hotPhase()
   const job = env.executeAsync('bench: rabbitmq source')
   const slow = checkpointMs >= 1000
   await until(() => sink.output >= n && (slow || readers[0]?.unacknowledged === 0))
-  const ms = performance.now() - started
+  const time = phase.end()
   await until(() => readers[0]?.unacknowledged === 0)
-  const acknowledgedMs = performance.now() - started
+  const acknowledgedMs = phase.end().ms
   await job.cancel()
   const metrics = readers[0]!.metrics
   return {
     records: n,
     output: sink.output,
     checksum: sink.checksum,
-    ms,
+    ...time,
     extra: {
       'max unacknowledged': metrics.value('maxUnacknowledged')!,
       'max window': metrics.value('maxWindow')!,
@@ -103,7 +103,7 @@ async function engineSource(n: number, checkpointMs = CHECKPOINT_MS): Promise<Ru
 
 async function rawSource(n: number, ackEvery: number): Promise<RunResult> {
   await fill(n)
-  const started = performance.now()
+  const phase = hotPhase()
   let output = 0
   let checksum = 0
   await withChannel(async (channel) => {
@@ -119,7 +119,7 @@ async function rawSource(n: number, ackEvery: number): Promise<RunResult> {
     })
     await channel.checkQueue(QUEUE) // the acks were processed
   })
-  return { records: n, output, checksum, ms: performance.now() - started }
+  return { records: n, output, checksum, ...phase.end() }
 }
 
 async function engineSink(n: number): Promise<RunResult> {
@@ -133,10 +133,10 @@ async function engineSink(n: number): Promise<RunResult> {
     .sinkTo(
       new RabbitMQSink<number>({ url: URL, exchange: '', routingKey: QUEUE, serializer: payload, maxInFlight: WINDOW }),
     )
-  const started = performance.now()
+  const phase = hotPhase()
   await env.execute('bench: rabbitmq sink')
-  const ms = performance.now() - started
-  return { records: n, ...(await countQueue(n)), ms }
+  const time = phase.end()
+  return { records: n, ...(await countQueue(n)), ...time }
 }
 
 async function rawSink(n: number): Promise<RunResult> {
@@ -144,7 +144,7 @@ async function rawSink(n: number): Promise<RunResult> {
     await channel.assertQueue(QUEUE, { durable: true })
     await channel.purgeQueue(QUEUE)
   })
-  const started = performance.now()
+  const phase = hotPhase()
   await withChannel(async (channel) => {
     // A sliding window, as a careful amqplib user writes it: at most WINDOW unconfirmed, resume at half.
     let confirmed = 0
@@ -167,8 +167,8 @@ async function rawSink(n: number): Promise<RunResult> {
     }
     await channel.waitForConfirms()
   })
-  const ms = performance.now() - started
-  return { records: n, ...(await countQueue(n)), ms }
+  const time = phase.end()
+  return { records: n, ...(await countQueue(n)), ...time }
 }
 
 /** What arrived in the queue: its count and checksum (read and purged, not timed). */

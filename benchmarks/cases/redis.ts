@@ -12,7 +12,7 @@ import { CountingSink } from '../counting-sink.js'
 import { Redis } from 'ioredis'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { RedisSink, RedisStreamSource, type RedisStreamEntry } from '../../lib/connectors/redis/index.js'
-import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'
+import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt, hotPhase } from '../measure.js'
 
 const PORT = Number(process.env.SLUICE_REDIS_PORT ?? 6379)
 const SIZE = 100
@@ -62,23 +62,23 @@ async function engineSource(n: number): Promise<RunResult> {
       { uid: 'redis' },
     )
     .sinkTo(sink)
-  const started = performance.now()
+  const phase = hotPhase()
   await env.execute('bench: redis source')
-  const ms = performance.now() - started
+  const time = phase.end()
   const pending = await withRedis(async (redis) => {
     const summary = (await redis.call('XPENDING', STREAM, group)) as unknown[]
     await redis.call('XGROUP', 'DESTROY', STREAM, group)
     return Number(summary[0])
   })
   if (pending !== 0) throw new Error(`${pending} entries left unacknowledged`)
-  return { records: n, output: sink.output, checksum: sink.checksum, ms }
+  return { records: n, output: sink.output, checksum: sink.checksum, ...time }
 }
 
 async function rawSource(n: number): Promise<RunResult> {
   const group = `g${++groups}`
   await withRedis((redis) => redis.call('XGROUP', 'CREATE', STREAM, group, '0'))
   // connecting is timed, as the engine's reader connects within the job
-  const started = performance.now()
+  const phase = hotPhase()
   return withRedis(async (redis) => {
     let output = 0
     let checksum = 0
@@ -99,9 +99,9 @@ async function rawSource(n: number): Promise<RunResult> {
       }
       await redis.call('XACK', STREAM, group, ...ids)
     }
-    const ms = performance.now() - started
+    const time = phase.end()
     await redis.call('XGROUP', 'DESTROY', STREAM, group)
-    return { records: n, output, checksum, ms }
+    return { records: n, output, checksum, ...time }
   })
 }
 
@@ -116,16 +116,16 @@ async function engineSink(n: number): Promise<RunResult> {
       maxPipelinesInFlight: IN_FLIGHT,
     }),
   )
-  const started = performance.now()
+  const phase = hotPhase()
   await env.execute('bench: redis sink')
-  const ms = performance.now() - started
-  return { records: n, ...(await written(n)), ms }
+  const time = phase.end()
+  return { records: n, ...(await written(n)), ...time }
 }
 
 async function rawSink(n: number): Promise<RunResult> {
   await withRedis((redis) => redis.del(HASH))
   // connecting is timed, as the engine's writer connects within the job
-  const started = performance.now()
+  const phase = hotPhase()
   return withRedis(async (redis) => {
     const inFlight = new Set<Promise<unknown>>()
     for (let i = 0; i < n; i += PIPELINE) {
@@ -136,8 +136,8 @@ async function rawSink(n: number): Promise<RunResult> {
       if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight)
     }
     await Promise.all(inFlight)
-    const ms = performance.now() - started
-    return { records: n, ...(await written(n)), ms }
+    const time = phase.end()
+    return { records: n, ...(await written(n)), ...time }
   })
 }
 

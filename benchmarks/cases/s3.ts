@@ -25,7 +25,7 @@ import { s3Writer } from '../../lib/connectors/bucketing-file-sink/s3/index.js'
 import { createLogger } from '../../lib/logging.js'
 import { type S3Server, startS3Server } from '../../spec/support/s3-server.js'
 import { tempDir } from '../../spec/support/temp-dir.js'
-import type { BenchCase, RunResult } from '../measure.js'
+import { type BenchCase, type RunResult, hotPhase } from '../measure.js'
 
 const BUCKET = 'bench-bucket'
 const PART = 5 * 1024 * 1024
@@ -62,19 +62,19 @@ async function engineS3(s: S3Server, n: number): Promise<RunResult> {
     }),
     { uid: 'files' },
   )
-  const started = performance.now()
+  const phase = hotPhase()
   await env.execute('bench: s3 sink')
-  const ms = performance.now() - started
+  const time = phase.end()
   const client = new S3Client(s.clientConfig)
   const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `${prefix}/part-0-0` }))
   client.destroy()
-  return { records: n, output: head.ContentLength === n * 100 ? n : 0, checksum: head.ContentLength ?? 0, ms }
+  return { records: n, output: head.ContentLength === n * 100 ? n : 0, checksum: head.ContentLength ?? 0, ...time }
 }
 
 async function rawS3(s: S3Server, n: number): Promise<RunResult> {
   const key = `raw-${++runs}/part-0-0`
   const client = new S3Client(s.clientConfig)
-  const started = performance.now()
+  const phase = hotPhase()
   const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }))
   const parts: Array<{ PartNumber: number; ETag: string }> = []
   let chunk: string[] = []
@@ -98,9 +98,9 @@ async function rawS3(s: S3Server, n: number): Promise<RunResult> {
   await client.send(
     new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, MultipartUpload: { Parts: parts } }),
   )
-  const ms = performance.now() - started
+  const time = phase.end()
   client.destroy()
-  return { records: n, output: size === n * 100 ? n : 0, checksum: size, ms }
+  return { records: n, output: size === n * 100 ? n : 0, checksum: size, ...time }
 }
 
 async function engineLocal(n: number): Promise<RunResult> {
@@ -115,13 +115,13 @@ async function engineLocal(n: number): Promise<RunResult> {
       }),
       { uid: 'files' },
     )
-    const started = performance.now()
+    const phase = hotPhase()
     await env.execute('bench: local file sink')
-    const ms = performance.now() - started
+    const time = phase.end()
     const handle = await open(join(dir.path, 'part-0-0'), 'r')
     const { size } = await handle.stat()
     await handle.close()
-    return { records: n, output: size === n * 100 ? n : 0, checksum: size, ms }
+    return { records: n, output: size === n * 100 ? n : 0, checksum: size, ...time }
   } finally {
     dir.remove()
   }
@@ -130,7 +130,7 @@ async function engineLocal(n: number): Promise<RunResult> {
 async function rawLocal(n: number): Promise<RunResult> {
   const dir = tempDir('sluice-bench-fs-')
   try {
-    const started = performance.now()
+    const phase = hotPhase()
     const hidden = join(dir.path, '.part-0-0.inprogress')
     const handle = await open(hidden, 'wx')
     let chunk: string[] = []
@@ -155,8 +155,8 @@ async function rawLocal(n: number): Promise<RunResult> {
     await handle.sync()
     await handle.close()
     await rename(hidden, join(dir.path, 'part-0-0'))
-    const ms = performance.now() - started
-    return { records: n, output: size === n * 100 ? n : 0, checksum: size, ms }
+    const time = phase.end()
+    return { records: n, output: size === n * 100 ? n : 0, checksum: size, ...time }
   } finally {
     await rm(dir.path, { recursive: true, force: true })
   }

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process'
 import type { Socket } from 'node:net'
 import { JobServer } from '../../lib/server/job-server.js'
 import { createLogger } from '../../lib/logging.js'
-import { type BenchCase, type Contender, type RunResult, formatRate } from '../measure.js'
+import { type BenchCase, type Contender, type RunResult, formatRate, hotPhase } from '../measure.js'
 import { keyedCase } from './keyed.js'
 import { statelessCase } from './stateless.js'
 
@@ -64,13 +64,10 @@ async function withScrapedServer(
   scraper.serve(`${server.url}/metrics`)
   try {
     // timed (wall and CPU) without the server's start and close: what is measured is the job while it is served
-    const cpuBefore = process.cpuUsage()
-    const started = performance.now()
+    const phase = hotPhase()
     const result = await run()
-    const ms = result.ms ?? performance.now() - started
-    const cpu = process.cpuUsage(cpuBefore)
-    const cpuMs = result.cpuMs ?? (cpu.user + cpu.system) / 1000
-    return { ...result, ms, cpuMs, extra: { ...result.extra, scrapes: scraper.scrapes - before } }
+    const time = phase.end()
+    return { ...time, ...result, extra: { ...result.extra, scrapes: scraper.scrapes - before } }
   } finally {
     scraper.stop()
     await server.close()

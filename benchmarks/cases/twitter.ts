@@ -14,7 +14,7 @@ import { TwitterApi } from 'twitter-api-v2'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { type TweetRecord, TwitterSource } from '../../lib/connectors/twitter/index.js'
 import { XStreamServer } from '../../spec/support/x-stream-server.js'
-import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt } from '../measure.js'
+import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt, hotPhase } from '../measure.js'
 
 const TOKEN = 'bench-bearer-token'
 const CHECKPOINT_MS = 100
@@ -72,20 +72,20 @@ async function engine(x: XStreamServer, load: Buffer, n: number): Promise<RunRes
       uid: 'x',
     })
     .sinkTo(sink)
-  const started = performance.now()
+  const phase = hotPhase()
   const job = env.executeAsync('bench: twitter source')
   await until(() => sink.output >= n)
-  const ms = performance.now() - started
+  const time = phase.end()
   await job.cancel()
   await job.result.catch(() => {})
-  return { records: n, output: sink.output, checksum: sink.checksum, ms }
+  return { records: n, output: sink.output, checksum: sink.checksum, ...time }
 }
 
 async function raw(x: XStreamServer, load: Buffer, n: number): Promise<RunResult> {
   x.sendOnNextStream(load)
   let output = 0
   let checksum = 0
-  const started = performance.now()
+  const phase = hotPhase()
   const client = new TwitterApi(TOKEN, { httpAgent: new Agent({ keepAlive: true }) })
   ;(client.v2 as unknown as { setPrefix(prefix: string): void }).setPrefix(x.baseUrl)
   const stream = client.v2.sampleStream({ 'tweet.fields': ['created_at'], autoConnect: false })
@@ -98,9 +98,9 @@ async function raw(x: XStreamServer, load: Buffer, n: number): Promise<RunResult
   })
   await stream.connect({ autoReconnect: false, keepAliveTimeout: 'disable' })
   await done
-  const ms = performance.now() - started
+  const time = phase.end()
   stream.destroy()
-  return { records: n, output, checksum, ms }
+  return { records: n, output, checksum, ...time }
 }
 
 function targets(s: ReadonlyMap<string, Summary>): TargetCheck[] {

@@ -33,6 +33,7 @@ async function child(env: Record<string, string>): Promise<RunResult> {
     output: r.output,
     checksum: r.checksum,
     ms: r.ms,
+    cpuMs: r.cpuMs,
     extra: { 'RSS growth MB': r.rssGrowthMB, [CPU_PER_RECORD]: (r.cpuMs * 1000) / r.records },
   }
 }
