@@ -57,9 +57,11 @@ export function committedRecords<M extends BatchedRecord>(
     }
     if (context !== batch) {
       batch = context
-      const last = BigInt(context.firstOffset) + BigInt(context.lastOffsetDelta)
-      while (next < pending.length && BigInt(pending[next]!.firstOffset) <= last)
-        aborting.add(pending[next++]!.producerId)
+      if (next < pending.length) {
+        const last = BigInt(context.firstOffset) + BigInt(context.lastOffsetDelta)
+        while (next < pending.length && BigInt(pending[next]!.firstOffset) <= last)
+          aborting.add(pending[next++]!.producerId)
+      }
     }
     if (context.isControlBatch) {
       if (isAbortMarker(record.key)) aborting.delete(context.producerId)

@@ -31,7 +31,6 @@ export interface RawKafkaMessage {
   readonly key: Buffer | null
   readonly value: Buffer | null
   readonly headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>
-  readonly isControlRecord?: boolean
   /** The record batch it came from; absent in the old message format. */
   readonly batchContext?: RecordBatchContext
 }
@@ -134,9 +133,12 @@ export function createCluster(kafka: Kafka, options: { isolationLevel?: number }
 export function toBatch(topic: string, fetchedOffset: string, partitionData: FetchedPartition): FetchedBatch {
   const { partition, highWatermark, messages, abortedTransactions } = partitionData
   const from = Number(fetchedOffset)
-  const visible = committedRecords(messages, abortedTransactions).filter(
-    (m) => !m.isControlRecord && Number(m.offset) >= from,
-  )
+  // Control records come only in record batches, which committedRecords drops; records before the
+  // fetch offset only at the start (the batch holding it): cut them off without a second array.
+  const committed = committedRecords(messages, abortedTransactions)
+  let start = 0
+  while (start < committed.length && Number(committed[start]!.offset) < from) start++
+  const visible = start === 0 ? committed : committed.slice(start)
   return { topic, partition, highWatermark, messages: visible, rawMessages: messages }
 }
 

@@ -139,7 +139,8 @@ export class KafkaTransaction {
   }
 
   /**
-   * Commits; a restored transaction by producer id and epoch. A repeated commit is accepted by the
+   * Commits; a restored transaction by producer id and epoch (one without records has nothing to
+   * commit: kafkajs sends no EndTxn for it either, so the broker holds it Empty). A repeated commit is accepted by the
    * broker, but not once its transactional id has moved on: a newer epoch (a later transaction under the
    * same id, or a restore that initialised the id) answers 'old epoch', and a transaction aborted since
    * answers INVALID_TXN_STATE. Those answers cannot tell a transaction committed before from one
@@ -156,8 +157,10 @@ export class KafkaTransaction {
       await this.close()
       return 'committed'
     }
-    // Restored, never initialised (it had no records): nothing to commit.
-    if (this.identity === undefined) return 'committed'
+    // Restored without records: nothing to commit, and nothing to ask the broker. Its id was initialised
+    // when it opened, but no partition was added, so the coordinator holds it Empty and would refuse a
+    // commit (INVALID_TXN_STATE) — and during a coordinator move the request could not be answered at all.
+    if (this.records === 0 || this.identity === undefined) return 'committed'
     try {
       await endTransaction(this.context.kafka, this.id, this.identity, true)
     } catch (error) {
@@ -173,7 +176,6 @@ export class KafkaTransaction {
       )
         return 'retry-later'
       if (!MOVED_ON.includes(type)) throw this.lost(error, 'the broker refused the commit')
-      if (this.records === 0) return 'already-committed'
       if (this.firstRecord === undefined) throw this.lost(error, 'no record position in the checkpoint to check it by')
       const committed = await recordIsCommitted(this.context.kafka, this.firstRecord)
       if (committed === undefined) return 'retry-later'

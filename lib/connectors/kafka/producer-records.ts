@@ -57,19 +57,21 @@ export class RecordSerializer<T> {
     this.createPartitioner = this.partitionerFactory(owner, partitioner)
   }
 
-  /** Serializes `value` and adds it to `into`; the record's timestamp is its event time when it has one. */
+  /** Serializes `value` and adds it to `into`; the record's timestamp is its event time when it has one, else the time it is sent. */
   add(into: TopicMessages, value: T, timestamp: number | undefined): void {
     const record = this.serialize(value)
     if (record === null || typeof record !== 'object' || !('value' in record))
       throw new TypeError(
         `kafka sink serializer returned ${describeValue(record)} for ${describeValue(value)}, not { value, key?, headers? }`,
       )
+    // Without one, kafkajs stamps the time of sending once per batch: no Date.now() and string per record.
+    const time = record.timestamp ?? timestamp
     const message: Message = {
       key: record.key,
       value: record.value,
       headers: record.headers as Message['headers'],
       partition: record.partition,
-      timestamp: String(record.timestamp ?? timestamp ?? Date.now()),
+      timestamp: time === undefined ? undefined : String(time),
     }
     if (this.custom) this.values.set(message, value)
     into.add(this.topicOf(value), message)

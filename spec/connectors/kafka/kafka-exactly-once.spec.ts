@@ -4,8 +4,11 @@ import {
   KafkaTransactionalSink,
   type KafkaTransactionalSinkOptions,
   type KafkaTransactionEvent,
+  type KafkaTransactionState,
 } from '../../../lib/connectors/kafka/index.js'
+import { endTransaction } from '../../../lib/connectors/kafka/kafka-internals.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
+import { freePort } from '../../support/brokers.js'
 import { checkCounts } from '../../support/fault-checks.js'
 import { describePlan, FaultLog, planFromSeed, seedsFromEnv } from '../../support/fault-injection.js'
 import { runSchedule } from '../../support/fault-jobs.js'
@@ -19,7 +22,8 @@ import { client, readLog, settled } from './support.js'
  * over, as the seed draws) whose output a read_committed consumer sees exactly once; the old run's open
  * transaction fenced and aborted by a restored writer (epoch bumped, the zombie cannot commit); a
  * pre-committed transaction the broker aborted (on its timeout, or fenced) reported as
- * ERR_TRANSACTION_LOST; and one committed before whose id moved on taken as already committed. The broker caps
+ * ERR_TRANSACTION_LOST; one committed before whose id moved on taken as already committed; and one without
+ * records settled without asking the broker. The broker caps
  * transaction timeouts at 10 s (`transaction.max.timeout.ms`) and aborts timed-out ones within 1 s.
  *
  * Replay one schedule: SEED=3 node --import tsx node_modules/uvu/bin.js spec/connectors/kafka 'kafka-exactly-once'
@@ -203,6 +207,42 @@ ExactlyOnce(
     await settled(kafka.brokers, 'eo-lost', 0, 3 * TIMEOUT_MS)
     await assertRestoreLoses(sink, state, crashed)
     assert.equal(await readLog(kafka.brokers, 'eo-lost', 'read_committed'), [], 'the aborted record is never seen')
+  },
+)
+
+ExactlyOnce(
+  'a restored pre-committed transaction without records is settled without the broker, which would refuse its commit (INVALID_TXN_STATE)',
+  async () => {
+    await kafka.createTopic('eo-empty', 1)
+    const sink = transactionalSink('eo-empty', 'empty')
+    // The cluster test's case: the broker is killed while the job is idle, so the checkpoint restored
+    // holds transactions that opened (their ids initialised) but got no records.
+    const crashed = sink.createWriter(context())
+    const state = await crashed.snapshotState!(1)
+    await Promise.resolve(crashed.close?.()).catch(() => undefined)
+    const pending = (state as Array<{ pending?: { transaction: KafkaTransactionState } }>).find((s) => s.pending)
+      ?.pending?.transaction
+    assert.ok(
+      pending?.producerId !== undefined && pending.records === 0,
+      `an initialised, empty transaction: ${JSON.stringify(state)}`,
+    )
+    // kafkajs sent no EndTxn for it (no partition was added): the coordinator holds it Empty and refuses a commit.
+    const identity = { producerId: pending.producerId, producerEpoch: pending.producerEpoch ?? 0 }
+    const refused = await endTransaction(client(kafka.brokers), pending.transactionalId, identity, true).then(
+      () => 'accepted',
+      (error: { type?: string }) => error.type,
+    )
+    assert.is(refused, 'INVALID_TXN_STATE')
+    // Restored where no broker answers (as while a coordinator moves), the writer still settles it.
+    const nowhere = new KafkaTransactionalSink<string>({
+      client: { brokers: [`127.0.0.1:${await freePort()}`], retry: { retries: 0 }, connectionTimeout: 200 },
+      topic: 'eo-empty',
+      transactionalIdPrefix: 'empty',
+      transactionTimeoutMs: TIMEOUT_MS,
+    })
+    const restored = nowhere.createWriter(context(), state)
+    await restored.ready?.()
+    await Promise.resolve(restored.close?.()).catch(() => undefined)
   },
 )
 

@@ -41,7 +41,8 @@ Kill(
     const dir = tempDir('sluice-kafka-kill-')
     try {
       const args = [kafka.brokers.join(','), 'kill-in', 'kill-out', dir.path]
-      const first = await runJobProcess(SCRIPT, args, { after: 'checkpoint', checkpoints: 2, delayMs: 15 })
+      // At load 25–40 the first process took more than 30 s to reach its second checkpoint (2026-12-04)
+      const first = await runJobProcess(SCRIPT, args, { after: 'checkpoint', checkpoints: 2, delayMs: 15 }, 120_000)
       assert.ok(
         first.killed,
         `the first process was killed: ${first.lines.filter((l) => !l.startsWith('txn')).join(', ')} ${first.stderr}`,
