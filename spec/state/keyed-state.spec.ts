@@ -9,15 +9,9 @@ import {
   ValueStateDescriptor,
 } from '../../lib/state/descriptors.js'
 import { type Key, KeyGroupRange, keyGroupOf, subtaskForKeyGroup } from '../../lib/state/key-groups.js'
-import { type KeyedStateSnapshot, KeyedSnapshotWriter, restoreKeyedState } from '../../lib/state/keyed-snapshot.js'
+import { KeyedSnapshotWriter, restoreKeyedState } from '../../lib/state/keyed-snapshot.js'
 import { ConfigError, StateError } from '../../lib/errors.js'
-import { decodeStateFile, encodeStateFile } from '../../lib/checkpoint/state-file.js'
-
-/** A keyed snapshot as a restore gets it from a state file: encoded, concatenated, decoded. */
-function storedAndReadBack(snapshot: KeyedStateSnapshot): KeyedStateSnapshot {
-  const { head, body } = encodeStateFile({ keyed: snapshot })
-  return decodeStateFile(Buffer.concat(body === undefined ? [head] : [head, body]), 'test').keyed!
-}
+import { storedAndReadBack } from '../support/stored-snapshot.js'
 
 function backend(clock = () => 0) {
   const b = new KeyedStateBackend(new KeyGroupRange(0, 127), clock)
