@@ -8,6 +8,10 @@ import type { CheckpointMetadata, OperatorSubtaskState, StateHandle } from './ch
 export interface CheckpointStorage {
   /** Human-readable location for logs, e.g. the directory. */
   readonly description: string
+  /**
+   * Stores one subtask state. The keyed snapshot's buffer (`state.keyed.data`) is reused by the subtask's
+   * next snapshot once the returned promise settles: a storage that keeps it past that must copy it.
+   */
   writeState(checkpointId: number, uid: string, subtask: number, state: OperatorSubtaskState): Promise<StateHandle>
   readState(handle: StateHandle): Promise<OperatorSubtaskState>
   /** Makes a checkpoint complete: its metadata is written, atomically. */

@@ -1,4 +1,4 @@
-import { createHash, webcrypto } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { access, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
@@ -7,7 +7,8 @@ import type { Logger } from '../logging.js'
 import { createLogger } from '../logging.js'
 import type { CheckpointStorage } from './checkpoint-storage.js'
 import type { CheckpointMetadata, OperatorSubtaskState, StateHandle } from './checkpoint-types.js'
-import { stateChunks } from './state-text.js'
+import { sha256OffThread } from './sha256-off-thread.js'
+import { decodeStateFile, encodeStateFile } from './state-file.js'
 
 const METADATA = '_metadata'
 
@@ -29,10 +30,10 @@ export class DirectoryStorage implements CheckpointStorage {
   private readonly retain: number
   private readonly log: Logger
   /**
-   * The text of every state file of the checkpoint `latest()` chose, verified there: the restore parses
-   * it without reading and hashing the files again. Dropped once a newer checkpoint completes.
+   * The bytes of every state file of the checkpoint `latest()` chose, verified there: the restore decodes
+   * them without reading and hashing the files again. Dropped once a newer checkpoint completes.
    */
-  private verified: { readonly id: number; readonly texts: Map<string, string> } | undefined
+  private verified: { readonly id: number; readonly files: Map<string, Buffer> } | undefined
   /** Checkpoint directories this storage has written into, each prepared once. */
   private readonly prepared = new Map<string, Promise<void>>()
 
@@ -54,7 +55,7 @@ export class DirectoryStorage implements CheckpointStorage {
     const dir = join(this.directory, `chk-${checkpointId}`)
     await this.prepare(dir)
     const location = `chk-${checkpointId}/${safeName(uid)}-${subtask}.state`
-    return writeAtomically(join(this.directory, location), stateChunks(state), location)
+    return writeAtomically(join(this.directory, location), stateParts(state), location)
   }
 
   /**
@@ -83,8 +84,8 @@ export class DirectoryStorage implements CheckpointStorage {
   }
 
   async readState(handle: StateHandle): Promise<OperatorSubtaskState> {
-    const text = this.verified?.texts.get(handle.location)
-    if (text !== undefined) return JSON.parse(text) as OperatorSubtaskState
+    const bytes = this.verified?.files.get(handle.location)
+    if (bytes !== undefined) return decodeStateFile(bytes, handle.location)
     return readVerified(join(this.directory, handle.location), handle)
   }
 
@@ -122,7 +123,7 @@ export class DirectoryStorage implements CheckpointStorage {
 
   /**
    * The newest checkpoint whose metadata and state files are all intact; each file is read and checked
-   * once here, and the restore takes the verified text. Newer damaged ones are skipped with a warning;
+   * once here, and the restore takes the verified bytes. Newer damaged ones are skipped with a warning;
    * directories without metadata never completed and are skipped quietly. When checkpoints completed
    * but none can be read it throws ERR_NO_READABLE_CHECKPOINT, naming each and why it was rejected:
    * starting from empty state would repeat what exactly-once sinks already committed.
@@ -149,12 +150,12 @@ export class DirectoryStorage implements CheckpointStorage {
         continue
       }
       try {
-        const texts = new Map<string, string>()
+        const files = new Map<string, Buffer>()
         for (const operator of Object.values(metadata.operators))
           for (const handle of operator.subtasks)
             if (handle !== null)
-              texts.set(handle.location, await readVerifiedText(join(this.directory, handle.location), handle))
-        this.verified = { id, texts }
+              files.set(handle.location, await readVerifiedBytes(join(this.directory, handle.location), handle))
+        this.verified = { id, files }
         return metadata
       } catch (error) {
         rejected.push(`chk-${id}: ${messageOf(error)}`)
@@ -196,7 +197,7 @@ export class DirectoryStorage implements CheckpointStorage {
         if (handle === null) subtasks.push(null)
         else {
           const location = `${safeName(uid)}-${i}.state`
-          subtasks.push(await writeAtomically(join(directory, location), stateChunks(await read(handle)), location))
+          subtasks.push(await writeAtomically(join(directory, location), stateParts(await read(handle)), location))
         }
       }
       operators[uid] = { ...operator, subtasks }
@@ -257,45 +258,39 @@ export class DirectoryStorage implements CheckpointStorage {
   }
 }
 
-/** Bytes encoded between two writes: few awaits, and no long stretch of encoding on the event loop. */
-const BYTES_PER_WRITE = 1 << 20
-
 /**
- * Encodes the chunks into one buffer, a megabyte per write (yielding between writes), fsyncs, renames.
- * The SHA-256 of that buffer is computed by WebCrypto on libuv's thread pool while the file syncs, not
- * on the event loop (10 MB of state hash in about 25 ms, which processing would otherwise wait for).
+ * Writes the parts to a temporary file, fsyncs, renames. The parts are written from where they are (a
+ * keyed snapshot's buffer is not copied), and their SHA-256 is computed on another thread while the
+ * file syncs: the event loop pays for neither (see {@link sha256OffThread}).
  */
-async function writeAtomically(path: string, chunks: readonly string[], location: string): Promise<StateHandle> {
+async function writeAtomically(path: string, parts: readonly Uint8Array[], location: string): Promise<StateHandle> {
   const temp = `${path}.${process.pid}.tmp`
   const file = await open(temp, 'w')
-  let bytes = 0
-  for (const chunk of chunks) bytes += Buffer.byteLength(chunk)
-  const buffer = Buffer.allocUnsafe(bytes)
-  let digest: Promise<ArrayBuffer>
+  let digest: Promise<string>
   try {
-    let encoded = 0
-    let flushed = 0
-    for (const chunk of chunks) {
-      encoded += buffer.write(chunk, encoded)
-      if (encoded - flushed < BYTES_PER_WRITE) continue
-      await file.write(buffer, flushed, encoded - flushed)
-      flushed = encoded
-    }
-    if (flushed < encoded) await file.write(buffer, flushed, encoded - flushed)
-    digest = webcrypto.subtle.digest('SHA-256', buffer)
+    for (const part of parts) await file.write(part)
+    digest = sha256OffThread(parts)
     await file.sync()
   } finally {
     await file.close()
   }
-  const checksum = Buffer.from(await digest).toString('hex')
+  const checksum = await digest
   await rename(temp, path)
+  let bytes = 0
+  for (const part of parts) bytes += part.byteLength
   return { location, bytes, checksum }
+}
+
+/** A subtask state as the parts of its state file. */
+function stateParts(state: OperatorSubtaskState): Uint8Array[] {
+  const { head, body } = encodeStateFile(state)
+  return body === undefined ? [head] : [head, body]
 }
 
 async function writeMetadata(dir: string, metadata: CheckpointMetadata): Promise<void> {
   await mkdir(dir, { recursive: true })
   const body = JSON.stringify(metadata)
-  await writeAtomically(join(dir, METADATA), [JSON.stringify({ checksum: sha256(body), body })], METADATA)
+  await writeAtomically(join(dir, METADATA), [Buffer.from(JSON.stringify({ checksum: sha256(body), body }))], METADATA)
   const handle = await open(dir, 'r')
   try {
     await handle.sync()
@@ -325,27 +320,27 @@ function parseMetadata(text: string, dir: string): CheckpointMetadata {
 }
 
 async function readVerified(path: string, handle: StateHandle): Promise<OperatorSubtaskState> {
-  return JSON.parse(await readVerifiedText(path, handle)) as OperatorSubtaskState
+  return decodeStateFile(await readVerifiedBytes(path, handle), handle.location)
 }
 
-/** A state file's text, once its size and SHA-256 match what the checkpoint recorded. */
-async function readVerifiedText(path: string, handle: StateHandle): Promise<string> {
-  const text = await readFile(path, 'utf8').catch((error) => {
+/** A state file's bytes, once their size and SHA-256 match what the checkpoint recorded. */
+async function readVerifiedBytes(path: string, handle: StateHandle): Promise<Buffer> {
+  const content = await readFile(path).catch((error) => {
     throw new StateError('ERR_STATE_MISSING', `state file ${path} cannot be read: ${messageOf(error)}`)
   })
-  const bytes = Buffer.byteLength(text)
+  const bytes = content.length
   if (bytes !== handle.bytes)
     throw new StateError(
       'ERR_STATE_CORRUPT',
       `state file ${path} is ${bytes} bytes, the checkpoint recorded ${handle.bytes}: it is truncated or was overwritten`,
     )
-  const checksum = sha256(text)
+  const checksum = createHash('sha256').update(content).digest('hex')
   if (checksum !== handle.checksum)
     throw new StateError(
       'ERR_STATE_CORRUPT',
       `state file ${path} has the recorded size (${bytes} bytes) but its content changed: SHA-256 ${checksum.slice(0, 12)}…, recorded ${handle.checksum.slice(0, 12)}…`,
     )
-  return text
+  return content
 }
 
 async function exists(path: string): Promise<boolean> {

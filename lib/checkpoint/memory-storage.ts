@@ -1,21 +1,21 @@
-import { createHash } from 'node:crypto'
 import { StateError } from '../errors.js'
 import type { CheckpointStorage } from './checkpoint-storage.js'
 import type { CheckpointMetadata, OperatorSubtaskState, StateHandle } from './checkpoint-types.js'
 import { DirectoryStorage } from './directory-storage.js'
-import { stateChunks } from './state-text.js'
+import { sha256OffThread } from './sha256-off-thread.js'
+import { type EncodedState, decodeStateFile, encodeStateFile } from './state-file.js'
 
 /**
  * Checkpoints held in this process's memory: for tests and for jobs that only need to survive a
- * failure of their own (not of the process). States are stored as JSON text, so a restore gets
- * copies, exactly as from disk.
+ * failure of their own (not of the process). States are stored encoded, as in a state file, so a
+ * restore decodes copies of the values, exactly as from disk.
  *
  * @example
  * StreamEnvironment.create({ checkpointing: { intervalMs: 1000, storage: new MemoryStorage() } })
  */
 export class MemoryStorage implements CheckpointStorage {
   readonly description = 'memory'
-  private readonly states = new Map<string, string>()
+  private readonly states = new Map<string, EncodedState>()
   private readonly completed: CheckpointMetadata[] = []
 
   constructor(private readonly retain = 3) {}
@@ -26,16 +26,18 @@ export class MemoryStorage implements CheckpointStorage {
     subtask: number,
     state: OperatorSubtaskState,
   ): Promise<StateHandle> {
-    const text = stateChunks(state).join('')
+    const encoded = encodeStateFile(state)
     const location = `memory:chk-${checkpointId}/${uid}/${subtask}`
-    this.states.set(location, text)
-    return { location, bytes: Buffer.byteLength(text), checksum: createHash('sha256').update(text).digest('hex') }
+    const checksum = sha256OffThread(encoded.body === undefined ? [encoded.head] : [encoded.head, encoded.body])
+    // the subtask reuses the keyed snapshot's buffer for its next snapshot: keep a copy
+    this.states.set(location, { ...encoded, body: encoded.body && new Uint8Array(encoded.body) })
+    return { location, bytes: encoded.bytes, checksum: await checksum }
   }
 
   async readState(handle: StateHandle): Promise<OperatorSubtaskState> {
-    const text = this.states.get(handle.location)
-    if (text === undefined) throw new StateError('ERR_STATE_MISSING', `no state at ${handle.location}`)
-    return JSON.parse(text) as OperatorSubtaskState
+    const encoded = this.states.get(handle.location)
+    if (encoded === undefined) throw new StateError('ERR_STATE_MISSING', `no state at ${handle.location}`)
+    return decodeStateFile(encoded.head, handle.location, encoded.body)
   }
 
   async complete(metadata: CheckpointMetadata): Promise<void> {

@@ -264,6 +264,8 @@ export class SubtaskCheckpointer {
           const handle: StateHandle | null = empty
             ? null
             : await this.settings.storage.writeState(id, uid, this.host.subtask, state)
+          // the storage is done with the snapshot's buffer: the next snapshot writes into it
+          keyed?.recycle()
           ;(handles as Record<string, { subtask: number; handle: StateHandle | null }>)[uid] = {
             subtask: this.host.subtask,
             handle,

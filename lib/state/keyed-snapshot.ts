@@ -1,16 +1,19 @@
 import { StateError } from '../errors.js'
 import type { TimerService } from '../time/timer-service.js'
+import { BINARY_LAYOUT, BlockKind } from './binary-layout.js'
+import { readBlocks } from './block-reader.js'
+import { BlockWriter } from './block-writer.js'
 import type { AnyStateDescriptor } from './descriptors.js'
 import type { KeyedStateBackend } from './keyed-state-backend.js'
 import { decodeKey, encodeKey } from './key-codec.js'
 import { jsonSerializer } from './serializers/json-serializer.js'
 import type { StateTable } from './state-table.js'
 
-/** One key group of one operator subtask, as written into a checkpoint. */
+/** One key group of one operator subtask, as written into a checkpoint (layout 1) or read back from one. */
 export interface KeyGroupSection {
   /**
    * Per state name a flat array `[key, value, key, value, …]` (with a TTL: `[key, value, touchedAt, …]`),
-   * keys and values serialized. Flat, because V8 writes one large array far faster than many small ones.
+   * keys and values serialized.
    */
   readonly states: Record<string, unknown[]>
   /** [timestamp, key] of the group's event-time and processing-time timers. */
@@ -18,27 +21,40 @@ export interface KeyGroupSection {
   readonly processingTimers: unknown[][]
 }
 
-/** The keyed state of one operator subtask in a checkpoint, by key group. */
-export interface KeyedStateSnapshot {
+/** Per state name: its kind and the serializer (id, version) that wrote its values. */
+export type KeyedStateMeta = Record<string, { kind: string; serializer: string; version: number; ttl: boolean }>
+
+/** Keyed state in layout 1, as checkpoints before the binary layout wrote it: JSON per key group. */
+export interface JsonKeyedSnapshot {
   readonly format: 1
-  /** Per state name: its kind and the serializer (id, version) that wrote its values. */
-  readonly states: Record<string, { kind: string; serializer: string; version: number; ttl: boolean }>
-  /**
-   * Per key group its section: as JSON text when just written (each group is serialized during the
-   * snapshot's steps, so storing the state is a concatenation), as objects when read back.
-   */
+  readonly states: KeyedStateMeta
+  /** Per key group its section: JSON text as the old writer kept it, objects when read back. */
   readonly groups: Record<number, KeyGroupSection | string>
 }
+
+/** Keyed state in the binary layout (see `binary-layout.ts`): every key group's blocks in one buffer. */
+export interface BinaryKeyedSnapshot {
+  readonly format: typeof BINARY_LAYOUT
+  readonly states: KeyedStateMeta
+  /** Per key group with state or timers: [offset, length] of its section in `data`. */
+  readonly groups: Record<number, readonly [number, number]>
+  /** The sections, 8-byte aligned; a view of a `SharedArrayBuffer` when just written. */
+  readonly data: Uint8Array
+}
+
+/** The keyed state of one operator subtask in a checkpoint, by key group. */
+export type KeyedStateSnapshot = JsonKeyedSnapshot | BinaryKeyedSnapshot
 
 /** Milliseconds a snapshot may spend writing groups on their first change before it uses overlays (default). */
 const TOUCH_BUDGET_MS = 50
 
 /**
- * Writes a keyed state backend into a {@link KeyedStateSnapshot} without stalling processing for long:
+ * Writes a keyed state backend into a {@link BinaryKeyedSnapshot} without stalling processing for long:
  * a group that a record is about to change is written at once while the touch budget (50 ms) lasts,
  * then the tables keep barrier-time values of what records change (copy on write, per entry), and
  * `step` serializes the remaining key groups a few at a time between batches. Timers are copied when
- * it begins.
+ * it begins. Each group is written straight into one buffer (see `binary-layout.ts`): numbers as float64
+ * columns, strings as UTF-8, other values as the JSON of what the state's serializer made of them.
  *
  * @example
  * const writer = new KeyedSnapshotWriter(backend, timers)
@@ -47,7 +63,8 @@ const TOUCH_BUDGET_MS = 50
  */
 export class KeyedSnapshotWriter {
   private readonly tables: Array<[AnyStateDescriptor, StateTable<unknown>]>
-  private readonly groups: Record<number, string> = {}
+  private readonly groups: Record<number, readonly [number, number]> = {}
+  private readonly blocks: BlockWriter
   private readonly timersByGroup = new Map<number, { event: unknown[][]; processing: unknown[][] }>()
   private next = 0
   private released = false
@@ -63,6 +80,10 @@ export class KeyedSnapshotWriter {
   ) {
     this.tables = backend.descriptors().map((d) => [d, backend.table(d.name)!])
     this.written = new Uint8Array(backend.range.size)
+    let entries = 0
+    for (const [d, table] of this.tables) entries += table.size * (d.ttl === undefined ? 2 : 3)
+    // room for every entry as numbers; the buffer grows when strings or objects need more
+    this.blocks = new BlockWriter(entries * 8 + backend.range.size * 64, backend.takeSpareBuffer())
     for (const [, table] of this.tables) table.beginSnapshot((index) => this.writeOnTouch(index))
     if (timers !== undefined) {
       for (const t of timers.eventTimers.values())
@@ -84,7 +105,7 @@ export class KeyedSnapshotWriter {
     return this.next === size
   }
 
-  result(): KeyedStateSnapshot {
+  result(): BinaryKeyedSnapshot {
     if (this.next < this.backend.range.size) throw new Error('keyed snapshot not finished')
     const states: KeyedStateSnapshot['states'] = {}
     for (const [d] of this.tables)
@@ -94,7 +115,15 @@ export class KeyedSnapshotWriter {
         version: d.serializer.version,
         ttl: d.ttl !== undefined,
       }
-    return { format: 1, states, groups: this.groups }
+    return { format: BINARY_LAYOUT, states, groups: this.groups, data: this.blocks.bytes() }
+  }
+
+  /**
+   * Gives the snapshot's buffer back to the backend for its next snapshot: call it once the storage has
+   * finished with the result (its `writeState` settled), never before.
+   */
+  recycle(): void {
+    this.backend.keepSpareBuffer(this.blocks.sharedBuffer())
   }
 
   /** Ends copy-on-write in the tables (the snapshot is written, or abandoned). */
@@ -120,21 +149,15 @@ export class KeyedSnapshotWriter {
   private writeGroup(index: number): void {
     this.written[index] = 1
     const keyGroup = this.backend.range.start + index
-    const states: Record<string, unknown[]> = {}
-    let any = false
-    for (const [descriptor, table] of this.tables) {
-      const entries = flatten(table, index, descriptor)
-      if (entries.length === 0) continue
-      states[descriptor.name] = entries
-      any = true
-    }
+    const blocks = this.blocks
+    const start = blocks.length
+    for (const [descriptor, table] of this.tables) writeState(blocks, table, index, descriptor)
     const timers = this.timersByGroup.get(keyGroup)
-    if (any || timers !== undefined)
-      this.groups[keyGroup] = JSON.stringify({
-        states,
-        eventTimers: timers?.event ?? [],
-        processingTimers: timers?.processing ?? [],
-      })
+    if (timers !== undefined) {
+      writeTimers(blocks, BlockKind.EVENT_TIMERS, timers.event)
+      writeTimers(blocks, BlockKind.PROCESSING_TIMERS, timers.processing)
+    }
+    if (blocks.length > start) this.groups[keyGroup] = [start, blocks.length - start]
   }
 
   private timerGroup(keyGroup: number): { event: unknown[][]; processing: unknown[][] } {
@@ -149,8 +172,9 @@ export class KeyedSnapshotWriter {
 
 /**
  * Restores the key groups a backend owns from snapshots of any subtasks of an earlier run (any
- * parallelism): entries wait until the operator declares their state, then are decoded with its
- * serializer; timers are registered at once.
+ * parallelism), in either layout: entries wait until the operator declares their state, then are
+ * decoded with its serializer; timers are registered at once. A snapshot in a layout this build does
+ * not know fails with ERR_SERIALIZER_VERSION naming its states and the layout version.
  *
  * @example
  * restoreKeyedState(backend, timers, snapshotsOfAllOldSubtasks)
@@ -162,10 +186,7 @@ export function restoreKeyedState(
 ): void {
   const range = backend.range
   for (const snapshot of snapshots) {
-    for (const [groupText, stored] of Object.entries(snapshot.groups)) {
-      const keyGroup = Number(groupText)
-      if (!range.contains(keyGroup)) continue
-      const section: KeyGroupSection = typeof stored === 'string' ? JSON.parse(stored) : stored
+    for (const [keyGroup, section] of keyGroupSections(snapshot, (group) => range.contains(group))) {
       for (const [name, entries] of Object.entries(section.states)) {
         const meta = snapshot.states[name]
         if (meta === undefined)
@@ -182,32 +203,73 @@ export function restoreKeyedState(
 }
 
 /**
- * `[key, value, key, value …]` (with a TTL, touched-at times too) of one group; primitives skip the
- * serializer. Built with `push`: a presized array is holey, and JSON.stringify writes holey arrays
- * about three times slower.
+ * The sections of a keyed snapshot's key groups that `wanted` accepts (all by default), decoded from
+ * either layout.
+ *
+ * @example
+ * for (const [keyGroup, section] of keyGroupSections(snapshot)) console.log(keyGroup, section.states.count)
  */
-function flatten(table: StateTable<unknown>, index: number, descriptor: AnyStateDescriptor): unknown[] {
-  const out: unknown[] = []
+export function keyGroupSections(
+  snapshot: KeyedStateSnapshot,
+  wanted: (keyGroup: number) => boolean = () => true,
+): Array<[number, KeyGroupSection]> {
+  const format: number = snapshot.format
+  if (format !== 1 && format !== BINARY_LAYOUT)
+    throw new StateError(
+      'ERR_SERIALIZER_VERSION',
+      `keyed state ${Object.keys(snapshot.states ?? {}).join(', ') || '(no states)'} was written in snapshot layout version ${format}; this build reads versions 1 (JSON) and ${BINARY_LAYOUT} (binary)`,
+    )
+  const sections: Array<[number, KeyGroupSection]> = []
+  for (const [groupText, stored] of Object.entries(snapshot.groups)) {
+    const keyGroup = Number(groupText)
+    if (!wanted(keyGroup)) continue
+    if (snapshot.format === BINARY_LAYOUT) {
+      const [offset, length] = stored as readonly [number, number]
+      sections.push([keyGroup, readBlocks(snapshot.data, offset, length)])
+    } else sections.push([keyGroup, typeof stored === 'string' ? JSON.parse(stored) : (stored as KeyGroupSection)])
+  }
+  return sections
+}
+
+/**
+ * The entries of one state in group `index` as a block of `[key, value]` rows (with a TTL, touched-at
+ * times too); primitives skip the JSON serializer, which would return them unchanged.
+ */
+function writeState(
+  blocks: BlockWriter,
+  table: StateTable<unknown>,
+  index: number,
+  descriptor: AnyStateDescriptor,
+): void {
   const serializer = descriptor.serializer
   const plainJson = serializer === jsonSerializer
   if (descriptor.ttl === undefined) {
+    blocks.begin(BlockKind.STATE, descriptor.name, 2)
     table.forEachForSnapshot(index, (key, value) => {
-      out.push(
+      blocks.row2(
         typeof key === 'bigint' ? encodeKey(key) : key,
         plainJson && isPlain(value) ? value : serializer.serialize(value),
       )
     })
   } else {
+    blocks.begin(BlockKind.STATE, descriptor.name, 3)
     table.forEachForSnapshot(index, (key, stored) => {
       const entry = stored as { value: unknown; touchedAt: number }
-      out.push(
+      blocks.row3(
         typeof key === 'bigint' ? encodeKey(key) : key,
         plainJson && isPlain(entry.value) ? entry.value : serializer.serialize(entry.value),
         entry.touchedAt,
       )
     })
   }
-  return out
+  blocks.end()
+}
+
+/** A group's timers of one kind as a block of `[timestamp, key]` rows. */
+function writeTimers(blocks: BlockWriter, kind: number, timers: unknown[][]): void {
+  blocks.begin(kind, '', 2)
+  for (const [timestamp, key] of timers) blocks.row2(timestamp, key)
+  blocks.end()
 }
 
 function isPlain(value: unknown): boolean {

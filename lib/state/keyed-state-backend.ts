@@ -39,6 +39,9 @@ export class KeyedStateBackend {
   /** Restored entries of states the operator has not declared yet, by state name. */
   private readonly staged = new Map<string, { meta: StagedMeta; groups: Array<[number, unknown[]]> }>()
 
+  /** The buffer of a stored snapshot, for the next snapshot to write into (see `KeyedSnapshotWriter.recycle`). */
+  private spareBuffer: SharedArrayBuffer | undefined = undefined
+
   /** Called when a state is declared (queryable state registers itself here). */
   onDeclare: ((descriptor: AnyStateDescriptor, table: StateTable<unknown>) => void) | undefined = undefined
 
@@ -86,6 +89,18 @@ export class KeyedStateBackend {
   /** The declared states, by name. */
   descriptors(): AnyStateDescriptor[] {
     return [...this.states.values()].map((s) => s.descriptor)
+  }
+
+  /** @internal The spare snapshot buffer, if any; the caller owns it from now on. */
+  takeSpareBuffer(): SharedArrayBuffer | undefined {
+    const spare = this.spareBuffer
+    this.spareBuffer = undefined
+    return spare
+  }
+
+  /** @internal Keeps a snapshot buffer that nothing reads any more for the next snapshot. */
+  keepSpareBuffer(buffer: SharedArrayBuffer): void {
+    this.spareBuffer = buffer
   }
 
   /** @internal Holds restored entries until the operator declares their state. */

@@ -11,6 +11,7 @@ import {
 import { type Key, KeyGroupRange, keyGroupOf, subtaskForKeyGroup } from '../../lib/state/key-groups.js'
 import { KeyedSnapshotWriter, restoreKeyedState } from '../../lib/state/keyed-snapshot.js'
 import { ConfigError, StateError } from '../../lib/errors.js'
+import { storedAndReadBack } from '../support/stored-snapshot.js'
 
 function backend(clock = () => 0) {
   const b = new KeyedStateBackend(new KeyGroupRange(0, 127), clock)
@@ -176,14 +177,7 @@ for (const [how, touchBudgetMs] of [
     while (!writer.step(1));
     const snapshot = writer.result()
     const restored = new KeyedStateBackend(new KeyGroupRange(0, 127), () => 0)
-    restoreKeyedState(restored, undefined, [
-      JSON.parse(
-        JSON.stringify({
-          ...snapshot,
-          groups: Object.fromEntries(Object.entries(snapshot.groups).map(([g, t]) => [g, JSON.parse(t as string)])),
-        }),
-      ),
-    ])
+    restoreKeyedState(restored, undefined, [storedAndReadBack(snapshot)])
     const rCount = restored.getState(new ValueStateDescriptor<number>('count'))
     const rSeen = restored.getListState(new ListStateDescriptor<string>('seen'))
     for (const k of keys) {

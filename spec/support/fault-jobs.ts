@@ -1,7 +1,7 @@
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import type { CheckpointStorage } from '../../lib/checkpoint/checkpoint-storage.js'
 import { DirectoryStorage } from '../../lib/checkpoint/directory-storage.js'
-import type { KeyGroupSection } from '../../lib/state/keyed-snapshot.js'
+import { keyGroupSections } from '../../lib/state/keyed-snapshot.js'
 import { MemoryStorage } from '../../lib/checkpoint/memory-storage.js'
 import { keyBy } from '../../lib/operators/key-by.js'
 import { process } from '../../lib/operators/process.js'
@@ -249,8 +249,7 @@ export async function readCountSavepoint(directory: string): Promise<CountSavepo
     const keyed = (await read(handle)).keyed
     if (keyed === undefined) continue
     withState++
-    for (const stored of Object.values(keyed.groups) as Array<KeyGroupSection | string>) {
-      const section: KeyGroupSection = typeof stored === 'string' ? JSON.parse(stored) : stored
+    for (const [, section] of keyGroupSections(keyed)) {
       for (const [key, value] of keyValuePairs(section.states.count))
         counts.set(Number(key), (counts.get(Number(key)) ?? 0) + Number(value))
     }

@@ -2,6 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { StateError } from '../../lib/errors.js'
 import { type KeyedStateSnapshot, KeyedSnapshotWriter } from '../../lib/state/keyed-snapshot.js'
+import { storedAndReadBack } from '../support/stored-snapshot.js'
 import { eventTimeSessionWindows } from '../../lib/windows/assigners/session.js'
 import { sessionsSerializer } from '../../lib/windows/event-time-sessions.js'
 import type { ProcessWindowFunctionObject } from '../../lib/windows/process-window-function.js'
@@ -48,7 +49,7 @@ function held(op: WindowOperator<any, any, any, any>): number {
 function checkpoint(op: WindowOperator<any, any, any, any>): KeyedStateSnapshot {
   const writer = new KeyedSnapshotWriter(op.keyedState!, op.timers)
   while (!writer.step(50));
-  return JSON.parse(JSON.stringify(writer.result()))
+  return storedAndReadBack(writer.result())
 }
 
 function restored(op: WindowOperator<any, any, any, any>, snapshot: KeyedStateSnapshot) {

@@ -1,6 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { type KeyedStateSnapshot, KeyedSnapshotWriter } from '../../lib/state/keyed-snapshot.js'
+import { storedAndReadBack } from '../support/stored-snapshot.js'
 import { globalWindows } from '../../lib/windows/assigners/global.js'
 import { eventTimeSessionWindows } from '../../lib/windows/assigners/session.js'
 import { slidingEventTimeWindows } from '../../lib/windows/assigners/sliding.js'
@@ -33,11 +34,11 @@ function operator(assigner: WindowAssigner<number, Window>, trigger?: Trigger<nu
   })
 }
 
-/** A checkpoint of the operator's keyed state and timers, through JSON as checkpoint storage writes it. */
+/** A checkpoint of the operator's keyed state and timers, through a state file as checkpoint storage writes it. */
 function checkpoint(op: WindowOperator<any, any, any, any>): KeyedStateSnapshot {
   const writer = new KeyedSnapshotWriter(op.keyedState!, op.timers)
   while (!writer.step(50));
-  return JSON.parse(JSON.stringify(writer.result()))
+  return storedAndReadBack(writer.result())
 }
 
 test('session windows, their contents and timers survive a checkpoint and restore', () => {
