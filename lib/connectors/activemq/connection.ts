@@ -29,12 +29,37 @@ export interface StompSession {
 function noDelayTcpWrapper(host: string, port: number): TCPWrapper {
   NoDelayTCPWrapper ??= class extends stompPackages[1].get('activemq connector').TCPWrapper {
     protected override getSocket(port: number, host: string): Socket {
-      return createConnection(port, host).setNoDelay(true)
+      const socket = createConnection(port, host).setNoDelay(true)
+      // called from the base constructor, before a field of this class could be set
+      sockets.set(this, socket)
+      return socket
     }
   }
   return new NoDelayTCPWrapper(host, port)
 }
 let NoDelayTCPWrapper: typeof TCPWrapper | undefined
+/** The TCP socket under each wrapper, for {@link corked}. */
+const sockets = new WeakMap<object, Socket>()
+
+/**
+ * Runs `write` with the connection's socket corked, so that the frames it sends leave together in full
+ * TCP segments rather than one small segment each (Nagle is off). Many small segments fill a receiver's
+ * buffer with per-segment overhead long before its window closes; the kernel then prunes and drops
+ * them, and the sender's retransmission backoff stalls the connection (seen with ActiveMQ, whose STOMP
+ * transport reads nothing while its dispatch thread is blocked writing).
+ *
+ * @example
+ * corked(session, () => { for (const id of ids) session.client.ack(id, subscriptionId) })
+ */
+export function corked(session: StompSession, write: () => void): void {
+  const socket = session.client.webSocket === undefined ? undefined : sockets.get(session.client.webSocket)
+  socket?.cork()
+  try {
+    write()
+  } finally {
+    socket?.uncork()
+  }
+}
 
 const CLOSE_TIMEOUT_MS = 2000
 const lostMarkers = new WeakMap<StompSession, Deferred<Error>>()

@@ -8,7 +8,10 @@ import {
   connectionRetry,
 } from '../base/retry-options.js'
 import { optionsObject, wholeNumber } from '../../util/options.js'
-import { DEFAULT_MAX_UNACKNOWLEDGED_BYTES } from '../base/ack-window.js'
+import { type AckWindowGrowth, DEFAULT_MAX_UNACKNOWLEDGED_BYTES } from '../base/ack-window.js'
+
+/** The largest \`activemq.prefetchSize\` (a Java int). */
+const MAX_PREFETCH = 2_147_483_647
 
 export type { SourceGuarantee } from '../base/checkpoint-acks.js'
 
@@ -40,27 +43,26 @@ export interface ActiveMQSourceOptions extends ActiveMQConnectionOptions {
   clientId?: string
   /**
    * The messages the broker dispatches to this subtask without acknowledgement
-   * (\`activemq.prefetchSize\`) at first: acknowledgements wait for checkpoints, so the reader raises it
-   * as the rate shows (see \`maxUnacknowledgedBytes\`), except on a durable topic subscription, whose
-   * prefetch stays. Default 1000.
+   * (\`activemq.prefetchSize\`) at first: acknowledgements wait for checkpoints, so the first time the
+   * window is the limit the reader raises it once to what \`maxUnacknowledgedBytes\` allows, except on a
+   * durable topic subscription, whose prefetch stays. Default 1000.
    */
   prefetch?: number
   /**
-   * The most bytes (message bodies) that may wait for acknowledgement. The window starts at \`prefetch\`
-   * and follows the observed rate × the checkpoint interval at every completed checkpoint, within half
-   * of this budget at the average message size (old and new window may overlap while it changes).
-   * Default 64 MiB.
+   * The most bytes (message bodies) that may wait for acknowledgement. The window starts at \`prefetch\`;
+   * the first completed checkpoint after it was the limit sets it to half of this budget at the average
+   * message size seen (up to \`maxPrefetch\`), once: each change is a re-subscription (old and new window
+   * overlap while it changes). Default 64 MiB.
    */
   maxUnacknowledgedBytes?: number
   /**
-   * The largest the window grows to, in messages; default \`prefetch\` (a fixed window): growing by
-   * subscribing again stalled in 2 of 3 benchmark runs of 60,000 messages (an open defect), so it is
-   * opt-in. Set it above \`prefetch\` to let the window follow the rate.
+   * The largest the window grows to, in messages; default 2,147,483,647 (the byte budget is then the
+   * bound). A durable topic subscription keeps \`prefetch\`.
    */
   maxPrefetch?: number
   /**
-   * - 'at-least-once' (default): `client-individual` acknowledgement of each message when the checkpoint
-   *   that covers it completes; needs checkpointing.
+   * - 'at-least-once' (default): cumulative (`ack: client`) acknowledgement of the messages a checkpoint
+   *   covers when it completes; needs checkpointing.
    * - 'exactly-once': the same, and redeliveries are recognised by their `message-id` across
    *   reconnections and restores; one subtask only.
    * - 'at-most-once': acknowledged when emitted; for jobs without checkpoints.
@@ -101,6 +103,7 @@ export interface ActiveMQSourceSettings extends StompSettings {
   readonly prefetch: number
   readonly maxPrefetch: number
   readonly maxUnacknowledgedBytes: number
+  readonly windowGrowth: AckWindowGrowth
   readonly guarantee: SourceGuarantee
   readonly dedupRetentionMs: number
 }
@@ -160,7 +163,7 @@ export function activemqSourceSettings(options: ActiveMQSourceOptions): ActiveMQ
     // a durable subscription's name allows one consumer: its window cannot change by subscribing again
     maxPrefetch:
       o.subscriptionName === undefined
-        ? wholeNumber('activemqSource.maxPrefetch', o.maxPrefetch, prefetch, prefetch, 2_147_483_647)
+        ? wholeNumber('activemqSource.maxPrefetch', o.maxPrefetch, MAX_PREFETCH, prefetch, MAX_PREFETCH)
         : prefetch,
     maxUnacknowledgedBytes: wholeNumber(
       'activemqSource.maxUnacknowledgedBytes',
@@ -168,6 +171,8 @@ export function activemqSourceSettings(options: ActiveMQSourceOptions): ActiveMQ
       DEFAULT_MAX_UNACKNOWLEDGED_BYTES,
       1,
     ),
+    // each change of the window is a re-subscription: grow once, to the byte budget
+    windowGrowth: 'once-to-budget',
     guarantee,
     dedupRetentionMs,
   }

@@ -11,7 +11,7 @@ import {
 
 /**
  * Reads an ActiveMQ queue, or a topic through a durable subscription, over STOMP (Bahir's AMQSource),
- * with `client-individual` acknowledgement. Emits {@link ActiveMQMessage}s: decode them downstream with
+ * with cumulative (`ack: client`) acknowledgement. Emits {@link ActiveMQMessage}s: decode them downstream with
  * `decode(...)`, whose dead-letter output takes payloads that do not decode.
  *
  * Flow control: the broker dispatches at most `prefetch` unacknowledged messages to a subtask

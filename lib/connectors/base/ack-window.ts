@@ -1,6 +1,14 @@
 /** The default byte budget of a source's unacknowledged messages (\`maxUnacknowledgedBytes\`): 64 MiB. */
 export const DEFAULT_MAX_UNACKNOWLEDGED_BYTES = 64 * 1024 * 1024
 
+/**
+ * How an {@link AckWindow} grows: `'with-rate'` (the default) follows the observed rate × the checkpoint
+ * interval; `'once-to-budget'` grows once, the first time the window starved the reader, to the most
+ * the byte budget and `max` allow, and stays there: for brokers where each change costs a
+ * re-subscription (ActiveMQ over STOMP).
+ */
+export type AckWindowGrowth = 'with-rate' | 'once-to-budget'
+
 /** How an {@link AckWindow} is bounded. */
 export interface AckWindowSettings {
   /** The window before any rate was observed (the connector's `prefetch`). */
@@ -11,6 +19,8 @@ export interface AckWindowSettings {
   readonly maxBytes: number
   /** The job's checkpoint interval; undefined without checkpointing (the window then stays `initial`). */
   readonly checkpointIntervalMs: number | undefined
+  /** Default `'with-rate'`. */
+  readonly growth?: AckWindowGrowth
 }
 
 /** A window is changed only when the new size differs this much (fewer re-subscriptions). */
@@ -29,6 +39,9 @@ const SHRINK_AT = 0.5
  * average message size seen: while a connector changes its window, the old subscription's messages
  * and the new one's may wait together.
  *
+ * With `growth: 'once-to-budget'` the first starved completion sets the window to min(`max`, half of
+ * `maxBytes` at the average message size seen) and it never changes again (no shrinking either).
+ *
  * The clock is injected (the reader's processing-time service), so the rate is testable.
  *
  * @example
@@ -46,6 +59,8 @@ export class AckWindow {
   private bytes = 0
   private lastRate = 0
   private wasStarved = false
+  /** The window changed once (what `'once-to-budget'` allows). */
+  private grown = false
 
   constructor(
     private readonly settings: AckWindowSettings,
@@ -103,13 +118,23 @@ export class AckWindow {
     this.lastRate = (taken * 1000) / elapsed
     const { initial, max } = this.settings
     const bound = Math.min(max, this.byteBound)
+    if (this.settings.growth === 'once-to-budget') {
+      if (!starved || this.grown) return undefined
+      this.grown = true
+      return this.resize(Math.max(bound, initial))
+    }
     const wanted = Math.min(bound, Math.max(initial, Math.ceil((2 * taken * interval) / elapsed)))
     const size = this.size
     if (wanted === size) return undefined
     if (wanted > size && (!starved || wanted < size * GROW_AT)) return undefined
     if (wanted < size && wanted > size * SHRINK_AT && size <= bound) return undefined
-    this.size = wanted
-    if (wanted > this.largest) this.largest = wanted
-    return wanted
+    return this.resize(wanted)
+  }
+
+  private resize(size: number): number | undefined {
+    if (size === this.size) return undefined
+    this.size = size
+    if (size > this.largest) this.largest = size
+    return size
   }
 }

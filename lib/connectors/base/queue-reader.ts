@@ -5,7 +5,7 @@ import type { DeliveryGuarantee } from '../../runtime/sink.js'
 import type { InputStatus, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
 import { Deferred } from '../../util/deferred.js'
 import { Fifo } from '../../util/fifo.js'
-import { AckWindow } from './ack-window.js'
+import { AckWindow, type AckWindowGrowth } from './ack-window.js'
 import { type AckStateV1, CheckpointAcks, type CompletedAcks } from './checkpoint-acks.js'
 import { ReconnectLoop } from './reconnect-loop.js'
 import type { RetrySettings } from './retry-options.js'
@@ -23,6 +23,8 @@ export interface QueueReaderSettings {
   readonly maxPrefetch: number
   /** Bytes that may wait unacknowledged at most: bounds the window as it grows. */
   readonly maxUnacknowledgedBytes: number
+  /** How the window grows (default `'with-rate'`). */
+  readonly windowGrowth?: AckWindowGrowth
   readonly retry: RetrySettings
 }
 
@@ -134,6 +136,7 @@ export abstract class QueueReaderBase<D, M, H, S> implements SourceReader<M, Ack
               max: base.maxPrefetch,
               maxBytes: base.maxUnacknowledgedBytes,
               checkpointIntervalMs: context.checkpointIntervalMs,
+              growth: base.windowGrowth,
             },
             () => processingTime.now(),
           )

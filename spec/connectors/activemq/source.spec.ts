@@ -18,7 +18,7 @@ import { settlesWithin, waitFor } from '../../support/wait-for.js'
 
 /**
  * The ActiveMQ source over STOMP against the machine's ActiveMQ (127.0.0.1:61613, scripts/services.d):
- * client-individual acknowledgement on checkpoint completion, exactly-once by message-id across
+ * cumulative (`ack: client`) acknowledgement on checkpoint completion, exactly-once by message-id across
  * restores and reconnections, durable topic subscriptions, the prefetch bound under backpressure,
  * dead letters, and connection failures (a TCP relay cuts connections to the real broker).
  */
@@ -103,14 +103,14 @@ Source(
 )
 
 Source(
-  'exactly-once at 1 s checkpoints: the window grows beyond the prefetch within maxUnacknowledgedBytes, through a failure and restore; committed exactly once each',
+  'exactly-once at 1 s checkpoints: by default the window grows beyond the prefetch within maxUnacknowledgedBytes, through a failure and restore; committed exactly once each',
   async () => {
     const messages = 5000
     const destination = uniqueDestination('queue', 'eo-window')
     await admin.publish(destination, messages, { body: (i) => `m${i}`.padEnd(40, '.') })
     const options = { prefetch: 50, maxUnacknowledgedBytes: 80_000 }
     const { source, readers } = recordReaders(
-      new ActiveMQSource({ ...connection, destination, guarantee: 'exactly-once', maxPrefetch: 100_000, ...options }),
+      new ActiveMQSource({ ...connection, destination, guarantee: 'exactly-once', ...options }),
     )
     await growingWindowRun({ source, readers, text, messages, failAt: 'm2500', ...options })
     const left = await admin.drain(destination)

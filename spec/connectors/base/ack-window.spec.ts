@@ -63,4 +63,16 @@ Window("the protocol's limit bounds the window, and without checkpointing nothin
   assert.is(off.window.current, 100)
 })
 
+Window("'once-to-budget' grows once, when first starved, to half the byte budget, and then never changes", () => {
+  const w = windowAt({ growth: 'once-to-budget', maxBytes: 100_000 })
+  assert.is(cycle(w, 100, 1000, false), undefined, 'not starved: kept')
+  // 10-byte messages: half of 100,000 bytes is 5,000 messages, whatever the rate
+  assert.is(cycle(w, 100, 1000, true), 5000)
+  assert.is(cycle(w, 5000, 1000, true), undefined, 'starved again: no second change')
+  assert.is(cycle(w, 1, 1000, false), undefined, 'the rate fell: no shrinking')
+  assert.is(w.window.current, 5000)
+  const capped = windowAt({ growth: 'once-to-budget', maxBytes: 100_000, max: 3000 })
+  assert.is(cycle(capped, 100, 1000, true), 3000, 'max bounds it')
+})
+
 Window.run()
