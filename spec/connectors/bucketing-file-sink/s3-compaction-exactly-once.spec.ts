@@ -38,7 +38,7 @@ ExactlyOnce.after(async () => {
 })
 
 const totals = { schedules: 0, restarts: 0, faults: 0, merges: 0 }
-const seeds = seedsFromEnv(10, 1)
+const seeds = seedsFromEnv(34, 1)
 
 for (const format of [TEXT_LINES, ...FORMATS]) {
   for (const seed of seeds) {
@@ -95,7 +95,7 @@ for (const format of [TEXT_LINES, ...FORMATS]) {
 
 ExactlyOnce('the schedules failed, restarted jobs and merged parts (not only ran them)', () => {
   assert.is(totals.schedules, seeds.length * 3)
-  if (seeds.length < 10) return
+  if (seeds.length < 20) return
   assert.ok(totals.faults >= seeds.length, `faults fired: ${JSON.stringify(totals)}`)
   assert.ok(totals.restarts >= seeds.length, `jobs restarted: ${JSON.stringify(totals)}`)
   assert.ok(totals.merges >= seeds.length, `parts merged: ${JSON.stringify(totals)}`)

@@ -27,8 +27,9 @@ export interface CompactorHost {
  * transaction is pre-committed for names the merged file as a part to publish and its sources as files
  * to delete after; the state of every earlier checkpoint names the sources as held and knows nothing of
  * the merged file. Restored from that checkpoint or a later one, the commit is (re)done: the merged
- * file renamed visible, then the sources deleted, each step idempotent. Restored from an earlier one,
- * the merged file is an in-progress file no checkpoint names, deleted by the restore scan, and the
+ * file made visible (renamed; on S3 its upload completed), then the sources deleted, each step
+ * idempotent. Restored from an earlier one, the merged file is an in-progress file (an upload) no
+ * checkpoint names, deleted (aborted) by the restore scan, and the
  * sources are held again and merged anew. Sources are never made visible, so at no point can both a
  * merged file and its sources be read.
  *
