@@ -63,8 +63,20 @@ export interface RecoverableWriter {
   commit(basePath: string, committables: readonly PartFileRef[], log: Logger): Promise<CommitOutcome>
   /** The same for parts named by a restored checkpoint: a commit that already happened is fine. */
   commitAfterRecovery(basePath: string, committables: readonly PartFileRef[], log: Logger): Promise<CommitOutcome>
-  /** The bytes of a part closed for commit and not yet committed, for compaction; absent where the store cannot read it back. */
+  /**
+   * The bytes of a part closed for commit and not yet committed, for compaction; absent where the store
+   * cannot read it back. Where the writer has {@link RecoverableWriter.openForCompaction}, only parts
+   * opened with it can be read.
+   */
   readonly read?: (basePath: string, committable: PartFileRef) => Promise<Uint8Array>
+  /**
+   * For a store whose parts closed for commit cannot be read back (a pending S3 multipart upload):
+   * opens a part that compaction will read. Closed for commit it is complete but hidden (an object
+   * under its in-progress name), readable with `read`, deleted by `discard`, found by `scan`, and never
+   * committed itself: compaction always writes its records again into a part opened with `open`, even
+   * when it is the only part of its bucket. Absent where the parts `open` makes are readable already.
+   */
+  readonly openForCompaction?: (basePath: string, ref: PartFileRef) => Promise<RecoverableStream>
   /** Deletes what parts that will never be committed left on the store; what is gone already is fine. */
   discard(basePath: string, refs: readonly PartFileRef[]): Promise<void>
   /** Makes the parts closed in `buckets` durable where the store needs a step for it (a directory fsync). */

@@ -97,6 +97,8 @@ export class SubtaskBuckets<T> implements PartFileHost {
   private carried: readonly HeldPartRef[]
   /** The end of input came: every held part is merged and published on the next pre-commit. */
   private final = false
+  /** The compaction of the pre-commit running now, settled once its transaction names what it merged. */
+  private compacting: Promise<void> = Promise.resolve()
 
   constructor(
     private readonly settings: BucketingSettings<T>,
@@ -227,12 +229,22 @@ export class SubtaskBuckets<T> implements PartFileHost {
     const buckets = new Set(txn.parts.map((part) => part.bucketId))
     if (this.compactor !== undefined) {
       const previous = this.holder
-      txn.compaction = await this.compactor.compact(txn, previous?.compaction?.held ?? this.carried, this.final)
+      const compaction = this.compactor
+        .compact(txn, previous?.compaction?.held ?? this.carried, this.final)
+        .then((compacted) => {
+          txn.compaction = compacted
+          return compacted
+        })
+      this.compacting = compaction.then(
+        () => undefined,
+        () => undefined,
+      )
+      const compacted = await compaction
       // only now: a checkpoint's state names each held part once, in the transaction that holds it last
       if (previous?.compaction !== undefined) previous.compaction.held = []
       this.carried = []
       this.holder = txn
-      for (const ref of txn.compaction.merged) buckets.add(ref.bucket)
+      for (const ref of compacted.merged) buckets.add(ref.bucket)
     }
     const writer = this.settings.writer
     if (writer.syncBuckets !== undefined && buckets.size > 0) await writer.syncBuckets(this.settings.basePath, buckets)
@@ -284,8 +296,8 @@ export class SubtaskBuckets<T> implements PartFileHost {
   /**
    * Hands over to a successor in this process: no file is created from now on, the periodic check
    * stops, the open transaction's parts are dropped (records after the last barrier are replayed
-   * whatever the successor restores), and once every part's I/O has settled the parts not yet committed
-   * are returned.
+   * whatever the successor restores), and once every part's I/O and a running compaction have settled
+   * the parts not yet committed are returned (before the successor's scan lists the store).
    */
   async fence(): Promise<PartFileRef[]> {
     this.fenced = true
@@ -299,6 +311,8 @@ export class SubtaskBuckets<T> implements PartFileHost {
     await this.initialized
     const parts = [...this.unsettled].flatMap((txn) => txn.parts)
     await Promise.all(parts.map((part) => part.settled()))
+    // a merge the failed attempt started still creates its part: wait, so that it is discarded or found
+    await this.compacting
     const held = [...this.carried, ...(this.holder?.compaction?.held ?? [])].map((h) => h.part)
     const merged = [...this.unsettled].flatMap((txn) => txn.compaction?.merged ?? [])
     return [
@@ -321,7 +335,11 @@ export class SubtaskBuckets<T> implements PartFileHost {
     const ref = this.nextPart(part.bucketId)
     part.name = ref.name
     part.inProgressName = ref.inProgress
-    const stream = await writer.open(basePath, ref)
+    // with compaction on a store that cannot read a pending part, parts are kept where compaction reads them
+    const stream =
+      this.compactor !== undefined && writer.openForCompaction !== undefined
+        ? await writer.openForCompaction(basePath, ref)
+        : await writer.open(basePath, ref)
     const plain: PartOutput = { write: (chunk) => stream.write(chunk), end: async () => {} }
     if (isBlockEncoder<T>(encoder)) {
       const blocks = encoder.open(plain) as BlockWriter<unknown>

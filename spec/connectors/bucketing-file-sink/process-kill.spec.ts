@@ -13,7 +13,7 @@ import { filesUnder, finishedLines } from './support.js'
 
 /**
  * Exactly-once across SIGKILL: the keyed count runs in a child process writing through the bucketing
- * file sink, to the local disk and to S3 (the loopback server of this process, which outlives the
+ * file sink, to the local disk and to S3, each with and without compaction (the loopback server of this process, which outlives the
  * kills); the process is killed at seeded moments (while loading and restoring, mid-run, right after a
  * checkpoint, between a checkpoint's completion and its commits) and started again on its checkpoint
  * directory until it finishes. The finished files then hold the exact keyed count, and nothing is left
@@ -84,30 +84,35 @@ for (const seed of seedsFromEnv(2, 1)) {
     }
   })
 
-  ProcessKill(`S3, seed ${seed}: the objects hold the keyed count exactly once; no upload is left`, async () => {
-    const dir = tempDir('sluice-bucketing-kill-')
-    const prefix = `seed-${seed}`
-    try {
-      const { accessKeyId, secretAccessKey } = s3.clientConfig.credentials
-      const run = await runKilled(
-        plan,
-        { kind: 's3', endpoint: s3.endpoint, bucket: BUCKET, prefix, accessKeyId, secretAccessKey },
-        dir.path,
-      )
-      const keys = await listKeys(client, BUCKET, `${prefix}/`)
-      const lines: string[] = []
-      for (const key of keys.filter((k) => hiddenKeys([k]).length === 0)) {
-        const text = (await readObject(client, BUCKET, key)).toString('utf8')
-        if (text !== '') lines.push(...text.trimEnd().split('\n'))
+  const s3Cases = [
+    { name: 'S3', compaction: undefined, left: 'no temporary object left' },
+    { name: 'S3 with compaction', compaction: { checkpoints: 3 }, left: 'no held part or source left hidden' },
+  ]
+  for (const { name, compaction, left } of s3Cases)
+    ProcessKill(`${name}, seed ${seed}: the objects hold the keyed count exactly once; no upload is left`, async () => {
+      const dir = tempDir('sluice-bucketing-kill-')
+      const prefix = `seed-${seed}${compaction === undefined ? '' : '-compaction'}`
+      try {
+        const { accessKeyId, secretAccessKey } = s3.clientConfig.credentials
+        const run = await runKilled(
+          plan,
+          { kind: 's3', endpoint: s3.endpoint, bucket: BUCKET, prefix, accessKeyId, secretAccessKey, compaction },
+          dir.path,
+        )
+        const keys = await listKeys(client, BUCKET, `${prefix}/`)
+        const lines: string[] = []
+        for (const key of keys.filter((k) => hiddenKeys([k]).length === 0)) {
+          const text = (await readObject(client, BUCKET, key)).toString('utf8')
+          if (text !== '') lines.push(...text.trimEnd().split('\n'))
+        }
+        assertExactCount(lines, plan, run)
+        assert.equal(hiddenKeys(keys), [], left)
+        const uploads = (await s3.uploads(BUCKET)).filter((u) => u.key.startsWith(`${prefix}/`))
+        assert.equal(uploads, [], 'no multipart upload left')
+      } finally {
+        dir.remove()
       }
-      assertExactCount(lines, plan, run)
-      assert.equal(hiddenKeys(keys), [], 'no temporary object left')
-      const uploads = (await s3.uploads(BUCKET)).filter((u) => u.key.startsWith(`${prefix}/`))
-      assert.equal(uploads, [], 'no multipart upload left')
-    } finally {
-      dir.remove()
-    }
-  })
+    })
 }
 
 ProcessKill.run()

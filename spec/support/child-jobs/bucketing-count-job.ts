@@ -37,6 +37,7 @@ export type BucketingTarget =
       readonly prefix: string
       readonly accessKeyId: string
       readonly secretAccessKey: string
+      readonly compaction?: CompactionOptions
     }
   | {
       readonly kind: 'hdfs'
@@ -66,6 +67,7 @@ const sink =
             forcePathStyle: true,
             credentials: { accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey },
           }),
+          compaction: target.compaction,
         })
       : new BucketingFileSink<string>(target.path, {
           ...common,

@@ -19,13 +19,17 @@ export interface CompactorHost {
  * pre-commit). On each pre-commit it takes the parts the transaction closed and the hidden parts held
  * from earlier checkpoints, and per bucket either holds them all again (not due), or publishes them:
  * one part as it is, several merged into one new part (written, closed for commit, not yet visible).
+ * On a store whose parts are opened for compaction (`RecoverableWriter.openForCompaction`, S3: complete
+ * objects under hidden keys), a single part is written again into a new part too, as no hidden key can
+ * become a final one.
  *
  * Why this is exactly-once: the checkpoint is the commit point. The state of the checkpoint a
  * transaction is pre-committed for names the merged file as a part to publish and its sources as files
  * to delete after; the state of every earlier checkpoint names the sources as held and knows nothing of
  * the merged file. Restored from that checkpoint or a later one, the commit is (re)done: the merged
- * file renamed visible, then the sources deleted, each step idempotent. Restored from an earlier one,
- * the merged file is an in-progress file no checkpoint names, deleted by the restore scan, and the
+ * file made visible (renamed; on S3 its upload completed), then the sources deleted, each step
+ * idempotent. Restored from an earlier one, the merged file is an in-progress file (an upload) no
+ * checkpoint names, deleted (aborted) by the restore scan, and the
  * sources are held again and merged anew. Sources are never made visible, so at no point can both a
  * merged file and its sources be read.
  *
@@ -56,7 +60,9 @@ export class PartCompactor {
     }
     for (const [bucket, parts] of waiting) {
       if (!final && !this.due(parts)) result.held.push(...parts)
-      else if (parts.length === 1) result.publish.push(parts[0]!.part)
+      // a part opened for compaction (S3) is never committed itself: even alone it is written again
+      else if (parts.length === 1 && this.host.writer.openForCompaction === undefined)
+        result.publish.push(parts[0]!.part)
       else {
         result.publish.push(await this.mergeInto(bucket, parts, result))
         result.removed.push(...parts.map((p) => p.part))
@@ -84,12 +90,14 @@ export class PartCompactor {
     const { writer, basePath } = this.host
     const ref = this.host.nextPart(bucket)
     // named before it exists, so that aborting the transaction deletes a half-written file too
-    result.merged.push(ref)
+    const at = result.merged.push(ref) - 1
     const stream = await writer.open(basePath, ref)
     const output: PartOutput = { write: (chunk) => stream.write(chunk), end: async () => {} }
     try {
       await this.merge(readParts(writer, basePath, parts), output)
       const committable = await stream.closeForCommit()
+      // what the store needs to discard it as well (an S3 upload id)
+      result.merged[at] = committable
       this.log.info('merged part files', { bucket, name: ref.name, parts: parts.length })
       return committable
     } catch (error) {

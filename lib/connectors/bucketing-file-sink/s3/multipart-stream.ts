@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { RecoverableStream } from '../recoverable-writer.js'
 import type { PartFileRef } from '../transaction-state.js'
-import { type S3Requests, s3Sdk } from './s3-requests.js'
+import { type S3Requests, isNotFound, s3Sdk } from './s3-requests.js'
 
 /** An uploaded part of a multipart upload, as the checkpoint keeps it. */
 export interface UploadedPart {
@@ -115,6 +115,42 @@ export class S3MultipartStream implements RecoverableStream {
       ...(this.tails.length === 0 ? {} : { tails: [...this.tails] }),
     }
     return { ...this.ref, recoverable: { ...state } }
+  }
+
+  /**
+   * Makes what was written one complete object under `key` now, for a stream never persisted: a single
+   * PutObject while no part was uploaded (a small part costs one request), else the tail as the last
+   * part and CompleteMultipartUpload. An upload already gone with its object there was completed by an
+   * attempt whose answer was lost. Returns the object's size.
+   */
+  async complete(): Promise<number> {
+    const { PutObjectCommand, CompleteMultipartUploadCommand, HeadObjectCommand } = s3Sdk('s3Writer')
+    const { bucket } = this.requests.settings
+    const key = this.keys.key
+    this.closed = true
+    if (this.uploadId === undefined) {
+      await this.requests.send(
+        'PutObject',
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: this.takeBuffered() }),
+      )
+      return this.size
+    }
+    if (this.buffered > 0) await this.uploadBuffered()
+    try {
+      await this.requests.send(
+        'CompleteMultipartUpload',
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: this.uploadId,
+          MultipartUpload: { Parts: this.parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+        }),
+      )
+    } catch (error) {
+      if (!isNotFound(error)) throw error
+      await this.requests.send('HeadObject', new HeadObjectCommand({ Bucket: bucket, Key: key }))
+    }
+    return this.size
   }
 
   async dispose(): Promise<void> {

@@ -4,6 +4,7 @@ import type { Logger } from '../../../logging.js'
 import type { OutputFileConfig } from '../output-file-config.js'
 import type { FoundInProgressPart, PartScan, RecoverableStream, RecoverableWriter } from '../recoverable-writer.js'
 import type { PartFileRef } from '../transaction-state.js'
+import { S3HiddenPartStream, isHiddenObject } from './hidden-part-stream.js'
 import { type MultipartState, type PartKeys, S3MultipartStream } from './multipart-stream.js'
 import { type S3WriterOptions, resolveS3Options } from './s3-options.js'
 import { S3Requests, isNotFound, s3Sdk } from './s3-requests.js'
@@ -15,6 +16,10 @@ import { S3Requests, isNotFound, s3Sdk } from './s3-requests.js'
  * key prefix. A restore completes the uploads of pending parts (an upload already completed is found as
  * its object), and aborts the subtask's uploads and deletes its temporary objects that the restored
  * checkpoint does not name, so none is left behind. A key is never renamed: S3 cannot rename.
+ *
+ * With compaction, the sink's parts are written with `openForCompaction`: each becomes a complete object
+ * under its hidden name when closed (`read` reads it back, `discard` deletes it), and compaction merges
+ * them into new multipart uploads to final keys.
  *
  * @example
  * stream.sinkTo(bucketingFileSink('events', { writer: s3Writer({ bucket: 'archive', region: 'eu-west-1' }) }))
@@ -32,6 +37,25 @@ export class S3RecoverableWriter implements RecoverableWriter {
 
   async open(basePath: string, ref: PartFileRef): Promise<RecoverableStream> {
     return new S3MultipartStream(this.requests, this.keys(basePath, ref), ref, this.requests.settings.partSizeBytes)
+  }
+
+  async openForCompaction(basePath: string, ref: PartFileRef): Promise<RecoverableStream> {
+    const { directory } = this.keys(basePath, ref)
+    const keys = { key: `${directory}${ref.inProgress}`, directory }
+    return new S3HiddenPartStream(
+      new S3MultipartStream(this.requests, keys, ref, this.requests.settings.partSizeBytes),
+      ref,
+    )
+  }
+
+  async read(basePath: string, committable: PartFileRef): Promise<Uint8Array> {
+    const { GetObjectCommand } = s3Sdk('s3Writer')
+    const key = `${this.keys(basePath, committable).directory}${committable.inProgress}`
+    const got = await this.requests.send<{ Body?: { transformToByteArray(): Promise<Uint8Array> } }>(
+      'GetObject (a part to compact)',
+      new GetObjectCommand({ Bucket: this.requests.settings.bucket, Key: key }),
+    )
+    return got.Body!.transformToByteArray()
   }
 
   async recover(basePath: string, resumable: PartFileRef): Promise<RecoverableStream> {
@@ -75,9 +99,18 @@ export class S3RecoverableWriter implements RecoverableWriter {
   async discard(basePath: string, refs: readonly PartFileRef[]): Promise<void> {
     await Promise.all(
       refs.map(async (ref) => {
+        const keys = this.keys(basePath, ref)
+        if (isHiddenObject(ref)) {
+          const { DeleteObjectCommand } = s3Sdk('s3Writer')
+          const key = `${keys.directory}${ref.inProgress}`
+          await this.requests.send(
+            'DeleteObject',
+            new DeleteObjectCommand({ Bucket: this.requests.settings.bucket, Key: key }),
+          )
+          return
+        }
         const state = multipartState(ref)
         if (state === undefined) return
-        const keys = this.keys(basePath, ref)
         await this.abortUpload(keys.key, state.uploadId)
         await this.deleteTails(keys, state)
       }),
@@ -137,6 +170,7 @@ export class S3RecoverableWriter implements RecoverableWriter {
   }
 
   identities(ref: PartFileRef): readonly string[] {
+    if (isHiddenObject(ref)) return [`object:${ref.inProgress}`]
     const state = multipartState(ref)
     if (state === undefined) return []
     return [
