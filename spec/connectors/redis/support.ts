@@ -5,12 +5,10 @@ import type { RedisStreamReader } from '../../../lib/connectors/redis/reader.js'
 import type { SourceReaderContext } from '../../../lib/runtime/source.js'
 import type { Sink, SinkWriter } from '../../../lib/runtime/sink.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
-import { passValue } from '../../support/worker-pass/pass-context.js'
 
 /** Keys on a shared Redis, unique per test run, removed by `cleanup()`. */
 export class TestKeys {
-  // the worker-executor test pass: a worker replaying the test gets the coordinator's prefix
-  readonly prefix = passValue(() => `sluice-spec:${randomUUID().slice(0, 8)}`)
+  readonly prefix = `sluice-spec:${randomUUID().slice(0, 8)}`
   private readonly used = new Set<string>()
 
   key(name: string): string {
