@@ -10,6 +10,7 @@ import {
 } from 'amqplib'
 import type { Source, SourceReader, SourceReaderContext } from '../../lib/runtime/source.js'
 import { waitFor } from './wait-for.js'
+import { passValue } from './worker-pass/pass-context.js'
 
 /** The machine's shared RabbitMQ (scripts/services.d starts it); SLUICE_AMQP_URL overrides. */
 export const AMQP_URL = process.env.SLUICE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
@@ -23,7 +24,8 @@ let counter = 0
  * const queue = uniqueName('src') // 'sluice-src-4711-lq3k2-0'
  */
 export function uniqueName(prefix: string): string {
-  return `sluice-${prefix}-${process.pid}-${Date.now().toString(36)}-${counter++}`
+  // the worker-executor test pass: a worker replaying the test gets the coordinator's name
+  return passValue(() => `sluice-${prefix}-${process.pid}-${Date.now().toString(36)}-${counter++}`)
 }
 
 /** What {@link AmqpAdmin.publish} sends: the body and the properties of message i. */

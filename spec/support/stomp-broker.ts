@@ -1,6 +1,7 @@
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net'
 import { Client, type IMessage, type StompHeaders } from '@stomp/stompjs'
 import { TCPWrapper } from '@stomp/tcp-wrapper'
+import { passValue } from './worker-pass/pass-context.js'
 
 /** The machine's ActiveMQ STOMP transport (scripts/services.d starts it); SLUICE_STOMP_HOST/PORT override. */
 export const STOMP_HOST = process.env.SLUICE_STOMP_HOST ?? '127.0.0.1'
@@ -17,7 +18,10 @@ const named: string[] = []
  * uniqueDestination('queue', 'src') // '/queue/sluice-src-4711-lq3k2-0'
  */
 export function uniqueDestination(kind: 'queue' | 'topic', prefix: string): string {
-  const destination = `/${kind}/sluice-${prefix}-${process.pid}-${Date.now().toString(36)}-${counter++}`
+  // the worker-executor test pass: a worker replaying the test gets the coordinator's name
+  const destination = passValue(
+    () => `/${kind}/sluice-${prefix}-${process.pid}-${Date.now().toString(36)}-${counter++}`,
+  )
   if (kind === 'queue') named.push(destination)
   return destination
 }

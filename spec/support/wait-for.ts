@@ -1,6 +1,14 @@
+/**
+ * What every timeout of this module adds on the worker executor (`SLUICE_EXECUTOR=workers`, the
+ * worker-executor test pass): a job there first starts its worker threads, each loading the spec file
+ * again (about a second each on a quiet machine, several on a loaded one). A timeout is only the bound
+ * of a wait for an event, so a passing test is not slowed by it.
+ */
+const WORKER_START_ALLOWANCE_MS = process.env.SLUICE_EXECUTOR === 'workers' ? 15_000 : 0
+
 /** Options of {@link waitFor}. */
 export interface WaitForOptions {
-  /** Give up after this long; default 2000 ms. */
+  /** Give up after this long; default 2000 ms (plus 15 s on the worker executor). */
   readonly timeoutMs?: number
   /** Poll this often; default 2 ms. */
   readonly intervalMs?: number
@@ -17,7 +25,8 @@ export interface WaitForOptions {
  * await waitFor(() => received.length === 3, { description: '3 messages received' })
  */
 export async function waitFor(predicate: () => boolean, options: WaitForOptions = {}): Promise<void> {
-  const { timeoutMs = 2000, intervalMs = 2, description = predicate.toString() } = options
+  const { intervalMs = 2, description = predicate.toString() } = options
+  const timeoutMs = (options.timeoutMs ?? 2000) + WORKER_START_ALLOWANCE_MS
   const deadline = performance.now() + timeoutMs
   while (!predicate()) {
     if (performance.now() >= deadline)
@@ -29,7 +38,8 @@ export async function waitFor(predicate: () => boolean, options: WaitForOptions 
 }
 
 /**
- * Resolves with `promise`, or rejects if it has not settled within `timeoutMs` (default 2000). Use it on
+ * Resolves with `promise`, or rejects if it has not settled within `timeoutMs` (default 2000; plus 15 s on
+ * the worker executor). Use it on
  * promises a bug could leave pending forever (`ref.terminated`, `system.terminate()`): without a pending
  * timer, Node would exit silently mid-test instead of reporting a failure.
  *
@@ -40,7 +50,8 @@ export async function settlesWithin<T>(
   promise: Promise<T>,
   options: { readonly timeoutMs?: number; readonly description?: string } = {},
 ): Promise<T> {
-  const { timeoutMs = 2000, description = 'promise settled' } = options
+  const { description = 'promise settled' } = options
+  const timeoutMs = (options.timeoutMs ?? 2000) + WORKER_START_ALLOWANCE_MS
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(

@@ -3,23 +3,24 @@ import { hostedJob } from '../../../lib/runtime/workers/worker-thread.js'
 
 /**
  * Which test a worker thread of the worker-executor test pass replays to build the job it hosts, and
- * the temp directories the coordinator created for that test, by phase (`module`, `before`, the test's
- * name) in order of creation: the worker's n-th `tempDir()` of a phase is the coordinator's n-th, so
- * that both threads name the same checkpoint directories and files.
+ * the values the coordinator made for that test that differ from run to run (temp directories, unique
+ * queue and exchange names), by phase (`module`, `before`, the test's name) in order of creation: the
+ * worker's n-th such value of a phase is the coordinator's n-th, so that both threads name the same
+ * checkpoint directories, files, queues and exchanges.
  */
 export interface PassContext {
   readonly file: string
   readonly suite: string
   readonly test: string
-  readonly dirs: Record<string, string[]>
+  readonly values: Record<string, string[]>
 }
 
 const replayed = (hostedJob()?.context as PassContext | undefined) ?? undefined
 let current: PassContext | undefined
 let phase = 'module'
 const handedOut = new Map<string, number>()
-const moduleDirs = new Map<string, string[]>()
-const beforeDirs = new Map<string, string[]>()
+const moduleValues = new Map<string, string[]>()
+const beforeValues = new Map<string, string[]>()
 let importing = ''
 
 /** The test a worker thread replays, when this thread is one of the pass's workers. */
@@ -32,19 +33,24 @@ export function currentContext(): PassContext | undefined {
   return current
 }
 
-/** The coordinator imports `file` (its module-level temp directories belong to every test of it). */
+/** The coordinator imports `file` (its module-level values belong to every test of it). */
 export function importingFile(file: string): void {
   importing = file
   phase = 'module'
-  moduleDirs.set(file, [])
+  moduleValues.set(file, [])
 }
 
 /** The coordinator enters the `before` hooks of a suite, or a test of it. */
 export function enterPhase(file: string, suite: string, test: string | undefined): void {
   const key = `${file}\0${suite}`
   if (test === undefined) {
-    beforeDirs.set(key, [])
-    current = { file, suite, test: '', dirs: { module: moduleDirs.get(file) ?? [], before: beforeDirs.get(key)! } }
+    beforeValues.set(key, [])
+    current = {
+      file,
+      suite,
+      test: '',
+      values: { module: moduleValues.get(file) ?? [], before: beforeValues.get(key)! },
+    }
     phase = 'before'
     return
   }
@@ -53,7 +59,7 @@ export function enterPhase(file: string, suite: string, test: string | undefined
     file,
     suite,
     test,
-    dirs: { module: moduleDirs.get(file) ?? [], before: beforeDirs.get(key) ?? [], [test]: [] },
+    values: { module: moduleValues.get(file) ?? [], before: beforeValues.get(key) ?? [], [test]: [] },
   }
   phase = test
 }
@@ -64,19 +70,28 @@ export function replayPhase(name: string): void {
 }
 
 /**
+ * A value that differs from run to run (a temp directory, a unique name), made by `make` on the
+ * coordinator and recorded there; in a replaying worker, the coordinator's value of the same place.
+ *
+ * @example
+ * const queue = passValue(() => `out-${Date.now()}`)
+ */
+export function passValue(make: () => string): string {
+  if (replayed !== undefined) {
+    const n = handedOut.get(phase) ?? 0
+    handedOut.set(phase, n + 1)
+    return replayed.values[phase]?.[n] ?? make()
+  }
+  const value = make()
+  if (phase === 'module') moduleValues.get(importing)?.push(value)
+  else current?.values[phase]?.push(value)
+  return value
+}
+
+/**
  * A temp directory for `tempDir()`: made (and recorded) on the coordinator, the coordinator's own in
  * a replaying worker.
  */
 export function passTempDir(prefix: string): string {
-  if (replayed !== undefined) {
-    const n = handedOut.get(phase) ?? 0
-    handedOut.set(phase, n + 1)
-    const theirs = replayed.dirs[phase]?.[n]
-    if (theirs !== undefined) return theirs
-    return mkdtempSync(prefix)
-  }
-  const path = mkdtempSync(prefix)
-  if (phase === 'module') moduleDirs.get(importing)?.push(path)
-  else current?.dirs[phase]?.push(path)
-  return path
+  return passValue(() => mkdtempSync(prefix))
 }
