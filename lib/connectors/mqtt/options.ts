@@ -32,6 +32,9 @@ export interface MqttConnectionOptions extends ConnectionRetryOptions {
   options?: IClientOptions
 }
 
+/** The largest `maxUnacknowledged`: one below MQTT 5's 65,535, which Mosquitto 2 does not keep to. */
+const MAX_RECEIVE_MAXIMUM = 65_534
+
 /** Options of {@link MqttSource}. */
 export interface MqttSourceOptions extends MqttConnectionOptions {
   /** Topic filters to subscribe to (wildcards allowed). */
@@ -49,7 +52,9 @@ export interface MqttSourceOptions extends MqttConnectionOptions {
   /**
    * The most QoS 1/2 messages received and not yet acknowledged (buffered, or emitted and waiting for
    * their checkpoint to complete) the reader's window grows to. With MQTT 5 it is the Receive Maximum
-   * the broker must respect (fixed per connection). Default 65,535, the most MQTT 5 allows.
+   * the broker must respect (fixed per connection). Default and at most 65,534: Mosquitto 2 takes a
+   * Receive Maximum of 65,535 (the value an absent one has) as none and sends past it, reusing packet ids
+   * the reader still holds.
    */
   maxUnacknowledged?: number
   /**
@@ -129,7 +134,7 @@ export function validateSourceOptions(options: MqttSourceOptions): MqttSourceSet
     clean = false,
     sessionExpirySeconds = 7 * 24 * 3600,
     maxBuffered = 1024,
-    maxUnacknowledged = 65_535,
+    maxUnacknowledged = MAX_RECEIVE_MAXIMUM,
     initialUnacknowledged = Math.min(1000, maxUnacknowledged),
     maxUnacknowledgedBytes = DEFAULT_MAX_UNACKNOWLEDGED_BYTES,
   } = options
@@ -145,13 +150,13 @@ export function validateSourceOptions(options: MqttSourceOptions): MqttSourceSet
     clean,
     sessionExpirySeconds: wholeNumber(`${o}.sessionExpirySeconds`, sessionExpirySeconds, undefined, 0, 0xffff_ffff),
     maxBuffered: wholeNumber(`${o}.maxBuffered`, maxBuffered, undefined, 1),
-    maxUnacknowledged: wholeNumber(`${o}.maxUnacknowledged`, maxUnacknowledged, undefined, 1, 65_535),
+    maxUnacknowledged: wholeNumber(`${o}.maxUnacknowledged`, maxUnacknowledged, undefined, 1, MAX_RECEIVE_MAXIMUM),
     initialUnacknowledged: wholeNumber(
       `${o}.initialUnacknowledged`,
       initialUnacknowledged,
       undefined,
       1,
-      typeof maxUnacknowledged === 'number' ? maxUnacknowledged : 65_535,
+      typeof maxUnacknowledged === 'number' ? maxUnacknowledged : MAX_RECEIVE_MAXIMUM,
     ),
     maxUnacknowledgedBytes: wholeNumber(`${o}.maxUnacknowledgedBytes`, maxUnacknowledgedBytes, undefined, 1),
   }

@@ -22,7 +22,7 @@ interface Buffered {
  *
  * Its window: acknowledging on completed checkpoints caps throughput at window ÷ checkpoint interval.
  * MQTT 5 fixes the Receive Maximum per connection, so it is set once to `maxUnacknowledged` (the
- * ceiling, at most 65,535) and the reader's own {@link AckWindow} bounds what it holds: it stops reading
+ * ceiling, at most 65,534) and the reader's own {@link AckWindow} bounds what it holds: it stops reading
  * (parks the next QoS 1/2 message, which stops mqtt.js reading the socket) at `window` unacknowledged.
  * The window starts at `initialUnacknowledged` and grows once (`'once-to-budget'`), at the first completed
  * checkpoint after the reader ran dry with the whole window unacknowledged, to half of

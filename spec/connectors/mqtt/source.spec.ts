@@ -41,7 +41,7 @@ MqttSourceSuite('validates its options, naming the option', () => {
   assert.throws(() => new MqttSource({ ...base, clientId: '' }), is('mqttSource.clientId'))
   assert.throws(() => new MqttSource({ ...base, qos: 3 as never }), is('mqttSource.qos'))
   assert.throws(() => new MqttSource({ ...base, protocolVersion: 3 as never }), is('mqttSource.protocolVersion'))
-  assert.throws(() => new MqttSource({ ...base, maxUnacknowledged: 70_000 }), is('mqttSource.maxUnacknowledged'))
+  assert.throws(() => new MqttSource({ ...base, maxUnacknowledged: 65_535 }), is('mqttSource.maxUnacknowledged'))
   assert.throws(
     () => new MqttSource({ ...base, maxUnacknowledged: 100, initialUnacknowledged: 101 }),
     is('mqttSource.initialUnacknowledged'),
