@@ -1,8 +1,8 @@
 // MQTT cases, on a Mosquitto started by the case on a free loopback port (no queue limit: the machine's
 // Mosquitto keeps at most 1,000 queued messages per client and drops the rest), MQTT 5, same run, same broker:
 // - mqtt-source: n QoS 1 messages of SIZE bytes wait in a persistent session (published before the timing
-//   starts). The engine: MqttSource (PUBACK per completed checkpoint, every CHECKPOINT_MS; at most
-//   UNACKED unacknowledged, which is also its Receive Maximum) into a counting sink, timed until every
+//   starts). The engine: MqttSource (PUBACK per completed checkpoint, every CHECKPOINT_MS; its window grows
+//   from 1000 to at most UNACKED unacknowledged, also its Receive Maximum) into a counting sink, timed until every
 //   message is acknowledged. The baseline: mqtt.js alone resuming the same kind of session and
 //   acknowledging each message as it arrives (its default), timed until the n-th message. A second engine
 //   contender checkpoints every SLOW_CHECKPOINT_MS with the source's default window (issue 10: a queue source
