@@ -7,6 +7,7 @@ import {
   connectionRetry,
 } from '../base/retry-options.js'
 import { nonEmptyString, optionsObject, wholeNumber } from '../../util/options.js'
+import { DEFAULT_MAX_UNACKNOWLEDGED_BYTES } from '../base/ack-window.js'
 
 /** MQTT quality of service: at most once (0), at least once (1), exactly once (2) between client and broker. */
 export type QoS = 0 | 1 | 2
@@ -31,6 +32,9 @@ export interface MqttConnectionOptions extends ConnectionRetryOptions {
   options?: IClientOptions
 }
 
+/** The largest `maxUnacknowledged`: one below MQTT 5's 65,535, which Mosquitto 2 does not keep to. */
+const MAX_RECEIVE_MAXIMUM = 65_534
+
 /** Options of {@link MqttSource}. */
 export interface MqttSourceOptions extends MqttConnectionOptions {
   /** Topic filters to subscribe to (wildcards allowed). */
@@ -46,11 +50,22 @@ export interface MqttSourceOptions extends MqttConnectionOptions {
   /** Messages received and not yet handed to the job; default 1024. */
   maxBuffered?: number
   /**
-   * QoS 1/2 messages received and not yet acknowledged (buffered, or emitted and waiting for their
-   * checkpoint to complete): the client stops reading at this many. With MQTT 5 it is also the
-   * Receive Maximum the broker must respect. Default 1000; at most 65,535.
+   * The most QoS 1/2 messages received and not yet acknowledged (buffered, or emitted and waiting for
+   * their checkpoint to complete) the reader's window grows to. With MQTT 5 it is the Receive Maximum
+   * the broker must respect (fixed per connection). Default and at most 65,534: Mosquitto 2 takes a
+   * Receive Maximum of 65,535 (the value an absent one has) as none and sends past it, reusing packet ids
+   * the reader still holds.
    */
   maxUnacknowledged?: number
+  /**
+   * The reader's window before it grew: it stops reading at this many unacknowledged QoS 1/2 messages.
+   * The first completed checkpoint after the window was the limit (the reader ran dry with the whole
+   * window waiting for acknowledgement) raises it once to half of `maxUnacknowledgedBytes` at the average
+   * message size seen, up to `maxUnacknowledged`. Default 1000 (at most `maxUnacknowledged`).
+   */
+  initialUnacknowledged?: number
+  /** The most bytes (payloads) the reader's window may hold unacknowledged, half of it when grown; default 64 MiB. */
+  maxUnacknowledgedBytes?: number
 }
 
 /** Options of {@link MqttSink}. */
@@ -89,6 +104,8 @@ export interface MqttSourceSettings extends MqttConnectionSettings {
   readonly sessionExpirySeconds: number
   readonly maxBuffered: number
   readonly maxUnacknowledged: number
+  readonly initialUnacknowledged: number
+  readonly maxUnacknowledgedBytes: number
 }
 
 /** Sink settings after validation. */
@@ -117,7 +134,9 @@ export function validateSourceOptions(options: MqttSourceOptions): MqttSourceSet
     clean = false,
     sessionExpirySeconds = 7 * 24 * 3600,
     maxBuffered = 1024,
-    maxUnacknowledged = 1000,
+    maxUnacknowledged = MAX_RECEIVE_MAXIMUM,
+    initialUnacknowledged = Math.min(1000, maxUnacknowledged),
+    maxUnacknowledgedBytes = DEFAULT_MAX_UNACKNOWLEDGED_BYTES,
   } = options
   const topics = typeof options.topics === 'string' ? [options.topics] : options.topics
   if (!Array.isArray(topics) || topics.length === 0 || topics.some((t) => typeof t !== 'string' || t === ''))
@@ -131,7 +150,15 @@ export function validateSourceOptions(options: MqttSourceOptions): MqttSourceSet
     clean,
     sessionExpirySeconds: wholeNumber(`${o}.sessionExpirySeconds`, sessionExpirySeconds, undefined, 0, 0xffff_ffff),
     maxBuffered: wholeNumber(`${o}.maxBuffered`, maxBuffered, undefined, 1),
-    maxUnacknowledged: wholeNumber(`${o}.maxUnacknowledged`, maxUnacknowledged, undefined, 1, 65_535),
+    maxUnacknowledged: wholeNumber(`${o}.maxUnacknowledged`, maxUnacknowledged, undefined, 1, MAX_RECEIVE_MAXIMUM),
+    initialUnacknowledged: wholeNumber(
+      `${o}.initialUnacknowledged`,
+      initialUnacknowledged,
+      undefined,
+      1,
+      typeof maxUnacknowledged === 'number' ? maxUnacknowledged : MAX_RECEIVE_MAXIMUM,
+    ),
+    maxUnacknowledgedBytes: wholeNumber(`${o}.maxUnacknowledgedBytes`, maxUnacknowledgedBytes, undefined, 1),
   }
 }
 
@@ -223,6 +250,8 @@ const SOURCE_OPTIONS: Record<keyof MqttSourceOptions, true> = {
   sessionExpirySeconds: true,
   maxBuffered: true,
   maxUnacknowledged: true,
+  initialUnacknowledged: true,
+  maxUnacknowledgedBytes: true,
 }
 
 const SINK_OPTIONS: Record<keyof MqttSinkOptions<unknown>, true> = {

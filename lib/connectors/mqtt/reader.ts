@@ -7,6 +7,7 @@ import { type AckPacket, DeferredAcks } from './deferred-acks.js'
 import type { MqttSourceSettings, MqttMessage } from './options.js'
 import { Fifo } from '../../util/fifo.js'
 import { Deferred } from '../../util/deferred.js'
+import { AckWindow } from '../base/ack-window.js'
 
 interface Buffered {
   readonly message: MqttMessage
@@ -16,8 +17,16 @@ interface Buffered {
 }
 
 /**
- * The reader of {@link MqttSource}. `unacknowledged`, `maxUnacknowledgedSeen`, `buffered` and
+ * The reader of {@link MqttSource}. `unacknowledged`, `maxUnacknowledgedSeen`, `window`, `buffered` and
  * `reconnections` let a caller watch it.
+ *
+ * Its window: acknowledging on completed checkpoints caps throughput at window ÷ checkpoint interval.
+ * MQTT 5 fixes the Receive Maximum per connection, so it is set once to `maxUnacknowledged` (the
+ * ceiling, at most 65,534) and the reader's own {@link AckWindow} bounds what it holds: it stops reading
+ * (parks the next QoS 1/2 message, which stops mqtt.js reading the socket) at `window` unacknowledged.
+ * The window starts at `initialUnacknowledged` and grows once (`'once-to-budget'`), at the first completed
+ * checkpoint after the reader ran dry with the whole window unacknowledged, to half of
+ * `maxUnacknowledgedBytes` at the average payload size seen, up to `maxUnacknowledged`.
  *
  * @example
  * const reader = new MqttSource(options).createReader(context)
@@ -28,6 +37,7 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
   private acks!: DeferredAcks
   private readonly available = new Availability()
   private readonly buffer = new Fifo<Buffered>()
+  private readonly ackWindow: AckWindow
   /** A message that arrived while full; mqtt.js waits for its `release` before the next packet. */
   private parked: { packet: IPublishPacket; release: () => void } | undefined
   /** Bumped when the broker lost the session: packet ids of older messages mean nothing any more. */
@@ -52,6 +62,16 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
       protocolVersion === 5
         ? { receiveMaximum: maxUnacknowledged, sessionExpiryInterval: sessionExpirySeconds }
         : undefined
+    this.ackWindow = new AckWindow(
+      {
+        initial: settings.initialUnacknowledged,
+        max: maxUnacknowledged,
+        maxBytes: settings.maxUnacknowledgedBytes,
+        checkpointIntervalMs: context.checkpointIntervalMs,
+        growth: 'once-to-budget',
+      },
+      () => context.processingTime.now(),
+    )
     this.connection = new MqttConnection(
       settings,
       { clientId, clean, properties, resubscribe: true },
@@ -69,6 +89,11 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
   /** QoS 1/2 messages received and not acknowledged now (buffered, or emitted and waiting for a checkpoint). */
   get unacknowledged(): number {
     return this.acks.size
+  }
+
+  /** The QoS 1/2 messages the reader holds unacknowledged at most now. */
+  get window(): number {
+    return this.ackWindow.current
   }
 
   /** Messages received and not yet handed to the job. */
@@ -125,10 +150,13 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
     const entry = this.buffer.shift()
     if (entry !== undefined) {
       output.collect(entry.message)
+      if (entry.id !== undefined) this.ackWindow.taken(entry.message.payload.length)
       if (entry.id !== undefined && entry.generation === this.generation) this.acks.emitted(entry.id)
       if (this.parked !== undefined) this.unpark()
       if (this.buffer.size > 0) return 'more'
     }
+    // ran dry with the whole window waiting for a checkpoint: the window is the limit
+    if (this.parked !== undefined && this.acks.size >= this.ackWindow.current) this.ackWindow.starved()
     if (this.failure !== undefined) throw this.failure
     return 'nothing-available'
   }
@@ -145,6 +173,7 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
 
   notifyCheckpointComplete(checkpointId: number): void {
     this.acks.complete(checkpointId)
+    this.ackWindow.checkpointCompleted()
     if (this.parked !== undefined) this.unpark()
   }
 
@@ -209,7 +238,7 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
   }
 
   private full(qos: number): boolean {
-    return this.buffered >= this.settings.maxBuffered || (qos > 0 && this.acks.size >= this.settings.maxUnacknowledged)
+    return this.buffered >= this.settings.maxBuffered || (qos > 0 && this.acks.size >= this.ackWindow.current)
   }
 
   private accept(packet: IPublishPacket): void {

@@ -41,7 +41,12 @@ MqttSourceSuite('validates its options, naming the option', () => {
   assert.throws(() => new MqttSource({ ...base, clientId: '' }), is('mqttSource.clientId'))
   assert.throws(() => new MqttSource({ ...base, qos: 3 as never }), is('mqttSource.qos'))
   assert.throws(() => new MqttSource({ ...base, protocolVersion: 3 as never }), is('mqttSource.protocolVersion'))
-  assert.throws(() => new MqttSource({ ...base, maxUnacknowledged: 70_000 }), is('mqttSource.maxUnacknowledged'))
+  assert.throws(() => new MqttSource({ ...base, maxUnacknowledged: 65_535 }), is('mqttSource.maxUnacknowledged'))
+  assert.throws(
+    () => new MqttSource({ ...base, maxUnacknowledged: 100, initialUnacknowledged: 101 }),
+    is('mqttSource.initialUnacknowledged'),
+  )
+  assert.throws(() => new MqttSource({ ...base, maxUnacknowledgedBytes: 0 }), is('mqttSource.maxUnacknowledgedBytes'))
 })
 
 for (const broker of BROKERS) {
@@ -386,5 +391,65 @@ MqttSourceSuite('an unreachable broker fails the job with ERR_CONNECT after the 
     ),
   )
 })
+
+MqttSourceSuite(
+  'MQTT 5: the Receive Maximum is maxUnacknowledged; the window starts at initialUnacknowledged and grows once to half the byte budget when it was the limit',
+  async () => {
+    const url = mosquitto.urlOf(BROKERS[0]!)
+    const { topic, clientId } = unique('window-growth')
+    const size = 100
+    // half of 40,000 bytes at 100 bytes a message: a window of 200, under the Receive Maximum of 500
+    const source = new MqttSource({
+      url,
+      protocolVersion: 5,
+      topics: topic,
+      clientId,
+      qos: 1,
+      initialUnacknowledged: 20,
+      maxUnacknowledged: 500,
+      maxUnacknowledgedBytes: 40_000,
+    })
+    let tick = 0
+    const clock = { now: () => ++tick, scheduleAt: context.processingTime.scheduleAt }
+    const reader = source.createReader({ ...context, processingTime: clock, checkpointIntervalMs: 1000 })
+    const pub = await publisher(url, 5)
+    let checkpoint = 0
+    const complete = (): void => {
+      reader.snapshotState(++checkpoint)
+      reader.notifyCheckpointComplete(checkpoint)
+    }
+    try {
+      await reader.start()
+      const options = reader.connection.client.options as { properties?: { receiveMaximum?: number } }
+      assert.is(options.properties?.receiveMaximum, 500)
+      await publishNumbers(pub, topic, 600, 0, 1, (n) => String(n).padEnd(size, '.'))
+      const got: string[] = []
+      // the window of 20 is the limit: the reader parks the 21st and runs dry with 20 unacknowledged
+      await drain(reader, got, () => got.length === 20 && reader.counts.parked > 0)
+      assert.is(reader.unacknowledged, 20)
+      assert.is(reader.window, 20)
+      await drain(reader, got, () => true)
+      complete()
+      assert.is(reader.window, 200, 'grown to half the byte budget at 100 bytes a message')
+      await drain(reader, got, () => got.length === 220 && reader.counts.parked > 1)
+      assert.is(reader.unacknowledged, 200, 'the grown window bounds what the reader holds')
+      complete()
+      assert.is(reader.window, 200, 'grown once only')
+      await drain(reader, got, () => {
+        complete()
+        return got.length === 600
+      })
+      assert.is(reader.maxUnacknowledgedSeen, 200)
+      assert.equal(
+        got.map((p) => Number.parseInt(p, 10)),
+        Array.from({ length: 600 }, (_, i) => i),
+      )
+    } finally {
+      await reader.close()
+      await pub.endAsync()
+      await forgetSession(url, clientId)
+    }
+  },
+)
 
 MqttSourceSuite.run()
