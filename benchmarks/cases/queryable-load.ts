@@ -4,10 +4,12 @@
 import { Agent, request } from 'node:http'
 import { readFileSync } from 'node:fs'
 import type { StreamEnvironment } from '../../lib/api/stream-environment.js'
+import type { JobHandle } from '../../lib/runtime/job-handle.js'
 import { keyBy } from '../../lib/operators/key-by.js'
 import { StreamOperator } from '../../lib/runtime/stream-operator.js'
 import { ValueStateDescriptor } from '../../lib/state/descriptors.js'
 import type { ValueState } from '../../lib/state/value-state.js'
+import type { RunResult } from '../measure.js'
 
 export const KEYS = 10_000
 export const CLIENTS = 32
@@ -104,5 +106,43 @@ export function mainThreadCpuMs(): number | undefined {
     return ticks * 10
   } catch {
     return undefined
+  }
+}
+
+/**
+ * Measures one run of case f against a running counting job: waits until every key was counted once
+ * and 200 ms more, then lets the clients ask for `ms`; the result's `ms` and `cpuMs` are those of the
+ * lookups (`cpuMs` the main thread's CPU time), and the job is cancelled afterwards.
+ *
+ * @example
+ * const job = env.executeAsync('bench'); return lookupsDuringJob(job, 3_000)
+ */
+export async function lookupsDuringJob(job: JobHandle, ms: number): Promise<RunResult> {
+  const countedIn = (): number => job.metrics().operators.find((o) => o.operator === 'count')?.recordsIn ?? 0
+  await job.running
+  while (countedIn() < KEYS) await new Promise((r) => setTimeout(r, 5))
+  const warm = performance.now() + 200
+  while (performance.now() < warm) await new Promise((r) => setTimeout(r, 10))
+  const base = `${job.queryableStateUrl}/jobs/${job.id}/states/count?key=`
+  const before = countedIn()
+  const started = performance.now()
+  const cpu = process.cpuUsage()
+  const threadCpu = mainThreadCpuMs()!
+  const { answers, checksum } = await hammer((key) => base + key, ms)
+  const threadCpuMs = mainThreadCpuMs()! - threadCpu
+  const { user, system } = process.cpuUsage(cpu)
+  const elapsed = performance.now() - started
+  const after = countedIn()
+  await job.cancel()
+  return {
+    records: answers,
+    output: answers,
+    checksum,
+    ms: elapsed,
+    cpuMs: threadCpuMs,
+    extra: {
+      'records/s processed meanwhile': Math.round(((after - before) * 1000) / elapsed),
+      'process CPU ms': Math.round((user + system) / 1000),
+    },
   }
 }

@@ -5,8 +5,7 @@
 // a RunResult whose `ms` and `cpuMs` are those of the lookups, `cpuMs` the main thread's CPU time.
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { isCoordinator } from '../../lib/runtime/workers/worker-thread.js'
-import type { RunResult } from '../measure.js'
-import { countingJob, hammer, KEYS, mainThreadCpuMs } from './queryable-load.js'
+import { countingJob, lookupsDuringJob } from './queryable-load.js'
 
 const ms = Number(process.env.QB_MS ?? 3_000)
 const env = StreamEnvironment.create({
@@ -19,39 +18,8 @@ const env = StreamEnvironment.create({
 countingJob(env, () => {})
 const job = env.executeAsync('bench: queryable state on workers')
 
-const countedIn = (): number => job.metrics().operators.find((o) => o.operator === 'count')?.recordsIn ?? 0
-
-async function measure(): Promise<RunResult> {
-  await job.running
-  while (countedIn() < KEYS) await new Promise((r) => setTimeout(r, 5))
-  const warm = performance.now() + 200
-  while (performance.now() < warm) await new Promise((r) => setTimeout(r, 10))
-  const base = `${job.queryableStateUrl}/jobs/${job.id}/states/count?key=`
-  const before = countedIn()
-  const started = performance.now()
-  const cpu = process.cpuUsage()
-  const threadCpu = mainThreadCpuMs()
-  const { answers, checksum } = await hammer((key) => base + key, ms)
-  const threadCpuMs = mainThreadCpuMs()! - threadCpu!
-  const { user, system } = process.cpuUsage(cpu)
-  const elapsed = performance.now() - started
-  const after = countedIn()
-  await job.cancel()
-  return {
-    records: answers,
-    output: answers,
-    checksum,
-    ms: elapsed,
-    cpuMs: threadCpuMs,
-    extra: {
-      'records/s processed meanwhile': Math.round(((after - before) * 1000) / elapsed),
-      'process CPU ms': Math.round((user + system) / 1000),
-    },
-  }
-}
-
 if (isCoordinator())
-  measure().then(
+  lookupsDuringJob(job, ms).then(
     (result) => {
       process.stdout.write(`${JSON.stringify(result)}\n`)
       process.exit(0)

@@ -18,42 +18,15 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { type BenchCase, type RunResult, ratioTarget } from '../measure.js'
-import { CLIENTS, countingJob, hammer, KEYS, mainThreadCpuMs } from './queryable-load.js'
+import { CLIENTS, countingJob, hammer, KEYS, lookupsDuringJob, mainThreadCpuMs } from './queryable-load.js'
 
 const runChild = promisify(execFile)
 const WORKERS_JOB = join(import.meta.dirname, 'queryable-workers-job.ts')
 
 async function singleThread(ms: number): Promise<RunResult> {
   const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent', queryableState: { port: 0 } })
-  let processed = 0
-  countingJob(env, () => void processed++)
-  const job = env.executeAsync('bench: queryable state')
-  await job.running
-  while (processed < KEYS) await new Promise((r) => setTimeout(r, 5))
-  const warm = performance.now() + 200
-  while (performance.now() < warm) await new Promise((r) => setTimeout(r, 10))
-  const base = `${job.queryableStateUrl}/jobs/${job.id}/states/count?key=`
-  const before = job.metrics().operators.find((o) => o.operator === 'count')?.recordsIn ?? 0
-  const started = performance.now()
-  const cpu = process.cpuUsage()
-  const threadCpu = mainThreadCpuMs()!
-  const { answers, checksum } = await hammer((key) => base + key, ms)
-  const threadCpuMs = mainThreadCpuMs()! - threadCpu
-  const { user, system } = process.cpuUsage(cpu)
-  const elapsed = performance.now() - started
-  const after = job.metrics().operators.find((o) => o.operator === 'count')?.recordsIn ?? 0
-  await job.cancel()
-  return {
-    records: answers,
-    output: answers,
-    checksum,
-    ms: elapsed,
-    cpuMs: threadCpuMs,
-    extra: {
-      'records/s processed meanwhile': Math.round(((after - before) * 1000) / elapsed),
-      'process CPU ms': Math.round((user + system) / 1000),
-    },
-  }
+  countingJob(env, () => {})
+  return lookupsDuringJob(env.executeAsync('bench: queryable state'), ms)
 }
 
 async function onWorkers(ms: number): Promise<RunResult> {
