@@ -125,24 +125,38 @@ export async function lookupsDuringJob(job: JobHandle, ms: number): Promise<RunR
   while (performance.now() < warm) await new Promise((r) => setTimeout(r, 10))
   const base = `${job.queryableStateUrl}/jobs/${job.id}/states/count?key=`
   const before = countedIn()
+  const run = await timedLookups((key) => base + key, ms)
+  const after = countedIn()
+  await job.cancel()
+  return {
+    ...run,
+    extra: { 'records/s processed meanwhile': Math.round(((after - before) * 1000) / run.ms), ...run.extra },
+  }
+}
+
+/**
+ * Lets the clients ask `url(key)` for `ms` and times it: `ms` and `cpuMs` of the lookups (`cpuMs` the
+ * main thread's CPU time, which serves and asks), the CPU of every thread beside it.
+ *
+ * @example
+ * const run = await timedLookups((key) => `http://127.0.0.1:${port}/?key=${key}`, 3_000)
+ */
+export async function timedLookups(
+  url: (key: number) => string,
+  ms: number,
+): Promise<RunResult & { readonly ms: number }> {
   const started = performance.now()
   const cpu = process.cpuUsage()
   const threadCpu = mainThreadCpuMs()!
-  const { answers, checksum } = await hammer((key) => base + key, ms)
+  const { answers, checksum } = await hammer(url, ms)
   const threadCpuMs = mainThreadCpuMs()! - threadCpu
   const { user, system } = process.cpuUsage(cpu)
-  const elapsed = performance.now() - started
-  const after = countedIn()
-  await job.cancel()
   return {
     records: answers,
     output: answers,
     checksum,
-    ms: elapsed,
+    ms: performance.now() - started,
     cpuMs: threadCpuMs,
-    extra: {
-      'records/s processed meanwhile': Math.round(((after - before) * 1000) / elapsed),
-      'process CPU ms': Math.round((user + system) / 1000),
-    },
+    extra: { 'process CPU ms': Math.round((user + system) / 1000) },
   }
 }

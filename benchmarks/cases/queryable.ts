@@ -18,7 +18,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { type BenchCase, type RunResult, ratioTarget } from '../measure.js'
-import { CLIENTS, countingJob, hammer, KEYS, lookupsDuringJob, mainThreadCpuMs } from './queryable-load.js'
+import { CLIENTS, countingJob, KEYS, lookupsDuringJob, timedLookups } from './queryable-load.js'
 
 const runChild = promisify(execFile)
 const WORKERS_JOB = join(import.meta.dirname, 'queryable-workers-job.ts')
@@ -47,23 +47,10 @@ async function bareHttp(ms: number): Promise<RunResult> {
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const port = (server.address() as AddressInfo).port
-  const started = performance.now()
-  const cpu = process.cpuUsage()
-  const threadCpu = mainThreadCpuMs()!
-  const { answers, checksum } = await hammer((key) => `http://127.0.0.1:${port}/?key=${key}`, ms)
-  const threadCpuMs = mainThreadCpuMs()! - threadCpu
-  const { user, system } = process.cpuUsage(cpu)
-  const elapsed = performance.now() - started
+  const run = await timedLookups((key) => `http://127.0.0.1:${port}/?key=${key}`, ms)
   server.closeAllConnections()
   await new Promise((r) => server.close(r))
-  return {
-    records: answers,
-    output: answers,
-    checksum,
-    ms: elapsed,
-    cpuMs: threadCpuMs,
-    extra: { 'process CPU ms': Math.round((user + system) / 1000) },
-  }
+  return run
 }
 
 const SINGLE = 'engine: queryable-state server, job under load'
