@@ -3,11 +3,7 @@ import * as assert from 'uvu/assert'
 import { StreamEnvironment, keyBy, map, process } from '../../lib/index.js'
 import { Ledger, LedgerSink } from '../support/ledger-sink.js'
 import { RunningCount } from '../support/running-count.js'
-
-function busy(ms: number) {
-  const end = performance.now() + ms
-  while (performance.now() < end);
-}
+import { busyWait } from '../support/fault-injection.js'
 
 test('a failure mid-stream restores the last checkpoint and the exactly-once sink holds each record once', async () => {
   const ledger = new Ledger<string>()
@@ -23,7 +19,7 @@ test('a failure mid-stream restores the last checkpoint and the exactly-once sin
     .pipe(
       map(
         (x: number) => {
-          if (x % 250 === 0) busy(1)
+          if (x % 250 === 0) busyWait(1)
           if (x === 9_000 && !failed) {
             failed = true
             throw new Error('injected')

@@ -5,11 +5,7 @@ import { StreamEnvironment, map, type DataStream } from '../../lib/index.js'
 import { Ledger, LedgerSink } from '../support/ledger-sink.js'
 import { tempDir } from '../support/temp-dir.js'
 import { waitFor } from '../support/wait-for.js'
-
-function busy(ms: number) {
-  const end = performance.now() + ms
-  while (performance.now() < end);
-}
+import { busyWait } from '../support/fault-injection.js'
 
 /** Runs `build`'s stream through a map that fails once at `failAt`, with checkpoints, into a ledger. */
 async function runWithOneFailure<T>(
@@ -30,7 +26,7 @@ async function runWithOneFailure<T>(
     .pipe(
       map(
         (v: T) => {
-          if (++seen % 200 === 0) busy(1)
+          if (++seen % 200 === 0) busyWait(1)
           if (!failed && failAt(v)) {
             failed = true
             throw new Error('injected')
@@ -129,7 +125,7 @@ test('the directory monitor resumes each file at its position and picks up appen
       .pipe(
         map(
           (v: string) => {
-            if (++seen % 200 === 0) busy(1)
+            if (++seen % 200 === 0) busyWait(1)
             if (!failed && v === 'b2500') {
               failed = true
               throw new Error('injected')

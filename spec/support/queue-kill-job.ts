@@ -25,6 +25,7 @@ import type { Source, SourceReader, SourceReaderContext } from '../../lib/runtim
 import { recordReaders } from './amqp-broker.js'
 import { jobArguments, reportJob, say } from './job-process.js'
 import { FileLedger, FileLedgerSink } from './ledger-files.js'
+import { busyWait } from './fault-injection.js'
 
 /** What the arguments of a queue kill job name. */
 export interface QueueKillArgs {
@@ -76,7 +77,7 @@ export async function runQueueKillJob<M>(script: string, connector: QueueKillCon
   let seen = 0
   const slow = (message: M): string => {
     // about 2 s of work for 20,000 records, so that the kills land mid-stream
-    if (++seen % 10 === 0) busy(1)
+    if (++seen % 10 === 0) busyWait(1)
     return connector.text(message)
   }
   let done: () => boolean
@@ -114,9 +115,4 @@ export async function runQueueKillJob<M>(script: string, connector: QueueKillCon
       if (summary() !== '') say(summary())
     },
   })
-}
-
-function busy(ms: number): void {
-  const end = performance.now() + ms
-  while (performance.now() < end);
 }

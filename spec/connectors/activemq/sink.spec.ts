@@ -7,6 +7,7 @@ import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { watchJob } from '../../support/amqp-broker.js'
 import { STOMP_HOST, STOMP_PORT, StompAdmin, TcpCutter, uniqueDestination } from '../../support/stomp-broker.js'
 import { settlesWithin, waitFor } from '../../support/wait-for.js'
+import { busyWait } from '../../support/fault-injection.js'
 
 /**
  * The ActiveMQ sink over STOMP against the machine's ActiveMQ: persistent SENDs whose receipts are
@@ -117,7 +118,7 @@ Sink(
       .fromSequence(0, N - 1)
       .pipe(
         map((n: number) => {
-          if (++sent % 10 === 0) busy(1)
+          if (++sent % 10 === 0) busyWait(1)
           return n
         }),
       )
@@ -182,10 +183,5 @@ Sink('an unreachable broker fails with ERR_CONNECT after the retries; bad option
     (e: unknown) => e instanceof ConfigError && e.option === 'activemqSink.maxInFlight',
   )
 })
-
-function busy(ms: number): void {
-  const end = performance.now() + ms
-  while (performance.now() < end);
-}
 
 Sink.run()

@@ -15,6 +15,7 @@ import { growingWindowRun } from '../../support/growing-window.js'
 import { Ledger, LedgerSink } from '../../support/ledger-sink.js'
 import { STOMP_HOST, STOMP_PORT, StompAdmin, TcpCutter, uniqueDestination } from '../../support/stomp-broker.js'
 import { settlesWithin, waitFor } from '../../support/wait-for.js'
+import { busyWait } from '../../support/fault-injection.js'
 
 /**
  * The ActiveMQ source over STOMP against the machine's ActiveMQ (127.0.0.1:61613, scripts/services.d):
@@ -250,7 +251,7 @@ Source('reconnects after its connection is cut mid-stream and loses nothing, exa
   const env = checkpointedEnv()
   env
     .fromSource(source, { uid: 'src' })
-    .pipe(map((m: ActiveMQMessage) => (++seen % 10 === 0 ? busy(1) : 0, text(m)), { uid: 'slow' }))
+    .pipe(map((m: ActiveMQMessage) => (++seen % 10 === 0 ? busyWait(1) : 0, text(m)), { uid: 'slow' }))
     .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
   const job = env.executeAsync()
   const watch = watchJob(job)
@@ -402,11 +403,6 @@ Source('at-most-once acknowledges on emit and needs no checkpoints', async () =>
   assert.equal(received, names(3000))
   assert.is((await admin.drain(destination)).length, 0)
 })
-
-function busy(ms: number): void {
-  const end = performance.now() + ms
-  while (performance.now() < end);
-}
 
 class CollectSink<T> implements Sink<T> {
   readonly name = 'collect'

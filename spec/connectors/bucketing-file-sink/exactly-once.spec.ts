@@ -16,6 +16,7 @@ import {
 } from '../../../lib/connectors/bucketing-file-sink/index.js'
 import { tempDir, type TempDir } from '../../support/temp-dir.js'
 import { finishedFiles, inProgressFiles } from './support.js'
+import { busyWait } from '../../support/fault-injection.js'
 
 const N = 20_000
 
@@ -24,11 +25,6 @@ test.before.each(() => {
   dir = tempDir('sluice-bucketing-e2e-')
 })
 test.after.each(() => dir.remove())
-
-function busy(ms: number) {
-  const end = performance.now() + ms
-  while (performance.now() < end);
-}
 
 /** How the job of {@link runJob} is shaped and where it fails. */
 interface JobShape {
@@ -70,7 +66,7 @@ async function runJob(options: BucketingFileSinkOptions<number>, shape: JobShape
   const mapped = env.fromSequence(1, N, { uid: 'numbers' }).pipe(
     map(
       (x: number) => {
-        if (x % 250 === 0) busy(1)
+        if (x % 250 === 0) busyWait(1)
         if (
           !failed &&
           (shape.afterCommit

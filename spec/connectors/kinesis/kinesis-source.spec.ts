@@ -18,6 +18,7 @@ import { finishedLines } from '../bucketing-file-sink/support.js'
 import { tempDir } from '../../support/temp-dir.js'
 import { waitFor } from '../../support/wait-for.js'
 import { credentials, type Kinesalite, newClient, startKinesalite } from './support.js'
+import { busyWait } from '../../support/fault-injection.js'
 
 /**
  * The Kinesis source against kinesalite (in this process): shards split over subtasks, sequence
@@ -46,11 +47,6 @@ function collect<T>(f: (value: T) => unknown): Sink<T> {
     guarantee: 'at-least-once',
     createWriter: () => ({ write: (v: T) => void f(v), close() {} }),
   }
-}
-
-function busy(ms: number): void {
-  const end = performance.now() + ms
-  while (performance.now() < end);
 }
 
 /** Polls a reader outside a job until `done`, collecting its records. */
@@ -138,7 +134,7 @@ Source(
         .pipe(
           map(
             (r: TextRecord) => {
-              if (++seen % 50 === 0) busy(1)
+              if (++seen % 50 === 0) busyWait(1)
               if (!failed && seen > 3_000 && seen % 100 === 0 && finishedLines(dir.path).length > 0) {
                 failed = true
                 throw new Error('injected')

@@ -17,6 +17,7 @@ import { DirectoryStorage } from '../../../lib/checkpoint/directory-storage.js'
 import { type NiFiRecord, NiFiSink, NiFiSource } from '../../../lib/connectors/nifi/index.js'
 import { map } from '../../../lib/index.js'
 import { jobArguments, reportJob, say } from '../../support/job-process.js'
+import { busyWait } from '../../support/fault-injection.js'
 
 const [argsText, workDir] = jobArguments('spec/connectors/nifi/kill-job.ts', '<args json>', '<work dir>')
 const args = JSON.parse(argsText) as { url: string; count: number }
@@ -34,7 +35,7 @@ env
   .pipe(
     map(
       (f: NiFiRecord) => {
-        if (++seen % 10 === 0) busy(1) // about 1 s of work for 10,000 FlowFiles: the kills land mid-stream
+        if (++seen % 10 === 0) busyWait(1) // about 1 s of work for 10,000 FlowFiles: the kills land mid-stream
         return { seq: f.attributes.seq ?? '?', uuid: f.attributes.uuid ?? '?', text: f.content.toString() }
       },
       { uid: 'relabel' },
@@ -72,8 +73,3 @@ reportJob(job, {
       })
   },
 })
-
-function busy(ms: number): void {
-  const end = performance.now() + ms
-  while (performance.now() < end);
-}

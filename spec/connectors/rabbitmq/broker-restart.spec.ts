@@ -12,6 +12,7 @@ import { AmqpAdmin, recordReaders, uniqueName, watchJob } from '../../support/am
 import { PrivateRabbitNode } from '../../support/amqp-private-node.js'
 import { Ledger, LedgerSink } from '../../support/ledger-sink.js'
 import { waitFor } from '../../support/wait-for.js'
+import { busyWait } from '../../support/fault-injection.js'
 
 /**
  * A broker restart mid-stream, on a private RabbitMQ node of the test's own (127.0.0.1:5673; the
@@ -51,7 +52,7 @@ Restart(
     const texts = env.fromSource(source, { uid: 'src' }).pipe(
       map(
         (m: RabbitMQMessage) => {
-          if (++seen % 10 === 0) busy(2) // about 2 s of work: the restart lands mid-stream
+          if (++seen % 10 === 0) busyWait(2) // about 2 s of work: the restart lands mid-stream
           return m.content.toString()
         },
         { uid: 'slow' },
@@ -111,10 +112,5 @@ Restart(
     )
   },
 )
-
-function busy(ms: number): void {
-  const end = performance.now() + ms
-  while (performance.now() < end);
-}
 
 Restart.run()

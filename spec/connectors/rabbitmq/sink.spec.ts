@@ -6,6 +6,7 @@ import { StreamEnvironment, map } from '../../../lib/index.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { AMQP_URL, AmqpAdmin, closeConnectionsNamed, uniqueName, watchJob } from '../../support/amqp-broker.js'
 import { settlesWithin, waitFor } from '../../support/wait-for.js'
+import { busyWait } from '../../support/fault-injection.js'
 
 /**
  * The RabbitMQ sink against the machine's RabbitMQ broker: publisher confirms awaited on every
@@ -174,7 +175,7 @@ Sink(
       .fromSequence(0, N - 1)
       .pipe(
         map((n: number) => {
-          if (++sent % 10 === 0) busy(2)
+          if (++sent % 10 === 0) busyWait(2)
           return n
         }),
       )
@@ -262,10 +263,5 @@ Sink(
     )
   },
 )
-
-function busy(ms: number): void {
-  const end = performance.now() + ms
-  while (performance.now() < end);
-}
 
 Sink.run()

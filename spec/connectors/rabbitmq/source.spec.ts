@@ -24,6 +24,7 @@ import { SourceDriver } from '../../support/drive-source.js'
 import { growingWindowRun } from '../../support/growing-window.js'
 import { Ledger, LedgerSink } from '../../support/ledger-sink.js'
 import { settlesWithin, waitFor } from '../../support/wait-for.js'
+import { busyWait } from '../../support/fault-injection.js'
 
 /**
  * The RabbitMQ source against the machine's RabbitMQ broker (127.0.0.1:5672, scripts/services.d):
@@ -221,7 +222,7 @@ Source(
     // about 3 s of work, so that the close (rabbitmqctl takes about a second) lands mid-stream
     env
       .fromSource(source, { uid: 'src' })
-      .pipe(map((m: RabbitMQMessage) => (++seen % 10 === 0 ? busy(3) : 0, text(m)), { uid: 'slow' }))
+      .pipe(map((m: RabbitMQMessage) => (++seen % 10 === 0 ? busyWait(3) : 0, text(m)), { uid: 'slow' }))
       .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
     const job = env.executeAsync()
     const watch = watchJob(job)
@@ -461,11 +462,6 @@ Source('at-most-once acknowledges on emit and needs no checkpoints', async () =>
   assert.equal(received, names(5000))
   assert.is(await admin.count(queue), 0)
 })
-
-function busy(ms: number): void {
-  const end = performance.now() + ms
-  while (performance.now() < end);
-}
 
 /** Collects records in memory (at-least-once). */
 class CollectSink<T> implements Sink<T> {
