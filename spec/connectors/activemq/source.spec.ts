@@ -8,11 +8,12 @@ import {
 } from '../../../lib/connectors/activemq/index.js'
 import { ConfigError, ConnectorError } from '../../../lib/errors.js'
 import { DEAD_LETTERS, type DeadLetter, StreamEnvironment, decode, map } from '../../../lib/index.js'
-import type { Sink, SinkWriter } from '../../../lib/runtime/sink.js'
+import { CallbackSink } from '../../../lib/connectors/collections/callback-sink.js'
 import { checkQueueMetrics, recordReaders, watchJob } from '../../support/amqp-broker.js'
 import { SourceDriver } from '../../support/drive-source.js'
 import { growingWindowRun } from '../../support/growing-window.js'
 import { Ledger, LedgerSink } from '../../support/ledger-sink.js'
+import { SlowSink } from '../../support/slow-sink.js'
 import { STOMP_HOST, STOMP_PORT, StompAdmin, TcpCutter, uniqueDestination } from '../../support/stomp-broker.js'
 import { settlesWithin, waitFor } from '../../support/wait-for.js'
 import { busyWait } from '../../support/fault-injection.js'
@@ -288,17 +289,15 @@ Source('backpressure: a slow sink keeps the unacknowledged messages within the p
   const { source, readers } = recordReaders(
     new ActiveMQSource({ ...connection, destination, prefetch, maxPrefetch: prefetch }),
   )
-  const received: string[] = []
+  const sink = new SlowSink<string>(10, 2)
+  const received = sink.received
   const env = StreamEnvironment.create({
     logLevel: 'silent',
     batchSize: 16,
     channelCredits: 2,
     checkpointing: { intervalMs: 20 },
   })
-  env
-    .fromSource(source, { uid: 'src' })
-    .pipe(map(text))
-    .sinkTo(new SlowSink(received, 10, 2), { uid: 'slow' })
+  env.fromSource(source, { uid: 'src' }).pipe(map(text)).sinkTo(sink, { uid: 'slow' })
   const job = env.executeAsync()
   const watch = watchJob(job)
   try {
@@ -325,8 +324,8 @@ Source('a payload that does not decode goes to the dead-letter output with the r
   const decoded = env
     .fromSource(new ActiveMQSource({ ...connection, destination }), { uid: 'src' })
     .pipe(decode((m: ActiveMQMessage) => (JSON.parse(text(m)) as { n: number }).n))
-  decoded.sinkTo(new CollectSink(good))
-  decoded.getSideOutput(DEAD_LETTERS).sinkTo(new CollectSink(letters))
+  decoded.sinkTo(new CallbackSink((v) => good.push(v)))
+  decoded.getSideOutput(DEAD_LETTERS).sinkTo(new CallbackSink((v) => letters.push(v)))
   const job = env.executeAsync()
   const watch = watchJob(job)
   try {
@@ -354,7 +353,7 @@ Source(
           retry: { maxRetries: 2, initialDelayMs: 10 },
         }),
       )
-      .sinkTo(new CollectSink([]))
+      .sinkTo(new CallbackSink(() => {}))
     const error = await settlesWithin(
       env.execute().then(
         () => undefined,
@@ -391,7 +390,10 @@ Source('at-most-once acknowledges on emit and needs no checkpoints', async () =>
     new ActiveMQSource({ ...connection, destination, prefetch: 100, guarantee: 'at-most-once' }),
   )
   const env = StreamEnvironment.create({ logLevel: 'silent' })
-  env.fromSource(source).pipe(map(text)).sinkTo(new CollectSink(received))
+  env
+    .fromSource(source)
+    .pipe(map(text))
+    .sinkTo(new CallbackSink((v) => received.push(v)))
   const job = env.executeAsync()
   const watch = watchJob(job)
   try {
@@ -403,40 +405,6 @@ Source('at-most-once acknowledges on emit and needs no checkpoints', async () =>
   assert.equal(received, names(3000))
   assert.is((await admin.drain(destination)).length, 0)
 })
-
-class CollectSink<T> implements Sink<T> {
-  readonly name = 'collect'
-  readonly guarantee = 'at-least-once'
-  constructor(private readonly into: T[]) {}
-  createWriter(): SinkWriter<T> {
-    return { write: (v) => void this.into.push(v), close() {} }
-  }
-}
-
-class SlowSink<T> implements Sink<T> {
-  readonly name = 'slow'
-  readonly guarantee = 'at-least-once'
-  constructor(
-    private readonly into: T[],
-    private readonly every: number,
-    private readonly waitMs: number,
-  ) {}
-  createWriter(): SinkWriter<T> {
-    let since = 0
-    return {
-      write: (v) => {
-        this.into.push(v)
-        since++
-      },
-      ready: () => {
-        if (since < this.every) return undefined
-        since = 0
-        return new Promise<void>((resolve) => setTimeout(resolve, this.waitMs))
-      },
-      close() {},
-    }
-  }
-}
 
 Source("the reader's and the writer's counters reach job.metrics().details, labelled activemq", async () => {
   const N = 300

@@ -9,7 +9,7 @@ import { PrivateMosquitto, SHARED, freePort } from '../../support/brokers.js'
 import { Ledger, LedgerSink } from '../../support/ledger-sink.js'
 import { settlesWithin, waitFor } from '../../support/wait-for.js'
 import { census } from '../redis/support.js'
-import { SlowSink } from '../redis/support.js'
+import { SlowSink } from '../../support/slow-sink.js'
 import {
   BROKERS,
   MosquittoForSuite,

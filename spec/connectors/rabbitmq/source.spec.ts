@@ -8,7 +8,7 @@ import {
 } from '../../../lib/connectors/rabbitmq/index.js'
 import { ConfigError, ConnectorError } from '../../../lib/errors.js'
 import { DEAD_LETTERS, type DeadLetter, StreamEnvironment, decode, map } from '../../../lib/index.js'
-import type { Sink, SinkWriter } from '../../../lib/runtime/sink.js'
+import { CallbackSink } from '../../../lib/connectors/collections/callback-sink.js'
 import {
   AMQP_URL,
   AmqpAdmin,
@@ -23,6 +23,7 @@ import {
 import { SourceDriver } from '../../support/drive-source.js'
 import { growingWindowRun } from '../../support/growing-window.js'
 import { Ledger, LedgerSink } from '../../support/ledger-sink.js'
+import { SlowSink } from '../../support/slow-sink.js'
 import { settlesWithin, waitFor } from '../../support/wait-for.js'
 import { busyWait } from '../../support/fault-injection.js'
 
@@ -261,7 +262,8 @@ Source(
     const { source, readers } = recordReaders(
       new RabbitMQSource({ url: AMQP_URL, queue, prefetch, maxPrefetch: prefetch }),
     )
-    const received: string[] = []
+    const sink = new SlowSink<string>(10, 2)
+    const received = sink.received
     const env = StreamEnvironment.create({
       parallelism: 1,
       logLevel: 'silent',
@@ -269,10 +271,7 @@ Source(
       channelCredits: 2,
       checkpointing: { intervalMs: 20 },
     })
-    env
-      .fromSource(source, { uid: 'src' })
-      .pipe(map(text))
-      .sinkTo(new SlowSink(received, 10, 2), { uid: 'slow' })
+    env.fromSource(source, { uid: 'src' }).pipe(map(text)).sinkTo(sink, { uid: 'slow' })
     const job = env.executeAsync()
     const watch = watchJob(job)
     const onBroker: number[] = []
@@ -315,8 +314,8 @@ Source('a payload that does not decode goes to the dead-letter output with the r
   const decoded = env
     .fromSource(new RabbitMQSource({ url: AMQP_URL, queue }), { uid: 'src' })
     .pipe(decode((m: RabbitMQMessage) => (JSON.parse(text(m)) as { n: number }).n))
-  decoded.sinkTo(new CollectSink(good))
-  decoded.getSideOutput(DEAD_LETTERS).sinkTo(new CollectSink(letters))
+  decoded.sinkTo(new CallbackSink((v) => good.push(v)))
+  decoded.getSideOutput(DEAD_LETTERS).sinkTo(new CallbackSink((v) => letters.push(v)))
   const job = env.executeAsync()
   const watch = watchJob(job)
   try {
@@ -347,7 +346,7 @@ Source(
     failing
       .fromSource(new RabbitMQSource({ url: AMQP_URL, queue, guarantee: 'exactly-once' }))
       .pipe(map(text))
-      .sinkTo(new CollectSink([]))
+      .sinkTo(new CallbackSink(() => {}))
     const error = await settlesWithin(
       failing.execute().then(
         () => undefined,
@@ -366,7 +365,7 @@ Source(
         uid: 'src',
       })
       .pipe(map(text))
-      .sinkTo(new CollectSink(received))
+      .sinkTo(new CallbackSink((v) => received.push(v)))
     const job = env.executeAsync()
     const watch = watchJob(job)
     try {
@@ -391,7 +390,7 @@ Source('an unreachable broker fails the job with ERR_CONNECT after the configure
         retry: { maxRetries: 2, initialDelayMs: 10 },
       }),
     )
-    .sinkTo(new CollectSink([]))
+    .sinkTo(new CallbackSink(() => {}))
   const started = performance.now()
   const error = await settlesWithin(
     env.execute().then(
@@ -414,7 +413,7 @@ Source('a queue that does not exist is ERR_NO_QUEUE at once; bad options name th
   const env = StreamEnvironment.create({ logLevel: 'silent' })
   env
     .fromSource(new RabbitMQSource({ url: AMQP_URL, queue: uniqueName('missing'), retry: { maxRetries: Infinity } }))
-    .sinkTo(new CollectSink([]))
+    .sinkTo(new CallbackSink(() => {}))
   const error = await settlesWithin(
     env.execute().then(
       () => undefined,
@@ -450,7 +449,10 @@ Source('at-most-once acknowledges on emit and needs no checkpoints', async () =>
     new RabbitMQSource({ url: AMQP_URL, queue, prefetch: 100, guarantee: 'at-most-once' }),
   )
   const env = StreamEnvironment.create({ logLevel: 'silent' })
-  env.fromSource(source).pipe(map(text)).sinkTo(new CollectSink(received))
+  env
+    .fromSource(source)
+    .pipe(map(text))
+    .sinkTo(new CallbackSink((v) => received.push(v)))
   const job = env.executeAsync()
   const watch = watchJob(job)
   try {
@@ -462,42 +464,6 @@ Source('at-most-once acknowledges on emit and needs no checkpoints', async () =>
   assert.equal(received, names(5000))
   assert.is(await admin.count(queue), 0)
 })
-
-/** Collects records in memory (at-least-once). */
-class CollectSink<T> implements Sink<T> {
-  readonly name = 'collect'
-  readonly guarantee = 'at-least-once'
-  constructor(private readonly into: T[]) {}
-  createWriter(): SinkWriter<T> {
-    return { write: (v) => void this.into.push(v), close() {} }
-  }
-}
-
-/** Collects records, and makes the job wait `waitMs` after every `every` records. */
-class SlowSink<T> implements Sink<T> {
-  readonly name = 'slow'
-  readonly guarantee = 'at-least-once'
-  constructor(
-    private readonly into: T[],
-    private readonly every: number,
-    private readonly waitMs: number,
-  ) {}
-  createWriter(): SinkWriter<T> {
-    let since = 0
-    return {
-      write: (v) => {
-        this.into.push(v)
-        since++
-      },
-      ready: () => {
-        if (since < this.every) return undefined
-        since = 0
-        return new Promise<void>((resolve) => setTimeout(resolve, this.waitMs))
-      },
-      close() {},
-    }
-  }
-}
 
 Source("the reader's and the writer's counters reach job.metrics().details, labelled rabbitmq", async () => {
   const N = 300

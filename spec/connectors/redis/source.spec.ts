@@ -11,7 +11,6 @@ import { PrivateRedis, SHARED, freePort } from '../../support/brokers.js'
 import { Ledger, LedgerSink } from '../../support/ledger-sink.js'
 import { waitFor } from '../../support/wait-for.js'
 import {
-  SlowSink,
   TestKeys,
   WatchedStreamSource,
   busy,
@@ -21,6 +20,7 @@ import {
   range,
   readerContext,
 } from './support.js'
+import { SlowSink } from '../../support/slow-sink.js'
 
 /**
  * The Redis Streams source against the machine's Redis (127.0.0.1:6379) and, for restarts, a

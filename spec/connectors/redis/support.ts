@@ -3,7 +3,6 @@ import type { Redis } from 'ioredis'
 import { RedisStreamSource, type RedisStreamEntry } from '../../../lib/connectors/redis/index.js'
 import type { RedisStreamReader } from '../../../lib/connectors/redis/reader.js'
 import type { SourceReaderContext } from '../../../lib/runtime/source.js'
-import type { Sink, SinkWriter } from '../../../lib/runtime/sink.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 
 /** Keys on a shared Redis, unique per test run, removed by `cleanup()`. */
@@ -54,34 +53,6 @@ export class WatchedStreamSource extends RedisStreamSource {
     const reader = super.createReader(context, restored)
     this.readers.push(reader)
     return reader
-  }
-}
-
-/** Records through, waiting `delayMs` every `every` records (a sink slower than the source). */
-export class SlowSink<T> implements Sink<T> {
-  readonly name = 'slow'
-  readonly guarantee = 'at-least-once'
-  readonly received: T[] = []
-
-  constructor(
-    private readonly every: number,
-    private readonly delayMs: number,
-  ) {}
-
-  createWriter(): SinkWriter<T> {
-    let since = 0
-    return {
-      write: (value) => {
-        this.received.push(value)
-        since++
-      },
-      ready: () => {
-        if (since < this.every) return undefined
-        since = 0
-        return new Promise<void>((resolve) => setTimeout(resolve, this.delayMs))
-      },
-      close() {},
-    }
   }
 }
 
