@@ -14,7 +14,7 @@ import { PartBuffer } from '../../../lib/connectors/bucketing-file-sink/part-buf
 import { createLogger } from '../../../lib/logging.js'
 import { tempDir, type TempDir } from '../../support/temp-dir.js'
 import { waitFor } from '../../support/wait-for.js'
-import { finishedFiles, manualClock, read, writerContext } from './support.js'
+import { finishedFiles, localDiskWith, manualClock, read, writerContext } from './support.js'
 
 const silent = createLogger({ level: 'silent' })
 
@@ -96,15 +96,8 @@ function gatedFileSystem(): { fs: FileSystem; open(): void; writesStarted(): num
     release = resolve
   })
   let started = 0
-  const fs: FileSystem = {
-    name: 'gated',
-    rename: (a, b) => local.rename(a, b),
-    exists: (p) => local.exists(p),
-    list: (d) => local.list(d),
-    delete: (p, o) => local.delete(p, o),
-    mkdirs: (p) => local.mkdirs(p),
+  const fs = localDiskWith('gated', {
     syncDirectory: (d) => local.syncDirectory(d),
-    join: (...s) => local.join(...s),
     create: async (path, options) => {
       const file = await local.create(path, options)
       const gated: WritableFile = {
@@ -119,7 +112,7 @@ function gatedFileSystem(): { fs: FileSystem; open(): void; writesStarted(): num
       }
       return gated
     },
-  }
+  })
   return { fs, open: () => release(), writesStarted: () => started }
 }
 
