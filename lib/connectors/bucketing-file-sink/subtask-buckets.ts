@@ -18,14 +18,15 @@ import type { RecoverableWriter } from './recoverable-writer.js'
 import type { RollingPolicy } from './rolling-policy.js'
 import type { HeldPartRef, PartFileRef, TransactionState } from './transaction-state.js'
 
-/** Chunk buffers a subtask keeps for reuse: 2 MiB at the default `writeBufferBytes`. */
-const POOLED_CHUNKS = 16
+/** Chunk buffers a subtask keeps for reuse: 1 MiB at the default `writeBufferBytes`. */
+const POOLED_CHUNKS = 8
 /**
  * Bytes a subtask lets its files write behind its input (at least two chunks, at most `maxBufferedBytes`):
  * more does not make a disk faster, and chunks waiting long for a write are what makes V8 collect the
- * whole heap (and what the chunk pool cannot reuse).
+ * whole heap (and what the chunk pool cannot reuse). Measured on the local disk (file-sink-local):
+ * 256 KiB costs less CPU and much less wall time than 1 MiB, and 4 MiB more still.
  */
-const WRITE_BEHIND_BYTES = 1024 * 1024
+const WRITE_BEHIND_BYTES = 256 * 1024
 
 /** The sink's settled options, shared by its subtasks. */
 export interface BucketingSettings<T> {
@@ -71,7 +72,7 @@ interface MutableBucketContext extends BucketContext {
  * start: they may belong to a savepoint that is still to be restored.
  *
  * Memory: records are held per part until `writeBufferBytes`, and at most about `maxBufferedBytes` per
- * subtask before `ready()` asks the runtime to pause; it also pauses while more than about 1 MiB (at
+ * subtask before `ready()` asks the runtime to pause; it also pauses while more than about 256 KiB (at
  * least two chunks) is handed to the files and not yet written (a write takes every waiting chunk of
  * its part at once).
  *

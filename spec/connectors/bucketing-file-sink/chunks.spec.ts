@@ -116,7 +116,7 @@ function gatedFileSystem(): { fs: FileSystem; open(): void; writesStarted(): num
   return { fs, open: () => release(), writesStarted: () => started }
 }
 
-test('ready() pauses the input while more than about 1 MiB is handed to the files and not yet written', async () => {
+test('ready() pauses the input while more than about 256 KiB is handed to the files and not yet written', async () => {
   const clock = manualClock()
   const store = gatedFileSystem()
   const writer = bucketingFileSink<string>(dir.path, {
@@ -134,7 +134,7 @@ test('ready() pauses the input while more than about 1 MiB is handed to the file
   }
   const paused = writer.ready?.()
   assert.instance(paused, Promise, `paused after ${written} records`)
-  assert.ok(written * 100 > 1024 * 1024 && written * 100 < 1024 * 1024 + 2 * 64 * 1024, `${written} records`)
+  assert.ok(written * 100 > 256 * 1024 && written * 100 < 256 * 1024 + 2 * 64 * 1024, `${written} records`)
   await waitFor(() => store.writesStarted() > 0)
   await new Promise((resolve) => setImmediate(resolve))
   assert.is(store.writesStarted(), 1, 'the chunks wait behind the first write, to go out together')
