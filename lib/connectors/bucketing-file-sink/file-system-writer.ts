@@ -115,16 +115,25 @@ export class FileSystemRecoverableWriter implements RecoverableWriter {
 /** A hidden file being written; `size` counts the bytes in it (the valid length `persist` records). */
 class FileSystemStream implements RecoverableStream {
   private closed = false
+  readonly releasesWrites: boolean
 
   constructor(
     private readonly file: WritableFile,
     private readonly ref: PartFileRef,
     private size: number,
-  ) {}
+  ) {
+    this.releasesWrites = file.releasesWrites === true
+  }
 
   async write(data: Uint8Array): Promise<void> {
     await this.file.write(data)
     this.size += data.byteLength
+  }
+
+  async writev(chunks: readonly Uint8Array[]): Promise<void> {
+    if (this.file.writev !== undefined) await this.file.writev(chunks)
+    else for (const chunk of chunks) await this.file.write(chunk)
+    for (const chunk of chunks) this.size += chunk.byteLength
   }
 
   async persist(): Promise<PartFileRef> {

@@ -21,6 +21,10 @@ export interface WritableFile {
   readonly path: string
   /** Appends `data` whole (a short write is continued, never reported as done). */
   write(data: Uint8Array): Promise<void>
+  /** Appends `chunks` whole, in order, in as few calls to the store as it can (writev(2) on a disk). */
+  writev?(chunks: readonly Uint8Array[]): Promise<void>
+  /** True when the file keeps no reference to what it was given once a write has resolved (the caller may reuse it). */
+  readonly releasesWrites?: boolean
   /** Durable flush of the content written so far (fsync, or the store's equivalent: hflush/hsync). */
   sync(): Promise<void>
   close(): Promise<void>

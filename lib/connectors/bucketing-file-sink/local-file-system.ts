@@ -105,6 +105,8 @@ export class LocalFileSystem implements FileSystem {
 }
 
 class LocalWritableFile implements WritableFile {
+  readonly releasesWrites = true
+
   constructor(
     readonly path: string,
     private readonly handle: FileHandle,
@@ -115,6 +117,23 @@ class LocalWritableFile implements WritableFile {
     while (offset < data.byteLength) {
       const { bytesWritten } = await this.handle.write(data, offset, data.byteLength - offset)
       offset += bytesWritten
+    }
+  }
+
+  async writev(chunks: readonly Uint8Array[]): Promise<void> {
+    let total = 0
+    for (const chunk of chunks) total += chunk.byteLength
+    const { bytesWritten } = await this.handle.writev(chunks as Uint8Array[])
+    if (bytesWritten === total) return
+    // a short write: the rest goes out chunk by chunk, from where it stopped
+    let skip = bytesWritten
+    for (const chunk of chunks) {
+      if (skip >= chunk.byteLength) {
+        skip -= chunk.byteLength
+        continue
+      }
+      await this.write(skip === 0 ? chunk : chunk.subarray(skip))
+      skip = 0
     }
   }
 

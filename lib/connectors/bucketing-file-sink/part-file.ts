@@ -1,5 +1,7 @@
 import type { BlockWriter } from './encoders/block-encoder.js'
 import type { PartOutput } from './encoders/encoder.js'
+import type { ChunkPool } from './chunk-pool.js'
+import { PartBuffer } from './part-buffer.js'
 import type { RecoverableStream } from './recoverable-writer.js'
 import type { PartFileInfo } from './rolling-policy.js'
 import type { PartFileRef } from './transaction-state.js'
@@ -20,6 +22,8 @@ export interface OpenedPart {
   readonly output: PartOutput
   /** With a block encoder: the part's writer, which takes the held records (`output.end` ends it). */
   readonly blocks?: BlockWriter<unknown>
+  /** True when a chunk may go back to the pool once `output` has written it (nothing keeps it). */
+  readonly releasesChunks?: boolean
 }
 
 /** What a part file needs of the subtask writing it. */
@@ -28,17 +32,23 @@ export interface PartFileHost {
   createFile(part: PartFile): Promise<OpenedPart>
   /** Bytes of the part are held in memory. */
   buffered(bytes: number): void
+  /** Held bytes are handed to the file: written behind the input, until `written`. */
+  writing(bytes: number): void
+  /** Bytes handed to the file have been written (or dropped); `released` follows for them. */
+  written(bytes: number): void
   /** Held bytes have been written to the file (or dropped). */
   released(bytes: number): void
   /** The part's I/O failed: the subtask must fail, or a record would be lost. */
   fail(error: unknown): void
   /** Held bytes of one part that trigger a write. */
   readonly writeBufferBytes: number
+  /** Where the parts' chunks are encoded into, and go back to once written. */
+  readonly chunkPool: ChunkPool
 }
 
 /**
  * One part file of a bucket. `append` is synchronous and allocation-light (records are batched into
- * chunks of `writeBufferBytes`); the file is created, written, synced and closed in the background, in
+ * chunks of `writeBufferBytes`, encoded when a chunk is handed to the file: {@link PartBuffer}); the file is created, written, synced and closed in the background, in
  * order, on one promise chain per part. The file is created lazily with the first chunk, and its name is
  * chosen then, so the subtask's counter is only consumed once the restore scan has set it.
  *
@@ -54,11 +64,17 @@ export class PartFile implements PartFileInfo {
   inProgressName: string | undefined
   size = 0
   lastUpdateTime: number
-  /** Encoded bytes held (row encoders), or records held (block encoders). */
-  private chunks: unknown[] = []
+  /** Encoded bytes held (row encoders). */
+  private readonly bytes: PartBuffer
+  /** Records held (block encoders). */
+  private records: unknown[] = []
+  /** What is held counts for: bytes, strings' lengths until encoded (see {@link PartBuffer}), or the block encoder's sizes. */
   private chunkBytes = 0
-  private binary = false
-  private records = false
+  /** Encoded chunks handed over and not yet written, and their bytes. */
+  private waiting: Uint8Array[] = []
+  private waitingBytes = 0
+  /** A write of the waiting chunks is queued and has not started. */
+  private draining = false
   private io: Promise<void> = Promise.resolve()
   private opened: OpenedPart | undefined
   private committable: PartFileRef | undefined
@@ -72,14 +88,13 @@ export class PartFile implements PartFileInfo {
     header?: string | Uint8Array,
   ) {
     this.lastUpdateTime = creationTime
+    this.bytes = new PartBuffer(host.chunkPool)
     if (header !== undefined && header.length > 0) this.append(header, creationTime)
   }
 
   /** Adds one record's bytes. */
   append(data: string | Uint8Array, now: number): void {
-    const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength
-    this.chunks.push(data)
-    if (typeof data !== 'string') this.binary = true
+    const bytes = this.bytes.append(data)
     this.chunkBytes += bytes
     this.size += bytes
     this.lastUpdateTime = now
@@ -89,8 +104,7 @@ export class PartFile implements PartFileInfo {
 
   /** Adds one record of a block encoder, which `check` sized at `bytes`. */
   appendRecord(value: unknown, bytes: number, now: number): void {
-    this.chunks.push(value)
-    this.records = true
+    this.records.push(value)
     this.chunkBytes += bytes
     this.size += bytes
     this.lastUpdateTime = now
@@ -102,24 +116,42 @@ export class PartFile implements PartFileInfo {
   flush(): void {
     const bytes = this.chunkBytes
     if (bytes === 0) return
-    const chunks = this.chunks
-    const binary = this.binary
-    const records = this.records
-    this.chunks = []
     this.chunkBytes = 0
-    this.binary = false
-    this.enqueue(async () => {
-      if (records) {
+    if (this.records.length > 0) {
+      const records = this.records
+      this.records = []
+      this.host.writing(bytes)
+      this.enqueue(async () => {
         const { blocks } = await this.open()
-        await blocks!.writeBlock(chunks, bytes)
-        return
-      }
-      const data = binary
-        ? Buffer.concat((chunks as Array<string | Uint8Array>).map((c) => (typeof c === 'string' ? Buffer.from(c) : c)))
-        : Buffer.from((chunks as string[]).join(''))
-      const { output } = await this.open()
-      await output.write(data)
-    }, bytes)
+        await blocks!.writeBlock(records, bytes)
+      }, bytes)
+      return
+    }
+    const { chunk, correction } = this.bytes.take()
+    // strings were counted by their length until encoded: now their bytes are known
+    this.size += correction
+    this.host.buffered(correction)
+    this.waiting.push(chunk)
+    this.waitingBytes += bytes + correction
+    this.host.writing(bytes + correction)
+    if (this.draining) return
+    // One write takes every chunk handed over until it starts: a subtask's turn hands over several
+    // chunks, and a write per chunk (a round trip through the thread pool each) would let them pile up.
+    this.draining = true
+    this.io = this.io.then(() => {
+      this.draining = false
+      const chunks = this.waiting
+      const written = this.waitingBytes
+      this.waiting = []
+      this.waitingBytes = 0
+      return this.run(async () => {
+        const { output, releasesChunks } = await this.open()
+        if (chunks.length === 1) await output.write(chunks[0]!)
+        else if (output.writev !== undefined) await output.writev(chunks)
+        else await output.write(Buffer.concat(chunks))
+        if (releasesChunks === true) for (const chunk of chunks) this.host.chunkPool.release(chunk)
+      }, written)
+    })
   }
 
   /** Rolls the part: writes what is held, ends the encoding, closes it for commit; then it is 'pending'. */
@@ -140,9 +172,13 @@ export class PartFile implements PartFileInfo {
   abort(): void {
     if (this.state === 'aborted' || this.state === 'finished') return
     this.state = 'aborted'
-    const dropped = this.chunkBytes
-    this.chunks = []
+    const dropped = this.chunkBytes + this.waitingBytes
+    this.host.written(this.waitingBytes)
+    this.bytes.drop()
+    this.records = []
     this.chunkBytes = 0
+    this.waiting = []
+    this.waitingBytes = 0
     this.host.released(dropped)
     this.io = this.io.then(async () => {
       if (this.opened === undefined || this.fileClosed) return
@@ -176,15 +212,21 @@ export class PartFile implements PartFileInfo {
 
   /** Runs `step` after the part's earlier I/O; a failed step skips the later ones of this part. */
   private enqueue(step: () => Promise<void>, bytes = 0): void {
-    this.io = this.io.then(async () => {
-      try {
-        if (this.error === undefined && this.state !== 'aborted') await step()
-      } catch (error) {
-        this.error ??= error
-        this.host.fail(error)
-      } finally {
-        if (bytes > 0) this.host.released(bytes)
+    this.io = this.io.then(() => this.run(step, bytes))
+  }
+
+  /** Runs one step of the part's I/O (skipped after a failure or an abort); `bytes` it writes are released after it. */
+  private async run(step: () => Promise<void>, bytes: number): Promise<void> {
+    try {
+      if (this.error === undefined && this.state !== 'aborted') await step()
+    } catch (error) {
+      this.error ??= error
+      this.host.fail(error)
+    } finally {
+      if (bytes > 0) {
+        this.host.written(bytes)
+        this.host.released(bytes)
       }
-    })
+    }
   }
 }

@@ -14,6 +14,10 @@ import type { PartFileRef } from './transaction-state.js'
 export interface RecoverableStream {
   /** Appends `data` whole. */
   write(data: Uint8Array): Promise<void>
+  /** Appends `chunks` whole, in order; where absent, the caller writes them as one. */
+  writev?(chunks: readonly Uint8Array[]): Promise<void>
+  /** True when the stream keeps no reference to written data once the write resolved (a file; not an S3 part). */
+  readonly releasesWrites?: boolean
   /**
    * Makes everything written so far durable and returns the handle a checkpoint keeps to resume
    * writing here after a restore ({@link RecoverableWriter.recover}); the stream stays open.

@@ -5,7 +5,11 @@ export interface PartFileInfo {
   readonly creationTime: number
   /** Processing time of the part's last record. */
   readonly lastUpdateTime: number
-  /** Bytes the encoder produced for the part so far (before compression), header included. */
+  /**
+   * Bytes the encoder produced for the part so far (before compression), header included. Strings not
+   * yet encoded (at most the sink's `writeBufferBytes` of them) count by their length, which is their
+   * UTF-8 size for ASCII text and less for other text.
+   */
   readonly size: number
 }
 

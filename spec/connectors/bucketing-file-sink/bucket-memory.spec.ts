@@ -1,7 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ListPartsCommand } from '@aws-sdk/client-s3'
-import type { S3Client } from '@aws-sdk/client-s3'
 import {
   bucketingFileSink,
   DefaultRollingPolicy,
@@ -12,8 +11,8 @@ import { avroContainer } from '../../../lib/connectors/bucketing-file-sink/avro/
 import { parquet } from '../../../lib/connectors/bucketing-file-sink/parquet/index.js'
 import { s3Writer } from '../../../lib/connectors/bucketing-file-sink/s3/index.js'
 import { createLogger } from '../../../lib/logging.js'
-import { type S3Server, startS3Server } from '../../support/s3-server.js'
-import { emptyBucket, rawClient } from './s3-support.js'
+import { s3ForSuite } from '../../support/s3-suite.js'
+import { emptyBucket } from './s3-support.js'
 import { manualClock, writerContext } from './support.js'
 
 /**
@@ -26,19 +25,10 @@ const Memory = suite('bucketing file sink: memory per open bucket')
 const BUCKET = 'memory-bucket'
 const MiB = 1024 * 1024
 const silent = createLogger({ level: 'silent' })
-let s3: S3Server
-let client: S3Client
 
-Memory.before(async () => {
-  s3 = await startS3Server([BUCKET])
-  client = rawClient(s3)
-})
-Memory.after(async () => {
-  client?.destroy()
-  await s3?.stop()
-})
+const s3 = s3ForSuite(Memory, [BUCKET])
 Memory.after.each(async () => {
-  await emptyBucket(s3, client, BUCKET)
+  await emptyBucket(s3.server, s3.client, BUCKET)
 })
 
 /** A part output that counts what reached it. */
@@ -103,9 +93,11 @@ Memory(
 
 /** Sizes of the uploaded parts of the upload to a key under `prefix`. */
 async function uploadedParts(prefix: string): Promise<number[]> {
-  const upload = (await s3.uploads(BUCKET)).find((u) => u.key.startsWith(prefix))
+  const upload = (await s3.server.uploads(BUCKET)).find((u) => u.key.startsWith(prefix))
   if (upload === undefined) return []
-  const answer = await client.send(new ListPartsCommand({ Bucket: BUCKET, Key: upload.key, UploadId: upload.uploadId }))
+  const answer = await s3.client.send(
+    new ListPartsCommand({ Bucket: BUCKET, Key: upload.key, UploadId: upload.uploadId }),
+  )
   return (answer.Parts ?? []).map((p) => p.Size ?? 0)
 }
 
@@ -119,7 +111,7 @@ async function eventually(check: () => Promise<boolean>, description: () => Prom
 
 const s3Options = () => ({
   bucket: BUCKET,
-  endpoint: s3.endpoint,
+  endpoint: s3.server.endpoint,
   region: 'us-east-1',
   forcePathStyle: true,
   credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
@@ -155,7 +147,7 @@ Memory('S3: each of several open buckets holds at most one part; the rest is upl
   }
   await writer.snapshotState!(1)
   await writer.notifyCheckpointComplete!(1)
-  assert.equal(await s3.uploads(BUCKET), [], 'every upload completed')
+  assert.equal(await s3.server.uploads(BUCKET), [], 'every upload completed')
   await writer.close()
 })
 
@@ -182,12 +174,12 @@ Memory(
     // the idle bucket's part was closed for commit: its bytes went up as the upload's last part
     await eventually(
       async () => (await uploadedParts('idle/idle/')).length === 1,
-      async () => `idle part: ${JSON.stringify(await s3.uploads(BUCKET))}`,
+      async () => `idle part: ${JSON.stringify(await s3.server.uploads(BUCKET))}`,
     )
     assert.equal(await uploadedParts('idle/busy/'), [], 'the busy bucket is still open (nothing uploaded)')
     await writer.snapshotState!(1)
     await writer.notifyCheckpointComplete!(1)
-    assert.equal(await s3.uploads(BUCKET), [])
+    assert.equal(await s3.server.uploads(BUCKET), [])
     await writer.close()
   },
 )

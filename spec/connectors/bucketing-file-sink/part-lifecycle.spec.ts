@@ -10,11 +10,18 @@ import {
   keyBucketAssigner,
   LocalFileSystem,
   OnCheckpointRollingPolicy,
-  type FileSystem,
 } from '../../../lib/connectors/bucketing-file-sink/index.js'
 import { tempDir, type TempDir } from '../../support/temp-dir.js'
 import { waitFor } from '../../support/wait-for.js'
-import { filesUnder, finishedFiles, inProgressFiles, manualClock, read, writerContext } from './support.js'
+import {
+  filesUnder,
+  finishedFiles,
+  inProgressFiles,
+  localDiskWith,
+  manualClock,
+  read,
+  writerContext,
+} from './support.js'
 
 const silent = createLogger({ level: 'silent' })
 
@@ -351,19 +358,12 @@ test('a store that fails makes the pre-commit fail, so the checkpoint fails inst
   const clock = manualClock()
   const local = new LocalFileSystem()
   let creates = 0
-  const flaky: FileSystem = {
-    name: 'flaky',
-    rename: (a, b) => local.rename(a, b),
-    exists: (p) => local.exists(p),
-    list: (d) => local.list(d),
-    delete: (p, o) => local.delete(p, o),
-    mkdirs: (p) => local.mkdirs(p),
-    join: (...s) => local.join(...s),
+  const flaky = localDiskWith('flaky', {
     create: async (path, options) => {
       if (++creates === 2) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })
       return local.create(path, options)
     },
-  }
+  })
   const writer = bucketingFileSink<string>(dir.path, {
     fileSystem: flaky,
     bucketAssigner: keyBucketAssigner((s: string) => s),

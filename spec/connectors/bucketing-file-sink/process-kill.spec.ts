@@ -1,14 +1,13 @@
 import { writeFileSync } from 'node:fs'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { S3Client } from '@aws-sdk/client-s3'
 import type { BucketingTarget } from '../../support/child-jobs/bucketing-count-job.js'
 import { checkCounts } from '../../support/fault-checks.js'
 import { describePlan, killPlanFromSeed, seedsFromEnv, type FaultPlan } from '../../support/fault-injection.js'
 import { type KillScheduleRun, runUntilFinished } from '../../support/fault-process.js'
-import { type S3Server, startS3Server } from '../../support/s3-server.js'
+import { s3ForSuite } from '../../support/s3-suite.js'
 import { tempDir } from '../../support/temp-dir.js'
-import { hiddenKeys, listKeys, rawClient, readObject } from './s3-support.js'
+import { hiddenKeys, listKeys, readObject } from './s3-support.js'
 import { filesUnder, finishedLines } from './support.js'
 
 /**
@@ -25,17 +24,8 @@ const ProcessKill = suite('bucketing file sink: process kill')
 const SPEC = 'spec/connectors/bucketing-file-sink/process-kill.spec.ts'
 const SCRIPT = 'spec/support/child-jobs/bucketing-count-job.ts'
 const BUCKET = 'process-kill'
-let s3: S3Server
-let client: S3Client
 
-ProcessKill.before(async () => {
-  s3 = await startS3Server([BUCKET])
-  client = rawClient(s3)
-})
-ProcessKill.after(async () => {
-  client?.destroy()
-  await s3?.stop()
-})
+const s3 = s3ForSuite(ProcessKill, [BUCKET])
 
 /** Runs `plan` killed and restarted into `target`; fails the test with the schedule when it does not finish. */
 async function runKilled(plan: FaultPlan, target: BucketingTarget, workDir: string): Promise<KillScheduleRun> {
@@ -93,21 +83,29 @@ for (const seed of seedsFromEnv(2, 1)) {
       const dir = tempDir('sluice-bucketing-kill-')
       const prefix = `seed-${seed}${compaction === undefined ? '' : '-compaction'}`
       try {
-        const { accessKeyId, secretAccessKey } = s3.clientConfig.credentials
+        const { accessKeyId, secretAccessKey } = s3.server.clientConfig.credentials
         const run = await runKilled(
           plan,
-          { kind: 's3', endpoint: s3.endpoint, bucket: BUCKET, prefix, accessKeyId, secretAccessKey, compaction },
+          {
+            kind: 's3',
+            endpoint: s3.server.endpoint,
+            bucket: BUCKET,
+            prefix,
+            accessKeyId,
+            secretAccessKey,
+            compaction,
+          },
           dir.path,
         )
-        const keys = await listKeys(client, BUCKET, `${prefix}/`)
+        const keys = await listKeys(s3.client, BUCKET, `${prefix}/`)
         const lines: string[] = []
         for (const key of keys.filter((k) => hiddenKeys([k]).length === 0)) {
-          const text = (await readObject(client, BUCKET, key)).toString('utf8')
+          const text = (await readObject(s3.client, BUCKET, key)).toString('utf8')
           if (text !== '') lines.push(...text.trimEnd().split('\n'))
         }
         assertExactCount(lines, plan, run)
         assert.equal(hiddenKeys(keys), [], left)
-        const uploads = (await s3.uploads(BUCKET)).filter((u) => u.key.startsWith(`${prefix}/`))
+        const uploads = (await s3.server.uploads(BUCKET)).filter((u) => u.key.startsWith(`${prefix}/`))
         assert.equal(uploads, [], 'no multipart upload left')
       } finally {
         dir.remove()

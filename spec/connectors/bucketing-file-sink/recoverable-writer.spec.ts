@@ -2,13 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import {
-  FileSystemRecoverableWriter,
-  LocalFileSystem,
-  type FileSystem,
-} from '../../../lib/connectors/bucketing-file-sink/index.js'
+import { FileSystemRecoverableWriter, LocalFileSystem } from '../../../lib/connectors/bucketing-file-sink/index.js'
 import { createLogger } from '../../../lib/logging.js'
 import { tempDir, type TempDir } from '../../support/temp-dir.js'
+import { localDiskWith } from './support.js'
 
 const silent = createLogger({ level: 'silent' })
 const ref = { bucket: 'b', name: 'part-0-0', inProgress: '.part-0-0.inprogress.00000000-0000-0000-0000-000000000000' }
@@ -37,17 +34,7 @@ test('rename-based writer: persist keeps the valid length; recover truncates bac
 })
 
 test('rename-based writer: a store without truncate cannot resume a part (ERR_RECOVERY), and says so', async () => {
-  const local = new LocalFileSystem()
-  const noTruncate: FileSystem = {
-    name: 'no-truncate',
-    create: (p, o) => local.create(p, o),
-    rename: (a, b) => local.rename(a, b),
-    exists: (p) => local.exists(p),
-    list: (d) => local.list(d),
-    delete: (p, o) => local.delete(p, o),
-    mkdirs: (p) => local.mkdirs(p),
-    join: (...s) => local.join(...s),
-  }
+  const noTruncate = localDiskWith('no-truncate')
   const writer = new FileSystemRecoverableWriter(noTruncate)
   const stream = await writer.open(dir.path, ref)
   await stream.write(Buffer.from('x'))

@@ -1,16 +1,15 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { S3Client } from '@aws-sdk/client-s3'
 import { basePathBucketAssigner } from '../../../lib/connectors/bucketing-file-sink/index.js'
 import { s3Writer } from '../../../lib/connectors/bucketing-file-sink/s3/index.js'
 import { createLogger } from '../../../lib/logging.js'
 import { checkCounts } from '../../support/fault-checks.js'
 import { describePlan, FaultLog, planFromSeed, seedsFromEnv } from '../../support/fault-injection.js'
 import { runSchedule } from '../../support/fault-jobs.js'
-import { type S3Server, startS3Server } from '../../support/s3-server.js'
+import { s3ForSuite } from '../../support/s3-suite.js'
 import { FaultyBucketingSink } from '../hdfs/faulty-bucketing-sink.js'
 import { FORMATS, TEXT_LINES } from './bulk-support.js'
-import { hiddenKeys, listKeys, rawClient, readObject } from './s3-support.js'
+import { hiddenKeys, listKeys, readObject } from './s3-support.js'
 
 /**
  * The seeded exactly-once fault harness (a user function throws, a snapshot fails, the sink's
@@ -25,17 +24,7 @@ import { hiddenKeys, listKeys, rawClient, readObject } from './s3-support.js'
 const ExactlyOnce = suite('bucketing file sink with compaction on S3: exactly-once fault schedules')
 const SPEC = 'spec/connectors/bucketing-file-sink/s3-compaction-exactly-once.spec.ts'
 const BUCKET = 'compaction-exactly-once'
-let s3: S3Server
-let client: S3Client
-
-ExactlyOnce.before(async () => {
-  s3 = await startS3Server([BUCKET])
-  client = rawClient(s3)
-})
-ExactlyOnce.after(async () => {
-  client?.destroy()
-  await s3?.stop()
-})
+const s3 = s3ForSuite(ExactlyOnce, [BUCKET])
 
 const totals = { schedules: 0, restarts: 0, faults: 0, merges: 0 }
 const seeds = seedsFromEnv(34, 1)
@@ -53,7 +42,7 @@ for (const format of [TEXT_LINES, ...FORMATS]) {
       const log = new FaultLog(plan)
       const store = s3Writer({
         bucket: BUCKET,
-        endpoint: s3.endpoint,
+        endpoint: s3.server.endpoint,
         forcePathStyle: true,
         credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
       })
@@ -81,12 +70,12 @@ for (const format of [TEXT_LINES, ...FORMATS]) {
       } finally {
         store.destroy()
       }
-      const keys = await listKeys(client, BUCKET, `${prefix}/`)
+      const keys = await listKeys(s3.client, BUCKET, `${prefix}/`)
       assert.equal(hiddenKeys(keys), [], `no held part or source left: ${describePlan(plan, SPEC)}`)
-      const left = (await s3.uploads(BUCKET)).filter((u) => u.key.startsWith(`${prefix}/`))
+      const left = (await s3.server.uploads(BUCKET)).filter((u) => u.key.startsWith(`${prefix}/`))
       assert.equal(left, [], `no multipart upload left: ${describePlan(plan, SPEC)}`)
       const lines: string[] = []
-      for (const key of keys) lines.push(...(await format.decode(await readObject(client, BUCKET, key))))
+      for (const key of keys) lines.push(...(await format.decode(await readObject(s3.client, BUCKET, key))))
       const check = checkCounts(lines, plan.records, plan.keys, 'exactly-once')
       assert.equal(check.problems, [], describePlan(plan, SPEC))
     })

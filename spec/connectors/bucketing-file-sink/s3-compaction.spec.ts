@@ -5,7 +5,6 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   ListPartsCommand,
-  type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3'
 import {
@@ -19,9 +18,9 @@ import {
 import { type S3RecoverableWriter, s3Writer } from '../../../lib/connectors/bucketing-file-sink/s3/index.js'
 import { createLogger } from '../../../lib/logging.js'
 import type { SinkWriter } from '../../../lib/runtime/sink.js'
-import { type S3Server, startS3Server } from '../../support/s3-server.js'
+import { s3ForSuite } from '../../support/s3-suite.js'
 import { FORMATS } from './bulk-support.js'
-import { emptyBucket, hiddenKeys, listKeys, rawClient, readObject } from './s3-support.js'
+import { emptyBucket, hiddenKeys, listKeys, readObject } from './s3-support.js'
 import { manualClock, writerContext } from './support.js'
 
 /**
@@ -35,28 +34,19 @@ const Compaction = suite('bucketing file sink on S3: compaction')
 const BUCKET = 'compaction'
 const PREFIX = 'out'
 const silent = createLogger({ level: 'silent' })
-let s3: S3Server
-let client: S3Client
 const writers: S3RecoverableWriter[] = []
 
-Compaction.before(async () => {
-  s3 = await startS3Server([BUCKET])
-  client = rawClient(s3)
-})
-Compaction.after(async () => {
-  client?.destroy()
-  await s3?.stop()
-})
+const s3 = s3ForSuite(Compaction, [BUCKET])
 Compaction.after.each(async () => {
   for (const writer of writers.splice(0)) writer.destroy()
-  await emptyBucket(s3, client, BUCKET)
+  await emptyBucket(s3.server, s3.client, BUCKET)
 })
 
 /** A sink on S3 with compaction, writing under PREFIX. */
 function sinkOf<T>(options: Omit<BucketingFileSinkOptions<T>, 'writer'>): BucketingFileSink<T> {
   const store = s3Writer({
     bucket: BUCKET,
-    endpoint: s3.endpoint,
+    endpoint: s3.server.endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
@@ -88,15 +78,15 @@ async function checkpoint<T>(writer: SinkWriter<T>, id: number, records: readonl
 }
 
 const lines = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `r${from + i}`)
-const keys = () => listKeys(client, BUCKET, `${PREFIX}/`)
+const keys = () => listKeys(s3.client, BUCKET, `${PREFIX}/`)
 const visible = async () => (await keys()).filter((k) => !hiddenKeys([k]).includes(k))
 const hidden = async () => hiddenKeys(await keys())
-const uploads = () => s3.uploads(BUCKET)
+const uploads = () => s3.server.uploads(BUCKET)
 /** The lines of every visible object, in key order. */
 async function visibleLines(): Promise<string[]> {
   const out: string[] = []
   for (const key of await visible()) {
-    const text = (await readObject(client, BUCKET, key)).toString()
+    const text = (await readObject(s3.client, BUCKET, key)).toString()
     if (text !== '') out.push(...text.replace(/\n$/, '').split('\n'))
   }
   return out
@@ -157,7 +147,7 @@ Compaction('CSV with a header through gzip: the merged object is one gzip stream
   await writer.notifyCheckpointComplete!(3)
   const [merged, ...others] = await visible()
   assert.equal(others, [])
-  assert.is(gunzipSync(await readObject(client, BUCKET, merged!)).toString(), 'id\n10\n11\n20\n21\n30\n31\n')
+  assert.is(gunzipSync(await readObject(s3.client, BUCKET, merged!)).toString(), 'id\n10\n11\n20\n21\n30\n31\n')
   await writer.close()
 })
 
@@ -175,7 +165,7 @@ for (const format of FORMATS) {
       const objects = await visible()
       assert.is(objects.length, 1)
       assert.equal(await hidden(), [])
-      assert.equal(await format.decode(await readObject(client, BUCKET, objects[0]!)), lines(0, 400))
+      assert.equal(await format.decode(await readObject(s3.client, BUCKET, objects[0]!)), lines(0, 400))
       await writer.close()
     },
   )
@@ -207,10 +197,10 @@ const KILLS: ReadonlyArray<{
     damage: async () => {
       // the store as a process left it that died mid-merge: an upload to the key with a part, and no more
       const { key, uploadId } = await mergedUpload()
-      const answer = await client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId }))
+      const answer = await s3.client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId }))
       assert.is(answer.Parts?.length, 1)
-      const created = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }))
-      await client.send(
+      const created = await s3.client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }))
+      await s3.client.send(
         new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId: created.UploadId, PartNumber: 1, Body: 'r0\nr' }),
       )
     },
@@ -222,8 +212,8 @@ const KILLS: ReadonlyArray<{
     restoreFrom: 3,
     damage: async () => {
       const { key, uploadId } = await mergedUpload()
-      const answer = await client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId }))
-      await client.send(
+      const answer = await s3.client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId }))
+      await s3.client.send(
         new CompleteMultipartUploadCommand({
           Bucket: BUCKET,
           Key: key,

@@ -1,6 +1,5 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { S3Client } from '@aws-sdk/client-s3'
 import type { CommitOutcome } from '../../../lib/checkpoint/two-phase-commit-sink.js'
 import { basePathBucketAssigner, BucketingFileSink } from '../../../lib/connectors/bucketing-file-sink/index.js'
 import type { BucketTransaction } from '../../../lib/connectors/bucketing-file-sink/bucket-transaction.js'
@@ -10,8 +9,8 @@ import { createLogger } from '../../../lib/logging.js'
 import { checkCounts } from '../../support/fault-checks.js'
 import { describePlan, FaultLog, InjectedFault, planFromSeed, seedsFromEnv } from '../../support/fault-injection.js'
 import { runSchedule } from '../../support/fault-jobs.js'
-import { type S3Server, startS3Server } from '../../support/s3-server.js'
-import { hiddenKeys, listKeys, rawClient, readObject } from './s3-support.js'
+import { s3ForSuite } from '../../support/s3-suite.js'
+import { hiddenKeys, listKeys, readObject } from './s3-support.js'
 
 /**
  * The exactly-once fault harness against S3 (s3rver behind the proxy of spec/support/s3-server.ts):
@@ -26,17 +25,7 @@ import { hiddenKeys, listKeys, rawClient, readObject } from './s3-support.js'
 const ExactlyOnce = suite('bucketing file sink on S3: exactly-once fault schedules')
 const SPEC = 'spec/connectors/bucketing-file-sink/s3-exactly-once.spec.ts'
 const BUCKET = 'exactly-once'
-let s3: S3Server
-let client: S3Client
-
-ExactlyOnce.before(async () => {
-  s3 = await startS3Server([BUCKET])
-  client = rawClient(s3)
-})
-ExactlyOnce.after(async () => {
-  client?.destroy()
-  await s3?.stop()
-})
+const s3 = s3ForSuite(ExactlyOnce, [BUCKET])
 
 /**
  * The sink faults of a plan on the bucketing file sink, as FaultyLedgerSink injects them on the ledger:
@@ -55,7 +44,7 @@ class FaultyBucketingSink extends BucketingFileSink<string> {
     super(prefix, {
       writer: s3Writer({
         bucket: BUCKET,
-        endpoint: s3.endpoint,
+        endpoint: s3.server.endpoint,
         forcePathStyle: true,
         credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
       }),
@@ -102,13 +91,13 @@ for (const seed of seeds) {
     totals.restarts += run.restarts
     totals.faults += log.fired.size
     totals.checkpoints += run.job.checkpoints().filter((c) => c.status === 'completed').length
-    const keys = await listKeys(client, BUCKET, `${prefix}/`)
+    const keys = await listKeys(s3.client, BUCKET, `${prefix}/`)
     assert.equal(hiddenKeys(keys), [], `no temporary object left: ${describePlan(plan, SPEC)}`)
-    const left = (await s3.uploads(BUCKET)).filter((u) => u.key.startsWith(`${prefix}/`))
+    const left = (await s3.server.uploads(BUCKET)).filter((u) => u.key.startsWith(`${prefix}/`))
     assert.equal(left, [], `no multipart upload left: ${describePlan(plan, SPEC)}`)
     const lines: string[] = []
     for (const key of keys) {
-      const text = (await readObject(client, BUCKET, key)).toString('utf8')
+      const text = (await readObject(s3.client, BUCKET, key)).toString('utf8')
       if (text !== '') lines.push(...text.trimEnd().split('\n'))
     }
     const check = checkCounts(lines, plan.records, plan.keys, 'exactly-once')

@@ -1,36 +1,26 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { HeadObjectCommand, ListPartsCommand } from '@aws-sdk/client-s3'
-import type { S3Client } from '@aws-sdk/client-s3'
 import { basePathBucketAssigner, bucketingFileSink } from '../../../lib/connectors/bucketing-file-sink/index.js'
 import { s3Writer, type S3WriterOptions } from '../../../lib/connectors/bucketing-file-sink/s3/index.js'
 import { createLogger } from '../../../lib/logging.js'
-import { type S3Server, startS3Server } from '../../support/s3-server.js'
-import { emptyBucket, hiddenKeys, listKeys, rawClient, readObject } from './s3-support.js'
+import { s3ForSuite } from '../../support/s3-suite.js'
+import { emptyBucket, hiddenKeys, listKeys, readObject } from './s3-support.js'
 import { manualClock, writerContext } from './support.js'
 
 const S3 = suite('bucketing file sink on S3: multipart lifecycle')
 const BUCKET = 'sink-bucket'
 const MiB = 1024 * 1024
 const silent = createLogger({ level: 'silent' })
-let s3: S3Server
-let client: S3Client
 
-S3.before(async () => {
-  s3 = await startS3Server([BUCKET])
-  client = rawClient(s3)
-})
-S3.after(async () => {
-  client?.destroy()
-  await s3?.stop()
-})
+const s3 = s3ForSuite(S3, [BUCKET])
 S3.after.each(async () => {
-  await emptyBucket(s3, client, BUCKET)
+  await emptyBucket(s3.server, s3.client, BUCKET)
 })
 
 const writerOptions = (more: Partial<S3WriterOptions> = {}): S3WriterOptions => ({
   bucket: BUCKET,
-  endpoint: s3.endpoint,
+  endpoint: s3.server.endpoint,
   region: 'us-east-1',
   forcePathStyle: true,
   credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
@@ -50,7 +40,7 @@ async function eventually(check: () => Promise<boolean>, description: string): P
 }
 
 const exists = async (key: string) =>
-  client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })).then(
+  s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })).then(
     () => true,
     () => false,
   )
@@ -73,15 +63,15 @@ S3(
       await writer.ready?.()
     }
     const listParts = async () => {
-      const [upload] = await s3.uploads(BUCKET)
+      const [upload] = await s3.server.uploads(BUCKET)
       if (upload === undefined) return []
-      const answer = await client.send(
+      const answer = await s3.client.send(
         new ListPartsCommand({ Bucket: BUCKET, Key: upload.key, UploadId: upload.uploadId }),
       )
       return answer.Parts ?? []
     }
     await eventually(async () => (await listParts()).length === 2, 'two parts uploaded before any barrier')
-    const [upload] = await s3.uploads(BUCKET)
+    const [upload] = await s3.server.uploads(BUCKET)
     assert.is(upload!.key, 'out/part-0-0', 'the upload goes to the final key')
     const listed = { Parts: await listParts() }
     assert.equal(
@@ -94,8 +84,8 @@ S3(
     assert.ok(text.includes(upload!.uploadId), 'the checkpoint keeps the upload id')
     for (const part of listed.Parts!) assert.ok(text.includes(JSON.stringify(part.ETag).slice(1, -1)), 'and each etag')
     assert.is(
-      (await client.send(new ListPartsCommand({ Bucket: BUCKET, Key: upload!.key, UploadId: upload!.uploadId }))).Parts!
-        .length,
+      (await s3.client.send(new ListPartsCommand({ Bucket: BUCKET, Key: upload!.key, UploadId: upload!.uploadId })))
+        .Parts!.length,
       3,
       'the tail below 5 MiB went up as the last part',
     )
@@ -103,10 +93,10 @@ S3(
 
     await writer.notifyCheckpointComplete!(1)
     assert.ok(
-      (await readObject(client, BUCKET, 'out/part-0-0')).equals(Buffer.from(expected)),
+      (await readObject(s3.client, BUCKET, 'out/part-0-0')).equals(Buffer.from(expected)),
       'the object is the records',
     )
-    assert.equal(await s3.uploads(BUCKET), [], 'no upload left')
+    assert.equal(await s3.server.uploads(BUCKET), [], 'no upload left')
     await writer.close()
   },
 )
@@ -128,7 +118,7 @@ S3(
     await crashed.snapshotState!(2) // pre-committed, but checkpoint 2 never completes
     for (let i = 0; i < 6 * 1024; i++) crashed.write(record(i), undefined) // an upload with a part, in progress
     await eventually(
-      async () => (await s3.uploads(BUCKET)).length === 3,
+      async () => (await s3.server.uploads(BUCKET)).length === 3,
       'three uploads: pending 1, pending 2, and the in-progress part after its first part',
     )
     // the process dies: nothing of `crashed` runs any more; a new sink instance restores checkpoint 1
@@ -139,15 +129,15 @@ S3(
     })
     const restored = restoredSink.createWriter(writerContext(manualClock()), state1)
     await restored.ready?.()
-    assert.equal(await listKeys(client, BUCKET, 'restore/'), ['restore/part-0-0'])
-    assert.is((await readObject(client, BUCKET, 'restore/part-0-0')).toString(), 'a\nb\n')
-    assert.equal(await s3.uploads(BUCKET), [], 'the uploads checkpoint 1 does not name were aborted')
+    assert.equal(await listKeys(s3.client, BUCKET, 'restore/'), ['restore/part-0-0'])
+    assert.is((await readObject(s3.client, BUCKET, 'restore/part-0-0')).toString(), 'a\nb\n')
+    assert.equal(await s3.server.uploads(BUCKET), [], 'the uploads checkpoint 1 does not name were aborted')
     restored.write('c', undefined)
     await restored.snapshotState!(3)
     await restored.notifyCheckpointComplete!(3)
-    assert.equal(await listKeys(client, BUCKET, 'restore/'), ['restore/part-0-0', 'restore/part-0-3'])
+    assert.equal(await listKeys(s3.client, BUCKET, 'restore/'), ['restore/part-0-0', 'restore/part-0-3'])
     assert.is(
-      (await readObject(client, BUCKET, 'restore/part-0-3')).toString(),
+      (await readObject(s3.client, BUCKET, 'restore/part-0-3')).toString(),
       'c\n',
       'the counter moved past every name used',
     )
@@ -173,7 +163,7 @@ S3(
     const state = resumable.recoverable as { uploadId: string; parts: unknown[]; tail: string }
     assert.is(state.parts.length, 1, 'one whole part uploaded')
     assert.equal(
-      hiddenKeys(await listKeys(client, BUCKET, 'resume/')),
+      hiddenKeys(await listKeys(s3.client, BUCKET, 'resume/')),
       [`resume/b/${state.tail}`],
       'the 100-byte tail is a temporary object',
     )
@@ -183,13 +173,13 @@ S3(
     await second.write(Buffer.from('tail'))
     const committable = await second.closeForCommit()
     assert.is(await writer.commitAfterRecovery('resume', [committable], silent), 'committed')
-    const body = await readObject(client, BUCKET, 'resume/b/part-0-0')
+    const body = await readObject(s3.client, BUCKET, 'resume/b/part-0-0')
     assert.ok(
       body.equals(Buffer.concat([head, Buffer.from('tail')])),
       'the checkpointed bytes and what came after the recovery',
     )
     assert.equal(
-      await listKeys(client, BUCKET, 'resume/'),
+      await listKeys(s3.client, BUCKET, 'resume/'),
       ['resume/b/part-0-0'],
       'the temporary object is deleted on commit',
     )
@@ -198,7 +188,7 @@ S3(
       'already-committed',
       'a repeated commit is fine',
     )
-    assert.equal(await s3.uploads(BUCKET), [])
+    assert.equal(await s3.server.uploads(BUCKET), [])
     writer.destroy()
   },
 )
@@ -223,8 +213,8 @@ S3('a temporary object and an upload of the subtask that no checkpoint names are
     logger: silent,
   }).createWriter(writerContext(manualClock()), state)
   await restored.ready?.()
-  assert.equal(await listKeys(client, BUCKET, 'orphans/'), ['orphans/part-0-8'], 'only the committed part')
-  assert.equal(await s3.uploads(BUCKET), [], 'the orphan upload was aborted')
+  assert.equal(await listKeys(s3.client, BUCKET, 'orphans/'), ['orphans/part-0-8'], 'only the committed part')
+  assert.equal(await s3.server.uploads(BUCKET), [], 'the orphan upload was aborted')
   await restored.close()
   await first.close()
 })
@@ -243,12 +233,12 @@ S3(
       { uid: 'files' },
     )
     await env.execute()
-    const keys = await listKeys(client, BUCKET, 'bounded/')
+    const keys = await listKeys(s3.client, BUCKET, 'bounded/')
     assert.equal(hiddenKeys(keys), [])
-    assert.equal(await s3.uploads(BUCKET), [])
+    assert.equal(await s3.server.uploads(BUCKET), [])
     const numbers: number[] = []
     for (const key of keys)
-      numbers.push(...(await readObject(client, BUCKET, key)).toString().trimEnd().split('\n').map(Number))
+      numbers.push(...(await readObject(s3.client, BUCKET, key)).toString().trimEnd().split('\n').map(Number))
     assert.equal(
       numbers.sort((a, b) => a - b),
       Array.from({ length: 5_000 }, (_, i) => i + 1),

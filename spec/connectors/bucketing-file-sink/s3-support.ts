@@ -3,14 +3,9 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
-  S3Client,
+  type S3Client,
 } from '@aws-sdk/client-s3'
 import type { S3Server } from '../../support/s3-server.js'
-
-/** A raw SDK client of the test server, to read back what the sink wrote. */
-export function rawClient(s3: S3Server): S3Client {
-  return new S3Client(s3.clientConfig)
-}
 
 /** Every key in `bucket` under `prefix`, sorted. */
 export async function listKeys(client: S3Client, bucket: string, prefix = ''): Promise<string[]> {

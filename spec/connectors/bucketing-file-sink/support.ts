@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
+import { type FileSystem, LocalFileSystem } from '../../../lib/connectors/bucketing-file-sink/index.js'
 import type { SinkWriterContext } from '../../../lib/runtime/sink.js'
 import type { ProcessingTimeService } from '../../../lib/time/processing-time.js'
 
@@ -82,4 +83,26 @@ export function finishedLines(dir: string, decode: (buffer: Buffer) => string = 
     lines.push(...text.replace(/\n$/, '').split('\n'))
   }
   return lines
+}
+
+/**
+ * The local disk under another name, with the operations a test changes (a failing create, gated
+ * writes); only the basic operations are passed on (no truncate, read or directory sync unless given).
+ *
+ * @example
+ * const flaky = localDiskWith('flaky', { create: async () => { throw new Error('ENOSPC') } })
+ */
+export function localDiskWith(name: string, overrides: Partial<FileSystem> = {}): FileSystem {
+  const local = new LocalFileSystem()
+  return {
+    name,
+    create: (p, o) => local.create(p, o),
+    rename: (a, b) => local.rename(a, b),
+    exists: (p) => local.exists(p),
+    list: (d) => local.list(d),
+    delete: (p, o) => local.delete(p, o),
+    mkdirs: (p) => local.mkdirs(p),
+    join: (...s) => local.join(...s),
+    ...overrides,
+  }
 }

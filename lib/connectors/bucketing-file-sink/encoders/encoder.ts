@@ -4,6 +4,8 @@
  */
 export interface PartOutput {
   write(chunk: Uint8Array): Promise<void>
+  /** Writes `chunks` in order as one write; optional (the sink concatenates them where it is absent). */
+  writev?(chunks: readonly Uint8Array[]): Promise<void>
   end(): Promise<void>
 }
 

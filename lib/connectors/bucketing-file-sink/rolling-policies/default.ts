@@ -15,7 +15,7 @@ export interface DefaultRollingPolicyOptions {
  * Rolls a part file when it reaches `partSizeBytes`, when it is `rolloverIntervalMs` old, or when it has
  * been idle for `inactivityIntervalMs` (Flink's DefaultRollingPolicy), and on every checkpoint. The size
  * is checked before each record, so a part ends at least `partSizeBytes` long and short of that plus one
- * record. Times are processing time, checked on each write and by the sink's periodic bucket check
+ * record (for text other than ASCII, see {@link PartFileInfo.size}: up to twice `writeBufferBytes` later). Times are processing time, checked on each write and by the sink's periodic bucket check
  * (`bucketCheckIntervalMs`), so an idle part closes at most that much later than its interval says.
  *
  * @example
