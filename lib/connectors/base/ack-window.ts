@@ -30,14 +30,15 @@ const SHRINK_AT = 0.5
 /**
  * Sizes the unacknowledged window of a source that acknowledges on completed checkpoints: with a
  * fixed window its throughput is capped at window ÷ (time from delivery to acknowledgement), about one
- * checkpoint interval. The window grows when it *starves* the reader (it ran dry with the whole window
- * waiting for acknowledgement), at once, not at the next completed checkpoint (a reader that waits
- * for it reads nothing meanwhile): to twice the rate since the last completed checkpoint (or the
- * start) × the checkpoint interval (the headroom covers the time a checkpoint takes to complete). Until
- * starved the messages came as fast as the job took them, so that rate is what the job can take; once
- * starved, the rate falls with every idle moment, so a window grows at most once per starvation. At each
- * completed checkpoint after a starvation the window becomes twice the rate over the whole cycle ×
- * the interval, so a window that was still the limit doubles. A window that was not the limit (a slow
+ * checkpoint interval. The first time the window *starves* the reader (it ran dry with the whole
+ * window waiting for acknowledgement) it grows at once, not at the next completed checkpoint (a
+ * reader that waits for it reads nothing meanwhile): to twice the rate since the last completed
+ * checkpoint (or the start) × the checkpoint interval (the headroom covers the time a checkpoint takes
+ * to complete); until starved the messages came as fast as the job took them, so that rate is what the
+ * job can take. Once only: later starvations are weighed at the next completed checkpoint, where the
+ * rate over the whole cycle (idle moments included) keeps a window from swinging. At each completed
+ * checkpoint after a starvation the window becomes twice the rate over the whole cycle × the
+ * interval, so a window that was still the limit doubles. A window that was not the limit (a slow
  * downstream keeps the buffer full) does not grow; it shrinks to that size when the rate falls below a
  * quarter of it. It never drops below `initial` and never exceeds `max` nor half of `maxBytes` at the
  * average message size seen: while a connector changes its window, the old subscription's messages
@@ -64,7 +65,7 @@ export class AckWindow {
   private bytes = 0
   private lastRate = 0
   private wasStarved = false
-  /** The window changed once (what `'once-to-budget'` allows). */
+  /** The window grew at a starvation once: `'once-to-budget'` to its bound, `'with-rate'` from the rate so far. */
   private grown = false
 
   constructor(
@@ -106,22 +107,23 @@ export class AckWindow {
 
   /**
    * The reader ran dry while `current` messages or more waited for acknowledgement: the window is the
-   * limit. Returns the new window when it grows now, else undefined.
+   * limit. Returns the new window when it grows now (the first such time only), else undefined.
    */
   starved(): number | undefined {
     this.wasStarved = true
     const interval = this.settings.checkpointIntervalMs
-    if (interval === undefined) return undefined
+    if (interval === undefined || this.grown) return undefined
     const bound = Math.min(this.settings.max, this.byteBound)
     if (this.settings.growth === 'once-to-budget') {
-      if (this.grown) return undefined
       this.grown = true
       return this.resize(Math.max(bound, this.settings.initial))
     }
     const elapsed = this.now() - this.since
     if (elapsed <= 0) return undefined
     const wanted = Math.min(bound, Math.ceil((2 * this.sinceCount * interval) / elapsed))
-    return wanted >= this.size * GROW_AT ? this.resize(wanted) : undefined
+    if (wanted < this.size * GROW_AT) return undefined
+    this.grown = true
+    return this.resize(wanted)
   }
 
   /** A checkpoint completed: returns the new window when it should change, else undefined. */

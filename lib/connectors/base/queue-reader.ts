@@ -45,8 +45,8 @@ export interface QueueReaderSettings {
  *
  * The window: acknowledging on checkpoints caps throughput at window ÷ checkpoint interval, so the
  * window (the broker's prefetch or credit) starts at `prefetch` and is sized by an {@link AckWindow}
- * (up to `maxPrefetch`): when the reader runs dry with the whole window unacknowledged (at once, and
- * again at the next completed checkpoint), twice the observed rate × the checkpoint interval, within
+ * (up to `maxPrefetch`): when the reader runs dry with the whole window unacknowledged (at once the
+ * first time, then at the next completed checkpoint), twice the observed rate × the checkpoint interval, within
  * half of `maxUnacknowledgedBytes` at the average message size (a slow downstream does not make it
  * grow); `'once-to-budget'` goes straight to that bound at the first such moment. The connector applies a new size with
  * `resizeWindow` (one call at a time; a newer size waits for the running call) and opens every new
