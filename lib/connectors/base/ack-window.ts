@@ -3,9 +3,9 @@ export const DEFAULT_MAX_UNACKNOWLEDGED_BYTES = 64 * 1024 * 1024
 
 /**
  * How an {@link AckWindow} grows: `'with-rate'` (the default) follows the observed rate × the checkpoint
- * interval; `'once-to-budget'` grows once, the first time the window starved the reader, to the most
+ * interval; `'once-to-budget'` grows once, the first time the window starves the reader, to the most
  * the byte budget and `max` allow, and stays there: for brokers where each change costs a
- * re-subscription (ActiveMQ over STOMP).
+ * re-subscription (ActiveMQ over STOMP) or cannot be told to the broker (MQTT's Receive Maximum).
  */
 export type AckWindowGrowth = 'with-rate' | 'once-to-budget'
 
@@ -30,24 +30,30 @@ const SHRINK_AT = 0.5
 /**
  * Sizes the unacknowledged window of a source that acknowledges on completed checkpoints: with a
  * fixed window its throughput is capped at window ÷ (time from delivery to acknowledgement), about one
- * checkpoint interval. At each completed checkpoint, when the reader was *starved* since the last one
- * (it ran dry with the whole window waiting for acknowledgement), the window becomes twice the
- * observed rate × the checkpoint interval (the headroom covers the time a checkpoint takes to
- * complete), so a window that was the limit doubles. A window that was not the limit (a slow
+ * checkpoint interval. The first time the window *starves* the reader (it ran dry with the whole
+ * window waiting for acknowledgement) it grows at once, not at the next completed checkpoint (a
+ * reader that waits for it reads nothing meanwhile): to twice the rate since the last completed
+ * checkpoint (or the start) × the checkpoint interval (the headroom covers the time a checkpoint takes
+ * to complete); until starved the messages came as fast as the job took them, so that rate is what the
+ * job can take. Once only: later starvations are weighed at the next completed checkpoint, where the
+ * rate over the whole cycle (idle moments included) keeps a window from swinging. At each completed
+ * checkpoint after a starvation the window becomes twice the rate over the whole cycle × the
+ * interval, so a window that was still the limit doubles. A window that was not the limit (a slow
  * downstream keeps the buffer full) does not grow; it shrinks to that size when the rate falls below a
  * quarter of it. It never drops below `initial` and never exceeds `max` nor half of `maxBytes` at the
  * average message size seen: while a connector changes its window, the old subscription's messages
  * and the new one's may wait together.
  *
- * With `growth: 'once-to-budget'` the first starved completion sets the window to min(`max`, half of
+ * With `growth: 'once-to-budget'` the first starvation sets the window to min(`max`, half of
  * `maxBytes` at the average message size seen) and it never changes again (no shrinking either).
+ * Without checkpointing the window never changes.
  *
  * The clock is injected (the reader's processing-time service), so the rate is testable.
  *
  * @example
  * const window = new AckWindow({ initial: 2048, max: 65_535, maxBytes: 64 << 20, checkpointIntervalMs: 1000 }, now)
  * window.taken(128)                         // per message taken, with its size
- * window.starved()                          // the buffer ran dry with the whole window unacknowledged
+ * const grown = window.starved()            // the buffer ran dry with the whole window unacknowledged: a new size, or undefined
  * const next = window.checkpointCompleted() // a new size to ask the broker for, or undefined
  */
 export class AckWindow {
@@ -59,7 +65,7 @@ export class AckWindow {
   private bytes = 0
   private lastRate = 0
   private wasStarved = false
-  /** The window changed once (what `'once-to-budget'` allows). */
+  /** The window grew at a starvation once: `'once-to-budget'` to its bound, `'with-rate'` from the rate so far. */
   private grown = false
 
   constructor(
@@ -99,9 +105,25 @@ export class AckWindow {
     this.bytes += bytes
   }
 
-  /** The reader ran dry while `current` messages or more waited for acknowledgement: the window is the limit. */
-  starved(): void {
+  /**
+   * The reader ran dry while `current` messages or more waited for acknowledgement: the window is the
+   * limit. Returns the new window when it grows now (the first such time only), else undefined.
+   */
+  starved(): number | undefined {
     this.wasStarved = true
+    const interval = this.settings.checkpointIntervalMs
+    if (interval === undefined || this.grown) return undefined
+    const bound = Math.min(this.settings.max, this.byteBound)
+    if (this.settings.growth === 'once-to-budget') {
+      this.grown = true
+      return this.resize(Math.max(bound, this.settings.initial))
+    }
+    const elapsed = this.now() - this.since
+    if (elapsed <= 0) return undefined
+    const wanted = Math.min(bound, Math.ceil((2 * this.sinceCount * interval) / elapsed))
+    if (wanted < this.size * GROW_AT) return undefined
+    this.grown = true
+    return this.resize(wanted)
   }
 
   /** A checkpoint completed: returns the new window when it should change, else undefined. */
@@ -118,11 +140,7 @@ export class AckWindow {
     this.lastRate = (taken * 1000) / elapsed
     const { initial, max } = this.settings
     const bound = Math.min(max, this.byteBound)
-    if (this.settings.growth === 'once-to-budget') {
-      if (!starved || this.grown) return undefined
-      this.grown = true
-      return this.resize(Math.max(bound, initial))
-    }
+    if (this.settings.growth === 'once-to-budget') return undefined
     const wanted = Math.min(bound, Math.max(initial, Math.ceil((2 * taken * interval) / elapsed)))
     const size = this.size
     if (wanted === size) return undefined

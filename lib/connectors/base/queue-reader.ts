@@ -44,10 +44,11 @@ export interface QueueReaderSettings {
  * connection lost under it is reported with `lost(session, cause)`.
  *
  * The window: acknowledging on checkpoints caps throughput at window ÷ checkpoint interval, so the
- * window (the broker's prefetch or credit) starts at `prefetch` and is sized by an {@link AckWindow} at
- * every completed checkpoint (up to `maxPrefetch`): when the reader ran dry with the whole window unacknowledged, twice the
- * observed rate × the checkpoint interval, within half of `maxUnacknowledgedBytes` at the average
- * message size (a slow downstream does not make it grow). The connector applies a new size with
+ * window (the broker's prefetch or credit) starts at `prefetch` and is sized by an {@link AckWindow}
+ * (up to `maxPrefetch`): when the reader runs dry with the whole window unacknowledged (at once the
+ * first time, then at the next completed checkpoint), twice the observed rate × the checkpoint interval, within
+ * half of `maxUnacknowledgedBytes` at the average message size (a slow downstream does not make it
+ * grow); `'once-to-budget'` goes straight to that bound at the first such moment. The connector applies a new size with
  * `resizeWindow` (one call at a time; a newer size waits for the running call) and opens every new
  * subscription with `window`. At-most-once acknowledges at once and keeps `prefetch`.
  *
@@ -261,7 +262,9 @@ export abstract class QueueReaderBase<D, M, H, S> implements SourceReader<M, Ack
     }
     if (buffer.size > 0) return 'more'
     if (this.failure !== undefined) throw this.failure
-    if (ackWindow !== undefined && acks!.unacknowledged >= ackWindow.current) ackWindow.starved()
+    // ran dry with the whole window waiting for a checkpoint: the window is the limit, and may grow now
+    if (ackWindow !== undefined && acks!.unacknowledged >= ackWindow.current && ackWindow.starved() !== undefined)
+      this.applyWindow()
     this.drained()
     return 'nothing-available'
   }

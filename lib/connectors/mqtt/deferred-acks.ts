@@ -5,7 +5,13 @@ export interface AckPacket {
   readonly reasonCode?: number
 }
 
-interface Held {
+/** A QoS 1/2 message taken in, held unacknowledged: what {@link DeferredAcks.track} hands out. */
+export interface HeldMessage {
+  /** Its packet id. */
+  readonly id: number
+}
+
+interface Held extends HeldMessage {
   /** The acknowledgement mqtt.js produced on this connection, held back (undefined until then). */
   ack: AckPacket | undefined
   /** The checkpoint covering the message completed: acknowledge as soon as the connection allows. */
@@ -17,8 +23,15 @@ interface Held {
 /**
  * Holds back the acknowledgements of received QoS 1/2 messages until the checkpoint that covers them
  * completes, keyed by packet id. A broker does not reuse a packet id before it gets its
- * acknowledgement, so while an id is held a publish with that id is the same message again (a
- * redelivery after a reconnection): it is not emitted twice.
+ * acknowledgement, so while an id is held a publish with that id and the DUP flag is the same message
+ * again (a redelivery after a reconnection): it is not emitted twice.
+ *
+ * A publish *without* the DUP flag on a held id is a new message on a reused id (the broker broke the
+ * rule above: Mosquitto 2 does past a Receive Maximum of 65,535). It is taken in like any new message,
+ * never dropped, and reported to `reused` (the reader counts and logs it); the id's entry then stands
+ * for the new message, and the older one's checkpoint no longer acknowledges it (each message is
+ * handed out as its own {@link HeldMessage}). The broker sees one acknowledgement for the id: it treats
+ * the older message as no longer in flight, so a failure before its checkpoint cannot bring it back.
  *
  * After a reconnection with the session kept, the broker sends every unacknowledged message again with
  * its packet id and the DUP flag (MQTT 3.1.1 §4.4, MQTT 5 §4.4) before new ones. Acknowledgements that
@@ -29,13 +42,13 @@ interface Held {
  * their ids may come back on new messages. Without the session everything held is forgotten.
  *
  * @example
- * const acks = new DeferredAcks((packet) => client._sendPacket(packet), () => client.connected)
- * acks.track(7); acks.emitted(7); acks.barrier(1); acks.complete(1) // PUBACK 7 goes out
+ * const acks = new DeferredAcks((packet) => client._sendPacket(packet), () => client.connected, (id) => log.warn(`reused ${id}`))
+ * const held = acks.track(7); acks.emitted(held); acks.barrier(1); acks.complete(1) // PUBACK 7 goes out
  */
 export class DeferredAcks {
   private readonly held = new Map<number, Held>()
-  private sinceBarrier: number[] = []
-  private readonly awaiting = new Map<number, number[]>()
+  private sinceBarrier: Held[] = []
+  private readonly awaiting = new Map<number, Held[]>()
   /** Since the last reconnection, until the first new message: held messages are being sent again. */
   private expecting = false
   /** Acknowledged after the reconnection before the broker's redelivery of them arrived. */
@@ -48,6 +61,8 @@ export class DeferredAcks {
   constructor(
     private readonly send: (packet: AckPacket) => void,
     private readonly connected: () => boolean,
+    /** A new message arrived on a packet id still held (see the class comment). */
+    private readonly reused: (id: number) => void,
   ) {}
 
   /** QoS 1/2 messages received and not acknowledged. */
@@ -57,27 +72,33 @@ export class DeferredAcks {
 
   /** Whether a publish with this id repeats a message taken in before (skip it). */
   isRedelivery(id: number, dup: boolean): boolean {
+    if (!dup) {
+      if (this.expecting) this.endRedeliveries()
+      if (this.held.has(id)) this.reused(id)
+      return false
+    }
     const held = this.held.get(id)
     if (held !== undefined) {
       held.expected = false
       return true
     }
-    if (dup && this.ackedBeforeRedelivery.delete(id)) {
+    if (this.ackedBeforeRedelivery.delete(id)) {
       this.swallow.add(id)
       return true
     }
-    if (!dup && this.expecting) this.endRedeliveries()
     return false
   }
 
-  /** A new QoS 1/2 message was taken in. */
-  track(id: number): void {
-    this.held.set(id, { ack: undefined, due: false, expected: false })
+  /** A new QoS 1/2 message was taken in: what {@link emitted} takes when it leaves the source. */
+  track(id: number): HeldMessage {
+    const held: Held = { id, ack: undefined, due: false, expected: false }
+    this.held.set(id, held)
+    return held
   }
 
-  /** The message left the source: the next barrier covers it. */
-  emitted(id: number): void {
-    this.sinceBarrier.push(id)
+  /** The message left the source: the next barrier covers it (unless it is no longer held: session lost, id reused). */
+  emitted(message: HeldMessage): void {
+    if (this.held.get(message.id) === message) this.sinceBarrier.push(message as Held)
   }
 
   /** A checkpoint barrier: what was emitted since the last one waits for this checkpoint. */
@@ -92,11 +113,10 @@ export class DeferredAcks {
     for (const [id, ids] of this.awaiting) {
       if (id > checkpointId) continue
       this.awaiting.delete(id)
-      for (const messageId of ids) {
-        const held = this.held.get(messageId)
-        if (held === undefined) continue
+      for (const held of ids) {
+        if (this.held.get(held.id) !== held) continue
         held.due = true
-        if (held.ack !== undefined && this.connected()) this.release(messageId, held, held.ack)
+        if (held.ack !== undefined && this.connected()) this.release(held.id, held, held.ack)
       }
     }
   }

@@ -3,17 +3,18 @@ import { ConnectorError } from '../../errors.js'
 import { Availability } from '../../runtime/availability.js'
 import type { InputStatus, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
 import { MqttConnection } from './connection.js'
-import { type AckPacket, DeferredAcks } from './deferred-acks.js'
+import { type AckPacket, DeferredAcks, type HeldMessage } from './deferred-acks.js'
 import type { MqttSourceSettings, MqttMessage } from './options.js'
 import { Fifo } from '../../util/fifo.js'
 import { Deferred } from '../../util/deferred.js'
 import { AckWindow } from '../base/ack-window.js'
+import { type Counter, MetricGroup } from '../../runtime/metric-group.js'
+import { type Logger, createLogger } from '../../logging.js'
 
 interface Buffered {
   readonly message: MqttMessage
-  /** Packet id of a QoS 1/2 message, of the session `generation`. */
-  readonly id: number | undefined
-  readonly generation: number
+  /** A QoS 1/2 message's entry in the held acknowledgements. */
+  readonly held: HeldMessage | undefined
 }
 
 /**
@@ -24,9 +25,12 @@ interface Buffered {
  * MQTT 5 fixes the Receive Maximum per connection, so it is set once to `maxUnacknowledged` (the
  * ceiling, at most 65,534) and the reader's own {@link AckWindow} bounds what it holds: it stops reading
  * (parks the next QoS 1/2 message, which stops mqtt.js reading the socket) at `window` unacknowledged.
- * The window starts at `initialUnacknowledged` and grows once (`'once-to-budget'`), at the first completed
- * checkpoint after the reader ran dry with the whole window unacknowledged, to half of
+ * The window starts at `initialUnacknowledged` and grows once (`'once-to-budget'`), the first time the
+ * reader runs dry with the whole window unacknowledged (at once, not at the next checkpoint), to half of
  * `maxUnacknowledgedBytes` at the average payload size seen, up to `maxUnacknowledged`.
+ *
+ * A new message on a packet id still held (see {@link DeferredAcks}) is taken in, counted in the
+ * `reusedPacketIds` metric and logged.
  *
  * @example
  * const reader = new MqttSource(options).createReader(context)
@@ -40,8 +44,6 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
   private readonly ackWindow: AckWindow
   /** A message that arrived while full; mqtt.js waits for its `release` before the next packet. */
   private parked: { packet: IPublishPacket; release: () => void } | undefined
-  /** Bumped when the broker lost the session: packet ids of older messages mean nothing any more. */
-  private generation = 0
   private failure: ConnectorError | undefined
   private closed = false
   /** Until the broker granted the subscriptions. */
@@ -52,12 +54,19 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
   maxUnacknowledgedSeen = 0
   /** Messages taken in, and redeliveries skipped. */
   readonly counts = { received: 0, redeliveries: 0, parked: 0 }
+  /** The reader's counters (the job's metrics, labelled 'mqtt'): `reusedPacketIds`. */
+  readonly metrics: MetricGroup
+  private readonly reusedPacketIds: Counter
+  private readonly log: Logger
 
   constructor(
     private readonly settings: MqttSourceSettings,
     context: SourceReaderContext,
   ) {
     const { clientId, clean, protocolVersion, maxUnacknowledged, sessionExpirySeconds } = settings
+    this.metrics = context.metrics ?? new MetricGroup('mqtt')
+    this.reusedPacketIds = this.metrics.counter('reusedPacketIds')
+    this.log = (context.logger ?? createLogger()).child({ connector: 'mqtt', subtask: context.subtask })
     const properties =
       protocolVersion === 5
         ? { receiveMaximum: maxUnacknowledged, sessionExpiryInterval: sessionExpirySeconds }
@@ -81,7 +90,6 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
     )
     this.connection.onFailure((error) => this.fail(error))
     this.connection.onConnect((sessionPresent) => {
-      if (!sessionPresent) this.generation++
       this.acks.onConnect(sessionPresent)
     })
   }
@@ -150,13 +158,22 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
     const entry = this.buffer.shift()
     if (entry !== undefined) {
       output.collect(entry.message)
-      if (entry.id !== undefined) this.ackWindow.taken(entry.message.payload.length)
-      if (entry.id !== undefined && entry.generation === this.generation) this.acks.emitted(entry.id)
+      if (entry.held !== undefined) {
+        this.ackWindow.taken(entry.message.payload.length)
+        this.acks.emitted(entry.held)
+      }
       if (this.parked !== undefined) this.unpark()
       if (this.buffer.size > 0) return 'more'
     }
-    // ran dry with the whole window waiting for a checkpoint: the window is the limit
-    if (this.parked !== undefined && this.acks.size >= this.ackWindow.current) this.ackWindow.starved()
+    // ran dry with the whole window waiting for a checkpoint: the window is the limit, and grows now
+    if (
+      this.parked !== undefined &&
+      this.acks.size >= this.ackWindow.current &&
+      this.ackWindow.starved() !== undefined
+    ) {
+      this.unpark()
+      if (this.buffer.size > 0) return 'more'
+    }
     if (this.failure !== undefined) throw this.failure
     return 'nothing-available'
   }
@@ -202,6 +219,7 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
     this.acks = new DeferredAcks(
       (packet: AckPacket) => send(packet),
       () => client.connected,
+      (id) => this.reusedId(id),
     )
     internal._sendPacket = (packet, cb, ...rest) => {
       if (!this.acks.intercept(packet)) return send(packet, cb, ...rest)
@@ -241,10 +259,25 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
     return this.buffered >= this.settings.maxBuffered || (qos > 0 && this.acks.size >= this.ackWindow.current)
   }
 
+  /**
+   * The broker sent a new message on a packet id the reader still holds unacknowledged: taken in (not
+   * dropped), counted (`reusedPacketIds`) and logged: the first time, then with the count at every
+   * thousandth (a broker that does it once usually does it for a whole window).
+   */
+  private reusedId(id: number): void {
+    this.reusedPacketIds.inc()
+    const count = this.metrics.value('reusedPacketIds')!
+    if (count !== 1 && count % 1000 !== 0) return
+    this.log.warn(
+      'the broker sent a new message on a packet id still unacknowledged: taken in; the broker no longer holds the earlier message of that id for redelivery',
+      { packetId: id, reusedPacketIds: count },
+    )
+  }
+
   private accept(packet: IPublishPacket): void {
-    const id = packet.qos > 0 ? packet.messageId : undefined
-    if (id !== undefined) {
-      this.acks.track(id)
+    let held: HeldMessage | undefined
+    if (packet.qos > 0) {
+      held = this.acks.track(packet.messageId!)
       if (this.acks.size > this.maxUnacknowledgedSeen) this.maxUnacknowledgedSeen = this.acks.size
     }
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
@@ -252,7 +285,7 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
       packet.properties === undefined
         ? { topic: packet.topic, payload, qos: packet.qos, retain: packet.retain }
         : { topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, properties: packet.properties }
-    this.buffer.push({ message, id, generation: this.generation })
+    this.buffer.push({ message, held })
     this.counts.received++
     this.available.signal()
   }

@@ -63,16 +63,55 @@ Window("the protocol's limit bounds the window, and without checkpointing nothin
   assert.is(off.window.current, 100)
 })
 
-Window("'once-to-budget' grows once, when first starved, to half the byte budget, and then never changes", () => {
+Window("'once-to-budget' grows once, at the first starvation, to half the byte budget, and then never changes", () => {
   const w = windowAt({ growth: 'once-to-budget', maxBytes: 100_000 })
   assert.is(cycle(w, 100, 1000, false), undefined, 'not starved: kept')
-  // 10-byte messages: half of 100,000 bytes is 5,000 messages, whatever the rate
-  assert.is(cycle(w, 100, 1000, true), 5000)
+  for (let i = 0; i < 100; i++) w.window.taken(10)
+  // 10-byte messages: half of 100,000 bytes is 5,000 messages, whatever the rate, and at once
+  assert.is(w.window.starved(), 5000, 'grown when starved, not at the next checkpoint')
+  assert.is(w.window.current, 5000)
+  w.clock.t += 1000
+  assert.is(w.window.checkpointCompleted(), undefined, 'the completion changes nothing more')
   assert.is(cycle(w, 5000, 1000, true), undefined, 'starved again: no second change')
+  assert.is(w.window.starved(), undefined)
   assert.is(cycle(w, 1, 1000, false), undefined, 'the rate fell: no shrinking')
   assert.is(w.window.current, 5000)
   const capped = windowAt({ growth: 'once-to-budget', maxBytes: 100_000, max: 3000 })
-  assert.is(cycle(capped, 100, 1000, true), 3000, 'max bounds it')
+  for (let i = 0; i < 100; i++) capped.window.taken(10)
+  assert.is(capped.window.starved(), 3000, 'max bounds it')
+  const off = windowAt({ growth: 'once-to-budget', checkpointIntervalMs: undefined })
+  off.window.taken(10)
+  assert.is(off.window.starved(), undefined, 'without checkpointing nothing changes')
 })
+
+Window(
+  "'with-rate' grows at the first starvation to twice the rate so far × the interval; later ones wait for a checkpoint",
+  () => {
+    const w = windowAt({ initial: 100 })
+    // the first window of 100 came in 20 ms: 5,000 a second, so 2 × 5,000 × 1 s
+    for (let i = 0; i < 100; i++) w.window.taken(10)
+    w.clock.t += 20
+    assert.is(w.window.starved(), 10_000, 'grown at once, before any checkpoint completed')
+    // still dry a while later: no second change at once
+    w.clock.t += 500
+    assert.is(w.window.starved(), undefined)
+    assert.is(w.window.current, 10_000)
+    // the cycle ends: 100 messages in 1 s, far below the window, which shrinks to twice that rate × 1 s
+    w.clock.t += 480
+    assert.is(w.window.checkpointCompleted(), 200, 'twice the rate over the whole cycle')
+    for (let i = 0; i < 2000; i++) w.window.taken(10)
+    w.clock.t += 20
+    assert.is(w.window.starved(), undefined, 'a later starvation does not grow it at once')
+    w.clock.t += 980
+    assert.is(w.window.checkpointCompleted(), 4000, 'but at the next completed checkpoint')
+    const bounded = windowAt({ initial: 100, maxBytes: 20_000 })
+    for (let i = 0; i < 100; i++) bounded.window.taken(10)
+    bounded.clock.t += 20
+    assert.is(bounded.window.starved(), 1000, 'half the byte budget at 10 bytes a message bounds it')
+    const dryAtOnce = windowAt()
+    dryAtOnce.window.taken(10)
+    assert.is(dryAtOnce.window.starved(), undefined, 'no time elapsed: no rate, no change')
+  },
+)
 
 Window.run()

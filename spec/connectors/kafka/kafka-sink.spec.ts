@@ -6,6 +6,9 @@ import type { KafkaTransaction } from '../../../lib/connectors/kafka/kafka-trans
 import { ConfigError } from '../../../lib/errors.js'
 import { map, StreamEnvironment } from '../../../lib/index.js'
 import type { Logger } from '../../../lib/logging.js'
+import { SequenceSource, type SequenceSplit } from '../../../lib/connectors/collections/sequence-source.js'
+import type { Source, SourceReader, SourceReaderContext } from '../../../lib/runtime/source.js'
+import { Deferred } from '../../../lib/util/deferred.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { type KafkaServer, startKafka } from '../../support/kafka-server.js'
 import { ascending, busy, client, range, readLog } from './support.js'
@@ -113,63 +116,80 @@ Sink('at-least-once loses nothing across a restore (records after the checkpoint
 })
 
 /**
- * Known defect (issue 11, open), now of the test itself: until 2026-12-04 a read_committed consumer
- * sometimes saw records twice across the failure (10 consecutive records of one subtask, once), as the
- * SIGKILL test did; kafkajs's read_committed filter letting aborted records through (fixed: the
- * connector filters itself, aborted-records.ts) is the likely cause. Since then no duplicate was seen
- * (3 runs at load 30), but 2 of the 3 failed at their first assertion: the injected failure needs the
- * failing subtask's open transaction to have records in the log when it sees a record past 4,000, and
- * that does not always happen (a 4th run: "failed: false, restarts: 0", it never fired). Skipped
- * in the gating run; npm test's "known defects" step runs it with SLUICE_KNOWN_DEFECTS=1 and reports it
- * without failing the build. Back to a plain `Sink(` once it fires its failure every run.
+ * The sequence `from`..`to` (fromSequence's source) whose readers hold back the numbers for which
+ * `held` is true until `gate` opens: the input waits for an event, so a failure that needs one (a
+ * committed transaction) fires before the input runs out, whatever the machine's load.
  */
-const KnownDefect = process.env.SLUICE_KNOWN_DEFECTS === '1' ? Sink : Sink.skip
+class GatedSequence implements Source<number, SequenceSplit> {
+  readonly name = 'gated-sequence'
+  readonly bounded = true
+  private readonly inner: SequenceSource
 
-KnownDefect(
+  constructor(
+    from: number,
+    to: number,
+    private readonly gate: Deferred,
+    private readonly held: (next: number) => boolean,
+  ) {
+    this.inner = new SequenceSource(from, to)
+  }
+
+  createReader(context: SourceReaderContext, restored?: SequenceSplit[]): SourceReader<number, SequenceSplit> {
+    const reader = this.inner.createReader(context, restored)
+    const { gate, held } = this
+    const waiting = (): boolean => {
+      const next = reader.snapshotState(0)[0]?.next
+      return !gate.settled && next !== undefined && held(next)
+    }
+    return {
+      start: () => reader.start(),
+      pollNext: (output) => (waiting() ? 'nothing-available' : reader.pollNext(output)),
+      isAvailable: () => (waiting() ? gate.promise : reader.isAvailable()),
+      snapshotState: (id) => reader.snapshotState(id),
+      close: () => reader.close(),
+    }
+  }
+}
+
+Sink(
   'exactly-once: one transaction per checkpoint; across a failure the committed transactions hold the input exactly',
   async () => {
     await server.createTopic('eo-restore', 3)
     const events: KafkaTransactionEvent[] = []
-    // Fail once the open transaction has records in the log, so the abort has something to hide.
-    const sentBy = new Set<string>()
-    const kafka = client(brokers)
-    const producer = kafka.producer.bind(kafka)
-    ;(kafka as { producer: Kafka['producer'] }).producer = (config) => {
-      const p = producer(config)
-      const transaction = p.transaction.bind(p)
-      p.transaction = async () => {
-        const t = await transaction()
-        const sendBatch = t.sendBatch.bind(t)
-        t.sendBatch = async (batch) => {
-          const result = await sendBatch(batch)
-          sentBy.add(config!.transactionalId!)
-          return result
+    // The failure: once a transaction of subtask 0 with records has committed (the gate), subtask 0's
+    // sink fails at its next record whose open transaction has sent records (a batch of 5 goes out
+    // at once; the abort waits for the sends, so they are in the log when it is aborted): the failed
+    // run aborts a transaction with records, and the restored job has a checkpoint with records.
+    // Neither waits for a moment in time: each step waits for the one before it.
+    const gate = new Deferred()
+    let failed = false
+    class FailingSink extends KafkaTransactionalSink<number> {
+      protected override write(transaction: KafkaTransaction, value: number, timestamp: number | undefined): void {
+        const sent = transaction.records > transaction.buffer.size
+        if (gate.settled && !failed && transaction.subtask === 0 && sent) {
+          failed = true
+          throw new Error('injected: the open transaction has sent records')
         }
-        return t
+        super.write(transaction, value, timestamp)
       }
-      return p
     }
-    const preCommitted = new Set<string>()
     // Several turns of records per checkpoint, so sends of the open transaction complete between them.
     const env = checkpointed(2, 100)
-    // The sequence is split in halves, 0..3999 to subtask 0: fail in a subtask whose open transaction has records in the log.
-    const openWithRecords = (subtask: number) =>
-      [...sentBy].some((id) => id.split('-')[2] === String(subtask) && !preCommitted.has(id))
-    const fail = failOnce<number>((v, seen) => seen > 4_000 && openWithRecords(v < 4_000 ? 0 : 1), 10)
+    // The sequence is split in halves, 0..3999 to subtask 0: each half's second quarter waits for the gate.
+    const source = new GatedSequence(0, 7_999, gate, (next) => next % 4_000 >= 2_000)
     env
-      .fromSequence(0, 7_999, { uid: 'src' })
-      .pipe(fail.op)
+      .fromSource(source, { uid: 'src' })
+      .pipe(map((v: number) => v, { uid: 'forward' }))
       .sinkTo(
-        kafkaSink<number>({
-          client: kafka,
+        new FailingSink({
+          brokers,
           topic: 'eo-restore',
-          guarantee: 'exactly-once',
           transactionalIdPrefix: 'eo-restore',
           batchSize: 5,
           maxInFlightRecords: 100,
           transactionListener: (e) => {
             events.push(e)
-            if (e.type === 'pre-committed') preCommitted.add(e.transactionalId)
+            if (e.type === 'committed' && e.records > 0 && e.transactionalId.split('-')[2] === '0') gate.resolve()
           },
         }),
         { uid: 'sink' },
@@ -177,8 +197,8 @@ KnownDefect(
     const job = env.executeAsync()
     const result = await job.result
     assert.ok(
-      fail.failed() && result.metrics.restarts === 1,
-      `failed once and restarted (failed: ${fail.failed()}, restarts: ${result.metrics.restarts})`,
+      failed && result.metrics.restarts === 1,
+      `failed once and restarted (failed: ${failed}, restarts: ${result.metrics.restarts})`,
     )
     assert.equal(await committedValues('eo-restore'), range(8_000), 'a read_committed consumer sees every record once')
     const log = await readLog(brokers, 'eo-restore')
