@@ -245,15 +245,18 @@ function writeState(
   const plainJson = serializer === jsonSerializer
   if (descriptor.ttl === undefined) {
     blocks.begin(BlockKind.STATE, descriptor.name, 2)
-    table.forEachForSnapshot(index, (key, value) => {
-      blocks.row2(
-        typeof key === 'bigint' ? encodeKey(key) : key,
-        plainJson && isPlain(value) ? value : serializer.serialize(value),
-      )
+    table.forEachForSnapshot(index, (value, key) => {
+      if (typeof key === 'number' && typeof value === 'number' && plainJson && Number.isFinite(value))
+        blocks.row2Numbers(key, value)
+      else
+        blocks.row2(
+          typeof key === 'bigint' ? encodeKey(key) : key,
+          plainJson && isPlain(value) ? value : serializer.serialize(value),
+        )
     })
   } else {
     blocks.begin(BlockKind.STATE, descriptor.name, 3)
-    table.forEachForSnapshot(index, (key, stored) => {
+    table.forEachForSnapshot(index, (stored, key) => {
       const entry = stored as { value: unknown; touchedAt: number }
       blocks.row3(
         typeof key === 'bigint' ? encodeKey(key) : key,
