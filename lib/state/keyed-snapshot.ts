@@ -135,7 +135,7 @@ export class KeyedSnapshotWriter {
 
   /**
    * A group not yet written is about to change: write it now while the snapshot's touch budget lasts.
-   * Writing a group costs less than keeping each changed entry in an overlay (about 40 ms per million
+   * Writing a group costs less than keeping each changed entry in an overlay (about 20 ms per million
    * entries against 250 ns per changed entry); the budget bounds the stall when the state is large.
    */
   private writeOnTouch(index: number): boolean {
