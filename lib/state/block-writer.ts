@@ -56,6 +56,15 @@ export class BlockWriter {
     this.rows = row + 1
   }
 
+  /** `row2` for two numbers (the common keyed state of number keys and values): no type checks. */
+  row2Numbers(a: number, b: number): void {
+    const row = this.rows
+    if (row === this.capacity) this.grow()
+    this.columns[0]!.addNumber(row, a)
+    this.columns[1]!.addNumber(row, b)
+    this.rows = row + 1
+  }
+
   row3(a: unknown, b: unknown, c: unknown): void {
     const row = this.rows
     if (row === this.capacity) this.grow()
@@ -111,7 +120,11 @@ export class BlockWriter {
   }
 }
 
-/** One column of the block being gathered: a number per row, and a tag and heap text for the other rows. */
+/**
+ * One column of the block being gathered: a number per row, and a tag and heap text for the other rows.
+ * Tags are written only once the column is mixed (its first other row tags the rows before it), so a
+ * column of numbers costs one float64 store per row.
+ */
 class ColumnScratch {
   private numbers = new Float64Array(FIRST_ROWS)
   private tags = new Uint8Array(FIRST_ROWS)
@@ -120,10 +133,13 @@ class ColumnScratch {
   private mixed = false
 
   add(row: number, value: unknown): void {
-    if (typeof value === 'number') {
-      this.numbers[row] = value
-      this.tags[row] = Tag.NUMBER
-    } else this.addOther(row, value)
+    if (typeof value === 'number') this.addNumber(row, value)
+    else this.addOther(row, value)
+  }
+
+  addNumber(row: number, value: number): void {
+    this.numbers[row] = value
+    if (this.mixed) this.tags[row] = Tag.NUMBER
   }
 
   reset(): void {
@@ -167,7 +183,10 @@ class ColumnScratch {
   }
 
   private addOther(row: number, value: unknown): void {
-    this.mixed = true
+    if (!this.mixed) {
+      this.tags.fill(Tag.NUMBER, 0, row)
+      this.mixed = true
+    }
     this.numbers[row] = 0
     switch (typeof value) {
       case 'string':

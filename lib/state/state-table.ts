@@ -115,24 +115,22 @@ export class StateTable<V> {
   }
 
   /**
-   * Calls `visit` with every entry of group `index` as it was at the barrier (stored form), then
+   * Calls `visit` with every entry of group `index` as it was at the barrier (stored form, then key,
+   * as `Map.forEach` passes them, so a group without overlay is visited by the map itself), then
    * releases the group. `forEach`, not an iterator: no pair is allocated per entry.
    */
-  forEachForSnapshot(index: number, visit: (key: Key, stored: unknown) => void): void {
+  forEachForSnapshot(index: number, visit: (stored: unknown, key: Key) => void): void {
     const overlay = this.overlays[index]
     const map = this.groups[index]!
-    if (overlay === undefined) {
-      map.forEach((stored, key) => {
-        visit(key, stored)
-      })
-    } else {
+    if (overlay === undefined) map.forEach(visit)
+    else {
       map.forEach((live, key) => {
         const old = overlay.get(key)
-        if (old === undefined && !overlay.has(key)) visit(key, live)
-        else if (old !== ABSENT) visit(key, old)
+        if (old === undefined && !overlay.has(key)) visit(live, key)
+        else if (old !== ABSENT) visit(old, key)
       })
       overlay.forEach((old, key) => {
-        if (old !== ABSENT && !map.has(key)) visit(key, old)
+        if (old !== ABSENT && !map.has(key)) visit(old, key)
       })
     }
     this.overlays[index] = undefined
