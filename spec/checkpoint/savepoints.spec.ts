@@ -151,9 +151,10 @@ test("DirectoryStorage keeps a savepoint's checkpoint until it is exported, what
     })
     buildCountJob(env, { ...plan(1, 5), records: 400_000 }, undefined, new LedgerSink(ledger))
     const job = env.executeAsync('long job')
-    await waitFor(() => ledger.committed.length >= 500, { timeoutMs: 10_000 })
+    // generous limits: a loaded machine (CI beside other jobs) stretches 5 ms checkpoints a long way
+    await waitFor(() => ledger.committed.length >= 500, { timeoutMs: 30_000 })
     try {
-      const savepoint = await settlesWithin(job.triggerSavepoint(dir.file('sp')), { timeoutMs: 10_000 })
+      const savepoint = await settlesWithin(job.triggerSavepoint(dir.file('sp')), { timeoutMs: 30_000 })
       assert.ok(readdirSync(savepoint).includes('_metadata'))
     } finally {
       await job.cancel()

@@ -97,6 +97,19 @@ export class AmqpAdmin {
   }
 
   /**
+   * Consumes and acknowledges every message `queue` holds now (its ready count, asked of the broker): for
+   * a queue that nothing else consumes or fills any more, e.g. a sink's output after its job ended. Exact
+   * where {@link drain} without `expected` stops at the first pause.
+   *
+   * @example
+   * const published = await admin.drainAll(output)
+   */
+  async drainAll(queue: string): Promise<ConsumeMessage[]> {
+    const count = await this.count(queue)
+    return count === 0 ? [] : this.drain(queue, count)
+  }
+
+  /**
    * Consumes and acknowledges messages of `queue` until `expected` arrived (or, without `expected`, until
    * none came for `idleMs`); returns them in delivery order.
    */

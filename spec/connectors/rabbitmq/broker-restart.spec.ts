@@ -101,9 +101,17 @@ Restart(
     }
     const expected = Array.from({ length: N }, (_, i) => `m${i}`)
     const byNumber = (a: string, b: string): number => Number(a.slice(1)) - Number(b.slice(1))
-    assert.equal([...ledger.committed].sort(byNumber), expected, 'exactly once')
+    const committed = [...ledger.committed]
+    const distinct = new Set(committed)
+    const missing = expected.filter((m) => !distinct.has(m))
+    assert.equal(
+      { duplicates: committed.length - distinct.size, missing },
+      { duplicates: 0, missing: [] },
+      `exactly once (${committed.length} committed)`,
+    )
+    assert.equal(committed.sort(byNumber), expected, 'exactly once')
     const reader2 = await AmqpAdmin.open(node.url)
-    const published = (await reader2.drain(output)).map((m) => m.content.toString())
+    const published = (await reader2.drainAll(output)).map((m) => m.content.toString())
     assert.equal([...new Set(published)].sort(byNumber), expected, 'the sink lost nothing')
     for (const queue of [input, output]) await reader2.channel.deleteQueue(queue)
     await reader2.disconnect()

@@ -8,7 +8,7 @@ queueKillSuite('rabbitmq', 'spec/connectors/rabbitmq/kill-job.ts', async () => {
   return {
     queue: (label) => admin.queue(uniqueName(label)),
     publish: (queue, count) => admin.publish(queue, count, { properties: (i) => ({ correlationId: `c${i}` }) }),
-    drain: async (queue) => (await admin.drain(queue)).map((m) => m.content.toString()),
+    drain: async (queue) => (await admin.drainAll(queue)).map((m) => m.content.toString()),
     close: () => admin.close(),
   }
 })

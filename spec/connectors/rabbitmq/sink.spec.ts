@@ -95,7 +95,7 @@ Sink('an injected failure and restore: every record reaches the queue (at-least-
     .sinkTo(new RabbitMQSink<number>({ url: AMQP_URL, exchange: '', routingKey: queue }), { uid: 'sink' })
   const result = await env.execute()
   assert.is(result.metrics.restarts, 1)
-  const got = bodies(await admin.drain(queue))
+  const got = bodies(await admin.drainAll(queue))
   assert.equal(
     [...new Set(got)].sort((a, b) => a - b),
     numbers(N),
@@ -200,7 +200,7 @@ Sink(
     assert.ok(atClose < N, 'closed mid-stream')
     await settlesWithin(job.result, { timeoutMs: 30_000, description: 'job finished' })
     assert.is(writers.length, 1, 'no job restart: the writer reconnected')
-    const got = bodies(await admin.drain(queue))
+    const got = bodies(await admin.drainAll(queue))
     assert.equal(
       [...new Set(got)].sort((a, b) => a - b),
       numbers(N),
