@@ -9,15 +9,10 @@
 //   the same messages with a receipt each and the same window of unreceipted messages.
 // Both contenders use the same STOMP connection setup (stompjs over @stomp/tcp-wrapper, Nagle off).
 // n is the case's own (60,000; 10,000 with --quick). Target (issue 6): engine ≥ 0.8 × the baseline.
-import { CountingSink } from '../counting-sink.js'
+import { queueSourceRun } from '../queue-source-run.js'
 import type { IFrame, IMessage } from '@stomp/stompjs'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
-import {
-  ActiveMQSink,
-  type ActiveMQMessage,
-  type ActiveMQReader,
-  ActiveMQSource,
-} from '../../lib/connectors/activemq/index.js'
+import { ActiveMQSink, type ActiveMQMessage, ActiveMQSource } from '../../lib/connectors/activemq/index.js'
 import { closeStomp, openStomp, type StompSession } from '../../lib/connectors/activemq/connection.js'
 import { connectionRetry } from '../../lib/connectors/base/retry-options.js'
 import { type BenchCase, type RunResult, formatInt, ratioTargets, hotPhase } from '../measure.js'
@@ -107,50 +102,11 @@ async function withSession<T>(work: (s: StompSession) => Promise<T>): Promise<T>
   }
 }
 
-/**
- * The engine reading n messages with checkpoints every \`checkpointMs\`. At 20/10 ms it is timed until
- * every message is acknowledged; at 1 s until every message reached the sink (the acknowledgement of
- * the last checkpoint then comes up to a second later: a latency, not a rate; recorded as an extra).
- */
+/** The engine reading n messages with checkpoints every `checkpointMs` (see {@link queueSourceRun}). */
 async function engineSource(n: number, checkpointMs = CHECKPOINT_MS): Promise<RunResult> {
   await withSession((s) => send(s, n))
-  const sink = new CountingSink((m: ActiveMQMessage) => numberOf(m.body))
-  const readers: ActiveMQReader[] = []
   const source = new ActiveMQSource({ ...connection, destination: DESTINATION, prefetch: PREFETCH })
-  const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: checkpointMs } })
-  env
-    .fromSource({
-      ...source,
-      name: source.name,
-      bounded: false,
-      createReader: (c, r) => {
-        const reader = source.createReader(c, r as never)
-        readers.push(reader)
-        return reader
-      },
-    })
-    .sinkTo(sink)
-  const phase = hotPhase()
-  const job = env.executeAsync('bench: activemq source')
-  const slow = checkpointMs >= 1000
-  await until(() => sink.output >= n && (slow || readers[0]?.unacknowledged === 0))
-  const time = phase.end()
-  await until(() => readers[0]?.unacknowledged === 0)
-  const acknowledgedMs = phase.end().ms
-  await job.cancel()
-  const metrics = readers[0]!.metrics
-  return {
-    records: n,
-    output: sink.output,
-    checksum: sink.checksum,
-    ...time,
-    extra: {
-      'max unacknowledged': metrics.value('maxUnacknowledged')!,
-      'max window': metrics.value('maxWindow')!,
-      'max unacknowledged MB': Math.round(metrics.value('maxUnacknowledgedBytes')! / 1e4) / 100,
-      ...(slow ? { 'ms until all acknowledged': Math.round(acknowledgedMs) } : {}),
-    },
-  }
+  return queueSourceRun('activemq', source, (m: ActiveMQMessage) => numberOf(m.body), n, checkpointMs)
 }
 
 async function rawSource(n: number): Promise<RunResult> {
@@ -178,14 +134,6 @@ async function rawSink(n: number): Promise<RunResult> {
   await withSession((s) => send(s, n))
   const time = phase.end()
   return { records: n, ...(await withSession((s) => read(s, n))), ...time }
-}
-
-async function until(predicate: () => boolean): Promise<void> {
-  const deadline = performance.now() + 120_000
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error('benchmark run did not finish within 120 s')
-    await new Promise((resolve) => setTimeout(resolve, 1))
-  }
 }
 
 async function unavailable(): Promise<string | undefined> {

@@ -9,10 +9,10 @@
 //   alone publishing the same messages on a confirm channel with the same sliding window of unconfirmed
 //   messages (at most WINDOW, resumed at half).
 // n is the case's own (100,000; 20,000 with --quick). Target (issue 6): engine ≥ 0.8 × each baseline.
-import { CountingSink } from '../counting-sink.js'
+import { queueSourceRun } from '../queue-source-run.js'
 import { type ConsumeMessage, connect } from 'amqplib'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
-import { RabbitMQSink, RabbitMQSource, type RabbitMQReader } from '../../lib/connectors/rabbitmq/index.js'
+import { RabbitMQSink, RabbitMQSource } from '../../lib/connectors/rabbitmq/index.js'
 import { type BenchCase, type RunResult, formatInt, ratioTargets, hotPhase } from '../measure.js'
 
 const URL = process.env.SLUICE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
@@ -55,50 +55,11 @@ async function fill(n: number): Promise<void> {
   })
 }
 
-/**
- * The engine reading n messages with checkpoints every \`checkpointMs\`. At 20/10 ms it is timed until
- * every message is acknowledged; at 1 s until every message reached the sink (the acknowledgement of
- * the last checkpoint then comes up to a second later: a latency, not a rate; recorded as an extra).
- */
+/** The engine reading n messages with checkpoints every `checkpointMs` (see {@link queueSourceRun}). */
 async function engineSource(n: number, checkpointMs = CHECKPOINT_MS): Promise<RunResult> {
   await fill(n)
-  const sink = new CountingSink((m: ConsumeMessage) => numberOf(m.content))
-  const readers: RabbitMQReader[] = []
   const source = new RabbitMQSource({ url: URL, queue: QUEUE, prefetch: PREFETCH })
-  const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: checkpointMs } })
-  env
-    .fromSource({
-      ...source,
-      name: source.name,
-      bounded: false,
-      createReader: (c, r) => {
-        const reader = source.createReader(c, r as never)
-        readers.push(reader)
-        return reader
-      },
-    })
-    .sinkTo(sink)
-  const phase = hotPhase()
-  const job = env.executeAsync('bench: rabbitmq source')
-  const slow = checkpointMs >= 1000
-  await until(() => sink.output >= n && (slow || readers[0]?.unacknowledged === 0))
-  const time = phase.end()
-  await until(() => readers[0]?.unacknowledged === 0)
-  const acknowledgedMs = phase.end().ms
-  await job.cancel()
-  const metrics = readers[0]!.metrics
-  return {
-    records: n,
-    output: sink.output,
-    checksum: sink.checksum,
-    ...time,
-    extra: {
-      'max unacknowledged': metrics.value('maxUnacknowledged')!,
-      'max window': metrics.value('maxWindow')!,
-      'max unacknowledged MB': Math.round(metrics.value('maxUnacknowledgedBytes')! / 1e4) / 100,
-      ...(slow ? { 'ms until all acknowledged': Math.round(acknowledgedMs) } : {}),
-    },
-  }
+  return queueSourceRun('rabbitmq', source, (m: ConsumeMessage) => numberOf(m.content), n, checkpointMs)
 }
 
 async function rawSource(n: number, ackEvery: number): Promise<RunResult> {
@@ -189,14 +150,6 @@ async function countQueue(n: number): Promise<{ output: number; checksum: number
     })
   })
   return { output, checksum }
-}
-
-async function until(predicate: () => boolean): Promise<void> {
-  const deadline = performance.now() + 120_000
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error('benchmark run did not finish within 120 s')
-    await new Promise((resolve) => setTimeout(resolve, 1))
-  }
 }
 
 async function unavailable(): Promise<string | undefined> {
