@@ -320,3 +320,17 @@ export function chunks<T>(values: readonly T[], size: number): T[][] {
   for (let i = 0; i < values.length; i += size) out.push(values.slice(i, i + size))
   return out
 }
+
+/**
+ * Resolves once `predicate` holds (asked every millisecond); throws after 120 s.
+ *
+ * @example
+ * await until(() => sink.output >= n)
+ */
+export async function until(predicate: () => boolean): Promise<void> {
+  const deadline = performance.now() + 120_000
+  while (!predicate()) {
+    if (performance.now() > deadline) throw new Error('benchmark run did not finish within 120 s')
+    await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+}

@@ -2,7 +2,7 @@ import { StreamEnvironment } from '../lib/api/stream-environment.js'
 import type { MetricGroup } from '../lib/runtime/metric-group.js'
 import type { Source, SourceReader, SourceReaderContext } from '../lib/runtime/source.js'
 import { CountingSink } from './counting-sink.js'
-import { hotPhase, type RunResult } from './measure.js'
+import { hotPhase, type RunResult, until } from './measure.js'
 
 /** A message-queue source as the queue cases time it: its readers count what waits for acknowledgement. */
 type QueueSource<M> = Omit<Source<M, unknown>, 'createReader'> & {
@@ -62,19 +62,5 @@ export async function queueSourceRun<M>(
       'max unacknowledged MB': Math.round(metrics.value('maxUnacknowledgedBytes')! / 1e4) / 100,
       ...(slow ? { 'ms until all acknowledged': Math.round(acknowledgedMs) } : {}),
     },
-  }
-}
-
-/**
- * Resolves once `predicate` holds (asked every millisecond); throws after 120 s.
- *
- * @example
- * await until(() => sink.output >= n)
- */
-export async function until(predicate: () => boolean): Promise<void> {
-  const deadline = performance.now() + 120_000
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error('benchmark run did not finish within 120 s')
-    await new Promise((resolve) => setTimeout(resolve, 1))
   }
 }

@@ -16,7 +16,7 @@ import { decodeFlowFiles, encodeFlowFiles, siteToSiteChecksum } from '../../lib/
 import { type NiFiRecord, NiFiSink, NiFiSource } from '../../lib/connectors/nifi/index.js'
 import { SiteToSiteClient } from '../../lib/connectors/nifi/site-to-site-client.js'
 import { NiFiTestCluster } from '../../spec/support/nifi-s2s-server.js'
-import { type BenchCase, type RunResult, formatInt, ratioTargets, hotPhase } from '../measure.js'
+import { type BenchCase, type RunResult, formatInt, ratioTargets, hotPhase, until } from '../measure.js'
 
 const SIZE = 128
 const BATCH = 1000
@@ -151,14 +151,6 @@ function rawSink(n: number): Promise<RunResult> {
 function received(nifi: NiFiTestCluster): { output: number; checksum: number } {
   const got = nifi.received('in')
   return { output: got.length, checksum: got.reduce((sum, f) => sum + numberOf(f), 0) }
-}
-
-async function until(predicate: () => boolean): Promise<void> {
-  const deadline = performance.now() + 120_000
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error('benchmark run did not finish within 120 s')
-    await new Promise((resolve) => setTimeout(resolve, 1))
-  }
 }
 
 const notes = (n: number): string[] => [
