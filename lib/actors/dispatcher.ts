@@ -11,6 +11,17 @@ export interface Runnable {
   runTurn(budget: number, deadline: number): boolean
 }
 
+/**
+ * Dispatchers whose drain was requested, in request order, one entry per queued callback: the callbacks
+ * are these two module functions, the same for every dispatcher, so V8's optimized code that calls them
+ * does not hold one dispatcher's closure (a per-dispatcher `drain` closure was inlined into node's
+ * microtask and immediate runners, whose code was then thrown away with each actor system that died).
+ */
+const microtaskDrains = new RingBuffer<Dispatcher>()
+const immediateDrains = new RingBuffer<Dispatcher>()
+const drainNextMicrotask = (): void => microtaskDrains.shift()!.drain()
+const drainNextImmediate = (): void => immediateDrains.shift()!.drain()
+
 /** Options of a {@link Dispatcher}. */
 export interface DispatcherOptions {
   /** Messages one actor handles per turn before the next actor gets one; default 64. */
@@ -60,11 +71,13 @@ export class Dispatcher {
     this.runQueue.push(runnable)
     if (!this.draining && !this.drainPending) {
       this.drainPending = true
-      queueMicrotask(this.drain)
+      microtaskDrains.push(this)
+      queueMicrotask(drainNextMicrotask)
     }
   }
 
-  private readonly drain = (): void => {
+  /** Runs actors' turns until the run queue is empty or the time slice is used. Internal: the module's drain callbacks call it. */
+  drain(): void {
     this.drainPending = false
     this.draining = true
     const queue = this.runQueue
@@ -79,7 +92,8 @@ export class Dispatcher {
       this.draining = false
       if (queue.size > 0 && !this.drainPending) {
         this.drainPending = true
-        setImmediate(this.drain)
+        immediateDrains.push(this)
+        setImmediate(drainNextImmediate)
       }
     }
   }

@@ -22,6 +22,14 @@ export class Availability {
     return this.pending.promise
   }
 
+  /**
+   * Drops a signal nobody waited for: the reader emitted what it announced and has nothing now, so the
+   * next `promise` waits for the next `signal` instead of waking its subtask for nothing.
+   */
+  forget(): void {
+    this.signalled = false
+  }
+
   signal(): void {
     if (this.pending !== undefined) {
       const pending = this.pending

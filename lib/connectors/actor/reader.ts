@@ -75,7 +75,12 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
   /** Records taken since the last poll, added to the `records` counter there (one update per poll, not per message). */
   private taken = 0
   private readonly checkpointed: boolean
-  private room: Deferred | undefined
+  /**
+   * The message the source's actor waits to hand over (it did not fit), and what settles its wait: the
+   * poll that makes room takes it at once, so the actor's next messages find a buffer with room and the
+   * subtask is not woken for that one message alone.
+   */
+  private waiting: { readonly message: DataMessage<T>; readonly taken: Deferred } | undefined
   /** Checkpointed mode: what is owed for the messages taken, in order; `emitted` of them since the barrier. */
   private readonly owed = new RingBuffer<Owed>()
   /** Checkpointed mode: messages waiting for their checkpoint, and the ids remembered after it. */
@@ -215,15 +220,13 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
     if (emitted === 0) return this.state === 'completed' ? 'end' : 'nothing-available'
     this.buffered -= emitted
     this.host.polled?.()
-    if (this.room !== undefined) {
-      const room = this.room
-      this.room = undefined
-      room.resolve()
-    }
+    this.takeWaiting()
     return this.buffered > 0 || this.state === 'completed' ? 'more' : 'nothing-available'
   }
 
   isAvailable(): Promise<void> {
+    // a signal of records that later polls already emitted would only wake the subtask for nothing
+    if (this.buffered === 0 && this.state === 'open' && this.failure === undefined) this.available.forget()
     return this.available.promise
   }
 
@@ -242,8 +245,7 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
     if (this.state === 'closed') return
     this.state = 'closed'
     this.countTaken()
-    this.room?.resolve()
-    this.room = undefined
+    this.takeWaiting()
     await this.host.closed(this as ActorSourceReader<unknown>)
   }
 
@@ -257,13 +259,23 @@ export class ActorSourceReader<T> implements SourceReader<T, ActorSourceStateV1>
     return this.buffered === 0 || this.buffered + records <= this.settings.maxBufferedRecords
   }
 
-  private async waitForRoom(message: DataMessage<T>): Promise<void> {
-    const records = message.type === 'record' ? 1 : message.values.length
-    while (this.state === 'open' && !this.fits(records)) {
-      this.room ??= new Deferred()
-      await this.room.promise
-    }
-    return this.offer(message)
+  /** Keeps the message until a poll makes room for it (or the reader closes); the actor waits meanwhile. */
+  private waitForRoom(message: DataMessage<T>): Promise<void> {
+    const taken = new Deferred()
+    this.waiting = { message, taken }
+    return taken.promise
+  }
+
+  /** Takes the waiting message once it fits, or refuses it once the reader is no longer open. */
+  private takeWaiting(): void {
+    const waiting = this.waiting
+    if (waiting === undefined) return
+    const { message } = waiting
+    if (this.state === 'open' && !this.fits(message.type === 'record' ? 1 : message.values.length)) return
+    this.waiting = undefined
+    // it fits (or is refused): offer settles at once
+    void this.offer(message)
+    waiting.taken.resolve()
   }
 }
 

@@ -2,10 +2,10 @@ import { createServer as createTcpServer, type Server, type Socket } from 'node:
 import { createServer as createTlsServer } from 'node:tls'
 import { Availability } from '../../runtime/availability.js'
 import type { InputStatus, SourceOutput, SourceReader } from '../../runtime/source.js'
-import { Fifo } from '../../util/fifo.js'
 import type { ServerReaderHost } from '../base/server-source.js'
 import { FrameTooLargeError, type TcpFrame } from './frames.js'
 import type { TcpServerSettings, TcpSourceStats } from './options.js'
+import { RecordRing } from './record-ring.js'
 
 /** Records one poll emits at most; what exceeds the subtask's credit waits in its output queue. */
 const POLL_BATCH = 256
@@ -32,14 +32,10 @@ export type TcpReaderHost = ServerReaderHost<TcpSourceStats>
 export class TcpServerReader<T> implements SourceReader<T, never> {
   private readonly server: Server
   private readonly available = new Availability()
-  /** The records of each read chunk, one array per `data` event (no per-record queue entry). */
-  private readonly chunks = new Fifo<T[]>()
-  /** The chunk `pollNext` is emitting, from index `at`; taken from `chunks`. */
-  private reading: T[] | undefined
-  private at = 0
-  /** What the current `data` event's frames decode to. */
-  private filling: T[] = []
-  private buffered = 0
+  /** Decoded records not yet emitted, of every connection, in arrival order. */
+  private readonly records = new RecordRing<T>()
+  /** Records the current `data` event decoded so far. */
+  private decoded = 0
   private readonly sockets = new Set<Socket>()
   private paused = false
 
@@ -59,7 +55,7 @@ export class TcpServerReader<T> implements SourceReader<T, never> {
 
   /** Records received and not yet emitted. */
   get bufferedRecords(): number {
-    return this.buffered
+    return this.records.size
   }
 
   /** Open connections. */
@@ -78,25 +74,10 @@ export class TcpServerReader<T> implements SourceReader<T, never> {
 
   /** Emits up to {@link POLL_BATCH} records: a poll costs about as much as a cheap record in the runtime. */
   pollNext(output: SourceOutput<T>): InputStatus {
-    let left = POLL_BATCH
-    while (left > 0) {
-      let chunk = this.reading
-      if (chunk === undefined) {
-        chunk = this.chunks.shift()
-        if (chunk === undefined) break
-        this.reading = chunk
-        this.at = 0
-      }
-      const start = this.at
-      const end = Math.min(chunk.length, start + left)
-      for (let i = start; i < end; i++) output.collect(chunk[i]!)
-      left -= end - start
-      if (end === chunk.length) this.reading = undefined
-      else this.at = end
-    }
-    this.buffered -= POLL_BATCH - left
-    if (this.paused && this.buffered <= this.settings.maxBufferedRecords / 2) this.resumeAll()
-    return this.buffered > 0 ? 'more' : 'nothing-available'
+    const records = this.records
+    records.emitTo(output, POLL_BATCH)
+    if (this.paused && records.size <= this.settings.maxBufferedRecords / 2) this.resumeAll()
+    return records.size > 0 ? 'more' : 'nothing-available'
   }
 
   isAvailable(): Promise<void> {
@@ -148,7 +129,7 @@ export class TcpServerReader<T> implements SourceReader<T, never> {
         socket.destroy()
       }
       this.took()
-      if (this.buffered >= s.maxBufferedRecords && !this.paused) this.pauseAll()
+      if (this.records.size >= s.maxBufferedRecords && !this.paused) this.pauseAll()
     })
     socket.on('error', () => {})
     socket.on('close', () => this.sockets.delete(socket))
@@ -163,19 +144,17 @@ export class TcpServerReader<T> implements SourceReader<T, never> {
       this.host.deadLetters.send(String(frame).slice(0, 1024), (error as Error).message, error)
       return
     }
-    this.filling.push(record)
+    this.records.push(record)
+    this.decoded++
   }
 
-  /** Queues what one `data` event decoded, as one chunk. */
+  /** Counts what one `data` event decoded, and wakes the subtask when these are the only records waiting. */
   private took(): void {
-    const records = this.filling
-    if (records.length === 0) return
-    this.filling = []
-    this.chunks.push(records)
-    this.host.stats.records += records.length
-    const wasEmpty = this.buffered === 0
-    this.buffered += records.length
-    if (wasEmpty) this.available.signal()
+    const decoded = this.decoded
+    if (decoded === 0) return
+    this.decoded = 0
+    this.host.stats.records += decoded
+    if (this.records.size === decoded) this.available.signal()
   }
 
   private pauseAll(): void {

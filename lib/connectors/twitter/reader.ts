@@ -11,14 +11,15 @@ import type { TweetRecord, TwitterSourceSettings, TwitterSourceState, TwitterSou
 import { isTweetId } from './id-ring.js'
 import { RecentIds } from './recent-ids.js'
 
-/** A tweet received and not yet emitted, with when it came. */
-interface Received {
-  readonly record: TweetRecord
-  readonly at: number
-}
+/** Tweets one poll emits at most: a poll costs the runtime about as much as a tweet. */
+const POLL_TWEETS = 64
+
+/** The `matchingRules` of tweets X sent without any (the sample stream): one frozen array for all. */
+const NO_RULES: readonly never[] = Object.freeze([])
 
 /**
- * Reads one X stream into a bounded buffer that `pollNext` empties, one tweet per poll. A tweet whose
+ * Reads one X stream into a bounded buffer that `pollNext` empties, up to {@link POLL_TWEETS} tweets per
+ * poll (counted once per poll). A tweet whose
  * id was emitted in the recent window (a backfill sends some again) is skipped and counted; the ids
  * of that window and the time from which tweets may be missing go into each checkpoint. A line that
  * is not JSON, or JSON that is not a tweet, goes to the dead-letter output with its reason; X's
@@ -31,7 +32,9 @@ interface Received {
  * reader.start()
  */
 export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceState> {
-  private readonly buffer = new Fifo<Received>()
+  /** Tweets received and not yet emitted, and beside them (same order) when each came: no object per tweet. */
+  private readonly buffer = new Fifo<TweetRecord>()
+  private readonly arrivals = new Fifo<number>()
   private readonly available = new Availability()
   private readonly recent: RecentIds
   private readonly connection: TwitterConnection
@@ -88,19 +91,22 @@ export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceSta
 
   pollNext(output: SourceOutput<TweetRecord>): InputStatus {
     if (this.failure !== undefined) throw this.failure
-    for (let next = this.buffer.shift(); next !== undefined; next = this.buffer.shift()) {
-      if (this.buffer.size <= this.settings.maxBufferedTweets / 2) this.connection.resume()
-      const { tweet } = next.record
+    const { buffer, arrivals, recent } = this
+    let emitted = 0
+    let duplicates = 0
+    for (let record = buffer.shift(); record !== undefined; record = buffer.shift()) {
+      const { tweet } = record
       // the arrival stands for the emission: a few ms earlier at most, well inside the window's spare minute
-      if (!this.recent.add(tweet.id, next.at)) {
-        this.duplicates.inc()
-        continue
+      if (!recent.add(tweet.id, arrivals.shift()!)) duplicates++
+      else {
+        output.collect(record, this.eventTime(tweet.created_at))
+        if (++emitted === POLL_TWEETS) break
       }
-      this.tweets.inc()
-      output.collect(next.record, this.eventTime(tweet.created_at))
-      return this.buffer.size > 0 ? 'more' : 'nothing-available'
     }
-    return 'nothing-available'
+    if (emitted > 0) this.tweets.inc(emitted)
+    if (duplicates > 0) this.duplicates.inc(duplicates)
+    if (buffer.size <= this.settings.maxBufferedTweets / 2) this.connection.resume()
+    return buffer.size > 0 ? 'more' : 'nothing-available'
   }
 
   isAvailable(): Promise<void> {
@@ -113,7 +119,7 @@ export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceSta
    */
   snapshotState(): TwitterSourceStateV2[] {
     const now = this.context.processingTime.now()
-    const oldest = this.buffer.peek()?.at ?? now
+    const oldest = this.arrivals.peek() ?? now
     return [{ v: 2, at: Math.min(oldest, now), segments: this.recent.snapshot(now) }]
   }
 
@@ -146,10 +152,11 @@ export class TwitterReader implements SourceReader<TweetRecord, TwitterSourceSta
       const record: TweetRecord = {
         tweet: data as TweetRecord['tweet'],
         includes: (message.includes ?? undefined) as TweetRecord['includes'],
-        matchingRules: Array.isArray(message.matching_rules) ? message.matching_rules : [],
+        matchingRules: Array.isArray(message.matching_rules) ? message.matching_rules : NO_RULES,
         errors: Array.isArray(message.errors) ? message.errors : undefined,
       }
-      this.buffer.push({ record, at })
+      this.buffer.push(record)
+      this.arrivals.push(at)
       if (this.buffer.size >= this.settings.maxBufferedTweets) this.connection.pause()
       this.available.signal()
       return
