@@ -16,7 +16,15 @@ import { TwitterApi } from 'twitter-api-v2'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import { type TweetRecord, TwitterSource } from '../../lib/connectors/twitter/index.js'
 import { XStreamServer } from '../../spec/support/x-stream-server.js'
-import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatInt, hotPhase } from '../measure.js'
+import {
+  type BenchCase,
+  type RunResult,
+  type Summary,
+  type TargetCheck,
+  formatInt,
+  hotPhase,
+  until,
+} from '../measure.js'
 
 const TOKEN = 'bench-bearer-token'
 const CHECKPOINT_MS = 1_000
@@ -67,10 +75,6 @@ function render(n: number): Buffer {
 
 /** The checksum of the ids: the sum of their last six digits. */
 const idDigits = (id: string): number => Number(id.slice(-6))
-
-async function until(predicate: () => boolean): Promise<void> {
-  while (!predicate()) await new Promise((resolve) => setTimeout(resolve, 1))
-}
 
 async function engine(x: XStreamServer, load: Buffer, n: number, checkpointMs: number): Promise<RunResult> {
   x.sendOnNextStream(load)
