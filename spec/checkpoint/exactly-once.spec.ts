@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert'
 import { StreamEnvironment, keyBy, map, process } from '../../lib/index.js'
 import { Ledger, LedgerSink } from '../support/ledger-sink.js'
 import { RunningCount } from '../support/running-count.js'
+import { sharedRecord } from '../support/shared-flags.js'
 
 function busy(ms: number) {
   const end = performance.now() + ms
@@ -11,7 +12,7 @@ function busy(ms: number) {
 
 test('a failure mid-stream restores the last checkpoint and the exactly-once sink holds each record once', async () => {
   const ledger = new Ledger<string>()
-  let failed = false
+  const fault = sharedRecord({ failed: false })
   const env = StreamEnvironment.create({
     parallelism: 2,
     logLevel: 'silent',
@@ -24,8 +25,8 @@ test('a failure mid-stream restores the last checkpoint and the exactly-once sin
       map(
         (x: number) => {
           if (x % 250 === 0) busy(1)
-          if (x === 9_000 && !failed) {
-            failed = true
+          if (x === 9_000 && !fault.failed) {
+            fault.failed = true
             throw new Error('injected')
           }
           return x
@@ -38,7 +39,7 @@ test('a failure mid-stream restores the last checkpoint and the exactly-once sin
     .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
   const job = env.executeAsync()
   const result = await job.result
-  assert.ok(failed, 'the failure was injected')
+  assert.ok(fault.failed, 'the failure was injected')
   assert.is(result.metrics.restarts, 1)
   const expected: string[] = []
   for (let k = 0; k < 10; k++) for (let n = 1; n <= 2_000; n++) expected.push(`${k}:${n}`)

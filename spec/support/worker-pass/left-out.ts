@@ -52,58 +52,6 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
   'decode sends undecodable records to the dead-letter output with the reason, in both modes':
     "KNOWN DEFECT: a record crossing threads is structured-cloned, so a dead letter's DecodeError comes back a plain Error",
   // checkpoint
-  'a failure mid-stream restores the last checkpoint and the exactly-once sink holds each record once':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'a bounded job with checkpoints every millisecond finishes, and its output is exact':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'a bounded job finishes although an operator closes slowly while checkpoints keep coming (1 credit)':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'a bounded job finishes although an operator closes slowly while checkpoints keep coming (4 credits)':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'after a restart, a subtask that ended in the failed attempt is not snapshotted without alignment (stale subtask-ended)':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'one failure costs one restart, although completion notices of the failed attempt are still queued':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'a failure while a checkpoint completes restores a retained checkpoint (retain 3), output exact':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'a failure while a checkpoint completes restores a retained checkpoint even with retain 1':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'a corrupted latest checkpoint (its newest state file is truncated) falls back to the previous one, and the job restores from it':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'a corrupted latest checkpoint (its _metadata is garbled) falls back to the previous one, and the job restores from it':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'at-least-once mode loses nothing across a failure (records may repeat)':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'checkpoint metrics: id, status, duration, bytes and alignment time of every checkpoint':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'a failing snapshot is declined and the job goes on within tolerableFailures':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'a failing snapshot fails the job once failures in a row exceed tolerableFailures':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'an operator snapshot that throws fails over to the last checkpoint, and the output stays exact':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'an operator snapshot that rejects fails over to the last checkpoint, and the output stays exact':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  "rescaling 2 → 3 → 1 through stop-with-savepoint keeps every key's count, and the output is exact":
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'state that no operator claims fails the restore with a clear error, unless allowNonRestoredState':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'stop-with-savepoint in a running job commits nothing after the savepoint: the job restored from it writes each record once':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'restoreFrom a retained chk-<id> directory works when that checkpoint was a savepoint':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  "DirectoryStorage keeps a savepoint's checkpoint until it is exported, whatever the retention":
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'a commit that fails after its pre-commit is committed by the restore, once':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'a recommit that fails during a restore fails the subtask (no unhandled rejection), and the retry commits it':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'unaligned checkpoints complete under backpressure without alignment, and a restore replays the records in flight exactly once':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'an unaligned checkpoint cannot be restored at another parallelism':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
-  'savepoints stay aligned in unaligned mode, so they restore at another parallelism':
-    'its output is an in-memory Ledger in the spec: the workers commit to their copies',
   'when every completed checkpoint is damaged, the restore fails naming each and why; start-fresh is an explicit choice':
     'its first job fails on the coordinator; a replaying worker sees it finish and stops before the job it hosts',
   'state no operator claims: ERR_STATE_UNCLAIMED names the savepoint path; allowNonRestoredState logs the dropped uids':
