@@ -52,6 +52,8 @@ export class JobHandle implements RegisteredJob {
   private readonly settle = new Deferred<JobResult>()
   private done = false
   private state: JobStatus = 'initializing'
+  /** In a worker thread: this is a job of another thread (see {@link inWorker}). */
+  private elsewhere = false
   private readonly failures: JobException[] = []
 
   private constructor(
@@ -109,8 +111,10 @@ export class JobHandle implements RegisteredJob {
    * For the job the worker hosts, `serve` (given the job's vertices) runs the subtasks the coordinator
    * deploys to this thread and returns true: the handle's `result` never settles, the coordinator ends
    * the worker. For any other job of the entry module it returns false, and the job is at once running
-   * and finished (both `running` and `result` resolve), so that the entry module goes on to the job the
-   * worker hosts.
+   * and finished (both `running` and `result` resolve), and its savepoints (`triggerSavepoint`,
+   * `stopWithSavepoint`) resolve with the directory given, writing nothing (the coordinator's job writes
+   * it), so that the entry module goes on to the job the worker hosts, also when that job restores from
+   * a savepoint of an earlier one.
    */
   static inWorker(
     name: string,
@@ -118,12 +122,14 @@ export class JobHandle implements RegisteredJob {
     config: ResolvedConfig,
     serve: (vertices: readonly JobVertex[]) => boolean,
   ): JobHandle {
-    return new JobHandle(name, graph, config, localSubtaskHost, async (launcher) => {
+    const handle: JobHandle = new JobHandle(name, graph, config, localSubtaskHost, async (launcher) => {
       if (serve(launcher.runtime.vertices)) return
       // another thread's job: it is running and finished for whoever awaits it here
+      handle.elsewhere = true
       launcher.runtime.onRunning()
       launcher.runtime.onFinished()
     })
+    return handle
   }
 
   /**
@@ -216,6 +222,7 @@ export class JobHandle implements RegisteredJob {
     if (coordinator === undefined)
       throw new StateError('ERR_CHECKPOINTING_DISABLED', 'savepoints need checkpointing: set checkpointing.intervalMs')
     await this.running
+    if (this.elsewhere) return directory
     const metadata = await new Promise<CheckpointMetadata>((resolve, reject) => {
       if (this.done || !this.launcher.tell({ t: 'trigger-checkpoint', savepoint: { resolve, reject, stop } }))
         reject(new StateError('ERR_JOB_NOT_RUNNING', 'the job is not running'))

@@ -172,4 +172,27 @@ test('decode sends undecodable records to the dead-letter output with the reason
   )
 })
 
+test('dead letters shuffled to another subtask keep their DecodeError (on workers they cross threads)', async () => {
+  const env = StreamEnvironment.create({ logLevel: 'silent', parallelism: 2 })
+  const many = Array.from({ length: 40 }, (_, i) => (i % 4 === 0 ? `bad ${i}` : `{"a":${i}}`))
+  const decoded = env.fromCollection(many).pipe(decode((l: string) => JSON.parse(l) as { a: number }))
+  const letters: Array<DeadLetter & { via: number }> = []
+  decoded
+    .getSideOutput(DEAD_LETTERS)
+    .rebalance()
+    .sinkTo(new CallbackSink((l: DeadLetter, subtask) => letters.push({ ...l, via: subtask })), { parallelism: 2 })
+  decoded.sinkTo(new CallbackSink(() => {}))
+  await env.execute()
+  assert.equal(letters.map((l) => l.record).sort(), many.filter((l) => l.startsWith('bad')).sort())
+  assert.ok(
+    letters.some((l) => l.subtask !== l.via),
+    'some letters were written by a sink subtask other than the decoding one',
+  )
+  for (const l of letters) {
+    assert.instance(l.error, DecodeError)
+    assert.is((l.error as DecodeError).code, 'ERR_DECODE')
+    assert.is((l.error as DecodeError).raw, l.record)
+  }
+})
+
 test.run()

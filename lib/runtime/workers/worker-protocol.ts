@@ -89,8 +89,12 @@ export type FromWorker =
   /** A subtask of the worker failed: the job fails or restarts as for any subtask failure. */
   | { readonly t: 'failed'; readonly error: TransferredError }
 
-/** Between two workers: a message for one of the receiver's subtasks. */
+/**
+ * Between two workers: a message for one of the receiver's subtasks; `errors` when records of its batch
+ * hold errors as data, for the receiver to rebuild (crossing-errors.ts).
+ */
 export interface PeerMessage {
   readonly to: string
   readonly message: SubtaskControl
+  readonly errors?: true
 }

@@ -49,8 +49,6 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
     'the readers it inspects run in a worker',
   'a source reader is not polled before its start() settles, even when a chained operator wakes the subtask':
     'the readers it inspects run in a worker',
-  'decode sends undecodable records to the dead-letter output with the reason, in both modes':
-    "KNOWN DEFECT: a record crossing threads is structured-cloned, so a dead letter's DecodeError comes back a plain Error",
   // checkpoint
   'when every completed checkpoint is damaged, the restore fails naming each and why; start-fresh is an explicit choice':
     'its first job fails on the coordinator; a replaying worker sees it finish and stops before the job it hosts',
