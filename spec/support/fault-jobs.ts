@@ -1,3 +1,4 @@
+import { isMainThread } from 'node:worker_threads'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import type { CheckpointStorage } from '../../lib/checkpoint/checkpoint-storage.js'
 import { DirectoryStorage } from '../../lib/checkpoint/directory-storage.js'
@@ -158,10 +159,17 @@ export class SequenceGate {
     return Atomics.load(this.slots, OPENINGS)
   }
 
-  /** Resolves once the gate was opened more than `since` times, whichever thread opens it. */
+  /**
+   * Resolves once the gate was opened more than `since` times, whichever thread opens it. In a worker
+   * thread a timer keeps the thread alive meanwhile (a wait on shared memory does not, and a worker
+   * whose only reader waits at the gate would exit); the worker executor ends the thread with its job.
+   */
   async opened(since: number): Promise<void> {
     const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(this.slots, OPENINGS, since)
-    if (wait.async) await wait.value
+    if (!wait.async) return
+    const alive = isMainThread ? undefined : setInterval(() => {}, 60_000)
+    await wait.value
+    clearInterval(alive)
   }
 }
 

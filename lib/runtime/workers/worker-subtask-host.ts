@@ -14,7 +14,7 @@ import { WorkerLookups } from './worker-lookups.js'
 import { revivedRecord } from './crossing-errors.js'
 import { MirroredSubtaskMetrics } from './worker-metrics.js'
 import type { FromWorker, ToWorker, WorkerStart } from './worker-protocol.js'
-import { workerContext } from './worker-thread.js'
+import { endedWorkerJobs, workerContext } from './worker-thread.js'
 
 /** What the actor that owns a deployment's workers handles. */
 type PoolMessage =
@@ -85,6 +85,7 @@ export function workerSubtaskHost(
             threads: used,
             tsx: tsxLoader(),
             context: workerContext(),
+            ended: endedWorkerJobs(),
           },
         }
         // the entry module sees the coordinator's arguments in process.argv, as it did there

@@ -17,11 +17,6 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
     'samples job.metrics() every 2 ms: on workers each thread reports every 200 ms, so produced − consumed mixes moments',
   'bufferTimeoutMs 0 sends every record at once, even from a source that is never idle':
     'reads the count of a source reader that runs in a worker',
-  'a fixed-delay restart strategy restarts a failed job from the start and it then finishes':
-    'fails once by a counter in the spec: each fresh worker fails again',
-  'when restarts are exhausted the job fails with the last error': 'counts user-function calls in the spec',
-  'the restart policy restarts even when the job strategy is none, a bounded number of times':
-    'fails once by a counter in the spec: each fresh worker fails again',
   'cancel stops an unbounded job and resolves its result as cancelled':
     'the source is a Subject the test feeds on its own thread',
   'progress emits metrics snapshots that follow the job, and completes when it ends':
@@ -50,15 +45,9 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
   'a source reader is not polled before its start() settles, even when a chained operator wakes the subtask':
     'the readers it inspects run in a worker',
   // checkpoint
-  'when every completed checkpoint is damaged, the restore fails naming each and why; start-fresh is an explicit choice':
-    'its first job fails on the coordinator; a replaying worker sees it finish and stops before the job it hosts',
-  'state no operator claims: ERR_STATE_UNCLAIMED names the savepoint path; allowNonRestoredState logs the dropped uids':
-    'its first job fails on the coordinator; a replaying worker sees it finish and stops before the job it hosts',
   // connectors
   'an injected failure and restore: every record reaches the queue (at-least-once)':
     'fails once by a flag in the spec: each fresh worker fails again',
   'reconnects after the broker closes its connection and publishes the unconfirmed messages again: nothing lost':
     'counts sent records and keeps the writers in the spec',
-  'an unreachable broker fails with ERR_CONNECT after the retries; a missing exchange is ERR_NO_EXCHANGE; bad options name the option':
-    'OPEN: in the pass its first job does not settle within 25 s (as a job file on workers it fails with ERR_CONNECT)',
 }
