@@ -117,7 +117,8 @@ export class JobHandle implements RegisteredJob {
    * `result` resolve). Its savepoints (`triggerSavepoint`, `stopWithSavepoint`) resolve with the
    * directory given, writing nothing (the coordinator's job writes it). So the entry module goes on to
    * the job the worker hosts as it went on on the coordinator, also when that job restores from a
-   * savepoint of an earlier one.
+   * savepoint of an earlier one. A job the coordinator refuses at start (its `restoreFrom`) throws here
+   * too.
    */
   static inWorker(
     name: string,
@@ -126,6 +127,8 @@ export class JobHandle implements RegisteredJob {
     serve: ((vertices: readonly JobVertex[]) => void) | undefined,
     ended?: EndedWorkerJob,
   ): JobHandle {
+    // refused at start in every thread, as on the coordinator (the entry module goes on the same way)
+    JobLauncher.checkSavepoint(graph, config)
     const handle = new JobHandle(name, graph, config, localSubtaskHost, async (launcher) => {
       if (serve !== undefined) return serve(launcher.runtime.vertices)
       // another thread's job: it ended for whoever awaits it here as it ended on the coordinator

@@ -14,6 +14,7 @@ import { FaultyRunningCount, FaultyStorage, SlowFaultyMap, SnapshotFaultOperator
 import { Ledger } from './ledger-sink.js'
 import { FaultyLedgerSink } from './ledger-faults.js'
 import { sharedSlots } from './shared-flags.js'
+import { replayedTest } from './worker-pass/pass-context.js'
 import { settlesWithin } from './wait-for.js'
 import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from '../../lib/runtime/source.js'
 
@@ -148,7 +149,9 @@ export class SequenceGate {
     Atomics.add(this.slots, WAITING, delta)
   }
 
+  /** Lets the readers go on to `fraction` (the test's coordinator does: a worker replaying the test leaves the gate as it is). */
   open(fraction: number): void {
+    if (replayedTest() !== undefined) return
     Atomics.store(this.slots, MILLIONTHS, Math.round(fraction * 1e6))
     Atomics.add(this.slots, OPENINGS, 1)
     Atomics.notify(this.slots, OPENINGS)

@@ -70,12 +70,15 @@ export class LedgerLink<T> {
     port.on('message', (answer: Answer) => {
       this.waiting.get(answer.n)?.resolve(answer)
       this.waiting.delete(answer.n)
+      if (this.waiting.size === 0) port.unref()
     })
     port.unref()
   }
 
+  /** Asks for `step`; the port keeps the worker alive while an answer is awaited (a worker would exit meanwhile). */
   async ask(step: Ask<T>['step'], txn: LedgerTxn<T>, state?: unknown): Promise<CommitOutcome | undefined> {
     const n = this.next++
+    if (this.waiting.size === 0) this.port.ref()
     const answered = new Promise<Answer>((resolve) => this.waiting.set(n, { resolve }))
     this.port.postMessage({ n, step, txn, state } as Ask<T>)
     const answer = await answered

@@ -115,7 +115,10 @@ export class BridgedCallbackWriter<T> implements SinkWriter<T> {
       const id = this.nextSync++
       const synced = new Promise<void>((resolve) => this.syncs.set(id, resolve))
       this.port.postMessage({ t: 'sync', id } satisfies ToCallback<T>)
+      // the worker stays alive while it waits for the answer (the port alone does not keep it)
+      this.port.ref()
       await synced
+      if (this.syncs.size === 0) this.port.unref()
     }
     if (this.failure !== undefined) throw this.failure.error
   }

@@ -45,6 +45,12 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
   'a source reader is not polled before its start() settles, even when a chained operator wakes the subtask':
     'the readers it inspects run in a worker',
   // checkpoint
+  'a corrupted latest checkpoint (its newest state file is truncated) falls back to the previous one, and the job restores from it':
+    "between its jobs it reads the first job's checkpoints (job.checkpoints()), which a replaying worker does not have: it stops before the job it hosts",
+  'a corrupted latest checkpoint (its _metadata is garbled) falls back to the previous one, and the job restores from it':
+    "between its jobs it reads the first job's checkpoints (job.checkpoints()), which a replaying worker does not have: it stops before the job it hosts",
+  'an unaligned checkpoint cannot be restored at another parallelism':
+    "between its jobs it reads the first job's MemoryStorage, which lives in the spec's thread: a replaying worker stops before the job it hosts",
   // connectors
   'an injected failure and restore: every record reaches the queue (at-least-once)':
     'fails once by a flag in the spec: each fresh worker fails again',
