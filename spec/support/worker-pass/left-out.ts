@@ -52,8 +52,6 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
   'an unaligned checkpoint cannot be restored at another parallelism':
     "between its jobs it reads the first job's MemoryStorage, which lives in the spec's thread: a replaying worker stops before the job it hosts",
   // connectors
-  'an injected failure and restore: every record reaches the queue (at-least-once)':
-    'fails once by a flag in the spec: each fresh worker fails again',
   'reconnects after the broker closes its connection and publishes the unconfirmed messages again: nothing lost':
     'counts sent records and keeps the writers in the spec',
 }
