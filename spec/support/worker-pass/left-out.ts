@@ -49,6 +49,8 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
     "between its jobs it reads the first job's checkpoints (job.checkpoints()), which a replaying worker does not have: it stops before the job it hosts",
   'a corrupted latest checkpoint (its _metadata is garbled) falls back to the previous one, and the job restores from it':
     "between its jobs it reads the first job's checkpoints (job.checkpoints()), which a replaying worker does not have: it stops before the job it hosts",
+  'when every completed checkpoint is damaged, the restore fails naming each and why; start-fresh is an explicit choice':
+    'its test body writes and damages checkpoint files before its jobs: a replaying worker would do it again, racing the coordinator',
   'an unaligned checkpoint cannot be restored at another parallelism':
     "between its jobs it reads the first job's MemoryStorage, which lives in the spec's thread: a replaying worker stops before the job it hosts",
   // connectors
