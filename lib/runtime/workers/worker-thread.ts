@@ -107,3 +107,15 @@ export function workerContext(): unknown {
 export function nextWorkerJob(): number {
   return workerJobsStarted++
 }
+
+/**
+ * @internal In a worker thread: whether the entry module has started the job this thread hosts (a
+ * test runner that replays a test skips the waits before it, whose conditions the coordinator saw).
+ *
+ * @example
+ * if (!hostedJobStarted()) return // still replaying up to the hosted job
+ */
+export function hostedJobStarted(): boolean {
+  const hosted = hostedJob()
+  return hosted !== undefined && workerJobsStarted > hosted.job
+}

@@ -1,15 +1,16 @@
 /**
  * Tests in the files of the worker-executor test pass that do not run there, each with why: they
- * watch memory of the spec file's own thread that the job's sinks or user functions change, and on the
- * worker executor those run in a worker thread, on that thread's copy (a sink pushing into an array, a
- * counter a user function bumps, an in-memory ledger sink). `executeAndCollect()` and the job's outcome
- * do come back from the workers: tests that use only those run. The pass counts these as skipped.
+ * watch memory of the spec file's own thread that the job's operators or user functions change and
+ * that is not shared with the workers (a probe operator, writer or reader, a `Subject` the test feeds),
+ * or, between their jobs, read what only the coordinator has or write files a replaying worker would
+ * write again. A `CallbackSink`, `executeAndCollect()`, the test `Ledger` (thread-bridged) and flags in
+ * `shared-flags.ts` memory do reach the coordinator: tests that use only those run. The pass counts
+ * these as skipped.
  */
 export const LEFT_OUT: Readonly<Record<string, string>> = {
-  'keyBy routes every key to exactly one subtask, the owner of its key group': 'a CallbackSink records subtasks',
-  'process emits to a side output that a stream of the job reads': 'sinks push into arrays',
-  'processing-time timers fire on the wall clock': 'a sink pushes into an array',
-  'late records go to the side output in the engine': 'a sink pushes into an array',
+  'processing-time timers fire on the wall clock': 'the source is a Subject the test feeds on its own thread',
+  'late records go to the side output in the engine':
+    "its source waits until the CallbackSink filled an array of the spec's thread, which a worker's source cannot see",
   // runtime
   'a transaction whose checkpoint failed (tolerated) is committed with the next checkpoint, though its pre-commit outlasted the next barrier':
     'a gate, a ledger and sink flags in the spec drive and watch the job',
