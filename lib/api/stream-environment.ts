@@ -27,7 +27,7 @@ import { validateOperatorOptions } from './validate-options.js'
 import { workerSubtaskHost } from '../runtime/workers/worker-subtask-host.js'
 import { CollectSink } from '../runtime/workers/collect-sink.js'
 import { serveWorkerSlot } from '../runtime/workers/worker-slot.js'
-import { hostedJob, nextWorkerJob } from '../runtime/workers/worker-thread.js'
+import { hostedJob, nextWorkerJob, recordWorkerJobEnd } from '../runtime/workers/worker-thread.js'
 
 function pickSourceOptions(options: SourceOptions | undefined): SourceOptions {
   const { name, uid, parallelism } = options ?? {}
@@ -225,16 +225,18 @@ export class StreamEnvironment implements StreamBuilder {
     if (executor.kind === 'single-thread') {
       if (hosted === undefined) return JobHandle.start(name, graph, this.config)
       // a worker thread runs the entry module for one worker-executor job: it runs no other job
-      return JobHandle.inWorker(name, graph, this.config, () => false)
+      return JobHandle.inWorker(name, graph, this.config, undefined)
     }
     const job = nextWorkerJob()
-    if (hosted === undefined)
-      return JobHandle.start(name, graph, this.config, workerSubtaskHost(executor.threads, job, collected))
-    return JobHandle.inWorker(name, graph, this.config, (vertices) => {
-      if (hosted.job !== job) return false
-      serveWorkerSlot(hosted, vertices, this.config, this.config.logger)
-      return true
-    })
+    if (hosted === undefined) {
+      const handle = JobHandle.start(name, graph, this.config, workerSubtaskHost(executor.threads, job, collected))
+      recordWorkerJobEnd(job, handle.result)
+      return handle
+    }
+    if (hosted.job !== job) return JobHandle.inWorker(name, graph, this.config, undefined, hosted.ended?.[job])
+    return JobHandle.inWorker(name, graph, this.config, (vertices) =>
+      serveWorkerSlot(hosted, vertices, this.config, this.config.logger),
+    )
   }
 
   /**

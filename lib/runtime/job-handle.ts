@@ -15,6 +15,8 @@ import type { JobVertex } from './job-graph.js'
 import { type JobException, type JobStatus, type RegisteredJob, jobRegistry } from './job-registry.js'
 import type { StreamGraph } from './stream-graph.js'
 import type { SubtaskHost } from './subtask-host.js'
+import type { EndedWorkerJob } from './workers/worker-protocol.js'
+import { revivedError } from './workers/transferred-error.js'
 
 /** How a job ended, when it did not fail. */
 export interface JobResult {
@@ -52,6 +54,8 @@ export class JobHandle implements RegisteredJob {
   private readonly settle = new Deferred<JobResult>()
   private done = false
   private state: JobStatus = 'initializing'
+  /** In a worker thread: this is a job of another thread (see {@link inWorker}). */
+  private elsewhere = false
   private readonly failures: JobException[] = []
 
   private constructor(
@@ -107,23 +111,33 @@ export class JobHandle implements RegisteredJob {
   /**
    * @internal In a worker thread of the worker executor, `env.executeAsync()` does not run the job.
    * For the job the worker hosts, `serve` (given the job's vertices) runs the subtasks the coordinator
-   * deploys to this thread and returns true: the handle's `result` never settles, the coordinator ends
-   * the worker. For any other job of the entry module it returns false, and the job is at once running
-   * and finished (both `running` and `result` resolve), so that the entry module goes on to the job the
-   * worker hosts.
+   * deploys to this thread: the handle's `result` never settles, the coordinator ends the worker. Any
+   * other job of the entry module (`serve` undefined) ends at once as it ended on the coordinator: when
+   * `ended` says it failed there, with its error; else it is running and finished (both `running` and
+   * `result` resolve). Its savepoints (`triggerSavepoint`, `stopWithSavepoint`) resolve with the
+   * directory given, writing nothing (the coordinator's job writes it). So the entry module goes on to
+   * the job the worker hosts as it went on on the coordinator, also when that job restores from a
+   * savepoint of an earlier one. A job the coordinator refuses at start (its `restoreFrom`) throws here
+   * too.
    */
   static inWorker(
     name: string,
     graph: StreamGraph,
     config: ResolvedConfig,
-    serve: (vertices: readonly JobVertex[]) => boolean,
+    serve: ((vertices: readonly JobVertex[]) => void) | undefined,
+    ended?: EndedWorkerJob,
   ): JobHandle {
-    return new JobHandle(name, graph, config, localSubtaskHost, async (launcher) => {
-      if (serve(launcher.runtime.vertices)) return
-      // another thread's job: it is running and finished for whoever awaits it here
+    // refused at start in every thread, as on the coordinator (the entry module goes on the same way)
+    JobLauncher.checkSavepoint(graph, config)
+    const handle = new JobHandle(name, graph, config, localSubtaskHost, async (launcher) => {
+      if (serve !== undefined) return serve(launcher.runtime.vertices)
+      // another thread's job: it ended for whoever awaits it here as it ended on the coordinator
+      if (ended?.error !== undefined) throw revivedError(ended.error)
       launcher.runtime.onRunning()
       launcher.runtime.onFinished()
     })
+    handle.elsewhere = serve === undefined
+    return handle
   }
 
   /**
@@ -216,6 +230,7 @@ export class JobHandle implements RegisteredJob {
     if (coordinator === undefined)
       throw new StateError('ERR_CHECKPOINTING_DISABLED', 'savepoints need checkpointing: set checkpointing.intervalMs')
     await this.running
+    if (this.elsewhere) return directory
     const metadata = await new Promise<CheckpointMetadata>((resolve, reject) => {
       if (this.done || !this.launcher.tell({ t: 'trigger-checkpoint', savepoint: { resolve, reject, stop } }))
         reject(new StateError('ERR_JOB_NOT_RUNNING', 'the job is not running'))

@@ -4,10 +4,11 @@ import { StreamEnvironment, keyBy, map, process } from '../../lib/index.js'
 import { Ledger, LedgerSink } from '../support/ledger-sink.js'
 import { RunningCount } from '../support/running-count.js'
 import { busyWait } from '../support/fault-injection.js'
+import { sharedRecord } from '../support/shared-flags.js'
 
 test('a failure mid-stream restores the last checkpoint and the exactly-once sink holds each record once', async () => {
   const ledger = new Ledger<string>()
-  let failed = false
+  const fault = sharedRecord({ failed: false })
   const env = StreamEnvironment.create({
     parallelism: 2,
     logLevel: 'silent',
@@ -20,8 +21,8 @@ test('a failure mid-stream restores the last checkpoint and the exactly-once sin
       map(
         (x: number) => {
           if (x % 250 === 0) busyWait(1)
-          if (x === 9_000 && !failed) {
-            failed = true
+          if (x === 9_000 && !fault.failed) {
+            fault.failed = true
             throw new Error('injected')
           }
           return x
@@ -34,7 +35,7 @@ test('a failure mid-stream restores the last checkpoint and the exactly-once sin
     .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
   const job = env.executeAsync()
   const result = await job.result
-  assert.ok(failed, 'the failure was injected')
+  assert.ok(fault.failed, 'the failure was injected')
   assert.is(result.metrics.restarts, 1)
   const expected: string[] = []
   for (let k = 0; k < 10; k++) for (let n = 1; n <= 2_000; n++) expected.push(`${k}:${n}`)

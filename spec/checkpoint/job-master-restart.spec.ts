@@ -13,6 +13,7 @@ import { FaultyRunningCount } from '../support/fault-operators.js'
 import { runSchedule } from '../support/fault-jobs.js'
 import { Ledger, LedgerSink } from '../support/ledger-sink.js'
 import { settlesWithin } from '../support/wait-for.js'
+import { sharedRecord } from '../support/shared-flags.js'
 
 /** A checkpoint storage that keeps a copy of every state written and the ids it completed. */
 class RecordingStorage extends MemoryStorage {
@@ -88,7 +89,7 @@ class SlowFailingTwice extends StreamOperator<number, number> {
 test('after a restart, a subtask that ended in the failed attempt is not snapshotted without alignment (stale subtask-ended)', async () => {
   const records = 2000
   for (let run = 1; run <= 5; run++) {
-    const flags = { endFault: false, completedAfter: false, lateFault: false }
+    const flags = sharedRecord({ endFault: false, completedAfter: false, lateFault: false })
     const storage = new RecordingStorage()
     const ledger = new Ledger<number>()
     const env = StreamEnvironment.create({
@@ -174,7 +175,7 @@ class SlowCompletion extends MemoryStorage {
 }
 
 function runWithSlowCompletion(retain: number) {
-  const flags = { failNow: false, failed: false }
+  const flags = sharedRecord({ failNow: false, failed: false })
   const ledger = new Ledger<string>()
   const env = StreamEnvironment.create({
     parallelism: 1,

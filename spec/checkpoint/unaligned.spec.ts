@@ -6,6 +6,7 @@ import { Ledger, LedgerSink } from '../support/ledger-sink.js'
 import { RunningCount } from '../support/running-count.js'
 import { tempDir } from '../support/temp-dir.js'
 import { waitFor } from '../support/wait-for.js'
+import { sharedRecord } from '../support/shared-flags.js'
 
 /** A ledger sink that takes a while every few records: the job runs under backpressure. */
 class SlowLedgerSink<T> extends LedgerSink<T> {
@@ -20,14 +21,14 @@ class SlowLedgerSink<T> extends LedgerSink<T> {
 }
 
 function build(env: StreamEnvironment, ledger: Ledger<string>, failAt: number | undefined) {
-  let failed = false
+  const fault = sharedRecord({ failed: false })
   env
     .fromSequence(1, 6_000, { uid: 'numbers' })
     .pipe(
       map(
         (x: number) => {
-          if (failAt !== undefined && x === failAt && !failed) {
-            failed = true
+          if (failAt !== undefined && x === failAt && !fault.failed) {
+            fault.failed = true
             throw new Error('injected')
           }
           return x
@@ -38,7 +39,7 @@ function build(env: StreamEnvironment, ledger: Ledger<string>, failAt: number | 
       process(new RunningCount(), { uid: 'count' }),
     )
     .sinkTo(new SlowLedgerSink(ledger), { uid: 'ledger' })
-  return () => failed
+  return () => fault.failed
 }
 
 const expected: string[] = []

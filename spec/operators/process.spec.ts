@@ -15,6 +15,7 @@ import {
   type ProcessContext,
   type Collector,
 } from '../../lib/index.js'
+import { CallbackSink } from '../../lib/connectors/collections/callback-sink.js'
 import { StateError } from '../../lib/errors.js'
 import { runEmbedded, runEngine } from '../support/modes.js'
 import { waitFor } from '../support/wait-for.js'
@@ -38,16 +39,8 @@ test('process emits to a side output that a stream of the job reads', async () =
   )
   const highOnes: Reading[] = []
   const normalOnes: Reading[] = []
-  normal.getSideOutput(high).sinkTo({
-    name: 'high',
-    guarantee: 'at-least-once',
-    createWriter: () => ({ write: (r: Reading) => void highOnes.push(r), close() {} }),
-  })
-  normal.sinkTo({
-    name: 'normal',
-    guarantee: 'at-least-once',
-    createWriter: () => ({ write: (r: Reading) => void normalOnes.push(r), close() {} }),
-  })
+  normal.getSideOutput(high).sinkTo(new CallbackSink((r: Reading) => void highOnes.push(r)))
+  normal.sinkTo(new CallbackSink((r: Reading) => void normalOnes.push(r)))
   await env.execute()
   assert.equal(
     highOnes.map((r) => r.value),

@@ -4,6 +4,7 @@ import { DEAD_LETTERS, StreamEnvironment, decode, map, type DeadLetter } from '.
 import { DecodeError, UserFunctionError } from '../../lib/errors.js'
 import { CallbackSink } from '../../lib/connectors/collections/callback-sink.js'
 import { runEmbedded } from '../support/modes.js'
+import { sharedRecord } from '../support/shared-flags.js'
 
 const lines = ['{"a":1}', 'not json', '{"a":3}']
 
@@ -65,7 +66,7 @@ test('resume works in embedded mode too', async () => {
 })
 
 test('a fixed-delay restart strategy restarts a failed job from the start and it then finishes', async () => {
-  let failuresLeft = 2
+  const shared = sharedRecord({ failuresLeft: 2 })
   const env = StreamEnvironment.create({
     logLevel: 'silent',
     restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 10 },
@@ -74,14 +75,14 @@ test('a fixed-delay restart strategy restarts a failed job from the start and it
     .fromCollection([1, 2, 3])
     .pipe(
       map((x: number) => {
-        if (x === 2 && failuresLeft-- > 0) throw new Error('transient')
+        if (x === 2 && shared.failuresLeft-- > 0) throw new Error('transient')
         return x
       }),
     )
     .executeAndCollect()
   // no checkpoints yet: each attempt starts over, so records before the failure repeat
   assert.equal(out.slice(-3), [1, 2, 3])
-  assert.is(failuresLeft, -1)
+  assert.is(shared.failuresLeft, -1)
 })
 
 test('when restarts are exhausted the job fails with the last error', async () => {
@@ -89,13 +90,13 @@ test('when restarts are exhausted the job fails with the last error', async () =
     logLevel: 'silent',
     restartStrategy: { kind: 'fixed-delay', attempts: 1, delayMs: 1 },
   })
-  let calls = 0
+  const shared = sharedRecord({ calls: 0 })
   try {
     await env
       .fromCollection([1])
       .pipe(
         map(() => {
-          calls++
+          shared.calls++
           throw new Error('always')
         }),
       )
@@ -103,19 +104,21 @@ test('when restarts are exhausted the job fails with the last error', async () =
     assert.unreachable()
   } catch (error) {
     assert.instance(error, UserFunctionError)
-    assert.is(calls, 2)
+    assert.is(shared.calls, 2)
   }
 })
 
 test('the restart policy restarts even when the job strategy is none, a bounded number of times', async () => {
-  let calls = 0
+  // one count per job: a worker replaying the test for the second job must not reset the first's
+  const first = sharedRecord({ calls: 0 })
+  const second = sharedRecord({ calls: 0 })
   const env = StreamEnvironment.create({ logLevel: 'silent' })
   const out = await env
     .fromCollection([1, 2])
     .pipe(
       map(
         (x: number) => {
-          if (x === 2 && calls++ === 0) throw new Error('once')
+          if (x === 2 && first.calls++ === 0) throw new Error('once')
           return x
         },
         { onError: 'restart' },
@@ -123,13 +126,12 @@ test('the restart policy restarts even when the job strategy is none, a bounded 
     )
     .executeAndCollect()
   assert.equal(out.slice(-2), [1, 2])
-  calls = 0
   await env
     .fromCollection([1])
     .pipe(
       map(
         () => {
-          calls++
+          second.calls++
           throw new Error('always')
         },
         { onError: 'restart' },
@@ -147,7 +149,7 @@ test('the restart policy restarts even when the job strategy is none, a bounded 
         assert.instance(e.cause, UserFunctionError, 'the last failure is the cause')
       },
     )
-  assert.is(calls, 4)
+  assert.is(second.calls, 4)
 })
 
 test('decode sends undecodable records to the dead-letter output with the reason, in both modes', async () => {
@@ -170,6 +172,29 @@ test('decode sends undecodable records to the dead-letter output with the reason
     ),
     [1, 3],
   )
+})
+
+test('dead letters shuffled to another subtask keep their DecodeError (on workers they cross threads)', async () => {
+  const env = StreamEnvironment.create({ logLevel: 'silent', parallelism: 2 })
+  const many = Array.from({ length: 40 }, (_, i) => (i % 4 === 0 ? `bad ${i}` : `{"a":${i}}`))
+  const decoded = env.fromCollection(many).pipe(decode((l: string) => JSON.parse(l) as { a: number }))
+  const letters: Array<DeadLetter & { via: number }> = []
+  decoded
+    .getSideOutput(DEAD_LETTERS)
+    .rebalance()
+    .sinkTo(new CallbackSink((l: DeadLetter, subtask) => letters.push({ ...l, via: subtask })), { parallelism: 2 })
+  decoded.sinkTo(new CallbackSink(() => {}))
+  await env.execute()
+  assert.equal(letters.map((l) => l.record).sort(), many.filter((l) => l.startsWith('bad')).sort())
+  assert.ok(
+    letters.some((l) => l.subtask !== l.via),
+    'some letters were written by a sink subtask other than the decoding one',
+  )
+  for (const l of letters) {
+    assert.instance(l.error, DecodeError)
+    assert.is((l.error as DecodeError).code, 'ERR_DECODE')
+    assert.is((l.error as DecodeError).raw, l.record)
+  }
 })
 
 test.run()

@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { OperatorSubtaskState, StateHandle } from '../../lib/checkpoint/checkpoint-types.js'
 import { DirectoryStorage } from '../../lib/checkpoint/directory-storage.js'
-import { type Fault, FaultLog, type FaultPlan, InjectedFault } from './fault-injection.js'
+import { FaultLog, type FaultPlan, InjectedFault } from './fault-injection.js'
 
 /**
  * The fault pieces of schedules on the worker executor, where every thread builds its own operators
@@ -25,20 +25,9 @@ export class FileFaultLog extends FaultLog {
     mkdirSync(directory, { recursive: true })
   }
 
-  override take<K extends Fault['kind']>(
-    kind: K,
-    matches: (fault: Extract<Fault, { kind: K }>) => boolean,
-  ): Extract<Fault, { kind: K }> | undefined {
-    for (let i = 0; i < this.plan.faults.length; i++) {
-      const fault = this.plan.faults[i]!
-      if (fault.kind !== kind || this.fired.has(i) || !matches(fault as Extract<Fault, { kind: K }>)) continue
-      this.fired.add(i)
-      // another thread, or an earlier attempt, fired it
-      if (!claim(join(this.directory, `fired-${i}`))) continue
-      this.events.push(`${kind}#${i}`)
-      return fault as Extract<Fault, { kind: K }>
-    }
-    return undefined
+  /** Marks fault `i` fired here and in `directory`; false when another thread, or an earlier attempt, fired it. */
+  protected override claim(i: number): boolean {
+    return super.claim(i) && claim(join(this.directory, `fired-${i}`))
   }
 
   /**

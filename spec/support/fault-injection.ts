@@ -1,3 +1,5 @@
+import { sharedSlots } from './shared-flags.js'
+
 /**
  * Seeded fault injection for checkpoint tests: a PRNG, a {@link FaultPlan} drawn from a seed (the job's
  * shape and the faults to inject) and the {@link FaultLog} of what fired. A plan is plain data, so a
@@ -327,26 +329,50 @@ export function seedsFromEnv(defaultCount: number, defaultBase: number): number[
 
 /** What a plan's faults did during one run; shared by every attempt of the job (restarts create new operators). */
 export class FaultLog {
-  /** Indexes into `plan.faults` of the faults that fired. */
-  readonly fired = new Set<number>()
   /** Id of the transaction whose commit was made to fail: it must end up committed. */
   commitVictim: string | undefined
-  readonly events: string[] = []
+  /**
+   * Per fault of the plan, 0 until it fired, then its place in the firing order (1, 2, …); the last slot
+   * counts the faults fired. Shared by every thread of the test (`sharedSlots`): on the worker executor a
+   * fault fires once over all workers, and not again in the fresh workers of a restart.
+   */
+  private readonly order: Int32Array
 
-  constructor(readonly plan: FaultPlan) {}
+  constructor(readonly plan: FaultPlan) {
+    this.order = sharedSlots(plan.faults.length + 1)
+  }
+
+  /** Indexes into `plan.faults` of the faults that fired. */
+  get fired(): ReadonlySet<number> {
+    return new Set(this.plan.faults.flatMap((_, i) => (Atomics.load(this.order, i) > 0 ? [i] : [])))
+  }
+
+  /** The faults that fired, in order, as `kind#index`. */
+  get events(): readonly string[] {
+    return [...this.fired]
+      .sort((a, b) => Atomics.load(this.order, a) - Atomics.load(this.order, b))
+      .map((i) => `${this.plan.faults[i]!.kind}#${i}`)
+  }
 
   /** The first not-yet-fired fault of `kind` that `matches`, marked fired; undefined if none. */
   take<K extends Fault['kind']>(
     kind: K,
     matches: (fault: Extract<Fault, { kind: K }>) => boolean,
   ): Extract<Fault, { kind: K }> | undefined {
-    const i = this.plan.faults.findIndex(
-      (f, i) => f.kind === kind && !this.fired.has(i) && matches(f as Extract<Fault, { kind: K }>),
-    )
-    if (i < 0) return undefined
-    this.fired.add(i)
-    this.events.push(`${kind}#${i}`)
-    return this.plan.faults[i] as Extract<Fault, { kind: K }>
+    const faults = this.plan.faults
+    for (let i = 0; i < faults.length; i++) {
+      const fault = faults[i]!
+      if (fault.kind !== kind || Atomics.load(this.order, i) > 0 || !matches(fault as Extract<Fault, { kind: K }>))
+        continue
+      if (this.claim(i)) return fault as Extract<Fault, { kind: K }>
+    }
+    return undefined
+  }
+
+  /** Marks fault `i` fired; false when another thread marked it meanwhile. */
+  protected claim(i: number): boolean {
+    const nth = Atomics.add(this.order, this.plan.faults.length, 1) + 1
+    return Atomics.compareExchange(this.order, i, 0, nth) === 0
   }
 }
 

@@ -1,3 +1,4 @@
+import { isMainThread } from 'node:worker_threads'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import type { CheckpointStorage } from '../../lib/checkpoint/checkpoint-storage.js'
 import { DirectoryStorage } from '../../lib/checkpoint/directory-storage.js'
@@ -12,6 +13,8 @@ import type { FaultLog, FaultPlan } from './fault-injection.js'
 import { FaultyRunningCount, FaultyStorage, SlowFaultyMap, SnapshotFaultOperator } from './fault-operators.js'
 import { Ledger } from './ledger-sink.js'
 import { FaultyLedgerSink } from './ledger-faults.js'
+import { sharedSlots } from './shared-flags.js'
+import { replayedTest } from './worker-pass/pass-context.js'
 import { settlesWithin } from './wait-for.js'
 import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from '../../lib/runtime/source.js'
 
@@ -99,32 +102,87 @@ export async function runSchedule(
   }
 }
 
+/** The slots of a {@link SequenceGate}: what its readers emitted, how many wait, its fraction (in millionths), its openings. */
+const EMITTED = 0
+const WAITING = 1
+const MILLIONTHS = 2
+const OPENINGS = 3
+
 /**
  * How far a {@link GatedSequenceSource} may read: each split emits while its progress (the share of its
  * range emitted) is below `fraction`. Raising it lets the readers go on; `emitted` counts what all
- * readers of all jobs using the gate emitted, so a test can wait until they reached the gate.
+ * readers of all jobs using the gate emitted, so a test can wait until they reached the gate. Its
+ * state is in memory every thread of the test shares (`sharedSlots`): on the worker executor the spec
+ * opens the gate of readers in workers and sees what they emitted.
  *
  * @example
- * const gate = new SequenceGate(0.3); ...; await waitFor(() => gate.idle); gate.open(0.6)
+ * const gate = new SequenceGate(0.3); ...; await waitFor(() => gate.waiting > 0); gate.open(0.6)
  */
 export class SequenceGate {
-  emitted = 0
-  private readonly waiters = new Set<() => void>()
+  private readonly slots: Int32Array
+
+  constructor(fraction: number) {
+    this.slots = sharedSlots(4, [0, 0, Math.round(fraction * 1e6), 0])
+  }
+
+  get fraction(): number {
+    return Atomics.load(this.slots, MILLIONTHS) / 1e6
+  }
+
+  /** Numbers emitted by every reader of the gate. */
+  get emitted(): number {
+    return Atomics.load(this.slots, EMITTED)
+  }
+
   /** Readers currently waiting at the gate with input left. */
-  waiting = 0
+  get waiting(): number {
+    return Atomics.load(this.slots, WAITING)
+  }
 
-  constructor(public fraction: number) {}
+  /** A reader emitted `count` numbers. */
+  passed(count: number): void {
+    Atomics.add(this.slots, EMITTED, count)
+  }
 
+  /** A reader arrived at the gate (1) or left it (−1). */
+  arrived(delta: 1 | -1): void {
+    Atomics.add(this.slots, WAITING, delta)
+  }
+
+  /** Lets the readers go on to `fraction` (the test's coordinator does: a worker replaying the test leaves the gate as it is). */
   open(fraction: number): void {
-    this.fraction = fraction
-    for (const wake of [...this.waiters]) wake()
-    this.waiters.clear()
+    if (replayedTest() !== undefined) return
+    Atomics.store(this.slots, MILLIONTHS, Math.round(fraction * 1e6))
+    Atomics.add(this.slots, OPENINGS, 1)
+    Atomics.notify(this.slots, OPENINGS)
   }
 
-  /** Resolves at the next `open`. */
-  opened(): Promise<void> {
-    return new Promise((resolve) => this.waiters.add(resolve))
+  /** How many times the gate was opened: a reader that found it shut waits for a later {@link opened}. */
+  get openings(): number {
+    return Atomics.load(this.slots, OPENINGS)
   }
+
+  /**
+   * Resolves once the gate was opened more than `since` times, whichever thread opens it. In a worker
+   * thread a timer keeps the thread alive meanwhile (a wait on shared memory does not, and a worker
+   * whose only reader waits at the gate would exit); the worker executor ends the thread with its job.
+   */
+  async opened(since: number): Promise<void> {
+    const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(this.slots, OPENINGS, since)
+    if (!wait.async) return
+    const alive = isMainThread ? undefined : setInterval(() => {}, 60_000)
+    await wait.value
+    clearInterval(alive)
+  }
+}
+
+/** `Atomics.waitAsync` (Node ≥ 16), which the project's TypeScript lib does not declare. */
+interface AtomicsWaitAsync {
+  waitAsync(
+    array: Int32Array,
+    index: number,
+    value: number,
+  ): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> }
 }
 
 /** A range of a {@link GatedSequenceSource}: its first number, the next to emit and its last. */
@@ -173,6 +231,8 @@ export function gateLimit(split: { start: number; end: number }, fraction: numbe
 
 class GatedReader implements SourceReader<number, GatedSplit> {
   private atGate = false
+  /** The gate's openings when the reader last looked at its fraction. */
+  private openings = 0
 
   constructor(
     private readonly splits: GatedSplit[],
@@ -182,6 +242,7 @@ class GatedReader implements SourceReader<number, GatedSplit> {
   start(): void {}
 
   pollNext(output: SourceOutput<number>): InputStatus {
+    this.openings = this.gate.openings
     let emitted = 0
     for (const split of this.splits) {
       while (
@@ -190,17 +251,17 @@ class GatedReader implements SourceReader<number, GatedSplit> {
         split.next - split.start < gateLimit(split, this.gate.fraction)
       ) {
         output.collect(split.next++)
-        this.gate.emitted++
         emitted++
       }
       if (emitted > 0) break
     }
+    if (emitted > 0) this.gate.passed(emitted)
     if (this.splits.every((s) => s.next > s.end)) return this.arrived(false, 'end')
     return emitted > 0 ? this.arrived(false, 'more') : this.arrived(true, 'nothing-available')
   }
 
   isAvailable(): Promise<void> {
-    return this.gate.opened()
+    return this.gate.opened(this.openings)
   }
 
   snapshotState(): GatedSplit[] {
@@ -212,7 +273,7 @@ class GatedReader implements SourceReader<number, GatedSplit> {
   }
 
   private arrived(atGate: boolean, status: InputStatus): InputStatus {
-    if (atGate !== this.atGate) this.gate.waiting += atGate ? 1 : -1
+    if (atGate !== this.atGate) this.gate.arrived(atGate ? 1 : -1)
     this.atGate = atGate
     return status
   }

@@ -1,12 +1,14 @@
 import type { MessagePort } from 'node:worker_threads'
 import type { SinkWriter } from '../../runtime/sink.js'
+import { recordForCrossing, revivedRecord } from '../../runtime/workers/crossing-errors.js'
 
 /** What a {@link CallbackSink} calls: the record, the sink subtask that wrote it, its timestamp. */
 export type RecordCallback<T> = (value: T, subtask: number, timestamp: number | undefined) => void
 
 /** From a worker's callback writer to the coordinating thread. */
 type ToCallback<T> =
-  | { readonly t: 'records'; readonly records: readonly (readonly [T, number | undefined])[] }
+  /** `errors`: some records hold errors as data, to rebuild (crossing-errors.ts). */
+  | { readonly t: 'records'; readonly records: readonly (readonly [T, number | undefined])[]; readonly errors: boolean }
   | { readonly t: 'sync'; readonly id: number }
 
 /** From the coordinating thread back to the writer. */
@@ -33,7 +35,8 @@ export function serveCallback<T>(onRecord: RecordCallback<T>, subtask: number, p
     if (message.t === 'sync') return port.postMessage({ t: 'synced', id: message.id } satisfies FromCallback)
     if (failed) return
     try {
-      for (const [value, timestamp] of message.records) onRecord(value, subtask, timestamp)
+      for (const [value, timestamp] of message.records)
+        onRecord(message.errors ? (revivedRecord(value) as T) : value, subtask, timestamp)
     } catch (error) {
       failed = true
       port.postMessage({ t: 'failed', error } satisfies FromCallback)
@@ -57,6 +60,8 @@ export function serveCallback<T>(onRecord: RecordCallback<T>, subtask: number, p
  */
 export class BridgedCallbackWriter<T> implements SinkWriter<T> {
   private buffer: (readonly [T, number | undefined])[] = []
+  /** Some record of the buffer holds an error as data. */
+  private errors = false
   private readonly syncs = new Map<number, () => void>()
   private nextSync = 0
   private failure: { readonly error: unknown } | undefined
@@ -86,7 +91,11 @@ export class BridgedCallbackWriter<T> implements SinkWriter<T> {
   write(value: T, timestamp: number | undefined): void {
     if (this.failure !== undefined) throw this.failure.error
     if (this.buffer.length === 0) queueMicrotask(() => this.post())
-    this.buffer.push([value, timestamp])
+    if (typeof value === 'object' && value !== null) {
+      const crossing = recordForCrossing(value) as T
+      if (crossing !== value) this.errors = true
+      this.buffer.push([crossing, timestamp])
+    } else this.buffer.push([value, timestamp])
   }
 
   ready(): Promise<void> | undefined {
@@ -106,7 +115,10 @@ export class BridgedCallbackWriter<T> implements SinkWriter<T> {
       const id = this.nextSync++
       const synced = new Promise<void>((resolve) => this.syncs.set(id, resolve))
       this.port.postMessage({ t: 'sync', id } satisfies ToCallback<T>)
+      // the worker stays alive while it waits for the answer (the port alone does not keep it)
+      this.port.ref()
       await synced
+      if (this.syncs.size === 0) this.port.unref()
     }
     if (this.failure !== undefined) throw this.failure.error
   }
@@ -118,9 +130,11 @@ export class BridgedCallbackWriter<T> implements SinkWriter<T> {
   private post(): void {
     if (this.buffer.length === 0) return
     const records = this.buffer
+    const errors = this.errors
     this.buffer = []
+    this.errors = false
     this.inFlight += records.length
-    this.port.postMessage({ t: 'records', records } satisfies ToCallback<T>)
+    this.port.postMessage({ t: 'records', records, errors } satisfies ToCallback<T>)
   }
 
   private release(): void {

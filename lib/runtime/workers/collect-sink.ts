@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads'
 import { SluiceError } from '../../errors.js'
 import type { Sink, SinkWriter } from '../sink.js'
+import { recordForCrossing } from './crossing-errors.js'
 import type { FromWorker } from './worker-protocol.js'
 
 /**
@@ -22,7 +23,7 @@ export class CollectSink<T> implements Sink<T> {
     if (port === null)
       throw new SluiceError('ERR_WORKER_COLLECT', 'a collecting sink runs in a worker thread of the worker executor')
     return {
-      write: (value) => port.postMessage({ t: 'collected', values: [value] } satisfies FromWorker),
+      write: (value) => port.postMessage({ t: 'collected', values: [recordForCrossing(value)] } satisfies FromWorker),
       close() {},
     }
   }

@@ -34,6 +34,10 @@ const CLASSES: Record<string, { prototype: Error }> = {
   Error,
   TypeError,
   RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
 }
 
 /**

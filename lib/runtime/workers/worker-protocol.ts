@@ -18,7 +18,14 @@ export interface WorkerStart {
     readonly threads: number
     /** What the coordinator's {@link provideWorkerContext} provider gave when the worker started. */
     readonly context?: unknown
+    /** The jobs of the entry module that had ended on the coordinator when the worker started, by number. */
+    readonly ended?: Readonly<Record<number, EndedWorkerJob>>
   }
+}
+
+/** How a worker-executor job of the entry module ended on the coordinator: `error` when it failed. */
+export interface EndedWorkerJob {
+  readonly error?: TransferredError
 }
 
 /** The coordinator's answer to a worker's state request. */
@@ -89,8 +96,12 @@ export type FromWorker =
   /** A subtask of the worker failed: the job fails or restarts as for any subtask failure. */
   | { readonly t: 'failed'; readonly error: TransferredError }
 
-/** Between two workers: a message for one of the receiver's subtasks. */
+/**
+ * Between two workers: a message for one of the receiver's subtasks; `errors` when records of its batch
+ * hold errors as data, for the receiver to rebuild (crossing-errors.ts).
+ */
 export interface PeerMessage {
   readonly to: string
   readonly message: SubtaskControl
+  readonly errors?: true
 }

@@ -4,17 +4,18 @@ import type { ActorRef } from '../../actors/actor-ref.js'
 import { Supervision } from '../../actors/supervision.js'
 import { DirectoryStorage } from '../../checkpoint/directory-storage.js'
 import type { RestoreSource } from '../../checkpoint/state-assignment.js'
-import { messageOf } from '../../errors.js'
 import type { Logger } from '../../logging.js'
 import { QueryableRegistry } from '../../queryable/queryable-registry.js'
 import type { ResolvedConfig } from '../job-config.js'
 import type { JobVertex } from '../job-graph.js'
+import type { DeadLetter } from '../output-tag.js'
 import { SubtaskMetrics } from '../job-metrics.js'
 import { subtaskBehavior } from '../subtask.js'
 import { useBridges } from '../thread-bridged.js'
 import type { SubtaskControl, SubtaskMessage } from '../subtask-message.js'
 import { rootCause } from '../restart-supervision.js'
 import { CoordinatorStorage } from './coordinator-storage.js'
+import { errorsForCrossing, recordForCrossing, revivedErrors } from './crossing-errors.js'
 import { graphFingerprint } from './graph-fingerprint.js'
 import { answerLookups } from './lookup-answers.js'
 import { transferError } from './transferred-error.js'
@@ -57,8 +58,7 @@ export function serveWorkerSlot(
       local.tell(message)
       return
     }
-    const peer: PeerMessage = { to: key, message }
-    peers[threadOf[key]!]!.postMessage(peer)
+    peers[threadOf[key]!]!.postMessage(peerMessage(key, message))
   }
   const metrics = new Map<string, SubtaskMetrics>()
   const postMetrics = (): void => {
@@ -87,7 +87,12 @@ export function serveWorkerSlot(
     if (message.fingerprint !== fingerprint) return
     peers = message.peers
     threadOf = message.threadOf
-    for (const peer of peers) peer?.on('message', (m: PeerMessage) => void refs.get(m.to)?.tell(m.message))
+    for (const peer of peers)
+      peer?.on('message', (m: PeerMessage) => {
+        if (m.errors && m.message.t === 'input' && m.message.element.kind === 'batch')
+          revivedErrors(m.message.element.batch.values as unknown[])
+        refs.get(m.to)?.tell(m.message)
+      })
     const restored = message.deployments.find((d) => d.restore !== undefined)?.restore
     let readState: RestoreSource['read'] | undefined
     if (restored !== undefined) {
@@ -114,7 +119,7 @@ export function serveWorkerSlot(
                 if (event.t === 'subtask-finished') postMetrics()
                 post({ t: 'event', key: d.key, event })
               },
-              deadLetter: (letter) => post({ t: 'dead-letter', letter: { ...letter, error: messageOf(letter.error) } }),
+              deadLetter: (letter) => post({ t: 'dead-letter', letter: recordForCrossing(letter) as DeadLetter }),
               storage,
               readState,
               queryables,
@@ -140,4 +145,13 @@ export function serveWorkerSlot(
     )
   })
   post({ t: 'ready', thread: start.thread, fingerprint })
+}
+
+/** A message to a subtask on another thread, with the errors its batch's records hold as data (crossing-errors.ts). */
+function peerMessage(to: string, message: SubtaskControl): PeerMessage {
+  if (message.t !== 'input' || message.element.kind !== 'batch') return { to, message }
+  const batch = message.element.batch
+  const values = errorsForCrossing(batch.values)
+  if (values === undefined) return { to, message }
+  return { to, message: { ...message, element: { kind: 'batch', batch: { ...batch, values } } }, errors: true }
 }

@@ -4,15 +4,17 @@ import type { ActorContext } from '../../actors/behavior.js'
 import type { OperatorSubtaskState, StateHandle } from '../../checkpoint/checkpoint-types.js'
 import { Supervision } from '../../actors/supervision.js'
 import { SluiceError, messageOf } from '../../errors.js'
+import type { DeadLetter } from '../output-tag.js'
 import type { DeployedSubtasks, DeploymentRequest, HostedJob, SubtaskHost } from '../subtask-host.js'
 import { KeyGroupRange } from '../../state/key-groups.js'
 import { openBridges } from '../thread-bridged.js'
 import { graphFingerprint } from './graph-fingerprint.js'
 import { revivedError, transferError } from './transferred-error.js'
 import { WorkerLookups } from './worker-lookups.js'
+import { revivedRecord } from './crossing-errors.js'
 import { MirroredSubtaskMetrics } from './worker-metrics.js'
 import type { FromWorker, ToWorker, WorkerStart } from './worker-protocol.js'
-import { workerContext } from './worker-thread.js'
+import { endedWorkerJobs, workerContext } from './worker-thread.js'
 
 /** What the actor that owns a deployment's workers handles. */
 type PoolMessage =
@@ -83,6 +85,7 @@ export function workerSubtaskHost(
             threads: used,
             tsx: tsxLoader(),
             context: workerContext(),
+            ended: endedWorkerJobs(),
           },
         }
         // the entry module sees the coordinator's arguments in process.argv, as it did there
@@ -157,9 +160,9 @@ export function workerSubtaskHost(
                   return request.report(message.key, message.event)
                 }
                 case 'dead-letter':
-                  return hosted.deadLetter(message.letter)
+                  return hosted.deadLetter(revivedRecord(message.letter) as DeadLetter)
                 case 'collected':
-                  return collected?.(message.values)
+                  return collected?.(message.values.map(revivedRecord))
                 case 'metrics':
                   for (const report of message.subtasks) {
                     const mirror = mirrors.get(report.key)

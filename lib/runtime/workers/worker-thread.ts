@@ -1,5 +1,6 @@
 import { isMainThread, workerData } from 'node:worker_threads'
-import type { WorkerStart } from './worker-protocol.js'
+import { transferError } from './transferred-error.js'
+import type { EndedWorkerJob, WorkerStart } from './worker-protocol.js'
 
 /**
  * The job this thread hosts subtasks of, when it is a worker started by the worker executor.
@@ -36,6 +37,9 @@ export function onCoordinator<R>(fn: () => R): R | undefined {
 
 let workerJobsStarted = 0
 let contextProvider: (() => unknown) | undefined
+/** Counts the resets of the numbering: a job of an earlier numbering that ends late is not recorded. */
+let numbering = 0
+let endedJobs: Record<number, EndedWorkerJob> = {}
 
 /**
  * @internal For a runner that starts many jobs from one entry module (a test runner): the value
@@ -49,6 +53,37 @@ let contextProvider: (() => unknown) | undefined
 export function provideWorkerContext(provide: (() => unknown) | undefined): void {
   contextProvider = provide
   workerJobsStarted = 0
+  numbering++
+  endedJobs = {}
+}
+
+/**
+ * @internal On the coordinator: records how the worker-executor job numbered `job` ends, so that a
+ * worker started later replays it the same way (a failed job fails there too, with its error).
+ *
+ * @example
+ * recordWorkerJobEnd(0, handle.result)
+ */
+export function recordWorkerJobEnd(job: number, result: Promise<unknown>): void {
+  const own = numbering
+  result.then(
+    () => {
+      if (numbering === own) endedJobs[job] = {}
+    },
+    (error: unknown) => {
+      if (numbering === own) endedJobs[job] = { error: transferError(error) }
+    },
+  )
+}
+
+/**
+ * @internal What a worker started now is told of the jobs of the entry module that have ended, by number.
+ *
+ * @example
+ * workerData.sluiceWorker.ended = endedWorkerJobs()
+ */
+export function endedWorkerJobs(): Readonly<Record<number, EndedWorkerJob>> {
+  return endedJobs
 }
 
 /**
@@ -71,4 +106,16 @@ export function workerContext(): unknown {
  */
 export function nextWorkerJob(): number {
   return workerJobsStarted++
+}
+
+/**
+ * @internal In a worker thread: whether the entry module has started the job this thread hosts (a
+ * test runner that replays a test skips the waits before it, whose conditions the coordinator saw).
+ *
+ * @example
+ * if (!hostedJobStarted()) return // still replaying up to the hosted job
+ */
+export function hostedJobStarted(): boolean {
+  const hosted = hostedJob()
+  return hosted !== undefined && workerJobsStarted > hosted.job
 }

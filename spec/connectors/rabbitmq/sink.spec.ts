@@ -7,6 +7,7 @@ import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { AMQP_URL, AmqpAdmin, closeConnectionsNamed, uniqueName, watchJob } from '../../support/amqp-broker.js'
 import { settlesWithin, waitFor } from '../../support/wait-for.js'
 import { busyWait } from '../../support/fault-injection.js'
+import { sharedRecord } from '../../support/shared-flags.js'
 
 /**
  * The RabbitMQ sink against the machine's RabbitMQ broker: publisher confirms awaited on every
@@ -72,7 +73,7 @@ Sink('on a barrier the writer resolves only after the broker confirmed every mes
 Sink('an injected failure and restore: every record reaches the queue (at-least-once)', async () => {
   const N = 10_000
   const queue = await admin.queue(uniqueName('restore'))
-  let failed = false
+  const fault = sharedRecord({ failed: false })
   const env = StreamEnvironment.create({
     logLevel: 'silent',
     checkpointing: { intervalMs: 10 },
@@ -83,8 +84,8 @@ Sink('an injected failure and restore: every record reaches the queue (at-least-
     .pipe(
       map(
         (n: number) => {
-          if (!failed && n === 6000) {
-            failed = true
+          if (!fault.failed && n === 6000) {
+            fault.failed = true
             throw new Error('injected')
           }
           return n

@@ -1,26 +1,31 @@
 import { mkdtempSync } from 'node:fs'
 import { hostedJob } from '../../../lib/runtime/workers/worker-thread.js'
 
+/** A value of a test that both threads of the pass must share: a name, or memory (`SharedArrayBuffer`). */
+export type PassValue = string | SharedArrayBuffer
+
 /**
  * Which test a worker thread of the worker-executor test pass replays to build the job it hosts, and
  * the values the coordinator made for that test that differ from run to run (temp directories, unique
- * queue and exchange names), by phase (`module`, `before`, the test's name) in order of creation: the
- * worker's n-th such value of a phase is the coordinator's n-th, so that both threads name the same
- * checkpoint directories, files, queues and exchanges.
+ * queue and exchange names) or that every thread must share (the shared memory of once-only faults and
+ * counters, `shared-flags.ts`: a `SharedArrayBuffer` crosses to the worker as the same memory), by phase
+ * (`module`, `before`, the test's name) in order of creation: the worker's n-th such value of a phase
+ * is the coordinator's n-th, so that both threads name the same checkpoint directories, files, queues
+ * and exchanges, and see the same flags.
  */
 export interface PassContext {
   readonly file: string
   readonly suite: string
   readonly test: string
-  readonly values: Record<string, string[]>
+  readonly values: Record<string, PassValue[]>
 }
 
 const replayed = (hostedJob()?.context as PassContext | undefined) ?? undefined
 let current: PassContext | undefined
 let phase = 'module'
 const handedOut = new Map<string, number>()
-const moduleValues = new Map<string, string[]>()
-const beforeValues = new Map<string, string[]>()
+const moduleValues = new Map<string, PassValue[]>()
+const beforeValues = new Map<string, PassValue[]>()
 let importing = ''
 
 /** The test a worker thread replays, when this thread is one of the pass's workers. */
@@ -70,17 +75,18 @@ export function replayPhase(name: string): void {
 }
 
 /**
- * A value that differs from run to run (a temp directory, a unique name), made by `make` on the
- * coordinator and recorded there; in a replaying worker, the coordinator's value of the same place.
+ * A value that differs from run to run (a temp directory, a unique name) or memory every thread shares
+ * (a `SharedArrayBuffer`), made by `make` on the coordinator and recorded there; in a replaying worker,
+ * the coordinator's value of the same place.
  *
  * @example
  * const queue = passValue(() => `out-${Date.now()}`)
  */
-export function passValue(make: () => string): string {
+export function passValue<V extends PassValue>(make: () => V): V {
   if (replayed !== undefined) {
     const n = handedOut.get(phase) ?? 0
     handedOut.set(phase, n + 1)
-    return replayed.values[phase]?.[n] ?? make()
+    return (replayed.values[phase]?.[n] as V | undefined) ?? make()
   }
   const value = make()
   if (phase === 'module') moduleValues.get(importing)?.push(value)
