@@ -7,8 +7,8 @@ import { checkFormatSchedule, FORMATS } from './bulk-support.js'
 
 /**
  * The seeded exactly-once fault harness (a user function throws, a snapshot fails, the sink's pre-commit
- * rejects, a checkpoint's storage write fails, a commit fails between pre-commit and commit) with the
- * bucketing file sink writing Avro container files and Parquet files to the local disk: after each
+ * rejects, a checkpoint's storage write fails — tolerated or failing the job over, as the seed draws —, a
+ * commit fails between pre-commit and commit) with the bucketing file sink writing Avro container files and Parquet files to the local disk: after each
  * schedule every finished file reads back with an independent reader (avsc, hyparquet), together they
  * hold every record of the keyed count exactly once, and no hidden file is left.
  *
@@ -17,11 +17,6 @@ import { checkFormatSchedule, FORMATS } from './bulk-support.js'
 const ExactlyOnce = suite('bucketing file sink with bulk formats: exactly-once fault schedules')
 const SPEC = 'spec/connectors/bucketing-file-sink/bulk-exactly-once.spec.ts'
 
-/**
- * Known defect of the sink's core (see s3-exactly-once.spec.ts): a tolerated checkpoint storage failure
- * leaves its pre-committed parts uncommitted. Until it is fixed storage faults fail the job over.
- */
-const TOLERATE = process.env.SLUICE_KNOWN_DEFECTS === '1'
 const totals = { schedules: 0, restarts: 0, faults: 0 }
 const seeds = seedsFromEnv(50, 1)
 let dir: TempDir
@@ -38,7 +33,6 @@ for (const format of FORMATS) {
         modes: ['exactly-once'],
         records: [200, 800],
         busyTotalMs: [8, 20],
-        tolerate: TOLERATE,
       })
       const run = await checkFormatSchedule(
         plan,

@@ -23,8 +23,6 @@ const SPEC = 'spec/connectors/bucketing-file-sink/bulk-s3-exactly-once.spec.ts'
 const BUCKET = 'bulk-exactly-once'
 const s3 = s3ForSuite(ExactlyOnce, [BUCKET])
 
-/** Storage faults fail the job over until the sink core's defect is fixed (see s3-exactly-once.spec.ts). */
-const TOLERATE = process.env.SLUICE_KNOWN_DEFECTS === '1'
 const totals = { schedules: 0, restarts: 0, faults: 0 }
 const seeds = seedsFromEnv(25, 1)
 
@@ -35,7 +33,6 @@ for (const format of FORMATS) {
         modes: ['exactly-once'],
         records: [200, 600],
         busyTotalMs: [8, 20],
-        tolerate: TOLERATE,
       })
       const prefix = `${format.name}-${seed}`
       const log = new FaultLog(plan)
