@@ -20,7 +20,7 @@ import { createKeyspace, keyspaceName, testClient } from './support.js'
  * Gating: upserts (`INSERT … (run, line)`): the rows equal the keyed count's output exactly — no
  * checkpoint skipped, nothing extra.
  *
- * Known defect (reported by scripts/test.sh's known-defects step, SLUICE_KNOWN_DEFECTS=1): counter
+ * Known limit (run by hand with SLUICE_KNOWN_DEFECTS=1; not in npm test): counter
  * increments. A kill while a completed checkpoint's records are being written (the kill right after a
  * checkpoint, with 10–20 ms checkpoint intervals nearly every kill) leaves some of them written and the
  * committer row not: the restore writes that checkpoint again and those counters count 2 (seeds 1 and 2,
