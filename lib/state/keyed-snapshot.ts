@@ -55,7 +55,7 @@ const TOUCH_BUDGET_MS = 50
  * then the tables keep barrier-time values of what records change (copy on write, per entry), and
  * `step` serializes the remaining key groups a few at a time between batches. Timers are copied when
  * it begins. Each group is written straight into one buffer (see `binary-layout.ts`): numbers as float64
- * columns, strings as UTF-8, other values as the JSON of what the state's serializer made of them.
+ * columns (int32 when every row is one), strings as UTF-8, other values as the JSON of what the state's serializer made of them.
  *
  * @example
  * const writer = new KeyedSnapshotWriter(backend, timers)
