@@ -1,5 +1,5 @@
 import { StateError } from '../errors.js'
-import { BINARY_LAYOUT, align8 } from '../state/binary-layout.js'
+import { BINARY_LAYOUT, align8, isBinaryLayout } from '../state/binary-layout.js'
 import type { OperatorSubtaskState } from './checkpoint-types.js'
 
 /** The first bytes of a state file in the binary layout ("SLST"); a layout-1 file is JSON and starts with `{`. */
@@ -28,7 +28,7 @@ export function encodeStateFile(state: OperatorSubtaskState): EncodedState {
   const { keyed, ...rest } = state
   let body: Uint8Array | undefined
   let json: string
-  if (keyed?.format === BINARY_LAYOUT) {
+  if (keyed !== undefined && keyed.format !== 1) {
     body = keyed.data
     json = JSON.stringify({ ...rest, keyed: { format: keyed.format, states: keyed.states, groups: keyed.groups } })
   } else json = JSON.stringify(state)
@@ -56,14 +56,14 @@ export function decodeStateFile(bytes: Uint8Array, location: string, body?: Uint
   if (buffer.length < 16 || buffer.readUInt32LE(0) !== MAGIC)
     throw new StateError('ERR_STATE_CORRUPT', `state file ${location} is neither JSON nor a binary state file`)
   const version = buffer.readUInt32LE(4)
-  if (version !== BINARY_LAYOUT)
+  if (!isBinaryLayout(version))
     throw new StateError(
       'ERR_SERIALIZER_VERSION',
-      `state file ${location} is in state layout version ${version}; this build reads versions 1 (JSON) and ${BINARY_LAYOUT} (binary)`,
+      `state file ${location} is in state layout version ${version}; this build reads versions 1 (JSON), 2 and ${BINARY_LAYOUT} (binary)`,
     )
   const jsonBytes = buffer.readUInt32LE(8)
   const state = JSON.parse(buffer.toString('utf8', 16, 16 + jsonBytes)) as OperatorSubtaskState
-  if (state.keyed?.format !== BINARY_LAYOUT) return state
+  if (state.keyed === undefined || state.keyed.format === 1 || !isBinaryLayout(state.keyed.format)) return state
   let data: Uint8Array = body ?? buffer.subarray(align8(16 + jsonBytes))
   if (data.byteOffset % 8 !== 0) data = new Uint8Array(data)
   return { ...state, keyed: { ...state.keyed, data } }

@@ -48,6 +48,11 @@ function readColumn(bytes: Buffer, at: number, rows: number, width: number, c: n
     for (let i = 0; i < rows; i++) flat[i * width + c] = numbers[i]
     return at + rows * 8
   }
+  if (kind === ColumnKind.INT32) {
+    const ints = new Int32Array(bytes.buffer, bytes.byteOffset + at, rows)
+    for (let i = 0; i < rows; i++) flat[i * width + c] = ints[i]
+    return at + align8(rows * 4)
+  }
   if (kind !== ColumnKind.MIXED)
     throw new StateError('ERR_STATE_CORRUPT', `keyed snapshot has a column of unknown kind ${kind}`)
   const tagsAt = at

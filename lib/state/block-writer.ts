@@ -123,7 +123,8 @@ export class BlockWriter {
 /**
  * One column of the block being gathered: a number per row, and a tag and heap text for the other rows.
  * Tags are written only once the column is mixed (its first other row tags the rows before it), so a
- * column of numbers costs one float64 store per row.
+ * column of numbers costs one float64 store per row. A column of int32 numbers only (counts, small
+ * keys) is stored as int32: half the bytes to write, hash and store.
  */
 class ColumnScratch {
   private numbers = new Float64Array(FIRST_ROWS)
@@ -131,6 +132,8 @@ class ColumnScratch {
   private heap = Buffer.allocUnsafe(4096)
   private heapLength = 0
   private mixed = false
+  /** Every number row so far is an int32 (and not −0). */
+  private ints = true
 
   add(row: number, value: unknown): void {
     if (typeof value === 'number') this.addNumber(row, value)
@@ -139,12 +142,14 @@ class ColumnScratch {
 
   addNumber(row: number, value: number): void {
     this.numbers[row] = value
+    if (this.ints && ((value | 0) !== value || (value === 0 && 1 / value < 0))) this.ints = false
     if (this.mixed) this.tags[row] = Tag.NUMBER
   }
 
   reset(): void {
     this.heapLength = 0
     this.mixed = false
+    this.ints = true
   }
 
   grow(capacity: number): void {
@@ -158,15 +163,21 @@ class ColumnScratch {
 
   /** Bytes the column takes in the block. */
   size(rows: number): number {
-    return 8 + (this.mixed ? align8(rows) + rows * 8 + align8(this.heapLength) : rows * 8)
+    if (this.mixed) return 8 + align8(rows) + rows * 8 + align8(this.heapLength)
+    return 8 + (this.ints ? align8(rows * 4) : rows * 8)
   }
 
   /** Copies the column into `out` at `at` (a multiple of 8); returns where the next one starts. */
   copyTo(out: Buffer, at: number, rows: number): number {
     out.fill(0, at, at + 8)
-    out[at] = this.mixed ? ColumnKind.MIXED : ColumnKind.NUMBERS
+    out[at] = this.mixed ? ColumnKind.MIXED : this.ints ? ColumnKind.INT32 : ColumnKind.NUMBERS
     out.writeUInt32LE(this.mixed ? this.heapLength : 0, at + 4)
     at += 8
+    if (!this.mixed && this.ints) {
+      new Int32Array(out.buffer, out.byteOffset + at, rows).set(this.numbers.subarray(0, rows))
+      out.fill(0, at + rows * 4, at + align8(rows * 4))
+      return at + align8(rows * 4)
+    }
     if (this.mixed) {
       out.set(this.tags.subarray(0, rows), at)
       out.fill(0, at + rows, at + align8(rows))

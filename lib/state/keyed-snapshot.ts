@@ -1,6 +1,6 @@
 import { StateError } from '../errors.js'
 import type { TimerService } from '../time/timer-service.js'
-import { BINARY_LAYOUT, BlockKind } from './binary-layout.js'
+import { BINARY_LAYOUT, BlockKind, isBinaryLayout } from './binary-layout.js'
 import { readBlocks } from './block-reader.js'
 import { BlockWriter } from './block-writer.js'
 import type { AnyStateDescriptor } from './descriptors.js'
@@ -34,7 +34,8 @@ export interface JsonKeyedSnapshot {
 
 /** Keyed state in the binary layout (see `binary-layout.ts`): every key group's blocks in one buffer. */
 export interface BinaryKeyedSnapshot {
-  readonly format: typeof BINARY_LAYOUT
+  /** 3, or 2 when read from a checkpoint written before int32 columns. */
+  readonly format: typeof BINARY_LAYOUT | 2
   readonly states: KeyedStateMeta
   /** Per key group with state or timers: [offset, length] of its section in `data`. */
   readonly groups: Record<number, readonly [number, number]>
@@ -54,7 +55,7 @@ const TOUCH_BUDGET_MS = 50
  * then the tables keep barrier-time values of what records change (copy on write, per entry), and
  * `step` serializes the remaining key groups a few at a time between batches. Timers are copied when
  * it begins. Each group is written straight into one buffer (see `binary-layout.ts`): numbers as float64
- * columns, strings as UTF-8, other values as the JSON of what the state's serializer made of them.
+ * columns (int32 when every row is one), strings as UTF-8, other values as the JSON of what the state's serializer made of them.
  *
  * @example
  * const writer = new KeyedSnapshotWriter(backend, timers)
@@ -214,16 +215,16 @@ export function keyGroupSections(
   wanted: (keyGroup: number) => boolean = () => true,
 ): Array<[number, KeyGroupSection]> {
   const format: number = snapshot.format
-  if (format !== 1 && format !== BINARY_LAYOUT)
+  if (format !== 1 && !isBinaryLayout(format))
     throw new StateError(
       'ERR_SERIALIZER_VERSION',
-      `keyed state ${Object.keys(snapshot.states ?? {}).join(', ') || '(no states)'} was written in snapshot layout version ${format}; this build reads versions 1 (JSON) and ${BINARY_LAYOUT} (binary)`,
+      `keyed state ${Object.keys(snapshot.states ?? {}).join(', ') || '(no states)'} was written in snapshot layout version ${format}; this build reads versions 1 (JSON), 2 and ${BINARY_LAYOUT} (binary)`,
     )
   const sections: Array<[number, KeyGroupSection]> = []
   for (const [groupText, stored] of Object.entries(snapshot.groups)) {
     const keyGroup = Number(groupText)
     if (!wanted(keyGroup)) continue
-    if (snapshot.format === BINARY_LAYOUT) {
+    if (snapshot.format !== 1) {
       const [offset, length] = stored as readonly [number, number]
       sections.push([keyGroup, readBlocks(snapshot.data, offset, length)])
     } else sections.push([keyGroup, typeof stored === 'string' ? JSON.parse(stored) : (stored as KeyGroupSection)])

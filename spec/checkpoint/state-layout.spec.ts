@@ -27,6 +27,9 @@ import { tempDir } from '../support/temp-dir.js'
 /** A checkpoint written by sluice before the binary layout (commit 5808b3d): JSON state files. */
 const JSON_LAYOUT_CHECKPOINT = fileURLToPath(new URL('./fixtures/json-layout/chk-1', import.meta.url))
 
+/** The layout fixture as sluice wrote it in binary layout 2, before int32 columns (commit ac7c7ed). */
+const BINARY_LAYOUT_2_FILE = fileURLToPath(new URL('./fixtures/binary-layout-2/op-0.state', import.meta.url))
+
 /** Restores `snapshots` at `parallelism` and gathers what all subtasks hold, sorted for comparison. */
 function restoreAt(parallelism: number, snapshots: readonly KeyedStateSnapshot[]) {
   const entries: Record<string, Array<[unknown, unknown]>> = {}
@@ -108,7 +111,7 @@ test('a snapshot in the binary layout restores the same through MemoryStorage an
   try {
     for (const storage of [new MemoryStorage(), new DirectoryStorage(dir.path)]) {
       const state = await storeAndRead(storage, { keyed: freshSnapshot(), split: ['position 7'] })
-      assert.is(state.keyed?.format, 2, storage.description)
+      assert.is(state.keyed?.format, 3, storage.description)
       assert.equal(state.split, ['position 7'])
       for (const parallelism of [1, 2, 3])
         assert.equal(restoreAt(parallelism, [state.keyed!]), expected(), `${storage.description} p${parallelism}`)
@@ -132,7 +135,8 @@ test('a large state is hashed off the event loop: the recorded checksum is the S
     const storage = new DirectoryStorage(dir.path)
     const handle = await storage.writeState(1, 'op', 0, { keyed: writer.result() })
     const file = readFileSync(join(dir.path, handle.location))
-    assert.ok(handle.bytes > 3_200_000, `${handle.bytes} bytes`)
+    // 200,000 int32 keys and values: above the 1 MiB hashed at once on the event loop
+    assert.ok(handle.bytes > 1_600_000, `${handle.bytes} bytes`)
     assert.is(handle.bytes, file.length)
     assert.is(handle.checksum, createHash('sha256').update(file).digest('hex'))
     writer.recycle()
@@ -173,20 +177,33 @@ test('a snapshot buffer recycled for the next snapshot leaves a MemoryStorage ch
   }
 })
 
+test('a state file of binary layout 2 (float64 columns only) restores, rescaled; today the same state is smaller', () => {
+  const file = readFileSync(BINARY_LAYOUT_2_FILE)
+  assert.is(file.readUInt32LE(4), 2)
+  const keyed = decodeStateFile(file, 'binary-layout-2/op-0.state').keyed!
+  assert.is(keyed.format, 2)
+  for (const parallelism of [1, 3])
+    assert.equal(restoreAt(parallelism, [keyed]), expected(), `parallelism ${parallelism}`)
+  // today's writer stores the fixture's int32 columns in half the bytes, in layout 3
+  const fresh = encodeStateFile({ keyed: freshSnapshot() })
+  assert.is(fresh.head.readUInt32LE(4), 3)
+  assert.ok(fresh.bytes < file.length, `${fresh.bytes} bytes today, ${file.length} in layout 2`)
+})
+
 test('a keyed snapshot in an unknown layout version fails with ERR_SERIALIZER_VERSION naming its states and version', () => {
   const snapshot = {
-    format: 3,
+    format: 4,
     states: { count: { kind: 'value', serializer: 'json', version: 1, ttl: false } },
     groups: {},
   } as unknown as KeyedStateSnapshot
   const backend = new KeyedStateBackend(new KeyGroupRange(0, 127), () => 0)
   try {
     restoreKeyedState(backend, undefined, [snapshot])
-    assert.unreachable('restored a snapshot of layout 3')
+    assert.unreachable('restored a snapshot of layout 4')
   } catch (error) {
     assert.instance(error, StateError)
     assert.is((error as StateError).code, 'ERR_SERIALIZER_VERSION')
-    assert.match((error as Error).message, /keyed state count was written in snapshot layout version 3/)
+    assert.match((error as Error).message, /keyed state count was written in snapshot layout version 4/)
   }
 })
 

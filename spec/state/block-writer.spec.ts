@@ -33,8 +33,50 @@ test('a block of number rows only is stored as number columns', () => {
   assert.is(rows.length, 6000)
   assert.is(rows[5998], 2999)
   assert.is(rows[5999], -2999 / 4)
-  // header (12 bytes and the name, to a multiple of 8) + two columns of a kind word and 3000 float64s: no tags, no heap
-  assert.is(w.length, 24 + 2 * (8 + 3000 * 8))
+  // header (12 bytes and the name, to a multiple of 8), the keys as 3000 int32, the values as 3000 float64: no tags, no heap
+  assert.is(w.length, 24 + (8 + 3000 * 4) + (8 + 3000 * 8))
+})
+
+test('a column of int32 numbers only is stored as int32; a row outside int32, a fraction or −0 keeps it float64', () => {
+  const edges = [0, 1, -1, 2 ** 31 - 1, -(2 ** 31)]
+  const w = new BlockWriter(64)
+  w.begin(BlockKind.STATE, 'ints', 2)
+  for (let i = 0; i < 1001; i++) w.row2Numbers(i, edges[i % edges.length]!)
+  w.end()
+  // 1001 int32 rows pad to 4008 bytes: both columns int32
+  assert.is(w.length, 16 + 2 * (8 + 4008))
+  const ints = readBlocks(w.bytes(), 0, w.length).states.ints!
+  for (let i = 0; i < 1001; i++) {
+    assert.is(ints[2 * i], i)
+    assert.is(ints[2 * i + 1], edges[i % edges.length])
+  }
+  for (const odd of [2 ** 31, -(2 ** 31) - 1, 0.5, -0, Number.NaN]) {
+    const v = new BlockWriter(64)
+    v.begin(BlockKind.STATE, 'v', 2)
+    v.row2Numbers(1, 7)
+    v.row2(2, odd)
+    v.row2Numbers(3, 9)
+    v.end()
+    // keys int32 (3 rows, padded to 16 bytes), values float64
+    assert.is(v.length, 16 + (8 + 16) + (8 + 3 * 8), `${odd}`)
+    const rows = readBlocks(v.bytes(), 0, v.length).states.v!
+    assert.ok(Object.is(rows[3], odd), `${odd} read back as ${rows[3]}`)
+    assert.equal([rows[0], rows[1], rows[2], rows[4], rows[5]], [1, 7, 2, 3, 9])
+  }
+})
+
+test('a block after an int32 one starts as int32 again, and a float64 column does not leak into the next block', () => {
+  const w = new BlockWriter(64)
+  w.begin(BlockKind.STATE, 'a', 2)
+  w.row2Numbers(1, 1.5)
+  w.end()
+  const first = w.length
+  w.begin(BlockKind.STATE, 'b', 2)
+  w.row2Numbers(2, 3)
+  w.end()
+  assert.is(w.length - first, 16 + 2 * (8 + 8))
+  assert.equal(readBlocks(w.bytes(), first, w.length - first).states.b, [2, 3])
+  assert.equal(readBlocks(w.bytes(), 0, first).states.a, [1, 1.5])
 })
 
 test.run()
