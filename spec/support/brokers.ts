@@ -38,9 +38,12 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
  * const port = await freePort() // for a broker to start on, or for an "unreachable" test
  */
 export async function freePort(): Promise<number> {
-  if (replayedTest() !== undefined) return Number(passValue(() => 'no port of the coordinator'))
+  // the slot is taken at the call, so that concurrent calls keep their order in a replaying worker
+  const slot = new Int32Array(passValue(() => new SharedArrayBuffer(4)))
+  if (replayedTest() !== undefined) return Atomics.load(slot, 0)
   const port = await probeFreePort()
-  return Number(passValue(() => String(port)))
+  Atomics.store(slot, 0, port)
+  return port
 }
 
 async function probeFreePort(): Promise<number> {
