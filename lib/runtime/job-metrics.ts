@@ -39,6 +39,17 @@ export class SubtaskMetrics {
   watermark = () => Number.NEGATIVE_INFINITY
   /** The metric groups of the connectors in the chain (its source reader, sink writers), by operator uid. */
   connectorGroups: ReadonlyArray<{ readonly operator: string; readonly group: MetricGroup }> = []
+  /** Its connectors' counters and gauges now, as plain data (a worker thread reports them so). */
+  connectors = (): ConnectorMetricsSnapshot[] =>
+    this.connectorGroups.map(({ operator, group }) => {
+      const counters: Record<string, number> = {}
+      const gauges: Record<string, number> = {}
+      group.forEach((name, value, counter) => {
+        if (counter) counters[name] = value
+        else gauges[name] = value
+      })
+      return { connector: group.connector, operator, vertex: this.vertex, subtask: this.subtask, counters, gauges }
+    })
   private current: SubtaskActivity = 'busy'
   private since: number
   private readonly startedAt: number
@@ -214,17 +225,7 @@ export class MetricsRegistry {
       details: this.subtasks.flatMap((s) =>
         s.details().map((d) => ({ operator: d.operator, subtask: s.subtask, metrics: d.metrics })),
       ),
-      connectors: this.subtasks.flatMap((s) =>
-        s.connectorGroups.map(({ operator, group }) => {
-          const counters: Record<string, number> = {}
-          const gauges: Record<string, number> = {}
-          group.forEach((name, value, counter) => {
-            if (counter) counters[name] = value
-            else gauges[name] = value
-          })
-          return { connector: group.connector, operator, vertex: s.vertex, subtask: s.subtask, counters, gauges }
-        }),
-      ),
+      connectors: this.subtasks.flatMap((s) => s.connectors()),
       subtasks: this.subtasks.map((s) => subtaskSnapshot(s)),
     }
   }

@@ -3,6 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
 import { userInfo } from 'node:os'
 import { tempDir, type TempDir } from './temp-dir.js'
+import { passValue, replayedTest } from './worker-pass/pass-context.js'
 
 /**
  * Private brokers for connector tests: a `redis-server` or `mosquitto` of the test's own, on a free
@@ -29,12 +30,23 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 
 /**
- * A TCP port nothing listens on now (the OS picks it, then it is released).
+ * A TCP port nothing listens on now (the OS picks it, then it is released). In a worker of the
+ * worker-executor test pass replaying a test, the coordinator's port of the same place (`passValue`):
+ * the port of the broker the coordinator started, or the one its "unreachable" test names.
  *
  * @example
  * const port = await freePort() // for a broker to start on, or for an "unreachable" test
  */
 export async function freePort(): Promise<number> {
+  // the slot is taken at the call, so that concurrent calls keep their order in a replaying worker
+  const slot = new Int32Array(passValue(() => new SharedArrayBuffer(4)))
+  if (replayedTest() !== undefined) return Atomics.load(slot, 0)
+  const port = await probeFreePort()
+  Atomics.store(slot, 0, port)
+  return port
+}
+
+async function probeFreePort(): Promise<number> {
   const server = createServer()
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -81,6 +93,9 @@ abstract class PrivateBroker {
 
   /** Starts the process (again) and waits until it answers. */
   async start(): Promise<void> {
+    // a worker of the worker-executor test pass replaying a test: the broker is the coordinator's (its
+    // port and directory are the coordinator's, see freePort), which the coordinator starts and stops
+    if (replayedTest() !== undefined) return
     if (this.child !== undefined) throw new Error(`${this.label} already running`)
     const { binary, args } = this.command()
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })

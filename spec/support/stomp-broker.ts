@@ -1,7 +1,7 @@
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net'
 import { Client, type IMessage, type StompHeaders } from '@stomp/stompjs'
 import { TCPWrapper } from '@stomp/tcp-wrapper'
-import { passValue } from './worker-pass/pass-context.js'
+import { passValue, replayedTest } from './worker-pass/pass-context.js'
 
 /** The machine's ActiveMQ STOMP transport (scripts/services.d starts it); SLUICE_STOMP_HOST/PORT override. */
 export const STOMP_HOST = process.env.SLUICE_STOMP_HOST ?? '127.0.0.1'
@@ -168,7 +168,9 @@ export class StompAdmin {
 /**
  * A TCP relay in front of the broker that a test can cut: every relayed connection is destroyed at
  * once (`cut()`), as a network failure or a broker dropping its clients would, while the real broker
- * behind it keeps running. New connections are relayed again right away.
+ * behind it keeps running. New connections are relayed again right away. In the worker-executor test
+ * pass the relay runs on the coordinator only: a worker replaying the test gets its port (`passValue`)
+ * and relays nothing itself, so the job's connections go through the relay the test cuts.
  *
  * @example
  * const proxy = await TcpCutter.start(61613)
@@ -178,16 +180,21 @@ export class TcpCutter {
   private readonly pairs = new Set<[Socket, Socket]>()
   /** How many connections were cut. */
   cuts = 0
+  /** How many connections were relayed (reconnections included). */
+  accepted = 0
 
   private constructor(
-    private readonly server: Server,
+    private readonly server: Server | undefined,
     readonly port: number,
   ) {}
 
   static start(targetPort = STOMP_PORT, targetHost = STOMP_HOST): Promise<TcpCutter> {
+    if (replayedTest() !== undefined)
+      return Promise.resolve(new TcpCutter(undefined, Number(passValue(() => 'no relay port of the coordinator'))))
     return new Promise((resolve) => {
       let cutter: TcpCutter
       const server = createServer((client) => {
+        cutter.accepted++
         const upstream = tcpConnect({ host: targetHost, port: targetPort })
         const pair: [Socket, Socket] = [client, upstream]
         cutter.pairs.add(pair)
@@ -202,7 +209,9 @@ export class TcpCutter {
         upstream.on('error', end).on('close', end)
       })
       server.listen(0, '127.0.0.1', () => {
-        cutter = new TcpCutter(server, (server.address() as { port: number }).port)
+        const port = (server.address() as { port: number }).port
+        passValue(() => String(port))
+        cutter = new TcpCutter(server, port)
         resolve(cutter)
       })
     })
@@ -222,6 +231,7 @@ export class TcpCutter {
 
   async stop(): Promise<void> {
     this.cut()
-    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+    const server = this.server
+    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()))
   }
 }

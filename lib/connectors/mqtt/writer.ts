@@ -36,7 +36,8 @@ class AckEpoch {
 }
 
 /**
- * The writer of {@link MqttSink}. `published` counts acknowledged publishes, `inFlight` the others.
+ * The writer of {@link MqttSink}. `published` counts acknowledged publishes, `inFlight` the others;
+ * the job's metrics have its `connections` gauge (more than one: it reconnected).
  *
  * A barrier closes the current epoch of publishes and the checkpoint waits for that epoch only: the
  * writer goes on publishing the records after the barrier meanwhile, so a checkpoint does not drain the
@@ -77,6 +78,7 @@ export class MqttSinkWriter<T> implements SinkWriter<T> {
       context.processingTime,
     )
     this.connection.onFailure((error) => this.fail(error))
+    context.metrics?.gauge('connections', () => this.connection.connections)
     void this.connection.start().catch(() => {})
     this.epoch = this.newEpoch()
   }

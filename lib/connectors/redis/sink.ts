@@ -47,6 +47,6 @@ export class RedisSink<T> implements Sink<T>, RedisSinkParts<T> {
    * const writer = sink.createWriter({ subtask: 0, parallelism: 1, processingTime: systemProcessingTime })
    */
   createWriter(context: SinkWriterContext): RedisSinkWriter<T> {
-    return new RedisSinkWriter(this, context.processingTime)
+    return new RedisSinkWriter(this, context.processingTime, context.metrics)
   }
 }

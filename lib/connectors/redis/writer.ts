@@ -2,12 +2,14 @@ import type { RedisSinkParts } from './options.js'
 import { ConnectorError, messageOf } from '../../errors.js'
 import type { SinkWriter } from '../../runtime/sink.js'
 import type { ProcessingTimeService } from '../../time/processing-time.js'
+import type { MetricGroup } from '../../runtime/metric-group.js'
 import { ioredis, RedisLink } from './connection.js'
 import { type CommandLine, commandLine } from './mapper.js'
 
 /**
  * The writer of {@link RedisSink}: a pipeline being filled, the pipelines waiting for answers, and
- * the first failure. `commands`, `pipelines` and `resent` count what it sent.
+ * the first failure. `commands`, `pipelines` and `resent` count what it sent; the job's metrics have
+ * its `connections` gauge (more than one: it reconnected).
  *
  * @example
  * const writer = new RedisSink({ mapper }).createWriter(context)
@@ -32,8 +34,10 @@ export class RedisSinkWriter<T> implements SinkWriter<T> {
   constructor(
     private readonly sink: RedisSinkParts<T>,
     private readonly processingTime: ProcessingTimeService,
+    metrics?: MetricGroup,
   ) {
     this.link = new RedisLink(sink.settings.connection, sink.settings.retry, 'redisSink')
+    metrics?.gauge('connections', () => this.link.connections)
     this.cluster = this.link.client instanceof ioredis.get('redisSink').Cluster
     this.link.onFailure((error) => this.fail(error))
   }

@@ -1,11 +1,21 @@
-import { SubtaskMetrics, type SubtaskMetricsSnapshot, subtaskSnapshot, type TimeShares } from '../job-metrics.js'
+import {
+  type ConnectorMetricsSnapshot,
+  SubtaskMetrics,
+  type SubtaskMetricsSnapshot,
+  subtaskSnapshot,
+  type TimeShares,
+} from '../job-metrics.js'
 import { OperatorMetrics } from '../output.js'
 
-/** What a worker thread reports of one of its subtasks: its counters and its operators' own metrics. */
+/**
+ * What a worker thread reports of one of its subtasks: its counters, its operators' own metrics and its
+ * connectors' metric groups.
+ */
 export interface ReportedSubtaskMetrics {
   readonly key: string
   readonly snapshot: SubtaskMetricsSnapshot
   readonly details: ReadonlyArray<{ operator: string; metrics: Readonly<Record<string, unknown>> }>
+  readonly connectors: readonly ConnectorMetricsSnapshot[]
 }
 
 /** How often a worker thread reports its subtasks' metrics to the coordinator, in ms. */
@@ -20,7 +30,12 @@ export const WORKER_METRICS_INTERVAL_MS = 200
  * post({ t: 'metrics', subtasks: reportMetrics(metricsByKey) })
  */
 export function reportMetrics(metrics: ReadonlyMap<string, SubtaskMetrics>): ReportedSubtaskMetrics[] {
-  return [...metrics].map(([key, m]) => ({ key, snapshot: subtaskSnapshot(m), details: m.details() }))
+  return [...metrics].map(([key, m]) => ({
+    key,
+    snapshot: subtaskSnapshot(m),
+    details: m.details(),
+    connectors: m.connectors(),
+  }))
 }
 
 /**
@@ -45,6 +60,7 @@ export class MirroredSubtaskMetrics extends SubtaskMetrics {
     )
     this.latest = report
     this.details = () => [...this.latest.details]
+    this.connectors = () => [...this.latest.connectors]
     this.queuedRecords = () => this.latest.snapshot.queuedRecords
     this.maxQueuedRecords = () => this.latest.snapshot.maxQueuedRecords
     this.bufferedRecords = () => this.latest.snapshot.bufferedRecords

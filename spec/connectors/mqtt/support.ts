@@ -9,6 +9,7 @@ import {
 import type { SourceOutput, SourceReaderContext } from '../../../lib/runtime/source.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { PrivateMosquitto, SHARED } from '../../support/brokers.js'
+import { passValue } from '../../support/worker-pass/pass-context.js'
 
 /** A broker and protocol version a behaviour is proven against. */
 export interface BrokerUnderTest {
@@ -52,9 +53,15 @@ export class MosquittoForSuite {
   }
 }
 
-/** A topic and a client id no other test uses. */
+/**
+ * A topic and a client id no other test uses (in a worker of the worker-executor test pass replaying
+ * the test, the coordinator's).
+ *
+ * @example
+ * const { topic, clientId } = unique('restore')
+ */
 export function unique(name: string): { topic: string; clientId: string } {
-  const id = randomUUID().slice(0, 8)
+  const id = passValue(() => randomUUID().slice(0, 8))
   return { topic: `sluice-spec/${name}/${id}`, clientId: `sluice-spec-${name}-${id}` }
 }
 

@@ -1,8 +1,8 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { RabbitMQSink, type RabbitMQSinkWriter, UNROUTABLE_HEADER } from '../../../lib/connectors/rabbitmq/index.js'
+import { RabbitMQSink, UNROUTABLE_HEADER } from '../../../lib/connectors/rabbitmq/index.js'
 import { ConfigError, ConnectorError } from '../../../lib/errors.js'
-import { StreamEnvironment, map } from '../../../lib/index.js'
+import { type JobMetricsSnapshot, StreamEnvironment, map } from '../../../lib/index.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { AMQP_URL, AmqpAdmin, closeConnectionsNamed, uniqueName, watchJob } from '../../support/amqp-broker.js'
 import { settlesWithin, waitFor } from '../../support/wait-for.js'
@@ -161,7 +161,6 @@ Sink(
     const N = 20_000
     const queue = await admin.queue(uniqueName('reconnect'))
     const connectionName = uniqueName('sink-conn')
-    const writers: RabbitMQSinkWriter<number>[] = []
     const sink = new RabbitMQSink<number>({
       url: AMQP_URL,
       exchange: '',
@@ -171,44 +170,38 @@ Sink(
       maxInFlight: 500,
     })
     const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 20 } })
-    let sent = 0
+    const count = sharedRecord({ sent: 0 })
     env
       .fromSequence(0, N - 1)
       .pipe(
         map((n: number) => {
-          if (++sent % 10 === 0) busyWait(2)
+          if (++count.sent % 10 === 0) busyWait(2)
           return n
         }),
       )
-      .sinkTo({
-        name: sink.name,
-        guarantee: sink.guarantee,
-        createWriter: (c) => {
-          const w = sink.createWriter(c)
-          writers.push(w)
-          return w
-        },
-      })
+      .sinkTo(sink)
     const job = env.executeAsync()
     const watch = watchJob(job)
-    await waitFor(() => watch.check() && sent >= 2000, { timeoutMs: 15_000, description: '2000 sent' })
+    // the writer's connections, from the job's metrics (a worker thread reports them every 200 ms)
+    const connections = (metrics: JobMetricsSnapshot): number =>
+      metrics.connectors.find((c) => c.connector === sink.name)?.gauges.connections ?? 0
+    await waitFor(() => watch.check() && count.sent >= 2000, { timeoutMs: 15_000, description: '2000 sent' })
     assert.is(await closeConnectionsNamed(connectionName), 1)
-    const atClose = sent
-    await waitFor(() => watch.check() && writers[0]!.connections >= 2, {
+    const atClose = count.sent
+    await waitFor(() => watch.check() && connections(job.metrics()) >= 2, {
       timeoutMs: 10_000,
       description: 'reconnected',
     })
     assert.ok(atClose < N, 'closed mid-stream')
-    await settlesWithin(job.result, { timeoutMs: 30_000, description: 'job finished' })
-    assert.is(writers.length, 1, 'no job restart: the writer reconnected')
+    const result = await settlesWithin(job.result, { timeoutMs: 30_000, description: 'job finished' })
+    assert.is(result.metrics.restarts, 0, 'no job restart: the writer reconnected')
     const got = bodies(await admin.drainAll(queue))
     assert.equal(
       [...new Set(got)].sort((a, b) => a - b),
       numbers(N),
     )
-    console.log(
-      `  sink reconnect: ${writers[0]!.metrics.value('sent')! - N} message(s) published again, ${got.length - N} duplicate(s) in the queue`,
-    )
+    const sent = result.metrics.connectors.find((c) => c.connector === sink.name)?.counters.sent ?? Number.NaN
+    console.log(`  sink reconnect: ${sent - N} message(s) published again, ${got.length - N} duplicate(s) in the queue`)
   },
 )
 

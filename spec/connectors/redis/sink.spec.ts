@@ -2,12 +2,12 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Redis } from 'ioredis'
 import { StreamEnvironment, map } from '../../../lib/index.js'
-import { RedisSink, type RedisSinkWriter, redisSink, type RedisMapper } from '../../../lib/connectors/redis/index.js'
-import type { SinkWriterContext } from '../../../lib/runtime/sink.js'
+import { RedisSink, redisSink, type RedisMapper } from '../../../lib/connectors/redis/index.js'
 import { ConfigError, ConnectorError } from '../../../lib/errors.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { PrivateRedis, SHARED, freePort } from '../../support/brokers.js'
 import { waitFor } from '../../support/wait-for.js'
+import { sharedRecord } from '../../support/shared-flags.js'
 import { TestKeys, busy, census, range } from './support.js'
 
 /**
@@ -269,7 +269,7 @@ RedisSinkSuite('an unreachable Redis fails the job with ERR_CONNECT after the co
 
 RedisSinkSuite('at-least-once through an injected failure and a restore: all 20,000 members arrive', async () => {
   const key = keys.key('restore')
-  let failed = false
+  const fault = sharedRecord({ failed: false })
   const env = StreamEnvironment.create({
     logLevel: 'silent',
     checkpointing: { intervalMs: 10 },
@@ -281,8 +281,8 @@ RedisSinkSuite('at-least-once through an injected failure and a restore: all 20,
       map(
         (n: number) => {
           if (n % 200 === 0) busy(1)
-          if (!failed && n === 12_345) {
-            failed = true
+          if (!fault.failed && n === 12_345) {
+            fault.failed = true
             throw new Error('injected')
           }
           return n
@@ -302,15 +302,8 @@ RedisSinkSuite('reconnects after a Redis restart mid-stream and loses nothing', 
   const check = new Redis({ port: broker.port, retryStrategy: () => 20, maxRetriesPerRequest: null })
   check.on('error', () => {})
   try {
-    let written = 0
-    const writers: RedisSinkWriter<number>[] = []
-    const sink = new (class extends RedisSink<number> {
-      override createWriter(c: SinkWriterContext): RedisSinkWriter<number> {
-        const writer = super.createWriter(c)
-        writers.push(writer)
-        return writer
-      }
-    })({
+    const count = sharedRecord({ written: 0 })
+    const sink = new RedisSink<number>({
       connection: { port: broker.port },
       mapper: { command: 'SADD', key: () => 'members', value: (n) => n },
       retry: { maxRetries: 50, initialDelayMs: 20, maxDelayMs: 200 },
@@ -320,21 +313,22 @@ RedisSinkSuite('reconnects after a Redis restart mid-stream and loses nothing', 
       .fromAsyncIterable(async function* () {
         for (let n = 0; n < 20_000; n++) {
           if (n % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 1))
-          written = n
+          count.written = n
           yield n
         }
       })
       .sinkTo(sink)
     const job = env.executeAsync()
-    await waitFor(() => written >= 5000, { timeoutMs: 15_000, description: '5,000 written' })
+    await waitFor(() => count.written >= 5000, { timeoutMs: 15_000, description: '5,000 written' })
     await broker.restart('SIGKILL')
     const result = await job.result
     assert.is(result.status, 'finished')
     const members = (await check.smembers('members')).map(Number)
     assert.equal(census(members, 20_000).missing, [], 'nothing lost across the restart')
     assert.is(broker.starts, 2)
-    assert.is(writers.length, 1, 'the job did not restart: the writer itself reconnected')
-    assert.ok(writers[0]!.link.connections >= 2, `it reconnected (${writers[0]!.link.connections} connections)`)
+    assert.is(result.metrics.restarts, 0, 'the job did not restart: the writer itself reconnected')
+    const connections = result.metrics.connectors.find((c) => c.connector === sink.name)?.gauges.connections
+    assert.ok(connections !== undefined && connections >= 2, `it reconnected (${connections} connections)`)
   } finally {
     check.disconnect()
     await broker.dispose()

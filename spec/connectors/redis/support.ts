@@ -4,10 +4,14 @@ import { RedisStreamSource, type RedisStreamEntry } from '../../../lib/connector
 import type { RedisStreamReader } from '../../../lib/connectors/redis/reader.js'
 import type { SourceReaderContext } from '../../../lib/runtime/source.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
+import { passValue } from '../../support/worker-pass/pass-context.js'
 
-/** Keys on a shared Redis, unique per test run, removed by `cleanup()`. */
+/**
+ * Keys on a shared Redis, unique per test run (in a worker of the worker-executor test pass replaying a
+ * test, the coordinator's), removed by `cleanup()`.
+ */
 export class TestKeys {
-  readonly prefix = `sluice-spec:${randomUUID().slice(0, 8)}`
+  readonly prefix = `sluice-spec:${passValue(() => randomUUID().slice(0, 8))}`
   private readonly used = new Set<string>()
 
   key(name: string): string {

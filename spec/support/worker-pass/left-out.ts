@@ -54,7 +54,4 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
     'its test body writes and damages checkpoint files before its jobs: a replaying worker would do it again, racing the coordinator',
   'an unaligned checkpoint cannot be restored at another parallelism':
     "between its jobs it reads the first job's MemoryStorage, which lives in the spec's thread: a replaying worker stops before the job it hosts",
-  // connectors
-  'reconnects after the broker closes its connection and publishes the unconfirmed messages again: nothing lost':
-    'counts sent records and keeps the writers in the spec',
 }
