@@ -10,6 +10,7 @@ import { ConnectorError } from '../../../lib/errors.js'
 import { createLogger } from '../../../lib/logging.js'
 import { type DeadLetter, map, StreamEnvironment } from '../../../lib/index.js'
 import { MetricGroup } from '../../../lib/runtime/metric-group.js'
+import { type ProcessingTimeService, systemProcessingTime } from '../../../lib/time/processing-time.js'
 import type { Source } from '../../../lib/runtime/source.js'
 import { watchJob } from '../../support/amqp-broker.js'
 import { SourceDriver } from '../../support/drive-source.js'
@@ -314,10 +315,14 @@ NiFiSourceSpec(
       // Three transactions at most: the crashed reader, which keeps running here, then polls no more.
       const options = { urls: nifi.url, portName: 'out', batchCount: 100, maxOpenTransactions: 3, ...fast }
       const { source, metrics } = observed(options)
-      const crashed = await SourceDriver.start(source)
+      const clock = new FreezingClock()
+      const crashed = await SourceDriver.start(source, { processingTime: clock })
       await crashed.run({ maxRecords: 150 }) // v0..v99 whole, v100..v149 of the second, none of the third
       await waitFor(() => metrics.value('openTransactions') === 3, { description: 'three transactions held' })
       const state = crashed.snapshot() // checkpoint 1, restored from: the process died before its notice
+      // The process died: its keep-alives stop (left running, one would find its transaction gone and its
+      // reader would begin another, taking FlowFiles the restored reader is meant to get)
+      clock.freeze()
       const second = await SourceDriver.start(source, { restored: state })
       await second.run({ maxRecords: 100 })
       assert.equal(
@@ -455,5 +460,24 @@ NiFiSourceSpec('a refused token ends in ERR_CONNECT after the retries, without t
     await nifi.stop()
   }
 })
+
+/** Processing time that stops firing once frozen: the timers of a process that died. */
+class FreezingClock implements ProcessingTimeService {
+  private frozen = false
+
+  now(): number {
+    return Date.now()
+  }
+
+  scheduleAt(timestamp: number, callback: () => void): () => void {
+    return systemProcessingTime.scheduleAt(timestamp, () => {
+      if (!this.frozen) callback()
+    })
+  }
+
+  freeze(): void {
+    this.frozen = true
+  }
+}
 
 NiFiSourceSpec.run()
