@@ -86,7 +86,8 @@ Sink(
     )
     await env.execute()
     const log = await readLog(brokers, 'alo-basic')
-    assert.equal(ascending(log.map((r) => Number(r.value))), range(1_000))
+    // at-least-once: a produce request the client retried (a timeout under load) may repeat its records
+    assert.equal(ascending([...new Set(log.map((r) => Number(r.value)))]), range(1_000))
     for (const r of log) {
       const n = Number(r.value)
       assert.equal(
