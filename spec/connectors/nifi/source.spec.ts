@@ -337,8 +337,12 @@ NiFiSourceSpec(
       second.snapshot()
       await second.reader.notifyCheckpointComplete(1)
       assert.is(nifi.queued('out'), 0)
-      assert.is(nifi.openTransactions, 0, 'no transaction left open')
+      assert.is(metrics.value('openTransactions'), 0, 'the restored reader holds no transaction')
+      // Its pump still polls the empty port, and a poll is a transaction from its begin to its (empty)
+      // receive: NiFi's server counts one open in that window, so it is counted after close
       await second.close()
+      assert.is(nifi.counts.transactionsCancelled, 2, 'close had nothing to cancel')
+      assert.is(nifi.openTransactions, 0, 'no transaction left open')
     } finally {
       await nifi.stop()
     }
