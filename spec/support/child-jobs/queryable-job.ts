@@ -9,7 +9,7 @@
  *    for both states of every page at once, and waits for the workers' metrics to count every click;
  * 2. sends the page `poison`, whose subtask takes the next message of its worker's port from inside the
  *    record — the coordinator's next lookup, which it never answers — and exits the worker thread: the
- *    coordinator asks for `poison` until an answer other than "not found" comes, which is that lookup's;
+ *    coordinator asks for `poison` until an error answers (before that: no value), which is that lookup's;
  * 3. once the job runs again (on fresh workers, with empty state: no checkpoints), sends one more click
  *    and asks for it.
  * Every worker thread runs this file again and builds the same job. Prints one JSON line.
@@ -138,9 +138,13 @@ async function coordinate(): Promise<void> {
     ['count', 'thread'].map((state) => Promise.all(PAGES.map((page) => client.get<number>(job.id, state, page)))),
   )
   source.ref.tell({ type: 'record', value: 'poison' })
-  let poison: unknown
-  do poison = await answer(client, 'count', 'poison')
-  while ((poison as { code?: string }).code === 'ERR_KEY_NOT_FOUND')
+  // Until the worker takes the poison, the key has no value: the client answers that with undefined
+  // (ERR_KEY_NOT_FOUND is the HTTP answer's code, which `get` turns into undefined), so the loop asks
+  // again until an error answers; a loop that ended at the first undefined left the worker waiting
+  // 60 s for a lookup that never came (the test's flake under load).
+  let poison: { value?: unknown; code?: string }
+  do poison = (await answer(client, 'count', 'poison')) as typeof poison
+  while (poison.code === undefined)
   await until(() => job.exceptions().length === 1 && job.status === 'running', 'the job running again')
   source.ref.tell({ type: 'record', value: PAGES[0]! })
   await until(() => processed === total + 1, 'the click after the restart counted')
