@@ -14,7 +14,7 @@ import { describePlan, FaultLog, planFromSeed, seedsFromEnv } from '../../suppor
 import { runSchedule } from '../../support/fault-jobs.js'
 import { type KafkaServer, startKafka } from '../../support/kafka-server.js'
 import { waitFor } from '../../support/wait-for.js'
-import { client, readLog, settled } from './support.js'
+import { client, describeLog, readLog, settled } from './support.js'
 
 /**
  * The exactly-once sink against Apache Kafka, where the mock could not show it: seeded fault schedules
@@ -80,7 +80,8 @@ for (const seed of seedsFromEnv(15, 1)) {
     await runSchedule(plan, log, { sink, timeoutMs: 90_000 })
     const committed = (await readLog(kafka.brokers, topic, 'read_committed')).map((r) => r.value ?? '')
     const check = checkCounts(committed, plan.records, plan.keys, 'exactly-once')
-    assert.equal(check.problems, [], describePlan(plan, SPEC))
+    const batches = check.problems.length === 0 ? '' : `\n${await describeLog(kafka.brokers, topic)}`
+    assert.equal(check.problems, [], `${describePlan(plan, SPEC)}${batches}`)
   })
 }
 

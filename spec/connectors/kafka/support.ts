@@ -115,6 +115,83 @@ export async function readLog(
 }
 
 /**
+ * `topic`'s log as its record batches, one line a partition, for the message of a failed exactly-once
+ * check: each batch's offsets, producer id and epoch ("txn" when transactional), each control batch as
+ * COMMIT or ABORT of its producer, and the aborted transactions a read_committed Fetch lists
+ * (producer id @ first offset). Tells a writer's fault (a batch in the wrong transaction) from a
+ * reader's (a batch read against the list).
+ *
+ * @example
+ * assert.equal(problems, [], `${plan}\n${await describeLog(brokers, 'out')}`)
+ * // p0: 0-16 P1000e0 txn | 17 P1000 ABORT | … aborted: P1000@0
+ */
+export async function describeLog(brokers: string[], topic: string): Promise<string> {
+  const cluster = createCluster(client(brokers), { isolationLevel: 1 })
+  await cluster.connect()
+  try {
+    await cluster.addMultipleTargetTopics([topic])
+    const admin = client(brokers).admin()
+    await admin.connect()
+    const partitions = (await admin.fetchTopicOffsets(topic)).map((o) => o.partition)
+    await admin.disconnect()
+    const lines: string[] = []
+    for (const partition of partitions) {
+      const leader = Object.keys(cluster.findLeaderForPartitions(topic, [partition]))[0]!
+      const broker = await cluster.findBroker({ nodeId: leader })
+      const batches: string[] = []
+      const aborted = new Set<string>()
+      let offset = 0
+      for (;;) {
+        const { responses } = await broker.fetch({
+          replicaId: -1,
+          isolationLevel: 1,
+          maxWaitTime: 10,
+          minBytes: 1,
+          maxBytes: 4 << 20,
+          topics: [{ topic, partitions: [{ partition, fetchOffset: String(offset), maxBytes: 4 << 20 }] }],
+        })
+        const data = responses[0]?.partitions[0]
+        if (data === undefined || data.messages.length === 0) break
+        for (const a of data.abortedTransactions ?? []) aborted.add(`P${a.producerId}@${a.firstOffset}`)
+        let seen: unknown
+        for (const m of data.messages as unknown as Array<{
+          offset: string
+          key: Buffer | null
+          batchContext: LogBatch
+        }>) {
+          const b = m.batchContext
+          if (b === seen || Number(m.offset) < offset) continue
+          seen = b
+          const first = Number(b.firstOffset)
+          const span = b.lastOffsetDelta === 0 ? `${first}` : `${first}-${first + b.lastOffsetDelta}`
+          const marker = m.key !== null && m.key.length >= 4 && m.key.readInt16BE(2) === 1 ? 'COMMIT' : 'ABORT'
+          batches.push(
+            b.isControlBatch
+              ? `${span} P${b.producerId} ${marker}`
+              : `${span} P${b.producerId}e${b.producerEpoch}${b.inTransaction ? ' txn' : ''}`,
+          )
+        }
+        offset = Number(data.messages[data.messages.length - 1]!.offset) + 1
+      }
+      lines.push(`p${partition}: ${batches.join(' | ')}; aborted: ${[...aborted].join(' ') || 'none'}`)
+    }
+    return lines.join('\n')
+  } finally {
+    await cluster.disconnect()
+  }
+}
+
+/** The fields of a kafkajs record batch that {@link describeLog} prints. */
+interface LogBatch {
+  readonly firstOffset: string
+  readonly lastOffsetDelta: number
+  readonly producerId: string
+  readonly producerEpoch: number
+  readonly inTransaction: boolean
+  readonly isControlBatch: boolean
+}
+
+/**
  * The end offset of `topic`'s `partition`: read_committed its last stable offset (before the first open
  * transaction), read_uncommitted the end of its log (markers included).
  *
