@@ -54,7 +54,7 @@ export class RecordSerializer<T> {
         'a function value → { key?, value, headers?, partition?, timestamp? }',
       )
     this.serialize = serializer
-    this.createPartitioner = this.partitionerFactory(owner, partitioner)
+    this.createPartitioner = pinned(this.partitionerFactory(owner, partitioner))
   }
 
   /** Serializes `value` and adds it to `into`; the record's timestamp is its event time when it has one, else the time it is sent. */
@@ -115,6 +115,27 @@ export class RecordSerializer<T> {
         }
         return partition
       }
+  }
+}
+
+/**
+ * The partitioner, with each choice kept on its message. kafkajs partitions a batch again on every
+ * retry of `sendBatch`, under the sequence numbers of the failed attempt: a round-robin (or custom)
+ * choice made anew sends other records under a sequence the broker already holds from a partition the
+ * attempt did write, which it drops as a duplicate (records lost) while keeping the attempt's (records
+ * twice). Kept, a retry sends each record to the partition it first chose: the broker's deduplication
+ * by sequence then holds, and an exactly-once sink's transaction has every record once.
+ *
+ * @example
+ * kafka.producer({ createPartitioner: pinned(Partitioners.DefaultPartitioner) })
+ */
+function pinned(factory: ICustomPartitioner): ICustomPartitioner {
+  return () => {
+    const choose = factory()
+    return (args) => {
+      args.message.partition ??= choose(args)
+      return args.message.partition
+    }
   }
 }
 
