@@ -7,6 +7,7 @@ import { ChannelInput } from './channel-input.js'
 import { ChannelWriter } from './channel-writer.js'
 import { InputGate } from './input-gate.js'
 import type { SubtaskMetrics } from './job-metrics.js'
+import { BatchClock } from './batch-clock.js'
 import { mailboxProcessingTime } from './mailbox-processing-time.js'
 import { MetricGroup } from './metric-group.js'
 import { OperatorChain } from './operator-chain.js'
@@ -66,6 +67,8 @@ class Subtask implements Behavior<SubtaskMessage> {
   private lastFlush = 0
   /** Count of output channels waiting for credit, kept by the channel writers. */
   private readonly blockage = { blockedChannels: 0 }
+  /** The operators' processing time: read once per batch while the subtask works. */
+  private readonly clock: BatchClock
 
   constructor(
     private readonly d: SubtaskDeployment,
@@ -89,9 +92,10 @@ class Subtask implements Behavior<SubtaskMessage> {
       )
       return new RecordWriter(edge.partitioning, channels, edge.to.maxParallelism, edge.from.name, d.subtask)
     })
+    this.clock = new BatchClock(mailboxProcessingTime(this.self, s.attempt))
     this.chain = new OperatorChain(vertex.nodes, {
       subtask: d.subtask,
-      processingTime: mailboxProcessingTime(this.self, s.attempt),
+      processingTime: this.clock,
       runInMailbox: (fn) => void this.self.tell({ t: 'call', fn }),
       autoWatermarkIntervalMs: config.autoWatermarkIntervalMs,
       logger: s.log,
@@ -108,7 +112,11 @@ class Subtask implements Behavior<SubtaskMessage> {
     )
     this.inputHost = {
       blocked: () => this.blocked(),
-      checkPauses: () => this.checkPauses(),
+      checkPauses: () => {
+        // called after every poll and every channel batch: the next batch reads the clock again
+        this.clock.nextBatch()
+        this.checkPauses()
+      },
       overran: () => {
         this.overran = true
       },
@@ -196,6 +204,15 @@ class Subtask implements Behavior<SubtaskMessage> {
   }
 
   receive(message: SubtaskMessage): void {
+    this.clock.begin()
+    try {
+      this.handle(message)
+    } finally {
+      this.clock.end()
+    }
+  }
+
+  private handle(message: SubtaskMessage): void {
     if (this.s.attempt.cancelled || this.phase === 'aborted') return
     // any message ends a wait for input: the subtask has work (Flink counts mailbox actions as busy)
     if (this.metrics.activity === 'idle') this.metrics.enter('busy')

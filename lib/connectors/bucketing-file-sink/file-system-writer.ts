@@ -116,6 +116,7 @@ export class FileSystemRecoverableWriter implements RecoverableWriter {
 class FileSystemStream implements RecoverableStream {
   private closed = false
   readonly releasesWrites: boolean
+  readonly overlapsWrites: boolean
 
   constructor(
     private readonly file: WritableFile,
@@ -123,6 +124,7 @@ class FileSystemStream implements RecoverableStream {
     private size: number,
   ) {
     this.releasesWrites = file.releasesWrites === true
+    this.overlapsWrites = file.overlapsWrites === true
   }
 
   async write(data: Uint8Array): Promise<void> {
@@ -132,6 +134,8 @@ class FileSystemStream implements RecoverableStream {
 
   async writev(chunks: readonly Uint8Array[]): Promise<void> {
     if (this.file.writev !== undefined) await this.file.writev(chunks)
+    // overlapping writes claim their places when called: all at once, in order
+    else if (this.overlapsWrites) await Promise.all(chunks.map((chunk) => this.file.write(chunk)))
     else for (const chunk of chunks) await this.file.write(chunk)
     for (const chunk of chunks) this.size += chunk.byteLength
   }

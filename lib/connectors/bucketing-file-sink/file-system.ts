@@ -25,6 +25,11 @@ export interface WritableFile {
   writev?(chunks: readonly Uint8Array[]): Promise<void>
   /** True when the file keeps no reference to what it was given once a write has resolved (the caller may reuse it). */
   readonly releasesWrites?: boolean
+  /**
+   * True when a write may start before the earlier ones have resolved: each takes its place in the file
+   * when it is called (a positional write), so writes called in order land in order however they finish.
+   */
+  readonly overlapsWrites?: boolean
   /** Durable flush of the content written so far (fsync, or the store's equivalent: hflush/hsync). */
   sync(): Promise<void>
   close(): Promise<void>

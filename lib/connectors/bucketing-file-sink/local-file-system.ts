@@ -31,8 +31,11 @@ export class LocalFileSystem implements FileSystem {
   readonly name = 'local'
 
   async create(path: string, options: { mode?: CreateMode } = {}): Promise<WritableFile> {
-    const handle = await open(path, FLAGS[options.mode ?? 'create'])
-    return new LocalWritableFile(path, handle)
+    const mode = options.mode ?? 'create'
+    const handle = await open(path, FLAGS[mode])
+    // A new or emptied file is written at offsets from 0; an appended one at its end (O_APPEND, which
+    // ignores offsets), so its writes stay one at a time.
+    return new LocalWritableFile(path, handle, mode === 'append' ? undefined : 0)
   }
 
   read(path: string): Promise<Uint8Array> {
@@ -104,36 +107,63 @@ export class LocalFileSystem implements FileSystem {
   }
 }
 
+/**
+ * A file open for writing. A created or overwritten file is written with positional writes (pwrite(2),
+ * pwritev(2)), each at the offset its call claims, so several may be in flight at once: a write queued
+ * behind another starts in the thread pool as soon as that one is done, without waiting for the event
+ * loop to hand it over. An appended file is written at the kernel's position, one write at a time.
+ */
 class LocalWritableFile implements WritableFile {
   readonly releasesWrites = true
+  readonly overlapsWrites: boolean
 
   constructor(
     readonly path: string,
     private readonly handle: FileHandle,
-  ) {}
+    /** Where the next write goes; undefined for an appended file. */
+    private position: number | undefined,
+  ) {
+    this.overlapsWrites = position !== undefined
+  }
 
-  async write(data: Uint8Array): Promise<void> {
-    let offset = 0
-    while (offset < data.byteLength) {
-      const { bytesWritten } = await this.handle.write(data, offset, data.byteLength - offset)
-      offset += bytesWritten
-    }
+  write(data: Uint8Array): Promise<void> {
+    return this.writeAt(data, this.claim(data.byteLength))
   }
 
   async writev(chunks: readonly Uint8Array[]): Promise<void> {
     let total = 0
     for (const chunk of chunks) total += chunk.byteLength
-    const { bytesWritten } = await this.handle.writev(chunks as Uint8Array[])
+    const start = this.claim(total)
+    const { bytesWritten } = await this.handle.writev(chunks as Uint8Array[], start)
     if (bytesWritten === total) return
     // a short write: the rest goes out chunk by chunk, from where it stopped
     let skip = bytesWritten
+    let at = start === undefined ? undefined : start + bytesWritten
     for (const chunk of chunks) {
       if (skip >= chunk.byteLength) {
         skip -= chunk.byteLength
         continue
       }
-      await this.write(skip === 0 ? chunk : chunk.subarray(skip))
+      const rest = skip === 0 ? chunk : chunk.subarray(skip)
+      await this.writeAt(rest, at)
+      if (at !== undefined) at += rest.byteLength
       skip = 0
+    }
+  }
+
+  /** The offset of a write of `bytes` called now (undefined: the kernel's position). */
+  private claim(bytes: number): number | undefined {
+    const at = this.position
+    if (at !== undefined) this.position = at + bytes
+    return at
+  }
+
+  private async writeAt(data: Uint8Array, at: number | undefined): Promise<void> {
+    let offset = 0
+    while (offset < data.byteLength) {
+      const position = at === undefined ? null : at + offset
+      const { bytesWritten } = await this.handle.write(data, offset, data.byteLength - offset, position)
+      offset += bytesWritten
     }
   }
 

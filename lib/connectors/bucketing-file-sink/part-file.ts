@@ -7,6 +7,12 @@ import type { PartFileInfo } from './rolling-policy.js'
 import type { PartFileRef } from './transaction-state.js'
 
 /**
+ * Direct writes of one part in flight at most: with two, the thread pool takes up the next the moment
+ * one is done; more would only wait for the file's lock and hold threads other I/O needs.
+ */
+const MAX_DIRECT_WRITES = 2
+
+/**
  * Where a part file is in its life (Flink's in-progress / pending / finished):
  * - 'in-progress': open, taking records, under its hidden name;
  * - 'closing': rolled; its last bytes are being written and the part closed for commit;
@@ -24,6 +30,8 @@ export interface OpenedPart {
   readonly blocks?: BlockWriter<unknown>
   /** True when a chunk may go back to the pool once `output` has written it (nothing keeps it). */
   readonly releasesChunks?: boolean
+  /** True when `output` takes a write before the previous one resolved (they land in the order called). */
+  readonly overlapsWrites?: boolean
 }
 
 /** What a part file needs of the subtask writing it. */
@@ -50,7 +58,9 @@ export interface PartFileHost {
  * One part file of a bucket. `append` is synchronous and allocation-light (records are batched into
  * chunks of `writeBufferBytes`, encoded when a chunk is handed to the file: {@link PartBuffer}); the file is created, written, synced and closed in the background, in
  * order, on one promise chain per part. The file is created lazily with the first chunk, and its name is
- * chosen then, so the subtask's counter is only consumed once the restore scan has set it.
+ * chosen then, so the subtask's counter is only consumed once the restore scan has set it. A file whose
+ * writes may overlap (a local file, written at offsets) is written outside the chain once open: each
+ * chunk as it is handed over, two writes in flight at most, and the chain's later steps wait for them.
  *
  * @example
  * const part = new PartFile('2024-01-01--10', Date.now(), host)
@@ -76,6 +86,11 @@ export class PartFile implements PartFileInfo {
   /** A write of the waiting chunks is queued and has not started. */
   private draining = false
   private io: Promise<void> = Promise.resolve()
+  /** Chunks are written as they are handed over, outside `io` (see `startWrites`). */
+  private direct = false
+  private writesInFlight = 0
+  /** Settles once every direct write started so far is done; never rejects. */
+  private directWrites: Promise<void> = Promise.resolve()
   private opened: OpenedPart | undefined
   private committable: PartFileRef | undefined
   private fileClosed = false
@@ -134,24 +149,71 @@ export class PartFile implements PartFileInfo {
     this.waiting.push(chunk)
     this.waitingBytes += bytes + correction
     this.host.writing(bytes + correction)
+    if (this.direct) return this.startWrites(false)
     if (this.draining) return
     // One write takes every chunk handed over until it starts: a subtask's turn hands over several
     // chunks, and a write per chunk (a round trip through the thread pool each) would let them pile up.
     this.draining = true
     this.io = this.io.then(() => {
       this.draining = false
+      if (this.direct) return this.startWrites(false)
       const chunks = this.waiting
       const written = this.waitingBytes
       this.waiting = []
       this.waitingBytes = 0
       return this.run(async () => {
-        const { output, releasesChunks } = await this.open()
-        if (chunks.length === 1) await output.write(chunks[0]!)
-        else if (output.writev !== undefined) await output.writev(chunks)
-        else await output.write(Buffer.concat(chunks))
-        if (releasesChunks === true) for (const chunk of chunks) this.host.chunkPool.release(chunk)
+        const { output, releasesChunks, overlapsWrites } = await this.open()
+        const write = this.writeChunks(output, chunks, releasesChunks === true)
+        if (overlapsWrites === true && this.state === 'in-progress') {
+          // from now on chunks go to the file as they come (startWrites): this write claimed its place
+          this.direct = true
+          this.inFlight(write)
+          this.startWrites(false)
+        }
+        await write
       }, written)
     })
+  }
+
+  /**
+   * Direct writes (an output that overlaps writes, once the part's file is open): the waiting chunks
+   * go out now, in one write, unless two writes of the part are in flight already (then the first to
+   * finish starts the next). So the thread pool writes while the subtask encodes the next chunk, and
+   * takes up the next write the moment one is done, not a turn of the event loop later. `all` starts
+   * them whatever is in flight (the part is closing: nothing comes after them).
+   */
+  private startWrites(all: boolean): void {
+    if (this.waiting.length === 0 || this.error !== undefined || this.state === 'aborted') return
+    if (!all && this.writesInFlight >= MAX_DIRECT_WRITES) return
+    const chunks = this.waiting
+    const written = this.waitingBytes
+    this.waiting = []
+    this.waitingBytes = 0
+    const opened = this.opened!
+    this.inFlight(this.run(() => this.writeChunks(opened.output, chunks, opened.releasesChunks === true), written))
+  }
+
+  /** Counts a direct write until it is done (the later steps of the part wait for it); then the next may start. */
+  private inFlight(write: Promise<void>): void {
+    this.writesInFlight++
+    const done = write.then(
+      () => {
+        this.writesInFlight--
+        this.startWrites(false)
+      },
+      () => {
+        this.writesInFlight--
+      },
+    )
+    this.directWrites = Promise.all([this.directWrites, done]).then(() => undefined)
+  }
+
+  /** Writes `chunks` in order as one write, then gives their buffers back to the pool when it may. */
+  private async writeChunks(output: PartOutput, chunks: Uint8Array[], release: boolean): Promise<void> {
+    if (chunks.length === 1) await output.write(chunks[0]!)
+    else if (output.writev !== undefined) await output.writev(chunks)
+    else await output.write(Buffer.concat(chunks))
+    if (release) for (const chunk of chunks) this.host.chunkPool.release(chunk)
   }
 
   /** Rolls the part: writes what is held, ends the encoding, closes it for commit; then it is 'pending'. */
@@ -159,6 +221,7 @@ export class PartFile implements PartFileInfo {
     if (this.state !== 'in-progress') return
     this.state = 'closing'
     this.flush()
+    if (this.direct) this.startWrites(true)
     this.enqueue(async () => {
       const opened = await this.open()
       await opened.output.end()
@@ -180,7 +243,7 @@ export class PartFile implements PartFileInfo {
     this.waiting = []
     this.waitingBytes = 0
     this.host.released(dropped)
-    this.io = this.io.then(async () => {
+    this.io = this.afterWrites().then(async () => {
       if (this.opened === undefined || this.fileClosed) return
       this.fileClosed = true
       await this.opened.stream.dispose().catch(() => undefined)
@@ -189,12 +252,12 @@ export class PartFile implements PartFileInfo {
 
   /** Resolves once the part's I/O so far is done; never rejects. */
   settled(): Promise<void> {
-    return this.io
+    return this.afterWrites()
   }
 
   /** Resolves once the part is 'pending'; rejects with the error that stopped its I/O. */
   async closed(): Promise<void> {
-    await this.io
+    await this.afterWrites()
     if (this.error !== undefined) throw this.error
   }
 
@@ -212,7 +275,12 @@ export class PartFile implements PartFileInfo {
 
   /** Runs `step` after the part's earlier I/O; a failed step skips the later ones of this part. */
   private enqueue(step: () => Promise<void>, bytes = 0): void {
-    this.io = this.io.then(() => this.run(step, bytes))
+    this.io = this.afterWrites().then(() => this.run(step, bytes))
+  }
+
+  /** The part's I/O so far, its direct writes included. */
+  private afterWrites(): Promise<void> {
+    return this.io.then(() => this.directWrites)
   }
 
   /** Runs one step of the part's I/O (skipped after a failure or an abort); `bytes` it writes are released after it. */

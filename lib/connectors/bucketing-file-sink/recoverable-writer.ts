@@ -18,6 +18,8 @@ export interface RecoverableStream {
   writev?(chunks: readonly Uint8Array[]): Promise<void>
   /** True when the stream keeps no reference to written data once the write resolved (a file; not an S3 part). */
   readonly releasesWrites?: boolean
+  /** True when a write may be called before the earlier ones resolved; they land in the order called (a local file). */
+  readonly overlapsWrites?: boolean
   /**
    * Makes everything written so far durable and returns the handle a checkpoint keeps to resume
    * writing here after a restore ({@link RecoverableWriter.recover}); the stream stays open.

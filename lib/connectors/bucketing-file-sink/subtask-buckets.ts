@@ -374,7 +374,12 @@ export class SubtaskBuckets<T> implements PartFileHost {
       return { stream, output: { write: (chunk) => plain.write(chunk), end: () => blocks.end() }, blocks }
     }
     if (encoder.wrap !== undefined) return { stream, output: encoder.wrap(plain) }
-    return { stream, output: plain, releasesChunks: stream.releasesWrites === true }
+    return {
+      stream,
+      output: plain,
+      releasesChunks: stream.releasesWrites === true,
+      overlapsWrites: stream.overlapsWrites === true,
+    }
   }
 
   /** A new part of `bucket`, named with the subtask's next part counter. */

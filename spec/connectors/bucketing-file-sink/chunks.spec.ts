@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ChunkPool } from '../../../lib/connectors/bucketing-file-sink/chunk-pool.js'
@@ -183,6 +184,87 @@ test('a pause for the bytes written behind ends once they are written, however m
       .filter((l) => l !== ''),
   )
   assert.is(lines.length, 50 * 500 + written)
+  await writer.close()
+})
+
+test('writes to a local file may overlap: each lands where its call put it, an appended file stays in order', async () => {
+  const local = new LocalFileSystem()
+  const path = dir.file('overlapped')
+  const file = await local.create(path)
+  assert.is(file.overlapsWrites, true)
+  const big = Buffer.alloc(3 * 1024 * 1024, 'b') // likely still being written when the next ones start
+  await Promise.all([
+    file.write(Buffer.from('a')),
+    file.write(big),
+    file.writev!([Buffer.from('c'), Buffer.from('d')]),
+    file.write(Buffer.from('e')),
+  ])
+  await file.close()
+  assert.is(readFileSync(path, 'latin1'), `a${'b'.repeat(big.byteLength)}cde`)
+  const appended = await local.create(path, { mode: 'append' })
+  assert.is(appended.overlapsWrites, false, 'O_APPEND ignores offsets: one write at a time')
+  await appended.write(Buffer.from('f'))
+  await appended.close()
+  assert.is(readFileSync(path, 'latin1').slice(-3), 'def')
+})
+
+/** The local disk, each write's completion held until the test lets it through (in any order). */
+function heldWritesFileSystem(): { fs: FileSystem; held: Array<() => void> } {
+  const local = new LocalFileSystem()
+  const held: Array<() => void> = []
+  const fs = localDiskWith('held', {
+    syncDirectory: (d) => local.syncDirectory(d),
+    create: async (path, options) => {
+      const file = await local.create(path, options)
+      const write = (done: Promise<void>) =>
+        new Promise<void>((resolve, reject) => held.push(() => done.then(resolve, reject)))
+      return {
+        path: file.path,
+        releasesWrites: true,
+        overlapsWrites: file.overlapsWrites,
+        // the write takes its place in the file now; only its completion is held
+        write: (data) => write(file.write(data)),
+        writev: (chunks) => write(file.writev!(chunks)),
+        sync: () => file.sync(),
+        close: () => file.close(),
+      }
+    },
+  })
+  return { fs, held }
+}
+
+test('a part writes its chunks as they are handed over, two writes in flight, in order however they finish', async () => {
+  const clock = manualClock()
+  const store = heldWritesFileSystem()
+  const writer = bucketingFileSink<string>(dir.path, {
+    fileSystem: store.fs,
+    bucketAssigner: basePathBucketAssigner(),
+    writeBufferBytes: 1000,
+    logger: silent,
+  }).createWriter(writerContext(clock))
+  await writer.ready?.()
+  const line = (i: number) => `${String(i).padStart(9, '0')}${'x'.repeat(90)}` // 100 bytes with its line end
+  let n = 0
+  for (; n < 10; n++) writer.write(line(n), undefined) // one chunk: the first write opens the file
+  await waitFor(() => store.held.length === 1, { description: 'the first write started' })
+  for (; n < 55; n++) writer.write(line(n), undefined) // four chunks more, and half a chunk held
+  assert.is(store.held.length, 2, 'the second write started at once, in the same turn; the rest wait for one')
+  store.held[1]!()
+  await waitFor(() => store.held.length === 3, { description: 'the second write done: the waiting chunks start' })
+  const snapshot = writer.snapshotState!(1)
+  // on close the held records go out at once, whatever is in flight
+  await waitFor(() => store.held.length === 4, { description: 'the last write started' })
+  // they finish in the reverse order of their calls
+  for (const done of store.held.slice(0, 1).concat(store.held.slice(2)).reverse()) done()
+  await snapshot
+  await writer.notifyCheckpointComplete!(1)
+  const expected = Array.from({ length: n }, (_, i) => `${line(i)}\n`).join('')
+  assert.is(
+    finishedFiles(dir.path)
+      .map((f) => read(dir.path, f))
+      .join(''),
+    expected,
+  )
   await writer.close()
 })
 
