@@ -142,7 +142,7 @@ export class ActorSource<T> implements Source<T, ActorSourceStateV1>, ThreadBrid
     await this.stopping
     this.system ??= new ActorSystem({ name: this.settings.actorName })
     const system = this.system
-    const actor = system.spawn<ActorSourceMessage<T>>(() => new SourceActor(this), {
+    const actor = system.spawn<ActorSourceMessage<T>>(() => this.behavior(), {
       name: this.settings.actorName,
       mailboxCapacity: this.settings.mailboxCapacity,
     })
@@ -162,21 +162,19 @@ export class ActorSource<T> implements Source<T, ActorSourceStateV1>, ThreadBrid
     return this.stopping
   }
 
-  /**
-   * What the source's actor does with a message (internal: {@link SourceActor} calls it).
-   *
-   * @example
-   * source.handle({ type: 'complete' })
-   */
-  handle(message: ActorSourceMessage<T>): void | Promise<void> {
-    if (message.type === 'complete') for (const r of this.readers) r?.complete()
-    else if (message.type === 'fail') {
-      const cause = message.error
-      const error = new ConnectorError('ERR_SOURCE_FAILED', `actor source told to fail: ${String(cause)}`, {
-        cause,
-      })
-      for (const r of this.readers) r?.fail(error)
-    } else return this.deliver(message)
+  private behavior(): Behavior<ActorSourceMessage<T>> {
+    return {
+      receive: (message) => {
+        if (message.type === 'complete') for (const r of this.readers) r?.complete()
+        else if (message.type === 'fail') {
+          const cause = message.error
+          const error = new ConnectorError('ERR_SOURCE_FAILED', `actor source told to fail: ${String(cause)}`, {
+            cause,
+          })
+          for (const r of this.readers) r?.fail(error)
+        } else return this.deliver(message)
+      },
+    }
   }
 
   private deliver(message: ActorSourceMessage<T>): void | Promise<void> {
@@ -224,19 +222,6 @@ export class ActorSource<T> implements Source<T, ActorSourceStateV1>, ThreadBrid
     const m = message as { id?: string; replyTo?: ActorRef<ActorSourceReply> }
     m?.replyTo?.tell?.({ type: 'rejected', id: m.id, reason })
     this.log?.warn('actor source refused a message', { source: this.ref.path, reason })
-  }
-}
-
-/**
- * The behavior of the source's actor. A class: every job's actor has the same `receive` function, so the
- * optimized code of the actor runtime that calls it survives the job (a closure per job was a new call
- * target each time, and that code was thrown away and compiled again with every job).
- */
-class SourceActor<T> implements Behavior<ActorSourceMessage<T>> {
-  constructor(private readonly source: ActorSource<T>) {}
-
-  receive(message: ActorSourceMessage<T>): void | Promise<void> {
-    return this.source.handle(message)
   }
 }
 
