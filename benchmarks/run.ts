@@ -18,35 +18,6 @@ import os from 'node:os'
 import { relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { actorsCase } from './cases/actors.js'
-import { actorSourceCase } from './cases/actor-source.js'
-import { backpressureCase } from './cases/backpressure.js'
-import { asyncIoCase } from './cases/async-io.js'
-import { checkpointCase } from './cases/checkpoint.js'
-import { compactionCase } from './cases/compaction.js'
-import { activemqSinkCase, activemqSourceCase } from './cases/activemq.js'
-import { flumeSinkCase } from './cases/flume.js'
-import { hdfsSinkCase } from './cases/hdfs.js'
-import { cassandraSinkCase } from './cases/cassandra.js'
-import { kafkaSinkCase, kafkaSourceCase } from './cases/kafka.js'
-import { httpServerSourceCase, tcpServerSourceCase } from './cases/ingest.js'
-import { keyedCase, manyKeysCase } from './cases/keyed.js'
-import { latencyCase } from './cases/latency.js'
-import { kinesisSinkCase, kinesisSourceCase } from './cases/kinesis.js'
-import { elasticsearchSinkCase } from './cases/elasticsearch.js'
-import { mqttSinkCase, mqttSourceCase } from './cases/mqtt.js'
-import { nifiSinkCase, nifiSourceCase } from './cases/nifi.js'
-import { rabbitmqSinkCase, rabbitmqSourceCase } from './cases/rabbitmq.js'
-import { redisSinkCase, redisSourceCase } from './cases/redis.js'
-import { localFileSinkCase, s3SinkCase } from './cases/s3.js'
-import { avroEncodeCase, parquetEncodeCase } from './cases/bulk-formats.js'
-import { twitterSourceCase } from './cases/twitter.js'
-import { queryableCase } from './cases/queryable.js'
-import { serverOverheadCase } from './cases/server-overhead.js'
-import { statelessCase } from './cases/stateless.js'
-import { windowCase } from './cases/window.js'
-import { workersCase } from './cases/workers.js'
-import { sessionWindowCase, slidingWindowCase } from './cases/window-kinds.js'
 import {
   type BenchCase,
   type Clock,
@@ -62,48 +33,61 @@ import {
   timeRun,
 } from './measure.js'
 
-const CASES: readonly BenchCase[] = [
-  statelessCase,
-  keyedCase,
-  manyKeysCase,
-  windowCase,
-  slidingWindowCase,
-  sessionWindowCase,
-  backpressureCase,
-  checkpointCase,
-  queryableCase,
-  asyncIoCase,
-  serverOverheadCase,
-  latencyCase,
-  kafkaSourceCase,
-  kafkaSinkCase,
-  hdfsSinkCase,
-  cassandraSinkCase,
-  kinesisSourceCase,
-  kinesisSinkCase,
-  elasticsearchSinkCase,
-  rabbitmqSourceCase,
-  rabbitmqSinkCase,
-  nifiSourceCase,
-  nifiSinkCase,
-  mqttSourceCase,
-  mqttSinkCase,
-  activemqSourceCase,
-  activemqSinkCase,
-  redisSourceCase,
-  redisSinkCase,
-  s3SinkCase,
-  localFileSinkCase,
-  compactionCase,
-  avroEncodeCase,
-  parquetEncodeCase,
-  flumeSinkCase,
-  actorsCase,
-  tcpServerSourceCase,
-  actorSourceCase,
-  httpServerSourceCase,
-  twitterSourceCase,
-  workersCase,
+/** A case, and how to load it: only the cases that run are imported (see {@link CASES}). */
+interface CaseEntry {
+  readonly id: string
+  readonly load: () => Promise<BenchCase>
+}
+
+/**
+ * Every case, loaded when it runs: a module's imports can change how V8 runs everything else in the
+ * process (ioredis, imported by the Redis cases, declares a `class … extends String`, after which string
+ * slicing and searching in optimized code run about half as fast: a run of --case tcp-server-source took
+ * 45 ms more per million lines for the engine and 25 ms more for the bare net server). A run of some cases
+ * loads theirs alone; a full run still loads them all, one after the other.
+ */
+const CASES: readonly CaseEntry[] = [
+  { id: 'stateless', load: async () => (await import('./cases/stateless.js')).statelessCase },
+  { id: 'keyed', load: async () => (await import('./cases/keyed.js')).keyedCase },
+  { id: 'keyed-many', load: async () => (await import('./cases/keyed.js')).manyKeysCase },
+  { id: 'window', load: async () => (await import('./cases/window.js')).windowCase },
+  { id: 'window-sliding', load: async () => (await import('./cases/window-kinds.js')).slidingWindowCase },
+  { id: 'window-session', load: async () => (await import('./cases/window-kinds.js')).sessionWindowCase },
+  { id: 'backpressure', load: async () => (await import('./cases/backpressure.js')).backpressureCase },
+  { id: 'checkpoint', load: async () => (await import('./cases/checkpoint.js')).checkpointCase },
+  { id: 'queryable', load: async () => (await import('./cases/queryable.js')).queryableCase },
+  { id: 'async-io', load: async () => (await import('./cases/async-io.js')).asyncIoCase },
+  { id: 'server-overhead', load: async () => (await import('./cases/server-overhead.js')).serverOverheadCase },
+  { id: 'latency', load: async () => (await import('./cases/latency.js')).latencyCase },
+  { id: 'kafka-source', load: async () => (await import('./cases/kafka.js')).kafkaSourceCase },
+  { id: 'kafka-sink', load: async () => (await import('./cases/kafka.js')).kafkaSinkCase },
+  { id: 'hdfs-sink', load: async () => (await import('./cases/hdfs.js')).hdfsSinkCase },
+  { id: 'cassandra-sink', load: async () => (await import('./cases/cassandra.js')).cassandraSinkCase },
+  { id: 'kinesis-source', load: async () => (await import('./cases/kinesis.js')).kinesisSourceCase },
+  { id: 'kinesis-sink', load: async () => (await import('./cases/kinesis.js')).kinesisSinkCase },
+  { id: 'elasticsearch-sink', load: async () => (await import('./cases/elasticsearch.js')).elasticsearchSinkCase },
+  { id: 'rabbitmq-source', load: async () => (await import('./cases/rabbitmq.js')).rabbitmqSourceCase },
+  { id: 'rabbitmq-sink', load: async () => (await import('./cases/rabbitmq.js')).rabbitmqSinkCase },
+  { id: 'nifi-source', load: async () => (await import('./cases/nifi.js')).nifiSourceCase },
+  { id: 'nifi-sink', load: async () => (await import('./cases/nifi.js')).nifiSinkCase },
+  { id: 'mqtt-source', load: async () => (await import('./cases/mqtt.js')).mqttSourceCase },
+  { id: 'mqtt-sink', load: async () => (await import('./cases/mqtt.js')).mqttSinkCase },
+  { id: 'activemq-source', load: async () => (await import('./cases/activemq.js')).activemqSourceCase },
+  { id: 'activemq-sink', load: async () => (await import('./cases/activemq.js')).activemqSinkCase },
+  { id: 'redis-source', load: async () => (await import('./cases/redis.js')).redisSourceCase },
+  { id: 'redis-sink', load: async () => (await import('./cases/redis.js')).redisSinkCase },
+  { id: 's3', load: async () => (await import('./cases/s3.js')).s3SinkCase },
+  { id: 'file-sink-local', load: async () => (await import('./cases/s3.js')).localFileSinkCase },
+  { id: 'compaction-local', load: async () => (await import('./cases/compaction.js')).compactionCase },
+  { id: 'avro-encode', load: async () => (await import('./cases/bulk-formats.js')).avroEncodeCase },
+  { id: 'parquet-encode', load: async () => (await import('./cases/bulk-formats.js')).parquetEncodeCase },
+  { id: 'flume-sink', load: async () => (await import('./cases/flume.js')).flumeSinkCase },
+  { id: 'actors', load: async () => (await import('./cases/actors.js')).actorsCase },
+  { id: 'tcp-server-source', load: async () => (await import('./cases/ingest.js')).tcpServerSourceCase },
+  { id: 'actor-source', load: async () => (await import('./cases/actor-source.js')).actorSourceCase },
+  { id: 'http-server-source', load: async () => (await import('./cases/ingest.js')).httpServerSourceCase },
+  { id: 'twitter', load: async () => (await import('./cases/twitter.js')).twitterSourceCase },
+  { id: 'workers', load: async () => (await import('./cases/workers.js')).workersCase },
 ]
 const ALIASES: Readonly<Record<string, string>> = {
   a: 'stateless',
@@ -156,7 +140,7 @@ const outFile = args.out ?? `${here}RESULTS.md`
 
 const selected = selectCases(args.case)
 
-function selectCases(filter: string | undefined): BenchCase[] {
+function selectCases(filter: string | undefined): CaseEntry[] {
   if (filter === undefined) return [...CASES]
   const ids = filter
     .split(',')
@@ -167,6 +151,14 @@ function selectCases(filter: string | undefined): BenchCase[] {
   if (unknown.length > 0)
     throw new Error(`--case: unknown case ${unknown.join(', ')} (known: ${CASES.map((c) => c.id).join(', ')}, or a–d)`)
   return CASES.filter((c) => ids.includes(c.id))
+}
+
+/** Imports a case's module; its id must be the one the list gives. */
+async function loadCase(entry: CaseEntry): Promise<BenchCase> {
+  const bench = await entry.load()
+  if (bench.id !== entry.id)
+    throw new Error(`benchmarks/run.ts: case '${entry.id}' loaded a case with id '${bench.id}'`)
+  return bench
 }
 
 /** What happened to one case. */
@@ -395,7 +387,7 @@ log(
   `sluice benchmarks: ${selected.map((c) => c.id).join(', ')}; ${formatInt(records)} records, ${warmup} warm-up + ${reps} runs; gc ${gcMode}`,
 )
 const outcomes: CaseOutcome[] = []
-for (const bench of selected) outcomes.push(await runCase(bench))
+for (const entry of selected) outcomes.push(await runCase(await loadCase(entry)))
 const elapsedS = (Date.now() - startedAt.getTime()) / 1000
 const markdown = resultsMarkdown(outcomes, command, startedAt, elapsedS)
 process.stdout.write(`${markdown}\n`)

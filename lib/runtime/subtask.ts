@@ -41,7 +41,12 @@ export function subtaskBehavior(
 /** The longest a subtask works in one turn before it lets other actors, timers and I/O run. */
 const TURN_MS = 5
 
-class Subtask implements Behavior<SubtaskMessage> {
+/**
+ * A subtask is its own input's {@link InputHost}: the inputs call its prototype methods, the same
+ * functions for every job's subtasks, so their optimized code survives a job (an object of closures
+ * per subtask made every new job a new call target: the inputs' code was thrown away and compiled again).
+ */
+class Subtask implements Behavior<SubtaskMessage>, InputHost {
   private readonly chain: OperatorChain
   private readonly writers: RecordWriter[]
   private readonly gate: InputGate
@@ -53,12 +58,11 @@ class Subtask implements Behavior<SubtaskMessage> {
   private readonly metrics: SubtaskMetrics
   private readonly budget: number
   private readonly checkpointer: SubtaskCheckpointer | undefined
-  private readonly inputHost: InputHost
   private phase: SubtaskPhase = 'created'
   /** Checkpoint work that holds input until it settles. */
   private holds = 0
   /** The last turn ended because its time slice ran out. */
-  private overran = false
+  private overranSlice = false
   private readonly unaligned: boolean
   /** In-flight records of an unaligned checkpoint, replayed before anything else. */
   private restoredChannels: { inputs: unknown[][]; outputs: unknown[][][] } | undefined
@@ -110,19 +114,6 @@ class Subtask implements Behavior<SubtaskMessage> {
       (wm) => headOperator!.processWatermark(wm),
       (idle) => headOperator!.processWatermarkStatus(idle),
     )
-    this.inputHost = {
-      blocked: () => this.blocked(),
-      checkPauses: () => {
-        // called after every poll and every channel batch: the next batch reads the clock again
-        this.clock.nextBatch()
-        this.checkPauses()
-      },
-      overran: () => {
-        this.overran = true
-      },
-      later: (work, then) => this.later(work, then),
-      scheduleRun: () => this.scheduleRun(),
-    }
     this.channelInput = new ChannelInput(
       this.gate,
       valve,
@@ -133,7 +124,7 @@ class Subtask implements Behavior<SubtaskMessage> {
         const spec = d.inputs[channel]!
         s.send(spec.upstream, { t: 'credit', writer: spec.writer, target: spec.target, n })
       },
-      this.inputHost,
+      this,
       d.checkpointing?.unaligned !== true,
     )
     this.pausable = [...this.chain.operators.values()].filter((op) => op.ready !== StreamOperator.prototype.ready)
@@ -349,7 +340,7 @@ class Subtask implements Behavior<SubtaskMessage> {
       restoredSplits,
     )
     const output = new SourceOutputAdapter(this.chain.sourceOutputs.get(vertex.head.id)!)
-    this.sourceInput = new SourceInput(reader, output, this.inputHost)
+    this.sourceInput = new SourceInput(reader, output, this)
     this.later(Promise.resolve(reader.start()), () => {
       this.phase = 'running'
       this.s.report({ t: 'subtask-running' })
@@ -429,11 +420,19 @@ class Subtask implements Behavior<SubtaskMessage> {
     this.s.report({ t: 'subtask-finished' })
   }
 
-  private blocked(): boolean {
+  /** {@link InputHost.overran} */
+  overran(): void {
+    this.overranSlice = true
+  }
+
+  /** {@link InputHost.blocked} */
+  blocked(): boolean {
     return this.paused || this.holds > 0 || this.blockage.blockedChannels > 0
   }
 
-  private checkPauses(): void {
+  /** {@link InputHost.checkPauses}; called after every poll and every channel batch, so the next batch reads the clock again. */
+  checkPauses(): void {
+    this.clock.nextBatch()
     if (this.paused || this.pausable.length === 0) return
     for (const op of this.pausable) {
       const ready = op.ready()
@@ -451,17 +450,18 @@ class Subtask implements Behavior<SubtaskMessage> {
     for (const writer of this.writers) writer.flush()
   }
 
-  private scheduleRun(): void {
+  /** {@link InputHost.scheduleRun} */
+  scheduleRun(): void {
     if (this.runScheduled || this.phase !== 'running') return
     this.runScheduled = true
-    if (!this.overran) return void this.self.tell({ t: 'run' })
+    if (!this.overranSlice) return void this.self.tell({ t: 'run' })
     // the last turn used up its time slice: let timers, I/O and checkpoint writes run first
-    this.overran = false
+    this.overranSlice = false
     setImmediate(() => this.self.tell({ t: 'run' }))
   }
 
-  /** Runs `then` inside the actor once `work` settles; a rejection fails the subtask. */
-  private later(work: Promise<unknown>, then: () => void): void {
+  /** Runs `then` inside the actor once `work` settles; a rejection fails the subtask ({@link InputHost.later}). */
+  later(work: Promise<unknown>, then: () => void): void {
     work.then(
       () => this.self.tell({ t: 'call', fn: then }),
       (error) => this.self.tell({ t: 'fail', error }),

@@ -3,7 +3,14 @@ import { TcpServerSource } from './source.js'
 
 export type { ServerAddress } from '../base/server-address.js'
 export type { ServerPort } from '../base/server-source.js'
-export { type FrameDecoder, FrameTooLargeError, LengthPrefixedFrames, LineFrames, type TcpFrame } from './frames.js'
+export {
+  type FrameDecoder,
+  type FrameSink,
+  FrameTooLargeError,
+  LengthPrefixedFrames,
+  LineFrames,
+  type TcpFrame,
+} from './frames.js'
 export {
   tcpServerSettings,
   type TcpFraming,

@@ -3,7 +3,7 @@ import { createServer as createTlsServer } from 'node:tls'
 import { Availability } from '../../runtime/availability.js'
 import type { InputStatus, SourceOutput, SourceReader } from '../../runtime/source.js'
 import type { ServerReaderHost } from '../base/server-source.js'
-import { FrameTooLargeError, type TcpFrame } from './frames.js'
+import { type FrameSink, FrameTooLargeError, type TcpFrame } from './frames.js'
 import type { TcpServerSettings, TcpSourceStats } from './options.js'
 import { RecordRing } from './record-ring.js'
 
@@ -29,7 +29,7 @@ export type TcpReaderHost = ServerReaderHost<TcpSourceStats>
  * const reader = tcpServerSource({ port: 0 }).createReader(context)
  * await reader.start()
  */
-export class TcpServerReader<T> implements SourceReader<T, never> {
+export class TcpServerReader<T> implements SourceReader<T, never>, FrameSink {
   private readonly server: Server
   private readonly available = new Availability()
   /** Decoded records not yet emitted, of every connection, in arrival order. */
@@ -103,7 +103,8 @@ export class TcpServerReader<T> implements SourceReader<T, never> {
     this.sockets.add(socket)
     if (this.paused) socket.pause()
     const frames = s.framing()
-    const emit = (frame: TcpFrame): void => this.frame(frame)
+    // a custom decoder without pushTo gets a closure
+    const emit = frames.pushTo === undefined ? (frame: TcpFrame): void => this.frame(frame) : undefined
     socket.setTimeout(s.idleTimeoutMs)
     socket.on('timeout', () => {
       // a connection paused by backpressure is not idle: wait another period
@@ -117,7 +118,8 @@ export class TcpServerReader<T> implements SourceReader<T, never> {
     })
     socket.on('data', (chunk: Buffer) => {
       try {
-        frames.push(chunk, emit)
+        if (emit === undefined) frames.pushTo!(chunk, this)
+        else frames.push(chunk, emit)
       } catch (error) {
         if (!(error instanceof FrameTooLargeError)) throw error
         this.host.stats.oversized++
@@ -135,7 +137,8 @@ export class TcpServerReader<T> implements SourceReader<T, never> {
     socket.on('close', () => this.sockets.delete(socket))
   }
 
-  private frame(frame: TcpFrame): void {
+  /** Decodes one frame into the buffer, or dead-letters it (the connections' frame decoders call it). */
+  frame(frame: TcpFrame): void {
     let record: T
     try {
       record = this.settings.decoder(frame)

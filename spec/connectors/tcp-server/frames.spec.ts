@@ -25,6 +25,19 @@ Frames('lines: cut across chunks (a UTF-8 character split too), \\r\\n and empty
   assert.is(lines.pendingBytes, 1)
 })
 
+Frames('lines: a \r ending one chunk before the \n starting the next is dropped; a \r inside a line is kept', () => {
+  assert.equal(cut(new LineFrames(16), [Buffer.from('ab\r'), Buffer.from('\nc\rd\n')]), ['ab', 'c\rd'])
+})
+
+Frames("pushTo hands the same frames as push to the sink's frame method", () => {
+  const chunks = [Buffer.from('a\r\nb'), Buffer.from('c\n\n')]
+  const frames: string[] = []
+  const lines = new LineFrames(16)
+  for (const chunk of chunks) lines.pushTo(chunk, { frame: (f) => frames.push(f) })
+  assert.equal(frames, cut(new LineFrames(16), chunks))
+  assert.equal(frames, ['a', 'bc', ''])
+})
+
 Frames('lines: a line over maxFrameBytes fails as soon as it is known, finished or not', () => {
   assert.throws(
     () => cut(new LineFrames(4), [Buffer.from('abcde\n')]),
