@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command the README gives (npm test): type-check, lint, pack the package and use it as a
 # user would (scripts/check-package.sh), start the services the connector tests need, then run every
-# uvu suite under spec/ in one process and print a plain summary line.
+# uvu suite under spec/ in one process and print a plain summary line. A suite process that has not
+# exited 60 s after its summary (a test left a server, client or timer open) is killed and fails the
+# run (scripts/exit-after-summary.mjs): CI never waits forever.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +31,7 @@ echo "== tests"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-node --import tsx node_modules/uvu/bin.js spec '\.spec\.ts$' 2>&1 | tee "$log" || status=$?
+node scripts/exit-after-summary.mjs node --import tsx node_modules/uvu/bin.js spec '\.spec\.ts$' 2>&1 | tee "$log" || status=$?
 plain=$(sed -E 's/\x1b\[[0-9;]*m//g' "$log")
 count() { echo "$plain" | grep -E "^\s*$1:" | tail -1 | grep -oE '[0-9]+' | head -1 || true; }
 total=$(count Total); passed=$(count Passed); skipped=$(count Skipped)
@@ -55,7 +57,7 @@ echo "== tests on the worker executor (SLUICE_EXECUTOR=workers; docs/executors.m
 # servers the spec hosts in its own thread, not yet made coordinator-only: not yet sound on workers).
 # Single tests by name, each with why, in spec/support/worker-pass/left-out.ts (counted as skipped).
 status=0
-SLUICE_EXECUTOR=workers node --import tsx spec/support/worker-pass/run.ts spec "$WORKER_PASS" 2>&1 | tee "$log" || status=$?
+SLUICE_EXECUTOR=workers node scripts/exit-after-summary.mjs node --import tsx spec/support/worker-pass/run.ts spec "$WORKER_PASS" 2>&1 | tee "$log" || status=$?
 plain=$(sed -E 's/\x1b\[[0-9;]*m//g' "$log")
 total=$(count Total); passed=$(count Passed); skipped=$(count Skipped)
 total=${total:-0}; passed=${passed:-0}; skipped=${skipped:-0}
