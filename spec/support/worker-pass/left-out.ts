@@ -63,4 +63,14 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
     "its SlowSink keeps what it received in the spec's thread, which a writer in a worker does not reach",
   'backpressure: a slow sink keeps the unacknowledged messages within the prefetch':
     "its SlowSink keeps what it received in the spec's thread, which a writer in a worker does not reach",
+  ...Object.fromEntries(
+    ['Mosquitto (MQTT 5)', 'Mosquitto (MQTT 3.1.1)', 'ActiveMQ (MQTT 3.1.1)'].map((broker) => [
+      `${broker}: backpressure — a slow sink keeps the unacknowledged messages within maxUnacknowledged`,
+      "its SlowSink keeps what it received in the spec's thread, which a writer in a worker does not reach",
+    ]),
+  ),
+  'backpressure: a slow sink keeps the unacknowledged entries within maxUnacknowledged':
+    "its SlowSink keeps what it received in the spec's thread, which a writer in a worker does not reach",
+  'reconnects after a Mosquitto restart mid-stream and loses nothing; redeliveries of held messages are not emitted twice':
+    "reads the reader's reconnections and skipped redeliveries, which the MQTT reader keeps as fields, not metrics: a reader in a worker does not report them",
 }
