@@ -71,8 +71,6 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
   ),
   'backpressure: a slow sink keeps the unacknowledged entries within maxUnacknowledged':
     "its SlowSink keeps what it received in the spec's thread, which a writer in a worker does not reach",
-  'start positions: earliest, latest, specific offsets with fallback, committed with fallback, timestamp':
-    'failed once on workers with ERR_WORKER_EXITED (a worker thread exited with code 0 while its subtasks ran; its jobs read nothing or a few records and end at once): not yet explained, left out until it is',
   'reconnects after a Mosquitto restart mid-stream and loses nothing; redeliveries of held messages are not emitted twice':
     "reads the reader's reconnections and skipped redeliveries, which the MQTT reader keeps as fields, not metrics: a reader in a worker does not report them",
 }
