@@ -71,6 +71,4 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
   ),
   'backpressure: a slow sink keeps the unacknowledged entries within maxUnacknowledged':
     "its SlowSink keeps what it received in the spec's thread, which a writer in a worker does not reach",
-  'reconnects after a Mosquitto restart mid-stream and loses nothing; redeliveries of held messages are not emitted twice':
-    "reads the reader's reconnections and skipped redeliveries, which the MQTT reader keeps as fields, not metrics: a reader in a worker does not report them",
 }
