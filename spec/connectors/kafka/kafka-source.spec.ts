@@ -15,7 +15,7 @@ import { type KafkaServer, startKafka } from '../../support/kafka-server.js'
 import { tempDir } from '../../support/temp-dir.js'
 import { waitFor } from '../../support/wait-for.js'
 import { sharedRecord } from '../../support/shared-flags.js'
-import { coordinatorOnly } from '../../support/worker-pass/pass-context.js'
+import { coordinatorOnly, passValue } from '../../support/worker-pass/pass-context.js'
 import { ascending, busy, client, partitionEnd, produce, range, readerContext, readLog } from './support.js'
 
 /**
@@ -204,7 +204,8 @@ Source(
   'start positions: earliest, latest, specific offsets with fallback, committed with fallback, timestamp',
   async () => {
     await kafka.createTopic('starts', 2)
-    const t0 = Date.now() - 3_600_000
+    // the jobs start from timestamps: a worker replaying the test builds them with the coordinator's t0
+    const t0 = Number(passValue(() => String(Date.now() - 3_600_000)))
     await produce(
       brokers,
       'starts',
