@@ -10,7 +10,7 @@ import {
 } from 'amqplib'
 import type { Source, SourceReader, SourceReaderContext } from '../../lib/runtime/source.js'
 import { waitFor } from './wait-for.js'
-import { passValue } from './worker-pass/pass-context.js'
+import { coordinatorOnly, passValue, replayedTest } from './worker-pass/pass-context.js'
 
 /** The machine's shared RabbitMQ (scripts/services.d starts it); SLUICE_AMQP_URL overrides. */
 export const AMQP_URL = process.env.SLUICE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
@@ -36,7 +36,9 @@ export interface PublishPlan {
 
 /**
  * The test's own connection to a real RabbitMQ broker: declares and deletes queues and exchanges,
- * publishes with confirms, reads queues back, counts messages. Never a mock.
+ * publishes with confirms, reads queues back, counts messages. Never a mock. In a worker of the
+ * worker-executor test pass replaying a test it has no connection and does nothing (`coordinatorOnly`):
+ * the coordinator's admin did it, and publishing twice would double the test's input.
  *
  * @example
  * const admin = await AmqpAdmin.open()
@@ -44,40 +46,57 @@ export interface PublishPlan {
  */
 export class AmqpAdmin {
   private constructor(
-    readonly model: ChannelModel,
-    readonly channel: ConfirmChannel,
+    private readonly connection: { model: ChannelModel; channel: ConfirmChannel } | undefined,
     private readonly declared: string[],
     private readonly exchanges: string[],
   ) {}
 
   static async open(url = AMQP_URL): Promise<AmqpAdmin> {
+    if (replayedTest() !== undefined) return new AmqpAdmin(undefined, [], [])
     const model = await connect(url, { clientProperties: { connection_name: 'sluice-spec-admin' } })
     model.on('error', () => {})
     const channel = await model.createConfirmChannel()
     channel.on('error', () => {})
-    return new AmqpAdmin(model, channel, [], [])
+    return new AmqpAdmin({ model, channel }, [], [])
+  }
+
+  private get model(): ChannelModel {
+    return this.connection!.model
+  }
+
+  /** The admin's channel (on the coordinator only). */
+  get channel(): ConfirmChannel {
+    return this.connection!.channel
   }
 
   /** Declares a durable queue (deleted again by `close`). */
-  async queue(name: string, options: Options.AssertQueue = {}): Promise<string> {
-    await this.channel.assertQueue(name, { durable: true, ...options })
-    this.declared.push(name)
-    return name
+  queue(name: string, options: Options.AssertQueue = {}): Promise<string> {
+    return coordinatorOnly(async () => {
+      await this.channel.assertQueue(name, { durable: true, ...options })
+      this.declared.push(name)
+      return name
+    }, name)
   }
 
   /** Declares a durable exchange (deleted again by `close`). */
-  async exchange(name: string, type: 'direct' | 'fanout' | 'topic' = 'direct'): Promise<string> {
-    await this.channel.assertExchange(name, type, { durable: true })
-    this.exchanges.push(name)
-    return name
+  exchange(name: string, type: 'direct' | 'fanout' | 'topic' = 'direct'): Promise<string> {
+    return coordinatorOnly(async () => {
+      await this.channel.assertExchange(name, type, { durable: true })
+      this.exchanges.push(name)
+      return name
+    }, name)
   }
 
-  async bind(queue: string, exchange: string, routingKey: string): Promise<void> {
-    await this.channel.bindQueue(queue, exchange, routingKey)
+  bind(queue: string, exchange: string, routingKey: string): Promise<void> {
+    return coordinatorOnly(async () => void (await this.channel.bindQueue(queue, exchange, routingKey)), undefined)
   }
 
   /** Publishes `count` persistent messages to `queue` (default exchange), waiting for every confirm. */
-  async publish(queue: string, count: number, plan: PublishPlan = {}, from = 0): Promise<void> {
+  publish(queue: string, count: number, plan: PublishPlan = {}, from = 0): Promise<void> {
+    return coordinatorOnly(() => this.send(queue, count, plan, from), undefined)
+  }
+
+  private async send(queue: string, count: number, plan: PublishPlan, from: number): Promise<void> {
     const body = plan.body ?? ((i: number) => `m${i}`)
     for (let i = from; i < from + count; i++) {
       const b = body(i)
@@ -92,8 +111,8 @@ export class AmqpAdmin {
   }
 
   /** Ready messages in the queue (not those delivered and unacknowledged). */
-  async count(queue: string): Promise<number> {
-    return (await this.channel.checkQueue(queue)).messageCount
+  count(queue: string): Promise<number> {
+    return coordinatorOnly(async () => (await this.channel.checkQueue(queue)).messageCount, 0)
   }
 
   /**
@@ -113,10 +132,18 @@ export class AmqpAdmin {
    * Consumes and acknowledges messages of `queue` until `expected` arrived (or, without `expected`, until
    * none came for `idleMs`); returns them in delivery order.
    */
-  async drain(
+  drain(
     queue: string,
     expected?: number,
     options: { timeoutMs?: number; idleMs?: number } = {},
+  ): Promise<ConsumeMessage[]> {
+    return coordinatorOnly(() => this.consume(queue, expected, options), [])
+  }
+
+  private async consume(
+    queue: string,
+    expected: number | undefined,
+    options: { timeoutMs?: number; idleMs?: number },
   ): Promise<ConsumeMessage[]> {
     const { timeoutMs = 15_000, idleMs = 300 } = options
     const channel: Channel = await this.model.createChannel()
@@ -159,15 +186,17 @@ export class AmqpAdmin {
   }
 
   /** Closes the connection and leaves the queues and exchanges in place (`close` deletes them). */
-  async disconnect(): Promise<void> {
-    await this.model.close().catch(() => {})
+  disconnect(): Promise<void> {
+    return coordinatorOnly(async () => void (await this.model.close().catch(() => {})), undefined)
   }
 
   /** Deletes what this admin declared and closes its connection. */
-  async close(): Promise<void> {
-    for (const q of this.declared) await this.channel.deleteQueue(q).catch(() => {})
-    for (const x of this.exchanges) await this.channel.deleteExchange(x).catch(() => {})
-    await this.model.close().catch(() => {})
+  close(): Promise<void> {
+    return coordinatorOnly(async () => {
+      for (const q of this.declared) await this.channel.deleteQueue(q).catch(() => {})
+      for (const x of this.exchanges) await this.channel.deleteExchange(x).catch(() => {})
+      await this.model.close().catch(() => {})
+    }, undefined)
   }
 }
 
@@ -179,12 +208,17 @@ export class AmqpAdmin {
  */
 export function rabbitmqctl(args: readonly string[], node?: string): Promise<string> {
   const full = node === undefined ? [...args] : ['-n', node, ...args]
-  return new Promise((resolve, reject) => {
-    execFile('rabbitmqctl', full, { timeout: 30_000 }, (error, stdout, stderr) => {
-      if (error !== null) reject(new Error(`rabbitmqctl ${full.join(' ')} failed: ${stderr || error.message}`))
-      else resolve(stdout)
-    })
-  })
+  // a worker replaying a test: the coordinator runs it (it may close connections or stop the broker)
+  return coordinatorOnly(
+    () =>
+      new Promise((resolve, reject) => {
+        execFile('rabbitmqctl', full, { timeout: 30_000 }, (error, stdout, stderr) => {
+          if (error !== null) reject(new Error(`rabbitmqctl ${full.join(' ')} failed: ${stderr || error.message}`))
+          else resolve(stdout)
+        })
+      }),
+    '',
+  )
 }
 
 /**
@@ -202,6 +236,7 @@ export async function unacknowledgedOnBroker(queue: string, node?: string): Prom
     const [name, count] = line.split('\t')
     if (name === queue) return Number(count)
   }
+  if (replayedTest() !== undefined) return 0
   throw new Error(`queue ${queue} not listed by rabbitmqctl`)
 }
 
@@ -251,14 +286,22 @@ export function recordReaders<T, S, R extends SourceReader<T, S>>(
 
 /**
  * Resolves once the asynchronous `predicate` holds (asked every `intervalMs`, default 20 ms), rejects
- * after `timeoutMs` (default 10 s): for conditions only the broker can answer (a queue's count).
+ * after `timeoutMs` (default 10 s): for conditions only the broker can answer (a queue's count). In
+ * a worker replaying the test, as `coordinatorOnly`: the coordinator saw the condition.
  *
  * @example
  * await waitUntil(async () => (await admin.count(queue)) === 0, { description: 'queue drained' })
  */
-export async function waitUntil(
+export function waitUntil(
   predicate: () => Promise<boolean>,
   options: { timeoutMs?: number; intervalMs?: number; description?: string } = {},
+): Promise<void> {
+  return coordinatorOnly(() => pollUntil(predicate, options), undefined)
+}
+
+async function pollUntil(
+  predicate: () => Promise<boolean>,
+  options: { timeoutMs?: number; intervalMs?: number; description?: string },
 ): Promise<void> {
   const { timeoutMs = 10_000, intervalMs = 20, description = 'condition' } = options
   const deadline = performance.now() + timeoutMs
@@ -292,6 +335,24 @@ export function watchJob(job: { readonly result: Promise<unknown> }): { check():
       return state.error
     },
   }
+}
+
+/**
+ * The metrics of every subtask of the operator `uid` in the job's current deployment (a reader's
+ * `unacknowledged`, `connections`, `maxUnacknowledged`, …), by subtask: read from `job.metrics()`, so
+ * the same on both executors (a worker reports its subtasks' metrics to the coordinator every 200 ms).
+ *
+ * @example
+ * await waitFor(() => operatorMetrics(job, 'src').every((m) => m.unacknowledged === 0))
+ */
+export function operatorMetrics(
+  job: { metrics(): { details: readonly { operator: string; metrics: Readonly<Record<string, unknown>> }[] } },
+  uid: string,
+): Readonly<Record<string, number>>[] {
+  return job
+    .metrics()
+    .details.filter((d) => d.operator === uid)
+    .map((d) => d.metrics as Readonly<Record<string, number>>)
 }
 
 /**

@@ -4,6 +4,7 @@ import type { MetricGroup } from '../../lib/runtime/metric-group.js'
 import type { Source } from '../../lib/runtime/source.js'
 import { watchJob } from './amqp-broker.js'
 import { Ledger, LedgerSink } from './ledger-sink.js'
+import { sharedRecord } from './shared-flags.js'
 import { waitFor } from './wait-for.js'
 
 /** What {@link growingWindowRun} needs of one queue connector's exactly-once source. */
@@ -31,7 +32,7 @@ export interface GrowingWindowCase<M> {
  */
 export async function growingWindowRun<M>(c: GrowingWindowCase<M>): Promise<void> {
   const ledger = new Ledger<string>()
-  let failed = false
+  const fault = sharedRecord({ failed: false })
   const env = StreamEnvironment.create({
     logLevel: 'silent',
     checkpointing: { intervalMs: 1000 },
@@ -43,8 +44,8 @@ export async function growingWindowRun<M>(c: GrowingWindowCase<M>): Promise<void
       map(
         (m: M) => {
           const name = c.text(m).replace(/\.+$/, '')
-          if (!failed && name === c.failAt) {
-            failed = true
+          if (!fault.failed && name === c.failAt) {
+            fault.failed = true
             throw new Error(`injected failure at ${name}`)
           }
           return name
@@ -63,7 +64,7 @@ export async function growingWindowRun<M>(c: GrowingWindowCase<M>): Promise<void
   } finally {
     await job.cancel()
   }
-  assert.ok(failed, 'the failure was injected')
+  assert.ok(fault.failed, 'the failure was injected')
   assert.is(c.readers.length, 2, 'one restart')
   const sorted = [...ledger.committed].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)))
   assert.equal(

@@ -5,6 +5,7 @@ import { type Admin, Kafka, logLevel } from 'kafkajs'
 import { freePort } from './brokers.js'
 import { JvmProcess, runJavaTool, serverDir } from './jvm-server.js'
 import { tempDir } from './temp-dir.js'
+import { coordinatorOnly, passValue, replayedTest } from './worker-pass/pass-context.js'
 
 /**
  * Apache Kafka in KRaft mode (servers/kafka/pom.xml): `nodes` combined broker+controller JVMs on free
@@ -51,18 +52,42 @@ export interface KafkaServerOptions {
 /**
  * Starts a Kafka cluster and creates `topics`. Broker start takes about 3 s on 2 cores.
  *
+ * In a worker of the worker-executor test pass replaying a test, the cluster is the coordinator's: the
+ * worker starts nothing, gets the coordinator's bootstrap addresses (memory both threads share,
+ * `passValue`), and its topic and node operations do nothing (`coordinatorOnly`). The worker takes no
+ * further pass values here (temp directory, ports): call it last in its phase (a suite's `before`).
+ *
  * @example
  * const kafka = await startKafka({ topics: { orders: 3 } })
  * try { … new Kafka({ brokers: kafka.brokers }) … } finally { await kafka.stop() }
  */
 export async function startKafka(options: KafkaServerOptions = {}): Promise<KafkaServer> {
+  const shared = new Uint8Array(passValue(() => new SharedArrayBuffer(1024)))
+  if (replayedTest() !== undefined) return coordinatorsKafka(new TextDecoder().decode(shared).replace(/\0+$/, ''))
+  let kafka: KafkaServer
   try {
-    return await startKafkaOnce(options)
+    kafka = await startKafkaOnce(options)
   } catch (error) {
     // The ports are chosen free, then bound by the JVM a few seconds later: in between another
     // process (a client's ephemeral port) may take one. Once more on fresh ports, saying why.
     process.stderr.write(`kafka did not start, trying once more on other ports: ${String(error).slice(0, 2000)}\n`)
-    return await startKafkaOnce(options)
+    kafka = await startKafkaOnce(options)
+  }
+  shared.set(new TextEncoder().encode(kafka.brokers.join(',')))
+  return kafka
+}
+
+/** The coordinator's cluster as a replaying worker sees it: its addresses, and nothing to do. */
+function coordinatorsKafka(brokers: string): KafkaServer {
+  const nothing = (): Promise<void> => coordinatorOnly(async () => {}, undefined)
+  return {
+    brokers: brokers.split(','),
+    createTopic: nothing,
+    addPartitions: nothing,
+    stopNode: nothing,
+    startNode: nothing,
+    stop: nothing,
+    unref: () => {},
   }
 }
 

@@ -1,7 +1,7 @@
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net'
 import { Client, type IMessage, type StompHeaders } from '@stomp/stompjs'
 import { TCPWrapper } from '@stomp/tcp-wrapper'
-import { passValue, replayedTest } from './worker-pass/pass-context.js'
+import { coordinatorOnly, passValue, replayedTest } from './worker-pass/pass-context.js'
 
 /** The machine's ActiveMQ STOMP transport (scripts/services.d starts it); SLUICE_STOMP_HOST/PORT override. */
 export const STOMP_HOST = process.env.SLUICE_STOMP_HOST ?? '127.0.0.1'
@@ -34,7 +34,9 @@ export interface StompPublishPlan {
 
 /**
  * The test's own STOMP connection to the real ActiveMQ broker (the plain stompjs client, not the code
- * under test): publishes persistent messages with receipts, and reads destinations back.
+ * under test): publishes persistent messages with receipts, and reads destinations back. In a worker
+ * of the worker-executor test pass replaying a test it has no connection and does nothing
+ * (`coordinatorOnly`): the coordinator's admin did it, and publishing twice would double the input.
  *
  * @example
  * const admin = await StompAdmin.open(); await admin.publish('/queue/q', 1000); await admin.close()
@@ -42,9 +44,14 @@ export interface StompPublishPlan {
 export class StompAdmin {
   private receipts = 0
 
-  private constructor(readonly client: Client) {}
+  private constructor(private readonly connection: Client | undefined) {}
+
+  private get client(): Client {
+    return this.connection!
+  }
 
   static open(host = STOMP_HOST, port = STOMP_PORT, connectHeaders: StompHeaders = {}): Promise<StompAdmin> {
+    if (replayedTest() !== undefined) return Promise.resolve(new StompAdmin(undefined))
     return new Promise((resolve, reject) => {
       const client = new Client({
         webSocketFactory: () => new TCPWrapper(host, port),
@@ -60,7 +67,11 @@ export class StompAdmin {
   }
 
   /** Sends `count` persistent messages and waits for the receipt of the last (the broker handles frames in order). */
-  async publish(destination: string, count: number, plan: StompPublishPlan = {}, from = 0): Promise<void> {
+  publish(destination: string, count: number, plan: StompPublishPlan = {}, from = 0): Promise<void> {
+    return coordinatorOnly(() => this.send(destination, count, plan, from), undefined)
+  }
+
+  private async send(destination: string, count: number, plan: StompPublishPlan, from: number): Promise<void> {
     const body = plan.body ?? ((i: number) => `m${i}`)
     for (let i = from; i < from + count; i++) {
       const last = i === from + count - 1 || (i - from) % 1000 === 999
@@ -81,10 +92,18 @@ export class StompAdmin {
    * Reads `destination` (client-individual acks) until `expected` messages arrived, or — without
    * `expected` — until none came for `idleMs`; returns them in order.
    */
-  async drain(
+  drain(
     destination: string,
     expected?: number,
     options: { timeoutMs?: number; idleMs?: number; headers?: StompHeaders } = {},
+  ): Promise<IMessage[]> {
+    return coordinatorOnly(() => this.read(destination, expected, options), [])
+  }
+
+  private async read(
+    destination: string,
+    expected: number | undefined,
+    options: { timeoutMs?: number; idleMs?: number; headers?: StompHeaders },
   ): Promise<IMessage[]> {
     const { timeoutMs = 15_000, idleMs = 400 } = options
     const got: IMessage[] = []
@@ -124,8 +143,8 @@ export class StompAdmin {
     return got
   }
 
-  async close(): Promise<void> {
-    await this.client.deactivate().catch(() => {})
+  close(): Promise<void> {
+    return coordinatorOnly(async () => void (await this.client.deactivate().catch(() => {})), undefined)
   }
 
   /**
@@ -133,7 +152,11 @@ export class StompAdmin {
    * failed test, an unfinished checkpoint): ActiveMQ runs with `persistent="false"` and a 256 MB heap,
    * so messages left behind would pile up in its memory across runs. Call it in a suite's `after`.
    */
-  async cleanup(): Promise<number> {
+  cleanup(): Promise<number> {
+    return coordinatorOnly(() => this.readAway(), 0)
+  }
+
+  private async readAway(): Promise<number> {
     let left = 0
     for (const destination of named.splice(0))
       left += (await this.drain(destination, undefined, { idleMs: 100 })).length
@@ -150,6 +173,7 @@ export class StompAdmin {
     host = STOMP_HOST,
     port = STOMP_PORT,
   ): Promise<void> {
+    if (replayedTest() !== undefined) return coordinatorOnly(async () => {}, undefined)
     const admin = await StompAdmin.open(host, port, { 'client-id': clientId })
     try {
       await new Promise<void>((resolve) => {

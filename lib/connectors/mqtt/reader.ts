@@ -54,7 +54,10 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
   maxUnacknowledgedSeen = 0
   /** Messages taken in, and redeliveries skipped. */
   readonly counts = { received: 0, redeliveries: 0, parked: 0 }
-  /** The reader's counters (the job's metrics, labelled 'mqtt'): `reusedPacketIds`. */
+  /**
+   * The reader's metrics (the job's, labelled 'mqtt'): the counter `reusedPacketIds`, the gauges
+   * `connections` (made so far: more than one means it reconnected) and `redeliveries` (skipped).
+   */
   readonly metrics: MetricGroup
   private readonly reusedPacketIds: Counter
   private readonly log: Logger
@@ -66,6 +69,8 @@ export class MqttReader implements SourceReader<MqttMessage, never> {
     const { clientId, clean, protocolVersion, maxUnacknowledged, sessionExpirySeconds } = settings
     this.metrics = context.metrics ?? new MetricGroup('mqtt')
     this.reusedPacketIds = this.metrics.counter('reusedPacketIds')
+    this.metrics.gauge('connections', () => this.connection.connections)
+    this.metrics.gauge('redeliveries', () => this.counts.redeliveries)
     this.log = (context.logger ?? createLogger()).child({ connector: 'mqtt', subtask: context.subtask })
     const properties =
       protocolVersion === 5

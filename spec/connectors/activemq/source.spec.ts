@@ -9,7 +9,7 @@ import {
 import { ConfigError, ConnectorError } from '../../../lib/errors.js'
 import { DEAD_LETTERS, type DeadLetter, StreamEnvironment, decode, map } from '../../../lib/index.js'
 import { CallbackSink } from '../../../lib/connectors/collections/callback-sink.js'
-import { checkQueueMetrics, recordReaders, watchJob } from '../../support/amqp-broker.js'
+import { checkQueueMetrics, operatorMetrics, recordReaders, watchJob } from '../../support/amqp-broker.js'
 import { SourceDriver } from '../../support/drive-source.js'
 import { growingWindowRun } from '../../support/growing-window.js'
 import { Ledger, LedgerSink } from '../../support/ledger-sink.js'
@@ -17,6 +17,8 @@ import { SlowSink } from '../../support/slow-sink.js'
 import { STOMP_HOST, STOMP_PORT, StompAdmin, TcpCutter, uniqueDestination } from '../../support/stomp-broker.js'
 import { settlesWithin, waitFor } from '../../support/wait-for.js'
 import { busyWait } from '../../support/fault-injection.js'
+import { sharedRecord } from '../../support/shared-flags.js'
+import { coordinatorOnly, passValue } from '../../support/worker-pass/pass-context.js'
 
 /**
  * The ActiveMQ source over STOMP against the machine's ActiveMQ (127.0.0.1:61613, scripts/services.d):
@@ -36,7 +38,11 @@ Source.after(async () => {
 })
 
 const connection = { host: STOMP_HOST, port: STOMP_PORT }
-const text = (m: ActiveMQMessage): string => m.body.toString()
+// a message that crossed threads in a record (a dead letter from a worker) holds its body as a Uint8Array
+const text = (m: ActiveMQMessage): string => Buffer.from(m.body).toString()
+/** Every reader reported (on workers, metrics arrive every 200 ms) and holds nothing unacknowledged. */
+const settled = (readers: readonly Readonly<Record<string, number>>[]): boolean =>
+  readers.length > 0 && readers.every((r) => r.unacknowledged === 0)
 const names = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => `m${i + from}`)
 const byNumber = (a: string, b: string): number => Number(a.slice(1)) - Number(b.slice(1))
 
@@ -49,18 +55,19 @@ function checkpointedEnv(parallelism = 1): StreamEnvironment {
   })
 }
 
+/** A map that throws once, on the message `failAt` (once over every thread: `sharedRecord`). */
 function failOnce(failAt: string): { fn: (m: ActiveMQMessage) => string; failed: () => boolean } {
-  let failed = false
+  const fault = sharedRecord({ failed: false })
   return {
     fn: (m) => {
       const s = text(m)
-      if (!failed && s === failAt) {
-        failed = true
+      if (!fault.failed && s === failAt) {
+        fault.failed = true
         throw new Error(`injected failure at ${s}`)
       }
       return s
     },
-    failed: () => failed,
+    failed: () => fault.failed,
   }
 }
 
@@ -71,7 +78,7 @@ Source(
     const destination = uniqueDestination('queue', 'alo')
     await admin.publish(destination, N)
     const ledger = new Ledger<string>()
-    const { source, readers } = recordReaders(new ActiveMQSource({ ...connection, destination, prefetch: 500 }))
+    const source = new ActiveMQSource({ ...connection, destination, prefetch: 500 })
     const faulty = failOnce('m7000')
     const env = checkpointedEnv(2)
     env
@@ -82,10 +89,7 @@ Source(
     const watch = watchJob(job)
     try {
       await waitFor(
-        () =>
-          watch.check() &&
-          new Set(ledger.committed).size === N &&
-          readers.slice(-2).every((r) => r.unacknowledged === 0),
+        () => watch.check() && new Set(ledger.committed).size === N && settled(operatorMetrics(job, 'src')),
         { timeoutMs: 20_000, description: 'every message committed and acknowledged' },
       )
     } finally {
@@ -127,9 +131,7 @@ Source(
     const destination = uniqueDestination('queue', 'eo')
     await admin.publish(destination, N)
     const ledger = new Ledger<string>()
-    const { source, readers } = recordReaders(
-      new ActiveMQSource({ ...connection, destination, prefetch: 1000, guarantee: 'exactly-once' }),
-    )
+    const source = new ActiveMQSource({ ...connection, destination, prefetch: 1000, guarantee: 'exactly-once' })
     const faulty = failOnce('m6500')
     const env = checkpointedEnv()
     env
@@ -139,7 +141,7 @@ Source(
     const job = env.executeAsync()
     const watch = watchJob(job)
     try {
-      await waitFor(() => watch.check() && ledger.committed.length >= N && readers.at(-1)!.unacknowledged === 0, {
+      await waitFor(() => watch.check() && ledger.committed.length >= N && settled(operatorMetrics(job, 'src')), {
         timeoutMs: 20_000,
         description: 'every message committed and acknowledged',
       })
@@ -192,12 +194,15 @@ Source(
     const durable = {
       ...connection,
       destination,
-      clientId: `sluice-spec-${process.pid}-${Date.now()}`,
+      clientId: passValue(() => `sluice-spec-${process.pid}-${Date.now()}`),
       subscriptionName: 'orders-job',
     }
-    // The first run creates the subscription; nothing is published yet.
-    const creator = await SourceDriver.start(new ActiveMQSource(durable))
-    await creator.close()
+    // The first run creates the subscription; nothing is published yet. (On the coordinator only: a
+    // worker replaying the test would connect with the client id of the job the coordinator runs.)
+    await coordinatorOnly(async () => {
+      const creator = await SourceDriver.start(new ActiveMQSource(durable))
+      await creator.close()
+    }, undefined)
     await admin.publish(destination, 3000)
     const ledger = new Ledger<string>()
     const faulty = failOnce('m1500')
@@ -238,16 +243,15 @@ Source('reconnects after its connection is cut mid-stream and loses nothing, exa
   await admin.publish(destination, N)
   const cutter = await TcpCutter.start()
   const ledger = new Ledger<string>()
-  const { source, readers } = recordReaders(
-    new ActiveMQSource({
-      host: STOMP_HOST,
-      port: cutter.port,
-      destination,
-      prefetch: 200,
-      guarantee: 'exactly-once',
-      retry: { initialDelayMs: 20 },
-    }),
-  )
+  const source = new ActiveMQSource({
+    host: STOMP_HOST,
+    port: cutter.port,
+    destination,
+    prefetch: 200,
+    guarantee: 'exactly-once',
+    retry: { initialDelayMs: 20 },
+  })
+  const reader = (): Readonly<Record<string, number>> => operatorMetrics(job, 'src')[0] ?? {}
   let seen = 0
   const env = checkpointedEnv()
   env
@@ -263,21 +267,21 @@ Source('reconnects after its connection is cut mid-stream and loses nothing, exa
     })
     assert.is(cutter.cut(), 1)
     assert.ok(ledger.committed.length < N, 'cut mid-stream')
-    await waitFor(() => watch.check() && readers[0]!.connections >= 2, {
+    await waitFor(() => watch.check() && reader().connections! >= 2, {
       timeoutMs: 10_000,
       description: 'reconnected',
     })
-    await waitFor(() => watch.check() && ledger.committed.length >= N && readers[0]!.unacknowledged === 0, {
+    await waitFor(() => watch.check() && ledger.committed.length >= N && reader().unacknowledged === 0, {
       timeoutMs: 20_000,
       description: `all committed (have ${ledger.committed.length})`,
     })
-    assert.is(readers.length, 1, 'no job restart: the reader reconnected')
+    assert.is(job.metrics().restarts, 0, 'no job restart: the reader reconnected')
+    console.log(`  cut: ${reader().duplicates} redelivery(ies) skipped`)
   } finally {
     await job.cancel()
     await cutter.stop()
   }
   assert.equal([...ledger.committed].sort(byNumber), names(N))
-  console.log(`  cut: ${readers[0]!.metrics.value('duplicates')} redelivery(ies) skipped`)
 })
 
 Source('backpressure: a slow sink keeps the unacknowledged messages within the prefetch', async () => {
@@ -386,19 +390,22 @@ Source('at-most-once acknowledges on emit and needs no checkpoints', async () =>
   const destination = uniqueDestination('queue', 'amo')
   await admin.publish(destination, 3000)
   const received: string[] = []
-  const { source, readers } = recordReaders(
-    new ActiveMQSource({ ...connection, destination, prefetch: 100, guarantee: 'at-most-once' }),
-  )
+  const source = new ActiveMQSource({ ...connection, destination, prefetch: 100, guarantee: 'at-most-once' })
   const env = StreamEnvironment.create({ logLevel: 'silent' })
   env
-    .fromSource(source)
+    .fromSource(source, { uid: 'src' })
     .pipe(map(text))
     .sinkTo(new CallbackSink((v) => received.push(v)))
   const job = env.executeAsync()
   const watch = watchJob(job)
   try {
     await waitFor(() => watch.check() && received.length >= 3000, { timeoutMs: 15_000 })
-    assert.ok(readers[0]!.metrics.value('maxUnacknowledged')! <= 100)
+    // on the worker executor the reader's metrics reach the coordinator every 200 ms: a fast run may end first
+    await waitFor(() => operatorMetrics(job, 'src')[0]?.maxUnacknowledged !== undefined, {
+      description: "the reader's metrics reported",
+    })
+    const max = operatorMetrics(job, 'src')[0]!.maxUnacknowledged!
+    assert.ok(max <= 100, `at most the prefetch unacknowledged (max ${max})`)
   } finally {
     await job.cancel()
   }

@@ -272,7 +272,12 @@ Http(
     const letters: DeadLetter[] = []
     const subscription = job.deadLetters.subscribe((l) => letters.push(l))
     try {
-      const { url } = await source.listening()
+      // the port its reader bound, from the job's metrics: on the worker executor the reader listens in a
+      // worker thread, and this thread's copy of the source is never started
+      const port = (): number | undefined =>
+        job.metrics().details.find((d) => d.operator === 'http')?.metrics.listeningPort as number | undefined
+      await waitFor(() => (port() ?? 0) > 0, { timeoutMs: 10_000, description: 'the source listens' })
+      const url = `http://127.0.0.1:${port()}/`
       assert.is((await post(url, '{"n":1}\n{"n":2}\n')).status, 202)
       assert.is((await post(url, '{"n":')).status, 400)
       await waitFor(() => received.length === 2 && letters.length === 1)

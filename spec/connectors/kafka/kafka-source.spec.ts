@@ -8,11 +8,14 @@ import { ConfigError, DecodeError } from '../../../lib/errors.js'
 import { MetricGroup } from '../../../lib/runtime/metric-group.js'
 import type { JobHandle } from '../../../lib/runtime/job-handle.js'
 import type { Sink } from '../../../lib/runtime/sink.js'
+import { CallbackSink } from '../../../lib/connectors/collections/callback-sink.js'
 import { DEAD_LETTERS, decode, map, StreamEnvironment, WatermarkStrategy } from '../../../lib/index.js'
 import { finishedLines } from '../bucketing-file-sink/support.js'
 import { type KafkaServer, startKafka } from '../../support/kafka-server.js'
 import { tempDir } from '../../support/temp-dir.js'
 import { waitFor } from '../../support/wait-for.js'
+import { sharedRecord } from '../../support/shared-flags.js'
+import { coordinatorOnly, passValue } from '../../support/worker-pass/pass-context.js'
 import { ascending, busy, client, partitionEnd, produce, range, readerContext, readLog } from './support.js'
 
 /**
@@ -34,13 +37,9 @@ Source.after(async () => {
 
 type StringRecord = KafkaRecord<string | null, string | null, string>
 
-/** A sink that hands every record to `f` (in this process). */
+/** A sink that hands every record to `f` on the test's thread (a `CallbackSink`: on the worker executor too). */
 function collect<T>(f: (value: T) => unknown): Sink<T> {
-  return {
-    name: 'collect',
-    guarantee: 'at-least-once',
-    createWriter: () => ({ write: (v: T) => void f(v), close() {} }),
-  }
+  return new CallbackSink<T>((value) => void f(value))
 }
 
 /**
@@ -119,8 +118,8 @@ Source(
         checkpointing: { intervalMs: 20 },
         restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 },
       })
-      let failed = false
-      let seen = 0
+      // once over every thread, counted over every thread (on the worker executor too)
+      const fault = sharedRecord({ failed: false, seen: 0 })
       env
         .fromSource(
           kafkaSource<StringRecord>({
@@ -135,10 +134,11 @@ Source(
         .pipe(
           map(
             (r: StringRecord) => {
-              if (++seen % 50 === 0) busy(1)
+              const seen = ++fault.seen
+              if (seen % 50 === 0) busy(1)
               // Fail once a checkpoint has completed (a finished part file exists) and records follow it.
-              if (!failed && seen > 3_000 && seen % 100 === 0 && finishedLines(dir.path).length > 0) {
-                failed = true
+              if (!fault.failed && seen > 3_000 && seen % 100 === 0 && finishedLines(dir.path).length > 0) {
+                fault.failed = true
                 throw new Error('injected')
               }
               return r.value!
@@ -148,7 +148,7 @@ Source(
         )
         .sinkTo(bucketingFileSink<string>(dir.path), { uid: 'files' })
       const job = env.executeAsync()
-      await waitFor(() => failed, { timeoutMs: 20_000, description: 'the failure was injected' })
+      await waitFor(() => fault.failed, { timeoutMs: 20_000, description: 'the failure was injected' })
       // Records written after the restore are read too.
       await produce(
         brokers,
@@ -204,7 +204,8 @@ Source(
   'start positions: earliest, latest, specific offsets with fallback, committed with fallback, timestamp',
   async () => {
     await kafka.createTopic('starts', 2)
-    const t0 = Date.now() - 3_600_000
+    // the jobs start from timestamps: a worker replaying the test builds them with the coordinator's t0
+    const t0 = Number(passValue(() => String(Date.now() - 3_600_000)))
     await produce(
       brokers,
       'starts',
@@ -231,10 +232,14 @@ Source(
     // Partition 0 holds the even values at offsets 0..9: offset 7 is value 14. Partition 1 falls back to latest.
     assert.equal(await read({ startFrom: StartPositions.offsets({ 'starts:0': 7 }, 'latest') }), [14, 16, 18])
     // The group committed offset 8 on partition 1 (values 17, 19 remain); partition 0 has none: earliest.
-    const admin = client(brokers).admin()
-    await admin.connect()
-    await admin.setOffsets({ groupId: 'starts-group', topic: 'starts', partitions: [{ partition: 1, offset: '8' }] })
-    await admin.disconnect()
+    // on the coordinator only: in a worker replaying the test for a later job, the group may be in use
+    // by that job already, and Kafka refuses to set the offsets of a group with members
+    await coordinatorOnly(async () => {
+      const admin = client(brokers).admin()
+      await admin.connect()
+      await admin.setOffsets({ groupId: 'starts-group', topic: 'starts', partitions: [{ partition: 1, offset: '8' }] })
+      await admin.disconnect()
+    }, undefined)
     assert.equal(
       await read({
         groupId: 'starts-group',
@@ -451,20 +456,33 @@ Source('offsets are committed to the group when a checkpoint completes, and a ne
     )
     .sinkTo(collect((r: StringRecord) => got.push(Number(r.value))))
   const job = env.executeAsync()
-  const admin = client(brokers).admin()
-  await admin.connect()
-  const committed = async (): Promise<number> =>
-    (await admin.fetchOffsets({ groupId: 'monitor', topics: ['commits'] }))[0]!.partitions.reduce(
-      (s, p) => s + Math.max(0, Number(p.offset)),
-      0,
-    )
-  const deadline = Date.now() + 30_000
-  while ((await committed()) !== 1_000) {
-    assert.ok(Date.now() < deadline, 'committed offsets reach the end of both partitions within 30 s')
-    await new Promise((r) => setTimeout(r, 50))
-  }
+  // asked of the broker by the coordinator only (a worker replaying the test stops here)
+  await coordinatorOnly(async () => {
+    const admin = client(brokers).admin()
+    await admin.connect()
+    const committed = async (): Promise<number> => {
+      try {
+        return (await admin.fetchOffsets({ groupId: 'monitor', topics: ['commits'] }))[0]!.partitions.reduce(
+          (s, p) => s + Math.max(0, Number(p.offset)),
+          0,
+        )
+      } catch (error) {
+        // the group's coordinator may still be loading the offsets (a loaded machine): ask again
+        if ((error as { retriable?: boolean }).retriable === true) return -1
+        throw error
+      }
+    }
+    try {
+      const deadline = Date.now() + 30_000
+      while ((await committed()) !== 1_000) {
+        assert.ok(Date.now() < deadline, 'committed offsets reach the end of both partitions within 30 s')
+        await new Promise((r) => setTimeout(r, 50))
+      }
+    } finally {
+      await admin.disconnect()
+    }
+  }, undefined)
   await job.cancel()
-  await admin.disconnect()
   assert.equal(ascending(got), range(1_000))
   await produce(
     brokers,
@@ -500,40 +518,46 @@ async function logEndReaches(topic: string, end: number): Promise<void> {
   }
 }
 
+/** The transactions of the read_committed test, in topic 'aborted'. */
+async function writeAborted(): Promise<void> {
+  const producers = await Promise.all(
+    ['A', 'B', 'C'].map(async (id) => {
+      const producer = client(brokers).producer({ transactionalId: `aborted-${id}`, maxInFlightRequests: 1 })
+      await producer.connect()
+      return producer
+    }),
+  )
+  try {
+    const [a, b, c] = await Promise.all(producers.map((p) => p.transaction()))
+    const send = (t: typeof a, value: string) => t!.send({ topic: 'aborted', messages: [{ value }], acks: -1 })
+    // The log: 0 a1, 1 b1, 2 c1, 3 b2, 4 a2, 5 B's abort marker, 6 A's, 7 C's commit marker. The broker
+    // lists the aborted transactions in the order of their markers, B (from 1) before A (from 0), and
+    // a fetch from 4 finds both open: kafkajs's own filter read a1 and a2 as committed.
+    for (const [t, value] of [
+      [a, 'a1'],
+      [b, 'b1'],
+      [c, 'c1'],
+      [b, 'b2'],
+      [a, 'a2'],
+    ] as const)
+      await send(t, value)
+    for (const [i, t] of [b, a].entries()) {
+      await t!.abort()
+      await logEndReaches('aborted', 6 + i)
+    }
+    await c!.commit()
+    await logEndReaches('aborted', 8)
+  } finally {
+    for (const p of producers) await p.disconnect()
+  }
+}
+
 Source(
   'read_committed: records of aborted transactions are never read, whatever the order of their aborts and the offset a fetch starts at',
   async () => {
     await kafka.createTopic('aborted', 1)
-    const producers = await Promise.all(
-      ['A', 'B', 'C'].map(async (id) => {
-        const producer = client(brokers).producer({ transactionalId: `aborted-${id}`, maxInFlightRequests: 1 })
-        await producer.connect()
-        return producer
-      }),
-    )
-    try {
-      const [a, b, c] = await Promise.all(producers.map((p) => p.transaction()))
-      const send = (t: typeof a, value: string) => t!.send({ topic: 'aborted', messages: [{ value }], acks: -1 })
-      // The log: 0 a1, 1 b1, 2 c1, 3 b2, 4 a2, 5 B's abort marker, 6 A's, 7 C's commit marker. The broker
-      // lists the aborted transactions in the order of their markers, B (from 1) before A (from 0), and
-      // a fetch from 4 finds both open: kafkajs's own filter read a1 and a2 as committed.
-      for (const [t, value] of [
-        [a, 'a1'],
-        [b, 'b1'],
-        [c, 'c1'],
-        [b, 'b2'],
-        [a, 'a2'],
-      ] as const)
-        await send(t, value)
-      for (const [i, t] of [b, a].entries()) {
-        await t!.abort()
-        await logEndReaches('aborted', 6 + i)
-      }
-      await c!.commit()
-      await logEndReaches('aborted', 8)
-    } finally {
-      for (const p of producers) await p.disconnect()
-    }
+    // written on the coordinator only: a worker replaying the test would write the transactions again
+    await coordinatorOnly(writeAborted, undefined)
     const visible = []
     for (let offset = 0; offset < 5; offset++)
       visible.push(await recordIsCommitted(client(brokers), { topic: 'aborted', partition: 0, offset }))

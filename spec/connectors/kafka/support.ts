@@ -2,6 +2,7 @@ import { Kafka, logLevel, type Message } from 'kafkajs'
 import { createCluster, toBatch } from '../../../lib/connectors/kafka/kafka-internals.js'
 import type { SourceReaderContext } from '../../../lib/runtime/source.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
+import { coordinatorOnly } from '../../support/worker-pass/pass-context.js'
 
 /** A kafkajs client that logs nothing. */
 export function client(brokers: string[]): Kafka {
@@ -12,9 +13,15 @@ export function client(brokers: string[]): Kafka {
  * Writes `messages` to `topic` (no transactions), `batch` at a time; each message may name its partition.
  * Idempotent: a send retried after a timeout or a leader change on a loaded machine must not put a batch
  * in the log twice, since the suites assert every record exactly once (a plain producer did, once: the
- * first 500 of 6,000 records twice, which looked like the source re-reading them).
+ * first 500 of 6,000 records twice, which looked like the source re-reading them). On the coordinator
+ * only (`coordinatorOnly`): a worker of the worker-executor test pass replaying the test would write
+ * them again.
  */
-export async function produce(brokers: string[], topic: string, messages: Message[], batch = 500): Promise<void> {
+export function produce(brokers: string[], topic: string, messages: Message[], batch = 500): Promise<void> {
+  return coordinatorOnly(() => write(brokers, topic, messages, batch), undefined)
+}
+
+async function write(brokers: string[], topic: string, messages: Message[], batch: number): Promise<void> {
   const producer = client(brokers).producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 })
   await producer.connect()
   try {

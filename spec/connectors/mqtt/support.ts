@@ -9,7 +9,7 @@ import {
 import type { SourceOutput, SourceReaderContext } from '../../../lib/runtime/source.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { PrivateMosquitto, SHARED } from '../../support/brokers.js'
-import { passValue } from '../../support/worker-pass/pass-context.js'
+import { coordinatorOnly, passValue } from '../../support/worker-pass/pass-context.js'
 
 /** A broker and protocol version a behaviour is proven against. */
 export interface BrokerUnderTest {
@@ -65,13 +65,22 @@ export function unique(name: string): { topic: string; clientId: string } {
   return { topic: `sluice-spec/${name}/${id}`, clientId: `sluice-spec-${name}-${id}` }
 }
 
-/** A plain publisher (QoS 1 unless told), connected. */
+/**
+ * A plain publisher (QoS 1 unless told), connected. In a worker of the worker-executor test pass
+ * replaying a test, none (`coordinatorOnly`): the coordinator's publishes; before the job the worker
+ * hosts, a client whose publishes and end do nothing.
+ */
 export function publisher(url: string, protocolVersion: 4 | 5 = 4): Promise<MqttClient> {
-  return mqtt.connectAsync(url, {
-    protocolVersion,
-    clientId: `sluice-spec-pub-${randomUUID().slice(0, 8)}`,
-    reconnectPeriod: 50,
-  })
+  const silent = { publishAsync: async () => undefined, endAsync: async () => {} } as unknown as MqttClient
+  return coordinatorOnly(
+    () =>
+      mqtt.connectAsync(url, {
+        protocolVersion,
+        clientId: `sluice-spec-pub-${randomUUID().slice(0, 8)}`,
+        reconnectPeriod: 50,
+      }),
+    silent,
+  )
 }
 
 /**
@@ -137,9 +146,14 @@ export async function drain(
 
 /**
  * Ends the broker's session of `clientId` (a clean connection with that id): tests leave no durable
- * subscription holding messages behind on the shared ActiveMQ.
+ * subscription holding messages behind on the shared ActiveMQ. On the coordinator only
+ * (`coordinatorOnly`): a worker replaying the test would end the session of the job's reader.
  */
-export async function forgetSession(url: string, clientId: string): Promise<void> {
+export function forgetSession(url: string, clientId: string): Promise<void> {
+  return coordinatorOnly(() => cleanConnect(url, clientId), undefined)
+}
+
+async function cleanConnect(url: string, clientId: string): Promise<void> {
   try {
     const client = await mqtt.connectAsync(url, {
       clientId,

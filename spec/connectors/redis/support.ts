@@ -4,7 +4,7 @@ import { RedisStreamSource, type RedisStreamEntry } from '../../../lib/connector
 import type { RedisStreamReader } from '../../../lib/connectors/redis/reader.js'
 import type { SourceReaderContext } from '../../../lib/runtime/source.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
-import { passValue } from '../../support/worker-pass/pass-context.js'
+import { coordinatorOnly, passValue } from '../../support/worker-pass/pass-context.js'
 
 /**
  * Keys on a shared Redis, unique per test run (in a worker of the worker-executor test pass replaying a
@@ -27,16 +27,28 @@ export class TestKeys {
 
 /**
  * Appends `count` entries `{ n: '<i>', payload: '{"n":i}' }` (i from `from`) to a stream, pipelined.
+ * On the coordinator only (`coordinatorOnly`): a worker of the worker-executor test pass replaying the
+ * test would append them again.
  *
  * @example
  * await fillStream(redis, key, 10_000)
  */
-export async function fillStream(
+export function fillStream(
   redis: Redis,
   stream: string,
   count: number,
   from = 0,
   payload = (n: number): string => JSON.stringify({ n }),
+): Promise<void> {
+  return coordinatorOnly(() => append(redis, stream, count, from, payload), undefined)
+}
+
+async function append(
+  redis: Redis,
+  stream: string,
+  count: number,
+  from: number,
+  payload: (n: number) => string,
 ): Promise<void> {
   for (let i = from; i < from + count; i += 1000) {
     const pipeline = redis.pipeline()

@@ -1,5 +1,5 @@
 import { mkdtempSync } from 'node:fs'
-import { hostedJob } from '../../../lib/runtime/workers/worker-thread.js'
+import { hostedJob, hostedJobStarted } from '../../../lib/runtime/workers/worker-thread.js'
 
 /** A value of a test that both threads of the pass must share: a name, or memory (`SharedArrayBuffer`). */
 export type PassValue = string | SharedArrayBuffer
@@ -100,4 +100,19 @@ export function passValue<V extends PassValue>(make: () => V): V {
  */
 export function passTempDir(prefix: string): string {
   return passValue(() => mkdtempSync(prefix))
+}
+
+/**
+ * Runs `act` — something a test does to the world outside its job (publishes to a broker, closes a
+ * connection there, reads a queue back) — on the coordinator only. In a worker replaying the test it
+ * does nothing: up to the job the worker hosts it resolves at once with `replayed` (the coordinator
+ * did it before it started that job); from that job on it never settles, so the replay stops there
+ * (what the test does next is the coordinator's to do, and doing it twice would publish twice).
+ *
+ * @example
+ * await coordinatorOnly(() => admin.publish(queue, 1000), undefined)
+ */
+export function coordinatorOnly<T>(act: () => Promise<T>, replayed: T): Promise<T> {
+  if (replayedTest() === undefined) return act()
+  return hostedJobStarted() ? new Promise<T>(() => {}) : Promise.resolve(replayed)
 }

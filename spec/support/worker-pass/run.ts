@@ -5,9 +5,11 @@
 // A worker thread runs its entry module again to build the job it hosts: here that entry is this
 // runner, so it is told (through the worker context) which spec file and test the coordinator is in,
 // imports that file alone and replays that one test up to the job (uvu-shim.ts), with assertions
-// switched off (assert-shim.ts) and the coordinator's temp directories (pass-context.ts). What a test
-// collects with `executeAndCollect()` comes back from the workers (CollectSink); what a CallbackSink
-// pushes stays in the worker — such tests are left out of the pass (see scripts/test.sh).
+// switched off (assert-shim.ts) and the coordinator's temp directories, names and shared memory
+// (pass-context.ts). What a test collects with `executeAndCollect()` or a CallbackSink comes back from
+// the workers; what it does outside its job (publishing its input) runs on the coordinator only
+// (`coordinatorOnly`); tests that watch other memory of the spec's thread are left out by name
+// (left-out.ts).
 import { register } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { parse } from 'uvu/parse'

@@ -4,7 +4,7 @@
 // suite's `before` and `before.each` hooks, then the test — to build the job the worker hosts; its
 // outcome there is nobody's (the coordinator's run of the test is the one that passes or fails).
 import * as uvu from 'uvu'
-import { provideWorkerContext } from '../../../lib/runtime/workers/worker-thread.js'
+import { hostedJobStarted, provideWorkerContext } from '../../../lib/runtime/workers/worker-thread.js'
 import { LEFT_OUT } from './left-out.js'
 import { currentContext, enterPhase, replayPhase, replayedTest } from './pass-context.js'
 
@@ -76,7 +76,14 @@ function replayingSuite(name: string, state: State): Test {
       state.__test__ = target.test
       for (const h of beforeEach) await h(state)
       await handler(state)
-    })().catch(() => {})
+    })().catch((error: unknown) => {
+      // after the hosted job started, the replay's outcome is nobody's; before it, the worker never
+      // builds its job and exits: say why, or the coordinator can only report a worker that exited
+      if (!hostedJobStarted())
+        process.stderr.write(
+          `worker-pass: the replay of "${target.test}" failed before the job this worker hosts: ${(error as Error)?.stack ?? error}\n`,
+        )
+    })
   }
   return test
 }
