@@ -49,6 +49,8 @@ export interface PreparedCase {
   readonly compareChecksums?: boolean
   targets?(summaries: ReadonlyMap<string, Summary>): TargetCheck[]
   readonly notes?: readonly string[]
+  /** Called once after the case's last run, whatever the runs did (servers the case started close here). */
+  teardown?(): Promise<void> | void
 }
 
 /** A benchmark case: one file in benchmarks/cases/. */

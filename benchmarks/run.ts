@@ -200,23 +200,31 @@ async function runCase(bench: BenchCase): Promise<CaseOutcome> {
   const samples = new Map<Contender, Sample[]>(contenders.map((c) => [c, []]))
   const failed = new Map<Contender, string>()
   const total = caseWarmup + caseReps
-  for (let round = 0; round < total; round++) {
-    const measured = round >= caseWarmup
-    const label = measured ? `rep ${round - caseWarmup + 1}/${caseReps}` : `warm-up ${round + 1}/${caseWarmup}`
-    // Rotate the order every round so that drift (heap growth, thermal) does not favour one contender.
-    const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]!)
-    for (const contender of order) {
-      if (failed.has(contender)) continue
-      try {
-        const sample = await timeRun(contender)
-        if (measured) samples.get(contender)!.push(sample)
-        const rate = (sample.result.records * 1000) / (clock === 'cpu' ? sample.cpuMs : sample.ms)
-        log(
-          `[${bench.id}] ${label.padEnd(11)} ${contender.name.padEnd(44)} ${formatRate(rate).padStart(9)} ${unit}/s  ${sample.ms.toFixed(0).padStart(6)} ms wall ${sample.cpuMs.toFixed(0).padStart(6)} ms CPU`,
-        )
-      } catch (error) {
-        failed.set(contender, messageOf(error))
-        log(`[${bench.id}] ${label} ${contender.name} FAILED: ${(error as Error).stack ?? error}`)
+  try {
+    await runRounds()
+  } finally {
+    await prepared.teardown?.()
+  }
+
+  async function runRounds(): Promise<void> {
+    for (let round = 0; round < total; round++) {
+      const measured = round >= caseWarmup
+      const label = measured ? `rep ${round - caseWarmup + 1}/${caseReps}` : `warm-up ${round + 1}/${caseWarmup}`
+      // Rotate the order every round so that drift (heap growth, thermal) does not favour one contender.
+      const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]!)
+      for (const contender of order) {
+        if (failed.has(contender)) continue
+        try {
+          const sample = await timeRun(contender)
+          if (measured) samples.get(contender)!.push(sample)
+          const rate = (sample.result.records * 1000) / (clock === 'cpu' ? sample.cpuMs : sample.ms)
+          log(
+            `[${bench.id}] ${label.padEnd(11)} ${contender.name.padEnd(44)} ${formatRate(rate).padStart(9)} ${unit}/s  ${sample.ms.toFixed(0).padStart(6)} ms wall ${sample.cpuMs.toFixed(0).padStart(6)} ms CPU`,
+          )
+        } catch (error) {
+          failed.set(contender, messageOf(error))
+          log(`[${bench.id}] ${label} ${contender.name} FAILED: ${(error as Error).stack ?? error}`)
+        }
       }
     }
   }

@@ -35,17 +35,6 @@ const TARGET = 0.8
 const ENGINE = `engine: TwitterSource (backfill ids kept), checkpoint every ${CHECKPOINT_MS} ms`
 const REPS = 9
 const WARMUP = 1
-let server: XStreamServer | undefined
-let runsLeft = 0
-
-/** Runs one contender; the server closes after the case's last run (the runner has no teardown). */
-async function counted(run: () => Promise<RunResult>): Promise<RunResult> {
-  try {
-    return await run()
-  } finally {
-    if (--runsLeft === 0) await server?.close()
-  }
-}
 
 /** X's ids grow by 2^22 a millisecond (snowflakes); the 1 % sample stream sends a tweet every ~20 ms. */
 const FIRST_ID = 1_460_323_737_035_677_698n
@@ -135,27 +124,25 @@ export const twitterSourceCase: BenchCase = {
   async prepare({ quick }) {
     const n = quick ? 50_000 : 200_000
     const load = render(n)
-    await server?.close()
     const x = await XStreamServer.start({ token: TOKEN })
-    server = x
-    runsLeft = 3 * (REPS + WARMUP)
     return {
       reps: REPS,
       warmup: WARMUP,
       unit: 'messages',
       contenders: [
-        { name: ENGINE, role: 'engine', run: () => counted(() => engine(x, load, n, CHECKPOINT_MS)) },
+        { name: ENGINE, role: 'engine', run: () => engine(x, load, n, CHECKPOINT_MS) },
         {
           name: `engine: TwitterSource (backfill ids kept), checkpoint every ${FREQUENT_CHECKPOINT_MS} ms`,
           role: 'engine',
-          run: () => counted(() => engine(x, load, n, FREQUENT_CHECKPOINT_MS)),
+          run: () => engine(x, load, n, FREQUENT_CHECKPOINT_MS),
         },
-        { name: 'twitter-api-v2 sampleStream alone', role: 'baseline', run: () => counted(() => raw(x, load, n)) },
+        { name: 'twitter-api-v2 sampleStream alone', role: 'baseline', run: () => raw(x, load, n) },
       ],
       notes: [
         `${formatInt(n)} tweets of ${Math.round(load.length / n)} bytes per run whatever --records says, from the X protocol server on loopback in this process; connecting is timed for both, and the engine's job setup.`,
       ],
       targets,
+      teardown: () => x.close(),
     }
   },
 }
