@@ -61,12 +61,19 @@ export type ToWorker =
   | { readonly t: 'control'; readonly key: string; readonly message: SubtaskControl }
   /** The queryable-state lookups for this worker's subtasks that reached the job server in one turn. */
   | { readonly t: 'lookup'; readonly batch: number; readonly lookups: readonly QueryableLookup[] }
+  /**
+   * The deployment ends (a cancel, a restart): the worker stops its subtasks as one thread stops them
+   * (readers close, operators abort), then answers 'stopped'.
+   */
+  | { readonly t: 'stop' }
   | StateReply
 
 /** From a worker to the coordinating thread. */
 export type FromWorker =
   /** The worker built the job graph: how it names its operators, to compare with the coordinator's. */
   | { readonly t: 'ready'; readonly thread: number; readonly fingerprint: string }
+  /** The subtasks stopped, after a 'stop'. */
+  | { readonly t: 'stopped' }
   | { readonly t: 'event'; readonly key: string; readonly event: SubtaskEvent }
   | { readonly t: 'dead-letter'; readonly letter: DeadLetter }
   /** The counters of the worker's subtasks: now and then while they run, and before each finishes. */

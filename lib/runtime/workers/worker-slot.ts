@@ -30,7 +30,8 @@ import type { FromWorker, PeerMessage, ToWorker, WorkerStart } from './worker-pr
  * ports to the other workers. Checkpoint state is written by the subtasks here, to the job's own
  * storage as this thread configured it; the subtasks' metrics are reported to the coordinator every
  * {@link WORKER_METRICS_INTERVAL_MS} and before each subtask finishes; the queryable states they declare
- * are announced to the coordinator, whose lookups are answered here. Runs until the coordinator
+ * are announced to the coordinator, whose lookups are answered here. On `stop` the subtasks stop as on one
+ * thread (their readers close, their operators abort) before `stopped` answers. Runs until the coordinator
  * terminates the worker.
  *
  * @example
@@ -79,8 +80,13 @@ export function serveWorkerSlot(
       maxParallelism: served.maxParallelism,
     }),
   )
+  let attempt: { cancelled: boolean } | undefined
   port.on('message', (message: ToWorker) => {
     if (message.t === 'control') return void refs.get(message.key)?.tell(message.message)
+    if (message.t === 'stop') {
+      if (attempt !== undefined) attempt.cancelled = true
+      return void system.terminate().finally(() => post({ t: 'stopped' }))
+    }
     if (message.t === 'lookup') return void answerLookups(queryables, message, post)
     if (message.t === 'state-reply') return viaCoordinator?.answer(message)
     // another graph than the coordinator's: run nothing (the coordinator fails the job on 'ready')
@@ -101,7 +107,8 @@ export function serveWorkerSlot(
         readState = async (handle) => (await savepoint).read(handle)
       } else if (storage !== undefined) readState = (handle) => storage.readState(handle)
     }
-    const attempt = { cancelled: false }
+    attempt = { cancelled: false }
+    const deployed = attempt
     system.spawn<never>(
       (ctx) => {
         for (const d of message.deployments) {
@@ -112,7 +119,7 @@ export function serveWorkerSlot(
               vertex,
               config,
               log,
-              attempt,
+              attempt: deployed,
               send,
               report: (event) => {
                 // the final counters reach the coordinator before the job can end on this event

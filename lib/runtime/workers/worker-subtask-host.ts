@@ -123,6 +123,8 @@ export function workerSubtaskHost(
               if (message.t === 'write-state' || message.t === 'read-state')
                 answerState(worker, message, request, hosted)
               else if (message.t === 'lookup-reply') lookups[thread]!.answer(message)
+              else if (message.t === 'stopped')
+                return // awaited by stopWorker
               else if (message.t === 'queryable') {
                 // a state of a replaced deployment must not shadow the next one's
                 if (stopping || request.attempt.cancelled) return
@@ -195,7 +197,7 @@ export function workerSubtaskHost(
             async postStop() {
               stopping = true
               for (const l of lookups) l.fail('the deployment stopped')
-              await Promise.all(workers.filter((_, thread) => !released(thread)).map((w) => w.terminate()))
+              await Promise.all(workers.filter((_, thread) => !released(thread)).map(stopWorker))
             },
           }
         },
@@ -270,4 +272,30 @@ function tsxLoader(): string | undefined {
   } catch {
     return undefined
   }
+}
+
+/** How long a worker may take to stop its subtasks before its thread is terminated regardless. */
+const STOP_GRACE_MS = 5_000
+
+/**
+ * Stops a worker's subtasks as one thread stops them (readers close, operators abort: a source's
+ * last acknowledgements go out, a connection closes), then terminates the thread. A worker that has
+ * not answered within {@link STOP_GRACE_MS} (user code that never yields) or that exited is terminated
+ * at once.
+ */
+async function stopWorker(worker: Worker): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, STOP_GRACE_MS)
+    function done(): void {
+      clearTimeout(timer)
+      worker.off('message', onMessage).off('exit', done)
+      resolve()
+    }
+    function onMessage(message: FromWorker): void {
+      if (message.t === 'stopped') done()
+    }
+    worker.on('message', onMessage).once('exit', done)
+    worker.postMessage({ t: 'stop' } satisfies ToWorker)
+  })
+  await worker.terminate()
 }
