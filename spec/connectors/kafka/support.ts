@@ -1,5 +1,5 @@
 import { Kafka, logLevel, type Message } from 'kafkajs'
-import { createCluster, toBatch } from '../../../lib/connectors/kafka/kafka-internals.js'
+import { createCluster, type FetchedPartition, toBatch } from '../../../lib/connectors/kafka/kafka-internals.js'
 import type { SourceReaderContext } from '../../../lib/runtime/source.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { coordinatorOnly } from '../../support/worker-pass/pass-context.js'
@@ -60,7 +60,55 @@ export async function readLog(
   isolation: 'read_committed' | 'read_uncommitted' = 'read_uncommitted',
   options: { settle?: boolean } = {},
 ): Promise<LoggedRecord[]> {
-  const isolationLevel = isolation === 'read_committed' ? 1 : 0
+  const result: LoggedRecord[] = []
+  await eachPartition(brokers, topic, isolation === 'read_committed' ? 1 : 0, async (partition, fetch) => {
+    const high = await partitionEnd(brokers, topic, 'read_uncommitted', partition)
+    if (isolation === 'read_committed' && options.settle !== false) await settled(brokers, topic, partition)
+    let offset = 0
+    while (offset < Number(high)) {
+      const data = await fetch(offset)
+      if (data === undefined || data.messages.length === 0) break
+      // toBatch drops control records and, read_committed, those of aborted transactions.
+      const batch = toBatch(topic, String(offset), data)
+      const last = Number(data.messages[data.messages.length - 1]!.offset)
+      for (const m of batch.messages as unknown as Array<{
+        offset: string
+        key: Buffer | null
+        value: Buffer | null
+        headers?: Record<string, Buffer>
+        timestamp: string
+        isControlRecord?: boolean
+        batchContext: { producerId: string }
+      }>) {
+        if (Number(m.offset) < offset) continue
+        const headers: Record<string, string> = {}
+        for (const [k, v] of Object.entries(m.headers ?? {})) headers[k] = String(v)
+        result.push({
+          partition,
+          offset: Number(m.offset),
+          key: m.key?.toString() ?? null,
+          value: m.value?.toString() ?? null,
+          headers,
+          timestamp: Number(m.timestamp),
+          producerId: m.batchContext.producerId,
+        })
+      }
+      offset = Math.max(offset, last + 1)
+    }
+  })
+  return result
+}
+
+/**
+ * Calls `visit` for each partition of `topic` in turn, with a Fetch of that partition from an offset
+ * (straight from its leader, at `isolationLevel`: 1 read_committed), on one cluster connection.
+ */
+async function eachPartition(
+  brokers: string[],
+  topic: string,
+  isolationLevel: 0 | 1,
+  visit: (partition: number, fetch: (offset: number) => Promise<FetchedPartition | undefined>) => Promise<void>,
+): Promise<void> {
   const cluster = createCluster(client(brokers), { isolationLevel })
   await cluster.connect()
   try {
@@ -69,14 +117,10 @@ export async function readLog(
     await admin.connect()
     const partitions = (await admin.fetchTopicOffsets(topic)).map((o) => o.partition)
     await admin.disconnect()
-    const result: LoggedRecord[] = []
     for (const partition of partitions) {
-      const high = await partitionEnd(brokers, topic, 'read_uncommitted', partition)
-      if (isolation === 'read_committed' && options.settle !== false) await settled(brokers, topic, partition)
       const leader = Object.keys(cluster.findLeaderForPartitions(topic, [partition]))[0]!
       const broker = await cluster.findBroker({ nodeId: leader })
-      let offset = 0
-      while (offset < Number(high)) {
+      await visit(partition, async (offset) => {
         const { responses } = await broker.fetch({
           replicaId: -1,
           isolationLevel,
@@ -85,37 +129,9 @@ export async function readLog(
           maxBytes: 4 << 20,
           topics: [{ topic, partitions: [{ partition, fetchOffset: String(offset), maxBytes: 4 << 20 }] }],
         })
-        const data = responses[0]?.partitions[0]
-        if (data === undefined || data.messages.length === 0) break
-        // toBatch drops control records and, read_committed, those of aborted transactions.
-        const batch = toBatch(topic, String(offset), data)
-        const last = Number(data.messages[data.messages.length - 1]!.offset)
-        for (const m of batch.messages as unknown as Array<{
-          offset: string
-          key: Buffer | null
-          value: Buffer | null
-          headers?: Record<string, Buffer>
-          timestamp: string
-          isControlRecord?: boolean
-          batchContext: { producerId: string }
-        }>) {
-          if (Number(m.offset) < offset) continue
-          const headers: Record<string, string> = {}
-          for (const [k, v] of Object.entries(m.headers ?? {})) headers[k] = String(v)
-          result.push({
-            partition,
-            offset: Number(m.offset),
-            key: m.key?.toString() ?? null,
-            value: m.value?.toString() ?? null,
-            headers,
-            timestamp: Number(m.timestamp),
-            producerId: m.batchContext.producerId,
-          })
-        }
-        offset = Math.max(offset, last + 1)
-      }
+        return responses[0]?.partitions[0]
+      })
     }
-    return result
   } finally {
     await cluster.disconnect()
   }
@@ -133,59 +149,38 @@ export async function readLog(
  * // p0: 0-16 P1000e0 txn | 17 P1000 ABORT | … aborted: P1000@0
  */
 export async function describeLog(brokers: string[], topic: string): Promise<string> {
-  const cluster = createCluster(client(brokers), { isolationLevel: 1 })
-  await cluster.connect()
-  try {
-    await cluster.addMultipleTargetTopics([topic])
-    const admin = client(brokers).admin()
-    await admin.connect()
-    const partitions = (await admin.fetchTopicOffsets(topic)).map((o) => o.partition)
-    await admin.disconnect()
-    const lines: string[] = []
-    for (const partition of partitions) {
-      const leader = Object.keys(cluster.findLeaderForPartitions(topic, [partition]))[0]!
-      const broker = await cluster.findBroker({ nodeId: leader })
-      const batches: string[] = []
-      const aborted = new Set<string>()
-      let offset = 0
-      for (;;) {
-        const { responses } = await broker.fetch({
-          replicaId: -1,
-          isolationLevel: 1,
-          maxWaitTime: 10,
-          minBytes: 1,
-          maxBytes: 4 << 20,
-          topics: [{ topic, partitions: [{ partition, fetchOffset: String(offset), maxBytes: 4 << 20 }] }],
-        })
-        const data = responses[0]?.partitions[0]
-        if (data === undefined || data.messages.length === 0) break
-        for (const a of data.abortedTransactions ?? []) aborted.add(`P${a.producerId}@${a.firstOffset}`)
-        let seen: unknown
-        for (const m of data.messages as unknown as Array<{
-          offset: string
-          key: Buffer | null
-          batchContext: LogBatch
-        }>) {
-          const b = m.batchContext
-          if (b === seen || Number(m.offset) < offset) continue
-          seen = b
-          const first = Number(b.firstOffset)
-          const span = b.lastOffsetDelta === 0 ? `${first}` : `${first}-${first + b.lastOffsetDelta}`
-          const marker = m.key !== null && m.key.length >= 4 && m.key.readInt16BE(2) === 1 ? 'COMMIT' : 'ABORT'
-          batches.push(
-            b.isControlBatch
-              ? `${span} P${b.producerId} ${marker}`
-              : `${span} P${b.producerId}e${b.producerEpoch}${b.inTransaction ? ' txn' : ''}`,
-          )
-        }
-        offset = Number(data.messages[data.messages.length - 1]!.offset) + 1
+  const lines: string[] = []
+  await eachPartition(brokers, topic, 1, async (partition, fetch) => {
+    const batches: string[] = []
+    const aborted = new Set<string>()
+    let offset = 0
+    for (;;) {
+      const data = await fetch(offset)
+      if (data === undefined || data.messages.length === 0) break
+      for (const a of data.abortedTransactions ?? []) aborted.add(`P${a.producerId}@${a.firstOffset}`)
+      let seen: unknown
+      for (const m of data.messages as unknown as Array<{
+        offset: string
+        key: Buffer | null
+        batchContext: LogBatch
+      }>) {
+        const b = m.batchContext
+        if (b === seen || Number(m.offset) < offset) continue
+        seen = b
+        const first = Number(b.firstOffset)
+        const span = b.lastOffsetDelta === 0 ? `${first}` : `${first}-${first + b.lastOffsetDelta}`
+        const marker = m.key !== null && m.key.length >= 4 && m.key.readInt16BE(2) === 1 ? 'COMMIT' : 'ABORT'
+        batches.push(
+          b.isControlBatch
+            ? `${span} P${b.producerId} ${marker}`
+            : `${span} P${b.producerId}e${b.producerEpoch}${b.inTransaction ? ' txn' : ''}`,
+        )
       }
-      lines.push(`p${partition}: ${batches.join(' | ')}; aborted: ${[...aborted].join(' ') || 'none'}`)
+      offset = Number(data.messages[data.messages.length - 1]!.offset) + 1
     }
-    return lines.join('\n')
-  } finally {
-    await cluster.disconnect()
-  }
+    lines.push(`p${partition}: ${batches.join(' | ')}; aborted: ${[...aborted].join(' ') || 'none'}`)
+  })
+  return lines.join('\n')
 }
 
 /** The fields of a kafkajs record batch that {@link describeLog} prints. */
