@@ -35,12 +35,15 @@ function inbox(): ActorRef<ActorSourceReply> & { replies: ActorSourceReply[] } {
   }
 }
 
-/** One started reader outside a job, what it emitted and the dead letters it sent. */
-async function open<T>(options: ActorSourceOptions, restored: unknown[] = []) {
+/**
+ * One started reader outside a job (subtask 0 of `parallelism`; the others never open), what it emitted
+ * and the dead letters it sent.
+ */
+async function open<T>(options: ActorSourceOptions, restored: unknown[] = [], parallelism = 1) {
   const source = new ActorSource<T>(options)
   const letters: DeadLetter[] = []
   const reader = source.createReader(
-    { subtask: 0, parallelism: 1, processingTime: systemProcessingTime, deadLetter: (l) => letters.push(l) },
+    { subtask: 0, parallelism, processingTime: systemProcessingTime, deadLetter: (l) => letters.push(l) },
     restored as never[],
   )
   await reader.start()
@@ -127,9 +130,10 @@ Source('a malformed batch is refused with its reason and becomes a dead letter',
 })
 
 Source(
-  'backpressure by acknowledgement: a full buffer delays the ack, later messages wait in the mailbox',
+  'backpressure by acknowledgement: a full buffer delays the ack, later messages wait in the mailbox (one of two readers)',
   async () => {
-    const r = await open<number>({ maxBufferedRecords: 4, mailboxCapacity: 10 })
+    // at parallelism 2 every message goes through the actor: the reader never reads the mailbox itself
+    const r = await open<number>({ maxBufferedRecords: 4, mailboxCapacity: 10 }, [], 2)
     const replies = inbox()
     try {
       for (let i = 0; i < 10; i++) assert.ok(r.source.ref.tell({ type: 'record', value: i, replyTo: replies }))
@@ -147,6 +151,54 @@ Source(
         r.records.map(([v]) => v),
         [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
       )
+    } finally {
+      await r.reader.close()
+    }
+  },
+)
+
+Source(
+  'the only reader: a poll empties the buffer, takes the waiting message, then takes from the mailbox itself, in order',
+  async () => {
+    const r = await open<number>({ maxBufferedRecords: 4, mailboxCapacity: 12 })
+    const replies = inbox()
+    try {
+      for (let i = 0; i < 8; i++) assert.ok(r.source.ref.tell({ type: 'record', value: i, replyTo: replies }))
+      assert.ok(r.source.ref.tell({ type: 'batch', values: [8, 9], timestamps: [80, 90], replyTo: replies }))
+      assert.ok(r.source.ref.tell({ type: 'batch', values: [10], timestamps: [], replyTo: replies }))
+      assert.ok(r.source.ref.tell({ type: 'record', value: 11, replyTo: replies }))
+      // the actor took 0–3 and waits with 4; 5–7, the batches and 11 wait in the mailbox
+      await waitFor(() => r.reader.bufferedRecords === 4 && r.source.ref.mailboxSize === 6)
+      assert.is(replies.replies.length, 4)
+      r.drain()
+      assert.is(r.source.ref.mailboxSize, 2, 'the malformed batch stops the poll: the actor refuses it')
+      assert.equal(
+        r.records.map(([v]) => v),
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      )
+      assert.equal(r.records.slice(8), [
+        [8, 80],
+        [9, 90],
+      ])
+      assert.equal(
+        replies.replies.map((x) => x.type === 'ack' && x.records),
+        [1, 1, 1, 1, 1, 1, 1, 1, 2],
+        'acknowledged as they were taken',
+      )
+      assert.is(r.reader.bufferedRecords, 0, 'what a poll takes from the mailbox it emits at once')
+      await waitFor(() => replies.replies.length === 11)
+      assert.match((replies.replies[9] as { reason: string }).reason, /one timestamp per value/)
+      assert.is(r.letters.length, 1)
+      r.drain()
+      assert.equal(r.records.at(-1), [11, undefined])
+      r.source.ref.tell({ type: 'record', value: 12 })
+      r.source.ref.tell({ type: 'complete' })
+      r.source.ref.tell({ type: 'record', value: 13, replyTo: replies })
+      await waitFor(() => replies.replies.length === 12)
+      assert.match((replies.replies[11] as { reason: string }).reason, /the source is completed/)
+      assert.is(r.reader.pollNext({ collect: (v) => void r.records.push([v, undefined]) } as never), 'more')
+      assert.is(r.reader.pollNext({ collect: () => {} } as never), 'end')
+      assert.equal(r.records.at(-1), [12, undefined], 'complete ends the stream after the records before it')
     } finally {
       await r.reader.close()
     }
@@ -238,6 +290,62 @@ Source(
       } finally {
         await restored.reader.close()
       }
+    } finally {
+      await r.reader.close()
+    }
+  },
+)
+
+Source(
+  'checkpointed, the only reader: ids taken from the mailbox by a poll are answered as those the actor takes',
+  async () => {
+    const r = await open<number>({ ackMode: 'checkpointed', maxBufferedRecords: 1 })
+    const replies = inbox()
+    const tell = (value: number, id: string) => r.source.ref.tell({ type: 'record', value, id, replyTo: replies })
+    try {
+      tell(1, 'a')
+      tell(2, 'b')
+      // the actor took a and waits with b
+      await waitFor(() => r.reader.bufferedRecords === 1 && r.source.ref.mailboxSize === 0)
+      tell(3, 'c')
+      tell(2, 'b')
+      tell(4, 'd')
+      tell(4, 'd')
+      r.drain()
+      assert.is(r.source.ref.mailboxSize, 0)
+      assert.equal(
+        r.records.map(([v]) => v),
+        [1, 2, 3, 4],
+        'a resend of a message not yet covered is not taken again',
+      )
+      assert.equal(r.reader.snapshotState(1)[0]!.keys, [
+        ['a', 0],
+        ['b', 0],
+        ['c', 0],
+        ['d', 0],
+      ])
+      assert.is(replies.replies.length, 0, 'nothing acknowledged before the checkpoint completed')
+      r.reader.notifyCheckpointComplete(1)
+      assert.equal(
+        replies.replies.map((x) => [x.type, x.id]),
+        [
+          ['ack', 'a'],
+          ['ack', 'b'],
+          ['ack', 'b'],
+          ['ack', 'c'],
+          ['ack', 'd'],
+          ['ack', 'd'],
+        ],
+      )
+      tell(3, 'c')
+      tell(5, 'e')
+      // before the actor's turn: the poll takes both itself
+      r.drain()
+      assert.equal(replies.replies.slice(6), [{ type: 'duplicate', id: 'c' }])
+      assert.equal(
+        r.records.map(([v]) => v),
+        [1, 2, 3, 4, 5],
+      )
     } finally {
       await r.reader.close()
     }
