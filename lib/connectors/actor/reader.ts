@@ -369,11 +369,17 @@ export function overflowError(path: string, capacity: number): ConnectorError {
   )
 }
 
-/** A valid record or batch message, which a poll may take from the mailbox itself. */
+/**
+ * A valid record or batch message, which a poll may take from the mailbox itself (anything else goes
+ * to the actor, which refuses it or fails as it always did).
+ */
 function isDataMessage<T>(message: ActorSourceMessage<T>): message is DataMessage<T> {
   if (message === null || typeof message !== 'object') return false
-  if (message.type === 'record') return true
-  return message.type === 'batch' && malformedBatch(message.values, message.timestamps) === undefined
+  const { type } = message
+  if (type !== 'record' && (type !== 'batch' || malformedBatch(message.values, message.timestamps) !== undefined))
+    return false
+  const replyTo = message.replyTo as { tell?: unknown } | undefined
+  return replyTo === undefined || typeof replyTo?.tell === 'function'
 }
 
 /** Emits a message's records; returns how many. */

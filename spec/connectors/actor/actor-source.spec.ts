@@ -13,7 +13,7 @@ import { CallbackSink } from '../../../lib/connectors/collections/callback-sink.
 import { ConfigError } from '../../../lib/errors.js'
 import { asyncMap } from '../../../lib/operators/async-map.js'
 import type { DeadLetter } from '../../../lib/runtime/output-tag.js'
-import type { SourceOutput } from '../../../lib/runtime/source.js'
+import type { InputStatus, SourceOutput } from '../../../lib/runtime/source.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { waitFor } from '../../support/wait-for.js'
 
@@ -53,10 +53,11 @@ async function open<T>(options: ActorSourceOptions, restored: unknown[] = [], pa
     emitWatermark: () => {},
     markIdle: () => {},
   }
+  const poll = (): InputStatus => reader.pollNext(output)
   const drain = (): void => {
-    while (reader.pollNext(output) === 'more');
+    while (poll() === 'more');
   }
-  return { source, reader, records, letters, drain }
+  return { source, reader, records, letters, poll, drain }
 }
 
 Source('options: unknown keys and bad values fail at build time naming the option', () => {
@@ -196,8 +197,8 @@ Source(
       r.source.ref.tell({ type: 'record', value: 13, replyTo: replies })
       await waitFor(() => replies.replies.length === 12)
       assert.match((replies.replies[11] as { reason: string }).reason, /the source is completed/)
-      assert.is(r.reader.pollNext({ collect: (v) => void r.records.push([v, undefined]) } as never), 'more')
-      assert.is(r.reader.pollNext({ collect: () => {} } as never), 'end')
+      assert.is(r.poll(), 'more')
+      assert.is(r.poll(), 'end')
       assert.equal(r.records.at(-1), [12, undefined], 'complete ends the stream after the records before it')
     } finally {
       await r.reader.close()
