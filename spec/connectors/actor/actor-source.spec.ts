@@ -397,6 +397,44 @@ Source('in a job at parallelism 2: every record arrives, ids route to one subtas
   }
 })
 
+Source(
+  'in a job at parallelism 1: a sender keeping 64 messages unanswered gets every record through once, in order',
+  async () => {
+    const source = actorSource<number>({ maxBufferedRecords: 16, mailboxCapacity: 64 })
+    const received: number[] = []
+    const env = StreamEnvironment.create({ logLevel: 'silent' })
+    env.fromSource(source, { uid: 'actors' }).sinkTo(new CallbackSink((n: number) => void received.push(n)))
+    const job = env.executeAsync('windowed sender')
+    const n = 20_000
+    let next = 0
+    let acked = 0
+    let refused = 0
+    const replyTo = {
+      ...inbox(),
+      tell: (reply: ActorSourceReply) => {
+        if (reply.type === 'ack') acked++
+        else refused++
+        if (next < n) source.ref.tell({ type: 'record', value: next++, replyTo })
+        return true
+      },
+    }
+    try {
+      await waitFor(() => source.ref.isAlive)
+      while (next < 64) source.ref.tell({ type: 'record', value: next++, replyTo })
+      await waitFor(() => acked + refused === n, { timeoutMs: 10_000 })
+      assert.is(refused, 0, 'a sender that keeps its window never overflows the mailbox')
+      source.ref.tell({ type: 'complete' })
+      assert.is((await job.result).status, 'finished')
+      assert.equal(
+        received,
+        Array.from({ length: n }, (_, i) => i),
+      )
+    } finally {
+      await job.cancel().catch(() => {})
+    }
+  },
+)
+
 Source('a fail message fails the job with the reason', async () => {
   const source = actorSource<number>({})
   const env = StreamEnvironment.create({ logLevel: 'silent' })
