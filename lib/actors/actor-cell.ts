@@ -28,7 +28,7 @@ export function spawnActor<M>(
   siblings: Children,
   services: SystemServices,
   factory: BehaviorFactory<M>,
-  options: SpawnOptions,
+  options: SpawnOptions<M>,
 ): ActorRef<M> {
   const cell = new ActorCell<M>(guardian, services, factory, resolveSpawnOptions(options, siblings, guardian.path))
   cell.start()
@@ -71,11 +71,11 @@ export class ActorCell<M> implements ActorRef<M>, ChildActor, Guardian, Runnable
     private readonly guardian: Guardian,
     private readonly services: SystemServices,
     private readonly factory: BehaviorFactory<M>,
-    options: ResolvedSpawnOptions,
+    options: ResolvedSpawnOptions<M>,
   ) {
     this.name = options.name
     this.path = `${guardian.path}/${options.name}`
-    this.mailbox = new BoundedMailbox<M>(options.mailboxCapacity)
+    this.mailbox = options.mailbox ?? new BoundedMailbox<M>(options.mailboxCapacity)
     this.mailboxCapacity = options.mailboxCapacity
     this.supervisor = new Supervisor(options.supervision, this.path)
     this.context = createActorContext<M>({
@@ -287,7 +287,7 @@ export class ActorCell<M> implements ActorRef<M>, ChildActor, Guardian, Runnable
     while (this.mailbox.size > 0) this.services.deadLetter(this.path, this.mailbox.poll(), 'stopped')
   }
 
-  private spawnChild<C>(factory: BehaviorFactory<C>, options: SpawnOptions): ActorRef<C> {
+  private spawnChild<C>(factory: BehaviorFactory<C>, options: SpawnOptions<C>): ActorRef<C> {
     if (this.lifecycle === 'terminating' || this.lifecycle === 'stopped') {
       throw new ActorError(
         'ERR_ACTOR_STOPPED',

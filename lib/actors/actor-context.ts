@@ -10,7 +10,7 @@ export interface ContextHost<M> {
   readonly system: ActorSystemView
   readonly parent: ActorRef<unknown> | undefined
   readonly children: Children
-  spawn<C>(factory: BehaviorFactory<C>, options: SpawnOptions): ActorRef<C>
+  spawn<C>(factory: BehaviorFactory<C>, options: SpawnOptions<C>): ActorRef<C>
 }
 
 /**

@@ -78,7 +78,7 @@ export class ActorSystem implements ActorSystemView {
    * @example
    * const counter = system.spawn(counterBehavior, { name: 'counter', mailboxCapacity: 256, supervision: Supervision.restart() })
    */
-  spawn<M>(factory: BehaviorFactory<M>, options: SpawnOptions): ActorRef<M> {
+  spawn<M>(factory: BehaviorFactory<M>, options: SpawnOptions<M>): ActorRef<M> {
     if (this.termination !== undefined) {
       const name = JSON.stringify(options.name)
       throw new ActorError('ERR_SYSTEM_TERMINATED', `actor system ${this.name} is terminating; cannot spawn ${name}`)

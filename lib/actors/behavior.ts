@@ -50,7 +50,7 @@ export interface ActorSystemView {
   readonly failures: Observable<ActorFailure>
   /** Top-level actors alive, in spawn order. */
   readonly actors: ReadonlyArray<ActorRef<unknown>>
-  spawn<M>(factory: BehaviorFactory<M>, options: SpawnOptions): ActorRef<M>
+  spawn<M>(factory: BehaviorFactory<M>, options: SpawnOptions<M>): ActorRef<M>
   terminate(): Promise<void>
 }
 
@@ -72,7 +72,7 @@ export interface ActorContext<M> {
   /** Live children in spawn order. */
   readonly children: ReadonlyArray<ActorRef<unknown>>
   /** Spawns a child supervised by this actor; throws ConfigError on invalid options. */
-  spawn<C>(factory: BehaviorFactory<C>, options: SpawnOptions): ActorRef<C>
+  spawn<C>(factory: BehaviorFactory<C>, options: SpawnOptions<C>): ActorRef<C>
   /** Same as `self.stop()`. */
   stop(): Promise<void>
 }

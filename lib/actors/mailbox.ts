@@ -48,6 +48,16 @@ export class BoundedMailbox<M> {
   }
 
   /**
+   * The oldest message, left in the mailbox; undefined when empty.
+   *
+   * @example
+   * if (mailbox.peek()?.type === 'record') take(mailbox.poll()!)
+   */
+  peek(): M | undefined {
+    return this.ring.peek()
+  }
+
+  /**
    * Removes and returns the oldest message, or undefined when empty. Check `size` first when
    * `undefined` is itself a valid message.
    *

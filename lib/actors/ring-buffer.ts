@@ -30,6 +30,11 @@ export class RingBuffer<T> {
     this.length++
   }
 
+  /** The oldest item, left in place; undefined when empty. */
+  peek(): T | undefined {
+    return this.length === 0 ? undefined : this.slots[this.head]
+  }
+
   shift(): T | undefined {
     if (this.length === 0) return undefined
     const item = this.slots[this.head]

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert'
 import { type ActorError, ConfigError } from '../../lib/errors.js'
 import {
   ActorSystem,
+  BoundedMailbox,
   Supervision,
   type ActorContext,
   type BehaviorFactory,
@@ -127,6 +128,8 @@ test('invalid spawn options throw ConfigError naming the option', async () => {
     [{ name: 'taken' }, 'name'],
     [{ name: 'x', mailboxCapacity: 0 }, 'mailboxCapacity'],
     [{ name: 'y', mailboxCapacity: 2.5 }, 'mailboxCapacity'],
+    [{ name: 'z', mailbox: { offer: () => true } }, 'mailbox'],
+    [{ name: 'w', mailbox: new BoundedMailbox(4), mailboxCapacity: 8 }, 'mailboxCapacity'],
   ]
   for (const [options, option] of cases) {
     try {
@@ -146,6 +149,28 @@ test('invalid spawn options throw ConfigError naming the option', async () => {
     () => system.spawn(noop, { name: 'after' }),
     (e: ActorError) => e.code === 'ERR_SYSTEM_TERMINATED',
   )
+})
+
+test("an actor spawned with its owner's mailbox: the owner takes messages itself, the actor handles those left", async () => {
+  const system = new ActorSystem()
+  const mailbox = new BoundedMailbox<number>(3)
+  const handled: number[] = []
+  const ref = system.spawn<number>(() => ({ receive: (n) => void handled.push(n) }), { name: 'owned', mailbox })
+  const letters: DeadLetter[] = []
+  system.deadLetters.subscribe((letter) => letters.push(letter))
+  assert.is(ref.mailboxCapacity, 3)
+  assert.equal(
+    [1, 2, 3, 4].map((n) => ref.tell(n)),
+    [true, true, true, false],
+  )
+  assert.equal(letters, [{ recipient: '/user/owned', message: 4, reason: 'mailbox-full' }])
+  assert.is(ref.mailboxSize, 3)
+  // before the actor's turn, the owner takes the head
+  assert.is(mailbox.peek(), 1)
+  assert.is(mailbox.poll(), 1)
+  assert.is(ref.mailboxSize, 2)
+  await settlesWithin(ref.stop())
+  assert.equal(handled, [2, 3])
 })
 
 test('a stopped child frees its name for a new sibling', async () => {

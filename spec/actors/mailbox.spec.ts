@@ -40,6 +40,17 @@ test('stays FIFO across wrap-around and growth up to the capacity', () => {
   assert.is(expected, next)
 })
 
+test('peek shows the oldest message and leaves it', () => {
+  const mailbox = new BoundedMailbox<string>(2)
+  assert.is(mailbox.peek(), undefined)
+  mailbox.offer('a')
+  mailbox.offer('b')
+  assert.is(mailbox.peek(), 'a')
+  assert.is(mailbox.size, 2)
+  assert.is(mailbox.poll(), 'a')
+  assert.is(mailbox.peek(), 'b')
+})
+
 test('holds undefined as a message, counted by size', () => {
   const mailbox = new BoundedMailbox<undefined | number>(3)
   mailbox.offer(undefined)

@@ -2,6 +2,7 @@ import type { MessagePort } from 'node:worker_threads'
 import type { Subscription } from 'rxjs'
 import type { ActorRef } from '../../actors/actor-ref.js'
 import { ActorSystem } from '../../actors/actor-system.js'
+import { BoundedMailbox } from '../../actors/mailbox.js'
 import type { Behavior } from '../../actors/behavior.js'
 import { ActorError, ConnectorError } from '../../errors.js'
 import type { Logger } from '../../logging.js'
@@ -15,7 +16,13 @@ import {
   type ActorSourceSettings,
   type ActorSourceStateV1,
 } from './options.js'
-import { type ActorReaderHost, ActorSourceReader, type ActorSourceSubtask, overflowError } from './reader.js'
+import {
+  type ActorReaderHost,
+  ActorSourceReader,
+  type ActorSourceSubtask,
+  malformedBatch,
+  overflowError,
+} from './reader.js'
 import { BridgedReaderHost, BridgedSubtask } from './source-bridge.js'
 
 /**
@@ -36,7 +43,9 @@ import { BridgedReaderHost, BridgedSubtask } from './source-bridge.js'
  * time, in order: a message whose subtask's buffer is full waits, and those behind it wait in the
  * mailbox (`mailboxCapacity`). A message that finds the mailbox full is answered `rejected` and is a
  * dead letter of the job (overflow 'reject'), or fails the source (overflow 'fail'). `complete` ends
- * the stream once the buffers are empty; `fail` fails the job.
+ * the stream once the buffers are empty; `fail` fails the job. At parallelism 1 on one thread, the
+ * subtask's polls also take the records waiting in the mailbox themselves, once its buffer is empty (the
+ * same answers, in the same order), so a busy subtask's records cross one queue, not two.
  *
  * On the worker executor the actor stays on the coordinating thread (where `source.ref` is used) and
  * each subtask's reader, in a worker, is reached through a MessagePort with the same backpressure,
@@ -142,11 +151,12 @@ export class ActorSource<T> implements Source<T, ActorSourceStateV1>, ThreadBrid
     await this.stopping
     this.system ??= new ActorSystem({ name: this.settings.actorName })
     const system = this.system
-    const actor = system.spawn<ActorSourceMessage<T>>(() => this.behavior(), {
-      name: this.settings.actorName,
-      mailboxCapacity: this.settings.mailboxCapacity,
-    })
+    const mailbox = new BoundedMailbox<ActorSourceMessage<T>>(this.settings.mailboxCapacity)
+    const actor = system.spawn<ActorSourceMessage<T>>(() => this.behavior(), { name: this.settings.actorName, mailbox })
     this.actor = actor
+    // the only reader, on this thread, polls the mailbox too (one queue for most records); a reader in a
+    // worker, or one of several (routing by id), gets each message from the actor
+    if (parallelism === 1) reader.takeFrom?.(mailbox)
     this.overflows = system.deadLetters.subscribe(({ recipient, message, reason }) => {
       if (recipient === actor.path && reason === 'mailbox-full') this.overflowed(message as ActorSourceMessage<T>)
     })
@@ -285,11 +295,4 @@ function subtaskOf(id: string, parallelism: number): number {
 function replyToOf(message: object): ActorRef<ActorSourceReply> | undefined {
   const replyTo = (message as { replyTo?: ActorRef<ActorSourceReply> }).replyTo
   return typeof replyTo?.tell === 'function' ? replyTo : undefined
-}
-
-function malformedBatch(values: unknown, timestamps: unknown): string | undefined {
-  if (!Array.isArray(values)) return 'a batch needs an array of values'
-  if (timestamps !== undefined && (!Array.isArray(timestamps) || timestamps.length !== values.length))
-    return 'a batch needs one timestamp per value, or none'
-  return undefined
 }

@@ -13,7 +13,7 @@ import { CallbackSink } from '../../../lib/connectors/collections/callback-sink.
 import { ConfigError } from '../../../lib/errors.js'
 import { asyncMap } from '../../../lib/operators/async-map.js'
 import type { DeadLetter } from '../../../lib/runtime/output-tag.js'
-import type { SourceOutput } from '../../../lib/runtime/source.js'
+import type { InputStatus, SourceOutput } from '../../../lib/runtime/source.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { waitFor } from '../../support/wait-for.js'
 
@@ -35,12 +35,15 @@ function inbox(): ActorRef<ActorSourceReply> & { replies: ActorSourceReply[] } {
   }
 }
 
-/** One started reader outside a job, what it emitted and the dead letters it sent. */
-async function open<T>(options: ActorSourceOptions, restored: unknown[] = []) {
+/**
+ * One started reader outside a job (subtask 0 of `parallelism`; the others never open), what it emitted
+ * and the dead letters it sent.
+ */
+async function open<T>(options: ActorSourceOptions, restored: unknown[] = [], parallelism = 1) {
   const source = new ActorSource<T>(options)
   const letters: DeadLetter[] = []
   const reader = source.createReader(
-    { subtask: 0, parallelism: 1, processingTime: systemProcessingTime, deadLetter: (l) => letters.push(l) },
+    { subtask: 0, parallelism, processingTime: systemProcessingTime, deadLetter: (l) => letters.push(l) },
     restored as never[],
   )
   await reader.start()
@@ -50,10 +53,11 @@ async function open<T>(options: ActorSourceOptions, restored: unknown[] = []) {
     emitWatermark: () => {},
     markIdle: () => {},
   }
+  const poll = (): InputStatus => reader.pollNext(output)
   const drain = (): void => {
-    while (reader.pollNext(output) === 'more');
+    while (poll() === 'more');
   }
-  return { source, reader, records, letters, drain }
+  return { source, reader, records, letters, poll, drain }
 }
 
 Source('options: unknown keys and bad values fail at build time naming the option', () => {
@@ -127,9 +131,10 @@ Source('a malformed batch is refused with its reason and becomes a dead letter',
 })
 
 Source(
-  'backpressure by acknowledgement: a full buffer delays the ack, later messages wait in the mailbox',
+  'backpressure by acknowledgement: a full buffer delays the ack, later messages wait in the mailbox (one of two readers)',
   async () => {
-    const r = await open<number>({ maxBufferedRecords: 4, mailboxCapacity: 10 })
+    // at parallelism 2 every message goes through the actor: the reader never reads the mailbox itself
+    const r = await open<number>({ maxBufferedRecords: 4, mailboxCapacity: 10 }, [], 2)
     const replies = inbox()
     try {
       for (let i = 0; i < 10; i++) assert.ok(r.source.ref.tell({ type: 'record', value: i, replyTo: replies }))
@@ -147,6 +152,54 @@ Source(
         r.records.map(([v]) => v),
         [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
       )
+    } finally {
+      await r.reader.close()
+    }
+  },
+)
+
+Source(
+  'the only reader: a poll empties the buffer, takes the waiting message, then takes from the mailbox itself, in order',
+  async () => {
+    const r = await open<number>({ maxBufferedRecords: 4, mailboxCapacity: 12 })
+    const replies = inbox()
+    try {
+      for (let i = 0; i < 8; i++) assert.ok(r.source.ref.tell({ type: 'record', value: i, replyTo: replies }))
+      assert.ok(r.source.ref.tell({ type: 'batch', values: [8, 9], timestamps: [80, 90], replyTo: replies }))
+      assert.ok(r.source.ref.tell({ type: 'batch', values: [10], timestamps: [], replyTo: replies }))
+      assert.ok(r.source.ref.tell({ type: 'record', value: 11, replyTo: replies }))
+      // the actor took 0–3 and waits with 4; 5–7, the batches and 11 wait in the mailbox
+      await waitFor(() => r.reader.bufferedRecords === 4 && r.source.ref.mailboxSize === 6)
+      assert.is(replies.replies.length, 4)
+      r.drain()
+      assert.is(r.source.ref.mailboxSize, 2, 'the malformed batch stops the poll: the actor refuses it')
+      assert.equal(
+        r.records.map(([v]) => v),
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      )
+      assert.equal(r.records.slice(8), [
+        [8, 80],
+        [9, 90],
+      ])
+      assert.equal(
+        replies.replies.map((x) => x.type === 'ack' && x.records),
+        [1, 1, 1, 1, 1, 1, 1, 1, 2],
+        'acknowledged as they were taken',
+      )
+      assert.is(r.reader.bufferedRecords, 0, 'what a poll takes from the mailbox it emits at once')
+      await waitFor(() => replies.replies.length === 11)
+      assert.match((replies.replies[9] as { reason: string }).reason, /one timestamp per value/)
+      assert.is(r.letters.length, 1)
+      r.drain()
+      assert.equal(r.records.at(-1), [11, undefined])
+      r.source.ref.tell({ type: 'record', value: 12 })
+      r.source.ref.tell({ type: 'complete' })
+      r.source.ref.tell({ type: 'record', value: 13, replyTo: replies })
+      await waitFor(() => replies.replies.length === 12)
+      assert.match((replies.replies[11] as { reason: string }).reason, /the source is completed/)
+      assert.is(r.poll(), 'more')
+      assert.is(r.poll(), 'end')
+      assert.equal(r.records.at(-1), [12, undefined], 'complete ends the stream after the records before it')
     } finally {
       await r.reader.close()
     }
@@ -244,6 +297,62 @@ Source(
   },
 )
 
+Source(
+  'checkpointed, the only reader: ids taken from the mailbox by a poll are answered as those the actor takes',
+  async () => {
+    const r = await open<number>({ ackMode: 'checkpointed', maxBufferedRecords: 1 })
+    const replies = inbox()
+    const tell = (value: number, id: string) => r.source.ref.tell({ type: 'record', value, id, replyTo: replies })
+    try {
+      tell(1, 'a')
+      tell(2, 'b')
+      // the actor took a and waits with b
+      await waitFor(() => r.reader.bufferedRecords === 1 && r.source.ref.mailboxSize === 0)
+      tell(3, 'c')
+      tell(2, 'b')
+      tell(4, 'd')
+      tell(4, 'd')
+      r.drain()
+      assert.is(r.source.ref.mailboxSize, 0)
+      assert.equal(
+        r.records.map(([v]) => v),
+        [1, 2, 3, 4],
+        'a resend of a message not yet covered is not taken again',
+      )
+      assert.equal(r.reader.snapshotState(1)[0]!.keys, [
+        ['a', 0],
+        ['b', 0],
+        ['c', 0],
+        ['d', 0],
+      ])
+      assert.is(replies.replies.length, 0, 'nothing acknowledged before the checkpoint completed')
+      r.reader.notifyCheckpointComplete(1)
+      assert.equal(
+        replies.replies.map((x) => [x.type, x.id]),
+        [
+          ['ack', 'a'],
+          ['ack', 'b'],
+          ['ack', 'b'],
+          ['ack', 'c'],
+          ['ack', 'd'],
+          ['ack', 'd'],
+        ],
+      )
+      tell(3, 'c')
+      tell(5, 'e')
+      // before the actor's turn: the poll takes both itself
+      r.drain()
+      assert.equal(replies.replies.slice(6), [{ type: 'duplicate', id: 'c' }])
+      assert.equal(
+        r.records.map(([v]) => v),
+        [1, 2, 3, 4, 5],
+      )
+    } finally {
+      await r.reader.close()
+    }
+  },
+)
+
 Source('a ref told while no job runs the source refuses the message and counts it', async () => {
   const source = actorSource<number>({})
   const replies = inbox()
@@ -287,6 +396,44 @@ Source('in a job at parallelism 2: every record arrives, ids route to one subtas
     await system.terminate()
   }
 })
+
+Source(
+  'in a job at parallelism 1: a sender keeping 64 messages unanswered gets every record through once, in order',
+  async () => {
+    const source = actorSource<number>({ maxBufferedRecords: 16, mailboxCapacity: 64 })
+    const received: number[] = []
+    const env = StreamEnvironment.create({ logLevel: 'silent' })
+    env.fromSource(source, { uid: 'actors' }).sinkTo(new CallbackSink((n: number) => void received.push(n)))
+    const job = env.executeAsync('windowed sender')
+    const n = 20_000
+    let next = 0
+    let acked = 0
+    let refused = 0
+    const replyTo = {
+      ...inbox(),
+      tell: (reply: ActorSourceReply) => {
+        if (reply.type === 'ack') acked++
+        else refused++
+        if (next < n) source.ref.tell({ type: 'record', value: next++, replyTo })
+        return true
+      },
+    }
+    try {
+      await waitFor(() => source.ref.isAlive)
+      while (next < 64) source.ref.tell({ type: 'record', value: next++, replyTo })
+      await waitFor(() => acked + refused === n, { timeoutMs: 10_000 })
+      assert.is(refused, 0, 'a sender that keeps its window never overflows the mailbox')
+      source.ref.tell({ type: 'complete' })
+      assert.is((await job.result).status, 'finished')
+      assert.equal(
+        received,
+        Array.from({ length: n }, (_, i) => i),
+      )
+    } finally {
+      await job.cancel().catch(() => {})
+    }
+  },
+)
 
 Source('a fail message fails the job with the reason', async () => {
   const source = actorSource<number>({})
