@@ -73,10 +73,7 @@ Restart(
       assert.ok(atRestart < N, 'the restart happened mid-stream')
       await waitFor(
         () =>
-          watch.check() &&
-          ledger.committed.length >= N &&
-          reader().unacknowledged === 0 &&
-          writer().unconfirmed === 0,
+          watch.check() && ledger.committed.length >= N && reader().unacknowledged === 0 && writer().unconfirmed === 0,
         {
           timeoutMs: 30_000,
           description: () =>
