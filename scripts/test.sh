@@ -43,10 +43,10 @@ if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$total" -eq 0 ]; then exit 1
 echo "== tests on the worker executor (SLUICE_EXECUTOR=workers; docs/executors.md)"
 # The operator, runtime, checkpoint, windows, state and queryable-state suites again, the RabbitMQ, ActiveMQ, MQTT
 # and Redis sink and source suites against the machine's brokers, the Redis cluster and sentinel and the RabbitMQ
-# broker-restart suites, the Kafka source, sink, exactly-once, three-node cluster and scale-out suites (the
-# scale-out's member processes inherit the two variables) and the HTTP server source suite, every job on two
+# broker-restart suites, the Kafka source, sink, exactly-once, three-node cluster, scale-out and SIGKILL suites
+# (the job processes of the last two inherit the two variables) and the HTTP server source suite, every job on two
 # worker threads (spec/support/worker-pass/run.ts; SLUICE_WORKER_THREADS: the default, the cores the process may
-# run on, is its CPU affinity, which on this machine was now and then one core). Brokers, TCP relays and the Kafka cluster a test starts
+# run on, is its CPU affinity, which a benchmark run's taskset cut to one core). Brokers, TCP relays and the Kafka cluster a test starts
 # (spec/support/brokers.ts, stomp-broker.ts' TcpCutter, kafka-server.ts) run on the coordinator: a replaying worker
 # gets their ports through passValue, as it gets the test's names and keys. What a test does to the world outside its
 # job (publishing its input, closing a broker connection, creating a topic) runs on the coordinator only
