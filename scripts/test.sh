@@ -25,7 +25,7 @@ if [ -x scripts/services.sh ]; then
 fi
 
 # the files of the worker-executor pass (see its step below)
-WORKER_PASS='(operators/(assign-timestamps|keyed|process|stateless|union-connect|window[-a-z]*)|runtime/(?!worker-)[-a-z]+|checkpoint/(?!process-kill|worker-)[-a-z]+|windows/[-a-z]+|state/[-a-z]+|queryable/queryable-(routes|state)|connectors/((rabbitmq|activemq|mqtt|redis)/(sink|source)|kafka/kafka-source|http-server/source))\.spec\.ts$'
+WORKER_PASS='(operators/(assign-timestamps|keyed|process|stateless|union-connect|window[-a-z]*)|runtime/(?!worker-)[-a-z]+|checkpoint/(?!process-kill|worker-)[-a-z]+|windows/[-a-z]+|state/[-a-z]+|queryable/queryable-(routes|state)|connectors/((rabbitmq|activemq|mqtt|redis)/(sink|source)|redis/cluster-sentinel|rabbitmq/broker-restart|kafka/kafka-(source|sink|exactly-once|cluster|scale-out|kill)|http-server/source))\.spec\.ts$'
 
 echo "== tests"
 log=$(mktemp)
@@ -42,8 +42,11 @@ if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$total" -eq 0 ]; then exit 1
 
 echo "== tests on the worker executor (SLUICE_EXECUTOR=workers; docs/executors.md)"
 # The operator, runtime, checkpoint, windows, state and queryable-state suites again, the RabbitMQ, ActiveMQ, MQTT
-# and Redis sink and source suites against the machine's brokers, the Kafka source and the HTTP server source suites,
-# every job on worker threads (spec/support/worker-pass/run.ts). Brokers, TCP relays and the Kafka cluster a test starts
+# and Redis sink and source suites against the machine's brokers, the Redis cluster and sentinel and the RabbitMQ
+# broker-restart suites, the Kafka source, sink, exactly-once, three-node cluster, scale-out and SIGKILL suites
+# (the job processes of the last two inherit the two variables) and the HTTP server source suite, every job on two
+# worker threads (spec/support/worker-pass/run.ts; SLUICE_WORKER_THREADS: the default, the cores the process may
+# run on, is its CPU affinity, which a benchmark run's taskset cut to one core). Brokers, TCP relays and the Kafka cluster a test starts
 # (spec/support/brokers.ts, stomp-broker.ts' TcpCutter, kafka-server.ts) run on the coordinator: a replaying worker
 # gets their ports through passValue, as it gets the test's names and keys. What a test does to the world outside its
 # job (publishing its input, closing a broker connection, creating a topic) runs on the coordinator only
@@ -57,12 +60,12 @@ echo "== tests on the worker executor (SLUICE_EXECUTOR=workers; docs/executors.m
 # the executor itself: they start their own executors in child processes); checkpoint/process-kill
 # (child processes on one thread; checkpoint/worker-sigkill is its worker counterpart); the other
 # connector suites: those that drive readers and writers directly, without a job (files, socket, print,
-# base, most of tcp-server and http-server), run on the coordinator's thread in the pass as in the pass
+# base, most of tcp-server and http-server, kafka-connect, producer-records, group-membership), run on the coordinator's thread in the pass as in the pass
 # above, so they are not run twice; those with a job talk to servers the spec hosts in its own thread,
 # not yet made coordinator-only, or measure the heap of the spec's thread (the many-clients suites).
 # Single tests by name, each with why, in spec/support/worker-pass/left-out.ts (counted as skipped).
 status=0
-SLUICE_EXECUTOR=workers node scripts/exit-after-summary.mjs node --import tsx spec/support/worker-pass/run.ts spec "$WORKER_PASS" 2>&1 | tee "$log" || status=$?
+SLUICE_EXECUTOR=workers SLUICE_WORKER_THREADS=2 node scripts/exit-after-summary.mjs node --import tsx spec/support/worker-pass/run.ts spec "$WORKER_PASS" 2>&1 | tee "$log" || status=$?
 plain=$(sed -E 's/\x1b\[[0-9;]*m//g' "$log")
 total=$(count Total); passed=$(count Passed); skipped=$(count Skipped)
 total=${total:-0}; passed=${passed:-0}; skipped=${skipped:-0}

@@ -51,8 +51,8 @@ export interface EnvironmentConfig {
   queryableState?: JobServerOptions | JobServer
   /**
    * Where `execute()` runs the subtasks: `{ kind: 'single-thread' }` (the default; also what the
-   * SLUICE_EXECUTOR environment variable can change) or `{ kind: 'workers', threads }` (default: the
-   * cores of the machine). With workers, the entry module runs again in every worker thread and must
+   * SLUICE_EXECUTOR environment variable can change, with SLUICE_WORKER_THREADS for its threads) or
+   * `{ kind: 'workers', threads }` (default: the cores of the machine). With workers, the entry module runs again in every worker thread and must
    * build the same job there; run side effects with `onCoordinator()` (docs/executors.md).
    */
   executor?: ExecutorConfig

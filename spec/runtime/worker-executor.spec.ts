@@ -152,6 +152,10 @@ test('the executor option is checked when the environment is created', () => {
     /executor\.thread.*did you mean threads/,
   )
   assert.is(configError(() => resolveExecutor(undefined, 'many')).option, 'SLUICE_EXECUTOR')
+  assert.equal(resolveExecutor(undefined, 'workers', '3'), { kind: 'workers', threads: 3 })
+  assert.equal(resolveExecutor(undefined, 'single-thread', '3'), { kind: 'single-thread' })
+  assert.is(configError(() => resolveExecutor(undefined, 'workers', 'two')).option, 'SLUICE_WORKER_THREADS')
+  assert.is(configError(() => resolveExecutor(undefined, 'workers', '0')).option, 'SLUICE_WORKER_THREADS')
 })
 
 const SAVEPOINT_JOB = join(import.meta.dirname, '../support/child-jobs/savepoint-rescale-job.ts')

@@ -3,6 +3,7 @@ import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, write
 import { connect as tcpConnect } from 'node:net'
 import { join } from 'node:path'
 import { rabbitmqctl } from './amqp-broker.js'
+import { coordinatorOnly, replayedTest } from './worker-pass/pass-context.js'
 
 const BASE = process.env.SLUICE_RABBITMQ_PRIVATE_BASE ?? '/var/tmp/sluice-rabbitmq-private'
 const PORT = 5673
@@ -14,7 +15,9 @@ const PORT = 5673
  * database is created); a restart is a full stop of the Erlang node and a new start. Test runs on one
  * machine take turns (a lock directory next to the data): one run's restart must not hit another's
  * test. The run holding the lock owns the node and stops it at the end, also one an interrupted run
- * left behind.
+ * left behind. In a worker of the worker-executor test pass replaying a test, the node is the
+ * coordinator's: the worker takes no lock and boots nothing, and a restart runs on the coordinator
+ * only (`coordinatorOnly`).
  *
  * @example
  * const node = await PrivateRabbitNode.start()
@@ -29,6 +32,8 @@ export class PrivateRabbitNode {
 
   /** Takes the lock, then boots the node unless it already answers (an interrupted run left it up). */
   static async start(timeoutMs = 60_000): Promise<PrivateRabbitNode> {
+    // the coordinator holds the lock under this process's pid: a worker would wait for it in vain
+    if (replayedTest() !== undefined) return new PrivateRabbitNode()
     await takeLock(timeoutMs)
     const node = new PrivateRabbitNode()
     try {
@@ -41,10 +46,12 @@ export class PrivateRabbitNode {
   }
 
   /** Stops the whole node (the Erlang VM halts, every connection drops) and boots it again. */
-  async restart(timeoutMs = 60_000): Promise<void> {
-    await rabbitmqctl(['stop'], this.node)
-    await waitForPort(false, 10_000)
-    await this.boot(timeoutMs)
+  restart(timeoutMs = 60_000): Promise<void> {
+    return coordinatorOnly(async () => {
+      await rabbitmqctl(['stop'], this.node)
+      await waitForPort(false, 10_000)
+      await this.boot(timeoutMs)
+    }, undefined)
   }
 
   /** Stops the node and releases the lock. */

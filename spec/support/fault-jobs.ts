@@ -1,4 +1,3 @@
-import { isMainThread } from 'node:worker_threads'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import type { CheckpointStorage } from '../../lib/checkpoint/checkpoint-storage.js'
 import { DirectoryStorage } from '../../lib/checkpoint/directory-storage.js'
@@ -14,6 +13,7 @@ import { FaultyRunningCount, FaultyStorage, SlowFaultyMap, SnapshotFaultOperator
 import { Ledger } from './ledger-sink.js'
 import { FaultyLedgerSink } from './ledger-faults.js'
 import { sharedSlots } from './shared-flags.js'
+import { changed } from './shared-gate.js'
 import { replayedTest } from './worker-pass/pass-context.js'
 import { settlesWithin } from './wait-for.js'
 import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from '../../lib/runtime/source.js'
@@ -162,27 +162,10 @@ export class SequenceGate {
     return Atomics.load(this.slots, OPENINGS)
   }
 
-  /**
-   * Resolves once the gate was opened more than `since` times, whichever thread opens it. In a worker
-   * thread a timer keeps the thread alive meanwhile (a wait on shared memory does not, and a worker
-   * whose only reader waits at the gate would exit); the worker executor ends the thread with its job.
-   */
-  async opened(since: number): Promise<void> {
-    const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(this.slots, OPENINGS, since)
-    if (!wait.async) return
-    const alive = isMainThread ? undefined : setInterval(() => {}, 60_000)
-    await wait.value
-    clearInterval(alive)
+  /** Resolves once the gate was opened more than `since` times, whichever thread opens it. */
+  opened(since: number): Promise<void> {
+    return changed(this.slots, OPENINGS, since)
   }
-}
-
-/** `Atomics.waitAsync` (Node ≥ 16), which the project's TypeScript lib does not declare. */
-interface AtomicsWaitAsync {
-  waitAsync(
-    array: Int32Array,
-    index: number,
-    value: number,
-  ): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> }
 }
 
 /** A range of a {@link GatedSequenceSource}: its first number, the next to emit and its last. */

@@ -18,20 +18,30 @@ const WORKER_OPTIONS = optionKeys<{ kind: string; threads?: number }>({ kind: tr
 
 /**
  * Checks the `executor` option; without one, the SLUICE_EXECUTOR environment variable (`workers` or
- * `single-thread`) decides, else the single-thread executor.
+ * `single-thread`) decides, else the single-thread executor. With SLUICE_EXECUTOR=workers,
+ * SLUICE_WORKER_THREADS sets the threads (default: the cores this process may run on, which the
+ * machine may cut to one core by its CPU affinity).
  *
  * @example
  * resolveExecutor({ kind: 'workers', threads: 2 }) // { kind: 'workers', threads: 2 }
+ * resolveExecutor(undefined, 'workers', '2') // { kind: 'workers', threads: 2 }
  */
 export function resolveExecutor(
   option: ExecutorConfig | undefined,
   fromEnvironment: string | undefined = process.env.SLUICE_EXECUTOR,
+  threadsFromEnvironment: string | undefined = process.env.SLUICE_WORKER_THREADS,
 ): ResolvedExecutor {
   if (option === undefined) {
     if (fromEnvironment === undefined || fromEnvironment === '' || fromEnvironment === 'single-thread')
       return { kind: 'single-thread' }
-    if (fromEnvironment === 'workers') return { kind: 'workers', threads: availableParallelism() }
-    throw new ConfigError('SLUICE_EXECUTOR', fromEnvironment, "'workers' or 'single-thread'")
+    if (fromEnvironment !== 'workers')
+      throw new ConfigError('SLUICE_EXECUTOR', fromEnvironment, "'workers' or 'single-thread'")
+    if (threadsFromEnvironment === undefined || threadsFromEnvironment === '')
+      return { kind: 'workers', threads: availableParallelism() }
+    const threads = Number(threadsFromEnvironment)
+    if (!wholeThreads(threads))
+      throw new ConfigError('SLUICE_WORKER_THREADS', threadsFromEnvironment, 'a whole number from 1 to 256')
+    return { kind: 'workers', threads }
   }
   optionsObject('executor', option, WORKER_OPTIONS)
   if (option.kind === 'single-thread') {
@@ -42,7 +52,10 @@ export function resolveExecutor(
   if (option.kind !== 'workers')
     throw new ConfigError('executor.kind', (option as { kind: unknown }).kind, "'single-thread' or 'workers'")
   const threads = option.threads ?? availableParallelism()
-  if (!Number.isInteger(threads) || threads < 1 || threads > 256)
-    throw new ConfigError('executor.threads', threads, 'a whole number from 1 to 256')
+  if (!wholeThreads(threads)) throw new ConfigError('executor.threads', threads, 'a whole number from 1 to 256')
   return { kind: 'workers', threads }
+}
+
+function wholeThreads(threads: number): boolean {
+  return Number.isInteger(threads) && threads >= 1 && threads <= 256
 }

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert'
 import { kafkaSink, kafkaSource, type KafkaRecord } from '../../../lib/connectors/kafka/index.js'
 import { map, StreamEnvironment } from '../../../lib/index.js'
 import { type KafkaServer, startKafka } from '../../support/kafka-server.js'
+import { coordinatorOnly } from '../../support/worker-pass/pass-context.js'
 import { ascending, client, range, readLog } from './support.js'
 
 /**
@@ -67,17 +68,19 @@ Cluster(
       }),
       { uid: 'eo' },
     )
-    // Idempotent, retrying for as long as leaders move: the input holds each value once.
+    // Idempotent, retrying for as long as leaders move: the input holds each value once. On the
+    // coordinator only: a worker of the worker-executor test pass replaying the test would publish again.
     const producer = client(kafka.brokers).producer({
       idempotent: true,
       maxInFlightRequests: 1,
       retry: { retries: 30, initialRetryTime: 200, maxRetryTime: 2_000 },
     })
-    await producer.connect()
-    const produce = async (from: number) => {
-      for (let i = 0; i < 3_000; i += 500)
-        await producer.send({ topic: 'ha-in', acks: -1, messages: batch(from + i, 500) })
-    }
+    await coordinatorOnly(() => producer.connect(), undefined)
+    const produce = (from: number) =>
+      coordinatorOnly(async () => {
+        for (let i = 0; i < 3_000; i += 500)
+          await producer.send({ topic: 'ha-in', acks: -1, messages: batch(from + i, 500) })
+      }, undefined)
     const job = env.executeAsync('kafka cluster')
     let failure: unknown
     job.result.catch((error) => (failure = error))

@@ -8,16 +8,20 @@ import { map, StreamEnvironment } from '../../../lib/index.js'
 import type { Logger } from '../../../lib/logging.js'
 import { SequenceSource, type SequenceSplit } from '../../../lib/connectors/collections/sequence-source.js'
 import type { Source, SourceReader, SourceReaderContext } from '../../../lib/runtime/source.js'
-import { Deferred } from '../../../lib/util/deferred.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { type KafkaServer, startKafka } from '../../support/kafka-server.js'
+import { sharedSlots } from '../../support/shared-flags.js'
+import { SharedGate } from '../../support/shared-gate.js'
+import { SharedList } from '../../support/shared-list.js'
 import { ascending, busy, client, range, readLog } from './support.js'
 
 /**
  * The Kafka sinks against Apache Kafka (one KRaft node, spec/support/kafka-server.ts). The exactly-once
  * tests read the output as a read_committed consumer does and check it is the input exactly, while the
  * aborted records stay in the log; the sink's transaction listener tells which transactions were
- * pre-committed, committed, recovered by producer id and epoch, and aborted.
+ * pre-committed, committed, recovered by producer id and epoch, and aborted. The listener, the faults
+ * and the gate keep what they record in memory every thread of a test shares (`SharedList`,
+ * `sharedSlots`, `SharedGate`): on the worker executor the writers and readers run in worker threads.
  */
 const Sink = suite('kafka sink')
 let server: KafkaServer
@@ -39,25 +43,26 @@ const checkpointed = (parallelism = 2, intervalMs = 20) =>
     restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 },
   })
 
-/** A map that fails once, at the record `failAt`, slowing down so checkpoints fall between records. */
+/**
+ * A map that fails once, at the record `failAt` (`seen` counts the records of every subtask, over
+ * every thread: `sharedSlots`), slowing down so checkpoints fall between records.
+ */
 function failOnce<T>(
   failAt: (value: T, seen: number) => boolean,
   slowEvery = 50,
 ): { op: ReturnType<typeof map<T, T>>; failed: () => boolean } {
-  let failed = false
-  let seen = 0
+  const [FAILED, SEEN] = [0, 1]
+  const slots = sharedSlots(2)
   const op = map(
     (v: T) => {
-      if (++seen % slowEvery === 0) busy(1)
-      if (!failed && failAt(v, seen)) {
-        failed = true
-        throw new Error('injected')
-      }
+      const seen = Atomics.add(slots, SEEN, 1) + 1
+      if (seen % slowEvery === 0) busy(1)
+      if (failAt(v, seen) && Atomics.compareExchange(slots, FAILED, 0, 1) === 0) throw new Error('injected')
       return v
     },
     { uid: 'faulty' },
   )
-  return { op, failed: () => failed }
+  return { op, failed: () => Atomics.load(slots, FAILED) === 1 }
 }
 
 /** The values a read_committed consumer sees in `topic`, ascending. */
@@ -118,8 +123,8 @@ Sink('at-least-once loses nothing across a restore (records after the checkpoint
 
 /**
  * The sequence `from`..`to` (fromSequence's source) whose readers hold back the numbers for which
- * `held` is true until `gate` opens: the input waits for an event, so a failure that needs one (a
- * committed transaction) fires before the input runs out, whatever the machine's load.
+ * `held` is true until `gate` opens (in whichever thread): the input waits for an event, so a failure
+ * that needs one (a committed transaction) fires before the input runs out, whatever the machine's load.
  */
 class GatedSequence implements Source<number, SequenceSplit> {
   readonly name = 'gated-sequence'
@@ -129,7 +134,7 @@ class GatedSequence implements Source<number, SequenceSplit> {
   constructor(
     from: number,
     to: number,
-    private readonly gate: Deferred,
+    private readonly gate: SharedGate,
     private readonly held: (next: number) => boolean,
   ) {
     this.inner = new SequenceSource(from, to)
@@ -140,12 +145,12 @@ class GatedSequence implements Source<number, SequenceSplit> {
     const { gate, held } = this
     const waiting = (): boolean => {
       const next = reader.snapshotState(0)[0]?.next
-      return !gate.settled && next !== undefined && held(next)
+      return !gate.isOpen && next !== undefined && held(next)
     }
     return {
       start: () => reader.start(),
       pollNext: (output) => (waiting() ? 'nothing-available' : reader.pollNext(output)),
-      isAvailable: () => (waiting() ? gate.promise : reader.isAvailable()),
+      isAvailable: () => (waiting() ? gate.opened() : reader.isAvailable()),
       snapshotState: (id) => reader.snapshotState(id),
       close: () => reader.close(),
     }
@@ -156,19 +161,19 @@ Sink(
   'exactly-once: one transaction per checkpoint; across a failure the committed transactions hold the input exactly',
   async () => {
     await server.createTopic('eo-restore', 3)
-    const events: KafkaTransactionEvent[] = []
+    const events = new SharedList<KafkaTransactionEvent>()
     // The failure: once a transaction of subtask 0 with records has committed (the gate), subtask 0's
     // sink fails at its next record whose open transaction has sent records (a batch of 5 goes out
     // at once; the abort waits for the sends, so they are in the log when it is aborted): the failed
     // run aborts a transaction with records, and the restored job has a checkpoint with records.
     // Neither waits for a moment in time: each step waits for the one before it.
-    const gate = new Deferred()
-    let failed = false
+    const gate = new SharedGate()
+    const fault = sharedSlots(1)
+    const failed = () => Atomics.load(fault, 0) === 1
     class FailingSink extends KafkaTransactionalSink<number> {
       protected override write(transaction: KafkaTransaction, value: number, timestamp: number | undefined): void {
         const sent = transaction.records > transaction.buffer.size
-        if (gate.settled && !failed && transaction.subtask === 0 && sent) {
-          failed = true
+        if (gate.isOpen && transaction.subtask === 0 && sent && Atomics.compareExchange(fault, 0, 0, 1) === 0) {
           throw new Error('injected: the open transaction has sent records')
         }
         super.write(transaction, value, timestamp)
@@ -190,7 +195,7 @@ Sink(
           maxInFlightRecords: 100,
           transactionListener: (e) => {
             events.push(e)
-            if (e.type === 'committed' && e.records > 0 && e.transactionalId.split('-')[2] === '0') gate.resolve()
+            if (e.type === 'committed' && e.records > 0 && e.transactionalId.split('-')[2] === '0') gate.open()
           },
         }),
         { uid: 'sink' },
@@ -198,14 +203,15 @@ Sink(
     const job = env.executeAsync()
     const result = await job.result
     assert.ok(
-      failed && result.metrics.restarts === 1,
-      `failed once and restarted (failed: ${failed}, restarts: ${result.metrics.restarts})`,
+      failed() && result.metrics.restarts === 1,
+      `failed once and restarted (failed: ${failed()}, restarts: ${result.metrics.restarts})`,
     )
     assert.equal(await committedValues('eo-restore'), range(8_000), 'a read_committed consumer sees every record once')
     const log = await readLog(brokers, 'eo-restore')
     assert.ok(log.length > 8_000, `the aborted records are in the log (${log.length}), hidden from read_committed`)
-    const committed = events.filter((e) => e.type === 'committed' || e.type === 'recovered')
-    const aborted = events.filter((e) => e.type === 'aborted')
+    const all = events.values()
+    const committed = all.filter((e) => e.type === 'committed' || e.type === 'recovered')
+    const aborted = all.filter((e) => e.type === 'aborted')
     assert.ok(
       aborted.some((e) => e.records > 0),
       'the transaction open at the failure was aborted',
@@ -213,7 +219,7 @@ Sink(
     // Every committed transaction was pre-committed on a barrier; ids name subtask and checkpoint.
     for (const e of committed) {
       assert.ok(
-        events.some(
+        all.some(
           (p) => p.type === 'pre-committed' && p.transactionalId === e.transactionalId && p.producerId === e.producerId,
         ),
         `${e.transactionalId} was pre-committed`,
@@ -235,7 +241,7 @@ Sink(
         `producer ${e.producerId} belongs to one transaction`,
       )
     assert.ok(
-      events.some((e) => e.type === 'recovered'),
+      all.some((e) => e.type === 'recovered'),
       'the restored writers committed what the checkpoint recorded as pre-committed',
     )
     // The committed transactions (a repeated commit counted once) hold the input's record count.
@@ -251,13 +257,12 @@ Sink(
   'the window after a completed checkpoint: a crash before the commit is finished by the restored job, by producer id and epoch',
   async () => {
     await server.createTopic('eo-window', 2)
-    const events: KafkaTransactionEvent[] = []
-    let crashed = false
+    const events = new SharedList<KafkaTransactionEvent>()
+    const crash = sharedSlots(1)
     class CrashingSink extends KafkaTransactionalSink<number> {
       protected override commit(transaction: KafkaTransaction) {
         // The checkpoint is complete and the transaction pre-committed: the process "dies" before committing.
-        if (!crashed && transaction.records > 0) {
-          crashed = true
+        if (transaction.records > 0 && Atomics.compareExchange(crash, 0, 0, 1) === 0) {
           return Promise.reject(new Error('crash before commit'))
         }
         return super.commit(transaction)
@@ -286,15 +291,16 @@ Sink(
         { uid: 'sink' },
       )
     const result = await env.execute()
-    assert.ok(crashed && result.metrics.restarts >= 1, 'the commit crashed and the job restarted')
-    const recovered = events.filter((e) => e.type === 'recovered')
+    assert.ok(Atomics.load(crash, 0) === 1 && result.metrics.restarts >= 1, 'the commit crashed and the job restarted')
+    const all = events.values()
+    const recovered = all.filter((e) => e.type === 'recovered')
     assert.ok(
       recovered.length >= 1 && recovered.some((e) => e.records > 0),
       'the restored writer committed the pre-committed transaction by producer id and epoch',
     )
     for (const r of recovered)
       assert.ok(
-        events.some(
+        all.some(
           (e) =>
             e.type === 'pre-committed' &&
             e.transactionalId === r.transactionalId &&

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { DirectoryStorage } from '../../../lib/checkpoint/directory-storage.js'
 import { kafkaSink, kafkaSource, type KafkaRecord } from '../../../lib/connectors/kafka/index.js'
 import { map, StreamEnvironment } from '../../../lib/index.js'
-import { jobArguments, reportJob, say } from '../../support/job-process.js'
+import { jobArguments, reportJob } from '../../support/job-process.js'
 
 const [brokers, input, output, workDir] = jobArguments(
   'spec/connectors/kafka/kill-restore-job.ts',
@@ -59,7 +59,9 @@ env
       guarantee: 'exactly-once',
       transactionalIdPrefix: `kill-${output}`,
       batchSize: 50,
-      transactionListener: (e) => say(`txn ${JSON.stringify(e)}`),
+      // called where the writer runs: in a worker thread on the worker executor, whose stdout reaches the
+      // process's (say() prints on the coordinator only, for the lines every thread would print)
+      transactionListener: (e) => void process.stdout.write(`txn ${JSON.stringify(e)}\n`),
     }),
     { uid: 'out' },
   )

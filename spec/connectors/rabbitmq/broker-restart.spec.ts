@@ -1,14 +1,8 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import {
-  type RabbitMQMessage,
-  type RabbitMQReader,
-  RabbitMQSink,
-  type RabbitMQSinkWriter,
-  RabbitMQSource,
-} from '../../../lib/connectors/rabbitmq/index.js'
+import { type RabbitMQMessage, RabbitMQSink, RabbitMQSource } from '../../../lib/connectors/rabbitmq/index.js'
 import { StreamEnvironment, map } from '../../../lib/index.js'
-import { AmqpAdmin, recordReaders, uniqueName, watchJob } from '../../support/amqp-broker.js'
+import { AmqpAdmin, operatorMetrics, uniqueName, watchJob } from '../../support/amqp-broker.js'
 import { PrivateRabbitNode } from '../../support/amqp-private-node.js'
 import { Ledger, LedgerSink } from '../../support/ledger-sink.js'
 import { waitFor } from '../../support/wait-for.js'
@@ -19,6 +13,8 @@ import { busyWait } from '../../support/fault-injection.js'
  * shared broker on 5672 is never disturbed): the whole Erlang node stops and boots again while a job
  * reads 10,000 messages exactly-once from one of its queues and publishes them to another. The source
  * and the sink reconnect with backoff; nothing is lost, and the exactly-once output has no duplicate.
+ * The reader's and the writer's connections and what they wait for are read from the job's metrics,
+ * so the test runs on the worker executor too (the connectors then live in a worker thread).
  */
 const Restart = suite('rabbitmq broker restart')
 let node: PrivateRabbitNode
@@ -41,11 +37,8 @@ Restart(
     await admin.disconnect()
 
     const retry = { url: node.url, retry: { initialDelayMs: 100, maxDelayMs: 500, maxRetries: 100 } }
-    const { source, readers } = recordReaders(
-      new RabbitMQSource({ ...retry, queue: input, prefetch: 300, guarantee: 'exactly-once' }),
-    )
+    const source = new RabbitMQSource({ ...retry, queue: input, prefetch: 300, guarantee: 'exactly-once' })
     const sink = new RabbitMQSink<string>({ ...retry, exchange: '', routingKey: output })
-    const writers: RabbitMQSinkWriter<string>[] = []
     const ledger = new Ledger<string>()
     let seen = 0
     const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 20 } })
@@ -59,21 +52,13 @@ Restart(
       ),
     )
     texts.sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
-    texts.sinkTo(
-      {
-        name: sink.name,
-        guarantee: sink.guarantee,
-        createWriter: (c) => {
-          const w = sink.createWriter(c)
-          writers.push(w)
-          return w
-        },
-      },
-      { uid: 'rabbit' },
-    )
+    texts.sinkTo(sink, { uid: 'rabbit' })
     const job = env.executeAsync()
     const watch = watchJob(job)
-    const reader = (): RabbitMQReader => readers[0]!
+    // the reader's and the writer's gauges, as their thread last reported them
+    const reader = (): Readonly<Record<string, number>> => operatorMetrics(job, 'src')[0] ?? {}
+    const writer = (): Readonly<Record<string, number>> => operatorMetrics(job, 'rabbit')[0] ?? {}
+    let duplicates = 0
     try {
       await waitFor(() => watch.check() && ledger.committed.length >= 1500, {
         timeoutMs: 15_000,
@@ -88,14 +73,19 @@ Restart(
       assert.ok(atRestart < N, 'the restart happened mid-stream')
       await waitFor(
         () =>
-          watch.check() &&
-          ledger.committed.length >= N &&
-          reader().unacknowledged === 0 &&
-          writers[0]!.unconfirmed === 0,
-        { timeoutMs: 30_000, description: `all committed after the restart (have ${ledger.committed.length})` },
+          watch.check() && ledger.committed.length >= N && reader().unacknowledged === 0 && writer().unconfirmed === 0,
+        {
+          timeoutMs: 30_000,
+          description: () =>
+            `all committed after the restart (have ${ledger.committed.length}; reader ${JSON.stringify(reader())}; writer ${JSON.stringify(writer())})`,
+        },
       )
-      assert.is(readers.length, 1, 'no job restart: the connector reconnected')
-      assert.ok(reader().connections >= 2 && writers[0]!.connections >= 2, 'both reconnected')
+      assert.is(job.metrics().restarts, 0, 'no job restart: the connectors reconnected')
+      assert.ok(
+        reader().connections! >= 2 && writer().connections! >= 2,
+        `both reconnected: reader ${reader().connections}, writer ${writer().connections} connections`,
+      )
+      duplicates = reader().duplicates!
     } finally {
       await job.cancel()
     }
@@ -116,7 +106,7 @@ Restart(
     for (const queue of [input, output]) await reader2.channel.deleteQueue(queue)
     await reader2.disconnect()
     console.log(
-      `  after the restart: ${reader().metrics.value('duplicates')} redelivery(ies) skipped by the source, ${published.length - N} duplicate(s) from the sink`,
+      `  after the restart: ${duplicates} redelivery(ies) skipped by the source, ${published.length - N} duplicate(s) from the sink`,
     )
   },
 )
