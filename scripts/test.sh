@@ -25,7 +25,7 @@ if [ -x scripts/services.sh ]; then
 fi
 
 # the files of the worker-executor pass (see its step below)
-WORKER_PASS='(operators/(assign-timestamps|keyed|process|stateless|union-connect|window[-a-z]*)|runtime/(?!worker-)[-a-z]+|checkpoint/(?!process-kill|worker-)[-a-z]+|windows/[-a-z]+|state/[-a-z]+|queryable/queryable-(routes|state)|connectors/((rabbitmq|activemq|mqtt|redis)/(sink|source)|kafka/kafka-source|http-server/source|bucketing-file-sink/(((local|s3|bulk|bulk-s3|compaction|s3-compaction)-)?exactly-once|s3-multipart)|kinesis/kinesis-(sink|source)|elasticsearch/(backpressure|exactly-once-in-effect)|cassandra/(sink|write-ahead-log)|nifi/(sink|source|tls|fault-schedules|source-fault-schedules)))\.spec\.ts$'
+WORKER_PASS='(operators/(assign-timestamps|keyed|process|stateless|union-connect|window[-a-z]*)|runtime/(?!worker-)[-a-z]+|checkpoint/(?!process-kill|worker-)[-a-z]+|windows/[-a-z]+|state/[-a-z]+|queryable/queryable-(routes|state)|connectors/((rabbitmq|activemq|mqtt|redis)/(sink|source)|kafka/kafka-source|http-server/source|bucketing-file-sink/(((local|s3|bulk|bulk-s3|compaction|s3-compaction)-)?exactly-once|s3-multipart)|kinesis/kinesis-(sink|source)|elasticsearch/(backpressure|exactly-once-in-effect)|cassandra/(sink|write-ahead-log)|nifi/(sink|source|tls|fault-schedules|source-fault-schedules)|collections/observable-source))\.spec\.ts$'
 
 echo "== tests"
 log=$(mktemp)
