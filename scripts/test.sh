@@ -43,23 +43,28 @@ if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$total" -eq 0 ]; then exit 1
 echo "== tests on the worker executor (SLUICE_EXECUTOR=workers; docs/executors.md)"
 # The operator, runtime, checkpoint, windows, state and queryable-state suites again, the RabbitMQ, ActiveMQ, MQTT
 # and Redis sink and source suites against the machine's brokers, the Kafka source and the HTTP server source suites,
-# every job on worker threads (spec/support/worker-pass/run.ts). Brokers, TCP relays and the Kafka cluster a test starts
-# (spec/support/brokers.ts, stomp-broker.ts' TcpCutter, kafka-server.ts) run on the coordinator: a replaying worker
-# gets their ports through passValue, as it gets the test's names and keys. What a test does to the world outside its
+# the bucketing file sink's exactly-once suites (local disk and S3) and S3 multipart suite, the Kinesis, Elasticsearch,
+# Cassandra and NiFi suites with jobs and the observable source suite, every job on worker threads
+# (spec/support/worker-pass/run.ts). Brokers, TCP relays, the Kafka cluster and the servers a test starts (s3rver,
+# kinesalite, the loopback Elasticsearch node and NiFi cluster, the Cassandra node: spec/support) run on the
+# coordinator: a replaying worker gets their ports through passValue, as it gets the test's names and keys. What a test does to the world outside its
 # job (publishing its input, closing a broker connection, creating a topic) runs on the coordinator only
 # (coordinatorOnly in spec/support/worker-pass/pass-context.ts): a replaying worker would publish the input again.
 # The checkpoint suites' in-memory Ledger commits on the coordinator (spec/support/ledger-sink.ts is
 # thread-bridged), and once-only faults, fault logs, counters and the SequenceGate live in memory every
 # thread of a test shares (spec/support/shared-flags.ts): so the seeded fault harness runs here too,
-# 100 schedules (120 in the pass above), as issue 16's proof asks (about 7 s a schedule at load 8-18).
+# 100 schedules (120 in the pass above), as issue 16's proof asks (about 7 s a schedule at load 8-18); the
+# connectors' harnesses with 4-10 seeds here (seedsFromEnv's onWorkers; SEEDS for more).
 # Left out by file: operators/async (its fake services count calls in the spec file's memory, which
 # the async operator in a worker does not reach); runtime/worker-* and checkpoint/worker-* (about
 # the executor itself: they start their own executors in child processes); checkpoint/process-kill
 # (child processes on one thread; checkpoint/worker-sigkill is its worker counterpart); the other
 # connector suites: those that drive readers and writers directly, without a job (files, socket, print,
 # base, most of tcp-server and http-server), run on the coordinator's thread in the pass as in the pass
-# above, so they are not run twice; those with a job talk to servers the spec hosts in its own thread,
-# not yet made coordinator-only, or measure the heap of the spec's thread (the many-clients suites).
+# above, so they are not run twice; the process-kill suites run their jobs in child processes on one
+# thread; the others with a job (Flume, Twitter, HDFS, Kafka sink and cluster suites, Redis cluster and
+# sentinel, the RabbitMQ broker restart) talk to servers not yet made coordinator-only, and the many-clients
+# suites measure the heap of the spec's thread.
 # Single tests by name, each with why, in spec/support/worker-pass/left-out.ts (counted as skipped).
 status=0
 SLUICE_EXECUTOR=workers node scripts/exit-after-summary.mjs node --import tsx spec/support/worker-pass/run.ts spec "$WORKER_PASS" 2>&1 | tee "$log" || status=$?
