@@ -25,7 +25,7 @@ if [ -x scripts/services.sh ]; then
 fi
 
 # the files of the worker-executor pass (see its step below)
-WORKER_PASS='(operators/(assign-timestamps|keyed|process|stateless|union-connect|window[-a-z]*)|runtime/(?!worker-)[-a-z]+|checkpoint/(?!process-kill|worker-)[-a-z]+|windows/[-a-z]+|state/[-a-z]+|queryable/queryable-(routes|state)|connectors/((rabbitmq|activemq|mqtt|redis)/(sink|source)|kafka/kafka-source|http-server/source|bucketing-file-sink/(((local|s3|bulk|bulk-s3|compaction|s3-compaction)-)?exactly-once|s3-multipart)|kinesis/kinesis-(sink|source)|elasticsearch/(backpressure|exactly-once-in-effect)|cassandra/(sink|write-ahead-log)|nifi/(sink|source|tls|fault-schedules|source-fault-schedules)|collections/observable-source))\.spec\.ts$'
+WORKER_PASS='(operators/(assign-timestamps|keyed|process|stateless|union-connect|window[-a-z]*)|runtime/(?!worker-)[-a-z]+|checkpoint/(?!process-kill|worker-)[-a-z]+|windows/[-a-z]+|state/[-a-z]+|queryable/queryable-(routes|state)|connectors/((rabbitmq|activemq|mqtt|redis)/(sink|source)|kafka/kafka-source|http-server/source|bucketing-file-sink/(((local|s3|bulk|bulk-s3|compaction|s3-compaction)-)?exactly-once|s3-multipart)|kinesis/kinesis-(sink|source)|elasticsearch/(backpressure|exactly-once-in-effect)|cassandra/(sink|write-ahead-log)|nifi/(sink|source|tls|fault-schedules|source-fault-schedules)|twitter/job|collections/observable-source))\.spec\.ts$'
 
 echo "== tests"
 log=$(mktemp)
@@ -44,9 +44,9 @@ echo "== tests on the worker executor (SLUICE_EXECUTOR=workers; docs/executors.m
 # The operator, runtime, checkpoint, windows, state and queryable-state suites again, the RabbitMQ, ActiveMQ, MQTT
 # and Redis sink and source suites against the machine's brokers, the Kafka source and the HTTP server source suites,
 # the bucketing file sink's exactly-once suites (local disk and S3) and S3 multipart suite, the Kinesis, Elasticsearch,
-# Cassandra and NiFi suites with jobs and the observable source suite, every job on worker threads
+# Cassandra, NiFi and Twitter suites with jobs and the observable source suite, every job on worker threads
 # (spec/support/worker-pass/run.ts). Brokers, TCP relays, the Kafka cluster and the servers a test starts (s3rver,
-# kinesalite, the loopback Elasticsearch node and NiFi cluster, the Cassandra node: spec/support) run on the
+# kinesalite, the loopback Elasticsearch node, NiFi cluster and X server, the Cassandra node) run on the
 # coordinator: a replaying worker gets their ports through passValue, as it gets the test's names and keys. What a test does to the world outside its
 # job (publishing its input, closing a broker connection, creating a topic) runs on the coordinator only
 # (coordinatorOnly in spec/support/worker-pass/pass-context.ts): a replaying worker would publish the input again.
@@ -62,7 +62,7 @@ echo "== tests on the worker executor (SLUICE_EXECUTOR=workers; docs/executors.m
 # connector suites: those that drive readers and writers directly, without a job (files, socket, print,
 # base, most of tcp-server and http-server), run on the coordinator's thread in the pass as in the pass
 # above, so they are not run twice; the process-kill suites run their jobs in child processes on one
-# thread; the others with a job (Flume, Twitter, HDFS, Kafka sink and cluster suites, Redis cluster and
+# thread; the others with a job (Flume, HDFS, Kafka sink and cluster suites, Redis cluster and
 # sentinel, the RabbitMQ broker restart) talk to servers not yet made coordinator-only, and the many-clients
 # suites measure the heap of the spec's thread.
 # Single tests by name, each with why, in spec/support/worker-pass/left-out.ts (counted as skipped).
