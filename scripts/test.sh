@@ -25,7 +25,7 @@ if [ -x scripts/services.sh ]; then
 fi
 
 # the files of the worker-executor pass (see its step below)
-WORKER_PASS='(operators/(assign-timestamps|keyed|process|stateless|union-connect|window[-a-z]*)|runtime/(?!worker-)[-a-z]+|checkpoint/(?!process-kill|worker-)[-a-z]+|windows/[-a-z]+|state/[-a-z]+|queryable/queryable-(routes|state)|connectors/((rabbitmq|activemq|mqtt|redis)/(sink|source)|redis/cluster-sentinel|rabbitmq/broker-restart|kafka/kafka-(source|sink|exactly-once|cluster|scale-out|kill)|http-server/source))\.spec\.ts$'
+WORKER_PASS='(operators/(assign-timestamps|keyed|process|stateless|union-connect|window[-a-z]*)|runtime/(?!worker-)[-a-z]+|checkpoint/(?!process-kill|worker-)[-a-z]+|windows/[-a-z]+|state/[-a-z]+|queryable/queryable-(routes|state)|connectors/((rabbitmq|activemq|mqtt|redis)/(sink|source)|redis/cluster-sentinel|rabbitmq/broker-restart|kafka/kafka-(source|sink|exactly-once|cluster|scale-out|kill)|http-server/source|bucketing-file-sink/(((local|s3|bulk|bulk-s3|compaction|s3-compaction)-)?exactly-once|s3-multipart)|kinesis/kinesis-(sink|source)|elasticsearch/(backpressure|exactly-once-in-effect)|cassandra/(sink|write-ahead-log)|nifi/(sink|source|tls|fault-schedules|source-fault-schedules)|twitter/job|collections/observable-source))\.spec\.ts$'
 
 echo "== tests"
 log=$(mktemp)
@@ -44,25 +44,29 @@ echo "== tests on the worker executor (SLUICE_EXECUTOR=workers; docs/executors.m
 # The operator, runtime, checkpoint, windows, state and queryable-state suites again, the RabbitMQ, ActiveMQ, MQTT
 # and Redis sink and source suites against the machine's brokers, the Redis cluster and sentinel and the RabbitMQ
 # broker-restart suites, the Kafka source, sink, exactly-once, three-node cluster, scale-out and SIGKILL suites
-# (the job processes of the last two inherit the two variables) and the HTTP server source suite, every job on two
-# worker threads (spec/support/worker-pass/run.ts; SLUICE_WORKER_THREADS: the default, the cores the process may
-# run on, is its CPU affinity, which a benchmark run's taskset cut to one core). Brokers, TCP relays and the Kafka cluster a test starts
-# (spec/support/brokers.ts, stomp-broker.ts' TcpCutter, kafka-server.ts) run on the coordinator: a replaying worker
-# gets their ports through passValue, as it gets the test's names and keys. What a test does to the world outside its
+# (the job processes of the last two inherit the two variables), the HTTP server source suite, the bucketing file
+# sink's exactly-once suites (local disk and S3) and S3 multipart suite, the Kinesis, Elasticsearch, Cassandra, NiFi
+# and Twitter suites with jobs and the observable source suite, every job on two worker threads
+# (spec/support/worker-pass/run.ts; SLUICE_WORKER_THREADS: the default, the cores the process may run on, is its CPU
+# affinity, which a benchmark run's taskset cut to one core). Brokers, TCP relays, the Kafka cluster and the servers a
+# test starts (s3rver, kinesalite, the loopback Elasticsearch node, NiFi cluster and X server, the Cassandra node) run
+# on the coordinator: a replaying worker gets their ports through passValue, as it gets the test's names and keys. What a test does to the world outside its
 # job (publishing its input, closing a broker connection, creating a topic) runs on the coordinator only
 # (coordinatorOnly in spec/support/worker-pass/pass-context.ts): a replaying worker would publish the input again.
 # The checkpoint suites' in-memory Ledger commits on the coordinator (spec/support/ledger-sink.ts is
 # thread-bridged), and once-only faults, fault logs, counters and the SequenceGate live in memory every
 # thread of a test shares (spec/support/shared-flags.ts): so the seeded fault harness runs here too,
-# 100 schedules (120 in the pass above), as issue 16's proof asks (about 7 s a schedule at load 8-18).
+# 100 schedules (120 in the pass above), as issue 16's proof asks (about 7 s a schedule at load 8-18); the
+# connectors' harnesses with 4-10 seeds here (seedsFromEnv's onWorkers; SEEDS for more).
 # Left out by file: operators/async (its fake services count calls in the spec file's memory, which
 # the async operator in a worker does not reach); runtime/worker-* and checkpoint/worker-* (about
 # the executor itself: they start their own executors in child processes); checkpoint/process-kill
 # (child processes on one thread; checkpoint/worker-sigkill is its worker counterpart); the other
 # connector suites: those that drive readers and writers directly, without a job (files, socket, print,
-# base, most of tcp-server and http-server, kafka-connect, producer-records, group-membership), run on the coordinator's thread in the pass as in the pass
-# above, so they are not run twice; those with a job talk to servers the spec hosts in its own thread,
-# not yet made coordinator-only, or measure the heap of the spec's thread (the many-clients suites).
+# base, most of tcp-server and http-server, kafka-connect, producer-records, group-membership), run on the
+# coordinator's thread in the pass as in the pass above, so they are not run twice; the process-kill suites run their
+# jobs in child processes on one thread; the others with a job (Flume, HDFS) talk to servers not yet made
+# coordinator-only, and the many-clients suites measure the heap of the spec's thread.
 # Single tests by name, each with why, in spec/support/worker-pass/left-out.ts (counted as skipped).
 status=0
 SLUICE_EXECUTOR=workers SLUICE_WORKER_THREADS=2 node scripts/exit-after-summary.mjs node --import tsx spec/support/worker-pass/run.ts spec "$WORKER_PASS" 2>&1 | tee "$log" || status=$?

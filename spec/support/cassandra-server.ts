@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { freePort } from './brokers.js'
 import { JvmProcess, serverClasspath, serverDir } from './jvm-server.js'
 import { tempDir } from './temp-dir.js'
+import { coordinatorOnly, passValue, replayedTest } from './worker-pass/pass-context.js'
 
 /**
  * Apache Cassandra 4.1 (servers/cassandra/pom.xml): one node started through its daemon
@@ -78,7 +79,9 @@ export interface CassandraServerOptions {
 const DATA_CENTER = 'datacenter1'
 
 /**
- * Starts a single Cassandra node on free loopback ports.
+ * Starts a single Cassandra node on free loopback ports. In a worker of the worker-executor test pass
+ * replaying a test, the node is the coordinator's: the worker gets its port (`passValue`) and starts
+ * no JVM; stopping and starting the node are the coordinator's to do.
  *
  * @example
  * const cassandra = await startCassandra()
@@ -86,6 +89,29 @@ const DATA_CENTER = 'datacenter1'
  * finally { await cassandra.stop() }
  */
 export async function startCassandra(options: CassandraServerOptions = {}): Promise<CassandraServer> {
+  // the native port, in a slot taken at the call (so that concurrent calls keep their order in a replaying worker)
+  const port = new Int32Array(passValue(() => new SharedArrayBuffer(4)))
+  if (replayedTest() !== undefined) return coordinatorsNode(Atomics.load(port, 0))
+  const started = await startWithRetry(options)
+  Atomics.store(port, 0, Number(started.contactPoint.split(':')[1]))
+  return started
+}
+
+/** A replaying worker's view of the coordinator's node on `port`: it starts, stops and signals nothing. */
+function coordinatorsNode(port: number): CassandraServer {
+  return {
+    contactPoint: `127.0.0.1:${port}`,
+    dataCenter: DATA_CENTER,
+    pause: () => {},
+    resume: () => {},
+    stopNode: () => coordinatorOnly(() => Promise.resolve(), undefined),
+    startNode: () => coordinatorOnly(() => Promise.resolve(), undefined),
+    stop: async () => {},
+    unref: () => {},
+  }
+}
+
+async function startWithRetry(options: CassandraServerOptions): Promise<CassandraServer> {
   // A free port can be taken by another process between the check and the JVM's bind (a shared
   // machine): a node that fails to start is tried once more on new ports.
   try {

@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import { runPainless, type ScriptContext, ScriptError } from './painless-subset.js'
+import { passValue, replayedTest } from './worker-pass/pass-context.js'
 
 /**
  * A loopback Elasticsearch node for the sink's tests: the REST calls the sink and the client make
@@ -422,13 +423,21 @@ export class ElasticsearchServer {
 }
 
 /**
- * Starts a server on a free loopback port.
+ * Starts a server on a free loopback port. In a worker of the worker-executor test pass replaying a
+ * test, the server is the coordinator's: the worker gets its port (`passValue`) and starts nothing;
+ * what the test sets on the server (faults, delays) and reads from it is the coordinator's to do.
  *
  * @example
  * const es = await startElasticsearchServer({ authorization: 'ApiKey abc' })
  * const secure = await startElasticsearchServer({ tls: selfSignedCertificate() }) // https://
  */
 export async function startElasticsearchServer(options: ElasticsearchServerOptions = {}): Promise<ElasticsearchServer> {
+  // the port, in a slot taken at the call (so that concurrent calls keep their order in a replaying worker)
+  const port = new Int32Array(passValue(() => new SharedArrayBuffer(4)))
+  const scheme = options.tls === undefined ? 'http' : 'https'
+  // a stand-in that never listens: the sink in the worker talks to the coordinator's server
+  if (replayedTest() !== undefined)
+    return new ElasticsearchServer(createServer(), `${scheme}://127.0.0.1:${Atomics.load(port, 0)}`, options)
   let es!: ElasticsearchServer
   const handler = (request: IncomingMessage, response: ServerResponse) => {
     es.handle(request, response).catch((error) => {
@@ -449,8 +458,8 @@ export async function startElasticsearchServer(options: ElasticsearchServerOptio
         )
   server.keepAliveTimeout = 60_000
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address() as { port: number }
-  es = new ElasticsearchServer(server, `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${address.port}`, options)
+  Atomics.store(port, 0, (server.address() as { port: number }).port)
+  es = new ElasticsearchServer(server, `${scheme}://127.0.0.1:${Atomics.load(port, 0)}`, options)
   return es
 }
 

@@ -318,11 +318,19 @@ export function describePlan(plan: FaultPlan, specFile: string): string {
   return `seed ${plan.seed}: ${JSON.stringify(plan)}\n  replay: ${flags}SEED=${plan.seed} npx tsx ${specFile}`
 }
 
-/** The seeds a spec runs: `SEED=<n>` replays one, `SEEDS=<count>` and `SEED_BASE=<n>` pick how many and from where. */
-export function seedsFromEnv(defaultCount: number, defaultBase: number): number[] {
+/**
+ * The seeds a spec runs: `SEED=<n>` replays one, `SEEDS=<count>` and `SEED_BASE=<n>` pick how many and
+ * from where. `onWorkers` is the default count on the worker executor (`SLUICE_EXECUTOR=workers`), where
+ * each job of a schedule starts its threads (seconds a schedule): a connector's harness gates there
+ * with fewer schedules, the engine's own (`checkpoint/fault-injection`) with 100.
+ *
+ * @example
+ * const seeds = seedsFromEnv(100, 1, 10) // 1..100, or 1..10 on the worker executor
+ */
+export function seedsFromEnv(defaultCount: number, defaultBase: number, onWorkers = defaultCount): number[] {
   const one = process.env.SEED
   if (one !== undefined && one !== '') return [Number(one)]
-  const count = Number(process.env.SEEDS ?? defaultCount)
+  const count = Number(process.env.SEEDS ?? (process.env.SLUICE_EXECUTOR === 'workers' ? onWorkers : defaultCount))
   const base = Number(process.env.SEED_BASE ?? defaultBase)
   return Array.from({ length: count }, (_, i) => base + i)
 }

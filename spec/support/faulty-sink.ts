@@ -1,5 +1,6 @@
 import type { Sink, SinkWriter, SinkWriterContext } from '../../lib/runtime/sink.js'
 import { type FaultLog, InjectedFault } from './fault-injection.js'
+import { sharedSlots } from './shared-flags.js'
 
 /**
  * Wraps a connector's exactly-once sink to inject the sink faults of a plan around its writers, the
@@ -7,7 +8,8 @@ import { type FaultLog, InjectedFault } from './fault-injection.js'
  * the plan's `sink-snapshot-rejects` checkpoint, and the completion notice (the commit) of the first
  * checkpoint pre-committed at or after a `commit-fails` fault's pre-commit throws before the wrapped
  * writer commits — a failure between pre-commit and commit, which the restore must repair by
- * committing the restored transaction. Snapshots are counted over every writer of every attempt.
+ * committing the restored transaction. Snapshots are counted over every writer of every attempt (in
+ * memory every thread of the test shares: on the worker executor, over every worker too).
  *
  * @example
  * stream.sinkTo(new FaultySink(new NiFiSink({ … }), log), { uid: 'nifi' })
@@ -15,7 +17,7 @@ import { type FaultLog, InjectedFault } from './fault-injection.js'
 export class FaultySink<T> implements Sink<T> {
   readonly name: string
   readonly guarantee: Sink<T>['guarantee']
-  private snapshots = 0
+  private readonly snapshots = sharedSlots(1)
 
   constructor(
     private readonly inner: Sink<T>,
@@ -32,7 +34,7 @@ export class FaultySink<T> implements Sink<T> {
       write: (value, timestamp) => writer.write(value, timestamp),
       close: () => writer.close(),
       snapshotState: async (checkpointId) => {
-        const nth = ++this.snapshots
+        const nth = Atomics.add(this.snapshots, 0, 1) + 1
         if (this.log.take('sink-snapshot-rejects', (f) => nth >= f.checkpoint) !== undefined)
           throw new InjectedFault(`sink pre-commit ${nth}`)
         const state = (await writer.snapshotState?.(checkpointId)) ?? []

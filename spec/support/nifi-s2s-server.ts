@@ -4,6 +4,7 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
 import { crc32 } from 'node:zlib'
 import { decodeFlowFiles, encodeFlowFiles, type FlowFile } from '../../lib/connectors/nifi/flowfile-codec.js'
+import { passValue, replayedTest } from './worker-pass/pass-context.js'
 
 /** A fault the server injects into its next matching request (after `skip` matching ones passed). */
 export type NiFiFault = { readonly skip?: number } /** Answer 503 with NiFi's error entity. */ & (
@@ -129,9 +130,16 @@ export class NiFiTestCluster {
     )
     for (const name of options.inputPorts ?? []) cluster.addPort(name, 'input')
     for (const name of options.outputPorts ?? []) cluster.addPort(name, 'output')
-    for (let i = 0; i < (options.nodes ?? 1); i++) {
+    // the nodes' ports: a worker of the worker-executor test pass replaying a test gets the coordinator's
+    const count = options.nodes ?? 1
+    const ports = new Int32Array(passValue(() => new SharedArrayBuffer(4 * count)))
+    for (let i = 0; i < count; i++) {
       const node = new NiFiNode(cluster, i)
-      await node.listen()
+      if (replayedTest() !== undefined) node.standIn(Atomics.load(ports, i))
+      else {
+        await node.listen()
+        Atomics.store(ports, i, node.port)
+      }
       cluster.nodes.push(node)
       cluster.counts.requestsByNode.push(0)
     }
@@ -268,10 +276,15 @@ export class NiFiTestCluster {
   }
 }
 
-/** One node of a {@link NiFiTestCluster}: its own HTTP listener on 127.0.0.1. */
+/**
+ * One node of a {@link NiFiTestCluster}: its own HTTP listener on 127.0.0.1. In a worker of the
+ * worker-executor test pass replaying a test, a stand-in for the coordinator's node on the same port,
+ * which never listens (the cluster, its queues and what it received are the coordinator's).
+ */
 export class NiFiNode {
   port = 0
   private server: Server | undefined
+  private coordinators = false
   private readonly sockets = new Set<Socket>()
 
   constructor(
@@ -279,8 +292,15 @@ export class NiFiNode {
     readonly index: number,
   ) {}
 
+  /** Makes this node the stand-in for the coordinator's node on `port`: it never listens. */
+  standIn(port: number): void {
+    this.port = port
+    this.coordinators = true
+  }
+
   /** Listens (again) on its port; the first call picks a free one. */
   async listen(): Promise<void> {
+    if (this.coordinators) return
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
       this.handle(req, res).catch((e: unknown) => {
         if (!res.headersSent) json(res, 500, { responseCode: 250, message: String(e) })

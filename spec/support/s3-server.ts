@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { type TempDir, tempDir } from './temp-dir.js'
+import { coordinatorOnly, passValue, replayedTest } from './worker-pass/pass-context.js'
 
 /**
  * s3rver (npm, in process) behind a loopback proxy that adds what s3rver lacks of S3's multipart API,
@@ -59,14 +60,20 @@ const MIN_PART = 5 * 1024 * 1024
 const XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/'
 
 /**
- * Starts s3rver with `buckets` and the proxy, both on free loopback ports.
+ * Starts s3rver with `buckets` and the proxy, both on free loopback ports. In a worker of the
+ * worker-executor test pass replaying a test, the server is the coordinator's: the worker gets its
+ * proxy's port (`passValue`) and starts nothing, and what the test asks of the server runs on the
+ * coordinator only.
  *
  * @example
  * const s3 = await startS3Server(['archive'])
  */
 export async function startS3Server(buckets: readonly string[]): Promise<S3Server> {
-  const S3rver = createRequire(import.meta.url)('s3rver') as S3rverClass
+  // the proxy's port, in a slot taken at the call (so that concurrent calls keep their order in a replaying worker)
+  const port = new Int32Array(passValue(() => new SharedArrayBuffer(4)))
   const dir: TempDir = tempDir('sluice-s3rver-')
+  if (replayedTest() !== undefined) return coordinatorsServer(Atomics.load(port, 0))
+  const S3rver = createRequire(import.meta.url)('s3rver') as S3rverClass
   const s3rver = new S3rver({
     address: '127.0.0.1',
     port: 0,
@@ -240,17 +247,11 @@ export async function startS3Server(buckets: readonly string[]): Promise<S3Serve
       if (unrefd) socket.unref()
     })
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
-  const endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+  Atomics.store(port, 0, (proxy.address() as AddressInfo).port)
+  const endpoint = `http://127.0.0.1:${Atomics.load(port, 0)}`
   return {
     endpoint,
-    clientConfig: {
-      endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    },
+    clientConfig: clientConfig(endpoint),
     uploads: async (bucket) => (await listUploads(bucket)).map(({ key, uploadId }) => ({ key, uploadId })),
     requests,
     unref: () => {
@@ -265,6 +266,30 @@ export async function startS3Server(buckets: readonly string[]): Promise<S3Serve
       await s3rver.close()
       dir.remove()
     },
+  }
+}
+
+function clientConfig(endpoint: string): S3Server['clientConfig'] {
+  return {
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  }
+}
+
+/** A replaying worker's view of the coordinator's server on `port`: it starts and stops nothing. */
+function coordinatorsServer(port: number): S3Server {
+  const endpoint = `http://127.0.0.1:${port}`
+  return {
+    endpoint,
+    clientConfig: clientConfig(endpoint),
+    uploads: () => coordinatorOnly(() => Promise.reject(new Error('no S3 server in a worker')), []),
+    requests: [],
+    unref: () => {},
+    stop: async () => {},
   }
 }
 

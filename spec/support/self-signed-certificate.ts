@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { tempDir } from './temp-dir.js'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { passValue } from './worker-pass/pass-context.js'
 
 /** A private key and its self-signed certificate, PEM. */
 export interface SelfSignedCertificate {
@@ -12,13 +14,20 @@ export interface SelfSignedCertificate {
  * A self-signed certificate made by `openssl` for this run (nothing committed): a P-256 key and a
  * certificate for `cn`, valid one day, with 127.0.0.1 as its IP subject name. With `passphrase` the
  * key is encrypted with it (PKCS#8, AES-256), as a client certificate's key usually is. A server
- * presents it; a client trusts it as its `ca`, or presents it to a server that trusts the same.
+ * presents it; a client trusts it as its `ca`, or presents it to a server that trusts the same. In a
+ * worker of the worker-executor test pass replaying a test, the coordinator's pair (`passValue`).
  *
  * @example
  * const server = selfSignedCertificate(); const client = selfSignedCertificate({ cn: 'sluice', passphrase: 'pw' })
  */
 export function selfSignedCertificate(options: { cn?: string; passphrase?: string } = {}): SelfSignedCertificate {
-  const dir = tempDir('sluice-tls-')
+  const pem = JSON.parse(passValue(() => JSON.stringify(makeCertificate(options)))) as { key: string; cert: string }
+  return { key: Buffer.from(pem.key), cert: Buffer.from(pem.cert) }
+}
+
+function makeCertificate(options: { cn?: string; passphrase?: string }): { key: string; cert: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-tls-'))
+  const file = (name: string) => join(dir, name)
   const cn = options.cn ?? '127.0.0.1'
   try {
     execFileSync(
@@ -32,9 +41,9 @@ export function selfSignedCertificate(options: { cn?: string; passphrase?: strin
         'ec_paramgen_curve:prime256v1',
         ...(options.passphrase === undefined ? ['-nodes'] : ['-passout', `pass:${options.passphrase}`]),
         '-keyout',
-        dir.file('key.pem'),
+        file('key.pem'),
         '-out',
-        dir.file('cert.pem'),
+        file('cert.pem'),
         '-days',
         '1',
         '-subj',
@@ -44,8 +53,8 @@ export function selfSignedCertificate(options: { cn?: string; passphrase?: strin
       ],
       { stdio: 'ignore' },
     )
-    return { key: readFileSync(dir.file('key.pem')), cert: readFileSync(dir.file('cert.pem')) }
+    return { key: readFileSync(file('key.pem'), 'utf8'), cert: readFileSync(file('cert.pem'), 'utf8') }
   } finally {
-    dir.remove()
+    rmSync(dir, { recursive: true, force: true })
   }
 }

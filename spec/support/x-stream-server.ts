@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { passValue, replayedTest } from './worker-pass/pass-context.js'
 
 /** A tweet the server holds: published at `created_at`, delivered to streams that match it. */
 export interface ServerTweet {
@@ -107,6 +108,8 @@ export class XStreamServer {
   private nextRuleId = 1_000
   private keepAliveTimer: NodeJS.Timeout | undefined
   private firstBytes: Buffer | undefined
+  /** A stand-in for the coordinator's server (a replaying worker of the worker-executor test pass): it never listens. */
+  private coordinators = false
   port = 0
 
   private constructor(
@@ -120,10 +123,23 @@ export class XStreamServer {
     }
   }
 
-  /** Starts on a free loopback port (or `port`); keep-alives every `keepAliveMs` (0: only by `keepAlive()`). */
+  /**
+   * Starts on a free loopback port (or `port`); keep-alives every `keepAliveMs` (0: only by `keepAlive()`).
+   * In a worker of the worker-executor test pass replaying a test, a stand-in for the coordinator's
+   * server on its port (`passValue`) that never listens: the worker's source talks to the coordinator's.
+   */
   static async start(options: { token?: string; port?: number; keepAliveMs?: number } = {}): Promise<XStreamServer> {
-    const x = new XStreamServer(options.token ?? 'test-bearer-token', options.keepAliveMs ?? 0)
+    // the port, in a slot taken at the call (so that concurrent calls keep their order in a replaying worker)
+    const port = new Int32Array(passValue(() => new SharedArrayBuffer(4)))
+    const replaying = replayedTest() !== undefined
+    const x = new XStreamServer(options.token ?? 'test-bearer-token', replaying ? 0 : (options.keepAliveMs ?? 0))
+    if (replaying) {
+      x.coordinators = true
+      x.port = Atomics.load(port, 0)
+      return x
+    }
     await x.listen(options.port ?? 0)
+    Atomics.store(port, 0, x.port)
     return x
   }
 
@@ -249,6 +265,7 @@ export class XStreamServer {
   }
 
   private listen(port: number): Promise<void> {
+    if (this.coordinators) return Promise.resolve()
     return new Promise((resolve, reject) => {
       this.server.once('error', reject)
       this.server.listen(port, '127.0.0.1', () => {

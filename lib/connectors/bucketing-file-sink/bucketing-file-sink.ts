@@ -1,5 +1,7 @@
 import { type CommitOutcome, TwoPhaseCommitSink } from '../../checkpoint/two-phase-commit-sink.js'
+import type { MessagePort } from 'node:worker_threads'
 import type { SinkWriter, SinkWriterContext } from '../../runtime/sink.js'
+import type { ThreadBridged } from '../../runtime/thread-bridged.js'
 import {
   type BucketTransaction,
   partRefs,
@@ -8,6 +10,7 @@ import {
   transactionToState,
 } from './bucket-transaction.js'
 import { BucketingFileWriter } from './bucketing-writer.js'
+import { Handover, HandoverStore } from './handover.js'
 import { type BucketingFileSinkOptions, resolveBucketingOptions } from './options.js'
 import { type BucketingSettings, SubtaskBuckets } from './subtask-buckets.js'
 import { type TransactionState, isTransactionState } from './transaction-state.js'
@@ -38,7 +41,10 @@ import { type TransactionState, isTransactionState } from './transaction-state.j
  * is aborted, and the subtask's other in-progress files — written after the checkpoint, so replayed —
  * are deleted. Part counters continue after the checkpoint's and after any part name on the store.
  * A restart without a checkpoint to restore (none completed yet) deletes the part files the failed
- * attempt left uncommitted, as the job starts again from the beginning. Without checkpointing, parts
+ * attempt left uncommitted, as the job starts again from the beginning (on the worker executor too:
+ * there each writer hands what it leaves uncommitted, when it closes, to the coordinator's copy of the
+ * sink, for the next attempt's writer; a worker thread that crashed hands nothing over, and its files
+ * stay hidden as after a process crash). Without checkpointing, parts
  * roll by the policy and everything is committed at the end of input.
  *
  * @example
@@ -50,13 +56,17 @@ import { type TransactionState, isTransactionState } from './transaction-state.j
  *   outputFileConfig: { partSuffix: '.json' },
  * }), { uid: 'events-archive' })
  */
-export class BucketingFileSink<T> extends TwoPhaseCommitSink<T, BucketTransaction> {
+export class BucketingFileSink<T> extends TwoPhaseCommitSink<T, BucketTransaction> implements ThreadBridged {
   readonly name = 'bucketing-file-sink'
   readonly settings: BucketingSettings<T>
   /** The buckets of each writer, found by the context object the writer was created with. */
   private readonly subtasks = new WeakMap<SinkWriterContext, SubtaskBuckets<T>>()
   /** The latest buckets of each subtask index in this process: what a restarted writer takes over from. */
   private readonly latest = new Map<number, SubtaskBuckets<T>>()
+  /** On the coordinator of the worker executor: what each subtask's writer in a worker left uncommitted. */
+  private handoverStore: HandoverStore | undefined
+  /** In a worker: each subtask's way to the coordinator's {@link HandoverStore}. */
+  private readonly handovers = new Map<number, Handover>()
 
   constructor(basePath: string, options: BucketingFileSinkOptions<T> = {}) {
     super()
@@ -84,15 +94,28 @@ export class BucketingFileSink<T> extends TwoPhaseCommitSink<T, BucketTransactio
       deadLetter: context.deadLetter,
     }
     const states = restoredStates(restored)
+    const handover = this.handovers.get(context.subtask)
     const buckets = new SubtaskBuckets<T>(
       this.settings,
       own,
       states.length > 0 ? states : undefined,
-      this.latest.get(context.subtask),
+      this.latest.get(context.subtask) ?? handover,
+      handover === undefined ? undefined : (refs) => handover.leave(refs),
     )
     this.subtasks.set(own, buckets)
     this.latest.set(context.subtask, buckets)
     return new BucketingFileWriter<T>(super.createWriter(own, restored), buckets)
+  }
+
+  /** On the coordinator of the worker executor: keeps what the writer of `subtask` leaves for the next attempt. */
+  serveBridge(subtask: number, _parallelism: number, port: MessagePort): void {
+    this.handoverStore ??= new HandoverStore()
+    this.handoverStore.serve(subtask, port)
+  }
+
+  /** In a worker: the writer of `subtask` takes over from, and hands over to, the coordinator's store. */
+  useBridge(subtask: number, port: MessagePort): void {
+    this.handovers.set(subtask, new Handover(port))
   }
 
   protected beginTransaction(context: SinkWriterContext): BucketTransaction {

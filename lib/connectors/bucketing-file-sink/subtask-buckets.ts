@@ -7,6 +7,7 @@ import { Deferred } from '../../util/deferred.js'
 import { type BucketAssigner, type BucketContext, checkBucketId } from './bucket-assigner.js'
 import { type BucketTransaction, createdRefs, openTransaction } from './bucket-transaction.js'
 import { ChunkPool } from './chunk-pool.js'
+import type { Predecessor } from './handover.js'
 import type { CompactionSettings } from './compaction/compaction-options.js'
 import { PartCompactor } from './compaction/part-compactor.js'
 import type { PartMerger } from './compaction/part-merger.js'
@@ -69,7 +70,9 @@ interface MutableBucketContext extends BucketContext {
  * are fenced first (they create no more files) and their I/O awaited. On a fresh start — no checkpoint
  * to restore, so the sources replay everything — their uncommitted part files, pending ones included,
  * can never be committed and are deleted. Files left by another process are not touched on a fresh
- * start: they may belong to a savepoint that is still to be restored.
+ * start: they may belong to a savepoint that is still to be restored. On the worker executor the
+ * predecessor ran in another thread: it left its uncommitted parts with the coordinator when it closed
+ * (`leave`), and the `predecessor` given is that handover (`handover.ts`).
  *
  * Memory: records are held per part until `writeBufferBytes`, and at most about `maxBufferedBytes` per
  * subtask before `ready()` asks the runtime to pause; it also pauses while more than about 256 KiB (at
@@ -80,7 +83,7 @@ interface MutableBucketContext extends BucketContext {
  * const buckets = new SubtaskBuckets(settings, context, restoredStates)
  * const txn = buckets.begin(); buckets.write(txn, 'a', undefined); await buckets.preCommit(txn)
  */
-export class SubtaskBuckets<T> implements PartFileHost {
+export class SubtaskBuckets<T> implements PartFileHost, Predecessor {
   /** The transaction records go to now; the periodic check rolls its parts. */
   current: BucketTransaction | undefined
   readonly writeBufferBytes: number
@@ -98,7 +101,7 @@ export class SubtaskBuckets<T> implements PartFileHost {
   private cancelCheck: (() => void) | undefined
   private closed = false
   private fenced = false
-  private predecessor: SubtaskBuckets<T> | undefined
+  private predecessor: Predecessor | undefined
   private readonly unsettled = new Set<BucketTransaction>()
   private readonly assignerContext: MutableBucketContext = { timestamp: undefined, currentProcessingTime: 0 }
   private readonly processingTime: ProcessingTimeService
@@ -121,7 +124,9 @@ export class SubtaskBuckets<T> implements PartFileHost {
     private readonly settings: BucketingSettings<T>,
     private readonly context: SinkWriterContext,
     restored: readonly TransactionState[] | undefined,
-    predecessor?: SubtaskBuckets<T>,
+    predecessor?: Predecessor,
+    /** Where its uncommitted parts go when it closes, for the next attempt (a writer in a worker thread). */
+    private readonly leave?: (refs: readonly PartFileRef[]) => Promise<void>,
   ) {
     this.predecessor = predecessor
     this.writeBufferBytes = settings.writeBufferBytes
@@ -308,13 +313,18 @@ export class SubtaskBuckets<T> implements PartFileHost {
     return this.room.promise
   }
 
-  /** Stops the periodic check and waits for every part's I/O to finish. */
+  /**
+   * Stops the periodic check and waits for every part's I/O to finish; with `leave`, then hands the
+   * parts not committed to the next attempt.
+   */
   async close(): Promise<void> {
     this.closed = true
     this.cancelCheck?.()
     this.cancelCheck = undefined
     await this.initialized
-    await Promise.all([...this.unsettled].flatMap((txn) => txn.parts.map((part) => part.settled())))
+    if (this.leave === undefined)
+      await Promise.all([...this.unsettled].flatMap((txn) => txn.parts.map((part) => part.settled())))
+    else await this.leave(await this.uncommitted())
   }
 
   /**
@@ -333,6 +343,11 @@ export class SubtaskBuckets<T> implements PartFileHost {
       this.current.active.clear()
     }
     await this.initialized
+    return this.uncommitted()
+  }
+
+  /** Once every part's I/O and a running compaction have settled: the parts not committed. */
+  private async uncommitted(): Promise<PartFileRef[]> {
     const parts = [...this.unsettled].flatMap((txn) => txn.parts)
     await Promise.all(parts.map((part) => part.settled()))
     // a merge the failed attempt started still creates its part: wait, so that it is discarded or found

@@ -24,7 +24,7 @@ const BUCKET = 'bulk-exactly-once'
 const s3 = s3ForSuite(ExactlyOnce, [BUCKET])
 
 const totals = { schedules: 0, restarts: 0, faults: 0 }
-const seeds = seedsFromEnv(25, 1)
+const seeds = seedsFromEnv(25, 1, 5)
 
 for (const format of FORMATS) {
   for (const seed of seeds) {
@@ -69,7 +69,7 @@ for (const format of FORMATS) {
 
 ExactlyOnce('the schedules failed and restarted jobs (not only ran them)', () => {
   assert.is(totals.schedules, seeds.length * FORMATS.length)
-  if (seeds.length < 20) return
+  if (seeds.length < 5) return
   assert.ok(totals.faults >= seeds.length, `faults fired: ${JSON.stringify(totals)}`)
   assert.ok(totals.restarts >= seeds.length, `jobs restarted: ${JSON.stringify(totals)}`)
 })

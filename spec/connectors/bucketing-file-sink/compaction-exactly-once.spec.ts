@@ -2,6 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createLogger } from '../../../lib/logging.js'
 import { planFromSeed, seedsFromEnv } from '../../support/fault-injection.js'
+import { sharedRecord } from '../../support/shared-flags.js'
 import { tempDir, type TempDir } from '../../support/temp-dir.js'
 import { checkFormatSchedule, FORMATS, TEXT_LINES } from './bulk-support.js'
 
@@ -19,7 +20,7 @@ const ExactlyOnce = suite('bucketing file sink with compaction: exactly-once fau
 const SPEC = 'spec/connectors/bucketing-file-sink/compaction-exactly-once.spec.ts'
 
 const totals = { schedules: 0, restarts: 0, faults: 0, merges: 0 }
-const seeds = seedsFromEnv(34, 1)
+const seeds = seedsFromEnv(34, 1, 6)
 let dir: TempDir
 ExactlyOnce.before(() => {
   dir = tempDir('sluice-compaction-eo-')
@@ -35,10 +36,12 @@ for (const format of [TEXT_LINES, ...FORMATS]) {
         records: [200, 800],
         busyTotalMs: [8, 20],
       })
+      // the sink logs its merges where it runs (a worker thread): counted in memory the threads share
+      const merged = sharedRecord({ merges: 0 })
       const logger = createLogger({
         level: 'info',
         write: (line) => {
-          if (line.includes('"merged part files"')) totals.merges++
+          if (line.includes('"merged part files"')) merged.merges++
         },
       })
       const run = await checkFormatSchedule(
@@ -51,16 +54,19 @@ for (const format of [TEXT_LINES, ...FORMATS]) {
       totals.schedules++
       totals.restarts += run.restarts
       totals.faults += run.faults
+      totals.merges += merged.merges
     })
   }
 }
 
 ExactlyOnce('the schedules failed, restarted jobs and merged parts (not only ran them)', () => {
   assert.is(totals.schedules, seeds.length * 3)
-  if (seeds.length < 20) return
+  if (seeds.length < 6) return
   assert.ok(totals.faults >= seeds.length, `faults fired: ${JSON.stringify(totals)}`)
   assert.ok(totals.restarts >= seeds.length, `jobs restarted: ${JSON.stringify(totals)}`)
-  assert.ok(totals.merges >= seeds.length, `parts merged: ${JSON.stringify(totals)}`)
+  // a short run (the worker executor's) must still have merged
+  const merges = seeds.length < 20 ? 1 : seeds.length
+  assert.ok(totals.merges >= merges, `parts merged: ${JSON.stringify(totals)}`)
 })
 
 ExactlyOnce.after(() => console.log(`compaction schedules: ${JSON.stringify(totals)}`))

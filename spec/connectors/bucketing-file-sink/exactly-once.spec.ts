@@ -17,6 +17,7 @@ import {
 import { tempDir, type TempDir } from '../../support/temp-dir.js'
 import { finishedFiles, inProgressFiles } from './support.js'
 import { busyWait } from '../../support/fault-injection.js'
+import { sharedRecord, sharedSlots } from '../../support/shared-flags.js'
 
 const N = 20_000
 
@@ -44,7 +45,8 @@ interface JobShape {
 
 /**
  * Runs 1..N through a map that fails once, into the sink, and returns how many writer states each writer
- * of the restarted attempt was given. Two shapes matter:
+ * of the restarted attempt was given (by subtask; kept in memory every thread of the test shares, as is
+ * the failure's flag, so that on the worker executor it fails once and the spec sees the restore). Two shapes matter:
  * - the sink chained to the bounded source: the engine then runs each source subtask's whole input in
  *   one mailbox turn, so (today) the failure comes before any checkpoint and the restart starts afresh;
  * - the sink behind a rebalance, with batches of 64 records and 2 credits per channel: the sources
@@ -53,8 +55,9 @@ interface JobShape {
  *   parts committed again, parts written after it deleted, records replayed).
  */
 async function runJob(options: BucketingFileSinkOptions<number>, shape: JobShape): Promise<number[]> {
-  let failed = false
-  let restoredStates: number[] = []
+  const fault = sharedRecord({ failed: false })
+  // per subtask: 1 + the number of states its writer of the latest attempt was given, 0 for none created
+  const restoredStates = sharedSlots(2)
   const network = shape.rebalance ? { batchSize: 64, channelCredits: 2 } : {}
   const env = StreamEnvironment.create({
     parallelism: 2,
@@ -68,13 +71,13 @@ async function runJob(options: BucketingFileSinkOptions<number>, shape: JobShape
       (x: number) => {
         if (x % 250 === 0) busyWait(1)
         if (
-          !failed &&
+          !fault.failed &&
           (shape.afterCommit
             ? x >= shape.failAt && x % 250 === 0 && finishedFiles(dir.path).length > 0
             : x === shape.failAt)
         ) {
-          failed = true
-          restoredStates = []
+          fault.failed = true
+          restoredStates.fill(0)
           throw new Error('injected')
         }
         return x
@@ -85,19 +88,19 @@ async function runJob(options: BucketingFileSinkOptions<number>, shape: JobShape
   const sink = bucketingFileSink(dir.path, { logger: createLogger({ level: 'silent' }), ...options })
   const createWriter = sink.createWriter.bind(sink)
   sink.createWriter = (context, restored) => {
-    restoredStates.push(restored?.length ?? 0)
+    Atomics.store(restoredStates, context.subtask, 1 + (restored?.length ?? 0))
     return createWriter(context, restored)
   }
   ;(shape.rebalance ? mapped.rebalance() : mapped).sinkTo(sink, { uid: 'files' })
   const job = env.executeAsync()
   const result = await job.result
-  assert.ok(failed, 'the failure was injected')
+  assert.ok(fault.failed, 'the failure was injected')
   assert.is(result.metrics.restarts, 1)
   assert.ok(
     job.checkpoints().some((c) => c.status === 'completed'),
     'checkpoints completed',
   )
-  return restoredStates
+  return [...restoredStates].filter((n) => n > 0).map((n) => n - 1)
 }
 
 /** Every line of every finished file, as numbers, checked against 1..N exactly (no loss, no duplicate). */

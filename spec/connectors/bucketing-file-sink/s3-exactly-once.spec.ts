@@ -10,6 +10,7 @@ import { checkCounts } from '../../support/fault-checks.js'
 import { describePlan, FaultLog, InjectedFault, planFromSeed, seedsFromEnv } from '../../support/fault-injection.js'
 import { runSchedule } from '../../support/fault-jobs.js'
 import { s3ForSuite } from '../../support/s3-suite.js'
+import { sharedSlots } from '../../support/shared-flags.js'
 import { hiddenKeys, listKeys, readObject } from './s3-support.js'
 
 /**
@@ -34,7 +35,8 @@ const s3 = s3ForSuite(ExactlyOnce, [BUCKET])
  * pre-committed it; the restore must complete its uploads.
  */
 class FaultyBucketingSink extends BucketingFileSink<string> {
-  private preCommits = 0
+  /** Counted over every thread of the test (`sharedSlots`): the n-th pre-commit over all workers and restarts. */
+  private readonly preCommits = sharedSlots(1)
   private victim: BucketTransaction | undefined
 
   constructor(
@@ -54,7 +56,7 @@ class FaultyBucketingSink extends BucketingFileSink<string> {
   }
 
   protected override async preCommit(txn: BucketTransaction): Promise<void> {
-    const nth = ++this.preCommits
+    const nth = Atomics.add(this.preCommits, 0, 1) + 1
     if (this.log.take('sink-snapshot-rejects', (f) => nth >= f.checkpoint) !== undefined)
       throw new InjectedFault(`sink pre-commit ${nth}`)
     await super.preCommit(txn)
@@ -75,7 +77,7 @@ class FaultyBucketingSink extends BucketingFileSink<string> {
 
 /** What the schedules did, so that a run whose faults never fired cannot pass unnoticed. */
 const totals = { schedules: 0, restarts: 0, faults: 0, checkpoints: 0 }
-const seeds = seedsFromEnv(100, 1)
+const seeds = seedsFromEnv(100, 1, 10)
 
 for (const seed of seeds) {
   const plan = planFromSeed(seed, {
@@ -107,7 +109,7 @@ for (const seed of seeds) {
 
 ExactlyOnce('the schedules failed, restarted and restored jobs (not only ran them)', () => {
   assert.is(totals.schedules, seeds.length)
-  if (seeds.length < 20) return // a replayed seed or a short run need not show every kind
+  if (seeds.length < 10) return // a replayed seed or a short run need not show every kind
   assert.ok(totals.faults >= seeds.length / 2, `faults fired: ${JSON.stringify(totals)}`)
   assert.ok(totals.restarts >= seeds.length / 2, `jobs restarted: ${JSON.stringify(totals)}`)
   assert.ok(totals.checkpoints >= seeds.length, `checkpoints completed: ${JSON.stringify(totals)}`)

@@ -6,6 +6,7 @@ import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
 import type { ConnectorError } from '../../../lib/errors.js'
 import type { DeadLetter } from '../../../lib/runtime/output-tag.js'
 import { type CassandraServer, startCassandra } from '../../support/cassandra-server.js'
+import { coordinatorOnly } from '../../support/worker-pass/pass-context.js'
 import { closedPort } from '../../support/connector-checks.js'
 import { configError } from '../../support/config-error.js'
 import { waitFor } from '../../support/wait-for.js'
@@ -25,10 +26,13 @@ Sink.before(async () => {
   // uvu does not print an error of a before hook: say it here.
   try {
     server = await startCassandra()
-    client = await testClient(server)
-    await createKeyspace(client, ks)
-    await client.execute(`CREATE TABLE ${ks}.orders (id int PRIMARY KEY, item text, note text, qty int)`)
-    await client.execute(`CREATE TABLE ${ks}.events (region text, seq int, body text, PRIMARY KEY (region, seq))`)
+    // the coordinator's keyspace and tables: a worker replaying a test writes to them, and creates nothing
+    await coordinatorOnly(async () => {
+      client = await testClient(server)
+      await createKeyspace(client, ks)
+      await client.execute(`CREATE TABLE ${ks}.orders (id int PRIMARY KEY, item text, note text, qty int)`)
+      await client.execute(`CREATE TABLE ${ks}.events (region text, seq int, body text, PRIMARY KEY (region, seq))`)
+    }, undefined)
   } catch (error) {
     console.error('cassandra Sink: setup failed', error)
     throw error

@@ -4,6 +4,7 @@ import type { DeadLetter } from '../../../lib/runtime/output-tag.js'
 import type { SinkWriterContext } from '../../../lib/runtime/sink.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import type { CassandraServer } from '../../support/cassandra-server.js'
+import { passValue } from '../../support/worker-pass/pass-context.js'
 
 /** A driver client of the test's own, to create tables and read back what the sink wrote. */
 export async function testClient(server: CassandraServer): Promise<cassandra.Client> {
@@ -12,9 +13,9 @@ export async function testClient(server: CassandraServer): Promise<cassandra.Cli
   return client
 }
 
-/** A fresh keyspace name. */
+/** A fresh keyspace name (the coordinator's in a replaying worker of the worker-executor test pass). */
 export function keyspaceName(prefix: string): string {
-  return `${prefix}_${randomBytes(4).toString('hex')}`
+  return passValue(() => `${prefix}_${randomBytes(4).toString('hex')}`)
 }
 
 /** Creates a keyspace with one replica. */

@@ -3,6 +3,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { CassandraSink, type CassandraSinkOptions } from '../../../lib/connectors/cassandra/index.js'
 import { type CassandraServer, startCassandra } from '../../support/cassandra-server.js'
+import { coordinatorOnly } from '../../support/worker-pass/pass-context.js'
 import { checkCounts } from '../../support/fault-checks.js'
 import { describePlan, FaultLog, planFromSeed, seedsFromEnv } from '../../support/fault-injection.js'
 import { runSchedule } from '../../support/fault-jobs.js'
@@ -28,9 +29,12 @@ Wal.before(async () => {
   // uvu does not print an error of a before hook: say it here.
   try {
     server = await startCassandra()
-    client = await testClient(server)
-    await createKeyspace(client, ks)
-    await client.execute(`CREATE TABLE ${ks}.seen (run text, line text, seen counter, PRIMARY KEY ((run), line))`)
+    // the coordinator's keyspace and table: a worker replaying a test writes to them, and creates nothing
+    await coordinatorOnly(async () => {
+      client = await testClient(server)
+      await createKeyspace(client, ks)
+      await client.execute(`CREATE TABLE ${ks}.seen (run text, line text, seen counter, PRIMARY KEY ((run), line))`)
+    }, undefined)
   } catch (error) {
     console.error('cassandra Wal: setup failed', error)
     throw error
@@ -139,7 +143,7 @@ Wal('a state holding a written and an unwritten checkpoint: the restore writes o
   await restored.close()
 })
 
-for (const seed of seedsFromEnv(100, 1)) {
+for (const seed of seedsFromEnv(100, 1, 10)) {
   const plan = planFromSeed(seed, {
     kinds: ['throw-in-function', 'snapshot-fails', 'storage-write-fails'],
     modes: ['exactly-once'],

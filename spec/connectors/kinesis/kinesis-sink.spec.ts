@@ -13,6 +13,7 @@ import { MetricGroup } from '../../../lib/runtime/metric-group.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { credentials, type Kinesalite, newClient, startKinesalite } from './support.js'
 import { waitFor } from '../../support/wait-for.js'
+import { sharedRecord } from '../../support/shared-flags.js'
 
 /** The Kinesis sink against kinesalite; partial failures are injected by a client that rejects some entries. */
 const Sink = suite('kinesis sink')
@@ -208,19 +209,19 @@ Sink('at-least-once across a restore: every barrier waits for Kinesis to accept 
     checkpointing: { intervalMs: 20 },
     restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 },
   })
-  let failed = false
-  let seen = 0
+  // shared by every thread of the test: on the worker executor the failure fires once over the workers
+  const fault = sharedRecord({ failed: false, seen: 0 })
   env
     .fromSequence(0, 2_999, { uid: 'src' })
     .pipe(
       map(
         (n: number) => {
-          if (++seen % 50 === 0) {
+          if (++fault.seen % 50 === 0) {
             const end = performance.now() + 1
             while (performance.now() < end);
           }
-          if (!failed && seen === 1_500) {
-            failed = true
+          if (!fault.failed && fault.seen === 1_500) {
+            fault.failed = true
             throw new Error('injected')
           }
           return n
@@ -237,7 +238,7 @@ Sink('at-least-once across a restore: every barrier waits for Kinesis to accept 
       { uid: 'sink' },
     )
   const result = await env.execute()
-  assert.ok(failed && result.metrics.restarts === 1)
+  assert.ok(fault.failed && result.metrics.restarts === 1)
   assert.equal(
     [...new Set(await values('restore-out'))].sort((a, b) => a - b),
     range(3_000),

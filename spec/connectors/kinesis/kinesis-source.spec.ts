@@ -9,7 +9,7 @@ import {
   type KinesisShardSplit,
 } from '../../../lib/connectors/kinesis/index.js'
 import { ConfigError } from '../../../lib/errors.js'
-import { map, StreamEnvironment, WatermarkStrategy } from '../../../lib/index.js'
+import { CallbackSink, map, StreamEnvironment, WatermarkStrategy } from '../../../lib/index.js'
 import { MetricGroup } from '../../../lib/runtime/metric-group.js'
 import type { Sink } from '../../../lib/runtime/sink.js'
 import type { SourceReader } from '../../../lib/runtime/source.js'
@@ -17,6 +17,7 @@ import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { finishedLines } from '../bucketing-file-sink/support.js'
 import { tempDir } from '../../support/temp-dir.js'
 import { waitFor } from '../../support/wait-for.js'
+import { sharedRecord } from '../../support/shared-flags.js'
 import { credentials, type Kinesalite, newClient, startKinesalite } from './support.js'
 import { busyWait } from '../../support/fault-injection.js'
 
@@ -41,12 +42,9 @@ const ascending = (v: number[]) => [...v].sort((a, b) => a - b)
 const fast = { pollIntervalMs: 10, shardDiscoveryIntervalMs: 50 }
 const context = (subtask = 0, parallelism = 1) => ({ subtask, parallelism, processingTime: systemProcessingTime })
 
+/** Calls `f` with each record in this thread (on the worker executor too: a CallbackSink is thread-bridged). */
 function collect<T>(f: (value: T) => unknown): Sink<T> {
-  return {
-    name: 'collect',
-    guarantee: 'at-least-once',
-    createWriter: () => ({ write: (v: T) => void f(v), close() {} }),
-  }
+  return new CallbackSink((v: T) => void f(v))
 }
 
 /** Polls a reader outside a job until `done`, collecting its records. */
@@ -116,8 +114,8 @@ Source(
         checkpointing: { intervalMs: 20 },
         restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 },
       })
-      let failed = false
-      let seen = 0
+      // shared by every thread of the test: on the worker executor the failure fires once over the workers
+      const fault = sharedRecord({ failed: false, seen: 0 })
       env
         .fromSource(
           kinesisSource<TextRecord>({
@@ -134,9 +132,10 @@ Source(
         .pipe(
           map(
             (r: TextRecord) => {
-              if (++seen % 50 === 0) busyWait(1)
-              if (!failed && seen > 3_000 && seen % 100 === 0 && finishedLines(dir.path).length > 0) {
-                failed = true
+              const seen = ++fault.seen
+              if (seen % 50 === 0) busyWait(1)
+              if (!fault.failed && seen > 3_000 && seen % 100 === 0 && finishedLines(dir.path).length > 0) {
+                fault.failed = true
                 throw new Error('injected')
               }
               return r.data
@@ -146,7 +145,7 @@ Source(
         )
         .sinkTo(bucketingFileSink<string>(dir.path), { uid: 'files' })
       const job = env.executeAsync()
-      await waitFor(() => failed, { timeoutMs: 20_000, description: 'the failure was injected' })
+      await waitFor(() => fault.failed, { timeoutMs: 20_000, description: 'the failure was injected' })
       await kinesis.put(
         'restore',
         range(2_000).map((i) => ({ data: String(6_000 + i), partitionKey: `k${i}` })),

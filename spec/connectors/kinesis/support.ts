@@ -13,6 +13,7 @@ import {
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
+import { coordinatorOnly, passValue, replayedTest } from '../../support/worker-pass/pass-context.js'
 
 const require = createRequire(import.meta.url)
 
@@ -38,12 +39,18 @@ export interface Kinesalite {
 export const credentials = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }
 
 /**
- * Starts kinesalite (createStream/updateStream take 50 ms).
+ * Starts kinesalite (createStream/updateStream take 50 ms). In a worker of the worker-executor test
+ * pass replaying a test, the server is the coordinator's: the worker gets its port (`passValue`),
+ * starts nothing, reads the coordinator's streams, and what changes them (creating, putting,
+ * resharding) runs on the coordinator only.
  *
  * @example
  * const kinesis = await startKinesalite(); await kinesis.createStream('s', 2)
  */
 export async function startKinesalite(): Promise<Kinesalite> {
+  // the server's port, in a slot taken at the call (so that concurrent calls keep their order in a replaying worker)
+  const port = new Int32Array(passValue(() => new SharedArrayBuffer(4)))
+  if (replayedTest() !== undefined) return kinesaliteAt(`http://127.0.0.1:${Atomics.load(port, 0)}`, undefined)
   const kinesalite = require('kinesalite') as (options: object) => {
     listen(port: number, host: string, cb: () => void): void
     close(cb: () => void): void
@@ -52,7 +59,15 @@ export async function startKinesalite(): Promise<Kinesalite> {
   }
   const server = kinesalite({ createStreamMs: 50, updateStreamMs: 50, deleteStreamMs: 50, shardLimit: 100 })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const endpoint = `http://127.0.0.1:${server.address().port}`
+  Atomics.store(port, 0, server.address().port)
+  return kinesaliteAt(`http://127.0.0.1:${server.address().port}`, server)
+}
+
+/** The server at `endpoint`: started by this thread (`server`), or the coordinator's. */
+function kinesaliteAt(
+  endpoint: string,
+  server: { close(cb: () => void): void; closeAllConnections?(): void } | undefined,
+): Kinesalite {
   const client = newClient(endpoint)
   const active = async (name: string): Promise<void> => {
     const deadline = Date.now() + 10_000
@@ -68,40 +83,44 @@ export async function startKinesalite(): Promise<Kinesalite> {
   return {
     endpoint,
     client,
-    createStream: async (name, count) => {
-      await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: count }))
-      await active(name)
-    },
+    createStream: (name, count) =>
+      coordinatorOnly(async () => {
+        await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: count }))
+        await active(name)
+      }, undefined),
     shards,
-    put: async (name, records) => {
-      for (let i = 0; i < records.length; i += 500) {
-        const answer = await client.send(
-          new PutRecordsCommand({
-            StreamName: name,
-            Records: records.slice(i, i + 500).map((r) => ({
-              Data: typeof r.data === 'string' ? Buffer.from(r.data) : r.data,
-              PartitionKey: r.partitionKey,
-              ExplicitHashKey: r.explicitHashKey,
-            })),
-          }),
+    put: (name, records) =>
+      coordinatorOnly(async () => {
+        for (let i = 0; i < records.length; i += 500) {
+          const answer = await client.send(
+            new PutRecordsCommand({
+              StreamName: name,
+              Records: records.slice(i, i + 500).map((r) => ({
+                Data: typeof r.data === 'string' ? Buffer.from(r.data) : r.data,
+                PartitionKey: r.partitionKey,
+                ExplicitHashKey: r.explicitHashKey,
+              })),
+            }),
+          )
+          if (answer.FailedRecordCount) throw new Error(`${answer.FailedRecordCount} records failed`)
+        }
+      }, undefined),
+    split: (name, shardId) =>
+      coordinatorOnly(async () => {
+        const shard = (await shards(name)).find((s) => s.ShardId === shardId)!
+        const mid = (BigInt(shard.HashKeyRange!.StartingHashKey!) + BigInt(shard.HashKeyRange!.EndingHashKey!)) / 2n
+        await client.send(
+          new SplitShardCommand({ StreamName: name, ShardToSplit: shardId, NewStartingHashKey: String(mid) }),
         )
-        if (answer.FailedRecordCount) throw new Error(`${answer.FailedRecordCount} records failed`)
-      }
-    },
-    split: async (name, shardId) => {
-      const shard = (await shards(name)).find((s) => s.ShardId === shardId)!
-      const mid = (BigInt(shard.HashKeyRange!.StartingHashKey!) + BigInt(shard.HashKeyRange!.EndingHashKey!)) / 2n
-      await client.send(
-        new SplitShardCommand({ StreamName: name, ShardToSplit: shardId, NewStartingHashKey: String(mid) }),
-      )
-      await active(name)
-    },
-    merge: async (name, shardId, adjacent) => {
-      await client.send(
-        new MergeShardsCommand({ StreamName: name, ShardToMerge: shardId, AdjacentShardToMerge: adjacent }),
-      )
-      await active(name)
-    },
+        await active(name)
+      }, undefined),
+    merge: (name, shardId, adjacent) =>
+      coordinatorOnly(async () => {
+        await client.send(
+          new MergeShardsCommand({ StreamName: name, ShardToMerge: shardId, AdjacentShardToMerge: adjacent }),
+        )
+        await active(name)
+      }, undefined),
     readAll: async (name) => {
       const result = new Map<string, Array<{ data: Buffer; partitionKey: string; sequenceNumber: string }>>()
       for (const shard of await shards(name)) {
@@ -129,6 +148,7 @@ export async function startKinesalite(): Promise<Kinesalite> {
     stop: () =>
       new Promise<void>((resolve) => {
         client.destroy()
+        if (server === undefined) return resolve()
         server.close(() => resolve())
         // Keep-alive connections of the connectors' clients would hold the close back.
         server.closeAllConnections?.()

@@ -21,7 +21,7 @@ import { NiFiTestCluster } from '../../support/nifi-s2s-server.js'
  */
 const Schedules = suite('nifi sink: seeded fault schedules')
 const SPEC = 'spec/connectors/nifi/fault-schedules.spec.ts'
-const SEEDS = seedsFromEnv(100, 1)
+const SEEDS = seedsFromEnv(100, 1, 10)
 let nifi: NiFiTestCluster
 const fired = { schedules: 0, restarted: 0, commitFaults: 0 }
 
@@ -55,8 +55,8 @@ for (const seed of SEEDS) {
     const run = await runSchedule(plan, log, { sink, timeoutMs: 30_000 })
     fired.schedules++
     if (run.restarts > 0) fired.restarted++
-    if (log.commitVictim !== undefined && plan.faults.some((f, i) => f.kind === 'commit-fails' && log.fired.has(i)))
-      fired.commitFaults++
+    // fired only by a writer that chose its victim (log.commitVictim is that writer's thread's)
+    if (plan.faults.some((f, i) => f.kind === 'commit-fails' && log.fired.has(i))) fired.commitFaults++
     const lines = nifi.received(port).map((f) => f.content.toString())
     const check = checkCounts(lines, plan.records, plan.keys, 'exactly-once')
     assert.equal(check.problems, [], describePlan(plan, SPEC))
@@ -65,10 +65,11 @@ for (const seed of SEEDS) {
 }
 
 Schedules('the schedules did fail over, and some failed between pre-commit and commit', () => {
-  if (SEEDS.length < 20) return
+  if (SEEDS.length < 10) return
   assert.is(fired.schedules, SEEDS.length)
   assert.ok(fired.restarted >= SEEDS.length / 4, `restarted: ${fired.restarted}`)
-  assert.ok(fired.commitFaults >= 5, `commit faults fired: ${fired.commitFaults}`)
+  // a short run (the worker executor's) must still have failed one commit
+  assert.ok(fired.commitFaults >= (SEEDS.length < 20 ? 1 : 5), `commit faults fired: ${fired.commitFaults}`)
 })
 
 Schedules.run()

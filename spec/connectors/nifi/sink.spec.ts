@@ -9,6 +9,7 @@ import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { watchJob } from '../../support/amqp-broker.js'
 import { NiFiTestCluster } from '../../support/nifi-s2s-server.js'
 import { waitFor } from '../../support/wait-for.js'
+import { sharedRecord } from '../../support/shared-flags.js'
 
 /**
  * The NiFi sink against the loopback NiFi cluster of spec/support/nifi-s2s-server.ts (whose protocol
@@ -189,7 +190,8 @@ NiFiSinkSpec(
     const nifi = await NiFiTestCluster.start({ nodes: 2, inputPorts: ['in'] })
     const N = 5000
     try {
-      let failed = false
+      // shared by every thread of the test: on the worker executor the failure fires once over the workers
+      const fault = sharedRecord({ failed: false })
       const env = StreamEnvironment.create({
         logLevel: 'silent',
         checkpointing: { intervalMs: 20 },
@@ -199,8 +201,8 @@ NiFiSinkSpec(
         .fromCollection(range(N), { uid: 'numbers' })
         .pipe(
           map((v: string) => {
-            if (!failed && v === 'v3300') {
-              failed = true
+            if (!fault.failed && v === 'v3300') {
+              fault.failed = true
               throw new Error('injected failure')
             }
             return v
@@ -216,7 +218,7 @@ NiFiSinkSpec(
       const watch = watchJob(job)
       await job.result
       watch.check()
-      assert.ok(failed)
+      assert.ok(fault.failed)
       assert.equal(received(nifi).sort(bySeq), range(N), 'no loss, no duplicate')
       // The failed attempt's pre-committed transactions of checkpoints that never completed are in no
       // restored state: left open (a completed one among them is the restore's to commit), NiFi's TTL

@@ -22,7 +22,7 @@ import { type NiFiFault, NiFiTestCluster } from '../../support/nifi-s2s-server.j
  */
 const Schedules = suite('nifi source: seeded fault schedules')
 const SPEC = 'spec/connectors/nifi/source-fault-schedules.spec.ts'
-const SEEDS = seedsFromEnv(100, 1)
+const SEEDS = seedsFromEnv(100, 1, 10)
 const fired = { schedules: 0, restarted: 0, serverFaults: 0 }
 
 /**
@@ -101,7 +101,7 @@ for (const seed of SEEDS) {
 }
 
 Schedules('the schedules did fail over, and the NiFi faults fired', () => {
-  if (SEEDS.length < 20) return
+  if (SEEDS.length < 10) return
   assert.is(fired.schedules, SEEDS.length)
   assert.ok(fired.restarted >= SEEDS.length / 4, `restarted: ${fired.restarted}`)
   assert.ok(fired.serverFaults >= SEEDS.length / 2, `NiFi faults fired: ${fired.serverFaults}`)

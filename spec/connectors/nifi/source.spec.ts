@@ -17,6 +17,7 @@ import { SourceDriver } from '../../support/drive-source.js'
 import { Ledger, LedgerSink } from '../../support/ledger-sink.js'
 import { NiFiTestCluster } from '../../support/nifi-s2s-server.js'
 import { waitFor } from '../../support/wait-for.js'
+import { sharedRecord } from '../../support/shared-flags.js'
 
 /**
  * The NiFi source against the loopback NiFi cluster of spec/support/nifi-s2s-server.ts (whose
@@ -261,7 +262,8 @@ NiFiSourceSpec(
     try {
       nifi.enqueue('out', flowFiles(N))
       const ledger = new Ledger<string>()
-      let failed = false
+      // shared by every thread of the test: on the worker executor the failure fires once over the workers
+      const fault = sharedRecord({ failed: false })
       const env = StreamEnvironment.create({
         logLevel: 'silent',
         checkpointing: { intervalMs: 20 },
@@ -272,8 +274,8 @@ NiFiSourceSpec(
         .pipe(
           map((r: NiFiRecord) => {
             const v = r.content.toString()
-            if (!failed && v === 'v3100') {
-              failed = true
+            if (!fault.failed && v === 'v3100') {
+              fault.failed = true
               throw new Error('injected failure')
             }
             return v
@@ -294,7 +296,7 @@ NiFiSourceSpec(
       } finally {
         await job.cancel()
       }
-      assert.ok(failed)
+      assert.ok(fault.failed)
       assert.equal([...ledger.committed].sort(bySeq), range(N), 'no loss, no duplicate')
       assert.ok(
         nifi.counts.requestsByNode.every((n) => n > 0),
