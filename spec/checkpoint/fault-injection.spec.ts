@@ -9,8 +9,9 @@ import { runSchedule } from '../support/fault-jobs.js'
  * chained or behind a rebalance, checkpoint interval, exactly-once or at-least-once) and one or two
  * faults — a user function throwing at record N of subtask S, an operator snapshot throwing or
  * rejecting at checkpoint K, the sink's pre-commit rejecting, the checkpoint storage failing a write,
- * the sink's commit failing after its pre-commit — and the committed output must be exactly the keyed
- * count (exactly-once) or contain all of it (at-least-once).
+ * the sink's commit failing after its pre-commit; on the worker executor also a worker thread crashing
+ * — and the committed output must be exactly the keyed count (exactly-once) or contain all of it
+ * (at-least-once).
  *
  * Replay one schedule: SEED=123 npx tsx spec/checkpoint/fault-injection.spec.ts
  * More schedules:      SEEDS=1000 SEED_BASE=5000 npx tsx spec/checkpoint/fault-injection.spec.ts

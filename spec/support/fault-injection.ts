@@ -152,6 +152,17 @@ const IN_PROCESS_KINDS = [
 ] as const
 
 /**
+ * The kinds of an in-process schedule on the executor the test runs on: on the worker executor
+ * (`SLUICE_EXECUTOR=workers`) a worker thread may also crash (fault e).
+ *
+ * @example
+ * planFromSeed(seed, { kinds: inProcessKinds() })
+ */
+export function inProcessKinds(): ReadonlyArray<Exclude<Fault['kind'], 'kill'>> {
+  return process.env.SLUICE_EXECUTOR === 'workers' ? [...IN_PROCESS_KINDS, 'crash-worker'] : IN_PROCESS_KINDS
+}
+
+/**
  * The plan of an in-process schedule (faults a–c), fully determined by `seed`.
  *
  * @example
@@ -180,7 +191,7 @@ export function planFromSeed(seed: number, options: PlanOptions = {}): FaultPlan
   const checkpoints = Math.max(1, Math.floor((window * busyTotalMs) / (intervalMs + 8)))
   const faults: Fault[] = []
   const count = rng.int(1, options.maxFaults ?? 2)
-  const kinds = options.kinds ?? IN_PROCESS_KINDS
+  const kinds = options.kinds ?? inProcessKinds()
   for (let i = 0; i < count; i++) {
     const kind = i === 0 && options.first !== undefined ? options.first : rng.pick(kinds)
     switch (kind) {
