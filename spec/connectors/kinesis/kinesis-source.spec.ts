@@ -312,7 +312,7 @@ Source(
     await drain(first, out, () => out.length >= 1, 'the first records')
     // Take records up to the middle of the second aggregate, then checkpoint.
     await drain(first, out, () => out.length >= 8, 'eight user records')
-    const splits = JSON.parse(JSON.stringify(first.snapshotState())) as KinesisShardSplit[]
+    const splits = JSON.parse(JSON.stringify(first.snapshotState(1))) as KinesisShardSplit[]
     first.close()
     assert.equal(
       out.slice(0, 8).map((r) => r.data),
