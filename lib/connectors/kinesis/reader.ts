@@ -199,9 +199,10 @@ export class KinesisSourceReader<T> extends SplitReaderBase<T, KinesisShardSplit
   /** Starts the waiting shards whose parents are finished (or expired from the stream). */
   private startWaiting(): void {
     if (this.closed) return
+    // a parent this reader finished counts at once: its own checkpoints keep the parent's end before the child
+    const parentDone = (p: string): boolean =>
+      !this.listed.has(p) || this.finished.has(p) || this.registry.isFinished(p)
     for (const [id, w] of this.waiting) {
-      const parentDone = (p: string): boolean =>
-        !this.listed.has(p) || this.finished.has(p) || this.registry.isFinished(p)
       if (!w.parents.every(parentDone)) continue
       this.waiting.delete(id)
       const s = new ActiveShard(id, w.position)
