@@ -1,6 +1,7 @@
 import { createServer, type Socket } from 'node:net'
 import { Service } from 'avsc'
 import { AVRO_SOURCE_PROTOCOL, type AvroFlumeEvent } from '../../lib/connectors/flume/avro-protocol.js'
+import { passValue, replayedTest } from './worker-pass/pass-context.js'
 
 /**
  * A Flume Avro source for faults a real agent cannot be made to show: it speaks Flume's
@@ -31,7 +32,10 @@ export interface AvroFlumeServer {
 }
 
 /**
- * Starts a fault server on a free loopback port.
+ * Starts a fault server on a free loopback port. In a worker of the worker-executor test pass
+ * replaying a test, the server is the coordinator's: the worker gets its port (`passValue`) and
+ * starts nothing; what the server received and how it answers are the coordinator's (the worker's
+ * view records nothing).
  *
  * @example
  * const server = await startAvroFlumeServer()
@@ -39,6 +43,9 @@ export interface AvroFlumeServer {
  * try { … flumeSink({ hosts: server.address, … }) … } finally { await server.close() }
  */
 export async function startAvroFlumeServer(): Promise<AvroFlumeServer> {
+  // the port, in a slot taken at the call (so that concurrent calls keep their order in a replaying worker)
+  const slot = new Int32Array(passValue(() => new SharedArrayBuffer(4)))
+  if (replayedTest() !== undefined) return coordinatorsServer(Atomics.load(slot, 0))
   const service = Service.forProtocol(AVRO_SOURCE_PROTOCOL)
   const sockets = new Set<Socket>()
   const state: AvroFlumeServer = {
@@ -78,5 +85,19 @@ export async function startAvroFlumeServer(): Promise<AvroFlumeServer> {
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as { port: number }
+  Atomics.store(slot, 0, port)
   return Object.assign(state, { address: `127.0.0.1:${port}` })
+}
+
+/** A replaying worker's view of the coordinator's server on `port`. */
+function coordinatorsServer(port: number): AvroFlumeServer {
+  return {
+    address: `127.0.0.1:${port}`,
+    accepted: [],
+    calls: [],
+    connections: 0,
+    answer: () => 'OK',
+    events: () => [],
+    close: async () => {},
+  }
 }

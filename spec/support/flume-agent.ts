@@ -4,6 +4,7 @@ import { freePort, portOpen } from './brokers.js'
 import { JvmProcess, serverDir } from './jvm-server.js'
 import { tempDir } from './temp-dir.js'
 import { waitFor } from './wait-for.js'
+import { coordinatorOnly, replayedTest } from './worker-pass/pass-context.js'
 
 /**
  * A real Apache Flume agent (servers/flume/pom.xml, flume-ng-node 1.11): an Avro source and an HTTP
@@ -55,7 +56,11 @@ export interface FlumeAgentOptions {
 }
 
 /**
- * Starts a Flume agent and waits until its Avro and HTTP ports accept connections (about 3 s).
+ * Starts a Flume agent and waits until its Avro and HTTP ports accept connections (about 3 s). In a
+ * worker of the worker-executor test pass replaying a test, the agent is the coordinator's: the worker
+ * gets its directory and ports (`tempDir`, `freePort`: taken at the call, in the same order on both
+ * threads, so that concurrent starts keep their order) and starts no JVM; killing, restarting and
+ * stopping the agent are the coordinator's to do.
  *
  * @example
  * const agent = await startFlumeAgent()
@@ -64,8 +69,10 @@ export interface FlumeAgentOptions {
 export async function startFlumeAgent(options: FlumeAgentOptions = {}): Promise<FlumeAgent> {
   const { channel = 'file', heap = '256m' } = options
   const dir = tempDir('sluice-flume-')
-  const [avroPort, httpPort] = [await freePort(), await freePort()]
+  const [avroPort, httpPort] = await Promise.all([freePort(), freePort()])
   const out = join(dir.path, 'out')
+  const output = (): RolledOutput => readRolled(out)
+  if (replayedTest() !== undefined) return coordinatorsAgent(avroPort, httpPort, output)
   for (const sub of ['out', 'checkpoint', 'data']) mkdirSync(join(dir.path, sub))
   const settings: Record<string, string> = {
     'agent.sources': 'avro http',
@@ -139,20 +146,11 @@ export async function startFlumeAgent(options: FlumeAgentOptions = {}): Promise<
     await jvm.dispose()
     throw error
   }
-  const output = (): RolledOutput => readRolled(out)
   return {
     avro: `127.0.0.1:${avroPort}`,
     http: `127.0.0.1:${httpPort}`,
     output,
-    waitForEvents: async (count, timeoutMs = 60_000) => {
-      let last = output()
-      await waitFor(() => (last = output()).events.length >= count, {
-        timeoutMs,
-        intervalMs: 100,
-        description: () => `${count} events in the flume agent's output (has ${last.events.length})`,
-      })
-      return last
-    },
+    waitForEvents: (count, timeoutMs) => waitForRolled(output, count, timeoutMs),
     kill: (signal = 'SIGKILL') => jvm.stop(signal),
     restart: start,
     stop: async () => {
@@ -161,6 +159,31 @@ export async function startFlumeAgent(options: FlumeAgentOptions = {}): Promise<
     },
     unref: () => jvm.unref(),
   }
+}
+
+/** A replaying worker's view of the coordinator's agent: it starts, kills and stops nothing. */
+function coordinatorsAgent(avroPort: number, httpPort: number, output: () => RolledOutput): FlumeAgent {
+  return {
+    avro: `127.0.0.1:${avroPort}`,
+    http: `127.0.0.1:${httpPort}`,
+    output,
+    waitForEvents: (count, timeoutMs) => waitForRolled(output, count, timeoutMs),
+    kill: () => coordinatorOnly(() => Promise.resolve(), undefined),
+    restart: () => coordinatorOnly(() => Promise.resolve(), undefined),
+    stop: async () => {},
+    unref: () => {},
+  }
+}
+
+/** Waits until the sink wrote at least `count` events (60 s by default) and returns what it wrote. */
+async function waitForRolled(output: () => RolledOutput, count: number, timeoutMs = 60_000): Promise<RolledOutput> {
+  let last = output()
+  await waitFor(() => (last = output()).events.length >= count, {
+    timeoutMs,
+    intervalMs: 100,
+    description: () => `${count} events in the flume agent's output (has ${last.events.length})`,
+  })
+  return last
 }
 
 /** Reads the file_roll sink's files (named `<start millis>-<n>`, so in write order when sorted by both). */

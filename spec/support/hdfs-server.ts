@@ -3,6 +3,7 @@ import { userInfo } from 'node:os'
 import { freePort } from './brokers.js'
 import { JvmProcess, serverDir } from './jvm-server.js'
 import { tempDir } from './temp-dir.js'
+import { coordinatorOnly, replayedTest } from './worker-pass/pass-context.js'
 
 /**
  * Apache HDFS (servers/hdfs/pom.xml: the shaded hadoop-client-minicluster): one NameNode and one
@@ -43,7 +44,10 @@ export interface HdfsServerOptions {
 }
 
 /**
- * Starts a one-DataNode HDFS with WebHDFS.
+ * Starts a one-DataNode HDFS with WebHDFS. In a worker of the worker-executor test pass replaying a
+ * test, the cluster is the coordinator's: the worker gets its directory and ports (`tempDir`,
+ * `freePort`, taken at the call in the same order on both threads) and starts no JVM; restarting,
+ * crashing and stopping the cluster are the coordinator's to do.
  *
  * @example
  * const hdfs = await startHdfs()
@@ -53,6 +57,7 @@ export async function startHdfs(options: HdfsServerOptions = {}): Promise<HdfsSe
   const { heap = '384m', jit = 'quick' } = options
   const dir = tempDir('sluice-hdfs-')
   const [rpc, http, dataPort, dataHttp, dataIpc] = await Promise.all(Array.from({ length: 5 }, () => freePort()))
+  if (replayedTest() !== undefined) return coordinatorsCluster(rpc!, http!)
   const jvm = new JvmProcess({
     server: 'hdfs',
     label: `hdfs (webhdfs 127.0.0.1:${http})`,
@@ -106,6 +111,23 @@ export async function startHdfs(options: HdfsServerOptions = {}): Promise<HdfsSe
     },
     stop,
     unref: () => jvm.unref(),
+  }
+}
+
+/** A replaying worker's view of the coordinator's cluster: it starts, restarts and stops nothing. */
+function coordinatorsCluster(rpc: number, http: number): HdfsServer {
+  const coordinators = () => coordinatorOnly(() => Promise.resolve(), undefined)
+  return {
+    webHdfsUrl: `http://127.0.0.1:${http}`,
+    nameNodeUrl: `hdfs://127.0.0.1:${rpc}`,
+    superuser: userInfo().username,
+    restartNameNode: coordinators,
+    restartDataNode: coordinators,
+    stopDataNode: coordinators,
+    startDataNode: coordinators,
+    crashAndRestart: coordinators,
+    stop: async () => {},
+    unref: () => {},
   }
 }
 

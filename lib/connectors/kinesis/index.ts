@@ -14,7 +14,8 @@ export type {
   KinesisStartPosition,
 } from './options.js'
 export type { ShardPosition } from './shard-fetcher.js'
-export { FinishedShards, parentsOf, shardOwner } from './shard-lineage.js'
+export { FinishedShards, type ShardFinishRegistry } from './finished-shards.js'
+export { parentsOf, shardOwner } from './shard-lineage.js'
 export { KinesisSink } from './sink.js'
 export { KinesisSinkWriter } from './writer.js'
 export { KinesisSource } from './source.js'

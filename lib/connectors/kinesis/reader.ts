@@ -6,7 +6,8 @@ import { SplitBuffer } from '../base/split-buffer.js'
 import { SplitReaderBase } from '../base/split-reader.js'
 import type { KinesisRecord, KinesisShardSplit, KinesisSourceSettings } from './options.js'
 import { type FetchedRecord, ShardFetcher, type ShardPosition } from './shard-fetcher.js'
-import { type FinishedShards, listShards, parentsOf, shardOwner } from './shard-lineage.js'
+import type { ShardFinishRegistry } from './finished-shards.js'
+import { listShards, parentsOf, shardOwner } from './shard-lineage.js'
 
 const kinesis = await optionalDependency<typeof import('@aws-sdk/client-kinesis')>('@aws-sdk/client-kinesis')
 
@@ -29,6 +30,11 @@ class ActiveShard extends SplitBuffer<FetchedRecord> {
  * {@link SplitReaderBase}'s. Counts `throttledCalls` and `fetchCalls` in the job's metrics besides
  * the base's.
  *
+ * A shard it finished counts at once for its own children; the other subtasks hear of it (through the
+ * {@link ShardFinishRegistry}) only once a checkpoint that records it completed, when the job
+ * checkpoints: their barriers of that checkpoint are then behind them, so every checkpoint that holds a
+ * child's records holds its parents' end too, and a restore never reads a parent after its child.
+ *
  * @example
  * const reader = kinesisSource({ stream: 'orders', endpoint }).createReader(context)
  */
@@ -36,6 +42,11 @@ export class KinesisSourceReader<T> extends SplitReaderBase<T, KinesisShardSplit
   private readonly active = new Map<string, ActiveShard>()
   private readonly waiting = new Map<string, { parents: string[]; position: ShardPosition }>()
   private readonly finished = new Set<string>()
+  /**
+   * Shards this reader finished that the other subtasks are not told of yet, each with the first
+   * checkpoint that records it (undefined until one was taken).
+   */
+  private readonly unannounced = new Map<string, number | undefined>()
   /** What this reader marked in the shared registry; cleared on close. */
   private readonly marks = new Set<string>()
   private readonly restored = new Map<string, KinesisShardSplit>()
@@ -47,7 +58,7 @@ export class KinesisSourceReader<T> extends SplitReaderBase<T, KinesisShardSplit
   constructor(
     private readonly settings: KinesisSourceSettings<T>,
     private readonly client: KinesisClient,
-    private readonly registry: FinishedShards,
+    private readonly registry: ShardFinishRegistry,
     context: SourceReaderContext,
     restored: KinesisShardSplit[] | undefined,
   ) {
@@ -107,13 +118,24 @@ export class KinesisSourceReader<T> extends SplitReaderBase<T, KinesisShardSplit
     for (const a of this.active.values()) a.fetcher.wake()
   }
 
-  snapshotState(): KinesisShardSplit[] {
+  snapshotState(checkpointId: number): KinesisShardSplit[] {
+    for (const [shardId, recordedIn] of this.unannounced)
+      if (recordedIn === undefined) this.unannounced.set(shardId, checkpointId)
     const splits: KinesisShardSplit[] = []
     for (const s of this.active.values()) splits.push({ v: 1, shardId: s.shardId, position: s.position })
     for (const [shardId, w] of this.waiting) splits.push({ v: 1, shardId, position: w.position })
     for (const shardId of this.finished)
       splits.push({ v: 1, shardId, position: { kind: 'trim-horizon' }, finished: true })
     return splits
+  }
+
+  /** The shards finished before checkpoint `checkpointId` (or an earlier one) are announced to the other subtasks. */
+  notifyCheckpointComplete(checkpointId: number): void {
+    for (const [shardId, recordedIn] of this.unannounced) {
+      if (recordedIn === undefined || recordedIn > checkpointId) continue
+      this.unannounced.delete(shardId)
+      this.markFinished(shardId)
+    }
   }
 
   override close(): void {
@@ -177,8 +199,11 @@ export class KinesisSourceReader<T> extends SplitReaderBase<T, KinesisShardSplit
   /** Starts the waiting shards whose parents are finished (or expired from the stream). */
   private startWaiting(): void {
     if (this.closed) return
+    // a parent this reader finished counts at once: its own checkpoints keep the parent's end before the child
+    const parentDone = (p: string): boolean =>
+      !this.listed.has(p) || this.finished.has(p) || this.registry.isFinished(p)
     for (const [id, w] of this.waiting) {
-      if (!w.parents.every((p) => !this.listed.has(p) || this.registry.isFinished(p))) continue
+      if (!w.parents.every(parentDone)) continue
       this.waiting.delete(id)
       const s = new ActiveShard(id, w.position)
       s.fetcher = new ShardFetcher(this.client, this.settings.stream, id, w.position, this.settings.fetch, {
@@ -210,7 +235,10 @@ export class KinesisSourceReader<T> extends SplitReaderBase<T, KinesisShardSplit
     s.fetcher.close()
     this.watermarks?.removeSplit(s.shardId)
     this.finished.add(s.shardId)
-    this.markFinished(s.shardId)
+    if (this.context.checkpointIntervalMs === undefined) this.markFinished(s.shardId)
+    else this.unannounced.set(s.shardId, undefined)
+    // its children on this subtask may start now (this subtask's own checkpoints keep their order)
+    this.startWaiting()
   }
 
   /** GetRecords and GetShardIterator calls answered with throttling, over all shards. */

@@ -26,44 +26,6 @@ export function parentsOf(shard: Shard): string[] {
 }
 
 /**
- * Which shards have been read to their end, shared by the readers of one source in this process, so a
- * child shard is only read once its parents are finished — also when a parent of a merge belongs to
- * another subtask. A reader marks the shards it finished (and those its restored checkpoint says are
- * finished) and clears its marks when it closes, so after a failure only what the restored
- * checkpoints say counts. Readers subscribe to hear of new marks.
- *
- * (Subtasks share this object because they share the Source object; a runtime that placed them in
- * separate workers would need a split enumerator, as Flink's KinesisStreamsSource has.)
- *
- * @example
- * registry.mark('shardId-000000000000'); registry.isFinished('shardId-000000000000') // true
- */
-export class FinishedShards {
-  private readonly marks = new Map<string, number>()
-  private readonly listeners = new Set<() => void>()
-
-  mark(shardId: string): void {
-    this.marks.set(shardId, (this.marks.get(shardId) ?? 0) + 1)
-    for (const listener of this.listeners) listener()
-  }
-
-  unmark(shardId: string): void {
-    const n = (this.marks.get(shardId) ?? 0) - 1
-    if (n > 0) this.marks.set(shardId, n)
-    else this.marks.delete(shardId)
-  }
-
-  isFinished(shardId: string): boolean {
-    return this.marks.has(shardId)
-  }
-
-  subscribe(listener: () => void): () => void {
-    this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
-  }
-}
-
-/**
  * Every shard of a stream now (ListShards, all pages), in id order.
  *
  * @example

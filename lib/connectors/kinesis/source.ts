@@ -1,6 +1,8 @@
+import type { MessagePort } from 'node:worker_threads'
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import { ConfigError } from '../../errors.js'
 import type { Source, SourceReaderContext } from '../../runtime/source.js'
+import type { ThreadBridged } from '../../runtime/thread-bridged.js'
 import { validateWatermarkStrategy } from '../../time/watermark-strategy.js'
 import { nonEmptyString, optionsObject, wholeNumber } from '../../util/options.js'
 import { retrySchedule } from '../base/retry-options.js'
@@ -12,7 +14,8 @@ import {
   type KinesisSourceOptions,
   type KinesisSourceSettings,
 } from './options.js'
-import { FinishedShards } from './shard-lineage.js'
+import { FinishedShards } from './finished-shards.js'
+import { FinishedShardsCoordinator, RemoteFinishedShards } from './finished-shards-bridge.js'
 import { KinesisSourceReader } from './reader.js'
 
 /**
@@ -27,8 +30,14 @@ import { KinesisSourceReader } from './reader.js'
  * **Resharding**: shards are discovered every `shardDiscoveryIntervalMs`. A child shard (of a split
  * or a merge) is read only after all its parents have been read to their end and their records
  * emitted — also when a parent belongs to another subtask (see {@link FinishedShards}) — so the records
- * of one partition key leave the source in order. Shards found after the start are read from
- * TRIM_HORIZON, so none of their records is missed.
+ * of one partition key leave the source in order. With checkpointing, a reader tells the other subtasks
+ * that it finished a shard once a checkpoint that records it completed, so no checkpoint holds a
+ * child's records without its parents' end. Shards found after the start are read from TRIM_HORIZON,
+ * so none of their records is missed.
+ *
+ * **On the worker executor** the finished shards are the coordinator's (the source is
+ * {@link ThreadBridged}): each reader reports through its subtask's port, and hears of every other
+ * reader's ({@link FinishedShardsCoordinator}).
  *
  * Records carry their ApproximateArrivalTimestamp as event time; with `watermarks` each shard has its
  * own generator and the source emits the minimum over the shards that are not idle. KPL-aggregated
@@ -39,14 +48,17 @@ import { KinesisSourceReader } from './reader.js'
  * @example
  * env.fromSource(kinesisSource({ stream: 'orders', region: 'eu-west-1', startFrom: 'TRIM_HORIZON', deserializer: 'string' }), { uid: 'orders' })
  */
-export class KinesisSource<T = KinesisRecord> implements Source<T, KinesisShardSplit> {
+export class KinesisSource<T = KinesisRecord> implements Source<T, KinesisShardSplit>, ThreadBridged {
   readonly name = 'kinesis'
   readonly bounded = false
   readonly restoredSplits = 'all' as const
   readonly settings: KinesisSourceSettings<T>
-  /** Which shards the readers of this source in this process have finished. */
+  /** Which shards the readers of this source on this thread have finished (on the coordinator: the job's). */
   readonly finishedShards = new FinishedShards()
   private readonly options: KinesisSourceOptions<T>
+  private coordinator: FinishedShardsCoordinator | undefined
+  /** In a worker: the coordinator's finished shards, by subtask. */
+  private readonly remotes = new Map<number, RemoteFinishedShards>()
   private sharedClient: KinesisClient | undefined
 
   constructor(options: KinesisSourceOptions<T>) {
@@ -121,6 +133,30 @@ export class KinesisSource<T = KinesisRecord> implements Source<T, KinesisShardS
    * const reader = source.createReader({ subtask: 0, parallelism: 1, processingTime: systemProcessingTime })
    */
   createReader(context: SourceReaderContext, restored?: KinesisShardSplit[]): KinesisSourceReader<T> {
-    return new KinesisSourceReader(this.settings, this.client(), this.finishedShards, context, restored)
+    const registry = this.remotes.get(context.subtask) ?? this.finishedShards
+    return new KinesisSourceReader(this.settings, this.client(), registry, context, restored)
+  }
+
+  /**
+   * On the coordinating thread of the worker executor: the reader of `subtask`, in a worker, reports the
+   * shards it finished through `port` and hears of the others'.
+   *
+   * @example
+   * source.serveBridge(0, 2, port1)
+   */
+  serveBridge(subtask: number, _parallelism: number, port: MessagePort): void {
+    this.coordinator ??= new FinishedShardsCoordinator(this.finishedShards)
+    this.coordinator.serve(subtask, port)
+  }
+
+  /**
+   * In a worker, before the subtask starts: the reader of `subtask` shares finished shards through the
+   * coordinator, at `port`.
+   *
+   * @example
+   * source.useBridge(0, port2)
+   */
+  useBridge(subtask: number, port: MessagePort): void {
+    this.remotes.set(subtask, new RemoteFinishedShards(port))
   }
 }

@@ -107,10 +107,10 @@ function inGroups(seeds: readonly number[], name: string, run: (seed: number) =>
   }
 }
 
-inGroups(seedsFromEnv(100, 1), 'text lines', (seed) => runAndCheck(seed))
-for (const format of FORMATS) inGroups(seedsFromEnv(10, 1), format.name, (seed) => runAndCheck(seed, format))
+inGroups(seedsFromEnv(100, 1, 10), 'text lines', (seed) => runAndCheck(seed))
+for (const format of FORMATS) inGroups(seedsFromEnv(10, 1, 2), format.name, (seed) => runAndCheck(seed, format))
 for (const format of [TEXT_LINES, ...FORMATS])
-  inGroups(seedsFromEnv(5, 1), `${format.name} with compaction`, (seed) =>
+  inGroups(seedsFromEnv(5, 1, 1), `${format.name} with compaction`, (seed) =>
     runAndCheck(seed, format, { checkpoints: 3, maxFiles: 4 }),
   )
 

@@ -250,6 +250,122 @@ Source(
   },
 )
 
+Source(
+  "a failure after a merge restores the finished parents and the child's position: the exactly-once file sink holds every record once",
+  async () => {
+    await kinesis.createStream('reshard-restore', 2)
+    const dir = tempDir('sluice-kinesis-reshard-')
+    try {
+      const env = StreamEnvironment.create({
+        parallelism: 2,
+        logLevel: 'silent',
+        checkpointing: { intervalMs: 20 },
+        restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 },
+      })
+      // shared by every thread of the test: on the worker executor the failure fires once over the workers
+      const fault = sharedRecord({ failed: false, merged: false })
+      env
+        .fromSource(
+          kinesisSource<TextRecord>({
+            stream: 'reshard-restore',
+            client: { endpoint: kinesis.endpoint, ...credentials },
+            startFrom: 'TRIM_HORIZON',
+            deserializer: 'string',
+            ...fast,
+          }),
+          { uid: 'k' },
+        )
+        .pipe(
+          map(
+            (r: TextRecord) => {
+              // the merge's child (shard 4): its parents were read by both subtasks
+              if (r.shardId === 'shardId-000000000004') fault.merged = true
+              if (fault.merged && !fault.failed && finishedLines(dir.path).length > 0) {
+                fault.failed = true
+                throw new Error('injected')
+              }
+              return r.data
+            },
+            { uid: 'faulty' },
+          ),
+        )
+        .sinkTo(bucketingFileSink<string>(dir.path), { uid: 'files' })
+      const job = env.executeAsync()
+      await job.running
+      const keys = range(24).map((k) => `key-${k}`)
+      const rounds = 30
+      for (let round = 0; round < rounds; round++) {
+        await kinesis.put(
+          'reshard-restore',
+          keys.map((key) => ({ data: `${key}:${round}`, partitionKey: key })),
+        )
+        if (round === 10) await kinesis.split('reshard-restore', 'shardId-000000000000')
+        if (round === 20) await kinesis.merge('reshard-restore', 'shardId-000000000003', 'shardId-000000000001')
+      }
+      await waitFor(() => fault.failed, { timeoutMs: 20_000, description: 'the failure was injected' })
+      await waitFor(() => finishedLines(dir.path).length >= keys.length * rounds, {
+        timeoutMs: 20_000,
+        intervalMs: 50,
+        description: () => `all ${keys.length * rounds} records committed (have ${finishedLines(dir.path).length})`,
+      })
+      const restarts = job.metrics().restarts
+      await job.cancel()
+      assert.ok(restarts >= 1, 'the job restarted')
+      const lines = finishedLines(dir.path)
+      assert.is(lines.length, keys.length * rounds, 'no record twice')
+      assert.is(new Set(lines).size, keys.length * rounds, 'every record once')
+    } finally {
+      dir.remove()
+    }
+  },
+)
+
+Source(
+  "with checkpointing, a finished shard counts for the reader's own children at once and for the other subtasks once a checkpoint recording it completed",
+  async () => {
+    await kinesis.createStream('announce', 1)
+    await kinesis.put(
+      'announce',
+      range(5).map((i) => ({ data: `parent-${i}`, partitionKey: `k${i}` })),
+    )
+    await kinesis.split('announce', 'shardId-000000000000')
+    await kinesis.put(
+      'announce',
+      range(5).map((i) => ({ data: `child-${i}`, partitionKey: `k${i}` })),
+    )
+    const source = kinesisSource<TextRecord>({
+      stream: 'announce',
+      client: { endpoint: kinesis.endpoint, ...credentials },
+      startFrom: 'TRIM_HORIZON',
+      deserializer: 'string',
+      ...fast,
+    })
+    const reader = source.createReader({ ...context(), checkpointIntervalMs: 1_000 })
+    await reader.start()
+    const out: TextRecord[] = []
+    try {
+      await drain(reader, out, () => out.length >= 10, "the parent's records, then its children's")
+      assert.equal(
+        out.slice(0, 5).map((r) => r.data),
+        range(5).map((i) => `parent-${i}`),
+      )
+      const parent = 'shardId-000000000000'
+      assert.not.ok(source.finishedShards.isFinished(parent), 'not told to the other subtasks before a checkpoint')
+      const splits = reader.snapshotState(7)
+      assert.ok(
+        splits.some((s) => s.shardId === parent && s.finished),
+        'the checkpoint records the parent as finished',
+      )
+      reader.notifyCheckpointComplete(6)
+      assert.not.ok(source.finishedShards.isFinished(parent), 'an earlier checkpoint does not record it')
+      reader.notifyCheckpointComplete(7)
+      assert.ok(source.finishedShards.isFinished(parent), 'told once the checkpoint recording it completed')
+    } finally {
+      reader.close()
+    }
+  },
+)
+
 Source('throttling: ProvisionedThroughputExceeded answers back off and nothing is lost', async () => {
   await kinesis.createStream('throttle', 2)
   await kinesis.put(
@@ -312,7 +428,7 @@ Source(
     await drain(first, out, () => out.length >= 1, 'the first records')
     // Take records up to the middle of the second aggregate, then checkpoint.
     await drain(first, out, () => out.length >= 8, 'eight user records')
-    const splits = JSON.parse(JSON.stringify(first.snapshotState())) as KinesisShardSplit[]
+    const splits = JSON.parse(JSON.stringify(first.snapshotState(1))) as KinesisShardSplit[]
     first.close()
     assert.equal(
       out.slice(0, 8).map((r) => r.data),

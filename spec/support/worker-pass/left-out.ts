@@ -71,6 +71,4 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
   ),
   'backpressure: a slow sink keeps the unacknowledged entries within maxUnacknowledged':
     "its SlowSink keeps what it received in the spec's thread, which a writer in a worker does not reach",
-  'a split and a merge while the job runs: every record read once, each key in order, parents before children':
-    "a known gap of the Kinesis source on workers: its readers share which shards are finished in the source object's memory (FinishedShards), one copy per thread, so the merge's child (subtask 0) never learns that its parent shard 1 (subtask 1, the other thread) is finished and is never read (520 of 720 records on 2 threads)",
 }
