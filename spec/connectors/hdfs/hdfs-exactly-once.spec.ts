@@ -107,7 +107,7 @@ function inGroups(seeds: readonly number[], name: string, run: (seed: number) =>
   }
 }
 
-inGroups(seedsFromEnv(100, 1, 10), 'text lines', (seed) => runAndCheck(seed))
+inGroups(seedsFromEnv(100, 1, 5), 'text lines', (seed) => runAndCheck(seed))
 for (const format of FORMATS) inGroups(seedsFromEnv(10, 1, 2), format.name, (seed) => runAndCheck(seed, format))
 for (const format of [TEXT_LINES, ...FORMATS])
   inGroups(seedsFromEnv(5, 1, 1), `${format.name} with compaction`, (seed) =>
