@@ -20,6 +20,10 @@ import type { CheckpointJobRun } from './checkpoint-job-run.js'
 const KEYS = 1_000_000
 const JOB = join(import.meta.dirname, 'checkpoint-job.ts')
 const execFileAsync = promisify(execFile)
+/** The harness's own Node flags (a profiler's too), with the TypeScript loader the job file needs. */
+const CHILD_FLAGS = process.execArgv.some((flag) => flag.includes('tsx'))
+  ? process.execArgv
+  : [...process.execArgv, '--import', 'tsx']
 /** The warm-up run in each child: long enough for a few checkpoints and for the hot paths to be optimized. */
 const WARMUP_RECORDS = 3_000_000
 
@@ -45,7 +49,7 @@ function overhead(label: string, on: Summary, off: Summary): TargetCheck {
  * there: no run meets code or heap another contender's jobs shaped.
  */
 async function engine(records: number, checkpoints: boolean, parallelism = 1): Promise<RunResult> {
-  const { stdout } = await execFileAsync(process.execPath, ['--expose-gc', '--import', 'tsx', JOB], {
+  const { stdout } = await execFileAsync(process.execPath, [...CHILD_FLAGS, JOB], {
     env: {
       ...process.env,
       CK_RECORDS: String(records),
