@@ -3,31 +3,30 @@
 // into a DirectoryStorage in the temp directory. The second half of the sequence walks the cycle half a
 // cycle ahead (`keyOf`), so at parallelism 2 the two source subtasks (one half each) never update the
 // same keys at the same moment: in step they shared cache lines, a bonus of up to 45 % that came and
-// went with the random drift between them and decided the ratio (benchmarks/results/2026-12-04-e-p2.md). Measured: throughput ratio, the longest checkpoint, and the
-// longest gap between two outputs at the sink (processing must not stall while a snapshot is written).
+// went with the random drift between them and decided the ratio (benchmarks/results/2026-12-04-e-p2.md).
+// Every run is a child process (`checkpoint-job.ts`) that warms up on the same job first: in one process a
+// job without checkpoints ran 30-40 % slower at parallelism 2 after a checkpointing job
+// (benchmarks/results/2026-12-05-e-p2-pollution.md), so interleaved contenders slowed the baseline.
+// Measured: throughput ratio, the longest checkpoint, and the longest gap between two outputs at the sink
+// (processing must not stall while a snapshot is written).
 // Targets (issue 3): throughput with checkpoints ≥ 0.9× without; a checkpoint of 1,000,000 keys completes in
 // under 2 s; no gap between outputs longer than 100 ms.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { execFile } from 'node:child_process'
 import { join } from 'node:path'
-import { StreamEnvironment } from '../../lib/api/stream-environment.js'
-import { DirectoryStorage } from '../../lib/checkpoint/directory-storage.js'
-import { keyBy } from '../../lib/operators/key-by.js'
-import { StreamOperator } from '../../lib/runtime/stream-operator.js'
-import type { Sink } from '../../lib/runtime/sink.js'
-import { ValueStateDescriptor } from '../../lib/state/descriptors.js'
-import type { ValueState } from '../../lib/state/value-state.js'
+import { promisify } from 'node:util'
 import { type BenchCase, type RunResult, type Summary, type TargetCheck, formatRate } from '../measure.js'
+import type { CheckpointJobRun } from './checkpoint-job-run.js'
 
 const KEYS = 1_000_000
+const JOB = join(import.meta.dirname, 'checkpoint-job.ts')
+const execFileAsync = promisify(execFile)
+/** The harness's own Node flags (a profiler's too), with the TypeScript loader the job file needs. */
+const CHILD_FLAGS = process.execArgv.some((flag) => flag.includes('tsx'))
+  ? process.execArgv
+  : [...process.execArgv, '--import', 'tsx']
+/** The warm-up run in each child: long enough for a few checkpoints and for the hot paths to be optimized. */
+const WARMUP_RECORDS = 3_000_000
 
-/**
- * The key of record `x` of `records`: `x` modulo the keys, moved by half the keys in the second half of
- * the sequence (one source subtask's split at parallelism 2), so the halves are half a cycle apart.
- */
-function keyOf(x: number, records: number): number {
-  return (x + (x < records / 2 ? 0 : KEYS / 2)) % KEYS
-}
 const GAP = 'max gap between outputs (ms)'
 const LONGEST = 'longest checkpoint (ms)'
 const COMPLETED = 'checkpoints completed'
@@ -45,80 +44,39 @@ function overhead(label: string, on: Summary, off: Summary): TargetCheck {
   }
 }
 
-class CountPerKey extends StreamOperator<number, number> {
-  private count!: ValueState<number>
-  override open(): void {
-    this.count = this.keyedState!.getState(new ValueStateDescriptor<number>('count', { defaultValue: 0 }))
-  }
-  processRecord(_x: number, ts: number | undefined): void {
-    const n = this.count.value()! + 1
-    this.count.update(n)
-    this.output.collect(n, ts)
-  }
-}
-
-/** Counts outputs and the longest pause between two of them (checked every 128 records: cheap, fine enough). */
-class GapSink implements Sink<number> {
-  readonly name = 'gap-sink'
-  readonly guarantee = 'at-least-once' as const
-  output = 0
-  checksum = 0
-  maxGapMs = 0
-  private last = 0
-
-  createWriter() {
-    return {
-      write: (n: number) => {
-        this.checksum = (this.checksum + n) | 0
-        if ((++this.output & 127) === 0) {
-          const now = performance.now()
-          if (this.last !== 0 && now - this.last > this.maxGapMs) this.maxGapMs = now - this.last
-          this.last = now
-        }
-      },
-      close() {},
-    }
-  }
-}
-
+/**
+ * One run in a fresh child process (`checkpoint-job.ts`), after an untimed warm-up run of the same job
+ * there: no run meets code or heap another contender's jobs shaped.
+ */
 async function engine(records: number, checkpoints: boolean, parallelism = 1): Promise<RunResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-ckpt-'))
-  try {
-    const sink = new GapSink()
-    const env = StreamEnvironment.create({
-      parallelism,
-      logLevel: 'silent',
+  const { stdout } = await execFileAsync(process.execPath, [...CHILD_FLAGS, JOB], {
+    env: {
+      ...process.env,
+      CK_RECORDS: String(records),
+      CK_PARALLELISM: String(parallelism),
+      CK_CHECKPOINTS: checkpoints ? '1' : '0',
+      CK_WARMUP_RECORDS: String(Math.min(records, WARMUP_RECORDS)),
+    },
+    timeout: 600_000,
+  })
+  const run = JSON.parse(stdout.trim().split('\n').pop()!) as CheckpointJobRun
+  return {
+    records: run.records,
+    output: run.output,
+    checksum: run.checksum,
+    ms: run.ms,
+    cpuMs: run.cpuMs,
+    extra: {
+      [GAP]: Math.round(run.maxGapMs),
       ...(checkpoints
-        ? { checkpointing: { intervalMs: 1_000, storage: new DirectoryStorage(dir, { retain: 2 }) } }
+        ? {
+            [COMPLETED]: run.completed,
+            [LONGEST]: Math.round(run.longestMs),
+            'largest checkpoint (MB)': Math.round(run.largestBytes / 1e5) / 10,
+            [KEYS_IN]: run.completed > 0 ? Math.min(KEYS, records) : 0,
+          }
         : {}),
-    })
-    env
-      .fromSequence(0, records - 1)
-      .pipe(keyBy((x: number) => keyOf(x, records)))
-      .transform('count', () => new CountPerKey(), { uid: 'count' })
-      .sinkTo(sink)
-    const job = env.executeAsync(`bench: checkpoints ${checkpoints ? 'every 1 s' : 'off'}`)
-    await job.result
-    const completed = job.checkpoints().filter((c) => c.status === 'completed')
-    const largest = completed.reduce((a, c) => Math.max(a, c.bytes), 0)
-    return {
-      records,
-      output: sink.output,
-      checksum: sink.checksum,
-      extra: {
-        [GAP]: Math.round(sink.maxGapMs),
-        ...(checkpoints
-          ? {
-              [COMPLETED]: completed.length,
-              [LONGEST]: Math.round(completed.reduce((a, c) => Math.max(a, c.durationMs), 0)),
-              'largest checkpoint (MB)': Math.round(largest / 1e5) / 10,
-              [KEYS_IN]: completed.length > 0 ? Math.min(KEYS, Math.round(records)) : 0,
-            }
-          : {}),
-      },
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
+    },
   }
 }
 
@@ -129,7 +87,8 @@ export const checkpointCase: BenchCase = {
     const records = quick ? 4_000_000 : 12_000_000
     return {
       reps: quick ? 1 : 5,
-      warmup: 1,
+      // every run warms up in its own process
+      warmup: 0,
       contenders: [
         { name: 'engine, no checkpoints', role: 'baseline', run: () => engine(records, false) },
         { name: 'engine, checkpoint every 1 s', role: 'engine', run: () => engine(records, true) },
@@ -137,6 +96,7 @@ export const checkpointCase: BenchCase = {
         { name: P2_ON, role: 'engine', run: () => engine(records, true, 2) },
       ],
       notes: [
+        'every run is a fresh child process that runs the same job once untimed (3,000,000 records) before the timed run: no contender runs after another in one process.',
         'DirectoryStorage in the temp directory, 2 retained; state values are small numbers; parallelism 1 unless the name says 2.',
         'keys: the second half of the sequence (at parallelism 2 the second source subtask) runs half a cycle (500,000 keys) ahead of the first.',
         `max gap: the longest time between two sink outputs, read every 128 outputs.`,
