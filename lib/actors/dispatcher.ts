@@ -75,7 +75,7 @@ export class Dispatcher {
    * if ((handled & 7) === 7 && dispatcher.sliceOver(deadline)) break
    */
   sliceOver(deadline: number): boolean {
-    return performance.now() >= deadline || (this.yieldRequested !== undefined && this.yieldRequested())
+    return performance.now() >= deadline || this.yieldRequested?.() === true
   }
 
   /**
