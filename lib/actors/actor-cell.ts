@@ -146,7 +146,7 @@ export class ActorCell<M> implements ActorRef<M>, ChildActor, Guardian, Runnable
       this.invoke(mailbox.poll() as M)
       // slow messages must not keep the turn far past the slice; the clock is read every 8 messages
       // (a read costs as much as handling a small message)
-      if ((handled & 7) === 7 && performance.now() >= deadline) break
+      if ((handled & 7) === 7 && this.services.dispatcher.sliceOver(deadline)) break
     }
     if (this.lifecycle === 'running' && !this.busy) {
       if (mailbox.size > 0) return true

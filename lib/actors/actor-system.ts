@@ -17,6 +17,8 @@ export interface ActorSystemOptions {
   readonly throughput?: number
   /** Continuous work, in ms, before the dispatcher yields to the event loop with setImmediate; default 4. */
   readonly timeSliceMs?: number
+  /** Ends the dispatcher's time slice early while it returns true, checked where it reads the clock. */
+  readonly yieldRequested?: () => boolean
 }
 
 /**
@@ -43,7 +45,7 @@ export class ActorSystem implements ActorSystemView {
   private termination: Promise<void> | undefined
 
   constructor(options: ActorSystemOptions = {}) {
-    const { name = 'sluice', throughput, timeSliceMs } = options
+    const { name = 'sluice', throughput, timeSliceMs, yieldRequested } = options
     if (typeof name !== 'string' || name.length === 0) throw new ConfigError('name', name, 'a non-empty string')
     this.name = name
     this.deadLetters = this.deadLetterSubject.asObservable()
@@ -51,7 +53,7 @@ export class ActorSystem implements ActorSystemView {
     let asks = 0
     this.services = {
       system: this,
-      dispatcher: new Dispatcher({ throughput, timeSliceMs }),
+      dispatcher: new Dispatcher({ throughput, timeSliceMs, yieldRequested }),
       deadLetter: (recipient: string, message: unknown, reason: DeadLetterReason) =>
         this.deadLetterSubject.next({ recipient, message, reason }),
       failure: (path: string, error: unknown) => this.failureSubject.next({ path, error }),

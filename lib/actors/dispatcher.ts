@@ -28,6 +28,11 @@ export interface DispatcherOptions {
   readonly throughput?: number
   /** Continuous work, in ms, after which the dispatcher yields to the event loop; default 4. */
   readonly timeSliceMs?: number
+  /**
+   * Ends the time slice early while it returns true, checked where the clock is read: for work that
+   * waits in the event loop and must not wait out the slice (a worker's queryable-state lookups).
+   */
+  readonly yieldRequested?: () => boolean
 }
 
 /**
@@ -44,13 +49,14 @@ export interface DispatcherOptions {
 export class Dispatcher {
   readonly throughput: number
   readonly timeSliceMs: number
+  private readonly yieldRequested: (() => boolean) | undefined
   private readonly runQueue = new RingBuffer<Runnable>()
   // True from the moment a drain is requested until it starts; keeps one drain pending at a time.
   private drainPending = false
   private draining = false
 
   constructor(options: DispatcherOptions = {}) {
-    const { throughput = 64, timeSliceMs = 4 } = options
+    const { throughput = 64, timeSliceMs = 4, yieldRequested } = options
     if (!Number.isInteger(throughput) || throughput < 1) {
       throw new ConfigError('throughput', throughput, 'a whole number of at least 1')
     }
@@ -59,6 +65,17 @@ export class Dispatcher {
     }
     this.throughput = throughput
     this.timeSliceMs = timeSliceMs
+    this.yieldRequested = yieldRequested
+  }
+
+  /**
+   * Whether the slice that ends at `deadline` is over: its time is used, or a yield was requested.
+   *
+   * @example
+   * if ((handled & 7) === 7 && dispatcher.sliceOver(deadline)) break
+   */
+  sliceOver(deadline: number): boolean {
+    return performance.now() >= deadline || this.yieldRequested?.() === true
   }
 
   /**
@@ -86,7 +103,7 @@ export class Dispatcher {
       while (queue.size > 0) {
         const runnable = queue.shift()!
         if (runnable.runTurn(this.throughput, deadline)) queue.push(runnable)
-        if (performance.now() >= deadline) break
+        if (this.sliceOver(deadline)) break
       }
     } finally {
       this.draining = false

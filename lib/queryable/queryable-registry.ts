@@ -3,17 +3,30 @@ import { type Key, type KeyGroupRange, keyGroupOf } from '../state/key-groups.js
 import type { StateTable } from '../state/state-table.js'
 import type { OperatorChain } from '../runtime/operator-chain.js'
 
+/** What a lookup found: whether the key has a value, and the value as the state's kind presents it. */
+export interface StateAnswer {
+  readonly found: boolean
+  readonly value: unknown
+}
+
 /**
  * Reads one key of a queryable state inside its subtask (between batches) and resolves with the value;
  * rejects with ERR_ASK_TIMEOUT when the subtask does not get to it within `timeoutMs`.
  */
-export type StateLookup = (key: Key, timeoutMs: number) => Promise<{ found: boolean; value: unknown }>
+export type StateLookup = (key: Key, timeoutMs: number) => Promise<StateAnswer>
 
-/** A subtask serving a queryable state: the key groups it owns, and how to read a key there. */
+/**
+ * A subtask serving a queryable state: the key groups it owns, and how to read a key there. A subtask
+ * on the reader's own thread also reads at once (`readHere`), with no promise in between: the caller is
+ * never inside one of the subtask's messages (the job server answers from its own event-loop callback),
+ * so the read sees the state between two messages, as `lookup` does.
+ */
 export interface Served {
   readonly range: KeyGroupRange
   readonly maxParallelism: number
   readonly lookup: StateLookup
+  /** Reads `key` now; throws ERR_SUBTASK_STOPPED once the subtask has stopped. Absent for a subtask on another thread. */
+  readonly readHere?: (key: Key) => StateAnswer
 }
 
 /**
@@ -77,7 +90,7 @@ export function readQueryable(
   table: StateTable<unknown>,
   key: Key,
   maxParallelism: number,
-): { found: boolean; value: unknown } {
+): StateAnswer {
   const stored = table.get(key, keyGroupOf(key, maxParallelism))
   if (stored === undefined) return { found: false, value: undefined }
   switch (descriptor.kind) {
@@ -91,26 +104,31 @@ export function readQueryable(
 }
 
 /**
- * Registers the queryable states of a chain as its operators declare them; `inside` runs a read inside
- * the subtask (between batches) and resolves with its result, or rejects after `timeoutMs`.
+ * Registers the queryable states of a chain as its operators declare them; `guard` runs a read on the
+ * subtask's thread at once, or throws when the subtask has stopped. Each state is served both ways: a
+ * read at once for the job server on this thread, and as a promise for the callers that need one.
  *
  * @example
- * serveQueryableStates(registry, chain, (read, ms) => self.ask((replyTo) => ({ t: 'call', fn: () => replyTo.tell(read()) }), ms))
+ * serveQueryableStates(registry, chain, (read) => { if (stopped) throw gone(); return read() })
  */
 export function serveQueryableStates(
   registry: QueryableRegistry,
   chain: OperatorChain,
-  inside: <R>(read: () => R, timeoutMs: number) => Promise<R>,
+  guard: <R>(read: () => R) => R,
 ): void {
   for (const node of chain.nodes) {
     const backend = chain.operators.get(node.id)?.keyedState
     if (backend === undefined) continue
     backend.onDeclare = (descriptor, table) => {
       if (descriptor.queryable === undefined) return
+      const readHere = (key: Key): StateAnswer =>
+        guard(() => readQueryable(descriptor, table, key, node.maxParallelism))
       registry.register(descriptor.queryable, {
         range: backend.range,
         maxParallelism: node.maxParallelism,
-        lookup: (key, timeoutMs) => inside(() => readQueryable(descriptor, table, key, node.maxParallelism), timeoutMs),
+        readHere,
+        // a throw in the executor rejects the promise
+        lookup: (key) => new Promise((resolve) => resolve(readHere(key))),
       })
     }
   }

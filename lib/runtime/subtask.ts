@@ -148,11 +148,11 @@ class Subtask implements Behavior<SubtaskMessage>, InputHost {
     // state between two messages, as an ask would, without waiting behind the input queued in the mailbox
     // (under load an ask waited tens of milliseconds for the lookup's turn).
     if (s.queryables !== undefined)
-      serveQueryableStates(s.queryables, this.chain, (read) =>
-        this.phase === 'aborted' || s.attempt.cancelled
-          ? Promise.reject(new ActorError('ERR_SUBTASK_STOPPED', `subtask ${d.key} has stopped`, { retriable: true }))
-          : new Promise((resolve) => resolve(read())),
-      )
+      serveQueryableStates(s.queryables, this.chain, (read) => {
+        if (this.phase === 'aborted' || s.attempt.cancelled)
+          throw new ActorError('ERR_SUBTASK_STOPPED', `subtask ${d.key} has stopped`, { retriable: true })
+        return read()
+      })
     this.checkpointer =
       d.checkpointing === undefined
         ? undefined

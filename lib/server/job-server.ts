@@ -15,7 +15,7 @@ import {
 } from './job-server-options.js'
 import { JobViews } from './job-views.js'
 import { SluiceMetrics } from './prometheus.js'
-import { lookupState, parseKey } from './queryable-routes.js'
+import { lookupState, parseKey, readStateHere, servingSubtask } from './queryable-routes.js'
 import { RateMeter } from './rate-meter.js'
 
 const jsonSerializer: ResultSerializer = {
@@ -32,7 +32,8 @@ const MAX_BODY_BYTES = 64 * 1024
 interface Request {
   readonly method: string
   readonly parts: readonly string[]
-  readonly query: URLSearchParams
+  /** The query string, without its `?`: only a lookup reads it. */
+  readonly search: string
   readonly raw: IncomingMessage
 }
 
@@ -171,28 +172,48 @@ export class JobServer {
     return `${this.metrics.render()}\n${await this.registry.metrics()}`
   }
 
-  private async handle(raw: IncomingMessage, response: ServerResponse): Promise<void> {
+  private handle(raw: IncomingMessage, response: ServerResponse): void {
     try {
-      const request = parse(raw)
-      if (request.parts.length === 0 && request.method === 'GET')
-        return this.sendText(response, 200, 'text/html; charset=utf-8', DASHBOARD_HTML)
-      this.authorize(request)
-      await this.route(request, response)
+      const pending = this.serve(raw, response)
+      if (pending !== undefined) pending.catch((error: unknown) => this.failed(raw, response, error))
     } catch (error) {
-      if (error instanceof HttpError) return this.fail(response, error)
-      const requestId = randomUUID()
-      this.log.error('job server request failed', {
-        requestId,
-        method: raw.method,
-        path: raw.url?.split('?')[0],
-        error,
-      })
-      const body = {
-        error: { code: 'ERR_INTERNAL', message: 'internal error; the server log has the details', requestId },
-      }
-      if (response.headersSent) response.destroy()
-      else this.sendText(response, 500, 'application/json', JSON.stringify(body))
+      this.failed(raw, response, error)
     }
+  }
+
+  /**
+   * Answers a request; a promise only when the answer has to wait (a lookup in another thread, a body,
+   * a savepoint). A queryable-state lookup is matched first and, when its subtask runs on this thread,
+   * answered before this returns: no promise, no further routing.
+   */
+  private serve(raw: IncomingMessage, response: ServerResponse): Promise<void> | undefined {
+    const request = parse(raw)
+    const { parts } = request
+    if (parts.length === 0 && request.method === 'GET') {
+      this.sendText(response, 200, 'text/html; charset=utf-8', DASHBOARD_HTML)
+      return undefined
+    }
+    this.authorize(request)
+    if (parts.length === 4 && parts[0] === 'jobs' && parts[2] === 'states')
+      return this.states(request, response, this.job(parts[1]!))
+    return this.route(request, response)
+  }
+
+  /** Answers a request that failed: its HttpError, or a 500 whose details go to the log only. */
+  private failed(raw: IncomingMessage, response: ServerResponse, error: unknown): void {
+    if (error instanceof HttpError) return this.fail(response, error)
+    const requestId = randomUUID()
+    this.log.error('job server request failed', {
+      requestId,
+      method: raw.method,
+      path: raw.url?.split('?')[0],
+      error,
+    })
+    const body = {
+      error: { code: 'ERR_INTERNAL', message: 'internal error; the server log has the details', requestId },
+    }
+    if (response.headersSent) response.destroy()
+    else this.sendText(response, 500, 'application/json', JSON.stringify(body))
   }
 
   private authorize(request: Request): void {
@@ -218,8 +239,7 @@ export class JobServer {
       expectMethod(method, 'GET')
       return this.send(response, 200, { jobs: this.options.jobs.list().map((job) => this.views.overview(job)) })
     }
-    const job = this.options.jobs.get(parts[1]!)
-    if (job === undefined) throw new HttpError(404, 'ERR_UNKNOWN_JOB', `no job ${parts[1]} in this process`)
+    const job = this.job(parts[1]!)
     const view = parts[2]
     if (parts.length === 2) {
       expectMethod(method, 'GET')
@@ -264,7 +284,13 @@ export class JobServer {
     }
   }
 
-  private async states(request: Request, response: ServerResponse, job: RegisteredJob): Promise<void> {
+  private job(id: string): RegisteredJob {
+    const job = this.options.jobs.get(id)
+    if (job === undefined) throw new HttpError(404, 'ERR_UNKNOWN_JOB', `no job ${id} in this process`)
+    return job
+  }
+
+  private states(request: Request, response: ServerResponse, job: RegisteredJob): Promise<void> | undefined {
     expectMethod(request.method, 'GET')
     const { parts } = request
     if (job.status === 'finished' || job.status === 'cancelled' || job.status === 'failed')
@@ -273,17 +299,27 @@ export class JobServer {
         'ERR_UNKNOWN_JOB',
         `job ${job.id} is not running (it ${job.status === 'failed' ? 'failed' : job.status === 'finished' ? 'finished' : 'was cancelled'})`,
       )
-    if (parts.length === 3)
-      return this.send(response, 200, {
+    if (parts.length === 3) {
+      this.send(response, 200, {
         job: job.id,
         name: job.name,
         serving: job.queryables.serving,
         states: job.queryables.names(),
       })
+      return undefined
+    }
     if (parts.length !== 4)
       throw new HttpError(404, 'ERR_NOT_FOUND', 'queryable state is at /jobs/<id>/states/<name>?key=<JSON>')
-    const key = parseKey(request.query.get('key'))
-    this.send(response, 200, await lookupState(job.queryables, parts[3]!, key, this.options.askTimeoutMs))
+    const name = parts[3]!
+    const key = parseKey(new URLSearchParams(request.search).get('key'))
+    const { readHere } = servingSubtask(job.queryables, name, key)
+    if (readHere !== undefined) {
+      this.send(response, 200, readStateHere(readHere, name, key))
+      return undefined
+    }
+    return lookupState(job.queryables, name, key, this.options.askTimeoutMs).then((answer) =>
+      this.send(response, 200, answer),
+    )
   }
 
   private send(response: ServerResponse, status: number, body: unknown): void {
@@ -302,20 +338,21 @@ export class JobServer {
   }
 }
 
-/** The method, the decoded path segments and the query; a malformed `%` escape is a 400. */
+/** The method, the decoded path segments and the query string; a malformed `%` escape is a 400. */
 function parse(raw: IncomingMessage): Request {
   const target = raw.url ?? '/'
   const q = target.indexOf('?')
   const path = q < 0 ? target : target.slice(0, q)
-  let parts: string[]
-  let query: URLSearchParams
-  try {
-    parts = path.split('/').filter(Boolean).map(decodeURIComponent)
-    query = new URLSearchParams(q < 0 ? '' : target.slice(q + 1))
-  } catch {
-    throw new HttpError(400, 'ERR_BAD_REQUEST', 'the path has a malformed % escape')
+  const parts: string[] = []
+  for (const segment of path.split('/')) {
+    if (segment === '') continue
+    try {
+      parts.push(segment.includes('%') ? decodeURIComponent(segment) : segment)
+    } catch {
+      throw new HttpError(400, 'ERR_BAD_REQUEST', 'the path has a malformed % escape')
+    }
   }
-  return { method: raw.method ?? 'GET', parts, query, raw }
+  return { method: raw.method ?? 'GET', parts, search: q < 0 ? '' : target.slice(q + 1), raw }
 }
 
 function expectMethod(method: string, allowed: 'GET' | 'POST'): void {

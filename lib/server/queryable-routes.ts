@@ -1,4 +1,4 @@
-import type { QueryableRegistry } from '../queryable/queryable-registry.js'
+import type { QueryableRegistry, Served, StateAnswer } from '../queryable/queryable-registry.js'
 import type { Key } from '../state/key-groups.js'
 import { HttpError } from './http-error.js'
 
@@ -27,6 +27,32 @@ export function parseKey(text: string | null): Key {
 
 const restarting = () => new HttpError(503, 'ERR_JOB_RESTARTING', 'the job is restarting; ask again shortly', 1)
 
+/** A lookup's answer as the job server sends it. */
+export interface LookupAnswer {
+  readonly key: Key
+  readonly value: unknown
+}
+
+/**
+ * The subtask that serves `key` of state `name`: 503 ERR_JOB_RESTARTING between deployments, 404
+ * ERR_UNKNOWN_STATE for a state the job does not have.
+ *
+ * @example
+ * const served = servingSubtask(job.queryables, 'clicks', '/checkout')
+ */
+export function servingSubtask(registry: QueryableRegistry, name: string, key: Key): Served {
+  if (!registry.serving) throw restarting()
+  if (!registry.has(name))
+    throw new HttpError(
+      404,
+      'ERR_UNKNOWN_STATE',
+      `job has no queryable state "${name}" (it has: ${registry.names().join(', ') || 'none'})`,
+    )
+  const served = registry.route(name, key)
+  if (served === undefined) throw restarting()
+  return served
+}
+
 /**
  * Reads one key of a queryable state in the subtask that owns its key group. A subtask that does not
  * answer within `askTimeoutMs` is busy (503 ERR_SUBTASK_BUSY); one that is gone is restarting. A value
@@ -40,32 +66,50 @@ export async function lookupState(
   name: string,
   key: Key,
   askTimeoutMs: number,
-): Promise<{ key: Key; value: unknown }> {
-  if (!registry.serving) throw restarting()
-  if (!registry.has(name))
-    throw new HttpError(
-      404,
-      'ERR_UNKNOWN_STATE',
-      `job has no queryable state "${name}" (it has: ${registry.names().join(', ') || 'none'})`,
-    )
-  const served = registry.route(name, key)
-  if (served === undefined) throw restarting()
-  let answer: { found: boolean; value: unknown }
+): Promise<LookupAnswer> {
+  const served = servingSubtask(registry, name, key)
+  let answer: StateAnswer
   try {
     answer = await served.lookup(key, askTimeoutMs)
   } catch (error) {
-    if ((error as { code?: unknown }).code === 'ERR_ASK_TIMEOUT')
-      throw new HttpError(
-        503,
-        'ERR_SUBTASK_BUSY',
-        `the subtask owning the key did not answer within ${askTimeoutMs} ms; ask again shortly`,
-        1,
-      )
-    if ((error as { code?: unknown }).code === 'ERR_STATE_NOT_CLONEABLE')
-      throw new HttpError(500, 'ERR_STATE_NOT_CLONEABLE', (error as Error).message)
-    throw restarting()
+    throw lookupFailure(error, askTimeoutMs)
   }
+  return answered(name, key, answer)
+}
+
+/**
+ * Reads one key at once in a subtask on this thread (`served.readHere`), with the answers and errors
+ * of {@link lookupState} but no promise: the job server's path on the single-thread executor.
+ *
+ * @example
+ * const served = servingSubtask(registry, 'clicks', key)
+ * if (served.readHere !== undefined) send(readStateHere(served.readHere, 'clicks', key))
+ */
+export function readStateHere(readHere: (key: Key) => StateAnswer, name: string, key: Key): LookupAnswer {
+  let answer: StateAnswer
+  try {
+    answer = readHere(key)
+  } catch (error) {
+    throw lookupFailure(error, 0)
+  }
+  return answered(name, key, answer)
+}
+
+function answered(name: string, key: Key, answer: StateAnswer): LookupAnswer {
   if (!answer.found)
     throw new HttpError(404, 'ERR_KEY_NOT_FOUND', `state "${name}" has no value for key ${JSON.stringify(key)}`)
   return { key, value: answer.value }
+}
+
+function lookupFailure(error: unknown, askTimeoutMs: number): HttpError {
+  const code = (error as { code?: unknown }).code
+  if (code === 'ERR_ASK_TIMEOUT')
+    return new HttpError(
+      503,
+      'ERR_SUBTASK_BUSY',
+      `the subtask owning the key did not answer within ${askTimeoutMs} ms; ask again shortly`,
+      1,
+    )
+  if (code === 'ERR_STATE_NOT_CLONEABLE') return new HttpError(500, 'ERR_STATE_NOT_CLONEABLE', (error as Error).message)
+  return restarting()
 }

@@ -86,4 +86,35 @@ test('an actor whose slow messages send it more ends its turn after the time sli
   await settlesWithin(system.terminate())
 })
 
+test('a requested yield ends the time slice where the clock is next read: a queued immediate runs before the slice is used', async () => {
+  let requested = false
+  const system = new ActorSystem({ timeSliceMs: 60_000, yieldRequested: () => requested })
+  let handled = 0
+  let handledWhenImmediateRan = -1
+  const actor = system.spawn<'next'>(
+    (ctx) => ({
+      receive() {
+        // as lookups arriving in a worker's port while its subtasks work
+        if (++handled === 20) {
+          requested = true
+          setImmediate(() => {
+            handledWhenImmediateRan = handled
+            requested = false
+          })
+        }
+        if (handled < 2_000) ctx.self.tell('next')
+      },
+    }),
+    { name: 'busy' },
+  )
+  actor.tell('next')
+  await waitFor(() => handled === 2_000, { timeoutMs: 4_000 })
+  // the clock (and the request) is read every 8 messages; without the request all 2,000 fit in the slice
+  assert.ok(
+    handledWhenImmediateRan >= 20 && handledWhenImmediateRan <= 28,
+    `the immediate ran after ${handledWhenImmediateRan} of 2,000 messages`,
+  )
+  await settlesWithin(system.terminate())
+})
+
 test.run()

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert'
 import { QueryableRegistry } from '../../lib/queryable/queryable-registry.js'
 import { KeyGroupRange } from '../../lib/state/key-groups.js'
 import { answerLookups } from '../../lib/runtime/workers/lookup-answers.js'
+import { LookupSignal } from '../../lib/runtime/workers/lookup-signal.js'
 import { WorkerLookups } from '../../lib/runtime/workers/worker-lookups.js'
 import type { FromWorker, ToWorker } from '../../lib/runtime/workers/worker-protocol.js'
 
@@ -24,11 +25,19 @@ function workerRegistry(values: Record<string, unknown>): QueryableRegistry {
 
 test('lookups made in one turn leave in one message, and each gets its own answer', async () => {
   const posted: Lookup[] = []
-  const lookups = new WorkerLookups((m) => void posted.push(m as Lookup))
+  const raisedWhenPosted: boolean[] = []
+  const signal = new LookupSignal()
+  const lookups = new WorkerLookups((m) => {
+    posted.push(m as Lookup)
+    raisedWhenPosted.push(signal.raised)
+  }, signal)
   const answers = Promise.all(['a', 'b', 'c'].map((key) => lookups.lookup('counts', key, 1_000)))
   assert.is(posted.length, 0)
+  assert.not.ok(signal.raised)
   await turn()
   assert.is(posted.length, 1)
+  // the worker's signal is up before the batch can reach it
+  assert.equal(raisedWhenPosted, [true])
   assert.equal(posted[0]!.lookups, [
     { state: 'counts', key: 'a' },
     { state: 'counts', key: 'b' },
@@ -52,7 +61,7 @@ test('lookups made in one turn leave in one message, and each gets its own answe
 
 test('an unanswered batch times out as ERR_ASK_TIMEOUT (a busy subtask); a late reply is ignored', async () => {
   const posted: Lookup[] = []
-  const lookups = new WorkerLookups((m) => void posted.push(m as Lookup))
+  const lookups = new WorkerLookups((m) => void posted.push(m as Lookup), new LookupSignal())
   const error = await lookups.lookup('counts', 'a', 20).catch((e: { code: string }) => e)
   assert.is((error as { code: string }).code, 'ERR_ASK_TIMEOUT')
   assert.not.throws(() =>
@@ -61,7 +70,7 @@ test('an unanswered batch times out as ERR_ASK_TIMEOUT (a busy subtask); a late 
 })
 
 test('a worker that is gone rejects what waits and what comes later with ERR_SUBTASK_STOPPED', async () => {
-  const lookups = new WorkerLookups(() => {})
+  const lookups = new WorkerLookups(() => {}, new LookupSignal())
   const queued = lookups.lookup('counts', 'a', 1_000)
   await turn()
   const queuedToo = lookups.lookup('counts', 'b', 1_000)

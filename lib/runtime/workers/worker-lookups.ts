@@ -1,5 +1,6 @@
 import { ActorError } from '../../errors.js'
 import type { Key } from '../../state/key-groups.js'
+import type { LookupSignal } from './lookup-signal.js'
 import { revivedError } from './transferred-error.js'
 import type { FromWorker, QueryableLookup, ToWorker } from './worker-protocol.js'
 
@@ -17,10 +18,11 @@ interface Waiting extends QueryableLookup {
  * worker answers them all in one reply, between its subtasks' batches. A batch not answered within its
  * lookups' timeout rejects them with ERR_ASK_TIMEOUT (a busy subtask, as on one thread); a worker that
  * fails, exits or is stopped rejects what waits and what comes later with ERR_SUBTASK_STOPPED (the job
- * is restarting).
+ * is restarting). Each batch raises the worker's {@link LookupSignal} before it leaves, so the worker
+ * reads it at its next check of the clock rather than at the end of its time slice.
  *
  * @example
- * const lookups = new WorkerLookups((m) => worker.postMessage(m))
+ * const lookups = new WorkerLookups((m) => worker.postMessage(m), signal)
  * worker.on('message', (m) => m.t === 'lookup-reply' && lookups.answer(m))
  * await lookups.lookup('clicks', '/checkout', 2_000) // { found: true, value: 3 }
  */
@@ -30,7 +32,10 @@ export class WorkerLookups {
   private nextBatch = 0
   private gone: string | undefined
 
-  constructor(private readonly post: (message: ToWorker) => void) {}
+  constructor(
+    private readonly post: (message: ToWorker) => void,
+    private readonly signal: LookupSignal,
+  ) {}
 
   /** Reads `key` of state `state` in the worker; resolves with whether it has a value, and the value. */
   lookup(state: string, key: Key, timeoutMs: number): Promise<Found> {
@@ -80,6 +85,7 @@ export class WorkerLookups {
         )
     }, timeoutMs)
     this.sent.set(batch, { lookups, timer })
+    this.signal.raise()
     this.post({ t: 'lookup', batch, lookups: lookups.map(({ state, key }) => ({ state, key })) })
   }
 }

@@ -16,6 +16,8 @@ export interface WorkerStart {
     readonly job: number
     readonly thread: number
     readonly threads: number
+    /** The memory of this worker's `LookupSignal`: raised while lookups wait in its port. */
+    readonly lookupSignal: SharedArrayBuffer
     /** What the coordinator's {@link provideWorkerContext} provider gave when the worker started. */
     readonly context?: unknown
     /** The jobs of the entry module that had ended on the coordinator when the worker started, by number. */

@@ -18,6 +18,7 @@ import { CoordinatorStorage } from './coordinator-storage.js'
 import { errorsForCrossing, recordForCrossing, revivedErrors } from './crossing-errors.js'
 import { graphFingerprint } from './graph-fingerprint.js'
 import { answerLookups } from './lookup-answers.js'
+import { LookupSignal } from './lookup-signal.js'
 import { transferError } from './transferred-error.js'
 import { reportMetrics, WORKER_METRICS_INTERVAL_MS } from './worker-metrics.js'
 import type { FromWorker, PeerMessage, ToWorker, WorkerStart } from './worker-protocol.js'
@@ -46,7 +47,9 @@ export function serveWorkerSlot(
   const port = parentPort!
   const fingerprint = graphFingerprint(vertices)
   const post = (message: FromWorker): void => port.postMessage(message)
-  const system = new ActorSystem({ name: `worker-${start.thread}` })
+  // lookups waiting in the port end the dispatcher's time slice early: they are read within a millisecond
+  const lookupSignal = new LookupSignal(start.lookupSignal)
+  const system = new ActorSystem({ name: `worker-${start.thread}`, yieldRequested: () => lookupSignal.raised })
   system.failures.subscribe(({ error }) => {
     post({ t: 'failed', error: transferError(rootCause(error)) })
   })
@@ -87,7 +90,10 @@ export function serveWorkerSlot(
       if (attempt !== undefined) attempt.cancelled = true
       return void system.terminate().finally(() => post({ t: 'stopped' }))
     }
-    if (message.t === 'lookup') return void answerLookups(queryables, message, post)
+    if (message.t === 'lookup') {
+      lookupSignal.lower()
+      return void answerLookups(queryables, message, post)
+    }
     if (message.t === 'state-reply') return viaCoordinator?.answer(message)
     // another graph than the coordinator's: run nothing (the coordinator fails the job on 'ready')
     if (message.fingerprint !== fingerprint) return

@@ -10,6 +10,7 @@ import { KeyGroupRange } from '../../state/key-groups.js'
 import { openBridges } from '../thread-bridged.js'
 import { graphFingerprint } from './graph-fingerprint.js'
 import { revivedError, transferError } from './transferred-error.js'
+import { LookupSignal } from './lookup-signal.js'
 import { WorkerLookups } from './worker-lookups.js'
 import { revivedRecord } from './crossing-errors.js'
 import { MirroredSubtaskMetrics } from './worker-metrics.js'
@@ -76,6 +77,7 @@ export function workerSubtaskHost(
         threadOf[d.key] = d.subtask % used
         hostedBy[d.subtask % used]!++
       }
+      const signals = Array.from({ length: used }, () => new LookupSignal())
       const workers = Array.from({ length: used }, (_, thread) => {
         const workerData: WorkerStart & { sluiceWorker: { tsx: string | undefined } } = {
           sluiceWorker: {
@@ -83,6 +85,7 @@ export function workerSubtaskHost(
             job,
             thread,
             threads: used,
+            lookupSignal: signals[thread]!.buffer,
             tsx: tsxLoader(),
             context: workerContext(),
             ended: endedWorkerJobs(),
@@ -101,7 +104,7 @@ export function workerSubtaskHost(
       const expected = graphFingerprint(hosted.vertices)
       let stopping = false
       // queryable-state lookups go to the worker hosting the key's subtask, batched per turn
-      const lookups = workers.map((worker) => new WorkerLookups((m) => worker.postMessage(m)))
+      const lookups = workers.map((worker, thread) => new WorkerLookups((m) => worker.postMessage(m), signals[thread]!))
       // a worker whose subtasks have all finished has nothing left to run: it is terminated at once,
       // while the others still work, and the end of the job does not wait for its thread to exit
       const finished = new Array<number>(used).fill(0)
