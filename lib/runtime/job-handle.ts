@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { type Observable, Subject, interval, map as rxMap, takeUntil } from 'rxjs'
 import type { ResolvedConfig } from './job-config.js'
 import { StateError } from '../errors.js'
+import { ArchivedJob } from './archived-job.js'
 import type { CheckpointMetadata } from '../checkpoint/checkpoint-types.js'
 import { JobLauncher } from './job-launcher.js'
 import type { JobMetricsSnapshot } from './job-metrics.js'
@@ -173,8 +174,9 @@ export class JobHandle implements RegisteredJob {
     if (this.failures.length > RETAINED_EXCEPTIONS) this.failures.shift()
   }
 
-  private async stopServingQueries(): Promise<void> {
-    jobRegistry.markEnded(this)
+  /** Lists the job as ended, archived with the metrics it ended with, and stops serving its state. */
+  private async stopServingQueries(metrics = this.metrics()): Promise<void> {
+    jobRegistry.markEnded(ArchivedJob.of(this, metrics))
     await this.launcher.stopServingQueries()
   }
 
@@ -264,7 +266,7 @@ export class JobHandle implements RegisteredJob {
     this.done = true
     this.state = status
     const metrics = this.metrics()
-    await this.stopServingQueries()
+    await this.stopServingQueries(metrics)
     await this.launcher.terminate()
     this.ended.next()
     this.deadLetterSubject.complete()

@@ -52,9 +52,13 @@ export class JobRegistry {
     this.jobs.set(job.id, job)
   }
 
-  /** @internal A job ended: it stays listed until 16 later jobs have ended. */
-  markEnded(job: RegisteredJob): void {
-    this.ended.push(job.id)
+  /**
+   * @internal A job ended: what stays listed of it until 16 later jobs have ended is `archived`, which
+   * replaces the running job's entry (the job handle gives an `ArchivedJob`, holding nothing of its runtime).
+   */
+  markEnded(archived: RegisteredJob): void {
+    if (this.jobs.has(archived.id)) this.jobs.set(archived.id, archived)
+    this.ended.push(archived.id)
     while (this.ended.length > RETAINED_ENDED) this.jobs.delete(this.ended.shift()!)
   }
 
