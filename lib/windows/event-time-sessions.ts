@@ -165,9 +165,15 @@ export class EventTimeSessions<IN, ACC> {
     if (sessions === undefined) return
     let due = 0
     while (due < sessions.length && sessions[due]!.end - 1 <= time) due++
+    if (due === sessions.length) {
+      // Every session of the key is due (a key that went quiet): the array leaves the state whole.
+      this.table.remove(key, group)
+      for (let i = 0; i < due; i++) this.onFire(key, group, sessions[i]!)
+      return
+    }
     const fired = due === 0 ? undefined : sessions.splice(0, due)
-    if (sessions.length === 0) this.table.remove(key, group)
-    for (const session of sessions) {
+    for (let i = 0; i < sessions.length; i++) {
+      const session = sessions[i]!
       if (session.indexedAt > time) continue
       session.indexedAt = session.end - 1
       this.index.add(session.indexedAt, key, group)
