@@ -120,6 +120,13 @@ export class EventTimeSessions<IN, ACC> {
       this.table.put(key, group, [this.open(key, group, value, timestamp, start, end)])
       return true
     }
+    // The common case first: the record falls in (or extends) the key's latest session, touching no other.
+    const latest = sessions[sessions.length - 1]!
+    if (start >= latest.start && start <= latest.end) {
+      if (end > latest.end) latest.end = end
+      latest.contents = this.contents.add(latest.contents, value, timestamp)
+      return true
+    }
     // Sessions are sorted and neither overlap nor touch: the ones this window touches are consecutive.
     let last = sessions.length - 1
     while (last >= 0 && sessions[last]!.start > end) last--
