@@ -15,45 +15,70 @@ export const SESSIONS_STATE = 'sluice.window.sessions'
 
 /**
  * One open session of a key: the window `[start, end)` and its contents. `indexedAt` is the time of
- * the session's entry in the end index (at or before `end - 1`); it is not checkpointed.
+ * the session's entry in the end index (at or before `end - 1`); it is not checkpointed. The state
+ * holds a key's latest session, which links to the one before it (`previous`, older and disjoint),
+ * so a record of the latest session reaches it from the key's entry without an array in between.
  */
 export interface Session<ACC> {
   start: number
   end: number
   contents: ACC
   indexedAt: number
+  previous: Session<ACC> | undefined
+}
+
+/** A key's sessions oldest first, from its latest one. */
+function sessionsOf<ACC>(latest: Session<ACC>): Session<ACC>[] {
+  const sessions: Session<ACC>[] = []
+  for (let s: Session<ACC> | undefined = latest; s !== undefined; s = s.previous) sessions.push(s)
+  return sessions.reverse()
+}
+
+/** Links sessions given oldest first; returns the latest, or undefined for none. */
+function linked<ACC>(sessions: readonly Session<ACC>[]): Session<ACC> | undefined {
+  let previous: Session<ACC> | undefined
+  for (const session of sessions) {
+    session.previous = previous
+    previous = session
+  }
+  return previous
 }
 
 /**
- * The serializer of the session state: each key's sessions as `[start, end, contents]` triples,
- * contents through the window state serializer. Version 1.
+ * The serializer of the session state: each key's sessions, oldest first, as `[start, end, contents]`
+ * triples, contents through the window state serializer. Version 1 (the form is the same since the
+ * state held an array of sessions: it holds the latest session and its links now).
  *
  * @example
  * new ValueStateDescriptor('sluice.window.sessions', { serializer: sessionsSerializer })
  */
-export const sessionsSerializer: StateSerializer<Session<unknown>[]> = {
+export const sessionsSerializer: StateSerializer<Session<unknown>> = {
   id: 'sluice.window-sessions',
   version: 1,
-  serialize: (sessions) => sessions.map((s) => [s.start, s.end, windowStateSerializer.serialize(s.contents)]),
+  serialize: (latest) => sessionsOf(latest).map((s) => [s.start, s.end, windowStateSerializer.serialize(s.contents)]),
   deserialize: (data, version) => {
     if (version !== 1)
       throw new StateError(
         'ERR_SERIALIZER_VERSION',
         `session window state written by serializer version ${version}; this build reads version 1`,
       )
-    return (data as [number, number, unknown][]).map(([start, end, contents]) => ({
-      start,
-      end,
-      contents: windowStateSerializer.deserialize(contents, 1),
-      indexedAt: end - 1,
-    }))
+    const sessions = (data as [number, number, unknown][]).map(
+      ([start, end, contents]): Session<unknown> => ({
+        start,
+        end,
+        contents: windowStateSerializer.deserialize(contents, 1),
+        indexedAt: end - 1,
+        previous: undefined,
+      }),
+    )
+    return linked(sessions)!
   },
 }
 
 /**
  * The event-time sessions of every key under the default event-time trigger and no allowed lateness,
- * kept as each key's sorted array of disjoint sessions (Flink's MergingWindowSet and contents state in
- * one entry). A record at `t` with gap `g` has the window `[t, t + g)`; it joins (and bridges) the
+ * kept as each key's disjoint sessions, the latest one in the key's state entry linking to the older
+ * ones (Flink's MergingWindowSet and contents state in one entry). A record at `t` with gap `g` has the window `[t, t + g)`; it joins (and bridges) the
  * sessions it overlaps or touches, or opens a new one. The common case, a record that extends the
  * key's latest session, changes two numbers and the contents: no allocation, no timer.
  *
@@ -78,13 +103,14 @@ export class EventTimeSessions<IN, ACC> {
   private onFire: (key: Key, group: number, session: Session<ACC>) => void = () => {}
 
   constructor(
-    private readonly table: StateTable<Session<ACC>[]>,
+    private readonly table: StateTable<Session<ACC>>,
     private readonly contents: Pick<WindowContents<IN, ACC, unknown, never>, 'add' | 'merge'>,
     private readonly gapOf: (value: IN) => number,
   ) {
     for (let group = table.range.start; group <= table.range.end; group++)
-      for (const [key, sessions] of table.entries(group))
-        for (const session of sessions) this.index.add(session.indexedAt, key as Key, group)
+      for (const [key, latest] of table.entries(group))
+        for (let s: Session<ACC> | undefined = latest; s !== undefined; s = s.previous)
+          this.index.add(s.indexedAt, key as Key, group)
   }
 
   /**
@@ -101,8 +127,8 @@ export class EventTimeSessions<IN, ACC> {
     contents: Pick<WindowContents<IN, ACC, unknown, never>, 'add' | 'merge'>,
     gapOf: (value: IN) => number,
   ): EventTimeSessions<IN, ACC> {
-    backend.getState(new ValueStateDescriptor<Session<ACC>[]>(SESSIONS_STATE, { serializer: sessionsSerializer }))
-    const table = backend.table(SESSIONS_STATE) as StateTable<Session<ACC>[]>
+    backend.getState(new ValueStateDescriptor<Session<ACC>>(SESSIONS_STATE, { serializer: sessionsSerializer }))
+    const table = backend.table(SESSIONS_STATE) as StateTable<Session<ACC>>
     adoptMergingWindowState(backend, general.mergingWindows, general.contents, table, timers)
     return new EventTimeSessions(table, contents, gapOf)
   }
@@ -114,12 +140,39 @@ export class EventTimeSessions<IN, ACC> {
   add(key: Key, group: number, value: IN, timestamp: number, watermark: number): boolean {
     const start = timestamp
     const end = timestamp + this.gapOf(value)
-    const sessions = this.table.get(key, group)
-    if (sessions === undefined) {
+    const latest = this.table.get(key, group)
+    if (latest === undefined) {
       if (end - 1 <= watermark) return false
-      this.table.put(key, group, [this.open(key, group, value, timestamp, start, end)])
+      this.table.put(key, group, this.open(key, group, value, timestamp, start, end, undefined))
       return true
     }
+    // The common cases first: the record falls in (or extends) the key's latest session, touching no
+    // older one, or it opens a session after it.
+    if (start >= latest.start && start <= latest.end) {
+      if (end > latest.end) latest.end = end
+      latest.contents = this.contents.add(latest.contents, value, timestamp)
+      return true
+    }
+    if (start > latest.end) {
+      if (end - 1 <= watermark) return false
+      this.table.put(key, group, this.open(key, group, value, timestamp, start, end, latest))
+      return true
+    }
+    return this.addBefore(key, group, latest, value, timestamp, start, end, watermark)
+  }
+
+  /** `add` of a record whose window starts before the key's latest session. */
+  private addBefore(
+    key: Key,
+    group: number,
+    latest: Session<ACC>,
+    value: IN,
+    timestamp: number,
+    start: number,
+    end: number,
+    watermark: number,
+  ): boolean {
+    const sessions = sessionsOf(latest)
     // Sessions are sorted and neither overlap nor touch: the ones this window touches are consecutive.
     let last = sessions.length - 1
     while (last >= 0 && sessions[last]!.start > end) last--
@@ -128,7 +181,8 @@ export class EventTimeSessions<IN, ACC> {
     first++
     if (first > last) {
       if (end - 1 <= watermark) return false
-      sessions.splice(first, 0, this.open(key, group, value, timestamp, start, end))
+      sessions.splice(first, 0, this.open(key, group, value, timestamp, start, end, undefined))
+      this.table.put(key, group, linked(sessions)!)
       return true
     }
     // The earliest session keeps its entry in the index; the later ones' contents move into it.
@@ -142,6 +196,7 @@ export class EventTimeSessions<IN, ACC> {
       sessions.splice(first + 1, last - first)
     }
     target.contents = this.contents.add(target.contents, value, timestamp)
+    this.table.put(key, group, linked(sessions)!)
     return true
   }
 
@@ -154,25 +209,46 @@ export class EventTimeSessions<IN, ACC> {
     this.index.fire(watermark, this.fireDue)
   }
 
-  private open(key: Key, group: number, value: IN, timestamp: number, start: number, end: number): Session<ACC> {
+  private open(
+    key: Key,
+    group: number,
+    value: IN,
+    timestamp: number,
+    start: number,
+    end: number,
+    previous: Session<ACC> | undefined,
+  ): Session<ACC> {
     this.index.add(end - 1, key, group)
-    return { start, end, contents: this.contents.add(undefined, value, timestamp), indexedAt: end - 1 }
+    return { start, end, contents: this.contents.add(undefined, value, timestamp), indexedAt: end - 1, previous }
   }
 
   /** The index entry of `key` at `time` is due: its sessions that end by then fire, grown ones move on. */
   private readonly fireDue = (time: number, key: Key, group: number): void => {
-    const sessions = this.table.get(key, group)
-    if (sessions === undefined) return
+    const latest = this.table.get(key, group)
+    if (latest === undefined) return
+    if (latest.previous === undefined && latest.end - 1 <= time) {
+      // The key's only session is due (a key that went quiet): the entry leaves the state whole.
+      this.table.remove(key, group)
+      this.onFire(key, group, latest)
+      return
+    }
+    const sessions = sessionsOf(latest)
     let due = 0
     while (due < sessions.length && sessions[due]!.end - 1 <= time) due++
-    const fired = due === 0 ? undefined : sessions.splice(0, due)
+    const fired = sessions.splice(0, due)
     if (sessions.length === 0) this.table.remove(key, group)
-    for (const session of sessions) {
-      if (session.indexedAt > time) continue
-      session.indexedAt = session.end - 1
-      this.index.add(session.indexedAt, key, group)
+    else {
+      linked(sessions) // the latest session stays the key's entry; the oldest left links to none
+      for (const session of sessions) {
+        if (session.indexedAt > time) continue
+        session.indexedAt = session.end - 1
+        this.index.add(session.indexedAt, key, group)
+      }
     }
-    if (fired !== undefined) for (const session of fired) this.onFire(key, group, session)
+    for (const session of fired) {
+      session.previous = undefined
+      this.onFire(key, group, session)
+    }
   }
 }
 
@@ -194,7 +270,7 @@ function adoptMergingWindowState<ACC>(
   backend: KeyedStateBackend,
   mergingStateName: string,
   contentsStateName: string,
-  sessions: StateTable<Session<ACC>[]>,
+  sessions: StateTable<Session<ACC>>,
   timers: WindowTimers<TimeWindow>,
 ): void {
   const merging = backend.table(mergingStateName) as StateTable<[TimeWindow, TimeWindow][]> | undefined
@@ -213,13 +289,14 @@ function adoptMergingWindowState<ACC>(
           end: window.end,
           contents: entry.contents as ACC,
           indexedAt: window.end - 1,
+          previous: undefined,
         })
       }
       adopted.sort((a, b) => a.start - b.start)
       timers.dropAll('event-time')
       merging.remove(key, group)
       contents.remove(key, group)
-      if (adopted.length > 0) sessions.put(key, group, adopted)
+      if (adopted.length > 0) sessions.put(key, group, linked(adopted)!)
     }
   }
 }
@@ -233,7 +310,7 @@ function adoptMergingWindowState<ACC>(
  */
 export function refuseSessionState(backend: KeyedStateBackend, operator: string): void {
   if (!backend.unclaimedStates().includes(SESSIONS_STATE)) return
-  backend.getState(new ValueStateDescriptor<Session<unknown>[]>(SESSIONS_STATE, { serializer: sessionsSerializer }))
+  backend.getState(new ValueStateDescriptor<Session<unknown>>(SESSIONS_STATE, { serializer: sessionsSerializer }))
   if (backend.table(SESSIONS_STATE)!.size === 0) return
   throw new StateError(
     'ERR_STATE_INCOMPATIBLE',

@@ -44,6 +44,7 @@ export class WindowScopedStates {
 
   /** Deletes every user value of `window` (the window has expired). */
   clearUserState(window: Window): void {
+    if (this.maps.size === 0) return // no window state in use: even an empty Map allocates an iterator
     for (const [name, map] of this.maps) if (name.startsWith('user.')) map.remove(window.id)
   }
 

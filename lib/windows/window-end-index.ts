@@ -1,11 +1,19 @@
 import type { Key } from '../state/key-groups.js'
 import { TimeHeap } from '../time/time-heap.js'
 
-/** The keys waiting for one time, as parallel arrays (no object per key). */
+/**
+ * The keys waiting for one time, as parallel arrays (no object per key). Only the first `count`
+ * entries are live: a fired list goes back to a pool with its arrays at full length, so the next
+ * window end fills them again instead of growing new ones push by push.
+ */
 interface DueKeys {
   readonly keys: Key[]
   readonly groups: number[]
+  count: number
 }
+
+/** Fired lists kept for reuse at most: enough for the window ends a watermark usually passes at once. */
+const SPARE_LISTS = 64
 
 /**
  * The event-time timers of aligned windows (tumbling, sliding) under the default event-time trigger,
@@ -18,7 +26,8 @@ interface DueKeys {
  * entry here, so the operator rebuilds it from that state on restore.
  *
  * Threading: used by one window operator subtask, inside its mailbox. Bounds: one entry per (key,
- * window) with contents; an entry leaves when its time fires.
+ * window) with contents; an entry leaves when its time fires. Fired lists are reused (at most
+ * {@link SPARE_LISTS}), so a steady stream of window ends allocates nothing here.
  *
  * @example
  * const index = new WindowEndIndex(); index.add(999, 'k', 7)
@@ -27,6 +36,7 @@ interface DueKeys {
 export class WindowEndIndex {
   private readonly due = new Map<number, DueKeys>()
   private readonly times = new TimeHeap()
+  private readonly spare: DueKeys[] = []
 
   /** Number of distinct times waiting. */
   get size(): number {
@@ -37,12 +47,18 @@ export class WindowEndIndex {
   add(time: number, key: Key, group: number): void {
     let due = this.due.get(time)
     if (due === undefined) {
-      due = { keys: [], groups: [] }
+      due = this.spare.pop() ?? { keys: [], groups: [], count: 0 }
       this.due.set(time, due)
       this.times.push(time)
     }
-    due.keys.push(key)
-    due.groups.push(group)
+    const i = due.count++
+    if (i < due.keys.length) {
+      due.keys[i] = key
+      due.groups[i] = group
+    } else {
+      due.keys.push(key)
+      due.groups.push(group)
+    }
   }
 
   /** Calls `fire` for every (time, key) at or before `watermark`, in time order; each entry leaves first. */
@@ -52,8 +68,10 @@ export class WindowEndIndex {
       const time = times.pop()!
       const due = this.due.get(time)!
       this.due.delete(time)
-      const { keys, groups } = due
-      for (let i = 0; i < keys.length; i++) fire(time, keys[i]!, groups[i]!)
+      const { keys, groups, count } = due
+      for (let i = 0; i < count; i++) fire(time, keys[i]!, groups[i]!)
+      due.count = 0
+      if (this.spare.length < SPARE_LISTS) this.spare.push(due)
     }
   }
 }

@@ -6,11 +6,11 @@ import { MapStateDescriptor, ValueStateDescriptor } from '../state/descriptors.j
 import type { Key } from '../state/key-groups.js'
 import type { KeyedStateBackend } from '../state/keyed-state-backend.js'
 import type { MapState } from '../state/map-state.js'
-import type { StateTable } from '../state/state-table.js'
 import type { ValueState } from '../state/value-state.js'
 import type { Timer } from '../time/timer-heap.js'
 import type { TimerService } from '../time/timer-service.js'
 import type { Evictor } from './evictors/evictor.js'
+import { AlignedWindowState, refuseAlignedState } from './aligned-window-state.js'
 import { AlignedWindows } from './aligned-windows.js'
 import { EventTimeSessions, refuseSessionState, type Session } from './event-time-sessions.js'
 import { MergingWindowSet } from './merging-window-set.js'
@@ -27,7 +27,6 @@ import {
 import type { WindowContents } from './window-contents.js'
 import { WindowProcessContext, WindowScopedStates, WindowTriggerContext } from './window-contexts.js'
 import { type TimeDomain, WindowTimers } from './window-timers.js'
-import { WindowEndIndex } from './window-end-index.js'
 import { windowStateSerializer } from './window-serializer.js'
 import { TimeWindow } from './time-window.js'
 import { MAX_TIMESTAMP, type Window } from './window.js'
@@ -65,10 +64,10 @@ const NO_TIMESTAMP =
  *   windows still open are fired by `endInput`, so a bounded job loses none of them. Global windows
  *   (count windows) are not: a partial count window is never emitted, as in Flink.
  * - Aligned event-time windows (tumbling, sliding) with the default trigger and no allowed lateness
- *   take a shorter path with the same results: the windows of a record are computed without
- *   allocation, and instead of a timer per key and window, a {@link WindowEndIndex} fires each window
- *   end once for all its keys. The index is rebuilt from the contents state on restore; timers of a
- *   checkpoint written by the general path still fire through `onTimer`.
+ *   take a shorter path with the same results ({@link AlignedWindowState}): each key's windows in one
+ *   state entry, the windows of a record computed without allocation, and each window end fired once
+ *   for all its keys instead of a timer per key and window. A checkpoint of the general path (or of
+ *   earlier releases) is adopted on restore.
  * - Event-time session windows with the default trigger and no allowed lateness take the session path
  *   ({@link EventTimeSessions}): each key's sessions in one state entry, no timer per record, the same
  *   results in order of window end. A checkpoint of the general merging path is adopted on restore.
@@ -87,19 +86,15 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
   private readonly assigner: WindowAssigner<IN, W>
   private readonly merging: MergingWindowAssigner<IN, W> | undefined
   private readonly isEventTime: boolean
-  /** Set for the aligned path (see the class comment). */
+  /** Set for the aligned path (see the class comment): how the assigner's windows are laid out. */
   private readonly aligned: AlignedWindows | undefined
+  private alignedState: AlignedWindowState<IN, ACC> | undefined
   /** Set for the session path (see the class comment): the gap of a record's session. */
   private readonly sessionGap: ((value: IN) => number) | undefined
   private sessions: EventTimeSessions<IN, ACC> | undefined
-  private endIndex: WindowEndIndex | undefined
-  /** The window of the end the aligned path is firing, shared by its keys. */
-  private firing: TimeWindow | undefined
   private backend!: KeyedStateBackend
   private timerService!: TimerService
   private entries!: MapState<string, WindowEntry<ACC, W>>
-  /** The table behind `entries`, for the aligned path. */
-  private contentsTable!: StateTable<Map<string, WindowEntry<ACC, W>>>
   private mergingState: ValueState<[W, W][]> | undefined
   private windowTimers!: WindowTimers<W>
   private states!: WindowScopedStates
@@ -140,7 +135,6 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
     this.entries = this.backend.getMapState(
       new MapStateDescriptor<string, WindowEntry<ACC, W>>(CONTENTS, { serializer: windowStateSerializer }),
     )
-    this.contentsTable = this.backend.table(CONTENTS) as StateTable<Map<string, WindowEntry<ACC, W>>>
     this.mergingState =
       this.merging === undefined
         ? undefined
@@ -161,7 +155,15 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
       this.merging !== undefined,
     )
     this.spec.contents.open(runtime)
-    if (this.aligned !== undefined) this.endIndex = this.indexRestoredWindows()
+    if (this.aligned !== undefined)
+      this.alignedState = AlignedWindowState.open(
+        this.backend,
+        CONTENTS,
+        this.windowTimers as unknown as WindowTimers<TimeWindow>,
+        this.spec.contents,
+        this.aligned,
+      )
+    else refuseAlignedState(this.backend, this.name)
     if (this.sessionGap !== undefined)
       this.sessions = EventTimeSessions.open(
         this.backend,
@@ -185,7 +187,17 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
         this.subtask,
         `record ${describeValue(value)} ${NO_TIMESTAMP}`,
       )
-    if (this.endIndex !== undefined) return this.processAligned(value, timestamp as number)
+    if (this.alignedState !== undefined) {
+      const keys = this.backend.keyContext
+      const watermark = this.timerService.currentWatermark
+      // No window took it: late if it is behind the watermark (a sliding gap may hold a record in no window).
+      if (
+        !this.alignedState.add(keys.key, keys.keyGroup, value, timestamp as number, watermark) &&
+        (timestamp as number) <= watermark
+      )
+        this.onLateRecord(value, timestamp)
+      return
+    }
     if (this.sessions !== undefined) {
       const keys = this.backend.keyContext
       if (!this.sessions.add(keys.key, keys.keyGroup, value, timestamp as number, this.timerService.currentWatermark))
@@ -224,12 +236,10 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
   }
 
   override processWatermark(watermark: number): void {
-    if (this.endIndex === undefined && this.sessions === undefined) return super.processWatermark(watermark)
+    if (this.alignedState === undefined && this.sessions === undefined) return super.processWatermark(watermark)
     this.timerService.advanceWatermark(watermark)
-    if (this.endIndex !== undefined) {
-      this.endIndex.fire(watermark, this.fireAligned)
-      this.firing = undefined
-    } else this.sessions!.fire(watermark, this.fireSession)
+    if (this.alignedState !== undefined) this.alignedState.fire(watermark, this.fireAligned)
+    else this.sessions!.fire(watermark, this.fireSession)
     this.output.emitWatermark(watermark)
   }
 
@@ -279,53 +289,18 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
     this.registerCleanupTimer(window)
   }
 
-  /** The aligned path of `processRecord`: the same windows, lateness and contents, no timer per record. */
-  private processAligned(value: IN, timestamp: number): void {
-    const watermark = this.timerService.currentWatermark
-    const oldest = timestamp - this.aligned!.alignment.sizeMs
-    const windows = this.aligned!.candidates(timestamp)
-    // The key's map of windows, read once for all its windows (what `entries` does per call, copy on write included).
-    const keys = this.backend.keyContext
-    let held = this.contentsTable.get(keys.key, keys.keyGroup)
-    let skipped = true
-    for (let i = 0; i < windows.length; i++) {
-      const window = windows[i]!
-      if (window.start <= oldest) break
-      if (window.end - 1 <= watermark) continue
-      skipped = false
-      const entry = held?.get(window.id)
-      if (entry !== undefined) entry.contents = this.spec.contents.add(entry.contents, value, timestamp)
-      else {
-        const contents = this.spec.contents.add(undefined, value, timestamp)
-        if (held === undefined) {
-          held = new Map()
-          this.contentsTable.put(keys.key, keys.keyGroup, held)
-        }
-        held.set(window.id, { window: window as unknown as W, contents })
-        this.endIndex!.add(window.end - 1, keys.key, keys.keyGroup)
-      }
-    }
-    if (skipped && timestamp <= watermark) this.onLateRecord(value, timestamp)
-  }
-
   /**
-   * Fires and cleans up the window of `key` ending at `time`, as a cleanup timer of the general path
-   * would (the event-time trigger fires at the window's end). The trigger's `clear` is not called: the
-   * aligned path registers no trigger timers. A window already fired by a restored timer is skipped.
+   * Fires and cleans up a window of the aligned path that the watermark passed, as a cleanup timer of
+   * the general path would (the event-time trigger fires at the window's end). The trigger's `clear`
+   * is not called: the aligned path registers no trigger timers.
    */
-  private readonly fireAligned = (time: number, key: Key, group: number): void => {
+  private readonly fireAligned = (key: Key, group: number, window: TimeWindow, contents: ACC): void => {
     this.backend.keyContext.set(key, group)
-    if (this.firing?.end !== time + 1) this.firing = this.aligned!.endingAt(time)
-    const window = this.firing as unknown as W
+    const time = window.end - 1
     try {
-      const held = this.contentsTable.get(key, group)
-      const entry = held?.get(window.id)
-      if (entry === undefined) return
       this.emitTimestamp = time
-      this.processContext.window = window
-      this.spec.contents.emit(key, window, entry.contents, this.processContext, this)
-      held!.delete(window.id)
-      if (held!.size === 0) this.contentsTable.remove(key, group)
+      this.processContext.window = window as unknown as W
+      this.spec.contents.emit(key, window as unknown as W, contents, this.processContext, this)
       this.spec.contents.clear(key, this.processContext)
       this.states.clearUserState(window)
     } catch (error) {
@@ -347,16 +322,6 @@ export class WindowOperator<IN, ACC, OUT, W extends Window>
     } catch (error) {
       handleUserError(this, { timestamp: time, key, keyGroup: group } satisfies Timer, error)
     }
-  }
-
-  /** The aligned path's index of window ends, from the contents state (empty unless restored). */
-  private indexRestoredWindows(): WindowEndIndex {
-    const index = new WindowEndIndex()
-    const table = this.contentsTable
-    for (let group = table.range.start; group <= table.range.end; group++)
-      for (const [key, windows] of table.entries(group))
-        for (const entry of windows.values()) index.add(entry.window.maxTimestamp(), key as Key, group)
-    return index
   }
 
   private onWindowTimer(window: W, time: number, domain: TimeDomain): void {

@@ -196,11 +196,13 @@ test('a checkpoint of the session path refuses, by code, to restore into the gen
   }
 })
 
-test('the session state serializer names a version it cannot read', () => {
-  const data = sessionsSerializer.serialize([{ start: 0, end: 10, contents: [1], indexedAt: 9 }])
-  assert.equal(sessionsSerializer.deserialize(JSON.parse(JSON.stringify(data)), 1), [
-    { start: 0, end: 10, contents: [1], indexedAt: 9 },
-  ])
+test("the session state serializer writes a key's sessions oldest first and names a version it cannot read", () => {
+  const older = { start: 0, end: 10, contents: [1], indexedAt: 9, previous: undefined }
+  const latest = { start: 20, end: 30, contents: [2, 3], indexedAt: 29, previous: older }
+  const data = sessionsSerializer.serialize(latest)
+  assert.equal(JSON.parse(JSON.stringify(data)).length, 2)
+  const back = sessionsSerializer.deserialize(JSON.parse(JSON.stringify(data)), 1)
+  assert.equal(back, latest)
   try {
     sessionsSerializer.deserialize(data, 2)
     assert.unreachable('read version 2')

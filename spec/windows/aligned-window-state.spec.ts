@@ -1,0 +1,162 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { StateError } from '../../lib/errors.js'
+import { type KeyedStateSnapshot, KeyedSnapshotWriter } from '../../lib/state/keyed-snapshot.js'
+import { alignedWindowsSerializer } from '../../lib/windows/aligned-window-state.js'
+import { slidingEventTimeWindows } from '../../lib/windows/assigners/sliding.js'
+import { tumblingEventTimeWindows } from '../../lib/windows/assigners/tumbling.js'
+import type { ProcessWindowFunctionObject } from '../../lib/windows/process-window-function.js'
+import type { TimeWindow } from '../../lib/windows/time-window.js'
+import { EventTimeTrigger } from '../../lib/windows/triggers/event-time-trigger.js'
+import type { Trigger } from '../../lib/windows/triggers/trigger.js'
+import type { WindowAssigner } from '../../lib/windows/window-assigner.js'
+import { windowContents } from '../../lib/windows/window-contents.js'
+import { WindowOperator } from '../../lib/windows/window-operator.js'
+import { Rng } from '../support/fault-injection.js'
+import { storedAndReadBack } from '../support/stored-snapshot.js'
+import { ManualClock } from '../time/manual-clock.js'
+import { OperatorHarness } from './operator-harness.js'
+
+type Aligned = WindowAssigner<number, TimeWindow>
+
+const listing: ProcessWindowFunctionObject<number, string, TimeWindow> = {
+  process: (key, ctx, elements, out) =>
+    out.collect(`${String(key)}[${ctx.window.start},${ctx.window.end}) ${elements.join(',')}`),
+}
+
+/** The default trigger takes the aligned path; a copy of it (not the shared instance) the general path. */
+function generalTrigger(): Trigger<number, TimeWindow> {
+  return Object.create(EventTimeTrigger.create()) as Trigger<number, TimeWindow>
+}
+
+function operator(assigner: Aligned, trigger: Trigger<number, TimeWindow> = assigner.defaultTrigger()) {
+  return new WindowOperator<number, number[], string, TimeWindow>({
+    assigner,
+    trigger,
+    evictor: undefined,
+    allowedLatenessMs: 0,
+    lateOutput: undefined,
+    contents: windowContents({ kind: 'process', process: listing }, undefined),
+  })
+}
+
+/** Entries the operator still keeps in keyed state and timers, over all keys. */
+function held(op: WindowOperator<any, any, any, any>): number {
+  const backend = op.keyedState!
+  const state = backend.descriptors().reduce((n, d) => n + backend.table(d.name)!.size, 0)
+  return state + op.timers!.eventTimers.size
+}
+
+function checkpoint(op: WindowOperator<any, any, any, any>): KeyedStateSnapshot {
+  const writer = new KeyedSnapshotWriter(op.keyedState!, op.timers)
+  while (!writer.step(50));
+  return storedAndReadBack(writer.result())
+}
+
+function restored(op: WindowOperator<any, any, any, any>, snapshot: KeyedStateSnapshot) {
+  return OperatorHarness.keyed(op, new ManualClock(), { keyed: [snapshot], split: [], union: [] })
+}
+
+/** Records of one window end (keys that share it, which Flink's timers fire in no fixed order either) sorted among themselves. */
+function inEndOrder(h: OperatorHarness<number, string>): string[] {
+  const out: string[] = []
+  let tie: string[] = []
+  let tieTime: number | undefined
+  const flush = () => {
+    out.push(...tie.sort())
+    tie = []
+  }
+  for (const e of h.output.emitted) {
+    if (e.kind !== 'record' || e.timestamp !== tieTime) flush()
+    if (e.kind === 'record') {
+      tieTime = e.timestamp
+      tie.push(`${e.value}@${e.timestamp}`)
+    } else {
+      tieTime = undefined
+      out.push(e.kind === 'watermark' ? `W${e.watermark}` : e.kind)
+    }
+  }
+  flush()
+  return out
+}
+
+test('the aligned path fires exactly what the general path fires, in the same order of window ends (seeded)', () => {
+  const assigners: Aligned[] = [
+    tumblingEventTimeWindows(10),
+    slidingEventTimeWindows(12, 4),
+    slidingEventTimeWindows(10, 3, 1),
+    slidingEventTimeWindows(4, 10), // gaps between windows: some records fall in none
+  ]
+  for (const assigner of assigners)
+    for (let seed = 1; seed <= 25; seed++) {
+      const rng = new Rng(seed)
+      const fast = operator(assigner)
+      const general = operator(assigner, generalTrigger())
+      const hs = [OperatorHarness.keyed(fast), OperatorHarness.keyed(general)]
+      let time = 0
+      let watermark = -1
+      for (let i = 0; i < 300; i++) {
+        time += rng.int(0, 4)
+        const timestamp = Math.max(0, time - rng.int(0, 30)) // out of order: a key's older windows get records too
+        const key = `k${rng.int(0, 4)}`
+        for (const h of hs) h.record(i, timestamp, key)
+        if (rng.chance(0.1)) {
+          watermark = Math.max(watermark, time - rng.int(0, 15))
+          for (const h of hs) h.watermark(watermark)
+        }
+      }
+      for (const h of hs) h.watermark(Number.POSITIVE_INFINITY)
+      const label = `${assigner.name} seed ${seed}`
+      assert.equal(inEndOrder(hs[0]!), inEndOrder(hs[1]!), label)
+      assert.ok(hs[0]!.output.records().length > 10, `${label}: windows fired`)
+      assert.is(fast.lateRecordsDropped, general.lateRecordsDropped, `${label}: late records`)
+      assert.is(fast.timers!.eventTimers.size, 0, `${label}: no engine timer on the aligned path`)
+      assert.is(held(fast), 0, `${label}: nothing held at the end`)
+    }
+})
+
+test('windows and their contents survive a checkpoint of the aligned path', () => {
+  const before = OperatorHarness.keyed(operator(slidingEventTimeWindows(10, 5)))
+  before.record(1, 7, 'a')
+  before.record(2, 3, 'b')
+  before.watermark(4)
+  const after = restored(
+    operator(slidingEventTimeWindows(10, 5)),
+    checkpoint(before.operator as WindowOperator<any, any, any, any>),
+  )
+  after.record(3, 8, 'a')
+  after.watermark(9)
+  assert.equal(after.output.records().sort(), ['a[0,10) 1,3', 'b[0,10) 2'])
+  after.watermark(100)
+  assert.equal(after.output.records().slice(2), ['a[5,15) 1,3'])
+})
+
+test('a checkpoint of the aligned path refuses, by code, to restore into the general path', () => {
+  const before = OperatorHarness.keyed(operator(tumblingEventTimeWindows(10)))
+  before.record(1, 0, 'a')
+  const snapshot = checkpoint(before.operator as WindowOperator<any, any, any, any>)
+  try {
+    restored(operator(tumblingEventTimeWindows(10), generalTrigger()), snapshot)
+    assert.unreachable('restored')
+  } catch (error) {
+    assert.instance(error, StateError)
+    assert.is((error as StateError).code, 'ERR_STATE_INCOMPATIBLE')
+    assert.match((error as Error).message, 'sluice.window.aligned')
+  }
+})
+
+test('the aligned window state serializer names a version it cannot read', () => {
+  const data = alignedWindowsSerializer.serialize({ ends: [10, 15], contents: [[1], [1, 2]] })
+  assert.equal(alignedWindowsSerializer.deserialize(JSON.parse(JSON.stringify(data)), 1), {
+    ends: [10, 15],
+    contents: [[1], [1, 2]],
+  })
+  try {
+    alignedWindowsSerializer.deserialize(data, 2)
+    assert.unreachable('read version 2')
+  } catch (error) {
+    assert.is((error as StateError).code, 'ERR_SERIALIZER_VERSION')
+  }
+})
+
+test.run()
