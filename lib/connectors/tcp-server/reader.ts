@@ -5,7 +5,7 @@ import type { InputStatus, SourceOutput, SourceReader } from '../../runtime/sour
 import type { ServerReaderHost } from '../base/server-source.js'
 import { type FrameSink, FrameTooLargeError, type TcpFrame } from './frames.js'
 import type { TcpServerSettings, TcpSourceStats } from './options.js'
-import { RecordRing } from './record-ring.js'
+import { RecordChunks } from './record-chunks.js'
 
 /** Records one poll emits at most; what exceeds the subtask's credit waits in its output queue. */
 const POLL_BATCH = 256
@@ -32,10 +32,8 @@ export type TcpReaderHost = ServerReaderHost<TcpSourceStats>
 export class TcpServerReader<T> implements SourceReader<T, never>, FrameSink {
   private readonly server: Server
   private readonly available = new Availability()
-  /** Decoded records not yet emitted, of every connection, in arrival order. */
-  private readonly records = new RecordRing<T>()
-  /** Records the current `data` event decoded so far. */
-  private decoded = 0
+  /** Decoded records not yet emitted, of every connection, in arrival order, a chunk per `data` event. */
+  private readonly records = new RecordChunks<T>()
   private readonly sockets = new Set<Socket>()
   private paused = false
 
@@ -147,15 +145,16 @@ export class TcpServerReader<T> implements SourceReader<T, never>, FrameSink {
       this.host.deadLetters.send(String(frame).slice(0, 1024), (error as Error).message, error)
       return
     }
-    this.records.push(record)
-    this.decoded++
+    this.records.add(record)
   }
 
-  /** Counts what one `data` event decoded, and wakes the subtask when these are the only records waiting. */
+  /**
+   * Queues what one `data` event decoded as one chunk, counts it, and wakes the subtask when these are
+   * the only records waiting.
+   */
   private took(): void {
-    const decoded = this.decoded
+    const decoded = this.records.seal()
     if (decoded === 0) return
-    this.decoded = 0
     this.host.stats.records += decoded
     if (this.records.size === decoded) this.available.signal()
   }
