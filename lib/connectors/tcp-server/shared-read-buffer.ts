@@ -8,8 +8,9 @@ export type OnBytes = (bytes: Buffer) => void
  * `onread` option, which `net.Server` does not offer for the connections it accepts), instead of the
  * stream's fresh `Buffer` per read: Node allocates 64 KiB for every read, copies a short read into a new
  * zero-filled store and frees the first, and the freed stores let the C heap shrink and grow again, so
- * the next reads land on fresh pages (page faults, cold caches). On loopback that was about a fifth of
- * the TCP source's CPU per line (benchmarks/results/2026-12-05-tcp-shared-read-buffer.md). Pausing the
+ * the next reads land on fresh pages (page faults, cold caches): in one long-running job on loopback about
+ * a fifth of the engine's CPU per line, depending on the process's heap (benchmarks/results/
+ * 2026-12-05-tcp-shared-read-buffer.md). Pausing the
  * returned socket stops reading at the handle (no read-ahead chunk).
  *
  * The accepted socket is connected with `pauseOnConnect` and keeps its place in the server (the
