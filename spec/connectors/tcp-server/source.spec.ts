@@ -175,4 +175,55 @@ Tcp(
   },
 )
 
+Tcp('a connection its client closed frees its place under maxConnections for the next one', async () => {
+  const r = await open<string>({ maxConnections: 1 })
+  try {
+    const first = await client(r.port)
+    first.end('one\n')
+    await new Promise<void>((resolve) => first.on('close', () => resolve()))
+    await waitFor(() => r.reader.connections === 0, { description: () => `${r.reader.connections} connections` })
+    const second = await client(r.port)
+    second.end('two\n')
+    await waitFor(
+      () => {
+        r.poll()
+        return r.records.length === 2
+      },
+      { description: () => JSON.stringify(r.records) },
+    )
+    assert.equal(r.records, ['one', 'two'])
+  } finally {
+    await r.reader.close()
+  }
+})
+
+Tcp('length-prefixed frames a decoder keeps as Buffers stay intact while later bytes arrive', async () => {
+  const r = await open<Buffer>({ framing: 'length-prefixed', decoder: (frame) => frame as Buffer })
+  const frame = (text: string): Buffer => {
+    const body = Buffer.from(text)
+    const head = Buffer.alloc(4)
+    head.writeUInt32BE(body.length)
+    return Buffer.concat([head, body])
+  }
+  try {
+    const a = await client(r.port)
+    const b = await client(r.port)
+    const frames = 2_000
+    for (let i = 0; i < frames; i++) (i % 2 === 0 ? a : b).write(frame(`frame-${i}`))
+    a.end()
+    b.end()
+    await waitFor(
+      () => {
+        r.poll()
+        return r.records.length === frames
+      },
+      { timeoutMs: 10_000, description: () => `${r.records.length} of ${frames}` },
+    )
+    const texts = new Set(r.records.map((f) => f.toString()))
+    for (let i = 0; i < frames; i++) assert.ok(texts.has(`frame-${i}`), `frame-${i}`)
+  } finally {
+    await r.reader.close()
+  }
+})
+
 Tcp.run()
