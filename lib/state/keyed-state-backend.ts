@@ -14,6 +14,7 @@ import type { Key, KeyGroupRange } from './key-groups.js'
 import { ListState } from './list-state.js'
 import { MapState } from './map-state.js'
 import { ReducingState } from './reducing-state.js'
+import { copyOf } from './serializers/serializer.js'
 import { StateTable } from './state-table.js'
 import { ValueState } from './value-state.js'
 
@@ -129,7 +130,7 @@ export class KeyedStateBackend {
       }
       return known.state as S
     }
-    const table = new StateTable<unknown>(this.range, descriptor.ttl, this.clock)
+    const table = new StateTable<unknown>(this.range, descriptor.ttl, this.clock, copyOf(descriptor.serializer))
     this.applyStaged(descriptor, table)
     const state = create(table)
     this.states.set(descriptor.name, { descriptor, table, state })

@@ -15,7 +15,7 @@ const ABSENT = Symbol('absent at the barrier')
  * entries carry the time they were last touched.
  *
  * @example
- * const table = new StateTable<number>(new KeyGroupRange(0, 127), undefined, Date.now)
+ * const table = new StateTable<number>(new KeyGroupRange(0, 127), undefined, Date.now, copyOf(serializer))
  * table.put('a', 5, 3); table.get('a', 5) // 3
  */
 export class StateTable<V> {
@@ -40,10 +40,16 @@ export class StateTable<V> {
   /** `range.start`, read once per access. */
   private readonly start: number
 
+  /**
+   * @param copy the live side's copy of an object value during a snapshot: the state's serializer there
+   *   and back (what a restore would give: a `TimeWindow` stays one, a Buffer a Buffer), never a
+   *   structured clone, which strips classes of their prototypes.
+   */
   constructor(
     readonly range: KeyGroupRange,
     readonly ttl: StateTtl | undefined,
     private readonly clock: () => number,
+    private readonly copy: (value: V) => V = structuredClone,
   ) {
     this.groups = Array.from({ length: range.size }, () => new Map())
     this.start = range.start
@@ -158,12 +164,15 @@ export class StateTable<V> {
     if (!overlay.has(key)) overlay.set(key, map.has(key) ? map.get(key) : ABSENT)
   }
 
-  /** An object value of a group still to be written: the snapshot keeps the original, the live side a clone. */
+  /** An object value of a group still to be written: the snapshot keeps the original, the live side a copy. */
   private privateCopy(index: number, map: Map<Key, unknown>, key: Key, stored: object): unknown {
     const overlay = this.overlay(index)
     if (overlay.has(key)) return stored
     overlay.set(key, stored)
-    const copy = structuredClone(stored)
+    const copy =
+      this.ttl === undefined
+        ? this.copy(stored as V)
+        : { value: this.copy((stored as Expiring<V>).value), touchedAt: (stored as Expiring<V>).touchedAt }
     map.set(key, copy)
     return copy
   }

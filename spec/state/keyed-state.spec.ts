@@ -12,6 +12,8 @@ import { type Key, KeyGroupRange, keyGroupOf, subtaskForKeyGroup } from '../../l
 import { KeyedSnapshotWriter, restoreKeyedState } from '../../lib/state/keyed-snapshot.js'
 import { ConfigError, StateError } from '../../lib/errors.js'
 import { storedAndReadBack } from '../support/stored-snapshot.js'
+import { TimeWindow } from '../../lib/windows/time-window.js'
+import { windowStateSerializer } from '../../lib/windows/window-serializer.js'
 
 function backend(clock = () => 0) {
   const b = new KeyedStateBackend(new KeyGroupRange(0, 127), clock)
@@ -147,6 +149,35 @@ test('key-group assignments of fixed keys never change: checkpoints store state 
     assert.is(keyGroupOf(key, 7), at7, `${String(key)} at 7`)
   }
   assert.is(subtaskForKeyGroup(128, 4, keyGroupOf('user-1', 128)), 2, 'user-1 runs on subtask 2 of 4')
+})
+
+test("during a snapshot the live copy of a value is the serializer's, so classes and Buffers stay themselves (TTL too)", () => {
+  const { b, use } = backend()
+  const windows = b.getState(new ValueStateDescriptor<TimeWindow[]>('windows', { serializer: windowStateSerializer }))
+  const bytes = b.getState(new ValueStateDescriptor<Buffer>('bytes', { ttl: { ttlMs: 60_000 } }))
+  use('k')
+  windows.update([new TimeWindow(0, 10)])
+  bytes.update(Buffer.from('abc'))
+  // no touch budget: the first read of a group not yet written copies the value for the live side
+  const writer = new KeyedSnapshotWriter(b, undefined, 0)
+  const live = windows.value()!
+  assert.ok(live[0] instanceof TimeWindow, 'the live window is still a TimeWindow')
+  assert.is(live[0]!.maxTimestamp(), 9)
+  live.push(new TimeWindow(10, 20)) // an in-place change after the barrier
+  assert.ok(Buffer.isBuffer(bytes.value()), 'the live value is still a Buffer')
+  assert.is(bytes.value()!.toString(), 'abc')
+  while (!writer.step(1));
+  const restored = new KeyedStateBackend(new KeyGroupRange(0, 127), () => 0)
+  restoreKeyedState(restored, undefined, [storedAndReadBack(writer.result())])
+  restored.keyContext.set('k', keyGroupOf('k', 128))
+  const rWindows = restored.getState(
+    new ValueStateDescriptor<TimeWindow[]>('windows', { serializer: windowStateSerializer }),
+  )
+  assert.equal(
+    rWindows.value()!.map((w) => w.id),
+    ['0:10'],
+    'the snapshot holds the value as of the barrier',
+  )
 })
 
 for (const [how, touchBudgetMs] of [
