@@ -1,61 +1,15 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { StateError } from '../../lib/errors.js'
-import { type KeyedStateSnapshot, KeyedSnapshotWriter } from '../../lib/state/keyed-snapshot.js'
 import { alignedWindowsSerializer } from '../../lib/windows/aligned-window-state.js'
 import { slidingEventTimeWindows } from '../../lib/windows/assigners/sliding.js'
 import { tumblingEventTimeWindows } from '../../lib/windows/assigners/tumbling.js'
-import type { ProcessWindowFunctionObject } from '../../lib/windows/process-window-function.js'
-import type { TimeWindow } from '../../lib/windows/time-window.js'
-import { EventTimeTrigger } from '../../lib/windows/triggers/event-time-trigger.js'
-import type { Trigger } from '../../lib/windows/triggers/trigger.js'
-import type { WindowAssigner } from '../../lib/windows/window-assigner.js'
-import { windowContents } from '../../lib/windows/window-contents.js'
-import { WindowOperator } from '../../lib/windows/window-operator.js'
+import type { WindowOperator } from '../../lib/windows/window-operator.js'
 import { Rng } from '../support/fault-injection.js'
-import { storedAndReadBack } from '../support/stored-snapshot.js'
-import { ManualClock } from '../time/manual-clock.js'
+import type { TimeWindow } from '../../lib/windows/time-window.js'
+import type { WindowAssigner } from '../../lib/windows/window-assigner.js'
 import { OperatorHarness } from './operator-harness.js'
-
-type Aligned = WindowAssigner<number, TimeWindow>
-
-const listing: ProcessWindowFunctionObject<number, string, TimeWindow> = {
-  process: (key, ctx, elements, out) =>
-    out.collect(`${String(key)}[${ctx.window.start},${ctx.window.end}) ${elements.join(',')}`),
-}
-
-/** The default trigger takes the aligned path; a copy of it (not the shared instance) the general path. */
-function generalTrigger(): Trigger<number, TimeWindow> {
-  return Object.create(EventTimeTrigger.create()) as Trigger<number, TimeWindow>
-}
-
-function operator(assigner: Aligned, trigger: Trigger<number, TimeWindow> = assigner.defaultTrigger()) {
-  return new WindowOperator<number, number[], string, TimeWindow>({
-    assigner,
-    trigger,
-    evictor: undefined,
-    allowedLatenessMs: 0,
-    lateOutput: undefined,
-    contents: windowContents({ kind: 'process', process: listing }, undefined),
-  })
-}
-
-/** Entries the operator still keeps in keyed state and timers, over all keys. */
-function held(op: WindowOperator<any, any, any, any>): number {
-  const backend = op.keyedState!
-  const state = backend.descriptors().reduce((n, d) => n + backend.table(d.name)!.size, 0)
-  return state + op.timers!.eventTimers.size
-}
-
-function checkpoint(op: WindowOperator<any, any, any, any>): KeyedStateSnapshot {
-  const writer = new KeyedSnapshotWriter(op.keyedState!, op.timers)
-  while (!writer.step(50));
-  return storedAndReadBack(writer.result())
-}
-
-function restored(op: WindowOperator<any, any, any, any>, snapshot: KeyedStateSnapshot) {
-  return OperatorHarness.keyed(op, new ManualClock(), { keyed: [snapshot], split: [], union: [] })
-}
+import { checkpoint, generalTrigger, held, restored, windowOperator } from './window-operator-harness.js'
 
 /** Records of one window end (keys that share it, which Flink's timers fire in no fixed order either) sorted among themselves. */
 function inEndOrder(h: OperatorHarness<number, string>): string[] {
@@ -81,7 +35,7 @@ function inEndOrder(h: OperatorHarness<number, string>): string[] {
 }
 
 test('the aligned path fires exactly what the general path fires, in the same order of window ends (seeded)', () => {
-  const assigners: Aligned[] = [
+  const assigners: WindowAssigner<number, TimeWindow>[] = [
     tumblingEventTimeWindows(10),
     slidingEventTimeWindows(12, 4),
     slidingEventTimeWindows(10, 3, 1),
@@ -90,8 +44,8 @@ test('the aligned path fires exactly what the general path fires, in the same or
   for (const assigner of assigners)
     for (let seed = 1; seed <= 25; seed++) {
       const rng = new Rng(seed)
-      const fast = operator(assigner)
-      const general = operator(assigner, generalTrigger())
+      const fast = windowOperator(assigner)
+      const general = windowOperator(assigner, generalTrigger())
       const hs = [OperatorHarness.keyed(fast), OperatorHarness.keyed(general)]
       let time = 0
       let watermark = -1
@@ -116,12 +70,12 @@ test('the aligned path fires exactly what the general path fires, in the same or
 })
 
 test('windows and their contents survive a checkpoint of the aligned path', () => {
-  const before = OperatorHarness.keyed(operator(slidingEventTimeWindows(10, 5)))
+  const before = OperatorHarness.keyed(windowOperator(slidingEventTimeWindows(10, 5)))
   before.record(1, 7, 'a')
   before.record(2, 3, 'b')
   before.watermark(4)
   const after = restored(
-    operator(slidingEventTimeWindows(10, 5)),
+    windowOperator(slidingEventTimeWindows(10, 5)),
     checkpoint(before.operator as WindowOperator<any, any, any, any>),
   )
   after.record(3, 8, 'a')
@@ -132,11 +86,11 @@ test('windows and their contents survive a checkpoint of the aligned path', () =
 })
 
 test('a checkpoint of the aligned path refuses, by code, to restore into the general path', () => {
-  const before = OperatorHarness.keyed(operator(tumblingEventTimeWindows(10)))
+  const before = OperatorHarness.keyed(windowOperator(tumblingEventTimeWindows(10)))
   before.record(1, 0, 'a')
   const snapshot = checkpoint(before.operator as WindowOperator<any, any, any, any>)
   try {
-    restored(operator(tumblingEventTimeWindows(10), generalTrigger()), snapshot)
+    restored(windowOperator(tumblingEventTimeWindows(10), generalTrigger()), snapshot)
     assert.unreachable('restored')
   } catch (error) {
     assert.instance(error, StateError)

@@ -1,63 +1,15 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { StateError } from '../../lib/errors.js'
-import { type KeyedStateSnapshot, KeyedSnapshotWriter } from '../../lib/state/keyed-snapshot.js'
-import { storedAndReadBack } from '../support/stored-snapshot.js'
 import { eventTimeSessionWindows } from '../../lib/windows/assigners/session.js'
 import { sessionsSerializer } from '../../lib/windows/event-time-sessions.js'
-import type { ProcessWindowFunctionObject } from '../../lib/windows/process-window-function.js'
-import type { TimeWindow } from '../../lib/windows/time-window.js'
-import { EventTimeTrigger } from '../../lib/windows/triggers/event-time-trigger.js'
-import type { Trigger } from '../../lib/windows/triggers/trigger.js'
-import type { WindowAssigner } from '../../lib/windows/window-assigner.js'
-import { windowContents } from '../../lib/windows/window-contents.js'
-import { WindowOperator } from '../../lib/windows/window-operator.js'
+import type { WindowOperator } from '../../lib/windows/window-operator.js'
 import { Rng } from '../support/fault-injection.js'
-import { ManualClock } from '../time/manual-clock.js'
 import { OperatorHarness } from './operator-harness.js'
-
-type Sessions = WindowAssigner<number, TimeWindow>
-
-const listing: ProcessWindowFunctionObject<number, string, TimeWindow> = {
-  process: (key, ctx, elements, out) =>
-    out.collect(`${String(key)}[${ctx.window.start},${ctx.window.end}) ${elements.join(',')}`),
-}
-
-/** The default trigger takes the session path; a copy of it (not the shared instance) the general merging path. */
-function generalTrigger(): Trigger<number, TimeWindow> {
-  return Object.create(EventTimeTrigger.create()) as Trigger<number, TimeWindow>
-}
-
-function operator(assigner: Sessions, trigger: Trigger<number, TimeWindow> = assigner.defaultTrigger()) {
-  return new WindowOperator<number, number[], string, TimeWindow>({
-    assigner,
-    trigger,
-    evictor: undefined,
-    allowedLatenessMs: 0,
-    lateOutput: undefined,
-    contents: windowContents({ kind: 'process', process: listing }, undefined),
-  })
-}
-
-/** Entries the operator still keeps in keyed state and timers, over all keys. */
-function held(op: WindowOperator<any, any, any, any>): number {
-  const backend = op.keyedState!
-  const state = backend.descriptors().reduce((n, d) => n + backend.table(d.name)!.size, 0)
-  return state + op.timers!.eventTimers.size
-}
-
-function checkpoint(op: WindowOperator<any, any, any, any>): KeyedStateSnapshot {
-  const writer = new KeyedSnapshotWriter(op.keyedState!, op.timers)
-  while (!writer.step(50));
-  return storedAndReadBack(writer.result())
-}
-
-function restored(op: WindowOperator<any, any, any, any>, snapshot: KeyedStateSnapshot) {
-  return OperatorHarness.keyed(op, new ManualClock(), { keyed: [snapshot], split: [], union: [] })
-}
+import { checkpoint, generalTrigger, held, restored, windowOperator } from './window-operator-harness.js'
 
 test('a record that extends its key’s session registers no timer; the merged session fires once and leaves nothing', () => {
-  const op = operator(eventTimeSessionWindows(10))
+  const op = windowOperator(eventTimeSessionWindows(10))
   const h = OperatorHarness.keyed(op)
   h.record(1, 0, 'k')
   h.record(2, 18, 'k')
@@ -74,7 +26,7 @@ test('a record that extends its key’s session registers no timer; the merged s
 })
 
 test('a late record that touches an open session joins it; one that touches none is dropped and counted', () => {
-  const op = operator(eventTimeSessionWindows(10))
+  const op = windowOperator(eventTimeSessionWindows(10))
   const h = OperatorHarness.keyed(op)
   h.record(1, 20, 'k')
   h.watermark(15)
@@ -121,8 +73,8 @@ test('the session path fires exactly what the general merging path fires, in the
   for (let seed = 1; seed <= 40; seed++) {
     const rng = new Rng(seed)
     const gap = eventTimeSessionWindows.withDynamicGap((x: number) => 5 + (x % 7))
-    const fast = operator(gap)
-    const general = operator(gap, generalTrigger())
+    const fast = windowOperator(gap)
+    const general = windowOperator(gap, generalTrigger())
     const hs = [OperatorHarness.keyed(fast), OperatorHarness.keyed(general)]
     let time = 0
     let watermark = -1
@@ -145,13 +97,13 @@ test('the session path fires exactly what the general merging path fires, in the
 })
 
 test('sessions and their contents survive a checkpoint of the session path', () => {
-  const before = OperatorHarness.keyed(operator(eventTimeSessionWindows(10)))
+  const before = OperatorHarness.keyed(windowOperator(eventTimeSessionWindows(10)))
   before.record(1, 0, 'a')
   before.record(2, 18, 'a')
   before.record(3, 5, 'b')
   before.watermark(2)
   const after = restored(
-    operator(eventTimeSessionWindows(10)),
+    windowOperator(eventTimeSessionWindows(10)),
     checkpoint(before.operator as WindowOperator<any, any, any, any>),
   )
   after.record(4, 9, 'a') // bridges the two restored sessions of a
@@ -162,7 +114,7 @@ test('sessions and their contents survive a checkpoint of the session path', () 
 })
 
 test('a checkpoint of the general merging path (window set, timers) restores into the session path', () => {
-  const general = operator(eventTimeSessionWindows(10), generalTrigger())
+  const general = windowOperator(eventTimeSessionWindows(10), generalTrigger())
   const before = OperatorHarness.keyed(general)
   before.record(1, 0, 'a')
   before.record(2, 18, 'a')
@@ -171,7 +123,7 @@ test('a checkpoint of the general merging path (window set, timers) restores int
   const snapshot = checkpoint(general)
   assert.ok(general.timers!.eventTimers.size > 0, 'the old layout has a timer per session')
 
-  const fast = operator(eventTimeSessionWindows(10))
+  const fast = windowOperator(eventTimeSessionWindows(10))
   const after = restored(fast, snapshot)
   assert.is(fast.timers!.eventTimers.size, 0, 'the old timers are dropped: the sessions fire by their end')
   after.record(5, 9, 'a')
@@ -183,11 +135,11 @@ test('a checkpoint of the general merging path (window set, timers) restores int
 })
 
 test('a checkpoint of the session path refuses, by code, to restore into the general merging path', () => {
-  const before = OperatorHarness.keyed(operator(eventTimeSessionWindows(10)))
+  const before = OperatorHarness.keyed(windowOperator(eventTimeSessionWindows(10)))
   before.record(1, 0, 'a')
   const snapshot = checkpoint(before.operator as WindowOperator<any, any, any, any>)
   try {
-    restored(operator(eventTimeSessionWindows(10), generalTrigger()), snapshot)
+    restored(windowOperator(eventTimeSessionWindows(10), generalTrigger()), snapshot)
     assert.unreachable('restored')
   } catch (error) {
     assert.instance(error, StateError)
