@@ -29,6 +29,25 @@ import { busyWait } from '../../support/fault-injection.js'
 const Source = suite('kinesis source')
 let kinesis: Kinesalite
 
+/**
+ * Puts 30 rounds of one record for each of 24 keys into `stream` (two shards), splitting shard 0 after
+ * round 10 and merging its upper half with shard 1 after round 20.
+ */
+async function putAcrossReshards(stream: string): Promise<{ keys: string[]; rounds: number }> {
+  const keys = range(24).map((k) => `key-${k}`)
+  const rounds = 30
+  for (let round = 0; round < rounds; round++) {
+    await kinesis.put(
+      stream,
+      keys.map((key) => ({ data: `${key}:${round}`, partitionKey: key })),
+    )
+    if (round === 10) await kinesis.split(stream, 'shardId-000000000000')
+    // shardId-000000000003 (upper half of the split) and shardId-000000000001 are adjacent: merge them.
+    if (round === 20) await kinesis.merge(stream, 'shardId-000000000003', 'shardId-000000000001')
+  }
+  return { keys, rounds }
+}
+
 Source.before(async () => {
   kinesis = await startKinesalite()
 })
@@ -188,17 +207,7 @@ Source(
       )
     const job = env.executeAsync()
     await job.running
-    const keys = range(24).map((k) => `key-${k}`)
-    const rounds = 30
-    for (let round = 0; round < rounds; round++) {
-      await kinesis.put(
-        'reshard',
-        keys.map((key) => ({ data: `${key}:${round}`, partitionKey: key })),
-      )
-      if (round === 10) await kinesis.split('reshard', 'shardId-000000000000')
-      // shardId-000000000003 (upper half of the split) and shardId-000000000001 are adjacent: merge them.
-      if (round === 20) await kinesis.merge('reshard', 'shardId-000000000003', 'shardId-000000000001')
-    }
+    const { keys, rounds } = await putAcrossReshards('reshard')
     await waitFor(() => got.length >= keys.length * rounds, {
       timeoutMs: 20_000,
       description: `all ${keys.length * rounds} records (have ${got.length})`,
@@ -292,16 +301,7 @@ Source(
         .sinkTo(bucketingFileSink<string>(dir.path), { uid: 'files' })
       const job = env.executeAsync()
       await job.running
-      const keys = range(24).map((k) => `key-${k}`)
-      const rounds = 30
-      for (let round = 0; round < rounds; round++) {
-        await kinesis.put(
-          'reshard-restore',
-          keys.map((key) => ({ data: `${key}:${round}`, partitionKey: key })),
-        )
-        if (round === 10) await kinesis.split('reshard-restore', 'shardId-000000000000')
-        if (round === 20) await kinesis.merge('reshard-restore', 'shardId-000000000003', 'shardId-000000000001')
-      }
+      const { keys, rounds } = await putAcrossReshards('reshard-restore')
       await waitFor(() => fault.failed, { timeoutMs: 20_000, description: 'the failure was injected' })
       await waitFor(() => finishedLines(dir.path).length >= keys.length * rounds, {
         timeoutMs: 20_000,
