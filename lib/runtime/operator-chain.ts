@@ -36,8 +36,8 @@ export interface ChainContext {
 export class OperatorChain {
   readonly operators = new Map<number, StreamOperator<any, any>>()
   readonly metrics = new Map<number, OperatorMetrics>()
-  /** The outputs source nodes of the chain emit to. */
-  readonly sourceOutputs = new Map<number, Output<unknown>>()
+  /** The outputs source nodes of the chain emit to; each counts its node's records out. */
+  readonly sourceOutputs = new Map<number, OperatorOutput<unknown>>()
   /**
    * Per node, where chained upstream records enter it: its operator input, or for a map or filter
    * with one target, its fused record path into that target (see `FusableOperator`).
@@ -122,7 +122,7 @@ export class OperatorChain {
   private outputOf(
     node: StreamNode,
     context: ChainContext,
-  ): { output: Output<unknown>; single: Output<unknown> | undefined } {
+  ): { output: OperatorOutput<unknown>; single: Output<unknown> | undefined } {
     const main: Output<unknown>[] = []
     const side = new Map<string, Output<unknown>[]>()
     for (const edge of node.outEdges) {

@@ -1,4 +1,4 @@
-import type { Output } from './output.js'
+import type { OperatorOutput } from './operator-output.js'
 import type { SourceOutput } from './source.js'
 
 /**
@@ -9,13 +9,18 @@ import type { SourceOutput } from './source.js'
  */
 export class SourceOutputAdapter implements SourceOutput<unknown> {
   private idle = false
-  /** Records emitted so far: the subtask's turn ends after a budget of records, not of polls. */
-  emitted = 0
 
-  constructor(private readonly output: Output<unknown>) {}
+  constructor(private readonly output: OperatorOutput<unknown>) {}
+
+  /**
+   * Records emitted so far: the subtask's turn ends after a budget of records, not of polls. The
+   * source node's output already counts them (its `recordsOut`), so the record path counts once.
+   */
+  get emitted(): number {
+    return this.output.metrics.recordsOut
+  }
 
   collect(value: unknown, timestamp?: number): void {
-    this.emitted++
     if (this.idle) {
       this.idle = false
       this.output.emitWatermarkStatus(false)

@@ -2,6 +2,7 @@ import type { MessagePort } from 'node:worker_threads'
 import type { Sink, SinkWriter } from '../../runtime/sink.js'
 import type { ThreadBridged } from '../../runtime/thread-bridged.js'
 import { BridgedCallbackWriter, type RecordCallback, serveCallback } from './callback-bridge.js'
+import { CallbackWriter } from './callback-writer.js'
 
 /**
  * Hands every record to a function in this process: what `toObservable()` and `executeAndCollect()`
@@ -25,7 +26,7 @@ export class CallbackSink<T> implements Sink<T>, ThreadBridged {
     const subtask = context.subtask
     const port = this.bridges.get(subtask)
     if (port !== undefined) return new BridgedCallbackWriter<T>(port)
-    return { write: (value, timestamp) => this.onRecord(value, subtask, timestamp), close() {} }
+    return new CallbackWriter(this.onRecord, subtask)
   }
 
   /** On the coordinating thread: calls the function with what the writer of `subtask`, in a worker, posts. */
