@@ -9,30 +9,7 @@ import { Rng } from '../support/fault-injection.js'
 import type { TimeWindow } from '../../lib/windows/time-window.js'
 import type { WindowAssigner } from '../../lib/windows/window-assigner.js'
 import { OperatorHarness } from './operator-harness.js'
-import { checkpoint, generalTrigger, held, restored, windowOperator } from './window-operator-harness.js'
-
-/** Records of one window end (keys that share it, which Flink's timers fire in no fixed order either) sorted among themselves. */
-function inEndOrder(h: OperatorHarness<number, string>): string[] {
-  const out: string[] = []
-  let tie: string[] = []
-  let tieTime: number | undefined
-  const flush = () => {
-    out.push(...tie.sort())
-    tie = []
-  }
-  for (const e of h.output.emitted) {
-    if (e.kind !== 'record' || e.timestamp !== tieTime) flush()
-    if (e.kind === 'record') {
-      tieTime = e.timestamp
-      tie.push(`${e.value}@${e.timestamp}`)
-    } else {
-      tieTime = undefined
-      out.push(e.kind === 'watermark' ? `W${e.watermark}` : e.kind)
-    }
-  }
-  flush()
-  return out
-}
+import { checkpoint, generalTrigger, held, inEndOrder, restored, windowOperator } from './window-operator-harness.js'
 
 test('the aligned path fires exactly what the general path fires, in the same order of window ends (seeded)', () => {
   const assigners: WindowAssigner<number, TimeWindow>[] = [

@@ -6,7 +6,7 @@ import { sessionsSerializer } from '../../lib/windows/event-time-sessions.js'
 import type { WindowOperator } from '../../lib/windows/window-operator.js'
 import { Rng } from '../support/fault-injection.js'
 import { OperatorHarness } from './operator-harness.js'
-import { checkpoint, generalTrigger, held, restored, windowOperator } from './window-operator-harness.js'
+import { checkpoint, generalTrigger, held, inEndOrder, restored, windowOperator } from './window-operator-harness.js'
 
 test('a record that extends its key’s session registers no timer; the merged session fires once and leaves nothing', () => {
   const op = windowOperator(eventTimeSessionWindows(10))
@@ -37,32 +37,6 @@ test('a late record that touches an open session joins it; one that touches none
   h.watermark(100)
   assert.equal(h.output.records(), ['k[3,30) 1,2,3'])
 })
-
-/**
- * What an operator emitted, with the results of one window end (sessions of different keys that end
- * together, which Flink's timers fire in no fixed order either) sorted among themselves.
- */
-function inEndOrder(h: OperatorHarness<number, string>): string[] {
-  const out: string[] = []
-  let tie: string[] = []
-  let tieTime: number | undefined
-  const flush = () => {
-    out.push(...tie.sort())
-    tie = []
-  }
-  for (const e of h.output.emitted) {
-    if (e.kind !== 'record' || e.timestamp !== tieTime) flush()
-    if (e.kind === 'record') {
-      tieTime = e.timestamp
-      tie.push(`${e.value}@${e.timestamp}`)
-    } else {
-      tieTime = undefined
-      out.push(e.kind === 'watermark' ? `W${e.watermark}` : e.kind)
-    }
-  }
-  flush()
-  return out
-}
 
 /**
  * The session path against the general merging path (merging window set, timer per window), on the

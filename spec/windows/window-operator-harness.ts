@@ -80,3 +80,32 @@ export function checkpoint(op: WindowOperator<any, any, any, any>): KeyedStateSn
 export function restored(op: WindowOperator<any, any, any, any>, snapshot: KeyedStateSnapshot) {
   return OperatorHarness.keyed(op, new ManualClock(), { keyed: [snapshot], split: [], union: [] })
 }
+
+/**
+ * What the harness's operator emitted, records of one window end (keys that share it, which Flink's
+ * timers fire in no fixed order either) sorted among themselves: two paths of the operator compare equal.
+ *
+ * @example
+ * assert.equal(inEndOrder(fast), inEndOrder(general))
+ */
+export function inEndOrder(h: OperatorHarness<number, string>): string[] {
+  const out: string[] = []
+  let tie: string[] = []
+  let tieTime: number | undefined
+  const flush = () => {
+    out.push(...tie.sort())
+    tie = []
+  }
+  for (const e of h.output.emitted) {
+    if (e.kind !== 'record' || e.timestamp !== tieTime) flush()
+    if (e.kind === 'record') {
+      tieTime = e.timestamp
+      tie.push(`${e.value}@${e.timestamp}`)
+    } else {
+      tieTime = undefined
+      out.push(e.kind === 'watermark' ? `W${e.watermark}` : e.kind)
+    }
+  }
+  flush()
+  return out
+}
