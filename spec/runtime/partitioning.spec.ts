@@ -4,6 +4,7 @@ import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import type { DataStream } from '../../lib/api/data-stream.js'
 import type { Source, SourceOutput, SourceReader, SourceReaderContext } from '../../lib/runtime/source.js'
 import { StreamOperator } from '../../lib/runtime/stream-operator.js'
+import { SharedList } from '../support/shared-list.js'
 import { settlesWithin } from '../support/wait-for.js'
 
 const PER_SUBTASK = 300
@@ -66,32 +67,48 @@ interface Seen {
   ended: boolean
 }
 
+/** One thing a downstream subtask saw: opened, a record, a watermark, a completed checkpoint, end of input. */
+type Event = { s: number } & ({ k: 'open' | 'checkpoint' | 'end' } | { k: 'record' | 'watermark'; v: number })
+
+/**
+ * Records what its subtask sees into a list every thread of the test shares (`SharedList`): on the
+ * worker executor the probe runs in a worker and the spec reads the list on the coordinator.
+ */
 class Probe extends StreamOperator<number, number> {
-  constructor(private readonly seen: Seen[]) {
+  constructor(private readonly events: SharedList<Event>) {
     super()
   }
-  private get mine(): Seen {
-    this.seen[this.subtask] ??= { records: [], watermark: Number.NEGATIVE_INFINITY, checkpoints: 0, ended: false }
-    return this.seen[this.subtask]!
-  }
   override open(): void {
-    void this.mine
+    this.events.push({ s: this.subtask, k: 'open' })
   }
   processRecord(value: number, timestamp: number | undefined): void {
-    this.mine.records.push(value)
+    this.events.push({ s: this.subtask, k: 'record', v: value })
     this.output.collect(value, timestamp)
   }
   override processWatermark(watermark: number): void {
     if (Number.isFinite(watermark) && watermark < Number.MAX_SAFE_INTEGER)
-      this.mine.watermark = Math.max(this.mine.watermark, watermark)
+      this.events.push({ s: this.subtask, k: 'watermark', v: watermark })
     super.processWatermark(watermark)
   }
   override notifyCheckpointComplete(): void {
-    this.mine.checkpoints++
+    this.events.push({ s: this.subtask, k: 'checkpoint' })
   }
   override endInput(): void {
-    this.mine.ended = true
+    this.events.push({ s: this.subtask, k: 'end' })
   }
+}
+
+/** Each downstream subtask's view, from the probes' events. */
+function seenFrom(events: readonly Event[]): Seen[] {
+  const seen: Seen[] = []
+  for (const e of events) {
+    const mine = (seen[e.s] ??= { records: [], watermark: Number.NEGATIVE_INFINITY, checkpoints: 0, ended: false })
+    if (e.k === 'record') mine.records.push(e.v)
+    else if (e.k === 'watermark') mine.watermark = Math.max(mine.watermark, e.v)
+    else if (e.k === 'checkpoint') mine.checkpoints++
+    else if (e.k === 'end') mine.ended = true
+  }
+  return seen
 }
 
 async function run(
@@ -100,13 +117,14 @@ async function run(
   to: number,
 ): Promise<{ seen: Seen[]; out: number[] }> {
   const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 5 } })
-  const seen: Seen[] = []
+  const events = new SharedList<Event>()
   const out = await settlesWithin(
     partition(env.fromSource(new HeldSequence(), { parallelism: from }))
-      .transform('probe', () => new Probe(seen), { parallelism: to })
+      .transform('probe', () => new Probe(events), { parallelism: to })
       .executeAndCollect(),
     { timeoutMs: 10_000, description: `a bounded ${from} → ${to} job finished` },
   )
+  const seen = seenFrom(events.values())
   assert.is(seen.length, to, 'every downstream subtask opened')
   seen.forEach((s, d) => {
     assert.ok(s.ended, `subtask ${d} got end of input`)

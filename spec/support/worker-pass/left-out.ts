@@ -22,16 +22,6 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
     'the source is a Subject the test feeds on its own thread',
   'progress emits metrics snapshots that follow the job, and completes when it ends':
     'the source is a Subject the test feeds on its own thread',
-  'global 1 → 3: every record reaches subtask 0; all subtasks end, see watermarks and complete checkpoints':
-    'a probe operator records what each subtask saw in the spec',
-  'broadcast 1 → 3: every subtask gets every record once': 'a probe operator records what each subtask saw in the spec',
-  "rescale 1 → 3: every record once, each within its sender's local group":
-    'a probe operator records what each subtask saw in the spec',
-  'global 3 → 2: every record reaches subtask 0; all subtasks end, see watermarks and complete checkpoints':
-    'a probe operator records what each subtask saw in the spec',
-  'broadcast 3 → 2: every subtask gets every record once': 'a probe operator records what each subtask saw in the spec',
-  "rescale 3 → 2: every record once, each within its sender's local group":
-    'a probe operator records what each subtask saw in the spec',
   'a sink writer gets at most batchSize − 1 writes after the one that made it not ready (batchSize 1)':
     'a probe writer counts its writes in the spec',
   'a sink writer gets at most batchSize − 1 writes after the one that made it not ready (batchSize 16)':
