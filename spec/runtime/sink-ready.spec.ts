@@ -2,8 +2,12 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import type { Sink, SinkWriter } from '../../lib/runtime/sink.js'
+import { sharedRecord } from '../support/shared-flags.js'
 
 const LIMIT = 10
+
+/** What the writer reports, in memory every thread of the test shares (on workers the writer is in one). */
+type Counts = { written: number; episodes: number; maxWritesAfterNotReady: number }
 
 /**
  * A writer that is not ready once LIMIT records wait; its buffer drains a macrotask later. It counts
@@ -11,17 +15,16 @@ const LIMIT = 10
  */
 class SlowWriter implements SinkWriter<number> {
   pending = 0
-  written = 0
-  episodes = 0
   writesAfterNotReady = 0
-  maxWritesAfterNotReady = 0
   private draining: Promise<void> | undefined
 
+  constructor(private readonly counts: Counts) {}
+
   write(): void {
-    this.written++
+    this.counts.written++
     if (this.pending >= LIMIT) {
       this.writesAfterNotReady++
-      this.maxWritesAfterNotReady = Math.max(this.maxWritesAfterNotReady, this.writesAfterNotReady)
+      this.counts.maxWritesAfterNotReady = Math.max(this.counts.maxWritesAfterNotReady, this.writesAfterNotReady)
     }
     this.pending++
   }
@@ -30,7 +33,7 @@ class SlowWriter implements SinkWriter<number> {
     if (this.pending < LIMIT) return undefined
     this.draining ??= new Promise<void>((resolve) =>
       setTimeout(() => {
-        this.episodes++
+        this.counts.episodes++
         this.pending = 0
         this.writesAfterNotReady = 0
         this.draining = undefined
@@ -45,8 +48,8 @@ class SlowWriter implements SinkWriter<number> {
 
 for (const batchSize of [1, 16, 64]) {
   test(`a sink writer gets at most batchSize − 1 writes after the one that made it not ready (batchSize ${batchSize})`, async () => {
-    const writer = new SlowWriter()
-    const sink: Sink<number> = { name: 'slow', guarantee: 'at-least-once', createWriter: () => writer }
+    const writer = sharedRecord({ written: 0, episodes: 0, maxWritesAfterNotReady: 0 })
+    const sink: Sink<number> = { name: 'slow', guarantee: 'at-least-once', createWriter: () => new SlowWriter(writer) }
     const env = StreamEnvironment.create({ logLevel: 'silent', batchSize })
     // not chained: records reach the sink in batches over a channel, the case the bound is about
     env.fromSequence(1, 5_000).sinkTo(sink, { chaining: 'never' })

@@ -22,12 +22,6 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
     'the source is a Subject the test feeds on its own thread',
   'progress emits metrics snapshots that follow the job, and completes when it ends':
     'the source is a Subject the test feeds on its own thread',
-  'a sink writer gets at most batchSize − 1 writes after the one that made it not ready (batchSize 1)':
-    'a probe writer counts its writes in the spec',
-  'a sink writer gets at most batchSize − 1 writes after the one that made it not ready (batchSize 16)':
-    'a probe writer counts its writes in the spec',
-  'a sink writer gets at most batchSize − 1 writes after the one that made it not ready (batchSize 64)':
-    'a probe writer counts its writes in the spec',
   "a sink writer's pending snapshot lets records through (writesWhileSnapshotting)":
     'a probe writer records its snapshot in the spec',
   "a sink writer's pending snapshot holds the input (default)": 'a probe writer records its snapshot in the spec',
