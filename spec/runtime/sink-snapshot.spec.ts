@@ -2,22 +2,36 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { StreamEnvironment, StreamOperator } from '../../lib/index.js'
 import type { Sink, SinkWriter } from '../../lib/runtime/sink.js'
+import { sharedRecord } from '../support/shared-flags.js'
+import { SharedGate } from '../support/shared-gate.js'
 import { waitFor } from '../support/wait-for.js'
 
-/** A writer whose first snapshot stays pending until the test releases it. */
+/**
+ * A writer whose first snapshot stays pending until the test releases it; its counts and the release
+ * are in memory every thread of the test shares (on workers the writer runs in one).
+ */
 function sink(writesWhileSnapshotting: boolean) {
-  const probe = { written: 0, writtenAtSnapshot: -1, release: () => {} }
-  const released = new Promise<void>((resolve) => (probe.release = resolve))
+  const counts = sharedRecord({ written: 0, writtenAtSnapshot: -1 })
+  const gate = new SharedGate()
+  const probe = {
+    get written() {
+      return counts.written
+    },
+    get writtenAtSnapshot() {
+      return counts.writtenAtSnapshot
+    },
+    release: () => gate.open(),
+  }
   const s: Sink<number> = {
     name: 'probe',
     guarantee: 'at-least-once',
     createWriter: (): SinkWriter<number> => ({
       writesWhileSnapshotting,
-      write: () => void probe.written++,
+      write: () => void counts.written++,
       snapshotState: async () => {
-        if (probe.writtenAtSnapshot === -1) {
-          probe.writtenAtSnapshot = probe.written
-          await released
+        if (counts.writtenAtSnapshot === -1) {
+          counts.writtenAtSnapshot = counts.written
+          await gate.opened()
         }
         return []
       },

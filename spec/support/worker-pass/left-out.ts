@@ -22,9 +22,6 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
     'the source is a Subject the test feeds on its own thread',
   'progress emits metrics snapshots that follow the job, and completes when it ends':
     'the source is a Subject the test feeds on its own thread',
-  "a sink writer's pending snapshot lets records through (writesWhileSnapshotting)":
-    'a probe writer records its snapshot in the spec',
-  "a sink writer's pending snapshot holds the input (default)": 'a probe writer records its snapshot in the spec',
   'a source that often has nothing available waits once at a time, and its job finishes':
     'the readers it inspects run in a worker',
   'a source reader is not polled before its start() settles, even when a chained operator wakes the subtask':
