@@ -4,22 +4,30 @@ import { StreamEnvironment } from '../../lib/index.js'
 import { CallbackSink } from '../../lib/connectors/collections/callback-sink.js'
 import { keyBy } from '../../lib/operators/key-by.js'
 import type { InputStatus, Source, SourceOutput, SourceReader } from '../../lib/runtime/source.js'
+import { sharedSlots } from '../support/shared-flags.js'
 import { settlesWithin } from '../support/wait-for.js'
 
 const N = 60_000
 
+/**
+ * Per subtask, the most `isAvailable()` waits a reader had open at once, in memory every thread of the
+ * test shares (on workers the readers run in them); -1 for a subtask whose reader was never made.
+ */
+type MaxWaiting = Int32Array
+
 /** Hands out one record, then has nothing until the next turn of the event loop (a paced source). */
 class TricklingReader implements SourceReader<number> {
   waiting = 0
-  maxWaiting = 0
   private ready = true
   private next: number
 
   constructor(
-    subtask: number,
+    private readonly subtask: number,
     private readonly parallelism: number,
+    private readonly maxWaiting: MaxWaiting,
   ) {
     this.next = subtask
+    Atomics.store(maxWaiting, subtask, 0)
   }
 
   start(): void {}
@@ -34,7 +42,8 @@ class TricklingReader implements SourceReader<number> {
   }
 
   isAvailable(): Promise<void> {
-    this.maxWaiting = Math.max(this.maxWaiting, ++this.waiting)
+    const waiting = ++this.waiting
+    if (waiting > Atomics.load(this.maxWaiting, this.subtask)) Atomics.store(this.maxWaiting, this.subtask, waiting)
     return new Promise((resolve) =>
       setImmediate(() => {
         this.waiting--
@@ -52,15 +61,11 @@ class TricklingReader implements SourceReader<number> {
 }
 
 test('a source that often has nothing available waits once at a time, and its job finishes', async () => {
-  const readers: TricklingReader[] = []
+  const maxWaiting = sharedSlots(2, [-1, -1])
   const source: Source<number> = {
     name: 'trickle',
     bounded: true,
-    createReader: (ctx) => {
-      const reader = new TricklingReader(ctx.subtask, ctx.parallelism)
-      readers.push(reader)
-      return reader
-    },
+    createReader: (ctx) => new TricklingReader(ctx.subtask, ctx.parallelism, maxWaiting),
   }
   let received = 0
   const env = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
@@ -72,8 +77,7 @@ test('a source that often has nothing available waits once at a time, and its jo
   // wake-ups, and the job stalled with nothing scheduled.
   await settlesWithin(env.execute('trickle'), { timeoutMs: 30_000, description: 'the job finished' })
   assert.is(received, N)
-  assert.is(readers.length, 2)
-  for (const reader of readers) assert.is(reader.maxWaiting, 1)
+  assert.equal([...maxWaiting], [1, 1], 'each of the two readers waited once at a time')
 })
 
 test.run()

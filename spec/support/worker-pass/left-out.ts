@@ -22,8 +22,6 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
     'the source is a Subject the test feeds on its own thread',
   'progress emits metrics snapshots that follow the job, and completes when it ends':
     'the source is a Subject the test feeds on its own thread',
-  'a source that often has nothing available waits once at a time, and its job finishes':
-    'the readers it inspects run in a worker',
   // checkpoint
   'a corrupted latest checkpoint (its newest state file is truncated) falls back to the previous one, and the job restores from it':
     "between its jobs it reads the first job's checkpoints (job.checkpoints()), which a replaying worker does not have: it stops before the job it hosts",
