@@ -2,21 +2,25 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { resolveConfig } from '../../lib/api/environment-config.js'
 import { ConfigError } from '../../lib/errors.js'
-import { StreamEnvironment } from '../../lib/index.js'
+import { map, StreamEnvironment } from '../../lib/index.js'
 import { CallbackSink } from '../../lib/connectors/collections/callback-sink.js'
 import { keyBy } from '../../lib/operators/key-by.js'
 import type { InputStatus, Source, SourceOutput, SourceReader } from '../../lib/runtime/source.js'
+import { sharedRecord } from '../support/shared-flags.js'
 import { settlesWithin } from '../support/wait-for.js'
 
 const N = 20_000
 
+/** The records the busy source handed out, and how many it had when the first crossed the keyBy (-1 before). */
+type Counts = { emitted: number; atFirst: number }
+
 /** Always has more, until the count is reached: a busy source that never idles (and so never flushes for that reason). */
 class BusyReader implements SourceReader<number> {
-  emitted = 0
+  constructor(private readonly counts: Counts) {}
   start(): void {}
   pollNext(output: SourceOutput<number>): InputStatus {
-    output.collect(this.emitted++)
-    return this.emitted < N ? 'more' : 'end'
+    output.collect(this.counts.emitted++)
+    return this.counts.emitted < N ? 'more' : 'end'
   }
   isAvailable(): Promise<void> {
     return Promise.resolve()
@@ -27,22 +31,26 @@ class BusyReader implements SourceReader<number> {
   close(): void {}
 }
 
-/** How many records the busy source had handed out when the sink, across a keyBy, got its first one. */
+/**
+ * How many records the busy source had handed out when the first one arrived across a keyBy. The counts
+ * are in memory every thread of the test shares: on workers the source and the receiving side run there.
+ */
 async function emittedBeforeFirstArrival(config: { bufferTimeoutMs?: number }): Promise<number> {
-  const reader = new BusyReader()
-  const source: Source<number> = { name: 'busy', bounded: true, createReader: () => reader }
-  let atFirst = -1
+  const counts = sharedRecord({ emitted: 0, atFirst: -1 })
+  const source: Source<number> = { name: 'busy', bounded: true, createReader: () => new BusyReader(counts) }
   const env = StreamEnvironment.create({ logLevel: 'silent', ...config })
   env
     .fromSource(source)
-    .pipe(keyBy((x: number) => x % 10))
-    .sinkTo(
-      new CallbackSink<number>(() => {
-        if (atFirst < 0) atFirst = reader.emitted
+    .pipe(
+      keyBy((x: number) => x % 10),
+      map((x: number) => {
+        if (counts.atFirst < 0) counts.atFirst = counts.emitted
+        return x
       }),
     )
+    .sinkTo(new CallbackSink<number>(() => {}))
   await settlesWithin(env.execute('busy'), { timeoutMs: 30_000 })
-  return atFirst
+  return counts.atFirst
 }
 
 test('bufferTimeoutMs 0 sends every record at once, even from a source that is never idle', async () => {

@@ -16,8 +16,6 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
     'a gate, a ledger and sink flags in the spec drive and watch the job',
   'a slow sink backpressures a fast source: records in flight stay within the credits':
     'samples job.metrics() every 2 ms: on workers each thread reports every 200 ms, so produced − consumed mixes moments',
-  'bufferTimeoutMs 0 sends every record at once, even from a source that is never idle':
-    'reads the count of a source reader that runs in a worker',
   'cancel stops an unbounded job and resolves its result as cancelled':
     'the source is a Subject the test feeds on its own thread',
   'progress emits metrics snapshots that follow the job, and completes when it ends':
