@@ -119,11 +119,7 @@ test('processing-time timers fire on the wall clock', async () => {
         },
       }),
     )
-    .sinkTo({
-      name: 'fired',
-      guarantee: 'at-least-once',
-      createWriter: () => ({ write: (s: string) => void fired.push(s), close() {} }),
-    })
+    .sinkTo(new CallbackSink((s: string) => void fired.push(s)))
   const handle = env.executeAsync()
   await handle.running
   source.next(readings[0]!)

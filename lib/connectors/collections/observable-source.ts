@@ -1,8 +1,11 @@
+import type { MessagePort } from 'node:worker_threads'
 import type { Observable, Subscription } from 'rxjs'
 import { ConfigError, ConnectorError, messageOf } from '../../errors.js'
-import { Availability } from '../../runtime/availability.js'
 import type { Logger } from '../../logging.js'
+import { Availability } from '../../runtime/availability.js'
 import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from '../../runtime/source.js'
+import type { ThreadBridged } from '../../runtime/thread-bridged.js'
+import { observableThrough, serveObservable } from './observable-bridge.js'
 
 /** Options of {@link ObservableSource}. */
 export interface ObservableSourceOptions {
@@ -21,16 +24,20 @@ export interface ObservableSourceOptions {
  * Emits what an RxJS Observable emits, from one subtask. Observables push and cannot be paused, so the
  * reader holds a bounded buffer between the Observable and the job's demand; for large cold data use
  * an iterable or async iterable, which are read with demand. Not replayable: at-most-once on restore.
+ * On the worker executor the Observable is subscribed on the coordinating thread (it is thread-bridged):
+ * a `Subject` the application feeds there reaches the reader in its worker.
  *
  * @example
  * env.fromSource(new ObservableSource(interval(10).pipe(take(100))))
  */
-export class ObservableSource<T> implements Source<T, never> {
+export class ObservableSource<T> implements Source<T, never>, ThreadBridged {
   readonly name = 'observable'
   readonly bounded = false
   readonly maxParallelism = 1
   readonly bufferSize: number
   readonly overflow: 'fail' | 'drop-newest' | 'drop-oldest'
+  /** In a worker: the reader's port to the coordinating thread's Observable. */
+  private readonly bridges = new Map<number, MessagePort>()
 
   constructor(
     readonly observable: Observable<T>,
@@ -47,7 +54,18 @@ export class ObservableSource<T> implements Source<T, never> {
   }
 
   createReader(context: SourceReaderContext): SourceReader<T, never> {
-    return new ObservableReader(this, context)
+    const port = this.bridges.get(context.subtask)
+    if (port === undefined) return new ObservableReader(this, context, this.observable)
+    const { values, subscribed } = observableThrough<T>(port)
+    return new ObservableReader(this, context, values, subscribed)
+  }
+
+  serveBridge(_subtask: number, _parallelism: number, port: MessagePort): void {
+    serveObservable(this.observable, port)
+  }
+
+  useBridge(subtask: number, port: MessagePort): void {
+    this.bridges.set(subtask, port)
   }
 }
 
@@ -69,12 +87,15 @@ class ObservableReader<T> implements SourceReader<T, never> {
   constructor(
     private readonly source: ObservableSource<T>,
     private readonly context: SourceReaderContext,
+    private readonly observable: Observable<T>,
+    /** Settles once the Observable is subscribed where it lives (the coordinating thread, on workers). */
+    private readonly subscribed?: Promise<void>,
   ) {
     context.metrics?.gauge('droppedRecords', () => this.dropped)
   }
 
-  start(): void {
-    this.subscription = this.source.observable.subscribe({
+  start(): Promise<void> | undefined {
+    this.subscription = this.observable.subscribe({
       next: (value) => this.offer(value),
       error: (error) => {
         this.failure = new ConnectorError('ERR_SOURCE', `observable source failed: ${messageOf(error)}`, {
@@ -87,6 +108,7 @@ class ObservableReader<T> implements SourceReader<T, never> {
         this.available.signal()
       },
     })
+    return this.subscribed
   }
 
   pollNext(output: SourceOutput<T>): InputStatus {

@@ -8,7 +8,6 @@
  * these as skipped.
  */
 export const LEFT_OUT: Readonly<Record<string, string>> = {
-  'processing-time timers fire on the wall clock': 'the source is a Subject the test feeds on its own thread',
   'late records go to the side output in the engine':
     "its source waits until the CallbackSink filled an array of the spec's thread, which a worker's source cannot see",
   // runtime
@@ -16,10 +15,6 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
     'a gate, a ledger and sink flags in the spec drive and watch the job',
   'a slow sink backpressures a fast source: records in flight stay within the credits':
     'samples job.metrics() every 2 ms: on workers each thread reports every 200 ms, so produced − consumed mixes moments',
-  'cancel stops an unbounded job and resolves its result as cancelled':
-    'the source is a Subject the test feeds on its own thread',
-  'progress emits metrics snapshots that follow the job, and completes when it ends':
-    'the source is a Subject the test feeds on its own thread',
   // checkpoint
   'a corrupted latest checkpoint (its newest state file is truncated) falls back to the previous one, and the job restores from it':
     "between its jobs it reads the first job's checkpoints (job.checkpoints()), which a replaying worker does not have: it stops before the job it hosts",
