@@ -111,8 +111,8 @@ class ObservableReader<T> implements SourceReader<T, never> {
     return this.subscribed
   }
 
+  /** Emits what the Observable emitted before it failed (as RxJS delivers it), then fails. */
   pollNext(output: SourceOutput<T>): InputStatus {
-    if (this.failure !== undefined) throw this.failure
     if (this.head < this.buffer.length) {
       const value = this.buffer[this.head]!
       this.buffer[this.head++] = undefined as T
@@ -121,8 +121,10 @@ class ObservableReader<T> implements SourceReader<T, never> {
         this.head = 0
       }
       output.collect(value)
-      return this.head < this.buffer.length ? 'more' : this.completed ? 'end' : 'nothing-available'
+      if (this.head < this.buffer.length || this.failure !== undefined) return 'more'
+      return this.completed ? 'end' : 'nothing-available'
     }
+    if (this.failure !== undefined) throw this.failure
     return this.completed ? 'end' : 'nothing-available'
   }
 

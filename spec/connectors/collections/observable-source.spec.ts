@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { range } from 'rxjs'
+import { concat, of, range, throwError } from 'rxjs'
 import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
 import { CallbackSink } from '../../../lib/connectors/collections/callback-sink.js'
 import { createLogger } from '../../../lib/logging.js'
@@ -50,5 +50,34 @@ for (const overflow of ['drop-newest', 'drop-oldest'] as const) {
     assert.is(logged.counted, EMITTED - BUFFER, 'the lines add up to every dropped record')
   })
 }
+
+test('an Observable that fails after some values fails the job with its message, after those values', async () => {
+  const env = StreamEnvironment.create({ logLevel: 'silent' })
+  const out: number[] = []
+  const failing = concat(
+    of(1, 2, 3),
+    throwError(() => new Error('feed broke')),
+  )
+  env.fromObservable(failing).sinkTo(new CallbackSink<number>((v) => out.push(v)))
+  try {
+    await env.execute('observable failure')
+    assert.unreachable('the job failed')
+  } catch (error) {
+    assert.match(String((error as Error).message), /observable source failed: feed broke/)
+  }
+  assert.equal(out, [1, 2, 3], 'the values before the failure went through')
+})
+
+test('fromObservable with the default overflow fails the job naming bufferSize when it is outrun', async () => {
+  const env = StreamEnvironment.create({ logLevel: 'silent' })
+  env.fromObservable(range(1, EMITTED), { bufferSize: BUFFER }).sinkTo(new CallbackSink<number>(() => {}))
+  try {
+    await env.execute('observable overflow')
+    assert.unreachable('the job failed')
+  } catch (error) {
+    assert.is((error as { code?: string }).code, 'ERR_SOURCE_OVERFLOW')
+    assert.match(String((error as Error).message), /fromObservable\.bufferSize/)
+  }
+})
 
 test.run()
