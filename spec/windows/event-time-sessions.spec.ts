@@ -1,12 +1,20 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { StateError } from '../../lib/errors.js'
+import type { StateError } from '../../lib/errors.js'
 import { eventTimeSessionWindows } from '../../lib/windows/assigners/session.js'
 import { sessionsSerializer } from '../../lib/windows/event-time-sessions.js'
 import type { WindowOperator } from '../../lib/windows/window-operator.js'
 import { Rng } from '../support/fault-injection.js'
 import { OperatorHarness } from './operator-harness.js'
-import { checkpoint, generalTrigger, held, inEndOrder, restored, windowOperator } from './window-operator-harness.js'
+import {
+  checkpoint,
+  generalTrigger,
+  held,
+  inEndOrder,
+  refusesGeneralRestore,
+  restored,
+  windowOperator,
+} from './window-operator-harness.js'
 
 test('a record that extends its key’s session registers no timer; the merged session fires once and leaves nothing', () => {
   const op = windowOperator(eventTimeSessionWindows(10))
@@ -109,17 +117,7 @@ test('a checkpoint of the general merging path (window set, timers) restores int
 })
 
 test('a checkpoint of the session path refuses, by code, to restore into the general merging path', () => {
-  const before = OperatorHarness.keyed(windowOperator(eventTimeSessionWindows(10)))
-  before.record(1, 0, 'a')
-  const snapshot = checkpoint(before.operator as WindowOperator<any, any, any, any>)
-  try {
-    restored(windowOperator(eventTimeSessionWindows(10), generalTrigger()), snapshot)
-    assert.unreachable('restored')
-  } catch (error) {
-    assert.instance(error, StateError)
-    assert.is((error as StateError).code, 'ERR_STATE_INCOMPATIBLE')
-    assert.match((error as Error).message, 'sluice.window.sessions')
-  }
+  refusesGeneralRestore(eventTimeSessionWindows(10), 'sluice.window.sessions')
 })
 
 test("the session state serializer writes a key's sessions oldest first and names a version it cannot read", () => {

@@ -1,3 +1,5 @@
+import * as assert from 'uvu/assert'
+import { StateError } from '../../lib/errors.js'
 import { type KeyedStateSnapshot, KeyedSnapshotWriter } from '../../lib/state/keyed-snapshot.js'
 import type { ProcessWindowFunctionObject } from '../../lib/windows/process-window-function.js'
 import type { TimeWindow } from '../../lib/windows/time-window.js'
@@ -108,4 +110,25 @@ export function inEndOrder(h: OperatorHarness<number, string>): string[] {
   }
   flush()
   return out
+}
+
+/**
+ * Asserts that a checkpoint of `assigner`'s fast path (its default trigger) refuses, by code, to restore
+ * into the general path, naming its state `stateName`.
+ *
+ * @example
+ * refusesGeneralRestore(tumblingEventTimeWindows(10), 'sluice.window.aligned')
+ */
+export function refusesGeneralRestore(assigner: WindowAssigner<number, TimeWindow>, stateName: string): void {
+  const before = OperatorHarness.keyed(windowOperator(assigner))
+  before.record(1, 0, 'a')
+  const snapshot = checkpoint(before.operator as WindowOperator<any, any, any, any>)
+  try {
+    restored(windowOperator(assigner, generalTrigger()), snapshot)
+    assert.unreachable('restored')
+  } catch (error) {
+    assert.instance(error, StateError)
+    assert.is((error as StateError).code, 'ERR_STATE_INCOMPATIBLE')
+    assert.match((error as Error).message, stateName)
+  }
 }
