@@ -46,11 +46,17 @@ const SECRET = 'hunter2-password'
 /** Processing time that records every delay the writer asks for (the retry backoff). */
 function recordingTime(): ProcessingTimeService & { delays: number[] } {
   const delays: number[] = []
+  // the delay against the clock reading the writer scheduled from (`scheduleAt(now() + delay)`): reading
+  // the clock again here could fall in the next millisecond (a backoff of 40 recorded as 39)
+  let lastRead = systemProcessingTime.now()
   return {
     delays,
-    now: () => systemProcessingTime.now(),
+    now: () => {
+      lastRead = systemProcessingTime.now()
+      return lastRead
+    },
     scheduleAt(timestamp, callback) {
-      delays.push(timestamp - systemProcessingTime.now())
+      delays.push(timestamp - lastRead)
       return systemProcessingTime.scheduleAt(timestamp, callback)
     },
   }
