@@ -1,6 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { describePlan, FaultLog, planFromSeed, seedsFromEnv } from '../support/fault-injection.js'
+import { describePlan, FaultLog, inProcessKinds, planFromSeed, seedsFromEnv } from '../support/fault-injection.js'
 import { checkCounts } from '../support/fault-checks.js'
 import { runSchedule } from '../support/fault-jobs.js'
 
@@ -38,7 +38,7 @@ FaultInjection.after(() => {
 // on the worker executor (the worker-executor test pass) each schedule starts worker threads (about 5 s a
 // schedule on the shared 2-core machine): 100 schedules gate there, as issue 16's proof asks
 for (const seed of seedsFromEnv(process.env.SLUICE_EXECUTOR === 'workers' ? 100 : 120, 1)) {
-  const plan = planFromSeed(seed)
+  const plan = planFromSeed(seed, { kinds: inProcessKinds() })
   const faults = plan.faults.map((f) => f.kind).join('+')
   FaultInjection(
     `seed ${seed}: ${plan.mode} ×${plan.parallelism}${plan.sinkParallelism !== plan.parallelism ? '→1' : ''} every ${plan.intervalMs} ms, ${plan.records} records, ${faults}: the committed output is ${plan.mode === 'exactly-once' ? 'exact' : 'complete'}`,

@@ -152,8 +152,9 @@ const IN_PROCESS_KINDS = [
 ] as const
 
 /**
- * The kinds of an in-process schedule on the executor the test runs on: on the worker executor
- * (`SLUICE_EXECUTOR=workers`) a worker thread may also crash (fault e).
+ * The kinds of the engine's own in-process harness on the executor the test runs on: on the worker
+ * executor (`SLUICE_EXECUTOR=workers`) a worker thread may also crash (fault e). Connector harnesses keep
+ * the default kinds, whose seeded draws their meta-assertions count on.
  *
  * @example
  * planFromSeed(seed, { kinds: inProcessKinds() })
@@ -191,7 +192,7 @@ export function planFromSeed(seed: number, options: PlanOptions = {}): FaultPlan
   const checkpoints = Math.max(1, Math.floor((window * busyTotalMs) / (intervalMs + 8)))
   const faults: Fault[] = []
   const count = rng.int(1, options.maxFaults ?? 2)
-  const kinds = options.kinds ?? inProcessKinds()
+  const kinds = options.kinds ?? IN_PROCESS_KINDS
   for (let i = 0; i < count; i++) {
     const kind = i === 0 && options.first !== undefined ? options.first : rng.pick(kinds)
     switch (kind) {
