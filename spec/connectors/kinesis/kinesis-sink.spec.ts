@@ -13,7 +13,7 @@ import { MetricGroup } from '../../../lib/runtime/metric-group.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { credentials, type Kinesalite, newClient, startKinesalite } from './support.js'
 import { waitFor } from '../../support/wait-for.js'
-import { sharedRecord } from '../../support/shared-flags.js'
+import { sharedSlots } from '../../support/shared-flags.js'
 
 /** The Kinesis sink against kinesalite; partial failures are injected by a client that rejects some entries. */
 const Sink = suite('kinesis sink')
@@ -210,20 +210,19 @@ Sink('at-least-once across a restore: every barrier waits for Kinesis to accept 
     restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 5 },
   })
   // shared by every thread of the test: on the worker executor the failure fires once over the workers
-  const fault = sharedRecord({ failed: false, seen: 0 })
+  // (counted and claimed atomically: two subtasks in two threads count at once)
+  const fault = sharedSlots(2) // [failed, seen]
   env
     .fromSequence(0, 2_999, { uid: 'src' })
     .pipe(
       map(
         (n: number) => {
-          if (++fault.seen % 50 === 0) {
+          const seen = Atomics.add(fault, 1, 1) + 1
+          if (seen % 50 === 0) {
             const end = performance.now() + 1
             while (performance.now() < end);
           }
-          if (!fault.failed && fault.seen === 1_500) {
-            fault.failed = true
-            throw new Error('injected')
-          }
+          if (seen >= 1_500 && Atomics.compareExchange(fault, 0, 0, 1) === 0) throw new Error('injected')
           return n
         },
         { uid: 'faulty' },
@@ -238,7 +237,7 @@ Sink('at-least-once across a restore: every barrier waits for Kinesis to accept 
       { uid: 'sink' },
     )
   const result = await env.execute()
-  assert.ok(fault.failed && result.metrics.restarts === 1)
+  assert.ok(Atomics.load(fault, 0) === 1 && result.metrics.restarts === 1)
   assert.equal(
     [...new Set(await values('restore-out'))].sort((a, b) => a - b),
     range(3_000),
