@@ -108,6 +108,12 @@ export class XStreamServer {
   private nextRuleId = 1_000
   private keepAliveTimer: NodeJS.Timeout | undefined
   private firstBytes: Buffer | undefined
+  /**
+   * Each message is written as three HTTP chunks — its bytes cut inside its first multi-byte character
+   * (or in the middle), the rest, and the `\r\n` delimiter alone — as X may: it does not promise that
+   * messages fall on chunk boundaries.
+   */
+  cutMessages = false
   /** A stand-in for the coordinator's server (a replaying worker of the worker-executor test pass): it never listens. */
   private coordinators = false
   port = 0
@@ -405,7 +411,16 @@ export class XStreamServer {
         users: [{ id: tweet.author_id, name: `User ${tweet.author_id}`, username: `user${tweet.author_id}` }],
       }
     if (stream.kind === 'filtered') message.matching_rules = matching
-    stream.res.write(`${JSON.stringify(message)}\r\n`)
+    if (!this.cutMessages) {
+      stream.res.write(`${JSON.stringify(message)}\r\n`)
+      return
+    }
+    const bytes = Buffer.from(JSON.stringify(message))
+    const wide = bytes.findIndex((b) => b >= 0xc0)
+    const cut = wide >= 0 ? wide + 1 : bytes.length >> 1
+    stream.res.write(bytes.subarray(0, cut))
+    stream.res.write(bytes.subarray(cut))
+    stream.res.write('\r\n')
   }
 
   private listRules(res: ServerResponse): void {

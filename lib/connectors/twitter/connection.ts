@@ -9,6 +9,7 @@ import { ReconnectLoop } from '../base/reconnect-loop.js'
 import { TwitterStreamError, twitterClient, twitterError } from './client.js'
 import type { TwitterSourceSettings } from './options.js'
 import { syncRules } from './rules.js'
+import { mendFraming } from './stream-framing.js'
 
 /** What a {@link TwitterConnection} hands its reader. */
 export interface TwitterStreamHandlers {
@@ -149,9 +150,10 @@ export class TwitterConnection {
     }
     stream.on(EVENT.data, message)
     stream.on(EVENT.dataError, message)
+    const endsMessage = mendFraming(stream)
     stream.on(EVENT.keepAlive, () => {
-      this.keepAlives.inc()
       this.lastActivity = this.time.now()
+      if (!endsMessage()) this.keepAlives.inc()
     })
     stream.on(EVENT.parseError, (error: Error) => {
       this.lastActivity = this.time.now()

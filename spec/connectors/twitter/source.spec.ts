@@ -119,6 +119,35 @@ Source('sample stream: every tweet, no rules touched, empty matching rules', asy
 })
 
 Source(
+  'messages cut across HTTP chunks (inside a multi-byte character, the delimiter alone) arrive whole, none a dead letter',
+  async () => {
+    x.cutMessages = true
+    const d = TweetDriver.start({ ...fast(), stream: 'sample' })
+    try {
+      await waitFor(() => x.connections === 1, { timeoutMs: 5000 })
+      const published = x.publish(300, 'café ☕ naïve €')
+      await waitFor(() => d.records.length + d.letters.length >= 300, {
+        timeoutMs: 5000,
+        description: () => `${d.records.length} records, ${d.letters.length} dead letters`,
+      })
+      assert.equal(d.letters, [], 'no dead letter')
+      assert.equal(
+        d.ids,
+        published.map((t) => t.id),
+      )
+      assert.equal(
+        d.records.map((r) => r.tweet.text),
+        published.map((t) => t.text),
+        'every text decoded whole',
+      )
+    } finally {
+      x.cutMessages = false
+      await d.close()
+    }
+  },
+)
+
+Source(
   "an invalid rule fails the start with X's message, and the dry run leaves the server's rules unchanged",
   async () => {
     x.addRule('dogs', 'old')
