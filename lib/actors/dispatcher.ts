@@ -63,6 +63,9 @@ export class Dispatcher {
     if (!Number.isFinite(timeSliceMs) || timeSliceMs < 0) {
       throw new ConfigError('timeSliceMs', timeSliceMs, 'a finite number of milliseconds ≥ 0')
     }
+    if (yieldRequested !== undefined && typeof yieldRequested !== 'function') {
+      throw new ConfigError('yieldRequested', yieldRequested, 'a function that returns a boolean')
+    }
     this.throughput = throughput
     this.timeSliceMs = timeSliceMs
     this.yieldRequested = yieldRequested

@@ -144,6 +144,10 @@ test('invalid spawn options throw ConfigError naming the option', async () => {
     () => new ActorSystem({ throughput: 0 }),
     (e: ConfigError) => e.option === 'throughput',
   )
+  assert.throws(
+    () => new ActorSystem({ yieldRequested: true as unknown as () => boolean }),
+    (e: ConfigError) => e.option === 'yieldRequested',
+  )
   await settlesWithin(system.terminate())
   assert.throws(
     () => system.spawn(noop, { name: 'after' }),
