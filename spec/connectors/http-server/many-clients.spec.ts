@@ -17,6 +17,8 @@ const RECORDS = 10
 /** Bytes per NDJSON line: 300 × 8 × 10 × 2 KiB ≈ 47 MiB sent. */
 const RECORD_BYTES = 2048
 const MAX_BUFFERED = 256
+/** Heap samples over the load, one every tenth of its records (each a full collection), after the baseline. */
+const HEAP_SAMPLES = 10
 
 interface Line {
   readonly id: string
@@ -67,7 +69,7 @@ Load(
     const seen = new Set<string>()
     let duplicates = 0
     // measured in the thread that runs the reader (a worker on the worker executor), by the job's function
-    const heap = new ThreadHeapProbe()
+    const heap = new ThreadHeapProbe((CLIENTS * REQUESTS * RECORDS) / HEAP_SAMPLES)
     const stats = sharedRecord({ records: 0 })
     const env = StreamEnvironment.create({ logLevel: 'silent' })
     env
@@ -76,7 +78,7 @@ Load(
       .pipe(
         asyncMap(
           (line: Line) => {
-            heap.sample()
+            heap.onRecord()
             // this thread's copy of the source is the one whose reader takes the requests
             stats.records = source.stats.records
             return new Promise<string>((resolve) => setImmediate(resolve, line.id))
@@ -102,7 +104,10 @@ Load(
       await job.running
       // one record before the load: the heap probe's baseline, in the reader's thread
       assert.is((await post(agent, port, `${JSON.stringify({ id: 'warm-up', pad: '' })}\n`)).status, 202)
-      await waitFor(() => seen.has('warm-up') && heap.samples > 0, { description: 'the warm-up record' })
+      await waitFor(() => seen.has('warm-up') && heap.samples > 0, {
+        timeoutMs: 10_000,
+        description: 'the warm-up record',
+      })
       seen.delete('warm-up')
       const clients = Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(agent, port, c)))
       const total = CLIENTS * REQUESTS * RECORDS
@@ -119,6 +124,7 @@ Load(
       assert.is(duplicates, 0)
       // the warm-up record and the load's
       assert.is(stats.records, total + 1)
+      assert.is(heap.samples, 1 + HEAP_SAMPLES, 'the baseline and a sample every tenth of the load')
       assert.ok(mostBuffered <= MAX_BUFFERED, `at most ${mostBuffered} records buffered`)
       const reused = answers.reduce((n, a) => n + a.reused, 0)
       assert.ok(reused >= CLIENTS * (REQUESTS - 1), `${reused} requests on a reused keep-alive connection`)

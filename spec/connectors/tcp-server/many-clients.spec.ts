@@ -16,6 +16,8 @@ const LINES = 400
 /** Bytes per line with its '\n': 300 × 400 × 1 KiB = 120 MiB sent, far more than the bound below. */
 const LINE_BYTES = 1024
 const MAX_BUFFERED = 256
+/** Heap samples over the load, one every tenth of its lines (each a full collection), after the baseline. */
+const HEAP_SAMPLES = 10
 
 /** Writes `LINES` lines, 16 per write, waiting for 'drain' when the socket's buffer is full; ends the socket. */
 async function sendLines(socket: Socket, client: number): Promise<void> {
@@ -36,7 +38,7 @@ Load(
     const seen = new Set<string>()
     let duplicates = 0
     // measured in the thread that runs the reader (a worker on the worker executor), by the job's function
-    const heap = new ThreadHeapProbe()
+    const heap = new ThreadHeapProbe((CLIENTS * LINES) / HEAP_SAMPLES)
     const stats = sharedRecord({ connections: 0, pauses: 0 })
     const env = StreamEnvironment.create({ logLevel: 'silent' })
     env
@@ -45,7 +47,7 @@ Load(
       .pipe(
         asyncMap(
           (line: string) => {
-            heap.sample()
+            heap.onRecord()
             // this thread's copy of the source is the one whose reader holds the connections
             stats.connections = source.stats.connections
             stats.pauses = source.stats.pauses
@@ -75,7 +77,10 @@ Load(
         socket.once('error', reject)
       })
       await new Promise<void>((resolve) => first.end('warm-up\n', resolve))
-      await waitFor(() => seen.has('warm-up') && heap.samples > 0, { description: 'the warm-up line' })
+      await waitFor(() => seen.has('warm-up') && heap.samples > 0, {
+        timeoutMs: 10_000,
+        description: 'the warm-up line',
+      })
       seen.delete('warm-up')
       const sockets = await Promise.all(
         Array.from(
@@ -102,6 +107,7 @@ Load(
       // the warm-up connection and the load's
       assert.is(stats.connections, CLIENTS + 1)
       assert.ok(stats.pauses > 0, 'the full buffer paused the connections')
+      assert.is(heap.samples, 1 + HEAP_SAMPLES, 'the baseline and a sample every tenth of the load')
       const sentBytes = CLIENTS * LINES * LINE_BYTES
       // records beyond the limit come only from chunks read before every socket stopped reading
       assert.ok(mostBuffered <= MAX_BUFFERED + CLIENTS * 64, `at most ${mostBuffered} records buffered`)
