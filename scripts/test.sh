@@ -25,7 +25,7 @@ if [ -x scripts/services.sh ]; then
 fi
 
 # the files of the worker-executor pass (see its step below)
-WORKER_PASS='(operators/(assign-timestamps|keyed|process|stateless|union-connect|window[-a-z]*)|runtime/(?!worker-)[-a-z]+|checkpoint/(?!process-kill|worker-)[-a-z]+|windows/[-a-z]+|state/[-a-z]+|queryable/queryable-(routes|state)|connectors/((rabbitmq|activemq|mqtt|redis)/(sink|source)|redis/cluster-sentinel|rabbitmq/broker-restart|kafka/kafka-(source|sink|exactly-once|cluster|scale-out|kill)|http-server/source|bucketing-file-sink/(((local|s3|bulk|bulk-s3|compaction|s3-compaction)-)?exactly-once|s3-multipart)|kinesis/kinesis-(sink|source)|elasticsearch/(backpressure|exactly-once-in-effect)|cassandra/(sink|write-ahead-log)|nifi/(sink|source|tls|fault-schedules|source-fault-schedules)|twitter/job|collections/observable-source|flume/flume-(agent|faults)|hdfs/hdfs-exactly-once))\.spec\.ts$'
+WORKER_PASS='(operators/(assign-timestamps|keyed|process|stateless|union-connect|window[-a-z]*)|runtime/(?!worker-)[-a-z]+|checkpoint/(?!process-kill|worker-)[-a-z]+|windows/[-a-z]+|state/[-a-z]+|queryable/queryable-(routes|state)|connectors/((rabbitmq|activemq|mqtt|redis)/(sink|source)|redis/cluster-sentinel|rabbitmq/broker-restart|kafka/kafka-(source|sink|exactly-once|cluster|scale-out|kill)|http-server/(source|many-clients)|tcp-server/many-clients|bucketing-file-sink/(((local|s3|bulk|bulk-s3|compaction|s3-compaction)-)?exactly-once|s3-multipart)|kinesis/kinesis-(sink|source)|elasticsearch/(backpressure|exactly-once-in-effect)|cassandra/(sink|write-ahead-log)|nifi/(sink|source|tls|fault-schedules|source-fault-schedules)|twitter/job|collections/observable-source|flume/flume-(agent|faults)|hdfs/hdfs-exactly-once))\.spec\.ts$'
 
 echo "== tests"
 log=$(mktemp)
@@ -47,8 +47,9 @@ echo "== tests on the worker executor (SLUICE_EXECUTOR=workers; docs/executors.m
 # (the job processes of the last two inherit the two variables), the HTTP server source suite, the bucketing file
 # sink's exactly-once suites (local disk and S3) and S3 multipart suite, the Kinesis, Elasticsearch, Cassandra, NiFi
 # and Twitter suites with jobs, the observable source suite, the Flume suites with jobs (the real agents and
-# the Avro fault server run on the coordinator) and the HDFS exactly-once suite (its minicluster too), every job
-# on two worker threads
+# the Avro fault server run on the coordinator), the HDFS exactly-once suite (its minicluster too) and the HTTP
+# and TCP server many-clients suites (their heap probe and the source's counters are read by the job's own
+# function, in the reader's thread, into memory the threads share), every job on two worker threads
 # (spec/support/worker-pass/run.ts; SLUICE_WORKER_THREADS: the default, the cores the process may run on, is its CPU
 # affinity, which a benchmark run's taskset cut to one core). Brokers, TCP relays, the Kafka cluster and the servers a
 # test starts (s3rver, kinesalite, the loopback Elasticsearch node, NiFi cluster and X server, the Cassandra node) run
@@ -67,7 +68,7 @@ echo "== tests on the worker executor (SLUICE_EXECUTOR=workers; docs/executors.m
 # connector suites: those that drive readers and writers directly, without a job (files, socket, print,
 # base, most of tcp-server and http-server, kafka-connect, producer-records, group-membership), run on the
 # coordinator's thread in the pass as in the pass above, so they are not run twice; the process-kill suites run their
-# jobs in child processes on one thread; the many-clients suites measure the heap of the spec's thread.
+# jobs in child processes on one thread.
 # Single tests by name, each with why, in spec/support/worker-pass/left-out.ts (counted as skipped).
 status=0
 SLUICE_EXECUTOR=workers SLUICE_WORKER_THREADS=2 node scripts/exit-after-summary.mjs node --import tsx spec/support/worker-pass/run.ts spec "$WORKER_PASS" 2>&1 | tee "$log" || status=$?

@@ -5,7 +5,8 @@ import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
 import { CallbackSink } from '../../../lib/connectors/collections/callback-sink.js'
 import { HttpServerSource } from '../../../lib/connectors/http-server/index.js'
 import { asyncMap } from '../../../lib/operators/async-map.js'
-import { liveHeapBytes } from '../../support/live-heap.js'
+import { sharedRecord } from '../../support/shared-flags.js'
+import { ThreadHeapProbe } from '../../support/thread-heap-probe.js'
 import { waitFor } from '../../support/wait-for.js'
 
 const Load = suite('http server source under many clients')
@@ -16,6 +17,8 @@ const RECORDS = 10
 /** Bytes per NDJSON line: 300 × 8 × 10 × 2 KiB ≈ 47 MiB sent. */
 const RECORD_BYTES = 2048
 const MAX_BUFFERED = 256
+/** Heap samples over the load, one every tenth of its records (each a full collection), after the baseline. */
+const HEAP_SAMPLES = 10
 
 interface Line {
   readonly id: string
@@ -65,40 +68,63 @@ Load(
     })
     const seen = new Set<string>()
     let duplicates = 0
+    // measured in the thread that runs the reader (a worker on the worker executor), by the job's function
+    const heap = new ThreadHeapProbe((CLIENTS * REQUESTS * RECORDS) / HEAP_SAMPLES)
+    const stats = sharedRecord({ records: 0 })
     const env = StreamEnvironment.create({ logLevel: 'silent' })
     env
       .fromSource(source, { uid: 'posts' })
       // a slow job: each record waits for a turn of the event loop
-      .pipe(asyncMap((line: Line) => new Promise<Line>((resolve) => setImmediate(resolve, line)), { capacity: 8 }))
+      .pipe(
+        asyncMap(
+          (line: Line) => {
+            heap.onRecord()
+            // this thread's copy of the source is the one whose reader takes the requests
+            stats.records = source.stats.records
+            return new Promise<string>((resolve) => setImmediate(resolve, line.id))
+          },
+          { capacity: 8 },
+        ),
+      )
       .sinkTo(
-        new CallbackSink((line: Line) => {
-          if (seen.has(line.id)) duplicates++
-          seen.add(line.id)
+        new CallbackSink((id: string) => {
+          if (seen.has(id)) duplicates++
+          seen.add(id)
         }),
       )
     const job = env.executeAsync('many http clients')
     const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS })
     try {
-      const { port } = await source.listening()
+      // the port its reader bound, from the job's metrics: on the worker executor the reader listens in a
+      // worker thread, and this thread's copy of the source is never started
+      const listening = (): number =>
+        Number(job.metrics().details.find((d) => d.operator === 'posts')?.metrics.listeningPort ?? 0)
+      await waitFor(() => listening() > 0, { timeoutMs: 10_000, description: 'the source listens' })
+      const port = listening()
       await job.running
-      const heapBefore = liveHeapBytes()
+      // one record before the load: the heap probe's baseline, in the reader's thread
+      assert.is((await post(agent, port, `${JSON.stringify({ id: 'warm-up', pad: '' })}\n`)).status, 202)
+      await waitFor(() => seen.has('warm-up') && heap.samples > 0, {
+        timeoutMs: 10_000,
+        description: 'the warm-up record',
+      })
+      seen.delete('warm-up')
       const clients = Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(agent, port, c)))
       const total = CLIENTS * REQUESTS * RECORDS
       let mostBuffered = 0
-      let mostHeap = 0
-      let samples = 0
       await waitFor(
         () => {
           const detail = job.metrics().details.find((d) => d.metrics.connector === 'http-server')
           mostBuffered = Math.max(mostBuffered, Number(detail?.metrics.bufferedRecords ?? 0))
-          if (samples++ % 5 === 0) mostHeap = Math.max(mostHeap, liveHeapBytes() - heapBefore)
           return seen.size === total
         },
         { timeoutMs: 120_000, intervalMs: 20, description: () => `${seen.size} of ${total} records` },
       )
       const answers = await clients
       assert.is(duplicates, 0)
-      assert.is(source.stats.records, total)
+      // the warm-up record and the load's
+      assert.is(stats.records, total + 1)
+      assert.is(heap.samples, 1 + HEAP_SAMPLES, 'the baseline and a sample every tenth of the load')
       assert.ok(mostBuffered <= MAX_BUFFERED, `at most ${mostBuffered} records buffered`)
       const reused = answers.reduce((n, a) => n + a.reused, 0)
       assert.ok(reused >= CLIENTS * (REQUESTS - 1), `${reused} requests on a reused keep-alive connection`)
@@ -107,12 +133,13 @@ Load(
       // request in four forms (the client's body, the server's chunks and body, the parsed records)
       const bound = MAX_BUFFERED * RECORD_BYTES + CLIENTS * RECORDS * RECORD_BYTES * 4
       assert.ok(bound < sentBytes, 'the bound is below what was sent')
+      const mostHeap = heap.growthBytes
       assert.ok(
         mostHeap < bound,
         `heap grew by ${(mostHeap / 2 ** 20).toFixed(1)} MiB while ${(sentBytes / 2 ** 20).toFixed(0)} MiB were sent`,
       )
       console.log(
-        `  (most buffered ${mostBuffered} records, heap growth ${(mostHeap / 2 ** 20).toFixed(1)} MiB, ${reused} reused, ${answers.reduce((n, a) => n + a.retried, 0)} retried)`,
+        `  (most buffered ${mostBuffered} records, heap growth ${(mostHeap / 2 ** 20).toFixed(1)} MiB in ${heap.samples} samples, ${reused} reused, ${answers.reduce((n, a) => n + a.retried, 0)} retried)`,
       )
     } finally {
       agent.destroy()
