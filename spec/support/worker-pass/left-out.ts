@@ -11,8 +11,6 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
   // runtime
   'a transaction whose checkpoint failed (tolerated) is committed with the next checkpoint, though its pre-commit outlasted the next barrier':
     'a gate, a ledger and sink flags in the spec drive and watch the job',
-  'a slow sink backpressures a fast source: records in flight stay within the credits':
-    'samples job.metrics() every 2 ms: on workers each thread reports every 200 ms, so produced − consumed mixes moments',
   // checkpoint
   'a corrupted latest checkpoint (its newest state file is truncated) falls back to the previous one, and the job restores from it':
     "between its jobs it reads the first job's checkpoints (job.checkpoints()), which a replaying worker does not have: it stops before the job it hosts",
