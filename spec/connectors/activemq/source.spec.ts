@@ -14,6 +14,7 @@ import { SourceDriver } from '../../support/drive-source.js'
 import { growingWindowRun } from '../../support/growing-window.js'
 import { Ledger, LedgerSink } from '../../support/ledger-sink.js'
 import { SlowSink } from '../../support/slow-sink.js'
+import { watchReaders } from '../../support/reader-gauges.js'
 import { STOMP_HOST, STOMP_PORT, StompAdmin, TcpCutter, uniqueDestination } from '../../support/stomp-broker.js'
 import { settlesWithin, waitFor } from '../../support/wait-for.js'
 import { busyWait } from '../../support/fault-injection.js'
@@ -290,9 +291,8 @@ Source('backpressure: a slow sink keeps the unacknowledged messages within the p
   const destination = uniqueDestination('queue', 'bp')
   await admin.publish(destination, N)
   // a fixed window (the window grows when the reader waits for it: 20 ms checkpoints at this sink's rate may)
-  const { source, readers } = recordReaders(
-    new ActiveMQSource({ ...connection, destination, prefetch, maxPrefetch: prefetch }),
-  )
+  const source = new ActiveMQSource({ ...connection, destination, prefetch, maxPrefetch: prefetch })
+  const readers = watchReaders(source, { maxUnacknowledged: (r) => r.metrics.value('maxUnacknowledged')! })
   const sink = new SlowSink<string>(10, 2)
   const received = sink.received
   const env = StreamEnvironment.create({
@@ -313,10 +313,10 @@ Source('backpressure: a slow sink keeps the unacknowledged messages within the p
     await job.cancel()
     await admin.drain(destination) // what the last, unfinished checkpoint left unacknowledged
   }
-  const max = readers[0]!.metrics.value('maxUnacknowledged')!
+  const max = readers.at(0).maxUnacknowledged
   assert.ok(max <= prefetch, `at most the prefetch unacknowledged (max ${max})`)
   assert.ok(max >= prefetch / 2, `the bound was reached (max ${max})`)
-  assert.equal(received, names(N))
+  assert.equal(received.values(), names(N))
 })
 
 Source('a payload that does not decode goes to the dead-letter output with the reason', async () => {

@@ -25,16 +25,4 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
     "asserts on the metrics of the reader before the restart (its window grew), which lived in a worker thread the restart ended: the job's metrics show the current reader only",
   'exactly-once at 1 s checkpoints: by default the window grows beyond the prefetch within maxUnacknowledgedBytes, through a failure and restore; committed exactly once each':
     "asserts on the metrics of the reader before the restart (its window grew), which lived in a worker thread the restart ended: the job's metrics show the current reader only",
-  'backpressure: a slow sink keeps the unacknowledged messages within the prefetch, on the broker too':
-    "its SlowSink keeps what it received in the spec's thread, which a writer in a worker does not reach",
-  'backpressure: a slow sink keeps the unacknowledged messages within the prefetch':
-    "its SlowSink keeps what it received in the spec's thread, which a writer in a worker does not reach",
-  ...Object.fromEntries(
-    ['Mosquitto (MQTT 5)', 'Mosquitto (MQTT 3.1.1)', 'ActiveMQ (MQTT 3.1.1)'].map((broker) => [
-      `${broker}: backpressure — a slow sink keeps the unacknowledged messages within maxUnacknowledged`,
-      "its SlowSink keeps what it received in the spec's thread, which a writer in a worker does not reach",
-    ]),
-  ),
-  'backpressure: a slow sink keeps the unacknowledged entries within maxUnacknowledged':
-    "its SlowSink keeps what it received in the spec's thread, which a writer in a worker does not reach",
 }
