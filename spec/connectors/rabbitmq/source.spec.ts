@@ -15,7 +15,6 @@ import {
   closeConnectionsNamed,
   checkQueueMetrics,
   operatorMetrics,
-  recordReaders,
   unacknowledgedOnBroker,
   uniqueName,
   waitUntil,
@@ -155,10 +154,8 @@ Source(
     const queue = await admin.queue(uniqueName('eo-window'))
     await admin.publish(queue, messages, { ...withIds, body: (i) => `m${i}`.padEnd(40, '.') })
     const options = { prefetch: 50, maxUnacknowledgedBytes: 80_000 }
-    const { source, readers } = recordReaders(
-      new RabbitMQSource({ url: AMQP_URL, queue, guarantee: 'exactly-once', ...options }),
-    )
-    await growingWindowRun({ source, readers, text, messages, failAt: 'm2500', ...options })
+    const source = new RabbitMQSource({ url: AMQP_URL, queue, guarantee: 'exactly-once', ...options })
+    await growingWindowRun({ source, text, messages, failAt: 'm2500', ...options })
     assert.is(await admin.count(queue), 0)
   },
 )

@@ -20,9 +20,4 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
     'its test body writes and damages checkpoint files before its jobs: a replaying worker would do it again, racing the coordinator',
   'an unaligned checkpoint cannot be restored at another parallelism':
     "between its jobs it reads the first job's MemoryStorage, which lives in the spec's thread: a replaying worker stops before the job it hosts",
-  // connector sources
-  'exactly-once at 1 s checkpoints: the window grows beyond the prefetch within maxUnacknowledgedBytes, through a failure and restore; committed exactly once each':
-    "asserts on the metrics of the reader before the restart (its window grew), which lived in a worker thread the restart ended: the job's metrics show the current reader only",
-  'exactly-once at 1 s checkpoints: by default the window grows beyond the prefetch within maxUnacknowledgedBytes, through a failure and restore; committed exactly once each':
-    "asserts on the metrics of the reader before the restart (its window grew), which lived in a worker thread the restart ended: the job's metrics show the current reader only",
 }
