@@ -3,9 +3,10 @@
  * watch memory of the spec file's own thread that the job's operators or user functions change and
  * that is not shared with the workers (a probe operator, writer or reader, a `Subject` the test feeds),
  * or, between their jobs, read what only the coordinator has or write files a replaying worker would
- * write again. A `CallbackSink`, `executeAndCollect()`, the test `Ledger` (thread-bridged) and flags in
- * `shared-flags.ts` memory do reach the coordinator: tests that use only those run. The pass counts
- * these as skipped.
+ * write again. A `CallbackSink`, `executeAndCollect()`, the test `Ledger` (thread-bridged), flags in
+ * `shared-flags.ts` memory, a `SharedList`, a `SharedGate`, a `SlowSink` and readers' gauges kept by
+ * `watchReaders` do reach the coordinator: tests that use only those run. The pass counts these as
+ * skipped.
  */
 export const LEFT_OUT: Readonly<Record<string, string>> = {
   // runtime
