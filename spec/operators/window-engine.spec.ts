@@ -17,7 +17,7 @@ import {
 } from '../../lib/index.js'
 import { CallbackSink } from '../../lib/connectors/collections/callback-sink.js'
 import { runEmbedded, runEngine, sorted } from '../support/modes.js'
-import { waitFor } from '../support/wait-for.js'
+import { SharedGate } from '../support/shared-gate.js'
 
 interface Ev {
   key: string
@@ -110,12 +110,14 @@ test('late records go to the side output in the engine', async () => {
   // the third record comes once window [0, 1000) has fired: the watermark has passed its end, it is gone
   const slowLate: Ev[] = []
   const slowResults: Ev[] = []
+  // opened by the sink's function (on the coordinator), awaited by the source (in its worker on the worker pass)
+  const fired = new SharedGate()
   const slow = StreamEnvironment.create({ parallelism: 2, logLevel: 'silent' })
   const slowWindowed = slow
     .fromAsyncIterable(async function* () {
       yield input[0]!
       yield input[1]!
-      await waitFor(() => slowResults.length === 1, { description: 'window [0, 1000) fired' })
+      await fired.opened() // window [0, 1000) fired
       yield input[2]!
     })
     .pipe(
@@ -128,7 +130,12 @@ test('late records go to the side output in the engine', async () => {
       reduce(sum),
     )
   slowWindowed.getSideOutput(late).sinkTo(new CallbackSink((e: Ev) => slowLate.push(e)))
-  slowWindowed.sinkTo(new CallbackSink((e: Ev) => slowResults.push(e)))
+  slowWindowed.sinkTo(
+    new CallbackSink((e: Ev) => {
+      slowResults.push(e)
+      fired.open()
+    }),
+  )
   await slow.execute()
   assert.equal(
     slowLate.map((e) => e.n),

@@ -1,17 +1,30 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { StreamEnvironment, map, keyBy, type Sink } from '../../lib/index.js'
+import { sharedSlots } from '../support/shared-flags.js'
 
-function slowSink(pauseEvery: number): Sink<number> {
+/** The shared slots of the test: records the producer emitted, records the sinks took, the most in between. */
+const PRODUCED = 0
+const CONSUMED = 1
+const MOST = 2
+
+/**
+ * A sink that pauses 1 ms every `pauseEvery` records and, before it takes each record, measures the
+ * records in flight (`slots[PRODUCED] − slots[CONSUMED]`, in memory every thread shares): between two
+ * records a sink takes that number only grows, so measured just before each one it catches every peak,
+ * on one thread or across worker threads.
+ */
+function slowSink(pauseEvery: number, slots: Int32Array): Sink<number> {
   return {
     name: 'slow',
     guarantee: 'at-least-once',
     createWriter: () => {
-      let written = 0
       let sinceReady = 0
       return {
         write: () => {
-          written++
+          const consumed = Atomics.load(slots, CONSUMED)
+          raise(slots, MOST, Atomics.load(slots, PRODUCED) - consumed)
+          Atomics.add(slots, CONSUMED, 1)
           sinceReady++
         },
         ready: () => {
@@ -19,45 +32,47 @@ function slowSink(pauseEvery: number): Sink<number> {
           sinceReady = 0
           return new Promise((resolve) => setTimeout(resolve, 1))
         },
-        close: () => void written,
+        close() {},
       }
     },
+  }
+}
+
+/** Raises `slots[index]` to `value` when it is below, whichever thread raced it. */
+function raise(slots: Int32Array, index: number, value: number): void {
+  for (let seen = Atomics.load(slots, index); seen < value; ) {
+    const was = Atomics.compareExchange(slots, index, seen, value)
+    if (was === seen) return
+    seen = was
   }
 }
 
 test('a slow sink backpressures a fast source: records in flight stay within the credits', async () => {
   const batchSize = 64
   const channelCredits = 2
+  const inFlight = sharedSlots(3)
   const env = StreamEnvironment.create({ batchSize, channelCredits, parallelism: 2, logLevel: 'silent' })
   env
     .fromSequence(1, 100_000)
     .pipe(
-      map((x: number) => x, { uid: 'produce' }),
+      map(
+        (x: number) => {
+          Atomics.add(inFlight, PRODUCED, 1)
+          return x
+        },
+        { uid: 'produce' },
+      ),
       keyBy((x: number) => x % 13),
     )
-    .sinkTo(slowSink(256), { uid: 'slow' })
-  const job = env.executeAsync()
-  let samples = 0
-  let maxInFlight = 0
-  const sampler = setInterval(() => {
-    const m = job.metrics()
-    const produced = m.operators.find((o) => o.operator === 'produce')?.recordsOut ?? 0
-    const consumed = m.operators.find((o) => o.operator === 'slow')?.recordsIn ?? 0
-    maxInFlight = Math.max(maxInFlight, produced - consumed)
-    for (const s of m.subtasks)
-      assert.ok(
-        s.queuedRecords <= s.inputCapacity,
-        `${s.vertex}#${s.subtask} queued ${s.queuedRecords} > ${s.inputCapacity}`,
-      )
-    samples++
-  }, 2)
-  const result = await job.result
-  clearInterval(sampler)
+    .sinkTo(slowSink(256, inFlight), { uid: 'slow' })
+  const result = await env.execute()
   const channels = 2 * 2 // 2 senders × 2 receivers
   const capacity = channels * channelCredits * batchSize
+  const most = Atomics.load(inFlight, MOST)
   // what the receivers may hold, plus at most an open and an overflowing batch per sending channel
-  assert.ok(maxInFlight <= capacity + channels * 2 * batchSize, `in flight ${maxInFlight} > bound`)
-  assert.ok(samples > 5, 'sampled while running')
+  assert.ok(most <= capacity + channels * 2 * batchSize, `in flight ${most} > bound`)
+  assert.ok(most >= capacity / 2, `the credits were used (at most ${most} in flight)`)
+  assert.is(Atomics.load(inFlight, CONSUMED), 100_000, 'every record was measured')
   for (const s of result.metrics.subtasks) assert.ok(s.maxQueuedRecords <= s.inputCapacity)
   const sources = result.metrics.subtasks.filter((s) => s.vertex.startsWith('sequence'))
   assert.ok(

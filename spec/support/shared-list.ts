@@ -1,6 +1,6 @@
 import { passValue } from './worker-pass/pass-context.js'
 
-/** Bytes before the entries: the end of the space reserved so far (an Int32, relative to the entries). */
+/** Bytes before the entries: the end of the space reserved so far (an Int32, relative to the entries), and the entries written whole. */
 const HEADER = 8
 
 /**
@@ -34,6 +34,12 @@ export class SharedList<T> {
     this.bytes.set(text, at + 4)
     // the length last: a reader sees the entry once it is whole
     Atomics.store(this.words, at / 4, text.length)
+    Atomics.add(this.words, 1, 1)
+  }
+
+  /** How many values were pushed whole so far by every thread (without reading them). */
+  get length(): number {
+    return Atomics.load(this.words, 1)
   }
 
   /** The values pushed so far by every thread, in the order their space was reserved. */

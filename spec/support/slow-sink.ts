@@ -1,28 +1,36 @@
 import type { Sink, SinkWriter } from '../../lib/runtime/sink.js'
+import { SharedList } from './shared-list.js'
 
 /**
- * Keeps every record in `received` and makes the job wait `delayMs` after every `every` records: a sink
- * slower than its source, for backpressure tests.
+ * Keeps what `keep` makes of every record in `received` and makes the job wait `delayMs` after every
+ * `every` records: a sink slower than its source, for backpressure tests. `received` is a
+ * {@link SharedList}, in memory every thread of the test shares, so what a writer in a worker thread
+ * keeps is what the spec reads on the coordinator; `keep` turns a record into JSON the list can hold
+ * (a message's payload as text, an entry's number).
  *
  * @example
- * const sink = new SlowSink<string>(10, 2)
- * stream.sinkTo(sink) // … sink.received
+ * const sink = new SlowSink<MqttMessage, number>(50, 5, (m) => Number(m.payload.toString()))
+ * stream.sinkTo(sink) // … sink.received.length, sink.received.values()
  */
-export class SlowSink<T> implements Sink<T> {
+export class SlowSink<T, K = T> implements Sink<T> {
   readonly name = 'slow'
   readonly guarantee = 'at-least-once'
-  readonly received: T[] = []
+  readonly received: SharedList<K>
 
   constructor(
     private readonly every: number,
     private readonly delayMs: number,
-  ) {}
+    private readonly keep: (value: T) => K = (value) => value as unknown as K,
+    capacity?: number,
+  ) {
+    this.received = new SharedList<K>(capacity)
+  }
 
   createWriter(): SinkWriter<T> {
     let since = 0
     return {
       write: (value) => {
-        this.received.push(value)
+        this.received.push(this.keep(value))
         since++
       },
       ready: () => {

@@ -9,11 +9,12 @@ import {
 import { ConfigError, ConnectorError } from '../../../lib/errors.js'
 import { DEAD_LETTERS, type DeadLetter, StreamEnvironment, decode, map } from '../../../lib/index.js'
 import { CallbackSink } from '../../../lib/connectors/collections/callback-sink.js'
-import { checkQueueMetrics, operatorMetrics, recordReaders, watchJob } from '../../support/amqp-broker.js'
+import { checkQueueMetrics, operatorMetrics, watchJob } from '../../support/amqp-broker.js'
 import { SourceDriver } from '../../support/drive-source.js'
 import { growingWindowRun } from '../../support/growing-window.js'
 import { Ledger, LedgerSink } from '../../support/ledger-sink.js'
 import { SlowSink } from '../../support/slow-sink.js'
+import { watchReaders } from '../../support/reader-gauges.js'
 import { STOMP_HOST, STOMP_PORT, StompAdmin, TcpCutter, uniqueDestination } from '../../support/stomp-broker.js'
 import { settlesWithin, waitFor } from '../../support/wait-for.js'
 import { busyWait } from '../../support/fault-injection.js'
@@ -115,10 +116,8 @@ Source(
     const destination = uniqueDestination('queue', 'eo-window')
     await admin.publish(destination, messages, { body: (i) => `m${i}`.padEnd(40, '.') })
     const options = { prefetch: 50, maxUnacknowledgedBytes: 80_000 }
-    const { source, readers } = recordReaders(
-      new ActiveMQSource({ ...connection, destination, guarantee: 'exactly-once', ...options }),
-    )
-    await growingWindowRun({ source, readers, text, messages, failAt: 'm2500', ...options })
+    const source = new ActiveMQSource({ ...connection, destination, guarantee: 'exactly-once', ...options })
+    await growingWindowRun({ source, text, messages, failAt: 'm2500', ...options })
     const left = await admin.drain(destination)
     assert.is(left.length, 0, 'nothing left unacknowledged in the queue')
   },
@@ -290,9 +289,8 @@ Source('backpressure: a slow sink keeps the unacknowledged messages within the p
   const destination = uniqueDestination('queue', 'bp')
   await admin.publish(destination, N)
   // a fixed window (the window grows when the reader waits for it: 20 ms checkpoints at this sink's rate may)
-  const { source, readers } = recordReaders(
-    new ActiveMQSource({ ...connection, destination, prefetch, maxPrefetch: prefetch }),
-  )
+  const source = new ActiveMQSource({ ...connection, destination, prefetch, maxPrefetch: prefetch })
+  const readers = watchReaders(source, { maxUnacknowledged: (r) => r.metrics.value('maxUnacknowledged')! })
   const sink = new SlowSink<string>(10, 2)
   const received = sink.received
   const env = StreamEnvironment.create({
@@ -313,10 +311,10 @@ Source('backpressure: a slow sink keeps the unacknowledged messages within the p
     await job.cancel()
     await admin.drain(destination) // what the last, unfinished checkpoint left unacknowledged
   }
-  const max = readers[0]!.metrics.value('maxUnacknowledged')!
+  const max = readers.at(0).maxUnacknowledged
   assert.ok(max <= prefetch, `at most the prefetch unacknowledged (max ${max})`)
   assert.ok(max >= prefetch / 2, `the bound was reached (max ${max})`)
-  assert.equal(received, names(N))
+  assert.equal(received.values(), names(N))
 })
 
 Source('a payload that does not decode goes to the dead-letter output with the reason', async () => {

@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import mqtt, { type MqttClient } from 'mqtt'
-import {
-  MqttSource,
-  type MqttMessage,
-  type MqttReader,
-  type MqttSourceOptions,
-} from '../../../lib/connectors/mqtt/index.js'
+import type { MqttMessage, MqttReader } from '../../../lib/connectors/mqtt/index.js'
 import type { SourceOutput, SourceReaderContext } from '../../../lib/runtime/source.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { PrivateMosquitto, SHARED } from '../../support/brokers.js'
@@ -104,21 +99,6 @@ export async function publishNumbers(
     if (inFlight.size >= 200) await Promise.race(inFlight)
   }
   await Promise.all(inFlight)
-}
-
-/** A source that keeps its readers, so a test can look at their counters. */
-export class WatchedMqttSource extends MqttSource {
-  readonly readers: MqttReader[] = []
-
-  constructor(options: MqttSourceOptions) {
-    super(options)
-  }
-
-  override createReader(context: SourceReaderContext): MqttReader {
-    const reader = super.createReader(context)
-    this.readers.push(reader)
-    return reader
-  }
 }
 
 export const context: SourceReaderContext = { subtask: 0, parallelism: 1, processingTime: systemProcessingTime }

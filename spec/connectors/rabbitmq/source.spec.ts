@@ -15,7 +15,6 @@ import {
   closeConnectionsNamed,
   checkQueueMetrics,
   operatorMetrics,
-  recordReaders,
   unacknowledgedOnBroker,
   uniqueName,
   waitUntil,
@@ -25,6 +24,7 @@ import { SourceDriver } from '../../support/drive-source.js'
 import { growingWindowRun } from '../../support/growing-window.js'
 import { Ledger, LedgerSink } from '../../support/ledger-sink.js'
 import { SlowSink } from '../../support/slow-sink.js'
+import { watchReaders } from '../../support/reader-gauges.js'
 import { settlesWithin, waitFor } from '../../support/wait-for.js'
 import { busyWait } from '../../support/fault-injection.js'
 import { sharedRecord } from '../../support/shared-flags.js'
@@ -154,10 +154,8 @@ Source(
     const queue = await admin.queue(uniqueName('eo-window'))
     await admin.publish(queue, messages, { ...withIds, body: (i) => `m${i}`.padEnd(40, '.') })
     const options = { prefetch: 50, maxUnacknowledgedBytes: 80_000 }
-    const { source, readers } = recordReaders(
-      new RabbitMQSource({ url: AMQP_URL, queue, guarantee: 'exactly-once', ...options }),
-    )
-    await growingWindowRun({ source, readers, text, messages, failAt: 'm2500', ...options })
+    const source = new RabbitMQSource({ url: AMQP_URL, queue, guarantee: 'exactly-once', ...options })
+    await growingWindowRun({ source, text, messages, failAt: 'm2500', ...options })
     assert.is(await admin.count(queue), 0)
   },
 )
@@ -261,9 +259,8 @@ Source(
     const queue = await admin.queue(uniqueName('bp'))
     await admin.publish(queue, N)
     // a fixed window (the window grows when the reader waits for it: 20 ms checkpoints at this sink's rate would)
-    const { source, readers } = recordReaders(
-      new RabbitMQSource({ url: AMQP_URL, queue, prefetch, maxPrefetch: prefetch }),
-    )
+    const source = new RabbitMQSource({ url: AMQP_URL, queue, prefetch, maxPrefetch: prefetch })
+    const readers = watchReaders(source, { maxUnacknowledged: (r) => r.metrics.value('maxUnacknowledged')! })
     const sink = new SlowSink<string>(10, 2)
     const received = sink.received
     const env = StreamEnvironment.create({
@@ -290,20 +287,14 @@ Source(
     } finally {
       await job.cancel()
     }
-    const reader = readers[0]!
-    assert.ok(
-      reader.metrics.value('maxUnacknowledged')! <= prefetch,
-      `at most the prefetch unacknowledged (max ${reader.metrics.value('maxUnacknowledged')!})`,
-    )
-    assert.ok(
-      reader.metrics.value('maxUnacknowledged')! >= prefetch / 2,
-      `the bound was reached, not idle (max ${reader.metrics.value('maxUnacknowledged')!})`,
-    )
+    const max = readers.at(0).maxUnacknowledged
+    assert.ok(max <= prefetch, `at most the prefetch unacknowledged (max ${max})`)
+    assert.ok(max >= prefetch / 2, `the bound was reached, not idle (max ${max})`)
     assert.ok(
       onBroker.every((n) => n <= prefetch),
       `the broker's unacknowledged count stays within the prefetch: ${onBroker.join(', ')}`,
     )
-    assert.equal(received, names(N))
+    assert.equal(received.values(), names(N))
   },
 )
 

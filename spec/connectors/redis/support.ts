@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import { RedisStreamSource, type RedisStreamEntry } from '../../../lib/connectors/redis/index.js'
-import type { RedisStreamReader } from '../../../lib/connectors/redis/reader.js'
+import type { RedisStreamEntry } from '../../../lib/connectors/redis/index.js'
 import type { SourceReaderContext } from '../../../lib/runtime/source.js'
 import { systemProcessingTime } from '../../../lib/time/processing-time.js'
 import { coordinatorOnly, passValue } from '../../support/worker-pass/pass-context.js'
@@ -55,20 +54,6 @@ async function append(
     for (let n = i; n < Math.min(i + 1000, from + count); n++)
       pipeline.xadd(stream, '*', 'n', String(n), 'payload', payload(n))
     await pipeline.exec()
-  }
-}
-
-/** A stream source that keeps its readers, so a test can look at their counters. */
-export class WatchedStreamSource extends RedisStreamSource {
-  readonly readers: RedisStreamReader[] = []
-
-  override createReader(
-    context: SourceReaderContext,
-    restored?: Parameters<RedisStreamSource['createReader']>[1],
-  ): RedisStreamReader {
-    const reader = super.createReader(context, restored)
-    this.readers.push(reader)
-    return reader
   }
 }
 
