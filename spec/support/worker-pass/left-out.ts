@@ -11,8 +11,6 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
   'late records go to the side output in the engine':
     "its source waits until the CallbackSink filled an array of the spec's thread, which a worker's source cannot see",
   // runtime
-  'a transaction whose checkpoint failed (tolerated) is committed with the next checkpoint, though its pre-commit outlasted the next barrier':
-    'a gate, a ledger and sink flags in the spec drive and watch the job',
   'a slow sink backpressures a fast source: records in flight stay within the credits':
     'samples job.metrics() every 2 ms: on workers each thread reports every 200 ms, so produced − consumed mixes moments',
   // checkpoint
