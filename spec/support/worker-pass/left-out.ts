@@ -1,11 +1,12 @@
 /**
  * Tests in the files of the worker-executor test pass that do not run there, each with why: they
  * watch memory of the spec file's own thread that the job's operators or user functions change and
- * that is not shared with the workers (a probe operator, writer or reader, a `Subject` the test feeds),
- * or, between their jobs, read what only the coordinator has or write files a replaying worker would
- * write again. A `CallbackSink`, `executeAndCollect()`, the test `Ledger` (thread-bridged) and flags in
- * `shared-flags.ts` memory do reach the coordinator: tests that use only those run. The pass counts
- * these as skipped.
+ * that is not shared with the workers (a probe operator, writer or reader, a `SlowSink`), or metrics
+ * sampled faster than the workers report them, or a reader's from before a restart. A `CallbackSink`,
+ * `executeAndCollect()`, the test `Ledger` (thread-bridged) and flags in `shared-flags.ts` memory do
+ * reach the coordinator: tests that use only those run; what a test does between its jobs that only
+ * the coordinator can do (read a finished job's checkpoints, write checkpoint files) runs there alone
+ * (`coordinatorStep`, `coordinatorOnly`). The pass counts these as skipped.
  */
 export const LEFT_OUT: Readonly<Record<string, string>> = {
   'late records go to the side output in the engine':
@@ -13,15 +14,6 @@ export const LEFT_OUT: Readonly<Record<string, string>> = {
   // runtime
   'a slow sink backpressures a fast source: records in flight stay within the credits':
     'samples job.metrics() every 2 ms: on workers each thread reports every 200 ms, so produced − consumed mixes moments',
-  // checkpoint
-  'a corrupted latest checkpoint (its newest state file is truncated) falls back to the previous one, and the job restores from it':
-    "between its jobs it reads the first job's checkpoints (job.checkpoints()), which a replaying worker does not have: it stops before the job it hosts",
-  'a corrupted latest checkpoint (its _metadata is garbled) falls back to the previous one, and the job restores from it':
-    "between its jobs it reads the first job's checkpoints (job.checkpoints()), which a replaying worker does not have: it stops before the job it hosts",
-  'when every completed checkpoint is damaged, the restore fails naming each and why; start-fresh is an explicit choice':
-    'its test body writes and damages checkpoint files before its jobs: a replaying worker would do it again, racing the coordinator',
-  'an unaligned checkpoint cannot be restored at another parallelism':
-    "between its jobs it reads the first job's MemoryStorage, which lives in the spec's thread: a replaying worker stops before the job it hosts",
   // connector sources
   'exactly-once at 1 s checkpoints: the window grows beyond the prefetch within maxUnacknowledgedBytes, through a failure and restore; committed exactly once each':
     "asserts on the metrics of the reader before the restart (its window grew), which lived in a worker thread the restart ended: the job's metrics show the current reader only",
