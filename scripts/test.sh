@@ -55,7 +55,9 @@ echo "== tests on the worker executor (SLUICE_EXECUTOR=workers; docs/executors.m
 # test starts (s3rver, kinesalite, the loopback Elasticsearch node, NiFi cluster and X server, the Cassandra node) run
 # on the coordinator: a replaying worker gets their ports through passValue, as it gets the test's names and keys. What a test does to the world outside its
 # job (publishing its input, closing a broker connection, creating a topic) runs on the coordinator only
-# (coordinatorOnly in spec/support/worker-pass/pass-context.ts): a replaying worker would publish the input again.
+# (coordinatorOnly in spec/support/worker-pass/pass-context.ts): a replaying worker would publish the input again;
+# what it reads or writes between its jobs that only the coordinator has (a finished job's checkpoints, checkpoint
+# files it damages) is a coordinatorStep there, whose result a worker replaying up to a later job gets.
 # The checkpoint suites' in-memory Ledger commits on the coordinator (spec/support/ledger-sink.ts is
 # thread-bridged), and once-only faults, fault logs, counters and the SequenceGate live in memory every
 # thread of a test shares (spec/support/shared-flags.ts): so the seeded fault harness runs here too,

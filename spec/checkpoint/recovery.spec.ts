@@ -19,6 +19,7 @@ import {
 } from '../support/fault-jobs.js'
 import { Ledger, LedgerSink } from '../support/ledger-sink.js'
 import { tempDir } from '../support/temp-dir.js'
+import { coordinatorStep } from '../support/worker-pass/pass-context.js'
 import { settlesWithin, waitFor } from '../support/wait-for.js'
 
 function plan(changes: Partial<FaultPlan> & { faults: Fault[] }): FaultPlan {
@@ -122,32 +123,37 @@ for (const [how, corrupt] of corruptions) {
     try {
       const ledger = new Ledger<string>()
       const ids = await checkpointAtThreePositions(dir.path, ledger)
-      const newest = ids.at(-1)!
-      assert.is(
-        (await new DirectoryStorage(dir.path).latest())?.id,
-        newest,
-        'before: the newest checkpoint is the latest',
-      )
-      const complete = readdirSync(dir.path)
-        .filter((n) => /^chk-\d+$/.test(n))
-        .map((n) => Number(n.slice(4)))
-        .sort((a, b) => a - b)
-      const previous = complete.filter((id) => id < newest).at(-1)!
-      assert.ok(previous !== undefined, `a previous checkpoint is retained (${complete.join(', ')})`)
+      // Between the jobs, on the coordinator only: the first job's checkpoint ids are the coordinator's,
+      // and a replaying worker must not damage the checkpoint a second time.
+      const { previous, before } = await coordinatorStep(async () => {
+        const newest = ids.at(-1)!
+        assert.is(
+          (await new DirectoryStorage(dir.path).latest())?.id,
+          newest,
+          'before: the newest checkpoint is the latest',
+        )
+        const complete = readdirSync(dir.path)
+          .filter((n) => /^chk-\d+$/.test(n))
+          .map((n) => Number(n.slice(4)))
+          .sort((a, b) => a - b)
+        const previous = complete.filter((id) => id < newest).at(-1)!
+        assert.ok(previous !== undefined, `a previous checkpoint is retained (${complete.join(', ')})`)
 
-      corrupt(join(dir.path, `chk-${newest}`))
-      const warnings: string[] = []
-      const storage = new DirectoryStorage(dir.path, {
-        logger: createLogger({ level: 'warn', write: (line) => warnings.push(line) }),
+        corrupt(join(dir.path, `chk-${newest}`))
+        const warnings: string[] = []
+        const storage = new DirectoryStorage(dir.path, {
+          logger: createLogger({ level: 'warn', write: (line) => warnings.push(line) }),
+        })
+        assert.is((await storage.latest())?.id, previous, 'after: latest() skips the corrupted one')
+        assert.ok(
+          warnings.some((w) => w.includes('skipping checkpoint') && w.includes(`"checkpoint":${newest}`)),
+          'the skip is logged with the checkpoint id',
+        )
+
+        // What the previous checkpoint holds: the positions and counts the restored job must go on from.
+        const before = await readCountSavepoint(join(dir.path, `chk-${previous}`))
+        return { previous, before }
       })
-      assert.is((await storage.latest())?.id, previous, 'after: latest() skips the corrupted one')
-      assert.ok(
-        warnings.some((w) => w.includes('skipping checkpoint') && w.includes(`"checkpoint":${newest}`)),
-        'the skip is logged with the checkpoint id',
-      )
-
-      // What the previous checkpoint holds: the positions and counts the restored job must go on from.
-      const before = await readCountSavepoint(join(dir.path, `chk-${previous}`))
       const lines: string[] = []
       const committedBefore = ledger.committed.length
       const gate = new SequenceGate(1)

@@ -11,6 +11,7 @@ import { CallbackSink } from '../../lib/connectors/collections/callback-sink.js'
 import type { SluiceError } from '../../lib/errors.js'
 import { createLogger } from '../../lib/logging.js'
 import { tempDir } from '../support/temp-dir.js'
+import { coordinatorOnly } from '../support/worker-pass/pass-context.js'
 
 type Line = { level: string; msg: string } & Record<string, unknown>
 const silent = createLogger({ level: 'silent' })
@@ -56,20 +57,23 @@ const rejection = (promise: Promise<unknown>): Promise<SluiceError> =>
 test('when every completed checkpoint is damaged, the restore fails naming each and why; start-fresh is an explicit choice', async () => {
   const dir = tempDir('sluice-damaged-')
   try {
-    const storage = new DirectoryStorage(dir.path, { logger: silent, retain: 5 })
-    const one = await checkpoint(storage, 1)
-    const two = await checkpoint(storage, 2)
-    truncateSync(join(dir.path, one.operators.gone!.subtasks[0]!.location), 3)
-    const twoPath = join(dir.path, two.operators.gone!.subtasks[0]!.location)
-    writeFileSync(twoPath, readFileSync(twoPath, 'utf8').replace('position 2', 'position 9'))
-    mkdirSync(join(dir.path, 'chk-3')) // never completed: no metadata, not a damaged checkpoint
+    // the damaged checkpoints are written once, by the coordinator (a replaying worker finds them there)
+    await coordinatorOnly(async () => {
+      const storage = new DirectoryStorage(dir.path, { logger: silent, retain: 5 })
+      const one = await checkpoint(storage, 1)
+      const two = await checkpoint(storage, 2)
+      truncateSync(join(dir.path, one.operators.gone!.subtasks[0]!.location), 3)
+      const twoPath = join(dir.path, two.operators.gone!.subtasks[0]!.location)
+      writeFileSync(twoPath, readFileSync(twoPath, 'utf8').replace('position 2', 'position 9'))
+      mkdirSync(join(dir.path, 'chk-3')) // never completed: no metadata, not a damaged checkpoint
 
-    const error = await rejection(new DirectoryStorage(dir.path, { logger: silent }).latest())
-    assert.is(error.code, 'ERR_NO_READABLE_CHECKPOINT')
-    assert.match(error.message, 'could not read any of the 2 completed checkpoints')
-    assert.match(error.message, /chk-2: state file .* has the recorded size \(\d+ bytes\) but its content changed/)
-    assert.match(error.message, /chk-1: state file .* is 3 bytes, the checkpoint recorded \d+: it is truncated/)
-    assert.not.match(error.message, 'chk-3')
+      const error = await rejection(new DirectoryStorage(dir.path, { logger: silent }).latest())
+      assert.is(error.code, 'ERR_NO_READABLE_CHECKPOINT')
+      assert.match(error.message, 'could not read any of the 2 completed checkpoints')
+      assert.match(error.message, /chk-2: state file .* has the recorded size \(\d+ bytes\) but its content changed/)
+      assert.match(error.message, /chk-1: state file .* is 3 bytes, the checkpoint recorded \d+: it is truncated/)
+      assert.not.match(error.message, 'chk-3')
+    }, undefined)
 
     const failing = StreamEnvironment.create({
       logLevel: 'silent',

@@ -7,6 +7,7 @@ import { RunningCount } from '../support/running-count.js'
 import { tempDir } from '../support/temp-dir.js'
 import { waitFor } from '../support/wait-for.js'
 import { sharedRecord } from '../support/shared-flags.js'
+import { coordinatorStep } from '../support/worker-pass/pass-context.js'
 
 /** A ledger sink that takes a while every few records: the job runs under backpressure. */
 class SlowLedgerSink<T> extends LedgerSink<T> {
@@ -83,13 +84,17 @@ test('an unaligned checkpoint cannot be restored at another parallelism', async 
   // stop while records are in flight (not at the end, where the final checkpoint has nothing in flight)
   await waitFor(() => job.checkpoints().filter((c) => c.status === 'completed').length >= 2, { timeoutMs: 10_000 })
   await job.cancel()
-  const latest = await storage.latest()
-  assert.ok(latest !== undefined)
-  const hasInFlight = await Promise.all(
-    Object.values(latest!.operators).flatMap((op) =>
-      op.subtasks.filter((h) => h !== null).map((h) => storage.readState(h!)),
-    ),
-  ).then((states) => states.some((s) => s.channels !== undefined))
+  // the first job's checkpoints are in the coordinator's storage (on workers too: they post their state there)
+  const hasInFlight = await coordinatorStep(async () => {
+    const latest = await storage.latest()
+    assert.ok(latest !== undefined)
+    const states = await Promise.all(
+      Object.values(latest!.operators).flatMap((op) =>
+        op.subtasks.filter((h) => h !== null).map((h) => storage.readState(h!)),
+      ),
+    )
+    return states.some((s) => s.channels !== undefined)
+  })
   assert.ok(hasInFlight, 'the checkpoint holds channel state')
   const second = StreamEnvironment.create({
     parallelism: 3,

@@ -10,6 +10,8 @@ import { InjectedFault } from '../support/fault-injection.js'
 import { GatedSequenceSource, SequenceGate } from '../support/fault-jobs.js'
 import { FaultyStorage } from '../support/fault-operators.js'
 import { Ledger, LedgerSink } from '../support/ledger-sink.js'
+import { sharedRecord } from '../support/shared-flags.js'
+import { SharedGate } from '../support/shared-gate.js'
 import { tempDir } from '../support/temp-dir.js'
 import { settlesWithin, waitFor } from '../support/wait-for.js'
 
@@ -24,18 +26,25 @@ import { settlesWithin, waitFor } from '../support/wait-for.js'
 type Txn = { id: string; records: string[] }
 
 /**
- * A ledger sink whose pre-commit of subtask 0's first transaction waits until the writer was asked for
- * its next snapshot (plus one macrotask, so that a writer that does not wait for it has settled that
- * snapshot by then); `commitsFail` makes every commit of a live transaction throw (a failure between
- * pre-commit and commit), so only a restore commits.
+ * A ledger sink whose pre-commit of subtask 0's first transaction waits until that subtask's writer was
+ * asked for its next snapshot (plus one macrotask, so that a writer that does not wait for it has
+ * settled that snapshot by then); `commitsFail` makes every commit of a live transaction throw (a
+ * failure between pre-commit and commit), so only a restore commits. The job checkpoints only when the
+ * test asks, so the writer's first snapshot is the one that cut that transaction, and the next is its
+ * second. On the worker executor the writer snapshots in a worker while its pre-commits and commits run
+ * on the coordinator's copy of the sink (it is thread-bridged), and a pre-commit may reach the
+ * coordinator after the writer's next snapshot began: what the two sides tell each other is counted in
+ * memory every thread of the test shares.
  */
 class SlowFirstPreCommit extends LedgerSink<string> {
+  /** Read by the commits, which run where the ledger is (the coordinator). */
   commitsFail = false
-  /** The writer was asked for a snapshot while the first pre-commit was still running. */
-  overlapped = false
-  private gated = false
-  private release: (() => void) | undefined
-  private firstSettled = false
+  /**
+   * `snapshots`: subtask 0's writer was asked for so many; `overlapped`: for its second before the first
+   * pre-commit settled; `gated`, `firstSettled`: the first pre-commit waited, and went on.
+   */
+  readonly flags = sharedRecord({ snapshots: 0, overlapped: false, gated: false, firstSettled: false })
+  private readonly next = new SharedGate()
 
   constructor(ledger: Ledger<string>) {
     super(ledger)
@@ -46,10 +55,9 @@ class SlowFirstPreCommit extends LedgerSink<string> {
     if (context.subtask !== 0) return writer
     const snapshotState = writer.snapshotState!.bind(writer)
     writer.snapshotState = (checkpointId) => {
-      if (this.release !== undefined && !this.firstSettled) {
-        this.overlapped = true
-        const release = this.release
-        setImmediate(release)
+      if (++this.flags.snapshots >= 2 && !this.flags.firstSettled) {
+        this.flags.overlapped = true
+        setImmediate(() => this.next.open())
       }
       return snapshotState(checkpointId)
     }
@@ -57,10 +65,10 @@ class SlowFirstPreCommit extends LedgerSink<string> {
   }
 
   protected override async preCommit(txn: Txn): Promise<void> {
-    if (!this.gated && txn.records.length > 0 && txn.records[0]!.startsWith('0:')) {
-      this.gated = true
-      await new Promise<void>((resolve) => (this.release = resolve))
-      this.firstSettled = true
+    if (!this.flags.gated && txn.records.length > 0 && txn.records[0]!.startsWith('0:')) {
+      this.flags.gated = true
+      await this.next.opened()
+      this.flags.firstSettled = true
     }
     super.preCommit(txn)
   }
@@ -110,7 +118,7 @@ test('a transaction whose checkpoint failed (tolerated) is committed with the ne
     // Checkpoint 2 reaches subtask 0's sink while its pre-commit for checkpoint 1 still runs; it
     // completes, and its commit fails: the restart restores checkpoint 2, and only the restore commits.
     await job.triggerSavepoint(dir.file('sp2'))
-    assert.ok(sink.overlapped, "checkpoint 2's snapshot began before the pre-commit of checkpoint 1 settled")
+    assert.ok(sink.flags.overlapped, "checkpoint 2's snapshot began before the pre-commit of checkpoint 1 settled")
     await waitFor(() => job.metrics().restarts === 1, { timeoutMs: 10_000, description: 'the job restarted' })
     sink.commitsFail = false
     gate.open(1)

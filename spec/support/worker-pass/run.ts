@@ -8,8 +8,9 @@
 // switched off (assert-shim.ts) and the coordinator's temp directories, names and shared memory
 // (pass-context.ts). What a test collects with `executeAndCollect()` or a CallbackSink comes back from
 // the workers; what it does outside its job (publishing its input) runs on the coordinator only
-// (`coordinatorOnly`); tests that watch other memory of the spec's thread are left out by name
-// (left-out.ts).
+// (`coordinatorOnly`), and what only the coordinator has between its jobs (a finished job's
+// checkpoints) reaches a worker replaying up to a later job as the result of a `coordinatorStep`;
+// tests that watch other memory of the spec's thread are left out by name (left-out.ts).
 import { register } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { parse } from 'uvu/parse'
