@@ -32,8 +32,9 @@ interface SentTransaction {
  *   (or after `batchDurationMs`, or at the barrier) they are sent in a transaction on the next peer
  *   (`POST …/transactions`, `POST …/flow-files`) and NiFi's CRC32 is checked against the client's (a
  *   mismatch cancels with BAD_CHECKSUM and sends again);
- * - the barrier waits until every send before it is in (pre-commit) and records the transaction URLs
- *   in the checkpoint; the transactions stay open, their TTL extended;
+ * - the barrier waits until every send before it is in (pre-commit) and records in the checkpoint the
+ *   URLs of every transaction not yet committed (those of an earlier checkpoint that did not complete
+ *   too); the transactions stay open, their TTL extended;
  * - when the checkpoint completes they are committed (`DELETE …?responseCode=12`), and only then does
  *   NiFi hand the FlowFiles to its flow. A restored writer commits the transactions of the restored
  *   checkpoint first (a 404 there: already committed, or expired — logged).
@@ -60,7 +61,10 @@ export class NiFiWriter<T> implements SinkWriter<T> {
   private readonly sending = new Set<Promise<void>>()
   private slotFreed = new Deferred<void>()
   private epoch: SentTransaction[] = []
+  /** Pre-committed transactions by checkpoint, until that checkpoint's (or a later one's) completion. */
   private readonly pending = new Map<number, SentTransaction[]>()
+  /** Transactions whose commit a completion notice started and that have not been committed yet. */
+  private readonly committing = new Set<SentTransaction>()
   private readonly connected: Promise<void>
   private failure: Error | undefined
 
@@ -118,10 +122,13 @@ export class NiFiWriter<T> implements SinkWriter<T> {
   async snapshotState(checkpointId: number): Promise<NiFiSinkStateV1[]> {
     this.sendBatch()
     await this.drain()
-    const sent = this.epoch
+    this.pending.set(checkpointId, this.epoch)
     this.epoch = []
-    this.pending.set(checkpointId, sent)
-    return [{ v: 1, checkpointId, transactions: sent.map((t) => ({ url: t.url, flowFiles: t.count })) }]
+    // Every transaction not yet committed is in this checkpoint's state: an earlier checkpoint that did
+    // not complete (declined, or its notice still to come) is committed with this one, and a restore
+    // from this one must commit it too (its records are before this barrier: no replay sends them again).
+    const open = [...this.committing, ...[...this.pending.values()].flat()]
+    return [{ v: 1, checkpointId, transactions: open.map((t) => ({ url: t.url, flowFiles: t.count })) }]
   }
 
   async notifyCheckpointComplete(checkpointId: number): Promise<void> {
@@ -131,7 +138,8 @@ export class NiFiWriter<T> implements SinkWriter<T> {
         due.push(...sent)
         this.pending.delete(id)
       }
-    await Promise.all(due.map((tx) => this.commit(tx)))
+    for (const tx of due) this.committing.add(tx)
+    await Promise.all(due.map((tx) => this.commit(tx).finally(() => this.committing.delete(tx))))
     if (this.failure !== undefined) throw this.failure
   }
 

@@ -66,6 +66,34 @@ NiFiSinkSpec('FlowFiles reach the flow only when the checkpoint completes (two-p
 })
 
 NiFiSinkSpec(
+  "a checkpoint's state carries the transactions of an earlier checkpoint that did not complete: restored from it, both are committed",
+  async () => {
+    const nifi = await NiFiTestCluster.start({ inputPorts: ['in'] })
+    const first = writerOf({ urls: nifi.url, portName: 'in', ...fast })
+    try {
+      for (const v of range(20)) first.writer.write(v, undefined)
+      await first.writer.snapshotState(1) // checkpoint 1 fails (its storage write, say): no completion
+      for (const v of range(20, 20)) first.writer.write(v, undefined)
+      const state = await first.writer.snapshotState(2)
+      assert.equal(
+        state.map((s) => s.transactions.map((t) => t.flowFiles)),
+        [[20, 20]],
+        "checkpoint 2's state holds checkpoint 1's transaction too",
+      )
+      // checkpoint 2 completes, and the job fails before the writer committed: a new writer restores it
+      const second = writerOf({ urls: nifi.url, portName: 'in', ...fast }, state)
+      await second.writer.flush(false)
+      assert.equal(received(nifi).sort(bySeq), range(40), "checkpoint 1's FlowFiles are not lost")
+      assert.is(second.metrics.value('restoredTransactionsCommitted'), 2)
+      await second.writer.close()
+    } finally {
+      await first.writer.close()
+      await nifi.stop()
+    }
+  },
+)
+
+NiFiSinkSpec(
   'a restored writer commits the transactions of the restored checkpoint; a second commit finds them gone',
   async () => {
     const nifi = await NiFiTestCluster.start({ inputPorts: ['in'] })
