@@ -2,6 +2,9 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { StreamEnvironment } from '../../lib/api/stream-environment.js'
 import type { CommitOutcome } from '../../lib/checkpoint/two-phase-commit-sink.js'
+import type { SinkWriterContext } from '../../lib/runtime/sink.js'
+import { systemProcessingTime } from '../../lib/time/processing-time.js'
+import { Deferred } from '../../lib/util/deferred.js'
 import { type FaultPlan, FaultLog } from '../support/fault-injection.js'
 import { checkCounts } from '../support/fault-checks.js'
 import { buildCountJob, GatedSequenceSource, runSchedule, SequenceGate } from '../support/fault-jobs.js'
@@ -114,6 +117,82 @@ test('a recommit that fails during a restore fails the subtask (no unhandled rej
     process.off('unhandledRejection', onUnhandled)
     dir.remove()
   }
+})
+
+/** A ledger sink whose commits wait while `held` is unsettled: a completion notice's commit stays in flight. */
+class HeldCommits<T> extends LedgerSink<T> {
+  held: Deferred | undefined
+  readonly commitStarted = new Deferred()
+  private heldSteps: LedgerSink<T>['steps'] | undefined
+
+  override get steps(): LedgerSink<T>['steps'] {
+    const steps = super.steps
+    this.heldSteps ??= {
+      ...steps,
+      commit: async (txn) => {
+        this.commitStarted.resolve()
+        await this.held?.promise
+        return steps.commit(txn)
+      },
+    }
+    return this.heldSteps
+  }
+}
+
+const context: SinkWriterContext = { subtask: 0, parallelism: 1, processingTime: systemProcessingTime }
+const range = (from: number, count: number): number[] => Array.from({ length: count }, (_, i) => from + i)
+const pendingIn = (state: unknown[]): number => state.filter((entry) => 'pending' in (entry as object)).length
+
+test("a checkpoint's state carries the transaction of an earlier checkpoint that did not complete: restored from it, both are committed once", async () => {
+  const ledger = new Ledger<number>()
+  const first = new LedgerSink(ledger).createWriter(context)
+  for (const v of range(0, 10)) first.write(v, undefined)
+  await first.snapshotState!(1) // checkpoint 1 is declined (its storage write failed, say): no completion
+  for (const v of range(10, 10)) first.write(v, undefined)
+  const state = await first.snapshotState!(2)
+  assert.is(pendingIn(state), 2, "checkpoint 2's state names checkpoint 1's transaction too")
+  // checkpoint 2 completes, and the job fails before the writer committed: a new writer restores it
+  const second = new LedgerSink(ledger).createWriter(context, state)
+  await second.ready?.()
+  assert.equal(
+    [...ledger.committed].sort((a, b) => a - b),
+    range(0, 20),
+    "checkpoint 1's records are not lost",
+  )
+  assert.is(ledger.counts.commits, 2)
+  await second.close()
+  await first.close()
+})
+
+test('a snapshot taken while a completion notice commits names the transaction being committed', async () => {
+  const ledger = new Ledger<number>()
+  const sink = new HeldCommits(ledger)
+  const first = sink.createWriter(context)
+  for (const v of range(0, 10)) first.write(v, undefined)
+  await first.snapshotState!(1)
+  sink.held = new Deferred()
+  // the runtime runs notices in the background: checkpoint 2's barrier comes while 1's commit is in flight
+  const notice = first.notifyCheckpointComplete!(1) as Promise<void>
+  await sink.commitStarted.promise
+  for (const v of range(10, 10)) first.write(v, undefined)
+  const state = await first.snapshotState!(2)
+  assert.is(pendingIn(state), 2, "checkpoint 2's state names the transaction whose commit is in flight")
+  // that commit fails (the job fails over): the restore from checkpoint 2 commits both transactions
+  sink.held.reject(new Error('injected fault: the commit fails'))
+  await notice.then(
+    () => assert.unreachable('the notice fails with its commit'),
+    () => undefined,
+  )
+  const second = new LedgerSink(ledger).createWriter(context, state)
+  await second.ready?.()
+  assert.equal(
+    [...ledger.committed].sort((a, b) => a - b),
+    range(0, 20),
+    'the records of checkpoint 1 are not lost',
+  )
+  assert.is(ledger.counts.commits, 2)
+  await second.close()
+  await first.close()
 })
 
 test.run()

@@ -135,6 +135,27 @@ test("a restore commits the checkpoint's pending parts and deletes in-progress f
   await second.close()
 })
 
+test("a checkpoint's state carries the pending parts of an earlier checkpoint that did not complete: restored from it, both are committed", async () => {
+  const clock = manualClock()
+  const sink = bucketingFileSink<string>(dir.path, { bucketAssigner: basePathBucketAssigner(), logger: silent })
+  const first = sink.createWriter(writerContext(clock))
+  first.write('a', undefined)
+  first.write('b', undefined)
+  await first.snapshotState!(1) // checkpoint 1 is declined (its storage write failed, say): no completion
+  first.write('c', undefined)
+  const checkpoint2 = await first.snapshotState!(2)
+  assert.is(inProgressFiles(dir.path).length, 2)
+  for (const part of inProgressFiles(dir.path))
+    assert.ok(JSON.stringify(checkpoint2).includes(part), `checkpoint 2 names the pending part ${part}`)
+  // Checkpoint 2 completes, and the process dies before the writer committed: a new writer restores it.
+  const second = sink.createWriter(writerContext(clock), checkpoint2)
+  await second.ready?.()
+  assert.equal(finishedFiles(dir.path), ['part-0-0', 'part-0-1'], 'the pending parts of both checkpoints are committed')
+  assert.is(read(dir.path, 'part-0-0') + read(dir.path, 'part-0-1'), 'a\nb\nc\n', "checkpoint 1's records are not lost")
+  assert.equal(inProgressFiles(dir.path), [])
+  await second.close()
+})
+
 test('part counters continue from the checkpoint even when the finished files have been moved away', async () => {
   const clock = manualClock()
   const warnings: string[] = []

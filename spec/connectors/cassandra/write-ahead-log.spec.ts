@@ -143,6 +143,50 @@ Wal('a state holding a written and an unwritten checkpoint: the restore writes o
   await restored.close()
 })
 
+Wal(
+  "a checkpoint's state carries an earlier checkpoint that did not complete: restored from it, both are written once",
+  async () => {
+    const crashed = walSink('declined').createWriter(writerContext())
+    await crashed.ready()
+    crashed.write('one', undefined)
+    await crashed.snapshotState(1) // checkpoint 1 is declined (its storage write failed, say): no completion
+    crashed.write('two', undefined)
+    const state = await crashed.snapshotState(2)
+    assert.equal(pendingIds(state), [1, 2], "checkpoint 2's state holds checkpoint 1's records too")
+    // checkpoint 2 completes, and the job fails before the writer wrote it: a new writer restores it
+    await crashed.close()
+    const restored = walSink('declined').createWriter(writerContext(), state)
+    await restored.ready()
+    assert.equal((await written('declined')).sort(), ['one', 'two'], "checkpoint 1's records are not lost")
+    assert.is(restored.metricGroup.value('walCheckpointsRestored'), 2)
+    await restored.close()
+  },
+)
+
+Wal('a snapshot taken while a completion notice writes names that checkpoint; the restore then skips it', async () => {
+  const crashed = walSink('notice-race').createWriter(writerContext())
+  await crashed.ready()
+  crashed.write('one', undefined)
+  await crashed.snapshotState(1)
+  crashed.write('two', undefined)
+  // the runtime runs notices in the background: checkpoint 2's barrier comes while 1 is being written
+  const notice = crashed.notifyCheckpointComplete(1)
+  const state = await crashed.snapshotState(2)
+  assert.equal(pendingIds(state), [1, 2], "checkpoint 2's state holds checkpoint 1, whose write is in flight")
+  await notice
+  await crashed.close()
+  const restored = walSink('notice-race').createWriter(writerContext(), state)
+  await restored.ready()
+  assert.is(restored.metricGroup.value('walCheckpointsSkipped'), 1, 'checkpoint 1 was written by the notice')
+  assert.equal((await written('notice-race')).sort(), ['one', 'two'], 'each once')
+  await restored.close()
+})
+
+/** The checkpoint ids a write-ahead-log state holds. */
+function pendingIds(state: unknown[]): number[] {
+  return (state as Array<{ pending: Array<{ id: number }> }>).flatMap((s) => s.pending.map((c) => c.id))
+}
+
 for (const seed of seedsFromEnv(100, 1, 10)) {
   const plan = planFromSeed(seed, {
     kinds: ['throw-in-function', 'snapshot-fails', 'storage-write-fails'],

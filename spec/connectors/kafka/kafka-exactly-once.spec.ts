@@ -124,6 +124,41 @@ ExactlyOnce(
   },
 )
 
+ExactlyOnce(
+  "a checkpoint's state carries the transaction of an earlier checkpoint that did not complete: restored from it, both are committed once",
+  async () => {
+    await kafka.createTopic('eo-declined', 1)
+    const sink = transactionalSink('eo-declined', 'declined')
+    const crashed = sink.createWriter(context())
+    crashed.write('one', undefined)
+    await crashed.snapshotState!(1) // checkpoint 1 is declined (its storage write failed, say): no completion
+    crashed.write('two', undefined)
+    const state = await crashed.snapshotState!(2)
+    assert.equal(
+      pendingIds(state),
+      ['declined-0-1', 'declined-0-2'],
+      "checkpoint 2's state names checkpoint 1's transaction too",
+    )
+    // checkpoint 2 completes, and the job fails before the writer committed: a new writer restores it
+    await crashed.close()
+    const restored = sink.createWriter(context(), state)
+    await restored.ready?.()
+    await restored.close()
+    assert.equal(
+      (await readLog(kafka.brokers, 'eo-declined', 'read_committed')).map((r) => r.value),
+      ['one', 'two'],
+      "checkpoint 1's records are not lost",
+    )
+  },
+)
+
+/** The transactional ids a writer state names as pre-committed. */
+function pendingIds(state: unknown[]): string[] {
+  return (state as Array<{ pending?: { transaction: KafkaTransactionState } }>).flatMap((entry) =>
+    entry.pending === undefined ? [] : [entry.pending.transaction.transactionalId],
+  )
+}
+
 /** A writer restored from `state` finds its pre-committed transaction lost: ERR_TRANSACTION_LOST; both writers closed. */
 async function assertRestoreLoses(
   sink: KafkaTransactionalSink<string>,
