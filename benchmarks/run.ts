@@ -2,7 +2,8 @@
 // Runs every case's contenders (the engine and its baselines) in this one process, interleaved (each
 // repetition runs every contender once, in a rotating order), after warm-up runs; reports the median of
 // the measured runs, and writes benchmarks/RESULTS.md with the ratios to every baseline and the targets.
-// A case whose runs must not share a process (e, workers) starts a child process inside each run.
+// A case whose runs must not share a process (e, workers) starts a child process inside each run; the
+// steady-state contenders of tcp-server-source each keep one child process (their server) for all their runs.
 //
 // Options:
 //   --quick           500,000 records, 1 warm-up, 3 measured runs (default: 5,000,000, 2 and 5)
@@ -358,8 +359,9 @@ function resultsMarkdown(outcomes: readonly CaseOutcome[], command: string, star
     '',
     'Written by `benchmarks/run.ts`; regenerate with the command below. Every case runs the engine and its baselines in one',
     'process, interleaved, after warm-up runs (cases e and workers: a fresh child process per run, which for e warms up on',
-    'the same job first); rates are of the median run (records in ÷ wall time, job setup included for the engine). Ratios',
-    'are engine rate ÷ baseline rate (> 1 means the engine is faster).',
+    "the same job first; tcp-server-source's steady contenders: one child process each, whose server runs every batch);",
+    'rates are of the median run (records in ÷ wall time, job setup included for the engine unless a contender says',
+    'otherwise). Ratios are engine rate ÷ baseline rate (> 1 means the engine is faster).',
     '',
     `- clock: ${clock === 'cpu' ? 'CPU time (user + system of this process, every thread; rates are records per CPU second)' : 'wall time'}`,
     `- load average (1, 5, 15 min): ${loadAtStart} at the start, ${loadAverage()} at the end`,

@@ -6,9 +6,13 @@ import type { ServerReaderHost } from '../base/server-source.js'
 import { type FrameSink, FrameTooLargeError, type TcpFrame } from './frames.js'
 import type { TcpServerSettings, TcpSourceStats } from './options.js'
 import { RecordChunks } from './record-chunks.js'
+import { readIntoSharedBuffer } from './shared-read-buffer.js'
 
 /** Records one poll emits at most; what exceeds the subtask's credit waits in its output queue. */
 const POLL_BATCH = 256
+
+/** The shared read buffer's size: libuv's read size, so a read fills at most one. */
+const READ_BUFFER_BYTES = 64 * 1024
 
 /** What the reader needs of its source besides the settings. */
 export type TcpReaderHost = ServerReaderHost<TcpSourceStats>
@@ -17,11 +21,15 @@ export type TcpReaderHost = ServerReaderHost<TcpSourceStats>
  * The reader of the TCP server source: a `net` (or `tls`) server whose connections' frames are
  * decoded into one bounded buffer that `pollNext` empties.
  *
+ * Plain-TCP connections with line framing are read into one buffer they share
+ * ({@link readIntoSharedBuffer}: no allocation per read); TLS, length-prefixed and custom framings, whose
+ * frames may point into the bytes, read as streams.
+ *
  * Threading: socket events and `pollNext` run on the one event loop.
  *
  * Bounds: when `maxBufferedRecords` records wait, every connection is paused (no read: the kernel's
  * window fills and the clients' writes block) and new ones start paused; reading resumes below half.
- * What one `data` event brings beyond the limit is still taken (one chunk per connection, at most
+ * What one read brings beyond the limit is still taken (one chunk per connection, at most
  * 64 KiB each), and each connection holds at most `maxFrameBytes` of an unfinished frame, so memory is
  * bounded by maxBufferedRecords + maxConnections × (64 KiB + maxFrameBytes) whatever clients send.
  *
@@ -36,15 +44,22 @@ export class TcpServerReader<T> implements SourceReader<T, never>, FrameSink {
   private readonly records = new RecordChunks<T>()
   private readonly sockets = new Set<Socket>()
   private paused = false
+  /**
+   * The one buffer plain-TCP connections with line framing are read into ({@link readIntoSharedBuffer}):
+   * lines are cut into strings within the read, so nothing points into it afterwards.
+   */
+  private readonly readBuffer: Buffer | undefined
 
   constructor(
     private readonly settings: TcpServerSettings<T>,
     private readonly host: TcpReaderHost,
   ) {
     const onConnection = (socket: Socket): void => this.accept(socket)
+    const plainLines = settings.tls === undefined && settings.framingName === 'lines'
+    this.readBuffer = plainLines ? Buffer.allocUnsafe(READ_BUFFER_BYTES) : undefined
     this.server =
       settings.tls === undefined
-        ? createTcpServer(onConnection)
+        ? createTcpServer({ pauseOnConnect: plainLines }, onConnection)
         : createTlsServer(settings.tls, onConnection).on('tlsClientError', (error) =>
             host.log?.warn('tls handshake failed', { reason: error.message }),
           )
@@ -95,26 +110,12 @@ export class TcpServerReader<T> implements SourceReader<T, never>, FrameSink {
     })
   }
 
-  private accept(socket: Socket): void {
+  private accept(accepted: Socket): void {
     const s = this.settings
-    this.host.stats.connections++
-    this.sockets.add(socket)
-    if (this.paused) socket.pause()
     const frames = s.framing()
     // a custom decoder without pushTo gets a closure
     const emit = frames.pushTo === undefined ? (frame: TcpFrame): void => this.frame(frame) : undefined
-    socket.setTimeout(s.idleTimeoutMs)
-    socket.on('timeout', () => {
-      // a connection paused by backpressure is not idle: wait another period
-      if (this.paused) return void socket.setTimeout(s.idleTimeoutMs)
-      this.host.stats.idleClosed++
-      this.host.log?.info('tcp connection closed after idleTimeoutMs', {
-        remote: socket.remoteAddress,
-        idleTimeoutMs: s.idleTimeoutMs,
-      })
-      socket.destroy()
-    })
-    socket.on('data', (chunk: Buffer) => {
+    const read = (chunk: Buffer): void => {
       try {
         if (emit === undefined) frames.pushTo!(chunk, this)
         else frames.push(chunk, emit)
@@ -130,7 +131,25 @@ export class TcpServerReader<T> implements SourceReader<T, never>, FrameSink {
       }
       this.took()
       if (this.records.size >= s.maxBufferedRecords && !this.paused) this.pauseAll()
+    }
+    const shared = this.readBuffer === undefined ? undefined : readIntoSharedBuffer(accepted, this.readBuffer, read)
+    const socket = shared ?? accepted
+    this.host.stats.connections++
+    this.sockets.add(socket)
+    if (this.paused) socket.pause()
+    else if (shared === undefined && this.readBuffer !== undefined) socket.resume() // accepted paused (pauseOnConnect)
+    socket.setTimeout(s.idleTimeoutMs)
+    socket.on('timeout', () => {
+      // a connection paused by backpressure is not idle: wait another period
+      if (this.paused) return void socket.setTimeout(s.idleTimeoutMs)
+      this.host.stats.idleClosed++
+      this.host.log?.info('tcp connection closed after idleTimeoutMs', {
+        remote: socket.remoteAddress,
+        idleTimeoutMs: s.idleTimeoutMs,
+      })
+      socket.destroy()
     })
+    if (shared === undefined) socket.on('data', read)
     socket.on('error', () => {})
     socket.on('close', () => this.sockets.delete(socket))
   }
