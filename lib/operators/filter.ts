@@ -3,7 +3,8 @@ import type { OperatorOptions } from '../runtime/transformation.js'
 import { requireFunction } from '../api/validate-options.js'
 import { type FusableOperator, FusedInput } from '../runtime/fused-input.js'
 import type { OperatorInput } from '../runtime/operator-input.js'
-import type { OperatorMetrics, Output } from '../runtime/output.js'
+import type { OperatorMetrics } from '../runtime/operator-metrics.js'
+import type { Output } from '../runtime/output.js'
 import { StreamOperator, handleUserError } from '../runtime/stream-operator.js'
 
 /**
@@ -46,7 +47,6 @@ class FilteringInput<T> extends FusedInput<T, T> {
   }
 
   collect(value: T, timestamp: number | undefined): void {
-    this.metrics.recordsIn++
     let keep: boolean
     try {
       keep = this.predicate(value)
@@ -55,7 +55,7 @@ class FilteringInput<T> extends FusedInput<T, T> {
       return
     }
     if (!keep) return
-    this.metrics.recordsOut++
+    this.metrics.countedOut++
     this.next.collect(value, timestamp)
   }
 }

@@ -3,7 +3,8 @@ import type { OperatorOptions } from '../runtime/transformation.js'
 import { requireFunction } from '../api/validate-options.js'
 import { type FusableOperator, FusedInput } from '../runtime/fused-input.js'
 import type { OperatorInput } from '../runtime/operator-input.js'
-import type { OperatorMetrics, Output } from '../runtime/output.js'
+import type { OperatorMetrics } from '../runtime/operator-metrics.js'
+import type { Output } from '../runtime/output.js'
 import { StreamOperator, handleUserError } from '../runtime/stream-operator.js'
 
 /**
@@ -33,7 +34,10 @@ class MapOperator<T, R> extends StreamOperator<T, R> implements FusableOperator<
   }
 }
 
-/** A map's fused record path (see {@link FusableOperator}). */
+/**
+ * A map's fused record path (see {@link FusableOperator}). It emits every record but those its
+ * function fails on, so it counts only those: its records out are derived from its records in.
+ */
 class MappingInput<T, R> extends FusedInput<T, R> {
   constructor(
     operator: StreamOperator<T, R>,
@@ -43,18 +47,18 @@ class MappingInput<T, R> extends FusedInput<T, R> {
     private readonly project: (value: T) => R,
   ) {
     super(operator, own, next, metrics)
+    metrics.deriveOutFromIn()
   }
 
   collect(value: T, timestamp: number | undefined): void {
-    this.metrics.recordsIn++
     let result: R
     try {
       result = this.project(value)
     } catch (error) {
+      this.metrics.failed++
       handleUserError(this.operator, value, error)
       return
     }
-    this.metrics.recordsOut++
     this.next.collect(result, timestamp)
   }
 }

@@ -99,7 +99,7 @@ export class ChannelInput implements SubtaskInput {
       try {
         for (; i < n; i++) {
           if (ks !== undefined) ks.set(keys![i]!, keyGroups![i]!)
-          counter.recordsIn++
+          counter.countedIn++
           if (second) op.processRecord2(values[i], timestamps === undefined ? undefined : timestamps[i])
           else op.processRecord(values[i], timestamps === undefined ? undefined : timestamps[i])
         }

@@ -1,6 +1,6 @@
 import type { OperatorInput } from './operator-input.js'
+import type { OperatorMetrics } from './operator-metrics.js'
 import type { Output } from './output.js'
-import type { OperatorMetrics } from './output.js'
 import type { OutputTag } from './output-tag.js'
 import type { StreamOperator } from './stream-operator.js'
 
@@ -19,8 +19,10 @@ import type { StreamOperator } from './stream-operator.js'
 export interface FusableOperator<IN, OUT> {
   /**
    * The record path through this operator into `next` (the input of the one operator or writer its
-   * records go to). `own` is its ordinary input, for watermarks; `metrics` are its counters, which the
-   * path keeps as the operator would.
+   * records go to). `own` is its ordinary input, for watermarks; `metrics` are its counters. The path
+   * counts no records in (the chain derives or counts them); it keeps its records out exact with as
+   * little per record as it can: a filter counts what it keeps, a map only what it fails on (see
+   * `OperatorMetrics`).
    */
   fusedInput(own: OperatorInput<IN>, next: Output<OUT>, metrics: OperatorMetrics): Output<IN>
 }
@@ -64,5 +66,37 @@ export abstract class FusedInput<IN, OUT> implements Output<IN> {
 
   emitSide<X>(_tag: OutputTag<X>, _value: X): void {
     throw new Error('side outputs are routed by the producing operator')
+  }
+}
+
+/**
+ * Counts the records into a fused path whose records in are not its upstream's records out: those
+ * that come as a side output (not counted out), or from an upstream with more than one main target (a
+ * record out that fails the job in one target never reaches the next).
+ *
+ * @example
+ * const path = new CountedFusedInput(metrics, operator.fusedInput(own, next, metrics))
+ */
+export class CountedFusedInput<IN> implements Output<IN> {
+  constructor(
+    private readonly metrics: OperatorMetrics,
+    private readonly path: Output<IN>,
+  ) {}
+
+  collect(value: IN, timestamp: number | undefined): void {
+    this.metrics.countedIn++
+    this.path.collect(value, timestamp)
+  }
+
+  emitWatermark(watermark: number): void {
+    this.path.emitWatermark(watermark)
+  }
+
+  emitWatermarkStatus(idle: boolean): void {
+    this.path.emitWatermarkStatus(idle)
+  }
+
+  emitSide<X>(tag: OutputTag<X>, value: X, timestamp: number | undefined): void {
+    this.path.emitSide(tag, value, timestamp)
   }
 }

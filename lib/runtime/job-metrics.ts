@@ -1,5 +1,4 @@
 import type { MetricGroup } from './metric-group.js'
-import type { OperatorMetrics } from './output.js'
 
 /**
  * What a subtask is doing, for its time shares (Flink's busyTimeMsPerSecond, idleTimeMsPerSecond and
@@ -15,6 +14,13 @@ export interface TimeShares {
   readonly busyTimeMsPerSecond: number
   readonly idleTimeMsPerSecond: number
   readonly backPressuredTimeMsPerSecond: number
+}
+
+/** One operator's records in and out in one subtask (live: `OperatorMetrics`; a worker's report: plain data). */
+export interface OperatorCounts {
+  readonly operator: string
+  readonly recordsIn: number
+  readonly recordsOut: number
 }
 
 /** The shortest span the time shares are averaged over. */
@@ -62,7 +68,7 @@ export class SubtaskMetrics {
   constructor(
     readonly vertex: string,
     readonly subtask: number,
-    readonly operators: readonly OperatorMetrics[],
+    readonly operators: readonly OperatorCounts[],
     /** Records the subtask's input channels can hold: channels × credits × batch size. */
     readonly inputCapacity: number,
     readonly mailboxCapacity: number,

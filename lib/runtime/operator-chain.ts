@@ -1,10 +1,12 @@
 import { KeyGroupRange } from '../state/key-groups.js'
 import type { Logger } from '../logging.js'
 import type { ProcessingTimeService } from '../time/processing-time.js'
-import { isFusable } from './fused-input.js'
+import { ChainedInput } from './chained-input.js'
+import { CountedFusedInput, isFusable } from './fused-input.js'
 import { OperatorInput } from './operator-input.js'
+import { OperatorMetrics } from './operator-metrics.js'
 import { OperatorOutput } from './operator-output.js'
-import { OperatorMetrics, type Output } from './output.js'
+import type { Output } from './output.js'
 import type { DeadLetter } from './output-tag.js'
 import type { StreamOperator } from './stream-operator.js'
 import type { StreamEdge, StreamNode } from './stream-graph.js'
@@ -39,8 +41,10 @@ export class OperatorChain {
   /** The outputs source nodes of the chain emit to; each counts its node's records out. */
   readonly sourceOutputs = new Map<number, OperatorOutput<unknown>>()
   /**
-   * Per node, where chained upstream records enter it: its operator input, or for a map or filter
-   * with one target, its fused record path into that target (see `FusableOperator`).
+   * Per node whose one input is chained, where its upstream's records enter it: its operator's input,
+   * or for a map or filter with one target, its fused record path into that target (see
+   * `FusableOperator`). Neither counts records in when the upstream feeds this node alone: they are
+   * the upstream's records out (`OperatorMetrics.deriveInFrom`).
    */
   private readonly recordPaths = new Map<number, Output<unknown>>()
 
@@ -76,13 +80,9 @@ export class OperatorChain {
         output,
       )
       this.operators.set(node.id, operator)
-      const own = this.input(node, 1)
-      this.recordPaths.set(
-        node.id,
-        single !== undefined && isFusable(operator)
-          ? operator.fusedInput(own, single, this.metrics.get(node.id)!)
-          : own,
-      )
+      const feed = node.inEdges.length === 1 ? node.inEdges[0]! : undefined
+      if (feed?.input === 1 && context.isChained(feed))
+        this.recordPaths.set(node.id, this.recordPath(node, feed, single))
     }
   }
 
@@ -116,6 +116,23 @@ export class OperatorChain {
   /** Aborts every operator after a failure or cancel; errors are only logged by the caller. */
   async abort(): Promise<void> {
     for (const node of this.nodes) await this.operators.get(node.id)?.abort()
+  }
+
+  /**
+   * Where the records of `feed`, the node's one input, chained, enter it. Its records in are derived
+   * when `feed` is its upstream's only main edge; otherwise they are counted here.
+   */
+  private recordPath(node: StreamNode, feed: StreamEdge, single: Output<unknown> | undefined): Output<unknown> {
+    const operator = this.operators.get(node.id)!
+    const metrics = this.metrics.get(node.id)!
+    const mainEdges = feed.from.outEdges.filter((e) => e.sideTag === undefined).length
+    const derived = feed.sideTag === undefined && mainEdges === 1
+    if (derived) metrics.deriveInFrom(this.metrics.get(feed.from.id)!)
+    if (single === undefined || !isFusable(operator)) {
+      return derived ? new ChainedInput(operator) : this.input(node, 1)
+    }
+    const fused = operator.fusedInput(this.input(node, 1), single, metrics)
+    return derived ? fused : new CountedFusedInput(metrics, fused)
   }
 
   /** The node's output, and its one target when it has one main target and no side outputs. */

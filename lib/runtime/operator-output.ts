@@ -1,6 +1,6 @@
-import { OperatorInput } from './operator-input.js'
+import { ChainedInput } from './chained-input.js'
+import type { OperatorMetrics } from './operator-metrics.js'
 import type { Output } from './output.js'
-import type { OperatorMetrics } from './output.js'
 import { DEAD_LETTERS, type DeadLetter, type OutputTag } from './output-tag.js'
 import { handleUserError, type StreamOperator } from './stream-operator.js'
 
@@ -15,9 +15,11 @@ import { handleUserError, type StreamOperator } from './stream-operator.js'
  */
 export class OperatorOutput<T> implements Output<T> {
   private readonly single: Output<T> | undefined
-  /** The one chained operator this output feeds, called without the OperatorInput hop. */
+  /**
+   * The one chained operator this output feeds, called without the input hop; it counts no records in
+   * (they are this output's records out, see `ChainedInput`).
+   */
   private readonly direct: StreamOperator<T, unknown> | undefined
-  private readonly directCounter: { recordsIn: number }
 
   constructor(
     readonly metrics: OperatorMetrics,
@@ -26,16 +28,13 @@ export class OperatorOutput<T> implements Output<T> {
     private readonly unreadDeadLetter: (letter: DeadLetter) => void,
   ) {
     this.single = main.length === 1 ? main[0] : undefined
-    const input = this.single instanceof OperatorInput && this.single.input === 1 ? this.single : undefined
-    this.direct = input?.operator as StreamOperator<T, unknown> | undefined
-    this.directCounter = input?.counter ?? { recordsIn: 0 }
+    this.direct = this.single instanceof ChainedInput ? this.single.operator : undefined
   }
 
   collect(value: T, timestamp: number | undefined): void {
-    this.metrics.recordsOut++
+    this.metrics.countedOut++
     const direct = this.direct
     if (direct !== undefined) {
-      this.directCounter.recordsIn++
       try {
         direct.processRecord(value, timestamp)
       } catch (error) {

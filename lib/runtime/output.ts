@@ -11,13 +11,3 @@ export interface Output<T> {
   emitWatermarkStatus(idle: boolean): void
   emitSide<X>(tag: OutputTag<X>, value: X, timestamp: number | undefined): void
 }
-
-/** Per-operator counters: read by the job's metrics snapshot. */
-export class OperatorMetrics {
-  recordsIn = 0
-  recordsOut = 0
-  constructor(
-    readonly operator: string,
-    readonly subtask: number,
-  ) {}
-}

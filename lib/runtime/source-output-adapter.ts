@@ -14,10 +14,10 @@ export class SourceOutputAdapter implements SourceOutput<unknown> {
 
   /**
    * Records emitted so far: the subtask's turn ends after a budget of records, not of polls. The
-   * source node's output already counts them (its `recordsOut`), so the record path counts once.
+   * source node's output already counts them (its records out), so the record path counts once.
    */
   get emitted(): number {
-    return this.output.metrics.recordsOut
+    return this.output.metrics.countedOut
   }
 
   collect(value: unknown, timestamp?: number): void {

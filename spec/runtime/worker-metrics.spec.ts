@@ -2,7 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { MetricsRegistry, SubtaskMetrics } from '../../lib/runtime/job-metrics.js'
 import { MetricGroup } from '../../lib/runtime/metric-group.js'
-import { OperatorMetrics } from '../../lib/runtime/output.js'
+import { OperatorMetrics } from '../../lib/runtime/operator-metrics.js'
 import { MirroredSubtaskMetrics, reportMetrics } from '../../lib/runtime/workers/worker-metrics.js'
 
 /**

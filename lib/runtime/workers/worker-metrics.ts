@@ -5,7 +5,6 @@ import {
   subtaskSnapshot,
   type TimeShares,
 } from '../job-metrics.js'
-import { OperatorMetrics } from '../output.js'
 
 /**
  * What a worker thread reports of one of its subtasks: its counters, its operators' own metrics and its
@@ -48,16 +47,14 @@ export function reportMetrics(metrics: ReadonlyMap<string, SubtaskMetrics>): Rep
  */
 export class MirroredSubtaskMetrics extends SubtaskMetrics {
   private latest: ReportedSubtaskMetrics
+  /** The operators' counts of the latest report: `operators`, kept up to date in place. */
+  private readonly counts: Array<{ operator: string; recordsIn: number; recordsOut: number }>
 
   constructor(report: ReportedSubtaskMetrics) {
     const s = report.snapshot
-    super(
-      s.vertex,
-      s.subtask,
-      s.operators.map((o) => new OperatorMetrics(o.operator, s.subtask)),
-      s.inputCapacity,
-      s.mailboxCapacity,
-    )
+    const counts = s.operators.map((o) => ({ ...o }))
+    super(s.vertex, s.subtask, counts, s.inputCapacity, s.mailboxCapacity)
+    this.counts = counts
     this.latest = report
     this.details = () => [...this.latest.details]
     this.connectors = () => [...this.latest.connectors]
@@ -91,7 +88,7 @@ export class MirroredSubtaskMetrics extends SubtaskMetrics {
     const s = report.snapshot
     this.status = s.status
     s.operators.forEach((o, i) => {
-      const mirror = this.operators[i]
+      const mirror = this.counts[i]
       if (mirror === undefined) return
       mirror.recordsIn = o.recordsIn
       mirror.recordsOut = o.recordsOut

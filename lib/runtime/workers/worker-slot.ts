@@ -50,7 +50,13 @@ export function serveWorkerSlot(
   // lookups waiting in the port end the dispatcher's time slice early: they are read within a millisecond
   const lookupSignal = new LookupSignal(start.lookupSignal)
   const system = new ActorSystem({ name: `worker-${start.thread}`, yieldRequested: () => lookupSignal.raised })
+  const metrics = new Map<string, SubtaskMetrics>()
+  const postMetrics = (): void => {
+    if (metrics.size > 0) post({ t: 'metrics', subtasks: reportMetrics(metrics) })
+  }
   system.failures.subscribe(({ error }) => {
+    // the counts at the failure reach the coordinator before the job can end on it
+    postMetrics()
     post({ t: 'failed', error: transferError(rootCause(error)) })
   })
   const refs = new Map<string, ActorRef<SubtaskMessage>>()
@@ -63,10 +69,6 @@ export function serveWorkerSlot(
       return
     }
     peers[threadOf[key]!]!.postMessage(peerMessage(key, message))
-  }
-  const metrics = new Map<string, SubtaskMetrics>()
-  const postMetrics = (): void => {
-    if (metrics.size > 0) post({ t: 'metrics', subtasks: reportMetrics(metrics) })
   }
   setInterval(postMetrics, WORKER_METRICS_INTERVAL_MS).unref()
   // a DirectoryStorage is written by the workers themselves; any other storage lives on the coordinator
