@@ -91,6 +91,11 @@ export type Seen<T> =
   | { kind: 'watermark'; watermark: number }
   | { kind: 'end' }
 
+/** Where a {@link probe} writes down what it sees: an array, or a `SharedList` the threads of a test share. */
+export interface SeenLog<T> {
+  push(seen: Seen<T>): unknown
+}
+
 /**
  * An operator that writes down every record and watermark passing through it, then forwards them:
  * put it after the operator under test to see where its watermarks fall between its records.
@@ -98,12 +103,12 @@ export type Seen<T> =
  * @example
  * const seen: Seen<number>[] = []; from(xs).pipe(asyncMap(f), probe(seen))
  */
-export function probe<T>(seen: Seen<T>[]): EngineOperator<T, T> {
+export function probe<T>(seen: SeenLog<T>): EngineOperator<T, T> {
   return engineOperator((input) => requireStream(input, 'probe').transform('probe', () => new ProbeOperator<T>(seen)))
 }
 
 class ProbeOperator<T> extends StreamOperator<T, T> {
-  constructor(private readonly seen: Seen<T>[]) {
+  constructor(private readonly seen: SeenLog<T>) {
     super()
   }
 
