@@ -6,6 +6,8 @@ import { Ledger, LedgerSink } from '../support/ledger-sink.js'
 import { tempDir } from '../support/temp-dir.js'
 import { waitFor } from '../support/wait-for.js'
 import { busyWait } from '../support/fault-injection.js'
+import { sharedRecord } from '../support/shared-flags.js'
+import { coordinatorOnly } from '../support/worker-pass/pass-context.js'
 
 /** Runs `build`'s stream through a map that fails once at `failAt`, with checkpoints, into a ledger. */
 async function runWithOneFailure<T>(
@@ -14,7 +16,8 @@ async function runWithOneFailure<T>(
   parallelism = 1,
 ): Promise<{ ledger: Ledger<T>; restarts: number }> {
   const ledger = new Ledger<T>()
-  let failed = false
+  // once over every thread and the fresh workers of the restart (worker executor)
+  const flags = sharedRecord({ failed: false })
   let seen = 0
   const env = StreamEnvironment.create({
     parallelism,
@@ -27,8 +30,8 @@ async function runWithOneFailure<T>(
       map(
         (v: T) => {
           if (++seen % 200 === 0) busyWait(1)
-          if (!failed && failAt(v)) {
-            failed = true
+          if (!flags.failed && failAt(v)) {
+            flags.failed = true
             throw new Error('injected')
           }
           return v
@@ -38,7 +41,7 @@ async function runWithOneFailure<T>(
     )
     .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
   const result = await env.execute()
-  assert.ok(failed, 'the failure was injected')
+  assert.ok(flags.failed, 'the failure was injected')
   return { ledger, restarts: result.metrics.restarts }
 }
 
@@ -83,7 +86,7 @@ test('a text file source resumes at the byte offset of its next line', async () 
   const dir = tempDir()
   try {
     const lines = numbers.map((n) => `line ${n} ${'é'.repeat(n % 5)}`)
-    writeFileSync(dir.file('in.txt'), `${lines.join('\r\n')}\r\n`)
+    await coordinatorOnly(async () => writeFileSync(dir.file('in.txt'), `${lines.join('\r\n')}\r\n`), undefined)
     const { ledger } = await runWithOneFailure(
       (env) => env.readTextFile(dir.file('in.txt'), { uid: 'src' }),
       (v) => v.startsWith('line 6000 '),
@@ -97,22 +100,24 @@ test('a text file source resumes at the byte offset of its next line', async () 
 test('the directory monitor resumes each file at its position and picks up appended lines after a restore', async () => {
   const dir = tempDir()
   try {
-    writeFileSync(
-      dir.file('a.log'),
-      `${numbers
-        .slice(0, 3_000)
-        .map((n) => `a${n}`)
-        .join('\n')}\n`,
-    )
-    writeFileSync(
-      dir.file('b.log'),
-      `${numbers
-        .slice(0, 3_000)
-        .map((n) => `b${n}`)
-        .join('\n')}\n`,
-    )
+    await coordinatorOnly(async () => {
+      writeFileSync(
+        dir.file('a.log'),
+        `${numbers
+          .slice(0, 3_000)
+          .map((n) => `a${n}`)
+          .join('\n')}\n`,
+      )
+      writeFileSync(
+        dir.file('b.log'),
+        `${numbers
+          .slice(0, 3_000)
+          .map((n) => `b${n}`)
+          .join('\n')}\n`,
+      )
+    }, undefined)
     const ledger = new Ledger<string>()
-    let failed = false
+    const flags = sharedRecord({ failed: false })
     let seen = 0
     const env = StreamEnvironment.create({
       parallelism: 2,
@@ -126,8 +131,8 @@ test('the directory monitor resumes each file at its position and picks up appen
         map(
           (v: string) => {
             if (++seen % 200 === 0) busyWait(1)
-            if (!failed && v === 'b2500') {
-              failed = true
+            if (!flags.failed && v === 'b2500') {
+              flags.failed = true
               throw new Error('injected')
             }
             return v
@@ -137,16 +142,19 @@ test('the directory monitor resumes each file at its position and picks up appen
       )
       .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
     const job = env.executeAsync()
-    await waitFor(() => failed && ledger.committed.length >= 6_000, {
-      timeoutMs: 10_000,
-      description: 'both files read past the failure',
-    })
-    appendFileSync(dir.file('a.log'), 'a-late-1\na-late-2\n')
-    writeFileSync(dir.file('c.log'), 'c-new\n')
-    await waitFor(() => ledger.committed.length === 6_003, {
-      timeoutMs: 10_000,
-      description: `appended and new lines committed (have ${ledger.committed.length})`,
-    })
+    // what the test does to the directory and sees in the ledger: on the coordinator
+    await coordinatorOnly(async () => {
+      await waitFor(() => flags.failed && ledger.committed.length >= 6_000, {
+        timeoutMs: 10_000,
+        description: 'both files read past the failure',
+      })
+      appendFileSync(dir.file('a.log'), 'a-late-1\na-late-2\n')
+      writeFileSync(dir.file('c.log'), 'c-new\n')
+      await waitFor(() => ledger.committed.length === 6_003, {
+        timeoutMs: 10_000,
+        description: `appended and new lines committed (have ${ledger.committed.length})`,
+      })
+    }, undefined)
     await job.cancel()
     const expected = [
       ...numbers.slice(0, 3_000).map((n) => `a${n}`),

@@ -375,7 +375,9 @@ Source('in a job at parallelism 2: every record arrives, ids route to one subtas
     .sinkTo(new CallbackSink((n: number) => void received.push(n)))
   const job = env.executeAsync('actor job')
   try {
-    await waitFor(() => source.ref.isAlive)
+    // every reader opened (on the worker executor the second may open in another thread after the first)
+    await job.running
+    assert.ok(source.ref.isAlive)
     assert.is(system.actors.length, 1, 'one actor per source, in the application system')
     const replies: ActorSourceReply[] = []
     for (let i = 0; i < 2_000; i++) {

@@ -1,5 +1,6 @@
 import { engineOperator, type EngineOperator, requireStream } from '../../../lib/api/engine-operator.js'
 import { StreamOperator } from '../../../lib/runtime/stream-operator.js'
+import { sharedSlots } from '../../support/shared-flags.js'
 
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -17,37 +18,69 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   })
 }
 
+/** The slots of a {@link FakeService}'s counters. */
+const CALLS = 0
+const ACTIVE = 1
+const MAX_ACTIVE = 2
+const COMPLETED = 3
+const ABORTED = 4
+
 /**
  * A pretend remote service: answers `answer(x)` after `latencyMs(x)` (aborting when the signal does),
- * and counts its calls, the calls running at once (and the most ever), completions and aborts.
+ * and counts its calls, the calls running at once (and the most ever), completions and aborts. The
+ * counters are in memory every thread of the test shares (`sharedSlots`): on the worker executor the
+ * calls run in the workers, and the spec reads their counts on the coordinator.
  *
  * @example
  * const svc = new FakeService((x: number) => x * 2, () => 5); stream.pipe(asyncMap(svc.call, { capacity: 4 }))
  */
 export class FakeService<IN, OUT> {
-  calls = 0
-  active = 0
-  maxActive = 0
-  completed = 0
-  aborted = 0
+  private readonly slots = sharedSlots(5)
 
   constructor(
     private readonly answer: (value: IN, attempt: number) => OUT | Promise<OUT>,
     private readonly latencyMs: (value: IN) => number,
   ) {}
 
+  /** Calls started. */
+  get calls(): number {
+    return Atomics.load(this.slots, CALLS)
+  }
+
+  /** Calls running now. */
+  get active(): number {
+    return Atomics.load(this.slots, ACTIVE)
+  }
+
+  /** The most calls ever running at once. */
+  get maxActive(): number {
+    return Atomics.load(this.slots, MAX_ACTIVE)
+  }
+
+  /** Calls answered. */
+  get completed(): number {
+    return Atomics.load(this.slots, COMPLETED)
+  }
+
+  /** Calls aborted by their signal. */
+  get aborted(): number {
+    return Atomics.load(this.slots, ABORTED)
+  }
+
   readonly call = async (value: IN, signal: AbortSignal): Promise<OUT> => {
-    this.calls++
-    if (++this.active > this.maxActive) this.maxActive = this.active
+    Atomics.add(this.slots, CALLS, 1)
+    const active = Atomics.add(this.slots, ACTIVE, 1) + 1
+    for (let max = this.maxActive; active > max; max = this.maxActive)
+      if (Atomics.compareExchange(this.slots, MAX_ACTIVE, max, active) === max) break
     try {
       await sleep(this.latencyMs(value), signal)
     } catch (error) {
-      this.aborted++
+      Atomics.add(this.slots, ABORTED, 1)
       throw error
     } finally {
-      this.active--
+      Atomics.sub(this.slots, ACTIVE, 1)
     }
-    this.completed++
+    Atomics.add(this.slots, COMPLETED, 1)
     return this.answer(value, this.calls)
   }
 }
@@ -58,6 +91,11 @@ export type Seen<T> =
   | { kind: 'watermark'; watermark: number }
   | { kind: 'end' }
 
+/** Where a {@link probe} writes down what it sees: an array, or a `SharedList` the threads of a test share. */
+export interface SeenLog<T> {
+  push(seen: Seen<T>): unknown
+}
+
 /**
  * An operator that writes down every record and watermark passing through it, then forwards them:
  * put it after the operator under test to see where its watermarks fall between its records.
@@ -65,12 +103,12 @@ export type Seen<T> =
  * @example
  * const seen: Seen<number>[] = []; from(xs).pipe(asyncMap(f), probe(seen))
  */
-export function probe<T>(seen: Seen<T>[]): EngineOperator<T, T> {
+export function probe<T>(seen: SeenLog<T>): EngineOperator<T, T> {
   return engineOperator((input) => requireStream(input, 'probe').transform('probe', () => new ProbeOperator<T>(seen)))
 }
 
 class ProbeOperator<T> extends StreamOperator<T, T> {
-  constructor(private readonly seen: Seen<T>[]) {
+  constructor(private readonly seen: SeenLog<T>) {
     super()
   }
 

@@ -2,6 +2,7 @@ import { from, lastValueFrom, toArray } from 'rxjs'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { StreamEnvironment } from '../../../lib/api/stream-environment.js'
+import type { CommitOutcome } from '../../../lib/checkpoint/two-phase-commit-sink.js'
 import { StateError } from '../../../lib/errors.js'
 import { asyncMap, asyncMetrics } from '../../../lib/operators/async-map.js'
 import { resolveAsyncOptions } from '../../../lib/operators/async/async-options.js'
@@ -10,10 +11,31 @@ import { readInFlight } from '../../../lib/operators/async/in-flight-state.js'
 import { map } from '../../../lib/operators/map.js'
 import type { OperatorStateEntries } from '../../../lib/runtime/stream-operator.js'
 import { Ledger, LedgerSink } from '../../support/ledger-sink.js'
+import { sharedSlots } from '../../support/shared-flags.js'
+import { SharedList } from '../../support/shared-list.js'
 import { OperatorHarness } from '../../windows/operator-harness.js'
 import { FakeService, probe, type Seen, seeded } from './async-support.js'
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/**
+ * A ledger sink that also writes how many records its ledger committed into memory every thread shares:
+ * the commits run where the ledger is (the coordinator), the map that fails reads the count in a worker.
+ */
+class CountingLedgerSink extends LedgerSink<number> {
+  constructor(
+    ledger: Ledger<number>,
+    private readonly committedCount: Int32Array,
+  ) {
+    super(ledger)
+  }
+
+  protected override commit(txn: { id: string; records: number[] }): CommitOutcome {
+    const outcome = super.commit(txn)
+    Atomics.store(this.committedCount, 0, this.ledger.committed.length)
+    return outcome
+  }
+}
 
 /**
  * source | asyncMap (slow service, capacity 32) → map that throws once, when a third of the output is
@@ -28,7 +50,8 @@ async function runWithInjectedFailure(name: string, parallelism: number, ordered
     () => 1 + random() * 2,
   )
   const ledger = new Ledger<number>()
-  let inFlightAtFailure = -1
+  // [records committed, requests in flight in the failing map's thread when it threw (-1: not yet)]
+  const shared = sharedSlots(2, [0, -1])
   const env = StreamEnvironment.create({
     parallelism,
     logLevel: 'silent',
@@ -42,22 +65,26 @@ async function runWithInjectedFailure(name: string, parallelism: number, ordered
       asyncMap(svc.call, { capacity: 32, ordered, uid: 'enrich', name, chaining: 'new-chain' }),
       map(
         (x: number) => {
-          if (inFlightAtFailure < 0 && ledger.committed.length >= total / 3) {
-            inFlightAtFailure = asyncMetrics(name).reduce((n, m) => n + m.inFlight, 0)
-            throw new Error('injected')
+          if (Atomics.load(shared, 1) < 0 && Atomics.load(shared, 0) >= total / 3) {
+            // the async subtasks of this thread (the map is chained to one of them)
+            const inFlight = asyncMetrics(name).reduce((n, m) => n + m.inFlight, 0)
+            if (Atomics.compareExchange(shared, 1, -1, inFlight) === -1) throw new Error('injected')
           }
           return x
         },
         { uid: 'check' },
       ),
     )
-    .sinkTo(new LedgerSink(ledger), { uid: 'ledger' })
+    .sinkTo(new CountingLedgerSink(ledger, shared), { uid: 'ledger' })
   const result = await env.executeAsync().result
+  const restored = (result.metrics?.details ?? [])
+    .filter((d) => d.metrics.operator === name)
+    .reduce((n, d) => n + ((d.metrics as { restored?: number }).restored ?? 0), 0)
   return {
     ledger,
     result,
-    inFlightAtFailure,
-    restored: asyncMetrics(name).reduce((n, m) => n + m.restored, 0),
+    inFlightAtFailure: Atomics.load(shared, 1),
+    restored,
     expected: Array.from({ length: total }, (_, i) => (i + 1) * 2),
   }
 }
@@ -162,7 +189,8 @@ test('end of input waits for every request in flight: downstream hears of the en
       () => 20,
     )
   for (const ordered of [true, false]) {
-    const seenEngine: Seen<number>[] = []
+    // the probe runs in a worker on the worker executor: what it saw is in memory the threads share
+    const seenEngine = new SharedList<Seen<number>>()
     const env = StreamEnvironment.create({ logLevel: 'silent' })
     const out = await env
       .fromCollection(input)
@@ -170,7 +198,10 @@ test('end of input waits for every request in flight: downstream hears of the en
       .executeAndCollect()
     assert.is(out.length, input.length, `engine (ordered: ${ordered}): every result, none lost at the end`)
     assert.equal(
-      seenEngine.filter((s) => s.kind !== 'watermark').at(-1),
+      seenEngine
+        .values()
+        .filter((s) => s.kind !== 'watermark')
+        .at(-1),
       { kind: 'end' },
       'end of input after the last record',
     )
