@@ -19,6 +19,7 @@ import { ValueStateDescriptor } from '../../lib/state/descriptors.js'
 import type { ValueState } from '../../lib/state/value-state.js'
 import { collectGarbage, hotPhase } from '../measure.js'
 import type { CheckpointJobRun } from './checkpoint-job-run.js'
+import { envWholeNumber } from '../env-number.js'
 
 const KEYS = 1_000_000
 
@@ -105,19 +106,10 @@ async function countPerKey(
   }
 }
 
-/** A whole number from the environment, or an error naming the variable. */
-function wholeNumber(name: string, fallback: number): number {
-  const text = process.env[name]
-  if (text === undefined) return fallback
-  const n = Number(text)
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name}: expected a whole number, got ${text}`)
-  return n
-}
-
-const records = wholeNumber('CK_RECORDS', 4_000_000)
-const parallelism = wholeNumber('CK_PARALLELISM', 1)
+const records = envWholeNumber('CK_RECORDS', 4_000_000)
+const parallelism = envWholeNumber('CK_PARALLELISM', 1)
 const checkpoints = process.env.CK_CHECKPOINTS === '1'
-const warmupRecords = wholeNumber('CK_WARMUP_RECORDS', 0)
+const warmupRecords = envWholeNumber('CK_WARMUP_RECORDS', 0)
 if (warmupRecords > 0) await countPerKey(warmupRecords, checkpoints, parallelism)
 collectGarbage()
 const phase = hotPhase()

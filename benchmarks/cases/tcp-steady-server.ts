@@ -14,6 +14,7 @@ import type { Sink } from '../../lib/runtime/sink.js'
 import { hotPhase } from '../measure.js'
 import { linesOf, send } from './tcp-lines.js'
 import type { SteadyReply, SteadyRequest } from './tcp-steady-batch.js'
+import { envWholeNumber } from '../env-number.js'
 
 /** Where a contender counts lines: the batch ends at its `target`-th line. */
 class BatchCount {
@@ -92,15 +93,6 @@ async function startBaseline(count: BatchCount): Promise<Started> {
   }
 }
 
-/** A whole number from the environment, or an error naming the variable. */
-function wholeNumber(name: string, fallback: number): number {
-  const text = process.env[name]
-  if (text === undefined) return fallback
-  const n = Number(text)
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name}: expected a whole number, got ${text}`)
-  return n
-}
-
 /** One batch: `data` over a new connection until its `n`-th line is counted; the client's close is awaited untimed. */
 async function batch(started: Started, count: BatchCount, n: number, data: Buffer): Promise<SteadyReply> {
   const counted = count.expect(n)
@@ -119,8 +111,8 @@ function reply(message: SteadyReply): void {
 const contender = process.env.TS_CONTENDER
 if (contender !== 'engine' && contender !== 'baseline')
   throw new Error(`TS_CONTENDER: expected engine or baseline, got ${contender}`)
-const lines = wholeNumber('TS_LINES', 1_000_000)
-const warmupBatches = wholeNumber('TS_WARMUP_BATCHES', 3)
+const lines = envWholeNumber('TS_LINES', 1_000_000)
+const warmupBatches = envWholeNumber('TS_WARMUP_BATCHES', 3)
 const data = linesOf(lines)
 const count = new BatchCount()
 const started = contender === 'engine' ? await startEngine(count) : await startBaseline(count)
