@@ -11,6 +11,7 @@ import { tempDir } from '../support/temp-dir.js'
 
 const run = promisify(execFile)
 const JOB = join(import.meta.dirname, '../support/child-jobs/counts-job.ts')
+const LIMITER_JOB = join(import.meta.dirname, '../support/child-jobs/limiter-order-job.ts')
 
 interface Outcome {
   executor: string
@@ -133,6 +134,19 @@ test('a worker that builds another job graph than the coordinator fails the job,
     assert.match(o.error!, /^ERR_WORKER_GRAPH_MISMATCH: worker thread \d built another job graph/)
     assert.match(o.error!, /Coordinator: .*numbers ×2\/128.*; worker: .*numbers ×3\/128/)
   }
+})
+
+test('a worker that makes its shared limiters otherwise than the coordinator fails the job, naming the limiter', async () => {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', LIMITER_JOB], {
+    env: { ...process.env, SLUICE_EXECUTOR: '' },
+    timeout: 60_000,
+  })
+  const outcome = JSON.parse(stdout.trim()) as { status: string; error?: string }
+  assert.is(outcome.status, 'failed')
+  assert.match(
+    outcome.error!,
+    /ERR_WORKER_FAILED: worker thread \d failed: worker thread \d made sharedLimiter\(2\) as shared count #0, where the coordinator had made one with settings \[1\]/,
+  )
 })
 
 test('the executor option is checked when the environment is created', () => {

@@ -18,6 +18,10 @@ export interface WorkerStart {
     readonly threads: number
     /** The memory of this worker's `LookupSignal`: raised while lookups wait in its port. */
     readonly lookupSignal: SharedArrayBuffer
+    /** The memory of the shared counts (shared limiters) the coordinator had made, by order of creation. */
+    readonly sharedCounts?: readonly SharedArrayBuffer[]
+    /** Where this worker keeps what it holds of each of `sharedCounts`, given back when it exits. */
+    readonly heldCounts: SharedArrayBuffer
     /** What the coordinator's {@link provideWorkerContext} provider gave when the worker started. */
     readonly context?: unknown
     /** The jobs of the entry module that had ended on the coordinator when the worker started, by number. */

@@ -16,6 +16,7 @@ import { revivedRecord } from './crossing-errors.js'
 import { MirroredSubtaskMetrics } from './worker-metrics.js'
 import type { FromWorker, ToWorker, WorkerStart } from './worker-protocol.js'
 import { endedWorkerJobs, workerContext } from './worker-thread.js'
+import { giveBackHeld, sharedCountsForWorker } from './shared-counts.js'
 
 /** What the actor that owns a deployment's workers handles. */
 type PoolMessage =
@@ -86,13 +87,18 @@ export function workerSubtaskHost(
             thread,
             threads: used,
             lookupSignal: signals[thread]!.buffer,
+            ...sharedCountsForWorker(),
             tsx: tsxLoader(),
             context: workerContext(),
             ended: endedWorkerJobs(),
           },
         }
         // the entry module sees the coordinator's arguments in process.argv, as it did there
-        return new Worker(BOOTSTRAP, { eval: true, workerData, argv: process.argv.slice(2) })
+        const worker = new Worker(BOOTSTRAP, { eval: true, workerData, argv: process.argv.slice(2) })
+        // what its limiters held when the thread ended (terminated mid-call) is theirs again
+        const { sharedCounts, heldCounts } = workerData.sluiceWorker
+        worker.once('exit', () => giveBackHeld(sharedCounts ?? [], heldCounts))
+        return worker
       })
       const peers: Array<Array<MessagePort | undefined>> = workers.map(() => new Array(used).fill(undefined))
       for (let a = 0; a < used; a++)

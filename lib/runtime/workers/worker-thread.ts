@@ -58,6 +58,17 @@ export function provideWorkerContext(provide: (() => unknown) | undefined): void
 }
 
 /**
+ * @internal Counts the times {@link provideWorkerContext} numbered the jobs from 0 again: what is
+ * numbered in the order the entry module makes it (shared counts) is numbered from 0 again too.
+ *
+ * @example
+ * if (seen !== replayNumbering()) made = []
+ */
+export function replayNumbering(): number {
+  return numbering
+}
+
+/**
  * @internal On the coordinator: records how the worker-executor job numbered `job` ends, so that a
  * worker started later replays it the same way (a failed job fails there too, with its error).
  *

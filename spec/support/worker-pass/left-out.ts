@@ -8,7 +8,4 @@
  * jobs that only the coordinator can do (read a finished job's checkpoints, write checkpoint files) runs
  * there alone (`coordinatorStep`, `coordinatorOnly`). The pass counts those listed here as skipped.
  */
-export const LEFT_OUT: Readonly<Record<string, string>> = {
-  'a shared limiter caps the calls of every operator that uses it, across operators and jobs':
-    "a sharedLimiter is memory of one thread: on the worker executor each thread's operators share that thread's copy, so the cap across an embedded run on the spec's thread and a job in a worker cannot hold (docs/executors.md, not yet on the worker executor)",
-}
+export const LEFT_OUT: Readonly<Record<string, string>> = {}
