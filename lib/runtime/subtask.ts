@@ -22,6 +22,7 @@ import { type SubtaskPhase, outputHasEnded } from './subtask-lifecycle.js'
 import type { SubtaskMessage } from './subtask-message.js'
 import type { SubtaskServices } from './subtask-services.js'
 import { WatermarkValve } from './watermark-valve.js'
+import { layoutKeeper } from './layout-keeper.js'
 
 /**
  * The actor that runs one subtask of a vertex: a source reader or an input gate feeding the operator
@@ -73,6 +74,8 @@ class Subtask implements Behavior<SubtaskMessage>, InputHost {
   private readonly blockage = { blockedChannels: 0 }
   /** The operators' processing time: read once per batch while the subtask works. */
   private readonly clock: BatchClock
+  /** When it was built, in the {@link layoutKeeper}'s sequence. */
+  private readonly builtAt = layoutKeeper.stamp()
 
   constructor(
     private readonly d: SubtaskDeployment,
@@ -249,6 +252,7 @@ class Subtask implements Behavior<SubtaskMessage>, InputHost {
   }
 
   async postStop(): Promise<void> {
+    layoutKeeper.ended(this)
     if (this.phase === 'finished') return
     this.phase = 'aborted'
     this.metrics.status = 'cancelled'
@@ -312,9 +316,7 @@ class Subtask implements Behavior<SubtaskMessage>, InputHost {
     const { vertex, log, deadLetter, attempt } = this.s
     const source = vertex.head.source
     if (source === undefined) {
-      this.phase = 'running'
-      this.s.report({ t: 'subtask-running' })
-      return this.scheduleRun()
+      return this.running()
     }
     this.phase = 'opening'
     const metrics = new MetricGroup(source.name)
@@ -341,11 +343,15 @@ class Subtask implements Behavior<SubtaskMessage>, InputHost {
     )
     const output = new SourceOutputAdapter(this.chain.sourceOutputs.get(vertex.head.id)!)
     this.sourceInput = new SourceInput(reader, output, this)
-    this.later(Promise.resolve(reader.start()), () => {
-      this.phase = 'running'
-      this.s.report({ t: 'subtask-running' })
-      this.scheduleRun()
-    })
+    this.later(Promise.resolve(reader.start()), () => this.running())
+  }
+
+  /** Operators open and the reader started: the subtask runs. */
+  private running(): void {
+    this.phase = 'running'
+    layoutKeeper.running(this.builtAt)
+    this.s.report({ t: 'subtask-running' })
+    this.scheduleRun()
   }
 
   /** One turn: the input processes what it can, then the subtask decides what comes next. */

@@ -32,6 +32,17 @@ test('an ended job stays listed as an archive of its final status, metrics and c
     job.vertices.map((v) => v.name),
   )
   assert.equal(listed.queryables.names(), [], 'no state of the job is reachable from the registry')
+  const outline = listed.vertices.flatMap((v) => v.nodes)
+  assert.equal(
+    outline.map((n) => n.uid),
+    job.vertices.flatMap((v) => v.nodes).map((n) => n.uid),
+  )
+  assert.ok(
+    outline.every((n) => n.source === undefined && n.createOperator === undefined),
+    'no source and no operator factory (nor what they hold) is kept',
+  )
+  const keyed = listed.vertices.flatMap((v) => v.inputs).find((e) => e.partitioning.kind === 'hash')
+  assert.ok(keyed !== undefined && outline.includes(keyed.from), 'the edges join the outline, partitioning kept')
   await listed.cancel()
   try {
     await listed.triggerSavepoint('/nowhere')
