@@ -25,13 +25,10 @@ export class StateTable<V> {
    * not written yet. The first write of a key in such a group keeps its barrier-time value in the
    * group's overlay; the first read of an object value keeps the original there and gives the live side
    * a clone, so in-place changes never reach the snapshot. The snapshot reads live entries through the
-   * overlay, a group at a time, between batches. Before a group falls back to its overlay, the snapshot
-   * may write it at once on its first change (see `beginSnapshot`).
+   * overlay, a group at a time, between batches.
    */
   private pending: Uint8Array | undefined = undefined
   private overlays: Array<Map<Key, unknown> | undefined> = []
-  /** Asked on the first change of a group still to be written; true when it wrote the group at once. */
-  private writeOnTouch: ((index: number) => boolean) | undefined = undefined
   /**
    * No TTL and no snapshot running: `get` and `put` are a bare `Map` access. Kept small for V8 to inline
    * them into a keyed operator's record path; the guarded forms hold the rest.
@@ -71,8 +68,7 @@ export class StateTable<V> {
   remove(key: Key, keyGroup: number): void {
     const index = keyGroup - this.start
     const map = this.groups[index]!
-    if (this.pending !== undefined && this.pending[index] === 1 && !this.writeOnTouch!(index))
-      this.keepForSnapshot(index, map, key)
+    if (this.pending !== undefined && this.pending[index] === 1) this.keepForSnapshot(index, map, key)
     map.delete(key)
   }
 
@@ -80,13 +76,7 @@ export class StateTable<V> {
   private getGuarded(map: Map<Key, unknown>, key: Key, keyGroup: number): V | undefined {
     const index = keyGroup - this.start
     let stored = map.get(key)
-    if (
-      this.pending !== undefined &&
-      this.pending[index] === 1 &&
-      stored !== null &&
-      typeof stored === 'object' &&
-      !this.writeOnTouch!(index)
-    )
+    if (this.pending !== undefined && this.pending[index] === 1 && stored !== null && typeof stored === 'object')
       stored = this.privateCopy(index, map, key, stored)
     if (this.ttl === undefined) return stored as V | undefined
     const entry = stored as Expiring<V> | undefined
@@ -103,20 +93,17 @@ export class StateTable<V> {
   /** `put` with a TTL or during a snapshot. */
   private putGuarded(map: Map<Key, unknown>, key: Key, keyGroup: number, value: V): void {
     const index = keyGroup - this.start
-    if (this.pending !== undefined && this.pending[index] === 1 && !this.writeOnTouch!(index))
-      this.keepForSnapshot(index, map, key)
+    if (this.pending !== undefined && this.pending[index] === 1) this.keepForSnapshot(index, map, key)
     map.set(key, this.ttl === undefined ? value : { value, touchedAt: this.clock() })
   }
 
   /**
-   * Starts a snapshot: from now on every group keeps its barrier-time entries until it is written. The
-   * first change of a group not yet written asks `writeOnTouch` to write it at once (the cheapest way,
-   * when the snapshot's budget allows); otherwise the group keeps the entries it changes in its overlay.
+   * Starts a snapshot: from now on every group from `firstPending` on (those before it are written)
+   * keeps the barrier-time entries it changes in its overlay until it is written.
    */
-  beginSnapshot(writeOnTouch: (index: number) => boolean): void {
-    this.pending = new Uint8Array(this.range.size).fill(1)
+  beginSnapshot(firstPending = 0): void {
+    this.pending = new Uint8Array(this.range.size).fill(1, firstPending)
     this.overlays = new Array(this.range.size)
-    this.writeOnTouch = writeOnTouch
     this.plain = false
   }
 
@@ -146,7 +133,6 @@ export class StateTable<V> {
   endSnapshot(): void {
     this.pending = undefined
     this.overlays = []
-    this.writeOnTouch = undefined
     this.plain = this.ttl === undefined
   }
 

@@ -181,7 +181,7 @@ test("during a snapshot the live copy of a value is the serializer's, so classes
 })
 
 for (const [how, touchBudgetMs] of [
-  ['groups written on their first change', 50],
+  ['groups written at once when it begins', 50],
   ['copy on write per entry, no touch budget', 0],
 ] as const) {
   test(`a snapshot holds the state as of its start while records change it (${how})`, () => {
@@ -195,7 +195,7 @@ for (const [how, touchBudgetMs] of [
       seen.add('before')
     }
     const writer = new KeyedSnapshotWriter(b, undefined, touchBudgetMs)
-    writer.step(0) // writes at least one group now, the rest later
+    writer.step(0) // without a budget: writes one group now, the rest later
     for (const k of keys) {
       use(k)
       count.update(count.value()! + 1) // overwrite
