@@ -290,7 +290,7 @@ function commandLine(): string {
 function gitState(): string {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here, encoding: 'utf8' }).trim()
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib'], { cwd: here, encoding: 'utf8' })
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', ':/lib'], { cwd: here, encoding: 'utf8' })
       .split('\n')
       .filter(Boolean).length
     return dirty === 0
