@@ -4,6 +4,7 @@ import { StreamEnvironment, StreamOperator } from '../../lib/index.js'
 import type { Sink, SinkWriter } from '../../lib/runtime/sink.js'
 import { sharedRecord } from '../support/shared-flags.js'
 import { SharedGate } from '../support/shared-gate.js'
+import { coordinatorOnly } from '../support/worker-pass/pass-context.js'
 import { waitFor } from '../support/wait-for.js'
 
 /**
@@ -47,22 +48,26 @@ for (const writesWhileSnapshotting of [true, false]) {
     const env = StreamEnvironment.create({ logLevel: 'silent', checkpointing: { intervalMs: 20 } })
     env.fromSequence(0, 1e9).sinkTo(s)
     const job = env.executeAsync('probe')
-    try {
-      await waitFor(() => probe.writtenAtSnapshot >= 0, { timeoutMs: 5_000 })
-      await new Promise((resolve) => setTimeout(resolve, 100))
-      const during = probe.written - probe.writtenAtSnapshot
-      if (writesWhileSnapshotting) assert.ok(during > 1_000, `${during} records written while the snapshot was pending`)
-      else assert.is(during, 0, 'nothing written while the snapshot was pending')
-      probe.release()
-      const before = probe.written
-      await waitFor(() => probe.written > before + 1_000, {
-        timeoutMs: 5_000,
-        description: 'records flow after the snapshot settled',
-      })
-    } finally {
-      probe.release()
-      await job.cancel()
-    }
+    // the coordinator's alone: a worker replaying the test up to its job would release the gate too
+    await coordinatorOnly(async () => {
+      try {
+        await waitFor(() => probe.writtenAtSnapshot >= 0, { timeoutMs: 5_000 })
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        const during = probe.written - probe.writtenAtSnapshot
+        if (writesWhileSnapshotting)
+          assert.ok(during > 1_000, `${during} records written while the snapshot was pending`)
+        else assert.is(during, 0, 'nothing written while the snapshot was pending')
+        probe.release()
+        const before = probe.written
+        await waitFor(() => probe.written > before + 1_000, {
+          timeoutMs: 5_000,
+          description: 'records flow after the snapshot settled',
+        })
+      } finally {
+        probe.release()
+        await job.cancel()
+      }
+    }, undefined)
   })
 }
 
